@@ -1,0 +1,632 @@
+import { randomUUID } from 'node:crypto';
+import { Subject, type Observable } from 'rxjs';
+import { createActor, type Actor, type AnyStateMachine } from 'xstate';
+import { z } from 'zod';
+import { agentMachine } from '../../machines/agent.machine';
+import { runtimeMachine, type RuntimeMachine } from '../../machines/runtime.machine';
+import { ShardedSupervisor } from '../kernel/shardedSupervisor';
+import {
+  DuplicateAgentError,
+  NotRunningError,
+  QueueFullError,
+  UnknownAgentError,
+  ValidationError,
+} from '../errors';
+import { systemClock, type NeuroFluxClock } from '../kernel/clock';
+import { AgentHandle } from './agentHandle';
+import { BusCounters, type BusStats } from './busStats';
+import type { AnyDeadLetter, DeadLetter } from './deadLetter';
+import { isExpired, MessagePriority, MessageType, parseMessage, type Message } from './message';
+import { PendingRequests } from './pendingRequests';
+import { RegisteredAgent, type DeliveryOutcomes, type MessageHandler } from './registeredAgent';
+import { SubscriptionIndex } from './topicPattern';
+
+/** What a full mailbox does with one more message. */
+export const OverflowPolicy = {
+  /** Refuse the send with a `QueueFullError` (fan-out copies are dead-lettered instead). */
+  REJECT: 'reject',
+  /** Dead-letter the oldest message of the least urgent lane to make room. */
+  DROP_LOWEST: 'drop_lowest',
+} as const;
+export type OverflowPolicy = (typeof OverflowPolicy)[keyof typeof OverflowPolicy];
+
+const positiveInt = z.number().int().positive();
+
+/** Validated bus options (defaults are the spec's). */
+export const BusOptionsSchema = z.object({
+  /** Capacity of each agent's mailbox. */
+  maxQueueSize: positiveInt.default(1000),
+  overflowPolicy: z.enum(['reject', 'drop_lowest']).default('reject'),
+  /** Most messages handed to an agent in one step. 1 disables batching. */
+  batchSize: positiveInt.default(10),
+  defaultRequestTimeoutMs: z.number().positive().default(30_000),
+  /** How often mailboxes nobody drains (offline or pull agents) are swept for expired messages. */
+  ttlSweepIntervalMs: z.number().positive().default(1000),
+  /** How many recent dead letters `getDeadLetters()` keeps. */
+  deadLetterBufferSize: z.number().int().nonnegative().default(1000),
+});
+
+/** Options of a {@link CommunicationBus}. */
+export interface CommunicationBusOptions extends z.input<typeof BusOptionsSchema> {
+  /** Time source for TTLs and request timeouts; use XState's `SimulatedClock` in tests. */
+  clock?: NeuroFluxClock;
+  /** The running root actor whose system the agent actors join (a standalone bus makes its own). */
+  root?: Actor<RuntimeMachine>;
+}
+
+const AgentRegistrationSchema = z
+  .object({
+    handler: z.custom<MessageHandler>((v) => typeof v === 'function', 'must be a function').optional(),
+    machine: z
+      .custom<AnyStateMachine>(
+        (v) => typeof v === 'object' && v !== null && typeof (v as { transition?: unknown }).transition === 'function',
+        'must be an XState machine',
+      )
+      .optional(),
+    topics: z.array(z.string().min(1)).default([]),
+    concurrency: positiveInt.default(1),
+    maxQueueSize: positiveInt.optional(),
+    overflowPolicy: z.enum(['reject', 'drop_lowest']).optional(),
+  })
+  .refine((o) => !(o.handler && o.machine), { message: 'give either handler or machine, not both', path: ['machine'] });
+
+/** How an agent is registered: its behaviour, subscriptions and mailbox limits. */
+export interface AgentRegistration {
+  /** Runs for each delivered message. */
+  handler?: MessageHandler;
+  /** A user machine that receives each message as an event `{ type: topic, message }`. */
+  machine?: AnyStateMachine;
+  /** Topic patterns to subscribe to at once. */
+  topics?: string[];
+  /** Messages processed at once (async handlers). Default 1. */
+  concurrency?: number;
+  maxQueueSize?: number;
+  overflowPolicy?: OverflowPolicy;
+}
+
+const PublishArgsSchema = z.object({
+  senderId: z.string().min(1),
+  topic: z.string().min(1),
+  payload: z.unknown().optional(),
+  priority: z.enum(Object.values(MessagePriority) as [MessagePriority, ...MessagePriority[]]).optional(),
+  ttl: z.number().positive().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+/** Arguments of `publishEvent` and `broadcastMessage`. */
+export type PublishArgs = z.input<typeof PublishArgsSchema>;
+
+const RequestArgsSchema = PublishArgsSchema.extend({
+  recipientId: z.string().min(1),
+  timeoutMs: z.number().positive().optional(),
+});
+/** Arguments of `sendRequest`. */
+export type RequestArgs = z.input<typeof RequestArgsSchema>;
+
+const PatternArgsSchema = z.object({ agentId: z.string().min(1), pattern: z.string().min(1) });
+
+function parseOrThrow<T>(schema: z.ZodType<T>, what: string, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw ValidationError.fromZod(what, parsed.error);
+  return parsed.data;
+}
+
+/**
+ * The communication bus: routes messages between agent actors by recipient, topic or
+ * broadcast, in priority order, with TTLs, retries, dead letters and request/response.
+ *
+ * Every send is validated; bad input throws a typed error and never reaches a mailbox.
+ * Messages to one agent are delivered in priority order (FIFO within a priority), each
+ * at most once per attempt, and every accepted message is eventually handled or
+ * dead-lettered with a reason.
+ *
+ * @example
+ * ```ts
+ * const bus = new CommunicationBus();
+ * bus.registerAgent('trader', { handler: (m) => console.log(m.payload), topics: ['market.>'] });
+ * await bus.start();
+ * bus.publishEvent({ senderId: 'feed', topic: 'market.btc', payload: { price: 45000 } });
+ * await bus.stop();
+ * ```
+ */
+export class CommunicationBus {
+  /** Every message the bus accepts, as it is accepted. */
+  readonly messages$: Observable<Message>;
+  /** Every message given up, with its reason. */
+  readonly deadLetters$: Observable<AnyDeadLetter>;
+  /** The root actor whose system holds the agent actors. */
+  readonly root: Actor<RuntimeMachine>;
+  readonly clock: NeuroFluxClock;
+
+  private readonly options: z.output<typeof BusOptionsSchema>;
+  private readonly ownsRoot: boolean;
+  private readonly agents = new Map<string, RegisteredAgent>();
+  private readonly subscriptions = new SubscriptionIndex();
+  private readonly pending: PendingRequests;
+  private readonly counters = new BusCounters();
+  private readonly messageSubject = new Subject<Message>();
+  private readonly deadLetterSubject = new Subject<AnyDeadLetter>();
+  private readonly recentDeadLetters: AnyDeadLetter[] = [];
+  private state: 'created' | 'running' | 'stopped' = 'created';
+  private ready: RegisteredAgent[] = [];
+  private flushScheduled = false;
+  private sweepTimer: unknown = undefined;
+  private idleWaiters: (() => void)[] = [];
+  private readonly outcomes: DeliveryOutcomes;
+  private readonly agentActors: ShardedSupervisor<typeof agentMachine>;
+
+  constructor(options: CommunicationBusOptions = {}) {
+    const { clock, root, ...rest } = options;
+    this.options = parseOrThrow(BusOptionsSchema, 'bus options', rest);
+    this.clock = clock ?? systemClock;
+    this.pending = new PendingRequests(this.clock);
+    this.ownsRoot = root === undefined;
+    this.root = root ?? createActor(runtimeMachine, { clock: this.clock, input: { name: 'bus' } }).start();
+    this.messages$ = this.messageSubject.asObservable();
+    this.deadLetters$ = this.deadLetterSubject.asObservable();
+    this.outcomes = {
+      handled: (_agent, _message, durationMs) => {
+        this.counters.processed++;
+        this.counters.processingTimeTotal += durationMs;
+      },
+      failed: (agent, message, error) => this.recordFailure(agent, message, error),
+      freed: (agent) => this.scheduleDrain(agent),
+      returned: (_agent, count) => {
+        this.counters.delivered -= count;
+      },
+    };
+    // One provided machine for all agents: the action finds its agent by id, so an agent
+    // costs an actor, not a copy of the machine.
+    const agentLogic = agentMachine.provide({
+      actions: { processMessages: ({ context }, params) => this.agents.get(context.agentId)?.process(params.messages) },
+    });
+    this.agentActors = new ShardedSupervisor(this.root, 'agent', agentLogic);
+  }
+
+  /** Starts delivery. Messages sent before `start()` wait in their mailboxes. */
+  async start(): Promise<void> {
+    if (this.state !== 'created') return;
+    this.state = 'running';
+    for (const agent of this.agents.values()) this.scheduleDrain(agent);
+  }
+
+  /**
+   * Stops delivery for good: agent actors stop, waiting requests reject with
+   * `NotRunningError`. Queued messages stay readable through `getAgentMessages`.
+   */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    this.clock.clearTimeout(this.sweepTimer);
+    this.pending.rejectAll(() => new NotRunningError('bus'));
+    this.agentActors.stopAll();
+    if (this.ownsRoot) this.root.stop();
+    this.messageSubject.complete();
+    this.deadLetterSubject.complete();
+    this.notifyIdle();
+  }
+
+  /** True between `start()` and `stop()`. */
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  /**
+   * Registers an agent and returns its handle. Without `handler` or `machine` the agent
+   * reads its mailbox with `getAgentMessages` (pull API).
+   *
+   * @example
+   * ```ts
+   * const agent = bus.registerAgent('analysis', { handler: analyse, topics: ['market.*'], concurrency: 4 });
+   * ```
+   */
+  registerAgent(agentId: string, registration: AgentRegistration = {}): AgentHandle {
+    this.assertNotStopped();
+    const id = parseOrThrow(z.string().min(1), 'agentId', agentId);
+    const reg = parseOrThrow(AgentRegistrationSchema, 'agent registration', registration);
+    if (this.agents.has(id)) throw new DuplicateAgentError(id);
+    const actor = this.agentActors.spawn(id, { agentId: id });
+    const agent = new RegisteredAgent(
+      {
+        agentId: id,
+        handler: reg.handler,
+        machine: reg.machine,
+        concurrency: reg.concurrency,
+        maxQueueSize: reg.maxQueueSize ?? this.options.maxQueueSize,
+        overflow: reg.overflowPolicy ?? this.options.overflowPolicy,
+        batchSize: this.options.batchSize,
+      },
+      actor,
+      this.outcomes,
+    );
+    agent.handle = new AgentHandle(id, this, actor);
+    this.agents.set(id, agent);
+    agent.assignBehaviour();
+    for (const topic of reg.topics) this.subscribe(id, topic);
+    return agent.handle;
+  }
+
+  /**
+   * Removes an agent: its actor stops, its subscriptions go, requests waiting on it
+   * reject, and messages still in its mailbox are dead-lettered (`no_route`).
+   */
+  unregisterAgent(agentId: string): boolean {
+    const agent = this.agents.get(agentId);
+    if (!agent) return false;
+    this.agents.delete(agentId);
+    for (const pattern of agent.subscriptions) this.subscriptions.remove(agentId, pattern);
+    this.agentActors.release([agentId]);
+    for (const message of agent.mailbox.drainAll()) this.deadLetter('no_route', message, agentId);
+    this.pending.rejectAll((id) => new UnknownAgentError(id), agentId);
+    this.notifyIdle();
+    return true;
+  }
+
+  /** The handle of a registered agent. */
+  getAgent(agentId: string): AgentHandle | undefined {
+    return this.agents.get(agentId)?.handle;
+  }
+
+  /** Ids of all registered agents, in registration order. */
+  getAgentIds(): string[] {
+    return [...this.agents.keys()];
+  }
+
+  /**
+   * Validates and routes one message: to its recipient, to the subscribers of its topic
+   * (events), or to every other agent (broadcasts). Returns the accepted message with
+   * `messageId` and `timestamp` filled in.
+   *
+   * @throws ValidationError for bad input; QueueFullError when the recipient's mailbox is
+   * full under the `reject` policy; NotRunningError after `stop()`.
+   * @example
+   * ```ts
+   * bus.sendMessage({ senderId: 'a', recipientId: 'b', messageType: 'command', topic: 'halt', priority: 'critical' });
+   * ```
+   */
+  sendMessage(message: unknown): Message {
+    this.assertNotStopped();
+    let parsed: Message;
+    try {
+      parsed = parseMessage(message, this.clock.now());
+    } catch (error) {
+      this.counters.rejected++;
+      throw error;
+    }
+    this.route(parsed);
+    return parsed;
+  }
+
+  /**
+   * Entry point for frames from a transport: never throws. An invalid frame is
+   * dead-lettered with reason `invalid`; a valid one is routed like `sendMessage`.
+   * @internal
+   */
+  acceptFrame(frame: unknown): Message | undefined {
+    if (this.state === 'stopped') return undefined;
+    let message: Message;
+    try {
+      message = parseMessage(frame, this.clock.now());
+    } catch (error) {
+      this.counters.rejected++;
+      this.emitDeadLetter({ reason: 'invalid', frame, error: String((error as Error).message), at: this.clock.now() });
+      return undefined;
+    }
+    try {
+      this.route(message);
+    } catch (error) {
+      if (!(error instanceof QueueFullError)) throw error;
+      this.deadLetter('queue_full', message, error.agentId);
+    }
+    return message;
+  }
+
+  /**
+   * Publishes an event to every subscriber of `topic` (the sender too, if subscribed).
+   *
+   * @example
+   * ```ts
+   * bus.publishEvent({ senderId: 'feed', topic: 'market_data', payload: { price: 45000 }, priority: 'high' });
+   * ```
+   */
+  publishEvent(args: PublishArgs): Message {
+    const a = parseOrThrow(PublishArgsSchema, 'event', args);
+    return this.sendMessage({ ...a, recipientId: null, messageType: MessageType.EVENT });
+  }
+
+  /**
+   * Sends to every registered agent except the sender.
+   *
+   * @example
+   * ```ts
+   * bus.broadcastMessage({ senderId: 'risk', topic: 'emergency', payload: { action: 'halt_all_trading' }, priority: 'critical' });
+   * ```
+   */
+  broadcastMessage(args: PublishArgs): Message {
+    const a = parseOrThrow(PublishArgsSchema, 'broadcast', args);
+    return this.sendMessage({ ...a, recipientId: null, messageType: MessageType.BROADCAST });
+  }
+
+  /**
+   * Sends a request and resolves with the response message; rejects with
+   * `RequestTimeoutError` after `timeoutMs` (default 30 s), or `UnknownAgentError`
+   * when the recipient is not (or no longer) registered.
+   *
+   * @example
+   * ```ts
+   * const reply = await bus.sendRequest({ senderId: 'trader', recipientId: 'risk', topic: 'risk_check', payload: { amount: 1000 } });
+   * ```
+   */
+  async sendRequest(args: RequestArgs): Promise<Message> {
+    const { timeoutMs, ...a } = parseOrThrow(RequestArgsSchema, 'request', args);
+    this.assertNotStopped();
+    const correlationId = randomUUID();
+    const timeout = timeoutMs ?? this.options.defaultRequestTimeoutMs;
+    const response = this.pending.wait(correlationId, a.recipientId, a.topic, timeout);
+    try {
+      this.sendMessage({ ...a, messageType: MessageType.REQUEST, correlationId });
+    } catch (error) {
+      this.pending.reject(correlationId, error as Error);
+    }
+    return response;
+  }
+
+  /**
+   * Answers `request`: type response, priority high, topic `response`, same correlation
+   * id. Resolves the requester's `sendRequest`; a response nobody waits for is
+   * dead-lettered as `orphan_response`.
+   */
+  sendResponse(request: Message, payload: unknown, senderId?: string): Message {
+    return this.sendMessage({
+      senderId: senderId ?? request.recipientId ?? 'bus',
+      recipientId: request.senderId,
+      messageType: MessageType.RESPONSE,
+      priority: MessagePriority.HIGH,
+      topic: 'response',
+      payload,
+      correlationId: request.correlationId ?? request.messageId,
+    });
+  }
+
+  /** Subscribes an agent to a topic pattern (`*` one token, `>` the rest). */
+  subscribe(agentId: string, pattern: string): void {
+    const a = parseOrThrow(PatternArgsSchema, 'subscription', { agentId, pattern });
+    const agent = this.agents.get(a.agentId);
+    if (!agent) throw new UnknownAgentError(a.agentId);
+    if (this.subscriptions.add(a.agentId, a.pattern)) agent.subscriptions.add(a.pattern);
+  }
+
+  unsubscribe(agentId: string, pattern: string): void {
+    const a = parseOrThrow(PatternArgsSchema, 'subscription', { agentId, pattern });
+    if (this.subscriptions.remove(a.agentId, a.pattern)) this.agents.get(a.agentId)?.subscriptions.delete(a.pattern);
+  }
+
+  /**
+   * Pull API: removes and returns every queued, unexpired message of an agent in
+   * delivery order (empty for an unknown agent).
+   */
+  getAgentMessages(agentId: string): Message[] {
+    const agent = this.agents.get(agentId);
+    if (!agent) return [];
+    const messages: Message[] = [];
+    let message: Message | undefined;
+    while ((message = this.take(agent)) !== undefined) messages.push(message);
+    return messages;
+  }
+
+  /** Takes an agent offline (its mailbox fills, nothing is delivered) or back online. */
+  setAgentOnline(agentId: string, online: boolean): void {
+    const agent = this.agents.get(agentId);
+    if (!agent) throw new UnknownAgentError(agentId);
+    if (agent.actor.getSnapshot().status !== 'active') return;
+    agent.actor.send({ type: online ? 'CAME_ONLINE' : 'WENT_OFFLINE' });
+    if (online) this.scheduleDrain(agent);
+    else this.armSweep();
+  }
+
+  /** Recent dead letters, oldest first (at most `deadLetterBufferSize`). */
+  getDeadLetters(): readonly AnyDeadLetter[] {
+    return this.recentDeadLetters;
+  }
+
+  /** The counters of the bus. */
+  getStats(): BusStats {
+    const c = this.counters;
+    let queueDepth = 0;
+    for (const agent of this.agents.values()) queueDepth += agent.mailbox.size;
+    const deadTotal = Object.values(c.deadLetters).reduce((a, b) => a + b, 0);
+    return {
+      messagesSent: c.sent,
+      messagesDelivered: c.delivered,
+      messagesProcessed: c.processed,
+      messagesFailed: c.failed,
+      messagesRetried: c.retried,
+      messagesRejected: c.rejected,
+      avgProcessingTime: c.processed === 0 ? 0 : c.processingTimeTotal / c.processed,
+      registeredAgents: this.agents.size,
+      activeSubscriptions: this.subscriptions.size,
+      pendingResponses: this.pending.size,
+      queueDepth,
+      messagesByPriority: { ...c.byPriority },
+      deadLetters: { ...c.deadLetters, total: deadTotal },
+    };
+  }
+
+  /**
+   * Resolves once nothing deliverable is queued and no handler is running: every
+   * accepted message has been handled, dead-lettered, or waits for an offline or pull agent.
+   */
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    if (this.state === 'stopped') return true;
+    if (this.flushScheduled) return false;
+    for (const agent of this.agents.values()) {
+      if (agent.actor.getSnapshot().context.inFlight > 0) return false;
+      if (this.state === 'running' && agent.pushes && agent.online && agent.mailbox.size > 0) return false;
+    }
+    return true;
+  }
+
+  private notifyIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private assertNotStopped(): void {
+    if (this.state === 'stopped') throw new NotRunningError('bus');
+  }
+
+  private route(message: Message): void {
+    const now = this.clock.now();
+    if (message.messageType === MessageType.RESPONSE && message.correlationId !== undefined) {
+      this.accept(message);
+      if (isExpired(message, now)) return this.deadLetter('expired', message);
+      if (this.pending.resolve(message)) {
+        this.counters.delivered++;
+        return;
+      }
+      const requester = message.recipientId === null ? undefined : this.agents.get(message.recipientId);
+      if (requester && this.pending.closeCorrelation(message, now)) return this.enqueue(requester, message, false);
+      return this.deadLetter('orphan_response', message);
+    }
+    if (message.recipientId !== null) {
+      const recipient = this.agents.get(message.recipientId);
+      // Checked before acceptance so that a refused send leaves no trace but the error.
+      if (recipient && recipient.overflow === 'reject' && recipient.mailbox.size >= recipient.maxQueueSize) {
+        this.counters.rejected++;
+        throw new QueueFullError(recipient.agentId, recipient.maxQueueSize);
+      }
+      this.accept(message);
+      if (isExpired(message, now)) return this.deadLetter('expired', message);
+      if (!recipient) return this.deadLetter('no_route', message);
+      if (message.messageType === MessageType.REQUEST && !this.pending.isWaiting(message.correlationId)) {
+        this.pending.openCorrelation(message);
+      }
+      return this.enqueue(recipient, message, false);
+    }
+    this.accept(message);
+    if (isExpired(message, now)) return this.deadLetter('expired', message);
+    const targets =
+      message.messageType === MessageType.BROADCAST
+        ? [...this.agents.keys()].filter((id) => id !== message.senderId)
+        : this.subscriptions.subscribersOf(message.topic);
+    if (targets.length === 0) return this.deadLetter('no_route', message);
+    for (const id of targets) {
+      const agent = this.agents.get(id);
+      if (agent) this.enqueue(agent, message, false);
+    }
+  }
+
+  private accept(message: Message): void {
+    this.counters.sent++;
+    this.counters.byPriority[message.priority]++;
+    this.messageSubject.next(message);
+  }
+
+  private enqueue(agent: RegisteredAgent, message: Message, atHead: boolean): void {
+    if (agent.mailbox.size >= agent.maxQueueSize) {
+      if (agent.overflow === 'reject') return this.deadLetter('queue_full', message, agent.agentId);
+      const evicted = agent.mailbox.evictFor(message) as Message;
+      this.deadLetter('queue_full', evicted, agent.agentId);
+      if (evicted === message) return;
+    }
+    if (atHead) agent.mailbox.requeue(message);
+    else agent.mailbox.enqueue(message);
+    if (agent.pushes && agent.online) this.scheduleDrain(agent);
+    else this.armSweep();
+  }
+
+  /** Next unexpired message of an agent's mailbox; expired ones are dead-lettered on the way. */
+  private take(agent: RegisteredAgent): Message | undefined {
+    let message: Message | undefined;
+    while ((message = agent.mailbox.dequeue()) !== undefined) {
+      if (isExpired(message, this.clock.now())) {
+        this.deadLetter('expired', message, agent.agentId);
+        continue;
+      }
+      this.counters.delivered++;
+      return message;
+    }
+    return undefined;
+  }
+
+  private readonly takeFromMailbox = (agent: RegisteredAgent): Message | undefined => this.take(agent);
+
+  private recordFailure(agent: RegisteredAgent, message: Message, error: unknown): void {
+    this.counters.failed++;
+    if (message.retryCount < message.maxRetries && this.agents.get(agent.agentId) === agent) {
+      this.counters.retried++;
+      this.enqueue(agent, { ...message, retryCount: message.retryCount + 1 }, true);
+      return;
+    }
+    const reason = this.agents.get(agent.agentId) === agent ? 'max_retries' : 'no_route';
+    this.deadLetter(reason, message, agent.agentId, error instanceof Error ? error.message : String(error));
+  }
+
+  private scheduleDrain(agent: RegisteredAgent): void {
+    if (agent.drainScheduled || this.state !== 'running') return;
+    agent.drainScheduled = true;
+    this.ready.push(agent);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // Deliveries run once the current synchronous burst of sends is over, so a burst
+      // reaches each agent as a few batches, most urgent first.
+      queueMicrotask(this.flush);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const ready = this.ready;
+    this.ready = [];
+    for (const agent of ready) {
+      agent.drainScheduled = false;
+      if (this.state === 'running' && this.agents.get(agent.agentId) === agent) agent.drain(this.takeFromMailbox);
+    }
+    this.notifyIdle();
+  };
+
+  private armSweep(): void {
+    if (this.sweepTimer !== undefined || this.state !== 'running') return;
+    this.sweepTimer = this.clock.setTimeout(this.sweep, this.options.ttlSweepIntervalMs);
+  }
+
+  /** Dead-letters expired messages that nobody is draining; re-arms while any remain. */
+  private readonly sweep = (): void => {
+    this.sweepTimer = undefined;
+    const now = this.clock.now();
+    let waiting = false;
+    for (const agent of this.agents.values()) {
+      if (agent.mailbox.size === 0 || (agent.pushes && agent.online)) continue;
+      for (const message of agent.mailbox.removeWhere((m) => isExpired(m, now))) {
+        this.deadLetter('expired', message, agent.agentId);
+      }
+      waiting ||= agent.mailbox.size > 0;
+    }
+    this.pending.pruneOpen(now);
+    if (waiting) this.armSweep();
+  };
+
+  private deadLetter(reason: DeadLetter['reason'], message: Message, agentId?: string, error?: string): void {
+    const letter: DeadLetter = { reason, message, at: this.clock.now(), ...(agentId && { agentId }), ...(error && { error }) };
+    this.emitDeadLetter(letter);
+    if (reason === 'no_route' && message.messageType === MessageType.REQUEST && message.correlationId) {
+      this.pending.reject(message.correlationId, new UnknownAgentError(message.recipientId ?? agentId ?? '?'));
+    }
+  }
+
+  private emitDeadLetter(letter: AnyDeadLetter): void {
+    this.counters.deadLetters[letter.reason]++;
+    if (this.options.deadLetterBufferSize > 0) {
+      if (this.recentDeadLetters.length >= this.options.deadLetterBufferSize) this.recentDeadLetters.shift();
+      this.recentDeadLetters.push(letter);
+    }
+    this.deadLetterSubject.next(letter);
+  }
+}

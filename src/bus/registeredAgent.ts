@@ -1,0 +1,219 @@
+import { performance } from 'node:perf_hooks';
+import type { ActorRefFrom, AnyActorRef, AnyStateMachine } from 'xstate';
+import type { AgentMachine } from '../../machines/agent.machine';
+import type { Message } from './message';
+import { PriorityMailbox } from './priorityMailbox';
+import type { AgentHandle } from './agentHandle';
+
+/**
+ * An agent's behaviour as a function. It may be async; the agent runs up to
+ * `concurrency` of them at once. A throw or a rejection counts as a failed delivery
+ * (the message is retried, then dead-lettered).
+ *
+ * @example
+ * ```ts
+ * bus.registerAgent('risk', { handler: async (message, agent) => agent.respond(message, { ok: true }) });
+ * ```
+ */
+export type MessageHandler = (message: Message, agent: AgentHandle) => void | Promise<void>;
+
+/** Input given to a user-supplied behaviour machine. */
+export interface AgentBehaviourInput {
+  readonly agentId: string;
+  /** The agent's own handle: send, publish, respond... as this agent. */
+  readonly agent: AgentHandle;
+}
+
+/** Event a behaviour machine receives for each delivered message: its type is the topic. */
+export interface AgentMessageEvent {
+  readonly type: string;
+  readonly message: Message;
+}
+
+/** What the bus learns from running a behaviour, reported per message. @internal */
+export interface DeliveryOutcomes {
+  handled(agent: RegisteredAgent, message: Message, durationMs: number): void;
+  failed(agent: RegisteredAgent, message: Message, error: unknown): void;
+  /** The agent may take more work. */
+  freed(agent: RegisteredAgent): void;
+  /** Messages delivered but put back in the mailbox unprocessed. */
+  returned(agent: RegisteredAgent, count: number): void;
+}
+
+/** @internal */
+export interface RegisteredAgentOptions {
+  readonly agentId: string;
+  readonly handler?: MessageHandler;
+  readonly machine?: AnyStateMachine;
+  readonly concurrency: number;
+  readonly maxQueueSize: number;
+  readonly overflow: 'reject' | 'drop_lowest';
+  readonly batchSize: number;
+}
+
+/**
+ * The bus's record of one agent: its priority mailbox, its agent actor (spawned in a
+ * supervisor shard) and the behaviour the actor runs. Draining hands batches from the
+ * mailbox to the actor; the actor's `processMessages` action calls `process`.
+ * @internal
+ */
+export class RegisteredAgent {
+  readonly agentId: string;
+  readonly mailbox = new PriorityMailbox();
+  readonly maxQueueSize: number;
+  readonly overflow: 'reject' | 'drop_lowest';
+  readonly subscriptions = new Set<string>();
+  handle!: AgentHandle;
+  drainScheduled = false;
+  private asyncInFlight = 0;
+  private syncHandled = 0;
+  private syncFailed = 0;
+
+  constructor(
+    private readonly options: RegisteredAgentOptions,
+    readonly actor: ActorRefFrom<AgentMachine>,
+    private readonly outcomes: DeliveryOutcomes,
+  ) {
+    this.agentId = options.agentId;
+    this.maxQueueSize = options.maxQueueSize;
+    this.overflow = options.overflow;
+  }
+
+  /** True when the agent takes messages from its mailbox by itself (not the pull API). */
+  get pushes(): boolean {
+    return this.options.handler !== undefined || this.options.machine !== undefined;
+  }
+
+  get online(): boolean {
+    return this.actor.getSnapshot().value !== 'offline';
+  }
+
+  get active(): boolean {
+    return this.actor.getSnapshot().status === 'active';
+  }
+
+  /** Starts the user machine behaviour, if the agent has one. */
+  assignBehaviour(): void {
+    const machine = this.options.machine;
+    if (!machine) return;
+    const input: AgentBehaviourInput = { agentId: this.agentId, agent: this.handle };
+    this.actor.send({ type: 'BEHAVIOUR_ASSIGNED', logic: machine, input });
+  }
+
+  /** How many more messages the agent can take in one step. */
+  private freeSlots(): number {
+    // A machine behaviour handles each event synchronously, so it is never "busy".
+    if (this.options.machine) return this.options.batchSize;
+    return Math.min(this.options.batchSize, this.options.concurrency - this.asyncInFlight);
+  }
+
+  /**
+   * Hands queued messages to the agent actor in batches while it has free slots.
+   * `take` is the bus's dequeue (it dead-letters expired messages on the way).
+   */
+  drain(take: (agent: RegisteredAgent) => Message | undefined): void {
+    if (!this.pushes || !this.online || !this.active) return;
+    for (;;) {
+      const slots = this.freeSlots();
+      if (slots <= 0 || this.mailbox.size === 0) break;
+      const batch: Message[] = [];
+      while (batch.length < slots) {
+        const message = take(this);
+        if (message === undefined) break;
+        batch.push(message);
+      }
+      if (batch.length === 0) break;
+      this.actor.send({ type: 'MESSAGES_DELIVERED', messages: batch });
+      if (this.behaviourCrashed()) break;
+    }
+    this.reportSyncSettlements(0);
+  }
+
+  private reportSyncSettlements(returned: number): void {
+    if (this.syncHandled + this.syncFailed + returned === 0) return;
+    const event = { type: 'MESSAGES_SETTLED', handled: this.syncHandled, failed: this.syncFailed, returned } as const;
+    this.syncHandled = 0;
+    this.syncFailed = 0;
+    this.actor.send(event);
+  }
+
+  /** Runs the behaviour on a delivered batch (called from the agent actor's action). */
+  process(messages: readonly Message[]): void {
+    const handler = this.options.handler;
+    if (handler) {
+      for (const message of messages) this.runHandler(handler, message);
+      return;
+    }
+    for (let i = 0; i < messages.length; i++) {
+      const failure = this.runMachine(messages[i] as Message);
+      if (failure === undefined) continue;
+      // The behaviour crashed: the rest of the batch goes back, in order, ahead of the
+      // retry of the message that crashed it; a fresh behaviour takes over.
+      const rest = messages.slice(i + 1);
+      for (let j = rest.length - 1; j >= 0; j--) this.mailbox.requeue(rest[j] as Message);
+      this.outcomes.returned(this, rest.length);
+      this.syncFailed++;
+      this.outcomes.failed(this, messages[i] as Message, failure.error);
+      this.actor.send({ type: 'MESSAGES_SETTLED', handled: 0, failed: 0, returned: rest.length });
+      this.assignBehaviour();
+      return;
+    }
+  }
+
+  private runHandler(handler: MessageHandler, message: Message): void {
+    const started = performance.now();
+    let result: void | Promise<void>;
+    try {
+      result = handler(message, this.handle);
+    } catch (error) {
+      this.syncFailed++;
+      this.outcomes.failed(this, message, error);
+      return;
+    }
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+      this.asyncInFlight++;
+      (result as Promise<void>).then(
+        () => this.settleAsync(message, started, undefined, false),
+        (error: unknown) => this.settleAsync(message, started, error, true),
+      );
+      return;
+    }
+    this.syncHandled++;
+    this.outcomes.handled(this, message, performance.now() - started);
+  }
+
+  private settleAsync(message: Message, started: number, error: unknown, failed: boolean): void {
+    this.asyncInFlight--;
+    // After unregistration the actor is gone, but the outcome still counts (a failure is
+    // dead-lettered by the bus rather than lost).
+    if (this.active) {
+      this.actor.send({ type: 'MESSAGES_SETTLED', handled: failed ? 0 : 1, failed: failed ? 1 : 0 });
+    }
+    if (failed) this.outcomes.failed(this, message, error);
+    else this.outcomes.handled(this, message, performance.now() - started);
+    this.outcomes.freed(this);
+  }
+
+  /** The user machine running as this agent's behaviour, if any. */
+  get behaviour(): AnyActorRef | undefined {
+    return (this.actor.getSnapshot().children as Record<string, AnyActorRef | undefined>)['behaviour'];
+  }
+
+  private behaviourCrashed(): boolean {
+    const behaviour = this.behaviour;
+    return behaviour !== undefined && behaviour.getSnapshot().status !== 'active';
+  }
+
+  private runMachine(message: Message): { error: unknown } | undefined {
+    const behaviour = this.behaviour;
+    if (!behaviour) return { error: new Error(`agent '${this.agentId}' has no running behaviour`) };
+    const started = performance.now();
+    const event: AgentMessageEvent = { type: message.topic, message };
+    behaviour.send(event);
+    const snapshot = behaviour.getSnapshot() as { status: string; error?: unknown };
+    if (snapshot.status === 'error') return { error: snapshot.error };
+    this.syncHandled++;
+    this.outcomes.handled(this, message, performance.now() - started);
+    return undefined;
+  }
+}

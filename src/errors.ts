@@ -1,0 +1,106 @@
+import type { ZodError } from 'zod';
+
+/**
+ * Stable machine-readable codes of every error NeuroFlux throws.
+ * Match on `error.code`, never on the message text.
+ */
+export const ErrorCode = {
+  VALIDATION: 'ERR_VALIDATION',
+  REQUEST_TIMEOUT: 'ERR_REQUEST_TIMEOUT',
+  QUEUE_FULL: 'ERR_QUEUE_FULL',
+  UNKNOWN_AGENT: 'ERR_UNKNOWN_AGENT',
+  DUPLICATE_AGENT: 'ERR_DUPLICATE_AGENT',
+  NOT_RUNNING: 'ERR_NOT_RUNNING',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Base class of every error NeuroFlux throws; `code` is stable across versions. */
+export class NeuroFluxError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** One problem found while validating input: where it is and what was expected. */
+export interface ValidationIssue {
+  /** Dotted path of the offending field, e.g. `payload.amount` (empty for the whole value). */
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * Input from outside (a message, a task, a config, a network frame) did not match its schema.
+ * `field` names the first offending field; `issues` lists all of them.
+ *
+ * @example
+ * ```ts
+ * try { bus.sendMessage({ senderId: '' }); }
+ * catch (e) { if (e instanceof ValidationError) console.log(e.field); } // "senderId"
+ * ```
+ */
+export class ValidationError extends NeuroFluxError {
+  readonly field: string;
+  readonly issues: readonly ValidationIssue[];
+
+  constructor(what: string, issues: readonly ValidationIssue[]) {
+    const first = issues[0];
+    const field = first?.path ?? '';
+    super(ErrorCode.VALIDATION, `invalid ${what}: ${field || '(value)'}: ${first?.message ?? 'invalid'}`);
+    this.field = field;
+    this.issues = issues;
+  }
+
+  /** @internal */
+  static fromZod(what: string, error: ZodError): ValidationError {
+    return new ValidationError(
+      what,
+      error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+    );
+  }
+}
+
+/** A request got no response within its timeout. */
+export class RequestTimeoutError extends NeuroFluxError {
+  constructor(
+    readonly recipientId: string,
+    readonly topic: string,
+    readonly timeoutMs: number,
+  ) {
+    super(ErrorCode.REQUEST_TIMEOUT, `request '${topic}' to agent '${recipientId}' timed out after ${timeoutMs} ms`);
+  }
+}
+
+/** A mailbox is at capacity and its overflow policy is `reject`. */
+export class QueueFullError extends NeuroFluxError {
+  constructor(
+    readonly agentId: string,
+    readonly maxQueueSize: number,
+  ) {
+    super(ErrorCode.QUEUE_FULL, `mailbox of agent '${agentId}' is full (${maxQueueSize} messages)`);
+  }
+}
+
+/** The call names an agent that is not registered. */
+export class UnknownAgentError extends NeuroFluxError {
+  constructor(readonly agentId: string) {
+    super(ErrorCode.UNKNOWN_AGENT, `agent '${agentId}' is not registered`);
+  }
+}
+
+/** An agent id is registered twice. */
+export class DuplicateAgentError extends NeuroFluxError {
+  constructor(readonly agentId: string) {
+    super(ErrorCode.DUPLICATE_AGENT, `agent '${agentId}' is already registered`);
+  }
+}
+
+/** The component was used before `start()` or after `stop()`. */
+export class NotRunningError extends NeuroFluxError {
+  constructor(readonly component: string) {
+    super(ErrorCode.NOT_RUNNING, `${component} is not running: call start() first`);
+  }
+}

@@ -1,0 +1,67 @@
+import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { runtimeMachine, type RuntimeMachine } from '../../machines/runtime.machine';
+import { CommunicationBus, type CommunicationBusOptions } from '../bus/communicationBus';
+import { systemClock, type NeuroFluxClock } from './clock';
+
+/** Options of {@link createNeuroFlux}. */
+export interface NeuroFluxOptions {
+  /** Time source of every timer in the runtime. Default: the wall clock. */
+  clock?: NeuroFluxClock;
+  /** Bus options (mailbox capacity, overflow policy, batching, request timeout...). */
+  bus?: Omit<CommunicationBusOptions, 'clock' | 'root'>;
+  /** Receives XState's inspection events for every actor of the system. */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Name of the root actor's system (shown by inspectors). */
+  name?: string;
+}
+
+/** A running NeuroFlux system: one XState actor system and its components. */
+export interface NeuroFlux {
+  /** The root actor; every agent, task and conflict actor belongs to its system. */
+  readonly system: Actor<RuntimeMachine>;
+  readonly bus: CommunicationBus;
+  readonly clock: NeuroFluxClock;
+  /** Starts delivery and every component (the root actor runs from creation). */
+  start(): Promise<void>;
+  /** Stops every component, then the root actor. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Creates a NeuroFlux runtime: one XState actor system whose root actor is `system`,
+ * with the communication bus attached.
+ *
+ * @example
+ * ```ts
+ * const nf = createNeuroFlux();
+ * nf.bus.registerAgent('echo', { handler: (m, agent) => agent.respond(m, m.payload) });
+ * await nf.start();
+ * const reply = await nf.bus.sendRequest({ senderId: 'me', recipientId: 'echo', topic: 'ping', payload: 1 });
+ * await nf.stop();
+ * ```
+ */
+export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
+  const clock = options.clock ?? systemClock;
+  const system = createActor(runtimeMachine, {
+    clock,
+    systemId: 'neuroflux',
+    input: { name: options.name },
+    ...(options.inspect && { inspect: options.inspect }),
+  }).start();
+  const bus = new CommunicationBus({ ...options.bus, clock, root: system });
+  let started = false;
+  return {
+    system,
+    bus,
+    clock,
+    async start() {
+      if (started) return;
+      started = true;
+      await bus.start();
+    },
+    async stop() {
+      await bus.stop();
+      system.stop();
+    },
+  };
+}

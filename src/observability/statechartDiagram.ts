@@ -1,0 +1,64 @@
+import type { AnyStateMachine, AnyStateNode } from 'xstate';
+import { toDirectedGraph, type DirectedGraphNode } from 'xstate/graph';
+
+function mermaidId(stateNode: AnyStateNode): string {
+  return stateNode.id.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+function eventLabel(eventType: string): string {
+  // `xstate.after.<delay>.<state id>` is how XState names delayed transitions.
+  const after = /^xstate\.after\.([^.]+)\./.exec(eventType);
+  if (after) return `after ${after[1]}`;
+  if (eventType.startsWith('xstate.done.actor.')) return `done ${eventType.slice('xstate.done.actor.'.length)}`;
+  if (eventType.startsWith('xstate.error.actor.')) return `error ${eventType.slice('xstate.error.actor.'.length)}`;
+  if (eventType === '') return 'always';
+  return eventType;
+}
+
+function render(node: DirectedGraphNode, lines: string[], indent: string): void {
+  const stateNode = node.stateNode;
+  const children = node.children;
+  if (children.length > 0) {
+    const initial = stateNode.initial?.target?.[0] as AnyStateNode | undefined;
+    if (initial) lines.push(`${indent}[*] --> ${mermaidId(initial)}`);
+    for (const child of children) {
+      const id = mermaidId(child.stateNode);
+      lines.push(`${indent}state "${child.stateNode.key}" as ${id}`);
+      if (child.children.length > 0) {
+        lines.push(`${indent}state ${id} {`);
+        render(child, lines, `${indent}  `);
+        lines.push(`${indent}}`);
+      }
+      if (child.stateNode.type === 'final') lines.push(`${indent}${id} --> [*]`);
+    }
+  }
+  // A transition declared on a compound state applies in each of its children that does
+  // not handle the event itself; draw it from each of them.
+  for (const edge of node.edges) {
+    for (const child of children) {
+      if (child.edges.some((e) => e.label.text === edge.label.text)) continue;
+      lines.push(`${indent}${mermaidId(child.stateNode)} --> ${mermaidId(edge.target)}: ${eventLabel(edge.label.text)}`);
+    }
+  }
+  for (const child of children) {
+    for (const edge of child.edges) {
+      const label = edge.label.text;
+      lines.push(`${indent}${mermaidId(edge.source)} --> ${mermaidId(edge.target)}: ${eventLabel(label)}`);
+    }
+  }
+}
+
+/**
+ * Draws a machine as a Mermaid `stateDiagram-v2`, from XState's own graph of the
+ * machine (`toDirectedGraph`), so documentation diagrams never drift from the code.
+ *
+ * @example
+ * ```ts
+ * console.log(statechartToMermaid(agentMachine));
+ * ```
+ */
+export function statechartToMermaid(machine: AnyStateMachine): string {
+  const lines = ['stateDiagram-v2'];
+  render(toDirectedGraph(machine), lines, '  ');
+  return lines.join('\n');
+}
