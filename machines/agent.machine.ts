@@ -9,6 +9,7 @@ export interface AgentMachineContext {
   delivered: number;
   handled: number;
   failed: number;
+  behaviourCrashes: number;
 }
 
 type Settlement = { handled: number; failed: number; returned?: number };
@@ -51,6 +52,7 @@ export const agentMachine = setup({
       handled: context.handled + params.handled,
       failed: context.failed + params.failed,
     })),
+    recordBehaviourCrash: assign(({ context }) => ({ behaviourCrashes: context.behaviourCrashes + 1 })),
     /** Supervision: a crashed behaviour is replaced by a fresh one. */
     assignBehaviour: enqueueActions(({ enqueue }, params: { logic: AnyStateMachine; input: unknown }) => {
       enqueue.stopChild('behaviour');
@@ -69,9 +71,12 @@ export const agentMachine = setup({
   },
 }).createMachine({
   id: 'agent',
-  context: ({ input }) => ({ agentId: input.agentId, inFlight: 0, delivered: 0, handled: 0, failed: 0 }),
+  context: ({ input }) => ({ agentId: input.agentId, inFlight: 0, delivered: 0, handled: 0, failed: 0, behaviourCrashes: 0 }),
   initial: 'idle',
   on: {
+    // Supervision: handling the crash keeps it from escalating to the agent itself; the
+    // bus has already put the batch back and assigned a fresh behaviour.
+    'xstate.error.actor.behaviour': { actions: 'recordBehaviourCrash' },
     BEHAVIOUR_ASSIGNED: {
       actions: { type: 'assignBehaviour', params: ({ event }) => ({ logic: event.logic, input: event.input }) },
     },

@@ -465,6 +465,7 @@ export class CommunicationBus {
     if (this.state === 'stopped') return true;
     if (this.flushScheduled) return false;
     for (const agent of this.agents.values()) {
+      if (!agent.active) continue;
       if (agent.actor.getSnapshot().context.inFlight > 0) return false;
       if (this.state === 'running' && agent.pushes && agent.online && agent.mailbox.size > 0) return false;
     }

@@ -37,7 +37,9 @@ function render(node: DirectedGraphNode, lines: string[], indent: string): void 
   for (const edge of node.edges) {
     for (const child of children) {
       if (child.edges.some((e) => e.label.text === edge.label.text)) continue;
-      lines.push(`${indent}${mermaidId(child.stateNode)} --> ${mermaidId(edge.target)}: ${eventLabel(edge.label.text)}`);
+      const targetless = !edge.transition.target || edge.transition.target.length === 0;
+      const target = targetless ? child.stateNode : edge.target;
+      lines.push(`${indent}${mermaidId(child.stateNode)} --> ${mermaidId(target)}: ${eventLabel(edge.label.text)}`);
     }
   }
   for (const child of children) {
