@@ -110,6 +110,35 @@ describe('CommunicationBus: direct delivery and priorities', () => {
     await bus.stop();
   });
 
+  test('a plain function that returns promises is bounded by concurrency too, and loses nothing', async () => {
+    const bus = new CommunicationBus();
+    let running = 0;
+    let peak = 0;
+    const done: string[] = [];
+    bus.registerAgent('w', {
+      concurrency: 2,
+      handler: (m) => {
+        running++;
+        peak = Math.max(peak, running);
+        return new Promise<void>((resolve) =>
+          setImmediate(() => {
+            running--;
+            done.push(m.topic);
+            resolve();
+          }),
+        );
+      },
+    });
+    await bus.start();
+    for (let i = 0; i < 25; i++) bus.sendMessage({ senderId: 's', recipientId: 'w', messageType: 'command', topic: `t${i}` });
+    await bus.whenIdle();
+    expect(peak).toBe(2);
+    expect(done).toHaveLength(25);
+    expect(bus.getStats()).toMatchObject({ messagesDelivered: 25, messagesProcessed: 25 });
+    expect(bus.getAgent('w')?.actor.getSnapshot().context.inFlight).toBe(0);
+    await bus.stop();
+  });
+
   test('an unknown recipient is a dead letter with reason no_route', async () => {
     const bus = new CommunicationBus();
     const letters = collectDeadLetters(bus);
@@ -495,7 +524,7 @@ describe('CommunicationBus: identity and validation', () => {
     const bus = new CommunicationBus({ clock });
     bus.registerAgent('p');
     const filled = bus.sendMessage({ senderId: 's', recipientId: 'p', messageType: 'command', topic: 't' });
-    expect(filled.messageId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(filled.messageId).toMatch(/^[0-9a-f-]{36}-[0-9a-z]+$/);
     expect(filled).toMatchObject({ timestamp: 1234, ttl: 300, retryCount: 0, maxRetries: 3, priority: 'medium' });
     const kept = bus.sendMessage({ senderId: 's', recipientId: 'p', messageType: 'command', topic: 't', messageId: 'm1', timestamp: 1000 });
     expect(kept).toMatchObject({ messageId: 'm1', timestamp: 1000 });

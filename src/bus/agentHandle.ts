@@ -28,22 +28,22 @@ export class AgentHandle {
 
   /** Sends a message as this agent. */
   send(message: AgentMessageInput): Message {
-    return this.bus.sendMessage({ ...message, senderId: this.agentId });
+    return this.bus.sendAs(message, this.agentId);
   }
 
   /** Publishes an event to the topic's subscribers. */
   publish(args: Omit<PublishArgs, 'senderId'>): Message {
-    return this.bus.publishEvent({ ...args, senderId: this.agentId });
+    return this.bus.publishAs(args, this.agentId, 'event');
   }
 
   /** Sends to every other registered agent. */
   broadcast(args: Omit<PublishArgs, 'senderId'>): Message {
-    return this.bus.broadcastMessage({ ...args, senderId: this.agentId });
+    return this.bus.publishAs(args, this.agentId, 'broadcast');
   }
 
   /** Sends a request and resolves with the response message. */
   request(args: Omit<RequestArgs, 'senderId'>): Promise<Message> {
-    return this.bus.sendRequest({ ...args, senderId: this.agentId });
+    return this.bus.requestAs(args, this.agentId);
   }
 
   /** Answers a request received by this agent. */

@@ -16,7 +16,7 @@ import { systemClock, type NeuroFluxClock } from '../kernel/clock';
 import { AgentHandle } from './agentHandle';
 import { BusCounters, type BusStats } from './busStats';
 import type { AnyDeadLetter, DeadLetter } from './deadLetter';
-import { isExpired, MessagePriority, MessageType, parseMessage, type Message } from './message';
+import { createMessage, isExpired, MessagePriority, MessageType, parseMessage, type Message, type MessageFields } from './message';
 import { PendingRequests } from './pendingRequests';
 import { RegisteredAgent, type DeliveryOutcomes, type MessageHandler } from './registeredAgent';
 import { SubscriptionIndex } from './topicPattern';
@@ -102,6 +102,17 @@ const RequestArgsSchema = PublishArgsSchema.extend({
 });
 /** Arguments of `sendRequest`. */
 export type RequestArgs = z.input<typeof RequestArgsSchema>;
+
+const HandlePublishArgsSchema = PublishArgsSchema.omit({ senderId: true });
+const HandleRequestArgsSchema = RequestArgsSchema.omit({ senderId: true });
+
+/** What `sendResponse` needs of the request it answers. */
+const ResponseTargetSchema = z.object({
+  messageId: z.string().min(1),
+  senderId: z.string().min(1),
+  recipientId: z.string().min(1).nullable(),
+  correlationId: z.string().min(1).optional(),
+});
 
 const PatternArgsSchema = z.object({ agentId: z.string().min(1), pattern: z.string().min(1) });
 
@@ -285,16 +296,29 @@ export class CommunicationBus {
    * ```
    */
   sendMessage(message: unknown): Message {
+    return this.sendAs(message, undefined);
+  }
+
+  /** `sendMessage` with the sender fixed by an agent handle. @internal */
+  sendAs(message: unknown, senderId: string | undefined): Message {
     this.assertNotStopped();
     let parsed: Message;
     try {
-      parsed = parseMessage(message, this.clock.now());
+      parsed = parseMessage(message, this.clock.now(), senderId);
     } catch (error) {
       this.counters.rejected++;
       throw error;
     }
     this.route(parsed);
     return parsed;
+  }
+
+  /** Routes a message the runtime built from validated parts. */
+  private sendBuilt(fields: MessageFields): Message {
+    this.assertNotStopped();
+    const message = createMessage(fields, this.clock.now());
+    this.route(message);
+    return message;
   }
 
   /**
@@ -330,8 +354,13 @@ export class CommunicationBus {
    * ```
    */
   publishEvent(args: PublishArgs): Message {
-    const a = parseOrThrow(PublishArgsSchema, 'event', args);
-    return this.sendMessage({ ...a, recipientId: null, messageType: MessageType.EVENT });
+    return this.publishAs(args, undefined, MessageType.EVENT);
+  }
+
+  /** `publishEvent` / `broadcastMessage` with the sender fixed by an agent handle. @internal */
+  publishAs(args: unknown, senderId: string | undefined, messageType: 'event' | 'broadcast'): Message {
+    const a = parseOrThrow(senderId === undefined ? PublishArgsSchema : HandlePublishArgsSchema, messageType, args);
+    return this.sendBuilt({ ...a, senderId: senderId ?? (a as PublishArgs).senderId, recipientId: null, messageType });
   }
 
   /**
@@ -343,8 +372,7 @@ export class CommunicationBus {
    * ```
    */
   broadcastMessage(args: PublishArgs): Message {
-    const a = parseOrThrow(PublishArgsSchema, 'broadcast', args);
-    return this.sendMessage({ ...a, recipientId: null, messageType: MessageType.BROADCAST });
+    return this.publishAs(args, undefined, MessageType.BROADCAST);
   }
 
   /**
@@ -358,13 +386,18 @@ export class CommunicationBus {
    * ```
    */
   async sendRequest(args: RequestArgs): Promise<Message> {
-    const { timeoutMs, ...a } = parseOrThrow(RequestArgsSchema, 'request', args);
+    return this.requestAs(args, undefined);
+  }
+
+  /** `sendRequest` with the sender fixed by an agent handle. @internal */
+  async requestAs(args: unknown, senderId: string | undefined): Promise<Message> {
+    const { timeoutMs, ...a } = parseOrThrow(senderId === undefined ? RequestArgsSchema : HandleRequestArgsSchema, 'request', args);
     this.assertNotStopped();
     const correlationId = randomUUID();
     const timeout = timeoutMs ?? this.options.defaultRequestTimeoutMs;
     const response = this.pending.wait(correlationId, a.recipientId, a.topic, timeout);
     try {
-      this.sendMessage({ ...a, messageType: MessageType.REQUEST, correlationId });
+      this.sendBuilt({ ...a, senderId: senderId ?? (a as RequestArgs).senderId, messageType: MessageType.REQUEST, correlationId });
     } catch (error) {
       this.pending.reject(correlationId, error as Error);
     }
@@ -377,7 +410,8 @@ export class CommunicationBus {
    * dead-lettered as `orphan_response`.
    */
   sendResponse(request: Message, payload: unknown, senderId?: string): Message {
-    return this.sendMessage({
+    parseOrThrow(ResponseTargetSchema, 'request being answered', request);
+    return this.sendBuilt({
       senderId: senderId ?? request.recipientId ?? 'bus',
       recipientId: request.senderId,
       messageType: MessageType.RESPONSE,
@@ -409,8 +443,9 @@ export class CommunicationBus {
     const agent = this.agents.get(agentId);
     if (!agent) return [];
     const messages: Message[] = [];
+    const now = this.clock.now();
     let message: Message | undefined;
-    while ((message = this.take(agent)) !== undefined) messages.push(message);
+    while ((message = this.take(agent, now)) !== undefined) messages.push(message);
     return messages;
   }
 
@@ -527,7 +562,7 @@ export class CommunicationBus {
   private accept(message: Message): void {
     this.counters.sent++;
     this.counters.byPriority[message.priority]++;
-    this.messageSubject.next(message);
+    if (this.messageSubject.observed) this.messageSubject.next(message);
   }
 
   private enqueue(agent: RegisteredAgent, message: Message, atHead: boolean): void {
@@ -544,10 +579,10 @@ export class CommunicationBus {
   }
 
   /** Next unexpired message of an agent's mailbox; expired ones are dead-lettered on the way. */
-  private take(agent: RegisteredAgent): Message | undefined {
+  private take(agent: RegisteredAgent, now: number): Message | undefined {
     let message: Message | undefined;
     while ((message = agent.mailbox.dequeue()) !== undefined) {
-      if (isExpired(message, this.clock.now())) {
+      if (isExpired(message, now)) {
         this.deadLetter('expired', message, agent.agentId);
         continue;
       }
@@ -557,7 +592,6 @@ export class CommunicationBus {
     return undefined;
   }
 
-  private readonly takeFromMailbox = (agent: RegisteredAgent): Message | undefined => this.take(agent);
 
   private recordFailure(agent: RegisteredAgent, message: Message, error: unknown): void {
     this.counters.failed++;
@@ -586,9 +620,12 @@ export class CommunicationBus {
     this.flushScheduled = false;
     const ready = this.ready;
     this.ready = [];
+    // One clock read per flush: a flush runs in one synchronous slice of time.
+    const now = this.clock.now();
+    const take = (agent: RegisteredAgent) => this.take(agent, now);
     for (const agent of ready) {
       agent.drainScheduled = false;
-      if (this.state === 'running' && this.agents.get(agent.agentId) === agent) agent.drain(this.takeFromMailbox);
+      if (this.state === 'running' && this.agents.get(agent.agentId) === agent) agent.drain(take);
     }
     this.notifyIdle();
   };

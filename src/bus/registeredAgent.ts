@@ -66,6 +66,8 @@ export class RegisteredAgent {
   handle!: AgentHandle;
   drainScheduled = false;
   private asyncInFlight = 0;
+  /** Learned: starts true for `async function` handlers, becomes true on the first promise. */
+  private handlerIsAsync: boolean;
   private syncHandled = 0;
   private syncFailed = 0;
 
@@ -77,6 +79,7 @@ export class RegisteredAgent {
     this.agentId = options.agentId;
     this.maxQueueSize = options.maxQueueSize;
     this.overflow = options.overflow;
+    this.handlerIsAsync = options.handler?.constructor.name === 'AsyncFunction';
   }
 
   /** True when the agent takes messages from its mailbox by itself (not the pull API). */
@@ -102,8 +105,9 @@ export class RegisteredAgent {
 
   /** How many more messages the agent can take in one step. */
   private freeSlots(): number {
-    // A machine behaviour handles each event synchronously, so it is never "busy".
-    if (this.options.machine) return this.options.batchSize;
+    // A synchronous behaviour (a machine, or a handler that has never returned a promise)
+    // finishes each message before the next, so only the batch size bounds a step.
+    if (!this.handlerIsAsync) return this.options.batchSize;
     return Math.min(this.options.batchSize, this.options.concurrency - this.asyncInFlight);
   }
 
@@ -141,7 +145,15 @@ export class RegisteredAgent {
   process(messages: readonly Message[]): void {
     const handler = this.options.handler;
     if (handler) {
-      for (const message of messages) this.runHandler(handler, message);
+      for (let i = 0; i < messages.length; i++) {
+        if (this.asyncInFlight >= this.options.concurrency) {
+          // The handler turned out async and every slot is taken: the rest waits in the
+          // mailbox, where more urgent messages can still overtake it.
+          this.returnToMailbox(messages.slice(i));
+          return;
+        }
+        this.runHandler(handler, messages[i] as Message);
+      }
       return;
     }
     for (let i = 0; i < messages.length; i++) {
@@ -149,15 +161,19 @@ export class RegisteredAgent {
       if (failure === undefined) continue;
       // The behaviour crashed: the rest of the batch goes back, in order, ahead of the
       // retry of the message that crashed it; a fresh behaviour takes over.
-      const rest = messages.slice(i + 1);
-      for (let j = rest.length - 1; j >= 0; j--) this.mailbox.requeue(rest[j] as Message);
-      this.outcomes.returned(this, rest.length);
+      this.returnToMailbox(messages.slice(i + 1));
       this.syncFailed++;
       this.outcomes.failed(this, messages[i] as Message, failure.error);
-      this.actor.send({ type: 'MESSAGES_SETTLED', handled: 0, failed: 0, returned: rest.length });
       this.assignBehaviour();
       return;
     }
+  }
+
+  private returnToMailbox(rest: readonly Message[]): void {
+    if (rest.length === 0) return;
+    for (let j = rest.length - 1; j >= 0; j--) this.mailbox.requeue(rest[j] as Message);
+    this.outcomes.returned(this, rest.length);
+    this.actor.send({ type: 'MESSAGES_SETTLED', handled: 0, failed: 0, returned: rest.length });
   }
 
   private runHandler(handler: MessageHandler, message: Message): void {
@@ -172,6 +188,7 @@ export class RegisteredAgent {
     }
     if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
       this.asyncInFlight++;
+      this.handlerIsAsync = true;
       (result as Promise<void>).then(
         () => this.settleAsync(message, started, undefined, false),
         (error: unknown) => this.settleAsync(message, started, error, true),
