@@ -1,5 +1,5 @@
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
-import { toDirectedGraph, type DirectedGraphNode } from 'xstate/graph';
+import { toDirectedGraph, type DirectedGraphEdge, type DirectedGraphNode } from 'xstate/graph';
 
 function mermaidId(stateNode: AnyStateNode): string {
   return stateNode.id.replace(/[^A-Za-z0-9_]/g, '_');
@@ -13,6 +13,11 @@ function eventLabel(eventType: string): string {
   if (eventType.startsWith('xstate.error.actor.')) return `error ${eventType.slice('xstate.error.actor.'.length)}`;
   if (eventType === '') return 'always';
   return eventType;
+}
+
+/** Action-only transitions change no state; drawing them as self-loops hides the shape. */
+function isTargetless(edge: DirectedGraphEdge): boolean {
+  return !edge.transition.target || edge.transition.target.length === 0;
 }
 
 function render(node: DirectedGraphNode, lines: string[], indent: string): void {
@@ -37,13 +42,13 @@ function render(node: DirectedGraphNode, lines: string[], indent: string): void 
   for (const edge of node.edges) {
     for (const child of children) {
       if (child.edges.some((e) => e.label.text === edge.label.text)) continue;
-      const targetless = !edge.transition.target || edge.transition.target.length === 0;
-      const target = targetless ? child.stateNode : edge.target;
-      lines.push(`${indent}${mermaidId(child.stateNode)} --> ${mermaidId(target)}: ${eventLabel(edge.label.text)}`);
+      if (isTargetless(edge)) continue;
+      lines.push(`${indent}${mermaidId(child.stateNode)} --> ${mermaidId(edge.target)}: ${eventLabel(edge.label.text)}`);
     }
   }
   for (const child of children) {
     for (const edge of child.edges) {
+      if (isTargetless(edge)) continue;
       const label = edge.label.text;
       lines.push(`${indent}${mermaidId(edge.source)} --> ${mermaidId(edge.target)}: ${eventLabel(label)}`);
     }
@@ -53,6 +58,7 @@ function render(node: DirectedGraphNode, lines: string[], indent: string): void 
 /**
  * Draws a machine as a Mermaid `stateDiagram-v2`, from XState's own graph of the
  * machine (`toDirectedGraph`), so documentation diagrams never drift from the code.
+ * Transitions that only run actions (no target) are left out.
  *
  * @example
  * ```ts
