@@ -10,16 +10,19 @@ export interface ChildSpec {
 /** Events a supervisor shard understands. */
 export type SupervisorEvent =
   | { type: 'CHILDREN_REQUESTED'; children: readonly ChildSpec[] }
-  | { type: 'CHILDREN_RELEASED'; ids: readonly string[] };
+  | { type: 'CHILDREN_RELEASED'; ids: readonly string[] }
+  /** The shard's work is over (all children released, or the runtime stops): it ends, stopping what is left. */
+  | { type: 'SUPERVISOR_RETIRED' };
 
 /** Placeholder for the child logic; the runtime provides the real one. @internal */
 const childPlaceholder: AnyActorLogic = createMachine({});
 
 /**
- * A supervisor shard: owns up to a few hundred children of one kind (agents, tasks,
- * conflicts). Children are spawned inside one `assign`, so a batch costs one copy of the
- * children record; keeping shards small bounds that copy, which is what keeps spawning
- * and stopping linear overall.
+ * A supervisor shard: owns a few children of one kind (agents, tasks, conflicts).
+ * XState copies the children record on every spawn and stop, so shards stay small (16 by
+ * default) and spawn a batch inside one `assign` (one copy); that keeps spawning and
+ * stopping linear overall. A retired shard reaches its final state, which stops any child
+ * still running.
  */
 export const supervisorMachine = setup({
   types: {
@@ -31,6 +34,11 @@ export const supervisorMachine = setup({
 }).createMachine({
   id: 'supervisor',
   context: ({ input }) => ({ kind: input.kind }),
+  initial: 'supervising',
+  states: {
+    supervising: { on: { SUPERVISOR_RETIRED: 'retired' } },
+    retired: { type: 'final' },
+  },
   on: {
     CHILDREN_REQUESTED: {
       actions: assign(({ event, spawn }) => {

@@ -11,6 +11,10 @@ export const ErrorCode = {
   UNKNOWN_AGENT: 'ERR_UNKNOWN_AGENT',
   DUPLICATE_AGENT: 'ERR_DUPLICATE_AGENT',
   NOT_RUNNING: 'ERR_NOT_RUNNING',
+  WORKFLOW_INVALID: 'ERR_WORKFLOW_INVALID',
+  UNKNOWN_TASK: 'ERR_UNKNOWN_TASK',
+  DUPLICATE_TASK: 'ERR_DUPLICATE_TASK',
+  ASSIGNMENT_REFUSED: 'ERR_ASSIGNMENT_REFUSED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -102,5 +106,47 @@ export class DuplicateAgentError extends NeuroFluxError {
 export class NotRunningError extends NeuroFluxError {
   constructor(readonly component: string) {
     super(ErrorCode.NOT_RUNNING, `${component} is not running: call start() first`);
+  }
+}
+
+/** One reason a workflow is invalid, with the tasks involved. */
+export interface WorkflowProblem {
+  readonly kind: 'unknown_dependency' | 'cycle' | 'duplicate_id' | 'no_capable_agent';
+  readonly taskIds: readonly string[];
+  readonly message: string;
+}
+
+/**
+ * A submitted workflow cannot run: a dependency on an unknown task, a cycle, a duplicate
+ * id, or capabilities no registered agent has. Nothing of it was submitted.
+ */
+export class WorkflowValidationError extends NeuroFluxError {
+  constructor(readonly problems: readonly WorkflowProblem[]) {
+    super(ErrorCode.WORKFLOW_INVALID, `invalid workflow: ${problems.map((p) => p.message).join('; ')}`);
+  }
+}
+
+/** The call names a task the orchestrator does not know. */
+export class UnknownTaskError extends NeuroFluxError {
+  constructor(readonly taskId: string) {
+    super(ErrorCode.UNKNOWN_TASK, `task '${taskId}' is not known`);
+  }
+}
+
+/** A task id is submitted twice. */
+export class DuplicateTaskError extends NeuroFluxError {
+  constructor(readonly taskId: string) {
+    super(ErrorCode.DUPLICATE_TASK, `task '${taskId}' already exists`);
+  }
+}
+
+/** A manual assignment cannot be made (task not queued, agent lacks capability or capacity). */
+export class AssignmentRefusedError extends NeuroFluxError {
+  constructor(
+    readonly taskId: string,
+    readonly agentId: string,
+    reason: string,
+  ) {
+    super(ErrorCode.ASSIGNMENT_REFUSED, `cannot assign task '${taskId}' to agent '${agentId}': ${reason}`);
   }
 }

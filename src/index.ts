@@ -12,7 +12,12 @@ export {
   UnknownAgentError,
   DuplicateAgentError,
   NotRunningError,
+  WorkflowValidationError,
+  UnknownTaskError,
+  DuplicateTaskError,
+  AssignmentRefusedError,
   type ValidationIssue,
+  type WorkflowProblem,
 } from './errors';
 export { systemClock, type NeuroFluxClock } from './kernel/clock';
 export { createNeuroFlux, type NeuroFlux, type NeuroFluxOptions } from './kernel/createNeuroFlux';
@@ -41,5 +46,43 @@ export type { MessageHandler, AgentBehaviourInput, AgentMessageEvent } from './b
 export { DeadLetterReason, type DeadLetter, type InvalidDeadLetter, type AnyDeadLetter } from './bus/deadLetter';
 export type { BusStats } from './bus/busStats';
 export { topicMatches } from './bus/topicPattern';
+export {
+  TaskOrchestrator,
+  type TaskOrchestratorOptions,
+  type OrchestratorAgentOptions,
+  type TaskEvent,
+  type OrchestratorStats,
+} from './orchestration/taskOrchestrator';
+export {
+  TaskStatus,
+  TaskPriority,
+  TaskInputSchema,
+  RetryPolicySchema,
+  PRIORITY_MULTIPLIER,
+  type TaskInput,
+  type TaskSpec,
+  type TaskRecord,
+  type TaskState,
+  type TaskSubmission,
+  type RetryPolicy,
+} from './orchestration/taskTypes';
+export type { TaskExecutor, ExecutionContext } from './orchestration/taskExecutor';
+export {
+  builtInBalancers,
+  defaultScore,
+  weightedScore,
+  capabilityMatch,
+  type Balancer,
+  type ScoringBalancer,
+  type ChoosingBalancer,
+  type TaskTraits,
+  type BuiltInBalancerName,
+} from './orchestration/balancers';
+export { recentPerformanceScore, type AgentView, type TaskHistoryEntry } from './orchestration/orchestratorAgent';
+export { TaskTopic } from './orchestration/taskProtocol';
+export { findWorkflowProblems } from './orchestration/workflowGraph';
+export { statechartToMermaid } from './observability/statechartDiagram';
+export { taskMachine, type TaskMachine, type TaskMachineEvent, type DependencyFailurePolicy } from '../machines/task.machine';
+export { orchestratorMachine, type OrchestratorMachine } from '../machines/orchestrator.machine';
 export { agentMachine, type AgentMachine, type AgentMachineEvent } from '../machines/agent.machine';
 export { runtimeMachine, type RuntimeMachine } from '../machines/runtime.machine';

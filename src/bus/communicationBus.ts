@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Subject, type Observable } from 'rxjs';
-import { createActor, type Actor, type AnyStateMachine } from 'xstate';
+import type { Actor, AnyStateMachine } from 'xstate';
 import { z } from 'zod';
 import { agentMachine } from '../../machines/agent.machine';
-import { runtimeMachine, type RuntimeMachine } from '../../machines/runtime.machine';
+import type { RuntimeMachine } from '../../machines/runtime.machine';
+import { createRuntimeRoot } from '../kernel/runtimeRoot';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
 import {
   DuplicateAgentError,
@@ -172,7 +173,7 @@ export class CommunicationBus {
     this.clock = clock ?? systemClock;
     this.pending = new PendingRequests(this.clock);
     this.ownsRoot = root === undefined;
-    this.root = root ?? createActor(runtimeMachine, { clock: this.clock, input: { name: 'bus' } }).start();
+    this.root = root ?? createRuntimeRoot({ clock: this.clock, name: 'bus' });
     this.messages$ = this.messageSubject.asObservable();
     this.deadLetters$ = this.deadLetterSubject.asObservable();
     this.outcomes = {

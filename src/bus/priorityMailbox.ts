@@ -1,52 +1,7 @@
+import { FifoQueue } from '../kernel/fifoQueue';
 import { PRIORITY_LANE, type Message } from './message';
 
-/** A FIFO lane with O(1) push, shift and unshift-after-shift. */
-class Lane {
-  private items: (Message | undefined)[] = [];
-  private head = 0;
-
-  get length(): number {
-    return this.items.length - this.head;
-  }
-
-  push(message: Message): void {
-    this.items.push(message);
-  }
-
-  unshift(message: Message): void {
-    if (this.head > 0) this.items[--this.head] = message;
-    else this.items.unshift(message);
-  }
-
-  peek(): Message | undefined {
-    return this.items[this.head];
-  }
-
-  shift(): Message | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const message = this.items[this.head];
-    this.items[this.head++] = undefined;
-    // Compact once the consumed prefix dominates, keeping shift amortised O(1).
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return message;
-  }
-
-  /** Removes every message for which `drop` is true, keeping the order of the rest. */
-  removeWhere(drop: (message: Message) => boolean): Message[] {
-    const removed: Message[] = [];
-    const kept: Message[] = [];
-    for (let i = this.head; i < this.items.length; i++) {
-      const message = this.items[i] as Message;
-      (drop(message) ? removed : kept).push(message);
-    }
-    this.items = kept;
-    this.head = 0;
-    return removed;
-  }
-}
+type Lane = FifoQueue<Message>;
 
 /**
  * An agent's mailbox: one FIFO lane per priority, drained critical first.
@@ -54,7 +9,7 @@ class Lane {
  * goes to the front of its lane, where its original timestamp places it.
  */
 export class PriorityMailbox {
-  private readonly lanes: Lane[] = [new Lane(), new Lane(), new Lane(), new Lane()];
+  private readonly lanes: Lane[] = [new FifoQueue(), new FifoQueue(), new FifoQueue(), new FifoQueue()];
   private count = 0;
 
   get size(): number {

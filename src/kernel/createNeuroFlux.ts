@@ -1,7 +1,9 @@
-import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
-import { runtimeMachine, type RuntimeMachine } from '../../machines/runtime.machine';
+import type { Actor, InspectionEvent, Observer } from 'xstate';
+import type { RuntimeMachine } from '../../machines/runtime.machine';
 import { CommunicationBus, type CommunicationBusOptions } from '../bus/communicationBus';
+import { TaskOrchestrator, type TaskOrchestratorOptions } from '../orchestration/taskOrchestrator';
 import { systemClock, type NeuroFluxClock } from './clock';
+import { createRuntimeRoot } from './runtimeRoot';
 
 /** Options of {@link createNeuroFlux}. */
 export interface NeuroFluxOptions {
@@ -9,6 +11,8 @@ export interface NeuroFluxOptions {
   clock?: NeuroFluxClock;
   /** Bus options (mailbox capacity, overflow policy, batching, request timeout...). */
   bus?: Omit<CommunicationBusOptions, 'clock' | 'root'>;
+  /** Orchestrator options (balancer, orchestrator id, history window). */
+  orchestrator?: Omit<TaskOrchestratorOptions, 'bus'>;
   /** Receives XState's inspection events for every actor of the system. */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /** Name of the root actor's system (shown by inspectors). */
@@ -20,6 +24,7 @@ export interface NeuroFlux {
   /** The root actor; every agent, task and conflict actor belongs to its system. */
   readonly system: Actor<RuntimeMachine>;
   readonly bus: CommunicationBus;
+  readonly orchestrator: TaskOrchestrator;
   readonly clock: NeuroFluxClock;
   /** Starts delivery and every component (the root actor runs from creation). */
   start(): Promise<void>;
@@ -42,17 +47,14 @@ export interface NeuroFlux {
  */
 export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
   const clock = options.clock ?? systemClock;
-  const system = createActor(runtimeMachine, {
-    clock,
-    systemId: 'neuroflux',
-    input: { name: options.name },
-    ...(options.inspect && { inspect: options.inspect }),
-  }).start();
+  const system = createRuntimeRoot({ clock, name: options.name, ...(options.inspect && { inspect: options.inspect }) });
   const bus = new CommunicationBus({ ...options.bus, clock, root: system });
+  const orchestrator = new TaskOrchestrator({ ...options.orchestrator, bus });
   let started = false;
   return {
     system,
     bus,
+    orchestrator,
     clock,
     async start() {
       if (started) return;
@@ -60,6 +62,7 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
       await bus.start();
     },
     async stop() {
+      await orchestrator.stop();
       await bus.stop();
       system.stop();
     },

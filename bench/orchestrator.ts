@@ -1,0 +1,108 @@
+/**
+ * Orchestrator scale (issue 3): tasks/s for 10k and 100k independent tasks over 1 000
+ * agents with instant executors and their time ratio (target ≤ 12), a 10k-task layered
+ * DAG, the per-task cost with 10 000 agents against 100 agents (target ≤ 1.5), and memory
+ * per live task actor and per finished record. Baseline: raw XState, spawning the same
+ * number of children in one `assign` and stopping them, in the same run.
+ */
+import { performance } from 'node:perf_hooks';
+import { assign, createActor, createMachine, setup, type AnyActorRef } from 'xstate';
+import { createNeuroFlux, type TaskInput } from '../src';
+import { bytesPerItem, fmt, forceGc } from './measure';
+
+const instant = () => undefined;
+
+async function run(tasks: TaskInput[], agents: number): Promise<number> {
+  const nf = createNeuroFlux({ bus: { maxQueueSize: 100_000 } });
+  for (let i = 0; i < agents; i++) nf.orchestrator.registerAgent(`agent${i}`, { capabilities: ['work'], execute: instant });
+  await nf.start();
+  forceGc();
+  const start = performance.now();
+  const submitted = nf.orchestrator.submitWorkflow({ tasks });
+  const records = await nf.orchestrator.waitForWorkflow(submitted.map((s) => s.taskId));
+  const seconds = (performance.now() - start) / 1000;
+  const completed = records.filter((r) => r.status === 'completed').length;
+  if (completed !== tasks.length) throw new Error(`only ${completed}/${tasks.length} tasks completed`);
+  await nf.stop();
+  return seconds;
+}
+
+function independent(n: number): TaskInput[] {
+  return Array.from({ length: n }, (_, i) => ({ taskId: `t${i}`, requiredCapabilities: ['work'] }));
+}
+
+function layeredDag(n: number, width: number): TaskInput[] {
+  const tasks: TaskInput[] = [];
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let i = 0; i < n; i++) {
+    const layer = Math.floor(i / width);
+    const dependencies: string[] = [];
+    if (layer > 0) {
+      const count = 1 + Math.floor(random() * 3);
+      for (let d = 0; d < count; d++) {
+        const dep = `t${(layer - 1) * width + Math.floor(random() * width)}`;
+        if (!dependencies.includes(dep)) dependencies.push(dep);
+      }
+    }
+    tasks.push({ taskId: `t${i}`, requiredCapabilities: ['work'], dependencies });
+  }
+  return tasks;
+}
+
+function rawXStateSpawnStop(n: number): number {
+  const child = createMachine({});
+  const parent = createActor(
+    setup({ actors: { child } }).createMachine({
+      context: { refs: [] as AnyActorRef[] },
+      on: {
+        SPAWN: { actions: assign({ refs: ({ spawn }) => Array.from({ length: n }, (_, i) => spawn('child', { id: `c${i}` })) }) },
+      },
+    }),
+  ).start();
+  const start = performance.now();
+  parent.send({ type: 'SPAWN' });
+  parent.stop();
+  return (performance.now() - start) / 1000;
+}
+
+async function main(): Promise<void> {
+  const baseline10k = rawXStateSpawnStop(10_000);
+  console.log(`raw XState: spawn 10k children in one assign + stop  ${(10_000 / baseline10k).toFixed(0).padStart(9)} children/s (baseline)`);
+  await run(independent(2000), 1000); // warm-up
+  const t10k = await run(independent(10_000), 1000);
+  console.log(`10 000 independent tasks, 1 000 agents               ${fmt(10_000 / t10k).padStart(9)} tasks/s   ${(10_000 / t10k / (10_000 / baseline10k)).toFixed(2)}× baseline`);
+  const t100k = await run(independent(100_000), 1000);
+  console.log(`100 000 independent tasks, 1 000 agents              ${fmt(100_000 / t100k).padStart(9)} tasks/s`);
+  console.log(`time(100k) / time(10k)                               ${(t100k / t10k).toFixed(2).padStart(9)}   (target ≤ 12)`);
+  const tDag = await run(layeredDag(10_000, 100), 1000);
+  console.log(`10 000-task layered DAG (100 per layer, 1–3 deps)    ${fmt(10_000 / tDag).padStart(9)} tasks/s`);
+  const t100 = await run(independent(20_000), 100);
+  const t10000 = await run(independent(20_000), 10_000);
+  console.log(`per-task cost, 10 000 agents / 100 agents            ${(t10000 / t100).toFixed(2).padStart(9)}   (target ≤ 1.5; ${fmt(20_000 / t100)} vs ${fmt(20_000 / t10000)} tasks/s)`);
+
+  // Memory: live task actors wait (no agent has their capability); finished records stay after completion.
+  const nf = createNeuroFlux();
+  nf.orchestrator.registerAgent('worker', { capabilities: ['work'], maxConcurrentTasks: 1000, execute: instant });
+  await nf.start();
+  const live = await bytesPerItem(10_000, (n) =>
+    nf.orchestrator.submitWorkflow(
+      { tasks: Array.from({ length: n }, (_, i) => ({ taskId: `live${i}`, requiredCapabilities: ['absent'] })) },
+      { requireCapableAgents: false },
+    ),
+  );
+  console.log(`memory per live task actor                           ${fmt(live.bytes).padStart(9)} bytes`);
+  const done = await bytesPerItem(10_000, async (n) => {
+    const s = nf.orchestrator.submitWorkflow({ tasks: Array.from({ length: n }, (_, i) => ({ taskId: `done${i}`, requiredCapabilities: ['work'] })) });
+    await nf.orchestrator.waitForWorkflow(s.map((x) => x.taskId));
+    await new Promise((resolve) => setImmediate(resolve));
+    return s.length;
+  });
+  console.log(`memory per finished task record                      ${fmt(done.bytes).padStart(9)} bytes   (target ≤ 1024)`);
+  await nf.stop();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,267 @@
+import { assign, setup } from 'xstate';
+
+/** What a task does when one of its dependencies fails or is cancelled. */
+export type DependencyFailurePolicy = 'fail' | 'ignore' | 'skip';
+
+/** The states a task reports to the orchestrator (transient ones excluded). */
+export type TaskStateName =
+  | 'waiting'
+  | 'queued'
+  | 'assigned'
+  | 'running'
+  | 'retrying'
+  | 'completed'
+  | 'failed'
+  | 'timedOut'
+  | 'cancelled';
+
+/** Why a task ended without completing. */
+export type TaskEndReason =
+  | 'execution_failed'
+  | 'timed_out'
+  | 'dependency_failed'
+  | 'dependency_skipped'
+  | 'cancelled';
+
+/** Input of a task actor: everything its decisions depend on. */
+export interface TaskMachineInput {
+  readonly taskId: string;
+  readonly timeoutMs: number;
+  readonly maxRetries: number;
+  readonly backoffFactor: number;
+  readonly initialDelayMs: number;
+  readonly retryOnFailure: boolean;
+  readonly onDependencyFailure: DependencyFailurePolicy;
+  /** Dependencies not finished when the task was submitted. */
+  readonly pendingDependencies: number;
+  /** A dependency had already failed at submission. */
+  readonly dependencyFailedAtStart: boolean;
+}
+
+export interface TaskMachineContext extends TaskMachineInput {
+  pendingDependencies: number;
+  retryCount: number;
+  assignedAgent: string | null;
+  /** Absolute clock time (ms) at which the current attempt times out. */
+  deadline: number | null;
+  /** Absolute clock time (ms) at which the next attempt may be queued. */
+  retryAt: number | null;
+  lastError: string | null;
+  /** Clock time of the last failed attempt (a timeout's is its deadline). */
+  failedAt: number | null;
+  endReason: TaskEndReason | null;
+}
+
+/**
+ * Events of a task actor. Times (`at`) are the runtime clock's, passed in by the
+ * orchestrator so that the machine stays pure and deadlines survive a restore.
+ */
+export type TaskMachineEvent =
+  | { type: 'DEPENDENCY_COMPLETED'; dependencyId: string }
+  | { type: 'DEPENDENCY_FAILED'; dependencyId: string }
+  | { type: 'AGENT_ASSIGNED'; agentId: string; at: number }
+  | { type: 'EXECUTION_STARTED'; attempt: number }
+  | { type: 'EXECUTION_SUCCEEDED'; attempt: number }
+  | { type: 'EXECUTION_FAILED'; attempt: number; error: string; at: number }
+  /** The assigned agent went away: back to the queue, not counted as a retry. */
+  | { type: 'AGENT_LOST'; agentId: string }
+  | { type: 'CANCELLED' };
+
+function backoffMs(context: TaskMachineContext, retryCount: number): number {
+  return context.initialDelayMs * context.backoffFactor ** (retryCount - 1);
+}
+
+/**
+ * One task: waits for its dependencies, queues for an agent, runs (with a timeout), retries
+ * with exponential backoff, and ends completed, failed, timed out or cancelled.
+ * Timeouts and backoffs are `after` delays; their absolute deadlines are kept in context so
+ * that a restored task re-arms only its remaining time (the `taskTimeout` and
+ * `retryBackoff` delays are provided with the clock by the orchestrator).
+ */
+export const taskMachine = setup({
+  types: {
+    context: {} as TaskMachineContext,
+    input: {} as TaskMachineInput,
+    events: {} as TaskMachineEvent,
+  },
+  actions: {
+    /** The task is ready: ask the orchestrator for an agent. */
+    requestAgent: () => {},
+    /** Hand the current attempt to the assigned agent. */
+    dispatchToAgent: (_, _params: { agentId: string; attempt: number }) => {},
+    /** Stop the current attempt's work (abort signal, or a cancel command to a remote agent). */
+    abortWork: (_, _params: { agentId: string; attempt: number }) => {},
+    /** Give the agent's slot back (after success, failure, timeout, cancel or loss). */
+    releaseAgent: (_, _params: { agentId: string; outcome: 'completed' | 'failed' | 'timeout' | 'cancelled' | 'lost' }) => {},
+    /** Report a state change to the orchestrator (records, events$, stats). */
+    reportTransition: (_, _params: { state: TaskStateName }) => {},
+    recordDependencyDone: assign({ pendingDependencies: ({ context }) => context.pendingDependencies - 1 }),
+    recordAssignment: assign(({ context }, params: { agentId: string; at: number }) => ({
+      assignedAgent: params.agentId,
+      deadline: params.at + context.timeoutMs,
+    })),
+    recordFailure: assign((_, params: { error: string; at: number }) => ({ lastError: params.error, failedAt: params.at })),
+    scheduleRetry: assign(({ context }) => {
+      const retryCount = context.retryCount + 1;
+      const retryAt = (context.failedAt ?? 0) + backoffMs(context, retryCount);
+      return { retryCount, retryAt, assignedAgent: null, deadline: null };
+    }),
+    clearAssignment: assign({ assignedAgent: null, deadline: null }),
+    recordEnd: assign((_, params: { reason: TaskEndReason }) => ({ endReason: params.reason })),
+  },
+  guards: {
+    dependenciesDone: ({ context }) => context.pendingDependencies <= 0,
+    lastDependency: ({ context }) => context.pendingDependencies <= 1,
+    failsOnDependency: ({ context }) => context.onDependencyFailure === 'fail',
+    skipsOnDependency: ({ context }) => context.onDependencyFailure === 'skip',
+    dependencyFailedAtStart: ({ context }) => context.dependencyFailedAtStart,
+    canRetry: ({ context }) => context.retryOnFailure && context.retryCount < context.maxRetries,
+    isCurrentAttempt: ({ context }, params: { attempt: number }) => params.attempt === context.retryCount,
+    /** The task holds an agent's slot for this attempt (it is assigned or running). */
+    holdsAgentFor: ({ context }, params: { attempt: number }) =>
+      context.assignedAgent !== null && params.attempt === context.retryCount,
+    holdsAgent: ({ context }) => context.assignedAgent !== null,
+    isAssignedAgent: ({ context }, params: { agentId: string }) => params.agentId === context.assignedAgent,
+  },
+  delays: {
+    // Pure defaults from context; the orchestrator provides clock-aware versions that
+    // measure the remaining time to the stored absolute deadline.
+    taskTimeout: ({ context }) => context.timeoutMs,
+    retryBackoff: ({ context }) => backoffMs(context, context.retryCount),
+  },
+}).createMachine({
+  id: 'task',
+  context: ({ input }) => ({
+    ...input,
+    retryCount: 0,
+    assignedAgent: null,
+    deadline: null,
+    retryAt: null,
+    lastError: null,
+    failedAt: null,
+    endReason: null,
+  }),
+  initial: 'waiting',
+  // Events that apply wherever the task is. While it holds an agent (assigned or running:
+  // `assignedAgent` is set exactly then) they also abort the work and free the slot.
+  on: {
+    CANCELLED: [
+      {
+        guard: 'holdsAgent',
+        target: '.cancelled',
+        actions: [
+          { type: 'abortWork', params: ({ context }) => ({ agentId: context.assignedAgent ?? '', attempt: context.retryCount }) },
+          { type: 'releaseAgent', params: ({ context }) => ({ agentId: context.assignedAgent ?? '', outcome: 'cancelled' }) },
+          { type: 'recordEnd', params: { reason: 'cancelled' } },
+        ],
+      },
+      { target: '.cancelled', actions: { type: 'recordEnd', params: { reason: 'cancelled' } } },
+    ],
+    EXECUTION_FAILED: {
+      guard: { type: 'holdsAgentFor', params: ({ event }) => ({ attempt: event.attempt }) },
+      target: '.failing',
+      actions: [
+        { type: 'releaseAgent', params: ({ context }) => ({ agentId: context.assignedAgent ?? '', outcome: 'failed' }) },
+        { type: 'recordFailure', params: ({ event }) => ({ error: event.error, at: event.at }) },
+      ],
+    },
+    AGENT_LOST: {
+      guard: { type: 'isAssignedAgent', params: ({ event }) => ({ agentId: event.agentId }) },
+      target: '.queued',
+      actions: [
+        { type: 'abortWork', params: ({ context }) => ({ agentId: context.assignedAgent ?? '', attempt: context.retryCount }) },
+        { type: 'releaseAgent', params: ({ context }) => ({ agentId: context.assignedAgent ?? '', outcome: 'lost' }) },
+        'clearAssignment',
+      ],
+    },
+  },
+  states: {
+    waiting: {
+      always: [
+        { guard: 'dependencyFailedAtStart', target: 'dependencyFailed' },
+        { guard: 'dependenciesDone', target: 'queued' },
+      ],
+      on: {
+        DEPENDENCY_COMPLETED: [
+          { guard: 'lastDependency', target: 'queued', actions: 'recordDependencyDone' },
+          { actions: 'recordDependencyDone' },
+        ],
+        DEPENDENCY_FAILED: { target: 'dependencyFailed' },
+      },
+    },
+    /** Transient: apply the task's dependency-failure policy. */
+    dependencyFailed: {
+      always: [
+        { guard: 'failsOnDependency', target: 'failed', actions: { type: 'recordEnd', params: { reason: 'dependency_failed' } } },
+        { guard: 'skipsOnDependency', target: 'cancelled', actions: { type: 'recordEnd', params: { reason: 'dependency_skipped' } } },
+        // ignore: the failed dependency counts as finished.
+        { guard: 'lastDependency', target: 'queued', actions: 'recordDependencyDone' },
+        { target: 'waiting', actions: 'recordDependencyDone' },
+      ],
+    },
+    queued: {
+      entry: [{ type: 'reportTransition', params: { state: 'queued' } }, 'requestAgent'],
+      on: {
+        AGENT_ASSIGNED: {
+          target: 'assigned',
+          actions: { type: 'recordAssignment', params: ({ event }) => ({ agentId: event.agentId, at: event.at }) },
+        },
+      },
+    },
+    // `assigned` and `running` each arm the timeout; its delay is the time left to the
+    // absolute deadline set at assignment, so moving from one to the other keeps it.
+    assigned: {
+      entry: [
+        { type: 'reportTransition', params: { state: 'assigned' } },
+        { type: 'dispatchToAgent', params: ({ context }) => ({ agentId: context.assignedAgent ?? '', attempt: context.retryCount }) },
+      ],
+      after: { taskTimeout: 'timingOut' },
+      on: {
+        EXECUTION_STARTED: {
+          guard: { type: 'isCurrentAttempt', params: ({ event }) => ({ attempt: event.attempt }) },
+          target: 'running',
+        },
+      },
+    },
+    running: {
+      entry: { type: 'reportTransition', params: { state: 'running' } },
+      after: { taskTimeout: 'timingOut' },
+      on: {
+        EXECUTION_SUCCEEDED: {
+          guard: { type: 'isCurrentAttempt', params: ({ event }) => ({ attempt: event.attempt }) },
+          target: 'completed',
+          actions: { type: 'releaseAgent', params: ({ context }) => ({ agentId: context.assignedAgent ?? '', outcome: 'completed' }) },
+        },
+      },
+    },
+    /** Transient: the attempt ran out of time; abort it, then retry or give up. */
+    timingOut: {
+      entry: [
+        { type: 'abortWork', params: ({ context }) => ({ agentId: context.assignedAgent ?? '', attempt: context.retryCount }) },
+        { type: 'releaseAgent', params: ({ context }) => ({ agentId: context.assignedAgent ?? '', outcome: 'timeout' }) },
+        { type: 'recordFailure', params: ({ context }) => ({ error: 'timed out', at: context.deadline ?? 0 }) },
+      ],
+      always: [
+        { guard: 'canRetry', target: 'retrying', actions: 'scheduleRetry' },
+        { target: 'timedOut', actions: { type: 'recordEnd', params: { reason: 'timed_out' } } },
+      ],
+    },
+    /** Transient: retry or give up after a failed attempt. */
+    failing: {
+      always: [
+        { guard: 'canRetry', target: 'retrying', actions: 'scheduleRetry' },
+        { target: 'failed', actions: { type: 'recordEnd', params: { reason: 'execution_failed' } } },
+      ],
+    },
+    retrying: {
+      entry: { type: 'reportTransition', params: { state: 'retrying' } },
+      after: { retryBackoff: 'queued' },
+    },
+    completed: { type: 'final', entry: { type: 'reportTransition', params: { state: 'completed' } } },
+    failed: { type: 'final', entry: { type: 'reportTransition', params: { state: 'failed' } } },
+    timedOut: { type: 'final', entry: { type: 'reportTransition', params: { state: 'timedOut' } } },
+    cancelled: { type: 'final', entry: { type: 'reportTransition', params: { state: 'cancelled' } } },
+  },
+});
+
+export type TaskMachine = typeof taskMachine;

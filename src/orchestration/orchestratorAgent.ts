@@ -1,0 +1,111 @@
+import type { TaskExecutor } from './taskExecutor';
+import type { AgentPool } from './agentPool';
+
+/** One finished attempt in an agent's history. Times in clock milliseconds. */
+export interface TaskHistoryEntry {
+  readonly taskId: string;
+  readonly taskType: string;
+  readonly outcome: 'completed' | 'failed' | 'timeout' | 'cancelled';
+  readonly startedAt: number;
+  readonly completedAt: number;
+  /** The task's estimated duration, ms. */
+  readonly expectedMs: number;
+}
+
+/** What balancers see of an agent. */
+export interface AgentView {
+  readonly agentId: string;
+  readonly capabilities: ReadonlySet<string>;
+  readonly maxConcurrentTasks: number;
+  readonly load: number;
+  /** Spec score: starts at 1.0, moves with completions, failures and timeouts. */
+  readonly performance: number;
+  /** Guide score: 0.7 × success rate + 0.3 × min(1, expected/actual) over recent history; 0.5 without history. */
+  readonly recentPerformance: number;
+  /** Order of registration (ties go to the first registered). */
+  readonly registrationOrder: number;
+  /** Sequence number of the agent's last assignment (−1: never). */
+  readonly lastAssignedSeq: number;
+  specializationFor(taskType: string): number;
+}
+
+/** How many finished attempts an agent keeps for its history and recent score. */
+const HISTORY_SIZE = 256;
+
+/**
+ * The orchestrator's record of one agent: capabilities, load, scores and history.
+ * @internal
+ */
+export class OrchestratorAgent implements AgentView {
+  load = 0;
+  performance = 1.0;
+  recentPerformance = 0.5;
+  lastAssignedSeq = -1;
+  readonly activeTasks = new Set<string>();
+  readonly pools = new Set<AgentPool>();
+  private readonly history: TaskHistoryEntry[] = [];
+  private historyNext = 0;
+
+  constructor(
+    readonly agentId: string,
+    readonly capabilities: ReadonlySet<string>,
+    readonly maxConcurrentTasks: number,
+    readonly registrationOrder: number,
+    private readonly specializations: ReadonlyMap<string, number>,
+    readonly execute: TaskExecutor | undefined,
+  ) {}
+
+  get available(): boolean {
+    return this.load < this.maxConcurrentTasks;
+  }
+
+  specializationFor(taskType: string): number {
+    return this.specializations.get(taskType) ?? 1;
+  }
+
+  hasCapabilities(required: readonly string[]): boolean {
+    for (const capability of required) if (!this.capabilities.has(capability)) return false;
+    return true;
+  }
+
+  /** Records a finished attempt and recomputes the recent score over `windowMs` before `now`. */
+  recordOutcome(entry: TaskHistoryEntry, now: number, windowMs: number): void {
+    if (this.history.length < HISTORY_SIZE) this.history.push(entry);
+    else this.history[this.historyNext] = entry;
+    this.historyNext = (this.historyNext + 1) % HISTORY_SIZE;
+    this.recentPerformance = recentPerformanceScore(this.historySince(now - windowMs));
+  }
+
+  /** Finished attempts since `since`, oldest first. */
+  historySince(since: number): TaskHistoryEntry[] {
+    const ordered =
+      this.history.length < HISTORY_SIZE
+        ? this.history
+        : [...this.history.slice(this.historyNext), ...this.history.slice(0, this.historyNext)];
+    return ordered.filter((e) => e.completedAt >= since);
+  }
+}
+
+/**
+ * The guide's performance score: `0.7 × successRate + 0.3 × min(1, expected / actual)`
+ * over completed tasks, 0.5 for an agent with no history.
+ *
+ * @example
+ * ```ts
+ * recentPerformanceScore([]); // 0.5
+ * ```
+ */
+export function recentPerformanceScore(entries: readonly TaskHistoryEntry[]): number {
+  if (entries.length === 0) return 0.5;
+  const completed = entries.filter((e) => e.outcome === 'completed');
+  const successRate = completed.length / entries.length;
+  if (completed.length === 0) return 0.7 * successRate;
+  let actual = 0;
+  let expected = 0;
+  for (const e of completed) {
+    actual += e.completedAt - e.startedAt;
+    expected += e.expectedMs;
+  }
+  const timeEfficiency = actual <= 0 ? 1 : Math.min(1, expected / actual);
+  return 0.7 * successRate + 0.3 * timeEfficiency;
+}

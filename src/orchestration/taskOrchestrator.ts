@@ -1,0 +1,945 @@
+import { Subject, type Observable } from 'rxjs';
+import { createActor, type ActorRefFrom, type AnyActorRef } from 'xstate';
+import { z } from 'zod';
+import { orchestratorMachine } from '../../machines/orchestrator.machine';
+import { taskMachine, type TaskMachineContext, type TaskMachineInput } from '../../machines/task.machine';
+import type { AgentHandle } from '../bus/agentHandle';
+import type { CommunicationBus } from '../bus/communicationBus';
+import type { Message } from '../bus/message';
+import {
+  AssignmentRefusedError,
+  DuplicateAgentError,
+  DuplicateTaskError,
+  UnknownAgentError,
+  UnknownTaskError,
+  ValidationError,
+  WorkflowValidationError,
+} from '../errors';
+import { ShardedSupervisor } from '../kernel/shardedSupervisor';
+import { AgentPool, laneOf } from './agentPool';
+import { builtInBalancers, isScoring, type Balancer, type BuiltInBalancerName, type ScoringBalancer } from './balancers';
+import { OrchestratorAgent, type AgentView, type TaskHistoryEntry } from './orchestratorAgent';
+import type { ExecutionContext, TaskExecutor } from './taskExecutor';
+import {
+  TaskAssignmentPayloadSchema,
+  TaskResultPayloadSchema,
+  TaskStartedPayloadSchema,
+  TaskTopic,
+  type TaskResultPayload,
+} from './taskProtocol';
+import {
+  FINAL_STATES,
+  STATUS_OF_STATE,
+  TaskInputSchema,
+  type ParsedTask,
+  type TaskInput,
+  type TaskRecord,
+  type TaskSpec,
+  type TaskState,
+  type TaskStatus,
+  type TaskSubmission,
+} from './taskTypes';
+import { findWorkflowProblems } from './workflowGraph';
+
+/** Options of a {@link TaskOrchestrator}. */
+export interface TaskOrchestratorOptions {
+  /** The bus agents are reached through (the orchestrator registers itself on it). */
+  bus: CommunicationBus;
+  /** The orchestrator's own id on the bus. Default `orchestrator`. */
+  orchestratorId?: string;
+  /** How agents are chosen: a built-in name or your own balancer. Default `default`. */
+  balancer?: BuiltInBalancerName | Balancer;
+  /** More balancers that tasks may name in their `balancer` field. */
+  balancers?: readonly Balancer[];
+  /** The window of the guide's recent-performance score and of `getAgentTaskHistory`. Default 24 h. */
+  historyWindowHours?: number;
+}
+
+const OptionsSchema = z.object({
+  orchestratorId: z.string().min(1).default('orchestrator'),
+  historyWindowHours: z.number().positive().default(24),
+});
+
+/** How an agent joins the orchestrator. */
+export interface OrchestratorAgentOptions {
+  capabilities: string[];
+  /** Tasks the agent runs at once. Default 5. */
+  maxConcurrentTasks?: number;
+  /** Runs tasks in this process. Without it the agent gets `task_assignment` commands over the bus. */
+  execute?: TaskExecutor;
+  /** Per task type multiplier of the default score (default 1). */
+  specializations?: Record<string, number>;
+}
+
+const AgentOptionsSchema = z.object({
+  capabilities: z.array(z.string().min(1)),
+  maxConcurrentTasks: z.number().int().positive().default(5),
+  execute: z.custom<TaskExecutor>((v) => typeof v === 'function', 'must be a function').optional(),
+  specializations: z.record(z.string(), z.number().nonnegative()).default({}),
+});
+
+/** One change seen by `events$`. Times are clock milliseconds. */
+export type TaskEvent =
+  | {
+      readonly type: 'task_transition';
+      readonly taskId: string;
+      readonly state: TaskState;
+      readonly status: TaskStatus;
+      readonly agentId: string | null;
+      readonly retryCount: number;
+      readonly at: number;
+    }
+  | { readonly type: 'task_progress'; readonly taskId: string; readonly progress: number; readonly at: number }
+  | {
+      /** A task finished; `producerAgentIds` ran the tasks it depended on (for learning). */
+      readonly type: 'task_finished';
+      readonly taskId: string;
+      readonly taskType: string;
+      readonly status: TaskStatus;
+      readonly agentId: string | null;
+      readonly producerAgentIds: readonly string[];
+      readonly durationMs: number | null;
+      readonly at: number;
+    };
+
+/** Counters of the orchestrator. Times in milliseconds. */
+export interface OrchestratorStats {
+  readonly tasksCreated: number;
+  readonly tasksCompleted: number;
+  readonly tasksFailed: number;
+  readonly tasksCancelled: number;
+  readonly tasksTimedOut: number;
+  readonly retries: number;
+  /** Mean run time (start to completion) of completed tasks. */
+  readonly avgCompletionTime: number;
+  readonly pendingTasks: number;
+  readonly assignedTasks: number;
+  readonly runningTasks: number;
+  readonly registeredAgents: number;
+  /** Running load over total capacity, 0..1. */
+  readonly utilization: number;
+  readonly agents: Readonly<Record<string, { load: number; maxConcurrentTasks: number; utilization: number; performance: number }>>;
+  /** Results that arrived for an attempt already aborted, retried or finished (ignored). */
+  readonly lateResults: number;
+  /** `task_result` / `task_started` messages that failed validation (ignored). */
+  readonly invalidResults: number;
+}
+
+interface TaskEntry {
+  readonly record: TaskRecord;
+  actor: ActorRefFrom<typeof taskMachine> | undefined;
+  readonly pool: AgentPool;
+  readonly chooser: Balancer;
+  dependents: string[] | undefined;
+  waiters: ((record: TaskRecord) => void)[] | undefined;
+  /** Clock time of the current attempt's assignment (for the performance ratio). */
+  assignedAt: number | null;
+}
+
+function copyRecord(record: TaskRecord): TaskRecord {
+  return { ...record };
+}
+
+let orchestratorCount = 0;
+
+/**
+ * Runs tasks on agents: one task actor per task, with its dependencies, priority, retries
+ * and timeout as states of the actor; a balancer picks the agent when a task becomes
+ * ready or an agent frees a slot (no periodic tick).
+ *
+ * @example
+ * ```ts
+ * const nf = createNeuroFlux();
+ * nf.orchestrator.registerAgent('analysis', { capabilities: ['technical_analysis'], execute: async (task) => analyse(task.payload) });
+ * await nf.start();
+ * const { taskId } = nf.orchestrator.submitTask({ name: 'BTC analysis', requiredCapabilities: ['technical_analysis'] });
+ * const record = await nf.orchestrator.waitForTask(taskId);
+ * ```
+ */
+export class TaskOrchestrator {
+  /** Every task transition, progress report and finish. */
+  readonly events$: Observable<TaskEvent>;
+  /** The orchestrator actor (hosts the task actors' supervisor shards). */
+  readonly actor: AnyActorRef;
+  readonly orchestratorId: string;
+
+  private readonly bus: CommunicationBus;
+  private readonly handle: AgentHandle;
+  private readonly defaultBalancer: Balancer;
+  private readonly balancerByName = new Map<string, Balancer>();
+  private readonly historyWindowMs: number;
+  private readonly tasks = new Map<string, TaskEntry>();
+  private readonly agents = new Map<string, OrchestratorAgent>();
+  private readonly busAgentsWeRegistered = new Set<string>();
+  private readonly pools = new Map<string, AgentPool>();
+  private readonly dirtyPools = new Set<AgentPool>();
+  private readonly controllers = new Map<string, AbortController>();
+  private readonly taskActors: ShardedSupervisor<typeof taskMachine>;
+  private readonly eventSubject = new Subject<TaskEvent>();
+  private finishedBatch: string[] = [];
+  private schedulingRequested = false;
+  private releaseRequested = false;
+  private registrationCount = 0;
+  private assignmentSeq = 0;
+  private waitingSeq = 0;
+  private taskIdSeq = 0;
+  private stopped = false;
+  private readonly counts: Record<TaskStatus, number> = {
+    pending: 0,
+    assigned: 0,
+    running: 0,
+    completed: 0,
+    failed: 0,
+    cancelled: 0,
+    timeout: 0,
+  };
+  private tasksCreated = 0;
+  private retries = 0;
+  private completionTimeTotal = 0;
+  private lateResults = 0;
+  private invalidResults = 0;
+
+  constructor(options: TaskOrchestratorOptions) {
+    const { bus, balancer, balancers, ...rest } = options;
+    const parsed = OptionsSchema.safeParse(rest);
+    if (!parsed.success) throw ValidationError.fromZod('orchestrator options', parsed.error);
+    this.bus = bus;
+    this.orchestratorId = parsed.data.orchestratorId;
+    this.historyWindowMs = parsed.data.historyWindowHours * 3_600_000;
+    for (const b of [...Object.values(builtInBalancers), ...(balancers ?? [])]) this.balancerByName.set(b.name, b);
+    this.defaultBalancer = typeof balancer === 'string' ? this.balancerNamed(balancer) : (balancer ?? builtInBalancers.default);
+    this.balancerByName.set(this.defaultBalancer.name, this.defaultBalancer);
+    this.events$ = this.eventSubject.asObservable();
+
+    const clock = bus.clock;
+    const taskLogic = taskMachine.provide({
+      actions: {
+        requestAgent: ({ context }) => this.enqueueForAgent(context.taskId),
+        dispatchToAgent: ({ context }, params) => this.dispatch(context.taskId, params.agentId, params.attempt),
+        abortWork: ({ context }, params) => this.abortWork(context.taskId, params.agentId, params.attempt),
+        releaseAgent: ({ context }, params) => this.releaseAgent(context, params.agentId, params.outcome),
+        reportTransition: ({ context }, params: { state: TaskState }) => this.onTransition(context, params.state),
+      },
+      delays: {
+        // Remaining time to the absolute deadline: a restored task re-arms only what is left.
+        taskTimeout: ({ context }) => Math.max(0, (context.deadline ?? clock.now() + context.timeoutMs) - clock.now()),
+        retryBackoff: ({ context }) => Math.max(0, (context.retryAt ?? clock.now()) - clock.now()),
+      },
+    });
+    const orchestratorLogic = orchestratorMachine.provide({
+      actions: {
+        runBalancer: () => this.runBalancer(),
+        releaseTasks: (_, params) => this.taskActors.release(params.taskIds),
+      },
+    });
+    const id = orchestratorCount++ === 0 ? this.orchestratorId : `${this.orchestratorId}-${orchestratorCount - 1}`;
+    // Joins the runtime's system under the root; it ends itself (final state) on stop.
+    const actor = createActor(orchestratorLogic, { parent: bus.root, id, systemId: id }).start();
+    this.actor = actor;
+    bus.root.subscribe({ complete: () => void this.stop(), error: () => void this.stop() });
+    this.taskActors = new ShardedSupervisor(actor, 'task', taskLogic);
+    this.handle = bus.registerAgent(this.orchestratorId, {
+      concurrency: 64,
+      handler: (message) => this.onOrchestratorMessage(message),
+    });
+  }
+
+  /** For the guide's `await orchestrator.start()`: the orchestrator runs from construction. */
+  async start(): Promise<void> {}
+
+  /** Stops every task actor (aborting running work) and the orchestrator actor. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const controller of this.controllers.values()) controller.abort(new Error('orchestrator stopped'));
+    this.controllers.clear();
+    this.taskActors.stopAll();
+    if (this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'ORCHESTRATOR_STOPPED' });
+    if (this.bus.running) {
+      this.bus.unregisterAgent(this.orchestratorId);
+      for (const agentId of this.busAgentsWeRegistered) this.bus.unregisterAgent(agentId);
+    }
+  }
+
+  // ---------------------------------------------------------------- agents
+
+  /**
+   * Registers an agent with its capabilities. With `execute` the orchestrator registers it
+   * on the bus with a handler that runs assignments in this process; without it the agent
+   * (already on the bus, or pulling its mailbox) answers `task_assignment` commands with
+   * `task_result` messages.
+   *
+   * @example
+   * ```ts
+   * orchestrator.registerAgent('risk_agent_1', { capabilities: ['risk_assessment'], maxConcurrentTasks: 2, execute: assessRisk });
+   * ```
+   */
+  registerAgent(agentId: string, options: OrchestratorAgentOptions): void {
+    const idCheck = z.string().min(1).safeParse(agentId);
+    if (!idCheck.success) throw ValidationError.fromZod('agentId', idCheck.error);
+    const parsed = AgentOptionsSchema.safeParse(options);
+    if (!parsed.success) throw ValidationError.fromZod('agent options', parsed.error);
+    if (this.agents.has(agentId)) throw new DuplicateAgentError(agentId);
+    const o = parsed.data;
+    const agent = new OrchestratorAgent(
+      agentId,
+      new Set(o.capabilities),
+      o.maxConcurrentTasks,
+      this.registrationCount++,
+      new Map(Object.entries(o.specializations)),
+      o.execute,
+    );
+    if (!this.bus.getAgent(agentId)) {
+      this.bus.registerAgent(agentId, {
+        concurrency: o.maxConcurrentTasks,
+        ...(o.execute && { handler: (message: Message) => this.runLocally(agent, message) }),
+      });
+      this.busAgentsWeRegistered.add(agentId);
+    }
+    this.agents.set(agentId, agent);
+    for (const pool of this.pools.values()) {
+      if (agent.hasCapabilities(pool.traits.requiredCapabilities)) {
+        pool.add(agent);
+        if (pool.waiting > 0) this.dirtyPools.add(pool);
+      }
+    }
+    this.actor.send({ type: 'AGENT_REGISTERED', agentId });
+    this.requestScheduling();
+  }
+
+  /** Removes an agent: its assigned and running tasks go back to the queue (aborted). */
+  unregisterAgent(agentId: string): boolean {
+    const agent = this.agents.get(agentId);
+    if (!agent) return false;
+    this.agents.delete(agentId);
+    for (const pool of [...agent.pools]) pool.remove(agent);
+    for (const taskId of [...agent.activeTasks]) this.tasks.get(taskId)?.actor?.send({ type: 'AGENT_LOST', agentId });
+    if (this.busAgentsWeRegistered.delete(agentId)) this.bus.unregisterAgent(agentId);
+    this.actor.send({ type: 'AGENT_UNREGISTERED', agentId });
+    return true;
+  }
+
+  /** What the balancers see of an agent. */
+  getAgent(agentId: string): AgentView | undefined {
+    return this.agents.get(agentId);
+  }
+
+  /** The agent's finished attempts in the last `hours` (default: the history window), oldest first. */
+  getAgentTaskHistory(agentId: string, options: { hours?: number } = {}): TaskHistoryEntry[] {
+    const agent = this.agents.get(agentId);
+    if (!agent) return [];
+    const windowMs = (options.hours ?? this.historyWindowMs / 3_600_000) * 3_600_000;
+    return agent.historySince(this.bus.clock.now() - windowMs);
+  }
+
+  // ---------------------------------------------------------------- tasks
+
+  /**
+   * Submits one task. Its dependencies must already be known.
+   *
+   * @example
+   * ```ts
+   * const { taskId, status } = orchestrator.submitTask({ name: 'Trade BTC', requiredCapabilities: ['trading'], priority: 'critical' });
+   * ```
+   * @throws ValidationError for a malformed task; WorkflowValidationError for an unknown
+   * dependency or a duplicate id.
+   */
+  submitTask(task: TaskInput): TaskSubmission {
+    const [submission] = this.submit([task], false, 'task');
+    return submission as TaskSubmission;
+  }
+
+  /**
+   * Submits a whole workflow after checking its graph: unknown dependencies, cycles,
+   * duplicate ids and (unless `requireCapableAgents` is false) capabilities no registered
+   * agent has are rejected together in one `WorkflowValidationError`, and nothing is submitted.
+   * A dependency's result is passed to its dependents' executors (`dependencyResults`).
+   *
+   * @example
+   * ```ts
+   * orchestrator.submitWorkflow({ tasks: [
+   *   { taskId: 'analysis', requiredCapabilities: ['technical_analysis'] },
+   *   { taskId: 'risk', dependencies: ['analysis'], requiredCapabilities: ['risk_assessment'] },
+   * ] });
+   * ```
+   */
+  submitWorkflow(workflow: { tasks: readonly TaskInput[] }, options: { requireCapableAgents?: boolean } = {}): TaskSubmission[] {
+    const tasks = (workflow as { tasks?: unknown } | undefined)?.tasks;
+    if (!Array.isArray(tasks)) throw new ValidationError('workflow', [{ path: 'tasks', message: 'expected an array of tasks' }]);
+    return this.submit(tasks as TaskInput[], options.requireCapableAgents ?? true, 'tasks');
+  }
+
+  private submit(inputs: readonly TaskInput[], checkCapabilities: boolean, path: string): TaskSubmission[] {
+    const parsed: ParsedTask[] = inputs.map((input, index) => {
+      const result = TaskInputSchema.safeParse(input);
+      if (!result.success) {
+        const prefix = path === 'task' ? '' : `${path}.${index}.`;
+        throw new ValidationError(
+          'task',
+          result.error.issues.map((i) => ({ path: `${prefix}${i.path.map(String).join('.')}`, message: i.message })),
+        );
+      }
+      const taskId = result.data.taskId ?? `task-${++this.taskIdSeq}`;
+      return { ...result.data, taskId, name: result.data.name ?? taskId };
+    });
+    const problems = findWorkflowProblems(
+      parsed,
+      { isKnownTask: (id) => this.tasks.has(id), canServe: (caps) => this.canServe(caps) },
+      checkCapabilities,
+    );
+    if (problems.length > 0) {
+      if (path === 'task' && problems.every((p) => p.kind === 'duplicate_id')) {
+        throw new DuplicateTaskError(problems[0]?.taskIds[0] as string);
+      }
+      throw new WorkflowValidationError(problems);
+    }
+    return this.createTasks(parsed);
+  }
+
+  private canServe(required: readonly string[]): boolean {
+    for (const agent of this.agents.values()) if (agent.hasCapabilities(required)) return true;
+    return false;
+  }
+
+  private createTasks(tasks: readonly ParsedTask[]): TaskSubmission[] {
+    const now = this.bus.clock.now();
+    const specs: { id: string; input: TaskMachineInput }[] = [];
+    for (const task of tasks) {
+      let pending = 0;
+      let failedAtStart = false;
+      for (const dependencyId of task.dependencies) {
+        const dependency = this.tasks.get(dependencyId) as TaskEntry;
+        if (!FINAL_STATES.has(dependency.record.state)) {
+          pending++;
+          (dependency.dependents ??= []).push(task.taskId);
+        } else if (dependency.record.status !== 'completed' && task.onDependencyFailure !== 'ignore') {
+          failedAtStart = true;
+        }
+      }
+      const chooser = task.balancer ? this.balancerNamed(task.balancer) : this.defaultBalancer;
+      const record: TaskRecord = {
+        taskId: task.taskId,
+        name: task.name,
+        description: task.description,
+        taskType: task.taskType,
+        priority: task.priority,
+        payload: task.payload,
+        dependencies: task.dependencies,
+        requiredCapabilities: task.requiredCapabilities,
+        estimatedDuration: task.estimatedDuration,
+        timeoutSeconds: task.timeoutSeconds,
+        retryPolicy: task.retryPolicy,
+        onDependencyFailure: task.onDependencyFailure,
+        status: 'pending',
+        state: 'waiting',
+        assignedAgent: null,
+        createdAt: now,
+        startedAt: null,
+        completedAt: null,
+        retryCount: 0,
+        result: undefined,
+        error: null,
+        reason: null,
+        progress: 0,
+      };
+      this.tasks.set(task.taskId, {
+        record,
+        actor: undefined,
+        pool: this.poolFor(chooser, task),
+        chooser,
+        dependents: undefined,
+        waiters: undefined,
+        assignedAt: null,
+      });
+      this.counts.pending++;
+      this.tasksCreated++;
+      specs.push({
+        id: task.taskId,
+        input: {
+          taskId: task.taskId,
+          timeoutMs: task.timeoutSeconds * 1000,
+          maxRetries: task.retryPolicy.maxRetries,
+          backoffFactor: task.retryPolicy.backoffFactor,
+          initialDelayMs: task.retryPolicy.initialDelay * 1000,
+          retryOnFailure: task.retryPolicy.retryOnFailure,
+          onDependencyFailure: task.onDependencyFailure,
+          pendingDependencies: pending,
+          dependencyFailedAtStart: failedAtStart,
+        },
+      });
+    }
+    // Entries exist before the actors start: their entry actions look them up.
+    const actors = this.taskActors.spawnMany(specs);
+    for (let i = 0; i < specs.length; i++) {
+      const entry = this.tasks.get((specs[i] as { id: string }).id) as TaskEntry;
+      if (!FINAL_STATES.has(entry.record.state)) entry.actor = actors[i];
+      else {
+        // Finished while starting (a dependency had already failed): release it now.
+        this.finishedBatch.push(entry.record.taskId);
+        this.requestRelease();
+      }
+    }
+    this.actor.send({ type: 'TASKS_SUBMITTED', count: tasks.length });
+    return tasks.map((t) => {
+      const record = (this.tasks.get(t.taskId) as TaskEntry).record;
+      return { taskId: t.taskId, status: record.status };
+    });
+  }
+
+  /** The status of a task, or `undefined` for an unknown id. */
+  getTaskStatus(taskId: string): TaskStatus | undefined {
+    return this.tasks.get(taskId)?.record.status;
+  }
+
+  /** A copy of the task's full record, or `undefined` for an unknown id. */
+  getTask(taskId: string): TaskRecord | undefined {
+    const record = this.tasks.get(taskId)?.record;
+    return record && copyRecord(record);
+  }
+
+  /** Cancels a task from any non-final state (running work is aborted). False if already final. */
+  cancelTask(taskId: string): boolean {
+    const entry = this.tasks.get(taskId);
+    if (!entry) throw new UnknownTaskError(taskId);
+    if (FINAL_STATES.has(entry.record.state) || !entry.actor) return false;
+    entry.actor.send({ type: 'CANCELLED' });
+    return true;
+  }
+
+  /** The guide's `scheduleTask`: runs a scheduling round for a waiting task now. */
+  scheduleTask(taskId: string): TaskStatus {
+    const entry = this.tasks.get(taskId);
+    if (!entry) throw new UnknownTaskError(taskId);
+    if (entry.record.state === 'queued') {
+      this.dirtyPools.add(entry.pool);
+      this.actor.send({ type: 'SCHEDULING_REQUESTED' });
+    }
+    return entry.record.status;
+  }
+
+  /**
+   * Assigns a queued task to a chosen agent, bypassing the balancer.
+   * @throws AssignmentRefusedError when the task is not queued or the agent lacks a
+   * capability or a free slot.
+   */
+  assignTaskToAgent(taskId: string, agentId: string): void {
+    const entry = this.tasks.get(taskId);
+    if (!entry) throw new UnknownTaskError(taskId);
+    const agent = this.agents.get(agentId);
+    if (!agent) throw new UnknownAgentError(agentId);
+    if (entry.record.state !== 'queued') throw new AssignmentRefusedError(taskId, agentId, `task is ${entry.record.state}`);
+    if (!agent.hasCapabilities(entry.record.requiredCapabilities)) {
+      throw new AssignmentRefusedError(taskId, agentId, 'agent lacks a required capability');
+    }
+    if (!agent.available) throw new AssignmentRefusedError(taskId, agentId, 'agent has no free slot');
+    this.assign(entry, agent);
+  }
+
+  /** Resolves with the task's record once it is final (completed, failed, timed out or cancelled). */
+  waitForTask(taskId: string): Promise<TaskRecord> {
+    const entry = this.tasks.get(taskId);
+    if (!entry) return Promise.reject(new UnknownTaskError(taskId));
+    if (FINAL_STATES.has(entry.record.state)) return Promise.resolve(copyRecord(entry.record));
+    return new Promise((resolve) => (entry.waiters ??= []).push(resolve));
+  }
+
+  /** Resolves with every task's final record. */
+  waitForWorkflow(taskIds: readonly string[]): Promise<TaskRecord[]> {
+    return Promise.all(taskIds.map((id) => this.waitForTask(id)));
+  }
+
+  /** The orchestrator's counters. */
+  getStats(): OrchestratorStats {
+    let load = 0;
+    let capacity = 0;
+    const agents: Record<string, { load: number; maxConcurrentTasks: number; utilization: number; performance: number }> = {};
+    for (const agent of this.agents.values()) {
+      load += agent.load;
+      capacity += agent.maxConcurrentTasks;
+      agents[agent.agentId] = {
+        load: agent.load,
+        maxConcurrentTasks: agent.maxConcurrentTasks,
+        utilization: agent.load / agent.maxConcurrentTasks,
+        performance: agent.performance,
+      };
+    }
+    return {
+      tasksCreated: this.tasksCreated,
+      tasksCompleted: this.counts.completed,
+      tasksFailed: this.counts.failed,
+      tasksCancelled: this.counts.cancelled,
+      tasksTimedOut: this.counts.timeout,
+      retries: this.retries,
+      avgCompletionTime: this.counts.completed === 0 ? 0 : this.completionTimeTotal / this.counts.completed,
+      pendingTasks: this.counts.pending,
+      assignedTasks: this.counts.assigned,
+      runningTasks: this.counts.running,
+      registeredAgents: this.agents.size,
+      utilization: capacity === 0 ? 0 : load / capacity,
+      agents,
+      lateResults: this.lateResults,
+      invalidResults: this.invalidResults,
+    };
+  }
+
+  // ---------------------------------------------------------------- scheduling
+
+  private balancerNamed(name: string): Balancer {
+    const balancer = this.balancerByName.get(name);
+    if (!balancer) {
+      throw new ValidationError('balancer', [{ path: 'balancer', message: `unknown balancer '${name}'` }]);
+    }
+    return balancer;
+  }
+
+  /** The pool of agents for tasks like this one, created (one scan of the agents) on first use. */
+  private poolFor(chooser: Balancer, task: ParsedTask): AgentPool {
+    const capabilities = [...new Set(task.requiredCapabilities)].sort();
+    const key = `${chooser.name}|${task.taskType}|${capabilities.join(',')}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      const scorer: ScoringBalancer = isScoring(chooser) ? chooser : builtInBalancers.default;
+      pool = new AgentPool(key, scorer, { taskType: task.taskType, priority: 'medium', requiredCapabilities: capabilities });
+      for (const agent of this.agents.values()) if (agent.hasCapabilities(capabilities)) pool.add(agent);
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  private enqueueForAgent(taskId: string): void {
+    const entry = this.tasks.get(taskId);
+    if (!entry) return;
+    entry.pool.enqueue({ taskId, lane: laneOf(entry.record.priority), seq: this.waitingSeq++ });
+    this.dirtyPools.add(entry.pool);
+    this.requestScheduling();
+  }
+
+  private requestScheduling(): void {
+    if (this.schedulingRequested || this.stopped) return;
+    this.schedulingRequested = true;
+    // One scheduling round per burst of readiness: tasks spawned or freed in the same tick
+    // are placed together, in priority order.
+    queueMicrotask(() => {
+      this.schedulingRequested = false;
+      if (!this.stopped && this.dirtyPools.size > 0) this.actor.send({ type: 'SCHEDULING_REQUESTED' });
+    });
+  }
+
+  /**
+   * One scheduling round: repeatedly takes the most urgent waiting task among the pools
+   * that changed and gives it to its pool's best available agent.
+   */
+  private runBalancer(): void {
+    const candidates = [...this.dirtyPools].filter((p) => p.waiting > 0);
+    this.dirtyPools.clear();
+    while (candidates.length > 0) {
+      let bestIndex = -1;
+      let best: { lane: number; seq: number } | undefined;
+      for (let i = 0; i < candidates.length; i++) {
+        const head = (candidates[i] as AgentPool).peekWaiting();
+        if (head && (!best || head.lane < best.lane || (head.lane === best.lane && head.seq < best.seq))) {
+          best = head;
+          bestIndex = i;
+        }
+      }
+      if (bestIndex < 0) break;
+      const pool = candidates[bestIndex] as AgentPool;
+      const head = pool.peekWaiting() as { taskId: string };
+      const entry = this.tasks.get(head.taskId);
+      if (!entry || entry.record.state !== 'queued') {
+        pool.shiftWaiting(); // cancelled or already placed: stale
+        continue;
+      }
+      const agent = this.chooseAgent(pool, entry);
+      if (!agent) {
+        entry.record.reason = pool.size === 0 ? 'no_capable_agent' : 'no_agent_available';
+        candidates.splice(bestIndex, 1);
+        continue;
+      }
+      pool.shiftWaiting();
+      this.assign(entry, agent);
+    }
+  }
+
+  private chooseAgent(pool: AgentPool, entry: TaskEntry): OrchestratorAgent | undefined {
+    if (isScoring(entry.chooser)) return pool.top();
+    const available = pool.availableAgents();
+    if (available.length === 0) return undefined;
+    const chosen = entry.chooser.choose(copyRecord(entry.record), available);
+    return chosen === undefined ? undefined : available.find((a) => a.agentId === chosen);
+  }
+
+  private assign(entry: TaskEntry, agent: OrchestratorAgent): void {
+    agent.load++;
+    agent.lastAssignedSeq = this.assignmentSeq++;
+    agent.activeTasks.add(entry.record.taskId);
+    for (const pool of agent.pools) pool.update(agent);
+    entry.record.reason = null;
+    entry.assignedAt = this.bus.clock.now();
+    entry.actor?.send({ type: 'AGENT_ASSIGNED', agentId: agent.agentId, at: entry.assignedAt });
+  }
+
+  // ---------------------------------------------------------------- execution
+
+  private dispatch(taskId: string, agentId: string, attempt: number): void {
+    const entry = this.tasks.get(taskId) as TaskEntry;
+    const record = entry.record;
+    const dependencyResults: Record<string, unknown> = {};
+    for (const dependencyId of record.dependencies) {
+      dependencyResults[dependencyId] = this.tasks.get(dependencyId)?.record.result;
+    }
+    const task: TaskSpec = {
+      taskId,
+      name: record.name,
+      description: record.description,
+      taskType: record.taskType,
+      priority: record.priority,
+      payload: record.payload,
+      dependencies: record.dependencies,
+      requiredCapabilities: record.requiredCapabilities,
+      estimatedDuration: record.estimatedDuration,
+      timeoutSeconds: record.timeoutSeconds,
+      retryPolicy: record.retryPolicy,
+      onDependencyFailure: record.onDependencyFailure,
+    };
+    if (!this.bus.getAgent(agentId)) {
+      this.fail(entry, attempt, `agent '${agentId}' is not on the bus`);
+      return;
+    }
+    try {
+      this.handle.send({
+        recipientId: agentId,
+        messageType: 'command',
+        topic: TaskTopic.ASSIGNMENT,
+        priority: record.priority,
+        // The task's own retry policy governs attempts; the bus must not redeliver one.
+        maxRetries: 0,
+        ttl: record.timeoutSeconds,
+        payload: { action: 'execute_task', task, attempt, dependencyResults },
+      });
+    } catch (error) {
+      this.fail(entry, attempt, `assignment not delivered: ${(error as Error).message}`);
+    }
+  }
+
+  private fail(entry: TaskEntry, attempt: number, error: string): void {
+    // Sent from inside the task's own entry action: XState queues it after the current step.
+    entry.actor?.send({ type: 'EXECUTION_FAILED', attempt, error, at: this.bus.clock.now() });
+  }
+
+  /** The bus handler of an agent with an in-process executor. */
+  private async runLocally(agent: OrchestratorAgent, message: Message): Promise<void> {
+    if (message.topic !== TaskTopic.ASSIGNMENT || !agent.execute) return;
+    const parsed = TaskAssignmentPayloadSchema.safeParse(message.payload);
+    if (!parsed.success) return;
+    const { task, attempt, dependencyResults } = parsed.data;
+    const taskId = task.taskId;
+    const key = `${taskId}#${attempt}`;
+    const controller = new AbortController();
+    this.controllers.set(key, controller);
+    this.markStarted(taskId, attempt, agent.agentId);
+    const context: ExecutionContext = {
+      signal: controller.signal,
+      attempt,
+      dependencyResults,
+      reportProgress: (progress) => this.reportProgress(taskId, progress),
+    };
+    let outcome: TaskResultPayload;
+    try {
+      const result = await agent.execute(task as unknown as TaskSpec, context);
+      outcome = { taskId, attempt, status: 'completed', result };
+    } catch (error) {
+      outcome = { taskId, attempt, status: 'failed', error: error instanceof Error ? error.message : String(error) };
+    }
+    this.controllers.delete(key);
+    this.acceptResult(outcome, agent.agentId);
+  }
+
+  /** Messages to the orchestrator's own bus agent: results from remote agents. */
+  private onOrchestratorMessage(message: Message): void {
+    if (message.topic === TaskTopic.RESULT) {
+      const parsed = TaskResultPayloadSchema.safeParse(message.payload);
+      if (!parsed.success) {
+        this.invalidResults++;
+        return;
+      }
+      this.acceptResult(parsed.data, message.senderId);
+    } else if (message.topic === TaskTopic.STARTED) {
+      const parsed = TaskStartedPayloadSchema.safeParse(message.payload);
+      if (!parsed.success) {
+        this.invalidResults++;
+        return;
+      }
+      const current = this.currentAttempt(parsed.data.taskId, message.senderId);
+      if (current !== undefined) this.markStarted(parsed.data.taskId, parsed.data.attempt ?? current, message.senderId);
+    }
+  }
+
+  /** The current attempt of a task assigned to `agentId`, if it is active. */
+  private currentAttempt(taskId: string, agentId: string): number | undefined {
+    const entry = this.tasks.get(taskId);
+    const snapshot = entry?.actor?.getSnapshot();
+    if (!snapshot || snapshot.status !== 'active') return undefined;
+    if (snapshot.context.assignedAgent !== agentId) return undefined;
+    return snapshot.context.retryCount;
+  }
+
+  private markStarted(taskId: string, attempt: number, agentId: string): void {
+    if (this.currentAttempt(taskId, agentId) !== attempt) return;
+    this.tasks.get(taskId)?.actor?.send({ type: 'EXECUTION_STARTED', attempt });
+  }
+
+  private acceptResult(outcome: TaskResultPayload, agentId: string): void {
+    const current = this.currentAttempt(outcome.taskId, agentId);
+    const attempt = outcome.attempt ?? current;
+    if (current === undefined || attempt !== current) {
+      this.lateResults++;
+      return;
+    }
+    const entry = this.tasks.get(outcome.taskId) as TaskEntry;
+    const actor = entry.actor as ActorRefFrom<typeof taskMachine>;
+    if (outcome.status === 'completed') {
+      entry.record.result = outcome.result;
+      if (actor.getSnapshot().matches('assigned')) actor.send({ type: 'EXECUTION_STARTED', attempt });
+      actor.send({ type: 'EXECUTION_SUCCEEDED', attempt });
+    } else {
+      actor.send({ type: 'EXECUTION_FAILED', attempt, error: outcome.error ?? 'failed', at: this.bus.clock.now() });
+    }
+  }
+
+  private reportProgress(taskId: string, progress: number): void {
+    const entry = this.tasks.get(taskId);
+    if (!entry || !Number.isFinite(progress)) return;
+    entry.record.progress = Math.min(1, Math.max(0, progress));
+    if (this.eventSubject.observed) {
+      this.eventSubject.next({ type: 'task_progress', taskId, progress: entry.record.progress, at: this.bus.clock.now() });
+    }
+  }
+
+  private abortWork(taskId: string, agentId: string, attempt: number): void {
+    const key = `${taskId}#${attempt}`;
+    const controller = this.controllers.get(key);
+    if (controller) {
+      this.controllers.delete(key);
+      controller.abort(new Error('task attempt aborted (timeout or cancel)'));
+      return;
+    }
+    if (this.agents.get(agentId)?.execute || !this.bus.getAgent(agentId) || !this.bus.running) return;
+    this.handle.send({
+      recipientId: agentId,
+      messageType: 'command',
+      topic: TaskTopic.CANCEL,
+      priority: 'high',
+      payload: { taskId, attempt, reason: 'aborted' },
+    });
+  }
+
+  private releaseAgent(context: TaskMachineContext, agentId: string, outcome: 'completed' | 'failed' | 'timeout' | 'cancelled' | 'lost'): void {
+    const agent = this.agents.get(agentId);
+    const entry = this.tasks.get(context.taskId);
+    if (!agent || !entry) return;
+    agent.load = Math.max(0, agent.load - 1);
+    agent.activeTasks.delete(context.taskId);
+    const now = this.bus.clock.now();
+    const started = entry.assignedAt ?? now;
+    const expectedMs = entry.record.estimatedDuration * 1000;
+    if (outcome === 'completed') {
+      // The spec's update, with the ratio capped at 2 so that near-instant work cannot
+      // push the score to infinity.
+      const ratio = Math.min(2, expectedMs / Math.max(1, now - started));
+      agent.performance = (agent.performance + ratio) / 2;
+    } else if (outcome === 'failed') agent.performance *= 0.9;
+    else if (outcome === 'timeout') agent.performance *= 0.8;
+    if (outcome !== 'lost') {
+      agent.recordOutcome(
+        { taskId: context.taskId, taskType: entry.record.taskType, outcome, startedAt: started, completedAt: now, expectedMs },
+        now,
+        this.historyWindowMs,
+      );
+    }
+    for (const pool of agent.pools) {
+      pool.update(agent);
+      if (pool.waiting > 0) this.dirtyPools.add(pool);
+    }
+    this.requestScheduling();
+  }
+
+  // ---------------------------------------------------------------- records and events
+
+  private onTransition(context: TaskMachineContext, state: TaskState): void {
+    const entry = this.tasks.get(context.taskId);
+    if (!entry) return;
+    const record = entry.record;
+    const now = this.bus.clock.now();
+    const status = STATUS_OF_STATE[state];
+    this.counts[record.status]--;
+    this.counts[status]++;
+    if (state === 'retrying') this.retries++;
+    record.state = state;
+    record.status = status;
+    record.retryCount = context.retryCount;
+    record.assignedAgent = context.assignedAgent ?? (FINAL_STATES.has(state) ? record.assignedAgent : null);
+    record.error = context.lastError;
+    if (state === 'running') record.startedAt = now;
+    if (this.eventSubject.observed) {
+      this.eventSubject.next({
+        type: 'task_transition',
+        taskId: record.taskId,
+        state,
+        status,
+        agentId: record.assignedAgent,
+        retryCount: record.retryCount,
+        at: now,
+      });
+    }
+    if (FINAL_STATES.has(state)) this.onFinished(entry, context, now);
+  }
+
+  private onFinished(entry: TaskEntry, context: TaskMachineContext, now: number): void {
+    const record = entry.record;
+    record.completedAt = now;
+    record.reason = context.endReason;
+    if (record.status === 'completed' && record.startedAt !== null) this.completionTimeTotal += now - record.startedAt;
+    if (this.eventSubject.observed) {
+      this.eventSubject.next({
+        type: 'task_finished',
+        taskId: record.taskId,
+        taskType: record.taskType,
+        status: record.status,
+        agentId: record.assignedAgent,
+        producerAgentIds: record.dependencies
+          .map((id) => this.tasks.get(id)?.record.assignedAgent)
+          .filter((a): a is string => typeof a === 'string'),
+        durationMs: record.startedAt === null ? null : now - record.startedAt,
+        at: now,
+      });
+    }
+    const dependents = entry.dependents;
+    entry.dependents = undefined;
+    const event =
+      record.status === 'completed'
+        ? ({ type: 'DEPENDENCY_COMPLETED', dependencyId: record.taskId } as const)
+        : ({ type: 'DEPENDENCY_FAILED', dependencyId: record.taskId } as const);
+    for (const id of dependents ?? []) this.tasks.get(id)?.actor?.send(event);
+    const waiters = entry.waiters;
+    entry.waiters = undefined;
+    for (const resolve of waiters ?? []) resolve(copyRecord(record));
+    if (entry.actor) {
+      entry.actor = undefined;
+      this.finishedBatch.push(record.taskId);
+      this.requestRelease();
+    }
+  }
+
+  private requestRelease(): void {
+    if (this.releaseRequested) return;
+    this.releaseRequested = true;
+    // Finished actors are stopped in batches, one shard step per burst.
+    queueMicrotask(() => {
+      this.releaseRequested = false;
+      const ids = this.finishedBatch;
+      this.finishedBatch = [];
+      if (ids.length > 0 && this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'TASKS_FINISHED', taskIds: ids });
+    });
+  }
+}

@@ -1,0 +1,89 @@
+import type { WorkflowProblem } from '../errors';
+import type { ParsedTask } from './taskTypes';
+
+/** What the workflow check needs to know of the world outside the workflow. */
+export interface WorkflowContext {
+  /** True when a task with this id already exists. */
+  isKnownTask(taskId: string): boolean;
+  /** True when some registered agent has every one of these capabilities. */
+  canServe(requiredCapabilities: readonly string[]): boolean;
+}
+
+/**
+ * Every problem that keeps a workflow from running: duplicate ids, dependencies on unknown
+ * tasks, cycles, and capabilities no agent has. Empty when the workflow is sound.
+ *
+ * @example
+ * ```ts
+ * const problems = findWorkflowProblems(tasks, { isKnownTask: () => false, canServe: () => true });
+ * ```
+ */
+export function findWorkflowProblems(
+  tasks: readonly ParsedTask[],
+  context: WorkflowContext,
+  checkCapabilities: boolean,
+): WorkflowProblem[] {
+  const problems: WorkflowProblem[] = [];
+  const ids = new Map<string, ParsedTask>();
+  for (const task of tasks) {
+    if (ids.has(task.taskId) || context.isKnownTask(task.taskId)) {
+      problems.push({ kind: 'duplicate_id', taskIds: [task.taskId], message: `duplicate task id '${task.taskId}'` });
+    }
+    ids.set(task.taskId, task);
+  }
+  for (const task of tasks) {
+    for (const dependency of task.dependencies) {
+      if (!ids.has(dependency) && !context.isKnownTask(dependency)) {
+        problems.push({
+          kind: 'unknown_dependency',
+          taskIds: [task.taskId, dependency],
+          message: `task '${task.taskId}' depends on unknown task '${dependency}'`,
+        });
+      }
+    }
+    if (checkCapabilities && !context.canServe(task.requiredCapabilities)) {
+      problems.push({
+        kind: 'no_capable_agent',
+        taskIds: [task.taskId],
+        message: `no registered agent has all of [${task.requiredCapabilities.join(', ')}] needed by task '${task.taskId}'`,
+      });
+    }
+  }
+  for (const cycle of findCycles(tasks, ids)) {
+    problems.push({ kind: 'cycle', taskIds: cycle, message: `dependency cycle: ${[...cycle, cycle[0]].join(' → ')}` });
+  }
+  return problems;
+}
+
+/** Cycles among the workflow's own tasks (iterative DFS, so deep chains do not overflow the stack). */
+function findCycles(tasks: readonly ParsedTask[], ids: ReadonlyMap<string, ParsedTask>): string[][] {
+  const state = new Map<string, 'open' | 'done'>();
+  const cycles: string[][] = [];
+  for (const root of tasks) {
+    if (state.has(root.taskId)) continue;
+    const path: string[] = [];
+    const stack: { id: string; next: number }[] = [{ id: root.taskId, next: 0 }];
+    state.set(root.taskId, 'open');
+    path.push(root.taskId);
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1] as { id: string; next: number };
+      const deps = ids.get(frame.id)?.dependencies ?? [];
+      if (frame.next < deps.length) {
+        const dep = deps[frame.next++] as string;
+        if (!ids.has(dep)) continue;
+        const seen = state.get(dep);
+        if (seen === 'open') cycles.push(path.slice(path.indexOf(dep)).reverse());
+        else if (seen === undefined) {
+          state.set(dep, 'open');
+          path.push(dep);
+          stack.push({ id: dep, next: 0 });
+        }
+      } else {
+        state.set(frame.id, 'done');
+        path.pop();
+        stack.pop();
+      }
+    }
+  }
+  return cycles;
+}
