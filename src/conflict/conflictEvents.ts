@@ -1,0 +1,51 @@
+import type { ConflictResolution } from './conflictRecord';
+import type { Conflict, ConsensusAlgorithm, Decision, ResolutionStrategy, Vote } from './conflictTypes';
+import type { VoterOutcome } from './performanceLedger';
+
+/** What the conflict engine reports on `events$`, as it happens. `at` is clock time. */
+export type ConflictEvent =
+  | { readonly type: 'CONFLICT_DETECTED'; readonly conflictId: string; readonly conflict: Conflict; readonly at: number }
+  | {
+      readonly type: 'RESOLUTION_STARTED';
+      readonly conflictId: string;
+      readonly strategy: ResolutionStrategy;
+      readonly algorithm: ConsensusAlgorithm;
+      readonly at: number;
+    }
+  /** A voter answered or abstained (decision null). */
+  | { readonly type: 'VOTE_RECEIVED'; readonly conflictId: string; readonly vote: Vote; readonly at: number }
+  | { readonly type: 'HUMAN_DECISION_REQUESTED'; readonly conflictId: string; readonly conflict: Conflict; readonly at: number }
+  | { readonly type: 'CONFLICT_RESOLVED'; readonly conflictId: string; readonly resolution: ConflictResolution; readonly at: number }
+  | { readonly type: 'CONFLICT_ESCALATED'; readonly conflictId: string; readonly resolution: ConflictResolution; readonly at: number }
+  /** A resolved decision was sent as a command. */
+  | {
+      readonly type: 'DECISION_EXECUTED';
+      readonly conflictId: string;
+      readonly topic: string;
+      readonly recipients: readonly string[];
+      readonly at: number;
+    }
+  /** A resolved decision's confidence was not above the execution threshold: nothing was sent. */
+  | { readonly type: 'DECISION_HELD'; readonly conflictId: string; readonly confidence: number; readonly at: number }
+  /** The bus refused a command or the escalation broadcast. */
+  | {
+      readonly type: 'DELIVERY_FAILED';
+      readonly conflictId: string;
+      readonly topic: string;
+      readonly error: string;
+      readonly at: number;
+    };
+
+/** Published on `outcomes$` after `recordOutcome`: what the swarm can learn from. */
+export interface ConsensusOutcome {
+  readonly conflictId: string;
+  readonly conflictType: Conflict['conflictType'];
+  readonly actualDecision: Decision;
+  /** The decision the conflict was resolved with; null if it escalated. */
+  readonly consensusDecision: Decision | null;
+  /** Whether that decision was right; null if the conflict escalated. */
+  readonly consensusCorrect: boolean | null;
+  /** One entry per non-abstaining voter. */
+  readonly voters: readonly VoterOutcome[];
+  readonly at: number;
+}

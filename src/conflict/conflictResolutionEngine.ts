@@ -1,0 +1,776 @@
+import { randomUUID } from 'node:crypto';
+import { Subject, type Observable } from 'rxjs';
+import type { ActorRefFrom, Subscription } from 'xstate';
+import { z } from 'zod';
+import {
+  conflictMachine,
+  conflictStatusOf,
+  type ConflictMachine,
+  type ConflictMachineContext,
+  type ConflictOutcomeParams,
+} from '../../machines/conflict.machine';
+import { CommunicationBus } from '../bus/communicationBus';
+import { MessagePriority, MessageType } from '../bus/message';
+import { NotRunningError, ValidationError } from '../errors';
+import { ShardedSupervisor } from '../kernel/shardedSupervisor';
+import { ConflictStateError, DuplicateConflictError, UnknownConflictError } from './conflictErrors';
+import type { ConflictEvent, ConsensusOutcome } from './conflictEvents';
+import { toResolution, type ConflictRecord, type ConflictResolution } from './conflictRecord';
+import { ConflictCounters, type ConflictStats } from './conflictStats';
+import {
+  ConflictInputSchema,
+  ConflictStatus,
+  ConflictTopic,
+  ConflictType,
+  ConsensusAlgorithm,
+  ConsensusAlgorithmSchema,
+  DecisionSchema,
+  EscalationReason,
+  HumanDecisionOptionsSchema,
+  ResolutionStrategy,
+  ResolutionStrategySchema,
+  type Conflict,
+  type ConflictInput,
+  type ConflictVerdict,
+  type Decision,
+  type HumanDecisionOptions,
+  type Vote,
+} from './conflictTypes';
+import { sameDecision } from './decisionKey';
+import { escalationNotice, planExecution } from './decisionExecution';
+import { detectPriorityConflicts, type AgentSlots, type TaskClaim } from './detectors/priorityDetector';
+import { detectResourceConflicts, type ResourceAvailability, type ResourceRequest } from './detectors/resourceDetector';
+import { detectSignalConflicts, type SignalRule, type TradingSignalInput } from './detectors/signalDetector';
+import { detectTimingConflicts, type TimedAction, type TimingDetectionOptions } from './detectors/timingDetector';
+import { PerformanceLedger, type AgentPerformance, type WeightUpdateOptions } from './performanceLedger';
+import { clampStake, computeStake, type StakeProvider } from './stakes';
+import { DEFAULT_EXECUTION_THRESHOLD, selectExpert } from './strategies';
+import { VoteCollector, type VoteFunction } from './voteCollection';
+
+/** Deadline of a reported conflict that does not give one, by type. */
+export const DEFAULT_DEADLINE_MS: Readonly<Record<ConflictType, number>> = {
+  [ConflictType.SIGNAL_CONFLICT]: 60_000,
+  [ConflictType.RESOURCE_CONFLICT]: 120_000,
+  [ConflictType.PRIORITY_CONFLICT]: 30_000,
+  [ConflictType.TIMING_CONFLICT]: 60_000,
+  [ConflictType.STRATEGY_CONFLICT]: 300_000,
+  [ConflictType.RISK_CONFLICT]: 300_000,
+};
+
+const unit = z.number().min(0).max(1);
+
+const EngineOptionsSchema = z.object({
+  bus: z.instanceof(CommunicationBus, { message: 'must be a CommunicationBus' }),
+  consensusAlgorithm: ConsensusAlgorithmSchema.default(ConsensusAlgorithm.WEIGHTED_CONSENSUS),
+  resolutionStrategy: ResolutionStrategySchema.default(ResolutionStrategy.VOTING_CONSENSUS),
+  executionThreshold: unit.default(DEFAULT_EXECUTION_THRESHOLD),
+  confidenceThreshold: unit.default(DEFAULT_EXECUTION_THRESHOLD),
+  voteTimeoutMs: z.number().positive().default(30_000),
+  stakeProvider: z.custom<StakeProvider>((v) => typeof v === 'function', 'must be a function').optional(),
+  weightUpdate: z.custom<WeightUpdateOptions>((v) => typeof v === 'object' && v !== null, 'must be an object').optional(),
+  agentId: z.string().min(1).default('conflict_resolver'),
+  maxFinishedRecords: z.number().int().nonnegative().default(10_000),
+});
+
+/** Options of a {@link ConflictResolutionEngine}. */
+export interface ConflictResolutionEngineOptions {
+  /** The bus voters are asked on and decisions are sent over; conflict actors join its root's system. */
+  readonly bus: CommunicationBus;
+  /** Default `weighted_consensus`. */
+  readonly consensusAlgorithm?: ConsensusAlgorithm;
+  /** Default `voting_consensus`. */
+  readonly resolutionStrategy?: ResolutionStrategy;
+  /** A resolved decision is executed when its confidence is above this; held otherwise. Default 0.7. */
+  readonly executionThreshold?: number;
+  /** The bar of the `confidence_threshold` strategy (strictly above). Default 0.7. */
+  readonly confidenceThreshold?: number;
+  /** How long each voter (and the expert) has to answer. Default 30 000 ms. */
+  readonly voteTimeoutMs?: number;
+  /**
+   * Where voters' stakes come from; default: the engine's performance ledger. Results are
+   * clamped to [0.1, 2.0]; a provider that throws gives the default stake 0.5.
+   */
+  readonly stakeProvider?: StakeProvider;
+  /** Multiplicative-weights parameters for `recordOutcome` (β 0.5, reward 1, floor 0.1, cap 2). */
+  readonly weightUpdate?: WeightUpdateOptions;
+  /** The engine's sender id on the bus. Default `conflict_resolver`. */
+  readonly agentId?: string;
+  /** How many finished conflicts are kept for `getConflict` and `recordOutcome`. Default 10 000. */
+  readonly maxFinishedRecords?: number;
+}
+
+/** Options of `resolveConflict`; defaults are the engine's. */
+export interface ResolveOptions {
+  readonly algorithm?: ConsensusAlgorithm;
+  readonly strategy?: ResolutionStrategy;
+}
+
+const ResolveOptionsSchema = z.object({
+  algorithm: ConsensusAlgorithmSchema.optional(),
+  strategy: ResolutionStrategySchema.optional(),
+});
+
+/** Everything `detectConflicts` can look at; every part is optional. */
+export interface ConflictDetectionContext {
+  readonly signals?: readonly TradingSignalInput[];
+  readonly signalRule?: SignalRule;
+  readonly resourceRequests?: readonly ResourceRequest[];
+  /** Required with `resourceRequests`. */
+  readonly availability?: ResourceAvailability;
+  readonly taskClaims?: readonly TaskClaim[];
+  /** Required with `taskClaims`. */
+  readonly agentSlots?: AgentSlots;
+  readonly actions?: readonly TimedAction[];
+  readonly timing?: TimingDetectionOptions;
+}
+
+type ConflictActor = ActorRefFrom<ConflictMachine>;
+
+interface Waiter {
+  readonly resolve: (resolution: ConflictResolution) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** An open conflict: its actor and who waits for it. */
+interface OpenConflict {
+  readonly conflict: Conflict;
+  readonly actor: ConflictActor;
+  readonly subscription: Subscription;
+  status: ConflictStatus;
+  votesSeen: number;
+  waiters: Waiter[];
+  /** Events of effects run during the final transition, published after the outcome. */
+  effects: ConflictEvent[];
+}
+
+/** What is kept of a finished conflict once its actor is gone. */
+interface FinishedConflict {
+  readonly record: ConflictRecord;
+  outcomeRecorded: boolean;
+}
+
+/**
+ * Detects and resolves conflicts between agents. Each reported conflict is an actor
+ * (`conflictMachine`) spawned under the bus's root; it collects votes over the bus
+ * (`conflict_vote`), consults an expert, waits for a human, or applies a fallback or a
+ * compromise, then executes the decision (`execute_decision`, or `execute_trade` for
+ * trading signals) when its confidence is above the execution threshold, or broadcasts
+ * `conflict_escalation`. Finished actors are stopped; a compact record stays.
+ *
+ * @example
+ * ```ts
+ * const engine = new ConflictResolutionEngine({ bus, consensusAlgorithm: 'weighted_consensus' });
+ * const [conflict] = engine.detectSignalConflict(signals);
+ * const resolution = await engine.resolveConflict(conflict.conflictId);
+ * if (resolution.status === 'resolved') console.log(resolution.decision, resolution.action);
+ * ```
+ */
+export class ConflictResolutionEngine {
+  /** Everything that happens to conflicts, as it happens. */
+  readonly events$: Observable<ConflictEvent>;
+  /** How each voter fared, once `recordOutcome` gives the true decision (for the swarm to learn from). */
+  readonly outcomes$: Observable<ConsensusOutcome>;
+  readonly bus: CommunicationBus;
+
+  private readonly options: z.output<typeof EngineOptionsSchema>;
+  private readonly ledger: PerformanceLedger;
+  private readonly voteFunctions = new Map<string, VoteFunction>();
+  private readonly open = new Map<string, OpenConflict>();
+  private readonly finished = new Map<string, FinishedConflict>();
+  private readonly counters = new ConflictCounters();
+  private readonly eventSubject = new Subject<ConflictEvent>();
+  private readonly outcomeSubject = new Subject<ConsensusOutcome>();
+  private readonly actors: ShardedSupervisor<ConflictMachine>;
+  private stopped = false;
+
+  constructor(options: ConflictResolutionEngineOptions) {
+    const parsed = EngineOptionsSchema.safeParse(options);
+    if (!parsed.success) throw ValidationError.fromZod('conflict engine options', parsed.error);
+    this.options = parsed.data;
+    this.bus = parsed.data.bus;
+    this.ledger = new PerformanceLedger(parsed.data.weightUpdate);
+    this.events$ = this.eventSubject.asObservable();
+    this.outcomes$ = this.outcomeSubject.asObservable();
+    const collector = new VoteCollector({ bus: this.bus, senderId: this.options.agentId, voteFunctions: this.voteFunctions });
+    const logic = conflictMachine.provide({
+      actors: { collectVotes: collector.collectVotes, consultExpert: collector.consultExpert },
+      actions: {
+        executeDecision: (_, params) => this.executeDecision(params),
+        escalate: (_, params) => this.broadcastEscalation(params),
+      },
+    });
+    this.actors = new ShardedSupervisor(this.bus.root, 'conflict', logic);
+  }
+
+  /**
+   * The engine runs from construction; `start` exists for symmetry with the other
+   * components (and refuses a stopped engine).
+   *
+   * @example
+   * ```ts
+   * await engine.start();
+   * ```
+   */
+  async start(): Promise<void> {
+    if (this.stopped) throw new NotRunningError('conflict engine');
+  }
+
+  /**
+   * Stops every open conflict (waiting `resolveConflict` calls reject with
+   * `NotRunningError`) and completes `events$` and `outcomes$`.
+   *
+   * @example
+   * ```ts
+   * await engine.stop();
+   * await bus.stop();
+   * ```
+   */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const [id, entry] of this.open) {
+      entry.subscription.unsubscribe();
+      for (const waiter of entry.waiters) waiter.reject(new NotRunningError('conflict engine'));
+      this.keepFinished(id, this.recordOf(entry, null));
+    }
+    this.open.clear();
+    this.actors.stopAll();
+    this.eventSubject.complete();
+    this.outcomeSubject.complete();
+  }
+
+  // ---------------------------------------------------------------- detection
+
+  /**
+   * Runs every detector that has input in `context` and reports what they find.
+   *
+   * @example
+   * ```ts
+   * const found = engine.detectConflicts({ signals, resourceRequests, availability: { gpu: 4 } });
+   * ```
+   */
+  detectConflicts(context: ConflictDetectionContext): Conflict[] {
+    const now = this.bus.clock.now();
+    const found: ConflictInput[] = [];
+    if (context.signals) found.push(...detectSignalConflicts(context.signals, now, { rule: context.signalRule }));
+    if (context.resourceRequests) {
+      found.push(...detectResourceConflicts(context.resourceRequests, context.availability ?? {}, now));
+    }
+    if (context.taskClaims) found.push(...detectPriorityConflicts(context.taskClaims, context.agentSlots ?? {}, now));
+    if (context.actions) found.push(...detectTimingConflicts(context.actions, now, context.timing));
+    return found.map((input) => this.report(input));
+  }
+
+  /**
+   * Detects opposing BUY/SELL signals per symbol and timeframe and reports each conflict.
+   * The `guide` rule (default) needs mean confidences more than 0.3 apart; `code` flags
+   * any opposition with severity 0.8.
+   *
+   * @example
+   * ```ts
+   * const conflicts = engine.detectSignalConflict(
+   *   [{ agentId: 'a', symbol: 'BTC', signal: 'BUY', confidence: 0.9 }, { agentId: 'b', symbol: 'BTC', signal: 'SELL', confidence: 0.4 }],
+   *   { rule: 'guide' },
+   * );
+   * ```
+   */
+  detectSignalConflict(signals: readonly TradingSignalInput[], options: { rule?: SignalRule } = {}): Conflict[] {
+    return detectSignalConflicts(signals, this.bus.clock.now(), options).map((input) => this.report(input));
+  }
+
+  /**
+   * Detects oversubscribed resources and reports each conflict.
+   *
+   * @example
+   * ```ts
+   * engine.detectResourceConflict([{ agentId: 'a', resourceType: 'gpu', amount: 3 }, { agentId: 'b', resourceType: 'gpu', amount: 2 }], { gpu: 4 });
+   * ```
+   */
+  detectResourceConflict(requests: readonly ResourceRequest[], availability: ResourceAvailability): Conflict[] {
+    return detectResourceConflicts(requests, availability, this.bus.clock.now()).map((input) => this.report(input));
+  }
+
+  /**
+   * Detects equal-priority tasks competing for too few slots of one agent and reports each conflict.
+   *
+   * @example
+   * ```ts
+   * engine.detectPriorityConflict(
+   *   [{ taskId: 't1', agentId: 'w', priority: 'critical' }, { taskId: 't2', agentId: 'w', priority: 'critical' }],
+   *   { w: 1 },
+   * );
+   * ```
+   */
+  detectPriorityConflict(claims: readonly TaskClaim[], slots: AgentSlots): Conflict[] {
+    return detectPriorityConflicts(claims, slots, this.bus.clock.now()).map((input) => this.report(input));
+  }
+
+  /**
+   * Detects opposing actions by different agents on one resource within a time window and reports each conflict.
+   *
+   * @example
+   * ```ts
+   * engine.detectTimingConflict([{ agentId: 'a', resource: 'BTC', action: 'buy', timestamp: 0 }, { agentId: 'b', resource: 'BTC', action: 'sell', timestamp: 800 }]);
+   * ```
+   */
+  detectTimingConflict(actions: readonly TimedAction[], options: TimingDetectionOptions = {}): Conflict[] {
+    return detectTimingConflicts(actions, this.bus.clock.now(), options).map((input) => this.report(input));
+  }
+
+  // ---------------------------------------------------------------- lifecycle of a conflict
+
+  /**
+   * Validates and registers a conflict: its actor starts in `detected` and its deadline
+   * runs from now. Returns the conflict id (given, or generated).
+   *
+   * @throws ValidationError for a malformed conflict; DuplicateConflictError for a known id.
+   * @example
+   * ```ts
+   * const id = engine.reportConflict({ conflictType: 'strategy_conflict', involvedAgents: ['a', 'b'], severity: 0.6 });
+   * ```
+   */
+  reportConflict(conflict: ConflictInput): string {
+    return this.report(conflict).conflictId;
+  }
+
+  /**
+   * Resolves a conflict (reporting it first when given a new conflict) with a strategy
+   * and algorithm (the engine's by default), and settles when it ends: resolved
+   * (executed or held) or escalated. A conflict already being resolved keeps its first
+   * strategy; a finished one gives its stored resolution.
+   *
+   * @example
+   * ```ts
+   * const resolution = await engine.resolveConflict(id, { strategy: 'voting_consensus', algorithm: 'bft' });
+   * ```
+   */
+  resolveConflict(target: string | ConflictInput, options: ResolveOptions = {}): Promise<ConflictResolution> {
+    try {
+      const parsed = ResolveOptionsSchema.safeParse(options);
+      if (!parsed.success) throw ValidationError.fromZod('resolve options', parsed.error);
+      const id = this.idOf(target);
+      const finished = this.finished.get(id);
+      if (finished) {
+        const resolution = finished.record.resolution;
+        if (!resolution) throw new NotRunningError('conflict engine');
+        return Promise.resolve(resolution);
+      }
+      const entry = this.open.get(id);
+      if (!entry) throw new UnknownConflictError(id);
+      const settled = new Promise<ConflictResolution>((resolve, reject) => entry.waiters.push({ resolve, reject }));
+      if (entry.status === ConflictStatus.DETECTED) {
+        const strategy = parsed.data.strategy ?? this.options.resolutionStrategy;
+        const algorithm = parsed.data.algorithm ?? this.options.consensusAlgorithm;
+        const { conflict } = entry;
+        const stakes: Record<string, number> = {};
+        for (const agentId of conflict.involvedAgents) stakes[agentId] = this.getStake(agentId, conflict.conflictType);
+        const expertId =
+          strategy === ResolutionStrategy.EXPERT_PRECEDENCE
+            ? (selectExpert(conflict.involvedAgents, (agentId) => this.expertRecord(agentId, conflict.conflictType)) ?? null)
+            : null;
+        const at = this.bus.clock.now();
+        this.emit({ type: 'RESOLUTION_STARTED', conflictId: id, strategy, algorithm, at });
+        entry.actor.send({ type: 'RESOLUTION_REQUESTED', strategy, algorithm, requestedAt: at, stakes, expertId });
+      }
+      return settled;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Supplies the decision a conflict under `human_intervention` waits for.
+   *
+   * @throws UnknownConflictError; ConflictStateError when the conflict is not awaiting a human decision.
+   * @example
+   * ```ts
+   * engine.submitHumanDecision(id, 'HOLD', { decidedBy: 'ops-oncall', confidence: 0.95 });
+   * ```
+   */
+  submitHumanDecision(conflictId: string, decision: Decision, options: HumanDecisionOptions = {}): void {
+    const entry = this.open.get(conflictId);
+    if (!entry) {
+      const finished = this.finished.get(conflictId);
+      if (finished) throw new ConflictStateError(conflictId, finished.record.status, ConflictStatus.AWAITING_HUMAN);
+      throw new UnknownConflictError(conflictId);
+    }
+    if (entry.status !== ConflictStatus.AWAITING_HUMAN) {
+      throw new ConflictStateError(conflictId, entry.status, ConflictStatus.AWAITING_HUMAN);
+    }
+    const parsedDecision = DecisionSchema.safeParse(decision);
+    if (!parsedDecision.success) throw ValidationError.fromZod('human decision', parsedDecision.error);
+    const parsed = HumanDecisionOptionsSchema.safeParse(options);
+    if (!parsed.success) throw ValidationError.fromZod('human decision options', parsed.error);
+    entry.actor.send({
+      type: 'HUMAN_DECISION_SUBMITTED',
+      decision: { decision: parsedDecision.data, ...parsed.data, decidedAt: this.bus.clock.now() },
+    });
+  }
+
+  /**
+   * Gives the true decision of a finished conflict: every non-abstaining voter's weights
+   * are updated (wrong × β, right × reward, within floor and cap), which feeds later
+   * stakes, and the outcome is published on `outcomes$`. Once per conflict.
+   *
+   * @throws UnknownConflictError; ConflictStateError while the conflict is open or when its outcome is already recorded.
+   * @example
+   * ```ts
+   * const outcome = engine.recordOutcome(id, 'SELL');
+   * outcome.voters.filter((v) => !v.correct); // the voters that got it wrong
+   * ```
+   */
+  recordOutcome(conflictId: string, actualDecision: Decision): ConsensusOutcome {
+    const finished = this.finished.get(conflictId);
+    if (!finished) {
+      const entry = this.open.get(conflictId);
+      if (entry) throw new ConflictStateError(conflictId, entry.status, 'resolved or escalated');
+      throw new UnknownConflictError(conflictId);
+    }
+    if (finished.outcomeRecorded) throw new ConflictStateError(conflictId, 'already given its outcome', 'no outcome yet');
+    const parsed = DecisionSchema.safeParse(actualDecision);
+    if (!parsed.success) throw ValidationError.fromZod('actual decision', parsed.error);
+    const { conflict, votes, resolution } = finished.record;
+    finished.outcomeRecorded = true;
+    const voters = this.ledger.applyOutcome(conflict.conflictType, votes, parsed.data);
+    const consensusDecision = resolution?.status === 'resolved' ? resolution.decision : null;
+    const outcome: ConsensusOutcome = {
+      conflictId,
+      conflictType: conflict.conflictType,
+      actualDecision: parsed.data,
+      consensusDecision,
+      consensusCorrect: consensusDecision === null ? null : sameDecision(consensusDecision, parsed.data),
+      voters,
+      at: this.bus.clock.now(),
+    };
+    this.outcomeSubject.next(outcome);
+    return outcome;
+  }
+
+  // ---------------------------------------------------------------- voters and stakes
+
+  /**
+   * Lets an agent vote through a function instead of answering `conflict_vote` on the
+   * bus (also used for `expert_resolution`). Replaces any earlier function of the agent.
+   *
+   * @example
+   * ```ts
+   * engine.registerVoter('risk', async (conflict) => ({ decision: 'HOLD', confidence: 0.8, reasoning: 'drawdown' }));
+   * ```
+   */
+  registerVoter(agentId: string, vote: VoteFunction): void {
+    const id = z.string().min(1).safeParse(agentId);
+    if (!id.success) throw ValidationError.fromZod('agentId', id.error);
+    if (typeof vote !== 'function') throw new ValidationError('voter', [{ path: 'vote', message: 'must be a function' }]);
+    this.voteFunctions.set(id.data, vote);
+  }
+
+  /**
+   * Removes an agent's vote function: it is asked over the bus again.
+   *
+   * @example
+   * ```ts
+   * engine.unregisterVoter('risk'); // true if it had one
+   * ```
+   */
+  unregisterVoter(agentId: string): boolean {
+    return this.voteFunctions.delete(agentId);
+  }
+
+  /**
+   * An agent's stake for a conflict type: the stake provider's, or
+   * `0.6 × overall + 0.4 × per-type performance` from the ledger, clamped to [0.1, 2.0].
+   *
+   * @example
+   * ```ts
+   * engine.getStake('analyst', 'signal_conflict'); // 0.5 for an agent with no record
+   * ```
+   */
+  getStake(agentId: string, conflictType: ConflictType): number {
+    const provider = this.options.stakeProvider;
+    if (!provider) return this.ledger.stakeOf(agentId, conflictType);
+    try {
+      return clampStake(provider(agentId, conflictType));
+    } catch {
+      return computeStake();
+    }
+  }
+
+  /**
+   * An agent's weights in the ledger (overall and per conflict type).
+   *
+   * @example
+   * ```ts
+   * engine.getAgentPerformance('analyst'); // { overall: 0.5, byType: {} } for a newcomer
+   * ```
+   */
+  getAgentPerformance(agentId: string): AgentPerformance {
+    return this.ledger.performanceOf(agentId);
+  }
+
+  /**
+   * Seeds an agent's weights, e.g. from the task orchestrator's performance scores.
+   *
+   * @example
+   * ```ts
+   * engine.setAgentPerformance('analyst', { overall: 1.0, byType: { signal_conflict: 0.9 } });
+   * ```
+   */
+  setAgentPerformance(agentId: string, performance: Partial<AgentPerformance>): void {
+    this.ledger.setPerformance(agentId, performance);
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  /**
+   * A conflict's record: the conflict, its status, its votes so far and, once finished,
+   * its resolution. Undefined for an unknown id (or a record evicted by `maxFinishedRecords`).
+   *
+   * @example
+   * ```ts
+   * engine.getConflict(id)?.status; // 'resolving'
+   * ```
+   */
+  getConflict(conflictId: string): ConflictRecord | undefined {
+    const entry = this.open.get(conflictId);
+    if (entry) return this.recordOf(entry, null);
+    return this.finished.get(conflictId)?.record;
+  }
+
+  /**
+   * The engine's counters.
+   *
+   * @example
+   * ```ts
+   * const { consensusSuccessRate, escalationRate } = engine.getStats();
+   * ```
+   */
+  getStats(): ConflictStats {
+    return this.counters.snapshot(this.open.size);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private idOf(target: string | ConflictInput): string {
+    if (typeof target === 'string') return target;
+    const given = target.conflictId;
+    if (given !== undefined && (this.open.has(given) || this.finished.has(given))) return given;
+    return this.report(target).conflictId;
+  }
+
+  /** The agent's record for a conflict type, which picks the expert. */
+  private expertRecord(agentId: string, conflictType: ConflictType): number {
+    return this.options.stakeProvider ? this.getStake(agentId, conflictType) : this.ledger.recordFor(agentId, conflictType);
+  }
+
+  private report(input: ConflictInput): Conflict {
+    if (this.stopped) throw new NotRunningError('conflict engine');
+    const parsed = ConflictInputSchema.safeParse(input);
+    if (!parsed.success) throw ValidationError.fromZod('conflict', parsed.error);
+    const data = parsed.data;
+    const now = this.bus.clock.now();
+    const conflictId = data.conflictId ?? `${data.conflictType}_${randomUUID()}`;
+    if (this.open.has(conflictId) || this.finished.has(conflictId)) throw new DuplicateConflictError(conflictId);
+    const detectedAt = data.detectedAt ?? now;
+    const conflict: Conflict = {
+      conflictId,
+      conflictType: data.conflictType,
+      description: data.description,
+      involvedAgents: data.involvedAgents,
+      conflictingElements: data.conflictingElements,
+      severity: data.severity,
+      detectedAt,
+      resolutionDeadline: data.resolutionDeadline ?? detectedAt + DEFAULT_DEADLINE_MS[data.conflictType],
+      options: data.options,
+    };
+    const actor = this.actors.spawn(conflictId, {
+      conflict,
+      deadlineMs: conflict.resolutionDeadline - now,
+      voteTimeoutMs: this.options.voteTimeoutMs,
+      confidenceThreshold: this.options.confidenceThreshold,
+      executionThreshold: this.options.executionThreshold,
+    });
+    const entry: OpenConflict = {
+      conflict,
+      actor,
+      subscription: { unsubscribe: () => {} },
+      status: ConflictStatus.DETECTED,
+      votesSeen: 0,
+      waiters: [],
+      effects: [],
+    };
+    this.open.set(conflictId, entry);
+    this.counters.detected++;
+    // Observed before anyone hears of it, so a listener that resolves it at once is seen too.
+    (entry as { subscription: Subscription }).subscription = actor.subscribe({
+      next: () => this.observe(conflictId),
+      error: (error) => this.fail(conflictId, error),
+      complete: () => this.observe(conflictId),
+    });
+    this.emit({ type: 'CONFLICT_DETECTED', conflictId, conflict, at: now });
+    return conflict;
+  }
+
+  /** Follows an open conflict's actor: new votes, status changes, the end. */
+  private observe(conflictId: string): void {
+    const entry = this.open.get(conflictId);
+    if (!entry) return;
+    const snapshot = entry.actor.getSnapshot();
+    const { votes } = snapshot.context;
+    const at = this.bus.clock.now();
+    for (let i = entry.votesSeen; i < votes.length; i++) {
+      const vote = votes[i] as Vote;
+      this.counters.votes++;
+      if (vote.decision === null) this.counters.abstentions++;
+      this.emit({ type: 'VOTE_RECEIVED', conflictId, vote, at });
+    }
+    entry.votesSeen = votes.length;
+    const status = conflictStatusOf(snapshot.value);
+    if (status !== entry.status) {
+      entry.status = status;
+      if (status === ConflictStatus.AWAITING_HUMAN) {
+        this.emit({ type: 'HUMAN_DECISION_REQUESTED', conflictId, conflict: entry.conflict, at });
+      }
+    }
+    if (snapshot.status === 'done') this.finish(conflictId, entry, snapshot.context.verdict);
+    else if (snapshot.status === 'stopped') this.abandon(conflictId, entry);
+  }
+
+  private fail(conflictId: string, error: unknown): void {
+    const entry = this.open.get(conflictId);
+    if (!entry) return;
+    const verdict: ConflictVerdict = {
+      status: 'escalated',
+      reason: EscalationReason.INTERNAL_ERROR,
+      detail: error instanceof Error ? error.message : String(error),
+      result: null,
+    };
+    const votes = (entry.actor.getSnapshot().context as ConflictMachineContext).votes;
+    this.broadcastEscalation({ conflict: entry.conflict, verdict, votes });
+    this.finish(conflictId, entry, verdict);
+  }
+
+  /** The actor was stopped from outside (the bus or the system stopped). */
+  private abandon(conflictId: string, entry: OpenConflict): void {
+    this.open.delete(conflictId);
+    for (const waiter of entry.waiters) waiter.reject(new NotRunningError('conflict engine'));
+    this.keepFinished(conflictId, this.recordOf(entry, null));
+  }
+
+  private finish(conflictId: string, entry: OpenConflict, verdict: ConflictVerdict | null): void {
+    this.open.delete(conflictId);
+    entry.subscription.unsubscribe();
+    const context = entry.actor.getSnapshot().context as ConflictMachineContext;
+    const at = this.bus.clock.now();
+    const final: ConflictVerdict = verdict ?? {
+      status: 'escalated',
+      reason: EscalationReason.INTERNAL_ERROR,
+      detail: 'the conflict ended without a verdict',
+      result: null,
+    };
+    const resolution = toResolution(
+      entry.conflict,
+      final,
+      context.strategy,
+      context.algorithm ?? this.options.consensusAlgorithm,
+      at,
+    );
+    // A consensus attempt is a tally of the voting strategy; a deadline that cut the vote short is none.
+    const tallied = final.status === 'resolved' || final.reason === EscalationReason.NO_CONSENSUS;
+    if (context.strategy === ResolutionStrategy.VOTING_CONSENSUS && tallied) {
+      this.counters.consensusAttempts++;
+      if (final.status === 'resolved') this.counters.consensusSuccesses++;
+    }
+    if (resolution.status === 'resolved') {
+      this.counters.resolved++;
+      this.counters.resolutionTimeTotal += at - entry.conflict.detectedAt;
+      this.emit({ type: 'CONFLICT_RESOLVED', conflictId, resolution, at });
+    } else {
+      this.counters.escalated++;
+      this.emit({ type: 'CONFLICT_ESCALATED', conflictId, resolution, at });
+    }
+    for (const event of entry.effects) this.emit(event);
+    this.keepFinished(conflictId, this.recordOf(entry, resolution));
+    for (const waiter of entry.waiters) waiter.resolve(resolution);
+    // Released after the actor's own transition has finished notifying observers.
+    queueMicrotask(() => this.actors.release([conflictId]));
+  }
+
+  private recordOf(entry: OpenConflict, resolution: ConflictResolution | null): ConflictRecord {
+    const snapshot = entry.actor.getSnapshot();
+    const context = snapshot.context as ConflictMachineContext;
+    return {
+      conflict: entry.conflict,
+      status: resolution ? resolution.status : conflictStatusOf(snapshot.value),
+      strategy: context.strategy,
+      algorithm: context.algorithm,
+      votes: context.votes,
+      resolution,
+    };
+  }
+
+  private keepFinished(conflictId: string, record: ConflictRecord): void {
+    this.finished.set(conflictId, { record, outcomeRecorded: false });
+    // Oldest first: Map iteration order is insertion order.
+    while (this.finished.size > this.options.maxFinishedRecords) {
+      const oldest = this.finished.keys().next().value as string;
+      this.finished.delete(oldest);
+    }
+  }
+
+  /** The `executeDecision` effect of the conflict machine. */
+  private executeDecision({ conflict, verdict }: ConflictOutcomeParams): void {
+    const entry = this.open.get(conflict.conflictId);
+    const effects = entry?.effects ?? [];
+    const at = this.bus.clock.now();
+    if (verdict.status !== 'resolved') return;
+    if (verdict.action !== 'execute') {
+      this.counters.held++;
+      effects.push({ type: 'DECISION_HELD', conflictId: conflict.conflictId, confidence: verdict.result.confidence, at });
+      return;
+    }
+    const command = planExecution(conflict, verdict.result);
+    const delivered: string[] = [];
+    for (const recipientId of command.recipients) {
+      try {
+        this.bus.sendMessage({
+          senderId: this.options.agentId,
+          recipientId,
+          messageType: MessageType.COMMAND,
+          priority: MessagePriority.HIGH,
+          topic: command.topic,
+          payload: command.payload,
+        });
+        delivered.push(recipientId);
+      } catch (error) {
+        effects.push({ type: 'DELIVERY_FAILED', conflictId: conflict.conflictId, topic: command.topic, error: String(error), at });
+      }
+    }
+    this.counters.executed++;
+    effects.push({ type: 'DECISION_EXECUTED', conflictId: conflict.conflictId, topic: command.topic, recipients: delivered, at });
+  }
+
+  /** The `escalate` effect of the conflict machine: one `conflict_escalation` broadcast. */
+  private broadcastEscalation({ conflict, verdict, votes }: ConflictOutcomeParams): void {
+    const entry = this.open.get(conflict.conflictId);
+    try {
+      this.bus.broadcastMessage({
+        senderId: this.options.agentId,
+        topic: ConflictTopic.ESCALATION,
+        payload: escalationNotice(conflict, verdict, votes),
+        priority: MessagePriority.HIGH,
+      });
+    } catch (error) {
+      entry?.effects.push({
+        type: 'DELIVERY_FAILED',
+        conflictId: conflict.conflictId,
+        topic: ConflictTopic.ESCALATION,
+        error: String(error),
+        at: this.bus.clock.now(),
+      });
+    }
+  }
+
+  private emit(event: ConflictEvent): void {
+    if (!this.stopped) this.eventSubject.next(event);
+  }
+}

@@ -1,0 +1,55 @@
+/** Counters of a conflict engine. Times are milliseconds on the runtime's clock. */
+export interface ConflictStats {
+  readonly conflictsDetected: number;
+  readonly conflictsResolved: number;
+  readonly conflictsEscalated: number;
+  /** Tallies run by the voting strategy. */
+  readonly consensusAttempts: number;
+  /** Share of consensus attempts that reached consensus (0 with no attempt). */
+  readonly consensusSuccessRate: number;
+  /** Mean time from detection to resolution of resolved conflicts. */
+  readonly avgResolutionTime: number;
+  /** Escalated share of finished conflicts (0 with none finished). */
+  readonly escalationRate: number;
+  /** Conflicts open now. */
+  readonly activeConflicts: number;
+  /** Same as `conflictsResolved` (the spec lists both). */
+  readonly resolvedConflicts: number;
+  readonly votesReceived: number;
+  readonly abstentions: number;
+  readonly decisionsExecuted: number;
+  readonly decisionsHeld: number;
+}
+
+/** The engine's running counters; everything in {@link ConflictStats} is derived in O(1). @internal */
+export class ConflictCounters {
+  detected = 0;
+  resolved = 0;
+  escalated = 0;
+  consensusAttempts = 0;
+  consensusSuccesses = 0;
+  resolutionTimeTotal = 0;
+  votes = 0;
+  abstentions = 0;
+  executed = 0;
+  held = 0;
+
+  snapshot(active: number): ConflictStats {
+    const finished = this.resolved + this.escalated;
+    return {
+      conflictsDetected: this.detected,
+      conflictsResolved: this.resolved,
+      conflictsEscalated: this.escalated,
+      consensusAttempts: this.consensusAttempts,
+      consensusSuccessRate: this.consensusAttempts === 0 ? 0 : this.consensusSuccesses / this.consensusAttempts,
+      avgResolutionTime: this.resolved === 0 ? 0 : this.resolutionTimeTotal / this.resolved,
+      escalationRate: finished === 0 ? 0 : this.escalated / finished,
+      activeConflicts: active,
+      resolvedConflicts: this.resolved,
+      votesReceived: this.votes,
+      abstentions: this.abstentions,
+      decisionsExecuted: this.executed,
+      decisionsHeld: this.held,
+    };
+  }
+}
