@@ -1,0 +1,75 @@
+/**
+ * The swarm network: agents as neurons, learned connection strengths, emergent patterns.
+ */
+export {
+  NeuralSwarmNetwork,
+  type NeuralSwarmNetworkOptions,
+  type AddAgentOptions,
+  type KnowledgeTransferDelivery,
+  type NetworkCycleResult,
+} from './neuralSwarmNetwork';
+export {
+  SWARM_DEFAULTS,
+  PatternType,
+  type SwarmRules,
+  type SwarmState,
+  type SwarmSnapshot,
+  type SwarmNeuron,
+  type SwarmConnection,
+  type ConnectionOutcome,
+  type DecisionPattern,
+  type ActivationRecord,
+  type ConsensusVoter,
+  type ConsensusOutcome as SwarmConsensusOutcome,
+  type ConsensusRecord,
+  type TaskOutcome,
+  type TaskOutcomeEvent,
+  type EmergentPattern,
+  type FiringRecord,
+  type PropagationResult,
+  type AdaptationResult,
+  type TransferredPattern,
+  type KnowledgeTransfer,
+  type SwarmCounters,
+  type SwarmMachineInput,
+  type SwarmEvent,
+} from './swarmTypes';
+export { SwarmErrorCode, UnknownConnectionError, DuplicateNetworkError } from './swarmErrors';
+export { SwarmRulesSchema, SwarmOptionsSchema, TaskOutcomeSchema, ConsensusOutcomeSchema as SwarmConsensusOutcomeSchema } from './swarmSchemas';
+export { routingAffinity } from './routingAffinity';
+export { agentPerformance, canFire, isRefractory } from './neuron';
+export {
+  activateConnection,
+  decayConnection,
+  connectionSuccessRate,
+  successRateAdjustedStrength,
+} from './connection';
+export {
+  initialSwarmState,
+  neuronOf,
+  connectionOf,
+  findConnection,
+  listNeurons,
+  listConnections,
+  neuronsInOrder,
+} from './swarmState';
+export { SHARD_COUNT, shardKey, type ShardedRecord, type ReadonlyShardedRecord } from './shardedRecord';
+export { propagate } from './propagation';
+export { adaptTopology, decayConnections } from './adaptation';
+export { learnFromTask, learnFromConsensus } from './outcomeLearning';
+export { activationPatterns, pearsonCorrelation, detectPatterns, amplifyPatterns } from './emergentPatterns';
+export { runCycle, detectAndAmplify } from './networkCycle';
+export {
+  KNOWLEDGE_TRANSFER_TOPIC,
+  knowledgeTransferMessage,
+  performanceRanking,
+  teachablePatterns,
+  planKnowledgeTransfers,
+  shareKnowledge,
+  type KnowledgeTransferPayload,
+} from './knowledgeSharing';
+export { computeSwarmStats, toGraph, type SwarmStats } from './topologyMetrics';
+export { performanceMetrics, type SwarmPerformanceMetrics } from './performanceMetrics';
+export { nextRandom, seedFromString, type RandomDraw } from './seededRandom';
+export { swarmMachine, type SwarmMachine } from '../../machines/swarm.machine';
+export { swarmBalancer } from './swarmBalancer';

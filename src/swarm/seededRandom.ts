@@ -1,0 +1,47 @@
+/**
+ * Mulberry32: a 32-bit generator whose whole state is one number. The state lives in
+ * the swarm actor's context, so a run is reproducible from its seed and a persisted
+ * snapshot resumes the same sequence.
+ */
+
+/** One draw: a value in [0, 1) and the generator's next state. */
+export interface RandomDraw {
+  readonly value: number;
+  readonly state: number;
+}
+
+/**
+ * Draws the next number of the sequence that `state` is at.
+ *
+ * @example
+ * ```ts
+ * let state = 42;
+ * const draw = nextRandom(state); // draw.value in [0, 1)
+ * state = draw.state;
+ * ```
+ */
+export function nextRandom(state: number): RandomDraw {
+  const next = (state + 0x6d2b79f5) >>> 0;
+  let t = next;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return { value: ((t ^ (t >>> 14)) >>> 0) / 4294967296, state: next };
+}
+
+/**
+ * A uint32 seed from a text (FNV-1a), so a network without an explicit seed is still
+ * reproducible and two networks with different ids draw different sequences.
+ *
+ * @example
+ * ```ts
+ * const seed = seedFromString('trading_swarm');
+ * ```
+ */
+export function seedFromString(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}

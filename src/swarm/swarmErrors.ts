@@ -1,0 +1,33 @@
+import { NeuroFluxError } from '../errors';
+
+/**
+ * Stable codes of the swarm's own errors (unknown agents use `UnknownAgentError`,
+ * bad input `ValidationError`, use after `stop()` `NotRunningError`).
+ */
+export const SwarmErrorCode = {
+  UNKNOWN_CONNECTION: 'ERR_UNKNOWN_CONNECTION',
+  DUPLICATE_NETWORK: 'ERR_DUPLICATE_NETWORK',
+} as const;
+export type SwarmErrorCode = (typeof SwarmErrorCode)[keyof typeof SwarmErrorCode];
+
+/**
+ * The call names a connection id the network does not have (never created, or pruned).
+ *
+ * @example
+ * ```ts
+ * try { network.getConnectionStrength('conn-99'); }
+ * catch (e) { if (e instanceof UnknownConnectionError) console.log(e.connectionId); }
+ * ```
+ */
+export class UnknownConnectionError extends NeuroFluxError {
+  constructor(readonly connectionId: string) {
+    super(SwarmErrorCode.UNKNOWN_CONNECTION, `connection '${connectionId}' is not in the swarm network`);
+  }
+}
+
+/** A second network with the same id was attached to the same runtime. */
+export class DuplicateNetworkError extends NeuroFluxError {
+  constructor(readonly networkId: string) {
+    super(SwarmErrorCode.DUPLICATE_NETWORK, `a swarm network '${networkId}' already runs in this runtime`);
+  }
+}

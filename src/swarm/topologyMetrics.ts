@@ -1,0 +1,118 @@
+import { DirectedGraph } from 'graphology';
+import betweennessCentrality from 'graphology-metrics/centrality/betweenness';
+import { degreeCentrality } from 'graphology-metrics/centrality/degree';
+import { directedDensity, undirectedDensity } from 'graphology-metrics/graph/density';
+import { singleSourceLength } from 'graphology-shortest-path/unweighted';
+import { listConnections, listNeurons } from './swarmState';
+import type { SwarmSnapshot } from './swarmTypes';
+
+/** Statistics and topology metrics of the network. */
+export interface SwarmStats {
+  readonly neuronCount: number;
+  readonly connectionCount: number;
+  /** Propagations so far. */
+  readonly totalSignals: number;
+  /** Connections at or above the pruning threshold (0.1): those adaptation keeps. */
+  readonly activeConnections: number;
+  /** Mean current activation of the neurons. */
+  readonly averageActivation: number;
+  readonly averageStrength: number;
+  /**
+   * The spec's (and original's) `2E / (N(N − 1))`. Connections are directed, so this
+   * reaches 2 when every pair is linked both ways; see `directedDensity` for [0, 1].
+   */
+  readonly networkDensity: number;
+  /** `E / (N(N − 1))`, in [0, 1]. */
+  readonly directedDensity: number;
+  /** Mean local clustering coefficient, connections taken as undirected. */
+  readonly clusteringCoefficient: number;
+  /** Degree centrality (in + out, normalised by N − 1) by agent. */
+  readonly degreeCentrality: Readonly<Record<string, number>>;
+  /** Normalised betweenness centrality (directed, unweighted) by agent. */
+  readonly betweennessCentrality: Readonly<Record<string, number>>;
+  /** Mean hop count over ordered pairs with a directed path (0 when there is none). */
+  readonly averagePathLength: number;
+}
+
+/**
+ * The network as a graphology directed graph: one node per agent (attribute
+ * `performance`), one edge per connection (key `connectionId`, attribute `strength`).
+ *
+ * @example
+ * ```ts
+ * const graph = toGraph(network.getNetworkState());
+ * graph.outNeighbors('analysis');
+ * ```
+ */
+export function toGraph(state: SwarmSnapshot): DirectedGraph {
+  const graph = new DirectedGraph();
+  for (const neuron of listNeurons(state)) graph.addNode(neuron.agentId, { performance: neuron.performance });
+  for (const c of listConnections(state)) {
+    graph.addDirectedEdgeWithKey(c.connectionId, c.source, c.target, { strength: c.strength });
+  }
+  return graph;
+}
+
+/** Mean local clustering coefficient of the undirected projection (0 for nodes of degree < 2). */
+function averageClustering(graph: DirectedGraph): number {
+  if (graph.order === 0) return 0;
+  let total = 0;
+  graph.forEachNode((node) => {
+    const neighbours = graph.neighbors(node).filter((n) => n !== node);
+    const k = neighbours.length;
+    if (k < 2) return;
+    let links = 0;
+    for (let i = 0; i < k; i++) {
+      for (let j = i + 1; j < k; j++) if (graph.areNeighbors(neighbours[i]!, neighbours[j]!)) links += 1;
+    }
+    total += (2 * links) / (k * (k - 1));
+  });
+  return total / graph.order;
+}
+
+function averagePathLength(graph: DirectedGraph): number {
+  let total = 0;
+  let pairs = 0;
+  graph.forEachNode((node) => {
+    const lengths = singleSourceLength(graph, node);
+    for (const [target, length] of Object.entries(lengths)) {
+      if (target === node) continue;
+      total += length;
+      pairs += 1;
+    }
+  });
+  return pairs === 0 ? 0 : total / pairs;
+}
+
+/**
+ * Computes the network's statistics and topology metrics. Cost grows with the whole
+ * network (betweenness is O(N·E)): call it for reports, not per event.
+ *
+ * @example
+ * ```ts
+ * const { networkDensity, clusteringCoefficient } = computeSwarmStats(network.getNetworkState());
+ * ```
+ */
+export function computeSwarmStats(state: SwarmSnapshot): SwarmStats {
+  const graph = toGraph(state);
+  const neurons = listNeurons(state);
+  const connections = listConnections(state);
+  const n = graph.order;
+  const e = graph.size;
+  const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
+  const zeros = (): Record<string, number> => Object.fromEntries(neurons.map((x) => [x.agentId, 0]));
+  return {
+    neuronCount: n,
+    connectionCount: e,
+    totalSignals: state.counters.totalSignals,
+    activeConnections: connections.filter((c) => c.strength >= state.rules.pruneThreshold).length,
+    averageActivation: n === 0 ? 0 : sum(neurons.map((x) => x.activation)) / n,
+    averageStrength: e === 0 ? 0 : sum(connections.map((c) => c.strength)) / e,
+    networkDensity: n > 1 ? undirectedDensity(n, e) : 0,
+    directedDensity: n > 1 ? directedDensity(n, e) : 0,
+    clusteringCoefficient: averageClustering(graph),
+    degreeCentrality: n > 1 ? degreeCentrality(graph) : zeros(),
+    betweennessCentrality: n > 2 ? betweennessCentrality(graph) : zeros(),
+    averagePathLength: averagePathLength(graph),
+  };
+}
