@@ -45,6 +45,7 @@ export { AgentHandle, type AgentMessageInput } from './bus/agentHandle';
 export type { MessageHandler, AgentBehaviourInput, AgentMessageEvent } from './bus/registeredAgent';
 export { DeadLetterReason, type DeadLetter, type InvalidDeadLetter, type AnyDeadLetter } from './bus/deadLetter';
 export type { BusStats } from './bus/busStats';
+export type { BusInstrumentation } from './bus/busInstrumentation';
 export { topicMatches } from './bus/topicPattern';
 export {
   TaskOrchestrator,
@@ -86,3 +87,5 @@ export { taskMachine, type TaskMachine, type TaskMachineEvent, type DependencyFa
 export { orchestratorMachine, type OrchestratorMachine } from '../machines/orchestrator.machine';
 export { agentMachine, type AgentMachine, type AgentMachineEvent } from '../machines/agent.machine';
 export { runtimeMachine, type RuntimeMachine } from '../machines/runtime.machine';
+export * from './conflict/index';
+export * from './swarm/index';

@@ -15,6 +15,7 @@ import {
 } from '../errors';
 import { systemClock, type NeuroFluxClock } from '../kernel/clock';
 import { AgentHandle } from './agentHandle';
+import type { BusInstrumentation } from './busInstrumentation';
 import { BusCounters, type BusStats } from './busStats';
 import type { AnyDeadLetter, DeadLetter } from './deadLetter';
 import { createMessage, isExpired, MessagePriority, MessageType, parseMessage, type Message, type MessageFields } from './message';
@@ -166,6 +167,7 @@ export class CommunicationBus {
   private idleWaiters: (() => void)[] = [];
   private readonly outcomes: DeliveryOutcomes;
   private readonly agentActors: ShardedSupervisor<typeof agentMachine>;
+  private instrumentation: BusInstrumentation | undefined;
 
   constructor(options: CommunicationBusOptions = {}) {
     const { clock, root, ...rest } = options;
@@ -252,6 +254,7 @@ export class CommunicationBus {
       this.outcomes,
     );
     agent.handle = new AgentHandle(id, this, actor);
+    agent.instrumentation = this.instrumentation;
     this.agents.set(id, agent);
     agent.assignBehaviour();
     for (const topic of reg.topics) this.subscribe(id, topic);
@@ -460,6 +463,24 @@ export class CommunicationBus {
     else this.armSweep();
   }
 
+  /**
+   * Installs tracing/metrics hooks (one set at a time); returns a function that removes them.
+   *
+   * @example
+   * ```ts
+   * const remove = bus.instrument({ onAccepted: (m) => counter.inc({ type: m.messageType }) });
+   * ```
+   */
+  instrument(instrumentation: BusInstrumentation): () => void {
+    this.instrumentation = instrumentation;
+    for (const agent of this.agents.values()) agent.instrumentation = instrumentation;
+    return () => {
+      if (this.instrumentation !== instrumentation) return;
+      this.instrumentation = undefined;
+      for (const agent of this.agents.values()) agent.instrumentation = undefined;
+    };
+  }
+
   /** Recent dead letters, oldest first (at most `deadLetterBufferSize`). */
   getDeadLetters(): readonly AnyDeadLetter[] {
     return this.recentDeadLetters;
@@ -561,6 +582,7 @@ export class CommunicationBus {
   }
 
   private accept(message: Message): void {
+    this.instrumentation?.onAccepted?.(message);
     this.counters.sent++;
     this.counters.byPriority[message.priority]++;
     if (this.messageSubject.observed) this.messageSubject.next(message);

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { ActorRefFrom, AnyActorRef, AnyStateMachine } from 'xstate';
 import type { AgentMachine } from '../../machines/agent.machine';
 import type { Message } from './message';
+import type { BusInstrumentation } from './busInstrumentation';
 import { PriorityMailbox } from './priorityMailbox';
 import type { AgentHandle } from './agentHandle';
 
@@ -64,6 +65,7 @@ export class RegisteredAgent {
   readonly overflow: 'reject' | 'drop_lowest';
   readonly subscriptions = new Set<string>();
   handle!: AgentHandle;
+  instrumentation: BusInstrumentation | undefined;
   drainScheduled = false;
   private asyncInFlight = 0;
   /** Learned: starts true for `async function` handlers, becomes true on the first promise. */
@@ -178,11 +180,15 @@ export class RegisteredAgent {
 
   private runHandler(handler: MessageHandler, message: Message): void {
     const started = performance.now();
+    const instrumentation = this.instrumentation;
     let result: void | Promise<void>;
     try {
-      result = handler(message, this.handle);
+      result = instrumentation?.aroundDelivery
+        ? (instrumentation.aroundDelivery(message, this.agentId, () => handler(message, this.handle)) as void | Promise<void>)
+        : handler(message, this.handle);
     } catch (error) {
       this.syncFailed++;
+      instrumentation?.onSettled?.(message, this.agentId, performance.now() - started, error);
       this.outcomes.failed(this, message, error);
       return;
     }
@@ -196,7 +202,9 @@ export class RegisteredAgent {
       return;
     }
     this.syncHandled++;
-    this.outcomes.handled(this, message, performance.now() - started);
+    const duration = performance.now() - started;
+    instrumentation?.onSettled?.(message, this.agentId, duration);
+    this.outcomes.handled(this, message, duration);
   }
 
   private settleAsync(message: Message, started: number, error: unknown, failed: boolean): void {
@@ -206,8 +214,10 @@ export class RegisteredAgent {
     if (this.active) {
       this.actor.send({ type: 'MESSAGES_SETTLED', handled: failed ? 0 : 1, failed: failed ? 1 : 0 });
     }
+    const duration = performance.now() - started;
+    this.instrumentation?.onSettled?.(message, this.agentId, duration, failed ? error : undefined);
     if (failed) this.outcomes.failed(this, message, error);
-    else this.outcomes.handled(this, message, performance.now() - started);
+    else this.outcomes.handled(this, message, duration);
     this.outcomes.freed(this);
   }
 
@@ -226,11 +236,18 @@ export class RegisteredAgent {
     if (!behaviour) return { error: new Error(`agent '${this.agentId}' has no running behaviour`) };
     const started = performance.now();
     const event: AgentMessageEvent = { type: message.topic, message };
-    behaviour.send(event);
+    const instrumentation = this.instrumentation;
+    if (instrumentation?.aroundDelivery) instrumentation.aroundDelivery(message, this.agentId, () => behaviour.send(event));
+    else behaviour.send(event);
     const snapshot = behaviour.getSnapshot() as { status: string; error?: unknown };
-    if (snapshot.status === 'error') return { error: snapshot.error };
+    const duration = performance.now() - started;
+    if (snapshot.status === 'error') {
+      instrumentation?.onSettled?.(message, this.agentId, duration, snapshot.error);
+      return { error: snapshot.error };
+    }
     this.syncHandled++;
-    this.outcomes.handled(this, message, performance.now() - started);
+    instrumentation?.onSettled?.(message, this.agentId, duration);
+    this.outcomes.handled(this, message, duration);
     return undefined;
   }
 }

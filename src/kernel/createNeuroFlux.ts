@@ -1,7 +1,12 @@
 import type { Actor, InspectionEvent, Observer } from 'xstate';
 import type { RuntimeMachine } from '../../machines/runtime.machine';
 import { CommunicationBus, type CommunicationBusOptions } from '../bus/communicationBus';
+import { ConflictResolutionEngine, type ConflictResolutionEngineOptions } from '../conflict/conflictResolutionEngine';
+import { decisionKey } from '../conflict/decisionKey';
+import { computeStake } from '../conflict/stakes';
 import { TaskOrchestrator, type TaskOrchestratorOptions } from '../orchestration/taskOrchestrator';
+import { NeuralSwarmNetwork, type NeuralSwarmNetworkOptions } from '../swarm/neuralSwarmNetwork';
+import { swarmBalancer } from '../swarm/swarmBalancer';
 import { systemClock, type NeuroFluxClock } from './clock';
 import { createRuntimeRoot } from './runtimeRoot';
 
@@ -11,8 +16,15 @@ export interface NeuroFluxOptions {
   clock?: NeuroFluxClock;
   /** Bus options (mailbox capacity, overflow policy, batching, request timeout...). */
   bus?: Omit<CommunicationBusOptions, 'clock' | 'root'>;
-  /** Orchestrator options (balancer, orchestrator id, history window). */
+  /** Orchestrator options (balancer, orchestrator id, history window). The `swarm` balancer is always available. */
   orchestrator?: Omit<TaskOrchestratorOptions, 'bus'>;
+  /**
+   * Conflict engine options. `stakeSource: 'swarm'` takes voters' stakes from the swarm's
+   * learned performance instead of the engine's own ledger.
+   */
+  conflicts?: Omit<ConflictResolutionEngineOptions, 'bus'> & { stakeSource?: 'ledger' | 'swarm' };
+  /** Swarm network options (seed, cycle interval, rule constants). */
+  swarm?: Omit<NeuralSwarmNetworkOptions, 'bus' | 'clock' | 'networkId'> & { networkId?: string };
   /** Receives XState's inspection events for every actor of the system. */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /** Name of the root actor's system (shown by inspectors). */
@@ -25,6 +37,8 @@ export interface NeuroFlux {
   readonly system: Actor<RuntimeMachine>;
   readonly bus: CommunicationBus;
   readonly orchestrator: TaskOrchestrator;
+  readonly conflicts: ConflictResolutionEngine;
+  readonly swarm: NeuralSwarmNetwork;
   readonly clock: NeuroFluxClock;
   /** Starts delivery and every component (the root actor runs from creation). */
   start(): Promise<void>;
@@ -33,8 +47,10 @@ export interface NeuroFlux {
 }
 
 /**
- * Creates a NeuroFlux runtime: one XState actor system whose root actor is `system`,
- * with the communication bus attached.
+ * Creates a NeuroFlux runtime: one XState actor system whose root actor is `system`, with
+ * the bus, the task orchestrator, the conflict engine and the swarm network attached, and
+ * the learning loop closed: finished tasks and consensus outcomes train the swarm, whose
+ * connection strengths drive the `swarm` balancer (and, optionally, voters' stakes).
  *
  * @example
  * ```ts
@@ -49,12 +65,56 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
   const clock = options.clock ?? systemClock;
   const system = createRuntimeRoot({ clock, name: options.name, ...(options.inspect && { inspect: options.inspect }) });
   const bus = new CommunicationBus({ ...options.bus, clock, root: system });
-  const orchestrator = new TaskOrchestrator({ ...options.orchestrator, bus });
+  const swarm = new NeuralSwarmNetwork({ networkId: 'swarm', ...options.swarm, bus });
+  const orchestrator = new TaskOrchestrator({
+    ...options.orchestrator,
+    bus,
+    balancers: [...(options.orchestrator?.balancers ?? []), swarmBalancer(swarm)],
+  });
+  const { stakeSource, ...conflictOptions } = options.conflicts ?? {};
+  const conflicts = new ConflictResolutionEngine({
+    ...conflictOptions,
+    bus,
+    ...(stakeSource === 'swarm' && {
+      stakeProvider: (agentId: string) => {
+        const performance = swarm.agentPerformance(agentId);
+        return computeStake(performance, performance);
+      },
+    }),
+  });
+
+  // The learning loop: what really happened trains the swarm.
+  const learning = [
+    orchestrator.finished$.subscribe((event) => {
+      if (event.agentId === null) return;
+      const outcome = {
+        taskId: event.taskId,
+        agentId: event.agentId,
+        taskType: event.taskType,
+        producerAgentIds: event.producerAgentIds,
+        ...(event.durationMs !== null && { durationMs: event.durationMs }),
+        at: event.at,
+      };
+      if (event.status === 'completed') swarm.recordTaskCompleted(outcome);
+      else if (event.status === 'failed' || event.status === 'timeout') swarm.recordTaskFailed(outcome);
+    }),
+    conflicts.outcomes$.subscribe((outcome) => {
+      swarm.recordConsensusOutcome({
+        conflictId: outcome.conflictId,
+        conflictType: outcome.conflictType,
+        voters: outcome.voters.map((v) => ({ agentId: v.agentId, decision: decisionKey(v.decision), correct: v.correct })),
+        at: outcome.at,
+      });
+    }),
+  ];
+
   let started = false;
   return {
     system,
     bus,
     orchestrator,
+    conflicts,
+    swarm,
     clock,
     async start() {
       if (started) return;
@@ -62,7 +122,9 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
       await bus.start();
     },
     async stop() {
+      for (const subscription of learning) subscription.unsubscribe();
       await orchestrator.stop();
+      await conflicts.stop();
       await bus.stop();
       system.stop();
     },

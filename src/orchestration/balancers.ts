@@ -19,13 +19,19 @@ export interface ScoringBalancer {
   score(agent: AgentView, task: TaskTraits): number;
 }
 
+/** What a choosing balancer knows besides the task and the candidates. */
+export interface ChoiceContext {
+  /** Agents that ran the task's completed dependencies (producers of its inputs). */
+  readonly producerAgentIds: readonly string[];
+}
+
 /**
  * Picks an agent by any rule, from the list of available qualifying agents: O(agents)
  * per choice. Return `undefined` to leave the task waiting.
  */
 export interface ChoosingBalancer {
   readonly name: string;
-  choose(task: TaskRecord, candidates: readonly AgentView[]): string | undefined;
+  choose(task: TaskRecord, candidates: readonly AgentView[], context: ChoiceContext): string | undefined;
 }
 
 export type Balancer = ScoringBalancer | ChoosingBalancer;

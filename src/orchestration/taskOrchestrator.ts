@@ -102,6 +102,9 @@ export type TaskEvent =
       readonly at: number;
     };
 
+/** A task reached a final state. */
+export type TaskFinishedEvent = Extract<TaskEvent, { type: 'task_finished' }>;
+
 /** Counters of the orchestrator. Times in milliseconds. */
 export interface OrchestratorStats {
   readonly tasksCreated: number;
@@ -159,6 +162,8 @@ let orchestratorCount = 0;
 export class TaskOrchestrator {
   /** Every task transition, progress report and finish. */
   readonly events$: Observable<TaskEvent>;
+  /** Only the finishes (what the swarm learns from): cheaper to observe than `events$`. */
+  readonly finished$: Observable<TaskFinishedEvent>;
   /** The orchestrator actor (hosts the task actors' supervisor shards). */
   readonly actor: AnyActorRef;
   readonly orchestratorId: string;
@@ -176,6 +181,7 @@ export class TaskOrchestrator {
   private readonly controllers = new Map<string, AbortController>();
   private readonly taskActors: ShardedSupervisor<typeof taskMachine>;
   private readonly eventSubject = new Subject<TaskEvent>();
+  private readonly finishedSubject = new Subject<TaskFinishedEvent>();
   private finishedBatch: string[] = [];
   private schedulingRequested = false;
   private releaseRequested = false;
@@ -210,6 +216,7 @@ export class TaskOrchestrator {
     this.defaultBalancer = typeof balancer === 'string' ? this.balancerNamed(balancer) : (balancer ?? builtInBalancers.default);
     this.balancerByName.set(this.defaultBalancer.name, this.defaultBalancer);
     this.events$ = this.eventSubject.asObservable();
+    this.finished$ = this.finishedSubject.asObservable();
 
     const clock = bus.clock;
     const taskLogic = taskMachine.provide({
@@ -665,7 +672,7 @@ export class TaskOrchestrator {
     if (isScoring(entry.chooser)) return pool.top();
     const available = pool.availableAgents();
     if (available.length === 0) return undefined;
-    const chosen = entry.chooser.choose(copyRecord(entry.record), available);
+    const chosen = entry.chooser.choose(copyRecord(entry.record), available, { producerAgentIds: this.producersOf(entry.record) });
     return chosen === undefined ? undefined : available.find((a) => a.agentId === chosen);
   }
 
@@ -895,24 +902,34 @@ export class TaskOrchestrator {
     if (FINAL_STATES.has(state)) this.onFinished(entry, context, now);
   }
 
+  /** Agents that ran the task's completed dependencies. */
+  private producersOf(record: TaskRecord): string[] {
+    const producers: string[] = [];
+    for (const id of record.dependencies) {
+      const dependency = this.tasks.get(id)?.record;
+      if (dependency?.status === 'completed' && dependency.assignedAgent !== null) producers.push(dependency.assignedAgent);
+    }
+    return producers;
+  }
+
   private onFinished(entry: TaskEntry, context: TaskMachineContext, now: number): void {
     const record = entry.record;
     record.completedAt = now;
     record.reason = context.endReason;
     if (record.status === 'completed' && record.startedAt !== null) this.completionTimeTotal += now - record.startedAt;
-    if (this.eventSubject.observed) {
-      this.eventSubject.next({
+    if (this.eventSubject.observed || this.finishedSubject.observed) {
+      const finished: TaskFinishedEvent = {
         type: 'task_finished',
         taskId: record.taskId,
         taskType: record.taskType,
         status: record.status,
         agentId: record.assignedAgent,
-        producerAgentIds: record.dependencies
-          .map((id) => this.tasks.get(id)?.record.assignedAgent)
-          .filter((a): a is string => typeof a === 'string'),
+        producerAgentIds: this.producersOf(record),
         durationMs: record.startedAt === null ? null : now - record.startedAt,
         at: now,
-      });
+      };
+      if (this.eventSubject.observed) this.eventSubject.next(finished);
+      this.finishedSubject.next(finished);
     }
     const dependents = entry.dependents;
     entry.dependents = undefined;
