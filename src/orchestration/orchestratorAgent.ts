@@ -76,13 +76,13 @@ export class OrchestratorAgent implements AgentView {
     this.recentPerformance = recentPerformanceScore(this.historySince(now - windowMs));
   }
 
-  /** Finished attempts since `since`, oldest first. */
+  /** Finished attempts after `since`, oldest first. */
   historySince(since: number): TaskHistoryEntry[] {
     const ordered =
       this.history.length < HISTORY_SIZE
         ? this.history
         : [...this.history.slice(this.historyNext), ...this.history.slice(0, this.historyNext)];
-    return ordered.filter((e) => e.completedAt >= since);
+    return ordered.filter((e) => e.completedAt > since);
   }
 }
 

@@ -411,6 +411,8 @@ export class TaskOrchestrator {
   private createTasks(tasks: readonly ParsedTask[]): TaskSubmission[] {
     const now = this.bus.clock.now();
     const specs: { id: string; input: TaskMachineInput }[] = [];
+    // Every record first: a task may depend on one listed after it in the same workflow.
+    for (const task of tasks) this.tasks.set(task.taskId, this.newEntry(task, now));
     for (const task of tasks) {
       let pending = 0;
       let failedAtStart = false;
@@ -423,41 +425,6 @@ export class TaskOrchestrator {
           failedAtStart = true;
         }
       }
-      const chooser = task.balancer ? this.balancerNamed(task.balancer) : this.defaultBalancer;
-      const record: TaskRecord = {
-        taskId: task.taskId,
-        name: task.name,
-        description: task.description,
-        taskType: task.taskType,
-        priority: task.priority,
-        payload: task.payload,
-        dependencies: task.dependencies,
-        requiredCapabilities: task.requiredCapabilities,
-        estimatedDuration: task.estimatedDuration,
-        timeoutSeconds: task.timeoutSeconds,
-        retryPolicy: task.retryPolicy,
-        onDependencyFailure: task.onDependencyFailure,
-        status: 'pending',
-        state: 'waiting',
-        assignedAgent: null,
-        createdAt: now,
-        startedAt: null,
-        completedAt: null,
-        retryCount: 0,
-        result: undefined,
-        error: null,
-        reason: null,
-        progress: 0,
-      };
-      this.tasks.set(task.taskId, {
-        record,
-        actor: undefined,
-        pool: this.poolFor(chooser, task),
-        chooser,
-        dependents: undefined,
-        waiters: undefined,
-        assignedAt: null,
-      });
       this.counts.pending++;
       this.tasksCreated++;
       specs.push({
@@ -491,6 +458,36 @@ export class TaskOrchestrator {
       const record = (this.tasks.get(t.taskId) as TaskEntry).record;
       return { taskId: t.taskId, status: record.status };
     });
+  }
+
+  private newEntry(task: ParsedTask, now: number): TaskEntry {
+    const chooser = task.balancer ? this.balancerNamed(task.balancer) : this.defaultBalancer;
+    const record: TaskRecord = {
+      taskId: task.taskId,
+      name: task.name,
+      description: task.description,
+      taskType: task.taskType,
+      priority: task.priority,
+      payload: task.payload,
+      dependencies: task.dependencies,
+      requiredCapabilities: task.requiredCapabilities,
+      estimatedDuration: task.estimatedDuration,
+      timeoutSeconds: task.timeoutSeconds,
+      retryPolicy: task.retryPolicy,
+      onDependencyFailure: task.onDependencyFailure,
+      status: 'pending',
+      state: 'waiting',
+      assignedAgent: null,
+      createdAt: now,
+      startedAt: null,
+      completedAt: null,
+      retryCount: 0,
+      result: undefined,
+      error: null,
+      reason: null,
+      progress: 0,
+    };
+    return { record, actor: undefined, pool: this.poolFor(chooser, task), chooser, dependents: undefined, waiters: undefined, assignedAt: null };
   }
 
   /** The status of a task, or `undefined` for an unknown id. */
