@@ -22,6 +22,7 @@ import type {
   SwarmMachineInput,
   SwarmState,
   TaskOutcome,
+  TaskOutcomesEvent,
 } from '../src/swarm/swarmTypes';
 
 /**
@@ -132,6 +133,11 @@ export const swarmMachine = setup({
         learnFromTask(draft, params.outcome, params.success, now);
       }),
     ),
+    learnFromTasks: assign(({ context }, params: { outcomes: TaskOutcomesEvent['outcomes']; at?: number }) =>
+      updateAt(context, params.at, (draft, now) => {
+        for (const { outcome, success } of params.outcomes) learnFromTask(draft, outcome, success, Math.max(now, outcome.at ?? now));
+      }),
+    ),
     learnFromConsensus: assign(({ context }, params: { outcome: ConsensusOutcome }) =>
       updateAt(context, params.outcome.at, (draft, now) => {
         learnFromConsensus(draft, params.outcome, now);
@@ -177,6 +183,7 @@ export const swarmMachine = setup({
     },
     TASK_COMPLETED: { actions: { type: 'learnFromTask', params: ({ event }) => ({ outcome: event, success: true }) } },
     TASK_FAILED: { actions: { type: 'learnFromTask', params: ({ event }) => ({ outcome: event, success: false }) } },
+    TASK_OUTCOMES_OBSERVED: { actions: { type: 'learnFromTasks', params: ({ event }) => event } },
     CONSENSUS_OUTCOME: { actions: { type: 'learnFromConsensus', params: ({ event }) => ({ outcome: event }) } },
   },
   states: {

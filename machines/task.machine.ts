@@ -59,7 +59,8 @@ export interface TaskMachineContext extends TaskMachineInput {
 export type TaskMachineEvent =
   | { type: 'DEPENDENCY_COMPLETED'; dependencyId: string }
   | { type: 'DEPENDENCY_FAILED'; dependencyId: string }
-  | { type: 'AGENT_ASSIGNED'; agentId: string; at: number }
+  /** `startsAtOnce`: the agent runs in this process and starts the work right away. */
+  | { type: 'AGENT_ASSIGNED'; agentId: string; at: number; startsAtOnce?: boolean }
   | { type: 'EXECUTION_STARTED'; attempt: number }
   | { type: 'EXECUTION_SUCCEEDED'; attempt: number }
   | { type: 'EXECUTION_FAILED'; attempt: number; error: string; at: number }
@@ -121,6 +122,7 @@ export const taskMachine = setup({
     holdsAgentFor: ({ context }, params: { attempt: number }) =>
       context.assignedAgent !== null && params.attempt === context.retryCount,
     holdsAgent: ({ context }) => context.assignedAgent !== null,
+    startsAtOnce: (_, params: { startsAtOnce: boolean }) => params.startsAtOnce,
     isAssignedAgent: ({ context }, params: { agentId: string }) => params.agentId === context.assignedAgent,
   },
   delays: {
@@ -202,10 +204,21 @@ export const taskMachine = setup({
     queued: {
       entry: [{ type: 'reportTransition', params: { state: 'queued' } }, 'requestAgent'],
       on: {
-        AGENT_ASSIGNED: {
-          target: 'assigned',
-          actions: { type: 'recordAssignment', params: ({ event }) => ({ agentId: event.agentId, at: event.at }) },
-        },
+        AGENT_ASSIGNED: [
+          {
+            // An in-process executor starts at once: one step instead of two.
+            guard: { type: 'startsAtOnce', params: ({ event }) => ({ startsAtOnce: event.startsAtOnce === true }) },
+            target: 'running',
+            actions: [
+              { type: 'recordAssignment', params: ({ event }) => ({ agentId: event.agentId, at: event.at }) },
+              { type: 'dispatchToAgent', params: ({ context }) => ({ agentId: context.assignedAgent ?? '', attempt: context.retryCount }) },
+            ],
+          },
+          {
+            target: 'assigned',
+            actions: { type: 'recordAssignment', params: ({ event }) => ({ agentId: event.agentId, at: event.at }) },
+          },
+        ],
       },
     },
     // `assigned` and `running` each arm the timeout; its delay is the time left to the

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createActor, fromCallback, SimulatedClock, type EventObject } from 'xstate';
 import {
   conflictMachine,
@@ -8,7 +6,6 @@ import {
   type ConflictMachineEvent,
   type ConflictMachineInput,
 } from '../machines/conflict.machine';
-import { statechartToMermaid } from '../src/observability/statechartDiagram';
 import type { Conflict } from '../src/conflict/conflictTypes';
 
 const conflict: Conflict = {
@@ -130,14 +127,5 @@ describe('conflictMachine', () => {
     expect(actor.getSnapshot().value).toEqual({ open: 'tallying' });
     await flush();
     expect(actor.getSnapshot().context.verdict).toMatchObject({ status: 'resolved', action: 'hold', result: { decision: 'HOLD' } });
-  });
-});
-
-describe('docs/conflicts.md', () => {
-  it('shows the current conflict statechart', () => {
-    const doc = readFileSync(join(__dirname, '..', 'docs', 'conflicts.md'), 'utf8');
-    const diagram = statechartToMermaid(conflictMachine);
-    // If this fails, paste the output of statechartToMermaid(conflictMachine) into the doc.
-    expect(doc).toContain(['```mermaid', diagram, '```'].join('\n'));
   });
 });

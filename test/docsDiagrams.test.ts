@@ -6,10 +6,18 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnyStateMachine } from 'xstate';
 import { agentMachine } from '../machines/agent.machine';
+import { conflictMachine } from '../machines/conflict.machine';
+import { orchestratorMachine } from '../machines/orchestrator.machine';
+import { swarmMachine } from '../machines/swarm.machine';
+import { taskMachine } from '../machines/task.machine';
 import { statechartToMermaid } from '../src/observability/statechartDiagram';
 
 const diagrams: { doc: string; name: string; machine: AnyStateMachine }[] = [
   { doc: 'bus.md', name: 'agent', machine: agentMachine },
+  { doc: 'orchestration.md', name: 'task', machine: taskMachine },
+  { doc: 'orchestration.md', name: 'orchestrator', machine: orchestratorMachine },
+  { doc: 'conflicts.md', name: 'conflict', machine: conflictMachine },
+  { doc: 'swarm.md', name: 'swarm', machine: swarmMachine },
 ];
 
 const update = process.env['UPDATE_DIAGRAMS'] === '1';

@@ -1,7 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { SimulatedClock, createActor } from 'xstate';
-import { statechartToMermaid } from '../src/observability/statechartDiagram';
 import { CommunicationBus } from '../src/bus/communicationBus';
 import { NotRunningError, UnknownAgentError, ValidationError } from '../src/errors';
 import {
@@ -411,9 +408,3 @@ describe('the swarm actor in a runtime', () => {
   });
 });
 
-test('docs/swarm.md shows the current swarm statechart', () => {
-  const text = readFileSync(join(__dirname, '..', 'docs', 'swarm.md'), 'utf8');
-  const fence = '```';
-  const diagram = `${fence}mermaid\n${statechartToMermaid(swarmMachine)}\n${fence}`;
-  expect(text).toContain(`<!-- statechart:swarm -->\n${diagram}\n<!-- /statechart:swarm -->`);
-});

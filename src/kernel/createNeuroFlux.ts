@@ -7,6 +7,7 @@ import { computeStake } from '../conflict/stakes';
 import { TaskOrchestrator, type TaskOrchestratorOptions } from '../orchestration/taskOrchestrator';
 import { NeuralSwarmNetwork, type NeuralSwarmNetworkOptions } from '../swarm/neuralSwarmNetwork';
 import { swarmBalancer } from '../swarm/swarmBalancer';
+import type { TaskOutcome } from '../swarm/swarmTypes';
 import { systemClock, type NeuroFluxClock } from './clock';
 import { createRuntimeRoot } from './runtimeRoot';
 
@@ -83,20 +84,29 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
     }),
   });
 
-  // The learning loop: what really happened trains the swarm.
+  // The learning loop: what really happened trains the swarm. Task finishes are batched
+  // per tick, so the swarm makes one immutable update per burst rather than one per task.
+  let finishedBatch: { outcome: TaskOutcome; success: boolean }[] = [];
+  const flushFinished = () => {
+    const batch = finishedBatch;
+    finishedBatch = [];
+    swarm.recordTaskOutcomes(batch);
+  };
   const learning = [
     orchestrator.finished$.subscribe((event) => {
-      if (event.agentId === null) return;
-      const outcome = {
-        taskId: event.taskId,
-        agentId: event.agentId,
-        taskType: event.taskType,
-        producerAgentIds: event.producerAgentIds,
-        ...(event.durationMs !== null && { durationMs: event.durationMs }),
-        at: event.at,
-      };
-      if (event.status === 'completed') swarm.recordTaskCompleted(outcome);
-      else if (event.status === 'failed' || event.status === 'timeout') swarm.recordTaskFailed(outcome);
+      if (event.agentId === null || (event.status !== 'completed' && event.status !== 'failed' && event.status !== 'timeout')) return;
+      if (finishedBatch.length === 0) queueMicrotask(flushFinished);
+      finishedBatch.push({
+        outcome: {
+          taskId: event.taskId,
+          agentId: event.agentId,
+          taskType: event.taskType,
+          producerAgentIds: event.producerAgentIds,
+          ...(event.durationMs !== null && { durationMs: event.durationMs }),
+          at: event.at,
+        },
+        success: event.status === 'completed',
+      });
     }),
     conflicts.outcomes$.subscribe((outcome) => {
       swarm.recordConsensusOutcome({

@@ -20,6 +20,30 @@ function isTargetless(edge: DirectedGraphEdge): boolean {
   return !edge.transition.target || edge.transition.target.length === 0;
 }
 
+type TransitionLike = { guard?: unknown; target?: readonly AnyStateNode[] | undefined };
+
+/** ` [guardName]` for a named guard, ` [guard]` for an inline one. */
+function guardLabel(transition: TransitionLike): string {
+  const guard = transition.guard;
+  if (guard === undefined) return '';
+  if (typeof guard === 'string') return ` [${guard}]`;
+  if (typeof guard === 'object' && guard !== null && typeof (guard as { type?: unknown }).type === 'string') {
+    return ` [${(guard as { type: string }).type}]`;
+  }
+  return ' [guard]';
+}
+
+/** Eventless (`always`) transitions, which XState's directed graph leaves out. */
+function alwaysEdges(stateNode: AnyStateNode, indent: string): string[] {
+  const lines: string[] = [];
+  for (const transition of (stateNode.always ?? []) as TransitionLike[]) {
+    for (const target of transition.target ?? []) {
+      lines.push(`${indent}${mermaidId(stateNode)} --> ${mermaidId(target)}: always${guardLabel(transition)}`);
+    }
+  }
+  return lines;
+}
+
 function render(node: DirectedGraphNode, lines: string[], indent: string): void {
   const stateNode = node.stateNode;
   const children = node.children;
@@ -37,28 +61,31 @@ function render(node: DirectedGraphNode, lines: string[], indent: string): void 
       if (child.stateNode.type === 'final') lines.push(`${indent}${id} --> [*]`);
     }
   }
-  // A transition declared on a compound state applies in each of its children that does
-  // not handle the event itself; draw it from each of them.
-  for (const edge of node.edges) {
-    for (const child of children) {
-      if (child.edges.some((e) => e.label.text === edge.label.text)) continue;
-      if (isTargetless(edge)) continue;
-      lines.push(`${indent}${mermaidId(child.stateNode)} --> ${mermaidId(edge.target)}: ${eventLabel(edge.label.text)}`);
+  // A transition declared on a compound state applies in every (non-final) child that does
+  // not handle the event itself: draw it once, from an "any state" node.
+  const inherited = node.edges.filter((edge) => !isTargetless(edge));
+  if (children.length > 0 && inherited.length > 0) {
+    const any = `${mermaidId(stateNode)}__any`;
+    lines.push(`${indent}state "(any state)" as ${any}`);
+    for (const edge of inherited) {
+      lines.push(`${indent}${any} --> ${mermaidId(edge.target)}: ${eventLabel(edge.label.text)}${guardLabel(edge.transition)}`);
     }
   }
   for (const child of children) {
     for (const edge of child.edges) {
       if (isTargetless(edge)) continue;
       const label = edge.label.text;
-      lines.push(`${indent}${mermaidId(edge.source)} --> ${mermaidId(edge.target)}: ${eventLabel(label)}`);
+      lines.push(`${indent}${mermaidId(edge.source)} --> ${mermaidId(edge.target)}: ${eventLabel(label)}${guardLabel(edge.transition)}`);
     }
+    lines.push(...alwaysEdges(child.stateNode, indent));
   }
 }
 
 /**
  * Draws a machine as a Mermaid `stateDiagram-v2`, from XState's own graph of the
  * machine (`toDirectedGraph`), so documentation diagrams never drift from the code.
- * Transitions that only run actions (no target) are left out.
+ * Eventless (`always`) transitions are drawn too, guards are named in brackets, and
+ * transitions that only run actions (no target) are left out.
  *
  * @example
  * ```ts

@@ -39,12 +39,14 @@ const HISTORY_SIZE = 256;
 export class OrchestratorAgent implements AgentView {
   load = 0;
   performance = 1.0;
-  recentPerformance = 0.5;
   lastAssignedSeq = -1;
   readonly activeTasks = new Set<string>();
   readonly pools = new Set<AgentPool>();
   private readonly history: TaskHistoryEntry[] = [];
   private historyNext = 0;
+  private recentScore = 0.5;
+  /** The recent score is recomputed lazily: only the `weighted` balancer reads it. */
+  private recentWindowStart: number | undefined;
 
   constructor(
     readonly agentId: string,
@@ -68,12 +70,21 @@ export class OrchestratorAgent implements AgentView {
     return true;
   }
 
-  /** Records a finished attempt and recomputes the recent score over `windowMs` before `now`. */
+  /** Records a finished attempt; the recent score will cover `windowMs` before `now`. */
   recordOutcome(entry: TaskHistoryEntry, now: number, windowMs: number): void {
     if (this.history.length < HISTORY_SIZE) this.history.push(entry);
     else this.history[this.historyNext] = entry;
     this.historyNext = (this.historyNext + 1) % HISTORY_SIZE;
-    this.recentPerformance = recentPerformanceScore(this.historySince(now - windowMs));
+    this.recentWindowStart = now - windowMs;
+  }
+
+  get recentPerformance(): number {
+    if (this.recentWindowStart !== undefined) {
+      // Order does not matter to the score: read the ring in place, no copies.
+      this.recentScore = recentPerformanceScore(this.history, this.recentWindowStart);
+      this.recentWindowStart = undefined;
+    }
+    return this.recentScore;
   }
 
   /** Finished attempts after `since`, oldest first. */
@@ -88,24 +99,29 @@ export class OrchestratorAgent implements AgentView {
 
 /**
  * The guide's performance score: `0.7 × successRate + 0.3 × min(1, expected / actual)`
- * over completed tasks, 0.5 for an agent with no history.
+ * over the entries completed after `since`, 0.5 for an agent with no history.
  *
  * @example
  * ```ts
  * recentPerformanceScore([]); // 0.5
  * ```
  */
-export function recentPerformanceScore(entries: readonly TaskHistoryEntry[]): number {
-  if (entries.length === 0) return 0.5;
-  const completed = entries.filter((e) => e.outcome === 'completed');
-  const successRate = completed.length / entries.length;
-  if (completed.length === 0) return 0.7 * successRate;
+export function recentPerformanceScore(entries: readonly TaskHistoryEntry[], since = -Infinity): number {
+  let total = 0;
+  let completed = 0;
   let actual = 0;
   let expected = 0;
-  for (const e of completed) {
+  for (const e of entries) {
+    if (e.completedAt <= since) continue;
+    total++;
+    if (e.outcome !== 'completed') continue;
+    completed++;
     actual += e.completedAt - e.startedAt;
     expected += e.expectedMs;
   }
+  if (total === 0) return 0.5;
+  const successRate = completed / total;
+  if (completed === 0) return 0.7 * successRate;
   const timeEfficiency = actual <= 0 ? 1 : Math.min(1, expected / actual);
   return 0.7 * successRate + 0.3 * timeEfficiency;
 }

@@ -299,7 +299,7 @@ export class TaskOrchestrator {
     if (!this.bus.getAgent(agentId)) {
       this.bus.registerAgent(agentId, {
         concurrency: o.maxConcurrentTasks,
-        ...(o.execute && { handler: (message: Message) => this.runLocally(agent, message) }),
+        ...(o.execute && { handler: (message: Message) => this.onLocalAgentMessage(agent, message) }),
       });
       this.busAgentsWeRegistered.add(agentId);
     }
@@ -680,7 +680,7 @@ export class TaskOrchestrator {
     for (const pool of agent.pools) pool.update(agent);
     entry.record.reason = null;
     entry.assignedAt = this.bus.clock.now();
-    entry.actor?.send({ type: 'AGENT_ASSIGNED', agentId: agent.agentId, at: entry.assignedAt });
+    entry.actor?.send({ type: 'AGENT_ASSIGNED', agentId: agent.agentId, at: entry.assignedAt, startsAtOnce: agent.execute !== undefined });
   }
 
   // ---------------------------------------------------------------- execution
@@ -706,6 +706,13 @@ export class TaskOrchestrator {
       retryPolicy: record.retryPolicy,
       onDependencyFailure: record.onDependencyFailure,
     };
+    const local = this.agents.get(agentId);
+    if (local?.execute) {
+      // In-process executors are called directly: a bus round trip per task would double
+      // the per-task cost, and the bus is for agents that live elsewhere.
+      void this.runLocally(local, task, attempt, dependencyResults, false);
+      return;
+    }
     if (!this.bus.getAgent(agentId)) {
       this.fail(entry, attempt, `agent '${agentId}' is not on the bus`);
       return;
@@ -731,17 +738,31 @@ export class TaskOrchestrator {
     entry.actor?.send({ type: 'EXECUTION_FAILED', attempt, error, at: this.bus.clock.now() });
   }
 
-  /** The bus handler of an agent with an in-process executor. */
-  private async runLocally(agent: OrchestratorAgent, message: Message): Promise<void> {
-    if (message.topic !== TaskTopic.ASSIGNMENT || !agent.execute) return;
+  /** The bus handler of an agent with an in-process executor (assignments sent over the bus). */
+  private onLocalAgentMessage(agent: OrchestratorAgent, message: Message): Promise<void> | undefined {
+    if (message.topic !== TaskTopic.ASSIGNMENT) return undefined;
     const parsed = TaskAssignmentPayloadSchema.safeParse(message.payload);
-    if (!parsed.success) return;
+    if (!parsed.success) return undefined;
     const { task, attempt, dependencyResults } = parsed.data;
+    return this.runLocally(agent, task as unknown as TaskSpec, attempt, dependencyResults, true);
+  }
+
+  private async runLocally(
+    agent: OrchestratorAgent,
+    task: TaskSpec,
+    attempt: number,
+    dependencyResults: Record<string, unknown>,
+    reportStart: boolean,
+  ): Promise<void> {
+    const execute = agent.execute as TaskExecutor;
     const taskId = task.taskId;
     const key = `${taskId}#${attempt}`;
     const controller = new AbortController();
     this.controllers.set(key, controller);
-    this.markStarted(taskId, attempt, agent.agentId);
+    // Leave the task actor's step before user code runs (it may call back into us).
+    await undefined;
+    if (controller.signal.aborted) return;
+    if (reportStart) this.markStarted(taskId, attempt, agent.agentId);
     const context: ExecutionContext = {
       signal: controller.signal,
       attempt,
@@ -750,7 +771,7 @@ export class TaskOrchestrator {
     };
     let outcome: TaskResultPayload;
     try {
-      const result = await agent.execute(task as unknown as TaskSpec, context);
+      const result = await execute(task, context);
       outcome = { taskId, attempt, status: 'completed', result };
     } catch (error) {
       outcome = { taskId, attempt, status: 'failed', error: error instanceof Error ? error.message : String(error) };

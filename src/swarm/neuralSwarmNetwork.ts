@@ -507,6 +507,23 @@ export class NeuralSwarmNetwork {
    * });
    * ```
    */
+  /**
+   * Records many finished tasks in one step (what the runtime does for each tick's batch).
+   *
+   * @example
+   * ```ts
+   * swarm.recordTaskOutcomes([{ outcome: { taskId: 't', agentId: 'b', producerAgentIds: ['a'] }, success: true }]);
+   * ```
+   */
+  recordTaskOutcomes(outcomes: readonly { outcome: TaskOutcome; success: boolean }[]): void {
+    if (outcomes.length === 0) return;
+    const parsed = outcomes.map(({ outcome, success }) => ({
+      outcome: parseSwarmInput(TaskOutcomeSchema, 'task outcome', outcome),
+      success,
+    }));
+    this.send({ type: 'TASK_OUTCOMES_OBSERVED', outcomes: parsed });
+  }
+
   recordTaskCompleted(outcome: TaskOutcome): void {
     const parsed = parseSwarmInput(TaskOutcomeSchema, 'task outcome', outcome);
     this.send({ type: 'TASK_COMPLETED', ...parsed });

@@ -318,6 +318,16 @@ export interface SwarmMachineInput {
 /** A task outcome event, as the orchestrator sends it. */
 export type TaskOutcomeEvent = ({ type: 'TASK_COMPLETED' } | { type: 'TASK_FAILED' }) & TaskOutcome;
 
+/**
+ * Many task outcomes in one step: the runtime batches what finished in one tick, so the
+ * swarm pays one immutable update per batch instead of one per task.
+ */
+export interface TaskOutcomesEvent {
+  readonly type: 'TASK_OUTCOMES_OBSERVED';
+  readonly outcomes: readonly { readonly outcome: TaskOutcome; readonly success: boolean }[];
+  readonly at?: number;
+}
+
 /** Events the swarm actor understands. `at` is the event's time (ms); without it, the latest time seen. */
 export type SwarmEvent =
   /** Starts the periodic cycle. */
@@ -340,6 +350,7 @@ export type SwarmEvent =
   | { type: 'PATTERN_DETECTION_REQUESTED'; at?: number }
   | { type: 'KNOWLEDGE_SHARING_REQUESTED'; at?: number }
   | TaskOutcomeEvent
+  | TaskOutcomesEvent
   | ({ type: 'CONSENSUS_OUTCOME' } & ConsensusOutcome)
   /** Decay, topology adaptation and pattern amplification. */
   | { type: 'CYCLE'; at?: number };
