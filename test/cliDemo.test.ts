@@ -1,9 +1,48 @@
 import { SimulatedClock } from 'xstate';
 import { runBusDemo } from '../src/cli/busDemo';
 import { buildCli } from '../src/cli/main';
+import { formatTradingSummary, runTradingDemo } from '../src/cli/tradingDemo';
 
 describe('neuroflux demo', () => {
-  test('the bus scenario shows each behaviour and ends with stats', async () => {
+  test('the trading swarm: deterministic with a seed, with conflicts, a circuit breaker and learned weights', async () => {
+    const run = () => runTradingDemo({ seed: 7, agents: 2, tasks: 40, log: () => undefined });
+    const [a, b] = [await run(), await run()];
+    const { timing: _ta, ...first } = a;
+    const { timing: _tb, ...second } = b;
+    expect(second).toEqual(first);
+    expect(a.workflows).toBe(40);
+    expect(a.tasksByStatus.completed + a.tasksByStatus.failed).toBe(160);
+    expect(a.conflicts.detected).toBeGreaterThan(0);
+    expect(a.conflicts.resolved + a.conflicts.escalated).toBe(a.conflicts.detected);
+    expect(a.messagesByPriority.critical).toBe(a.circuitBreakers);
+    const learned = Object.values(a.swarmWeights.after).filter((w) => w > 0.5);
+    expect(learned.length).toBeGreaterThan(0);
+    expect(Object.values(a.swarmWeights.before).every((w) => w === 0)).toBe(true);
+    const text = formatTradingSummary(a).join('\n');
+    expect(text).toMatch(/conflicts: \d+ detected/);
+    expect(text).toMatch(/swarm weights/);
+  });
+
+  test('piped output prints plain progress lines and the summary; --json prints JSON', async () => {
+    let out = '';
+    await buildCli({ write: (t) => (out += t), isTTY: false }).parseAsync(['node', 'neuroflux', 'demo', '--tasks', '10', '--seed', '3']);
+    expect(out).toMatch(/progress: 10\/10 workflows/);
+    expect(out).not.toMatch(/\r/);
+    expect(out).toMatch(/messages by priority/);
+    let json = '';
+    await buildCli({ write: (t) => (json += t), isTTY: true }).parseAsync(['node', 'neuroflux', 'demo', '--tasks', '5', '--json']);
+    expect(JSON.parse(json)).toMatchObject({ seed: 42, workflows: 5 });
+    let tty = '';
+    await buildCli({ write: (t) => (tty += t), isTTY: true }).parseAsync(['node', 'neuroflux', 'demo', '--tasks', '5']);
+    expect(tty).toMatch(/\r\[#+\] 5\/5 workflows/);
+  });
+
+  test('bad options are refused with an error naming the option', async () => {
+    const cli = buildCli({ write: () => undefined, isTTY: false });
+    await expect(cli.parseAsync(['node', 'neuroflux', 'demo', '--agents', 'many'])).rejects.toMatchObject({ field: '--agents' });
+  });
+
+  test('--bus: the bus tour shows each behaviour and ends with stats', async () => {
     const clock = new SimulatedClock();
     const lines: string[] = [];
     const summary = await runBusDemo({
@@ -20,7 +59,7 @@ describe('neuroflux demo', () => {
 
   test('unknown commands exit non-zero with a message', async () => {
     let out = '';
-    const cli = buildCli((text) => (out += text));
+    const cli = buildCli({ write: (text) => (out += text), isTTY: false });
     await expect(cli.parseAsync(['node', 'neuroflux', 'nonsense'])).rejects.toMatchObject({ exitCode: 1 });
     expect(out).toMatch(/unknown command/);
   });

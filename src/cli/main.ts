@@ -1,31 +1,91 @@
 import { Command, CommanderError } from 'commander';
+import { z } from 'zod';
+import { ValidationError } from '../errors';
 import { runBusDemo } from './busDemo';
+import { progressReporter } from './progressReporter';
+import { formatTradingSummary, runTradingDemo } from './tradingDemo';
+import { registerWorkflowCommands } from './workflowCommands';
+
+/** Where the CLI writes, and whether that is a terminal (progress bar) or a pipe (plain lines). */
+export interface CliOutput {
+  write(text: string): void;
+  readonly isTTY: boolean;
+}
+
+const DemoOptionsSchema = z.object({
+  seed: z.coerce.number().int().nonnegative().default(42),
+  agents: z.coerce.number().int().min(1).max(50).default(2),
+  tasks: z.coerce.number().int().min(1).max(100_000).default(60),
+  duration: z.coerce.number().positive().optional(),
+  json: z.boolean().optional(),
+  bus: z.boolean().optional(),
+});
+
+/** Parses CLI options with a schema; errors name the option. @internal */
+export function parseCliOptions<T>(schema: z.ZodType<T>, raw: unknown): T {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ValidationError(
+      'command-line options',
+      parsed.error.issues.map((i) => ({ path: `--${i.path.map(String).join('.')}`, message: i.message })),
+    );
+  }
+  return parsed.data;
+}
 
 /** Builds the `neuroflux` command line. @internal */
-export function buildCli(write: (text: string) => void): Command {
+export function buildCli(output: CliOutput): Command {
+  const write = (text: string) => output.write(text);
   const program = new Command('neuroflux')
     .description('NeuroFlux: an actor runtime for multi-agent coordination on XState v5')
     .exitOverride()
     .configureOutput({ writeOut: write, writeErr: write });
   program
     .command('demo')
-    .description('run a short scripted scenario on embedded defaults (no services needed)')
-    .option('--json', 'print a machine-readable summary instead of the narrated run')
-    .action(async (options: { json?: boolean }) => {
-      const summary = await runBusDemo({ log: options.json ? () => undefined : (line) => write(`${line}\n`) });
+    .description('run the trading swarm end to end on embedded defaults (no services needed)')
+    .option('--seed <n>', 'seed of every random choice (same seed, same summary)', '42')
+    .option('--agents <n>', 'agents per role (analysis, sentiment, risk, trading)', '2')
+    .option('--tasks <n>', 'workflows to run (4 tasks each)', '60')
+    .option('--duration <seconds>', 'stop submitting workflows after this long')
+    .option('--json', 'print a machine-readable summary')
+    .option('--bus', 'run the short communication-bus tour instead')
+    .action(async (raw: Record<string, unknown>) => {
+      const options = parseCliOptions(DemoOptionsSchema, raw);
+      if (options.bus) {
+        const summary = await runBusDemo({ log: options.json ? () => undefined : (line) => write(`${line}\n`) });
+        if (options.json) write(`${JSON.stringify(summary, null, 2)}\n`);
+        return;
+      }
+      const progress = options.json ? undefined : progressReporter(output, 'workflows');
+      const summary = await runTradingDemo({
+        seed: options.seed,
+        agents: options.agents,
+        tasks: options.tasks,
+        ...(options.duration !== undefined && { durationMs: options.duration * 1000 }),
+        log: options.json ? () => undefined : (line) => write(`${line}\n`),
+        ...(progress && { progress: progress.update }),
+      });
+      progress?.done();
       if (options.json) write(`${JSON.stringify(summary, null, 2)}\n`);
+      else for (const line of formatTradingSummary(summary)) write(`${line}\n`);
     });
+  registerWorkflowCommands(program, write);
   return program;
 }
 
 /** Entry point of the `neuroflux` binary. */
 export async function main(argv: readonly string[]): Promise<void> {
-  const program = buildCli((text) => process.stdout.write(text));
+  const program = buildCli({ write: (text) => process.stdout.write(text), isTTY: process.stdout.isTTY === true });
   try {
     await program.parseAsync([...argv]);
   } catch (error) {
     if (error instanceof CommanderError) {
       process.exitCode = error.exitCode;
+      return;
+    }
+    if (error instanceof ValidationError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exitCode = 2;
       return;
     }
     throw error;

@@ -329,7 +329,7 @@ export class ConflictResolutionEngine {
    * const id = engine.reportConflict({ conflictType: 'strategy_conflict', involvedAgents: ['a', 'b'], severity: 0.6 });
    * ```
    */
-  reportConflict(conflict: ConflictInput): string {
+  reportConflict(conflict: ConflictInput | Conflict): string {
     return this.report(conflict).conflictId;
   }
 
@@ -344,7 +344,7 @@ export class ConflictResolutionEngine {
    * const resolution = await engine.resolveConflict(id, { strategy: 'voting_consensus', algorithm: 'bft' });
    * ```
    */
-  resolveConflict(target: string | ConflictInput, options: ResolveOptions = {}): Promise<ConflictResolution> {
+  resolveConflict(target: string | ConflictInput | Conflict, options: ResolveOptions = {}): Promise<ConflictResolution> {
     try {
       const parsed = ResolveOptionsSchema.safeParse(options);
       if (!parsed.success) throw ValidationError.fromZod('resolve options', parsed.error);
@@ -550,7 +550,7 @@ export class ConflictResolutionEngine {
 
   // ---------------------------------------------------------------- internals
 
-  private idOf(target: string | ConflictInput): string {
+  private idOf(target: string | ConflictInput | Conflict): string {
     if (typeof target === 'string') return target;
     const given = target.conflictId;
     if (given !== undefined && (this.open.has(given) || this.finished.has(given))) return given;
@@ -562,7 +562,7 @@ export class ConflictResolutionEngine {
     return this.options.stakeProvider ? this.getStake(agentId, conflictType) : this.ledger.recordFor(agentId, conflictType);
   }
 
-  private report(input: ConflictInput): Conflict {
+  private report(input: ConflictInput | Conflict): Conflict {
     if (this.stopped) throw new NotRunningError('conflict engine');
     const parsed = ConflictInputSchema.safeParse(input);
     if (!parsed.success) throw ValidationError.fromZod('conflict', parsed.error);

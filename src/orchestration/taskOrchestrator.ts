@@ -48,7 +48,7 @@ export interface TaskOrchestratorOptions {
   /** The orchestrator's own id on the bus. Default `orchestrator`. */
   orchestratorId?: string;
   /** How agents are chosen: a built-in name or your own balancer. Default `default`. */
-  balancer?: BuiltInBalancerName | Balancer;
+  balancer?: BuiltInBalancerName | 'swarm' | (string & {}) | Balancer;
   /** More balancers that tasks may name in their `balancer` field. */
   balancers?: readonly Balancer[];
   /** The window of the guide's recent-performance score and of `getAgentTaskHistory`. Default 24 h. */
