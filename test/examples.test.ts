@@ -1,10 +1,76 @@
 /** Every example runs, so none rots. */
+import { runBatching } from '../examples/batching';
+import { runBroadcast } from '../examples/broadcast';
+import { runConflictConsensus } from '../examples/conflict-consensus';
+import { runEmergentPatterns } from '../examples/emergent-patterns';
+import { runKnowledgeSharing } from '../examples/knowledge-sharing';
+import { runLoadBalancing } from '../examples/load-balancing';
+import { runParallelProcessing } from '../examples/parallel-processing';
+import { runPriorityRouting } from '../examples/priority-routing';
+import { runPublishSubscribe } from '../examples/publish-subscribe';
+import { runRequestResponse } from '../examples/request-response';
+import { runSwarmTopology } from '../examples/swarm-topology';
 import { runTradingWorkflow } from '../examples/trading-workflow';
 
-describe('examples', () => {
+describe('examples (one per guide section)', () => {
+  test('request-response', async () => {
+    expect(await runRequestResponse()).toEqual({ approved: true, maxAmount: 800 });
+  });
+
+  test('publish-subscribe', async () => {
+    expect(await runPublishSubscribe()).toEqual({
+      analysis: ['market_data.BTC.price', 'market_data.ETH.price'],
+      btcTrader: ['market_data.BTC.price'],
+    });
+  });
+
+  test('broadcast', async () => {
+    expect(await runBroadcast()).toEqual(['analysis_agent_1', 'trading_agent_1', 'trading_agent_2']);
+  });
+
+  test('priority-routing', async () => {
+    expect(await runPriorityRouting()).toEqual(['critical:halt', 'high:risk_alert', 'medium:market_update', 'low:rebalance']);
+  });
+
   test('trading-workflow: analysis → risk → trade, each step fed by the previous one', async () => {
     const records = await runTradingWorkflow('ETH/USD', 1000);
     expect(records.map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
     expect(records[2]?.result).toEqual({ status: 'filled', quantity: 800 });
+  });
+
+  test('load-balancing: the weighted balancer spreads work and prefers the specialist', async () => {
+    const perAgent = await runLoadBalancing();
+    expect((perAgent.specialist ?? 0) + (perAgent.generalist ?? 0)).toBe(12);
+    expect(perAgent.specialist ?? 0).toBeGreaterThan(perAgent.generalist ?? 0);
+  });
+
+  test('conflict-consensus', async () => {
+    const resolution = await runConflictConsensus();
+    expect(resolution).toMatchObject({ status: 'resolved', decision: 'BUY', achieved: true });
+  });
+
+  test('swarm-topology', async () => {
+    const result = await runSwarmTopology();
+    expect(result.fired).toEqual(['analysis', 'risk', 'trading']);
+    expect(result.connections).toBe(3);
+  });
+
+  test('emergent-patterns', async () => {
+    const patterns = await runEmergentPatterns();
+    expect(patterns.some((p) => p.agents.includes('a') && p.agents.includes('b'))).toBe(true);
+  });
+
+  test('knowledge-sharing', async () => {
+    expect(await runKnowledgeSharing()).toEqual(['veteran_1 → rookie', 'veteran_2 → rookie']);
+  });
+
+  test('batching', async () => {
+    expect(await runBatching()).toEqual({ messages: 100, steps: 10 });
+  });
+
+  test('parallel-processing', async () => {
+    const result = await runParallelProcessing();
+    expect(result).toMatchObject({ completed: 20, retries: 2 });
+    expect(result.peak).toBeLessThanOrEqual(4);
   });
 });
