@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MessagePriority } from '../bus/message';
 import type { DependencyFailurePolicy, TaskEndReason, TaskStateName } from '../../machines/task.machine';
 
 /** A task's status. Finer statechart states (waiting, queued, retrying) map to `pending`. */
@@ -13,14 +14,9 @@ export const TaskStatus = {
 } as const;
 export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
 
-/** A task's priority: critical tasks are assigned first. */
-export const TaskPriority = {
-  LOW: 'low',
-  MEDIUM: 'medium',
-  HIGH: 'high',
-  CRITICAL: 'critical',
-} as const;
-export type TaskPriority = (typeof TaskPriority)[keyof typeof TaskPriority];
+/** A task's priority: critical tasks are assigned first. The same four levels as messages. */
+export const TaskPriority = MessagePriority;
+export type TaskPriority = MessagePriority;
 
 /** The task actor's state: a finer view than {@link TaskStatus}. */
 export type TaskState = TaskStateName;
