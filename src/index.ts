@@ -89,3 +89,7 @@ export { agentMachine, type AgentMachine, type AgentMachineEvent } from '../mach
 export { runtimeMachine, type RuntimeMachine } from '../machines/runtime.machine';
 export * from './conflict/index';
 export * from './swarm/index';
+export * from './transport/index';
+export * from './store/index';
+export * from './cache/index';
+export * from './scaling/index';

@@ -118,6 +118,21 @@ const ResponseTargetSchema = z.object({
 
 const PatternArgsSchema = z.object({ agentId: z.string().min(1), pattern: z.string().min(1) });
 
+/**
+ * How a transport plugs into the bus (see `src/transport`). `forward` receives messages
+ * that must leave this process: direct messages and responses with no local recipient
+ * (returns true when it took them), and every locally published event and broadcast.
+ * Frames from the network come back through `acceptFrame` and are never forwarded again.
+ * @internal
+ */
+export interface BusTransportLink {
+  forward(message: Message): boolean;
+  agentAdded(agentId: string): void;
+  agentRemoved(agentId: string): void;
+  subscribed(pattern: string): void;
+  unsubscribed(pattern: string): void;
+}
+
 function parseOrThrow<T>(schema: z.ZodType<T>, what: string, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw ValidationError.fromZod(what, parsed.error);
@@ -168,6 +183,7 @@ export class CommunicationBus {
   private readonly outcomes: DeliveryOutcomes;
   private readonly agentActors: ShardedSupervisor<typeof agentMachine>;
   private instrumentation: BusInstrumentation | undefined;
+  private remote: BusTransportLink | undefined;
 
   constructor(options: CommunicationBusOptions = {}) {
     const { clock, root, ...rest } = options;
@@ -257,6 +273,7 @@ export class CommunicationBus {
     agent.instrumentation = this.instrumentation;
     this.agents.set(id, agent);
     agent.assignBehaviour();
+    this.remote?.agentAdded(id);
     for (const topic of reg.topics) this.subscribe(id, topic);
     return agent.handle;
   }
@@ -269,7 +286,11 @@ export class CommunicationBus {
     const agent = this.agents.get(agentId);
     if (!agent) return false;
     this.agents.delete(agentId);
-    for (const pattern of agent.subscriptions) this.subscriptions.remove(agentId, pattern);
+    for (const pattern of agent.subscriptions) {
+      this.subscriptions.remove(agentId, pattern);
+      this.remote?.unsubscribed(pattern);
+    }
+    this.remote?.agentRemoved(agentId);
     this.agentActors.release([agentId]);
     for (const message of agent.mailbox.drainAll()) this.deadLetter('no_route', message, agentId);
     this.pending.rejectAll((id) => new UnknownAgentError(id), agentId);
@@ -341,7 +362,7 @@ export class CommunicationBus {
       return undefined;
     }
     try {
-      this.route(message);
+      this.route(message, true);
     } catch (error) {
       if (!(error instanceof QueueFullError)) throw error;
       this.deadLetter('queue_full', message, error.agentId);
@@ -431,12 +452,39 @@ export class CommunicationBus {
     const a = parseOrThrow(PatternArgsSchema, 'subscription', { agentId, pattern });
     const agent = this.agents.get(a.agentId);
     if (!agent) throw new UnknownAgentError(a.agentId);
-    if (this.subscriptions.add(a.agentId, a.pattern)) agent.subscriptions.add(a.pattern);
+    if (this.subscriptions.add(a.agentId, a.pattern)) {
+      agent.subscriptions.add(a.pattern);
+      this.remote?.subscribed(a.pattern);
+    }
   }
 
   unsubscribe(agentId: string, pattern: string): void {
     const a = parseOrThrow(PatternArgsSchema, 'subscription', { agentId, pattern });
-    if (this.subscriptions.remove(a.agentId, a.pattern)) this.agents.get(a.agentId)?.subscriptions.delete(a.pattern);
+    if (this.subscriptions.remove(a.agentId, a.pattern)) {
+      this.agents.get(a.agentId)?.subscriptions.delete(a.pattern);
+      this.remote?.unsubscribed(a.pattern);
+    }
+  }
+
+  /** True when a transport carries traffic to agents in other processes. */
+  get hasTransport(): boolean {
+    return this.remote !== undefined;
+  }
+
+  /**
+   * Connects a transport (one at a time): it is told of every agent and subscription,
+   * present and future. Returns a function that detaches it.
+   * @internal
+   */
+  attachTransport(link: BusTransportLink): () => void {
+    this.remote = link;
+    for (const agent of this.agents.values()) {
+      link.agentAdded(agent.agentId);
+      for (const pattern of agent.subscriptions) link.subscribed(pattern);
+    }
+    return () => {
+      if (this.remote === link) this.remote = undefined;
+    };
   }
 
   /**
@@ -540,7 +588,7 @@ export class CommunicationBus {
     if (this.state === 'stopped') throw new NotRunningError('bus');
   }
 
-  private route(message: Message): void {
+  private route(message: Message, fromRemote = false): void {
     const now = this.clock.now();
     if (message.messageType === MessageType.RESPONSE && message.correlationId !== undefined) {
       this.accept(message);
@@ -551,6 +599,7 @@ export class CommunicationBus {
       }
       const requester = message.recipientId === null ? undefined : this.agents.get(message.recipientId);
       if (requester && this.pending.closeCorrelation(message, now)) return this.enqueue(requester, message, false);
+      if (!fromRemote && this.remote?.forward(message)) return;
       return this.deadLetter('orphan_response', message);
     }
     if (message.recipientId !== null) {
@@ -562,7 +611,10 @@ export class CommunicationBus {
       }
       this.accept(message);
       if (isExpired(message, now)) return this.deadLetter('expired', message);
-      if (!recipient) return this.deadLetter('no_route', message);
+      if (!recipient) {
+        if (!fromRemote && this.remote?.forward(message)) return;
+        return this.deadLetter('no_route', message);
+      }
       if (message.messageType === MessageType.REQUEST && !this.pending.isWaiting(message.correlationId)) {
         this.pending.openCorrelation(message);
       }
@@ -574,7 +626,8 @@ export class CommunicationBus {
       message.messageType === MessageType.BROADCAST
         ? [...this.agents.keys()].filter((id) => id !== message.senderId)
         : this.subscriptions.subscribersOf(message.topic);
-    if (targets.length === 0) return this.deadLetter('no_route', message);
+    const forwarded = !fromRemote && this.remote !== undefined && this.remote.forward(message);
+    if (targets.length === 0) return forwarded ? undefined : this.deadLetter('no_route', message);
     for (const id of targets) {
       const agent = this.agents.get(id);
       if (agent) this.enqueue(agent, message, false);

@@ -8,6 +8,7 @@ import { TaskOrchestrator, type TaskOrchestratorOptions } from '../orchestration
 import { NeuralSwarmNetwork, type NeuralSwarmNetworkOptions } from '../swarm/neuralSwarmNetwork';
 import { swarmBalancer } from '../swarm/swarmBalancer';
 import type { TaskOutcome } from '../swarm/swarmTypes';
+import type { Transport } from '../transport/natsTransport';
 import { systemClock, type NeuroFluxClock } from './clock';
 import { createRuntimeRoot } from './runtimeRoot';
 
@@ -30,6 +31,11 @@ export interface NeuroFluxOptions {
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /** Name of the root actor's system (shown by inspectors). */
   name?: string;
+  /**
+   * Carries traffic to agents in other processes, e.g. `nats({ servers })`. Default: none,
+   * everything stays in this process. Started before the bus, closed before it stops.
+   */
+  transport?: Transport;
 }
 
 /** A running NeuroFlux system: one XState actor system and its components. */
@@ -66,6 +72,7 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
   const clock = options.clock ?? systemClock;
   const system = createRuntimeRoot({ clock, name: options.name, ...(options.inspect && { inspect: options.inspect }) });
   const bus = new CommunicationBus({ ...options.bus, clock, root: system });
+  options.transport?.attach(bus);
   const swarm = new NeuralSwarmNetwork({ networkId: 'swarm', ...options.swarm, bus });
   const orchestrator = new TaskOrchestrator({
     ...options.orchestrator,
@@ -129,12 +136,14 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
     async start() {
       if (started) return;
       started = true;
+      await options.transport?.start();
       await bus.start();
     },
     async stop() {
       for (const subscription of learning) subscription.unsubscribe();
       await orchestrator.stop();
       await conflicts.stop();
+      await options.transport?.close();
       await bus.stop();
       system.stop();
     },

@@ -296,7 +296,9 @@ export class TaskOrchestrator {
       new Map(Object.entries(o.specializations)),
       o.execute,
     );
-    if (!this.bus.getAgent(agentId)) {
+    // An agent without executor and not on the local bus lives in another process when a
+    // transport is attached; otherwise it reads its assignments from a local mailbox.
+    if (!this.bus.getAgent(agentId) && (o.execute || !this.bus.hasTransport)) {
       this.bus.registerAgent(agentId, {
         concurrency: o.maxConcurrentTasks,
         ...(o.execute && { handler: (message: Message) => this.onLocalAgentMessage(agent, message) }),
@@ -713,7 +715,7 @@ export class TaskOrchestrator {
       void this.runLocally(local, task, attempt, dependencyResults, false);
       return;
     }
-    if (!this.bus.getAgent(agentId)) {
+    if (!this.bus.getAgent(agentId) && !this.bus.hasTransport) {
       this.fail(entry, attempt, `agent '${agentId}' is not on the bus`);
       return;
     }
@@ -849,7 +851,7 @@ export class TaskOrchestrator {
       controller.abort(new Error('task attempt aborted (timeout or cancel)'));
       return;
     }
-    if (this.agents.get(agentId)?.execute || !this.bus.getAgent(agentId) || !this.bus.running) return;
+    if (this.agents.get(agentId)?.execute || (!this.bus.getAgent(agentId) && !this.bus.hasTransport) || !this.bus.running) return;
     this.handle.send({
       recipientId: agentId,
       messageType: 'command',

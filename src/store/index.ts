@@ -1,0 +1,10 @@
+export {
+  MemorySnapshotStore,
+  RevisionMismatchError,
+  SnapshotKeySchema,
+  type SnapshotStore,
+  type StoredSnapshot,
+} from './snapshotStore';
+export { FileSnapshotStore, type FileSnapshotStoreOptions } from './fileSnapshotStore';
+export { NatsKvSnapshotStore, type NatsKvSnapshotStoreOptions } from './natsKvSnapshotStore';
+export { Lease, type LeaseOptions, type LeaseRecord } from './lease';
