@@ -82,7 +82,6 @@ export {
 export { recentPerformanceScore, type AgentView, type TaskHistoryEntry } from './orchestration/orchestratorAgent';
 export { TaskTopic } from './orchestration/taskProtocol';
 export { findWorkflowProblems } from './orchestration/workflowGraph';
-export { statechartToMermaid } from './observability/statechartDiagram';
 export { taskMachine, type TaskMachine, type TaskMachineEvent, type DependencyFailurePolicy } from '../machines/task.machine';
 export { orchestratorMachine, type OrchestratorMachine } from '../machines/orchestrator.machine';
 export { agentMachine, type AgentMachine, type AgentMachineEvent } from '../machines/agent.machine';
@@ -93,3 +92,4 @@ export * from './transport/index';
 export * from './store/index';
 export * from './cache/index';
 export * from './scaling/index';
+export * from './observability/index';

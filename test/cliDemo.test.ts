@@ -37,6 +37,26 @@ describe('neuroflux demo', () => {
     expect(tty).toMatch(/\r\[#+\] 5\/5 workflows/);
   });
 
+  test('--inspect serves the live inspector during the run and until interrupted', async () => {
+    let out = '';
+    let page = '';
+    const cli = buildCli(
+      { write: (t) => (out += t), isTTY: false },
+      {
+        untilInterrupted: async () => {
+          const url = /inspector: (http:\S+)/.exec(out)?.[1] ?? '';
+          page = await (await fetch(url)).text();
+          const metrics = await (await fetch(`${url}metrics`)).text();
+          expect(metrics).toMatch(/neuroflux_/);
+        },
+      },
+    );
+    await cli.parseAsync(['node', 'neuroflux', 'demo', '--tasks', '1', '--inspect']);
+    expect(out).toMatch(/inspector: http:\/\/127\.0\.0\.1:\d+\//);
+    expect(page).toMatch(/NeuroFlux inspector/);
+    expect(out.match(/swarm weights/g)).toHaveLength(1);
+  });
+
   test('bad options are refused with an error naming the option', async () => {
     const cli = buildCli({ write: () => undefined, isTTY: false });
     await expect(cli.parseAsync(['node', 'neuroflux', 'demo', '--agents', 'many'])).rejects.toMatchObject({ field: '--agents' });

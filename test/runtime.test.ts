@@ -67,6 +67,21 @@ describe('createNeuroFlux: one system, components wired', () => {
   });
 });
 
+describe('createNeuroFlux: metrics', () => {
+  test('metrics() returns the Prometheus text format, counting from creation with { metrics: true }', async () => {
+    const nf = createNeuroFlux({ clock: new SimulatedClock(), metrics: true });
+    nf.bus.registerAgent('a', { handler: () => undefined });
+    await nf.start();
+    nf.bus.sendMessage({ senderId: 's', recipientId: 'a', messageType: 'command', topic: 't', priority: 'critical' });
+    await nf.bus.whenIdle();
+    const text = await nf.metrics();
+    expect(text).toMatch(/# TYPE neuroflux_\w+/);
+    expect(text).toMatch(/critical/);
+    expect(nf.inspector).toBeUndefined();
+    await nf.stop();
+  });
+});
+
 describe('bus instrumentation hooks', () => {
   test('called around each delivery with the duration and the error; removable', async () => {
     const bus = new CommunicationBus();

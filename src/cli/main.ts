@@ -4,6 +4,8 @@ import { ValidationError } from '../errors';
 import { runBusDemo } from './busDemo';
 import { progressReporter } from './progressReporter';
 import { formatTradingSummary, runTradingDemo } from './tradingDemo';
+import { registerInspectCommand } from './inspectCommand';
+import { registerProfileCommand } from './profileCommand';
 import { registerWorkflowCommands } from './workflowCommands';
 
 /** Where the CLI writes, and whether that is a terminal (progress bar) or a pipe (plain lines). */
@@ -19,6 +21,8 @@ const DemoOptionsSchema = z.object({
   duration: z.coerce.number().positive().optional(),
   json: z.boolean().optional(),
   bus: z.boolean().optional(),
+  /** `--inspect` alone is `true` (free port); `--inspect 4000` picks the port. */
+  inspect: z.union([z.literal(true), z.coerce.number().int().min(0).max(65_535)]).optional(),
 });
 
 /** Parses CLI options with a schema; errors name the option. @internal */
@@ -34,7 +38,7 @@ export function parseCliOptions<T>(schema: z.ZodType<T>, raw: unknown): T {
 }
 
 /** Builds the `neuroflux` command line. @internal */
-export function buildCli(output: CliOutput): Command {
+export function buildCli(output: CliOutput, hooks: { untilInterrupted?: () => Promise<unknown> } = {}): Command {
   const write = (text: string) => output.write(text);
   const program = new Command('neuroflux')
     .description('NeuroFlux: an actor runtime for multi-agent coordination on XState v5')
@@ -48,6 +52,7 @@ export function buildCli(output: CliOutput): Command {
     .option('--tasks <n>', 'workflows to run (4 tasks each)', '60')
     .option('--duration <seconds>', 'stop submitting workflows after this long')
     .option('--json', 'print a machine-readable summary')
+    .option('--inspect [port]', 'serve the live inspector (paces the run, keeps serving until Ctrl-C)')
     .option('--bus', 'run the short communication-bus tour instead')
     .action(async (raw: Record<string, unknown>) => {
       const options = parseCliOptions(DemoOptionsSchema, raw);
@@ -56,8 +61,15 @@ export function buildCli(output: CliOutput): Command {
         if (options.json) write(`${JSON.stringify(summary, null, 2)}\n`);
         return;
       }
-      const progress = options.json ? undefined : progressReporter(output, 'workflows');
+      const progress = options.json || options.inspect !== undefined ? undefined : progressReporter(output, 'workflows');
+      const inspectPort = options.inspect === undefined ? undefined : options.inspect === true ? 0 : options.inspect;
       const summary = await runTradingDemo({
+        ...(inspectPort !== undefined && {
+          runtime: { inspector: { port: inspectPort } },
+          paceMs: 300,
+          onStarted: (url: string) => write(`inspector: ${url}\n`),
+          whenFinished: hooks.untilInterrupted,
+        }),
         seed: options.seed,
         agents: options.agents,
         tasks: options.tasks,
@@ -67,15 +79,20 @@ export function buildCli(output: CliOutput): Command {
       });
       progress?.done();
       if (options.json) write(`${JSON.stringify(summary, null, 2)}\n`);
-      else for (const line of formatTradingSummary(summary)) write(`${line}\n`);
+      else if (inspectPort === undefined) for (const line of formatTradingSummary(summary)) write(`${line}\n`);
     });
   registerWorkflowCommands(program, write);
+  registerInspectCommand(program, write);
+  registerProfileCommand(program, write);
   return program;
 }
 
 /** Entry point of the `neuroflux` binary. */
 export async function main(argv: readonly string[]): Promise<void> {
-  const program = buildCli({ write: (text) => process.stdout.write(text), isTTY: process.stdout.isTTY === true });
+  const program = buildCli(
+    { write: (text) => process.stdout.write(text), isTTY: process.stdout.isTTY === true },
+    { untilInterrupted: () => new Promise((resolve) => process.once('SIGINT', resolve)) },
+  );
   try {
     await program.parseAsync([...argv]);
   } catch (error) {

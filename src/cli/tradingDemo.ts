@@ -22,8 +22,14 @@ export interface TradingDemoOptions {
   readonly clock?: NeuroFluxClock;
   /** Extra runtime options (e.g. an inspection observer). */
   readonly runtime?: Omit<NeuroFluxOptions, 'clock' | 'swarm' | 'orchestrator'>;
-  /** Called once the runtime exists, before the run (e.g. to start the inspector). */
+  /** Called once the runtime exists, before the run. */
   readonly onRuntime?: (nf: NeuroFlux) => Promise<void> | void;
+  /** Wall time between workflows, so a person can follow the run in the inspector. */
+  readonly paceMs?: number;
+  /** Called with the inspector's address once the runtime started (with `runtime.inspector`). */
+  readonly onStarted?: (inspectorUrl: string) => void;
+  /** Awaited after the summary, before the runtime stops (e.g. until Ctrl-C, to keep the inspector up). */
+  readonly whenFinished?: () => Promise<unknown>;
 }
 
 /** What the demo reports. */
@@ -156,6 +162,7 @@ export async function runTradingDemo(options: TradingDemoOptions): Promise<Tradi
 
   await options.onRuntime?.(nf);
   await nf.start();
+  if (nf.inspector) options.onStarted?.(nf.inspector.url);
   const weights = () => {
     const out: Record<string, number> = {};
     for (const r of risks) for (const t of traders) out[`${r}→${t}`] = Math.round((nf.swarm.getConnection(r, t)?.strength ?? 0) * 1000) / 1000;
@@ -230,6 +237,7 @@ export async function runTradingDemo(options: TradingDemoOptions): Promise<Tradi
     halted = false;
     workflows++;
     options.progress?.(workflows, options.tasks);
+    if (options.paceMs) await new Promise((resolve) => setTimeout(resolve, options.paceMs));
   }
   await nf.bus.whenIdle();
   const wallMs = performance.now() - started;
@@ -265,6 +273,11 @@ export async function runTradingDemo(options: TradingDemoOptions): Promise<Tradi
     deadLetters: busStats.deadLetters,
     timing: { wallMs: Math.round(wallMs), tasksPerSecond: Math.round((stats.tasksCreated / wallMs) * 1000) },
   };
+  if (options.whenFinished) {
+    for (const line of formatTradingSummary(summary)) log(line);
+    log(`the inspector keeps serving ${nf.inspector?.url ?? ''}: Ctrl-C to exit`);
+    await options.whenFinished();
+  }
   await nf.stop();
   return summary;
 }

@@ -9,6 +9,10 @@ import { NeuralSwarmNetwork, type NeuralSwarmNetworkOptions } from '../swarm/neu
 import { swarmBalancer } from '../swarm/swarmBalancer';
 import type { TaskOutcome } from '../swarm/swarmTypes';
 import type { Transport } from '../transport/natsTransport';
+import { combineInspectionObservers } from '../observability/inspector/combineInspectionObservers';
+import { createInspectionHub } from '../observability/inspector/inspectionHub';
+import { startInspector, type Inspector, type InspectorOptions } from '../observability/inspector/inspectorServer';
+import { createMetrics, type RuntimeMetrics } from '../observability/runtimeMetrics';
 import { systemClock, type NeuroFluxClock } from './clock';
 import { createRuntimeRoot } from './runtimeRoot';
 
@@ -32,6 +36,13 @@ export interface NeuroFluxOptions {
   /** Name of the root actor's system (shown by inspectors). */
   name?: string;
   /**
+   * Serve the live inspector on loopback when the runtime starts (`port: 0` picks a free
+   * port; the address is `neuroflux.inspector.url`). It sees every actor from creation on.
+   */
+  inspector?: Omit<InspectorOptions, 'hub' | 'metrics'>;
+  /** Count Prometheus metrics from creation (otherwise from the first `metrics()` call). */
+  metrics?: boolean;
+  /**
    * Carries traffic to agents in other processes, e.g. `nats({ servers })`. Default: none,
    * everything stays in this process. Started before the bus, closed before it stops.
    */
@@ -47,6 +58,10 @@ export interface NeuroFlux {
   readonly conflicts: ConflictResolutionEngine;
   readonly swarm: NeuralSwarmNetwork;
   readonly clock: NeuroFluxClock;
+  /** The running inspector, when `inspector` was given and the runtime started. */
+  readonly inspector: Inspector | undefined;
+  /** Prometheus text format of the runtime's metrics (also served at the inspector's `/metrics`). */
+  metrics(): Promise<string>;
   /** Starts delivery and every component (the root actor runs from creation). */
   start(): Promise<void>;
   /** Stops every component, then the root actor. */
@@ -70,7 +85,10 @@ export interface NeuroFlux {
  */
 export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
   const clock = options.clock ?? systemClock;
-  const system = createRuntimeRoot({ clock, name: options.name, ...(options.inspect && { inspect: options.inspect }) });
+  // The inspector's hub must see the system from its first actor on.
+  const hub = options.inspector ? createInspectionHub(options.inspector.hubOptions) : undefined;
+  const inspect = hub ? combineInspectionObservers(hub.observer, options.inspect) : options.inspect;
+  const system = createRuntimeRoot({ clock, name: options.name, ...(inspect && { inspect }) });
   const bus = new CommunicationBus({ ...options.bus, clock, root: system });
   options.transport?.attach(bus);
   const swarm = new NeuralSwarmNetwork({ networkId: 'swarm', ...options.swarm, bus });
@@ -126,21 +144,33 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
   ];
 
   let started = false;
-  return {
+  let metrics: RuntimeMetrics | undefined;
+  let inspector: Inspector | undefined;
+  const nf: NeuroFlux = {
     system,
     bus,
     orchestrator,
     conflicts,
     swarm,
     clock,
+    get inspector() {
+      return inspector;
+    },
+    metrics: () => (metrics ??= createMetrics(nf)).text(),
     async start() {
       if (started) return;
       started = true;
       await options.transport?.start();
       await bus.start();
+      if (options.inspector) {
+        metrics ??= createMetrics(nf);
+        inspector = await startInspector(nf, { ...options.inspector, ...(hub && { hub }), metrics });
+      }
     },
     async stop() {
       for (const subscription of learning) subscription.unsubscribe();
+      await inspector?.close();
+      metrics?.dispose();
       await orchestrator.stop();
       await conflicts.stop();
       await options.transport?.close();
@@ -148,4 +178,6 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
       system.stop();
     },
   };
+  if (options.metrics) metrics = createMetrics(nf);
+  return nf;
 }
