@@ -1,5 +1,9 @@
 /** Every example runs, so none rots. */
 import { runBatching } from '../examples/batching';
+import { runCachingAndPools } from '../examples/caching-and-pools';
+import { runProfiling } from '../examples/profiling';
+import { runScaling } from '../examples/scaling';
+import { runTracing } from '../examples/tracing';
 import { runBroadcast } from '../examples/broadcast';
 import { runConflictConsensus } from '../examples/conflict-consensus';
 import { runEmergentPatterns } from '../examples/emergent-patterns';
@@ -72,5 +76,26 @@ describe('examples (one per guide section)', () => {
     const result = await runParallelProcessing();
     expect(result).toMatchObject({ completed: 20, retries: 2 });
     expect(result.peak).toBeLessThanOrEqual(4);
+  });
+
+  test('caching-and-pools', async () => {
+    expect(await runCachingAndPools()).toEqual({ cached: { price: 45000 }, afterInvalidate: undefined, sameConnection: true });
+  });
+
+  test('scaling: doubles under load, back to two per type when calm', async () => {
+    expect(await runScaling()).toEqual({ afterSpike: 4, afterCalm: 2 });
+  });
+
+  test('tracing: one workflow, one trace', async () => {
+    const result = await runTracing();
+    expect(result.traces).toBe(1);
+    expect(result.spans.length).toBeGreaterThan(2);
+  });
+
+  test('profiling: latency between agents, task statistics, bottlenecks', async () => {
+    const report = await runProfiling();
+    expect(report.taskPerformance).toMatchObject({ completed: 20 });
+    expect(Object.keys(report.communicationLatency).length).toBeGreaterThan(0);
+    expect(Array.isArray(report.bottlenecks)).toBe(true);
   });
 });
