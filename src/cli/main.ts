@@ -7,6 +7,7 @@ import { formatTradingSummary, runTradingDemo } from './tradingDemo';
 import { registerInspectCommand } from './inspectCommand';
 import { registerProfileCommand } from './profileCommand';
 import { registerWorkflowCommands } from './workflowCommands';
+import { nats } from '../transport/natsTransport';
 
 /** Where the CLI writes, and whether that is a terminal (progress bar) or a pipe (plain lines). */
 export interface CliOutput {
@@ -23,6 +24,7 @@ const DemoOptionsSchema = z.object({
   bus: z.boolean().optional(),
   /** `--inspect` alone is `true` (free port); `--inspect 4000` picks the port. */
   inspect: z.union([z.literal(true), z.coerce.number().int().min(0).max(65_535)]).optional(),
+  nats: z.string().regex(/^(nats|tls):\/\/\S+$/, 'expected a NATS URL such as nats://127.0.0.1:4222').optional(),
 });
 
 /** Parses CLI options with a schema; errors name the option. @internal */
@@ -53,6 +55,7 @@ export function buildCli(output: CliOutput, hooks: { untilInterrupted?: () => Pr
     .option('--duration <seconds>', 'stop submitting workflows after this long')
     .option('--json', 'print a machine-readable summary')
     .option('--inspect [port]', 'serve the live inspector (paces the run, keeps serving until Ctrl-C)')
+    .option('--nats <url>', 'run the same demo connected to a NATS server (traffic to other processes goes over it)')
     .option('--bus', 'run the short communication-bus tour instead')
     .action(async (raw: Record<string, unknown>) => {
       const options = parseCliOptions(DemoOptionsSchema, raw);
@@ -63,9 +66,12 @@ export function buildCli(output: CliOutput, hooks: { untilInterrupted?: () => Pr
       }
       const progress = options.json || options.inspect !== undefined ? undefined : progressReporter(output, 'workflows');
       const inspectPort = options.inspect === undefined ? undefined : options.inspect === true ? 0 : options.inspect;
+      const transport = options.nats ? nats({ servers: options.nats, namespace: `demo-${options.seed}` }) : undefined;
       const summary = await runTradingDemo({
+        ...((inspectPort !== undefined || transport) && {
+          runtime: { ...(inspectPort !== undefined && { inspector: { port: inspectPort } }), ...(transport && { transport }) },
+        }),
         ...(inspectPort !== undefined && {
-          runtime: { inspector: { port: inspectPort } },
           paceMs: 300,
           onStarted: (url: string) => write(`inspector: ${url}\n`),
           whenFinished: hooks.untilInterrupted,
