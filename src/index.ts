@@ -93,3 +93,4 @@ export * from './store/index';
 export * from './cache/index';
 export * from './scaling/index';
 export * from './observability/index';
+export * from './verify/index';

@@ -6,6 +6,7 @@ import { progressReporter } from './progressReporter';
 import { formatTradingSummary, runTradingDemo } from './tradingDemo';
 import { registerInspectCommand } from './inspectCommand';
 import { registerProfileCommand } from './profileCommand';
+import { registerVerifyCommand } from './verifyCommand';
 import { registerWorkflowCommands } from './workflowCommands';
 import { nats } from '../transport/natsTransport';
 
@@ -90,6 +91,7 @@ export function buildCli(output: CliOutput, hooks: { untilInterrupted?: () => Pr
   registerWorkflowCommands(program, write);
   registerInspectCommand(program, write);
   registerProfileCommand(program, write);
+  registerVerifyCommand(program, write);
   return program;
 }
 

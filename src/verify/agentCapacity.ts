@@ -1,0 +1,138 @@
+import type { ParsedTask } from '../orchestration/taskTypes';
+
+/** An agent as the verifier needs it: what it can do and how many tasks it runs at once. @internal */
+export interface CapacityAgent {
+  readonly agentId: string;
+  readonly capabilities: readonly string[];
+  readonly maxConcurrentTasks: number;
+}
+
+/**
+ * Which agents can run which tasks, and how many at once. Tasks with the same required
+ * capabilities form a class; a set of running tasks fits the agents when every task can
+ * be given a capable agent without exceeding any agent's `maxConcurrentTasks` (a bipartite
+ * b-matching, decided by max flow). Which agent runs what is not tracked: the balancer's
+ * choice is arbitrary for the model, and any running set the runtime reaches fits.
+ * @internal
+ */
+export class AgentCapacity {
+  /** False when nobody declared agents: every task is then assumed servable, without limit. */
+  readonly declared: boolean;
+  /** Capability class of each task. */
+  readonly classOf: readonly number[];
+  readonly classCount: number;
+  /** Whether some agent has every capability the task needs. */
+  readonly coverable: readonly boolean[];
+  /** Every coverable task could run at the same time: dispatch never waits for a slot. */
+  readonly unconstrained: boolean;
+  private readonly capableAgents: readonly (readonly number[])[];
+  private readonly capacities: readonly number[];
+  private readonly fits = new Map<string, boolean>();
+
+  constructor(tasks: readonly ParsedTask[], agents: readonly CapacityAgent[] | undefined) {
+    this.declared = agents !== undefined;
+    const classIds = new Map<string, number>();
+    const classCaps: string[][] = [];
+    this.classOf = tasks.map((task) => {
+      const caps = [...new Set(task.requiredCapabilities)].sort();
+      const key = caps.join('\u0000');
+      let id = classIds.get(key);
+      if (id === undefined) {
+        id = classCaps.length;
+        classIds.set(key, id);
+        classCaps.push(caps);
+      }
+      return id;
+    });
+    this.classCount = classCaps.length;
+    const list = agents ?? [];
+    this.capacities = list.map((a) => a.maxConcurrentTasks);
+    this.capableAgents = classCaps.map((caps) => {
+      const capable: number[] = [];
+      list.forEach((agent, index) => {
+        const has = new Set(agent.capabilities);
+        if (caps.every((c) => has.has(c))) capable.push(index);
+      });
+      return capable;
+    });
+    this.coverable = this.classOf.map((c) => !this.declared || (this.capableAgents[c] as number[]).length > 0);
+    if (!this.declared) this.unconstrained = true;
+    else {
+      const demand = new Array<number>(this.classCount).fill(0);
+      tasks.forEach((_, i) => {
+        if (!this.coverable[i]) return;
+        const cls = this.classOf[i] as number;
+        demand[cls] = (demand[cls] as number) + 1;
+      });
+      this.unconstrained = this.feasible(demand);
+    }
+  }
+
+  /** Whether a task of class `cls` can start next to the running tasks (counts per class). */
+  canStart(running: readonly number[], cls: number): boolean {
+    if (!this.declared) return true;
+    if ((this.capableAgents[cls] as number[]).length === 0) return false;
+    if (this.unconstrained) return true;
+    const key = `${running.join(',')}+${cls}`;
+    let fits = this.fits.get(key);
+    if (fits === undefined) {
+      const demand = running.slice();
+      demand[cls] = (demand[cls] as number) + 1;
+      fits = this.feasible(demand);
+      this.fits.set(key, fits);
+    }
+    return fits;
+  }
+
+  /** Max flow source → classes (demand) → capable agents → sink (capacity) saturates the demand. */
+  private feasible(demand: readonly number[]): boolean {
+    const agents = this.capacities.length;
+    const used = new Array<number>(agents).fill(0);
+    // assigned[c][a]: tasks of class c placed on agent a.
+    const assigned = demand.map(() => new Array<number>(agents).fill(0));
+    for (let c = 0; c < demand.length; c++) {
+      for (let k = 0; k < (demand[c] as number); k++) {
+        if (!this.augment(c, used, assigned)) return false;
+      }
+    }
+    return true;
+  }
+
+  /** One augmenting path for one more task of class `start` (BFS over classes and agents). */
+  private augment(start: number, used: number[], assigned: number[][]): boolean {
+    const classes = assigned.length;
+    const previousAgentOfClass = new Array<number>(classes).fill(-2);
+    const previousClassOfAgent = new Array<number>(used.length).fill(-1);
+    previousAgentOfClass[start] = -1;
+    const queue = [start];
+    while (queue.length > 0) {
+      const c = queue.shift() as number;
+      for (const a of this.capableAgents[c] as number[]) {
+        if (previousClassOfAgent[a] !== -1) continue;
+        previousClassOfAgent[a] = c;
+        if ((used[a] as number) < (this.capacities[a] as number)) {
+          // Walk back: move one task along each edge of the path.
+          used[a] = (used[a] as number) + 1;
+          let agent = a;
+          let cls = c;
+          for (;;) {
+            (assigned[cls] as number[])[agent] = ((assigned[cls] as number[])[agent] as number) + 1;
+            const back = previousAgentOfClass[cls] as number;
+            if (back === -1) return true;
+            (assigned[cls] as number[])[back] = ((assigned[cls] as number[])[back] as number) - 1;
+            agent = back;
+            cls = previousClassOfAgent[back] as number;
+          }
+        }
+        // The agent is full: try moving one of its tasks (of a class placed there) elsewhere.
+        for (let other = 0; other < classes; other++) {
+          if (((assigned[other] as number[])[a] as number) > 0 && previousAgentOfClass[other] === -2) {
+            previousAgentOfClass[other] = a;
+            queue.push(other);
+          }
+        }
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,173 @@
+import { TaskEventKind } from './taskAutomaton';
+import type { ModelTask, WorkflowModel } from './workflowModel';
+
+/** Which state-space reductions `verifyWorkflow` applies. All on by default. */
+export interface ReductionOptions {
+  /** Explore events of independent tasks in one canonical order (partial-order reduction). */
+  readonly partialOrder?: boolean;
+  /** Treat identical tasks (same policy, dependencies and dependents) as interchangeable. */
+  readonly symmetry?: boolean;
+  /** Forget how a task ended once its dependents have been told (live-variable reduction). */
+  readonly forgetFinished?: boolean;
+}
+
+/** @internal */
+export interface ResolvedReduction {
+  readonly partialOrder: boolean;
+  readonly symmetry: boolean;
+  readonly forgetFinished: boolean;
+}
+
+/** The events to explore from a state: per task, the kinds to fire. @internal */
+export interface AmpleChoice {
+  readonly task: number;
+  readonly kinds: readonly TaskEventKind[];
+}
+
+/**
+ * The reductions of the workflow state space, and why each keeps the verdicts:
+ *
+ * - **Forgetting finished tasks.** When a task finishes, the runtime immediately tells
+ *   its dependents, whose own state (pending count, or final state) records everything
+ *   they will ever use of it. From then on no step depends on *how* the task ended, so
+ *   every final state of a task is one key. Invisible tasks only: an invariant or goal
+ *   that reads a task keeps its details.
+ * - **Symmetry.** Tasks with the same policy, capability class, priority, dependencies and
+ *   dependents can be swapped without changing any step; states that differ by such a swap
+ *   share a key (the members' local states are sorted). Invisible tasks only.
+ * - **Partial-order reduction.** With agents that can run every task at once, two tasks
+ *   that are both queued/running/retrying are independent: an event of one never enables,
+ *   disables or changes the effect of an event of the other (their dependents combine
+ *   outcomes by counting, which commutes). From each state only the events of one such
+ *   task are explored (an ample set): the lowest-index task with a progress event whose
+ *   events cannot change a visible task. This is a stubborn set: no other task can touch
+ *   the chosen one before it moves, and its progress event stays enabled, so every
+ *   deadlock (and, with the argument in docs/verification.md, every termination failure)
+ *   of the full space is kept; visibility keeps invariants and goals exact; the reduced
+ *   graph is acyclic apart from self-loops (agent loss), so no event is ignored forever.
+ *   With cancellations `anywhere`, a waiting task's cancel conflicts with its ancestors'
+ *   events, so the set grows to include them. With scarce agents, tasks compete for
+ *   slots and every event is explored.
+ * @internal
+ */
+export class WorkflowReduction {
+  /** Tasks whose details an invariant or goal reads, or whose events can change such a task. */
+  private readonly affectsVisible: readonly boolean[];
+  private readonly forget: readonly boolean[];
+  private readonly groups: readonly (readonly number[])[];
+  private readonly descendants: readonly (readonly number[])[];
+  private readonly ancestors: readonly (readonly number[])[];
+  private readonly codes: number[];
+
+  constructor(
+    private readonly model: WorkflowModel,
+    readonly options: ResolvedReduction,
+    /** Tasks an invariant or goal reads; `true` for every task. */
+    visible: readonly boolean[] | true,
+  ) {
+    const tasks = model.tasks;
+    const isVisible = (i: number) => visible === true || visible[i] === true;
+    this.descendants = tasks.map((t) => closure(t.index, (i) => (tasks[i] as ModelTask).dependents));
+    this.ancestors = tasks.map((t) => closure(t.index, (i) => (tasks[i] as ModelTask).dependencies));
+    this.affectsVisible = tasks.map((t) => isVisible(t.index) || (this.descendants[t.index] as number[]).some(isVisible));
+    this.forget = tasks.map((t) => options.forgetFinished && !isVisible(t.index));
+    this.groups = options.symmetry ? symmetryGroups(tasks, isVisible) : [];
+    this.codes = new Array<number>(tasks.length).fill(0);
+  }
+
+  /** The canonical key of a state: forgotten details dropped, symmetric tasks sorted. */
+  key(state: readonly number[]): string {
+    const codes = this.codes;
+    const tasks = this.model.tasks;
+    for (let i = 0; i < codes.length; i++) {
+      const id = state[i] as number;
+      codes[i] = this.forget[i] ? (tasks[i] as ModelTask).automaton.collapsedId(id) : id;
+    }
+    for (const group of this.groups) {
+      const values = group.map((i) => codes[i] as number).sort((a, b) => a - b);
+      group.forEach((i, k) => (codes[i] = values[k] as number));
+    }
+    return String.fromCharCode(...codes);
+  }
+
+  /** The events to explore from `state`. */
+  ample(state: readonly number[]): AmpleChoice[] {
+    const model = this.model;
+    const all: AmpleChoice[] = [];
+    for (const t of model.tasks) {
+      const kinds = model.enabledKinds(state, t.index);
+      if (kinds.length > 0) all.push({ task: t.index, kinds });
+    }
+    if (!this.options.partialOrder || !model.capacity.unconstrained || all.length <= 1) return all;
+    const enabled = new Map(all.map((c) => [c.task, c]));
+    let best: number[] | undefined;
+    for (const choice of all) {
+      if (!model.hasProgress(state, choice.task) || this.affectsVisible[choice.task]) continue;
+      const set = this.stubbornSet(state, choice.task, enabled);
+      if (set && (!best || set.length < best.length)) {
+        best = set;
+        if (set.length === 1) break;
+      }
+    }
+    if (!best || best.length === all.length) return all;
+    return best.map((task) => enabled.get(task) as AmpleChoice);
+  }
+
+  /**
+   * The tasks whose enabled events must be explored with `task`'s: those that can change
+   * it, or that it can change, before it moves. `undefined` if that includes a task whose
+   * events are visible.
+   */
+  private stubbornSet(state: readonly number[], task: number, enabled: ReadonlyMap<number, AmpleChoice>): number[] | undefined {
+    const set = new Set([task]);
+    const work = [task];
+    while (work.length > 0) {
+      const x = work.pop() as number;
+      const waiting = this.model.phase(state, x) === 'waiting';
+      // A finishing task changes its waiting descendants; a waiting task can be finished by
+      // its ancestors and, if cancelled, finishes its waiting descendants.
+      const related = waiting ? [...(this.ancestors[x] as number[]), ...(this.descendants[x] as number[])] : (this.descendants[x] as number[]);
+      for (const y of related) {
+        if (set.has(y) || !enabled.has(y)) continue;
+        if (this.affectsVisible[y]) return undefined;
+        set.add(y);
+        work.push(y);
+      }
+    }
+    return [...set];
+  }
+}
+
+/** Every task reachable from `start` through `next` (excluding `start`). */
+function closure(start: number, next: (i: number) => readonly number[]): number[] {
+  const seen = new Set<number>();
+  const work = [...next(start)];
+  while (work.length > 0) {
+    const i = work.pop() as number;
+    if (seen.has(i)) continue;
+    seen.add(i);
+    work.push(...next(i));
+  }
+  return [...seen].sort((a, b) => a - b);
+}
+
+/** Groups of two or more interchangeable invisible tasks. */
+function symmetryGroups(tasks: readonly ModelTask[], isVisible: (i: number) => boolean): number[][] {
+  const bySignature = new Map<string, number[]>();
+  for (const t of tasks) {
+    if (isVisible(t.index)) continue;
+    const signature = [
+      t.automaton.params.maxRetries,
+      t.automaton.params.retryOnFailure,
+      t.automaton.params.onDependencyFailure,
+      t.capabilityClass,
+      t.lane,
+      [...t.dependencies].sort((a, b) => a - b).join(','),
+      [...t.dependents].sort((a, b) => a - b).join(','),
+    ].join('|');
+    const group = bySignature.get(signature);
+    if (group) group.push(t.index);
+    else bySignature.set(signature, [t.index]);
+  }
+  return [...bySignature.values()].filter((g) => g.length > 1);
+}

@@ -1,0 +1,343 @@
+import type { TaskEndReason } from '../../machines/task.machine';
+import { laneOf } from '../orchestration/agentPool';
+import type { ParsedTask } from '../orchestration/taskTypes';
+import { AgentCapacity, type CapacityAgent } from './agentCapacity';
+import { TaskAutomaton, TaskEventKind, type TaskLogic, type TaskPhase } from './taskAutomaton';
+import type { TraceStep, TraceStepType } from './trace';
+import type { ParsedWorkflow } from './workflowSchema';
+
+/** Which cancellations the environment may make. */
+export type CancellationScope =
+  /** Never: only the tasks' own outcomes. */
+  | 'none'
+  /** Tasks queued, running or retrying (the default: what a user sees in flight). */
+  | 'inFlight'
+  /** Any unfinished task, including those still waiting for their dependencies. */
+  | 'anywhere';
+
+/** What the environment of a workflow may do besides tasks succeeding, failing and timing out. */
+export interface EnvironmentOptions {
+  /** Default `inFlight`. */
+  readonly cancellations?: CancellationScope;
+  /** Explore agents going away while running a task (`agent_lost`). Default true. */
+  readonly agentLoss?: boolean;
+}
+
+/** What an invariant sees of one task. */
+export interface TaskStateView {
+  /** The task machine's state (`assigned` is reported as `running`). */
+  readonly state: TaskPhase;
+  readonly retryCount: number;
+  /** Why a final task did not complete, as in `TaskRecord.reason`. */
+  readonly reason: TaskEndReason | null;
+  readonly final: boolean;
+}
+
+/** A state of a workflow, as invariants and reachability goals see it. */
+export interface WorkflowState {
+  readonly tasks: Readonly<Record<string, TaskStateView>>;
+}
+
+/** One task of the model. @internal */
+export interface ModelTask {
+  readonly index: number;
+  readonly taskId: string;
+  readonly spec: ParsedTask;
+  readonly automaton: TaskAutomaton;
+  readonly dependencies: readonly number[];
+  readonly dependents: readonly number[];
+  readonly capabilityClass: number;
+  readonly lane: number;
+}
+
+/** A model state after a step: the local state of each task and the dispatches the step made. @internal */
+export interface ModelOutcome {
+  readonly state: number[];
+  /** Tasks dispatched (in order) after the step: the `task_started` lines of the trace. */
+  readonly started: readonly number[];
+}
+
+const STEP_OF_KIND: Readonly<Partial<Record<TaskEventKind, TraceStepType>>> = {
+  [TaskEventKind.DISPATCH]: 'task_started',
+  [TaskEventKind.SUCCEED]: 'task_succeeded',
+  [TaskEventKind.FAIL]: 'task_failed',
+  [TaskEventKind.TIMEOUT]: 'task_timed_out',
+  [TaskEventKind.BACKOFF]: 'backoff_elapsed',
+  [TaskEventKind.CANCEL]: 'task_cancelled',
+  [TaskEventKind.AGENT_LOST]: 'agent_lost',
+};
+
+const KIND_OF_STEP: Readonly<Record<TraceStepType, TaskEventKind>> = {
+  task_started: TaskEventKind.DISPATCH,
+  task_succeeded: TaskEventKind.SUCCEED,
+  task_failed: TaskEventKind.FAIL,
+  task_timed_out: TaskEventKind.TIMEOUT,
+  backoff_elapsed: TaskEventKind.BACKOFF,
+  task_cancelled: TaskEventKind.CANCEL,
+  agent_lost: TaskEventKind.AGENT_LOST,
+};
+
+/** @internal */
+export function kindOfStep(type: TraceStepType): TaskEventKind {
+  return KIND_OF_STEP[type];
+}
+
+/** @internal */
+export function isProgressKind(kind: TaskEventKind): boolean {
+  return kind === TaskEventKind.SUCCEED || kind === TaskEventKind.FAIL || kind === TaskEventKind.TIMEOUT || kind === TaskEventKind.BACKOFF;
+}
+
+const RUNNING_KINDS = [TaskEventKind.SUCCEED, TaskEventKind.FAIL, TaskEventKind.TIMEOUT] as const;
+
+/**
+ * A workflow as a finite, untimed transition system. A state is the abstract local state
+ * of every task (see `TaskAutomaton`); a step is one environment event on one task
+ * (success, failure, timeout, backoff elapsed, cancellation, agent lost), then what the
+ * runtime does synchronously about it: a finishing task's outcome goes to its dependents
+ * (which may finish in turn, per their `onDependencyFailure`), then the orchestrator
+ * dispatches queued tasks to free capable agents. Scheduling is eager as in the runtime;
+ * when agents are scarce, every choice the balancer could make is explored (highest
+ * priority first among tasks needing the same capabilities).
+ * @internal
+ */
+export class WorkflowModel {
+  readonly tasks: readonly ModelTask[];
+  readonly capacity: AgentCapacity;
+  readonly cancellations: CancellationScope;
+  readonly agentLoss: boolean;
+  private readonly indexOf = new Map<string, number>();
+
+  constructor(
+    workflow: ParsedWorkflow,
+    agents: readonly CapacityAgent[] | undefined,
+    environment: EnvironmentOptions = {},
+    machine?: TaskLogic,
+  ) {
+    this.cancellations = environment.cancellations ?? 'inFlight';
+    this.agentLoss = environment.agentLoss ?? true;
+    this.capacity = new AgentCapacity(workflow.tasks, agents);
+    workflow.tasks.forEach((task, index) => this.indexOf.set(task.taskId, index));
+    const automata = new Map<string, TaskAutomaton>();
+    const dependents = workflow.tasks.map(() => [] as number[]);
+    const dependencies = workflow.tasks.map((task, index) => {
+      // A dependency listed twice is one dependency for the runtime too (one entry per task).
+      const deps = [...new Set(task.dependencies)].map((id) => this.indexOf.get(id) as number);
+      for (const d of deps) (dependents[d] as number[]).push(index);
+      return deps;
+    });
+    this.tasks = workflow.tasks.map((spec, index) => {
+      const deps = dependencies[index] as number[];
+      const params = {
+        maxRetries: spec.retryPolicy.maxRetries,
+        retryOnFailure: spec.retryPolicy.retryOnFailure,
+        onDependencyFailure: spec.onDependencyFailure,
+        dependencies: deps.length,
+      };
+      const key = `${params.maxRetries}|${params.retryOnFailure}|${params.onDependencyFailure}|${params.dependencies}`;
+      let automaton = automata.get(key);
+      if (!automaton) {
+        automaton = new TaskAutomaton(params, machine);
+        automata.set(key, automaton);
+      }
+      return {
+        index,
+        taskId: spec.taskId,
+        spec,
+        automaton,
+        dependencies: deps,
+        dependents: dependents[index] as number[],
+        capabilityClass: this.capacity.classOf[index] as number,
+        lane: laneOf(spec.priority),
+      };
+    });
+  }
+
+  /** Index of a task id, or -1. */
+  taskIndex(taskId: string): number {
+    return this.indexOf.get(taskId) ?? -1;
+  }
+
+  /** The states right after submission (one per way the balancer can fill the agents). */
+  initial(): ModelOutcome[] {
+    return this.dispatchAll(this.tasks.map((t) => t.automaton.initial));
+  }
+
+  phase(state: readonly number[], task: number): TaskPhase {
+    const t = this.tasks[task] as ModelTask;
+    return t.automaton.state(state[task] as number).phase;
+  }
+
+  isFinal(state: readonly number[]): boolean {
+    for (let i = 0; i < this.tasks.length; i++) {
+      if (!(this.tasks[i] as ModelTask).automaton.state(state[i] as number).final) return false;
+    }
+    return true;
+  }
+
+  /** Environment events enabled for one task. */
+  enabledKinds(state: readonly number[], task: number): TaskEventKind[] {
+    const t = this.tasks[task] as ModelTask;
+    const id = state[task] as number;
+    const local = t.automaton.state(id);
+    const kinds: TaskEventKind[] = [];
+    const offer = (kind: TaskEventKind) => {
+      if (t.automaton.step(id, kind) >= 0) kinds.push(kind);
+    };
+    switch (local.phase) {
+      case 'running':
+        for (const kind of RUNNING_KINDS) offer(kind);
+        if (this.cancellations !== 'none') offer(TaskEventKind.CANCEL);
+        if (this.agentLoss) offer(TaskEventKind.AGENT_LOST);
+        break;
+      case 'retrying':
+        offer(TaskEventKind.BACKOFF);
+        if (this.cancellations !== 'none') offer(TaskEventKind.CANCEL);
+        break;
+      case 'queued':
+        if (this.cancellations !== 'none') offer(TaskEventKind.CANCEL);
+        break;
+      case 'waiting':
+        if (this.cancellations === 'anywhere') offer(TaskEventKind.CANCEL);
+        break;
+      default:
+        break;
+    }
+    return kinds;
+  }
+
+  /** Whether the task can make progress by itself (succeed, fail, time out, leave backoff). */
+  hasProgress(state: readonly number[], task: number): boolean {
+    const phase = this.phase(state, task);
+    return phase === 'running' || phase === 'retrying';
+  }
+
+  /** One environment event and everything the runtime does about it, dispatch included. */
+  apply(state: readonly number[], task: number, kind: TaskEventKind): ModelOutcome[] {
+    const next = this.applyEnvironment(state, task, kind);
+    return next ? this.dispatchAll(next) : [];
+  }
+
+  /** The event and its dependency cascade, without dispatching: `undefined` if not enabled. */
+  applyEnvironment(state: readonly number[], task: number, kind: TaskEventKind): number[] | undefined {
+    const t = this.tasks[task] as ModelTask;
+    if (t.automaton.step(state[task] as number, kind) < 0) return undefined;
+    const next = state.slice();
+    this.deliver(next, task, kind);
+    return next;
+  }
+
+  /** Dispatches one queued task: `undefined` if it is not queued or no agent can take it. */
+  dispatch(state: readonly number[], task: number): number[] | undefined {
+    const t = this.tasks[task] as ModelTask;
+    if (!this.canDispatch(state, task, this.runningPerClass(state))) return undefined;
+    const next = state.slice();
+    next[task] = t.automaton.step(state[task] as number, TaskEventKind.DISPATCH);
+    return next;
+  }
+
+  /** The trace step of an event. */
+  traceStep(state: readonly number[], task: number, kind: TaskEventKind): TraceStep {
+    const t = this.tasks[task] as ModelTask;
+    const retryCount = t.automaton.state(state[task] as number).retryCount;
+    // A backoff belongs to the attempt it leads to.
+    return { type: STEP_OF_KIND[kind] as TraceStepType, taskId: t.taskId, attempt: retryCount };
+  }
+
+  /** What invariants see. Views of local states are shared, so this is one small object per task. */
+  view(state: readonly number[]): WorkflowState {
+    const tasks: Record<string, TaskStateView> = {};
+    for (const t of this.tasks) tasks[t.taskId] = this.viewOf(t, state[t.index] as number);
+    return { tasks };
+  }
+
+  private readonly views = new Map<TaskAutomaton, TaskStateView[]>();
+
+  private viewOf(task: ModelTask, id: number): TaskStateView {
+    let cache = this.views.get(task.automaton);
+    if (!cache) {
+      cache = [];
+      this.views.set(task.automaton, cache);
+    }
+    let view = cache[id];
+    if (!view) {
+      const local = task.automaton.state(id);
+      view = Object.freeze({ state: local.phase, retryCount: local.retryCount, reason: local.endReason, final: local.final });
+      cache[id] = view;
+    }
+    return view;
+  }
+
+  /** Applies an event to a task and, if it finishes, tells its dependents (recursively). */
+  private deliver(state: number[], task: number, kind: TaskEventKind): void {
+    const t = this.tasks[task] as ModelTask;
+    const next = t.automaton.step(state[task] as number, kind);
+    if (next < 0) return;
+    state[task] = next;
+    const local = t.automaton.state(next);
+    if (!local.final) return;
+    const outcome = local.phase === 'completed' ? TaskEventKind.DEPENDENCY_COMPLETED : TaskEventKind.DEPENDENCY_FAILED;
+    for (const d of t.dependents) {
+      const dependent = this.tasks[d] as ModelTask;
+      if (!dependent.automaton.state(state[d] as number).final) this.deliver(state, d, outcome);
+    }
+  }
+
+  private runningPerClass(state: readonly number[]): number[] {
+    const running = new Array<number>(this.capacity.classCount).fill(0);
+    for (const t of this.tasks) {
+      if (t.automaton.state(state[t.index] as number).phase === 'running') {
+        running[t.capabilityClass] = (running[t.capabilityClass] as number) + 1;
+      }
+    }
+    return running;
+  }
+
+  private canDispatch(state: readonly number[], task: number, running: readonly number[]): boolean {
+    const t = this.tasks[task] as ModelTask;
+    if (t.automaton.state(state[task] as number).phase !== 'queued') return false;
+    return this.capacity.canStart(running, t.capabilityClass);
+  }
+
+  /** The eager scheduling round after a step: every maximal way of filling the agents. */
+  private dispatchAll(state: number[]): ModelOutcome[] {
+    const queued: number[] = [];
+    for (const t of this.tasks) {
+      if (t.automaton.state(state[t.index] as number).phase === 'queued' && this.capacity.coverable[t.index]) queued.push(t.index);
+    }
+    if (queued.length === 0) return [{ state, started: [] }];
+    // The balancer's order: most urgent lane first, then submission order.
+    queued.sort((a, b) => (this.tasks[a] as ModelTask).lane - (this.tasks[b] as ModelTask).lane || a - b);
+    if (this.capacity.unconstrained) {
+      for (const i of queued) state[i] = (this.tasks[i] as ModelTask).automaton.step(state[i] as number, TaskEventKind.DISPATCH);
+      return [{ state, started: queued }];
+    }
+    const outcomes: ModelOutcome[] = [];
+    const seen = new Set<string>();
+    const fill = (current: number[], started: number[]) => {
+      const key = String.fromCharCode(...current);
+      if (seen.has(key)) return;
+      seen.add(key);
+      const running = this.runningPerClass(current);
+      const candidates = queued.filter((i) => this.canDispatch(current, i, running));
+      // Within one capability class the balancer serves the most urgent lane first.
+      const choices = candidates.filter((i) => {
+        const t = this.tasks[i] as ModelTask;
+        return !candidates.some((j) => {
+          const u = this.tasks[j] as ModelTask;
+          return u.capabilityClass === t.capabilityClass && u.lane < t.lane;
+        });
+      });
+      if (choices.length === 0) {
+        outcomes.push({ state: current, started });
+        return;
+      }
+      for (const i of choices) {
+        const next = current.slice();
+        next[i] = (this.tasks[i] as ModelTask).automaton.step(current[i] as number, TaskEventKind.DISPATCH);
+        fill(next, [...started, i]);
+      }
+    };
+    fill(state, []);
+    return outcomes;
+  }
+}
