@@ -57,6 +57,8 @@ export const orchestratorMachine = setup({
         AGENT_REGISTERED: { actions: assign({ registeredAgents: ({ context }) => context.registeredAgents + 1 }) },
         AGENT_UNREGISTERED: { actions: assign({ registeredAgents: ({ context }) => context.registeredAgents - 1 }) },
         ORCHESTRATOR_STOPPED: 'stopped',
+        // Shards supervise the task actors; a shard crash is recorded, never escalated.
+        'xstate.error.actor.*': {},
       },
     },
     stopped: { type: 'final' },

@@ -1,4 +1,4 @@
-import { setup } from 'xstate';
+import { assign, setup } from 'xstate';
 
 /**
  * The root actor of a NeuroFlux system. Component actors (the orchestrator, supervisor
@@ -7,14 +7,20 @@ import { setup } from 'xstate';
  */
 export const runtimeMachine = setup({
   types: {
-    context: {} as { readonly name: string },
+    context: {} as { readonly name: string; crashes: number },
     input: {} as { name?: string },
   },
 }).createMachine({
   id: 'neuroflux',
-  context: ({ input }) => ({ name: input.name ?? 'neuroflux' }),
+  context: ({ input }) => ({ name: input.name ?? 'neuroflux', crashes: 0 }),
   initial: 'running',
-  states: { running: {} },
+  states: {
+    running: {
+      // Component actors handle their children's crashes; anything that still reaches the
+      // root is recorded rather than stopping the whole runtime.
+      on: { 'xstate.error.actor.*': { actions: assign({ crashes: ({ context }) => context.crashes + 1 }) } },
+    },
+  },
 });
 
 export type RuntimeMachine = typeof runtimeMachine;

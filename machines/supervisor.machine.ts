@@ -31,6 +31,10 @@ export const supervisorMachine = setup({
     events: {} as SupervisorEvent,
   },
   actors: { child: childPlaceholder },
+  actions: {
+    /** Injected: a child crashed (an effect threw). The shard stays up; the owner decides. */
+    reportChildFailure: (_, _params: { childId: string; error: unknown }) => {},
+  },
 }).createMachine({
   id: 'supervisor',
   context: ({ input }) => ({ kind: input.kind }),
@@ -40,6 +44,16 @@ export const supervisorMachine = setup({
     retired: { type: 'final' },
   },
   on: {
+    // Supervision: a crashing child must not take its siblings and the runtime down with it.
+    'xstate.error.actor.*': {
+      actions: {
+        type: 'reportChildFailure',
+        params: ({ event }: { event: { type: string; error?: unknown } }) => ({
+          childId: event.type.slice('xstate.error.actor.'.length),
+          error: event.error,
+        }),
+      },
+    },
     CHILDREN_REQUESTED: {
       actions: assign(({ event, spawn }) => {
         for (const child of event.children) {

@@ -36,8 +36,13 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
     private readonly kind: string,
     logic: TLogic,
     private readonly shardSize = 16,
+    /** Called when a child crashes (an injected effect threw): the shard survives it. */
+    onChildFailure?: (childId: string, error: unknown) => void,
   ) {
-    this.shardLogic = supervisorMachine.provide({ actors: { child: logic } });
+    this.shardLogic = supervisorMachine.provide({
+      actors: { child: logic },
+      actions: { reportChildFailure: (_, params) => onChildFailure?.(params.childId, params.error) },
+    });
     // The shards are not in the host's children record, so the host's end does not reach
     // them by itself: retire them when the host stops, ends or fails.
     host.subscribe({ complete: () => this.stopAll(), error: () => this.stopAll() });

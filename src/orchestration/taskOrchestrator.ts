@@ -10,6 +10,7 @@ import {
   AssignmentRefusedError,
   DuplicateAgentError,
   DuplicateTaskError,
+  NotRunningError,
   UnknownAgentError,
   UnknownTaskError,
   ValidationError,
@@ -29,6 +30,7 @@ import {
 } from './taskProtocol';
 import {
   FINAL_STATES,
+  MAX_TIMER_MS,
   STATUS_OF_STATE,
   TaskInputSchema,
   type ParsedTask,
@@ -126,6 +128,8 @@ export interface OrchestratorStats {
   readonly lateResults: number;
   /** `task_result` / `task_started` messages that failed validation (ignored). */
   readonly invalidResults: number;
+  /** User balancer calls that threw (the task waited; the agent ranked last). */
+  readonly balancerErrors: number;
 }
 
 interface TaskEntry {
@@ -137,13 +141,24 @@ interface TaskEntry {
   waiters: ((record: TaskRecord) => void)[] | undefined;
   /** Clock time of the current attempt's assignment (for the performance ratio). */
   assignedAt: number | null;
+  /**
+   * Identity of the current dispatch. An attempt number is not enough: an agent lost and
+   * re-registered under the same id gets the same attempt again, and the old run's late
+   * result must not pass for the new one.
+   */
+  dispatchToken: number;
+}
+
+function clampDelay(ms: number): number {
+  return Math.min(MAX_TIMER_MS, Math.max(0, ms));
 }
 
 function copyRecord(record: TaskRecord): TaskRecord {
   return { ...record };
 }
 
-let orchestratorCount = 0;
+/** Orchestrators per runtime: ids must be unique within one actor system, not across systems. */
+const orchestratorsPerRoot = new WeakMap<AnyActorRef, number>();
 
 /**
  * Runs tasks on agents: one task actor per task, with its dependencies, priority, retries
@@ -187,6 +202,9 @@ export class TaskOrchestrator {
   private releaseRequested = false;
   private registrationCount = 0;
   private assignmentSeq = 0;
+  private dispatchSeq = 0;
+  /** Dependency outcomes for tasks whose actors are being spawned in the same step. */
+  private deferredDependencyEvents: { taskId: string; event: { type: 'DEPENDENCY_COMPLETED' | 'DEPENDENCY_FAILED'; dependencyId: string } }[] = [];
   private waitingSeq = 0;
   private taskIdSeq = 0;
   private stopped = false;
@@ -203,6 +221,8 @@ export class TaskOrchestrator {
   private retries = 0;
   private completionTimeTotal = 0;
   private lateResults = 0;
+  private cancelsUndelivered = 0;
+  private balancerErrors = 0;
   private invalidResults = 0;
 
   constructor(options: TaskOrchestratorOptions) {
@@ -229,8 +249,9 @@ export class TaskOrchestrator {
       },
       delays: {
         // Remaining time to the absolute deadline: a restored task re-arms only what is left.
-        taskTimeout: ({ context }) => Math.max(0, (context.deadline ?? clock.now() + context.timeoutMs) - clock.now()),
-        retryBackoff: ({ context }) => Math.max(0, (context.retryAt ?? clock.now()) - clock.now()),
+        taskTimeout: ({ context }) => clampDelay((context.deadline ?? clock.now() + context.timeoutMs) - clock.now()),
+        // A long backoff series can outgrow what a host timer holds: cap it.
+        retryBackoff: ({ context }) => clampDelay((context.retryAt ?? clock.now()) - clock.now()),
       },
     });
     const orchestratorLogic = orchestratorMachine.provide({
@@ -239,12 +260,17 @@ export class TaskOrchestrator {
         releaseTasks: (_, params) => this.taskActors.release(params.taskIds),
       },
     });
-    const id = orchestratorCount++ === 0 ? this.orchestratorId : `${this.orchestratorId}-${orchestratorCount - 1}`;
+    const index = orchestratorsPerRoot.get(bus.root) ?? 0;
+    orchestratorsPerRoot.set(bus.root, index + 1);
+    const id = index === 0 ? this.orchestratorId : `${this.orchestratorId}-${index}`;
     // Joins the runtime's system under the root; it ends itself (final state) on stop.
     const actor = createActor(orchestratorLogic, { parent: bus.root, id, systemId: id }).start();
     this.actor = actor;
     bus.root.subscribe({ complete: () => void this.stop(), error: () => void this.stop() });
-    this.taskActors = new ShardedSupervisor(actor, 'task', taskLogic);
+    // Task system ids are `task:<id>`; a second orchestrator in the same system namespaces its own.
+    this.taskActors = new ShardedSupervisor(actor, index === 0 ? 'task' : `${id}.task`, taskLogic, 16, (taskId, error) =>
+      this.onTaskActorCrash(taskId, error),
+    );
     this.handle = bus.registerAgent(this.orchestratorId, {
       concurrency: 64,
       handler: (message) => this.onOrchestratorMessage(message),
@@ -258,6 +284,12 @@ export class TaskOrchestrator {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // Whoever waits gets an answer: the task as it was when the orchestrator stopped.
+    for (const entry of this.tasks.values()) {
+      const waiters = entry.waiters;
+      entry.waiters = undefined;
+      for (const resolve of waiters ?? []) resolve(copyRecord(entry.record));
+    }
     for (const controller of this.controllers.values()) controller.abort(new Error('orchestrator stopped'));
     this.controllers.clear();
     this.taskActors.stopAll();
@@ -282,6 +314,7 @@ export class TaskOrchestrator {
    * ```
    */
   registerAgent(agentId: string, options: OrchestratorAgentOptions): void {
+    if (this.stopped) throw new NotRunningError('orchestrator');
     const idCheck = z.string().min(1).safeParse(agentId);
     if (!idCheck.success) throw ValidationError.fromZod('agentId', idCheck.error);
     const parsed = AgentOptionsSchema.safeParse(options);
@@ -379,6 +412,7 @@ export class TaskOrchestrator {
   }
 
   private submit(inputs: readonly TaskInput[], checkCapabilities: boolean, path: string): TaskSubmission[] {
+    if (this.stopped) throw new NotRunningError('orchestrator');
     const parsed: ParsedTask[] = inputs.map((input, index) => {
       const result = TaskInputSchema.safeParse(input);
       if (!result.success) {
@@ -445,7 +479,13 @@ export class TaskOrchestrator {
       });
     }
     // Entries exist before the actors start: their entry actions look them up.
-    const actors = this.taskActors.spawnMany(specs);
+    let actors: ActorRefFrom<typeof taskMachine>[];
+    try {
+      actors = this.taskActors.spawnMany(specs);
+    } catch (error) {
+      for (const task of tasks) this.tasks.delete(task.taskId);
+      throw error;
+    }
     for (let i = 0; i < specs.length; i++) {
       const entry = this.tasks.get((specs[i] as { id: string }).id) as TaskEntry;
       if (!FINAL_STATES.has(entry.record.state)) entry.actor = actors[i];
@@ -455,6 +495,9 @@ export class TaskOrchestrator {
         this.requestRelease();
       }
     }
+    const deferred = this.deferredDependencyEvents;
+    this.deferredDependencyEvents = [];
+    for (const { taskId, event } of deferred) this.tasks.get(taskId)?.actor?.send(event);
     this.actor.send({ type: 'TASKS_SUBMITTED', count: tasks.length });
     return tasks.map((t) => {
       const record = (this.tasks.get(t.taskId) as TaskEntry).record;
@@ -489,7 +532,16 @@ export class TaskOrchestrator {
       reason: null,
       progress: 0,
     };
-    return { record, actor: undefined, pool: this.poolFor(chooser, task), chooser, dependents: undefined, waiters: undefined, assignedAt: null };
+    return {
+      record,
+      actor: undefined,
+      pool: this.poolFor(chooser, task),
+      chooser,
+      dependents: undefined,
+      waiters: undefined,
+      assignedAt: null,
+      dispatchToken: 0,
+    };
   }
 
   /** The status of a task, or `undefined` for an unknown id. */
@@ -585,6 +637,7 @@ export class TaskOrchestrator {
       agents,
       lateResults: this.lateResults,
       invalidResults: this.invalidResults,
+      balancerErrors: this.balancerErrors,
     };
   }
 
@@ -604,12 +657,29 @@ export class TaskOrchestrator {
     const key = `${chooser.name}|${task.taskType}|${capabilities.join(',')}`;
     let pool = this.pools.get(key);
     if (!pool) {
-      const scorer: ScoringBalancer = isScoring(chooser) ? chooser : builtInBalancers.default;
+      const scorer: ScoringBalancer = isScoring(chooser) ? this.safeScorer(chooser) : builtInBalancers.default;
       pool = new AgentPool(key, scorer, { taskType: task.taskType, priority: 'medium', requiredCapabilities: capabilities });
       for (const agent of this.agents.values()) if (agent.hasCapabilities(capabilities)) pool.add(agent);
       this.pools.set(key, pool);
     }
     return pool;
+  }
+
+  /** A user score that throws or is not a number ranks the agent last instead of failing a step. */
+  private safeScorer(balancer: ScoringBalancer): ScoringBalancer {
+    if (Object.values(builtInBalancers).includes(balancer as never)) return balancer;
+    return {
+      name: balancer.name,
+      score: (agent, task) => {
+        try {
+          const score = balancer.score(agent, task);
+          return Number.isNaN(score) ? -Infinity : score;
+        } catch {
+          this.balancerErrors++;
+          return -Infinity;
+        }
+      },
+    };
   }
 
   private enqueueForAgent(taskId: string): void {
@@ -671,7 +741,14 @@ export class TaskOrchestrator {
     if (isScoring(entry.chooser)) return pool.top();
     const available = pool.availableAgents();
     if (available.length === 0) return undefined;
-    const chosen = entry.chooser.choose(copyRecord(entry.record), available, { producerAgentIds: this.producersOf(entry.record) });
+    let chosen: string | undefined;
+    try {
+      chosen = entry.chooser.choose(copyRecord(entry.record), available, { producerAgentIds: this.producersOf(entry.record) });
+    } catch {
+      // A user balancer that throws leaves the task waiting; it must not fail the round.
+      this.balancerErrors++;
+      return undefined;
+    }
     return chosen === undefined ? undefined : available.find((a) => a.agentId === chosen);
   }
 
@@ -690,6 +767,7 @@ export class TaskOrchestrator {
   private dispatch(taskId: string, agentId: string, attempt: number): void {
     const entry = this.tasks.get(taskId) as TaskEntry;
     const record = entry.record;
+    const token = (entry.dispatchToken = ++this.dispatchSeq);
     const dependencyResults: Record<string, unknown> = {};
     for (const dependencyId of record.dependencies) {
       dependencyResults[dependencyId] = this.tasks.get(dependencyId)?.record.result;
@@ -712,7 +790,7 @@ export class TaskOrchestrator {
     if (local?.execute) {
       // In-process executors are called directly: a bus round trip per task would double
       // the per-task cost, and the bus is for agents that live elsewhere.
-      void this.runLocally(local, task, attempt, dependencyResults, false);
+      void this.runLocally(local, task, attempt, dependencyResults, false, token);
       return;
     }
     if (!this.bus.getAgent(agentId) && !this.bus.hasTransport) {
@@ -728,7 +806,7 @@ export class TaskOrchestrator {
         // The task's own retry policy governs attempts; the bus must not redeliver one.
         maxRetries: 0,
         ttl: record.timeoutSeconds,
-        payload: { action: 'execute_task', task, attempt, dependencyResults },
+        payload: { action: 'execute_task', task, attempt, dependencyResults, dispatch: token },
       });
     } catch (error) {
       this.fail(entry, attempt, `assignment not delivered: ${(error as Error).message}`);
@@ -745,8 +823,8 @@ export class TaskOrchestrator {
     if (message.topic !== TaskTopic.ASSIGNMENT) return undefined;
     const parsed = TaskAssignmentPayloadSchema.safeParse(message.payload);
     if (!parsed.success) return undefined;
-    const { task, attempt, dependencyResults } = parsed.data;
-    return this.runLocally(agent, task as unknown as TaskSpec, attempt, dependencyResults, true);
+    const { task, attempt, dependencyResults, dispatch } = parsed.data;
+    return this.runLocally(agent, task as unknown as TaskSpec, attempt, dependencyResults, true, dispatch);
   }
 
   private async runLocally(
@@ -755,6 +833,7 @@ export class TaskOrchestrator {
     attempt: number,
     dependencyResults: Record<string, unknown>,
     reportStart: boolean,
+    token: number | undefined,
   ): Promise<void> {
     const execute = agent.execute as TaskExecutor;
     const taskId = task.taskId;
@@ -778,8 +857,9 @@ export class TaskOrchestrator {
     } catch (error) {
       outcome = { taskId, attempt, status: 'failed', error: error instanceof Error ? error.message : String(error) };
     }
-    this.controllers.delete(key);
-    this.acceptResult(outcome, agent.agentId);
+    // Only forget our own controller: a later dispatch of the same attempt may own the key now.
+    if (this.controllers.get(key) === controller) this.controllers.delete(key);
+    this.acceptResult(token === undefined ? outcome : { ...outcome, dispatch: token }, agent.agentId);
   }
 
   /** Messages to the orchestrator's own bus agent: results from remote agents. */
@@ -819,11 +899,12 @@ export class TaskOrchestrator {
   private acceptResult(outcome: TaskResultPayload, agentId: string): void {
     const current = this.currentAttempt(outcome.taskId, agentId);
     const attempt = outcome.attempt ?? current;
-    if (current === undefined || attempt !== current) {
+    const entry = this.tasks.get(outcome.taskId) as TaskEntry;
+    const staleDispatch = outcome.dispatch !== undefined && outcome.dispatch !== entry?.dispatchToken;
+    if (current === undefined || attempt !== current || staleDispatch) {
       this.lateResults++;
       return;
     }
-    const entry = this.tasks.get(outcome.taskId) as TaskEntry;
     const actor = entry.actor as ActorRefFrom<typeof taskMachine>;
     if (outcome.status === 'completed') {
       entry.record.result = outcome.result;
@@ -852,13 +933,19 @@ export class TaskOrchestrator {
       return;
     }
     if (this.agents.get(agentId)?.execute || (!this.bus.getAgent(agentId) && !this.bus.hasTransport) || !this.bus.running) return;
-    this.handle.send({
-      recipientId: agentId,
-      messageType: 'command',
-      topic: TaskTopic.CANCEL,
-      priority: 'high',
-      payload: { taskId, attempt, reason: 'aborted' },
-    });
+    try {
+      this.handle.send({
+        recipientId: agentId,
+        messageType: 'command',
+        topic: TaskTopic.CANCEL,
+        priority: 'high',
+        payload: { taskId, attempt, reason: 'aborted' },
+      });
+    } catch {
+      // Best effort: the attempt is over for the orchestrator whatever the agent hears, and a
+      // throw here would fail the task actor's step.
+      this.cancelsUndelivered++;
+    }
   }
 
   private releaseAgent(context: TaskMachineContext, agentId: string, outcome: 'completed' | 'failed' | 'timeout' | 'cancelled' | 'lost'): void {
@@ -922,6 +1009,24 @@ export class TaskOrchestrator {
     if (FINAL_STATES.has(state)) this.onFinished(entry, context, now);
   }
 
+  /**
+   * A task actor crashed (one of the effects it runs threw). The task fails, its agent's
+   * slot is freed, and dependents and waiters hear of it like of any failure.
+   */
+  private onTaskActorCrash(taskId: string, error: unknown): void {
+    const entry = this.tasks.get(taskId);
+    if (!entry || FINAL_STATES.has(entry.record.state)) return;
+    const agentId = entry.record.assignedAgent;
+    const agent = agentId === null ? undefined : this.agents.get(agentId);
+    if (agent?.activeTasks.delete(taskId)) {
+      agent.load = Math.max(0, agent.load - 1);
+      for (const pool of agent.pools) pool.update(agent);
+    }
+    const context = { taskId, retryCount: entry.record.retryCount, assignedAgent: agentId, lastError: `task actor crashed: ${error instanceof Error ? error.message : String(error)}`, endReason: 'execution_failed' };
+    this.onTransition(context as TaskMachineContext, 'failed');
+    this.requestScheduling();
+  }
+
   /** Agents that ran the task's completed dependencies. */
   private producersOf(record: TaskRecord): string[] {
     const producers: string[] = [];
@@ -957,7 +1062,12 @@ export class TaskOrchestrator {
       record.status === 'completed'
         ? ({ type: 'DEPENDENCY_COMPLETED', dependencyId: record.taskId } as const)
         : ({ type: 'DEPENDENCY_FAILED', dependencyId: record.taskId } as const);
-    for (const id of dependents ?? []) this.tasks.get(id)?.actor?.send(event);
+    for (const id of dependents ?? []) {
+      const dependent = this.tasks.get(id);
+      if (dependent?.actor) dependent.actor.send(event);
+      // A dependent spawned in the same step has no actor yet: deliver once it has one.
+      else if (dependent && !FINAL_STATES.has(dependent.record.state)) this.deferredDependencyEvents.push({ taskId: id, event });
+    }
     const waiters = entry.waiters;
     entry.waiters = undefined;
     for (const resolve of waiters ?? []) resolve(copyRecord(record));

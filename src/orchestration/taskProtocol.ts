@@ -20,6 +20,8 @@ export const TaskAssignmentPayloadSchema = z.object({
   task: z.object({ taskId: z.string().min(1) }).passthrough(),
   attempt: z.number().int().nonnegative(),
   dependencyResults: z.record(z.string(), z.unknown()).default({}),
+  /** Identity of this dispatch; echo it in `task_result` so a stale run's answer is recognised. */
+  dispatch: z.number().int().nonnegative().optional(),
 });
 export type TaskAssignmentPayload = z.output<typeof TaskAssignmentPayloadSchema>;
 
@@ -32,6 +34,8 @@ export const TaskResultPayloadSchema = z.object({
   taskId: z.string().min(1),
   /** The attempt this result belongs to; without it the current attempt is assumed. */
   attempt: z.number().int().nonnegative().optional(),
+  /** The `dispatch` of the assignment, when the agent echoes it. */
+  dispatch: z.number().int().nonnegative().optional(),
   status: z.enum(['completed', 'failed']),
   result: z.unknown().optional(),
   error: z.string().optional(),

@@ -37,6 +37,9 @@ export const STATUS_OF_STATE: Readonly<Record<TaskState, TaskStatus>> = {
 /** @internal */
 export const FINAL_STATES: ReadonlySet<TaskState> = new Set(['completed', 'failed', 'timedOut', 'cancelled']);
 
+/** Longest delay a host timer can hold (2^31 − 1 ms, about 24.8 days); longer ones fire at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** Score multipliers of the default balancer (spec section 2). */
 export const PRIORITY_MULTIPLIER: Readonly<Record<TaskPriority, number>> = { low: 1.0, medium: 1.1, high: 1.2, critical: 1.5 };
 
@@ -47,7 +50,7 @@ export const RetryPolicySchema = z.object({
   maxRetries: z.number().int().nonnegative().default(3),
   backoffFactor: z.number().min(1).default(2),
   /** Delay before the first retry; the n-th waits `initialDelay × backoffFactor^(n−1)`. */
-  initialDelay: z.number().nonnegative().default(1),
+  initialDelay: z.number().nonnegative().max(MAX_TIMER_MS / 1000).default(1),
   retryOnFailure: z.boolean().default(true),
 });
 export type RetryPolicy = z.output<typeof RetryPolicySchema>;
@@ -66,7 +69,7 @@ export const TaskInputSchema = z.object({
   /** Seconds the task is expected to take. */
   estimatedDuration: z.number().positive().default(300),
   /** Seconds an attempt may run before it is aborted. */
-  timeoutSeconds: z.number().positive().default(600),
+  timeoutSeconds: z.number().positive().max(MAX_TIMER_MS / 1000).default(600),
   retryPolicy: RetryPolicySchema.default(RetryPolicySchema.parse({})),
   /** What to do when a dependency fails or is cancelled: fail (default), ignore (run anyway), skip (cancel). */
   onDependencyFailure: z.enum(['fail', 'ignore', 'skip']).default('fail'),
