@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { connect, headers } from '@nats-io/transport-node';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Message } from '../src/bus/message';
 import type { AnyDeadLetter } from '../src/bus/deadLetter';
 import { createNeuroFlux, type NeuroFlux } from '../src/kernel/createNeuroFlux';
@@ -154,6 +155,12 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport across two processes (own nat
     await waitFor(() => rejections.length >= 3 && deadLetters.some((d) => d.reason === 'invalid'), 5000, 'rejections');
     expect(transport.getStats().rejected).toMatchObject({ unauthenticated: 2, oversized: 1 });
     expect(nf.bus.getStats().deadLetters.invalid).toBe(1);
+    // Unsigned and tampered frames are also dead letters of the bus, with what they claimed.
+    await waitFor(() => deadLetters.filter((d) => d.reason === 'unauthenticated').length === 2, 5000, 'unauthenticated dead letters');
+    expect(nf.bus.getStats().deadLetters.unauthenticated).toBe(2);
+    for (const d of deadLetters.filter((l) => l.reason === 'unauthenticated')) {
+      expect(d).toMatchObject({ message: { senderId: 'evil', messageId: 'x1' }, error: expect.stringMatching(/(unsigned frame|bad signature) on nf\.xproc\.agent\.local\.medium/) });
+    }
     expect(received.some((m) => m.senderId === 'evil')).toBe(false);
     // The bus still works.
     const reply = await nf.bus.sendRequest({ senderId: 'local', recipientId: 'host', topic: 'echo', payload: 2, timeoutMs: 5000 });
@@ -173,4 +180,112 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport across two processes (own nat
     expect(new Set(ids).size).toBe(N);
     expect(ids.length).toBe(N); // no duplicate effects: JetStream de-duplicates by message id
   }, 60_000);
+});
+
+describeWithServer(NATS_SERVER_BIN, 'NatsTransport dead letters: delivery cap and dead-letter stream (own nats-server -js)', () => {
+  let server: TestServer;
+  let a: NeuroFlux;
+  let b: NeuroFlux;
+  let ta: NatsTransport;
+  let tb: NatsTransport;
+  const namespace = 'dlq';
+  const subjects = new Subjects(namespace);
+  const lettersA: AnyDeadLetter[] = [];
+  const lettersB: AnyDeadLetter[] = [];
+  const attempts: number[] = [];
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    ta = nats({ servers: server.url, namespace, hmacSecret: HMAC, maxDeliver: 3, retryDelayMs: 20 });
+    tb = nats({ servers: server.url, namespace, hmacSecret: HMAC, maxDeliver: 3, retryDelayMs: 20 });
+    a = createNeuroFlux({ transport: ta, orchestrator: { orchestratorId: 'orch-a' } });
+    b = createNeuroFlux({ transport: tb, orchestrator: { orchestratorId: 'orch-b' } });
+    a.bus.registerAgent('sender');
+    b.bus.registerAgent('flaky', {
+      handler: (m) => {
+        attempts.push(m.retryCount);
+        throw new Error(`cannot do ${m.topic}`);
+      },
+    });
+    a.bus.deadLetters$.subscribe((d) => lettersA.push(d));
+    b.bus.deadLetters$.subscribe((d) => lettersB.push(d));
+    await a.start();
+    await b.start();
+  }, 30_000);
+
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    await server?.stop();
+  });
+
+  async function dlqMessages(): Promise<{ reason: string | undefined; deliveries: string | undefined; agent: string | undefined; body: string }[]> {
+    const nc = await connect({ servers: server.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const info = await jsm.streams.info(subjects.dlqStream());
+      const out: { reason: string | undefined; deliveries: string | undefined; agent: string | undefined; body: string }[] = [];
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+        const m = await jsm.streams.getMessage(subjects.dlqStream(), { seq }).catch(() => null);
+        if (!m) continue;
+        out.push({ reason: m.header.get('Nf-Dead-Reason'), deliveries: m.header.get('Nf-Dead-Deliveries'), agent: m.header.get('Nf-Dead-Agent'), body: m.string() });
+      }
+      return out;
+    } finally {
+      await nc.close();
+    }
+  }
+
+  test('a durable command whose handler always throws is redelivered up to maxDeliver, then dead-lettered (bus max_retries + nf.<ns>.dlq)', async () => {
+    const sent = a.bus.sendMessage({ senderId: 'sender', recipientId: 'flaky', messageType: 'command', topic: 'explode', payload: { n: 1 } });
+    await waitFor(() => lettersB.some((d) => d.reason === 'max_retries'), 10_000, 'max_retries dead letter');
+    await waitFor(async () => (await dlqMessages()).length === 1, 5000, 'message in the dead-letter stream');
+    // Three deliveries by JetStream (maxDeliver 3), each one attempt: no local retries on top.
+    expect(attempts).toEqual([0, 0, 0]);
+    expect(lettersB.filter((d) => d.reason === 'max_retries')).toEqual([
+      expect.objectContaining({ reason: 'max_retries', agentId: 'flaky', error: 'cannot do explode', message: expect.objectContaining({ messageId: sent.messageId }) }),
+    ]);
+    expect(b.bus.getStats()).toMatchObject({ messagesFailed: 3, messagesRetried: 2 });
+    expect(tb.getStats()).toMatchObject({ redelivered: 2, deadLettered: 1 });
+    const [dead] = await dlqMessages();
+    expect(dead).toMatchObject({ reason: 'max_retries', deliveries: '3', agent: 'flaky' });
+    expect(JSON.parse(dead?.body ?? '{}')).toMatchObject({ messageId: sent.messageId, topic: 'explode' });
+    // Acknowledged: nothing left in the work queue, no further attempt.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(attempts).toHaveLength(3);
+    const nc = await connect({ servers: server.url });
+    expect((await (await jetstreamManager(nc)).streams.info(subjects.stream())).state.messages).toBe(0);
+    await nc.close();
+    expect(lettersA).toEqual([]);
+  }, 20_000);
+
+  test('a durable message that reaches the delivery cap unacknowledged (its consumer died) is moved to nf.<ns>.dlq and dead-lettered once', async () => {
+    // A consumer that takes deliveries and never acknowledges them: a process that keeps crashing.
+    const nc = await connect({ servers: server.url });
+    const jsm = await jetstreamManager(nc);
+    await jsm.consumers.add(subjects.stream(), {
+      durable_name: 'crashing',
+      filter_subject: subjects.durable('ghost', 'medium'),
+      ack_policy: AckPolicy.Explicit,
+      max_deliver: 2,
+      ack_wait: 200_000_000, // 200 ms
+    });
+    const sent = a.bus.sendMessage({ senderId: 'sender', recipientId: 'ghost', messageType: 'command', topic: 'lost', payload: {} });
+    const consumer = await jetstream(nc).consumers.get(subjects.stream(), 'crashing');
+    const messages = await consumer.consume();
+    let deliveries = 0;
+    void (async () => {
+      for await (const _m of messages) deliveries++;
+    })();
+    const letters = () => [...lettersA, ...lettersB].filter((d) => d.reason === 'max_retries' && d.message.messageId === sent.messageId);
+    await waitFor(() => letters().length === 1, 10_000, 'dead letter after the delivery cap');
+    expect(deliveries).toBe(2);
+    expect(letters()[0]).toMatchObject({ error: expect.stringContaining('delivery cap reached (2 deliveries') });
+    await waitFor(async () => (await dlqMessages()).some((d) => d.body.includes(sent.messageId)), 5000, 'dead-letter stream');
+    expect((await jsm.streams.info(subjects.stream())).state.messages).toBe(0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(letters()).toHaveLength(1); // both processes saw the advisory; one recorded it
+    await messages.close();
+    await nc.close();
+  }, 20_000);
 });

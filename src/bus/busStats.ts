@@ -42,5 +42,6 @@ export class BusCounters {
     queue_full: 0,
     max_retries: 0,
     invalid: 0,
+    unauthenticated: 0,
   };
 }

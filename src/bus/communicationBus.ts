@@ -41,7 +41,7 @@ export const BusOptionsSchema = z.object({
   overflowPolicy: z.enum(['reject', 'drop_lowest']).default('reject'),
   /** Most messages handed to an agent in one step. 1 disables batching. */
   batchSize: positiveInt.default(10),
-  defaultRequestTimeoutMs: z.number().positive().default(30_000),
+  defaultRequestTimeoutMs: z.number().positive().max(2_147_483_647).default(30_000),
   /** How often mailboxes nobody drains (offline or pull agents) are swept for expired messages. */
   ttlSweepIntervalMs: z.number().positive().default(1000),
   /** How many recent dead letters `getDeadLetters()` keeps. */
@@ -100,7 +100,8 @@ export type PublishArgs = z.input<typeof PublishArgsSchema>;
 
 const RequestArgsSchema = PublishArgsSchema.extend({
   recipientId: z.string().min(1),
-  timeoutMs: z.number().positive().optional(),
+  /** At most 2^31 − 1 ms (what a host timer holds). */
+  timeoutMs: z.number().positive().max(2_147_483_647).optional(),
 });
 /** Arguments of `sendRequest`. */
 export type RequestArgs = z.input<typeof RequestArgsSchema>;
@@ -131,6 +132,24 @@ export interface BusTransportLink {
   agentRemoved(agentId: string): void;
   subscribed(pattern: string): void;
   unsubscribed(pattern: string): void;
+}
+
+/**
+ * What a transport learns about a frame it handed in with `acceptFrame(frame, receipt)`
+ * (durable traffic, acknowledged once settled). While a receipt is held the bus does not
+ * retry the message itself: redelivery is the transport's.
+ * @internal
+ */
+export interface FrameReceipt {
+  /** The handler finished without error. */
+  handled(): void;
+  /** The handler failed. True: the transport redelivers it (the bus neither retries nor dead-letters it). */
+  failed(error: string): boolean;
+  /**
+   * The bus is giving up on it (`no_route`, `queue_full`, `expired`, `max_retries`). True:
+   * the transport takes it back for a later delivery and no dead letter is recorded.
+   */
+  abandoned(letter: DeadLetter): boolean;
 }
 
 function parseOrThrow<T>(schema: z.ZodType<T>, what: string, value: unknown): T {
@@ -178,12 +197,15 @@ export class CommunicationBus {
   private state: 'created' | 'running' | 'stopped' = 'created';
   private ready: RegisteredAgent[] = [];
   private flushScheduled = false;
+  private chainedFlushes = 0;
   private sweepTimer: unknown = undefined;
   private idleWaiters: (() => void)[] = [];
   private readonly outcomes: DeliveryOutcomes;
   private readonly agentActors: ShardedSupervisor<typeof agentMachine>;
   private instrumentation: BusInstrumentation | undefined;
   private remote: BusTransportLink | undefined;
+  /** Receipts of frames a transport handed in, by message id. */
+  private readonly receipts = new Map<string, FrameReceipt>();
 
   constructor(options: CommunicationBusOptions = {}) {
     const { clock, root, ...rest } = options;
@@ -195,9 +217,10 @@ export class CommunicationBus {
     this.messages$ = this.messageSubject.asObservable();
     this.deadLetters$ = this.deadLetterSubject.asObservable();
     this.outcomes = {
-      handled: (_agent, _message, durationMs) => {
+      handled: (_agent, message, durationMs) => {
         this.counters.processed++;
         this.counters.processingTimeTotal += durationMs;
+        if (this.receipts.size > 0) this.takeReceipt(message)?.handled();
       },
       failed: (agent, message, error) => this.recordFailure(agent, message, error),
       freed: (agent) => this.scheduleDrain(agent),
@@ -229,6 +252,8 @@ export class CommunicationBus {
     this.state = 'stopped';
     this.clock.clearTimeout(this.sweepTimer);
     this.pending.rejectAll(() => new NotRunningError('bus'));
+    // Unsettled transport frames stay unacknowledged: the transport redelivers them.
+    this.receipts.clear();
     this.agentActors.stopAll();
     if (this.ownsRoot) this.root.stop();
     this.messageSubject.complete();
@@ -347,11 +372,32 @@ export class CommunicationBus {
   }
 
   /**
+   * Records a dead letter for a frame a transport gave up on before or outside delivery:
+   * `unauthenticated` (bad or missing signature) or `max_retries` (delivery cap reached in
+   * the broker). A frame that is not a valid message is dead-lettered as `invalid`, with
+   * `detail` in its error. Never throws.
+   * @internal
+   */
+  deadLetterFrame(frame: unknown, reason: 'unauthenticated' | 'max_retries', detail: string, agentId?: string): void {
+    if (this.state === 'stopped') return;
+    let message: Message;
+    try {
+      message = parseMessage(frame, this.clock.now());
+    } catch (error) {
+      this.counters.rejected++;
+      this.emitDeadLetter({ reason: 'invalid', frame, error: `${reason} (${detail}); ${String((error as Error).message)}`, at: this.clock.now() });
+      return;
+    }
+    if (reason === 'unauthenticated') this.counters.rejected++;
+    this.emitDeadLetter({ reason, message, at: this.clock.now(), ...(agentId && { agentId }), error: detail });
+  }
+
+  /**
    * Entry point for frames from a transport: never throws. An invalid frame is
    * dead-lettered with reason `invalid`; a valid one is routed like `sendMessage`.
    * @internal
    */
-  acceptFrame(frame: unknown): Message | undefined {
+  acceptFrame(frame: unknown, receipt?: FrameReceipt): Message | undefined {
     if (this.state === 'stopped') return undefined;
     let message: Message;
     try {
@@ -361,12 +407,16 @@ export class CommunicationBus {
       this.emitDeadLetter({ reason: 'invalid', frame, error: String((error as Error).message), at: this.clock.now() });
       return undefined;
     }
+    if (receipt) this.receipts.set(message.messageId, receipt);
     try {
       this.route(message, true);
     } catch (error) {
       if (!(error instanceof QueueFullError)) throw error;
       this.deadLetter('queue_full', message, error.agentId);
     }
+    // Only a message for one agent's handler is settled by that handler; anything else
+    // (responses, fan-out) is settled once routed.
+    if (receipt && (message.recipientId === null || message.messageType === MessageType.RESPONSE)) this.takeReceipt(message)?.handled();
     return message;
   }
 
@@ -497,7 +547,11 @@ export class CommunicationBus {
     const messages: Message[] = [];
     const now = this.clock.now();
     let message: Message | undefined;
-    while ((message = this.take(agent, now)) !== undefined) messages.push(message);
+    while ((message = this.take(agent, now)) !== undefined) {
+      messages.push(message);
+      // Taken by a pull agent: as far as the transport is concerned, handled.
+      if (this.receipts.size > 0) this.takeReceipt(message)?.handled();
+    }
     return messages;
   }
 
@@ -616,7 +670,7 @@ export class CommunicationBus {
         return this.deadLetter('no_route', message);
       }
       if (message.messageType === MessageType.REQUEST && !this.pending.isWaiting(message.correlationId)) {
-        this.pending.openCorrelation(message);
+        this.pending.openCorrelation(message, now);
       }
       return this.enqueue(recipient, message, false);
     }
@@ -642,7 +696,10 @@ export class CommunicationBus {
   }
 
   private enqueue(agent: RegisteredAgent, message: Message, atHead: boolean): void {
-    if (agent.mailbox.size >= agent.maxQueueSize) {
+    // A message put back for a retry was accepted already: it keeps its place even if new
+    // arrivals filled the mailbox meanwhile (the mailbox may exceed its size by the
+    // messages in flight, never more).
+    if (!atHead && agent.mailbox.size >= agent.maxQueueSize) {
       if (agent.overflow === 'reject') return this.deadLetter('queue_full', message, agent.agentId);
       const evicted = agent.mailbox.evictFor(message) as Message;
       this.deadLetter('queue_full', evicted, agent.agentId);
@@ -669,8 +726,24 @@ export class CommunicationBus {
   }
 
 
+  private takeReceipt(message: Message): FrameReceipt | undefined {
+    const receipt = this.receipts.get(message.messageId);
+    if (receipt) this.receipts.delete(message.messageId);
+    return receipt;
+  }
+
   private recordFailure(agent: RegisteredAgent, message: Message, error: unknown): void {
     this.counters.failed++;
+    const receipt = this.receipts.size > 0 ? this.receipts.get(message.messageId) : undefined;
+    if (receipt && this.agents.get(agent.agentId) === agent) {
+      // A transport frame: its redelivery (possibly to another process) is the retry.
+      if (receipt.failed(error instanceof Error ? error.message : String(error))) {
+        this.receipts.delete(message.messageId);
+        this.counters.retried++;
+        return;
+      }
+      return this.deadLetter('max_retries', message, agent.agentId, error instanceof Error ? error.message : String(error));
+    }
     if (message.retryCount < message.maxRetries && this.agents.get(agent.agentId) === agent) {
       this.counters.retried++;
       this.enqueue(agent, { ...message, retryCount: message.retryCount + 1 }, true);
@@ -687,8 +760,14 @@ export class CommunicationBus {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       // Deliveries run once the current synchronous burst of sends is over, so a burst
-      // reaches each agent as a few batches, most urgent first.
-      queueMicrotask(this.flush);
+      // reaches each agent as a few batches, most urgent first. A long chain of flushes
+      // (handlers answering each other synchronously) yields to timers and I/O now and
+      // then, or request timeouts and TTL sweeps would never run.
+      if (++this.chainedFlushes < 64) queueMicrotask(this.flush);
+      else {
+        this.chainedFlushes = 0;
+        setImmediate(this.flush);
+      }
     }
   }
 
@@ -701,7 +780,7 @@ export class CommunicationBus {
     const take = (agent: RegisteredAgent) => this.take(agent, now);
     for (const agent of ready) {
       agent.drainScheduled = false;
-      if (this.state === 'running' && this.agents.get(agent.agentId) === agent) agent.drain(take);
+      if (this.state === 'running' && this.agents.get(agent.agentId) === agent && agent.drain(take)) this.scheduleDrain(agent);
     }
     this.notifyIdle();
   };
@@ -729,6 +808,7 @@ export class CommunicationBus {
 
   private deadLetter(reason: DeadLetter['reason'], message: Message, agentId?: string, error?: string): void {
     const letter: DeadLetter = { reason, message, at: this.clock.now(), ...(agentId && { agentId }), ...(error && { error }) };
+    if (this.receipts.size > 0 && this.takeReceipt(message)?.abandoned(letter)) return;
     this.emitDeadLetter(letter);
     if (reason === 'no_route' && message.messageType === MessageType.REQUEST && message.correlationId) {
       this.pending.reject(message.correlationId, new UnknownAgentError(message.recipientId ?? agentId ?? '?'));

@@ -8,6 +8,11 @@ export const DeadLetterReason = {
   QUEUE_FULL: 'queue_full',
   MAX_RETRIES: 'max_retries',
   INVALID: 'invalid',
+  /**
+   * A frame from the network whose HMAC signature was missing or wrong (transport with
+   * `hmacSecret`). Its `message` is what the frame claims and must not be trusted.
+   */
+  UNAUTHENTICATED: 'unauthenticated',
 } as const;
 export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
 
@@ -17,7 +22,7 @@ export interface DeadLetter {
   readonly message: Message;
   /** The agent whose mailbox held it, when there was one. */
   readonly agentId?: string;
-  /** The last handler error, for `max_retries`. */
+  /** The last handler error for `max_retries`; why the frame was refused for `unauthenticated`. */
   readonly error?: string;
   /** Clock time (ms) at which it was dead-lettered. */
   readonly at: number;

@@ -21,6 +21,7 @@ interface Waiter {
 export class PendingRequests {
   private readonly waiting = new Map<string, Waiter>();
   private readonly open = new Map<string, number>();
+  private openedSincePrune = 0;
 
   constructor(private readonly clock: NeuroFluxClock) {}
 
@@ -69,10 +70,16 @@ export class PendingRequests {
     }
   }
 
-  /** Remembers a plain request message so that its response can be routed back. */
-  openCorrelation(request: Message): void {
-    if (request.correlationId !== undefined) {
-      this.open.set(request.correlationId, request.timestamp + request.ttl * 1000);
+  /**
+   * Remembers a plain request message so that its response can be routed back, under its
+   * correlation id (or its message id, which `sendResponse` uses when there is none).
+   */
+  openCorrelation(request: Message, now: number): void {
+    this.open.set(request.correlationId ?? request.messageId, request.timestamp + request.ttl * 1000);
+    // Unanswered requests must not pile up: sweep expired ones now and then.
+    if (++this.openedSincePrune >= 1024) {
+      this.openedSincePrune = 0;
+      this.pruneOpen(now);
     }
   }
 

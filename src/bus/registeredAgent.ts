@@ -41,6 +41,9 @@ export interface DeliveryOutcomes {
   returned(agent: RegisteredAgent, count: number): void;
 }
 
+/** Most messages one drain hands over before it yields to the next flush. */
+const DRAIN_BUDGET = 1024;
+
 /** @internal */
 export interface RegisteredAgentOptions {
   readonly agentId: string;
@@ -115,11 +118,14 @@ export class RegisteredAgent {
 
   /**
    * Hands queued messages to the agent actor in batches while it has free slots.
-   * `take` is the bus's dequeue (it dead-letters expired messages on the way).
+   * `take` is the bus's dequeue (it dead-letters expired messages on the way). Returns true
+   * when it stopped on its budget with deliverable work left (the caller drains again later).
    */
-  drain(take: (agent: RegisteredAgent) => Message | undefined): void {
-    if (!this.pushes || !this.online || !this.active) return;
-    for (;;) {
+  drain(take: (agent: RegisteredAgent) => Message | undefined): boolean {
+    if (!this.pushes || !this.online || !this.active) return false;
+    // A budget per drain: a handler that keeps sending to itself must not hold the thread
+    // (what is left is drained at the next flush, which it has already scheduled).
+    for (let budget = DRAIN_BUDGET; budget > 0; ) {
       const slots = this.freeSlots();
       if (slots <= 0 || this.mailbox.size === 0) break;
       const batch: Message[] = [];
@@ -129,10 +135,12 @@ export class RegisteredAgent {
         batch.push(message);
       }
       if (batch.length === 0) break;
+      budget -= batch.length;
       this.actor.send({ type: 'MESSAGES_DELIVERED', messages: batch });
       if (this.behaviourCrashed()) break;
     }
     this.reportSyncSettlements(0);
+    return this.mailbox.size > 0 && this.freeSlots() > 0;
   }
 
   private reportSyncSettlements(returned: number): void {
@@ -159,16 +167,29 @@ export class RegisteredAgent {
       return;
     }
     for (let i = 0; i < messages.length; i++) {
-      const failure = this.runMachine(messages[i] as Message);
-      if (failure === undefined) continue;
-      // The behaviour crashed: the rest of the batch goes back, in order, ahead of the
-      // retry of the message that crashed it; a fresh behaviour takes over.
+      if (!this.behaviourRunning()) {
+        // It ended or crashed between messages (a timer, an invoked actor): this message is
+        // not to blame. It and the rest go back; a fresh behaviour takes over.
+        this.returnToMailbox(messages.slice(i));
+        this.assignBehaviour();
+        return;
+      }
+      const outcome = this.runMachine(messages[i] as Message);
+      if (outcome === 'handled') continue;
+      // The rest of the batch goes back, in order (ahead of the retry of a message that
+      // crashed the behaviour); a fresh behaviour takes over.
       this.returnToMailbox(messages.slice(i + 1));
-      this.syncFailed++;
-      this.outcomes.failed(this, messages[i] as Message, failure.error);
+      if (outcome !== 'ended') {
+        this.syncFailed++;
+        this.outcomes.failed(this, messages[i] as Message, outcome.error);
+      }
       this.assignBehaviour();
       return;
     }
+  }
+
+  private behaviourRunning(): boolean {
+    return this.behaviour?.getSnapshot().status === 'active';
   }
 
   private returnToMailbox(rest: readonly Message[]): void {
@@ -231,7 +252,8 @@ export class RegisteredAgent {
     return behaviour !== undefined && behaviour.getSnapshot().status !== 'active';
   }
 
-  private runMachine(message: Message): { error: unknown } | undefined {
+  /** `ended`: handled, and the behaviour reached its final state (it is replaced for the next). */
+  private runMachine(message: Message): 'handled' | 'ended' | { error: unknown } {
     const behaviour = this.behaviour;
     if (!behaviour) return { error: new Error(`agent '${this.agentId}' has no running behaviour`) };
     const started = performance.now();
@@ -248,6 +270,6 @@ export class RegisteredAgent {
     this.syncHandled++;
     instrumentation?.onSettled?.(message, this.agentId, duration);
     this.outcomes.handled(this, message, duration);
-    return undefined;
+    return snapshot.status === 'done' ? 'ended' : 'handled';
   }
 }

@@ -9,7 +9,6 @@ export const COMPRESSION_THRESHOLD_BYTES = 1024;
 export const EnvelopeHeader = {
   ENCODING: 'Nf-Encoding',
   SIGNATURE: 'Nf-Signature',
-  PRIORITY: 'Nf-Priority',
   MESSAGE_ID: 'Nats-Msg-Id',
 } as const;
 
@@ -35,7 +34,9 @@ export function sign(secret: string, body: Uint8Array): string {
  */
 export function encodeEnvelope(message: Message, options: { hmacSecret?: string | undefined }): Envelope {
   let body: Uint8Array = Buffer.from(JSON.stringify(message), 'utf8');
-  const headers: Record<string, string> = { [EnvelopeHeader.PRIORITY]: message.priority };
+  // No header unless needed: header-less frames take the NATS client's fast path (the
+  // priority is in the subject and the body).
+  const headers: Record<string, string> = {};
   if (body.byteLength > COMPRESSION_THRESHOLD_BYTES) {
     body = gzipSync(body);
     headers[EnvelopeHeader.ENCODING] = 'gzip';

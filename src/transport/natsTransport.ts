@@ -1,10 +1,22 @@
-import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type StreamConfig,
+} from '@nats-io/jetstream';
 import { headers as natsHeaders, nanos, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import { Subject, type Observable } from 'rxjs';
 import { z } from 'zod';
-import type { BusTransportLink, CommunicationBus } from '../bus/communicationBus';
-import { MessageType, PRIORITY_ORDER, type Message, type MessagePriority } from '../bus/message';
+import type { BusTransportLink, CommunicationBus, FrameReceipt } from '../bus/communicationBus';
+import type { DeadLetter } from '../bus/deadLetter';
+import { DEFAULT_MAX_RETRIES, MessageType, PRIORITY_ORDER, type Message, type MessagePriority } from '../bus/message';
 import { ValidationError } from '../errors';
 import { decodeEnvelope, encodeEnvelope, EnvelopeHeader, type FrameRejection } from './envelope';
 import { connectNats, NatsOptionsSchema, type NatsOptions } from './natsOptions';
@@ -32,10 +44,21 @@ const NatsTransportOptionsSchema = NatsOptionsSchema.and(
     maxFrameBytes: z.number().int().positive().default(1024 * 1024),
     /** Message types carried by JetStream, at least once (default: commands and notifications, i.e. task traffic). */
     durableTypes: z.array(z.enum(messageTypes)).default(['command', 'notification']),
-    /** Deliveries of a durable message before JetStream gives up on it (default 5). */
+    /**
+     * Deliveries of a durable message before it is dead-lettered (default 5). A handler
+     * failure is retried by redelivery, so a message gets `min(maxDeliver, maxRetries + 1)`
+     * attempts; then it goes to the bus's dead letters (`max_retries`) and `nf.<ns>.dlq`.
+     */
     maxDeliver: z.number().int().positive().default(5),
-    /** How long a durable delivery may stay unacknowledged before redelivery, ms (default 30 s). */
+    /**
+     * How long a durable delivery may stay unacknowledged before redelivery, ms (default
+     * 30 s). A live process extends it (in-progress acks) while the message waits or runs.
+     */
     ackWaitMs: z.number().int().positive().default(30_000),
+    /** Delay before a durable message whose handler failed is redelivered, ms; doubles per attempt up to `ackWaitMs` (default 250). */
+    retryDelayMs: z.number().int().nonnegative().default(250),
+    /** How long dead-lettered durable messages stay in the `NF_<ns>_DLQ` stream, ms (default 7 days). */
+    deadLetterMaxAgeMs: z.number().int().positive().default(7 * 24 * 3_600_000),
   }),
 );
 
@@ -59,7 +82,36 @@ export interface TransportStats {
   readonly publishRetries: number;
   /** Redelivered or doubly subscribed frames dropped because their message id was seen recently. */
   readonly duplicates: number;
+  /** Durable deliveries given back to JetStream for another attempt (handler failure, no agent, full mailbox). */
+  readonly redelivered: number;
+  /** Durable messages moved to the dead-letter stream (`nf.<ns>.dlq`). */
+  readonly deadLettered: number;
   readonly rejected: Readonly<Record<FrameRejection, number>>;
+}
+
+/** Headers added to a message moved to `nf.<ns>.dlq`. */
+export const DeadLetterHeader = {
+  REASON: 'Nf-Dead-Reason',
+  ERROR: 'Nf-Dead-Error',
+  AGENT: 'Nf-Dead-Agent',
+  DELIVERIES: 'Nf-Dead-Deliveries',
+  SUBJECT: 'Nf-Dead-Subject',
+} as const;
+
+/** The server's advisory for a message that reached `max_deliver` unacknowledged (validated: it is outside input). */
+const MaxDeliveriesAdvisorySchema = z.object({
+  stream: z.string().min(1),
+  consumer: z.string().min(1),
+  stream_seq: z.number().int().positive(),
+  deliveries: z.number().int().nonnegative(),
+});
+
+/** A durable delivery this process holds until the bus settles it. */
+interface HeldDelivery {
+  msg: JsMsg;
+  readonly key: string | undefined;
+  readonly agentId: string;
+  readonly maxRetries: number;
 }
 
 const REPLY_MEMORY = 10_000;
@@ -103,6 +155,9 @@ export class NatsTransport implements Transport {
    */
   private readonly seen = new Set<string>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Durable deliveries accepted but not yet settled by the bus, by message id. */
+  private readonly held = new Map<string, HeldDelivery>();
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
   private readonly rejectedSubject = new Subject<TransportRejection>();
   private readonly counters = {
     published: 0,
@@ -111,6 +166,8 @@ export class NatsTransport implements Transport {
     compressed: 0,
     publishRetries: 0,
     duplicates: 0,
+    redelivered: 0,
+    deadLettered: 0,
     rejected: { unauthenticated: 0, oversized: 0, undecodable: 0 } as Record<FrameRejection, number>,
   };
 
@@ -143,28 +200,32 @@ export class NatsTransport implements Transport {
     // No echo: this process never receives back its own topic publishes and broadcasts.
     this.nc = await connectNats(this.options, { noEcho: true });
     const jsm = await jetstreamManager(this.nc);
-    const stream = this.subjects.stream();
-    try {
-      await jsm.streams.info(stream);
-    } catch {
-      await jsm.streams
-        .add({
-          name: stream,
-          subjects: [this.subjects.durableAll()],
-          retention: RetentionPolicy.Workqueue,
-          storage: StorageType.File,
-          duplicate_window: nanos(120_000),
-        })
-        .catch(async (error: unknown) => {
-          // Another process created it in between.
-          await jsm.streams.info(stream).catch(() => {
-            throw error;
-          });
-        });
-    }
+    await ensureStream(jsm, {
+      name: this.subjects.stream(),
+      subjects: [this.subjects.durableAll()],
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
+      duplicate_window: nanos(120_000),
+    });
+    await ensureStream(jsm, {
+      name: this.subjects.dlqStream(),
+      subjects: [this.subjects.dlq()],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      duplicate_window: nanos(120_000),
+      max_age: nanos(this.options.deadLetterMaxAgeMs),
+    });
     this.js = jetstream(this.nc);
     this.coreSubs.push(this.nc.subscribe(this.subjects.inbox(this.instanceId), { callback: (err, msg) => void (!err && this.receive(msg)) }));
     this.coreSubs.push(this.nc.subscribe(this.subjects.broadcast(), { callback: (err, msg) => void (!err && this.receive(msg)) }));
+    this.coreSubs.push(
+      this.nc.subscribe(this.subjects.maxDeliveriesAdvisories(), { callback: (err, msg) => void (!err && this.track(this.onMaxDeliveries(msg).catch(() => undefined))) }),
+    );
+    // In-progress acks: a message waiting in a mailbox or being handled here is not redelivered elsewhere.
+    this.heartbeat = setInterval(() => {
+      for (const h of this.held.values()) h.msg.working();
+    }, Math.max(50, Math.floor(this.options.ackWaitMs / 2)));
+    this.heartbeat.unref();
     this.state = 'running';
     for (const [pattern, entry] of this.patternSubs) entry.sub ??= this.subscribePattern(pattern);
     for (const agentId of this.bus.getAgentIds()) await this.listenAgent(agentId);
@@ -179,6 +240,9 @@ export class NatsTransport implements Transport {
     const wasRunning = this.state === 'running';
     this.state = 'closed';
     this.detach?.();
+    clearInterval(this.heartbeat);
+    // Deliveries not settled yet stay unacknowledged: JetStream redelivers them.
+    this.held.clear();
     for (const { durable } of this.agentSubs.values()) for (const m of durable) await m.close().catch(() => undefined);
     await Promise.allSettled([...this.inFlight]);
     if (this.nc && wasRunning) await this.nc.drain().catch(() => this.nc?.close());
@@ -219,12 +283,12 @@ export class NatsTransport implements Transport {
     const nc = this.nc as NatsConnection;
     const envelope = encodeEnvelope(message, { hmacSecret: this.options.hmacSecret });
     if (envelope.headers[EnvelopeHeader.ENCODING]) this.counters.compressed++;
-    const h = natsHeaders();
-    for (const [k, v] of Object.entries(envelope.headers)) h.set(k, v);
+    let h: MsgHdrs | undefined;
+    for (const k in envelope.headers) (h ??= natsHeaders()).set(k, envelope.headers[k] as string);
 
     if (message.messageType === MessageType.EVENT || message.messageType === MessageType.BROADCAST) {
       const subject = message.messageType === MessageType.EVENT ? this.subjects.topic(message.topic) : this.subjects.broadcast();
-      nc.publish(subject, envelope.body, { headers: h });
+      nc.publish(subject, envelope.body, h && { headers: h });
       this.counters.published++;
       return true;
     }
@@ -232,7 +296,7 @@ export class NatsTransport implements Transport {
       const reply = this.replyTo.get(message.correlationId);
       if (reply !== undefined) {
         this.replyTo.delete(message.correlationId);
-        nc.publish(reply, envelope.body, { headers: h });
+        nc.publish(reply, envelope.body, h && { headers: h });
         this.counters.published++;
         return true;
       }
@@ -243,7 +307,7 @@ export class NatsTransport implements Transport {
       return true;
     }
     nc.publish(this.subjects.agent(recipient, message.priority), envelope.body, {
-      headers: h,
+      ...(h && { headers: h }),
       ...(message.messageType === MessageType.REQUEST && { reply: this.subjects.inbox(this.instanceId) }),
     });
     this.counters.published++;
@@ -251,10 +315,10 @@ export class NatsTransport implements Transport {
   }
 
   /** Publishes to JetStream until the server acknowledges (the message id de-duplicates retries). */
-  private async publishDurable(subject: string, body: Uint8Array, h: MsgHdrs, messageId: string): Promise<void> {
+  private async publishDurable(subject: string, body: Uint8Array, h: MsgHdrs | undefined, messageId: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await (this.js as JetStreamClient).publish(subject, body, { headers: h, msgID: messageId, timeout: 2000 });
+        await (this.js as JetStreamClient).publish(subject, body, { ...(h && { headers: h }), msgID: messageId, timeout: 2000 });
         this.counters.publishedDurable++;
         return;
       } catch (error) {
@@ -287,11 +351,7 @@ export class NatsTransport implements Transport {
       const messages = await consumer.consume({ max_messages: 256 });
       entry.durable.push(messages);
       void (async () => {
-        for await (const m of messages) {
-          const accepted = this.receive(m, true);
-          if (accepted) m.ack();
-          else m.term();
-        }
+        for await (const m of messages) this.receiveDurable(m, agentId);
       })().catch(() => undefined);
     }
   }
@@ -325,21 +385,149 @@ export class NatsTransport implements Transport {
     return (this.nc as NatsConnection).subscribe(this.subjects.topic(pattern), { callback: (err, msg) => void (!err && this.receive(msg, true)) });
   }
 
-  /** Checks, decodes and hands one frame to the bus; false when it was refused. */
-  private receive(msg: Pick<Msg, 'subject' | 'data' | 'headers' | 'reply'>, deduplicate = false): boolean {
+  /**
+   * One JetStream delivery: checked, de-duplicated, handed to the bus with a receipt, and
+   * acknowledged only once the bus settled it (handled, or moved to the dead-letter stream).
+   */
+  private receiveDurable(m: JsMsg, agentId: string): void {
     const bus = this.bus;
-    if (!bus || this.state === 'closed') return false;
-    this.counters.received++;
-    const decoded = decodeEnvelope(msg.data, (name) => msg.headers?.get(name) || undefined, {
+    if (!bus || this.state === 'closed') return;
+    const checked = this.check(m);
+    if (!checked) return void m.term();
+    const frame = checked.frame as Partial<Message> | undefined;
+    const key = typeof frame?.messageId === 'string' ? frame.messageId : undefined;
+    if (key !== undefined && this.seen.has(key)) {
+      this.counters.duplicates++;
+      return void m.ack();
+    }
+    const holding = key === undefined ? undefined : this.held.get(key);
+    if (holding) {
+      // Redelivered while this process still has it: keep the newest delivery to acknowledge.
+      holding.msg = m;
+      this.counters.duplicates++;
+      return;
+    }
+    const maxRetries = typeof frame?.maxRetries === 'number' ? frame.maxRetries : DEFAULT_MAX_RETRIES;
+    const held: HeldDelivery = { msg: m, key, agentId, maxRetries };
+    if (key !== undefined) this.held.set(key, held);
+    const message = bus.acceptFrame(frame, this.receiptFor(held));
+    if (!message) {
+      this.release(held);
+      m.term();
+    }
+  }
+
+  private receiptFor(held: HeldDelivery): FrameReceipt {
+    const redeliver = (): boolean => {
+      if (this.state !== 'running') return false;
+      const attempt = held.msg.info.deliveryCount;
+      this.release(held, false);
+      held.msg.nak(Math.min(this.options.ackWaitMs, this.options.retryDelayMs * 2 ** Math.max(0, attempt - 1)));
+      this.counters.redelivered++;
+      return true;
+    };
+    return {
+      handled: () => {
+        this.release(held);
+        held.msg.ack();
+      },
+      failed: () => held.msg.info.deliveryCount < Math.min(this.options.maxDeliver, held.maxRetries + 1) && redeliver(),
+      abandoned: (letter) => {
+        // No agent here (any more) or no room: another delivery, maybe to another process.
+        const retriable = letter.reason === 'no_route' || letter.reason === 'queue_full';
+        if (retriable && held.msg.info.deliveryCount < this.options.maxDeliver && redeliver()) return true;
+        this.moveToDeadLetterStream(held, letter);
+        return false;
+      },
+    };
+  }
+
+  /** Forgets a held delivery; `settled` remembers its id so a late redelivery is dropped. */
+  private release(held: HeldDelivery, settled = true): void {
+    if (held.key === undefined) return;
+    if (this.held.get(held.key) === held) this.held.delete(held.key);
+    if (settled) remember(this.seen, held.key, SEEN_MEMORY);
+  }
+
+  /** Publishes a given-up durable message to `nf.<ns>.dlq` (original bytes and headers, plus why), then acknowledges it. */
+  private moveToDeadLetterStream(held: HeldDelivery, letter: DeadLetter): void {
+    this.release(held);
+    const m = held.msg;
+    if (this.state === 'closed' || !this.js) return; // unacknowledged: redelivered to the next process
+    const h = deadLetterHeaders(m.headers, {
+      reason: letter.reason,
+      agentId: letter.agentId ?? held.agentId,
+      error: letter.error,
+      deliveries: m.info.deliveryCount,
+      subject: m.subject,
+    });
+    this.track(
+      this.publishDurable(this.subjects.dlq(), m.data, h, `dlq-${letter.message.messageId}`).then(() => {
+        this.counters.deadLettered++;
+        m.ack();
+      }),
+    );
+  }
+
+  /**
+   * A durable message reached `maxDeliver` without being acknowledged (its processes died
+   * or lost the connection): moved to `nf.<ns>.dlq` and deleted from the work queue. Every
+   * process sees the advisory; the one whose delete succeeds records the bus dead letter.
+   */
+  private async onMaxDeliveries(msg: Msg): Promise<void> {
+    let json: unknown;
+    try {
+      json = JSON.parse(Buffer.from(msg.data).toString('utf8'));
+    } catch {
+      return;
+    }
+    const advisory = MaxDeliveriesAdvisorySchema.safeParse(json);
+    const stream = this.subjects.stream();
+    if (!advisory.success || advisory.data.stream !== stream || !this.nc) return;
+    const seq = advisory.data.stream_seq;
+    const jsm = await jetstreamManager(this.nc);
+    const stored = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
+    if (!stored) return;
+    const detail = `JetStream delivery cap reached (${advisory.data.deliveries} deliveries, none acknowledged)`;
+    const h = deadLetterHeaders(stored.header, { reason: 'max_retries', error: detail, deliveries: advisory.data.deliveries, subject: stored.subject });
+    await this.publishDurable(this.subjects.dlq(), stored.data, h, `dlq-${stream}-${seq}`);
+    const deleted = await jsm.streams.deleteMessage(stream, seq).catch(() => false);
+    if (!deleted) return;
+    this.counters.deadLettered++;
+    const decoded = decodeEnvelope(stored.data, (name) => stored.header.get(name) || undefined, {
       hmacSecret: this.options.hmacSecret,
       maxFrameBytes: this.options.maxFrameBytes,
     });
-    if (!decoded.ok) {
-      this.counters.rejected[decoded.reason]++;
-      this.rejectedSubject.next({ reason: decoded.reason, subject: msg.subject, detail: decoded.detail, at: Date.now() });
-      return false;
+    if (decoded.ok) this.bus?.deadLetterFrame(decoded.frame, 'max_retries', detail);
+  }
+
+  /**
+   * Size, signature and encoding checks. A refused frame is counted and emitted on
+   * `rejected$`; an unauthenticated one is also dead-lettered on the bus.
+   */
+  private check(msg: Pick<Msg, 'subject' | 'data' | 'headers'>): { frame: unknown } | undefined {
+    this.counters.received++;
+    const header = (name: string) => msg.headers?.get(name) || undefined;
+    const decoded = decodeEnvelope(msg.data, header, { hmacSecret: this.options.hmacSecret, maxFrameBytes: this.options.maxFrameBytes });
+    if (decoded.ok) return { frame: decoded.frame };
+    this.counters.rejected[decoded.reason]++;
+    this.rejectedSubject.next({ reason: decoded.reason, subject: msg.subject, detail: decoded.detail, at: Date.now() });
+    if (decoded.reason === 'unauthenticated') {
+      // What the frame claims, for the record (never routed): decoded without the signature check.
+      const claimed = decodeEnvelope(msg.data, header, { maxFrameBytes: this.options.maxFrameBytes });
+      const frame = claimed.ok ? claimed.frame : undefined;
+      this.bus?.deadLetterFrame(frame, 'unauthenticated', `${decoded.detail} on ${msg.subject}`);
     }
-    const frame = decoded.frame as Partial<Message> | undefined;
+    return undefined;
+  }
+
+  /** Checks, decodes and hands one core frame to the bus; false when it was refused. */
+  private receive(msg: Pick<Msg, 'subject' | 'data' | 'headers' | 'reply'>, deduplicate = false): boolean {
+    const bus = this.bus;
+    if (!bus || this.state === 'closed') return false;
+    const checked = this.check(msg);
+    if (!checked) return false;
+    const frame = checked.frame as Partial<Message> | undefined;
     if (deduplicate && typeof frame?.messageId === 'string' && this.seen.has(frame.messageId)) {
       this.counters.duplicates++;
       return true;
@@ -352,6 +540,33 @@ export class NatsTransport implements Transport {
       if (this.replyTo.size > REPLY_MEMORY) this.replyTo.delete(this.replyTo.keys().next().value as string);
     }
     return true;
+  }
+}
+
+function deadLetterHeaders(
+  original: MsgHdrs | undefined,
+  why: { reason: string; error?: string | undefined; agentId?: string | undefined; deliveries: number; subject: string },
+): MsgHdrs {
+  const h = natsHeaders();
+  if (original) for (const k of original.keys()) if (k !== EnvelopeHeader.MESSAGE_ID) h.set(k, original.get(k));
+  h.set(DeadLetterHeader.REASON, why.reason);
+  h.set(DeadLetterHeader.DELIVERIES, String(why.deliveries));
+  h.set(DeadLetterHeader.SUBJECT, why.subject);
+  if (why.agentId !== undefined) h.set(DeadLetterHeader.AGENT, why.agentId);
+  if (why.error !== undefined) h.set(DeadLetterHeader.ERROR, why.error.replace(/[\r\n]+/g, ' ').slice(0, 500));
+  return h;
+}
+
+/** Creates a stream unless it exists (another process may create it at the same time). */
+async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    await jsm.streams.info(config.name);
+  } catch {
+    await jsm.streams.add(config).catch(async (error: unknown) => {
+      await jsm.streams.info(config.name).catch(() => {
+        throw error;
+      });
+    });
   }
 }
 

@@ -58,4 +58,16 @@ export class Subjects {
   stream(): string {
     return `NF_${this.namespace.replace(/-/g, '_')}`;
   }
+  /** Durable messages given up (handler failures past the cap, delivery cap, expiry): JetStream stream {@link dlqStream}. */
+  dlq(): string {
+    return `${this.prefix}.dlq`;
+  }
+  /** The JetStream stream (limits retention) holding the dead-letter subject. */
+  dlqStream(): string {
+    return `${this.stream()}_DLQ`;
+  }
+  /** Server advisories of durable messages that reached the delivery cap unacknowledged. */
+  maxDeliveriesAdvisories(): string {
+    return `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${this.stream()}.*`;
+  }
 }
