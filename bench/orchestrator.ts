@@ -12,6 +12,7 @@ import { createRuntimeRoot } from '../src/kernel/runtimeRoot';
 import { ShardedSupervisor } from '../src/kernel/shardedSupervisor';
 import { createNeuroFlux, type TaskInput } from '../src';
 import { bytesPerItem, fmt, forceGc } from './measure';
+import { layeredDag } from './workloads';
 
 const instant = () => undefined;
 
@@ -36,24 +37,6 @@ function independent(n: number): TaskInput[] {
   return Array.from({ length: n }, (_, i) => ({ taskId: `t${i}`, requiredCapabilities: ['work'] }));
 }
 
-function layeredDag(n: number, width: number): TaskInput[] {
-  const tasks: TaskInput[] = [];
-  let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  for (let i = 0; i < n; i++) {
-    const layer = Math.floor(i / width);
-    const dependencies: string[] = [];
-    if (layer > 0) {
-      const count = 1 + Math.floor(random() * 3);
-      for (let d = 0; d < count; d++) {
-        const dep = `t${(layer - 1) * width + Math.floor(random() * width)}`;
-        if (!dependencies.includes(dep)) dependencies.push(dep);
-      }
-    }
-    tasks.push({ taskId: `t${i}`, requiredCapabilities: ['work'], dependencies });
-  }
-  return tasks;
-}
 
 /**
  * The floor: the same task machine driven through the same lifecycle (spawned in shards,

@@ -8,29 +8,15 @@
  * the cost of more tasks in flight at once.
  */
 import { performance } from 'node:perf_hooks';
-import type { TaskInput } from '../src';
 import { verifyWorkflow, type ReductionOptions, type VerificationResult, type Workflow } from '../src/verify';
 import { fmt } from './measure';
+import { layeredDag } from './workloads';
 
 /** Unreduced runs stop here (the 5-task one gets twice as much, enough to finish). */
 const UNREDUCED_BOUND = 250_000;
 
-function layeredDag(n: number, width: number): Workflow {
-  const tasks: TaskInput[] = [];
-  let seed = 42;
-  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  for (let i = 0; i < n; i++) {
-    const layer = Math.floor(i / width);
-    const dependencies: string[] = [];
-    if (layer > 0) {
-      const count = 1 + Math.floor(random() * 3);
-      for (let d = 0; d < count; d++) {
-        const dep = `t${(layer - 1) * width + Math.floor(random() * width)}`;
-        if (!dependencies.includes(dep)) dependencies.push(dep);
-      }
-    }
-    tasks.push({ taskId: `t${i}`, requiredCapabilities: ['work'], dependencies, retryPolicy: { maxRetries: 2 } });
-  }
+function layeredWorkflow(n: number, width: number): Workflow {
+  const tasks = layeredDag(n, width, { retryPolicy: { maxRetries: 2 } });
   return { tasks, agents: [{ agentId: 'worker', capabilities: ['work'], maxConcurrentTasks: n }] };
 }
 
@@ -46,8 +32,8 @@ function describe(label: string, { result, ms }: { result: VerificationResult; m
 }
 
 function main(): void {
-  run(layeredDag(10, 5), true); // warm-up (JIT, automaton caches are per run)
-  const small = layeredDag(5, 5);
+  run(layeredWorkflow(10, 5), true); // warm-up (JIT, automaton caches are per run)
+  const small = layeredWorkflow(5, 5);
   const smallReduced = run(small, true);
   const smallFull = run(small, false, 2 * UNREDUCED_BOUND);
   console.log(describe('5 tasks, with reduction', smallReduced));
@@ -62,13 +48,13 @@ function main(): void {
   ];
   for (const [label, reduction] of ablation) console.log(describe(`5 tasks,${label}`, run(small, reduction, UNREDUCED_BOUND)));
   for (const n of [10, 20, 30, 50]) {
-    const workflow = layeredDag(n, 5);
+    const workflow = layeredWorkflow(n, 5);
     const reduced = run(workflow, true);
     console.log(describe(`${n} tasks, with reduction`, reduced) + (n === 30 ? `   (target < 2 000 ms ${reduced.ms < 2000 ? '✔' : '✘'})` : ''));
     console.log(describe(`${n} tasks, without reduction`, run(workflow, false, UNREDUCED_BOUND)));
   }
   // Wider layers mean more tasks in flight at once: more outcome combinations to keep.
-  for (const n of [30, 50]) console.log(describe(`${n} tasks, 10 per layer, with reduction`, run(layeredDag(n, 10), true)));
+  for (const n of [30, 50]) console.log(describe(`${n} tasks, 10 per layer, with reduction`, run(layeredWorkflow(n, 10), true)));
 }
 
 main();
