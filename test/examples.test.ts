@@ -68,8 +68,11 @@ describe('examples (one per guide section)', () => {
     expect(await runKnowledgeSharing()).toEqual(['veteran_1 → rookie', 'veteran_2 → rookie']);
   });
 
-  test('batching', async () => {
-    expect(await runBatching()).toEqual({ messages: 100, steps: 10 });
+  test('batching and compression', async () => {
+    const result = await runBatching();
+    expect(result).toMatchObject({ messages: 100, compressed: true, roundTrip: true });
+    expect(result.steps).toBeGreaterThanOrEqual(10);
+    expect(result.bytes.sent).toBeLessThan(result.bytes.json / 2);
   });
 
   test('parallel-processing', async () => {
