@@ -149,6 +149,9 @@ interface TaskEntry {
   dispatchToken: number;
 }
 
+/** Shared by every record without dependencies (or capabilities). */
+const EMPTY_LIST: string[] = [];
+
 function clampDelay(ms: number): number {
   return Math.min(MAX_TIMER_MS, Math.max(0, ms));
 }
@@ -194,6 +197,8 @@ export class TaskOrchestrator {
   private readonly pools = new Map<string, AgentPool>();
   private readonly dirtyPools = new Set<AgentPool>();
   private readonly controllers = new Map<string, AbortController>();
+  private readonly internedLists = new Map<string, string[]>();
+  private readonly internedPolicies = new Map<string, TaskRecord['retryPolicy']>();
   private readonly taskActors: ShardedSupervisor<typeof taskMachine>;
   private readonly eventSubject = new Subject<TaskEvent>();
   private readonly finishedSubject = new Subject<TaskFinishedEvent>();
@@ -514,11 +519,11 @@ export class TaskOrchestrator {
       taskType: task.taskType,
       priority: task.priority,
       payload: task.payload,
-      dependencies: task.dependencies,
-      requiredCapabilities: task.requiredCapabilities,
+      dependencies: this.interned(task.dependencies),
+      requiredCapabilities: this.interned(task.requiredCapabilities),
       estimatedDuration: task.estimatedDuration,
       timeoutSeconds: task.timeoutSeconds,
-      retryPolicy: task.retryPolicy,
+      retryPolicy: this.internedPolicy(task.retryPolicy),
       onDependencyFailure: task.onDependencyFailure,
       status: 'pending',
       state: 'waiting',
@@ -542,6 +547,31 @@ export class TaskOrchestrator {
       assignedAt: null,
       dispatchToken: 0,
     };
+  }
+
+  /**
+   * Records live as long as the orchestrator: equal capability lists and retry policies
+   * (most tasks share a few) are stored once, which keeps a finished record under 1 KiB.
+   */
+  private interned(list: string[]): string[] {
+    if (list.length === 0) return EMPTY_LIST;
+    const key = list.join('\u0000');
+    let shared = this.internedLists.get(key);
+    if (!shared) {
+      if (this.internedLists.size >= 10_000) return list;
+      this.internedLists.set(key, (shared = list));
+    }
+    return shared;
+  }
+
+  private internedPolicy(policy: TaskRecord['retryPolicy']): TaskRecord['retryPolicy'] {
+    const key = `${policy.maxRetries}|${policy.backoffFactor}|${policy.initialDelay}|${policy.retryOnFailure}`;
+    let shared = this.internedPolicies.get(key);
+    if (!shared) {
+      if (this.internedPolicies.size >= 1_000) return policy;
+      this.internedPolicies.set(key, (shared = policy));
+    }
+    return shared;
   }
 
   /** The status of a task, or `undefined` for an unknown id. */
