@@ -36,6 +36,8 @@ export interface TaskMachineInput {
   readonly pendingDependencies: number;
   /** A dependency had already failed at submission. */
   readonly dependencyFailedAtStart: boolean;
+  /** Retries already spent (a task restored after a restart keeps its count). */
+  readonly retryCount?: number;
 }
 
 export interface TaskMachineContext extends TaskMachineInput {
@@ -135,7 +137,7 @@ export const taskMachine = setup({
   id: 'task',
   context: ({ input }) => ({
     ...input,
-    retryCount: 0,
+    retryCount: input.retryCount ?? 0,
     assignedAgent: null,
     deadline: null,
     retryAt: null,

@@ -161,6 +161,7 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
       if (started) return;
       started = true;
       await options.transport?.start();
+      await orchestrator.restore();
       await bus.start();
       if (options.inspector) {
         metrics ??= createMetrics(nf);

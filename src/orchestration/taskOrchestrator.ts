@@ -42,6 +42,8 @@ import {
   type TaskSubmission,
 } from './taskTypes';
 import { findWorkflowProblems } from './workflowGraph';
+import { OrchestratorPersistence, type PersistedOrchestrator } from './orchestratorPersistence';
+import type { SnapshotStore } from '../store/snapshotStore';
 
 /** Options of a {@link TaskOrchestrator}. */
 export interface TaskOrchestratorOptions {
@@ -55,10 +57,18 @@ export interface TaskOrchestratorOptions {
   balancers?: readonly Balancer[];
   /** The window of the guide's recent-performance score and of `getAgentTaskHistory`. Default 24 h. */
   historyWindowHours?: number;
+  /**
+   * Where task records are persisted (memory, file or NATS KV store). `restore()` (called by
+   * `neuroflux.start()`) loads them: finished tasks stay finished, the others run again.
+   */
+  store?: SnapshotStore;
+  /** The key of this orchestrator's state in the store. Default `orchestrator`. */
+  storeKey?: string;
 }
 
 const OptionsSchema = z.object({
   orchestratorId: z.string().min(1).default('orchestrator'),
+  storeKey: z.string().min(1).default('orchestrator'),
   historyWindowHours: z.number().positive().default(24),
 });
 
@@ -130,6 +140,8 @@ export interface OrchestratorStats {
   readonly invalidResults: number;
   /** User balancer calls that threw (the task waited; the agent ranked last). */
   readonly balancerErrors: number;
+  /** Writes to the store (null without one); `fenced`: another orchestrator took over the key. */
+  readonly persistence: { readonly saves: number; readonly saveErrors: number; readonly fenced: boolean } | null;
 }
 
 interface TaskEntry {
@@ -200,6 +212,8 @@ export class TaskOrchestrator {
   private readonly internedLists = new Map<string, string[]>();
   private readonly internedPolicies = new Map<string, TaskRecord['retryPolicy']>();
   private readonly taskActors: ShardedSupervisor<typeof taskMachine>;
+  private readonly persistence: OrchestratorPersistence | undefined;
+  private restored = false;
   private readonly eventSubject = new Subject<TaskEvent>();
   private readonly finishedSubject = new Subject<TaskFinishedEvent>();
   private finishedBatch: string[] = [];
@@ -231,7 +245,7 @@ export class TaskOrchestrator {
   private invalidResults = 0;
 
   constructor(options: TaskOrchestratorOptions) {
-    const { bus, balancer, balancers, ...rest } = options;
+    const { bus, balancer, balancers, store, ...rest } = options;
     const parsed = OptionsSchema.safeParse(rest);
     if (!parsed.success) throw ValidationError.fromZod('orchestrator options', parsed.error);
     this.bus = bus;
@@ -241,6 +255,12 @@ export class TaskOrchestrator {
     this.defaultBalancer = typeof balancer === 'string' ? this.balancerNamed(balancer) : (balancer ?? builtInBalancers.default);
     this.balancerByName.set(this.defaultBalancer.name, this.defaultBalancer);
     this.events$ = this.eventSubject.asObservable();
+    this.persistence =
+      store &&
+      new OrchestratorPersistence(store, parsed.data.storeKey, () => this.exportState(), () => {
+        // Another orchestrator restored from the same key: it is the active one now.
+        void this.stop();
+      });
     this.finished$ = this.finishedSubject.asObservable();
 
     const clock = bus.clock;
@@ -289,6 +309,7 @@ export class TaskOrchestrator {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    await this.persistence?.flush();
     // Whoever waits gets an answer: the task as it was when the orchestrator stopped.
     for (const entry of this.tasks.values()) {
       const waiters = entry.waiters;
@@ -451,35 +472,46 @@ export class TaskOrchestrator {
 
   private createTasks(tasks: readonly ParsedTask[]): TaskSubmission[] {
     const now = this.bus.clock.now();
-    const specs: { id: string; input: TaskMachineInput }[] = [];
     // Every record first: a task may depend on one listed after it in the same workflow.
     for (const task of tasks) this.tasks.set(task.taskId, this.newEntry(task, now));
-    for (const task of tasks) {
+    this.tasksCreated += tasks.length;
+    this.counts.pending += tasks.length;
+    this.spawnTaskActors(tasks.map((t) => this.tasks.get(t.taskId) as TaskEntry));
+    this.persistence?.markDirty();
+    return tasks.map((t) => {
+      const record = (this.tasks.get(t.taskId) as TaskEntry).record;
+      return { taskId: t.taskId, status: record.status };
+    });
+  }
+
+  /** Spawns the actors of (non-final) entries, with their dependency state as it is now. */
+  private spawnTaskActors(entries: readonly TaskEntry[]): void {
+    const specs: { id: string; input: TaskMachineInput }[] = [];
+    for (const { record } of entries) {
       let pending = 0;
       let failedAtStart = false;
-      for (const dependencyId of task.dependencies) {
+      for (const dependencyId of record.dependencies) {
         const dependency = this.tasks.get(dependencyId) as TaskEntry;
         if (!FINAL_STATES.has(dependency.record.state)) {
           pending++;
-          (dependency.dependents ??= []).push(task.taskId);
-        } else if (dependency.record.status !== 'completed' && task.onDependencyFailure !== 'ignore') {
+          (dependency.dependents ??= []).push(record.taskId);
+        } else if (dependency.record.status !== 'completed' && record.onDependencyFailure !== 'ignore') {
           failedAtStart = true;
         }
       }
-      this.counts.pending++;
-      this.tasksCreated++;
       specs.push({
-        id: task.taskId,
+        id: record.taskId,
         input: {
-          taskId: task.taskId,
-          timeoutMs: task.timeoutSeconds * 1000,
-          maxRetries: task.retryPolicy.maxRetries,
-          backoffFactor: task.retryPolicy.backoffFactor,
-          initialDelayMs: task.retryPolicy.initialDelay * 1000,
-          retryOnFailure: task.retryPolicy.retryOnFailure,
-          onDependencyFailure: task.onDependencyFailure,
+          taskId: record.taskId,
+          timeoutMs: record.timeoutSeconds * 1000,
+          maxRetries: record.retryPolicy.maxRetries,
+          backoffFactor: record.retryPolicy.backoffFactor,
+          initialDelayMs: record.retryPolicy.initialDelay * 1000,
+          retryOnFailure: record.retryPolicy.retryOnFailure,
+          onDependencyFailure: record.onDependencyFailure,
           pendingDependencies: pending,
           dependencyFailedAtStart: failedAtStart,
+          retryCount: record.retryCount,
         },
       });
     }
@@ -488,7 +520,7 @@ export class TaskOrchestrator {
     try {
       actors = this.taskActors.spawnMany(specs);
     } catch (error) {
-      for (const task of tasks) this.tasks.delete(task.taskId);
+      for (const { record } of entries) this.tasks.delete(record.taskId);
       throw error;
     }
     for (let i = 0; i < specs.length; i++) {
@@ -503,11 +535,7 @@ export class TaskOrchestrator {
     const deferred = this.deferredDependencyEvents;
     this.deferredDependencyEvents = [];
     for (const { taskId, event } of deferred) this.tasks.get(taskId)?.actor?.send(event);
-    this.actor.send({ type: 'TASKS_SUBMITTED', count: tasks.length });
-    return tasks.map((t) => {
-      const record = (this.tasks.get(t.taskId) as TaskEntry).record;
-      return { taskId: t.taskId, status: record.status };
-    });
+    this.actor.send({ type: 'TASKS_SUBMITTED', count: specs.length });
   }
 
   private newEntry(task: ParsedTask, now: number): TaskEntry {
@@ -572,6 +600,61 @@ export class TaskOrchestrator {
       this.internedPolicies.set(key, (shared = policy));
     }
     return shared;
+  }
+
+  /**
+   * Loads the persisted task records (with `store`): finished tasks keep their outcome and
+   * are not run again; tasks that were waiting, queued, running or retrying run again from
+   * `queued` with the retries they had spent (work in flight when the previous process died
+   * is lost with it and started over: results are recorded once, execution is at least
+   * once). Taking over the key fences the previous writer. Returns how many tasks it loaded.
+   *
+   * @example
+   * ```ts
+   * const orchestrator = new TaskOrchestrator({ bus, store: new FileSnapshotStore({ directory: './state' }) });
+   * await orchestrator.restore();
+   * ```
+   */
+  async restore(): Promise<number> {
+    if (!this.persistence || this.restored) return 0;
+    this.restored = true;
+    const state = await this.persistence.load();
+    if (!state) {
+      this.persistence.markDirty(); // claim the key
+      return 0;
+    }
+    const live: TaskEntry[] = [];
+    for (const { record, balancer } of state.tasks) {
+      if (this.tasks.has(record.taskId)) continue;
+      const chooser = balancer && this.balancerByName.has(balancer) ? this.balancerNamed(balancer) : this.defaultBalancer;
+      const final = FINAL_STATES.has(record.state);
+      const restored: TaskRecord = final
+        ? record
+        : { ...record, state: 'waiting', status: 'pending', assignedAgent: null, startedAt: null, progress: 0, reason: null };
+      const entry: TaskEntry = {
+        record: restored,
+        actor: undefined,
+        pool: this.poolFor(chooser, restored),
+        chooser,
+        dependents: undefined,
+        waiters: undefined,
+        assignedAt: null,
+        dispatchToken: 0,
+      };
+      this.tasks.set(record.taskId, entry);
+      this.tasksCreated++;
+      this.counts[restored.status]++;
+      if (!final) live.push(entry);
+    }
+    if (live.length > 0) this.spawnTaskActors(live);
+    this.persistence.markDirty();
+    return state.tasks.length;
+  }
+
+  private exportState(): PersistedOrchestrator {
+    const tasks: PersistedOrchestrator['tasks'] = [];
+    for (const entry of this.tasks.values()) tasks.push({ record: entry.record, balancer: entry.chooser.name });
+    return { version: 1, savedAt: this.bus.clock.now(), tasks };
   }
 
   /** The status of a task, or `undefined` for an unknown id. */
@@ -668,6 +751,9 @@ export class TaskOrchestrator {
       lateResults: this.lateResults,
       invalidResults: this.invalidResults,
       balancerErrors: this.balancerErrors,
+      persistence: this.persistence
+        ? { saves: this.persistence.saves, saveErrors: this.persistence.saveErrors, fenced: this.persistence.fenced }
+        : null,
     };
   }
 
@@ -682,7 +768,7 @@ export class TaskOrchestrator {
   }
 
   /** The pool of agents for tasks like this one, created (one scan of the agents) on first use. */
-  private poolFor(chooser: Balancer, task: ParsedTask): AgentPool {
+  private poolFor(chooser: Balancer, task: { readonly taskType: string; readonly requiredCapabilities: readonly string[] }): AgentPool {
     const capabilities = [...new Set(task.requiredCapabilities)].sort();
     const key = `${chooser.name}|${task.taskType}|${capabilities.join(',')}`;
     let pool = this.pools.get(key);
@@ -1025,6 +1111,7 @@ export class TaskOrchestrator {
     record.assignedAgent = context.assignedAgent ?? (FINAL_STATES.has(state) ? record.assignedAgent : null);
     record.error = context.lastError;
     if (state === 'running') record.startedAt = now;
+    this.persistence?.markDirty();
     if (this.eventSubject.observed) {
       this.eventSubject.next({
         type: 'task_transition',

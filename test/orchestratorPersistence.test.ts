@@ -1,0 +1,100 @@
+/**
+ * Orchestrator state in a snapshot store: a new orchestrator restores it, finished tasks
+ * stay finished (results recorded once), unfinished ones run again, and the previous writer
+ * is fenced.
+ */
+import { SimulatedClock } from 'xstate';
+import { MemorySnapshotStore, ValidationError, createNeuroFlux, type SnapshotStore, type TaskExecutor } from '../src';
+
+const settle = async (rounds = 10) => {
+  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+};
+
+function runtime(store: SnapshotStore, execute: TaskExecutor) {
+  const nf = createNeuroFlux({ clock: new SimulatedClock(), orchestrator: { store } });
+  nf.orchestrator.registerAgent('worker', { capabilities: ['x'], maxConcurrentTasks: 10, execute });
+  return nf;
+}
+
+describe('orchestrator persistence', () => {
+  test('a restarted orchestrator completes the workflow; finished tasks do not run again', async () => {
+    const store = new MemorySnapshotStore();
+    const runs: string[] = [];
+    // First process: `a` completes, `b` hangs (the process will "die" with it).
+    const first = runtime(store, (task) => {
+      runs.push(`first:${task.taskId}`);
+      return task.taskId === 'a' ? 'A' : new Promise(() => undefined);
+    });
+    await first.start();
+    first.orchestrator.submitWorkflow({
+      tasks: [
+        { taskId: 'a', requiredCapabilities: ['x'] },
+        { taskId: 'b', dependencies: ['a'], requiredCapabilities: ['x'] },
+        { taskId: 'c', dependencies: ['b'], requiredCapabilities: ['x'] },
+        { taskId: 'late', dependencies: ['c'], requiredCapabilities: ['x'], retryPolicy: { maxRetries: 1 } },
+      ],
+    });
+    await settle();
+    expect(first.orchestrator.getTask('b')?.state).toBe('running');
+    await settle(); // the write of this state lands
+
+    // Second process, same store: it takes over.
+    const second = runtime(store, (task, { dependencyResults }) => {
+      runs.push(`second:${task.taskId}`);
+      return { from: task.taskId, inputs: dependencyResults };
+    });
+    await second.start();
+    const records = await second.orchestrator.waitForWorkflow(['a', 'b', 'c', 'late']);
+    expect(records.map((r) => r.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
+    expect(records[0]?.result).toBe('A'); // recorded once, by the first process
+    expect(records[1]?.result).toEqual({ from: 'b', inputs: { a: 'A' } });
+    expect(runs).toEqual(['first:a', 'first:b', 'second:b', 'second:c', 'second:late']);
+
+    // The first process is fenced: its next write finds the key taken over, and it stops.
+    first.orchestrator.submitTask({ taskId: 'stale', requiredCapabilities: ['x'] });
+    await settle();
+    expect(first.orchestrator.getStats().persistence).toMatchObject({ fenced: true });
+    expect(() => first.orchestrator.submitTask({ requiredCapabilities: ['x'] })).toThrow(/not running/);
+    await second.stop();
+    await first.stop();
+
+    // A third process sees everything finished and runs nothing.
+    const third = runtime(store, () => {
+      runs.push('third');
+      return 'x';
+    });
+    await third.start();
+    expect(third.orchestrator.getStats()).toMatchObject({ tasksCompleted: 4, pendingTasks: 0 });
+    expect(runs).not.toContain('third');
+    await third.stop();
+  });
+
+  test('retries already spent survive a restart', async () => {
+    const store = new MemorySnapshotStore();
+    const clock = new SimulatedClock();
+    const first = createNeuroFlux({ clock, orchestrator: { store } });
+    first.orchestrator.registerAgent('w', { capabilities: ['x'], execute: () => Promise.reject(new Error('flaky')) });
+    await first.start();
+    first.orchestrator.submitTask({ taskId: 't', requiredCapabilities: ['x'], retryPolicy: { maxRetries: 2, initialDelay: 1 } });
+    await settle();
+    clock.increment(1000);
+    await settle();
+    expect(first.orchestrator.getTask('t')?.retryCount).toBe(2);
+    await first.stop();
+
+    const second = createNeuroFlux({ clock: new SimulatedClock(), orchestrator: { store } });
+    second.orchestrator.registerAgent('w', { capabilities: ['x'], execute: () => Promise.reject(new Error('still flaky')) });
+    await second.start();
+    const record = await second.orchestrator.waitForTask('t');
+    expect(record).toMatchObject({ status: 'failed', retryCount: 2, error: 'still flaky' });
+    await second.stop();
+  });
+
+  test('a corrupt stored state is refused with an error naming the field', async () => {
+    const store = new MemorySnapshotStore();
+    await store.save('orchestrator', { version: 1, savedAt: 0, tasks: [{ record: { taskId: 'x' }, balancer: null }] });
+    const nf = createNeuroFlux({ clock: new SimulatedClock(), orchestrator: { store } });
+    await expect(nf.start()).rejects.toBeInstanceOf(ValidationError);
+    await nf.stop();
+  });
+});
