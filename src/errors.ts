@@ -15,6 +15,7 @@ export const ErrorCode = {
   UNKNOWN_TASK: 'ERR_UNKNOWN_TASK',
   DUPLICATE_TASK: 'ERR_DUPLICATE_TASK',
   ASSIGNMENT_REFUSED: 'ERR_ASSIGNMENT_REFUSED',
+  DELIVERY_FAILED: 'ERR_DELIVERY_FAILED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -85,6 +86,21 @@ export class QueueFullError extends NeuroFluxError {
     readonly maxQueueSize: number,
   ) {
     super(ErrorCode.QUEUE_FULL, `mailbox of agent '${agentId}' is full (${maxQueueSize} messages)`);
+  }
+}
+
+/**
+ * A request was given up before any answer could come: it expired, its recipient's mailbox
+ * was full, or the recipient's handler failed on every attempt. `reason` is the dead letter's.
+ */
+export class DeliveryFailedError extends NeuroFluxError {
+  constructor(
+    readonly recipientId: string,
+    readonly topic: string,
+    readonly reason: string,
+    readonly detail?: string,
+  ) {
+    super(ErrorCode.DELIVERY_FAILED, `request '${topic}' to agent '${recipientId}' failed: ${reason}${detail ? ` (${detail})` : ''}`);
   }
 }
 

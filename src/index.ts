@@ -16,6 +16,7 @@ export {
   UnknownTaskError,
   DuplicateTaskError,
   AssignmentRefusedError,
+  DeliveryFailedError,
   type ValidationIssue,
   type WorkflowProblem,
 } from './errors';

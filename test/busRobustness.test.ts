@@ -1,6 +1,6 @@
 /** Regression tests for bus failure paths found in review. */
 import { SimulatedClock, createMachine, fromCallback, setup } from 'xstate';
-import { CommunicationBus, type AnyDeadLetter, type Message } from '../src';
+import { CommunicationBus, DeliveryFailedError, type AnyDeadLetter, type Message } from '../src';
 
 describe('bus robustness', () => {
   test('a behaviour machine that reaches its final state is replaced; later messages are not lost', async () => {
@@ -98,6 +98,31 @@ describe('bus robustness', () => {
     stop = true;
     expect(exchanges).toBeGreaterThan(0);
     await bus.whenIdle();
+    await bus.stop();
+  });
+
+  test('a request whose handler fails on every attempt rejects at once, not at its timeout', async () => {
+    const clock = new SimulatedClock();
+    const bus = new CommunicationBus({ clock });
+    bus.registerAgent('broken', { handler: () => { throw new Error('down'); } });
+    await bus.start();
+    const outcome = bus.sendRequest({ senderId: 's', recipientId: 'broken', topic: 'q', timeoutMs: 60_000 });
+    await expect(outcome).rejects.toBeInstanceOf(DeliveryFailedError);
+    await expect(outcome).rejects.toMatchObject({ reason: 'max_retries', code: 'ERR_DELIVERY_FAILED' });
+    expect(bus.getStats().pendingResponses).toBe(0);
+    await bus.stop();
+  });
+
+  test('messages queued before start for an offline agent still expire', async () => {
+    const clock = new SimulatedClock();
+    const bus = new CommunicationBus({ clock });
+    const letters: AnyDeadLetter[] = [];
+    bus.deadLetters$.subscribe((d) => letters.push(d));
+    bus.registerAgent('pull');
+    bus.sendMessage({ senderId: 's', recipientId: 'pull', messageType: 'command', topic: 't', ttl: 1 });
+    await bus.start();
+    clock.increment(2000);
+    expect(letters.map((l) => l.reason)).toEqual(['expired']);
     await bus.stop();
   });
 });

@@ -7,6 +7,7 @@ import type { RuntimeMachine } from '../../machines/runtime.machine';
 import { createRuntimeRoot } from '../kernel/runtimeRoot';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
 import {
+  DeliveryFailedError,
   DuplicateAgentError,
   NotRunningError,
   QueueFullError,
@@ -240,7 +241,11 @@ export class CommunicationBus {
   async start(): Promise<void> {
     if (this.state !== 'created') return;
     this.state = 'running';
-    for (const agent of this.agents.values()) this.scheduleDrain(agent);
+    for (const agent of this.agents.values()) {
+      this.scheduleDrain(agent);
+      // Messages queued before start for offline or pull agents expire like any others.
+      if (agent.mailbox.size > 0 && !(agent.pushes && agent.online)) this.armSweep();
+    }
   }
 
   /**
@@ -810,8 +815,14 @@ export class CommunicationBus {
     const letter: DeadLetter = { reason, message, at: this.clock.now(), ...(agentId && { agentId }), ...(error && { error }) };
     if (this.receipts.size > 0 && this.takeReceipt(message)?.abandoned(letter)) return;
     this.emitDeadLetter(letter);
-    if (reason === 'no_route' && message.messageType === MessageType.REQUEST && message.correlationId) {
-      this.pending.reject(message.correlationId, new UnknownAgentError(message.recipientId ?? agentId ?? '?'));
+    // A request that will never be answered fails now rather than at its timeout.
+    if (message.messageType === MessageType.REQUEST && message.correlationId && this.pending.isWaiting(message.correlationId)) {
+      this.pending.reject(
+        message.correlationId,
+        reason === 'no_route'
+          ? new UnknownAgentError(message.recipientId ?? agentId ?? '?')
+          : new DeliveryFailedError(message.recipientId ?? agentId ?? '?', message.topic, reason, error),
+      );
     }
   }
 
