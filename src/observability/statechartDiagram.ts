@@ -1,18 +1,9 @@
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { toDirectedGraph, type DirectedGraphEdge, type DirectedGraphNode } from 'xstate/graph';
+import { transitionLabel } from './transitionLabel';
 
 function mermaidId(stateNode: AnyStateNode): string {
   return stateNode.id.replace(/[^A-Za-z0-9_]/g, '_');
-}
-
-function eventLabel(eventType: string): string {
-  // `xstate.after.<delay>.<state id>` is how XState names delayed transitions.
-  const after = /^xstate\.after\.([^.]+)\./.exec(eventType);
-  if (after) return `after ${after[1]}`;
-  if (eventType.startsWith('xstate.done.actor.')) return `done ${eventType.slice('xstate.done.actor.'.length)}`;
-  if (eventType.startsWith('xstate.error.actor.')) return `error ${eventType.slice('xstate.error.actor.'.length)}`;
-  if (eventType === '') return 'always';
-  return eventType;
 }
 
 /** Action-only transitions change no state; drawing them as self-loops hides the shape. */
@@ -68,14 +59,14 @@ function render(node: DirectedGraphNode, lines: string[], indent: string): void 
     const any = `${mermaidId(stateNode)}__any`;
     lines.push(`${indent}state "(any state)" as ${any}`);
     for (const edge of inherited) {
-      lines.push(`${indent}${any} --> ${mermaidId(edge.target)}: ${eventLabel(edge.label.text)}${guardLabel(edge.transition)}`);
+      lines.push(`${indent}${any} --> ${mermaidId(edge.target)}: ${transitionLabel(edge.label.text)}${guardLabel(edge.transition)}`);
     }
   }
   for (const child of children) {
     for (const edge of child.edges) {
       if (isTargetless(edge)) continue;
       const label = edge.label.text;
-      lines.push(`${indent}${mermaidId(edge.source)} --> ${mermaidId(edge.target)}: ${eventLabel(label)}${guardLabel(edge.transition)}`);
+      lines.push(`${indent}${mermaidId(edge.source)} --> ${mermaidId(edge.target)}: ${transitionLabel(label)}${guardLabel(edge.transition)}`);
     }
     lines.push(...alwaysEdges(child.stateNode, indent));
   }

@@ -1,5 +1,6 @@
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { toDirectedGraph, type DirectedGraphNode } from 'xstate/graph';
+import { transitionLabel } from '../transitionLabel';
 
 /**
  * A state of a statechart as the inspector page draws it. Paths are the state's keys from
@@ -38,17 +39,6 @@ export function anyStatePath(compoundPath: string): string {
 
 function pathOf(stateNode: AnyStateNode): string {
   return stateNode.path.join('.');
-}
-
-function transitionLabel(eventType: string): string {
-  // XState names delayed transitions `xstate.after.<delay>.<state id>`.
-  const after = /^xstate\.after\.([^.]+)\./.exec(eventType);
-  if (after) return `after ${after[1]}`;
-  if (eventType.startsWith('xstate.done.actor.')) return `done: ${eventType.slice('xstate.done.actor.'.length)}`;
-  if (eventType.startsWith('xstate.error.actor.')) return `error: ${eventType.slice('xstate.error.actor.'.length)}`;
-  if (eventType.startsWith('xstate.done.state.')) return 'done';
-  if (eventType === '') return 'always';
-  return eventType;
 }
 
 /** Entering a compound state enters its initial child, down to an atomic state. */
