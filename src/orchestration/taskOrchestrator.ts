@@ -453,7 +453,7 @@ export class TaskOrchestrator {
     });
     const problems = findWorkflowProblems(
       parsed,
-      { isKnownTask: (id) => this.tasks.has(id), canServe: (caps) => this.canServe(caps) },
+      { isKnownTask: (id) => this.tasks.has(id), canServe: this.capabilityChecker() },
       checkCapabilities,
     );
     if (problems.length > 0) {
@@ -465,9 +465,27 @@ export class TaskOrchestrator {
     return this.createTasks(parsed);
   }
 
-  private canServe(required: readonly string[]): boolean {
-    for (const agent of this.agents.values()) if (agent.hasCapabilities(required)) return true;
-    return false;
+  /**
+   * Whether some agent has all of a set of capabilities, answered once per distinct set in a
+   * submission: a workflow of 100 000 tasks must not scan every agent for each task.
+   */
+  private capabilityChecker(): (required: readonly string[]) => boolean {
+    const known = new Map<string, boolean>();
+    return (required) => {
+      const key = [...required].sort().join('\u0000');
+      let answer = known.get(key);
+      if (answer === undefined) {
+        answer = false;
+        for (const agent of this.agents.values()) {
+          if (agent.hasCapabilities(required)) {
+            answer = true;
+            break;
+          }
+        }
+        known.set(key, answer);
+      }
+      return answer;
+    };
   }
 
   private createTasks(tasks: readonly ParsedTask[]): TaskSubmission[] {
