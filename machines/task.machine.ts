@@ -38,6 +38,11 @@ export interface TaskMachineInput {
   readonly dependencyFailedAtStart: boolean;
   /** Retries already spent (a task restored after a restart keeps its count). */
   readonly retryCount?: number;
+  /**
+   * A task restored while it waited out a retry backoff: the absolute clock time (ms) at
+   * which it may be queued again. It waits in `retrying` for the time that is left.
+   */
+  readonly retryAt?: number | null;
 }
 
 export interface TaskMachineContext extends TaskMachineInput {
@@ -124,6 +129,7 @@ export const taskMachine = setup({
     holdsAgentFor: ({ context }, params: { attempt: number }) =>
       context.assignedAgent !== null && params.attempt === context.retryCount,
     holdsAgent: ({ context }) => context.assignedAgent !== null,
+    backoffPending: ({ context }) => context.pendingDependencies <= 0 && context.retryAt !== null,
     startsAtOnce: (_, params: { startsAtOnce: boolean }) => params.startsAtOnce,
     isAssignedAgent: ({ context }, params: { agentId: string }) => params.agentId === context.assignedAgent,
   },
@@ -140,7 +146,7 @@ export const taskMachine = setup({
     retryCount: input.retryCount ?? 0,
     assignedAgent: null,
     deadline: null,
-    retryAt: null,
+    retryAt: input.retryAt ?? null,
     lastError: null,
     failedAt: null,
     endReason: null,
@@ -183,6 +189,7 @@ export const taskMachine = setup({
     waiting: {
       always: [
         { guard: 'dependencyFailedAtStart', target: 'dependencyFailed' },
+        { guard: 'backoffPending', target: 'retrying' },
         { guard: 'dependenciesDone', target: 'queued' },
       ],
       on: {

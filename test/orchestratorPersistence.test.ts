@@ -82,11 +82,54 @@ describe('orchestrator persistence', () => {
     expect(first.orchestrator.getTask('t')?.retryCount).toBe(2);
     await first.stop();
 
-    const second = createNeuroFlux({ clock: new SimulatedClock(), orchestrator: { store } });
+    // Same clock: absolute deadlines are wall-clock times shared by the processes.
+    const second = createNeuroFlux({ clock, orchestrator: { store } });
     second.orchestrator.registerAgent('w', { capabilities: ['x'], execute: () => Promise.reject(new Error('still flaky')) });
     await second.start();
+    clock.increment(2000); // the backoff left when the first process stopped
     const record = await second.orchestrator.waitForTask('t');
     expect(record).toMatchObject({ status: 'failed', retryCount: 2, error: 'still flaky' });
+    await second.stop();
+  });
+
+  test('a task restored in the middle of a retry backoff waits only for what is left of it', async () => {
+    const store = new MemorySnapshotStore();
+    const clock = new SimulatedClock();
+    const runsAt: number[] = [];
+    const first = createNeuroFlux({ clock, orchestrator: { store } });
+    first.orchestrator.registerAgent('w', {
+      capabilities: ['x'],
+      execute: () => {
+        runsAt.push(clock.now());
+        return Promise.reject(new Error('flaky'));
+      },
+    });
+    await first.start();
+    first.orchestrator.submitTask({ taskId: 't', requiredCapabilities: ['x'], retryPolicy: { maxRetries: 1, initialDelay: 10 } });
+    await settle();
+    expect(first.orchestrator.getTask('t')).toMatchObject({ state: 'retrying', retryAt: 10_000 });
+    clock.increment(4000);
+    await settle();
+    await first.stop(); // "dies" 4 s into a 10 s backoff
+
+    const second = createNeuroFlux({ clock, orchestrator: { store } });
+    second.orchestrator.registerAgent('w', {
+      capabilities: ['x'],
+      execute: () => {
+        runsAt.push(clock.now());
+        return 'done';
+      },
+    });
+    await second.start();
+    await settle();
+    expect(second.orchestrator.getTask('t')).toMatchObject({ state: 'retrying', retryCount: 1, retryAt: 10_000 });
+    clock.increment(5999);
+    await settle();
+    expect(runsAt).toEqual([0]); // not re-queued at once, nor after a fresh 10 s
+    clock.increment(1);
+    const record = await second.orchestrator.waitForTask('t');
+    expect(record).toMatchObject({ status: 'completed', result: 'done', retryCount: 1 });
+    expect(runsAt).toEqual([0, 10_000]);
     await second.stop();
   });
 

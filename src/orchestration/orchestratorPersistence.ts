@@ -29,6 +29,8 @@ const PersistedRecordSchema = z
     startedAt: z.number().nullable(),
     completedAt: z.number().nullable(),
     retryCount: z.number().int().nonnegative(),
+    // Absent in documents written before it existed.
+    retryAt: z.number().nullable().default(null),
     // JSON drops `undefined`: a task without result comes back without the field.
     result: z.unknown().optional(),
     error: z.string().nullable(),

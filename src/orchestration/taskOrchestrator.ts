@@ -530,6 +530,7 @@ export class TaskOrchestrator {
           pendingDependencies: pending,
           dependencyFailedAtStart: failedAtStart,
           retryCount: record.retryCount,
+          retryAt: record.retryAt,
         },
       });
     }
@@ -578,6 +579,7 @@ export class TaskOrchestrator {
       startedAt: null,
       completedAt: null,
       retryCount: 0,
+      retryAt: null,
       result: undefined,
       error: null,
       reason: null,
@@ -648,7 +650,17 @@ export class TaskOrchestrator {
       const final = FINAL_STATES.has(record.state);
       const restored: TaskRecord = final
         ? record
-        : { ...record, state: 'waiting', status: 'pending', assignedAgent: null, startedAt: null, progress: 0, reason: null };
+        : {
+            ...record,
+            state: 'waiting',
+            status: 'pending',
+            assignedAgent: null,
+            startedAt: null,
+            progress: 0,
+            reason: null,
+            // Only a backoff in progress carries over: its task waits out what is left of it.
+            retryAt: record.state === 'retrying' ? record.retryAt : null,
+          };
       const entry: TaskEntry = {
         record: restored,
         actor: undefined,
@@ -1126,6 +1138,7 @@ export class TaskOrchestrator {
     record.state = state;
     record.status = status;
     record.retryCount = context.retryCount;
+    record.retryAt = state === 'retrying' ? context.retryAt : null;
     record.assignedAgent = context.assignedAgent ?? (FINAL_STATES.has(state) ? record.assignedAgent : null);
     record.error = context.lastError;
     if (state === 'running') record.startedAt = now;

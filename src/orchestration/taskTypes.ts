@@ -105,6 +105,8 @@ export interface TaskRecord extends TaskSpec {
   startedAt: number | null;
   completedAt: number | null;
   retryCount: number;
+  /** While `retrying`: the clock time (ms) at which the task is queued again; otherwise null. */
+  retryAt: number | null;
   result: unknown;
   error: string | null;
   /** Why a finished task did not complete, or why a pending one is not running. */
