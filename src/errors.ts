@@ -16,6 +16,7 @@ export const ErrorCode = {
   DUPLICATE_TASK: 'ERR_DUPLICATE_TASK',
   ASSIGNMENT_REFUSED: 'ERR_ASSIGNMENT_REFUSED',
   DELIVERY_FAILED: 'ERR_DELIVERY_FAILED',
+  STANDBY: 'ERR_STANDBY',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -27,6 +28,24 @@ export class NeuroFluxError extends Error {
     super(message);
     this.code = code;
     this.name = new.target.name;
+  }
+}
+
+/**
+ * The orchestrator of this runtime does not take tasks: it is a standby waiting for the
+ * leader lease, or the runtime was created with `orchestrator: false` (an agent host).
+ */
+export class StandbyError extends NeuroFluxError {
+  constructor(
+    readonly component: string,
+    readonly why: 'standby' | 'disabled',
+  ) {
+    super(
+      ErrorCode.STANDBY,
+      why === 'standby'
+        ? `${component} is a standby: it takes tasks once it holds the leader lease`
+        : `${component} is disabled in this runtime (created with orchestrator: false)`,
+    );
   }
 }
 

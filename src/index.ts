@@ -12,6 +12,7 @@ export {
   UnknownAgentError,
   DuplicateAgentError,
   NotRunningError,
+  StandbyError,
   WorkflowValidationError,
   UnknownTaskError,
   DuplicateTaskError,
@@ -22,6 +23,12 @@ export {
 } from './errors';
 export { systemClock, type NeuroFluxClock } from './kernel/clock';
 export { createNeuroFlux, type NeuroFlux, type NeuroFluxOptions } from './kernel/createNeuroFlux';
+export {
+  LeaderElection,
+  type LeaderElectionOptions,
+  type LeadershipHooks,
+  type LeadershipState,
+} from './kernel/leaderElection';
 export {
   MessageType,
   MessagePriority,
@@ -81,10 +88,14 @@ export {
   type BuiltInBalancerName,
 } from './orchestration/balancers';
 export { recentPerformanceScore, type AgentView, type TaskHistoryEntry } from './orchestration/orchestratorAgent';
-export { TaskTopic } from './orchestration/taskProtocol';
+export { TaskTopic, HostPresencePayloadSchema, type HostPresencePayload } from './orchestration/taskProtocol';
+export { AgentHost, type AgentHostOptions, type AgentHostStats, type HostedAgentOptions } from './orchestration/agentHost';
 export { findWorkflowProblems } from './orchestration/workflowGraph';
 export { taskMachine, type TaskMachine, type TaskMachineEvent, type DependencyFailurePolicy } from '../machines/task.machine';
 export { orchestratorMachine, type OrchestratorMachine } from '../machines/orchestrator.machine';
+export { hostLivenessMachine, type HostLivenessMachine } from '../machines/hostLiveness.machine';
+export { heartbeatMachine, type HeartbeatMachine } from '../machines/heartbeat.machine';
+export { leaderElectionMachine, type LeaderElectionMachine } from '../machines/leaderElection.machine';
 export { agentMachine, type AgentMachine, type AgentMachineEvent } from '../machines/agent.machine';
 export { runtimeMachine, type RuntimeMachine } from '../machines/runtime.machine';
 export * from './conflict/index';

@@ -13,7 +13,9 @@ import { combineInspectionObservers } from '../observability/inspector/combineIn
 import { createInspectionHub } from '../observability/inspector/inspectionHub';
 import { startInspector, type Inspector, type InspectorOptions } from '../observability/inspector/inspectorServer';
 import { createMetrics, type RuntimeMetrics } from '../observability/runtimeMetrics';
+import { ValidationError } from '../errors';
 import { systemClock, type NeuroFluxClock } from './clock';
+import { LeaderElection, type LeaderElectionOptions } from './leaderElection';
 import { createRuntimeRoot } from './runtimeRoot';
 
 /** Options of {@link createNeuroFlux}. */
@@ -22,8 +24,14 @@ export interface NeuroFluxOptions {
   clock?: NeuroFluxClock;
   /** Bus options (mailbox capacity, overflow policy, batching, request timeout...). */
   bus?: Omit<CommunicationBusOptions, 'clock' | 'root'>;
-  /** Orchestrator options (balancer, orchestrator id, history window). The `swarm` balancer is always available. */
-  orchestrator?: Omit<TaskOrchestratorOptions, 'bus'>;
+  /**
+   * Orchestrator options (balancer, orchestrator id, history window, store). The `swarm`
+   * balancer is always available. With `leaderElection` (which needs `store`) the
+   * orchestrator is a standby until this process wins the lease, then restores the stored
+   * state and takes over. `false`: this process only hosts agents (see `AgentHost`) and
+   * takes no tasks; results go to the orchestrator of another process.
+   */
+  orchestrator?: (Omit<TaskOrchestratorOptions, 'bus' | 'role'> & { leaderElection?: LeaderElectionOptions }) | false;
   /**
    * Conflict engine options. `stakeSource: 'swarm'` takes voters' stakes from the swarm's
    * learned performance instead of the engine's own ledger.
@@ -58,6 +66,8 @@ export interface NeuroFlux {
   readonly conflicts: ConflictResolutionEngine;
   readonly swarm: NeuralSwarmNetwork;
   readonly clock: NeuroFluxClock;
+  /** This process's place in the orchestrator's leader election, when `orchestrator.leaderElection` was given. */
+  readonly leadership: LeaderElection | undefined;
   /** The running inspector, when `inspector` was given and the runtime started. */
   readonly inspector: Inspector | undefined;
   /** Prometheus text format of the runtime's metrics (also served at the inspector's `/metrics`). */
@@ -92,11 +102,26 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
   const bus = new CommunicationBus({ ...options.bus, clock, root: system });
   options.transport?.attach(bus);
   const swarm = new NeuralSwarmNetwork({ networkId: 'swarm', ...options.swarm, bus });
+  const { leaderElection: electionOptions, ...orchestratorOptions } = options.orchestrator || {};
+  if (electionOptions && !orchestratorOptions.store) {
+    throw new ValidationError('orchestrator options', [{ path: 'store', message: 'leaderElection needs a store (the lease and the state live in it)' }]);
+  }
   const orchestrator = new TaskOrchestrator({
-    ...options.orchestrator,
+    ...orchestratorOptions,
     bus,
-    balancers: [...(options.orchestrator?.balancers ?? []), swarmBalancer(swarm)],
+    balancers: [...(orchestratorOptions.balancers ?? []), swarmBalancer(swarm)],
+    role: options.orchestrator === false ? 'disabled' : electionOptions ? 'standby' : 'active',
   });
+  const leadership =
+    electionOptions && orchestratorOptions.store
+      ? new LeaderElection({
+          ...electionOptions,
+          store: orchestratorOptions.store,
+          clock,
+          parent: system,
+          hooks: { onElected: () => orchestrator.activate(), onDeposed: () => orchestrator.stop() },
+        })
+      : undefined;
   const { stakeSource, ...conflictOptions } = options.conflicts ?? {};
   const conflicts = new ConflictResolutionEngine({
     ...conflictOptions,
@@ -153,6 +178,7 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
     conflicts,
     swarm,
     clock,
+    leadership,
     get inspector() {
       return inspector;
     },
@@ -163,6 +189,7 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
       await options.transport?.start();
       await orchestrator.restore();
       await bus.start();
+      leadership?.start();
       if (options.inspector) {
         metrics ??= createMetrics(nf);
         inspector = await startInspector(nf, { ...options.inspector, ...(hub && { hub }), metrics });
@@ -173,6 +200,7 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
       await inspector?.close();
       metrics?.dispose();
       await orchestrator.stop();
+      await leadership?.stop();
       await conflicts.stop();
       await options.transport?.close();
       await bus.stop();

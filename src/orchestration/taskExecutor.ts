@@ -1,3 +1,4 @@
+import type { TaskResultPayload } from './taskProtocol';
 import type { TaskSpec } from './taskTypes';
 
 /** What an executor gets besides the task. */
@@ -22,3 +23,18 @@ export interface ExecutionContext {
  * ```
  */
 export type TaskExecutor = (task: TaskSpec, context: ExecutionContext) => unknown | Promise<unknown>;
+
+/**
+ * Runs one attempt and turns what the executor did into a `task_result` payload: its value,
+ * or the message of what it threw. Never throws.
+ * @internal
+ */
+export async function executeAttempt(execute: TaskExecutor, task: TaskSpec, context: ExecutionContext): Promise<TaskResultPayload> {
+  const { taskId } = task;
+  const { attempt } = context;
+  try {
+    return { taskId, attempt, status: 'completed', result: await execute(task, context) };
+  } catch (error) {
+    return { taskId, attempt, status: 'failed', error: error instanceof Error ? error.message : String(error) };
+  }
+}

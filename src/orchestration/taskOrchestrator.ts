@@ -2,6 +2,7 @@ import { Subject, type Observable } from 'rxjs';
 import { createActor, type ActorRefFrom, type AnyActorRef } from 'xstate';
 import { z } from 'zod';
 import { orchestratorMachine } from '../../machines/orchestrator.machine';
+import { hostLivenessMachine, type HostLivenessInput } from '../../machines/hostLiveness.machine';
 import { taskMachine, type TaskMachineContext, type TaskMachineInput } from '../../machines/task.machine';
 import type { AgentHandle } from '../bus/agentHandle';
 import type { CommunicationBus } from '../bus/communicationBus';
@@ -11,6 +12,7 @@ import {
   DuplicateAgentError,
   DuplicateTaskError,
   NotRunningError,
+  StandbyError,
   UnknownAgentError,
   UnknownTaskError,
   ValidationError,
@@ -20,9 +22,11 @@ import { ShardedSupervisor } from '../kernel/shardedSupervisor';
 import { AgentPool, laneOf } from './agentPool';
 import { builtInBalancers, isScoring, type Balancer, type BuiltInBalancerName, type ScoringBalancer } from './balancers';
 import { OrchestratorAgent, type AgentView, type TaskHistoryEntry } from './orchestratorAgent';
-import type { ExecutionContext, TaskExecutor } from './taskExecutor';
+import { executeAttempt, type ExecutionContext, type TaskExecutor } from './taskExecutor';
 import {
+  HostPresencePayloadSchema,
   TaskAssignmentPayloadSchema,
+  TaskProgressPayloadSchema,
   TaskResultPayloadSchema,
   TaskStartedPayloadSchema,
   TaskTopic,
@@ -57,6 +61,14 @@ export interface TaskOrchestratorOptions {
   balancers?: readonly Balancer[];
   /** The window of the guide's recent-performance score and of `getAgentTaskHistory`. Default 24 h. */
   historyWindowHours?: number;
+  /** An agent host is presumed dead after this many of its heartbeat intervals without one (default 3). */
+  missedHeartbeats?: number;
+  /**
+   * `active` (default) takes tasks at once; `standby` takes none until `activate()` (a
+   * candidate waiting for the leader lease); `disabled` never (a process that only hosts
+   * agents). Submissions to a standby or disabled orchestrator throw `StandbyError`.
+   */
+  role?: 'active' | 'standby' | 'disabled';
   /**
    * Where task records are persisted (memory, file or NATS KV store). `restore()` (called by
    * `neuroflux.start()`) loads them: finished tasks stay finished, the others run again.
@@ -70,6 +82,8 @@ const OptionsSchema = z.object({
   orchestratorId: z.string().min(1).default('orchestrator'),
   storeKey: z.string().min(1).default('orchestrator'),
   historyWindowHours: z.number().positive().default(24),
+  missedHeartbeats: z.number().int().positive().default(3),
+  role: z.enum(['active', 'standby', 'disabled']).default('active'),
 });
 
 /** How an agent joins the orchestrator. */
@@ -142,6 +156,10 @@ export interface OrchestratorStats {
   readonly balancerErrors: number;
   /** Writes to the store (null without one); `fenced`: another orchestrator took over the key. */
   readonly persistence: { readonly saves: number; readonly saveErrors: number; readonly fenced: boolean } | null;
+  /** Agent hosts heard from (`agent_presence`) and still alive, and those presumed dead or gone since start. */
+  readonly hosts: { readonly alive: number; readonly lost: number; readonly invalidAnnouncements: number };
+  /** False while the orchestrator is a standby (or disabled). */
+  readonly active: boolean;
 }
 
 interface TaskEntry {
@@ -199,7 +217,15 @@ export class TaskOrchestrator {
   readonly orchestratorId: string;
 
   private readonly bus: CommunicationBus;
-  private readonly handle: AgentHandle;
+  /** The orchestrator's bus agent, registered when it goes live (at once, or on `activate()`). */
+  private handle: AgentHandle | undefined;
+  private readonly role: 'active' | 'standby' | 'disabled';
+  private readonly missedHeartbeats: number;
+  /** Agent hosts heard of by presence, with the agents each announced. */
+  private readonly hosts = new Map<string, Set<string>>();
+  private readonly hostActors: ShardedSupervisor<typeof hostLivenessMachine>;
+  private hostsLost = 0;
+  private invalidAnnouncements = 0;
   private readonly defaultBalancer: Balancer;
   private readonly balancerByName = new Map<string, Balancer>();
   private readonly historyWindowMs: number;
@@ -250,6 +276,8 @@ export class TaskOrchestrator {
     if (!parsed.success) throw ValidationError.fromZod('orchestrator options', parsed.error);
     this.bus = bus;
     this.orchestratorId = parsed.data.orchestratorId;
+    this.role = parsed.data.role;
+    this.missedHeartbeats = parsed.data.missedHeartbeats;
     this.historyWindowMs = parsed.data.historyWindowHours * 3_600_000;
     for (const b of [...Object.values(builtInBalancers), ...(balancers ?? [])]) this.balancerByName.set(b.name, b);
     this.defaultBalancer = typeof balancer === 'string' ? this.balancerNamed(balancer) : (balancer ?? builtInBalancers.default);
@@ -296,10 +324,41 @@ export class TaskOrchestrator {
     this.taskActors = new ShardedSupervisor(actor, index === 0 ? 'task' : `${id}.task`, taskLogic, 16, (taskId, error) =>
       this.onTaskActorCrash(taskId, error),
     );
-    this.handle = bus.registerAgent(this.orchestratorId, {
+    const hostLogic = hostLivenessMachine.provide({
+      actions: { reportHostLost: (_, params) => this.onHostLost(params.hostId) },
+      delays: { hostTimeout: ({ context }) => clampDelay(context.expiresAt - clock.now()) },
+    });
+    this.hostActors = new ShardedSupervisor(actor, index === 0 ? 'host' : `${id}.host`, hostLogic, 16, (hostId) => this.onHostLost(hostId));
+    if (this.role === 'active') this.goLive();
+  }
+
+  /** Registers the orchestrator's bus agent: from now on results and presence reach it. */
+  private goLive(): void {
+    this.handle = this.bus.registerAgent(this.orchestratorId, {
       concurrency: 64,
+      topics: [TaskTopic.PRESENCE],
       handler: (message) => this.onOrchestratorMessage(message),
     });
+  }
+
+  /**
+   * Turns a standby orchestrator into the active one: restores the stored state (when it
+   * has a store) and starts taking results, presence and submissions. Called by the leader
+   * election when this process wins the lease. Resolves with the number of tasks restored.
+   */
+  async activate(): Promise<number> {
+    if (this.stopped) throw new NotRunningError('orchestrator');
+    if (this.role === 'disabled') throw new StandbyError(`orchestrator '${this.orchestratorId}'`, 'disabled');
+    if (this.handle) return 0;
+    const state = await this.persistence?.load();
+    // Synchronous from here: no result can arrive between going live and the tasks existing.
+    this.goLive();
+    return this.applyRestored(state);
+  }
+
+  private assertActive(): void {
+    if (this.stopped) throw new NotRunningError('orchestrator');
+    if (!this.handle) throw new StandbyError(`orchestrator '${this.orchestratorId}'`, this.role === 'standby' ? 'standby' : 'disabled');
   }
 
   /** For the guide's `await orchestrator.start()`: the orchestrator runs from construction. */
@@ -321,7 +380,7 @@ export class TaskOrchestrator {
     this.taskActors.stopAll();
     if (this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'ORCHESTRATOR_STOPPED' });
     if (this.bus.running) {
-      this.bus.unregisterAgent(this.orchestratorId);
+      if (this.handle) this.bus.unregisterAgent(this.orchestratorId);
       for (const agentId of this.busAgentsWeRegistered) this.bus.unregisterAgent(agentId);
     }
   }
@@ -438,7 +497,7 @@ export class TaskOrchestrator {
   }
 
   private submit(inputs: readonly TaskInput[], checkCapabilities: boolean, path: string): TaskSubmission[] {
-    if (this.stopped) throw new NotRunningError('orchestrator');
+    this.assertActive();
     const parsed: ParsedTask[] = inputs.map((input, index) => {
       const result = TaskInputSchema.safeParse(input);
       if (!result.success) {
@@ -636,9 +695,13 @@ export class TaskOrchestrator {
    * ```
    */
   async restore(): Promise<number> {
+    if (!this.persistence || this.restored || !this.handle) return 0;
+    return this.applyRestored(await this.persistence.load());
+  }
+
+  private applyRestored(state: PersistedOrchestrator | undefined): number {
     if (!this.persistence || this.restored) return 0;
     this.restored = true;
-    const state = await this.persistence.load();
     if (!state) {
       this.persistence.markDirty(); // claim the key
       return 0;
@@ -784,6 +847,8 @@ export class TaskOrchestrator {
       persistence: this.persistence
         ? { saves: this.persistence.saves, saveErrors: this.persistence.saveErrors, fenced: this.persistence.fenced }
         : null,
+      hosts: { alive: this.hosts.size, lost: this.hostsLost, invalidAnnouncements: this.invalidAnnouncements },
+      active: this.handle !== undefined && !this.stopped,
     };
   }
 
@@ -944,7 +1009,7 @@ export class TaskOrchestrator {
       return;
     }
     try {
-      this.handle.send({
+      (this.handle as AgentHandle).send({
         recipientId: agentId,
         messageType: 'command',
         topic: TaskTopic.ASSIGNMENT,
@@ -996,13 +1061,7 @@ export class TaskOrchestrator {
       dependencyResults,
       reportProgress: (progress) => this.reportProgress(taskId, progress),
     };
-    let outcome: TaskResultPayload;
-    try {
-      const result = await execute(task, context);
-      outcome = { taskId, attempt, status: 'completed', result };
-    } catch (error) {
-      outcome = { taskId, attempt, status: 'failed', error: error instanceof Error ? error.message : String(error) };
-    }
+    const outcome = await executeAttempt(execute, task, context);
     // Only forget our own controller: a later dispatch of the same attempt may own the key now.
     if (this.controllers.get(key) === controller) this.controllers.delete(key);
     this.acceptResult(token === undefined ? outcome : { ...outcome, dispatch: token }, agent.agentId);
@@ -1025,7 +1084,80 @@ export class TaskOrchestrator {
       }
       const current = this.currentAttempt(parsed.data.taskId, message.senderId);
       if (current !== undefined) this.markStarted(parsed.data.taskId, parsed.data.attempt ?? current, message.senderId);
+    } else if (message.topic === TaskTopic.PROGRESS) {
+      const parsed = TaskProgressPayloadSchema.safeParse(message.payload);
+      if (!parsed.success) {
+        this.invalidResults++;
+        return;
+      }
+      if (this.currentAttempt(parsed.data.taskId, message.senderId) === parsed.data.attempt) {
+        this.reportProgress(parsed.data.taskId, parsed.data.progress);
+      }
+    } else if (message.topic === TaskTopic.PRESENCE) {
+      this.onPresence(message.payload);
     }
+  }
+
+  // ---------------------------------------------------------------- agent hosts
+
+  /**
+   * A host's heartbeat: keeps its liveness actor alive, and keeps the orchestrator's agents
+   * in step with what it announces (new ones registered, dropped ones unregistered).
+   */
+  private onPresence(payload: unknown): void {
+    const parsed = HostPresencePayloadSchema.safeParse(payload);
+    if (!parsed.success) {
+      this.invalidAnnouncements++;
+      return;
+    }
+    const { hostId, status, heartbeatIntervalMs, agents } = parsed.data;
+    let hosted = this.hosts.get(hostId);
+    if (status === 'leaving') {
+      if (hosted) this.hostActors.get(hostId)?.send({ type: 'HOST_LEFT' });
+      return;
+    }
+    const at = this.bus.clock.now();
+    const timeoutMs = heartbeatIntervalMs * this.missedHeartbeats;
+    if (!hosted) {
+      hosted = new Set();
+      this.hosts.set(hostId, hosted);
+      // A host back from the dead before its old liveness actor was forgotten.
+      if (this.hostActors.get(hostId)) this.hostActors.release([hostId]);
+      this.hostActors.spawn(hostId, { hostId, at, timeoutMs } satisfies HostLivenessInput);
+    } else {
+      this.hostActors.get(hostId)?.send({ type: 'HEARTBEAT_RECEIVED', at, timeoutMs });
+    }
+    const announced = new Set<string>();
+    for (const agent of agents) {
+      announced.add(agent.agentId);
+      if (hosted.has(agent.agentId)) continue;
+      // An id registered by hand, or announced by another host, stays with its owner.
+      if (this.agents.has(agent.agentId)) continue;
+      this.registerAgent(agent.agentId, {
+        capabilities: agent.capabilities,
+        maxConcurrentTasks: agent.maxConcurrentTasks,
+        specializations: agent.specializations,
+      });
+      hosted.add(agent.agentId);
+    }
+    for (const agentId of hosted) {
+      if (announced.has(agentId)) continue;
+      hosted.delete(agentId);
+      this.unregisterAgent(agentId);
+    }
+  }
+
+  /** The host's heartbeats stopped (or it left): its tasks go back to the queue for other agents. */
+  private onHostLost(hostId: string): void {
+    const hosted = this.hosts.get(hostId);
+    if (!hosted) return;
+    this.hosts.delete(hostId);
+    this.hostsLost++;
+    for (const agentId of hosted) this.unregisterAgent(agentId);
+    // Not from inside the liveness actor's own step: its shard forgets it afterwards.
+    queueMicrotask(() => {
+      if (this.hostActors.get(hostId)?.getSnapshot().status === 'done') this.hostActors.release([hostId]);
+    });
   }
 
   /** The current attempt of a task assigned to `agentId`, if it is active. */
@@ -1080,7 +1212,7 @@ export class TaskOrchestrator {
     }
     if (this.agents.get(agentId)?.execute || (!this.bus.getAgent(agentId) && !this.bus.hasTransport) || !this.bus.running) return;
     try {
-      this.handle.send({
+      (this.handle as AgentHandle).send({
         recipientId: agentId,
         messageType: 'command',
         topic: TaskTopic.CANCEL,

@@ -6,13 +6,18 @@ import { z } from 'zod';
  * - orchestrator → agent, command `task_assignment`: `{ action: 'execute_task', task, attempt, dependencyResults }`;
  * - agent → orchestrator, notification `task_started` (optional): `{ taskId, attempt }`;
  * - agent → orchestrator, notification `task_result`: `{ taskId, attempt?, status: 'completed' | 'failed', result?, error? }`;
- * - orchestrator → agent, command `task_cancel`: `{ taskId, attempt, reason }` when the attempt timed out or was cancelled.
+ * - agent → orchestrator, notification `task_progress` (optional): `{ taskId, attempt, progress }`;
+ * - orchestrator → agent, command `task_cancel`: `{ taskId, attempt, reason }` when the attempt timed out or was cancelled;
+ * - agent host → every orchestrator, event on topic `agent_presence`: `{ hostId, status, heartbeatIntervalMs, agents }`,
+ *   at start, every heartbeat interval, and `status: 'leaving'` on a clean stop (see `AgentHost`).
  */
 export const TaskTopic = {
   ASSIGNMENT: 'task_assignment',
   STARTED: 'task_started',
   RESULT: 'task_result',
+  PROGRESS: 'task_progress',
   CANCEL: 'task_cancel',
+  PRESENCE: 'agent_presence',
 } as const;
 
 export const TaskAssignmentPayloadSchema = z.object({
@@ -41,3 +46,32 @@ export const TaskResultPayloadSchema = z.object({
   error: z.string().optional(),
 });
 export type TaskResultPayload = z.output<typeof TaskResultPayloadSchema>;
+
+export const TaskProgressPayloadSchema = z.object({
+  taskId: z.string().min(1),
+  attempt: z.number().int().nonnegative(),
+  progress: z.number().finite(),
+});
+
+export const TaskCancelPayloadSchema = z.object({
+  taskId: z.string().min(1),
+  attempt: z.number().int().nonnegative(),
+  reason: z.string().optional(),
+});
+
+/** One agent an {@link HostPresencePayloadSchema} announces. */
+export const PresentAgentSchema = z.object({
+  agentId: z.string().min(1),
+  capabilities: z.array(z.string().min(1)),
+  maxConcurrentTasks: z.number().int().positive(),
+  specializations: z.record(z.string(), z.number().finite()).default({}),
+});
+
+/** A host's heartbeat: who it is, how often it beats, and the agents it runs. */
+export const HostPresencePayloadSchema = z.object({
+  hostId: z.string().min(1),
+  status: z.enum(['alive', 'leaving']),
+  heartbeatIntervalMs: z.number().int().positive(),
+  agents: z.array(PresentAgentSchema).max(10_000),
+});
+export type HostPresencePayload = z.output<typeof HostPresencePayloadSchema>;

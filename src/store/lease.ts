@@ -10,6 +10,11 @@ export interface LeaseRecord {
   readonly expiresAt: number;
 }
 
+/** What {@link Lease.claim} found: whether we hold the lease, who does, and until when. */
+export interface LeaseClaim extends LeaseRecord {
+  readonly held: boolean;
+}
+
 const LeaseRecordSchema = z.object({ holder: z.string().min(1), expiresAt: z.number().finite() });
 
 const LeaseOptionsSchema = z.object({
@@ -54,19 +59,33 @@ export class Lease {
     return this.options.holder;
   }
 
+  get ttlMs(): number {
+    return this.options.ttlMs;
+  }
+
   /** True when we hold the lease after the call (taken, or renewed). */
   async tryAcquire(): Promise<boolean> {
+    return (await this.claim()).held;
+  }
+
+  /**
+   * Takes a free or expired lease, or renews our own. Says who holds it after the call and
+   * until when: a standby can sleep until that expiry instead of polling.
+   */
+  async claim(): Promise<LeaseClaim> {
     const { key, holder, ttlMs } = this.options;
     const now = this.clock.now();
     const stored = await this.store.load(key);
     const current = stored && LeaseRecordSchema.safeParse(stored.value);
     const record = current?.success ? current.data : undefined;
-    if (record && record.holder !== holder && record.expiresAt > now) return false;
+    if (record && record.holder !== holder && record.expiresAt > now) return { held: false, ...record };
+    const claimed = { holder, expiresAt: now + ttlMs } satisfies LeaseRecord;
     try {
-      this.revision = await this.store.save(key, { holder, expiresAt: now + ttlMs } satisfies LeaseRecord, stored?.revision ?? 0);
-      return true;
+      this.revision = await this.store.save(key, claimed, stored?.revision ?? 0);
+      return { held: true, ...claimed };
     } catch (error) {
-      if (error instanceof RevisionMismatchError) return false;
+      // Another candidate won the race: it holds the lease for (about) a full period.
+      if (error instanceof RevisionMismatchError) return { held: false, holder: '', expiresAt: now + ttlMs };
       throw error;
     }
   }

@@ -1,0 +1,235 @@
+import { createActor, type Actor } from 'xstate';
+import { z } from 'zod';
+import { heartbeatMachine } from '../../machines/heartbeat.machine';
+import type { AgentHandle } from '../bus/agentHandle';
+import type { CommunicationBus } from '../bus/communicationBus';
+import type { Message } from '../bus/message';
+import { DuplicateAgentError, NotRunningError, ValidationError } from '../errors';
+import { executeAttempt, type TaskExecutor } from './taskExecutor';
+import {
+  TaskAssignmentPayloadSchema,
+  TaskCancelPayloadSchema,
+  TaskTopic,
+  type HostPresencePayload,
+} from './taskProtocol';
+import type { TaskSpec } from './taskTypes';
+
+const AgentHostOptionsSchema = z.object({
+  /** Names this host in presence announcements; unique among the hosts of a namespace. */
+  hostId: z.string().min(1),
+  /** How often the host announces itself, ms (default 1000). Orchestrators presume it dead after `missedHeartbeats` of these. */
+  heartbeatIntervalMs: z.number().int().positive().default(1000),
+});
+
+/** Options of an {@link AgentHost}. */
+export type AgentHostOptions = z.input<typeof AgentHostOptionsSchema> & { bus: CommunicationBus };
+
+const HostedAgentOptionsSchema = z.object({
+  capabilities: z.array(z.string().min(1)),
+  maxConcurrentTasks: z.number().int().positive().default(5),
+  specializations: z.record(z.string(), z.number().nonnegative()).default({}),
+  execute: z.custom<TaskExecutor>((v) => typeof v === 'function', 'must be a function'),
+});
+
+/** How an agent runs on an {@link AgentHost}. */
+export interface HostedAgentOptions {
+  capabilities: string[];
+  /** Tasks the agent runs at once. Default 5. */
+  maxConcurrentTasks?: number;
+  /** Per task type multiplier of the default score (default 1). */
+  specializations?: Record<string, number>;
+  /** Runs the task; resolve with the result, throw to fail the attempt. */
+  execute: TaskExecutor;
+}
+
+/** What an {@link AgentHost} counted. */
+export interface AgentHostStats {
+  readonly agents: number;
+  readonly running: number;
+  readonly completed: number;
+  readonly failed: number;
+  /** Attempts aborted by a `task_cancel` (timeout or cancel on the orchestrator's side). */
+  readonly aborted: number;
+  /** Assignments whose payload did not validate (ignored). */
+  readonly invalidAssignments: number;
+  readonly heartbeats: number;
+}
+
+type HostedAgent = z.output<typeof HostedAgentOptionsSchema> & { handle: AgentHandle };
+
+/**
+ * Runs agents for orchestrators in other processes (or in this one): each agent is a bus
+ * agent that executes `task_assignment` commands with a {@link TaskExecutor} and answers
+ * with `task_started`, `task_progress` and `task_result` (echoing the assignment's dispatch
+ * token), aborting on `task_cancel`. The host announces itself and its agents on the
+ * `agent_presence` topic at start and every `heartbeatIntervalMs`: an orchestrator
+ * registers the agents it hears of, and when the heartbeats stop (the process died) it
+ * unregisters them, which sends their assigned and running tasks to other agents.
+ *
+ * A process that only hosts agents creates its runtime with `orchestrator: false`.
+ *
+ * @example
+ * ```ts
+ * const nf = createNeuroFlux({ transport: nats({ servers }), orchestrator: false });
+ * const host = new AgentHost({ bus: nf.bus, hostId: 'host-1' });
+ * host.addAgent('host-1-risk', { capabilities: ['risk_assessment'], execute: assessRisk });
+ * await nf.start();
+ * host.start();
+ * ```
+ */
+export class AgentHost {
+  readonly hostId: string;
+  private readonly bus: CommunicationBus;
+  private readonly heartbeatIntervalMs: number;
+  private readonly agents = new Map<string, HostedAgent>();
+  private readonly controllers = new Map<string, AbortController>();
+  private heartbeat: Actor<typeof heartbeatMachine> | undefined;
+  private stopped = false;
+  private completed = 0;
+  private failed = 0;
+  private aborted = 0;
+  private invalidAssignments = 0;
+  private heartbeats = 0;
+
+  constructor(options: AgentHostOptions) {
+    const { bus, ...rest } = options;
+    const parsed = AgentHostOptionsSchema.safeParse(rest);
+    if (!parsed.success) throw ValidationError.fromZod('agent host options', parsed.error);
+    this.bus = bus;
+    this.hostId = parsed.data.hostId;
+    this.heartbeatIntervalMs = parsed.data.heartbeatIntervalMs;
+  }
+
+  /** Adds an agent (announced with the next heartbeat, at once when the host runs). */
+  addAgent(agentId: string, options: HostedAgentOptions): void {
+    if (this.stopped) throw new NotRunningError(`agent host '${this.hostId}'`);
+    const idCheck = z.string().min(1).safeParse(agentId);
+    if (!idCheck.success) throw ValidationError.fromZod('agentId', idCheck.error);
+    const parsed = HostedAgentOptionsSchema.safeParse(options);
+    if (!parsed.success) throw ValidationError.fromZod('hosted agent options', parsed.error);
+    if (this.agents.has(agentId)) throw new DuplicateAgentError(agentId);
+    const handle = this.bus.registerAgent(agentId, {
+      concurrency: parsed.data.maxConcurrentTasks,
+      handler: (message, agent) => this.onMessage(agentId, message, agent),
+    });
+    this.agents.set(agentId, { ...parsed.data, handle });
+    if (this.heartbeat) this.announce('alive');
+  }
+
+  /** Removes an agent; work it is running is aborted. */
+  removeAgent(agentId: string): boolean {
+    if (!this.agents.delete(agentId)) return false;
+    this.bus.unregisterAgent(agentId);
+    this.abortWhere((key) => key.startsWith(`${agentId}:`));
+    if (this.heartbeat) this.announce('alive');
+    return true;
+  }
+
+  /** Starts the heartbeat (the bus must be started for announcements to leave the process). */
+  start(): void {
+    if (this.stopped) throw new NotRunningError(`agent host '${this.hostId}'`);
+    if (this.heartbeat) return;
+    const logic = heartbeatMachine.provide({
+      actions: { announce: () => this.announce('alive') },
+      delays: { heartbeatInterval: this.heartbeatIntervalMs },
+    });
+    // A child of the runtime's root: its timer runs on the runtime's clock.
+    this.heartbeat = createActor(logic, { parent: this.bus.root, id: `host:${this.hostId}` }).start();
+  }
+
+  /** Says goodbye (orchestrators move this host's tasks at once), aborts running work and removes the agents. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    if (this.heartbeat) this.announce('leaving');
+    this.stopped = true;
+    this.heartbeat?.send({ type: 'HOST_STOPPED' });
+    this.heartbeat = undefined;
+    this.abortWhere(() => true);
+    if (this.bus.running) for (const agentId of this.agents.keys()) this.bus.unregisterAgent(agentId);
+    this.agents.clear();
+  }
+
+  getStats(): AgentHostStats {
+    return {
+      agents: this.agents.size,
+      running: this.controllers.size,
+      completed: this.completed,
+      failed: this.failed,
+      aborted: this.aborted,
+      invalidAssignments: this.invalidAssignments,
+      heartbeats: this.heartbeats,
+    };
+  }
+
+  private announce(status: HostPresencePayload['status']): void {
+    if (!this.bus.running) return;
+    const payload: HostPresencePayload = {
+      hostId: this.hostId,
+      status,
+      heartbeatIntervalMs: this.heartbeatIntervalMs,
+      agents: [...this.agents].map(([agentId, a]) => ({
+        agentId,
+        capabilities: a.capabilities,
+        maxConcurrentTasks: a.maxConcurrentTasks,
+        specializations: a.specializations,
+      })),
+    };
+    this.heartbeats++;
+    this.bus.publishEvent({ senderId: this.hostId, topic: TaskTopic.PRESENCE, priority: 'high', payload });
+  }
+
+  private onMessage(agentId: string, message: Message, agent: AgentHandle): Promise<void> | undefined {
+    if (message.topic === TaskTopic.CANCEL) {
+      const cancel = TaskCancelPayloadSchema.safeParse(message.payload);
+      if (cancel.success) this.abortWhere((key) => key === `${agentId}:${cancel.data.taskId}#${cancel.data.attempt}`);
+      return undefined;
+    }
+    if (message.topic !== TaskTopic.ASSIGNMENT) return undefined;
+    const assignment = TaskAssignmentPayloadSchema.safeParse(message.payload);
+    if (!assignment.success) {
+      this.invalidAssignments++;
+      return undefined;
+    }
+    const hosted = this.agents.get(agentId);
+    return hosted && this.run(hosted, message.senderId, assignment.data, agent);
+  }
+
+  private async run(
+    hosted: HostedAgent,
+    orchestratorId: string,
+    assignment: z.output<typeof TaskAssignmentPayloadSchema>,
+    agent: AgentHandle,
+  ): Promise<void> {
+    const { task, attempt, dependencyResults, dispatch } = assignment;
+    const taskId = task.taskId;
+    const key = `${agent.agentId}:${taskId}#${attempt}`;
+    const controller = new AbortController();
+    this.controllers.set(key, controller);
+    const reply = (topic: string, payload: Record<string, unknown>) => {
+      if (!this.bus.running) return;
+      agent.send({ recipientId: orchestratorId, messageType: 'notification', topic, payload: { taskId, attempt, ...payload } });
+    };
+    reply(TaskTopic.STARTED, {});
+    const outcome = await executeAttempt(hosted.execute, task as unknown as TaskSpec, {
+      signal: controller.signal,
+      attempt,
+      dependencyResults,
+      reportProgress: (progress) => reply(TaskTopic.PROGRESS, { progress }),
+    });
+    if (this.controllers.get(key) === controller) this.controllers.delete(key);
+    // An aborted attempt's result would be discarded as late: do not send it.
+    if (controller.signal.aborted) return;
+    if (outcome.status === 'completed') this.completed++;
+    else this.failed++;
+    reply(TaskTopic.RESULT, { ...outcome, ...(dispatch !== undefined && { dispatch }) });
+  }
+
+  private abortWhere(matches: (key: string) => boolean): void {
+    for (const [key, controller] of this.controllers) {
+      if (!matches(key)) continue;
+      this.controllers.delete(key);
+      this.aborted++;
+      controller.abort(new Error('task attempt aborted (timeout, cancel or host stop)'));
+    }
+  }
+}

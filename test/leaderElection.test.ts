@@ -1,0 +1,131 @@
+/**
+ * One active orchestrator: candidates share a store; the lease holder leads, standbys take
+ * over within one lease period of the leader's last renewal, restoring its state.
+ * Each "process" has its own simulated clock; a crashed process is one whose clock stops.
+ */
+import { SimulatedClock } from 'xstate';
+import {
+  Lease,
+  MemorySnapshotStore,
+  StandbyError,
+  ValidationError,
+  createNeuroFlux,
+  type NeuroFlux,
+  type SnapshotStore,
+  type StoredSnapshot,
+} from '../src';
+
+const settle = async (rounds = 10) => {
+  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+};
+
+const TTL = 3000;
+
+/** Advances every live clock together, a step at a time, letting promises settle in between. */
+async function advance(clocks: SimulatedClock[], ms: number, step = 100): Promise<void> {
+  for (let t = 0; t < ms; t += step) {
+    for (const clock of clocks) clock.increment(Math.min(step, ms - t));
+    await settle(4);
+  }
+}
+
+function candidate(store: SnapshotStore, clock: SimulatedClock, holder: string, execute: () => unknown): NeuroFlux {
+  const nf = createNeuroFlux({ clock, orchestrator: { store, leaderElection: { holder, ttlMs: TTL } } });
+  nf.orchestrator.registerAgent(`${holder}-worker`, { capabilities: ['work'], maxConcurrentTasks: 10, execute });
+  return nf;
+}
+
+describe('leader election on a lease', () => {
+  test('one candidate leads; when it dies a standby takes over within one lease period and finishes its tasks', async () => {
+    const store = new MemorySnapshotStore();
+    const clockA = new SimulatedClock();
+    const clockB = new SimulatedClock();
+    const ranOn: string[] = [];
+    const a = candidate(store, clockA, 'a', () => (ranOn.push('a'), new Promise(() => undefined)));
+    const b = candidate(store, clockB, 'b', () => (ranOn.push('b'), 'done by b'));
+    await a.start();
+    await settle();
+    await b.start();
+    await settle();
+    expect(a.leadership?.state).toBe('leader');
+    expect(b.leadership?.state).toBe('standby');
+    expect(() => b.orchestrator.submitTask({ requiredCapabilities: ['work'] })).toThrow(StandbyError);
+    expect(b.bus.getAgent('orchestrator')).toBeUndefined();
+
+    a.orchestrator.submitWorkflow({ tasks: [{ taskId: 't1', requiredCapabilities: ['work'] }, { taskId: 't2', requiredCapabilities: ['work'] }] });
+    await settle();
+    expect(ranOn).toEqual(['a', 'a']);
+
+    // Both run for two lease periods: the leader keeps renewing, the standby keeps waiting.
+    await advance([clockA, clockB], 2 * TTL);
+    expect([a.leadership?.state, b.leadership?.state]).toEqual(['leader', 'standby']);
+    const lastRenewal = clockA.now();
+    const lease = await new Lease({ store, key: 'leader.orchestrator', holder: 'observer', ttlMs: TTL, clock: clockB }).claim();
+    expect(lease).toMatchObject({ held: false, holder: 'a' });
+
+    // `a` dies: its clock stops, so it never renews again.
+    await advance([clockB], TTL - 200);
+    expect(b.leadership?.state).toBe('standby');
+    await advance([clockB], 300);
+    expect(b.leadership?.state).toBe('leader');
+    expect(clockB.now() - lastRenewal).toBeLessThanOrEqual(TTL + 100);
+
+    const records = await b.orchestrator.waitForWorkflow(['t1', 't2']);
+    expect(records.map((r) => [r.status, r.result])).toEqual([
+      ['completed', 'done by b'],
+      ['completed', 'done by b'],
+    ]);
+    expect(ranOn).toEqual(['a', 'a', 'b', 'b']);
+    await b.stop();
+    await a.stop();
+  });
+
+  test('a clean stop releases the lease: a standby takes over within a fifth of a period', async () => {
+    const store = new MemorySnapshotStore();
+    const clock = new SimulatedClock();
+    const a = candidate(store, clock, 'a', () => 'a');
+    const b = candidate(store, clock, 'b', () => 'b');
+    await a.start();
+    await settle();
+    await b.start();
+    await settle();
+    await a.stop();
+    expect(a.leadership?.state).toBe('stopped');
+    await advance([clock], TTL / 5 + 10, 10);
+    expect(b.leadership?.state).toBe('leader');
+    await b.stop();
+  });
+
+  test('a leader that cannot renew before its lease runs out is deposed and its orchestrator stops', async () => {
+    let failing = false;
+    const inner = new MemorySnapshotStore();
+    const unreachable = () => Promise.reject(new Error('store unreachable'));
+    const store: SnapshotStore = {
+      load: (key: string): Promise<StoredSnapshot | undefined> => (failing ? unreachable() : inner.load(key)),
+      save: (key: string, value: unknown, revision?: number) => (failing ? unreachable() : inner.save(key, value, revision)),
+      delete: (key: string) => inner.delete(key),
+      keys: () => inner.keys(),
+      close: () => inner.close(),
+    };
+    const clock = new SimulatedClock();
+    const a = candidate(store, clock, 'a', () => 'a');
+    await a.start();
+    await settle();
+    expect(a.leadership?.state).toBe('leader');
+    failing = true;
+    await advance([clock], TTL - 100);
+    expect(a.leadership?.state).toBe('leader'); // renewals failed, but the lease still runs
+    expect(a.leadership?.getStats().claimErrors).toBeGreaterThan(0);
+    await advance([clock], 200);
+    expect(a.leadership?.state).toBe('deposed');
+    expect(() => a.orchestrator.submitTask({ requiredCapabilities: ['work'] })).toThrow(/not running/);
+    await expect(a.leadership?.whenLeader()).rejects.toThrow(/deposed/);
+    await a.stop();
+  });
+
+  test('leaderElection needs a store; bad election options name the field', () => {
+    expect(() => createNeuroFlux({ orchestrator: { leaderElection: {} } })).toThrow(ValidationError);
+    expect(() => createNeuroFlux({ orchestrator: { leaderElection: {} } })).toThrow(/store/);
+    expect(() => createNeuroFlux({ orchestrator: { store: new MemorySnapshotStore(), leaderElection: { ttlMs: 5 } } })).toThrow(/ttlMs/);
+  });
+});
