@@ -101,7 +101,7 @@ describe('leader election on a lease', () => {
     const inner = new MemorySnapshotStore();
     const unreachable = () => Promise.reject(new Error('store unreachable'));
     const store: SnapshotStore = {
-      load: (key: string): Promise<StoredSnapshot | undefined> => (failing ? unreachable() : inner.load(key)),
+      load: <T,>(key: string): Promise<StoredSnapshot<T> | undefined> => (failing ? unreachable() : inner.load<T>(key)),
       save: (key: string, value: unknown, revision?: number) => (failing ? unreachable() : inner.save(key, value, revision)),
       delete: (key: string) => inner.delete(key),
       keys: () => inner.keys(),

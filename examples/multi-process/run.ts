@@ -1,8 +1,8 @@
 /**
  * Multi-process example: one orchestrator process (this one) and two agent-host
- * processes, all on one NATS server. The orchestrator registers the hosts' agents as
- * remote agents (capabilities, no `execute`): their task assignments go out over NATS
- * (JetStream), their results come back the same way.
+ * processes, all on one NATS server. The hosts announce their agents by heartbeat
+ * (`AgentHost`); the orchestrator registers them from the announcements, sends their task
+ * assignments over NATS (JetStream) and gets the results back the same way.
  *
  * Usage:
  *   npx node -r @swc-node/register examples/multi-process/run.ts                 # starts its own nats-server -js
@@ -33,8 +33,9 @@ export interface MultiProcessReport {
   readonly elapsedMs: number;
 }
 
-function startHost(url: string, hostId: string, namespace: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'host.ts'), url, hostId, namespace], {
+/** Starts `host.ts` as a process; resolves once it is ready. */
+export function startHost(url: string, hostId: string, namespace: string, heartbeatMs = 1000): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'host.ts'), url, hostId, namespace, String(heartbeatMs)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -55,7 +56,7 @@ function startHost(url: string, hostId: string, namespace: string): Promise<Chil
   });
 }
 
-function stopHost(child: ChildProcess): Promise<void> {
+export function stopHost(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
@@ -71,7 +72,7 @@ function stopHost(child: ChildProcess): Promise<void> {
  * A workflow of 20 tasks: 12 independent `map` tasks, 6 `combine` tasks each over two
  * of them, 1 `reduce` over the combines and 1 `report` after it.
  */
-function workflow(): TaskInput[] {
+export function workflow(): TaskInput[] {
   const tasks: TaskInput[] = [];
   for (let i = 0; i < 12; i++) tasks.push({ taskId: `map-${i}`, requiredCapabilities: ['compute'], payload: { n: i, workMs: 30 } });
   for (let i = 0; i < 6; i++) {
@@ -82,17 +83,25 @@ function workflow(): TaskInput[] {
   return tasks;
 }
 
+/** Polls `condition` every 20 ms until it holds (or rejects after `timeoutMs`). */
+export async function waitFor(condition: () => unknown, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** Runs the example against `servers` (a NATS URL with JetStream) and reports. */
 export async function runMultiProcess(servers: string): Promise<MultiProcessReport> {
   const namespace = `example-${process.pid}-${Date.now().toString(36)}`;
   const hosts = await Promise.all(HOSTS.map((id) => startHost(servers, id, namespace)));
   const nf = createNeuroFlux({ transport: nats({ servers, namespace, name: 'orchestrator' }) });
   try {
-    // Remote agents: capabilities only. With a transport attached the orchestrator does
-    // not create local agents for them, so assignments leave this process.
-    for (const id of HOSTS) nf.orchestrator.registerAgent(`${id}-worker`, { capabilities: ['compute'], maxConcurrentTasks: 2 });
     const client = nf.bus.registerAgent('example-client');
     await nf.start();
+    // The hosts' agents join when their next heartbeat arrives.
+    await waitFor(() => HOSTS.every((id) => nf.orchestrator.getAgent(`${id}-worker`)), 10_000, 'both hosts announced');
     const started = Date.now();
     const submissions = nf.orchestrator.submitWorkflow({ tasks: workflow() });
     const records = await Promise.race([
@@ -109,7 +118,7 @@ export async function runMultiProcess(servers: string): Promise<MultiProcessRepo
     const executions: Record<string, number> = {};
     const hostPids: Record<string, number> = {};
     for (const id of HOSTS) {
-      const reply = await client.request({ recipientId: `${id}-worker`, topic: 'report', payload: {}, timeoutMs: 5000 });
+      const reply = await client.request({ recipientId: `${id}-reporter`, topic: 'report', payload: {}, timeoutMs: 5000 });
       const report = reply.payload as { hostId: string; pid: number; executed: string[] };
       hostPids[report.hostId] = report.pid;
       for (const taskId of report.executed) executions[taskId] = (executions[taskId] ?? 0) + 1;

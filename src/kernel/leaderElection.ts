@@ -2,7 +2,7 @@ import { BehaviorSubject, filter, firstValueFrom, type Observable } from 'rxjs';
 import { createActor, fromPromise, type Actor, type AnyActorRef } from 'xstate';
 import { z } from 'zod';
 import { leaderElectionMachine, type LeaseClaimResult } from '../../machines/leaderElection.machine';
-import { ValidationError } from '../errors';
+import { ErrorCode, NeuroFluxError, ValidationError } from '../errors';
 import { Lease } from '../store/lease';
 import type { SnapshotStore } from '../store/snapshotStore';
 import type { NeuroFluxClock } from './clock';
@@ -79,9 +79,10 @@ export class LeaderElection {
       },
       actions: {
         becomeLeader: () => {
-          this.stateSubject.next('leader');
+          // `leader` once leading is real (the orchestrator restored and took over).
           Promise.resolve()
             .then(() => hooks.onElected())
+            .then(() => this.state === 'standby' && this.stateSubject.next('leader'))
             .catch((error: unknown) => {
               // Could not take over (e.g. a corrupt stored state): give the lease to another candidate.
               this.electedError = error instanceof Error ? error.message : String(error);
@@ -128,7 +129,7 @@ export class LeaderElection {
   /** Resolves when this candidate leads (rejects if the election stops first). */
   async whenLeader(): Promise<void> {
     const state = this.state === 'standby' ? await firstValueFrom(this.state$.pipe(filter((s) => s !== 'standby')), { defaultValue: 'stopped' as const }) : this.state;
-    if (state !== 'leader') throw new Error(`leader election ended: ${state}`);
+    if (state !== 'leader') throw new NeuroFluxError(ErrorCode.NOT_RUNNING, `leader election ended: ${state}`);
   }
 
   /** Leaves the election; a leader releases its lease for a standby to take at once. */
