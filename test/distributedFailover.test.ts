@@ -8,10 +8,10 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { startHost, stopHost, waitFor } from '../examples/multi-process/run';
+import { startHost, stopHost } from '../examples/multi-process/run';
 import { NatsKvSnapshotStore, createNeuroFlux, nats, type NeuroFlux } from '../src';
 import { failoverWorkflow } from './support/failoverWorkflow';
-import { describeWithServer, NATS_SERVER_BIN, startNatsServer, type TestServer } from './support/servers';
+import { describeWithServer, NATS_SERVER_BIN, startNatsServer, waitFor, type TestServer } from './support/servers';
 
 const ROOT = join(__dirname, '..');
 
@@ -40,7 +40,7 @@ describeWithServer(NATS_SERVER_BIN, 'failures across processes (own nats-server 
     const nf = createNeuroFlux({ transport: nats({ servers: server.url, namespace }) });
     try {
       await nf.start();
-      await waitFor(() => nf.orchestrator.getAgent('host-1-worker') && nf.orchestrator.getAgent('host-2-worker'), 10_000, 'both hosts announced');
+      await waitFor(() => nf.orchestrator.getAgent('host-1-worker') !== undefined && nf.orchestrator.getAgent('host-2-worker') !== undefined, 10_000, 'both hosts announced');
       const ids = Array.from({ length: 8 }, (_, i) => `w${i}`);
       nf.orchestrator.submitWorkflow({
         tasks: ids.map((taskId, n) => ({ taskId, requiredCapabilities: ['compute'], timeoutSeconds: 120, payload: { n, workMs: 1500 } })),

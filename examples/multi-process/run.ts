@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNeuroFlux, nats, type TaskInput } from '../../src';
-import { NATS_SERVER_BIN, startNatsServer, type TestServer } from '../../test/support/servers';
+import { NATS_SERVER_BIN, startNatsServer, waitFor, type TestServer } from '../../test/support/servers';
 
 const ROOT = join(__dirname, '..', '..');
 const HOSTS = ['host-1', 'host-2'] as const;
@@ -83,15 +83,6 @@ export function workflow(): TaskInput[] {
   return tasks;
 }
 
-/** Polls `condition` every 20 ms until it holds (or rejects after `timeoutMs`). */
-export async function waitFor(condition: () => unknown, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** Runs the example against `servers` (a NATS URL with JetStream) and reports. */
 export async function runMultiProcess(servers: string): Promise<MultiProcessReport> {
   const namespace = `example-${process.pid}-${Date.now().toString(36)}`;
@@ -101,7 +92,7 @@ export async function runMultiProcess(servers: string): Promise<MultiProcessRepo
     const client = nf.bus.registerAgent('example-client');
     await nf.start();
     // The hosts' agents join when their next heartbeat arrives.
-    await waitFor(() => HOSTS.every((id) => nf.orchestrator.getAgent(`${id}-worker`)), 10_000, 'both hosts announced');
+    await waitFor(() => HOSTS.every((id) => nf.orchestrator.getAgent(`${id}-worker`) !== undefined), 10_000, 'both hosts announced');
     const started = Date.now();
     const submissions = nf.orchestrator.submitWorkflow({ tasks: workflow() });
     const records = await Promise.race([
