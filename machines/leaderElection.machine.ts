@@ -74,6 +74,7 @@ export const leaderElectionMachine = setup({
       states: {
         claiming: {
           invoke: {
+            id: 'claim',
             src: 'claimLease',
             onDone: [
               {
@@ -101,6 +102,7 @@ export const leaderElectionMachine = setup({
         renewing: {
           after: { ownLeaseExpiry: '#leaderElection.deposed' },
           invoke: {
+            id: 'renew',
             src: 'claimLease',
             onDone: [
               {

@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import type { AnyStateMachine } from 'xstate';
 import { agentMachine } from '../machines/agent.machine';
 import { conflictMachine } from '../machines/conflict.machine';
+import { heartbeatMachine } from '../machines/heartbeat.machine';
+import { hostLivenessMachine } from '../machines/hostLiveness.machine';
+import { leaderElectionMachine } from '../machines/leaderElection.machine';
 import { orchestratorMachine } from '../machines/orchestrator.machine';
 import { swarmMachine } from '../machines/swarm.machine';
 import { taskMachine } from '../machines/task.machine';
@@ -16,6 +19,9 @@ const diagrams: { doc: string; name: string; machine: AnyStateMachine }[] = [
   { doc: 'bus.md', name: 'agent', machine: agentMachine },
   { doc: 'orchestration.md', name: 'task', machine: taskMachine },
   { doc: 'orchestration.md', name: 'orchestrator', machine: orchestratorMachine },
+  { doc: 'orchestration.md', name: 'hostLiveness', machine: hostLivenessMachine },
+  { doc: 'orchestration.md', name: 'heartbeat', machine: heartbeatMachine },
+  { doc: 'orchestration.md', name: 'leaderElection', machine: leaderElectionMachine },
   { doc: 'conflicts.md', name: 'conflict', machine: conflictMachine },
   { doc: 'swarm.md', name: 'swarm', machine: swarmMachine },
 ];
