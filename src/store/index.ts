@@ -7,4 +7,5 @@ export {
 } from './snapshotStore';
 export { FileSnapshotStore, type FileSnapshotStoreOptions } from './fileSnapshotStore';
 export { NatsKvSnapshotStore, type NatsKvSnapshotStoreOptions } from './natsKvSnapshotStore';
-export { Lease, type LeaseOptions, type LeaseRecord } from './lease';
+export { Lease, type LeaseClaim, type LeaseOptions, type LeaseRecord } from './lease';
+export { SnapshotWriter, type SnapshotWriterOptions, type SnapshotWriterStats } from './snapshotWriter';

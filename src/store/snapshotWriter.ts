@@ -1,0 +1,177 @@
+import { z } from 'zod';
+import { ValidationError } from '../errors';
+import { checkKey, RevisionMismatchError, type SnapshotStore } from './snapshotStore';
+
+/** Options of a {@link SnapshotWriter}. */
+export interface SnapshotWriterOptions<T> {
+  /** Where the state is written. */
+  readonly store: SnapshotStore;
+  /** The key of the state in the store. */
+  readonly key: string;
+  /**
+   * Validates what `load()` finds: a store is outside input like any other (another
+   * version, another writer, a hand edit).
+   */
+  readonly schema: z.ZodType<T>;
+  /** The whole state to write, taken when a write starts (so it holds every change marked before). */
+  readonly snapshot: () => T;
+  /**
+   * Called once when a write finds another revision than the last one this writer saw:
+   * another instance loaded the key since and is the active writer now. Nothing is
+   * written afterwards.
+   */
+  readonly onFenced?: (error: RevisionMismatchError) => void;
+  /** Names the state in validation errors. Default `snapshot`. */
+  readonly name?: string;
+}
+
+/** What a {@link SnapshotWriter} has done, for stats. */
+export interface SnapshotWriterStats {
+  /** Writes that landed. */
+  readonly saves: number;
+  /** Writes the store refused for another reason than a lost compare-and-set (retried on the next change). */
+  readonly saveErrors: number;
+  /** Another instance took the key over: this writer writes no more. */
+  readonly fenced: boolean;
+}
+
+/**
+ * Keeps one key of a {@link SnapshotStore} up to date with a piece of state: at most one
+ * write in flight, every change marked during a tick coalesced into the next write, each
+ * write a compare-and-set on the last revision this writer saw. A write that finds
+ * another revision means another instance loaded the key since: this writer is fenced,
+ * stops writing and calls `onFenced`. Any other store error is counted and the change is
+ * kept for the next write (made on the next `markDirty`).
+ *
+ * `load()` takes over the key: it adopts the stored revision, so the next write fences
+ * whoever wrote it. A writer that never loads starts at revision 0 (create only): its
+ * first write is fenced if the key already exists.
+ *
+ * @example
+ * ```ts
+ * const writer = new SnapshotWriter({
+ *   store: new FileSnapshotStore({ directory: './state' }),
+ *   key: 'counter',
+ *   schema: z.object({ count: z.number() }),
+ *   snapshot: () => ({ count }),
+ *   onFenced: () => stop(),
+ * });
+ * const previous = await writer.load(); // { count: 41 } or undefined
+ * count = (previous?.count ?? 0) + 1;
+ * writer.markDirty();
+ * await writer.flush();
+ * ```
+ */
+export class SnapshotWriter<T> {
+  private readonly store: SnapshotStore;
+  private readonly key: string;
+  private readonly schema: z.ZodType<T>;
+  private readonly snapshot: () => T;
+  private readonly onFenced: ((error: RevisionMismatchError) => void) | undefined;
+  private readonly name: string;
+  private revision = 0;
+  private dirty = false;
+  private saving: Promise<void> | undefined;
+  private fencedBy: RevisionMismatchError | undefined;
+  private savesDone = 0;
+  private errors = 0;
+
+  constructor(options: SnapshotWriterOptions<T>) {
+    this.key = checkKey(options?.key);
+    if (!(options.schema instanceof z.ZodType)) throw new ValidationError('snapshot writer options', [{ path: 'schema', message: 'must be a zod schema' }]);
+    if (typeof options.snapshot !== 'function') {
+      throw new ValidationError('snapshot writer options', [{ path: 'snapshot', message: 'must be a function' }]);
+    }
+    if (options.onFenced !== undefined && typeof options.onFenced !== 'function') {
+      throw new ValidationError('snapshot writer options', [{ path: 'onFenced', message: 'must be a function' }]);
+    }
+    if (typeof options.store?.save !== 'function' || typeof options.store.load !== 'function') {
+      throw new ValidationError('snapshot writer options', [{ path: 'store', message: 'must be a SnapshotStore' }]);
+    }
+    this.store = options.store;
+    this.schema = options.schema;
+    this.snapshot = options.snapshot;
+    this.onFenced = options.onFenced;
+    this.name = options.name ?? 'snapshot';
+  }
+
+  /** Another instance took the key over: nothing is written any more. */
+  get fenced(): boolean {
+    return this.fencedBy !== undefined;
+  }
+
+  /** Writes that landed. */
+  get saves(): number {
+    return this.savesDone;
+  }
+
+  /** Writes that failed for another reason than fencing. */
+  get saveErrors(): number {
+    return this.errors;
+  }
+
+  /** The counters, as one value. */
+  stats(): SnapshotWriterStats {
+    return { saves: this.savesDone, saveErrors: this.errors, fenced: this.fenced };
+  }
+
+  /**
+   * Loads and validates the stored state, and adopts its revision: the next write fences
+   * the previous writer. Undefined when the key is absent.
+   *
+   * @throws ValidationError naming the first offending field of a stored value that does not match the schema.
+   */
+  async load(): Promise<T | undefined> {
+    const stored = await this.store.load(this.key);
+    if (!stored) return undefined;
+    const parsed = this.schema.safeParse(stored.value);
+    if (!parsed.success) throw ValidationError.fromZod(`${this.name} '${this.key}'`, parsed.error);
+    this.revision = stored.revision;
+    return parsed.data;
+  }
+
+  /** Something changed: write it soon (with every other change of this tick). */
+  markDirty(): void {
+    if (this.fencedBy) return;
+    this.dirty = true;
+    this.saving ??= this.saveLoop();
+  }
+
+  /** Resolves once every change marked so far is written, or its write failed. */
+  async flush(): Promise<void> {
+    while (this.saving) await this.saving;
+  }
+
+  private async saveLoop(): Promise<void> {
+    await undefined; // every change of this tick goes into one write
+    try {
+      while (this.dirty && !this.fencedBy) {
+        this.dirty = false;
+        try {
+          this.revision = await this.store.save(this.key, this.snapshot(), this.revision);
+          this.savesDone++;
+        } catch (error) {
+          if (error instanceof RevisionMismatchError) {
+            this.fencedBy = error;
+            this.notifyFenced(error);
+          } else {
+            // Keep the change for the next attempt; a store that stays down shows in the stats.
+            this.errors++;
+            this.dirty = true;
+            return;
+          }
+        }
+      }
+    } finally {
+      this.saving = undefined;
+    }
+  }
+
+  private notifyFenced(error: RevisionMismatchError): void {
+    try {
+      this.onFenced?.(error);
+    } catch {
+      // Nobody awaits the write loop: a throwing callback would be an unhandled rejection.
+    }
+  }
+}

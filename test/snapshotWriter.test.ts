@@ -1,0 +1,213 @@
+/**
+ * The generic snapshot writer: one write in flight, changes of a tick coalesced, every
+ * write a compare-and-set, fencing when another instance loads the key, store errors
+ * counted and retried on the next change.
+ */
+import { z } from 'zod';
+import { ValidationError } from '../src/errors';
+import { MemorySnapshotStore, RevisionMismatchError, SnapshotWriter, type SnapshotStore, type StoredSnapshot } from '../src/store';
+
+const StateSchema = z.object({ count: z.number().int(), names: z.array(z.string()) });
+type State = z.output<typeof StateSchema>;
+
+/** A memory store whose writes can be held back or made to fail, and which records what was written. */
+class ControlledStore implements SnapshotStore {
+  readonly inner = new MemorySnapshotStore();
+  readonly written: unknown[] = [];
+  failures = 0;
+  private held: (() => void)[] | undefined;
+
+  hold(): void {
+    this.held = [];
+  }
+
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const go of held) go();
+  }
+
+  get waiting(): number {
+    return this.held?.length ?? 0;
+  }
+
+  load<T = unknown>(key: string): Promise<StoredSnapshot<T> | undefined> {
+    return this.inner.load<T>(key);
+  }
+
+  async save(key: string, value: unknown, expectedRevision?: number): Promise<number> {
+    if (this.held) await new Promise<void>((resolve) => this.held?.push(resolve));
+    if (this.failures > 0) {
+      this.failures--;
+      throw new Error('disk full');
+    }
+    const revision = await this.inner.save(key, value, expectedRevision);
+    this.written.push(value);
+    return revision;
+  }
+
+  delete(key: string): Promise<void> {
+    return this.inner.delete(key);
+  }
+
+  keys(): Promise<string[]> {
+    return this.inner.keys();
+  }
+
+  async close(): Promise<void> {}
+}
+
+const settle = async (rounds = 5) => {
+  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+};
+
+function writerOn(store: SnapshotStore, state: { current: State }, onFenced?: (error: RevisionMismatchError) => void) {
+  return new SnapshotWriter<State>({
+    store,
+    key: 'counter',
+    schema: StateSchema,
+    name: 'counter state',
+    snapshot: () => ({ ...state.current, names: [...state.current.names] }),
+    ...(onFenced && { onFenced }),
+  });
+}
+
+describe('SnapshotWriter', () => {
+  test('every change of a tick goes into one write, holding the latest state', async () => {
+    const store = new ControlledStore();
+    const state = { current: { count: 0, names: [] as string[] } };
+    const writer = writerOn(store, state);
+    for (let i = 1; i <= 5; i++) {
+      state.current = { count: i, names: [...state.current.names, `n${i}`] };
+      writer.markDirty();
+    }
+    await writer.flush();
+    expect(store.written).toEqual([{ count: 5, names: ['n1', 'n2', 'n3', 'n4', 'n5'] }]);
+    expect(writer.stats()).toEqual({ saves: 1, saveErrors: 0, fenced: false });
+  });
+
+  test('at most one write in flight: changes made meanwhile go into one more write', async () => {
+    const store = new ControlledStore();
+    const state = { current: { count: 1, names: [] as string[] } };
+    const writer = writerOn(store, state);
+    store.hold();
+    writer.markDirty();
+    await settle();
+    expect(store.waiting).toBe(1);
+    for (let i = 2; i <= 4; i++) {
+      state.current = { count: i, names: [] };
+      writer.markDirty();
+      await settle(); // separate ticks: still no second write while the first is held
+    }
+    expect(store.waiting).toBe(1);
+    store.release();
+    await writer.flush();
+    // The held write carries the state of its start; everything after it, one more write.
+    expect(store.written).toEqual([
+      { count: 1, names: [] },
+      { count: 4, names: [] },
+    ]);
+    expect(writer.saves).toBe(2);
+  });
+
+  test('each write is a compare-and-set on the last revision: a writer that loads the key fences the previous one', async () => {
+    const store = new MemorySnapshotStore();
+    const a = { current: { count: 1, names: ['a'] } };
+    const fenced: RevisionMismatchError[] = [];
+    const first = writerOn(store, a, (error) => fenced.push(error));
+    first.markDirty();
+    await first.flush();
+
+    const b = { current: { count: 0, names: [] as string[] } };
+    const second = writerOn(store, b);
+    expect(await second.load()).toEqual({ count: 1, names: ['a'] });
+    b.current = { count: 2, names: ['b'] };
+    second.markDirty();
+    await second.flush();
+
+    a.current = { count: 99, names: ['stale'] };
+    first.markDirty();
+    await first.flush();
+    expect(fenced).toHaveLength(1);
+    expect(fenced[0]).toBeInstanceOf(RevisionMismatchError);
+    expect(first.stats()).toEqual({ saves: 1, saveErrors: 0, fenced: true });
+    // Fenced for good: later changes are not written.
+    first.markDirty();
+    await first.flush();
+    expect(fenced).toHaveLength(1);
+    expect((await store.load('counter'))?.value).toEqual({ count: 2, names: ['b'] });
+    expect(second.fenced).toBe(false);
+  });
+
+  test('a writer that never loaded cannot overwrite an existing key (create only): it is fenced', async () => {
+    const store = new MemorySnapshotStore();
+    await store.save('counter', { count: 7, names: [] });
+    const writer = writerOn(store, { current: { count: 0, names: [] } });
+    writer.markDirty();
+    await writer.flush();
+    expect(writer.fenced).toBe(true);
+    expect((await store.load('counter'))?.value).toEqual({ count: 7, names: [] });
+  });
+
+  test('a store error is counted; the change is kept and written with the next one', async () => {
+    const store = new ControlledStore();
+    const state = { current: { count: 1, names: [] as string[] } };
+    const writer = writerOn(store, state);
+    store.failures = 2;
+    writer.markDirty();
+    await writer.flush();
+    expect(writer.stats()).toEqual({ saves: 0, saveErrors: 1, fenced: false });
+    state.current = { count: 2, names: [] };
+    writer.markDirty();
+    await writer.flush();
+    expect(writer.stats()).toEqual({ saves: 0, saveErrors: 2, fenced: false });
+    state.current = { count: 3, names: ['x'] };
+    writer.markDirty();
+    await writer.flush();
+    expect(writer.stats()).toEqual({ saves: 1, saveErrors: 2, fenced: false });
+    expect(store.written).toEqual([{ count: 3, names: ['x'] }]);
+  });
+
+  test('a snapshot function that throws is a counted error, not an unhandled rejection', async () => {
+    const store = new MemorySnapshotStore();
+    let broken = true;
+    const writer = new SnapshotWriter<State>({
+      store,
+      key: 'counter',
+      schema: StateSchema,
+      snapshot: () => {
+        if (broken) throw new Error('inconsistent');
+        return { count: 1, names: [] };
+      },
+    });
+    writer.markDirty();
+    await writer.flush();
+    expect(writer.saveErrors).toBe(1);
+    broken = false;
+    writer.markDirty();
+    await writer.flush();
+    expect(writer.saves).toBe(1);
+  });
+
+  test('load validates with the schema and names the bad field', async () => {
+    const store = new MemorySnapshotStore();
+    await store.save('counter', { count: 1, names: ['ok', 3] });
+    const writer = writerOn(store, { current: { count: 0, names: [] } });
+    const error = await writer.load().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).field).toBe('names.1');
+    expect((error as ValidationError).message).toContain("counter state 'counter'");
+    expect(await writerOn(new MemorySnapshotStore(), { current: { count: 0, names: [] } }).load()).toBeUndefined();
+  });
+
+  test('options are validated', () => {
+    const store = new MemorySnapshotStore();
+    const snapshot = () => ({ count: 0, names: [] });
+    expect(() => new SnapshotWriter({ store, key: '.bad', schema: StateSchema, snapshot })).toThrow(ValidationError);
+    expect(() => new SnapshotWriter({ store, key: 'k', schema: {} as never, snapshot })).toThrow(/schema/);
+    expect(() => new SnapshotWriter({ store: {} as never, key: 'k', schema: StateSchema, snapshot })).toThrow(/store/);
+  });
+});
