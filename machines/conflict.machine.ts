@@ -12,19 +12,47 @@ import {
 import { ABSTENTION_STAKE } from '../src/conflict/stakes';
 import { strategyNeedsVotes, tallyConflict, type ExpertAnswer, type TallyInput } from '../src/conflict/strategies';
 
+/** Where an open conflict is: the substates of `open`. */
+export type ConflictPhase = 'detected' | 'collectingVotes' | 'consultingExpert' | 'awaitingHumanDecision' | 'tallying';
+
+/**
+ * Where a conflict restored from a store picks up: the phase it was in and what it had
+ * gathered. Its actor starts in `detected` and moves straight to that phase (asking only
+ * the voters not heard from yet), or escalates at once if its deadline has passed.
+ */
+export interface ConflictResume {
+  readonly phase: ConflictPhase;
+  readonly strategy: ResolutionStrategy | null;
+  readonly algorithm: ConsensusAlgorithm | null;
+  readonly requestedAt: number;
+  readonly stakes: Readonly<Record<string, number>>;
+  readonly expertId: string | null;
+  readonly votes: readonly Vote[];
+  readonly expertAnswer: ExpertAnswer | null;
+  readonly humanDecision: HumanDecision | null;
+}
+
 /** What the engine gives a conflict actor when it spawns it. */
 export interface ConflictMachineInput {
   readonly conflict: Conflict;
-  /** Milliseconds from spawn to the conflict's resolution deadline. */
+  /**
+   * Milliseconds from spawn to the conflict's resolution deadline (zero or less: already
+   * past). The engine provides the `resolutionDeadline` delay from the absolute
+   * `conflict.resolutionDeadline` and its clock; this is the machine's own default.
+   */
   readonly deadlineMs: number;
-  /** How long voters (and the expert) have to answer. */
+  /** How long voters (and the expert) have to answer, from `requestedAt`. */
   readonly voteTimeoutMs: number;
   readonly confidenceThreshold: number;
   readonly executionThreshold: number;
+  /** Set when the conflict is restored from a store. */
+  readonly resume?: ConflictResume;
 }
 
 /** @internal */
-export interface ConflictMachineContext extends ConflictMachineInput {
+export interface ConflictMachineContext extends Omit<ConflictMachineInput, 'resume'> {
+  /** The phase a restored conflict resumes in; null for a conflict reported in this process. */
+  resumePhase: ConflictPhase | null;
   strategy: ResolutionStrategy | null;
   algorithm: ConsensusAlgorithm | null;
   /** Clock time at which resolution was requested (stamps timeout abstentions). */
@@ -60,6 +88,8 @@ export interface CollectVotesInput {
   readonly voters: readonly string[];
   readonly stakes: Readonly<Record<string, number>>;
   readonly timeoutMs: number;
+  /** Clock time at which the vote window closes (`requestedAt + timeoutMs`); a restored window has less left. */
+  readonly closesAt: number;
 }
 
 /** Input of the expert consultation: resolves with the expert's answer, or null. */
@@ -67,6 +97,8 @@ export interface ConsultExpertInput {
   readonly conflict: Conflict;
   readonly expertId: string | null;
   readonly timeoutMs: number;
+  /** Clock time at which the expert's window closes (`requestedAt + timeoutMs`). */
+  readonly closesAt: number;
 }
 
 /** Parameters of the effects run when a conflict ends. */
@@ -80,9 +112,16 @@ export interface ConflictOutcomeParams {
  * One conflict, from detection to its end. Pure: asking voters, consulting the expert,
  * executing a decision and broadcasting an escalation are injected by the engine
  * (`collectVotes`, `consultExpert`, `executeDecision`, `escalate`); the tally is the pure
- * `tallyConflict`, invoked so that its outcomes are transitions of their own. Timers are `after` delays on the system clock: the resolution deadline
- * (from the context, running from detection) and the vote window. Reaching the deadline
- * while open escalates; `escalated` is final, so it happens exactly once.
+ * `tallyConflict`, invoked so that its outcomes are transitions of their own. Timers are
+ * `after` delays on the system clock: the resolution deadline (running from detection)
+ * and the vote window (running from `requestedAt`). Their absolute times are in the
+ * context (`conflict.resolutionDeadline`, `requestedAt + voteTimeoutMs`), so the engine
+ * provides both delays as the time left on its clock: a restored conflict re-arms only
+ * what remains. Reaching the deadline while open escalates; `escalated` is final, so it
+ * happens exactly once.
+ *
+ * A restored conflict (`input.resume`) starts in `detected` and moves at once to the phase
+ * it was in, with the votes, stakes and answers it had; past its deadline, it escalates at once.
  */
 export const conflictMachine = setup({
   types: {
@@ -110,7 +149,10 @@ export const conflictMachine = setup({
       stakes: params.stakes,
       expertId: params.expertId,
     })),
-    awaitEveryVoter: assign(({ context }) => ({ awaitedVoters: context.conflict.involvedAgents })),
+    // Every involved agent not heard from yet: all of them, unless the conflict was restored with votes.
+    awaitMissingVoters: assign(({ context }) => ({
+      awaitedVoters: context.conflict.involvedAgents.filter((id) => !context.votes.some((vote) => vote.agentId === id)),
+    })),
     recordVote: assign(({ context }, params: { vote: Vote }) => ({
       votes: [...context.votes, params.vote],
       awaitedVoters: context.awaitedVoters.filter((id) => id !== params.vote.agentId),
@@ -160,24 +202,32 @@ export const conflictMachine = setup({
     isLastAwaitedVote: ({ context }, params: { vote: Vote }) =>
       context.awaitedVoters.length === 1 && context.awaitedVoters[0] === params.vote.agentId,
     isResolved: (_, params: { verdict: ConflictVerdict }) => params.verdict.status === 'resolved',
+    resumedPastDeadline: ({ context }) => context.resumePhase !== null && context.deadlineMs <= 0,
+    resumesCollectingVotes: ({ context }) => context.resumePhase === 'collectingVotes',
+    resumesConsultingExpert: ({ context }) => context.resumePhase === 'consultingExpert',
+    resumesAwaitingHuman: ({ context }) => context.resumePhase === 'awaitingHumanDecision',
+    resumesTallying: ({ context }) => context.resumePhase === 'tallying',
   },
   delays: {
+    // Relative defaults: the machine has no clock. The engine provides both as the time
+    // left to the absolute deadline and window end, so that a restored conflict keeps them.
     resolutionDeadline: ({ context }) => Math.max(0, context.deadlineMs),
     voteTimeout: ({ context }) => context.voteTimeoutMs,
   },
 }).createMachine({
   id: 'conflict',
-  context: ({ input }) => ({
+  context: ({ input: { resume, ...input } }) => ({
     ...input,
-    strategy: null,
-    algorithm: null,
-    requestedAt: 0,
-    stakes: {},
-    expertId: null,
+    resumePhase: resume?.phase ?? null,
+    strategy: resume?.strategy ?? null,
+    algorithm: resume?.algorithm ?? null,
+    requestedAt: resume?.requestedAt ?? 0,
+    stakes: resume?.stakes ?? {},
+    expertId: resume?.expertId ?? null,
     awaitedVoters: [],
-    votes: [],
-    expertAnswer: null,
-    humanDecision: null,
+    votes: resume?.votes ?? [],
+    expertAnswer: resume?.expertAnswer ?? null,
+    humanDecision: resume?.humanDecision ?? null,
     verdict: null,
   }),
   initial: 'open',
@@ -189,6 +239,14 @@ export const conflictMachine = setup({
       initial: 'detected',
       states: {
         detected: {
+          // A restored conflict goes back to where it was; one reported in this process (resumePhase null) never takes these.
+          always: [
+            { guard: 'resumedPastDeadline', target: '#conflict.escalated', actions: 'recordDeadlinePassed' },
+            { guard: 'resumesCollectingVotes', target: 'collectingVotes' },
+            { guard: 'resumesConsultingExpert', target: 'consultingExpert' },
+            { guard: 'resumesAwaitingHuman', target: 'awaitingHumanDecision' },
+            { guard: 'resumesTallying', target: 'tallying' },
+          ],
           on: {
             RESOLUTION_REQUESTED: [
               {
@@ -211,7 +269,7 @@ export const conflictMachine = setup({
           },
         },
         collectingVotes: {
-          entry: 'awaitEveryVoter',
+          entry: 'awaitMissingVoters',
           invoke: {
             id: 'voters',
             src: 'collectVotes',
@@ -220,6 +278,7 @@ export const conflictMachine = setup({
               voters: context.awaitedVoters,
               stakes: context.stakes,
               timeoutMs: context.voteTimeoutMs,
+              closesAt: context.requestedAt + context.voteTimeoutMs,
             }),
           },
           on: {
@@ -243,7 +302,12 @@ export const conflictMachine = setup({
           invoke: {
             id: 'expert',
             src: 'consultExpert',
-            input: ({ context }) => ({ conflict: context.conflict, expertId: context.expertId, timeoutMs: context.voteTimeoutMs }),
+            input: ({ context }) => ({
+              conflict: context.conflict,
+              expertId: context.expertId,
+              timeoutMs: context.voteTimeoutMs,
+              closesAt: context.requestedAt + context.voteTimeoutMs,
+            }),
             onDone: { target: 'tallying', actions: { type: 'recordExpertAnswer', params: ({ event }) => ({ answer: event.output }) } },
             onError: { target: 'tallying', actions: { type: 'recordExpertAnswer', params: () => ({ answer: null }) } },
           },

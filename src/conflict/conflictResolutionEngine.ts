@@ -7,14 +7,25 @@ import {
   conflictStatusOf,
   type ConflictMachine,
   type ConflictMachineContext,
+  type ConflictMachineInput,
   type ConflictOutcomeParams,
+  type ConflictPhase,
 } from '../../machines/conflict.machine';
 import { CommunicationBus } from '../bus/communicationBus';
 import { MessagePriority, MessageType } from '../bus/message';
 import { NotRunningError, ValidationError } from '../errors';
+import { timerDelay } from '../kernel/clock';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
+import { SnapshotKeySchema, type SnapshotStore } from '../store/snapshotStore';
+import { SnapshotWriter } from '../store/snapshotWriter';
 import { ConflictStateError, DuplicateConflictError, UnknownConflictError } from './conflictErrors';
 import type { ConflictEvent, ConsensusOutcome } from './conflictEvents';
+import {
+  PersistedConflictEngineSchema,
+  resumeOf,
+  type PersistedConflictEngine,
+  type PersistedOpenConflict,
+} from './conflictPersistence';
 import { toResolution, type ConflictRecord, type ConflictResolution } from './conflictRecord';
 import { ConflictCounters, type ConflictStats } from './conflictStats';
 import {
@@ -59,6 +70,21 @@ export const DEFAULT_DEADLINE_MS: Readonly<Record<ConflictType, number>> = {
 
 const unit = z.number().min(0).max(1);
 
+
+const isSnapshotStore = (value: unknown): value is SnapshotStore =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as SnapshotStore).load === 'function' &&
+  typeof (value as SnapshotStore).save === 'function';
+
+const PHASES: ReadonlySet<string> = new Set<ConflictPhase>(['detected', 'collectingVotes', 'consultingExpert', 'awaitingHumanDecision', 'tallying']);
+
+/** The phase of an open conflict's state value; undefined once it has ended. */
+function phaseOf(value: unknown): ConflictPhase | undefined {
+  const phase = (value as { open?: unknown } | null)?.open;
+  return typeof phase === 'string' && PHASES.has(phase) ? (phase as ConflictPhase) : undefined;
+}
+
 const EngineOptionsSchema = z.object({
   bus: z.instanceof(CommunicationBus, { message: 'must be a CommunicationBus' }),
   consensusAlgorithm: ConsensusAlgorithmSchema.default(ConsensusAlgorithm.WEIGHTED_CONSENSUS),
@@ -70,6 +96,8 @@ const EngineOptionsSchema = z.object({
   weightUpdate: z.custom<WeightUpdateOptions>((v) => typeof v === 'object' && v !== null, 'must be an object').optional(),
   agentId: z.string().min(1).default('conflict_resolver'),
   maxFinishedRecords: z.number().int().nonnegative().default(10_000),
+  store: z.custom<SnapshotStore>(isSnapshotStore, 'must be a SnapshotStore').optional(),
+  storeKey: SnapshotKeySchema.default('conflicts'),
 });
 
 /** Options of a {@link ConflictResolutionEngine}. */
@@ -97,6 +125,15 @@ export interface ConflictResolutionEngineOptions {
   readonly agentId?: string;
   /** How many finished conflicts are kept for `getConflict` and `recordOutcome`. Default 10 000. */
   readonly maxFinishedRecords?: number;
+  /**
+   * Where the engine's state is persisted (memory, file or NATS KV store): open conflicts
+   * with their votes, finished records, the performance ledger and the counters, written
+   * on every change (coalesced per tick). Nothing is written until `restore()` has run;
+   * `restore()` takes the key over. Default: none.
+   */
+  readonly store?: SnapshotStore;
+  /** The key of this engine's state in the store. Default `conflicts`. */
+  readonly storeKey?: string;
 }
 
 /** Options of `resolveConflict`; defaults are the engine's. */
@@ -181,6 +218,12 @@ export class ConflictResolutionEngine {
   private readonly eventSubject = new Subject<ConflictEvent>();
   private readonly outcomeSubject = new Subject<ConsensusOutcome>();
   private readonly actors: ShardedSupervisor<ConflictMachine>;
+  private readonly writer: SnapshotWriter<PersistedConflictEngine> | undefined;
+  /** True from `restore()` until the engine stops: before, a write would overwrite the stored state unread. */
+  private persisting = false;
+  private restoring = false;
+  /** The state to write once the engine stops (it must not record its own teardown). */
+  private frozen: PersistedConflictEngine | undefined;
   private stopped = false;
 
   constructor(options: ConflictResolutionEngineOptions) {
@@ -191,12 +234,30 @@ export class ConflictResolutionEngine {
     this.ledger = new PerformanceLedger(parsed.data.weightUpdate);
     this.events$ = this.eventSubject.asObservable();
     this.outcomes$ = this.outcomeSubject.asObservable();
+    const { store, storeKey } = parsed.data;
+    this.writer =
+      store &&
+      new SnapshotWriter({
+        store,
+        key: storeKey,
+        schema: PersistedConflictEngineSchema,
+        name: 'conflict engine state',
+        snapshot: () => this.frozen ?? this.exportState(),
+        // Another engine restored from the same key: it is the one deciding now.
+        onFenced: () => void this.stop(),
+      });
     const collector = new VoteCollector({ bus: this.bus, senderId: this.options.agentId, voteFunctions: this.voteFunctions });
+    const clock = this.bus.clock;
     const logic = conflictMachine.provide({
       actors: { collectVotes: collector.collectVotes, consultExpert: collector.consultExpert },
       actions: {
         executeDecision: (_, params) => this.executeDecision(params),
         escalate: (_, params) => this.broadcastEscalation(params),
+      },
+      delays: {
+        // Time left to the absolute deadline and window end: a restored conflict re-arms only what remains.
+        resolutionDeadline: ({ context }) => timerDelay(context.conflict.resolutionDeadline - clock.now()),
+        voteTimeout: ({ context }) => timerDelay(context.requestedAt + context.voteTimeoutMs - clock.now()),
       },
     });
     this.actors = new ShardedSupervisor(this.bus.root, 'conflict', logic);
@@ -228,6 +289,8 @@ export class ConflictResolutionEngine {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // Open conflicts stay open in the store, for the engine that restores it next.
+    this.freezePersistence();
     for (const [id, entry] of this.open) {
       entry.subscription.unsubscribe();
       for (const waiter of entry.waiters) waiter.reject(new NotRunningError('conflict engine'));
@@ -237,6 +300,81 @@ export class ConflictResolutionEngine {
     this.actors.stopAll();
     this.eventSubject.complete();
     this.outcomeSubject.complete();
+    await this.writer?.flush();
+  }
+
+  // ---------------------------------------------------------------- persistence
+
+  /**
+   * Resolves once every change made so far is written to the store (or its write failed:
+   * see `getStats().persistence`). Immediate without a store or before `restore()`.
+   *
+   * @example
+   * ```ts
+   * engine.recordOutcome(id, 'SELL');
+   * await engine.flush(); // the updated ledger is in the store
+   * ```
+   */
+  async flush(): Promise<void> {
+    await this.writer?.flush();
+  }
+
+  /**
+   * Loads the state persisted under `storeKey` (with `store`) and carries on from it:
+   * finished conflicts come back as records (their outcome is kept, their decision is not
+   * executed again, `recordOutcome` still works once); open ones get an actor again in the
+   * phase they were in, with the votes, stakes and answers they had (voters not heard from
+   * are asked again), their resolution deadline and vote window re-armed for the time left
+   * to their absolute ends (already past: the conflict escalates at once). The performance
+   * ledger and the counters come back too. Conflicts and ledger entries this engine already
+   * holds are kept as they are. No events are emitted for what is restored.
+   *
+   * Taking over the key fences the previous writer: its next write fails, and its engine
+   * stops. Writing starts here: an engine with a store writes nothing before `restore()`.
+   * Call it once, after the agents that vote are registered (a restored vote is asked at once).
+   *
+   * @returns How many conflicts were restored (open and finished); 0 without a store or on a second call.
+   * @throws ValidationError naming the first bad field when the stored state does not match its schema.
+   * @throws NotRunningError when the engine is stopped.
+   * @example
+   * ```ts
+   * const engine = new ConflictResolutionEngine({ bus, store: new FileSnapshotStore({ directory: './state' }) });
+   * await engine.restore();
+   * ```
+   */
+  async restore(): Promise<number> {
+    if (this.stopped) throw new NotRunningError('conflict engine');
+    if (!this.writer || this.restoring || this.persisting) return 0;
+    this.restoring = true;
+    let state: PersistedConflictEngine | undefined;
+    try {
+      state = await this.writer.load();
+    } finally {
+      this.restoring = false;
+    }
+    if (this.stopped) throw new NotRunningError('conflict engine');
+    this.persisting = true;
+    let restored = 0;
+    if (state) {
+      this.counters.add(state.counters);
+      for (const entry of state.ledger) {
+        if (!this.ledger.knows(entry.agentId)) this.ledger.setPerformance(entry.agentId, entry);
+      }
+      for (const { record, outcomeRecorded } of state.finished) {
+        const id = record.conflict.conflictId;
+        if (this.open.has(id) || this.finished.has(id)) continue;
+        this.keepFinished(id, record, outcomeRecorded);
+        restored++;
+      }
+      for (const stored of state.open) {
+        const id = stored.conflict.conflictId;
+        if (this.open.has(id) || this.finished.has(id)) continue;
+        this.resume(stored);
+        restored++;
+      }
+    }
+    this.writer.markDirty(); // claims the key: the previous writer's next write is fenced
+    return restored;
   }
 
   // ---------------------------------------------------------------- detection
@@ -432,6 +570,7 @@ export class ConflictResolutionEngine {
     const { conflict, votes, resolution } = finished.record;
     finished.outcomeRecorded = true;
     const voters = this.ledger.applyOutcome(conflict.conflictType, votes, parsed.data);
+    this.persist();
     const consensusDecision = resolution?.status === 'resolved' ? resolution.decision : null;
     const outcome: ConsensusOutcome = {
       conflictId,
@@ -517,6 +656,7 @@ export class ConflictResolutionEngine {
    */
   setAgentPerformance(agentId: string, performance: Partial<AgentPerformance>): void {
     this.ledger.setPerformance(agentId, performance);
+    this.persist();
   }
 
   // ---------------------------------------------------------------- queries
@@ -545,7 +685,7 @@ export class ConflictResolutionEngine {
    * ```
    */
   getStats(): ConflictStats {
-    return this.counters.snapshot(this.open.size);
+    return this.counters.snapshot(this.open.size, this.writer ? this.writer.stats() : null);
   }
 
   // ---------------------------------------------------------------- internals
@@ -582,32 +722,101 @@ export class ConflictResolutionEngine {
       resolutionDeadline: data.resolutionDeadline ?? detectedAt + DEFAULT_DEADLINE_MS[data.conflictType],
       options: data.options,
     };
-    const actor = this.actors.spawn(conflictId, {
+    this.counters.detected++;
+    this.track(conflict, this.inputOf(conflict, this.options.voteTimeoutMs, now), 0);
+    this.emit({ type: 'CONFLICT_DETECTED', conflictId, conflict, at: now });
+    this.persist();
+    return conflict;
+  }
+
+  private inputOf(conflict: Conflict, voteTimeoutMs: number, now: number): ConflictMachineInput {
+    return {
       conflict,
       deadlineMs: conflict.resolutionDeadline - now,
-      voteTimeoutMs: this.options.voteTimeoutMs,
+      voteTimeoutMs,
       confidenceThreshold: this.options.confidenceThreshold,
       executionThreshold: this.options.executionThreshold,
-    });
+    };
+  }
+
+  /** Spawns a conflict's actor and follows it. */
+  private track(conflict: Conflict, input: ConflictMachineInput, votesSeen: number): void {
+    const { conflictId } = conflict;
+    const actor = this.actors.spawn(conflictId, input);
     const entry: OpenConflict = {
       conflict,
       actor,
       subscription: { unsubscribe: () => {} },
-      status: ConflictStatus.DETECTED,
-      votesSeen: 0,
+      // A restored conflict is already where it was (or has ended: its deadline had passed).
+      status: conflictStatusOf(actor.getSnapshot().value),
+      votesSeen,
       waiters: [],
       effects: [],
     };
     this.open.set(conflictId, entry);
-    this.counters.detected++;
     // Observed before anyone hears of it, so a listener that resolves it at once is seen too.
+    // An actor that has already ended is reported through `complete` right here.
     (entry as { subscription: Subscription }).subscription = actor.subscribe({
       next: () => this.observe(conflictId),
       error: (error) => this.fail(conflictId, error),
       complete: () => this.observe(conflictId),
     });
-    this.emit({ type: 'CONFLICT_DETECTED', conflictId, conflict, at: now });
-    return conflict;
+  }
+
+  /** Gives a stored open conflict an actor again, in the phase it was in. */
+  private resume(stored: PersistedOpenConflict): void {
+    const input = this.inputOf(stored.conflict, stored.voteTimeoutMs, this.bus.clock.now());
+    this.track(stored.conflict, { ...input, resume: resumeOf(stored) }, stored.votes.length);
+  }
+
+  /** Something persisted changed: write it (with the rest of this tick's changes). */
+  private persist(): void {
+    if (this.persisting) this.writer?.markDirty();
+  }
+
+  /** From now on, writes (a pending one, a retry) carry the state as it is now, and nothing new is marked. */
+  private freezePersistence(): void {
+    if (!this.persisting) return;
+    this.frozen = this.exportState();
+    this.persisting = false;
+  }
+
+  private exportState(): PersistedConflictEngine {
+    const open: PersistedOpenConflict[] = [];
+    for (const entry of this.open.values()) {
+      const snapshot = entry.actor.getSnapshot();
+      const phase = phaseOf(snapshot.value);
+      // An actor that ended is finished (and recorded) within the same notification; there
+      // is no phase to resume, and resuming one would run its decision twice.
+      if (!phase) continue;
+      const c = snapshot.context as ConflictMachineContext;
+      open.push({
+        conflict: entry.conflict,
+        phase,
+        voteTimeoutMs: c.voteTimeoutMs,
+        strategy: c.strategy,
+        algorithm: c.algorithm,
+        requestedAt: c.requestedAt,
+        stakes: c.stakes,
+        expertId: c.expertId,
+        votes: c.votes,
+        expertAnswer: c.expertAnswer,
+        humanDecision: c.humanDecision,
+      });
+    }
+    const finished: PersistedConflictEngine['finished'][number][] = [];
+    for (const { record, outcomeRecorded } of this.finished.values()) {
+      // Records without a resolution are conflicts cut short by a stop: they are open in the store.
+      if (record.resolution) finished.push({ record, outcomeRecorded });
+    }
+    return {
+      version: 1,
+      savedAt: this.bus.clock.now(),
+      open,
+      finished,
+      ledger: this.ledger.entries(),
+      counters: this.counters.values(),
+    };
   }
 
   /** Follows an open conflict's actor: new votes, status changes, the end. */
@@ -633,6 +842,7 @@ export class ConflictResolutionEngine {
     }
     if (snapshot.status === 'done') this.finish(conflictId, entry, snapshot.context.verdict);
     else if (snapshot.status === 'stopped') this.abandon(conflictId, entry);
+    else this.persist();
   }
 
   private fail(conflictId: string, error: unknown): void {
@@ -651,6 +861,8 @@ export class ConflictResolutionEngine {
 
   /** The actor was stopped from outside (the bus or the system stopped). */
   private abandon(conflictId: string, entry: OpenConflict): void {
+    // The system is going down: the store keeps the conflicts open for the next engine.
+    this.freezePersistence();
     this.open.delete(conflictId);
     for (const waiter of entry.waiters) waiter.reject(new NotRunningError('conflict engine'));
     this.keepFinished(conflictId, this.recordOf(entry, null));
@@ -690,6 +902,7 @@ export class ConflictResolutionEngine {
     }
     for (const event of entry.effects) this.emit(event);
     this.keepFinished(conflictId, this.recordOf(entry, resolution));
+    this.persist();
     for (const waiter of entry.waiters) waiter.resolve(resolution);
     // Released after the actor's own transition has finished notifying observers.
     queueMicrotask(() => this.actors.release([conflictId]));
@@ -708,8 +921,8 @@ export class ConflictResolutionEngine {
     };
   }
 
-  private keepFinished(conflictId: string, record: ConflictRecord): void {
-    this.finished.set(conflictId, { record, outcomeRecorded: false });
+  private keepFinished(conflictId: string, record: ConflictRecord, outcomeRecorded = false): void {
+    this.finished.set(conflictId, { record, outcomeRecorded });
     // Oldest first: Map iteration order is insertion order.
     while (this.finished.size > this.options.maxFinishedRecords) {
       const oldest = this.finished.keys().next().value as string;

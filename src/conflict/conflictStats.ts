@@ -19,10 +19,26 @@ export interface ConflictStats {
   readonly abstentions: number;
   readonly decisionsExecuted: number;
   readonly decisionsHeld: number;
+  /** Writes to the store (null without one); `fenced`: another engine restored from the same key and took over. */
+  readonly persistence: { readonly saves: number; readonly saveErrors: number; readonly fenced: boolean } | null;
+}
+
+/** The raw counters behind {@link ConflictStats}, as persisted. @internal */
+export interface CounterValues {
+  readonly detected: number;
+  readonly resolved: number;
+  readonly escalated: number;
+  readonly consensusAttempts: number;
+  readonly consensusSuccesses: number;
+  readonly resolutionTimeTotal: number;
+  readonly votes: number;
+  readonly abstentions: number;
+  readonly executed: number;
+  readonly held: number;
 }
 
 /** The engine's running counters; everything in {@link ConflictStats} is derived in O(1). @internal */
-export class ConflictCounters {
+export class ConflictCounters implements CounterValues {
   detected = 0;
   resolved = 0;
   escalated = 0;
@@ -34,7 +50,26 @@ export class ConflictCounters {
   executed = 0;
   held = 0;
 
-  snapshot(active: number): ConflictStats {
+  values(): CounterValues {
+    const { detected, resolved, escalated, consensusAttempts, consensusSuccesses, resolutionTimeTotal, votes, abstentions, executed, held } = this;
+    return { detected, resolved, escalated, consensusAttempts, consensusSuccesses, resolutionTimeTotal, votes, abstentions, executed, held };
+  }
+
+  /** Adds counters restored from a store to what this engine counted before restoring. */
+  add(other: CounterValues): void {
+    this.detected += other.detected;
+    this.resolved += other.resolved;
+    this.escalated += other.escalated;
+    this.consensusAttempts += other.consensusAttempts;
+    this.consensusSuccesses += other.consensusSuccesses;
+    this.resolutionTimeTotal += other.resolutionTimeTotal;
+    this.votes += other.votes;
+    this.abstentions += other.abstentions;
+    this.executed += other.executed;
+    this.held += other.held;
+  }
+
+  snapshot(active: number, persistence: ConflictStats['persistence'] = null): ConflictStats {
     const finished = this.resolved + this.escalated;
     return {
       conflictsDetected: this.detected,
@@ -50,6 +85,7 @@ export class ConflictCounters {
       abstentions: this.abstentions,
       decisionsExecuted: this.executed,
       decisionsHeld: this.held,
+      persistence,
     };
   }
 }

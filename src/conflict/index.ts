@@ -89,4 +89,6 @@ export {
   type ConflictMachine,
   type ConflictMachineInput,
   type ConflictMachineEvent,
+  type ConflictPhase,
+  type ConflictResume,
 } from '../../machines/conflict.machine';

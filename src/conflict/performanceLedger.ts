@@ -93,6 +93,16 @@ export class PerformanceLedger {
     }
   }
 
+  /** True when the ledger holds weights of this agent (seeded or learned). */
+  knows(agentId: string): boolean {
+    return this.agents.has(agentId);
+  }
+
+  /** Every agent's weights, in the order the ledger first heard of them (what a store keeps). */
+  entries(): { agentId: string; overall: number; byType: Partial<Record<ConflictType, number>> }[] {
+    return [...this.agents].map(([agentId, p]) => ({ agentId, overall: p.overall, byType: { ...p.byType } }));
+  }
+
   /** `0.6 × overall + 0.4 × per-type`, clamped to [0.1, 2.0]. */
   stakeOf(agentId: string, conflictType: ConflictType): number {
     const p = this.agents.get(agentId);

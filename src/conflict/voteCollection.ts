@@ -4,6 +4,7 @@ import type { CollectVotesInput, ConflictMachineEvent, ConsultExpertInput } from
 import type { CommunicationBus } from '../bus/communicationBus';
 import { MessagePriority } from '../bus/message';
 import { RequestTimeoutError, UnknownAgentError } from '../errors';
+import { MAX_TIMER_MS } from '../kernel/clock';
 import { ConflictTopic, VoteAnswerSchema, type Conflict, type Decision, type Vote, type VoteAnswer } from './conflictTypes';
 import { decisionKey } from './decisionKey';
 import { ABSTENTION_STAKE, computeStake } from './stakes';
@@ -70,8 +71,11 @@ export class VoteCollector {
   /** The conflict machine's `collectVotes` actor. */
   readonly collectVotes = fromCallback<EventObject, CollectVotesInput>(({ input, sendBack }) => {
     let listening = true;
-    for (const agentId of input.voters) {
-      void this.ask(agentId, input.conflict, ConflictTopic.VOTE, input.timeoutMs, VoteAnswerSchema).then((asked) => {
+    const timeoutMs = this.timeLeft(input);
+    // A restored window that has already closed asks nobody: its timer closes it at once.
+    const voters = timeoutMs > 0 ? input.voters : [];
+    for (const agentId of voters) {
+      void this.ask(agentId, input.conflict, ConflictTopic.VOTE, timeoutMs, VoteAnswerSchema).then((asked) => {
         if (!listening) return;
         const event: ConflictMachineEvent = { type: 'VOTE_RECEIVED', vote: this.toVote(agentId, asked, input.stakes) };
         sendBack(event);
@@ -85,11 +89,18 @@ export class VoteCollector {
 
   /** The conflict machine's `consultExpert` actor: the expert's answer, or null. */
   readonly consultExpert = fromPromise<ExpertAnswer | null, ConsultExpertInput>(async ({ input }) => {
-    if (input.expertId === null) return null;
-    const asked = await this.ask(input.expertId, input.conflict, ConflictTopic.EXPERT_RESOLUTION, input.timeoutMs, ExpertAnswerSchema);
+    const timeoutMs = this.timeLeft(input);
+    if (input.expertId === null || timeoutMs <= 0) return null;
+    const asked = await this.ask(input.expertId, input.conflict, ConflictTopic.EXPERT_RESOLUTION, timeoutMs, ExpertAnswerSchema);
     if (!asked.ok) return null;
     return { agentId: input.expertId, ...asked.answer };
   });
+
+  /** What is left of a window (all of it for a fresh one, less for a restored one), in whole ms for the bus. */
+  private timeLeft(input: { readonly timeoutMs: number; readonly closesAt: number }): number {
+    const left = Math.min(input.timeoutMs, input.closesAt - this.deps.bus.clock.now(), MAX_TIMER_MS);
+    return left > 0 ? Math.ceil(left) : 0;
+  }
 
   private toVote(agentId: string, asked: Asked<z.output<typeof VoteAnswerSchema>>, stakes: Readonly<Record<string, number>>): Vote {
     if (!asked.ok) {

@@ -18,6 +18,18 @@ export interface NeuroFluxClock {
   clearTimeout(id: unknown): void;
 }
 
+/** Longest delay a host timer can hold (2^31 − 1 ms, about 24.8 days); longer ones fire at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * A delay for a timer: negative means already due (0), and one beyond what a host timer
+ * holds is capped (it is re-armed from its absolute deadline when it fires early).
+ * @internal
+ */
+export function timerDelay(ms: number): number {
+  return Math.min(MAX_TIMER_MS, Math.max(0, ms));
+}
+
 /** The wall clock: `Date.now` and the host's timers. */
 export const systemClock: NeuroFluxClock = {
   now: () => Date.now(),

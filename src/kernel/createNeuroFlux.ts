@@ -34,7 +34,8 @@ export interface NeuroFluxOptions {
   orchestrator?: (Omit<TaskOrchestratorOptions, 'bus' | 'role'> & { leaderElection?: LeaderElectionOptions }) | false;
   /**
    * Conflict engine options. `stakeSource: 'swarm'` takes voters' stakes from the swarm's
-   * learned performance instead of the engine's own ledger.
+   * learned performance instead of the engine's own ledger. With `store`, open and finished
+   * conflicts and the performance ledger are persisted and restored on `start()`.
    */
   conflicts?: Omit<ConflictResolutionEngineOptions, 'bus'> & { stakeSource?: 'ledger' | 'swarm' };
   /** Swarm network options (seed, cycle interval, rule constants). */
@@ -189,6 +190,8 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
       await options.transport?.start();
       await orchestrator.restore();
       await bus.start();
+      // After the bus: a restored conflict may ask its voters at once.
+      await conflicts.restore();
       leadership?.start();
       if (options.inspector) {
         metrics ??= createMetrics(nf);

@@ -18,6 +18,7 @@ import {
   ValidationError,
   WorkflowValidationError,
 } from '../errors';
+import { timerDelay } from '../kernel/clock';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
 import { AgentPool, laneOf } from './agentPool';
 import { builtInBalancers, isScoring, type Balancer, type BuiltInBalancerName, type ScoringBalancer } from './balancers';
@@ -34,7 +35,6 @@ import {
 } from './taskProtocol';
 import {
   FINAL_STATES,
-  MAX_TIMER_MS,
   STATUS_OF_STATE,
   TaskInputSchema,
   type ParsedTask,
@@ -46,7 +46,8 @@ import {
   type TaskSubmission,
 } from './taskTypes';
 import { findWorkflowProblems } from './workflowGraph';
-import { OrchestratorPersistence, type PersistedOrchestrator } from './orchestratorPersistence';
+import { SnapshotWriter } from '../store/snapshotWriter';
+import { PersistedOrchestratorSchema, type PersistedOrchestrator } from './orchestratorPersistence';
 import type { SnapshotStore } from '../store/snapshotStore';
 
 /** Options of a {@link TaskOrchestrator}. */
@@ -182,9 +183,6 @@ interface TaskEntry {
 /** Shared by every record without dependencies (or capabilities). */
 const EMPTY_LIST: string[] = [];
 
-function clampDelay(ms: number): number {
-  return Math.min(MAX_TIMER_MS, Math.max(0, ms));
-}
 
 function copyRecord(record: TaskRecord): TaskRecord {
   return { ...record };
@@ -238,7 +236,7 @@ export class TaskOrchestrator {
   private readonly internedLists = new Map<string, string[]>();
   private readonly internedPolicies = new Map<string, TaskRecord['retryPolicy']>();
   private readonly taskActors: ShardedSupervisor<typeof taskMachine>;
-  private readonly persistence: OrchestratorPersistence | undefined;
+  private readonly persistence: SnapshotWriter<PersistedOrchestrator> | undefined;
   private restored = false;
   private readonly eventSubject = new Subject<TaskEvent>();
   private readonly finishedSubject = new Subject<TaskFinishedEvent>();
@@ -285,9 +283,14 @@ export class TaskOrchestrator {
     this.events$ = this.eventSubject.asObservable();
     this.persistence =
       store &&
-      new OrchestratorPersistence(store, parsed.data.storeKey, () => this.exportState(), () => {
+      new SnapshotWriter({
+        store,
+        key: parsed.data.storeKey,
+        schema: PersistedOrchestratorSchema,
+        snapshot: () => this.exportState(),
+        name: 'orchestrator state',
         // Another orchestrator restored from the same key: it is the active one now.
-        void this.stop();
+        onFenced: () => void this.stop(),
       });
     this.finished$ = this.finishedSubject.asObservable();
 
@@ -302,9 +305,9 @@ export class TaskOrchestrator {
       },
       delays: {
         // Remaining time to the absolute deadline: a restored task re-arms only what is left.
-        taskTimeout: ({ context }) => clampDelay((context.deadline ?? clock.now() + context.timeoutMs) - clock.now()),
+        taskTimeout: ({ context }) => timerDelay((context.deadline ?? clock.now() + context.timeoutMs) - clock.now()),
         // A long backoff series can outgrow what a host timer holds: cap it.
-        retryBackoff: ({ context }) => clampDelay((context.retryAt ?? clock.now()) - clock.now()),
+        retryBackoff: ({ context }) => timerDelay((context.retryAt ?? clock.now()) - clock.now()),
       },
     });
     const orchestratorLogic = orchestratorMachine.provide({
@@ -326,7 +329,7 @@ export class TaskOrchestrator {
     );
     const hostLogic = hostLivenessMachine.provide({
       actions: { reportHostLost: (_, params) => this.onHostLost(params.hostId) },
-      delays: { hostTimeout: ({ context }) => clampDelay(context.expiresAt - clock.now()) },
+      delays: { hostTimeout: ({ context }) => timerDelay(context.expiresAt - clock.now()) },
     });
     this.hostActors = new ShardedSupervisor(actor, index === 0 ? 'host' : `${id}.host`, hostLogic, 16, (hostId) => this.onHostLost(hostId));
     if (this.role === 'active') this.goLive();
@@ -844,9 +847,7 @@ export class TaskOrchestrator {
       lateResults: this.lateResults,
       invalidResults: this.invalidResults,
       balancerErrors: this.balancerErrors,
-      persistence: this.persistence
-        ? { saves: this.persistence.saves, saveErrors: this.persistence.saveErrors, fenced: this.persistence.fenced }
-        : null,
+      persistence: this.persistence ? this.persistence.stats() : null,
       hosts: { alive: this.hosts.size, lost: this.hostsLost, invalidAnnouncements: this.invalidAnnouncements },
       active: this.handle !== undefined && !this.stopped,
     };

@@ -37,8 +37,9 @@ export const STATUS_OF_STATE: Readonly<Record<TaskState, TaskStatus>> = {
 /** @internal */
 export const FINAL_STATES: ReadonlySet<TaskState> = new Set(['completed', 'failed', 'timedOut', 'cancelled']);
 
-/** Longest delay a host timer can hold (2^31 − 1 ms, about 24.8 days); longer ones fire at once. */
-export const MAX_TIMER_MS = 2_147_483_647;
+import { MAX_TIMER_MS } from '../kernel/clock';
+
+export { MAX_TIMER_MS };
 
 /** Score multipliers of the default balancer (spec section 2). */
 export const PRIORITY_MULTIPLIER: Readonly<Record<TaskPriority, number>> = { low: 1.0, medium: 1.1, high: 1.2, critical: 1.5 };
