@@ -13,6 +13,8 @@ export interface HostLivenessContext {
   readonly hostId: string;
   /** Absolute clock time (ms) after which the host is presumed dead. */
   expiresAt: number;
+  /** The timeout the last heartbeat promised, ms. */
+  timeoutMs: number;
   heartbeats: number;
 }
 
@@ -40,16 +42,18 @@ export const hostLivenessMachine = setup({
     reportHostLost: (_, _params: { hostId: string; reason: 'heartbeat_timeout' | 'left' }) => {},
     recordHeartbeat: assign(({ context }, params: { at: number; timeoutMs: number }) => ({
       expiresAt: Math.max(context.expiresAt, params.at + params.timeoutMs),
+      timeoutMs: params.timeoutMs,
       heartbeats: context.heartbeats + 1,
     })),
   },
   delays: {
-    // Pure default; the orchestrator provides the remaining time to `expiresAt`.
-    hostTimeout: ({ context }) => context.expiresAt,
+    // Pure default (the machine has no clock): a full timeout from the last heartbeat. The
+    // orchestrator provides the remaining time to `expiresAt` on its clock.
+    hostTimeout: ({ context }) => context.timeoutMs,
   },
 }).createMachine({
   id: 'hostLiveness',
-  context: ({ input }) => ({ hostId: input.hostId, expiresAt: input.at + input.timeoutMs, heartbeats: 1 }),
+  context: ({ input }) => ({ hostId: input.hostId, expiresAt: input.at + input.timeoutMs, timeoutMs: input.timeoutMs, heartbeats: 1 }),
   initial: 'alive',
   states: {
     alive: {

@@ -58,6 +58,8 @@ export const leaderElectionMachine = setup({
     untilLeaseExpiry: 1000,
     /** Standing by after an error: a short pause before claiming again. */
     claimRetry: 1000,
+    /** Standing by: how long a claim may take before it is abandoned and tried again. */
+    claimTimeout: 10_000,
     /** Leading: until the next renewal. */
     renewInterval: 1000,
     /** Leading: until our own lease runs out (deposed if not renewed by then). */
@@ -73,6 +75,8 @@ export const leaderElectionMachine = setup({
       initial: 'claiming',
       states: {
         claiming: {
+          // A store that never answers must not keep a standby out of the election for good.
+          after: { claimTimeout: 'backingOff' },
           invoke: {
             id: 'claim',
             src: 'claimLease',

@@ -100,6 +100,7 @@ export class LeaderElection {
         // valid), and at least every fifth of a period: a released lease is taken soon.
         untilLeaseExpiry: ({ context }) => Math.min(Math.floor(ttlMs / 5), remaining(context.expiresAt) + 5),
         claimRetry: Math.max(50, Math.floor(ttlMs / 10)),
+        claimTimeout: ttlMs,
         renewInterval: Math.floor(ttlMs / 3),
         ownLeaseExpiry: ({ context }) => remaining(context.expiresAt),
       },
