@@ -7,7 +7,7 @@ import { setUpDemoWorkload } from '../observability/demoWorkload';
 import { createInspectionHub } from '../observability/inspector/inspectionHub';
 import { startInspector } from '../observability/inspector/inspectorServer';
 import { createMetrics } from '../observability/runtimeMetrics';
-import { parseCliOptions } from './main';
+import { parseCliOptions } from './cliOptions';
 
 const InspectOptionsSchema = z.object({
   port: z.coerce.number().int().min(0).max(65_535).default(0),

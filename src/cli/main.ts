@@ -2,11 +2,13 @@ import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
 import { runBusDemo } from './busDemo';
+import { NatsUrlSchema, parseCliOptions } from './cliOptions';
 import { progressReporter } from './progressReporter';
 import { formatTradingSummary, runTradingDemo } from './tradingDemo';
 import { registerInspectCommand } from './inspectCommand';
 import { registerProfileCommand } from './profileCommand';
 import { registerVerifyCommand } from './verifyCommand';
+import { registerHostCommand } from './hostCommand';
 import { registerWorkflowCommands } from './workflowCommands';
 import { nats } from '../transport/natsTransport';
 
@@ -25,20 +27,8 @@ const DemoOptionsSchema = z.object({
   bus: z.boolean().optional(),
   /** `--inspect` alone is `true` (free port); `--inspect 4000` picks the port. */
   inspect: z.union([z.literal(true), z.coerce.number().int().min(0).max(65_535)]).optional(),
-  nats: z.string().regex(/^(nats|tls):\/\/\S+$/, 'expected a NATS URL such as nats://127.0.0.1:4222').optional(),
+  nats: NatsUrlSchema.optional(),
 });
-
-/** Parses CLI options with a schema; errors name the option. @internal */
-export function parseCliOptions<T>(schema: z.ZodType<T>, raw: unknown): T {
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ValidationError(
-      'command-line options',
-      parsed.error.issues.map((i) => ({ path: `--${i.path.map(String).join('.')}`, message: i.message })),
-    );
-  }
-  return parsed.data;
-}
 
 /** Builds the `neuroflux` command line. @internal */
 export function buildCli(output: CliOutput, hooks: { untilInterrupted?: () => Promise<unknown> } = {}): Command {
@@ -89,6 +79,7 @@ export function buildCli(output: CliOutput, hooks: { untilInterrupted?: () => Pr
       else if (inspectPort === undefined) for (const line of formatTradingSummary(summary)) write(`${line}\n`);
     });
   registerWorkflowCommands(program, write);
+  registerHostCommand(program, write, hooks.untilInterrupted);
   registerInspectCommand(program, write);
   registerProfileCommand(program, write);
   registerVerifyCommand(program, write);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { createNeuroFlux } from '../kernel/createNeuroFlux';
 import { setUpDemoWorkload } from '../observability/demoWorkload';
 import { formatProfileReport, profileSystemPerformance } from '../observability/profiler/profileSystemPerformance';
-import { parseCliOptions } from './main';
+import { parseCliOptions } from './cliOptions';
 
 const ProfileOptionsSchema = z.object({
   runs: z.coerce.number().int().min(1).max(1000).default(3),

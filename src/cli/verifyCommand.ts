@@ -5,7 +5,7 @@ import { loadWorkflowFile } from '../orchestration/workflowFileLoader';
 import { DEFAULT_MAX_STATES } from '../verify/stateSpace';
 import { formatVerificationResult } from '../verify/verificationResult';
 import { verifyWorkflow } from '../verify/verifyWorkflow';
-import { parseCliOptions } from './main';
+import { parseCliOptions } from './cliOptions';
 
 const VerifyOptionsSchema = z.object({
   maxStates: z.coerce.number().int().positive().default(DEFAULT_MAX_STATES),

@@ -3,12 +3,18 @@ import { z } from 'zod';
 import { createNeuroFlux } from '../kernel/createNeuroFlux';
 import { workflowJsonSchema } from '../orchestration/workflowFile';
 import { loadWorkflowFile, resolveWorkflowExecutors } from '../orchestration/workflowFileLoader';
-import { parseCliOptions } from './main';
+import { nats } from '../transport/natsTransport';
+import { NatsUrlSchema, parseCliOptions } from './cliOptions';
 
-const RunOptionsSchema = z.object({
-  seed: z.coerce.number().int().nonnegative().default(1),
-  json: z.boolean().optional(),
-});
+const RunOptionsSchema = z
+  .object({
+    seed: z.coerce.number().int().nonnegative().default(1),
+    json: z.boolean().optional(),
+    nats: NatsUrlSchema.optional(),
+    namespace: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - or _').default('default'),
+    remoteAgents: z.boolean().optional(),
+  })
+  .refine((o) => !o.remoteAgents || o.nats !== undefined, { path: ['remote-agents'], message: 'needs --nats (the agents live in other processes)' });
 
 /**
  * `neuroflux run <file>` runs a workflow file on embedded defaults and exits 1 unless every
@@ -22,12 +28,19 @@ export function registerWorkflowCommands(program: Command, write: (text: string)
     .argument('<file>', 'the workflow file')
     .option('--seed <n>', 'seed of the simulated executors', '1')
     .option('--json', 'print the task records as JSON')
+    .option('--nats <url>', 'connect to NATS: agents of other processes can take the tasks')
+    .option('--namespace <name>', 'NATS namespace shared with the agent hosts', 'default')
+    .option('--remote-agents', "run none of the file's agents here: they come from `neuroflux host` processes")
     .action(async (file: string, raw: Record<string, unknown>) => {
       const options = parseCliOptions(RunOptionsSchema, raw);
       const workflow = loadWorkflowFile(file);
-      const nf = createNeuroFlux({ ...(workflow.balancer && { orchestrator: { balancer: workflow.balancer } }) });
+      const nf = createNeuroFlux({
+        ...(workflow.balancer && { orchestrator: { balancer: workflow.balancer } }),
+        ...(options.nats && { transport: nats({ servers: options.nats, namespace: options.namespace }) }),
+      });
       const executors = resolveWorkflowExecutors(workflow, file, { clock: nf.clock, seed: options.seed });
-      for (const agent of workflow.agents) {
+      // Remote agents register themselves by heartbeat (AgentHost); tasks wait in the queue for them.
+      for (const agent of options.remoteAgents ? [] : workflow.agents) {
         const execute = executors.get(agent.agentId);
         nf.orchestrator.registerAgent(agent.agentId, {
           capabilities: agent.capabilities,
@@ -38,7 +51,7 @@ export function registerWorkflowCommands(program: Command, write: (text: string)
       await nf.start();
       const started = Date.now();
       try {
-        const submitted = nf.orchestrator.submitWorkflow({ tasks: workflow.tasks });
+        const submitted = nf.orchestrator.submitWorkflow({ tasks: workflow.tasks }, { requireCapableAgents: !options.remoteAgents });
         const records = await nf.orchestrator.waitForWorkflow(submitted.map((s) => s.taskId));
         if (options.json) write(`${JSON.stringify(records, null, 2)}\n`);
         else {

@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { ValidationError } from '../errors';
+import { createNeuroFlux } from '../kernel/createNeuroFlux';
+import { AgentHost } from '../orchestration/agentHost';
+import { loadWorkflowFile, resolveWorkflowExecutors } from '../orchestration/workflowFileLoader';
+import { nats } from '../transport/natsTransport';
+import { NatsUrlSchema, parseCliOptions } from './cliOptions';
+
+const token = z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - or _');
+
+const HostOptionsSchema = z.object({
+  nats: NatsUrlSchema,
+  namespace: token.default('default'),
+  hostId: token.default(`host-${process.pid}`),
+  heartbeat: z.coerce.number().int().positive().default(1000),
+  /** Comma-separated agent ids of the file to host (default: every agent with an executor). */
+  agents: z.string().optional(),
+  seed: z.coerce.number().int().nonnegative().default(1),
+});
+
+/**
+ * `neuroflux host <file> --nats URL` runs the agents of a workflow file that have executors
+ * as an {@link AgentHost} (no orchestrator in this process) until interrupted: orchestrators
+ * on the same NATS namespace (`neuroflux run <file> --nats URL --remote-agents`, or your own)
+ * register them from the host's heartbeats and send them tasks.
+ * @internal
+ */
+export function registerHostCommand(program: Command, write: (text: string) => void, untilInterrupted?: () => Promise<unknown>): void {
+  program
+    .command('host')
+    .description("host a workflow file's agents (those with executors) for orchestrators on NATS, until Ctrl-C")
+    .argument('<file>', 'the workflow file')
+    .requiredOption('--nats <url>', 'the NATS server (JetStream enabled)')
+    .option('--namespace <name>', 'NATS namespace shared with the orchestrator', 'default')
+    .option('--host-id <id>', 'this host in presence announcements (default host-<pid>)')
+    .option('--heartbeat <ms>', 'heartbeat interval', '1000')
+    .option('--agents <ids>', 'comma-separated agent ids to host (default: every agent with an executor)')
+    .option('--seed <n>', 'seed of the simulated executors', '1')
+    .action(async (file: string, raw: Record<string, unknown>) => {
+      const options = parseCliOptions(HostOptionsSchema, raw);
+      const workflow = loadWorkflowFile(file);
+      const nf = createNeuroFlux({ transport: nats({ servers: options.nats, namespace: options.namespace, name: options.hostId }), orchestrator: false });
+      const executors = resolveWorkflowExecutors(workflow, file, { clock: nf.clock, seed: options.seed });
+      const wanted = options.agents?.split(',').map((id) => id.trim()).filter(Boolean);
+      const unknown = wanted?.filter((id) => !executors.has(id)) ?? [];
+      if (unknown.length > 0) {
+        throw new ValidationError('command-line options', [{ path: '--agents', message: `no agent with an executor named ${unknown.join(', ')} in ${file}` }]);
+      }
+      const host = new AgentHost({ bus: nf.bus, hostId: options.hostId, heartbeatIntervalMs: options.heartbeat });
+      const hosted: string[] = [];
+      for (const agent of workflow.agents) {
+        const execute = executors.get(agent.agentId);
+        if (!execute || (wanted && !wanted.includes(agent.agentId))) continue;
+        host.addAgent(agent.agentId, { capabilities: agent.capabilities, maxConcurrentTasks: agent.maxConcurrentTasks, execute });
+        hosted.push(agent.agentId);
+      }
+      if (hosted.length === 0) throw new ValidationError('workflow', [{ path: 'agents', message: `${file} has no agent with an executor to host` }]);
+      await nf.start();
+      host.start();
+      write(`hosting ${hosted.join(', ')} as ${options.hostId} on ${options.nats} (namespace ${options.namespace})\n`);
+      try {
+        await (untilInterrupted?.() ?? Promise.resolve());
+      } finally {
+        await host.stop();
+        await nf.stop();
+        const stats = host.getStats();
+        write(`${options.hostId}: ${stats.completed} completed, ${stats.failed} failed, ${stats.aborted} aborted\n`);
+      }
+    });
+}
