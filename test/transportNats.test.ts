@@ -2,10 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { connect, headers } from '@nats-io/transport-node';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { Message } from '../src/bus/message';
+import { parseFrame, parseMessage, type Message } from '../src/bus/message';
 import type { AnyDeadLetter } from '../src/bus/deadLetter';
 import { createNeuroFlux, type NeuroFlux } from '../src/kernel/createNeuroFlux';
 import { nats, NatsTransport, Subjects, subjectToken, decodeEnvelope, encodeEnvelope, type TransportRejection } from '../src/transport';
+import { subjectsOverlap } from '../src/transport/subjects';
+import { topicMatches } from '../src/bus/topicPattern';
 import { describeWithServer, NATS_SERVER_BIN, startNatsServer, waitFor, type TestServer } from './support/servers';
 
 const HMAC = 'test-secret-0123456789';
@@ -74,6 +76,79 @@ describe('envelope and subjects (no server)', () => {
     expect(subjectToken('a.b *')).toMatch(/^~[A-Za-z0-9_-]+$/);
     expect(s.topic('market.*.btc')).toBe('nf.prod.topic.market.*.btc');
     expect(s.topic('market.>')).toBe('nf.prod.topic.market.>');
+  });
+
+  test('a frame is validated exactly as the message schema does, on the fast path as on the schema path', () => {
+    // Frames come from JSON.parse: only JSON values, including a `__proto__` own key.
+    const values: unknown[] = [
+      undefined, null, '', 'x', 0, -0, -1, 1.5, 3, 300, 2 ** 53, true, [], {}, ['a'], { a: 'b' }, { a: 1 },
+      JSON.parse('{"__proto__":"p","k":"v"}'), JSON.parse('{"__proto__":{"polluted":"yes"},"k":"v"}'), 'event', 'request', 'medium', 'critical', 'bogus',
+    ];
+    const fields = ['messageId', 'senderId', 'recipientId', 'messageType', 'priority', 'topic', 'payload', 'timestamp', 'correlationId', 'ttl', 'retryCount', 'maxRetries', 'headers', 'metadata', 'extra'];
+    const base = { messageId: 'm1', senderId: 'a', recipientId: 'b', messageType: 'request', priority: 'high', topic: 't', payload: { n: 1 }, timestamp: 5, correlationId: 'c', ttl: 30, retryCount: 1, maxRetries: 2, headers: { h: 'v' }, metadata: { k: 1 } };
+    let seed = 7;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+    const outcome = (parse: (frame: unknown, now: number) => Message, frame: unknown) => {
+      try {
+        const { messageId, ...rest } = parse(frame, 99);
+        // toEqual compares own properties only: a `__proto__` key must not become a prototype either.
+        const plain = [rest.headers, rest.metadata].map((o) => o === undefined || Object.getPrototypeOf(o) === Object.prototype);
+        return { ok: true, rest, plain, generatedId: (frame as { messageId?: unknown }).messageId === undefined ? typeof messageId : messageId };
+      } catch (error) {
+        return { ok: false, error: (error as Error).message };
+      }
+    };
+    const mutated = (changes: [string, unknown][]) => {
+      const frame: Record<string, unknown> = JSON.parse(JSON.stringify(base));
+      for (const [field, value] of changes) {
+        if (value === undefined) delete frame[field];
+        else frame[field] = value;
+      }
+      return frame;
+    };
+    // Every value in every field, then random combinations of up to four changes.
+    const frames = fields.flatMap((field) => values.map((value) => mutated([[field, value]])));
+    for (let i = 0; i < 3000; i++) {
+      frames.push(mutated(Array.from({ length: 1 + random(4) }, () => [fields[random(fields.length)] as string, values[random(values.length)]])));
+    }
+    let fast = 0;
+    for (const frame of frames) {
+      const before = JSON.stringify(frame);
+      const expected = outcome(parseMessage, frame);
+      expect(outcome(parseFrame, frame)).toEqual(expected);
+      expect(JSON.stringify(frame)).toBe(before);
+      if (expected.ok) fast++;
+    }
+    expect(fast).toBeGreaterThan(500);
+    expect(outcome(parseFrame, 'not json')).toEqual(outcome(parseMessage, 'not json'));
+    expect(outcome(parseFrame, [base])).toEqual(outcome(parseMessage, [base]));
+  });
+
+  test('two subjects overlap exactly when some subject matches both', () => {
+    const tokens = ['a', 'b', '*', '>'];
+    const patterns: string[] = [];
+    const grow = (prefix: string[]) => {
+      for (const t of tokens) {
+        const p = [...prefix, t];
+        patterns.push(p.join('.'));
+        if (t !== '>' && p.length < 3) grow(p);
+      }
+    };
+    grow([]);
+    const subjects: string[] = [];
+    const words = (prefix: string[]) => {
+      for (const t of ['a', 'b', 'c']) {
+        subjects.push([...prefix, t].join('.'));
+        if (prefix.length < 3) words([...prefix, t]);
+      }
+    };
+    words([]);
+    for (const p of patterns) {
+      for (const q of patterns) {
+        const witness = subjects.some((subject) => topicMatches(p, subject) && topicMatches(q, subject));
+        expect([p, q, subjectsOverlap(p, q)]).toEqual([p, q, witness]);
+      }
+    }
   });
 
   test('options are validated, naming the field', () => {
@@ -288,4 +363,45 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport dead letters: delivery cap an
     await messages.close();
     await nc.close();
   }, 20_000);
+});
+
+describeWithServer(NATS_SERVER_BIN, 'NatsTransport topic subscriptions (own nats-server -js)', () => {
+  let server: TestServer;
+  let a: NeuroFlux;
+  let b: NeuroFlux;
+  let tb: NatsTransport;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    tb = nats({ servers: server.url, namespace: 'topics' });
+    a = createNeuroFlux({ transport: nats({ servers: server.url, namespace: 'topics' }), orchestrator: { orchestratorId: 'orch-a' } });
+    b = createNeuroFlux({ transport: tb, orchestrator: { orchestratorId: 'orch-b' } });
+  }, 30_000);
+
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    await server?.stop();
+  });
+
+  test('an event matching two overlapping patterns of one process reaches each subscriber once, also after one of them leaves', async () => {
+    const got: Record<string, string[]> = { wide: [], narrow: [] };
+    b.bus.registerAgent('wide', { topics: ['market.>'], handler: (m) => void got.wide?.push(String(m.payload)) });
+    b.bus.registerAgent('narrow', { topics: ['market.btc'], handler: (m) => void got.narrow?.push(String(m.payload)) });
+    const sender = a.bus.registerAgent('sender');
+    await b.start();
+    await a.start();
+    sender.publish({ topic: 'market.btc', payload: 'one' });
+    sender.publish({ topic: 'market.eth', payload: 'two' });
+    await waitFor(() => got.wide?.length === 2 && got.narrow?.length === 1, 5000, 'both events');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got).toEqual({ wide: ['one', 'two'], narrow: ['one'] });
+    expect(tb.getStats().duplicates).toBe(1); // NATS delivered 'one' on both subscriptions
+
+    b.bus.unregisterAgent('narrow');
+    sender.publish({ topic: 'market.btc', payload: 'three' });
+    await waitFor(() => got.wide?.length === 3, 5000, 'the event after the unsubscription');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got.wide).toEqual(['one', 'two', 'three']);
+  });
 });

@@ -18,9 +18,42 @@ export interface Envelope {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+/**
+ * An encoded frame as the transport sends it: the body, and the values of the only two
+ * headers a frame can need. Most frames need neither, and a frame without headers takes
+ * the NATS client's header-less fast path. @internal
+ */
+export interface EncodedFrame {
+  readonly body: Uint8Array;
+  /** The body is gzip-compressed (`Nf-Encoding: gzip`). */
+  readonly gzip: boolean;
+  /** `Nf-Signature`, when a secret is set. */
+  readonly signature: string | undefined;
+}
+
+/** Why a frame was refused before validation. */
+export type FrameRejection = 'unauthenticated' | 'oversized' | 'undecodable';
+
+/** A checked and decoded frame (still to be validated as a message), or why it was refused. */
+export type DecodedFrame = { ok: true; frame: unknown } | { ok: false; reason: FrameRejection; detail: string };
+
+// Keeps a leading BOM, as Buffer#toString does: such a frame is not JSON and is refused as invalid.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
 /** @internal HMAC-SHA256 of the body, hex. */
 export function sign(secret: string, body: Uint8Array): string {
   return createHmac('sha256', secret).update(body).digest('hex');
+}
+
+/**
+ * Encodes a validated message: JSON, gzip over {@link COMPRESSION_THRESHOLD_BYTES},
+ * HMAC-SHA256 over the bytes sent when a secret is set. @internal
+ */
+export function encodeFrame(message: Message, hmacSecret: string | undefined): EncodedFrame {
+  let body: Uint8Array = Buffer.from(JSON.stringify(message), 'utf8');
+  const gzip = body.byteLength > COMPRESSION_THRESHOLD_BYTES;
+  if (gzip) body = gzipSync(body);
+  return { body, gzip, signature: hmacSecret === undefined ? undefined : sign(hmacSecret, body) };
 }
 
 /**
@@ -33,43 +66,34 @@ export function sign(secret: string, body: Uint8Array): string {
  * ```
  */
 export function encodeEnvelope(message: Message, options: { hmacSecret?: string | undefined }): Envelope {
-  let body: Uint8Array = Buffer.from(JSON.stringify(message), 'utf8');
-  // No header unless needed: header-less frames take the NATS client's fast path (the
-  // priority is in the subject and the body).
+  const frame = encodeFrame(message, options.hmacSecret);
   const headers: Record<string, string> = {};
-  if (body.byteLength > COMPRESSION_THRESHOLD_BYTES) {
-    body = gzipSync(body);
-    headers[EnvelopeHeader.ENCODING] = 'gzip';
-  }
-  if (options.hmacSecret !== undefined) headers[EnvelopeHeader.SIGNATURE] = sign(options.hmacSecret, body);
-  return { body, headers };
+  if (frame.gzip) headers[EnvelopeHeader.ENCODING] = 'gzip';
+  if (frame.signature !== undefined) headers[EnvelopeHeader.SIGNATURE] = frame.signature;
+  return { body: frame.body, headers };
 }
 
-/** Why a frame was refused before validation. */
-export type FrameRejection = 'unauthenticated' | 'oversized' | 'undecodable';
-
 /**
- * Checks and decodes a frame: signature (when a secret is set), size (before and after
- * decompression), gzip, JSON. The result still has to pass the message schema
- * (`bus.acceptFrame` does that).
+ * {@link decodeEnvelope} with the two header values given directly (undefined when the
+ * frame has no headers), so a receive needs no header lookups and no closure. @internal
  */
-export function decodeEnvelope(
+export function decodeFrame(
   body: Uint8Array,
-  header: (name: string) => string | undefined,
+  signature: string | undefined,
+  encoding: string | undefined,
   options: { hmacSecret?: string | undefined; maxFrameBytes: number },
-): { ok: true; frame: unknown } | { ok: false; reason: FrameRejection; detail: string } {
+): DecodedFrame {
   if (body.byteLength > options.maxFrameBytes) return { ok: false, reason: 'oversized', detail: `${body.byteLength} bytes` };
   if (options.hmacSecret !== undefined) {
-    const given = header(EnvelopeHeader.SIGNATURE);
-    if (!given) return { ok: false, reason: 'unauthenticated', detail: 'unsigned frame' };
+    if (!signature) return { ok: false, reason: 'unauthenticated', detail: 'unsigned frame' };
     const expected = Buffer.from(sign(options.hmacSecret, body), 'hex');
-    const actual = Buffer.from(given, 'hex');
+    const actual = Buffer.from(signature, 'hex');
     if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
       return { ok: false, reason: 'unauthenticated', detail: 'bad signature' };
     }
   }
   let bytes = body;
-  if (header(EnvelopeHeader.ENCODING) === 'gzip') {
+  if (encoding === 'gzip') {
     try {
       bytes = gunzipSync(body, { maxOutputLength: options.maxFrameBytes });
     } catch (error) {
@@ -77,10 +101,29 @@ export function decodeEnvelope(
       return { ok: false, reason: /buffer|length/i.test(detail) ? 'oversized' : 'undecodable', detail };
     }
   }
+  const text = utf8.decode(bytes);
   try {
-    return { ok: true, frame: JSON.parse(Buffer.from(bytes).toString('utf8')) };
+    return { ok: true, frame: JSON.parse(text) };
   } catch {
     // Not JSON: the raw text goes on, so the bus dead-letters it as `invalid`.
-    return { ok: true, frame: Buffer.from(bytes).toString('utf8') };
+    return { ok: true, frame: text };
   }
+}
+
+/**
+ * Checks and decodes a frame: signature (when a secret is set), size (before and after
+ * decompression), gzip, JSON. The result still has to pass the message schema
+ * (`bus.acceptFrame` does that).
+ *
+ * @example
+ * ```ts
+ * const decoded = decodeEnvelope(msg.data, (name) => msg.headers?.get(name), { hmacSecret: 'k', maxFrameBytes: 1 << 20 });
+ * ```
+ */
+export function decodeEnvelope(
+  body: Uint8Array,
+  header: (name: string) => string | undefined,
+  options: { hmacSecret?: string | undefined; maxFrameBytes: number },
+): DecodedFrame {
+  return decodeFrame(body, header(EnvelopeHeader.SIGNATURE), header(EnvelopeHeader.ENCODING), options);
 }

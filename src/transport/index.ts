@@ -1,4 +1,4 @@
 export { DeadLetterHeader, NatsTransport, nats, type NatsTransportOptions, type Transport, type TransportRejection, type TransportStats } from './natsTransport';
 export { connectNats, NatsOptionsSchema, type NatsOptions } from './natsOptions';
-export { COMPRESSION_THRESHOLD_BYTES, EnvelopeHeader, decodeEnvelope, encodeEnvelope, type Envelope, type FrameRejection } from './envelope';
+export { COMPRESSION_THRESHOLD_BYTES, EnvelopeHeader, decodeEnvelope, encodeEnvelope, type DecodedFrame, type Envelope, type FrameRejection } from './envelope';
 export { Subjects, subjectToken, topicTokens } from './subjects';

@@ -24,28 +24,73 @@ export function topicTokens(topic: string): string {
     .join('.');
 }
 
-/** The subjects of one namespace. */
+/**
+ * True when some subject matches both NATS subjects (`*` one token, `>` one or more at the
+ * end): a connection subscribed to both receives such a message once per subscription.
+ * @internal
+ *
+ * @example
+ * ```ts
+ * subjectsOverlap('nf.p.topic.market.>', 'nf.p.topic.market.btc'); // true
+ * subjectsOverlap('nf.p.topic.market.>', 'nf.p.topic.market');     // false
+ * ```
+ */
+export function subjectsOverlap(a: string, b: string): boolean {
+  const x = a.split('.');
+  const y = b.split('.');
+  for (let i = 0; ; i++) {
+    const p = x[i];
+    const q = y[i];
+    if (p === undefined || q === undefined) return p === q;
+    if (p === '>' || q === '>') return true;
+    if (p !== '*' && q !== '*' && p !== q) return false;
+  }
+}
+
+/** Distinct topics and agent ids whose subjects are kept; past that the memo starts over. */
+const MEMO_SIZE = 4096;
+
+/** Looks `key` up in `memo`, computing and keeping it on a miss (bounded: cleared when full). */
+function memoized(memo: Map<string, string>, key: string, compute: (key: string) => string): string {
+  let value = memo.get(key);
+  if (value === undefined) {
+    if (memo.size >= MEMO_SIZE) memo.clear();
+    memo.set(key, (value = compute(key)));
+  }
+  return value;
+}
+
+/**
+ * The subjects of one namespace. Topic and id tokens are memoized: encoding them (a split,
+ * a regular expression per token, a join) is paid once per topic or agent, not per message.
+ */
 export class Subjects {
   readonly prefix: string;
+  private readonly topicSubjects = new Map<string, string>();
+  private readonly agentTokens = new Map<string, string>();
   constructor(readonly namespace: string) {
     this.prefix = `nf.${namespace}`;
   }
+  private readonly topicSubject = (topic: string): string => `${this.prefix}.topic.${topicTokens(topic)}`;
+  private token(agentId: string): string {
+    return memoized(this.agentTokens, agentId, subjectToken);
+  }
   /** Core (at-most-once) direct messages, requests and responses to an agent. */
   agent(agentId: string, priority: MessagePriority): string {
-    return `${this.prefix}.agent.${subjectToken(agentId)}.${priority}`;
+    return `${this.prefix}.agent.${this.token(agentId)}.${priority}`;
   }
   agentAll(agentId: string): string {
-    return `${this.prefix}.agent.${subjectToken(agentId)}.*`;
+    return `${this.prefix}.agent.${this.token(agentId)}.*`;
   }
   /** JetStream (at-least-once) commands and notifications to an agent. */
   durable(agentId: string, priority: MessagePriority): string {
-    return `${this.prefix}.durable.agent.${subjectToken(agentId)}.${priority}`;
+    return `${this.prefix}.durable.agent.${this.token(agentId)}.${priority}`;
   }
   durableAll(): string {
     return `${this.prefix}.durable.>`;
   }
   topic(topic: string): string {
-    return `${this.prefix}.topic.${topicTokens(topic)}`;
+    return memoized(this.topicSubjects, topic, this.topicSubject);
   }
   broadcast(): string {
     return `${this.prefix}.broadcast`;
