@@ -359,14 +359,7 @@ describeWithServer(NATS_SERVER_BIN, 'NATS across two OS processes (own nats-serv
       expect(ctx.peer.deadLetters()).toEqual([]);
     });
 
-    // BUG (src/transport/natsTransport.ts, NatsTransport.forward): a direct event (messageType
-    // 'event' WITH a recipientId) for an agent in another process is published on the topic
-    // subject nf.<ns>.topic.<topic>, because forward() tests `messageType === EVENT` before it
-    // looks at the recipient, instead of nf.<ns>.agent.<id>.<priority> as docs/distributed.md
-    // says ("requests, direct events"). The recipient never gets it; a process that has a
-    // subscriber of that topic but not the recipient dead-letters it as no_route; the sender
-    // records nothing. Remove `.failing` once fixed.
-    test.failing('direct events (core, recipientId set) reach the agent in the other process, both directions', async () => {
+    test('direct events (core, recipientId set) reach the agent in the other process, both directions', async () => {
       const ctx = await pair({ agents: { local: {} } });
       await ctx.peer.register('remote', 'record');
       const sent = ctx.agent('local').send({ recipientId: 'remote', messageType: 'event', topic: 'fyi', payload: { n: 2 }, priority: 'low' });
