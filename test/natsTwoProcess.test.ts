@@ -13,6 +13,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import {
   createNeuroFlux,
+  DeliveryFailedError,
   RequestTimeoutError,
   type AgentHandle,
   type AnyDeadLetter,
@@ -574,6 +575,19 @@ describeWithServer(NATS_SERVER_BIN, 'NATS across two OS processes (own nats-serv
         { reason: 'max_retries', agent: 'flaky', deliveries: '3', messageId: capped.messageId },
       ]);
       expect(ctx.deadLetters).toEqual([]); // the sender's process records nothing
+    });
+
+    test('a request whose handler in the peer keeps failing rejects with DeliveryFailedError once the peer dead-letters it, not at its timeout', async () => {
+      const ctx = await pair({ agents: { local: {} } });
+      await ctx.peer.register('flaky', 'throw');
+      const error = await ctx
+        .agent('local')
+        .request({ recipientId: 'flaky', topic: 'explode', payload: {}, timeoutMs: 15_000 })
+        .then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(DeliveryFailedError);
+      expect(error).toMatchObject({ recipientId: 'flaky', topic: 'explode', reason: 'max_retries', detail: 'cannot handle explode' });
+      expect(ctx.peer.deadLetters().map((d) => d.reason)).toEqual(['max_retries']);
+      expect(ctx.deadLetters).toEqual([]);
     });
 
     test("TTL: a message that expires waiting in the stream, or in a busy agent's mailbox in the other process, is dead-lettered expired and never handled", async () => {

@@ -87,6 +87,16 @@ export interface AgentRegistration {
   overflowPolicy?: OverflowPolicy;
 }
 
+/**
+ * Message headers of a response that reports a failed request instead of answering it: the
+ * request was dead-lettered in its recipient's process (another process than the requester's).
+ * @internal
+ */
+export const DeliveryFailureHeader = {
+  REASON: 'nf-delivery-failed',
+  DETAIL: 'nf-delivery-detail',
+} as const;
+
 const PublishArgsSchema = z.object({
   senderId: z.string().min(1),
   topic: z.string().min(1),
@@ -656,6 +666,17 @@ export class CommunicationBus {
     if (message.messageType === MessageType.RESPONSE && message.correlationId !== undefined) {
       this.accept(message);
       if (isExpired(message, now)) return this.deadLetter('expired', message);
+      const failure = message.headers?.[DeliveryFailureHeader.REASON];
+      if (failure !== undefined && this.pending.isWaiting(message.correlationId)) {
+        // The request was dead-lettered in the process of its recipient (see `deadLetter`).
+        this.pending.reject(
+          message.correlationId,
+          failure === 'no_route'
+            ? new UnknownAgentError(message.senderId)
+            : new DeliveryFailedError(message.senderId, message.topic, failure, message.headers?.[DeliveryFailureHeader.DETAIL]),
+        );
+        return;
+      }
       if (this.pending.resolve(message)) {
         this.counters.delivered++;
         return;
@@ -820,13 +841,30 @@ export class CommunicationBus {
     if (this.receipts.size > 0 && this.takeReceipt(message)?.abandoned(letter)) return;
     this.emitDeadLetter(letter);
     // A request that will never be answered fails now rather than at its timeout.
-    if (message.messageType === MessageType.REQUEST && message.correlationId && this.pending.isWaiting(message.correlationId)) {
+    if (message.messageType !== MessageType.REQUEST || !message.correlationId) return;
+    if (this.pending.isWaiting(message.correlationId)) {
       this.pending.reject(
         message.correlationId,
         reason === 'no_route'
           ? new UnknownAgentError(message.recipientId ?? agentId ?? '?')
           : new DeliveryFailedError(message.recipientId ?? agentId ?? '?', message.topic, reason, error),
       );
+    } else if (this.remote && this.state === 'running' && !this.agents.has(message.senderId)) {
+      // The requester is in another process: tell it, as a response flagged as a failure.
+      const failure = createMessage(
+        {
+          senderId: message.recipientId ?? agentId ?? message.senderId,
+          recipientId: message.senderId,
+          messageType: MessageType.RESPONSE,
+          topic: message.topic,
+          correlationId: message.correlationId,
+          priority: message.priority,
+          payload: null,
+          headers: { [DeliveryFailureHeader.REASON]: reason, ...(error && { [DeliveryFailureHeader.DETAIL]: error.slice(0, 500) }) },
+        },
+        this.clock.now(),
+      );
+      this.remote.forward(failure);
     }
   }
 
