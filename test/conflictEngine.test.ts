@@ -12,6 +12,7 @@ import {
   type ConflictResolutionEngineOptions,
   type ConsensusOutcome,
 } from '../src/conflict';
+import { signalConflict } from './support/conflictFixtures';
 
 type Answer = unknown | ((message: Message) => unknown);
 
@@ -58,15 +59,6 @@ async function scenario(options: Omit<ConflictResolutionEngineOptions, 'bus'> = 
   return s;
 }
 
-const signalConflict = (extra: Partial<ConflictInput> = {}): ConflictInput => ({
-  conflictType: 'signal_conflict',
-  description: 'BTC signals disagree',
-  involvedAgents: ['a', 'b', 'c'],
-  conflictingElements: { symbol: 'BTC' },
-  severity: 0.6,
-  options: ['BUY', 'SELL', 'HOLD'],
-  ...extra,
-});
 
 describe('ConflictResolutionEngine: voting over the bus', () => {
   it('collects conflict_vote answers, reaches weighted consensus and sends execute_trade', async () => {

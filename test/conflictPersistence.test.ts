@@ -16,10 +16,10 @@ import {
   ConflictStateError,
   DuplicateConflictError,
   type ConflictEvent,
-  type ConflictInput,
   type ConflictResolutionEngineOptions,
 } from '../src/conflict';
 import { FileSnapshotStore, MemorySnapshotStore, type SnapshotStore, type StoredSnapshot } from '../src/store';
+import { signalConflict } from './support/conflictFixtures';
 
 /** Lets bus deliveries, responses, promise chains and store writes run to the end. */
 async function settle(): Promise<void> {
@@ -68,15 +68,6 @@ async function processOn(store: SnapshotStore, at = 0, options: Omit<ConflictRes
   return { clock, bus, engine, events, inbox, asked, agent, commands };
 }
 
-const signalConflict = (extra: Partial<ConflictInput> = {}): ConflictInput => ({
-  conflictType: 'signal_conflict',
-  description: 'BTC signals disagree',
-  involvedAgents: ['a', 'b', 'c'],
-  conflictingElements: { symbol: 'BTC' },
-  severity: 0.6,
-  options: ['BUY', 'SELL', 'HOLD'],
-  ...extra,
-});
 
 /** A resolution the dying process never sees: its rejection at stop is expected. */
 const abandoned = (pending: Promise<unknown>) => void pending.catch(() => undefined);

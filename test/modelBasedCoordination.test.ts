@@ -14,7 +14,6 @@
  */
 import fc from 'fast-check';
 import {
-  __unsafe_getAllOwnEventDescriptors,
   createActor,
   fromPromise,
   initialTransition,
@@ -25,22 +24,11 @@ import {
   type EventObject,
 } from 'xstate';
 import { adjacencyMapToArray, getAdjacencyMap, getPathsFromEvents, getShortestPaths } from 'xstate/graph';
+import { flush, withTimers, type Path } from './support/modelPaths';
 import { heartbeatMachine } from '../machines/heartbeat.machine';
 import { hostLivenessMachine, type HostLivenessEvent, type HostLivenessInput } from '../machines/hostLiveness.machine';
 import { leaderElectionMachine, type LeaderElectionEvent, type LeaseClaimResult } from '../machines/leaderElection.machine';
 
-interface Path {
-  readonly steps: readonly { readonly event: EventObject; readonly state: AnyMachineSnapshot }[];
-}
-
-const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** The given events plus the state's own timers (`xstate/graph` offers only the events it is given). */
-function withTimers<E extends EventObject>(snapshot: AnyMachineSnapshot, events: readonly E[]): E[] {
-  if (snapshot.status !== 'active') return [];
-  const timers = (__unsafe_getAllOwnEventDescriptors(snapshot) as string[]).filter((t) => t.startsWith('xstate.after.'));
-  return [...events, ...timers.map((type) => ({ type }) as E)];
-}
 
 const isTimer = (event: EventObject) => event.type.startsWith('xstate.after.');
 

@@ -5,7 +5,6 @@
  * that the actor's snapshot is the model's.
  */
 import {
-  __unsafe_getAllOwnEventDescriptors,
   createActor,
   fromCallback,
   fromPromise,
@@ -17,24 +16,13 @@ import {
   type EventObject,
 } from 'xstate';
 import { getShortestPaths } from 'xstate/graph';
+import { flush, withTimers, type Path } from './support/modelPaths';
 import { agentMachine, type AgentMachineEvent } from '../machines/agent.machine';
 import { conflictMachine, type ConflictMachineEvent, type ConflictMachineInput } from '../machines/conflict.machine';
 import { orchestratorMachine, type OrchestratorMachineEvent } from '../machines/orchestrator.machine';
 import { taskMachine, type TaskMachineEvent, type TaskMachineInput } from '../machines/task.machine';
 import type { Conflict, ConflictVerdict } from '../src/conflict/conflictTypes';
 
-interface Path {
-  readonly steps: readonly { readonly event: EventObject; readonly state: AnyMachineSnapshot }[];
-}
-
-const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** The given events plus the state's own timers (`xstate/graph` offers only the events it is given). */
-function withTimers<E extends EventObject>(snapshot: AnyMachineSnapshot, events: readonly E[]): E[] {
-  if (snapshot.status !== 'active') return [];
-  const timers = (__unsafe_getAllOwnEventDescriptors(snapshot) as string[]).filter((t) => t.startsWith('xstate.after.'));
-  return [...events, ...timers.map((type) => ({ type }) as E)];
-}
 
 /**
  * Replays a path on a real actor. Timer events advance the simulated clock to the timer's
