@@ -82,7 +82,7 @@ export function setUpDemoWorkload(runtime: ObservedRuntime, options: DemoWorkloa
       bus.publishEvent({ senderId: 'technical_analyst', topic: 'signals.btc.technical', payload: { signal: signalName }, priority: 'high' });
       return { signal: signalName, rsi: 61 };
     },
-    sentiment_analyst: async (task, { signal }) => {
+    sentiment_analyst: async (_task, { signal }) => {
       await work(signal, 1.2);
       bus.publishEvent({ senderId: 'sentiment_analyst', topic: 'signals.btc.sentiment', payload: { score: 0.4 } });
       return { sentiment: 0.4 };

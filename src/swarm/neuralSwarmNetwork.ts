@@ -12,7 +12,7 @@ import { agentPerformance } from './neuron';
 import { performanceMetrics, type SwarmPerformanceMetrics } from './performanceMetrics';
 import { routingAffinity } from './routingAffinity';
 import { seedFromString } from './seededRandom';
-import { connectionOf, findConnection, listNeurons, neuronOf } from './swarmState';
+import { connectionOf, listNeurons, neuronOf } from './swarmState';
 import { DuplicateNetworkError, UnknownConnectionError } from './swarmErrors';
 import {
   AgentSettingsSchema,
