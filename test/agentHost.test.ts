@@ -194,11 +194,12 @@ describe('AgentHost', () => {
 
   test('malformed announcements are counted and ignored; bad host options name the field', async () => {
     await withRuntime(async (nf) => {
-      for (const payload of [null, { hostId: '' }, { hostId: 'h', status: 'alive', heartbeatIntervalMs: -1, agents: [] }, { hostId: 'h', status: 'alive', heartbeatIntervalMs: 10, agents: [{ agentId: 'x' }] }]) {
+      for (const payload of [null, { hostId: '' }, { hostId: 'h', status: 'alive', heartbeatIntervalMs: -1, agents: [] }, { hostId: 'h', status: 'alive', heartbeatIntervalMs: 10, agents: [{ agentId: 'x' }] }, { hostId: 'h', status: 'alive', heartbeatIntervalMs: 10, agents: [{ agentId: 'x', capabilities: ['c'], maxConcurrentTasks: 1, specializations: { c: -1 } }] }]) {
         nf.bus.publishEvent({ senderId: 'h', topic: TaskTopic.PRESENCE, payload });
       }
       await settle();
-      expect(nf.orchestrator.getStats().hosts).toEqual({ alive: 0, lost: 0, invalidAnnouncements: 4 });
+      expect(nf.orchestrator.getStats().hosts).toEqual({ alive: 0, lost: 0, invalidAnnouncements: 5 });
+      expect(nf.bus.getStats().deadLetters.max_retries).toBe(0);
       expect(() => new AgentHost({ bus: nf.bus, hostId: '' })).toThrow(ValidationError);
       expect(() => new AgentHost({ bus: nf.bus, hostId: 'h', heartbeatIntervalMs: 0 })).toThrow(/heartbeatIntervalMs/);
       const host = new AgentHost({ bus: nf.bus, hostId: 'h' });

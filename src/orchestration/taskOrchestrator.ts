@@ -1134,11 +1134,17 @@ export class TaskOrchestrator {
       if (hosted.has(agent.agentId)) continue;
       // An id registered by hand, or announced by another host, stays with its owner.
       if (this.agents.has(agent.agentId)) continue;
-      this.registerAgent(agent.agentId, {
-        capabilities: agent.capabilities,
-        maxConcurrentTasks: agent.maxConcurrentTasks,
-        specializations: agent.specializations,
-      });
+      try {
+        this.registerAgent(agent.agentId, {
+          capabilities: agent.capabilities,
+          maxConcurrentTasks: agent.maxConcurrentTasks,
+          specializations: agent.specializations,
+        });
+      } catch {
+        // Validated above; what is left (the orchestrator stopping meanwhile) must not fail the bus delivery.
+        this.invalidAnnouncements++;
+        continue;
+      }
       hosted.add(agent.agentId);
     }
     for (const agentId of hosted) {

@@ -64,7 +64,7 @@ export const PresentAgentSchema = z.object({
   agentId: z.string().min(1),
   capabilities: z.array(z.string().min(1)),
   maxConcurrentTasks: z.number().int().positive(),
-  specializations: z.record(z.string(), z.number().finite()).default({}),
+  specializations: z.record(z.string(), z.number().finite().nonnegative()).default({}),
 });
 
 /** A host's heartbeat: who it is, how often it beats, and the agents it runs. */
