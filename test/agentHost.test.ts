@@ -212,6 +212,20 @@ describe('AgentHost', () => {
       await host.stop();
     });
   });
+
+  test('stopping the runtime before the host is harmless', async () => {
+    const nf = createNeuroFlux({ clock: new SimulatedClock() });
+    const host = new AgentHost({ bus: nf.bus, hostId: 'h' });
+    host.addAgent('h-worker', { capabilities: ['x'], execute: () => 'x' });
+    await nf.start();
+    host.start();
+    await nf.stop();
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    await host.stop();
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
+    expect(host.getStats().agents).toBe(0);
+  });
 });
 
 describe('a runtime without orchestrator (orchestrator: false)', () => {

@@ -142,7 +142,8 @@ export class AgentHost {
     if (this.stopped) return;
     if (this.heartbeat) this.announce('leaving');
     this.stopped = true;
-    this.heartbeat?.send({ type: 'HOST_STOPPED' });
+    // Gone already when the runtime stopped first (the heartbeat is a child of its root).
+    if (this.heartbeat?.getSnapshot().status === 'active') this.heartbeat.send({ type: 'HOST_STOPPED' });
     this.heartbeat = undefined;
     this.abortWhere(() => true);
     if (this.bus.running) for (const agentId of this.agents.keys()) this.bus.unregisterAgent(agentId);
