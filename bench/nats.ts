@@ -6,9 +6,12 @@
  * p50 < 300 µs.
  *
  * Baseline: the raw client (`@nats-io/transport-node`), two connections, a JSON payload.
- * A second raw line sends what the transport sends per event (the whole message as JSON,
- * on a subject as long) with none of its work: the difference to the first is the cost of
- * carrying a message rather than a bare payload.
+ * Two more raw lines carry what the transport carries, with none of its work: each message
+ * as JSON in a NATS message of its own (what the transport sent before it batched, and
+ * still sends for a lone message), and the transport's batch frames (up to 64 messages per
+ * NATS message, batch elements without default fields). The first shows the cost of
+ * carrying a whole message rather than a bare payload; the second is the ceiling of the
+ * transport's wire format on this machine.
  *
  * Two NeuroFlux levels, each against the same raw baseline:
  * - transport: two `NatsTransport`s, each attached to a bare `CommunicationBus` with no
@@ -23,12 +26,13 @@
  *
  * `bench/nats.ts transport` (or `raw`, `e2e`, `durable`) runs one part only, for profiling.
  */
-import { connect } from '@nats-io/transport-node';
+import { connect, headers } from '@nats-io/transport-node';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createNeuroFlux, nats, type NatsTransport } from '../src';
 import { CommunicationBus, type BusTransportLink } from '../src/bus/communicationBus';
 import { createMessage, type Message } from '../src/bus/message';
+import { BATCH_MAX_MESSAGES, batchElementJson, EnvelopeHeader } from '../src/transport/envelope';
 import { NATS_SERVER_BIN, REDIS_SERVER_BIN, startNatsServer, startRedisServer, type TestServer } from '../test/support/servers';
 import { fmt } from './measure';
 
@@ -84,7 +88,8 @@ interface Contender {
   measuring?(phase: 'pubsub' | 'requests'): void;
   publish(i: number): void;
   received(): number;
-  request(i: number): Promise<unknown>;
+  /** Absent for the reference lines that only carry pub/sub. */
+  request?(i: number): Promise<unknown>;
   close(): Promise<void>;
   deadLetters(): number;
 }
@@ -112,10 +117,11 @@ async function interleaved(contenders: Contender[]): Promise<Result[]> {
   }
   for (const c of contenders) {
     c.measuring?.('requests');
-    for (let i = 0; i < 500; i++) await c.request(i); // warm-up
+    for (let i = 0; i < 500 && c.request; i++) await c.request(i); // warm-up
   }
   for (let round = 0; round < ROUNDS; round++) {
     for (const [k, c] of contenders.entries()) {
+      if (!c.request) continue;
       const start = performance.now();
       for (let i = 0; i < RR_N / ROUNDS; i++) {
         const t = process.hrtime.bigint();
@@ -132,10 +138,10 @@ async function interleaved(contenders: Contender[]): Promise<Result[]> {
 }
 
 /**
- * The raw client: one connection publishing, one subscribing (decoding the JSON) and
- * answering requests. `body` is what one message puts on the wire.
+ * The raw client: one connection publishing, one subscribing (decoding the JSON) and, with
+ * `requests`, answering requests. `body` is what one message puts on the wire.
  */
-async function rawNats(url: string, subject: string, body: (i: number) => Uint8Array): Promise<Contender> {
+async function rawNats(url: string, subject: string, body: (i: number) => Uint8Array, requests = true): Promise<Contender> {
   const pub = await connect({ servers: url });
   const sub = await connect({ servers: url });
   let received = 0;
@@ -145,10 +151,42 @@ async function rawNats(url: string, subject: string, body: (i: number) => Uint8A
   return {
     publish: (i) => pub.publish(subject, body(i)),
     received: () => received,
-    request: (i) => pub.request(`${subject}.echo`, body(i), { timeout: 5000 }),
+    ...(requests && { request: (i: number) => pub.request(`${subject}.echo`, body(i), { timeout: 5000 }) }),
     close: async () => {
       await pub.close();
       await sub.close();
+    },
+    deadLetters: () => 0,
+  };
+}
+
+/**
+ * The raw client carrying the transport's batch frames: the messages published in one tick
+ * go out 64 to a NATS message (a JSON array, flagged `Nf-Batch`); the receiver parses the
+ * array and counts its elements. No validation, no bus.
+ */
+async function rawBatches(url: string, subject: string, message: (i: number) => Message): Promise<Contender> {
+  const pub = await connect({ servers: url });
+  const sub = await connect({ servers: url });
+  let received = 0;
+  sub.subscribe(subject, { callback: (_err, m) => void (received += (JSON.parse(Buffer.from(m.data).toString()) as unknown[]).length) });
+  await sub.flush();
+  let queued: string[] = [];
+  const send = () => {
+    const h = headers();
+    h.set(EnvelopeHeader.BATCH, String(queued.length));
+    pub.publish(subject, Buffer.from(`[${queued.join(',')}]`), { headers: h });
+    queued = [];
+  };
+  return {
+    publish: (i) => {
+      if (queued.length === 0) queueMicrotask(() => queued.length > 0 && send());
+      queued.push(batchElementJson(message(i)));
+      if (queued.length === BATCH_MAX_MESSAGES) send();
+    },
+    received: () => received,
+    close: async () => {
+      await Promise.all([pub.close(), sub.close()]);
     },
     deadLetters: () => 0,
   };
@@ -305,21 +343,23 @@ async function main(): Promise<void> {
       `pub/sub: ${fmt(PUBSUB_N)} messages, best of ${ROUNDS} rounds; request/reply: ${fmt(RR_N)} sequential round trips in ${ROUNDS} rounds; contenders take turns each round\n`,
     );
     const raw = runs('raw') ? await rawNats(server.url, 'bench.tick', (i) => Buffer.from(JSON.stringify(PAYLOAD(i)))) : undefined;
-    // What the transport carries per event, with none of its work: the whole message as JSON, on a subject as long.
-    const rawFull = runs('raw')
-      ? await rawNats(server.url, 'nf.bench-r.topic.bench.tick', (i) => Buffer.from(JSON.stringify(createMessage({ senderId: 'feed', recipientId: null, messageType: 'event', topic: 'bench.tick', payload: PAYLOAD(i) }, Date.now()))))
-      : undefined;
+    // What the transport carries per event, with none of its work: the whole message as JSON, on a subject as long;
+    // one NATS message each (as before batching), then in the transport's batch frames.
+    const event = (i: number) => createMessage({ senderId: 'feed', recipientId: null, messageType: 'event', topic: 'bench.tick', payload: PAYLOAD(i) }, Date.now());
+    const rawFull = runs('raw') ? await rawNats(server.url, 'nf.bench-r.topic.bench.tick', (i) => Buffer.from(JSON.stringify(event(i))), false) : undefined;
+    const rawBatched = runs('raw') ? await rawBatches(server.url, 'nf.bench-b.topic.bench.tick', event) : undefined;
     const transport = runs('transport') ? await transportLevel(server.url, 'bench-t') : undefined;
     const signed = runs('transport') ? await transportLevel(server.url, 'bench-s', 'bench-hmac-secret-0123456789') : undefined;
     const e2e = runs('e2e') || runs('durable') ? await endToEnd(server.url) : undefined;
-    const contenders = [raw, rawFull, transport, signed, runs('e2e') ? e2e : undefined];
+    const contenders = [raw, rawFull, rawBatched, transport, signed, runs('e2e') ? e2e : undefined];
     const present = contenders.filter((c): c is Contender => c !== undefined);
     const results = present.length > 0 ? await interleaved(present) : [];
     const result = (c: Contender | undefined) => (c === undefined ? undefined : results[present.indexOf(c)]);
-    const [rawR, rawFullR, transportR, signedR, e2eR] = contenders.map(result);
+    const [rawR, rawFullR, rawBatchedR, transportR, signedR, e2eR] = contenders.map(result);
 
     if (rawR) printPubSub('raw NATS pub/sub (JSON payload, baseline)', rawR.pubsub, undefined, false);
-    if (rawFullR) printPubSub('raw NATS, NeuroFlux-sized frames (whole message as JSON)', rawFullR.pubsub, rawR?.pubsub, false);
+    if (rawFullR) printPubSub('raw NATS, whole messages as JSON, one per NATS message', rawFullR.pubsub, rawR?.pubsub, false);
+    if (rawBatchedR) printPubSub('raw NATS, the transport\'s batch frames (64 per NATS msg)', rawBatchedR.pubsub, rawR?.pubsub, false);
     if (transportR) printPubSub('NeuroFlux transport A → transport B, accepted by bus B', transportR.pubsub, rawR?.pubsub, true);
     if (signedR) printPubSub('  the same with hmacSecret (every frame signed, checked)', signedR.pubsub, rawR?.pubsub, false);
     if (e2eR) printPubSub('NeuroFlux end to end, agent on bus A → handler on bus B', e2eR.pubsub, rawR?.pubsub, false);
@@ -348,6 +388,7 @@ async function main(): Promise<void> {
     }
     await raw?.close();
     await rawFull?.close();
+    await rawBatched?.close();
     console.log(`\nbus dead letters during the run: ${deadLetters}; total time ${((performance.now() - started) / 1000).toFixed(1)} s`);
   } finally {
     await redis?.stop();

@@ -2,11 +2,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { connect, headers } from '@nats-io/transport-node';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { parseFrame, parseMessage, type Message } from '../src/bus/message';
+import { createHmac } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { CommunicationBus } from '../src/bus/communicationBus';
+import { createMessage, parseFrame, parseMessage, type Message } from '../src/bus/message';
 import type { AnyDeadLetter } from '../src/bus/deadLetter';
 import { createNeuroFlux, type NeuroFlux } from '../src/kernel/createNeuroFlux';
 import { nats, NatsTransport, Subjects, subjectToken, decodeEnvelope, encodeEnvelope, type TransportRejection } from '../src/transport';
 import { subjectsOverlap } from '../src/transport/subjects';
+import { batchElementJson, type EncodedFrame } from '../src/transport/envelope';
+import { batchCapacity, FrameBatcher } from '../src/transport/frameBatcher';
 import { topicMatches } from '../src/bus/topicPattern';
 import { describeWithServer, NATS_SERVER_BIN, startNatsServer, waitFor, type TestServer } from './support/servers';
 
@@ -403,5 +408,306 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport topic subscriptions (own nats
     await waitFor(() => got.wide?.length === 3, 5000, 'the event after the unsubscription');
     await new Promise((r) => setTimeout(r, 100));
     expect(got.wide).toEqual(['one', 'two', 'three']);
+  });
+});
+
+describe('frame batching (no server)', () => {
+  const event = (i: number, payload: unknown = { i }): Message =>
+    createMessage({ senderId: 'feed', recipientId: null, messageType: 'event', topic: 'tick', payload }, 1_000 + i);
+  /** A batcher whose publishes are recorded, with each frame's messages decoded the way a receiver does. */
+  function recorder(capacity = 64, hmacSecret?: string) {
+    const sent: { subject: string; frame: EncodedFrame; reply: string | undefined; messages: Message[] }[] = [];
+    const lost: number[] = [];
+    const batcher = new FrameBatcher(
+      (subject, frame, reply) => {
+        const json = JSON.parse(Buffer.from(frame.gzip ? gunzipSync(frame.body) : frame.body).toString('utf8')) as unknown;
+        const frames = frame.batch === undefined ? [json] : (json as unknown[]);
+        sent.push({ subject, frame, reply, messages: frames.map((f) => parseFrame(f, 0)) });
+      },
+      hmacSecret,
+      capacity,
+      (messages) => void lost.push(messages),
+    );
+    return { batcher, sent, lost };
+  }
+  const payloads = (messages: Message[]) => messages.map((m) => (m.payload as { i: number }).i);
+
+  test('frames for one subject in one tick become one batch at the end of the tick, in order; subjects keep their own order', async () => {
+    const { batcher, sent } = recorder();
+    const messages = [0, 1, 2, 3, 4].map((i) => event(i));
+    batcher.add('s.a', messages[0] as Message, undefined);
+    batcher.add('s.b', messages[1] as Message, 'inbox');
+    batcher.add('s.a', messages[2] as Message, undefined);
+    batcher.add('s.b', messages[3] as Message, undefined);
+    batcher.add('s.a', messages[4] as Message, undefined);
+    expect(sent).toEqual([]);
+    await Promise.resolve();
+    expect(sent.map((f) => [f.subject, f.frame.batch, f.reply, payloads(f.messages)])).toEqual([
+      ['s.a', 3, undefined, [0, 2, 4]],
+      ['s.b', 2, 'inbox', [1, 3]],
+    ]);
+    // Each element is the message itself once validated.
+    expect(sent[0]?.messages).toEqual([messages[0], messages[2], messages[4]]);
+  });
+
+  test('a lone frame goes out as before batching: the message as JSON, no batch flag', async () => {
+    const { batcher, sent } = recorder();
+    const message = event(7);
+    batcher.add('s.a', message, undefined);
+    await Promise.resolve();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.frame).toMatchObject({ gzip: false, signature: undefined });
+    expect(sent[0]?.frame.batch).toBeUndefined();
+    expect(Buffer.from(sent[0]?.frame.body ?? []).toString('utf8')).toBe(JSON.stringify(message));
+  });
+
+  test('a full batch goes out at once; a message over 1 KiB goes alone and compressed, after what was queued for its subject', async () => {
+    const { batcher, sent } = recorder(2);
+    batcher.add('s.a', event(0), undefined);
+    batcher.add('s.a', event(1), undefined);
+    batcher.add('s.a', event(2), undefined);
+    expect(sent.map((f) => payloads(f.messages))).toEqual([[0, 1]]);
+    batcher.add('s.a', event(3, { i: 3, text: 'x'.repeat(2000) }), undefined);
+    expect(sent.map((f) => [payloads(f.messages), f.frame.gzip, f.frame.batch])).toEqual([
+      [[0, 1], false, 2],
+      [[2], false, undefined],
+      [[3], true, undefined],
+    ]);
+    await Promise.resolve();
+    expect(sent).toHaveLength(3);
+  });
+
+  test('a batch is signed once over its body', async () => {
+    const { batcher, sent } = recorder(64, HMAC);
+    for (let i = 0; i < 3; i++) batcher.add('s.a', event(i), undefined);
+    await Promise.resolve();
+    const frame = sent[0]?.frame as EncodedFrame;
+    expect(frame.batch).toBe(3);
+    expect(frame.signature).toBe(createHmac('sha256', HMAC).update(frame.body).digest('hex'));
+  });
+
+  test('capacity follows the smaller of maxFrameBytes and the server max_payload; 1 publishes every frame at once', () => {
+    expect(batchCapacity(1024 * 1024)).toBe(64);
+    expect(batchCapacity(32 * 1024)).toBe(31);
+    expect(batchCapacity(1000)).toBe(1);
+    const { batcher, sent } = recorder(1);
+    batcher.add('s.a', event(0), undefined);
+    batcher.add('s.a', event(1), undefined);
+    expect(sent.map((f) => [payloads(f.messages), f.frame.batch])).toEqual([[[0], undefined], [[1], undefined]]);
+  });
+
+  test('a deferred publish that fails is counted as lost, never thrown', async () => {
+    const lost: number[] = [];
+    const batcher = new FrameBatcher(() => { throw new Error('connection closed'); }, undefined, 64, (n) => void lost.push(n));
+    batcher.add('s.a', event(0), undefined);
+    batcher.add('s.a', event(1), undefined);
+    batcher.add('s.b', event(2), undefined);
+    await Promise.resolve();
+    expect(lost).toEqual([2, 1]);
+  });
+
+  test('a batch element leaves out fields at the schema defaults and validates back to the same message', () => {
+    const plain = event(1);
+    const full: Message = {
+      ...createMessage({ senderId: 'a', recipientId: 'b', messageType: 'request', topic: 't', priority: 'critical', correlationId: 'c1', ttl: 5, maxRetries: 0, headers: { h: 'v' }, metadata: { k: 1 } }, 9),
+      retryCount: 2,
+    };
+    expect(batchElementJson(plain).length).toBeLessThan(JSON.stringify(plain).length * 0.8);
+    for (const message of [plain, full, { ...plain, payload: null }]) {
+      expect(parseFrame(JSON.parse(batchElementJson(message)), 0)).toEqual(message);
+    }
+    expect(JSON.parse(batchElementJson(full))).toEqual(JSON.parse(JSON.stringify(full)));
+  });
+});
+
+describeWithServer(NATS_SERVER_BIN, 'NatsTransport batching (own nats-server -js)', () => {
+  interface WireFrame {
+    subject: string;
+    reply: string | undefined;
+    batch: string | undefined;
+    encoding: string | undefined;
+    signature: string | undefined;
+    data: Uint8Array;
+  }
+  let server: TestServer;
+  let wire: Awaited<ReturnType<typeof connect>>;
+  const frames: WireFrame[] = [];
+  const stops: (() => Promise<void>)[] = [];
+
+  /** Two bare buses, each with its own transport: `feed` on A, `sub` (topic `tick`) and `other` on B, pull agents. */
+  async function pair(namespace: string, options: { hmacSecret?: string; maxFrameBytes?: number } = {}) {
+    const busA = new CommunicationBus();
+    const busB = new CommunicationBus();
+    const ta = nats({ servers: server.url, namespace, ...options });
+    const tb = nats({ servers: server.url, namespace, ...options });
+    ta.attach(busA);
+    tb.attach(busB);
+    const feed = busA.registerAgent('feed');
+    const sub = busB.registerAgent('sub', { topics: ['tick'] });
+    const other = busB.registerAgent('other');
+    const echo = busB.registerAgent('echo', { handler: (m, agent) => void agent.respond(m, m.payload) });
+    const lettersB: AnyDeadLetter[] = [];
+    const rejectedB: TransportRejection[] = [];
+    busB.deadLetters$.subscribe((d) => lettersB.push(d));
+    tb.rejected$.subscribe((r) => rejectedB.push(r));
+    await Promise.all([ta.start(), tb.start()]);
+    await Promise.all([busA.start(), busB.start()]);
+    stops.push(async () => {
+      await Promise.all([ta.close(), tb.close()]);
+      await Promise.all([busA.stop(), busB.stop()]);
+    });
+    const got: Message[] = [];
+    const take = () => (got.push(...sub.receive()), got);
+    return { busA, busB, ta, tb, feed, sub, other, echo, lettersB, rejectedB, got, take, subjects: new Subjects(namespace) };
+  }
+  /** The frames seen on `subject`, once at least `count` arrived (the snooping connection may lag behind the receiver). */
+  async function wireOn(subject: string, count: number): Promise<WireFrame[]> {
+    const on = () => frames.filter((f) => f.subject === subject);
+    await waitFor(() => on().length >= count, 5000, `${count} frames on ${subject}`);
+    return on();
+  }
+  const ids = (messages: Message[]) => messages.map((m) => (m.payload as { i: number }).i);
+  const signed = (body: Uint8Array, secret = HMAC) => createHmac('sha256', secret).update(body).digest('hex');
+  function batchHeaders(count: number, signature?: string) {
+    const h = headers();
+    h.set('Nf-Batch', String(count));
+    if (signature !== undefined) h.set('Nf-Signature', signature);
+    return h;
+  }
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    wire = await connect({ servers: server.url });
+    wire.subscribe('nf.>', {
+      callback: (_err, m) => {
+        const h = m.headers;
+        frames.push({ subject: m.subject, reply: m.reply || undefined, batch: h?.get('Nf-Batch') || undefined, encoding: h?.get('Nf-Encoding') || undefined, signature: h?.get('Nf-Signature') || undefined, data: m.data });
+      },
+    });
+    await wire.flush();
+  }, 30_000);
+
+  afterAll(async () => {
+    for (const stop of stops) await stop();
+    await wire?.close();
+    await server?.stop();
+  });
+
+  test('events and broadcasts of one tick travel batched per subject (at most 64 a frame) and arrive in order', async () => {
+    const p = await pair('batch-order');
+    for (let i = 0; i < 150; i++) {
+      p.feed.publish({ topic: 'tick', payload: { i } });
+      if (i % 50 === 0) p.feed.broadcast({ topic: 'halt', payload: { i } });
+    }
+    await waitFor(() => p.take().length === 150 + 3, 5000, 'events and broadcasts');
+    expect(ids(p.got.filter((m) => m.messageType === 'event'))).toEqual(Array.from({ length: 150 }, (_, i) => i));
+    expect(ids(p.got.filter((m) => m.messageType === 'broadcast'))).toEqual([0, 50, 100]);
+    expect(ids(p.other.receive())).toEqual([0, 50, 100]);
+    expect((await wireOn(p.subjects.topic('tick'), 3)).map((f) => f.batch)).toEqual(['64', '64', '22']);
+    expect((await wireOn(p.subjects.broadcast(), 1)).map((f) => f.batch)).toEqual(['3']);
+    expect(p.ta.getStats()).toMatchObject({ published: 153, batchesPublished: 4 });
+    expect(p.tb.getStats()).toMatchObject({ received: 153, batchesReceived: 4 });
+    expect(p.lettersB).toEqual([]);
+  });
+
+  test('requests of one tick travel as one batch carrying the reply subject; every one is answered', async () => {
+    const p = await pair('batch-rr');
+    const replies = await Promise.all([0, 1, 2, 3, 4].map((i) => p.feed.request({ recipientId: 'echo', topic: 'echo', payload: { i }, timeoutMs: 5000 })));
+    expect(replies.map((r) => r.payload)).toEqual([0, 1, 2, 3, 4].map((i) => ({ i })));
+    const requests = await wireOn(p.subjects.agent('echo', 'medium'), 1);
+    expect(requests.map((f) => [f.batch, f.reply])).toEqual([['5', p.subjects.inbox(p.ta.instanceId)]]);
+  });
+
+  test('a lone message goes out unchanged (no headers), and single frames from an older sender are accepted', async () => {
+    const p = await pair('batch-single');
+    const sent = p.feed.publish({ topic: 'tick', payload: { i: 1 } });
+    await waitFor(() => p.take().length === 1, 5000, 'the lone event');
+    const [lone] = await wireOn(p.subjects.topic('tick'), 1);
+    expect(lone).toMatchObject({ batch: undefined, encoding: undefined, signature: undefined });
+    expect(Buffer.from(lone?.data ?? []).toString('utf8')).toBe(JSON.stringify(sent));
+    // An older sender: one NATS message per bus message, published back to back.
+    for (const i of [2, 3, 4]) {
+      const old = encodeEnvelope(createMessage({ senderId: 'old', recipientId: null, messageType: 'event', topic: 'tick', payload: { i } }, Date.now()), {});
+      wire.publish(p.subjects.topic('tick'), old.body);
+    }
+    await wire.flush();
+    await waitFor(() => p.take().length === 4, 5000, 'the older sender\'s events');
+    expect(ids(p.got)).toEqual([1, 2, 3, 4]);
+    expect(p.tb.getStats().batchesReceived).toBe(0);
+  });
+
+  test('a message over 1 KiB is not batched: compressed and sent alone, between the batches before and after it', async () => {
+    const p = await pair('batch-large');
+    const before = p.ta.getStats().compressed;
+    for (const i of [0, 1]) p.feed.publish({ topic: 'tick', payload: { i } });
+    p.feed.publish({ topic: 'tick', payload: { i: 2, text: 'x'.repeat(3000) } });
+    for (const i of [3, 4]) p.feed.publish({ topic: 'tick', payload: { i } });
+    await waitFor(() => p.take().length === 5, 5000, 'five events');
+    expect(ids(p.got)).toEqual([0, 1, 2, 3, 4]);
+    expect((await wireOn(p.subjects.topic('tick'), 3)).map((f) => [f.batch, f.encoding])).toEqual([['2', undefined], [undefined, 'gzip'], ['2', undefined]]);
+    expect(p.ta.getStats().compressed).toBe(before + 1);
+  });
+
+  test('a batch with invalid elements delivers the valid ones and dead-letters each invalid one; a malformed batch is refused whole', async () => {
+    const p = await pair('batch-mixed');
+    const valid = (i: number) => createMessage({ senderId: 'x', recipientId: null, messageType: 'event', topic: 'tick', payload: { i } }, Date.now());
+    const body = Buffer.from(JSON.stringify([valid(0), { senderId: '', topic: 'tick', messageType: 'event' }, 'junk', valid(3), [valid(4)]]));
+    wire.publish(p.subjects.topic('tick'), body, { headers: batchHeaders(5) });
+    // The header and the body disagree, the body is no array, or over 64 frames: nothing of it is delivered.
+    wire.publish(p.subjects.topic('tick'), Buffer.from(JSON.stringify([valid(5), valid(6)])), { headers: batchHeaders(3) });
+    wire.publish(p.subjects.topic('tick'), Buffer.from(JSON.stringify(valid(7))), { headers: batchHeaders(1) });
+    wire.publish(p.subjects.topic('tick'), Buffer.from('[not json'), { headers: batchHeaders(1) });
+    wire.publish(p.subjects.topic('tick'), Buffer.from(JSON.stringify(Array.from({ length: 65 }, (_, i) => valid(10 + i)))), { headers: batchHeaders(65) });
+    await wire.flush();
+    await waitFor(() => p.lettersB.length === 3 && p.rejectedB.length === 4, 5000, 'dead letters and rejections');
+    expect(ids(p.take())).toEqual([0, 3]);
+    expect(p.lettersB.map((d) => d.reason)).toEqual(['invalid', 'invalid', 'invalid']);
+    expect(p.busB.getStats().deadLetters.invalid).toBe(3);
+    expect(p.rejectedB.map((r) => [r.reason, r.subject])).toEqual(Array.from({ length: 4 }, () => ['undecodable', p.subjects.topic('tick')]));
+    expect(p.tb.getStats()).toMatchObject({ batchesReceived: 1, rejected: { undecodable: 4, unauthenticated: 0, oversized: 0 } });
+  });
+
+  test('a batch over maxFrameBytes is refused as oversized, whole', async () => {
+    const p = await pair('batch-big', { maxFrameBytes: 16 * 1024 });
+    const elements = Array.from({ length: 30 }, (_, i) => createMessage({ senderId: 'x', recipientId: null, messageType: 'event', topic: 'tick', payload: { i, pad: 'p'.repeat(700) } }, Date.now()));
+    wire.publish(p.subjects.topic('tick'), Buffer.from(JSON.stringify(elements)), { headers: batchHeaders(30) });
+    await wire.flush();
+    await waitFor(() => p.rejectedB.length === 1, 5000, 'the rejection');
+    expect(p.rejectedB[0]).toMatchObject({ reason: 'oversized' });
+    expect(p.take()).toEqual([]);
+    expect(p.lettersB).toEqual([]);
+    // The sender keeps its own batches under its maxFrameBytes: 15 messages of up to 1 KiB.
+    for (let i = 0; i < 30; i++) p.feed.publish({ topic: 'tick', payload: { i } });
+    await waitFor(() => p.take().length === 30, 5000, 'events in small batches');
+    expect((await wireOn(p.subjects.topic('tick'), 3)).slice(1).map((f) => f.batch)).toEqual(['15', '15']);
+  });
+
+  test('a signed batch is verified once; a tampered or unsigned one is refused as unauthenticated, each message it claims dead-lettered', async () => {
+    const p = await pair('batch-signed', { hmacSecret: HMAC });
+    for (let i = 0; i < 10; i++) p.feed.publish({ topic: 'tick', payload: { i } });
+    await waitFor(() => p.take().length === 10, 5000, 'signed batch');
+    expect(ids(p.got)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    const [batch] = await wireOn(p.subjects.topic('tick'), 1);
+    expect(batch).toMatchObject({ batch: '10', signature: signed(batch?.data ?? new Uint8Array()) });
+
+    const tampered = Buffer.from(Buffer.from(batch?.data ?? []).toString('utf8').replace('"i":3', '"i":9'));
+    wire.publish(p.subjects.topic('tick'), tampered, { headers: batchHeaders(10, batch?.signature) });
+    wire.publish(p.subjects.topic('tick'), batch?.data ?? new Uint8Array(), { headers: batchHeaders(10) });
+    await wire.flush();
+    await waitFor(() => p.lettersB.length === 20, 5000, 'unauthenticated dead letters');
+    expect(p.tb.getStats().rejected).toMatchObject({ unauthenticated: 2 });
+    expect(p.busB.getStats().deadLetters.unauthenticated).toBe(20);
+    expect(p.lettersB.every((d) => d.reason === 'unauthenticated')).toBe(true);
+    expect(p.lettersB[0]).toMatchObject({ message: { senderId: 'feed' }, error: expect.stringMatching(/bad signature on nf\.batch-signed\.topic\.tick/) });
+    expect(p.take()).toHaveLength(10);
+  });
+
+  test('a batch on a durable subject is refused (JetStream traffic is never batched)', async () => {
+    const p = await pair('batch-durable');
+    const command = createMessage({ senderId: 'x', recipientId: 'other', messageType: 'command', topic: 'do' }, Date.now());
+    await jetstream(wire).publish(p.subjects.durable('other', 'medium'), Buffer.from(JSON.stringify([command])), { headers: batchHeaders(1) });
+    await waitFor(() => p.rejectedB.length === 1, 5000, 'the rejection');
+    expect(p.rejectedB[0]).toMatchObject({ reason: 'undecodable', detail: expect.stringContaining('durable') });
+    expect(p.other.receive()).toEqual([]);
   });
 });

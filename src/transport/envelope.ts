@@ -1,14 +1,22 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { Message } from '../bus/message';
+import { DEFAULT_MAX_RETRIES, DEFAULT_TTL_SECONDS, type Message } from '../bus/message';
 
 /** Payloads whose JSON exceeds this many bytes are gzip-compressed (guide: 1000 characters). */
 export const COMPRESSION_THRESHOLD_BYTES = 1024;
+
+/**
+ * Most messages one batch frame carries. Receivers refuse more, so that one frame cannot
+ * make a receiver validate (or dead-letter) an unbounded number of elements.
+ */
+export const BATCH_MAX_MESSAGES = 64;
 
 /** Header names of the envelope. */
 export const EnvelopeHeader = {
   ENCODING: 'Nf-Encoding',
   SIGNATURE: 'Nf-Signature',
+  /** On a batch frame: how many messages its JSON array holds. */
+  BATCH: 'Nf-Batch',
   MESSAGE_ID: 'Nats-Msg-Id',
 } as const;
 
@@ -29,6 +37,8 @@ export interface EncodedFrame {
   readonly gzip: boolean;
   /** `Nf-Signature`, when a secret is set. */
   readonly signature: string | undefined;
+  /** `Nf-Batch`: the body is a JSON array of this many messages (undefined: one message). */
+  readonly batch?: number;
 }
 
 /** Why a frame was refused before validation. */
@@ -50,10 +60,74 @@ export function sign(secret: string, body: Uint8Array): string {
  * HMAC-SHA256 over the bytes sent when a secret is set. @internal
  */
 export function encodeFrame(message: Message, hmacSecret: string | undefined): EncodedFrame {
-  let body: Uint8Array = Buffer.from(JSON.stringify(message), 'utf8');
+  return encodeJsonFrame(JSON.stringify(message), hmacSecret);
+}
+
+/** {@link encodeFrame} for a message already serialized to JSON. @internal */
+export function encodeJsonFrame(json: string, hmacSecret: string | undefined): EncodedFrame {
+  let body: Uint8Array = Buffer.from(json, 'utf8');
   const gzip = body.byteLength > COMPRESSION_THRESHOLD_BYTES;
   if (gzip) body = gzipSync(body);
   return { body, gzip, signature: hmacSecret === undefined ? undefined : sign(hmacSecret, body) };
+}
+
+/**
+ * True when a message's JSON is over {@link COMPRESSION_THRESHOLD_BYTES} in UTF-8, i.e. it
+ * travels alone and compressed. A string of n UTF-16 units takes n to 3n UTF-8 bytes, so
+ * most messages are decided without counting their bytes. @internal
+ */
+export function isCompressedAlone(json: string): boolean {
+  if (json.length > COMPRESSION_THRESHOLD_BYTES) return true;
+  return json.length * 3 > COMPRESSION_THRESHOLD_BYTES && Buffer.byteLength(json, 'utf8') > COMPRESSION_THRESHOLD_BYTES;
+}
+
+/**
+ * A message's JSON as an element of a batch: the fields at the message schema's defaults
+ * (no recipient, medium priority, TTL 300 s, retry count 0, max retries 3) are left out,
+ * and the receiver's validation puts them back, as for any frame that leaves them out. The
+ * JSON is ≈ 30 % shorter (≈ 190 instead of ≈ 270 bytes for a small event): less to
+ * serialize, write, route through the server and parse, which is most of what a batched
+ * message costs. Only batches carry it: a lone frame stays exactly as before batching.
+ * Changing those defaults therefore changes the meaning of batches already sent. @internal
+ */
+export function batchElementJson(m: Message): string {
+  // One object shape whatever is left out (a key whose value is undefined is not written).
+  return JSON.stringify({
+    messageId: m.messageId,
+    senderId: m.senderId,
+    recipientId: m.recipientId === null ? undefined : m.recipientId,
+    messageType: m.messageType,
+    priority: m.priority === 'medium' ? undefined : m.priority,
+    topic: m.topic,
+    payload: m.payload,
+    timestamp: m.timestamp,
+    correlationId: m.correlationId,
+    ttl: m.ttl === DEFAULT_TTL_SECONDS ? undefined : m.ttl,
+    retryCount: m.retryCount === 0 ? undefined : m.retryCount,
+    maxRetries: m.maxRetries === DEFAULT_MAX_RETRIES ? undefined : m.maxRetries,
+    headers: m.headers,
+    metadata: m.metadata,
+  });
+}
+
+/**
+ * A batch frame: the JSON array of several messages' JSON (each at most
+ * {@link COMPRESSION_THRESHOLD_BYTES}, so never compressed), flagged `Nf-Batch: <count>`
+ * and signed once over the whole body when a secret is set. @internal
+ */
+export function encodeBatchFrame(jsons: readonly string[], hmacSecret: string | undefined): EncodedFrame {
+  const body = Buffer.from(`[${jsons.join(',')}]`, 'utf8');
+  return { body, gzip: false, signature: hmacSecret === undefined ? undefined : sign(hmacSecret, body), batch: jsons.length };
+}
+
+/**
+ * The frames of a decoded batch body, or undefined when the body is not a JSON array of
+ * exactly as many elements as its `Nf-Batch` header says, 1 to {@link BATCH_MAX_MESSAGES}.
+ * Each element still has to pass the message schema, like a single frame. @internal
+ */
+export function batchElements(frame: unknown, count: string): readonly unknown[] | undefined {
+  if (!Array.isArray(frame) || frame.length === 0 || frame.length > BATCH_MAX_MESSAGES) return undefined;
+  return String(frame.length) === count ? frame : undefined;
 }
 
 /**

@@ -18,7 +18,8 @@ import type { BusTransportLink, CommunicationBus, FrameReceipt } from '../bus/co
 import type { DeadLetter } from '../bus/deadLetter';
 import { DEFAULT_MAX_RETRIES, MessageType, PRIORITY_ORDER, type Message, type MessagePriority } from '../bus/message';
 import { ValidationError } from '../errors';
-import { decodeFrame, encodeFrame, EnvelopeHeader, type EncodedFrame, type FrameRejection } from './envelope';
+import { BATCH_MAX_MESSAGES, batchElements, decodeFrame, encodeFrame, EnvelopeHeader, type EncodedFrame, type FrameRejection } from './envelope';
+import { batchCapacity, FrameBatcher } from './frameBatcher';
 import { RecentIds } from './recentIds';
 import { connectNats, NatsOptionsSchema, type NatsOptions } from './natsOptions';
 import { Subjects, subjectsOverlap } from './subjects';
@@ -43,6 +44,12 @@ const NatsTransportOptionsSchema = NatsOptionsSchema.and(
     hmacSecret: z.string().min(16, 'must be at least 16 characters').optional(),
     /** Largest frame accepted, before and after decompression (default 1 MiB). */
     maxFrameBytes: z.number().int().positive().default(1024 * 1024),
+    /**
+     * Core frames (events, broadcasts, requests, responses, direct events) for the same
+     * subject published in the same tick go out as one NATS message (`Nf-Batch`; default
+     * true). Turn it off while processes that predate batching still receive on the namespace.
+     */
+    batching: z.boolean().default(true),
     /** Message types carried by JetStream, at least once (default: commands and notifications, i.e. task traffic). */
     durableTypes: z.array(z.enum(messageTypes)).default(['command', 'notification']),
     /**
@@ -76,9 +83,17 @@ export interface TransportRejection {
 
 /** Counters of a {@link NatsTransport}. */
 export interface TransportStats {
+  /** Core messages published (a batch counts each of its messages). */
   readonly published: number;
   readonly publishedDurable: number;
+  /** Messages received (a batch counts each of its messages; a refused frame counts one). */
   readonly received: number;
+  /** NATS messages published carrying several core messages (`Nf-Batch`). */
+  readonly batchesPublished: number;
+  /** NATS messages received carrying several messages (`Nf-Batch`), accepted as a whole. */
+  readonly batchesReceived: number;
+  /** Core messages lost because their publish, deferred to the end of the tick, failed (connection closed meanwhile). */
+  readonly publishFailures: number;
   readonly compressed: number;
   readonly publishRetries: number;
   /** Redelivered or doubly subscribed frames dropped because their message id was seen recently. */
@@ -154,6 +169,11 @@ const SEEN_MEMORY = 10_000;
 /** What `decode` returns for a frame it refused (counted and reported already). */
 const REFUSED: unique symbol = Symbol('refused');
 
+/** What `decode` returns for a batch frame: its elements, each still a frame to validate. */
+class FrameBatch {
+  constructor(readonly frames: readonly unknown[]) {}
+}
+
 /**
  * The NATS transport: bus traffic between processes over NATS subjects
  * (`nf.<ns>.agent.<id>.<priority>`, `nf.<ns>.topic.<topic>`, `nf.<ns>.broadcast`),
@@ -198,11 +218,16 @@ export class NatsTransport implements Transport {
   /** Durable deliveries accepted but not yet settled by the bus, by message id. */
   private readonly held = new Map<string, HeldDelivery>();
   private heartbeat: ReturnType<typeof setInterval> | undefined;
+  /** Outbound core frames, batched per subject and tick (created on start: its size limit depends on the server). */
+  private batcher: FrameBatcher | undefined;
   private readonly rejectedSubject = new Subject<TransportRejection>();
   private readonly counters = {
     published: 0,
     publishedDurable: 0,
     received: 0,
+    batchesPublished: 0,
+    batchesReceived: 0,
+    publishFailures: 0,
     compressed: 0,
     publishRetries: 0,
     duplicates: 0,
@@ -259,6 +284,12 @@ export class NatsTransport implements Transport {
       max_age: nanos(this.options.deadLetterMaxAgeMs),
     });
     this.js = jetstream(this.nc);
+    // A batch must fit what this process accepts (peers are expected to share the limit) and what the server takes.
+    const maxPayload = this.nc.info?.max_payload ?? this.options.maxFrameBytes;
+    const capacity = this.options.batching ? batchCapacity(Math.min(this.options.maxFrameBytes, maxPayload)) : 1;
+    this.batcher = new FrameBatcher(this.publishFrame, this.options.hmacSecret, capacity, (messages) => {
+      this.counters.publishFailures += messages;
+    });
     this.coreSubs.push(this.nc.subscribe(this.inbox, { callback: this.onCoreFrame }));
     this.coreSubs.push(this.nc.subscribe(this.subjects.broadcast(), { callback: this.onCoreFrame }));
     this.coreSubs.push(
@@ -281,6 +312,8 @@ export class NatsTransport implements Transport {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     const wasRunning = this.state === 'running';
+    // Frames queued in this tick go out before the connection drains.
+    this.batcher?.flush();
     this.state = 'closed';
     this.detach?.();
     clearInterval(this.heartbeat);
@@ -323,16 +356,12 @@ export class NatsTransport implements Transport {
       this.backlog.push(message);
       return true;
     }
-    const nc = this.nc as NatsConnection;
-    const frame = encodeFrame(message, this.options.hmacSecret);
-    if (frame.gzip) this.counters.compressed++;
-    const h = frame.gzip || frame.signature !== undefined ? frameHeaders(frame) : undefined;
+    const batcher = this.batcher as FrameBatcher;
     const type = message.messageType;
 
     // An event or broadcast addressed to one agent goes to that agent's subject below.
     if ((type === MessageType.EVENT || type === MessageType.BROADCAST) && message.recipientId === null) {
-      const subject = type === MessageType.EVENT ? this.subjects.topic(message.topic) : this.subjects.broadcast();
-      nc.publish(subject, frame.body, h && { headers: h });
+      batcher.add(type === MessageType.EVENT ? this.subjects.topic(message.topic) : this.subjects.broadcast(), message, undefined);
       this.counters.published++;
       return true;
     }
@@ -340,22 +369,36 @@ export class NatsTransport implements Transport {
       const reply = this.replyTo.get(message.correlationId);
       if (reply !== undefined) {
         this.replyTo.delete(message.correlationId);
-        nc.publish(reply, frame.body, h && { headers: h });
+        batcher.add(reply, message, undefined);
         this.counters.published++;
         return true;
       }
     }
     const recipient = message.recipientId as string;
     if (this.durableTypes.has(type)) {
+      // One JetStream message per bus message: each is acknowledged, de-duplicated and dead-lettered on its own.
+      const frame = encodeFrame(message, this.options.hmacSecret);
+      if (frame.gzip) this.counters.compressed++;
+      const h = frame.gzip || frame.signature !== undefined ? frameHeaders(frame) : undefined;
       this.track(this.publishDurable(this.subjects.durable(recipient, message.priority), frame.body, h, message.messageId));
       return true;
     }
-    const subject = this.subjects.agent(recipient, message.priority);
-    if (type === MessageType.REQUEST) nc.publish(subject, frame.body, h ? { headers: h, reply: this.inbox } : { reply: this.inbox });
-    else nc.publish(subject, frame.body, h && { headers: h });
+    // Requests and direct events to one agent share its subject; the batch carries the reply
+    // subject when it holds a request (the receiver reads it for requests only).
+    batcher.add(this.subjects.agent(recipient, message.priority), message, type === MessageType.REQUEST ? this.inbox : undefined);
     this.counters.published++;
     return true;
   }
+
+  /** Publishes a core frame from the batcher: one message as before batching, or a batch. */
+  private readonly publishFrame = (subject: string, frame: EncodedFrame, reply: string | undefined): void => {
+    if (frame.gzip) this.counters.compressed++;
+    if (frame.batch !== undefined) this.counters.batchesPublished++;
+    const h = frame.gzip || frame.signature !== undefined || frame.batch !== undefined ? frameHeaders(frame) : undefined;
+    const nc = this.nc as NatsConnection;
+    if (reply === undefined) nc.publish(subject, frame.body, h && { headers: h });
+    else nc.publish(subject, frame.body, h ? { headers: h, reply } : { reply });
+  };
 
   /** Publishes to JetStream until the server acknowledges (the message id de-duplicates retries). */
   private async publishDurable(subject: string, body: Uint8Array, h: MsgHdrs | undefined, messageId: string): Promise<void> {
@@ -451,7 +494,7 @@ export class NatsTransport implements Transport {
   private receiveDurable(m: JsMsg, agentId: string): void {
     const bus = this.bus;
     if (!bus || this.state === 'closed') return;
-    const decoded = this.decode(m);
+    const decoded = this.decode(m, false);
     if (decoded === REFUSED) return void m.term();
     const frame = decoded as Partial<Message> | null | undefined;
     const key = typeof frame?.messageId === 'string' ? frame.messageId : undefined;
@@ -558,34 +601,57 @@ export class NatsTransport implements Transport {
   }
 
   /**
-   * Size, signature and encoding checks: the decoded frame, or {@link REFUSED}. A refused
-   * frame is counted and emitted on `rejected$`; an unauthenticated one is also
-   * dead-lettered on the bus.
+   * Size, signature and encoding checks: the decoded frame, a {@link FrameBatch} (checked
+   * as a whole: size, signature, an array of as many frames as `Nf-Batch` says), or
+   * {@link REFUSED}. A refused frame is counted and emitted on `rejected$`; an
+   * unauthenticated one is also dead-lettered on the bus (each message it claims).
    */
-  private decode(msg: Pick<Msg, 'subject' | 'data' | 'headers'>): unknown {
+  private decode(msg: Pick<Msg, 'subject' | 'data' | 'headers'>, batches: boolean): unknown {
     this.counters.received++;
     // Undefined for a header-less frame (the client parses headers only when there are some).
     const h = msg.headers;
     const encoding = h?.get(EnvelopeHeader.ENCODING) || undefined;
+    const batch = h?.get(EnvelopeHeader.BATCH) || undefined;
     const decoded = decodeFrame(msg.data, h?.get(EnvelopeHeader.SIGNATURE) || undefined, encoding, this.decodeOptions);
-    if (decoded.ok) return decoded.frame;
-    this.counters.rejected[decoded.reason]++;
-    this.rejectedSubject.next({ reason: decoded.reason, subject: msg.subject, detail: decoded.detail, at: Date.now() });
-    if (decoded.reason === 'unauthenticated') {
+    if (!decoded.ok) return this.refuse(msg, decoded.reason, decoded.detail, encoding, batch);
+    if (batch === undefined) return decoded.frame;
+    // JetStream traffic is never batched: each durable message is acknowledged on its own.
+    if (!batches) return this.refuse(msg, 'undecodable', 'batch frame on a durable subject', encoding, batch);
+    const frames = batchElements(decoded.frame, batch);
+    if (frames === undefined) return this.refuse(msg, 'undecodable', `${EnvelopeHeader.BATCH}: ${batch} but the body is not a JSON array of as many frames (at most ${BATCH_MAX_MESSAGES})`, encoding, batch);
+    this.counters.received += frames.length - 1;
+    this.counters.batchesReceived++;
+    return new FrameBatch(frames);
+  }
+
+  private refuse(msg: Pick<Msg, 'subject' | 'data'>, reason: FrameRejection, detail: string, encoding: string | undefined, batch: string | undefined): typeof REFUSED {
+    this.counters.rejected[reason]++;
+    this.rejectedSubject.next({ reason, subject: msg.subject, detail, at: Date.now() });
+    if (reason === 'unauthenticated') {
       // What the frame claims, for the record (never routed): decoded without the signature check.
       const claimed = decodeFrame(msg.data, undefined, encoding, { hmacSecret: undefined, maxFrameBytes: this.options.maxFrameBytes });
       const frame = claimed.ok ? claimed.frame : undefined;
-      this.bus?.deadLetterFrame(frame, 'unauthenticated', `${decoded.detail} on ${msg.subject}`);
+      const frames = batch === undefined ? undefined : batchElements(frame, batch);
+      const why = `${detail} on ${msg.subject}`;
+      if (frames === undefined) this.bus?.deadLetterFrame(frame, 'unauthenticated', why);
+      else for (const f of frames) this.bus?.deadLetterFrame(f, 'unauthenticated', why);
     }
     return REFUSED;
   }
 
-  /** Checks, decodes and hands one core frame to the bus; false when it was refused. */
-  private receive(msg: Msg, pattern: PatternSubscription | undefined): boolean {
+  /** Checks and decodes one core NATS message (one frame or a batch) and hands its frames to the bus. */
+  private receive(msg: Msg, pattern: PatternSubscription | undefined): void {
     const bus = this.bus;
-    if (!bus || this.state === 'closed') return false;
-    const frame = this.decode(msg);
-    if (frame === REFUSED) return false;
+    if (!bus || this.state === 'closed') return;
+    const frame = this.decode(msg, true);
+    if (frame === REFUSED) return;
+    if (!(frame instanceof FrameBatch)) return this.acceptCore(bus, frame, msg.reply, pattern);
+    // Element by element, exactly as single frames: an invalid one is dead-lettered, the others go on.
+    for (const element of frame.frames) this.acceptCore(bus, element, msg.reply, pattern);
+  }
+
+  /** One core frame (alone or out of a batch): de-duplicated, accepted by the bus, its reply subject kept. */
+  private acceptCore(bus: CommunicationBus, frame: unknown, reply: string | undefined, pattern: PatternSubscription | undefined): void {
     // A topic frame arrives twice only through two live subscriptions whose patterns overlap
     // (the client drops what arrives for one it has ended), so only their frames' ids are
     // kept; once any was kept, every topic frame is checked (its twin may come after an
@@ -593,26 +659,23 @@ export class NatsTransport implements Transport {
     const id = pattern && this.seenEvents.size > 0 ? (frame as Partial<Message> | null)?.messageId : undefined;
     if (typeof id === 'string' && this.seenEvents.has(id)) {
       this.counters.duplicates++;
-      return true;
+      return;
     }
     const message = bus.acceptFrame(frame);
-    if (!message) return false;
+    if (!message) return;
     if (pattern && pattern.overlaps > 0) this.seenEvents.add(message.messageId);
-    if (message.messageType === MessageType.REQUEST && message.correlationId !== undefined) {
-      const reply = msg.reply;
-      if (reply) {
-        this.replyTo.set(message.correlationId, reply);
-        if (this.replyTo.size > REPLY_MEMORY) this.replyTo.delete(this.replyTo.keys().next().value as string);
-      }
+    if (message.messageType === MessageType.REQUEST && message.correlationId !== undefined && reply) {
+      this.replyTo.set(message.correlationId, reply);
+      if (this.replyTo.size > REPLY_MEMORY) this.replyTo.delete(this.replyTo.keys().next().value as string);
     }
-    return true;
   }
 }
 
-/** The headers of a frame that needs some (compressed or signed). */
+/** The headers of a frame that needs some (compressed, signed or a batch). */
 function frameHeaders(frame: EncodedFrame): MsgHdrs {
   const h = natsHeaders();
   if (frame.gzip) h.set(EnvelopeHeader.ENCODING, 'gzip');
+  if (frame.batch !== undefined) h.set(EnvelopeHeader.BATCH, String(frame.batch));
   if (frame.signature !== undefined) h.set(EnvelopeHeader.SIGNATURE, frame.signature);
   return h;
 }
