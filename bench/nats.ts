@@ -38,7 +38,7 @@ import { fmt } from './measure';
 
 const PUBSUB_N = 50_000;
 const RR_N = 5_000;
-const DURABLE_N = 5_000;
+const DURABLE_N = 10_000;
 const CHUNK = 1_000;
 const ROUNDS = 3;
 const PAYLOAD = (i: number) => ({ i, symbol: 'BTC/USD', price: 45_000 + (i % 100) });

@@ -55,6 +55,10 @@ export async function connectNats(options: NatsOptions | ParsedNatsOptions, extr
     reconnectTimeWait: o.reconnectTimeWaitMs,
     timeout: o.timeoutMs,
     waitOnFirstConnect: false,
+    // The client would otherwise build two Error objects (with stack traces) per request and
+    // JetStream publish, in case it fails: a quarter of the CPU of durable traffic. Our
+    // errors name the subject and agent themselves.
+    noAsyncTraces: true,
     ...(o.name !== undefined && { name: o.name }),
     ...(o.user !== undefined && { user: o.user, pass: o.pass ?? '' }),
     ...(o.token !== undefined && { token: o.token }),

@@ -434,7 +434,7 @@ export class NatsTransport implements Transport {
       });
       if (this.agentSubs.get(agentId) !== entry) return;
       const consumer = await this.js.consumers.get(stream, name);
-      const messages = await consumer.consume({ max_messages: 256 });
+      const messages = await consumer.consume({ max_messages: 1024 });
       entry.durable.push(messages);
       void (async () => {
         for await (const m of messages) this.receiveDurable(m, agentId);
