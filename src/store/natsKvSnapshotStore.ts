@@ -1,5 +1,6 @@
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
 import { checkKey, checkRevision, RevisionMismatchError, toJson, type SnapshotStore, type StoredSnapshot } from './snapshotStore';
@@ -19,6 +20,9 @@ export function isRevisionConflict(error: unknown): boolean {
   const e = error as { code?: unknown; api_error?: { err_code?: number }; message?: string };
   return e?.api_error?.err_code === 10071 || /wrong last sequence|key exists/i.test(String(e?.message));
 }
+
+/** Values whose JSON is longer than this are stored gzip-compressed. */
+const COMPRESS_ABOVE_CHARS = 16 * 1024;
 
 /**
  * {@link SnapshotStore} on a NATS JetStream KV bucket: revisions are the KV's, so
@@ -44,13 +48,20 @@ export class NatsKvSnapshotStore implements SnapshotStore {
   async load<T = unknown>(key: string): Promise<StoredSnapshot<T> | undefined> {
     const entry = await this.kv.get(checkKey(key));
     if (!entry || entry.operation !== 'PUT') return undefined;
-    return { value: entry.json<T>(), revision: entry.revision };
+    const bytes = entry.value;
+    // JSON text never starts with gzip's magic bytes: a compressed value needs no flag.
+    const isGzip = bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+    const value = isGzip ? (JSON.parse(gunzipSync(bytes).toString('utf8')) as T) : entry.json<T>();
+    return { value, revision: entry.revision };
   }
 
   async save(key: string, value: unknown, expectedRevision?: number): Promise<number> {
     checkKey(key);
     const expected = checkRevision(expectedRevision);
-    const text = toJson(key, value);
+    const json = toJson(key, value);
+    // A KV value is one NATS message (1 MiB by default): task and conflict records are
+    // repetitive JSON that gzip shrinks about 40×, so large states still fit.
+    const text = json.length > COMPRESS_ABOVE_CHARS ? gzipSync(json) : json;
     try {
       if (expected === undefined) return await this.kv.put(key, text);
       if (expected === 0) return await this.kv.create(key, text);
