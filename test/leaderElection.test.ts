@@ -8,6 +8,7 @@ import {
   Lease,
   MemorySnapshotStore,
   StandbyError,
+  TaskOrchestrator,
   ValidationError,
   createNeuroFlux,
   type NeuroFlux,
@@ -121,6 +122,100 @@ describe('leader election on a lease', () => {
     expect(() => a.orchestrator.submitTask({ requiredCapabilities: ['work'] })).toThrow(/not running/);
     await expect(a.leadership?.whenLeader()).rejects.toThrow(/deposed/);
     await a.stop();
+  });
+
+  test("a new leader is not fenced by the old leader's late write: it loads and claims the key again", async () => {
+    const inner = new MemorySnapshotStore();
+    let lateWrite: (() => Promise<unknown>) | undefined;
+    const store: SnapshotStore = {
+      load: async <T,>(key: string): Promise<StoredSnapshot<T> | undefined> => {
+        const loaded = await inner.load<T>(key);
+        // The deposed leader's last write lands right after the new leader's load.
+        if (key === 'orchestrator' && lateWrite) await lateWrite().finally(() => (lateWrite = undefined));
+        return loaded;
+      },
+      save: (key: string, value: unknown, revision?: number) => inner.save(key, value, revision),
+      delete: (key: string) => inner.delete(key),
+      keys: () => inner.keys(),
+      close: () => inner.close(),
+    };
+    const clock = new SimulatedClock();
+    const a = candidate(store, clock, 'a', () => new Promise(() => undefined));
+    await a.start();
+    await settle();
+    a.orchestrator.submitTask({ taskId: 't', requiredCapabilities: ['work'] });
+    await settle();
+    const written = await inner.load('orchestrator');
+    lateWrite = () => inner.save('orchestrator', written?.value, written?.revision);
+    await a.leadership?.stop(); // a leaves; b is elected and meets the late write
+    const b = candidate(store, clock, 'b', () => 'done');
+    await b.start();
+    await b.leadership?.whenLeader();
+    expect(b.orchestrator.getStats()).toMatchObject({ active: true, persistence: { fenced: false } });
+    expect(await b.orchestrator.waitForTask('t')).toMatchObject({ status: 'completed', result: 'done' });
+    await b.stop();
+    await a.stop();
+  });
+
+  test('an elected orchestrator fenced by another writer resigns: the lease is released for a standby', async () => {
+    const store = new MemorySnapshotStore();
+    const clock = new SimulatedClock();
+    const a = candidate(store, clock, 'a', () => 'a');
+    await a.start();
+    await settle();
+    expect(a.leadership?.state).toBe('leader');
+    const current = await store.load('orchestrator');
+    await store.save('orchestrator', current?.value, current?.revision); // someone else writes
+    a.orchestrator.submitTask({ requiredCapabilities: ['work'] }); // a's next write is fenced
+    await settle(20);
+    expect(a.orchestrator.getStats().persistence).toMatchObject({ fenced: true });
+    expect(a.leadership?.state).toBe('deposed');
+    const lease = await new Lease({ store, key: 'leader.orchestrator', holder: 'observer', ttlMs: TTL, clock }).claim();
+    expect(lease.held).toBe(true); // released: free at once
+    await a.stop();
+  });
+
+  test('stopping a leader stops its orchestrator before releasing the lease: never two active orchestrators', async () => {
+    const store = new MemorySnapshotStore();
+    const clock = new SimulatedClock();
+    const a = candidate(store, clock, 'a', () => 'a');
+    const b = candidate(store, clock, 'b', () => 'b');
+    await a.start();
+    await settle();
+    await b.start();
+    await settle();
+    await a.leadership?.stop();
+    expect(a.orchestrator.getStats().active).toBe(false);
+    await advance([clock], TTL / 5 + 10, 10);
+    expect([a.orchestrator.getStats().active, b.orchestrator.getStats().active]).toEqual([false, true]);
+    await b.stop();
+    await a.stop();
+  });
+
+  test('an orchestrator stopped while it loads the state to take over does not come back to life', async () => {
+    const inner = new MemorySnapshotStore();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const store: SnapshotStore = {
+      load: async <T,>(key: string): Promise<StoredSnapshot<T> | undefined> => {
+        if (key === 'orchestrator') await gate;
+        return inner.load<T>(key);
+      },
+      save: (key: string, value: unknown, revision?: number) => inner.save(key, value, revision),
+      delete: (key: string) => inner.delete(key),
+      keys: () => inner.keys(),
+      close: () => inner.close(),
+    };
+    const nf = createNeuroFlux({ clock: new SimulatedClock() });
+    await nf.start();
+    const standby = new TaskOrchestrator({ bus: nf.bus, store, role: 'standby', orchestratorId: 'candidate' });
+    const activation = standby.activate();
+    await standby.stop();
+    release();
+    await expect(activation).rejects.toThrow(/not running/);
+    expect(nf.bus.getAgent('candidate')).toBeUndefined();
+    expect(await inner.load('orchestrator')).toBeUndefined(); // nothing written by the stopped instance
+    await nf.stop();
   });
 
   test('leaderElection needs a store; bad election options name the field', () => {

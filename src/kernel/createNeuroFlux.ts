@@ -123,6 +123,8 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
           hooks: { onElected: () => orchestrator.activate(), onDeposed: () => orchestrator.stop() },
         })
       : undefined;
+  // An elected orchestrator that stops by itself (fenced by another writer) must not keep the lease.
+  if (leadership) orchestrator.actor.subscribe({ complete: () => void leadership.resign() });
   const { stakeSource, ...conflictOptions } = options.conflicts ?? {};
   const conflicts = new ConflictResolutionEngine({
     ...conflictOptions,
@@ -202,8 +204,9 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
       for (const subscription of learning) subscription.unsubscribe();
       await inspector?.close();
       metrics?.dispose();
-      await orchestrator.stop();
+      // A leader stops its orchestrator before it releases the lease.
       await leadership?.stop();
+      await orchestrator.stop();
       await conflicts.stop();
       await options.transport?.close();
       await bus.stop();

@@ -59,10 +59,13 @@ export class LeaderElection {
   private readonly actor: Actor<typeof leaderElectionMachine>;
   private started = false;
   private releasing: Promise<void> | undefined;
+  private stopping = false;
+  private readonly hooks: LeadershipHooks;
   private electedError: string | null = null;
 
   constructor(options: LeaderElectionOptions & { store: SnapshotStore; clock: NeuroFluxClock; parent: AnyActorRef; hooks: LeadershipHooks }) {
     const { store, clock, parent, hooks, ...rest } = options;
+    this.hooks = hooks;
     const parsed = LeaderElectionOptionsSchema.safeParse(rest);
     if (!parsed.success) throw ValidationError.fromZod('leader election options', parsed.error);
     const { key, ttlMs } = parsed.data;
@@ -133,13 +136,34 @@ export class LeaderElection {
     if (state !== 'leader') throw new NeuroFluxError(ErrorCode.NOT_RUNNING, `leader election ended: ${state}`);
   }
 
-  /** Leaves the election; a leader releases its lease for a standby to take at once. */
+  /**
+   * Leaves the election. A leader first stops leading (`onDeposed`), then releases its lease
+   * for a standby to take at once: two leaders must never act together.
+   */
   async stop(): Promise<void> {
-    // The actor ends itself (final state); a child of the root cannot be stopped from outside.
-    if (this.started && this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'ELECTION_STOPPED' });
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.state === 'leader') await Promise.resolve().then(() => this.hooks.onDeposed()).catch(() => undefined);
+    this.leave();
     await this.releasing;
     if (this.state !== 'deposed') this.stateSubject.next('stopped');
     this.stateSubject.complete();
+  }
+
+  /**
+   * Steps down while leading, e.g. because what it led stopped (its orchestrator was fenced):
+   * `onDeposed`, then the lease is released so that a standby takes over at once.
+   */
+  async resign(): Promise<void> {
+    if (this.stopping || this.state !== 'leader') return;
+    this.depose(this.hooks);
+    this.leave();
+    await this.releasing;
+  }
+
+  private leave(): void {
+    // The actor ends itself (final state); a child of the root cannot be stopped from outside.
+    if (this.started && this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'ELECTION_STOPPED' });
   }
 
   private depose(hooks: LeadershipHooks): void {

@@ -46,6 +46,7 @@ import {
   type TaskSubmission,
 } from './taskTypes';
 import { findWorkflowProblems } from './workflowGraph';
+import { RevisionMismatchError } from '../store/snapshotStore';
 import { SnapshotWriter } from '../store/snapshotWriter';
 import { PersistedOrchestratorSchema, type PersistedOrchestrator } from './orchestratorPersistence';
 import type { SnapshotStore } from '../store/snapshotStore';
@@ -221,6 +222,8 @@ export class TaskOrchestrator {
   private readonly missedHeartbeats: number;
   /** Agent hosts heard of by presence, with the agents each announced. */
   private readonly hosts = new Map<string, Set<string>>();
+  /** The incarnation each host announced last: a new one is a restarted process. */
+  private readonly hostIncarnations = new Map<string, string>();
   private readonly hostActors: ShardedSupervisor<typeof hostLivenessMachine>;
   private hostsLost = 0;
   private invalidAnnouncements = 0;
@@ -238,6 +241,7 @@ export class TaskOrchestrator {
   private readonly taskActors: ShardedSupervisor<typeof taskMachine>;
   private readonly persistence: SnapshotWriter<PersistedOrchestrator> | undefined;
   private restored = false;
+  private activation: Promise<number> | undefined;
   private readonly eventSubject = new Subject<TaskEvent>();
   private readonly finishedSubject = new Subject<TaskFinishedEvent>();
   private finishedBatch: string[] = [];
@@ -349,11 +353,24 @@ export class TaskOrchestrator {
    * has a store) and starts taking results, presence and submissions. Called by the leader
    * election when this process wins the lease. Resolves with the number of tasks restored.
    */
-  async activate(): Promise<number> {
+  activate(): Promise<number> {
+    if (this.stopped) return Promise.reject(new NotRunningError('orchestrator'));
+    if (this.role === 'disabled') return Promise.reject(new StandbyError(`orchestrator '${this.orchestratorId}'`, 'disabled'));
+    if (this.handle) return Promise.resolve(0);
+    return (this.activation ??= this.takeOver());
+  }
+
+  private async takeOver(): Promise<number> {
+    let state: PersistedOrchestrator | undefined;
+    // A deposed leader may still be finishing a write: make the key ours before going live,
+    // or its late write would fence this (new) leader.
+    for (let attempt = 0; this.persistence; attempt++) {
+      state = await this.persistence.load();
+      if (this.stopped) throw new NotRunningError('orchestrator');
+      if (!state || (await this.persistence.claim(state))) break;
+      if (attempt >= 9) throw new RevisionMismatchError(this.persistence.key, 0, 0);
+    }
     if (this.stopped) throw new NotRunningError('orchestrator');
-    if (this.role === 'disabled') throw new StandbyError(`orchestrator '${this.orchestratorId}'`, 'disabled');
-    if (this.handle) return 0;
-    const state = await this.persistence?.load();
     // Synchronous from here: no result can arrive between going live and the tasks existing.
     this.goLive();
     return this.applyRestored(state);
@@ -1111,8 +1128,16 @@ export class TaskOrchestrator {
       this.invalidAnnouncements++;
       return;
     }
-    const { hostId, status, heartbeatIntervalMs, agents } = parsed.data;
+    const { hostId, status, heartbeatIntervalMs, agents, incarnation } = parsed.data;
     let hosted = this.hosts.get(hostId);
+    const known = this.hostIncarnations.get(hostId);
+    if (hosted && incarnation !== undefined && known !== undefined && incarnation !== known) {
+      // The host restarted faster than its heartbeats could go missing: the work given to the
+      // old process died with it.
+      this.hostActors.get(hostId)?.send({ type: 'HOST_LEFT' });
+      hosted = this.hosts.get(hostId);
+    }
+    if (incarnation !== undefined && status === 'alive') this.hostIncarnations.set(hostId, incarnation);
     if (status === 'leaving') {
       if (hosted) this.hostActors.get(hostId)?.send({ type: 'HOST_LEFT' });
       return;

@@ -64,7 +64,7 @@ export interface SnapshotWriterStats {
  */
 export class SnapshotWriter<T> {
   private readonly store: SnapshotStore;
-  private readonly key: string;
+  readonly key: string;
   private readonly schema: z.ZodType<T>;
   private readonly snapshot: () => T;
   private readonly onFenced: ((error: RevisionMismatchError) => void) | undefined;
@@ -128,6 +128,23 @@ export class SnapshotWriter<T> {
     if (!parsed.success) throw ValidationError.fromZod(`${this.name} '${this.key}'`, parsed.error);
     this.revision = stored.revision;
     return parsed.data;
+  }
+
+  /**
+   * Writes `value` (typically what `load()` returned) on the revision `load()` adopted,
+   * compare-and-set, to make the key ours before acting on what was loaded. False when
+   * another writer wrote in between (load and claim again); this writer is not fenced by it.
+   */
+  async claim(value: T): Promise<boolean> {
+    if (this.fencedBy) return false;
+    try {
+      this.revision = await this.store.save(this.key, value, this.revision);
+      this.savesDone++;
+      return true;
+    } catch (error) {
+      if (error instanceof RevisionMismatchError) return false;
+      throw error;
+    }
   }
 
   /** Something changed: write it soon (with every other change of this tick). */
