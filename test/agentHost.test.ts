@@ -213,6 +213,61 @@ describe('AgentHost', () => {
     });
   });
 
+  test('a host restarted under the same id is a new incarnation: the old process\'s tasks move at once', async () => {
+    await withRuntime(async (nf) => {
+      const first = new AgentHost({ bus: nf.bus, hostId: 'h' });
+      first.addAgent('h-worker', { capabilities: ['work'], execute: () => new Promise(() => undefined) });
+      first.start();
+      await settle();
+      nf.orchestrator.submitTask({ taskId: 't', requiredCapabilities: ['work'], timeoutSeconds: 600 });
+      await settle();
+      expect(nf.orchestrator.getTask('t')).toMatchObject({ state: 'running', assignedAgent: 'h-worker' });
+      // The process "dies" (no goodbye) and a new one starts at once with the same ids.
+      nf.bus.unregisterAgent('h-worker');
+      const second = new AgentHost({ bus: nf.bus, hostId: 'h' });
+      second.addAgent('h-worker', { capabilities: ['work'], execute: () => 'again' });
+      second.start();
+      const record = await nf.orchestrator.waitForTask('t');
+      expect(record).toMatchObject({ status: 'completed', result: 'again', retryCount: 0 });
+      expect(nf.orchestrator.getStats().hosts).toMatchObject({ alive: 1, lost: 1 });
+      await second.stop();
+    });
+  });
+
+  test('an announcement that cannot be published does not end the heartbeat', async () => {
+    await withRuntime(async (nf, clock) => {
+      const host = new AgentHost({ bus: nf.bus, hostId: 'h', heartbeatIntervalMs: 1000 });
+      host.addAgent('h-worker', { capabilities: ['work'], execute: () => 'x' });
+      const publish = nf.bus.publishEvent.bind(nf.bus);
+      let failures = 1;
+      jest.spyOn(nf.bus, 'publishEvent').mockImplementation((args) => {
+        if (failures-- > 0) throw new Error('connection closing');
+        return publish(args);
+      });
+      host.start();
+      for (let i = 0; i < 5; i++) {
+        clock.increment(1000);
+        await settle();
+      }
+      expect(host.getStats()).toMatchObject({ announceErrors: 1, heartbeats: 5 });
+      expect(nf.orchestrator.getStats().hosts).toMatchObject({ alive: 1, lost: 0 });
+      await host.stop();
+    });
+  });
+
+  test('stopping the runtime stops the heartbeat of a host never stopped (its timer would keep the process alive)', async () => {
+    const clock = new SimulatedClock();
+    const nf = createNeuroFlux({ clock });
+    const host = new AgentHost({ bus: nf.bus, hostId: 'h' });
+    host.addAgent('h-worker', { capabilities: ['x'], execute: () => 'x' });
+    await nf.start();
+    host.start();
+    await settle();
+    await nf.stop();
+    // SimulatedClock's pending timers: none may outlive the runtime.
+    expect((clock as unknown as { timeouts: Map<unknown, unknown> }).timeouts.size).toBe(0);
+  });
+
   test('stopping the runtime before the host is harmless', async () => {
     const nf = createNeuroFlux({ clock: new SimulatedClock() });
     const host = new AgentHost({ bus: nf.bus, hostId: 'h' });

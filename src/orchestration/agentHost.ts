@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createActor, type Actor } from 'xstate';
 import { z } from 'zod';
 import { heartbeatMachine } from '../../machines/heartbeat.machine';
@@ -53,6 +54,8 @@ export interface AgentHostStats {
   /** Assignments whose payload did not validate (ignored). */
   readonly invalidAssignments: number;
   readonly heartbeats: number;
+  /** Announcements that could not be published (e.g. the connection was closing). */
+  readonly announceErrors: number;
 }
 
 type HostedAgent = z.output<typeof HostedAgentOptionsSchema> & { handle: AgentHandle };
@@ -79,6 +82,8 @@ type HostedAgent = z.output<typeof HostedAgentOptionsSchema> & { handle: AgentHa
  */
 export class AgentHost {
   readonly hostId: string;
+  /** Tells orchestrators that a host with this id restarted (its old process's work is gone). */
+  readonly incarnation = randomUUID();
   private readonly bus: CommunicationBus;
   private readonly heartbeatIntervalMs: number;
   private readonly agents = new Map<string, HostedAgent>();
@@ -90,6 +95,7 @@ export class AgentHost {
   private aborted = 0;
   private invalidAssignments = 0;
   private heartbeats = 0;
+  private announceErrors = 0;
 
   constructor(options: AgentHostOptions) {
     const { bus, ...rest } = options;
@@ -128,13 +134,21 @@ export class AgentHost {
   /** Starts the heartbeat (the bus must be started for announcements to leave the process). */
   start(): void {
     if (this.stopped) throw new NotRunningError(`agent host '${this.hostId}'`);
-    if (this.heartbeat) return;
+    if (this.heartbeat?.getSnapshot().status === 'active') return;
     const logic = heartbeatMachine.provide({
       actions: { announce: () => this.announce('alive') },
       delays: { heartbeatInterval: this.heartbeatIntervalMs },
     });
-    // A child of the runtime's root: its timer runs on the runtime's clock.
-    this.heartbeat = createActor(logic, { parent: this.bus.root, id: `host:${this.hostId}` }).start();
+    // Under the runtime's root: its timer runs on the runtime's clock. It is not in the
+    // root's children, so it is stopped with the runtime explicitly (else its timer would
+    // keep the process alive).
+    const heartbeat = createActor(logic, { parent: this.bus.root, id: `host:${this.hostId}` });
+    this.heartbeat = heartbeat;
+    const stopBeating = () => {
+      if (heartbeat.getSnapshot().status === 'active') heartbeat.send({ type: 'HOST_STOPPED' });
+    };
+    this.bus.root.subscribe({ complete: stopBeating, error: stopBeating });
+    heartbeat.start();
   }
 
   /** Says goodbye (orchestrators move this host's tasks at once), aborts running work and removes the agents. */
@@ -142,7 +156,7 @@ export class AgentHost {
     if (this.stopped) return;
     if (this.heartbeat) this.announce('leaving');
     this.stopped = true;
-    // Gone already when the runtime stopped first (the heartbeat is a child of its root).
+    // Stopped already when the runtime stopped first.
     if (this.heartbeat?.getSnapshot().status === 'active') this.heartbeat.send({ type: 'HOST_STOPPED' });
     this.heartbeat = undefined;
     this.abortWhere(() => true);
@@ -159,6 +173,7 @@ export class AgentHost {
       aborted: this.aborted,
       invalidAssignments: this.invalidAssignments,
       heartbeats: this.heartbeats,
+      announceErrors: this.announceErrors,
     };
   }
 
@@ -166,6 +181,7 @@ export class AgentHost {
     if (!this.bus.running) return;
     const payload: HostPresencePayload = {
       hostId: this.hostId,
+      incarnation: this.incarnation,
       status,
       heartbeatIntervalMs: this.heartbeatIntervalMs,
       agents: [...this.agents].map(([agentId, a]) => ({
@@ -175,8 +191,14 @@ export class AgentHost {
         specializations: a.specializations,
       })),
     };
-    this.heartbeats++;
-    this.bus.publishEvent({ senderId: this.hostId, topic: TaskTopic.PRESENCE, priority: 'high', payload });
+    try {
+      this.bus.publishEvent({ senderId: this.hostId, topic: TaskTopic.PRESENCE, priority: 'high', payload });
+      this.heartbeats++;
+    } catch {
+      // Thrown inside the heartbeat actor it would end the heartbeat for good, and every
+      // orchestrator would then declare this live host dead.
+      this.announceErrors++;
+    }
   }
 
   private onMessage(agentId: string, message: Message, agent: AgentHandle): Promise<void> | undefined {

@@ -70,6 +70,8 @@ export const PresentAgentSchema = z.object({
 /** A host's heartbeat: who it is, how often it beats, and the agents it runs. */
 export const HostPresencePayloadSchema = z.object({
   hostId: z.string().min(1),
+  /** Differs for each process that runs the host: a new one means the old process died. */
+  incarnation: z.string().min(1).max(100).optional(),
   status: z.enum(['alive', 'leaving']),
   heartbeatIntervalMs: z.number().int().positive(),
   agents: z.array(PresentAgentSchema).max(10_000),
