@@ -23,6 +23,8 @@ export function isRevisionConflict(error: unknown): boolean {
 
 /** Values whose JSON is longer than this are stored gzip-compressed. */
 const COMPRESS_ABOVE_CHARS = 16 * 1024;
+/** Largest state a compressed value may expand to (256 MiB). */
+const MAX_STATE_BYTES = 256 * 1024 * 1024;
 
 /**
  * {@link SnapshotStore} on a NATS JetStream KV bucket: revisions are the KV's, so
@@ -51,7 +53,8 @@ export class NatsKvSnapshotStore implements SnapshotStore {
     const bytes = entry.value;
     // JSON text never starts with gzip's magic bytes: a compressed value needs no flag.
     const isGzip = bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-    const value = isGzip ? (JSON.parse(gunzipSync(bytes).toString('utf8')) as T) : entry.json<T>();
+    // Bounded: a store is outside input, and a tiny gzip bomb could fill the memory.
+    const value = isGzip ? (JSON.parse(gunzipSync(bytes, { maxOutputLength: MAX_STATE_BYTES }).toString('utf8')) as T) : entry.json<T>();
     return { value, revision: entry.revision };
   }
 
