@@ -218,6 +218,42 @@ describe('leader election on a lease', () => {
     await nf.stop();
   });
 
+  test('two processes using the same holder name never both hold the lease', async () => {
+    const store = new MemorySnapshotStore();
+    const clock = new SimulatedClock();
+    const first = new Lease({ store, key: 'l', holder: 'same', ttlMs: TTL, clock });
+    const second = new Lease({ store, key: 'l', holder: 'same', ttlMs: TTL, clock });
+    expect((await first.claim()).held).toBe(true);
+    expect((await second.claim()).held).toBe(true); // a restarted process with that name takes over
+    expect((await first.claim()).held).toBe(false); // the old one does not renew over it
+    expect((await second.claim()).held).toBe(true);
+  });
+
+  test('a claim still in flight when the election stops is released once it lands', async () => {
+    const inner = new MemorySnapshotStore();
+    let land: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (land = resolve));
+    const store: SnapshotStore = {
+      load: <T,>(key: string) => inner.load<T>(key),
+      save: async (key: string, value: unknown, revision?: number) => {
+        if (key === 'leader.orchestrator') await gate;
+        return inner.save(key, value, revision);
+      },
+      delete: (key: string) => inner.delete(key),
+      keys: () => inner.keys(),
+      close: () => inner.close(),
+    };
+    const clock = new SimulatedClock();
+    const a = candidate(store, clock, 'a', () => 'a');
+    await a.start();
+    await settle();
+    const stopping = a.stop(); // while its first claim waits in the store
+    land();
+    await stopping;
+    const lease = await new Lease({ store: inner, key: 'leader.orchestrator', holder: 'b', ttlMs: TTL, clock }).claim();
+    expect(lease.held).toBe(true);
+  });
+
   test('leaderElection needs a store; bad election options name the field', () => {
     expect(() => createNeuroFlux({ orchestrator: { leaderElection: {} } })).toThrow(ValidationError);
     expect(() => createNeuroFlux({ orchestrator: { leaderElection: {} } })).toThrow(/store/);

@@ -3,7 +3,7 @@ import { createActor, fromPromise, type Actor, type AnyActorRef } from 'xstate';
 import { z } from 'zod';
 import { leaderElectionMachine, type LeaseClaimResult } from '../../machines/leaderElection.machine';
 import { ErrorCode, NeuroFluxError, ValidationError } from '../errors';
-import { Lease } from '../store/lease';
+import { Lease, type LeaseClaim } from '../store/lease';
 import type { SnapshotStore } from '../store/snapshotStore';
 import type { NeuroFluxClock } from './clock';
 
@@ -59,6 +59,8 @@ export class LeaderElection {
   private readonly actor: Actor<typeof leaderElectionMachine>;
   private started = false;
   private releasing: Promise<void> | undefined;
+  /** The last claim or renewal started: one still in flight when the election ends may yet win. */
+  private inFlightClaim: Promise<LeaseClaim> | undefined;
   private stopping = false;
   private readonly hooks: LeadershipHooks;
   private electedError: string | null = null;
@@ -76,7 +78,9 @@ export class LeaderElection {
     const logic = leaderElectionMachine.provide({
       actors: {
         claimLease: fromPromise<LeaseClaimResult>(async () => {
-          const claim = await this.lease.claim();
+          const claiming = this.lease.claim();
+          this.inFlightClaim = claiming;
+          const claim = await claiming;
           return { held: claim.held, expiresAt: claim.expiresAt };
         }),
       },
@@ -146,6 +150,7 @@ export class LeaderElection {
     if (this.state === 'leader') await Promise.resolve().then(() => this.hooks.onDeposed()).catch(() => undefined);
     this.leave();
     await this.releasing;
+    await this.releaseLateClaim();
     if (this.state !== 'deposed') this.stateSubject.next('stopped');
     this.stateSubject.complete();
   }
@@ -159,6 +164,13 @@ export class LeaderElection {
     this.depose(this.hooks);
     this.leave();
     await this.releasing;
+    await this.releaseLateClaim();
+  }
+
+  /** A claim that was in flight when the election ended and took the lease: give it back. */
+  private async releaseLateClaim(): Promise<void> {
+    const claim = await this.inFlightClaim?.catch(() => undefined);
+    if (claim?.held) await this.lease.release().catch(() => undefined);
   }
 
   private leave(): void {

@@ -78,7 +78,11 @@ export class Lease {
     const stored = await this.store.load(key);
     const current = stored && LeaseRecordSchema.safeParse(stored.value);
     const record = current?.success ? current.data : undefined;
-    if (record && record.holder !== holder && record.expiresAt > now) return { held: false, ...record };
+    if (record && record.expiresAt > now) {
+      if (record.holder !== holder) return { held: false, ...record };
+      // Our name, but not our last write: another process uses the same holder name.
+      if (this.revision !== 0 && stored?.revision !== this.revision) return { held: false, ...record };
+    }
     const claimed = { holder, expiresAt: now + ttlMs } satisfies LeaseRecord;
     try {
       this.revision = await this.store.save(key, claimed, stored?.revision ?? 0);
