@@ -254,6 +254,45 @@ describe('leader election on a lease', () => {
     expect(lease.held).toBe(true);
   });
 
+  test('under a leader election only the leader persists conflicts; a new leader restores the open ones', async () => {
+    const store = new MemorySnapshotStore();
+    const clockA = new SimulatedClock();
+    const clockB = new SimulatedClock();
+    const make = (clock: SimulatedClock, holder: string) =>
+      createNeuroFlux({ clock, orchestrator: { store, leaderElection: { holder, ttlMs: TTL } }, conflicts: { store } });
+    const a = make(clockA, 'a');
+    const b = make(clockB, 'b');
+    await a.start();
+    await settle();
+    await b.start();
+    await settle();
+    const id = a.conflicts.reportConflict({
+      conflictType: 'signal_conflict',
+      description: 'BTC signals disagree',
+      involvedAgents: ['x', 'y'],
+      conflictingElements: { symbol: 'BTC' },
+      severity: 0.2,
+      options: ['BUY', 'SELL'],
+      resolutionDeadline: 600_000,
+    });
+    b.conflicts.reportConflict({
+      conflictType: 'signal_conflict',
+      description: 'seen by the standby only',
+      involvedAgents: ['x', 'y'],
+      conflictingElements: { symbol: 'ETH' },
+      severity: 0.2,
+      options: ['BUY', 'SELL'],
+      resolutionDeadline: 600_000,
+    });
+    await settle(20);
+    expect(b.conflicts.getStats().persistence).toMatchObject({ saves: 0, fenced: false }); // the standby writes nothing
+    await advance([clockB], TTL + 100); // a dies (its clock stops)
+    expect(b.leadership?.state).toBe('leader');
+    expect(b.conflicts.getConflict(id)?.conflict.description).toBe('BTC signals disagree');
+    await b.stop();
+    await a.stop();
+  });
+
   test('leaderElection needs a store; bad election options name the field', () => {
     expect(() => createNeuroFlux({ orchestrator: { leaderElection: {} } })).toThrow(ValidationError);
     expect(() => createNeuroFlux({ orchestrator: { leaderElection: {} } })).toThrow(/store/);

@@ -120,7 +120,14 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
           store: orchestratorOptions.store,
           clock,
           parent: system,
-          hooks: { onElected: () => orchestrator.activate(), onDeposed: () => orchestrator.stop() },
+          hooks: {
+            // The leader alone persists conflicts too: candidates sharing a store would fence each other.
+            onElected: async () => {
+              await orchestrator.activate();
+              await conflicts.restore();
+            },
+            onDeposed: () => orchestrator.stop(),
+          },
         })
       : undefined;
   // An elected orchestrator that stops by itself (fenced by another writer) must not keep the lease.
@@ -192,8 +199,9 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
       await options.transport?.start();
       await orchestrator.restore();
       await bus.start();
-      // After the bus: a restored conflict may ask its voters at once.
-      await conflicts.restore();
+      // After the bus: a restored conflict may ask its voters at once. Under a leader
+      // election, the leader restores them when elected.
+      if (!leadership) await conflicts.restore();
       leadership?.start();
       if (options.inspector) {
         metrics ??= createMetrics(nf);
