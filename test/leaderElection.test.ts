@@ -36,6 +36,23 @@ function candidate(store: SnapshotStore, clock: SimulatedClock, holder: string, 
   return nf;
 }
 
+/** A store that runs `before` ahead of each load or save it passes on to `inner` (to delay or fail it). */
+function interceptedStore(inner: SnapshotStore, before: (op: 'load' | 'save', key: string) => Promise<void> | void): SnapshotStore {
+  return {
+    load: async <T,>(key: string): Promise<StoredSnapshot<T> | undefined> => {
+      await before('load', key);
+      return inner.load<T>(key);
+    },
+    save: async (key: string, value: unknown, revision?: number) => {
+      await before('save', key);
+      return inner.save(key, value, revision);
+    },
+    delete: (key: string) => inner.delete(key),
+    keys: () => inner.keys(),
+    close: () => inner.close(),
+  };
+}
+
 describe('leader election on a lease', () => {
   test('one candidate leads; when it dies a standby takes over within one lease period and finishes its tasks', async () => {
     const store = new MemorySnapshotStore();
@@ -100,14 +117,9 @@ describe('leader election on a lease', () => {
   test('a leader that cannot renew before its lease runs out is deposed and its orchestrator stops', async () => {
     let failing = false;
     const inner = new MemorySnapshotStore();
-    const unreachable = () => Promise.reject(new Error('store unreachable'));
-    const store: SnapshotStore = {
-      load: <T,>(key: string): Promise<StoredSnapshot<T> | undefined> => (failing ? unreachable() : inner.load<T>(key)),
-      save: (key: string, value: unknown, revision?: number) => (failing ? unreachable() : inner.save(key, value, revision)),
-      delete: (key: string) => inner.delete(key),
-      keys: () => inner.keys(),
-      close: () => inner.close(),
-    };
+    const store = interceptedStore(inner, () => {
+      if (failing) throw new Error('store unreachable');
+    });
     const clock = new SimulatedClock();
     const a = candidate(store, clock, 'a', () => 'a');
     await a.start();
@@ -127,30 +139,26 @@ describe('leader election on a lease', () => {
   test("a new leader is not fenced by the old leader's late write: it loads and claims the key again", async () => {
     const inner = new MemorySnapshotStore();
     let lateWrite: (() => Promise<unknown>) | undefined;
-    const store: SnapshotStore = {
-      load: async <T,>(key: string): Promise<StoredSnapshot<T> | undefined> => {
-        const loaded = await inner.load<T>(key);
-        // The deposed leader's last write lands right after the new leader's load.
-        if (key === 'orchestrator' && lateWrite) await lateWrite().finally(() => (lateWrite = undefined));
-        return loaded;
-      },
-      save: (key: string, value: unknown, revision?: number) => inner.save(key, value, revision),
-      delete: (key: string) => inner.delete(key),
-      keys: () => inner.keys(),
-      close: () => inner.close(),
-    };
+    let loads = 0;
+    const store = interceptedStore(inner, async (op, key) => {
+      // The deposed leader's last write lands between the new leader's load and its claim.
+      if (op === 'save' && key === 'orchestrator' && lateWrite && loads > 0) await lateWrite().finally(() => (lateWrite = undefined));
+      if (op === 'load' && key === 'orchestrator') loads++;
+    });
     const clock = new SimulatedClock();
     const a = candidate(store, clock, 'a', () => new Promise(() => undefined));
     await a.start();
     await settle();
     a.orchestrator.submitTask({ taskId: 't', requiredCapabilities: ['work'] });
     await settle();
+    await a.leadership?.stop(); // a leaves; b is elected and meets a's late write
     const written = await inner.load('orchestrator');
     lateWrite = () => inner.save('orchestrator', written?.value, written?.revision);
-    await a.leadership?.stop(); // a leaves; b is elected and meets the late write
+    loads = 0;
     const b = candidate(store, clock, 'b', () => 'done');
     await b.start();
     await b.leadership?.whenLeader();
+    expect(loads).toBe(2); // loaded, lost the claim to the late write, loaded and claimed again
     expect(b.orchestrator.getStats()).toMatchObject({ active: true, persistence: { fenced: false } });
     expect(await b.orchestrator.waitForTask('t')).toMatchObject({ status: 'completed', result: 'done' });
     await b.stop();
@@ -196,16 +204,7 @@ describe('leader election on a lease', () => {
     const inner = new MemorySnapshotStore();
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const store: SnapshotStore = {
-      load: async <T,>(key: string): Promise<StoredSnapshot<T> | undefined> => {
-        if (key === 'orchestrator') await gate;
-        return inner.load<T>(key);
-      },
-      save: (key: string, value: unknown, revision?: number) => inner.save(key, value, revision),
-      delete: (key: string) => inner.delete(key),
-      keys: () => inner.keys(),
-      close: () => inner.close(),
-    };
+    const store = interceptedStore(inner, (op, key) => (op === 'load' && key === 'orchestrator' ? gate : undefined));
     const nf = createNeuroFlux({ clock: new SimulatedClock() });
     await nf.start();
     const standby = new TaskOrchestrator({ bus: nf.bus, store, role: 'standby', orchestratorId: 'candidate' });
@@ -233,16 +232,7 @@ describe('leader election on a lease', () => {
     const inner = new MemorySnapshotStore();
     let land: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (land = resolve));
-    const store: SnapshotStore = {
-      load: <T,>(key: string) => inner.load<T>(key),
-      save: async (key: string, value: unknown, revision?: number) => {
-        if (key === 'leader.orchestrator') await gate;
-        return inner.save(key, value, revision);
-      },
-      delete: (key: string) => inner.delete(key),
-      keys: () => inner.keys(),
-      close: () => inner.close(),
-    };
+    const store = interceptedStore(inner, (op, key) => (op === 'save' && key === 'leader.orchestrator' ? gate : undefined));
     const clock = new SimulatedClock();
     const a = candidate(store, clock, 'a', () => 'a');
     await a.start();
