@@ -53,6 +53,19 @@ function interceptedStore(inner: SnapshotStore, before: (op: 'load' | 'save', ke
   };
 }
 
+/** `a` started first (it leads), then `b` (it stands by), on one store and one clock. */
+async function leaderAndStandby() {
+  const store = new MemorySnapshotStore();
+  const clock = new SimulatedClock();
+  const a = candidate(store, clock, 'a', () => 'a');
+  const b = candidate(store, clock, 'b', () => 'b');
+  await a.start();
+  await settle();
+  await b.start();
+  await settle();
+  return { store, clock, a, b };
+}
+
 describe('leader election on a lease', () => {
   test('one candidate leads; when it dies a standby takes over within one lease period and finishes its tasks', async () => {
     const store = new MemorySnapshotStore();
@@ -99,14 +112,7 @@ describe('leader election on a lease', () => {
   });
 
   test('a clean stop releases the lease: a standby takes over within a fifth of a period', async () => {
-    const store = new MemorySnapshotStore();
-    const clock = new SimulatedClock();
-    const a = candidate(store, clock, 'a', () => 'a');
-    const b = candidate(store, clock, 'b', () => 'b');
-    await a.start();
-    await settle();
-    await b.start();
-    await settle();
+    const { clock, a, b } = await leaderAndStandby();
     await a.stop();
     expect(a.leadership?.state).toBe('stopped');
     await advance([clock], TTL / 5 + 10, 10);
@@ -184,14 +190,7 @@ describe('leader election on a lease', () => {
   });
 
   test('stopping a leader stops its orchestrator before releasing the lease: never two active orchestrators', async () => {
-    const store = new MemorySnapshotStore();
-    const clock = new SimulatedClock();
-    const a = candidate(store, clock, 'a', () => 'a');
-    const b = candidate(store, clock, 'b', () => 'b');
-    await a.start();
-    await settle();
-    await b.start();
-    await settle();
+    const { clock, a, b } = await leaderAndStandby();
     await a.leadership?.stop();
     expect(a.orchestrator.getStats().active).toBe(false);
     await advance([clock], TTL / 5 + 10, 10);
