@@ -282,6 +282,13 @@ describe('leader election on a lease', () => {
     await a.stop();
   });
 
+  test('no election timer outlives the runtime', async () => {
+    const { clock, a, b } = await leaderAndStandby();
+    await b.stop();
+    await a.stop();
+    expect((clock as unknown as { timeouts: Map<unknown, unknown> }).timeouts.size).toBe(0);
+  });
+
   test('leaderElection needs a store; bad election options name the field', () => {
     expect(() => createNeuroFlux({ orchestrator: { leaderElection: {} } })).toThrow(ValidationError);
     expect(() => createNeuroFlux({ orchestrator: { leaderElection: {} } })).toThrow(/store/);

@@ -112,8 +112,10 @@ export class LeaderElection {
         ownLeaseExpiry: ({ context }) => remaining(context.expiresAt),
       },
     });
-    // A child of the runtime's root: its timers run on the runtime's clock.
+    // Under the runtime's root: its timers run on the runtime's clock. It is not in the
+    // root's children, so it leaves the election explicitly when the root ends.
     this.actor = createActor(logic, { parent, id: `leaderElection:${key}` });
+    parent.subscribe({ complete: () => this.leave(), error: () => this.leave() });
   }
 
   /** Where this candidate stands now. */
