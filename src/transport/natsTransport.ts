@@ -67,6 +67,13 @@ const NatsTransportOptionsSchema = NatsOptionsSchema.and(
     retryDelayMs: z.number().int().nonnegative().default(250),
     /** How long dead-lettered durable messages stay in the `NF_<ns>_DLQ` stream, ms (default 7 days). */
     deadLetterMaxAgeMs: z.number().int().positive().default(7 * 24 * 3_600_000),
+    /**
+     * The server deletes an agent's durable consumers after they have had no process for this
+     * long, ms (default 7 days): agents that never come back (e.g. per-process ids of hosts
+     * that died) leave no consumers behind. Their messages stay in the stream and are
+     * delivered if the agent registers again (the consumer is created anew).
+     */
+    consumerInactiveMs: z.number().int().min(1000).default(7 * 24 * 3_600_000),
   }),
 );
 
@@ -431,6 +438,7 @@ export class NatsTransport implements Transport {
         ack_policy: AckPolicy.Explicit,
         max_deliver: this.options.maxDeliver,
         ack_wait: nanos(this.options.ackWaitMs),
+        inactive_threshold: nanos(this.options.consumerInactiveMs),
       });
       if (this.agentSubs.get(agentId) !== entry) return;
       const consumer = await this.js.consumers.get(stream, name);
