@@ -6,27 +6,9 @@ import {
   type ConflictMachineEvent,
   type ConflictMachineInput,
 } from '../machines/conflict.machine';
-import type { Conflict } from '../src/conflict/conflictTypes';
+import { machineConflictInput } from './support/conflictFixtures';
 
-const conflict: Conflict = {
-  conflictId: 'c1',
-  conflictType: 'signal_conflict',
-  description: '',
-  involvedAgents: ['a', 'b'],
-  conflictingElements: {},
-  severity: 0.5,
-  detectedAt: 0,
-  resolutionDeadline: 60_000,
-  options: [],
-};
-
-const input: ConflictMachineInput = {
-  conflict,
-  deadlineMs: 60_000,
-  voteTimeoutMs: 30_000,
-  confidenceThreshold: 0.7,
-  executionThreshold: 0.7,
-};
+const input = machineConflictInput;
 
 const requested = (strategy: 'voting_consensus' | 'fallback_protocol' = 'voting_consensus'): ConflictMachineEvent => ({
   type: 'RESOLUTION_REQUESTED',

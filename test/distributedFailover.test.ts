@@ -8,7 +8,8 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { startHost, stopHost } from '../examples/multi-process/run';
+import { startHost } from '../examples/multi-process/run';
+import { stopChild } from './support/childProcesses';
 import { NatsKvSnapshotStore, createNeuroFlux, nats, type NeuroFlux } from '../src';
 import { failoverWorkflow } from './support/failoverWorkflow';
 import { describeWithServer, NATS_SERVER_BIN, startNatsServer, waitFor, type TestServer } from './support/servers';
@@ -62,7 +63,7 @@ describeWithServer(NATS_SERVER_BIN, 'failures across processes (own nats-server 
       expect(executed).toEqual(expect.arrayContaining(onHost1));
     } finally {
       await nf.stop();
-      await stopHost(host2);
+      await stopChild(host2);
     }
   }, 60_000);
 
@@ -117,7 +118,7 @@ describeWithServer(NATS_SERVER_BIN, 'failures across processes (own nats-server 
     } finally {
       await standby.stop();
       await connection?.close();
-      await stopHost(host);
+      await stopChild(host);
     }
   }, 90_000);
 });

@@ -18,10 +18,11 @@ import {
 import { getShortestPaths } from 'xstate/graph';
 import { flush, withTimers, type Path } from './support/modelPaths';
 import { agentMachine, type AgentMachineEvent } from '../machines/agent.machine';
-import { conflictMachine, type ConflictMachineEvent, type ConflictMachineInput } from '../machines/conflict.machine';
+import { conflictMachine, type ConflictMachineEvent } from '../machines/conflict.machine';
 import { orchestratorMachine, type OrchestratorMachineEvent } from '../machines/orchestrator.machine';
 import { taskMachine, type TaskMachineEvent, type TaskMachineInput } from '../machines/task.machine';
-import type { Conflict, ConflictVerdict } from '../src/conflict/conflictTypes';
+import type { ConflictVerdict } from '../src/conflict/conflictTypes';
+import { machineConflictInput } from './support/conflictFixtures';
 
 
 /**
@@ -138,18 +139,7 @@ describe('model-based: agent machine', () => {
 });
 
 describe('model-based: conflict machine', () => {
-  const conflict: Conflict = {
-    conflictId: 'c',
-    conflictType: 'signal_conflict',
-    description: '',
-    involvedAgents: ['a', 'b'],
-    conflictingElements: {},
-    severity: 0.5,
-    detectedAt: 0,
-    resolutionDeadline: 60_000,
-    options: [],
-  };
-  const input: ConflictMachineInput = { conflict, deadlineMs: 60_000, voteTimeoutMs: 30_000, confidenceThreshold: 0.7, executionThreshold: 0.7 };
+  const input = machineConflictInput;
   const resolved: ConflictVerdict = { status: 'resolved', result: null } as unknown as ConflictVerdict;
   const escalated = { status: 'escalated', reason: 'no_consensus', detail: 'split', result: null } as unknown as ConflictVerdict;
   const vote = (agentId: string) => ({ agentId, decision: 'buy', confidence: 0.9, reasoning: '', timestamp: 0, stake: 0.5 });

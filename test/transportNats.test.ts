@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { connect, headers } from '@nats-io/transport-node';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -13,38 +13,13 @@ import { subjectsOverlap } from '../src/transport/subjects';
 import { batchElementJson, type EncodedFrame } from '../src/transport/envelope';
 import { batchCapacity, FrameBatcher } from '../src/transport/frameBatcher';
 import { topicMatches } from '../src/bus/topicPattern';
+import { startReadyScript, stopChild } from './support/childProcesses';
 import { describeWithServer, NATS_SERVER_BIN, startNatsServer, waitFor, type TestServer } from './support/servers';
 
 const HMAC = 'test-secret-0123456789';
 
 function startHost(url: string, namespace: string, secret?: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'support', 'natsAgentHost.ts'), url, namespace, ...(secret ? [secret] : [])], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    cwd: join(__dirname, '..'),
-  });
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`agent host did not start: ${err}`)), 20_000);
-    child.stdout?.on('data', (d: Buffer) => {
-      if (d.toString().includes('ready')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`agent host exited with ${code}: ${err}`));
-    });
-  });
-}
-
-function stopHost(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
+  return startReadyScript(join(__dirname, 'support', 'natsAgentHost.ts'), [url, namespace, ...(secret ? [secret] : [])], 'agent host', 20_000);
 }
 
 describe('envelope and subjects (no server)', () => {
@@ -184,7 +159,7 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport across two processes (own nat
   }, 30_000);
 
   afterAll(async () => {
-    await stopHost(host, 'SIGKILL');
+    await stopChild(host, 'SIGKILL');
     await nf?.stop();
     await server?.stop();
   });

@@ -1,9 +1,9 @@
 import { assign, createMachine, fromPromise, setup } from 'xstate';
 import { agentMachine, type AgentMachineEvent } from '../machines/agent.machine';
-import { conflictMachine, type ConflictMachineInput } from '../machines/conflict.machine';
+import { conflictMachine } from '../machines/conflict.machine';
 import { taskMachine, type TaskMachineEvent, type TaskMachineInput } from '../machines/task.machine';
-import type { Conflict } from '../src/conflict/conflictTypes';
 import { formatVerificationResult, verifyMachine } from '../src/verify';
+import { machineConflictInput } from './support/conflictFixtures';
 
 const taskInput: TaskMachineInput = {
   taskId: 't',
@@ -76,18 +76,7 @@ describe('verifyMachine', () => {
   });
 
   test('our conflict machine always ends resolved or escalated, whatever the tally says', () => {
-    const conflict: Conflict = {
-      conflictId: 'c',
-      conflictType: 'signal_conflict',
-      description: '',
-      involvedAgents: ['a', 'b'],
-      conflictingElements: {},
-      severity: 0.5,
-      detectedAt: 0,
-      resolutionDeadline: 60_000,
-      options: [],
-    };
-    const input: ConflictMachineInput = { conflict, deadlineMs: 60_000, voteTimeoutMs: 30_000, confidenceThreshold: 0.7, executionThreshold: 0.7 };
+    const input = machineConflictInput;
     const result = verifyMachine(conflictMachine, {
       input,
       events: [

@@ -10,13 +10,13 @@
  *
  * Prints the per-host counts, then one line `RESULT <json>` (read by test/distributedExample.test.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNeuroFlux, nats, type TaskInput } from '../../src';
+import { startReadyScript, stopChild } from '../../test/support/childProcesses';
 import { NATS_SERVER_BIN, startNatsServer, waitFor, type TestServer } from '../../test/support/servers';
 
-const ROOT = join(__dirname, '..', '..');
 const HOSTS = ['host-1', 'host-2'] as const;
 
 /** What the example reports. */
@@ -35,37 +35,7 @@ export interface MultiProcessReport {
 
 /** Starts `host.ts` as a process; resolves once it is ready. */
 export function startHost(url: string, hostId: string, namespace: string, heartbeatMs = 1000): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'host.ts'), url, hostId, namespace, String(heartbeatMs)], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${hostId} did not start within 30 s: ${err}`)), 30_000);
-    child.stdout?.on('data', (d: Buffer) => {
-      if (d.toString().includes('ready')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${hostId} exited with ${code}: ${err}`));
-    });
-  });
-}
-
-export function stopHost(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
+  return startReadyScript(join(__dirname, 'host.ts'), [url, hostId, namespace, String(heartbeatMs)], hostId);
 }
 
 /**
@@ -118,7 +88,7 @@ export async function runMultiProcess(servers: string): Promise<MultiProcessRepo
     return { tasks: records.length, completed: records.filter((r) => r.status === 'completed').length, perHost, executions, hostPids, total, elapsedMs };
   } finally {
     await nf.stop();
-    await Promise.all(hosts.map(stopHost));
+    await Promise.all(hosts.map((host) => stopChild(host)));
   }
 }
 
