@@ -1,15 +1,9 @@
 /** `neuroflux demo --nats URL` against a nats-server this test starts on a free loopback port. */
 import { buildCli } from '../src/cli/main';
-import { NATS_SERVER_BIN, describeWithServer, startNatsServer, type TestServer } from './support/servers';
+import { NATS_SERVER_BIN, describeWithServer, natsServerForSuite } from './support/servers';
 
 describeWithServer(NATS_SERVER_BIN, 'neuroflux demo --nats', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startNatsServer();
-  }, 30_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = natsServerForSuite();
 
   test('the demo runs connected to NATS and gives the same summary as embedded', async () => {
     const run = async (extra: string[]) => {
@@ -19,7 +13,7 @@ describeWithServer(NATS_SERVER_BIN, 'neuroflux demo --nats', () => {
       return summary;
     };
     const embedded = await run([]);
-    const overNats = await run(['--nats', server.url]);
+    const overNats = await run(['--nats', server().url]);
     expect(overNats).toEqual(embedded);
   }, 60_000);
 

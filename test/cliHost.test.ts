@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCli } from '../src/cli/main';
-import { NATS_SERVER_BIN, describeWithServer, startNatsServer, type TestServer } from './support/servers';
+import { NATS_SERVER_BIN, describeWithServer, natsServerForSuite } from './support/servers';
 
 function workflowFile(): string {
   const path = join(mkdtempSync(join(tmpdir(), 'nf-host-')), 'workflow.json');
@@ -26,13 +26,7 @@ function workflowFile(): string {
 }
 
 describeWithServer(NATS_SERVER_BIN, 'neuroflux host / run --remote-agents', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startNatsServer();
-  }, 30_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = natsServerForSuite();
 
   test('the workflow runs on the agents of a host process, announced by heartbeat', async () => {
     const file = workflowFile();
@@ -40,11 +34,11 @@ describeWithServer(NATS_SERVER_BIN, 'neuroflux host / run --remote-agents', () =
     const interrupted = new Promise<void>((resolve) => (stopHost = resolve));
     let hostOut = '';
     const hosting = buildCli({ write: (t) => (hostOut += t), isTTY: false }, { untilInterrupted: () => interrupted }).parseAsync([
-      'node', 'neuroflux', 'host', file, '--nats', server.url, '--namespace', 'clihost', '--host-id', 'h1', '--heartbeat', '200',
+      'node', 'neuroflux', 'host', file, '--nats', server().url, '--namespace', 'clihost', '--host-id', 'h1', '--heartbeat', '200',
     ]);
     let runOut = '';
     await buildCli({ write: (t) => (runOut += t), isTTY: false }).parseAsync([
-      'node', 'neuroflux', 'run', file, '--nats', server.url, '--namespace', 'clihost', '--remote-agents', '--json',
+      'node', 'neuroflux', 'run', file, '--nats', server().url, '--namespace', 'clihost', '--remote-agents', '--json',
     ]);
     stopHost();
     await hosting;
@@ -63,7 +57,7 @@ describeWithServer(NATS_SERVER_BIN, 'neuroflux host / run --remote-agents', () =
     const cli = () => buildCli({ write: () => undefined, isTTY: false }, { untilInterrupted: () => Promise.resolve() });
     await expect(cli().parseAsync(['node', 'neuroflux', 'run', file, '--remote-agents'])).rejects.toMatchObject({ issues: [{ path: '--remote-agents' }] });
     await expect(cli().parseAsync(['node', 'neuroflux', 'host', file, '--nats', 'localhost'])).rejects.toMatchObject({ issues: [{ path: '--nats' }] });
-    await expect(cli().parseAsync(['node', 'neuroflux', 'host', file, '--nats', server.url, '--agents', 'nobody'])).rejects.toMatchObject({
+    await expect(cli().parseAsync(['node', 'neuroflux', 'host', file, '--nats', server().url, '--agents', 'nobody'])).rejects.toMatchObject({
       issues: [{ path: '--agents' }],
     });
   });

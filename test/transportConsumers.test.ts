@@ -7,24 +7,22 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createNeuroFlux, nats, type Message } from '../src';
 import { Subjects } from '../src/transport';
-import { describeWithServer, NATS_SERVER_BIN, startNatsServer, waitFor, type TestServer } from './support/servers';
+import { describeWithServer, NATS_SERVER_BIN, natsServerForSuite, waitFor } from './support/servers';
 
 describeWithServer(NATS_SERVER_BIN, 'NatsTransport durable consumers of departed agents', () => {
-  let server: TestServer;
+  const server = natsServerForSuite();
   let nc: NatsConnection;
   beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connect({ servers: server.url });
+    nc = await connect({ servers: server().url });
   });
   afterAll(async () => {
     await nc?.close();
-    await server?.stop();
   });
 
   test('an agent gone for consumerInactiveMs leaves no consumers; its commands wait in the stream for its return', async () => {
     const namespace = 'inactive';
     const subjects = new Subjects(namespace);
-    const options = { servers: server.url, namespace, consumerInactiveMs: 1000 };
+    const options = { servers: server().url, namespace, consumerInactiveMs: 1000 };
     const consumersOf = async () => {
       const jsm = await jetstreamManager(nc);
       const names: string[] = [];

@@ -155,3 +155,21 @@ export function describeWithServer(bin: string, name: string, body: () => void):
   console.warn(`skipping '${name}': ${reason}`);
   describe.skip(name, body);
 }
+
+/**
+ * A private `nats-server -js` for the enclosing describe block, started in `beforeAll` and
+ * stopped in `afterAll`. Read it through the returned function once the block runs.
+ */
+export function natsServerForSuite(): () => TestServer {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startNatsServer();
+  }, 30_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (!server) throw new Error('the suite nats-server is not started (use it inside tests)');
+    return server;
+  };
+}
