@@ -30,6 +30,7 @@ import type { RequestArgs } from '../src/bus/communicationBus';
 import type { MessagePriority } from '../src/bus/message';
 import { nats, Subjects, type NatsTransport } from '../src/transport';
 import type { PeerBehaviour, PeerCommand, PeerError, PeerEvent, PeerReply, PeerStartOptions, PeerStats, TaskStep, WorkResult, WorkSpec } from './support/natsPeer';
+import { cleanupAfterEach } from './support/cleanup';
 import { describeWithServer, NATS_SERVER_BIN, startNatsServer, waitFor, type TestServer } from './support/servers';
 
 const ROOT = join(__dirname, '..');
@@ -220,19 +221,13 @@ interface Pair {
 describeWithServer(NATS_SERVER_BIN, 'NATS across two OS processes (own nats-server -js, forked peer)', () => {
   let server: TestServer;
   let peerProcess: PeerProcess | undefined;
-  let cleanups: (() => Promise<unknown>)[] = [];
+  const cleanup = cleanupAfterEach();
   let namespaces = 0;
 
   beforeAll(async () => {
     server = await startNatsServer();
     peerProcess = await PeerProcess.start(server.url);
   }, 40_000);
-
-  afterEach(async () => {
-    const run = cleanups.reverse();
-    cleanups = [];
-    for (const cleanup of run) await cleanup().catch(() => undefined);
-  });
 
   afterAll(async () => {
     await peerProcess?.stop();
@@ -269,11 +264,11 @@ describeWithServer(NATS_SERVER_BIN, 'NATS across two OS processes (own nats-serv
       });
     }
     options.configure?.(nf);
-    cleanups.push(() => nf.stop());
+    cleanup.add(nf);
     await nf.start();
     const openPeer = async (instance: string, peerOptions: Omit<PeerStartOptions, 'instance' | 'namespace'> = {}) => {
       const name = `${namespace}/${instance}`;
-      cleanups.push(() => peerProc.call({ op: 'stop', instance: name }));
+      cleanup.defer(() => peerProc.call({ op: 'stop', instance: name }));
       await peerProc.call({ op: 'start', instance: name, namespace, ...peerOptions });
       return new PeerRuntime(peerProc, name);
     };

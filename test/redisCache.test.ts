@@ -1,8 +1,10 @@
 import { RedisCache } from '../src/cache';
 import { cacheContract } from './support/cacheContract';
+import { cleanupAfterEach } from './support/cleanup';
 import { describeWithServer, REDIS_SERVER_BIN, startRedisServer, type TestServer } from './support/servers';
 
 describeWithServer(REDIS_SERVER_BIN, 'RedisCache (own redis-server)', () => {
+  const cleanup = cleanupAfterEach();
   let server: TestServer;
   let n = 0;
   beforeAll(async () => {
@@ -21,11 +23,13 @@ describeWithServer(REDIS_SERVER_BIN, 'RedisCache (own redis-server)', () => {
   });
 
   test('invalidatePattern uses SCAN, never KEYS, and stays inside the prefix', async () => {
-    const a = new RedisCache({ url: server.url, keyPrefix: 'a:' });
-    const b = new RedisCache({ url: server.url, keyPrefix: 'b:' });
+    const a = cleanup.add(new RedisCache({ url: server.url, keyPrefix: 'a:' }));
+    const b = cleanup.add(new RedisCache({ url: server.url, keyPrefix: 'b:' }));
     const commands: string[] = [];
     const spare = a.redis.duplicate();
+    cleanup.defer(() => spare.disconnect());
     const monitor = await spare.monitor();
+    cleanup.defer(() => monitor.disconnect());
     monitor.on('monitor', (_time: string, args: string[]) => commands.push(String(args[0]).toLowerCase()));
     await a.set('x:1', 1);
     await b.set('x:1', 1);
@@ -34,18 +38,13 @@ describeWithServer(REDIS_SERVER_BIN, 'RedisCache (own redis-server)', () => {
     await a.get('x:1'); // a marker that monitoring has caught up
     expect(commands).toContain('scan');
     expect(commands).not.toContain('keys');
-    monitor.disconnect();
-    spare.disconnect();
-    await a.close();
-    await b.close();
   });
 
   test('the default TTL is 300 s', async () => {
-    const cache = new RedisCache({ url: server.url, keyPrefix: 'ttl:' });
+    const cache = cleanup.add(new RedisCache({ url: server.url, keyPrefix: 'ttl:' }));
     await cache.set('k', 1);
     const pttl = await cache.redis.pttl('ttl:k');
     expect(pttl).toBeGreaterThan(299_000);
     expect(pttl).toBeLessThanOrEqual(300_000);
-    await cache.close();
   });
 });

@@ -1,9 +1,11 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Lease, NatsKvSnapshotStore } from '../src/store';
 import { snapshotStoreContract } from './support/storeContract';
+import { cleanupAfterEach } from './support/cleanup';
 import { describeWithServer, NATS_SERVER_BIN, startNatsServer, type TestServer } from './support/servers';
 
 describeWithServer(NATS_SERVER_BIN, 'NatsKvSnapshotStore (own nats-server -js)', () => {
+  const cleanup = cleanupAfterEach();
   let server: TestServer;
   let nc: NatsConnection;
   let n = 0;
@@ -44,16 +46,15 @@ describeWithServer(NATS_SERVER_BIN, 'NatsKvSnapshotStore (own nats-server -js)',
     const store = await NatsKvSnapshotStore.open(nc, { bucket: 'restart' });
     const revision = await store.save('orchestrator.main', { tasks: ['t1'] });
     await server.restart();
-    const other = await connect({ servers: server.url });
+    const other = cleanup.add(await connect({ servers: server.url }));
     const reopened = await NatsKvSnapshotStore.open(other, { bucket: 'restart' });
     expect(await reopened.load('orchestrator.main')).toEqual({ value: { tasks: ['t1'] }, revision });
-    await other.close();
   });
 
   test('a lease contended from two connections has one holder', async () => {
     // Fresh connections: a test above restarts the server.
-    const first = await connect({ servers: server.url });
-    const other = await connect({ servers: server.url });
+    const first = cleanup.add(await connect({ servers: server.url }));
+    const other = cleanup.add(await connect({ servers: server.url }));
     const storeA = await NatsKvSnapshotStore.open(first, { bucket: 'leases' });
     const storeB = await NatsKvSnapshotStore.open(other, { bucket: 'leases' });
     const a = new Lease({ store: storeA, key: 'leader.orchestrator', holder: 'a', ttlMs: 60_000 });
@@ -61,7 +62,5 @@ describeWithServer(NATS_SERVER_BIN, 'NatsKvSnapshotStore (own nats-server -js)',
     const won = await Promise.all([a.tryAcquire(), b.tryAcquire()]);
     expect(won.filter(Boolean)).toHaveLength(1);
     expect(await storeB.load('leader.orchestrator')).toMatchObject({ value: { holder: won[0] ? 'a' : 'b' } });
-    await first.close();
-    await other.close();
   });
 });

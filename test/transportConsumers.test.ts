@@ -7,10 +7,12 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createNeuroFlux, nats, type Message } from '../src';
 import { Subjects } from '../src/transport';
+import { cleanupAfterEach } from './support/cleanup';
 import { describeWithServer, NATS_SERVER_BIN, natsServerForSuite, waitFor } from './support/servers';
 
 describeWithServer(NATS_SERVER_BIN, 'NatsTransport durable consumers of departed agents', () => {
   const server = natsServerForSuite();
+  const cleanup = cleanupAfterEach();
   let nc: NatsConnection;
   beforeAll(async () => {
     nc = await connect({ servers: server().url });
@@ -26,11 +28,12 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport durable consumers of departed
     const consumersOf = async () => {
       const jsm = await jetstreamManager(nc);
       const names: string[] = [];
-      for await (const info of jsm.consumers.list(subjects.stream())) if (info.name.includes('worker')) names.push(info.name);
+      // The server lists a consumer it is deleting as null.
+      for await (const info of jsm.consumers.list(subjects.stream())) if (info?.name.includes('worker')) names.push(info.name);
       return names;
     };
 
-    const host = createNeuroFlux({ transport: nats(options), orchestrator: false });
+    const host = cleanup.add(createNeuroFlux({ transport: nats(options), orchestrator: false }));
     host.bus.registerAgent('worker', { handler: () => undefined });
     await host.start();
     await waitFor(async () => (await consumersOf()).length === 4, 10_000, 'one consumer per priority');
@@ -39,20 +42,18 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport durable consumers of departed
     expect((await jsm.consumers.info(subjects.stream(), name as string)).config.inactive_threshold).toBe(1_000_000_000);
     await host.stop(); // the agent's process is gone
 
-    const sender = createNeuroFlux({ transport: nats(options), orchestrator: false });
+    const sender = cleanup.add(createNeuroFlux({ transport: nats(options), orchestrator: false }));
     const client = sender.bus.registerAgent('client');
     await sender.start();
     const sent = client.send({ recipientId: 'worker', messageType: 'command', topic: 'while-away', payload: { n: 1 } });
     // The server's own clock: it removes the idle consumers after about a second.
     await waitFor(async () => (await consumersOf()).length === 0, 15_000, 'the idle consumers deleted by the server');
 
-    const back = createNeuroFlux({ transport: nats(options), orchestrator: false });
+    const back = cleanup.add(createNeuroFlux({ transport: nats(options), orchestrator: false }));
     const received: Message[] = [];
     back.bus.registerAgent('worker', { handler: (m) => void received.push(m) });
     await back.start();
     await waitFor(() => received.length === 1, 10_000, 'the command sent while the agent was away');
     expect(received[0]).toMatchObject({ messageId: sent.messageId, topic: 'while-away', payload: { n: 1 } });
-    await back.stop();
-    await sender.stop();
   }, 40_000);
 });

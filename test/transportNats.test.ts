@@ -14,6 +14,7 @@ import { batchElementJson, type EncodedFrame } from '../src/transport/envelope';
 import { batchCapacity, FrameBatcher } from '../src/transport/frameBatcher';
 import { topicMatches } from '../src/bus/topicPattern';
 import { startReadyScript, stopChild } from './support/childProcesses';
+import { cleanupAfterEach } from './support/cleanup';
 import { describeWithServer, NATS_SERVER_BIN, startNatsServer, waitFor, type TestServer } from './support/servers';
 
 const HMAC = 'test-secret-0123456789';
@@ -139,6 +140,7 @@ describe('envelope and subjects (no server)', () => {
 });
 
 describeWithServer(NATS_SERVER_BIN, 'NatsTransport across two processes (own nats-server -js)', () => {
+  const cleanup = cleanupAfterEach();
   let server: TestServer;
   let host: ChildProcess | undefined;
   let nf: NeuroFlux;
@@ -191,7 +193,7 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport across two processes (own nat
   });
 
   test('unsigned, tampered, oversized and malformed frames are refused and counted; nothing crashes', async () => {
-    const raw = await connect({ servers: server.url });
+    const raw = cleanup.add(await connect({ servers: server.url }));
     const subjects = new Subjects(namespace);
     const good = encodeEnvelope(
       { messageId: 'x1', senderId: 'evil', recipientId: 'local', messageType: 'event', priority: 'medium', topic: 't', payload: {}, timestamp: Date.now(), ttl: 300, retryCount: 0, maxRetries: 3 },
@@ -220,7 +222,6 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport across two processes (own nat
     // The bus still works.
     const reply = await nf.bus.sendRequest({ senderId: 'local', recipientId: 'host', topic: 'echo', payload: 2, timeoutMs: 5000 });
     expect(reply.payload).toMatchObject({ echo: 2 });
-    await raw.close();
   });
 
   test('durable commands survive a NATS server restart: nothing lost, none duplicated', async () => {
@@ -238,6 +239,7 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport across two processes (own nat
 });
 
 describeWithServer(NATS_SERVER_BIN, 'NatsTransport dead letters: delivery cap and dead-letter stream (own nats-server -js)', () => {
+  const cleanup = cleanupAfterEach();
   let server: TestServer;
   let a: NeuroFlux;
   let b: NeuroFlux;
@@ -308,15 +310,14 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport dead letters: delivery cap an
     // Acknowledged: nothing left in the work queue, no further attempt.
     await new Promise((r) => setTimeout(r, 300));
     expect(attempts).toHaveLength(3);
-    const nc = await connect({ servers: server.url });
+    const nc = cleanup.add(await connect({ servers: server.url }));
     expect((await (await jetstreamManager(nc)).streams.info(subjects.stream())).state.messages).toBe(0);
-    await nc.close();
     expect(lettersA).toEqual([]);
   }, 20_000);
 
   test('a durable message that reaches the delivery cap unacknowledged (its consumer died) is moved to nf.<ns>.dlq and dead-lettered once', async () => {
     // A consumer that takes deliveries and never acknowledges them: a process that keeps crashing.
-    const nc = await connect({ servers: server.url });
+    const nc = cleanup.add(await connect({ servers: server.url }));
     const jsm = await jetstreamManager(nc);
     await jsm.consumers.add(subjects.stream(), {
       durable_name: 'crashing',
@@ -327,7 +328,7 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport dead letters: delivery cap an
     });
     const sent = a.bus.sendMessage({ senderId: 'sender', recipientId: 'ghost', messageType: 'command', topic: 'lost', payload: {} });
     const consumer = await jetstream(nc).consumers.get(subjects.stream(), 'crashing');
-    const messages = await consumer.consume();
+    const messages = cleanup.add(await consumer.consume());
     let deliveries = 0;
     void (async () => {
       for await (const _m of messages) deliveries++;
@@ -340,8 +341,6 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport dead letters: delivery cap an
     expect((await jsm.streams.info(subjects.stream())).state.messages).toBe(0);
     await new Promise((r) => setTimeout(r, 200));
     expect(letters()).toHaveLength(1); // both processes saw the advisory; one recorded it
-    await messages.close();
-    await nc.close();
   }, 20_000);
 });
 
