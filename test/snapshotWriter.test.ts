@@ -5,57 +5,11 @@
  */
 import { z } from 'zod';
 import { ValidationError } from '../src/errors';
-import { MemorySnapshotStore, RevisionMismatchError, SnapshotWriter, type SnapshotStore, type StoredSnapshot } from '../src/store';
+import { MemorySnapshotStore, RevisionMismatchError, SnapshotWriter, type SnapshotStore } from '../src/store';
+import { ControlledStore } from './support/controlledStore';
 
 const StateSchema = z.object({ count: z.number().int(), names: z.array(z.string()) });
 type State = z.output<typeof StateSchema>;
-
-/** A memory store whose writes can be held back or made to fail, and which records what was written. */
-class ControlledStore implements SnapshotStore {
-  readonly inner = new MemorySnapshotStore();
-  readonly written: unknown[] = [];
-  failures = 0;
-  private held: (() => void)[] | undefined;
-
-  hold(): void {
-    this.held = [];
-  }
-
-  release(): void {
-    const held = this.held ?? [];
-    this.held = undefined;
-    for (const go of held) go();
-  }
-
-  get waiting(): number {
-    return this.held?.length ?? 0;
-  }
-
-  load<T = unknown>(key: string): Promise<StoredSnapshot<T> | undefined> {
-    return this.inner.load<T>(key);
-  }
-
-  async save(key: string, value: unknown, expectedRevision?: number): Promise<number> {
-    if (this.held) await new Promise<void>((resolve) => this.held?.push(resolve));
-    if (this.failures > 0) {
-      this.failures--;
-      throw new Error('disk full');
-    }
-    const revision = await this.inner.save(key, value, expectedRevision);
-    this.written.push(value);
-    return revision;
-  }
-
-  delete(key: string): Promise<void> {
-    return this.inner.delete(key);
-  }
-
-  keys(): Promise<string[]> {
-    return this.inner.keys();
-  }
-
-  async close(): Promise<void> {}
-}
 
 const settle = async (rounds = 5) => {
   for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));

@@ -1,3 +1,5 @@
+import type { SnapshotWriterStats } from '../store/snapshotWriter';
+
 /** Counters of a conflict engine. Times are milliseconds on the runtime's clock. */
 export interface ConflictStats {
   readonly conflictsDetected: number;
@@ -20,7 +22,7 @@ export interface ConflictStats {
   readonly decisionsExecuted: number;
   readonly decisionsHeld: number;
   /** Writes to the store (null without one); `fenced`: another engine restored from the same key and took over. */
-  readonly persistence: { readonly saves: number; readonly saveErrors: number; readonly fenced: boolean } | null;
+  readonly persistence: SnapshotWriterStats | null;
 }
 
 /** The raw counters behind {@link ConflictStats}, as persisted. @internal */

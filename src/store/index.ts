@@ -9,3 +9,4 @@ export { FileSnapshotStore, type FileSnapshotStoreOptions } from './fileSnapshot
 export { NatsKvSnapshotStore, type NatsKvSnapshotStoreOptions } from './natsKvSnapshotStore';
 export { Lease, type LeaseClaim, type LeaseOptions, type LeaseRecord } from './lease';
 export { SnapshotWriter, type SnapshotWriterOptions, type SnapshotWriterStats } from './snapshotWriter';
+export type { ArchiveRef, SnapshotArchiveOptions } from './snapshotArchive';

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors';
+import { archivedValueSchema, isArchivedValue, SnapshotArchive, type ArchiveRef, type SnapshotArchiveOptions } from './snapshotArchive';
 import { checkKey, RevisionMismatchError, type SnapshotStore } from './snapshotStore';
 
 /** Options of a {@link SnapshotWriter}. */
-export interface SnapshotWriterOptions<T> {
+export interface SnapshotWriterOptions<T, I = never> {
   /** Where the state is written. */
   readonly store: SnapshotStore;
   /** The key of the state in the store. */
@@ -23,6 +24,12 @@ export interface SnapshotWriterOptions<T> {
   readonly onFenced?: (error: RevisionMismatchError) => void;
   /** Names the state in validation errors. Default `snapshot`. */
   readonly name?: string;
+  /**
+   * Items that no longer change, handed over with `archive(item)`, are kept out of the
+   * rewritten state: each `segmentSize` of them go to a key of their own, written once
+   * (`<key>.archive.<writer>.<n>`), and `archived()` returns them after `load()`.
+   */
+  readonly archive?: SnapshotArchiveOptions<I>;
 }
 
 /** What a {@link SnapshotWriter} has done, for stats. */
@@ -33,6 +40,8 @@ export interface SnapshotWriterStats {
   readonly saveErrors: number;
   /** Another instance took the key over: this writer writes no more. */
   readonly fenced: boolean;
+  /** With an archive: sealed segments the stored value names, and items written with the value itself. */
+  readonly archive?: { readonly segments: number; readonly pending: number };
 }
 
 /**
@@ -42,6 +51,10 @@ export interface SnapshotWriterStats {
  * another revision means another instance loaded the key since: this writer is fenced,
  * stops writing and calls `onFenced`. Any other store error is counted and the change is
  * kept for the next write (made on the next `markDirty`).
+ *
+ * With the `archive` option, items that no longer change (`archive(item)`) leave the
+ * rewritten state and are sealed into write-once segment keys, so that a write costs
+ * what is still changing, not the whole history (see `SnapshotArchive`).
  *
  * `load()` takes over the key: it adopts the stored revision, so the next write fences
  * whoever wrote it. A writer that never loads starts at revision 0 (create only): its
@@ -62,10 +75,19 @@ export interface SnapshotWriterStats {
  * await writer.flush();
  * ```
  */
-export class SnapshotWriter<T> {
+export class SnapshotWriter<T, I = never> {
   private readonly store: SnapshotStore;
   readonly key: string;
   private readonly schema: z.ZodType<T>;
+  private readonly archiveOf: SnapshotArchive<I> | undefined;
+  private readonly archivedSchema: z.ZodType<{ state: T; archive: ArchiveRef<I> }> | undefined;
+  private loadedArchive: I[] = [];
+  /**
+   * Tokens of the values this writer sent since its last confirmed write whose replies
+   * were lost (with an archive, each value carries one): one of them may have landed.
+   */
+  private readonly unconfirmed = new Set<string>();
+  private writes = 0;
   private readonly snapshot: () => T;
   private readonly onFenced: ((error: RevisionMismatchError) => void) | undefined;
   private readonly name: string;
@@ -76,7 +98,7 @@ export class SnapshotWriter<T> {
   private savesDone = 0;
   private errors = 0;
 
-  constructor(options: SnapshotWriterOptions<T>) {
+  constructor(options: SnapshotWriterOptions<T, I>) {
     this.key = checkKey(options?.key);
     if (!(options.schema instanceof z.ZodType)) throw new ValidationError('snapshot writer options', [{ path: 'schema', message: 'must be a zod schema' }]);
     if (typeof options.snapshot !== 'function') {
@@ -93,6 +115,10 @@ export class SnapshotWriter<T> {
     this.snapshot = options.snapshot;
     this.onFenced = options.onFenced;
     this.name = options.name ?? 'snapshot';
+    if (options.archive !== undefined) {
+      this.archiveOf = new SnapshotArchive(this.store, this.key, options.archive);
+      this.archivedSchema = archivedValueSchema(this.schema, options.archive.itemSchema);
+    }
   }
 
   /** Another instance took the key over: nothing is written any more. */
@@ -112,7 +138,8 @@ export class SnapshotWriter<T> {
 
   /** The counters, as one value. */
   stats(): SnapshotWriterStats {
-    return { saves: this.savesDone, saveErrors: this.errors, fenced: this.fenced };
+    const archive = this.archiveOf && { segments: this.archiveOf.segmentCount, pending: this.archiveOf.pending };
+    return { saves: this.savesDone, saveErrors: this.errors, fenced: this.fenced, ...(archive && { archive }) };
   }
 
   /**
@@ -124,10 +151,37 @@ export class SnapshotWriter<T> {
   async load(): Promise<T | undefined> {
     const stored = await this.store.load(this.key);
     if (!stored) return undefined;
-    const parsed = this.schema.safeParse(stored.value);
-    if (!parsed.success) throw ValidationError.fromZod(`${this.name} '${this.key}'`, parsed.error);
+    let state: T;
+    if (this.archiveOf && this.archivedSchema && isArchivedValue(stored.value)) {
+      const parsed = this.archivedSchema.safeParse(stored.value);
+      if (!parsed.success) throw ValidationError.fromZod(`${this.name} '${this.key}'`, parsed.error);
+      this.loadedArchive = await this.archiveOf.load(parsed.data.archive, `${this.name} '${this.key}'`);
+      state = parsed.data.state;
+    } else {
+      // Without an archive, or written before the writer had one: the state is the value.
+      this.loadedArchive = [];
+      const parsed = this.schema.safeParse(stored.value);
+      if (!parsed.success) throw ValidationError.fromZod(`${this.name} '${this.key}'`, parsed.error);
+      state = parsed.data;
+    }
     this.revision = stored.revision;
-    return parsed.data;
+    return state;
+  }
+
+  /** The archived items the last `load()` found, in the order they were archived. */
+  archived(): readonly I[] {
+    return this.loadedArchive;
+  }
+
+  /**
+   * Hands over an item that will not change any more: it leaves the state the writer
+   * rewrites (the `snapshot` must no longer include it) and is written with the next write.
+   */
+  archive(item: I): void {
+    if (!this.archiveOf) throw new ValidationError('snapshot writer', [{ path: 'archive', message: 'this writer has no archive option' }]);
+    if (this.fencedBy) return;
+    this.archiveOf.add(item);
+    this.markDirty();
   }
 
   /**
@@ -138,7 +192,8 @@ export class SnapshotWriter<T> {
   async claim(value: T): Promise<boolean> {
     if (this.fencedBy) return false;
     try {
-      this.revision = await this.store.save(this.key, value, this.revision);
+      const archive = this.archiveOf?.ref();
+      this.revision = await this.store.save(this.key, this.stored(value, archive, undefined), this.revision);
       this.savesDone++;
       return true;
     } catch (error) {
@@ -165,11 +220,28 @@ export class SnapshotWriter<T> {
       while (this.dirty && !this.fencedBy) {
         this.dirty = false;
         try {
-          this.revision = await this.store.save(this.key, this.snapshot(), this.revision);
+          await this.archiveOf?.seal();
+          // State and archive in one step: an item is in one of them in every write.
+          const archive = this.archiveOf?.ref();
+          const token = this.archiveOf && `${this.archiveOf.writerId}.${++this.writes}`;
+          const written = this.stored(this.snapshot(), archive, token);
+          try {
+            this.revision = await this.store.save(this.key, written, this.revision);
+          } catch (error) {
+            // An earlier write whose reply was lost may have landed: then the key is still ours.
+            if (!(error instanceof RevisionMismatchError) || !(await this.landedEarlier())) {
+              if (token !== undefined && !(error instanceof RevisionMismatchError)) this.unconfirmed.add(token);
+              throw error;
+            }
+            this.revision = await this.store.save(this.key, written, this.revision);
+          }
+          this.unconfirmed.clear();
+          if (archive) this.archiveOf?.committed(archive);
           this.savesDone++;
         } catch (error) {
           if (error instanceof RevisionMismatchError) {
             this.fencedBy = error;
+            await this.archiveOf?.abandon(this.key);
             this.notifyFenced(error);
           } else {
             // Keep the change for the next attempt; a store that stays down shows in the stats.
@@ -182,6 +254,23 @@ export class SnapshotWriter<T> {
     } finally {
       this.saving = undefined;
     }
+  }
+
+  /**
+   * Whether the stored value is the last one this writer sent (its reply lost): then its
+   * revision is adopted. Only values of a writer with an archive carry a write token.
+   */
+  private async landedEarlier(): Promise<boolean> {
+    if (!this.archiveOf || this.unconfirmed.size === 0) return false;
+    const current = await this.store.load<{ written?: unknown; archive?: ArchiveRef<I> }>(this.key).catch(() => undefined);
+    if (!current || typeof current.value?.written !== 'string' || !this.unconfirmed.has(current.value.written)) return false;
+    this.revision = current.revision;
+    if (current.value.archive) this.archiveOf.committed(current.value.archive);
+    return true;
+  }
+
+  private stored(state: T, archive: ArchiveRef<I> | undefined, token: string | undefined): unknown {
+    return archive ? { state, archive, ...(token !== undefined && { written: token }) } : state;
   }
 
   private notifyFenced(error: RevisionMismatchError): void {
