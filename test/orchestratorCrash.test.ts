@@ -1,12 +1,15 @@
 /**
  * Crash: kill -9 the orchestrator process at random points during a 200-task workflow, 20
  * times; after the last restart every task has completed, and each completion was recorded
- * once (the store holds one completed record per task, with the result of one run).
+ * once (the store holds one completed record per task, with the result of one run, in
+ * the rewritten state or in the archive it names).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PersistedOrchestratorSchema, PersistedTaskSchema } from '../src/orchestration/orchestratorPersistence';
+import { FileSnapshotStore, SnapshotWriter } from '../src/store';
 
 const script = join(__dirname, 'support', 'crashOrchestrator.ts');
 
@@ -42,25 +45,29 @@ describe('orchestrator crash recovery (kill -9)', () => {
       await run.exited;
       kills++;
     }
-    const readTasks = () => {
-      const state = JSON.parse(readFileSync(join(directory, 'orchestrator.json'), 'utf8')) as {
-        value?: { tasks: { record: { taskId: string; status: string; result: string } }[] };
-        tasks?: { record: { taskId: string; status: string; result: string } }[];
-      };
-      return (state.value ?? state).tasks ?? [];
+    let segments = 0;
+    // What a restart would load: the rewritten state and the archive segments it names.
+    const readTasks = async () => {
+      const store = new FileSnapshotStore({ directory });
+      const reader = new SnapshotWriter({ store, key: 'orchestrator', schema: PersistedOrchestratorSchema, snapshot: () => undefined, archive: { itemSchema: PersistedTaskSchema } });
+      const state = await reader.load();
+      await store.close();
+      segments = reader.stats().archive?.segments ?? 0;
+      return [...reader.archived(), ...(state?.tasks ?? [])].map((t) => t.record);
     };
     // The killed runs made progress that survived them.
-    expect(readTasks().filter((t) => t.record.status === 'completed').length).toBeGreaterThan(0);
+    expect((await readTasks()).filter((t) => t.status === 'completed').length).toBeGreaterThan(0);
     if (!finishedEarly) {
       const last = startChild(directory);
       expect(await last.exited).toBe(0);
       expect(last.output()).toContain('done');
     }
-    const tasks = readTasks();
-    const ids = tasks.map((t) => t.record.taskId);
+    const tasks = await readTasks();
+    const ids = tasks.map((t) => t.taskId);
     expect(new Set(ids).size).toBe(200);
     expect(ids).toHaveLength(200);
-    expect(tasks.every((t) => t.record.status === 'completed' && t.record.result.startsWith(`${t.record.taskId}@`))).toBe(true);
+    expect(tasks.every((t) => t.status === 'completed' && String(t.result).startsWith(`${t.taskId}@`))).toBe(true);
+    expect(segments).toBeGreaterThanOrEqual(Math.floor(200 / 16));
     expect(kills).toBeGreaterThan(0);
   }, 180_000);
 });

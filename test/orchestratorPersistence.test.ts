@@ -140,4 +140,57 @@ describe('orchestrator persistence', () => {
     await expect(nf.start()).rejects.toBeInstanceOf(ValidationError);
     await nf.stop();
   });
+
+  test('finished tasks leave the rewritten state for write-once archive segments; a restart restores them all as finished', async () => {
+    const store = new MemorySnapshotStore();
+    const runs: string[] = [];
+    const make = () => {
+      const nf = createNeuroFlux({ clock: new SimulatedClock(), orchestrator: { store, archiveSegmentSize: 50 } });
+      nf.orchestrator.registerAgent('worker', { capabilities: ['x'], maxConcurrentTasks: 100, execute: (task) => (runs.push(task.taskId), task.taskId) });
+      return nf;
+    };
+    const first = make();
+    await first.start();
+    const ids = Array.from({ length: 620 }, (_, i) => `t${i}`);
+    first.orchestrator.submitWorkflow({ tasks: ids.map((taskId) => ({ taskId, requiredCapabilities: ['x'] })) });
+    first.orchestrator.submitTask({ taskId: 'open', requiredCapabilities: ['nobody-has-it'] });
+    await first.orchestrator.waitForWorkflow(ids);
+    await first.stop();
+    expect(first.orchestrator.getStats().persistence?.archive).toEqual({ segments: 12, pending: 20 });
+    // The rewritten value holds the open task and the 20 finished ones not sealed yet.
+    const stored = (await store.load<{ state: { tasks: unknown[] }; archive: { segments: string[]; tail: unknown[] } }>('orchestrator'))?.value;
+    expect(stored?.state.tasks).toHaveLength(1);
+    expect(stored?.archive.segments).toHaveLength(12);
+    expect(stored?.archive.tail).toHaveLength(20);
+
+    const second = make();
+    await second.start();
+    expect(second.orchestrator.getStats()).toMatchObject({ tasksCreated: 621, tasksCompleted: 620 });
+    expect(second.orchestrator.getTask('t0')).toMatchObject({ status: 'completed', result: 't0' });
+    expect(second.orchestrator.getTask('t619')).toMatchObject({ status: 'completed', result: 't619' });
+    expect(second.orchestrator.getTask('open')?.status).toBe('pending');
+    expect(runs).toHaveLength(620); // nothing ran twice
+    await second.stop();
+  });
+
+  test('a state written before the archive existed is restored, and its finished tasks move to the archive', async () => {
+    const store = new MemorySnapshotStore();
+    const seed = createNeuroFlux({ clock: new SimulatedClock() });
+    seed.orchestrator.registerAgent('worker', { capabilities: ['x'], execute: () => 'done' });
+    await seed.start();
+    seed.orchestrator.submitWorkflow({ tasks: [{ taskId: 'a', requiredCapabilities: ['x'] }, { taskId: 'b', requiredCapabilities: ['x'] }] });
+    const done = await seed.orchestrator.waitForWorkflow(['a', 'b']);
+    await seed.stop();
+    // The earlier layout: every task in `tasks`, no envelope.
+    const record = (r: (typeof done)[number]) => ({ record: { ...r }, balancer: 'default' });
+    await store.save('orchestrator', { version: 1, savedAt: 0, tasks: done.map(record) });
+
+    const nf = createNeuroFlux({ clock: new SimulatedClock(), orchestrator: { store, archiveSegmentSize: 2 } });
+    await nf.start();
+    expect(nf.orchestrator.getTask('b')).toMatchObject({ status: 'completed', result: 'done' });
+    await nf.stop();
+    const stored = (await store.load<{ state: { tasks: unknown[] }; archive: { segments: string[] } }>('orchestrator'))?.value;
+    expect(stored?.state.tasks).toEqual([]);
+    expect(stored?.archive.segments).toHaveLength(1);
+  });
 });

@@ -37,10 +37,17 @@ const PersistedRecordSchema = z
   })
   .transform((r) => r as TaskRecord);
 
-/** What the orchestrator writes to its store. */
+/** A task as stored: its record and the balancer that places it. */
+export const PersistedTaskSchema = z.object({ record: PersistedRecordSchema, balancer: z.string().nullable() });
+export type PersistedTask = z.output<typeof PersistedTaskSchema>;
+
+/**
+ * What the orchestrator rewrites in its store: the tasks not finished yet. Finished tasks
+ * go to the writer's archive (documents of earlier versions carry them here as well).
+ */
 export const PersistedOrchestratorSchema = z.object({
   version: z.literal(1),
   savedAt: z.number(),
-  tasks: z.array(z.object({ record: PersistedRecordSchema, balancer: z.string().nullable() })),
+  tasks: z.array(PersistedTaskSchema),
 });
 export type PersistedOrchestrator = z.output<typeof PersistedOrchestratorSchema>;

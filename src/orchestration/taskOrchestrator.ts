@@ -47,8 +47,8 @@ import {
 } from './taskTypes';
 import { findWorkflowProblems } from './workflowGraph';
 import { RevisionMismatchError } from '../store/snapshotStore';
-import { SnapshotWriter } from '../store/snapshotWriter';
-import { PersistedOrchestratorSchema, type PersistedOrchestrator } from './orchestratorPersistence';
+import { SnapshotWriter, type SnapshotWriterStats } from '../store/snapshotWriter';
+import { PersistedOrchestratorSchema, PersistedTaskSchema, type PersistedOrchestrator, type PersistedTask } from './orchestratorPersistence';
 import type { SnapshotStore } from '../store/snapshotStore';
 
 /** Options of a {@link TaskOrchestrator}. */
@@ -78,11 +78,17 @@ export interface TaskOrchestratorOptions {
   store?: SnapshotStore;
   /** The key of this orchestrator's state in the store. Default `orchestrator`. */
   storeKey?: string;
+  /**
+   * Finished tasks leave the state rewritten on every change: each this many of them are
+   * written once, under a key of their own (`<storeKey>.archive.…`). Default 256.
+   */
+  archiveSegmentSize?: number;
 }
 
 const OptionsSchema = z.object({
   orchestratorId: z.string().min(1).default('orchestrator'),
   storeKey: z.string().min(1).default('orchestrator'),
+  archiveSegmentSize: z.number().int().positive().default(256),
   historyWindowHours: z.number().positive().default(24),
   missedHeartbeats: z.number().int().positive().default(3),
   role: z.enum(['active', 'standby', 'disabled']).default('active'),
@@ -156,8 +162,8 @@ export interface OrchestratorStats {
   readonly invalidResults: number;
   /** User balancer calls that threw (the task waited; the agent ranked last). */
   readonly balancerErrors: number;
-  /** Writes to the store (null without one); `fenced`: another orchestrator took over the key. */
-  readonly persistence: { readonly saves: number; readonly saveErrors: number; readonly fenced: boolean } | null;
+  /** Writes to the store (null without one); `fenced`: another orchestrator took over the key; `archive`: sealed segments of finished tasks and those still in the rewritten value. */
+  readonly persistence: SnapshotWriterStats | null;
   /** Agent hosts heard from (`agent_presence`) and still alive, and those presumed dead or gone since start. */
   readonly hosts: { readonly alive: number; readonly lost: number; readonly invalidAnnouncements: number };
   /** False while the orchestrator is a standby (or disabled). */
@@ -231,6 +237,8 @@ export class TaskOrchestrator {
   private readonly balancerByName = new Map<string, Balancer>();
   private readonly historyWindowMs: number;
   private readonly tasks = new Map<string, TaskEntry>();
+  /** Tasks not final yet: what each write of the state carries (finished ones are archived). */
+  private readonly unfinished = new Set<TaskEntry>();
   private readonly agents = new Map<string, OrchestratorAgent>();
   private readonly busAgentsWeRegistered = new Set<string>();
   private readonly pools = new Map<string, AgentPool>();
@@ -239,7 +247,7 @@ export class TaskOrchestrator {
   private readonly internedLists = new Map<string, string[]>();
   private readonly internedPolicies = new Map<string, TaskRecord['retryPolicy']>();
   private readonly taskActors: ShardedSupervisor<typeof taskMachine>;
-  private readonly persistence: SnapshotWriter<PersistedOrchestrator> | undefined;
+  private readonly persistence: SnapshotWriter<PersistedOrchestrator, PersistedTask> | undefined;
   private restored = false;
   private activation: Promise<number> | undefined;
   private readonly eventSubject = new Subject<TaskEvent>();
@@ -292,6 +300,7 @@ export class TaskOrchestrator {
         key: parsed.data.storeKey,
         schema: PersistedOrchestratorSchema,
         snapshot: () => this.exportState(),
+        archive: { itemSchema: PersistedTaskSchema, segmentSize: parsed.data.archiveSegmentSize },
         name: 'orchestrator state',
         // Another orchestrator restored from the same key: it is the active one now.
         onFenced: () => void this.stop(),
@@ -570,7 +579,11 @@ export class TaskOrchestrator {
   private createTasks(tasks: readonly ParsedTask[]): TaskSubmission[] {
     const now = this.bus.clock.now();
     // Every record first: a task may depend on one listed after it in the same workflow.
-    for (const task of tasks) this.tasks.set(task.taskId, this.newEntry(task, now));
+    for (const task of tasks) {
+      const entry = this.newEntry(task, now);
+      this.tasks.set(task.taskId, entry);
+      this.unfinished.add(entry);
+    }
     this.tasksCreated += tasks.length;
     this.counts.pending += tasks.length;
     this.spawnTaskActors(tasks.map((t) => this.tasks.get(t.taskId) as TaskEntry));
@@ -618,7 +631,10 @@ export class TaskOrchestrator {
     try {
       actors = this.taskActors.spawnMany(specs);
     } catch (error) {
-      for (const { record } of entries) this.tasks.delete(record.taskId);
+      for (const entry of entries) {
+        this.tasks.delete(entry.record.taskId);
+        this.unfinished.delete(entry);
+      }
       throw error;
     }
     for (let i = 0; i < specs.length; i++) {
@@ -727,46 +743,59 @@ export class TaskOrchestrator {
       return 0;
     }
     const live: TaskEntry[] = [];
-    for (const { record, balancer } of state.tasks) {
-      if (this.tasks.has(record.taskId)) continue;
-      const chooser = balancer && this.balancerByName.has(balancer) ? this.balancerNamed(balancer) : this.defaultBalancer;
-      const final = FINAL_STATES.has(record.state);
-      const restored: TaskRecord = final
-        ? record
-        : {
-            ...record,
-            state: 'waiting',
-            status: 'pending',
-            assignedAgent: null,
-            startedAt: null,
-            progress: 0,
-            reason: null,
-            // Only a backoff in progress carries over: its task waits out what is left of it.
-            retryAt: record.state === 'retrying' ? record.retryAt : null,
-          };
-      const entry: TaskEntry = {
-        record: restored,
-        actor: undefined,
-        pool: this.poolFor(chooser, restored),
-        chooser,
-        dependents: undefined,
-        waiters: undefined,
-        assignedAt: null,
-        dispatchToken: 0,
-      };
-      this.tasks.set(record.taskId, entry);
-      this.tasksCreated++;
-      this.counts[restored.status]++;
-      if (!final) live.push(entry);
+    const archived = this.persistence.archived();
+    for (const stored of archived) this.restoreTask(stored, live);
+    for (const stored of state.tasks) {
+      // A finished task in a document from before the archive moves to the archive now.
+      if (this.restoreTask(stored, live) && FINAL_STATES.has(stored.record.state)) this.persistence.archive(stored);
     }
     if (live.length > 0) this.spawnTaskActors(live);
     this.persistence.markDirty();
-    return state.tasks.length;
+    return archived.length + state.tasks.length;
   }
 
+  /** Adds a stored task (unless known); one not finished goes to `live`, to run again. False when it was known. */
+  private restoreTask({ record, balancer }: PersistedTask, live: TaskEntry[]): boolean {
+    if (this.tasks.has(record.taskId)) return false;
+    const chooser = balancer && this.balancerByName.has(balancer) ? this.balancerNamed(balancer) : this.defaultBalancer;
+    const final = FINAL_STATES.has(record.state);
+    const restored: TaskRecord = final
+      ? record
+      : {
+          ...record,
+          state: 'waiting',
+          status: 'pending',
+          assignedAgent: null,
+          startedAt: null,
+          progress: 0,
+          reason: null,
+          // Only a backoff in progress carries over: its task waits out what is left of it.
+          retryAt: record.state === 'retrying' ? record.retryAt : null,
+        };
+    const entry: TaskEntry = {
+      record: restored,
+      actor: undefined,
+      pool: this.poolFor(chooser, restored),
+      chooser,
+      dependents: undefined,
+      waiters: undefined,
+      assignedAt: null,
+      dispatchToken: 0,
+    };
+    this.tasks.set(record.taskId, entry);
+    this.tasksCreated++;
+    this.counts[restored.status]++;
+    if (!final) {
+      live.push(entry);
+      this.unfinished.add(entry);
+    }
+    return true;
+  }
+
+  /** The tasks not finished: finished ones are in the writer's archive. */
   private exportState(): PersistedOrchestrator {
     const tasks: PersistedOrchestrator['tasks'] = [];
-    for (const entry of this.tasks.values()) tasks.push({ record: entry.record, balancer: entry.chooser.name });
+    for (const entry of this.unfinished) tasks.push({ record: entry.record, balancer: entry.chooser.name });
     return { version: 1, savedAt: this.bus.clock.now(), tasks };
   }
 
@@ -1380,6 +1409,9 @@ export class TaskOrchestrator {
       // A dependent spawned in the same step has no actor yet: deliver once it has one.
       else if (dependent && !FINAL_STATES.has(dependent.record.state)) this.deferredDependencyEvents.push({ taskId: id, event });
     }
+    // It will not change again: out of the state rewritten on every change.
+    this.unfinished.delete(entry);
+    this.persistence?.archive({ record, balancer: entry.chooser.name });
     const waiters = entry.waiters;
     entry.waiters = undefined;
     for (const resolve of waiters ?? []) resolve(copyRecord(record));

@@ -7,7 +7,8 @@ import { FileSnapshotStore, createNeuroFlux, type TaskInput } from '../../src';
 
 async function main(): Promise<void> {
   const directory = process.argv[2] as string;
-  const nf = createNeuroFlux({ orchestrator: { store: new FileSnapshotStore({ directory }) } });
+  // Small archive segments: kills also land while finished tasks are being sealed.
+  const nf = createNeuroFlux({ orchestrator: { store: new FileSnapshotStore({ directory }), archiveSegmentSize: 16 } });
   nf.orchestrator.registerAgent('worker', {
     capabilities: ['work'],
     maxConcurrentTasks: 8,
