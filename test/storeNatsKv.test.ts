@@ -1,5 +1,6 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Lease, NatsKvSnapshotStore } from '../src/store';
+import { z } from 'zod';
+import { Lease, NatsKvSnapshotStore, SnapshotWriter } from '../src/store';
 import { snapshotStoreContract } from './support/storeContract';
 import { cleanupAfterEach } from './support/cleanup';
 import { describeWithServer, NATS_SERVER_BIN, startNatsServer, type TestServer } from './support/servers';
@@ -62,5 +63,18 @@ describeWithServer(NATS_SERVER_BIN, 'NatsKvSnapshotStore (own nats-server -js)',
     const won = await Promise.all([a.tryAcquire(), b.tryAcquire()]);
     expect(won.filter(Boolean)).toHaveLength(1);
     expect(await storeB.load('leader.orchestrator')).toMatchObject({ value: { holder: won[0] ? 'a' : 'b' } });
+  });
+
+  test('a writer archive on KV: segment keys are valid KV keys and load back in order', async () => {
+    // A fresh connection: a test above restarts the server.
+    const store = await NatsKvSnapshotStore.open(cleanup.add(await connect({ servers: server.url })), { bucket: 'archive' });
+    const options = { store, key: 'orchestrator', schema: z.object({ open: z.number() }), archive: { itemSchema: z.number(), segmentSize: 3 } };
+    const writer = new SnapshotWriter({ ...options, snapshot: () => ({ open: 1 }) });
+    for (let i = 0; i < 10; i++) writer.archive(i);
+    await writer.flush();
+    expect(writer.stats()).toMatchObject({ saves: 1, saveErrors: 0, archive: { segments: 3, pending: 1 } });
+    const reader = new SnapshotWriter({ ...options, snapshot: () => ({ open: 0 }) });
+    expect(await reader.load()).toEqual({ open: 1 });
+    expect(reader.archived()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 });
