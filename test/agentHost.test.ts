@@ -5,10 +5,7 @@
  */
 import { SimulatedClock } from 'xstate';
 import { AgentHost, StandbyError, TaskTopic, ValidationError, createNeuroFlux, type NeuroFlux } from '../src';
-
-const settle = async (rounds = 10) => {
-  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-};
+import { settle } from './support/settle';
 
 async function withRuntime(test: (nf: NeuroFlux, clock: SimulatedClock) => Promise<void>): Promise<void> {
   const clock = new SimulatedClock();

@@ -15,10 +15,8 @@ import {
   type SnapshotStore,
   type StoredSnapshot,
 } from '../src';
-
-const settle = async (rounds = 10) => {
-  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-};
+import { signalConflict } from './support/conflictFixtures';
+import { settle } from './support/settle';
 
 const TTL = 3000;
 
@@ -255,24 +253,9 @@ describe('leader election on a lease', () => {
     await settle();
     await b.start();
     await settle();
-    const id = a.conflicts.reportConflict({
-      conflictType: 'signal_conflict',
-      description: 'BTC signals disagree',
-      involvedAgents: ['x', 'y'],
-      conflictingElements: { symbol: 'BTC' },
-      severity: 0.2,
-      options: ['BUY', 'SELL'],
-      resolutionDeadline: 600_000,
-    });
-    b.conflicts.reportConflict({
-      conflictType: 'signal_conflict',
-      description: 'seen by the standby only',
-      involvedAgents: ['x', 'y'],
-      conflictingElements: { symbol: 'ETH' },
-      severity: 0.2,
-      options: ['BUY', 'SELL'],
-      resolutionDeadline: 600_000,
-    });
+    const quiet = { involvedAgents: ['x', 'y'], severity: 0.2, options: ['BUY', 'SELL'], resolutionDeadline: 600_000 };
+    const id = a.conflicts.reportConflict(signalConflict(quiet));
+    b.conflicts.reportConflict(signalConflict({ ...quiet, description: 'seen by the standby only', conflictingElements: { symbol: 'ETH' } }));
     await settle(20);
     expect(b.conflicts.getStats().persistence).toMatchObject({ saves: 0, fenced: false }); // the standby writes nothing
     await advance([clockB], TTL + 100); // a dies (its clock stops)

@@ -15,10 +15,7 @@ import {
   type TaskEvent,
   type TaskExecutor,
 } from '../src';
-
-const settle = async (rounds = 6) => {
-  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-};
+import { settle } from './support/settle';
 
 /** Advances the simulated clock in steps, letting promises settle in between. */
 async function advance(clock: SimulatedClock, ms: number, step = 100): Promise<void> {

@@ -5,10 +5,7 @@
  */
 import { SimulatedClock } from 'xstate';
 import { MemorySnapshotStore, ValidationError, createNeuroFlux, type SnapshotStore, type TaskExecutor } from '../src';
-
-const settle = async (rounds = 10) => {
-  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-};
+import { settle } from './support/settle';
 
 function runtime(store: SnapshotStore, execute: TaskExecutor) {
   const nf = createNeuroFlux({ clock: new SimulatedClock(), orchestrator: { store } });

@@ -3,10 +3,7 @@ import { SimulatedClock, createMachine } from 'xstate';
 import { NotRunningError, createNeuroFlux, type TaskExecutor } from '../src';
 import { ShardedSupervisor } from '../src/kernel/shardedSupervisor';
 import { createRuntimeRoot } from '../src/kernel/runtimeRoot';
-
-const settle = async (rounds = 8) => {
-  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-};
+import { settle } from './support/settle';
 
 describe('orchestrator robustness', () => {
   test('dependents of a task that fails while it is being spawned do not wait forever', async () => {

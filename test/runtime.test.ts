@@ -1,9 +1,6 @@
 import { SimulatedClock } from 'xstate';
 import { CommunicationBus, createNeuroFlux, type Message } from '../src';
-
-const settle = async () => {
-  for (let i = 0; i < 6; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-};
+import { settle } from './support/settle';
 
 describe('createNeuroFlux: one system, components wired', () => {
   test('every component joins the root actor system; stop() ends every actor', async () => {

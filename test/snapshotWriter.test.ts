@@ -7,13 +7,10 @@ import { z } from 'zod';
 import { ValidationError } from '../src/errors';
 import { MemorySnapshotStore, RevisionMismatchError, SnapshotWriter, type SnapshotStore } from '../src/store';
 import { ControlledStore } from './support/controlledStore';
+import { settle } from './support/settle';
 
 const StateSchema = z.object({ count: z.number().int(), names: z.array(z.string()) });
 type State = z.output<typeof StateSchema>;
-
-const settle = async (rounds = 5) => {
-  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-};
 
 function writerOn(store: SnapshotStore, state: { current: State }, onFenced?: (error: RevisionMismatchError) => void) {
   return new SnapshotWriter<State>({
