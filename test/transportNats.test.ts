@@ -5,6 +5,7 @@ import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { createHmac } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { CommunicationBus } from '../src/bus/communicationBus';
+import { DeliveryFailedError } from '../src/errors';
 import { createMessage, parseFrame, parseMessage, type Message } from '../src/bus/message';
 import type { AnyDeadLetter } from '../src/bus/deadLetter';
 import { createNeuroFlux, type NeuroFlux } from '../src/kernel/createNeuroFlux';
@@ -480,6 +481,31 @@ describe('frame batching (no server)', () => {
     expect(lost).toEqual([2, 1]);
   });
 
+  test('a full batch that cannot be published is counted as lost; the message that filled it is queued, not failed', async () => {
+    const lost: number[] = [];
+    const published: string[] = [];
+    let failing = true;
+    const batcher = new FrameBatcher(
+      (subject) => {
+        if (failing) throw new Error('connection closed');
+        published.push(subject);
+      },
+      undefined,
+      2,
+      (n) => void lost.push(n),
+    );
+    batcher.add('s.a', event(0), undefined);
+    batcher.add('s.a', event(1), undefined);
+    expect(() => batcher.add('s.a', event(2), undefined)).not.toThrow();
+    expect(lost).toEqual([2]);
+    failing = false;
+    await Promise.resolve();
+    expect(published).toEqual(['s.a']);
+    // A message that goes alone still reports its own failure to its sender.
+    failing = true;
+    expect(() => batcher.add('s.b', event(3, { i: 3, text: 'x'.repeat(2000) }), undefined)).toThrow('connection closed');
+  });
+
   test('a batch element leaves out fields at the schema defaults and validates back to the same message', () => {
     const plain = event(1);
     const full: Message = {
@@ -509,7 +535,7 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport batching (own nats-server -js
   const stops: (() => Promise<void>)[] = [];
 
   /** Two bare buses, each with its own transport: `feed` on A, `sub` (topic `tick`) and `other` on B, pull agents. */
-  async function pair(namespace: string, options: { hmacSecret?: string; maxFrameBytes?: number } = {}) {
+  async function pair(namespace: string, options: { hmacSecret?: string; maxFrameBytes?: number } = {}, otherQueueSize?: number) {
     const busA = new CommunicationBus();
     const busB = new CommunicationBus();
     const ta = nats({ servers: server.url, namespace, ...options });
@@ -518,7 +544,7 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport batching (own nats-server -js
     tb.attach(busB);
     const feed = busA.registerAgent('feed');
     const sub = busB.registerAgent('sub', { topics: ['tick'] });
-    const other = busB.registerAgent('other');
+    const other = busB.registerAgent('other', otherQueueSize === undefined ? {} : { maxQueueSize: otherQueueSize });
     const echo = busB.registerAgent('echo', { handler: (m, agent) => void agent.respond(m, m.payload) });
     const lettersB: AnyDeadLetter[] = [];
     const rejectedB: TransportRejection[] = [];
@@ -590,6 +616,19 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport batching (own nats-server -js
     expect(replies.map((r) => r.payload)).toEqual([0, 1, 2, 3, 4].map((i) => ({ i })));
     const requests = await wireOn(p.subjects.agent('echo', 'medium'), 1);
     expect(requests.map((f) => [f.batch, f.reply])).toEqual([['5', p.subjects.inbox(p.ta.instanceId)]]);
+  });
+
+  test('a request refused on arrival in the other process fails at once, also for a requester not registered as an agent', async () => {
+    const p = await pair('refused-rr', {}, 1);
+    const first = p.busA.sendRequest({ senderId: 'outsider', recipientId: 'other', topic: 'fill', payload: 1, timeoutMs: 20_000 });
+    first.catch(() => undefined);
+    await waitFor(() => p.busB.getStats().queueDepth === 1, 5000, 'the first request in the mailbox of `other`');
+    const started = Date.now();
+    const error = await p.busA.sendRequest({ senderId: 'outsider', recipientId: 'other', topic: 'overflow', payload: 2, timeoutMs: 20_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeliveryFailedError);
+    expect(error).toMatchObject({ reason: 'queue_full' });
+    expect(Date.now() - started).toBeLessThan(10_000); // not at its timeout
+    expect(p.lettersB.map((d) => d.reason)).toEqual(['queue_full']);
   });
 
   test('a lone message goes out unchanged (no headers), and single frames from an older sender are accepted', async () => {

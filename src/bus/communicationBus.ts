@@ -18,7 +18,7 @@ import { systemClock, type NeuroFluxClock } from '../kernel/clock';
 import { AgentHandle } from './agentHandle';
 import type { BusInstrumentation } from './busInstrumentation';
 import { BusCounters, type BusStats } from './busStats';
-import type { AnyDeadLetter, DeadLetter } from './deadLetter';
+import { DeadLetterReason, type AnyDeadLetter, type DeadLetter } from './deadLetter';
 import { createMessage, isExpired, MessagePriority, MessageType, parseFrame, parseMessage, type Message, type MessageFields } from './message';
 import { PendingRequests } from './pendingRequests';
 import { RegisteredAgent, type DeliveryOutcomes, type MessageHandler } from './registeredAgent';
@@ -96,6 +96,14 @@ export const DeliveryFailureHeader = {
   REASON: 'nf-delivery-failed',
   DETAIL: 'nf-delivery-detail',
 } as const;
+
+const deadLetterReasons: ReadonlySet<string> = new Set(Object.values(DeadLetterReason));
+
+/** The dead-letter reason a response reports instead of answering, when it names a known one. */
+function deliveryFailureOf(message: Message): DeadLetterReason | undefined {
+  const reason = message.headers?.[DeliveryFailureHeader.REASON];
+  return reason !== undefined && deadLetterReasons.has(reason) ? (reason as DeadLetterReason) : undefined;
+}
 
 const PublishArgsSchema = z.object({
   senderId: z.string().min(1),
@@ -666,7 +674,7 @@ export class CommunicationBus {
     if (message.messageType === MessageType.RESPONSE && message.correlationId !== undefined) {
       this.accept(message);
       if (isExpired(message, now)) return this.deadLetter('expired', message);
-      const failure = message.headers?.[DeliveryFailureHeader.REASON];
+      const failure = deliveryFailureOf(message);
       if (failure !== undefined && this.pending.isWaiting(message.correlationId)) {
         // The request was dead-lettered in the process of its recipient (see `deadLetter`).
         this.pending.reject(
@@ -864,7 +872,12 @@ export class CommunicationBus {
         },
         this.clock.now(),
       );
-      this.remote.forward(failure);
+      try {
+        this.remote.forward(failure);
+      } catch {
+        // The connection is closing: the requester ends at its timeout. Dead-lettering must not
+        // throw (it runs in sweeps, drains and `acceptFrame`).
+      }
     }
   }
 

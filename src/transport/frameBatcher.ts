@@ -47,7 +47,7 @@ export class FrameBatcher {
     private readonly hmacSecret: string | undefined,
     /** Messages per batch frame ({@link batchCapacity}); 1 publishes every frame at once. */
     private readonly capacity: number,
-    /** A deferred publish failed (the connection closed meanwhile): its messages are lost. */
+    /** A queued batch could not be published (the connection closed meanwhile): its messages are lost. */
     private readonly onLost: (messages: number, error: unknown) => void,
   ) {}
 
@@ -55,8 +55,7 @@ export class FrameBatcher {
   add(subject: string, message: Message, reply: string | undefined): void {
     let batch = this.pending.get(subject);
     if (batch !== undefined && batch.jsons.length >= this.capacity) {
-      this.pending.delete(subject);
-      this.send(batch);
+      this.flushSubject(subject);
       batch = undefined;
     }
     // The first message of a subject in a tick is serialized as a lone frame (most ticks
@@ -85,13 +84,7 @@ export class FrameBatcher {
     if (this.pending.size === 0) return;
     const batches = [...this.pending.values()];
     this.pending.clear();
-    for (const batch of batches) {
-      try {
-        this.send(batch);
-      } catch (error) {
-        this.onLost(batch.jsons.length, error);
-      }
-    }
+    for (const batch of batches) this.send(batch);
   }
 
   private readonly flushTick = (): void => {
@@ -106,9 +99,14 @@ export class FrameBatcher {
     this.send(batch);
   }
 
+  /** Publishes a queued batch. Never throws: its senders have returned already, so a failure is counted as lost. */
   private send(batch: PendingBatch): void {
     const { jsons } = batch;
-    const frame = jsons.length === 1 ? encodeJsonFrame(jsons[0] as string, this.hmacSecret) : encodeBatchFrame(jsons, this.hmacSecret);
-    this.publish(batch.subject, frame, batch.reply);
+    try {
+      const frame = jsons.length === 1 ? encodeJsonFrame(jsons[0] as string, this.hmacSecret) : encodeBatchFrame(jsons, this.hmacSecret);
+      this.publish(batch.subject, frame, batch.reply);
+    } catch (error) {
+      this.onLost(jsons.length, error);
+    }
   }
 }

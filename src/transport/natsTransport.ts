@@ -20,7 +20,7 @@ import { DEFAULT_MAX_RETRIES, MessageType, PRIORITY_ORDER, type Message, type Me
 import { ValidationError } from '../errors';
 import { BATCH_MAX_MESSAGES, batchElements, decodeFrame, encodeFrame, EnvelopeHeader, type EncodedFrame, type FrameRejection } from './envelope';
 import { batchCapacity, FrameBatcher } from './frameBatcher';
-import { RecentIds } from './recentIds';
+import { RecentIds, RecentMap } from './recentIds';
 import { connectNats, NatsOptionsSchema, type NatsOptions } from './natsOptions';
 import { Subjects, subjectsOverlap } from './subjects';
 
@@ -212,7 +212,7 @@ export class NatsTransport implements Transport {
   private readonly patternSubs = new Map<string, PatternSubscription>();
   private readonly coreSubs: Subscription[] = [];
   /** correlationId → reply subject of requests that came from other processes. */
-  private readonly replyTo = new Map<string, string>();
+  private readonly replyTo = new RecentMap<string>(REPLY_MEMORY);
   /** Recently settled durable ids: JetStream redelivers a message whose ack was lost. */
   private readonly seen = new RecentIds(SEEN_MEMORY);
   /** Recently accepted topic frames: overlapping pattern subscriptions deliver an event twice. */
@@ -669,14 +669,24 @@ export class NatsTransport implements Transport {
       this.counters.duplicates++;
       return;
     }
+    // Kept before the bus sees the request: it may dead-letter it at once (no route, expired,
+    // queue full), and the failure response goes to this reply subject.
+    const correlationId = reply ? requestCorrelationId(frame) : undefined;
+    if (correlationId !== undefined) this.replyTo.set(correlationId, reply as string);
     const message = bus.acceptFrame(frame);
-    if (!message) return;
-    if (pattern && pattern.overlaps > 0) this.seenEvents.add(message.messageId);
-    if (message.messageType === MessageType.REQUEST && message.correlationId !== undefined && reply) {
-      this.replyTo.set(message.correlationId, reply);
-      if (this.replyTo.size > REPLY_MEMORY) this.replyTo.delete(this.replyTo.keys().next().value as string);
+    if (!message) {
+      if (correlationId !== undefined) this.replyTo.delete(correlationId);
+      return;
     }
+    if (pattern && pattern.overlaps > 0) this.seenEvents.add(message.messageId);
   }
+}
+
+/** The correlation id a frame claims when it claims to be a request (checked by the bus right after). */
+function requestCorrelationId(frame: unknown): string | undefined {
+  if (typeof frame !== 'object' || frame === null) return undefined;
+  const { messageType, correlationId } = frame as { messageType?: unknown; correlationId?: unknown };
+  return messageType === MessageType.REQUEST && typeof correlationId === 'string' ? correlationId : undefined;
 }
 
 /** The headers of a frame that needs some (compressed, signed or a batch). */
