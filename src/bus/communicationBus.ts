@@ -14,7 +14,7 @@ import {
   UnknownAgentError,
   ValidationError,
 } from '../errors';
-import { systemClock, type NeuroFluxClock } from '../kernel/clock';
+import { MAX_TIMER_MS, systemClock, type NeuroFluxClock } from '../kernel/clock';
 import { AgentHandle } from './agentHandle';
 import type { BusInstrumentation } from './busInstrumentation';
 import { BusCounters, type BusStats } from './busStats';
@@ -42,7 +42,7 @@ export const BusOptionsSchema = z.object({
   overflowPolicy: z.enum(['reject', 'drop_lowest']).default('reject'),
   /** Most messages handed to an agent in one step. 1 disables batching. */
   batchSize: positiveInt.default(10),
-  defaultRequestTimeoutMs: z.number().positive().max(2_147_483_647).default(30_000),
+  defaultRequestTimeoutMs: z.number().positive().max(MAX_TIMER_MS).default(30_000),
   /** How often mailboxes nobody drains (offline or pull agents) are swept for expired messages. */
   ttlSweepIntervalMs: z.number().positive().default(1000),
   /** How many recent dead letters `getDeadLetters()` keeps. */
@@ -120,7 +120,7 @@ export type PublishArgs = z.input<typeof PublishArgsSchema>;
 const RequestArgsSchema = PublishArgsSchema.extend({
   recipientId: z.string().min(1),
   /** At most 2^31 − 1 ms (what a host timer holds). */
-  timeoutMs: z.number().positive().max(2_147_483_647).optional(),
+  timeoutMs: z.number().positive().max(MAX_TIMER_MS).optional(),
 });
 /** Arguments of `sendRequest`. */
 export type RequestArgs = z.input<typeof RequestArgsSchema>;

@@ -5,14 +5,13 @@ import { createNeuroFlux } from '../kernel/createNeuroFlux';
 import { AgentHost } from '../orchestration/agentHost';
 import { loadWorkflowFile, resolveWorkflowExecutors } from '../orchestration/workflowFileLoader';
 import { nats } from '../transport/natsTransport';
+import { SubjectTokenSchema } from '../transport/natsOptions';
 import { NatsUrlSchema, parseCliOptions } from './cliOptions';
-
-const token = z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - or _');
 
 const HostOptionsSchema = z.object({
   nats: NatsUrlSchema,
-  namespace: token.default('default'),
-  hostId: token.default(`host-${process.pid}`),
+  namespace: SubjectTokenSchema.default('default'),
+  hostId: SubjectTokenSchema.default(`host-${process.pid}`),
   heartbeat: z.coerce.number().int().positive().default(1000),
   /** Comma-separated agent ids of the file to host (default: every agent with an executor). */
   agents: z.string().optional(),

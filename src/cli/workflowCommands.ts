@@ -4,6 +4,7 @@ import { createNeuroFlux } from '../kernel/createNeuroFlux';
 import { workflowJsonSchema } from '../orchestration/workflowFile';
 import { loadWorkflowFile, resolveWorkflowExecutors } from '../orchestration/workflowFileLoader';
 import { nats } from '../transport/natsTransport';
+import { SubjectTokenSchema } from '../transport/natsOptions';
 import { NatsUrlSchema, parseCliOptions } from './cliOptions';
 
 const RunOptionsSchema = z
@@ -11,7 +12,7 @@ const RunOptionsSchema = z
     seed: z.coerce.number().int().nonnegative().default(1),
     json: z.boolean().optional(),
     nats: NatsUrlSchema.optional(),
-    namespace: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - or _').default('default'),
+    namespace: SubjectTokenSchema.default('default'),
     remoteAgents: z.boolean().optional(),
   })
   .refine((o) => !o.remoteAgents || o.nats !== undefined, { path: ['remote-agents'], message: 'needs --nats (the agents live in other processes)' });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MessagePriority } from '../bus/message';
 import type { DependencyFailurePolicy, TaskEndReason, TaskStateName } from '../../machines/task.machine';
+import { MAX_TIMER_MS } from '../kernel/clock';
 
 /** A task's status. Finer statechart states (waiting, queued, retrying) map to `pending`. */
 export const TaskStatus = {
@@ -36,10 +37,6 @@ export const STATUS_OF_STATE: Readonly<Record<TaskState, TaskStatus>> = {
 
 /** @internal */
 export const FINAL_STATES: ReadonlySet<TaskState> = new Set(['completed', 'failed', 'timedOut', 'cancelled']);
-
-import { MAX_TIMER_MS } from '../kernel/clock';
-
-export { MAX_TIMER_MS };
 
 /** Score multipliers of the default balancer (spec section 2). */
 export const PRIORITY_MULTIPLIER: Readonly<Record<TaskPriority, number>> = { low: 1.0, medium: 1.1, high: 1.2, critical: 1.5 };

@@ -2,13 +2,16 @@ import { connect, nkeyAuthenticator, type ConnectionOptions, type NatsConnection
 import { z } from 'zod';
 import { ValidationError } from '../errors';
 
+/** One NATS subject token: a namespace, a host id (what the CLI's `--namespace` and `--host-id` take too). */
+export const SubjectTokenSchema = z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, - or _');
+
 /** Validated options of the NATS transport and stores (defaults documented per field). */
 export const NatsOptionsSchema = z
   .object({
     /** `nats://host:port` URLs (or `host:port`). */
     servers: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
     /** Subject namespace: every subject starts with `nf.<namespace>.` (default `default`). */
-    namespace: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, - or _').default('default'),
+    namespace: SubjectTokenSchema.default('default'),
     /** Connection name shown by the server's monitoring. */
     name: z.string().optional(),
     user: z.string().min(1).optional(),
