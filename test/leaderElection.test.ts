@@ -241,6 +241,41 @@ describe('leader election on a lease', () => {
     expect(lease.held).toBe(true);
   });
 
+  test('leaving the election while the elected orchestrator is still taking over stops it before the lease goes', async () => {
+    const inner = new MemorySnapshotStore();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const store = interceptedStore(inner, (op, key) => (op === 'load' && key === 'orchestrator' ? gate : undefined));
+    const clock = new SimulatedClock();
+    const a = candidate(store, clock, 'a', () => 'a');
+    await a.start();
+    await settle();
+    expect(a.leadership?.state).toBe('standby'); // elected, still loading the state
+    const stopping = a.leadership?.stop();
+    release();
+    await stopping;
+    expect(a.orchestrator.getStats().active).toBe(false);
+    expect(a.leadership?.state).toBe('stopped');
+    expect((await new Lease({ store: inner, key: 'leader.orchestrator', holder: 'b', ttlMs: TTL, clock }).claim()).held).toBe(true);
+    await a.stop();
+  });
+
+  test('a claim that never returns holds stop() for at most one lease period', async () => {
+    const store = interceptedStore(new MemorySnapshotStore(), (op, key) => (op === 'save' && key === 'leader.orchestrator' ? new Promise(() => undefined) : undefined));
+    const clock = new SimulatedClock();
+    const a = candidate(store, clock, 'a', () => 'a');
+    await a.start();
+    await settle();
+    let stopped = false;
+    const stopping = a.leadership?.stop().then(() => (stopped = true));
+    await settle();
+    expect(stopped).toBe(false);
+    clock.increment(TTL);
+    await stopping;
+    expect(a.leadership?.state).toBe('stopped');
+    await a.stop();
+  });
+
   test('under a leader election only the leader persists conflicts; a new leader restores the open ones', async () => {
     const store = new MemorySnapshotStore();
     const clockA = new SimulatedClock();

@@ -62,6 +62,12 @@ export class LeaderElection {
   /** The last claim or renewal started: one still in flight when the election ends may yet win. */
   private inFlightClaim: Promise<LeaseClaim> | undefined;
   private stopping = false;
+  /** `onElected` resolved and `onDeposed` has not been called since: what was elected is live. */
+  private leading = false;
+  /** `onElected` in progress: a stop waits for it, then deposes what it brought up. */
+  private electing: Promise<void> | undefined;
+  private readonly clock: NeuroFluxClock;
+  private readonly ttlMs: number;
   private readonly hooks: LeadershipHooks;
   private electedError: string | null = null;
 
@@ -71,6 +77,8 @@ export class LeaderElection {
     const parsed = LeaderElectionOptionsSchema.safeParse(rest);
     if (!parsed.success) throw ValidationError.fromZod('leader election options', parsed.error);
     const { key, ttlMs } = parsed.data;
+    this.clock = clock;
+    this.ttlMs = ttlMs;
     this.holder = parsed.data.holder ?? defaultHolder();
     this.lease = new Lease({ store, key, holder: this.holder, ttlMs, clock });
     this.state$ = this.stateSubject.asObservable();
@@ -87,9 +95,12 @@ export class LeaderElection {
       actions: {
         becomeLeader: () => {
           // `leader` once leading is real (the orchestrator restored and took over).
-          Promise.resolve()
+          this.electing = Promise.resolve()
             .then(() => hooks.onElected())
-            .then(() => this.state === 'standby' && this.stateSubject.next('leader'))
+            .then(() => {
+              this.leading = true;
+              if (this.state === 'standby' && !this.stopping) this.stateSubject.next('leader');
+            })
             .catch((error: unknown) => {
               // Could not take over (e.g. a corrupt stored state): give the lease to another candidate.
               this.electedError = error instanceof Error ? error.message : String(error);
@@ -149,7 +160,12 @@ export class LeaderElection {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    if (this.state === 'leader') await Promise.resolve().then(() => this.hooks.onDeposed()).catch(() => undefined);
+    // Elected meanwhile: what `onElected` brought up stops before the lease goes.
+    await this.withinLeasePeriod(this.electing ?? Promise.resolve());
+    if (this.leading) {
+      this.leading = false;
+      await Promise.resolve().then(() => this.hooks.onDeposed()).catch(() => undefined);
+    }
     this.leave();
     await this.releasing;
     await this.releaseLateClaim();
@@ -169,10 +185,23 @@ export class LeaderElection {
     await this.releaseLateClaim();
   }
 
-  /** A claim that was in flight when the election ended and took the lease: give it back. */
+  /**
+   * A claim that was in flight when the election ended and took the lease: give it back.
+   * Waits for it at most a lease period (a store that never answers must not hold `stop()`);
+   * if it lands later, it is released then.
+   */
   private async releaseLateClaim(): Promise<void> {
-    const claim = await this.inFlightClaim?.catch(() => undefined);
-    if (claim?.held) await this.lease.release().catch(() => undefined);
+    const claim = this.inFlightClaim;
+    if (!claim) return;
+    await this.withinLeasePeriod(claim.then((c) => (c.held ? this.lease.release() : undefined)));
+  }
+
+  /** Waits for `work` (errors ignored), at most one lease period on the runtime's clock. */
+  private async withinLeasePeriod(work: Promise<unknown>): Promise<void> {
+    let timer: unknown;
+    const period = new Promise<void>((resolve) => (timer = this.clock.setTimeout(() => resolve(), this.ttlMs)));
+    await Promise.race([work.catch(() => undefined), period]);
+    this.clock.clearTimeout(timer);
   }
 
   private leave(): void {
@@ -182,6 +211,7 @@ export class LeaderElection {
 
   private depose(hooks: LeadershipHooks): void {
     if (this.state === 'deposed') return;
+    this.leading = false;
     this.stateSubject.next('deposed');
     void Promise.resolve()
       .then(() => hooks.onDeposed())
