@@ -19,6 +19,7 @@ import {
   type ConflictResolutionEngineOptions,
 } from '../src/conflict';
 import { FileSnapshotStore, MemorySnapshotStore, type SnapshotStore, type StoredSnapshot } from '../src/store';
+import { storedState } from './support/storedState';
 import { signalConflict } from './support/conflictFixtures';
 
 /** Lets bus deliveries, responses, promise chains and store writes run to the end. */
@@ -293,14 +294,14 @@ describe('conflict engine persistence', () => {
     await settle();
     expect(first.engine.getStats().persistence).toMatchObject({ saveErrors: 0, fenced: true });
     expect(() => first.engine.reportConflict(signalConflict())).toThrow(NotRunningError);
-    const stored = (await store.load('conflicts')) as StoredSnapshot<{ open: { conflict: { conflictId: string } }[] }>;
+    const stored = await storedState<{ open: { conflict: { conflictId: string } }[] }>(store, 'conflicts');
     expect(stored.revision).toBe(revision);
     expect(stored.value.open.map((c) => c.conflict.conflictId)).toEqual(['kept']);
     expect(second.engine.getStats().persistence).toMatchObject({ fenced: false });
     // The new engine goes on writing.
     second.engine.reportConflict(signalConflict({ conflictId: 'fresh' }));
     await settle();
-    const after = (await store.load('conflicts')) as StoredSnapshot<{ open: { conflict: { conflictId: string } }[] }>;
+    const after = await storedState<{ open: { conflict: { conflictId: string } }[] }>(store, 'conflicts');
     expect(after.value.open.map((c) => c.conflict.conflictId)).toEqual(['kept', 'fresh']);
   });
 
@@ -310,10 +311,11 @@ describe('conflict engine persistence', () => {
     await first.engine.restore();
     first.engine.reportConflict(signalConflict({ conflictId: 'x' }));
     await settle();
-    const good = (await store.load<Record<string, unknown>>('conflicts'))?.value ?? {};
+    const envelope = (await store.load<{ state: Record<string, unknown> }>('conflicts'))?.value;
+    const good = envelope?.state ?? {};
     const open = good['open'] as { conflict: Record<string, unknown> }[];
 
-    const bad = { ...good, open: [{ ...open[0], conflict: { ...open[0]?.conflict, severity: 7 } }] };
+    const bad = { ...envelope, state: { ...good, open: [{ ...open[0], conflict: { ...open[0]?.conflict, severity: 7 } }] } };
     const revision = await store.save('conflicts', bad);
     const second = await processOn(store, 1_000);
     const error = await second.engine.restore().then(
@@ -321,13 +323,13 @@ describe('conflict engine persistence', () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(ValidationError);
-    expect((error as ValidationError).field).toBe('open.0.conflict.severity');
+    expect((error as ValidationError).field).toBe('state.open.0.conflict.severity');
     await settle();
     expect((await store.load('conflicts'))?.revision).toBe(revision);
     expect(second.engine.getStats().activeConflicts).toBe(0);
 
-    await store.save('conflicts', { ...good, version: 2 });
-    await expect(second.engine.restore()).rejects.toMatchObject({ code: 'ERR_VALIDATION', field: 'version' });
+    await store.save('conflicts', { ...envelope, state: { ...good, version: 2 } });
+    await expect(second.engine.restore()).rejects.toMatchObject({ code: 'ERR_VALIDATION', field: 'state.version' });
     await store.save('conflicts', { ...good, ledger: [{ agentId: 'a', overall: -1, byType: {} }] });
     await expect(second.engine.restore()).rejects.toMatchObject({ field: 'ledger.0.overall' });
   });
@@ -360,10 +362,10 @@ describe('conflict engine persistence', () => {
     down = false;
     engine.reportConflict(signalConflict({ conflictId: 'after-outage' }));
     await settle();
-    const stored = (await inner.load('conflicts')) as StoredSnapshot<{
+    const stored = await storedState<{
       open: { conflict: { conflictId: string } }[];
       finished: { record: { conflict: { conflictId: string } } }[];
-    }>;
+    }>(inner, 'conflicts');
     expect(stored.value.finished.map((f) => f.record.conflict.conflictId)).toEqual(['during-outage']);
     expect(stored.value.open.map((c) => c.conflict.conflictId)).toEqual(['after-outage']);
   });
@@ -377,7 +379,7 @@ describe('conflict engine persistence', () => {
     expect(await store.keys()).toEqual([]);
     expect(await engine.restore()).toBe(0);
     await settle();
-    const stored = (await store.load('conflicts')) as StoredSnapshot<{ open: unknown[]; ledger: { agentId: string }[] }>;
+    const stored = await storedState<{ open: unknown[]; ledger: { agentId: string }[] }>(store, 'conflicts');
     expect(stored.value.open).toHaveLength(1);
     expect(stored.value.ledger.map((l) => l.agentId)).toEqual(['early']);
     expect(await engine.restore()).toBe(0); // once

@@ -136,6 +136,8 @@ describe('leader election on a lease', () => {
     await advance([clock], 200);
     expect(a.leadership?.state).toBe('deposed');
     expect(() => a.orchestrator.submitTask({ requiredCapabilities: ['work'] })).toThrow(/not running/);
+    await settle();
+    expect(() => a.conflicts.reportConflict(signalConflict())).toThrow(/not running/); // nor does it decide conflicts
     await expect(a.leadership?.whenLeader()).rejects.toThrow(/deposed/);
     await a.stop();
   });

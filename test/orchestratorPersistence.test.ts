@@ -4,7 +4,7 @@
  * is fenced.
  */
 import { SimulatedClock } from 'xstate';
-import { MemorySnapshotStore, ValidationError, createNeuroFlux, type SnapshotStore, type TaskExecutor } from '../src';
+import { MemorySnapshotStore, TaskOrchestrator, ValidationError, createNeuroFlux, type SnapshotStore, type TaskExecutor } from '../src';
 import { settle } from './support/settle';
 
 function runtime(store: SnapshotStore, execute: TaskExecutor) {
@@ -189,5 +189,49 @@ describe('orchestrator persistence', () => {
     const stored = (await store.load<{ state: { tasks: unknown[] }; archive: { segments: string[] } }>('orchestrator'))?.value;
     expect(stored?.state.tasks).toEqual([]);
     expect(stored?.archive.segments).toHaveLength(1);
+  });
+
+  test('tasks that finish before restore() are written after it, with the restored ones: the orchestrator is not fenced by its own key', async () => {
+    const store = new MemorySnapshotStore();
+    const first = runtime(store, () => 'first');
+    await first.start();
+    first.orchestrator.submitTask({ taskId: 'old', requiredCapabilities: ['x'] });
+    await first.orchestrator.waitForTask('old');
+    await first.stop();
+
+    const second = runtime(store, () => 'second');
+    second.orchestrator.submitTask({ taskId: 'early', requiredCapabilities: ['x'] });
+    await second.orchestrator.waitForTask('early'); // finished before start() restores
+    await second.start();
+    await settle();
+    expect(second.orchestrator.getStats().persistence).toMatchObject({ fenced: false, saveErrors: 0 });
+    expect(second.orchestrator.getTask('old')).toMatchObject({ status: 'completed', result: 'first' });
+    await second.stop();
+
+    const third = runtime(store, () => 'third');
+    await third.start();
+    expect(third.orchestrator.getTask('old')?.result).toBe('first');
+    expect(third.orchestrator.getTask('early')?.result).toBe('second');
+    await third.stop();
+  });
+
+  test('an activation that failed (store unreachable) can be tried again', async () => {
+    const inner = new MemorySnapshotStore();
+    let down = true;
+    const store: SnapshotStore = Object.assign(Object.create(inner) as SnapshotStore, {
+      load: async <T,>(key: string) => {
+        if (down) throw new Error('store unreachable');
+        return inner.load<T>(key);
+      },
+    });
+    const nf = createNeuroFlux({ clock: new SimulatedClock() });
+    await nf.start();
+    const standby = new TaskOrchestrator({ bus: nf.bus, store, role: 'standby', orchestratorId: 'candidate' });
+    await expect(standby.activate()).rejects.toThrow('store unreachable');
+    down = false;
+    await expect(standby.activate()).resolves.toBe(0);
+    expect(standby.getStats().active).toBe(true);
+    await standby.stop();
+    await nf.stop();
   });
 });

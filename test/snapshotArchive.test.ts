@@ -74,6 +74,28 @@ describe('SnapshotWriter archive', () => {
     expect(second.stats().archive).toEqual({ segments: 4, pending: 0 });
   });
 
+  test('items archived before load() (finished while it ran) follow the loaded ones; none is lost', async () => {
+    const store = new MemorySnapshotStore();
+    const first = writerOn(store, { current: { open: [] } }, 2);
+    for (const item of items(0, 5)) first.archive(item);
+    await first.flush();
+    const second = new SnapshotWriter<State, Item>({
+      store,
+      key: 'work',
+      schema: StateSchema,
+      snapshot: () => ({ open: [] }),
+      archive: { itemSchema: ItemSchema, segmentSize: 2 },
+      loadFirst: true, // nothing written before the takeover
+    });
+    second.archive({ n: 100 });
+    second.archive({ n: 101 });
+    await second.takeOver();
+    expect(second.archived()).toEqual(items(0, 5));
+    second.archive({ n: 102 });
+    await second.flush();
+    expect((await loadFresh(store)).archived).toEqual([...items(0, 5), { n: 100 }, { n: 101 }, { n: 102 }]);
+  });
+
   test('a failed segment write keeps its items in the tail; nothing is named before it is written', async () => {
     const store = new ControlledStore();
     const writer = writerOn(store, { current: { open: [] } }, 2);

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ValidationError } from '../src/errors';
 import { MemorySnapshotStore, RevisionMismatchError, SnapshotWriter, type SnapshotStore } from '../src/store';
 import { ControlledStore } from './support/controlledStore';
+import { storedState } from './support/storedState';
 import { settle } from './support/settle';
 
 const StateSchema = z.object({ count: z.number().int(), names: z.array(z.string()) });
@@ -33,7 +34,7 @@ describe('SnapshotWriter', () => {
       writer.markDirty();
     }
     await writer.flush();
-    expect(store.written).toEqual([{ count: 5, names: ['n1', 'n2', 'n3', 'n4', 'n5'] }]);
+    expect(store.writtenStates).toEqual([{ count: 5, names: ['n1', 'n2', 'n3', 'n4', 'n5'] }]);
     expect(writer.stats()).toEqual({ saves: 1, saveErrors: 0, fenced: false });
   });
 
@@ -54,7 +55,7 @@ describe('SnapshotWriter', () => {
     store.release();
     await writer.flush();
     // The held write carries the state of its start; everything after it, one more write.
-    expect(store.written).toEqual([
+    expect(store.writtenStates).toEqual([
       { count: 1, names: [] },
       { count: 4, names: [] },
     ]);
@@ -86,7 +87,7 @@ describe('SnapshotWriter', () => {
     first.markDirty();
     await first.flush();
     expect(fenced).toHaveLength(1);
-    expect((await store.load('counter'))?.value).toEqual({ count: 2, names: ['b'] });
+    expect((await storedState(store, 'counter')).value).toEqual({ count: 2, names: ['b'] });
     expect(second.fenced).toBe(false);
   });
 
@@ -116,7 +117,73 @@ describe('SnapshotWriter', () => {
     writer.markDirty();
     await writer.flush();
     expect(writer.stats()).toEqual({ saves: 1, saveErrors: 2, fenced: false });
-    expect(store.written).toEqual([{ count: 3, names: ['x'] }]);
+    expect(store.writtenStates).toEqual([{ count: 3, names: ['x'] }]);
+  });
+
+  test('a write whose reply was lost but which landed is recognised by the next write: the writer is not fenced by itself', async () => {
+    const store = new ControlledStore();
+    const state = { current: { count: 1, names: [] as string[] } };
+    const fenced: unknown[] = [];
+    const writer = writerOn(store, state, (error) => fenced.push(error));
+    store.faults.push({ match: () => true, landed: true });
+    writer.markDirty();
+    await writer.flush();
+    expect(writer.saveErrors).toBe(1);
+    state.current = { count: 2, names: [] };
+    writer.markDirty();
+    await writer.flush();
+    expect(fenced).toEqual([]);
+    expect(writer.stats()).toEqual({ saves: 1, saveErrors: 1, fenced: false });
+    expect((await storedState(store, 'counter')).value).toEqual({ count: 2, names: [] });
+  });
+
+  test('takeOver loads and claims the key; a write landing in between makes it load again; a cancelled takeover claims nothing', async () => {
+    const store = new MemorySnapshotStore();
+    const old = { current: { count: 1, names: ['old'] } };
+    const previous = writerOn(store, old);
+    previous.markDirty();
+    await previous.flush();
+    // The previous writer writes once more between the new writer's load and its claim.
+    let interfered = false;
+    const racing: SnapshotStore = Object.assign(Object.create(store) as SnapshotStore, {
+      load: async <T,>(key: string) => {
+        const loaded = await store.load<T>(key);
+        if (!interfered) {
+          interfered = true;
+          old.current = { count: 2, names: ['late'] };
+          previous.markDirty();
+          await previous.flush();
+        }
+        return loaded;
+      },
+    });
+    const next = writerOn(racing, { current: { count: 0, names: [] } });
+    expect(await next.takeOver()).toEqual({ count: 2, names: ['late'] });
+    old.current = { count: 3, names: ['stale'] };
+    previous.markDirty();
+    await previous.flush();
+    expect(previous.fenced).toBe(true);
+    expect(next.fenced).toBe(false);
+    expect((await storedState(store, 'counter')).value).toEqual({ count: 2, names: ['late'] });
+
+    const cancelled = writerOn(store, { current: { count: 0, names: [] } });
+    const revision = (await store.load('counter'))?.revision;
+    await expect(cancelled.takeOver(() => new Error('stopped meanwhile'))).rejects.toThrow('stopped meanwhile');
+    expect((await store.load('counter'))?.revision).toBe(revision);
+  });
+
+  test('with loadFirst, changes marked before the load wait for it and are written on the loaded revision', async () => {
+    const store = new MemorySnapshotStore();
+    await store.save('counter', { count: 7, names: [] });
+    const state = { current: { count: 8, names: ['early'] } };
+    const writer = new SnapshotWriter<State>({ store, key: 'counter', schema: StateSchema, snapshot: () => state.current, loadFirst: true });
+    writer.markDirty();
+    await writer.flush();
+    expect(writer.saves).toBe(0);
+    expect(await writer.load()).toEqual({ count: 7, names: [] });
+    await writer.flush();
+    expect(writer.stats()).toEqual({ saves: 1, saveErrors: 0, fenced: false });
+    expect((await storedState(store, 'counter')).value).toEqual({ count: 8, names: ['early'] });
   });
 
   test('a snapshot function that throws is a counted error, not an unhandled rejection', async () => {

@@ -348,7 +348,9 @@ export class ConflictResolutionEngine {
     this.restoring = true;
     let state: PersistedConflictEngine | undefined;
     try {
-      state = await this.writer.load();
+      // Claimed before any conflict resumes: a writer that loaded this key before (a deposed
+      // leader) is fenced, and its late write cannot fence this engine.
+      state = await this.writer.takeOver(() => (this.stopped ? new NotRunningError('conflict engine') : undefined));
     } finally {
       this.restoring = false;
     }

@@ -126,7 +126,11 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
               await orchestrator.activate();
               await conflicts.restore();
             },
-            onDeposed: () => orchestrator.stop(),
+            // Both stop: a deposed leader neither runs tasks nor decides (and writes) conflicts.
+            onDeposed: async () => {
+              await orchestrator.stop();
+              await conflicts.stop();
+            },
           },
         })
       : undefined;

@@ -46,7 +46,6 @@ import {
   type TaskSubmission,
 } from './taskTypes';
 import { findWorkflowProblems } from './workflowGraph';
-import { RevisionMismatchError } from '../store/snapshotStore';
 import { SnapshotWriter, type SnapshotWriterStats } from '../store/snapshotWriter';
 import { PersistedOrchestratorSchema, PersistedTaskSchema, type PersistedOrchestrator, type PersistedTask } from './orchestratorPersistence';
 import type { SnapshotStore } from '../store/snapshotStore';
@@ -301,6 +300,8 @@ export class TaskOrchestrator {
         schema: PersistedOrchestratorSchema,
         snapshot: () => this.exportState(),
         archive: { itemSchema: PersistedTaskSchema, segmentSize: parsed.data.archiveSegmentSize },
+        // Tasks may finish before `restore()`: their changes are written once the key is ours.
+        loadFirst: true,
         name: 'orchestrator state',
         // Another orchestrator restored from the same key: it is the active one now.
         onFenced: () => void this.stop(),
@@ -366,19 +367,17 @@ export class TaskOrchestrator {
     if (this.stopped) return Promise.reject(new NotRunningError('orchestrator'));
     if (this.role === 'disabled') return Promise.reject(new StandbyError(`orchestrator '${this.orchestratorId}'`, 'disabled'));
     if (this.handle) return Promise.resolve(0);
-    return (this.activation ??= this.takeOver());
+    // A takeover that failed (e.g. the store was unreachable) may be tried again.
+    return (this.activation ??= this.takeOver().catch((error: unknown) => {
+      this.activation = undefined;
+      throw error;
+    }));
   }
 
   private async takeOver(): Promise<number> {
-    let state: PersistedOrchestrator | undefined;
-    // A deposed leader may still be finishing a write: make the key ours before going live,
+    // A deposed leader may still be finishing a write: the key is made ours before going live,
     // or its late write would fence this (new) leader.
-    for (let attempt = 0; this.persistence; attempt++) {
-      state = await this.persistence.load();
-      if (this.stopped) throw new NotRunningError('orchestrator');
-      if (!state || (await this.persistence.claim(state))) break;
-      if (attempt >= 9) throw new RevisionMismatchError(this.persistence.key, 0, 0);
-    }
+    const state = await this.persistence?.takeOver(() => (this.stopped ? new NotRunningError('orchestrator') : undefined));
     if (this.stopped) throw new NotRunningError('orchestrator');
     // Synchronous from here: no result can arrive between going live and the tasks existing.
     this.goLive();
@@ -732,7 +731,7 @@ export class TaskOrchestrator {
    */
   async restore(): Promise<number> {
     if (!this.persistence || this.restored || !this.handle) return 0;
-    return this.applyRestored(await this.persistence.load());
+    return this.applyRestored(await this.persistence.takeOver());
   }
 
   private applyRestored(state: PersistedOrchestrator | undefined): number {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
 import { RevisionMismatchError, type SnapshotStore } from './snapshotStore';
@@ -17,18 +16,6 @@ export interface ArchiveRef<I> {
   readonly tail: readonly I[];
 }
 
-/** The stored value of a writer with an archive. */
-export const archivedValueSchema = <T, I>(state: z.ZodType<T>, item: z.ZodType<I>) =>
-  z.object({
-    state,
-    archive: z.object({ segments: z.array(z.string().min(1)), tail: z.array(item) }),
-    written: z.string().optional(),
-  });
-
-/** Whether a stored value was written by a writer with an archive (not by one without, or by an earlier version). */
-export const isArchivedValue = (value: unknown): boolean =>
-  typeof value === 'object' && value !== null && 'archive' in value && 'state' in value;
-
 /**
  * Items that no longer change (finished tasks) leave the value a {@link SnapshotWriter}
  * rewrites on every change, so that a write costs what is open, not everything ever done.
@@ -42,8 +29,6 @@ export const isArchivedValue = (value: unknown): boolean =>
  */
 export class SnapshotArchive<I> {
   private readonly size: number;
-  /** Random per writer: names its segments and marks its writes. */
-  readonly writerId = randomBytes(4).toString('hex');
   private sequence = 0;
   /** Named by the last value written. */
   private segments: string[] = [];
@@ -56,6 +41,8 @@ export class SnapshotArchive<I> {
   constructor(
     private readonly store: SnapshotStore,
     private readonly key: string,
+    /** The writer's random id: its segment keys cannot be another writer's. */
+    private readonly writerId: string,
     options: SnapshotArchiveOptions<I>,
   ) {
     const size = options.segmentSize ?? 256;
@@ -131,9 +118,11 @@ export class SnapshotArchive<I> {
       }),
     );
     this.segments = [...ref.segments];
+    // Items archived before the load (finished while it ran) follow the loaded ones; the
+    // segments already written for them stay unnamed and they are sealed again.
+    const before = this.tail.splice(0);
     this.sealed.length = 0;
-    this.tail.length = 0;
-    this.tail.push(...ref.tail);
+    this.tail.push(...ref.tail, ...before);
     return [...segments.flat(), ...ref.tail];
   }
 

@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
-import { archivedValueSchema, isArchivedValue, SnapshotArchive, type ArchiveRef, type SnapshotArchiveOptions } from './snapshotArchive';
+import { SnapshotArchive, type ArchiveRef, type SnapshotArchiveOptions } from './snapshotArchive';
 import { checkKey, RevisionMismatchError, type SnapshotStore } from './snapshotStore';
 
 /** Options of a {@link SnapshotWriter}. */
@@ -30,6 +31,12 @@ export interface SnapshotWriterOptions<T, I = never> {
    * (`<key>.archive.<writer>.<n>`), and `archived()` returns them after `load()`.
    */
   readonly archive?: SnapshotArchiveOptions<I>;
+  /**
+   * Nothing is written before `load()` or `takeOver()`: changes marked earlier are written
+   * once the key is taken over (a write before it would be fenced by the stored value, or
+   * would overwrite it unseen). Default false: a writer that never loads writes create-only.
+   */
+  readonly loadFirst?: boolean;
 }
 
 /** What a {@link SnapshotWriter} has done, for stats. */
@@ -80,14 +87,19 @@ export class SnapshotWriter<T, I = never> {
   readonly key: string;
   private readonly schema: z.ZodType<T>;
   private readonly archiveOf: SnapshotArchive<I> | undefined;
-  private readonly archivedSchema: z.ZodType<{ state: T; archive: ArchiveRef<I> }> | undefined;
+  /** What is stored: the state in an envelope that marks the write (and names the archive). */
+  private readonly envelopeSchema: z.ZodType<StoredEnvelope<T, I>>;
   private loadedArchive: I[] = [];
+  /** Random per writer: marks its writes and names its archive segments. */
+  private readonly writerId = randomBytes(4).toString('hex');
   /**
    * Tokens of the values this writer sent since its last confirmed write whose replies
-   * were lost (with an archive, each value carries one): one of them may have landed.
+   * were lost: one of them may have landed.
    */
   private readonly unconfirmed = new Set<string>();
   private writes = 0;
+  /** False until `load()`/`takeOver()` with `loadFirst`: marked changes wait. */
+  private writable: boolean;
   private readonly snapshot: () => T;
   private readonly onFenced: ((error: RevisionMismatchError) => void) | undefined;
   private readonly name: string;
@@ -115,10 +127,16 @@ export class SnapshotWriter<T, I = never> {
     this.snapshot = options.snapshot;
     this.onFenced = options.onFenced;
     this.name = options.name ?? 'snapshot';
-    if (options.archive !== undefined) {
-      this.archiveOf = new SnapshotArchive(this.store, this.key, options.archive);
-      this.archivedSchema = archivedValueSchema(this.schema, options.archive.itemSchema);
-    }
+    this.writable = options.loadFirst !== true;
+    if (options.archive !== undefined) this.archiveOf = new SnapshotArchive(this.store, this.key, this.writerId, options.archive);
+    this.envelopeSchema = z
+      .object({
+        state: this.schema,
+        written: z.string().optional(),
+        // A writer without an archive refuses a value that names one rather than drop it.
+        ...(options.archive && { archive: z.object({ segments: z.array(z.string().min(1)), tail: z.array(options.archive.itemSchema) }).optional() }),
+      })
+      .strict() as z.ZodType<StoredEnvelope<T, I>>;
   }
 
   /** Another instance took the key over: nothing is written any more. */
@@ -149,23 +167,58 @@ export class SnapshotWriter<T, I = never> {
    * @throws ValidationError naming the first offending field of a stored value that does not match the schema.
    */
   async load(): Promise<T | undefined> {
+    const state = await this.read();
+    this.becomeWritable();
+    return state;
+  }
+
+  private async read(): Promise<T | undefined> {
     const stored = await this.store.load(this.key);
     if (!stored) return undefined;
     let state: T;
-    if (this.archiveOf && this.archivedSchema && isArchivedValue(stored.value)) {
-      const parsed = this.archivedSchema.safeParse(stored.value);
+    this.loadedArchive = [];
+    if (isEnvelope(stored.value)) {
+      const parsed = this.envelopeSchema.safeParse(stored.value);
       if (!parsed.success) throw ValidationError.fromZod(`${this.name} '${this.key}'`, parsed.error);
-      this.loadedArchive = await this.archiveOf.load(parsed.data.archive, `${this.name} '${this.key}'`);
+      const { archive } = parsed.data;
+      if (archive && this.archiveOf) this.loadedArchive = await this.archiveOf.load(archive, `${this.name} '${this.key}'`);
       state = parsed.data.state;
     } else {
-      // Without an archive, or written before the writer had one: the state is the value.
-      this.loadedArchive = [];
+      // Written by an earlier version: the state is the value.
       const parsed = this.schema.safeParse(stored.value);
       if (!parsed.success) throw ValidationError.fromZod(`${this.name} '${this.key}'`, parsed.error);
       state = parsed.data;
     }
     this.revision = stored.revision;
     return state;
+  }
+
+  /**
+   * Loads the stored state and makes the key this writer's before anything acts on what was
+   * loaded: writes it back with compare-and-set, and loads again when another writer (a
+   * deposed one finishing a write) wrote in between. A previous writer's next write is fenced.
+   *
+   * @param cancelled Checked after each load: an error to throw instead of claiming (e.g. the owner stopped meanwhile).
+   * @throws RevisionMismatchError when the key kept changing through 10 attempts.
+   */
+  async takeOver(cancelled?: () => Error | undefined): Promise<T | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      const state = await this.read();
+      const error = cancelled?.();
+      if (error) throw error;
+      if (state === undefined || (await this.claim(state))) {
+        this.becomeWritable();
+        return state;
+      }
+      if (this.fencedBy) throw this.fencedBy;
+      if (attempt >= 10) throw new RevisionMismatchError(this.key, this.revision, undefined);
+    }
+  }
+
+  /** Changes marked while waiting for the load are written now. */
+  private becomeWritable(): void {
+    this.writable = true;
+    if (this.dirty && !this.fencedBy) this.saving ??= this.saveLoop();
   }
 
   /** The archived items the last `load()` found, in the order they were archived. */
@@ -190,10 +243,10 @@ export class SnapshotWriter<T, I = never> {
    * another writer wrote in between (load and claim again); this writer is not fenced by it.
    */
   async claim(value: T): Promise<boolean> {
+    await this.flush(); // one write at a time
     if (this.fencedBy) return false;
     try {
-      const archive = this.archiveOf?.ref();
-      this.revision = await this.store.save(this.key, this.stored(value, archive, undefined), this.revision);
+      this.revision = await this.store.save(this.key, this.envelope(value, this.archiveOf?.ref()), this.revision);
       this.savesDone++;
       return true;
     } catch (error) {
@@ -206,7 +259,7 @@ export class SnapshotWriter<T, I = never> {
   markDirty(): void {
     if (this.fencedBy) return;
     this.dirty = true;
-    this.saving ??= this.saveLoop();
+    if (this.writable) this.saving ??= this.saveLoop();
   }
 
   /** Resolves once every change marked so far is written, or its write failed. */
@@ -223,14 +276,13 @@ export class SnapshotWriter<T, I = never> {
           await this.archiveOf?.seal();
           // State and archive in one step: an item is in one of them in every write.
           const archive = this.archiveOf?.ref();
-          const token = this.archiveOf && `${this.archiveOf.writerId}.${++this.writes}`;
-          const written = this.stored(this.snapshot(), archive, token);
+          const written = this.envelope(this.snapshot(), archive);
           try {
             this.revision = await this.store.save(this.key, written, this.revision);
           } catch (error) {
             // An earlier write whose reply was lost may have landed: then the key is still ours.
             if (!(error instanceof RevisionMismatchError) || !(await this.landedEarlier())) {
-              if (token !== undefined && !(error instanceof RevisionMismatchError)) this.unconfirmed.add(token);
+              if (!(error instanceof RevisionMismatchError)) this.unconfirmed.add(written.written);
               throw error;
             }
             this.revision = await this.store.save(this.key, written, this.revision);
@@ -256,21 +308,19 @@ export class SnapshotWriter<T, I = never> {
     }
   }
 
-  /**
-   * Whether the stored value is the last one this writer sent (its reply lost): then its
-   * revision is adopted. Only values of a writer with an archive carry a write token.
-   */
+  /** Whether the stored value is one this writer sent whose reply was lost: then its revision is adopted. */
   private async landedEarlier(): Promise<boolean> {
-    if (!this.archiveOf || this.unconfirmed.size === 0) return false;
+    if (this.unconfirmed.size === 0) return false;
     const current = await this.store.load<{ written?: unknown; archive?: ArchiveRef<I> }>(this.key).catch(() => undefined);
     if (!current || typeof current.value?.written !== 'string' || !this.unconfirmed.has(current.value.written)) return false;
     this.revision = current.revision;
-    if (current.value.archive) this.archiveOf.committed(current.value.archive);
+    if (current.value.archive) this.archiveOf?.committed(current.value.archive);
     return true;
   }
 
-  private stored(state: T, archive: ArchiveRef<I> | undefined, token: string | undefined): unknown {
-    return archive ? { state, archive, ...(token !== undefined && { written: token }) } : state;
+  /** The value stored for `state`: marked with a token of this write. */
+  private envelope(state: T, archive: ArchiveRef<I> | undefined): StoredEnvelope<T, I> & { written: string } {
+    return { state, written: `${this.writerId}.${++this.writes}`, ...(archive && { archive }) };
   }
 
   private notifyFenced(error: RevisionMismatchError): void {
@@ -280,4 +330,17 @@ export class SnapshotWriter<T, I = never> {
       // Nobody awaits the write loop: a throwing callback would be an unhandled rejection.
     }
   }
+}
+
+/** What a writer stores under its key. */
+interface StoredEnvelope<T, I> {
+  readonly state: T;
+  /** This write's token: `<writer id>.<n>`. */
+  readonly written?: string | undefined;
+  readonly archive?: ArchiveRef<I> | undefined;
+}
+
+/** A value written by this version's writers (earlier versions stored the state alone). */
+function isEnvelope(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'state' in value && ('written' in value || 'archive' in value);
 }

@@ -4,6 +4,11 @@ import { MemorySnapshotStore, type SnapshotStore, type StoredSnapshot } from '..
 export class ControlledStore implements SnapshotStore {
   readonly inner = new MemorySnapshotStore();
   readonly written: unknown[] = [];
+
+  /** The states written, out of their writer envelopes. */
+  get writtenStates(): unknown[] {
+    return this.written.map((value) => (value as { state: unknown }).state);
+  }
   failures = 0;
   private held: (() => void)[] | undefined;
 
