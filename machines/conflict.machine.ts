@@ -12,8 +12,10 @@ import {
 import { ABSTENTION_STAKE } from '../src/conflict/stakes';
 import { strategyNeedsVotes, tallyConflict, type ExpertAnswer, type TallyInput } from '../src/conflict/strategies';
 
-/** Where an open conflict is: the substates of `open`. */
-export type ConflictPhase = 'detected' | 'collectingVotes' | 'consultingExpert' | 'awaitingHumanDecision' | 'tallying';
+/** Where an open conflict can be: the substates of `open`. */
+export const CONFLICT_PHASES = ['detected', 'collectingVotes', 'consultingExpert', 'awaitingHumanDecision', 'tallying'] as const;
+/** Where an open conflict is. */
+export type ConflictPhase = (typeof CONFLICT_PHASES)[number];
 
 /**
  * Where a conflict restored from a store picks up: the phase it was in and what it had

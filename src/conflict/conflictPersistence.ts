@@ -1,10 +1,13 @@
 import { z } from 'zod';
-import type { ConflictPhase, ConflictResume } from '../../machines/conflict.machine';
+import { CONFLICT_PHASES, type ConflictResume } from '../../machines/conflict.machine';
 import type { ConflictRecord, ConflictResolution } from './conflictRecord';
 import type { CounterValues } from './conflictStats';
 import {
   ConflictStatus,
   ConflictTypeSchema,
+  enumOf,
+  unit,
+  VoteSchema,
   ConsensusAlgorithmSchema,
   ConsensusFailure,
   DecisionAction,
@@ -13,17 +16,11 @@ import {
   ResolutionStrategySchema,
   type Conflict,
   type ConflictType,
-  type Vote,
 } from './conflictTypes';
 
-const enumOf = <T extends Record<string, string>>(values: T) =>
-  z.enum(Object.values(values) as [T[keyof T], ...T[keyof T][]]);
-
 const id = z.string().min(1);
-const unit = z.number().min(0).max(1);
 const time = z.number().finite();
 const count = z.number().finite().nonnegative();
-const phases = ['detected', 'collectingVotes', 'consultingExpert', 'awaitingHumanDecision', 'tallying'] as const satisfies readonly ConflictPhase[];
 
 // The stored shapes are checked field by field (not `z.unknown()` + cast): a store is
 // outside input, and a bad field must be named when it is loaded, not crash later.
@@ -39,17 +36,6 @@ const ConflictSchema = z.object({
   resolutionDeadline: time,
   options: z.array(DecisionSchema),
 }) satisfies z.ZodType<Conflict>;
-
-const StoredVoteSchema = z.object({
-  agentId: id,
-  decision: DecisionSchema.nullable(),
-  confidence: unit,
-  reasoning: z.string(),
-  timestamp: time,
-  stake: count,
-  // JSON drops `undefined`: a vote without evidence comes back without the field.
-  evidence: z.unknown().optional(),
-}) satisfies z.ZodType<Vote>;
 
 const ConsensusResultFields = {
   achieved: z.boolean(),
@@ -87,7 +73,7 @@ const HumanDecisionSchema = z.object({
 const OpenConflictSchema = z
   .object({
     conflict: ConflictSchema,
-    phase: z.enum(phases),
+    phase: z.enum(CONFLICT_PHASES),
     // Kept per conflict: the window's end (requestedAt + voteTimeoutMs) is an absolute time.
     voteTimeoutMs: z.number().positive(),
     strategy: ResolutionStrategySchema.nullable(),
@@ -95,7 +81,7 @@ const OpenConflictSchema = z
     requestedAt: time,
     stakes: z.record(z.string(), count),
     expertId: id.nullable(),
-    votes: z.array(StoredVoteSchema),
+    votes: z.array(VoteSchema),
     expertAnswer: ExpertAnswerSchema.nullable(),
     humanDecision: HumanDecisionSchema.nullable(),
   })
@@ -112,7 +98,7 @@ const FinishedConflictSchema = z.object({
       status: z.enum([ConflictStatus.RESOLVED, ConflictStatus.ESCALATED]),
       strategy: ResolutionStrategySchema.nullable(),
       algorithm: ConsensusAlgorithmSchema.nullable(),
-      votes: z.array(StoredVoteSchema),
+      votes: z.array(VoteSchema),
       resolution: ResolutionSchema,
     })
     .refine((r) => r.resolution.status === r.status, { message: 'must match the resolution status', path: ['status'] }),

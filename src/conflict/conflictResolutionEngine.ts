@@ -3,6 +3,7 @@ import { Subject, type Observable } from 'rxjs';
 import type { ActorRefFrom, Subscription } from 'xstate';
 import { z } from 'zod';
 import {
+  CONFLICT_PHASES,
   conflictMachine,
   conflictStatusOf,
   type ConflictMachine,
@@ -16,7 +17,7 @@ import { MessagePriority, MessageType } from '../bus/message';
 import { NotRunningError, ValidationError } from '../errors';
 import { timerDelay } from '../kernel/clock';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
-import { SnapshotKeySchema, type SnapshotStore } from '../store/snapshotStore';
+import { isSnapshotStore, SnapshotKeySchema, type SnapshotStore } from '../store/snapshotStore';
 import { SnapshotWriter } from '../store/snapshotWriter';
 import { ConflictStateError, DuplicateConflictError, UnknownConflictError } from './conflictErrors';
 import type { ConflictEvent, ConsensusOutcome } from './conflictEvents';
@@ -40,6 +41,7 @@ import {
   HumanDecisionOptionsSchema,
   ResolutionStrategy,
   ResolutionStrategySchema,
+  unit,
   type Conflict,
   type ConflictInput,
   type ConflictVerdict,
@@ -68,16 +70,10 @@ export const DEFAULT_DEADLINE_MS: Readonly<Record<ConflictType, number>> = {
   [ConflictType.RISK_CONFLICT]: 300_000,
 };
 
-const unit = z.number().min(0).max(1);
 
 
-const isSnapshotStore = (value: unknown): value is SnapshotStore =>
-  typeof value === 'object' &&
-  value !== null &&
-  typeof (value as SnapshotStore).load === 'function' &&
-  typeof (value as SnapshotStore).save === 'function';
 
-const PHASES: ReadonlySet<string> = new Set<ConflictPhase>(['detected', 'collectingVotes', 'consultingExpert', 'awaitingHumanDecision', 'tallying']);
+const PHASES: ReadonlySet<string> = new Set<ConflictPhase>(CONFLICT_PHASES);
 
 /** The phase of an open conflict's state value; undefined once it has ended. */
 function phaseOf(value: unknown): ConflictPhase | undefined {

@@ -74,7 +74,8 @@ export const ConflictTopic = {
 } as const;
 export type ConflictTopic = (typeof ConflictTopic)[keyof typeof ConflictTopic];
 
-const enumOf = <T extends Record<string, string>>(values: T) =>
+/** @internal A zod enum of an `as const` object's values. */
+export const enumOf = <T extends Record<string, string>>(values: T) =>
   z.enum(Object.values(values) as [T[keyof T], ...T[keyof T][]]);
 
 export const ConflictTypeSchema = enumOf(ConflictType);
@@ -82,7 +83,8 @@ export const ConsensusAlgorithmSchema = enumOf(ConsensusAlgorithm);
 export const ResolutionStrategySchema = enumOf(ResolutionStrategy);
 
 const nonEmpty = z.string().min(1, 'must be a non-empty string');
-const unit = z.number().min(0, 'must be within [0, 1]').max(1, 'must be within [0, 1]');
+/** @internal A number within [0, 1]. */
+export const unit = z.number().min(0, 'must be within [0, 1]').max(1, 'must be within [0, 1]');
 
 /**
  * What an agent can decide: a JSON value other than null (null is an abstention).

@@ -4,7 +4,7 @@ import type { CollectVotesInput, ConflictMachineEvent, ConsultExpertInput } from
 import type { CommunicationBus } from '../bus/communicationBus';
 import { MessagePriority } from '../bus/message';
 import { RequestTimeoutError, UnknownAgentError } from '../errors';
-import { MAX_TIMER_MS } from '../kernel/clock';
+import { timerDelay } from '../kernel/clock';
 import { ConflictTopic, VoteAnswerSchema, type Conflict, type Decision, type Vote, type VoteAnswer } from './conflictTypes';
 import { decisionKey } from './decisionKey';
 import { ABSTENTION_STAKE, computeStake } from './stakes';
@@ -98,8 +98,7 @@ export class VoteCollector {
 
   /** What is left of a window (all of it for a fresh one, less for a restored one), in whole ms for the bus. */
   private timeLeft(input: { readonly timeoutMs: number; readonly closesAt: number }): number {
-    const left = Math.min(input.timeoutMs, input.closesAt - this.deps.bus.clock.now(), MAX_TIMER_MS);
-    return left > 0 ? Math.ceil(left) : 0;
+    return Math.ceil(timerDelay(Math.min(input.timeoutMs, input.closesAt - this.deps.bus.clock.now())));
   }
 
   private toVote(agentId: string, asked: Asked<z.output<typeof VoteAnswerSchema>>, stakes: Readonly<Record<string, number>>): Vote {

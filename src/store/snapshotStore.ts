@@ -44,6 +44,11 @@ export class RevisionMismatchError extends NeuroFluxError {
   }
 }
 
+/** @internal Whether `value` has a snapshot store's `load` and `save`. */
+export function isSnapshotStore(value: unknown): value is SnapshotStore {
+  return typeof value === 'object' && value !== null && typeof (value as SnapshotStore).load === 'function' && typeof (value as SnapshotStore).save === 'function';
+}
+
 /** Keys are NATS KV keys as well: letters, digits and `-_=./`, no leading or trailing dot. */
 export const SnapshotKeySchema = z
   .string()

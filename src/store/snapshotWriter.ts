@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
 import { SnapshotArchive, type ArchiveRef, type SnapshotArchiveOptions } from './snapshotArchive';
-import { checkKey, RevisionMismatchError, type SnapshotStore } from './snapshotStore';
+import { checkKey, isSnapshotStore, RevisionMismatchError, type SnapshotStore } from './snapshotStore';
 
 /** Options of a {@link SnapshotWriter}. */
 export interface SnapshotWriterOptions<T, I = never> {
@@ -119,7 +119,7 @@ export class SnapshotWriter<T, I = never> {
     if (options.onFenced !== undefined && typeof options.onFenced !== 'function') {
       throw new ValidationError('snapshot writer options', [{ path: 'onFenced', message: 'must be a function' }]);
     }
-    if (typeof options.store?.save !== 'function' || typeof options.store.load !== 'function') {
+    if (!isSnapshotStore(options.store)) {
       throw new ValidationError('snapshot writer options', [{ path: 'store', message: 'must be a SnapshotStore' }]);
     }
     this.store = options.store;
