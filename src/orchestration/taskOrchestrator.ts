@@ -225,10 +225,11 @@ export class TaskOrchestrator {
   private handle: AgentHandle | undefined;
   private readonly role: 'active' | 'standby' | 'disabled';
   private readonly missedHeartbeats: number;
-  /** Agent hosts heard of by presence, with the agents each announced. */
-  private readonly hosts = new Map<string, Set<string>>();
-  /** The incarnation each host announced last: a new one is a restarted process. */
-  private readonly hostIncarnations = new Map<string, string>();
+  /**
+   * Agent hosts heard of by presence: the agents each announced, and the incarnation it
+   * announced last (a new one is a restarted process).
+   */
+  private readonly hosts = new Map<string, { readonly agents: Set<string>; incarnation: string | undefined }>();
   private readonly hostActors: ShardedSupervisor<typeof hostLivenessMachine>;
   private hostsLost = 0;
   private invalidAnnouncements = 0;
@@ -1157,30 +1158,30 @@ export class TaskOrchestrator {
       return;
     }
     const { hostId, status, heartbeatIntervalMs, agents, incarnation } = parsed.data;
-    let hosted = this.hosts.get(hostId);
-    const known = this.hostIncarnations.get(hostId);
-    if (hosted && incarnation !== undefined && known !== undefined && incarnation !== known) {
+    let host = this.hosts.get(hostId);
+    if (host?.incarnation !== undefined && incarnation !== undefined && incarnation !== host.incarnation) {
       // The host restarted faster than its heartbeats could go missing: the work given to the
       // old process died with it.
       this.hostActors.get(hostId)?.send({ type: 'HOST_LEFT' });
-      hosted = this.hosts.get(hostId);
+      host = this.hosts.get(hostId);
     }
-    if (incarnation !== undefined && status === 'alive') this.hostIncarnations.set(hostId, incarnation);
     if (status === 'leaving') {
-      if (hosted) this.hostActors.get(hostId)?.send({ type: 'HOST_LEFT' });
+      if (host) this.hostActors.get(hostId)?.send({ type: 'HOST_LEFT' });
       return;
     }
     const at = this.bus.clock.now();
     const timeoutMs = heartbeatIntervalMs * this.missedHeartbeats;
-    if (!hosted) {
-      hosted = new Set();
-      this.hosts.set(hostId, hosted);
+    if (host) {
+      if (incarnation !== undefined) host.incarnation = incarnation;
+      this.hostActors.get(hostId)?.send({ type: 'HEARTBEAT_RECEIVED', at, timeoutMs });
+    } else {
+      host = { agents: new Set(), incarnation };
+      this.hosts.set(hostId, host);
       // A host back from the dead before its old liveness actor was forgotten.
       if (this.hostActors.get(hostId)) this.hostActors.release([hostId]);
       this.hostActors.spawn(hostId, { hostId, at, timeoutMs } satisfies HostLivenessInput);
-    } else {
-      this.hostActors.get(hostId)?.send({ type: 'HEARTBEAT_RECEIVED', at, timeoutMs });
     }
+    const hosted = host.agents;
     const announced = new Set<string>();
     for (const agent of agents) {
       announced.add(agent.agentId);
@@ -1209,11 +1210,11 @@ export class TaskOrchestrator {
 
   /** The host's heartbeats stopped (or it left): its tasks go back to the queue for other agents. */
   private onHostLost(hostId: string): void {
-    const hosted = this.hosts.get(hostId);
-    if (!hosted) return;
+    const host = this.hosts.get(hostId);
+    if (!host) return;
     this.hosts.delete(hostId);
     this.hostsLost++;
-    for (const agentId of hosted) this.unregisterAgent(agentId);
+    for (const agentId of host.agents) this.unregisterAgent(agentId);
     // Not from inside the liveness actor's own step: its shard forgets it afterwards.
     queueMicrotask(() => {
       if (this.hostActors.get(hostId)?.getSnapshot().status === 'done') this.hostActors.release([hostId]);
