@@ -237,7 +237,7 @@ export class TaskOrchestrator {
   private readonly balancerByName = new Map<string, Balancer>();
   private readonly historyWindowMs: number;
   private readonly tasks = new Map<string, TaskEntry>();
-  /** Tasks not final yet: what each write of the state carries (finished ones are archived). */
+  /** Tasks not final yet, with a store: what each write of the state carries (finished ones are archived). */
   private readonly unfinished = new Set<TaskEntry>();
   private readonly agents = new Map<string, OrchestratorAgent>();
   private readonly busAgentsWeRegistered = new Set<string>();
@@ -582,7 +582,7 @@ export class TaskOrchestrator {
     for (const task of tasks) {
       const entry = this.newEntry(task, now);
       this.tasks.set(task.taskId, entry);
-      this.unfinished.add(entry);
+      if (this.persistence) this.unfinished.add(entry);
     }
     this.tasksCreated += tasks.length;
     this.counts.pending += tasks.length;
