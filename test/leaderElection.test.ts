@@ -51,6 +51,15 @@ function interceptedStore(inner: SnapshotStore, before: (op: 'load' | 'save', ke
   };
 }
 
+/** A store whose `op` on `key` waits until `open()` is called; `inner` is the store behind it. */
+function gatedStore(op: 'load' | 'save', key: string) {
+  const inner = new MemorySnapshotStore();
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const store = interceptedStore(inner, (o, k) => (o === op && k === key ? gate : undefined));
+  return { inner, store, open: () => open() };
+}
+
 /** `a` started first (it leads), then `b` (it stands by), on one store and one clock. */
 async function leaderAndStandby() {
   const store = new MemorySnapshotStore();
@@ -200,10 +209,7 @@ describe('leader election on a lease', () => {
   });
 
   test('an orchestrator stopped while it loads the state to take over does not come back to life', async () => {
-    const inner = new MemorySnapshotStore();
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const store = interceptedStore(inner, (op, key) => (op === 'load' && key === 'orchestrator' ? gate : undefined));
+    const { inner, store, open: release } = gatedStore('load', 'orchestrator');
     const nf = createNeuroFlux({ clock: new SimulatedClock() });
     await nf.start();
     const standby = new TaskOrchestrator({ bus: nf.bus, store, role: 'standby', orchestratorId: 'candidate' });
@@ -228,10 +234,7 @@ describe('leader election on a lease', () => {
   });
 
   test('a claim still in flight when the election stops is released once it lands', async () => {
-    const inner = new MemorySnapshotStore();
-    let land: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (land = resolve));
-    const store = interceptedStore(inner, (op, key) => (op === 'save' && key === 'leader.orchestrator' ? gate : undefined));
+    const { inner, store, open: land } = gatedStore('save', 'leader.orchestrator');
     const clock = new SimulatedClock();
     const a = candidate(store, clock, 'a', () => 'a');
     await a.start();
@@ -244,10 +247,7 @@ describe('leader election on a lease', () => {
   });
 
   test('leaving the election while the elected orchestrator is still taking over stops it before the lease goes', async () => {
-    const inner = new MemorySnapshotStore();
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const store = interceptedStore(inner, (op, key) => (op === 'load' && key === 'orchestrator' ? gate : undefined));
+    const { inner, store, open: release } = gatedStore('load', 'orchestrator');
     const clock = new SimulatedClock();
     const a = candidate(store, clock, 'a', () => 'a');
     await a.start();
