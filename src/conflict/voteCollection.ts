@@ -4,7 +4,7 @@ import type { CollectVotesInput, ConflictMachineEvent, ConsultExpertInput } from
 import type { CommunicationBus } from '../bus/communicationBus';
 import { MessagePriority } from '../bus/message';
 import { RequestTimeoutError, UnknownAgentError } from '../errors';
-import { timerDelay } from '../kernel/clock';
+import { MAX_TIMER_MS, timerDelay } from '../kernel/clock';
 import { ConflictTopic, VoteAnswerSchema, type Conflict, type Decision, type Vote, type VoteAnswer } from './conflictTypes';
 import { decisionKey } from './decisionKey';
 import { ABSTENTION_STAKE, computeStake } from './stakes';
@@ -98,7 +98,8 @@ export class VoteCollector {
 
   /** What is left of a window (all of it for a fresh one, less for a restored one), in whole ms for the bus. */
   private timeLeft(input: { readonly timeoutMs: number; readonly closesAt: number }): number {
-    return Math.ceil(timerDelay(Math.min(input.timeoutMs, input.closesAt - this.deps.bus.clock.now())));
+    // A bus request holds at most a host timer; the window's own `after` delay still runs to its end.
+    return Math.ceil(Math.min(MAX_TIMER_MS, timerDelay(Math.min(input.timeoutMs, input.closesAt - this.deps.bus.clock.now()))));
   }
 
   private toVote(agentId: string, asked: Asked<z.output<typeof VoteAnswerSchema>>, stakes: Readonly<Record<string, number>>): Vote {

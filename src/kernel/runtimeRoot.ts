@@ -1,6 +1,6 @@
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import { runtimeMachine, type RuntimeMachine } from '../../machines/runtime.machine';
-import type { NeuroFluxClock } from './clock';
+import { withLongTimers, type NeuroFluxClock } from './clock';
 import { indexScheduledEvents } from './indexedScheduler';
 
 /** @internal */
@@ -17,7 +17,9 @@ export interface RuntimeRootOptions {
  */
 export function createRuntimeRoot(options: RuntimeRootOptions): Actor<RuntimeMachine> {
   const root = createActor(runtimeMachine, {
-    clock: options.clock,
+    // Every `after` delay of the system goes through this clock: delays past a host timer's
+    // limit are re-armed instead of firing at once.
+    clock: withLongTimers(options.clock),
     systemId: 'neuroflux',
     input: { name: options.name },
     ...(options.inspect && { inspect: options.inspect }),

@@ -321,7 +321,7 @@ export class TaskOrchestrator {
       delays: {
         // Remaining time to the absolute deadline: a restored task re-arms only what is left.
         taskTimeout: ({ context }) => timerDelay((context.deadline ?? clock.now() + context.timeoutMs) - clock.now()),
-        // A long backoff series can outgrow what a host timer holds: cap it.
+        // A runaway backoff series is capped (MAX_DELAY_MS); long delays are re-armed by the runtime's clock.
         retryBackoff: ({ context }) => timerDelay((context.retryAt ?? clock.now()) - clock.now()),
       },
     });

@@ -4,7 +4,7 @@ import { swarmMachine, type SwarmMachine } from '../../machines/swarm.machine';
 import type { RuntimeMachine } from '../../machines/runtime.machine';
 import { CommunicationBus } from '../bus/communicationBus';
 import { NotRunningError, UnknownAgentError, ValidationError } from '../errors';
-import { systemClock, type NeuroFluxClock } from '../kernel/clock';
+import { systemClock, withLongTimers, type NeuroFluxClock } from '../kernel/clock';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
 import { activationPatterns } from './emergentPatterns';
 import { knowledgeTransferMessage } from './knowledgeSharing';
@@ -205,7 +205,7 @@ export class NeuralSwarmNetwork {
             requestCycle: ({ self }) => self.send({ type: 'CYCLE', at: this.clock.now() }),
           },
         }),
-        { clock: this.clock, input },
+        { clock: withLongTimers(this.clock), input },
       ).start();
       this.actor = this.standalone;
     }
