@@ -163,6 +163,12 @@ export const PersistedConflictEngineSchema: z.ZodType<PersistedConflictEngine> =
 });
 
 /**
+ * A finished conflict in the writer's archive (one whose outcome was recorded), validated when loaded.
+ * @internal
+ */
+export const PersistedFinishedConflictSchema: z.ZodType<PersistedFinishedConflict> = FinishedConflictSchema;
+
+/**
  * Where a restored open conflict resumes.
  * @internal
  */

@@ -21,10 +21,13 @@ import { isSnapshotStore, SnapshotKeySchema, type SnapshotStore } from '../store
 import { SnapshotWriter } from '../store/snapshotWriter';
 import { ConflictStateError, DuplicateConflictError, UnknownConflictError } from './conflictErrors';
 import type { ConflictEvent, ConsensusOutcome } from './conflictEvents';
+import { finishedToRestore } from './conflictArchive';
 import {
   PersistedConflictEngineSchema,
+  PersistedFinishedConflictSchema,
   resumeOf,
   type PersistedConflictEngine,
+  type PersistedFinishedConflict,
   type PersistedOpenConflict,
 } from './conflictPersistence';
 import { toResolution, type ConflictRecord, type ConflictResolution } from './conflictRecord';
@@ -94,6 +97,7 @@ const EngineOptionsSchema = z.object({
   maxFinishedRecords: z.number().int().nonnegative().default(10_000),
   store: z.custom<SnapshotStore>(isSnapshotStore, 'must be a SnapshotStore').optional(),
   storeKey: SnapshotKeySchema.default('conflicts'),
+  archiveSegmentSize: z.number().int().positive().default(256),
 });
 
 /** Options of a {@link ConflictResolutionEngine}. */
@@ -130,6 +134,12 @@ export interface ConflictResolutionEngineOptions {
   readonly store?: SnapshotStore;
   /** The key of this engine's state in the store. Default `conflicts`. */
   readonly storeKey?: string;
+  /**
+   * A finished conflict whose outcome is recorded never changes again: it leaves the state
+   * rewritten on every change, and each this many of them are written once, under a key of
+   * their own (`<storeKey>.archive.…`). Default 256.
+   */
+  readonly archiveSegmentSize?: number;
 }
 
 /** Options of `resolveConflict`; defaults are the engine's. */
@@ -180,6 +190,8 @@ interface OpenConflict {
 interface FinishedConflict {
   readonly record: ConflictRecord;
   outcomeRecorded: boolean;
+  /** Handed to the writer's archive: no longer in the rewritten state. */
+  archived: boolean;
 }
 
 /**
@@ -214,7 +226,7 @@ export class ConflictResolutionEngine {
   private readonly eventSubject = new Subject<ConflictEvent>();
   private readonly outcomeSubject = new Subject<ConsensusOutcome>();
   private readonly actors: ShardedSupervisor<ConflictMachine>;
-  private readonly writer: SnapshotWriter<PersistedConflictEngine> | undefined;
+  private readonly writer: SnapshotWriter<PersistedConflictEngine, PersistedFinishedConflict> | undefined;
   /** True from `restore()` until the engine stops: before, a write would overwrite the stored state unread. */
   private persisting = false;
   private restoring = false;
@@ -239,6 +251,7 @@ export class ConflictResolutionEngine {
         schema: PersistedConflictEngineSchema,
         name: 'conflict engine state',
         snapshot: () => this.frozen ?? this.exportState(),
+        archive: { itemSchema: PersistedFinishedConflictSchema, segmentSize: parsed.data.archiveSegmentSize },
         // Another engine restored from the same key: it is the one deciding now.
         onFenced: () => void this.stop(),
       });
@@ -358,10 +371,10 @@ export class ConflictResolutionEngine {
       for (const entry of state.ledger) {
         if (!this.ledger.knows(entry.agentId)) this.ledger.setPerformance(entry.agentId, entry);
       }
-      for (const { record, outcomeRecorded } of state.finished) {
+      for (const { record, outcomeRecorded, archived } of finishedToRestore(this.writer.archived(), state.finished)) {
         const id = record.conflict.conflictId;
         if (this.open.has(id) || this.finished.has(id)) continue;
-        this.keepFinished(id, record, outcomeRecorded);
+        this.keepFinished(id, record, outcomeRecorded, archived);
         restored++;
       }
       for (const stored of state.open) {
@@ -371,6 +384,8 @@ export class ConflictResolutionEngine {
         restored++;
       }
     }
+    // Outcomes recorded before the archive existed (stored in the value) or before this restore.
+    for (const finished of this.finished.values()) this.archiveFinished(finished);
     this.writer.markDirty(); // claims the key: the previous writer's next write is fenced
     return restored;
   }
@@ -567,6 +582,7 @@ export class ConflictResolutionEngine {
     if (!parsed.success) throw ValidationError.fromZod('actual decision', parsed.error);
     const { conflict, votes, resolution } = finished.record;
     finished.outcomeRecorded = true;
+    this.archiveFinished(finished);
     const voters = this.ledger.applyOutcome(conflict.conflictType, votes, parsed.data);
     this.persist();
     const consensusDecision = resolution?.status === 'resolved' ? resolution.decision : null;
@@ -803,9 +819,9 @@ export class ConflictResolutionEngine {
       });
     }
     const finished: PersistedConflictEngine['finished'][number][] = [];
-    for (const { record, outcomeRecorded } of this.finished.values()) {
+    for (const { record, outcomeRecorded, archived } of this.finished.values()) {
       // Records without a resolution are conflicts cut short by a stop: they are open in the store.
-      if (record.resolution) finished.push({ record, outcomeRecorded });
+      if (record.resolution && !archived) finished.push({ record, outcomeRecorded });
     }
     return {
       version: 1,
@@ -919,13 +935,24 @@ export class ConflictResolutionEngine {
     };
   }
 
-  private keepFinished(conflictId: string, record: ConflictRecord, outcomeRecorded = false): void {
-    this.finished.set(conflictId, { record, outcomeRecorded });
+  private keepFinished(conflictId: string, record: ConflictRecord, outcomeRecorded = false, archived = false): void {
+    this.finished.set(conflictId, { record, outcomeRecorded, archived });
     // Oldest first: Map iteration order is insertion order.
     while (this.finished.size > this.options.maxFinishedRecords) {
       const oldest = this.finished.keys().next().value as string;
       this.finished.delete(oldest);
     }
+  }
+
+  /**
+   * Its outcome recorded, a finished conflict never changes again: it leaves the state
+   * rewritten on every change for the writer's write-once archive, so that a write costs
+   * the open conflicts and the finished ones still waiting for an outcome, not the history.
+   */
+  private archiveFinished(finished: FinishedConflict): void {
+    if (!this.persisting || !this.writer || finished.archived || !finished.outcomeRecorded || !finished.record.resolution) return;
+    finished.archived = true;
+    this.writer.archive({ record: finished.record, outcomeRecorded: true });
   }
 
   /** The `executeDecision` effect of the conflict machine. */
