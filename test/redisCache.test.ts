@@ -1,7 +1,8 @@
 import { RedisCache } from '../src/cache';
+import type { ConnectionStatusEvent } from '../src';
 import { cacheContract } from './support/cacheContract';
 import { cleanupAfterEach } from './support/cleanup';
-import { describeWithServer, REDIS_SERVER_BIN, startRedisServer, type TestServer } from './support/servers';
+import { describeWithServer, REDIS_SERVER_BIN, startRedisServer, waitFor, type TestServer } from './support/servers';
 
 describeWithServer(REDIS_SERVER_BIN, 'RedisCache (own redis-server)', () => {
   const cleanup = cleanupAfterEach();
@@ -47,4 +48,31 @@ describeWithServer(REDIS_SERVER_BIN, 'RedisCache (own redis-server)', () => {
     expect(pttl).toBeGreaterThan(299_000);
     expect(pttl).toBeLessThanOrEqual(300_000);
   });
+
+  test('a lost server is reported on status$ and in stats(), never as an unhandled error event; its return as ready', async () => {
+    const own = await startRedisServer();
+    cleanup.defer(() => own.stop());
+    const printed: unknown[][] = [];
+    const spy = jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void printed.push(args));
+    cleanup.defer(() => spy.mockRestore());
+    const cache = cleanup.add(new RedisCache({ url: own.url, redis: { retryStrategy: () => 50 } }));
+    const events: ConnectionStatusEvent[] = [];
+    cache.status$.subscribe((event) => events.push(event));
+    await cache.set('k', 1);
+    await waitFor(() => cache.stats().readies === 1, 10_000, 'the first ready');
+
+    await own.kill();
+    await waitFor(() => events.some((e) => e.kind === 'error'), 10_000, 'an error event');
+    const error = events.find((e) => e.kind === 'error');
+    expect(error).toMatchObject({ source: 'redis', error: expect.any(String), at: expect.any(Number) });
+    expect(events.some((e) => e.kind === 'reconnecting')).toBe(true);
+    expect(cache.stats()).toMatchObject({ errors: expect.any(Number), lastError: { kind: 'error', source: 'redis' } });
+    expect(cache.stats().errors).toBeGreaterThan(0);
+
+    await own.restart();
+    await waitFor(() => cache.stats().readies === 2, 10_000, 'ready again');
+    expect(events.at(-1)).toMatchObject({ kind: 'ready', source: 'redis' });
+    expect(await cache.get('k')).toBeUndefined(); // no persistence: the server came back empty
+    expect(printed.filter((args) => String(args[0]).includes('Unhandled error event'))).toEqual([]);
+  }, 30_000);
 });

@@ -1,6 +1,8 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import type { Observable } from 'rxjs';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
+import { ConnectionStatus, type ConnectionStatusEvent, type ConnectionStatusStats } from '../kernel/connectionStatus';
 import { CacheKeySchema, CacheTtlSchema, checkArg, DEFAULT_CACHE_TTL_SECONDS, jsonCopy, type DistributedCache } from './distributedCache';
 
 const RedisCacheOptionsSchema = z.object({
@@ -28,6 +30,7 @@ export type RedisCacheOptions = z.input<typeof RedisCacheOptionsSchema> & {
  * const cache = new RedisCache({ url: 'redis://127.0.0.1:6379', keyPrefix: 'nf:' });
  * await cache.set('analysis:btc', { trend: 'up' });
  * await cache.invalidatePattern('analysis:*');
+ * cache.status$.subscribe((s) => s.kind === 'error' && log.warn(`redis: ${s.error}`));
  * await cache.close();
  * ```
  */
@@ -35,6 +38,13 @@ export class RedisCache implements DistributedCache {
   /** The ioredis client (for callers that need more than the cache interface). */
   readonly redis: Redis;
   private readonly options: z.output<typeof RedisCacheOptionsSchema>;
+  /**
+   * Connection errors, reconnect attempts and reconnections (source `redis`). ioredis
+   * reconnects by itself; its errors are reported here instead of being printed as
+   * "Unhandled error event". Completes on `close()`.
+   */
+  readonly status$: Observable<ConnectionStatusEvent>;
+  private readonly status = new ConnectionStatus();
   private closed = false;
 
   constructor(options: RedisCacheOptions = {}) {
@@ -42,7 +52,24 @@ export class RedisCache implements DistributedCache {
     const parsed = RedisCacheOptionsSchema.safeParse(rest);
     if (!parsed.success) throw ValidationError.fromZod('redis cache options', parsed.error);
     this.options = parsed.data;
+    this.status$ = this.status.status$;
     this.redis = new Redis(this.options.url, { lazyConnect: false, maxRetriesPerRequest: 2, ...redis });
+    // Listening to `error` is what keeps ioredis from printing every failed reconnect.
+    this.redis.on('error', (error: unknown) => this.status.report('error', 'redis', error));
+    this.redis.on('reconnecting', () => this.status.report('reconnecting', 'redis'));
+    this.redis.on('ready', () => this.status.report('ready', 'redis'));
+  }
+
+  /**
+   * Counts of the events on `status$` so far, and the last error.
+   *
+   * @example
+   * ```ts
+   * if (cache.stats().errors > 0) console.warn(cache.stats().lastError);
+   * ```
+   */
+  stats(): ConnectionStatusStats {
+    return this.status.stats();
   }
 
   async get<T = unknown>(key: string): Promise<T | undefined> {
@@ -78,5 +105,6 @@ export class RedisCache implements DistributedCache {
     if (this.closed) return;
     this.closed = true;
     await this.redis.quit().catch(() => this.redis.disconnect());
+    this.status.complete();
   }
 }
