@@ -91,8 +91,9 @@ async function main(): Promise<void> {
 }
 
 async function measureMemory(): Promise<void> {
-  // Memory: live task actors wait (no agent has their capability); finished records stay after completion.
-  const nf = createNeuroFlux();
+  // Memory: live task actors wait (no agent has their capability); finished records stay
+  // after completion (retention off: the cost of a record kept is what is measured).
+  const nf = createNeuroFlux({ orchestrator: { retention: { maxRecords: 0, maxAgeMs: 0 } } });
   nf.orchestrator.registerAgent('worker', { capabilities: ['work'], maxConcurrentTasks: 1000, execute: instant });
   await nf.start();
   const live = await bytesPerItem(20_000, (n) =>

@@ -22,6 +22,7 @@ export {
   type WorkflowProblem,
 } from './errors';
 export { systemClock, type NeuroFluxClock } from './kernel/clock';
+export type { RetentionOptions } from './kernel/recordRetention';
 export type { ConnectionStatusEvent, ConnectionStatusKind, ConnectionStatusStats } from './kernel/connectionStatus';
 export { createNeuroFlux, type NeuroFlux, type NeuroFluxOptions } from './kernel/createNeuroFlux';
 export {

@@ -20,6 +20,7 @@ import {
 } from '../errors';
 import { timerDelay } from '../kernel/clock';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
+import { RecordRetention, RetentionOptionsSchema, retentionLimits, type RetentionOptions } from '../kernel/recordRetention';
 import { AgentPool, laneOf } from './agentPool';
 import { builtInBalancers, isScoring, type Balancer, type BuiltInBalancerName, type ScoringBalancer } from './balancers';
 import { OrchestratorAgent, type AgentView, type TaskHistoryEntry } from './orchestratorAgent';
@@ -82,12 +83,19 @@ export interface TaskOrchestratorOptions {
    * written once, under a key of their own (`<storeKey>.archive.…`). Default 256.
    */
   archiveSegmentSize?: number;
+  /**
+   * How many finished task records stay in memory, and for how long (0: no limit). Default
+   * 10 000 records, 1 h. A record let go is read back from the store's archive by
+   * `findTask` and `waitForTask` (with `store`); without a store it is gone.
+   */
+  retention?: RetentionOptions;
 }
 
 const OptionsSchema = z.object({
   orchestratorId: z.string().min(1).default('orchestrator'),
   storeKey: z.string().min(1).default('orchestrator'),
   archiveSegmentSize: z.number().int().positive().default(256),
+  retention: RetentionOptionsSchema,
   historyWindowHours: z.number().positive().default(24),
   missedHeartbeats: z.number().int().positive().default(3),
   role: z.enum(['active', 'standby', 'disabled']).default('active'),
@@ -248,6 +256,8 @@ export class TaskOrchestrator {
   private readonly internedPolicies = new Map<string, TaskRecord['retryPolicy']>();
   private readonly taskActors: ShardedSupervisor<typeof taskMachine>;
   private readonly persistence: SnapshotWriter<PersistedOrchestrator, PersistedTask> | undefined;
+  /** Lets finished records go (bounded memory); a task's dependencies are pinned until it finishes (its executor gets their results). */
+  private readonly retention: RecordRetention<string>;
   private restored = false;
   private activation: Promise<number> | undefined;
   private readonly eventSubject = new Subject<TaskEvent>();
@@ -308,6 +318,7 @@ export class TaskOrchestrator {
         onFenced: () => void this.stop(),
       });
     this.finished$ = this.finishedSubject.asObservable();
+    this.retention = new RecordRetention(retentionLimits(parsed.data.retention), (taskId) => this.tasks.delete(taskId));
 
     const clock = bus.clock;
     const taskLogic = taskMachine.provide({
@@ -601,6 +612,7 @@ export class TaskOrchestrator {
       let pending = 0;
       let failedAtStart = false;
       for (const dependencyId of record.dependencies) {
+        this.retention.pin(dependencyId);
         const dependency = this.tasks.get(dependencyId) as TaskEntry;
         if (!FINAL_STATES.has(dependency.record.state)) {
           pending++;
@@ -634,6 +646,7 @@ export class TaskOrchestrator {
       for (const entry of entries) {
         this.tasks.delete(entry.record.taskId);
         this.unfinished.delete(entry);
+        for (const dependencyId of entry.record.dependencies) this.retention.unpin(dependencyId);
       }
       throw error;
     }
@@ -750,6 +763,11 @@ export class TaskOrchestrator {
       if (this.restoreTask(stored, live) && FINAL_STATES.has(stored.record.state)) this.persistence.archive(stored);
     }
     if (live.length > 0) this.spawnTaskActors(live);
+    // Only now: the restored tasks that will run have pinned what they depend on.
+    const now = this.bus.clock.now();
+    for (const { record } of [...archived, ...state.tasks]) {
+      if (FINAL_STATES.has(this.tasks.get(record.taskId)?.record.state as TaskState)) this.retention.add(record.taskId, record.completedAt ?? now, now);
+    }
     this.persistence.markDirty();
     return archived.length + state.tasks.length;
   }
@@ -804,10 +822,32 @@ export class TaskOrchestrator {
     return this.tasks.get(taskId)?.record.status;
   }
 
-  /** A copy of the task's full record, or `undefined` for an unknown id. */
+  /** A copy of the task's full record, or `undefined` for an unknown id (or a finished task let go by `retention`: see `findTask`). */
   getTask(taskId: string): TaskRecord | undefined {
     const record = this.tasks.get(taskId)?.record;
     return record && copyRecord(record);
+  }
+
+  /**
+   * A copy of the task's record, also once `retention` has let it go from memory: then it is
+   * read from the store's archive (a store read per archive segment searched, newest first).
+   * Undefined for an unknown id, or for a finished task let go without a store.
+   *
+   * @example
+   * ```ts
+   * const record = await orchestrator.findTask('nightly-report'); // finished yesterday
+   * ```
+   */
+  async findTask(taskId: string): Promise<TaskRecord | undefined> {
+    const record = this.tasks.get(taskId)?.record;
+    return record ? copyRecord(record) : this.archivedTask(taskId);
+  }
+
+  private async archivedTask(taskId: string): Promise<TaskRecord | undefined> {
+    // Nothing let go yet: every task the archive holds is in memory too, no need to read it.
+    if (!this.persistence || this.retention.evicted === 0) return undefined;
+    const stored = await this.persistence.findArchived((task) => task.record.taskId === taskId);
+    return stored && copyRecord(stored.record);
   }
 
   /** Cancels a task from any non-final state (running work is aborted). False if already final. */
@@ -851,7 +891,8 @@ export class TaskOrchestrator {
   /** Resolves with the task's record once it is final (completed, failed, timed out or cancelled). */
   waitForTask(taskId: string): Promise<TaskRecord> {
     const entry = this.tasks.get(taskId);
-    if (!entry) return Promise.reject(new UnknownTaskError(taskId));
+    // A finished task let go by `retention` is read back from the store's archive.
+    if (!entry) return this.archivedTask(taskId).then((record) => record ?? Promise.reject(new UnknownTaskError(taskId)));
     if (FINAL_STATES.has(entry.record.state)) return Promise.resolve(copyRecord(entry.record));
     return new Promise((resolve) => (entry.waiters ??= []).push(resolve));
   }
@@ -1420,6 +1461,8 @@ export class TaskOrchestrator {
       this.finishedBatch.push(record.taskId);
       this.requestRelease();
     }
+    this.retention.add(record.taskId, now, now);
+    for (const dependencyId of record.dependencies) this.retention.unpin(dependencyId);
   }
 
   private requestRelease(): void {

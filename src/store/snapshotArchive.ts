@@ -127,6 +127,34 @@ export class SnapshotArchive<I> {
   }
 
   /**
+   * The newest archived item that `match` accepts: the tail first, then the segments the
+   * last written value names, newest first (each read from the store). Costs a store read
+   * per segment searched: meant for the rare lookup of an item no longer held in memory.
+   *
+   * @throws ValidationError naming a segment that is missing or does not match the item schema.
+   */
+  async find(match: (item: I) => boolean, name: string): Promise<I | undefined> {
+    // Taken together, synchronously: an item sealed meanwhile is in one of them.
+    const segments = [...this.segments];
+    for (let i = this.tail.length - 1; i >= 0; i--) {
+      const item = this.tail[i] as I;
+      if (match(item)) return item;
+    }
+    for (let s = segments.length - 1; s >= 0; s--) {
+      const key = segments[s] as string;
+      const stored = await this.store.load(key);
+      if (!stored) throw new ValidationError(name, [{ path: `archive.segments.${key}`, message: 'segment missing from the store' }]);
+      const parsed = this.segmentSchema.safeParse(stored.value);
+      if (!parsed.success) throw ValidationError.fromZod(`${name} segment '${key}'`, parsed.error);
+      for (let i = parsed.data.length - 1; i >= 0; i--) {
+        const item = parsed.data[i] as I;
+        if (match(item)) return item;
+      }
+    }
+    return undefined;
+  }
+
+  /**
    * Fenced: the segments written for a value that never landed are removed. Only those
    * the stored value does not name: a value whose reply was lost may have landed, and a
    * later value can only name segments the stored one names.

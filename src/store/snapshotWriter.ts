@@ -227,6 +227,22 @@ export class SnapshotWriter<T, I = never> {
   }
 
   /**
+   * The newest archived item `match` accepts, read from the store when it is no longer in
+   * the value's tail (a store read per sealed segment searched, newest first). Undefined
+   * without an archive or when none matches.
+   *
+   * @throws ValidationError naming a segment that is missing or does not match the item schema.
+   * @example
+   * ```ts
+   * const task = await writer.findArchived((t) => t.record.taskId === 'old-task');
+   * ```
+   */
+  findArchived(match: (item: I) => boolean): Promise<I | undefined> {
+    if (!this.archiveOf) return Promise.resolve(undefined);
+    return this.archiveOf.find(match, `${this.name} '${this.key}'`);
+  }
+
+  /**
    * Hands over an item that will not change any more: it leaves the state the writer
    * rewrites (the `snapshot` must no longer include it) and is written with the next write.
    */
