@@ -45,7 +45,7 @@ describe('AgentHost', () => {
       host.start();
       await settle();
       expect(nf.orchestrator.getAgent('h1-worker')).toMatchObject({ agentId: 'h1-worker', maxConcurrentTasks: 2 });
-      expect(nf.orchestrator.getStats().hosts).toEqual({ alive: 1, lost: 0, invalidAnnouncements: 0 });
+      expect(nf.orchestrator.getStats().hosts).toEqual({ alive: 1, lost: 0, invalidAnnouncements: 0, refusedAnnouncements: 0 });
 
       const progress: number[] = [];
       nf.orchestrator.events$.subscribe((e) => e.type === 'task_progress' && progress.push(e.progress));
@@ -195,7 +195,7 @@ describe('AgentHost', () => {
         nf.bus.publishEvent({ senderId: 'h', topic: TaskTopic.PRESENCE, payload });
       }
       await settle();
-      expect(nf.orchestrator.getStats().hosts).toEqual({ alive: 0, lost: 0, invalidAnnouncements: 5 });
+      expect(nf.orchestrator.getStats().hosts).toEqual({ alive: 0, lost: 0, invalidAnnouncements: 5, refusedAnnouncements: 0 });
       expect(nf.bus.getStats().deadLetters.max_retries).toBe(0);
       expect(() => new AgentHost({ bus: nf.bus, hostId: '' })).toThrow(ValidationError);
       expect(() => new AgentHost({ bus: nf.bus, hostId: 'h', heartbeatIntervalMs: 0 })).toThrow(/heartbeatIntervalMs/);

@@ -128,3 +128,64 @@ describe('conflict archive', () => {
     expect(() => new ConflictResolutionEngine({ bus, archiveSegmentSize: 1.5 })).toThrow(expect.objectContaining({ field: 'archiveSegmentSize' }));
   });
 });
+
+describe('retention of finished conflict records', () => {
+  test('past finishedRecordMaxAgeMs a finished conflict leaves memory; with a store findConflict reads it from the archive', async () => {
+    const store = new MemorySnapshotStore();
+    const clock = new SimulatedClock();
+    const engine = await processOn(store, { finishedRecordMaxAgeMs: 60_000, archiveSegmentSize: 1 }, clock);
+    await engine.restore();
+    const old = await engine.resolveConflict(signalConflict({ conflictId: 'old' }));
+    clock.increment(60_001);
+    await engine.resolveConflict(signalConflict({ conflictId: 'new' }));
+    expect(engine.getConflict('old')).toBeUndefined();
+    expect(engine.getConflict('new')).toBeDefined();
+    await expect(engine.findConflict('old')).resolves.toMatchObject({ status: 'resolved', resolution: old });
+    await expect(engine.findConflict('never')).resolves.toBeUndefined();
+    await settle();
+    await engine.flush();
+    // Let go without an outcome, it is in the archive, not in the rewritten value.
+    const stored = (await store.load<Stored>('conflicts'))?.value;
+    expect(idsOf(stored?.state.finished)).toEqual(['new']);
+
+    // Without a store it is gone.
+    const plainClock = new SimulatedClock();
+    const bus = cleanup.add(new CommunicationBus({ clock: plainClock }));
+    await bus.start();
+    const plain = cleanup.add(new ConflictResolutionEngine({ bus, finishedRecordMaxAgeMs: 1 }));
+    for (const id of ['a', 'b', 'c']) bus.registerAgent(id, { handler: (m, h) => void (m.topic === 'conflict_vote' && h.respond(m, { decision: 'BUY', confidence: 0.9 })) });
+    await plain.resolveConflict(signalConflict({ conflictId: 'x' }));
+    plainClock.increment(2);
+    await plain.resolveConflict(signalConflict({ conflictId: 'y' }));
+    await expect(plain.findConflict('x')).resolves.toBeUndefined();
+  });
+
+  test('a conflict let go before its outcome, restored and then given one, is not given one twice after the next restart', async () => {
+    const store = new MemorySnapshotStore();
+    const first = await processOn(store, { maxFinishedRecords: 1 });
+    await first.restore();
+    await first.resolveConflict(signalConflict({ conflictId: 'early' }));
+    await first.resolveConflict(signalConflict({ conflictId: 'late' })); // `early` is let go, to the archive
+    expect(first.getConflict('early')).toBeUndefined();
+    await settle();
+    await first.stop();
+
+    const second = await processOn(store);
+    await second.restore();
+    second.recordOutcome('early', 'BUY');
+    await settle();
+    await second.stop();
+
+    const third = await processOn(store);
+    expect(await third.restore()).toBe(2);
+    expect(() => third.recordOutcome('early', 'BUY')).toThrow(ConflictStateError);
+    expect(third.recordOutcome('late', 'BUY').consensusCorrect).toBe(true);
+  });
+
+  test('finishedRecordMaxAgeMs is validated', () => {
+    const bus = new CommunicationBus({ clock: new SimulatedClock() });
+    for (const bad of [-1, Number.NaN, Infinity]) {
+      expect(() => new ConflictResolutionEngine({ bus, finishedRecordMaxAgeMs: bad })).toThrow(expect.objectContaining({ field: 'finishedRecordMaxAgeMs' }));
+    }
+  });
+});

@@ -54,10 +54,20 @@ describe('envelope and subjects (no server)', () => {
 
   test('ids and topics become subject tokens; wildcards stay wildcards', () => {
     const s = new Subjects('prod');
-    expect(s.agent('risk_agent', 'critical')).toBe('nf.prod.agent.risk_agent.critical');
+    expect(s.agent('risk_agent', 'critical')).toBe('nf.prod.from.~.agent.risk_agent.critical');
     expect(subjectToken('a.b *')).toMatch(/^~[A-Za-z0-9_-]+$/);
-    expect(s.topic('market.*.btc')).toBe('nf.prod.topic.market.*.btc');
-    expect(s.topic('market.>')).toBe('nf.prod.topic.market.>');
+    expect(s.topicPattern('market.*.btc')).toBe('nf.prod.from.*.topic.market.*.btc');
+    expect(s.topicPattern('market.>')).toBe('nf.prod.from.*.topic.market.>');
+    // A process publishes under its own identity; receivers read it back from the subject.
+    const host = new Subjects('prod', 'host-1');
+    expect(host.topic('market.btc')).toBe('nf.prod.from.host-1.topic.market.btc');
+    expect(host.durable('a.b', 'high')).toBe(`nf.prod.from.host-1.durable.agent.${subjectToken('a.b')}.high`);
+    expect(s.origin(host.durable('x', 'low'))).toBe('host-1');
+    expect(s.origin(s.broadcast())).toBeUndefined();
+    expect(s.origin('nf.other.from.host-1.broadcast')).toBeUndefined();
+    expect(host.response(s.inbox('abc123'))).toBe('nf.prod.from.host-1.inbox.abc123');
+    expect(host.response('$JS.API.STREAM.DELETE.NF_prod')).toBeUndefined();
+    expect(host.response('nf.prod.inbox.a.b')).toBeUndefined();
   });
 
   test('a frame is validated exactly as the message schema does, on the fast path as on the schema path', () => {
@@ -217,7 +227,7 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport across two processes (own nat
     await waitFor(() => deadLetters.filter((d) => d.reason === 'unauthenticated').length === 2, 5000, 'unauthenticated dead letters');
     expect(nf.bus.getStats().deadLetters.unauthenticated).toBe(2);
     for (const d of deadLetters.filter((l) => l.reason === 'unauthenticated')) {
-      expect(d).toMatchObject({ message: { senderId: 'evil', messageId: 'x1' }, error: expect.stringMatching(/(unsigned frame|bad signature) on nf\.xproc\.agent\.local\.medium/) });
+      expect(d).toMatchObject({ message: { senderId: 'evil', messageId: 'x1' }, error: expect.stringMatching(/(unsigned frame|bad signature) on nf\.xproc\.from\.~\.agent\.local\.medium/) });
     }
     expect(received.some((m) => m.senderId === 'evil')).toBe(false);
     // The bus still works.
@@ -711,7 +721,7 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport batching (own nats-server -js
     expect(p.tb.getStats().rejected).toMatchObject({ unauthenticated: 2 });
     expect(p.busB.getStats().deadLetters.unauthenticated).toBe(20);
     expect(p.lettersB.every((d) => d.reason === 'unauthenticated')).toBe(true);
-    expect(p.lettersB[0]).toMatchObject({ message: { senderId: 'feed' }, error: expect.stringMatching(/bad signature on nf\.batch-signed\.topic\.tick/) });
+    expect(p.lettersB[0]).toMatchObject({ message: { senderId: 'feed' }, error: expect.stringMatching(/bad signature on nf\.batch-signed\.from\.~\.topic\.tick/) });
     expect(p.take()).toHaveLength(10);
   });
 

@@ -17,12 +17,13 @@ export function finishedToRestore(
   archived: readonly PersistedFinishedConflict[],
   rewritten: readonly PersistedFinishedConflict[],
 ): RestoredFinishedConflict[] {
-  const all: RestoredFinishedConflict[] = [
-    ...archived.map((item) => ({ ...item, archived: true })),
-    ...rewritten.map((item) => ({ ...item, archived: false })),
-  ];
+  // One per conflict, the latest copy: a conflict let go without its outcome, restored and
+  // then given one is archived twice, and the second copy is the true one.
+  const latest = new Map<string, RestoredFinishedConflict>();
+  for (const item of archived) latest.set(item.record.conflict.conflictId, { ...item, archived: true });
+  for (const item of rewritten) latest.set(item.record.conflict.conflictId, { ...item, archived: false });
   // Array.prototype.sort is stable: equal times keep archive-then-value order.
-  return all.sort((a, b) => finishedAtOf(a) - finishedAtOf(b));
+  return [...latest.values()].sort((a, b) => finishedAtOf(a) - finishedAtOf(b));
 }
 
 function finishedAtOf(item: PersistedFinishedConflict): number {

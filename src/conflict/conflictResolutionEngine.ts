@@ -16,6 +16,7 @@ import { CommunicationBus } from '../bus/communicationBus';
 import { MessagePriority, MessageType } from '../bus/message';
 import { NotRunningError, ValidationError } from '../errors';
 import { timerDelay } from '../kernel/clock';
+import { RecordRetention } from '../kernel/recordRetention';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
 import { isSnapshotStore, SnapshotKeySchema, type SnapshotStore } from '../store/snapshotStore';
 import { SnapshotWriter } from '../store/snapshotWriter';
@@ -95,6 +96,7 @@ const EngineOptionsSchema = z.object({
   weightUpdate: z.custom<WeightUpdateOptions>((v) => typeof v === 'object' && v !== null, 'must be an object').optional(),
   agentId: z.string().min(1).default('conflict_resolver'),
   maxFinishedRecords: z.number().int().nonnegative().default(10_000),
+  finishedRecordMaxAgeMs: z.number().nonnegative().default(0),
   store: z.custom<SnapshotStore>(isSnapshotStore, 'must be a SnapshotStore').optional(),
   storeKey: SnapshotKeySchema.default('conflicts'),
   archiveSegmentSize: z.number().int().positive().default(256),
@@ -125,6 +127,13 @@ export interface ConflictResolutionEngineOptions {
   readonly agentId?: string;
   /** How many finished conflicts are kept for `getConflict` and `recordOutcome`. Default 10 000. */
   readonly maxFinishedRecords?: number;
+  /**
+   * A finished conflict older than this (clock ms since it finished) leaves memory, checked
+   * when another one finishes. 0 (default): no age limit, `maxFinishedRecords` alone bounds
+   * memory (an outcome may be known long after the conflict ended). With a store, a record
+   * let go is still read by `findConflict`.
+   */
+  readonly finishedRecordMaxAgeMs?: number;
   /**
    * Where the engine's state is persisted (memory, file or NATS KV store): open conflicts
    * with their votes, finished records, the performance ledger and the counters, written
@@ -222,6 +231,7 @@ export class ConflictResolutionEngine {
   private readonly voteFunctions = new Map<string, VoteFunction>();
   private readonly open = new Map<string, OpenConflict>();
   private readonly finished = new Map<string, FinishedConflict>();
+  private readonly retention: RecordRetention<string>;
   private readonly counters = new ConflictCounters();
   private readonly eventSubject = new Subject<ConflictEvent>();
   private readonly outcomeSubject = new Subject<ConsensusOutcome>();
@@ -242,6 +252,10 @@ export class ConflictResolutionEngine {
     this.ledger = new PerformanceLedger(parsed.data.weightUpdate);
     this.events$ = this.eventSubject.asObservable();
     this.outcomes$ = this.outcomeSubject.asObservable();
+    const maxAgeMs = parsed.data.finishedRecordMaxAgeMs;
+    this.retention = new RecordRetention({ maxRecords: parsed.data.maxFinishedRecords, maxAgeMs: maxAgeMs === 0 ? Infinity : maxAgeMs }, (id) =>
+      this.evictFinished(id),
+    );
     const { store, storeKey } = parsed.data;
     this.writer =
       store &&
@@ -582,6 +596,8 @@ export class ConflictResolutionEngine {
     if (!parsed.success) throw ValidationError.fromZod('actual decision', parsed.error);
     const { conflict, votes, resolution } = finished.record;
     finished.outcomeRecorded = true;
+    // A copy archived without its outcome (let go, then restored) is stale: archived again with it.
+    finished.archived = false;
     this.archiveFinished(finished);
     const voters = this.ledger.applyOutcome(conflict.conflictType, votes, parsed.data);
     this.persist();
@@ -688,6 +704,23 @@ export class ConflictResolutionEngine {
     const entry = this.open.get(conflictId);
     if (entry) return this.recordOf(entry, null);
     return this.finished.get(conflictId)?.record;
+  }
+
+  /**
+   * `getConflict`, and for a finished conflict let go from memory (`maxFinishedRecords`,
+   * `finishedRecordMaxAgeMs`) its record read back from the store's archive (with `store`;
+   * a store read per archive segment searched, newest first). Undefined for an unknown id,
+   * or a record let go without a store.
+   *
+   * @example
+   * ```ts
+   * const record = await engine.findConflict(id); // resolved last week
+   * ```
+   */
+  async findConflict(conflictId: string): Promise<ConflictRecord | undefined> {
+    const record = this.getConflict(conflictId);
+    if (record || !this.writer || this.retention.evicted === 0) return record;
+    return (await this.writer.findArchived((item) => item.record.conflict.conflictId === conflictId))?.record;
   }
 
   /**
@@ -937,11 +970,20 @@ export class ConflictResolutionEngine {
 
   private keepFinished(conflictId: string, record: ConflictRecord, outcomeRecorded = false, archived = false): void {
     this.finished.set(conflictId, { record, outcomeRecorded, archived });
-    // Oldest first: Map iteration order is insertion order.
-    while (this.finished.size > this.options.maxFinishedRecords) {
-      const oldest = this.finished.keys().next().value as string;
-      this.finished.delete(oldest);
-    }
+    const now = this.bus.clock.now();
+    this.retention.add(conflictId, record.resolution?.finishedAt ?? now, now);
+  }
+
+  /**
+   * A finished conflict leaves memory. With a store it goes to the archive first (unless it
+   * is there already), so that `findConflict` still reads it and the value rewritten on every
+   * change does not carry it either.
+   */
+  private evictFinished(conflictId: string): void {
+    const finished = this.finished.get(conflictId);
+    this.finished.delete(conflictId);
+    if (!finished || finished.archived || !finished.record.resolution || !this.persisting || !this.writer) return;
+    this.writer.archive({ record: finished.record, outcomeRecorded: finished.outcomeRecorded });
   }
 
   /**

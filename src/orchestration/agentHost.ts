@@ -230,7 +230,8 @@ export class AgentHost {
     this.controllers.set(key, controller);
     const reply = (topic: string, payload: Record<string, unknown>) => {
       if (!this.bus.running) return;
-      agent.send({ recipientId: orchestratorId, messageType: 'notification', topic, payload: { taskId, attempt, ...payload } });
+      // The token goes back with every report: over the network reports without it are refused.
+      agent.send({ recipientId: orchestratorId, messageType: 'notification', topic, payload: { taskId, attempt, ...payload, ...(dispatch !== undefined && { dispatch }) } });
     };
     reply(TaskTopic.STARTED, {});
     const outcome = await executeAttempt(hosted.execute, task as unknown as TaskSpec, {
@@ -244,7 +245,7 @@ export class AgentHost {
     if (controller.signal.aborted) return;
     if (outcome.status === 'completed') this.completed++;
     else this.failed++;
-    reply(TaskTopic.RESULT, { ...outcome, ...(dispatch !== undefined && { dispatch }) });
+    reply(TaskTopic.RESULT, { ...outcome });
   }
 
   private abortWhere(matches: (key: string) => boolean): void {

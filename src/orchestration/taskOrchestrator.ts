@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Subject, type Observable } from 'rxjs';
 import { createActor, type ActorRefFrom, type AnyActorRef } from 'xstate';
 import { z } from 'zod';
@@ -7,6 +8,7 @@ import { taskMachine, type TaskMachineContext, type TaskMachineInput } from '../
 import type { AgentHandle } from '../bus/agentHandle';
 import type { CommunicationBus } from '../bus/communicationBus';
 import type { Message } from '../bus/message';
+import { messageOrigin } from '../bus/messageOrigin';
 import {
   AssignmentRefusedError,
   DuplicateAgentError,
@@ -167,12 +169,24 @@ export interface OrchestratorStats {
   readonly lateResults: number;
   /** `task_result` / `task_started` messages that failed validation (ignored). */
   readonly invalidResults: number;
+  /**
+   * Reports (`task_started`, `task_progress`, `task_result`) from the network refused: without
+   * the dispatch's token (`noToken`), or published by another NATS identity than the host of
+   * the agent the task was dispatched to (`wrongHost`). A wrong token counts as late.
+   */
+  readonly refusedResults: { readonly noToken: number; readonly wrongHost: number };
   /** User balancer calls that threw (the task waited; the agent ranked last). */
   readonly balancerErrors: number;
   /** Writes to the store (null without one); `fenced`: another orchestrator took over the key; `archive`: sealed segments of finished tasks and those still in the rewritten value. */
   readonly persistence: SnapshotWriterStats | null;
   /** Agent hosts heard from (`agent_presence`) and still alive, and those presumed dead or gone since start. */
-  readonly hosts: { readonly alive: number; readonly lost: number; readonly invalidAnnouncements: number };
+  readonly hosts: {
+    readonly alive: number;
+    readonly lost: number;
+    readonly invalidAnnouncements: number;
+    /** Presence published under another NATS identity than the host id it names (refused). */
+    readonly refusedAnnouncements: number;
+  };
   /** False while the orchestrator is a standby (or disabled). */
   readonly active: boolean;
 }
@@ -191,7 +205,7 @@ interface TaskEntry {
    * re-registered under the same id gets the same attempt again, and the old run's late
    * result must not pass for the new one.
    */
-  dispatchToken: number;
+  dispatchToken: string;
 }
 
 /** Shared by every record without dependencies (or capabilities). */
@@ -237,10 +251,12 @@ export class TaskOrchestrator {
    * Agent hosts heard of by presence: the agents each announced, and the incarnation it
    * announced last (a new one is a restarted process).
    */
-  private readonly hosts = new Map<string, { readonly agents: Set<string>; incarnation: string | undefined }>();
+  private readonly hosts = new Map<string, { readonly agents: Set<string>; incarnation: string | undefined; readonly identity: string | undefined }>();
   private readonly hostActors: ShardedSupervisor<typeof hostLivenessMachine>;
   private hostsLost = 0;
   private invalidAnnouncements = 0;
+  private refusedAnnouncements = 0;
+  private readonly refusedResults = { noToken: 0, wrongHost: 0 };
   private readonly defaultBalancer: Balancer;
   private readonly balancerByName = new Map<string, Balancer>();
   private readonly historyWindowMs: number;
@@ -267,7 +283,6 @@ export class TaskOrchestrator {
   private releaseRequested = false;
   private registrationCount = 0;
   private assignmentSeq = 0;
-  private dispatchSeq = 0;
   /** Dependency outcomes for tasks whose actors are being spawned in the same step. */
   private deferredDependencyEvents: { taskId: string; event: { type: 'DEPENDENCY_COMPLETED' | 'DEPENDENCY_FAILED'; dependencyId: string } }[] = [];
   private waitingSeq = 0;
@@ -701,7 +716,7 @@ export class TaskOrchestrator {
       dependents: undefined,
       waiters: undefined,
       assignedAt: null,
-      dispatchToken: 0,
+      dispatchToken: '',
     };
   }
 
@@ -798,7 +813,7 @@ export class TaskOrchestrator {
       dependents: undefined,
       waiters: undefined,
       assignedAt: null,
-      dispatchToken: 0,
+      dispatchToken: '',
     };
     this.tasks.set(record.taskId, entry);
     this.tasksCreated++;
@@ -932,10 +947,11 @@ export class TaskOrchestrator {
       utilization: capacity === 0 ? 0 : load / capacity,
       agents,
       lateResults: this.lateResults,
+      refusedResults: { ...this.refusedResults },
       invalidResults: this.invalidResults,
       balancerErrors: this.balancerErrors,
       persistence: this.persistence ? this.persistence.stats() : null,
-      hosts: { alive: this.hosts.size, lost: this.hostsLost, invalidAnnouncements: this.invalidAnnouncements },
+      hosts: { alive: this.hosts.size, lost: this.hostsLost, invalidAnnouncements: this.invalidAnnouncements, refusedAnnouncements: this.refusedAnnouncements },
       active: this.handle !== undefined && !this.stopped,
     };
   }
@@ -1066,7 +1082,8 @@ export class TaskOrchestrator {
   private dispatch(taskId: string, agentId: string, attempt: number): void {
     const entry = this.tasks.get(taskId) as TaskEntry;
     const record = entry.record;
-    const token = (entry.dispatchToken = ++this.dispatchSeq);
+    // Unguessable: over the network only the agent that got the assignment can answer it.
+    const token = (entry.dispatchToken = randomUUID());
     const dependencyResults: Record<string, unknown> = {};
     for (const dependencyId of record.dependencies) {
       dependencyResults[dependencyId] = this.tasks.get(dependencyId)?.record.result;
@@ -1132,7 +1149,7 @@ export class TaskOrchestrator {
     attempt: number,
     dependencyResults: Record<string, unknown>,
     reportStart: boolean,
-    token: number | undefined,
+    token: string | undefined,
   ): Promise<void> {
     const execute = agent.execute as TaskExecutor;
     const taskId = task.taskId;
@@ -1163,7 +1180,7 @@ export class TaskOrchestrator {
         this.invalidResults++;
         return;
       }
-      this.acceptResult(parsed.data, message.senderId);
+      if (this.reportAllowed(message, parsed.data.dispatch)) this.acceptResult(parsed.data, message.senderId);
     } else if (message.topic === TaskTopic.STARTED) {
       const parsed = TaskStartedPayloadSchema.safeParse(message.payload);
       if (!parsed.success) {
@@ -1171,19 +1188,54 @@ export class TaskOrchestrator {
         return;
       }
       const current = this.currentAttempt(parsed.data.taskId, message.senderId);
-      if (current !== undefined) this.markStarted(parsed.data.taskId, parsed.data.attempt ?? current, message.senderId);
+      if (current !== undefined && this.reportAllowed(message, parsed.data.dispatch) && this.currentDispatch(parsed.data.taskId, parsed.data.dispatch)) this.markStarted(parsed.data.taskId, parsed.data.attempt ?? current, message.senderId);
     } else if (message.topic === TaskTopic.PROGRESS) {
       const parsed = TaskProgressPayloadSchema.safeParse(message.payload);
       if (!parsed.success) {
         this.invalidResults++;
         return;
       }
-      if (this.currentAttempt(parsed.data.taskId, message.senderId) === parsed.data.attempt) {
+      const { taskId, attempt, dispatch } = parsed.data;
+      if (this.currentAttempt(taskId, message.senderId) === attempt && this.reportAllowed(message, dispatch) && this.currentDispatch(taskId, dispatch)) {
         this.reportProgress(parsed.data.taskId, parsed.data.progress);
       }
     } else if (message.topic === TaskTopic.PRESENCE) {
-      this.onPresence(message.payload);
+      this.onPresence(message);
     }
+  }
+
+  /**
+   * Whether a report about a task may be believed. In-process reports are (their tokens are
+   * checked with the result). One from the network must carry the dispatch's token, and
+   * when the agent belongs to a host whose presence came under a NATS identity, it must have
+   * been published under that identity too: the identity is read from the subject by the
+   * transport (`messageOrigin`), which NATS permissions bind to the host's user; the sender
+   * id in the message is only a claim.
+   */
+  private reportAllowed(message: Message, dispatch: string | undefined): boolean {
+    const origin = messageOrigin(message);
+    if (origin.kind === 'local') return true;
+    if (dispatch === undefined) {
+      this.refusedResults.noToken++;
+      return false;
+    }
+    const identity = this.hostIdentityOf(message.senderId);
+    if (identity !== undefined && (origin.kind !== 'remote' || origin.identity !== identity)) {
+      this.refusedResults.wrongHost++;
+      return false;
+    }
+    return true;
+  }
+
+  /** The NATS identity of the host that announced `agentId`, if it announced it under one. */
+  private hostIdentityOf(agentId: string): string | undefined {
+    for (const host of this.hosts.values()) if (host.agents.has(agentId)) return host.identity;
+    return undefined;
+  }
+
+  /** False when a report names another dispatch than the task's current one. */
+  private currentDispatch(taskId: string, dispatch: string | undefined): boolean {
+    return dispatch === undefined || this.tasks.get(taskId)?.dispatchToken === dispatch;
   }
 
   // ---------------------------------------------------------------- agent hosts
@@ -1192,14 +1244,23 @@ export class TaskOrchestrator {
    * A host's heartbeat: keeps its liveness actor alive, and keeps the orchestrator's agents
    * in step with what it announces (new ones registered, dropped ones unregistered).
    */
-  private onPresence(payload: unknown): void {
-    const parsed = HostPresencePayloadSchema.safeParse(payload);
+  private onPresence(message: Message): void {
+    const parsed = HostPresencePayloadSchema.safeParse(message.payload);
     if (!parsed.success) {
       this.invalidAnnouncements++;
       return;
     }
     const { hostId, status, heartbeatIntervalMs, agents, incarnation } = parsed.data;
+    const origin = messageOrigin(message);
+    const identity = origin.kind === 'remote' ? origin.identity : undefined;
     let host = this.hosts.get(hostId);
+    // A host speaks for itself only: a presence published under another identity than the
+    // host id it names, or for a host first heard under an identity by an unidentified
+    // process, is forged.
+    if ((identity !== undefined && identity !== hostId) || (host?.identity !== undefined && host.identity !== identity)) {
+      this.refusedAnnouncements++;
+      return;
+    }
     if (host?.incarnation !== undefined && incarnation !== undefined && incarnation !== host.incarnation) {
       // The host restarted faster than its heartbeats could go missing: the work given to the
       // old process died with it.
@@ -1216,7 +1277,7 @@ export class TaskOrchestrator {
       if (incarnation !== undefined) host.incarnation = incarnation;
       this.hostActors.get(hostId)?.send({ type: 'HEARTBEAT_RECEIVED', at, timeoutMs });
     } else {
-      host = { agents: new Set(), incarnation };
+      host = { agents: new Set(), incarnation, identity };
       this.hosts.set(hostId, host);
       // A host back from the dead before its old liveness actor was forgotten.
       if (this.hostActors.get(hostId)) this.hostActors.release([hostId]);

@@ -3,10 +3,10 @@ import { z } from 'zod';
 /**
  * The bus protocol between the orchestrator and agents (spec section 2), so that agents
  * can live in other processes:
- * - orchestrator → agent, command `task_assignment`: `{ action: 'execute_task', task, attempt, dependencyResults }`;
- * - agent → orchestrator, notification `task_started` (optional): `{ taskId, attempt }`;
- * - agent → orchestrator, notification `task_result`: `{ taskId, attempt?, status: 'completed' | 'failed', result?, error? }`;
- * - agent → orchestrator, notification `task_progress` (optional): `{ taskId, attempt, progress }`;
+ * - orchestrator → agent, command `task_assignment`: `{ action: 'execute_task', task, attempt, dependencyResults, dispatch }`;
+ * - agent → orchestrator, notification `task_started` (optional): `{ taskId, attempt, dispatch }`;
+ * - agent → orchestrator, notification `task_result`: `{ taskId, attempt?, dispatch, status: 'completed' | 'failed', result?, error? }`;
+ * - agent → orchestrator, notification `task_progress` (optional): `{ taskId, attempt, progress, dispatch }`;
  * - orchestrator → agent, command `task_cancel`: `{ taskId, attempt, reason }` when the attempt timed out or was cancelled;
  * - agent host → every orchestrator, event on topic `agent_presence`: `{ hostId, status, heartbeatIntervalMs, agents }`,
  *   at start, every heartbeat interval, and `status: 'leaving'` on a clean stop (see `AgentHost`).
@@ -20,27 +20,36 @@ export const TaskTopic = {
   PRESENCE: 'agent_presence',
 } as const;
 
+/** A dispatch token as it travels (`TaskOrchestrator` generates random UUIDs). */
+export const DispatchTokenSchema = z.string().min(1).max(128);
+
 export const TaskAssignmentPayloadSchema = z.object({
   action: z.literal('execute_task'),
   task: z.object({ taskId: z.string().min(1) }).passthrough(),
   attempt: z.number().int().nonnegative(),
   dependencyResults: z.record(z.string(), z.unknown()).default({}),
-  /** Identity of this dispatch; echo it in `task_result` so a stale run's answer is recognised. */
-  dispatch: z.number().int().nonnegative().optional(),
+  /**
+   * This dispatch's token: random, unguessable, new for every dispatch. Echo it in
+   * `task_started`, `task_progress` and `task_result`: a result that comes over the network
+   * without it (or with another one) is refused, so nobody who merely reads or guesses task
+   * ids can complete a task, and a stale run's answer is recognised.
+   */
+  dispatch: DispatchTokenSchema.optional(),
 });
 export type TaskAssignmentPayload = z.output<typeof TaskAssignmentPayloadSchema>;
 
 export const TaskStartedPayloadSchema = z.object({
   taskId: z.string().min(1),
   attempt: z.number().int().nonnegative().optional(),
+  dispatch: DispatchTokenSchema.optional(),
 });
 
 export const TaskResultPayloadSchema = z.object({
   taskId: z.string().min(1),
   /** The attempt this result belongs to; without it the current attempt is assumed. */
   attempt: z.number().int().nonnegative().optional(),
-  /** The `dispatch` of the assignment, when the agent echoes it. */
-  dispatch: z.number().int().nonnegative().optional(),
+  /** The `dispatch` token of the assignment (required for results that come over the network). */
+  dispatch: DispatchTokenSchema.optional(),
   status: z.enum(['completed', 'failed']),
   result: z.unknown().optional(),
   error: z.string().optional(),
@@ -51,6 +60,7 @@ export const TaskProgressPayloadSchema = z.object({
   taskId: z.string().min(1),
   attempt: z.number().int().nonnegative(),
   progress: z.number().finite(),
+  dispatch: DispatchTokenSchema.optional(),
 });
 
 export const TaskCancelPayloadSchema = z.object({

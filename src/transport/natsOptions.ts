@@ -26,6 +26,12 @@ export const NatsOptionsSchema = z
     reconnectTimeWaitMs: z.number().int().positive().default(250),
     /** Connect timeout, ms. */
     timeoutMs: z.number().int().positive().default(5000),
+    /**
+     * Prefix of the client's reply subjects (JetStream API answers, pull deliveries; default
+     * `_INBOX`). With per-process NATS users each gets its own (`neuroflux nats-config` prints
+     * it), so that no user may subscribe to another's replies.
+     */
+    inboxPrefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, - or _').optional(),
   })
   .refine((o) => !(o.user && o.token), { message: 'give user/pass or token, not both', path: ['token'] });
 
@@ -66,6 +72,7 @@ export async function connectNats(options: NatsOptions | ParsedNatsOptions, extr
     ...(o.user !== undefined && { user: o.user, pass: o.pass ?? '' }),
     ...(o.token !== undefined && { token: o.token }),
     ...(o.tls !== undefined && { tls: o.tls }),
+    ...(o.inboxPrefix !== undefined && { inboxPrefix: o.inboxPrefix }),
     ...(o.nkeySeed !== undefined && { authenticator: nkeyAuthenticator(new TextEncoder().encode(o.nkeySeed)) }),
     ...extra,
   };

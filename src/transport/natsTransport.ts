@@ -21,7 +21,8 @@ import { ValidationError } from '../errors';
 import { BATCH_MAX_MESSAGES, batchElements, decodeFrame, encodeFrame, EnvelopeHeader, type EncodedFrame, type FrameRejection } from './envelope';
 import { batchCapacity, FrameBatcher } from './frameBatcher';
 import { RecentIds, RecentMap } from './recentIds';
-import { connectNats, NatsOptionsSchema, type NatsOptions } from './natsOptions';
+import { connectNats, NatsOptionsSchema, SubjectTokenSchema, type NatsOptions } from './natsOptions';
+import { ORIGIN_HEADER, UNIDENTIFIED_ORIGIN } from '../bus/messageOrigin';
 import { Subjects, subjectsOverlap } from './subjects';
 
 /**
@@ -40,6 +41,12 @@ const messageTypes = Object.values(MessageType) as [MessageType, ...MessageType[
 
 const NatsTransportOptionsSchema = NatsOptionsSchema.and(
   z.object({
+    /**
+     * This process's identity (a subject token; with per-process NATS users, its user name):
+     * it publishes only under `nf.<ns>.from.<identity>.`, and receivers read it from there
+     * as the message's origin (`messageOrigin`). Unset: `~`, unidentified. See docs/security.md.
+     */
+    identity: SubjectTokenSchema.optional(),
     /** Signs every frame with HMAC-SHA256 and refuses unsigned or tampered ones. */
     hmacSecret: z.string().min(16, 'must be at least 16 characters').optional(),
     /** Largest frame accepted, before and after decompression (default 1 MiB). */
@@ -247,7 +254,7 @@ export class NatsTransport implements Transport {
     const parsed = NatsTransportOptionsSchema.safeParse(options);
     if (!parsed.success) throw ValidationError.fromZod('nats transport options', parsed.error);
     this.options = parsed.data;
-    this.subjects = new Subjects(parsed.data.namespace);
+    this.subjects = new Subjects(parsed.data.namespace, parsed.data.identity);
     this.durableTypes = new Set(parsed.data.durableTypes);
     this.decodeOptions = { hmacSecret: parsed.data.hmacSecret, maxFrameBytes: parsed.data.maxFrameBytes };
     this.inbox = this.subjects.inbox(this.instanceId);
@@ -284,7 +291,7 @@ export class NatsTransport implements Transport {
     });
     await ensureStream(jsm, {
       name: this.subjects.dlqStream(),
-      subjects: [this.subjects.dlq()],
+      subjects: [this.subjects.dlqAll()],
       retention: RetentionPolicy.Limits,
       storage: StorageType.File,
       duplicate_window: nanos(120_000),
@@ -297,8 +304,8 @@ export class NatsTransport implements Transport {
     this.batcher = new FrameBatcher(this.publishFrame, this.options.hmacSecret, capacity, (messages) => {
       this.counters.publishFailures += messages;
     });
-    this.coreSubs.push(this.nc.subscribe(this.inbox, { callback: this.onCoreFrame }));
-    this.coreSubs.push(this.nc.subscribe(this.subjects.broadcast(), { callback: this.onCoreFrame }));
+    this.coreSubs.push(this.nc.subscribe(this.subjects.inboxAll(this.instanceId), { callback: this.onCoreFrame }));
+    this.coreSubs.push(this.nc.subscribe(this.subjects.broadcastAll(), { callback: this.onCoreFrame }));
     this.coreSubs.push(
       this.nc.subscribe(this.subjects.maxDeliveriesAdvisories(), { callback: (err, msg) => void (!err && this.track(this.onMaxDeliveries(msg).catch(() => undefined))) }),
     );
@@ -434,7 +441,7 @@ export class NatsTransport implements Transport {
       const name = consumerName(agentId, priority, this.subjects);
       await jsm.consumers.add(stream, {
         durable_name: name,
-        filter_subject: this.subjects.durable(agentId, priority),
+        filter_subject: this.subjects.durableFilter(agentId, priority),
         ack_policy: AckPolicy.Explicit,
         max_deliver: this.options.maxDeliver,
         ack_wait: nanos(this.options.ackWaitMs),
@@ -465,7 +472,7 @@ export class NatsTransport implements Transport {
       existing.count++;
       return;
     }
-    const entry: PatternSubscription = { sub: undefined, count: 1, subject: this.subjects.topic(pattern), overlaps: 0 };
+    const entry: PatternSubscription = { sub: undefined, count: 1, subject: this.subjects.topicPattern(pattern), overlaps: 0 };
     for (const other of this.patternSubs.values()) {
       if (!subjectsOverlap(entry.subject, other.subject)) continue;
       entry.overlaps++;
@@ -520,6 +527,7 @@ export class NatsTransport implements Transport {
     const maxRetries = typeof frame?.maxRetries === 'number' ? frame.maxRetries : DEFAULT_MAX_RETRIES;
     const held = new HeldDelivery(this.settler, m, key, agentId, maxRetries);
     if (key !== undefined) this.held.set(key, held);
+    stampOrigin(frame, this.subjects.origin(m.subject) ?? UNIDENTIFIED_ORIGIN);
     const message = bus.acceptFrame(frame, held);
     if (!message) {
       this.release(held);
@@ -653,13 +661,14 @@ export class NatsTransport implements Transport {
     if (!bus || this.state === 'closed') return;
     const frame = this.decode(msg, true);
     if (frame === REFUSED) return;
-    if (!(frame instanceof FrameBatch)) return this.acceptCore(bus, frame, msg.reply, pattern);
+    const origin = this.subjects.origin(msg.subject) ?? UNIDENTIFIED_ORIGIN;
+    if (!(frame instanceof FrameBatch)) return this.acceptCore(bus, frame, msg.reply, pattern, origin);
     // Element by element, exactly as single frames: an invalid one is dead-lettered, the others go on.
-    for (const element of frame.frames) this.acceptCore(bus, element, msg.reply, pattern);
+    for (const element of frame.frames) this.acceptCore(bus, element, msg.reply, pattern, origin);
   }
 
   /** One core frame (alone or out of a batch): de-duplicated, accepted by the bus, its reply subject kept. */
-  private acceptCore(bus: CommunicationBus, frame: unknown, reply: string | undefined, pattern: PatternSubscription | undefined): void {
+  private acceptCore(bus: CommunicationBus, frame: unknown, reply: string | undefined, pattern: PatternSubscription | undefined, origin: string): void {
     // A topic frame arrives twice only through two live subscriptions whose patterns overlap
     // (the client drops what arrives for one it has ended), so only their frames' ids are
     // kept; once any was kept, every topic frame is checked (its twin may come after an
@@ -671,8 +680,11 @@ export class NatsTransport implements Transport {
     }
     // Kept before the bus sees the request: it may dead-letter it at once (no route, expired,
     // queue full), and the failure response goes to this reply subject.
-    const correlationId = reply ? requestCorrelationId(frame) : undefined;
-    if (correlationId !== undefined) this.replyTo.set(correlationId, reply as string);
+    // The response goes out under this process's prefix (never to a subject the request names freely).
+    const response = reply ? this.subjects.response(reply) : undefined;
+    const correlationId = response !== undefined ? requestCorrelationId(frame) : undefined;
+    if (correlationId !== undefined) this.replyTo.set(correlationId, response as string);
+    stampOrigin(frame, origin);
     const message = bus.acceptFrame(frame);
     if (!message) {
       if (correlationId !== undefined) this.replyTo.delete(correlationId);
@@ -680,6 +692,19 @@ export class NatsTransport implements Transport {
     }
     if (pattern && pattern.overlaps > 0) this.seenEvents.add(message.messageId);
   }
+}
+
+/**
+ * Writes who published a frame (read from its subject) into its `nf-origin` header, over
+ * whatever the frame claims there. A frame whose headers are not an object is left as it
+ * is: the bus refuses it as invalid.
+ */
+function stampOrigin(frame: unknown, origin: string): void {
+  if (typeof frame !== 'object' || frame === null) return;
+  const f = frame as { headers?: unknown };
+  const h = f.headers;
+  if (h === undefined) f.headers = { [ORIGIN_HEADER]: origin };
+  else if (typeof h === 'object' && h !== null && !Array.isArray(h)) (h as Record<string, unknown>)[ORIGIN_HEADER] = origin;
 }
 
 /** The correlation id a frame claims when it claims to be a request (checked by the bus right after). */
@@ -726,8 +751,7 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
 }
 
 function consumerName(agentId: string, priority: MessagePriority, subjects: Subjects): string {
-  const token = subjects.agent(agentId, priority).split('.')[3] as string;
-  return `nf_${token}_${priority}`;
+  return `nf_${subjects.agentToken(agentId)}_${priority}`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { MessagePriority } from '../bus/message';
+import { UNIDENTIFIED_ORIGIN as UNIDENTIFIED } from '../bus/messageOrigin';
 
 const SAFE_TOKEN = /^[A-Za-z0-9_-]+$/;
 
@@ -61,53 +62,116 @@ function memoized(memo: Map<string, string>, key: string, compute: (key: string)
 }
 
 /**
- * The subjects of one namespace. Topic and id tokens are memoized: encoding them (a split,
- * a regular expression per token, a join) is paid once per topic or agent, not per message.
+ * The subjects of one namespace. Every subject a process publishes on starts with its
+ * publishing prefix `nf.<ns>.from.<identity>.` (`~` without an identity), so that NATS
+ * permissions can let each user publish under its own prefix only, and a receiver reads
+ * who published a message from the subject it came on ({@link Subjects.origin}). What a
+ * process subscribes to has `*` in that place. Topic and id tokens are memoized: encoding
+ * them (a split, a regular expression per token, a join) is paid once per topic or agent,
+ * not per message.
  */
 export class Subjects {
   readonly prefix: string;
+  /** Where this process publishes: `nf.<ns>.from.<identity>`. */
+  readonly from: string;
+  private readonly anyone: string;
   private readonly topicSubjects = new Map<string, string>();
+  private readonly topicPatterns = new Map<string, string>();
   private readonly agentTokens = new Map<string, string>();
-  constructor(readonly namespace: string) {
+  constructor(
+    readonly namespace: string,
+    /** This process's identity (its NATS user, a subject token); undefined: `~`, unidentified. */
+    readonly identity?: string,
+  ) {
     this.prefix = `nf.${namespace}`;
+    this.from = `${this.prefix}.from.${identity ?? UNIDENTIFIED}`;
+    this.anyone = `${this.prefix}.from.*`;
   }
-  private readonly topicSubject = (topic: string): string => `${this.prefix}.topic.${topicTokens(topic)}`;
-  private token(agentId: string): string {
+  private readonly topicSubject = (topic: string): string => `${this.from}.topic.${topicTokens(topic)}`;
+  private readonly topicPatternSubject = (pattern: string): string => `${this.anyone}.topic.${topicTokens(pattern)}`;
+  /** The subject token of an agent id (names its durable consumers too). */
+  agentToken(agentId: string): string {
     return memoized(this.agentTokens, agentId, subjectToken);
   }
-  /** Core (at-most-once) direct messages, requests and responses to an agent. */
+  /** Core (at-most-once) direct messages and requests to an agent, published by this process. */
   agent(agentId: string, priority: MessagePriority): string {
-    return `${this.prefix}.agent.${this.token(agentId)}.${priority}`;
+    return `${this.from}.agent.${this.agentToken(agentId)}.${priority}`;
   }
+  /** What an agent's process subscribes to: its core messages from anyone, every priority. */
   agentAll(agentId: string): string {
-    return `${this.prefix}.agent.${this.token(agentId)}.*`;
+    return `${this.anyone}.agent.${this.agentToken(agentId)}.*`;
   }
-  /** JetStream (at-least-once) commands and notifications to an agent. */
+  /** JetStream (at-least-once) commands and notifications to an agent, published by this process. */
   durable(agentId: string, priority: MessagePriority): string {
-    return `${this.prefix}.durable.agent.${this.token(agentId)}.${priority}`;
+    return `${this.from}.durable.agent.${this.agentToken(agentId)}.${priority}`;
   }
+  /** The filter of an agent's durable consumer for one priority: its messages from anyone. */
+  durableFilter(agentId: string, priority: MessagePriority): string {
+    return `${this.anyone}.durable.agent.${this.agentToken(agentId)}.${priority}`;
+  }
+  /** The subjects of the work-queue stream {@link stream}. */
   durableAll(): string {
-    return `${this.prefix}.durable.>`;
+    return `${this.anyone}.durable.>`;
   }
+  /** An event on a topic, published by this process. */
   topic(topic: string): string {
     return memoized(this.topicSubjects, topic, this.topicSubject);
   }
-  broadcast(): string {
-    return `${this.prefix}.broadcast`;
+  /** What a subscription to a bus topic pattern listens on: the topic from anyone. */
+  topicPattern(pattern: string): string {
+    return memoized(this.topicPatterns, pattern, this.topicPatternSubject);
   }
-  /** Where responses to this process's requests come back. */
+  /** A broadcast published by this process. */
+  broadcast(): string {
+    return `${this.from}.broadcast`;
+  }
+  /** Broadcasts from anyone. */
+  broadcastAll(): string {
+    return `${this.anyone}.broadcast`;
+  }
+  /** The reply subject this process puts on its requests: answered on {@link inboxAll}. */
   inbox(instanceId: string): string {
     return `${this.prefix}.inbox.${instanceId}`;
+  }
+  /** Where this process's requests are answered: from anyone, to its instance. */
+  inboxAll(instanceId: string): string {
+    return `${this.anyone}.inbox.${instanceId}`;
+  }
+  /**
+   * Where this process publishes a response to a request whose reply subject is `reply`:
+   * under its own prefix. Undefined for a reply subject that is not a NeuroFlux inbox of the
+   * namespace: a request from the network must not make this process publish wherever it says.
+   */
+  response(reply: string): string | undefined {
+    const inbox = `${this.prefix}.inbox.`;
+    if (!reply.startsWith(inbox)) return undefined;
+    const instance = reply.slice(inbox.length);
+    return SAFE_TOKEN.test(instance) ? `${this.from}.inbox.${instance}` : undefined;
+  }
+  /**
+   * Who published on `subject`: the identity token after `from`, undefined when the subject
+   * is not under `nf.<ns>.from.` or its publisher had no identity.
+   */
+  origin(subject: string): string | undefined {
+    const head = `${this.prefix}.from.`;
+    if (!subject.startsWith(head)) return undefined;
+    const end = subject.indexOf('.', head.length);
+    const token = end < 0 ? subject.slice(head.length) : subject.slice(head.length, end);
+    return token === UNIDENTIFIED || token.length === 0 ? undefined : token;
   }
   /** The JetStream stream holding durable traffic. */
   stream(): string {
     return `NF_${this.namespace.replace(/-/g, '_')}`;
   }
-  /** Durable messages given up (handler failures past the cap, delivery cap, expiry): JetStream stream {@link dlqStream}. */
+  /** Durable messages given up (handler failures past the cap, delivery cap, expiry), published by this process: JetStream stream {@link dlqStream}. */
   dlq(): string {
-    return `${this.prefix}.dlq`;
+    return `${this.from}.dlq`;
   }
-  /** The JetStream stream (limits retention) holding the dead-letter subject. */
+  /** The subjects of the dead-letter stream. */
+  dlqAll(): string {
+    return `${this.anyone}.dlq`;
+  }
+  /** The JetStream stream (limits retention) holding the dead-letter subjects. */
   dlqStream(): string {
     return `${this.stream()}_DLQ`;
   }

@@ -97,7 +97,7 @@ export interface PeerError {
 
 /** One step of the task protocol seen by a `worker` peer agent. */
 export type TaskStep =
-  | { kind: 'assigned'; taskId: string; attempt: number; dispatch?: number; priority: MessagePriority; dependencyResults: Record<string, unknown>; payload: unknown }
+  | { kind: 'assigned'; taskId: string; attempt: number; dispatch?: string; priority: MessagePriority; dependencyResults: Record<string, unknown>; payload: unknown }
   | { kind: 'cancel'; taskId: string; attempt: number; reason?: string }
   | { kind: 'aborted'; taskId: string; attempt: number }
   | { kind: 'completed'; taskId: string; attempt: number; result: WorkResult }
