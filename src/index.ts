@@ -24,6 +24,7 @@ export {
 export { systemClock, type NeuroFluxClock } from './kernel/clock';
 export type { RetentionOptions } from './kernel/recordRetention';
 export type { ConnectionStatusEvent, ConnectionStatusKind, ConnectionStatusStats } from './kernel/connectionStatus';
+export { EXECUTOR_NOT_ALLOWED, ExecutorNotAllowedError } from './orchestration/executorModule';
 export { createNeuroFlux, type NeuroFlux, type NeuroFluxOptions } from './kernel/createNeuroFlux';
 export {
   LeaderElection,

@@ -4,6 +4,14 @@ import { ValidationError } from '../errors';
 /** A `--nats` URL. @internal */
 export const NatsUrlSchema = z.string().regex(/^(nats|tls):\/\/\S+$/, 'expected a NATS URL such as nats://127.0.0.1:4222');
 
+/** The name of the option that trusts a folder for executor modules. @internal */
+export const ALLOW_EXECUTORS_OPTION = '--allow-executors-outside';
+
+/** Collects a repeatable option's values (commander calls it once per occurrence). @internal */
+export function collectOption(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
 /** Parses CLI options with a schema; errors name the option. @internal */
 export function parseCliOptions<T>(schema: z.ZodType<T>, raw: unknown): T {
   const parsed = schema.safeParse(raw);

@@ -3,10 +3,12 @@ import { z } from 'zod';
 import { ValidationError } from '../errors';
 import { createNeuroFlux } from '../kernel/createNeuroFlux';
 import { AgentHost } from '../orchestration/agentHost';
+import { trustedExecutorDirs } from '../orchestration/executorModule';
 import { loadWorkflowFile, resolveWorkflowExecutors } from '../orchestration/workflowFileLoader';
 import { nats } from '../transport/natsTransport';
 import { SubjectTokenSchema } from '../transport/natsOptions';
-import { NatsUrlSchema, parseCliOptions } from './cliOptions';
+import { ALLOW_EXECUTORS_OPTION, collectOption, NatsUrlSchema, parseCliOptions } from './cliOptions';
+import { warnOnStoreProblems } from './storeWarnings';
 
 const HostOptionsSchema = z.object({
   nats: NatsUrlSchema,
@@ -16,6 +18,7 @@ const HostOptionsSchema = z.object({
   /** Comma-separated agent ids of the file to host (default: every agent with an executor). */
   agents: z.string().optional(),
   seed: z.coerce.number().int().nonnegative().default(1),
+  allowExecutorsOutside: z.array(z.string().min(1)).default([]),
 });
 
 /**
@@ -36,11 +39,14 @@ export function registerHostCommand(program: Command, write: (text: string) => v
     .option('--heartbeat <ms>', 'heartbeat interval', '1000')
     .option('--agents <ids>', 'comma-separated agent ids to host (default: every agent with an executor)')
     .option('--seed <n>', 'seed of the simulated executors', '1')
+    .option(`${ALLOW_EXECUTORS_OPTION} <dir>`, "also load executor modules from <dir> (repeatable; default: only from the workflow file's folder)", collectOption)
     .action(async (file: string, raw: Record<string, unknown>) => {
       const options = parseCliOptions(HostOptionsSchema, raw);
       const workflow = loadWorkflowFile(file);
       const nf = createNeuroFlux({ transport: nats({ servers: options.nats, namespace: options.namespace, name: options.hostId }), orchestrator: false });
-      const executors = resolveWorkflowExecutors(workflow, file, { clock: nf.clock, seed: options.seed });
+      warnOnStoreProblems(nf, (text) => process.stderr.write(text));
+      const trustedDirs = trustedExecutorDirs(options.allowExecutorsOutside, ALLOW_EXECUTORS_OPTION);
+      const executors = resolveWorkflowExecutors(workflow, file, { clock: nf.clock, seed: options.seed, trustedDirs });
       const wanted = options.agents?.split(',').map((id) => id.trim()).filter(Boolean);
       const unknown = wanted?.filter((id) => !executors.has(id)) ?? [];
       if (unknown.length > 0) {

@@ -2,14 +2,17 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { createNeuroFlux } from '../kernel/createNeuroFlux';
 import { workflowJsonSchema } from '../orchestration/workflowFile';
+import { trustedExecutorDirs } from '../orchestration/executorModule';
 import { loadWorkflowFile, resolveWorkflowExecutors } from '../orchestration/workflowFileLoader';
 import { nats } from '../transport/natsTransport';
 import { SubjectTokenSchema } from '../transport/natsOptions';
-import { NatsUrlSchema, parseCliOptions } from './cliOptions';
+import { ALLOW_EXECUTORS_OPTION, collectOption, NatsUrlSchema, parseCliOptions } from './cliOptions';
+import { warnOnStoreProblems } from './storeWarnings';
 
 const RunOptionsSchema = z
   .object({
     seed: z.coerce.number().int().nonnegative().default(1),
+    allowExecutorsOutside: z.array(z.string().min(1)).default([]),
     json: z.boolean().optional(),
     nats: NatsUrlSchema.optional(),
     namespace: SubjectTokenSchema.default('default'),
@@ -28,6 +31,7 @@ export function registerWorkflowCommands(program: Command, write: (text: string)
     .description('run a workflow file (.json or .yaml): its agents, executors and tasks')
     .argument('<file>', 'the workflow file')
     .option('--seed <n>', 'seed of the simulated executors', '1')
+    .option(`${ALLOW_EXECUTORS_OPTION} <dir>`, "also load executor modules from <dir> (repeatable; default: only from the workflow file's folder)", collectOption)
     .option('--json', 'print the task records as JSON')
     .option('--nats <url>', 'connect to NATS: agents of other processes can take the tasks')
     .option('--namespace <name>', 'NATS namespace shared with the agent hosts', 'default')
@@ -39,7 +43,9 @@ export function registerWorkflowCommands(program: Command, write: (text: string)
         ...(workflow.balancer && { orchestrator: { balancer: workflow.balancer } }),
         ...(options.nats && { transport: nats({ servers: options.nats, namespace: options.namespace }) }),
       });
-      const executors = resolveWorkflowExecutors(workflow, file, { clock: nf.clock, seed: options.seed });
+      warnOnStoreProblems(nf, (text) => process.stderr.write(text));
+      const trustedDirs = trustedExecutorDirs(options.allowExecutorsOutside, ALLOW_EXECUTORS_OPTION);
+      const executors = resolveWorkflowExecutors(workflow, file, { clock: nf.clock, seed: options.seed, trustedDirs });
       // Remote agents register themselves by heartbeat (AgentHost); tasks wait in the queue for them.
       for (const agent of options.remoteAgents ? [] : workflow.agents) {
         const execute = executors.get(agent.agentId);

@@ -20,6 +20,8 @@ export const WorkflowAgentSchema = z.object({
    * `"./agents.js#analyse"`: the named export of a module (path relative to the workflow
    * file) is the executor; or `{ "simulated": { "successRate": 0.9, "durationMs": { "mean": 50, "jitter": 20 } } }`.
    * Without it the agent is declared only (for verification, or served from another process).
+   * The module must lie in the workflow file's folder (symlinks resolved) unless its folder
+   * is trusted (`--allow-executors-outside <dir>`): a workflow file with executors is code.
    */
   executor: z.union([z.string().regex(/^[^#]+#[A-Za-z_$][\w$]*$/, 'expected "<module path>#<export name>"'), SimulatedExecutorSchema]).optional(),
 });

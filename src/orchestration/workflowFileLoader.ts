@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { dirname, extname, resolve } from 'node:path';
+import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ValidationError } from '../errors';
 import type { NeuroFluxClock } from '../kernel/clock';
+import { describeError } from '../describeError';
+import { resolveExecutorModule } from './executorModule';
 import type { TaskExecutor } from './taskExecutor';
 import { WorkflowFileSchema, type WorkflowFile } from './workflowFile';
 
@@ -20,13 +22,13 @@ export function loadWorkflowFile(path: string): WorkflowFile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ValidationError(`workflow file ${path}`, [{ path: '', message: `cannot read it: ${(error as Error).message}` }]);
+    throw new ValidationError(`workflow file ${path}`, [{ path: '', message: `cannot read it: ${describeError(error)}` }]);
   }
   let raw: unknown;
   try {
     raw = ['.yaml', '.yml'].includes(extname(path).toLowerCase()) ? parseYaml(text) : JSON.parse(text);
   } catch (error) {
-    throw new ValidationError(`workflow file ${path}`, [{ path: '', message: `not valid ${extname(path).slice(1) || 'JSON'}: ${(error as Error).message}` }]);
+    throw new ValidationError(`workflow file ${path}`, [{ path: '', message: `not valid ${extname(path).slice(1) || 'JSON'}: ${describeError(error)}` }]);
   }
   const parsed = WorkflowFileSchema.safeParse(raw);
   if (!parsed.success) throw ValidationError.fromZod(`workflow file ${path}`, parsed.error);
@@ -47,12 +49,24 @@ function seededUnit(seed: number, key: string): number {
  * The executor of each agent of a workflow file: a module export (resolved relative to
  * the file) or a simulated executor that succeeds with its success rate after about its
  * duration on the runtime clock. Agents without executor are left out (declared only).
+ *
+ * A workflow file with module executors is code: loading it runs those modules. So a
+ * module must lie inside the workflow file's folder (symlinks resolved) or one of
+ * `trustedDirs` (real paths, see `trustedExecutorDirs`); otherwise
+ * `ExecutorNotAllowedError` is thrown before any module is loaded.
  */
 export function resolveWorkflowExecutors(
   workflow: WorkflowFile,
   filePath: string,
-  options: { clock: NeuroFluxClock; seed: number },
+  options: { clock: NeuroFluxClock; seed: number; trustedDirs?: readonly string[] },
 ): Map<string, TaskExecutor> {
+  // Every module is checked before the first is loaded: a refused file runs nothing.
+  const modules = new Map<number, string>();
+  workflow.agents.forEach((agent, index) => {
+    if (typeof agent.executor !== 'string') return;
+    const site = { file: filePath, agentId: agent.agentId, field: `agents.${index}.executor` };
+    modules.set(index, resolveExecutorModule(agent.executor.split('#')[0] as string, site, options.trustedDirs ?? []));
+  });
   const executors = new Map<string, TaskExecutor>();
   workflow.agents.forEach((agent, index) => {
     const spec = agent.executor;
@@ -62,9 +76,9 @@ export function resolveWorkflowExecutors(
       const where = `workflow file ${filePath}`;
       let loaded: Record<string, unknown>;
       try {
-        loaded = require(resolve(dirname(filePath), modulePath)) as Record<string, unknown>;
+        loaded = require(modules.get(index) as string) as Record<string, unknown>;
       } catch (error) {
-        throw new ValidationError(where, [{ path: `agents.${index}.executor`, message: `cannot load ${modulePath}: ${(error as Error).message}` }]);
+        throw new ValidationError(where, [{ path: `agents.${index}.executor`, message: `cannot load ${modulePath}: ${describeError(error)}` }]);
       }
       const fn = loaded[exportName];
       if (typeof fn !== 'function') {
