@@ -7,6 +7,8 @@ type Lane = FifoQueue<Message>;
  * An agent's mailbox: one FIFO lane per priority, drained critical first.
  * Within a lane messages keep arrival order; a message put back after a failed delivery
  * goes to the front of its lane, where its original timestamp places it.
+ * The mailbox itself is unbounded: the bus enforces capacity with `evictFor` or
+ * `evictNewestBelow`.
  */
 export class PriorityMailbox {
   private readonly lanes: Lane[] = [new FifoQueue(), new FifoQueue(), new FifoQueue(), new FifoQueue()];
@@ -53,6 +55,28 @@ export class PriorityMailbox {
       return lane.shift();
     }
     return incoming;
+  }
+
+  /** True when some queued message is strictly less urgent than `priority`. */
+  holdsLessUrgentThan(priority: Message['priority']): boolean {
+    for (let l = this.lanes.length - 1; l > PRIORITY_LANE[priority]; l--) if ((this.lanes[l] as Lane).length > 0) return true;
+    return false;
+  }
+
+  /**
+   * Makes room for a message of `priority` by removing the newest message of the least
+   * urgent lane, when that lane is strictly less urgent; undefined otherwise. The newest,
+   * not the oldest: it is the one that would have been refused had the urgent message
+   * arrived first, so older messages keep the place they were promised.
+   */
+  evictNewestBelow(priority: Message['priority']): Message | undefined {
+    for (let l = this.lanes.length - 1; l > PRIORITY_LANE[priority]; l--) {
+      const lane = this.lanes[l] as Lane;
+      if (lane.length === 0) continue;
+      this.count--;
+      return lane.pop();
+    }
+    return undefined;
   }
 
   /** Removes every message matching `drop` (e.g. expired ones), most urgent lane first. */

@@ -36,6 +36,12 @@ export class FifoQueue<T> {
     return item;
   }
 
+  /** Takes the newest item (the one `push` added last). */
+  pop(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    return this.items.pop();
+  }
+
   /** Removes every item for which `drop` is true, keeping the order of the rest. */
   removeWhere(drop: (item: T) => boolean): T[] {
     const removed: T[] = [];
