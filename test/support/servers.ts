@@ -127,6 +127,11 @@ function makeServer(bin: string, argsFor: (port: number, dir: string) => string[
 /** Starts `nats-server -js` on a free loopback port with storage in a fresh temp dir. */
 export const startNatsServer = makeServer(NATS_SERVER_BIN, (port, dir) => ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], 'nats');
 
+/** Starts `nats-server -js` like {@link startNatsServer}, with more arguments (e.g. `-m <port>` for monitoring). */
+export function startNatsServerWith(extraArgs: readonly string[]): Promise<TestServer> {
+  return makeServer(NATS_SERVER_BIN, (port, dir) => ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir, ...extraArgs], 'nats')();
+}
+
 /** Starts `redis-server` on a free loopback port, with no persistence. */
 export const startRedisServer = makeServer(
   REDIS_SERVER_BIN,
