@@ -5,6 +5,7 @@ export const ConflictErrorCode = {
   UNKNOWN_CONFLICT: 'ERR_UNKNOWN_CONFLICT',
   DUPLICATE_CONFLICT: 'ERR_DUPLICATE_CONFLICT',
   CONFLICT_STATE: 'ERR_CONFLICT_STATE',
+  REMOTE_CONFLICT: 'ERR_REMOTE_CONFLICT',
 } as const;
 export type ConflictErrorCode = (typeof ConflictErrorCode)[keyof typeof ConflictErrorCode];
 
@@ -33,5 +34,19 @@ export class ConflictStateError extends NeuroFluxError {
     expected: string,
   ) {
     super(ConflictErrorCode.CONFLICT_STATE, `conflict '${conflictId}' is ${status}; expected ${expected}`);
+  }
+}
+
+/**
+ * The leader's engine refused a conflict call a standby forwarded to it: `remoteCode` and
+ * the message are the leader's error (e.g. `ERR_VALIDATION`, `ERR_NOT_RUNNING`).
+ */
+export class RemoteConflictError extends NeuroFluxError {
+  constructor(
+    readonly conflictId: string,
+    readonly remoteCode: string,
+    remoteMessage: string,
+  ) {
+    super(ConflictErrorCode.REMOTE_CONFLICT, `the leader refused conflict '${conflictId}': ${remoteMessage} (${remoteCode})`);
   }
 }

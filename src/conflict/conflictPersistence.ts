@@ -48,7 +48,8 @@ const ConsensusResultFields = {
   failure: enumOf(ConsensusFailure).optional(),
 };
 
-const ResolutionSchema = z.object({
+/** A conflict's resolution, validated when loaded (or received from the leader). @internal */
+export const ResolutionSchema = z.object({
   ...ConsensusResultFields,
   conflictId: id,
   status: z.enum(['resolved', 'escalated']),

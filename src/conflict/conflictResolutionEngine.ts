@@ -23,6 +23,7 @@ import { SnapshotWriter } from '../store/snapshotWriter';
 import { ConflictStateError, DuplicateConflictError, UnknownConflictError } from './conflictErrors';
 import type { ConflictEvent, ConsensusOutcome } from './conflictEvents';
 import { finishedToRestore } from './conflictArchive';
+import type { ConflictForwarder } from './conflictForwarding';
 import {
   PersistedConflictEngineSchema,
   PersistedFinishedConflictSchema,
@@ -232,6 +233,8 @@ export class ConflictResolutionEngine {
   private readonly open = new Map<string, OpenConflict>();
   private readonly finished = new Map<string, FinishedConflict>();
   private readonly retention: RecordRetention<string>;
+  /** Set while this engine is a standby's: reported conflicts go to the leader's engine. */
+  private forwarder: ConflictForwarder | undefined;
   private readonly counters = new ConflictCounters();
   private readonly eventSubject = new Subject<ConflictEvent>();
   private readonly outcomeSubject = new Subject<ConsensusOutcome>();
@@ -324,6 +327,17 @@ export class ConflictResolutionEngine {
     this.eventSubject.complete();
     this.outcomeSubject.complete();
     await this.writer?.flush();
+  }
+
+  /**
+   * While `forwarder` is set, this engine is a standby's: a conflict reported to it (or
+   * resolved through it) goes to the leader's engine over the bus and its transport, and is
+   * not kept here. `createNeuroFlux` sets it under a leader election, and clears it when
+   * this process is elected.
+   * @internal
+   */
+  forwardTo(forwarder: ConflictForwarder | undefined): void {
+    this.forwarder = forwarder;
   }
 
   // ---------------------------------------------------------------- persistence
@@ -513,6 +527,12 @@ export class ConflictResolutionEngine {
     try {
       const parsed = ResolveOptionsSchema.safeParse(options);
       if (!parsed.success) throw ValidationError.fromZod('resolve options', parsed.error);
+      if (this.forwarder) {
+        // Completed here (id, detection time, deadline) as a report would be; the leader waits it out.
+        const forwarded = typeof target === 'string' ? target : this.report(target, false);
+        const graceMs = this.options.voteTimeoutMs + (typeof target === 'string' ? Math.max(...Object.values(DEFAULT_DEADLINE_MS)) : 0);
+        return this.forwarder.resolve(forwarded, parsed.data, graceMs);
+      }
       const id = this.idOf(target);
       const finished = this.finished.get(id);
       if (finished) {
@@ -749,7 +769,7 @@ export class ConflictResolutionEngine {
     return this.options.stakeProvider ? this.getStake(agentId, conflictType) : this.ledger.recordFor(agentId, conflictType);
   }
 
-  private report(input: ConflictInput | Conflict): Conflict {
+  private report(input: ConflictInput | Conflict, forwardReport = true): Conflict {
     if (this.stopped) throw new NotRunningError('conflict engine');
     const parsed = ConflictInputSchema.safeParse(input);
     if (!parsed.success) throw ValidationError.fromZod('conflict', parsed.error);
@@ -769,6 +789,11 @@ export class ConflictResolutionEngine {
       resolutionDeadline: data.resolutionDeadline ?? detectedAt + DEFAULT_DEADLINE_MS[data.conflictType],
       options: data.options,
     };
+    // A standby's engine keeps nothing: the leader's registers the conflict and decides it.
+    if (this.forwarder) {
+      if (forwardReport) this.forwarder.report(conflict);
+      return conflict;
+    }
     this.counters.detected++;
     this.track(conflict, this.inputOf(conflict, this.options.voteTimeoutMs, now), 0);
     this.emit({ type: 'CONFLICT_DETECTED', conflictId, conflict, at: now });

@@ -72,7 +72,8 @@ export {
   type TimingDetectionOptions,
 } from './detectors/timingDetector';
 export { type VoteFunction, type VoteRequest, type VoteRequestPayload } from './voteCollection';
-export { ConflictErrorCode, UnknownConflictError, DuplicateConflictError, ConflictStateError } from './conflictErrors';
+export { ConflictErrorCode, UnknownConflictError, DuplicateConflictError, ConflictStateError, RemoteConflictError } from './conflictErrors';
+export { CONFLICT_INTAKE_AGENT, ConflictForwardTopic } from './conflictForwarding';
 export type { ConflictEvent, ConsensusOutcome } from './conflictEvents';
 export type { ConflictRecord, ConflictResolution } from './conflictRecord';
 export type { ConflictStats } from './conflictStats';

@@ -2,6 +2,7 @@ import type { Actor, InspectionEvent, Observer } from 'xstate';
 import type { RuntimeMachine } from '../../machines/runtime.machine';
 import { CommunicationBus, type CommunicationBusOptions } from '../bus/communicationBus';
 import { ConflictResolutionEngine, type ConflictResolutionEngineOptions } from '../conflict/conflictResolutionEngine';
+import { ConflictForwarder, openConflictIntake } from '../conflict/conflictForwarding';
 import { decisionKey } from '../conflict/decisionKey';
 import { computeStake } from '../conflict/stakes';
 import { TaskOrchestrator, type TaskOrchestratorOptions } from '../orchestration/taskOrchestrator';
@@ -124,16 +125,24 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
             // The leader alone persists conflicts too: candidates sharing a store would fence each other.
             onElected: async () => {
               await orchestrator.activate();
+              // From now on conflicts reported here are this process's to decide, and so are
+              // those the standbys forward (registered once the stored ones are back).
+              conflicts.forwardTo(undefined);
               await conflicts.restore();
+              intake ??= openConflictIntake(bus, conflicts);
             },
             // Both stop: a deposed leader neither runs tasks nor decides (and writes) conflicts.
             onDeposed: async () => {
+              intake?.close();
+              intake = undefined;
               await orchestrator.stop();
               await conflicts.stop();
             },
           },
         })
       : undefined;
+  /** Open while this process leads: takes the conflicts standbys forward. */
+  let intake: ReturnType<typeof openConflictIntake> | undefined;
   // An elected orchestrator that stops by itself (fenced by another writer) must not keep the lease.
   if (leadership) orchestrator.actor.subscribe({ complete: () => void leadership.resign() });
   const { stakeSource, ...conflictOptions } = options.conflicts ?? {};
@@ -147,6 +156,10 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
       },
     }),
   });
+
+  // A standby decides no conflict: what is reported to it goes to the leader's engine (in
+  // another process: without a transport there is no way there, and it stays here).
+  if (leadership && options.transport) conflicts.forwardTo(new ConflictForwarder(bus, conflictOptions.agentId ?? 'conflict_resolver'));
 
   // The learning loop: what really happened trains the swarm. Task finishes are batched
   // per tick, so the swarm makes one immutable update per burst rather than one per task.
@@ -218,6 +231,7 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
       metrics?.dispose();
       // A leader stops its orchestrator before it releases the lease.
       await leadership?.stop();
+      intake?.close();
       await orchestrator.stop();
       await conflicts.stop();
       await options.transport?.close();
