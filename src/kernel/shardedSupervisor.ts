@@ -41,7 +41,7 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
   ) {
     this.shardLogic = supervisorMachine.provide({
       actors: { child: logic },
-      actions: { reportChildFailure: (_, params) => onChildFailure?.(params.childId, params.error) },
+      actions: { reportChildFailure: (_, params) => onChildFailure?.(this.idOf(params.childId), params.error) },
     });
     // The shards are not in the host's children record, so the host's end does not reach
     // them by itself: retire them when the host stops, ends or fails.
@@ -58,7 +58,7 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
     return this.live.size;
   }
 
-  /** Spawns one child; its system id is `kind:id`. */
+  /** Spawns one child; its id in the shard and its system id are `kind:id`. */
   spawn(id: string, input: unknown): ActorRefFrom<TLogic> {
     return this.spawnMany([{ id, input }])[0] as ActorRefFrom<TLogic>;
   }
@@ -71,13 +71,12 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
       const shard = this.openShard();
       const chunk = children.slice(next, next + this.shardSize - shard.spawned);
       next += chunk.length;
-      const specs: ChildSpec[] = chunk.map((c) => ({ id: c.id, systemId: `${this.kind}:${c.id}`, input: c.input }));
+      const specs: ChildSpec[] = chunk.map((c) => ({ id: this.childIdOf(c.id), systemId: this.childIdOf(c.id), input: c.input }));
       // Counted before the send: children that finish while starting release themselves.
       shard.spawned += chunk.length;
       for (const c of chunk) this.shardOf.set(c.id, shard);
       shard.ref.send({ type: 'CHILDREN_REQUESTED', children: specs });
-      const spawned = (shard.ref.getSnapshot() as { children: Record<string, AnyActorRef> }).children;
-      for (const c of chunk) refs.push(spawned[c.id] as ActorRefFrom<TLogic>);
+      for (const c of chunk) refs.push(this.childOf(shard, c.id) as ActorRefFrom<TLogic>);
       if (shard.spawned >= this.shardSize) this.open = undefined;
       this.retireIfDone(shard);
     }
@@ -101,7 +100,7 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
       if (child && child.getSnapshot().status === 'active') {
         let list = stopNow.get(shard);
         if (!list) stopNow.set(shard, (list = []));
-        list.push(id);
+        list.push(this.childIdOf(id));
       }
     }
     for (const [shard, list] of stopNow) {
@@ -124,7 +123,23 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
   }
 
   private childOf(shard: Shard, id: string): AnyActorRef | undefined {
-    return (shard.ref.getSnapshot() as { children: Record<string, AnyActorRef | undefined> }).children[id];
+    const children = (shard.ref.getSnapshot() as { children: Record<string, AnyActorRef | undefined> }).children;
+    const childId = this.childIdOf(id);
+    return Object.hasOwn(children, childId) ? children[childId] : undefined;
+  }
+
+  /**
+   * The child's id in its shard (and in the system): `kind:id`. XState keeps children in a
+   * plain object keyed by child id and spawns into it by assignment, so a bare user id such
+   * as `__proto__` set the record's prototype (the child ran unsupervised and unreachable)
+   * and `toString` read an inherited function. No prefixed id names an `Object.prototype` member.
+   */
+  private childIdOf(id: string): string {
+    return `${this.kind}:${id}`;
+  }
+
+  private idOf(childId: string): string {
+    return childId.slice(this.kind.length + 1);
   }
 
   private retireIfDone(shard: Shard): void {
