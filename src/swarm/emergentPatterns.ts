@@ -1,5 +1,6 @@
 import type { Immutable } from 'immer';
 import { clampStrength } from './connection';
+import { ownValue } from '../idRecord';
 import { connectionOf, neuronOf } from './swarmState';
 import {
   PatternType,
@@ -20,13 +21,18 @@ import {
  * ```
  */
 export function activationPatterns(state: SwarmSnapshot): Record<string, number[]> {
-  const series: Record<string, number[]> = {};
+  return Object.fromEntries(activationSeries(state));
+}
+
+/** Each agent's activation series (a Map: agent ids are keys like any other, `__proto__` too). */
+function activationSeries(state: SwarmSnapshot): Map<string, number[]> {
+  const series = new Map<string, number[]>();
   const length = state.history.length;
   state.history.forEach((record, index) => {
     for (const [agentId, value] of Object.entries(record.activations)) {
       if (!neuronOf(state, agentId)) continue;
-      let values = series[agentId];
-      if (!values) series[agentId] = values = new Array<number>(length).fill(0);
+      let values = series.get(agentId);
+      if (!values) series.set(agentId, (values = new Array<number>(length).fill(0)));
       values[index] = value;
     }
   });
@@ -105,7 +111,7 @@ function connectionsAmong(state: SwarmSnapshot, agents: readonly string[]): stri
     const outgoing = neuronOf(state, source)?.outgoing;
     if (!outgoing) continue;
     for (const target of agents) {
-      const id = outgoing[target];
+      const id = ownValue(outgoing, target);
       if (id !== undefined) ids.push(id);
     }
   }
@@ -146,14 +152,14 @@ function bySeq(state: SwarmSnapshot, ids: Iterable<string>): string[] {
 /** Pairs of agents whose activation histories correlate above `correlationThreshold` (0.7). */
 function correlatedPairs(state: SwarmSnapshot): ScoredPair[] {
   if (state.history.length < state.rules.minCorrelationSamples) return [];
-  const series = activationPatterns(state);
-  const agents = bySeq(state, Object.keys(series));
+  const series = activationSeries(state);
+  const agents = bySeq(state, series.keys());
   const pairs: ScoredPair[] = [];
   for (let i = 0; i < agents.length; i++) {
     for (let j = i + 1; j < agents.length; j++) {
       const a = agents[i]!;
       const b = agents[j]!;
-      const correlation = pearsonCorrelation(series[a]!, series[b]!);
+      const correlation = pearsonCorrelation(series.get(a)!, series.get(b)!);
       if (correlation > state.rules.correlationThreshold) pairs.push([a, b, correlation]);
     }
   }

@@ -7,6 +7,7 @@ import { NotRunningError, UnknownAgentError, ValidationError } from '../errors';
 import { systemClock, withLongTimers, type NeuroFluxClock } from '../kernel/clock';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
 import { activationPatterns } from './emergentPatterns';
+import { ownValue } from '../idRecord';
 import { knowledgeTransferMessage } from './knowledgeSharing';
 import { agentPerformance } from './neuron';
 import { performanceMetrics, type SwarmPerformanceMetrics } from './performanceMetrics';
@@ -335,7 +336,7 @@ export class NeuralSwarmNetwork {
    */
   getConnection(source: string, target: string): Immutable<SwarmConnection> | undefined {
     const state = this.state();
-    const id = neuronOf(state, source)?.outgoing[target];
+    const id = ownValue(neuronOf(state, source)?.outgoing, target);
     return id === undefined ? undefined : connectionOf(state, id);
   }
 
@@ -592,9 +593,8 @@ export class NeuralSwarmNetwork {
    * ```
    */
   getAgentPerformanceScores(): Record<string, number> {
-    const scores: Record<string, number> = {};
-    for (const neuron of listNeurons(this.state())) scores[neuron.agentId] = neuron.performance;
-    return scores;
+    // fromEntries defines `__proto__` as an own key too; assignment would replace the prototype.
+    return Object.fromEntries(listNeurons(this.state()).map((neuron) => [neuron.agentId, neuron.performance]));
   }
 
   /**

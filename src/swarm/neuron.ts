@@ -1,3 +1,4 @@
+import { idRecord, ownValue } from '../idRecord';
 import { getEntry } from './shardedRecord';
 import type { SwarmNeuron, SwarmRules, SwarmSnapshot } from './swarmTypes';
 
@@ -32,10 +33,10 @@ export function newNeuron(agentId: string, seq: number, settings: NeuronSettings
     lastFiredAt: null,
     fireCount: 0,
     performance: rules.initialPerformance,
-    knowledgeBase: {},
-    patterns: {},
-    outgoing: {},
-    incoming: {},
+    knowledgeBase: idRecord(),
+    patterns: idRecord(),
+    outgoing: idRecord(),
+    incoming: idRecord(),
   };
 }
 
@@ -95,7 +96,7 @@ export function updatePerformance(neuron: SwarmNeuron, score: number, alpha: num
 
 /** Counts one decision of kind `key` (e.g. `task:analysis`) and whether it succeeded. */
 export function recordDecision(neuron: SwarmNeuron, key: string, success: boolean): void {
-  const pattern = neuron.patterns[key];
+  const pattern = ownValue(neuron.patterns, key);
   if (pattern) {
     pattern.uses += 1;
     if (success) pattern.successes += 1;

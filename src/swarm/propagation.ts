@@ -1,5 +1,6 @@
 import { appendBounded } from './boundedHistory';
 import { activateConnection } from './connection';
+import { idRecord } from '../idRecord';
 import { canFire, fireNeuron } from './neuron';
 import { connectionOf, neuronOf } from './swarmState';
 import type { FiringRecord, PropagationResult, SwarmState } from './swarmTypes';
@@ -37,7 +38,7 @@ export function propagate(
   const signalId = state.nextSignalId++;
   origin.activation += signal;
 
-  const felt: Record<string, number> = {};
+  const felt = idRecord<number>();
   const fired: FiringRecord[] = [];
   const activated: string[] = [];
   const reached = new Set<string>([source]);

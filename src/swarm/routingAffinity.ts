@@ -1,3 +1,4 @@
+import { ownValue } from '../idRecord';
 import { connectionOf, neuronOf } from './swarmState';
 import type { SwarmSnapshot } from './swarmTypes';
 
@@ -27,7 +28,7 @@ export function routingAffinity(
     if (producer === candidateAgentId || seen.has(producer)) continue;
     seen.add(producer);
     count += 1;
-    const connectionId = neuronOf(state, producer)?.outgoing[candidateAgentId];
+    const connectionId = ownValue(neuronOf(state, producer)?.outgoing, candidateAgentId);
     if (connectionId !== undefined) total += connectionOf(state, connectionId)?.strength ?? 0;
   }
   return count === 0 ? 0 : total / count;

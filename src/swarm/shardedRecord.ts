@@ -1,3 +1,5 @@
+import { idRecord, ownValue } from '../idRecord';
+
 /**
  * A record split into a fixed number of shards by key hash. The swarm's context is
  * updated immutably (immer), and an immutable update copies every object on the path to
@@ -42,20 +44,20 @@ export function shardKey(key: string): string {
  * ```
  */
 export function getEntry<T>(record: ReadonlyShardedRecord<T>, key: string): T | undefined {
-  return record[shardKey(key)]?.[key];
+  return ownValue(record[shardKey(key)], key);
 }
 
 /** Sets the entry of `key` (mutates: call on an immer draft). */
 export function setEntry<T>(record: ShardedRecord<T>, key: string, value: T): void {
   const shard = shardKey(key);
-  (record[shard] ??= {})[key] = value;
+  (record[shard] ??= idRecord<T>())[key] = value;
 }
 
 /** Deletes the entry of `key`; an emptied shard goes too (mutates: call on an immer draft). */
 export function deleteEntry<T>(record: ShardedRecord<T>, key: string): boolean {
   const shard = shardKey(key);
   const entries = record[shard];
-  if (!entries || !(key in entries)) return false;
+  if (!entries || !Object.hasOwn(entries, key)) return false;
   delete entries[key];
   if (Object.keys(entries).length === 0) delete record[shard];
   return true;

@@ -1,5 +1,6 @@
 import type { Immutable } from 'immer';
 import { newConnection } from './connection';
+import { idRecord, ownValue } from '../idRecord';
 import { newNeuron, type NeuronSettings } from './neuron';
 import { deleteEntry, entriesOf, getEntry, setEntry } from './shardedRecord';
 import {
@@ -45,7 +46,7 @@ export function initialSwarmState(input: SwarmMachineInput): SwarmState {
     nextSignalId: 0,
     history: [],
     consensusHistory: [],
-    globalKnowledge: {},
+    globalKnowledge: idRecord(),
     patterns: [],
     lastPropagation: null,
     lastAdaptation: null,
@@ -172,7 +173,7 @@ export function findConnection(
   source: string,
   target: string,
 ): Immutable<SwarmConnection> | undefined {
-  const id = neuronOf(state, source)?.outgoing[target];
+  const id = ownValue(neuronOf(state, source)?.outgoing, target);
   return id === undefined ? undefined : connectionOf(state, id);
 }
 
@@ -211,7 +212,7 @@ export function connect(
 /** Removes the connection from `source` to `target`; false when there is none. */
 export function disconnect(state: SwarmState, source: string, target: string): boolean {
   const from = neuronOf(state, source);
-  const id = from?.outgoing[target];
+  const id = ownValue(from?.outgoing, target);
   if (!from || id === undefined) return false;
   delete from.outgoing[target];
   const to = neuronOf(state, target);

@@ -3,7 +3,7 @@ import betweennessCentrality from 'graphology-metrics/centrality/betweenness';
 import { degreeCentrality } from 'graphology-metrics/centrality/degree';
 import { directedDensity, undirectedDensity } from 'graphology-metrics/graph/density';
 import { singleSourceLength } from 'graphology-shortest-path/unweighted';
-import { listConnections, listNeurons } from './swarmState';
+import { listConnections, listNeurons, neuronOf } from './swarmState';
 import type { SwarmSnapshot } from './swarmTypes';
 
 /** Statistics and topology metrics of the network. */
@@ -45,10 +45,19 @@ export interface SwarmStats {
  * ```
  */
 export function toGraph(state: SwarmSnapshot): DirectedGraph {
+  return buildGraph(state, (agentId) => agentId);
+}
+
+/**
+ * The graph with node keys from `keyOf`. Graphology indexes neighbours in plain objects:
+ * a node keyed `constructor` or `__proto__` breaks it (an edge "already exists", or is
+ * lost), so the statistics use keys of their own and map the results back to agent ids.
+ */
+function buildGraph(state: SwarmSnapshot, keyOf: (agentId: string) => string): DirectedGraph {
   const graph = new DirectedGraph();
-  for (const neuron of listNeurons(state)) graph.addNode(neuron.agentId, { performance: neuron.performance });
+  for (const neuron of listNeurons(state)) graph.addNode(keyOf(neuron.agentId), { performance: neuron.performance });
   for (const c of listConnections(state)) {
-    graph.addDirectedEdgeWithKey(c.connectionId, c.source, c.target, { strength: c.strength });
+    graph.addDirectedEdgeWithKey(c.connectionId, keyOf(c.source), keyOf(c.target), { strength: c.strength });
   }
   return graph;
 }
@@ -94,8 +103,12 @@ function averagePathLength(graph: DirectedGraph): number {
  * ```
  */
 export function computeSwarmStats(state: SwarmSnapshot): SwarmStats {
-  const graph = toGraph(state);
   const neurons = listNeurons(state);
+  const keyOf = (agentId: string) => `#${neuronOf(state, agentId)?.seq}`;
+  const agentOf = new Map(neurons.map((x) => [keyOf(x.agentId), x.agentId]));
+  const byAgent = (byKey: Record<string, number>): Record<string, number> =>
+    Object.fromEntries(Object.entries(byKey).map(([key, value]) => [agentOf.get(key) ?? key, value]));
+  const graph = buildGraph(state, keyOf);
   const connections = listConnections(state);
   const n = graph.order;
   const e = graph.size;
@@ -111,8 +124,8 @@ export function computeSwarmStats(state: SwarmSnapshot): SwarmStats {
     networkDensity: n > 1 ? undirectedDensity(n, e) : 0,
     directedDensity: n > 1 ? directedDensity(n, e) : 0,
     clusteringCoefficient: averageClustering(graph),
-    degreeCentrality: n > 1 ? degreeCentrality(graph) : zeros(),
-    betweennessCentrality: n > 2 ? betweennessCentrality(graph) : zeros(),
+    degreeCentrality: n > 1 ? byAgent(degreeCentrality(graph)) : zeros(),
+    betweennessCentrality: n > 2 ? byAgent(betweennessCentrality(graph)) : zeros(),
     averagePathLength: averagePathLength(graph),
   };
 }
