@@ -32,8 +32,8 @@ export function allocateByStake(
 ): Record<string, number> {
   const demand = new Map<string, number>();
   for (const claim of claims) demand.set(claim.agentId, (demand.get(claim.agentId) ?? 0) + Math.max(0, claim.amount));
-  const allocation: Record<string, number> = {};
-  for (const agentId of demand.keys()) allocation[agentId] = 0;
+  const allocation = new Map<string, number>();
+  for (const agentId of demand.keys()) allocation.set(agentId, 0);
   // Agents with zero stake would otherwise get nothing however much is left over.
   const anyStake = [...demand.keys()].some((id) => stakeOf(id) > 0);
   const weight = (id: string) => (anyStake ? Math.max(0, stakeOf(id)) : 1);
@@ -44,17 +44,18 @@ export function allocateByStake(
     const share = (id: string) => (totalWeight === 0 ? remaining / open.length : (remaining * weight(id)) / totalWeight);
     const satisfied = open.filter((id) => share(id) >= (demand.get(id) ?? 0));
     if (satisfied.length === 0) {
-      for (const id of open) allocation[id] = share(id);
+      for (const id of open) allocation.set(id, share(id));
       break;
     }
     for (const id of satisfied) {
       const amount = demand.get(id) ?? 0;
-      allocation[id] = amount;
+      allocation.set(id, amount);
       remaining -= amount;
     }
     open = open.filter((id) => !satisfied.includes(id));
   }
-  return allocation;
+  // fromEntries defines every id as an own key (`__proto__` included); assignment would not.
+  return Object.fromEntries(allocation);
 }
 
 /**
@@ -118,7 +119,7 @@ export function proposeCompromise(
       return { applicable: false, detail: `resource conflict without usable requests: ${issue?.path.join('.')}: ${issue?.message}` };
     }
     const { resourceType, available, requests } = parsed.data;
-    const allocations = allocateByStake(available, requests, (id) => stakes[id] ?? 0);
+    const allocations = allocateByStake(available, requests, (id) => (Object.hasOwn(stakes, id) ? stakes[id] : undefined) ?? 0);
     return {
       applicable: true,
       result: {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idRecordSchema } from '../idRecord';
 import { CONFLICT_PHASES, type ConflictResume } from '../../machines/conflict.machine';
 import type { ConflictRecord, ConflictResolution } from './conflictRecord';
 import type { CounterValues } from './conflictStats';
@@ -80,7 +81,8 @@ const OpenConflictSchema = z
     strategy: ResolutionStrategySchema.nullable(),
     algorithm: ConsensusAlgorithmSchema.nullable(),
     requestedAt: time,
-    stakes: z.record(z.string(), count),
+    // Keyed by agent ids: z.record would drop a voter named `__proto__`.
+    stakes: idRecordSchema(count),
     expertId: id.nullable(),
     votes: z.array(VoteSchema),
     expertAnswer: ExpertAnswerSchema.nullable(),

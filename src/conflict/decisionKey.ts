@@ -3,12 +3,15 @@ import type { Decision } from './conflictTypes';
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value !== null && typeof value === 'object') {
-    const sorted: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      const field = (value as Record<string, unknown>)[key];
-      if (field !== undefined) sorted[key] = canonical(field);
-    }
-    return sorted;
+    // fromEntries keeps an own `__proto__` key (from JSON) as a key: assigning it would set the prototype and drop it.
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .flatMap((key) => {
+          const field = (value as Record<string, unknown>)[key];
+          return field === undefined ? [] : [[key, canonical(field)]];
+        }),
+    );
   }
   // -0 and 0 are one decision; JSON already prints both as "0".
   return value;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../../errors';
+import { ownValue } from '../../idRecord';
 import { ConflictType, type ConflictInput } from '../conflictTypes';
 
 export const PRIORITY_DEADLINE_MS = 30_000;
@@ -66,7 +67,7 @@ export function detectPriorityConflicts(claims: readonly TaskClaim[], slots: Age
     const top = group.reduce((best, c) => Math.max(best, PRIORITIES.indexOf(c.priority)), 0);
     const priority = PRIORITIES[top] as TaskPriorityName;
     const contending = group.filter((c) => c.priority === priority);
-    const raw = typeof slots === 'function' ? slots(agentId) : (slots[agentId] ?? 0);
+    const raw = typeof slots === 'function' ? slots(agentId) : (ownValue(slots, agentId) ?? 0);
     const checked = slotsSchema.safeParse(raw);
     if (!checked.success) throw ValidationError.fromZod(`free slots of ${agentId}`, checked.error);
     const freeSlots = checked.data;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../../errors';
+import { ownValue } from '../../idRecord';
 import { ConflictType, type ConflictInput } from '../conflictTypes';
 
 export const RESOURCE_DEADLINE_MS = 120_000;
@@ -47,7 +48,7 @@ export function detectResourceConflicts(
   }
   const conflicts: ConflictInput[] = [];
   for (const [resourceType, group] of groups) {
-    const raw = typeof availability === 'function' ? availability(resourceType) : (availability[resourceType] ?? 0);
+    const raw = typeof availability === 'function' ? availability(resourceType) : (ownValue(availability, resourceType) ?? 0);
     const checked = availabilitySchema.safeParse(raw);
     if (!checked.success) throw ValidationError.fromZod(`availability of ${resourceType}`, checked.error);
     const available = checked.data;
