@@ -6,6 +6,7 @@ import type { AgentHandle } from '../bus/agentHandle';
 import type { CommunicationBus } from '../bus/communicationBus';
 import type { Message } from '../bus/message';
 import { DuplicateAgentError, NotRunningError, ValidationError } from '../errors';
+import { idRecordSchema } from '../idRecord';
 import { executeAttempt, type TaskExecutor } from './taskExecutor';
 import {
   TaskAssignmentPayloadSchema,
@@ -28,7 +29,8 @@ export type AgentHostOptions = z.input<typeof AgentHostOptionsSchema> & { bus: C
 const HostedAgentOptionsSchema = z.object({
   capabilities: z.array(z.string().min(1)),
   maxConcurrentTasks: z.number().int().positive().default(5),
-  specializations: z.record(z.string(), z.number().nonnegative()).default({}),
+  // Keyed by task types: z.record would drop a type named `__proto__`.
+  specializations: idRecordSchema(z.number().nonnegative()).default({}),
   execute: z.custom<TaskExecutor>((v) => typeof v === 'function', 'must be a function'),
 });
 

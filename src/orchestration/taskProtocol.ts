@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idRecordSchema } from '../idRecord';
 
 /**
  * The bus protocol between the orchestrator and agents (spec section 2), so that agents
@@ -27,7 +28,8 @@ export const TaskAssignmentPayloadSchema = z.object({
   action: z.literal('execute_task'),
   task: z.object({ taskId: z.string().min(1) }).passthrough(),
   attempt: z.number().int().nonnegative(),
-  dependencyResults: z.record(z.string(), z.unknown()).default({}),
+  // Keyed by task ids: z.record would drop a dependency named `__proto__`.
+  dependencyResults: idRecordSchema(z.unknown()).default({}),
   /**
    * This dispatch's token: random, unguessable, new for every dispatch. Echo it in
    * `task_started`, `task_progress` and `task_result`: a result that comes over the network
@@ -74,7 +76,7 @@ export const PresentAgentSchema = z.object({
   agentId: z.string().min(1),
   capabilities: z.array(z.string().min(1)),
   maxConcurrentTasks: z.number().int().positive(),
-  specializations: z.record(z.string(), z.number().finite().nonnegative()).default({}),
+  specializations: idRecordSchema(z.number().finite().nonnegative()).default({}),
 });
 
 /** A host's heartbeat: who it is, how often it beats, and the agents it runs. */
