@@ -21,6 +21,7 @@ export {
   type ValidationIssue,
   type WorkflowProblem,
 } from './errors';
+export { describeError } from './describeError';
 export { systemClock, type NeuroFluxClock } from './kernel/clock';
 export type { RetentionOptions } from './kernel/recordRetention';
 export type { ConnectionStatusEvent, ConnectionStatusKind, ConnectionStatusStats } from './kernel/connectionStatus';

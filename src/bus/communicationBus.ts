@@ -15,6 +15,7 @@ import {
   ValidationError,
 } from '../errors';
 import { MAX_TIMER_MS, systemClock, type NeuroFluxClock } from '../kernel/clock';
+import { describeError } from '../describeError';
 import { AgentHandle } from './agentHandle';
 import type { BusInstrumentation } from './busInstrumentation';
 import { BusCounters, type BusStats } from './busStats';
@@ -775,12 +776,12 @@ export class CommunicationBus {
     const receipt = this.receipts.size > 0 ? this.receipts.get(message.messageId) : undefined;
     if (receipt && this.agents.get(agent.agentId) === agent) {
       // A transport frame: its redelivery (possibly to another process) is the retry.
-      if (receipt.failed(error instanceof Error ? error.message : String(error))) {
+      if (receipt.failed(describeError(error))) {
         this.receipts.delete(message.messageId);
         this.counters.retried++;
         return;
       }
-      return this.deadLetter('max_retries', message, agent.agentId, error instanceof Error ? error.message : String(error));
+      return this.deadLetter('max_retries', message, agent.agentId, describeError(error));
     }
     if (message.retryCount < message.maxRetries && this.agents.get(agent.agentId) === agent) {
       this.counters.retried++;
@@ -788,7 +789,7 @@ export class CommunicationBus {
       return;
     }
     const reason = this.agents.get(agent.agentId) === agent ? 'max_retries' : 'no_route';
-    this.deadLetter(reason, message, agent.agentId, error instanceof Error ? error.message : String(error));
+    this.deadLetter(reason, message, agent.agentId, describeError(error));
   }
 
   private scheduleDrain(agent: RegisteredAgent): void {

@@ -8,6 +8,7 @@ import { createInspectionHub } from '../observability/inspector/inspectionHub';
 import { startInspector } from '../observability/inspector/inspectorServer';
 import { createMetrics } from '../observability/runtimeMetrics';
 import { parseCliOptions } from './cliOptions';
+import { describeError } from '../describeError';
 
 const InspectOptionsSchema = z.object({
   port: z.coerce.number().int().min(0).max(65_535).default(0),
@@ -58,7 +59,7 @@ export function registerInspectCommand(program: Command, write: (text: string) =
       hooks.onListening?.(inspector.url);
       const stop = new AbortController();
       const looping = demo.loop(stop.signal, options.interval).catch((error: unknown) => {
-        write(`demo stopped: ${error instanceof Error ? error.message : String(error)}\n`);
+        write(`demo stopped: ${describeError(error)}\n`);
       });
       try {
         await (hooks.until ?? interrupted)();

@@ -64,6 +64,7 @@ import { PerformanceLedger, type AgentPerformance, type WeightUpdateOptions } fr
 import { clampStake, computeStake, type StakeProvider } from './stakes';
 import { DEFAULT_EXECUTION_THRESHOLD, selectExpert } from './strategies';
 import { VoteCollector, type VoteFunction } from './voteCollection';
+import { describeError } from '../describeError';
 
 /** Deadline of a reported conflict that does not give one, by type. */
 export const DEFAULT_DEADLINE_MS: Readonly<Record<ConflictType, number>> = {
@@ -923,7 +924,7 @@ export class ConflictResolutionEngine {
     const verdict: ConflictVerdict = {
       status: 'escalated',
       reason: EscalationReason.INTERNAL_ERROR,
-      detail: error instanceof Error ? error.message : String(error),
+      detail: describeError(error),
       result: null,
     };
     const votes = (entry.actor.getSnapshot().context as ConflictMachineContext).votes;
@@ -1047,7 +1048,7 @@ export class ConflictResolutionEngine {
         });
         delivered.push(recipientId);
       } catch (error) {
-        effects.push({ type: 'DELIVERY_FAILED', conflictId: conflict.conflictId, topic: command.topic, error: String(error), at });
+        effects.push({ type: 'DELIVERY_FAILED', conflictId: conflict.conflictId, topic: command.topic, error: describeError(error), at });
       }
     }
     this.counters.executed++;
@@ -1069,7 +1070,7 @@ export class ConflictResolutionEngine {
         type: 'DELIVERY_FAILED',
         conflictId: conflict.conflictId,
         topic: ConflictTopic.ESCALATION,
-        error: String(error),
+        error: describeError(error),
         at: this.bus.clock.now(),
       });
     }

@@ -7,6 +7,7 @@ import { RequestTimeoutError, UnknownAgentError } from '../errors';
 import { MAX_TIMER_MS, timerDelay } from '../kernel/clock';
 import { ConflictTopic, VoteAnswerSchema, type Conflict, type Decision, type Vote, type VoteAnswer } from './conflictTypes';
 import { decisionKey } from './decisionKey';
+import { describeError } from '../describeError';
 import { ABSTENTION_STAKE, computeStake } from './stakes';
 import { DEFAULT_EXPERT_CONFIDENCE, type ExpertAnswer } from './strategies';
 
@@ -54,9 +55,13 @@ export interface VoteCollectorDeps {
 }
 
 function describeFailure(error: unknown): string {
-  if (error instanceof RequestTimeoutError) return 'vote timeout';
-  if (error instanceof UnknownAgentError) return 'agent not registered';
-  return `vote failed: ${error instanceof Error ? error.message : String(error)}`;
+  try {
+    if (error instanceof RequestTimeoutError) return 'vote timeout';
+    if (error instanceof UnknownAgentError) return 'agent not registered';
+  } catch {
+    // A Proxy whose prototype trap throws: `instanceof` asks it, and it is none of ours.
+  }
+  return `vote failed: ${describeError(error)}`;
 }
 
 /**

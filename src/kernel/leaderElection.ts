@@ -6,6 +6,7 @@ import { ErrorCode, NeuroFluxError, ValidationError } from '../errors';
 import { Lease, type LeaseClaim } from '../store/lease';
 import type { SnapshotStore } from '../store/snapshotStore';
 import type { NeuroFluxClock } from './clock';
+import { describeError } from '../describeError';
 
 /** Where a process stands in the election. */
 export type LeadershipState = 'standby' | 'leader' | 'deposed' | 'stopped';
@@ -103,7 +104,7 @@ export class LeaderElection {
             })
             .catch((error: unknown) => {
               // Could not take over (e.g. a corrupt stored state): give the lease to another candidate.
-              this.electedError = error instanceof Error ? error.message : String(error);
+              this.electedError = describeError(error);
               if (this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'ELECTION_STOPPED' });
               this.depose(hooks);
             });

@@ -1,4 +1,5 @@
 import { NeuroFluxError } from '../errors';
+import { describeError } from '../describeError';
 
 /** Stable codes of the observability tools' own errors (bad options are `ValidationError`s). */
 export const ObservabilityErrorCode = {
@@ -33,7 +34,7 @@ export class InspectorListenError extends NeuroFluxError {
   ) {
     super(
       ObservabilityErrorCode.INSPECTOR_LISTEN,
-      `the inspector could not listen on ${host}:${port}: ${reason instanceof Error ? reason.message : String(reason)}`,
+      `the inspector could not listen on ${host}:${port}: ${describeError(reason)}`,
     );
   }
 }

@@ -1,3 +1,4 @@
+import { describeError } from '../describeError';
 import type { TaskResultPayload } from './taskProtocol';
 import type { TaskSpec } from './taskTypes';
 
@@ -35,6 +36,6 @@ export async function executeAttempt(execute: TaskExecutor, task: TaskSpec, cont
   try {
     return { taskId, attempt, status: 'completed', result: await execute(task, context) };
   } catch (error) {
-    return { taskId, attempt, status: 'failed', error: error instanceof Error ? error.message : String(error) };
+    return { taskId, attempt, status: 'failed', error: describeError(error) };
   }
 }

@@ -22,6 +22,8 @@ import {
 } from '../errors';
 import { timerDelay } from '../kernel/clock';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
+import { describeError } from '../describeError';
+import { idRecordSchema } from '../idRecord';
 import { RecordRetention, RetentionOptionsSchema, retentionLimits, type RetentionOptions } from '../kernel/recordRetention';
 import { AgentPool, laneOf } from './agentPool';
 import { builtInBalancers, isScoring, type Balancer, type BuiltInBalancerName, type ScoringBalancer } from './balancers';
@@ -1125,7 +1127,7 @@ export class TaskOrchestrator {
         payload: { action: 'execute_task', task, attempt, dependencyResults, dispatch: token },
       });
     } catch (error) {
-      this.fail(entry, attempt, `assignment not delivered: ${(error as Error).message}`);
+      this.fail(entry, attempt, `assignment not delivered: ${describeError(error)}`);
     }
   }
 
@@ -1465,7 +1467,7 @@ export class TaskOrchestrator {
       agent.load = Math.max(0, agent.load - 1);
       for (const pool of agent.pools) pool.update(agent);
     }
-    const context = { taskId, retryCount: entry.record.retryCount, assignedAgent: agentId, lastError: `task actor crashed: ${error instanceof Error ? error.message : String(error)}`, endReason: 'execution_failed' };
+    const context = { taskId, retryCount: entry.record.retryCount, assignedAgent: agentId, lastError: `task actor crashed: ${describeError(error)}`, endReason: 'execution_failed' };
     this.onTransition(context as TaskMachineContext, 'failed');
     this.requestScheduling();
   }

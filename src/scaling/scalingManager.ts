@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors';
 import { systemClock, type NeuroFluxClock } from '../kernel/clock';
+import { describeError } from '../describeError';
 
 /** System load as the scaling check sees it. Usages are percentages (0–100). */
 export interface ScalingMetrics {
@@ -201,7 +202,7 @@ export class ScalingManager {
     const now = this.clock.now();
     const decision = planScaling(metrics, agents, this.policy, (type, i) => `${type}_${i}_${now}`);
     const errors: Error[] = [];
-    const attempt = (p: Promise<void>) => p.catch((e: unknown) => void errors.push(e instanceof Error ? e : new Error(String(e))));
+    const attempt = (p: Promise<void>) => p.catch((e: unknown) => void errors.push(asError(e)));
     const { launcher } = this.options;
     const out = decision.scaleOut;
     await Promise.all([
@@ -216,10 +217,20 @@ export class ScalingManager {
     this.timer = this.clock.setTimeout(() => {
       if (!this.started) return;
       void this.check()
-        .catch((e: unknown) => this.options.onDecision?.({ scaleIn: [] }, [e instanceof Error ? e : new Error(String(e))]))
+        .catch((e: unknown) => this.options.onDecision?.({ scaleIn: [] }, [asError(e)]))
         .finally(() => {
           if (this.started) this.arm();
         });
     }, this.intervalMs);
   }
+}
+
+/** What a launcher threw, as an Error: itself when it is one, else an Error with its text. */
+function asError(thrown: unknown): Error {
+  try {
+    if (thrown instanceof Error) return thrown;
+  } catch {
+    // A Proxy whose prototype trap throws.
+  }
+  return new Error(describeError(thrown));
 }

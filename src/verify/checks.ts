@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors';
+import { describeError } from '../describeError';
 
 /**
  * A named check. For workflows, `reads` lists the tasks it looks at: the verifier may then
@@ -54,7 +55,7 @@ export function evaluateInvariant<S>(check: NamedCheck<(state: S) => boolean | s
   try {
     verdict = check.check(state);
   } catch (error) {
-    return `the invariant threw: ${error instanceof Error ? error.message : String(error)}`;
+    return `the invariant threw: ${describeError(error)}`;
   }
   if (verdict === true) return null;
   return typeof verdict === 'string' && verdict.length > 0 ? verdict : `invariant '${check.name}' does not hold in this state`;

@@ -15,6 +15,7 @@ import { ValidationError } from '../errors';
 import { exploreStateSpace, type Expansion, type StateSpaceModel } from './stateSpace';
 import { buildResult, type PropertyName, type VerificationResult, type Violation, type Witness } from './verificationResult';
 import { evaluateGoal, evaluateInvariant, namedChecks, type Checks } from './checks';
+import { describeError } from '../describeError';
 
 /** An invariant of a machine: `true` when it holds, `false` or a message when it does not. */
 export type MachineInvariant<TSnapshot = AnyMachineSnapshot> = (snapshot: TSnapshot) => boolean | string;
@@ -120,7 +121,7 @@ export function verifyMachine<TMachine extends AnyStateMachine>(
           steps.push({ label: event, state: next as Snapshot, progress: true });
         } catch (error) {
           // A guard or action that cannot handle a bare event: say so once, and skip it.
-          const note = `event '${event.type}' could not be explored (${error instanceof Error ? error.message : String(error)}); pass it with a payload in \`events\``;
+          const note = `event '${event.type}' could not be explored (${describeError(error)}); pass it with a payload in \`events\``;
           if (!failures.has(note)) {
             failures.add(note);
             notes.push(note);

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { CommunicationBus } from '../../bus/communicationBus';
 import type { MessagePriority } from '../../bus/message';
 import { RequestTimeoutError } from '../../errors';
+import { describeError } from '../../describeError';
 import { attachBusHooks } from '../busHooks';
 
 /** Topic of the profiler's round-trip probes. */
@@ -128,7 +129,7 @@ export async function measureCommunicationLatency(bus: CommunicationBus, options
       });
       results[index] = { agentPair, from, to, latencyMs: performance.now() - started };
     } catch (error) {
-      const reason = error instanceof RequestTimeoutError ? 'timeout' : error instanceof Error ? error.message : String(error);
+      const reason = error instanceof RequestTimeoutError ? 'timeout' : describeError(error);
       results[index] = { agentPair, from, to, latencyMs: Infinity, error: reason };
     }
   };

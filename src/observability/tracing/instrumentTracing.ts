@@ -22,6 +22,7 @@ import { TaskTopic } from '../../orchestration/taskProtocol';
 import { attachBusHooks } from '../busHooks';
 import type { ObservedRuntime } from '../observedRuntime';
 import { defaultPropagator, headerGetter, headerSetter } from './traceContext';
+import { describeError } from '../../describeError';
 
 /** Options of {@link instrumentTracing}. */
 export interface TracingOptions {
@@ -77,7 +78,7 @@ interface Delivery {
 }
 
 function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return describeError(error);
 }
 
 function decisionText(decision: Decision | null): string {
