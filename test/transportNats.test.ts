@@ -2,7 +2,6 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { connect, headers } from '@nats-io/transport-node';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { createHmac } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { CommunicationBus } from '../src/bus/communicationBus';
 import { DeliveryFailedError } from '../src/errors';
@@ -11,7 +10,7 @@ import type { AnyDeadLetter } from '../src/bus/deadLetter';
 import { createNeuroFlux, type NeuroFlux } from '../src/kernel/createNeuroFlux';
 import { nats, NatsTransport, Subjects, subjectToken, decodeEnvelope, encodeEnvelope, type TransportRejection } from '../src/transport';
 import { subjectsOverlap } from '../src/transport/subjects';
-import { batchElementJson, type EncodedFrame } from '../src/transport/envelope';
+import { batchElementJson, signEncoded, signFrame, type EncodedFrame } from '../src/transport/envelope';
 import { batchCapacity, FrameBatcher } from '../src/transport/frameBatcher';
 import { topicMatches } from '../src/bus/topicPattern';
 import { startReadyScript, stopChild } from './support/childProcesses';
@@ -29,10 +28,10 @@ describe('envelope and subjects (no server)', () => {
     messageId: 'm1', senderId: 'a', recipientId: 'b', messageType: 'command', priority: 'high', topic: 't',
     payload: { text: 'x'.repeat(5000) }, timestamp: 1, ttl: 300, retryCount: 0, maxRetries: 3,
   };
-  const opts = { hmacSecret: HMAC, maxFrameBytes: 1024 * 1024 };
+  const opts = { hmacSecret: HMAC, maxFrameBytes: 1024 * 1024, subject: 'nf.p.from.a.durable.agent.b.high' };
 
   test('payloads over 1 KiB are gzip-compressed and flagged; a signed frame round-trips', () => {
-    const env = encodeEnvelope(message, { hmacSecret: HMAC });
+    const env = encodeEnvelope(message, { hmacSecret: HMAC, subject: opts.subject });
     expect(env.headers['Nf-Encoding']).toBe('gzip');
     expect(env.body.byteLength).toBeLessThan(1000);
     expect(decodeEnvelope(env.body, (h) => env.headers[h], opts)).toEqual({ ok: true, frame: message });
@@ -41,7 +40,7 @@ describe('envelope and subjects (no server)', () => {
   });
 
   test('unsigned, tampered, oversized and zip-bomb frames are refused with a reason', () => {
-    const env = encodeEnvelope(message, { hmacSecret: HMAC });
+    const env = encodeEnvelope(message, { hmacSecret: HMAC, subject: opts.subject });
     expect(decodeEnvelope(env.body, (h) => (h === 'Nf-Signature' ? undefined : env.headers[h]), opts)).toMatchObject({ ok: false, reason: 'unauthenticated' });
     const tampered = Uint8Array.from(env.body);
     tampered[20] = (tampered[20] as number) ^ 1;
@@ -208,16 +207,19 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport across two processes (own nat
     const subjects = new Subjects(namespace);
     const good = encodeEnvelope(
       { messageId: 'x1', senderId: 'evil', recipientId: 'local', messageType: 'event', priority: 'medium', topic: 't', payload: {}, timestamp: Date.now(), ttl: 300, retryCount: 0, maxRetries: 3 },
-      { hmacSecret: 'wrong-secret-0123456789' },
+      { hmacSecret: 'wrong-secret-0123456789', subject: subjects.agent('local', 'medium') },
     );
     const h = headers();
     h.set('Nf-Signature', good.headers['Nf-Signature'] as string);
+    h.set('Nf-Sent', good.headers['Nf-Sent'] as string);
     raw.publish(subjects.agent('local', 'medium'), good.body, { headers: h }); // wrong key
     raw.publish(subjects.agent('local', 'medium'), good.body); // unsigned
     raw.publish(subjects.agent('local', 'medium'), new Uint8Array(600 * 1024)); // oversized (over maxFrameBytes)
     const junk = Buffer.from('{"not":"a message"}');
     const hj = headers();
-    hj.set('Nf-Signature', require('node:crypto').createHmac('sha256', HMAC).update(junk).digest('hex'));
+    const sentAt = Date.now();
+    hj.set('Nf-Signature', signFrame(HMAC, { subject: subjects.agent('local', 'medium'), reply: '', sentAt }, junk));
+    hj.set('Nf-Sent', String(sentAt));
     raw.publish(subjects.agent('local', 'medium'), junk, { headers: hj }); // signed but invalid
     await raw.flush();
     await waitFor(() => rejections.length >= 3 && deadLetters.some((d) => d.reason === 'invalid'), 5000, 'rejections');
@@ -400,7 +402,7 @@ describe('frame batching (no server)', () => {
   const event = (i: number, payload: unknown = { i }): Message =>
     createMessage({ senderId: 'feed', recipientId: null, messageType: 'event', topic: 'tick', payload }, 1_000 + i);
   /** A batcher whose publishes are recorded, with each frame's messages decoded the way a receiver does. */
-  function recorder(capacity = 64, hmacSecret?: string) {
+  function recorder(capacity = 64) {
     const sent: { subject: string; frame: EncodedFrame; reply: string | undefined; messages: Message[] }[] = [];
     const lost: number[] = [];
     const batcher = new FrameBatcher(
@@ -409,7 +411,6 @@ describe('frame batching (no server)', () => {
         const frames = frame.batch === undefined ? [json] : (json as unknown[]);
         sent.push({ subject, frame, reply, messages: frames.map((f) => parseFrame(f, 0)) });
       },
-      hmacSecret,
       capacity,
       (messages) => void lost.push(messages),
     );
@@ -462,13 +463,15 @@ describe('frame batching (no server)', () => {
     expect(sent).toHaveLength(3);
   });
 
-  test('a batch is signed once over its body', async () => {
-    const { batcher, sent } = recorder(64, HMAC);
+  test('a batch is signed once over its body, subject, reply subject and send time (by the transport, which knows them)', async () => {
+    const { batcher, sent } = recorder(64);
     for (let i = 0; i < 3; i++) batcher.add('s.a', event(i), undefined);
     await Promise.resolve();
     const frame = sent[0]?.frame as EncodedFrame;
-    expect(frame.batch).toBe(3);
-    expect(frame.signature).toBe(createHmac('sha256', HMAC).update(frame.body).digest('hex'));
+    expect(frame).toMatchObject({ batch: 3, signature: undefined });
+    const signedFrame = signEncoded(frame, HMAC, 's.a', undefined, 5);
+    expect(signedFrame.signature).toBe(signFrame(HMAC, { subject: 's.a', reply: '', sentAt: 5 }, frame.body));
+    expect(signFrame(HMAC, { subject: 's.b', reply: '', sentAt: 5 }, frame.body)).not.toBe(signedFrame.signature);
   });
 
   test('capacity follows the smaller of maxFrameBytes and the server max_payload; 1 publishes every frame at once', () => {
@@ -483,7 +486,7 @@ describe('frame batching (no server)', () => {
 
   test('a deferred publish that fails is counted as lost, never thrown', async () => {
     const lost: number[] = [];
-    const batcher = new FrameBatcher(() => { throw new Error('connection closed'); }, undefined, 64, (n) => void lost.push(n));
+    const batcher = new FrameBatcher(() => { throw new Error('connection closed'); }, 64, (n) => void lost.push(n));
     batcher.add('s.a', event(0), undefined);
     batcher.add('s.a', event(1), undefined);
     batcher.add('s.b', event(2), undefined);
@@ -500,7 +503,6 @@ describe('frame batching (no server)', () => {
         if (failing) throw new Error('connection closed');
         published.push(subject);
       },
-      undefined,
       2,
       (n) => void lost.push(n),
     );
@@ -535,6 +537,7 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport batching (own nats-server -js
     subject: string;
     reply: string | undefined;
     batch: string | undefined;
+    sent?: string | undefined;
     encoding: string | undefined;
     signature: string | undefined;
     data: Uint8Array;
@@ -577,11 +580,12 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport batching (own nats-server -js
     return on();
   }
   const ids = (messages: Message[]) => messages.map((m) => (m.payload as { i: number }).i);
-  const signed = (body: Uint8Array, secret = HMAC) => createHmac('sha256', secret).update(body).digest('hex');
-  function batchHeaders(count: number, signature?: string) {
+  const signed = (subject: string, sent: string | undefined, body: Uint8Array, secret = HMAC) => signFrame(secret, { subject, reply: '', sentAt: Number(sent) }, body);
+  function batchHeaders(count: number, signature?: string, sent?: string) {
     const h = headers();
     h.set('Nf-Batch', String(count));
     if (signature !== undefined) h.set('Nf-Signature', signature);
+    if (sent !== undefined) h.set('Nf-Sent', sent);
     return h;
   }
 
@@ -591,7 +595,7 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport batching (own nats-server -js
     wire.subscribe('nf.>', {
       callback: (_err, m) => {
         const h = m.headers;
-        frames.push({ subject: m.subject, reply: m.reply || undefined, batch: h?.get('Nf-Batch') || undefined, encoding: h?.get('Nf-Encoding') || undefined, signature: h?.get('Nf-Signature') || undefined, data: m.data });
+        frames.push({ subject: m.subject, reply: m.reply || undefined, batch: h?.get('Nf-Batch') || undefined, encoding: h?.get('Nf-Encoding') || undefined, signature: h?.get('Nf-Signature') || undefined, sent: h?.get('Nf-Sent') || undefined, data: m.data });
       },
     });
     await wire.flush();
@@ -711,10 +715,10 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport batching (own nats-server -js
     await waitFor(() => p.take().length === 10, 5000, 'signed batch');
     expect(ids(p.got)).toEqual(Array.from({ length: 10 }, (_, i) => i));
     const [batch] = await wireOn(p.subjects.topic('tick'), 1);
-    expect(batch).toMatchObject({ batch: '10', signature: signed(batch?.data ?? new Uint8Array()) });
+    expect(batch).toMatchObject({ batch: '10', signature: signed(p.subjects.topic('tick'), batch?.sent, batch?.data ?? new Uint8Array()) });
 
     const tampered = Buffer.from(Buffer.from(batch?.data ?? []).toString('utf8').replace('"i":3', '"i":9'));
-    wire.publish(p.subjects.topic('tick'), tampered, { headers: batchHeaders(10, batch?.signature) });
+    wire.publish(p.subjects.topic('tick'), tampered, { headers: batchHeaders(10, batch?.signature, batch?.sent) });
     wire.publish(p.subjects.topic('tick'), batch?.data ?? new Uint8Array(), { headers: batchHeaders(10) });
     await wire.flush();
     await waitFor(() => p.lettersB.length === 20, 5000, 'unauthenticated dead letters');

@@ -43,8 +43,8 @@ export class FrameBatcher {
   private scheduled = false;
 
   constructor(
+    /** Signs (when the transport has a secret) and publishes: the signature covers the subject and reply subject too. */
     private readonly publish: FramePublisher,
-    private readonly hmacSecret: string | undefined,
     /** Messages per batch frame ({@link batchCapacity}); 1 publishes every frame at once. */
     private readonly capacity: number,
     /** A queued batch could not be published (the connection closed meanwhile): its messages are lost. */
@@ -64,7 +64,7 @@ export class FrameBatcher {
     if (this.capacity === 1 || isCompressedAlone(json)) {
       // Errors reach the caller, as they did before batching (e.g. over the server's max_payload).
       this.flushSubject(subject);
-      this.publish(subject, encodeJsonFrame(batch === undefined ? json : JSON.stringify(message), this.hmacSecret), reply);
+      this.publish(subject, encodeJsonFrame(batch === undefined ? json : JSON.stringify(message)), reply);
       return;
     }
     if (batch === undefined) {
@@ -103,7 +103,7 @@ export class FrameBatcher {
   private send(batch: PendingBatch): void {
     const { jsons } = batch;
     try {
-      const frame = jsons.length === 1 ? encodeJsonFrame(jsons[0] as string, this.hmacSecret) : encodeBatchFrame(jsons, this.hmacSecret);
+      const frame = jsons.length === 1 ? encodeJsonFrame(jsons[0] as string) : encodeBatchFrame(jsons);
       this.publish(batch.subject, frame, batch.reply);
     } catch (error) {
       this.onLost(jsons.length, error);

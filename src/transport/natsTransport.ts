@@ -18,7 +18,8 @@ import type { BusTransportLink, CommunicationBus, FrameReceipt } from '../bus/co
 import type { DeadLetter } from '../bus/deadLetter';
 import { DEFAULT_MAX_RETRIES, MessageType, PRIORITY_ORDER, type Message, type MessagePriority } from '../bus/message';
 import { ValidationError } from '../errors';
-import { BATCH_MAX_MESSAGES, batchElements, decodeFrame, encodeFrame, EnvelopeHeader, type EncodedFrame, type FrameRejection } from './envelope';
+import { BATCH_MAX_MESSAGES, batchElements, decodeFrame, encodeFrame, EnvelopeHeader, parseSentAt, signEncoded, type EncodedFrame, type FrameRejection } from './envelope';
+import { ReplayGuard } from './replayGuard';
 import { batchCapacity, FrameBatcher } from './frameBatcher';
 import { RecentIds, RecentMap } from './recentIds';
 import { connectNats, NatsOptionsSchema, SubjectTokenSchema, type NatsOptions } from './natsOptions';
@@ -47,8 +48,20 @@ const NatsTransportOptionsSchema = NatsOptionsSchema.and(
      * as the message's origin (`messageOrigin`). Unset: `~`, unidentified. See docs/security.md.
      */
     identity: SubjectTokenSchema.optional(),
-    /** Signs every frame with HMAC-SHA256 and refuses unsigned or tampered ones. */
+    /**
+     * Signs every frame with HMAC-SHA256 (over its body, subject, reply subject and send time)
+     * and refuses unsigned, tampered, replayed, stale and future-dated ones. See docs/security.md.
+     */
     hmacSecret: z.string().min(16, 'must be at least 16 characters').optional(),
+    /**
+     * With `hmacSecret`: how long a signed frame stays acceptable after it was signed, ms
+     * (default 120 s), and so how long its signature is remembered to refuse it a second
+     * time. It caps the TTLs messages claim: a frame older than this is refused as `stale`.
+     * JetStream frames count from the time the server stored them.
+     */
+    replayWindowMs: z.number().int().min(1000).max(3_600_000).default(120_000),
+    /** With `hmacSecret`: how far the clocks of senders and receivers may disagree, ms (default 30 s). */
+    maxClockSkewMs: z.number().int().nonnegative().max(600_000).default(30_000),
     /** Largest frame accepted, before and after decompression (default 1 MiB). */
     maxFrameBytes: z.number().int().positive().default(1024 * 1024),
     /**
@@ -226,6 +239,8 @@ export class NatsTransport implements Transport {
   private readonly seenEvents = new RecentIds(SEEN_MEMORY);
   private readonly durableTypes: ReadonlySet<string>;
   private readonly decodeOptions: { readonly hmacSecret: string | undefined; readonly maxFrameBytes: number };
+  /** With a secret: refuses signed frames seen before, stale or dated in the future. */
+  private readonly replayGuard: ReplayGuard | undefined;
   /** This process's reply subject (set on requests it publishes). */
   private readonly inbox: string;
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -247,7 +262,7 @@ export class NatsTransport implements Transport {
     duplicates: 0,
     redelivered: 0,
     deadLettered: 0,
-    rejected: { unauthenticated: 0, oversized: 0, undecodable: 0 } as Record<FrameRejection, number>,
+    rejected: { unauthenticated: 0, oversized: 0, undecodable: 0, replayed: 0, stale: 0, future: 0 } as Record<FrameRejection, number>,
   };
 
   constructor(options: NatsTransportOptions) {
@@ -257,6 +272,7 @@ export class NatsTransport implements Transport {
     this.subjects = new Subjects(parsed.data.namespace, parsed.data.identity);
     this.durableTypes = new Set(parsed.data.durableTypes);
     this.decodeOptions = { hmacSecret: parsed.data.hmacSecret, maxFrameBytes: parsed.data.maxFrameBytes };
+    this.replayGuard = parsed.data.hmacSecret === undefined ? undefined : new ReplayGuard(parsed.data.replayWindowMs, parsed.data.maxClockSkewMs);
     this.inbox = this.subjects.inbox(this.instanceId);
     this.rejected$ = this.rejectedSubject.asObservable();
   }
@@ -301,7 +317,7 @@ export class NatsTransport implements Transport {
     // A batch must fit what this process accepts (peers are expected to share the limit) and what the server takes.
     const maxPayload = this.nc.info?.max_payload ?? this.options.maxFrameBytes;
     const capacity = this.options.batching ? batchCapacity(Math.min(this.options.maxFrameBytes, maxPayload)) : 1;
-    this.batcher = new FrameBatcher(this.publishFrame, this.options.hmacSecret, capacity, (messages) => {
+    this.batcher = new FrameBatcher(this.publishFrame, capacity, (messages) => {
       this.counters.publishFailures += messages;
     });
     this.coreSubs.push(this.nc.subscribe(this.subjects.inboxAll(this.instanceId), { callback: this.onCoreFrame }));
@@ -391,10 +407,13 @@ export class NatsTransport implements Transport {
     const recipient = message.recipientId as string;
     if (this.durableTypes.has(type)) {
       // One JetStream message per bus message: each is acknowledged, de-duplicated and dead-lettered on its own.
-      const frame = encodeFrame(message, this.options.hmacSecret);
+      const subject = this.subjects.durable(recipient, message.priority);
+      // Signed without a reply subject: JetStream puts its own there (and another on delivery).
+      const secret = this.options.hmacSecret;
+      const frame = secret === undefined ? encodeFrame(message) : signEncoded(encodeFrame(message), secret, subject, undefined, Date.now());
       if (frame.gzip) this.counters.compressed++;
       const h = frame.gzip || frame.signature !== undefined ? frameHeaders(frame) : undefined;
-      this.track(this.publishDurable(this.subjects.durable(recipient, message.priority), frame.body, h, message.messageId));
+      this.track(this.publishDurable(subject, frame.body, h, message.messageId));
       return true;
     }
     // Requests and direct events to one agent share its subject; the batch carries the reply
@@ -405,7 +424,9 @@ export class NatsTransport implements Transport {
   }
 
   /** Publishes a core frame from the batcher: one message as before batching, or a batch. */
-  private readonly publishFrame = (subject: string, frame: EncodedFrame, reply: string | undefined): void => {
+  private readonly publishFrame = (subject: string, encoded: EncodedFrame, reply: string | undefined): void => {
+    const secret = this.options.hmacSecret;
+    const frame = secret === undefined ? encoded : signEncoded(encoded, secret, subject, reply, Date.now());
     if (frame.gzip) this.counters.compressed++;
     if (frame.batch !== undefined) this.counters.batchesPublished++;
     const h = frame.gzip || frame.signature !== undefined || frame.batch !== undefined ? frameHeaders(frame) : undefined;
@@ -509,8 +530,10 @@ export class NatsTransport implements Transport {
   private receiveDurable(m: JsMsg, agentId: string): void {
     const bus = this.bus;
     if (!bus || this.state === 'closed') return;
-    const decoded = this.decode(m, false);
+    const decoded = this.decode(m, false, '');
     if (decoded === REFUSED) return void m.term();
+    // A replay is another stream message with the same signature; a redelivery has the same sequence.
+    if (this.replayGuard && !this.fresh(m, m.info.timestampNanos / 1e6, m.seq, false)) return void m.term();
     const frame = decoded as Partial<Message> | null | undefined;
     const key = typeof frame?.messageId === 'string' ? frame.messageId : undefined;
     if (key !== undefined && this.seen.has(key)) {
@@ -612,7 +635,8 @@ export class NatsTransport implements Transport {
     const deleted = await jsm.streams.deleteMessage(stream, seq).catch(() => false);
     if (!deleted) return;
     this.counters.deadLettered++;
-    const decoded = decodeFrame(stored.data, stored.header.get(EnvelopeHeader.SIGNATURE) || undefined, stored.header.get(EnvelopeHeader.ENCODING) || undefined, this.decodeOptions);
+    const binding = { subject: stored.subject, reply: '', sent: stored.header.get(EnvelopeHeader.SENT) || undefined };
+    const decoded = decodeFrame(stored.data, stored.header.get(EnvelopeHeader.SIGNATURE) || undefined, stored.header.get(EnvelopeHeader.ENCODING) || undefined, this.decodeOptions, binding);
     if (decoded.ok) this.bus?.deadLetterFrame(decoded.frame, 'max_retries', detail);
   }
 
@@ -622,13 +646,15 @@ export class NatsTransport implements Transport {
    * {@link REFUSED}. A refused frame is counted and emitted on `rejected$`; an
    * unauthenticated one is also dead-lettered on the bus (each message it claims).
    */
-  private decode(msg: Pick<Msg, 'subject' | 'data' | 'headers'>, batches: boolean): unknown {
+  private decode(msg: Pick<Msg, 'subject' | 'data' | 'headers'>, batches: boolean, reply: string): unknown {
     this.counters.received++;
     // Undefined for a header-less frame (the client parses headers only when there are some).
     const h = msg.headers;
     const encoding = h?.get(EnvelopeHeader.ENCODING) || undefined;
     const batch = h?.get(EnvelopeHeader.BATCH) || undefined;
-    const decoded = decodeFrame(msg.data, h?.get(EnvelopeHeader.SIGNATURE) || undefined, encoding, this.decodeOptions);
+    // The signature binds the frame to the subject it came on and its reply subject.
+    const binding = this.replayGuard && { subject: msg.subject, reply, sent: h?.get(EnvelopeHeader.SENT) || undefined };
+    const decoded = decodeFrame(msg.data, h?.get(EnvelopeHeader.SIGNATURE) || undefined, encoding, this.decodeOptions, binding);
     if (!decoded.ok) return this.refuse(msg, decoded.reason, decoded.detail, encoding, batch);
     if (batch === undefined) return decoded.frame;
     // JetStream traffic is never batched: each durable message is acknowledged on its own.
@@ -655,12 +681,34 @@ export class NatsTransport implements Transport {
     return REFUSED;
   }
 
+  /**
+   * With a secret, after the signature checked out: whether the frame is fresh and new
+   * ({@link ReplayGuard}); a refusal is counted (`replayed`, `stale`, `future`) and emitted on
+   * `rejected$`, not dead-lettered (the message was delivered the first time). `twins`: the
+   * frame may come twice through overlapping pattern subscriptions (a duplicate, not a replay).
+   */
+  private fresh(msg: Pick<Msg, 'subject' | 'data' | 'headers'>, reference: number, sequence: number, twins: boolean): boolean {
+    const h = msg.headers;
+    // Both checked by the signature already.
+    const signature = h?.get(EnvelopeHeader.SIGNATURE) ?? '';
+    const sentAt = parseSentAt(h?.get(EnvelopeHeader.SENT) || undefined) ?? 0;
+    const refusal = (this.replayGuard as ReplayGuard).admit(signature, sentAt, reference, Date.now(), sequence);
+    if (refusal === undefined) return true;
+    if (refusal === 'replayed' && twins) {
+      this.counters.duplicates++;
+      return false;
+    }
+    this.refuse(msg, refusal, `signed at ${sentAt}, received at ${reference}`, undefined, undefined);
+    return false;
+  }
+
   /** Checks and decodes one core NATS message (one frame or a batch) and hands its frames to the bus. */
   private receive(msg: Msg, pattern: PatternSubscription | undefined): void {
     const bus = this.bus;
     if (!bus || this.state === 'closed') return;
-    const frame = this.decode(msg, true);
+    const frame = this.decode(msg, true, msg.reply ?? '');
     if (frame === REFUSED) return;
+    if (this.replayGuard && !this.fresh(msg, Date.now(), 0, pattern !== undefined && pattern.overlaps > 0)) return;
     const origin = this.subjects.origin(msg.subject) ?? UNIDENTIFIED_ORIGIN;
     if (!(frame instanceof FrameBatch)) return this.acceptCore(bus, frame, msg.reply, pattern, origin);
     // Element by element, exactly as single frames: an invalid one is dead-lettered, the others go on.
@@ -720,6 +768,7 @@ function frameHeaders(frame: EncodedFrame): MsgHdrs {
   if (frame.gzip) h.set(EnvelopeHeader.ENCODING, 'gzip');
   if (frame.batch !== undefined) h.set(EnvelopeHeader.BATCH, String(frame.batch));
   if (frame.signature !== undefined) h.set(EnvelopeHeader.SIGNATURE, frame.signature);
+  if (frame.sentAt !== undefined) h.set(EnvelopeHeader.SENT, String(frame.sentAt));
   return h;
 }
 
