@@ -22,6 +22,15 @@ export {
   type WorkflowProblem,
 } from './errors';
 export { describeError } from './describeError';
+export {
+  findNonJson,
+  replaceNonJson,
+  JsonValueSchema,
+  MAX_JSON_DEPTH,
+  MAX_JSON_VALUES,
+  type JsonProblem,
+  type JsonRepair,
+} from './jsonValue';
 export { systemClock, type NeuroFluxClock } from './kernel/clock';
 export type { RetentionOptions } from './kernel/recordRetention';
 export type { ConnectionStatusEvent, ConnectionStatusKind, ConnectionStatusStats } from './kernel/connectionStatus';

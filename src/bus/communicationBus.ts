@@ -16,6 +16,7 @@ import {
 } from '../errors';
 import { MAX_TIMER_MS, systemClock, type NeuroFluxClock } from '../kernel/clock';
 import { describeError } from '../describeError';
+import { findNonJson, JsonValueSchema } from '../jsonValue';
 import { AgentHandle } from './agentHandle';
 import type { BusInstrumentation } from './busInstrumentation';
 import { BusCounters, type BusStats } from './busStats';
@@ -109,11 +110,11 @@ function deliveryFailureOf(message: Message): DeadLetterReason | undefined {
 const PublishArgsSchema = z.object({
   senderId: z.string().min(1),
   topic: z.string().min(1),
-  payload: z.unknown().optional(),
+  payload: JsonValueSchema.optional(),
   priority: z.enum(Object.values(MessagePriority) as [MessagePriority, ...MessagePriority[]]).optional(),
   ttl: z.number().positive().optional(),
   headers: z.record(z.string(), z.string()).optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
+  metadata: z.record(z.string(), JsonValueSchema).optional(),
 });
 /** Arguments of `publishEvent` and `broadcastMessage`. */
 export type PublishArgs = z.input<typeof PublishArgsSchema>;
@@ -545,6 +546,8 @@ export class CommunicationBus {
   }
 
   /** True when a transport carries traffic to agents in other processes. */
+    const notJson = findNonJson(payload);
+    if (notJson) throw new ValidationError('response', [{ path: notJson.path ? `payload.${notJson.path}` : 'payload', message: notJson.message }]);
   get hasTransport(): boolean {
     return this.remote !== undefined;
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
+import { JsonValueSchema } from '../jsonValue';
 
 /** What a message is for. Values are the guide's lowercase strings. */
 export const MessageType = {
@@ -58,7 +59,8 @@ export const MessageSchema = z.object({
   messageType: messageTypeSchema,
   priority: prioritySchema.default('medium'),
   topic: nonEmpty,
-  payload: z.unknown().default({}),
+  /** A JSON value (see `findNonJson`): what a local subscriber gets is what a transport can carry. */
+  payload: JsonValueSchema.default({}),
   /** Milliseconds on the runtime's clock. */
   timestamp: z.number().finite().nonnegative().optional(),
   correlationId: nonEmpty.optional(),
@@ -67,7 +69,7 @@ export const MessageSchema = z.object({
   retryCount: z.number().int().nonnegative().default(0),
   maxRetries: z.number().int().nonnegative().default(DEFAULT_MAX_RETRIES),
   headers: z.record(z.string(), z.string()).optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
+  metadata: z.record(z.string(), JsonValueSchema).optional(),
 });
 
 /** A message as callers write it (before defaults). */

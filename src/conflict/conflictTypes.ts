@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JsonValueSchema } from '../jsonValue';
 
 /** What two or more agents disagree about. Values are the original lowercase strings. */
 export const ConflictType = {
@@ -96,8 +97,8 @@ export const DecisionSchema: z.ZodType<Decision> = z.union([
   z.string(),
   z.number().finite(),
   z.boolean(),
-  z.array(z.unknown()),
-  z.record(z.string(), z.unknown()),
+  z.array(JsonValueSchema),
+  z.record(z.string(), JsonValueSchema),
 ]);
 
 /**
@@ -112,7 +113,7 @@ export const ConflictInputSchema = z.object({
     .array(nonEmpty)
     .min(1, 'a conflict involves at least one agent')
     .transform((agents) => [...new Set(agents)]),
-  conflictingElements: z.record(z.string(), z.unknown()).default({}),
+  conflictingElements: z.record(z.string(), JsonValueSchema).default({}),
   severity: unit,
   detectedAt: z.number().finite().nonnegative().optional(),
   resolutionDeadline: z.number().finite().optional(),
@@ -160,7 +161,7 @@ export const VoteSchema = z.object({
   reasoning: z.string().default(''),
   timestamp: z.number().finite().default(0),
   stake: z.number().finite().nonnegative('must be a non-negative number'),
-  evidence: z.unknown().optional(),
+  evidence: JsonValueSchema.optional(),
 });
 
 /**
@@ -171,7 +172,7 @@ export const VoteAnswerSchema = z.object({
   decision: DecisionSchema,
   confidence: unit,
   reasoning: z.string().default(''),
-  evidence: z.unknown().optional(),
+  evidence: JsonValueSchema.optional(),
 });
 export type VoteAnswer = z.input<typeof VoteAnswerSchema>;
 

@@ -1,4 +1,6 @@
 import { describeError } from '../describeError';
+import { ValidationError } from '../errors';
+import { findNonJson } from '../jsonValue';
 import type { TaskResultPayload } from './taskProtocol';
 import type { TaskSpec } from './taskTypes';
 
@@ -27,15 +29,23 @@ export type TaskExecutor = (task: TaskSpec, context: ExecutionContext) => unknow
 
 /**
  * Runs one attempt and turns what the executor did into a `task_result` payload: its value,
- * or the message of what it threw. Never throws.
+ * or the text of what it threw. A result that is not a JSON value (a BigInt, a cycle, a
+ * function...) fails the attempt with a `ValidationError` naming the field, e.g.
+ * `result.amount`: it could be neither stored nor sent to the orchestrator, and accepting
+ * it would only fail later, in every write of the orchestrator's state. Never throws.
  * @internal
  */
 export async function executeAttempt(execute: TaskExecutor, task: TaskSpec, context: ExecutionContext): Promise<TaskResultPayload> {
   const { taskId } = task;
   const { attempt } = context;
+  let result: unknown;
   try {
-    return { taskId, attempt, status: 'completed', result: await execute(task, context) };
+    result = await execute(task, context);
   } catch (error) {
     return { taskId, attempt, status: 'failed', error: describeError(error) };
   }
+  const notJson = findNonJson(result);
+  if (notJson === undefined) return { taskId, attempt, status: 'completed', result };
+  const path = notJson.path ? `result.${notJson.path}` : 'result';
+  return { taskId, attempt, status: 'failed', error: new ValidationError('task result', [{ path, message: notJson.message }]).message };
 }

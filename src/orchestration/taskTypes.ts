@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JsonValueSchema } from '../jsonValue';
 import { MessagePriority } from '../bus/message';
 import type { DependencyFailurePolicy, TaskEndReason, TaskStateName } from '../../machines/task.machine';
 import { MAX_DELAY_MS } from '../kernel/clock';
@@ -61,7 +62,8 @@ export const TaskInputSchema = z.object({
   /** Groups tasks for agent specialization and statistics. */
   taskType: z.string().min(1).default('default'),
   priority: z.enum(priorityValues).default('medium'),
-  payload: z.unknown().default({}),
+  /** A JSON value (see `findNonJson`): it is stored and sent to agents in other processes. */
+  payload: JsonValueSchema.default({}),
   dependencies: z.array(z.string().min(1)).default([]),
   requiredCapabilities: z.array(z.string().min(1)).default([]),
   /** Seconds the task is expected to take. */

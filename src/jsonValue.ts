@@ -1,0 +1,242 @@
+import { z } from 'zod';
+
+/**
+ * Deepest nesting accepted. `JSON.stringify` recurses on the call stack: a value a few
+ * thousand levels deep throws a RangeError in a store or transport called from deep in a
+ * handler chain (measured: 5 000 levels fail under `node -e`), long after it was accepted.
+ */
+export const MAX_JSON_DEPTH = 512;
+
+/**
+ * Most values (array items, object properties, nested or not) looked at in one value: a
+ * sparse array `a[1e9] = 1` is nine characters of code and a billion `null`s of JSON.
+ */
+export const MAX_JSON_VALUES = 10_000_000;
+
+/** Where a value stops being JSON, and why. */
+export interface JsonProblem {
+  /** Dotted path of the offending field, from the checked value: `amount`, `items.2.price` ('' for the value itself). */
+  readonly path: string;
+  /** The same path as keys and indices (what zod issue paths hold). */
+  readonly keys: readonly (string | number)[];
+  readonly message: string;
+}
+
+/**
+ * Finds the first part of `value` that would not survive `JSON.stringify` + `JSON.parse`
+ * unchanged, or undefined when the whole value does. It is what every payload, message
+ * metadata and task result must be: a local delivery and a delivery through a transport
+ * or a store must see the same value.
+ *
+ * Refused: BigInt, functions, symbols, cycles, `NaN` and `±Infinity` (JSON makes them
+ * `null`), `undefined` and holes inside arrays (JSON makes them `null`), `Map`, `Set`,
+ * `WeakMap`, `WeakSet` and promises (JSON makes them `{}`), nesting deeper than
+ * {@link MAX_JSON_DEPTH}, more than {@link MAX_JSON_VALUES} values, and anything that
+ * throws when read (a getter, a Proxy trap).
+ *
+ * Accepted: `undefined` as the whole value (nothing to send) or as an object property
+ * (the property is left out, as JSON does), values with a `toJSON` method such as `Date`
+ * (sent as what `toJSON` returns, not looked into), the same object reached twice by
+ * different paths (it is copied), and the own enumerable string keys of any other object
+ * (class instances travel as plain objects; symbol keys are left out).
+ *
+ * Pure and never throws; it walks with an explicit stack, not recursion.
+ *
+ * @example
+ * ```ts
+ * findNonJson({ amount: 10n });            // { path: 'amount', keys: ['amount'], message: 'a BigInt is not JSON (send it as a string)' }
+ * findNonJson({ at: new Date(), n: 1 });   // undefined
+ * ```
+ */
+export function findNonJson(value: unknown): JsonProblem | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return walk(value);
+  } catch {
+    // Only a host failure (out of memory) gets here: the value is not one to accept.
+    return problem([], 'cannot be checked');
+  }
+}
+
+/** One object or array being walked: its keys, the next to look at, and where it sits. */
+interface Frame {
+  readonly container: object;
+  readonly keys: readonly string[] | number;
+  next: number;
+  readonly path: readonly (string | number)[];
+}
+
+function walk(root: unknown): JsonProblem | undefined {
+  const rootIssue = leafProblem(root, false);
+  if (rootIssue !== undefined) return problem([], rootIssue);
+  if (!isWalked(root)) return undefined;
+  const ancestors = new Set<object>([root]);
+  const opened = open(root, []);
+  if ('message' in opened) return opened;
+  const stack: Frame[] = [opened];
+  let budget = MAX_JSON_VALUES;
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1] as Frame;
+    const { container, keys } = frame;
+    const isArray = typeof keys === 'number';
+    const count = isArray ? keys : keys.length;
+    if (frame.next >= count) {
+      stack.pop();
+      ancestors.delete(container);
+      continue;
+    }
+    if (--budget < 0) return problem(frame.path, `has more than ${MAX_JSON_VALUES} values`);
+    const key: string | number = isArray ? frame.next : (keys[frame.next] as string);
+    frame.next++;
+    let child: unknown;
+    try {
+      child = (container as Record<string | number, unknown>)[key];
+    } catch {
+      return problem([...frame.path, key], 'cannot be read (its getter threw)');
+    }
+    if (child === undefined && !isArray) continue;
+    const issue = leafProblem(child, isArray);
+    if (issue !== undefined) return problem([...frame.path, key], issue);
+    if (!isWalked(child)) continue;
+    const path = [...frame.path, key];
+    if (ancestors.has(child)) return problem(path, 'is a cycle (it contains itself)');
+    if (stack.length >= MAX_JSON_DEPTH) return problem(path, `is nested deeper than ${MAX_JSON_DEPTH} levels`);
+    const next = open(child, path);
+    if ('message' in next) return next;
+    ancestors.add(child);
+    stack.push(next);
+  }
+  return undefined;
+}
+
+/** Why a value cannot be JSON by itself (not looking inside it), or undefined. */
+function leafProblem(value: unknown, inArray: boolean): string | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return undefined;
+    case 'number':
+      return Number.isFinite(value) ? undefined : `${String(value)} is not JSON (it would arrive as null)`;
+    case 'bigint':
+      return 'a BigInt is not JSON (send it as a string)';
+    case 'symbol':
+      return 'a Symbol is not JSON';
+    case 'function':
+      return 'a function is not JSON';
+    case 'undefined':
+      return inArray ? 'undefined in an array is not JSON (it would arrive as null)' : undefined;
+    default:
+      break;
+  }
+  if (value === null) return undefined;
+  const kind = unconvertedKind(value as object);
+  return kind === undefined ? undefined : `a ${kind} is not JSON (it would arrive as {})`;
+}
+
+/** Objects JSON turns into `{}` whatever they hold. */
+function unconvertedKind(value: object): string | undefined {
+  try {
+    if (value instanceof Map) return 'Map';
+    if (value instanceof Set) return 'Set';
+    if (value instanceof WeakMap) return 'WeakMap';
+    if (value instanceof WeakSet) return 'WeakSet';
+    if (value instanceof Promise) return 'Promise';
+  } catch {
+    // A Proxy whose getPrototypeOf trap throws: `open` reports it.
+  }
+  return undefined;
+}
+
+/** Objects and arrays without `toJSON`: their contents are checked. */
+function isWalked(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null) return false;
+  try {
+    return typeof (value as { toJSON?: unknown }).toJSON !== 'function';
+  } catch {
+    return true; // `open` reports what cannot be read
+  }
+}
+
+function open(container: object, path: readonly (string | number)[]): Frame | JsonProblem {
+  try {
+    if (Array.isArray(container)) return { container, keys: container.length, next: 0, path };
+    return { container, keys: Object.keys(container), next: 0, path };
+  } catch {
+    return problem(path, 'cannot be read (a Proxy or getter threw)');
+  }
+}
+
+function problem(keys: readonly (string | number)[], message: string): JsonProblem {
+  return { path: keys.join('.'), keys, message };
+}
+
+/** What {@link replaceNonJson} made of a value. */
+export interface JsonRepair {
+  /** The value with every refused part replaced by `null`. */
+  readonly value: unknown;
+  /** What was replaced, first found first. */
+  readonly replaced: readonly JsonProblem[];
+}
+
+/**
+ * A copy of `value` in which each part {@link findNonJson} refuses is `null`, for a writer
+ * that must store what it can rather than nothing at all. Only the objects on the path to a
+ * replaced part are copied (shallowly); everything else is shared, and `value` is not
+ * modified. Undefined when there is nothing to replace, or when the value cannot be repaired:
+ * more than `limit` parts to replace, or a part on the way that throws when copied.
+ * Never throws.
+ *
+ * @example
+ * ```ts
+ * replaceNonJson({ a: 1, b: 2n }); // { value: { a: 1, b: null }, replaced: [{ path: 'b', ... }] }
+ * ```
+ */
+export function replaceNonJson(value: unknown, limit = 100): JsonRepair | undefined {
+  const replaced: JsonProblem[] = [];
+  let current = value;
+  try {
+    for (let found = findNonJson(current); found !== undefined; found = findNonJson(current)) {
+      if (replaced.length >= limit) return undefined;
+      replaced.push(found);
+      current = found.keys.length === 0 ? null : withNullAt(current as object, found.keys);
+    }
+  } catch {
+    return undefined;
+  }
+  return replaced.length === 0 ? undefined : { value: current, replaced };
+}
+
+/** A copy of `root` with `null` at `keys`, copying each container on the way. */
+function withNullAt(root: object, keys: readonly (string | number)[]): object {
+  const copy = shallowCopy(root);
+  let source: unknown = root;
+  let target = copy as Record<string | number, unknown>;
+  for (let i = 0; i < keys.length - 1; i++) {
+    const key = keys[i] as string | number;
+    source = (source as Record<string | number, unknown>)[key];
+    const next = shallowCopy(source as object);
+    target[key] = next;
+    target = next as Record<string | number, unknown>;
+  }
+  target[keys[keys.length - 1] as string | number] = null;
+  return copy;
+}
+
+function shallowCopy(value: object): object {
+  return Array.isArray(value) ? Array.from(value) : { ...value };
+}
+
+/**
+ * A zod schema for a JSON value (see {@link findNonJson}): the issue's path names the
+ * offending field inside it, e.g. `payload.items.2.price`.
+ *
+ * @example
+ * ```ts
+ * const Schema = z.object({ payload: JsonValueSchema });
+ * Schema.safeParse({ payload: { n: 1n } }); // issue at ['payload', 'n']
+ * ```
+ */
+export const JsonValueSchema = z.unknown().superRefine((value, ctx) => {
+  const found = findNonJson(value);
+  if (found !== undefined) ctx.addIssue({ code: 'custom', message: found.message, path: [...found.keys] });
+});
