@@ -118,7 +118,7 @@ export class VoteCollector {
       confidence,
       reasoning,
       timestamp: asked.at,
-      stake: stakes[agentId] ?? computeStake(),
+      stake: (Object.hasOwn(stakes, agentId) ? stakes[agentId] : undefined) ?? computeStake(),
       ...(evidence !== undefined && { evidence }),
     };
   }
