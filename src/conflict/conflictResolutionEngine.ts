@@ -272,6 +272,7 @@ export class ConflictResolutionEngine {
         archive: { itemSchema: PersistedFinishedConflictSchema, segmentSize: parsed.data.archiveSegmentSize },
         // Another engine restored from the same key: it is the one deciding now.
         onFenced: () => void this.stop(),
+        onProblem: (problem) => this.emit({ type: 'STORE_PROBLEM', problem, at: this.bus.clock.now() }),
       });
     const collector = new VoteCollector({ bus: this.bus, senderId: this.options.agentId, voteFunctions: this.voteFunctions });
     const clock = this.bus.clock;
@@ -548,8 +549,8 @@ export class ConflictResolutionEngine {
         const strategy = parsed.data.strategy ?? this.options.resolutionStrategy;
         const algorithm = parsed.data.algorithm ?? this.options.consensusAlgorithm;
         const { conflict } = entry;
-        const stakes: Record<string, number> = {};
-        for (const agentId of conflict.involvedAgents) stakes[agentId] = this.getStake(agentId, conflict.conflictType);
+        // fromEntries defines each key as its own property: assigning `stakes['__proto__']` would not.
+        const stakes = Object.fromEntries(conflict.involvedAgents.map((agentId) => [agentId, this.getStake(agentId, conflict.conflictType)]));
         const expertId =
           strategy === ResolutionStrategy.EXPERT_PRECEDENCE
             ? (selectExpert(conflict.involvedAgents, (agentId) => this.expertRecord(agentId, conflict.conflictType)) ?? null)
