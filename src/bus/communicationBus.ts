@@ -403,7 +403,7 @@ export class CommunicationBus {
    * `detail` in its error. Never throws.
    * @internal
    */
-  deadLetterFrame(frame: unknown, reason: 'unauthenticated' | 'max_retries', detail: string, agentId?: string): void {
+  deadLetterFrame(frame: unknown, reason: 'unauthenticated' | 'max_retries' | 'no_route', detail: string, agentId?: string): void {
     if (this.state === 'stopped') return;
     let message: Message;
     try {

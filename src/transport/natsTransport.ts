@@ -25,6 +25,7 @@ import { RecentIds, RecentMap } from './recentIds';
 import { connectNats, NatsOptionsSchema, SubjectTokenSchema, type NatsOptions } from './natsOptions';
 import { ORIGIN_HEADER, UNIDENTIFIED_ORIGIN } from '../bus/messageOrigin';
 import { Subjects, subjectsOverlap } from './subjects';
+import { durableConsumerOf, sweepUndelivered } from './undeliveredSweep';
 
 /**
  * Carries bus traffic between processes. A transport is attached to one bus, started
@@ -94,6 +95,13 @@ const NatsTransportOptionsSchema = NatsOptionsSchema.and(
      * delivered if the agent registers again (the consumer is created anew).
      */
     consumerInactiveMs: z.number().int().min(1000).default(7 * 24 * 3_600_000),
+    /**
+     * A durable message still in the work queue this long after it was stored, while no
+     * process consumes its agent (a host that died for good), is moved to `nf.<ns>.dlq`
+     * (reason `no_route`), ms (default 24 h). Every process checks every quarter of it, at
+     * most hourly; `sweepUndelivered()` checks at once.
+     */
+    undeliveredMaxAgeMs: z.number().int().min(1000).default(24 * 3_600_000),
   }),
 );
 
@@ -247,6 +255,7 @@ export class NatsTransport implements Transport {
   /** Durable deliveries accepted but not yet settled by the bus, by message id. */
   private readonly held = new Map<string, HeldDelivery>();
   private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private undeliveredSweep: ReturnType<typeof setInterval> | undefined;
   /** Outbound core frames, batched per subject and tick (created on start: its size limit depends on the server). */
   private batcher: FrameBatcher | undefined;
   private readonly rejectedSubject = new Subject<TransportRejection>();
@@ -330,6 +339,12 @@ export class NatsTransport implements Transport {
       for (const h of this.held.values()) h.msg.working();
     }, Math.max(50, Math.floor(this.options.ackWaitMs / 2)));
     this.heartbeat.unref();
+    this.undeliveredSweep = setInterval(
+      // A sweep that fails (connection down) is tried again by the next one.
+      () => this.track(this.sweepUndelivered().catch(() => undefined)),
+      Math.min(3_600_000, Math.max(250, Math.floor(this.options.undeliveredMaxAgeMs / 4))),
+    );
+    this.undeliveredSweep.unref();
     this.state = 'running';
     for (const entry of this.patternSubs.values()) entry.sub ??= this.subscribePattern(entry);
     for (const agentId of this.bus.getAgentIds()) await this.listenAgent(agentId);
@@ -347,6 +362,7 @@ export class NatsTransport implements Transport {
     this.state = 'closed';
     this.detach?.();
     clearInterval(this.heartbeat);
+    clearInterval(this.undeliveredSweep);
     // Deliveries not settled yet stay unacknowledged: JetStream redelivers them.
     this.held.clear();
     for (const { durable } of this.agentSubs.values()) for (const m of durable) await m.close().catch(() => undefined);
@@ -638,6 +654,45 @@ export class NatsTransport implements Transport {
     const binding = { subject: stored.subject, reply: '', sent: stored.header.get(EnvelopeHeader.SENT) || undefined };
     const decoded = decodeFrame(stored.data, stored.header.get(EnvelopeHeader.SIGNATURE) || undefined, stored.header.get(EnvelopeHeader.ENCODING) || undefined, this.decodeOptions, binding);
     if (decoded.ok) this.bus?.deadLetterFrame(decoded.frame, 'max_retries', detail);
+  }
+
+  /**
+   * Moves to `nf.<ns>.dlq` the durable messages stored more than `undeliveredMaxAgeMs`
+   * before `now` (server time) for agents no process consumes any more, and records each as
+   * a bus dead letter (`no_route`) in the process whose delete succeeded. Runs on its own
+   * every quarter of `undeliveredMaxAgeMs` (at most hourly); resolves with how many this
+   * call moved (at most 1 000; the next call goes on).
+   *
+   * @example
+   * ```ts
+   * const moved = await transport.sweepUndelivered();
+   * ```
+   */
+  async sweepUndelivered(now = Date.now()): Promise<number> {
+    if (this.state !== 'running' || !this.nc) return 0;
+    const stream = this.subjects.stream();
+    const jsm = await jetstreamManager(this.nc);
+    return sweepUndelivered(
+      {
+        jsm,
+        stream,
+        maxAgeMs: this.options.undeliveredMaxAgeMs,
+        maxMoves: 1000,
+        consumerOf: durableConsumerOf,
+        moveToDeadLetters: async (stored, detail) => {
+          const agentId = stored.subject.split('.').at(-2);
+          const h = deadLetterHeaders(stored.header, { reason: 'no_route', error: detail, deliveries: 0, subject: stored.subject, agentId });
+          await this.publishDurable(this.subjects.dlq(), stored.data, h, `dlq-${stream}-${stored.seq}`);
+          if (!(await jsm.streams.deleteMessage(stream, stored.seq).catch(() => false))) return false;
+          this.counters.deadLettered++;
+          const binding = { subject: stored.subject, reply: '', sent: stored.header.get(EnvelopeHeader.SENT) || undefined };
+          const decoded = decodeFrame(stored.data, stored.header.get(EnvelopeHeader.SIGNATURE) || undefined, stored.header.get(EnvelopeHeader.ENCODING) || undefined, this.decodeOptions, binding);
+          if (decoded.ok) this.bus?.deadLetterFrame(decoded.frame, 'no_route', detail);
+          return true;
+        },
+      },
+      now,
+    );
   }
 
   /**
