@@ -108,11 +108,11 @@ describe('SnapshotWriter', () => {
     store.failures = 2;
     writer.markDirty();
     await writer.flush();
-    expect(writer.stats()).toEqual({ saves: 0, saveErrors: 1, fenced: false });
+    expect(writer.stats()).toEqual({ saves: 0, saveErrors: 1, fenced: false, failingWrites: { consecutive: 1, lastError: 'disk full', failing: false } });
     state.current = { count: 2, names: [] };
     writer.markDirty();
     await writer.flush();
-    expect(writer.stats()).toEqual({ saves: 0, saveErrors: 2, fenced: false });
+    expect(writer.stats()).toEqual({ saves: 0, saveErrors: 2, fenced: false, failingWrites: { consecutive: 2, lastError: 'disk full', failing: false } });
     state.current = { count: 3, names: ['x'] };
     writer.markDirty();
     await writer.flush();

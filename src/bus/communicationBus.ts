@@ -515,6 +515,8 @@ export class CommunicationBus {
    */
   sendResponse(request: Message, payload: unknown, senderId?: string): Message {
     parseOrThrow(ResponseTargetSchema, 'request being answered', request);
+    const notJson = findNonJson(payload);
+    if (notJson) throw new ValidationError('response', [{ path: notJson.path ? `payload.${notJson.path}` : 'payload', message: notJson.message }]);
     return this.sendBuilt({
       senderId: senderId ?? request.recipientId ?? 'bus',
       recipientId: request.senderId,
@@ -546,8 +548,6 @@ export class CommunicationBus {
   }
 
   /** True when a transport carries traffic to agents in other processes. */
-    const notJson = findNonJson(payload);
-    if (notJson) throw new ValidationError('response', [{ path: notJson.path ? `payload.${notJson.path}` : 'payload', message: notJson.message }]);
   get hasTransport(): boolean {
     return this.remote !== undefined;
   }

@@ -1,5 +1,6 @@
 import type { ConflictResolution } from './conflictRecord';
 import type { Conflict, ConsensusAlgorithm, Decision, ResolutionStrategy, Vote } from './conflictTypes';
+import type { SnapshotWriterProblem } from '../store/snapshotWriter';
 import type { VoterOutcome } from './performanceLedger';
 
 /** What the conflict engine reports on `events$`, as it happens. `at` is clock time. */
@@ -34,7 +35,9 @@ export type ConflictEvent =
       readonly topic: string;
       readonly error: string;
       readonly at: number;
-    };
+    }
+  /** The store keeps failing, works again, or was given the state with non-JSON parts as null (see `SnapshotWriterProblem`). */
+  | { readonly type: 'STORE_PROBLEM'; readonly problem: SnapshotWriterProblem; readonly at: number };
 
 /** Published on `outcomes$` after `recordOutcome`: what the swarm can learn from. */
 export interface ConsensusOutcome {

@@ -51,7 +51,7 @@ import {
   type TaskSubmission,
 } from './taskTypes';
 import { findWorkflowProblems } from './workflowGraph';
-import { SnapshotWriter, type SnapshotWriterStats } from '../store/snapshotWriter';
+import { SnapshotWriter, type SnapshotWriterProblem, type SnapshotWriterStats } from '../store/snapshotWriter';
 import { PersistedOrchestratorSchema, PersistedTaskSchema, type PersistedOrchestrator, type PersistedTask } from './orchestratorPersistence';
 import type { SnapshotStore } from '../store/snapshotStore';
 
@@ -145,7 +145,9 @@ export type TaskEvent =
       readonly producerAgentIds: readonly string[];
       readonly durationMs: number | null;
       readonly at: number;
-    };
+    }
+  /** The store keeps failing, works again, or was given the state with non-JSON parts as null (see `SnapshotWriterProblem`). */
+  | { readonly type: 'store_problem'; readonly problem: SnapshotWriterProblem; readonly at: number };
 
 /** A task reached a final state. */
 export type TaskFinishedEvent = Extract<TaskEvent, { type: 'task_finished' }>;
@@ -333,6 +335,7 @@ export class TaskOrchestrator {
         name: 'orchestrator state',
         // Another orchestrator restored from the same key: it is the active one now.
         onFenced: () => void this.stop(),
+        onProblem: (problem) => this.eventSubject.next({ type: 'store_problem', problem, at: this.bus.clock.now() }),
       });
     this.finished$ = this.finishedSubject.asObservable();
     this.retention = new RecordRetention(retentionLimits(parsed.data.retention), (taskId) => this.tasks.delete(taskId));

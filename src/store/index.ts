@@ -8,5 +8,5 @@ export {
 export { FileSnapshotStore, type FileSnapshotStoreOptions } from './fileSnapshotStore';
 export { NatsKvSnapshotStore, type NatsKvSnapshotStoreOptions } from './natsKvSnapshotStore';
 export { Lease, type LeaseClaim, type LeaseOptions, type LeaseRecord } from './lease';
-export { SnapshotWriter, type SnapshotWriterOptions, type SnapshotWriterStats } from './snapshotWriter';
+export { SnapshotWriter, type SnapshotWriterOptions, type SnapshotWriterProblem, type SnapshotWriterStats } from './snapshotWriter';
 export type { ArchiveRef, SnapshotArchiveOptions } from './snapshotArchive';

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { describeError } from '../describeError';
 import { ValidationError } from '../errors';
+import { replaceNonJson, type JsonProblem } from '../jsonValue';
 import { SnapshotArchive, type ArchiveRef, type SnapshotArchiveOptions } from './snapshotArchive';
 import { checkKey, isSnapshotStore, RevisionMismatchError, type SnapshotStore } from './snapshotStore';
 
@@ -37,7 +39,27 @@ export interface SnapshotWriterOptions<T, I = never> {
    * would overwrite it unseen). Default false: a writer that never loads writes create-only.
    */
   readonly loadFirst?: boolean;
+  /**
+   * Told when the store keeps failing (after `failingAfter` failed writes in a row), when it
+   * works again, and when a state that is not JSON was written with its bad parts as null.
+   * A counter alone goes unnoticed: owners turn these into events.
+   */
+  readonly onProblem?: (problem: SnapshotWriterProblem) => void;
+  /** Failed writes in a row after which the store counts as failing. Default 3. */
+  readonly failingAfter?: number;
 }
+
+/** What a {@link SnapshotWriter} reports through `onProblem`. */
+export type SnapshotWriterProblem =
+  /** The last `consecutiveFailures` writes failed; `error` is the last one's. Reported once per run of failures. */
+  | { readonly kind: 'failing'; readonly key: string; readonly error: string; readonly consecutiveFailures: number }
+  /** A write landed after the store was reported failing. */
+  | { readonly kind: 'recovered'; readonly key: string; readonly failedWrites: number }
+  /**
+   * The state was not JSON (a BigInt, a cycle...): it was written with `replaced` as null, so
+   * that one bad value does not stop every later write. The value loads (it passed the schema).
+   */
+  | { readonly kind: 'repaired'; readonly key: string; readonly replaced: readonly JsonProblem[] };
 
 /** What a {@link SnapshotWriter} has done, for stats. */
 export interface SnapshotWriterStats {
@@ -47,6 +69,14 @@ export interface SnapshotWriterStats {
   readonly saveErrors: number;
   /** Another instance took the key over: this writer writes no more. */
   readonly fenced: boolean;
+  /**
+   * Only while writes fail: how many in a row since the last that landed, the last one's
+   * error, and whether that makes the store failing (`failingAfter` in a row; reported
+   * through `onProblem`).
+   */
+  readonly failingWrites?: { readonly consecutive: number; readonly lastError: string; readonly failing: boolean };
+  /** Only once it happened: states or archived items that were not JSON, written with their bad parts as null. */
+  readonly repairedWrites?: number;
   /** With an archive: sealed segments the stored value names, and items written with the value itself. */
   readonly archive?: { readonly segments: number; readonly pending: number };
 }
@@ -109,6 +139,11 @@ export class SnapshotWriter<T, I = never> {
   private fencedBy: RevisionMismatchError | undefined;
   private savesDone = 0;
   private errors = 0;
+  private consecutiveErrors = 0;
+  private lastError: string | null = null;
+  private repairs = 0;
+  private readonly onProblem: ((problem: SnapshotWriterProblem) => void) | undefined;
+  private readonly failingAfter: number;
 
   constructor(options: SnapshotWriterOptions<T, I>) {
     this.key = checkKey(options?.key);
@@ -127,6 +162,8 @@ export class SnapshotWriter<T, I = never> {
     this.snapshot = options.snapshot;
     this.onFenced = options.onFenced;
     this.name = options.name ?? 'snapshot';
+    this.onProblem = typeof options.onProblem === 'function' ? options.onProblem : undefined;
+    this.failingAfter = Number.isSafeInteger(options.failingAfter) && (options.failingAfter as number) > 0 ? (options.failingAfter as number) : 3;
     this.writable = options.loadFirst !== true;
     if (options.archive !== undefined) this.archiveOf = new SnapshotArchive(this.store, this.key, this.writerId, options.archive);
     this.envelopeSchema = z
@@ -157,7 +194,16 @@ export class SnapshotWriter<T, I = never> {
   /** The counters, as one value. */
   stats(): SnapshotWriterStats {
     const archive = this.archiveOf && { segments: this.archiveOf.segmentCount, pending: this.archiveOf.pending };
-    return { saves: this.savesDone, saveErrors: this.errors, fenced: this.fenced, ...(archive && { archive }) };
+    return {
+      saves: this.savesDone,
+      saveErrors: this.errors,
+      fenced: this.fenced,
+      ...(this.lastError !== null && {
+        failingWrites: { consecutive: this.consecutiveErrors, lastError: this.lastError, failing: this.consecutiveErrors >= this.failingAfter },
+      }),
+      ...(this.repairs > 0 && { repairedWrites: this.repairs }),
+      ...(archive && { archive }),
+    };
   }
 
   /**
@@ -249,7 +295,14 @@ export class SnapshotWriter<T, I = never> {
   archive(item: I): void {
     if (!this.archiveOf) throw new ValidationError('snapshot writer', [{ path: 'archive', message: 'this writer has no archive option' }]);
     if (this.fencedBy) return;
-    this.archiveOf.add(item);
+    // Checked on the way in: a sealed segment is written before the state, and one that can
+    // never be written would hold back every later write.
+    const repair = replaceNonJson(item);
+    if (repair) {
+      this.repairs++;
+      this.report({ kind: 'repaired', key: this.key, replaced: repair.replaced });
+    }
+    this.archiveOf.add(repair ? (repair.value as I) : item);
     this.markDirty();
   }
 
@@ -294,33 +347,79 @@ export class SnapshotWriter<T, I = never> {
           const archive = this.archiveOf?.ref();
           const written = this.envelope(this.snapshot(), archive);
           try {
-            this.revision = await this.store.save(this.key, written, this.revision);
+            this.revision = await this.saveState(written);
           } catch (error) {
             // An earlier write whose reply was lost may have landed: then the key is still ours.
             if (!(error instanceof RevisionMismatchError) || !(await this.landedEarlier())) {
               if (!(error instanceof RevisionMismatchError)) this.unconfirmed.add(written.written);
               throw error;
             }
-            this.revision = await this.store.save(this.key, written, this.revision);
+            this.revision = await this.saveState(written);
           }
           this.unconfirmed.clear();
           if (archive) this.archiveOf?.committed(archive);
           this.savesDone++;
+          this.landed();
         } catch (error) {
           if (error instanceof RevisionMismatchError) {
             this.fencedBy = error;
             await this.archiveOf?.abandon(this.key);
             this.notifyFenced(error);
           } else {
-            // Keep the change for the next attempt; a store that stays down shows in the stats.
+            // Keep the change for the next attempt (a fresh snapshot, on the next change); a
+            // store that stays down is reported, not only counted.
             this.errors++;
             this.dirty = true;
+            this.failed(error);
             return;
           }
         }
       }
     } finally {
       this.saving = undefined;
+    }
+  }
+
+  /**
+   * Saves the envelope; when the store refuses it and it is not JSON (a BigInt or a cycle
+   * the owner let in), saves it again with the bad parts as null, if that still matches the
+   * schema. Retrying the same poisoned state would fail forever and keep every later change
+   * out of the store.
+   */
+  private async saveState(written: StoredEnvelope<T, I> & { written: string }): Promise<number> {
+    try {
+      return await this.store.save(this.key, written, this.revision);
+    } catch (error) {
+      if (error instanceof RevisionMismatchError) throw error;
+      const repair = replaceNonJson(written);
+      if (!repair || !this.envelopeSchema.safeParse(repair.value).success) throw error;
+      const revision = await this.store.save(this.key, repair.value, this.revision);
+      this.repairs++;
+      this.report({ kind: 'repaired', key: this.key, replaced: repair.replaced });
+      return revision;
+    }
+  }
+
+  private failed(error: unknown): void {
+    this.consecutiveErrors++;
+    this.lastError = describeError(error);
+    if (this.consecutiveErrors === this.failingAfter) {
+      this.report({ kind: 'failing', key: this.key, error: this.lastError, consecutiveFailures: this.consecutiveErrors });
+    }
+  }
+
+  private landed(): void {
+    const failedWrites = this.consecutiveErrors;
+    this.consecutiveErrors = 0;
+    this.lastError = null;
+    if (failedWrites >= this.failingAfter) this.report({ kind: 'recovered', key: this.key, failedWrites });
+  }
+
+  private report(problem: SnapshotWriterProblem): void {
+    try {
+      this.onProblem?.(problem);
+    } catch {
+      // Nobody awaits the write loop: a throwing callback would be an unhandled rejection.
     }
   }
 

@@ -170,7 +170,9 @@ export class DomainFeed {
         this.pendingDeadLetters.push(view);
         if (this.pendingDeadLetters.length > this.options.deadLetterBuffer) this.pendingDeadLetters.shift();
       }),
-      orchestrator.events$.subscribe((event) => this.changedTasks.add(event.taskId)),
+      orchestrator.events$.subscribe((event) => {
+        if (event.type !== 'store_problem') this.changedTasks.add(event.taskId);
+      }),
       conflicts.events$.subscribe((event) => this.onConflictEvent(event)),
     ];
   }
@@ -332,6 +334,7 @@ export class DomainFeed {
   }
 
   private onConflictEvent(event: ConflictEvent): void {
+    if (event.type === 'STORE_PROBLEM') return;
     const id = event.conflictId;
     let view = this.conflicts.get(id);
     if (event.type === 'CONFLICT_DETECTED') view = this.openConflict(event.conflict);
