@@ -80,7 +80,8 @@ export function resolveWorkflowExecutors(
       } catch (error) {
         throw new ValidationError(where, [{ path: `agents.${index}.executor`, message: `cannot load ${modulePath}: ${describeError(error)}` }]);
       }
-      const fn = loaded[exportName];
+      // Own exports only: `#toString` must not find Object.prototype.toString.
+      const fn = Object.hasOwn(loaded, exportName) ? loaded[exportName] : undefined;
       if (typeof fn !== 'function') {
         throw new ValidationError(where, [{ path: `agents.${index}.executor`, message: `${modulePath} has no function export '${exportName}'` }]);
       }

@@ -7,6 +7,9 @@
  * or, for one `agent_presence` frame with hostId `__proto__`, threw from a microtask: an
  * uncaught exception, which fails the test here and ends a real process.)
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { SimulatedClock } from 'xstate';
 import {
@@ -27,6 +30,8 @@ import {
   type SnapshotStore,
   type TaskExecutor,
 } from '../../src';
+import { systemClock } from '../../src/kernel/clock';
+import { loadWorkflowFile, resolveWorkflowExecutors } from '../../src/orchestration/workflowFileLoader';
 import { nats } from '../../src/transport';
 import { cleanupAfterEach } from '../support/cleanup';
 import { signalConflict } from '../support/conflictFixtures';
@@ -171,6 +176,32 @@ describe('orchestrator', () => {
     expect(() => nf.orchestrator.submitTask({ taskId: '' })).toThrow(ValidationError);
     expect(() => nf.orchestrator.submitTask({ taskId: 7 as never })).toThrow(ValidationError);
     expect(() => nf.orchestrator.submitWorkflow({ tasks: [{ taskId: 'a', dependencies: [''] }] })).toThrow(ValidationError);
+  });
+});
+
+describe('workflow files', () => {
+  const workflowWith = (executor: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'nf-ids-'));
+    cleanup.defer(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'agents.js'), 'exports.run = (task) => task.taskId;\n');
+    const file = join(dir, 'workflow.json');
+    const agents = [{ agentId: '__proto__', capabilities: ['__proto__'], executor }];
+    writeFileSync(file, JSON.stringify({ agents, tasks: [{ taskId: '__proto__', requiredCapabilities: ['__proto__'] }] }));
+    return { file, workflow: loadWorkflowFile(file) };
+  };
+
+  test('agent, capability and task ids __proto__ load, and the executor is found', () => {
+    const { file, workflow } = workflowWith('./agents.js#run');
+    expect(workflow.tasks[0]?.taskId).toBe('__proto__');
+    const executors = resolveWorkflowExecutors(workflow, file, { clock: systemClock, seed: 1 });
+    expect([...executors.keys()]).toEqual(['__proto__']);
+  });
+
+  test.each(PROTOTYPE_NAMES.filter((name) => /^[A-Za-z_$][\w$]*$/.test(name)))('an executor export %j the module lacks is refused, not inherited', (name) => {
+    const { file, workflow } = workflowWith(`./agents.js#${name}`);
+    expect(() => resolveWorkflowExecutors(workflow, file, { clock: systemClock, seed: 1 })).toThrow(
+      expect.objectContaining({ field: 'agents.0.executor', message: expect.stringContaining(`no function export '${name}'`) }),
+    );
   });
 });
 
