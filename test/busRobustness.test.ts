@@ -101,12 +101,17 @@ describe('bus robustness', () => {
     await bus.stop();
   });
 
-  test('a request whose handler fails on every attempt rejects at once, not at its timeout', async () => {
+  test('a request whose handler fails on every attempt rejects once its redeliveries are spent, not at its timeout', async () => {
     const clock = new SimulatedClock();
     const bus = new CommunicationBus({ clock });
     bus.registerAgent('broken', { handler: () => { throw new Error('down'); } });
     await bus.start();
     const outcome = bus.sendRequest({ senderId: 's', recipientId: 'broken', topic: 'q', timeoutMs: 60_000 });
+    // Its later redeliveries back off (50, then 100 ms by default): far short of the timeout.
+    for (let i = 0; i < 2; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      clock.increment(100);
+    }
     await expect(outcome).rejects.toBeInstanceOf(DeliveryFailedError);
     await expect(outcome).rejects.toMatchObject({ reason: 'max_retries', code: 'ERR_DELIVERY_FAILED' });
     expect(bus.getStats().pendingResponses).toBe(0);

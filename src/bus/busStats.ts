@@ -15,6 +15,11 @@ export interface BusStats {
   readonly messagesRetried: number;
   /** Sends refused with a typed error (invalid input, full mailbox). */
   readonly messagesRejected: number;
+  /**
+   * Accepted messages removed from a full mailbox to make room for another (dead-lettered
+   * as `queue_full`, with `evicted ...` as their error).
+   */
+  readonly messagesEvicted: number;
   readonly avgProcessingTime: number;
   readonly registeredAgents: number;
   readonly activeSubscriptions: number;
@@ -33,6 +38,7 @@ export class BusCounters {
   failed = 0;
   retried = 0;
   rejected = 0;
+  evicted = 0;
   processingTimeTotal = 0;
   readonly byPriority: Record<MessagePriority, number> = { critical: 0, high: 0, medium: 0, low: 0 };
   readonly deadLetters: Record<DeadLetterReason, number> = {

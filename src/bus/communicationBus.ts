@@ -23,6 +23,7 @@ import { BusCounters, type BusStats } from './busStats';
 import { DeadLetterReason, type AnyDeadLetter, type DeadLetter } from './deadLetter';
 import { createMessage, isExpired, MessagePriority, MessageType, parseFrame, parseMessage, type Message, type MessageFields } from './message';
 import { PendingRequests } from './pendingRequests';
+import { RedeliveryBackoff, redeliveryDelay } from './redeliveryBackoff';
 import { RegisteredAgent, type DeliveryOutcomes, type MessageHandler } from './registeredAgent';
 import { SubscriptionIndex } from './topicPattern';
 
@@ -37,6 +38,9 @@ export type OverflowPolicy = (typeof OverflowPolicy)[keyof typeof OverflowPolicy
 
 const positiveInt = z.number().int().positive();
 
+/** Deliveries (redeliveries included) a chain of flushes makes before it yields to timers and I/O. */
+const TURN_DELIVERY_BUDGET = 4096;
+
 /** Validated bus options (defaults are the spec's). */
 export const BusOptionsSchema = z.object({
   /** Capacity of each agent's mailbox. */
@@ -49,6 +53,15 @@ export const BusOptionsSchema = z.object({
   ttlSweepIntervalMs: z.number().positive().default(1000),
   /** How many recent dead letters `getDeadLetters()` keeps. */
   deadLetterBufferSize: z.number().int().nonnegative().default(1000),
+  /**
+   * Most redeliveries of a message whose handler failed. A send asking for more is refused
+   * (`ValidationError` on `maxRetries`); a frame from the network is clamped to it.
+   */
+  maxRetries: z.number().int().nonnegative().max(1000).default(10),
+  /** Wait before the second redelivery, ms, doubling for each later one (the first is immediate); 0: none waits. */
+  retryDelayMs: z.number().nonnegative().max(MAX_TIMER_MS).default(50),
+  /** Longest wait between two redeliveries, ms. */
+  maxRetryDelayMs: z.number().nonnegative().max(MAX_TIMER_MS).default(5000),
 });
 
 /** Options of a {@link CommunicationBus}. */
@@ -219,6 +232,9 @@ export class CommunicationBus {
   private ready: RegisteredAgent[] = [];
   private flushScheduled = false;
   private chainedFlushes = 0;
+  /** `counters.delivered` when delivery last yielded to the event loop. */
+  private deliveredAtYield = 0;
+  private readonly backoff: RedeliveryBackoff;
   private sweepTimer: unknown = undefined;
   private idleWaiters: (() => void)[] = [];
   private readonly outcomes: DeliveryOutcomes;
@@ -233,6 +249,10 @@ export class CommunicationBus {
     this.options = parseOrThrow(BusOptionsSchema, 'bus options', rest);
     this.clock = clock ?? systemClock;
     this.pending = new PendingRequests(this.clock);
+    this.backoff = new RedeliveryBackoff(this.clock, (agent, message) => {
+      if (this.state === 'running' && this.agents.get(agent.agentId) === agent) this.enqueue(agent, message, true);
+      this.notifyIdle();
+    });
     this.ownsRoot = root === undefined;
     this.root = root ?? createRuntimeRoot({ clock: this.clock, name: 'bus' });
     this.messages$ = this.messageSubject.asObservable();
@@ -276,6 +296,8 @@ export class CommunicationBus {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
     this.clock.clearTimeout(this.sweepTimer);
+    // Waiting redeliveries go back to their mailboxes, readable like the rest.
+    for (const { agent, message } of this.backoff.release()) agent.mailbox.requeue(message);
     this.pending.rejectAll(() => new NotRunningError('bus'));
     // Unsettled transport frames stay unacknowledged: the transport redelivers them.
     this.receipts.clear();
@@ -343,6 +365,7 @@ export class CommunicationBus {
     this.remote?.agentRemoved(agentId);
     this.agentActors.release([agentId]);
     for (const message of agent.mailbox.drainAll()) this.deadLetter('no_route', message, agentId);
+    for (const { message } of this.backoff.release(agent)) this.deadLetter('no_route', message, agentId);
     this.pending.rejectAll((id) => new UnknownAgentError(id), agentId);
     this.notifyIdle();
     return true;
@@ -380,12 +403,17 @@ export class CommunicationBus {
     let parsed: Message;
     try {
       parsed = parseMessage(message, this.clock.now(), senderId);
+      if (parsed.maxRetries > this.options.maxRetries) throw this.tooManyRetries();
     } catch (error) {
       this.counters.rejected++;
       throw error;
     }
     this.route(parsed);
     return parsed;
+  }
+
+  private tooManyRetries(): ValidationError {
+    return new ValidationError('message', [{ path: 'maxRetries', message: `must be at most ${this.options.maxRetries} (the bus's maxRetries)` }]);
   }
 
   /** Routes a message the runtime built from validated parts. */
@@ -432,6 +460,9 @@ export class CommunicationBus {
       this.emitDeadLetter({ reason: 'invalid', frame, error: String((error as Error).message), at: this.clock.now() });
       return undefined;
     }
+    // Clamped, not refused: the sender's process may allow more, and its message must not be
+    // lost; but one frame must not buy more redeliveries here than a local send can.
+    if (message.maxRetries > this.options.maxRetries) message.maxRetries = this.options.maxRetries;
     if (receipt) this.receipts.set(message.messageId, receipt);
     try {
       this.route(message, true);
@@ -632,6 +663,7 @@ export class CommunicationBus {
       messagesFailed: c.failed,
       messagesRetried: c.retried,
       messagesRejected: c.rejected,
+      messagesEvicted: c.evicted,
       avgProcessingTime: c.processed === 0 ? 0 : c.processingTimeTotal / c.processed,
       registeredAgents: this.agents.size,
       activeSubscriptions: this.subscriptions.size,
@@ -653,7 +685,7 @@ export class CommunicationBus {
 
   private isIdle(): boolean {
     if (this.state === 'stopped') return true;
-    if (this.flushScheduled) return false;
+    if (this.flushScheduled || this.backoff.size > 0) return false;
     for (const agent of this.agents.values()) {
       if (!agent.active) continue;
       if (agent.actor.getSnapshot().context.inFlight > 0) return false;
@@ -701,7 +733,12 @@ export class CommunicationBus {
     if (message.recipientId !== null) {
       const recipient = this.agents.get(message.recipientId);
       // Checked before acceptance so that a refused send leaves no trace but the error.
-      if (recipient && recipient.overflow === 'reject' && recipient.mailbox.size >= recipient.maxQueueSize) {
+      if (
+        recipient &&
+        recipient.overflow === 'reject' &&
+        recipient.mailbox.size >= recipient.maxQueueSize &&
+        !recipient.mailbox.holdsLessUrgentThan(message.priority)
+      ) {
         this.counters.rejected++;
         throw new QueueFullError(recipient.agentId, recipient.maxQueueSize);
       }
@@ -742,10 +779,12 @@ export class CommunicationBus {
     // arrivals filled the mailbox meanwhile (the mailbox may exceed its size by the
     // messages in flight, never more).
     if (!atHead && agent.mailbox.size >= agent.maxQueueSize) {
-      if (agent.overflow === 'reject') return this.deadLetter('queue_full', message, agent.agentId);
-      const evicted = agent.mailbox.evictFor(message) as Message;
-      this.deadLetter('queue_full', evicted, agent.agentId);
-      if (evicted === message) return;
+      // Under `reject` a more urgent message still finds room (a flood of low traffic must
+      // not refuse a critical halt); an equal or less urgent one is refused.
+      const evicted = agent.overflow === 'reject' ? agent.mailbox.evictNewestBelow(message.priority) : agent.mailbox.evictFor(message);
+      if (evicted === undefined || evicted === message) return this.deadLetter('queue_full', message, agent.agentId);
+      this.counters.evicted++;
+      this.deadLetter('queue_full', evicted, agent.agentId, `evicted for a ${message.priority} message (mailbox full)`);
     }
     if (atHead) agent.mailbox.requeue(message);
     else agent.mailbox.enqueue(message);
@@ -786,9 +825,13 @@ export class CommunicationBus {
       }
       return this.deadLetter('max_retries', message, agent.agentId, describeError(error));
     }
-    if (message.retryCount < message.maxRetries && this.agents.get(agent.agentId) === agent) {
+    // Built messages (publish, request) carry the default, which a bus may set lower.
+    if (message.retryCount < Math.min(message.maxRetries, this.options.maxRetries) && this.agents.get(agent.agentId) === agent) {
       this.counters.retried++;
-      this.enqueue(agent, { ...message, retryCount: message.retryCount + 1 }, true);
+      const retry = { ...message, retryCount: message.retryCount + 1 };
+      const delay = redeliveryDelay(retry.retryCount, this.options.retryDelayMs, this.options.maxRetryDelayMs);
+      if (delay > 0 && this.state === 'running') this.backoff.hold(agent, retry, delay);
+      else this.enqueue(agent, retry, true);
       return;
     }
     const reason = this.agents.get(agent.agentId) === agent ? 'max_retries' : 'no_route';
@@ -804,10 +847,13 @@ export class CommunicationBus {
       // Deliveries run once the current synchronous burst of sends is over, so a burst
       // reaches each agent as a few batches, most urgent first. A long chain of flushes
       // (handlers answering each other synchronously) yields to timers and I/O now and
-      // then, or request timeouts and TTL sweeps would never run.
-      if (++this.chainedFlushes < 64) queueMicrotask(this.flush);
+      // then, or request timeouts and TTL sweeps would never run. Deliveries count as well
+      // as flushes (redeliveries among them), so a flush chain holds the thread for at most
+      // TURN_DELIVERY_BUDGET handler calls or so.
+      if (++this.chainedFlushes < 64 && this.counters.delivered - this.deliveredAtYield < TURN_DELIVERY_BUDGET) queueMicrotask(this.flush);
       else {
         this.chainedFlushes = 0;
+        this.deliveredAtYield = this.counters.delivered;
         setImmediate(this.flush);
       }
     }

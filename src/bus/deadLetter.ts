@@ -22,7 +22,10 @@ export interface DeadLetter {
   readonly message: Message;
   /** The agent whose mailbox held it, when there was one. */
   readonly agentId?: string;
-  /** The last handler error for `max_retries`; why the frame was refused for `unauthenticated`. */
+  /**
+   * The last handler error for `max_retries`; why the frame was refused for `unauthenticated`;
+   * for `queue_full`, `evicted ...` when the message was queued and removed to make room.
+   */
   readonly error?: string;
   /** Clock time (ms) at which it was dead-lettered. */
   readonly at: number;
