@@ -68,6 +68,7 @@ export { DeadLetterReason, type DeadLetter, type InvalidDeadLetter, type AnyDead
 export type { BusStats } from './bus/busStats';
 export type { BusInstrumentation } from './bus/busInstrumentation';
 export { topicMatches } from './bus/topicPattern';
+export { messageOrigin, ORIGIN_HEADER, type MessageOrigin } from './bus/messageOrigin';
 export {
   TaskOrchestrator,
   type TaskOrchestratorOptions,

@@ -10,6 +10,7 @@ import { registerProfileCommand } from './profileCommand';
 import { registerVerifyCommand } from './verifyCommand';
 import { registerHostCommand } from './hostCommand';
 import { registerWorkflowCommands } from './workflowCommands';
+import { registerNatsConfigCommand } from './natsConfigCommand';
 import { nats } from '../transport/natsTransport';
 
 /** Where the CLI writes, and whether that is a terminal (progress bar) or a pipe (plain lines). */
@@ -83,6 +84,7 @@ export function buildCli(output: CliOutput, hooks: { untilInterrupted?: () => Pr
   registerInspectCommand(program, write);
   registerProfileCommand(program, write);
   registerVerifyCommand(program, write);
+  registerNatsConfigCommand(program, write);
   return program;
 }
 

@@ -1,4 +1,5 @@
 export { DeadLetterHeader, NatsTransport, nats, type NatsTransportOptions, type Transport, type TransportRejection, type TransportStats } from './natsTransport';
 export { connectNats, NatsOptionsSchema, type NatsOptions } from './natsOptions';
-export { COMPRESSION_THRESHOLD_BYTES, EnvelopeHeader, decodeEnvelope, encodeEnvelope, type DecodedFrame, type Envelope, type FrameRejection } from './envelope';
+export { COMPRESSION_THRESHOLD_BYTES, EnvelopeHeader, decodeEnvelope, encodeEnvelope, type DecodedFrame, type Envelope, type FrameBinding, type FrameRejection } from './envelope';
 export { Subjects, subjectToken, topicTokens } from './subjects';
+export { natsServerConfig, type NatsServerConfig, type NatsServerConfigOptions, type NatsUserCredentials, type NatsUserPermissions } from './natsServerConfig';

@@ -1,0 +1,149 @@
+/**
+ * Per-process NATS users with the permissions `neuroflux nats-config` generates, on a real
+ * nats-server started with that configuration: an orchestrator and a host run a workflow;
+ * a third user can neither publish under another host's identity (the server refuses it)
+ * nor get its own forgeries believed (the orchestrator refuses them).
+ */
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { AgentHost, createNeuroFlux, nats, natsServerConfig, type NatsServerConfig, type NatsUserCredentials, type NeuroFlux } from '../src';
+import { buildCli } from '../src/cli/main';
+import { Subjects } from '../src/transport';
+import { cleanupAfterEach } from './support/cleanup';
+import { startNatsServerWithConfig, type ConfiguredNatsServer } from './support/natsConfigServer';
+import { describeWithServer, NATS_SERVER_BIN, waitFor } from './support/servers';
+
+const namespace = 'secure';
+
+describe('natsServerConfig (no server)', () => {
+  test('each user publishes under its own prefix; hosts may not touch the orchestrator consumers; nkeys keep seeds out of the config', () => {
+    const { serverConfig, users, permissions } = natsServerConfig({ namespace, orchestrators: ['orch-1'], hosts: ['host-1'] });
+    expect(users.map((u) => [u.role, u.identity, u.inboxPrefix])).toEqual([
+      ['orchestrator', 'orch-1', '_INBOX_orch-1'],
+      ['host', 'host-1', '_INBOX_host-1'],
+    ]);
+    for (const user of users) expect(serverConfig).not.toContain(user.nkeySeed as string);
+    expect(permissions['host-1']?.publish.allow).toContain('nf.secure.from.host-1.>');
+    expect(permissions['host-1']?.publish.allow.some((s) => s.startsWith('nf.secure.from.orch-1'))).toBe(false);
+    expect(permissions['host-1']?.publish.deny).toContain('$JS.API.CONSUMER.MSG.NEXT.NF_secure.nf_orchestrator_high');
+    expect(permissions['host-1']?.publish.allow.some((s) => s.includes('KV'))).toBe(false);
+    expect(permissions['host-1']?.subscribe.allow).toContain('_INBOX_host-1.>');
+    expect(permissions['orch-1']?.publish.allow).toContain('$KV.neuroflux.>');
+    expect(() => natsServerConfig({ namespace, orchestrators: ['x'], hosts: ['x'] })).toThrow(/own identity/);
+    expect(() => natsServerConfig({ namespace: 'a.b', orchestrators: ['x'] })).toThrow(/namespace/);
+  });
+
+  test('the CLI prints the configuration and the credentials as JSON', async () => {
+    let out = '';
+    const program = buildCli({ write: (text) => void (out += text), isTTY: false });
+    await program.parseAsync(['node', 'neuroflux', 'nats-config', '--namespace', 'prod', '--orchestrators', 'orch-1', '--hosts', 'host-1,host-2', '--auth', 'password']);
+    const printed = JSON.parse(out) as { serverConfig: string; users: NatsUserCredentials[] };
+    expect(printed.users.map((u) => u.identity)).toEqual(['orch-1', 'host-1', 'host-2']);
+    expect(printed.serverConfig).toContain(`password: ${JSON.stringify(printed.users[1]?.pass)}`);
+    expect(printed.serverConfig).toContain('"nf.prod.from.host-2.>"');
+  });
+});
+
+describeWithServer(NATS_SERVER_BIN, 'per-process NATS users (nats-server -c with the generated configuration)', () => {
+  const cleanup = cleanupAfterEach();
+  let generated: NatsServerConfig;
+  const credentials = (identity: string) => generated.users.find((u) => u.identity === identity) as NatsUserCredentials;
+  let server: ConfiguredNatsServer;
+
+  beforeAll(async () => {
+    server = await startNatsServerWithConfig(
+      (port, storeDir) => (generated = natsServerConfig({ namespace, orchestrators: ['orch-1'], hosts: ['host-1', 'host-2'], port, storeDir })).serverConfig,
+    );
+  }, 30_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  const transportOf = (identity: string) => {
+    const c = credentials(identity);
+    return nats({ servers: server.url, namespace, identity, nkeySeed: c.nkeySeed, inboxPrefix: c.inboxPrefix });
+  };
+  /** Errors the server reported on a connection (permission violations among them). */
+  function watchErrors(nc: NatsConnection | undefined): string[] {
+    const errors: string[] = [];
+    void (async () => {
+      for await (const s of nc?.status() ?? []) if (s.type === 'error') errors.push(String(s.error.message));
+    })();
+    return errors;
+  }
+  async function rawConnection(identity: string): Promise<{ nc: NatsConnection; errors: string[] }> {
+    const c = credentials(identity);
+    const nc = cleanup.add(await connect({ servers: server.url, authenticator: nkeyAuthenticator(new TextEncoder().encode(c.nkeySeed)), inboxPrefix: c.inboxPrefix }));
+    return { nc, errors: watchErrors(nc) };
+  }
+
+  test('an orchestrator and a host run a workflow; host-2 cannot publish as host-1, and its own forgeries are refused', async () => {
+    // The orchestrator first: it creates the streams (hosts may only look them up).
+    const orchestratorTransport = transportOf('orch-1');
+    const orchestrator: NeuroFlux = cleanup.add(createNeuroFlux({ transport: orchestratorTransport }));
+    await orchestrator.start();
+    const hostTransport = transportOf('host-1');
+    const hostRuntime = cleanup.add(createNeuroFlux({ transport: hostTransport, orchestrator: false }));
+    await hostRuntime.start();
+    // The generated permissions cover everything the legitimate processes do.
+    const legitimateErrors = [...watchErrors(orchestratorTransport.connection), ...watchErrors(hostTransport.connection)];
+    const host = cleanup.add(new AgentHost({ bus: hostRuntime.bus, hostId: 'host-1' }));
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    host.addAgent('host-1-worker', {
+      capabilities: ['x'],
+      execute: async (task) => {
+        if (task.name === 'held') await held;
+        return `${task.name} by host-1`;
+      },
+    });
+    host.start();
+    await waitFor(() => orchestrator.orchestrator.getAgent('host-1-worker') !== undefined, 10_000, 'host-1 registered');
+
+    const submitted = orchestrator.orchestrator.submitWorkflow({
+      tasks: [
+        { taskId: 'a', name: 'a', requiredCapabilities: ['x'] },
+        { taskId: 'b', name: 'b', requiredCapabilities: ['x'], dependencies: ['a'] },
+      ],
+    });
+    for (const { taskId } of submitted) expect(await orchestrator.orchestrator.waitForTask(taskId)).toMatchObject({ status: 'completed', result: `${taskId} by host-1` });
+
+    const { taskId } = orchestrator.orchestrator.submitTask({ name: 'held', requiredCapabilities: ['x'] });
+    await waitFor(() => orchestrator.orchestrator.getTask(taskId)?.status === 'running', 10_000, 'the held task running on host-1');
+
+    // host-2 under host-1's prefix: the server refuses both publishes (a result, a presence).
+    const subjects = new Subjects(namespace, 'host-1');
+    const intruder = await rawConnection('host-2');
+    intruder.nc.publish(subjects.durable('orchestrator', 'medium'), JSON.stringify({ taskId, status: 'completed', result: 'forged' }));
+    intruder.nc.publish(subjects.topic('agent_presence'), JSON.stringify({ hostId: 'host-1', status: 'leaving', heartbeatIntervalMs: 1000, agents: [] }));
+    await waitFor(() => intruder.errors.filter((e) => /permissions violation/i.test(e)).length === 2, 10_000, 'two permission violations');
+    // Nor may it read the orchestrator's consumers (where results wait).
+    const jsm = await jetstreamManager(intruder.nc);
+    await expect(jsm.consumers.info(subjects.stream(), 'nf_orchestrator_medium')).rejects.toThrow();
+
+    // Under its own identity it may publish, but the orchestrator believes neither a result
+    // in host-1's agent's name nor a presence for host-1.
+    const forgerRuntime = cleanup.add(createNeuroFlux({ transport: transportOf('host-2'), orchestrator: false }));
+    await forgerRuntime.start();
+    forgerRuntime.bus.sendMessage({
+      senderId: 'host-1-worker',
+      recipientId: 'orchestrator',
+      messageType: 'notification',
+      topic: 'task_result',
+      payload: { taskId, attempt: 0, dispatch: '00000000-0000-4000-8000-000000000000', status: 'completed', result: 'forged' },
+    });
+    const forgedHost = cleanup.add(new AgentHost({ bus: forgerRuntime.bus, hostId: 'host-1' }));
+    forgedHost.addAgent('planted', { capabilities: ['x'], execute: () => 'stolen' });
+    forgedHost.start();
+    await waitFor(() => {
+      const stats = orchestrator.orchestrator.getStats();
+      return stats.refusedResults.wrongHost === 1 && stats.hosts.refusedAnnouncements >= 1;
+    }, 10_000, 'the forged result and presence refused');
+    expect(orchestrator.orchestrator.getAgent('planted')).toBeUndefined();
+    expect(orchestrator.orchestrator.getTask(taskId)?.status).toBe('running');
+
+    release();
+    expect(await orchestrator.orchestrator.waitForTask(taskId)).toMatchObject({ status: 'completed', result: 'held by host-1' });
+    expect(legitimateErrors).toEqual([]);
+  }, 60_000);
+});
