@@ -58,56 +58,68 @@ export function findNonJson(value: unknown): JsonProblem | undefined {
   }
 }
 
-/** One object or array being walked: its keys, the next to look at, and where it sits. */
+/** One object or array being walked: its keys, the next to look at, and the key it sits under. */
 interface Frame {
   readonly container: object;
   readonly keys: readonly string[] | number;
   next: number;
-  readonly path: readonly (string | number)[];
+  /** Its key in the frame below (unused for the root). */
+  readonly key: string | number;
+}
+
+/** The path to `key` of the top frame: built only for a problem, so a clean walk allocates no paths. */
+function pathTo(stack: readonly Frame[], key?: string | number): (string | number)[] {
+  const keys: (string | number)[] = [];
+  for (let i = 1; i < stack.length; i++) keys.push((stack[i] as Frame).key);
+  if (key !== undefined) keys.push(key);
+  return keys;
 }
 
 function walk(root: unknown): JsonProblem | undefined {
   const rootIssue = leafProblem(root, false);
   if (rootIssue !== undefined) return problem([], rootIssue);
   if (!isWalked(root)) return undefined;
-  const ancestors = new Set<object>([root]);
-  const opened = open(root, []);
-  if ('message' in opened) return opened;
+  const opened = open(root, '');
+  if (opened === undefined) return problem([], UNREADABLE);
   const stack: Frame[] = [opened];
+  const ancestors = new Set<object>([root]);
   let budget = MAX_JSON_VALUES;
   while (stack.length > 0) {
     const frame = stack[stack.length - 1] as Frame;
     const { container, keys } = frame;
     const isArray = typeof keys === 'number';
-    const count = isArray ? keys : keys.length;
-    if (frame.next >= count) {
+    if (frame.next >= (isArray ? keys : keys.length)) {
       stack.pop();
       ancestors.delete(container);
       continue;
     }
-    if (--budget < 0) return problem(frame.path, `has more than ${MAX_JSON_VALUES} values`);
+    if (--budget < 0) return problem(pathTo(stack), `has more than ${MAX_JSON_VALUES} values`);
     const key: string | number = isArray ? frame.next : (keys[frame.next] as string);
     frame.next++;
     let child: unknown;
     try {
       child = (container as Record<string | number, unknown>)[key];
     } catch {
-      return problem([...frame.path, key], 'cannot be read (its getter threw)');
+      return problem(pathTo(stack, key), 'cannot be read (its getter threw)');
     }
+    // Primitives first: most of a payload, and nothing to look into.
+    const type = typeof child;
+    if (type === 'string' || type === 'boolean' || (type === 'number' && Number.isFinite(child)) || child === null) continue;
     if (child === undefined && !isArray) continue;
     const issue = leafProblem(child, isArray);
-    if (issue !== undefined) return problem([...frame.path, key], issue);
+    if (issue !== undefined) return problem(pathTo(stack, key), issue);
     if (!isWalked(child)) continue;
-    const path = [...frame.path, key];
-    if (ancestors.has(child)) return problem(path, 'is a cycle (it contains itself)');
-    if (stack.length >= MAX_JSON_DEPTH) return problem(path, `is nested deeper than ${MAX_JSON_DEPTH} levels`);
-    const next = open(child, path);
-    if ('message' in next) return next;
+    if (ancestors.has(child)) return problem(pathTo(stack, key), 'is a cycle (it contains itself)');
+    if (stack.length >= MAX_JSON_DEPTH) return problem(pathTo(stack, key), `is nested deeper than ${MAX_JSON_DEPTH} levels`);
+    const next = open(child, key);
+    if (next === undefined) return problem(pathTo(stack, key), UNREADABLE);
     ancestors.add(child);
     stack.push(next);
   }
   return undefined;
 }
+
+const UNREADABLE = 'cannot be read (a Proxy or getter threw)';
 
 /** Why a value cannot be JSON by itself (not looking inside it), or undefined. */
 function leafProblem(value: unknown, inArray: boolean): string | undefined {
@@ -128,9 +140,23 @@ function leafProblem(value: unknown, inArray: boolean): string | undefined {
     default:
       break;
   }
-  if (value === null) return undefined;
+  if (value === null || isPlain(value as object)) return undefined;
   const kind = unconvertedKind(value as object);
   return kind === undefined ? undefined : `a ${kind} is not JSON (it would arrive as {})`;
+}
+
+/**
+ * A literal object or array (or a null-prototype object): nothing to ask of it but its
+ * contents. The common case, checked with one prototype read instead of five `instanceof`s
+ * and a `toJSON` lookup (measured: a third of the walk on a 6 000-value payload).
+ */
+function isPlain(value: object): boolean {
+  try {
+    const prototype: unknown = Object.getPrototypeOf(value);
+    return prototype === Object.prototype || prototype === Array.prototype || prototype === null;
+  } catch {
+    return false; // a Proxy whose getPrototypeOf trap throws: `open` reports it
+  }
 }
 
 /** Objects JSON turns into `{}` whatever they hold. */
@@ -150,6 +176,7 @@ function unconvertedKind(value: object): string | undefined {
 /** Objects and arrays without `toJSON`: their contents are checked. */
 function isWalked(value: unknown): value is object {
   if (typeof value !== 'object' || value === null) return false;
+  if (isPlain(value) && !Object.prototype.hasOwnProperty.call(value, 'toJSON')) return true;
   try {
     return typeof (value as { toJSON?: unknown }).toJSON !== 'function';
   } catch {
@@ -157,12 +184,13 @@ function isWalked(value: unknown): value is object {
   }
 }
 
-function open(container: object, path: readonly (string | number)[]): Frame | JsonProblem {
+/** A frame for `container`, or undefined when its keys cannot be read (a Proxy trap threw). */
+function open(container: object, key: string | number): Frame | undefined {
   try {
-    if (Array.isArray(container)) return { container, keys: container.length, next: 0, path };
-    return { container, keys: Object.keys(container), next: 0, path };
+    if (Array.isArray(container)) return { container, keys: container.length, next: 0, key };
+    return { container, keys: Object.keys(container), next: 0, key };
   } catch {
-    return problem(path, 'cannot be read (a Proxy or getter threw)');
+    return undefined;
   }
 }
 

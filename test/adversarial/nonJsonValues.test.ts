@@ -75,6 +75,14 @@ describe('findNonJson', () => {
     expect(findNonJson(sparse)).toMatchObject({ path: '0' });
   });
 
+  test('class instances are looked into like plain objects; a toJSON method is trusted', () => {
+    class Holder {
+      readonly inner = { x: 1n };
+    }
+    expect(findNonJson({ h: new Holder() })).toMatchObject({ path: 'h.inner.x' });
+    expect(findNonJson({ own: { toJSON: () => 'x', big: 1n } })).toBeUndefined();
+  });
+
   test('replaceNonJson copies only the way to each bad part, which becomes null', () => {
     const kept = { big: 'unchanged' };
     const value = { kept, bad: { n: 10n, ok: 1 }, loop: cycle() };
