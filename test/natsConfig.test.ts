@@ -6,7 +6,7 @@
  */
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
-import { AgentHost, createNeuroFlux, nats, natsServerConfig, type NatsServerConfig, type NatsUserCredentials, type NeuroFlux } from '../src';
+import { AgentHost, createNeuroFlux, nats, natsServerConfig, NatsKvSnapshotStore, type NatsServerConfig, type NatsUserCredentials, type NeuroFlux } from '../src';
 import { buildCli } from '../src/cli/main';
 import { Subjects } from '../src/transport';
 import { cleanupAfterEach } from './support/cleanup';
@@ -145,5 +145,18 @@ describeWithServer(NATS_SERVER_BIN, 'per-process NATS users (nats-server -c with
     release();
     expect(await orchestrator.orchestrator.waitForTask(taskId)).toMatchObject({ status: 'completed', result: 'held by host-1' });
     expect(legitimateErrors).toEqual([]);
+  }, 60_000);
+
+  test('an orchestrator keeps its state in the KV bucket; a host may not open it', async () => {
+    const orchestrator = await rawConnection('orch-1');
+    const store = await NatsKvSnapshotStore.open(orchestrator.nc);
+    const revision = await store.save('orchestrator', { tasks: [] }, 0);
+    expect(await store.load('orchestrator')).toMatchObject({ value: { tasks: [] }, revision });
+    await store.save('orchestrator', { tasks: ['a'] }, revision);
+    expect(await store.keys()).toEqual(['orchestrator']);
+    await store.delete('orchestrator');
+    expect(orchestrator.errors).toEqual([]);
+    const host = await rawConnection('host-1');
+    await expect(NatsKvSnapshotStore.open(host.nc)).rejects.toThrow();
   }, 60_000);
 });
