@@ -9,6 +9,7 @@ import { SimulatedClock } from 'xstate';
 import { z } from 'zod';
 import {
   CommunicationBus,
+  ConflictResolutionEngine,
   MAX_JSON_DEPTH,
   MemorySnapshotStore,
   SnapshotWriter,
@@ -24,6 +25,7 @@ import {
 } from '../../src';
 import { warnOnStoreProblems } from '../../src/cli/storeWarnings';
 import { cleanupAfterEach } from '../support/cleanup';
+import { signalConflict } from '../support/conflictFixtures';
 import { settle } from '../support/settle';
 
 const cleanup = cleanupAfterEach();
@@ -209,6 +211,25 @@ describe('task results and payloads', () => {
     expect(() => nf.orchestrator.submitTask({ taskId: 'p', payload: make(), requiredCapabilities: ['x'] })).toThrow(ValidationError);
     expect(() => nf.orchestrator.submitTask({ taskId: 'p', payload: make(), requiredCapabilities: ['x'] })).toThrow(`payload.${path}`);
     expect(nf.orchestrator.getTask('p')).toBeUndefined();
+  });
+});
+
+describe('conflicts', () => {
+  test.each(NON_JSON)('a conflict or a vote holding %s is refused, naming the field; the engine goes on', async (_, make, path) => {
+    const bus = cleanup.add(new CommunicationBus());
+    const engine = cleanup.add(new ConflictResolutionEngine({ bus }));
+    await bus.start();
+    expect(() => engine.reportConflict(signalConflict({ conflictingElements: { symbol: make() } }))).toThrow(
+      expect.objectContaining({ field: `conflictingElements.symbol.${path}` }) as unknown as Error,
+    );
+    engine.registerVoter('a', () => ({ decision: 'BUY', confidence: 0.9, evidence: make() }));
+    engine.registerVoter('b', () => ({ decision: 'BUY', confidence: 0.9 }));
+    engine.registerVoter('c', () => ({ decision: 'BUY', confidence: 0.9 }));
+    const conflictId = engine.reportConflict(signalConflict());
+    await expect(engine.resolveConflict(conflictId)).resolves.toMatchObject({ status: 'resolved', decision: 'BUY' });
+    const vote = engine.getConflict(conflictId)?.votes.find((v) => v.agentId === 'a');
+    expect(vote).toMatchObject({ decision: null });
+    expect(vote?.reasoning).toContain(`evidence.${path}`);
   });
 });
 
