@@ -23,15 +23,39 @@ export function findWorkflowProblems(
   context: WorkflowContext,
   checkCapabilities: boolean,
 ): WorkflowProblem[] {
+  const steps = workflowProblemSteps(tasks, context, checkCapabilities);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Tasks checked between two pauses of {@link workflowProblemSteps}. */
+const STEP_TASKS = 512;
+
+/**
+ * {@link findWorkflowProblems} in steps: it pauses (yields) every few hundred tasks, so
+ * that a caller checking 100 000 tasks can give the event loop a turn in between. Linear
+ * in tasks and dependencies; the problems are the generator's return value.
+ * @internal
+ */
+export function* workflowProblemSteps(
+  tasks: readonly ParsedTask[],
+  context: WorkflowContext,
+  checkCapabilities: boolean,
+): Generator<void, WorkflowProblem[]> {
   const problems: WorkflowProblem[] = [];
   const ids = new Map<string, ParsedTask>();
+  let done = 0;
   for (const task of tasks) {
+    if (++done % STEP_TASKS === 0) yield;
     if (ids.has(task.taskId) || context.isKnownTask(task.taskId)) {
       problems.push({ kind: 'duplicate_id', taskIds: [task.taskId], message: `duplicate task id '${task.taskId}'` });
     }
     ids.set(task.taskId, task);
   }
   for (const task of tasks) {
+    if (++done % STEP_TASKS === 0) yield;
     for (const dependency of task.dependencies) {
       if (!ids.has(dependency) && !context.isKnownTask(dependency)) {
         problems.push({
@@ -49,18 +73,20 @@ export function findWorkflowProblems(
       });
     }
   }
-  for (const cycle of findCycles(tasks, ids)) {
+  for (const cycle of yield* findCycles(tasks, ids)) {
     problems.push({ kind: 'cycle', taskIds: cycle, message: `dependency cycle: ${[...cycle, cycle[0]].join(' → ')}` });
   }
   return problems;
 }
 
 /** Cycles among the workflow's own tasks (iterative DFS, so deep chains do not overflow the stack). */
-function findCycles(tasks: readonly ParsedTask[], ids: ReadonlyMap<string, ParsedTask>): string[][] {
+function* findCycles(tasks: readonly ParsedTask[], ids: ReadonlyMap<string, ParsedTask>): Generator<void, string[][]> {
   const state = new Map<string, 'open' | 'done'>();
   const cycles: string[][] = [];
+  let visited = 0;
   for (const root of tasks) {
     if (state.has(root.taskId)) continue;
+    if (++visited % STEP_TASKS === 0) yield;
     const path: string[] = [];
     const stack: { id: string; next: number }[] = [{ id: root.taskId, next: 0 }];
     state.set(root.taskId, 'open');
@@ -74,6 +100,7 @@ function findCycles(tasks: readonly ParsedTask[], ids: ReadonlyMap<string, Parse
         const seen = state.get(dep);
         if (seen === 'open') cycles.push(path.slice(path.indexOf(dep)).reverse());
         else if (seen === undefined) {
+          if (++visited % STEP_TASKS === 0) yield;
           state.set(dep, 'open');
           path.push(dep);
           stack.push({ id: dep, next: 0 });
