@@ -21,6 +21,7 @@ import {
   type SnapshotFrame,
 } from './inspectorProtocol';
 import { INSPECTOR_SCRIPT } from './inspectorScript';
+import { describeError } from '../../describeError';
 
 const InspectorOptionsSchema = z.object({
   /** 0 picks a free port. */
@@ -280,7 +281,7 @@ export async function startInspector(runtime: ObservedRuntime, options: Inspecto
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) respond(res, 500, 'text/plain; charset=utf-8', `error: ${(error as Error).message}\n`, false);
+      if (!res.headersSent) respond(res, 500, 'text/plain; charset=utf-8', `error: ${describeError(error)}\n`, false);
       else res.destroy();
     });
   });
