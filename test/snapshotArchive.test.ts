@@ -96,6 +96,37 @@ describe('SnapshotWriter archive', () => {
     expect((await loadFresh(store)).archived).toEqual([...items(0, 5), { n: 100 }, { n: 101 }, { n: 102 }]);
   });
 
+  test('a takeover that loads twice (a late write landed before its claim) archives each loaded item once', async () => {
+    // Found by the chaos run (bench/chaos.ts): a new leader's first claim lost to the deposed
+    // leader's last write, and the tail of the first load was carried into the second.
+    const store = new MemorySnapshotStore();
+    const first = writerOn(store, { current: { open: [] } }, 4);
+    for (const item of items(0, 2)) first.archive(item);
+    await first.flush();
+    let lateWrite = true;
+    const racing: SnapshotStore = {
+      load: (key) => store.load(key),
+      delete: (key) => store.delete(key),
+      keys: () => store.keys(),
+      close: () => store.close(),
+      async save(key, value, expected) {
+        if (lateWrite) {
+          lateWrite = false;
+          first.archive({ n: 2 });
+          await first.flush();
+        }
+        return store.save(key, value, expected);
+      },
+    };
+    const second = writerOn(racing, { current: { open: [] } }, 4);
+    await second.takeOver();
+    expect(second.archived()).toEqual(items(0, 3));
+    second.archive({ n: 3 });
+    second.archive({ n: 4 });
+    await second.flush();
+    expect((await loadFresh(store)).archived).toEqual(items(0, 5));
+  });
+
   test('a failed segment write keeps its items in the tail; nothing is named before it is written', async () => {
     const store = new ControlledStore();
     const writer = writerOn(store, { current: { open: [] } }, 2);

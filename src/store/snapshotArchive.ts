@@ -36,6 +36,12 @@ export class SnapshotArchive<I> {
   private readonly tail: I[] = [];
   /** Written, not yet named by a value that landed. */
   private readonly sealed: string[] = [];
+  /**
+   * How many items at the head of `tail` came from the last `load()` (not from `add()`): a
+   * second load (a takeover whose claim lost to a late write) replaces them instead of
+   * keeping them as items archived meanwhile, which stored them twice.
+   */
+  private loadedInTail = 0;
   private readonly segmentSchema: z.ZodType<I[]>;
 
   constructor(
@@ -99,6 +105,7 @@ export class SnapshotArchive<I> {
     this.segments = [...ref.segments];
     this.sealed.splice(0, added);
     this.tail.splice(0, added * this.size);
+    this.loadedInTail = Math.max(0, this.loadedInTail - added * this.size);
   }
 
   /**
@@ -120,9 +127,10 @@ export class SnapshotArchive<I> {
     this.segments = [...ref.segments];
     // Items archived before the load (finished while it ran) follow the loaded ones; the
     // segments already written for them stay unnamed and they are sealed again.
-    const before = this.tail.splice(0);
+    const before = this.tail.splice(0).slice(this.loadedInTail);
     this.sealed.length = 0;
     this.tail.push(...ref.tail, ...before);
+    this.loadedInTail = ref.tail.length;
     return [...segments.flat(), ...ref.tail];
   }
 
