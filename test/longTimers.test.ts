@@ -1,6 +1,6 @@
 import { SimulatedClock } from 'xstate';
 import { createNeuroFlux, type ConflictEvent, type NeuroFlux } from '../src';
-import { MAX_TIMER_MS, withLongTimers } from '../src/kernel/clock';
+import { MAX_TIMER_MS, systemClock, withLongTimers } from '../src/kernel/clock';
 import { cleanupAfterEach } from './support/cleanup';
 import { signalConflict } from './support/conflictFixtures';
 import { settle } from './support/settle';
@@ -56,6 +56,20 @@ describe('withLongTimers', () => {
     long.clearTimeout(id);
     clock.increment(20 * DAY_MS);
     expect(fired).toBe(false);
+  });
+
+  it('the wall clock re-arms too (a host timer of 30 days would fire at once)', () => {
+    jest.useFakeTimers();
+    try {
+      let fired = false;
+      systemClock.setTimeout(() => (fired = true), 30 * DAY_MS);
+      jest.advanceTimersByTime(25 * DAY_MS);
+      expect(fired).toBe(false);
+      jest.advanceTimersByTime(5 * DAY_MS);
+      expect(fired).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('passes short delays through and wraps a clock once', () => {
