@@ -12,6 +12,7 @@ import {
   MemorySnapshotStore,
   createNeuroFlux,
   describeError,
+  startInspector,
   type AnyDeadLetter,
   type Message,
 } from '../../src';
@@ -214,5 +215,17 @@ describe('leader election', () => {
     await settle(20);
     expect(election.state).toBe('deposed');
     expect(typeof election.getStats().lastError).toBe('string');
+  });
+});
+
+describe('inspector', () => {
+  test.each(THROWN)('a /metrics callback failing with %s gets a 500 with its text', async (_, thrown) => {
+    const nf = cleanup.add(createNeuroFlux({ clock: new SimulatedClock() }));
+    await nf.start();
+    const failing = { contentType: 'text/plain', text: () => Promise.reject(thrown()), registry: undefined as never, dispose: () => undefined };
+    const inspector = cleanup.add(await startInspector(nf, { port: 0, metrics: failing }));
+    const response = await fetch(`${inspector.url}metrics`);
+    expect(response.status).toBe(500);
+    expect(await response.text()).toMatch(/^error: .+\n$/s);
   });
 });
