@@ -299,4 +299,20 @@ describe('the snapshot writer', () => {
     expect(nf.orchestrator.getStats().persistence).not.toHaveProperty('failingWrites');
     expect(lines).toHaveLength(2);
   });
+
+  test('the conflict engine reports its store failing as STORE_PROBLEM on its events$ and in its stats', async () => {
+    const { store } = flakyStore('conflicts');
+    const bus = cleanup.add(new CommunicationBus());
+    const engine = cleanup.add(new ConflictResolutionEngine({ bus, store }));
+    const kinds: string[] = [];
+    engine.events$.subscribe((e) => e.type === 'STORE_PROBLEM' && kinds.push(e.problem.kind));
+    await bus.start();
+    await engine.restore();
+    for (let i = 0; i < 3; i++) {
+      engine.reportConflict(signalConflict());
+      await settle();
+    }
+    expect(kinds).toEqual(['failing']);
+    expect(engine.getStats().persistence).toMatchObject({ failingWrites: { consecutive: 3, failing: true, lastError: 'disk full' } });
+  });
 });
