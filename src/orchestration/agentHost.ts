@@ -17,7 +17,11 @@ import {
 import type { TaskSpec } from './taskTypes';
 
 const AgentHostOptionsSchema = z.object({
-  /** Names this host in presence announcements; unique among the hosts of a namespace. */
+  /**
+   * Names this host in presence announcements; unique among the hosts of a namespace. When
+   * the transport has an `identity` it must be that identity: orchestrators refuse a presence
+   * published under another one (docs/security.md).
+   */
   hostId: z.string().min(1),
   /** How often the host announces itself, ms (default 1000). Orchestrators presume it dead after `missedHeartbeats` of these. */
   heartbeatIntervalMs: z.number().int().positive().default(1000),
