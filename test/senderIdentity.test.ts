@@ -6,7 +6,7 @@
  * refuses a presence published under another identity than the host id it names.
  */
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { AgentHost, createNeuroFlux, nats, type NeuroFlux } from '../src';
+import { AgentHost, createNeuroFlux, nats, ORIGIN_HEADER, type NeuroFlux } from '../src';
 import { decodeEnvelope } from '../src/transport';
 import { cleanupAfterEach } from './support/cleanup';
 import { describeWithServer, NATS_SERVER_BIN, natsServerForSuite, waitFor } from './support/servers';
@@ -64,6 +64,15 @@ describeWithServer(NATS_SERVER_BIN, 'sender identity across processes', () => {
       attacker.bus.sendMessage({ senderId: 'host-1-worker', recipientId: 'orchestrator', messageType: 'notification', topic: 'task_result', payload });
     forge({ taskId, attempt: 0, dispatch: assignment?.dispatch, status: 'completed', result: 'forged' });
     forge({ taskId, attempt: 0, status: 'completed', result: 'forged' });
+    // Claiming the origin in the message itself changes nothing: the receiver writes it from the subject.
+    attacker.bus.sendMessage({
+      senderId: 'host-1-worker',
+      recipientId: 'orchestrator',
+      messageType: 'notification',
+      topic: 'task_result',
+      headers: { [ORIGIN_HEADER]: 'host-1' },
+      payload: { taskId, attempt: 0, dispatch: assignment?.dispatch, status: 'completed', result: 'forged' },
+    });
     // A process without any identity is no better.
     const anonymous = await runtime(ns, undefined, false);
     anonymous.bus.sendMessage({
@@ -75,9 +84,9 @@ describeWithServer(NATS_SERVER_BIN, 'sender identity across processes', () => {
     });
     await waitFor(() => {
       const { refusedResults } = orchestrator.orchestrator.getStats();
-      return refusedResults.wrongHost + refusedResults.noToken === 3;
-    }, 10_000, 'the three forged results refused');
-    expect(orchestrator.orchestrator.getStats().refusedResults).toEqual({ noToken: 1, wrongHost: 2 });
+      return refusedResults.wrongHost + refusedResults.noToken === 4;
+    }, 10_000, 'the four forged results refused');
+    expect(orchestrator.orchestrator.getStats().refusedResults).toEqual({ noToken: 1, wrongHost: 3 });
     expect(orchestrator.orchestrator.getTask(taskId)?.status).toBe('running');
 
     release('real');
