@@ -5,7 +5,8 @@
  * task's dependencies stay until it has run (its executor gets their results).
  */
 import { SimulatedClock } from 'xstate';
-import { MemorySnapshotStore, UnknownTaskError, createNeuroFlux, type TaskOrchestratorOptions } from '../src';
+import { z } from 'zod';
+import { MemorySnapshotStore, SnapshotWriter, UnknownTaskError, createNeuroFlux, type TaskOrchestratorOptions } from '../src';
 import { cleanupAfterEach } from './support/cleanup';
 import { settle } from './support/settle';
 
@@ -124,6 +125,22 @@ describe('retention of finished task records', () => {
     await nf.orchestrator.waitForTask('child');
     expect(inputs).toEqual([{ dep: 'dep!', slow: 'slow!' }]);
     expect(nf.orchestrator.getTask('dep')).toBeUndefined(); // let go once `child` ran
+  });
+
+  test('a restoring owner takes the loaded archive from the writer: the writer keeps no reference to what retention lets go', async () => {
+    const store = new MemorySnapshotStore();
+    const writerOn = () =>
+      new SnapshotWriter({ store, key: 'k', schema: z.object({ n: z.number() }), snapshot: () => ({ n: 1 }), archive: { itemSchema: z.number(), segmentSize: 2 } });
+    const first = writerOn();
+    for (const item of [1, 2, 3]) first.archive(item);
+    await first.flush();
+    const second = writerOn();
+    await second.load();
+    expect(second.takeArchived()).toEqual([1, 2, 3]);
+    expect(second.archived()).toEqual([]);
+    expect(second.takeArchived()).toEqual([]);
+    // Still readable from the store when asked for.
+    await expect(second.findArchived((item) => item === 1)).resolves.toBe(1);
   });
 
   test('retention options are validated, naming the field', () => {

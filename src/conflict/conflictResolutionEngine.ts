@@ -401,7 +401,7 @@ export class ConflictResolutionEngine {
       for (const entry of state.ledger) {
         if (!this.ledger.knows(entry.agentId)) this.ledger.setPerformance(entry.agentId, entry);
       }
-      for (const { record, outcomeRecorded, archived } of finishedToRestore(this.writer.archived(), state.finished)) {
+      for (const { record, outcomeRecorded, archived } of finishedToRestore(this.writer.takeArchived(), state.finished)) {
         const id = record.conflict.conflictId;
         if (this.open.has(id) || this.finished.has(id)) continue;
         this.keepFinished(id, record, outcomeRecorded, archived);

@@ -776,7 +776,8 @@ export class TaskOrchestrator {
       return 0;
     }
     const live: TaskEntry[] = [];
-    const archived = this.persistence.archived();
+    // Taken: what retention lets go must not stay referenced by the writer.
+    const archived = this.persistence.takeArchived();
     for (const stored of archived) this.restoreTask(stored, live);
     for (const stored of state.tasks) {
       // A finished task in a document from before the archive moves to the archive now.

@@ -273,6 +273,22 @@ export class SnapshotWriter<T, I = never> {
   }
 
   /**
+   * The archived items the last `load()` found, handed over once: the writer keeps no
+   * reference to them afterwards (an owner that lets old items go, e.g. by retention, must
+   * not have them all held here for the life of the process).
+   *
+   * @example
+   * ```ts
+   * for (const item of writer.takeArchived()) restore(item);
+   * ```
+   */
+  takeArchived(): readonly I[] {
+    const items = this.loadedArchive;
+    this.loadedArchive = [];
+    return items;
+  }
+
+  /**
    * The newest archived item `match` accepts, read from the store when it is no longer in
    * the value's tail (a store read per sealed segment searched, newest first). Undefined
    * without an archive or when none matches.
