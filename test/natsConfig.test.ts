@@ -5,6 +5,9 @@
  * nor get its own forgeries believed (the orchestrator refuses them).
  */
 import { jetstreamManager } from '@nats-io/jetstream';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { AgentHost, createNeuroFlux, nats, natsServerConfig, NatsKvSnapshotStore, type NatsServerConfig, type NatsUserCredentials, type NeuroFlux } from '../src';
 import { buildCli } from '../src/cli/main';
@@ -145,6 +148,38 @@ describeWithServer(NATS_SERVER_BIN, 'per-process NATS users (nats-server -c with
     release();
     expect(await orchestrator.orchestrator.waitForTask(taskId)).toMatchObject({ status: 'completed', result: 'held by host-1' });
     expect(legitimateErrors).toEqual([]);
+  }, 60_000);
+
+  test('neuroflux host --credentials runs a workflow file\'s agents as that host, under its NATS user', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nf-creds-'));
+    cleanup.defer(() => rmSync(dir, { recursive: true, force: true }));
+    const workflow = join(dir, 'workflow.json');
+    writeFileSync(workflow, JSON.stringify({ agents: [{ agentId: 'sim-worker', capabilities: ['work'], executor: { simulated: { durationMs: { mean: 5 } } } }], tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }] }));
+    const credentialsFile = join(dir, 'host-2.json');
+    writeFileSync(credentialsFile, JSON.stringify({ namespace, ...credentials('host-2') }));
+    const orchestrator = cleanup.add(createNeuroFlux({ transport: transportOf('orch-1') }));
+    await orchestrator.start();
+    let stopHost: () => void = () => undefined;
+    const interrupted = new Promise<void>((resolve) => (stopHost = resolve));
+    cleanup.defer(() => stopHost());
+    let out = '';
+    const hosting = buildCli({ write: (t) => void (out += t), isTTY: false }, { untilInterrupted: () => interrupted }).parseAsync([
+      'node', 'neuroflux', 'host', workflow, '--nats', server.url, '--credentials', credentialsFile, '--heartbeat', '200',
+    ]);
+    await waitFor(() => orchestrator.orchestrator.getAgent('sim-worker') !== undefined, 10_000, 'sim-worker registered from host-2');
+    const { taskId } = orchestrator.orchestrator.submitTask({ requiredCapabilities: ['work'] });
+    expect(await orchestrator.orchestrator.waitForTask(taskId)).toMatchObject({ status: 'completed', assignedAgent: 'sim-worker' });
+    stopHost();
+    await hosting;
+    expect(out).toMatch(/^hosting sim-worker as host-2 on nats:\/\/.* \(namespace secure\)/);
+
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ namespace, role: 'host', identity: 'host-2', inboxPrefix: '_INBOX_host-2' }));
+    const cli = () => buildCli({ write: () => undefined, isTTY: false }, { untilInterrupted: () => Promise.resolve() });
+    await expect(cli().parseAsync(['node', 'neuroflux', 'host', workflow, '--nats', server.url, '--credentials', bad])).rejects.toThrow(/nkeySeed/);
+    await expect(cli().parseAsync(['node', 'neuroflux', 'host', workflow, '--nats', server.url, '--credentials', credentialsFile, '--host-id', 'host-1'])).rejects.toThrow(
+      /--host-id/,
+    );
   }, 60_000);
 
   test('an orchestrator keeps its state in the KV bucket; a host may not open it', async () => {

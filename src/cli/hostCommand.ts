@@ -8,6 +8,7 @@ import { loadWorkflowFile, resolveWorkflowExecutors } from '../orchestration/wor
 import { nats } from '../transport/natsTransport';
 import { SubjectTokenSchema } from '../transport/natsOptions';
 import { ALLOW_EXECUTORS_OPTION, collectOption, NatsUrlSchema, parseCliOptions } from './cliOptions';
+import { readNatsCredentials } from './natsCredentialsFile';
 import { warnOnStoreProblems } from './storeWarnings';
 
 const HostOptionsSchema = z.object({
@@ -19,6 +20,7 @@ const HostOptionsSchema = z.object({
   agents: z.string().optional(),
   seed: z.coerce.number().int().nonnegative().default(1),
   allowExecutorsOutside: z.array(z.string().min(1)).default([]),
+  credentials: z.string().min(1).optional(),
 });
 
 /**
@@ -39,11 +41,19 @@ export function registerHostCommand(program: Command, write: (text: string) => v
     .option('--heartbeat <ms>', 'heartbeat interval', '1000')
     .option('--agents <ids>', 'comma-separated agent ids to host (default: every agent with an executor)')
     .option('--seed <n>', 'seed of the simulated executors', '1')
+    .option('--credentials <file>', 'this host\'s file from `neuroflux nats-config --out`: its NATS user, identity (the host id) and namespace')
     .option(`${ALLOW_EXECUTORS_OPTION} <dir>`, "also load executor modules from <dir> (repeatable; default: only from the workflow file's folder)", collectOption)
     .action(async (file: string, raw: Record<string, unknown>) => {
-      const options = parseCliOptions(HostOptionsSchema, raw);
+      const parsed = parseCliOptions(HostOptionsSchema, raw);
+      const credentials = parsed.credentials === undefined ? undefined : readNatsCredentials(parsed.credentials);
+      if (credentials && raw['hostId'] !== undefined && raw['hostId'] !== credentials.transport.identity) {
+        throw new ValidationError('command-line options', [{ path: '--host-id', message: `must be the identity of --credentials (${credentials.transport.identity}), or left out` }]);
+      }
+      // With credentials the host id is the NATS identity: orchestrators refuse a presence published under another.
+      const options = credentials ? { ...parsed, hostId: credentials.transport.identity, namespace: credentials.transport.namespace } : parsed;
       const workflow = loadWorkflowFile(file);
-      const nf = createNeuroFlux({ transport: nats({ servers: options.nats, namespace: options.namespace, name: options.hostId }), orchestrator: false });
+      const transport = nats({ servers: options.nats, namespace: options.namespace, name: options.hostId, ...credentials?.transport });
+      const nf = createNeuroFlux({ transport, orchestrator: false });
       warnOnStoreProblems(nf, (text) => process.stderr.write(text));
       const trustedDirs = trustedExecutorDirs(options.allowExecutorsOutside, ALLOW_EXECUTORS_OPTION);
       const executors = resolveWorkflowExecutors(workflow, file, { clock: nf.clock, seed: options.seed, trustedDirs });
