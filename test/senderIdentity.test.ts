@@ -5,6 +5,7 @@
  * results only with the dispatch's token and only from the host it dispatched to, and
  * refuses a presence published under another identity than the host id it names.
  */
+import { jetstreamManager, RetentionPolicy } from '@nats-io/jetstream';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { AgentHost, createNeuroFlux, nats, ORIGIN_HEADER, type NeuroFlux } from '../src';
 import { decodeEnvelope } from '../src/transport';
@@ -91,6 +92,22 @@ describeWithServer(NATS_SERVER_BIN, 'sender identity across processes', () => {
 
     release('real');
     expect(await orchestrator.orchestrator.waitForTask(taskId)).toMatchObject({ status: 'completed', result: 'real', assignedAgent: 'host-1-worker' });
+  }, 40_000);
+
+  test('streams created by a version without the publisher prefix get the new subjects; commands go through', async () => {
+    const ns = 'ident-upgrade';
+    const nc = cleanup.add(await connect({ servers: server().url }));
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: `NF_${ns.replace(/-/g, '_')}`, subjects: [`nf.${ns}.durable.>`], retention: RetentionPolicy.Workqueue });
+    await jsm.streams.add({ name: `NF_${ns.replace(/-/g, '_')}_DLQ`, subjects: [`nf.${ns}.dlq`] });
+    const receiver = await runtime(ns, 'b', false);
+    const got: string[] = [];
+    receiver.bus.registerAgent('worker', { handler: (m) => void got.push(m.topic) });
+    const sender = await runtime(ns, 'a', false);
+    sender.bus.registerAgent('client').send({ recipientId: 'worker', messageType: 'command', topic: 'after-upgrade' });
+    await waitFor(() => got.length === 1, 10_000, 'the command');
+    expect((await jsm.streams.info(`NF_${ns.replace(/-/g, '_')}`)).config.subjects).toEqual([`nf.${ns}.durable.>`, `nf.${ns}.from.*.durable.>`]);
+    expect((await jsm.streams.info(`NF_${ns.replace(/-/g, '_')}_DLQ`)).config.subjects).toEqual([`nf.${ns}.dlq`, `nf.${ns}.from.*.dlq`]);
   }, 40_000);
 
   test('a presence for another host id is refused; its agents are not registered', async () => {

@@ -843,15 +843,21 @@ function deadLetterHeaders(
 
 /** Creates a stream unless it exists (another process may create it at the same time). */
 async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  let existing: string[];
   try {
-    await jsm.streams.info(config.name);
+    existing = (await jsm.streams.info(config.name)).config.subjects ?? [];
   } catch {
     await jsm.streams.add(config).catch(async (error: unknown) => {
       await jsm.streams.info(config.name).catch(() => {
         throw error;
       });
     });
+    return;
   }
+  // A stream created before subjects had the publisher's prefix (nf.<ns>.from.<identity>.)
+  // would store nothing published now: it gets the new subjects beside the old ones.
+  const missing = (config.subjects ?? []).filter((subject) => !existing.includes(subject));
+  if (missing.length > 0) await jsm.streams.update(config.name, { subjects: [...existing, ...missing] });
 }
 
 function consumerName(agentId: string, priority: MessagePriority, subjects: Subjects): string {
