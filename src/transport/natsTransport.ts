@@ -18,6 +18,7 @@ import type { BusTransportLink, CommunicationBus, FrameReceipt } from '../bus/co
 import type { DeadLetter } from '../bus/deadLetter';
 import { DEFAULT_MAX_RETRIES, MessageType, PRIORITY_ORDER, type Message, type MessagePriority } from '../bus/message';
 import { ValidationError } from '../errors';
+import { ConnectionStatus, type ConnectionStatusEvent, type ConnectionStatusStats } from '../kernel/connectionStatus';
 import { BATCH_MAX_MESSAGES, batchElements, decodeFrame, encodeFrame, EnvelopeHeader, parseSentAt, signEncoded, type EncodedFrame, type FrameRejection } from './envelope';
 import { ReplayGuard } from './replayGuard';
 import { batchCapacity, FrameBatcher } from './frameBatcher';
@@ -26,6 +27,7 @@ import { connectNats, NatsOptionsSchema, SubjectTokenSchema, type NatsOptions } 
 import { ORIGIN_HEADER, UNIDENTIFIED_ORIGIN } from '../bus/messageOrigin';
 import { Subjects, subjectsOverlap } from './subjects';
 import { durableConsumerOf, sweepUndelivered } from './undeliveredSweep';
+import { connectionStatusOf, consumerProblem } from './transportStatus';
 
 /**
  * Carries bus traffic between processes. A transport is attached to one bus, started
@@ -102,6 +104,11 @@ const NatsTransportOptionsSchema = NatsOptionsSchema.and(
      * most hourly; `sweepUndelivered()` checks at once.
      */
     undeliveredMaxAgeMs: z.number().int().min(1000).default(24 * 3_600_000),
+    /**
+     * Replicas of the streams this transport creates (work queue and DLQ) in a NATS cluster
+     * (default 1, a single server; at most 5). Existing streams keep theirs.
+     */
+    replicas: z.number().int().min(1).max(5).default(1),
   }),
 );
 
@@ -138,6 +145,8 @@ export interface TransportStats {
   /** Durable messages moved to the dead-letter stream (`nf.<ns>.dlq`). */
   readonly deadLettered: number;
   readonly rejected: Readonly<Record<FrameRejection, number>>;
+  /** Counts of the events on `status$` (connection and consumer errors, reconnects), and the last error. */
+  readonly status: ConnectionStatusStats;
 }
 
 /** Headers added to a message moved to `nf.<ns>.dlq`. */
@@ -226,6 +235,15 @@ class FrameBatch {
 export class NatsTransport implements Transport {
   /** Frames refused before validation (unauthenticated, oversized, undecodable). */
   readonly rejected$: Observable<TransportRejection>;
+  /**
+   * Connection changes (source `connection`: disconnected, reconnecting, reconnected, server
+   * errors) and JetStream consumer problems that the client otherwise retries silently
+   * (source `consumer <name>`: consumer or stream deleted or not found, heartbeats
+   * missed), and failures to set up an agent's consumers (source `listen <agentId>`).
+   * Counted in `getStats().status`; completes on `close()`.
+   */
+  readonly status$: Observable<ConnectionStatusEvent>;
+  private readonly status = new ConnectionStatus();
   /** The instance id of this process's transport (names its reply inbox). */
   readonly instanceId = randomUUID().replace(/-/g, '');
   private readonly options: z.output<typeof NatsTransportOptionsSchema>;
@@ -284,6 +302,7 @@ export class NatsTransport implements Transport {
     this.replayGuard = parsed.data.hmacSecret === undefined ? undefined : new ReplayGuard(parsed.data.replayWindowMs, parsed.data.maxClockSkewMs);
     this.inbox = this.subjects.inbox(this.instanceId);
     this.rejected$ = this.rejectedSubject.asObservable();
+    this.status$ = this.status.status$;
   }
 
   attach(bus: CommunicationBus): void {
@@ -291,8 +310,8 @@ export class NatsTransport implements Transport {
     this.bus = bus;
     const link: BusTransportLink = {
       forward: (message) => this.forward(message),
-      agentAdded: (agentId) => this.whenRunning(() => this.listenAgent(agentId)),
-      agentRemoved: (agentId) => this.whenRunning(() => this.unlistenAgent(agentId)),
+      agentAdded: (agentId) => this.whenRunning(() => this.listenAgent(agentId), `listen ${agentId}`),
+      agentRemoved: (agentId) => this.whenRunning(() => this.unlistenAgent(agentId), `unlisten ${agentId}`),
       subscribed: (pattern) => this.addPattern(pattern),
       unsubscribed: (pattern) => this.removePattern(pattern),
     };
@@ -306,12 +325,14 @@ export class NatsTransport implements Transport {
     this.state = 'starting';
     // No echo: this process never receives back its own topic publishes and broadcasts.
     this.nc = await connectNats(this.options, { noEcho: true });
+    this.watchConnection(this.nc);
     const jsm = await jetstreamManager(this.nc);
     await ensureStream(jsm, {
       name: this.subjects.stream(),
       subjects: [this.subjects.durableAll()],
       retention: RetentionPolicy.Workqueue,
       storage: StorageType.File,
+      num_replicas: this.options.replicas,
       duplicate_window: nanos(120_000),
     });
     await ensureStream(jsm, {
@@ -319,6 +340,7 @@ export class NatsTransport implements Transport {
       subjects: [this.subjects.dlqAll()],
       retention: RetentionPolicy.Limits,
       storage: StorageType.File,
+      num_replicas: this.options.replicas,
       duplicate_window: nanos(120_000),
       max_age: nanos(this.options.deadLetterMaxAgeMs),
     });
@@ -370,12 +392,13 @@ export class NatsTransport implements Transport {
     if (this.nc && wasRunning) await this.nc.drain().catch(() => this.nc?.close());
     else await this.nc?.close();
     this.rejectedSubject.complete();
+    this.status.complete();
   }
 
   /** The transport's counters. */
   getStats(): TransportStats {
     const c = this.counters;
-    return { ...c, rejected: { ...c.rejected } };
+    return { ...c, rejected: { ...c.rejected }, status: this.status.stats() };
   }
 
   /** The underlying connection (after `start`), e.g. to open a KV store on it. */
@@ -383,9 +406,11 @@ export class NatsTransport implements Transport {
     return this.nc;
   }
 
-  private whenRunning(fn: () => Promise<void> | void): void {
+  private whenRunning(fn: () => Promise<void> | void, source: string): void {
     if (this.state !== 'running') return;
-    const p = Promise.resolve(fn()).catch(() => undefined);
+    const p = Promise.resolve(fn()).catch((error: unknown) => {
+      if (this.state === 'running') this.status.report('error', source, error);
+    });
     this.track(p);
   }
 
@@ -488,10 +513,31 @@ export class NatsTransport implements Transport {
       const consumer = await this.js.consumers.get(stream, name);
       const messages = await consumer.consume({ max_messages: 1024 });
       entry.durable.push(messages);
+      this.watchConsumer(name, messages);
       void (async () => {
         for await (const m of messages) this.receiveDurable(m, agentId);
-      })().catch(() => undefined);
+      })().catch((error: unknown) => this.status.report('error', `consumer ${name}`, error));
     }
+  }
+
+  /** Reports the consumer's problems: its client keeps pulling after each, silently. */
+  private watchConsumer(name: string, messages: ConsumerMessages): void {
+    void (async () => {
+      for await (const notification of messages.status()) {
+        const problem = consumerProblem(notification);
+        if (problem !== undefined) this.status.report('error', `consumer ${name}`, problem);
+      }
+    })().catch((error: unknown) => this.status.report('error', `consumer ${name}`, error));
+  }
+
+  /** Reports disconnects, reconnects and server errors of the connection (it reconnects by itself). */
+  private watchConnection(nc: NatsConnection): void {
+    void (async () => {
+      for await (const change of nc.status()) {
+        const event = connectionStatusOf(change);
+        if (event && this.state !== 'closed') this.status.report(event.kind, 'connection', event.error);
+      }
+    })().catch((error: unknown) => this.status.report('error', 'connection', error));
   }
 
   private async unlistenAgent(agentId: string): Promise<void> {
