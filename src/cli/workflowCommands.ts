@@ -58,7 +58,7 @@ export function registerWorkflowCommands(program: Command, write: (text: string)
       await nf.start();
       const started = Date.now();
       try {
-        const submitted = nf.orchestrator.submitWorkflow({ tasks: workflow.tasks }, { requireCapableAgents: !options.remoteAgents });
+        const submitted = await nf.orchestrator.submitWorkflowAsync({ tasks: workflow.tasks }, { requireCapableAgents: !options.remoteAgents });
         const records = await nf.orchestrator.waitForWorkflow(submitted.map((s) => s.taskId));
         if (options.json) write(`${JSON.stringify(records, null, 2)}\n`);
         else {

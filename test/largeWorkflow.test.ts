@@ -1,0 +1,158 @@
+/**
+ * A large workflow never holds the event loop for long: its task actors are spawned a
+ * chunk per turn (and, with `submitWorkflowAsync`, its tasks are parsed a slice per turn).
+ * Asserted on structure (turns interleaved, largest chunk), not on time: the measured
+ * longest turn is printed.
+ */
+import { performance } from 'node:perf_hooks';
+import type { InspectionEvent } from 'xstate';
+import { createNeuroFlux, ValidationError, WorkflowValidationError, type NeuroFlux, type TaskInput } from '../src';
+import { SPAWN_CHUNK_MAX } from '../src/orchestration/taskOrchestrator';
+import { cleanupAfterEach } from './support/cleanup';
+import { settle } from './support/settle';
+
+const cleanup = cleanupAfterEach();
+
+/** Counts task actors as they are created (from XState's inspection events). */
+function runtimeCountingTaskActors(): { nf: NeuroFlux; spawned: () => number } {
+  let spawned = 0;
+  const inspect = (event: InspectionEvent) => {
+    if (event.type === '@xstate.actor' && /^task:t\d+$/.test((event.actorRef as { id?: string }).id ?? '')) spawned++;
+  };
+  return { nf: cleanup.add(createNeuroFlux({ inspect })), spawned: () => spawned };
+}
+
+/**
+ * A `setImmediate` ticker: how many turns of the event loop ran, the most task actors
+ * spawned between two of them, and the longest gap between two of them (ms).
+ */
+function turnTicker(spawned: () => number) {
+  let turns = 0;
+  let turnsBeforeFirstSpawn = 0;
+  let mostSpawnedInATurn = 0;
+  let longestGapMs = 0;
+  let running = true;
+  let lastAt = performance.now();
+  let lastSpawned = spawned();
+  const tick = () => {
+    if (!running) return;
+    measure();
+    setImmediate(tick);
+  };
+  const measure = () => {
+    const now = performance.now();
+    turns++;
+    if (spawned() === 0) turnsBeforeFirstSpawn = turns;
+    longestGapMs = Math.max(longestGapMs, now - lastAt);
+    mostSpawnedInATurn = Math.max(mostSpawnedInATurn, spawned() - lastSpawned);
+    lastAt = now;
+    lastSpawned = spawned();
+  };
+  setImmediate(tick);
+  return {
+    /** Stops, counting the turn in progress (the one that ends the submission). */
+    stop: () => {
+      running = false;
+      measure();
+      return { turns, turnsBeforeFirstSpawn, mostSpawnedInATurn, longestGapMs };
+    },
+  };
+}
+
+const independent = (n: number): TaskInput[] => Array.from({ length: n }, (_, i) => ({ taskId: `t${i}`, requiredCapabilities: ['work'] }));
+
+describe('large workflows and the event loop', () => {
+  test('submitWorkflowAsync of 100 000 tasks spawns their actors a chunk per turn, never all in one', async () => {
+    const n = 100_000;
+    const { nf, spawned } = runtimeCountingTaskActors();
+    await nf.start();
+    const tasks = independent(n);
+    const ticker = turnTicker(spawned);
+    const started = performance.now();
+    const submitted = await nf.orchestrator.submitWorkflowAsync({ tasks }, { requireCapableAgents: false });
+    const tookMs = performance.now() - started;
+    const { turns, turnsBeforeFirstSpawn, mostSpawnedInATurn, longestGapMs } = ticker.stop();
+    console.log(
+      `submitWorkflowAsync(${n}): ${tookMs.toFixed(0)} ms in ${turns} turns (${turnsBeforeFirstSpawn} parsing and checking); ` +
+        `longest turn ${longestGapMs.toFixed(1)} ms; at most ${mostSpawnedInATurn} actors per turn`,
+    );
+    expect(submitted).toHaveLength(n);
+    expect(spawned()).toBe(n);
+    expect(mostSpawnedInATurn).toBeLessThanOrEqual(SPAWN_CHUNK_MAX);
+    expect(turns).toBeGreaterThanOrEqual(n / SPAWN_CHUNK_MAX);
+    // Parsing and checking took turns of their own too (not one long one before the first actor).
+    expect(turnsBeforeFirstSpawn).toBeGreaterThan(1);
+    expect(nf.orchestrator.getStats()).toMatchObject({ tasksCreated: n, pendingTasks: n });
+  }, 120_000);
+
+  test('submitWorkflow accepts every task at once and spawns the actors beyond the first chunk on later turns', async () => {
+    const n = 5 * SPAWN_CHUNK_MAX;
+    const { nf, spawned } = runtimeCountingTaskActors();
+    nf.orchestrator.registerAgent('worker', { capabilities: ['work'], maxConcurrentTasks: 100, execute: (task) => task.taskId });
+    await nf.start();
+    const submitted = nf.orchestrator.submitWorkflow({ tasks: independent(n) });
+    expect(submitted).toHaveLength(n);
+    expect(spawned()).toBeLessThanOrEqual(SPAWN_CHUNK_MAX);
+    expect(nf.orchestrator.getTaskStatus(`t${n - 1}`)).toBe('pending'); // accepted, its actor still to come
+    const records = await nf.orchestrator.waitForWorkflow(submitted.map((s) => s.taskId));
+    expect(records.every((r) => r.status === 'completed')).toBe(true);
+    expect(spawned()).toBe(n);
+  }, 60_000);
+
+  test('a task cancelled before its actor was spawned is cancelled, and never runs', async () => {
+    const n = 3 * SPAWN_CHUNK_MAX;
+    const { nf } = runtimeCountingTaskActors();
+    const ran: string[] = [];
+    nf.orchestrator.registerAgent('worker', { capabilities: ['work'], maxConcurrentTasks: 100, execute: (task) => void ran.push(task.taskId) });
+    await nf.start();
+    const submitted = nf.orchestrator.submitWorkflow({ tasks: independent(n) });
+    const last = `t${n - 1}`;
+    expect(nf.orchestrator.cancelTask(last)).toBe(true);
+    await nf.orchestrator.waitForWorkflow(submitted.map((s) => s.taskId));
+    expect(nf.orchestrator.getTaskStatus(last)).toBe('cancelled');
+    expect(ran).not.toContain(last);
+    expect(ran).toHaveLength(n - 1);
+  }, 60_000);
+
+  test('a dependency in a later chunk than its dependent still gates it', async () => {
+    const n = 2 * SPAWN_CHUNK_MAX + 10;
+    const { nf } = runtimeCountingTaskActors();
+    const order: string[] = [];
+    nf.orchestrator.registerAgent('worker', { capabilities: ['work'], maxConcurrentTasks: 100, execute: (task) => void order.push(task.taskId) });
+    await nf.start();
+    const tasks = independent(n);
+    tasks[0] = { taskId: 't0', requiredCapabilities: ['work'], dependencies: [`t${n - 1}`] };
+    const submitted = nf.orchestrator.submitWorkflow({ tasks });
+    const records = await nf.orchestrator.waitForWorkflow(submitted.map((s) => s.taskId));
+    expect(records.every((r) => r.status === 'completed')).toBe(true);
+    expect(order.indexOf('t0')).toBeGreaterThan(order.indexOf(`t${n - 1}`));
+  }, 60_000);
+
+  test('submitWorkflowAsync rejects an invalid workflow before any task exists', async () => {
+    const { nf, spawned } = runtimeCountingTaskActors();
+    await nf.start();
+    const tasks = independent(3 * SPAWN_CHUNK_MAX);
+    tasks.push({ taskId: 'orphan', dependencies: ['nowhere'] });
+    await expect(nf.orchestrator.submitWorkflowAsync({ tasks }, { requireCapableAgents: false })).rejects.toBeInstanceOf(WorkflowValidationError);
+    const malformed = [...independent(10), { taskId: 'bad', priority: 'urgent' } as unknown as TaskInput];
+    await expect(nf.orchestrator.submitWorkflowAsync({ tasks: malformed }, { requireCapableAgents: false })).rejects.toMatchObject({
+      constructor: ValidationError,
+      field: 'tasks.10.priority',
+    });
+    await settle();
+    expect(spawned()).toBe(0);
+    expect(nf.orchestrator.getStats().tasksCreated).toBe(0);
+  });
+
+  test('stopping the orchestrator while actors are still to be spawned spawns no more', async () => {
+    const { nf, spawned } = runtimeCountingTaskActors();
+    await nf.start();
+    nf.orchestrator.submitWorkflow({ tasks: independent(5 * SPAWN_CHUNK_MAX) }, { requireCapableAgents: false });
+    const before = spawned();
+    await nf.stop();
+    const atStop = spawned();
+    await settle(20);
+    expect(before).toBeLessThan(5 * SPAWN_CHUNK_MAX);
+    expect(spawned()).toBe(atStop);
+  });
+});
