@@ -40,7 +40,7 @@ function defaultHolder(): string {
  * expiry on a {@link SnapshotStore}, atomic across processes on NATS KV). Standbys claim
  * again when the holder's lease runs out (and every fifth of a period meanwhile, to see a
  * released lease), so a leader that dies is replaced within one lease period of its last
- * renewal; a leader renews every third of the period
+ * renewal; a leader renews every third of the period (after a failed renewal, every tenth)
  * and is deposed if it cannot renew before its lease runs out. A clean `stop()` releases
  * the lease so that a standby takes over at once. The election is a statechart actor
  * (`machines/leaderElection.machine.ts`) on the runtime's clock.
@@ -84,6 +84,7 @@ export class LeaderElection {
     this.lease = new Lease({ store, key, holder: this.holder, ttlMs, clock });
     this.state$ = this.stateSubject.asObservable();
     const remaining = (at: number) => Math.max(0, at - clock.now());
+    const claimRetryMs = Math.max(50, Math.floor(ttlMs / 10));
     const logic = leaderElectionMachine.provide({
       actors: {
         claimLease: fromPromise<LeaseClaimResult>(async () => {
@@ -118,9 +119,12 @@ export class LeaderElection {
         // A few ms past the holder's expiry (claiming exactly at it could still find it
         // valid), and at least every fifth of a period: a released lease is taken soon.
         untilLeaseExpiry: ({ context }) => Math.min(Math.floor(ttlMs / 5), remaining(context.expiresAt) + 5),
-        claimRetry: Math.max(50, Math.floor(ttlMs / 10)),
+        claimRetry: claimRetryMs,
         claimTimeout: ttlMs,
-        renewInterval: Math.floor(ttlMs / 3),
+        // A third of a period after the last renewal; after a renewal that failed, a retry
+        // soon: a store that is back a moment before the lease runs out keeps the leader (the
+        // chaos run: a NATS KV stream takes 5 – 8 s to elect a new leader when its node dies).
+        renewInterval: ({ context }) => Math.max(claimRetryMs, Math.min(Math.floor(ttlMs / 3), remaining(context.expiresAt) - Math.ceil((2 * ttlMs) / 3))),
         ownLeaseExpiry: ({ context }) => remaining(context.expiresAt),
       },
     });
