@@ -60,9 +60,12 @@ export class ChunkedQueue<T> {
     return this.waiting.has(item);
   }
 
-  /** Processes the first chunk of `items` now and queues the rest. */
-  add(items: readonly T[]): void {
-    if (this.waiting.size > 0) {
+  /**
+   * Processes the first chunk of `items` now and queues the rest (all of them, with
+   * `firstChunkNow` false: for a caller that has used its turn already).
+   */
+  add(items: readonly T[], firstChunkNow = true): void {
+    if (this.waiting.size > 0 || !firstChunkNow) {
       // Behind what already waits: order is kept.
       this.enqueue(items);
       return;

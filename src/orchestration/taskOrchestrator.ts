@@ -651,7 +651,8 @@ export class TaskOrchestrator {
       if (!this.tasks.has(dependency)) changed.push({ kind: 'unknown_dependency', taskIds: [dependency], message: `unknown task '${dependency}' (let go meanwhile)` });
     }
     if (changed.length > 0) throw new WorkflowValidationError(changed);
-    const submitted = this.insertTasks(entries);
+    // The accepting turn is long enough already: every actor comes on later turns.
+    const submitted = this.insertTasks(entries, false);
     await this.spawnQueue.idle();
     return submitted;
   }
@@ -722,8 +723,8 @@ export class TaskOrchestrator {
     return this.insertTasks(tasks.map((task) => this.newEntry(task, now)));
   }
 
-  /** Makes new entries known, all in this turn, and spawns their actors (the first chunk now). */
-  private insertTasks(entries: readonly TaskEntry[]): TaskSubmission[] {
+  /** Makes new entries known, all in this turn, and spawns their actors (the first chunk now, unless `spawnNow` is false). */
+  private insertTasks(entries: readonly TaskEntry[], spawnNow = true): TaskSubmission[] {
     // Every record first: a task may depend on one listed after it in the same workflow.
     for (const entry of entries) {
       this.tasks.set(entry.record.taskId, entry);
@@ -732,7 +733,7 @@ export class TaskOrchestrator {
     this.tasksCreated += entries.length;
     this.counts.pending += entries.length;
     // The first actors now, the others on later turns (a large workflow never holds the event loop for long).
-    this.spawnQueue.add(entries);
+    this.spawnQueue.add(entries, spawnNow);
     this.persistence?.markDirty();
     return entries.map(({ record }) => ({ taskId: record.taskId, status: record.status }));
   }
