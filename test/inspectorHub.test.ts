@@ -28,7 +28,7 @@ describe('inspection hub: the actor tree', () => {
     const root = actors.find((a) => a.parentId === null);
     expect(root).toMatchObject({ name: 'neuroflux', systemId: 'neuroflux', kind: 'machine', status: 'active', value: 'running' });
     const echo = bySystemId(actors, 'agent:echo') as ActorView;
-    expect(echo).toMatchObject({ name: 'echo', kind: 'machine', status: 'active' });
+    expect(echo).toMatchObject({ name: 'agent:echo', kind: 'machine', status: 'active' });
     // The agent sits in a supervisor shard, itself under the root.
     const shard = actors.find((a) => a.id === echo.parentId) as ActorView;
     expect(shard.name).toMatch(/^agents-/);

@@ -62,6 +62,6 @@ async function runChildAndCheck(port: number, received: { type: string; name?: s
   expect(received.some((e) => e.type === '@xstate.snapshot')).toBe(true);
   expect(received.some((e) => e.type === '@xstate.event')).toBe(true);
   // Stately draws statecharts from the machine definition it is sent.
-  const task = received.find((e) => e.type === '@xstate.actor' && e.name === 'job');
+  const task = received.find((e) => e.type === '@xstate.actor' && e.name === 'task:job');
   expect(JSON.parse(task?.definition ?? '{}')).toMatchObject({ id: 'task', initial: 'waiting' });
 }
