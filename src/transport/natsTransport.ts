@@ -134,7 +134,7 @@ export interface TransportStats {
   readonly batchesPublished: number;
   /** NATS messages received carrying several messages (`Nf-Batch`), accepted as a whole. */
   readonly batchesReceived: number;
-  /** Core messages lost because their publish, deferred to the end of the tick, failed (connection closed meanwhile). */
+  /** Messages lost because their publish failed: core ones deferred to the end of the tick (connection closed meanwhile), durable ones the server had not acknowledged when the transport closed (also reported on `status$`). */
   readonly publishFailures: number;
   readonly compressed: number;
   readonly publishRetries: number;
@@ -414,9 +414,21 @@ export class NatsTransport implements Transport {
     this.track(p);
   }
 
-  private track(p: Promise<unknown>): void {
-    this.inFlight.add(p);
-    void p.finally(() => this.inFlight.delete(p));
+  /**
+   * Keeps `p` until it settles so that `close()` waits for it. A failure is reported on
+   * `status$`, never left unhandled: a durable publish still failing when the transport
+   * closes (its server gone) once ended the process with an unhandled TimeoutError.
+   */
+  private track(p: Promise<unknown>, source = 'publish'): void {
+    const settled: Promise<unknown> = p.then(
+      () => undefined,
+      (error: unknown) => {
+        if (source === 'publish') this.counters.publishFailures++;
+        this.status.report('error', source, error);
+      },
+    );
+    this.inFlight.add(settled);
+    void settled.finally(() => this.inFlight.delete(settled));
   }
 
   // --- outbound ---------------------------------------------------------------------
