@@ -99,7 +99,8 @@ async function main(): Promise<void> {
     void nf.stop().then(() => connection.close()).then(() => process.exit(0));
   };
   process.on('SIGTERM', stop);
-  await nf.leadership?.whenLeader();
+  // Deposed while taking over (e.g. its claim on the state kept losing): the `deposed` line exits.
+  await nf.leadership?.whenLeader().catch(() => new Promise<never>(() => undefined));
   finalAtTakeover = new Set(ids.filter((id) => FINAL.has(nf.orchestrator.getTask(id)?.status ?? '')));
   out(`leader ${holder} ${finalAtTakeover.size}`);
 
