@@ -4,6 +4,7 @@
  * headers), all from one seeded generator so that a failing run can be replayed.
  */
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import { nextRandom } from '../../src/swarm/seededRandom';
 
 /** A frame seen on the wire: subject, headers and body. */
 export interface CapturedFrame {
@@ -58,15 +59,13 @@ const HOSTILE_JSON: readonly string[] = [
   ...HOSTILE_IDS.map((id) => JSON.stringify(id)),
 ];
 
-/** A small seeded generator (mulberry32): the same seed gives the same frames. */
+/** A seeded generator (the swarm's mulberry32): the same seed gives the same frames. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
+  let state = seed >>> 0;
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    const draw = nextRandom(state);
+    state = draw.state;
+    return draw.value;
   };
 }
 
