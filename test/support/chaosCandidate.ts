@@ -121,6 +121,15 @@ async function main(): Promise<void> {
   };
   setInterval(tick, 200);
   tick();
+  if (options.trace) {
+    // A leader that stops making progress shows as the same counts line after line.
+    setInterval(() => {
+      if (nf.leadership?.state !== 'leader') return;
+      const { tasksCompleted, pendingTasks, assignedTasks, runningTasks, lateResults, refusedResults, agents } = nf.orchestrator.getStats();
+      const load = Object.entries(agents).map(([id, a]) => `${id}=${a.load}`).join(',');
+      out(`trace progress completed=${tasksCompleted} pending=${pendingTasks} assigned=${assignedTasks} running=${runningTasks} late=${lateResults} refused=${JSON.stringify(refusedResults)} load=${load}`);
+    }, 5000);
+  }
 }
 
 
