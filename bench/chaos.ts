@@ -265,7 +265,11 @@ export async function runChaos(input: ChaosOptions = {}, log: (line: string) => 
 
     const attempts = new Map<string, number>();
     for (const file of readdirSync(logs)) {
-      for (const line of readFileSync(join(logs, file), 'utf8').split('\n')) if (line) attempts.set(line, (attempts.get(line) ?? 0) + 1);
+      for (const line of readFileSync(join(logs, file), 'utf8').split('\n')) {
+        // `<taskId> <attempt> <epoch ms>`: an attempt is the first two.
+        const attempt = line.split(' ').slice(0, 2).join(' ');
+        if (line) attempts.set(attempt, (attempts.get(attempt) ?? 0) + 1);
+      }
     }
     let executions = 0;
     let executionsRepeated = 0;
@@ -367,7 +371,9 @@ export async function runChaos(input: ChaosOptions = {}, log: (line: string) => 
     for (const c of candidates.values()) c.child.kill('SIGKILL');
     for (const h of hosts.values()) h.kill('SIGKILL');
     await cluster.stop();
-    rmSync(logs, { recursive: true, force: true });
+    // Traced runs keep the hosts' execution logs next to the trace, to line the two up.
+    if (options.traceFile) log(`hosts' execution logs kept in ${logs}`);
+    else rmSync(logs, { recursive: true, force: true });
   }
 }
 

@@ -9,7 +9,7 @@
  * Usage: node -r @swc-node/register examples/multi-process/host.ts <natsUrl[,natsUrl...]> <hostId> <namespace> [heartbeatMs] [executionLog]
  *
  * With `executionLog`, every attempt the worker starts is appended to that file as a line
- * `<taskId> <attempt>` before it runs (a process killed mid-task still logged it): the chaos
+ * `<taskId> <attempt> <epoch ms>` before it runs (a process killed mid-task still logged it): the chaos
  * run (bench/chaos.ts) counts repeated executions from these logs.
  */
 import { appendFileSync } from 'node:fs';
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     maxConcurrentTasks: 2,
     execute: async (task, { dependencyResults, signal, attempt }) => {
       const work = WorkPayloadSchema.parse(task.payload);
-      if (executionLog) appendFileSync(executionLog, `${task.taskId} ${attempt}\n`);
+      if (executionLog) appendFileSync(executionLog, `${task.taskId} ${attempt} ${Date.now()}\n`);
       await new Promise((resolve, reject) => {
         const timer = setTimeout(resolve, work.workMs);
         signal.addEventListener('abort', () => (clearTimeout(timer), reject(new Error('aborted'))));

@@ -127,7 +127,9 @@ async function main(): Promise<void> {
       if (nf.leadership?.state !== 'leader') return;
       const { tasksCompleted, pendingTasks, assignedTasks, runningTasks, lateResults, refusedResults, agents } = nf.orchestrator.getStats();
       const load = Object.entries(agents).map(([id, a]) => `${id}=${a.load}`).join(',');
-      out(`trace progress completed=${tasksCompleted} pending=${pendingTasks} assigned=${assignedTasks} running=${runningTasks} late=${lateResults} refused=${JSON.stringify(refusedResults)} load=${load}`);
+      const assigned = ids.map((id) => nf.orchestrator.getTask(id)).filter((t) => t?.state === 'assigned').slice(0, 6);
+      const waiting = assigned.map((t) => `${t?.taskId}#${t?.retryCount}@${t?.assignedAgent}`).join(',');
+      out(`trace progress completed=${tasksCompleted} pending=${pendingTasks} assigned=${assignedTasks} running=${runningTasks} late=${lateResults} refused=${JSON.stringify(refusedResults)} load=${load} assigned=${waiting}`);
     }, 5000);
   }
 }
