@@ -207,6 +207,14 @@ interface PatternSubscription {
   overlaps: number;
 }
 
+/**
+ * How long a pull request lasts. The client pulls again after two missed idle heartbeats (half
+ * of this): a pull lost with the NATS node that held it (a cluster node dying) is replaced
+ * after about 5 s. With the client's default of 30 s, nothing reached an agent for 15 – 45 s
+ * in the chaos run (bench/chaos.ts; the longest stall of a leader fell from 35 s to 10 s in
+ * the same run). Costs one pull request per consumer every 5 s while idle.
+ */
+const PULL_EXPIRES_MS = 5000;
 const REPLY_MEMORY = 10_000;
 const SEEN_MEMORY = 10_000;
 
@@ -523,7 +531,7 @@ export class NatsTransport implements Transport {
       });
       if (this.agentSubs.get(agentId) !== entry) return;
       const consumer = await this.js.consumers.get(stream, name);
-      const messages = await consumer.consume({ max_messages: 1024 });
+      const messages = await consumer.consume({ max_messages: 1024, expires: PULL_EXPIRES_MS });
       entry.durable.push(messages);
       this.watchConsumer(name, messages);
       void (async () => {
