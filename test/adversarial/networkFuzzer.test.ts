@@ -112,7 +112,7 @@ describeWithServer(NATS_SERVER_BIN, 'network fuzzer: 100k hostile frames into ev
       await hostRuntime.start();
       host.start();
       cleanup.defer(() => host.stop());
-      await waitFor(() => orchestratorRuntime.orchestrator.getAgent('fuzz-worker') !== undefined, 20_000, 'the host to announce its agent');
+      await waitFor(() => orchestratorRuntime.orchestrator.getAgent('fuzz-worker') !== undefined, 60_000, 'the host to announce its agent');
       if (process.env.FUZZ_DEBUG) console.log('agent announced');
 
       // Workflow 1 while a raw client records every frame of the namespace: the fuzzer's raw material.
