@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { InspectionEvent } from 'xstate';
-import { createNeuroFlux, ValidationError, WorkflowValidationError, type NeuroFlux, type TaskInput } from '../src';
+import { createNeuroFlux, DuplicateTaskError, NotRunningError, UnknownTaskError, ValidationError, WorkflowValidationError, type NeuroFlux, type TaskInput } from '../src';
 import { SPAWN_CHUNK_MAX } from '../src/orchestration/taskOrchestrator';
 import { cleanupAfterEach } from './support/cleanup';
 import { settle } from './support/settle';
@@ -59,6 +59,20 @@ function turnTicker(spawned: () => number) {
   };
 }
 
+/**
+ * A clock for the turn budget that advances 1 ms each time it is read, so a submission
+ * yields after a fixed amount of work whatever the machine's speed.
+ */
+function countingPerformanceClock(): void {
+  let now = performance.now();
+  jest.spyOn(performance, 'now').mockImplementation(() => ++now);
+}
+
+afterEach(() => jest.restoreAllMocks());
+
+/** Reads a submitWorkflowAsync's insertion counters (an internal of the orchestrator). */
+const insertionOf = (nf: NeuroFlux) => (nf.orchestrator as unknown as { insertion: { slices: number; largestSlice: number } }).insertion;
+
 const independent = (n: number): TaskInput[] => Array.from({ length: n }, (_, i) => ({ taskId: `t${i}`, requiredCapabilities: ['work'] }));
 
 describe('large workflows and the event loop', () => {
@@ -83,7 +97,48 @@ describe('large workflows and the event loop', () => {
     // Parsing and checking took turns of their own too (not one long one before the first actor).
     expect(turnsBeforeFirstSpawn).toBeGreaterThan(1);
     expect(nf.orchestrator.getStats()).toMatchObject({ tasksCreated: n, pendingTasks: n });
+    // Accepting is spread over turns too (it held the loop for 40 ms in one).
+    const { slices, largestSlice } = insertionOf(nf);
+    console.log(`accepted in ${slices} slices, the largest ${largestSlice} tasks`);
+    expect(slices).toBeGreaterThan(1);
+    expect(largestSlice).toBeLessThan(n);
   }, 120_000);
+
+  test('while submitWorkflowAsync runs, its ids are taken: no other submission gets one, and its tasks not inserted yet are unknown', async () => {
+    const { nf } = runtimeCountingTaskActors();
+    await nf.start();
+    countingPerformanceClock();
+    const tasks = independent(3000);
+    const pending = nf.orchestrator.submitWorkflowAsync({ tasks }, { requireCapableAgents: false });
+    // It has yielded after parsing a first slice: t0 is reserved, not yet a task.
+    expect(nf.orchestrator.getTask('t0')).toBeUndefined();
+    expect(() => nf.orchestrator.submitTask({ taskId: 't0' })).toThrow(DuplicateTaskError);
+    expect(() => nf.orchestrator.submitWorkflow({ tasks: [{ taskId: 'other' }, { taskId: 't1' }] }, { requireCapableAgents: false })).toThrow(WorkflowValidationError);
+    expect(() => nf.orchestrator.cancelTask('t0')).toThrow(UnknownTaskError);
+    const submitted = await pending;
+    expect(submitted.map((s) => s.taskId)).toEqual(tasks.map((t) => t.taskId));
+    expect(nf.orchestrator.getTaskStatus('t0')).toBe('pending');
+    expect(nf.orchestrator.getTask('other')).toBeUndefined();
+    expect(insertionOf(nf).slices).toBeGreaterThan(1);
+  });
+
+  test('a workflow is inserted dependencies first; stop() during the insertion rejects it with NotRunningError, leaving a workflow whose dependencies all exist', async () => {
+    const { nf } = runtimeCountingTaskActors();
+    await nf.start();
+    countingPerformanceClock();
+    const n = 3000;
+    // Listed dependents first: t_i depends on t_(i+1).
+    const tasks: TaskInput[] = Array.from({ length: n }, (_, i) => ({ taskId: `t${i}`, dependencies: i + 1 < n ? [`t${i + 1}`] : [] }));
+    const pending = nf.orchestrator.submitWorkflowAsync({ tasks }, { requireCapableAgents: false });
+    const outcome = pending.then(() => 'resolved', (error: unknown) => error);
+    while (insertionOf(nf).slices === 0) await new Promise((resolve) => setImmediate(resolve));
+    await nf.stop();
+    expect(await outcome).toBeInstanceOf(NotRunningError);
+    const inserted = tasks.filter((t) => nf.orchestrator.getTask(t.taskId as string) !== undefined);
+    expect(inserted.length).toBeGreaterThan(0);
+    expect(inserted.length).toBeLessThan(n);
+    for (const task of inserted) for (const dependency of task.dependencies ?? []) expect(nf.orchestrator.getTask(dependency)).toBeDefined();
+  });
 
   test('submitWorkflow accepts every task at once and spawns the actors beyond the first chunk on later turns', async () => {
     const n = 5 * SPAWN_CHUNK_MAX;

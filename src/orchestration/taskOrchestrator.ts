@@ -25,7 +25,7 @@ import { timerDelay } from '../kernel/clock';
 import { describeError } from '../describeError';
 import { idRecordSchema } from '../idRecord';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
-import { ChunkedQueue, nextTurn, TURN_BUDGET_MS } from '../kernel/chunkedQueue';
+import { ChunkedQueue, nextTurn, turnBudgetSpent, turnStartedAt } from '../kernel/chunkedQueue';
 import { RecordRetention, RetentionOptionsSchema, retentionLimits, type RetentionOptions } from '../kernel/recordRetention';
 import { AgentPool, laneOf } from './agentPool';
 import { builtInBalancers, isScoring, type Balancer, type BuiltInBalancerName, type ScoringBalancer } from './balancers';
@@ -315,6 +315,14 @@ export class TaskOrchestrator {
     },
     SPAWN_CHUNK_MAX,
   );
+  /**
+   * Ids of `submitWorkflowAsync` tasks parsed but not inserted yet: no other submission
+   * may take one meanwhile. Until inserted such a task is unknown (`getTask` is undefined,
+   * `cancelTask` and `waitForTask` throw `UnknownTaskError`), as before it was submitted.
+   */
+  private readonly reservedIds = new Set<string>();
+  /** Slices `submitWorkflowAsync` inserted tasks in, and the largest. @internal */
+  readonly insertion = { slices: 0, largestSlice: 0 };
   private readonly counts: Record<TaskStatus, number> = {
     pending: 0,
     assigned: 0,
@@ -582,11 +590,16 @@ export class TaskOrchestrator {
 
   /**
    * {@link submitWorkflow} for large workflows, without holding the event loop: tasks are
-   * parsed a slice per turn, then checked and accepted as a whole in one turn (all or
-   * none, as with `submitWorkflow`: a `ValidationError` or `WorkflowValidationError`
-   * rejects the promise before any task exists), and their actors are spawned a chunk per
-   * turn. Resolves once every actor is spawned. `submitWorkflow` spawns in chunks too, but
-   * parses and checks in the caller's turn (about 0.2 s for 100 000 tasks).
+   * parsed, checked and inserted a slice per turn (all or none, as with `submitWorkflow`:
+   * a `ValidationError` or `WorkflowValidationError` rejects the promise before any task
+   * exists), and their actors are spawned a chunk per turn. Resolves once every actor is
+   * spawned. From parsing on, the workflow's ids are reserved: another submission taking
+   * one is rejected as a duplicate. A task not inserted yet is unknown (`getTask` is
+   * undefined, `cancelTask` throws `UnknownTaskError`). Tasks are inserted after those
+   * they depend on, so a `stop()` during the insertion (the promise rejects with
+   * `NotRunningError`) leaves only tasks whose dependencies all exist. `submitWorkflow`
+   * spawns in chunks too, but parses, checks and inserts in the caller's turn (about
+   * 0.2 s for 100 000 tasks).
    *
    * @example
    * ```ts
@@ -600,61 +613,85 @@ export class TaskOrchestrator {
     this.assertActive();
     // A copy: the caller may change its array while this yields.
     const inputs = [...(tasks as TaskInput[])];
-    const parsed: ParsedTask[] = [];
-    const ownIds = new Set<string>();
-    let turnStarted = performance.now();
-    for (let index = 0; index < inputs.length; index++) {
-      const task = this.parseTask(inputs[index] as TaskInput, index, 'tasks');
-      parsed.push(task);
-      ownIds.add(task.taskId);
-      if ((index & 63) === 63 && performance.now() - turnStarted >= TURN_BUDGET_MS) {
-        await nextTurn();
-        turnStarted = performance.now();
+    /** Ids this submission holds against every other submission until its tasks exist. */
+    const ours = new Set<string>();
+    /** Tasks outside the workflow it depends on, kept from retention until its tasks exist. */
+    const pinned = new Set<string>();
+    // The first slice is this caller's: its turn's budget starts with this call.
+    turnStartedAt();
+    const yieldIfOverBudget = async (): Promise<void> => {
+      if (turnBudgetSpent()) await nextTurn();
+    };
+    try {
+      const parsed: ParsedTask[] = [];
+      for (let index = 0; index < inputs.length; index++) {
+        const task = this.parseTask(inputs[index] as TaskInput, index, 'tasks');
+        parsed.push(task);
+        if (!this.tasks.has(task.taskId) && !this.reservedIds.has(task.taskId)) {
+          this.reservedIds.add(task.taskId);
+          ours.add(task.taskId);
+        }
+        if ((index & 63) === 63) await yieldIfOverBudget();
       }
-    }
-    const checkCapabilities = options.requireCapableAgents ?? true;
-    const steps = workflowProblemSteps(parsed, { isKnownTask: (id) => this.tasks.has(id), canServe: this.capabilityChecker() }, checkCapabilities);
-    let problems: WorkflowProblem[];
-    for (;;) {
-      const step = steps.next();
-      if (step.done) {
-        problems = step.value;
-        break;
+      const checkCapabilities = options.requireCapableAgents ?? true;
+      const dependenciesFirst: ParsedTask[] = [];
+      const context = {
+        isTakenId: (id: string) => this.tasks.has(id) || (this.reservedIds.has(id) && !ours.has(id)),
+        // Pinned as soon as found: the check stays true until the workflow's tasks exist.
+        isKnownTask: (id: string) => {
+          if (!this.tasks.has(id)) return false;
+          if (!pinned.has(id)) {
+            pinned.add(id);
+            this.retention.pin(id);
+          }
+          return true;
+        },
+        canServe: this.capabilityChecker(),
+      };
+      const steps = workflowProblemSteps(parsed, context, checkCapabilities, dependenciesFirst);
+      let problems: WorkflowProblem[];
+      for (;;) {
+        const step = steps.next();
+        if (step.done) {
+          problems = step.value;
+          break;
+        }
+        await yieldIfOverBudget();
       }
-      if (performance.now() - turnStarted >= TURN_BUDGET_MS) {
-        await nextTurn();
-        turnStarted = performance.now();
+      if (problems.length > 0) throw new WorkflowValidationError(problems);
+      this.assertActive();
+      // Accepted. Inserted a slice per turn, each task after those it depends on: every
+      // inserted task can be spawned (or cancelled) at once, and what exists at any time
+      // is a workflow of its own (if `stop()` cuts the insertion short, it stays so).
+      const now = this.bus.clock.now();
+      let slice: TaskEntry[] = [];
+      for (const task of dependenciesFirst) {
+        slice.push(this.newEntry(task, now));
+        if ((slice.length & 31) === 0 && turnBudgetSpent()) {
+          this.insertReserved(slice, ours);
+          slice = [];
+          await nextTurn();
+          this.assertActive();
+        }
       }
+      this.insertReserved(slice, ours);
+      await this.spawnQueue.idle();
+      return parsed.map(({ taskId }): TaskSubmission => ({ taskId, status: 'pending' }));
+    } finally {
+      for (const id of ours) this.reservedIds.delete(id);
+      for (const id of pinned) this.retention.unpin(id);
     }
-    if (problems.length > 0) throw new WorkflowValidationError(problems);
-    this.assertActive();
-    const now = this.bus.clock.now();
-    const entries: TaskEntry[] = [];
-    /** Dependencies on tasks outside the workflow: retention may let one go before the workflow is in. */
-    const outside = new Set<string>();
-    for (const task of parsed) {
-      entries.push(this.newEntry(task, now));
-      for (const dependency of task.dependencies) if (!ownIds.has(dependency)) outside.add(dependency);
-      if ((entries.length & 63) === 0 && performance.now() - turnStarted >= TURN_BUDGET_MS) {
-        await nextTurn();
-        turnStarted = performance.now();
-      }
+  }
+
+  /** Tasks of a `submitWorkflowAsync` that were reserved: they exist from now on, their actors come on later turns. */
+  private insertReserved(entries: readonly TaskEntry[], reserved: Set<string>): void {
+    for (const { record } of entries) {
+      this.reservedIds.delete(record.taskId);
+      reserved.delete(record.taskId);
     }
-    // Other submissions and retention ran meanwhile: what they can have changed is checked
-    // again (in linear time, without the graph) in the turn that accepts.
-    this.assertActive();
-    const changed: WorkflowProblem[] = [];
-    for (const task of parsed) {
-      if (this.tasks.has(task.taskId)) changed.push({ kind: 'duplicate_id', taskIds: [task.taskId], message: `duplicate task id '${task.taskId}'` });
-    }
-    for (const dependency of outside) {
-      if (!this.tasks.has(dependency)) changed.push({ kind: 'unknown_dependency', taskIds: [dependency], message: `unknown task '${dependency}' (let go meanwhile)` });
-    }
-    if (changed.length > 0) throw new WorkflowValidationError(changed);
-    // The accepting turn is long enough already: every actor comes on later turns.
-    const submitted = this.insertTasks(entries, false);
-    await this.spawnQueue.idle();
-    return submitted;
+    this.insertTasks(entries, false);
+    this.insertion.slices++;
+    this.insertion.largestSlice = Math.max(this.insertion.largestSlice, entries.length);
   }
 
   private submit(inputs: readonly TaskInput[], checkCapabilities: boolean, path: string): TaskSubmission[] {
@@ -683,7 +720,7 @@ export class TaskOrchestrator {
   private accept(parsed: ParsedTask[], checkCapabilities: boolean, path: string): TaskSubmission[] {
     const problems = findWorkflowProblems(
       parsed,
-      { isKnownTask: (id) => this.tasks.has(id), canServe: this.capabilityChecker() },
+      { isKnownTask: (id) => this.tasks.has(id), isTakenId: (id) => this.tasks.has(id) || this.reservedIds.has(id), canServe: this.capabilityChecker() },
       checkCapabilities,
     );
     if (problems.length > 0) {

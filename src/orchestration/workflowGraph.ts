@@ -5,6 +5,8 @@ import type { ParsedTask } from './taskTypes';
 export interface WorkflowContext {
   /** True when a task with this id already exists. */
   isKnownTask(taskId: string): boolean;
+  /** True when a new task may not take this id (defaults to `isKnownTask`; e.g. an id reserved by a submission still being accepted). */
+  isTakenId?(taskId: string): boolean;
   /** True when some registered agent has every one of these capabilities. */
   canServe(requiredCapabilities: readonly string[]): boolean;
 }
@@ -36,20 +38,23 @@ const STEP_TASKS = 512;
 /**
  * {@link findWorkflowProblems} in steps: it pauses (yields) every few hundred tasks, so
  * that a caller checking 100 000 tasks can give the event loop a turn in between. Linear
- * in tasks and dependencies; the problems are the generator's return value.
+ * in tasks and dependencies; the problems are the generator's return value. Given
+ * `dependenciesFirst`, it fills it with the tasks ordered so that each comes after the
+ * workflow's tasks it depends on (meaningful only when there is no problem).
  * @internal
  */
 export function* workflowProblemSteps(
   tasks: readonly ParsedTask[],
   context: WorkflowContext,
   checkCapabilities: boolean,
+  dependenciesFirst?: ParsedTask[],
 ): Generator<void, WorkflowProblem[]> {
   const problems: WorkflowProblem[] = [];
   const ids = new Map<string, ParsedTask>();
   let done = 0;
   for (const task of tasks) {
     if (++done % STEP_TASKS === 0) yield;
-    if (ids.has(task.taskId) || context.isKnownTask(task.taskId)) {
+    if (ids.has(task.taskId) || (context.isTakenId ? context.isTakenId(task.taskId) : context.isKnownTask(task.taskId))) {
       problems.push({ kind: 'duplicate_id', taskIds: [task.taskId], message: `duplicate task id '${task.taskId}'` });
     }
     ids.set(task.taskId, task);
@@ -73,14 +78,14 @@ export function* workflowProblemSteps(
       });
     }
   }
-  for (const cycle of yield* findCycles(tasks, ids)) {
+  for (const cycle of yield* findCycles(tasks, ids, dependenciesFirst)) {
     problems.push({ kind: 'cycle', taskIds: cycle, message: `dependency cycle: ${[...cycle, cycle[0]].join(' → ')}` });
   }
   return problems;
 }
 
 /** Cycles among the workflow's own tasks (iterative DFS, so deep chains do not overflow the stack). */
-function* findCycles(tasks: readonly ParsedTask[], ids: ReadonlyMap<string, ParsedTask>): Generator<void, string[][]> {
+function* findCycles(tasks: readonly ParsedTask[], ids: ReadonlyMap<string, ParsedTask>, dependenciesFirst?: ParsedTask[]): Generator<void, string[][]> {
   const state = new Map<string, 'open' | 'done'>();
   const cycles: string[][] = [];
   let visited = 0;
@@ -107,6 +112,8 @@ function* findCycles(tasks: readonly ParsedTask[], ids: ReadonlyMap<string, Pars
         }
       } else {
         state.set(frame.id, 'done');
+        // Post-order: a task is done only after everything it depends on.
+        dependenciesFirst?.push(ids.get(frame.id) as ParsedTask);
         path.pop();
         stack.pop();
       }
