@@ -72,3 +72,37 @@ describe('workflow files', () => {
     expect(schema.required).toContain('tasks');
   });
 });
+
+describe('neuroflux run --state-dir', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'neuroflux-state-'));
+  const counter = join(dir, 'count.js');
+  writeFileSync(counter, "let runs = 0;\nexports.run = (task) => ({ task: task.taskId, run: ++runs });\n");
+  const file = join(dir, 'flow.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      agents: [{ agentId: 'a', capabilities: ['x'], executor: './count.js#run' }],
+      tasks: [{ taskId: 'first', requiredCapabilities: ['x'] }, { taskId: 'second', dependencies: ['first'], requiredCapabilities: ['x'] }],
+    }),
+  );
+
+  test('a run started again with the same state directory resumes: finished tasks keep their records and are not run again', async () => {
+    const state = join(dir, 'state');
+    const first = await cli(['run', file, '--json', '--state-dir', state]);
+    expect(first.exitCode).toBeUndefined();
+    const records = JSON.parse(first.out) as { taskId: string; status: string; result: unknown }[];
+    expect(records.map((r) => r.status)).toEqual(['completed', 'completed']);
+    const again = await cli(['run', file, '--state-dir', state]);
+    expect(again.out).toContain(`resumed from ${state}: 2 of 2 tasks were already known`);
+    expect(again.out).toMatch(/2\/2 tasks completed/);
+    // The records of the first run, not new runs of the executor.
+    for (const r of records) expect(again.out).toContain(JSON.stringify(r.result));
+    expect(again.exitCode).toBeUndefined();
+  });
+
+  test('every task needs an id with --state-dir', async () => {
+    const anonymous = join(dir, 'anonymous.json');
+    writeFileSync(anonymous, JSON.stringify({ agents: [{ agentId: 'a', capabilities: ['x'] }], tasks: [{ requiredCapabilities: ['x'] }] }));
+    await expect(cli(['run', anonymous, '--state-dir', join(dir, 'other')])).rejects.toMatchObject({ field: 'tasks.0.taskId' });
+  });
+});

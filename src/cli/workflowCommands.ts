@@ -8,6 +8,15 @@ import { nats } from '../transport/natsTransport';
 import { SubjectTokenSchema } from '../transport/natsOptions';
 import { ALLOW_EXECUTORS_OPTION, collectOption, NatsUrlSchema, parseCliOptions } from './cliOptions';
 import { warnOnStoreProblems } from './storeWarnings';
+import { ValidationError } from '../errors';
+import { FileSnapshotStore } from '../store/fileSnapshotStore';
+import type { TaskInput } from '../orchestration/taskTypes';
+
+/** A resumed run recognises its tasks by id: with `--state-dir` every task needs one. */
+function requireTaskIds(tasks: readonly TaskInput[]): void {
+  const missing = tasks.flatMap((t, i) => (t.taskId === undefined ? [{ path: `tasks.${i}.taskId`, message: 'required with --state-dir (a resumed run finds its tasks by id)' }] : []));
+  if (missing.length > 0) throw new ValidationError('workflow file', missing);
+}
 
 const RunOptionsSchema = z
   .object({
@@ -17,6 +26,7 @@ const RunOptionsSchema = z
     nats: NatsUrlSchema.optional(),
     namespace: SubjectTokenSchema.default('default'),
     remoteAgents: z.boolean().optional(),
+    stateDir: z.string().min(1).optional(),
   })
   .refine((o) => !o.remoteAgents || o.nats !== undefined, { path: ['remote-agents'], message: 'needs --nats (the agents live in other processes)' });
 
@@ -36,11 +46,16 @@ export function registerWorkflowCommands(program: Command, write: (text: string)
     .option('--nats <url>', 'connect to NATS: agents of other processes can take the tasks')
     .option('--namespace <name>', 'NATS namespace shared with the agent hosts', 'default')
     .option('--remote-agents', "run none of the file's agents here: they come from `neuroflux host` processes")
+    .option('--state-dir <dir>', 'keep the orchestrator state in <dir> (a file store): run again with it, the workflow resumes and finished tasks are not run again')
     .action(async (file: string, raw: Record<string, unknown>) => {
       const options = parseCliOptions(RunOptionsSchema, raw);
       const workflow = loadWorkflowFile(file);
+      if (options.stateDir !== undefined) requireTaskIds(workflow.tasks);
       const nf = createNeuroFlux({
-        ...(workflow.balancer && { orchestrator: { balancer: workflow.balancer } }),
+        orchestrator: {
+          ...(workflow.balancer && { balancer: workflow.balancer }),
+          ...(options.stateDir !== undefined && { store: new FileSnapshotStore({ directory: options.stateDir }) }),
+        },
         ...(options.nats && { transport: nats({ servers: options.nats, namespace: options.namespace }) }),
       });
       warnOnStoreProblems(nf, (text) => process.stderr.write(text));
@@ -58,8 +73,14 @@ export function registerWorkflowCommands(program: Command, write: (text: string)
       await nf.start();
       const started = Date.now();
       try {
-        const submitted = await nf.orchestrator.submitWorkflowAsync({ tasks: workflow.tasks }, { requireCapableAgents: !options.remoteAgents });
-        const records = await nf.orchestrator.waitForWorkflow(submitted.map((s) => s.taskId));
+        // Resuming: tasks the stored state already holds (running, or finished) are not submitted again.
+        const known = await Promise.all(workflow.tasks.map(async (t) => t.taskId !== undefined && (await nf.orchestrator.findTask(t.taskId)) !== undefined));
+        const fresh = workflow.tasks.filter((_, i) => !known[i]);
+        const submitted = fresh.length === 0 ? [] : await nf.orchestrator.submitWorkflowAsync({ tasks: fresh }, { requireCapableAgents: !options.remoteAgents });
+        let nextSubmitted = 0;
+        const ids = workflow.tasks.map((t, i) => (known[i] ? (t.taskId as string) : (submitted[nextSubmitted++]?.taskId as string)));
+        if (!options.json && known.some(Boolean)) write(`resumed from ${options.stateDir}: ${known.filter(Boolean).length} of ${ids.length} tasks were already known\n`);
+        const records = await nf.orchestrator.waitForWorkflow(ids);
         if (options.json) write(`${JSON.stringify(records, null, 2)}\n`);
         else {
           for (const r of records) {
