@@ -182,6 +182,33 @@ describeWithServer(NATS_SERVER_BIN, 'per-process NATS users (nats-server -c with
     );
   }, 60_000);
 
+  test('neuroflux run --credentials runs a workflow as that orchestrator, its tasks taken by a host under its own user', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nf-creds-run-'));
+    cleanup.defer(() => rmSync(dir, { recursive: true, force: true }));
+    const workflow = join(dir, 'workflow.json');
+    writeFileSync(workflow, JSON.stringify({ agents: [{ agentId: 'remote', capabilities: ['cli-work'] }], tasks: [{ taskId: 'via-cli', requiredCapabilities: ['cli-work'] }] }));
+    const orchestratorFile = join(dir, 'orch-1.json');
+    writeFileSync(orchestratorFile, JSON.stringify({ namespace, ...credentials('orch-1') }));
+    let out = '';
+    const running = buildCli({ write: (t) => void (out += t), isTTY: false }).parseAsync([
+      'node', 'neuroflux', 'run', workflow, '--nats', server.url, '--credentials', orchestratorFile, '--remote-agents', '--json',
+    ]);
+    const hostTransport = transportOf('host-1');
+    const hostRuntime = cleanup.add(createNeuroFlux({ transport: hostTransport, orchestrator: false }));
+    await hostRuntime.start();
+    const host = cleanup.add(new AgentHost({ bus: hostRuntime.bus, hostId: 'host-1', heartbeatIntervalMs: 200 }));
+    host.addAgent('host-1-cli-worker', { capabilities: ['cli-work'], execute: (task) => `${task.taskId} by host-1` });
+    host.start();
+    await running;
+    expect(JSON.parse(out)).toEqual([expect.objectContaining({ taskId: 'via-cli', status: 'completed', result: 'via-cli by host-1', assignedAgent: 'host-1-cli-worker' })]);
+
+    const hostFile = join(dir, 'host-1.json');
+    writeFileSync(hostFile, JSON.stringify({ namespace, ...credentials('host-1') }));
+    const cli = () => buildCli({ write: () => undefined, isTTY: false });
+    await expect(cli().parseAsync(['node', 'neuroflux', 'run', workflow, '--nats', server.url, '--credentials', hostFile, '--remote-agents'])).rejects.toMatchObject({ field: '--credentials' });
+    await expect(cli().parseAsync(['node', 'neuroflux', 'run', workflow, '--credentials', orchestratorFile])).rejects.toThrow(/credentials/);
+  }, 60_000);
+
   test('an orchestrator keeps its state in the KV bucket; a host may not open it', async () => {
     const orchestrator = await rawConnection('orch-1');
     const store = await NatsKvSnapshotStore.open(orchestrator.nc);

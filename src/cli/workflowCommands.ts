@@ -8,6 +8,7 @@ import { nats } from '../transport/natsTransport';
 import { SubjectTokenSchema } from '../transport/natsOptions';
 import { ALLOW_EXECUTORS_OPTION, collectOption, NatsUrlSchema, parseCliOptions } from './cliOptions';
 import { warnOnStoreProblems } from './storeWarnings';
+import { readNatsCredentials } from './natsCredentialsFile';
 import { ValidationError } from '../errors';
 import { FileSnapshotStore } from '../store/fileSnapshotStore';
 import type { TaskInput } from '../orchestration/taskTypes';
@@ -27,8 +28,10 @@ const RunOptionsSchema = z
     namespace: SubjectTokenSchema.default('default'),
     remoteAgents: z.boolean().optional(),
     stateDir: z.string().min(1).optional(),
+    credentials: z.string().min(1).optional(),
   })
-  .refine((o) => !o.remoteAgents || o.nats !== undefined, { path: ['remote-agents'], message: 'needs --nats (the agents live in other processes)' });
+  .refine((o) => !o.remoteAgents || o.nats !== undefined, { path: ['remote-agents'], message: 'needs --nats (the agents live in other processes)' })
+  .refine((o) => o.credentials === undefined || o.nats !== undefined, { path: ['credentials'], message: 'needs --nats (they are a NATS user)' });
 
 /**
  * `neuroflux run <file>` runs a workflow file on embedded defaults and exits 1 unless every
@@ -46,17 +49,22 @@ export function registerWorkflowCommands(program: Command, write: (text: string)
     .option('--nats <url>', 'connect to NATS: agents of other processes can take the tasks')
     .option('--namespace <name>', 'NATS namespace shared with the agent hosts', 'default')
     .option('--remote-agents', "run none of the file's agents here: they come from `neuroflux host` processes")
+    .option('--credentials <file>', "this orchestrator's file from `neuroflux nats-config --out`: its NATS user, identity and namespace (with --nats)")
     .option('--state-dir <dir>', 'keep the orchestrator state in <dir> (a file store): run again with it, the workflow resumes and finished tasks are not run again')
     .action(async (file: string, raw: Record<string, unknown>) => {
       const options = parseCliOptions(RunOptionsSchema, raw);
       const workflow = loadWorkflowFile(file);
       if (options.stateDir !== undefined) requireTaskIds(workflow.tasks);
+      const credentials = options.credentials === undefined ? undefined : readNatsCredentials(options.credentials);
+      if (credentials?.role === 'host') {
+        throw new ValidationError('command-line options', [{ path: '--credentials', message: `${options.credentials} is host ${credentials.transport.identity}'s: run needs an orchestrator's` }]);
+      }
       const nf = createNeuroFlux({
         orchestrator: {
           ...(workflow.balancer && { balancer: workflow.balancer }),
           ...(options.stateDir !== undefined && { store: new FileSnapshotStore({ directory: options.stateDir }) }),
         },
-        ...(options.nats && { transport: nats({ servers: options.nats, namespace: options.namespace }) }),
+        ...(options.nats && { transport: nats({ servers: options.nats, namespace: options.namespace, ...credentials?.transport }) }),
       });
       warnOnStoreProblems(nf, (text) => process.stderr.write(text));
       const trustedDirs = trustedExecutorDirs(options.allowExecutorsOutside, ALLOW_EXECUTORS_OPTION);
