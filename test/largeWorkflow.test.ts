@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import type { InspectionEvent } from 'xstate';
 import { createNeuroFlux, DuplicateTaskError, NotRunningError, UnknownTaskError, ValidationError, WorkflowValidationError, type NeuroFlux, type TaskInput } from '../src';
+import { TURN_BUDGET_MS } from '../src/kernel/chunkedQueue';
 import { SPAWN_CHUNK_MAX } from '../src/orchestration/taskOrchestrator';
 import { cleanupAfterEach } from './support/cleanup';
 import { settle } from './support/settle';
@@ -120,6 +121,33 @@ describe('large workflows and the event loop', () => {
     expect(nf.orchestrator.getTaskStatus('t0')).toBe('pending');
     expect(nf.orchestrator.getTask('other')).toBeUndefined();
     expect(insertionOf(nf).slices).toBeGreaterThan(1);
+  });
+
+  test('inserting a workflow and spawning its actors share one turn budget: a turn does not hold both budgets', async () => {
+    const { nf, spawned } = runtimeCountingTaskActors();
+    await nf.start();
+    // 1 ms per read: a worker checking the clock every 32 tasks does at most about
+    // 32 × TURN_BUDGET_MS in a turn; each with its own budget, two did twice that.
+    countingPerformanceClock();
+    const created = () => nf.orchestrator.getStats().tasksCreated;
+    let most = 0;
+    let running = true;
+    let last = created() + spawned();
+    const tick = () => {
+      const done = created() + spawned();
+      most = Math.max(most, done - last);
+      last = done;
+      if (running) setImmediate(tick);
+    };
+    setImmediate(tick);
+    await nf.orchestrator.submitWorkflowAsync({ tasks: independent(6000) }, { requireCapableAgents: false });
+    running = false;
+    console.log(`inserted plus spawned in one turn: at most ${most}`);
+    expect(spawned()).toBe(6000);
+    expect(insertionOf(nf).slices).toBeGreaterThan(1);
+    // Inserted plus spawned in one turn: one budget's worth, and one stride more for the
+    // worker that found it spent.
+    expect(most).toBeLessThanOrEqual((TURN_BUDGET_MS + 2) * 32);
   });
 
   test('a workflow is inserted dependencies first; stop() during the insertion rejects it with NotRunningError, leaving a workflow whose dependencies all exist', async () => {
