@@ -73,6 +73,21 @@ async function leaderAndStandby() {
   return { store, clock, a, b };
 }
 
+
+/** Candidate `a`, leading on a store that throws while `setFailing(true)` is in force. */
+async function leaderOnFlakyStore() {
+  let failing = false;
+  const store = interceptedStore(new MemorySnapshotStore(), () => {
+    if (failing) throw new Error('store unreachable');
+  });
+  const clock = new SimulatedClock();
+  const a = candidate(store, clock, 'a', () => 'a');
+  await a.start();
+  await settle();
+  expect(a.leadership?.state).toBe('leader');
+  return { a, clock, setFailing: (on: boolean) => void (failing = on) };
+}
+
 describe('leader election on a lease', () => {
   test('one candidate leads; when it dies a standby takes over within one lease period and finishes its tasks', async () => {
     const store = new MemorySnapshotStore();
@@ -128,17 +143,8 @@ describe('leader election on a lease', () => {
   });
 
   test('a leader that cannot renew before its lease runs out is deposed and its orchestrator stops', async () => {
-    let failing = false;
-    const inner = new MemorySnapshotStore();
-    const store = interceptedStore(inner, () => {
-      if (failing) throw new Error('store unreachable');
-    });
-    const clock = new SimulatedClock();
-    const a = candidate(store, clock, 'a', () => 'a');
-    await a.start();
-    await settle();
-    expect(a.leadership?.state).toBe('leader');
-    failing = true;
+    const { a, clock, setFailing } = await leaderOnFlakyStore();
+    setFailing(true);
     await advance([clock], TTL - 100);
     expect(a.leadership?.state).toBe('leader'); // renewals failed, but the lease still runs
     expect(a.leadership?.getStats().claimErrors).toBeGreaterThan(0);
@@ -154,18 +160,10 @@ describe('leader election on a lease', () => {
   test('a failed renewal is tried again soon, not a whole renewal interval later: a store back before the lease runs out keeps the leader', async () => {
     // Found by the chaos run on a NATS cluster: a KV stream elects a new leader for 5 – 8 s
     // after its node dies, and renewing only every third of a period left too few tries in it.
-    let failing = false;
-    const store = interceptedStore(new MemorySnapshotStore(), () => {
-      if (failing) throw new Error('store unreachable');
-    });
-    const clock = new SimulatedClock();
-    const a = candidate(store, clock, 'a', () => 'a');
-    await a.start();
-    await settle();
-    expect(a.leadership?.state).toBe('leader');
-    failing = true; // the renewals a third and two thirds into the lease fail
+    const { a, clock, setFailing } = await leaderOnFlakyStore();
+    setFailing(true); // the renewals a third and two thirds into the lease fail
     await advance([clock], 2500);
-    failing = false; // back half a second before the lease runs out
+    setFailing(false); // back half a second before the lease runs out
     await advance([clock], 1000);
     expect(a.leadership?.state).toBe('leader');
     expect(a.leadership?.getStats().claimErrors).toBeGreaterThanOrEqual(2);

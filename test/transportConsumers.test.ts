@@ -4,29 +4,22 @@
  * registers again (own nats-server -js on a free port).
  */
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createNeuroFlux, nats, type Message } from '../src';
 import { Subjects } from '../src/transport';
 import { cleanupAfterEach } from './support/cleanup';
-import { describeWithServer, NATS_SERVER_BIN, natsServerForSuite, waitFor } from './support/servers';
+import { describeWithServer, NATS_SERVER_BIN, natsClientForSuite, natsServerForSuite, waitFor } from './support/servers';
 
 describeWithServer(NATS_SERVER_BIN, 'NatsTransport durable consumers of departed agents', () => {
   const server = natsServerForSuite();
   const cleanup = cleanupAfterEach();
-  let nc: NatsConnection;
-  beforeAll(async () => {
-    nc = await connect({ servers: server().url });
-  });
-  afterAll(async () => {
-    await nc?.close();
-  });
+  const natsClient = natsClientForSuite(server);
 
   test('an agent gone for consumerInactiveMs leaves no consumers; its commands wait in the stream for its return', async () => {
     const namespace = 'inactive';
     const subjects = new Subjects(namespace);
     const options = { servers: server().url, namespace, consumerInactiveMs: 1000 };
     const consumersOf = async () => {
-      const jsm = await jetstreamManager(nc);
+      const jsm = await jetstreamManager(natsClient());
       const names: string[] = [];
       // The server lists a consumer it is deleting as null.
       for await (const info of jsm.consumers.list(subjects.stream())) if (info?.name.includes('worker')) names.push(info.name);
@@ -37,7 +30,7 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport durable consumers of departed
     host.bus.registerAgent('worker', { handler: () => undefined });
     await host.start();
     await waitFor(async () => (await consumersOf()).length === 4, 10_000, 'one consumer per priority');
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(natsClient());
     const [name] = await consumersOf();
     expect((await jsm.consumers.info(subjects.stream(), name as string)).config.inactive_threshold).toBe(1_000_000_000);
     await host.stop(); // the agent's process is gone

@@ -5,30 +5,23 @@
  * agent for 15 – 45 s in the chaos run on a cluster (bench/chaos.ts). Read off the pull
  * requests themselves, so no timing is involved.
  */
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createNeuroFlux, nats } from '../src';
 import { cleanupAfterEach } from './support/cleanup';
-import { describeWithServer, NATS_SERVER_BIN, natsServerForSuite, waitFor } from './support/servers';
+import { describeWithServer, NATS_SERVER_BIN, natsClientForSuite, natsServerForSuite, waitFor } from './support/servers';
 
 const NANOS_PER_MS = 1_000_000;
 
 describeWithServer(NATS_SERVER_BIN, 'NatsTransport pull requests', () => {
   const server = natsServerForSuite();
   const cleanup = cleanupAfterEach();
-  let nc: NatsConnection;
-  beforeAll(async () => {
-    nc = await connect({ servers: server().url });
-  });
-  afterAll(async () => {
-    await nc?.close();
-  });
+  const natsClient = natsClientForSuite(server);
 
   test("an agent's pulls expire within 5 s, with a heartbeat at most half that: a pull lost with its node is replaced within seconds", async () => {
     const pulls: { expires?: number; idle_heartbeat?: number }[] = [];
     // Pull requests are published on the JetStream API subject of the consumer: a plain subscriber sees them.
-    const sub = nc.subscribe('$JS.API.CONSUMER.MSG.NEXT.>', { callback: (_, m) => void pulls.push(m.json()) });
+    const sub = natsClient().subscribe('$JS.API.CONSUMER.MSG.NEXT.>', { callback: (_, m) => void pulls.push(m.json()) });
     cleanup.defer(() => sub.unsubscribe());
-    await nc.flush();
+    await natsClient().flush();
 
     const host = cleanup.add(createNeuroFlux({ transport: nats({ servers: server().url, namespace: 'pulls' }), orchestrator: false }));
     host.bus.registerAgent('worker', { handler: () => undefined });

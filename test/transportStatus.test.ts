@@ -4,23 +4,16 @@
  * nats-server -js on a free port).
  */
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createNeuroFlux, nats, type ConnectionStatusEvent } from '../src';
 import { Subjects } from '../src/transport';
 import { consumerProblem, connectionStatusOf } from '../src/transport/transportStatus';
 import { cleanupAfterEach } from './support/cleanup';
-import { describeWithServer, NATS_SERVER_BIN, natsServerForSuite, startNatsServer, waitFor } from './support/servers';
+import { describeWithServer, NATS_SERVER_BIN, natsClientForSuite, natsServerForSuite, startNatsServer, waitFor } from './support/servers';
 
 describeWithServer(NATS_SERVER_BIN, 'NatsTransport status$', () => {
   const server = natsServerForSuite();
   const cleanup = cleanupAfterEach();
-  let nc: NatsConnection;
-  beforeAll(async () => {
-    nc = await connect({ servers: server().url });
-  });
-  afterAll(async () => {
-    await nc?.close();
-  });
+  const natsClient = natsClientForSuite(server);
 
   test('a consumer deleted under a running agent is reported on status$ and counted', async () => {
     const namespace = 'status';
@@ -33,7 +26,7 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport status$', () => {
     transport.status$.subscribe((event) => events.push(event));
     expect(transport.getStats().status.errors).toBe(0);
 
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(natsClient());
     const consumer = `nf_${subjects.agentToken('worker')}_high`;
     await jsm.consumers.delete(subjects.stream(), consumer);
     await waitFor(() => events.some((e) => e.kind === 'error' && e.source === `consumer ${consumer}`), 15_000, 'a consumer error event');

@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as connectNats, type NatsConnection } from '@nats-io/transport-node';
 
 export const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
 export const REDIS_SERVER_BIN = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
@@ -176,5 +177,23 @@ export function natsServerForSuite(): () => TestServer {
   return () => {
     if (!server) throw new Error('the suite nats-server is not started (use it inside tests)');
     return server;
+  };
+}
+
+/**
+ * A raw NATS client on the suite's server (from {@link natsServerForSuite}), connected in
+ * `beforeAll` and closed in `afterAll`. Read it through the returned function in tests.
+ */
+export function natsClientForSuite(server: () => TestServer): () => NatsConnection {
+  let nc: NatsConnection | undefined;
+  beforeAll(async () => {
+    nc = await connectNats({ servers: server().url });
+  });
+  afterAll(async () => {
+    await nc?.close();
+  });
+  return () => {
+    if (!nc) throw new Error('the suite NATS client is not connected (use it inside tests)');
+    return nc;
   };
 }
