@@ -50,6 +50,14 @@ describe('bus redelivery: cap', () => {
     expect(() => new CommunicationBus({ maxRetries: HUGE })).toThrow(ValidationError);
   });
 
+  test('a bus capped below the default of 3 still takes sends that name no maxRetries (the default is clamped)', async () => {
+    const bus = cleanup.add(new CommunicationBus({ maxRetries: 1 }));
+    bus.registerAgent('a');
+    await bus.start();
+    expect(bus.sendMessage({ senderId: 's', recipientId: 'a', messageType: 'command', topic: 't' }).maxRetries).toBe(1);
+    expect(() => bus.sendMessage({ senderId: 's', recipientId: 'a', messageType: 'command', topic: 't', maxRetries: 3 })).toThrow(ValidationError);
+  });
+
   test("a frame from the network is clamped to the receiving bus's own cap, not refused", async () => {
     const bus = cleanup.add(new CommunicationBus({ maxRetries: 3 }));
     bus.registerAgent('a');

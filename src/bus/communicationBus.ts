@@ -403,7 +403,11 @@ export class CommunicationBus {
     let parsed: Message;
     try {
       parsed = parseMessage(message, this.clock.now(), senderId);
-      if (parsed.maxRetries > this.options.maxRetries) throw this.tooManyRetries();
+      if (parsed.maxRetries > this.options.maxRetries) {
+        // Only a value the sender asked for is refused; the default (3) is clamped to a lower cap.
+        if ((message as { maxRetries?: unknown } | null)?.maxRetries !== undefined) throw this.tooManyRetries();
+        parsed = { ...parsed, maxRetries: this.options.maxRetries };
+      }
     } catch (error) {
       this.counters.rejected++;
       throw error;
