@@ -440,8 +440,11 @@ describe('TaskOrchestrator: agents', () => {
       topic: 'task_result',
       payload: { taskId, status: 'failed', error: 'forged' },
     });
+    // Started and progress reports for an attempt that is over, or with a stranger's token, are counted too.
+    nf.bus.sendMessage({ senderId: 'remote_risk', recipientId: 'orchestrator', messageType: 'notification', topic: 'task_started', payload: { taskId, attempt: 0, dispatch: 'not-the-token' } });
+    nf.bus.sendMessage({ senderId: 'remote_risk', recipientId: 'orchestrator', messageType: 'notification', topic: 'task_progress', payload: { taskId, attempt: 0, progress: 0.5, dispatch: 'not-the-token' } });
     await settle();
-    expect(nf.orchestrator.getStats()).toMatchObject({ invalidResults: 1, lateResults: 1, tasksCompleted: 1 });
+    expect(nf.orchestrator.getStats()).toMatchObject({ invalidResults: 1, lateResults: 1, lateReports: 2, tasksCompleted: 1 });
     await nf.stop();
   });
 

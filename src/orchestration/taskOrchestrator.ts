@@ -172,8 +172,10 @@ export interface OrchestratorStats {
   /** Running load over total capacity, 0..1. */
   readonly utilization: number;
   readonly agents: Readonly<Record<string, { load: number; maxConcurrentTasks: number; utilization: number; performance: number }>>;
-  /** Results that arrived for an attempt already aborted, retried or finished (ignored). */
+  /** Results that arrived for an attempt already aborted, retried or finished, or with another dispatch's token (ignored). */
   readonly lateResults: number;
+  /** `task_started` / `task_progress` reports for an attempt that is not the current one, or with another dispatch's token (ignored). */
+  readonly lateReports: number;
   /** `task_result` / `task_started` messages that failed validation (ignored). */
   readonly invalidResults: number;
   /**
@@ -336,6 +338,7 @@ export class TaskOrchestrator {
   private retries = 0;
   private completionTimeTotal = 0;
   private lateResults = 0;
+  private lateReports = 0;
   private cancelsUndelivered = 0;
   private balancerErrors = 0;
   private invalidResults = 0;
@@ -1109,6 +1112,7 @@ export class TaskOrchestrator {
       utilization: capacity === 0 ? 0 : load / capacity,
       agents: Object.fromEntries(agents),
       lateResults: this.lateResults,
+      lateReports: this.lateReports,
       refusedResults: { ...this.refusedResults },
       invalidResults: this.invalidResults,
       balancerErrors: this.balancerErrors,
@@ -1350,7 +1354,9 @@ export class TaskOrchestrator {
         return;
       }
       const current = this.currentAttempt(parsed.data.taskId, message.senderId);
-      if (current !== undefined && this.reportAllowed(message, parsed.data.dispatch) && this.currentDispatch(parsed.data.taskId, parsed.data.dispatch)) this.markStarted(parsed.data.taskId, parsed.data.attempt ?? current, message.senderId);
+      if (!this.reportAllowed(message, parsed.data.dispatch)) return;
+      if (current !== undefined && this.currentDispatch(parsed.data.taskId, parsed.data.dispatch)) this.markStarted(parsed.data.taskId, parsed.data.attempt ?? current, message.senderId);
+      else this.lateReports++;
     } else if (message.topic === TaskTopic.PROGRESS) {
       const parsed = TaskProgressPayloadSchema.safeParse(message.payload);
       if (!parsed.success) {
@@ -1358,9 +1364,9 @@ export class TaskOrchestrator {
         return;
       }
       const { taskId, attempt, dispatch } = parsed.data;
-      if (this.currentAttempt(taskId, message.senderId) === attempt && this.reportAllowed(message, dispatch) && this.currentDispatch(taskId, dispatch)) {
-        this.reportProgress(parsed.data.taskId, parsed.data.progress);
-      }
+      if (!this.reportAllowed(message, dispatch)) return;
+      if (this.currentAttempt(taskId, message.senderId) === attempt && this.currentDispatch(taskId, dispatch)) this.reportProgress(parsed.data.taskId, parsed.data.progress);
+      else this.lateReports++;
     } else if (message.topic === TaskTopic.PRESENCE) {
       this.onPresence(message);
     }
