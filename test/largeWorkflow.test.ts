@@ -211,6 +211,23 @@ describe('large workflows and the event loop', () => {
     expect(order.indexOf('t0')).toBeGreaterThan(order.indexOf(`t${n - 1}`));
   }, 60_000);
 
+  test('under a tight retention, submitWorkflowAsync keeps its records until the caller waits: a dependency in an early slice still gates a dependent in a late one, and waitForWorkflow finds every task', async () => {
+    // Found in review: a dependency inserted (and finished, and let go) before its dependent
+    // was inserted left the dependent without an actor forever; without a store,
+    // waitForWorkflow right after the submission threw UnknownTaskError.
+    const n = 20_000;
+    const nf = cleanup.add(createNeuroFlux({ orchestrator: { retention: { maxRecords: 5, maxAgeMs: 0 } } }));
+    nf.orchestrator.registerAgent('worker', { capabilities: ['work'], maxConcurrentTasks: 100, execute: (task) => task.taskId });
+    await nf.start();
+    const tasks: TaskInput[] = [...independent(n), { taskId: 'last', requiredCapabilities: ['work'], dependencies: ['t0'] }];
+    const submitted = await nf.orchestrator.submitWorkflowAsync({ tasks });
+    expect(insertionOf(nf).slices).toBeGreaterThan(1);
+    const records = await nf.orchestrator.waitForWorkflow(submitted.map((s) => s.taskId));
+    expect(records).toHaveLength(n + 1);
+    expect(records.every((r) => r.status === 'completed')).toBe(true);
+    expect(records.at(-1)).toMatchObject({ taskId: 'last', result: 'last' });
+  }, 60_000);
+
   test('submitWorkflowAsync rejects an invalid workflow before any task exists', async () => {
     const { nf, spawned } = runtimeCountingTaskActors();
     await nf.start();

@@ -61,6 +61,8 @@ export function registerWorkflowCommands(program: Command, write: (text: string)
       }
       const nf = createNeuroFlux({
         orchestrator: {
+          // `run` reports every record at the end, and a resumed run looks each task up: none is let go.
+          retention: { maxRecords: 0, maxAgeMs: 0 },
           ...(workflow.balancer && { balancer: workflow.balancer }),
           ...(options.stateDir !== undefined && { store: new FileSnapshotStore({ directory: options.stateDir }) }),
         },

@@ -618,7 +618,12 @@ export class TaskOrchestrator {
     const inputs = [...(tasks as TaskInput[])];
     /** Ids this submission holds against every other submission until its tasks exist. */
     const ours = new Set<string>();
-    /** Tasks outside the workflow it depends on, kept from retention until its tasks exist. */
+    /**
+     * Kept from retention until the turn after this settles: tasks outside the workflow it
+     * depends on, and its own tasks as they are inserted. An inserted task may finish (and
+     * be let go) before a dependent in a later slice is spawned, or before the caller's
+     * `waitForWorkflow` right after the promise: both must still find its record.
+     */
     const pinned = new Set<string>();
     // The first slice is this caller's: its turn's budget starts with this call.
     turnStartedAt();
@@ -669,6 +674,10 @@ export class TaskOrchestrator {
       const now = this.bus.clock.now();
       let slice: TaskEntry[] = [];
       for (const task of dependenciesFirst) {
+        if (!pinned.has(task.taskId)) {
+          pinned.add(task.taskId);
+          this.retention.pin(task.taskId);
+        }
         slice.push(this.newEntry(task, now));
         if ((slice.length & 31) === 0 && turnBudgetSpent()) {
           this.insertReserved(slice, ours);
@@ -682,7 +691,9 @@ export class TaskOrchestrator {
       return parsed.map(({ taskId }): TaskSubmission => ({ taskId, status: 'pending' }));
     } finally {
       for (const id of ours) this.reservedIds.delete(id);
-      for (const id of pinned) this.retention.unpin(id);
+      setImmediate(() => {
+        for (const id of pinned) this.retention.unpin(id);
+      });
     }
   }
 
