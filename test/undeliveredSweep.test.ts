@@ -49,9 +49,10 @@ describeWithServer(NATS_SERVER_BIN, 'undelivered durable messages', () => {
 
   test('a command for an agent nobody consumes moves to the DLQ once older than undeliveredMaxAgeMs, not before', async () => {
     const ns = `sweep-${randomUUID().slice(0, 8)}`;
+    // An id that is not a plain subject token: the dead letter names the agent, not its token.
     const { nf, transport, deadLetters } = await runtime(ns);
     const wire = await streams(ns);
-    nf.bus.sendMessage({ senderId: 'orchestrator', recipientId: 'ghost', messageType: 'command', topic: 'task_assignment', payload: { taskId: 't1' } });
+    nf.bus.sendMessage({ senderId: 'orchestrator', recipientId: 'ghost.one', messageType: 'command', topic: 'task_assignment', payload: { taskId: 't1' } });
     await waitFor(async () => (await wire.pending()) === 1, 10_000, 'the command stored in the work queue');
 
     expect(await transport.sweepUndelivered()).toBe(0); // younger than a day
@@ -60,9 +61,9 @@ describeWithServer(NATS_SERVER_BIN, 'undelivered durable messages', () => {
 
     expect(await transport.sweepUndelivered(Date.now() + DAY + 1000)).toBe(1);
     expect(await wire.pending()).toBe(0);
-    expect(await wire.deadLettered()).toEqual([{ reason: 'no_route', agent: 'ghost', error: expect.stringMatching(/undeliveredMaxAgeMs.*agent gone/) }]);
+    expect(await wire.deadLettered()).toEqual([{ reason: 'no_route', agent: 'ghost.one', error: expect.stringMatching(/undeliveredMaxAgeMs.*agent gone/) }]);
     expect(transport.getStats().deadLettered).toBe(1);
-    expect(deadLetters).toEqual([expect.objectContaining({ reason: 'no_route', message: expect.objectContaining({ recipientId: 'ghost', topic: 'task_assignment' }) })]);
+    expect(deadLetters).toEqual([expect.objectContaining({ reason: 'no_route', message: expect.objectContaining({ recipientId: 'ghost.one', topic: 'task_assignment' }) })]);
     // Moved once: a second sweep (or another process's) finds nothing.
     expect(await transport.sweepUndelivered(Date.now() + DAY + 1000)).toBe(0);
   });

@@ -25,7 +25,7 @@ import { batchCapacity, FrameBatcher } from './frameBatcher';
 import { RecentIds, RecentMap } from './recentIds';
 import { connectNats, NatsOptionsSchema, SubjectTokenSchema, type NatsOptions } from './natsOptions';
 import { ORIGIN_HEADER, UNIDENTIFIED_ORIGIN } from '../bus/messageOrigin';
-import { Subjects, subjectsOverlap } from './subjects';
+import { idOfSubjectToken, Subjects, subjectsOverlap } from './subjects';
 import { durableConsumerOf, sweepUndelivered } from './undeliveredSweep';
 import { connectionStatusOf, consumerProblem } from './transportStatus';
 
@@ -746,7 +746,8 @@ export class NatsTransport implements Transport {
         maxMoves: 1000,
         consumerOf: durableConsumerOf,
         moveToDeadLetters: async (stored, detail) => {
-          const agentId = stored.subject.split('.').at(-2);
+          const token = stored.subject.split('.').at(-2);
+          const agentId = token === undefined ? undefined : idOfSubjectToken(token);
           const h = deadLetterHeaders(stored.header, { reason: 'no_route', error: detail, deliveries: 0, subject: stored.subject, agentId });
           await this.publishDurable(this.subjects.dlq(), stored.data, h, `dlq-${stream}-${stored.seq}`);
           if (!(await jsm.streams.deleteMessage(stream, stored.seq).catch(() => false))) return false;

@@ -17,6 +17,18 @@ export function subjectToken(id: string): string {
   return SAFE_TOKEN.test(id) ? id : `~${Buffer.from(id, 'utf8').toString('base64url')}`;
 }
 
+/**
+ * The id a {@link subjectToken} stands for.
+ *
+ * @example
+ * ```ts
+ * idOfSubjectToken('~YS5i'); // 'a.b'
+ * ```
+ */
+export function idOfSubjectToken(token: string): string {
+  return token.startsWith('~') ? Buffer.from(token.slice(1), 'base64url').toString('utf8') : token;
+}
+
 /** A bus topic or pattern as subject tokens: `*` and `>` stay NATS wildcards, odd tokens are encoded. */
 export function topicTokens(topic: string): string {
   return topic
