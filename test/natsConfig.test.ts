@@ -5,7 +5,7 @@
  * nor get its own forgeries believed (the orchestrator refuses them).
  */
 import { jetstreamManager } from '@nats-io/jetstream';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
@@ -44,6 +44,25 @@ describe('natsServerConfig (no server)', () => {
     expect(printed.users.map((u) => u.identity)).toEqual(['orch-1', 'host-1', 'host-2']);
     expect(printed.serverConfig).toContain(`password: ${JSON.stringify(printed.users[1]?.pass)}`);
     expect(printed.serverConfig).toContain('"nf.prod.from.host-2.>"');
+  });
+});
+
+describe('neuroflux nats-config --out', () => {
+  test('the server config (passwords) and the credentials files are readable by their owner only, also when they existed before', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nf-config-out-'));
+    try {
+      chmodSync(dir, 0o755);
+      writeFileSync(join(dir, 'nats-server.conf'), 'old', { mode: 0o644 });
+      writeFileSync(join(dir, 'orch-1.json'), '{}', { mode: 0o644 });
+      const program = buildCli({ write: () => undefined, isTTY: false });
+      await program.parseAsync(['node', 'neuroflux', 'nats-config', '--namespace', 'prod', '--orchestrators', 'orch-1', '--hosts', 'host-1', '--auth', 'password', '--out', dir]);
+      const mode = (path: string) => statSync(path).mode & 0o777;
+      expect(mode(dir)).toBe(0o700);
+      for (const file of ['nats-server.conf', 'orch-1.json', 'host-1.json']) expect([file, mode(join(dir, file))]).toEqual([file, 0o600]);
+      expect(readFileSync(join(dir, 'nats-server.conf'), 'utf8')).toContain('password');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

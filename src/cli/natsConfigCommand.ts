@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { natsServerConfig } from '../transport/natsServerConfig';
@@ -53,13 +53,17 @@ export function registerNatsConfigCommand(program: Command, write: (text: string
         write(`${JSON.stringify({ serverConfig: generated.serverConfig, users: generated.users }, null, 2)}\n`);
         return;
       }
-      mkdirSync(o.out, { recursive: true });
-      writeFileSync(join(o.out, 'nats-server.conf'), generated.serverConfig);
-      write(`${join(o.out, 'nats-server.conf')}\n`);
-      for (const user of generated.users) {
-        const file = join(o.out, `${user.identity}.json`);
-        writeFileSync(file, `${JSON.stringify({ namespace: o.namespace, ...user }, null, 2)}\n`, { mode: 0o600 });
+      // Secrets (passwords in the server config, seeds in the credentials): readable by the owner
+      // only, also when the files or the folder already existed (a mode given to a write only
+      // applies to a file it creates).
+      mkdirSync(o.out, { recursive: true, mode: 0o700 });
+      chmodSync(o.out, 0o700);
+      const writeSecret = (file: string, text: string) => {
+        writeFileSync(file, text, { mode: 0o600 });
+        chmodSync(file, 0o600);
         write(`${file}\n`);
-      }
+      };
+      writeSecret(join(o.out, 'nats-server.conf'), generated.serverConfig);
+      for (const user of generated.users) writeSecret(join(o.out, `${user.identity}.json`), `${JSON.stringify({ namespace: o.namespace, ...user }, null, 2)}\n`);
     });
 }
