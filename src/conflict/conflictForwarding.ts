@@ -105,7 +105,11 @@ export interface ConflictIntakeStats {
   readonly accepted: number;
   /** Forwarded reports of a conflict already known (a redelivery): nothing to do. */
   readonly duplicates: number;
-  /** Forwarded messages that failed validation (their payload or the conflict in it). */
+  /**
+   * Deliveries of forwarded messages that failed validation (their payload or the conflict in
+   * it). A bad report is refused on every delivery until it is dead-lettered, so it counts
+   * once per delivery.
+   */
   readonly invalid: number;
 }
 
