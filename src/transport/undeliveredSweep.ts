@@ -50,7 +50,9 @@ export async function sweepUndelivered(target: UndeliveredSweepTarget, now: numb
     let consumer = consumers.get(name);
     if (!consumer) consumers.set(name, (consumer = jsm.consumers.info(stream, name).catch(() => null)));
     const state = await consumer;
-    if (state && state.num_waiting > 0) continue; // someone consumes this agent's messages
+    // Someone consumes this agent's messages: a pull is waiting, a handler holds one, or one
+    // was delivered within the bound (between two pulls `num_waiting` is 0 for a moment).
+    if (state && (state.num_waiting > 0 || state.num_ack_pending > 0 || lastDeliveryAt(state) > cutoff)) continue;
     const detail =
       `not consumed within ${target.maxAgeMs} ms (undeliveredMaxAgeMs): ` +
       (state ? `no process pulls on consumer '${name}' (agent gone)` : `consumer '${name}' does not exist (agent gone or never registered)`);
@@ -74,4 +76,12 @@ export function durableConsumerOf(subject: string): string | undefined {
   const n = parts.length;
   if (n < 4 || parts[n - 4] !== 'durable' || parts[n - 3] !== 'agent') return undefined;
   return `nf_${parts[n - 2]}_${parts[n - 1]}`;
+}
+
+/** When the consumer last delivered a message, ms (0 if never); the server sends an RFC 3339 time. */
+function lastDeliveryAt(state: ConsumerInfo): number {
+  const at: unknown = state.delivered?.last_active;
+  if (typeof at === 'number') return at / 1_000_000;
+  const parsed = typeof at === 'string' ? Date.parse(at) : Number.NaN;
+  return Number.isNaN(parsed) ? 0 : parsed;
 }
