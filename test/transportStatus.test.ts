@@ -36,6 +36,21 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport status$', () => {
     expect(transport.getStats().status.errors).toBeGreaterThan(0);
   }, 30_000);
 
+  test('a durable publish the server keeps refusing is reported on status$ from its first failure (it is retried meanwhile)', async () => {
+    const namespace = 'refused';
+    const subjects = new Subjects(namespace);
+    const transport = nats({ servers: server().url, namespace });
+    const nf = cleanup.add(createNeuroFlux({ transport, orchestrator: false }));
+    await nf.start();
+    const events: ConnectionStatusEvent[] = [];
+    transport.status$.subscribe((event) => events.push(event));
+    // No stream takes the subject any more: every publish attempt fails.
+    await (await jetstreamManager(natsClient())).streams.delete(subjects.stream());
+    nf.bus.sendMessage({ senderId: 'someone', recipientId: 'elsewhere', messageType: 'command', topic: 'task_assignment', payload: {} });
+    await waitFor(() => events.some((e) => e.kind === 'error' && e.source === 'publish'), 15_000, 'a publish error event');
+    expect(transport.getStats().publishRetries).toBeGreaterThan(0);
+  }, 30_000);
+
   test('a lost server is reported as an error and reconnecting, its return as ready', async () => {
     const own = await startNatsServer();
     cleanup.defer(() => own.stop());

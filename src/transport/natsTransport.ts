@@ -506,6 +506,9 @@ export class NatsTransport implements Transport {
       } catch (error) {
         if (this.state === 'closed' && attempt > 0) throw error;
         this.counters.publishRetries++;
+        // Retried until the server takes it, but never silently: a publish the server keeps
+        // refusing (a permissions violation) shows on status$ from its first failure.
+        if (attempt === 0 || attempt % 20 === 0) this.status.report('error', 'publish', error);
         await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
       }
     }
