@@ -69,6 +69,7 @@ export type { BusStats } from './bus/busStats';
 export type { BusInstrumentation } from './bus/busInstrumentation';
 export { topicMatches } from './bus/topicPattern';
 export { messageOrigin, ORIGIN_HEADER, type MessageOrigin } from './bus/messageOrigin';
+export { IDEMPOTENCY_HEADER } from './bus/executedKeys';
 export {
   TaskOrchestrator,
   type TaskOrchestratorOptions,

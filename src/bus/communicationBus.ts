@@ -605,7 +605,8 @@ export class CommunicationBus {
 
   /**
    * Pull API: removes and returns every queued, unexpired message of an agent in
-   * delivery order (empty for an unknown agent).
+   * delivery order (empty for an unknown agent), without the repeats of an idempotent
+   * command (`nf-idempotency-key` header) it has already taken.
    */
   getAgentMessages(agentId: string): Message[] {
     const agent = this.agents.get(agentId);
@@ -614,7 +615,8 @@ export class CommunicationBus {
     const now = this.clock.now();
     let message: Message | undefined;
     while ((message = this.take(agent, now)) !== undefined) {
-      messages.push(message);
+      // A repeat of an idempotent command the agent already took is acknowledged, not returned.
+      if (agent.executedKeys.claim(message)) messages.push(message);
       // Taken by a pull agent: as far as the transport is concerned, handled.
       if (this.receipts.size > 0) this.takeReceipt(message)?.handled();
     }

@@ -5,6 +5,7 @@ import type { Message } from './message';
 import type { BusInstrumentation } from './busInstrumentation';
 import { PriorityMailbox } from './priorityMailbox';
 import type { AgentHandle } from './agentHandle';
+import { ExecutedKeys } from './executedKeys';
 
 /**
  * An agent's behaviour as a function. It may be async; the agent runs up to
@@ -75,6 +76,8 @@ export class RegisteredAgent {
   private handlerIsAsync: boolean;
   private syncHandled = 0;
   private syncFailed = 0;
+  /** Idempotency keys handled: a command carrying one runs once however often it is delivered. */
+  readonly executedKeys = new ExecutedKeys();
 
   constructor(
     private readonly options: RegisteredAgentOptions,
@@ -199,7 +202,16 @@ export class RegisteredAgent {
     this.actor.send({ type: 'MESSAGES_SETTLED', handled: 0, failed: 0, returned: rest.length });
   }
 
+  /** A repeat of an idempotent command already handled: acknowledged without running it. */
+  private skipRepeat(message: Message): boolean {
+    if (this.executedKeys.claim(message)) return false;
+    this.syncHandled++;
+    this.outcomes.handled(this, message, 0);
+    return true;
+  }
+
   private runHandler(handler: MessageHandler, message: Message): void {
+    if (this.skipRepeat(message)) return;
     const started = performance.now();
     const instrumentation = this.instrumentation;
     let result: void | Promise<void>;
@@ -208,6 +220,7 @@ export class RegisteredAgent {
         ? (instrumentation.aroundDelivery(message, this.agentId, () => handler(message, this.handle)) as void | Promise<void>)
         : handler(message, this.handle);
     } catch (error) {
+      this.executedKeys.release(message);
       this.syncFailed++;
       instrumentation?.onSettled?.(message, this.agentId, performance.now() - started, error);
       this.outcomes.failed(this, message, error);
@@ -230,6 +243,7 @@ export class RegisteredAgent {
 
   private settleAsync(message: Message, started: number, error: unknown, failed: boolean): void {
     this.asyncInFlight--;
+    if (failed) this.executedKeys.release(message);
     // After unregistration the actor is gone, but the outcome still counts (a failure is
     // dead-lettered by the bus rather than lost).
     if (this.active) {
@@ -256,6 +270,7 @@ export class RegisteredAgent {
   private runMachine(message: Message): 'handled' | 'ended' | { error: unknown } {
     const behaviour = this.behaviour;
     if (!behaviour) return { error: new Error(`agent '${this.agentId}' has no running behaviour`) };
+    if (this.skipRepeat(message)) return 'handled';
     const started = performance.now();
     const event: AgentMessageEvent = { type: message.topic, message };
     const instrumentation = this.instrumentation;
@@ -264,6 +279,7 @@ export class RegisteredAgent {
     const snapshot = behaviour.getSnapshot() as { status: string; error?: unknown };
     const duration = performance.now() - started;
     if (snapshot.status === 'error') {
+      this.executedKeys.release(message);
       instrumentation?.onSettled?.(message, this.agentId, duration, snapshot.error);
       return { error: snapshot.error };
     }
