@@ -231,7 +231,7 @@ describe('execution commands', () => {
     expect(planExecution(conflict, { ...result, decision: 'BUY' })).toEqual({
       topic: 'execute_trade',
       recipients: ['a', 'b', 'c'],
-      payload: { conflictId: 'c1', symbol: 'BTC', signal: 'BUY', confidence: 0.85, reason: 'Consensus resolution' },
+      payload: { conflictId: 'c1', idempotencyKey: 'c1:"BUY"', symbol: 'BTC', signal: 'BUY', confidence: 0.85, reason: 'Consensus resolution' },
     });
     const named = planExecution(conflict, { ...result, decision: { signal: 'SELL', symbol: 'ETH', amount: 2, agentId: 'trader' } });
     expect(named).toMatchObject({ recipients: ['trader'], payload: { symbol: 'ETH', signal: 'SELL', amount: 2 } });

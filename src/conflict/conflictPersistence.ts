@@ -36,6 +36,7 @@ const ConflictSchema = z.object({
   detectedAt: time,
   resolutionDeadline: time,
   options: z.array(DecisionSchema),
+  executors: z.array(id).optional(),
 }) satisfies z.ZodType<Conflict>;
 
 const ConsensusResultFields = {

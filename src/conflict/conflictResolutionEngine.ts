@@ -55,7 +55,8 @@ import {
   type Vote,
 } from './conflictTypes';
 import { sameDecision } from './decisionKey';
-import { escalationNotice, planExecution } from './decisionExecution';
+import { escalationNotice, planExecution, type DecisionExecutors } from './decisionExecution';
+import { IDEMPOTENCY_HEADER } from '../bus/executedKeys';
 import { detectPriorityConflicts, type AgentSlots, type TaskClaim } from './detectors/priorityDetector';
 import { detectResourceConflicts, type ResourceAvailability, type ResourceRequest } from './detectors/resourceDetector';
 import { detectSignalConflicts, type SignalRule, type TradingSignalInput } from './detectors/signalDetector';
@@ -102,6 +103,7 @@ const EngineOptionsSchema = z.object({
   store: z.custom<SnapshotStore>(isSnapshotStore, 'must be a SnapshotStore').optional(),
   storeKey: SnapshotKeySchema.default('conflicts'),
   archiveSegmentSize: z.number().int().positive().default(256),
+  decisionExecutors: z.custom<DecisionExecutors>((v) => typeof v === 'function', 'must be a function').optional(),
 });
 
 /** Options of a {@link ConflictResolutionEngine}. */
@@ -151,6 +153,12 @@ export interface ConflictResolutionEngineOptions {
    * their own (`<storeKey>.archive.…`). Default 256.
    */
   readonly archiveSegmentSize?: number;
+  /**
+   * Who executes a resolved decision, for conflicts reported without `executors`: code, so
+   * it is given here and not stored with the conflict. Ids that are not involved agents
+   * are dropped; an empty answer falls back to the default (the agents whose vote won).
+   */
+  readonly decisionExecutors?: DecisionExecutors;
 }
 
 /** Options of `resolveConflict`; defaults are the engine's. */
@@ -790,6 +798,7 @@ export class ConflictResolutionEngine {
       detectedAt,
       resolutionDeadline: data.resolutionDeadline ?? detectedAt + DEFAULT_DEADLINE_MS[data.conflictType],
       options: data.options,
+      ...(data.executors !== undefined && { executors: data.executors }),
     };
     // A standby's engine keeps nothing: the leader's registers the conflict and decides it.
     if (this.forwarder) {
@@ -1025,7 +1034,7 @@ export class ConflictResolutionEngine {
   }
 
   /** The `executeDecision` effect of the conflict machine. */
-  private executeDecision({ conflict, verdict }: ConflictOutcomeParams): void {
+  private executeDecision({ conflict, verdict, votes }: ConflictOutcomeParams): void {
     const entry = this.open.get(conflict.conflictId);
     const effects = entry?.effects ?? [];
     const at = this.bus.clock.now();
@@ -1035,7 +1044,15 @@ export class ConflictResolutionEngine {
       effects.push({ type: 'DECISION_HELD', conflictId: conflict.conflictId, confidence: verdict.result.confidence, at });
       return;
     }
-    const command = planExecution(conflict, verdict.result);
+    let command;
+    try {
+      command = planExecution(conflict, verdict.result, votes, this.options.decisionExecutors);
+    } catch (error) {
+      // A throwing `decisionExecutors` must not crash the conflict actor: nothing is sent.
+      effects.push({ type: 'DELIVERY_FAILED', conflictId: conflict.conflictId, topic: ConflictTopic.EXECUTE_DECISION, error: describeError(error), at });
+      return;
+    }
+    const idempotencyKey = command.payload['idempotencyKey'] as string;
     const delivered: string[] = [];
     for (const recipientId of command.recipients) {
       try {
@@ -1046,6 +1063,7 @@ export class ConflictResolutionEngine {
           priority: MessagePriority.HIGH,
           topic: command.topic,
           payload: command.payload,
+          headers: { [IDEMPOTENCY_HEADER]: idempotencyKey },
         });
         delivered.push(recipientId);
       } catch (error) {

@@ -119,6 +119,21 @@ export const ConflictInputSchema = z.object({
   resolutionDeadline: z.number().finite().optional(),
   /** Decisions the voters may choose from; empty means any decision. */
   options: z.array(DecisionSchema).default([]),
+  /**
+   * Who executes the resolved decision (see `planExecution`); each must be an involved agent.
+   * Default: the agents whose vote won.
+   */
+  executors: z
+    .array(nonEmpty)
+    .min(1, 'names at least one agent when given')
+    .transform((agents) => [...new Set(agents)])
+    .optional(),
+}).superRefine((input, ctx) => {
+  if (input.executors === undefined) return;
+  const involved = new Set(input.involvedAgents);
+  input.executors.forEach((id, index) => {
+    if (!involved.has(id)) ctx.addIssue({ code: 'custom', path: ['executors', index], message: `'${id}' is not an involved agent` });
+  });
 });
 
 /** A conflict as callers write it (before defaults). */
@@ -138,6 +153,8 @@ export interface Conflict {
   /** Milliseconds on the runtime's clock; an open conflict escalates when it passes. */
   readonly resolutionDeadline: number;
   readonly options: readonly Decision[];
+  /** Who executes the resolved decision; absent: the default of `planExecution`. */
+  readonly executors?: readonly string[];
 }
 
 /** One agent's ballot. `decision: null` is an abstention. */

@@ -7,6 +7,28 @@ import {
   type Decision,
   type Vote,
 } from './conflictTypes';
+import { decisionKey, sameDecision } from './decisionKey';
+
+/**
+ * Code that names who executes a decision (the engine's `decisionExecutors` option): a
+ * function cannot be part of a persisted conflict, so it lives on the engine. Ids that are
+ * not involved agents are dropped; an empty answer falls back to the default.
+ */
+export type DecisionExecutors = (conflict: Conflict, decision: Decision) => readonly string[];
+
+/**
+ * The idempotency key of a decision's execution: equal for the same conflict and the same
+ * decision by value, so a re-sent command (a bus retry, an engine restored on a new leader
+ * re-sending) is recognised by the agent that already executed it.
+ *
+ * @example
+ * ```ts
+ * executionKey('c1', 'BUY'); // 'c1:"BUY"'
+ * ```
+ */
+export function executionKey(conflictId: string, decision: Decision | null): string {
+  return `${conflictId}:${decision === null ? 'null' : decisionKey(decision)}`;
+}
 
 /** A command to send for a resolved decision. */
 export interface ExecutionCommand {
@@ -30,15 +52,55 @@ const isAgentList = (v: unknown): v is string[] => Array.isArray(v) && v.every((
  * ```
  */
 export function decisionRecipients(conflict: Conflict, decision: Decision | null): string[] {
-  if (isRecord(decision)) {
-    const named = new Set<string>();
-    if (typeof decision['agentId'] === 'string' && decision['agentId'] !== '') named.add(decision['agentId']);
-    if (isAgentList(decision['agents'])) for (const id of decision['agents']) named.add(id);
-    const allocations = decision['allocations'];
-    if (typeof allocations === 'object' && allocations !== null) for (const id of Object.keys(allocations)) named.add(id);
-    if (named.size > 0) return [...named];
+  const named = namedAgents(decision);
+  return named.length > 0 ? named : [...conflict.involvedAgents];
+}
+
+function namedAgents(decision: Decision | null): string[] {
+  if (!isRecord(decision)) return [];
+  const named = new Set<string>();
+  if (typeof decision['agentId'] === 'string' && decision['agentId'] !== '') named.add(decision['agentId']);
+  if (isAgentList(decision['agents'])) for (const id of decision['agents']) named.add(id);
+  const allocations = decision['allocations'];
+  if (typeof allocations === 'object' && allocations !== null) for (const id of Object.keys(allocations)) named.add(id);
+  return [...named];
+}
+
+/**
+ * Who executes a resolved decision, first that applies:
+ * 1. the conflict's `executors`;
+ * 2. the engine's `decisionExecutors` function (its ids that are involved agents);
+ * 3. the agents the decision names (`agentId`, `agents`, `allocations` keys);
+ * 4. the agents whose vote is the winning decision: never a dissenter, an abstainer or a
+ *    voter that did not answer (with traders as voters, anyone else would trade twice or
+ *    against their own vote);
+ * 5. when no vote is the decision (fallback, human, compromise median, expert without a
+ *    recorded vote): every involved agent except those that abstained. Nobody voted against
+ *    such a decision, so everyone it concerns acts on it; an abstainer said it stays out.
+ *
+ * @example
+ * ```ts
+ * executorsOf(conflict, 'BUY', votes); // the agents that voted BUY
+ * ```
+ */
+export function executorsOf(
+  conflict: Conflict,
+  decision: Decision | null,
+  votes: readonly Vote[] = [],
+  executors?: DecisionExecutors,
+): string[] {
+  if (conflict.executors !== undefined && conflict.executors.length > 0) return [...conflict.executors];
+  if (executors !== undefined && decision !== null) {
+    const involved = new Set(conflict.involvedAgents);
+    const chosen = [...new Set(executors(conflict, decision))].filter((id) => typeof id === 'string' && involved.has(id));
+    if (chosen.length > 0) return chosen;
   }
-  return [...conflict.involvedAgents];
+  const named = namedAgents(decision);
+  if (named.length > 0) return named;
+  const winners = votes.filter((v) => v.decision !== null && sameDecision(v.decision, decision)).map((v) => v.agentId);
+  if (winners.length > 0) return [...new Set(winners)];
+  const abstained = new Set(votes.filter((v) => v.decision === null).map((v) => v.agentId));
+  return conflict.involvedAgents.filter((id) => !abstained.has(id));
 }
 
 /** The trading signal of a decision: the decision itself (`'BUY'`) or its `signal` field. */
@@ -51,18 +113,25 @@ function signalOf(decision: Decision | null): string | undefined {
 /**
  * What to send for a resolved decision: for a trading-signal conflict, the guide's
  * `execute_trade` with `{ symbol, signal, amount, confidence, reason }`; otherwise
- * `execute_decision` with the decision. Sent to the agents the decision names.
+ * `execute_decision` with the decision. Sent to the executors (`executorsOf`), with an
+ * `idempotencyKey` (`executionKey`) in the payload, also sent as the message's
+ * `nf-idempotency-key` header, by which each agent executes it once.
  *
  * @example
  * ```ts
- * const command = planExecution(conflict, result);
+ * const command = planExecution(conflict, result, votes);
  * for (const id of command.recipients) bus.sendMessage({ senderId: 'conflict_resolver', recipientId: id,
  *   messageType: 'command', priority: 'high', topic: command.topic, payload: command.payload });
  * ```
  */
-export function planExecution(conflict: Conflict, result: ConsensusResult): ExecutionCommand {
+export function planExecution(
+  conflict: Conflict,
+  result: ConsensusResult,
+  votes: readonly Vote[] = [],
+  executors?: DecisionExecutors,
+): ExecutionCommand {
   const decision = result.decision;
-  const recipients = decisionRecipients(conflict, decision);
+  const recipients = executorsOf(conflict, decision, votes, executors);
   const signal = signalOf(decision);
   if (conflict.conflictType === ConflictType.SIGNAL_CONFLICT && signal !== undefined) {
     const fields = isRecord(decision) ? decision : {};
@@ -71,6 +140,7 @@ export function planExecution(conflict: Conflict, result: ConsensusResult): Exec
       recipients,
       payload: {
         conflictId: conflict.conflictId,
+        idempotencyKey: executionKey(conflict.conflictId, decision),
         symbol: fields['symbol'] ?? conflict.conflictingElements['symbol'],
         signal,
         ...(fields['amount'] !== undefined && { amount: fields['amount'] }),
@@ -84,6 +154,7 @@ export function planExecution(conflict: Conflict, result: ConsensusResult): Exec
     recipients,
     payload: {
       conflictId: conflict.conflictId,
+      idempotencyKey: executionKey(conflict.conflictId, decision),
       conflictType: conflict.conflictType,
       decision,
       confidence: result.confidence,

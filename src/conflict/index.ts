@@ -59,7 +59,15 @@ export {
   type ExpertAnswer,
 } from './strategies';
 export { decisionKey, sameDecision } from './decisionKey';
-export { planExecution, decisionRecipients, escalationNotice, type ExecutionCommand } from './decisionExecution';
+export {
+  planExecution,
+  decisionRecipients,
+  executorsOf,
+  executionKey,
+  escalationNotice,
+  type ExecutionCommand,
+  type DecisionExecutors,
+} from './decisionExecution';
 export { detectSignalConflicts, SignalRule, TradingSignalSchema, type TradingSignalInput, type SignalDetectionOptions } from './detectors/signalDetector';
 export { detectResourceConflicts, ResourceRequestSchema, type ResourceRequest, type ResourceAvailability } from './detectors/resourceDetector';
 export { detectPriorityConflicts, TaskClaimSchema, type TaskClaim, type AgentSlots } from './detectors/priorityDetector';
