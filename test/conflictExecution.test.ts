@@ -3,7 +3,8 @@ import { CommunicationBus } from '../src/bus/communicationBus';
 import { IDEMPOTENCY_HEADER } from '../src/bus/executedKeys';
 import type { Message } from '../src/bus/message';
 import { ValidationError } from '../src/errors';
-import { ConflictResolutionEngine, executionKey, executorsOf, type ConflictResolutionEngineOptions } from '../src/conflict';
+import { ConflictResolutionEngine, executionKey, executorsOf, type ConflictEvent, type ConflictResolutionEngineOptions } from '../src/conflict';
+import { MemorySnapshotStore } from '../src/store';
 import { machineConflict, signalConflict } from './support/conflictFixtures';
 
 /** Lets bus deliveries, responses and promise chains run to the end. */
@@ -95,6 +96,36 @@ describe('who executes a resolved decision', () => {
     await settle();
     expect(seen).toEqual(['BUY']);
     expect(executed.filter((m) => m.topic === 'execute_trade').map((m) => m.executedBy)).toEqual(['a']);
+  });
+
+  it('a decisionExecutors function that returns no array sends nothing and says so', async () => {
+    const { engine, executed } = await scenario(
+      { a: BUY, b: BUY, c: SELL },
+      { decisionExecutors: () => 'ab' as unknown as string[] },
+    );
+    const events: ConflictEvent[] = [];
+    engine.events$.subscribe((e) => events.push(e));
+    expect(await engine.resolveConflict(signalConflict())).toMatchObject({ status: 'resolved', decision: 'BUY' });
+    await settle();
+    expect(executed.filter((m) => m.topic === 'execute_trade')).toEqual([]);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'DELIVERY_FAILED', error: expect.stringMatching(/decisionExecutors/) }));
+  });
+
+  it('executors are stored with the conflict: the engine that restores it sends to them', async () => {
+    const store = new MemorySnapshotStore();
+    const first = await scenario({ a: undefined, b: undefined, c: undefined }, { store });
+    await first.engine.restore();
+    const id = first.engine.reportConflict(signalConflict({ executors: ['c'] }));
+    void first.engine.resolveConflict(id).catch(() => undefined);
+    await settle();
+    await first.engine.flush();
+    await first.engine.stop();
+
+    const second = await scenario({ a: BUY, b: BUY, c: SELL }, { store });
+    expect(await second.engine.restore()).toBe(1);
+    await settle();
+    expect(second.engine.getConflict(id)?.resolution).toMatchObject({ status: 'resolved', decision: 'BUY' });
+    expect(second.executed.filter((m) => m.topic === 'execute_trade').map((m) => m.executedBy)).toEqual(['c']);
   });
 
   it('refuses executors that are not involved agents, naming the field', async () => {

@@ -8,6 +8,7 @@ import {
   type Vote,
 } from './conflictTypes';
 import { decisionKey, sameDecision } from './decisionKey';
+import { ValidationError } from '../errors';
 
 /**
  * Code that names who executes a decision (the engine's `decisionExecutors` option): a
@@ -92,7 +93,12 @@ export function executorsOf(
   if (conflict.executors !== undefined && conflict.executors.length > 0) return [...conflict.executors];
   if (executors !== undefined && decision !== null) {
     const involved = new Set(conflict.involvedAgents);
-    const chosen = [...new Set(executors(conflict, decision))].filter((id) => typeof id === 'string' && involved.has(id));
+    const answer: unknown = executors(conflict, decision);
+    // A string is iterable: `new Set('ab')` would make agents 'a' and 'b' of it.
+    if (!Array.isArray(answer)) {
+      throw new ValidationError('decisionExecutors', [{ path: 'decisionExecutors', message: 'must return an array of agent ids' }]);
+    }
+    const chosen = [...new Set(answer)].filter((id): id is string => typeof id === 'string' && involved.has(id));
     if (chosen.length > 0) return chosen;
   }
   const named = namedAgents(decision);
