@@ -1,4 +1,4 @@
-import { SimulatedClock } from 'xstate';
+import { SimulatedClock, createMachine } from 'xstate';
 import { CommunicationBus } from '../src/bus/communicationBus';
 import { IDEMPOTENCY_HEADER } from '../src/bus/executedKeys';
 import type { Message } from '../src/bus/message';
@@ -226,6 +226,19 @@ describe('idempotent execution', () => {
     bus.sendMessage(command);
     await settle();
     expect(runs).toBe(2);
+  });
+
+  it('an agent whose behaviour is a machine runs a repeated command once', async () => {
+    const bus = new CommunicationBus({ clock: new SimulatedClock() });
+    await bus.start();
+    cleanups.push(() => bus.stop());
+    let runs = 0;
+    bus.registerAgent('m', { machine: createMachine({ on: { execute_trade: { actions: () => runs++ } } }) });
+    const command = { senderId: 's', recipientId: 'm', messageType: 'command', topic: 'execute_trade', headers: { [IDEMPOTENCY_HEADER]: 'k' } };
+    bus.sendMessage(command);
+    bus.sendMessage(command);
+    await settle();
+    expect(runs).toBe(1);
   });
 
   it('the pull API returns a repeated command once', async () => {
