@@ -57,6 +57,37 @@ describe('neuroflux demo', () => {
     expect(out.match(/swarm weights/g)).toHaveLength(1);
   });
 
+  test('the fills sentence states both runs\' figures and a verdict that follows from them, in text and --json', async () => {
+    const cli = async (args: string[]) => {
+      let out = '';
+      await buildCli({ write: (t) => (out += t), isTTY: false }).parseAsync(['node', 'neuroflux', 'demo', '--tasks', '20', ...args]);
+      return out;
+    };
+    for (const seed of ['1', '3', '11', '42']) {
+      const text = await cli(['--seed', seed]);
+      const line = /^trades filled: .*$/m.exec(text)?.[0] ?? '';
+      const parsed =
+        /^trades filled: swarm routing (\d+) of (\d+) \((\d+) %\), round-robin on the same market (\d+) of (\d+) \((\d+) %\): (better|no better|worse) \(a difference of fewer than (\d+) fills counts as no better\)$/.exec(line);
+      expect(parsed).not.toBeNull();
+      const [, filled, total, pct, baseFilled, baseTotal, basePct, verdict, margin] = parsed as RegExpExecArray;
+      const n = (x: string | undefined) => Number(x);
+      expect(n(total)).toBe(20);
+      expect(n(baseTotal)).toBe(20);
+      expect(n(pct)).toBe(Math.round((n(filled) / n(total)) * 100));
+      expect(n(basePct)).toBe(Math.round((n(baseFilled) / n(baseTotal)) * 100));
+      const difference = n(filled) - n(baseFilled);
+      expect(verdict).toBe(difference >= n(margin) ? 'better' : difference <= -n(margin) ? 'worse' : 'no better');
+      expect(text).not.toMatch(/compatible desks/);
+
+      const json = JSON.parse(await cli(['--seed', seed, '--json'])) as {
+        trades: { filled: number; total: number };
+        baseline: { routing: string; filled: number; total: number; verdict: string; marginFills: number };
+      };
+      expect(json.trades).toEqual({ filled: n(filled), total: n(total) });
+      expect(json.baseline).toEqual({ routing: 'round_robin', filled: n(baseFilled), total: n(baseTotal), verdict, marginFills: n(margin) });
+    }
+  });
+
   test('bad options are refused with an error naming the option', async () => {
     const cli = buildCli({ write: () => undefined, isTTY: false });
     await expect(cli.parseAsync(['node', 'neuroflux', 'demo', '--agents', 'many'])).rejects.toMatchObject({ field: '--agents' });

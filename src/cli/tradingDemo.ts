@@ -4,6 +4,7 @@ import type { Message } from '../bus/message';
 import type { NeuroFluxClock } from '../kernel/clock';
 import { createNeuroFlux, type NeuroFlux, type NeuroFluxOptions } from '../kernel/createNeuroFlux';
 import type { TaskStatus } from '../orchestration/taskTypes';
+import { compareRouting, type FillCount, type RoutingVerdict } from './routingVerdict';
 
 /** Options of the trading demo. */
 export interface TradingDemoOptions {
@@ -30,6 +31,22 @@ export interface TradingDemoOptions {
   readonly onStarted?: (inspectorUrl: string) => void;
   /** Awaited after the summary, before the runtime stops (e.g. until Ctrl-C, to keep the inspector up). */
   readonly whenFinished?: () => Promise<unknown>;
+  /**
+   * How trades are routed to traders. With `swarm` (the default) the demo also replays the
+   * same market with `round_robin`, embedded and silent, to say whether the swarm did better.
+   */
+  readonly routing?: DemoRouting;
+}
+
+/** The orchestrator balancer the demo routes trades with. */
+export type DemoRouting = 'swarm' | 'round_robin';
+
+/** The round-robin replay of the same seed and rounds, and what the comparison says. */
+export interface TradingDemoBaseline extends FillCount {
+  readonly routing: 'round_robin';
+  readonly verdict: RoutingVerdict;
+  /** Smallest difference in fills that counts as better or worse. */
+  readonly marginFills: number;
 }
 
 /** What the demo reports. */
@@ -47,10 +64,15 @@ export interface TradingDemoSummary {
   readonly circuitBreakers: number;
   /** Strength of every risk → trader connection, before and after the run. */
   readonly swarmWeights: { readonly before: Readonly<Record<string, number>>; readonly after: Readonly<Record<string, number>> };
+  readonly routing: DemoRouting;
+  /** Trades filled over the whole run. */
+  readonly trades: FillCount;
   readonly tradeSuccess: { readonly firstHalf: number; readonly secondHalf: number };
+  /** Absent when the run is itself the round-robin baseline. */
+  readonly baseline?: TradingDemoBaseline;
   readonly messagesByPriority: BusStats['messagesByPriority'];
   readonly deadLetters: BusStats['deadLetters'];
-  readonly timing: { readonly wallMs: number; readonly tasksPerSecond: number };
+  readonly timing: { readonly wallMs: number; readonly tasksPerSecond: number; readonly baselineMs?: number };
 }
 
 const SYMBOLS = ['BTC/USD', 'ETH/USD', 'SOL/USD'];
@@ -75,10 +97,11 @@ function seeded(seed: number, key: string): number {
  */
 export async function runTradingDemo(options: TradingDemoOptions): Promise<TradingDemoSummary> {
   const { seed, agents, log } = options;
+  const routing = options.routing ?? 'swarm';
   const nf = createNeuroFlux({
     ...options.runtime,
     ...(options.clock && { clock: options.clock }),
-    orchestrator: { balancer: 'swarm' },
+    orchestrator: { balancer: routing },
     swarm: { seed },
   });
   const role = (name: string) => Array.from({ length: agents }, (_, i) => `${name}_agent_${i + 1}`);
@@ -242,11 +265,18 @@ export async function runTradingDemo(options: TradingDemoOptions): Promise<Tradi
   await nf.bus.whenIdle();
   const wallMs = performance.now() - started;
 
+  // The same seed and rounds with round-robin routing: the fills the swarm is judged against.
+  const baselineStarted = performance.now();
+  const baselineRun =
+    routing === 'swarm' ? await runTradingDemo({ seed, agents, tasks: workflows, log: () => undefined, routing: 'round_robin' }) : undefined;
+  const baselineMs = performance.now() - baselineStarted;
+
   const stats = nf.orchestrator.getStats();
   const conflictStats = nf.conflicts.getStats();
   const busStats = nf.bus.getStats();
   const half = Math.floor(tradeOutcomes.length / 2);
   const share = (xs: boolean[]) => (xs.length === 0 ? 0 : Math.round((xs.filter(Boolean).length / xs.length) * 1000) / 1000);
+  const trades = { filled: tradeOutcomes.filter(Boolean).length, total: tradeOutcomes.length };
   const summary: TradingDemoSummary = {
     seed,
     workflows,
@@ -268,10 +298,19 @@ export async function runTradingDemo(options: TradingDemoOptions): Promise<Tradi
     },
     circuitBreakers,
     swarmWeights: { before, after: weights() },
+    routing,
+    trades,
     tradeSuccess: { firstHalf: share(tradeOutcomes.slice(0, half)), secondHalf: share(tradeOutcomes.slice(half)) },
+    ...(baselineRun && {
+      baseline: { routing: 'round_robin' as const, ...baselineRun.trades, ...compareRouting(trades, baselineRun.trades) },
+    }),
     messagesByPriority: busStats.messagesByPriority,
     deadLetters: busStats.deadLetters,
-    timing: { wallMs: Math.round(wallMs), tasksPerSecond: Math.round((stats.tasksCreated / wallMs) * 1000) },
+    timing: {
+      wallMs: Math.round(wallMs),
+      tasksPerSecond: Math.round((stats.tasksCreated / wallMs) * 1000),
+      ...(baselineRun && { baselineMs: Math.round(baselineMs) }),
+    },
   };
   if (options.whenFinished) {
     for (const line of formatTradingSummary(summary)) log(line);
@@ -288,12 +327,24 @@ export function formatTradingSummary(s: TradingDemoSummary): string[] {
     `workflows: ${s.workflows} · tasks: ${Object.entries(s.tasksByStatus).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')} · retries: ${s.retries}`,
     `conflicts: ${s.conflicts.detected} detected, ${s.conflicts.resolved} resolved, ${s.conflicts.escalated} escalated · ${Object.entries(s.conflicts.decisions).map(([d, n]) => `${d} ×${n}`).join(', ') || 'none'}`,
     `circuit breakers: ${s.circuitBreakers}`,
-    `trades filled: ${(s.tradeSuccess.firstHalf * 100).toFixed(0)} % in the first half, ${(s.tradeSuccess.secondHalf * 100).toFixed(0)} % in the second (the swarm routes to compatible desks)`,
+    formatFills(s),
+    `${routingName(s.routing)} by half: ${percent(s.tradeSuccess.firstHalf)} % of trades filled in the first half, ${percent(s.tradeSuccess.secondHalf)} % in the second`,
     'swarm weights (risk → trader), before → after:',
     ...Object.keys(s.swarmWeights.after).map((k) => `  ${k.padEnd(40)} ${(s.swarmWeights.before[k] ?? 0).toFixed(3)} → ${(s.swarmWeights.after[k] ?? 0).toFixed(3)}`),
     `messages by priority: ${Object.entries(s.messagesByPriority).map(([p, n]) => `${p} ${n}`).join(', ')}`,
     `dead letters: ${s.deadLetters.total}${s.deadLetters.total > 0 ? ` (${Object.entries(s.deadLetters).filter(([k, n]) => k !== 'total' && n > 0).map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`,
-    `time: ${s.timing.wallMs} ms · ${s.timing.tasksPerSecond} tasks/s`,
+    `time: ${s.timing.wallMs} ms · ${s.timing.tasksPerSecond} tasks/s${s.timing.baselineMs === undefined ? '' : ` · round-robin baseline ${s.timing.baselineMs} ms`}`,
   ];
   return lines;
+}
+
+const routingName = (routing: DemoRouting) => (routing === 'swarm' ? 'swarm routing' : 'round-robin routing');
+const percent = (share: number) => (share * 100).toFixed(0);
+const fills = (f: FillCount) => `${f.filled} of ${f.total} (${percent(f.total === 0 ? 0 : f.filled / f.total)} %)`;
+
+/** The fills line: every figure and the verdict come from the run and its baseline. */
+function formatFills(s: TradingDemoSummary): string {
+  const own = `trades filled: ${routingName(s.routing)} ${fills(s.trades)}`;
+  if (!s.baseline) return own;
+  return `${own}, round-robin on the same market ${fills(s.baseline)}: ${s.baseline.verdict} (a difference of fewer than ${s.baseline.marginFills} fills counts as no better)`;
 }
