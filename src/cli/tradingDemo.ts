@@ -92,8 +92,8 @@ function seeded(seed: number, key: string): number {
  * The guide's trading swarm end to end on embedded defaults: a simulated market feed,
  * analysis, sentiment, risk and trading agents as actors, the analysis + sentiment → risk →
  * trade workflow submitted repeatedly, opposing signals settled by weighted consensus, a
- * critical circuit-breaker broadcast, and the swarm learning which risk → trader hand-offs
- * work (a hidden pairwise compatibility decides trade fills).
+ * critical circuit-breaker broadcast, and the swarm weighting risk → trader hand-offs by
+ * their outcomes (a hidden pairwise compatibility decides trade fills).
  */
 export async function runTradingDemo(options: TradingDemoOptions): Promise<TradingDemoSummary> {
   const { seed, agents, log } = options;
