@@ -18,7 +18,8 @@ export const DEFAULT_EXECUTED_KEYS = 10_000;
  * @internal
  */
 export class ExecutedKeys {
-  private readonly keys = new Set<string>();
+  /** Made on the first key: most agents never see an idempotent command, and idle agents are counted in bytes. */
+  private keys: Set<string> | undefined;
 
   constructor(private readonly capacity = DEFAULT_EXECUTED_KEYS) {}
 
@@ -35,19 +36,20 @@ export class ExecutedKeys {
   claim(message: Message): boolean {
     const key = ExecutedKeys.keyOf(message);
     if (key === undefined) return true;
-    if (this.keys.has(key)) return false;
-    this.keys.add(key);
-    if (this.keys.size > this.capacity) this.keys.delete(this.keys.values().next().value as string);
+    const keys = (this.keys ??= new Set());
+    if (keys.has(key)) return false;
+    keys.add(key);
+    if (keys.size > this.capacity) keys.delete(keys.values().next().value as string);
     return true;
   }
 
   /** Forgets the key of a message whose handling failed: its retry must run. */
   release(message: Message): void {
     const key = ExecutedKeys.keyOf(message);
-    if (key !== undefined) this.keys.delete(key);
+    if (key !== undefined) this.keys?.delete(key);
   }
 
   get size(): number {
-    return this.keys.size;
+    return this.keys?.size ?? 0;
   }
 }
