@@ -362,7 +362,7 @@ export class NatsTransport implements Transport {
     this.coreSubs.push(this.nc.subscribe(this.subjects.inboxAll(this.instanceId), { callback: this.onCoreFrame }));
     this.coreSubs.push(this.nc.subscribe(this.subjects.broadcastAll(), { callback: this.onCoreFrame }));
     this.coreSubs.push(
-      this.nc.subscribe(this.subjects.maxDeliveriesAdvisories(), { callback: (err, msg) => void (!err && this.track(this.onMaxDeliveries(msg).catch(() => undefined))) }),
+      this.nc.subscribe(this.subjects.maxDeliveriesAdvisories(), { callback: (err, msg) => void (!err && this.track(this.onMaxDeliveries(msg), 'delivery-cap advisory')) }),
     );
     // In-progress acks: a message waiting in a mailbox or being handled here is not redelivered elsewhere.
     this.heartbeat = setInterval(() => {
@@ -370,8 +370,8 @@ export class NatsTransport implements Transport {
     }, Math.max(50, Math.floor(this.options.ackWaitMs / 2)));
     this.heartbeat.unref();
     this.undeliveredSweep = setInterval(
-      // A sweep that fails (connection down) is tried again by the next one.
-      () => this.track(this.sweepUndelivered().catch(() => undefined)),
+      // A sweep that fails (connection down) is reported, and tried again by the next one.
+      () => this.track(this.sweepUndelivered(), 'undelivered sweep'),
       Math.min(3_600_000, Math.max(250, Math.floor(this.options.undeliveredMaxAgeMs / 4))),
     );
     this.undeliveredSweep.unref();
