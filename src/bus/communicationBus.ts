@@ -442,7 +442,7 @@ export class CommunicationBus {
       message = parseMessage(frame, this.clock.now());
     } catch (error) {
       this.counters.rejected++;
-      this.emitDeadLetter({ reason: 'invalid', frame, error: `${reason} (${detail}); ${String((error as Error).message)}`, at: this.clock.now() });
+      this.emitDeadLetter({ reason: 'invalid', frame, error: `${reason} (${detail}); ${describeError(error)}`, at: this.clock.now() });
       return;
     }
     if (reason === 'unauthenticated') this.counters.rejected++;
@@ -461,7 +461,7 @@ export class CommunicationBus {
       message = parseFrame(frame, this.clock.now());
     } catch (error) {
       this.counters.rejected++;
-      this.emitDeadLetter({ reason: 'invalid', frame, error: String((error as Error).message), at: this.clock.now() });
+      this.emitDeadLetter({ reason: 'invalid', frame, error: describeError(error), at: this.clock.now() });
       return undefined;
     }
     // Clamped, not refused: the sender's process may allow more, and its message must not be

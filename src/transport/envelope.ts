@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { DEFAULT_MAX_RETRIES, DEFAULT_TTL_SECONDS, type Message } from '../bus/message';
 import { ValidationError } from '../errors';
+import { describeError } from '../describeError';
 
 /** Payloads whose JSON exceeds this many bytes are gzip-compressed (guide: 1000 characters). */
 export const COMPRESSION_THRESHOLD_BYTES = 1024;
@@ -236,7 +237,7 @@ export function decodeFrame(
     try {
       bytes = gunzipSync(body, { maxOutputLength: options.maxFrameBytes });
     } catch (error) {
-      const detail = String((error as Error).message);
+      const detail = describeError(error);
       return { ok: false, reason: /buffer|length/i.test(detail) ? 'oversized' : 'undecodable', detail };
     }
   }
