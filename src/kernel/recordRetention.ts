@@ -60,6 +60,9 @@ export class RecordRetention<K> {
 
   /** A record finished at `finishedAt`; older ones past a limit go. */
   add(key: K, finishedAt: number, now: number): void {
+    // Without limits nothing ever goes: no bookkeeping (a Map entry per record, measured
+    // among the bytes of a finished task record).
+    if (this.limits.maxRecords === Infinity && this.limits.maxAgeMs === Infinity) return;
     this.kept.delete(key);
     this.held.delete(key);
     this.kept.set(key, finishedAt);
