@@ -66,6 +66,8 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport replay protection (hmacSecret
     const t = await setup('replay-same');
     t.feed.publish({ topic: 'tick', payload: { n: 1 } });
     await waitFor(() => t.received.length === 1, 10_000, 'the event');
+    // The wire listener is another connection: it may see the frame after the receiver did.
+    await waitFor(() => t.captured.some((c) => c.subject === t.subjects.topic('tick')), 10_000, 'the frame seen on the wire');
     const frame = t.captured.find((c) => c.subject === t.subjects.topic('tick'));
     expect(frame).toBeDefined();
     t.republish(frame as Captured);
@@ -80,8 +82,11 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport replay protection (hmacSecret
     t.feed.publish({ topic: 'tick', payload: { n: 1 } });
     const answer = await t.feed.request({ recipientId: 'local', topic: 'ask', payload: {}, timeoutMs: 10_000 });
     expect(answer.payload).toEqual({ ok: true });
-    const event = t.captured.find((c) => c.subject === t.subjects.topic('tick')) as Captured;
-    const request = t.captured.find((c) => c.subject === t.subjects.agent('local', 'medium')) as Captured;
+    // The wire listener is another connection: what it sees may come after the answer did.
+    const capturedOn = (subject: string) => t.captured.find((c) => c.subject === subject);
+    await waitFor(() => capturedOn(t.subjects.topic('tick')) !== undefined && capturedOn(t.subjects.agent('local', 'medium')) !== undefined, 10_000, 'both frames seen on the wire');
+    const event = capturedOn(t.subjects.topic('tick')) as Captured;
+    const request = capturedOn(t.subjects.agent('local', 'medium')) as Captured;
     expect(request.reply).toMatch(/^nf\.replay-moved\.inbox\.[0-9a-f]+$/);
     // The event moved to the agent's own subject; the request with the attacker's inbox as reply subject.
     t.republish(event, t.subjects.agent('local', 'medium'));
@@ -117,7 +122,9 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport replay protection (hmacSecret
     const t = await setup('replay-durable');
     t.feed.send({ recipientId: 'local', messageType: 'command', topic: 'pay', payload: { amount: 10 } });
     await waitFor(() => t.received.length === 1, 10_000, 'the command');
-    const frame = t.captured.find((c) => c.subject === t.subjects.durable('local', 'medium') && c.data.length > 0 && Buffer.from(c.data).includes('pay')) as Captured;
+    const isCommand = (c: Captured) => c.subject === t.subjects.durable('local', 'medium') && c.data.length > 0 && Buffer.from(c.data).includes('pay');
+    await waitFor(() => t.captured.some(isCommand), 10_000, 'the command seen on the wire');
+    const frame = t.captured.find(isCommand) as Captured;
     expect(frame).toBeDefined();
     const h = natsHeaders();
     for (const key of frame.headers?.keys() ?? []) if (key !== 'Nats-Msg-Id') h.set(key, frame.headers?.get(key) ?? '');
