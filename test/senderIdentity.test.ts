@@ -56,6 +56,8 @@ describeWithServer(NATS_SERVER_BIN, 'sender identity across processes', () => {
 
     const { taskId } = orchestrator.orchestrator.submitTask({ requiredCapabilities: ['x'] });
     await waitFor(() => orchestrator.orchestrator.getTask(taskId)?.status === 'running', 10_000, 'the task running on host-1');
+    // The snooper is another connection: it may see the assignment after host-1 did.
+    await waitFor(() => wire.assignments.some((a) => a.taskId === taskId), 10_000, 'the assignment seen on the wire');
     const assignment = wire.assignments.find((a) => a.taskId === taskId);
     expect(assignment?.dispatch).toMatch(/^[0-9a-f-]{36}$/);
 
