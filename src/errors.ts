@@ -17,6 +17,7 @@ export const ErrorCode = {
   ASSIGNMENT_REFUSED: 'ERR_ASSIGNMENT_REFUSED',
   DELIVERY_FAILED: 'ERR_DELIVERY_FAILED',
   STANDBY: 'ERR_STANDBY',
+  AGENTS_UNAVAILABLE: 'ERR_AGENTS_UNAVAILABLE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -172,6 +173,21 @@ export class UnknownTaskError extends NeuroFluxError {
 export class DuplicateTaskError extends NeuroFluxError {
   constructor(readonly taskId: string) {
     super(ErrorCode.DUPLICATE_TASK, `task '${taskId}' already exists`);
+  }
+}
+
+/**
+ * `orchestrator.waitForAgents` timed out: no registered agent (local, or announced by an
+ * agent host) covers `unmet` yet. `missingCapabilities` are those of them no agent has at all.
+ */
+export class AgentsUnavailableError extends NeuroFluxError {
+  constructor(
+    readonly unmet: readonly (readonly string[])[],
+    readonly missingCapabilities: readonly string[],
+    readonly timeoutMs: number,
+  ) {
+    const what = unmet.map((set) => (set.length === 1 ? set[0] : `${set.join(' + ')} (in one agent)`)).join(', ');
+    super(ErrorCode.AGENTS_UNAVAILABLE, `no agent with ${what} registered within ${timeoutMs} ms`);
   }
 }
 

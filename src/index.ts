@@ -13,6 +13,7 @@ export {
   DuplicateAgentError,
   NotRunningError,
   StandbyError,
+  AgentsUnavailableError,
   WorkflowValidationError,
   UnknownTaskError,
   DuplicateTaskError,
@@ -76,6 +77,7 @@ export {
   type OrchestratorAgentOptions,
   type TaskEvent,
   type OrchestratorStats,
+  type CapabilityFigures,
 } from './orchestration/taskOrchestrator';
 export {
   TaskStatus,
@@ -106,6 +108,17 @@ export { recentPerformanceScore, type AgentView, type TaskHistoryEntry } from '.
 export { TaskTopic, HostPresencePayloadSchema, type HostPresencePayload } from './orchestration/taskProtocol';
 export { AgentHost, type AgentHostOptions, type AgentHostStats, type HostedAgentOptions } from './orchestration/agentHost';
 export { findWorkflowProblems } from './orchestration/workflowGraph';
+export {
+  diagnoseStall,
+  type StallDiagnosis,
+  type StallDiagnosisOptions,
+  type BlockedTask,
+  type BlockedReason,
+  type OrchestratorProgressState,
+  type ProgressStateTask,
+  type ProgressStateAgent,
+} from './orchestration/stallDiagnosis';
+export { watchForStall, type StallWatch, type StallWatchOptions } from './orchestration/stallWatch';
 export { taskMachine, type TaskMachine, type TaskMachineEvent, type DependencyFailurePolicy } from '../machines/task.machine';
 export { orchestratorMachine, type OrchestratorMachine } from '../machines/orchestrator.machine';
 export { hostLivenessMachine, type HostLivenessMachine } from '../machines/hostLiveness.machine';

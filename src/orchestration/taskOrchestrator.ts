@@ -10,6 +10,7 @@ import type { CommunicationBus } from '../bus/communicationBus';
 import type { Message } from '../bus/message';
 import { messageOrigin } from '../bus/messageOrigin';
 import {
+  AgentsUnavailableError,
   AssignmentRefusedError,
   DuplicateAgentError,
   DuplicateTaskError,
@@ -53,9 +54,24 @@ import {
   type TaskSubmission,
 } from './taskTypes';
 import { findWorkflowProblems, workflowProblemSteps } from './workflowGraph';
+import { WaitingTasks } from './waitingTasks';
 import { SnapshotWriter, type SnapshotWriterProblem, type SnapshotWriterStats } from '../store/snapshotWriter';
 import { PersistedOrchestratorSchema, PersistedTaskSchema, type PersistedOrchestrator, type PersistedTask } from './orchestratorPersistence';
 import type { SnapshotStore } from '../store/snapshotStore';
+import type { OrchestratorProgressState, ProgressStateAgent, ProgressStateTask } from './stallDiagnosis';
+
+const WaitForAgentsSchema = z.object({
+  capabilities: z.array(z.union([z.string().min(1), z.array(z.string().min(1)).min(1)])),
+  timeoutMs: z.number().nonnegative().default(30_000),
+});
+
+/** A caller of `waitForAgents`: the capability sets still to be covered. */
+interface AgentWaiter {
+  readonly sets: readonly (readonly string[])[];
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+  timer: unknown;
+}
 
 /** Options of a {@link TaskOrchestrator}. */
 export interface TaskOrchestratorOptions {
@@ -147,6 +163,10 @@ export type TaskEvent =
       readonly agentId: string | null;
       readonly producerAgentIds: readonly string[];
       readonly durationMs: number | null;
+      /** Why it did not complete (`execution_failed`, `timed_out`, `dependency_failed`...); null when it completed. */
+      readonly reason: TaskRecord['reason'];
+      /** The text of its last error; null when there was none. */
+      readonly error: string | null;
       readonly at: number;
     }
   /** The store keeps failing, works again, or was given the state with non-JSON parts as null (see `SnapshotWriterProblem`). */
@@ -154,6 +174,21 @@ export type TaskEvent =
 
 /** A task reached a final state. */
 export type TaskFinishedEvent = Extract<TaskEvent, { type: 'task_finished' }>;
+
+/** What the orchestrator knows now of the demand for, and supply of, one capability (what scaling reads). */
+export interface CapabilityFigures {
+  readonly capability: string;
+  /** Ready tasks waiting for an agent with this capability. */
+  readonly waitingTasks: number;
+  /** How long the longest-waiting of them has waited, ms (0 when none waits). */
+  readonly oldestWaitMs: number;
+  /** Registered agents with this capability. */
+  readonly agents: number;
+  /** Tasks those agents hold now (assigned or running). */
+  readonly usedSlots: number;
+  /** Sum of their `maxConcurrentTasks`. */
+  readonly capacity: number;
+}
 
 /** Counters of the orchestrator. Times in milliseconds. */
 export interface OrchestratorStats {
@@ -277,9 +312,12 @@ export class TaskOrchestrator {
   private readonly balancerByName = new Map<string, Balancer>();
   private readonly historyWindowMs: number;
   private readonly tasks = new Map<string, TaskEntry>();
+  /** Tasks in state `queued`, per capability: the demand scaling reads without a scan of the tasks. */
+  private readonly waiting = new WaitingTasks();
   /** Tasks not final yet, with a store: what each write of the state carries (finished ones are archived). */
   private readonly unfinished = new Set<TaskEntry>();
   private readonly agents = new Map<string, OrchestratorAgent>();
+  private readonly agentWaiters = new Set<AgentWaiter>();
   private readonly busAgentsWeRegistered = new Set<string>();
   private readonly pools = new Map<string, AgentPool>();
   private readonly dirtyPools = new Set<AgentPool>();
@@ -463,6 +501,7 @@ export class TaskOrchestrator {
     if (this.stopped) return;
     this.stopped = true;
     this.spawnQueue.clear();
+    for (const waiter of [...this.agentWaiters]) this.settleAgentWaiter(waiter, new NotRunningError('orchestrator'));
     await this.persistence?.flush();
     // Whoever waits gets an answer: the task as it was when the orchestrator stopped.
     for (const entry of this.tasks.values()) {
@@ -527,6 +566,84 @@ export class TaskOrchestrator {
     }
     this.actor.send({ type: 'AGENT_REGISTERED', agentId });
     this.requestScheduling();
+    for (const waiter of [...this.agentWaiters]) if (this.uncovered(waiter.sets).length === 0) this.settleAgentWaiter(waiter);
+  }
+
+  /**
+   * Resolves once registered agents cover `capabilities`: each string needs some agent
+   * with that capability, each array one agent with all of its capabilities (as a task
+   * requiring them needs). Agents count whether they run here or were announced by an
+   * agent host over the transport: a program that submits right after `start()` would
+   * otherwise race with the hosts' first heartbeats and get a `WorkflowValidationError`.
+   * Rejects with `AgentsUnavailableError` (naming what is still missing) after `timeoutMs`
+   * (default 30 000, on the runtime's clock), and with `NotRunningError` if the
+   * orchestrator stops first.
+   *
+   * @example
+   * ```ts
+   * await nf.start();
+   * await nf.orchestrator.waitForAgents(['risk_assessment'], { timeoutMs: 10_000 });
+   * nf.orchestrator.submitWorkflow({ tasks: [{ taskId: 'risk', requiredCapabilities: ['risk_assessment'] }] });
+   * ```
+   */
+  waitForAgents(capabilities: readonly (string | readonly string[])[], options: { timeoutMs?: number } = {}): Promise<void> {
+    const parsed = WaitForAgentsSchema.safeParse({ capabilities, timeoutMs: options?.timeoutMs });
+    if (!parsed.success) return Promise.reject(ValidationError.fromZod('waitForAgents arguments', parsed.error));
+    if (this.stopped) return Promise.reject(new NotRunningError('orchestrator'));
+    const sets = parsed.data.capabilities.map((c) => (typeof c === 'string' ? [c] : [...new Set(c)]));
+    if (this.uncovered(sets).length === 0) return Promise.resolve();
+    const { timeoutMs } = parsed.data;
+    return new Promise<void>((resolve, reject) => {
+      const waiter: AgentWaiter = { sets, resolve, reject, timer: undefined };
+      this.agentWaiters.add(waiter);
+      waiter.timer = this.bus.clock.setTimeout(() => {
+        waiter.timer = undefined;
+        const unmet = this.uncovered(sets);
+        const missing = [...new Set(unmet.flat())].filter((c) => ![...this.agents.values()].some((agent) => agent.capabilities.has(c)));
+        this.settleAgentWaiter(waiter, new AgentsUnavailableError(unmet, missing, timeoutMs));
+      }, timerDelay(timeoutMs));
+    });
+  }
+
+  /** The capability sets no single registered agent holds. */
+  private uncovered(sets: readonly (readonly string[])[]): (readonly string[])[] {
+    return sets.filter((set) => {
+      for (const agent of this.agents.values()) if (agent.hasCapabilities(set)) return false;
+      return true;
+    });
+  }
+
+  private settleAgentWaiter(waiter: AgentWaiter, error?: Error): void {
+    if (!this.agentWaiters.delete(waiter)) return;
+    if (waiter.timer !== undefined) this.bus.clock.clearTimeout(waiter.timer);
+    if (error) waiter.reject(error);
+    else waiter.resolve();
+  }
+
+  /**
+   * What decides whether the tasks can make progress: the unfinished tasks (state,
+   * capabilities, agent), the registered agents (capabilities, the host that announced
+   * them, whether they execute here) and the live hosts. `diagnoseStall` reads it.
+   * A scan of the tasks: meant for a check every fraction of a second, not per task.
+   *
+   * @example
+   * ```ts
+   * const { blocked, stalled } = diagnoseStall(orchestrator.progressState());
+   * ```
+   */
+  progressState(): OrchestratorProgressState {
+    const hostOf = new Map<string, string>();
+    for (const [hostId, host] of this.hosts) for (const agentId of host.agents) hostOf.set(agentId, hostId);
+    const agents: ProgressStateAgent[] = [];
+    for (const agent of this.agents.values()) {
+      agents.push({ agentId: agent.agentId, capabilities: [...agent.capabilities], hostId: hostOf.get(agent.agentId), executesHere: agent.execute !== undefined });
+    }
+    const tasks: ProgressStateTask[] = [];
+    for (const { record } of this.tasks.values()) {
+      if (FINAL_STATES.has(record.state)) continue;
+      tasks.push({ taskId: record.taskId, state: record.state, requiredCapabilities: record.requiredCapabilities, assignedAgent: record.assignedAgent });
+    }
+    return { tasks, agents, hostsAlive: this.hosts.size };
   }
 
   /** Removes an agent: its assigned and running tasks go back to the queue (aborted). */
@@ -1133,6 +1250,31 @@ export class TaskOrchestrator {
     };
   }
 
+  /**
+   * Demand and supply of one capability now: waiting ready tasks and the oldest wait (kept
+   * as tasks enter and leave the queue, O(1)), and the load and capacity of its agents (one
+   * pass over the registered agents, not over the tasks).
+   *
+   * @example
+   * ```ts
+   * const { waitingTasks, usedSlots, capacity } = nf.orchestrator.capabilityFigures('compute');
+   * ```
+   */
+  capabilityFigures(capability: string): CapabilityFigures {
+    let agents = 0;
+    let usedSlots = 0;
+    let capacity = 0;
+    for (const agent of this.agents.values()) {
+      if (!agent.capabilities.has(capability)) continue;
+      agents++;
+      usedSlots += agent.load;
+      capacity += agent.maxConcurrentTasks;
+    }
+    const since = this.waiting.oldestSince(capability);
+    const oldestWaitMs = since === undefined ? 0 : Math.max(0, this.bus.clock.now() - since);
+    return { capability, waitingTasks: this.waiting.depth(capability), oldestWaitMs, agents, usedSlots, capacity };
+  }
+
   // ---------------------------------------------------------------- scheduling
 
   private balancerNamed(name: string): Balancer {
@@ -1609,6 +1751,8 @@ export class TaskOrchestrator {
     this.counts[record.status]--;
     this.counts[status]++;
     if (state === 'retrying') this.retries++;
+    if (state === 'queued') this.waiting.enter(record.taskId, record.requiredCapabilities, now);
+    else if (record.state === 'queued') this.waiting.leave(record.taskId);
     record.state = state;
     record.status = status;
     record.retryCount = context.retryCount;
@@ -1673,6 +1817,8 @@ export class TaskOrchestrator {
         agentId: record.assignedAgent,
         producerAgentIds: this.producersOf(record),
         durationMs: record.startedAt === null ? null : now - record.startedAt,
+        reason: record.reason,
+        error: record.error,
         at: now,
       };
       if (this.eventSubject.observed) this.eventSubject.next(finished);
