@@ -137,14 +137,15 @@ describe('watchForStall', () => {
     clock.increment(100);
     current = blockedDiagnosis(true, 'b');
     clock.increment(900);
-    expect(reports).toEqual(['blocked a', 'blocked b']);
+    // `a` again when it stopped being a stall (others run), then `b`.
+    expect(reports).toEqual(['blocked a', 'blocked a', 'blocked b']);
     current = clear;
     clock.increment(100);
-    expect(reports).toEqual(['blocked a', 'blocked b', 'unblocked']);
+    expect(reports).toEqual(['blocked a', 'blocked a', 'blocked b', 'unblocked']);
     current = blockedDiagnosis(true);
     clock.increment(100);
     clock.increment(1000);
-    expect(reports).toEqual(['blocked a', 'blocked b', 'unblocked', 'blocked a', 'timeout at 3100']);
+    expect(reports).toEqual(['blocked a', 'blocked a', 'blocked b', 'unblocked', 'blocked a', 'timeout at 3100']);
     watch.stop();
   });
 

@@ -32,7 +32,7 @@ const DemoOptionsSchema = z.object({
 });
 
 /** Builds the `neuroflux` command line. @internal */
-export function buildCli(output: CliOutput, hooks: { untilInterrupted?: () => Promise<unknown> } = {}): Command {
+export function buildCli(output: CliOutput, hooks: { untilInterrupted?: () => Promise<unknown>; errorOutput?: CliOutput } = {}): Command {
   const write = (text: string) => output.write(text);
   const program = new Command('neuroflux')
     .description('NeuroFlux: an actor runtime for multi-agent coordination on XState v5')
@@ -79,7 +79,7 @@ export function buildCli(output: CliOutput, hooks: { untilInterrupted?: () => Pr
       if (options.json) write(`${JSON.stringify(summary, null, 2)}\n`);
       else if (inspectPort === undefined) for (const line of formatTradingSummary(summary)) write(`${line}\n`);
     });
-  registerWorkflowCommands(program, write);
+  registerWorkflowCommands(program, write, { ...(hooks.errorOutput && { stderr: hooks.errorOutput }), ...(hooks.untilInterrupted && { untilInterrupted: hooks.untilInterrupted }) });
   registerHostCommand(program, write, hooks.untilInterrupted);
   registerInspectCommand(program, write);
   registerProfileCommand(program, write);
@@ -92,7 +92,8 @@ export function buildCli(output: CliOutput, hooks: { untilInterrupted?: () => Pr
 export async function main(argv: readonly string[]): Promise<void> {
   const program = buildCli(
     { write: (text) => process.stdout.write(text), isTTY: process.stdout.isTTY === true },
-    { untilInterrupted: () => new Promise((resolve) => process.once('SIGINT', resolve)) },
+    // SIGTERM too: a process manager (or LocalHostLauncher) stops a host gracefully with it.
+    { untilInterrupted: () => new Promise((resolve) => (process.once('SIGINT', resolve), process.once('SIGTERM', resolve))) },
   );
   try {
     await program.parseAsync([...argv]);

@@ -12,6 +12,8 @@ import { readNatsCredentials } from './natsCredentialsFile';
 import { ValidationError } from '../errors';
 import { FileSnapshotStore } from '../store/fileSnapshotStore';
 import type { TaskInput } from '../orchestration/taskTypes';
+import type { CliOutput } from './main';
+import { superviseWorkflowRun } from './workflowRun';
 
 /** A resumed run recognises its tasks by id: with `--state-dir` every task needs one. */
 function requireTaskIds(tasks: readonly TaskInput[]): void {
@@ -29,7 +31,12 @@ const RunOptionsSchema = z
     remoteAgents: z.boolean().optional(),
     stateDir: z.string().min(1).optional(),
     credentials: z.string().min(1).optional(),
+    quiet: z.boolean().optional(),
+    events: z.boolean().optional(),
+    /** Seconds a stall (tasks no agent can take, nothing else running) may last before the run gives up. */
+    stallTimeout: z.coerce.number().nonnegative().max(86_400).default(30),
   })
+  .refine((o) => !(o.events && o.json), { path: ['events'], message: 'cannot be combined with --json (both write to stdout)' })
   .refine((o) => !o.remoteAgents || o.nats !== undefined, { path: ['remote-agents'], message: 'needs --nats (the agents live in other processes)' })
   .refine((o) => o.credentials === undefined || o.nats !== undefined, { path: ['credentials'], message: 'needs --nats (they are a NATS user)' });
 
@@ -38,7 +45,12 @@ const RunOptionsSchema = z
  * task completed; `neuroflux schema` prints the JSON Schema of workflow files.
  * @internal
  */
-export function registerWorkflowCommands(program: Command, write: (text: string) => void): void {
+export function registerWorkflowCommands(
+  program: Command,
+  write: (text: string) => void,
+  io: { stderr?: CliOutput; untilInterrupted?: () => Promise<unknown> } = {},
+): void {
+  const stderr: CliOutput = io.stderr ?? { write: (text) => process.stderr.write(text), isTTY: process.stderr.isTTY === true };
   program
     .command('run')
     .description('run a workflow file (.json or .yaml): its agents, executors and tasks')
@@ -46,6 +58,9 @@ export function registerWorkflowCommands(program: Command, write: (text: string)
     .option('--seed <n>', 'seed of the simulated executors', '1')
     .option(`${ALLOW_EXECUTORS_OPTION} <dir>`, "also load executor modules from <dir> (repeatable; default: only from the workflow file's folder)", collectOption)
     .option('--json', 'print the task records as JSON')
+    .option('--events', 'write a JSON line per task event on stdout while it runs (the summary goes to stderr)')
+    .option('--quiet', 'no progress on stderr')
+    .option('--stall-timeout <seconds>', 'give up when no agent can take the waiting tasks and nothing else runs for this long', '30')
     .option('--nats <url>', 'connect to NATS: agents of other processes can take the tasks')
     .option('--namespace <name>', 'NATS namespace shared with the agent hosts', 'default')
     .option('--remote-agents', "run none of the file's agents here: they come from `neuroflux host` processes")
@@ -81,26 +96,22 @@ export function registerWorkflowCommands(program: Command, write: (text: string)
         });
       }
       await nf.start();
-      const started = Date.now();
       try {
-        // Resuming: tasks the stored state already holds (running, or finished) are not submitted again.
-        const known = await Promise.all(workflow.tasks.map(async (t) => t.taskId !== undefined && (await nf.orchestrator.findTask(t.taskId)) !== undefined));
-        const fresh = workflow.tasks.filter((_, i) => !known[i]);
-        const submitted = fresh.length === 0 ? [] : await nf.orchestrator.submitWorkflowAsync({ tasks: fresh }, { requireCapableAgents: !options.remoteAgents });
-        let nextSubmitted = 0;
-        const ids = workflow.tasks.map((t, i) => (known[i] ? (t.taskId as string) : (submitted[nextSubmitted++]?.taskId as string)));
-        if (!options.json && known.some(Boolean)) write(`resumed from ${options.stateDir}: ${known.filter(Boolean).length} of ${ids.length} tasks were already known\n`);
-        const records = await nf.orchestrator.waitForWorkflow(ids);
-        if (options.json) write(`${JSON.stringify(records, null, 2)}\n`);
-        else {
-          for (const r of records) {
-            const detail = r.status === 'completed' ? JSON.stringify(r.result) : `${r.reason ?? ''} ${r.error ?? ''}`.trim();
-            write(`${r.status === 'completed' ? '✔' : '✘'} ${r.taskId.padEnd(24)} ${r.status.padEnd(10)} ${(r.assignedAgent ?? '-').padEnd(20)} retries ${r.retryCount}  ${detail}\n`);
-          }
-          const done = records.filter((r) => r.status === 'completed').length;
-          write(`${done}/${records.length} tasks completed in ${Date.now() - started} ms\n`);
-        }
-        if (records.some((r) => r.status !== 'completed')) process.exitCode = 1;
+        const exitCode = await superviseWorkflowRun(nf, {
+          tasks: workflow.tasks,
+          json: options.json === true,
+          events: options.events === true,
+          quiet: options.quiet === true,
+          stallTimeoutMs: options.stallTimeout * 1000,
+          remoteAgents: options.remoteAgents === true,
+          transport: options.nats !== undefined,
+          namespace: options.namespace,
+          stateDir: options.stateDir,
+          stdout: write,
+          stderr,
+          interrupted: io.untilInterrupted?.(),
+        });
+        if (exitCode !== 0) process.exitCode = exitCode;
       } finally {
         await nf.stop();
       }

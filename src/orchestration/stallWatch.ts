@@ -18,7 +18,7 @@ export interface StallWatchOptions {
   readonly stallTimeoutMs: number;
   /** How often the state is read, ms. Default 250: a blocked task is reported well within a second. */
   readonly checkIntervalMs?: number;
-  /** The blocked tasks changed and some are blocked (called at the first check that sees them). */
+  /** The blocked tasks (or whether the run stalled) changed and some are blocked (called at the first check that sees them). */
   readonly onBlocked: (diagnosis: StallDiagnosis) => void;
   /** Blocked tasks were reported before and none is blocked now (an agent joined). */
   readonly onUnblocked?: () => void;
@@ -34,7 +34,9 @@ export interface StallWatch {
 }
 
 function blockedKey(diagnosis: StallDiagnosis): string {
-  return diagnosis.blocked.map((task) => `${task.taskId}\u0000${task.reason}\u0000${task.missingCapabilities.join(',')}`).join('\u0001');
+  if (diagnosis.blocked.length === 0) return '';
+  // A run that goes from "blocked while others run" to "stalled" is told so.
+  return `${diagnosis.stalled}\u0001${diagnosis.blocked.map((task) => `${task.taskId}\u0000${task.reason}\u0000${task.missingCapabilities.join(',')}`).join('\u0001')}`;
 }
 
 /**

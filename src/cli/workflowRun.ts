@@ -1,0 +1,217 @@
+import type { NeuroFlux } from '../kernel/createNeuroFlux';
+import { diagnoseStall, type BlockedTask, type ProgressStateAgent, type StallDiagnosis } from '../orchestration/stallDiagnosis';
+import { watchForStall } from '../orchestration/stallWatch';
+import type { TaskInput, TaskRecord } from '../orchestration/taskTypes';
+import { ExitCode } from './exitCodes';
+import type { CliOutput } from './main';
+import { progressReporter } from './progressReporter';
+
+/** How `neuroflux run` follows a workflow once its runtime started. @internal */
+export interface WorkflowRunOptions {
+  /** The workflow file's tasks. */
+  readonly tasks: readonly TaskInput[];
+  readonly json: boolean;
+  /** A JSON line per task event on stdout (the summary goes to stderr). */
+  readonly events: boolean;
+  /** No progress on stderr (stall warnings are still written). */
+  readonly quiet: boolean;
+  /** How long a stall may last before the run gives up, ms. */
+  readonly stallTimeoutMs: number;
+  /** The agents come from `neuroflux host` processes. */
+  readonly remoteAgents: boolean;
+  /** A transport (NATS) is attached: agents declared without executor may be served by other processes. */
+  readonly transport: boolean;
+  readonly namespace: string;
+  readonly stateDir: string | undefined;
+  readonly stdout: (text: string) => void;
+  readonly stderr: CliOutput;
+  /** Settles on Ctrl-C (SIGINT). */
+  readonly interrupted: Promise<unknown> | undefined;
+  /** How often a piped stderr gets a progress line without a new tenth reached, ms. Default 5000. */
+  readonly progressLineIntervalMs?: number;
+}
+
+type Ending = { kind: 'finished'; records: TaskRecord[] } | { kind: 'interrupted' } | { kind: 'stalled'; diagnosis: StallDiagnosis };
+
+const MAX_NAMED_TASKS = 10;
+
+function taskList(ids: readonly string[]): string {
+  const named = ids.slice(0, MAX_NAMED_TASKS).join(', ');
+  return ids.length > MAX_NAMED_TASKS ? `${named} and ${ids.length - MAX_NAMED_TASKS} more` : named;
+}
+
+/** What to tell the user about blocked tasks, grouped by cause: one line per cause. @internal */
+export function blockedLines(diagnosis: StallDiagnosis, context: { namespace: string; stallTimeoutMs: number }): string[] {
+  const groups = new Map<string, { task: BlockedTask; ids: string[] }>();
+  for (const task of diagnosis.blocked) {
+    const key = `${task.reason}\u0000${task.requiredCapabilities.join(',')}`;
+    const group = groups.get(key);
+    if (group) group.ids.push(task.taskId);
+    else groups.set(key, { task, ids: [task.taskId] });
+  }
+  const count = diagnosis.blocked.length;
+  const lines = [`${diagnosis.stalled ? 'stalled' : 'blocked'}: ${count} task${count === 1 ? '' : 's'} cannot be given to any agent`];
+  for (const { task, ids } of groups.values()) {
+    const needs = task.requiredCapabilities.join(', ') || '(no capability)';
+    const missing = task.missingCapabilities.length > 0 ? `capabilit${task.missingCapabilities.length === 1 ? 'y' : 'ies'} ${task.missingCapabilities.join(', ')}` : `all of ${needs} in one agent`;
+    const cause =
+      task.reason === 'no_host'
+        ? `no agent host has announced itself on namespace '${context.namespace}' (start \`neuroflux host <file> --nats <url>\`); missing ${missing}`
+        : task.reason === 'no_executor'
+          ? `agent${task.agentsWithoutExecutor.length === 1 ? '' : 's'} ${task.agentsWithoutExecutor.join(', ')} ha${task.agentsWithoutExecutor.length === 1 ? 's' : 've'} ${needs} but no executor`
+          : `no agent has ${missing}`;
+    lines.push(`  ${cause}: ${taskList(ids)}`);
+  }
+  lines.push(
+    diagnosis.stalled
+      ? `  nothing else can run: giving up in ${context.stallTimeoutMs / 1000} s unless an agent joins (--stall-timeout)`
+      : '  other tasks still run; these wait for an agent with those capabilities',
+  );
+  return lines;
+}
+
+/**
+ * Submits the workflow (or what a resumed state does not know yet), follows it to its
+ * end with progress on stderr, stall detection and Ctrl-C, and prints the summary.
+ * Resolves with the exit code.
+ * @internal
+ */
+export async function superviseWorkflowRun(nf: NeuroFlux, options: WorkflowRunOptions): Promise<ExitCode> {
+  const { stdout, stderr } = options;
+  const started = Date.now();
+  const finished = new Set<string>();
+  let failedCount = 0;
+  const subscription = nf.orchestrator.events$.subscribe((event) => {
+    if (event.type === 'store_problem') return;
+    if (options.events) stdout(`${JSON.stringify(event)}\n`);
+    if (event.type === 'task_finished' && !finished.has(event.taskId)) {
+      finished.add(event.taskId);
+      if (event.status !== 'completed') failedCount++;
+    }
+  });
+  const timers: unknown[] = [];
+  let watch: ReturnType<typeof watchForStall> | undefined;
+  const progress = options.quiet ? undefined : progressReporter(stderr, 'tasks finished');
+  try {
+    // Resuming: tasks the stored state already holds (running, or finished) are not submitted again.
+    const known = await Promise.all(options.tasks.map(async (t) => t.taskId !== undefined && (await nf.orchestrator.findTask(t.taskId)) !== undefined));
+    const fresh = options.tasks.filter((_, i) => !known[i]);
+    const submitted = fresh.length === 0 ? [] : await nf.orchestrator.submitWorkflowAsync({ tasks: fresh }, { requireCapableAgents: !options.remoteAgents });
+    let nextSubmitted = 0;
+    const ids = options.tasks.map((t, i) => (known[i] ? (t.taskId as string) : (submitted[nextSubmitted++]?.taskId as string)));
+    if (known.some(Boolean)) {
+      const line = `resumed from ${options.stateDir}: ${known.filter(Boolean).length} of ${ids.length} tasks were already known\n`;
+      if (options.json || options.events) stderr.write(line);
+      else stdout(line);
+    }
+    for (const id of ids) {
+      const record = nf.orchestrator.getTask(id);
+      if (record && record.completedAt !== null && !finished.has(id)) {
+        finished.add(id);
+        if (record.status !== 'completed') failedCount++;
+      }
+    }
+
+    const detail = () => {
+      const stats = nf.orchestrator.getStats();
+      const running = stats.runningTasks + stats.assignedTasks;
+      const parts = [failedCount > 0 && `${failedCount} failed`, running > 0 && `${running} running`, stats.pendingTasks > 0 && `${stats.pendingTasks} waiting`].filter(Boolean);
+      return `${parts.length > 0 ? `(${parts.join(', ')}) ` : ''}${((Date.now() - started) / 1000).toFixed(1)} s`;
+    };
+    if (progress) {
+      progress.update(finished.size, ids.length, detail());
+      const lineEvery = options.progressLineIntervalMs ?? 5000;
+      let sinceLine = 0;
+      const tick = () => {
+        sinceLine += 250;
+        if (!stderr.isTTY && sinceLine >= lineEvery) {
+          sinceLine = 0;
+          progress.heartbeat(finished.size, ids.length, detail());
+        } else progress.update(finished.size, ids.length, detail());
+        timers[0] = nf.clock.setTimeout(tick, 250);
+      };
+      timers[0] = nf.clock.setTimeout(tick, 250);
+    }
+
+    const report = (lines: readonly string[]) => {
+      progress?.done();
+      for (const line of lines) stderr.write(`${line}\n`);
+    };
+    // With a transport an agent declared without executor may be served by a process this one does not know.
+    const canRun = (agent: ProgressStateAgent) => agent.executesHere || agent.hostId !== undefined || (options.transport && !options.remoteAgents);
+    let onStalled: (diagnosis: StallDiagnosis) => void = () => undefined;
+    const stalled = new Promise<StallDiagnosis>((resolve) => (onStalled = resolve));
+    watch = watchForStall({
+      clock: nf.clock,
+      stallTimeoutMs: options.stallTimeoutMs,
+      diagnose: () => diagnoseStall(nf.orchestrator.progressState(), { canRun, expectRemoteAgents: options.remoteAgents }),
+      onBlocked: (diagnosis) => report(blockedLines(diagnosis, options)),
+      onUnblocked: () => report(['unblocked: every waiting task can be given to an agent again']),
+      onStallTimeout: onStalled,
+    });
+
+    const ending: Ending = await Promise.race([
+      nf.orchestrator.waitForWorkflow(ids).then((records): Ending => ({ kind: 'finished', records })),
+      ...(options.interrupted ? [options.interrupted.then((): Ending => ({ kind: 'interrupted' }))] : []),
+      stalled.then((diagnosis): Ending => ({ kind: 'stalled', diagnosis })),
+    ]);
+    watch.stop();
+    if (timers[0] !== undefined) nf.clock.clearTimeout(timers[0]);
+    timers.length = 0;
+    if (progress) {
+      progress.update(finished.size, ids.length, detail());
+      progress.done();
+    }
+    const records = ending.kind === 'finished' ? ending.records : ids.flatMap((id) => nf.orchestrator.getTask(id) ?? []);
+    const elapsed = Date.now() - started;
+    const exitCode =
+      ending.kind === 'interrupted'
+        ? ExitCode.INTERRUPTED
+        : ending.kind === 'stalled'
+          ? ending.diagnosis.noAgents
+            ? ExitCode.CANNOT_RUN
+            : ExitCode.FAILED
+          : records.every((r) => r.status === 'completed')
+            ? ExitCode.SUCCESS
+            : ExitCode.FAILED;
+    if (ending.kind === 'interrupted') stderr.write('interrupted (Ctrl-C): the summary so far\n');
+    if (ending.kind === 'stalled') {
+      stderr.write(
+        `stalled for ${options.stallTimeoutMs / 1000} s: ${ending.diagnosis.blocked.length} task${ending.diagnosis.blocked.length === 1 ? '' : 's'} could not be given to any agent (${ending.diagnosis.noAgents ? 'no agent can run tasks: exit 3' : 'exit 1'})\n`,
+      );
+    }
+    const summary = summaryLines(records, elapsed);
+    if (options.json) stdout(`${JSON.stringify(records, null, 2)}\n`);
+    else if (options.events) {
+      stdout(`${JSON.stringify({ type: 'run_finished', outcome: ending.kind === 'finished' ? (exitCode === 0 ? 'completed' : 'failed') : ending.kind, exitCode, counts: statusCounts(records), elapsedMs: elapsed })}\n`);
+      for (const line of summary) stderr.write(`${line}\n`);
+    } else for (const line of summary) stdout(`${line}\n`);
+    return exitCode;
+  } finally {
+    watch?.stop();
+    if (timers[0] !== undefined) nf.clock.clearTimeout(timers[0]);
+    subscription.unsubscribe();
+  }
+}
+
+function statusCounts(records: readonly TaskRecord[]): Record<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of records) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+  return Object.fromEntries(counts);
+}
+
+/** One line per task, then the totals. @internal */
+export function summaryLines(records: readonly TaskRecord[], elapsedMs: number): string[] {
+  const lines = records.map((r) => {
+    const detail = r.status === 'completed' ? JSON.stringify(r.result) : `${r.reason ?? ''} ${r.error ?? ''}`.trim();
+    return `${r.status === 'completed' ? '✔' : '✘'} ${r.taskId.padEnd(24)} ${r.status.padEnd(10)} ${(r.assignedAgent ?? '-').padEnd(20)} retries ${r.retryCount}  ${detail}`;
+  });
+  const counts = statusCounts(records);
+  const done = counts['completed'] ?? 0;
+  const others = Object.entries(counts)
+    .filter(([status]) => status !== 'completed')
+    .map(([status, n]) => `, ${n} ${status}`)
+    .join('');
+  lines.push(`${done}/${records.length} tasks completed${others} in ${elapsedMs} ms`);
+  return lines;
+}
