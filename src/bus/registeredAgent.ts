@@ -10,14 +10,16 @@ import { ExecutedKeys } from './executedKeys';
 /**
  * An agent's behaviour as a function. It may be async; the agent runs up to
  * `concurrency` of them at once. A throw or a rejection counts as a failed delivery
- * (the message is retried, then dead-lettered).
+ * (the message is retried, then dead-lettered). What it returns is ignored, except that a
+ * promise (any thenable) is awaited: a one-line arrow such as
+ * `(m, agent) => agent.respond(m, reply)` is a handler as it stands.
  *
  * @example
  * ```ts
- * bus.registerAgent('risk', { handler: async (message, agent) => agent.respond(message, { ok: true }) });
+ * bus.registerAgent('risk', { handler: (message, agent) => agent.respond(message, { ok: true }) });
  * ```
  */
-export type MessageHandler = (message: Message, agent: AgentHandle) => void | Promise<void>;
+export type MessageHandler = (message: Message, agent: AgentHandle) => unknown;
 
 /** Input given to a user-supplied behaviour machine. */
 export interface AgentBehaviourInput {
@@ -214,11 +216,13 @@ export class RegisteredAgent {
     if (this.skipRepeat(message)) return;
     const started = performance.now();
     const instrumentation = this.instrumentation;
-    let result: void | Promise<void>;
+    let result: PromiseLike<unknown> | undefined;
     try {
-      result = instrumentation?.aroundDelivery
-        ? (instrumentation.aroundDelivery(message, this.agentId, () => handler(message, this.handle)) as void | Promise<void>)
+      const returned = instrumentation?.aroundDelivery
+        ? instrumentation.aroundDelivery(message, this.agentId, () => handler(message, this.handle))
         : handler(message, this.handle);
+      // Reading `then` may run a hostile getter: inside the try, it fails the delivery like a throw.
+      result = thenable(returned);
     } catch (error) {
       this.executedKeys.release(message);
       this.syncFailed++;
@@ -226,10 +230,11 @@ export class RegisteredAgent {
       this.outcomes.failed(this, message, error);
       return;
     }
-    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+    if (result !== undefined) {
       this.asyncInFlight++;
       this.handlerIsAsync = true;
-      (result as Promise<void>).then(
+      // Promise.resolve: a native promise as it is; a foreign thenable whose `then` throws becomes a rejection.
+      Promise.resolve(result).then(
         () => this.settleAsync(message, started, undefined, false),
         (error: unknown) => this.settleAsync(message, started, error, true),
       );
@@ -288,4 +293,11 @@ export class RegisteredAgent {
     this.outcomes.handled(this, message, duration);
     return snapshot.status === 'done' ? 'ended' : 'handled';
   }
+}
+
+/** `value` as a thenable when it is one (a handler's promise), else undefined (a sync handler's return value). */
+function thenable(value: unknown): PromiseLike<unknown> | undefined {
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return undefined;
+  const then: unknown = (value as { then?: unknown }).then;
+  return typeof then === 'function' ? (value as PromiseLike<unknown>) : undefined;
 }
