@@ -70,10 +70,10 @@ describe('neuroflux verify', () => {
     const path = file('bad.json', { tasks: [{ taskId: 'a', retryPolicy: { maxRetries: 'three' } }] });
     const { out, exitCode } = await verify(path);
     expect(exitCode).toBe(2);
-    expect(out).toMatch(/bad\.json: tasks\.0\.retryPolicy\.maxRetries: .*expected number/i);
+    expect(out).toMatch(/bad\.json:1:53 tasks\[0\]\.retryPolicy\.maxRetries: expected a number, got "three"/);
     const cyclic = file('cycle.json', { tasks: [{ taskId: 'a', dependencies: ['b'] }, { taskId: 'b', dependencies: ['a'] }] });
-    expect((await verify(cyclic)).out).toMatch(/cycle\.json: tasks: dependency cycle: /);
-    expect((await verify(join(dir, 'missing.json'))).out).toMatch(/missing\.json: \(file\): cannot read it/);
+    expect((await verify(cyclic)).out).toMatch(/cycle\.json:1:\d+ tasks\[\d\]\.dependencies: dependency cycle: /);
+    expect((await verify(join(dir, 'missing.json'))).out).toMatch(/missing\.json: cannot read it/);
     expect((await verify(file('broken.json', '{ "tasks": ['))).exitCode).toBe(2);
   });
 

@@ -53,7 +53,7 @@ describe('workflow file executors are confined to the workflow folder', () => {
     await expect(refused).rejects.toMatchObject({
       code: EXECUTOR_NOT_ALLOWED,
       agentId: 'worker',
-      field: 'agents.0.executor',
+      field: 'agents[0].executor',
       modulePath: evil.path,
       file,
     });
@@ -91,7 +91,7 @@ describe('workflow file executors are confined to the workflow folder', () => {
         tasks: [{ requiredCapabilities: ['x'] }],
       }),
     );
-    await expect(cli(['run', file])).rejects.toMatchObject({ agentId: 'b', field: 'agents.1.executor' });
+    await expect(cli(['run', file])).rejects.toMatchObject({ agentId: 'b', field: 'agents[1].executor' });
     expect(good.loaded()).toBe(false);
     expect(evil.loaded()).toBe(false);
   });

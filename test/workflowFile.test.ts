@@ -46,23 +46,23 @@ describe('workflow files', () => {
     try {
       loadWorkflowFile(bad);
     } catch (error) {
-      expect((error as ValidationError).field).toBe('tasks.0.priority');
+      expect((error as ValidationError).field).toBe('tasks[0].priority');
       expect((error as Error).message).toContain(bad);
       expect((error as Error).message).toMatch(/expected one of/);
     }
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, '{ "tasks": [ ');
-    expect(() => loadWorkflowFile(broken)).toThrow(/not valid json/);
+    expect(() => loadWorkflowFile(broken)).toThrow(/not valid JSON/);
     expect(() => loadWorkflowFile(join(dir, 'missing.json'))).toThrow(/cannot read it/);
     const badExecutor = join(dir, 'exec.json');
     writeFileSync(badExecutor, JSON.stringify({ agents: [{ agentId: 'a', capabilities: ['x'], executor: 'no-hash' }], tasks: [{}] }));
-    expect(() => loadWorkflowFile(badExecutor)).toThrow(expect.objectContaining({ field: 'agents.0.executor' }));
+    expect(() => loadWorkflowFile(badExecutor)).toThrow(expect.objectContaining({ field: 'agents[0].executor' }));
   });
 
   test('a module executor that does not exist is reported at its path', async () => {
     const file = join(dir, 'nomodule.json');
     writeFileSync(file, JSON.stringify({ agents: [{ agentId: 'a', capabilities: ['x'], executor: './nope.js#run' }], tasks: [{}] }));
-    await expect(cli(['run', file])).rejects.toMatchObject({ field: 'agents.0.executor' });
+    await expect(cli(['run', file])).rejects.toMatchObject({ field: 'agents[0].executor' });
   });
 
   test('neuroflux schema prints the JSON Schema generated from the zod schema', async () => {

@@ -6,6 +6,8 @@ import { DEFAULT_MAX_STATES } from '../verify/stateSpace';
 import { formatVerificationResult } from '../verify/verificationResult';
 import { verifyWorkflow } from '../verify/verifyWorkflow';
 import { parseCliOptions } from './cliOptions';
+import { ExitCode } from './exitCodes';
+import { WorkflowFileError } from '../orchestration/workflowFileError';
 
 const VerifyOptionsSchema = z.object({
   maxStates: z.coerce.number().int().positive().default(DEFAULT_MAX_STATES),
@@ -15,12 +17,13 @@ const VerifyOptionsSchema = z.object({
   json: z.boolean().optional(),
 });
 
-/** Exit codes of `neuroflux verify`. */
+/** Exit codes of `neuroflux verify`: the CLI's table ({@link ExitCode}) as this command uses it. */
 export const VerifyExitCode = {
-  VERIFIED: 0,
-  VIOLATED: 1,
-  INVALID_FILE: 2,
-  INCOMPLETE: 3,
+  VERIFIED: ExitCode.SUCCESS,
+  VIOLATED: ExitCode.FAILED,
+  INVALID_FILE: ExitCode.INVALID_INPUT,
+  /** The state bound stopped the search before a verdict: it could not be verified. */
+  INCOMPLETE: ExitCode.CANNOT_RUN,
 } as const;
 
 /**
@@ -54,7 +57,12 @@ export function registerVerifyCommand(program: Command, write: (text: string) =>
         const workflow = loadWorkflowFile(file);
         result = verifyWorkflow(
           // A file without agents declares none: coverage is then reported as not checked.
-          { tasks: workflow.tasks, ...(workflow.agents.length > 0 && { agents: workflow.agents }) },
+          {
+            tasks: workflow.tasks,
+            ...(workflow.agents.length > 0 && {
+              agents: workflow.agents.map((a) => ({ agentId: a.agentId, capabilities: a.capabilities, maxConcurrentTasks: a.maxConcurrentTasks })),
+            }),
+          },
           {
             maxStates: options.maxStates,
             reduction: options.reduction,
@@ -62,7 +70,9 @@ export function registerVerifyCommand(program: Command, write: (text: string) =>
           },
         );
       } catch (error) {
-        if (error instanceof ValidationError) {
+        if (error instanceof WorkflowFileError) {
+          for (const line of error.lines) write(`${line}\n`);
+        } else if (error instanceof ValidationError) {
           for (const issue of error.issues) write(`${file}: ${issue.path || '(file)'}: ${issue.message}\n`);
         } else if (error instanceof WorkflowValidationError) {
           for (const problem of error.problems) write(`${file}: tasks: ${problem.message}\n`);

@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { describeError } from '../describeError';
 import { NeuroFluxError, ValidationError } from '../errors';
+import type { SourcePosition } from './workflowFileSource';
 
 /** Stable code of {@link ExecutorNotAllowedError}. */
 export const EXECUTOR_NOT_ALLOWED = 'ERR_EXECUTOR_NOT_ALLOWED';
@@ -23,7 +24,7 @@ export class ExecutorNotAllowedError extends NeuroFluxError {
     readonly file: string,
     /** The agent whose executor it is. */
     readonly agentId: string,
-    /** Path of the field in the file, e.g. `agents.0.executor`. */
+    /** Path of the field in the file, e.g. `agents[0].executor`. */
     readonly field: string,
     /** The module path as written in the file. */
     readonly modulePath: string,
@@ -31,10 +32,12 @@ export class ExecutorNotAllowedError extends NeuroFluxError {
     readonly resolvedPath: string,
     /** Folders modules may come from: the workflow file's, and any trusted explicitly. */
     readonly allowedDirs: readonly string[],
+    /** Line and column of the field in the file, when known. */
+    readonly position?: SourcePosition,
   ) {
     super(
       EXECUTOR_NOT_ALLOWED,
-      `workflow file ${file}: ${field} of agent '${agentId}': module '${modulePath}' (${resolvedPath}) is outside ${allowedDirs.join(', ')}; ` +
+      `${position ? `${file}:${position.line}:${position.column}` : file} ${field}: module '${modulePath}' of agent '${agentId}' (${resolvedPath}) is outside ${allowedDirs.join(', ')}; ` +
         'a workflow file runs the code it names: trust that folder with --allow-executors-outside <dir>',
     );
   }
@@ -45,6 +48,7 @@ export interface ExecutorSite {
   readonly file: string;
   readonly agentId: string;
   readonly field: string;
+  readonly position?: SourcePosition;
 }
 
 /**
@@ -57,16 +61,17 @@ export interface ExecutorSite {
  * @internal
  */
 export function resolveExecutorModule(modulePath: string, site: ExecutorSite, trustedDirs: readonly string[]): string {
-  const where = `workflow file ${site.file}`;
+  const wanted = resolve(dirname(site.file), modulePath);
   let real: string;
   try {
-    real = realpathSync(require.resolve(resolve(dirname(site.file), modulePath)));
-  } catch (error) {
-    throw new ValidationError(where, [{ path: site.field, message: `cannot load ${modulePath}: ${describeError(error)}` }]);
+    real = realpathSync(require.resolve(wanted));
+  } catch {
+    // Not Node's message: its require stack names our own files, not the workflow's.
+    throw new ValidationError(`workflow file ${site.file}`, [{ path: site.field, message: `module '${modulePath}' of agent '${site.agentId}' not found (looked for ${wanted})` }]);
   }
   const allowed = [realpathSync(dirname(site.file)), ...trustedDirs];
   if (!allowed.some((dir) => isInside(real, dir))) {
-    throw new ExecutorNotAllowedError(site.file, site.agentId, site.field, modulePath, real, allowed);
+    throw new ExecutorNotAllowedError(site.file, site.agentId, site.field, modulePath, real, allowed, site.position);
   }
   return real;
 }

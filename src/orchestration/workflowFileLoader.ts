@@ -1,16 +1,31 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { ValidationError } from '../errors';
 import type { NeuroFluxClock } from '../kernel/clock';
 import { describeError } from '../describeError';
+import { ValidationError } from '../errors';
 import { resolveExecutorModule } from './executorModule';
+import { suggestKey } from './keySuggestion';
+import type { ParsedTask } from './taskTypes';
 import type { TaskExecutor } from './taskExecutor';
-import { WorkflowFileSchema, type WorkflowFile } from './workflowFile';
+import { WorkflowFileSchema, WorkflowTaskSchema, type WorkflowFile } from './workflowFile';
+import { formatIssuePath, MAX_WORKFLOW_FILE_ISSUES, WorkflowFileError, type WorkflowFileIssue } from './workflowFileError';
+import { describeContentIssues, type ContentIssue } from './workflowFileIssues';
+import { parseWorkflowSource, type ParsedSource } from './workflowFileSource';
+import { findWorkflowProblems } from './workflowGraph';
+
+/** Largest workflow file read: a runaway file is refused before it is parsed. */
+export const MAX_WORKFLOW_FILE_BYTES = 32 * 1024 * 1024;
+
+/** Where the parts of each loaded workflow are in its file, for errors found later (executors). */
+const locators = new WeakMap<WorkflowFile, ParsedSource['locate']>();
 
 /**
- * Reads and validates a workflow file (`.json`, `.yaml` or `.yml`). Every error names the
- * file, the path inside it and what was expected.
+ * Reads and validates a workflow file (`.yaml` or `.yml` as YAML, anything else as JSON).
+ * Every object of the file is strict: an unknown key is an error, with the key it
+ * probably meant. All problems of the file are reported at once in a
+ * {@link WorkflowFileError}, each naming the file, the line and column and the path
+ * (`flow.yaml:12:5 tasks[3].retryPolicy.maxRetries: expected a non-negative integer, got -1`):
+ * syntax, fields, duplicate ids, dependencies on unknown tasks and dependency cycles.
  *
  * @example
  * ```ts
@@ -18,21 +33,99 @@ import { WorkflowFileSchema, type WorkflowFile } from './workflowFile';
  * ```
  */
 export function loadWorkflowFile(path: string): WorkflowFile {
-  let text: string;
+  const fail = (problems: WorkflowFileIssue[]): never => {
+    throw new WorkflowFileError(path, problems.slice(0, MAX_WORKFLOW_FILE_ISSUES), Math.max(0, problems.length - MAX_WORKFLOW_FILE_ISSUES));
+  };
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    const size = statSync(path).size;
+    if (size > MAX_WORKFLOW_FILE_BYTES) return fail([{ file: path, path: '', message: `${size} bytes: larger than the ${MAX_WORKFLOW_FILE_BYTES} a workflow file may have` }]);
+    bytes = readFileSync(path);
   } catch (error) {
-    throw new ValidationError(`workflow file ${path}`, [{ path: '', message: `cannot read it: ${describeError(error)}` }]);
+    return fail([{ file: path, path: '', message: `cannot read it: ${describeError(error)}` }]);
   }
-  let raw: unknown;
-  try {
-    raw = ['.yaml', '.yml'].includes(extname(path).toLowerCase()) ? parseYaml(text) : JSON.parse(text);
-  } catch (error) {
-    throw new ValidationError(`workflow file ${path}`, [{ path: '', message: `not valid ${extname(path).slice(1) || 'JSON'}: ${describeError(error)}` }]);
+  const source = parseWorkflowSource(bytes, ['.yaml', '.yml'].includes(extname(path).toLowerCase()) ? 'yaml' : 'json');
+  if (source.problems.length > 0) return fail(source.problems.map((p) => ({ file: path, ...(p.position && { position: p.position }), path: '', message: p.message })));
+  const located = (issue: ContentIssue): WorkflowFileIssue => {
+    const position = source.locate(issue.path, issue.atKey);
+    return { file: path, ...(position && { position }), path: formatIssuePath(issue.path), message: issue.message };
+  };
+  const parsed = WorkflowFileSchema.safeParse(source.value);
+  const issues = parsed.success ? [] : describeContentIssues(WorkflowFileSchema, source.value, parsed.error.issues);
+  issues.push(...graphIssues(source.value), ...agentIdIssues(source.value));
+  if (issues.length > 0 || !parsed.success) {
+    const sorted = issues.map(located).sort((a, b) => (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.column ?? 0) - (b.position?.column ?? 0));
+    return fail(sorted);
   }
-  const parsed = WorkflowFileSchema.safeParse(raw);
-  if (!parsed.success) throw ValidationError.fromZod(`workflow file ${path}`, parsed.error);
+  locators.set(parsed.data, source.locate);
   return parsed.data;
+}
+
+/** The ids and dependencies of a raw file's tasks, by index (what is invalid in them the schema reports). */
+function validTasks(raw: unknown): { tasks: Map<number, ParsedTask>; ids: Map<string, number[]> } {
+  const tasks = new Map<number, ParsedTask>();
+  const ids = new Map<string, number[]>();
+  const list = raw !== null && typeof raw === 'object' && Object.hasOwn(raw, 'tasks') ? (raw as { tasks: unknown }).tasks : undefined;
+  if (!Array.isArray(list)) return { tasks, ids };
+  list.forEach((item: unknown, index) => {
+    const id = item !== null && typeof item === 'object' && Object.hasOwn(item, 'taskId') ? (item as { taskId: unknown }).taskId : undefined;
+    // A task with an invalid field still has its id: depending on it is not a second error.
+    if (typeof id === 'string') ids.set(id, [...(ids.get(id) ?? []), index]);
+    // A task invalid in another field still takes part in the graph with its id and dependencies.
+    const dependencies = item !== null && typeof item === 'object' && Object.hasOwn(item, 'dependencies') ? (item as { dependencies: unknown }).dependencies : undefined;
+    const task = WorkflowTaskSchema.safeParse({ ...(typeof id === 'string' && { taskId: id }), ...(dependencies !== undefined && { dependencies }) });
+    // Tasks without id get one no file can name (ids are strings of the file, without NUL).
+    if (task.success) tasks.set(index, { ...task.data, taskId: task.data.taskId ?? `\u0000tasks[${index}]`, name: task.data.name ?? '' });
+  });
+  return { tasks, ids };
+}
+
+/** Duplicate task ids, dependencies on unknown tasks and dependency cycles, each at its place in the file. */
+function graphIssues(raw: unknown): ContentIssue[] {
+  const { tasks, ids } = validTasks(raw);
+  const issues: ContentIssue[] = [];
+  for (const [id, indices] of ids) {
+    for (const index of indices.slice(1)) issues.push({ path: ['tasks', index, 'taskId'], message: `duplicate task id '${id}' (also tasks[${indices[0]}])` });
+  }
+  const known = [...ids.keys()];
+  for (const [index, task] of tasks) {
+    task.dependencies.forEach((dependency, d) => {
+      if (ids.has(dependency)) return;
+      // A guess at a short id (`t9` for `t0`) is noise: only the same id in another case, or a typo of a longer one.
+      const guess = suggestKey(dependency, known);
+      const suggestion = guess !== undefined && (dependency.length >= 4 || guess.toLowerCase() === dependency.toLowerCase()) ? guess : undefined;
+      issues.push({
+        path: ['tasks', index, 'dependencies', d],
+        message: `unknown task '${dependency}'${suggestion !== undefined ? `; did you mean '${suggestion}'?` : ''}`,
+      });
+    });
+  }
+  const indexOf = new Map([...tasks].map(([index, task]) => [task.taskId, index]));
+  const checked = [...tasks.values()].filter((task) => (ids.get(task.taskId)?.length ?? 1) === 1);
+  const cycles = findWorkflowProblems(checked, { isKnownTask: (id) => ids.has(id), canServe: () => true }, false).filter((p) => p.kind === 'cycle');
+  for (const cycle of cycles) {
+    const first = cycle.taskIds[0] as string;
+    issues.push({
+      path: ['tasks', indexOf.get(first) as number, 'dependencies'],
+      message: `dependency cycle: ${[...cycle.taskIds, first].join(' → ')} (tasks ${cycle.taskIds.map((id) => `'${id}'`).join(', ')} wait for each other)`,
+    });
+  }
+  return issues;
+}
+
+function agentIdIssues(raw: unknown): ContentIssue[] {
+  const list = raw !== null && typeof raw === 'object' && Object.hasOwn(raw, 'agents') ? (raw as { agents: unknown }).agents : undefined;
+  if (!Array.isArray(list)) return [];
+  const first = new Map<string, number>();
+  const issues: ContentIssue[] = [];
+  list.forEach((item: unknown, index) => {
+    const id = item !== null && typeof item === 'object' && Object.hasOwn(item, 'agentId') ? (item as { agentId: unknown }).agentId : undefined;
+    if (typeof id !== 'string') return;
+    const earlier = first.get(id);
+    if (earlier !== undefined) issues.push({ path: ['agents', index, 'agentId'], message: `duplicate agent id '${id}' (also agents[${earlier}])` });
+    else first.set(id, index);
+  });
+  return issues;
 }
 
 /** A number in [0, 1) fixed by the seed and the key (so simulated runs are reproducible). */
@@ -61,29 +154,45 @@ export function resolveWorkflowExecutors(
   options: { clock: NeuroFluxClock; seed: number; trustedDirs?: readonly string[] },
 ): Map<string, TaskExecutor> {
   // Every module is checked before the first is loaded: a refused file runs nothing.
+  const locate = locators.get(workflow);
+  const issueAt = (index: number, message: string): WorkflowFileIssue => {
+    const position = locate?.(['agents', index, 'executor']);
+    return { file: filePath, ...(position && { position }), path: `agents[${index}].executor`, message };
+  };
   const modules = new Map<number, string>();
+  const problems: WorkflowFileIssue[] = [];
   workflow.agents.forEach((agent, index) => {
     if (typeof agent.executor !== 'string') return;
-    const site = { file: filePath, agentId: agent.agentId, field: `agents.${index}.executor` };
-    modules.set(index, resolveExecutorModule(agent.executor.split('#')[0] as string, site, options.trustedDirs ?? []));
+    const modulePath = agent.executor.split('#')[0] as string;
+    const position = locate?.(['agents', index, 'executor']);
+    const site = { file: filePath, agentId: agent.agentId, field: `agents[${index}].executor`, ...(position && { position }) };
+    try {
+      modules.set(index, resolveExecutorModule(modulePath, site, options.trustedDirs ?? []));
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      problems.push(issueAt(index, error.issues[0]?.message ?? error.message));
+    }
   });
+  if (problems.length > 0) throw new WorkflowFileError(filePath, problems);
   const executors = new Map<string, TaskExecutor>();
   workflow.agents.forEach((agent, index) => {
     const spec = agent.executor;
     if (spec === undefined) return;
     if (typeof spec === 'string') {
       const [modulePath, exportName] = spec.split('#') as [string, string];
-      const where = `workflow file ${filePath}`;
       let loaded: Record<string, unknown>;
       try {
         loaded = require(modules.get(index) as string) as Record<string, unknown>;
       } catch (error) {
-        throw new ValidationError(where, [{ path: `agents.${index}.executor`, message: `cannot load ${modulePath}: ${describeError(error)}` }]);
+        // One line: Node's require stack says nothing the workflow's author can act on.
+        problems.push(issueAt(index, `cannot load module '${modulePath}' of agent '${agent.agentId}': ${firstLine(describeError(error))}`));
+        return;
       }
       // Own exports only: `#toString` must not find Object.prototype.toString.
       const fn = Object.hasOwn(loaded, exportName) ? loaded[exportName] : undefined;
       if (typeof fn !== 'function') {
-        throw new ValidationError(where, [{ path: `agents.${index}.executor`, message: `${modulePath} has no function export '${exportName}'` }]);
+        problems.push(issueAt(index, `module '${modulePath}' of agent '${agent.agentId}' has no function export '${exportName}'`));
+        return;
       }
       executors.set(agent.agentId, fn as TaskExecutor);
       return;
@@ -101,5 +210,10 @@ export function resolveWorkflowExecutors(
       });
     });
   });
+  if (problems.length > 0) throw new WorkflowFileError(filePath, problems);
   return executors;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? text;
 }

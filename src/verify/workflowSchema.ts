@@ -1,25 +1,31 @@
 import { z } from 'zod';
 import { ValidationError, WorkflowValidationError } from '../errors';
-import { TaskInputSchema, type ParsedTask, type TaskInput } from '../orchestration/taskTypes';
+import type { ParsedTask, TaskInput } from '../orchestration/taskTypes';
+import { WorkflowTaskSchema } from '../orchestration/workflowFile';
 import { findWorkflowProblems } from '../orchestration/workflowGraph';
 
 /** An agent a workflow declares it will run on (what `registerAgent` will be given). */
-export const AgentDeclarationSchema = z.object({
-  agentId: z.string().min(1),
-  capabilities: z.array(z.string().min(1)),
-  /** Tasks the agent runs at once. Default 5, as in `registerAgent`. */
-  maxConcurrentTasks: z.number().int().positive().default(5),
-});
+export const AgentDeclarationSchema = z
+  .object({
+    agentId: z.string().min(1),
+    capabilities: z.array(z.string().min(1)),
+    /** Tasks the agent runs at once. Default 5, as in `registerAgent`. */
+    maxConcurrentTasks: z.number().int().positive().default(5),
+  })
+  .strict();
 export type AgentDeclaration = z.input<typeof AgentDeclarationSchema>;
 
 /**
- * A workflow file: the tasks (as `submitWorkflow` takes them) and, optionally, the agents
- * that will run them. The body of `neuroflux verify workflow.json`.
+ * A workflow to verify: the tasks (as `submitWorkflow` takes them) and, optionally, the
+ * agents that will run them. Strict like workflow files: an unknown key (`dependson`) is
+ * an error, not a task without dependencies that verifies.
  */
-export const WorkflowSchema = z.object({
-  tasks: z.array(TaskInputSchema).min(1, 'a workflow needs at least one task'),
-  agents: z.array(AgentDeclarationSchema).optional(),
-});
+export const WorkflowSchema = z
+  .object({
+    tasks: z.array(WorkflowTaskSchema).min(1, 'a workflow needs at least one task'),
+    agents: z.array(AgentDeclarationSchema).optional(),
+  })
+  .strict();
 
 /** A workflow as users write it (every task field but the ids has a default). */
 export interface Workflow {

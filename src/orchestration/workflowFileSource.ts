@@ -1,0 +1,116 @@
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+
+/** A place in a file: 1-based line and column. */
+export interface SourcePosition {
+  readonly line: number;
+  readonly column: number;
+}
+
+/** A problem of the file's text itself (not UTF-8, bad syntax), where it is when known. @internal */
+export interface SyntaxProblem {
+  readonly position?: SourcePosition;
+  readonly message: string;
+}
+
+/** A workflow file's text parsed: its value and where each part of it is. @internal */
+export interface ParsedSource {
+  /** The value, or undefined when `problems` is not empty. */
+  readonly value: unknown;
+  readonly problems: readonly SyntaxProblem[];
+  /** Where the value (or with `atKey` the key) at `path` starts; the nearest existing parent when it is missing. */
+  locate(path: readonly (string | number)[], atKey?: boolean): SourcePosition | undefined;
+}
+
+/**
+ * Aliases a YAML file may expand. A few levels of anchors referencing anchors expand a
+ * kilobyte into gigabytes (the "billion laughs"); a workflow file has no need for more.
+ */
+const MAX_ALIAS_COUNT = 100;
+
+/**
+ * Parses the text of a workflow file, JSON or YAML, keeping the position of every node.
+ * JSON is parsed by `JSON.parse` (its syntax is the authority) and located with the
+ * YAML parser, since JSON is YAML 1.2. Duplicate keys are problems in both formats
+ * (JSON.parse would silently keep the last). Never throws.
+ * @internal
+ */
+export function parseWorkflowSource(bytes: Buffer, format: 'json' | 'yaml'): ParsedSource {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return failed([{ message: 'not UTF-8 text (is it a binary file?)' }]);
+  }
+  const lineCounter = new LineCounter();
+  const at = (offset: number): SourcePosition => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  // A control character never belongs in YAML or in JSON outside a string's escapes.
+  const control = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.exec(text);
+  if (text.trim() === '' || text === '\ufeff') return failed([{ position: { line: 1, column: 1 }, message: 'the file is empty: expected an object with `tasks`' }]);
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+  } catch (error) {
+    return failed([{ message: `cannot parse it: ${error instanceof Error ? error.message : String(error)}` }]);
+  }
+  if (control) {
+    return failed([{ position: at(control.index), message: `control character U+${control[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()} (is it a binary file?)` }]);
+  }
+  const locate = (path: readonly (string | number)[], atKey = false) => {
+    const offset = locateOffset(doc, path, atKey);
+    return offset === undefined ? undefined : at(offset);
+  };
+  const problemOf = (error: { pos: [number, number]; message: string }): SyntaxProblem => ({
+    position: at(error.pos[0]),
+    message: error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'syntax error',
+  });
+  if (format === 'json') {
+    let value: unknown;
+    try {
+      value = JSON.parse(text.replace(/^\ufeff/, ''));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const offset = /at position (\d+)/.exec(message);
+      return failed([{ position: at(offset ? Number(offset[1]) : text.length), message: `not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}` }], locate);
+    }
+    const duplicates = doc.errors.filter((e) => e.code === 'DUPLICATE_KEY').map(problemOf);
+    return duplicates.length > 0 ? failed(duplicates, locate) : { value, problems: [], locate };
+  }
+  if (doc.errors.length > 0) return failed(doc.errors.map(problemOf), locate);
+  try {
+    return { value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), problems: [], locate };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return failed([{ position: { line: 1, column: 1 }, message: /alias/i.test(message) ? `more than ${MAX_ALIAS_COUNT} aliases expanded (a YAML alias bomb?)` : `cannot read its value: ${message}` }], locate);
+  }
+}
+
+function failed(problems: SyntaxProblem[], locate: ParsedSource['locate'] = () => undefined): ParsedSource {
+  return { value: undefined, problems, locate };
+}
+
+/** Walks the document's nodes along `path`; stops at the deepest node that exists. */
+function locateOffset(doc: Document.Parsed, path: readonly (string | number)[], atKey: boolean): number | undefined {
+  let node: unknown = doc.contents;
+  let keyNode: Node | undefined;
+  let reached = 0;
+  for (const key of path) {
+    if (isAlias(node)) node = node.resolve(doc);
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(key));
+      if (pair === undefined) break;
+      keyNode = isScalar(pair.key) ? pair.key : undefined;
+      // `key:` with no value has no value node: point at the key.
+      node = pair.value ?? keyNode;
+    } else if (isSeq(node) && typeof key === 'number' && node.items[key] !== undefined) {
+      keyNode = undefined;
+      node = node.items[key];
+    } else break;
+    reached++;
+  }
+  const target = atKey && reached === path.length && keyNode !== undefined ? keyNode : node;
+  const range = (target as Node | null | undefined)?.range;
+  return range ? range[0] : undefined;
+}
