@@ -1,0 +1,201 @@
+/**
+ * `neuroflux run` never hangs silently: progress on stderr (a bar on a terminal, plain
+ * lines when piped, none with --quiet), the summary, --events, stall detection with
+ * --stall-timeout and its exit codes, and Ctrl-C (a real process, a real SIGINT).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildCli } from '../src/cli/main';
+import { ExitCode } from '../src/cli/exitCodes';
+import { stopChild } from './support/childProcesses';
+import { NATS_SERVER_BIN, describeWithServer, natsServerForSuite } from './support/servers';
+
+const ROOT = join(__dirname, '..');
+const dir = mkdtempSync(join(tmpdir(), 'nf-cli-run-'));
+let files = 0;
+
+function workflow(content: unknown): string {
+  const path = join(dir, `flow-${++files}.json`);
+  writeFileSync(path, JSON.stringify(content));
+  return path;
+}
+
+const simulated = (mean = 0) => ({ simulated: { durationMs: { mean } } });
+
+/**
+ * Runs the CLI in this process; resolves with stdout, stderr and the exit code it set.
+ * `interruptWhen`: Ctrl-C is "pressed" once stderr satisfies it.
+ */
+async function cli(args: string[], options: { tty?: boolean; interruptWhen?: (err: string) => boolean; onStderr?: (err: string) => void } = {}): Promise<{ out: string; err: string; exitCode: number }> {
+  let out = '';
+  let err = '';
+  let interrupt: () => void = () => undefined;
+  const interrupted = new Promise<void>((resolve) => (interrupt = resolve));
+  const before = process.exitCode;
+  process.exitCode = undefined;
+  try {
+    await buildCli(
+      { write: (t) => (out += t), isTTY: false },
+      {
+        errorOutput: {
+          write: (t) => {
+            err += t;
+            options.onStderr?.(err);
+            if (options.interruptWhen?.(err)) interrupt();
+          },
+          isTTY: options.tty === true,
+        },
+        ...(options.interruptWhen && { untilInterrupted: () => interrupted }),
+      },
+    ).parseAsync(['node', 'neuroflux', ...args]);
+    return { out, err, exitCode: Number(process.exitCode ?? 0) };
+  } finally {
+    process.exitCode = before;
+  }
+}
+
+describe('neuroflux run: progress and summary', () => {
+  const file = () =>
+    workflow({
+      agents: [{ agentId: 'w', capabilities: ['work'], executor: simulated() }],
+      tasks: Array.from({ length: 20 }, (_, i) => ({ taskId: `t${i}`, requiredCapabilities: ['work'], ...(i > 0 && { dependencies: [`t${i - 1}`] }) })),
+    });
+
+  test('piped: plain progress lines on stderr (no bar), the summary on stdout, exit 0', async () => {
+    const { out, err, exitCode } = await cli(['run', file()]);
+    expect(exitCode).toBe(ExitCode.SUCCESS);
+    expect(err).toMatch(/^progress: \d+\/20 tasks finished/); // how many finished during the submission varies
+    expect(err).toMatch(/progress: 20\/20 tasks finished/);
+    expect(err).not.toMatch(/\r/);
+    expect(out).toMatch(/^20\/20 tasks completed in \d+ ms$/m);
+    expect(out).not.toMatch(/progress/);
+  });
+
+  test('on a terminal: a bar redrawn in place; --quiet: nothing on stderr', async () => {
+    const tty = await cli(['run', file()], { tty: true });
+    expect(tty.err).toMatch(/\r\[#{30}\] 20\/20 tasks finished/);
+    expect(tty.err.endsWith('\n')).toBe(true);
+    const quiet = await cli(['run', file(), '--quiet']);
+    expect(quiet.err).toBe('');
+    expect(quiet.out).toMatch(/20\/20 tasks completed/);
+  });
+
+  test('--events: a JSON line per task event on stdout, ending with run_finished; the summary on stderr', async () => {
+    const { out, err, exitCode } = await cli(['run', workflow({ agents: [{ agentId: 'w', capabilities: ['work'], executor: simulated() }], tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }, { taskId: 'b', requiredCapabilities: ['work'], dependencies: ['a'] }] }), '--events']);
+    expect(exitCode).toBe(0);
+    const lines = out.trim().split('\n').map((line) => JSON.parse(line) as { type: string; taskId?: string; state?: string; status?: string });
+    expect(lines.filter((e) => e.type === 'task_finished').map((e) => [e.taskId, e.status])).toEqual([['a', 'completed'], ['b', 'completed']]);
+    expect(lines.filter((e) => e.type === 'task_transition' && e.taskId === 'b').map((e) => e.state)).toEqual(expect.arrayContaining(['queued', 'running', 'completed']));
+    expect(lines.at(-1)).toMatchObject({ type: 'run_finished', outcome: 'completed', exitCode: 0, counts: { completed: 2 } });
+    expect(err).toMatch(/2\/2 tasks completed/);
+  });
+
+  test('--events with --json, a negative --stall-timeout: invalid input naming the option', async () => {
+    const f = file();
+    await expect(cli(['run', f, '--events', '--json'])).rejects.toMatchObject({ field: '--events' });
+    await expect(cli(['run', f, '--stall-timeout', '-1'])).rejects.toMatchObject({ field: '--stallTimeout' });
+    await expect(cli(['run', f, '--stall-timeout', 'soon'])).rejects.toMatchObject({ field: '--stallTimeout' });
+  });
+
+  test('a failed task: its line, the totals by status, exit 1', async () => {
+    const { out, exitCode } = await cli(['run', workflow({ agents: [{ agentId: 'w', capabilities: ['work'], executor: { simulated: { successRate: 0 } } }], tasks: [{ taskId: 'doomed', requiredCapabilities: ['work'], retryPolicy: { retryOnFailure: false } }] })]);
+    expect(out).toMatch(/✘ doomed\s+failed/);
+    expect(out).toMatch(/^0\/1 tasks completed, 1 failed in \d+ ms$/m);
+    expect(exitCode).toBe(ExitCode.FAILED);
+  });
+});
+
+describe('neuroflux run: stall detection', () => {
+  test('an agent without executor: the task and the agent are named at once; with no agent able to run tasks the run gives up with exit 3', async () => {
+    const file = workflow({ agents: [{ agentId: 'idle', capabilities: ['gpu'] }], tasks: [{ taskId: 'render', requiredCapabilities: ['gpu'] }] });
+    const { out, err, exitCode } = await cli(['run', file, '--stall-timeout', '0']);
+    expect(err).toContain('stalled: 1 task cannot be given to any agent');
+    expect(err).toContain('agent idle has gpu but no executor: render');
+    expect(err).toMatch(/stalled for 0 s: 1 task could not be given to any agent \(no agent can run tasks: exit 3\)/);
+    expect(out).toMatch(/✘ render\s+assigned\s+idle/);
+    expect(out).toMatch(/^0\/1 tasks completed, 1 assigned in \d+ ms$/m);
+    expect(exitCode).toBe(ExitCode.CANNOT_RUN);
+  });
+
+  test('other tasks run while one is blocked: it is named while they run; once they are done the run gives up with exit 1', async () => {
+    // `a` finishes only once the blocked task was reported: no race with the first check.
+    writeFileSync(
+      join(dir, 'gated.js'),
+      'let opened = false; let waiting;\nglobalThis.nfOpenGate = () => { opened = true; if (waiting) waiting("opened"); };\nexports.gated = () => (opened ? "opened" : new Promise((resolve) => (waiting = resolve)));\n',
+    );
+    const file = workflow({
+      agents: [{ agentId: 'w', capabilities: ['work'], executor: './gated.js#gated' }, { agentId: 'idle', capabilities: ['gpu'] }],
+      tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }, { taskId: 'render', requiredCapabilities: ['gpu'] }],
+    });
+    const gate = globalThis as { nfOpenGate?: () => void };
+    const { out, err, exitCode } = await cli(['run', file, '--stall-timeout', '0', '--quiet'], {
+      onStderr: (text) => {
+        if (text.includes('other tasks still run')) gate.nfOpenGate?.();
+      },
+    });
+    expect(err).toMatch(/^blocked: 1 task cannot be given to any agent\n {2}agent idle has gpu but no executor: render\n {2}other tasks still run/);
+    expect(err).toContain('stalled: 1 task cannot be given to any agent');
+    expect(out).toMatch(/✔ a\s+completed\s+w\s+retries 0\s+"opened"/);
+    expect(exitCode).toBe(ExitCode.FAILED);
+  });
+
+  test('--json still prints the records on stdout when the run stalls; the reason goes to stderr', async () => {
+    const file = workflow({ agents: [{ agentId: 'idle', capabilities: ['gpu'] }], tasks: [{ taskId: 'render', requiredCapabilities: ['gpu'] }] });
+    const { out, err, exitCode } = await cli(['run', file, '--stall-timeout', '0', '--json']);
+    expect(JSON.parse(out)).toEqual([expect.objectContaining({ taskId: 'render', status: 'assigned' })]);
+    expect(err).toContain('no executor');
+    expect(exitCode).toBe(ExitCode.CANNOT_RUN);
+  });
+});
+
+describe('neuroflux run: Ctrl-C', () => {
+  test('in process: the interrupt prints the summary so far and exits 130', async () => {
+    writeFileSync(join(dir, 'forever.js'), 'exports.forever = () => new Promise(() => {});\n');
+    const file = workflow({ agents: [{ agentId: 'w', capabilities: ['work'], executor: './forever.js#forever' }], tasks: [{ taskId: 'endless', requiredCapabilities: ['work'] }] });
+    const { out, err, exitCode } = await cli(['run', file], { interruptWhen: (text) => text.includes('progress: 0/1 tasks finished') });
+    expect(err).toContain('interrupted (Ctrl-C): the summary so far');
+    expect(out).toMatch(/✘ endless\s+running\s+w/);
+    expect(out).toMatch(/^0\/1 tasks completed, 1 running in \d+ ms$/m);
+    expect(exitCode).toBe(ExitCode.INTERRUPTED);
+  });
+
+  test('a real process: SIGINT after the first progress line prints the summary and exits 130', async () => {
+    writeFileSync(join(dir, 'forever.js'), 'exports.forever = () => new Promise(() => {});\n');
+    const file = workflow({ agents: [{ agentId: 'w', capabilities: ['work'], executor: './forever.js#forever' }], tasks: [{ taskId: 'endless', requiredCapabilities: ['work'] }, { taskId: 'after', requiredCapabilities: ['work'], dependencies: ['endless'] }] });
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'test', 'support', 'cliProcess.ts'), 'run', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stderr.on('data', (d: Buffer) => {
+          err += d.toString();
+          if (/progress: 0\/2 tasks finished/.test(err)) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`exited with ${code} before the first progress line: ${err}`)));
+      });
+      child.kill('SIGINT');
+      expect(await exited).toBe(ExitCode.INTERRUPTED);
+      expect(err).toContain('interrupted (Ctrl-C): the summary so far');
+      expect(out).toMatch(/✘ endless\s+running\s+w/);
+      expect(out).toMatch(/✘ after\s+pending/);
+      expect(out).toMatch(/^0\/2 tasks completed, 1 running, 1 pending in \d+ ms$/m);
+    } finally {
+      await stopChild(child, 'SIGKILL');
+    }
+  }, 60_000);
+});
+
+describeWithServer(NATS_SERVER_BIN, 'neuroflux run --remote-agents: no host', () => {
+  const server = natsServerForSuite();
+
+  test('no host has announced itself: said at once with the missing capability; exit 3 after the stall timeout', async () => {
+    const file = workflow({ agents: [{ agentId: 'w', capabilities: ['work'], executor: simulated() }], tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }] });
+    const { err, exitCode } = await cli(['run', file, '--nats', server().url, '--namespace', 'nohost', '--remote-agents', '--stall-timeout', '0', '--quiet']);
+    expect(err).toContain("stalled: 1 task cannot be given to any agent\n  no agent host has announced itself on namespace 'nohost' (start `neuroflux host <file> --nats <url>`); missing capability work: a");
+    expect(exitCode).toBe(ExitCode.CANNOT_RUN);
+  }, 30_000);
+});
