@@ -1,43 +1,46 @@
 /**
- * Guide: horizontal scaling. The ScalingManager checks the load every 60 s (on the runtime's
- * clock) and launches or stops agents through your launcher, with the guide's thresholds.
+ * Guide: horizontal scaling. A ScalingManager reads the orchestrator's live figures for a
+ * capability (tasks waiting, oldest wait, utilisation) every second on the runtime's clock
+ * and starts or stops hosts through a launcher: here the in-process MemoryHostLauncher and
+ * a simulated clock (examples/autoscaling-nats.ts does the same with `neuroflux host`
+ * processes over NATS).
  */
 import { SimulatedClock } from 'xstate';
-import { ScalingManager, type AgentInstance, type ScalingMetrics } from '../src';
+import { createNeuroFlux, MemoryHostLauncher, ScalingManager, type ScalingEvent } from '../src';
 
 const settle = async () => {
-  for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
 };
 
-export async function runScaling(): Promise<{ afterSpike: number; afterCalm: number }> {
+export async function runScaling(): Promise<{ peakHosts: number; afterCalm: number; completed: number; decisions: string[] }> {
   const clock = new SimulatedClock();
-  const running: AgentInstance[] = [
-    { agentId: 'analysis-1', agentType: 'analysis', utilization: 90 },
-    { agentId: 'analysis-2', agentType: 'analysis', utilization: 90 },
-  ];
-  let load: ScalingMetrics = { cpuUsage: 92, memoryUsage: 60, queueDepth: 40 };
-  const scaling = new ScalingManager({
-    clock,
-    // Which agent type each kind of pressure calls for (CPU-bound work here is analysis).
-    policy: { agentTypes: { cpu: 'analysis', memory: 'analysis', queue: 'analysis' } },
-    metrics: () => load,
-    agents: () => running,
-    launcher: {
-      // In production: start a process or a container running agents of this type.
-      launch: async (agentId, agentType) => void running.push({ agentId, agentType, utilization: 10 }),
-      shutdown: async (agentId) => void running.splice(running.findIndex((a) => a.agentId === agentId), 1),
-    },
+  const nf = createNeuroFlux({ clock });
+  // Each task takes 1 s of the (simulated) clock.
+  const work = () => new Promise<string>((resolve) => clock.setTimeout(() => resolve('done'), 1000));
+  const launcher = new MemoryHostLauncher({ orchestrator: nf.orchestrator, agents: { compute: { maxConcurrentTasks: 2, execute: work } } });
+  const scaling = new ScalingManager({ runtime: nf, launcher, capabilities: { compute: { minHosts: 1, maxHosts: 4 } } });
+  const decisions: string[] = [];
+  scaling.events$.subscribe((e: ScalingEvent) => {
+    if (e.type === 'scale_up' || e.type === 'scale_down') decisions.push(`${e.type} ${e.capability} ${e.from}→${e.to}: ${e.reason}`);
   });
+  await nf.start();
   scaling.start();
-  clock.increment(60_000); // CPU above 80 %: the analysis agents double
-  await settle();
-  const afterSpike = running.length;
-  load = { cpuUsage: 12, memoryUsage: 30, queueDepth: 0 };
-  for (const a of running) Object.assign(a, { utilization: 5 }); // percent
-  clock.increment(60_000); // calm: idle agents stop, two per type stay
-  await settle();
+  let peakHosts = 0;
+  const tick = async (ms: number) => {
+    for (let t = 0; t < ms; t += 100) {
+      clock.increment(100);
+      await settle();
+      peakHosts = Math.max(peakHosts, launcher.hosts().length);
+    }
+  };
+  await tick(1000); // the first check starts the minimum of one host
+  const burst = Array.from({ length: 24 }, (_, i) => nf.orchestrator.submitTask({ taskId: `job-${i}`, requiredCapabilities: ['compute'] }));
+  await tick(60_000); // the burst waits: up to four hosts; then calm: back to one, one host per 10 s
+  const records = await Promise.all(burst.map((s) => nf.orchestrator.waitForTask(s.taskId)));
+  const afterCalm = launcher.hosts().length;
   await scaling.stop();
-  return { afterSpike, afterCalm: running.length };
+  await nf.stop();
+  return { peakHosts, afterCalm, completed: records.filter((r) => r.status === 'completed').length, decisions };
 }
 
 if (require.main === module) void runScaling().then((r) => console.log(r));

@@ -85,8 +85,12 @@ describe('examples (one per guide section)', () => {
     expect(await runCachingAndPools()).toEqual({ cached: { price: 45000 }, afterInvalidate: undefined, sameConnection: true });
   });
 
-  test('scaling: doubles under load, back to two per type when calm', async () => {
-    expect(await runScaling()).toEqual({ afterSpike: 4, afterCalm: 2 });
+  test('scaling: a burst scales compute hosts up to four, calm brings them back to one, every task completes', async () => {
+    const result = await runScaling();
+    expect({ peakHosts: result.peakHosts, afterCalm: result.afterCalm, completed: result.completed }).toEqual({ peakHosts: 4, afterCalm: 1, completed: 24 });
+    expect(result.decisions[0]).toMatch(/^scale_up compute 0→1/);
+    expect(result.decisions[1]).toMatch(/^scale_up compute 1→4: \d+ tasks waiting/);
+    expect(result.decisions.slice(2)).toEqual([expect.stringMatching(/^scale_down compute 4→3/), expect.stringMatching(/^scale_down compute 3→2/), expect.stringMatching(/^scale_down compute 2→1/)]);
   });
 
   test('tracing: one workflow, one trace', async () => {

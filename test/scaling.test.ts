@@ -2,7 +2,6 @@ import { SimulatedClock } from 'xstate';
 import {
   MultiRegionCoordinator,
   NoRegionError,
-  ScalingManager,
   planScaling,
   regionTaskSubject,
   scoreRegion,
@@ -51,76 +50,6 @@ describe('planScaling (SPEC 5 thresholds)', () => {
     expect(() => planScaling({ cpuUsage: Number.NaN, memoryUsage: 0, queueDepth: 0 }, [])).toThrow(expect.objectContaining({ field: 'cpuUsage' }));
   });
 });
-
-describe('ScalingManager', () => {
-  test('checks every 60 s on the injected clock and acts through the launcher', async () => {
-    const clock = new SimulatedClock();
-    const running = new Map<string, AgentInstance>(agents('cpu_intensive', 1).map((a) => [a.agentId, a]));
-    let metrics = load(90);
-    const launched: string[] = [];
-    const stopped: string[] = [];
-    const manager = new ScalingManager({
-      clock,
-      metrics: () => metrics,
-      agents: () => [...running.values()],
-      launcher: {
-        launch: async (agentId, agentType) => {
-          launched.push(agentId);
-          running.set(agentId, { agentId, agentType, utilization: 5 });
-        },
-        shutdown: async (agentId) => {
-          stopped.push(agentId);
-          running.delete(agentId);
-        },
-      },
-    });
-    manager.start();
-    clock.increment(59_999);
-    await Promise.resolve();
-    expect(launched).toEqual([]);
-    clock.increment(1);
-    await waitUntil(() => launched.length === 1);
-    expect(launched[0]).toMatch(/^cpu_intensive_1_60000$/);
-    clock.increment(60_000);
-    await waitUntil(() => launched.length === 3);
-    metrics = load(10);
-    clock.increment(60_000);
-    await waitUntil(() => stopped.length === 2);
-    expect(running.size).toBe(2);
-    await manager.stop();
-    clock.increment(600_000);
-    await Promise.resolve();
-    expect(stopped).toHaveLength(2);
-  });
-
-  test('launcher failures are reported, not thrown, and checking goes on', async () => {
-    const clock = new SimulatedClock();
-    const reports: string[] = [];
-    const manager = new ScalingManager({
-      clock,
-      metrics: () => load(90),
-      agents: () => [],
-      launcher: { launch: async () => Promise.reject(new Error('no capacity')), shutdown: async () => undefined },
-      onDecision: (_d, errors) => reports.push(...errors.map((e) => e.message)),
-    });
-    manager.start();
-    clock.increment(60_000);
-    await waitUntil(() => reports.length === 1);
-    clock.increment(60_000);
-    await waitUntil(() => reports.length === 2);
-    await manager.stop();
-  });
-
-  test('bad options are typed errors', () => {
-    // @ts-expect-error launcher is required
-    expect(() => new ScalingManager({ metrics: () => load(1), agents: () => [] })).toThrow(expect.objectContaining({ field: 'launcher' }));
-  });
-});
-
-async function waitUntil(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !condition(); i++) await new Promise((r) => setImmediate(r));
-  expect(condition()).toBe(true);
-}
 
 describe('MultiRegionCoordinator', () => {
   test('score is 0.4 latency + 0.3 load + 0.3 capability', () => {

@@ -1,14 +1,17 @@
 export {
-  ScalingManager,
   planScaling,
   type AgentInstance,
-  type AgentLauncher,
   type ScaleOutReason,
   type ScalingDecision,
-  type ScalingManagerOptions,
   type ScalingMetrics,
   type ScalingPolicy,
-} from './scalingManager';
+} from './systemLoadRule';
+export { ScalingManager, type ScaledRuntime, type ScalingManagerOptions } from './scalingManager';
+export { CapacityPolicySchema, planCapacity, type CapacityFigures, type CapacityPlan, type CapacityPolicy, type CapacitySample, type PlannedHost } from './model/capacityPlan';
+export type { HostLauncher, LaunchedHost } from './hostLauncher';
+export { MemoryHostLauncher, type MemoryHostAgent, type MemoryHostLauncherOptions } from './memoryHostLauncher';
+export { HostStartError, LocalHostLauncher, type LocalHostLauncherOptions } from './localHostLauncher';
+export type { ScalingDecisionEvent, ScalingEvent, ScalingFailureEvent, ScalingFiguresRefusedEvent } from './scalingEvents';
 export {
   MultiRegionCoordinator,
   NoRegionError,

@@ -1,7 +1,5 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors';
-import { systemClock, type NeuroFluxClock } from '../kernel/clock';
-import { describeError } from '../describeError';
 
 /** System load as the scaling check sees it. Usages are percentages (0–100). */
 export interface ScalingMetrics {
@@ -16,16 +14,6 @@ export interface AgentInstance {
   readonly agentId: string;
   readonly agentType: string;
   readonly utilization: number;
-}
-
-/**
- * Starts and stops agent processes: the user's side of scaling (a process manager, a
- * container scheduler, `child_process.fork`...). A launched agent registers itself with
- * the orchestrator, as any remote agent does.
- */
-export interface AgentLauncher {
-  launch(agentId: string, agentType: string): Promise<void>;
-  shutdown(agentId: string): Promise<void>;
 }
 
 /** Why a scale-out happened, in the guide's order of precedence. */
@@ -119,118 +107,4 @@ export function planScaling(
     for (const [type, ids] of idleByType) scaleIn.push(...ids.slice(0, Math.max(0, countOf(type) - p.minAgentsPerType)));
   }
   return scaleOut ? { scaleOut, scaleIn } : { scaleIn };
-}
-
-/** Options of a {@link ScalingManager}. */
-export interface ScalingManagerOptions {
-  launcher: AgentLauncher;
-  /** Reads the current load (CPU and memory in percent, queue depth). */
-  metrics: () => ScalingMetrics | Promise<ScalingMetrics>;
-  /** The agents running now, with their type and utilization. */
-  agents: () => readonly AgentInstance[] | Promise<readonly AgentInstance[]>;
-  policy?: ScalingPolicy;
-  /** Time between checks, ms (default 60 000). */
-  intervalMs?: number;
-  clock?: NeuroFluxClock;
-  /** Called with every decision that launched or stopped something, and with launcher errors. */
-  onDecision?: (decision: ScalingDecision, errors: readonly Error[]) => void;
-}
-
-/**
- * Checks the load every 60 s on the injected clock and scales through the user's
- * {@link AgentLauncher} by {@link planScaling}. Launcher failures are reported to
- * `onDecision`, never thrown out of the timer.
- *
- * @example
- * ```ts
- * const scaling = new ScalingManager({ launcher, metrics: readLoad, agents: listAgents });
- * scaling.start();
- * // ...
- * await scaling.stop();
- * ```
- */
-export class ScalingManager {
-  private readonly options: ScalingManagerOptions;
-  private readonly policy: z.output<typeof ScalingPolicySchema>;
-  private readonly clock: NeuroFluxClock;
-  private readonly intervalMs: number;
-  private timer: unknown = undefined;
-  private running: Promise<ScalingDecision> | undefined;
-  private started = false;
-
-  constructor(options: ScalingManagerOptions) {
-    this.policy = parsePolicy(options.policy);
-    const interval = z.number().positive().default(60_000).safeParse(options.intervalMs);
-    if (!interval.success) throw ValidationError.fromZod('scaling options', interval.error);
-    for (const field of ['metrics', 'agents'] as const) {
-      if (typeof options[field] !== 'function') throw new ValidationError('scaling options', [{ path: field, message: 'must be a function' }]);
-    }
-    if (typeof options.launcher?.launch !== 'function' || typeof options.launcher.shutdown !== 'function') {
-      throw new ValidationError('scaling options', [{ path: 'launcher', message: 'must have launch and shutdown' }]);
-    }
-    this.intervalMs = interval.data;
-    this.options = options;
-    this.clock = options.clock ?? systemClock;
-  }
-
-  /** Arms the periodic check (first one after one interval). */
-  start(): void {
-    if (this.started) return;
-    this.started = true;
-    this.arm();
-  }
-
-  /** Stops checking and waits for a check in progress. */
-  async stop(): Promise<void> {
-    this.started = false;
-    this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
-  }
-
-  /** Runs one check now: reads metrics and agents, plans, launches and shuts down. */
-  async check(): Promise<ScalingDecision> {
-    if (this.running) return this.running;
-    this.running = this.runCheck().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
-  }
-
-  private async runCheck(): Promise<ScalingDecision> {
-    const [metrics, agents] = await Promise.all([this.options.metrics(), this.options.agents()]);
-    const now = this.clock.now();
-    const decision = planScaling(metrics, agents, this.policy, (type, i) => `${type}_${i}_${now}`);
-    const errors: Error[] = [];
-    const attempt = (p: Promise<void>) => p.catch((e: unknown) => void errors.push(asError(e)));
-    const { launcher } = this.options;
-    const out = decision.scaleOut;
-    await Promise.all([
-      ...(out ? out.launch.map((id) => attempt(launcher.launch(id, out.agentType))) : []),
-      ...decision.scaleIn.map((id) => attempt(launcher.shutdown(id))),
-    ]);
-    if ((out && out.launch.length > 0) || decision.scaleIn.length > 0 || errors.length > 0) this.options.onDecision?.(decision, errors);
-    return decision;
-  }
-
-  private arm(): void {
-    this.timer = this.clock.setTimeout(() => {
-      if (!this.started) return;
-      void this.check()
-        .catch((e: unknown) => this.options.onDecision?.({ scaleIn: [] }, [asError(e)]))
-        .finally(() => {
-          if (this.started) this.arm();
-        });
-    }, this.intervalMs);
-  }
-}
-
-/** What a launcher threw, as an Error: itself when it is one, else an Error with its text. */
-function asError(thrown: unknown): Error {
-  try {
-    if (thrown instanceof Error) return thrown;
-  } catch {
-    // A Proxy whose prototype trap throws.
-  }
-  return new Error(describeError(thrown));
 }
