@@ -18,6 +18,12 @@ const HostOptionsSchema = z.object({
   heartbeat: z.coerce.number().int().positive().default(1000),
   /** Comma-separated agent ids of the file to host (default: every agent with an executor). */
   agents: z.string().optional(),
+  /** Only the file's agents with this capability. */
+  capability: z.string().min(1).optional(),
+  /** Hosted agents are `<prefix><agentId>`: several hosts of one file announce distinct agents. */
+  agentPrefix: SubjectTokenSchema.optional(),
+  /** On SIGTERM / SIGINT, how long running tasks may take to finish before they are aborted, ms. */
+  drainTimeout: z.coerce.number().int().nonnegative().default(30_000),
   seed: z.coerce.number().int().nonnegative().default(1),
   allowExecutorsOutside: z.array(z.string().min(1)).default([]),
   credentials: z.string().min(1).optional(),
@@ -40,6 +46,9 @@ export function registerHostCommand(program: Command, write: (text: string) => v
     .option('--host-id <id>', 'this host in presence announcements (default host-<pid>)')
     .option('--heartbeat <ms>', 'heartbeat interval', '1000')
     .option('--agents <ids>', 'comma-separated agent ids to host (default: every agent with an executor)')
+    .option('--capability <name>', "host only the file's agents with this capability")
+    .option('--agent-prefix <prefix>', 'host each agent as <prefix><agentId> (several hosts of one file)')
+    .option('--drain-timeout <ms>', 'on SIGTERM or SIGINT, let running tasks finish for this long (no new ones start)', '30000')
     .option('--seed <n>', 'seed of the simulated executors', '1')
     .option('--credentials <file>', 'this host\'s file from `neuroflux nats-config --out`: its NATS user, identity (the host id) and namespace')
     .option(`${ALLOW_EXECUTORS_OPTION} <dir>`, "also load executor modules from <dir> (repeatable; default: only from the workflow file's folder)", collectOption)
@@ -67,17 +76,23 @@ export function registerHostCommand(program: Command, write: (text: string) => v
       for (const agent of workflow.agents) {
         const execute = executors.get(agent.agentId);
         if (!execute || (wanted && !wanted.includes(agent.agentId))) continue;
-        host.addAgent(agent.agentId, { capabilities: agent.capabilities, maxConcurrentTasks: agent.maxConcurrentTasks, execute });
-        hosted.push(agent.agentId);
+        if (options.capability !== undefined && !agent.capabilities.includes(options.capability)) continue;
+        const agentId = `${options.agentPrefix ?? ''}${agent.agentId}`;
+        host.addAgent(agentId, { capabilities: agent.capabilities, maxConcurrentTasks: agent.maxConcurrentTasks, execute });
+        hosted.push(agentId);
       }
-      if (hosted.length === 0) throw new ValidationError('workflow', [{ path: 'agents', message: `${file} has no agent with an executor to host` }]);
+      if (hosted.length === 0) {
+        const which = options.capability === undefined ? 'an executor' : `an executor and the capability '${options.capability}'`;
+        throw new ValidationError('workflow', [{ path: 'agents', message: `${file} has no agent with ${which} to host` }]);
+      }
       await nf.start();
       host.start();
       write(`hosting ${hosted.join(', ')} as ${options.hostId} on ${options.nats} (namespace ${options.namespace})\n`);
       try {
         await (untilInterrupted?.() ?? Promise.resolve());
       } finally {
-        await host.stop();
+        // Graceful: running tasks finish (and report) before the host says it leaves.
+        await host.drain(options.drainTimeout);
         await nf.stop();
         const stats = host.getStats();
         write(`${options.hostId}: ${stats.completed} completed, ${stats.failed} failed, ${stats.aborted} aborted\n`);

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
-import { ValidationError } from '../errors';
+import { describeError } from '../describeError';
+import { exitCodeOf } from './exitCodes';
 import { runBusDemo } from './busDemo';
 import { NatsUrlSchema, parseCliOptions } from './cliOptions';
 import { progressReporter } from './progressReporter';
@@ -98,15 +99,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   try {
     await program.parseAsync([...argv]);
   } catch (error) {
-    if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode;
-      return;
-    }
-    if (error instanceof ValidationError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    throw error;
+    // One table of exit codes for every command (exitCodes.ts); commander printed its own usage errors.
+    process.exitCode = exitCodeOf(error);
+    if (!(error instanceof CommanderError)) process.stderr.write(`${error instanceof Error ? error.message : describeError(error)}\n`);
   }
 }

@@ -59,6 +59,8 @@ export interface AgentHostStats {
   readonly aborted: number;
   /** Assignments whose payload did not validate (ignored). */
   readonly invalidAssignments: number;
+  /** Assignments that arrived while draining (not run: the orchestrator gives them to another agent once this host leaves). */
+  readonly declinedWhileDraining: number;
   readonly heartbeats: number;
   /** Announcements that could not be published (e.g. the connection was closing). */
   readonly announceErrors: number;
@@ -96,6 +98,10 @@ export class AgentHost {
   private readonly controllers = new Map<string, AbortController>();
   private heartbeat: Actor<typeof heartbeatMachine> | undefined;
   private stopped = false;
+  /** Draining: no new attempt starts; `drained` is called once none runs. */
+  private draining = false;
+  private drained: (() => void) | undefined;
+  private declinedWhileDraining = 0;
   private completed = 0;
   private failed = 0;
   private aborted = 0;
@@ -157,6 +163,35 @@ export class AgentHost {
     heartbeat.start();
   }
 
+  /**
+   * A graceful stop: starts no new attempt (assignments that still arrive are left for the
+   * orchestrator to give to another agent once this host has left), waits until the running
+   * attempts have finished and reported, at most `timeoutMs` on the runtime's clock, then
+   * {@link stop}s (what still runs then is aborted). Resolves with whether every attempt finished.
+   *
+   * @example
+   * ```ts
+   * process.once('SIGTERM', () => void host.drain(30_000).then(() => nf.stop()));
+   * ```
+   */
+  async drain(timeoutMs = 30_000): Promise<boolean> {
+    if (this.stopped) return this.controllers.size === 0;
+    this.draining = true;
+    let finished = this.controllers.size === 0;
+    if (!finished) {
+      const clock = this.bus.clock;
+      let timer: unknown;
+      finished = await new Promise<boolean>((resolve) => {
+        this.drained = () => resolve(true);
+        timer = clock.setTimeout(() => resolve(false), Math.max(0, timeoutMs));
+      });
+      clock.clearTimeout(timer);
+      this.drained = undefined;
+    }
+    await this.stop();
+    return finished;
+  }
+
   /** Says goodbye (orchestrators move this host's tasks at once), aborts running work and removes the agents. */
   async stop(): Promise<void> {
     if (this.stopped) return;
@@ -178,6 +213,7 @@ export class AgentHost {
       failed: this.failed,
       aborted: this.aborted,
       invalidAssignments: this.invalidAssignments,
+      declinedWhileDraining: this.declinedWhileDraining,
       heartbeats: this.heartbeats,
       announceErrors: this.announceErrors,
     };
@@ -219,6 +255,10 @@ export class AgentHost {
       this.invalidAssignments++;
       return undefined;
     }
+    if (this.draining) {
+      this.declinedWhileDraining++;
+      return undefined;
+    }
     const hosted = this.agents.get(agentId);
     return hosted && this.run(hosted, message.senderId, assignment.data, agent);
   }
@@ -248,10 +288,12 @@ export class AgentHost {
     });
     if (this.controllers.get(key) === controller) this.controllers.delete(key);
     // An aborted attempt's result would be discarded as late: do not send it.
-    if (controller.signal.aborted) return;
-    if (outcome.status === 'completed') this.completed++;
-    else this.failed++;
-    reply(TaskTopic.RESULT, { ...outcome });
+    if (!controller.signal.aborted) {
+      if (outcome.status === 'completed') this.completed++;
+      else this.failed++;
+      reply(TaskTopic.RESULT, { ...outcome });
+    }
+    if (this.controllers.size === 0) this.drained?.();
   }
 
   private abortWhere(matches: (key: string) => boolean): void {
