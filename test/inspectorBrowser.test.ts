@@ -1,24 +1,49 @@
 /**
  * The inspector page in a real browser: headless Chromium (Debian package `chromium`)
- * driven by playwright-core. Without /usr/bin/chromium the test is skipped with a reason,
- * except under CI=true, where it fails. `UPDATE_SCREENSHOTS=1` writes the screenshot used
- * by docs/inspector.md; otherwise it goes to a temporary file.
+ * driven by playwright-core, at 1280×800 and 1920×1080. Without /usr/bin/chromium the test
+ * is skipped with a reason, except under CI=true, where it fails. `npm run docs:screenshots`
+ * (UPDATE_SCREENSHOTS=1) writes the screenshots used by docs/inspector.md; otherwise they
+ * go to a temporary folder.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { createNeuroFlux, type NeuroFlux } from '../src/kernel/createNeuroFlux';
 import { createInspectionHub, setUpDemoWorkload, startInspector, type DemoWorkload, type Inspector } from '../src/observability';
 
-/** What the page functions use of the DOM (the project compiles without the DOM library). */
-interface PageDocument {
-  querySelectorAll(selector: string): ArrayLike<{ getAttribute(name: string): string | null }>;
+/** What the page functions use of the DOM (the project's tests compile without the DOM library). */
+interface Box {
+  readonly left: number;
+  readonly right: number;
+  readonly top: number;
+  readonly bottom: number;
+  readonly width: number;
+  readonly height: number;
+}
+interface PageElement {
+  readonly tagName: string;
+  readonly textContent: string | null;
+  readonly childNodes: ArrayLike<{ readonly nodeType: number; readonly textContent: string | null }>;
+  readonly scrollWidth: number;
+  readonly scrollHeight: number;
+  readonly clientWidth: number;
+  readonly clientHeight: number;
+  getAttribute(name: string): string | null;
+  getBoundingClientRect(): Box;
+  getScreenCTM?(): { a: number; d: number } | null;
+  closest(selector: string): PageElement | null;
+  querySelectorAll(selector: string): ArrayLike<PageElement>;
+}
+interface PageGlobals {
+  document: { querySelectorAll(selector: string): ArrayLike<PageElement>; querySelector(selector: string): PageElement | null };
+  getComputedStyle(element: PageElement): { fontSize: string; visibility: string; display: string };
 }
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 const onCi = process.env['CI'] === 'true';
+const updateScreenshots = process.env['UPDATE_SCREENSHOTS'] === '1';
 
 if (!haveChromium && !onCi) {
   console.warn(`Skipping the inspector browser test: ${CHROMIUM} not found (install the Debian package: apt-get install -y chromium).`);
@@ -30,14 +55,56 @@ if (!haveChromium && onCi) {
   });
 }
 
+const SIZES = [
+  { width: 1280, height: 800, screenshot: 'inspector.png' },
+  { width: 1920, height: 1080, screenshot: 'inspector-1920.png' },
+] as const;
+
+/** Every drawn element of a drawing lies within its SVG, and the SVG within its panel's scrollable area. */
+function clippedElements(selector: string): string[] {
+  const { document } = globalThis as unknown as PageGlobals;
+  const out: string[] = [];
+  const root = document.querySelector(selector);
+  if (!root) return [`${selector}: missing`];
+  const frame = root.getBoundingClientRect();
+  const container = root.closest('.panel > div') as PageElement;
+  if (container.scrollWidth + 1 < frame.width || container.scrollHeight + 1 < frame.height) out.push(`${selector}: larger than its panel can scroll`);
+  for (const node of Array.from(root.querySelectorAll('g.state, g.task, g.cluster, g.neuron, text, line, path.transition'))) {
+    const box = node.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) continue;
+    if (box.left < frame.left - 1 || box.right > frame.right + 1 || box.top < frame.top - 1 || box.bottom > frame.bottom + 1) {
+      out.push(`${selector} ${node.tagName} "${(node.textContent ?? '').slice(0, 30)}" at ${Math.round(box.left)},${Math.round(box.top)}–${Math.round(box.right)},${Math.round(box.bottom)} outside ${Math.round(frame.left)},${Math.round(frame.top)}–${Math.round(frame.right)},${Math.round(frame.bottom)}`);
+    }
+  }
+  return out;
+}
+
+/** Every piece of visible text, with the size it is drawn at (CSS size times the SVG's zoom). */
+function smallText(minimum: number): string[] {
+  const win = globalThis as unknown as PageGlobals;
+  const out: string[] = [];
+  for (const node of Array.from(win.document.querySelectorAll('body *'))) {
+    if (['SCRIPT', 'STYLE', 'TITLE', 'title', 'OPTION'].includes(node.tagName)) continue;
+    const ownText = Array.from(node.childNodes).some((child) => child.nodeType === 3 && (child.textContent ?? '').trim() !== '');
+    if (!ownText) continue;
+    const style = win.getComputedStyle(node);
+    if (style.visibility === 'hidden' || style.display === 'none' || node.closest('svg.ruler')) continue;
+    const box = node.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) continue;
+    const scale = node.getScreenCTM ? (node.getScreenCTM()?.d ?? 1) : 1;
+    const size = parseFloat(style.fontSize) * scale;
+    if (size < minimum - 0.01) out.push(`${node.tagName} "${(node.textContent ?? '').slice(0, 30)}": ${size.toFixed(1)}px`);
+  }
+  return out;
+}
+
 (haveChromium ? describe : describe.skip)('inspector page in headless Chromium', () => {
-  jest.setTimeout(60_000);
+  jest.setTimeout(90_000);
   let nf: NeuroFlux;
   let inspector: Inspector;
   let demo: DemoWorkload;
   let profileDir: string;
-  let browser: BrowserContext;
-  let page: Page;
+  let browser: Browser;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -47,14 +114,14 @@ if (!haveChromium && onCi) {
     await nf.start();
     inspector = await startInspector(nf, { hub, port: 0 });
     profileDir = mkdtempSync(join(tmpdir(), 'neuroflux-chromium-'));
-    browser = await chromium.launchPersistentContext(profileDir, {
+    browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      viewport: { width: 1600, height: 1000 },
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await demo.runOnce();
+    const run = await demo.runOnce();
+    expect(run.records.every((r) => r.status === 'completed')).toBe(true);
   });
 
   afterAll(async () => {
@@ -64,53 +131,126 @@ if (!haveChromium && onCi) {
     await nf?.stop();
   });
 
-  test('the task DAG shows final statuses, and a selected task shows its statechart in its final state', async () => {
+  async function open(size: { width: number; height: number }): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: size.width, height: size.height } });
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
     await page.goto(inspector.url);
-    await page.waitForSelector('body[data-connection="open"][data-snapshot="received"]');
-    await demo.runOnce();
-    const run = await demo.runOnce();
-    expect(run.records.every((r) => r.status === 'completed')).toBe(true);
+    await page.waitForSelector('body[data-connection="open"][data-snapshot="received"][data-rendered="true"]');
+    return page;
+  }
 
-    // The DAG follows the newest workflow: its five tasks, each completed.
-    await page.waitForFunction(() => {
-      const nodes = Array.from((globalThis as unknown as { document: PageDocument }).document.querySelectorAll('#workflow-dag g.task'));
-      return nodes.length === 5 && nodes.every((n) => n.getAttribute('data-status') === 'completed');
+  describe.each(SIZES)('at $width×$height', (size) => {
+    let page: Page;
+    beforeAll(async () => {
+      page = await open(size);
     });
-    const statuses = await page.$$eval('#workflow-dag g.task', (nodes) => nodes.map((n) => [n.getAttribute('data-task-id'), n.getAttribute('data-status')]));
-    expect(Object.fromEntries(statuses)).toEqual({
-      'run2.fetch_prices': 'completed',
-      'run2.technical': 'completed',
-      'run2.sentiment': 'completed',
-      'run2.risk': 'completed',
-      'run2.trade': 'completed',
+    afterAll(async () => {
+      await page?.close();
     });
-    expect(await page.$$eval('#workflow-dag path.edge', (edges) => edges.length)).toBe(5);
 
-    await page.click('#workflow-dag g.task[data-task-id="run2.risk"]');
-    await page.waitForSelector('#statechart svg.statechart[data-machine-id="task"]');
-    await page.waitForSelector('#statechart g.state[data-state-path="completed"][data-active="true"]');
-    expect(await page.textContent('#statechart-title')).toContain('task:run2.risk');
-    const states = await page.$$eval('#statechart g.state', (nodes) => nodes.map((n) => n.getAttribute('data-state-path')));
-    expect(states).toEqual(expect.arrayContaining(['waiting', 'queued', 'running', 'retrying', 'completed', 'failed']));
-    expect(await page.$$eval('#statechart g.state[data-active="true"]', (nodes) => nodes.length)).toBe(1);
+    test('the task DAG shows final statuses, and a selected task shows its statechart in its final state', async () => {
+      // The DAG follows the newest workflow: its five tasks, each completed.
+      await page.waitForFunction(() => {
+        const nodes = Array.from((globalThis as unknown as PageGlobals).document.querySelectorAll('#workflow-dag g.task'));
+        return nodes.length === 5 && nodes.every((n) => n.getAttribute('data-status') === 'completed');
+      });
+      const statuses = await page.$$eval('#workflow-dag g.task', (nodes) => nodes.map((n) => [n.getAttribute('data-task-id'), n.getAttribute('data-status')]));
+      expect(Object.fromEntries(statuses)).toEqual({
+        'run2.fetch_prices': 'completed',
+        'run2.technical': 'completed',
+        'run2.sentiment': 'completed',
+        'run2.risk': 'completed',
+        'run2.trade': 'completed',
+      });
+      expect(await page.$$eval('#workflow-dag path.edge', (edges) => edges.length)).toBe(5);
 
-    // The other views are live too.
-    await page.waitForSelector('#conflicts .conflict table.votes tr td');
-    await page.waitForSelector('#swarm line.connection', { state: 'attached' });
-    await page.waitForSelector('#sequence g.message', { state: 'attached' });
-    expect(await page.$$eval('#actor-tree li.actor', (items) => items.length)).toBeGreaterThan(5);
-    expect(await page.textContent('#sampling')).toMatch(/Sampling: XState events — the newest 500 per 100 ms/);
-    expect(pageErrors).toEqual([]);
+      await page.click('#workflow-dag g.task[data-task-id="run2.risk"]');
+      await page.waitForSelector('#statechart svg.statechart[data-machine-id="task"]');
+      await page.waitForSelector('#statechart g.state[data-state-path="completed"][data-active="true"]');
+      expect(await page.textContent('#statechart-title')).toContain('task:run2.risk');
+      const states = await page.$$eval('#statechart g.state', (nodes) => nodes.map((n) => n.getAttribute('data-state-path')));
+      expect(states).toEqual(expect.arrayContaining(['waiting', 'queued', 'running', 'retrying', 'completed', 'failed']));
+      expect(await page.$$eval('#statechart g.state[data-active="true"]', (nodes) => nodes.length)).toBe(1);
 
-    const path = process.env['UPDATE_SCREENSHOTS'] === '1' ? join(__dirname, '..', 'docs', 'inspector.png') : join(profileDir, 'inspector.png');
-    await page.screenshot({ path });
-    expect(readFileSync(path).subarray(1, 4).toString()).toBe('PNG');
-  });
+      await page.waitForSelector('#conflicts .conflict table.votes tr td');
+      await page.waitForSelector('#swarm line.connection', { state: 'attached' });
+      await page.waitForSelector('#sequence g.message', { state: 'attached' });
+      expect(await page.$$eval('#actor-tree li.actor', (items) => items.length)).toBeGreaterThan(5);
+      expect(await page.textContent('#sampling')).toMatch(/Sampling: XState events — the newest 500 per 100 ms/);
+    });
 
-  test('selecting an actor in the tree shows its statechart with the current state', async () => {
-    await page.click('#actor-tree li.actor[data-system-id="agent:portfolio"] > .row');
-    await page.waitForSelector('#statechart svg.statechart[data-machine-id="agent"]');
-    await page.waitForSelector('#statechart g.state[data-active="true"]');
-    expect(await page.getAttribute('#actor-tree li.actor[data-system-id="agent:portfolio"]', 'class')).toContain('selected');
+    test('no drawing is clipped: every state, task, label and swarm node lies within a scrollable drawing', async () => {
+      for (const selector of ['#statechart svg.statechart', '#workflow-dag svg.dag', '#swarm svg.swarm', '#sequence svg.sequence']) {
+        expect(await page.evaluate(clippedElements, selector)).toEqual([]);
+      }
+    });
+
+    test('no text is drawn smaller than 11 px at the default zoom', async () => {
+      expect(await page.evaluate(smallText, 11)).toEqual([]);
+      const zoom = Number(await page.getAttribute('#statechart svg.statechart', 'data-zoom'));
+      expect(zoom).toBeGreaterThanOrEqual(1);
+    });
+
+    test('swarm labels are whole agent ids', async () => {
+      const labels = await page.$$eval('#swarm g.neuron', (groups) => groups.map((g) => [g.getAttribute('data-agent-id'), g.querySelector('text')?.textContent]));
+      expect(labels.map(([agentId]) => agentId).sort()).toEqual(inspector.snapshot().swarm?.neurons.map((n) => n.agentId).sort());
+      expect(labels.length).toBeGreaterThan(3);
+      for (const [agentId, text] of labels) expect(text).toBe(agentId);
+    });
+
+    test('the message view has a lane for each participant when there are few', async () => {
+      const recent = inspector.snapshot().messages.slice(-16);
+      const participants = new Set(recent.flatMap((m) => [m.from, m.to ?? (m.messageType === 'broadcast' ? '(everyone)' : '(subscribers)')]));
+      expect(participants.size).toBeGreaterThan(3);
+      expect(participants.size).toBeLessThanOrEqual(12);
+      await page.waitForFunction(
+        (expected) => {
+          const lanes = Array.from((globalThis as unknown as PageGlobals).document.querySelectorAll('#sequence text.lane')).map((t) => t.getAttribute('data-lane'));
+          return lanes.length === expected.length && expected.every((name) => lanes.includes(name));
+        },
+        [...participants],
+      );
+      expect(await page.$$eval('#sequence text.lane', (lanes) => lanes.map((t) => t.textContent))).not.toContain('(others)');
+    });
+
+    test('the statechart zooms and pans: zoom in, fit, and the whole chart shows after fit', async () => {
+      const zoomOf = async () => Number(await page.getAttribute('#statechart svg.statechart', 'data-zoom'));
+      const before = await zoomOf();
+      await page.click('#statechart-zoom button[data-zoom="+"]');
+      expect(await zoomOf()).toBeCloseTo(before * 1.25, 2);
+      await page.click('#statechart-zoom button[data-zoom="fit"]');
+      const fitted = await page.evaluate(() => {
+        const { document } = globalThis as unknown as PageGlobals;
+        const container = document.querySelector('#statechart') as PageElement;
+        const svg = document.querySelector('#statechart svg.statechart') as PageElement;
+        const box = svg.getBoundingClientRect();
+        return { width: box.width, height: box.height, roomWidth: container.clientWidth, roomHeight: container.clientHeight };
+      });
+      expect(fitted.width).toBeLessThanOrEqual(fitted.roomWidth);
+      expect(fitted.height).toBeLessThanOrEqual(fitted.roomHeight);
+      await page.click('#statechart-zoom button[data-zoom="1:1"]');
+      expect(await zoomOf()).toBe(1);
+    });
+
+    test('selecting an actor in the tree shows its statechart with the current state', async () => {
+      await page.click('#actor-tree li.actor[data-system-id="agent:portfolio"] > .row');
+      await page.waitForSelector('#statechart svg.statechart[data-machine-id="agent"]');
+      await page.waitForSelector('#statechart g.state[data-active="true"]');
+      expect(await page.getAttribute('#actor-tree li.actor[data-system-id="agent:portfolio"]', 'class')).toContain('selected');
+      expect(await page.evaluate(clippedElements, '#statechart svg.statechart')).toEqual([]);
+    });
+
+    test('screenshot (docs/inspector*.png with npm run docs:screenshots)', async () => {
+      // The docs show a task's statechart, as a user would see it after clicking a task.
+      await page.click('#workflow-dag g.task[data-task-id="run2.risk"]');
+      await page.waitForSelector('#statechart g.state[data-state-path="completed"][data-active="true"]');
+      const path = updateScreenshots ? join(__dirname, '..', 'docs', size.screenshot) : join(profileDir, size.screenshot);
+      await page.screenshot({ path });
+      expect(readFileSync(path).subarray(1, 4).toString()).toBe('PNG');
+      expect(pageErrors).toEqual([]);
+    });
   });
 });

@@ -1,6 +1,8 @@
+import { readdirSync } from 'node:fs';
 import { request } from 'node:http';
-import { Script } from 'node:vm';
+import { join } from 'node:path';
 import { SimulatedClock } from 'xstate';
+import ts from 'typescript';
 import WebSocket from 'ws';
 import { createNeuroFlux, type NeuroFlux } from '../src/kernel/createNeuroFlux';
 import {
@@ -15,7 +17,7 @@ import {
   type StatechartFrame,
   type TaskView,
 } from '../src/observability';
-import { INSPECTOR_SCRIPT } from '../src/observability/inspector/inspectorScript';
+import { PAGE_MODULES } from '../src/observability/inspector/pageModules';
 
 /** A page's socket: every frame received, and a way to wait for one. */
 class PageClient {
@@ -101,10 +103,23 @@ describe('inspector server: protocol', () => {
     expect(page.type).toMatch(/text\/html/);
     expect(page.body).toContain('<title>NeuroFlux inspector — protocol-test</title>');
     expect(page.body).toContain('/vendor/dagre.min.js');
-    const script = await get(`${inspector.url}inspector.js`);
-    expect(script.body).toBe(INSPECTOR_SCRIPT);
-    // The page's script is a string in a TS module: make sure it is valid JavaScript.
-    expect(() => new Script(INSPECTOR_SCRIPT)).not.toThrow();
+    expect(page.body).toContain('<script type="module" src="/app/page/main.js"></script>');
+    // The page's modules, transpiled from page/*.ts: valid JavaScript modules importing only one another.
+    for (const name of PAGE_MODULES) {
+      const module = await get(`${inspector.url}app/${name}.js`);
+      expect([name, module.status, module.type]).toEqual([name, 200, 'text/javascript; charset=utf-8']);
+      const parsed = ts.transpileModule(module.body, { fileName: `${name}.js`, reportDiagnostics: true, compilerOptions: { allowJs: true, module: ts.ModuleKind.ES2020 } });
+      expect(parsed.diagnostics).toEqual([]);
+      for (const [, imported] of module.body.matchAll(/^import .* from '([^']+)';$/gm)) {
+        const resolved = new URL(imported as string, `http://x/app/${name}.js`).pathname.replace(/^\/app\/|\.js$/g, '');
+        expect(PAGE_MODULES).toContain(resolved);
+      }
+    }
+    // Every page source is served (a module left out of the list would break the page).
+    const sources = readdirSync(join(__dirname, '..', 'src', 'observability', 'inspector', 'page')).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+    expect(sources.map((f) => `page/${f.slice(0, -3)}`).sort()).toEqual(PAGE_MODULES.filter((m) => m.startsWith('page/')).sort());
+    expect((await get(`${inspector.url}app/page/missing.js`)).status).toBe(404);
+    expect((await get(`${inspector.url}app/../inspectorServer.js`)).status).toBe(404);
     const dagre = await get(`${inspector.url}vendor/dagre.min.js`);
     expect(dagre.status).toBe(200);
     expect(dagre.body).toMatch(/var dagre=/);

@@ -20,6 +20,8 @@ describe('npm package', () => {
     }[];
     const files = packed[0]?.files.map((f) => f.path) ?? [];
     expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'bin/neuroflux.js', 'dist/src/index.js', 'dist/src/index.d.ts']));
+    // The inspector page, compiled for the browser by the build's second step.
+    expect(files).toContain('dist/src/observability/inspector/browser/page/main.js');
     expect(files.filter((f) => /^(test|bench|examples|src|machines|docs)\//.test(f) || f.endsWith('.test.js'))).toEqual([]);
 
     const app = mkdtempSync(join(tmpdir(), 'neuroflux-app-'));

@@ -1,6 +1,7 @@
 /**
  * The inspector page's HTML and CSS, kept as strings so that the compiled package serves
- * them from `dist/` without copying assets. The script is in `inspectorScript.ts`.
+ * them from `dist/` without copying assets. The script is TypeScript in `page/` (see
+ * `pageModules.ts`).
  * @internal
  */
 
@@ -18,13 +19,14 @@ function escapeHtml(text: string): string {
  * response.end(inspectorHtml('trading-desk'));
  * ```
  */
-export function inspectorHtml(name: string): string {
+export function inspectorHtml(name: string, actionToken = ''): string {
   const title = escapeHtml(name);
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="neuroflux-action-token" content="${escapeHtml(actionToken)}">
 <title>NeuroFlux inspector — ${title}</title>
 <link rel="stylesheet" href="/inspector.css">
 <script src="/vendor/dagre.min.js"></script>
@@ -46,11 +48,11 @@ export function inspectorHtml(name: string): string {
     <div id="actor-tree"></div>
   </section>
   <section id="workflow-panel" class="panel">
-    <h2>Workflow <select id="workflow-select" aria-label="workflow"></select></h2>
+    <h2>Workflow <select id="workflow-select" aria-label="workflow"></select><span id="task-actions" class="actions"></span><span id="workflow-zoom" class="zoom"></span></h2>
     <div id="workflow-dag" class="canvas"></div>
   </section>
   <section id="statechart-panel" class="panel">
-    <h2>Statechart <span id="statechart-title" class="subtitle"></span></h2>
+    <h2>Statechart <span id="statechart-title" class="subtitle"></span><span id="agent-actions" class="actions"></span><span id="statechart-zoom" class="zoom"></span></h2>
     <div id="statechart" class="canvas"></div>
   </section>
   <section id="sequence-panel" class="panel">
@@ -70,7 +72,7 @@ export function inspectorHtml(name: string): string {
     <ol id="events"></ol>
   </section>
 </main>
-<script src="/inspector.js"></script>
+<script type="module" src="/app/page/main.js"></script>
 </body>
 </html>
 `;
@@ -89,10 +91,19 @@ header h1 { font-size: 16px; margin: 0; font-weight: 600; }
 .status.open { background: var(--completed); }
 .status.closed { background: var(--failed); }
 .note { margin: 4px 14px; color: var(--muted); font-size: 11.5px; }
-main { display: grid; grid-template-columns: 300px 1fr 1fr 1fr; grid-template-rows: minmax(280px, 1.2fr) minmax(260px, 1fr); gap: 10px; padding: 8px 14px 14px; height: calc(100vh - 78px); min-height: 600px; }
-.panel { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 8px 10px; overflow: auto; min-width: 0; }
-.panel h2 { font-size: 13px; margin: 0 0 6px; display: flex; gap: 8px; align-items: center; }
-.subtitle { font-weight: 400; color: var(--muted); font-size: 12px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+main { display: grid; grid-template-columns: minmax(220px, 280px) repeat(3, minmax(0, 1fr)); grid-template-rows: minmax(300px, 1.25fr) minmax(250px, 1fr); gap: 10px; padding: 8px 14px 14px; height: calc(100vh - 84px); min-height: 600px; }
+.panel { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 8px 10px; overflow: hidden; min-width: 0; min-height: 0; display: flex; flex-direction: column; }
+.panel > :not(h2):not(.controls) { flex: 1 1 auto; min-height: 0; overflow: auto; }
+.panel h2 { font-size: 13px; margin: 0 0 6px; display: flex; gap: 8px; align-items: center; min-width: 0; flex: none; }
+.panel h2 select { min-width: 6em; max-width: 45%; flex: 0 1 auto; font-size: 12px; }
+.zoom, .actions { display: flex; gap: 3px; align-items: center; font-weight: 400; font-size: 12px; }
+.zoom { margin-left: auto; }
+.zoom button, .actions button { font: inherit; font-size: 12px; padding: 0 6px; border: 1px solid var(--line); border-radius: 4px; background: #f7f8fb; cursor: pointer; }
+.actions button:disabled { cursor: default; color: var(--muted); }
+.zoom-level { color: var(--muted); min-width: 3.2em; text-align: right; }
+.action-result { color: var(--muted); }
+.action-result.refused { color: var(--failed); }
+.subtitle { font-weight: 400; color: var(--muted); font-size: 12px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; flex: 0 1 auto; }
 #actors-panel { grid-column: 1; grid-row: 1; }
 #workflow-panel { grid-column: 2; grid-row: 1; }
 #statechart-panel { grid-column: 3 / span 2; grid-row: 1; }
@@ -101,7 +112,8 @@ main { display: grid; grid-template-columns: 300px 1fr 1fr 1fr; grid-template-ro
 #swarm-panel { grid-column: 4; grid-row: 2; }
 #events-panel { grid-column: 1; grid-row: 2; }
 .controls { display: flex; gap: 8px; margin-bottom: 6px; }
-.controls input[type=search] { flex: 1; padding: 3px 6px; border: 1px solid var(--line); border-radius: 4px; }
+.controls input[type=search] { flex: 1; min-width: 0; padding: 3px 6px; border: 1px solid var(--line); border-radius: 4px; font: inherit; }
+.controls label { display: flex; gap: 3px; align-items: center; white-space: nowrap; }
 .empty { color: var(--muted); }
 ul.tree, ul.tree ul { list-style: none; margin: 0; padding-left: 12px; }
 ul.tree { padding-left: 0; }
@@ -110,20 +122,22 @@ ul.tree { padding-left: 0; }
 .actor.selected > .row { background: #dfe7fb; }
 .actor .toggle { width: 10px; color: var(--muted); }
 .actor .system-id { color: var(--accent); font-size: 11.5px; }
-.actor .value { color: var(--muted); font-family: ui-monospace, monospace; font-size: 11px; overflow: hidden; text-overflow: ellipsis; }
-.actor .count { color: var(--muted); font-size: 11px; }
-.actor .badge { font-size: 10.5px; color: var(--muted); border: 1px solid var(--line); border-radius: 6px; padding: 0 4px; }
+.actor .value { color: var(--muted); font-family: ui-monospace, monospace; font-size: 11.5px; overflow: hidden; text-overflow: ellipsis; }
+.actor .count { color: var(--muted); font-size: 11.5px; }
+.actor .badge { font-size: 11px; color: var(--muted); border: 1px solid var(--line); border-radius: 6px; padding: 0 4px; }
 .actor.status-stopped > .row .name, .actor.status-done > .row .name { color: var(--muted); }
 .more { color: var(--muted); font-style: italic; padding-left: 18px; }
-svg text { font-size: 12px; fill: var(--ink); }
-.canvas { height: calc(100% - 28px); overflow: auto; }
+svg text { fill: var(--ink); }
+svg.ruler { position: absolute; left: -9999px; top: 0; visibility: hidden; }
 .canvas svg { display: block; }
+.zoomable { cursor: grab; }
+.zoomable.panning { cursor: grabbing; user-select: none; }
 .edge, .transition { fill: none; stroke: #8d95a6; stroke-width: 1.3; }
 .arrowhead { fill: #8d95a6; }
 g.task { cursor: pointer; }
 g.task rect { fill: #fff; stroke: var(--pending); stroke-width: 2; }
 g.task text.title { font-weight: 600; }
-g.task text.detail { font-size: 11px; fill: var(--muted); }
+g.task text.detail { fill: var(--muted); }
 g.task.status-completed rect { stroke: var(--completed); fill: #eaf7ef; }
 g.task.status-failed rect { stroke: var(--failed); fill: #fcecec; }
 g.task.status-running rect { stroke: var(--running); fill: #eaf0fc; }
@@ -133,7 +147,7 @@ g.task.status-timeout rect { stroke: var(--timeout); fill: #fdf3e6; }
 g.task.selected rect { stroke-width: 3.5; }
 g.cluster rect { fill: #f7f8fb; stroke: #c4cad6; stroke-dasharray: 3 3; }
 g.cluster.active rect { stroke: var(--accent); stroke-dasharray: none; }
-.cluster-label { font-size: 11px; fill: var(--muted); }
+.cluster-label { fill: var(--muted); }
 g.state rect { fill: #fff; stroke: #8d95a6; stroke-width: 1.5; }
 g.state.initial rect { stroke-width: 2.5; }
 g.state.kind-final rect.inner { fill: none; }
@@ -141,11 +155,10 @@ g.state.kind-any rect { stroke-dasharray: 3 2; fill: #fafafa; }
 g.state.kind-any text { fill: var(--muted); font-style: italic; }
 g.state.active rect { fill: #3867d6; stroke: #2448a6; }
 g.state.active text { fill: #fff; font-weight: 600; }
-.transition-label { font-size: 10px; fill: #4a5163; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
+.transition-label { fill: #4a5163; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 .lifeline { stroke: #c4cad6; stroke-dasharray: 4 3; }
-.lane { font-weight: 600; font-size: 11.5px; }
+.lane { font-weight: 600; }
 g.message line, g.message path { stroke: #6b7385; stroke-width: 1.3; fill: none; }
-g.message text { font-size: 10.5px; }
 g.message.type-request line { stroke: var(--accent); }
 g.message.type-response line { stroke: var(--completed); stroke-dasharray: 4 2; }
 g.message.type-command line { stroke: var(--assigned); }
@@ -161,8 +174,7 @@ table.votes { border-collapse: collapse; margin: 4px 0; font-size: 12px; width: 
 table.votes th, table.votes td { text-align: left; padding: 1px 6px 1px 0; border-bottom: 1px solid #eef0f4; }
 table.votes tr.abstained td { color: var(--muted); font-style: italic; }
 .connection { stroke: #3867d6; stroke-opacity: 0.55; }
-.neuron text { font-size: 10.5px; }
-#events { margin: 0; padding-left: 18px; font-family: ui-monospace, monospace; font-size: 11px; }
+#events { margin: 0; padding-left: 38px; font-family: ui-monospace, monospace; font-size: 11.5px; }
 .event-type { font-weight: 600; }
 .event-route { color: var(--muted); }
 `;

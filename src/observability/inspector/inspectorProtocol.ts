@@ -1,5 +1,3 @@
-import type { StatechartGraph } from './statechartGraph';
-
 /**
  * The inspector's WebSocket protocol (JSON text frames). The server sends `hello`, then a
  * full `snapshot`, then a `delta` every flush interval with what changed; the page asks
@@ -7,6 +5,37 @@ import type { StatechartGraph } from './statechartGraph';
  * refs, no machines, no functions.
  */
 export const INSPECTOR_PROTOCOL_VERSION = 1;
+
+/**
+ * A state of a statechart as the inspector page draws it. Paths are the state's keys from
+ * the root joined with `.` (`open.collectingVotes`); compound and parallel states are
+ * drawn as clusters around their children; `any` nodes stand for "from any state of the
+ * enclosing cluster" (transitions declared on a compound state or the root).
+ */
+export interface StatechartNode {
+  readonly path: string;
+  readonly key: string;
+  /** Path of the enclosing cluster; null at the top level. */
+  readonly parent: string | null;
+  readonly kind: 'atomic' | 'compound' | 'parallel' | 'final' | 'history' | 'any';
+  /** The initial state of its parent. */
+  readonly initial: boolean;
+}
+
+/** A transition between drawn nodes (targets are always atomic, final or history states). */
+export interface StatechartEdge {
+  readonly source: string;
+  readonly target: string;
+  readonly label: string;
+}
+
+/** A machine definition reduced to what the page lays out: JSON, computed once per logic. */
+export interface StatechartGraph {
+  readonly machineId: string;
+  readonly nodes: readonly StatechartNode[];
+  readonly edges: readonly StatechartEdge[];
+}
+
 
 /** One actor of the XState system. */
 export interface ActorView {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,7 +21,7 @@ import {
   type ServerFrame,
   type SnapshotFrame,
 } from './inspectorProtocol';
-import { INSPECTOR_SCRIPT } from './inspectorScript';
+import { pageModule } from './pageModules';
 import { describeError } from '../../describeError';
 
 const InspectorOptionsSchema = z.object({
@@ -152,6 +153,8 @@ export async function startInspector(runtime: ObservedRuntime, options: Inspecto
   const clients = new Set<Client>();
   let seq = 0;
   let port = o.port;
+  /** Put in the page; every action request must carry it (see inspectorActions.ts). */
+  const actionToken = randomBytes(24).toString('base64url');
 
   const sampling = (): SamplingView => {
     const h = hub.counters();
@@ -255,9 +258,7 @@ export async function startInspector(runtime: ObservedRuntime, options: Inspecto
     switch (path) {
       case '/':
       case '/index.html':
-        return respond(res, 200, 'text/html; charset=utf-8', inspectorHtml(name), head);
-      case '/inspector.js':
-        return respond(res, 200, 'text/javascript; charset=utf-8', INSPECTOR_SCRIPT, head);
+        return respond(res, 200, 'text/html; charset=utf-8', inspectorHtml(name, actionToken), head);
       case '/inspector.css':
         return respond(res, 200, 'text/css; charset=utf-8', INSPECTOR_CSS, head);
       case '/vendor/dagre.min.js':
@@ -274,8 +275,11 @@ export async function startInspector(runtime: ObservedRuntime, options: Inspecto
         return;
       case '/healthz':
         return respond(res, 200, 'text/plain; charset=utf-8', 'ok\n', head);
-      default:
+      default: {
+        const module = pageModule(path);
+        if (module) return respond(res, 200, 'text/javascript; charset=utf-8', await module, head);
         return respond(res, 404, 'text/plain; charset=utf-8', 'not found\n', head);
+      }
     }
   };
 

@@ -1,36 +1,9 @@
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { toDirectedGraph, type DirectedGraphNode } from 'xstate/graph';
 import { transitionLabel } from '../transitionLabel';
+import type { StatechartEdge, StatechartGraph, StatechartNode } from './inspectorProtocol';
 
-/**
- * A state of a statechart as the inspector page draws it. Paths are the state's keys from
- * the root joined with `.` (`open.collectingVotes`); compound and parallel states are
- * drawn as clusters around their children; `any` nodes stand for "from any state of the
- * enclosing cluster" (transitions declared on a compound state or the root).
- */
-export interface StatechartNode {
-  readonly path: string;
-  readonly key: string;
-  /** Path of the enclosing cluster; null at the top level. */
-  readonly parent: string | null;
-  readonly kind: 'atomic' | 'compound' | 'parallel' | 'final' | 'history' | 'any';
-  /** The initial state of its parent. */
-  readonly initial: boolean;
-}
-
-/** A transition between drawn nodes (targets are always atomic, final or history states). */
-export interface StatechartEdge {
-  readonly source: string;
-  readonly target: string;
-  readonly label: string;
-}
-
-/** A machine definition reduced to what the page lays out: JSON, computed once per logic. */
-export interface StatechartGraph {
-  readonly machineId: string;
-  readonly nodes: readonly StatechartNode[];
-  readonly edges: readonly StatechartEdge[];
-}
+export type { StatechartEdge, StatechartGraph, StatechartNode } from './inspectorProtocol';
 
 /** The pseudo node drawn for transitions declared on a compound state (or the root, path ''). */
 export function anyStatePath(compoundPath: string): string {
