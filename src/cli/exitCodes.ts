@@ -1,3 +1,8 @@
+import { CommanderError } from 'commander';
+import { ValidationError, WorkflowValidationError } from '../errors';
+import { ExecutorNotAllowedError } from '../orchestration/executorModule';
+import { CannotRunError } from './cannotRunError';
+
 /**
  * The exit codes of every `neuroflux` command, one table for all of them (docs/cli.md).
  *
@@ -16,3 +21,17 @@ export const ExitCode = {
   INTERRUPTED: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/**
+ * The exit code for an error that ended a command: a usage error of commander (unknown
+ * option, missing argument) or invalid input is 2, a {@link CannotRunError} or any
+ * unexpected error 3; help and `--version` are 0.
+ * @internal
+ */
+export function exitCodeOf(error: unknown): ExitCode {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.SUCCESS : ExitCode.INVALID_INPUT;
+  if (error instanceof ValidationError || error instanceof WorkflowValidationError || error instanceof ExecutorNotAllowedError) return ExitCode.INVALID_INPUT;
+  // A CannotRunError, or an error nobody expected: either way the command could not run.
+  if (error instanceof CannotRunError) return ExitCode.CANNOT_RUN;
+  return ExitCode.CANNOT_RUN;
+}
