@@ -8,6 +8,7 @@ import { loadWorkflowFile, resolveWorkflowExecutors } from '../orchestration/wor
 import { nats } from '../transport/natsTransport';
 import { SubjectTokenSchema } from '../transport/natsOptions';
 import { ALLOW_EXECUTORS_OPTION, collectOption, NatsUrlSchema, parseCliOptions } from './cliOptions';
+import { startOrCannotRun } from './cannotRunError';
 import { readNatsCredentials } from './natsCredentialsFile';
 import { warnOnStoreProblems } from './storeWarnings';
 
@@ -85,7 +86,7 @@ export function registerHostCommand(program: Command, write: (text: string) => v
         const which = options.capability === undefined ? 'an executor' : `an executor and the capability '${options.capability}'`;
         throw new ValidationError('workflow', [{ path: 'agents', message: `${file} has no agent with ${which} to host` }]);
       }
-      await nf.start();
+      await startOrCannotRun(nf, options.nats);
       host.start();
       write(`hosting ${hosted.join(', ')} as ${options.hostId} on ${options.nats} (namespace ${options.namespace})\n`);
       try {

@@ -7,6 +7,7 @@ import { loadWorkflowFile, resolveWorkflowExecutors } from '../orchestration/wor
 import { nats } from '../transport/natsTransport';
 import { SubjectTokenSchema } from '../transport/natsOptions';
 import { ALLOW_EXECUTORS_OPTION, collectOption, NatsUrlSchema, parseCliOptions } from './cliOptions';
+import { startOrCannotRun } from './cannotRunError';
 import { warnOnStoreProblems } from './storeWarnings';
 import { readNatsCredentials } from './natsCredentialsFile';
 import { ValidationError } from '../errors';
@@ -95,7 +96,7 @@ export function registerWorkflowCommands(
           ...(execute && { execute }),
         });
       }
-      await nf.start();
+      await startOrCannotRun(nf, options.nats);
       try {
         const exitCode = await superviseWorkflowRun(nf, {
           tasks: workflow.tasks,
