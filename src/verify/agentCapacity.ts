@@ -84,6 +84,18 @@ export class AgentCapacity {
     return fits;
   }
 
+  /** Whether tasks of these counts per class could all run at once. */
+  fitsAll(demand: readonly number[]): boolean {
+    if (!this.declared || this.unconstrained) return true;
+    const key = `all:${demand.join(',')}`;
+    let fits = this.fits.get(key);
+    if (fits === undefined) {
+      fits = this.feasible(demand);
+      this.fits.set(key, fits);
+    }
+    return fits;
+  }
+
   /** Max flow source → classes (demand) → capable agents → sink (capacity) saturates the demand. */
   private feasible(demand: readonly number[]): boolean {
     const agents = this.capacities.length;

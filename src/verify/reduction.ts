@@ -58,6 +58,8 @@ export class WorkflowReduction {
   private readonly descendants: readonly (readonly number[])[];
   private readonly ancestors: readonly (readonly number[])[];
   private readonly codes: number[];
+  /** Symmetry group of each task, -1 for none. */
+  private readonly symmetryClass: readonly number[];
 
   constructor(
     private readonly model: WorkflowModel,
@@ -73,6 +75,11 @@ export class WorkflowReduction {
     this.forget = tasks.map((t) => options.forgetFinished && !isVisible(t.index));
     this.groups = options.symmetry ? symmetryGroups(tasks, isVisible) : [];
     this.codes = new Array<number>(tasks.length).fill(0);
+    const symmetryClass = tasks.map(() => -1);
+    this.groups.forEach((group, g) => group.forEach((i) => (symmetryClass[i] = g)));
+    // The balancer's choices are tried once per class of equivalent outcomes.
+    this.symmetryClass = symmetryClass;
+    model.equivalence = { key: (state) => this.key(state), symmetryClass };
   }
 
   /** The canonical key of a state: forgotten details dropped, symmetric tasks sorted. */
@@ -98,7 +105,7 @@ export class WorkflowReduction {
       const kinds = model.enabledKinds(state, t.index);
       if (kinds.length > 0) all.push({ task: t.index, kinds });
     }
-    if (!this.options.partialOrder || !model.capacity.unconstrained || all.length <= 1) return all;
+    if (!this.options.partialOrder || all.length <= 1 || !this.noContention(state)) return this.oncePerSymmetry(state, all);
     const enabled = new Map(all.map((c) => [c.task, c]));
     let best: number[] | undefined;
     for (const choice of all) {
@@ -109,8 +116,45 @@ export class WorkflowReduction {
         if (set.length === 1) break;
       }
     }
-    if (!best || best.length === all.length) return all;
-    return best.map((task) => enabled.get(task) as AmpleChoice);
+    if (!best || best.length === all.length) return this.oncePerSymmetry(state, all);
+    return this.oncePerSymmetry(
+      state,
+      best.map((task) => enabled.get(task) as AmpleChoice),
+    );
+  }
+
+  /**
+   * Of interchangeable tasks in one local state, only the first's events: the others' lead
+   * to states with the same key (the members' states are sorted).
+   */
+  private oncePerSymmetry(state: readonly number[], choices: AmpleChoice[]): AmpleChoice[] {
+    if (this.groups.length === 0) return choices;
+    const seen = new Set<number>();
+    return choices.filter((c) => {
+      const group = this.symmetryClass[c.task] as number;
+      if (group < 0) return true;
+      const signature = group * 65_536 + (state[c.task] as number);
+      if (seen.has(signature)) return false;
+      seen.add(signature);
+      return true;
+    });
+  }
+
+  /**
+   * Whether no task can wait for a slot from this state on: every unfinished task the
+   * agents can serve fits on them at once. Tasks are never added, so every later state
+   * fits too, and from here the model is the unconstrained one the partial-order argument
+   * is made for (every maximal fill dispatches every queued servable task).
+   */
+  private noContention(state: readonly number[]): boolean {
+    const capacity = this.model.capacity;
+    if (capacity.unconstrained) return true;
+    const demand = new Array<number>(capacity.classCount).fill(0);
+    for (const t of this.model.tasks) {
+      if (!capacity.coverable[t.index] || t.automaton.state(state[t.index] as number).final) continue;
+      demand[t.capabilityClass] = (demand[t.capabilityClass] as number) + 1;
+    }
+    return capacity.fitsAll(demand);
   }
 
   /**

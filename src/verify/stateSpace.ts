@@ -1,3 +1,5 @@
+import { ExplorationBudget } from './explorationBudget';
+
 /** Default bound of a state search: enough for workflows of dozens of tasks with reduction. */
 export const DEFAULT_MAX_STATES = 500_000;
 
@@ -28,8 +30,10 @@ export interface StateSpaceModel<S, L> {
 
 /** @internal */
 export interface ExploreOptions<S> {
-  /** Stop (incomplete) once this many distinct states are known. */
+  /** Stop (incomplete) once this many distinct states are known (when no `budget` is given). */
   readonly maxStates: number;
+  /** The work allowed, shared with the model (whose scheduling choices spend it too). */
+  readonly budget?: ExplorationBudget;
   /** Keep progress edges, for the termination analysis. */
   readonly recordEdges: boolean;
   /** Called once per new state, in breadth-first order (so the first hit has a shortest trace). */
@@ -70,7 +74,7 @@ export class StateSpace<S, L> {
   private readonly finalFlags: boolean[] = [];
   /** Non-final states without an enabled progress step, in discovery order. */
   readonly deadlocks: number[] = [];
-  /** False when `maxStates` stopped the exploration. */
+  /** False when the budget (`maxStates`, `timeLimitMs`) stopped the exploration. */
   complete = true;
   transitions = 0;
 
@@ -169,39 +173,46 @@ export class StateSpace<S, L> {
  */
 export function exploreStateSpace<S, L>(model: StateSpaceModel<S, L>, options: ExploreOptions<S>): StateSpace<S, L> {
   const space = new StateSpace<S, L>(options.recordEdges);
+  const budget = options.budget ?? new ExplorationBudget(options.maxStates, undefined);
   const index = new Map<string, number>();
   const keys: string[] = [];
   const visit = (state: S, label: L, parent: number, key: string): number => {
     const id = space.add(state, label, parent, model.isFinal(state));
     index.set(key, id);
     keys.push(key);
+    budget.states = space.size;
     options.onState?.(state, id);
     return id;
   };
-  for (const start of model.initial()) {
+  const stop = () => {
+    space.complete = false;
+    return space;
+  };
+  const starts = model.initial();
+  if (budget.exhausted) return stop();
+  for (const start of starts) {
     const key = model.key(start.state);
     if (index.has(key)) continue;
-    if (space.size >= options.maxStates) {
-      space.complete = false;
-      return space;
-    }
+    if (!budget.spend()) return stop();
     visit(start.state, start.label, -1, key);
   }
   for (let current = 0; current < space.size; current++) {
+    if ((current & 15) === 0 && !budget.checkClock()) return stop();
     const state = space.states[current] as S;
     const currentKey = keys[current] as string;
+    const steps = model.expand(state);
+    // The model spent the budget while choosing how to fill free slots: this state's
+    // successors are not all known, so nothing is concluded from them.
+    if (budget.exhausted) return stop();
     let progress = false;
-    for (const step of model.expand(state)) {
+    for (const step of steps) {
       space.transitions++;
       if (step.progress) progress = true;
       const key = model.key(step.state);
       if (key === currentKey) continue;
       let target = index.get(key);
       if (target === undefined) {
-        if (space.size >= options.maxStates) {
-          space.complete = false;
-          return space;
-        }
+        if (!budget.spend()) return stop();
         target = visit(step.state, step.label, current, key);
       }
       if (step.progress) space.addEdge(current, target);

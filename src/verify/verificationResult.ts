@@ -79,10 +79,16 @@ export function buildResult<Step>(parts: {
   notes: string[];
   startedAt: number;
   now: number;
+  /** Which budget stopped the search (default `maxStates`). */
+  stoppedBy?: 'maxStates' | 'timeLimitMs' | undefined;
+  /** Units of work spent (states and scheduling choices), when they differ from states. */
+  work?: number;
 }): VerificationResult<Step> {
   const status = parts.violations.length > 0 ? 'violated' : parts.complete ? 'verified' : 'incomplete';
   if (!parts.complete) {
-    parts.notes.unshift(`incomplete: explored ${parts.statesExplored} states, the maxStates bound; properties hold in the explored part only`);
+    const work = parts.work !== undefined && parts.work !== parts.statesExplored ? ` (${parts.work} units of work with scheduling choices)` : '';
+    const bound = parts.stoppedBy === 'timeLimitMs' ? `the timeLimitMs bound after ${Math.round(parts.now - parts.startedAt)} ms` : 'the maxStates bound';
+    parts.notes.unshift(`incomplete: explored ${parts.statesExplored} states${work}, ${bound}; properties hold in the explored part only`);
   }
   return {
     ok: status === 'verified',

@@ -4,6 +4,7 @@ import type { TaskOrchestrator } from '../orchestration/taskOrchestrator';
 import type { CapacityAgent } from './agentCapacity';
 import type { TaskLogic } from './taskAutomaton';
 import { WorkflowReduction, type ReductionOptions, type ResolvedReduction } from './reduction';
+import { ExplorationBudget, type VerificationProgress } from './explorationBudget';
 import { evaluateGoal, evaluateInvariant, namedChecks, type Checks, type NamedCheck } from './checks';
 import { DEFAULT_MAX_STATES, exploreStateSpace } from './stateSpace';
 import {
@@ -44,8 +45,15 @@ export interface VerifyWorkflowOptions {
   readonly environment?: EnvironmentOptions;
   /** `false` to explore every interleaving (for comparison), or pick reductions. Default: all on. */
   readonly reduction?: boolean | ReductionOptions;
-  /** Stop after this many distinct states with an `incomplete` result. Default 500 000. */
+  /**
+   * Units of work allowed: each distinct state stored and each scheduling choice tried (a
+   * way of filling free slots) is one. Spent, the result is `incomplete`. Default 500 000.
+   */
   readonly maxStates?: number;
+  /** Stop after this many milliseconds (model building included) with an `incomplete` result. Default: no limit. */
+  readonly timeLimitMs?: number;
+  /** Called about once a second while the search runs (not at all for searches under a second). */
+  readonly onProgress?: (progress: VerificationProgress) => void;
   /** @internal The task machine to model (default: the runtime's); mutation tests of the verifier change it. */
   readonly taskMachine?: TaskLogic;
 }
@@ -76,6 +84,13 @@ interface ResolvedCheck<F> extends NamedCheck<F> {
  */
 export function verifyWorkflow(workflow: Workflow, options: VerifyWorkflowOptions = {}): VerificationResult {
   const startedAt = performance.now();
+  const timeLimitMs = options.timeLimitMs;
+  if (timeLimitMs !== undefined && !(typeof timeLimitMs === 'number' && Number.isFinite(timeLimitMs) && timeLimitMs > 0)) {
+    throw new ValidationError('verify options', [{ path: 'timeLimitMs', message: 'expected a positive number of milliseconds' }]);
+  }
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+    throw new ValidationError('verify options', [{ path: 'onProgress', message: 'expected a function' }]);
+  }
   const parsed = parseWorkflow(workflow);
   const agents = collectAgents(parsed, options);
   const model = new WorkflowModel(parsed, agents, options.environment, options.taskMachine);
@@ -92,9 +107,10 @@ export function verifyWorkflow(workflow: Workflow, options: VerifyWorkflowOption
     throw new ValidationError('verify options', [{ path: 'maxStates', message: 'expected a positive integer' }]);
   }
 
+  const budget = new ExplorationBudget(maxStates, timeLimitMs, options.onProgress, startedAt);
   const reduction = resolveReduction(options.reduction);
   const visible = visibleTasks(model, [...invariants, ...goals]);
-  const system = new WorkflowStateSpaceModel(model, new WorkflowReduction(model, reduction, visible));
+  const system = new WorkflowStateSpaceModel(model, new WorkflowReduction(model, reduction, visible), budget);
   const notes: string[] = [];
   const violations: Violation[] = [];
   const witnesses: Witness[] = [];
@@ -143,7 +159,7 @@ export function verifyWorkflow(workflow: Workflow, options: VerifyWorkflowOption
     }
   };
 
-  const space = exploreStateSpace(system, { maxStates, recordEdges: properties.has('termination'), onState });
+  const space = exploreStateSpace(system, { maxStates, budget, recordEdges: properties.has('termination'), onState });
 
   for (const hit of localHits.values()) {
     violations.push({
@@ -195,9 +211,11 @@ export function verifyWorkflow(workflow: Workflow, options: VerifyWorkflowOption
   if (invariants.length > 0) checked.push('invariant');
   if (goals.length > 0) checked.push('reachability');
   if (model.capacity.declared && !model.capacity.unconstrained && reduction.partialOrder) {
-    notes.push('partial-order reduction off: the agents cannot run every task at once, so tasks compete for slots');
+    notes.push('partial-order reduction only in states where no task can wait for a slot: the agents cannot run every task at once');
   }
   return buildResult({
+    stoppedBy: budget.exhausted,
+    work: budget.work,
     complete: space.complete,
     statesExplored: space.size,
     transitions: space.transitions,

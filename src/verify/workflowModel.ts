@@ -2,6 +2,7 @@ import type { TaskEndReason } from '../../machines/task.machine';
 import { laneOf } from '../orchestration/agentPool';
 import type { ParsedTask } from '../orchestration/taskTypes';
 import { AgentCapacity, type CapacityAgent } from './agentCapacity';
+import type { ExplorationBudget } from './explorationBudget';
 import { TaskAutomaton, TaskEventKind, type TaskLogic, type TaskPhase } from './taskAutomaton';
 import type { TraceStep, TraceStepType } from './trace';
 import type { ParsedWorkflow } from './workflowSchema';
@@ -157,9 +158,16 @@ export class WorkflowModel {
     return this.indexOf.get(taskId) ?? -1;
   }
 
+  /**
+   * How the reduction identifies states, so that the balancer's choices are explored once
+   * per class of equivalent outcomes: `key` (states with one key have the same future) and
+   * `symmetryClass` (tasks with one class, ≥ 0, are interchangeable). @internal
+   */
+  equivalence: { readonly key: (state: readonly number[]) => string; readonly symmetryClass: readonly number[] } | undefined;
+
   /** The states right after submission (one per way the balancer can fill the agents). */
-  initial(): ModelOutcome[] {
-    return this.dispatchAll(this.tasks.map((t) => t.automaton.initial));
+  initial(budget?: ExplorationBudget): ModelOutcome[] {
+    return this.dispatchAll(this.tasks.map((t) => t.automaton.initial), budget);
   }
 
   phase(state: readonly number[], task: number): TaskPhase {
@@ -211,10 +219,14 @@ export class WorkflowModel {
     return phase === 'running' || phase === 'retrying';
   }
 
-  /** One environment event and everything the runtime does about it, dispatch included. */
-  apply(state: readonly number[], task: number, kind: TaskEventKind): ModelOutcome[] {
+  /**
+   * One environment event and everything the runtime does about it, dispatch included.
+   * Each scheduling choice tried spends a unit of `budget`; once it is spent the outcomes
+   * are partial (the caller sees `budget.exhausted`).
+   */
+  apply(state: readonly number[], task: number, kind: TaskEventKind, budget?: ExplorationBudget): ModelOutcome[] {
     const next = this.applyEnvironment(state, task, kind);
-    return next ? this.dispatchAll(next) : [];
+    return next ? this.dispatchAll(next, budget) : [];
   }
 
   /** The event and its dependency cascade, without dispatching: `undefined` if not enabled. */
@@ -298,8 +310,12 @@ export class WorkflowModel {
     return this.capacity.canStart(running, t.capabilityClass);
   }
 
-  /** The eager scheduling round after a step: every maximal way of filling the agents. */
-  private dispatchAll(state: number[]): ModelOutcome[] {
+  /**
+   * The eager scheduling round after a step: every maximal way of filling the agents.
+   * Choices between interchangeable tasks in the same local state lead to states with one
+   * key, so only the first is tried; partial fills with one key are filled once.
+   */
+  private dispatchAll(state: number[], budget?: ExplorationBudget): ModelOutcome[] {
     const queued: number[] = [];
     for (const t of this.tasks) {
       if (t.automaton.state(state[t.index] as number).phase === 'queued' && this.capacity.coverable[t.index]) queued.push(t.index);
@@ -312,32 +328,57 @@ export class WorkflowModel {
       return [{ state, started: queued }];
     }
     const outcomes: ModelOutcome[] = [];
-    const seen = new Set<string>();
-    const fill = (current: number[], started: number[]) => {
-      const key = String.fromCharCode(...current);
-      if (seen.has(key)) return;
-      seen.add(key);
-      const running = this.runningPerClass(current);
-      const candidates = queued.filter((i) => this.canDispatch(current, i, running));
-      // Within one capability class the balancer serves the most urgent lane first.
-      const choices = candidates.filter((i) => {
+    const symmetryClass = this.equivalence?.symmetryClass;
+    const running = this.runningPerClass(state);
+    const classes = this.capacity.classCount;
+    // Fills are sets: each is built once, its tasks taken in the balancer's order (every
+    // prefix of a set that fits fits too, so any fill can be reached that way). A task passed
+    // over stays passed over for the rest of the branch.
+    const signature = (i: number) => {
+      const symmetry = symmetryClass?.[i] ?? -1;
+      return symmetry >= 0 ? symmetry * 65_536 + (state[i] as number) : -1 - i;
+    };
+    const startable = new Array<boolean>(classes);
+    const fill = (current: number[], from: number, started: number[]) => {
+      if (budget && !budget.spend()) return;
+      for (let c = 0; c < classes; c++) startable[c] = this.capacity.canStart(running, c);
+      // Passed over in this branch: a startable one left out means this fill is not maximal.
+      for (let k = 0; k < from; k++) {
+        const i = queued[k] as number;
+        if (current[i] === state[i] && startable[(this.tasks[i] as ModelTask).capabilityClass]) return;
+      }
+      const passedLane = new Array<number>(classes).fill(Number.POSITIVE_INFINITY);
+      const passedSignatures = new Set<number>();
+      const options: number[] = [];
+      for (let k = from; k < queued.length; k++) {
+        const i = queued[k] as number;
         const t = this.tasks[i] as ModelTask;
-        return !candidates.some((j) => {
-          const u = this.tasks[j] as ModelTask;
-          return u.capabilityClass === t.capabilityClass && u.lane < t.lane;
-        });
-      });
-      if (choices.length === 0) {
+        const cls = t.capabilityClass;
+        if (!startable[cls]) continue;
+        // Within one capability class the balancer serves the most urgent lane first; among
+        // interchangeable tasks in one local state, taking a later one is taking the first.
+        const sig = signature(i);
+        if (t.lane <= (passedLane[cls] as number) && !passedSignatures.has(sig)) options.push(k);
+        passedLane[cls] = Math.min(passedLane[cls] as number, t.lane);
+        passedSignatures.add(sig);
+      }
+      if (options.length === 0) {
         outcomes.push({ state: current, started });
         return;
       }
-      for (const i of choices) {
+      for (const k of options) {
+        const i = queued[k] as number;
+        const t = this.tasks[i] as ModelTask;
         const next = current.slice();
-        next[i] = (this.tasks[i] as ModelTask).automaton.step(current[i] as number, TaskEventKind.DISPATCH);
-        fill(next, [...started, i]);
+        next[i] = t.automaton.step(current[i] as number, TaskEventKind.DISPATCH);
+        running[t.capabilityClass] = (running[t.capabilityClass] as number) + 1;
+        fill(next, k + 1, [...started, i]);
+        running[t.capabilityClass] = (running[t.capabilityClass] as number) - 1;
+        if (budget?.exhausted) return;
+        for (let c = 0; c < classes; c++) startable[c] = this.capacity.canStart(running, c);
       }
     };
-    fill(state, []);
+    fill(state, 0, []);
     return outcomes;
   }
 }

@@ -1,3 +1,4 @@
+import type { ExplorationBudget } from './explorationBudget';
 import type { WorkflowReduction } from './reduction';
 import type { Expansion, StateSpace, StateSpaceModel } from './stateSpace';
 import { TaskEventKind } from './taskAutomaton';
@@ -37,10 +38,12 @@ export class WorkflowStateSpaceModel implements StateSpaceModel<EncodedState, nu
   constructor(
     readonly model: WorkflowModel,
     readonly reduction: WorkflowReduction,
+    /** Spent by the scheduling choices of each step (the explorer spends it on states). */
+    readonly budget?: ExplorationBudget,
   ) {}
 
   initial(): Expansion<EncodedState, number>[] {
-    return this.model.initial().map((outcome, k) => ({ label: -1 - k, state: encodeState(outcome.state), progress: true }));
+    return this.model.initial(this.budget).map((outcome, k) => ({ label: -1 - k, state: encodeState(outcome.state), progress: true }));
   }
 
   key(state: EncodedState): string {
@@ -56,8 +59,9 @@ export class WorkflowStateSpaceModel implements StateSpaceModel<EncodedState, nu
     const steps: Expansion<EncodedState, number>[] = [];
     for (const choice of this.reduction.ample(state)) {
       for (const kind of choice.kinds) {
+        if (this.budget?.exhausted) return steps;
         const progress = isProgressKind(kind);
-        for (const outcome of this.model.apply(state, choice.task, kind)) {
+        for (const outcome of this.model.apply(state, choice.task, kind, this.budget)) {
           steps.push({ label: choice.task * KIND_BITS + kind, state: encodeState(outcome.state), progress });
         }
       }
