@@ -1,3 +1,4 @@
+import { current, isDraft } from 'immer';
 import type { ConnectionOutcome, SwarmConnection, SwarmRules } from './swarmTypes';
 
 /**
@@ -152,11 +153,14 @@ export function recordConnectionOutcome(
   at: number,
   rules: SwarmRules,
 ): void {
-  connection.outcomes.push({ at, success });
+  // Built as a plain array and assigned once: pushing and splicing through an immer draft
+  // costs a proxy trap per element, on every task outcome.
+  const previous = isDraft(connection.outcomes) ? current(connection.outcomes) : connection.outcomes;
+  const outcomes = [...previous, { at, success }];
   const maxSize = Math.max(1, Math.floor(rules.successWindowSize));
-  let drop = Math.max(0, connection.outcomes.length - maxSize);
-  while (drop < connection.outcomes.length && at - connection.outcomes[drop]!.at > rules.successWindowMs) drop++;
-  if (drop > 0) connection.outcomes.splice(0, drop);
+  let drop = Math.max(0, outcomes.length - maxSize);
+  while (drop < outcomes.length && at - outcomes[drop]!.at > rules.successWindowMs) drop++;
+  connection.outcomes = drop > 0 ? outcomes.slice(drop) : outcomes;
   connection.activationCount += 1;
   markUsed(connection, at);
   connection.strength = successRateAdjustedStrength(

@@ -36,7 +36,25 @@ export {
 } from './swarmTypes';
 export { SwarmErrorCode, UnknownConnectionError, DuplicateNetworkError } from './swarmErrors';
 export { SwarmRulesSchema, SwarmOptionsSchema, TaskOutcomeSchema, ConsensusOutcomeSchema as SwarmConsensusOutcomeSchema } from './swarmSchemas';
-export { routingAffinity } from './routingAffinity';
+export { routingAffinity, pairPosterior } from './routingAffinity';
+export {
+  PRIOR as ROUTING_PRIOR,
+  betaPosterior,
+  discountedCounts,
+  updatePosterior,
+  posteriorMean,
+  sampleBeta,
+  sampleGamma,
+  type PairPosterior,
+  type BetaParameters,
+  type RandomSource,
+} from './routingBandit';
+export {
+  failureCauseOf,
+  TASK_FAILURE_CAUSES,
+  type TaskFailureCause,
+  type FinishedTaskFailure,
+} from './failureAttribution';
 export { agentPerformance, canFire, isRefractory } from './neuron';
 export {
   activateConnection,
@@ -70,6 +88,6 @@ export {
 } from './knowledgeSharing';
 export { computeSwarmStats, toGraph, type SwarmStats } from './topologyMetrics';
 export { performanceMetrics, type SwarmPerformanceMetrics } from './performanceMetrics';
-export { nextRandom, seedFromString, type RandomDraw } from './seededRandom';
+export { nextRandom, randomSource, seedFromString, type RandomDraw } from './seededRandom';
 export { swarmMachine, type SwarmMachine } from '../../machines/swarm.machine';
-export { swarmBalancer } from './swarmBalancer';
+export { swarmBalancer, type SwarmBalancerOptions } from './swarmBalancer';

@@ -1,6 +1,7 @@
 import { appendBounded } from './boundedHistory';
 import { recordConnectionOutcome } from './connection';
 import { recordDecision, updatePerformance } from './neuron';
+import { updatePosterior } from './routingBandit';
 import { addNeuron, connect, findConnection } from './swarmState';
 import type { ConsensusOutcome, ConsensusRecord, SwarmState, TaskOutcome } from './swarmTypes';
 
@@ -19,11 +20,15 @@ export function consensusPatternKey(conflictType: string): string {
  * loop the guide only hints at: what flows between agents in real workflows shapes the
  * connections.
  *
+ * - A failure whose `failureCause` is not `pair` (circuit open, a failed or cancelled
+ *   dependency, an agent lost, a validation refusal) says nothing about the pairs nor
+ *   the agent: it is only counted (`failuresNotAttributed`), nothing else changes.
  * - Each producer → consumer connection (producer: an agent whose result the task
  *   consumed; consumer: the agent that ran it) records the outcome in its sliding window
- *   and gets the success-rate rule (> 0.8: +0.1, < 0.4: −0.1 down to 0.1). A missing
- *   connection is created at the initial strength first. A producer that is the
- *   consumer itself is skipped (no self-connections).
+ *   and gets the success-rate rule (> 0.8: +0.1, < 0.4: −0.1 down to 0.1), and its
+ *   routing posterior gets the outcome after the producer's other pairs are discounted
+ *   (see `routingBandit`). A missing connection is created at the initial strength
+ *   first. A producer that is the consumer itself is skipped (no self-connections).
  * - The consumer's performance moves toward 1 (success) or 0 (failure), EMA alpha 0.1,
  *   and its decision pattern for the task type is counted (knowledge transfer uses it).
  * - Agents the swarm has not seen join with default settings.
@@ -36,6 +41,10 @@ export function consensusPatternKey(conflictType: string): string {
  */
 export function learnFromTask(state: SwarmState, outcome: TaskOutcome, success: boolean, at: number): void {
   const { rules } = state;
+  if (!success && (outcome.failureCause ?? 'pair') !== 'pair') {
+    state.counters.failuresNotAttributed = (state.counters.failuresNotAttributed ?? 0) + 1;
+    return;
+  }
   const consumer = addNeuron(state, outcome.agentId);
   updatePerformance(consumer, success ? 1 : 0, rules.performanceAlpha);
   recordDecision(consumer, taskPatternKey(outcome.taskType), success);
@@ -43,16 +52,23 @@ export function learnFromTask(state: SwarmState, outcome: TaskOutcome, success: 
   const producers = new Set(outcome.producerAgentIds);
   producers.delete(outcome.agentId);
   for (const producer of producers) {
-    addNeuron(state, producer);
+    const source = addNeuron(state, producer);
     const connection =
       findConnection(state, producer, outcome.agentId) ?? connect(state, producer, outcome.agentId, undefined, at);
-    if (connection) recordConnectionOutcome(connection, success, at, rules);
+    if (!connection) continue;
+    recordConnectionOutcome(connection, success, at, rules);
+    // The producer's bandit clock: one step per judged output (a corrupted count restarts at 0).
+    const steps = Number.isSafeInteger(source.producerSteps) && (source.producerSteps ?? 0) >= 0 ? (source.producerSteps ?? 0) : 0;
+    source.producerSteps = steps + 1;
+    connection.posterior = updatePosterior(connection.posterior, steps + 1, success, rules.banditDiscount);
   }
 
   if (success) state.counters.tasksCompleted += 1;
   else state.counters.tasksFailed += 1;
-  if (outcome.durationMs !== undefined) {
-    state.counters.taskDurationMsTotal += outcome.durationMs;
+  // A duration that would make the total overflow to Infinity is left out of the mean.
+  const duration = outcome.durationMs;
+  if (duration !== undefined && Number.isFinite(duration) && duration >= 0 && Number.isFinite(state.counters.taskDurationMsTotal + duration)) {
+    state.counters.taskDurationMsTotal += duration;
     state.counters.tasksWithDuration += 1;
   }
 }

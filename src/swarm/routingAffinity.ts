@@ -1,6 +1,7 @@
 import { ownValue } from '../idRecord';
+import { betaPosterior, type BetaParameters } from './routingBandit';
 import { connectionOf, neuronOf } from './swarmState';
-import type { SwarmSnapshot } from './swarmTypes';
+import { SWARM_DEFAULTS, type SwarmSnapshot } from './swarmTypes';
 
 /**
  * How well a candidate agent has worked with the agents whose results a task consumes:
@@ -32,4 +33,21 @@ export function routingAffinity(
     if (connectionId !== undefined) total += connectionOf(state, connectionId)?.strength ?? 0;
   }
   return count === 0 ? 0 : total / count;
+}
+
+/**
+ * The routing posterior of the pair `producer → candidate`: Beta(1, 1) plus the pair's
+ * discounted successes and failures, discounted up to the producer's current step (see
+ * `routingBandit`). A pair never tried, or whose connection was pruned, reads as the prior.
+ *
+ * @example
+ * ```ts
+ * const { alpha, beta } = pairPosterior(network.getNetworkState(), 'risk_agent_1', 'trading_agent_2');
+ * ```
+ */
+export function pairPosterior(state: SwarmSnapshot, producerAgentId: string, candidateAgentId: string): BetaParameters {
+  const producer = neuronOf(state, producerAgentId);
+  const connectionId = ownValue(producer?.outgoing, candidateAgentId);
+  const connection = connectionId === undefined ? undefined : connectionOf(state, connectionId);
+  return betaPosterior(connection?.posterior, producer?.producerSteps ?? 0, state.rules.banditDiscount ?? SWARM_DEFAULTS.banditDiscount);
 }

@@ -45,3 +45,22 @@ export function seedFromString(text: string): number {
   }
   return hash >>> 0;
 }
+
+/**
+ * A generator function over {@link nextRandom}, for code that keeps its own stream (the
+ * `swarm` balancer's Thompson draws): the same seed gives the same sequence.
+ *
+ * @example
+ * ```ts
+ * const random = randomSource(42);
+ * random(); // in [0, 1)
+ * ```
+ */
+export function randomSource(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    const draw = nextRandom(state);
+    state = draw.state;
+    return draw.value;
+  };
+}

@@ -1,31 +1,66 @@
 import { defaultScore, type ChoosingBalancer } from '../orchestration/balancers';
 import type { NeuralSwarmNetwork } from './neuralSwarmNetwork';
+import { pairPosterior } from './routingAffinity';
+import { sampleBeta, type RandomSource } from './routingBandit';
+import { randomSource } from './seededRandom';
+
+/** Options of {@link swarmBalancer}. */
+export interface SwarmBalancerOptions {
+  /**
+   * Uniform draws in [0, 1) for Thompson sampling. Default: a mulberry32 stream seeded from
+   * the network's seed, so a run is reproducible per seed.
+   */
+  readonly random?: RandomSource;
+}
+
+/** Mixed into the network's seed so that routing draws are not the actor's own sequence. */
+const ROUTING_STREAM = 0x5bd1e995;
 
 /**
- * The orchestrator balancer `swarm`: among the available qualifying agents, prefers the one
- * most strongly connected (in the swarm network) to the agents that produced the task's
- * dependencies; ties, and tasks without producers, go to the default score. As the swarm
- * strengthens producer → consumer connections after successes and weakens them after
- * failures, routing follows the pairs that work.
+ * The orchestrator balancer `swarm`: Thompson sampling over the swarm's routing posteriors.
+ * For a task that consumes other agents' results, each available qualifying agent gets a
+ * draw from the Beta posterior of every producer → agent pair (the mean of the draws when
+ * there are several producers), and the highest draw wins; exact ties, and tasks without
+ * producers, go to the default score. A pair never tried draws from the uniform prior, so
+ * it gets explored; a pair that keeps failing draws low and is rarely chosen; evidence
+ * fades with the rule `banditDiscount`, so routing follows a world that changes.
+ *
+ * The posteriors are the swarm actor's state, changed only by it from observed outcomes;
+ * this balancer only reads them.
  *
  * @example
  * ```ts
  * const orchestrator = new TaskOrchestrator({ bus, balancers: [swarmBalancer(swarm)], balancer: 'swarm' });
  * ```
  */
-export function swarmBalancer(swarm: NeuralSwarmNetwork): ChoosingBalancer {
+export function swarmBalancer(swarm: NeuralSwarmNetwork, options: SwarmBalancerOptions = {}): ChoosingBalancer {
+  const random = options.random ?? randomSource((swarm.getNetworkState().rngState ^ ROUTING_STREAM) >>> 0);
   return {
     name: 'swarm',
     choose(task, candidates, { producerAgentIds }) {
+      const state = producerAgentIds.length === 0 ? undefined : swarm.getNetworkState();
       let best: string | undefined;
-      let bestAffinity = -Infinity;
+      let bestDraw = -Infinity;
       let bestScore = -Infinity;
       for (const agent of candidates) {
-        const affinity = producerAgentIds.length === 0 ? 0 : swarm.routingAffinity(agent.agentId, producerAgentIds);
+        let draw = 0;
+        if (state) {
+          let total = 0;
+          let count = 0;
+          const seen = new Set<string>();
+          for (const producer of producerAgentIds) {
+            if (producer === agent.agentId || seen.has(producer)) continue;
+            seen.add(producer);
+            total += sampleBeta(pairPosterior(state, producer, agent.agentId), random);
+            count += 1;
+          }
+          // An agent that produced every input itself: no pair to judge it by.
+          draw = count === 0 ? 0.5 : total / count;
+        }
         const score = defaultScore(agent, task);
-        if (affinity > bestAffinity || (affinity === bestAffinity && score > bestScore)) {
+        if (draw > bestDraw || (draw === bestDraw && score > bestScore)) {
           best = agent.agentId;
-          bestAffinity = affinity;
+          bestDraw = draw;
           bestScore = score;
         }
       }

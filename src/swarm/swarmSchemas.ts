@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors';
+import { TASK_FAILURE_CAUSES } from './failureAttribution';
 import { SWARM_DEFAULTS, type SwarmRules } from './swarmTypes';
 
 /**
@@ -36,6 +37,7 @@ const unitRules = [
   'maxThreshold',
   'patternSuccessRate',
   'transferBoost',
+  'banditDiscount',
 ] as const satisfies readonly (keyof SwarmRules)[];
 const positiveCountRules = ['maxLayers', 'historySize', 'consensusHistorySize', 'successWindowSize'] as const;
 const countRules = ['teacherCount', 'patternMinUses', 'minSharedConsensus', 'minCorrelationSamples'] as const;
@@ -118,6 +120,7 @@ export const TaskOutcomeSchema = z.object({
   producerAgentIds: z.array(agentIdSchema).default([]),
   durationMs: nonNegative.optional(),
   at: nonNegative.optional(),
+  failureCause: z.enum(TASK_FAILURE_CAUSES).optional(),
 });
 
 export const ConsensusOutcomeSchema = z.object({

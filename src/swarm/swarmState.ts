@@ -68,6 +68,7 @@ export function initialSwarmState(input: SwarmMachineInput): SwarmState {
       knowledgeTransfers: 0,
       connectionsPruned: 0,
       connectionsGrown: 0,
+      failuresNotAttributed: 0,
     },
   };
 }

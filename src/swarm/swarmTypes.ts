@@ -1,4 +1,6 @@
 import type { Immutable } from 'immer';
+import type { TaskFailureCause } from './failureAttribution';
+import type { PairPosterior } from './routingBandit';
 import type { ShardedRecord } from './shardedRecord';
 
 /**
@@ -75,6 +77,12 @@ export const SWARM_DEFAULTS = {
   minSharedConsensus: 3,
   /** Period of the automatic network cycle (decay, adaptation, patterns). */
   cycleIntervalMs: 10_000,
+  /**
+   * Routing (Thompson sampling): each time a producer's output is judged, the evidence of
+   * every pair of that producer is multiplied by this (1: never forget). 0.95 keeps about
+   * the last 20 judgements per producer, so routing follows a world that changes.
+   */
+  banditDiscount: 0.95,
 } as const;
 
 /** The swarm's rule constants; see {@link SWARM_DEFAULTS} for meanings and defaults. */
@@ -104,6 +112,11 @@ export interface SwarmConnection {
   decayedAt: number;
   /** Recent task outcomes that flowed through this connection (sliding window). */
   outcomes: ConnectionOutcome[];
+  /**
+   * Routing evidence: discounted successes and failures of the pair (see `routingBandit`).
+   * Absent until the pair's first judged outcome (and in snapshots older than it): the prior.
+   */
+  posterior?: PairPosterior;
 }
 
 /** Usage statistics of one kind of decision an agent makes (a task type, a conflict type). */
@@ -134,6 +147,11 @@ export interface SwarmNeuron {
   outgoing: Record<string, string>;
   /** Connection ids by source agent. */
   incoming: Record<string, string>;
+  /**
+   * How many judged outcomes this agent's output has had as a producer: the clock of its
+   * pairs' discounting. Absent (0) until the first one.
+   */
+  producerSteps?: number;
 }
 
 /** What each touched neuron felt during one propagation (sparse: untouched neurons are absent). */
@@ -179,6 +197,11 @@ export interface TaskOutcome {
   readonly producerAgentIds: readonly string[];
   readonly durationMs?: number;
   readonly at?: number;
+  /**
+   * For a failure: whose fault it was (see `failureCauseOf`). Only `pair` (the default)
+   * counts against the producer → consumer pairs and the agent's performance.
+   */
+  readonly failureCause?: TaskFailureCause;
 }
 
 /** Kinds of emergent pattern. */
@@ -267,6 +290,8 @@ export interface SwarmCounters {
   knowledgeTransfers: number;
   connectionsPruned: number;
   connectionsGrown: number;
+  /** Failures not counted against their pairs (circuit open, dependency, agent lost...). Absent in older snapshots. */
+  failuresNotAttributed?: number;
 }
 
 /** The whole network: the swarm actor's context. */
