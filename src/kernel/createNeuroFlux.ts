@@ -7,6 +7,7 @@ import { decisionKey } from '../conflict/decisionKey';
 import { computeStake } from '../conflict/stakes';
 import { TaskOrchestrator, type TaskOrchestratorOptions } from '../orchestration/taskOrchestrator';
 import { NeuralSwarmNetwork, type NeuralSwarmNetworkOptions } from '../swarm/neuralSwarmNetwork';
+import { failureCauseOf } from '../swarm/failureAttribution';
 import { swarmBalancer } from '../swarm/swarmBalancer';
 import type { TaskOutcome } from '../swarm/swarmTypes';
 import type { Transport } from '../transport/natsTransport';
@@ -181,6 +182,8 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
           producerAgentIds: event.producerAgentIds,
           ...(event.durationMs !== null && { durationMs: event.durationMs }),
           at: event.at,
+          // A failure that is not the pair's (circuit open, agent lost...) must not count against it.
+          ...(event.status !== 'completed' && { failureCause: failureCauseOf(event) }),
         },
         success: event.status === 'completed',
       });
