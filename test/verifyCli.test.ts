@@ -85,4 +85,15 @@ describe('neuroflux verify', () => {
     const json = await verify(path, '--json', '--no-agent-loss');
     expect(JSON.parse(json.out)).toMatchObject({ ok: true, status: 'verified', violations: [] });
   });
+
+  test('--max-states bounds scheduling work too, --time-limit is accepted: 40 tasks on 20 slots stop at once with exit code 3', async () => {
+    const path = file('contended.json', {
+      agents: [{ agentId: 'worker', capabilities: ['work'], maxConcurrentTasks: 20 }],
+      tasks: Array.from({ length: 40 }, (_, i) => ({ taskId: `t${i}`, requiredCapabilities: ['work'] })),
+    });
+    const bounded = await verify(path, '--max-states', '100', '--time-limit', '600');
+    expect(bounded.exitCode).toBe(3);
+    expect(bounded.out).toMatch(/incomplete: explored \d+ states \(100 units of work with scheduling choices\), the maxStates bound/);
+    await expect(verify(path, '--time-limit', '-1')).rejects.toThrow(/timeLimit/);
+  });
 });

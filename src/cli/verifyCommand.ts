@@ -11,6 +11,7 @@ import { WorkflowFileError } from '../orchestration/workflowFileError';
 
 const VerifyOptionsSchema = z.object({
   maxStates: z.coerce.number().int().positive().default(DEFAULT_MAX_STATES),
+  timeLimit: z.coerce.number().positive().optional(),
   reduction: z.boolean().default(true),
   cancellations: z.enum(['none', 'inFlight', 'anywhere']).default('inFlight'),
   agentLoss: z.boolean().default(true),
@@ -45,7 +46,8 @@ export function registerVerifyCommand(program: Command, write: (text: string) =>
     .command('verify')
     .description('prove properties of a workflow file before running it; prints a counterexample trace per violation')
     .argument('<file>', 'the workflow file (.json, .yaml or .yml): { tasks, agents? }')
-    .option('--max-states <n>', 'stop with an "incomplete" verdict after this many states', String(DEFAULT_MAX_STATES))
+    .option('--max-states <n>', 'stop with an "incomplete" verdict after this many units of work (states and scheduling choices)', String(DEFAULT_MAX_STATES))
+    .option('--time-limit <seconds>', 'stop with an "incomplete" verdict after this many seconds')
     .option('--no-reduction', 'explore every interleaving (no partial-order, symmetry or finished-task reduction)')
     .option('--cancellations <scope>', 'cancellations to explore: none, inFlight or anywhere', 'inFlight')
     .option('--no-agent-loss', 'do not explore agents going away while running a task')
@@ -65,6 +67,10 @@ export function registerVerifyCommand(program: Command, write: (text: string) =>
           },
           {
             maxStates: options.maxStates,
+            ...(options.timeLimit !== undefined && { timeLimitMs: options.timeLimit * 1000 }),
+            // A search over a second says how far it got, on stderr so that --json stays clean.
+            onProgress: (p) =>
+              process.stderr.write(`verifying ${file}: ${p.statesExplored} states, ${p.work} units of work, ${(p.elapsedMs / 1000).toFixed(1)} s\n`),
             reduction: options.reduction,
             environment: { cancellations: options.cancellations, agentLoss: options.agentLoss },
           },

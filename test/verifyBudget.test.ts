@@ -1,0 +1,65 @@
+import { performance } from 'node:perf_hooks';
+import { verifyWorkflow, type Workflow } from '../src/verify';
+import { ExplorationBudget } from '../src/verify/explorationBudget';
+
+/** n independent tasks on one agent with `slots` slots. */
+function independent(n: number, slots: number): Workflow {
+  return {
+    tasks: Array.from({ length: n }, (_, i) => ({ taskId: `t${i}`, requiredCapabilities: ['work'] })),
+    agents: [{ agentId: 'worker', capabilities: ['work'], maxConcurrentTasks: slots }],
+  };
+}
+
+afterEach(() => jest.restoreAllMocks());
+
+describe('verification budget', () => {
+  test('maxStates counts scheduling choices: 40 tasks competing for 20 slots stop within the bound', () => {
+    for (const maxStates of [1, 10, 100, 1_000]) {
+      const result = verifyWorkflow(independent(40, 20), { maxStates });
+      expect(result.status).toBe('incomplete');
+      expect(result.complete).toBe(false);
+      expect(result.statesExplored).toBeLessThanOrEqual(maxStates);
+      expect(result.notes[0]).toMatch(/^incomplete: explored \d+ states.*the maxStates bound/);
+    }
+  });
+
+  test('a result within the bound is the same as without one', () => {
+    const workflow = independent(4, 2);
+    const free = verifyWorkflow(workflow);
+    expect(free.status).toBe('verified');
+    const bounded = verifyWorkflow(workflow, { maxStates: 10 * free.statesExplored + 10_000 });
+    expect(bounded).toMatchObject({ status: 'verified', statesExplored: free.statesExplored, transitions: free.transitions });
+  });
+
+  test('timeLimitMs stops the search (clock advanced by each read) and says so', () => {
+    let now = 0;
+    jest.spyOn(performance, 'now').mockImplementation(() => (now += 5));
+    const progress: number[] = [];
+    const result = verifyWorkflow(independent(40, 20), {
+      maxStates: 10_000_000,
+      timeLimitMs: 2_000,
+      onProgress: (p) => progress.push(p.elapsedMs),
+    });
+    expect(result.status).toBe('incomplete');
+    expect(result.notes[0]).toMatch(/the timeLimitMs bound after \d+ ms/);
+    // The clock is read every few units of work: the limit is overrun by one read at most.
+    expect(result.durationMs).toBeLessThanOrEqual(2_000 + 10);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.every((ms, i) => i === 0 || ms >= (progress[i - 1] as number) + 1_000)).toBe(true);
+  });
+
+  test('options are validated', () => {
+    for (const timeLimitMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, '10' as unknown as number]) {
+      expect(() => verifyWorkflow(independent(1, 1), { timeLimitMs })).toThrow(/timeLimitMs/);
+    }
+    expect(() => verifyWorkflow(independent(1, 1), { onProgress: 3 as never })).toThrow(/onProgress/);
+    expect(() => verifyWorkflow(independent(1, 1), { maxStates: 0 })).toThrow(/maxStates/);
+  });
+
+  test('ExplorationBudget: units beyond the bound are refused, and every later spend too', () => {
+    const budget = new ExplorationBudget(3, undefined);
+    expect([budget.spend(), budget.spend(), budget.spend(), budget.spend(), budget.spend()]).toEqual([true, true, true, false, false]);
+    expect(budget.exhausted).toBe('maxStates');
+    expect(budget.work).toBe(3);
+  });
+});
