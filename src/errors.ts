@@ -14,6 +14,7 @@ export const ErrorCode = {
   WORKFLOW_INVALID: 'ERR_WORKFLOW_INVALID',
   UNKNOWN_TASK: 'ERR_UNKNOWN_TASK',
   DUPLICATE_TASK: 'ERR_DUPLICATE_TASK',
+  TASK_NOT_RETRYABLE: 'ERR_TASK_NOT_RETRYABLE',
   ASSIGNMENT_REFUSED: 'ERR_ASSIGNMENT_REFUSED',
   DELIVERY_FAILED: 'ERR_DELIVERY_FAILED',
   STANDBY: 'ERR_STANDBY',
@@ -166,6 +167,16 @@ export class WorkflowValidationError extends NeuroFluxError {
 export class UnknownTaskError extends NeuroFluxError {
   constructor(readonly taskId: string) {
     super(ErrorCode.UNKNOWN_TASK, `task '${taskId}' is not known`);
+  }
+}
+
+/** `retryTask` on a task that is not finished, or that completed. */
+export class TaskNotRetryableError extends NeuroFluxError {
+  constructor(
+    readonly taskId: string,
+    readonly status: string,
+  ) {
+    super(ErrorCode.TASK_NOT_RETRYABLE, `task '${taskId}' is ${status}: only a failed, timed out or cancelled task can be retried`);
   }
 }
 

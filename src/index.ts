@@ -16,6 +16,7 @@ export {
   AgentsUnavailableError,
   WorkflowValidationError,
   UnknownTaskError,
+  TaskNotRetryableError,
   DuplicateTaskError,
   AssignmentRefusedError,
   DeliveryFailedError,

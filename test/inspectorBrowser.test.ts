@@ -243,6 +243,17 @@ function smallText(minimum: number): string[] {
       expect(await page.evaluate(clippedElements, '#statechart svg.statechart')).toEqual([]);
     });
 
+    test('pause and resume an agent from the page', async () => {
+      await page.click('#actor-tree li.actor[data-system-id="agent:trader"] > .row');
+      await page.click('#agent-actions button[data-action="pauseAgent"]');
+      await page.waitForSelector('body[data-last-action="done"] #agent-actions .action-result');
+      expect(nf.orchestrator.isAgentPaused('trader')).toBe(true);
+      expect(await page.textContent('#agent-actions .action-result')).toBe('agent trader paused: it gets no new task');
+      await page.click('#agent-actions button[data-action="resumeAgent"]');
+      await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelector('#agent-actions .action-result')?.textContent === 'agent trader resumed');
+      expect(nf.orchestrator.isAgentPaused('trader')).toBe(false);
+    });
+
     test('screenshot (docs/inspector*.png with npm run docs:screenshots)', async () => {
       // The docs show a task's statechart, as a user would see it after clicking a task.
       await page.click('#workflow-dag g.task[data-task-id="run2.risk"]');

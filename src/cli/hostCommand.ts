@@ -11,6 +11,7 @@ import { ALLOW_EXECUTORS_OPTION, collectOption, NatsUrlSchema, parseCliOptions }
 import { startOrCannotRun } from './cannotRunError';
 import { readNatsCredentials } from './natsCredentialsFile';
 import { warnOnStoreProblems } from './storeWarnings';
+import { INSPECT_OPTION_HELP, InspectPortSchema, inspectionHubFor, startCliInspector } from './inspectOption';
 
 const HostOptionsSchema = z.object({
   nats: NatsUrlSchema,
@@ -28,6 +29,7 @@ const HostOptionsSchema = z.object({
   seed: z.coerce.number().int().nonnegative().default(1),
   allowExecutorsOutside: z.array(z.string().min(1)).default([]),
   credentials: z.string().min(1).optional(),
+  inspect: InspectPortSchema,
 });
 
 /**
@@ -51,6 +53,7 @@ export function registerHostCommand(program: Command, write: (text: string) => v
     .option('--agent-prefix <prefix>', 'host each agent as <prefix><agentId> (several hosts of one file)')
     .option('--drain-timeout <ms>', 'on SIGTERM or SIGINT, let running tasks finish for this long (no new ones start)', '30000')
     .option('--seed <n>', 'seed of the simulated executors', '1')
+    .option('--inspect [port]', INSPECT_OPTION_HELP)
     .option('--credentials <file>', 'this host\'s file from `neuroflux nats-config --out`: its NATS user, identity (the host id) and namespace')
     .option(`${ALLOW_EXECUTORS_OPTION} <dir>`, "also load executor modules from <dir> (repeatable; default: only from the workflow file's folder)", collectOption)
     .action(async (file: string, raw: Record<string, unknown>) => {
@@ -63,7 +66,8 @@ export function registerHostCommand(program: Command, write: (text: string) => v
       const options = credentials ? { ...parsed, hostId: credentials.transport.identity, namespace: credentials.transport.namespace } : parsed;
       const workflow = loadWorkflowFile(file);
       const transport = nats({ servers: options.nats, namespace: options.namespace, name: options.hostId, ...credentials?.transport });
-      const nf = createNeuroFlux({ transport, orchestrator: false });
+      const inspectHub = inspectionHubFor(options.inspect);
+      const nf = createNeuroFlux({ transport, orchestrator: false, ...(inspectHub && { inspect: inspectHub.observer }) });
       warnOnStoreProblems(nf, (text) => process.stderr.write(text));
       const trustedDirs = trustedExecutorDirs(options.allowExecutorsOutside, ALLOW_EXECUTORS_OPTION);
       const executors = resolveWorkflowExecutors(workflow, file, { clock: nf.clock, seed: options.seed, trustedDirs });
@@ -87,6 +91,7 @@ export function registerHostCommand(program: Command, write: (text: string) => v
         throw new ValidationError('workflow', [{ path: 'agents', message: `${file} has no agent with ${which} to host` }]);
       }
       await startOrCannotRun(nf, options.nats);
+      const inspector = await startCliInspector(nf, inspectHub, options.inspect, write);
       host.start();
       write(`hosting ${hosted.join(', ')} as ${options.hostId} on ${options.nats} (namespace ${options.namespace})\n`);
       try {
@@ -94,6 +99,7 @@ export function registerHostCommand(program: Command, write: (text: string) => v
       } finally {
         // Graceful: running tasks finish (and report) before the host says it leaves.
         await host.drain(options.drainTimeout);
+        await inspector?.close();
         await nf.stop();
         const stats = host.getStats();
         write(`${options.hostId}: ${stats.completed} completed, ${stats.failed} failed, ${stats.aborted} aborted\n`);

@@ -15,6 +15,7 @@ import { FileSnapshotStore } from '../store/fileSnapshotStore';
 import type { TaskInput } from '../orchestration/taskTypes';
 import type { CliOutput } from './main';
 import { superviseWorkflowRun } from './workflowRun';
+import { INSPECT_OPTION_HELP, InspectPortSchema, inspectionHubFor, startCliInspector } from './inspectOption';
 
 /** A resumed run recognises its tasks by id: with `--state-dir` every task needs one. */
 function requireTaskIds(tasks: readonly TaskInput[]): void {
@@ -31,6 +32,7 @@ const RunOptionsSchema = z
     namespace: SubjectTokenSchema.default('default'),
     remoteAgents: z.boolean().optional(),
     stateDir: z.string().min(1).optional(),
+    inspect: InspectPortSchema,
     credentials: z.string().min(1).optional(),
     quiet: z.boolean().optional(),
     events: z.boolean().optional(),
@@ -66,6 +68,7 @@ export function registerWorkflowCommands(
     .option('--namespace <name>', 'NATS namespace shared with the agent hosts', 'default')
     .option('--remote-agents', "run none of the file's agents here: they come from `neuroflux host` processes")
     .option('--credentials <file>', "this orchestrator's file from `neuroflux nats-config --out`: its NATS user, identity and namespace (with --nats)")
+    .option('--inspect [port]', INSPECT_OPTION_HELP)
     .option('--state-dir <dir>', 'keep the orchestrator state in <dir> (a file store): run again with it, the workflow resumes and finished tasks are not run again')
     .action(async (file: string, raw: Record<string, unknown>) => {
       const options = parseCliOptions(RunOptionsSchema, raw);
@@ -75,7 +78,9 @@ export function registerWorkflowCommands(
       if (credentials?.role === 'host') {
         throw new ValidationError('command-line options', [{ path: '--credentials', message: `${options.credentials} is host ${credentials.transport.identity}'s: run needs an orchestrator's` }]);
       }
+      const inspectHub = inspectionHubFor(options.inspect);
       const nf = createNeuroFlux({
+        ...(inspectHub && { inspect: inspectHub.observer }),
         orchestrator: {
           // `run` reports every record at the end, and a resumed run looks each task up: none is let go.
           retention: { maxRecords: 0, maxAgeMs: 0 },
@@ -97,6 +102,7 @@ export function registerWorkflowCommands(
         });
       }
       await startOrCannotRun(nf, options.nats);
+      const inspector = await startCliInspector(nf, inspectHub, options.inspect, (text) => stderr.write(text));
       try {
         const exitCode = await superviseWorkflowRun(nf, {
           tasks: workflow.tasks,
@@ -114,6 +120,7 @@ export function registerWorkflowCommands(
         });
         if (exitCode !== 0) process.exitCode = exitCode;
       } finally {
+        await inspector?.close();
         await nf.stop();
       }
     });

@@ -57,8 +57,11 @@ export class OrchestratorAgent implements AgentView {
     readonly execute: TaskExecutor | undefined,
   ) {}
 
+  /** Paused by `TaskOrchestrator.pauseAgent`: no new task until resumed. */
+  paused = false;
+
   get available(): boolean {
-    return this.load < this.maxConcurrentTasks;
+    return !this.paused && this.load < this.maxConcurrentTasks;
   }
 
   specializationFor(taskType: string): number {

@@ -16,6 +16,7 @@ import {
   DuplicateTaskError,
   NotRunningError,
   StandbyError,
+  TaskNotRetryableError,
   UnknownAgentError,
   UnknownTaskError,
   ValidationError,
@@ -1161,6 +1162,82 @@ export class TaskOrchestrator {
     if (FINAL_STATES.has(entry.record.state) || !entry.actor) return false;
     entry.actor.send({ type: 'CANCELLED' });
     return true;
+  }
+
+  /**
+   * Submits a finished task that did not complete (failed, timed out or cancelled) again,
+   * with the same input, as a new task `<taskId>~retry<n>` (task ids are never reused).
+   * Its dependencies are the original's; tasks that depended on the original are not run
+   * again.
+   * @throws UnknownTaskError for an unknown task; TaskNotRetryableError for a task that is
+   * not finished, or that completed.
+   *
+   * @example
+   * ```ts
+   * const { taskId } = orchestrator.retryTask('nightly-report'); // 'nightly-report~retry1'
+   * ```
+   */
+  retryTask(taskId: string): TaskSubmission {
+    const entry = this.tasks.get(taskId);
+    if (!entry) throw new UnknownTaskError(taskId);
+    const r = entry.record;
+    if (!FINAL_STATES.has(r.state) || r.status === 'completed') throw new TaskNotRetryableError(taskId, r.status);
+    let n = 1;
+    while (this.tasks.has(`${taskId}~retry${n}`)) n++;
+    const balancer = [...this.balancerByName].find(([, chooser]) => chooser === entry.chooser)?.[0];
+    return this.submitTask({
+      taskId: `${taskId}~retry${n}`,
+      name: r.name,
+      description: r.description,
+      taskType: r.taskType,
+      priority: r.priority,
+      payload: r.payload as TaskInput['payload'],
+      dependencies: [...r.dependencies],
+      requiredCapabilities: [...r.requiredCapabilities],
+      estimatedDuration: r.estimatedDuration,
+      timeoutSeconds: r.timeoutSeconds,
+      retryPolicy: r.retryPolicy,
+      onDependencyFailure: r.onDependencyFailure,
+      ...(balancer !== undefined && { balancer }),
+    });
+  }
+
+  /**
+   * Stops giving new tasks to an agent: it keeps the tasks it runs, and the balancers skip
+   * it until {@link TaskOrchestrator.resumeAgent}. Not persisted: a restored orchestrator
+   * starts with every agent resumed. False when it was already paused.
+   *
+   * @example
+   * ```ts
+   * orchestrator.pauseAgent('risk_manager');
+   * ```
+   */
+  pauseAgent(agentId: string): boolean {
+    const agent = this.agents.get(agentId);
+    if (!agent) throw new UnknownAgentError(agentId);
+    if (agent.paused) return false;
+    agent.paused = true;
+    for (const pool of agent.pools) pool.update(agent);
+    return true;
+  }
+
+  /** Gives a paused agent tasks again (a scheduling round runs now). False when it was not paused. */
+  resumeAgent(agentId: string): boolean {
+    const agent = this.agents.get(agentId);
+    if (!agent) throw new UnknownAgentError(agentId);
+    if (!agent.paused) return false;
+    agent.paused = false;
+    for (const pool of agent.pools) {
+      pool.update(agent);
+      this.dirtyPools.add(pool);
+    }
+    this.actor.send({ type: 'SCHEDULING_REQUESTED' });
+    return true;
+  }
+
+  /** True while the agent is paused ({@link TaskOrchestrator.pauseAgent}). */
+  isAgentPaused(agentId: string): boolean {
+    return this.agents.get(agentId)?.paused === true;
   }
 
   /** The guide's `scheduleTask`: runs a scheduling round for a waiting task now. */

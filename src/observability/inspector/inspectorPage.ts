@@ -94,7 +94,7 @@ header h1 { font-size: 16px; margin: 0; font-weight: 600; }
 main { display: grid; grid-template-columns: minmax(220px, 280px) repeat(3, minmax(0, 1fr)); grid-template-rows: minmax(300px, 1.25fr) minmax(250px, 1fr); gap: 10px; padding: 8px 14px 14px; height: calc(100vh - 84px); min-height: 600px; }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 8px 10px; overflow: hidden; min-width: 0; min-height: 0; display: flex; flex-direction: column; }
 .panel > :not(h2):not(.controls) { flex: 1 1 auto; min-height: 0; overflow: auto; }
-.panel h2 { font-size: 13px; margin: 0 0 6px; display: flex; gap: 8px; align-items: center; min-width: 0; flex: none; }
+.panel h2 { font-size: 13px; margin: 0 0 6px; display: flex; flex-wrap: wrap; gap: 4px 8px; align-items: center; min-width: 0; flex: none; }
 .panel h2 select { min-width: 6em; max-width: 45%; flex: 0 1 auto; font-size: 12px; }
 .zoom, .actions { display: flex; gap: 3px; align-items: center; font-weight: 400; font-size: 12px; }
 .zoom { margin-left: auto; }

@@ -234,3 +234,16 @@ export type ServerFrame =
 export type ClientFrame =
   | { readonly type: 'statechart'; readonly actorId?: string; readonly systemId?: string }
   | { readonly type: 'ping' };
+
+/**
+ * An action the page asks for: `POST /api/actions` with this JSON body and the page's token
+ * in the `X-NeuroFlux-Token` header. Only from loopback, from the inspector's own page.
+ */
+export type ActionRequest =
+  | { readonly action: 'cancelTask'; readonly taskId: string }
+  | { readonly action: 'retryTask'; readonly taskId: string }
+  | { readonly action: 'pauseAgent'; readonly agentId: string }
+  | { readonly action: 'resumeAgent'; readonly agentId: string };
+
+/** The answer to an action request. */
+export type ActionReply = { readonly ok: true; readonly message: string } | { readonly ok: false; readonly error: string };

@@ -10,11 +10,14 @@ import { ValidationError } from '../../errors';
 import { InspectorAddressError, InspectorListenError } from '../observabilityErrors';
 import type { ObservedRuntime } from '../observedRuntime';
 import { createMetrics, type RuntimeMetrics } from '../runtimeMetrics';
-import { DomainFeed, type DomainFeedOptions } from './domainFeed';
-import { InspectionHub, type InspectionHubOptions } from './inspectionHub';
+import type { DomainFeedOptions } from './domainFeed';
+import type { InspectionHub, InspectionHubOptions } from './inspectionHub';
+import { localInspectionSource, type InspectionSource } from './inspectionSource';
+import { ACTION_TOKEN_HEADER, readJsonBody, runAction, runtimeActions, tokenMatches, type InspectorActions } from './inspectorActions';
 import { inspectorHtml, INSPECTOR_CSS } from './inspectorPage';
 import {
   INSPECTOR_PROTOCOL_VERSION,
+  type ActionReply,
   type ClientFrame,
   type DeltaFrame,
   type SamplingView,
@@ -137,49 +140,57 @@ interface Client {
  * ```
  */
 export async function startInspector(runtime: ObservedRuntime, options: InspectorOptions = {}): Promise<Inspector> {
-  const { hub: givenHub, hubOptions, feed: feedOptions, metrics: givenMetrics, ...rest } = options;
+  const { hub, hubOptions, feed, metrics: givenMetrics, ...rest } = options;
   const parsed = InspectorOptionsSchema.safeParse(rest);
   if (!parsed.success) throw ValidationError.fromZod('inspector options', parsed.error);
-  const o = parsed.data;
-  if (!isLoopback(o.host.toLowerCase())) throw new InspectorAddressError(o.host);
-
-  const hub = givenHub ?? new InspectionHub(hubOptions);
-  const hubSubscription: Subscription | undefined = givenHub ? undefined : hub.observe(runtime.system);
-  const feed = new DomainFeed(runtime, feedOptions);
-  feed.start();
-  const name = o.name ?? String((runtime.system.getSnapshot().context as { name?: unknown }).name ?? 'neuroflux');
+  if (!isLoopback(parsed.data.host.toLowerCase())) throw new InspectorAddressError(parsed.data.host);
+  const source = localInspectionSource(runtime, { ...(hub && { hub }), ...(hubOptions && { hubOptions }), ...(feed && { feed }), ...(rest.name !== undefined && { name: rest.name }) });
   let metrics = givenMetrics;
   let ownMetrics: RuntimeMetrics | undefined;
+  return serveInspection(source, rest, {
+    metrics: async () => {
+      if (!metrics) metrics = ownMetrics = createMetrics(runtime);
+      return { contentType: metrics.contentType, text: await metrics.text() };
+    },
+    actions: runtimeActions(runtime),
+    closed: () => ownMetrics?.dispose(),
+  });
+}
+
+/** What the server does beyond showing a source. @internal */
+export interface InspectorServices {
+  /** `/metrics`; without it, 404. */
+  readonly metrics?: () => Promise<{ contentType: string; text: string }>;
+  /** The page's actions; without them, every action is refused (501). */
+  readonly actions?: InspectorActions;
+  readonly closed?: () => void;
+}
+
+/**
+ * The inspector's HTTP and WebSocket server over any {@link InspectionSource}.
+ * @internal
+ */
+export async function serveInspection(source: InspectionSource, options: Omit<InspectorOptions, 'hub' | 'hubOptions' | 'feed' | 'metrics'>, services: InspectorServices = {}): Promise<Inspector> {
+  const parsed = InspectorOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    source.close();
+    throw ValidationError.fromZod('inspector options', parsed.error);
+  }
+  const o = parsed.data;
+  if (!isLoopback(o.host.toLowerCase())) {
+    source.close();
+    throw new InspectorAddressError(o.host);
+  }
+  const name = o.name ?? source.name;
   const clients = new Set<Client>();
   let seq = 0;
   let port = o.port;
   /** Put in the page; every action request must carry it (see inspectorActions.ts). */
   const actionToken = randomBytes(24).toString('base64url');
 
-  const sampling = (): SamplingView => {
-    const h = hub.counters();
-    const f = feed.counters();
-    return {
-      flushIntervalMs: o.flushIntervalMs,
-      eventsPerFlush: hub.limits.eventsPerDrain,
-      eventBuffer: hub.limits.eventBuffer,
-      eventsSeen: h.eventsSeen,
-      eventsDropped: h.eventsDropped,
-      messagesPerFlush: feed.limits.messagesPerDrain,
-      messagesSeen: f.messagesSeen,
-      messagesDropped: f.messagesDropped,
-      actorLimit: hub.limits.maxActors,
-      actorsTracked: h.actorsTracked,
-      actorsUntracked: h.actorsUntracked,
-      finishedKept: h.finishedKept,
-    };
-  };
+  const sampling = (): SamplingView => source.sampling(o.flushIntervalMs);
 
-  const snapshot = (): SnapshotFrame => {
-    const actors = hub.snapshot();
-    const domain = feed.snapshot();
-    return { type: 'snapshot', ...actors, ...domain, sampling: sampling() };
-  };
+  const snapshot = (): SnapshotFrame => ({ type: 'snapshot', ...source.snapshot(), sampling: sampling() });
 
   const sendFrame = (client: Client, frame: ServerFrame | string) => {
     if (client.ws.readyState !== WebSocket.OPEN) return;
@@ -187,16 +198,14 @@ export async function startInspector(runtime: ObservedRuntime, options: Inspecto
   };
 
   const flush = () => {
-    const actors = hub.drain();
-    feed.noteActors(actors.actors);
-    const domain = feed.drain();
+    const d = source.drain();
     const changed =
-      actors.actors.length + actors.removedActors.length + actors.events.length + domain.messages.length + domain.deadLetters.length +
-        domain.tasks.length + domain.removedTasks.length + domain.workflows.length + domain.removedWorkflows.length +
-        domain.conflicts.length + domain.removedConflicts.length >
-        0 || domain.swarm !== undefined || domain.stats !== undefined;
+      d.actors.length + d.removedActors.length + d.events.length + d.messages.length + d.deadLetters.length +
+        d.tasks.length + d.removedTasks.length + d.workflows.length + d.removedWorkflows.length +
+        d.conflicts.length + d.removedConflicts.length >
+        0 || d.swarm !== undefined || d.stats !== undefined;
     if (!changed || clients.size === 0) return;
-    const frame: DeltaFrame = { type: 'delta', seq: ++seq, ...actors, ...domain, sampling: sampling() };
+    const frame: DeltaFrame = { type: 'delta', seq: ++seq, ...d, sampling: sampling() };
     const text = JSON.stringify(frame);
     let resync: string | undefined;
     for (const client of clients) {
@@ -223,7 +232,7 @@ export async function startInspector(runtime: ObservedRuntime, options: Inspecto
       return;
     }
     if (frame.type === 'ping') sendFrame(client, { type: 'pong' });
-    else sendFrame(client, hub.describe({ ...(frame.actorId && { actorId: frame.actorId }), ...(frame.systemId && { systemId: frame.systemId }) }));
+    else sendFrame(client, source.describe({ ...(frame.actorId && { actorId: frame.actorId }), ...(frame.systemId && { systemId: frame.systemId }) }));
   };
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
@@ -250,11 +259,33 @@ export async function startInspector(runtime: ObservedRuntime, options: Inspecto
     res.end(head ? undefined : body);
   };
 
+  const reply = (res: ServerResponse, status: number, body: ActionReply) => respond(res, status, 'application/json; charset=utf-8', JSON.stringify(body), false);
+
+  /**
+   * The page's actions: POST from this inspector's own page only (loopback peer, loopback
+   * Host, same Origin when the client sends one) with the page's token; 403 otherwise.
+   */
+  const handleAction = async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method !== 'POST') return reply(res, 405, { ok: false, error: 'POST only' });
+    const peer = req.socket.remoteAddress ?? '';
+    const loopbackPeer = isLoopback(peer) || peer === '::ffff:127.0.0.1' || /^::ffff:127\./.test(peer);
+    if (!loopbackPeer || !originAllowed(req.headers.origin, port) || !tokenMatches(actionToken, req.headers[ACTION_TOKEN_HEADER])) {
+      return reply(res, 403, { ok: false, error: 'forbidden: actions need the page\'s token, from loopback' });
+    }
+    if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return reply(res, 415, { ok: false, error: 'expected application/json' });
+    const body = await readJsonBody(req);
+    if (body === undefined) return reply(res, 400, { ok: false, error: 'expected a JSON body of at most 4 KiB' });
+    const result = await runAction(services.actions, body);
+    if (result.reply.ok) flush();
+    return reply(res, result.status, result.reply);
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     if (!hostHeaderAllowed(req.headers.host, port)) return respond(res, 403, 'text/plain; charset=utf-8', 'forbidden host\n', false);
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === '/api/actions') return handleAction(req, res);
     const head = req.method === 'HEAD';
     if (req.method !== 'GET' && !head) return respond(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n', false);
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     switch (path) {
       case '/':
       case '/index.html':
@@ -264,8 +295,9 @@ export async function startInspector(runtime: ObservedRuntime, options: Inspecto
       case '/vendor/dagre.min.js':
         return respond(res, 200, 'text/javascript; charset=utf-8', await loadDagre(), head);
       case '/metrics': {
-        if (!metrics) metrics = ownMetrics = createMetrics(runtime);
-        return respond(res, 200, metrics.contentType, await metrics.text(), head);
+        if (!services.metrics) return respond(res, 404, 'text/plain; charset=utf-8', 'no metrics here\n', head);
+        const metrics = await services.metrics();
+        return respond(res, 200, metrics.contentType, metrics.text, head);
       }
       case '/api/snapshot':
         flush();
@@ -299,9 +331,8 @@ export async function startInspector(runtime: ObservedRuntime, options: Inspecto
   });
 
   const cleanup = () => {
-    hubSubscription?.unsubscribe();
-    feed.stop();
-    ownMetrics?.dispose();
+    source.close();
+    services.closed?.();
   };
   try {
     await new Promise<void>((resolve, reject) => {

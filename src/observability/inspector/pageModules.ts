@@ -21,6 +21,7 @@ export const PAGE_MODULES: readonly string[] = [
   'page/conflictsView',
   'page/swarmView',
   'page/eventsView',
+  'page/actionButtons',
 ];
 
 /** Where the build (`npm run build`) puts the compiled page: beside the compiled server. */

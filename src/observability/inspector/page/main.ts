@@ -3,6 +3,7 @@
  * state and redraws what changed once per animation frame.
  */
 import { INSPECTOR_PROTOCOL_VERSION, type ClientFrame, type ServerFrame, type StatechartFrame } from '../inspectorProtocol.js';
+import { renderActions } from './actionButtons.js';
 import { renderTree } from './actorTree.js';
 import { renderConflicts } from './conflictsView.js';
 import { byId, fmt, pct } from './dom.js';
@@ -120,6 +121,7 @@ function select(target: Selection): void {
   dirty.tree = true;
   dirty.dagStatus = true;
   dirty.chart = true;
+  dirty.actions = true;
   scheduleRender();
 }
 
@@ -181,6 +183,10 @@ function render(): void {
   if (dirty.events) {
     renderEvents(state);
     dirty.events = false;
+  }
+  if (dirty.actions) {
+    renderActions(state, () => ((dirty.actions = true), scheduleRender()));
+    dirty.actions = false;
   }
   document.body.setAttribute('data-rendered', 'true');
 }

@@ -48,7 +48,7 @@ export interface PageState {
 }
 
 /** Which views must be drawn again. */
-export type Dirty = Record<'tree' | 'dag' | 'dagStatus' | 'chart' | 'sequence' | 'conflicts' | 'swarm' | 'events' | 'header', boolean>;
+export type Dirty = Record<'tree' | 'dag' | 'dagStatus' | 'chart' | 'sequence' | 'conflicts' | 'swarm' | 'events' | 'header' | 'actions', boolean>;
 
 export function createPageState(): PageState {
   return {
@@ -78,7 +78,7 @@ export function createPageState(): PageState {
 }
 
 export function allDirty(): Dirty {
-  return { tree: true, dag: true, dagStatus: true, chart: true, sequence: true, conflicts: true, swarm: true, events: true, header: true };
+  return { tree: true, dag: true, dagStatus: true, chart: true, sequence: true, conflicts: true, swarm: true, events: true, header: true, actions: true };
 }
 
 export function markAll(dirty: Dirty): void {
@@ -111,6 +111,7 @@ export function applyTasks(
     state.tasks.set(task.taskId, task);
     if (!before || before.workflowId !== task.workflowId) dirty.dag = true;
     dirty.dagStatus = true;
+    if (state.selected?.taskId === task.taskId) dirty.actions = true;
   }
   for (const id of removedTasks) state.tasks.delete(id);
   for (const workflow of workflows) {
