@@ -54,8 +54,12 @@ export function formatWorkflowFileIssue(issue: WorkflowFileIssue): string {
   return issue.path === '' ? `${where}: ${issue.message}` : `${where} ${issue.path}: ${issue.message}`;
 }
 
+/** Segments of a path shown; a deeper one (a payload nested 5 000 levels) is cut with a count. */
+const MAX_PATH_SEGMENTS = 16;
+
 /** `['tasks', 3, 'retryPolicy']` → `tasks[3].retryPolicy`; odd keys quoted (`["a b"]`). */
 export function formatIssuePath(path: readonly (string | number)[]): string {
+  if (path.length > MAX_PATH_SEGMENTS) return `${formatIssuePath(path.slice(0, MAX_PATH_SEGMENTS / 2))}…(${path.length - MAX_PATH_SEGMENTS / 2} more levels)`;
   let text = '';
   for (const key of path) {
     if (typeof key === 'number') text += `[${key}]`;

@@ -46,7 +46,13 @@ export function describeContentIssues(schema: z.ZodType, raw: unknown, issues: r
     }
     out.push({ path, message: describeIssue(issue, valueAt(raw, path), isInteger(schema, path)) });
   }
-  return out;
+  // `simulate: {}` is one mistake: its "did you mean `simulated`?" says it all, not also "simulated: missing".
+  const meant = new Set(out.flatMap((i) => (i.atKey ? [/`(.+)`\?$/.exec(i.message)?.[1]].filter((k) => k !== undefined).map((k) => pathKey([...i.path.slice(0, -1), k as string])) : [])));
+  return out.filter((i) => !(i.message.startsWith('missing:') && meant.has(pathKey(i.path))));
+}
+
+function pathKey(path: readonly (string | number)[]): string {
+  return JSON.stringify(path);
 }
 
 function describeIssue(issue: Issue, value: unknown, integer: boolean): string {
@@ -67,7 +73,7 @@ function describeIssue(issue: Issue, value: unknown, integer: boolean): string {
       if (issue.origin === 'string') return small ? (bound === 1 ? 'expected a non-empty string' : `expected at least ${count(bound, 'character')}`) : `expected at most ${count(bound, 'character')}`;
       const kind = integer ? 'integer' : 'number';
       if (small && bound === 0) return `expected a ${issue.inclusive ? 'non-negative' : 'positive'} ${kind}, ${got}`;
-      return `expected a ${kind} ${small ? (issue.inclusive ? '≥' : '>') : issue.inclusive ? '≤' : '<'} ${bound}, ${got}`;
+      return `expected ${integer ? 'an' : 'a'} ${kind} ${small ? (issue.inclusive ? '≥' : '>') : issue.inclusive ? '≤' : '<'} ${bound}, ${got}`;
     }
     case 'invalid_value':
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}; ${got}`;

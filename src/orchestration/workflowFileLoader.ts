@@ -104,10 +104,20 @@ function graphIssues(raw: unknown): ContentIssue[] {
   const checked = [...tasks.values()].filter((task) => (ids.get(task.taskId)?.length ?? 1) === 1);
   const cycles = findWorkflowProblems(checked, { isKnownTask: (id) => ids.has(id), canServe: () => true }, false).filter((p) => p.kind === 'cycle');
   for (const cycle of cycles) {
-    const first = cycle.taskIds[0] as string;
+    // Told from the task the file lists first, each followed by the one it waits for.
+    const members = new Set(cycle.taskIds);
+    const first = [...members].sort((a, b) => (indexOf.get(a) ?? 0) - (indexOf.get(b) ?? 0))[0] as string;
+    const order = [first];
+    for (let at = first; order.length <= members.size; ) {
+      const next = tasks.get(indexOf.get(at) as number)?.dependencies.find((d) => members.has(d));
+      if (next === undefined) break;
+      order.push(next);
+      if (next === first) break;
+      at = next;
+    }
     issues.push({
       path: ['tasks', indexOf.get(first) as number, 'dependencies'],
-      message: `dependency cycle: ${[...cycle.taskIds, first].join(' → ')} (tasks ${cycle.taskIds.map((id) => `'${id}'`).join(', ')} wait for each other)`,
+      message: `dependency cycle: ${order.join(' → ')} (each waits for the next)`,
     });
   }
   return issues;

@@ -48,13 +48,16 @@ export function parseWorkflowSource(bytes: Buffer, format: 'json' | 'yaml'): Par
   };
   // A control character never belongs in YAML or in JSON outside a string's escapes.
   const control = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.exec(text);
-  if (text.trim() === '' || text === '\ufeff') return failed([{ position: { line: 1, column: 1 }, message: 'the file is empty: expected an object with `tasks`' }]);
+  if (text.trim() === '') return failed([{ position: { line: 1, column: 1 }, message: 'the file is empty: expected an object with `tasks`' }]);
   let doc: Document.Parsed;
   try {
     doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
   } catch (error) {
     return failed([{ message: `cannot parse it: ${error instanceof Error ? error.message : String(error)}` }]);
   }
+  // The parser recurses: a few thousand nested brackets overflow its stack (caught, at every level).
+  const tooDeep = doc.errors.find((e) => /call stack/i.test(e.message));
+  if (tooDeep) return failed([{ position: at(tooDeep.pos[0]), message: 'nested too deeply to parse' }]);
   if (control) {
     return failed([{ position: at(control.index), message: `control character U+${control[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()} (is it a binary file?)` }]);
   }
@@ -62,9 +65,9 @@ export function parseWorkflowSource(bytes: Buffer, format: 'json' | 'yaml'): Par
     const offset = locateOffset(doc, path, atKey);
     return offset === undefined ? undefined : at(offset);
   };
-  const problemOf = (error: { pos: [number, number]; message: string }): SyntaxProblem => ({
+  const problemOf = (error: { pos: [number, number]; code: string; message: string }): SyntaxProblem => ({
     position: at(error.pos[0]),
-    message: error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'syntax error',
+    message: SYNTAX_MESSAGES[error.code] ?? error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'syntax error',
   });
   if (format === 'json') {
     let value: unknown;
@@ -86,6 +89,12 @@ export function parseWorkflowSource(bytes: Buffer, format: 'json' | 'yaml'): Par
     return failed([{ position: { line: 1, column: 1 }, message: /alias/i.test(message) ? `more than ${MAX_ALIAS_COUNT} aliases expanded (a YAML alias bomb?)` : `cannot read its value: ${message}` }], locate);
   }
 }
+
+/** The parser's messages a workflow author may not follow, by error code. */
+const SYNTAX_MESSAGES: Readonly<Record<string, string>> = {
+  DUPLICATE_KEY: 'duplicate key (only one of them would count)',
+  MULTIPLE_DOCS: 'a second YAML document (`---`): a workflow file holds one',
+};
 
 function failed(problems: SyntaxProblem[], locate: ParsedSource['locate'] = () => undefined): ParsedSource {
   return { value: undefined, problems, locate };
