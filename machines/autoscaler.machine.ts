@@ -54,6 +54,8 @@ export const autoscalerMachine = setup({
   actions: {
     /** Injected: a decision was taken (published on the manager's `events$`). */
     reportDecision: (_, _params: AutoscalerDecision) => {},
+    /** Injected: the hosts of a decision have started, or stopped. */
+    reportCompleted: (_, _params: { capability: string; action: 'scale_up' | 'scale_down' }) => {},
     /** Injected: a sample, a start or a stop failed. */
     reportFailure: (_, _params: { capability: string; stage: 'sample' | 'scale_up' | 'scale_down'; error: unknown }) => {},
     /** Injected: a sample's figures were refused (not finite non-negative numbers). */
@@ -123,7 +125,10 @@ export const autoscalerMachine = setup({
           const plan = context.plan as Extract<CapacityPlan, { action: 'scale_up' }>;
           return { capability: context.capability, count: plan.to - plan.from };
         },
-        onDone: 'coolingDown',
+        onDone: {
+          target: 'coolingDown',
+          actions: { type: 'reportCompleted', params: ({ context }) => ({ capability: context.capability, action: 'scale_up' as const }) },
+        },
         onError: {
           target: 'coolingDown',
           actions: { type: 'reportFailure', params: ({ context, event }) => ({ capability: context.capability, stage: 'scale_up' as const, error: event.error }) },
@@ -141,7 +146,10 @@ export const autoscalerMachine = setup({
       invoke: {
         src: 'stopHosts',
         input: ({ context }) => ({ capability: context.capability, hostIds: (context.plan as Extract<CapacityPlan, { action: 'scale_down' }>).hostIds }),
-        onDone: 'coolingDown',
+        onDone: {
+          target: 'coolingDown',
+          actions: { type: 'reportCompleted', params: ({ context }) => ({ capability: context.capability, action: 'scale_down' as const }) },
+        },
         onError: {
           target: 'coolingDown',
           actions: { type: 'reportFailure', params: ({ context, event }) => ({ capability: context.capability, stage: 'scale_down' as const, error: event.error }) },

@@ -179,6 +179,7 @@ function recordingLauncher(behaviour: { start?: (capability: string) => Promise<
 function manager(figures: () => CapabilityFigures, launcher: HostLauncher, overrides: Partial<ConstructorParameters<typeof ScalingManager>[0]> = {}) {
   const clock = new SimulatedClock();
   const events: ScalingEvent[] = [];
+  const completed: string[] = [];
   const scaling = new ScalingManager({
     runtime: { orchestrator: { capabilityFigures: () => figures(), getAgent: () => undefined }, clock },
     launcher,
@@ -186,8 +187,9 @@ function manager(figures: () => CapabilityFigures, launcher: HostLauncher, overr
     figures,
     ...overrides,
   });
-  scaling.events$.subscribe((e) => events.push(e));
-  return { clock, events, scaling };
+  // Completions apart: `events` holds what was decided (or refused, or failed).
+  scaling.events$.subscribe((e) => (e.type === 'scaling_completed' ? completed.push(`${e.action} → ${e.hosts}`) : events.push(e)));
+  return { clock, events, completed, scaling };
 }
 
 const figures = (f: Partial<CapabilityFigures> = {}): CapabilityFigures => ({ capability: 'compute', waitingTasks: 0, oldestWaitMs: 0, agents: 0, usedSlots: 0, capacity: 0, ...f });
@@ -196,7 +198,7 @@ describe('ScalingManager on a simulated clock', () => {
   test('checks every interval, starts the minimum, scales a burst up, then holds still for the cooldown', async () => {
     const { launcher, calls } = recordingLauncher();
     let now = figures();
-    const { clock, events, scaling } = manager(() => now, launcher, { capabilities: { compute: { minHosts: 1, maxHosts: 3, cooldownMs: 10_000 } } });
+    const { clock, events, completed, scaling } = manager(() => now, launcher, { capabilities: { compute: { minHosts: 1, maxHosts: 3, cooldownMs: 10_000 } } });
     scaling.start();
     clock.increment(999);
     await until(() => true, 'a turn');
@@ -215,6 +217,8 @@ describe('ScalingManager on a simulated clock', () => {
     clock.increment(1000);
     await until(() => calls.length === 3, 'two more hosts');
     expect(events[1]).toMatchObject({ type: 'scale_up', from: 1, to: 3, reason: '50 tasks waiting (burst threshold 4)', figures: now });
+    await until(() => completed.length === 2, 'the second scale-up completed');
+    expect(completed).toEqual(['scale_up → 1', 'scale_up → 3']);
     await scaling.stop();
   });
 
@@ -336,7 +340,7 @@ describe('ScalingManager on a runtime (default figures from the orchestrator)', 
       expect((await done).status).toBe('completed');
     }
     expect(launcher.hosts()).toHaveLength(1);
-    expect(events.map((e) => e.type)).toEqual(['scale_up']);
+    expect(events.map((e) => e.type)).toEqual(['scale_up', 'scaling_completed']);
     await scaling.stop();
     await nf.stop();
   });
@@ -357,5 +361,32 @@ describe('ScalingManager on a runtime (default figures from the orchestrator)', 
     expect(events.find((e) => e.type === 'scale_up' && e.from === 1)).toMatchObject({ figures: { capability: 'compute', agents: 1, capacity: 2 } });
     await scaling.stop();
     await nf.stop();
+  });
+});
+
+describe('ScalingManager in the runtime: inspector and lifecycle', () => {
+  test('the scaler is an actor of the runtime (shown by the inspector), its events go on the bus, and stopping the runtime stops the hosts', async () => {
+    const { createInspectionHub } = await import('../src/observability');
+    const hub = createInspectionHub();
+    const clock = new SimulatedClock();
+    const nf = createNeuroFlux({ clock, inspect: hub.observer });
+    const launcher = new MemoryHostLauncher({ orchestrator: nf.orchestrator, agents: { compute: { execute: () => 'done' } } });
+    const scaling = new ScalingManager({ runtime: nf, launcher, capabilities: ['compute'] });
+    const onBus: { from: string; topic: string; payload: unknown }[] = [];
+    nf.bus.messages$.subscribe((m) => m.topic.startsWith('scaling.') && onBus.push({ from: m.senderId, topic: m.topic, payload: m.payload }));
+    await nf.start();
+    scaling.start();
+    await stepUntil(clock, () => scaling.stateOf('compute') === 'coolingDown', 'the minimum host started');
+    const scaler = hub.drain().actors.find((a) => a.systemId === 'scaling:compute');
+    expect(scaler).toMatchObject({ kind: 'machine', status: 'active', value: 'coolingDown', context: { capability: 'compute', decisions: 1 } });
+    expect(onBus.map((m) => [m.from, m.topic])).toEqual([
+      ['scaling:compute', 'scaling.scale_up'],
+      ['scaling:compute', 'scaling.scaling_completed'],
+    ]);
+    expect(onBus[0]?.payload).toMatchObject({ type: 'scale_up', from: 0, to: 1, figures: { capability: 'compute', waitingTasks: 0 } });
+    expect(launcher.hosts()).toHaveLength(1);
+    await nf.stop();
+    await scaling.stop(); // the same stop the runtime's end started
+    expect(launcher.hosts()).toEqual([]);
   });
 });

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { ValidationError } from '../errors';
 
 /** A `--nats` URL. @internal */
-export const NatsUrlSchema = z.string().regex(/^(nats|tls):\/\/\S+$/, 'expected a NATS URL such as nats://127.0.0.1:4222');
+export const NatsUrlSchema = z
+  .string()
+  .regex(/^(nats|tls):\/\/\S+$/, { error: (issue) => `expected a NATS URL such as nats://127.0.0.1:4222, got ${JSON.stringify(issue.input)}` });
 
 /** The name of the option that trusts a folder for executor modules. @internal */
 export const ALLOW_EXECUTORS_OPTION = '--allow-executors-outside';

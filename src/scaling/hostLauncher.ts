@@ -7,6 +7,8 @@ export interface LaunchedHost {
   readonly agentIds: readonly string[];
   /** `starting` until it hosts its agents, `stopping` from the stop request until it exited. */
   readonly state: 'starting' | 'running' | 'stopping';
+  /** The host's process id, when it is a local process. */
+  readonly pid?: number;
 }
 
 /**

@@ -11,7 +11,7 @@ export { CapacityPolicySchema, planCapacity, type CapacityFigures, type Capacity
 export type { HostLauncher, LaunchedHost } from './hostLauncher';
 export { MemoryHostLauncher, type MemoryHostAgent, type MemoryHostLauncherOptions } from './memoryHostLauncher';
 export { HostStartError, LocalHostLauncher, type LocalHostLauncherOptions } from './localHostLauncher';
-export type { ScalingDecisionEvent, ScalingEvent, ScalingFailureEvent, ScalingFiguresRefusedEvent } from './scalingEvents';
+export type { ScalingCompletedEvent, ScalingDecisionEvent, ScalingEvent, ScalingFailureEvent, ScalingFiguresRefusedEvent } from './scalingEvents';
 export {
   MultiRegionCoordinator,
   NoRegionError,

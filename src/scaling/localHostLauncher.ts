@@ -110,7 +110,7 @@ export class LocalHostLauncher implements HostLauncher {
   }
 
   hosts(): readonly LaunchedHost[] {
-    return [...this.processes.values()].map((h) => ({ hostId: h.hostId, capability: h.capability, agentIds: [...h.agentIds], state: h.state }));
+    return [...this.processes.values()].map((h) => ({ hostId: h.hostId, capability: h.capability, agentIds: [...h.agentIds], state: h.state, ...(h.child.pid !== undefined && { pid: h.child.pid }) }));
   }
 
   start(capability: string): Promise<LaunchedHost> {
@@ -149,7 +149,7 @@ export class LocalHostLauncher implements HostLauncher {
         this.clock.clearTimeout(timer);
         host.agentIds = (hosting[1] as string).split(', ');
         if (host.state === 'starting') host.state = 'running';
-        resolve({ hostId, capability, agentIds: [...host.agentIds], state: host.state });
+        resolve({ hostId, capability, agentIds: [...host.agentIds], state: host.state, ...(child.pid !== undefined && { pid: child.pid }) });
       };
       lines(child.stdout, onLine);
       lines(child.stderr, (line) => {

@@ -62,7 +62,11 @@ export function regionTaskSubject(namespace: string, region: string): string {
 
 /** Options of a {@link MultiRegionCoordinator}. */
 export interface MultiRegionCoordinatorOptions<T> {
-  /** Sends a task to a region (e.g. publish on {@link regionTaskSubject} through a transport). */
+  /**
+   * Sends a task to a region, e.g. an event on the bus topic {@link regionTaskSubject}, which
+   * the NATS transport carries to the processes of the namespace (the region's intake agent
+   * subscribes to it).
+   */
   dispatch: (region: string, task: T) => Promise<void> | void;
   /** Latency at which the latency score reaches 0 (ms, default 500). */
   maxLatencyMs?: number;
@@ -76,9 +80,20 @@ export interface MultiRegionCoordinatorOptions<T> {
  *
  * @example
  * ```ts
- * const regions = new MultiRegionCoordinator({ dispatch: (region, task) => transport.publishRaw(regionTaskSubject('prod', region), task) });
+ * // Router process: tasks go out as bus events, carried over NATS by the runtime's transport.
+ * const nf = createNeuroFlux({ transport: nats({ servers, namespace: 'prod' }) });
+ * await nf.start();
+ * const regions = new MultiRegionCoordinator<{ taskId: string; requiredCapabilities: string[] }>({
+ *   dispatch: (region, task) => void nf.bus.publishEvent({ senderId: 'region-router', topic: regionTaskSubject('prod', region), payload: task }),
+ * });
  * regions.updateRegion({ region: 'eu-central', latencyMs: 30, load: 0.2, capabilities: ['trading'] });
  * await regions.routeTask({ taskId: 't1', requiredCapabilities: ['trading'] });
+ *
+ * // A process of region eu-central (same namespace): its intake agent submits what it is routed.
+ * euNf.bus.registerAgent('eu-central-intake', {
+ *   topics: [regionTaskSubject('prod', 'eu-central')],
+ *   handler: (message) => void euNf.orchestrator.submitTask(message.payload as TaskInput),
+ * });
  * ```
  */
 export class MultiRegionCoordinator<T extends { requiredCapabilities?: readonly string[] }> {

@@ -15,6 +15,16 @@ export interface ScalingDecisionEvent {
   readonly at: number;
 }
 
+/** The hosts of a decision have started (`scale_up`) or stopped (`scale_down`): `hosts` of the capability run now. */
+export interface ScalingCompletedEvent {
+  readonly type: 'scaling_completed';
+  readonly capability: string;
+  readonly action: 'scale_up' | 'scale_down';
+  /** Hosts of the capability not stopping, after the action. */
+  readonly hosts: number;
+  readonly at: number;
+}
+
 /** Something scaling could not do: read the figures, start or stop hosts. `error` is its description. */
 export interface ScalingFailureEvent {
   readonly type: 'scaling_failed';
@@ -33,4 +43,4 @@ export interface ScalingFiguresRefusedEvent {
 }
 
 /** What a {@link ScalingManager} publishes on its `events$` (and the inspector shows). */
-export type ScalingEvent = ScalingDecisionEvent | ScalingFailureEvent | ScalingFiguresRefusedEvent;
+export type ScalingEvent = ScalingDecisionEvent | ScalingCompletedEvent | ScalingFailureEvent | ScalingFiguresRefusedEvent;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { autoscalerMachine, type AutoscalerDecision } from '../../machines/autoscaler.machine';
 import { describeError } from '../describeError';
 import { ValidationError } from '../errors';
+import type { CommunicationBus } from '../bus/communicationBus';
 import type { NeuroFluxClock } from '../kernel/clock';
 import type { CapabilityFigures, TaskOrchestrator } from '../orchestration/taskOrchestrator';
 import type { HostLauncher } from './hostLauncher';
@@ -16,6 +17,8 @@ export interface ScaledRuntime {
   readonly clock: NeuroFluxClock;
   /** The runtime's root actor: the scalers join its system (its clock, and the inspector sees them). */
   readonly system?: AnyActorRef;
+  /** The runtime's bus: every scaling event is also published on it (topic `scaling.<type>`), so the inspector's message list and other processes see it. */
+  readonly bus?: Pick<CommunicationBus, 'publishEvent'>;
 }
 
 /** Options of a {@link ScalingManager}. */
@@ -40,8 +43,10 @@ const CapabilityNameSchema = z.string().min(1).max(200);
  * `intervalMs` on the runtime's clock it reads the tasks waiting for the capability, the
  * oldest wait and its agents' utilisation, decides (an `autoscaler` statechart per
  * capability: watching, scaling up or down, cooling down) and starts or drains hosts
- * through the {@link HostLauncher}. Decisions and failures are published on `events$`;
- * the scalers are actors of the runtime's system, so the inspector shows them.
+ * through the {@link HostLauncher}. Decisions and failures are published on `events$` and,
+ * with the runtime's bus, as bus events (topic `scaling.<type>`, sender `scaling:<capability>`);
+ * the scalers are actors of the runtime's system (`scaling:<capability>`): the inspector shows
+ * both, the actor with its state and last plan, the events in its message list.
  *
  * @example
  * ```ts
@@ -69,6 +74,7 @@ export class ScalingManager {
   /** Starts and stops in progress: `stop()` waits for them before closing the launcher. */
   private readonly inFlight = new Set<Promise<unknown>>();
   private state: 'idle' | 'running' | 'stopped' = 'idle';
+  private stopping: Promise<void> | undefined;
 
   constructor(options: ScalingManagerOptions) {
     const launcher = options?.launcher;
@@ -90,6 +96,8 @@ export class ScalingManager {
     this.figures = options.figures ?? ((capability) => runtime.orchestrator.capabilityFigures(capability));
     this.policies = parsePolicies(options.capabilities, options.policy);
     this.events$ = this.subject.asObservable();
+    // The runtime stopping stops scaling too, and with it every host the launcher started.
+    runtime.system?.subscribe({ complete: () => void this.stop(), error: () => void this.stop() });
   }
 
   /** The capabilities scaled and their validated policies. */
@@ -109,6 +117,7 @@ export class ScalingManager {
       },
       actions: {
         reportDecision: (_, decision) => this.publishDecision(decision),
+        reportCompleted: (_, { capability, action }) => this.publishCompleted(capability, action),
         reportFailure: (_, { capability, stage, error }) =>
           this.publish({ type: 'scaling_failed', capability, stage, error: describeError(error), at: this.runtime.clock.now() }),
         reportRefusedFigures: (_, { capability, reason }) => this.publish({ type: 'scaling_figures_refused', capability, reason, at: this.runtime.clock.now() }),
@@ -118,16 +127,24 @@ export class ScalingManager {
     for (const [capability, policy] of this.policies) {
       const actor = createActor(logic, {
         input: { capability, policy },
-        ...(this.runtime.system ? { parent: this.runtime.system, id: `scaling:${capability}` } : { clock: this.runtime.clock }),
+        // One scaler per capability in a runtime: its system id is `scaling:<capability>`.
+        ...(this.runtime.system ? { parent: this.runtime.system, id: `scaling:${capability}`, systemId: `scaling:${capability}` } : { clock: this.runtime.clock }),
       });
       this.actors.set(capability, actor);
       actor.start();
     }
   }
 
-  /** Stops checking, waits for starts and stops in progress, then closes the launcher (every host it started stops). */
-  async stop(): Promise<void> {
-    if (this.state === 'stopped') return;
+  /**
+   * Stops checking, waits for starts and stops in progress, then closes the launcher (every
+   * host it started stops). Called by itself when the runtime's system stops; await it (before
+   * `nf.stop()`) to know the hosts are gone.
+   */
+  stop(): Promise<void> {
+    return (this.stopping ??= this.shutDown());
+  }
+
+  private async shutDown(): Promise<void> {
     this.state = 'stopped';
     for (const actor of this.actors.values()) {
       // Its final state ends it (an actor of the runtime's system cannot be stopped from outside).
@@ -190,6 +207,16 @@ export class ScalingManager {
     });
   }
 
+  private publishCompleted(capability: string, action: 'scale_up' | 'scale_down'): void {
+    let hosts = Number.NaN;
+    try {
+      hosts = this.launcher.hosts().filter((h) => h.capability === capability && h.state !== 'stopping').length;
+    } catch {
+      // A user launcher whose listing throws: the count is unknown (NaN), the event still goes out.
+    }
+    this.publish({ type: 'scaling_completed', capability, action, hosts, at: this.runtime.clock.now() });
+  }
+
   private publish(event: ScalingEvent): void {
     // A throwing subscriber is rxjs's to report; it must not fail the scaler's step.
     try {
@@ -197,7 +224,17 @@ export class ScalingManager {
     } catch {
       // ignored on purpose (see above)
     }
+    try {
+      this.runtime.bus?.publishEvent({ senderId: `scaling:${event.capability}`, topic: `scaling.${event.type}`, payload: toJson(event) });
+    } catch {
+      // The bus stopped (or a user's figures carry something that is not JSON): events$ has it anyway.
+    }
   }
+}
+
+/** The event as plain JSON for the bus (non-finite numbers, which JSON cannot carry, as null). */
+function toJson(event: ScalingEvent): unknown {
+  return JSON.parse(JSON.stringify(event)) as unknown;
 }
 
 function parsePolicies(capabilities: ScalingManagerOptions['capabilities'] | undefined, shared: CapacityPolicy | undefined): ReadonlyMap<string, ParsedCapacityPolicy> {
