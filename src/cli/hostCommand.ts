@@ -7,7 +7,9 @@ import { trustedExecutorDirs } from '../orchestration/executorModule';
 import { loadWorkflowFile, resolveWorkflowExecutors } from '../orchestration/workflowFileLoader';
 import { nats } from '../transport/natsTransport';
 import { SubjectTokenSchema } from '../transport/natsOptions';
-import { ALLOW_EXECUTORS_OPTION, collectOption, NatsUrlSchema, parseCliOptions } from './cliOptions';
+import { ALLOW_EXECUTORS_OPTION, collectOption, logLevelOption, namespaceOption, natsOption, NatsUrlSchema, parseCliOptions } from './cliOptions';
+import { jsonLinesLogger, LogLevelSchema } from '../kernel/logger';
+import type { CliOutput } from './main';
 import { startOrCannotRun } from './cannotRunError';
 import { readNatsCredentials } from './natsCredentialsFile';
 import { warnOnStoreProblems } from './storeWarnings';
@@ -16,6 +18,7 @@ import { INSPECT_OPTION_HELP, InspectPortSchema, inspectionHubFor, startCliInspe
 const HostOptionsSchema = z.object({
   nats: NatsUrlSchema,
   namespace: SubjectTokenSchema.default('default'),
+  logLevel: LogLevelSchema.default('info'),
   hostId: SubjectTokenSchema.default(`host-${process.pid}`),
   heartbeat: z.coerce.number().int().positive().default(1000),
   /** Comma-separated agent ids of the file to host (default: every agent with an executor). */
@@ -39,13 +42,15 @@ const HostOptionsSchema = z.object({
  * register them from the host's heartbeats and send them tasks.
  * @internal
  */
-export function registerHostCommand(program: Command, write: (text: string) => void, untilInterrupted?: () => Promise<unknown>): void {
+export function registerHostCommand(program: Command, write: (text: string) => void, untilInterrupted?: () => Promise<unknown>, stderr?: CliOutput): void {
+  const writeErr = stderr ? (text: string) => stderr.write(text) : (text: string) => void process.stderr.write(text);
   program
     .command('host')
     .description("host a workflow file's agents (those with executors) for orchestrators on NATS, until Ctrl-C")
     .argument('<file>', 'the workflow file')
-    .requiredOption('--nats <url>', 'the NATS server (JetStream enabled)')
-    .option('--namespace <name>', 'NATS namespace shared with the orchestrator', 'default')
+    .addOption(natsOption('the NATS server (JetStream enabled)').makeOptionMandatory())
+    .addOption(namespaceOption('NATS namespace shared with the orchestrator'))
+    .addOption(logLevelOption())
     .option('--host-id <id>', 'this host in presence announcements (default host-<pid>)')
     .option('--heartbeat <ms>', 'heartbeat interval', '1000')
     .option('--agents <ids>', 'comma-separated agent ids to host (default: every agent with an executor)')
@@ -56,8 +61,8 @@ export function registerHostCommand(program: Command, write: (text: string) => v
     .option('--inspect [port]', INSPECT_OPTION_HELP)
     .option('--credentials <file>', 'this host\'s file from `neuroflux nats-config --out`: its NATS user, identity (the host id) and namespace')
     .option(`${ALLOW_EXECUTORS_OPTION} <dir>`, "also load executor modules from <dir> (repeatable; default: only from the workflow file's folder)", collectOption)
-    .action(async (file: string, raw: Record<string, unknown>) => {
-      const parsed = parseCliOptions(HostOptionsSchema, raw);
+    .action(async (file: string, raw: Record<string, unknown>, command: Command) => {
+      const parsed = parseCliOptions(HostOptionsSchema, raw, command);
       const credentials = parsed.credentials === undefined ? undefined : readNatsCredentials(parsed.credentials);
       if (credentials && raw['hostId'] !== undefined && raw['hostId'] !== credentials.transport.identity) {
         throw new ValidationError('command-line options', [{ path: '--host-id', message: `must be the identity of --credentials (${credentials.transport.identity}), or left out` }]);
@@ -67,7 +72,9 @@ export function registerHostCommand(program: Command, write: (text: string) => v
       const workflow = loadWorkflowFile(file);
       const transport = nats({ servers: options.nats, namespace: options.namespace, name: options.hostId, ...credentials?.transport });
       const inspectHub = inspectionHubFor(options.inspect);
-      const nf = createNeuroFlux({ transport, orchestrator: false, ...(inspectHub && { inspect: inspectHub.observer }) });
+      // Each task the host runs is logged at info level (JSON lines on stderr; --log-level).
+      const logger = jsonLinesLogger({ level: options.logLevel, write: writeErr, bindings: { name: 'neuroflux' } });
+      const nf = createNeuroFlux({ transport, orchestrator: false, logger, ...(inspectHub && { inspect: inspectHub.observer }) });
       warnOnStoreProblems(nf, (text) => process.stderr.write(text));
       const trustedDirs = trustedExecutorDirs(options.allowExecutorsOutside, ALLOW_EXECUTORS_OPTION);
       const executors = resolveWorkflowExecutors(workflow, file, { clock: nf.clock, seed: options.seed, trustedDirs });
@@ -93,6 +100,7 @@ export function registerHostCommand(program: Command, write: (text: string) => v
       await startOrCannotRun(nf, options.nats);
       const inspector = await startCliInspector(nf, inspectHub, options.inspect, write);
       host.start();
+      // LocalHostLauncher (src/scaling) reads this line: it says the host runs, and its agents.
       write(`hosting ${hosted.join(', ')} as ${options.hostId} on ${options.nats} (namespace ${options.namespace})\n`);
       try {
         await (untilInterrupted?.() ?? Promise.resolve());

@@ -13,6 +13,7 @@ import { registerHostCommand } from './hostCommand';
 import { registerWorkflowCommands } from './workflowCommands';
 import { registerNatsConfigCommand } from './natsConfigCommand';
 import { nats } from '../transport/natsTransport';
+import { packageVersion } from './packageVersion';
 
 /** Where the CLI writes, and whether that is a terminal (progress bar) or a pipe (plain lines). */
 export interface CliOutput {
@@ -37,6 +38,7 @@ export function buildCli(output: CliOutput, hooks: { untilInterrupted?: () => Pr
   const write = (text: string) => output.write(text);
   const program = new Command('neuroflux')
     .description('NeuroFlux: an actor runtime for multi-agent coordination on XState v5')
+    .version(packageVersion(), '-V, --version', 'print the version of neuroflux')
     .exitOverride()
     .configureOutput({ writeOut: write, writeErr: write });
   program
@@ -81,7 +83,7 @@ export function buildCli(output: CliOutput, hooks: { untilInterrupted?: () => Pr
       else if (inspectPort === undefined) for (const line of formatTradingSummary(summary)) write(`${line}\n`);
     });
   registerWorkflowCommands(program, write, { ...(hooks.errorOutput && { stderr: hooks.errorOutput }), ...(hooks.untilInterrupted && { untilInterrupted: hooks.untilInterrupted }) });
-  registerHostCommand(program, write, hooks.untilInterrupted);
+  registerHostCommand(program, write, hooks.untilInterrupted, hooks.errorOutput);
   registerInspectCommand(program, write);
   registerProfileCommand(program, write);
   registerVerifyCommand(program, write);

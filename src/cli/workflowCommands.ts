@@ -6,7 +6,8 @@ import { trustedExecutorDirs } from '../orchestration/executorModule';
 import { loadWorkflowFile, resolveWorkflowExecutors } from '../orchestration/workflowFileLoader';
 import { nats } from '../transport/natsTransport';
 import { SubjectTokenSchema } from '../transport/natsOptions';
-import { ALLOW_EXECUTORS_OPTION, collectOption, NatsUrlSchema, parseCliOptions } from './cliOptions';
+import { ALLOW_EXECUTORS_OPTION, collectOption, logLevelOption, namespaceOption, natsOption, NatsUrlSchema, parseCliOptions } from './cliOptions';
+import { jsonLinesLogger, LogLevelSchema } from '../kernel/logger';
 import { startOrCannotRun } from './cannotRunError';
 import { warnOnStoreProblems } from './storeWarnings';
 import { readNatsCredentials } from './natsCredentialsFile';
@@ -38,6 +39,7 @@ const RunOptionsSchema = z
     events: z.boolean().optional(),
     /** Seconds a stall (tasks no agent can take, nothing else running) may last before the run gives up. */
     stallTimeout: z.coerce.number().nonnegative().max(86_400).default(30),
+    logLevel: LogLevelSchema.default('info'),
   })
   .refine((o) => !(o.events && o.json), { path: ['events'], message: 'cannot be combined with --json (both write to stdout)' })
   .refine((o) => !o.remoteAgents || o.nats !== undefined, { path: ['remote-agents'], message: 'needs --nats (the agents live in other processes)' })
@@ -64,14 +66,15 @@ export function registerWorkflowCommands(
     .option('--events', 'write a JSON line per task event on stdout while it runs (the summary goes to stderr)')
     .option('--quiet', 'no progress on stderr')
     .option('--stall-timeout <seconds>', 'give up when no agent can take the waiting tasks and nothing else runs for this long', '30')
-    .option('--nats <url>', 'connect to NATS: agents of other processes can take the tasks')
-    .option('--namespace <name>', 'NATS namespace shared with the agent hosts', 'default')
+    .addOption(natsOption('connect to NATS: agents of other processes can take the tasks'))
+    .addOption(namespaceOption('NATS namespace shared with the agent hosts'))
+    .addOption(logLevelOption())
     .option('--remote-agents', "run none of the file's agents here: they come from `neuroflux host` processes")
     .option('--credentials <file>', "this orchestrator's file from `neuroflux nats-config --out`: its NATS user, identity and namespace (with --nats)")
     .option('--inspect [port]', INSPECT_OPTION_HELP)
     .option('--state-dir <dir>', 'keep the orchestrator state in <dir> (a file store): run again with it, the workflow resumes and finished tasks are not run again')
-    .action(async (file: string, raw: Record<string, unknown>) => {
-      const options = parseCliOptions(RunOptionsSchema, raw);
+    .action(async (file: string, raw: Record<string, unknown>, command: Command) => {
+      const options = parseCliOptions(RunOptionsSchema, raw, command);
       const workflow = loadWorkflowFile(file);
       if (options.stateDir !== undefined) requireTaskIds(workflow.tasks);
       const credentials = options.credentials === undefined ? undefined : readNatsCredentials(options.credentials);
@@ -80,6 +83,7 @@ export function registerWorkflowCommands(
       }
       const inspectHub = inspectionHubFor(options.inspect);
       const nf = createNeuroFlux({
+        logger: jsonLinesLogger({ level: options.logLevel, write: (line) => stderr.write(line), bindings: { name: 'neuroflux' } }),
         ...(inspectHub && { inspect: inspectHub.observer }),
         orchestrator: {
           // `run` reports every record at the end, and a resumed run looks each task up: none is let go.

@@ -19,6 +19,8 @@ import { ValidationError } from '../errors';
 import { systemClock, type NeuroFluxClock } from './clock';
 import { LeaderElection, type LeaderElectionOptions } from './leaderElection';
 import { createRuntimeRoot } from './runtimeRoot';
+import { defaultLogger, isNeuroFluxLogger, type NeuroFluxLogger } from './logger';
+import { attachRuntimeLogger } from './runtimeLogger';
 
 /** Options of {@link createNeuroFlux}. */
 export interface NeuroFluxOptions {
@@ -58,6 +60,14 @@ export interface NeuroFluxOptions {
    * everything stays in this process. Started before the bus, closed before it stops.
    */
   transport?: Transport;
+  /**
+   * Where the runtime logs (agent hosts joining and lost, each task an `AgentHost` runs...):
+   * any logger with pino's `error/warn/info/debug(obj?, msg?)` and `child(bindings)`, e.g.
+   * your application's pino logger. Default: pino on stderr when the application has it
+   * installed, otherwise NeuroFlux's own pino-compatible JSON lines on stderr; at the level
+   * of `NEUROFLUX_LOG_LEVEL`, else `warn`. `silentLogger` turns logging off.
+   */
+  logger?: NeuroFluxLogger;
 }
 
 /** A running NeuroFlux system: one XState actor system and its components. */
@@ -69,6 +79,8 @@ export interface NeuroFlux {
   readonly conflicts: ConflictResolutionEngine;
   readonly swarm: NeuralSwarmNetwork;
   readonly clock: NeuroFluxClock;
+  /** The runtime's logger (the `logger` option, or the default). */
+  readonly logger: NeuroFluxLogger;
   /** This process's place in the orchestrator's leader election, when `orchestrator.leaderElection` was given. */
   readonly leadership: LeaderElection | undefined;
   /** The running inspector, when `inspector` was given and the runtime started. */
@@ -101,7 +113,13 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
   // The inspector's hub must see the system from its first actor on.
   const hub = options.inspector ? createInspectionHub(options.inspector.hubOptions) : undefined;
   const inspect = hub ? combineInspectionObservers(hub.observer, options.inspect) : options.inspect;
+  if (options.logger !== undefined && !isNeuroFluxLogger(options.logger)) {
+    throw new ValidationError('runtime options', [{ path: 'logger', message: 'expected a logger with error, warn, info, debug and child methods (pino fits)' }]);
+  }
+  const logger = options.logger ?? defaultLogger();
   const system = createRuntimeRoot({ clock, name: options.name, ...(inspect && { inspect }) });
+  // Before any component: they find the runtime's logger by its root.
+  attachRuntimeLogger(system, logger);
   const bus = new CommunicationBus({ ...options.bus, clock, root: system });
   options.transport?.attach(bus);
   const swarm = new NeuralSwarmNetwork({ networkId: 'swarm', ...options.swarm, bus });
@@ -208,6 +226,7 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
     conflicts,
     swarm,
     clock,
+    logger,
     leadership,
     get inspector() {
       return inspector;

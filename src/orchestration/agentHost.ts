@@ -15,6 +15,8 @@ import {
   type HostPresencePayload,
 } from './taskProtocol';
 import type { TaskSpec } from './taskTypes';
+import { runtimeLogger } from '../kernel/runtimeLogger';
+import type { NeuroFluxLogger } from '../kernel/logger';
 
 const AgentHostOptionsSchema = z.object({
   /**
@@ -28,7 +30,11 @@ const AgentHostOptionsSchema = z.object({
 });
 
 /** Options of an {@link AgentHost}. */
-export type AgentHostOptions = z.input<typeof AgentHostOptionsSchema> & { bus: CommunicationBus };
+export type AgentHostOptions = z.input<typeof AgentHostOptionsSchema> & {
+  bus: CommunicationBus;
+  /** Where the host logs each task it runs (info level). Default: the runtime's logger (`createNeuroFlux({ logger })`). */
+  logger?: NeuroFluxLogger;
+};
 
 const HostedAgentOptionsSchema = z.object({
   capabilities: z.array(z.string().min(1)),
@@ -93,6 +99,7 @@ export class AgentHost {
   /** Tells orchestrators that a host with this id restarted (its old process's work is gone). */
   readonly incarnation = randomUUID();
   private readonly bus: CommunicationBus;
+  private readonly logger: NeuroFluxLogger;
   private readonly heartbeatIntervalMs: number;
   private readonly agents = new Map<string, HostedAgent>();
   private readonly controllers = new Map<string, AbortController>();
@@ -110,11 +117,12 @@ export class AgentHost {
   private announceErrors = 0;
 
   constructor(options: AgentHostOptions) {
-    const { bus, ...rest } = options;
+    const { bus, logger, ...rest } = options;
     const parsed = AgentHostOptionsSchema.safeParse(rest);
     if (!parsed.success) throw ValidationError.fromZod('agent host options', parsed.error);
     this.bus = bus;
     this.hostId = parsed.data.hostId;
+    this.logger = logger ? logger.child({ component: 'agentHost', hostId: this.hostId }) : runtimeLogger(bus.root, { component: 'agentHost', hostId: this.hostId });
     this.heartbeatIntervalMs = parsed.data.heartbeatIntervalMs;
   }
 
@@ -280,6 +288,8 @@ export class AgentHost {
       agent.send({ recipientId: orchestratorId, messageType: 'notification', topic, payload: { taskId, attempt, ...payload, ...(dispatch !== undefined && { dispatch }) } });
     };
     reply(TaskTopic.STARTED, {});
+    const startedAt = this.bus.clock.now();
+    this.logger.debug({ taskId, agentId: agent.agentId, attempt }, 'task started');
     const outcome = await executeAttempt(hosted.execute, task as unknown as TaskSpec, {
       signal: controller.signal,
       attempt,
@@ -287,6 +297,11 @@ export class AgentHost {
       reportProgress: (progress) => reply(TaskTopic.PROGRESS, { progress }),
     });
     if (this.controllers.get(key) === controller) this.controllers.delete(key);
+    const status = controller.signal.aborted ? 'aborted' : outcome.status;
+    this.logger.info(
+      { taskId, agentId: agent.agentId, attempt, status, durationMs: this.bus.clock.now() - startedAt, ...(status === 'failed' && { error: outcome.error }) },
+      `task ${status}`,
+    );
     // An aborted attempt's result would be discarded as late: do not send it.
     if (!controller.signal.aborted) {
       if (outcome.status === 'completed') this.completed++;

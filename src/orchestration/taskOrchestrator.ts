@@ -59,6 +59,8 @@ import { WaitingTasks } from './waitingTasks';
 import { SnapshotWriter, type SnapshotWriterProblem, type SnapshotWriterStats } from '../store/snapshotWriter';
 import { PersistedOrchestratorSchema, PersistedTaskSchema, type PersistedOrchestrator, type PersistedTask } from './orchestratorPersistence';
 import type { SnapshotStore } from '../store/snapshotStore';
+import { runtimeLogger } from '../kernel/runtimeLogger';
+import type { NeuroFluxLogger } from '../kernel/logger';
 import type { OrchestratorProgressState, ProgressStateAgent, ProgressStateTask } from './stallDiagnosis';
 
 const WaitForAgentsSchema = z.object({
@@ -319,6 +321,9 @@ export class TaskOrchestrator {
   private readonly unfinished = new Set<TaskEntry>();
   private readonly agents = new Map<string, OrchestratorAgent>();
   private readonly agentWaiters = new Set<AgentWaiter>();
+  /** Hosts that said goodbye: their end is logged as a departure, not as a loss. */
+  private readonly leavingHosts = new Set<string>();
+  private readonly logger: NeuroFluxLogger;
   private readonly busAgentsWeRegistered = new Set<string>();
   private readonly pools = new Map<string, AgentPool>();
   private readonly dirtyPools = new Set<AgentPool>();
@@ -388,6 +393,7 @@ export class TaskOrchestrator {
     if (!parsed.success) throw ValidationError.fromZod('orchestrator options', parsed.error);
     this.bus = bus;
     this.orchestratorId = parsed.data.orchestratorId;
+    this.logger = runtimeLogger(bus.root, { component: 'orchestrator', orchestratorId: this.orchestratorId });
     this.role = parsed.data.role;
     this.missedHeartbeats = parsed.data.missedHeartbeats;
     this.historyWindowMs = parsed.data.historyWindowHours * 3_600_000;
@@ -1666,6 +1672,7 @@ export class TaskOrchestrator {
       host = this.hosts.get(hostId);
     }
     if (status === 'leaving') {
+      if (host) this.leavingHosts.add(hostId);
       if (host) this.hostActors.get(hostId)?.send({ type: 'HOST_LEFT' });
       return;
     }
@@ -1677,6 +1684,7 @@ export class TaskOrchestrator {
     } else {
       host = { agents: new Set(), incarnation, identity };
       this.hosts.set(hostId, host);
+      this.logger.info({ hostId, agents: agents.map((a) => a.agentId) }, 'agent host joined');
       // A host back from the dead before its old liveness actor was forgotten.
       if (this.hostActors.get(hostId)) this.hostActors.release([hostId]);
       this.hostActors.spawn(hostId, { hostId, at, timeoutMs } satisfies HostLivenessInput);
@@ -1714,6 +1722,10 @@ export class TaskOrchestrator {
     if (!host) return;
     this.hosts.delete(hostId);
     this.hostsLost++;
+    const left = this.leavingHosts.delete(hostId);
+    const moved = [...host.agents].reduce((n, agentId) => n + (this.agents.get(agentId)?.activeTasks.size ?? 0), 0);
+    if (left) this.logger.info({ hostId, agents: [...host.agents], tasksRequeued: moved }, 'agent host left');
+    else this.logger.warn({ hostId, agents: [...host.agents], tasksRequeued: moved }, 'agent host lost (heartbeats stopped)');
     for (const agentId of host.agents) this.unregisterAgent(agentId);
     // Not from inside the liveness actor's own step: its shard forgets it afterwards.
     queueMicrotask(() => {
