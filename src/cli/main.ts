@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
 import { describeError } from '../describeError';
 import { exitCodeOf } from './exitCodes';
+import { CannotRunError } from './cannotRunError';
 import { runBusDemo } from './busDemo';
 import { NatsUrlSchema, parseCliOptions } from './cliOptions';
 import { progressReporter } from './progressReporter';
@@ -77,6 +78,9 @@ export function buildCli(output: CliOutput, hooks: { untilInterrupted?: () => Pr
         ...(options.duration !== undefined && { durationMs: options.duration * 1000 }),
         log: options.json ? () => undefined : (line) => write(`${line}\n`),
         ...(progress && { progress: progress.update }),
+      }).catch((error: unknown) => {
+        // With NATS, most often the server: unreachable or refusing us. Named, exit code 3.
+        throw transport ? new CannotRunError(`cannot run the demo on NATS at ${options.nats}: ${describeError(error)}`, { cause: error }) : error;
       });
       progress?.done();
       if (options.json) write(`${JSON.stringify(summary, null, 2)}\n`);
