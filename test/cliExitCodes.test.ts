@@ -90,6 +90,7 @@ test('every command, one exit code table', () => {
   expect(byArgs.get(`run ${typo}`)).toBe(`${typo}:4:5 tasks[1].dependson: unknown key; did you mean \`dependencies\`?\n`);
   expect(byArgs.get(`run ${ok} --quiet --nats ${closedNats}`)).toBe(`cannot start on NATS at ${closedNats}: connection refused\n`);
   expect(byArgs.get(`host ${ok} --nats ${closedNats}`)).toBe(`cannot start on NATS at ${closedNats}: connection refused\n`);
+  expect(byArgs.get(`demo --tasks 2 --json --nats ${closedNats}`)).toBe(`cannot run the demo on NATS at ${closedNats}: connection refused\n`);
   expect(byArgs.get(`run ${ok} --nats localhost:4222`)).toBe(`invalid command-line options: --nats: expected a NATS URL such as nats://127.0.0.1:4222, got "localhost:4222"\n`);
   for (const r of results) expect(r.stderr).not.toMatch(/\n\s+at /); // never a stack trace
 }, 180_000);
