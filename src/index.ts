@@ -34,6 +34,17 @@ export {
   type JsonRepair,
 } from './jsonValue';
 export { systemClock, type NeuroFluxClock } from './kernel/clock';
+export {
+  jsonLinesLogger,
+  silentLogger,
+  defaultLogger,
+  logLevelFromEnvironment,
+  LogLevelSchema,
+  type NeuroFluxLogger,
+  type LogFn,
+  type LogLevel,
+  type JsonLinesLoggerOptions,
+} from './kernel/logger';
 export type { RetentionOptions } from './kernel/recordRetention';
 export type { ConnectionStatusEvent, ConnectionStatusKind, ConnectionStatusStats } from './kernel/connectionStatus';
 export { EXECUTOR_NOT_ALLOWED, ExecutorNotAllowedError } from './orchestration/executorModule';
