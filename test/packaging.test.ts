@@ -1,38 +1,126 @@
 /**
- * The published package works from the tarball: `npm pack`, install it in an empty folder,
- * run `npx neuroflux demo`. Slow (it installs the dependencies), so it runs once, in CI and
- * locally; it needs the npm registry (or a warm npm cache).
+ * The package works the ways docs/getting-started.md says it can be installed:
+ * - the tarball: `npm pack` (which builds through `prepare`), installed in an empty folder
+ *   without an EBADENGINE warning, runs `npx neuroflux demo`, and its types compile in a
+ *   consumer under `tsc --strict` without `skipLibCheck` (CommonJS and ES module consumers);
+ * - the clone: an application depending on the repository folder (a `file:` dependency).
+ * Slow (it builds once and installs the dependencies once), so it packs once for the file;
+ * it needs the npm registry (or a warm npm cache).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..');
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+
+interface PackResult {
+  filename: string;
+  files: { path: string }[];
+}
+
+/** Runs a command; throws with its output when it fails; returns stdout and stderr. */
+function run(command: string, args: readonly string[], cwd: string): { stdout: string; stderr: string } {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.status}\n${result.stdout}\n${result.stderr}`);
+  return { stdout: result.stdout, stderr: result.stderr };
+}
+
+function emptyApp(prefix: string): string {
+  const app = mkdtempSync(join(tmpdir(), prefix));
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
+  return app;
+}
+
+/** A consumer of the public API and the `neuroflux/jest` subpath, as a user writes it. */
+const consumer = `
+import { createNeuroFlux, CommunicationBus, type MessageHandler, type NeuroFlux, type TaskExecutor } from 'neuroflux';
+import { verificationMatchers } from 'neuroflux/jest';
+
+const handler: MessageHandler = (m, a) => a.respond(m, { ok: true });
+const execute: TaskExecutor = async (task, { signal }) => ({ id: task.taskId, aborted: signal.aborted });
+export async function main(): Promise<string[]> {
+  const nf: NeuroFlux = createNeuroFlux();
+  nf.bus.registerAgent('risk', { handler });
+  nf.orchestrator.registerAgent('worker', { capabilities: ['x'], execute });
+  const bus = new CommunicationBus();
+  await bus.stop();
+  return Object.keys(verificationMatchers);
+}
+`;
 
 describe('npm package', () => {
-  test('npm pack ships only the runtime, and the tarball installs and runs the demo', () => {
-    if (!existsSync(join(root, 'dist', 'src', 'index.js'))) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'pipe' });
-    const out = mkdtempSync(join(tmpdir(), 'neuroflux-pack-'));
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', out], { cwd: root, encoding: 'utf8' })) as {
-      filename: string;
-      files: { path: string }[];
-    }[];
-    const files = packed[0]?.files.map((f) => f.path) ?? [];
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'bin/neuroflux.js', 'dist/src/index.js', 'dist/src/index.d.ts']));
-    // The inspector page, compiled for the browser by the build's second step.
-    expect(files).toContain('dist/src/observability/inspector/browser/page/main.js');
-    expect(files.filter((f) => /^(test|bench|examples|src|machines|docs)\//.test(f) || f.endsWith('.test.js'))).toEqual([]);
+  let out: string;
+  let packed: PackResult;
+  let app: string;
+  let installWarnings: string;
 
-    const app = mkdtempSync(join(tmpdir(), 'neuroflux-app-'));
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
-    const tarball = join(out, readdirSync(out).find((f) => f.endsWith('.tgz')) as string);
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', tarball], { cwd: app, stdio: 'pipe' });
-    const summary = JSON.parse(
-      execFileSync('npx', ['--no-install', 'neuroflux', 'demo', '--tasks', '5', '--json'], { cwd: app, encoding: 'utf8' }),
-    ) as { workflows: number };
+  beforeAll(() => {
+    out = mkdtempSync(join(tmpdir(), 'neuroflux-pack-'));
+    // `npm pack` empties dist/ (prepack: no stale file of an older build is packed), then
+    // `prepare` builds it from the sources of this commit.
+    const [result] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', out], root).stdout) as PackResult[];
+    packed = result as PackResult;
+    app = emptyApp('neuroflux-app-');
+    const tarball = join(out, packed.filename);
+    installWarnings = run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', tarball], app).stderr;
+  }, 600_000);
+
+  afterAll(() => {
+    rmSync(out, { recursive: true, force: true });
+    rmSync(app, { recursive: true, force: true });
+  });
+
+  test('npm pack ships only the runtime, with its licence', () => {
+    const files = packed.files.map((f) => f.path);
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'bin/neuroflux.js', 'dist/src/index.js', 'dist/src/index.d.ts']));
+    expect(files.filter((f) => /^(test|bench|examples|src|machines|docs)\//.test(f) || f.endsWith('.test.js'))).toEqual([]);
+  });
+
+  test('every source map carries its sources (src/ is not packed)', () => {
+    const maps = packed.files.map((f) => f.path).filter((f) => f.endsWith('.js.map'));
+    expect(maps.length).toBeGreaterThan(0);
+    const incomplete = maps.filter((path) => {
+      const map = JSON.parse(readFileSync(join(app, 'node_modules', 'neuroflux', path), 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
+      return map.sourcesContent?.length !== map.sources.length || map.sourcesContent.some((c) => typeof c !== 'string' || c.length === 0);
+    });
+    expect(incomplete).toEqual([]);
+  });
+
+  test('installing the tarball on this Node prints no EBADENGINE warning', () => {
+    expect(installWarnings.split('\n').filter((l) => l.includes('EBADENGINE'))).toEqual([]);
+  });
+
+  test('the installed tarball runs the demo and exports the API', () => {
+    const summary = JSON.parse(run('npx', ['--no-install', 'neuroflux', 'demo', '--tasks', '5', '--json'], app).stdout) as { workflows: number };
     expect(summary.workflows).toBe(5);
-    const typed = execFileSync(process.execPath, ['-e', "console.log(typeof require('neuroflux').createNeuroFlux)"], { cwd: app, encoding: 'utf8' });
-    expect(typed.trim()).toBe('function');
-  }, 240_000);
+    // neuroflux/jest registers matchers on Jest's expect, so outside Jest it is only resolved.
+    const typed = run(process.execPath, ['-e', "console.log(typeof require('neuroflux').createNeuroFlux, require.resolve('neuroflux/jest').endsWith('jest.js'))"], app);
+    expect(typed.stdout.trim()).toBe('function true');
+  }, 60_000);
+
+  test('its types compile in a consumer: tsc --strict, no skipLibCheck, CommonJS and ES module files', () => {
+    writeFileSync(join(app, 'consumer.ts'), consumer);
+    writeFileSync(join(app, 'consumer.mts'), consumer);
+    const typeRoots = join(root, 'node_modules', '@types');
+    const result = spawnSync(
+      process.execPath,
+      [tsc, '--strict', '--noEmit', '--target', 'es2022', '--module', 'node16', '--moduleResolution', 'node16', '--types', 'node,jest', '--typeRoots', typeRoots, 'consumer.ts', 'consumer.mts'],
+      { cwd: app, encoding: 'utf8' },
+    );
+    expect({ status: result.status, output: result.stdout + result.stderr }).toEqual({ status: 0, output: '' });
+  }, 120_000);
+
+  test('a clone works as a file: dependency of an application', () => {
+    const linked = emptyApp('neuroflux-linked-');
+    try {
+      run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', root], linked);
+      const summary = JSON.parse(run('npx', ['--no-install', 'neuroflux', 'demo', '--tasks', '3', '--json'], linked).stdout) as { workflows: number };
+      expect(summary.workflows).toBe(3);
+      expect(readdirSync(join(linked, 'node_modules'))).toContain('neuroflux');
+    } finally {
+      rmSync(linked, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
