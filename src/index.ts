@@ -48,6 +48,10 @@ export {
 export type { RetentionOptions } from './kernel/recordRetention';
 export type { ConnectionStatusEvent, ConnectionStatusKind, ConnectionStatusStats } from './kernel/connectionStatus';
 export { EXECUTOR_NOT_ALLOWED, ExecutorNotAllowedError } from './orchestration/executorModule';
+export { loadWorkflowFile } from './orchestration/workflowFileLoader';
+export { WorkflowFileError, type WorkflowFileIssue } from './orchestration/workflowFileError';
+export type { SourcePosition } from './orchestration/workflowFileSource';
+export { WorkflowFileSchema, workflowJsonSchema, type WorkflowFile, type WorkflowFileInput } from './orchestration/workflowFile';
 export { createNeuroFlux, type NeuroFlux, type NeuroFluxOptions } from './kernel/createNeuroFlux';
 export {
   LeaderElection,

@@ -63,6 +63,21 @@ describe('the default logger', () => {
     expect(() => logLevelFromEnvironment({ NEUROFLUX_LOG_LEVEL: 'loud' })).toThrow(expect.objectContaining({ field: 'NEUROFLUX_LOG_LEVEL' }));
   });
 
+  test('without pino (not installed here): the built-in JSON lines on stderr', () => {
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      defaultLogger('info').child({ hostId: 'h' }).info({ taskId: 't' }, 'hello');
+      defaultLogger('info').debug('below the level');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written.map((line) => JSON.parse(line) as unknown)).toEqual([expect.objectContaining({ level: 30, name: 'neuroflux', hostId: 'h', taskId: 't', msg: 'hello' })]);
+  });
+
   test('pino, when the application has it installed, writing to stderr at the level', () => {
     const created: unknown[][] = [];
     jest.isolateModules(() => {
@@ -82,23 +97,10 @@ describe('the default logger', () => {
       const { defaultLogger: fresh } = require('../src/kernel/logger') as typeof import('../src/kernel/logger');
       expect(fresh('info')).toBe(silentLogger);
     });
+    jest.dontMock('pino');
     expect(created).toEqual([[{ name: 'neuroflux', level: 'info' }, { fd: 2 }]]);
   });
 
-  test('without pino (not installed here): the built-in JSON lines on stderr', () => {
-    const written: string[] = [];
-    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
-    try {
-      defaultLogger('info').child({ hostId: 'h' }).info({ taskId: 't' }, 'hello');
-      defaultLogger('info').debug('below the level');
-    } finally {
-      spy.mockRestore();
-    }
-    expect(written.map((line) => JSON.parse(line) as unknown)).toEqual([expect.objectContaining({ level: 30, name: 'neuroflux', hostId: 'h', taskId: 't', msg: 'hello' })]);
-  });
 });
 
 describe('what the runtime logs', () => {
