@@ -48,6 +48,7 @@ export class WorkflowFileError extends ValidationError {
 /**
  * `flow.yaml:12:5 tasks[3].retryPolicy.maxRetries: expected …`; `flow.yaml: …` without a
  * known position, no path for the file as a whole.
+ * @internal
  */
 export function formatWorkflowFileIssue(issue: WorkflowFileIssue): string {
   const where = issue.position ? `${issue.file}:${issue.position.line}:${issue.position.column}` : issue.file;
@@ -57,7 +58,7 @@ export function formatWorkflowFileIssue(issue: WorkflowFileIssue): string {
 /** Segments of a path shown; a deeper one (a payload nested 5 000 levels) is cut with a count. */
 const MAX_PATH_SEGMENTS = 16;
 
-/** `['tasks', 3, 'retryPolicy']` → `tasks[3].retryPolicy`; odd keys quoted (`["a b"]`). */
+/** `['tasks', 3, 'retryPolicy']` → `tasks[3].retryPolicy`; odd keys quoted (`["a b"]`). @internal */
 export function formatIssuePath(path: readonly (string | number)[]): string {
   if (path.length > MAX_PATH_SEGMENTS) return `${formatIssuePath(path.slice(0, MAX_PATH_SEGMENTS / 2))}…(${path.length - MAX_PATH_SEGMENTS / 2} more levels)`;
   let text = '';
