@@ -532,7 +532,9 @@ export class NeuralSwarmNetwork {
 
   /**
    * Learns from a failed task: each producer → agent connection records a failure, the
-   * agent's performance moves toward 0.
+   * agent's performance moves toward 0. With a `failureCause` other than `pair` (circuit
+   * open, dependency, cancelled, agent lost, validation) nothing is learned: the failure is
+   * only counted in `failuresNotAttributed`.
    *
    * @example
    * ```ts
@@ -560,8 +562,8 @@ export class NeuralSwarmNetwork {
   }
 
   /**
-   * Routing hook: mean strength of the producer → candidate connections (see
-   * `routingAffinity`). Not validated: it is on the orchestrator's hot path.
+   * Mean strength of the producer → candidate connections (see `routingAffinity`). The
+   * `swarm` balancer routes by the pairs' posteriors instead (`pairPosterior`). Not validated.
    *
    * @example
    * ```ts

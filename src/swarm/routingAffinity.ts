@@ -7,8 +7,9 @@ import { SWARM_DEFAULTS, type SwarmSnapshot } from './swarmTypes';
  * How well a candidate agent has worked with the agents whose results a task consumes:
  * the mean strength of the producer → candidate connections, a missing connection
  * counting 0 (no evidence is no affinity). Producers equal to the candidate are left
- * out (the swarm has no self-connections). 0 without producers. The orchestrator's
- * `swarm` balancer uses it to prefer agents downstream of strong links.
+ * out (the swarm has no self-connections). 0 without producers. A reading of the guide's
+ * strengths, for reports: the `swarm` balancer routes by {@link pairPosterior} instead
+ * (strengths never explore a pair not tried, see docs/swarm.md).
  *
  * Cost: one lookup per producer.
  *
