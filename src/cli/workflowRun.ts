@@ -114,8 +114,12 @@ export async function superviseWorkflowRun(nf: NeuroFlux, options: WorkflowRunOp
 
     const detail = () => {
       const stats = nf.orchestrator.getStats();
-      const running = stats.runningTasks + stats.assignedTasks;
-      const parts = [failedCount > 0 && `${failedCount} failed`, running > 0 && `${running} running`, stats.pendingTasks > 0 && `${stats.pendingTasks} waiting`].filter(Boolean);
+      const parts = [
+        failedCount > 0 && `${failedCount} failed`,
+        stats.runningTasks > 0 && `${stats.runningTasks} running`,
+        stats.assignedTasks > 0 && `${stats.assignedTasks} assigned`,
+        stats.pendingTasks > 0 && `${stats.pendingTasks} waiting`,
+      ].filter(Boolean);
       return `${parts.length > 0 ? `(${parts.join(', ')}) ` : ''}${((Date.now() - started) / 1000).toFixed(1)} s`;
     };
     if (progress) {
