@@ -13,6 +13,7 @@ import type { CliOutput } from './main';
 import { startOrCannotRun } from './cannotRunError';
 import { readNatsCredentials } from './natsCredentialsFile';
 import { warnOnStoreProblems } from './storeWarnings';
+import { publishInspection } from '../observability/inspector/inspectionPublisher';
 import { INSPECT_OPTION_HELP, InspectPortSchema, inspectionHubFor, startCliInspector } from './inspectOption';
 
 const HostOptionsSchema = z.object({
@@ -99,6 +100,8 @@ export function registerHostCommand(program: Command, write: (text: string) => v
       }
       await startOrCannotRun(nf, options.nats);
       const inspector = await startCliInspector(nf, inspectHub, options.inspect, write);
+      // Inspectors of the namespace (`neuroflux inspect --nats`) see this host when they ask.
+      const inspection = publishInspection(nf, { runtimeId: options.hostId, role: 'host' });
       host.start();
       // LocalHostLauncher (src/scaling) reads this line: it says the host runs, and its agents.
       write(`hosting ${hosted.join(', ')} as ${options.hostId} on ${options.nats} (namespace ${options.namespace})\n`);
@@ -108,6 +111,7 @@ export function registerHostCommand(program: Command, write: (text: string) => v
         // Graceful: running tasks finish (and report) before the host says it leaves.
         await host.drain(options.drainTimeout);
         await inspector?.close();
+        await inspection.close();
         await nf.stop();
         const stats = host.getStats();
         write(`${options.hostId}: ${stats.completed} completed, ${stats.failed} failed, ${stats.aborted} aborted\n`);

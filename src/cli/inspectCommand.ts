@@ -9,13 +9,23 @@ import { startInspector } from '../observability/inspector/inspectorServer';
 import { createMetrics } from '../observability/runtimeMetrics';
 import { parseCliOptions } from './cliOptions';
 import { describeError } from '../describeError';
+import { startRemoteInspector } from '../observability/inspector/remoteInspector';
+import { nats } from '../transport/natsTransport';
+import { SubjectTokenSchema } from '../transport/natsOptions';
+import { NatsUrlSchema } from './cliOptions';
+import { readNatsCredentials } from './natsCredentialsFile';
 
-const InspectOptionsSchema = z.object({
-  port: z.coerce.number().int().min(0).max(65_535).default(0),
-  host: z.string().min(1).default('127.0.0.1'),
-  interval: z.coerce.number().int().nonnegative().default(2000),
-  delay: z.coerce.number().int().nonnegative().default(150),
-});
+const InspectOptionsSchema = z
+  .object({
+    port: z.coerce.number().int().min(0).max(65_535).default(0),
+    host: z.string().min(1).default('127.0.0.1'),
+    interval: z.coerce.number().int().nonnegative().default(2000),
+    delay: z.coerce.number().int().nonnegative().default(150),
+    nats: NatsUrlSchema.optional(),
+    namespace: SubjectTokenSchema.default('default'),
+    credentials: z.string().min(1).optional(),
+  })
+  .refine((o) => o.credentials === undefined || o.nats !== undefined, { path: ['credentials'], message: 'needs --nats (they are a NATS user)' });
 
 /** Test seam: what stops the command instead of Ctrl-C, and where the URL goes. @internal */
 export interface InspectCommandHooks {
@@ -45,8 +55,15 @@ export function registerInspectCommand(program: Command, write: (text: string) =
     .option('--host <host>', 'loopback address to listen on', '127.0.0.1')
     .option('--interval <ms>', 'pause between workflow runs', '2000')
     .option('--delay <ms>', 'time each task works', '150')
+    .option('--nats <url>', 'attach to a running deployment instead: show every runtime of the NATS namespace')
+    .option('--namespace <name>', 'NATS namespace of the deployment (with --nats)', 'default')
+    .option('--credentials <file>', 'a file from `neuroflux nats-config --out` to connect with (with --nats)')
     .action(async (raw: Record<string, unknown>) => {
       const options = parseCliOptions(InspectOptionsSchema, raw);
+      if (options.nats !== undefined) {
+        await attachToDeployment({ ...options, nats: options.nats }, write, hooks);
+        return;
+      }
       const hub = createInspectionHub();
       const nf = createNeuroFlux({ inspect: hub.observer, name: 'neuroflux inspect demo' });
       const metrics = createMetrics(nf);
@@ -73,4 +90,34 @@ export function registerInspectCommand(program: Command, write: (text: string) =
         write('inspector stopped\n');
       }
     });
+}
+
+/**
+ * `neuroflux inspect --nats URL`: the inspector of a running deployment, in this process.
+ * It connects to the namespace (no orchestrator here), announces its interest, and shows
+ * every runtime that publishes inspection until Ctrl-C.
+ */
+async function attachToDeployment(
+  options: { port: number; host: string; nats: string; namespace: string; credentials?: string | undefined },
+  write: (text: string) => void,
+  hooks: InspectCommandHooks,
+): Promise<void> {
+  const credentials = options.credentials === undefined ? undefined : readNatsCredentials(options.credentials);
+  const nf = createNeuroFlux({
+    name: `inspector of ${options.namespace}`,
+    orchestrator: false,
+    transport: nats({ servers: options.nats, namespace: credentials?.transport.namespace ?? options.namespace, name: 'neuroflux-inspect', ...credentials?.transport }),
+  });
+  await nf.start();
+  const inspector = await startRemoteInspector(nf, { port: options.port, host: options.host, name: `namespace ${options.namespace}` });
+  write(`NeuroFlux inspector: ${inspector.url}\n`);
+  write(`Attached to ${options.nats} (namespace ${options.namespace}); runtimes appear as they answer. Ctrl-C stops.\n`);
+  hooks.onListening?.(inspector.url);
+  try {
+    await (hooks.until ?? interrupted)();
+  } finally {
+    await inspector.close();
+    await nf.stop();
+    write('inspector stopped\n');
+  }
 }

@@ -11,6 +11,16 @@ export { InspectionHub, createInspectionHub, type InspectionHubOptions, type Hub
 export { combineInspectionObservers } from './inspector/combineInspectionObservers';
 export { startInspector, type Inspector, type InspectorOptions } from './inspector/inspectorServer';
 export type { DomainFeedOptions } from './inspector/domainFeed';
+export { startRemoteInspector, type RemoteInspectorOptions } from './inspector/remoteInspector';
+export { publishInspection, type InspectionPublisher, type InspectionPublisherOptions } from './inspector/inspectionPublisher';
+export type { InspectorActions } from './inspector/inspectorActions';
+export {
+  INSPECTION_FRAME_TOPIC,
+  INSPECTION_INTEREST_TOPIC,
+  type InspectionInterest,
+  type RuntimeInspectionFrame,
+  type RuntimeRole,
+} from './inspector/inspectionWire';
 export {
   describeStatechart,
   activeStatePaths,
@@ -37,6 +47,8 @@ export {
   type StatechartFrame,
   type ServerFrame,
   type ClientFrame,
+  type ActionRequest,
+  type ActionReply,
 } from './inspector/inspectorProtocol';
 
 export { instrumentTracing, type TracingOptions } from './tracing/instrumentTracing';

@@ -23,6 +23,7 @@ import type {
   WorkflowView,
 } from './inspectorProtocol';
 import { RingBuffer } from './ringBuffer';
+import { INSPECTION_TOPIC_PREFIX } from './inspectionWire';
 
 const FeedOptionsSchema = z.object({
   /** Bus messages kept per drain (the newest). */
@@ -162,6 +163,8 @@ export class DomainFeed {
     const { bus, orchestrator, conflicts } = this.runtime;
     this.subscriptions = [
       bus.messages$.subscribe((message) => {
+        // The inspection traffic itself (interest and frames over NATS) is not the runtime's.
+        if (message.topic.startsWith(INSPECTION_TOPIC_PREFIX)) return;
         this.messagesSeen++;
         this.pendingMessages.push(message);
       }),

@@ -1,0 +1,190 @@
+import { z } from 'zod';
+import { ValidationError } from '../../errors';
+import type { ObservedRuntime } from '../observedRuntime';
+import { localInspectionSource, type InspectionSource } from './inspectionSource';
+import {
+  INSPECTION_FRAME_TOPIC,
+  INSPECTION_INTEREST_TOPIC,
+  INSPECTION_WIRE_VERSION,
+  InspectionInterestSchema,
+  RuntimeRoleSchema,
+  type RuntimeInspectionFrame,
+} from './inspectionWire';
+import type { StatechartGraph } from './inspectorProtocol';
+
+const PublisherOptionsSchema = z.object({
+  /** This runtime in the inspector (unique in the namespace; e.g. the host id). */
+  runtimeId: z.string().min(1).max(120).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only'),
+  role: RuntimeRoleSchema.default('runtime'),
+  /** Shown beside the role. Default: the runtime's name. */
+  name: z.string().min(1).max(200).optional(),
+  /** One frame per this many ms while an inspector is interested (default 1 s). */
+  sampleMs: z.number().int().min(100).max(60_000).default(1000),
+  /** A frame larger than this (JSON characters) is cut: actors first, then events and messages. */
+  maxFrameChars: z.number().int().min(10_000).max(900_000).default(500_000),
+});
+
+/** Options of {@link publishInspection}. */
+export type InspectionPublisherOptions = z.input<typeof PublisherOptionsSchema>;
+
+/** A runtime that answers inspectors on its NATS namespace. */
+export interface InspectionPublisher {
+  /** The bus agent that hears inspectors (`nf-inspection-<runtimeId>`). */
+  readonly agentId: string;
+  /** True while an inspector's interest is current and frames go out. */
+  readonly publishing: boolean;
+  /** Frames published so far, and frames cut or skipped because they were too large. */
+  readonly counters: { readonly frames: number; readonly cut: number; readonly invalidInterests: number };
+  /** Stops answering (a last frame says the runtime leaves) and unregisters the agent. */
+  close(): Promise<void>;
+}
+
+/** Sampling limits of a published runtime: a busy runtime sends little per frame. */
+const HUB_LIMITS = { maxActors: 2000, maxFinishedActors: 200, eventsPerDrain: 100, eventBuffer: 100, actorsPerDrain: 500 } as const;
+const FEED_LIMITS = { messagesPerDrain: 100, messageBuffer: 100, deadLetterBuffer: 50, maxTasks: 1000 } as const;
+
+/**
+ * Lets inspectors of other processes (`neuroflux inspect --nats URL`) show this runtime.
+ * Costs one bus agent that listens to `neuroflux.inspect.interest` until an inspector asks;
+ * then the runtime samples its actors, tasks, messages, conflicts and swarm (the same
+ * bounded hub and feed as the local inspector, with smaller limits) and publishes one frame
+ * per `sampleMs` on `neuroflux.inspect.frame`, until no inspector has renewed its interest
+ * within its time to live. The runtime must have a transport (NATS) for frames to leave
+ * the process.
+ *
+ * @example
+ * ```ts
+ * const nf = createNeuroFlux({ transport: nats({ servers: 'nats://127.0.0.1:4222', namespace: 'prod' }) });
+ * await nf.start();
+ * const inspection = publishInspection(nf, { runtimeId: 'orchestrator-1', role: 'orchestrator' });
+ * // ...
+ * await inspection.close();
+ * ```
+ */
+export function publishInspection(runtime: ObservedRuntime, options: InspectionPublisherOptions): InspectionPublisher {
+  const parsed = PublisherOptionsSchema.safeParse(options);
+  if (!parsed.success) throw ValidationError.fromZod('inspection publisher options', parsed.error);
+  const o = parsed.data;
+  const agentId = `nf-inspection-${o.runtimeId}`;
+  const name = o.name ?? String((runtime.system.getSnapshot().context as { name?: unknown }).name ?? 'neuroflux');
+  const counters = { frames: 0, cut: 0, invalidInterests: 0 };
+  let source: (InspectionSource & { hub: { describe: InspectionSource['describe'] } }) | undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let expiresAt = 0;
+  let needSnapshot = true;
+  let seq = 0;
+  let sentGraphs = new Set<string>();
+  let closed = false;
+
+  const publish = (frame: RuntimeInspectionFrame) => {
+    try {
+      runtime.bus.publishEvent({ senderId: agentId, topic: INSPECTION_FRAME_TOPIC, payload: frame, priority: 'low' });
+      counters.frames++;
+    } catch {
+      // A stopping bus or a refused frame: the inspector sees a gap and asks for a snapshot.
+      needSnapshot = true;
+    }
+  };
+
+  const graphsFor = (frame: Pick<RuntimeInspectionFrame, 'actors'>): Record<string, StatechartGraph> => {
+    const graphs: Record<string, StatechartGraph> = {};
+    for (const actor of frame.actors) {
+      if (!actor.logicId || sentGraphs.has(actor.logicId) || !source) continue;
+      const graph = source.describe({ actorId: actor.id }).graph;
+      sentGraphs.add(actor.logicId);
+      if (graph) graphs[actor.logicId] = graph;
+    }
+    return graphs;
+  };
+
+  /** Cuts a frame to the size limit: the newest actors, events and messages are kept. */
+  const fit = (frame: RuntimeInspectionFrame): RuntimeInspectionFrame | undefined => {
+    let candidate = frame;
+    for (let attempt = 0; attempt < 6; attempt++) {
+      if (JSON.stringify(candidate).length <= o.maxFrameChars) return candidate;
+      counters.cut++;
+      candidate = {
+        ...candidate,
+        actors: candidate.actors.slice(-Math.floor(candidate.actors.length / 2)),
+        events: candidate.events.slice(-Math.floor(candidate.events.length / 2)),
+        messages: candidate.messages.slice(-Math.floor(candidate.messages.length / 2)),
+        tasks: candidate.tasks.slice(-Math.floor(candidate.tasks.length / 2)),
+      };
+    }
+    return undefined;
+  };
+
+  const stop = () => {
+    if (timer) clearInterval(timer);
+    timer = undefined;
+    source?.close();
+    source = undefined;
+  };
+
+  const tick = () => {
+    if (!source) return;
+    if (Date.now() > expiresAt) {
+      stop();
+      return;
+    }
+    const base = { v: INSPECTION_WIRE_VERSION, runtimeId: o.runtimeId, name, role: o.role, sampleMs: o.sampleMs } as const;
+    let frame: RuntimeInspectionFrame;
+    if (needSnapshot) {
+      needSnapshot = false;
+      sentGraphs = new Set();
+      source.drain(); // what was pending is in the snapshot
+      const s = source.snapshot();
+      frame = { ...base, kind: 'snapshot', seq: ++seq, ...s, removedActors: [], removedTasks: [], removedWorkflows: [], removedConflicts: [], sampling: source.sampling(o.sampleMs), graphs: {} };
+    } else {
+      const d = source.drain();
+      frame = { ...base, kind: 'delta', seq: ++seq, ...d, sampling: source.sampling(o.sampleMs), graphs: {} };
+    }
+    const fitted = fit({ ...frame, graphs: graphsFor(frame) });
+    if (fitted) publish(fitted);
+    else needSnapshot = true;
+  };
+
+  const start = () => {
+    source = localInspectionSource(runtime, { hubOptions: HUB_LIMITS, feed: FEED_LIMITS, name });
+    needSnapshot = true;
+    timer = setInterval(tick, o.sampleMs);
+    timer.unref?.();
+    tick();
+  };
+
+  runtime.bus.registerAgent(agentId, {
+    topics: [INSPECTION_INTEREST_TOPIC],
+    handler: (message) => {
+      const interest = InspectionInterestSchema.safeParse(message.payload);
+      if (!interest.success || closed) {
+        if (!interest.success) counters.invalidInterests++;
+        return;
+      }
+      expiresAt = Math.max(expiresAt, Date.now() + interest.data.ttlMs);
+      if (interest.data.resync.includes(o.runtimeId)) needSnapshot = true;
+      if (!source) start();
+    },
+  });
+
+  return {
+    agentId,
+    get publishing() {
+      return source !== undefined;
+    },
+    counters,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (source) {
+        const sampling = source.sampling(o.sampleMs);
+        publish({
+          v: INSPECTION_WIRE_VERSION, runtimeId: o.runtimeId, name, role: o.role, sampleMs: o.sampleMs, kind: 'delta', seq: ++seq,
+          actors: [], removedActors: [], events: [], messages: [], deadLetters: [], tasks: [], removedTasks: [], workflows: [], removedWorkflows: [],
+          conflicts: [], removedConflicts: [], sampling, graphs: {}, leaving: true,
+        });
+      }
+      stop();
+      if (runtime.bus.getAgent(agentId)) runtime.bus.unregisterAgent(agentId);
+    },
+  };
+}
