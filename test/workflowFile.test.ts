@@ -103,6 +103,6 @@ describe('neuroflux run --state-dir', () => {
   test('every task needs an id with --state-dir', async () => {
     const anonymous = join(dir, 'anonymous.json');
     writeFileSync(anonymous, JSON.stringify({ agents: [{ agentId: 'a', capabilities: ['x'] }], tasks: [{ requiredCapabilities: ['x'] }] }));
-    await expect(cli(['run', anonymous, '--state-dir', join(dir, 'other')])).rejects.toMatchObject({ field: 'tasks.0.taskId' });
+    await expect(cli(['run', anonymous, '--state-dir', join(dir, 'other')])).rejects.toThrow(`${anonymous}:1:59 tasks[0].taskId: required with --state-dir (a resumed run finds its tasks by id)`);
   });
 });

@@ -131,6 +131,11 @@ describe('every error names the file, the line and column and the path', () => {
     await expect(cli(['run', path])).rejects.toThrow(expected.join('\n'));
   });
 
+  test('run: a task no agent of the file can take is named at its capabilities (unless the agents are remote)', async () => {
+    const path = file('nocap.yaml', 'agents:\n  - {agentId: w, capabilities: [x], executor: {simulated: {}}}\ntasks:\n  - taskId: a\n    requiredCapabilities: [x]\n  - taskId: b\n    requiredCapabilities: [x, gpu]\n');
+    await expect(cli(['run', path])).rejects.toThrow(`${path}:7:27 tasks[1].requiredCapabilities: no agent of the file has all of [x, gpu] (they offer [x]; agents of other processes need --nats and --remote-agents)`);
+  });
+
   test('duplicate task and agent ids, each at the second one', () => {
     const path = file('dups.yaml', 'agents:\n  - {agentId: w, capabilities: [x]}\n  - {agentId: w, capabilities: [y]}\ntasks:\n  - taskId: a\n  - taskId: a\n');
     expect(problemsOf(path)).toEqual([`${path}:3:15 agents[1].agentId: duplicate agent id 'w' (also agents[0])`, `${path}:6:13 tasks[1].taskId: duplicate task id 'a' (also tasks[0])`]);

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { createNeuroFlux } from '../kernel/createNeuroFlux';
 import { workflowJsonSchema } from '../orchestration/workflowFile';
 import { trustedExecutorDirs } from '../orchestration/executorModule';
-import { loadWorkflowFile, resolveWorkflowExecutors } from '../orchestration/workflowFileLoader';
+import { loadWorkflowFile, requireCapableAgents, resolveWorkflowExecutors, workflowFileError } from '../orchestration/workflowFileLoader';
+import type { WorkflowFile } from '../orchestration/workflowFile';
 import { nats } from '../transport/natsTransport';
 import { SubjectTokenSchema } from '../transport/natsOptions';
 import { ALLOW_EXECUTORS_OPTION, collectOption, logLevelOption, namespaceOption, natsOption, NatsUrlSchema, parseCliOptions } from './cliOptions';
@@ -13,15 +14,14 @@ import { warnOnStoreProblems } from './storeWarnings';
 import { readNatsCredentials } from './natsCredentialsFile';
 import { ValidationError } from '../errors';
 import { FileSnapshotStore } from '../store/fileSnapshotStore';
-import type { TaskInput } from '../orchestration/taskTypes';
 import type { CliOutput } from './main';
 import { superviseWorkflowRun } from './workflowRun';
 import { INSPECT_OPTION_HELP, InspectPortSchema, inspectionHubFor, startCliInspector } from './inspectOption';
 
 /** A resumed run recognises its tasks by id: with `--state-dir` every task needs one. */
-function requireTaskIds(tasks: readonly TaskInput[]): void {
-  const missing = tasks.flatMap((t, i) => (t.taskId === undefined ? [{ path: `tasks.${i}.taskId`, message: 'required with --state-dir (a resumed run finds its tasks by id)' }] : []));
-  if (missing.length > 0) throw new ValidationError('workflow file', missing);
+function requireTaskIds(workflow: WorkflowFile, file: string): void {
+  const missing = workflow.tasks.flatMap((t, i) => (t.taskId === undefined ? [{ path: ['tasks', i, 'taskId'], message: 'required with --state-dir (a resumed run finds its tasks by id)' }] : []));
+  if (missing.length > 0) throw workflowFileError(workflow, file, missing);
 }
 
 const RunOptionsSchema = z
@@ -76,7 +76,8 @@ export function registerWorkflowCommands(
     .action(async (file: string, raw: Record<string, unknown>, command: Command) => {
       const options = parseCliOptions(RunOptionsSchema, raw, command);
       const workflow = loadWorkflowFile(file);
-      if (options.stateDir !== undefined) requireTaskIds(workflow.tasks);
+      if (options.stateDir !== undefined) requireTaskIds(workflow, file);
+      if (!options.remoteAgents) requireCapableAgents(workflow, file);
       const credentials = options.credentials === undefined ? undefined : readNatsCredentials(options.credentials);
       if (credentials?.role === 'host') {
         throw new ValidationError('command-line options', [{ path: '--credentials', message: `${options.credentials} is host ${credentials.transport.identity}'s: run needs an orchestrator's` }]);

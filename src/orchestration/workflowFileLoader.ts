@@ -227,3 +227,37 @@ export function resolveWorkflowExecutors(
 function firstLine(text: string): string {
   return text.split('\n')[0] ?? text;
 }
+
+/**
+ * A {@link WorkflowFileError} for problems a caller finds in a loaded workflow by rules of
+ * its own (`run --state-dir` needs every task id), positioned in the file like the loader's.
+ * @internal
+ */
+export function workflowFileError(workflow: WorkflowFile, file: string, issues: readonly ContentIssue[]): WorkflowFileError {
+  const locate = locators.get(workflow);
+  return new WorkflowFileError(
+    file,
+    issues.map((issue) => {
+      const position = locate?.(issue.path, issue.atKey);
+      return { file, ...(position && { position }), path: formatIssuePath(issue.path), message: issue.message };
+    }),
+  );
+}
+
+/**
+ * Throws a {@link WorkflowFileError} naming each task whose required capabilities no agent
+ * of the file has all of (when the file's agents are the only ones that will run it).
+ * @internal
+ */
+export function requireCapableAgents(workflow: WorkflowFile, file: string): void {
+  const issues: ContentIssue[] = [];
+  workflow.tasks.forEach((task, index) => {
+    if (workflow.agents.some((agent) => task.requiredCapabilities.every((c) => agent.capabilities.includes(c)))) return;
+    const offered = [...new Set(workflow.agents.flatMap((a) => a.capabilities))];
+    issues.push({
+      path: ['tasks', index, 'requiredCapabilities'],
+      message: `no agent of the file has all of [${task.requiredCapabilities.join(', ')}] (they offer ${offered.length > 0 ? `[${offered.join(', ')}]` : 'nothing: the file has no agents'}; agents of other processes need --nats and --remote-agents)`,
+    });
+  });
+  if (issues.length > 0) throw workflowFileError(workflow, file, issues);
+}
