@@ -14,7 +14,12 @@ function token(): string {
   return document.querySelector<HTMLMetaElement>('meta[name="neuroflux-action-token"]')?.content ?? '';
 }
 
-let lastResult: { text: string; refused: boolean } | null = null;
+/** The answer to the last action, shown while what it acted on stays selected. */
+let lastResult: { text: string; refused: boolean; target: string } | null = null;
+
+function targetOf(request: ActionRequest): string {
+  return 'taskId' in request ? `task:${request.taskId}` : `agent:${request.agentId}`;
+}
 
 async function perform(request: ActionRequest, redraw: () => void): Promise<void> {
   let result: { text: string; refused: boolean };
@@ -29,7 +34,7 @@ async function perform(request: ActionRequest, redraw: () => void): Promise<void
   } catch (error) {
     result = { text: `failed: ${String(error)}`, refused: true };
   }
-  lastResult = result;
+  lastResult = { ...result, target: targetOf(request) };
   document.body.setAttribute('data-last-action', result.refused ? 'refused' : 'done');
   redraw();
 }
@@ -43,8 +48,8 @@ function button(label: string, request: ActionRequest, redraw: () => void): HTML
   return node;
 }
 
-function resultNode(): HTMLElement | null {
-  if (!lastResult) return null;
+function resultNode(target: string): HTMLElement | null {
+  if (!lastResult || lastResult.target !== target) return null;
   return el('span', { class: `action-result${lastResult.refused ? ' refused' : ''}`, title: lastResult.text }, lastResult.text);
 }
 
@@ -67,6 +72,12 @@ export function renderActions(state: PageState, redraw: () => void): void {
     agentBar.appendChild(button('pause', { action: 'pauseAgent', agentId }, redraw));
     agentBar.appendChild(button('resume', { action: 'resumeAgent', agentId }, redraw));
   }
-  const result = resultNode();
-  if (result) (task ? taskBar : agentBar).appendChild(result);
+  if (task) {
+    const result = resultNode(`task:${task.taskId}`);
+    if (result) taskBar.appendChild(result);
+  }
+  if (systemId.startsWith(AGENT_SYSTEM_ID)) {
+    const result = resultNode(systemId);
+    if (result) agentBar.appendChild(result);
+  }
 }
