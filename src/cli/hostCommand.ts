@@ -104,9 +104,12 @@ export function registerHostCommand(program: Command, write: (text: string) => v
       const inspection = publishInspection(nf, { runtimeId: options.hostId, role: 'host' });
       host.start();
       // LocalHostLauncher (src/scaling) reads this line: it says the host runs, and its agents.
+      // Listening for SIGTERM before saying we run: a launcher may stop us as soon as it reads the line.
+      const interrupted = untilInterrupted?.() ?? Promise.resolve();
+      // LocalHostLauncher (src/scaling) reads this line: it says the host runs, and its agents.
       write(`hosting ${hosted.join(', ')} as ${options.hostId} on ${options.nats} (namespace ${options.namespace})\n`);
       try {
-        await (untilInterrupted?.() ?? Promise.resolve());
+        await interrupted;
       } finally {
         // Graceful: running tasks finish (and report) before the host says it leaves.
         await host.drain(options.drainTimeout);
