@@ -103,7 +103,6 @@ export function registerHostCommand(program: Command, write: (text: string) => v
       // Inspectors of the namespace (`neuroflux inspect --nats`) see this host when they ask.
       const inspection = publishInspection(nf, { runtimeId: options.hostId, role: 'host' });
       host.start();
-      // LocalHostLauncher (src/scaling) reads this line: it says the host runs, and its agents.
       // Listening for SIGTERM before saying we run: a launcher may stop us as soon as it reads the line.
       const interrupted = untilInterrupted?.() ?? Promise.resolve();
       // LocalHostLauncher (src/scaling) reads this line: it says the host runs, and its agents.
