@@ -9,7 +9,7 @@
  * - each `neuroflux …` line of a shell block names a command and flags the CLI has.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
@@ -150,6 +150,8 @@ describe('docs code blocks', () => {
     /** What the CLI does not have: an unknown command, or flags neither it nor the program takes. */
     function unknownParts(invocation: CliInvocation): string[] {
       const global = new Set(['--help', ...program.options.map((o) => o.long)]);
+      // `neuroflux <command> --help`: a placeholder names no command; its flags must be global.
+      if (invocation.command?.startsWith('<')) return invocation.flags.filter((f) => !global.has(f)).map((f) => `flag ${f}`);
       const command = invocation.command === undefined ? undefined : program.commands.find((c) => c.name() === invocation.command || c.aliases().includes(invocation.command as string));
       if (invocation.command !== undefined && command === undefined) return [`command ${invocation.command}`];
       const known = new Set([...global, ...(command?.options.map((o) => o.long) ?? [])]);
@@ -166,6 +168,21 @@ describe('docs code blocks', () => {
     test.each(invocations.map((i) => [`${i.file}:${i.line} ${i.text}`, i] as const))('%s: the command and its flags exist', (_name, invocation) => {
       expect(unknownParts(invocation)).toEqual([]);
     });
+  });
+});
+
+describe('README examples index', () => {
+  test('lists every file of examples/, each with the test that runs it', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const rows = readme.split('\n').filter((l) => l.startsWith('| [') && l.includes('](examples/'));
+    const listed = new Set(rows.flatMap((l) => [...l.matchAll(/\]\(examples\/([^/)]+)/g)].map((m) => m[1])));
+    const present = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.ts') || !f.includes('.'));
+    expect(present.filter((f) => !listed.has(f))).toEqual([]);
+    const untested = rows.filter((l) => {
+      const test = /\| (test\/[\w.]+\.test\.ts) \|$/.exec(l)?.[1];
+      return test === undefined || !existsSync(join(root, test));
+    });
+    expect(untested).toEqual([]);
   });
 });
 
