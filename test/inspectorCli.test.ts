@@ -37,3 +37,24 @@ test('`neuroflux inspect` prints the URL, serves the page with a looping workflo
   expect(out).toMatch(/inspector stopped\n$/);
   await expect(fetch(url)).rejects.toThrow();
 }, 20_000);
+
+test('`neuroflux run --inspect` says where its inspector is, and closes it with the run', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { buildCli } = await import('../src/cli/main');
+  const file = join(mkdtempSync(join(tmpdir(), 'nf-run-inspect-')), 'workflow.json');
+  writeFileSync(
+    file,
+    JSON.stringify({ agents: [{ agentId: 'w', capabilities: ['work'], executor: { simulated: { durationMs: { mean: 1 } } } }], tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }] }),
+  );
+  let stdout = '';
+  let stderr = '';
+  await buildCli({ write: (t) => (stdout += t), isTTY: false }, { errorOutput: { write: (t) => (stderr += t), isTTY: false } }).parseAsync([
+    'node', 'neuroflux', 'run', file, '--inspect', '--json', '--quiet',
+  ]);
+  const url = /inspector: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr)?.[1];
+  expect(url).toBeDefined();
+  expect((JSON.parse(stdout) as { status: string }[]).map((r) => r.status)).toEqual(['completed']);
+  await expect(fetch(`${url}healthz`)).rejects.toThrow();
+});

@@ -16,6 +16,7 @@ import { ValidationError } from '../errors';
 import { FileSnapshotStore } from '../store/fileSnapshotStore';
 import type { CliOutput } from './main';
 import { superviseWorkflowRun } from './workflowRun';
+import { publishInspection } from '../observability/inspector/inspectionPublisher';
 import { INSPECT_OPTION_HELP, InspectPortSchema, inspectionHubFor, startCliInspector } from './inspectOption';
 
 /** A resumed run recognises its tasks by id: with `--state-dir` every task needs one. */
@@ -108,6 +109,8 @@ export function registerWorkflowCommands(
       }
       await startOrCannotRun(nf, options.nats);
       const inspector = await startCliInspector(nf, inspectHub, options.inspect, (text) => stderr.write(text));
+      // Inspectors of the namespace (`neuroflux inspect --nats`) see this orchestrator when they ask.
+      const inspection = options.nats === undefined ? undefined : publishInspection(nf, { runtimeId: credentials?.transport.identity ?? `orchestrator-${process.pid}`, role: 'orchestrator' });
       try {
         const exitCode = await superviseWorkflowRun(nf, {
           tasks: workflow.tasks,
@@ -126,6 +129,7 @@ export function registerWorkflowCommands(
         if (exitCode !== 0) process.exitCode = exitCode;
       } finally {
         await inspector?.close();
+        await inspection?.close();
         await nf.stop();
       }
     });
