@@ -81,6 +81,7 @@ export const autoscalerMachine = setup({
     },
     sampling: {
       invoke: {
+        id: 'sampleFigures',
         src: 'sampleFigures',
         input: ({ context }) => ({ capability: context.capability }),
         onDone: {
@@ -120,6 +121,7 @@ export const autoscalerMachine = setup({
         },
       ],
       invoke: {
+        id: 'startHosts',
         src: 'startHosts',
         input: ({ context }) => {
           const plan = context.plan as Extract<CapacityPlan, { action: 'scale_up' }>;
@@ -144,6 +146,7 @@ export const autoscalerMachine = setup({
         },
       ],
       invoke: {
+        id: 'stopHosts',
         src: 'stopHosts',
         input: ({ context }) => ({ capability: context.capability, hostIds: (context.plan as Extract<CapacityPlan, { action: 'scale_down' }>).hostIds }),
         onDone: {

@@ -386,7 +386,9 @@ describe('ScalingManager in the runtime: inspector and lifecycle', () => {
     expect(onBus[0]?.payload).toMatchObject({ type: 'scale_up', from: 0, to: 1, figures: { capability: 'compute', waitingTasks: 0 } });
     expect(launcher.hosts()).toHaveLength(1);
     await nf.stop();
-    await scaling.stop(); // the same stop the runtime's end started
-    expect(launcher.hosts()).toEqual([]);
+    // The runtime's end stopped scaling, and with it the hosts (no scaling.stop() call).
+    await until(() => launcher.hosts().length === 0, 'the hosts stopped with the runtime');
+    expect(scaling.stateOf('compute')).toBeUndefined();
+    await scaling.stop(); // the same stop, already done
   });
 });

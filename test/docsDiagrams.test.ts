@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnyStateMachine } from 'xstate';
 import { agentMachine } from '../machines/agent.machine';
+import { autoscalerMachine } from '../machines/autoscaler.machine';
 import { conflictMachine } from '../machines/conflict.machine';
 import { heartbeatMachine } from '../machines/heartbeat.machine';
 import { hostLivenessMachine } from '../machines/hostLiveness.machine';
@@ -24,6 +25,7 @@ const diagrams: { doc: string; name: string; machine: AnyStateMachine }[] = [
   { doc: 'orchestration.md', name: 'leaderElection', machine: leaderElectionMachine },
   { doc: 'conflicts.md', name: 'conflict', machine: conflictMachine },
   { doc: 'swarm.md', name: 'swarm', machine: swarmMachine },
+  { doc: 'distributed.md', name: 'autoscaler', machine: autoscalerMachine },
 ];
 
 const update = process.env['UPDATE_DIAGRAMS'] === '1';
