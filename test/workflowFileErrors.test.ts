@@ -3,12 +3,14 @@
  * key meant, file:line:column and path for YAML and JSON, every problem at once, cycles by
  * task, missing executor modules in one line, hostile files, and the JSON Schema editors read.
  */
+import fc from 'fast-check';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCli } from '../src/cli/main';
 import { workflowJsonSchema } from '../src/orchestration/workflowFile';
 import { WorkflowFileError } from '../src/orchestration/workflowFileError';
+import { jsonSyntaxErrorOffset } from '../src/orchestration/jsonSyntaxError';
 import { loadWorkflowFile, resolveWorkflowExecutors } from '../src/orchestration/workflowFileLoader';
 import { ValidationError, createNeuroFlux } from '../src';
 import { verifyWorkflow } from '../src/verify/verifyWorkflow';
@@ -134,6 +136,41 @@ describe('every error names the file, the line and column and the path', () => {
   test('run: a task no agent of the file can take is named at its capabilities (unless the agents are remote)', async () => {
     const path = file('nocap.yaml', 'agents:\n  - {agentId: w, capabilities: [x], executor: {simulated: {}}}\ntasks:\n  - taskId: a\n    requiredCapabilities: [x]\n  - taskId: b\n    requiredCapabilities: [x, gpu]\n');
     await expect(cli(['run', path])).rejects.toThrow(`${path}:7:27 tasks[1].requiredCapabilities: no agent of the file has all of [x, gpu] (they offer [x]; agents of other processes need --nats and --remote-agents)`);
+  });
+
+  test('JSON syntax errors at their line and column, also where JSON.parse names no position', () => {
+    const cases: [string, string][] = [
+      ['// a comment\n{"tasks": [{}]}', "1:1: not valid JSON: Unexpected token '/'"],
+      ['{\n  "tasks": [\n    {"taskId": "a",}\n  ]\n}', '3:20: not valid JSON: Expected double-quoted property name'],
+      ['{"tasks": [{}]}\n}', '2:1: not valid JSON: Unexpected non-whitespace character after JSON'],
+      ['{"tasks": [\n', '2:1: not valid JSON: Unexpected end of JSON input'],
+      ['{"tasks": [{"taskId": "a\tb"}]}', '1:25: not valid JSON: Bad control character in string literal'],
+    ];
+    for (const [text, expected] of cases) {
+      const path = file(`syntax-${Math.random().toString(36).slice(2)}.json`, text);
+      expect(problemsOf(path)).toEqual([`${path}:${expected}`]);
+    }
+  });
+
+  test.each([1, 2, 3])('the JSON syntax scanner agrees with JSON.parse on valid and broken JSON (seed %i)', (seed) => {
+    const parses = (text: string) => {
+      try {
+        JSON.parse(text);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    fc.assert(
+      fc.property(fc.json(), fc.nat(), fc.constantFrom('', ',', '}', ']', '"', ':', '1', ' ', 'x', '\\', '{', '['), (json, at, inserted) => {
+        const cut = at % (json.length + 1);
+        const text = json.slice(0, cut) + inserted + json.slice(cut + (inserted === '' ? 1 : 0));
+        const offset = jsonSyntaxErrorOffset(text);
+        expect(offset === -1).toBe(parses(text));
+        expect(offset).toBeLessThanOrEqual(text.length);
+      }),
+      { seed, numRuns: 1000 },
+    );
   });
 
   test('duplicate task and agent ids, each at the second one', () => {

@@ -1,3 +1,4 @@
+import { jsonSyntaxErrorOffset } from './jsonSyntaxError';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 
 /** A place in a file: 1-based line and column. */
@@ -71,12 +72,17 @@ export function parseWorkflowSource(bytes: Buffer, format: 'json' | 'yaml'): Par
   });
   if (format === 'json') {
     let value: unknown;
+    const bom = text.startsWith('\ufeff') ? 1 : 0;
     try {
-      value = JSON.parse(text.replace(/^\ufeff/, ''));
+      value = JSON.parse(text.slice(bom));
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      const offset = /at position (\d+)/.exec(message);
-      return failed([{ position: at(offset ? Number(offset[1]) : text.length), message: `not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}` }], locate);
+      const message = (error instanceof Error ? error.message : String(error))
+        .replace(/ at position \d+[\s\S]*$/, '')
+        .replace(/ in JSON$/, '')
+        .replace(/, (\.\.\.)?"[\s\S]*"(\.\.\.)? is not valid JSON$/, '');
+      // JSON.parse names a position for some mistakes only: find it ourselves.
+      const offset = jsonSyntaxErrorOffset(text.slice(bom));
+      return failed([{ position: at(Math.max(0, offset) + bom), message: `not valid JSON: ${message}` }], locate);
     }
     const duplicates = doc.errors.filter((e) => e.code === 'DUPLICATE_KEY').map(problemOf);
     return duplicates.length > 0 ? failed(duplicates, locate) : { value, problems: [], locate };
