@@ -1,4 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
+import { buildCli } from '../src/cli/main';
 import { registerInspectCommand } from '../src/cli/inspectCommand';
 import type { SnapshotFrame } from '../src/observability';
 
@@ -39,10 +43,6 @@ test('`neuroflux inspect` prints the URL, serves the page with a looping workflo
 }, 20_000);
 
 test('`neuroflux run --inspect` says where its inspector is, and closes it with the run', async () => {
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { buildCli } = await import('../src/cli/main');
   const file = join(mkdtempSync(join(tmpdir(), 'nf-run-inspect-')), 'workflow.json');
   writeFileSync(
     file,
