@@ -17,6 +17,7 @@ import {
   type PlannedHost,
   type ScalingEvent,
 } from '../src';
+import { createInspectionHub } from '../src/observability';
 
 const policy = (overrides = {}) => CapacityPolicySchema.parse(overrides);
 const running = (n: number, busy = false): PlannedHost[] => Array.from({ length: n }, (_, i) => ({ hostId: `h${i + 1}`, state: 'running', busy }));
@@ -255,6 +256,29 @@ describe('ScalingManager on a simulated clock', () => {
     await scaling.stop();
   });
 
+  test('a launcher whose stop rejects with a non-Error, or whose listing throws, is reported too', async () => {
+    const { launcher, calls } = recordingLauncher({
+      stop: async () => {
+        throw 404;
+      },
+    });
+    await launcher.start('compute');
+    await launcher.start('compute');
+    const { clock, events, scaling } = manager(() => figures({ capacity: 4 }), launcher, { capabilities: { compute: { cooldownMs: 0, scaleDownAfterMs: 0 } } });
+    scaling.start();
+    await stepUntil(clock, () => events.some((e) => e.type === 'scaling_failed'), 'the failed stop');
+    expect(calls).toContain('stop h2');
+    expect(events.find((e) => e.type === 'scaling_failed')).toMatchObject({ stage: 'scale_down', error: '1 of 1 hosts did not stop: 404' });
+    const listing = launcher.hosts;
+    launcher.hosts = () => {
+      throw Object.assign(Object.create(null) as object, { reason: 'no listing' });
+    };
+    const before = events.length;
+    await stepUntil(clock, () => events.slice(before).some((e) => e.type === 'scaling_failed' && e.stage === 'sample'), 'the failed sample');
+    launcher.hosts = listing;
+    await scaling.stop();
+  });
+
   test('figures that throw or are hostile are reported and decide nothing', async () => {
     const { launcher, calls } = recordingLauncher();
     const feed: (() => CapabilityFigures)[] = [
@@ -366,7 +390,6 @@ describe('ScalingManager on a runtime (default figures from the orchestrator)', 
 
 describe('ScalingManager in the runtime: inspector and lifecycle', () => {
   test('the scaler is an actor of the runtime (shown by the inspector), its events go on the bus, and stopping the runtime stops the hosts', async () => {
-    const { createInspectionHub } = await import('../src/observability');
     const hub = createInspectionHub();
     const clock = new SimulatedClock();
     const nf = createNeuroFlux({ clock, inspect: hub.observer });

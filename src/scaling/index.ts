@@ -7,7 +7,7 @@ export {
   type ScalingPolicy,
 } from './systemLoadRule';
 export { ScalingManager, type ScaledRuntime, type ScalingManagerOptions } from './scalingManager';
-export { CapacityPolicySchema, planCapacity, type CapacityFigures, type CapacityPlan, type CapacityPolicy, type CapacitySample, type PlannedHost } from './model/capacityPlan';
+export { CapacityPolicySchema, planCapacity, type CapacityFigures, type CapacityPlan, type CapacityPolicy, type CapacitySample, type ParsedCapacityPolicy, type PlannedHost } from './model/capacityPlan';
 export type { HostLauncher, LaunchedHost } from './hostLauncher';
 export { MemoryHostLauncher, type MemoryHostAgent, type MemoryHostLauncherOptions } from './memoryHostLauncher';
 export { HostStartError, LocalHostLauncher, type LocalHostLauncherOptions } from './localHostLauncher';
