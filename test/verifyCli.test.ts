@@ -19,7 +19,7 @@ afterEach(() => {
 async function verify(file: string, ...flags: string[]): Promise<{ out: string; exitCode: number }> {
   let out = '';
   const program = new Command('neuroflux').exitOverride().configureOutput({ writeOut: (t) => (out += t), writeErr: (t) => (out += t) });
-  registerVerifyCommand(program, (text) => (out += text));
+  registerVerifyCommand(program, (text) => (out += text), (text) => (out += text));
   await program.parseAsync(['node', 'neuroflux', 'verify', file, ...flags]);
   return { out, exitCode: Number(process.exitCode ?? 0) };
 }

@@ -90,7 +90,7 @@ export function buildCli(output: CliOutput, hooks: { untilInterrupted?: () => Pr
   registerHostCommand(program, write, hooks.untilInterrupted, hooks.errorOutput);
   registerInspectCommand(program, write);
   registerProfileCommand(program, write);
-  registerVerifyCommand(program, write);
+  registerVerifyCommand(program, write, hooks.errorOutput && ((text) => hooks.errorOutput?.write(text)));
   registerNatsConfigCommand(program, write);
   return program;
 }

@@ -41,7 +41,12 @@ export const VerifyExitCode = {
  * await program.parseAsync(['node', 'neuroflux', 'verify', 'workflow.json']);
  * ```
  */
-export function registerVerifyCommand(program: Command, write: (text: string) => void): void {
+export function registerVerifyCommand(
+  program: Command,
+  write: (text: string) => void,
+  /** Where an invalid file's problems go (stderr by default: stdout keeps the verdict). */
+  writeError: (text: string) => void = (text) => process.stderr.write(text),
+): void {
   program
     .command('verify')
     .description('prove properties of a workflow file before running it; prints a counterexample trace per violation')
@@ -77,11 +82,11 @@ export function registerVerifyCommand(program: Command, write: (text: string) =>
         );
       } catch (error) {
         if (error instanceof WorkflowFileError) {
-          for (const line of error.lines) write(`${line}\n`);
+          for (const line of error.lines) writeError(`${line}\n`);
         } else if (error instanceof ValidationError) {
-          for (const issue of error.issues) write(`${file}: ${issue.path || '(file)'}: ${issue.message}\n`);
+          for (const issue of error.issues) writeError(`${file}: ${issue.path || '(file)'}: ${issue.message}\n`);
         } else if (error instanceof WorkflowValidationError) {
-          for (const problem of error.problems) write(`${file}: tasks: ${problem.message}\n`);
+          for (const problem of error.problems) writeError(`${file}: tasks: ${problem.message}\n`);
         } else throw error;
         process.exitCode = VerifyExitCode.INVALID_FILE;
         return;
