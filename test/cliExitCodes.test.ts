@@ -87,7 +87,9 @@ test('every command, one exit code table', () => {
   expect(got).toEqual(cases.map(([args, code]) => `${args.join(' ')} → ${code}`));
   const byArgs = new Map(results.map((r) => [r.args.join(' '), r.stderr]));
   // Each error is said on stderr in one place: the file and line, the option, the URL.
-  expect(byArgs.get(`run ${typo}`)).toBe(`${typo}:4:5 tasks[1].dependson: unknown key; did you mean \`dependencies\`?\n`);
+  // The same file, the same problems, the same words: run, verify and host alike.
+  const typoError = `${typo}:4:5 tasks[1].dependson: unknown key; did you mean \`dependencies\`?\n`;
+  expect([byArgs.get(`run ${typo}`), byArgs.get(`verify ${typo}`), byArgs.get(`host ${typo} --nats ${closedNats}`)]).toEqual([typoError, typoError, typoError]);
   expect(byArgs.get(`run ${ok} --quiet --nats ${closedNats}`)).toBe(`cannot start on NATS at ${closedNats}: connection refused\n`);
   expect(byArgs.get(`host ${ok} --nats ${closedNats}`)).toBe(`cannot start on NATS at ${closedNats}: connection refused\n`);
   expect(byArgs.get(`demo --tasks 2 --json --nats ${closedNats}`)).toBe(`cannot run the demo on NATS at ${closedNats}: connection refused\n`);
