@@ -6,6 +6,10 @@
  * under 2 s with reduction. A 5-task DAG, small enough to finish unreduced, gives an exact
  * ratio, and an ablation on it shows what each reduction contributes; 10-wide layers show
  * the cost of more tasks in flight at once.
+ *
+ * Issue 19 (agents with few slots, `--scarce-only` to run just these): the cases of the
+ * issue, each with its target and the numbers before the issue's changes; every run is cut
+ * at 20 s by `timeLimitMs`.
  */
 import { performance } from 'node:perf_hooks';
 import { verifyWorkflow, type ReductionOptions, type VerificationResult, type Workflow } from '../src/verify';
@@ -31,7 +35,64 @@ function describe(label: string, { result, ms }: { result: VerificationResult; m
   return `${label.padEnd(44)} ${fmt(result.statesExplored).padStart(9)} states ${fmt(ms).padStart(8)} ms   ${verdict}`;
 }
 
+/** Layers of `width`; each task after the first layer depends on two of the layer before. */
+function twoParentLayers(n: number, width: number, agents: Workflow['agents']): Workflow {
+  const tasks = Array.from({ length: n }, (_, i) => {
+    const layer = Math.floor(i / width);
+    const k = i % width;
+    const dependencies = layer === 0 ? [] : [`t${(layer - 1) * width + k}`, `t${(layer - 1) * width + ((k + 1) % width)}`];
+    return { taskId: `t${i}`, requiredCapabilities: ['work'], dependencies, retryPolicy: { maxRetries: 2 } };
+  });
+  return { tasks, ...(agents && { agents }) };
+}
+
+function independentTasks(n: number, agents: Workflow['agents']): Workflow {
+  return { tasks: Array.from({ length: n }, (_, i) => ({ taskId: `t${i}`, requiredCapabilities: ['work'] })), ...(agents && { agents }) };
+}
+
+/** Each run of the scarce-slot cases stops here: without it a case can run for hours. */
+const SCARCE_TIME_LIMIT_MS = 20_000;
+
+/**
+ * Issue 19: agents with few slots. "before" is what the verifier of commit 2db305b did on
+ * this 2-core machine (measured once, by hand, with a 40 s cut-off: that code had no time limit).
+ */
+function scarceSlots(): void {
+  const worker = (slots?: number) => ({ agentId: 'worker', capabilities: ['work'], ...(slots !== undefined && { maxConcurrentTasks: slots }) });
+  const cases: { label: string; workflow: Workflow; maxStates?: number; targetMs: number; before: string }[] = [
+    { label: '30 tasks (2 parents), 1 agent × 5 slots', workflow: twoParentLayers(30, 5, [worker()]), targetMs: 2_000, before: '215 226 states, 15 182 ms, verified' },
+    { label: '40 independent, 1 agent × 20 slots', workflow: independentTasks(40, [worker(20)]), targetMs: 2_000, before: '> 40 s, no result' },
+    {
+      label: '40 independent, 20 slots, --max-states 100',
+      workflow: independentTasks(40, [worker(20)]),
+      maxStates: 100,
+      targetMs: 2_000,
+      before: '> 40 s, no result (choices not counted)',
+    },
+    {
+      label: '100 tasks (2 parents), 3 agents × 4 slots',
+      workflow: twoParentLayers(100, 5, [0, 1, 2].map((i) => ({ agentId: `a${i}`, capabilities: ['work'], maxConcurrentTasks: 4 }))),
+      targetMs: 10_000,
+      before: '> 40 s, no result',
+    },
+    {
+      label: '1 000 independent, 5 agents × 10 slots',
+      workflow: independentTasks(1_000, [0, 1, 2, 3, 4].map((i) => ({ agentId: `a${i}`, capabilities: ['work'], maxConcurrentTasks: 10 }))),
+      targetMs: 5_000,
+      before: '> 40 s, no result',
+    },
+  ];
+  for (const c of cases) {
+    const start = performance.now();
+    const result = verifyWorkflow(c.workflow, { timeLimitMs: SCARCE_TIME_LIMIT_MS, ...(c.maxStates !== undefined && { maxStates: c.maxStates }) });
+    const ms = performance.now() - start;
+    const met = c.maxStates !== undefined ? ms < c.targetMs && result.status === 'incomplete' : ms < c.targetMs && result.complete;
+    console.log(`${describe(c.label, { result, ms })}   (target < ${fmt(c.targetMs)} ms ${met ? '✔' : '✘'}; before: ${c.before})`);
+  }
+}
+
 function main(): void {
+  if (process.argv.includes('--scarce-only')) return scarceSlots();
   run(layeredWorkflow(10, 5), true); // warm-up (JIT, automaton caches are per run)
   const small = layeredWorkflow(5, 5);
   const smallReduced = run(small, true);
@@ -55,6 +116,7 @@ function main(): void {
   }
   // Wider layers mean more tasks in flight at once: more outcome combinations to keep.
   for (const n of [30, 50]) console.log(describe(`${n} tasks, 10 per layer, with reduction`, run(layeredWorkflow(n, 10), true)));
+  if (!process.argv.includes('--no-scarce')) scarceSlots();
 }
 
 main();

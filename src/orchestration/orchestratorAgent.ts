@@ -1,5 +1,6 @@
 import type { TaskExecutor } from './taskExecutor';
 import type { AgentPool } from './agentPool';
+import { hasAllCapabilities } from './planning/capabilityMatch';
 
 /** One finished attempt in an agent's history. Times in clock milliseconds. */
 export interface TaskHistoryEntry {
@@ -69,8 +70,7 @@ export class OrchestratorAgent implements AgentView {
   }
 
   hasCapabilities(required: readonly string[]): boolean {
-    for (const capability of required) if (!this.capabilities.has(capability)) return false;
-    return true;
+    return hasAllCapabilities(this.capabilities, required);
   }
 
   /** Records a finished attempt; the recent score will cover `windowMs` before `now`. */

@@ -30,6 +30,8 @@ import { ShardedSupervisor } from '../kernel/shardedSupervisor';
 import { ChunkedQueue, nextTurn, turnBudgetSpent, turnStartedAt } from '../kernel/chunkedQueue';
 import { RecordRetention, RetentionOptionsSchema, retentionLimits, type RetentionOptions } from '../kernel/recordRetention';
 import { AgentPool, laneOf } from './agentPool';
+import { dependencyEventType } from './planning/dependencyOutcome';
+import { compareReady } from './planning/readyOrder';
 import { builtInBalancers, isScoring, type Balancer, type BuiltInBalancerName, type ScoringBalancer } from './balancers';
 import { OrchestratorAgent, type AgentView, type TaskHistoryEntry } from './orchestratorAgent';
 import { executeAttempt, type ExecutionContext, type TaskExecutor } from './taskExecutor';
@@ -631,7 +633,8 @@ export class TaskOrchestrator {
    * What decides whether the tasks can make progress: the unfinished tasks (state,
    * capabilities, agent), the registered agents (capabilities, the host that announced
    * them, whether they execute here) and the live hosts. `diagnoseStall` reads it.
-   * A scan of the tasks: meant for a check every fraction of a second, not per task.
+   * A scan of the tasks: meant for a check every fraction of a second, not per task. The
+   * tasks are read-only views of the live records, valid in the current turn (copy what you keep).
    *
    * @example
    * ```ts
@@ -646,10 +649,8 @@ export class TaskOrchestrator {
       agents.push({ agentId: agent.agentId, capabilities: [...agent.capabilities], hostId: hostOf.get(agent.agentId), executesHere: agent.execute !== undefined });
     }
     const tasks: ProgressStateTask[] = [];
-    for (const { record } of this.tasks.values()) {
-      if (FINAL_STATES.has(record.state)) continue;
-      tasks.push({ taskId: record.taskId, state: record.state, requiredCapabilities: record.requiredCapabilities, assignedAgent: record.assignedAgent });
-    }
+    // The records themselves, read-only (no copy: a check every 250 ms of 100 000 tasks must not allocate 100 000 objects).
+    for (const entry of this.tasks.values()) if (!FINAL_STATES.has(entry.record.state)) tasks.push(entry.record);
     return { tasks, agents, hostsAlive: this.hosts.size };
   }
 
@@ -1430,7 +1431,7 @@ export class TaskOrchestrator {
       let best: { lane: number; seq: number } | undefined;
       for (let i = 0; i < candidates.length; i++) {
         const head = (candidates[i] as AgentPool).peekWaiting();
-        if (head && (!best || head.lane < best.lane || (head.lane === best.lane && head.seq < best.seq))) {
+        if (head && (!best || compareReady(head, best) < 0)) {
           best = head;
           bestIndex = i;
         }
@@ -1915,10 +1916,7 @@ export class TaskOrchestrator {
     }
     const dependents = entry.dependents;
     entry.dependents = undefined;
-    const event =
-      record.status === 'completed'
-        ? ({ type: 'DEPENDENCY_COMPLETED', dependencyId: record.taskId } as const)
-        : ({ type: 'DEPENDENCY_FAILED', dependencyId: record.taskId } as const);
+    const event = { type: dependencyEventType(record.status), dependencyId: record.taskId };
     for (const id of dependents ?? []) {
       const dependent = this.tasks.get(id);
       if (dependent?.actor) dependent.actor.send(event);

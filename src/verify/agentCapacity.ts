@@ -1,3 +1,4 @@
+import { hasAllCapabilities } from '../orchestration/planning/capabilityMatch';
 import type { ParsedTask } from '../orchestration/taskTypes';
 
 /** An agent as the verifier needs it: what it can do and how many tasks it runs at once. @internal */
@@ -51,7 +52,7 @@ export class AgentCapacity {
       const capable: number[] = [];
       list.forEach((agent, index) => {
         const has = new Set(agent.capabilities);
-        if (caps.every((c) => has.has(c))) capable.push(index);
+        if (hasAllCapabilities(has, caps)) capable.push(index);
       });
       return capable;
     });

@@ -58,6 +58,8 @@ export class WorkflowReduction {
   private readonly descendants: readonly (readonly number[])[];
   private readonly ancestors: readonly (readonly number[])[];
   private readonly codes: number[];
+  /** No detail forgotten and no task swapped: a state's key is its encoding. */
+  readonly identity: boolean;
   /** Symmetry group of each task, -1 for none. */
   private readonly symmetryClass: readonly number[];
 
@@ -79,6 +81,7 @@ export class WorkflowReduction {
     this.groups.forEach((group, g) => group.forEach((i) => (symmetryClass[i] = g)));
     // The balancer's choices are tried once per class of equivalent outcomes.
     this.symmetryClass = symmetryClass;
+    this.identity = !this.forget.some(Boolean) && this.groups.length === 0;
     model.equivalence = { key: (state) => this.key(state), symmetryClass };
   }
 

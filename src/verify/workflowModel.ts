@@ -1,5 +1,7 @@
-import type { TaskEndReason } from '../../machines/task.machine';
+import { taskMachine, type TaskEndReason } from '../../machines/task.machine';
 import { laneOf } from '../orchestration/agentPool';
+import { dependencyEventType } from '../orchestration/planning/dependencyOutcome';
+import { compareReady } from '../orchestration/planning/readyOrder';
 import type { ParsedTask } from '../orchestration/taskTypes';
 import { AgentCapacity, type CapacityAgent } from './agentCapacity';
 import type { ExplorationBudget } from './explorationBudget';
@@ -88,6 +90,24 @@ export function isProgressKind(kind: TaskEventKind): boolean {
   return kind === TaskEventKind.SUCCEED || kind === TaskEventKind.FAIL || kind === TaskEventKind.TIMEOUT || kind === TaskEventKind.BACKOFF;
 }
 
+/**
+ * Compiled task automata, per task machine and policy. An automaton is a pure function of
+ * both (it runs the machine with XState's pure `transition`), and compiling one runs the
+ * machine a few hundred times: shared between verifications, a suite verifying thousands of
+ * small workflows compiles each policy once. Bounded: a policy mix beyond this starts over.
+ */
+const AUTOMATA_KEPT = 256;
+const compiledAutomata = new WeakMap<TaskLogic, Map<string, TaskAutomaton>>();
+
+function automataOf(machine: TaskLogic): Map<string, TaskAutomaton> {
+  let automata = compiledAutomata.get(machine);
+  if (!automata) {
+    automata = new Map();
+    compiledAutomata.set(machine, automata);
+  }
+  return automata;
+}
+
 const RUNNING_KINDS = [TaskEventKind.SUCCEED, TaskEventKind.FAIL, TaskEventKind.TIMEOUT] as const;
 
 /**
@@ -118,7 +138,7 @@ export class WorkflowModel {
     this.agentLoss = environment.agentLoss ?? true;
     this.capacity = new AgentCapacity(workflow.tasks, agents);
     workflow.tasks.forEach((task, index) => this.indexOf.set(task.taskId, index));
-    const automata = new Map<string, TaskAutomaton>();
+    const automata = automataOf(machine ?? taskMachine);
     const dependents = workflow.tasks.map(() => [] as number[]);
     const dependencies = workflow.tasks.map((task, index) => {
       // A dependency listed twice is one dependency for the runtime too (one entry per task).
@@ -138,6 +158,7 @@ export class WorkflowModel {
       let automaton = automata.get(key);
       if (!automaton) {
         automaton = new TaskAutomaton(params, machine);
+        if (automata.size >= AUTOMATA_KEPT) automata.clear();
         automata.set(key, automaton);
       }
       return {
@@ -287,7 +308,7 @@ export class WorkflowModel {
     state[task] = next;
     const local = t.automaton.state(next);
     if (!local.final) return;
-    const outcome = local.phase === 'completed' ? TaskEventKind.DEPENDENCY_COMPLETED : TaskEventKind.DEPENDENCY_FAILED;
+    const outcome = dependencyEventType(local.phase) === 'DEPENDENCY_COMPLETED' ? TaskEventKind.DEPENDENCY_COMPLETED : TaskEventKind.DEPENDENCY_FAILED;
     for (const d of t.dependents) {
       const dependent = this.tasks[d] as ModelTask;
       if (!dependent.automaton.state(state[d] as number).final) this.deliver(state, d, outcome);
@@ -321,8 +342,9 @@ export class WorkflowModel {
       if (t.automaton.state(state[t.index] as number).phase === 'queued' && this.capacity.coverable[t.index]) queued.push(t.index);
     }
     if (queued.length === 0) return [{ state, started: [] }];
-    // The balancer's order: most urgent lane first, then submission order.
-    queued.sort((a, b) => (this.tasks[a] as ModelTask).lane - (this.tasks[b] as ModelTask).lane || a - b);
+    // The balancer's order (the orchestrator's own comparison): most urgent lane first, then
+    // submission order standing in for queue order (any order within a lane is explored).
+    queued.sort((a, b) => compareReady({ lane: (this.tasks[a] as ModelTask).lane, seq: a }, { lane: (this.tasks[b] as ModelTask).lane, seq: b }));
     if (this.capacity.unconstrained) {
       for (const i of queued) state[i] = (this.tasks[i] as ModelTask).automaton.step(state[i] as number, TaskEventKind.DISPATCH);
       return [{ state, started: queued }];
@@ -340,7 +362,6 @@ export class WorkflowModel {
     };
     const startable = new Array<boolean>(classes);
     const fill = (current: number[], from: number, started: number[]) => {
-      if (budget && !budget.spend()) return;
       for (let c = 0; c < classes; c++) startable[c] = this.capacity.canStart(running, c);
       // Passed over in this branch: a startable one left out means this fill is not maximal.
       for (let k = 0; k < from; k++) {
@@ -367,6 +388,8 @@ export class WorkflowModel {
         return;
       }
       for (const k of options) {
+        // Each choice tried is a unit of work: a fill of many free slots costs its size.
+        if (budget && !budget.spend()) return;
         const i = queued[k] as number;
         const t = this.tasks[i] as ModelTask;
         const next = current.slice();

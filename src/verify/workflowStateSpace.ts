@@ -47,6 +47,7 @@ export class WorkflowStateSpaceModel implements StateSpaceModel<EncodedState, nu
   }
 
   key(state: EncodedState): string {
+    if (this.reduction.identity) return state;
     return this.reduction.key(decodeState(state));
   }
 
