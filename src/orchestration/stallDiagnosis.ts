@@ -98,6 +98,8 @@ export function diagnoseStall(state: OrchestratorProgressState, options: StallDi
   const runnable = state.agents.filter((agent) => canRun(agent));
   const runnableIds = new Set(runnable.map((agent) => agent.agentId));
   const answers = new Map<string, BlockedTask | undefined>();
+  // The orchestrator hands out one list per distinct capability set: most lookups hit by reference.
+  const byList = new Map<readonly string[], BlockedTask | undefined>();
   const blocked: BlockedTask[] = [];
   let progressing = false;
   for (const task of state.tasks) {
@@ -112,9 +114,14 @@ export function diagnoseStall(state: OrchestratorProgressState, options: StallDi
     }
     if (task.state !== 'queued' && task.state !== 'assigned' && task.state !== 'running') continue;
     // One answer per distinct capability set: a workflow of 100 000 tasks has few of them.
-    const key = [...task.requiredCapabilities].sort().join('\u0000');
-    if (!answers.has(key)) answers.set(key, blockedBy(task.requiredCapabilities, runnable, state, options.expectRemoteAgents === true, canRun));
-    const answer = answers.get(key);
+    let answer: BlockedTask | undefined;
+    if (byList.has(task.requiredCapabilities)) answer = byList.get(task.requiredCapabilities);
+    else {
+      const key = [...task.requiredCapabilities].sort().join('\u0000');
+      if (!answers.has(key)) answers.set(key, blockedBy(task.requiredCapabilities, runnable, state, options.expectRemoteAgents === true, canRun));
+      answer = answers.get(key);
+      byList.set(task.requiredCapabilities, answer);
+    }
     if (answer === undefined) progressing = true;
     else blocked.push({ ...answer, taskId: task.taskId });
   }
