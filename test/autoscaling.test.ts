@@ -415,3 +415,22 @@ describe('ScalingManager in the runtime: inspector and lifecycle', () => {
     await scaling.stop(); // the same stop, already done
   });
 });
+
+describe('createNeuroFlux({ scaling })', () => {
+  test('starts scaling with the runtime, and nf.stop() resolves once the launcher closed', async () => {
+    const { launcher, calls, isClosed } = recordingLauncher();
+    const clock = new SimulatedClock();
+    const nf = createNeuroFlux({ clock, scaling: { launcher, capabilities: { compute: { minHosts: 2, maxHosts: 2 } } } });
+    expect(nf.scaling?.capabilities.get('compute')).toMatchObject({ minHosts: 2, maxHosts: 2 });
+    const events: ScalingEvent[] = [];
+    nf.scaling?.events$.subscribe((e) => events.push(e));
+    await nf.start();
+    await stepUntil(clock, () => calls.length === 2, 'the minimum of two hosts');
+    expect(events[0]).toMatchObject({ type: 'scale_up', from: 0, to: 2 });
+    await nf.stop();
+    expect(isClosed()).toBe(true);
+    const plain = createNeuroFlux();
+    expect(plain.scaling).toBeUndefined();
+    await plain.stop();
+  });
+});

@@ -19,6 +19,7 @@ import { ValidationError } from '../errors';
 import { systemClock, type NeuroFluxClock } from './clock';
 import { LeaderElection, type LeaderElectionOptions } from './leaderElection';
 import { createRuntimeRoot } from './runtimeRoot';
+import { ScalingManager, type ScalingManagerOptions } from '../scaling/scalingManager';
 import { defaultLogger, isNeuroFluxLogger, type NeuroFluxLogger } from './logger';
 import { attachRuntimeLogger } from './runtimeLogger';
 
@@ -68,6 +69,11 @@ export interface NeuroFluxOptions {
    * of `NEUROFLUX_LOG_LEVEL`, else `warn`. `silentLogger` turns logging off.
    */
   logger?: NeuroFluxLogger;
+  /**
+   * Scale agent hosts from the orchestrator's figures (see `ScalingManager`): started with the
+   * runtime, stopped (with every host its launcher started) before the runtime stops.
+   */
+  scaling?: Omit<ScalingManagerOptions, 'runtime'>;
 }
 
 /** A running NeuroFlux system: one XState actor system and its components. */
@@ -85,6 +91,8 @@ export interface NeuroFlux {
   readonly leadership: LeaderElection | undefined;
   /** The running inspector, when `inspector` was given and the runtime started. */
   readonly inspector: Inspector | undefined;
+  /** The scaling of agent hosts, when `scaling` was given. */
+  readonly scaling: ScalingManager | undefined;
   /** Prometheus text format of the runtime's metrics (also served at the inspector's `/metrics`). */
   metrics(): Promise<string>;
   /** Starts delivery and every component (the root actor runs from creation). */
@@ -219,6 +227,7 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
   let started = false;
   let metrics: RuntimeMetrics | undefined;
   let inspector: Inspector | undefined;
+  let scaling: ScalingManager | undefined;
   const nf: NeuroFlux = {
     system,
     bus,
@@ -230,6 +239,9 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
     leadership,
     get inspector() {
       return inspector;
+    },
+    get scaling() {
+      return scaling;
     },
     metrics: () => (metrics ??= createMetrics(nf)).text(),
     async start() {
@@ -246,8 +258,11 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
         metrics ??= createMetrics(nf);
         inspector = await startInspector(nf, { ...options.inspector, ...(hub && { hub }), metrics });
       }
+      scaling?.start();
     },
     async stop() {
+      // First: its hosts drain while the orchestrator still takes their results.
+      await scaling?.stop();
       for (const subscription of learning) subscription.unsubscribe();
       await inspector?.close();
       metrics?.dispose();
@@ -262,5 +277,6 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
     },
   };
   if (options.metrics) metrics = createMetrics(nf);
+  if (options.scaling) scaling = new ScalingManager({ ...options.scaling, runtime: nf });
   return nf;
 }
