@@ -159,6 +159,9 @@ describe('neuroflux run: Ctrl-C', () => {
     expect(out).toMatch(/✘ endless\s+running\s+w/);
     expect(out).toMatch(/^0\/1 tasks completed, 1 running in \d+ ms$/m);
     expect(exitCode).toBe(ExitCode.INTERRUPTED);
+    const events = await cli(['run', file, '--events'], { interruptWhen: (text) => text.includes('progress: 0/1 tasks finished') });
+    expect(JSON.parse(events.out.trim().split('\n').at(-1) as string)).toMatchObject({ type: 'run_finished', outcome: 'interrupted', exitCode: 130, counts: { running: 1 } });
+    expect(events.err).toMatch(/0\/1 tasks completed, 1 running/);
   });
 
   test('a real process: SIGINT after the first progress line prints the summary and exits 130', async () => {
@@ -197,5 +200,33 @@ describeWithServer(NATS_SERVER_BIN, 'neuroflux run --remote-agents: no host', ()
     const { err, exitCode } = await cli(['run', file, '--nats', server().url, '--namespace', 'nohost', '--remote-agents', '--stall-timeout', '0', '--quiet']);
     expect(err).toContain("stalled: 1 task cannot be given to any agent\n  no agent host has announced itself on namespace 'nohost' (start `neuroflux host <file> --nats <url>`); missing capability work: a");
     expect(exitCode).toBe(ExitCode.CANNOT_RUN);
+  }, 30_000);
+
+  test("a host announced some agents but none has a task's capability: the capability is named while the rest runs", async () => {
+    const file = workflow({
+      agents: [
+        { agentId: 'w', capabilities: ['work'], executor: simulated() },
+        { agentId: 'g', capabilities: ['gpu'], executor: simulated() },
+      ],
+      tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }, { taskId: 'render', requiredCapabilities: ['gpu'] }],
+    });
+    let stopHost: () => void = () => undefined;
+    const interrupted = new Promise<void>((resolve) => (stopHost = resolve));
+    const hosting = buildCli({ write: () => undefined, isTTY: false }, { untilInterrupted: () => interrupted, errorOutput: { write: () => undefined, isTTY: false } }).parseAsync([
+      'node', 'neuroflux', 'host', file, '--nats', server().url, '--namespace', 'partial', '--agents', 'w', '--heartbeat', '200',
+    ]);
+    try {
+      // Before the host's first heartbeat reaches the run, every task is blocked for want of a host;
+      // after it, only `render`, for want of gpu. Ctrl-C once that is said (no race with the heartbeat).
+      const { out, err, exitCode } = await cli(['run', file, '--nats', server().url, '--namespace', 'partial', '--remote-agents', '--quiet'], {
+        interruptWhen: (text) => text.includes('no agent has capability gpu: render'),
+      });
+      expect(err).toMatch(/cannot be given to any agent\n {2}no agent has capability gpu: render\n/);
+      expect(out).toMatch(/✘ render\s+pending/);
+      expect(exitCode).toBe(ExitCode.INTERRUPTED);
+    } finally {
+      stopHost();
+      await hosting;
+    }
   }, 30_000);
 });
