@@ -115,6 +115,24 @@ describe('inspection publisher and remote source (in memory, fake timers)', () =
     source.close();
   });
 
+  test('actions reach only a runtime that accepts them', async () => {
+    const source = remoteInspectionSource(nf.bus, { ttlMs: 900 });
+    await settle(4);
+    await expect(source.actions.pauseAgent?.('worker')).rejects.toThrow(/no runtime of this namespace accepts actions/);
+    const acting = publishInspection(nf, { runtimeId: 'r2', role: 'orchestrator', sampleMs: 100, actions: true });
+    await advance(900); // r2 hears the next interest and publishes
+    expect(source.runtimes()).toEqual(['r1', 'r2']);
+    await expect(source.actions.pauseAgent?.('worker')).resolves.toBe('agent worker paused: it gets no new task (on r2)');
+    expect(nf.orchestrator.isAgentPaused('worker')).toBe(true);
+    await expect(source.actions.retryTask?.('missing')).rejects.toThrow("r2: task 'missing' is not known");
+    // A request straight to the agent of a runtime without actions is refused, never run.
+    const reply = await nf.bus.sendRequest({ senderId: 'someone', recipientId: 'nf-inspection-r1', topic: 'neuroflux.inspect.action', payload: { action: 'resumeAgent', agentId: 'worker' } });
+    expect(reply.payload).toEqual({ ok: false, error: 'resumeAgent is not available on this inspector' });
+    expect(nf.orchestrator.isAgentPaused('worker')).toBe(true);
+    await acting.close();
+    source.close();
+  });
+
   test('options are validated', () => {
     expect(() => publishInspection(nf, { runtimeId: 'a.b' })).toThrow(/runtimeId/);
     expect(() => publishInspection(nf, { runtimeId: 'ok', sampleMs: 1 })).toThrow(/sampleMs/);

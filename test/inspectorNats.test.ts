@@ -73,7 +73,7 @@ describeWithServer(NATS_SERVER_BIN, 'inspection over NATS', () => {
       host.addAgent('remote-worker', { capabilities: ['work'], maxConcurrentTasks: 2, execute: async (task) => `done ${task.taskId}` });
       host.start();
       publishers = [
-        publishInspection(orchestrator, { runtimeId: 'orch-1', role: 'orchestrator', sampleMs: 100 }),
+        publishInspection(orchestrator, { runtimeId: 'orch-1', role: 'orchestrator', sampleMs: 100, actions: true }),
         publishInspection(hostRuntime, { runtimeId: 'host-1', role: 'host', sampleMs: 100 }),
       ];
     }, 30_000);
@@ -140,6 +140,33 @@ describeWithServer(NATS_SERVER_BIN, 'inspection over NATS', () => {
       expect(chart.value).toBe('completed');
       expect(chart.actorId).toMatch(/^orch-1\//);
       expect(publishers.map((p) => p.publishing)).toEqual([true, true]);
+
+      // The page's actions go to the runtime that accepts them (the orchestrator), over the bus.
+      const page = await new Promise<string>((resolve, reject) => {
+        request(attached.url, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve(body));
+        })
+          .on('error', reject)
+          .end();
+      });
+      const token = /name="neuroflux-action-token" content="([^"]+)"/.exec(page)?.[1] ?? '';
+      const act = (body: unknown) =>
+        fetch(`${attached.url}api/actions`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-NeuroFlux-Token': token }, body: JSON.stringify(body) });
+      const paused = await act({ action: 'pauseAgent', agentId: 'remote-worker' });
+      expect(paused.status).toBe(200);
+      expect(await paused.json()).toEqual({ ok: true, message: 'agent remote-worker paused: it gets no new task (on orch-1)' });
+      expect(orchestrator.orchestrator.isAgentPaused('remote-worker')).toBe(true);
+      expect((await act({ action: 'resumeAgent', agentId: 'remote-worker' })).status).toBe(200);
+      expect(orchestrator.orchestrator.isAgentPaused('remote-worker')).toBe(false);
+      const refused = await act({ action: 'cancelTask', taskId: 'report' });
+      expect(refused.status).toBe(409);
+      expect(await refused.json()).toEqual({ ok: false, error: 'orch-1: task report is already finished' });
+      expect((await act({ action: 'pauseAgent', agentId: 'remote-worker' }).then((r) => r.status))).toBe(200);
+      expect((await fetch(`${attached.url}api/actions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).status).toBe(403);
+      await act({ action: 'resumeAgent', agentId: 'remote-worker' });
 
       // The inspector goes: its interest lapses and the runtimes stop sampling.
       await attached.close();

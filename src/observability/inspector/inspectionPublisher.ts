@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { ValidationError } from '../../errors';
 import type { ObservedRuntime } from '../observedRuntime';
 import { localInspectionSource, type InspectionSource } from './inspectionSource';
+import { runAction, runtimeActions } from './inspectorActions';
 import {
+  INSPECTION_ACTION_TOPIC,
   INSPECTION_FRAME_TOPIC,
   INSPECTION_INTEREST_TOPIC,
   INSPECTION_WIRE_VERSION,
@@ -22,6 +24,12 @@ const PublisherOptionsSchema = z.object({
   sampleMs: z.number().int().min(100).max(60_000).default(1000),
   /** A frame larger than this (JSON characters) is cut: actors first, then events and messages. */
   maxFrameChars: z.number().int().min(10_000).max(900_000).default(500_000),
+  /**
+   * Runs the page's actions (cancel, retry, pause, resume) that attached inspectors send as
+   * bus requests to this runtime's inspection agent. Off by default: anyone who may publish
+   * on the namespace could then act on this runtime's orchestrator.
+   */
+  actions: z.boolean().default(false),
 });
 
 /** Options of {@link publishInspection}. */
@@ -127,7 +135,7 @@ export function publishInspection(runtime: ObservedRuntime, options: InspectionP
       stop();
       return;
     }
-    const base = { v: INSPECTION_WIRE_VERSION, runtimeId: o.runtimeId, name, role: o.role, sampleMs: o.sampleMs } as const;
+    const base = { v: INSPECTION_WIRE_VERSION, runtimeId: o.runtimeId, name, role: o.role, sampleMs: o.sampleMs, actions: o.actions } as const;
     let frame: RuntimeInspectionFrame;
     if (needSnapshot) {
       needSnapshot = false;
@@ -152,9 +160,16 @@ export function publishInspection(runtime: ObservedRuntime, options: InspectionP
     tick();
   };
 
+  const actions = o.actions ? runtimeActions(runtime) : undefined;
   runtime.bus.registerAgent(agentId, {
     topics: [INSPECTION_INTEREST_TOPIC],
-    handler: (message) => {
+    handler: async (message, agent) => {
+      if (message.topic === INSPECTION_ACTION_TOPIC && message.messageType === 'request') {
+        // Validated like the page's own requests; refused (501) unless actions are on.
+        const { reply } = await runAction(actions, message.payload);
+        agent.respond(message, reply);
+        return;
+      }
       const interest = InspectionInterestSchema.safeParse(message.payload);
       if (!interest.success || closed) {
         if (!interest.success) counters.invalidInterests++;

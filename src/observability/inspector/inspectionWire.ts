@@ -27,6 +27,8 @@ import type {
 export const INSPECTION_TOPIC_PREFIX = 'neuroflux.inspect.';
 export const INSPECTION_INTEREST_TOPIC = 'neuroflux.inspect.interest';
 export const INSPECTION_FRAME_TOPIC = 'neuroflux.inspect.frame';
+/** A request to a runtime's inspection agent: run a page action (`ActionRequest`), answered with an `ActionReply`. */
+export const INSPECTION_ACTION_TOPIC = 'neuroflux.inspect.action';
 export const INSPECTION_WIRE_VERSION = 1;
 
 const text = z.string().max(2000);
@@ -180,6 +182,8 @@ export const RuntimeInspectionFrameSchema = z.object({
   graphs: z.record(z.string(), StatechartGraphSchema),
   /** The runtime stops publishing (its last frame). */
   leaving: z.boolean().optional(),
+  /** The runtime runs page actions sent to its inspection agent (`publishInspection({ actions: true })`). */
+  actions: z.boolean().optional(),
 });
 type ParsedFrame = z.output<typeof RuntimeInspectionFrameSchema>;
 /** A frame as runtimes build it (arrays read-only) and as the inspector reads it. */

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { CommunicationBus } from '../../bus/communicationBus';
 import type { InspectionSource, SourceDelta } from './inspectionSource';
 import {
+  INSPECTION_ACTION_TOPIC,
   INSPECTION_FRAME_TOPIC,
   INSPECTION_INTEREST_TOPIC,
   INSPECTION_WIRE_VERSION,
@@ -10,6 +12,8 @@ import {
   type RuntimeRole,
 } from './inspectionWire';
 import type {
+  ActionReply,
+  ActionRequest,
   ActorView,
   ConflictView,
   DeadLetterView,
@@ -24,6 +28,13 @@ import type {
   XStateEventView,
 } from './inspectorProtocol';
 import { RingBuffer } from './ringBuffer';
+import type { InspectorActions } from './inspectorActions';
+
+const ACTION_TIMEOUT_MS = 5000;
+const ActionReplySchema: z.ZodType<ActionReply> = z.union([
+  z.object({ ok: z.literal(true), message: z.string().max(2000) }),
+  z.object({ ok: z.literal(false), error: z.string().max(2000) }),
+]);
 
 /** Options of the inspector's side of inspection over NATS. */
 export interface RemoteInspectionOptions {
@@ -52,6 +63,8 @@ interface RuntimeEntry {
   stats: StatsView | null;
   sampling: SamplingView | null;
   createdAt: number;
+  /** The runtime runs page actions sent to it. */
+  actions: boolean;
 }
 
 const SEPARATOR = '/';
@@ -72,7 +85,10 @@ function scoped(runtimeId: string, id: string): string {
  * silent as stopped.
  * @internal
  */
-export function remoteInspectionSource(bus: CommunicationBus, options: RemoteInspectionOptions = {}): InspectionSource & { readonly runtimes: () => string[] } {
+export function remoteInspectionSource(
+  bus: CommunicationBus,
+  options: RemoteInspectionOptions = {},
+): InspectionSource & { readonly runtimes: () => string[]; readonly actions: InspectorActions } {
   const ttlMs = options.ttlMs ?? 6000;
   const silentAfterMs = options.silentAfterMs ?? 10_000;
   const inspectorId = randomUUID();
@@ -149,7 +165,7 @@ export function remoteInspectionSource(bus: CommunicationBus, options: RemoteIns
     if (!entry) {
       entry = {
         runtimeId: frame.runtimeId, name: frame.name, role: frame.role, seq: 0, lastSeen: now, stopped: false, root: `runtime${SEPARATOR}${frame.runtimeId}`,
-        actorIds: new Set(), taskIds: new Set(), workflowIds: new Set(), conflictIds: new Set(), graphs: new Map(), swarm: null, stats: null, sampling: null, createdAt: now,
+        actorIds: new Set(), taskIds: new Set(), workflowIds: new Set(), conflictIds: new Set(), graphs: new Map(), swarm: null, stats: null, sampling: null, createdAt: now, actions: false,
       };
       runtimes.set(frame.runtimeId, entry);
     }
@@ -160,6 +176,7 @@ export function remoteInspectionSource(bus: CommunicationBus, options: RemoteIns
     e.role = frame.role;
     e.stopped = frame.leaving === true;
     e.sampling = frame.sampling;
+    e.actions = frame.actions === true;
     const id = (local: string) => scoped(e.runtimeId, local);
     if (frame.kind === 'snapshot') {
       e.graphs.clear();
@@ -265,7 +282,33 @@ export function remoteInspectionSource(bus: CommunicationBus, options: RemoteIns
   }, Math.max(100, Math.floor(ttlMs / 3)));
   beat.unref?.();
 
+  /**
+   * Sends a page action to the runtimes that accept actions (`publishInspection({ actions:
+   * true })`): the one that holds the task first, orchestrators before others; the first
+   * that succeeds answers.
+   */
+  const forward = async (request: ActionRequest): Promise<string> => {
+    const owns = (r: RuntimeEntry) => ('taskId' in request ? r.taskIds.has(request.taskId) : r.role === 'orchestrator');
+    const candidates = [...runtimes.values()].filter((r) => r.actions && !r.stopped).sort((a, b) => Number(owns(b)) - Number(owns(a)));
+    if (candidates.length === 0) throw new Error('no runtime of this namespace accepts actions (publishInspection({ actions: true }))');
+    let refusal = 'refused';
+    for (const runtime of candidates) {
+      const response = await bus.sendRequest({ senderId: agentId, recipientId: `nf-inspection-${runtime.runtimeId}`, topic: INSPECTION_ACTION_TOPIC, payload: request, timeoutMs: ACTION_TIMEOUT_MS });
+      const reply = ActionReplySchema.safeParse(response.payload);
+      if (!reply.success) refusal = `${runtime.runtimeId} answered with an invalid reply`;
+      else if (reply.data.ok) return `${reply.data.message} (on ${runtime.runtimeId})`;
+      else refusal = `${runtime.runtimeId}: ${reply.data.error}`;
+    }
+    throw new Error(refusal);
+  };
+
   return {
+    actions: {
+      cancelTask: (taskId) => forward({ action: 'cancelTask', taskId }),
+      retryTask: (taskId) => forward({ action: 'retryTask', taskId }),
+      pauseAgent: (agentId) => forward({ action: 'pauseAgent', agentId }),
+      resumeAgent: (agentId) => forward({ action: 'resumeAgent', agentId }),
+    },
     name: options.name ?? 'NeuroFlux deployment',
     runtimes: () => [...runtimes.keys()].sort(),
     drain() {

@@ -10,8 +10,9 @@ export type RemoteInspectorOptions = Omit<InspectorOptions, 'hub' | 'hubOptions'
  * publishes inspection (`publishInspection`; `neuroflux run --nats` and `neuroflux host` do)
  * appears in one page, each as a root of the actor tree with its actors, and the tasks,
  * workflows, messages and conflicts of all of them. Give it a runtime connected to the
- * namespace (it needs no orchestrator). The page's actions are not available here (they
- * answer 501): act on the orchestrator's own inspector (`neuroflux run --inspect`).
+ * namespace (it needs no orchestrator). The page's actions go, as bus requests, to the
+ * runtimes that accept them (`publishInspection(nf, { actions: true })`); with none, they
+ * are refused.
  *
  * @example
  * ```ts
@@ -28,5 +29,5 @@ export async function startRemoteInspector(runtime: { readonly bus: Communicatio
     ...(silentAfterMs !== undefined && { silentAfterMs }),
     ...(options.name !== undefined && { name: options.name }),
   });
-  return serveInspection(source, server);
+  return serveInspection(source, server, { actions: source.actions });
 }
