@@ -149,6 +149,27 @@ describe('watchForStall', () => {
     watch.stop();
   });
 
+  test('a diagnose that throws in a timed check stops the watch and goes to onError', () => {
+    const clock = new SimulatedClock();
+    let calls = 0;
+    const errors: unknown[] = [];
+    watchForStall({
+      clock,
+      diagnose: () => {
+        if (++calls === 2) throw new Error('state unreadable');
+        return clear;
+      },
+      stallTimeoutMs: 1000,
+      onBlocked: () => undefined,
+      onStallTimeout: () => undefined,
+      onError: (error) => errors.push(error),
+    });
+    clock.increment(250);
+    clock.increment(10_000);
+    expect(calls).toBe(2);
+    expect(errors).toEqual([new Error('state unreadable')]);
+  });
+
   test('a stall timeout of 0 gives up at the first check; bad options are refused', () => {
     const clock = new SimulatedClock();
     const seen: string[] = [];

@@ -1,3 +1,4 @@
+import { describeError } from '../describeError';
 import type { NeuroFlux } from '../kernel/createNeuroFlux';
 import { diagnoseStall, type BlockedTask, type ProgressStateAgent, type StallDiagnosis } from '../orchestration/stallDiagnosis';
 import { watchForStall } from '../orchestration/stallWatch';
@@ -155,6 +156,7 @@ export async function superviseWorkflowRun(nf: NeuroFlux, options: WorkflowRunOp
       onBlocked: (diagnosis) => report(blockedLines(diagnosis, options)),
       onUnblocked: () => report(['unblocked: every waiting task can be given to an agent again']),
       onStallTimeout: onStalled,
+      onError: (error) => report([`warning: stall detection stopped: ${describeError(error)}`]),
     });
 
     const ending: Ending = await Promise.race([

@@ -24,6 +24,11 @@ export interface StallWatchOptions {
   readonly onUnblocked?: () => void;
   /** The run stalled for `stallTimeoutMs` without a break. Called once; the watch stops. */
   readonly onStallTimeout: (diagnosis: StallDiagnosis) => void;
+  /**
+   * `diagnose` or a callback threw during a timed check: the watch stops and the error comes
+   * here. Without it the error is thrown from the timer (an uncaught exception).
+   */
+  readonly onError?: (error: unknown) => void;
 }
 
 /** A running {@link watchForStall}. */
@@ -87,7 +92,13 @@ export function watchForStall(options: StallWatchOptions): StallWatch {
   const arm = (): void => {
     timer = clock.setTimeout(() => {
       timer = undefined;
-      check();
+      try {
+        check();
+      } catch (error) {
+        watch.stop();
+        if (!options.onError) throw error;
+        options.onError(error);
+      }
       if (!stopped) arm();
     }, timerDelay(checkIntervalMs));
   };
