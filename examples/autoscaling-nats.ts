@@ -32,6 +32,8 @@ export interface AutoscalingReport {
   readonly perHost: Record<string, number>;
   /** From the burst's submission to its last task's completion, ms. */
   readonly burstMs: number;
+  /** From the burst's submission until the hosts it called for were running, ms. */
+  readonly scaleUpMs: number;
   /** From the last task's completion to the decision that brought the hosts back to the minimum, ms. */
   readonly scaleDownMs: number;
   /** Host processes still alive after the manager stopped (must be none). */
@@ -89,6 +91,8 @@ export async function runAutoscaling(servers: string, log: (line: string) => voi
   const decisions: string[] = [];
   const pids = new Set<number>();
   let peakHosts = 0;
+  let burstAt: number | undefined;
+  let scaledUpAt: number | undefined;
   const sub = scaling.events$.subscribe((e: ScalingEvent) => {
     const line =
       e.type === 'scale_up' || e.type === 'scale_down'
@@ -97,7 +101,10 @@ export async function runAutoscaling(servers: string, log: (line: string) => voi
           ? `  ${e.action} done: ${e.hosts} host(s) of ${e.capability}`
           : `${e.type} ${e.capability}: ${e.type === 'scaling_failed' ? e.error : e.reason}`;
     if (e.type !== 'scaling_completed') decisions.push(line);
-    else peakHosts = Math.max(peakHosts, e.hosts);
+    else {
+      peakHosts = Math.max(peakHosts, e.hosts);
+      if (e.action === 'scale_up' && e.hosts > 1 && burstAt !== undefined) scaledUpAt ??= Date.now();
+    }
     for (const h of launcher.hosts()) if (h.pid !== undefined) pids.add(h.pid);
     log(line);
   });
@@ -113,6 +120,7 @@ export async function runAutoscaling(servers: string, log: (line: string) => voi
     };
     const sampling = nf.orchestrator.events$.subscribe(() => hostsNow());
     const started = Date.now();
+    burstAt = started;
     const burst = Array.from({ length: BURST }, (_, i) => nf.orchestrator.submitTask({ taskId: `job-${i}`, requiredCapabilities: ['compute'] }));
     const records = await nf.orchestrator.waitForWorkflow(burst.map((s) => s.taskId));
     const burstDone = Date.now();
@@ -140,6 +148,7 @@ export async function runAutoscaling(servers: string, log: (line: string) => voi
       decisions,
       perHost,
       burstMs: burstDone - started,
+      scaleUpMs: scaledUpAt === undefined ? Number.NaN : scaledUpAt - started,
       scaleDownMs,
       orphans,
     };
@@ -167,7 +176,7 @@ async function main(): Promise<void> {
     const report = await runAutoscaling(url, (line) => {
       if (!line.startsWith('  [')) console.log(line);
     });
-    console.log(`${report.completed}/${report.tasks} tasks completed in ${report.burstMs} ms on ${Object.keys(report.perHost).length} hosts (peak ${report.peakHosts} running at once)`);
+    console.log(`${report.completed}/${report.tasks} tasks completed in ${report.burstMs} ms on ${Object.keys(report.perHost).length} hosts (peak ${report.peakHosts} running at once, ${report.scaleUpMs} ms after the burst)`);
     for (const [host, n] of Object.entries(report.perHost)) console.log(`  ${host}: ${n} tasks`);
     console.log(`back to ${report.hostsAtEnd} host ${report.scaleDownMs} ms after the last task; ${report.orphans} host processes left after stop`);
     console.log(`RESULT ${JSON.stringify(report)}`);
