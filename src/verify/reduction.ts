@@ -55,8 +55,9 @@ export class WorkflowReduction {
   private readonly affectsVisible: readonly boolean[];
   private readonly forget: readonly boolean[];
   private readonly groups: readonly (readonly number[])[];
-  private readonly descendants: readonly (readonly number[])[];
-  private readonly ancestors: readonly (readonly number[])[];
+  /** Closures over dependents / dependencies, computed when a stubborn set first needs them (quadratic in a long chain). */
+  private readonly descendantsOf: (number[] | undefined)[];
+  private readonly ancestorsOf: (number[] | undefined)[];
   private readonly codes: number[];
   /** No detail forgotten and no task swapped: a state's key is its encoding. */
   readonly identity: boolean;
@@ -71,9 +72,9 @@ export class WorkflowReduction {
   ) {
     const tasks = model.tasks;
     const isVisible = (i: number) => visible === true || visible[i] === true;
-    this.descendants = tasks.map((t) => closure(t.index, (i) => (tasks[i] as ModelTask).dependents));
-    this.ancestors = tasks.map((t) => closure(t.index, (i) => (tasks[i] as ModelTask).dependencies));
-    this.affectsVisible = tasks.map((t) => isVisible(t.index) || (this.descendants[t.index] as number[]).some(isVisible));
+    this.descendantsOf = new Array<number[] | undefined>(tasks.length);
+    this.ancestorsOf = new Array<number[] | undefined>(tasks.length);
+    this.affectsVisible = reachesVisible(tasks, isVisible);
     this.forget = tasks.map((t) => options.forgetFinished && !isVisible(t.index));
     this.groups = options.symmetry ? symmetryGroups(tasks, isVisible) : [];
     this.codes = new Array<number>(tasks.length).fill(0);
@@ -143,6 +144,26 @@ export class WorkflowReduction {
     });
   }
 
+  private descendants(task: number): number[] {
+    let list = this.descendantsOf[task];
+    if (!list) {
+      const tasks = this.model.tasks;
+      list = closure(task, (i) => (tasks[i] as ModelTask).dependents);
+      this.descendantsOf[task] = list;
+    }
+    return list;
+  }
+
+  private ancestors(task: number): number[] {
+    let list = this.ancestorsOf[task];
+    if (!list) {
+      const tasks = this.model.tasks;
+      list = closure(task, (i) => (tasks[i] as ModelTask).dependencies);
+      this.ancestorsOf[task] = list;
+    }
+    return list;
+  }
+
   /**
    * Whether no task can wait for a slot from this state on: every unfinished task the
    * agents can serve fits on them at once. Tasks are never added, so every later state
@@ -173,7 +194,7 @@ export class WorkflowReduction {
       const waiting = this.model.phase(state, x) === 'waiting';
       // A finishing task changes its waiting descendants; a waiting task can be finished by
       // its ancestors and, if cancelled, finishes its waiting descendants.
-      const related = waiting ? [...(this.ancestors[x] as number[]), ...(this.descendants[x] as number[])] : (this.descendants[x] as number[]);
+      const related = waiting ? [...this.ancestors(x), ...this.descendants(x)] : this.descendants(x);
       for (const y of related) {
         if (set.has(y) || !enabled.has(y)) continue;
         if (this.affectsVisible[y]) return undefined;
@@ -183,6 +204,27 @@ export class WorkflowReduction {
     }
     return [...set];
   }
+}
+
+/**
+ * Whether each task is visible or has a visible descendant: one pass over the tasks in
+ * reverse dependency order (linear, where a closure per task is quadratic in a long chain).
+ */
+function reachesVisible(tasks: readonly ModelTask[], isVisible: (i: number) => boolean): boolean[] {
+  const result = tasks.map((t) => isVisible(t.index));
+  const pending = tasks.map((t) => t.dependents.length);
+  // Kahn's order from the sinks: a task is settled once all its dependents are.
+  const ready = tasks.filter((t) => t.dependents.length === 0).map((t) => t.index);
+  while (ready.length > 0) {
+    const i = ready.pop() as number;
+    const task = tasks[i] as ModelTask;
+    if (!result[i]) result[i] = task.dependents.some((d) => result[d] === true);
+    for (const d of task.dependencies) {
+      pending[d] = (pending[d] as number) - 1;
+      if (pending[d] === 0) ready.push(d);
+    }
+  }
+  return result;
 }
 
 /** Every task reachable from `start` through `next` (excluding `start`). */
