@@ -193,7 +193,7 @@ describe('every error names the file, the line and column and the path', () => {
 });
 
 describe('executor modules', () => {
-  test('a missing module is one line naming the module and the agent, not a require stack', async () => {
+  test('a missing module is one line naming the module, the agent and its tasks, not a require stack', async () => {
     const path = file('nomodule.yaml', 'agents:\n  - agentId: w\n    capabilities: [x]\n    executor: ./nope.js#run\n  - agentId: v\n    capabilities: [x]\n    executor: ./gone.js#run\ntasks: [{}]\n');
     const error = await cli(['run', path]).then(
       () => undefined,
@@ -201,8 +201,8 @@ describe('executor modules', () => {
     );
     expect(error).toBeInstanceOf(WorkflowFileError);
     expect((error as Error).message).toBe(
-      `${path}:4:15 agents[0].executor: module './nope.js' of agent 'w' not found (looked for ${join(dir, 'nope.js')})\n` +
-        `${path}:7:15 agents[1].executor: module './gone.js' of agent 'v' not found (looked for ${join(dir, 'gone.js')})`,
+      `${path}:4:15 agents[0].executor: module './nope.js' of agent 'w' not found (looked for ${join(dir, 'nope.js')}); it would run task tasks[0]\n` +
+        `${path}:7:15 agents[1].executor: module './gone.js' of agent 'v' not found (looked for ${join(dir, 'gone.js')}); it would run task tasks[0]`,
     );
   });
 

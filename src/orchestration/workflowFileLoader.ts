@@ -180,7 +180,7 @@ export function resolveWorkflowExecutors(
       modules.set(index, resolveExecutorModule(modulePath, site, options.trustedDirs ?? []));
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      problems.push(issueAt(index, error.issues[0]?.message ?? error.message));
+      problems.push(issueAt(index, `${error.issues[0]?.message ?? error.message}${tasksOf(workflow, agent.capabilities)}`));
     }
   });
   if (problems.length > 0) throw new WorkflowFileError(filePath, problems);
@@ -195,7 +195,7 @@ export function resolveWorkflowExecutors(
         loaded = require(modules.get(index) as string) as Record<string, unknown>;
       } catch (error) {
         // One line: Node's require stack says nothing the workflow's author can act on.
-        problems.push(issueAt(index, `cannot load module '${modulePath}' of agent '${agent.agentId}': ${firstLine(describeError(error))}`));
+        problems.push(issueAt(index, `cannot load module '${modulePath}' of agent '${agent.agentId}': ${firstLine(describeError(error))}${tasksOf(workflow, agent.capabilities)}`));
         return;
       }
       // Own exports only: `#toString` must not find Object.prototype.toString.
@@ -222,6 +222,14 @@ export function resolveWorkflowExecutors(
   });
   if (problems.length > 0) throw new WorkflowFileError(filePath, problems);
   return executors;
+}
+
+/** `; it would run tasks a, b, c and 4 more`: the tasks of the file an agent can take ('' for none). */
+function tasksOf(workflow: WorkflowFile, capabilities: readonly string[]): string {
+  const ids = workflow.tasks.flatMap((task, index) => (task.requiredCapabilities.every((c) => capabilities.includes(c)) ? [task.taskId === undefined ? `tasks[${index}]` : `'${task.taskId}'`] : []));
+  if (ids.length === 0) return '';
+  const shown = ids.slice(0, 3).join(', ');
+  return `; it would run task${ids.length === 1 ? '' : 's'} ${shown}${ids.length > 3 ? ` and ${ids.length - 3} more` : ''}`;
 }
 
 function firstLine(text: string): string {
