@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createNeuroFlux, type NeuroFlux } from '../src/kernel/createNeuroFlux';
-import { createInspectionHub, setUpDemoWorkload, startInspector, type DemoWorkload, type Inspector } from '../src/observability';
+import { createInspectionHub, publishInspection, setUpDemoWorkload, startInspector, startRemoteInspector, type DemoWorkload, type Inspector } from '../src/observability';
+import { nats } from '../src/transport/natsTransport';
+import { NATS_SERVER_BIN, startNatsServer } from './support/servers';
 
 /** What the page functions use of the DOM (the project's tests compile without the DOM library). */
 interface Box {
@@ -141,6 +143,37 @@ function smallText(minimum: number): string[] {
     await page.waitForSelector('body[data-connection="open"][data-snapshot="received"][data-rendered="true"]');
     return page;
   }
+
+  (existsSync(NATS_SERVER_BIN) ? test : test.skip)('an inspector attached over NATS shows each runtime as a root of the actor tree, with its statecharts', async () => {
+    const server = await startNatsServer();
+    const namespace = 'browserattach';
+    const runtimes = [
+      createNeuroFlux({ name: 'orchestrator', transport: nats({ servers: server.url, namespace, name: 'orch' }) }),
+      createNeuroFlux({ name: 'second', transport: nats({ servers: server.url, namespace, name: 'second' }) }),
+    ];
+    const viewer = createNeuroFlux({ orchestrator: false, transport: nats({ servers: server.url, namespace, name: 'viewer' }) });
+    runtimes[0]?.orchestrator.registerAgent('analyst', { capabilities: ['x'], execute: () => 'done' });
+    await Promise.all([...runtimes, viewer].map((r) => r.start()));
+    const publishers = runtimes.map((r, i) => publishInspection(r, { runtimeId: `rt-${i}`, role: i === 0 ? 'orchestrator' : 'runtime', sampleMs: 100 }));
+    const attached = await startRemoteInspector(viewer, { port: 0 });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      await page.goto(attached.url);
+      await page.waitForSelector('#actor-tree li.actor[data-system-id="runtime:rt-0"]');
+      await page.waitForSelector('#actor-tree li.actor[data-system-id="runtime:rt-1"]');
+      await page.click('#actor-tree li.actor[data-actor-id^="rt-0/"][data-system-id="agent:analyst"] > .row');
+      await page.waitForSelector('#statechart svg.statechart[data-machine-id="agent"] g.state[data-active="true"]');
+      expect(await page.evaluate(clippedElements, '#statechart svg.statechart')).toEqual([]);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await page.close();
+      await attached.close();
+      for (const p of publishers) await p.close();
+      await Promise.all([...runtimes, viewer].map((r) => r.stop()));
+      await server.stop();
+    }
+  });
 
   describe.each(SIZES)('at $width×$height', (size) => {
     let page: Page;

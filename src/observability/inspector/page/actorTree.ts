@@ -83,7 +83,10 @@ function actorItem(state: PageState, hooks: TreeHooks, actor: ActorView, depth: 
   li.appendChild(row);
   if (expanded) {
     const ul = el('ul');
-    for (const k of kids.slice(0, MAX_TREE_CHILDREN)) ul.appendChild(actorItem(state, hooks, k, depth + 1, children));
+    // A runtime's root (an inspector attached over NATS) does not count as a level: its
+    // tree opens as deep as a single runtime's does.
+    const childDepth = actor.systemId?.startsWith('runtime:') ? depth : depth + 1;
+    for (const k of kids.slice(0, MAX_TREE_CHILDREN)) ul.appendChild(actorItem(state, hooks, k, childDepth, children));
     if (kids.length > MAX_TREE_CHILDREN) ul.appendChild(el('li', { class: 'more' }, `+${fmt(kids.length - MAX_TREE_CHILDREN)} more (use the filter)`));
     li.appendChild(ul);
   }
