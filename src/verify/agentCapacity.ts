@@ -29,6 +29,8 @@ export class AgentCapacity {
   private readonly capableAgents: readonly (readonly number[])[];
   private readonly capacities: readonly number[];
   private readonly fits = new Map<string, boolean>();
+  private readonly startFits = new Map<number | string, boolean>();
+  private readonly totalCapacity: number;
 
   constructor(tasks: readonly ParsedTask[], agents: readonly CapacityAgent[] | undefined) {
     this.declared = agents !== undefined;
@@ -48,6 +50,7 @@ export class AgentCapacity {
     this.classCount = classCaps.length;
     const list = agents ?? [];
     this.capacities = list.map((a) => a.maxConcurrentTasks);
+    this.totalCapacity = this.capacities.reduce((sum, c) => sum + c, 0);
     this.capableAgents = classCaps.map((caps) => {
       const capable: number[] = [];
       list.forEach((agent, index) => {
@@ -74,13 +77,18 @@ export class AgentCapacity {
     if (!this.declared) return true;
     if ((this.capableAgents[cls] as number[]).length === 0) return false;
     if (this.unconstrained) return true;
-    const key = `${running.join(',')}+${cls}`;
-    let fits = this.fits.get(key);
+    // Running counts never exceed the total capacity: a small number names the vector,
+    // where a string key would be built on every scheduling choice.
+    const base = this.totalCapacity + 2;
+    let numeric = cls;
+    for (let c = 0; c < running.length && numeric < Number.MAX_SAFE_INTEGER / base; c++) numeric = numeric * base + (running[c] as number);
+    const key: number | string = numeric < Number.MAX_SAFE_INTEGER / base ? numeric : `${running.join(',')}+${cls}`;
+    let fits = this.startFits.get(key);
     if (fits === undefined) {
       const demand = running.slice();
       demand[cls] = (demand[cls] as number) + 1;
       fits = this.feasible(demand);
-      this.fits.set(key, fits);
+      this.startFits.set(key, fits);
     }
     return fits;
   }
