@@ -28,6 +28,7 @@ export type { EnvironmentOptions, CancellationScope, TaskStateView, WorkflowStat
 export type { TaskPhase } from './taskAutomaton';
 export type { ReductionOptions } from './reduction';
 export { DEFAULT_MAX_STATES } from './stateSpace';
+export type { VerificationProgress, BudgetLimit } from './explorationBudget';
 export {
   createWorkflowTestModel,
   type WorkflowTestModel,
