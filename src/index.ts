@@ -92,6 +92,9 @@ export {
   type TaskOrchestratorOptions,
   type OrchestratorAgentOptions,
   type TaskEvent,
+  type TaskFinishedEvent,
+  type TaskAttemptEvent,
+  type TaskAttemptFailureKind,
   type OrchestratorStats,
   type CapabilityFigures,
 } from './orchestration/taskOrchestrator';

@@ -8,6 +8,7 @@ import { computeStake } from '../conflict/stakes';
 import { TaskOrchestrator, type TaskOrchestratorOptions } from '../orchestration/taskOrchestrator';
 import { NeuralSwarmNetwork, type NeuralSwarmNetworkOptions } from '../swarm/neuralSwarmNetwork';
 import { failureCauseOf } from '../swarm/failureAttribution';
+import { MAX_PRODUCERS_PER_OUTCOME } from '../swarm/swarmSchemas';
 import { swarmBalancer } from '../swarm/swarmBalancer';
 import type { TaskOutcome } from '../swarm/swarmTypes';
 import type { Transport } from '../transport/natsTransport';
@@ -104,8 +105,9 @@ export interface NeuroFlux {
 /**
  * Creates a NeuroFlux runtime: one XState actor system whose root actor is `system`, with
  * the bus, the task orchestrator, the conflict engine and the swarm network attached, and
- * the learning loop closed: finished tasks and consensus outcomes train the swarm, whose
- * connection strengths drive the `swarm` balancer (and, optionally, voters' stakes).
+ * the learning loop closed: every task attempt (retried ones too) and consensus outcomes
+ * train the swarm, whose per-pair routing posteriors drive the `swarm` balancer (Thompson
+ * sampling) and whose agent performance can weight voters' stakes.
  *
  * @example
  * ```ts
@@ -188,8 +190,10 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
   // another process: without a transport there is no way there, and it stays here).
   if (leadership && options.transport) conflicts.forwardTo(new ConflictForwarder(bus, conflictOptions.agentId ?? 'conflict_resolver'));
 
-  // The learning loop: what really happened trains the swarm. Task finishes are batched
-  // per tick, so the swarm makes one immutable update per burst rather than one per task.
+  // The learning loop: what really happened trains the swarm. Every attempt that ended on
+  // an agent counts, a retried one too (learning from finishes only would miss every failed
+  // attempt that a retry recovered). Attempts are batched per tick, so the swarm makes one
+  // immutable update per burst rather than one per attempt.
   let finishedBatch: { outcome: TaskOutcome; success: boolean }[] = [];
   const flushFinished = () => {
     const batch = finishedBatch;
@@ -197,22 +201,27 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
     swarm.recordTaskOutcomes(batch);
   };
   const learning = [
-    orchestrator.finished$.subscribe((event) => {
-      if (event.agentId === null || (event.status !== 'completed' && event.status !== 'failed' && event.status !== 'timeout')) return;
+    orchestrator.attempts$.subscribe((event) => {
       if (finishedBatch.length === 0) queueMicrotask(flushFinished);
       finishedBatch.push({
         outcome: {
           taskId: event.taskId,
           agentId: event.agentId,
           taskType: event.taskType,
-          producerAgentIds: event.producerAgentIds,
-          ...(event.durationMs !== null && { durationMs: event.durationMs }),
+          // Bounded: a fan-in of thousands of dependencies learns from its first distinct producers.
+          producerAgentIds: [...new Set(event.producerAgentIds)].slice(0, MAX_PRODUCERS_PER_OUTCOME),
+          durationMs: event.durationMs,
           at: event.at,
-          // A failure that is not the pair's (circuit open, agent lost...) must not count against it.
-          ...(event.status !== 'completed' && { failureCause: failureCauseOf(event) }),
+          // Decided from the runtime's structured kind: an agent lost or a refused result is not the pair's fault.
+          ...(event.outcome === 'failed' && { failureCause: failureCauseOf(event) }),
         },
-        success: event.status === 'completed',
+        success: event.outcome === 'completed',
       });
+    }),
+    // An agent that leaves takes its neuron and its pairs' evidence with it: hosts launched
+    // under fresh ids would otherwise grow the swarm without bound.
+    orchestrator.agentsUnregistered$.subscribe((agentId) => {
+      if (swarm.getNeuron(agentId)) swarm.removeAgent(agentId);
     }),
     conflicts.outcomes$.subscribe((outcome) => {
       swarm.recordConsensusOutcome({

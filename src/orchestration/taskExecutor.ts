@@ -47,5 +47,11 @@ export async function executeAttempt(execute: TaskExecutor, task: TaskSpec, cont
   const notJson = findNonJson(result);
   if (notJson === undefined) return { taskId, attempt, status: 'completed', result };
   const path = notJson.path ? `result.${notJson.path}` : 'result';
-  return { taskId, attempt, status: 'failed', error: new ValidationError('task result', [{ path, message: notJson.message }]).message };
+  return {
+    taskId,
+    attempt,
+    status: 'failed',
+    error: new ValidationError('task result', [{ path, message: notJson.message }]).message,
+    failureKind: 'invalid_result',
+  };
 }

@@ -172,6 +172,8 @@ export type TaskEvent =
       readonly reason: TaskRecord['reason'];
       /** The text of its last error; null when there was none. */
       readonly error: string | null;
+      /** What the runtime knows of its last failed attempt (see {@link TaskAttemptFailureKind}); null when it completed or never ran. */
+      readonly failureKind: TaskAttemptFailureKind | null;
       readonly at: number;
     }
   /** The store keeps failing, works again, or was given the state with non-JSON parts as null (see `SnapshotWriterProblem`). */
@@ -179,6 +181,36 @@ export type TaskEvent =
 
 /** A task reached a final state. */
 export type TaskFinishedEvent = Extract<TaskEvent, { type: 'task_finished' }>;
+
+/**
+ * Why an attempt failed, decided by the runtime where it fails it (never read from error text):
+ * - `execution`: the agent ran the task and threw or reported a failure;
+ * - `timeout`: the attempt ran out of time;
+ * - `invalid_result`: the agent returned a result that is not JSON (refused by the runtime);
+ * - `agent_unreachable`: the assignment never reached the agent (not on the bus, not delivered);
+ * - `runtime`: the task's actor crashed.
+ */
+export type TaskAttemptFailureKind = 'execution' | 'timeout' | 'invalid_result' | 'agent_unreachable' | 'runtime';
+
+/** One attempt of a task ended on an agent (what the swarm learns from: a retried attempt counts too). */
+export interface TaskAttemptEvent {
+  readonly type: 'task_attempt';
+  readonly taskId: string;
+  readonly taskType: string;
+  /** 0 for the first attempt, then one more per retry. */
+  readonly attempt: number;
+  readonly agentId: string;
+  /** Agents that ran the task's completed dependencies. */
+  readonly producerAgentIds: readonly string[];
+  readonly outcome: 'completed' | 'failed';
+  /** Null when it completed. */
+  readonly failureKind: TaskAttemptFailureKind | null;
+  /** The attempt's error text (null when it completed); for display only. */
+  readonly error: string | null;
+  /** From assignment to the end of the attempt, ms. */
+  readonly durationMs: number;
+  readonly at: number;
+}
 
 /** What the orchestrator knows now of the demand for, and supply of, one capability (what scaling reads). */
 export interface CapabilityFigures {
@@ -255,6 +287,10 @@ interface TaskEntry {
    * result must not pass for the new one.
    */
   dispatchToken: string;
+  /** Set by the runtime where it fails the current attempt itself; read (and cleared) when the attempt ends. */
+  attemptFailureKind?: TaskAttemptFailureKind;
+  /** The kind of the last failed attempt (for `task_finished`). */
+  lastFailureKind?: TaskAttemptFailureKind;
 }
 
 /** Shared by every record without dependencies (or capabilities). */
@@ -292,8 +328,12 @@ const orchestratorsPerRoot = new WeakMap<AnyActorRef, number>();
 export class TaskOrchestrator {
   /** Every task transition, progress report and finish. */
   readonly events$: Observable<TaskEvent>;
-  /** Only the finishes (what the swarm learns from): cheaper to observe than `events$`. */
+  /** Only the finishes: cheaper to observe than `events$`. */
   readonly finished$: Observable<TaskFinishedEvent>;
+  /** Every attempt that ended on an agent, completed or failed, retried or not (what the swarm learns from). */
+  readonly attempts$: Observable<TaskAttemptEvent>;
+  /** Ids of agents as they are unregistered (by `unregisterAgent`, or with their lost host). */
+  readonly agentsUnregistered$: Observable<string>;
   /** The orchestrator actor (hosts the task actors' supervisor shards). */
   readonly actor: AnyActorRef;
   readonly orchestratorId: string;
@@ -340,6 +380,8 @@ export class TaskOrchestrator {
   private activation: Promise<number> | undefined;
   private readonly eventSubject = new Subject<TaskEvent>();
   private readonly finishedSubject = new Subject<TaskFinishedEvent>();
+  private readonly attemptSubject = new Subject<TaskAttemptEvent>();
+  private readonly unregisteredSubject = new Subject<string>();
   private finishedBatch: string[] = [];
   private schedulingRequested = false;
   private releaseRequested = false;
@@ -419,6 +461,8 @@ export class TaskOrchestrator {
         onProblem: (problem) => this.eventSubject.next({ type: 'store_problem', problem, at: this.bus.clock.now() }),
       });
     this.finished$ = this.finishedSubject.asObservable();
+    this.attempts$ = this.attemptSubject.asObservable();
+    this.agentsUnregistered$ = this.unregisteredSubject.asObservable();
     this.retention = new RecordRetention(retentionLimits(parsed.data.retention), (taskId) => this.tasks.delete(taskId));
 
     const clock = bus.clock;
@@ -427,7 +471,8 @@ export class TaskOrchestrator {
         requestAgent: ({ context }) => this.enqueueForAgent(context.taskId),
         dispatchToAgent: ({ context }, params) => this.dispatch(context.taskId, params.agentId, params.attempt),
         abortWork: ({ context }, params) => this.abortWork(context.taskId, params.agentId, params.attempt),
-        releaseAgent: ({ context }, params) => this.releaseAgent(context, params.agentId, params.outcome),
+        releaseAgent: ({ context, event }, params) =>
+          this.releaseAgent(context, params.agentId, params.outcome, event.type === 'EXECUTION_FAILED' ? event.error : 'timed out'),
         reportTransition: ({ context }, params: { state: TaskState }) => this.onTransition(context, params.state),
       },
       delays: {
@@ -663,6 +708,7 @@ export class TaskOrchestrator {
     for (const taskId of [...agent.activeTasks]) this.tasks.get(taskId)?.actor?.send({ type: 'AGENT_LOST', agentId });
     if (this.busAgentsWeRegistered.delete(agentId)) this.bus.unregisterAgent(agentId);
     this.actor.send({ type: 'AGENT_UNREGISTERED', agentId });
+    this.unregisteredSubject.next(agentId);
     return true;
   }
 
@@ -1513,7 +1559,7 @@ export class TaskOrchestrator {
       return;
     }
     if (!this.bus.getAgent(agentId) && !this.bus.hasTransport) {
-      this.fail(entry, attempt, `agent '${agentId}' is not on the bus`);
+      this.fail(entry, attempt, `agent '${agentId}' is not on the bus`, 'agent_unreachable');
       return;
     }
     try {
@@ -1528,11 +1574,12 @@ export class TaskOrchestrator {
         payload: { action: 'execute_task', task, attempt, dependencyResults, dispatch: token },
       });
     } catch (error) {
-      this.fail(entry, attempt, `assignment not delivered: ${describeError(error)}`);
+      this.fail(entry, attempt, `assignment not delivered: ${describeError(error)}`, 'agent_unreachable');
     }
   }
 
-  private fail(entry: TaskEntry, attempt: number, error: string): void {
+  private fail(entry: TaskEntry, attempt: number, error: string, kind: TaskAttemptFailureKind): void {
+    entry.attemptFailureKind = kind;
     // Sent from inside the task's own entry action: XState queues it after the current step.
     entry.actor?.send({ type: 'EXECUTION_FAILED', attempt, error, at: this.bus.clock.now() });
   }
@@ -1763,6 +1810,7 @@ export class TaskOrchestrator {
       if (actor.getSnapshot().matches('assigned')) actor.send({ type: 'EXECUTION_STARTED', attempt });
       actor.send({ type: 'EXECUTION_SUCCEEDED', attempt });
     } else {
+      entry.attemptFailureKind = outcome.failureKind ?? 'execution';
       actor.send({ type: 'EXECUTION_FAILED', attempt, error: outcome.error ?? 'failed', at: this.bus.clock.now() });
     }
   }
@@ -1800,9 +1848,15 @@ export class TaskOrchestrator {
     }
   }
 
-  private releaseAgent(context: TaskMachineContext, agentId: string, outcome: 'completed' | 'failed' | 'timeout' | 'cancelled' | 'lost'): void {
-    const agent = this.agents.get(agentId);
+  private releaseAgent(
+    context: TaskMachineContext,
+    agentId: string,
+    outcome: 'completed' | 'failed' | 'timeout' | 'cancelled' | 'lost',
+    error: string,
+  ): void {
     const entry = this.tasks.get(context.taskId);
+    if (entry && (outcome === 'completed' || outcome === 'failed' || outcome === 'timeout')) this.onAttemptEnded(entry, context, agentId, outcome, error);
+    const agent = this.agents.get(agentId);
     if (!agent || !entry) return;
     agent.load = Math.max(0, agent.load - 1);
     agent.activeTasks.delete(context.taskId);
@@ -1831,6 +1885,27 @@ export class TaskOrchestrator {
   }
 
   // ---------------------------------------------------------------- records and events
+
+  private onAttemptEnded(entry: TaskEntry, context: TaskMachineContext, agentId: string, outcome: 'completed' | 'failed' | 'timeout', error: string): void {
+    const failureKind = outcome === 'completed' ? null : outcome === 'timeout' ? 'timeout' : (entry.attemptFailureKind ?? 'execution');
+    entry.attemptFailureKind = undefined;
+    if (failureKind !== null) entry.lastFailureKind = failureKind;
+    if (!this.attemptSubject.observed) return;
+    const now = this.bus.clock.now();
+    this.attemptSubject.next({
+      type: 'task_attempt',
+      taskId: context.taskId,
+      taskType: entry.record.taskType,
+      attempt: context.retryCount,
+      agentId,
+      producerAgentIds: this.producersOf(entry.record),
+      outcome: outcome === 'completed' ? 'completed' : 'failed',
+      failureKind,
+      error: failureKind === null ? null : error,
+      durationMs: Math.max(0, now - (entry.assignedAt ?? now)),
+      at: now,
+    });
+  }
 
   private onTransition(context: TaskMachineContext, state: TaskState): void {
     const entry = this.tasks.get(context.taskId);
@@ -1878,6 +1953,7 @@ export class TaskOrchestrator {
       agent.load = Math.max(0, agent.load - 1);
       for (const pool of agent.pools) pool.update(agent);
     }
+    entry.lastFailureKind = 'runtime';
     const context = { taskId, retryCount: entry.record.retryCount, assignedAgent: agentId, lastError: `task actor crashed: ${describeError(error)}`, endReason: 'execution_failed' };
     this.onTransition(context as TaskMachineContext, 'failed');
     this.requestScheduling();
@@ -1909,6 +1985,7 @@ export class TaskOrchestrator {
         durationMs: record.startedAt === null ? null : now - record.startedAt,
         reason: record.reason,
         error: record.error,
+        failureKind: record.status === 'completed' ? null : (entry.lastFailureKind ?? null),
         at: now,
       };
       if (this.eventSubject.observed) this.eventSubject.next(finished);

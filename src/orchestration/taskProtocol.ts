@@ -55,6 +55,8 @@ export const TaskResultPayloadSchema = z.object({
   status: z.enum(['completed', 'failed']),
   result: z.unknown().optional(),
   error: z.string().optional(),
+  /** Why it failed, as the runtime decided it (`invalid_result`: the result was not JSON); `execution` when absent. */
+  failureKind: z.enum(['execution', 'invalid_result']).optional(),
 });
 export type TaskResultPayload = z.output<typeof TaskResultPayloadSchema>;
 

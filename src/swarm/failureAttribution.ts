@@ -2,60 +2,74 @@
  * Whose fault a failed task is. The swarm learns which producer → consumer pairs work; a
  * failure that says nothing about the pair (the consumer never got to judge the producer's
  * output, or was stopped by something outside both) must not count against it, or the
- * swarm learns to avoid pairs for what a circuit breaker or a lost host did.
+ * swarm learns to avoid pairs for what a lost host or a cancelled dependency did.
+ *
+ * The cause is decided from what the runtime knows structurally (the task's end reason and
+ * the attempt's `failureKind`, set where the orchestrator fails the attempt), never from
+ * error text: an agent's own message, whatever it says ("circuit breaker tripped in my
+ * API", "invalid producer output: …"), is the agent judging the producer's output, so it
+ * counts against the pair.
  */
 
 /**
  * Why a task failed, as far as the swarm is concerned. Only `pair` counts against the
  * producer → consumer pairs of the task.
  *
- * - `pair`: the consumer ran the task on the producers' output and failed (or timed out).
- * - `circuit_open`: a circuit breaker refused the work (an error saying `circuit breaker`
- *   or `circuit open`).
+ * - `pair`: the consumer ran the task on the producers' output and failed or timed out
+ *   (whatever its error says).
  * - `dependency`: a dependency failed, timed out or was cancelled.
  * - `cancelled`: the task itself was cancelled.
- * - `agent_lost`: the agent was offline or lost (the assignment could not be delivered).
- * - `validation`: the runtime refused a value as invalid (a `ValidationError`, e.g. a
- *   result that is not JSON).
+ * - `agent_lost`: the runtime could not deliver the assignment to the agent.
+ * - `validation`: the runtime refused the agent's result (not JSON).
+ * - `runtime`: the task's actor crashed.
+ * - `circuit_open`: a circuit breaker refused the work. The runtime has none that fails
+ *   tasks; only a caller of `recordTaskFailed` who knows it can say so.
  */
-export type TaskFailureCause = 'pair' | 'circuit_open' | 'dependency' | 'cancelled' | 'agent_lost' | 'validation';
+export type TaskFailureCause = 'pair' | 'circuit_open' | 'dependency' | 'cancelled' | 'agent_lost' | 'validation' | 'runtime';
 
 /** Every {@link TaskFailureCause}. */
-export const TASK_FAILURE_CAUSES = ['pair', 'circuit_open', 'dependency', 'cancelled', 'agent_lost', 'validation'] as const satisfies readonly TaskFailureCause[];
+export const TASK_FAILURE_CAUSES = [
+  'pair',
+  'circuit_open',
+  'dependency',
+  'cancelled',
+  'agent_lost',
+  'validation',
+  'runtime',
+] as const satisfies readonly TaskFailureCause[];
 
-/** What the orchestrator says of a finished task that did not complete. */
+/** What the orchestrator says of a task or an attempt that did not complete (`task_finished`, `task_attempt`). */
 export interface FinishedTaskFailure {
-  readonly status: string;
+  readonly status?: string;
   /** The task's end reason (`execution_failed`, `timed_out`, `dependency_failed`...). */
   readonly reason?: string | null;
-  /** The text of the last error. */
-  readonly error?: string | null;
+  /** The attempt's failure kind as the runtime decided it (`execution`, `timeout`, `agent_unreachable`...). */
+  readonly failureKind?: string | null;
 }
 
-// Failures cross processes as text (an agent host reports `describeError(error)`), so the
-// runtime's own failures are recognised by the stable beginnings of their messages.
-const CIRCUIT = /\bcircuit[ _-]?(breaker|open)\b/i;
-const AGENT_LOST = [/^agent '.*' is not on the bus$/s, /^assignment not delivered: /, /^agent '.*' (lost|offline)\b/s];
-// ValidationError: `invalid <what>: <field>: <message>`.
-const VALIDATION = /^invalid [^:\n]+: [^:\n]*: /;
-
 /**
- * Classifies a task that finished without completing.
+ * Classifies a task or attempt that did not complete, from its structured fields only.
  *
  * @example
  * ```ts
- * failureCauseOf({ status: 'failed', reason: 'execution_failed', error: 'order rejected' });        // 'pair'
- * failureCauseOf({ status: 'failed', reason: 'execution_failed', error: 'circuit breaker: halted' }); // 'circuit_open'
- * failureCauseOf({ status: 'failed', reason: 'dependency_failed', error: null });                   // 'dependency'
+ * failureCauseOf({ status: 'failed', reason: 'execution_failed', failureKind: 'execution' });        // 'pair'
+ * failureCauseOf({ status: 'failed', reason: 'execution_failed', failureKind: 'agent_unreachable' }); // 'agent_lost'
+ * failureCauseOf({ status: 'failed', reason: 'dependency_failed', failureKind: null });               // 'dependency'
  * ```
  */
 export function failureCauseOf(failure: FinishedTaskFailure): TaskFailureCause {
   const reason = typeof failure.reason === 'string' ? failure.reason : null;
   if (reason === 'dependency_failed' || reason === 'dependency_skipped') return 'dependency';
   if (reason === 'cancelled' || failure.status === 'cancelled') return 'cancelled';
-  const error = typeof failure.error === 'string' ? failure.error : '';
-  if (CIRCUIT.test(error)) return 'circuit_open';
-  if (AGENT_LOST.some((pattern) => pattern.test(error))) return 'agent_lost';
-  if (VALIDATION.test(error)) return 'validation';
-  return 'pair';
+  switch (failure.failureKind) {
+    case 'agent_unreachable':
+      return 'agent_lost';
+    case 'invalid_result':
+      return 'validation';
+    case 'runtime':
+      return 'runtime';
+    default:
+      // `execution`, `timeout`, or nothing known: the consumer judged the pair's output.
+      return 'pair';
+  }
 }

@@ -35,12 +35,21 @@ export {
   type SwarmEvent,
 } from './swarmTypes';
 export { SwarmErrorCode, UnknownConnectionError, DuplicateNetworkError } from './swarmErrors';
-export { SwarmRulesSchema, SwarmOptionsSchema, TaskOutcomeSchema, ConsensusOutcomeSchema as SwarmConsensusOutcomeSchema } from './swarmSchemas';
+export {
+  SwarmRulesSchema,
+  SwarmOptionsSchema,
+  TaskOutcomeSchema,
+  ConsensusOutcomeSchema as SwarmConsensusOutcomeSchema,
+  MAX_PRODUCERS_PER_OUTCOME,
+  MAX_PAIRS_PER_PRODUCER,
+} from './swarmSchemas';
 export { routingAffinity, pairPosterior } from './routingAffinity';
 export {
   PRIOR as ROUTING_PRIOR,
   betaPosterior,
   discountedCounts,
+  evidenceAt,
+  MAX_EVIDENCE,
   updatePosterior,
   posteriorMean,
   sampleBeta,

@@ -1,8 +1,10 @@
 import { appendBounded } from './boundedHistory';
 import { recordConnectionOutcome } from './connection';
 import { recordDecision, updatePerformance } from './neuron';
-import { updatePosterior } from './routingBandit';
-import { addNeuron, connect, findConnection } from './swarmState';
+import { evidenceAt, updatePosterior } from './routingBandit';
+import { MAX_PAIRS_PER_PRODUCER } from './swarmSchemas';
+import { addNeuron, connect, connectionOf, disconnect, findConnection } from './swarmState';
+import type { SwarmNeuron } from './swarmTypes';
 import type { ConsensusOutcome, ConsensusRecord, SwarmState, TaskOutcome } from './swarmTypes';
 
 /** Decision-pattern key of a task type (`task:<type>`, `task:untyped` without one). */
@@ -53,8 +55,11 @@ export function learnFromTask(state: SwarmState, outcome: TaskOutcome, success: 
   producers.delete(outcome.agentId);
   for (const producer of producers) {
     const source = addNeuron(state, producer);
-    const connection =
-      findConnection(state, producer, outcome.agentId) ?? connect(state, producer, outcome.agentId, undefined, at);
+    let connection = findConnection(state, producer, outcome.agentId);
+    if (!connection) {
+      makeRoomForPair(state, source);
+      connection = connect(state, producer, outcome.agentId, undefined, at);
+    }
     if (!connection) continue;
     recordConnectionOutcome(connection, success, at, rules);
     // The producer's bandit clock: one step per judged output (a corrupted count restarts at 0).
@@ -71,6 +76,29 @@ export function learnFromTask(state: SwarmState, outcome: TaskOutcome, success: 
     state.counters.taskDurationMsTotal += duration;
     state.counters.tasksWithDuration += 1;
   }
+}
+
+/**
+ * Keeps a producer under `MAX_PAIRS_PER_PRODUCER` connections before a new one: the pair
+ * with the least evidence left goes (it reads closest to the prior, so routing loses the
+ * least).
+ */
+function makeRoomForPair(state: SwarmState, producer: SwarmNeuron): void {
+  const targets = Object.keys(producer.outgoing);
+  if (targets.length < MAX_PAIRS_PER_PRODUCER) return;
+  const discount = state.rules.banditDiscount;
+  const now = producer.producerSteps ?? 0;
+  let weakest: string | undefined;
+  let least = Infinity;
+  for (const target of targets) {
+    const connectionId = producer.outgoing[target];
+    const held = evidenceAt(connectionId === undefined ? undefined : connectionOf(state, connectionId)?.posterior, now, discount);
+    if (held < least) {
+      least = held;
+      weakest = target;
+    }
+  }
+  if (weakest !== undefined) disconnect(state, producer.agentId, weakest);
 }
 
 /**

@@ -41,8 +41,15 @@ export const PRIOR: BetaParameters = { alpha: 1, beta: 1 };
 /** A uniform draw in [0, 1). */
 export type RandomSource = () => number;
 
+/**
+ * Most evidence a count holds. With the default discount a count never exceeds
+ * 1 / (1 − discount) = 20; a larger one comes from a hostile snapshot or `discount: 1`, and is
+ * capped so that sums of counts and Gamma shapes stay finite.
+ */
+export const MAX_EVIDENCE = 1e12;
+
 function evidence(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.min(value, MAX_EVIDENCE) : 0;
 }
 
 function stepOf(value: unknown): number {
@@ -113,9 +120,20 @@ export function updatePosterior(
   };
 }
 
-/** The posterior mean success probability of a pair. */
+/**
+ * How much evidence a pair holds at the producer's step `now` (discounted successes plus
+ * failures): below about 1e-3 it reads as the prior.
+ */
+export function evidenceAt(posterior: Readonly<PairPosterior> | undefined, now: number, discount: number): number {
+  const counts = discountedCounts(posterior, now, discount);
+  return counts.successes + counts.failures;
+}
+
+/** The posterior mean success probability of a pair (0.5 for parameters that are not positive finite numbers). */
 export function posteriorMean({ alpha, beta }: BetaParameters): number {
-  return alpha / (alpha + beta);
+  if (!(alpha > 0 && beta > 0 && Number.isFinite(alpha) && Number.isFinite(beta))) return 0.5;
+  // Not alpha / (alpha + beta): the sum overflows for huge parameters.
+  return 1 / (1 + beta / alpha);
 }
 
 /** A uniform draw in (0, 1): never 0, so that logarithms stay finite. */
@@ -165,5 +183,8 @@ export function sampleBeta({ alpha, beta }: BetaParameters, random: RandomSource
   if (!(alpha > 0 && beta > 0 && Number.isFinite(alpha) && Number.isFinite(beta))) return 0.5;
   const x = sampleGamma(alpha, random);
   const y = sampleGamma(beta, random);
-  return x + y > 0 ? x / (x + y) : alpha / (alpha + beta);
+  // Not x / (x + y): the sum overflows to Infinity for huge parameters (and the draw to 0).
+  if (x > 0 && Number.isFinite(x) && y >= 0 && Number.isFinite(y)) return 1 / (1 + y / x);
+  if (x === 0 && y > 0) return 0;
+  return posteriorMean({ alpha, beta });
 }

@@ -1,7 +1,10 @@
 /**
- * Mulberry32: a 32-bit generator whose whole state is one number. The state lives in
- * the swarm actor's context, so a run is reproducible from its seed and a persisted
- * snapshot resumes the same sequence.
+ * Mulberry32: a 32-bit generator whose whole state is one number. The swarm actor's own
+ * draws (topology adaptation) take their state from its context, so they are reproducible
+ * from the seed and a persisted snapshot resumes that sequence. The `swarm` balancer's
+ * routing draws are another stream (`randomSource`), seeded once when the balancer is made
+ * and kept in its closure: reproducible from a fresh start with the same seed and the same
+ * order of choices, but not part of a snapshot (a restored runtime starts it afresh).
  */
 
 /** One draw: a value in [0, 1) and the generator's next state. */

@@ -3,12 +3,15 @@ import type { NeuralSwarmNetwork } from './neuralSwarmNetwork';
 import { pairPosterior } from './routingAffinity';
 import { sampleBeta, type RandomSource } from './routingBandit';
 import { randomSource } from './seededRandom';
+import { MAX_PRODUCERS_PER_OUTCOME } from './swarmSchemas';
 
 /** Options of {@link swarmBalancer}. */
 export interface SwarmBalancerOptions {
   /**
    * Uniform draws in [0, 1) for Thompson sampling. Default: a mulberry32 stream seeded from
-   * the network's seed, so a run is reproducible per seed.
+   * the network's seed state when the balancer is created, so a run from a fresh start is
+   * reproducible per seed. The stream lives in this closure, not in the swarm's snapshot: a
+   * runtime restored from a snapshot starts it again from the seed, not where it was.
    */
   readonly random?: RandomSource;
 }
@@ -50,6 +53,8 @@ export function swarmBalancer(swarm: NeuralSwarmNetwork, options: SwarmBalancerO
           const seen = new Set<string>();
           for (const producer of producerAgentIds) {
             if (producer === agent.agentId || seen.has(producer)) continue;
+            // As many producers as learning looks at: the draws per choice stay bounded.
+            if (seen.size >= MAX_PRODUCERS_PER_OUTCOME) break;
             seen.add(producer);
             total += sampleBeta(pairPosterior(state, producer, agent.agentId), random);
             count += 1;

@@ -113,11 +113,24 @@ export const ShareArgsSchema = z.strictObject({
   targets: z.array(agentIdSchema).optional(),
 });
 
+/**
+ * Most producers one task outcome names: the balancer draws once per candidate × producer,
+ * and learning touches one pair per producer (the runtime passes the first distinct ones).
+ */
+export const MAX_PRODUCERS_PER_OUTCOME = 64;
+
+/**
+ * Most pairs one producer keeps evidence for: a new consumer beyond this replaces the pair
+ * with the least evidence left (consumers launched under fresh ids would otherwise grow it
+ * without bound).
+ */
+export const MAX_PAIRS_PER_PRODUCER = 256;
+
 export const TaskOutcomeSchema = z.object({
   taskId: z.string().min(1),
   agentId: agentIdSchema,
   taskType: z.string().min(1).optional(),
-  producerAgentIds: z.array(agentIdSchema).default([]),
+  producerAgentIds: z.array(agentIdSchema).max(MAX_PRODUCERS_PER_OUTCOME).default([]),
   durationMs: nonNegative.optional(),
   at: nonNegative.optional(),
   failureCause: z.enum(TASK_FAILURE_CAUSES).optional(),
