@@ -70,6 +70,53 @@ describe('TaskOrchestrator: pausing an agent', () => {
     await nf.stop();
   });
 
+  test('a pause survives the agent being unregistered and registered again (a host that lapsed or restarted)', async () => {
+    const nf = runtime();
+    const exec = controlledExecutor();
+    nf.orchestrator.registerAgent('worker', { capabilities: ['x'], execute: exec.execute });
+    await nf.start();
+    nf.orchestrator.pauseAgent('worker');
+    nf.orchestrator.unregisterAgent('worker');
+    nf.orchestrator.registerAgent('worker', { capabilities: ['x'], execute: exec.execute });
+    expect(nf.orchestrator.isAgentPaused('worker')).toBe(true);
+    nf.orchestrator.submitTask({ taskId: 'waiting', requiredCapabilities: ['x'] });
+    await settle();
+    expect(exec.started).toEqual([]);
+    // Resumed while it is away: it comes back resumed.
+    nf.orchestrator.unregisterAgent('worker');
+    expect(nf.orchestrator.resumeAgent('worker')).toBe(true);
+    expect(() => nf.orchestrator.resumeAgent('worker')).toThrow(UnknownAgentError);
+    nf.orchestrator.registerAgent('worker', { capabilities: ['x'], execute: exec.execute });
+    expect(nf.orchestrator.isAgentPaused('worker')).toBe(false);
+    await settle();
+    expect(exec.started).toEqual(['waiting#0']);
+    exec.pending.get('waiting')?.resolve('done');
+    await nf.orchestrator.waitForTask('waiting');
+    await nf.stop();
+  });
+
+  test('the swarm balancer skips a paused agent; assigning to it by hand is refused as paused', async () => {
+    const nf = runtime();
+    const a = controlledExecutor();
+    const b = controlledExecutor();
+    nf.orchestrator.registerAgent('a', { capabilities: ['x'], maxConcurrentTasks: 5, execute: a.execute });
+    nf.orchestrator.registerAgent('b', { capabilities: ['x'], maxConcurrentTasks: 5, execute: b.execute });
+    await nf.start();
+    nf.orchestrator.pauseAgent('b');
+    for (const taskId of ['s1', 's2', 's3', 's4']) nf.orchestrator.submitTask({ taskId, requiredCapabilities: ['x'], balancer: 'swarm' });
+    await settle();
+    expect(b.started).toEqual([]);
+    expect(a.started.sort()).toEqual(['s1#0', 's2#0', 's3#0', 's4#0']);
+    nf.orchestrator.pauseAgent('a');
+    nf.orchestrator.submitTask({ taskId: 'manual', requiredCapabilities: ['x'] });
+    await settle();
+    expect(() => nf.orchestrator.assignTaskToAgent('manual', 'b')).toThrow(/agent is paused/);
+    for (const taskId of ['s1', 's2', 's3', 's4']) a.pending.get(taskId)?.resolve(taskId);
+    await nf.orchestrator.waitForWorkflow(['s1', 's2', 's3', 's4']);
+    nf.orchestrator.cancelTask('manual');
+    await nf.stop();
+  });
+
   test('an unknown agent is a typed error', async () => {
     const nf = runtime();
     await nf.start();

@@ -362,6 +362,8 @@ export class TaskOrchestrator {
   /** Tasks not final yet, with a store: what each write of the state carries (finished ones are archived). */
   private readonly unfinished = new Set<TaskEntry>();
   private readonly agents = new Map<string, OrchestratorAgent>();
+  /** Paused agent ids: a pause outlives the agent's unregistration (a host's lapse or restart re-registers it). */
+  private readonly pausedAgentIds = new Set<string>();
   private readonly agentWaiters = new Set<AgentWaiter>();
   /** Hosts that said goodbye: their end is logged as a departure, not as a loss. */
   private readonly leavingHosts = new Set<string>();
@@ -602,6 +604,7 @@ export class TaskOrchestrator {
       new Map(Object.entries(o.specializations)),
       o.execute,
     );
+    agent.paused = this.pausedAgentIds.has(agentId);
     // An agent without executor and not on the local bus lives in another process when a
     // transport is attached; otherwise it reads its assignments from a local mailbox.
     if (!this.bus.getAgent(agentId) && (o.execute || !this.bus.hasTransport)) {
@@ -1257,8 +1260,9 @@ export class TaskOrchestrator {
 
   /**
    * Stops giving new tasks to an agent: it keeps the tasks it runs, and the balancers skip
-   * it until {@link TaskOrchestrator.resumeAgent}. Not persisted: a restored orchestrator
-   * starts with every agent resumed. False when it was already paused.
+   * it until {@link TaskOrchestrator.resumeAgent}, also when it is unregistered and registered
+   * again meanwhile (a host's heartbeats lapsed, or it restarted). Not persisted: a restored
+   * orchestrator starts with every agent resumed. False when it was already paused.
    *
    * @example
    * ```ts
@@ -1270,14 +1274,23 @@ export class TaskOrchestrator {
     if (!agent) throw new UnknownAgentError(agentId);
     if (agent.paused) return false;
     agent.paused = true;
+    this.pausedAgentIds.add(agentId);
     for (const pool of agent.pools) pool.update(agent);
     return true;
   }
 
-  /** Gives a paused agent tasks again (a scheduling round runs now). False when it was not paused. */
+  /**
+   * Gives a paused agent tasks again (a scheduling round runs now). False when it was not
+   * paused. A paused agent that is not registered now (its host went silent) is resumed for
+   * when it comes back.
+   */
   resumeAgent(agentId: string): boolean {
     const agent = this.agents.get(agentId);
-    if (!agent) throw new UnknownAgentError(agentId);
+    const wasPaused = this.pausedAgentIds.delete(agentId);
+    if (!agent) {
+      if (wasPaused) return true;
+      throw new UnknownAgentError(agentId);
+    }
     if (!agent.paused) return false;
     agent.paused = false;
     for (const pool of agent.pools) {
@@ -1318,6 +1331,7 @@ export class TaskOrchestrator {
     if (!agent.hasCapabilities(entry.record.requiredCapabilities)) {
       throw new AssignmentRefusedError(taskId, agentId, 'agent lacks a required capability');
     }
+    if (agent.paused) throw new AssignmentRefusedError(taskId, agentId, 'agent is paused');
     if (!agent.available) throw new AssignmentRefusedError(taskId, agentId, 'agent has no free slot');
     this.assign(entry, agent);
   }
