@@ -34,6 +34,8 @@ const HostOptionsSchema = z.object({
   allowExecutorsOutside: z.array(z.string().min(1)).default([]),
   credentials: z.string().min(1).optional(),
   inspect: InspectPortSchema,
+  /** Drain and exit when stdin ends: the launcher that piped it has died (even by SIGKILL). */
+  exitWithParent: z.boolean().default(false),
 });
 
 /**
@@ -60,6 +62,7 @@ export function registerHostCommand(program: Command, write: (text: string) => v
     .option('--drain-timeout <ms>', 'on SIGTERM or SIGINT, let running tasks finish for this long (no new ones start)', '30000')
     .option('--seed <n>', 'seed of the simulated executors', '1')
     .option('--inspect [port]', INSPECT_OPTION_HELP)
+    .option('--exit-with-parent', 'drain and exit when stdin ends (the process that started this host, holding its stdin, has died)')
     .option('--credentials <file>', 'this host\'s file from `neuroflux nats-config --out`: its NATS user, identity (the host id) and namespace')
     .option(`${ALLOW_EXECUTORS_OPTION} <dir>`, "also load executor modules from <dir> (repeatable; default: only from the workflow file's folder)", collectOption)
     .action(async (file: string, raw: Record<string, unknown>, command: Command) => {
@@ -104,12 +107,15 @@ export function registerHostCommand(program: Command, write: (text: string) => v
       const inspection = publishInspection(nf, { runtimeId: options.hostId, role: 'host' });
       host.start();
       // Listening for SIGTERM before saying we run: a launcher may stop us as soon as it reads the line.
-      const interrupted = untilInterrupted?.() ?? Promise.resolve();
+      const signalled = untilInterrupted?.() ?? Promise.resolve();
+      const interrupted = options.exitWithParent ? Promise.race([signalled, stdinEnded()]) : signalled;
       // LocalHostLauncher (src/scaling) reads this line: it says the host runs, and its agents.
       write(`hosting ${hosted.join(', ')} as ${options.hostId} on ${options.nats} (namespace ${options.namespace})\n`);
       try {
         await interrupted;
       } finally {
+        // A flowing stdin would keep this process alive after the drain.
+        if (options.exitWithParent) process.stdin.destroy();
         // Graceful: running tasks finish (and report) before the host says it leaves.
         await host.drain(options.drainTimeout);
         await inspector?.close();
@@ -119,4 +125,15 @@ export function registerHostCommand(program: Command, write: (text: string) => v
         write(`${options.hostId}: ${stats.completed} completed, ${stats.failed} failed, ${stats.aborted} aborted\n`);
       }
     });
+}
+
+/** Resolves when this process's stdin ends or closes (the write end's process is gone). */
+function stdinEnded(): Promise<void> {
+  return new Promise((resolve) => {
+    process.stdin.once('end', () => resolve());
+    process.stdin.once('close', () => resolve());
+    process.stdin.once('error', () => resolve());
+    // Flowing, so that 'end' is emitted; what a parent might write is ignored.
+    process.stdin.resume();
+  });
 }

@@ -69,13 +69,19 @@ interface HostProcess {
 /** `hosting a, b as h1 on nats://...`: the line `neuroflux host` prints once its agents are hosted. */
 const HOSTING_LINE = /^hosting (.+) as (\S+) on /;
 
+/** `neuroflux host`'s exit code when it cannot reach NATS (`ExitCode.CANNOT_RUN`). */
+const CANNOT_RUN = 3;
+
 /**
  * Starts agent hosts as local processes, `neuroflux host <workflowFile> --nats URL
  * --namespace NS --capability CAP`, each hosting the file's agents of that capability under
  * ids of its own (`<hostId>-<agentId>`), and tracks them. `stop` sends SIGTERM: the host
  * takes no new task, finishes those it runs, says it leaves and exits; after `stopGraceMs`
- * on the clock it is killed. `close()` stops them all, and a host still running when this
- * process exits is killed with it: no host outlives its launcher.
+ * on the clock it is killed. A host that exits with code 3 (NATS unreachable or too slow)
+ * before hosting is started again, with backoff, until `startTimeoutMs`. `close()` stops
+ * them all; a host still running when this process exits is killed with it, and one whose
+ * parent died by a signal (even SIGKILL) sees its stdin end and drains and exits
+ * (`--exit-with-parent`): no host outlives its launcher.
  *
  * @example
  * ```ts
@@ -119,50 +125,81 @@ export class LocalHostLauncher implements HostLauncher {
       return Promise.reject(new ValidationError('capability', [{ path: 'capability', message: 'must be a non-empty string' }]));
     }
     const hostId = `${this.options.hostIdPrefix}-${++this.seq}`;
-    const [bin, ...binArgs] = this.command as [string, ...string[]];
     const o = this.options;
-    const args = [
-      ...binArgs, 'host', o.workflowFile, '--nats', o.nats, '--namespace', o.namespace, '--host-id', hostId,
-      '--heartbeat', String(o.heartbeatMs), '--capability', capability, '--agent-prefix', `${hostId}-`, ...o.extraArgs,
-    ];
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    if (this.processes.size === 0) process.once('exit', this.killOnExit);
-    let stderrTail = '';
-    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-    const host: HostProcess = { hostId, capability, child, agentIds: [], state: 'starting', exited, stopping: undefined };
-    this.processes.set(hostId, host);
+    const startedAt = this.clock.now();
     return new Promise<LaunchedHost>((resolve, reject) => {
       let settled = false;
+      let stderrTail = '';
+      let host: HostProcess | undefined;
+      let respawns = 0;
+      let respawnTimer: unknown;
       const timer = this.clock.setTimeout(() => fail(`no agents hosted within ${o.startTimeoutMs} ms`), o.startTimeoutMs);
       const fail = (reason: string) => {
         if (settled) return;
         settled = true;
         this.clock.clearTimeout(timer);
-        child.kill('SIGKILL');
+        this.clock.clearTimeout(respawnTimer);
+        host?.child.kill('SIGKILL');
         reject(new HostStartError(hostId, `${reason}${stderrTail ? `: ${stderrTail.trim()}` : ''}`));
       };
-      const onLine = (line: string) => {
-        this.onOutput?.(hostId, line);
-        const hosting = HOSTING_LINE.exec(line);
-        if (!hosting || settled) return;
-        settled = true;
-        this.clock.clearTimeout(timer);
-        host.agentIds = (hosting[1] as string).split(', ');
-        if (host.state === 'starting') host.state = 'running';
-        resolve({ hostId, capability, agentIds: [...host.agentIds], state: host.state, ...(child.pid !== undefined && { pid: child.pid }) });
+      const spawnHost = () => {
+        if (settled) return;
+        if (this.closed) return fail('the launcher closed during the start');
+        stderrTail = '';
+        const child = this.spawnChild(hostId, capability);
+        const exited = new Promise<void>((done) => child.once('close', () => done()));
+        const current: HostProcess = { hostId, capability, child, agentIds: [], state: 'starting', exited, stopping: undefined };
+        host = current;
+        this.processes.set(hostId, current);
+        lines(child.stdout, (line) => {
+          this.onOutput?.(hostId, line);
+          const hosting = HOSTING_LINE.exec(line);
+          if (!hosting || settled) return;
+          settled = true;
+          this.clock.clearTimeout(timer);
+          current.agentIds = (hosting[1] as string).split(', ');
+          if (current.state === 'starting') current.state = 'running';
+          resolve({ hostId, capability, agentIds: [...current.agentIds], state: current.state, ...(child.pid !== undefined && { pid: child.pid }) });
+        });
+        lines(child.stderr, (line) => {
+          stderrTail = `${stderrTail}\n${line}`.slice(-2000);
+          this.onOutput?.(hostId, line);
+        });
+        child.once('error', (error) => fail(error.message));
+        void exited.then(() => {
+          if (this.processes.get(hostId) === current) this.processes.delete(hostId);
+          if (this.processes.size === 0) process.removeListener('exit', this.killOnExit);
+          // Exit code 3: it could not reach NATS (or NATS answered too slowly). On a busy
+          // machine that passes; the start is given up only at its deadline.
+          const backoffMs = Math.min(5000, 250 * 2 ** respawns);
+          const retry = !settled && !this.closed && current.state === 'starting' && child.exitCode === CANNOT_RUN && this.clock.now() - startedAt + backoffMs < o.startTimeoutMs;
+          if (!retry) return fail(`exited (${child.exitCode ?? child.signalCode})`);
+          respawns++;
+          this.onOutput?.(hostId, `exited (${CANNOT_RUN}) before hosting: starting it again in ${backoffMs} ms`);
+          respawnTimer = this.clock.setTimeout(spawnHost, backoffMs);
+        });
       };
-      lines(child.stdout, onLine);
-      lines(child.stderr, (line) => {
-        stderrTail = `${stderrTail}\n${line}`.slice(-2000);
-        this.onOutput?.(hostId, line);
-      });
-      child.once('error', (error) => fail(error.message));
-      void exited.then(() => {
-        this.processes.delete(hostId);
-        if (this.processes.size === 0) process.removeListener('exit', this.killOnExit);
-        fail(`exited (${child.exitCode ?? child.signalCode})`);
-      });
+      spawnHost();
     });
+  }
+
+  /**
+   * One `neuroflux host` process. Its stdin is a pipe from this process that is never
+   * written: it ends when this process dies, however (even SIGKILL), and `--exit-with-parent`
+   * makes the host drain and exit then.
+   */
+  private spawnChild(hostId: string, capability: string): ChildProcess {
+    const [bin, ...binArgs] = this.command as [string, ...string[]];
+    const o = this.options;
+    const args = [
+      ...binArgs, 'host', o.workflowFile, '--nats', o.nats, '--namespace', o.namespace, '--host-id', hostId,
+      '--heartbeat', String(o.heartbeatMs), '--capability', capability, '--agent-prefix', `${hostId}-`, '--exit-with-parent', ...o.extraArgs,
+    ];
+    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Never written; an error on it (the child gone) is no failure of ours.
+    child.stdin?.on('error', () => undefined);
+    if (this.processes.size === 0) process.once('exit', this.killOnExit);
+    return child;
   }
 
   stop(hostId: string): Promise<void> {
