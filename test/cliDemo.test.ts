@@ -4,7 +4,7 @@ import { buildCli } from '../src/cli/main';
 import { formatTradingSummary, runTradingDemo } from '../src/cli/tradingDemo';
 
 describe('neuroflux demo', () => {
-  test('the trading swarm: deterministic with a seed, with conflicts, a circuit breaker and learned weights', async () => {
+  test('the trading swarm: deterministic with a seed, with conflicts, a circuit breaker and learned routing posteriors', async () => {
     const run = () => runTradingDemo({ seed: 7, agents: 2, tasks: 40, log: () => undefined });
     const [a, b] = [await run(), await run()];
     const { timing: _ta, ...first } = a;
@@ -15,12 +15,17 @@ describe('neuroflux demo', () => {
     expect(a.conflicts.detected).toBeGreaterThan(0);
     expect(a.conflicts.resolved + a.conflicts.escalated).toBe(a.conflicts.detected);
     expect(a.messagesByPriority.critical).toBe(a.circuitBreakers);
-    const learned = Object.values(a.swarmWeights.after).filter((w) => w > 0.5);
-    expect(learned.length).toBeGreaterThan(0);
-    expect(Object.values(a.swarmWeights.before).every((w) => w === 0)).toBe(true);
+    const pairs = Object.values(a.routingPosteriors);
+    expect(pairs).toHaveLength(4);
+    // Learned: some pair reads clearly above the prior's 0.5, some clearly below.
+    expect(pairs.some((p) => p.mean > 0.7)).toBe(true);
+    expect(pairs.some((p) => p.mean < 0.5)).toBe(true);
+    // Every trade routed to an agent is in exactly one pair; a filled one too.
+    expect(pairs.reduce((n, p) => n + p.filled, 0)).toBe(a.trades.filled);
+    expect(pairs.reduce((n, p) => n + p.routed, 0)).toBeLessThanOrEqual(a.trades.total);
     const text = formatTradingSummary(a).join('\n');
     expect(text).toMatch(/conflicts: \d+ detected/);
-    expect(text).toMatch(/swarm weights/);
+    expect(text).toMatch(/swarm routing \(risk → trader\): P\(fill\) mean \[Beta α, β\] · trades routed \/ filled/);
   });
 
   test('piped output prints plain progress lines and the summary; --json prints JSON', async () => {
@@ -54,7 +59,7 @@ describe('neuroflux demo', () => {
     await cli.parseAsync(['node', 'neuroflux', 'demo', '--tasks', '1', '--inspect']);
     expect(out).toMatch(/inspector: http:\/\/127\.0\.0\.1:\d+\//);
     expect(page).toMatch(/NeuroFlux inspector/);
-    expect(out.match(/swarm weights/g)).toHaveLength(1);
+    expect(out.match(/swarm routing \(risk → trader\)/g)).toHaveLength(1);
   });
 
   test('the fills sentence states both runs\' figures and a verdict that follows from them, in text and --json', async () => {
@@ -82,9 +87,29 @@ describe('neuroflux demo', () => {
       const json = JSON.parse(await cli(['--seed', seed, '--json'])) as {
         trades: { filled: number; total: number };
         baseline: { routing: string; filled: number; total: number; verdict: string; marginFills: number };
+        routingPosteriors: Record<string, { mean: number; alpha: number; beta: number; routed: number; filled: number }>;
       };
       expect(json.trades).toEqual({ filled: n(filled), total: n(total) });
       expect(json.baseline).toEqual({ routing: 'round_robin', filled: n(baseFilled), total: n(baseTotal), verdict, marginFills: n(margin) });
+
+      // The routing lines: what the balancer reads, each mean that of its Beta, the fills adding up, the same in --json.
+      const pairLines = [...text.matchAll(/^ {2}(\S+→\S+) {2}(\d\.\d\d) \[(\d+\.\d), (\d+\.\d)\] · (\d+) routed, (\d+) filled$/gm)];
+      expect(pairLines).toHaveLength(4);
+      let routedSum = 0;
+      let filledSum = 0;
+      for (const [, pair, mean, alpha, beta, routed, pairFilled] of pairLines) {
+        expect(Math.abs(n(mean) - n(alpha) / (n(alpha) + n(beta)))).toBeLessThan(0.02);
+        expect(n(pairFilled)).toBeLessThanOrEqual(n(routed));
+        routedSum += n(routed);
+        filledSum += n(pairFilled);
+        const figures = json.routingPosteriors[pair as string];
+        expect(figures?.mean.toFixed(2)).toBe(mean);
+        expect(figures?.alpha.toFixed(1)).toBe(alpha);
+        expect(figures?.beta.toFixed(1)).toBe(beta);
+        expect([figures?.routed, figures?.filled]).toEqual([n(routed), n(pairFilled)]);
+      }
+      expect(filledSum).toBe(n(filled));
+      expect(routedSum).toBeLessThanOrEqual(n(total));
     }
   });
 

@@ -4,6 +4,8 @@ import type { Message } from '../bus/message';
 import type { NeuroFluxClock } from '../kernel/clock';
 import { createNeuroFlux, type NeuroFlux, type NeuroFluxOptions } from '../kernel/createNeuroFlux';
 import type { TaskStatus } from '../orchestration/taskTypes';
+import { pairPosterior } from '../swarm/routingAffinity';
+import { posteriorMean } from '../swarm/routingBandit';
 import { compareRouting, type FillCount, type RoutingVerdict } from './routingVerdict';
 
 /** Options of the trading demo. */
@@ -49,6 +51,17 @@ export interface TradingDemoBaseline extends FillCount {
   readonly marginFills: number;
 }
 
+/** One risk → trader pair in the demo's summary. */
+export interface RoutingPosteriorFigures {
+  /** Posterior mean of P(fill): alpha / (alpha + beta). */
+  readonly mean: number;
+  readonly alpha: number;
+  readonly beta: number;
+  /** Trades of this run whose risk input came from this desk and that went to this trader. */
+  readonly routed: number;
+  readonly filled: number;
+}
+
 /** What the demo reports. */
 export interface TradingDemoSummary {
   readonly seed: number;
@@ -62,8 +75,12 @@ export interface TradingDemoSummary {
     readonly decisions: Readonly<Record<string, number>>;
   };
   readonly circuitBreakers: number;
-  /** Strength of every risk → trader connection, before and after the run. */
-  readonly swarmWeights: { readonly before: Readonly<Record<string, number>>; readonly after: Readonly<Record<string, number>> };
+  /**
+   * What the `swarm` balancer reads, after the run, for every risk → trader pair (keyed
+   * `risk→trader`): the Beta posterior of P(fill) and its mean, and the trades that pair
+   * was given and filled in this run.
+   */
+  readonly routingPosteriors: Readonly<Record<string, RoutingPosteriorFigures>>;
   readonly routing: DemoRouting;
   /** Trades filled over the whole run. */
   readonly trades: FillCount;
@@ -92,8 +109,9 @@ function seeded(seed: number, key: string): number {
  * The guide's trading swarm end to end on embedded defaults: a simulated market feed,
  * analysis, sentiment, risk and trading agents as actors, the analysis + sentiment → risk →
  * trade workflow submitted repeatedly, opposing signals settled by weighted consensus, a
- * critical circuit-breaker broadcast, and the swarm weighting risk → trader hand-offs by
- * their outcomes (a hidden pairwise compatibility decides trade fills).
+ * critical circuit-breaker broadcast, and the swarm routing each trade to a trader by
+ * Thompson sampling over the risk → trader posteriors it learns from fills (a hidden
+ * pairwise compatibility decides them).
  */
 export async function runTradingDemo(options: TradingDemoOptions): Promise<TradingDemoSummary> {
   const { seed, agents, log } = options;
@@ -186,12 +204,29 @@ export async function runTradingDemo(options: TradingDemoOptions): Promise<Tradi
   await options.onRuntime?.(nf);
   await nf.start();
   if (nf.inspector) options.onStarted?.(nf.inspector.url);
-  const weights = () => {
-    const out: Record<string, number> = {};
-    for (const r of risks) for (const t of traders) out[`${r}→${t}`] = Math.round((nf.swarm.getConnection(r, t)?.strength ?? 0) * 1000) / 1000;
+  // Trades per risk → trader pair, as the orchestrator reports them.
+  const pairTrades = new Map<string, { routed: number; filled: number }>();
+  const tradeWatch = nf.orchestrator.finished$.subscribe((event) => {
+    const [producer] = event.producerAgentIds;
+    if (event.taskType !== 'trade' || event.agentId === null || producer === undefined) return;
+    const key = `${producer}→${event.agentId}`;
+    const counts = pairTrades.get(key) ?? { routed: 0, filled: 0 };
+    counts.routed++;
+    if (event.status === 'completed') counts.filled++;
+    pairTrades.set(key, counts);
+  });
+  const routingPosteriors = () => {
+    const state = nf.swarm.getNetworkState();
+    const out: Record<string, RoutingPosteriorFigures> = {};
+    for (const r of risks) {
+      for (const t of traders) {
+        const posterior = pairPosterior(state, r, t);
+        const counts = pairTrades.get(`${r}→${t}`) ?? { routed: 0, filled: 0 };
+        out[`${r}→${t}`] = { mean: posteriorMean(posterior), alpha: posterior.alpha, beta: posterior.beta, ...counts };
+      }
+    }
     return out;
   };
-  const before = weights();
   log(`NeuroFlux trading swarm · seed ${seed} · ${agents} agent(s) per role · ${options.tasks} workflows`);
 
   const started = performance.now();
@@ -297,7 +332,7 @@ export async function runTradingDemo(options: TradingDemoOptions): Promise<Tradi
       decisions,
     },
     circuitBreakers,
-    swarmWeights: { before, after: weights() },
+    routingPosteriors: routingPosteriors(),
     routing,
     trades,
     tradeSuccess: { firstHalf: share(tradeOutcomes.slice(0, half)), secondHalf: share(tradeOutcomes.slice(half)) },
@@ -317,6 +352,7 @@ export async function runTradingDemo(options: TradingDemoOptions): Promise<Tradi
     log(`the inspector keeps serving ${nf.inspector?.url ?? ''}: Ctrl-C to exit`);
     await options.whenFinished();
   }
+  tradeWatch.unsubscribe();
   await nf.stop();
   return summary;
 }
@@ -329,8 +365,10 @@ export function formatTradingSummary(s: TradingDemoSummary): string[] {
     `circuit breakers: ${s.circuitBreakers}`,
     formatFills(s),
     `${routingName(s.routing)} by half: ${percent(s.tradeSuccess.firstHalf)} % of trades filled in the first half, ${percent(s.tradeSuccess.secondHalf)} % in the second`,
-    'swarm weights (risk → trader), before → after:',
-    ...Object.keys(s.swarmWeights.after).map((k) => `  ${k.padEnd(40)} ${(s.swarmWeights.before[k] ?? 0).toFixed(3)} → ${(s.swarmWeights.after[k] ?? 0).toFixed(3)}`),
+    'swarm routing (risk → trader): P(fill) mean [Beta α, β] · trades routed / filled',
+    ...Object.entries(s.routingPosteriors).map(
+      ([pair, p]) => `  ${pair}  ${p.mean.toFixed(2)} [${p.alpha.toFixed(1)}, ${p.beta.toFixed(1)}] · ${p.routed} routed, ${p.filled} filled`,
+    ),
     `messages by priority: ${Object.entries(s.messagesByPriority).map(([p, n]) => `${p} ${n}`).join(', ')}`,
     `dead letters: ${s.deadLetters.total}${s.deadLetters.total > 0 ? ` (${Object.entries(s.deadLetters).filter(([k, n]) => k !== 'total' && n > 0).map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`,
     `time: ${s.timing.wallMs} ms · ${s.timing.tasksPerSecond} tasks/s${s.timing.baselineMs === undefined ? '' : ` · round-robin baseline ${s.timing.baselineMs} ms`}`,
