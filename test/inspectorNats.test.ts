@@ -65,15 +65,16 @@ describeWithServer(NATS_SERVER_BIN, 'inspection over NATS', () => {
     let inspector: Inspector | undefined;
 
     beforeAll(async () => {
-      orchestrator = createNeuroFlux({ name: 'orchestrator', transport: nats({ servers: server().url, namespace, name: 'orch' }) });
-      hostRuntime = createNeuroFlux({ orchestrator: false, transport: nats({ servers: server().url, namespace, name: 'host' }) });
-      inspectorRuntime = createNeuroFlux({ orchestrator: false, transport: nats({ servers: server().url, namespace, name: 'inspector' }) });
+      // Each process publishes under its identity (what per-process NATS users enforce; see docs/security.md).
+      orchestrator = createNeuroFlux({ name: 'orchestrator', transport: nats({ servers: server().url, namespace, name: 'orch', identity: 'orch-1' }) });
+      hostRuntime = createNeuroFlux({ orchestrator: false, transport: nats({ servers: server().url, namespace, name: 'host', identity: 'host-1' }) });
+      inspectorRuntime = createNeuroFlux({ orchestrator: false, transport: nats({ servers: server().url, namespace, name: 'inspector', identity: 'inspector-1' }) });
       await Promise.all([orchestrator.start(), hostRuntime.start(), inspectorRuntime.start()]);
       host = new AgentHost({ bus: hostRuntime.bus, hostId: 'host-1', heartbeatIntervalMs: 200 });
       host.addAgent('remote-worker', { capabilities: ['work'], maxConcurrentTasks: 2, execute: async (task) => `done ${task.taskId}` });
       host.start();
       publishers = [
-        publishInspection(orchestrator, { runtimeId: 'orch-1', role: 'orchestrator', sampleMs: 100, actions: true }),
+        publishInspection(orchestrator, { runtimeId: 'orch-1', role: 'orchestrator', sampleMs: 100, actions: { from: ['inspector-1'] } }),
         publishInspection(hostRuntime, { runtimeId: 'host-1', role: 'host', sampleMs: 100 }),
       ];
     }, 30_000);
@@ -91,7 +92,7 @@ describeWithServer(NATS_SERVER_BIN, 'inspection over NATS', () => {
     });
 
     test('the inspector shows both runtimes, their actors, the tasks and statecharts; the runtimes stop when it goes', async () => {
-      const attached = await startRemoteInspector(inspectorRuntime, { port: 0, ttlMs: 1500 });
+      const attached = await startRemoteInspector(inspectorRuntime, { port: 0 });
       inspector = attached;
       // Runtimes answer within a sample or two; the workflow then runs while the inspector watches.
       await waitFor(async () => (await getJson<SnapshotFrame>(`${attached.url}api/snapshot`)).actors.filter((a) => a.parentId === null).length === 2, 15_000, 'both runtimes');
@@ -130,8 +131,8 @@ describeWithServer(NATS_SERVER_BIN, 'inspection over NATS', () => {
         expect(['orch-1', 'host-1']).toContain(runtimeId);
         expect(actor.parentId.startsWith(`${runtimeId}/`) || actor.parentId === `runtime/${runtimeId}`).toBe(true);
       }
-      expect(Object.fromEntries(s.tasks.map((t) => [t.taskId, [t.status, t.agentId]]))).toEqual({ fetch: ['completed', 'remote-worker'], report: ['completed', 'remote-worker'] });
-      expect(s.workflows.map((w) => [...w.taskIds].sort())).toEqual([['fetch', 'report']]);
+      expect(Object.fromEntries(s.tasks.map((t) => [t.taskId, [t.status, t.agentId]]))).toEqual({ 'orch-1/fetch': ['completed', 'remote-worker'], 'orch-1/report': ['completed', 'remote-worker'] });
+      expect(s.workflows.map((w) => [...w.taskIds].sort())).toEqual([['orch-1/fetch', 'orch-1/report']]);
       // The inspection traffic is not shown as the runtimes' messages.
       expect(s.messages.filter((m) => m.topic.startsWith('neuroflux.inspect.'))).toEqual([]);
 
@@ -139,7 +140,9 @@ describeWithServer(NATS_SERVER_BIN, 'inspection over NATS', () => {
       expect(chart.graph?.machineId).toBe('task');
       expect(chart.value).toBe('completed');
       expect(chart.actorId).toMatch(/^orch-1\//);
-      expect(publishers.map((p) => p.publishing)).toEqual([true, true]);
+      // Both still publish while the inspector stays: their frame counts grow.
+      const counted = publishers.map((p) => p.counters.frames);
+      await waitFor(() => publishers.every((p, i) => p.counters.frames > (counted[i] ?? 0)), 15_000, 'frames keep coming');
 
       // The page's actions go to the runtime that accepts them (the orchestrator), over the bus.
       const page = await new Promise<string>((resolve, reject) => {
@@ -161,12 +164,16 @@ describeWithServer(NATS_SERVER_BIN, 'inspection over NATS', () => {
       expect(orchestrator.orchestrator.isAgentPaused('remote-worker')).toBe(true);
       expect((await act({ action: 'resumeAgent', agentId: 'remote-worker' })).status).toBe(200);
       expect(orchestrator.orchestrator.isAgentPaused('remote-worker')).toBe(false);
-      const refused = await act({ action: 'cancelTask', taskId: 'report' });
+      const refused = await act({ action: 'cancelTask', taskId: 'orch-1/report' });
       expect(refused.status).toBe(409);
       expect(await refused.json()).toEqual({ ok: false, error: 'orch-1: task report is already finished' });
       expect((await act({ action: 'pauseAgent', agentId: 'remote-worker' }).then((r) => r.status))).toBe(200);
       expect((await fetch(`${attached.url}api/actions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).status).toBe(403);
       await act({ action: 'resumeAgent', agentId: 'remote-worker' });
+      // Another process of the namespace (the host's identity is not in actions.from) is refused.
+      const forged = await hostRuntime.bus.sendRequest({ senderId: 'nf-inspector-forged', recipientId: 'nf-inspection-orch-1', topic: 'neuroflux.inspect.action', payload: { action: 'pauseAgent', agentId: 'remote-worker' }, timeoutMs: 10_000 });
+      expect(forged.payload).toEqual({ ok: false, error: 'actions from identity host-1 are not allowed on this runtime (publishInspection actions.from)' });
+      expect(orchestrator.orchestrator.isAgentPaused('remote-worker')).toBe(false);
 
       // The inspector goes: its interest lapses and the runtimes stop sampling.
       await attached.close();

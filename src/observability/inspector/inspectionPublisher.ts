@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { messageOrigin } from '../../bus/messageOrigin';
 import { ValidationError } from '../../errors';
+import { SubjectTokenSchema } from '../../transport/natsOptions';
 import type { ObservedRuntime } from '../observedRuntime';
 import { localInspectionSource, type InspectionSource } from './inspectionSource';
 import { runAction, runtimeActions } from './inspectorActions';
@@ -9,27 +11,36 @@ import {
   INSPECTION_INTEREST_TOPIC,
   INSPECTION_WIRE_VERSION,
   InspectionInterestSchema,
+  RuntimeIdSchema,
   RuntimeRoleSchema,
+  clampFrameText,
   type RuntimeInspectionFrame,
 } from './inspectionWire';
 import type { StatechartGraph } from './inspectorProtocol';
 
 const PublisherOptionsSchema = z.object({
   /** This runtime in the inspector (unique in the namespace; e.g. the host id). */
-  runtimeId: z.string().min(1).max(120).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only'),
+  runtimeId: RuntimeIdSchema,
   role: RuntimeRoleSchema.default('runtime'),
   /** Shown beside the role. Default: the runtime's name. */
   name: z.string().min(1).max(200).optional(),
   /** One frame per this many ms while an inspector is interested (default 1 s). */
   sampleMs: z.number().int().min(100).max(60_000).default(1000),
-  /** A frame larger than this (JSON characters) is cut: actors first, then events and messages. */
-  maxFrameChars: z.number().int().min(10_000).max(900_000).default(500_000),
   /**
-   * Runs the page's actions (cancel, retry, pause, resume) that attached inspectors send as
-   * bus requests to this runtime's inspection agent. Off by default: anyone who may publish
-   * on the namespace could then act on this runtime's orchestrator.
+   * A frame whose JSON is larger than this many UTF-8 bytes is cut (the newest half of each
+   * list kept, again until it fits; a cut delta is followed by a snapshot). Keep it under the
+   * NATS server's `max_payload` (1 MB by default).
    */
-  actions: z.boolean().default(false),
+  maxFrameBytes: z.number().int().min(10_000).max(900_000).default(500_000),
+  /**
+   * Runs the page's actions (cancel, retry, pause, resume) that inspectors send as bus
+   * requests to this runtime's inspection agent. Off by default. `true`: from inspectors in
+   * this process only. `{ from: [identities] }`: also from inspectors of other processes that
+   * publish under one of these NATS identities (`messageOrigin`; with per-process NATS users,
+   * `neuroflux nats-config --inspectors`, the server vouches for them). Requests from any
+   * other sender, unidentified ones included, are refused.
+   */
+  actions: z.union([z.boolean(), z.object({ from: z.array(SubjectTokenSchema).max(1000) }).strict()]).default(false),
 });
 
 /** Options of {@link publishInspection}. */
@@ -41,8 +52,8 @@ export interface InspectionPublisher {
   readonly agentId: string;
   /** True while an inspector's interest is current and frames go out. */
   readonly publishing: boolean;
-  /** Frames published so far, and frames cut or skipped because they were too large. */
-  readonly counters: { readonly frames: number; readonly cut: number; readonly invalidInterests: number };
+  /** Frames published so far, frames cut because they were too large, interests refused, actions refused (sender not allowed). */
+  readonly counters: { readonly frames: number; readonly cut: number; readonly invalidInterests: number; readonly refusedActions: number };
   /** Stops answering (a last frame says the runtime leaves) and unregisters the agent. */
   close(): Promise<void>;
 }
@@ -75,7 +86,15 @@ export function publishInspection(runtime: ObservedRuntime, options: InspectionP
   const o = parsed.data;
   const agentId = `nf-inspection-${o.runtimeId}`;
   const name = o.name ?? String((runtime.system.getSnapshot().context as { name?: unknown }).name ?? 'neuroflux');
-  const counters = { frames: 0, cut: 0, invalidInterests: 0 };
+  const counters = { frames: 0, cut: 0, invalidInterests: 0, refusedActions: 0 };
+  const actionsFrom = new Set(typeof o.actions === 'object' ? o.actions.from : []);
+  const actionsOn = o.actions !== false;
+  /** Who may act: this process, or a listed NATS identity (read from the subject, never from the message). */
+  const mayAct = (message: Parameters<typeof messageOrigin>[0]): string | undefined => {
+    const origin = messageOrigin(message);
+    if (origin.kind === 'local' || (origin.kind === 'remote' && actionsFrom.has(origin.identity))) return undefined;
+    return origin.kind === 'remote' ? `identity ${origin.identity}` : 'an unidentified sender';
+  };
   let source: (InspectionSource & { hub: { describe: InspectionSource['describe'] } }) | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
   let expiresAt = 0;
@@ -105,18 +124,31 @@ export function publishInspection(runtime: ObservedRuntime, options: InspectionP
     return graphs;
   };
 
-  /** Cuts a frame to the size limit: the newest actors, events and messages are kept. */
-  const fit = (frame: RuntimeInspectionFrame): RuntimeInspectionFrame | undefined => {
+  /** The newer half of a list (an element of one, none). */
+  const newerHalf = <T>(items: readonly T[]): readonly T[] => items.slice(items.length - Math.floor(items.length / 2));
+
+  /**
+   * Cuts a frame to the size limit, halving each list (the newest kept) until it fits; graphs
+   * cut are sent again with a later frame. Undefined when even the emptied frame is too large.
+   */
+  const fit = (frame: RuntimeInspectionFrame): { frame: RuntimeInspectionFrame; cut: boolean } | undefined => {
     let candidate = frame;
-    for (let attempt = 0; attempt < 6; attempt++) {
-      if (JSON.stringify(candidate).length <= o.maxFrameChars) return candidate;
-      counters.cut++;
+    for (let attempt = 0; attempt < 24; attempt++) {
+      if (Buffer.byteLength(JSON.stringify(candidate), 'utf8') <= o.maxFrameBytes) return { frame: candidate, cut: attempt > 0 };
+      if (attempt === 0) counters.cut++;
+      const graphIds = Object.keys(candidate.graphs);
+      const keptGraphs = new Set(newerHalf(graphIds));
+      for (const logicId of graphIds) if (!keptGraphs.has(logicId)) sentGraphs.delete(logicId);
       candidate = {
         ...candidate,
-        actors: candidate.actors.slice(-Math.floor(candidate.actors.length / 2)),
-        events: candidate.events.slice(-Math.floor(candidate.events.length / 2)),
-        messages: candidate.messages.slice(-Math.floor(candidate.messages.length / 2)),
-        tasks: candidate.tasks.slice(-Math.floor(candidate.tasks.length / 2)),
+        actors: newerHalf(candidate.actors),
+        events: newerHalf(candidate.events),
+        messages: newerHalf(candidate.messages),
+        deadLetters: newerHalf(candidate.deadLetters),
+        tasks: newerHalf(candidate.tasks),
+        workflows: newerHalf(candidate.workflows),
+        conflicts: newerHalf(candidate.conflicts),
+        graphs: Object.fromEntries(Object.entries(candidate.graphs).filter(([logicId]) => keptGraphs.has(logicId))),
       };
     }
     return undefined;
@@ -135,7 +167,7 @@ export function publishInspection(runtime: ObservedRuntime, options: InspectionP
       stop();
       return;
     }
-    const base = { v: INSPECTION_WIRE_VERSION, runtimeId: o.runtimeId, name, role: o.role, sampleMs: o.sampleMs, actions: o.actions } as const;
+    const base = { v: INSPECTION_WIRE_VERSION, runtimeId: o.runtimeId, name, role: o.role, sampleMs: o.sampleMs, actions: actionsOn } as const;
     let frame: RuntimeInspectionFrame;
     if (needSnapshot) {
       needSnapshot = false;
@@ -147,9 +179,11 @@ export function publishInspection(runtime: ObservedRuntime, options: InspectionP
       const d = source.drain();
       frame = { ...base, kind: 'delta', seq: ++seq, ...d, sampling: source.sampling(o.sampleMs), graphs: {} };
     }
-    const fitted = fit({ ...frame, graphs: graphsFor(frame) });
-    if (fitted) publish(fitted);
-    else needSnapshot = true;
+    const fitted = fit(clampFrameText({ ...frame, graphs: graphsFor(frame) }));
+    if (fitted) publish(fitted.frame);
+    // What a cut delta left out is lost: the next frame is a snapshot (a cut snapshot is as
+    // much of the runtime as fits).
+    if (!fitted || (fitted.cut && frame.kind === 'delta')) needSnapshot = true;
   };
 
   const start = () => {
@@ -160,12 +194,18 @@ export function publishInspection(runtime: ObservedRuntime, options: InspectionP
     tick();
   };
 
-  const actions = o.actions ? runtimeActions(runtime) : undefined;
+  const actions = actionsOn ? runtimeActions(runtime) : undefined;
   runtime.bus.registerAgent(agentId, {
     topics: [INSPECTION_INTEREST_TOPIC],
     handler: async (message, agent) => {
       if (message.topic === INSPECTION_ACTION_TOPIC && message.messageType === 'request') {
-        // Validated like the page's own requests; refused (501) unless actions are on.
+        // Validated like the page's own requests; refused unless actions are on and the sender may act.
+        const refused = actions ? mayAct(message) : undefined;
+        if (refused !== undefined) {
+          counters.refusedActions++;
+          agent.respond(message, { ok: false, error: `actions from ${refused} are not allowed on this runtime (publishInspection actions.from)` });
+          return;
+        }
         const { reply } = await runAction(actions, message.payload);
         agent.respond(message, reply);
         return;

@@ -31,7 +31,20 @@ export const INSPECTION_FRAME_TOPIC = 'neuroflux.inspect.frame';
 export const INSPECTION_ACTION_TOPIC = 'neuroflux.inspect.action';
 export const INSPECTION_WIRE_VERSION = 1;
 
-const text = z.string().max(2000);
+/** The longest text a frame's fields may hold: publishers cut longer ones (`clampFrameText`). */
+export const WIRE_TEXT_LIMIT = 2000;
+const text = z.string().max(WIRE_TEXT_LIMIT);
+
+/**
+ * A runtime's id in the inspector: the prefix of its actors', tasks', workflows' and
+ * conflicts' ids there (`<runtimeId>/<id>`), hence no `/`; `runtime` names the roots.
+ */
+export const RuntimeIdSchema = z
+  .string()
+  .min(1)
+  .max(120)
+  .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only')
+  .refine((id) => id !== 'runtime', 'runtime is reserved');
 const ms = z.number().finite();
 const count = z.number().int().nonnegative();
 
@@ -155,7 +168,7 @@ export type RuntimeRole = z.output<typeof RuntimeRoleSchema>;
 
 export const RuntimeInspectionFrameSchema = z.object({
   v: z.literal(INSPECTION_WIRE_VERSION),
-  runtimeId: z.string().min(1).max(200),
+  runtimeId: RuntimeIdSchema,
   name: text,
   role: RuntimeRoleSchema,
   /** `snapshot`: everything (the receiver replaces what it had of this runtime); `delta`: changes. */
@@ -186,5 +199,32 @@ export const RuntimeInspectionFrameSchema = z.object({
   actions: z.boolean().optional(),
 });
 type ParsedFrame = z.output<typeof RuntimeInspectionFrameSchema>;
+
+/**
+ * Cuts every string of a frame to {@link WIRE_TEXT_LIMIT} (a task named with 3 000
+ * characters would otherwise get every frame of its runtime refused). Returns the frame
+ * itself when nothing is too long.
+ */
+export function clampFrameText<T>(value: T, depth = 0): T {
+  if (typeof value === 'string') return (value.length > WIRE_TEXT_LIMIT ? `${value.slice(0, WIRE_TEXT_LIMIT - 1)}…` : value) as T;
+  if (value === null || typeof value !== 'object' || depth > 32) return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    value.forEach((item: unknown, i) => {
+      const clamped = clampFrameText(item, depth + 1);
+      if (clamped !== item) (out ??= [...value])[i] = clamped;
+    });
+    return (out ?? value) as T;
+  }
+  let out: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const clamped = clampFrameText(item, depth + 1);
+    if (clamped !== item) {
+      out ??= Object.assign(Object.create(null) as Record<string, unknown>, value);
+      out[key] = clamped;
+    }
+  }
+  return (out ? { ...out } : value) as T;
+}
 /** A frame as runtimes build it (arrays read-only) and as the inspector reads it. */
 export type RuntimeInspectionFrame = { readonly [K in keyof ParsedFrame]: ParsedFrame[K] extends (infer U)[] ? readonly U[] : ParsedFrame[K] };

@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { CommunicationBus } from '../../bus/communicationBus';
+import { messageOrigin } from '../../bus/messageOrigin';
+import { ValidationError } from '../../errors';
 import type { InspectionSource, SourceDelta } from './inspectionSource';
 import {
   INSPECTION_ACTION_TOPIC,
   INSPECTION_FRAME_TOPIC,
   INSPECTION_INTEREST_TOPIC,
   INSPECTION_WIRE_VERSION,
+  RuntimeIdSchema,
   RuntimeInspectionFrameSchema,
   type RuntimeInspectionFrame,
   type RuntimeRole,
@@ -36,15 +39,23 @@ const ActionReplySchema: z.ZodType<ActionReply> = z.union([
   z.object({ ok: z.literal(false), error: z.string().max(2000) }),
 ]);
 
+const RemoteInspectionOptionsSchema = z
+  .object({
+    /** How long runtimes keep publishing after the last interest (renewed every third of it). Default 6 s (runtimes accept 500 ms to 10 min). */
+    ttlMs: z.number().int().min(500).max(600_000).default(6000),
+    /** A runtime silent for this long is shown stopped; after three times as long it is forgotten. Default 10 s. */
+    silentAfterMs: z.number().int().min(100).max(3_600_000).default(10_000),
+    /** Page title. */
+    name: z.string().min(1).max(200).optional(),
+    /** Runtimes shown at most; frames of more are dropped (counted). Default 200. */
+    maxRuntimes: z.number().int().min(1).max(100_000).default(200),
+    /** Actors, and tasks, workflows and conflicts (each), kept per runtime; more are dropped (counted on its root). Default 10 000. */
+    maxPerRuntime: z.number().int().min(1).max(1_000_000).default(10_000),
+  })
+  .strict();
+
 /** Options of the inspector's side of inspection over NATS. */
-export interface RemoteInspectionOptions {
-  /** How long runtimes keep publishing after the last interest (renewed every third of it). Default 6 s. */
-  readonly ttlMs?: number;
-  /** A runtime silent for this long is shown stopped; after three times as long it is forgotten. Default 10 s. */
-  readonly silentAfterMs?: number;
-  /** Page title. */
-  readonly name?: string;
-}
+export type RemoteInspectionOptions = z.input<typeof RemoteInspectionOptionsSchema>;
 
 interface RuntimeEntry {
   readonly runtimeId: string;
@@ -65,15 +76,34 @@ interface RuntimeEntry {
   createdAt: number;
   /** The runtime runs page actions sent to it. */
   actions: boolean;
+  /** The NATS identity its frames came under, or this process (then frames from anyone else are refused). */
+  readonly speaker: string | undefined;
+  /** Its frames refused by the wire schema, and its actors, tasks, ... dropped over the limits. */
+  rejectedFrames: number;
+  dropped: number;
 }
 
 const SEPARATOR = '/';
+/** The speaker of in-process frames (a space: no NATS identity has one). */
+const LOCAL_SPEAKER = ' local';
 const EVENT_BUFFER = 1000;
 const MESSAGE_BUFFER = 1000;
 
-/** Actor ids are unique per runtime only: the inspector prefixes them with the runtime id. */
+/** Actor, task, workflow and conflict ids are unique per runtime only: the inspector prefixes them with the runtime id. */
 function scoped(runtimeId: string, id: string): string {
   return `${runtimeId}${SEPARATOR}${id}`;
+}
+
+/** What an inspector of a namespace refused or dropped. */
+export interface RemoteInspectionCounters {
+  /** Frames refused by the wire schema. */
+  readonly invalidFrames: number;
+  /** Frames naming another runtime than the NATS identity they came under. */
+  readonly forgedFrames: number;
+  /** Frames of runtimes beyond `maxRuntimes`. */
+  readonly droppedRuntimes: number;
+  /** Actors, tasks, workflows, conflicts and graphs dropped beyond `maxPerRuntime`. */
+  readonly dropped: number;
 }
 
 /**
@@ -88,9 +118,10 @@ function scoped(runtimeId: string, id: string): string {
 export function remoteInspectionSource(
   bus: CommunicationBus,
   options: RemoteInspectionOptions = {},
-): InspectionSource & { readonly runtimes: () => string[]; readonly actions: InspectorActions } {
-  const ttlMs = options.ttlMs ?? 6000;
-  const silentAfterMs = options.silentAfterMs ?? 10_000;
+): InspectionSource & { readonly runtimes: () => string[]; readonly actions: InspectorActions; readonly counters: () => RemoteInspectionCounters } {
+  const parsedOptions = RemoteInspectionOptionsSchema.safeParse(options);
+  if (!parsedOptions.success) throw ValidationError.fromZod('remote inspection options', parsedOptions.error);
+  const { ttlMs, silentAfterMs, maxRuntimes, maxPerRuntime } = parsedOptions.data;
   const inspectorId = randomUUID();
   const agentId = `nf-inspector-${inspectorId}`;
   const runtimes = new Map<string, RuntimeEntry>();
@@ -104,6 +135,8 @@ export function remoteInspectionSource(
   const seenMessages = new Set<string>();
   const resync = new Set<string>();
   let invalidFrames = 0;
+  let forgedFrames = 0;
+  let droppedRuntimes = 0;
   let pending = emptyDelta();
   let swarmChanged = false;
   let statsChanged = false;
@@ -130,7 +163,7 @@ export function remoteInspectionSource(
     logicId: null,
     status: entry.stopped ? 'stopped' : 'active',
     value: null,
-    context: { name: entry.name, role: entry.role },
+    context: { name: entry.name, role: entry.role, rejectedFrames: entry.rejectedFrames, dropped: entry.dropped },
     createdAt: entry.createdAt,
     updatedAt: entry.lastSeen,
   });
@@ -152,9 +185,24 @@ export function remoteInspectionSource(
     }
   };
 
-  const onFrame = (frame: RuntimeInspectionFrame) => {
+  /** Adds an id to a runtime's set unless the set is full (then counts the drop). */
+  const admit = (e: RuntimeEntry, ids: Set<string>, id: string): boolean => {
+    if (ids.has(id)) return true;
+    if (ids.size >= maxPerRuntime) {
+      e.dropped++;
+      return false;
+    }
+    ids.add(id);
+    return true;
+  };
+
+  const onFrame = (frame: RuntimeInspectionFrame, speaker: string | undefined) => {
     const now = Date.now();
     let entry = runtimes.get(frame.runtimeId);
+    if (!entry && runtimes.size >= maxRuntimes) {
+      droppedRuntimes++;
+      return;
+    }
     if (frame.kind === 'delta' && (!entry || frame.seq !== entry.seq + 1)) {
       // A gap (or a runtime first heard mid-stream): ask it for a snapshot now.
       resync.add(frame.runtimeId);
@@ -166,10 +214,12 @@ export function remoteInspectionSource(
       entry = {
         runtimeId: frame.runtimeId, name: frame.name, role: frame.role, seq: 0, lastSeen: now, stopped: false, root: `runtime${SEPARATOR}${frame.runtimeId}`,
         actorIds: new Set(), taskIds: new Set(), workflowIds: new Set(), conflictIds: new Set(), graphs: new Map(), swarm: null, stats: null, sampling: null, createdAt: now, actions: false,
+        speaker, rejectedFrames: 0, dropped: 0,
       };
       runtimes.set(frame.runtimeId, entry);
     }
     const e = entry;
+    const droppedBefore = e.dropped;
     e.seq = frame.seq;
     e.lastSeen = now;
     e.name = frame.name;
@@ -183,15 +233,18 @@ export function remoteInspectionSource(
       const keepActors = new Set(frame.actors.map((a) => id(a.id)));
       for (const actorId of e.actorIds) if (!keepActors.has(actorId)) removeActor(actorId);
       e.actorIds.clear();
-      forgetOwned(e.taskIds, new Set(frame.tasks.map((t) => t.taskId)), tasks, pending.removedTasks);
-      forgetOwned(e.workflowIds, new Set(frame.workflows.map((w) => w.workflowId)), workflows, pending.removedWorkflows);
-      forgetOwned(e.conflictIds, new Set(frame.conflicts.map((c) => c.conflictId)), conflicts, pending.removedConflicts);
+      forgetOwned(e.taskIds, new Set(frame.tasks.map((t) => id(t.taskId))), tasks, pending.removedTasks);
+      forgetOwned(e.workflowIds, new Set(frame.workflows.map((w) => id(w.workflowId))), workflows, pending.removedWorkflows);
+      forgetOwned(e.conflictIds, new Set(frame.conflicts.map((c) => id(c.conflictId))), conflicts, pending.removedConflicts);
     }
-    for (const [logicId, graph] of Object.entries(frame.graphs)) e.graphs.set(logicId, graph);
+    for (const [logicId, graph] of Object.entries(frame.graphs)) {
+      if (e.graphs.has(logicId) || e.graphs.size < maxPerRuntime) e.graphs.set(logicId, graph);
+      else e.dropped++;
+    }
     putActor(rootView(e));
     for (const a of frame.actors) {
       const scopedId = id(a.id);
-      e.actorIds.add(scopedId);
+      if (!admit(e, e.actorIds, scopedId)) continue;
       putActor({ ...a, id: scopedId, parentId: a.parentId === null ? e.root : id(a.parentId), logicId: a.logicId === null ? null : id(a.logicId) });
     }
     for (const removed of frame.removedActors) {
@@ -215,23 +268,33 @@ export function remoteInspectionSource(
       pending.deadLetters.push(d);
     }
     for (const t of frame.tasks) {
-      e.taskIds.add(t.taskId);
-      tasks.set(t.taskId, t);
-      pending.tasks.push(t);
+      const view = { ...t, taskId: id(t.taskId), workflowId: id(t.workflowId), dependencies: t.dependencies.map(id) };
+      if (!admit(e, e.taskIds, view.taskId)) continue;
+      tasks.set(view.taskId, view);
+      pending.tasks.push(view);
     }
-    for (const taskId of frame.removedTasks) if (tasks.delete(taskId)) pending.removedTasks.push(taskId);
+    const removeOwned = <T>(ids: Set<string>, removedIds: readonly string[], store: Map<string, T>, removed: string[]) => {
+      for (const local of removedIds) {
+        const scopedId = id(local);
+        if (ids.delete(scopedId) && store.delete(scopedId)) removed.push(scopedId);
+      }
+    };
+    removeOwned(e.taskIds, frame.removedTasks, tasks, pending.removedTasks);
     for (const w of frame.workflows) {
-      e.workflowIds.add(w.workflowId);
-      workflows.set(w.workflowId, w);
-      pending.workflows.push(w);
+      const view = { ...w, workflowId: id(w.workflowId), taskIds: w.taskIds.map(id) };
+      if (!admit(e, e.workflowIds, view.workflowId)) continue;
+      workflows.set(view.workflowId, view);
+      pending.workflows.push(view);
     }
-    for (const workflowId of frame.removedWorkflows) if (workflows.delete(workflowId)) pending.removedWorkflows.push(workflowId);
+    removeOwned(e.workflowIds, frame.removedWorkflows, workflows, pending.removedWorkflows);
     for (const c of frame.conflicts) {
-      e.conflictIds.add(c.conflictId);
-      conflicts.set(c.conflictId, c);
-      pending.conflicts.push(c);
+      const view = { ...c, conflictId: id(c.conflictId) };
+      if (!admit(e, e.conflictIds, view.conflictId)) continue;
+      conflicts.set(view.conflictId, view);
+      pending.conflicts.push(view);
     }
-    for (const conflictId of frame.removedConflicts) if (conflicts.delete(conflictId)) pending.removedConflicts.push(conflictId);
+    removeOwned(e.conflictIds, frame.removedConflicts, conflicts, pending.removedConflicts);
+    if (e.dropped !== droppedBefore) putActor(rootView(e)); // its count of dropped items
     if (frame.swarm !== undefined) {
       e.swarm = frame.swarm;
       swarmChanged = true;
@@ -256,6 +319,9 @@ export function remoteInspectionSource(
         runtimes.delete(entry.runtimeId);
         for (const actorId of entry.actorIds) removeActor(actorId);
         removeActor(entry.root);
+        forgetOwned(entry.taskIds, new Set(), tasks, pending.removedTasks);
+        forgetOwned(entry.workflowIds, new Set(), workflows, pending.removedWorkflows);
+        forgetOwned(entry.conflictIds, new Set(), conflicts, pending.removedConflicts);
         swarmChanged = statsChanged = true;
       } else if (silent > silentAfterMs && !entry.stopped) {
         entry.stopped = true;
@@ -267,12 +333,30 @@ export function remoteInspectionSource(
   bus.registerAgent(agentId, {
     topics: [INSPECTION_FRAME_TOPIC],
     handler: (message) => {
+      // A runtime speaks for itself only (as a host's presence): a frame published under a NATS
+      // identity must name that identity as its runtime, and a runtime first heard under an
+      // identity (or from this process) is not overwritten by anyone else.
+      const origin = messageOrigin(message);
+      const identity = origin.kind === 'remote' ? origin.identity : undefined;
+      const speaker = origin.kind === 'local' ? LOCAL_SPEAKER : identity;
       const parsed = RuntimeInspectionFrameSchema.safeParse(message.payload);
       if (!parsed.success) {
         invalidFrames++;
+        const claimed = RuntimeIdSchema.safeParse((message.payload as { runtimeId?: unknown } | null)?.runtimeId);
+        const entry = claimed.success ? runtimes.get(claimed.data) : undefined;
+        if (entry && (entry.speaker === undefined || entry.speaker === speaker)) {
+          entry.rejectedFrames++;
+          putActor(rootView(entry));
+        }
         return;
       }
-      onFrame(parsed.data);
+      const frame = parsed.data;
+      const known = runtimes.get(frame.runtimeId)?.speaker;
+      if ((identity !== undefined && identity !== frame.runtimeId) || (known !== undefined && known !== speaker)) {
+        forgedFrames++;
+        return;
+      }
+      onFrame(frame, speaker);
     },
   });
   announce();
@@ -282,22 +366,41 @@ export function remoteInspectionSource(
   }, Math.max(100, Math.floor(ttlMs / 3)));
   beat.unref?.();
 
+  /** One action to one runtime: its reply, or an error naming the runtime. */
+  const ask = async (runtime: RuntimeEntry, request: ActionRequest): Promise<{ ok: true; message: string } | { ok: false; error: string }> => {
+    const response = await bus.sendRequest({ senderId: agentId, recipientId: `nf-inspection-${runtime.runtimeId}`, topic: INSPECTION_ACTION_TOPIC, payload: request, timeoutMs: ACTION_TIMEOUT_MS });
+    const reply = ActionReplySchema.safeParse(response.payload);
+    if (!reply.success) return { ok: false, error: `${runtime.runtimeId} answered with an invalid reply` };
+    return reply.data.ok ? { ok: true, message: `${reply.data.message} (on ${runtime.runtimeId})` } : { ok: false, error: `${runtime.runtimeId}: ${reply.data.error}` };
+  };
+
   /**
-   * Sends a page action to the runtimes that accept actions (`publishInspection({ actions:
-   * true })`): the one that holds the task first, orchestrators before others; the first
-   * that succeeds answers.
+   * Sends a page action to the runtimes that accept actions (`publishInspection({ actions })`).
+   * A task's id here is `<runtime>/<task id>`: the action goes to that runtime only, with the
+   * runtime's own task id. An agent's action goes to the orchestrators that accept actions,
+   * one after the other until one runs it (an orchestrator that does not know the agent
+   * refuses); `<runtime>/<agent id>` names the runtime.
    */
   const forward = async (request: ActionRequest): Promise<string> => {
-    const owns = (r: RuntimeEntry) => ('taskId' in request ? r.taskIds.has(request.taskId) : r.role === 'orchestrator');
-    const candidates = [...runtimes.values()].filter((r) => r.actions && !r.stopped).sort((a, b) => Number(owns(b)) - Number(owns(a)));
-    if (candidates.length === 0) throw new Error('no runtime of this namespace accepts actions (publishInspection({ actions: true }))');
+    const target = 'taskId' in request ? request.taskId : request.agentId;
+    const slash = target.indexOf(SEPARATOR);
+    const named = slash > 0 ? runtimes.get(target.slice(0, slash)) : undefined;
+    const accepting = (r: RuntimeEntry) => r.actions && !r.stopped;
+    if ('taskId' in request) {
+      if (!named || !named.taskIds.has(target)) throw new Error(`task ${target} is not known to this inspector (its tasks are <runtime>/<task id>)`);
+      if (!accepting(named)) throw new Error(`${named.runtimeId} does not accept actions (publishInspection({ actions }))`);
+      const reply = await ask(named, { ...request, taskId: target.slice(slash + 1) });
+      if (reply.ok) return reply.message;
+      throw new Error(reply.error);
+    }
+    const candidates = named ? [named].filter(accepting) : [...runtimes.values()].filter((r) => accepting(r) && r.role === 'orchestrator');
+    if (candidates.length === 0) throw new Error('no orchestrator of this namespace accepts actions (publishInspection({ actions }))');
+    const forwarded: ActionRequest = named ? { ...request, agentId: target.slice(slash + 1) } : request;
     let refusal = 'refused';
     for (const runtime of candidates) {
-      const response = await bus.sendRequest({ senderId: agentId, recipientId: `nf-inspection-${runtime.runtimeId}`, topic: INSPECTION_ACTION_TOPIC, payload: request, timeoutMs: ACTION_TIMEOUT_MS });
-      const reply = ActionReplySchema.safeParse(response.payload);
-      if (!reply.success) refusal = `${runtime.runtimeId} answered with an invalid reply`;
-      else if (reply.data.ok) return `${reply.data.message} (on ${runtime.runtimeId})`;
-      else refusal = `${runtime.runtimeId}: ${reply.data.error}`;
+      const reply = await ask(runtime, forwarded);
+      if (reply.ok) return reply.message;
+      refusal = reply.error;
     }
     throw new Error(refusal);
   };
@@ -309,8 +412,14 @@ export function remoteInspectionSource(
       pauseAgent: (agentId) => forward({ action: 'pauseAgent', agentId }),
       resumeAgent: (agentId) => forward({ action: 'resumeAgent', agentId }),
     },
-    name: options.name ?? 'NeuroFlux deployment',
+    name: parsedOptions.data.name ?? 'NeuroFlux deployment',
     runtimes: () => [...runtimes.keys()].sort(),
+    counters: () => ({
+      invalidFrames,
+      forgedFrames,
+      droppedRuntimes,
+      dropped: [...runtimes.values()].reduce((total, r) => total + r.dropped, 0),
+    }),
     drain() {
       const d = pending;
       pending = emptyDelta();
@@ -358,7 +467,7 @@ export function remoteInspectionSource(
         eventsDropped: sum('eventsDropped'),
         messagesPerFlush: all[0]?.messagesPerFlush ?? 0,
         messagesSeen: sum('messagesSeen'),
-        messagesDropped: sum('messagesDropped') + invalidFrames,
+        messagesDropped: sum('messagesDropped') + invalidFrames + forgedFrames,
         actorLimit: sum('actorLimit'),
         actorsTracked: sum('actorsTracked'),
         actorsUntracked: sum('actorsUntracked'),

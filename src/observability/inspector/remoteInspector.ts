@@ -23,10 +23,12 @@ export type RemoteInspectorOptions = Omit<InspectorOptions, 'hub' | 'hubOptions'
  * ```
  */
 export async function startRemoteInspector(runtime: { readonly bus: CommunicationBus }, options: RemoteInspectorOptions = {}): Promise<Inspector> {
-  const { ttlMs, silentAfterMs, ...server } = options;
+  const { ttlMs, silentAfterMs, maxRuntimes, maxPerRuntime, ...server } = options;
   const source = remoteInspectionSource(runtime.bus, {
     ...(ttlMs !== undefined && { ttlMs }),
     ...(silentAfterMs !== undefined && { silentAfterMs }),
+    ...(maxRuntimes !== undefined && { maxRuntimes }),
+    ...(maxPerRuntime !== undefined && { maxPerRuntime }),
     ...(options.name !== undefined && { name: options.name }),
   });
   return serveInspection(source, server, { actions: source.actions });
