@@ -63,6 +63,9 @@ describe('inspection publisher and remote source (in memory, fake timers)', () =
     expect(source.snapshot().tasks.map((t) => [t.taskId, t.status])).toEqual([['r1/job', 'completed']]);
     const chart = source.describe({ systemId: 'agent:worker' });
     expect(chart.graph?.machineId).toBe('agent');
+    // The page's workflow graph names a task's actor by the scoped task id.
+    expect(source.describe({ systemId: 'task:r1/job' })).toMatchObject({ graph: { machineId: 'task' }, value: 'completed' });
+    expect(source.describe({ systemId: 'task:r2/job' }).graph).toBeNull();
 
     // Interest renewed every ttl/3: still publishing long after the first ttl.
     await advance(3000);

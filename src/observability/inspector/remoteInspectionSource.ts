@@ -449,6 +449,12 @@ export function remoteInspectionSource(
     describe(query): StatechartFrame {
       let actor = query.actorId !== undefined ? actors.get(query.actorId) : undefined;
       if (!actor && query.systemId !== undefined) for (const a of actors.values()) if (a.systemId === query.systemId && a.logicId) (actor ??= a);
+      // The page names a task's actor by the task's id here (`task:<runtime>/<task id>`).
+      const scopedSystemId = query.systemId === undefined ? null : /^([^:]+):([^/]+)\/(.+)$/.exec(query.systemId);
+      if (!actor && scopedSystemId) {
+        const [, kind, runtimeId, local] = scopedSystemId;
+        for (const a of actors.values()) if (a.systemId === `${kind}:${local}` && a.logicId && a.id.startsWith(`${runtimeId}${SEPARATOR}`)) (actor ??= a);
+      }
       const base = { type: 'statechart' as const, actorId: actor?.id ?? query.actorId ?? null, systemId: query.systemId ?? actor?.systemId ?? null };
       if (!actor) return { ...base, logicId: null, graph: null, value: null, status: null, reason: 'unknown actor' };
       const runtimeId = actor.id.slice(0, actor.id.indexOf(SEPARATOR));
