@@ -9,7 +9,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
-import { AgentHost, createNeuroFlux, nats, natsServerConfig, NatsKvSnapshotStore, type NatsServerConfig, type NatsUserCredentials, type NeuroFlux } from '../src';
+import { AgentHost, createNeuroFlux, nats, natsServerConfig, NatsKvSnapshotStore, publishInspection, type NatsServerConfig, type NatsUserCredentials, type NeuroFlux } from '../src';
+import { remoteInspectionSource } from '../src/observability/inspector/remoteInspectionSource';
 import { buildCli } from '../src/cli/main';
 import { Subjects } from '../src/transport';
 import { cleanupAfterEach } from './support/cleanup';
@@ -36,12 +37,26 @@ describe('natsServerConfig (no server)', () => {
     expect(() => natsServerConfig({ namespace: 'a.b', orchestrators: ['x'] })).toThrow(/namespace/);
   });
 
+  test('an inspector has its own user: its own prefix, a host\'s JetStream rights, no KV, not the orchestrators\' consumers', () => {
+    const { users, permissions, serverConfig } = natsServerConfig({ namespace, orchestrators: ['orch-1'], hosts: ['host-1'], inspectors: ['inspector-1'] });
+    expect(users.map((u) => [u.role, u.identity])).toEqual([['orchestrator', 'orch-1'], ['host', 'host-1'], ['inspector', 'inspector-1']]);
+    const p = permissions['inspector-1'];
+    expect(p?.publish.allow).toContain('nf.secure.from.inspector-1.>');
+    expect(p?.publish.allow.some((s) => s.startsWith('nf.secure.from.orch-1') || s.startsWith('nf.secure.from.host-1'))).toBe(false);
+    expect(p?.publish.allow.some((s) => s.includes('KV'))).toBe(false);
+    expect(p?.publish.deny).toContain('$JS.API.CONSUMER.MSG.NEXT.NF_secure.nf_orchestrator_high');
+    expect(p?.subscribe.allow).toContain('_INBOX_inspector-1.>');
+    expect(serverConfig).toContain('# inspector inspector-1');
+    expect(() => natsServerConfig({ namespace, orchestrators: ['x'], inspectors: ['x'] })).toThrow(/own identity/);
+    expect(() => natsServerConfig({ namespace, orchestrators: ['x'], inspectors: ['a.b'] })).toThrow(/inspectors/);
+  });
+
   test('the CLI prints the configuration and the credentials as JSON', async () => {
     let out = '';
     const program = buildCli({ write: (text) => void (out += text), isTTY: false });
-    await program.parseAsync(['node', 'neuroflux', 'nats-config', '--namespace', 'prod', '--orchestrators', 'orch-1', '--hosts', 'host-1,host-2', '--auth', 'password']);
+    await program.parseAsync(['node', 'neuroflux', 'nats-config', '--namespace', 'prod', '--orchestrators', 'orch-1', '--hosts', 'host-1,host-2', '--inspectors', 'ops', '--auth', 'password']);
     const printed = JSON.parse(out) as { serverConfig: string; users: NatsUserCredentials[] };
-    expect(printed.users.map((u) => u.identity)).toEqual(['orch-1', 'host-1', 'host-2']);
+    expect(printed.users.map((u) => [u.role, u.identity])).toEqual([['orchestrator', 'orch-1'], ['host', 'host-1'], ['host', 'host-2'], ['inspector', 'ops']]);
     expect(printed.serverConfig).toContain(`password: ${JSON.stringify(printed.users[1]?.pass)}`);
     expect(printed.serverConfig).toContain('"nf.prod.from.host-2.>"');
   });
@@ -74,7 +89,7 @@ describeWithServer(NATS_SERVER_BIN, 'per-process NATS users (nats-server -c with
 
   beforeAll(async () => {
     server = await startNatsServerWithConfig(
-      (port, storeDir) => (generated = natsServerConfig({ namespace, orchestrators: ['orch-1'], hosts: ['host-1', 'host-2'], port, storeDir })).serverConfig,
+      (port, storeDir) => (generated = natsServerConfig({ namespace, orchestrators: ['orch-1'], hosts: ['host-1', 'host-2'], inspectors: ['inspector-1'], port, storeDir })).serverConfig,
     );
   }, 30_000);
   afterAll(async () => {
@@ -226,6 +241,35 @@ describeWithServer(NATS_SERVER_BIN, 'per-process NATS users (nats-server -c with
     const cli = () => buildCli({ write: () => undefined, isTTY: false });
     await expect(cli().parseAsync(['node', 'neuroflux', 'run', workflow, '--nats', server.url, '--credentials', hostFile, '--remote-agents'])).rejects.toMatchObject({ field: '--credentials' });
     await expect(cli().parseAsync(['node', 'neuroflux', 'run', workflow, '--credentials', orchestratorFile])).rejects.toThrow(/credentials/);
+    // An inspector's user is neither an orchestrator's nor a host's.
+    const inspectorFile = join(dir, 'inspector-1.json');
+    writeFileSync(inspectorFile, JSON.stringify({ namespace, ...credentials('inspector-1') }));
+    await expect(cli().parseAsync(['node', 'neuroflux', 'run', workflow, '--nats', server.url, '--credentials', inspectorFile, '--remote-agents'])).rejects.toThrow(/is inspector inspector-1's: run needs an orchestrator's/);
+    await expect(cli().parseAsync(['node', 'neuroflux', 'host', workflow, '--nats', server.url, '--credentials', inspectorFile])).rejects.toThrow(/is inspector inspector-1's: host needs a host's/);
+  }, 60_000);
+
+  test('an inspector under its own user sees the orchestrator and acts on it when listed in actions.from; a host may not act', async () => {
+    const orchestratorTransport = transportOf('orch-1');
+    const orchestrator: NeuroFlux = cleanup.add(createNeuroFlux({ transport: orchestratorTransport }));
+    orchestrator.orchestrator.registerAgent('paused-worker', { capabilities: ['inspected'], execute: () => 'done' });
+    await orchestrator.start();
+    const inspectorTransport = transportOf('inspector-1');
+    const inspectorRuntime = cleanup.add(createNeuroFlux({ transport: inspectorTransport, orchestrator: false }));
+    await inspectorRuntime.start();
+    const hostRuntime = cleanup.add(createNeuroFlux({ transport: transportOf('host-1'), orchestrator: false }));
+    await hostRuntime.start();
+    const errors = [...watchErrors(orchestratorTransport.connection), ...watchErrors(inspectorTransport.connection)];
+    const publisher = publishInspection(orchestrator, { runtimeId: 'orch-1', role: 'orchestrator', sampleMs: 100, actions: { from: ['inspector-1'] } });
+    cleanup.defer(() => publisher.close());
+    const source = remoteInspectionSource(inspectorRuntime.bus);
+    cleanup.defer(() => source.close());
+    await waitFor(() => source.runtimes().includes('orch-1'), 15_000, 'the orchestrator seen by the inspector');
+    await expect(source.actions.pauseAgent?.('paused-worker')).resolves.toMatch(/paused/);
+    expect(orchestrator.orchestrator.isAgentPaused('paused-worker')).toBe(true);
+    const forged = await hostRuntime.bus.sendRequest({ senderId: 'nf-inspector-x', recipientId: 'nf-inspection-orch-1', topic: 'neuroflux.inspect.action', payload: { action: 'resumeAgent', agentId: 'paused-worker' }, timeoutMs: 10_000 });
+    expect(forged.payload).toMatchObject({ ok: false, error: expect.stringContaining('identity host-1') });
+    expect(orchestrator.orchestrator.isAgentPaused('paused-worker')).toBe(true);
+    expect(errors).toEqual([]);
   }, 60_000);
 
   test('an orchestrator keeps its state in the KV bucket; a host may not open it', async () => {

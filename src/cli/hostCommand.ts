@@ -68,6 +68,9 @@ export function registerHostCommand(program: Command, write: (text: string) => v
     .action(async (file: string, raw: Record<string, unknown>, command: Command) => {
       const parsed = parseCliOptions(HostOptionsSchema, raw, command);
       const credentials = parsed.credentials === undefined ? undefined : readNatsCredentials(parsed.credentials);
+      if (credentials && credentials.role !== 'host') {
+        throw new ValidationError('command-line options', [{ path: '--credentials', message: `${parsed.credentials} is ${credentials.role} ${credentials.transport.identity}'s: host needs a host's` }]);
+      }
       if (credentials && raw['hostId'] !== undefined && raw['hostId'] !== credentials.transport.identity) {
         throw new ValidationError('command-line options', [{ path: '--host-id', message: `must be the identity of --credentials (${credentials.transport.identity}), or left out` }]);
       }

@@ -11,6 +11,7 @@ const NatsConfigOptionsSchema = z.object({
   namespace: z.string(),
   orchestrators: z.preprocess(list, z.array(z.string()).min(1)),
   hosts: z.preprocess(list, z.array(z.string())).default([]),
+  inspectors: z.preprocess(list, z.array(z.string())).default([]),
   orchestratorId: z.string().min(1).default('orchestrator'),
   bucket: z.string().default('neuroflux'),
   auth: z.enum(['nkey', 'password']).default('nkey'),
@@ -31,6 +32,7 @@ export function registerNatsConfigCommand(program: Command, write: (text: string
     .requiredOption('--namespace <ns>', 'the NeuroFlux namespace (subjects nf.<ns>.…)')
     .requiredOption('--orchestrators <ids>', 'comma-separated identities of the orchestrator processes')
     .option('--hosts <ids>', 'comma-separated identities of the agent hosts (each runs its AgentHost with this hostId)')
+    .option('--inspectors <ids>', 'comma-separated identities of inspectors (neuroflux inspect --nats --credentials); runtimes run their actions only with --inspect-actions-from')
     .option('--orchestrator-id <id>', "the orchestrators' bus agent id (orchestratorId)", 'orchestrator')
     .option('--bucket <name>', 'KV bucket of the orchestrator store and lease', 'neuroflux')
     .option('--auth <kind>', 'nkey (the server keeps public keys only) or password', 'nkey')
@@ -43,6 +45,7 @@ export function registerNatsConfigCommand(program: Command, write: (text: string
         namespace: o.namespace,
         orchestrators: o.orchestrators,
         hosts: o.hosts,
+        inspectors: o.inspectors,
         orchestratorAgentId: o.orchestratorId,
         bucket: o.bucket,
         auth: o.auth,

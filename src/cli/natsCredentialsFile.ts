@@ -7,7 +7,7 @@ import { SubjectTokenSchema } from '../transport/natsOptions';
 const NatsCredentialsFileSchema = z
   .object({
     namespace: SubjectTokenSchema,
-    role: z.enum(['orchestrator', 'host']),
+    role: z.enum(['orchestrator', 'host', 'inspector']),
     identity: SubjectTokenSchema,
     user: z.string().min(1).optional(),
     pass: z.string().optional(),
@@ -18,7 +18,7 @@ const NatsCredentialsFileSchema = z
 
 /** What a credentials file gives the NATS transport. @internal */
 export interface NatsCredentials {
-  readonly role: 'orchestrator' | 'host';
+  readonly role: 'orchestrator' | 'host' | 'inspector';
   readonly transport: {
     readonly namespace: string;
     readonly identity: string;

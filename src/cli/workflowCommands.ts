@@ -80,8 +80,8 @@ export function registerWorkflowCommands(
       if (options.stateDir !== undefined) requireTaskIds(workflow, file);
       if (!options.remoteAgents) requireCapableAgents(workflow, file);
       const credentials = options.credentials === undefined ? undefined : readNatsCredentials(options.credentials);
-      if (credentials?.role === 'host') {
-        throw new ValidationError('command-line options', [{ path: '--credentials', message: `${options.credentials} is host ${credentials.transport.identity}'s: run needs an orchestrator's` }]);
+      if (credentials !== undefined && credentials.role !== 'orchestrator') {
+        throw new ValidationError('command-line options', [{ path: '--credentials', message: `${options.credentials} is ${credentials.role} ${credentials.transport.identity}'s: run needs an orchestrator's` }]);
       }
       const inspectHub = inspectionHubFor(options.inspect);
       const nf = createNeuroFlux({

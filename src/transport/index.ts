@@ -2,4 +2,4 @@ export { DeadLetterHeader, NatsTransport, nats, type NatsTransportOptions, type 
 export { connectNats, NatsOptionsSchema, type NatsOptions } from './natsOptions';
 export { COMPRESSION_THRESHOLD_BYTES, EnvelopeHeader, decodeEnvelope, encodeEnvelope, type DecodedFrame, type Envelope, type FrameBinding, type FrameRejection } from './envelope';
 export { Subjects, subjectToken, topicTokens } from './subjects';
-export { natsServerConfig, type NatsServerConfig, type NatsServerConfigOptions, type NatsUserCredentials, type NatsUserPermissions } from './natsServerConfig';
+export { natsServerConfig, type NatsServerConfig, type NatsServerConfigOptions, type NatsUserCredentials, type NatsUserPermissions, type NatsUserRole } from './natsServerConfig';

@@ -14,6 +14,13 @@ const NatsServerConfigOptionsSchema = z
     orchestrators: z.array(SubjectTokenSchema).min(1),
     /** NATS identities of the agent hosts: each must run its `AgentHost` with this `hostId`. */
     hosts: z.array(SubjectTokenSchema).default([]),
+    /**
+     * NATS identities of inspectors (`neuroflux inspect --nats --credentials`): they publish
+     * under their own prefix like a host, with a host's JetStream rights (no KV, none of the
+     * orchestrators' consumers). A runtime runs their page actions only when it lists them
+     * (`publishInspection({ actions: { from } })`, `--inspect-actions-from`).
+     */
+    inspectors: z.array(SubjectTokenSchema).default([]),
     /** The orchestrators' bus agent id (`orchestratorId`, default `orchestrator`): hosts may not read its consumers. */
     orchestratorAgentId: z.string().min(1).default('orchestrator'),
     /** The KV bucket of the orchestrators' store and lease (default `neuroflux`, as `NatsKvSnapshotStore`). */
@@ -25,17 +32,20 @@ const NatsServerConfigOptionsSchema = z
     /** Client port (default 4222). */
     port: z.number().int().min(1).max(65_535).default(4222),
   })
-  .refine((o) => new Set([...o.orchestrators, ...o.hosts]).size === o.orchestrators.length + o.hosts.length, {
-    message: 'every orchestrator and host needs its own identity',
+  .refine((o) => new Set([...o.orchestrators, ...o.hosts, ...o.inspectors]).size === o.orchestrators.length + o.hosts.length + o.inspectors.length, {
+    message: 'every orchestrator, host and inspector needs its own identity',
     path: ['hosts'],
   });
 
 /** Options of {@link natsServerConfig}. */
 export type NatsServerConfigOptions = z.input<typeof NatsServerConfigOptionsSchema>;
 
+/** What a NATS user is in the deployment. */
+export type NatsUserRole = 'orchestrator' | 'host' | 'inspector';
+
 /** What one process passes to `nats({ ... })` (with `servers` and `namespace`). */
 export interface NatsUserCredentials {
-  readonly role: 'orchestrator' | 'host';
+  readonly role: NatsUserRole;
   /** The transport's `identity` (and, for a host, its `AgentHost` `hostId`). */
   readonly identity: string;
   readonly user?: string;
@@ -69,7 +79,7 @@ export interface NatsServerConfig {
  * - a host may not create, read, pull from or acknowledge the orchestrators' consumers (where
  *   results arrive), nor touch the KV bucket or any stream's configuration.
  */
-function permissionsFor(role: 'orchestrator' | 'host', identity: string, o: z.output<typeof NatsServerConfigOptionsSchema>): NatsUserPermissions {
+function permissionsFor(role: NatsUserRole, identity: string, o: z.output<typeof NatsServerConfigOptionsSchema>): NatsUserPermissions {
   const subjects = new Subjects(o.namespace, identity);
   const ns = subjects.prefix;
   const work = subjects.stream();
@@ -102,7 +112,7 @@ function permissionsFor(role: 'orchestrator' | 'host', identity: string, o: z.ou
     }
     publish.push(`$KV.${o.bucket}.>`);
   } else {
-    // Consumers on agents' durable subjects only (the filter is part of the API subject).
+    // Hosts and inspectors: consumers on agents' durable subjects only (the filter is part of the API subject).
     publish.push(
       `$JS.API.CONSUMER.CREATE.${work}.*.${ns}.from.*.durable.agent.*.*`,
       `$JS.API.CONSUMER.INFO.${work}.*`,
@@ -148,7 +158,11 @@ export function natsServerConfig(options: NatsServerConfigOptions): NatsServerCo
   const users: NatsUserCredentials[] = [];
   const permissions: Record<string, NatsUserPermissions> = Object.create(null) as Record<string, NatsUserPermissions>;
   const entries: string[] = [];
-  const roles = [...o.orchestrators.map((id) => ['orchestrator', id] as const), ...o.hosts.map((id) => ['host', id] as const)];
+  const roles = [
+    ...o.orchestrators.map((id) => ['orchestrator', id] as const),
+    ...o.hosts.map((id) => ['host', id] as const),
+    ...o.inspectors.map((id) => ['inspector', id] as const),
+  ];
   for (const [role, identity] of roles) {
     const p = permissionsFor(role, identity, o);
     permissions[identity] = p;
