@@ -86,7 +86,7 @@ describe('configuration from the environment', () => {
       expect(io.out).toMatch(/2\/2 tasks completed/);
     });
     // A bad flag is named as the flag.
-    await expect(cli().parse(['run', file, '--log-level', 'loud'])).rejects.toMatchObject({ field: '--logLevel' });
+    await expect(cli().parse(['run', file, '--log-level', 'loud'])).rejects.toMatchObject({ field: '--log-level', message: expect.stringContaining('(got "loud")') });
   });
 
   test('host needs a NATS URL from --nats or NEUROFLUX_NATS_URL', async () => {

@@ -94,6 +94,9 @@ test('every command, one exit code table', () => {
   expect(byArgs.get(`host ${ok} --nats ${closedNats}`)).toBe(`cannot start on NATS at ${closedNats}: connection refused\n`);
   expect(byArgs.get(`demo --tasks 2 --json --nats ${closedNats}`)).toBe(`cannot run the demo on NATS at ${closedNats}: connection refused\n`);
   expect(byArgs.get(`run ${ok} --nats localhost:4222`)).toBe(`invalid command-line options: --nats: expected a NATS URL such as nats://127.0.0.1:4222, got "localhost:4222"\n`);
+  // Commander's usage errors too go to stderr (docs/cli.md: errors go to stderr).
+  expect(byArgs.get(`run ${ok} --no-such-flag`)).toMatch(/unknown option '--no-such-flag'/);
+  expect(byArgs.get('no-such-command')).toMatch(/unknown command 'no-such-command'/);
   for (const r of results) expect(r.stderr).not.toMatch(/\n\s+at /); // never a stack trace
 }, 180_000);
 

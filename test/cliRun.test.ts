@@ -95,8 +95,12 @@ describe('neuroflux run: progress and summary', () => {
   test('--events with --json, a negative --stall-timeout: invalid input naming the option', async () => {
     const f = file();
     await expect(cli(['run', f, '--events', '--json'])).rejects.toMatchObject({ field: '--events' });
-    await expect(cli(['run', f, '--stall-timeout', '-1'])).rejects.toMatchObject({ field: '--stallTimeout' });
-    await expect(cli(['run', f, '--stall-timeout', 'soon'])).rejects.toMatchObject({ field: '--stallTimeout' });
+    await expect(cli(['run', f, '--stall-timeout', '-1'])).rejects.toMatchObject({ field: '--stall-timeout', message: expect.stringContaining('(got "-1")') });
+    await expect(cli(['run', f, '--stall-timeout', 'soon'])).rejects.toMatchObject({ field: '--stall-timeout', message: expect.stringContaining('(got "soon")') });
+    // Every bad flag at once, each named as typed, with the value given.
+    const both = cli(['run', f, '--stall-timeout', 'soon', '--seed', '-3']);
+    await expect(both).rejects.toMatchObject({ issues: [expect.objectContaining({ path: '--seed' }), expect.objectContaining({ path: '--stall-timeout' })] });
+    await expect(both).rejects.toThrow(/^invalid command-line options:\n  --seed: .*\(got "-3"\)\n  --stall-timeout: .*\(got "soon"\)$/);
   });
 
   test('a failed task: its line, the totals by status, exit 1', async () => {

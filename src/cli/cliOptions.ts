@@ -16,23 +16,47 @@ export function collectOption(value: string, previous: string[] = []): string[] 
 }
 
 /**
- * Parses CLI options with a schema; errors name the option, or the environment variable
- * when the value came from one (pass the command: it knows where each value came from).
+ * Invalid command-line options or environment: every problem on its own line, each naming
+ * the flag as typed (`--stall-timeout`, not the internal `stallTimeout`) and the value given.
+ * @internal
+ */
+export class CommandLineError extends ValidationError {
+  constructor(what: string, issues: readonly { path: string; message: string }[]) {
+    super(what, issues);
+    if (issues.length > 1) this.message = [`invalid ${what}:`, ...issues.map((i) => `  ${i.path}: ${i.message}`)].join('\n');
+  }
+}
+
+/** The value a user typed, as they would recognise it. */
+function givenValue(value: unknown): string {
+  if (Array.isArray(value)) return value.map(givenValue).join(', ');
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * Parses CLI options with a schema; errors name the option as typed, or the environment
+ * variable when the value came from one (pass the command: it knows where each value came
+ * from), with the value given; every problem is reported, not only the first.
  * @internal
  */
 export function parseCliOptions<T>(schema: z.ZodType<T>, raw: unknown, command?: Command): T {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
+    const values = (raw ?? {}) as Record<string, unknown>;
     const issues = parsed.error.issues.map((i) => {
       const key = String(i.path[0] ?? '');
-      const option = command?.options.find((o) => o.attributeName() === key);
-      if (option?.envVar !== undefined && command?.getOptionValueSource(key) === 'env') {
-        return { path: option.envVar, message: `${i.message} (from the environment; --${option.long?.replace(/^--/, '') ?? key} overrides it)` };
+      const option = command?.options.find((o) => o.attributeName() === key || o.long === `--${key}`);
+      const flag = option?.long ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      const value = values[option?.attributeName() ?? key];
+      // A message that already quotes the input (the NATS URL's) is not given it twice.
+      const message = value === undefined || typeof value === 'boolean' || i.message.includes(givenValue(value)) ? i.message : `${i.message} (got ${givenValue(value)})`;
+      if (option?.envVar !== undefined && command?.getOptionValueSource(option.attributeName()) === 'env') {
+        return { path: option.envVar, message: `${message} (from the environment; ${flag} overrides it)` };
       }
-      return { path: `--${i.path.map(String).join('.')}`, message: i.message };
+      return { path: [flag, ...i.path.slice(1).map(String)].join('.'), message };
     });
     const fromEnvironment = issues.every((i) => !i.path.startsWith('--'));
-    throw new ValidationError(fromEnvironment ? 'environment' : 'command-line options', issues);
+    throw new CommandLineError(fromEnvironment ? 'environment' : 'command-line options', issues);
   }
   return parsed.data;
 }

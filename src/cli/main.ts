@@ -37,11 +37,13 @@ const DemoOptionsSchema = z.object({
 /** Builds the `neuroflux` command line. @internal */
 export function buildCli(output: CliOutput, hooks: { untilInterrupted?: () => Promise<unknown>; errorOutput?: CliOutput } = {}): Command {
   const write = (text: string) => output.write(text);
+  // Usage errors go to stderr like every other error (docs/cli.md); help and --version to stdout.
+  const writeError = (text: string) => (hooks.errorOutput ? hooks.errorOutput.write(text) : process.stderr.write(text));
   const program = new Command('neuroflux')
     .description('NeuroFlux: an actor runtime for multi-agent coordination on XState v5')
     .version(packageVersion(), '-V, --version', 'print the version of neuroflux')
     .exitOverride()
-    .configureOutput({ writeOut: write, writeErr: write });
+    .configureOutput({ writeOut: write, writeErr: writeError });
   program
     .command('demo')
     .description('run the trading swarm end to end on embedded defaults (no services needed)')
