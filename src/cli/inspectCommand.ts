@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { createNeuroFlux } from '../kernel/createNeuroFlux';
+import { createNeuroFlux, type NeuroFlux } from '../kernel/createNeuroFlux';
 import { setUpDemoWorkload } from '../observability/demoWorkload';
 import { createInspectionHub } from '../observability/inspector/inspectionHub';
 import { startInspector } from '../observability/inspector/inspectorServer';
@@ -33,6 +33,8 @@ export interface InspectCommandHooks {
   readonly until?: () => Promise<unknown>;
   /** Called with the inspector's URL once it listens. */
   readonly onListening?: (url: string) => void;
+  /** Called with the demo's runtime before it starts (tests wait on its events). */
+  readonly onRuntime?: (runtime: NeuroFlux) => void;
 }
 
 function interrupted(): Promise<unknown> {
@@ -68,6 +70,7 @@ export function registerInspectCommand(program: Command, write: (text: string) =
       const nf = createNeuroFlux({ inspect: hub.observer, name: 'neuroflux inspect demo' });
       const metrics = createMetrics(nf);
       const demo = setUpDemoWorkload(nf, { taskDelayMs: options.delay });
+      hooks.onRuntime?.(nf);
       await nf.start();
       const inspector = await startInspector(nf, { hub, metrics, port: options.port, host: options.host });
       write(`NeuroFlux inspector: ${inspector.url}\n`);

@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { z } from 'zod';
+import { SubjectTokenSchema } from '../transport/natsOptions';
 import type { NeuroFlux } from '../kernel/createNeuroFlux';
 import { createInspectionHub, type InspectionHub } from '../observability/inspector/inspectionHub';
 import { startInspector, type Inspector } from '../observability/inspector/inspectorServer';
@@ -36,4 +39,34 @@ export async function startCliInspector(
   const inspector = await startInspector(nf, { hub, port: inspect === true ? 0 : inspect });
   say(`inspector: ${inspector.url}\n`);
   return inspector;
+}
+
+/**
+ * `--inspect-actions-from <identities>` of `run --nats` (actions act on an orchestrator; a
+ * host has none): comma-separated NATS
+ * identities of inspectors (`neuroflux inspect --nats --credentials`) whose page actions
+ * this runtime runs (`publishInspection({ actions: { from } })`). Without it, none.
+ * @internal
+ */
+export const InspectActionsFromSchema = z
+  .preprocess((value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter((s) => s.length > 0) : value), z.array(SubjectTokenSchema).min(1))
+  .optional();
+
+/** The option's help text. @internal */
+export const INSPECT_ACTIONS_FROM_HELP =
+  'comma-separated NATS identities of inspectors (nats-config --inspectors) whose actions (cancel, retry, pause, resume) this process runs; default none';
+
+/** `publishInspection`'s `actions` for `--inspect-actions-from`. @internal */
+export function inspectActionsOption(from: readonly string[] | undefined): { from: string[] } | false {
+  return from === undefined ? false : { from: [...from] };
+}
+
+/**
+ * The inspection runtime id of `run --nats` without credentials: unique in the namespace
+ * even where every container's process id is 1 (host name, process id, a random suffix).
+ * @internal
+ */
+export function orchestratorRuntimeId(): string {
+  const host = hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60) || 'host';
+  return `orchestrator-${host}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }

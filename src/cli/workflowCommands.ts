@@ -17,7 +17,16 @@ import { FileSnapshotStore } from '../store/fileSnapshotStore';
 import type { CliOutput } from './main';
 import { superviseWorkflowRun } from './workflowRun';
 import { publishInspection } from '../observability/inspector/inspectionPublisher';
-import { INSPECT_OPTION_HELP, InspectPortSchema, inspectionHubFor, startCliInspector } from './inspectOption';
+import {
+  INSPECT_ACTIONS_FROM_HELP,
+  INSPECT_OPTION_HELP,
+  InspectActionsFromSchema,
+  InspectPortSchema,
+  inspectActionsOption,
+  inspectionHubFor,
+  orchestratorRuntimeId,
+  startCliInspector,
+} from './inspectOption';
 
 /** A resumed run recognises its tasks by id: with `--state-dir` every task needs one. */
 function requireTaskIds(workflow: WorkflowFile, file: string): void {
@@ -35,6 +44,7 @@ const RunOptionsSchema = z
     remoteAgents: z.boolean().optional(),
     stateDir: z.string().min(1).optional(),
     inspect: InspectPortSchema,
+    inspectActionsFrom: InspectActionsFromSchema,
     credentials: z.string().min(1).optional(),
     quiet: z.boolean().optional(),
     events: z.boolean().optional(),
@@ -44,7 +54,8 @@ const RunOptionsSchema = z
   })
   .refine((o) => !(o.events && o.json), { path: ['events'], message: 'cannot be combined with --json (both write to stdout)' })
   .refine((o) => !o.remoteAgents || o.nats !== undefined, { path: ['remote-agents'], message: 'needs --nats (the agents live in other processes)' })
-  .refine((o) => o.credentials === undefined || o.nats !== undefined, { path: ['credentials'], message: 'needs --nats (they are a NATS user)' });
+  .refine((o) => o.credentials === undefined || o.nats !== undefined, { path: ['credentials'], message: 'needs --nats (they are a NATS user)' })
+  .refine((o) => o.inspectActionsFrom === undefined || o.nats !== undefined, { path: ['inspect-actions-from'], message: 'needs --nats (inspectors of the namespace)' });
 
 /**
  * `neuroflux run <file>` runs a workflow file on embedded defaults and exits 1 unless every
@@ -72,7 +83,8 @@ export function registerWorkflowCommands(
     .addOption(logLevelOption())
     .option('--remote-agents', "run none of the file's agents here: they come from `neuroflux host` processes")
     .option('--credentials <file>', "this orchestrator's file from `neuroflux nats-config --out`: its NATS user, identity and namespace (with --nats)")
-    .option('--inspect [port]', INSPECT_OPTION_HELP)
+    .option('--inspect [port]', `${INSPECT_OPTION_HELP}; it closes when the run ends (neuroflux inspect --nats stays)`)
+    .option('--inspect-actions-from <identities>', INSPECT_ACTIONS_FROM_HELP)
     .option('--state-dir <dir>', 'keep the orchestrator state in <dir> (a file store): run again with it, the workflow resumes and finished tasks are not run again')
     .action(async (file: string, raw: Record<string, unknown>, command: Command) => {
       const options = parseCliOptions(RunOptionsSchema, raw, command);
@@ -110,7 +122,14 @@ export function registerWorkflowCommands(
       await startOrCannotRun(nf, options.nats);
       const inspector = await startCliInspector(nf, inspectHub, options.inspect, (text) => stderr.write(text));
       // Inspectors of the namespace (`neuroflux inspect --nats`) see this orchestrator when they ask.
-      const inspection = options.nats === undefined ? undefined : publishInspection(nf, { runtimeId: credentials?.transport.identity ?? `orchestrator-${process.pid}`, role: 'orchestrator' });
+      const inspection =
+        options.nats === undefined
+          ? undefined
+          : publishInspection(nf, {
+              runtimeId: credentials?.transport.identity ?? orchestratorRuntimeId(),
+              role: 'orchestrator',
+              actions: inspectActionsOption(options.inspectActionsFrom),
+            });
       try {
         const exitCode = await superviseWorkflowRun(nf, {
           tasks: workflow.tasks,
