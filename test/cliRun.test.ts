@@ -196,6 +196,51 @@ describe('neuroflux run: Ctrl-C', () => {
   }, 60_000);
 });
 
+/** Starts the CLI as a real process; `until(stdout, stderr)` says when `act` is called (once). */
+async function realRun(args: string[], until: (out: string, err: string) => boolean, act: (child: ReturnType<typeof spawn>) => void): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'test', 'support', 'cliProcess.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let acted = false;
+  const look = () => {
+    if (!acted && until(out, err)) {
+      acted = true;
+      act(child);
+    }
+  };
+  child.stdout?.on('data', (d: Buffer) => ((out += d.toString()), look()));
+  child.stderr?.on('data', (d: Buffer) => ((err += d.toString()), look()));
+  try {
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    return { code, out, err };
+  } finally {
+    await stopChild(child, 'SIGKILL');
+  }
+}
+
+describe('neuroflux run: SIGTERM and a closed stdout', () => {
+  test('SIGTERM is not Ctrl-C: the summary so far, the signal named, exit 143', async () => {
+    writeFileSync(join(dir, 'forever.js'), 'exports.forever = () => new Promise(() => {});\n');
+    const file = workflow({ agents: [{ agentId: 'w', capabilities: ['work'], executor: './forever.js#forever' }], tasks: [{ taskId: 'endless', requiredCapabilities: ['work'] }] });
+    const { code, out, err } = await realRun(['run', file], (_, e) => e.includes('progress: 0/1 tasks finished'), (child) => child.kill('SIGTERM'));
+    expect(code).toBe(ExitCode.TERMINATED);
+    expect(err).toContain('terminated (SIGTERM): the summary so far');
+    expect(err).not.toContain('Ctrl-C');
+    expect(out).toMatch(/^0\/1 tasks completed, 1 running in \d+ ms$/m);
+  }, 60_000);
+
+  // Far more output than a pipe holds (64 KiB): once the reader has gone, a write is still to come.
+  const many = () => workflow({ agents: [{ agentId: 'w', capabilities: ['work'], maxConcurrentTasks: 50, executor: simulated() }], tasks: Array.from({ length: 1000 }, (_, i) => ({ taskId: `task-with-a-long-name-${i}`, requiredCapabilities: ['work'] })) });
+
+  test.each([
+    ['--events', 'the events'],
+    ['--quiet', 'the summary'],
+  ])('stdout closed by its reader (`run %s | head -1`): ends quietly, exit 141, no stack', async (flag) => {
+    const { code, err } = await realRun(['run', many(), flag], (o) => o.length > 0, (child) => child.stdout?.destroy());
+    expect({ code, stack: err.match(/^\s+at .*$/m)?.[0], epipe: err.match(/EPIPE.*/)?.[0] }).toEqual({ code: ExitCode.STDOUT_CLOSED, stack: undefined, epipe: undefined });
+  }, 60_000);
+});
+
 describeWithServer(NATS_SERVER_BIN, 'neuroflux run --remote-agents: no host', () => {
   const server = natsServerForSuite();
 

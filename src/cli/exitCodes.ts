@@ -12,6 +12,9 @@ import { CannotRunError } from './cannotRunError';
  * - `CANNOT_RUN` (3): the command could not run (NATS unreachable, a store refused, the
  *   verifier's state bound stopped the search before a verdict).
  * - `INTERRUPTED` (130): stopped by Ctrl-C (SIGINT) before it finished (128 + signal 2).
+ * - `STDOUT_CLOSED` (141): the reader of stdout went away (`| head`): stopped quietly, as a
+ *   process killed by SIGPIPE would report (128 + 13).
+ * - `TERMINATED` (143): stopped by SIGTERM before it finished (128 + signal 15).
  */
 export const ExitCode = {
   SUCCESS: 0,
@@ -19,8 +22,21 @@ export const ExitCode = {
   INVALID_INPUT: 2,
   CANNOT_RUN: 3,
   INTERRUPTED: 130,
+  STDOUT_CLOSED: 141,
+  TERMINATED: 143,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** What stopped a command before it finished: a signal, or its stdout closed by the reader (EPIPE). @internal */
+export type Interruption = 'SIGINT' | 'SIGTERM' | 'EPIPE';
+
+/** The exit code and the words for an interruption; anything else (a test's hook) counts as Ctrl-C. @internal */
+export function interruptionOf(value: unknown): { exitCode: ExitCode; said: string | undefined } {
+  if (value === 'SIGTERM') return { exitCode: ExitCode.TERMINATED, said: 'terminated (SIGTERM)' };
+  // Nobody reads stdout any more: nothing to say, and stderr stays quiet too.
+  if (value === 'EPIPE') return { exitCode: ExitCode.STDOUT_CLOSED, said: undefined };
+  return { exitCode: ExitCode.INTERRUPTED, said: 'interrupted (Ctrl-C)' };
+}
 
 /**
  * The exit code for an error that ended a command: a usage error of commander (unknown

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
 import { describeError } from '../describeError';
-import { exitCodeOf } from './exitCodes';
+import { ExitCode, exitCodeOf, type Interruption } from './exitCodes';
 import { CannotRunError } from './cannotRunError';
 import { runBusDemo } from './busDemo';
 import { NatsUrlSchema, parseCliOptions } from './cliOptions';
@@ -97,13 +97,50 @@ export function buildCli(output: CliOutput, hooks: { untilInterrupted?: () => Pr
   return program;
 }
 
+let stdoutClosed = false;
+let watchingStdout = false;
+const stdoutClosedListeners = new Set<() => void>();
+
+/**
+ * A reader that goes away (`neuroflux run … | head -1`) makes stdout writes fail with EPIPE:
+ * without a listener Node throws it as an uncaught exception. Registered once per process.
+ */
+function watchStdoutClosed(): void {
+  if (watchingStdout) return;
+  watchingStdout = true;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    if (stdoutClosed) return;
+    stdoutClosed = true;
+    process.exitCode = ExitCode.STDOUT_CLOSED;
+    for (const listener of stdoutClosedListeners) listener();
+  });
+}
+
+/** Settles with what interrupted the command: Ctrl-C, SIGTERM, or stdout closed by its reader. */
+function untilInterrupted(): Promise<Interruption> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: Interruption) => () => {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigterm);
+      stdoutClosedListeners.delete(onEpipe);
+      resolve(signal);
+    };
+    const onSigint = onSignal('SIGINT');
+    const onSigterm = onSignal('SIGTERM');
+    const onEpipe = onSignal('EPIPE');
+    // SIGTERM too: a process manager (or LocalHostLauncher) stops a host gracefully with it.
+    process.once('SIGINT', onSigint);
+    process.once('SIGTERM', onSigterm);
+    if (stdoutClosed) onEpipe();
+    else stdoutClosedListeners.add(onEpipe);
+  });
+}
+
 /** Entry point of the `neuroflux` binary. */
 export async function main(argv: readonly string[]): Promise<void> {
-  const program = buildCli(
-    { write: (text) => process.stdout.write(text), isTTY: process.stdout.isTTY === true },
-    // SIGTERM too: a process manager (or LocalHostLauncher) stops a host gracefully with it.
-    { untilInterrupted: () => new Promise((resolve) => (process.once('SIGINT', resolve), process.once('SIGTERM', resolve))) },
-  );
+  watchStdoutClosed();
+  const program = buildCli({ write: (text) => void (stdoutClosed || process.stdout.write(text)), isTTY: process.stdout.isTTY === true }, { untilInterrupted });
   try {
     await program.parseAsync([...argv]);
   } catch (error) {
@@ -111,4 +148,5 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.exitCode = exitCodeOf(error);
     if (!(error instanceof CommanderError)) process.stderr.write(`${error instanceof Error ? error.message : describeError(error)}\n`);
   }
+  if (stdoutClosed) process.exitCode = ExitCode.STDOUT_CLOSED;
 }

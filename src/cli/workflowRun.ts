@@ -3,7 +3,7 @@ import type { NeuroFlux } from '../kernel/createNeuroFlux';
 import { diagnoseStall, type BlockedTask, type ProgressStateAgent, type StallDiagnosis } from '../orchestration/stallDiagnosis';
 import { watchForStall } from '../orchestration/stallWatch';
 import type { TaskInput, TaskRecord } from '../orchestration/taskTypes';
-import { ExitCode } from './exitCodes';
+import { ExitCode, interruptionOf } from './exitCodes';
 import type { CliOutput } from './main';
 import { progressReporter } from './progressReporter';
 
@@ -26,13 +26,13 @@ export interface WorkflowRunOptions {
   readonly stateDir: string | undefined;
   readonly stdout: (text: string) => void;
   readonly stderr: CliOutput;
-  /** Settles on Ctrl-C (SIGINT). */
+  /** Settles on Ctrl-C (SIGINT), SIGTERM or stdout closed, with which ({@link interruptionOf}). */
   readonly interrupted: Promise<unknown> | undefined;
   /** How often a piped stderr gets a progress line without a new tenth reached, ms. Default 5000. */
   readonly progressLineIntervalMs?: number;
 }
 
-type Ending = { kind: 'finished'; records: TaskRecord[] } | { kind: 'interrupted' } | { kind: 'stalled'; diagnosis: StallDiagnosis };
+type Ending = { kind: 'finished'; records: TaskRecord[] } | { kind: 'interrupted'; by: unknown } | { kind: 'stalled'; diagnosis: StallDiagnosis };
 
 const MAX_NAMED_TASKS = 10;
 
@@ -161,7 +161,7 @@ export async function superviseWorkflowRun(nf: NeuroFlux, options: WorkflowRunOp
 
     const ending: Ending = await Promise.race([
       nf.orchestrator.waitForWorkflow(ids).then((records): Ending => ({ kind: 'finished', records })),
-      ...(options.interrupted ? [options.interrupted.then((): Ending => ({ kind: 'interrupted' }))] : []),
+      ...(options.interrupted ? [options.interrupted.then((by): Ending => ({ kind: 'interrupted', by }))] : []),
       stalled.then((diagnosis): Ending => ({ kind: 'stalled', diagnosis })),
     ]);
     watch.stop();
@@ -175,7 +175,7 @@ export async function superviseWorkflowRun(nf: NeuroFlux, options: WorkflowRunOp
     const elapsed = Date.now() - started;
     const exitCode =
       ending.kind === 'interrupted'
-        ? ExitCode.INTERRUPTED
+        ? interruptionOf(ending.by).exitCode
         : ending.kind === 'stalled'
           ? ending.diagnosis.noAgents
             ? ExitCode.CANNOT_RUN
@@ -183,7 +183,8 @@ export async function superviseWorkflowRun(nf: NeuroFlux, options: WorkflowRunOp
           : records.every((r) => r.status === 'completed')
             ? ExitCode.SUCCESS
             : ExitCode.FAILED;
-    if (ending.kind === 'interrupted') stderr.write('interrupted (Ctrl-C): the summary so far\n');
+    const interruption = ending.kind === 'interrupted' ? interruptionOf(ending.by).said : undefined;
+    if (interruption !== undefined) stderr.write(`${interruption}: the summary so far\n`);
     if (ending.kind === 'stalled') {
       stderr.write(
         `stalled for ${options.stallTimeoutMs / 1000} s: ${ending.diagnosis.blocked.length} task${ending.diagnosis.blocked.length === 1 ? '' : 's'} could not be given to any agent (${ending.diagnosis.noAgents ? 'no agent can run tasks: exit 3' : 'exit 1'})\n`,
