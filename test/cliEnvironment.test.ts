@@ -106,7 +106,7 @@ describeWithServer(NATS_SERVER_BIN, 'NEUROFLUX_NATS_URL and NEUROFLUX_NAMESPACE 
       const host = cli({ untilInterrupted: () => interrupted });
       const hosting = host.parse(['host', file, '--host-id', 'env-host', '--heartbeat', '200']);
       const run = cli();
-      await run.parse(['run', file, '--remote-agents', '--json', '--quiet']);
+      await run.parse(['run', file, '--remote-agents', '--json', '--quiet', '--stall-timeout', '86400']);
       stopHost();
       await hosting;
       expect((JSON.parse(run.io.out) as { status: string }[]).map((r) => r.status)).toEqual(['completed', 'completed']);
@@ -130,7 +130,7 @@ describeWithServer(NATS_SERVER_BIN, 'NEUROFLUX_NATS_URL and NEUROFLUX_NAMESPACE 
     const host = cli({ untilInterrupted: () => interrupted });
     const hosting = host.parse(['host', file, '--nats', server().url, '--namespace', 'quiet-host', '--host-id', 'h', '--heartbeat', '200', '--log-level', 'warn']);
     const run = cli();
-    await run.parse(['run', file, '--nats', server().url, '--namespace', 'quiet-host', '--remote-agents', '--quiet']);
+    await run.parse(['run', file, '--nats', server().url, '--namespace', 'quiet-host', '--remote-agents', '--quiet', '--stall-timeout', '86400']);
     stopHost();
     await hosting;
     expect(run.io.out).toMatch(/2\/2 tasks completed/);

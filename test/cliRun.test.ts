@@ -267,7 +267,7 @@ describeWithServer(NATS_SERVER_BIN, 'neuroflux run --remote-agents: no host', ()
     try {
       // Before the host's first heartbeat reaches the run, every task is blocked for want of a host;
       // after it, only `render`, for want of gpu. Ctrl-C once that is said (no race with the heartbeat).
-      const { out, err, exitCode } = await cli(['run', file, '--nats', server().url, '--namespace', 'partial', '--remote-agents', '--quiet'], {
+      const { out, err, exitCode } = await cli(['run', file, '--nats', server().url, '--namespace', 'partial', '--remote-agents', '--quiet', '--stall-timeout', '86400'], {
         interruptWhen: (text) => text.includes('no agent has capability gpu: render'),
       });
       expect(err).toMatch(/cannot be given to any agent\n {2}no agent has capability gpu: render\n/);

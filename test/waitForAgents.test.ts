@@ -5,7 +5,7 @@
  * Over NATS: the host announces itself after the orchestrator started waiting.
  */
 import { SimulatedClock } from 'xstate';
-import { AgentHost, AgentsUnavailableError, NotRunningError, ValidationError, createNeuroFlux, nats } from '../src';
+import { AgentHost, AgentsUnavailableError, NotRunningError, ValidationError, createNeuroFlux, jsonLinesLogger, nats } from '../src';
 import { cleanupAfterEach } from './support/cleanup';
 import { NATS_SERVER_BIN, describeWithServer, natsServerForSuite } from './support/servers';
 import { settle } from './support/settle';
@@ -73,11 +73,28 @@ describe('waitForAgents in one process', () => {
   });
 
   test('the default timeout is 30 s; a late registration after the rejection changes nothing', async () => {
-    const { nf, clock } = await runtime();
+    const logged: string[] = [];
+    const clock = new SimulatedClock();
+    const nf = cleanup.add(createNeuroFlux({ clock, logger: jsonLinesLogger({ level: 'warn', write: (line) => logged.push(line) }) }));
+    await nf.start();
+    const settlements: string[] = [];
     const waiting = nf.orchestrator.waitForAgents(['x']);
-    clock.increment(30_000);
+    waiting.then(
+      () => settlements.push('resolved'),
+      (error: unknown) => settlements.push(error instanceof AgentsUnavailableError ? 'rejected' : `rejected with ${String(error)}`),
+    );
+    clock.increment(29_999);
+    await settle();
+    expect(settlements).toEqual([]);
+    clock.increment(1);
     await expect(waiting).rejects.toBeInstanceOf(AgentsUnavailableError);
-    nf.orchestrator.registerAgent('a', { capabilities: ['x'], execute: () => 1 });
+    expect(() => nf.orchestrator.registerAgent('a', { capabilities: ['x'], execute: () => 1 })).not.toThrow();
+    clock.increment(60_000);
+    await settle();
+    // Settled once, nothing logged as a problem, and a new waiter is answered by the agent at once.
+    expect(settlements).toEqual(['rejected']);
+    expect(logged).toEqual([]);
+    await expect(nf.orchestrator.waitForAgents(['x'], { timeoutMs: 0 })).resolves.toBeUndefined();
   });
 
   test('stopping the orchestrator rejects the waiters with NotRunningError; so does a call after stop', async () => {
@@ -114,7 +131,7 @@ describeWithServer(NATS_SERVER_BIN, 'waitForAgents over NATS', () => {
     const orchestrator = cleanup.add(createNeuroFlux({ transport: nats({ servers: server().url, namespace }) }));
     await orchestrator.start();
     let resolved = false;
-    const waiting = orchestrator.orchestrator.waitForAgents(['risk_assessment'], { timeoutMs: 20_000 }).then(() => (resolved = true));
+    const waiting = orchestrator.orchestrator.waitForAgents(['risk_assessment'], { timeoutMs: 1e9 }).then(() => (resolved = true));
     // Nothing announced yet: submitting now would be refused.
     expect(() => orchestrator.orchestrator.submitWorkflow({ tasks: [{ taskId: 'early', requiredCapabilities: ['risk_assessment'] }] })).toThrow(/risk_assessment/);
     expect(resolved).toBe(false);
