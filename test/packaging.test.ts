@@ -11,6 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PAGE_MODULES } from '../src/observability/inspector/pageModules';
 
 const root = join(__dirname, '..');
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -76,6 +77,9 @@ describe('npm package', () => {
     const files = packed.files.map((f) => f.path);
     expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'bin/neuroflux.js', 'dist/src/index.js', 'dist/src/index.d.ts']));
     expect(files.filter((f) => /^(test|bench|examples|src|machines|docs)\//.test(f) || f.endsWith('.test.js'))).toEqual([]);
+    // Every module the inspector serves is compiled into the package (an installed package has no TypeScript to transpile them).
+    const pageFiles = PAGE_MODULES.map((name) => `dist/src/observability/inspector/browser/${name}.js`);
+    expect(pageFiles.filter((f) => !files.includes(f))).toEqual([]);
   });
 
   test('every source map carries its sources (src/ is not packed)', () => {
