@@ -175,8 +175,15 @@ export class TaskNotRetryableError extends NeuroFluxError {
   constructor(
     readonly taskId: string,
     readonly status: string,
+    /** A dependency that did not complete (and has no completed retry): the retry would fail the same way. */
+    readonly failedDependency?: string,
   ) {
-    super(ErrorCode.TASK_NOT_RETRYABLE, `task '${taskId}' is ${status}: only a failed, timed out or cancelled task can be retried`);
+    super(
+      ErrorCode.TASK_NOT_RETRYABLE,
+      failedDependency === undefined
+        ? `task '${taskId}' is ${status}: only a failed, timed out or cancelled task can be retried`
+        : `task '${taskId}' cannot be retried: its dependency '${failedDependency}' did not complete (retry it first)`,
+    );
   }
 }
 

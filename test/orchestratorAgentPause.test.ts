@@ -152,6 +152,43 @@ describe('TaskOrchestrator: retrying a task', () => {
     await nf.stop();
   });
 
+  test('a retry of a retry is the next number of the original; a task whose dependency failed waits for that dependency\'s retry', async () => {
+    const nf = runtime();
+    const exec = controlledExecutor();
+    nf.orchestrator.registerAgent('worker', { capabilities: ['x'], maxConcurrentTasks: 3, execute: exec.execute });
+    await nf.start();
+    nf.orchestrator.submitWorkflow({
+      tasks: [
+        { taskId: 'fetch', requiredCapabilities: ['x'], retryPolicy: { maxRetries: 0 } },
+        { taskId: 'report', requiredCapabilities: ['x'], dependencies: ['fetch'], retryPolicy: { maxRetries: 0 } },
+      ],
+    });
+    await settle();
+    exec.pending.get('fetch')?.reject(new Error('network down'));
+    await nf.orchestrator.waitForWorkflow(['fetch', 'report']);
+    expect(nf.orchestrator.getTask('report')?.status).not.toBe('completed');
+    // Retried as is, report would fail again on the same dependency: refused, naming it.
+    expect(() => nf.orchestrator.retryTask('report')).toThrow(TaskNotRetryableError);
+    expect(() => nf.orchestrator.retryTask('report')).toThrow("its dependency 'fetch' did not complete");
+    expect(nf.orchestrator.retryTask('fetch').taskId).toBe('fetch~retry1');
+    await settle();
+    exec.pending.get('fetch~retry1')?.reject(new Error('still down'));
+    await nf.orchestrator.waitForTask('fetch~retry1');
+    expect(() => nf.orchestrator.retryTask('report')).toThrow("its dependency 'fetch' did not complete");
+    // A retry of a retry: the original's next number, not fetch~retry1~retry1.
+    expect(nf.orchestrator.retryTask('fetch~retry1').taskId).toBe('fetch~retry2');
+    await settle();
+    exec.pending.get('fetch~retry2')?.resolve('prices');
+    await nf.orchestrator.waitForTask('fetch~retry2');
+    const again = nf.orchestrator.retryTask('report');
+    expect(again.taskId).toBe('report~retry1');
+    expect(nf.orchestrator.getTask('report~retry1')?.dependencies).toEqual(['fetch~retry2']);
+    await settle();
+    exec.pending.get('report~retry1')?.resolve('written');
+    expect(await nf.orchestrator.waitForTask('report~retry1')).toMatchObject({ status: 'completed' });
+    await nf.stop();
+  });
+
   test('a cancelled task can be retried; a completed, running or unknown one cannot', async () => {
     const nf = runtime();
     const exec = controlledExecutor();

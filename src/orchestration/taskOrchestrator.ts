@@ -1222,11 +1222,13 @@ export class TaskOrchestrator {
 
   /**
    * Submits a finished task that did not complete (failed, timed out or cancelled) again,
-   * with the same input, as a new task `<taskId>~retry<n>` (task ids are never reused).
-   * Its dependencies are the original's; tasks that depended on the original are not run
-   * again.
+   * with the same input, as a new task `<taskId>~retry<n>` (task ids are never reused; a
+   * retry of `job~retry1` is `job~retry2`, so avoid ids ending in `~retry<n>` yourself).
+   * Its dependencies are the original's, each replaced by its latest completed retry if it
+   * has one; tasks that depended on the original are not run again.
    * @throws UnknownTaskError for an unknown task; TaskNotRetryableError for a task that is
-   * not finished, or that completed.
+   * not finished, or that completed, or whose dependency did not complete and has no
+   * completed retry (the error names it: retry that one first).
    *
    * @example
    * ```ts
@@ -1238,17 +1240,27 @@ export class TaskOrchestrator {
     if (!entry) throw new UnknownTaskError(taskId);
     const r = entry.record;
     if (!FINAL_STATES.has(r.state) || r.status === 'completed') throw new TaskNotRetryableError(taskId, r.status);
+    const base = taskId.replace(/~retry\d+$/, '');
+    const dependencies = r.dependencies.map((dependency) => {
+      const record = this.tasks.get(dependency)?.record;
+      if (!record || record.status === 'completed' || !FINAL_STATES.has(record.state)) return dependency;
+      const root = dependency.replace(/~retry\d+$/, '');
+      let latest: string | undefined;
+      for (let k = 1; this.tasks.has(`${root}~retry${k}`); k++) if (this.tasks.get(`${root}~retry${k}`)?.record.status === 'completed') latest = `${root}~retry${k}`;
+      if (latest === undefined) throw new TaskNotRetryableError(taskId, r.status, dependency);
+      return latest;
+    });
     let n = 1;
-    while (this.tasks.has(`${taskId}~retry${n}`)) n++;
+    while (this.tasks.has(`${base}~retry${n}`)) n++;
     const balancer = [...this.balancerByName].find(([, chooser]) => chooser === entry.chooser)?.[0];
     return this.submitTask({
-      taskId: `${taskId}~retry${n}`,
+      taskId: `${base}~retry${n}`,
       name: r.name,
       description: r.description,
       taskType: r.taskType,
       priority: r.priority,
       payload: r.payload as TaskInput['payload'],
-      dependencies: [...r.dependencies],
+      dependencies,
       requiredCapabilities: [...r.requiredCapabilities],
       estimatedDuration: r.estimatedDuration,
       timeoutSeconds: r.timeoutSeconds,

@@ -254,7 +254,7 @@ export async function serveInspection(source: InspectionSource, options: Omit<In
       'Content-Type': type,
       'Cache-Control': 'no-store',
       'X-Content-Type-Options': 'nosniff',
-      'Content-Security-Policy': "default-src 'self'; connect-src 'self' ws: ; img-src 'self' data:; frame-ancestors 'none'",
+      'Content-Security-Policy': "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
     });
     res.end(head ? undefined : body);
   };
