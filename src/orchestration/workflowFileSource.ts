@@ -1,4 +1,5 @@
 import { jsonSyntaxErrorOffset } from './jsonSyntaxError';
+import { scanJsonKeys } from './jsonKeyScan';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 
 /** A place in a file: 1-based line and column. */
@@ -30,8 +31,8 @@ const MAX_ALIAS_COUNT = 100;
 
 /**
  * Parses the text of a workflow file, JSON or YAML, keeping the position of every node.
- * JSON is parsed by `JSON.parse` (its syntax is the authority) and located with the
- * YAML parser, since JSON is YAML 1.2. Duplicate keys are problems in both formats
+ * JSON is parsed by `JSON.parse` (its syntax is the authority) and, only when a problem
+ * is to be placed, located with the YAML parser, since JSON is YAML 1.2. Duplicate keys are problems in both formats
  * (JSON.parse would silently keep the last). Never throws.
  * @internal
  */
@@ -42,14 +43,15 @@ export function parseWorkflowSource(bytes: Buffer, format: 'json' | 'yaml'): Par
   } catch {
     return failed([{ message: 'not UTF-8 text (is it a binary file?)' }]);
   }
+  // A control character never belongs in YAML or in JSON outside a string's escapes.
+  const control = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.exec(text);
+  if (text.trim() === '') return failed([{ position: { line: 1, column: 1 }, message: 'the file is empty: expected an object with `tasks`' }]);
+  if (format === 'json') return parseJsonSource(text, control);
   const lineCounter = new LineCounter();
   const at = (offset: number): SourcePosition => {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
-  // A control character never belongs in YAML or in JSON outside a string's escapes.
-  const control = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.exec(text);
-  if (text.trim() === '') return failed([{ position: { line: 1, column: 1 }, message: 'the file is empty: expected an object with `tasks`' }]);
   let doc: Document.Parsed;
   try {
     doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
@@ -59,9 +61,7 @@ export function parseWorkflowSource(bytes: Buffer, format: 'json' | 'yaml'): Par
   // The parser recurses: a few thousand nested brackets overflow its stack (caught, at every level).
   const tooDeep = doc.errors.find((e) => /call stack/i.test(e.message));
   if (tooDeep) return failed([{ position: at(tooDeep.pos[0]), message: 'nested too deeply to parse' }]);
-  if (control) {
-    return failed([{ position: at(control.index), message: `control character U+${control[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()} (is it a binary file?)` }]);
-  }
+  if (control) return failed([controlProblem(control, at)]);
   const locate = (path: readonly (string | number)[], atKey = false) => {
     const offset = locateOffset(doc, path, atKey);
     return offset === undefined ? undefined : at(offset);
@@ -70,23 +70,6 @@ export function parseWorkflowSource(bytes: Buffer, format: 'json' | 'yaml'): Par
     position: at(error.pos[0]),
     message: SYNTAX_MESSAGES[error.code] ?? error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'syntax error',
   });
-  if (format === 'json') {
-    let value: unknown;
-    const bom = text.startsWith('\ufeff') ? 1 : 0;
-    try {
-      value = JSON.parse(text.slice(bom));
-    } catch (error) {
-      const message = (error instanceof Error ? error.message : String(error))
-        .replace(/ at position \d+[\s\S]*$/, '')
-        .replace(/ in JSON$/, '')
-        .replace(/, (\.\.\.)?"[\s\S]*"(\.\.\.)? is not valid JSON$/, '');
-      // JSON.parse names a position for some mistakes only: find it ourselves.
-      const offset = jsonSyntaxErrorOffset(text.slice(bom));
-      return failed([{ position: at(Math.max(0, offset) + bom), message: `not valid JSON: ${message}` }], locate);
-    }
-    const duplicates = doc.errors.filter((e) => e.code === 'DUPLICATE_KEY').map(problemOf);
-    return duplicates.length > 0 ? failed(duplicates, locate) : { value, problems: [], locate };
-  }
   if (doc.errors.length > 0) return failed(doc.errors.map(problemOf), locate);
   try {
     return { value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), problems: [], locate };
@@ -94,6 +77,69 @@ export function parseWorkflowSource(bytes: Buffer, format: 'json' | 'yaml'): Par
     const message = error instanceof Error ? error.message : String(error);
     return failed([{ position: { line: 1, column: 1 }, message: /alias/i.test(message) ? `more than ${MAX_ALIAS_COUNT} aliases expanded (a YAML alias bomb?)` : `cannot read its value: ${message}` }], locate);
   }
+}
+
+/**
+ * Nesting a JSON workflow file may have: the YAML parser that places problems recurses, and
+ * overflowed its stack at a few thousand levels; no workflow needs more than a few dozen.
+ */
+const MAX_JSON_DEPTH = 1000;
+
+function controlProblem(control: RegExpExecArray, at: (offset: number) => SourcePosition): SyntaxProblem {
+  return { position: at(control.index), message: `control character U+${control[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()} (is it a binary file?)` };
+}
+
+/**
+ * JSON: `JSON.parse` is the authority on syntax and gives the value; a token scan finds what
+ * it would hide (duplicate keys, nesting too deep to place). The YAML parser (JSON is YAML
+ * 1.2) runs only when `locate` is called: when there is a problem to place.
+ */
+function parseJsonSource(text: string, control: RegExpExecArray | null): ParsedSource {
+  let lineStarts: number[] | undefined;
+  const at = (offset: number): SourcePosition => {
+    if (lineStarts === undefined) {
+      lineStarts = [0];
+      for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+    }
+    let low = 0;
+    let high = lineStarts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if ((lineStarts[mid] as number) <= offset) low = mid;
+      else high = mid - 1;
+    }
+    return { line: low + 1, column: offset - (lineStarts[low] as number) + 1 };
+  };
+  let doc: Document.Parsed | null | undefined;
+  const locate = (path: readonly (string | number)[], atKey = false): SourcePosition | undefined => {
+    if (doc === undefined) {
+      try {
+        doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false, strict: true });
+      } catch {
+        doc = null;
+      }
+    }
+    const offset = doc === null ? undefined : locateOffset(doc, path, atKey);
+    return offset === undefined ? undefined : at(offset);
+  };
+  if (control) return failed([controlProblem(control, at)]);
+  const bom = text.startsWith('\ufeff') ? 1 : 0;
+  let value: unknown;
+  try {
+    value = JSON.parse(text.slice(bom));
+  } catch (error) {
+    const message = (error instanceof Error ? error.message : String(error))
+      .replace(/ at position \d+[\s\S]*$/, '')
+      .replace(/ in JSON$/, '')
+      .replace(/, (\.\.\.)?"[\s\S]*"(\.\.\.)? is not valid JSON$/, '');
+    // JSON.parse names a position for some mistakes only: find it ourselves.
+    const offset = jsonSyntaxErrorOffset(text.slice(bom));
+    return failed([{ position: at(Math.max(0, offset) + bom), message: `not valid JSON: ${message}` }], locate);
+  }
+  const scan = scanJsonKeys(text, MAX_JSON_DEPTH);
+  if (scan.tooDeepOffset >= 0) return failed([{ position: at(scan.tooDeepOffset), message: 'nested too deeply to parse' }]);
+  if (scan.duplicateKeyOffsets.length > 0) return failed(scan.duplicateKeyOffsets.map((offset) => ({ position: at(offset), message: SYNTAX_MESSAGES['DUPLICATE_KEY'] as string })), locate);
+  return { value, problems: [], locate };
 }
 
 /** The parser's messages a workflow author may not follow, by error code. */
