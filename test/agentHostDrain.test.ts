@@ -4,8 +4,16 @@
  * starts, then the host leaves and what it declined runs elsewhere, once.
  */
 import { SimulatedClock } from 'xstate';
-import { AgentHost, createNeuroFlux } from '../src';
+import { AgentHost, createNeuroFlux, nats, type NeuroFlux } from '../src';
+import { describeWithServer, NATS_SERVER_BIN, natsServerForSuite } from './support/servers';
 import { settle } from './support/settle';
+
+/** Waits (real time, generous overall bound) until `condition` holds: for state with no event to wait on. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  if (!condition()) throw new Error(`never happened: ${what}`);
+}
 
 describe('AgentHost.drain', () => {
   test('running work finishes, assignments that arrive meanwhile are declined and run on another host once', async () => {
@@ -92,4 +100,58 @@ describe('AgentHost.drain', () => {
     await expect(host.drain()).resolves.toBe(true);
     await nf.stop();
   });
+});
+
+describeWithServer(NATS_SERVER_BIN, 'AgentHost.drain over NATS', () => {
+  const server = natsServerForSuite();
+
+  // Results go through JetStream, the host's `leaving` through plain NATS and arrives first:
+  // the orchestrator must wait for the results the host listed, not move those tasks again.
+  test.each([1, 3])('a drained host\'s last results (%i running) are taken, no task runs twice', async (running) => {
+    const namespace = `drain${running}${Date.now()}`;
+    const runtime = (name: string, orchestrator: boolean) => createNeuroFlux({ transport: nats({ servers: server().url, namespace, name }), orchestrator });
+    const orch = runtime('orchestrator', true);
+    const rt1 = runtime('h1', false);
+    const rt2 = runtime('h2', false);
+    const runtimes: NeuroFlux[] = [orch, rt1, rt2];
+    await Promise.all(runtimes.map((rt) => rt.start()));
+    const ran: string[] = [];
+    const finish: (() => void)[] = [];
+    let started!: () => void;
+    const allStarted = new Promise<void>((resolve) => (started = resolve));
+    // A long heartbeat: no host is presumed dead on a busy machine while the test waits.
+    const h1 = new AgentHost({ bus: rt1.bus, hostId: 'h1', heartbeatIntervalMs: 20_000 });
+    h1.addAgent('h1-worker', {
+      capabilities: ['work'],
+      maxConcurrentTasks: running,
+      execute: (task) => {
+        ran.push(`h1:${task.taskId}`);
+        if (ran.length === running) started();
+        return new Promise((resolve) => finish.push(() => resolve('done')));
+      },
+    });
+    h1.start();
+    await orch.orchestrator.waitForAgents(['work'], { timeoutMs: 60_000 });
+    const ids = Array.from({ length: running }, (_, i) => `t${i + 1}`);
+    for (const taskId of ids) orch.orchestrator.submitTask({ taskId, requiredCapabilities: ['work'] });
+    await allStarted;
+    const h2 = new AgentHost({ bus: rt2.bus, hostId: 'h2', heartbeatIntervalMs: 20_000 });
+    h2.addAgent('h2-worker', { capabilities: ['work'], execute: (task) => (ran.push(`h2:${task.taskId}`), 'done') });
+    h2.start();
+    await until(() => orch.orchestrator.getAgent('h2-worker') !== undefined, 'h2 registered');
+    const draining = h1.drain(60_000);
+    // Submitted while h1 drains: runs on h2 (or is declined by h1 and then runs on h2), once.
+    orch.orchestrator.submitTask({ taskId: 'late', requiredCapabilities: ['work'] });
+    for (const done of finish) done();
+    expect(await draining).toBe(true);
+    const records = await orch.orchestrator.waitForWorkflow([...ids, 'late']);
+    expect(records.map((r) => [r.taskId, r.status, r.assignedAgent])).toEqual([
+      ...ids.map((id) => [id, 'completed', 'h1-worker']),
+      ['late', 'completed', 'h2-worker'],
+    ]);
+    expect([...ran].sort()).toEqual([...ids.map((id) => `h1:${id}`), 'h2:late'].sort());
+    expect(orch.orchestrator.getStats().hosts).toMatchObject({ lost: 1, left: 1 });
+    await h2.stop();
+    for (const rt of runtimes.reverse()) await rt.stop();
+  }, 120_000);
 });

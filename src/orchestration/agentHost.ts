@@ -72,6 +72,9 @@ export interface AgentHostStats {
   readonly announceErrors: number;
 }
 
+/** Results a `leaving` announcement lists at most (the schema's bound is 1000). */
+const MAX_RESULTS_LISTED = 256;
+
 type HostedAgent = z.output<typeof HostedAgentOptionsSchema> & { handle: AgentHandle };
 
 /**
@@ -109,6 +112,11 @@ export class AgentHost {
   private draining = false;
   private drained: (() => void) | undefined;
   private declinedWhileDraining = 0;
+  /**
+   * The last results sent (bounded): the `leaving` announcement lists them, so that an
+   * orchestrator waits for those still on their way before moving this host's tasks.
+   */
+  private readonly resultsSent: { agentId: string; taskId: string; attempt: number }[] = [];
   private completed = 0;
   private failed = 0;
   private aborted = 0;
@@ -200,7 +208,11 @@ export class AgentHost {
     return finished;
   }
 
-  /** Says goodbye (orchestrators move this host's tasks at once), aborts running work and removes the agents. */
+  /**
+   * Says goodbye, aborts running work and removes the agents. Orchestrators move this
+   * host's tasks at once, except those whose results it sent last: those they wait for
+   * (until its heartbeats would be missed).
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     if (this.heartbeat) this.announce('leaving');
@@ -240,6 +252,7 @@ export class AgentHost {
         maxConcurrentTasks: a.maxConcurrentTasks,
         specializations: a.specializations,
       })),
+      ...(status === 'leaving' && this.resultsSent.length > 0 && { resultsSent: [...this.resultsSent] }),
     };
     try {
       this.bus.publishEvent({ senderId: this.hostId, topic: TaskTopic.PRESENCE, priority: 'high', payload });
@@ -307,6 +320,8 @@ export class AgentHost {
       if (outcome.status === 'completed') this.completed++;
       else this.failed++;
       reply(TaskTopic.RESULT, { ...outcome });
+      this.resultsSent.push({ agentId: agent.agentId, taskId, attempt });
+      if (this.resultsSent.length > MAX_RESULTS_LISTED) this.resultsSent.shift();
     }
     if (this.controllers.size === 0) this.drained?.();
   }

@@ -264,6 +264,8 @@ export interface OrchestratorStats {
   readonly hosts: {
     readonly alive: number;
     readonly lost: number;
+    /** Of `lost`, those that said they left (a clean stop) rather than fell silent. */
+    readonly left: number;
     readonly invalidAnnouncements: number;
     /** Presence published under another NATS identity than the host id it names (refused). */
     readonly refusedAnnouncements: number;
@@ -350,6 +352,12 @@ export class TaskOrchestrator {
   private readonly hosts = new Map<string, { readonly agents: Set<string>; incarnation: string | undefined; readonly identity: string | undefined }>();
   private readonly hostActors: ShardedSupervisor<typeof hostLivenessMachine>;
   private hostsLost = 0;
+  private hostsLeft = 0;
+  /**
+   * Leaving hosts whose last results are still on their way (`agentId\u0000taskId` each):
+   * the host's tasks move once these arrived, or when its heartbeats are missed.
+   */
+  private readonly resultsAwaited = new Map<string, Set<string>>();
   private invalidAnnouncements = 0;
   private refusedAnnouncements = 0;
   private readonly refusedResults = { noToken: 0, wrongHost: 0 };
@@ -1401,7 +1409,7 @@ export class TaskOrchestrator {
       invalidResults: this.invalidResults,
       balancerErrors: this.balancerErrors,
       persistence: this.persistence ? this.persistence.stats() : null,
-      hosts: { alive: this.hosts.size, lost: this.hostsLost, invalidAnnouncements: this.invalidAnnouncements, refusedAnnouncements: this.refusedAnnouncements },
+      hosts: { alive: this.hosts.size, lost: this.hostsLost, left: this.hostsLeft, invalidAnnouncements: this.invalidAnnouncements, refusedAnnouncements: this.refusedAnnouncements },
       active: this.handle !== undefined && !this.stopped,
     };
   }
@@ -1656,7 +1664,10 @@ export class TaskOrchestrator {
         this.invalidResults++;
         return;
       }
-      if (this.reportAllowed(message, parsed.data.dispatch)) this.acceptResult(parsed.data, message.senderId);
+      if (this.reportAllowed(message, parsed.data.dispatch)) {
+        this.acceptResult(parsed.data, message.senderId);
+        if (this.resultsAwaited.size > 0) this.awaitedResultArrived(message.senderId, parsed.data.taskId);
+      }
     } else if (message.topic === TaskTopic.STARTED) {
       const parsed = TaskStartedPayloadSchema.safeParse(message.payload);
       if (!parsed.success) {
@@ -1746,8 +1757,16 @@ export class TaskOrchestrator {
       host = this.hosts.get(hostId);
     }
     if (status === 'leaving') {
-      if (host) this.leavingHosts.add(hostId);
-      if (host) this.hostActors.get(hostId)?.send({ type: 'HOST_LEFT' });
+      if (!host) return;
+      this.leavingHosts.add(hostId);
+      // Results the host sent just before may still be on their way (JetStream is slower than
+      // this plain message): moving those tasks now would run them twice.
+      const awaited = new Set<string>();
+      for (const sent of parsed.data.resultsSent ?? []) {
+        if (host.agents.has(sent.agentId) && this.currentAttempt(sent.taskId, sent.agentId) === sent.attempt) awaited.add(`${sent.agentId}\u0000${sent.taskId}`);
+      }
+      if (awaited.size > 0) this.resultsAwaited.set(hostId, awaited);
+      else this.hostActors.get(hostId)?.send({ type: 'HOST_LEFT' });
       return;
     }
     const at = this.bus.clock.now();
@@ -1796,7 +1815,9 @@ export class TaskOrchestrator {
     if (!host) return;
     this.hosts.delete(hostId);
     this.hostsLost++;
+    this.resultsAwaited.delete(hostId);
     const left = this.leavingHosts.delete(hostId);
+    if (left) this.hostsLeft++;
     const moved = [...host.agents].reduce((n, agentId) => n + (this.agents.get(agentId)?.activeTasks.size ?? 0), 0);
     if (left) this.logger.info({ hostId, agents: [...host.agents], tasksRequeued: moved }, 'agent host left');
     else this.logger.warn({ hostId, agents: [...host.agents], tasksRequeued: moved }, 'agent host lost (heartbeats stopped)');
@@ -1805,6 +1826,16 @@ export class TaskOrchestrator {
     queueMicrotask(() => {
       if (this.hostActors.get(hostId)?.getSnapshot().status === 'done') this.hostActors.release([hostId]);
     });
+  }
+
+  /** A result a leaving host announced has arrived: once all have, the host's other tasks move. */
+  private awaitedResultArrived(agentId: string, taskId: string): void {
+    for (const [hostId, awaited] of this.resultsAwaited) {
+      if (!awaited.delete(`${agentId}\u0000${taskId}`) || awaited.size > 0) continue;
+      this.resultsAwaited.delete(hostId);
+      this.hostActors.get(hostId)?.send({ type: 'HOST_LEFT' });
+      return;
+    }
   }
 
   /** The current attempt of a task assigned to `agentId`, if it is active. */

@@ -89,5 +89,14 @@ export const HostPresencePayloadSchema = z.object({
   status: z.enum(['alive', 'leaving']),
   heartbeatIntervalMs: z.number().int().positive(),
   agents: z.array(PresentAgentSchema).max(10_000),
+  /**
+   * With `leaving`: the attempts whose results the host sent last. Results travel through
+   * JetStream and may arrive after this plain message: the orchestrator waits for these
+   * before it moves the host's other tasks (else they would run twice).
+   */
+  resultsSent: z
+    .array(z.object({ agentId: z.string().min(1), taskId: z.string().min(1), attempt: z.number().int().nonnegative() }))
+    .max(1000)
+    .optional(),
 });
 export type HostPresencePayload = z.output<typeof HostPresencePayloadSchema>;
