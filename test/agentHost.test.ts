@@ -45,7 +45,7 @@ describe('AgentHost', () => {
       host.start();
       await settle();
       expect(nf.orchestrator.getAgent('h1-worker')).toMatchObject({ agentId: 'h1-worker', maxConcurrentTasks: 2 });
-      expect(nf.orchestrator.getStats().hosts).toEqual({ alive: 1, lost: 0, invalidAnnouncements: 0, refusedAnnouncements: 0 });
+      expect(nf.orchestrator.getStats().hosts).toEqual({ alive: 1, lost: 0, left: 0, invalidAnnouncements: 0, refusedAnnouncements: 0 });
 
       const progress: number[] = [];
       nf.orchestrator.events$.subscribe((e) => e.type === 'task_progress' && progress.push(e.progress));
@@ -191,11 +191,11 @@ describe('AgentHost', () => {
 
   test('malformed announcements are counted and ignored; bad host options name the field', async () => {
     await withRuntime(async (nf) => {
-      for (const payload of [null, { hostId: '' }, { hostId: 'h', status: 'alive', heartbeatIntervalMs: -1, agents: [] }, { hostId: 'h', status: 'alive', heartbeatIntervalMs: 10, agents: [{ agentId: 'x' }] }, { hostId: 'h', status: 'alive', heartbeatIntervalMs: 10, agents: [{ agentId: 'x', capabilities: ['c'], maxConcurrentTasks: 1, specializations: { c: -1 } }] }]) {
+      for (const payload of [null, { hostId: '' }, { hostId: 'h', status: 'alive', heartbeatIntervalMs: -1, agents: [] }, { hostId: 'h', status: 'alive', heartbeatIntervalMs: 10, agents: [{ agentId: 'x' }] }, { hostId: 'h', status: 'alive', heartbeatIntervalMs: 10, agents: [{ agentId: 'x', capabilities: ['c'], maxConcurrentTasks: 1, specializations: { c: -1 } }] }, { hostId: 'h', status: 'leaving', heartbeatIntervalMs: 10, agents: [], resultsSent: [{ agentId: '__proto__', taskId: 't', attempt: -1 }] }, { hostId: 'h', status: 'leaving', heartbeatIntervalMs: 10, agents: [], resultsSent: Array.from({ length: 1001 }, () => ({ agentId: 'a', taskId: 't', attempt: 0 })) }]) {
         nf.bus.publishEvent({ senderId: 'h', topic: TaskTopic.PRESENCE, payload });
       }
       await settle();
-      expect(nf.orchestrator.getStats().hosts).toEqual({ alive: 0, lost: 0, invalidAnnouncements: 5, refusedAnnouncements: 0 });
+      expect(nf.orchestrator.getStats().hosts).toEqual({ alive: 0, lost: 0, left: 0, invalidAnnouncements: 7, refusedAnnouncements: 0 });
       expect(nf.bus.getStats().deadLetters.max_retries).toBe(0);
       expect(() => new AgentHost({ bus: nf.bus, hostId: '' })).toThrow(ValidationError);
       expect(() => new AgentHost({ bus: nf.bus, hostId: 'h', heartbeatIntervalMs: 0 })).toThrow(/heartbeatIntervalMs/);

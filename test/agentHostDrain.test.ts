@@ -4,7 +4,7 @@
  * starts, then the host leaves and what it declined runs elsewhere, once.
  */
 import { SimulatedClock } from 'xstate';
-import { AgentHost, createNeuroFlux, nats, type NeuroFlux } from '../src';
+import { AgentHost, createNeuroFlux, nats, TaskTopic, type NeuroFlux } from '../src';
 import { describeWithServer, NATS_SERVER_BIN, natsServerForSuite } from './support/servers';
 import { settle } from './support/settle';
 
@@ -87,6 +87,41 @@ describe('AgentHost.drain', () => {
     expect(drained).toBe(false);
     expect(aborted).toBe(true);
     expect(host.getStats()).toMatchObject({ running: 0, aborted: 1 });
+    await nf.stop();
+  });
+
+  test.each(['arrives', 'never arrives'])('a leaving host\'s listed result that %s: its task waits for it, and moves only when heartbeats are missed', async (fate) => {
+    const clock = new SimulatedClock();
+    const nf = createNeuroFlux({ clock });
+    await nf.start();
+    // A host of one agent, played by hand: it takes assignments and never answers by itself.
+    let orchestratorId: string | undefined;
+    const worker = nf.bus.registerAgent('h-worker', { handler: (message) => void (orchestratorId ??= message.senderId) });
+    const presence = (status: 'alive' | 'leaving', extra: Record<string, unknown> = {}) =>
+      nf.bus.publishEvent({ senderId: 'h', topic: TaskTopic.PRESENCE, payload: { hostId: 'h', status, heartbeatIntervalMs: 1000, agents: [{ agentId: 'h-worker', capabilities: ['work'], maxConcurrentTasks: 1 }], ...extra } });
+    presence('alive');
+    await settle();
+    nf.orchestrator.submitTask({ taskId: 't', requiredCapabilities: ['work'] });
+    await settle();
+    expect(nf.orchestrator.getTask('t')).toMatchObject({ assignedAgent: 'h-worker' });
+    presence('leaving', { resultsSent: [{ agentId: 'h-worker', taskId: 't', attempt: 0 }, { agentId: 'h-worker', taskId: 'gone', attempt: 0 }] });
+    await settle();
+    expect(nf.orchestrator.getTask('t')).toMatchObject({ assignedAgent: 'h-worker' });
+    expect(nf.orchestrator.getStats().hosts).toMatchObject({ alive: 1, left: 0 });
+    if (fate === 'arrives') {
+      worker.send({ recipientId: orchestratorId as string, messageType: 'notification', topic: TaskTopic.RESULT, payload: { taskId: 't', attempt: 0, status: 'completed', result: 'ok' } });
+      await settle();
+      expect(nf.orchestrator.getTask('t')).toMatchObject({ status: 'completed', assignedAgent: 'h-worker', retryCount: 0 });
+      expect(nf.orchestrator.getStats().hosts).toMatchObject({ alive: 0, lost: 1, left: 1 });
+    } else {
+      clock.increment(2999);
+      await settle();
+      expect(nf.orchestrator.getTask('t')).toMatchObject({ assignedAgent: 'h-worker' });
+      clock.increment(1);
+      await settle();
+      expect(nf.orchestrator.getTask('t')).toMatchObject({ status: 'pending', assignedAgent: null });
+      expect(nf.orchestrator.getStats().hosts).toMatchObject({ alive: 0, lost: 1, left: 1 });
+    }
     await nf.stop();
   });
 
