@@ -94,6 +94,6 @@ describe('neuroflux verify', () => {
     const bounded = await verify(path, '--max-states', '100', '--time-limit', '600');
     expect(bounded.exitCode).toBe(3);
     expect(bounded.out).toMatch(/incomplete: explored \d+ states \(100 units of work with scheduling choices\), the maxStates bound/);
-    await expect(verify(path, '--time-limit', '-1')).rejects.toThrow(/timeLimit/);
+    await expect(verify(path, '--time-limit', '-1')).rejects.toThrow(/--time-limit/);
   });
 });

@@ -1,6 +1,13 @@
 import { hasAllCapabilities } from '../orchestration/planning/capabilityMatch';
 import type { ParsedTask } from '../orchestration/taskTypes';
 
+/**
+ * Builtins read once: under jest each module runs in a vm context, where every read of a
+ * global (`Number`, `String`, `Math`) goes through the context's interceptor, several times
+ * slower than a module constant in the searches' hottest calls.
+ */
+const MAX_SAFE_INTEGER = Number.MAX_SAFE_INTEGER;
+
 /** An agent as the verifier needs it: what it can do and how many tasks it runs at once. @internal */
 export interface CapacityAgent {
   readonly agentId: string;
@@ -80,9 +87,10 @@ export class AgentCapacity {
     // Running counts never exceed the total capacity: a small number names the vector,
     // where a string key would be built on every scheduling choice.
     const base = this.totalCapacity + 2;
+    const limit = MAX_SAFE_INTEGER / base;
     let numeric = cls;
-    for (let c = 0; c < running.length && numeric < Number.MAX_SAFE_INTEGER / base; c++) numeric = numeric * base + (running[c] as number);
-    const key: number | string = numeric < Number.MAX_SAFE_INTEGER / base ? numeric : `${running.join(',')}+${cls}`;
+    for (let c = 0; c < running.length && numeric < limit; c++) numeric = numeric * base + (running[c] as number);
+    const key: number | string = numeric < limit ? numeric : `${running.join(',')}+${cls}`;
     let fits = this.startFits.get(key);
     if (fits === undefined) {
       const demand = running.slice();

@@ -1,6 +1,9 @@
 import { TaskEventKind } from './taskAutomaton';
 import type { ModelTask, WorkflowModel } from './workflowModel';
 
+/** Read once: a global read per state is slow in a vm context (jest), see agentCapacity.ts. */
+const fromCharCode = String.fromCharCode;
+
 /** Which state-space reductions `verifyWorkflow` applies. All on by default. */
 export interface ReductionOptions {
   /** Explore events of independent tasks in one canonical order (partial-order reduction). */
@@ -98,7 +101,7 @@ export class WorkflowReduction {
       const values = group.map((i) => codes[i] as number).sort((a, b) => a - b);
       group.forEach((i, k) => (codes[i] = values[k] as number));
     }
-    return String.fromCharCode(...codes);
+    return fromCharCode(...codes);
   }
 
   /** The events to explore from `state`. */

@@ -108,6 +108,9 @@ function automataOf(machine: TaskLogic): Map<string, TaskAutomaton> {
   return automata;
 }
 
+/** Above every lane; a module constant, not a global read per fill (slow under jest's vm context). */
+const NO_LANE = 1_000;
+
 const RUNNING_KINDS = [TaskEventKind.SUCCEED, TaskEventKind.FAIL, TaskEventKind.TIMEOUT] as const;
 
 /**
@@ -368,7 +371,7 @@ export class WorkflowModel {
         const i = queued[k] as number;
         if (current[i] === state[i] && startable[(this.tasks[i] as ModelTask).capabilityClass]) return;
       }
-      const passedLane = new Array<number>(classes).fill(Number.POSITIVE_INFINITY);
+      const passedLane = new Array<number>(classes).fill(NO_LANE);
       const passedSignatures = new Set<number>();
       const options: number[] = [];
       for (let k = from; k < queued.length; k++) {
@@ -380,7 +383,7 @@ export class WorkflowModel {
         // interchangeable tasks in one local state, taking a later one is taking the first.
         const sig = signature(i);
         if (t.lane <= (passedLane[cls] as number) && !passedSignatures.has(sig)) options.push(k);
-        passedLane[cls] = Math.min(passedLane[cls] as number, t.lane);
+        if (t.lane < (passedLane[cls] as number)) passedLane[cls] = t.lane;
         passedSignatures.add(sig);
       }
       if (options.length === 0) {

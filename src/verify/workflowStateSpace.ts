@@ -12,15 +12,18 @@ import { isProgressKind, type ModelOutcome, type WorkflowModel } from './workflo
  */
 export type EncodedState = string;
 
+/** Read once: a global read per state is slow in a vm context (jest), see agentCapacity.ts. */
+const fromCharCode = String.fromCharCode;
+
 /** @internal */
 export function encodeState(state: readonly number[]): EncodedState {
-  return String.fromCharCode(...state);
+  return fromCharCode(...state);
 }
 
 /** @internal */
 export function decodeState(encoded: EncodedState): number[] {
-  const state = new Array<number>(encoded.length);
-  for (let i = 0; i < encoded.length; i++) state[i] = encoded.charCodeAt(i);
+  const state: number[] = [];
+  for (let i = 0; i < encoded.length; i++) state.push(encoded.charCodeAt(i));
   return state;
 }
 
