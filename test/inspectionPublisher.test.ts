@@ -341,6 +341,16 @@ describe('inspection over the bus: identities, scoping, limits (in memory, fake 
     expect(kinds[second - 1]).toBe('delta');
   });
 
+  test('the orchestrator\'s stats list its paused agents (the page draws resume for them)', async () => {
+    publisher({ runtimeId: 'r1', role: 'orchestrator' });
+    const s = source();
+    await settle(4);
+    expect(s.snapshot().stats?.orchestrator['pausedAgents']).toEqual([]);
+    nf.orchestrator.pauseAgent('worker');
+    await advance(1500);
+    expect(s.snapshot().stats?.orchestrator['pausedAgents']).toEqual(['worker']);
+  });
+
   test('inspector options are validated', () => {
     expect(() => remoteInspectionSource(nf.bus, { ttlMs: 100 })).toThrow(/ttlMs/);
     expect(() => remoteInspectionSource(nf.bus, { ttlMs: 1e9 })).toThrow(/ttlMs/);

@@ -278,13 +278,18 @@ function smallText(minimum: number): string[] {
 
     test('pause and resume an agent from the page', async () => {
       await page.click('#actor-tree li.actor[data-system-id="agent:trader"] > .row');
+      expect(await page.$('#agent-actions button[data-action="resumeAgent"]')).toBeNull();
       await page.click('#agent-actions button[data-action="pauseAgent"]');
       await page.waitForSelector('body[data-last-action="done"] #agent-actions .action-result');
       expect(nf.orchestrator.isAgentPaused('trader')).toBe(true);
       expect(await page.textContent('#agent-actions .action-result')).toBe('agent trader paused: it gets no new task');
+      // The next stats say it is paused: the page shows it, and only resume applies.
+      await page.waitForSelector('#agent-actions [data-agent-paused="true"]');
+      expect(await page.$('#agent-actions button[data-action="pauseAgent"]')).toBeNull();
       await page.click('#agent-actions button[data-action="resumeAgent"]');
       await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelector('#agent-actions .action-result')?.textContent === 'agent trader resumed');
       expect(nf.orchestrator.isAgentPaused('trader')).toBe(false);
+      await page.waitForSelector('#agent-actions button[data-action="pauseAgent"]');
     });
 
     test('screenshot (docs/inspector*.png with npm run docs:screenshots)', async () => {

@@ -103,10 +103,20 @@ function deadLetterView(d: AnyDeadLetter): DeadLetterView {
   return { reason: d.reason, messageId: d.message.messageId, topic: d.message.topic, agentId: d.agentId ?? d.message.recipientId, at: d.at };
 }
 
-/** Drops per-agent detail from the orchestrator's stats: with thousands of agents it dwarfs the rest. */
+/** Paused agents listed in the page's stats at most (the page draws resume instead of pause for them). */
+const PAUSED_AGENTS_SHOWN = 1000;
+
+/**
+ * Drops per-agent detail from the orchestrator's stats (with thousands of agents it dwarfs
+ * the rest), except which agents are paused (`pausedAgents`, sorted, at most 1 000).
+ */
 function statsView(runtime: ObservedRuntime): StatsView {
-  const { agents: _agents, ...orchestrator } = runtime.orchestrator.getStats();
-  return { bus: { ...runtime.bus.getStats() }, orchestrator, conflicts: { ...runtime.conflicts.getStats() } };
+  const { agents, ...orchestrator } = runtime.orchestrator.getStats();
+  const pausedAgents = Object.keys(agents)
+    .filter((agentId) => runtime.orchestrator.isAgentPaused(agentId))
+    .sort()
+    .slice(0, PAUSED_AGENTS_SHOWN);
+  return { bus: { ...runtime.bus.getStats() }, orchestrator: { ...orchestrator, pausedAgents }, conflicts: { ...runtime.conflicts.getStats() } };
 }
 
 /**

@@ -102,6 +102,7 @@ main { display: grid; grid-template-columns: minmax(220px, 280px) repeat(3, minm
 .actions button:disabled { cursor: default; color: var(--muted); }
 .zoom-level { color: var(--muted); min-width: 3.2em; text-align: right; }
 .action-result { color: var(--muted); }
+.agent-paused { color: var(--failed); margin-right: 6px; }
 .action-result.refused { color: var(--failed); }
 .subtitle { font-weight: 400; color: var(--muted); font-size: 12px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; flex: 0 1 auto; }
 #actors-panel { grid-column: 1; grid-row: 1; }

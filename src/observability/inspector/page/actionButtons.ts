@@ -69,8 +69,14 @@ export function renderActions(state: PageState, redraw: () => void): void {
   const systemId = (actorId ? state.actors.get(actorId)?.systemId : state.selected?.systemId) ?? '';
   if (systemId.startsWith(AGENT_SYSTEM_ID)) {
     const agentId = systemId.slice(AGENT_SYSTEM_ID.length);
-    agentBar.appendChild(button('pause', { action: 'pauseAgent', agentId }, redraw));
-    agentBar.appendChild(button('resume', { action: 'resumeAgent', agentId }, redraw));
+    // The orchestrator's stats list its paused agents: only the button that applies is drawn.
+    const paused = state.stats?.orchestrator['pausedAgents'];
+    if (Array.isArray(paused) && paused.includes(agentId)) {
+      agentBar.appendChild(el('span', { class: 'agent-paused', 'data-agent-paused': 'true' }, 'paused'));
+      agentBar.appendChild(button('resume', { action: 'resumeAgent', agentId }, redraw));
+    } else {
+      agentBar.appendChild(button('pause', { action: 'pauseAgent', agentId }, redraw));
+    }
   }
   if (task) {
     const result = resultNode(`task:${task.taskId}`);

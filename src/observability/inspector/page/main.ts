@@ -92,7 +92,12 @@ function receive(frame: ServerFrame): void {
         state.swarm = frame.swarm;
         dirty.swarm = true;
       }
-      if (frame.stats) state.stats = frame.stats;
+      if (frame.stats) {
+        // The action buttons follow the paused agents (redrawn only when they change).
+        const paused = (stats: typeof state.stats) => JSON.stringify(stats?.orchestrator['pausedAgents'] ?? null);
+        if (paused(frame.stats) !== paused(state.stats)) dirty.actions = true;
+        state.stats = frame.stats;
+      }
       state.sampling = frame.sampling;
       dirty.header = true;
       if (frame.events.length) dirty.events = true;
