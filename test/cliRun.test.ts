@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCli } from '../src/cli/main';
 import { ExitCode } from '../src/cli/exitCodes';
+import { TaskOrchestrator } from '../src/orchestration/taskOrchestrator';
 import { stopChild } from './support/childProcesses';
 import { NATS_SERVER_BIN, describeWithServer, natsServerForSuite } from './support/servers';
 
@@ -158,12 +159,12 @@ describe('neuroflux run: Ctrl-C', () => {
   test('in process: the interrupt prints the summary so far and exits 130', async () => {
     writeFileSync(join(dir, 'forever.js'), 'exports.forever = () => new Promise(() => {});\n');
     const file = workflow({ agents: [{ agentId: 'w', capabilities: ['work'], executor: './forever.js#forever' }], tasks: [{ taskId: 'endless', requiredCapabilities: ['work'] }] });
-    const { out, err, exitCode } = await cli(['run', file], { interruptWhen: (text) => text.includes('progress: 0/1 tasks finished') });
+    const { out, err, exitCode } = await cli(['run', file], { interruptWhen: (text) => text.includes('progress: 0/1 tasks finished (1 running') });
     expect(err).toContain('interrupted (Ctrl-C): the summary so far');
     expect(out).toMatch(/✘ endless\s+running\s+w/);
     expect(out).toMatch(/^0\/1 tasks completed, 1 running in \d+ ms$/m);
     expect(exitCode).toBe(ExitCode.INTERRUPTED);
-    const events = await cli(['run', file, '--events'], { interruptWhen: (text) => text.includes('progress: 0/1 tasks finished') });
+    const events = await cli(['run', file, '--events'], { interruptWhen: (text) => text.includes('progress: 0/1 tasks finished (1 running') });
     expect(JSON.parse(events.out.trim().split('\n').at(-1) as string)).toMatchObject({ type: 'run_finished', outcome: 'interrupted', exitCode: 130, counts: { running: 1 } });
     expect(events.err).toMatch(/0\/1 tasks completed, 1 running/);
   });
@@ -180,7 +181,7 @@ describe('neuroflux run: Ctrl-C', () => {
       await new Promise<void>((resolve, reject) => {
         child.stderr.on('data', (d: Buffer) => {
           err += d.toString();
-          if (/progress: 0\/2 tasks finished/.test(err)) resolve();
+          if (/progress: 0\/2 tasks finished \(1 running/.test(err)) resolve();
         });
         child.once('exit', (code) => reject(new Error(`exited with ${code} before the first progress line: ${err}`)));
       });
@@ -218,11 +219,43 @@ async function realRun(args: string[], until: (out: string, err: string) => bool
   }
 }
 
+describe('neuroflux run: a submission that takes long', () => {
+  // A submission that never ends stands for tens of thousands of tasks being inserted: whatever
+  // the machine's speed, progress, Ctrl-C and the stall watch must not wait for it.
+  let spy: jest.SpyInstance | undefined;
+  const slowSubmission = (insert: boolean) => {
+    const original = TaskOrchestrator.prototype.submitWorkflowAsync;
+    spy = jest.spyOn(TaskOrchestrator.prototype, 'submitWorkflowAsync').mockImplementation(function (this: TaskOrchestrator, ...args: Parameters<TaskOrchestrator['submitWorkflowAsync']>) {
+      if (insert) original.apply(this, args).catch(() => undefined);
+      return new Promise<never>(() => undefined);
+    });
+  };
+  afterEach(() => spy?.mockRestore());
+
+  test('progress is shown and Ctrl-C is acted on while the tasks are being submitted', async () => {
+    slowSubmission(false);
+    const file = workflow({ agents: [{ agentId: 'w', capabilities: ['work'], executor: simulated() }], tasks: Array.from({ length: 30 }, (_, i) => ({ taskId: `t${i}`, requiredCapabilities: ['work'] })) });
+    const { err, exitCode } = await cli(['run', file, '--stall-timeout', '86400'], { interruptWhen: (text) => text.includes('progress: 0/30 tasks finished') });
+    expect(err).toMatch(/^progress: 0\/30 tasks finished/);
+    expect(err).toContain('interrupted (Ctrl-C): the summary so far');
+    expect(exitCode).toBe(ExitCode.INTERRUPTED);
+  });
+
+  test('a stall is detected while the tasks are being submitted', async () => {
+    slowSubmission(true);
+    const file = workflow({ agents: [{ agentId: 'idle', capabilities: ['gpu'] }], tasks: [{ taskId: 'render', requiredCapabilities: ['gpu'] }] });
+    const { out, err, exitCode } = await cli(['run', file, '--stall-timeout', '0']);
+    expect(err).toContain('agent idle has gpu but no executor: render');
+    expect(out).toMatch(/✘ render\s+assigned\s+idle/);
+    expect(exitCode).toBe(ExitCode.CANNOT_RUN);
+  });
+});
+
 describe('neuroflux run: SIGTERM and a closed stdout', () => {
   test('SIGTERM is not Ctrl-C: the summary so far, the signal named, exit 143', async () => {
     writeFileSync(join(dir, 'forever.js'), 'exports.forever = () => new Promise(() => {});\n');
     const file = workflow({ agents: [{ agentId: 'w', capabilities: ['work'], executor: './forever.js#forever' }], tasks: [{ taskId: 'endless', requiredCapabilities: ['work'] }] });
-    const { code, out, err } = await realRun(['run', file], (_, e) => e.includes('progress: 0/1 tasks finished'), (child) => child.kill('SIGTERM'));
+    const { code, out, err } = await realRun(['run', file], (_, e) => e.includes('progress: 0/1 tasks finished (1 running'), (child) => child.kill('SIGTERM'));
     expect(code).toBe(ExitCode.TERMINATED);
     expect(err).toContain('terminated (SIGTERM): the summary so far');
     expect(err).not.toContain('Ctrl-C');

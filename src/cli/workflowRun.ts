@@ -71,6 +71,12 @@ export function blockedLines(diagnosis: StallDiagnosis, context: { namespace: st
   return lines;
 }
 
+/** The causes of a diagnosis, without the tasks: what a line of {@link blockedLines} says apart from ids and counts. */
+function blockedCauses(diagnosis: StallDiagnosis): string {
+  const causes = new Set(diagnosis.blocked.map((t) => `${t.reason}\u0000${t.requiredCapabilities.join(',')}\u0000${t.agentsWithoutExecutor.join(',')}`));
+  return `${diagnosis.stalled}\u0001${[...causes].sort().join('\u0001')}`;
+}
+
 /**
  * Submits the workflow (or what a resumed state does not know yet), follows it to its
  * end with progress on stderr, stall detection and Ctrl-C, and prints the summary.
@@ -93,26 +99,12 @@ export async function superviseWorkflowRun(nf: NeuroFlux, options: WorkflowRunOp
   const timers: unknown[] = [];
   let watch: ReturnType<typeof watchForStall> | undefined;
   const progress = options.quiet ? undefined : progressReporter(stderr, 'tasks finished');
+  // Known from the file: progress, the stall watch and Ctrl-C all start before the submission,
+  // which yields between slices but takes seconds for tens of thousands of tasks.
+  const total = options.tasks.length;
+  /** The tasks' ids once submitted; until then those the file names. */
+  let ids: string[] | undefined;
   try {
-    // Resuming: tasks the stored state already holds (running, or finished) are not submitted again.
-    const known = await Promise.all(options.tasks.map(async (t) => t.taskId !== undefined && (await nf.orchestrator.findTask(t.taskId)) !== undefined));
-    const fresh = options.tasks.filter((_, i) => !known[i]);
-    const submitted = fresh.length === 0 ? [] : await nf.orchestrator.submitWorkflowAsync({ tasks: fresh }, { requireCapableAgents: !options.remoteAgents });
-    let nextSubmitted = 0;
-    const ids = options.tasks.map((t, i) => (known[i] ? (t.taskId as string) : (submitted[nextSubmitted++]?.taskId as string)));
-    if (known.some(Boolean)) {
-      const line = `resumed from ${options.stateDir}: ${known.filter(Boolean).length} of ${ids.length} tasks were already known\n`;
-      if (options.json || options.events) stderr.write(line);
-      else stdout(line);
-    }
-    for (const id of ids) {
-      const record = nf.orchestrator.getTask(id);
-      if (record && record.completedAt !== null && !finished.has(id)) {
-        finished.add(id);
-        if (record.status !== 'completed') failedCount++;
-      }
-    }
-
     const detail = () => {
       const stats = nf.orchestrator.getStats();
       const parts = [
@@ -124,15 +116,15 @@ export async function superviseWorkflowRun(nf: NeuroFlux, options: WorkflowRunOp
       return `${parts.length > 0 ? `(${parts.join(', ')}) ` : ''}${((Date.now() - started) / 1000).toFixed(1)} s`;
     };
     if (progress) {
-      progress.update(finished.size, ids.length, detail());
+      progress.update(finished.size, total, detail());
       const lineEvery = options.progressLineIntervalMs ?? 5000;
       let sinceLine = 0;
       const tick = () => {
         sinceLine += 250;
         if (!stderr.isTTY && sinceLine >= lineEvery) {
           sinceLine = 0;
-          progress.heartbeat(finished.size, ids.length, detail());
-        } else progress.update(finished.size, ids.length, detail());
+          progress.heartbeat(finished.size, total, detail());
+        } else progress.update(finished.size, total, detail());
         timers[0] = nf.clock.setTimeout(tick, 250);
       };
       timers[0] = nf.clock.setTimeout(tick, 250);
@@ -144,6 +136,8 @@ export async function superviseWorkflowRun(nf: NeuroFlux, options: WorkflowRunOp
     };
     // With a transport an agent declared without executor may be served by a process this one does not know.
     const canRun = (agent: ProgressStateAgent) => agent.executesHere || agent.hostId !== undefined || (options.transport && !options.remoteAgents);
+    let submitting = true;
+    let reportedCauses: string | undefined;
     let onStalled: (diagnosis: StallDiagnosis) => void = () => undefined;
     const stalled = new Promise<StallDiagnosis>((resolve) => (onStalled = resolve));
     watch = watchForStall({
@@ -151,16 +145,49 @@ export async function superviseWorkflowRun(nf: NeuroFlux, options: WorkflowRunOp
       stallTimeoutMs: options.stallTimeoutMs,
       // A check scans the unfinished tasks: 100 000 queued tasks took 35-95 ms per check (state + diagnosis) on
       // the shared 2-core machine at load 13, so large runs are checked once a second, not four times.
-      checkIntervalMs: ids.length > 25_000 ? 1000 : 250,
+      checkIntervalMs: total > 25_000 ? 1000 : 250,
       diagnose: () => diagnoseStall(nf.orchestrator.progressState(), { canRun, expectRemoteAgents: options.remoteAgents }),
-      onBlocked: (diagnosis) => report(blockedLines(diagnosis, options)),
+      onBlocked: (diagnosis) => {
+        // While tasks are still being inserted the blocked set grows every check: said again only for a new cause.
+        const causes = blockedCauses(diagnosis);
+        if (submitting && causes === reportedCauses) return;
+        reportedCauses = causes;
+        report(blockedLines(diagnosis, options));
+      },
       onUnblocked: () => report(['unblocked: every waiting task can be given to an agent again']),
       onStallTimeout: onStalled,
       onError: (error) => report([`warning: stall detection stopped: ${describeError(error)}`]),
     });
 
+    const submittedAndFinished = (async (): Promise<Ending> => {
+      // Resuming: tasks the stored state already holds (running, or finished) are not submitted again.
+      const known = await Promise.all(options.tasks.map(async (t) => t.taskId !== undefined && (await nf.orchestrator.findTask(t.taskId)) !== undefined));
+      const fresh = options.tasks.filter((_, i) => !known[i]);
+      const submitted = fresh.length === 0 ? [] : await nf.orchestrator.submitWorkflowAsync({ tasks: fresh }, { requireCapableAgents: !options.remoteAgents });
+      let nextSubmitted = 0;
+      const all = options.tasks.map((t, i) => (known[i] ? (t.taskId as string) : (submitted[nextSubmitted++]?.taskId as string)));
+      ids = all;
+      if (known.some(Boolean)) {
+        const line = `resumed from ${options.stateDir}: ${known.filter(Boolean).length} of ${all.length} tasks were already known\n`;
+        if (options.json || options.events) stderr.write(line);
+        else stdout(line);
+      }
+      for (const id of all) {
+        const record = nf.orchestrator.getTask(id);
+        if (record && record.completedAt !== null && !finished.has(id)) {
+          finished.add(id);
+          if (record.status !== 'completed') failedCount++;
+        }
+      }
+      submitting = false;
+      // Every task is in: a piped stderr hears so now, not at the next tenth or heartbeat.
+      progress?.heartbeat(finished.size, total, detail());
+      return { kind: 'finished', records: await nf.orchestrator.waitForWorkflow(all) };
+    })();
+    // Interrupted or stalled mid-submission: the runtime stops under it; what it then rejects with is moot.
+    submittedAndFinished.catch(() => undefined);
     const ending: Ending = await Promise.race([
-      nf.orchestrator.waitForWorkflow(ids).then((records): Ending => ({ kind: 'finished', records })),
+      submittedAndFinished,
       ...(options.interrupted ? [options.interrupted.then((by): Ending => ({ kind: 'interrupted', by }))] : []),
       stalled.then((diagnosis): Ending => ({ kind: 'stalled', diagnosis })),
     ]);
@@ -168,10 +195,10 @@ export async function superviseWorkflowRun(nf: NeuroFlux, options: WorkflowRunOp
     if (timers[0] !== undefined) nf.clock.clearTimeout(timers[0]);
     timers.length = 0;
     if (progress) {
-      progress.update(finished.size, ids.length, detail());
+      progress.update(finished.size, total, detail());
       progress.done();
     }
-    const records = ending.kind === 'finished' ? ending.records : ids.flatMap((id) => nf.orchestrator.getTask(id) ?? []);
+    const records = ending.kind === 'finished' ? ending.records : (ids ?? options.tasks.flatMap((t) => t.taskId ?? [])).flatMap((id) => nf.orchestrator.getTask(id) ?? []);
     const elapsed = Date.now() - started;
     const exitCode =
       ending.kind === 'interrupted'
