@@ -144,7 +144,7 @@ describeWithServer(NATS_SERVER_BIN, 'AgentHost.drain over NATS', () => {
   // the orchestrator must wait for the results the host listed, not move those tasks again.
   test.each([1, 3])('a drained host\'s last results (%i running) are taken, no task runs twice', async (running) => {
     const namespace = `drain${running}${Date.now()}`;
-    const runtime = (name: string, orchestrator: boolean) => createNeuroFlux({ transport: nats({ servers: server().url, namespace, name }), orchestrator });
+    const runtime = (name: string, orchestrator: boolean) => createNeuroFlux({ transport: nats({ servers: server().url, namespace, name }), ...(!orchestrator && { orchestrator: false as const }) });
     const orch = runtime('orchestrator', true);
     const rt1 = runtime('h1', false);
     const rt2 = runtime('h2', false);

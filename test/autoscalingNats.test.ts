@@ -3,8 +3,28 @@
  * `neuroflux host` processes up, every task completes, idleness scales them back down to the
  * minimum, and no host process outlives the manager. Waits on events, not on time.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runAutoscaling } from '../examples/autoscaling-nats';
 import { describeWithServer, NATS_SERVER_BIN, natsServerForSuite } from './support/servers';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls until `pid` is gone (processes say nothing when they exit); generous overall bound. */
+async function exited(pid: number): Promise<boolean> {
+  const deadline = Date.now() + 90_000;
+  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return !alive(pid);
+}
 
 describeWithServer(NATS_SERVER_BIN, 'examples/autoscaling-nats: hosts scaled over NATS', () => {
   const server = natsServerForSuite();
@@ -25,5 +45,34 @@ describeWithServer(NATS_SERVER_BIN, 'examples/autoscaling-nats: hosts scaled ove
     expect(report.orphans).toBe(0);
     const failures = report.decisions.filter((d) => d.startsWith('scaling_failed'));
     expect({ failures, context: failures.length > 0 ? context : '' }).toEqual({ failures: [], context: '' });
+  }, 240_000);
+
+  // A parent killed by a signal runs no 'exit' handler: the host sees its stdin end instead.
+  test.each(['SIGKILL', 'SIGTERM'] as const)('a host does not outlive a launcher killed with %s', async (signal) => {
+    const dir = mkdtempSync(join(tmpdir(), 'nf-orphan-'));
+    const file = join(dir, 'agents.json');
+    writeFileSync(file, JSON.stringify({ agents: [{ agentId: 'worker', capabilities: ['compute'], executor: { simulated: { durationMs: { mean: 50, jitter: 10 } } } }], tasks: [{ taskId: 't', requiredCapabilities: ['compute'] }] }));
+    const parent = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'support', 'hostLauncherParent.ts'), server().url, `orphan${signal}`, file], {
+      cwd: join(__dirname, '..'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    parent.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const hostPid = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      parent.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /HOSTPID (\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      parent.once('exit', (code) => reject(new Error(`the parent exited (${code}) before its host ran: ${err}`)));
+    });
+    expect(alive(hostPid)).toBe(true);
+    const parentGone = new Promise((resolve) => parent.once('exit', resolve));
+    parent.kill(signal);
+    await parentGone;
+    const gone = await exited(hostPid);
+    if (!gone) process.kill(hostPid, 'SIGKILL');
+    expect(gone).toBe(true);
   }, 240_000);
 });

@@ -112,6 +112,11 @@ export function registerHostCommand(program: Command, write: (text: string) => v
       // Listening for SIGTERM before saying we run: a launcher may stop us as soon as it reads the line.
       const signalled = untilInterrupted?.() ?? Promise.resolve();
       const interrupted = options.exitWithParent ? Promise.race([signalled, stdinEnded()]) : signalled;
+      if (options.exitWithParent) {
+        // Once the parent is gone its pipes are broken: what we print then must not crash the drain.
+        process.stdout.on('error', () => undefined);
+        process.stderr.on('error', () => undefined);
+      }
       // LocalHostLauncher (src/scaling) reads this line: it says the host runs, and its agents.
       write(`hosting ${hosted.join(', ')} as ${options.hostId} on ${options.nats} (namespace ${options.namespace})\n`);
       try {
