@@ -28,11 +28,21 @@ export interface WorkflowRunOptions {
   readonly stderr: CliOutput;
   /** Settles on Ctrl-C (SIGINT), SIGTERM or stdout closed, with which ({@link interruptionOf}). */
   readonly interrupted: Promise<unknown> | undefined;
+  /** With `remoteAgents`: how long "no agent host has announced itself" is held back, ms (on the runtime's clock). Default {@link HOST_ANNOUNCE_GRACE_MS}. */
+  readonly hostAnnounceGraceMs?: number;
   /** How often a piped stderr gets a progress line without a new tenth reached, ms. Default 5000. */
   readonly progressLineIntervalMs?: number;
 }
 
 type Ending = { kind: 'finished'; records: TaskRecord[] } | { kind: 'interrupted'; by: unknown } | { kind: 'stalled'; diagnosis: StallDiagnosis };
+
+/**
+ * How long `run --remote-agents` waits for a host to announce itself before it says none has:
+ * two of a host's default heartbeat intervals (1 s, `neuroflux host --heartbeat`), so a host
+ * that was running before the run, heard of only at its next beat, is not reported missing
+ * (it was, 3 runs out of 3, with --stall-timeout 0). @internal
+ */
+export const HOST_ANNOUNCE_GRACE_MS = 2000;
 
 const MAX_NAMED_TASKS = 10;
 
@@ -136,6 +146,12 @@ export async function superviseWorkflowRun(nf: NeuroFlux, options: WorkflowRunOp
     };
     // With a transport an agent declared without executor may be served by a process this one does not know.
     const canRun = (agent: ProgressStateAgent) => agent.executesHere || agent.hostId !== undefined || (options.transport && !options.remoteAgents);
+    // Hosts announce themselves on their heartbeat: one that ran before this run is heard of only at its next beat.
+    const noHostFrom = nf.clock.now() + (options.remoteAgents ? (options.hostAnnounceGraceMs ?? HOST_ANNOUNCE_GRACE_MS) : 0);
+    const withoutEarlyNoHost = (diagnosis: StallDiagnosis): StallDiagnosis => {
+      if (nf.clock.now() >= noHostFrom || !diagnosis.blocked.some((t) => t.reason === 'no_host')) return diagnosis;
+      return { ...diagnosis, blocked: diagnosis.blocked.filter((t) => t.reason !== 'no_host'), stalled: false };
+    };
     let submitting = true;
     let reportedCauses: string | undefined;
     let onStalled: (diagnosis: StallDiagnosis) => void = () => undefined;
@@ -146,7 +162,7 @@ export async function superviseWorkflowRun(nf: NeuroFlux, options: WorkflowRunOp
       // A check scans the unfinished tasks: 100 000 queued tasks took 35-95 ms per check (state + diagnosis) on
       // the shared 2-core machine at load 13, so large runs are checked once a second, not four times.
       checkIntervalMs: total > 25_000 ? 1000 : 250,
-      diagnose: () => diagnoseStall(nf.orchestrator.progressState(), { canRun, expectRemoteAgents: options.remoteAgents }),
+      diagnose: () => withoutEarlyNoHost(diagnoseStall(nf.orchestrator.progressState(), { canRun, expectRemoteAgents: options.remoteAgents })),
       onBlocked: (diagnosis) => {
         // While tasks are still being inserted the blocked set grows every check: said again only for a new cause.
         const causes = blockedCauses(diagnosis);
