@@ -38,6 +38,10 @@ export interface AutoscalingReport {
   readonly scaleDownMs: number;
   /** Host processes still alive after the manager stopped (must be none). */
   readonly orphans: number;
+  /** Hosts the orchestrator presumed dead (heartbeats missed) rather than saw leave (must be none). */
+  readonly hostsLost: number;
+  /** Tasks whose execution the hosts logged more than once (must be none). */
+  readonly tasksRunTwice: number;
 }
 
 /** One host alone needs about BURST × 300 ms / 2 = 24 s: longer than hosts take to start (seconds, from the TypeScript sources). */
@@ -67,6 +71,17 @@ function alive(pid: number): boolean {
 
 /** Runs the example against `servers` (a NATS URL with JetStream); `log` gets each decision as it is taken. */
 export async function runAutoscaling(servers: string, log: (line: string) => void = () => undefined): Promise<AutoscalingReport> {
+  // Each execution a host finishes (completed, failed or aborted) is one of its log lines.
+  const runs = new Map<string, number>();
+  const countRun = (line: string) => {
+    if (!line.startsWith('{')) return;
+    try {
+      const entry = JSON.parse(line) as { msg?: unknown; taskId?: unknown };
+      if (typeof entry.taskId === 'string' && typeof entry.msg === 'string' && /^task (completed|failed|aborted)$/.test(entry.msg)) runs.set(entry.taskId, (runs.get(entry.taskId) ?? 0) + 1);
+    } catch {
+      // Not a log line.
+    }
+  };
   const namespace = `autoscale-${process.pid}-${Date.now().toString(36)}`;
   const dir = mkdtempSync(join(tmpdir(), 'nf-autoscale-'));
   const nf = createNeuroFlux({ transport: nats({ servers, namespace, name: 'orchestrator' }) });
@@ -76,10 +91,12 @@ export async function runAutoscaling(servers: string, log: (line: string) => voi
     workflowFile: agentsFile(dir),
     // From the sources (no build needed); an installed package leaves `command` out.
     command: [process.execPath, '-r', '@swc-node/register', join(__dirname, 'autoscaling', 'neurofluxFromSource.ts')],
-    heartbeatMs: 500,
     stopGraceMs: 15_000,
     startTimeoutMs: 60_000,
-    onOutput: (hostId, line) => log(`  [${hostId}] ${line}`),
+    onOutput: (hostId, line) => {
+      countRun(line);
+      log(`  [${hostId}] ${line}`);
+    },
   });
   const minHosts = 1;
   const scaling = new ScalingManager({
@@ -140,6 +157,7 @@ export async function runAutoscaling(servers: string, log: (line: string) => voi
     }
     await scaling.stop();
     const orphans = [...pids].filter(alive).length;
+    const { lost, left } = nf.orchestrator.getStats().hosts;
     return {
       tasks: records.length,
       completed: records.filter((r) => r.status === 'completed').length,
@@ -151,6 +169,8 @@ export async function runAutoscaling(servers: string, log: (line: string) => voi
       scaleUpMs: scaledUpAt === undefined ? Number.NaN : scaledUpAt - started,
       scaleDownMs,
       orphans,
+      hostsLost: lost - left,
+      tasksRunTwice: [...runs.values()].filter((n) => n > 1).length,
     };
   } finally {
     sub.unsubscribe();
@@ -178,7 +198,7 @@ async function main(): Promise<void> {
     });
     console.log(`${report.completed}/${report.tasks} tasks completed in ${report.burstMs} ms on ${Object.keys(report.perHost).length} hosts (peak ${report.peakHosts} running at once, ${report.scaleUpMs} ms after the burst)`);
     for (const [host, n] of Object.entries(report.perHost)) console.log(`  ${host}: ${n} tasks`);
-    console.log(`back to ${report.hostsAtEnd} host ${report.scaleDownMs} ms after the last task; ${report.orphans} host processes left after stop`);
+    console.log(`back to ${report.hostsAtEnd} host ${report.scaleDownMs} ms after the last task; ${report.orphans} host processes left after stop; ${report.hostsLost} hosts lost, ${report.tasksRunTwice} tasks run twice`);
     console.log(`RESULT ${JSON.stringify(report)}`);
   } finally {
     await server?.stop();

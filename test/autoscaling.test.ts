@@ -90,6 +90,18 @@ describe('planCapacity: the rule of one capability', () => {
     expect(planCapacity(sample({ waitingTasks: 1, oldestWaitMs: 1 }, hosts), policy(), 1e9)).toMatchObject({ action: 'hold', calm: false });
   });
 
+  test('scale down only if the load still fits what is left: 2 hosts at 50 % stay (else 1 full host, a wait, up again)', () => {
+    const two: PlannedHost[] = [
+      { hostId: 'a', state: 'running', busy: true },
+      { hostId: 'b', state: 'running', busy: false },
+    ];
+    expect(planCapacity(sample({ usedSlots: 2, capacity: 4 }, two), policy(), 1e9)).toMatchObject({ action: 'hold', calm: true });
+    expect(planCapacity(sample({ usedSlots: 1, capacity: 4 }, two), policy(), 1e9)).toMatchObject({ action: 'scale_down', from: 2, to: 1, hostIds: ['b'] });
+    // With slotsPerHost given, the capacity left is judged with it.
+    expect(planCapacity(sample({ usedSlots: 3, capacity: 8 }, two), policy({ slotsPerHost: 4 }), 1e9)).toMatchObject({ action: 'hold', calm: true });
+    expect(planCapacity(sample({ usedSlots: 3, capacity: 8 }, two), policy({ slotsPerHost: 2 }), 1e9)).toMatchObject({ action: 'scale_down' });
+  });
+
   test('hosts starting count (no second launch for the same burst); hosts stopping do not', () => {
     const hosts: PlannedHost[] = [
       { hostId: 'a', state: 'running', busy: true },
@@ -223,6 +235,16 @@ describe('ScalingManager on a simulated clock', () => {
     await scaling.stop();
   });
 
+  test('stop() closes the launcher first: a start that never settles does not hold it up for ever', async () => {
+    const { launcher, calls, isClosed } = recordingLauncher({ start: () => new Promise<void>(() => undefined) });
+    const { clock, scaling } = manager(() => figures(), launcher, { capabilities: { compute: { minHosts: 1, maxHosts: 3 } } });
+    scaling.start();
+    clock.increment(1000);
+    await until(() => calls.length === 1, 'the start in progress');
+    await scaling.stop();
+    expect(isClosed()).toBe(true);
+  });
+
   test('back down to the minimum when calm, one idle host per decision', async () => {
     const { launcher, calls } = recordingLauncher();
     const { clock, events, scaling } = manager(() => figures({ capacity: 6 }), launcher, {
@@ -300,7 +322,7 @@ describe('ScalingManager on a simulated clock', () => {
     await scaling.stop();
   });
 
-  test('stop waits for a start in progress, then closes the launcher (no host outlives it)', async () => {
+  test('stop closes the launcher at once, waits for a start in progress, and closes again what it started (no host outlives it)', async () => {
     let release: () => void = () => undefined;
     const { launcher, isClosed, hosts } = recordingLauncher({ start: () => new Promise<void>((r) => (release = r)) });
     const { clock, scaling } = manager(() => figures(), launcher);
@@ -308,8 +330,7 @@ describe('ScalingManager on a simulated clock', () => {
     clock.increment(1000);
     await until(() => scaling.stateOf('compute') === 'scalingUp', 'scaling up');
     const stopping = scaling.stop();
-    await until(() => true, 'a turn');
-    expect(isClosed()).toBe(false);
+    await until(() => isClosed(), 'the launcher closed');
     release();
     await stopping;
     expect(isClosed()).toBe(true);

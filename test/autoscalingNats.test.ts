@@ -43,6 +43,8 @@ describeWithServer(NATS_SERVER_BIN, 'examples/autoscaling-nats: hosts scaled ove
     expect(report.decisions.at(-1)).toMatch(/^scale_down compute 2→1 \(no task waiting/);
     expect(report.hostsAtEnd).toBe(1);
     expect(report.orphans).toBe(0);
+    // Every task ran once: no drained host's task moved before its result came, no live host presumed dead.
+    expect({ hostsLost: report.hostsLost, tasksRunTwice: report.tasksRunTwice }).toEqual({ hostsLost: 0, tasksRunTwice: 0 });
     const failures = report.decisions.filter((d) => d.startsWith('scaling_failed'));
     expect({ failures, context: failures.length > 0 ? context : '' }).toEqual({ failures: [], context: '' });
   }, 240_000);

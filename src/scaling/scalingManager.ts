@@ -38,6 +38,9 @@ export interface ScalingManagerOptions {
 
 const CapabilityNameSchema = z.string().min(1).max(200);
 
+/** How long `stop()` waits, after closing the launcher, for its starts and stops in progress, ms. */
+const STOP_WAIT_MS = 5000;
+
 /**
  * Scales agent hosts per capability from the orchestrator's live figures: every
  * `intervalMs` on the runtime's clock it reads the tasks waiting for the capability, the
@@ -136,8 +139,8 @@ export class ScalingManager {
   }
 
   /**
-   * Stops checking, waits for starts and stops in progress, then closes the launcher (every
-   * host it started stops). Called by itself when the runtime's system stops; await it (before
+   * Stops checking, closes the launcher (every host it started stops, one still starting
+   * too), then waits for the starts and stops in progress (5 s at most). Called by itself when the runtime's system stops; await it (before
    * `nf.stop()`) to know the hosts are gone.
    */
   stop(): Promise<void> {
@@ -152,7 +155,16 @@ export class ScalingManager {
       if (!this.runtime.system) actor.stop();
     }
     this.actors.clear();
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    // Close first: a start in progress is cut short (its host stopped) rather than awaited for
+    // up to the launcher's start timeout. A launcher whose start never settles is waited for
+    // at most STOP_WAIT_MS (real time: the runtime's clock may be stopping, or simulated).
+    await this.launcher.close();
+    let bound: ReturnType<typeof setTimeout> | undefined;
+    const gaveUp = new Promise<void>((resolve) => (bound = setTimeout(resolve, STOP_WAIT_MS)));
+    bound?.unref?.();
+    await Promise.race([Promise.allSettled([...this.inFlight]), gaveUp]);
+    clearTimeout(bound);
+    // A launcher that let a start finish meanwhile stops that host too.
     await this.launcher.close();
     this.subject.complete();
   }

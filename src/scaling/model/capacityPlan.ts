@@ -71,8 +71,9 @@ const FiguresSchema = z.object({
  * - a burst (`scaleUpWaitingTasks` waiting) or a task waiting `scaleUpWaitMs`: up by the
  *   hosts the waiting tasks need (`ceil(waiting / slotsPerHost)`), at most to `maxHosts`;
  * - no task waiting and utilisation at most `scaleDownUtilisation` for `scaleDownAfterMs`
- *   (`calmForMs`, kept by the caller), with more than `minHosts`: down by one idle host (the
- *   newest), never one that runs a task.
+ *   (`calmForMs`, kept by the caller), with more than `minHosts`, and the slots in use would
+ *   still be at most `scaleDownUtilisation` of the capacity left without one host: down by
+ *   one idle host (the newest), never one that runs a task.
  * Tasks submitted one at a time, each taken at once by a free slot, never wait: no scale-up.
  *
  * @example
@@ -100,8 +101,8 @@ export function planCapacity(sample: CapacitySample, policy: ParsedCapacityPolic
   }
   const burst = waitingTasks >= policy.scaleUpWaitingTasks;
   const slow = waitingTasks > 0 && oldestWaitMs >= policy.scaleUpWaitMs;
+  const perHost = policy.slotsPerHost ?? (running.length > 0 && capacity > 0 ? Math.max(1, Math.floor(capacity / running.length)) : 1);
   if ((burst || slow) && from < policy.maxHosts) {
-    const perHost = policy.slotsPerHost ?? (running.length > 0 && capacity > 0 ? Math.max(1, Math.floor(capacity / running.length)) : 1);
     const to = Math.min(policy.maxHosts, from + Math.max(1, Math.ceil(waitingTasks / perHost)));
     const reason = burst
       ? `${waitingTasks} tasks waiting (burst threshold ${policy.scaleUpWaitingTasks})`
@@ -110,7 +111,10 @@ export function planCapacity(sample: CapacitySample, policy: ParsedCapacityPolic
   }
   const utilisation = capacity === 0 ? 0 : Math.min(1, usedSlots / capacity);
   const calm = waitingTasks === 0 && utilisation <= policy.scaleDownUtilisation;
-  if (calm && from > policy.minHosts && newestIdle.length > 0 && calmForMs >= policy.scaleDownAfterMs) {
+  // Judged on what is left after the removal: else 2 hosts at 50 % go down to 1 full one, the
+  // next task waits, and it scales up again (flapping).
+  const fitsAfterRemoval = usedSlots <= policy.scaleDownUtilisation * Math.max(0, capacity - perHost);
+  if (calm && fitsAfterRemoval && from > policy.minHosts && newestIdle.length > 0 && calmForMs >= policy.scaleDownAfterMs) {
     return {
       action: 'scale_down',
       from,
