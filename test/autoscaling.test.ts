@@ -159,6 +159,44 @@ describe('TaskOrchestrator.capabilityFigures', () => {
     expect(nf.orchestrator.capabilityFigures('compute')).toMatchObject({ waitingTasks: 0, oldestWaitMs: 0, usedSlots: 0 });
     await nf.stop();
   });
+
+  test('a task of several capabilities counts only while some agent has them all (no gpu agent: compute is not driven up for it)', async () => {
+    const clock = new SimulatedClock();
+    const nf = createNeuroFlux({ clock });
+    nf.orchestrator.registerAgent('cpu', { capabilities: ['compute'], maxConcurrentTasks: 1, execute: () => new Promise(() => undefined) });
+    await nf.start();
+    nf.orchestrator.capabilityFigures('compute');
+    nf.orchestrator.submitTask({ taskId: 'busy', requiredCapabilities: ['compute'] });
+    nf.orchestrator.submitTask({ taskId: 'gpu-job', requiredCapabilities: ['compute', 'gpu'] });
+    await until(() => nf.orchestrator.getStats().runningTasks === 1, 'the compute task running');
+    clock.increment(60_000);
+    expect(nf.orchestrator.capabilityFigures('compute')).toMatchObject({ waitingTasks: 0, oldestWaitMs: 0 });
+    expect(nf.orchestrator.capabilityFigures('gpu')).toMatchObject({ waitingTasks: 0, agents: 0 });
+    // An agent with both, busy: now the task waits for agents like it, under each capability.
+    nf.orchestrator.registerAgent('both', { capabilities: ['compute', 'gpu'], maxConcurrentTasks: 1, execute: () => new Promise(() => undefined) });
+    nf.orchestrator.submitTask({ taskId: 'gpu-2', requiredCapabilities: ['gpu', 'compute'] });
+    await until(() => nf.orchestrator.getStats().runningTasks === 2, 'one gpu task running');
+    clock.increment(1000);
+    expect(nf.orchestrator.capabilityFigures('compute')).toMatchObject({ waitingTasks: 1 });
+    expect(nf.orchestrator.capabilityFigures('gpu')).toMatchObject({ waitingTasks: 1 });
+    await nf.stop();
+  });
+
+  test('waiting tasks are counted from the first capabilityFigures() call on; those queued before count from then', async () => {
+    const clock = new SimulatedClock();
+    const nf = createNeuroFlux({ clock });
+    await nf.start();
+    for (let i = 0; i < 3; i++) nf.orchestrator.submitTask({ taskId: `q${i}`, requiredCapabilities: ['compute'] });
+    await until(() => ['q0', 'q1', 'q2'].every((id) => nf.orchestrator.getTask(id)?.state === 'queued'), 'three tasks queued');
+    clock.increment(5000);
+    expect(nf.orchestrator.capabilityFigures('compute')).toMatchObject({ waitingTasks: 3, oldestWaitMs: 0 });
+    clock.increment(700);
+    nf.orchestrator.submitTask({ taskId: 'later', requiredCapabilities: ['compute'] });
+    nf.orchestrator.cancelTask('q0');
+    await until(() => nf.orchestrator.capabilityFigures('compute').waitingTasks === 3, 'one more, one cancelled');
+    expect(nf.orchestrator.capabilityFigures('compute')).toMatchObject({ waitingTasks: 3, oldestWaitMs: 700 });
+    await nf.stop();
+  });
 });
 
 /** A launcher whose hosts are records; `behaviour` decides what start and stop do. */

@@ -366,7 +366,8 @@ export class TaskOrchestrator {
   private readonly historyWindowMs: number;
   private readonly tasks = new Map<string, TaskEntry>();
   /** Tasks in state `queued`, per capability: the demand scaling reads without a scan of the tasks. */
-  private readonly waiting = new WaitingTasks();
+  /** Counted from the first `capabilityFigures()` call on: a runtime that never scales pays nothing per task. */
+  private waiting: WaitingTasks | undefined;
   /** Tasks not final yet, with a store: what each write of the state carries (finished ones are archived). */
   private readonly unfinished = new Set<TaskEntry>();
   private readonly agents = new Map<string, OrchestratorAgent>();
@@ -1416,8 +1417,9 @@ export class TaskOrchestrator {
 
   /**
    * Demand and supply of one capability now: waiting ready tasks and the oldest wait (kept
-   * as tasks enter and leave the queue, O(1)), and the load and capacity of its agents (one
-   * pass over the registered agents, not over the tasks).
+   * as tasks enter and leave the queue from the first call on, O(1) for tasks of one
+   * capability; a task of several counts only while some agent has them all), and the load
+   * and capacity of its agents (one pass over the registered agents, not over the tasks).
    *
    * @example
    * ```ts
@@ -1434,9 +1436,21 @@ export class TaskOrchestrator {
       usedSlots += agent.load;
       capacity += agent.maxConcurrentTasks;
     }
-    const since = this.waiting.oldestSince(capability);
-    const oldestWaitMs = since === undefined ? 0 : Math.max(0, this.bus.clock.now() - since);
-    return { capability, waitingTasks: this.waiting.depth(capability), oldestWaitMs, agents, usedSlots, capacity };
+    const now = this.bus.clock.now();
+    if (!this.waiting) {
+      // The tasks queued already count from now (when they started waiting was not kept).
+      this.waiting = new WaitingTasks();
+      for (const { record } of this.tasks.values()) if (record.state === 'queued') this.waiting.enter(record.taskId, record.requiredCapabilities, now);
+    }
+    // A task of several capabilities counts only if some agent has them all: one missing
+    // everywhere (no agent has `gpu`) would otherwise scale `compute` up for nothing.
+    const servable = (required: readonly string[]) => {
+      for (const agent of this.agents.values()) if (required.every((c) => agent.capabilities.has(c))) return true;
+      return false;
+    };
+    const { depth, oldestSince } = this.waiting.figures(capability, servable);
+    const oldestWaitMs = oldestSince === undefined ? 0 : Math.max(0, now - oldestSince);
+    return { capability, waitingTasks: depth, oldestWaitMs, agents, usedSlots, capacity };
   }
 
   // ---------------------------------------------------------------- scheduling
@@ -1973,8 +1987,10 @@ export class TaskOrchestrator {
     this.counts[record.status]--;
     this.counts[status]++;
     if (state === 'retrying') this.retries++;
-    if (state === 'queued') this.waiting.enter(record.taskId, record.requiredCapabilities, now);
-    else if (record.state === 'queued') this.waiting.leave(record.taskId);
+    if (this.waiting) {
+      if (state === 'queued') this.waiting.enter(record.taskId, record.requiredCapabilities, now);
+      else if (record.state === 'queued') this.waiting.leave(record.taskId);
+    }
     record.state = state;
     record.status = status;
     record.retryCount = context.retryCount;
