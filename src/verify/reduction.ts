@@ -62,6 +62,8 @@ export class WorkflowReduction {
   private readonly descendantsOf: (number[] | undefined)[];
   private readonly ancestorsOf: (number[] | undefined)[];
   private readonly codes: number[];
+  /** Room for the largest symmetry group's codes (local state ids fit 16 bits: they are UTF-16 code units). */
+  private readonly scratch: Uint16Array;
   /** No detail forgotten and no task swapped: a state's key is its encoding. */
   readonly identity: boolean;
   /** Symmetry group of each task, -1 for none. */
@@ -81,6 +83,7 @@ export class WorkflowReduction {
     this.forget = tasks.map((t) => options.forgetFinished && !isVisible(t.index));
     this.groups = options.symmetry ? symmetryGroups(tasks, isVisible) : [];
     this.codes = new Array<number>(tasks.length).fill(0);
+    this.scratch = new Uint16Array(Math.max(0, ...this.groups.map((g) => g.length)));
     const symmetryClass = tasks.map(() => -1);
     this.groups.forEach((group, g) => group.forEach((i) => (symmetryClass[i] = g)));
     // The balancer's choices are tried once per class of equivalent outcomes.
@@ -97,9 +100,25 @@ export class WorkflowReduction {
       const id = state[i] as number;
       codes[i] = this.forget[i] ? (tasks[i] as ModelTask).automaton.collapsedId(id) : id;
     }
+    // Runs once per successor, the searches' hottest call with symmetry: no comparator call
+    // per pair and no allocation (insertion sort for small groups, a typed array's numeric
+    // sort for large ones).
+    const scratch = this.scratch;
     for (const group of this.groups) {
-      const values = group.map((i) => codes[i] as number).sort((a, b) => a - b);
-      group.forEach((i, k) => (codes[i] = values[k] as number));
+      const size = group.length;
+      if (size <= 32) {
+        for (let k = 0; k < size; k++) {
+          const value = codes[group[k] as number] as number;
+          let j = k;
+          for (; j > 0 && (scratch[j - 1] as number) > value; j--) scratch[j] = scratch[j - 1] as number;
+          scratch[j] = value;
+        }
+        for (let k = 0; k < size; k++) codes[group[k] as number] = scratch[k] as number;
+        continue;
+      }
+      for (let k = 0; k < size; k++) scratch[k] = codes[group[k] as number] as number;
+      const sorted = scratch.subarray(0, size).sort();
+      for (let k = 0; k < size; k++) codes[group[k] as number] = sorted[k] as number;
     }
     return fromCharCode(...codes);
   }
