@@ -1,14 +1,17 @@
 /**
  * The package works the ways docs/getting-started.md says it can be installed:
- * - the tarball: `npm pack` (which builds through `prepare`), installed in an empty folder
- *   without an EBADENGINE warning, runs `npx neuroflux demo`, and its types compile in a
- *   consumer under `tsc --strict` without `skipLibCheck` (CommonJS and ES module consumers);
+ * - the tarball: packed, installed in an empty folder without an EBADENGINE warning, runs
+ *   `npx neuroflux demo`, and its types compile in a consumer under `tsc --strict` without
+ *   `skipLibCheck` (CommonJS and ES module consumers);
  * - the clone: an application depending on the repository folder (a `file:` dependency).
- * Slow (it builds once and installs the dependencies once), so it packs once for the file;
- * it needs the npm registry (or a warm npm cache).
+ * It packs a copy, never the repository itself: `npm pack` there would run `prepack` (which
+ * empties the shared dist/ that other suites and bin/ use meanwhile) and `prepare` (a full
+ * build). The copy holds this commit's build: dist/ when it is newer than every source,
+ * else a build made into the copy. Installs use the npm cache first (`--prefer-offline`);
+ * it needs the npm registry or a warm cache.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PAGE_MODULES } from '../src/observability/inspector/pageModules';
@@ -51,25 +54,54 @@ export async function main(): Promise<string[]> {
 }
 `;
 
+/** The newest modification time of the files under `dir` with one of the extensions (0 when none). */
+function newest(dir: string, extensions: readonly string[], pick: (a: number, b: number) => number = Math.max): number {
+  let found: number | undefined;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !extensions.some((e) => entry.name.endsWith(e))) continue;
+    const time = statSync(join(entry.parentPath, entry.name)).mtimeMs;
+    found = found === undefined ? time : pick(found, time);
+  }
+  return found ?? 0;
+}
+
+/** A folder holding what `npm pack` packs, with dist/ built from this commit's sources. */
+function packableCopy(): string {
+  const copy = mkdtempSync(join(tmpdir(), 'neuroflux-packable-'));
+  for (const name of ['package.json', 'README.md', 'LICENSE', 'bin']) cpSync(join(root, name), join(copy, name), { recursive: true });
+  const dist = join(root, 'dist');
+  const sources = Math.max(newest(join(root, 'src'), ['.ts']), newest(join(root, 'machines'), ['.ts']), statSync(join(root, 'tsconfig.json')).mtimeMs);
+  const built = existsSync(join(dist, 'src', 'index.d.ts')) && existsSync(join(dist, 'src', 'observability', 'inspector', 'browser')) ? newest(dist, ['.js', '.d.ts'], Math.min) : 0;
+  if (built > sources) {
+    cpSync(dist, join(copy, 'dist'), { recursive: true });
+  } else {
+    // What `prepare` (npm run build) does, into the copy.
+    run(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', join(copy, 'dist')], root);
+    run(process.execPath, [tsc, '-p', join('src', 'observability', 'inspector', 'page', 'tsconfig.json'), '--outDir', join(copy, 'dist', 'src', 'observability', 'inspector', 'browser')], root);
+  }
+  return copy;
+}
+
 describe('npm package', () => {
   let out: string;
+  let copy: string;
   let packed: PackResult;
   let app: string;
   let installWarnings: string;
 
   beforeAll(() => {
     out = mkdtempSync(join(tmpdir(), 'neuroflux-pack-'));
-    // `npm pack` empties dist/ (prepack: no stale file of an older build is packed), then
-    // `prepare` builds it from the sources of this commit.
-    const [result] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', out], root).stdout) as PackResult[];
+    copy = packableCopy();
+    const [result] = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', out], copy).stdout) as PackResult[];
     packed = result as PackResult;
     app = emptyApp('neuroflux-app-');
     const tarball = join(out, packed.filename);
-    installWarnings = run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', tarball], app).stderr;
+    installWarnings = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], app).stderr;
   }, 600_000);
 
   afterAll(() => {
     rmSync(out, { recursive: true, force: true });
+    rmSync(copy, { recursive: true, force: true });
     rmSync(app, { recursive: true, force: true });
   });
 
@@ -119,7 +151,7 @@ describe('npm package', () => {
   test('a clone works as a file: dependency of an application', () => {
     const linked = emptyApp('neuroflux-linked-');
     try {
-      run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', root], linked);
+      run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', root], linked);
       const summary = JSON.parse(run('npx', ['--no-install', 'neuroflux', 'demo', '--tasks', '3', '--json'], linked).stdout) as { workflows: number };
       expect(summary.workflows).toBe(3);
       expect(readdirSync(join(linked, 'node_modules'))).toContain('neuroflux');
