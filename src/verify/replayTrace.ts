@@ -1,5 +1,6 @@
 import { SimulatedClock } from 'xstate';
 import { createNeuroFlux, type NeuroFlux } from '../kernel/createNeuroFlux';
+import { silentLogger } from '../kernel/logger';
 import type { ChoosingBalancer } from '../orchestration/balancers';
 import type { TaskExecutor } from '../orchestration/taskExecutor';
 import type { ParsedTask, TaskInput, TaskRecord, TaskState } from '../orchestration/taskTypes';
@@ -80,7 +81,9 @@ export async function replayTrace(workflow: Workflow, trace: readonly ReplayStep
 
   const clock = new SimulatedClock();
   // The trace says who starts when: the orchestrator never places a task by itself.
-  const nf = createNeuroFlux({ clock, orchestrator: { balancer: traceBalancer } });
+  // Silent: the failures a trace asks for are not news, and the default logger looks for
+  // pino on every runtime created (a module lookup per replay, a tenth of a replay's time).
+  const nf = createNeuroFlux({ clock, orchestrator: { balancer: traceBalancer }, logger: silentLogger });
   await nf.start();
   const runtime = new ReplayRuntime(nf, parsed.tasks);
   const replayed: ReplayedStep[] = [];
