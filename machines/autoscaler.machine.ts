@@ -16,6 +16,17 @@ export interface AutoscalerContext {
   sample: CapacitySample | null;
   plan: CapacityPlan | null;
   decisions: number;
+  /** Scale-ups that failed in a row: the cooldown after each doubles (backoff), up to MAX_BACKOFF_MS. */
+  failedStarts: number;
+}
+
+/** The longest wait after failed starts, ms. */
+const MAX_BACKOFF_MS = 300_000;
+
+/** The cooldown: the policy's, or after `n` failed starts in a row max(cooldown, 1 s) × 2^n, at most MAX_BACKOFF_MS. */
+export function cooldownAfter(cooldownMs: number, failedStarts: number): number {
+  if (failedStarts === 0) return cooldownMs;
+  return Math.min(MAX_BACKOFF_MS, Math.max(cooldownMs, 1000) * 2 ** Math.min(failedStarts, 20));
 }
 
 /** Decision of a check, for the injected reporters. */
@@ -33,7 +44,8 @@ const isDown = (plan: CapacityPlan | null): plan is Extract<CapacityPlan, { acti
  * injected: the orchestrator's queue and load, the launcher's hosts), decides by the pure
  * {@link planCapacity}, and acts through the injected `startHosts` / `stopHosts`; after any
  * decision it holds still for the policy's cooldown, so that the hosts it started show in
- * the figures before the next one. A failed sample or action is reported and the checks go on.
+ * the figures before the next one. A failed sample or action is reported and the checks go on;
+ * after failed starts the cooldown doubles each time (backoff) until a start succeeds.
  */
 export const autoscalerMachine = setup({
   types: {
@@ -68,11 +80,11 @@ export const autoscalerMachine = setup({
   },
   delays: {
     checkInterval: 1000,
-    cooldown: ({ context }) => context.policy.cooldownMs,
+    cooldown: ({ context }) => cooldownAfter(context.policy.cooldownMs, context.failedStarts),
   },
 }).createMachine({
   id: 'autoscaler',
-  context: ({ input }) => ({ capability: input.capability, policy: input.policy, calmSince: null, sample: null, plan: null, decisions: 0 }),
+  context: ({ input }) => ({ capability: input.capability, policy: input.policy, calmSince: null, sample: null, plan: null, decisions: 0, failedStarts: 0 }),
   initial: 'watching',
   on: { SCALING_STOPPED: '.stopped' },
   states: {
@@ -129,11 +141,17 @@ export const autoscalerMachine = setup({
         },
         onDone: {
           target: 'coolingDown',
-          actions: { type: 'reportCompleted', params: ({ context }) => ({ capability: context.capability, action: 'scale_up' as const }) },
+          actions: [
+            assign({ failedStarts: 0 }),
+            { type: 'reportCompleted', params: ({ context }) => ({ capability: context.capability, action: 'scale_up' as const }) },
+          ],
         },
         onError: {
           target: 'coolingDown',
-          actions: { type: 'reportFailure', params: ({ context, event }) => ({ capability: context.capability, stage: 'scale_up' as const, error: event.error }) },
+          actions: [
+            assign({ failedStarts: ({ context }) => context.failedStarts + 1 }),
+            { type: 'reportFailure', params: ({ context, event }) => ({ capability: context.capability, stage: 'scale_up' as const, error: event.error }) },
+          ],
         },
       },
     },

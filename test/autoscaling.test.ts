@@ -316,6 +316,27 @@ describe('ScalingManager on a simulated clock', () => {
     await scaling.stop();
   });
 
+  test('failed starts back off: the cooldown doubles after each, and is the policy\'s again after a start succeeds', async () => {
+    const startedAt: number[] = [];
+    let failures = 3;
+    let now: () => number = () => 0;
+    const { launcher, hosts } = recordingLauncher({
+      start: async () => {
+        startedAt.push(now());
+        if (failures-- > 0) throw new Error('quota exceeded');
+      },
+    });
+    const { clock, scaling } = manager(() => figures(), launcher, { capabilities: { compute: { minHosts: 1, maxHosts: 2, cooldownMs: 1000 } } });
+    now = () => clock.now();
+    scaling.start();
+    await stepUntil(clock, () => hosts.size === 1, 'a start succeeded', 40);
+    hosts.clear(); // the host died: below the minimum again
+    await stepUntil(clock, () => startedAt.length === 5, 'a fifth start', 40);
+    // Check every 1 s; cooldowns after failures 2 s, 4 s, 8 s; after the success 1 s again.
+    expect(startedAt).toEqual([1000, 4000, 9000, 18_000, 20_000]);
+    await scaling.stop();
+  });
+
   test('a launcher whose stop rejects with a non-Error, or whose listing throws, is reported too', async () => {
     const { launcher, calls } = recordingLauncher({
       stop: async () => {
