@@ -277,7 +277,7 @@ describe('neuroflux run: SIGTERM and a closed stdout', () => {
 describeWithServer(NATS_SERVER_BIN, 'neuroflux run --remote-agents: no host', () => {
   const server = natsServerForSuite();
 
-  test('no host has announced itself: said after the hosts' first heartbeat, with the missing capability; exit 3 after the stall timeout', async () => {
+  test('no host has announced itself: said after the first host heartbeats, with the missing capability; exit 3 after the stall timeout', async () => {
     const file = workflow({ agents: [{ agentId: 'w', capabilities: ['work'], executor: simulated() }], tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }] });
     const { err, exitCode } = await cli(['run', file, '--nats', server().url, '--namespace', 'nohost', '--remote-agents', '--stall-timeout', '0', '--quiet']);
     expect(err).toContain("stalled: 1 task cannot be given to any agent\n  no agent host has announced itself on namespace 'nohost' (start `neuroflux host <file> --nats <url>`); missing capability work: a");
