@@ -224,6 +224,64 @@ describe('executor modules', () => {
   });
 });
 
+describe('executor modules: every problem at once', () => {
+  const resolveAll = (path: string, trustedDirs: string[] = []) => {
+    const nf = createNeuroFlux();
+    try {
+      resolveWorkflowExecutors(loadWorkflowFile(path), path, { clock: nf.clock, seed: 1, trustedDirs });
+      return undefined;
+    } catch (error) {
+      return error;
+    }
+  };
+
+  test('two modules outside the folder: both named, each with its tasks; none loaded', () => {
+    const outside = mkdtempSync(join(tmpdir(), 'nf-outside-'));
+    try {
+      writeFileSync(join(outside, 'a.js'), 'globalThis.nfLoadedA = true; exports.run = () => 1;\n');
+      writeFileSync(join(outside, 'b.js'), 'globalThis.nfLoadedB = true; exports.run = () => 1;\n');
+      const path = file('twoOutside.json', {
+        agents: [
+          { agentId: 'a', capabilities: ['x'], executor: `${join(outside, 'a.js')}#run` },
+          { agentId: 'b', capabilities: ['y'], executor: `${join(outside, 'b.js')}#run` },
+        ],
+        tasks: [{ taskId: 'tx', requiredCapabilities: ['x'] }, { taskId: 'ty', requiredCapabilities: ['y'] }],
+      });
+      const error = resolveAll(path);
+      expect(error).toBeInstanceOf(WorkflowFileError);
+      const lines = (error as Error).message.split('\n');
+      expect(lines).toEqual([
+        expect.stringMatching(/ agents\[0\]\.executor: module '.*a\.js' of agent 'a' \(.*\) is outside .*; it would run task 'tx'; .*--allow-executors-outside/),
+        expect.stringMatching(/ agents\[1\]\.executor: module '.*b\.js' of agent 'b' \(.*\) is outside .*; it would run task 'ty'; .*--allow-executors-outside/),
+      ]);
+      const loaded = globalThis as { nfLoadedA?: boolean; nfLoadedB?: boolean };
+      expect([loaded.nfLoadedA, loaded.nfLoadedB]).toEqual([undefined, undefined]);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  test('a missing module, one that fails to load and one without the export: three lines of one error', () => {
+    file('throws.js', "throw new Error('broken at load');\n");
+    file('noexport.js', 'exports.other = () => 1;\n');
+    const path = file('threeProblems.json', {
+      agents: [
+        { agentId: 'm', capabilities: ['x'], executor: './absent.js#run' },
+        { agentId: 'l', capabilities: ['x'], executor: './throws.js#run' },
+        { agentId: 'e', capabilities: ['x'], executor: './noexport.js#run' },
+      ],
+      tasks: [{ taskId: 't', requiredCapabilities: ['x'] }],
+    });
+    const error = resolveAll(path);
+    expect(error).toBeInstanceOf(WorkflowFileError);
+    expect((error as Error).message.split('\n')).toEqual([
+      expect.stringMatching(/ agents\[0\]\.executor: module '\.\/absent\.js' of agent 'm' not found .*; it would run task 't'$/),
+      expect.stringMatching(/ agents\[1\]\.executor: cannot load module '\.\/throws\.js' of agent 'l': .*broken at load; it would run task 't'$/),
+      expect.stringMatching(/ agents\[2\]\.executor: module '\.\/noexport\.js' of agent 'e' has no function export 'run'; it would run task 't'$/),
+    ]);
+  });
+});
+
 describe('hostile files', () => {
   test('__proto__ and constructor keys are unknown keys and pollute nothing', () => {
     const json = file('proto.json', '{"__proto__": {"polluted": 1}, "tasks": [{"taskId": "a", "__proto__": {"x": 1}, "constructor": {"prototype": {"p": 1}}}]}');

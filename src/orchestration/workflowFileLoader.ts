@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import type { NeuroFluxClock } from '../kernel/clock';
 import { describeError } from '../describeError';
 import { ValidationError } from '../errors';
-import { resolveExecutorModule } from './executorModule';
+import { ExecutorNotAllowedError, resolveExecutorModule } from './executorModule';
 import { suggestKey } from './keySuggestion';
 import type { ParsedTask } from './taskTypes';
 import type { TaskExecutor } from './taskExecutor';
@@ -171,6 +171,7 @@ export function resolveWorkflowExecutors(
   };
   const modules = new Map<number, string>();
   const problems: WorkflowFileIssue[] = [];
+  const refused: ExecutorNotAllowedError[] = [];
   workflow.agents.forEach((agent, index) => {
     if (typeof agent.executor !== 'string') return;
     const modulePath = agent.executor.split('#')[0] as string;
@@ -179,17 +180,31 @@ export function resolveWorkflowExecutors(
     try {
       modules.set(index, resolveExecutorModule(modulePath, site, options.trustedDirs ?? []));
     } catch (error) {
+      if (error instanceof ExecutorNotAllowedError) {
+        refused.push(error);
+        problems.push(
+          issueAt(
+            index,
+            `module '${error.modulePath}' of agent '${error.agentId}' (${error.resolvedPath}) is outside ${error.allowedDirs.join(', ')}${tasksOf(workflow, agent.capabilities)}; a workflow file runs the code it names: trust that folder with --allow-executors-outside <dir>`,
+          ),
+        );
+        return;
+      }
       if (!(error instanceof ValidationError)) throw error;
       problems.push(issueAt(index, `${error.issues[0]?.message ?? error.message}${tasksOf(workflow, agent.capabilities)}`));
     }
   });
-  if (problems.length > 0) throw new WorkflowFileError(filePath, problems);
+  // A refused module: nothing of the file is loaded. Alone, it is its own typed error.
+  if (refused.length === 1 && problems.length === 1) throw refused[0] as ExecutorNotAllowedError;
+  if (refused.length > 0) throw new WorkflowFileError(filePath, problems);
   const executors = new Map<string, TaskExecutor>();
   workflow.agents.forEach((agent, index) => {
     const spec = agent.executor;
     if (spec === undefined) return;
     if (typeof spec === 'string') {
       const [modulePath, exportName] = spec.split('#') as [string, string];
+      // Not found: said above, with the other modules' problems (loaded below: their failures are said too).
+      if (!modules.has(index)) return;
       let loaded: Record<string, unknown>;
       try {
         loaded = require(modules.get(index) as string) as Record<string, unknown>;
@@ -201,7 +216,7 @@ export function resolveWorkflowExecutors(
       // Own exports only: `#toString` must not find Object.prototype.toString.
       const fn = Object.hasOwn(loaded, exportName) ? loaded[exportName] : undefined;
       if (typeof fn !== 'function') {
-        problems.push(issueAt(index, `module '${modulePath}' of agent '${agent.agentId}' has no function export '${exportName}'`));
+        problems.push(issueAt(index, `module '${modulePath}' of agent '${agent.agentId}' has no function export '${exportName}'${tasksOf(workflow, agent.capabilities)}`));
         return;
       }
       executors.set(agent.agentId, fn as TaskExecutor);
