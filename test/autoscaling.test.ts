@@ -316,6 +316,25 @@ describe('ScalingManager on a simulated clock', () => {
     await scaling.stop();
   });
 
+  test('slots per host are read from the launcher\'s own hosts: other agents of the capability do not shrink a scale-up', async () => {
+    const { launcher, hosts, calls } = recordingLauncher();
+    hosts.set('mine', { hostId: 'mine', capability: 'compute', agentIds: ['mine-worker'], state: 'running' });
+    // 10 slots of capacity, of which our host has 2 (8 belong to agents we did not start).
+    const now = figures({ waitingTasks: 6, oldestWaitMs: 1, agents: 2, usedSlots: 10, capacity: 10 });
+    const clock = new SimulatedClock();
+    const getAgent = (id: string) => (id === 'mine-worker' ? ({ maxConcurrentTasks: 2, load: 2 } as ReturnType<NeuroFlux['orchestrator']['getAgent']>) : undefined);
+    const scaling = new ScalingManager({ runtime: { orchestrator: { capabilityFigures: () => now, getAgent }, clock }, launcher, capabilities: { compute: { minHosts: 1, maxHosts: 8 } } });
+    const events: ScalingEvent[] = [];
+    scaling.events$.subscribe((e) => events.push(e));
+    expect(planCapacity(sample({ waitingTasks: 6, usedSlots: 10, capacity: 10 }, running(1, true)), policy({ maxHosts: 8 }), 0)).toMatchObject({ to: 2 }); // inferred: 10 slots a host
+    expect(planCapacity({ ...sample({ waitingTasks: 6, usedSlots: 10, capacity: 10 }, running(1, true)), slotsPerHost: 2 }, policy({ maxHosts: 8 }), 0)).toMatchObject({ to: 4 });
+    expect(planCapacity({ ...sample({ waitingTasks: 6, usedSlots: 10, capacity: 10 }, running(1, true)), slotsPerHost: Number.NaN }, policy({ maxHosts: 8 }), 0)).toMatchObject({ to: 2 });
+    scaling.start();
+    await stepUntil(clock, () => calls.length === 3, 'three more hosts');
+    expect(events[0]).toMatchObject({ type: 'scale_up', from: 1, to: 4 });
+    await scaling.stop();
+  });
+
   test('failed starts back off: the cooldown doubles after each, and is the policy\'s again after a start succeeds', async () => {
     const startedAt: number[] = [];
     let failures = 3;

@@ -179,7 +179,18 @@ export class ScalingManager {
     const figures = await this.figures(capability);
     this.lastFigures.set(capability, figures);
     const hosts = this.launcher.hosts().filter((h) => h.capability === capability);
+    // Slots of the launcher's own hosts (not of other agents with the capability): what one more host adds.
+    let slots = 0;
+    let counted = 0;
+    for (const h of hosts) {
+      if (h.state !== 'running' || h.agentIds.length === 0) continue;
+      const agents = h.agentIds.map((id) => this.runtime.orchestrator.getAgent(id));
+      if (agents.some((a) => a === undefined)) continue;
+      slots += agents.reduce((n, a) => n + (a?.maxConcurrentTasks ?? 0), 0);
+      counted++;
+    }
     return {
+      ...(counted > 0 && slots > 0 && { slotsPerHost: slots / counted }),
       figures,
       hosts: hosts.map((h) => ({ hostId: h.hostId, state: h.state, busy: h.agentIds.some((id) => (this.runtime.orchestrator.getAgent(id)?.load ?? 0) > 0) })),
       at: this.runtime.clock.now(),

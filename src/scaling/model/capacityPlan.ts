@@ -25,6 +25,12 @@ export interface CapacitySample {
   readonly figures: CapacityFigures;
   readonly hosts: readonly PlannedHost[];
   readonly at: number;
+  /**
+   * Task slots of one of the launcher's hosts, when known (the ScalingManager reads them from
+   * its running hosts' agents). Else inferred as capacity / running hosts, which undercounts
+   * the hosts needed when agents the launcher did not start share the capability.
+   */
+  readonly slotsPerHost?: number;
 }
 
 export const CapacityPolicySchema = z.object({
@@ -101,7 +107,8 @@ export function planCapacity(sample: CapacitySample, policy: ParsedCapacityPolic
   }
   const burst = waitingTasks >= policy.scaleUpWaitingTasks;
   const slow = waitingTasks > 0 && oldestWaitMs >= policy.scaleUpWaitMs;
-  const perHost = policy.slotsPerHost ?? (running.length > 0 && capacity > 0 ? Math.max(1, Math.floor(capacity / running.length)) : 1);
+  const known = sample.slotsPerHost !== undefined && Number.isFinite(sample.slotsPerHost) && sample.slotsPerHost >= 1 ? Math.floor(sample.slotsPerHost) : undefined;
+  const perHost = policy.slotsPerHost ?? known ?? (running.length > 0 && capacity > 0 ? Math.max(1, Math.floor(capacity / running.length)) : 1);
   if ((burst || slow) && from < policy.maxHosts) {
     const to = Math.min(policy.maxHosts, from + Math.max(1, Math.ceil(waitingTasks / perHost)));
     const reason = burst
