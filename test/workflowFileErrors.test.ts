@@ -14,6 +14,8 @@ import { jsonSyntaxErrorOffset } from '../src/orchestration/jsonSyntaxError';
 import { loadWorkflowFile, resolveWorkflowExecutors } from '../src/orchestration/workflowFileLoader';
 import { ValidationError, createNeuroFlux } from '../src';
 import { verifyWorkflow } from '../src/verify/verifyWorkflow';
+import { printable, summaryLines } from '../src/cli/workflowRun';
+import type { TaskRecord } from '../src/orchestration/taskTypes';
 
 let dir: string;
 beforeAll(() => {
@@ -283,6 +285,20 @@ describe('executor modules: every problem at once', () => {
 });
 
 describe('hostile files', () => {
+  test('control characters in ids are refused, naming the field; what the terminal shows of an id is escaped anyway', () => {
+    const yaml = file('escapes.yaml', 'agents: [{agentId: "w\\ex", capabilities: [x]}]\ntasks:\n  - taskId: "a\\e[2J\\nfake line"\n    requiredCapabilities: [x]\n    dependencies: ["b\\x07"]\n');
+    expect(problemsOf(yaml)).toEqual([
+      expect.stringMatching(/escapes\.yaml:1:\d+ agents\[0\]\.agentId: control characters are not allowed in an id, got "w\\u001bx"$/),
+      expect.stringMatching(/escapes\.yaml:3:\d+ tasks\[0\]\.taskId: control characters are not allowed in an id, got "a\\u001b\[2J\\nfake line"$/),
+      expect.stringMatching(/escapes\.yaml:5:\d+ tasks\[0\]\.dependencies\[0\]: control characters are not allowed in an id, got "b\\u0007"$/),
+    ]);
+    // Ids that reach the summary another way (a stored state, the API) are quoted, not sent raw.
+    const [line] = summaryLines([{ taskId: 'a\u001b[2J\nfake', status: 'failed', assignedAgent: 'w\u0007', retryCount: 0, reason: 'failed', error: 'two\nlines', result: null } as unknown as TaskRecord], 1);
+    expect(line).not.toMatch(/[\u0000-\u001f]/);
+    expect(line).toContain('"a\\u001b[2J\\nfake"');
+    expect(printable('plain-id')).toBe('plain-id');
+  });
+
   test('__proto__ and constructor keys are unknown keys and pollute nothing', () => {
     const json = file('proto.json', '{"__proto__": {"polluted": 1}, "tasks": [{"taskId": "a", "__proto__": {"x": 1}, "constructor": {"prototype": {"p": 1}}}]}');
     expect(problemsOf(json)).toEqual([

@@ -46,8 +46,18 @@ export const HOST_ANNOUNCE_GRACE_MS = 2000;
 
 const MAX_NAMED_TASKS = 10;
 
+/**
+ * An id or name as the terminal may show it: JSON-quoted when it holds a control character
+ * (an escape sequence would act on the terminal, a newline forge a line). Workflow files
+ * refuse such ids; a stored state or a host's announcement might still carry one.
+ * @internal
+ */
+export function printable(text: string): string {
+  return /[\u0000-\u001f\u007f-\u009f]/.test(text) ? JSON.stringify(text) : text;
+}
+
 function taskList(ids: readonly string[]): string {
-  const named = ids.slice(0, MAX_NAMED_TASKS).join(', ');
+  const named = ids.slice(0, MAX_NAMED_TASKS).map(printable).join(', ');
   return ids.length > MAX_NAMED_TASKS ? `${named} and ${ids.length - MAX_NAMED_TASKS} more` : named;
 }
 
@@ -63,13 +73,13 @@ export function blockedLines(diagnosis: StallDiagnosis, context: { namespace: st
   const count = diagnosis.blocked.length;
   const lines = [`${diagnosis.stalled ? 'stalled' : 'blocked'}: ${count} task${count === 1 ? '' : 's'} cannot be given to any agent`];
   for (const { task, ids } of groups.values()) {
-    const needs = task.requiredCapabilities.join(', ') || '(no capability)';
-    const missing = task.missingCapabilities.length > 0 ? `capabilit${task.missingCapabilities.length === 1 ? 'y' : 'ies'} ${task.missingCapabilities.join(', ')}` : `all of ${needs} in one agent`;
+    const needs = task.requiredCapabilities.map(printable).join(', ') || '(no capability)';
+    const missing = task.missingCapabilities.length > 0 ? `capabilit${task.missingCapabilities.length === 1 ? 'y' : 'ies'} ${task.missingCapabilities.map(printable).join(', ')}` : `all of ${needs} in one agent`;
     const cause =
       task.reason === 'no_host'
         ? `no agent host has announced itself on namespace '${context.namespace}' (start \`neuroflux host <file> --nats <url>\`); missing ${missing}`
         : task.reason === 'no_executor'
-          ? `agent${task.agentsWithoutExecutor.length === 1 ? '' : 's'} ${task.agentsWithoutExecutor.join(', ')} ha${task.agentsWithoutExecutor.length === 1 ? 's' : 've'} ${needs} but no executor`
+          ? `agent${task.agentsWithoutExecutor.length === 1 ? '' : 's'} ${task.agentsWithoutExecutor.map(printable).join(', ')} ha${task.agentsWithoutExecutor.length === 1 ? 's' : 've'} ${needs} but no executor`
           : `no agent has ${missing}`;
     lines.push(`  ${cause}: ${taskList(ids)}`);
   }
@@ -257,7 +267,7 @@ function statusCounts(records: readonly TaskRecord[]): Record<string, number> {
 export function summaryLines(records: readonly TaskRecord[], elapsedMs: number): string[] {
   const lines = records.map((r) => {
     const detail = r.status === 'completed' ? JSON.stringify(r.result) : `${r.reason ?? ''} ${r.error ?? ''}`.trim();
-    return `${r.status === 'completed' ? '✔' : '✘'} ${r.taskId.padEnd(24)} ${r.status.padEnd(10)} ${(r.assignedAgent ?? '-').padEnd(20)} retries ${r.retryCount}  ${detail}`;
+    return `${r.status === 'completed' ? '✔' : '✘'} ${printable(r.taskId).padEnd(24)} ${r.status.padEnd(10)} ${printable(r.assignedAgent ?? '-').padEnd(20)} retries ${r.retryCount}  ${printable(detail)}`;
   });
   const counts = statusCounts(records);
   const done = counts['completed'] ?? 0;

@@ -31,10 +31,20 @@ const ExecutorModuleSchema = z
   .regex(/^[^#]+#[A-Za-z_$][\w$]*$/, 'expected "<module path>#<export name>"')
   .describe('"<module path>#<export name>": the named function export of a module beside the workflow file.');
 
+/**
+ * An id as a workflow file may spell it: no control characters. Ids are printed to the
+ * terminal (progress, stall reports, the summary): `"a\e[2J"` would clear the screen, a
+ * newline would forge a line of output.
+ */
+const WorkflowIdSchema = z
+  .string()
+  .min(1)
+  .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'control characters are not allowed in an id');
+
 /** An agent of a workflow file. */
 export const WorkflowAgentSchema = z
   .object({
-    agentId: z.string().min(1).describe('Unique id of the agent.'),
+    agentId: WorkflowIdSchema.describe('Unique id of the agent.'),
     capabilities: z.array(z.string().min(1)).min(1).describe('Capabilities the agent offers; a task goes to an agent that has all its requiredCapabilities.'),
     maxConcurrentTasks: z.number().int().positive().default(5).describe('Tasks the agent runs at once (default 5).'),
     /**
@@ -66,13 +76,13 @@ export const WorkflowRetryPolicySchema = z
 
 /** A task of a workflow file: `submitWorkflow`'s task input, strict, every field described. */
 export const WorkflowTaskSchema = TaskInputSchema.extend({
-  taskId: TaskInputSchema.shape.taskId.describe('Unique id of the task (generated when absent; required to depend on it).'),
+  taskId: WorkflowIdSchema.optional().describe('Unique id of the task (generated when absent; required to depend on it).'),
   name: TaskInputSchema.shape.name.describe('Display name (default: the task id).'),
   description: TaskInputSchema.shape.description.describe('Free text (default empty).'),
   taskType: TaskInputSchema.shape.taskType.describe('Groups tasks for agent specialization and statistics (default "default").'),
   priority: TaskInputSchema.shape.priority.describe('low, medium (default), high or critical: critical tasks are assigned first.'),
   payload: TaskInputSchema.shape.payload.describe('Any JSON value handed to the executor (default {}).'),
-  dependencies: TaskInputSchema.shape.dependencies.describe('Ids of tasks that must complete before this one starts.'),
+  dependencies: z.array(WorkflowIdSchema).default([]).describe('Ids of tasks that must complete before this one starts.'),
   requiredCapabilities: TaskInputSchema.shape.requiredCapabilities.describe('Capabilities an agent needs, all of them, to take the task.'),
   estimatedDuration: TaskInputSchema.shape.estimatedDuration.describe('Seconds the task is expected to take (default 300).'),
   timeoutSeconds: TaskInputSchema.shape.timeoutSeconds.describe('Seconds an attempt may run before it is aborted (default 600).'),
