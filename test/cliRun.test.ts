@@ -277,6 +277,13 @@ describe('neuroflux run: SIGTERM and a closed stdout', () => {
 describeWithServer(NATS_SERVER_BIN, 'neuroflux run --remote-agents: no host', () => {
   const server = natsServerForSuite();
 
+  test('--nats without --remote-agents: an agent without executor here is named once, with what its tasks wait for', async () => {
+    const file = workflow({ agents: [{ agentId: 'served-elsewhere', capabilities: ['gpu'] }], tasks: [{ taskId: 'render', requiredCapabilities: ['gpu'] }] });
+    const { err, exitCode } = await cli(['run', file, '--nats', server().url, '--namespace', 'elsewhere', '--quiet'], { interruptWhen: (text) => text.includes('--stall-timeout does not apply') });
+    expect(err).toContain("note: agent served-elsewhere has no executor here: its tasks wait for a process serving it on NATS (namespace 'elsewhere'); --stall-timeout does not apply to them\n");
+    expect(exitCode).toBe(ExitCode.INTERRUPTED);
+  }, 30_000);
+
   test('no host has announced itself: said after the first host heartbeats, with the missing capability; exit 3 after the stall timeout', async () => {
     const file = workflow({ agents: [{ agentId: 'w', capabilities: ['work'], executor: simulated() }], tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }] });
     const { err, exitCode } = await cli(['run', file, '--nats', server().url, '--namespace', 'nohost', '--remote-agents', '--stall-timeout', '0', '--quiet']);

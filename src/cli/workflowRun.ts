@@ -185,6 +185,16 @@ export async function superviseWorkflowRun(nf: NeuroFlux, options: WorkflowRunOp
       onError: (error) => report([`warning: stall detection stopped: ${describeError(error)}`]),
     });
 
+    if (options.transport && !options.remoteAgents) {
+      // Such an agent's tasks are sent to its mailbox on NATS: served by a process this run cannot see, or by
+      // nobody. The stall watch cannot tell which, so the run says once what it is waiting for.
+      const served = nf.orchestrator.progressState().agents.filter((a) => !a.executesHere && a.hostId === undefined);
+      if (served.length > 0) {
+        report([
+          `note: agent${served.length === 1 ? '' : 's'} ${served.map((a) => printable(a.agentId)).join(', ')} ha${served.length === 1 ? 's' : 've'} no executor here: ${served.length === 1 ? 'its' : 'their'} tasks wait for a process serving ${served.length === 1 ? 'it' : 'them'} on NATS (namespace '${options.namespace}'); --stall-timeout does not apply to them`,
+        ]);
+      }
+    }
     const submittedAndFinished = (async (): Promise<Ending> => {
       // Resuming: tasks the stored state already holds (running, or finished) are not submitted again.
       const known = await Promise.all(options.tasks.map(async (t) => t.taskId !== undefined && (await nf.orchestrator.findTask(t.taskId)) !== undefined));
