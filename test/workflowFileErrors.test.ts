@@ -285,6 +285,16 @@ describe('executor modules: every problem at once', () => {
 });
 
 describe('hostile files', () => {
+  test('YAML tags that are not JSON: !!binary bytes and an unknown tag are refused where they are', () => {
+    const binary = file('binary.yaml', 'tasks:\n  - taskId: a\n    payload: !!binary aGVsbG8=\n  - taskId: b\n    payload: {deep: [1, !!binary aGk=]}\n');
+    expect(problemsOf(binary)).toEqual([
+      expect.stringMatching(/binary\.yaml:3:23: binary data \(`!!binary`\) is not JSON/),
+      expect.stringMatching(/binary\.yaml:5:34: binary data \(`!!binary`\) is not JSON/),
+    ]);
+    const unknown = file('unknownTag.yaml', 'tasks:\n  - taskId: b\n    payload: !foo {d: 1}\n');
+    expect(problemsOf(unknown)).toEqual([expect.stringMatching(/unknownTag\.yaml:3:14: unknown tag/)]);
+  });
+
   test('control characters in ids are refused, naming the field; what the terminal shows of an id is escaped anyway', () => {
     const yaml = file('escapes.yaml', 'agents: [{agentId: "w\\ex", capabilities: [x]}]\ntasks:\n  - taskId: "a\\e[2J\\nfake line"\n    requiredCapabilities: [x]\n    dependencies: ["b\\x07"]\n');
     expect(problemsOf(yaml)).toEqual([

@@ -70,9 +70,14 @@ export function parseWorkflowSource(bytes: Buffer, format: 'json' | 'yaml'): Par
     position: at(error.pos[0]),
     message: SYNTAX_MESSAGES[error.code] ?? error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'syntax error',
   });
-  if (doc.errors.length > 0) return failed(doc.errors.map(problemOf), locate);
+  // An unknown tag (`!foo`) is only a warning to the parser, which then drops it silently.
+  const unresolvedTags = doc.warnings.filter((w) => w.code === 'TAG_RESOLVE_FAILED');
+  if (doc.errors.length > 0 || unresolvedTags.length > 0) return failed([...doc.errors, ...unresolvedTags].map(problemOf), locate);
   try {
-    return { value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), problems: [], locate };
+    const value: unknown = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    const binary = binaryPaths(value);
+    if (binary.length > 0) return failed(binary.map((path) => ({ ...positionOf(locate(path)), message: 'binary data (`!!binary`) is not JSON: a workflow file holds JSON values (use a base64 string)' })), locate);
+    return { value, problems: [], locate };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return failed([{ position: { line: 1, column: 1 }, message: /alias/i.test(message) ? `more than ${MAX_ALIAS_COUNT} aliases expanded (a YAML alias bomb?)` : `cannot read its value: ${message}` }], locate);
@@ -142,10 +147,29 @@ function parseJsonSource(text: string, control: RegExpExecArray | null): ParsedS
   return { value, problems: [], locate };
 }
 
+function positionOf(position: SourcePosition | undefined): { position?: SourcePosition } {
+  return position === undefined ? {} : { position };
+}
+
+/** Where a YAML value holds bytes (`!!binary` becomes a Uint8Array): iterative, at most 50. */
+function binaryPaths(value: unknown): (string | number)[][] {
+  const found: (string | number)[][] = [];
+  const stack: [unknown, (string | number)[]][] = [[value, []]];
+  while (stack.length > 0 && found.length < 50) {
+    const [node, path] = stack.pop() as [unknown, (string | number)[]];
+    if (node === null || typeof node !== 'object') continue;
+    if (ArrayBuffer.isView(node) || node instanceof ArrayBuffer) found.push(path);
+    else if (Array.isArray(node)) node.forEach((item, i) => stack.push([item, [...path, i]]));
+    else for (const [key, item] of Object.entries(node)) stack.push([item, [...path, key]]);
+  }
+  return found.reverse();
+}
+
 /** The parser's messages a workflow author may not follow, by error code. */
 const SYNTAX_MESSAGES: Readonly<Record<string, string>> = {
   DUPLICATE_KEY: 'duplicate key (only one of them would count)',
   MULTIPLE_DOCS: 'a second YAML document (`---`): a workflow file holds one',
+  TAG_RESOLVE_FAILED: 'unknown tag: a workflow file holds JSON values (remove the `!tag`)',
 };
 
 function failed(problems: SyntaxProblem[], locate: ParsedSource['locate'] = () => undefined): ParsedSource {
