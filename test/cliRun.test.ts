@@ -124,6 +124,14 @@ describe('neuroflux run: stall detection', () => {
     expect(exitCode).toBe(ExitCode.CANNOT_RUN);
   });
 
+  test('a task without requiredCapabilities: the agent without executor is named plainly; with no agent at all the file says so', async () => {
+    const file = workflow({ agents: [{ agentId: 'w', capabilities: ['x'] }], tasks: [{ taskId: 'any' }] });
+    const { err, exitCode } = await cli(['run', file, '--stall-timeout', '0', '--quiet']);
+    expect(err).toContain('  agent w has no executor: any\n');
+    expect(exitCode).toBe(ExitCode.CANNOT_RUN);
+    await expect(cli(['run', workflow({ tasks: [{ taskId: 'any' }] })])).rejects.toThrow(/tasks\[0\]\.requiredCapabilities: the file has no agent to run it \(a task without requiredCapabilities runs on any agent;/);
+  });
+
   test('other tasks run while one is blocked: it is named while they run; once they are done the run gives up with exit 1', async () => {
     // `a` finishes only once the blocked task was reported: no race with the first check.
     writeFileSync(

@@ -79,7 +79,7 @@ export function blockedLines(diagnosis: StallDiagnosis, context: { namespace: st
       task.reason === 'no_host'
         ? `no agent host has announced itself on namespace '${context.namespace}' (start \`neuroflux host <file> --nats <url>\`); missing ${missing}`
         : task.reason === 'no_executor'
-          ? `agent${task.agentsWithoutExecutor.length === 1 ? '' : 's'} ${task.agentsWithoutExecutor.map(printable).join(', ')} ha${task.agentsWithoutExecutor.length === 1 ? 's' : 've'} ${needs} but no executor`
+          ? `agent${task.agentsWithoutExecutor.length === 1 ? '' : 's'} ${task.agentsWithoutExecutor.map(printable).join(', ')} ha${task.agentsWithoutExecutor.length === 1 ? 's' : 've'} ${task.requiredCapabilities.length > 0 ? `${needs} but ` : ''}no executor`
           : `no agent has ${missing}`;
     lines.push(`  ${cause}: ${taskList(ids)}`);
   }

@@ -279,7 +279,10 @@ export function requireCapableAgents(workflow: WorkflowFile, file: string): void
     const offered = [...new Set(workflow.agents.flatMap((a) => a.capabilities))];
     issues.push({
       path: ['tasks', index, 'requiredCapabilities'],
-      message: `no agent of the file has all of [${task.requiredCapabilities.join(', ')}] (they offer ${offered.length > 0 ? `[${offered.join(', ')}]` : 'nothing: the file has no agents'}; agents of other processes need --nats and --remote-agents)`,
+      message:
+        task.requiredCapabilities.length === 0
+          ? 'the file has no agent to run it (a task without requiredCapabilities runs on any agent; agents of other processes need --nats and --remote-agents)'
+          : `no agent of the file has all of [${task.requiredCapabilities.join(', ')}] (they offer ${offered.length > 0 ? `[${offered.join(', ')}]` : 'nothing: the file has no agents'}; agents of other processes need --nats and --remote-agents)`,
     });
   });
   if (issues.length > 0) throw workflowFileError(workflow, file, issues);
