@@ -14,6 +14,8 @@ export interface Expansion<S, L> {
    * termination asks for a completion reachable by progress alone.
    */
   readonly progress: boolean;
+  /** `key(state)`, when the model had it at hand (saves decoding the state again). */
+  readonly key?: string;
 }
 
 /** A transition system the explorer walks. The model applies its own reduction in `expand`. @internal */
@@ -208,7 +210,7 @@ export function exploreStateSpace<S, L>(model: StateSpaceModel<S, L>, options: E
     for (const step of steps) {
       space.transitions++;
       if (step.progress) progress = true;
-      const key = model.key(step.state);
+      const key = step.key ?? model.key(step.state);
       if (key === currentKey) continue;
       let target = index.get(key);
       if (target === undefined) {

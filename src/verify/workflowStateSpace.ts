@@ -66,7 +66,9 @@ export class WorkflowStateSpaceModel implements StateSpaceModel<EncodedState, nu
         if (this.budget?.exhausted) return steps;
         const progress = isProgressKind(kind);
         for (const outcome of this.model.apply(state, choice.task, kind, this.budget)) {
-          steps.push({ label: choice.task * KIND_BITS + kind, state: encodeState(outcome.state), progress });
+          const encoded = encodeState(outcome.state);
+          const key = this.reduction.identity ? encoded : this.reduction.key(outcome.state);
+          steps.push({ label: choice.task * KIND_BITS + kind, state: encoded, progress, key });
         }
       }
     }
