@@ -102,7 +102,7 @@ test('every command, one exit code table', () => {
 
 test('the exit code is the process exit code: a real process, an invalid file', () => {
   const typo = file('real-typo.json', { tasks: [{ taskId: 'a', retries: 3 }] });
-  const child = spawnSync(process.execPath, ['-r', '@swc-node/register', join('test', 'support', 'cliEntry.ts'), 'run', typo], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const child = spawnSync(process.execPath, ['-r', '@swc-node/register', join('test', 'support', 'cliProcess.ts'), 'run', typo], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
   expect(child.stderr).toBe(`${typo}:1:25 tasks[0].retries: unknown key; did you mean \`retryPolicy\`?\n`);
   expect(child.status).toBe(ExitCode.INVALID_INPUT);
 }, 60_000);
@@ -117,7 +117,7 @@ describeWithServer(NATS_SERVER_BIN, 'commands that serve until stopped', () => {
     });
     const ended = (args: string[], ready: RegExp, signal: NodeJS.Signals) =>
       new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-        const child = spawn(process.execPath, ['-r', '@swc-node/register', join('test', 'support', 'cliEntry.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, ['-r', '@swc-node/register', join('test', 'support', 'cliProcess.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
         let seen = '';
         let signalled = false;
         const look = (chunk: Buffer) => {
