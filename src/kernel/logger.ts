@@ -121,13 +121,24 @@ export function isNeuroFluxLogger(value: unknown): value is NeuroFluxLogger {
   return typeof v === 'object' && v !== null && ['error', 'warn', 'info', 'debug', 'child'].every((k) => typeof v[k as keyof NeuroFluxLogger] === 'function');
 }
 
+type PinoFactory = ((options: Record<string, unknown>, destination: unknown) => unknown) & { destination?: (fd: number) => unknown };
+
+// Looked up once per process: a failed require walks every node_modules folder up to the
+// root, and tests that create hundreds of runtimes (the verifier's replays) paid ~10 % for it.
+let pinoLookup: { readonly pino: PinoFactory | undefined } | undefined;
+
 /** pino when it can be loaded (it is not a dependency: only if the application installed it). @internal */
-function loadPino(): ((options: Record<string, unknown>, destination: unknown) => unknown) & { destination?: (fd: number) => unknown } | undefined {
+function loadPino(): PinoFactory | undefined {
+  pinoLookup ??= { pino: requirePino() };
+  return pinoLookup.pino;
+}
+
+function requirePino(): PinoFactory | undefined {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loaded = require('pino') as { default?: unknown };
     const pino = (typeof loaded === 'function' ? loaded : loaded.default) as unknown;
-    return typeof pino === 'function' ? (pino as ReturnType<typeof loadPino>) : undefined;
+    return typeof pino === 'function' ? (pino as PinoFactory) : undefined;
   } catch {
     return undefined;
   }
