@@ -106,7 +106,7 @@ describeWithServer(NATS_SERVER_BIN, 'NEUROFLUX_NATS_URL and NEUROFLUX_NAMESPACE 
       const host = cli({ untilInterrupted: () => interrupted });
       const hosting = host.parse(['host', file, '--host-id', 'env-host', '--heartbeat', '200']);
       const run = cli();
-      await run.parse(['run', file, '--remote-agents', '--json', '--quiet', '--stall-timeout', '86400']);
+      await run.parse(['run', file, '--remote-agents', '--json', '--quiet', '--stall-timeout', '86400', '--log-level', 'info']);
       stopHost();
       await hosting;
       expect((JSON.parse(run.io.out) as { status: string }[]).map((r) => r.status)).toEqual(['completed', 'completed']);
@@ -119,12 +119,12 @@ describeWithServer(NATS_SERVER_BIN, 'NEUROFLUX_NATS_URL and NEUROFLUX_NAMESPACE 
         [30, 'a', 'w', 'env-host'],
         [30, 'b', 'w', 'env-host'],
       ]);
-      // The orchestrator of `run` logged the host joining on its stderr.
+      // The orchestrator of `run` logged the host joining on its stderr (--log-level info despite --quiet).
       expect(run.io.err).toMatch(/"msg":"agent host joined"/);
     });
   }, 60_000);
 
-  test('--log-level warn: the host logs no task', async () => {
+  test('--log-level warn: the host logs no task; run --quiet logs nothing at info level', async () => {
     let stopHost: () => void = () => undefined;
     const interrupted = new Promise<void>((resolve) => (stopHost = resolve));
     const host = cli({ untilInterrupted: () => interrupted });
@@ -135,5 +135,7 @@ describeWithServer(NATS_SERVER_BIN, 'NEUROFLUX_NATS_URL and NEUROFLUX_NAMESPACE 
     await hosting;
     expect(run.io.out).toMatch(/2\/2 tasks completed/);
     expect(host.io.err).not.toMatch(/task completed/);
+    // --quiet without a --log-level: not even the info-level log of the host joining.
+    expect(run.io.err).not.toMatch(/agent host joined/);
   }, 60_000);
 });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { buildCli } from '../src/cli/main';
 import { ExitCode } from '../src/cli/exitCodes';
 import { TaskOrchestrator } from '../src/orchestration/taskOrchestrator';
+import { lineKeepingOutput } from '../src/cli/workflowCommands';
 import { stopChild } from './support/childProcesses';
 import { NATS_SERVER_BIN, describeWithServer, natsServerForSuite } from './support/servers';
 
@@ -110,6 +111,16 @@ describe('neuroflux run: progress and summary', () => {
     expect(out).toMatch(/^0\/1 tasks completed, 1 failed in \d+ ms$/m);
     expect(exitCode).toBe(ExitCode.FAILED);
   });
+});
+
+test('a log line written while the progress bar is drawn starts on a line of its own', () => {
+  let seen = '';
+  const output = lineKeepingOutput({ write: (t) => void (seen += t), isTTY: true });
+  output.write('\r[###---] 1/2 tasks finished\x1b[K');
+  output.writeLine('{"msg":"agent host joined"}\n');
+  output.writeLine('{"msg":"second"}\n');
+  output.write('\r[######] 2/2 tasks finished\x1b[K');
+  expect(seen).toBe('\r[###---] 1/2 tasks finished\x1b[K\n{"msg":"agent host joined"}\n{"msg":"second"}\n\r[######] 2/2 tasks finished\x1b[K');
 });
 
 describe('neuroflux run: stall detection', () => {

@@ -34,6 +34,27 @@ function requireTaskIds(workflow: WorkflowFile, file: string): void {
   if (missing.length > 0) throw workflowFileError(workflow, file, missing);
 }
 
+/**
+ * stderr shared by the progress bar (which ends its line only when it is done) and the log:
+ * `writeLine` first ends a line the bar left open, so a log line never lands on the bar.
+ * @internal
+ */
+export function lineKeepingOutput(output: CliOutput): CliOutput & { writeLine(text: string): void } {
+  let open = false;
+  const write = (text: string) => {
+    if (text.length > 0) open = !text.endsWith('\n');
+    output.write(text);
+  };
+  return {
+    write,
+    isTTY: output.isTTY,
+    writeLine: (text) => {
+      if (open) write('\n');
+      write(text);
+    },
+  };
+}
+
 const RunOptionsSchema = z
   .object({
     seed: z.coerce.number().int().nonnegative().default(1),
@@ -76,7 +97,7 @@ export function registerWorkflowCommands(
     .option(`${ALLOW_EXECUTORS_OPTION} <dir>`, "also load executor modules from <dir> (repeatable; default: only from the workflow file's folder)", collectOption)
     .option('--json', 'print the task records as JSON')
     .option('--events', 'write a JSON line per task event on stdout while it runs (the summary goes to stderr)')
-    .option('--quiet', 'no progress on stderr')
+    .option('--quiet', 'no progress on stderr, and no info-level log unless --log-level is given')
     .option('--stall-timeout <seconds>', 'give up when no agent can take the waiting tasks and nothing else runs for this long', '30')
     .addOption(natsOption('connect to NATS: agents of other processes can take the tasks'))
     .addOption(namespaceOption('NATS namespace shared with the agent hosts'))
@@ -96,8 +117,15 @@ export function registerWorkflowCommands(
         throw new ValidationError('command-line options', [{ path: '--credentials', message: `${options.credentials} is ${credentials.role} ${credentials.transport.identity}'s: run needs an orchestrator's` }]);
       }
       const inspectHub = inspectionHubFor(options.inspect);
+      const runStderr = lineKeepingOutput(stderr);
       const nf = createNeuroFlux({
-        logger: jsonLinesLogger({ level: options.logLevel, write: (line) => stderr.write(line), bindings: { name: 'neuroflux' } }),
+        // --quiet silences info-level logs too ("agent host joined") unless a level was asked for.
+        // A log line after a drawn progress bar starts on a line of its own.
+        logger: jsonLinesLogger({
+          level: options.quiet && command.getOptionValueSource('logLevel') === 'default' ? 'warn' : options.logLevel,
+          write: (line) => runStderr.writeLine(line),
+          bindings: { name: 'neuroflux' },
+        }),
         ...(inspectHub && { inspect: inspectHub.observer }),
         orchestrator: {
           // `run` reports every record at the end, and a resumed run looks each task up: none is let go.
@@ -142,7 +170,7 @@ export function registerWorkflowCommands(
           namespace: options.namespace,
           stateDir: options.stateDir,
           stdout: write,
-          stderr,
+          stderr: runStderr,
           interrupted: io.untilInterrupted?.(),
         });
         if (exitCode !== 0) process.exitCode = exitCode;
