@@ -135,8 +135,11 @@ describe('neuroflux demo', () => {
 
   test('unknown commands exit non-zero with a message', async () => {
     let out = '';
-    const cli = buildCli({ write: (text) => (out += text), isTTY: false });
+    let err = '';
+    const cli = buildCli({ write: (text) => (out += text), isTTY: false }, { errorOutput: { write: (text) => (err += text), isTTY: false } });
     await expect(cli.parseAsync(['node', 'neuroflux', 'nonsense'])).rejects.toMatchObject({ exitCode: 1 });
-    expect(out).toMatch(/unknown command/);
+    // Usage errors belong on stderr (docs/cli.md), stdout stays for results.
+    expect(err).toMatch(/unknown command/);
+    expect(out).toBe('');
   });
 });

@@ -200,7 +200,7 @@ describe('workflow files', () => {
   test.each(PROTOTYPE_NAMES.filter((name) => /^[A-Za-z_$][\w$]*$/.test(name)))('an executor export %j the module lacks is refused, not inherited', (name) => {
     const { file, workflow } = workflowWith(`./agents.js#${name}`);
     expect(() => resolveWorkflowExecutors(workflow, file, { clock: systemClock, seed: 1 })).toThrow(
-      expect.objectContaining({ field: 'agents.0.executor', message: expect.stringContaining(`no function export '${name}'`) }),
+      expect.objectContaining({ name: 'WorkflowFileError', message: expect.stringMatching(new RegExp(` agents\\[0\\]\\.executor: .*no function export '${name.replace(/\$/g, '\\$')}'`)) }),
     );
   });
 });
