@@ -9,6 +9,10 @@ module.exports = {
   // ESM-only packages (e.g. @statelyai/inspect) are transformed to CJS for the test runtime.
   transformIgnorePatterns: ['/node_modules/(?!(@statelyai)/)'],
   testTimeout: 20000,
+  // Two workers on the 2-core machines: most of the slow suites wait on child processes
+  // (nats-server, npm, tsc, chromium), so a second worker halves the wall time of the suite
+  // (530 s with one). Tests may not depend on timing margins, so sharing the cores is safe.
+  maxWorkers: 2,
   // Tests close what they open (test/support/cleanup.ts), but a handle a failed test
   // leaves behind (a NATS client reconnecting to its killed server) must not keep CI
   // waiting until its time limit. Locally jest reports such a handle instead.
