@@ -13,6 +13,7 @@ module.exports = {
   // (nats-server, npm, tsc, chromium), so a second worker halves the wall time of the suite
   // (530 s with one). Tests may not depend on timing margins, so sharing the cores is safe.
   maxWorkers: 2,
+  testSequencer: '<rootDir>/test/support/slowFirstSequencer.js',
   // Tests close what they open (test/support/cleanup.ts), but a handle a failed test
   // leaves behind (a NATS client reconnecting to its killed server) must not keep CI
   // waiting until its time limit. Locally jest reports such a handle instead.

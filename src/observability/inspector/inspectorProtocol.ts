@@ -247,3 +247,9 @@ export type ActionRequest =
 
 /** The answer to an action request. */
 export type ActionReply = { readonly ok: true; readonly message: string } | { readonly ok: false; readonly error: string };
+
+/**
+ * The `reason` of a statechart frame for an actor of an attached runtime whose statechart
+ * has not arrived yet: the page asks again until it does.
+ */
+export const STATECHART_NOT_RECEIVED = 'statechart not received yet';

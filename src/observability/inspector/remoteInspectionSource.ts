@@ -30,6 +30,7 @@ import type {
   WorkflowView,
   XStateEventView,
 } from './inspectorProtocol';
+import { STATECHART_NOT_RECEIVED } from './inspectorProtocol';
 import { RingBuffer } from './ringBuffer';
 import type { InspectorActions } from './inspectorActions';
 
@@ -459,7 +460,7 @@ export function remoteInspectionSource(
       if (!actor) return { ...base, logicId: null, graph: null, value: null, status: null, reason: 'unknown actor' };
       const runtimeId = actor.id.slice(0, actor.id.indexOf(SEPARATOR));
       const graph = actor.logicId ? runtimes.get(runtimeId)?.graphs.get(actor.logicId.slice(runtimeId.length + 1)) : undefined;
-      if (!graph) return { ...base, logicId: null, graph: null, value: null, status: actor.status, reason: actor.logicId ? 'statechart not received yet' : 'not a state machine' };
+      if (!graph) return { ...base, logicId: null, graph: null, value: null, status: actor.status, reason: actor.logicId ? STATECHART_NOT_RECEIVED : 'not a state machine' };
       return { ...base, logicId: actor.logicId, graph, value: actor.value, status: actor.status };
     },
     sampling(flushIntervalMs) {

@@ -2,7 +2,7 @@
  * The inspector page's entry module: reads the server's frames from `/ws`, keeps the page
  * state and redraws what changed once per animation frame.
  */
-import { INSPECTOR_PROTOCOL_VERSION, type ClientFrame, type ServerFrame, type StatechartFrame } from '../inspectorProtocol.js';
+import { INSPECTOR_PROTOCOL_VERSION, STATECHART_NOT_RECEIVED, type ClientFrame, type ServerFrame, type StatechartFrame } from '../inspectorProtocol.js';
 import { renderActions } from './actionButtons.js';
 import { renderTree } from './actorTree.js';
 import { renderConflicts } from './conflictsView.js';
@@ -14,6 +14,9 @@ import { StatechartView } from './statechartView.js';
 import { renderSwarm } from './swarmView.js';
 import { WorkflowDagView } from './workflowDag.js';
 import { ZoomableCanvas } from './zoomableCanvas.js';
+
+/** How soon the page asks again for a statechart its attached runtime has not sent yet. */
+const STATECHART_RETRY_MS = 500;
 
 const state = createPageState();
 const dirty = allDirty();
@@ -143,6 +146,13 @@ function receiveStatechart(frame: StatechartFrame): void {
   if (frame.graph && frame.logicId) state.graphs.set(frame.logicId, frame.graph);
   state.statechart = frame;
   dirty.chart = true;
+  // An attached inspector may hear of an actor before its runtime's statechart arrives;
+  // nothing else would ask again, so ask until it comes or the selection changes.
+  if (!frame.graph && frame.reason === STATECHART_NOT_RECEIVED) {
+    setTimeout(() => {
+      if (state.selected === selected) requestStatechart(selected);
+    }, STATECHART_RETRY_MS);
+  }
 }
 
 function scheduleRender(): void {
