@@ -11,12 +11,12 @@
  *
  * Prints every decision, then one line `RESULT <json>` (read by test/autoscalingNats.test.ts).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { filter, firstValueFrom } from 'rxjs';
 import { createNeuroFlux, LocalHostLauncher, nats, ScalingManager, type ScalingEvent } from '../src';
-import { NATS_SERVER_BIN, startNatsServer, type TestServer } from '../test/support/servers';
+import { withNatsUrl } from '../test/support/servers';
 
 /** What the example measured. */
 export interface AutoscalingReport {
@@ -181,17 +181,7 @@ export async function runAutoscaling(servers: string, log: (line: string) => voi
 }
 
 async function main(): Promise<void> {
-  const given = process.argv[2];
-  let server: TestServer | undefined;
-  if (!given) {
-    if (!existsSync(NATS_SERVER_BIN)) {
-      console.log(`skipped: ${NATS_SERVER_BIN} is not installed (apt-get install nats-server, or pass a NATS URL)`);
-      return;
-    }
-    server = await startNatsServer();
-  }
-  try {
-    const url = given ?? (server as TestServer).url;
+  await withNatsUrl(process.argv[2], async (url) => {
     console.log(`NATS ${url}: orchestrator pid ${process.pid}; ${BURST} tasks in one burst`);
     const report = await runAutoscaling(url, (line) => {
       if (!line.startsWith('  [')) console.log(line);
@@ -200,9 +190,7 @@ async function main(): Promise<void> {
     for (const [host, n] of Object.entries(report.perHost)) console.log(`  ${host}: ${n} tasks`);
     console.log(`back to ${report.hostsAtEnd} host ${report.scaleDownMs} ms after the last task; ${report.orphans} host processes left after stop; ${report.hostsLost} hosts lost, ${report.tasksRunTwice} tasks run twice`);
     console.log(`RESULT ${JSON.stringify(report)}`);
-  } finally {
-    await server?.stop();
-  }
+  });
 }
 
 if (require.main === module) {

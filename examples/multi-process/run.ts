@@ -11,11 +11,10 @@
  * Prints the per-host counts, then one line `RESULT <json>` (read by test/distributedExample.test.ts).
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNeuroFlux, nats, type TaskInput } from '../../src';
 import { startReadyScript, stopChild } from '../../test/support/childProcesses';
-import { NATS_SERVER_BIN, startNatsServer, waitFor, type TestServer } from '../../test/support/servers';
+import { waitFor, withNatsUrl } from '../../test/support/servers';
 
 const HOSTS = ['host-1', 'host-2'] as const;
 
@@ -93,25 +92,13 @@ export async function runMultiProcess(servers: string): Promise<MultiProcessRepo
 }
 
 async function main(): Promise<void> {
-  const given = process.argv[2];
-  let server: TestServer | undefined;
-  if (!given) {
-    if (!existsSync(NATS_SERVER_BIN)) {
-      console.log(`skipped: ${NATS_SERVER_BIN} is not installed (apt-get install nats-server, or pass a NATS URL)`);
-      return;
-    }
-    server = await startNatsServer();
-  }
-  try {
-    const url = given ?? (server as TestServer).url;
+  await withNatsUrl(process.argv[2], async (url) => {
     console.log(`NATS ${url}: orchestrator pid ${process.pid}, hosts ${HOSTS.join(', ')}`);
     const report = await runMultiProcess(url);
     console.log(`${report.completed}/${report.tasks} tasks completed in ${report.elapsedMs} ms (workflow total ${report.total})`);
     for (const [host, n] of Object.entries(report.perHost)) console.log(`  ${host} (pid ${report.hostPids[host]}): ${n} tasks`);
     console.log(`RESULT ${JSON.stringify(report)}`);
-  } finally {
-    await server?.stop();
-  }
+  });
 }
 
 if (require.main === module) {

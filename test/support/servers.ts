@@ -197,3 +197,22 @@ export function natsClientForSuite(server: () => TestServer): () => NatsConnecti
     return nc;
   };
 }
+
+/**
+ * For the examples over NATS: runs `main` against the URL given on the command line, or
+ * against a private nats-server started for the run (stopped after it); without one and
+ * without the binary, says why it skips.
+ */
+export async function withNatsUrl(given: string | undefined, main: (url: string) => Promise<void>): Promise<void> {
+  if (given) return main(given);
+  if (!existsSync(NATS_SERVER_BIN)) {
+    console.log(`skipped: ${NATS_SERVER_BIN} is not installed (apt-get install nats-server, or pass a NATS URL)`);
+    return;
+  }
+  const server = await startNatsServer();
+  try {
+    await main(server.url);
+  } finally {
+    await server.stop();
+  }
+}
