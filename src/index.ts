@@ -52,7 +52,7 @@ export { loadWorkflowFile } from './orchestration/workflowFileLoader';
 export { WorkflowFileError, type WorkflowFileIssue } from './orchestration/workflowFileError';
 export type { SourcePosition } from './orchestration/workflowFileSource';
 export { WorkflowFileSchema, workflowJsonSchema, type WorkflowFile, type WorkflowFileInput } from './orchestration/workflowFile';
-export { createNeuroFlux, type NeuroFlux, type NeuroFluxOptions } from './kernel/createNeuroFlux';
+export { createNeuroFlux, type NeuroFlux, type NeuroFluxOptions } from './runtime/createNeuroFlux';
 export {
   LeaderElection,
   type LeaderElectionOptions,

@@ -3,7 +3,7 @@
  * a runtime publishes only while an inspector's interest is current, a gap in a runtime's
  * frames makes the inspector ask it for a snapshot, and hostile frames are refused.
  */
-import { createNeuroFlux, type NeuroFlux } from '../src/kernel/createNeuroFlux';
+import { createNeuroFlux, type NeuroFlux } from '../src/runtime/createNeuroFlux';
 import { INSPECTION_FRAME_TOPIC, INSPECTION_INTEREST_TOPIC, publishInspection, type InspectionPublisher } from '../src/observability';
 import { remoteInspectionSource } from '../src/observability/inspector/remoteInspectionSource';
 import type { Message } from '../src/bus/message';

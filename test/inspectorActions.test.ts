@@ -5,7 +5,7 @@
  */
 import { request } from 'node:http';
 import { SimulatedClock } from 'xstate';
-import { createNeuroFlux, type NeuroFlux } from '../src/kernel/createNeuroFlux';
+import { createNeuroFlux, type NeuroFlux } from '../src/runtime/createNeuroFlux';
 import { startInspector, type Inspector } from '../src/observability';
 import type { TaskExecutor } from '../src';
 import { settle } from './support/settle';

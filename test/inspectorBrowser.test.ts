@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { createNeuroFlux, type NeuroFlux } from '../src/kernel/createNeuroFlux';
+import { createNeuroFlux, type NeuroFlux } from '../src/runtime/createNeuroFlux';
 import { createInspectionHub, publishInspection, setUpDemoWorkload, startInspector, startRemoteInspector, type DemoWorkload, type Inspector } from '../src/observability';
 import { nats } from '../src/transport/natsTransport';
 import { NATS_SERVER_BIN, startNatsServer } from './support/servers';

@@ -1,7 +1,7 @@
 import { SimulatedClock, createActor, createMachine, fromCallback, type InspectionEvent } from 'xstate';
 import { conflictMachine } from '../machines/conflict.machine';
 import { taskMachine } from '../machines/task.machine';
-import { createNeuroFlux } from '../src/kernel/createNeuroFlux';
+import { createNeuroFlux } from '../src/runtime/createNeuroFlux';
 import {
   activeStatePaths,
   combineInspectionObservers,

@@ -12,7 +12,7 @@ import { Command } from 'commander';
 import WebSocket from 'ws';
 import { buildCli } from '../src/cli/main';
 import { registerInspectCommand } from '../src/cli/inspectCommand';
-import { createNeuroFlux, type NeuroFlux } from '../src/kernel/createNeuroFlux';
+import { createNeuroFlux, type NeuroFlux } from '../src/runtime/createNeuroFlux';
 import { AgentHost } from '../src/orchestration/agentHost';
 import { nats } from '../src/transport/natsTransport';
 import { publishInspection, startRemoteInspector, type Inspector, type InspectionPublisher, type SnapshotFrame, type StatechartFrame } from '../src/observability';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { SimulatedClock } from 'xstate';
 import ts from 'typescript';
 import WebSocket from 'ws';
-import { createNeuroFlux, type NeuroFlux } from '../src/kernel/createNeuroFlux';
+import { createNeuroFlux, type NeuroFlux } from '../src/runtime/createNeuroFlux';
 import {
   InspectorAddressError,
   InspectorListenError,

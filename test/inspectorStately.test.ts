@@ -17,7 +17,7 @@ import { createWebSocketInspector } from '@statelyai/inspect';
 const require = createRequire(process.cwd() + '/');
 require('@swc-node/register');
 const { SimulatedClock } = require('xstate');
-const { createNeuroFlux } = require('./src/kernel/createNeuroFlux.ts');
+const { createNeuroFlux } = require('./src/runtime/createNeuroFlux.ts');
 const { combineInspectionObservers, createInspectionHub } = require('./src/observability/index.ts');
 const stately = createWebSocketInspector({ url: process.env.STATELY_URL });
 const hub = createInspectionHub();

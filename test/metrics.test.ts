@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { SimulatedClock } from 'xstate';
-import { createNeuroFlux, type NeuroFlux } from '../src/kernel/createNeuroFlux';
+import { createNeuroFlux, type NeuroFlux } from '../src/runtime/createNeuroFlux';
 import { createMetrics, instrumentTracing, type RuntimeMetrics } from '../src/observability';
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { SimulatedClock } from 'xstate';
 import { registerProfileCommand } from '../src/cli/profileCommand';
-import { createNeuroFlux } from '../src/kernel/createNeuroFlux';
+import { createNeuroFlux } from '../src/runtime/createNeuroFlux';
 import {
   DEFAULT_BOTTLENECK_THRESHOLDS,
   formatProfileReport,

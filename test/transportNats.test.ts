@@ -7,7 +7,7 @@ import { CommunicationBus } from '../src/bus/communicationBus';
 import { DeliveryFailedError } from '../src/errors';
 import { createMessage, parseFrame, parseMessage, type Message } from '../src/bus/message';
 import type { AnyDeadLetter } from '../src/bus/deadLetter';
-import { createNeuroFlux, type NeuroFlux } from '../src/kernel/createNeuroFlux';
+import { createNeuroFlux, type NeuroFlux } from '../src/runtime/createNeuroFlux';
 import { nats, NatsTransport, Subjects, subjectToken, decodeEnvelope, encodeEnvelope, type TransportRejection } from '../src/transport';
 import { subjectsOverlap } from '../src/transport/subjects';
 import { batchElementJson, signEncoded, signFrame, type EncodedFrame } from '../src/transport/envelope';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { taskMachine } from '../machines/task.machine';
 import { ValidationError, WorkflowValidationError } from '../src/errors';
-import { createNeuroFlux } from '../src/kernel/createNeuroFlux';
+import { createNeuroFlux } from '../src/runtime/createNeuroFlux';
 import type { TaskInput } from '../src/orchestration/taskTypes';
 import {
   formatVerificationResult,

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createNeuroFlux } from '../kernel/createNeuroFlux';
+import { createNeuroFlux } from '../runtime/createNeuroFlux';
 import type { BusStats } from '../bus/busStats';
 import type { Message } from '../bus/message';
 import type { NeuroFluxClock } from '../kernel/clock';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
-import { createNeuroFlux } from '../kernel/createNeuroFlux';
+import { createNeuroFlux } from '../runtime/createNeuroFlux';
 import { AgentHost } from '../orchestration/agentHost';
 import { trustedExecutorDirs } from '../orchestration/executorModule';
 import { loadWorkflowFile, resolveWorkflowExecutors } from '../orchestration/workflowFileLoader';

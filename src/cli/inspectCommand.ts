@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { createNeuroFlux, type NeuroFlux } from '../kernel/createNeuroFlux';
+import { createNeuroFlux, type NeuroFlux } from '../runtime/createNeuroFlux';
 import { setUpDemoWorkload } from '../observability/demoWorkload';
 import { createInspectionHub } from '../observability/inspector/inspectionHub';
 import { startInspector } from '../observability/inspector/inspectorServer';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { SubjectTokenSchema } from '../transport/natsOptions';
-import type { NeuroFlux } from '../kernel/createNeuroFlux';
+import type { NeuroFlux } from '../runtime/createNeuroFlux';
 import { createInspectionHub, type InspectionHub } from '../observability/inspector/inspectionHub';
 import { startInspector, type Inspector } from '../observability/inspector/inspectorServer';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { createNeuroFlux } from '../kernel/createNeuroFlux';
+import { createNeuroFlux } from '../runtime/createNeuroFlux';
 import { setUpDemoWorkload } from '../observability/demoWorkload';
 import { formatProfileReport, profileSystemPerformance } from '../observability/profiler/profileSystemPerformance';
 import { parseCliOptions } from './cliOptions';

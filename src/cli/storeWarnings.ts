@@ -1,5 +1,5 @@
 import type { Subscription } from 'rxjs';
-import type { NeuroFlux } from '../kernel/createNeuroFlux';
+import type { NeuroFlux } from '../runtime/createNeuroFlux';
 import type { SnapshotWriterProblem } from '../store/snapshotWriter';
 
 /** One warning line for a store problem (no trailing newline). @internal */

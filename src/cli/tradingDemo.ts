@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { BusStats } from '../bus/busStats';
 import type { Message } from '../bus/message';
 import type { NeuroFluxClock } from '../kernel/clock';
-import { createNeuroFlux, type NeuroFlux, type NeuroFluxOptions } from '../kernel/createNeuroFlux';
+import { createNeuroFlux, type NeuroFlux, type NeuroFluxOptions } from '../runtime/createNeuroFlux';
 import type { TaskStatus } from '../orchestration/taskTypes';
 import { pairPosterior } from '../swarm/routingAffinity';
 import { posteriorMean } from '../swarm/routingBandit';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { createNeuroFlux } from '../kernel/createNeuroFlux';
+import { createNeuroFlux } from '../runtime/createNeuroFlux';
 import { workflowJsonSchema } from '../orchestration/workflowFile';
 import { trustedExecutorDirs } from '../orchestration/executorModule';
 import { loadWorkflowFile, requireCapableAgents, resolveWorkflowExecutors, workflowFileError } from '../orchestration/workflowFileLoader';

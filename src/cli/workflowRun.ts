@@ -1,5 +1,5 @@
 import { describeError } from '../describeError';
-import type { NeuroFlux } from '../kernel/createNeuroFlux';
+import type { NeuroFlux } from '../runtime/createNeuroFlux';
 import { diagnoseStall, type BlockedTask, type ProgressStateAgent, type StallDiagnosis } from '../orchestration/stallDiagnosis';
 import { watchForStall } from '../orchestration/stallWatch';
 import type { TaskInput, TaskRecord } from '../orchestration/taskTypes';

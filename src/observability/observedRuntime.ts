@@ -1,4 +1,4 @@
-import type { NeuroFlux } from '../kernel/createNeuroFlux';
+import type { NeuroFlux } from '../runtime/createNeuroFlux';
 
 /**
  * What the observability tools read of a runtime: its root actor and its components.

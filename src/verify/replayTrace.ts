@@ -1,5 +1,5 @@
 import { SimulatedClock } from 'xstate';
-import { createNeuroFlux, type NeuroFlux } from '../kernel/createNeuroFlux';
+import { createNeuroFlux, type NeuroFlux } from '../runtime/createNeuroFlux';
 import { silentLogger } from '../kernel/logger';
 import type { ChoosingBalancer } from '../orchestration/balancers';
 import type { TaskExecutor } from '../orchestration/taskExecutor';

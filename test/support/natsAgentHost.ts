@@ -3,7 +3,7 @@
  * requests, acknowledges commands, and reports events and broadcasts back to their
  * sender as commands. Usage: node -r @swc-node/register natsAgentHost.ts <url> <namespace> [hmacSecret]
  */
-import { createNeuroFlux } from '../../src/kernel/createNeuroFlux';
+import { createNeuroFlux } from '../../src/runtime/createNeuroFlux';
 import { nats } from '../../src/transport';
 
 async function main(): Promise<void> {

@@ -19,7 +19,7 @@ import type { AnyDeadLetter } from '../../src/bus/deadLetter';
 import type { Message, MessagePriority } from '../../src/bus/message';
 import type { MessageHandler } from '../../src/bus/registeredAgent';
 import type { BusStats } from '../../src/bus/busStats';
-import { createNeuroFlux, type NeuroFlux } from '../../src/kernel/createNeuroFlux';
+import { createNeuroFlux, type NeuroFlux } from '../../src/runtime/createNeuroFlux';
 import { TaskAssignmentPayloadSchema, TaskTopic } from '../../src/orchestration/taskProtocol';
 import { nats, type NatsTransport, type TransportStats } from '../../src/transport';
 

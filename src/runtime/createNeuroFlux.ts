@@ -17,12 +17,12 @@ import { createInspectionHub } from '../observability/inspector/inspectionHub';
 import { startInspector, type Inspector, type InspectorOptions } from '../observability/inspector/inspectorServer';
 import { createMetrics, type RuntimeMetrics } from '../observability/runtimeMetrics';
 import { ValidationError } from '../errors';
-import { systemClock, type NeuroFluxClock } from './clock';
-import { LeaderElection, type LeaderElectionOptions } from './leaderElection';
-import { createRuntimeRoot } from './runtimeRoot';
+import { systemClock, type NeuroFluxClock } from '../kernel/clock';
+import { LeaderElection, type LeaderElectionOptions } from '../kernel/leaderElection';
+import { createRuntimeRoot } from '../kernel/runtimeRoot';
 import { ScalingManager, type ScalingManagerOptions } from '../scaling/scalingManager';
-import { defaultLogger, isNeuroFluxLogger, type NeuroFluxLogger } from './logger';
-import { attachRuntimeLogger } from './runtimeLogger';
+import { defaultLogger, isNeuroFluxLogger, type NeuroFluxLogger } from '../kernel/logger';
+import { attachRuntimeLogger } from '../kernel/runtimeLogger';
 
 /** Options of {@link createNeuroFlux}. */
 export interface NeuroFluxOptions {
