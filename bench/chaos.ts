@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { NatsKvSnapshotStore } from '../src';
-import { nextRandom } from '../src/swarm/seededRandom';
+import { nextRandom } from '../src/swarm/model/seededRandom';
 import { startReadyScript, stopChild } from '../test/support/childProcesses';
 import { chaosTaskIds, CHAOS_DAG_SIZE } from '../test/support/chaosWorkflow';
 import { startNatsCluster, type NatsCluster } from '../test/support/natsCluster';

@@ -1,12 +1,12 @@
 import { produce, type Draft } from 'immer';
 import { assign, raise, setup } from 'xstate';
-import { adaptTopology } from '../src/swarm/adaptation';
-import { setConnectionStrength } from '../src/swarm/connection';
-import { planKnowledgeTransfers, shareKnowledge } from '../src/swarm/knowledgeSharing';
-import { detectAndAmplify, runCycle } from '../src/swarm/networkCycle';
-import { learnFromConsensus, learnFromTask } from '../src/swarm/outcomeLearning';
-import type { NeuronSettings } from '../src/swarm/neuron';
-import { propagate } from '../src/swarm/propagation';
+import { adaptTopology } from '../src/swarm/model/adaptation';
+import { setConnectionStrength } from '../src/swarm/model/connection';
+import { planKnowledgeTransfers, shareKnowledge } from '../src/swarm/model/knowledgeSharing';
+import { detectAndAmplify, runCycle } from '../src/swarm/model/networkCycle';
+import { learnFromConsensus, learnFromTask } from '../src/swarm/model/outcomeLearning';
+import type { NeuronSettings } from '../src/swarm/model/neuron';
+import { propagate } from '../src/swarm/model/propagation';
 import {
   addNeuron,
   connect,
@@ -14,7 +14,7 @@ import {
   disconnect,
   initialSwarmState,
   removeNeuron,
-} from '../src/swarm/swarmState';
+} from '../src/swarm/model/swarmState';
 import type {
   ConsensusOutcome,
   KnowledgeTransfer,
@@ -23,7 +23,7 @@ import type {
   SwarmState,
   TaskOutcome,
   TaskOutcomesEvent,
-} from '../src/swarm/swarmTypes';
+} from '../src/swarm/model/swarmTypes';
 
 /**
  * Applies `recipe` to a draft of the context at the event's time. Time never goes

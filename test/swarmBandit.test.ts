@@ -20,8 +20,8 @@ import {
   type TaskFailureCause,
   type TaskRecord,
 } from '../src';
-import { addNeuron, connect, findConnection } from '../src/swarm/swarmState';
-import { MAX_PAIRS_PER_PRODUCER, MAX_PRODUCERS_PER_OUTCOME } from '../src/swarm/swarmSchemas';
+import { addNeuron, connect, findConnection } from '../src/swarm/model/swarmState';
+import { MAX_PAIRS_PER_PRODUCER, MAX_PRODUCERS_PER_OUTCOME } from '../src/swarm/model/swarmSchemas';
 
 function network(seed = 1, rules: { banditDiscount?: number } = {}) {
   return new NeuralSwarmNetwork({ networkId: 'bandit', clock: new SimulatedClock(), seed, rules });

@@ -13,7 +13,7 @@ import {
   routingAffinity,
   type SwarmState,
 } from '../src/swarm';
-import { addNeuron, connect } from '../src/swarm/swarmState';
+import { addNeuron, connect } from '../src/swarm/model/swarmState';
 
 function network(seed = 1) {
   const clock = new SimulatedClock();

@@ -9,8 +9,8 @@ import {
   successRateAdjustedStrength,
   SWARM_DEFAULTS,
 } from '../src/swarm';
-import { newConnection, recordConnectionOutcome } from '../src/swarm/connection';
-import { canFire, fireNeuron, newNeuron, updatePerformance } from '../src/swarm/neuron';
+import { newConnection, recordConnectionOutcome } from '../src/swarm/model/connection';
+import { canFire, fireNeuron, newNeuron, updatePerformance } from '../src/swarm/model/neuron';
 
 const rules = SWARM_DEFAULTS;
 

@@ -5,7 +5,7 @@ import type { NeuroFluxClock } from '../kernel/clock';
 import { createNeuroFlux, type NeuroFlux, type NeuroFluxOptions } from '../runtime/createNeuroFlux';
 import type { TaskStatus } from '../orchestration/taskTypes';
 import { pairPosterior } from '../swarm/routingAffinity';
-import { posteriorMean } from '../swarm/routingBandit';
+import { posteriorMean } from '../swarm/model/routingBandit';
 import { compareRouting, type FillCount, type RoutingVerdict } from './routingVerdict';
 
 /** Options of the trading demo. */

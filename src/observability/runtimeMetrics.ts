@@ -4,7 +4,7 @@ import type { Subscription } from 'rxjs';
 import { z } from 'zod';
 import type { Message } from '../bus/message';
 import { ValidationError } from '../errors';
-import { listConnections, listNeurons } from '../swarm/swarmState';
+import { listConnections, listNeurons } from '../swarm/model/swarmState';
 import { BucketHistogram } from './bucketHistogram';
 import { attachBusHooks } from './busHooks';
 import type { ObservedRuntime } from './observedRuntime';

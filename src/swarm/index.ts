@@ -33,7 +33,7 @@ export {
   type SwarmCounters,
   type SwarmMachineInput,
   type SwarmEvent,
-} from './swarmTypes';
+} from './model/swarmTypes';
 export { SwarmErrorCode, UnknownConnectionError, DuplicateNetworkError } from './swarmErrors';
 export {
   SwarmRulesSchema,
@@ -42,7 +42,7 @@ export {
   ConsensusOutcomeSchema as SwarmConsensusOutcomeSchema,
   MAX_PRODUCERS_PER_OUTCOME,
   MAX_PAIRS_PER_PRODUCER,
-} from './swarmSchemas';
+} from './model/swarmSchemas';
 export { routingAffinity, pairPosterior } from './routingAffinity';
 export {
   PRIOR as ROUTING_PRIOR,
@@ -57,20 +57,20 @@ export {
   type PairPosterior,
   type BetaParameters,
   type RandomSource,
-} from './routingBandit';
+} from './model/routingBandit';
 export {
   failureCauseOf,
   TASK_FAILURE_CAUSES,
   type TaskFailureCause,
   type FinishedTaskFailure,
-} from './failureAttribution';
-export { agentPerformance, canFire, isRefractory } from './neuron';
+} from './model/failureAttribution';
+export { agentPerformance, canFire, isRefractory } from './model/neuron';
 export {
   activateConnection,
   decayConnection,
   connectionSuccessRate,
   successRateAdjustedStrength,
-} from './connection';
+} from './model/connection';
 export {
   initialSwarmState,
   neuronOf,
@@ -79,13 +79,13 @@ export {
   listNeurons,
   listConnections,
   neuronsInOrder,
-} from './swarmState';
-export { SHARD_COUNT, shardKey, type ShardedRecord, type ReadonlyShardedRecord } from './shardedRecord';
-export { propagate } from './propagation';
-export { adaptTopology, decayConnections } from './adaptation';
-export { learnFromTask, learnFromConsensus } from './outcomeLearning';
-export { activationPatterns, pearsonCorrelation, detectPatterns, amplifyPatterns } from './emergentPatterns';
-export { runCycle, detectAndAmplify } from './networkCycle';
+} from './model/swarmState';
+export { SHARD_COUNT, shardKey, type ShardedRecord, type ReadonlyShardedRecord } from './model/shardedRecord';
+export { propagate } from './model/propagation';
+export { adaptTopology, decayConnections } from './model/adaptation';
+export { learnFromTask, learnFromConsensus } from './model/outcomeLearning';
+export { activationPatterns, pearsonCorrelation, detectPatterns, amplifyPatterns } from './model/emergentPatterns';
+export { runCycle, detectAndAmplify } from './model/networkCycle';
 export {
   KNOWLEDGE_TRANSFER_TOPIC,
   knowledgeTransferMessage,
@@ -94,9 +94,9 @@ export {
   planKnowledgeTransfers,
   shareKnowledge,
   type KnowledgeTransferPayload,
-} from './knowledgeSharing';
+} from './model/knowledgeSharing';
 export { computeSwarmStats, toGraph, type SwarmStats } from './topologyMetrics';
 export { performanceMetrics, type SwarmPerformanceMetrics } from './performanceMetrics';
-export { nextRandom, randomSource, seedFromString, type RandomDraw } from './seededRandom';
+export { nextRandom, randomSource, seedFromString, type RandomDraw } from './model/seededRandom';
 export { swarmMachine, type SwarmMachine } from '../../machines/swarm.machine';
 export { swarmBalancer, type SwarmBalancerOptions } from './swarmBalancer';

@@ -6,14 +6,14 @@ import { CommunicationBus } from '../bus/communicationBus';
 import { NotRunningError, UnknownAgentError, ValidationError } from '../errors';
 import { systemClock, withLongTimers, type NeuroFluxClock } from '../kernel/clock';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
-import { activationPatterns } from './emergentPatterns';
+import { activationPatterns } from './model/emergentPatterns';
 import { ownValue } from '../idRecord';
-import { knowledgeTransferMessage } from './knowledgeSharing';
-import { agentPerformance } from './neuron';
+import { knowledgeTransferMessage } from './model/knowledgeSharing';
+import { agentPerformance } from './model/neuron';
 import { performanceMetrics, type SwarmPerformanceMetrics } from './performanceMetrics';
 import { routingAffinity } from './routingAffinity';
-import { seedFromString } from './seededRandom';
-import { connectionOf, listNeurons, neuronOf } from './swarmState';
+import { seedFromString } from './model/seededRandom';
+import { connectionOf, listNeurons, neuronOf } from './model/swarmState';
 import { DuplicateNetworkError, UnknownConnectionError } from './swarmErrors';
 import {
   AgentSettingsSchema,
@@ -26,7 +26,7 @@ import {
   SwarmOptionsSchema,
   TaskOutcomeSchema,
   agentIdSchema,
-} from './swarmSchemas';
+} from './model/swarmSchemas';
 import { computeSwarmStats, type SwarmStats } from './topologyMetrics';
 import type {
   AdaptationResult,
@@ -40,7 +40,7 @@ import type {
   SwarmRules,
   SwarmSnapshot,
   TaskOutcome,
-} from './swarmTypes';
+} from './model/swarmTypes';
 
 /** Options of a {@link NeuralSwarmNetwork}. */
 export interface NeuralSwarmNetworkOptions {

@@ -1,6 +1,6 @@
-import { connectionSuccessRate } from './connection';
-import { listConnections, listNeurons } from './swarmState';
-import type { SwarmSnapshot } from './swarmTypes';
+import { connectionSuccessRate } from './model/connection';
+import { listConnections, listNeurons } from './model/swarmState';
+import type { SwarmSnapshot } from './model/swarmTypes';
 
 /** What the swarm has observed and learned so far. */
 export interface SwarmPerformanceMetrics {

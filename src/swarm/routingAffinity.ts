@@ -1,7 +1,7 @@
 import { ownValue } from '../idRecord';
-import { betaPosterior, type BetaParameters } from './routingBandit';
-import { connectionOf, neuronOf } from './swarmState';
-import { SWARM_DEFAULTS, type SwarmSnapshot } from './swarmTypes';
+import { betaPosterior, type BetaParameters } from './model/routingBandit';
+import { connectionOf, neuronOf } from './model/swarmState';
+import { SWARM_DEFAULTS, type SwarmSnapshot } from './model/swarmTypes';
 
 /**
  * How well a candidate agent has worked with the agents whose results a task consumes:

@@ -1,9 +1,9 @@
 import { defaultScore, type ChoosingBalancer } from '../orchestration/balancers';
 import type { NeuralSwarmNetwork } from './neuralSwarmNetwork';
 import { pairPosterior } from './routingAffinity';
-import { sampleBeta, type RandomSource } from './routingBandit';
-import { randomSource } from './seededRandom';
-import { MAX_PRODUCERS_PER_OUTCOME } from './swarmSchemas';
+import { sampleBeta, type RandomSource } from './model/routingBandit';
+import { randomSource } from './model/seededRandom';
+import { MAX_PRODUCERS_PER_OUTCOME } from './model/swarmSchemas';
 
 /** Options of {@link swarmBalancer}. */
 export interface SwarmBalancerOptions {

@@ -3,8 +3,8 @@ import betweennessCentrality from 'graphology-metrics/centrality/betweenness';
 import { degreeCentrality } from 'graphology-metrics/centrality/degree';
 import { directedDensity, undirectedDensity } from 'graphology-metrics/graph/density';
 import { singleSourceLength } from 'graphology-shortest-path/unweighted';
-import { listConnections, listNeurons, neuronOf } from './swarmState';
-import type { SwarmSnapshot } from './swarmTypes';
+import { listConnections, listNeurons, neuronOf } from './model/swarmState';
+import type { SwarmSnapshot } from './model/swarmTypes';
 
 /** Statistics and topology metrics of the network. */
 export interface SwarmStats {

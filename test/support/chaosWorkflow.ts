@@ -1,5 +1,5 @@
 import type { TaskInput } from '../../src';
-import { nextRandom } from '../../src/swarm/seededRandom';
+import { nextRandom } from '../../src/swarm/model/seededRandom';
 
 /** Tasks per DAG layer: one root fanning out, then narrowing to one sink (20 tasks). */
 const LAYERS = [1, 6, 6, 4, 2, 1] as const;

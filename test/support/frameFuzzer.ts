@@ -4,7 +4,7 @@
  * headers), all from one seeded generator so that a failing run can be replayed.
  */
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
-import { nextRandom } from '../../src/swarm/seededRandom';
+import { nextRandom } from '../../src/swarm/model/seededRandom';
 
 /** A frame seen on the wire: subject, headers and body. */
 export interface CapturedFrame {

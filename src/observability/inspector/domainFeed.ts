@@ -7,8 +7,8 @@ import type { ConflictRecord } from '../../conflict/conflictRecord';
 import type { Conflict, Decision, Vote } from '../../conflict/conflictTypes';
 import { decisionKey } from '../../conflict/decisionKey';
 import type { TaskRecord } from '../../orchestration/taskTypes';
-import { listConnections, listNeurons } from '../../swarm/swarmState';
-import type { SwarmSnapshot } from '../../swarm/swarmTypes';
+import { listConnections, listNeurons } from '../../swarm/model/swarmState';
+import type { SwarmSnapshot } from '../../swarm/model/swarmTypes';
 import { ValidationError } from '../../errors';
 import type { ObservedRuntime } from '../observedRuntime';
 import type {

@@ -1,4 +1,4 @@
-import { idRecord, ownValue } from '../idRecord';
+import { idRecord, ownValue } from '../../idRecord';
 
 /**
  * A record split into a fixed number of shards by key hash. The swarm's context is

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError } from '../errors';
+import { ValidationError } from '../../errors';
 import { TASK_FAILURE_CAUSES } from './failureAttribution';
 import { SWARM_DEFAULTS, type SwarmRules } from './swarmTypes';
 

@@ -1,4 +1,4 @@
-import { idRecord, ownValue } from '../idRecord';
+import { idRecord, ownValue } from '../../idRecord';
 import { getEntry } from './shardedRecord';
 import type { SwarmNeuron, SwarmRules, SwarmSnapshot } from './swarmTypes';
 

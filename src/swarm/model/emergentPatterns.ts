@@ -1,6 +1,6 @@
 import type { Immutable } from 'immer';
 import { clampStrength } from './connection';
-import { ownValue } from '../idRecord';
+import { ownValue } from '../../idRecord';
 import { connectionOf, neuronOf } from './swarmState';
 import {
   PatternType,

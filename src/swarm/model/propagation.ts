@@ -1,6 +1,6 @@
 import { appendBounded } from './boundedHistory';
 import { activateConnection } from './connection';
-import { idRecord } from '../idRecord';
+import { idRecord } from '../../idRecord';
 import { canFire, fireNeuron } from './neuron';
 import { connectionOf, neuronOf } from './swarmState';
 import type { FiringRecord, PropagationResult, SwarmState } from './swarmTypes';

@@ -1,6 +1,6 @@
 import type { Immutable } from 'immer';
 import { newConnection } from './connection';
-import { idRecord, ownValue } from '../idRecord';
+import { idRecord, ownValue } from '../../idRecord';
 import { newNeuron, type NeuronSettings } from './neuron';
 import { deleteEntry, entriesOf, getEntry, setEntry } from './shardedRecord';
 import {
