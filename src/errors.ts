@@ -1,10 +1,12 @@
 import type { ZodError } from 'zod';
 
 /**
- * Stable machine-readable codes of every error NeuroFlux throws.
- * Match on `error.code`, never on the message text.
+ * Stable machine-readable codes of every error NeuroFlux throws, from every module: the
+ * one list (feature modules' code objects such as `ConflictErrorCode` are subsets of it).
+ * Match on `error.code`, never on the message text. `docs/errors.md` has the table.
  */
 export const ErrorCode = {
+  // Core: input, bus, orchestration.
   VALIDATION: 'ERR_VALIDATION',
   REQUEST_TIMEOUT: 'ERR_REQUEST_TIMEOUT',
   QUEUE_FULL: 'ERR_QUEUE_FULL',
@@ -19,15 +21,61 @@ export const ErrorCode = {
   DELIVERY_FAILED: 'ERR_DELIVERY_FAILED',
   STANDBY: 'ERR_STANDBY',
   AGENTS_UNAVAILABLE: 'ERR_AGENTS_UNAVAILABLE',
+  EXECUTOR_NOT_ALLOWED: 'ERR_EXECUTOR_NOT_ALLOWED',
+  // Conflicts.
+  UNKNOWN_CONFLICT: 'ERR_UNKNOWN_CONFLICT',
+  DUPLICATE_CONFLICT: 'ERR_DUPLICATE_CONFLICT',
+  CONFLICT_STATE: 'ERR_CONFLICT_STATE',
+  REMOTE_CONFLICT: 'ERR_REMOTE_CONFLICT',
+  /** Only on the wire: a leader's answer for a failure that was not a NeuroFluxError. */
+  INTERNAL: 'ERR_INTERNAL',
+  // Swarm.
+  UNKNOWN_CONNECTION: 'ERR_UNKNOWN_CONNECTION',
+  DUPLICATE_NETWORK: 'ERR_DUPLICATE_NETWORK',
+  // Stores and resource pools.
+  REVISION_MISMATCH: 'ERR_REVISION_MISMATCH',
+  POOL_TIMEOUT: 'ERR_POOL_TIMEOUT',
+  POOL_CLOSED: 'ERR_POOL_CLOSED',
+  UNKNOWN_POOL: 'ERR_UNKNOWN_POOL',
+  FOREIGN_RESOURCE: 'ERR_FOREIGN_RESOURCE',
+  // Scaling.
+  HOST_START: 'ERR_HOST_START',
+  NO_REGION: 'ERR_NO_REGION',
+  // Observability.
+  INSPECTOR_NOT_LOOPBACK: 'ERR_INSPECTOR_NOT_LOOPBACK',
+  INSPECTOR_LISTEN: 'ERR_INSPECTOR_LISTEN',
+  // Verification.
+  INVALID_TRACE: 'ERR_INVALID_TRACE',
+  // Command line: a cause outside the command's input (NATS unreachable, store unopenable).
+  CANNOT_RUN: 'ERR_CANNOT_RUN',
 } as const;
+/** One of the {@link ErrorCode} values: the type of every NeuroFlux error's `code`. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** Base class of every error NeuroFlux throws; `code` is stable across versions. */
-export class NeuroFluxError extends Error {
-  readonly code: string;
+/**
+ * Options every NeuroFlux error takes: `cause` is the value that made it (any thrown value,
+ * not only an `Error`: a handler may throw a string or a BigInt), kept as it was thrown.
+ */
+export interface NeuroFluxErrorOptions {
+  readonly cause?: unknown;
+}
 
-  constructor(code: string, message: string) {
-    super(message);
+/**
+ * Base class of every error NeuroFlux throws; `code` is stable across versions, `cause`
+ * (standard `Error` cause) holds the value an error wraps, when it wraps one.
+ *
+ * @example
+ * ```ts
+ * try { await store.load('k'); }
+ * catch (e) { if (e instanceof NeuroFluxError && e.code === ErrorCode.VALIDATION) console.log(e.cause); }
+ * ```
+ */
+export class NeuroFluxError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: NeuroFluxErrorOptions) {
+    // Only pass `cause` when given: `{ cause: undefined }` would define an own `cause` property.
+    super(message, options && 'cause' in options ? { cause: options.cause } : undefined);
     this.code = code;
     this.name = new.target.name;
   }
@@ -41,12 +89,14 @@ export class StandbyError extends NeuroFluxError {
   constructor(
     readonly component: string,
     readonly why: 'standby' | 'disabled',
+    options?: NeuroFluxErrorOptions,
   ) {
     super(
       ErrorCode.STANDBY,
       why === 'standby'
         ? `${component} is a standby: it takes tasks once it holds the leader lease`
         : `${component} is disabled in this runtime (created with orchestrator: false)`,
+      options,
     );
   }
 }
@@ -72,10 +122,10 @@ export class ValidationError extends NeuroFluxError {
   readonly field: string;
   readonly issues: readonly ValidationIssue[];
 
-  constructor(what: string, issues: readonly ValidationIssue[]) {
+  constructor(what: string, issues: readonly ValidationIssue[], options?: NeuroFluxErrorOptions) {
     const first = issues[0];
     const field = first?.path ?? '';
-    super(ErrorCode.VALIDATION, `invalid ${what}: ${field || '(value)'}: ${first?.message ?? 'invalid'}`);
+    super(ErrorCode.VALIDATION, `invalid ${what}: ${field || '(value)'}: ${first?.message ?? 'invalid'}`, options);
     this.field = field;
     this.issues = issues;
   }
@@ -85,6 +135,7 @@ export class ValidationError extends NeuroFluxError {
     return new ValidationError(
       what,
       error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+      { cause: error },
     );
   }
 }
@@ -95,8 +146,9 @@ export class RequestTimeoutError extends NeuroFluxError {
     readonly recipientId: string,
     readonly topic: string,
     readonly timeoutMs: number,
+    options?: NeuroFluxErrorOptions,
   ) {
-    super(ErrorCode.REQUEST_TIMEOUT, `request '${topic}' to agent '${recipientId}' timed out after ${timeoutMs} ms`);
+    super(ErrorCode.REQUEST_TIMEOUT, `request '${topic}' to agent '${recipientId}' timed out after ${timeoutMs} ms`, options);
   }
 }
 
@@ -105,8 +157,9 @@ export class QueueFullError extends NeuroFluxError {
   constructor(
     readonly agentId: string,
     readonly maxQueueSize: number,
+    options?: NeuroFluxErrorOptions,
   ) {
-    super(ErrorCode.QUEUE_FULL, `mailbox of agent '${agentId}' is full (${maxQueueSize} messages)`);
+    super(ErrorCode.QUEUE_FULL, `mailbox of agent '${agentId}' is full (${maxQueueSize} messages)`, options);
   }
 }
 
@@ -120,29 +173,31 @@ export class DeliveryFailedError extends NeuroFluxError {
     readonly topic: string,
     readonly reason: string,
     readonly detail?: string,
+    /** `cause`: what the recipient's handler threw on its last attempt, as thrown. */
+    options?: NeuroFluxErrorOptions,
   ) {
-    super(ErrorCode.DELIVERY_FAILED, `request '${topic}' to agent '${recipientId}' failed: ${reason}${detail ? ` (${detail})` : ''}`);
+    super(ErrorCode.DELIVERY_FAILED, `request '${topic}' to agent '${recipientId}' failed: ${reason}${detail ? ` (${detail})` : ''}`, options);
   }
 }
 
 /** The call names an agent that is not registered. */
 export class UnknownAgentError extends NeuroFluxError {
-  constructor(readonly agentId: string) {
-    super(ErrorCode.UNKNOWN_AGENT, `agent '${agentId}' is not registered`);
+  constructor(readonly agentId: string, options?: NeuroFluxErrorOptions) {
+    super(ErrorCode.UNKNOWN_AGENT, `agent '${agentId}' is not registered`, options);
   }
 }
 
 /** An agent id is registered twice. */
 export class DuplicateAgentError extends NeuroFluxError {
-  constructor(readonly agentId: string) {
-    super(ErrorCode.DUPLICATE_AGENT, `agent '${agentId}' is already registered`);
+  constructor(readonly agentId: string, options?: NeuroFluxErrorOptions) {
+    super(ErrorCode.DUPLICATE_AGENT, `agent '${agentId}' is already registered`, options);
   }
 }
 
 /** The component was used before `start()` or after `stop()`. */
 export class NotRunningError extends NeuroFluxError {
-  constructor(readonly component: string) {
-    super(ErrorCode.NOT_RUNNING, `${component} is not running: call start() first`);
+  constructor(readonly component: string, options?: NeuroFluxErrorOptions) {
+    super(ErrorCode.NOT_RUNNING, `${component} is not running: call start() first`, options);
   }
 }
 
@@ -158,15 +213,15 @@ export interface WorkflowProblem {
  * id, or capabilities no registered agent has. Nothing of it was submitted.
  */
 export class WorkflowValidationError extends NeuroFluxError {
-  constructor(readonly problems: readonly WorkflowProblem[]) {
-    super(ErrorCode.WORKFLOW_INVALID, `invalid workflow: ${problems.map((p) => p.message).join('; ')}`);
+  constructor(readonly problems: readonly WorkflowProblem[], options?: NeuroFluxErrorOptions) {
+    super(ErrorCode.WORKFLOW_INVALID, `invalid workflow: ${problems.map((p) => p.message).join('; ')}`, options);
   }
 }
 
 /** The call names a task the orchestrator does not know. */
 export class UnknownTaskError extends NeuroFluxError {
-  constructor(readonly taskId: string) {
-    super(ErrorCode.UNKNOWN_TASK, `task '${taskId}' is not known`);
+  constructor(readonly taskId: string, options?: NeuroFluxErrorOptions) {
+    super(ErrorCode.UNKNOWN_TASK, `task '${taskId}' is not known`, options);
   }
 }
 
@@ -177,20 +232,22 @@ export class TaskNotRetryableError extends NeuroFluxError {
     readonly status: string,
     /** A dependency that did not complete (and has no completed retry): the retry would fail the same way. */
     readonly failedDependency?: string,
+    options?: NeuroFluxErrorOptions,
   ) {
     super(
       ErrorCode.TASK_NOT_RETRYABLE,
       failedDependency === undefined
         ? `task '${taskId}' is ${status}: only a failed, timed out or cancelled task can be retried`
         : `task '${taskId}' cannot be retried: its dependency '${failedDependency}' did not complete (retry it first)`,
+      options,
     );
   }
 }
 
 /** A task id is submitted twice. */
 export class DuplicateTaskError extends NeuroFluxError {
-  constructor(readonly taskId: string) {
-    super(ErrorCode.DUPLICATE_TASK, `task '${taskId}' already exists`);
+  constructor(readonly taskId: string, options?: NeuroFluxErrorOptions) {
+    super(ErrorCode.DUPLICATE_TASK, `task '${taskId}' already exists`, options);
   }
 }
 
@@ -203,9 +260,10 @@ export class AgentsUnavailableError extends NeuroFluxError {
     readonly unmet: readonly (readonly string[])[],
     readonly missingCapabilities: readonly string[],
     readonly timeoutMs: number,
+    options?: NeuroFluxErrorOptions,
   ) {
     const what = unmet.map((set) => (set.length === 1 ? set[0] : `${set.join(' + ')} (in one agent)`)).join(', ');
-    super(ErrorCode.AGENTS_UNAVAILABLE, `no agent with ${what} registered within ${timeoutMs} ms`);
+    super(ErrorCode.AGENTS_UNAVAILABLE, `no agent with ${what} registered within ${timeoutMs} ms`, options);
   }
 }
 
@@ -215,7 +273,8 @@ export class AssignmentRefusedError extends NeuroFluxError {
     readonly taskId: string,
     readonly agentId: string,
     reason: string,
+    options?: NeuroFluxErrorOptions,
   ) {
-    super(ErrorCode.ASSIGNMENT_REFUSED, `cannot assign task '${taskId}' to agent '${agentId}': ${reason}`);
+    super(ErrorCode.ASSIGNMENT_REFUSED, `cannot assign task '${taskId}' to agent '${agentId}': ${reason}`, options);
   }
 }

@@ -20,6 +20,7 @@ export {
   DuplicateTaskError,
   AssignmentRefusedError,
   DeliveryFailedError,
+  type NeuroFluxErrorOptions,
   type ValidationIssue,
   type WorkflowProblem,
 } from './errors';

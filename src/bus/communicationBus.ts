@@ -13,6 +13,7 @@ import {
   QueueFullError,
   UnknownAgentError,
   ValidationError,
+  type NeuroFluxErrorOptions,
 } from '../errors';
 import { MAX_TIMER_MS, systemClock, type NeuroFluxClock } from '../kernel/clock';
 import { describeError } from '../describeError';
@@ -829,7 +830,7 @@ export class CommunicationBus {
         this.counters.retried++;
         return;
       }
-      return this.deadLetter('max_retries', message, agent.agentId, describeError(error));
+      return this.deadLetter('max_retries', message, agent.agentId, describeError(error), { cause: error });
     }
     // Built messages (publish, request) carry the default, which a bus may set lower.
     if (message.retryCount < Math.min(message.maxRetries, this.options.maxRetries) && this.agents.get(agent.agentId) === agent) {
@@ -841,7 +842,7 @@ export class CommunicationBus {
       return;
     }
     const reason = this.agents.get(agent.agentId) === agent ? 'max_retries' : 'no_route';
-    this.deadLetter(reason, message, agent.agentId, describeError(error));
+    this.deadLetter(reason, message, agent.agentId, describeError(error), { cause: error });
   }
 
   private scheduleDrain(agent: RegisteredAgent): void {
@@ -900,7 +901,8 @@ export class CommunicationBus {
     if (waiting) this.armSweep();
   };
 
-  private deadLetter(reason: DeadLetter['reason'], message: Message, agentId?: string, error?: string): void {
+  /** `thrown`: what the handler threw (any value), the cause of the requester's DeliveryFailedError. */
+  private deadLetter(reason: DeadLetter['reason'], message: Message, agentId?: string, error?: string, thrown?: NeuroFluxErrorOptions): void {
     const letter: DeadLetter = { reason, message, at: this.clock.now(), ...(agentId && { agentId }), ...(error && { error }) };
     if (this.receipts.size > 0 && this.takeReceipt(message)?.abandoned(letter)) return;
     this.emitDeadLetter(letter);
@@ -911,7 +913,7 @@ export class CommunicationBus {
         message.correlationId,
         reason === 'no_route'
           ? new UnknownAgentError(message.recipientId ?? agentId ?? '?')
-          : new DeliveryFailedError(message.recipientId ?? agentId ?? '?', message.topic, reason, error),
+          : new DeliveryFailedError(message.recipientId ?? agentId ?? '?', message.topic, reason, error, thrown),
       );
     } else if (this.remote && this.state === 'running' && !this.agents.has(message.senderId)) {
       // The requester is in another process: tell it, as a response flagged as a failure.

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { NeuroFluxError, ValidationError } from '../errors';
+import { ErrorCode, NeuroFluxError, ValidationError, type NeuroFluxErrorOptions } from '../errors';
 import { systemClock, type NeuroFluxClock } from '../kernel/clock';
 
-/** Stable codes of the errors resource pools throw (besides `ERR_VALIDATION`). */
+/** Stable codes of the errors resource pools throw (besides `ERR_VALIDATION`): a subset of {@link ErrorCode}. */
 export const PoolErrorCode = {
-  POOL_TIMEOUT: 'ERR_POOL_TIMEOUT',
-  POOL_CLOSED: 'ERR_POOL_CLOSED',
-  UNKNOWN_POOL: 'ERR_UNKNOWN_POOL',
-  FOREIGN_RESOURCE: 'ERR_FOREIGN_RESOURCE',
+  POOL_TIMEOUT: ErrorCode.POOL_TIMEOUT,
+  POOL_CLOSED: ErrorCode.POOL_CLOSED,
+  UNKNOWN_POOL: ErrorCode.UNKNOWN_POOL,
+  FOREIGN_RESOURCE: ErrorCode.FOREIGN_RESOURCE,
 } as const;
 
 /** No resource became free within the acquire timeout. */
@@ -15,29 +15,30 @@ export class PoolTimeoutError extends NeuroFluxError {
   constructor(
     readonly pool: string,
     readonly timeoutMs: number,
+    options?: NeuroFluxErrorOptions,
   ) {
-    super(PoolErrorCode.POOL_TIMEOUT, `no '${pool}' resource became free within ${timeoutMs} ms`);
+    super(PoolErrorCode.POOL_TIMEOUT, `no '${pool}' resource became free within ${timeoutMs} ms`, options);
   }
 }
 
 /** The pool was closed (acquires waiting on it reject with this). */
 export class PoolClosedError extends NeuroFluxError {
-  constructor(readonly pool: string) {
-    super(PoolErrorCode.POOL_CLOSED, `pool '${pool}' is closed`);
+  constructor(readonly pool: string, options?: NeuroFluxErrorOptions) {
+    super(PoolErrorCode.POOL_CLOSED, `pool '${pool}' is closed`, options);
   }
 }
 
 /** The manager has no pool of that type. */
 export class UnknownPoolError extends NeuroFluxError {
-  constructor(readonly pool: string) {
-    super(PoolErrorCode.UNKNOWN_POOL, `no resource pool '${pool}'`);
+  constructor(readonly pool: string, options?: NeuroFluxErrorOptions) {
+    super(PoolErrorCode.UNKNOWN_POOL, `no resource pool '${pool}'`, options);
   }
 }
 
 /** A resource was released to a pool that did not lend it (or is not on loan). */
 export class ForeignResourceError extends NeuroFluxError {
-  constructor(readonly pool: string) {
-    super(PoolErrorCode.FOREIGN_RESOURCE, `resource released to pool '${pool}' is not on loan from it`);
+  constructor(readonly pool: string, options?: NeuroFluxErrorOptions) {
+    super(PoolErrorCode.FOREIGN_RESOURCE, `resource released to pool '${pool}' is not on loan from it`, options);
   }
 }
 

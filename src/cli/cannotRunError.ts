@@ -1,14 +1,14 @@
 import { describeError } from '../describeError';
+import { ErrorCode, NeuroFluxError, type NeuroFluxErrorOptions } from '../errors';
 
 /**
  * A command could not do its work for a reason outside its input: the NATS server is
  * unreachable or refuses us, a store cannot be opened. Exit code 3 (`ExitCode.CANNOT_RUN`).
  * @internal
  */
-export class CannotRunError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'CannotRunError';
+export class CannotRunError extends NeuroFluxError {
+  constructor(message: string, options?: NeuroFluxErrorOptions) {
+    super(ErrorCode.CANNOT_RUN, message, options);
   }
 }
 

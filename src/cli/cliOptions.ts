@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
-import { ValidationError } from '../errors';
+import { ValidationError, type NeuroFluxErrorOptions } from '../errors';
 
 /** A `--nats` URL. @internal */
 export const NatsUrlSchema = z
@@ -21,8 +21,8 @@ export function collectOption(value: string, previous: string[] = []): string[] 
  * @internal
  */
 export class CommandLineError extends ValidationError {
-  constructor(what: string, issues: readonly { path: string; message: string }[]) {
-    super(what, issues);
+  constructor(what: string, issues: readonly { path: string; message: string }[], options?: NeuroFluxErrorOptions) {
+    super(what, issues, options);
     if (issues.length > 1) this.message = [`invalid ${what}:`, ...issues.map((i) => `  ${i.path}: ${i.message}`)].join('\n');
   }
 }

@@ -35,7 +35,7 @@ export function readNatsCredentials(path: string): NatsCredentials {
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new ValidationError('command-line options', [{ path: '--credentials', message: `cannot read ${path} as JSON: ${(error as Error).message}` }]);
+    throw new ValidationError('command-line options', [{ path: '--credentials', message: `cannot read ${path} as JSON: ${(error as Error).message}` }], { cause: error });
   }
   const parsed = NatsCredentialsFileSchema.safeParse(json);
   if (!parsed.success) throw ValidationError.fromZod(`credentials file ${path}`, parsed.error);

@@ -1,25 +1,25 @@
-import { NeuroFluxError } from '../errors';
+import { ErrorCode, NeuroFluxError, type NeuroFluxErrorOptions } from '../errors';
 
-/** Stable codes of the errors the conflict engine throws (besides `ERR_VALIDATION`). */
+/** Stable codes of the errors the conflict engine throws (besides `ERR_VALIDATION`): a subset of {@link ErrorCode}. */
 export const ConflictErrorCode = {
-  UNKNOWN_CONFLICT: 'ERR_UNKNOWN_CONFLICT',
-  DUPLICATE_CONFLICT: 'ERR_DUPLICATE_CONFLICT',
-  CONFLICT_STATE: 'ERR_CONFLICT_STATE',
-  REMOTE_CONFLICT: 'ERR_REMOTE_CONFLICT',
+  UNKNOWN_CONFLICT: ErrorCode.UNKNOWN_CONFLICT,
+  DUPLICATE_CONFLICT: ErrorCode.DUPLICATE_CONFLICT,
+  CONFLICT_STATE: ErrorCode.CONFLICT_STATE,
+  REMOTE_CONFLICT: ErrorCode.REMOTE_CONFLICT,
 } as const;
 export type ConflictErrorCode = (typeof ConflictErrorCode)[keyof typeof ConflictErrorCode];
 
 /** The call names a conflict the engine does not know (or no longer keeps a record of). */
 export class UnknownConflictError extends NeuroFluxError {
-  constructor(readonly conflictId: string) {
-    super(ConflictErrorCode.UNKNOWN_CONFLICT, `conflict '${conflictId}' is not known`);
+  constructor(readonly conflictId: string, options?: NeuroFluxErrorOptions) {
+    super(ConflictErrorCode.UNKNOWN_CONFLICT, `conflict '${conflictId}' is not known`, options);
   }
 }
 
 /** A conflict id is reported twice. */
 export class DuplicateConflictError extends NeuroFluxError {
-  constructor(readonly conflictId: string) {
-    super(ConflictErrorCode.DUPLICATE_CONFLICT, `conflict '${conflictId}' was already reported`);
+  constructor(readonly conflictId: string, options?: NeuroFluxErrorOptions) {
+    super(ConflictErrorCode.DUPLICATE_CONFLICT, `conflict '${conflictId}' was already reported`, options);
   }
 }
 
@@ -32,8 +32,9 @@ export class ConflictStateError extends NeuroFluxError {
     readonly conflictId: string,
     readonly status: string,
     expected: string,
+    options?: NeuroFluxErrorOptions,
   ) {
-    super(ConflictErrorCode.CONFLICT_STATE, `conflict '${conflictId}' is ${status}; expected ${expected}`);
+    super(ConflictErrorCode.CONFLICT_STATE, `conflict '${conflictId}' is ${status}; expected ${expected}`, options);
   }
 }
 
@@ -46,7 +47,8 @@ export class RemoteConflictError extends NeuroFluxError {
     readonly conflictId: string,
     readonly remoteCode: string,
     remoteMessage: string,
+    options?: NeuroFluxErrorOptions,
   ) {
-    super(ConflictErrorCode.REMOTE_CONFLICT, `the leader refused conflict '${conflictId}': ${remoteMessage} (${remoteCode})`);
+    super(ConflictErrorCode.REMOTE_CONFLICT, `the leader refused conflict '${conflictId}': ${remoteMessage} (${remoteCode})`, options);
   }
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AgentHandle } from '../bus/agentHandle';
 import type { CommunicationBus } from '../bus/communicationBus';
 import { MessagePriority, MessageType, type Message } from '../bus/message';
-import { NeuroFluxError, ValidationError } from '../errors';
+import { ErrorCode, NeuroFluxError, ValidationError } from '../errors';
 import { MAX_TIMER_MS } from '../kernel/clock';
 import { ConflictErrorCode, DuplicateConflictError, RemoteConflictError, UnknownConflictError } from './conflictErrors';
 import { ResolutionSchema } from './conflictPersistence';
@@ -187,5 +187,5 @@ export function openConflictIntake(bus: CommunicationBus, engine: ConflictReceiv
 
 function errorAnswer(error: unknown): { code: string; message: string } {
   if (error instanceof NeuroFluxError) return { code: error.code, message: error.message };
-  return { code: 'ERR_INTERNAL', message: error instanceof Error ? error.message : 'the leader failed to resolve the conflict' };
+  return { code: ErrorCode.INTERNAL, message: error instanceof Error ? error.message : 'the leader failed to resolve the conflict' };
 }

@@ -1,10 +1,10 @@
-import { NeuroFluxError } from '../errors';
+import { ErrorCode, NeuroFluxError, type NeuroFluxErrorOptions } from '../errors';
 import { describeError } from '../describeError';
 
-/** Stable codes of the observability tools' own errors (bad options are `ValidationError`s). */
+/** Stable codes of the observability tools' own errors (bad options are `ValidationError`s): a subset of {@link ErrorCode}. */
 export const ObservabilityErrorCode = {
-  INSPECTOR_NOT_LOOPBACK: 'ERR_INSPECTOR_NOT_LOOPBACK',
-  INSPECTOR_LISTEN: 'ERR_INSPECTOR_LISTEN',
+  INSPECTOR_NOT_LOOPBACK: ErrorCode.INSPECTOR_NOT_LOOPBACK,
+  INSPECTOR_LISTEN: ErrorCode.INSPECTOR_LISTEN,
 } as const;
 export type ObservabilityErrorCode = (typeof ObservabilityErrorCode)[keyof typeof ObservabilityErrorCode];
 
@@ -20,21 +20,23 @@ export type ObservabilityErrorCode = (typeof ObservabilityErrorCode)[keyof typeo
  * ```
  */
 export class InspectorAddressError extends NeuroFluxError {
-  constructor(readonly host: string) {
-    super(ObservabilityErrorCode.INSPECTOR_NOT_LOOPBACK, `the inspector listens on loopback only (127.0.0.1, ::1, localhost), not '${host}'`);
+  constructor(readonly host: string, options?: NeuroFluxErrorOptions) {
+    super(ObservabilityErrorCode.INSPECTOR_NOT_LOOPBACK, `the inspector listens on loopback only (127.0.0.1, ::1, localhost), not '${host}'`, options);
   }
 }
 
-/** The inspector's server could not listen (port taken, permission...). */
+/** The inspector's server could not listen (port taken, permission...); `reason` is also the `cause`. */
 export class InspectorListenError extends NeuroFluxError {
   constructor(
     readonly host: string,
     readonly port: number,
     readonly reason: unknown,
+    options: NeuroFluxErrorOptions = { cause: reason },
   ) {
     super(
       ObservabilityErrorCode.INSPECTOR_LISTEN,
       `the inspector could not listen on ${host}:${port}: ${describeError(reason)}`,
+      options,
     );
   }
 }

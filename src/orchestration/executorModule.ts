@@ -1,11 +1,11 @@
 import { realpathSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { describeError } from '../describeError';
-import { NeuroFluxError, ValidationError } from '../errors';
+import { ErrorCode, NeuroFluxError, ValidationError, type NeuroFluxErrorOptions } from '../errors';
 import type { SourcePosition } from './workflowFileSource';
 
 /** Stable code of {@link ExecutorNotAllowedError}. */
-export const EXECUTOR_NOT_ALLOWED = 'ERR_EXECUTOR_NOT_ALLOWED';
+export const EXECUTOR_NOT_ALLOWED = ErrorCode.EXECUTOR_NOT_ALLOWED;
 
 /**
  * A workflow file names an executor module outside its own folder (after symlinks are
@@ -34,11 +34,13 @@ export class ExecutorNotAllowedError extends NeuroFluxError {
     readonly allowedDirs: readonly string[],
     /** Line and column of the field in the file, when known. */
     readonly position?: SourcePosition,
+    options?: NeuroFluxErrorOptions,
   ) {
     super(
       EXECUTOR_NOT_ALLOWED,
       `${position ? `${file}:${position.line}:${position.column}` : file} ${field}: module '${modulePath}' of agent '${agentId}' (${resolvedPath}) is outside ${allowedDirs.join(', ')}; ` +
         'a workflow file runs the code it names: trust that folder with --allow-executors-outside <dir>',
+      options,
     );
   }
 }
@@ -65,9 +67,9 @@ export function resolveExecutorModule(modulePath: string, site: ExecutorSite, tr
   let real: string;
   try {
     real = realpathSync(require.resolve(wanted));
-  } catch {
-    // Not Node's message: its require stack names our own files, not the workflow's.
-    throw new ValidationError(`workflow file ${site.file}`, [{ path: site.field, message: `module '${modulePath}' of agent '${site.agentId}' not found (looked for ${wanted})` }]);
+  } catch (error) {
+    // Not Node's message: its require stack names our own files, not the workflow's (it stays the cause).
+    throw new ValidationError(`workflow file ${site.file}`, [{ path: site.field, message: `module '${modulePath}' of agent '${site.agentId}' not found (looked for ${wanted})` }], { cause: error });
   }
   const allowed = [realpathSync(dirname(site.file)), ...trustedDirs];
   if (!allowed.some((dir) => isInside(real, dir))) {
@@ -85,7 +87,7 @@ export function trustedExecutorDirs(dirs: readonly string[], option: string): st
     try {
       return realpathSync(dir);
     } catch (error) {
-      throw new ValidationError('command-line options', [{ path: option, message: `cannot trust ${dir}: ${describeError(error)}` }]);
+      throw new ValidationError('command-line options', [{ path: option, message: `cannot trust ${dir}: ${describeError(error)}` }], { cause: error });
     }
   });
 }

@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors';
+import { ValidationError, type NeuroFluxErrorOptions } from '../errors';
 import type { SourcePosition } from './workflowFileSource';
 
 /** One problem of a workflow file: the file, the place in it, what is wrong. */
@@ -38,8 +38,9 @@ export class WorkflowFileError extends ValidationError {
     readonly problems: readonly WorkflowFileIssue[],
     /** Problems found beyond those listed. */
     readonly omitted = 0,
+    options?: NeuroFluxErrorOptions,
   ) {
-    super(`workflow file ${file}`, problems);
+    super(`workflow file ${file}`, problems, options);
     this.lines = [...problems.map(formatWorkflowFileIssue), ...(omitted > 0 ? [`${file}: … and ${omitted} more problems`] : [])];
     this.message = this.lines.join('\n');
   }

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { NeuroFluxClock } from '../kernel/clock';
 import { describeError } from '../describeError';
-import { ValidationError } from '../errors';
+import { ValidationError, type NeuroFluxErrorOptions } from '../errors';
 import { ExecutorNotAllowedError, resolveExecutorModule } from './executorModule';
 import { suggestKey } from './keySuggestion';
 import type { ParsedTask } from './taskTypes';
@@ -33,8 +33,8 @@ const locators = new WeakMap<WorkflowFile, ParsedSource['locate']>();
  * ```
  */
 export function loadWorkflowFile(path: string): WorkflowFile {
-  const fail = (problems: WorkflowFileIssue[]): never => {
-    throw new WorkflowFileError(path, problems.slice(0, MAX_WORKFLOW_FILE_ISSUES), Math.max(0, problems.length - MAX_WORKFLOW_FILE_ISSUES));
+  const fail = (problems: WorkflowFileIssue[], options?: NeuroFluxErrorOptions): never => {
+    throw new WorkflowFileError(path, problems.slice(0, MAX_WORKFLOW_FILE_ISSUES), Math.max(0, problems.length - MAX_WORKFLOW_FILE_ISSUES), options);
   };
   let bytes: Buffer;
   try {
@@ -42,7 +42,7 @@ export function loadWorkflowFile(path: string): WorkflowFile {
     if (size > MAX_WORKFLOW_FILE_BYTES) return fail([{ file: path, path: '', message: `${size} bytes: larger than the ${MAX_WORKFLOW_FILE_BYTES} a workflow file may have` }]);
     bytes = readFileSync(path);
   } catch (error) {
-    return fail([{ file: path, path: '', message: `cannot read it: ${describeError(error)}` }]);
+    return fail([{ file: path, path: '', message: `cannot read it: ${describeError(error)}` }], { cause: error });
   }
   const source = parseWorkflowSource(bytes, ['.yaml', '.yml'].includes(extname(path).toLowerCase()) ? 'yaml' : 'json');
   if (source.problems.length > 0) return fail(source.problems.map((p) => ({ file: path, ...(p.position && { position: p.position }), path: '', message: p.message })));

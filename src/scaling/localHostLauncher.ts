@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { NeuroFluxError, ValidationError } from '../errors';
+import { ErrorCode, NeuroFluxError, ValidationError, type NeuroFluxErrorOptions } from '../errors';
 import { systemClock, type NeuroFluxClock } from '../kernel/clock';
 import type { HostLauncher, LaunchedHost } from './hostLauncher';
 
@@ -51,8 +51,9 @@ export class HostStartError extends NeuroFluxError {
   constructor(
     readonly hostId: string,
     reason: string,
+    options?: NeuroFluxErrorOptions,
   ) {
-    super('ERR_HOST_START', `host '${hostId}' did not start: ${reason}`);
+    super(ErrorCode.HOST_START, `host '${hostId}' did not start: ${reason}`, options);
   }
 }
 

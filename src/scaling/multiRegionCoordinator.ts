@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NeuroFluxError, ValidationError } from '../errors';
+import { ErrorCode, NeuroFluxError, ValidationError, type NeuroFluxErrorOptions } from '../errors';
 
 /** What a region reports about itself. */
 export interface RegionStatus {
@@ -23,8 +23,8 @@ export interface RegionScore {
 
 /** No region can take the task (none known, or none has every required capability). */
 export class NoRegionError extends NeuroFluxError {
-  constructor(readonly requiredCapabilities: readonly string[]) {
-    super('ERR_NO_REGION', `no region can take a task requiring [${requiredCapabilities.join(', ')}]`);
+  constructor(readonly requiredCapabilities: readonly string[], options?: NeuroFluxErrorOptions) {
+    super(ErrorCode.NO_REGION, `no region can take a task requiring [${requiredCapabilities.join(', ')}]`, options);
   }
 }
 

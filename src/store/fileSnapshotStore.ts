@@ -106,8 +106,8 @@ export class FileSnapshotStore implements SnapshotStore {
     let json: unknown;
     try {
       json = JSON.parse(text);
-    } catch {
-      throw new ValidationError('snapshot file', [{ path: key, message: 'is not valid JSON' }]);
+    } catch (error) {
+      throw new ValidationError('snapshot file', [{ path: key, message: 'is not valid JSON' }], { cause: error });
     }
     const parsed = FileRecordSchema.safeParse(json);
     if (!parsed.success) throw ValidationError.fromZod(`snapshot file '${key}'`, parsed.error);

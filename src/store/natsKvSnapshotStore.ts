@@ -72,7 +72,7 @@ export class NatsKvSnapshotStore implements SnapshotStore {
     } catch (error) {
       if (!isRevisionConflict(error)) throw error;
       const current = await this.kv.get(key).catch(() => null);
-      throw new RevisionMismatchError(key, expected ?? 0, current?.operation === 'PUT' ? current.revision : 0);
+      throw new RevisionMismatchError(key, expected ?? 0, current?.operation === 'PUT' ? current.revision : 0, { cause: error });
     }
   }
 

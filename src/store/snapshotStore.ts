@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NeuroFluxError, ValidationError } from '../errors';
+import { ErrorCode, NeuroFluxError, ValidationError, type NeuroFluxErrorOptions } from '../errors';
 
 /** A stored value and its revision (increases with every write; 0 means "absent"). */
 export interface StoredSnapshot<T = unknown> {
@@ -36,10 +36,12 @@ export class RevisionMismatchError extends NeuroFluxError {
     readonly key: string,
     readonly expectedRevision: number,
     readonly actualRevision: number | undefined,
+    options?: NeuroFluxErrorOptions,
   ) {
     super(
-      'ERR_REVISION_MISMATCH',
+      ErrorCode.REVISION_MISMATCH,
       `snapshot '${key}' is at revision ${actualRevision ?? 'unknown'}, not the expected ${expectedRevision}`,
+      options,
     );
   }
 }

@@ -409,7 +409,7 @@ export class NeuralSwarmNetwork {
     } catch (error) {
       throw new ValidationError('knowledge', [
         { path: 'value', message: `must be structured-cloneable: ${String(error)}` },
-      ]);
+      ], { cause: error });
     }
     this.send({
       type: 'KNOWLEDGE_SHARED',

@@ -1,12 +1,12 @@
-import { NeuroFluxError } from '../errors';
+import { ErrorCode, NeuroFluxError, type NeuroFluxErrorOptions } from '../errors';
 
 /**
  * Stable codes of the swarm's own errors (unknown agents use `UnknownAgentError`,
  * bad input `ValidationError`, use after `stop()` `NotRunningError`).
  */
 export const SwarmErrorCode = {
-  UNKNOWN_CONNECTION: 'ERR_UNKNOWN_CONNECTION',
-  DUPLICATE_NETWORK: 'ERR_DUPLICATE_NETWORK',
+  UNKNOWN_CONNECTION: ErrorCode.UNKNOWN_CONNECTION,
+  DUPLICATE_NETWORK: ErrorCode.DUPLICATE_NETWORK,
 } as const;
 export type SwarmErrorCode = (typeof SwarmErrorCode)[keyof typeof SwarmErrorCode];
 
@@ -20,14 +20,14 @@ export type SwarmErrorCode = (typeof SwarmErrorCode)[keyof typeof SwarmErrorCode
  * ```
  */
 export class UnknownConnectionError extends NeuroFluxError {
-  constructor(readonly connectionId: string) {
-    super(SwarmErrorCode.UNKNOWN_CONNECTION, `connection '${connectionId}' is not in the swarm network`);
+  constructor(readonly connectionId: string, options?: NeuroFluxErrorOptions) {
+    super(SwarmErrorCode.UNKNOWN_CONNECTION, `connection '${connectionId}' is not in the swarm network`, options);
   }
 }
 
 /** A second network with the same id was attached to the same runtime. */
 export class DuplicateNetworkError extends NeuroFluxError {
-  constructor(readonly networkId: string) {
-    super(SwarmErrorCode.DUPLICATE_NETWORK, `a swarm network '${networkId}' already runs in this runtime`);
+  constructor(readonly networkId: string, options?: NeuroFluxErrorOptions) {
+    super(SwarmErrorCode.DUPLICATE_NETWORK, `a swarm network '${networkId}' already runs in this runtime`, options);
   }
 }

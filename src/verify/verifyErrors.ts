@@ -1,8 +1,8 @@
-import { NeuroFluxError } from '../errors';
+import { ErrorCode, NeuroFluxError, type NeuroFluxErrorOptions } from '../errors';
 
 /** Stable codes of the errors the verifier throws (besides `ERR_VALIDATION` and `ERR_WORKFLOW_INVALID`). */
 export const VerifyErrorCode = {
-  INVALID_TRACE: 'ERR_INVALID_TRACE',
+  INVALID_TRACE: ErrorCode.INVALID_TRACE,
 } as const;
 export type VerifyErrorCode = (typeof VerifyErrorCode)[keyof typeof VerifyErrorCode];
 
@@ -16,7 +16,8 @@ export class InvalidTraceError extends NeuroFluxError {
     /** 0-based index of the offending step. */
     readonly stepIndex: number,
     reason: string,
+    options?: NeuroFluxErrorOptions,
   ) {
-    super(VerifyErrorCode.INVALID_TRACE, `trace step ${stepIndex + 1}: ${reason}`);
+    super(VerifyErrorCode.INVALID_TRACE, `trace step ${stepIndex + 1}: ${reason}`, options);
   }
 }
