@@ -8,9 +8,9 @@ import {
   type ConflictVerdict,
   type HumanDecision,
   type Vote,
-} from '../src/conflict/conflictTypes';
-import { ABSTENTION_STAKE } from '../src/conflict/stakes';
-import { strategyNeedsVotes, tallyConflict, type ExpertAnswer, type TallyInput } from '../src/conflict/strategies';
+} from '../src/conflict/model/conflictTypes';
+import { ABSTENTION_STAKE } from '../src/conflict/model/stakes';
+import { strategyNeedsVotes, tallyConflict, type ExpertAnswer, type TallyInput } from '../src/conflict/model/strategies';
 
 /** Where an open conflict can be: the substates of `open`. */
 export const CONFLICT_PHASES = ['detected', 'collectingVotes', 'consultingExpert', 'awaitingHumanDecision', 'tallying'] as const;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { ValidationError } from '../src/errors';
-import { achieveConsensus } from '../src/conflict/consensus';
-import { ConsensusAlgorithm, type Decision, type Vote } from '../src/conflict/conflictTypes';
+import { achieveConsensus } from '../src/conflict/model/consensus';
+import { ConsensusAlgorithm, type Decision, type Vote } from '../src/conflict/model/conflictTypes';
 
 const vote = (agentId: string, decision: Decision | null, confidence: number, stake: number): Vote => ({
   agentId,

@@ -1,7 +1,7 @@
 import { ValidationError } from '../src/errors';
-import type { Vote } from '../src/conflict/conflictTypes';
+import type { Vote } from '../src/conflict/model/conflictTypes';
 import { PerformanceLedger } from '../src/conflict/performanceLedger';
-import { clampStake, computeStake } from '../src/conflict/stakes';
+import { clampStake, computeStake } from '../src/conflict/model/stakes';
 
 const vote = (agentId: string, decision: string | null, stake = 0.5): Vote => ({
   agentId,

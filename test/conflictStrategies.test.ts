@@ -1,7 +1,7 @@
-import { allocateByStake, proposeCompromise, weightedMedian } from '../src/conflict/compromise';
-import type { Conflict, ConflictType, Decision, ResolutionStrategy, Vote } from '../src/conflict/conflictTypes';
+import { allocateByStake, proposeCompromise, weightedMedian } from '../src/conflict/model/compromise';
+import type { Conflict, ConflictType, Decision, ResolutionStrategy, Vote } from '../src/conflict/model/conflictTypes';
 import { decisionRecipients, planExecution } from '../src/conflict/decisionExecution';
-import { selectExpert, tallyConflict, type TallyInput } from '../src/conflict/strategies';
+import { selectExpert, tallyConflict, type TallyInput } from '../src/conflict/model/strategies';
 
 const vote = (agentId: string, decision: Decision | null, confidence: number, stake: number): Vote => ({
   agentId,

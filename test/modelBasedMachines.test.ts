@@ -21,7 +21,7 @@ import { agentMachine, type AgentMachineEvent } from '../machines/agent.machine'
 import { conflictMachine, type ConflictMachineEvent } from '../machines/conflict.machine';
 import { orchestratorMachine, type OrchestratorMachineEvent } from '../machines/orchestrator.machine';
 import { taskMachine, type TaskMachineEvent, type TaskMachineInput } from '../machines/task.machine';
-import type { ConflictVerdict } from '../src/conflict/conflictTypes';
+import type { ConflictVerdict } from '../src/conflict/model/conflictTypes';
 import { machineConflictInput } from './support/conflictFixtures';
 
 

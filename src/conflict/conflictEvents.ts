@@ -1,5 +1,5 @@
 import type { ConflictResolution } from './conflictRecord';
-import type { Conflict, ConsensusAlgorithm, Decision, ResolutionStrategy, Vote } from './conflictTypes';
+import type { Conflict, ConsensusAlgorithm, Decision, ResolutionStrategy, Vote } from './model/conflictTypes';
 import type { SnapshotWriterProblem } from '../store/snapshotWriter';
 import type { VoterOutcome } from './performanceLedger';
 

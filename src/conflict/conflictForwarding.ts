@@ -7,7 +7,7 @@ import { MAX_TIMER_MS } from '../kernel/clock';
 import { ConflictErrorCode, DuplicateConflictError, RemoteConflictError, UnknownConflictError } from './conflictErrors';
 import { ResolutionSchema } from './conflictPersistence';
 import type { ConflictResolution } from './conflictRecord';
-import { ConsensusAlgorithmSchema, ResolutionStrategySchema, type Conflict, type ConflictInput } from './conflictTypes';
+import { ConsensusAlgorithmSchema, ResolutionStrategySchema, type Conflict, type ConflictInput } from './model/conflictTypes';
 
 /**
  * The bus agent of the leader's conflict engine that takes conflicts reported in standbys.

@@ -17,7 +17,7 @@ import {
   ResolutionStrategySchema,
   type Conflict,
   type ConflictType,
-} from './conflictTypes';
+} from './model/conflictTypes';
 
 const id = z.string().min(1);
 const time = z.number().finite();

@@ -8,7 +8,7 @@ import {
   type EscalationReason,
   type ResolutionStrategy,
   type Vote,
-} from './conflictTypes';
+} from './model/conflictTypes';
 
 /** How a conflict ended: the consensus result plus what was done with it. */
 export interface ConflictResolution extends ConsensusResult {

@@ -53,8 +53,8 @@ import {
   type Decision,
   type HumanDecisionOptions,
   type Vote,
-} from './conflictTypes';
-import { sameDecision } from './decisionKey';
+} from './model/conflictTypes';
+import { sameDecision } from './model/decisionKey';
 import { escalationNotice, planExecution, type DecisionExecutors } from './decisionExecution';
 import { IDEMPOTENCY_HEADER } from '../bus/executedKeys';
 import { detectPriorityConflicts, type AgentSlots, type TaskClaim } from './detectors/priorityDetector';
@@ -62,8 +62,8 @@ import { detectResourceConflicts, type ResourceAvailability, type ResourceReques
 import { detectSignalConflicts, type SignalRule, type TradingSignalInput } from './detectors/signalDetector';
 import { detectTimingConflicts, type TimedAction, type TimingDetectionOptions } from './detectors/timingDetector';
 import { PerformanceLedger, type AgentPerformance, type WeightUpdateOptions } from './performanceLedger';
-import { clampStake, computeStake, type StakeProvider } from './stakes';
-import { DEFAULT_EXECUTION_THRESHOLD, selectExpert } from './strategies';
+import { clampStake, computeStake, type StakeProvider } from './model/stakes';
+import { DEFAULT_EXECUTION_THRESHOLD, selectExpert } from './model/strategies';
 import { VoteCollector, type VoteFunction } from './voteCollection';
 import { describeError } from '../describeError';
 

@@ -6,8 +6,8 @@ import {
   type ConsensusResult,
   type Decision,
   type Vote,
-} from './conflictTypes';
-import { decisionKey, sameDecision } from './decisionKey';
+} from './model/conflictTypes';
+import { decisionKey, sameDecision } from './model/decisionKey';
 import { ValidationError } from '../errors';
 
 /**

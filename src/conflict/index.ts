@@ -24,14 +24,14 @@ export {
   type ConflictVerdict,
   type HumanDecision,
   type HumanDecisionOptions,
-} from './conflictTypes';
+} from './model/conflictTypes';
 export {
   achieveConsensus,
   MAJORITY_THRESHOLD,
   SUPERMAJORITY_THRESHOLD,
   MIN_QUORUM,
   type ConsensusOptions,
-} from './consensus';
+} from './model/consensus';
 export {
   computeStake,
   clampStake,
@@ -40,14 +40,14 @@ export {
   ABSTENTION_STAKE,
   DEFAULT_PERFORMANCE,
   type StakeProvider,
-} from './stakes';
+} from './model/stakes';
 export {
   PerformanceLedger,
   type AgentPerformance,
   type VoterOutcome,
   type WeightUpdateOptions,
 } from './performanceLedger';
-export { allocateByStake, weightedMedian, proposeCompromise, type ResourceClaim, type WeightedValue, type CompromiseOutcome } from './compromise';
+export { allocateByStake, weightedMedian, proposeCompromise, type ResourceClaim, type WeightedValue, type CompromiseOutcome } from './model/compromise';
 export {
   tallyConflict,
   selectExpert,
@@ -57,8 +57,8 @@ export {
   DEFAULT_EXECUTION_THRESHOLD,
   type TallyInput,
   type ExpertAnswer,
-} from './strategies';
-export { decisionKey, sameDecision } from './decisionKey';
+} from './model/strategies';
+export { decisionKey, sameDecision } from './model/decisionKey';
 export {
   planExecution,
   decisionRecipients,

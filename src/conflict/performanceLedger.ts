@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors';
-import type { ConflictType, Decision, Vote } from './conflictTypes';
-import { sameDecision } from './decisionKey';
-import { computeStake, DEFAULT_PERFORMANCE, MAX_STAKE, MIN_STAKE } from './stakes';
+import type { ConflictType, Decision, Vote } from './model/conflictTypes';
+import { sameDecision } from './model/decisionKey';
+import { computeStake, DEFAULT_PERFORMANCE, MAX_STAKE, MIN_STAKE } from './model/stakes';
 
 /** Multiplicative-weights parameters. */
 export const WeightUpdateSchema = z

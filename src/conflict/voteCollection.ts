@@ -5,11 +5,11 @@ import type { CommunicationBus } from '../bus/communicationBus';
 import { MessagePriority } from '../bus/message';
 import { RequestTimeoutError, UnknownAgentError } from '../errors';
 import { MAX_TIMER_MS, timerDelay } from '../kernel/clock';
-import { ConflictTopic, VoteAnswerSchema, type Conflict, type Decision, type Vote, type VoteAnswer } from './conflictTypes';
-import { decisionKey } from './decisionKey';
+import { ConflictTopic, VoteAnswerSchema, type Conflict, type Decision, type Vote, type VoteAnswer } from './model/conflictTypes';
+import { decisionKey } from './model/decisionKey';
 import { describeError } from '../describeError';
-import { ABSTENTION_STAKE, computeStake } from './stakes';
-import { DEFAULT_EXPERT_CONFIDENCE, type ExpertAnswer } from './strategies';
+import { ABSTENTION_STAKE, computeStake } from './model/stakes';
+import { DEFAULT_EXPERT_CONFIDENCE, type ExpertAnswer } from './model/strategies';
 
 /** What a vote function is asked: a vote, or an expert's resolution. */
 export interface VoteRequest {

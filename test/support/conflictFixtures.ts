@@ -1,6 +1,6 @@
 import type { ConflictMachineInput } from '../../machines/conflict.machine';
 import type { ConflictInput } from '../../src';
-import type { Conflict } from '../../src/conflict/conflictTypes';
+import type { Conflict } from '../../src/conflict/model/conflictTypes';
 
 /** Three agents disagree on a BTC signal; `extra` overrides fields. */
 export const signalConflict = (extra: Partial<ConflictInput> = {}): ConflictInput => ({

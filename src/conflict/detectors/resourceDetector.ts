@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../../errors';
 import { ownValue } from '../../idRecord';
-import { ConflictType, type ConflictInput } from '../conflictTypes';
+import { ConflictType, type ConflictInput } from '../model/conflictTypes';
 
 export const RESOURCE_DEADLINE_MS = 120_000;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../../errors';
-import { ConflictType, type ConflictInput } from '../conflictTypes';
+import { ConflictType, type ConflictInput } from '../model/conflictTypes';
 
 /** Which rule decides that opposing signals conflict. */
 export const SignalRule = {

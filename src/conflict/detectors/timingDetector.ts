@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../../errors';
-import { ConflictType, type ConflictInput } from '../conflictTypes';
+import { ConflictType, type ConflictInput } from '../model/conflictTypes';
 
 export const TIMING_DEADLINE_MS = 60_000;
 export const DEFAULT_TIMING_WINDOW_MS = 5_000;

@@ -15,8 +15,8 @@ import {
 import type { Subscription } from 'rxjs';
 import type { Message } from '../../bus/message';
 import type { ConflictEvent } from '../../conflict/conflictEvents';
-import { ConflictTopic, type Decision } from '../../conflict/conflictTypes';
-import { decisionKey } from '../../conflict/decisionKey';
+import { ConflictTopic, type Decision } from '../../conflict/model/conflictTypes';
+import { decisionKey } from '../../conflict/model/decisionKey';
 import type { TaskEvent } from '../../orchestration/taskOrchestrator';
 import { TaskTopic } from '../../orchestration/taskProtocol';
 import { attachBusHooks } from '../busHooks';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JsonValueSchema } from '../jsonValue';
+import { JsonValueSchema } from '../../jsonValue';
 
 /** What two or more agents disagree about. Values are the original lowercase strings. */
 export const ConflictType = {
