@@ -1,11 +1,24 @@
 import { assign, enqueueActions, setup, type AnyStateMachine } from 'xstate';
-import type { Message } from '../src/bus/message';
+import type { Message } from '../src/bus/model/message';
 
 /** @internal */
 export interface AgentMachineContext {
   readonly agentId: string;
-  /** Messages handed over and not yet reported settled. */
+  /** Slots of the bus's handler: the `concurrency` the agent was registered with. */
+  readonly concurrency: number;
+  /**
+   * Work the agent takes at once: the `maxConcurrentTasks` of the orchestrator that runs
+   * tasks on it here, else its bus `concurrency`. `saturated` means `load >= capacity`.
+   */
+  capacity: number;
+  /** Bus messages handed over and not yet reported settled. */
   inFlight: number;
+  /** Tasks an orchestrator of this process runs on the agent's executor (it reports them). */
+  taskLoad: number;
+  /** `inFlight + taskLoad`: what `idle` / `busy` / `saturated` reflect. */
+  load: number;
+  /** Paused by the orchestrator: no new tasks (bus messages are still delivered). */
+  paused: boolean;
   delivered: number;
   handled: number;
   failed: number;
@@ -23,21 +36,42 @@ export type AgentMachineEvent =
    * back to the mailbox unprocessed (the behaviour crashed before reaching them).
    */
   | { type: 'MESSAGES_SETTLED'; handled: number; failed: number; returned?: number }
+  /**
+   * The orchestrator's count of tasks it runs on this agent now (an absolute figure, so a
+   * lost or repeated report cannot leave the load off for good). `capacity` is its
+   * `maxConcurrentTasks`; without it the capacity goes back to the bus `concurrency`.
+   */
+  | { type: 'TASK_LOAD_CHANGED'; taskLoad: number; capacity?: number }
+  /** The orchestrator stopped giving the agent new tasks (`pauseAgent`). */
+  | { type: 'AGENT_PAUSED' }
+  /** The orchestrator gives the agent tasks again (`resumeAgent`). */
+  | { type: 'AGENT_RESUMED' }
   /** (Re)starts the user machine that runs as this agent's behaviour. */
   | { type: 'BEHAVIOUR_ASSIGNED'; logic: AnyStateMachine; input: unknown }
   | { type: 'WENT_OFFLINE' }
   | { type: 'CAME_ONLINE' };
 
+/** A count from outside: a finite non-negative integer, anything else counts as 0. */
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
+}
+
 /**
  * One registered agent. The bus delivers batches from the agent's priority mailbox;
  * `processMessages` (provided by the bus) runs the agent's behaviour on them and the
- * outcome comes back as `MESSAGES_SETTLED`. Offline agents receive nothing; their
- * mailbox keeps filling up to its capacity.
+ * outcome comes back as `MESSAGES_SETTLED`. An orchestrator that runs tasks on the agent
+ * in this process reports its task count (`TASK_LOAD_CHANGED`) and pauses.
+ *
+ * `online` shows the agent's work: `idle` (nothing running), `busy` (some slots used),
+ * `saturated` (`load >= capacity`), where load counts messages being handled and tasks
+ * running. `paused`: the orchestrator gives it no new task, messages still arrive.
+ * `offline` agents receive nothing; their mailbox keeps filling up to its capacity. Load
+ * is counted in every state (work handed over before going offline still finishes).
  */
 export const agentMachine = setup({
   types: {
     context: {} as AgentMachineContext,
-    input: {} as { agentId: string },
+    input: {} as { agentId: string; capacity?: number },
     events: {} as AgentMachineEvent,
   },
   actions: {
@@ -45,13 +79,26 @@ export const agentMachine = setup({
     processMessages: (_, _params: { messages: readonly Message[] }) => {},
     recordDelivery: assign(({ context }, params: { count: number }) => ({
       inFlight: context.inFlight + params.count,
+      load: context.inFlight + params.count + context.taskLoad,
       delivered: context.delivered + params.count,
     })),
-    recordSettlement: assign(({ context }, params: Settlement) => ({
-      inFlight: context.inFlight - params.handled - params.failed - (params.returned ?? 0),
-      handled: context.handled + params.handled,
-      failed: context.failed + params.failed,
-    })),
+    recordSettlement: assign(({ context }, params: Settlement) => {
+      // Never below zero: a settlement the agent did not see delivered (a report after a
+      // restart, a hostile count) must not leave the agent reading idle under work.
+      const inFlight = Math.max(0, context.inFlight - count(params.handled) - count(params.failed) - count(params.returned));
+      return {
+        inFlight,
+        load: inFlight + context.taskLoad,
+        handled: context.handled + count(params.handled),
+        failed: context.failed + count(params.failed),
+      };
+    }),
+    recordTaskLoad: assign(({ context }, params: { taskLoad: number; capacity?: number }) => {
+      const taskLoad = count(params.taskLoad);
+      const capacity = count(params.capacity);
+      return { taskLoad, load: context.inFlight + taskLoad, capacity: capacity > 0 ? capacity : context.concurrency };
+    }),
+    recordPause: assign((_, params: { paused: boolean }) => ({ paused: params.paused })),
     recordBehaviourCrash: assign(({ context }) => ({ behaviourCrashes: context.behaviourCrashes + 1 })),
     /** Supervision: a crashed behaviour is replaced by a fresh one. */
     assignBehaviour: enqueueActions(({ enqueue }, params: { logic: AnyStateMachine; input: unknown }) => {
@@ -65,14 +112,33 @@ export const agentMachine = setup({
     }),
   },
   guards: {
-    settlesAll: ({ context }, params: Settlement) =>
-      context.inFlight - params.handled - params.failed - (params.returned ?? 0) <= 0,
-    hasWorkInFlight: ({ context }) => context.inFlight > 0,
+    hasLoad: ({ context }) => context.load > 0,
+    hasNoLoad: ({ context }) => context.load <= 0,
+    atCapacity: ({ context }) => context.load >= context.capacity,
+    belowCapacity: ({ context }) => context.load < context.capacity,
+    isPaused: ({ context }) => context.paused,
   },
 }).createMachine({
   id: 'agent',
-  context: ({ input }) => ({ agentId: input.agentId, inFlight: 0, delivered: 0, handled: 0, failed: 0, behaviourCrashes: 0 }),
-  initial: 'idle',
+  context: ({ input }) => {
+    const concurrency = Math.max(1, count(input.capacity));
+    return {
+      agentId: input.agentId,
+      concurrency,
+      capacity: concurrency,
+      inFlight: 0,
+      taskLoad: 0,
+      load: 0,
+      paused: false,
+      delivered: 0,
+      handled: 0,
+      failed: 0,
+      behaviourCrashes: 0,
+    };
+  },
+  initial: 'online',
+  // Load events change the context in every state; inside `online`, eventless
+  // transitions then pick idle/busy/saturated (a guard or two per event, no extra event).
   on: {
     // Supervision: handling the crash keeps it from escalating to the agent itself; the
     // bus has already put the batch back and assigned a fresh behaviour.
@@ -81,35 +147,39 @@ export const agentMachine = setup({
       actions: { type: 'assignBehaviour', params: ({ event }) => ({ logic: event.logic, input: event.input }) },
     },
     MESSAGES_DELIVERED: {
-      target: '.processing',
       actions: [
         { type: 'recordDelivery', params: ({ event }) => ({ count: event.messages.length }) },
         { type: 'processMessages', params: ({ event }) => ({ messages: event.messages }) },
       ],
     },
+    MESSAGES_SETTLED: { actions: { type: 'recordSettlement', params: ({ event }) => event } },
+    TASK_LOAD_CHANGED: { actions: { type: 'recordTaskLoad', params: ({ event }) => event } },
+    AGENT_PAUSED: { actions: { type: 'recordPause', params: { paused: true } } },
+    AGENT_RESUMED: { actions: { type: 'recordPause', params: { paused: false } } },
+    WENT_OFFLINE: '.offline',
   },
   states: {
-    idle: {
-      on: { WENT_OFFLINE: 'offline' },
-    },
-    processing: {
-      on: {
-        WENT_OFFLINE: 'offline',
-        MESSAGES_SETTLED: [
-          {
-            guard: { type: 'settlesAll', params: ({ event }) => event },
-            target: 'idle',
-            actions: { type: 'recordSettlement', params: ({ event }) => event },
-          },
-          { actions: { type: 'recordSettlement', params: ({ event }) => event } },
-        ],
+    online: {
+      initial: 'idle',
+      on: { AGENT_PAUSED: { target: 'paused', actions: { type: 'recordPause', params: { paused: true } } } },
+      states: {
+        idle: { always: { guard: 'hasLoad', target: 'busy' } },
+        busy: {
+          always: [
+            { guard: 'atCapacity', target: 'saturated' },
+            { guard: 'hasNoLoad', target: 'idle' },
+          ],
+        },
+        saturated: { always: { guard: 'belowCapacity', target: 'busy' } },
       },
+    },
+    paused: {
+      on: { AGENT_RESUMED: { target: 'online', actions: { type: 'recordPause', params: { paused: false } } } },
     },
     offline: {
       on: {
-        // Work handed over before going offline still finishes.
-        MESSAGES_SETTLED: { actions: { type: 'recordSettlement', params: ({ event }) => event } },
-        CAME_ONLINE: [{ guard: 'hasWorkInFlight', target: 'processing' }, { target: 'idle' }],
+        WENT_OFFLINE: {},
+        CAME_ONLINE: [{ guard: 'isPaused', target: 'paused' }, { target: 'online' }],
       },
     },
   },

@@ -148,16 +148,16 @@ describe('CommunicationBus: direct delivery and priorities', () => {
     await bus.stop();
   });
 
-  test('agent actors live in the runtime system and report idle/processing/offline', async () => {
+  test('agent actors live in the runtime system and report idle/offline', async () => {
     const nf = createNeuroFlux();
     const handle = nf.bus.registerAgent('w', { handler: () => undefined });
     await nf.start();
     expect(nf.system.system.get('agent:w')).toBe(handle.actor);
-    expect(handle.actor.getSnapshot().value).toBe('idle');
+    expect(handle.actor.getSnapshot().value).toEqual({ online: 'idle' });
     handle.setOnline(false);
     expect(handle.actor.getSnapshot().value).toBe('offline');
     handle.setOnline(true);
-    expect(handle.actor.getSnapshot().value).toBe('idle');
+    expect(handle.actor.getSnapshot().value).toEqual({ online: 'idle' });
     await nf.stop();
   });
 });

@@ -48,7 +48,7 @@ describe('inspection hub: the actor tree', () => {
     for (let i = 0; i < 20; i++) agent.setOnline(i % 2 === 1);
     const { actors, events } = hub.drain();
     expect(actors.filter((a) => a.systemId === 'agent:worker')).toHaveLength(1);
-    expect(bySystemId(actors, 'agent:worker')?.value).toBe('idle');
+    expect(bySystemId(actors, 'agent:worker')?.value).toEqual({ online: 'idle' });
     expect(events.filter((e) => e.event.type === 'WENT_OFFLINE')).toHaveLength(10);
     expect(hub.drain().actors).toEqual([]);
     await nf.stop();

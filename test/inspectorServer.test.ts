@@ -207,7 +207,7 @@ describe('inspector server: protocol', () => {
     const count = page.frames.length;
     page.send({ type: 'statechart', actorId: echo?.id });
     const agentChart = await page.next(isType('statechart'), count);
-    expect(agentChart).toMatchObject({ actorId: echo?.id, value: 'idle' });
+    expect(agentChart).toMatchObject({ actorId: echo?.id, value: { online: 'idle' } });
     expect(agentChart.graph?.machineId).toBe('agent');
     page.send({ type: 'nonsense' });
     expect((await page.next(isType('error'))).message).toMatch(/bad frame/);

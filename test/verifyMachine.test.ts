@@ -101,25 +101,38 @@ describe('verifyMachine', () => {
 
   test('our agent machine never deadlocks (it is reactive: it does not terminate, by design)', () => {
     const result = verifyMachine(agentMachine, {
-      input: { agentId: 'a' },
-      // What the bus does: it settles only work it delivered.
+      input: { agentId: 'a', capacity: 2 },
+      // What the bus and the orchestrator do: the bus settles only work it delivered; the
+      // orchestrator reports its task count (any figure, even a hostile one) and pauses.
       events: (s): AgentMachineEvent[] => [
         { type: 'MESSAGES_DELIVERED', messages: [{} as never] },
         ...(s.context.inFlight > 0 ? [{ type: 'MESSAGES_SETTLED' as const, handled: 1, failed: 0 }] : []),
+        { type: 'MESSAGES_SETTLED', handled: 5, failed: -3, returned: Number.NaN },
+        { type: 'TASK_LOAD_CHANGED', taskLoad: s.context.taskLoad + 1, capacity: 2 },
+        { type: 'TASK_LOAD_CHANGED', taskLoad: -1 },
+        { type: 'AGENT_PAUSED' },
+        { type: 'AGENT_RESUMED' },
         { type: 'WENT_OFFLINE' },
         { type: 'CAME_ONLINE' },
       ],
-      serializeState: (s) => JSON.stringify([s.value, s.context.inFlight]),
+      serializeState: (s) => JSON.stringify([s.value, s.context.inFlight, s.context.taskLoad, s.context.paused]),
       properties: ['deadlock', 'termination'],
       invariants: {
-        'in flight never negative': (s) => s.context.inFlight >= 0 || `inFlight is ${s.context.inFlight}`,
-        'processing only with work in flight': (s) => s.value !== 'processing' || s.context.inFlight > 0,
+        'load never negative': (s) => (s.context.inFlight >= 0 && s.context.taskLoad >= 0) || `inFlight ${s.context.inFlight}, taskLoad ${s.context.taskLoad}`,
+        'load is messages plus tasks': (s) => s.context.load === s.context.inFlight + s.context.taskLoad,
+        'idle only without load': (s) => !s.matches({ online: 'idle' }) || s.context.load === 0,
+        'busy only with a free slot': (s) => !s.matches({ online: 'busy' }) || (s.context.load > 0 && s.context.load < s.context.capacity),
+        'saturated only at capacity': (s) => !s.matches({ online: 'saturated' }) || s.context.load >= s.context.capacity,
+        'paused only when paused': (s) => !s.matches('paused') || s.context.paused,
       },
-      maxStates: 100,
+      maxStates: 200,
     });
     expect(result.violations.map((v) => v.property)).toEqual([]);
     expect(result.complete).toBe(false);
-    expect(result.stateValues).toEqual(['idle', 'processing', 'offline']);
+    expect(result.stateValues).toEqual(
+      expect.arrayContaining([{ online: 'idle' }, { online: 'busy' }, { online: 'saturated' }, 'paused', 'offline']),
+    );
+    expect(result.stateValues).toHaveLength(5);
 
     // At most three messages in flight keeps the space finite.
     const bounded = verifyMachine(agentMachine, {
@@ -135,7 +148,7 @@ describe('verifyMachine', () => {
     });
     expect(bounded.complete).toBe(true);
     expect(bounded.violations).toEqual([
-      expect.objectContaining({ property: 'termination', message: 'from state "idle" no final state can be reached', trace: [] }),
+      expect.objectContaining({ property: 'termination', message: expect.stringMatching(/^from state .*idle.* no final state can be reached$/), trace: [] }),
     ]);
   });
 

@@ -328,7 +328,7 @@ export class CommunicationBus {
     const id = parseOrThrow(z.string().min(1), 'agentId', agentId);
     const reg = parseOrThrow(AgentRegistrationSchema, 'agent registration', registration);
     if (this.agents.has(id)) throw new DuplicateAgentError(id);
-    const actor = this.agentActors.spawn(id, { agentId: id });
+    const actor = this.agentActors.spawn(id, { agentId: id, capacity: reg.concurrency });
     const agent = new RegisteredAgent(
       {
         agentId: id,

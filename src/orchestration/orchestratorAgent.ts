@@ -1,5 +1,6 @@
 import type { TaskExecutor } from './taskExecutor';
 import type { AgentPool } from './agentPool';
+import type { AgentActorLink } from './agentActorLink';
 import { hasAllCapabilities } from './planning/capabilityMatch';
 
 /** One finished attempt in an agent's history. Times in clock milliseconds. */
@@ -38,7 +39,10 @@ const HISTORY_SIZE = 256;
  * @internal
  */
 export class OrchestratorAgent implements AgentView {
-  load = 0;
+  private taskCount = 0;
+  private pausedFlag = false;
+  /** The agent's actor on the local bus, told of load and pause changes (none for a remote agent). */
+  private actorLink: AgentActorLink | undefined;
   performance = 1.0;
   lastAssignedSeq = -1;
   readonly activeTasks = new Set<string>();
@@ -58,8 +62,32 @@ export class OrchestratorAgent implements AgentView {
     readonly execute: TaskExecutor | undefined,
   ) {}
 
+  /** Tasks assigned to the agent and not yet released. */
+  get load(): number {
+    return this.taskCount;
+  }
+
+  set load(value: number) {
+    this.taskCount = value;
+    this.actorLink?.taskLoadChanged(value);
+  }
+
   /** Paused by `TaskOrchestrator.pauseAgent`: no new task until resumed. */
-  paused = false;
+  get paused(): boolean {
+    return this.pausedFlag;
+  }
+
+  set paused(value: boolean) {
+    this.pausedFlag = value;
+    this.actorLink?.pausedChanged(value);
+  }
+
+  /** Links (or, with undefined, unlinks) the agent's actor on the local bus; it learns the current figures at once. */
+  linkActor(link: AgentActorLink | undefined): void {
+    this.actorLink?.detach();
+    this.actorLink = link;
+    link?.announce(this.taskCount, this.pausedFlag);
+  }
 
   get available(): boolean {
     return !this.paused && this.load < this.maxConcurrentTasks;

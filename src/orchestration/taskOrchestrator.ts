@@ -30,6 +30,7 @@ import { ShardedSupervisor } from '../kernel/shardedSupervisor';
 import { ChunkedQueue, nextTurn, turnBudgetSpent, turnStartedAt } from '../kernel/chunkedQueue';
 import { RecordRetention, RetentionOptionsSchema, retentionLimits, type RetentionOptions } from '../kernel/recordRetention';
 import { AgentPool, laneOf } from './agentPool';
+import { AgentActorLink } from './agentActorLink';
 import { dependencyEventType } from './planning/dependencyOutcome';
 import { compareReady } from './planning/readyOrder';
 import { builtInBalancers, isScoring, type Balancer, type BuiltInBalancerName, type ScoringBalancer } from './balancers';
@@ -623,6 +624,8 @@ export class TaskOrchestrator {
       });
       this.busAgentsWeRegistered.add(agentId);
     }
+    const localActor = this.bus.getAgent(agentId)?.actor;
+    if (localActor) agent.linkActor(new AgentActorLink(localActor, agent.maxConcurrentTasks, agent.execute !== undefined));
     this.agents.set(agentId, agent);
     for (const pool of this.pools.values()) {
       if (agent.hasCapabilities(pool.traits.requiredCapabilities)) {
@@ -718,6 +721,7 @@ export class TaskOrchestrator {
     this.agents.delete(agentId);
     for (const pool of [...agent.pools]) pool.remove(agent);
     for (const taskId of [...agent.activeTasks]) this.tasks.get(taskId)?.actor?.send({ type: 'AGENT_LOST', agentId });
+    agent.linkActor(undefined);
     if (this.busAgentsWeRegistered.delete(agentId)) this.bus.unregisterAgent(agentId);
     this.actor.send({ type: 'AGENT_UNREGISTERED', agentId });
     this.unregisteredSubject.next(agentId);

@@ -125,6 +125,7 @@ ul.tree { padding-left: 0; }
 .actor .system-id { color: var(--accent); font-size: 11.5px; }
 .actor .value { color: var(--muted); font-family: ui-monospace, monospace; font-size: 11.5px; overflow: hidden; text-overflow: ellipsis; }
 .actor .count { color: var(--muted); font-size: 11.5px; }
+.actor .load { color: var(--muted); font-family: ui-monospace, monospace; font-size: 11.5px; }
 .actor .badge { font-size: 11px; color: var(--muted); border: 1px solid var(--line); border-radius: 6px; padding: 0 4px; }
 .actor.status-stopped > .row .name, .actor.status-done > .row .name { color: var(--muted); }
 .more { color: var(--muted); font-style: italic; padding-left: 18px; }

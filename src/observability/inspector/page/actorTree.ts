@@ -3,7 +3,7 @@
  * the DOM stays small with thousands of actors.
  */
 import type { ActorView } from '../inspectorProtocol.js';
-import { byId, clear, el, fmt, valueText } from './dom.js';
+import { byId, clear, el, fmt, loadText, valueText } from './dom.js';
 import type { PageState, Selection } from './pageState.js';
 
 const MAX_TREE_CHILDREN = 200;
@@ -77,6 +77,9 @@ function actorItem(state: PageState, hooks: TreeHooks, actor: ActorView, depth: 
   row.appendChild(el('span', { class: 'name' }, actor.name));
   if (actor.systemId && actor.systemId !== actor.name) row.appendChild(el('span', { class: 'system-id' }, actor.systemId));
   if (actor.value !== null) row.appendChild(el('span', { class: 'value' }, valueText(actor.value)));
+  // Agents show their work beside their state (`online.busy 3/4`).
+  const load = loadText(actor.context);
+  if (load !== null) row.appendChild(el('span', { class: 'load', title: 'load / capacity' }, load));
   if (kids.length) row.appendChild(el('span', { class: 'count' }, String(kids.length)));
   if (actor.status !== 'active') row.appendChild(el('span', { class: 'badge' }, actor.status));
   row.addEventListener('click', () => hooks.select({ actorId: actor.id }));
