@@ -27,6 +27,7 @@ import { PendingRequests } from './pendingRequests';
 import { RedeliveryBackoff, redeliveryDelay } from './redeliveryBackoff';
 import { RegisteredAgent, type DeliveryOutcomes, type MessageHandler } from './registeredAgent';
 import { SubscriptionIndex } from './topicPattern';
+import type { BusPort, FrameReceipt, TransportLink } from '../transport/transport';
 
 /** What a full mailbox does with one more message. */
 export const OverflowPolicy = {
@@ -154,38 +155,9 @@ const ResponseTargetSchema = z.object({
 
 const PatternArgsSchema = z.object({ agentId: z.string().min(1), pattern: z.string().min(1) });
 
-/**
- * How a transport plugs into the bus (see `src/transport`). `forward` receives messages
- * that must leave this process: direct messages and responses with no local recipient
- * (returns true when it took them), and every locally published event and broadcast.
- * Frames from the network come back through `acceptFrame` and are never forwarded again.
- * @internal
- */
-export interface BusTransportLink {
-  forward(message: Message): boolean;
-  agentAdded(agentId: string): void;
-  agentRemoved(agentId: string): void;
-  subscribed(pattern: string): void;
-  unsubscribed(pattern: string): void;
-}
-
-/**
- * What a transport learns about a frame it handed in with `acceptFrame(frame, receipt)`
- * (durable traffic, acknowledged once settled). While a receipt is held the bus does not
- * retry the message itself: redelivery is the transport's.
- * @internal
- */
-export interface FrameReceipt {
-  /** The handler finished without error. */
-  handled(): void;
-  /** The handler failed. True: the transport redelivers it (the bus neither retries nor dead-letters it). */
-  failed(error: string): boolean;
-  /**
-   * The bus is giving up on it (`no_route`, `queue_full`, `expired`, `max_retries`). True:
-   * the transport takes it back for a later delivery and no dead letter is recorded.
-   */
-  abandoned(letter: DeadLetter): boolean;
-}
+/** @internal The link a transport gives the bus (see `src/transport/transport.ts`). */
+export type BusTransportLink = TransportLink;
+export type { FrameReceipt };
 
 function parseOrThrow<T>(schema: z.ZodType<T>, what: string, value: unknown): T {
   const parsed = schema.safeParse(value);
@@ -211,7 +183,7 @@ function parseOrThrow<T>(schema: z.ZodType<T>, what: string, value: unknown): T 
  * await bus.stop();
  * ```
  */
-export class CommunicationBus {
+export class CommunicationBus implements BusPort {
   /** Every message the bus accepts, as it is accepted. */
   readonly messages$: Observable<Message>;
   /** Every message given up, with its reason. */

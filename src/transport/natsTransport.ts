@@ -14,32 +14,24 @@ import { headers as natsHeaders, nanos, type Msg, type MsgHdrs, type NatsConnect
 import { randomUUID } from 'node:crypto';
 import { Subject, type Observable } from 'rxjs';
 import { z } from 'zod';
-import type { BusTransportLink, CommunicationBus, FrameReceipt } from '../bus/communicationBus';
+import type { BusPort, FrameReceipt, Transport, TransportLink } from './transport';
 import type { DeadLetter } from '../bus/deadLetter';
 import { DEFAULT_MAX_RETRIES, MessageType, PRIORITY_ORDER, type Message, type MessagePriority } from '../bus/message';
 import { ValidationError } from '../errors';
 import { ConnectionStatus, type ConnectionStatusEvent, type ConnectionStatusStats } from '../kernel/connectionStatus';
-import { BATCH_MAX_MESSAGES, batchElements, decodeFrame, encodeFrame, EnvelopeHeader, parseSentAt, signEncoded, type EncodedFrame, type FrameRejection } from './envelope';
+import { decodeFrame, encodeFrame, EnvelopeHeader, parseSentAt, signEncoded, type EncodedFrame, type FrameRejection } from './envelope';
 import { ReplayGuard } from './replayGuard';
 import { batchCapacity, FrameBatcher } from './frameBatcher';
 import { RecentIds, RecentMap } from './recentIds';
 import { connectNats, NatsOptionsSchema, SubjectTokenSchema, type NatsOptions } from './natsOptions';
-import { ORIGIN_HEADER, UNIDENTIFIED_ORIGIN } from '../bus/messageOrigin';
+import { UNIDENTIFIED_ORIGIN } from '../bus/messageOrigin';
+import { claimedFrames, openFrame, requestCorrelationId, stampOrigin } from './inboundFrame';
 import { idOfSubjectToken, Subjects, subjectsOverlap } from './subjects';
 import { durableConsumerOf, sweepUndelivered } from './undeliveredSweep';
 import { connectionStatusOf, consumerProblem } from './transportStatus';
 
-/**
- * Carries bus traffic between processes. A transport is attached to one bus, started
- * before it and closed after it (`createNeuroFlux({ transport })` does both).
- */
-export interface Transport {
-  /** Connects the transport to a bus (before `start`). */
-  attach(bus: CommunicationBus): void;
-  start(): Promise<void>;
-  /** Drains what is in flight and closes; awaited. */
-  close(): Promise<void>;
-}
+/** The interface every transport meets, in its own module; re-exported here for existing imports. */
+export type { Transport } from './transport';
 
 const messageTypes = Object.values(MessageType) as [MessageType, ...MessageType[]];
 
@@ -256,7 +248,7 @@ export class NatsTransport implements Transport {
   readonly instanceId = randomUUID().replace(/-/g, '');
   private readonly options: z.output<typeof NatsTransportOptionsSchema>;
   private readonly subjects: Subjects;
-  private bus: CommunicationBus | undefined;
+  private bus: BusPort | undefined;
   private detach: (() => void) | undefined;
   private nc: NatsConnection | undefined;
   private js: JetStreamClient | undefined;
@@ -313,10 +305,10 @@ export class NatsTransport implements Transport {
     this.status$ = this.status.status$;
   }
 
-  attach(bus: CommunicationBus): void {
+  attach(bus: BusPort): void {
     if (this.bus) throw new ValidationError('transport', [{ path: 'bus', message: 'transport is already attached to a bus' }]);
     this.bus = bus;
-    const link: BusTransportLink = {
+    const link: TransportLink = {
       forward: (message) => this.forward(message),
       agentAdded: (agentId) => this.whenRunning(() => this.listenAgent(agentId), `listen ${agentId}`),
       agentRemoved: (agentId) => this.whenRunning(() => this.unlistenAgent(agentId), `unlisten ${agentId}`),
@@ -779,13 +771,11 @@ export class NatsTransport implements Transport {
     const batch = h?.get(EnvelopeHeader.BATCH) || undefined;
     // The signature binds the frame to the subject it came on and its reply subject.
     const binding = this.replayGuard && { subject: msg.subject, reply, sent: h?.get(EnvelopeHeader.SENT) || undefined };
-    const decoded = decodeFrame(msg.data, h?.get(EnvelopeHeader.SIGNATURE) || undefined, encoding, this.decodeOptions, binding);
-    if (!decoded.ok) return this.refuse(msg, decoded.reason, decoded.detail, encoding, batch);
-    if (batch === undefined) return decoded.frame;
-    // JetStream traffic is never batched: each durable message is acknowledged on its own.
-    if (!batches) return this.refuse(msg, 'undecodable', 'batch frame on a durable subject', encoding, batch);
-    const frames = batchElements(decoded.frame, batch);
-    if (frames === undefined) return this.refuse(msg, 'undecodable', `${EnvelopeHeader.BATCH}: ${batch} but the body is not a JSON array of as many frames (at most ${BATCH_MAX_MESSAGES})`, encoding, batch);
+    // JetStream traffic is never batched (`batches` false): each durable message is acknowledged on its own.
+    const opened = openFrame(msg.data, h?.get(EnvelopeHeader.SIGNATURE) || undefined, encoding, batch, this.decodeOptions, binding, batches);
+    if (!opened.ok) return this.refuse(msg, opened.reason, opened.detail, encoding, batch);
+    const frames = opened.frames;
+    if (frames === undefined) return opened.frame;
     this.counters.received += frames.length - 1;
     this.counters.batchesReceived++;
     return new FrameBatch(frames);
@@ -796,12 +786,8 @@ export class NatsTransport implements Transport {
     this.rejectedSubject.next({ reason, subject: msg.subject, detail, at: Date.now() });
     if (reason === 'unauthenticated') {
       // What the frame claims, for the record (never routed): decoded without the signature check.
-      const claimed = decodeFrame(msg.data, undefined, encoding, { hmacSecret: undefined, maxFrameBytes: this.options.maxFrameBytes });
-      const frame = claimed.ok ? claimed.frame : undefined;
-      const frames = batch === undefined ? undefined : batchElements(frame, batch);
       const why = `${detail} on ${msg.subject}`;
-      if (frames === undefined) this.bus?.deadLetterFrame(frame, 'unauthenticated', why);
-      else for (const f of frames) this.bus?.deadLetterFrame(f, 'unauthenticated', why);
+      for (const f of claimedFrames(msg.data, encoding, batch, this.options.maxFrameBytes)) this.bus?.deadLetterFrame(f, 'unauthenticated', why);
     }
     return REFUSED;
   }
@@ -841,7 +827,7 @@ export class NatsTransport implements Transport {
   }
 
   /** One core frame (alone or out of a batch): de-duplicated, accepted by the bus, its reply subject kept. */
-  private acceptCore(bus: CommunicationBus, frame: unknown, reply: string | undefined, pattern: PatternSubscription | undefined, origin: string): void {
+  private acceptCore(bus: BusPort, frame: unknown, reply: string | undefined, pattern: PatternSubscription | undefined, origin: string): void {
     // A topic frame arrives twice only through two live subscriptions whose patterns overlap
     // (the client drops what arrives for one it has ended), so only their frames' ids are
     // kept; once any was kept, every topic frame is checked (its twin may come after an
@@ -865,26 +851,6 @@ export class NatsTransport implements Transport {
     }
     if (pattern && pattern.overlaps > 0) this.seenEvents.add(message.messageId);
   }
-}
-
-/**
- * Writes who published a frame (read from its subject) into its `nf-origin` header, over
- * whatever the frame claims there. A frame whose headers are not an object is left as it
- * is: the bus refuses it as invalid.
- */
-function stampOrigin(frame: unknown, origin: string): void {
-  if (typeof frame !== 'object' || frame === null) return;
-  const f = frame as { headers?: unknown };
-  const h = f.headers;
-  if (h === undefined) f.headers = { [ORIGIN_HEADER]: origin };
-  else if (typeof h === 'object' && h !== null && !Array.isArray(h)) (h as Record<string, unknown>)[ORIGIN_HEADER] = origin;
-}
-
-/** The correlation id a frame claims when it claims to be a request (checked by the bus right after). */
-function requestCorrelationId(frame: unknown): string | undefined {
-  if (typeof frame !== 'object' || frame === null) return undefined;
-  const { messageType, correlationId } = frame as { messageType?: unknown; correlationId?: unknown };
-  return messageType === MessageType.REQUEST && typeof correlationId === 'string' ? correlationId : undefined;
 }
 
 /** The headers of a frame that needs some (compressed, signed or a batch). */

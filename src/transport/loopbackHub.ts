@@ -1,0 +1,304 @@
+import { z } from 'zod';
+import { ValidationError } from '../errors';
+import { systemClock, type NeuroFluxClock } from '../kernel/clock';
+import { LoopbackTransport, type LoopbackTransportOptions } from './loopbackTransport';
+
+/**
+ * A frame as it travels through a {@link LoopbackHub}: the bytes and envelope headers a
+ * NATS message would carry, the subject it was published on and its reply subject.
+ */
+export interface WireFrame {
+  readonly subject: string;
+  readonly body: Uint8Array;
+  /** Envelope headers (`Nf-Encoding`, `Nf-Signature`, `Nf-Sent`, `Nf-Batch`); undefined: none. */
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  readonly reply: string | undefined;
+}
+
+/**
+ * One delivery of a durable (work-queue) message to one connection, settled once: `ack`
+ * (handled: removed), `nak` (redelivered after `delayMs`, possibly to another connection),
+ * `term` (refused: removed). A settlement from a connection that no longer holds it (it
+ * closed and the message went elsewhere) is ignored.
+ */
+export interface DurableDelivery extends WireFrame {
+  /** 1 for the first delivery. */
+  readonly deliveryCount: number;
+  /** Hub clock time the message was stored. */
+  readonly storedAt: number;
+  ack(): void;
+  nak(delayMs: number): void;
+  term(): void;
+}
+
+/** A durable message moved to the hub's dead-letter store (what `nf.<ns>.dlq` holds on NATS). */
+export interface LoopbackDeadLetter {
+  readonly frame: WireFrame;
+  readonly reason: string;
+  readonly agentId: string | undefined;
+  readonly error: string | undefined;
+  readonly deliveries: number;
+}
+
+/** Delivers one core frame to a connection. */
+type CoreHandler = (frame: WireFrame) => void;
+/** Delivers one durable message to a connection. */
+type DurableHandler = (delivery: DurableDelivery) => void;
+
+interface CoreSubscription {
+  readonly tokens: readonly string[];
+  readonly owner: object;
+  readonly handler: CoreHandler;
+}
+
+interface DurableConsumer {
+  readonly tokens: readonly string[];
+  readonly owner: LoopbackTransport;
+  readonly handler: DurableHandler;
+}
+
+interface StoredMessage {
+  readonly seq: number;
+  readonly frame: WireFrame;
+  readonly storedAt: number;
+  deliveries: number;
+  /** The consumer holding the current delivery, if any. */
+  holder: DurableConsumer | undefined;
+  /** A redelivery waiting for its delay. */
+  timer: unknown;
+}
+
+const HubOptionsSchema = z.object({
+  /**
+   * Deliveries of a durable message before it is dead-lettered (default 5, as the NATS
+   * transport's `maxDeliver`): a handler failure is retried by redelivery, so a message gets
+   * `min(maxDeliver, maxRetries + 1)` attempts.
+   */
+  maxDeliver: z.number().int().positive().max(1000).default(5),
+});
+
+/** Options of a {@link LoopbackHub}. */
+export interface LoopbackHubOptions extends z.input<typeof HubOptionsSchema> {
+  /** Time source of redelivery delays, storage times and signatures; XState's `SimulatedClock` in tests. */
+  clock?: NeuroFluxClock;
+}
+
+/** True when `subject` matches the NATS pattern `tokens` (`*` one token, `>` one or more at the end). */
+function subjectMatches(tokens: readonly string[], subject: readonly string[]): boolean {
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as string;
+    if (t === '>') return subject.length > i;
+    const s = subject[i];
+    if (s === undefined || (t !== '*' && t !== s)) return false;
+  }
+  return subject.length === tokens.length;
+}
+
+/**
+ * An in-memory stand-in for a NATS server with JetStream, connecting several NeuroFlux
+ * runtimes of ONE process (`hub.transport({ identity })` per runtime) with the semantics of
+ * the NATS transport: the same subjects (publishers under `nf.<ns>.from.<identity>.`), the
+ * same frame encoding and checks (size, signature, gzip, JSON, batches, then the message
+ * schema in the bus), no echo of a connection's own publishes, request/reply through
+ * inboxes, and for durable types (commands and notifications by default) a work queue with
+ * at-least-once delivery: acknowledged once handled, redelivered after a failure (to any
+ * connection listening for the agent) up to `maxDeliver`, then dead-lettered.
+ *
+ * Core frames are delivered in a microtask after they are published (asynchronously, as over
+ * a network, in publish order); the only timers are redelivery delays, on the injected
+ * clock. A connection that closes gives back the durable messages it held: they are
+ * redelivered at once (NATS waits for `ackWait`). A connection receives a core frame once
+ * however many of its subscriptions match it (NATS delivers one copy per subscription, which
+ * the NATS transport then drops as duplicates).
+ *
+ * @example
+ * ```ts
+ * const hub = new LoopbackHub();
+ * const orchestrator = createNeuroFlux({ transport: hub.transport({ identity: 'orch' }) });
+ * const host = createNeuroFlux({ transport: hub.transport({ identity: 'host-1' }), orchestrator: false });
+ * await Promise.all([orchestrator.start(), host.start()]);
+ * ```
+ */
+export class LoopbackHub {
+  readonly clock: NeuroFluxClock;
+  /** Deliveries of a durable message before it is dead-lettered. */
+  readonly maxDeliver: number;
+  private readonly core: CoreSubscription[] = [];
+  private readonly consumers: DurableConsumer[] = [];
+  private readonly stored = new Map<number, StoredMessage>();
+  private readonly dead: LoopbackDeadLetter[] = [];
+  private readonly outbox: { frame: WireFrame; publisher: object | undefined }[] = [];
+  private flushing = false;
+  private seq = 0;
+  private nextConsumer = 0;
+
+  constructor(options: LoopbackHubOptions = {}) {
+    const { clock, ...rest } = options;
+    const parsed = HubOptionsSchema.safeParse(rest);
+    if (!parsed.success) throw ValidationError.fromZod('loopback hub options', parsed.error);
+    this.maxDeliver = parsed.data.maxDeliver;
+    this.clock = clock ?? systemClock;
+  }
+
+  /**
+   * A transport for one runtime connected to this hub.
+   *
+   * @example
+   * ```ts
+   * const nf = createNeuroFlux({ transport: hub.transport({ identity: 'host-1', namespace: 'test' }) });
+   * ```
+   */
+  transport(options: LoopbackTransportOptions = {}): LoopbackTransport {
+    return new LoopbackTransport(this, options);
+  }
+
+  /**
+   * Publishes raw bytes on `subject` as some process of the namespace could (forged or
+   * malformed frames in tests): delivered like any core frame, or stored like a durable
+   * message when the subject is a durable one (`nf.<ns>.from.<id>.durable.…`).
+   *
+   * @example
+   * ```ts
+   * hub.inject('nf.default.from.evil.broadcast', '{"not":"a message"}');
+   * ```
+   */
+  inject(subject: string, body: Uint8Array | string, options: { headers?: Record<string, string>; reply?: string } = {}): void {
+    const frame: WireFrame = {
+      subject,
+      body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
+      headers: options.headers,
+      reply: options.reply,
+    };
+    if (subject.split('.')[4] === 'durable') this.store(frame);
+    else this.publish(frame, undefined);
+  }
+
+  /** Durable messages given up so far (oldest first), as the dead-letter stream holds them. */
+  get deadLetters(): readonly LoopbackDeadLetter[] {
+    return this.dead;
+  }
+
+  /** Durable messages stored and not yet acknowledged (waiting, held or waiting for a redelivery). */
+  get pendingDurable(): number {
+    return this.stored.size;
+  }
+
+  // --- for LoopbackTransport ------------------------------------------------------------
+
+  /** @internal */
+  subscribe(owner: object, pattern: string, handler: CoreHandler): () => void {
+    const sub: CoreSubscription = { tokens: pattern.split('.'), owner, handler };
+    this.core.push(sub);
+    return () => {
+      const i = this.core.indexOf(sub);
+      if (i >= 0) this.core.splice(i, 1);
+    };
+  }
+
+  /** Queues a core frame; every other connection with a matching subscription receives it once. @internal */
+  publish(frame: WireFrame, publisher: object | undefined): void {
+    this.outbox.push({ frame, publisher });
+    if (this.flushing) return;
+    this.flushing = true;
+    queueMicrotask(this.flush);
+  }
+
+  /** Stores a durable message and delivers it to a consumer of its subject, if one listens. @internal */
+  store(frame: WireFrame): void {
+    const message: StoredMessage = { seq: ++this.seq, frame, storedAt: this.clock.now(), deliveries: 0, holder: undefined, timer: undefined };
+    this.stored.set(message.seq, message);
+    queueMicrotask(() => this.deliver(message));
+  }
+
+  /** Adds a consumer of durable messages on `filter`; waiting messages it matches are delivered. @internal */
+  consume(owner: LoopbackTransport, filter: string, handler: DurableHandler): () => void {
+    const consumer: DurableConsumer = { tokens: filter.split('.'), owner, handler };
+    this.consumers.push(consumer);
+    queueMicrotask(() => {
+      for (const message of this.stored.values()) if (message.holder === undefined && message.timer === undefined) this.deliver(message);
+    });
+    return () => {
+      const i = this.consumers.indexOf(consumer);
+      if (i < 0) return;
+      this.consumers.splice(i, 1);
+      // What it held goes to another consumer (or waits for one).
+      for (const message of this.stored.values()) if (message.holder === consumer) this.release(message);
+    };
+  }
+
+  /** Moves a durable message to the dead-letter store (acknowledging it). @internal */
+  deadLetter(letter: LoopbackDeadLetter): void {
+    this.dead.push(letter);
+  }
+
+  private readonly flush = (): void => {
+    // Frames published while delivering are delivered in this same pass, after the earlier ones.
+    for (let i = 0; i < this.outbox.length; i++) {
+      const { frame, publisher } = this.outbox[i] as { frame: WireFrame; publisher: object | undefined };
+      const subject = frame.subject.split('.');
+      const reached = new Set<object>();
+      for (const sub of [...this.core]) {
+        // No echo, and one copy per connection.
+        if (sub.owner === publisher || reached.has(sub.owner) || !subjectMatches(sub.tokens, subject)) continue;
+        reached.add(sub.owner);
+        sub.handler(frame);
+      }
+    }
+    this.outbox.length = 0;
+    this.flushing = false;
+  };
+
+  private deliver(message: StoredMessage): void {
+    if (message.holder !== undefined || message.timer !== undefined || !this.stored.has(message.seq)) return;
+    const subject = message.frame.subject.split('.');
+    const matching = this.consumers.filter((c) => subjectMatches(c.tokens, subject));
+    if (matching.length === 0) return; // waits in the queue for a consumer
+    const consumer = matching[this.nextConsumer++ % matching.length] as DurableConsumer;
+    message.deliveries++;
+    message.holder = consumer;
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled || message.holder !== consumer) return false;
+      settled = true;
+      message.holder = undefined;
+      return true;
+    };
+    const delivery: DurableDelivery = {
+      ...message.frame,
+      deliveryCount: message.deliveries,
+      storedAt: message.storedAt,
+      ack: () => {
+        if (settle()) this.stored.delete(message.seq);
+      },
+      term: () => {
+        if (settle()) this.stored.delete(message.seq);
+      },
+      nak: (delayMs) => {
+        if (!settle()) return;
+        if (delayMs <= 0) queueMicrotask(() => this.deliver(message));
+        else
+          message.timer = this.clock.setTimeout(() => {
+            message.timer = undefined;
+            this.deliver(message);
+          }, delayMs);
+      },
+    };
+    consumer.handler(delivery);
+  }
+
+  /** A held message whose connection went away: redelivered, or dead-lettered at the delivery cap. */
+  private release(message: StoredMessage): void {
+    message.holder = undefined;
+    if (message.deliveries < this.maxDeliver) {
+      queueMicrotask(() => this.deliver(message));
+      return;
+    }
+    // The delivery cap reached unacknowledged (NATS: the max-deliveries advisory): one live
+    // connection of the namespace records the bus dead letter.
+    this.stored.delete(message.seq);
+    const detail = `delivery cap reached (${message.deliveries} deliveries, none acknowledged)`;
+    this.dead.push({ frame: message.frame, reason: 'max_retries', agentId: undefined, error: detail, deliveries: message.deliveries });
+    const witness = this.consumers.find((c) => c.owner.handlesNamespaceOf(message.frame.subject))?.owner;
+    witness?.recordDeliveryCap(message.frame, detail);
+  }
+}

@@ -1,0 +1,396 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { DeadLetter } from '../bus/deadLetter';
+import { DEFAULT_MAX_RETRIES, MessageType, PRIORITY_ORDER, type Message } from '../bus/message';
+import { UNIDENTIFIED_ORIGIN } from '../bus/messageOrigin';
+import { ValidationError } from '../errors';
+import { decodeFrame, encodeFrame, EnvelopeHeader, parseSentAt, signEncoded, type EncodedFrame, type FrameRejection } from './envelope';
+import { claimedFrames, openFrame, requestCorrelationId, stampOrigin } from './inboundFrame';
+import type { DurableDelivery, LoopbackHub, WireFrame } from './loopbackHub';
+import { RecentMap } from './recentIds';
+import { ReplayGuard } from './replayGuard';
+import { Subjects } from './subjects';
+import type { BusPort, FrameReceipt, Transport, TransportLink } from './transport';
+
+const SubjectToken = z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, - or _');
+const messageTypes = Object.values(MessageType) as [MessageType, ...MessageType[]];
+
+const LoopbackTransportOptionsSchema = z.object({
+  /** This runtime's identity (a subject token): it publishes under `nf.<ns>.from.<identity>.`. Unset: `~`, unidentified. */
+  identity: SubjectToken.optional(),
+  namespace: SubjectToken.default('default'),
+  /** Signs every frame (HMAC-SHA256, as the NATS transport) and refuses unsigned, tampered and replayed ones. */
+  hmacSecret: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Largest frame accepted, before and after decompression (default 1 MiB). */
+  maxFrameBytes: z.number().int().positive().default(1024 * 1024),
+  /** Message types carried by the hub's work queue, at least once (default: commands and notifications). */
+  durableTypes: z.array(z.enum(messageTypes)).default(['command', 'notification']),
+  /** Delay before a durable message whose handler failed is redelivered, ms; doubles per attempt (default 0: at once). */
+  retryDelayMs: z.number().int().nonnegative().max(3_600_000).default(0),
+});
+
+/** Options of a {@link LoopbackTransport} (see {@link LoopbackHub.transport}). */
+export type LoopbackTransportOptions = z.input<typeof LoopbackTransportOptionsSchema>;
+
+/** A frame refused by a loopback transport before it reached the bus. */
+export interface LoopbackRejection {
+  readonly reason: FrameRejection;
+  readonly subject: string;
+  readonly detail: string;
+}
+
+/** Counters of a {@link LoopbackTransport} (the same meaning as the NATS transport's). */
+export interface LoopbackTransportStats {
+  readonly published: number;
+  readonly publishedDurable: number;
+  /** Messages received (a batch counts each of its messages; a refused frame counts one). */
+  readonly received: number;
+  readonly duplicates: number;
+  /** Durable deliveries given back for another attempt. */
+  readonly redelivered: number;
+  /** Durable messages moved to the hub's dead-letter store. */
+  readonly deadLettered: number;
+  readonly rejected: Readonly<Record<FrameRejection, number>>;
+}
+
+/** Requests from other runtimes whose reply subject is remembered, at most. */
+const REPLY_MEMORY = 10_000;
+/** Refusals kept for `lastRejections`. */
+const REJECTIONS_KEPT = 100;
+
+/** A durable delivery this runtime holds until the bus settles it: the bus's receipt for it. */
+class HeldDelivery implements FrameReceipt {
+  constructor(
+    private readonly transport: LoopbackTransport,
+    readonly delivery: DurableDelivery,
+    readonly agentId: string,
+    readonly maxRetries: number,
+  ) {}
+
+  handled(): void {
+    this.delivery.ack();
+  }
+
+  failed(): boolean {
+    return this.delivery.deliveryCount < Math.min(this.transport.maxDeliver, this.maxRetries + 1) && this.transport.redeliver(this);
+  }
+
+  abandoned(letter: DeadLetter): boolean {
+    // No agent here (any more) or no room: another delivery, maybe to another runtime.
+    const retriable = letter.reason === 'no_route' || letter.reason === 'queue_full';
+    if (retriable && this.delivery.deliveryCount < this.transport.maxDeliver && this.transport.redeliver(this)) return true;
+    this.transport.moveToDeadLetters(this, letter);
+    return false;
+  }
+}
+
+/**
+ * A transport through a {@link LoopbackHub}: several runtimes of one process exchange
+ * frames exactly as over NATS (same subjects, envelope, checks, origin stamping and
+ * durable semantics), with no server. Frames are checked by the same code as the NATS
+ * transport's (`openFrame`, then `bus.acceptFrame`), so forged or odd frames
+ * ({@link LoopbackHub.inject}) meet the same refusals. Made by `hub.transport(options)`.
+ *
+ * @example
+ * ```ts
+ * const hub = new LoopbackHub();
+ * const a = createNeuroFlux({ transport: hub.transport({ identity: 'a' }) });
+ * const b = createNeuroFlux({ transport: hub.transport({ identity: 'b' }), orchestrator: false });
+ * ```
+ */
+export class LoopbackTransport implements Transport {
+  /** The instance id of this transport (names its reply inbox). */
+  readonly instanceId = randomUUID().replace(/-/g, '');
+  private readonly options: z.output<typeof LoopbackTransportOptionsSchema>;
+  private readonly subjects: Subjects;
+  private readonly inbox: string;
+  private readonly durableTypes: ReadonlySet<string>;
+  private readonly decodeOptions: { readonly hmacSecret: string | undefined; readonly maxFrameBytes: number };
+  private readonly replayGuard: ReplayGuard | undefined;
+  private bus: BusPort | undefined;
+  private detach: (() => void) | undefined;
+  private state: 'created' | 'running' | 'closed' = 'created';
+  private readonly backlog: Message[] = [];
+  private readonly replyTo = new RecentMap<string>(REPLY_MEMORY);
+  private readonly agentSubs = new Map<string, (() => void)[]>();
+  private readonly patternSubs = new Map<string, { count: number; unsubscribe: (() => void) | undefined }>();
+  private readonly ownSubs: (() => void)[] = [];
+  private readonly rejections: LoopbackRejection[] = [];
+  private readonly counters = {
+    published: 0,
+    publishedDurable: 0,
+    received: 0,
+    duplicates: 0,
+    redelivered: 0,
+    deadLettered: 0,
+    rejected: { unauthenticated: 0, oversized: 0, undecodable: 0, replayed: 0, stale: 0, future: 0 } as Record<FrameRejection, number>,
+  };
+
+  /** @internal Use `hub.transport(options)`. */
+  constructor(
+    private readonly hub: LoopbackHub,
+    options: LoopbackTransportOptions,
+  ) {
+    const parsed = LoopbackTransportOptionsSchema.safeParse(options);
+    if (!parsed.success) throw ValidationError.fromZod('loopback transport options', parsed.error);
+    this.options = parsed.data;
+    this.subjects = new Subjects(parsed.data.namespace, parsed.data.identity);
+    this.inbox = this.subjects.inbox(this.instanceId);
+    this.durableTypes = new Set(parsed.data.durableTypes);
+    this.decodeOptions = { hmacSecret: parsed.data.hmacSecret, maxFrameBytes: parsed.data.maxFrameBytes };
+    // The NATS transport's defaults: a 120 s replay window, 30 s of clock skew.
+    this.replayGuard = parsed.data.hmacSecret === undefined ? undefined : new ReplayGuard(120_000, 30_000);
+  }
+
+  /** Deliveries of a durable message before it is dead-lettered (the hub's). */
+  get maxDeliver(): number {
+    return this.hub.maxDeliver;
+  }
+
+  attach(bus: BusPort): void {
+    if (this.bus) throw new ValidationError('transport', [{ path: 'bus', message: 'transport is already attached to a bus' }]);
+    this.bus = bus;
+    const link: TransportLink = {
+      forward: (message) => this.forward(message),
+      agentAdded: (agentId) => {
+        if (this.state === 'running') this.listenAgent(agentId);
+      },
+      agentRemoved: (agentId) => this.unlistenAgent(agentId),
+      subscribed: (pattern) => this.addPattern(pattern),
+      unsubscribed: (pattern) => this.removePattern(pattern),
+    };
+    this.detach = bus.attachTransport(link);
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'created') return;
+    if (!this.bus) throw new ValidationError('transport', [{ path: 'bus', message: 'attach the transport to a bus before start()' }]);
+    this.state = 'running';
+    this.ownSubs.push(this.hub.subscribe(this, this.subjects.inboxAll(this.instanceId), this.onCore));
+    this.ownSubs.push(this.hub.subscribe(this, this.subjects.broadcastAll(), this.onCore));
+    for (const [pattern, entry] of this.patternSubs) entry.unsubscribe ??= this.subscribePattern(pattern);
+    for (const agentId of this.bus.getAgentIds()) this.listenAgent(agentId);
+    for (const message of this.backlog.splice(0)) this.forward(message);
+  }
+
+  /** Stops listening; durable messages held and not settled go back to the hub for another connection. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.detach?.();
+    for (const unsubscribe of this.ownSubs.splice(0)) unsubscribe();
+    for (const entry of this.patternSubs.values()) entry.unsubscribe?.();
+    this.patternSubs.clear();
+    for (const agentId of [...this.agentSubs.keys()]) this.unlistenAgent(agentId);
+  }
+
+  /** The transport's counters. */
+  getStats(): LoopbackTransportStats {
+    const c = this.counters;
+    return { ...c, rejected: { ...c.rejected } };
+  }
+
+  /** The last frames refused before validation (at most 100), oldest first. */
+  get lastRejections(): readonly LoopbackRejection[] {
+    return this.rejections;
+  }
+
+  // --- outbound ---------------------------------------------------------------------
+
+  private forward(message: Message): boolean {
+    if (this.state !== 'running') {
+      if (this.state === 'closed') return false;
+      this.backlog.push(message);
+      return true;
+    }
+    const type = message.messageType;
+    if ((type === MessageType.EVENT || type === MessageType.BROADCAST) && message.recipientId === null) {
+      this.publish(type === MessageType.EVENT ? this.subjects.topic(message.topic) : this.subjects.broadcast(), message, undefined);
+      return true;
+    }
+    if (type === MessageType.RESPONSE && message.correlationId !== undefined) {
+      const reply = this.replyTo.get(message.correlationId);
+      if (reply !== undefined) {
+        this.replyTo.delete(message.correlationId);
+        this.publish(reply, message, undefined);
+        return true;
+      }
+    }
+    const recipient = message.recipientId as string;
+    if (this.durableTypes.has(type)) {
+      const subject = this.subjects.durable(recipient, message.priority);
+      this.hub.store(this.wireFrame(subject, encodeFrame(message), undefined));
+      this.counters.publishedDurable++;
+      return true;
+    }
+    this.publish(this.subjects.agent(recipient, message.priority), message, type === MessageType.REQUEST ? this.inbox : undefined);
+    return true;
+  }
+
+  private publish(subject: string, message: Message, reply: string | undefined): void {
+    this.hub.publish(this.wireFrame(subject, encodeFrame(message), reply), this);
+    this.counters.published++;
+  }
+
+  /** A frame as it goes on the wire: signed (with a secret) for its subject and reply subject. */
+  private wireFrame(subject: string, encoded: EncodedFrame, reply: string | undefined): WireFrame {
+    const secret = this.options.hmacSecret;
+    const frame = secret === undefined ? encoded : signEncoded(encoded, secret, subject, reply, this.hub.clock.now());
+    let headers: Record<string, string> | undefined;
+    if (frame.gzip || frame.signature !== undefined) {
+      headers = {};
+      if (frame.gzip) headers[EnvelopeHeader.ENCODING] = 'gzip';
+      if (frame.signature !== undefined) headers[EnvelopeHeader.SIGNATURE] = frame.signature;
+      if (frame.sentAt !== undefined) headers[EnvelopeHeader.SENT] = String(frame.sentAt);
+    }
+    return { subject, body: frame.body, headers, reply };
+  }
+
+  // --- inbound ----------------------------------------------------------------------
+
+  private listenAgent(agentId: string): void {
+    if (this.agentSubs.has(agentId)) return;
+    const subs = [this.hub.subscribe(this, this.subjects.agentAll(agentId), this.onCore)];
+    for (const priority of PRIORITY_ORDER) {
+      subs.push(this.hub.consume(this, this.subjects.durableFilter(agentId, priority), (delivery) => this.receiveDurable(delivery, agentId)));
+    }
+    this.agentSubs.set(agentId, subs);
+  }
+
+  private unlistenAgent(agentId: string): void {
+    const subs = this.agentSubs.get(agentId);
+    if (!subs) return;
+    this.agentSubs.delete(agentId);
+    // Durable messages for the agent wait in the hub for it to register again (here or elsewhere).
+    for (const unsubscribe of subs) unsubscribe();
+  }
+
+  private addPattern(pattern: string): void {
+    const existing = this.patternSubs.get(pattern);
+    if (existing) {
+      existing.count++;
+      return;
+    }
+    this.patternSubs.set(pattern, { count: 1, unsubscribe: this.state === 'running' ? this.subscribePattern(pattern) : undefined });
+  }
+
+  private removePattern(pattern: string): void {
+    const entry = this.patternSubs.get(pattern);
+    if (!entry || --entry.count > 0) return;
+    this.patternSubs.delete(pattern);
+    entry.unsubscribe?.();
+  }
+
+  private subscribePattern(pattern: string): () => void {
+    return this.hub.subscribe(this, this.subjects.topicPattern(pattern), this.onCore);
+  }
+
+  /**
+   * Envelope checks, as the NATS transport runs them: the frame, its batch elements, or
+   * undefined when refused (counted and recorded; an unauthenticated one is dead-lettered on
+   * the bus, each message it claims).
+   */
+  private open(frame: WireFrame, batches: boolean, reference: number): { frame: unknown; frames?: readonly unknown[] } | undefined {
+    this.counters.received++;
+    const h = frame.headers;
+    const encoding = h?.[EnvelopeHeader.ENCODING];
+    const batch = h?.[EnvelopeHeader.BATCH];
+    const sent = h?.[EnvelopeHeader.SENT];
+    const binding = this.replayGuard && { subject: frame.subject, reply: frame.reply ?? '', sent };
+    const opened = openFrame(frame.body, h?.[EnvelopeHeader.SIGNATURE], encoding, batch, this.decodeOptions, binding, batches);
+    if (!opened.ok) return this.refuse(frame, opened.reason, opened.detail);
+    if (this.replayGuard) {
+      const sentAt = parseSentAt(sent) ?? 0;
+      const refusal = this.replayGuard.admit(h?.[EnvelopeHeader.SIGNATURE] ?? '', sentAt, reference, this.hub.clock.now());
+      if (refusal !== undefined) return this.refuse(frame, refusal, `signed at ${sentAt}, received at ${reference}`);
+    }
+    if (opened.frames !== undefined) this.counters.received += opened.frames.length - 1;
+    return opened;
+  }
+
+  private refuse(frame: WireFrame, reason: FrameRejection, detail: string): undefined {
+    this.counters.rejected[reason]++;
+    if (this.rejections.length >= REJECTIONS_KEPT) this.rejections.shift();
+    this.rejections.push({ reason, subject: frame.subject, detail });
+    if (reason === 'unauthenticated') {
+      const why = `${detail} on ${frame.subject}`;
+      const h = frame.headers;
+      for (const f of claimedFrames(frame.body, h?.[EnvelopeHeader.ENCODING], h?.[EnvelopeHeader.BATCH], this.options.maxFrameBytes)) {
+        this.bus?.deadLetterFrame(f, 'unauthenticated', why);
+      }
+    }
+    return undefined;
+  }
+
+  private readonly onCore = (wire: WireFrame): void => {
+    const bus = this.bus;
+    if (!bus || this.state !== 'running') return;
+    const opened = this.open(wire, true, this.hub.clock.now());
+    if (opened === undefined) return;
+    const origin = this.subjects.origin(wire.subject) ?? UNIDENTIFIED_ORIGIN;
+    if (opened.frames === undefined) return this.acceptCore(bus, opened.frame, wire.reply, origin);
+    // Element by element, exactly as single frames: an invalid one is dead-lettered, the others go on.
+    for (const element of opened.frames) this.acceptCore(bus, element, wire.reply, origin);
+  };
+
+  private acceptCore(bus: BusPort, frame: unknown, reply: string | undefined, origin: string): void {
+    // The response goes out under this runtime's prefix (never to a subject the request names freely).
+    const response = reply ? this.subjects.response(reply) : undefined;
+    const correlationId = response !== undefined ? requestCorrelationId(frame) : undefined;
+    if (correlationId !== undefined) this.replyTo.set(correlationId, response as string);
+    stampOrigin(frame, origin);
+    if (!bus.acceptFrame(frame) && correlationId !== undefined) this.replyTo.delete(correlationId);
+  }
+
+  private receiveDurable(delivery: DurableDelivery, agentId: string): void {
+    const bus = this.bus;
+    if (!bus || this.state !== 'running') return;
+    const opened = this.open(delivery, false, delivery.storedAt);
+    if (opened === undefined) return delivery.term();
+    const frame = opened.frame as Partial<Message> | null | undefined;
+    const maxRetries = typeof frame?.maxRetries === 'number' ? frame.maxRetries : DEFAULT_MAX_RETRIES;
+    const held = new HeldDelivery(this, delivery, agentId, maxRetries);
+    stampOrigin(frame, this.subjects.origin(delivery.subject) ?? UNIDENTIFIED_ORIGIN);
+    if (!bus.acceptFrame(frame, held)) delivery.term();
+  }
+
+  /** Gives a held delivery back for a later attempt (backing off); false when closed. @internal */
+  redeliver(held: HeldDelivery): boolean {
+    if (this.state !== 'running') return false;
+    const attempt = held.delivery.deliveryCount;
+    held.delivery.nak(this.options.retryDelayMs * 2 ** Math.max(0, attempt - 1));
+    this.counters.redelivered++;
+    return true;
+  }
+
+  /** Moves a given-up durable message to the hub's dead-letter store, then acknowledges it. @internal */
+  moveToDeadLetters(held: HeldDelivery, letter: DeadLetter): void {
+    const d = held.delivery;
+    if (this.state !== 'running') return; // unacknowledged: given back to the next connection
+    this.hub.deadLetter({
+      frame: { subject: d.subject, body: d.body, headers: d.headers, reply: d.reply },
+      reason: letter.reason,
+      agentId: letter.agentId ?? held.agentId,
+      error: letter.error,
+      deliveries: d.deliveryCount,
+    });
+    this.counters.deadLettered++;
+    d.ack();
+  }
+
+  /** True when `subject` is in this transport's namespace. @internal */
+  handlesNamespaceOf(subject: string): boolean {
+    return this.state === 'running' && subject.startsWith(`${this.subjects.prefix}.`);
+  }
+
+  /** Records the bus dead letter of a durable message that reached the delivery cap unacknowledged. @internal */
+  recordDeliveryCap(wire: WireFrame, detail: string): void {
+    const h = wire.headers;
+    const decoded = decodeFrame(wire.body, h?.[EnvelopeHeader.SIGNATURE], h?.[EnvelopeHeader.ENCODING], this.decodeOptions, {
+      subject: wire.subject,
+      reply: '',
+      sent: h?.[EnvelopeHeader.SENT],
+    });
+    if (decoded.ok) this.bus?.deadLetterFrame(decoded.frame, 'max_retries', detail);
+  }
+}
