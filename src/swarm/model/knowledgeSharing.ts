@@ -1,4 +1,4 @@
-import type { MessageInput } from '../../bus/message';
+import type { MessageInput } from '../../bus/model/message';
 import { clampStrength } from './connection';
 import { findConnection, listNeurons, neuronOf } from './swarmState';
 import type { KnowledgeTransfer, SwarmSnapshot, SwarmState, TransferredPattern } from './swarmTypes';
