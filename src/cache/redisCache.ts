@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { Observable } from 'rxjs';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
@@ -53,6 +53,9 @@ export class RedisCache implements DistributedCache {
     if (!parsed.success) throw ValidationError.fromZod('redis cache options', parsed.error);
     this.options = parsed.data;
     this.status$ = this.status.status$;
+    // ioredis (~60 modules with its dependencies) is loaded by the first Redis cache, not by `require('neuroflux')` (issue #16).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Redis } = require('ioredis') as typeof import('ioredis');
     this.redis = new Redis(this.options.url, { lazyConnect: false, maxRetriesPerRequest: 2, ...redis });
     // Listening to `error` is what keeps ioredis from printing every failed reconnect.
     this.redis.on('error', (error: unknown) => this.status.report('error', 'redis', error));

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import type { Metric, Registry } from 'prom-client';
 import type { Subscription } from 'rxjs';
 import { z } from 'zod';
 import type { Message } from '../bus/message';
@@ -9,8 +9,14 @@ import { BucketHistogram } from './bucketHistogram';
 import { attachBusHooks } from './busHooks';
 import type { ObservedRuntime } from './observedRuntime';
 
+/** prom-client (32 modules), loaded by `createMetrics`, not by `require('neuroflux')` (issue #16). */
+function promClient(): typeof import('prom-client') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('prom-client') as typeof import('prom-client');
+}
+
 const MetricsOptionsSchema = z.object({
-  registry: z.instanceof(Registry).optional(),
+  registry: z.custom<Registry>((value) => value instanceof promClient().Registry, { error: 'expected a prom-client Registry' }).optional(),
   /** Prefix of every metric name. */
   prefix: z
     .string()
@@ -75,6 +81,7 @@ export function createMetrics(runtime: ObservedRuntime, options: MetricsOptions 
   const parsed = MetricsOptionsSchema.safeParse(options);
   if (!parsed.success) throw ValidationError.fromZod('metrics options', parsed.error);
   const o = parsed.data;
+  const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = promClient();
   const ownRegistry = o.registry === undefined;
   const registry = (o.registry as Registry | undefined) ?? new Registry();
   const registers = [registry];

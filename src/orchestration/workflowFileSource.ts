@@ -1,6 +1,13 @@
 import { jsonSyntaxErrorOffset } from './jsonSyntaxError';
 import { scanJsonKeys } from './jsonKeyScan';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type * as Yaml from 'yaml';
+import type { Document, Node } from 'yaml';
+
+/** The YAML parser: 72 modules, loaded when a workflow file is parsed, not by `require('neuroflux')` (issue #16). */
+function yaml(): typeof Yaml {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('yaml') as typeof Yaml;
+}
 
 /** A place in a file: 1-based line and column. */
 export interface SourcePosition {
@@ -47,6 +54,7 @@ export function parseWorkflowSource(bytes: Buffer, format: 'json' | 'yaml'): Par
   const control = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.exec(text);
   if (text.trim() === '') return failed([{ position: { line: 1, column: 1 }, message: 'the file is empty: expected an object with `tasks`' }]);
   if (format === 'json') return parseJsonSource(text, control);
+  const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const at = (offset: number): SourcePosition => {
     const { line, col } = lineCounter.linePos(offset);
@@ -119,7 +127,7 @@ function parseJsonSource(text: string, control: RegExpExecArray | null): ParsedS
   const locate = (path: readonly (string | number)[], atKey = false): SourcePosition | undefined => {
     if (doc === undefined) {
       try {
-        doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false, strict: true });
+        doc = yaml().parseDocument(text, { prettyErrors: false, uniqueKeys: false, strict: true });
       } catch {
         doc = null;
       }
@@ -178,6 +186,7 @@ function failed(problems: SyntaxProblem[], locate: ParsedSource['locate'] = () =
 
 /** Walks the document's nodes along `path`; stops at the deepest node that exists. */
 function locateOffset(doc: Document.Parsed, path: readonly (string | number)[], atKey: boolean): number | undefined {
+  const { isAlias, isMap, isScalar, isSeq } = yaml();
   let node: unknown = doc.contents;
   let keyNode: Node | undefined;
   let reached = 0;

@@ -1,8 +1,9 @@
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
+import { natsKv } from '../transport/natsClient';
 import { checkKey, checkRevision, RevisionMismatchError, toJson, type SnapshotStore, type StoredSnapshot } from './snapshotStore';
 
 const KvStoreOptionsSchema = z.object({
@@ -43,7 +44,7 @@ export class NatsKvSnapshotStore implements SnapshotStore {
   static async open(connection: NatsConnection, options: NatsKvSnapshotStoreOptions = {}): Promise<NatsKvSnapshotStore> {
     const parsed = KvStoreOptionsSchema.safeParse(options);
     if (!parsed.success) throw ValidationError.fromZod('nats kv store options', parsed.error);
-    const kv = await new Kvm(connection).create(parsed.data.bucket, { history: 1, replicas: parsed.data.replicas });
+    const kv = await new (natsKv().Kvm)(connection).create(parsed.data.bucket, { history: 1, replicas: parsed.data.replicas });
     return new NatsKvSnapshotStore(kv);
   }
 

@@ -1,10 +1,22 @@
-import { DirectedGraph } from 'graphology';
-import betweennessCentrality from 'graphology-metrics/centrality/betweenness';
-import { degreeCentrality } from 'graphology-metrics/centrality/degree';
-import { directedDensity, undirectedDensity } from 'graphology-metrics/graph/density';
-import { singleSourceLength } from 'graphology-shortest-path/unweighted';
+import type { DirectedGraph } from 'graphology';
 import { listConnections, listNeurons, neuronOf } from './model/swarmState';
 import type { SwarmSnapshot } from './model/swarmTypes';
+
+/**
+ * graphology and the metrics used here (~20 modules), loaded when a graph is first built,
+ * not by `require('neuroflux')` (issue #16: the package loads at most 150 modules).
+ */
+function graphology() {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  return {
+    DirectedGraph: (require('graphology') as typeof import('graphology')).DirectedGraph,
+    betweennessCentrality: require('graphology-metrics/centrality/betweenness') as (typeof import('graphology-metrics/centrality/betweenness'))['default'],
+    degreeCentrality: (require('graphology-metrics/centrality/degree') as typeof import('graphology-metrics/centrality/degree')).degreeCentrality,
+    density: require('graphology-metrics/graph/density') as typeof import('graphology-metrics/graph/density'),
+    singleSourceLength: (require('graphology-shortest-path/unweighted') as typeof import('graphology-shortest-path/unweighted')).singleSourceLength,
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
 
 /** Statistics and topology metrics of the network. */
 export interface SwarmStats {
@@ -54,7 +66,7 @@ export function toGraph(state: SwarmSnapshot): DirectedGraph {
  * lost), so the statistics use keys of their own and map the results back to agent ids.
  */
 function buildGraph(state: SwarmSnapshot, keyOf: (agentId: string) => string): DirectedGraph {
-  const graph = new DirectedGraph();
+  const graph = new (graphology().DirectedGraph)();
   for (const neuron of listNeurons(state)) graph.addNode(keyOf(neuron.agentId), { performance: neuron.performance });
   for (const c of listConnections(state)) {
     graph.addDirectedEdgeWithKey(c.connectionId, keyOf(c.source), keyOf(c.target), { strength: c.strength });
@@ -83,7 +95,7 @@ function averagePathLength(graph: DirectedGraph): number {
   let total = 0;
   let pairs = 0;
   graph.forEachNode((node) => {
-    const lengths = singleSourceLength(graph, node);
+    const lengths = graphology().singleSourceLength(graph, node);
     for (const [target, length] of Object.entries(lengths)) {
       if (target === node) continue;
       total += length;
@@ -114,6 +126,7 @@ export function computeSwarmStats(state: SwarmSnapshot): SwarmStats {
   const e = graph.size;
   const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
   const zeros = (): Record<string, number> => Object.fromEntries(neurons.map((x) => [x.agentId, 0]));
+  const { betweennessCentrality, degreeCentrality, density } = graphology();
   return {
     neuronCount: n,
     connectionCount: e,
@@ -121,8 +134,8 @@ export function computeSwarmStats(state: SwarmSnapshot): SwarmStats {
     activeConnections: connections.filter((c) => c.strength >= state.rules.pruneThreshold).length,
     averageActivation: n === 0 ? 0 : sum(neurons.map((x) => x.activation)) / n,
     averageStrength: e === 0 ? 0 : sum(connections.map((c) => c.strength)) / e,
-    networkDensity: n > 1 ? undirectedDensity(n, e) : 0,
-    directedDensity: n > 1 ? directedDensity(n, e) : 0,
+    networkDensity: n > 1 ? density.undirectedDensity(n, e) : 0,
+    directedDensity: n > 1 ? density.directedDensity(n, e) : 0,
     clusteringCoefficient: averageClustering(graph),
     degreeCentrality: n > 1 ? byAgent(degreeCentrality(graph)) : zeros(),
     betweennessCentrality: n > 2 ? byAgent(betweennessCentrality(graph)) : zeros(),

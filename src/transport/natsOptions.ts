@@ -1,6 +1,7 @@
-import { connect, nkeyAuthenticator, type ConnectionOptions, type NatsConnection, type TlsOptions } from '@nats-io/transport-node';
+import type { ConnectionOptions, NatsConnection, TlsOptions } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
+import { natsCore } from './natsClient';
 
 /** One NATS subject token: a namespace, a host id (what the CLI's `--namespace` and `--host-id` take too). */
 export const SubjectTokenSchema = z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, - or _');
@@ -73,8 +74,8 @@ export async function connectNats(options: NatsOptions | ParsedNatsOptions, extr
     ...(o.token !== undefined && { token: o.token }),
     ...(o.tls !== undefined && { tls: o.tls }),
     ...(o.inboxPrefix !== undefined && { inboxPrefix: o.inboxPrefix }),
-    ...(o.nkeySeed !== undefined && { authenticator: nkeyAuthenticator(new TextEncoder().encode(o.nkeySeed)) }),
+    ...(o.nkeySeed !== undefined && { authenticator: natsCore().nkeyAuthenticator(new TextEncoder().encode(o.nkeySeed)) }),
     ...extra,
   };
-  return connect(connection);
+  return natsCore().connect(connection);
 }

@@ -1,8 +1,8 @@
-import { createUser } from '@nats-io/nkeys';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { PRIORITY_ORDER } from '../bus/message';
 import { ValidationError } from '../errors';
+import { natsKeys } from './natsClient';
 import { SubjectTokenSchema } from './natsOptions';
 import { Subjects } from './subjects';
 
@@ -169,7 +169,7 @@ export function natsServerConfig(options: NatsServerConfigOptions): NatsServerCo
     const inboxPrefix = `_INBOX_${identity}`;
     let who: string;
     if (o.auth === 'nkey') {
-      const pair = createUser();
+      const pair = natsKeys().createUser();
       users.push({ role, identity, nkeySeed: new TextDecoder().decode(pair.getSeed()), inboxPrefix });
       who = `nkey: ${JSON.stringify(pair.getPublicKey())}`;
     } else {

@@ -1,16 +1,5 @@
-import {
-  AckPolicy,
-  jetstream,
-  jetstreamManager,
-  RetentionPolicy,
-  StorageType,
-  type ConsumerMessages,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-  type StreamConfig,
-} from '@nats-io/jetstream';
-import { headers as natsHeaders, nanos, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, StreamConfig } from '@nats-io/jetstream';
+import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import { Subject, type Observable } from 'rxjs';
 import { z } from 'zod';
@@ -23,6 +12,7 @@ import { decodeFrame, encodeFrame, EnvelopeHeader, parseSentAt, signEncoded, typ
 import { ReplayGuard } from './replayGuard';
 import { batchCapacity, FrameBatcher } from './frameBatcher';
 import { RecentIds, RecentMap } from './recentIds';
+import { natsCore, natsJetStream } from './natsClient';
 import { connectNats, NatsOptionsSchema, SubjectTokenSchema, type NatsOptions } from './natsOptions';
 import { UNIDENTIFIED_ORIGIN } from '../bus/messageOrigin';
 import { claimedFrames, openFrame, requestCorrelationId, stampOrigin } from './inboundFrame';
@@ -326,25 +316,25 @@ export class NatsTransport implements Transport {
     // No echo: this process never receives back its own topic publishes and broadcasts.
     this.nc = await connectNats(this.options, { noEcho: true });
     this.watchConnection(this.nc);
-    const jsm = await jetstreamManager(this.nc);
+    const jsm = await natsJetStream().jetstreamManager(this.nc);
     await ensureStream(jsm, {
       name: this.subjects.stream(),
       subjects: [this.subjects.durableAll()],
-      retention: RetentionPolicy.Workqueue,
-      storage: StorageType.File,
+      retention: natsJetStream().RetentionPolicy.Workqueue,
+      storage: natsJetStream().StorageType.File,
       num_replicas: this.options.replicas,
-      duplicate_window: nanos(120_000),
+      duplicate_window: natsCore().nanos(120_000),
     });
     await ensureStream(jsm, {
       name: this.subjects.dlqStream(),
       subjects: [this.subjects.dlqAll()],
-      retention: RetentionPolicy.Limits,
-      storage: StorageType.File,
+      retention: natsJetStream().RetentionPolicy.Limits,
+      storage: natsJetStream().StorageType.File,
       num_replicas: this.options.replicas,
-      duplicate_window: nanos(120_000),
-      max_age: nanos(this.options.deadLetterMaxAgeMs),
+      duplicate_window: natsCore().nanos(120_000),
+      max_age: natsCore().nanos(this.options.deadLetterMaxAgeMs),
     });
-    this.js = jetstream(this.nc);
+    this.js = natsJetStream().jetstream(this.nc);
     // A batch must fit what this process accepts (peers are expected to share the limit) and what the server takes.
     const maxPayload = this.nc.info?.max_payload ?? this.options.maxFrameBytes;
     const capacity = this.options.batching ? batchCapacity(Math.min(this.options.maxFrameBytes, maxPayload)) : 1;
@@ -512,17 +502,17 @@ export class NatsTransport implements Transport {
     if (this.agentSubs.has(agentId) || !this.nc || !this.js) return;
     const entry = { core: this.nc.subscribe(this.subjects.agentAll(agentId), { callback: this.onCoreFrame }), durable: [] as ConsumerMessages[] };
     this.agentSubs.set(agentId, entry);
-    const jsm = await jetstreamManager(this.nc);
+    const jsm = await natsJetStream().jetstreamManager(this.nc);
     const stream = this.subjects.stream();
     for (const priority of PRIORITY_ORDER) {
       const name = consumerName(agentId, priority, this.subjects);
       await jsm.consumers.add(stream, {
         durable_name: name,
         filter_subject: this.subjects.durableFilter(agentId, priority),
-        ack_policy: AckPolicy.Explicit,
+        ack_policy: natsJetStream().AckPolicy.Explicit,
         max_deliver: this.options.maxDeliver,
-        ack_wait: nanos(this.options.ackWaitMs),
-        inactive_threshold: nanos(this.options.consumerInactiveMs),
+        ack_wait: natsCore().nanos(this.options.ackWaitMs),
+        inactive_threshold: natsCore().nanos(this.options.consumerInactiveMs),
       });
       if (this.agentSubs.get(agentId) !== entry) return;
       const consumer = await this.js.consumers.get(stream, name);
@@ -703,7 +693,7 @@ export class NatsTransport implements Transport {
     const stream = this.subjects.stream();
     if (!advisory.success || advisory.data.stream !== stream || !this.nc) return;
     const seq = advisory.data.stream_seq;
-    const jsm = await jetstreamManager(this.nc);
+    const jsm = await natsJetStream().jetstreamManager(this.nc);
     const stored = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
     if (!stored) return;
     const detail = `JetStream delivery cap reached (${advisory.data.deliveries} deliveries, none acknowledged)`;
@@ -732,7 +722,7 @@ export class NatsTransport implements Transport {
   async sweepUndelivered(now = Date.now()): Promise<number> {
     if (this.state !== 'running' || !this.nc) return 0;
     const stream = this.subjects.stream();
-    const jsm = await jetstreamManager(this.nc);
+    const jsm = await natsJetStream().jetstreamManager(this.nc);
     return sweepUndelivered(
       {
         jsm,
@@ -855,7 +845,7 @@ export class NatsTransport implements Transport {
 
 /** The headers of a frame that needs some (compressed, signed or a batch). */
 function frameHeaders(frame: EncodedFrame): MsgHdrs {
-  const h = natsHeaders();
+  const h = natsCore().headers();
   if (frame.gzip) h.set(EnvelopeHeader.ENCODING, 'gzip');
   if (frame.batch !== undefined) h.set(EnvelopeHeader.BATCH, String(frame.batch));
   if (frame.signature !== undefined) h.set(EnvelopeHeader.SIGNATURE, frame.signature);
@@ -867,7 +857,7 @@ function deadLetterHeaders(
   original: MsgHdrs | undefined,
   why: { reason: string; error?: string | undefined; agentId?: string | undefined; deliveries: number; subject: string },
 ): MsgHdrs {
-  const h = natsHeaders();
+  const h = natsCore().headers();
   if (original) for (const k of original.keys()) if (k !== EnvelopeHeader.MESSAGE_ID) h.set(k, original.get(k));
   h.set(DeadLetterHeader.REASON, why.reason);
   h.set(DeadLetterHeader.DELIVERIES, String(why.deliveries));

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { Subscription } from 'xstate';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { z } from 'zod';
 import { ValidationError } from '../../errors';
 import { InspectorAddressError, InspectorListenError } from '../observabilityErrors';
@@ -193,7 +193,7 @@ export async function serveInspection(source: InspectionSource, options: Omit<In
   const snapshot = (): SnapshotFrame => ({ type: 'snapshot', ...source.snapshot(), sampling: sampling() });
 
   const sendFrame = (client: Client, frame: ServerFrame | string) => {
-    if (client.ws.readyState !== WebSocket.OPEN) return;
+    if (client.ws.readyState !== client.ws.OPEN) return;
     client.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
   };
 
@@ -235,6 +235,9 @@ export async function serveInspection(source: InspectionSource, options: Omit<In
     else sendFrame(client, source.describe({ ...(frame.actorId && { actorId: frame.actorId }), ...(frame.systemId && { systemId: frame.systemId }) }));
   };
 
+  // ws (14 modules) is loaded by the first inspector, not by `require('neuroflux')` (issue #16).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { WebSocketServer } = require('ws') as typeof import('ws');
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   wss.on('connection', (ws: WebSocket) => {
     const client: Client = { ws, stale: false };

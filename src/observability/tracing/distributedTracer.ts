@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, isSpanContextValid, trace, type AttributeValue, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import type { AttributeValue, Context, Span, Tracer } from '@opentelemetry/api';
+import { otelApi } from './otelApi';
 
 /** Levels of `logToSpan`; `error` also marks the span as failed. */
 export type SpanLogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -48,12 +49,12 @@ export class DistributedTracer {
   private readonly traces = new Map<string, OpenTrace>();
 
   constructor(options: { readonly tracer?: Tracer } = {}) {
-    this.tracer = options.tracer ?? trace.getTracer('neuroflux');
+    this.tracer = options.tracer ?? otelApi().trace.getTracer('neuroflux');
   }
 
   private ids(span: Span): { traceId: string; spanId: string } {
     const spanContext = span.spanContext();
-    if (isSpanContextValid(spanContext)) return { traceId: spanContext.traceId, spanId: spanContext.spanId };
+    if (otelApi().isSpanContextValid(spanContext)) return { traceId: spanContext.traceId, spanId: spanContext.spanId };
     return { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') };
   }
 
@@ -61,11 +62,11 @@ export class DistributedTracer {
    * Starts a trace: its root span is named after the operation and tagged with the agent.
    * Returns the trace id.
    */
-  startTrace(operation: string, agentId: string, parent: Context = ROOT_CONTEXT): string {
-    const span = this.tracer.startSpan(operation, { kind: SpanKind.INTERNAL, attributes: { 'neuroflux.agent.id': agentId } }, parent);
+  startTrace(operation: string, agentId: string, parent: Context = otelApi().ROOT_CONTEXT): string {
+    const span = this.tracer.startSpan(operation, { kind: otelApi().SpanKind.INTERNAL, attributes: { 'neuroflux.agent.id': agentId } }, parent);
     let { traceId, spanId } = this.ids(span);
     while (this.traces.has(traceId)) traceId = randomBytes(16).toString('hex');
-    const spans = new Map([[spanId, { span, ctx: trace.setSpan(parent, span) }]]);
+    const spans = new Map([[spanId, { span, ctx: otelApi().trace.setSpan(parent, span) }]]);
     this.traces.set(traceId, { traceId, rootSpanId: spanId, operation, agentId, startedAt: Date.now(), spans });
     return traceId;
   }
@@ -79,10 +80,10 @@ export class DistributedTracer {
     if (!open) return undefined;
     const parent = open.spans.get(parentSpanId ?? open.rootSpanId);
     if (!parent) return undefined;
-    const span = this.tracer.startSpan(operation, { kind: SpanKind.INTERNAL }, parent.ctx);
+    const span = this.tracer.startSpan(operation, { kind: otelApi().SpanKind.INTERNAL }, parent.ctx);
     let { spanId } = this.ids(span);
     while (open.spans.has(spanId)) spanId = randomBytes(8).toString('hex');
-    open.spans.set(spanId, { span, ctx: trace.setSpan(parent.ctx, span) });
+    open.spans.set(spanId, { span, ctx: otelApi().trace.setSpan(parent.ctx, span) });
     return spanId;
   }
 
@@ -106,7 +107,7 @@ export class DistributedTracer {
     const span = this.traces.get(traceId)?.spans.get(spanId)?.span;
     if (!span) return;
     span.addEvent('log', { 'log.severity': level, 'log.message': message });
-    if (level === 'error') span.setStatus({ code: SpanStatusCode.ERROR, message });
+    if (level === 'error') span.setStatus({ code: otelApi().SpanStatusCode.ERROR, message });
   }
 
   /** Ends every open span of a trace, its root last. */

@@ -1,17 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import {
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  context as contextApi,
-  isSpanContextValid,
-  trace,
-  type Attributes,
-  type Context,
-  type Span,
-  type TextMapPropagator,
-  type Tracer,
-} from '@opentelemetry/api';
+import type { Attributes, Context, Span, TextMapPropagator, Tracer } from '@opentelemetry/api';
 import type { Subscription } from 'rxjs';
 import type { Message } from '../../bus/message';
 import type { ConflictEvent } from '../../conflict/conflictEvents';
@@ -22,6 +10,7 @@ import { TaskTopic } from '../../orchestration/taskProtocol';
 import { attachBusHooks } from '../busHooks';
 import type { ObservedRuntime } from '../observedRuntime';
 import { defaultPropagator, headerGetter, headerSetter } from './traceContext';
+import { otelApi } from './otelApi';
 import { describeError } from '../../describeError';
 
 /** Options of {@link instrumentTracing}. */
@@ -87,7 +76,7 @@ function decisionText(decision: Decision | null): string {
 }
 
 function traced(span: Span, parent: Context): Traced {
-  return { span, ctx: trace.setSpan(parent, span) };
+  return { span, ctx: otelApi().trace.setSpan(parent, span) };
 }
 
 /**
@@ -136,8 +125,8 @@ class RuntimeTracing {
   // ---------------------------------------------------------------- messages
 
   private currentContext(): Context {
-    const active = contextApi.active();
-    if (trace.getSpan(active)) return active;
+    const active = otelApi().context.active();
+    if (otelApi().trace.getSpan(active)) return active;
     return this.deliveryStack[this.deliveryStack.length - 1] ?? active;
   }
 
@@ -170,8 +159,8 @@ class RuntimeTracing {
    */
   private parentOf(message: Message): Context {
     if (message.headers?.['traceparent'] !== undefined) {
-      const remote = this.propagator.extract(ROOT_CONTEXT, message.headers, headerGetter);
-      if (trace.getSpanContext(remote)) return remote;
+      const remote = this.propagator.extract(otelApi().ROOT_CONTEXT, message.headers, headerGetter);
+      if (otelApi().trace.getSpanContext(remote)) return remote;
     }
     const domain = this.domainParent(message);
     if (domain) return domain;
@@ -179,7 +168,7 @@ class RuntimeTracing {
     if (delivery) return delivery;
     const attempts = this.attemptsByAgent.get(message.senderId);
     if (attempts?.size === 1) return (attempts.values().next().value as AttemptTrace).ctx;
-    return contextApi.active();
+    return otelApi().context.active();
   }
 
   /** One object, no spreads: this runs for every recorded span of every message. */
@@ -204,14 +193,14 @@ class RuntimeTracing {
 
   private onAccepted(message: Message): void {
     const parent = this.parentOf(message);
-    const span = this.tracer.startSpan(`send ${message.topic}`, { kind: SpanKind.PRODUCER }, parent);
+    const span = this.tracer.startSpan(`send ${message.topic}`, { kind: otelApi().SpanKind.PRODUCER }, parent);
     // No SDK and no remote parent: a no-op span with nothing to propagate. Stop here, so
     // that tracing without an SDK costs one no-op span per message.
-    if (!isSpanContextValid(span.spanContext())) return;
+    if (!otelApi().isSpanContextValid(span.spanContext())) return;
     // Attributes are built only for spans that record them (a sampler sees the name and kind).
     if (span.isRecording()) span.setAttributes(this.messageAttributes(message, 'send'));
     span.end();
-    const ctx = trace.setSpan(parent, span);
+    const ctx = otelApi().trace.setSpan(parent, span);
     this.sendContexts.set(message, ctx);
     this.acceptedAt.set(message, performance.now());
     // A copy: the caller's headers object may be shared by other messages.
@@ -224,16 +213,16 @@ class RuntimeTracing {
     // Retried deliveries are copies of the message: their parent comes from the headers.
     let parent = this.sendContexts.get(message);
     if (parent === undefined && message.headers?.['traceparent'] !== undefined) {
-      parent = this.propagator.extract(ROOT_CONTEXT, message.headers, headerGetter);
+      parent = this.propagator.extract(otelApi().ROOT_CONTEXT, message.headers, headerGetter);
     }
-    if (parent === undefined || !trace.getSpanContext(parent)) return run();
+    if (parent === undefined || !otelApi().trace.getSpanContext(parent)) return run();
     const startTime = this.acceptedAt.get(message);
-    const deliver = this.tracer.startSpan(`deliver ${message.topic}`, { kind: SpanKind.CONSUMER, startTime }, parent);
+    const deliver = this.tracer.startSpan(`deliver ${message.topic}`, { kind: otelApi().SpanKind.CONSUMER, startTime }, parent);
     if (deliver.isRecording()) deliver.setAttributes(this.messageAttributes(message, 'receive', agentId));
-    const deliverCtx = trace.setSpan(parent, deliver);
-    const handle = this.tracer.startSpan(`handle ${message.topic}`, { kind: SpanKind.INTERNAL }, deliverCtx);
+    const deliverCtx = otelApi().trace.setSpan(parent, deliver);
+    const handle = this.tracer.startSpan(`handle ${message.topic}`, { kind: otelApi().SpanKind.INTERNAL }, deliverCtx);
     if (handle.isRecording()) handle.setAttribute('neuroflux.agent.id', agentId);
-    const handleCtx = trace.setSpan(deliverCtx, handle);
+    const handleCtx = otelApi().trace.setSpan(deliverCtx, handle);
     const delivery: Delivery = { agentId, deliver, handle };
     const known = this.deliveries.get(message);
     // Most messages have one recipient: an array only for fan-out.
@@ -242,7 +231,7 @@ class RuntimeTracing {
     else this.deliveries.set(message, [known, delivery]);
     this.deliveryStack.push(handleCtx);
     try {
-      return contextApi.with(handleCtx, run);
+      return otelApi().context.with(handleCtx, run);
     } finally {
       this.deliveryStack.pop();
     }
@@ -268,8 +257,8 @@ class RuntimeTracing {
     if (!delivery) return;
     if (error !== undefined) {
       delivery.handle.recordException(error instanceof Error ? error : errorMessage(error));
-      delivery.handle.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
-      delivery.deliver.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
+      delivery.handle.setStatus({ code: otelApi().SpanStatusCode.ERROR, message: errorMessage(error) });
+      delivery.deliver.setStatus({ code: otelApi().SpanStatusCode.ERROR, message: errorMessage(error) });
     }
     delivery.handle.end();
     // Its start was given as a performance timestamp: so must its end be.
@@ -281,7 +270,7 @@ class RuntimeTracing {
   private openWorkflow(): WorkflowTrace {
     if (this.burstWorkflow) return this.burstWorkflow;
     const parent = this.currentContext();
-    const span = this.tracer.startSpan('workflow', { kind: SpanKind.INTERNAL }, parent);
+    const span = this.tracer.startSpan('workflow', { kind: otelApi().SpanKind.INTERNAL }, parent);
     const workflow: WorkflowTrace = { ...traced(span, parent), taskIds: [], open: 0, failed: 0 };
     this.burstWorkflow = workflow;
     // Tasks first seen in the same synchronous burst (one submission) share the workflow.
@@ -305,7 +294,7 @@ class RuntimeTracing {
     const span = this.tracer.startSpan(
       `task ${record.taskType}`,
       {
-        kind: SpanKind.INTERNAL,
+        kind: otelApi().SpanKind.INTERNAL,
         attributes: {
           'neuroflux.task.id': taskId,
           'neuroflux.task.name': record.name,
@@ -335,7 +324,7 @@ class RuntimeTracing {
     task.backoff = undefined;
     const span = this.tracer.startSpan(
       'task.attempt',
-      { kind: SpanKind.INTERNAL, attributes: { 'neuroflux.task.id': taskId, 'neuroflux.task.attempt': number, ...(agentId && { 'neuroflux.agent.id': agentId }) } },
+      { kind: otelApi().SpanKind.INTERNAL, attributes: { 'neuroflux.task.id': taskId, 'neuroflux.task.attempt': number, ...(agentId && { 'neuroflux.agent.id': agentId }) } },
       task.ctx,
     );
     const attempt: AttemptTrace = { ...traced(span, task.ctx), number, agentId };
@@ -358,7 +347,7 @@ class RuntimeTracing {
       if (running?.size === 0) this.attemptsByAgent.delete(attempt.agentId);
     }
     if (outcome) attempt.span.setAttribute('neuroflux.task.attempt_outcome', outcome);
-    if (error) attempt.span.setStatus({ code: SpanStatusCode.ERROR, message: error });
+    if (error) attempt.span.setStatus({ code: otelApi().SpanStatusCode.ERROR, message: error });
     attempt.span.end();
   }
 
@@ -372,7 +361,7 @@ class RuntimeTracing {
         task.backoff = undefined;
         // Back to the queue without a failure: the agent went away.
         this.endAttempt(task, undefined, 'agent_lost');
-        task.queued ??= this.tracer.startSpan('task.queued', { kind: SpanKind.INTERNAL, attributes: { 'neuroflux.task.id': task.taskId } }, task.ctx);
+        task.queued ??= this.tracer.startSpan('task.queued', { kind: otelApi().SpanKind.INTERNAL, attributes: { 'neuroflux.task.id': task.taskId } }, task.ctx);
         return;
       case 'assigned':
       case 'running':
@@ -385,7 +374,7 @@ class RuntimeTracing {
         task.span.addEvent('retry', { 'neuroflux.task.retry_count': event.retryCount, 'neuroflux.task.error': error });
         task.backoff = this.tracer.startSpan(
           'task.retry_backoff',
-          { kind: SpanKind.INTERNAL, attributes: { 'neuroflux.task.id': task.taskId, 'neuroflux.task.retry_count': event.retryCount } },
+          { kind: otelApi().SpanKind.INTERNAL, attributes: { 'neuroflux.task.id': task.taskId, 'neuroflux.task.retry_count': event.retryCount } },
           task.ctx,
         );
         return;
@@ -407,8 +396,8 @@ class RuntimeTracing {
       'neuroflux.task.retry_count': event.retryCount,
       ...(record?.reason && { 'neuroflux.task.reason': record.reason }),
     });
-    if (failed) task.span.setStatus({ code: SpanStatusCode.ERROR, message: error ?? event.state });
-    else if (event.state === 'completed') task.span.setStatus({ code: SpanStatusCode.OK });
+    if (failed) task.span.setStatus({ code: otelApi().SpanStatusCode.ERROR, message: error ?? event.state });
+    else if (event.state === 'completed') task.span.setStatus({ code: otelApi().SpanStatusCode.OK });
     task.span.end();
     this.tasks.delete(task.taskId);
     const workflow = task.workflow;
@@ -423,7 +412,7 @@ class RuntimeTracing {
   private endWorkflowIfDone(workflow: WorkflowTrace): void {
     if (workflow.open > 0 || this.burstWorkflow === workflow) return;
     workflow.span.setAttributes({ 'neuroflux.workflow.tasks': workflow.taskIds.length, 'neuroflux.workflow.failed_tasks': workflow.failed });
-    if (workflow.failed > 0) workflow.span.setStatus({ code: SpanStatusCode.ERROR, message: `${workflow.failed} task(s) failed` });
+    if (workflow.failed > 0) workflow.span.setStatus({ code: otelApi().SpanStatusCode.ERROR, message: `${workflow.failed} task(s) failed` });
     workflow.span.end();
     for (const id of workflow.taskIds) this.workflowOfTask.delete(id);
   }
@@ -437,7 +426,7 @@ class RuntimeTracing {
         const span = this.tracer.startSpan(
           `conflict ${event.conflict.conflictType}`,
           {
-            kind: SpanKind.INTERNAL,
+            kind: otelApi().SpanKind.INTERNAL,
             attributes: {
               'neuroflux.conflict.id': event.conflictId,
               'neuroflux.conflict.type': event.conflict.conflictType,
@@ -455,7 +444,7 @@ class RuntimeTracing {
         if (!conflict || conflict.consensus) return;
         const span = this.tracer.startSpan(
           `consensus ${event.strategy}`,
-          { kind: SpanKind.INTERNAL, attributes: { 'neuroflux.conflict.strategy': event.strategy, 'neuroflux.conflict.algorithm': event.algorithm } },
+          { kind: otelApi().SpanKind.INTERNAL, attributes: { 'neuroflux.conflict.strategy': event.strategy, 'neuroflux.conflict.algorithm': event.algorithm } },
           conflict.ctx,
         );
         conflict.consensus = traced(span, conflict.ctx);
@@ -581,7 +570,7 @@ class RuntimeTracing {
 export function instrumentTracing(runtime: ObservedRuntime, options: TracingOptions = {}): () => void {
   const tracing = new RuntimeTracing(
     runtime,
-    options.tracer ?? trace.getTracer('neuroflux'),
+    options.tracer ?? otelApi().trace.getTracer('neuroflux'),
     options.propagator ?? defaultPropagator(),
     options,
   );

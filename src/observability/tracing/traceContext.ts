@@ -1,16 +1,5 @@
-import {
-  ROOT_CONTEXT,
-  context as contextApi,
-  createTraceState,
-  isSpanContextValid,
-  propagation,
-  trace,
-  type Context,
-  type SpanContext,
-  type TextMapGetter,
-  type TextMapPropagator,
-  type TextMapSetter,
-} from '@opentelemetry/api';
+import type { Context, SpanContext, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
+import { otelApi } from './otelApi';
 
 /** W3C Trace Context header names (lowercase, as messages carry them). */
 export const TRACEPARENT_HEADER = 'traceparent';
@@ -33,7 +22,7 @@ export function parseTraceparent(value: string): SpanContext | null {
   const [, version, traceId, spanId, flags, rest] = match as unknown as [string, string, string, string, string, string | undefined];
   if (version === 'ff' || (version === '00' && rest !== undefined)) return null;
   const spanContext: SpanContext = { traceId, spanId, traceFlags: Number.parseInt(flags, 16), isRemote: true };
-  return isSpanContextValid(spanContext) ? spanContext : null;
+  return otelApi().isSpanContextValid(spanContext) ? spanContext : null;
 }
 
 /**
@@ -61,8 +50,8 @@ export function formatTraceparent(spanContext: SpanContext): string {
  */
 export const w3cTraceContextPropagator: TextMapPropagator = {
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
-    const spanContext = trace.getSpanContext(context);
-    if (!spanContext || !isSpanContextValid(spanContext)) return;
+    const spanContext = otelApi().trace.getSpanContext(context);
+    if (!spanContext || !otelApi().isSpanContextValid(spanContext)) return;
     setter.set(carrier, TRACEPARENT_HEADER, formatTraceparent(spanContext));
     const state = spanContext.traceState?.serialize();
     if (state) setter.set(carrier, TRACESTATE_HEADER, state);
@@ -74,8 +63,8 @@ export const w3cTraceContextPropagator: TextMapPropagator = {
     const spanContext = parseTraceparent(value);
     if (!spanContext) return context;
     const state = getter.get(carrier, TRACESTATE_HEADER);
-    if (state) spanContext.traceState = createTraceState(Array.isArray(state) ? state.join(',') : state);
-    return trace.setSpanContext(context, spanContext);
+    if (state) spanContext.traceState = otelApi().createTraceState(Array.isArray(state) ? state.join(',') : state);
+    return otelApi().trace.setSpanContext(context, spanContext);
   },
   fields(): string[] {
     return [TRACEPARENT_HEADER, TRACESTATE_HEADER];
@@ -101,7 +90,7 @@ export const headerSetter: TextMapSetter<Record<string, string>> = {
  * @internal
  */
 export function defaultPropagator(): TextMapPropagator {
-  return propagation.fields().length > 0 ? propagation : w3cTraceContextPropagator;
+  return otelApi().propagation.fields().length > 0 ? otelApi().propagation : w3cTraceContextPropagator;
 }
 
 /**
@@ -113,7 +102,7 @@ export function defaultPropagator(): TextMapPropagator {
  * bus.sendMessage({ ...fields, headers: { ...traceHeaders() } });
  * ```
  */
-export function traceHeaders(ctx: Context = contextApi.active(), propagator: TextMapPropagator = defaultPropagator()): Record<string, string> {
+export function traceHeaders(ctx: Context = otelApi().context.active(), propagator: TextMapPropagator = defaultPropagator()): Record<string, string> {
   const headers: Record<string, string> = {};
   propagator.inject(ctx, headers, headerSetter);
   return headers;
@@ -129,5 +118,5 @@ export function traceHeaders(ctx: Context = contextApi.active(), propagator: Tex
  * ```
  */
 export function traceContextOf(headers: Record<string, string> | undefined, propagator: TextMapPropagator = defaultPropagator()): Context {
-  return propagator.extract(ROOT_CONTEXT, headers, headerGetter);
+  return propagator.extract(otelApi().ROOT_CONTEXT, headers, headerGetter);
 }
