@@ -59,7 +59,7 @@ export {
   type LeaderElectionOptions,
   type LeadershipHooks,
   type LeadershipState,
-} from './kernel/leaderElection';
+} from './store/leaderElection';
 export {
   MessageType,
   MessagePriority,

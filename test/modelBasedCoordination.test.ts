@@ -399,7 +399,7 @@ describe('model-based: leader election machine', () => {
     JSON.stringify([s.value, s.context, s.status === 'done' ? [prev?.value, event?.type] : null]);
   const paths = getShortestPaths(leaderElectionMachine, { events, serializeState }) as unknown as Path[];
 
-  /** The pure machine's delays, or clock-aware ones as `src/kernel/leaderElection.ts` provides them (ttl 3000). */
+  /** The pure machine's delays, or clock-aware ones as `src/store/leaderElection.ts` provides them (ttl 3000). */
   const provided = (clock: SimulatedClock, clockAware: boolean) => {
     const claims = deferredActors();
     const effects = { becomeLeader: jest.fn(), stepDown: jest.fn(() => clock.now()), releaseLease: jest.fn() };

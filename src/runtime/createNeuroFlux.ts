@@ -18,7 +18,7 @@ import { startInspector, type Inspector, type InspectorOptions } from '../observ
 import { createMetrics, type RuntimeMetrics } from '../observability/runtimeMetrics';
 import { ValidationError } from '../errors';
 import { systemClock, type NeuroFluxClock } from '../kernel/clock';
-import { LeaderElection, type LeaderElectionOptions } from '../kernel/leaderElection';
+import { LeaderElection, type LeaderElectionOptions } from '../store/leaderElection';
 import { createRuntimeRoot } from '../kernel/runtimeRoot';
 import { ScalingManager, type ScalingManagerOptions } from '../scaling/scalingManager';
 import { defaultLogger, isNeuroFluxLogger, type NeuroFluxLogger } from '../kernel/logger';

@@ -3,9 +3,9 @@ import { createActor, fromPromise, type Actor, type AnyActorRef } from 'xstate';
 import { z } from 'zod';
 import { leaderElectionMachine, type LeaseClaimResult } from '../../machines/leaderElection.machine';
 import { ErrorCode, NeuroFluxError, ValidationError } from '../errors';
-import { Lease, type LeaseClaim } from '../store/lease';
-import type { SnapshotStore } from '../store/snapshotStore';
-import type { NeuroFluxClock } from './clock';
+import { Lease, type LeaseClaim } from './lease';
+import type { SnapshotStore } from './snapshotStore';
+import type { NeuroFluxClock } from '../kernel/clock';
 import { describeError } from '../describeError';
 
 /** Where a process stands in the election. */
