@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Subject, type Observable } from 'rxjs';
-import type { Actor, AnyStateMachine } from 'xstate';
+import type { Actor } from 'xstate';
 import { z } from 'zod';
 import { agentMachine } from '../../machines/agent.machine';
 import type { RuntimeMachine } from '../../machines/runtime.machine';
@@ -15,155 +15,34 @@ import {
   ValidationError,
   type NeuroFluxErrorOptions,
 } from '../errors';
-import { MAX_TIMER_MS, systemClock, type NeuroFluxClock } from '../kernel/clock';
+import { systemClock, type NeuroFluxClock } from '../kernel/clock';
 import { describeError } from '../describeError';
-import { findNonJson, JsonValueSchema } from '../jsonValue';
+import { findNonJson } from '../jsonValue';
 import { AgentHandle } from './agentHandle';
 import type { BusInstrumentation } from './busInstrumentation';
 import { BusCounters, type BusStats } from './busStats';
-import { DeadLetterReason, type AnyDeadLetter, type DeadLetter } from './deadLetter';
+import type { AnyDeadLetter, DeadLetter } from './deadLetter';
 import { createMessage, isExpired, MessagePriority, MessageType, parseFrame, parseMessage, type Message, type MessageFields } from './message';
 import { PendingRequests } from './pendingRequests';
 import { RedeliveryBackoff, redeliveryDelay } from './redeliveryBackoff';
-import { RegisteredAgent, type DeliveryOutcomes, type MessageHandler } from './registeredAgent';
+import { RegisteredAgent, type DeliveryOutcomes } from './registeredAgent';
 import { SubscriptionIndex } from './topicPattern';
-import type { BusPort, FrameReceipt, TransportLink } from '../transport/transport';
-
-/** What a full mailbox does with one more message. */
-export const OverflowPolicy = {
-  /** Refuse the send with a `QueueFullError` (fan-out copies are dead-lettered instead). */
-  REJECT: 'reject',
-  /** Dead-letter the oldest message of the least urgent lane to make room. */
-  DROP_LOWEST: 'drop_lowest',
-} as const;
-export type OverflowPolicy = (typeof OverflowPolicy)[keyof typeof OverflowPolicy];
-
-const positiveInt = z.number().int().positive();
+import { AgentRegistrationSchema, BusOptionsSchema, type AgentRegistration, type CommunicationBusOptions } from './busOptions';
+import { HandlePublishArgsSchema, HandleRequestArgsSchema, parseOrThrow, PatternArgsSchema, PublishArgsSchema, RequestArgsSchema, ResponseTargetSchema, type PublishArgs, type RequestArgs } from './busArguments';
+import { DeadLetterLog } from './deadLetterLog';
+import { DeliveryFailureHeader, deliveryFailureOf, deliveryFailureResponse } from './deliveryFailure';
+import type { BusPort, FrameReceipt, TransportLink } from './transportLink';
 
 /** Deliveries (redeliveries included) a chain of flushes makes before it yields to timers and I/O. */
 const TURN_DELIVERY_BUDGET = 4096;
 
-/** Validated bus options (defaults are the spec's). */
-export const BusOptionsSchema = z.object({
-  /** Capacity of each agent's mailbox. */
-  maxQueueSize: positiveInt.default(1000),
-  overflowPolicy: z.enum(['reject', 'drop_lowest']).default('reject'),
-  /** Most messages handed to an agent in one step. 1 disables batching. */
-  batchSize: positiveInt.default(10),
-  defaultRequestTimeoutMs: z.number().positive().max(MAX_TIMER_MS).default(30_000),
-  /** How often mailboxes nobody drains (offline or pull agents) are swept for expired messages. */
-  ttlSweepIntervalMs: z.number().positive().default(1000),
-  /** How many recent dead letters `getDeadLetters()` keeps. */
-  deadLetterBufferSize: z.number().int().nonnegative().default(1000),
-  /**
-   * Most redeliveries of a message whose handler failed. A send asking for more is refused
-   * (`ValidationError` on `maxRetries`); a frame from the network is clamped to it.
-   */
-  maxRetries: z.number().int().nonnegative().max(1000).default(10),
-  /** Wait before the second redelivery, ms, doubling for each later one (the first is immediate); 0: none waits. */
-  retryDelayMs: z.number().nonnegative().max(MAX_TIMER_MS).default(50),
-  /** Longest wait between two redeliveries, ms. */
-  maxRetryDelayMs: z.number().nonnegative().max(MAX_TIMER_MS).default(5000),
-});
-
-/** Options of a {@link CommunicationBus}. */
-export interface CommunicationBusOptions extends z.input<typeof BusOptionsSchema> {
-  /** Time source for TTLs and request timeouts; use XState's `SimulatedClock` in tests. */
-  clock?: NeuroFluxClock;
-  /** The running root actor whose system the agent actors join (a standalone bus makes its own). */
-  root?: Actor<RuntimeMachine>;
-}
-
-const AgentRegistrationSchema = z
-  .object({
-    handler: z.custom<MessageHandler>((v) => typeof v === 'function', 'must be a function').optional(),
-    machine: z
-      .custom<AnyStateMachine>(
-        (v) => typeof v === 'object' && v !== null && typeof (v as { transition?: unknown }).transition === 'function',
-        'must be an XState machine',
-      )
-      .optional(),
-    topics: z.array(z.string().min(1)).default([]),
-    concurrency: positiveInt.default(1),
-    maxQueueSize: positiveInt.optional(),
-    overflowPolicy: z.enum(['reject', 'drop_lowest']).optional(),
-  })
-  .refine((o) => !(o.handler && o.machine), { message: 'give either handler or machine, not both', path: ['machine'] });
-
-/** How an agent is registered: its behaviour, subscriptions and mailbox limits. */
-export interface AgentRegistration {
-  /** Runs for each delivered message. */
-  handler?: MessageHandler;
-  /** A user machine that receives each message as an event `{ type: topic, message }`. */
-  machine?: AnyStateMachine;
-  /** Topic patterns to subscribe to at once. */
-  topics?: string[];
-  /** Messages processed at once (async handlers). Default 1. */
-  concurrency?: number;
-  maxQueueSize?: number;
-  overflowPolicy?: OverflowPolicy;
-}
-
-/**
- * Message headers of a response that reports a failed request instead of answering it: the
- * request was dead-lettered in its recipient's process (another process than the requester's).
- * @internal
- */
-export const DeliveryFailureHeader = {
-  REASON: 'nf-delivery-failed',
-  DETAIL: 'nf-delivery-detail',
-} as const;
-
-const deadLetterReasons: ReadonlySet<string> = new Set(Object.values(DeadLetterReason));
-
-/** The dead-letter reason a response reports instead of answering, when it names a known one. */
-function deliveryFailureOf(message: Message): DeadLetterReason | undefined {
-  const reason = message.headers?.[DeliveryFailureHeader.REASON];
-  return reason !== undefined && deadLetterReasons.has(reason) ? (reason as DeadLetterReason) : undefined;
-}
-
-const PublishArgsSchema = z.object({
-  senderId: z.string().min(1),
-  topic: z.string().min(1),
-  payload: JsonValueSchema.optional(),
-  priority: z.enum(Object.values(MessagePriority) as [MessagePriority, ...MessagePriority[]]).optional(),
-  ttl: z.number().positive().optional(),
-  headers: z.record(z.string(), z.string()).optional(),
-  metadata: z.record(z.string(), JsonValueSchema).optional(),
-});
-/** Arguments of `publishEvent` and `broadcastMessage`. */
-export type PublishArgs = z.input<typeof PublishArgsSchema>;
-
-const RequestArgsSchema = PublishArgsSchema.extend({
-  recipientId: z.string().min(1),
-  /** At most 2^31 − 1 ms (what a host timer holds). */
-  timeoutMs: z.number().positive().max(MAX_TIMER_MS).optional(),
-});
-/** Arguments of `sendRequest`. */
-export type RequestArgs = z.input<typeof RequestArgsSchema>;
-
-const HandlePublishArgsSchema = PublishArgsSchema.omit({ senderId: true });
-const HandleRequestArgsSchema = RequestArgsSchema.omit({ senderId: true });
-
-/** What `sendResponse` needs of the request it answers. */
-const ResponseTargetSchema = z.object({
-  messageId: z.string().min(1),
-  senderId: z.string().min(1),
-  recipientId: z.string().min(1).nullable(),
-  correlationId: z.string().min(1).optional(),
-});
-
-const PatternArgsSchema = z.object({ agentId: z.string().min(1), pattern: z.string().min(1) });
+export { OverflowPolicy, BusOptionsSchema, type AgentRegistration, type CommunicationBusOptions } from './busOptions';
+export type { PublishArgs, RequestArgs } from './busArguments';
+export { DeliveryFailureHeader } from './deliveryFailure';
 
 /** @internal The link a transport gives the bus (see `src/transport/transport.ts`). */
 export type BusTransportLink = TransportLink;
 export type { FrameReceipt };
-
-function parseOrThrow<T>(schema: z.ZodType<T>, what: string, value: unknown): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw ValidationError.fromZod(what, parsed.error);
-  return parsed.data;
-}
 
 /**
  * The communication bus: routes messages between agent actors by recipient, topic or
@@ -199,8 +78,7 @@ export class CommunicationBus implements BusPort {
   private readonly pending: PendingRequests;
   private readonly counters = new BusCounters();
   private readonly messageSubject = new Subject<Message>();
-  private readonly deadLetterSubject = new Subject<AnyDeadLetter>();
-  private readonly recentDeadLetters: AnyDeadLetter[] = [];
+  private readonly deadLetterLog: DeadLetterLog;
   private state: 'created' | 'running' | 'stopped' = 'created';
   private ready: RegisteredAgent[] = [];
   private flushScheduled = false;
@@ -229,7 +107,8 @@ export class CommunicationBus implements BusPort {
     this.ownsRoot = root === undefined;
     this.root = root ?? createRuntimeRoot({ clock: this.clock, name: 'bus' });
     this.messages$ = this.messageSubject.asObservable();
-    this.deadLetters$ = this.deadLetterSubject.asObservable();
+    this.deadLetterLog = new DeadLetterLog(this.options.deadLetterBufferSize);
+    this.deadLetters$ = this.deadLetterLog.deadLetters$;
     this.outcomes = {
       handled: (_agent, message, durationMs) => {
         this.counters.processed++;
@@ -277,7 +156,7 @@ export class CommunicationBus implements BusPort {
     this.agentActors.stopAll();
     if (this.ownsRoot) this.root.stop();
     this.messageSubject.complete();
-    this.deadLetterSubject.complete();
+    this.deadLetterLog.complete();
     this.notifyIdle();
   }
 
@@ -626,7 +505,7 @@ export class CommunicationBus implements BusPort {
 
   /** Recent dead letters, oldest first (at most `deadLetterBufferSize`). */
   getDeadLetters(): readonly AnyDeadLetter[] {
-    return this.recentDeadLetters;
+    return this.deadLetterLog.recent;
   }
 
   /** The counters of the bus. */
@@ -889,19 +768,7 @@ export class CommunicationBus implements BusPort {
       );
     } else if (this.remote && this.state === 'running' && !this.agents.has(message.senderId)) {
       // The requester is in another process: tell it, as a response flagged as a failure.
-      const failure = createMessage(
-        {
-          senderId: message.recipientId ?? agentId ?? message.senderId,
-          recipientId: message.senderId,
-          messageType: MessageType.RESPONSE,
-          topic: message.topic,
-          correlationId: message.correlationId,
-          priority: message.priority,
-          payload: null,
-          headers: { [DeliveryFailureHeader.REASON]: reason, ...(error && { [DeliveryFailureHeader.DETAIL]: error.slice(0, 500) }) },
-        },
-        this.clock.now(),
-      );
+      const failure = deliveryFailureResponse(message, reason, message.recipientId ?? agentId ?? message.senderId, error, this.clock.now());
       try {
         this.remote.forward(failure);
       } catch {
@@ -913,10 +780,6 @@ export class CommunicationBus implements BusPort {
 
   private emitDeadLetter(letter: AnyDeadLetter): void {
     this.counters.deadLetters[letter.reason]++;
-    if (this.options.deadLetterBufferSize > 0) {
-      if (this.recentDeadLetters.length >= this.options.deadLetterBufferSize) this.recentDeadLetters.shift();
-      this.recentDeadLetters.push(letter);
-    }
-    this.deadLetterSubject.next(letter);
+    this.deadLetterLog.record(letter);
   }
 }
