@@ -104,9 +104,10 @@ function main(): void {
     console.log(`  reduction factor on 5 tasks: ${fmt(smallFull.result.statesExplored / smallReduced.result.statesExplored)}× fewer states`);
   }
   const ablation: [string, ReductionOptions][] = [
-    ['  partial-order only', { partialOrder: true, symmetry: false, forgetFinished: false }],
-    ['  symmetry only', { partialOrder: false, symmetry: true, forgetFinished: false }],
-    ['  forget finished tasks only', { partialOrder: false, symmetry: false, forgetFinished: true }],
+    ['  partial-order only', { partialOrder: true, symmetry: false, forgetFinished: false, verdictsOnly: false }],
+    ['  symmetry only', { partialOrder: false, symmetry: true, forgetFinished: false, verdictsOnly: false }],
+    ['  one schedule (verdicts only)', { partialOrder: false, symmetry: false, forgetFinished: false, verdictsOnly: true }],
+    ['  forget finished tasks only', { partialOrder: false, symmetry: false, forgetFinished: true, verdictsOnly: false }],
   ];
   for (const [label, reduction] of ablation) console.log(describe(`5 tasks,${label}`, run(small, reduction, UNREDUCED_BOUND)));
   for (const n of [10, 20, 30, 50]) {

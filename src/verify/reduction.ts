@@ -12,6 +12,13 @@ export interface ReductionOptions {
   readonly symmetry?: boolean;
   /** Forget how a task ended once its dependents have been told (live-variable reduction). */
   readonly forgetFinished?: boolean;
+  /**
+   * With only built-in properties to judge (no invariants, no goals) and the runtime's task
+   * machine: one way of filling free slots per step (the balancer's order) and one task's
+   * steps per state, since neither choice can change a built-in verdict (see
+   * docs/verification.md, "Only built-in properties").
+   */
+  readonly verdictsOnly?: boolean;
 }
 
 /** @internal */
@@ -19,6 +26,7 @@ export interface ResolvedReduction {
   readonly partialOrder: boolean;
   readonly symmetry: boolean;
   readonly forgetFinished: boolean;
+  readonly verdictsOnly: boolean;
 }
 
 /** The events to explore from a state: per task, the kinds to fire. @internal */
@@ -64,6 +72,8 @@ export class WorkflowReduction {
   private readonly codes: number[];
   /** Room for the largest symmetry group's codes (local state ids fit 16 bits: they are UTF-16 code units). */
   private readonly scratch: Uint16Array;
+  /** Counts per local state id for the counting sort of large groups (all zero between calls). */
+  private readonly histogram = new Uint32Array(65_536);
   /** No detail forgotten and no task swapped: a state's key is its encoding. */
   readonly identity: boolean;
   /** Symmetry group of each task, -1 for none. */
@@ -90,6 +100,7 @@ export class WorkflowReduction {
     this.symmetryClass = symmetryClass;
     this.identity = !this.forget.some(Boolean) && this.groups.length === 0;
     model.equivalence = { key: (state) => this.key(state), symmetryClass };
+    model.balancerOrderOnly = options.verdictsOnly;
   }
 
   /** The canonical key of a state: forgotten details dropped, symmetric tasks sorted. */
@@ -116,9 +127,22 @@ export class WorkflowReduction {
         for (let k = 0; k < size; k++) codes[group[k] as number] = scratch[k] as number;
         continue;
       }
-      for (let k = 0; k < size; k++) scratch[k] = codes[group[k] as number] as number;
-      const sorted = scratch.subarray(0, size).sort();
-      for (let k = 0; k < size; k++) codes[group[k] as number] = sorted[k] as number;
+      // Large groups (hundreds of identical tasks): a counting sort over the few local state
+      // ids in use, linear where a comparison sort is n log n per successor.
+      const histogram = this.histogram;
+      let low = 65_535;
+      let high = 0;
+      for (let k = 0; k < size; k++) {
+        const value = codes[group[k] as number] as number;
+        histogram[value] = (histogram[value] as number) + 1;
+        if (value < low) low = value;
+        if (value > high) high = value;
+      }
+      let k = 0;
+      for (let value = low; value <= high; value++) {
+        for (let c = histogram[value] as number; c > 0; c--) codes[group[k++] as number] = value;
+        histogram[value] = 0;
+      }
     }
     return fromCharCode(...codes);
   }
@@ -126,6 +150,13 @@ export class WorkflowReduction {
   /** The events to explore from `state`. */
   ample(state: readonly number[]): AmpleChoice[] {
     const model = this.model;
+    if (this.options.verdictsOnly) {
+      // Only built-in verdicts are judged: the lowest-index task that can move by itself, all
+      // its steps (docs/verification.md, "Only built-in properties", says why that is enough).
+      for (const t of model.tasks) {
+        if (model.hasProgress(state, t.index)) return [{ task: t.index, kinds: model.enabledKinds(state, t.index) }];
+      }
+    }
     const all: AmpleChoice[] = [];
     for (const t of model.tasks) {
       const kinds = model.enabledKinds(state, t.index);

@@ -108,7 +108,11 @@ export function verifyWorkflow(workflow: Workflow, options: VerifyWorkflowOption
   }
 
   const budget = new ExplorationBudget(maxStates, timeLimitMs, options.onProgress, startedAt);
-  const reduction = resolveReduction(options.reduction);
+  const requested = resolveReduction(options.reduction);
+  // Which task gets a slot, and in which order independent tasks move, can only matter to a
+  // check that reads states, or to a task machine other than the runtime's.
+  const builtInOnly = invariants.length === 0 && goals.length === 0 && options.taskMachine === undefined;
+  const reduction = { ...requested, verdictsOnly: requested.verdictsOnly && builtInOnly };
   const visible = visibleTasks(model, [...invariants, ...goals]);
   const system = new WorkflowStateSpaceModel(model, new WorkflowReduction(model, reduction, visible), budget);
   const notes: string[] = [];
@@ -210,7 +214,11 @@ export function verifyWorkflow(workflow: Workflow, options: VerifyWorkflowOption
   );
   if (invariants.length > 0) checked.push('invariant');
   if (goals.length > 0) checked.push('reachability');
-  if (model.capacity.declared && !model.capacity.unconstrained && reduction.partialOrder) {
+  if (reduction.verdictsOnly) {
+    notes.push(
+      'only built-in properties: one way of filling free slots per step (the balancer\'s order) and one task\'s steps per state explored; add an invariant or goal to explore every state',
+    );
+  } else if (model.capacity.declared && !model.capacity.unconstrained && reduction.partialOrder) {
     notes.push('partial-order reduction only in states where no task can wait for a slot: the agents cannot run every task at once');
   }
   return buildResult({
@@ -229,9 +237,14 @@ export function verifyWorkflow(workflow: Workflow, options: VerifyWorkflowOption
 }
 
 function resolveReduction(option: boolean | ReductionOptions | undefined): ResolvedReduction {
-  if (option === false) return { partialOrder: false, symmetry: false, forgetFinished: false };
+  if (option === false) return { partialOrder: false, symmetry: false, forgetFinished: false, verdictsOnly: false };
   const o = option === true || option === undefined ? {} : option;
-  return { partialOrder: o.partialOrder ?? true, symmetry: o.symmetry ?? true, forgetFinished: o.forgetFinished ?? true };
+  return {
+    partialOrder: o.partialOrder ?? true,
+    symmetry: o.symmetry ?? true,
+    forgetFinished: o.forgetFinished ?? true,
+    verdictsOnly: o.verdictsOnly ?? true,
+  };
 }
 
 /** Agents declared by the workflow, passed in options, or registered on an orchestrator. */

@@ -189,6 +189,12 @@ export class WorkflowModel {
    */
   equivalence: { readonly key: (state: readonly number[]) => string; readonly symmetryClass: readonly number[] } | undefined;
 
+  /**
+   * Fill free slots one way only, in the balancer's order (most urgent lane, then submission
+   * order), instead of every way: set when no check can see which task got a slot. @internal
+   */
+  balancerOrderOnly = false;
+
   /** The states right after submission (one per way the balancer can fill the agents). */
   initial(budget?: ExplorationBudget): ModelOutcome[] {
     return this.dispatchAll(this.tasks.map((t) => t.automaton.initial), budget);
@@ -340,6 +346,7 @@ export class WorkflowModel {
    * key, so only the first is tried; partial fills with one key are filled once.
    */
   private dispatchAll(state: number[], budget?: ExplorationBudget): ModelOutcome[] {
+    if (this.balancerOrderOnly && !this.capacity.unconstrained) return this.fillInOrder(state, budget);
     const queued: number[] = [];
     for (const t of this.tasks) {
       if (t.automaton.state(state[t.index] as number).phase === 'queued' && this.capacity.coverable[t.index]) queued.push(t.index);
@@ -407,4 +414,42 @@ export class WorkflowModel {
     fill(state, 0, []);
     return outcomes;
   }
+
+  /**
+   * The one fill the balancer's order gives: each queued task, most urgent first, started if
+   * a capable agent has room. Maximal (a task passed over never fits later in the same fill:
+   * slots only get taken). Each task started is a unit of work.
+   */
+  private fillInOrder(state: number[], budget?: ExplorationBudget): ModelOutcome[] {
+    const started: number[] = [];
+    let running: number[] | undefined;
+    // A class with no room stays without room for the rest of the fill (slots only get taken).
+    const full = new Array<boolean>(this.capacity.classCount).fill(false);
+    let fullClasses = 0;
+    for (const i of this.balancerOrder) {
+      const t = this.tasks[i] as ModelTask;
+      if (full[t.capabilityClass] || !this.capacity.coverable[i] || t.automaton.state(state[i] as number).phase !== 'queued') continue;
+      running ??= this.runningPerClass(state);
+      if (!this.capacity.canStart(running, t.capabilityClass)) {
+        full[t.capabilityClass] = true;
+        if (++fullClasses === this.capacity.classCount) break;
+        continue;
+      }
+      if (budget && !budget.spend()) return [];
+      state[i] = t.automaton.step(state[i] as number, TaskEventKind.DISPATCH);
+      running[t.capabilityClass] = (running[t.capabilityClass] as number) + 1;
+      started.push(i);
+    }
+    return [{ state, started }];
+  }
+
+  /** Every task in the balancer's order (lanes and submission order never change), sorted once. */
+  private get balancerOrder(): readonly number[] {
+    this.order ??= this.tasks
+      .map((t) => t.index)
+      .sort((a, b) => compareReady({ lane: (this.tasks[a] as ModelTask).lane, seq: a }, { lane: (this.tasks[b] as ModelTask).lane, seq: b }));
+    return this.order;
+  }
+
+  private order: number[] | undefined;
 }
