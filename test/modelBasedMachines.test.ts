@@ -204,27 +204,58 @@ describe('model-based: conflict machine', () => {
 });
 
 describe('model-based: orchestrator machine', () => {
-  const events = (s: { context: { tasksSubmitted: number; tasksFinished: number; registeredAgents: number } }): OrchestratorMachineEvent[] => [
-    ...(s.context.tasksSubmitted < 2 ? [{ type: 'TASKS_SUBMITTED' as const, count: 1 }] : []),
-    ...(s.context.tasksFinished < s.context.tasksSubmitted ? [{ type: 'TASKS_FINISHED' as const, taskIds: ['t'] }] : []),
-    ...(s.context.registeredAgents < 1 ? [{ type: 'AGENT_REGISTERED' as const, agentId: 'a' }] : [{ type: 'AGENT_UNREGISTERED' as const, agentId: 'a' }]),
-    { type: 'SCHEDULING_REQUESTED' },
-    { type: 'ORCHESTRATOR_STOPPED' },
-  ];
+  const events = (s: { context: { tasksSubmitted: number; tasksFinished: number; registeredAgents: number } }): OrchestratorMachineEvent[] =>
+    [
+      ...(s.context.tasksSubmitted < 2 ? [{ type: 'TASKS_SUBMITTED' as const, count: 1 }] : []),
+      ...(s.context.tasksFinished < s.context.tasksSubmitted ? [{ type: 'TASKS_FINISHED' as const, taskIds: ['t'] }] : []),
+      ...(s.context.registeredAgents < 1 ? [{ type: 'AGENT_REGISTERED' as const, agentId: 'a' }] : [{ type: 'AGENT_UNREGISTERED' as const, agentId: 'a' }]),
+      { type: 'SCHEDULING_REQUESTED' },
+      { type: 'ACTIVATION_REQUESTED' },
+      { type: 'ORCHESTRATOR_STOPPED' },
+      // What the invoked takeover and flush answer (delivered by resolving their promises).
+      { type: 'xstate.done.actor.takeOver', output: { tasks: [] } },
+      { type: 'xstate.error.actor.takeOver', error: new Error('store unreachable') },
+      { type: 'xstate.done.actor.flushStore', output: undefined },
+    ] as unknown as OrchestratorMachineEvent[];
 
-  test('every shortest path replays on a real actor with the injected effects', async () => {
+  test.each(['active', 'standby', 'disabled'] as const)('every shortest path replays on a real actor with the injected effects (role %s)', async (role) => {
     // Scheduling rounds count up forever; the model forgets them beyond one.
-    const serializeState = (s: AnyMachineSnapshot) => JSON.stringify([s.value, { ...s.context, schedulingRounds: Math.min(1, s.context.schedulingRounds) }]);
-    const paths = getShortestPaths(orchestratorMachine, { events, serializeState }) as unknown as Path[];
-    expect(paths.length).toBeGreaterThan(20);
+    const serializeState = (s: AnyMachineSnapshot) =>
+      JSON.stringify([s.value, { ...s.context, schedulingRounds: Math.min(1, s.context.schedulingRounds), activationError: s.context.activationError !== null }]);
+    const input = { role };
+    const paths = getShortestPaths(orchestratorMachine, { input, events, serializeState }) as unknown as Path[];
+    expect(paths.length).toBeGreaterThan(role === 'standby' ? 40 : 15);
+    const states = new Set(paths.map((p) => JSON.stringify(p.steps.at(-1)?.state.value)));
+    // The lifecycle: a standby reaches every state; a disabled one never activates.
+    if (role === 'standby') expect([...states].sort()).toEqual(['"activating"', '"active"', '"standby"', '"stopped"', '"stopping"']);
+    if (role === 'disabled') expect(states.has('"activating"') || states.has('"active"')).toBe(false);
+    if (role === 'active') expect(states.has('"standby"') || states.has('"activating"')).toBe(false);
     for (const path of paths) {
-      const runBalancer = jest.fn();
-      const releaseTasks = jest.fn();
-      const logic = orchestratorMachine.provide({ actions: { runBalancer, releaseTasks } });
-      expect(await replayOnActor(orchestratorMachine, logic, path, { same: serializeState })).toBe('replayed');
+      const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+      const deferred = (id: string) => fromPromise<unknown, unknown>(() => new Promise((resolve, reject) => pending.set(id, { resolve, reject })));
+      const calls = { goLive: jest.fn(), restoreTasks: jest.fn(), haltIntake: jest.fn(), releaseResources: jest.fn(), runBalancer: jest.fn(), releaseTasks: jest.fn() };
+      const logic = orchestratorMachine.provide({ actors: { takeOver: deferred('takeOver'), flushStore: deferred('flushStore') as never }, actions: calls });
+      const deliver = (event: EventObject) => {
+        const match = /^xstate\.(done|error)\.actor\.(takeOver|flushStore)$/.exec(event.type);
+        if (!match) return false;
+        const answer = pending.get(match[2] as string);
+        pending.delete(match[2] as string);
+        if (match[1] === 'done') answer?.resolve((event as unknown as { output: unknown }).output);
+        else answer?.reject((event as unknown as { error: unknown }).error);
+        return true;
+      };
+      expect(await replayOnActor(orchestratorMachine, logic, path, { input, deliver, same: serializeState })).toBe('replayed');
       const sent = path.steps.map((s) => s.event.type);
-      expect(runBalancer).toHaveBeenCalledTimes(sent.filter((t) => t === 'SCHEDULING_REQUESTED').length);
-      expect(releaseTasks).toHaveBeenCalledTimes(sent.filter((t) => t === 'TASKS_FINISHED').length);
+      const values = path.steps.map((s) => s.state.value);
+      // Scheduling runs only while active; release of finished actors in any state.
+      const roundsWhileActive = path.steps.filter((s, k) => s.event.type === 'SCHEDULING_REQUESTED' && values[k - 1] === 'active').length;
+      expect(calls.runBalancer).toHaveBeenCalledTimes(roundsWhileActive);
+      expect(calls.releaseTasks).toHaveBeenCalledTimes(sent.filter((t) => t === 'TASKS_FINISHED').length);
+      // Live once per activation, tasks restored only by a takeover; each lifecycle effect at most once.
+      expect(calls.goLive).toHaveBeenCalledTimes(values.includes('active') ? 1 : 0);
+      expect(calls.restoreTasks).toHaveBeenCalledTimes(role === 'standby' && values.includes('active') ? 1 : 0);
+      expect(calls.haltIntake).toHaveBeenCalledTimes(values.includes('stopping') ? 1 : 0);
+      expect(calls.releaseResources).toHaveBeenCalledTimes(values.includes('stopped') ? 1 : 0);
     }
   });
 });

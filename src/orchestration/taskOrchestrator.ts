@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Subject, type Observable } from 'rxjs';
-import { createActor, type ActorRefFrom, type AnyActorRef } from 'xstate';
+import { createActor, fromPromise, type ActorRefFrom, type AnyActorRef } from 'xstate';
 import { z } from 'zod';
-import { orchestratorMachine } from '../../machines/orchestrator.machine';
+import { orchestratorMachine, type OrchestratorRole } from '../../machines/orchestrator.machine';
 import { hostLivenessMachine, type HostLivenessInput } from '../../machines/hostLiveness.machine';
 import { taskMachine, type TaskMachineContext, type TaskMachineInput } from '../../machines/task.machine';
 import type { AgentHandle } from '../bus/agentHandle';
@@ -27,6 +27,7 @@ import { timerDelay } from '../kernel/clock';
 import { describeError } from '../describeError';
 import { idRecordSchema } from '../idRecord';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
+import { systemIdPrefixOf } from '../kernel/systemIdScope';
 import { ChunkedQueue, nextTurn, turnBudgetSpent, turnStartedAt } from '../kernel/chunkedQueue';
 import { RecordRetention, RetentionOptionsSchema, retentionLimits, type RetentionOptions } from '../kernel/recordRetention';
 import { AgentPool, laneOf } from './agentPool';
@@ -342,9 +343,10 @@ export class TaskOrchestrator {
   readonly orchestratorId: string;
 
   private readonly bus: CommunicationBus;
-  /** The orchestrator's bus agent, registered when it goes live (at once, or on `activate()`). */
+  /** The orchestrator's bus agent, registered when the chart goes live (at once, or on `activate()`). */
   private handle: AgentHandle | undefined;
-  private readonly role: 'active' | 'standby' | 'disabled';
+  /** The same actor as `actor`, typed: its states are the orchestrator's lifecycle. */
+  private readonly lifecycle: ActorRefFrom<typeof orchestratorMachine>;
   private readonly missedHeartbeats: number;
   /**
    * Agent hosts heard of by presence: the agents each announced, and the incarnation it
@@ -389,7 +391,8 @@ export class TaskOrchestrator {
   /** Lets finished records go (bounded memory); a task's dependencies are pinned until it finishes (its executor gets their results). */
   private readonly retention: RecordRetention<string>;
   private restored = false;
-  private activation: Promise<number> | undefined;
+  /** Tasks the last `restore()` or takeover loaded (what `activate()` resolves with). */
+  private tasksRestored = 0;
   private readonly eventSubject = new Subject<TaskEvent>();
   private readonly finishedSubject = new Subject<TaskFinishedEvent>();
   private readonly attemptSubject = new Subject<TaskAttemptEvent>();
@@ -403,7 +406,6 @@ export class TaskOrchestrator {
   private deferredDependencyEvents: { taskId: string; event: { type: 'DEPENDENCY_COMPLETED' | 'DEPENDENCY_FAILED'; dependencyId: string } }[] = [];
   private waitingSeq = 0;
   private taskIdSeq = 0;
-  private stopped = false;
   /**
    * Accepted tasks whose actors are spawned on later turns of the event loop (at most
    * `SPAWN_CHUNK_MAX` and `TURN_BUDGET_MS` per turn): spawning 100 000 in one go held the
@@ -450,7 +452,6 @@ export class TaskOrchestrator {
     this.bus = bus;
     this.orchestratorId = parsed.data.orchestratorId;
     this.logger = runtimeLogger(bus.root, { component: 'orchestrator', orchestratorId: this.orchestratorId });
-    this.role = parsed.data.role;
     this.missedHeartbeats = parsed.data.missedHeartbeats;
     this.historyWindowMs = parsed.data.historyWindowHours * 3_600_000;
     for (const b of [...Object.values(builtInBalancers), ...(balancers ?? [])]) this.balancerByName.set(b.name, b);
@@ -495,7 +496,19 @@ export class TaskOrchestrator {
       },
     });
     const orchestratorLogic = orchestratorMachine.provide({
+      actors: {
+        // A deposed leader may still be finishing a write: the key is made ours before going
+        // live, or its late write would fence this (new) leader.
+        takeOver: fromPromise<unknown>(() => this.takeOverStore()),
+        flushStore: fromPromise(async () => this.persistence?.flush()),
+      },
       actions: {
+        goLive: () => this.goLive(),
+        restoreTasks: (_, params) => {
+          this.tasksRestored = this.applyRestored(params.state as PersistedOrchestrator | undefined);
+        },
+        haltIntake: () => this.haltIntake(),
+        releaseResources: () => this.releaseResources(),
         runBalancer: () => this.runBalancer(),
         releaseTasks: (_, params) => this.taskActors.release(params.taskIds),
       },
@@ -504,8 +517,10 @@ export class TaskOrchestrator {
     orchestratorsPerRoot.set(bus.root, index + 1);
     const id = index === 0 ? this.orchestratorId : `${this.orchestratorId}-${index}`;
     // Joins the runtime's system under the root; it ends itself (final state) on stop.
-    const actor = createActor(orchestratorLogic, { parent: bus.root, id, systemId: id }).start();
+    // Its actions reach the bus and the supervisors: created now, started once they exist.
+    const actor = createActor(orchestratorLogic, { parent: bus.root, id, systemId: systemIdPrefixOf(bus.root) + id, input: { role: parsed.data.role } });
     this.actor = actor;
+    this.lifecycle = actor;
     bus.root.subscribe({ complete: () => void this.stop(), error: () => void this.stop() });
     // Task system ids are `task:<id>`; a second orchestrator in the same system namespaces its own.
     this.taskActors = new ShardedSupervisor(actor, index === 0 ? 'task' : `${id}.task`, taskLogic, 16, (taskId, error) =>
@@ -516,7 +531,20 @@ export class TaskOrchestrator {
       delays: { hostTimeout: ({ context }) => timerDelay(context.expiresAt - clock.now()) },
     });
     this.hostActors = new ShardedSupervisor(actor, index === 0 ? 'host' : `${id}.host`, hostLogic, 16, (hostId) => this.onHostLost(hostId));
-    if (this.role === 'active') this.goLive();
+    // An `active` orchestrator goes live in this step (`standby` → `active`).
+    actor.start();
+  }
+
+  /** Taking results, presence and submissions: the chart's `active` state. */
+  private get live(): boolean {
+    const snapshot = this.lifecycle.getSnapshot();
+    return snapshot.status === 'active' && snapshot.matches('active');
+  }
+
+  /** Stopping or stopped (or ended with the runtime): the chart says so. */
+  private get halted(): boolean {
+    const snapshot = this.lifecycle.getSnapshot();
+    return snapshot.status !== 'active' || snapshot.matches('stopping');
   }
 
   /** Registers the orchestrator's bus agent: from now on results and presence reach it. */
@@ -534,41 +562,93 @@ export class TaskOrchestrator {
    * election when this process wins the lease. Resolves with the number of tasks restored.
    */
   activate(): Promise<number> {
-    if (this.stopped) return Promise.reject(new NotRunningError('orchestrator'));
-    if (this.role === 'disabled') return Promise.reject(new StandbyError(`orchestrator '${this.orchestratorId}'`, 'disabled'));
-    if (this.handle) return Promise.resolve(0);
-    // A takeover that failed (e.g. the store was unreachable) may be tried again.
-    return (this.activation ??= this.takeOver().catch((error: unknown) => {
-      this.activation = undefined;
-      throw error;
-    }));
+    if (this.halted) return Promise.reject(new NotRunningError('orchestrator'));
+    const snapshot = this.lifecycle.getSnapshot();
+    if (snapshot.context.role === 'disabled') return Promise.reject(new StandbyError(`orchestrator '${this.orchestratorId}'`, 'disabled'));
+    if (snapshot.matches('active')) return Promise.resolve(0);
+    // From `standby` (again, after a takeover that failed) the chart starts the takeover;
+    // a call while it runs waits for the same one.
+    this.lifecycle.send({ type: 'ACTIVATION_REQUESTED' });
+    return new Promise<number>((resolve, reject) => {
+      const settle = (): boolean => {
+        const now = this.lifecycle.getSnapshot();
+        if (now.status === 'active' && now.matches('activating')) return false;
+        if (now.status === 'active' && now.matches('active')) resolve(this.tasksRestored);
+        else if (now.status === 'active' && now.matches('standby')) reject(now.context.activationError);
+        else reject(new NotRunningError('orchestrator'));
+        return true;
+      };
+      if (settle()) return;
+      const subscription = this.lifecycle.subscribe({
+        next: () => {
+          if (settle()) subscription.unsubscribe();
+        },
+        complete: () => settle(),
+        error: () => settle(),
+      });
+    });
   }
 
-  private async takeOver(): Promise<number> {
-    // A deposed leader may still be finishing a write: the key is made ours before going live,
-    // or its late write would fence this (new) leader.
-    const state = await this.persistence?.takeOver(() => (this.stopped ? new NotRunningError('orchestrator') : undefined));
-    if (this.stopped) throw new NotRunningError('orchestrator');
-    // Synchronous from here: no result can arrive between going live and the tasks existing.
-    this.goLive();
-    return this.applyRestored(state);
+  /** The takeover the chart invokes in `activating`: the store's key made ours, its state loaded. */
+  private async takeOverStore(): Promise<PersistedOrchestrator | undefined> {
+    const state = await this.persistence?.takeOver(() => (this.halted ? new NotRunningError('orchestrator') : undefined));
+    if (this.halted) throw new NotRunningError('orchestrator');
+    return state;
   }
 
   private assertActive(): void {
-    if (this.stopped) throw new NotRunningError('orchestrator');
-    if (!this.handle) throw new StandbyError(`orchestrator '${this.orchestratorId}'`, this.role === 'standby' ? 'standby' : 'disabled');
+    if (this.halted) throw new NotRunningError('orchestrator');
+    if (!this.live) throw new StandbyError(`orchestrator '${this.orchestratorId}'`, this.roleKind());
+  }
+
+  private roleKind(): Exclude<OrchestratorRole, 'active'> {
+    return this.lifecycle.getSnapshot().context.role === 'disabled' ? 'disabled' : 'standby';
   }
 
   /** For the guide's `await orchestrator.start()`: the orchestrator runs from construction. */
   async start(): Promise<void> {}
 
-  /** Stops every task actor (aborting running work) and the orchestrator actor. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
+  /**
+   * Stops every task actor (aborting running work) and the orchestrator actor: the chart goes
+   * `stopping` (intake halted, the store flushed), then `stopped` (everything released).
+   */
+  stop(): Promise<void> {
+    const snapshot = this.lifecycle.getSnapshot();
+    if (snapshot.status !== 'active') {
+      // The runtime's root ended and took the actor with it: release here what the chart would have.
+      this.haltIntake();
+      this.releaseResources();
+      return Promise.resolve();
+    }
+    if (!snapshot.matches('stopping')) this.lifecycle.send({ type: 'ORCHESTRATOR_STOPPED' });
+    return new Promise<void>((resolve) => {
+      const ended = (): boolean => {
+        const now = this.lifecycle.getSnapshot();
+        if (now.status === 'active') return false;
+        // Ended by the runtime before `stopped` (mid-flush): what `stopped` releases is released here.
+        if (now.status !== 'done') this.releaseResources();
+        resolve();
+        return true;
+      };
+      if (ended()) return;
+      const subscription = this.lifecycle.subscribe({
+        next: () => {
+          if (ended()) subscription.unsubscribe();
+        },
+        complete: () => ended(),
+        error: () => ended(),
+      });
+    });
+  }
+
+  /** `stopping`: no more work is taken. Safe to repeat. */
+  private haltIntake(): void {
     this.spawnQueue.clear();
     for (const waiter of [...this.agentWaiters]) this.settleAgentWaiter(waiter, new NotRunningError('orchestrator'));
-    await this.persistence?.flush();
+  }
+
+  /** `stopped`: waiters answered, running work aborted, task actors stopped, bus agents gone. Safe to repeat. */
+  private releaseResources(): void {
     // Whoever waits gets an answer: the task as it was when the orchestrator stopped.
     for (const entry of this.tasks.values()) {
       const waiters = entry.waiters;
@@ -578,10 +658,11 @@ export class TaskOrchestrator {
     for (const controller of this.controllers.values()) controller.abort(new Error('orchestrator stopped'));
     this.controllers.clear();
     this.taskActors.stopAll();
-    if (this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'ORCHESTRATOR_STOPPED' });
     if (this.bus.running) {
       if (this.handle) this.bus.unregisterAgent(this.orchestratorId);
+      this.handle = undefined;
       for (const agentId of this.busAgentsWeRegistered) this.bus.unregisterAgent(agentId);
+      this.busAgentsWeRegistered.clear();
     }
   }
 
@@ -599,7 +680,7 @@ export class TaskOrchestrator {
    * ```
    */
   registerAgent(agentId: string, options: OrchestratorAgentOptions): void {
-    if (this.stopped) throw new NotRunningError('orchestrator');
+    if (this.halted) throw new NotRunningError('orchestrator');
     const idCheck = z.string().min(1).safeParse(agentId);
     if (!idCheck.success) throw ValidationError.fromZod('agentId', idCheck.error);
     const parsed = AgentOptionsSchema.safeParse(options);
@@ -658,7 +739,7 @@ export class TaskOrchestrator {
   waitForAgents(capabilities: readonly (string | readonly string[])[], options: { timeoutMs?: number } = {}): Promise<void> {
     const parsed = WaitForAgentsSchema.safeParse({ capabilities, timeoutMs: options?.timeoutMs });
     if (!parsed.success) return Promise.reject(ValidationError.fromZod('waitForAgents arguments', parsed.error));
-    if (this.stopped) return Promise.reject(new NotRunningError('orchestrator'));
+    if (this.halted) return Promise.reject(new NotRunningError('orchestrator'));
     const sets = parsed.data.capabilities.map((c) => (typeof c === 'string' ? [c] : [...new Set(c)]));
     if (this.uncovered(sets).length === 0) return Promise.resolve();
     const { timeoutMs } = parsed.data;
@@ -1115,8 +1196,8 @@ export class TaskOrchestrator {
    * ```
    */
   async restore(): Promise<number> {
-    if (!this.persistence || this.restored || !this.handle) return 0;
-    return this.applyRestored(await this.persistence.takeOver());
+    if (!this.persistence || this.restored || !this.live) return 0;
+    return (this.tasksRestored = this.applyRestored(await this.persistence.takeOver()));
   }
 
   private applyRestored(state: PersistedOrchestrator | undefined): number {
@@ -1415,7 +1496,7 @@ export class TaskOrchestrator {
       balancerErrors: this.balancerErrors,
       persistence: this.persistence ? this.persistence.stats() : null,
       hosts: { alive: this.hosts.size, lost: this.hostsLost, left: this.hostsLeft, invalidAnnouncements: this.invalidAnnouncements, refusedAnnouncements: this.refusedAnnouncements },
-      active: this.handle !== undefined && !this.stopped,
+      active: this.live,
     };
   }
 
@@ -1507,13 +1588,13 @@ export class TaskOrchestrator {
   }
 
   private requestScheduling(): void {
-    if (this.schedulingRequested || this.stopped) return;
+    if (this.schedulingRequested) return;
     this.schedulingRequested = true;
     // One scheduling round per burst of readiness: tasks spawned or freed in the same tick
-    // are placed together, in priority order.
+    // are placed together, in priority order. Only the chart's `active` state runs it.
     queueMicrotask(() => {
       this.schedulingRequested = false;
-      if (!this.stopped && this.dirtyPools.size > 0) this.actor.send({ type: 'SCHEDULING_REQUESTED' });
+      if (this.dirtyPools.size > 0 && this.lifecycle.getSnapshot().status === 'active') this.actor.send({ type: 'SCHEDULING_REQUESTED' });
     });
   }
 
