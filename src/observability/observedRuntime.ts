@@ -1,7 +1,21 @@
-import type { NeuroFlux } from '../runtime/createNeuroFlux';
+import type { Actor } from 'xstate';
+import type { RuntimeMachine } from '../../machines/runtime.machine';
+import type { CommunicationBus } from '../bus/communicationBus';
+import type { ConflictResolutionEngine } from '../conflict/conflictResolutionEngine';
+import type { NeuroFluxClock } from '../kernel/clock';
+import type { TaskOrchestrator } from '../orchestration/taskOrchestrator';
+import type { NeuralSwarmNetwork } from '../swarm/neuralSwarmNetwork';
 
 /**
  * What the observability tools read of a runtime: its root actor and its components.
- * A `NeuroFlux` fits as it is.
+ * A `NeuroFlux` fits as it is. Spelled out here rather than picked from `NeuroFlux`: the
+ * runtime (the composition root) builds on observability, not the other way round.
  */
-export type ObservedRuntime = Pick<NeuroFlux, 'system' | 'bus' | 'orchestrator' | 'conflicts' | 'swarm' | 'clock'>;
+export interface ObservedRuntime {
+  readonly system: Actor<RuntimeMachine>;
+  readonly bus: CommunicationBus;
+  readonly orchestrator: TaskOrchestrator;
+  readonly conflicts: ConflictResolutionEngine;
+  readonly swarm: NeuralSwarmNetwork;
+  readonly clock: NeuroFluxClock;
+}
