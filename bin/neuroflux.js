@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 'use strict';
-// The compiled CLI lives in dist/ (built by `npm install` through the prepare script).
-require('../dist/src/cli/main.js').main(process.argv).catch((error) => {
+// The CLI is in the bundle dist/neuroflux.js (built by `npm install` through the prepare
+// script: scripts/build.js), initialised only when it runs.
+require('../dist/neuroflux.js').runNeuroFluxCli(process.argv).catch((error) => {
   process.stderr.write(`${error && error.message ? error.message : String(error)}\n`);
   process.exitCode = 1;
 });

@@ -33,11 +33,15 @@ const typeScriptBlocks = blocks.filter((b) => isTypeScript(b) && b.marker !== 'f
 const virtualDir = join(root, '.doc-blocks');
 const virtualPath = (block: CodeBlock) => join(virtualDir, `${block.file.replace(/[/.]/g, '_')}_${block.line}.ts`);
 
-/** The package's entry points, as a user imports them. */
-const entryPoints: Record<string, string> = {
-  neuroflux: join(root, 'src', 'index.ts'),
-  'neuroflux/jest': join(root, 'src', 'verify', 'jest.ts'),
-};
+/**
+ * The package's entry points, as a user imports them: package.json `exports`, each mapped
+ * to its source (`./dist/types/src/entries/nats.d.ts` is src/entries/nats.ts).
+ */
+const entryPoints: Record<string, string> = Object.fromEntries(
+  Object.entries((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, string | { types: string }> }).exports).flatMap(([subpath, target]) =>
+    typeof target === 'string' ? [] : [[join('neuroflux', subpath), join(root, target.types.replace(/^\.\/dist\/types\//, '').replace(/\.d\.ts$/, '.ts'))]],
+  ),
+);
 
 const compilerOptions: ts.CompilerOptions = {
   target: ts.ScriptTarget.ES2022,

@@ -1,7 +1,7 @@
-import '../src/verify/jest';
+import '../src/entries/jest';
 import { createMachine } from 'xstate';
 import { taskMachine, type TaskMachineInput } from '../machines/task.machine';
-import { verificationMatchers } from '../src/verify/jest';
+import { verificationMatchers } from '../src/entries/jest';
 import { verifyWorkflow, type Workflow } from '../src/verify';
 
 const pipeline: Workflow = {

@@ -1,19 +1,7 @@
 /**
- * Jest matchers for verification: `import 'neuroflux/jest'` in a test file (or in
- * `setupFilesAfterEach`) and write
- *
- * ```ts
- * expect(workflow).toBeDeadlockFree();
- * expect(workflow).toTerminate({ environment: { cancellations: 'none' } });
- * expect(workflow).toSatisfy((s) => s.tasks.report.state !== 'failed' || 'report failed');
- * expect(myMachine).toBeDeadlockFree({ events: [...] });
- * ```
- *
- * The received value is a workflow (`{ tasks, agents? }`), an XState machine, or a
- * result of `verifyWorkflow` / `verifyMachine`. A failing matcher prints the verdict and
- * the counterexample trace. An incomplete exploration (state bound reached) fails: a
- * property is only claimed when it is proved.
- * @packageDocumentation
+ * The verification matchers (`toBeDeadlockFree`, `toTerminate`, `toSatisfy`) as plain
+ * functions, for `expect.extend`. `neuroflux/jest` registers them with Jest's `expect`;
+ * this module registers nothing, so the package can hold it without a test runner.
  */
 import type { AnyMachineSnapshot, AnyStateMachine, SnapshotFrom } from 'xstate';
 import { formatVerificationResult, type PropertyName, type VerificationResult } from './verificationResult';
@@ -28,20 +16,6 @@ export type VerificationMatcherOptions<T> = T extends AnyStateMachine
 
 /** The invariant `toSatisfy` takes: over workflow states, or over the machine's snapshots. */
 export type InvariantFor<T> = T extends AnyStateMachine ? MachineInvariant<SnapshotFrom<T>> : WorkflowInvariant;
-
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace jest {
-    interface Matchers<R, T = {}> {
-      /** No reachable unfinished state in which nothing can happen by itself. */
-      toBeDeadlockFree(options?: VerificationMatcherOptions<T>): R;
-      /** Every reachable state can still reach the end (every task final; a final machine state). */
-      toTerminate(options?: VerificationMatcherOptions<T>): R;
-      /** The invariant holds in every reachable state. */
-      toSatisfy(invariant: InvariantFor<T>, options?: VerificationMatcherOptions<T>): R;
-    }
-  }
-}
 
 interface MatcherResult {
   pass: boolean;
@@ -100,8 +74,8 @@ function judge(this: MatcherContext | void, result: AnyResult, property: Propert
 }
 
 /**
- * The matchers, for `expect.extend` in runners other than Jest (Vitest...). Importing this
- * module registers them with Jest's global `expect`.
+ * The matchers, for `expect.extend` in runners other than Jest (Vitest...). Importing
+ * `neuroflux/jest` registers them with Jest's global `expect`.
  */
 export const verificationMatchers = {
   toBeDeadlockFree(this: MatcherContext, received: unknown, options: object = {}): MatcherResult {
@@ -115,9 +89,3 @@ export const verificationMatchers = {
     return judge.call(this, verify(received, 'invariant', options, invariant), 'invariant', 'the invariant to hold in every reachable state');
   },
 };
-
-const globalExpect = (globalThis as { expect?: { extend(matchers: Record<string, unknown>): void } }).expect;
-if (globalExpect === undefined) {
-  throw new Error("neuroflux/jest registers Jest matchers: import it from a test file (Jest's global `expect` is missing)");
-}
-globalExpect.extend(verificationMatchers);
