@@ -30,11 +30,9 @@ import { SubscriptionIndex } from './topicPattern';
 import { AgentRegistrationSchema, BusOptionsSchema, type AgentRegistration, type CommunicationBusOptions } from './busOptions';
 import { HandlePublishArgsSchema, HandleRequestArgsSchema, parseOrThrow, PatternArgsSchema, PublishArgsSchema, RequestArgsSchema, ResponseTargetSchema, type PublishArgs, type RequestArgs } from './busArguments';
 import { DeadLetterLog } from './deadLetterLog';
+import { DeliveryLoop } from './deliveryLoop';
 import { DeliveryFailureHeader, deliveryFailureOf, deliveryFailureResponse } from './deliveryFailure';
 import type { BusPort, FrameReceipt, TransportLink } from './transportLink';
-
-/** Deliveries (redeliveries included) a chain of flushes makes before it yields to timers and I/O. */
-const TURN_DELIVERY_BUDGET = 4096;
 
 export { OverflowPolicy, BusOptionsSchema, type AgentRegistration, type CommunicationBusOptions } from './busOptions';
 export type { PublishArgs, RequestArgs } from './busArguments';
@@ -80,14 +78,8 @@ export class CommunicationBus implements BusPort {
   private readonly messageSubject = new Subject<Message>();
   private readonly deadLetterLog: DeadLetterLog;
   private state: 'created' | 'running' | 'stopped' = 'created';
-  private ready: RegisteredAgent[] = [];
-  private flushScheduled = false;
-  private chainedFlushes = 0;
-  /** `counters.delivered` when delivery last yielded to the event loop. */
-  private deliveredAtYield = 0;
+  private readonly delivery: DeliveryLoop;
   private readonly backoff: RedeliveryBackoff;
-  private sweepTimer: unknown = undefined;
-  private idleWaiters: (() => void)[] = [];
   private readonly outcomes: DeliveryOutcomes;
   private readonly agentActors: ShardedSupervisor<typeof agentMachine>;
   private instrumentation: BusInstrumentation | undefined;
@@ -102,7 +94,12 @@ export class CommunicationBus implements BusPort {
     this.pending = new PendingRequests(this.clock);
     this.backoff = new RedeliveryBackoff(this.clock, (agent, message) => {
       if (this.state === 'running' && this.agents.get(agent.agentId) === agent) this.enqueue(agent, message, true);
-      this.notifyIdle();
+      this.delivery.notifyIdle();
+    });
+    this.delivery = new DeliveryLoop(this.agents, this.counters, this.clock, this.options.ttlSweepIntervalMs, {
+      expired: (message, agentId) => this.deadLetter('expired', message, agentId),
+      redeliveriesWaiting: () => this.backoff.size,
+      swept: (now) => this.pending.pruneOpen(now),
     });
     this.ownsRoot = root === undefined;
     this.root = root ?? createRuntimeRoot({ clock: this.clock, name: 'bus' });
@@ -116,7 +113,7 @@ export class CommunicationBus implements BusPort {
         if (this.receipts.size > 0) this.takeReceipt(message)?.handled();
       },
       failed: (agent, message, error) => this.recordFailure(agent, message, error),
-      freed: (agent) => this.scheduleDrain(agent),
+      freed: (agent) => this.delivery.scheduleDrain(agent),
       returned: (_agent, count) => {
         this.counters.delivered -= count;
       },
@@ -133,11 +130,7 @@ export class CommunicationBus implements BusPort {
   async start(): Promise<void> {
     if (this.state !== 'created') return;
     this.state = 'running';
-    for (const agent of this.agents.values()) {
-      this.scheduleDrain(agent);
-      // Messages queued before start for offline or pull agents expire like any others.
-      if (agent.mailbox.size > 0 && !(agent.pushes && agent.online)) this.armSweep();
-    }
+    this.delivery.start();
   }
 
   /**
@@ -147,7 +140,7 @@ export class CommunicationBus implements BusPort {
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
-    this.clock.clearTimeout(this.sweepTimer);
+    this.delivery.stop();
     // Waiting redeliveries go back to their mailboxes, readable like the rest.
     for (const { agent, message } of this.backoff.release()) agent.mailbox.requeue(message);
     this.pending.rejectAll(() => new NotRunningError('bus'));
@@ -157,7 +150,7 @@ export class CommunicationBus implements BusPort {
     if (this.ownsRoot) this.root.stop();
     this.messageSubject.complete();
     this.deadLetterLog.complete();
-    this.notifyIdle();
+    this.delivery.notifyIdle();
   }
 
   /** True between `start()` and `stop()`. */
@@ -219,7 +212,7 @@ export class CommunicationBus implements BusPort {
     for (const message of agent.mailbox.drainAll()) this.deadLetter('no_route', message, agentId);
     for (const { message } of this.backoff.release(agent)) this.deadLetter('no_route', message, agentId);
     this.pending.rejectAll((id) => new UnknownAgentError(id), agentId);
-    this.notifyIdle();
+    this.delivery.notifyIdle();
     return true;
   }
 
@@ -466,7 +459,7 @@ export class CommunicationBus implements BusPort {
     const messages: Message[] = [];
     const now = this.clock.now();
     let message: Message | undefined;
-    while ((message = this.take(agent, now)) !== undefined) {
+    while ((message = this.delivery.take(agent, now)) !== undefined) {
       // A repeat of an idempotent command the agent already took is acknowledged, not returned.
       if (agent.executedKeys.claim(message)) messages.push(message);
       // Taken by a pull agent: as far as the transport is concerned, handled.
@@ -481,8 +474,8 @@ export class CommunicationBus implements BusPort {
     if (!agent) throw new UnknownAgentError(agentId);
     if (agent.actor.getSnapshot().status !== 'active') return;
     agent.actor.send({ type: online ? 'CAME_ONLINE' : 'WENT_OFFLINE' });
-    if (online) this.scheduleDrain(agent);
-    else this.armSweep();
+    if (online) this.delivery.scheduleDrain(agent);
+    else this.delivery.armSweep();
   }
 
   /**
@@ -537,26 +530,7 @@ export class CommunicationBus implements BusPort {
    * accepted message has been handled, dead-lettered, or waits for an offline or pull agent.
    */
   whenIdle(): Promise<void> {
-    if (this.isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  private isIdle(): boolean {
-    if (this.state === 'stopped') return true;
-    if (this.flushScheduled || this.backoff.size > 0) return false;
-    for (const agent of this.agents.values()) {
-      if (!agent.active) continue;
-      if (agent.actor.getSnapshot().context.inFlight > 0) return false;
-      if (this.state === 'running' && agent.pushes && agent.online && agent.mailbox.size > 0) return false;
-    }
-    return true;
-  }
-
-  private notifyIdle(): void {
-    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const resolve of waiters) resolve();
+    return this.delivery.whenIdle();
   }
 
   private assertNotStopped(): void {
@@ -646,24 +620,8 @@ export class CommunicationBus implements BusPort {
     }
     if (atHead) agent.mailbox.requeue(message);
     else agent.mailbox.enqueue(message);
-    if (agent.pushes && agent.online) this.scheduleDrain(agent);
-    else this.armSweep();
+    this.delivery.queued(agent);
   }
-
-  /** Next unexpired message of an agent's mailbox; expired ones are dead-lettered on the way. */
-  private take(agent: RegisteredAgent, now: number): Message | undefined {
-    let message: Message | undefined;
-    while ((message = agent.mailbox.dequeue()) !== undefined) {
-      if (isExpired(message, now)) {
-        this.deadLetter('expired', message, agent.agentId);
-        continue;
-      }
-      this.counters.delivered++;
-      return message;
-    }
-    return undefined;
-  }
-
 
   private takeReceipt(message: Message): FrameReceipt | undefined {
     const receipt = this.receipts.get(message.messageId);
@@ -695,62 +653,6 @@ export class CommunicationBus implements BusPort {
     const reason = this.agents.get(agent.agentId) === agent ? 'max_retries' : 'no_route';
     this.deadLetter(reason, message, agent.agentId, describeError(error), { cause: error });
   }
-
-  private scheduleDrain(agent: RegisteredAgent): void {
-    if (agent.drainScheduled || this.state !== 'running') return;
-    agent.drainScheduled = true;
-    this.ready.push(agent);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      // Deliveries run once the current synchronous burst of sends is over, so a burst
-      // reaches each agent as a few batches, most urgent first. A long chain of flushes
-      // (handlers answering each other synchronously) yields to timers and I/O now and
-      // then, or request timeouts and TTL sweeps would never run. Deliveries count as well
-      // as flushes (redeliveries among them), so a flush chain holds the thread for at most
-      // TURN_DELIVERY_BUDGET handler calls or so.
-      if (++this.chainedFlushes < 64 && this.counters.delivered - this.deliveredAtYield < TURN_DELIVERY_BUDGET) queueMicrotask(this.flush);
-      else {
-        this.chainedFlushes = 0;
-        this.deliveredAtYield = this.counters.delivered;
-        setImmediate(this.flush);
-      }
-    }
-  }
-
-  private readonly flush = (): void => {
-    this.flushScheduled = false;
-    const ready = this.ready;
-    this.ready = [];
-    // One clock read per flush: a flush runs in one synchronous slice of time.
-    const now = this.clock.now();
-    const take = (agent: RegisteredAgent) => this.take(agent, now);
-    for (const agent of ready) {
-      agent.drainScheduled = false;
-      if (this.state === 'running' && this.agents.get(agent.agentId) === agent && agent.drain(take)) this.scheduleDrain(agent);
-    }
-    this.notifyIdle();
-  };
-
-  private armSweep(): void {
-    if (this.sweepTimer !== undefined || this.state !== 'running') return;
-    this.sweepTimer = this.clock.setTimeout(this.sweep, this.options.ttlSweepIntervalMs);
-  }
-
-  /** Dead-letters expired messages that nobody is draining; re-arms while any remain. */
-  private readonly sweep = (): void => {
-    this.sweepTimer = undefined;
-    const now = this.clock.now();
-    let waiting = false;
-    for (const agent of this.agents.values()) {
-      if (agent.mailbox.size === 0 || (agent.pushes && agent.online)) continue;
-      for (const message of agent.mailbox.removeWhere((m) => isExpired(m, now))) {
-        this.deadLetter('expired', message, agent.agentId);
-      }
-      waiting ||= agent.mailbox.size > 0;
-    }
-    this.pending.pruneOpen(now);
-    if (waiting) this.armSweep();
-  };
 
   /** `thrown`: what the handler threw (any value), the cause of the requester's DeliveryFailedError. */
   private deadLetter(reason: DeadLetter['reason'], message: Message, agentId?: string, error?: string, thrown?: NeuroFluxErrorOptions): void {
