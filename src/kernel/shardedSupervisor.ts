@@ -1,5 +1,6 @@
 import { createActor, type ActorRefFrom, type AnyActorLogic, type AnyActorRef } from 'xstate';
 import { supervisorMachine, type ChildSpec } from '../../machines/supervisor.machine';
+import { systemIdPrefixOf } from './systemIdScope';
 
 interface Shard {
   readonly id: string;
@@ -29,6 +30,8 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
   private readonly shardOf = new Map<string, Shard>();
   private readonly shardLogic: AnyActorLogic;
   private shardCount = 0;
+  /** Put before each child's system id: empty but for a second runtime in one actor system (see `claimSystemIdScope`). */
+  private readonly systemIdPrefix: string;
 
   constructor(
     /** The parent of the shards in the actor tree. */
@@ -39,6 +42,7 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
     /** Called when a child crashes (an injected effect threw): the shard survives it. */
     onChildFailure?: (childId: string, error: unknown) => void,
   ) {
+    this.systemIdPrefix = systemIdPrefixOf(host);
     this.shardLogic = supervisorMachine.provide({
       actors: { child: logic },
       actions: { reportChildFailure: (_, params) => onChildFailure?.(this.idOf(params.childId), params.error) },
@@ -71,7 +75,7 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
       const shard = this.openShard();
       const chunk = children.slice(next, next + this.shardSize - shard.spawned);
       next += chunk.length;
-      const specs: ChildSpec[] = chunk.map((c) => ({ id: this.childIdOf(c.id), systemId: this.childIdOf(c.id), input: c.input }));
+      const specs: ChildSpec[] = chunk.map((c) => ({ id: this.childIdOf(c.id), systemId: this.systemIdPrefix + this.childIdOf(c.id), input: c.input }));
       // Counted before the send: children that finish while starting release themselves.
       shard.spawned += chunk.length;
       for (const c of chunk) this.shardOf.set(c.id, shard);

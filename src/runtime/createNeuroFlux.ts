@@ -1,4 +1,4 @@
-import type { Actor, InspectionEvent, Observer } from 'xstate';
+import type { Actor, AnyActorRef, InspectionEvent, Observer } from 'xstate';
 import type { RuntimeMachine } from '../../machines/runtime.machine';
 import { CommunicationBus, type CommunicationBusOptions } from '../bus/communicationBus';
 import { ConflictResolutionEngine, type ConflictResolutionEngineOptions } from '../conflict/conflictResolutionEngine';
@@ -20,8 +20,10 @@ import { ValidationError } from '../errors';
 import { systemClock, type NeuroFluxClock } from '../kernel/clock';
 import { LeaderElection, type LeaderElectionOptions } from '../store/leaderElection';
 import { createRuntimeRoot } from '../kernel/runtimeRoot';
+import { adoptRuntimeRoot, systemClockOf } from '../kernel/embeddedRoot';
+import { checkNeuroFluxOptions } from './neuroFluxOptionsSchema';
 import { ScalingManager, type ScalingManagerOptions } from '../scaling/scalingManager';
-import { defaultLogger, isNeuroFluxLogger, type NeuroFluxLogger } from '../kernel/logger';
+import { defaultLogger, type NeuroFluxLogger } from '../kernel/logger';
 import { attachRuntimeLogger } from '../kernel/runtimeLogger';
 
 /** Options of {@link createNeuroFlux}. */
@@ -77,6 +79,15 @@ export interface NeuroFluxOptions {
   scaling?: Omit<ScalingManagerOptions, 'runtime'>;
 }
 
+/**
+ * Where an embedded runtime lives (`neuroFluxLogic`): `root` is an actor of the user's
+ * system, and becomes the parent of every component actor.
+ * @internal
+ */
+export interface RuntimeEmbedding {
+  readonly root: AnyActorRef;
+}
+
 /** A running NeuroFlux system: one XState actor system and its components. */
 export interface NeuroFlux {
   /** The root actor; every agent, task and conflict actor belongs to its system. */
@@ -118,16 +129,22 @@ export interface NeuroFlux {
  * await nf.stop();
  * ```
  */
-export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
-  const clock = options.clock ?? systemClock;
+export function createNeuroFlux(options: NeuroFluxOptions = {}, /** @internal */ embedding?: RuntimeEmbedding): NeuroFlux {
+  checkNeuroFluxOptions(options);
+  // Embedded, the system's clock arms every `after` delay: a second clock would drift from it.
+  if (embedding && options.clock !== undefined && options.clock !== systemClockOf(embedding.root)) {
+    throw new ValidationError('runtime options', [
+      { path: 'clock', message: "an embedded runtime runs on its actor system's clock: give the clock to the createActor that starts the system" },
+    ]);
+  }
   // The inspector's hub must see the system from its first actor on.
   const hub = options.inspector ? createInspectionHub(options.inspector.hubOptions) : undefined;
   const inspect = hub ? combineInspectionObservers(hub.observer, options.inspect) : options.inspect;
-  if (options.logger !== undefined && !isNeuroFluxLogger(options.logger)) {
-    throw new ValidationError('runtime options', [{ path: 'logger', message: 'expected a logger with error, warn, info, debug and child methods (pino fits)' }]);
-  }
   const logger = options.logger ?? defaultLogger();
-  const system = createRuntimeRoot({ clock, name: options.name, ...(inspect && { inspect }) });
+  const embedded = embedding && adoptRuntimeRoot(embedding.root, inspect);
+  const clock = embedded ? embedded.clock : (options.clock ?? systemClock);
+  // Embedded, the root is the user's `neuroFluxLogic` actor, whose context has the root's `name` too.
+  const system = embedded ? (embedded.root as unknown as Actor<RuntimeMachine>) : createRuntimeRoot({ clock, name: options.name, ...(inspect && { inspect }) });
   // Before any component: they find the runtime's logger by its root.
   attachRuntimeLogger(system, logger);
   const bus = new CommunicationBus({ ...options.bus, clock, root: system });
@@ -282,7 +299,9 @@ export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
       await conflicts.stop();
       await options.transport?.close();
       await bus.stop();
-      system.stop();
+      // An embedded root is its parent's child: the parent stops it (only a root may be stopped directly).
+      if (embedded) embedded.release();
+      else system.stop();
     },
   };
   if (options.metrics) metrics = createMetrics(nf);

@@ -1,0 +1,132 @@
+import { assign, enqueueActions, fromPromise, setup } from 'xstate';
+
+/** The commands an embedded NeuroFlux takes from its parent. */
+export type NeuroFluxCommandType = 'neuroflux.registerAgent' | 'neuroflux.submitWorkflow' | 'neuroflux.cancelTask';
+
+/**
+ * A command as the chart sees it: its type only. What it carries is the runtime's to check
+ * (`NeuroFluxEvent` in `src/runtime/neuroFluxEvents.ts` says what each one holds).
+ */
+export interface NeuroFluxCommand {
+  readonly type: NeuroFluxCommandType;
+  readonly [field: string]: unknown;
+}
+
+/** Told by the runtime that its figures changed (a task moved): the snapshot's `stats` is read again. */
+export interface NeuroFluxStatsChangedEvent {
+  readonly type: 'neuroflux.statsChanged';
+}
+
+/**
+ * NeuroFlux as an actor of a user's system: the chart of an embedded runtime's life.
+ *
+ * `starting` starts the runtime (its stores and transports may take a while); commands that
+ * arrive meanwhile wait in `pending`, in order, and run as soon as it is `running`. A runtime
+ * that cannot start (bad options, a store that does not open) is `failed`: it refuses every
+ * command instead of stopping, so a bad input never stops or throws into the parent.
+ * Stopping the actor (its parent stops, or leaves the invoking state) stops the runtime.
+ *
+ * Generic over the stats type so that this file stays pure (the runtime's types live in
+ * `src/`); `src/runtime/neuroFluxLogic.ts` provides every effect.
+ */
+export function neuroFluxMachineOf<TStats>() {
+  return setup({
+    types: {
+      input: {} as unknown,
+      context: {} as {
+        /** As given: checked by the runtime when it is created. */
+        readonly options: unknown;
+        /** The runtime's name (inspectors read it from the root's context). */
+        readonly name: string;
+        /** Component actors that crashed into this root (their own supervisors missed them). */
+        crashes: number;
+        /** The orchestrator's stats, read again whenever the runtime says they changed. */
+        stats: TStats | null;
+        /** Commands received while `starting`, run in order once `running`. */
+        pending: readonly NeuroFluxCommand[];
+      },
+      // Component actors are created with this actor as parent (not spawned): their crashes arrive as events.
+      events: {} as NeuroFluxCommand | NeuroFluxStatsChangedEvent | { readonly type: `xstate.error.actor.${string}`; readonly error: unknown },
+    },
+    actors: {
+      /** Creates the runtime rooted at this actor and starts it. */
+      startRuntime: fromPromise<void, unknown>(async () => {}),
+    },
+    actions: {
+      /** Runs one command on the running runtime; a refused one is told to the parent. */
+      runCommand: (_, _params: { command: NeuroFluxCommand }) => {},
+      /** Tells the parent that a command was refused (the runtime is not running). */
+      refuseCommand: (_, _params: { command: NeuroFluxCommand }) => {},
+      /** Tells the parent why the runtime could not start. */
+      reportStartFailure: (_, _params: { error: unknown }) => {},
+      /** Reads the orchestrator's stats into the context. */
+      refreshStats: () => {},
+      queueCommand: assign({ pending: ({ context, event }) => [...context.pending, event as NeuroFluxCommand] }),
+    },
+  }).createMachine({
+    id: 'neuroflux',
+    context: ({ input }) => ({
+      options: input,
+      name: nameIn(input),
+      crashes: 0,
+      stats: null,
+      pending: [],
+    }),
+    initial: 'starting',
+    // Component actors handle their children's crashes; anything that still reaches the
+    // root is counted rather than stopping the runtime (and the user's system with it).
+    on: { 'xstate.error.actor.*': { actions: assign({ crashes: ({ context }) => context.crashes + 1 }) } },
+    states: {
+      starting: {
+        invoke: {
+          src: 'startRuntime',
+          onDone: 'running',
+          onError: { target: 'failed', actions: { type: 'reportStartFailure', params: ({ event }) => ({ error: event.error }) } },
+        },
+        // Not dropped: a parent that registers agents and submits right after spawning must
+        // not race with the runtime's start.
+        on: {
+          'neuroflux.registerAgent': { actions: 'queueCommand' },
+          'neuroflux.submitWorkflow': { actions: 'queueCommand' },
+          'neuroflux.cancelTask': { actions: 'queueCommand' },
+        },
+      },
+      running: {
+        entry: [
+          'refreshStats',
+          enqueueActions(({ context, enqueue }) => {
+            for (const command of context.pending) enqueue({ type: 'runCommand', params: { command } });
+            enqueue.assign({ pending: [] });
+          }),
+        ],
+        on: {
+          'neuroflux.registerAgent': { actions: { type: 'runCommand', params: ({ event }) => ({ command: event }) } },
+          'neuroflux.submitWorkflow': { actions: { type: 'runCommand', params: ({ event }) => ({ command: event }) } },
+          'neuroflux.cancelTask': { actions: { type: 'runCommand', params: ({ event }) => ({ command: event }) } },
+          'neuroflux.statsChanged': { actions: 'refreshStats' },
+        },
+      },
+      failed: {
+        entry: enqueueActions(({ context, enqueue }) => {
+          for (const command of context.pending) enqueue({ type: 'refuseCommand', params: { command } });
+          enqueue.assign({ pending: [] });
+        }),
+        on: {
+          'neuroflux.registerAgent': { actions: { type: 'refuseCommand', params: ({ event }) => ({ command: event }) } },
+          'neuroflux.submitWorkflow': { actions: { type: 'refuseCommand', params: ({ event }) => ({ command: event }) } },
+          'neuroflux.cancelTask': { actions: { type: 'refuseCommand', params: ({ event }) => ({ command: event }) } },
+        },
+      },
+    },
+  });
+}
+
+/** The `name` option when it is a string (the runtime refuses other values when it starts). */
+function nameIn(input: unknown): string {
+  const name = typeof input === 'object' && input !== null ? (input as { name?: unknown }).name : undefined;
+  return typeof name === 'string' ? name : 'neuroflux';
+}
+
+/** The chart, for diagrams and model checking (the runtime's types are `unknown` here). */
+export const neuroFluxMachine = neuroFluxMachineOf<unknown>();
+export type NeuroFluxMachine = typeof neuroFluxMachine;

@@ -1,0 +1,53 @@
+import type { AnyActorRef, InspectionEvent, Observer } from 'xstate';
+import { withLongTimers, type NeuroFluxClock } from './clock';
+import { indexScheduledEvents } from './indexedScheduler';
+import { claimSystemIdScope } from './systemIdScope';
+
+/**
+ * A runtime rooted in an actor of someone else's system (`neuroFluxLogic`): the actor is
+ * the root of every component actor, and the system (its clock, its inspectors) is the user's.
+ * @internal
+ */
+export interface EmbeddedRoot {
+  /** The embedding actor: components spawn their actors under it. */
+  readonly root: AnyActorRef;
+  /** The system's clock, with `now()` and timers of any length. */
+  readonly clock: NeuroFluxClock;
+  /** Prefix of this runtime's system ids (empty for the first runtime in the system). */
+  readonly systemIdPrefix: string;
+  /** Detaches what the runtime added to the system (its `inspect` observer). */
+  release(): void;
+}
+
+/**
+ * Makes `root`, an actor of a user's system, the root of a NeuroFlux runtime. The clock is
+ * the system's: XState arms every `after` delay of the system on it, so a second clock for
+ * the runtime's own timers would let the two drift apart (a `SimulatedClock` given to the
+ * user's `createActor` drives both). Its `now()` is used when it has one (`SimulatedClock`
+ * does), else `Date.now`. `inspect` joins the system's observers: it then sees the user's
+ * actors too, as XState gives every observer the whole system.
+ * @internal
+ */
+export function adoptRuntimeRoot(root: AnyActorRef, inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void)): EmbeddedRoot {
+  // Idempotent per system; keeps a user's own delayed events as they were (same ids, same timers).
+  indexScheduledEvents(root.system);
+  const systemIdPrefix = claimSystemIdScope(root);
+  const subscription = inspect ? root.system.inspect(inspect) : undefined;
+  return { root, clock: clockOfSystem(root), systemIdPrefix, release: () => subscription?.unsubscribe() };
+}
+
+/** The actor system's clock as a {@link NeuroFluxClock}. */
+function clockOfSystem(root: AnyActorRef): NeuroFluxClock {
+  const clock = root.system._clock as { now?: unknown; setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown; clearTimeout(id: unknown): void };
+  const now = typeof clock.now === 'function' ? () => (clock.now as () => number)() : () => Date.now();
+  return withLongTimers({ now, setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (id) => clock.clearTimeout(id) });
+}
+
+/**
+ * The clock the system arms its timers on, as given to the user's `createActor` (XState's
+ * default when none was given). An embedded runtime's `clock` option may only be this one.
+ * @internal
+ */
+export function systemClockOf(root: AnyActorRef): unknown {
+  return root.system._clock;
+}
