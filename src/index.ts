@@ -54,6 +54,17 @@ export { WorkflowFileError, type WorkflowFileIssue } from './orchestration/workf
 export type { SourcePosition } from './orchestration/workflowFileSource';
 export { WorkflowFileSchema, workflowJsonSchema, type WorkflowFile, type WorkflowFileInput } from './orchestration/workflowFile';
 export { createNeuroFlux, type NeuroFlux, type NeuroFluxOptions } from './runtime/createNeuroFlux';
+export { neuroFluxLogic, type NeuroFluxLogic } from './runtime/neuroFluxLogic';
+export type {
+  NeuroFluxEvent,
+  NeuroFluxRegisterAgentEvent,
+  NeuroFluxSubmitWorkflowEvent,
+  NeuroFluxCancelTaskEvent,
+  NeuroFluxParentEvent,
+  NeuroFluxTaskFinishedEvent,
+  NeuroFluxWorkflowFinishedEvent,
+  NeuroFluxRejectedEvent,
+} from './runtime/neuroFluxEvents';
 export {
   LeaderElection,
   type LeaderElectionOptions,

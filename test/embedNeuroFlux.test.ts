@@ -1,0 +1,333 @@
+import { createActor, sendTo, setup, SimulatedClock, type AnyActorRef, type InspectionEvent } from 'xstate';
+import {
+  DuplicateAgentError,
+  neuroFluxLogic,
+  NotRunningError,
+  silentLogger,
+  UnknownTaskError,
+  ValidationError,
+  type NeuroFluxEvent,
+  type NeuroFluxOptions,
+  type NeuroFluxParentEvent,
+  type NeuroFluxRejectedEvent,
+  type NeuroFluxWorkflowFinishedEvent,
+  type TaskRecord,
+} from '../src';
+import { settle } from './support/settle';
+
+/** An actor as the inspection sees it: `systemId` is on the class. */
+type Inspected = AnyActorRef & { readonly systemId?: string };
+
+type ParentEvent = NeuroFluxParentEvent | { type: 'command'; to: string; command: NeuroFluxEvent } | { type: 'tick' };
+
+/**
+ * A user's machine that embeds NeuroFlux (invoked, or spawned with `spawnChild`) and writes
+ * down every event it is sent back; `command` events are forwarded to the child named `to`.
+ */
+function userMachine(received: NeuroFluxParentEvent[], how: 'invoke' | 'spawnChild', inputs: Record<string, unknown> = { nf: {} }) {
+  const ids = Object.keys(inputs);
+  const base = setup({
+    types: { events: {} as ParentEvent },
+    actors: { neuroflux: neuroFluxLogic },
+    delays: { tick: 1_000 },
+  });
+  return base.createMachine({
+    ...(how === 'invoke'
+      ? { invoke: ids.map((id) => ({ id, src: 'neuroflux' as const, input: { logger: silentLogger, ...(inputs[id] as object) } })) }
+      : { entry: ids.map((id) => base.spawnChild('neuroflux', { id, input: { logger: silentLogger, ...(inputs[id] as object) } })) }),
+    initial: 'on',
+    states: {
+      on: {
+        // A delayed event of the user's own: the runtime's scheduler patch must keep it working.
+        after: { tick: { actions: () => received.push({ type: 'neuroflux.rejected', error: new Error('tick'), command: null }) } },
+      },
+    },
+    on: {
+      'neuroflux.taskFinished': { actions: ({ event }) => received.push(event) },
+      'neuroflux.workflowFinished': { actions: ({ event }) => received.push(event) },
+      'neuroflux.rejected': { actions: ({ event }) => received.push(event) },
+      command: { actions: sendTo(({ event, self }) => child(self, event.to), ({ event }) => event.command) },
+    },
+  });
+}
+
+const rejections = (received: NeuroFluxParentEvent[]) => received.filter((e): e is NeuroFluxRejectedEvent => e.type === 'neuroflux.rejected' && e.error.message !== 'tick');
+const finishedTasks = (received: NeuroFluxParentEvent[]) => received.flatMap((e) => (e.type === 'neuroflux.taskFinished' ? [e.record.taskId] : []));
+const workflowsFinished = (received: NeuroFluxParentEvent[]) => received.filter((e): e is NeuroFluxWorkflowFinishedEvent => e.type === 'neuroflux.workflowFinished');
+
+function child(parent: AnyActorRef, id = 'nf'): AnyActorRef {
+  return (parent.getSnapshot() as { children: Record<string, AnyActorRef> }).children[id] as AnyActorRef;
+}
+
+function statsOf(parent: AnyActorRef, id = 'nf') {
+  return (child(parent, id).getSnapshot() as { context: { stats: { tasksCompleted: number; tasksCancelled: number; registeredAgents: number } | null } }).context.stats;
+}
+
+describe('neuroFluxLogic: NeuroFlux embedded in a user machine', () => {
+  test.each(['invoke', 'spawnChild'] as const)('%s: a workflow of dependent tasks → taskFinished per task, workflowFinished once, stats in the snapshot', async (how) => {
+    const clock = new SimulatedClock();
+    const received: NeuroFluxParentEvent[] = [];
+    const parent = createActor(userMachine(received, how), { clock }).start();
+    const send = (command: NeuroFluxEvent) => parent.send({ type: 'command', to: 'nf', command });
+    // Sent at once: the runtime may still be starting, the commands wait for it.
+    send({ type: 'neuroflux.registerAgent', agentId: 'maker', capabilities: ['make'], execute: async () => 'made' });
+    send({ type: 'neuroflux.registerAgent', agentId: 'user', capabilities: ['use'], maxConcurrentTasks: 2, execute: async (_task, { dependencyResults }) => `used ${String(dependencyResults['make'] ?? dependencyResults['use'])}` });
+    send({
+      type: 'neuroflux.submitWorkflow',
+      workflowId: 'pipeline',
+      tasks: [
+        { taskId: 'make', requiredCapabilities: ['make'] },
+        { taskId: 'use', dependencies: ['make'], requiredCapabilities: ['use'] },
+        { taskId: 'check', dependencies: ['use'], requiredCapabilities: ['use'] },
+      ],
+    });
+    await settle();
+    expect(rejections(received)).toEqual([]);
+    expect(finishedTasks(received)).toEqual(['make', 'use', 'check']);
+    const [workflow, ...more] = workflowsFinished(received);
+    expect(more).toEqual([]);
+    expect(workflow?.workflowId).toBe('pipeline');
+    expect(workflow?.records.map((r) => [r.taskId, r.status, r.result])).toEqual([
+      ['make', 'completed', 'made'],
+      ['use', 'completed', 'used made'],
+      ['check', 'completed', 'used used made'],
+    ]);
+    // After every task of the workflow was told.
+    expect(received.findIndex((e) => e.type === 'neuroflux.workflowFinished')).toBe(received.length - 1);
+    expect(statsOf(parent)?.tasksCompleted).toBe(3);
+    expect(statsOf(parent)?.registeredAgents).toBe(2);
+    parent.stop();
+  });
+
+  test('the records are the ones waitForTask resolves with', async () => {
+    const clock = new SimulatedClock();
+    const received: NeuroFluxParentEvent[] = [];
+    const parent = createActor(userMachine(received, 'invoke'), { clock }).start();
+    parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.registerAgent', agentId: 'a', capabilities: ['x'], execute: () => ({ n: 1 }) } });
+    parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.submitWorkflow', tasks: [{ taskId: 't', requiredCapabilities: ['x'], payload: { p: 2 } }] } });
+    await settle();
+    const told = received.find((e) => e.type === 'neuroflux.taskFinished') as { record: TaskRecord } | undefined;
+    expect(told?.record).toMatchObject({ taskId: 't', status: 'completed', result: { n: 1 }, payload: { p: 2 }, assignedAgent: 'a' });
+    // A workflow without an id gets one.
+    expect(workflowsFinished(received).map((w) => w.workflowId)).toEqual(['workflow-1']);
+    parent.stop();
+  });
+
+  test('cancelTask cancels a running task; an unknown one is refused with UnknownTaskError', async () => {
+    const clock = new SimulatedClock();
+    const received: NeuroFluxParentEvent[] = [];
+    const parent = createActor(userMachine(received, 'invoke'), { clock }).start();
+    const send = (command: NeuroFluxEvent) => parent.send({ type: 'command', to: 'nf', command });
+    send({ type: 'neuroflux.registerAgent', agentId: 'slow', capabilities: ['x'], execute: () => new Promise(() => undefined) });
+    send({ type: 'neuroflux.submitWorkflow', workflowId: 'w', tasks: [{ taskId: 'forever', requiredCapabilities: ['x'] }] });
+    await settle();
+    expect(finishedTasks(received)).toEqual([]);
+    send({ type: 'neuroflux.cancelTask', taskId: 'forever' });
+    send({ type: 'neuroflux.cancelTask', taskId: 'nothing' });
+    await settle();
+    expect(finishedTasks(received)).toEqual(['forever']);
+    expect(workflowsFinished(received)[0]?.records[0]?.status).toBe('cancelled');
+    const [refused] = rejections(received);
+    expect(refused?.error).toBeInstanceOf(UnknownTaskError);
+    expect(refused?.command).toBe('neuroflux.cancelTask');
+    expect(statsOf(parent)?.tasksCancelled).toBe(1);
+    parent.stop();
+  });
+
+  test("an inspect observer given to the user's createActor sees the runtime's task, agent and orchestrator actors", async () => {
+    const clock = new SimulatedClock();
+    const received: NeuroFluxParentEvent[] = [];
+    const actors = new Set<Inspected>();
+    const inspect = (event: InspectionEvent) => {
+      if (event.type === '@xstate.actor') actors.add(event.actorRef as Inspected);
+    };
+    const parent = createActor(userMachine(received, 'invoke'), { clock, inspect }).start();
+    parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.registerAgent', agentId: 'a', capabilities: ['x'], execute: () => 1 } });
+    parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.submitWorkflow', tasks: [{ taskId: 't', requiredCapabilities: ['x'] }] } });
+    await settle();
+    expect(finishedTasks(received)).toEqual(['t']);
+    const systemIds = [...actors].map((a) => a.systemId);
+    expect(systemIds).toEqual(expect.arrayContaining(['agent:a', 'task:t', 'orchestrator']));
+    // They are in the user's system, below the embedding actor.
+    const task = [...actors].find((a) => a.systemId === 'task:t');
+    expect(task?.system).toBe(parent.system);
+    let ancestor: AnyActorRef | undefined = task;
+    while (ancestor && ancestor !== child(parent)) ancestor = ancestor._parent;
+    expect(ancestor).toBe(child(parent));
+    parent.stop();
+  });
+
+  test("the runtime's timers run on the user's clock, and the user's own delayed events still fire once, on time", async () => {
+    const clock = new SimulatedClock();
+    const received: NeuroFluxParentEvent[] = [];
+    const parent = createActor(userMachine(received, 'invoke'), { clock }).start();
+    const ticks = () => received.filter((e) => e.type === 'neuroflux.rejected' && e.error.message === 'tick').length;
+    parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.registerAgent', agentId: 'stuck', capabilities: ['x'], execute: () => new Promise(() => undefined) } });
+    parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.submitWorkflow', tasks: [{ taskId: 'late', requiredCapabilities: ['x'], timeoutSeconds: 5, retryPolicy: { maxRetries: 0 } }] } });
+    await settle();
+    clock.increment(999);
+    await settle();
+    expect(ticks()).toBe(0);
+    clock.increment(1);
+    await settle();
+    expect(ticks()).toBe(1);
+    expect(finishedTasks(received)).toEqual([]);
+    clock.increment(4_000);
+    await settle();
+    expect(workflowsFinished(received)[0]?.records.map((r) => r.status)).toEqual(['timeout']);
+    clock.increment(10_000);
+    await settle();
+    expect(ticks()).toBe(1);
+    parent.stop();
+  });
+
+  test('stopping the parent stops every actor of the runtime and leaves no timer behind', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'queueMicrotask', 'nextTick'] });
+    try {
+      const clock = new SimulatedClock();
+      const received: NeuroFluxParentEvent[] = [];
+      const errors: unknown[] = [];
+      const logger = { ...silentLogger, error: (...args: unknown[]) => void errors.push(args), child: () => logger };
+      const actors = new Set<Inspected>();
+      const parent = createActor(userMachine(received, 'invoke', { nf: { logger } }), { clock, inspect: (e) => e.type === '@xstate.actor' && actors.add(e.actorRef as Inspected) }).start();
+      parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.registerAgent', agentId: 'stuck', capabilities: ['x'], execute: () => new Promise(() => undefined) } });
+      parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.submitWorkflow', tasks: [{ taskId: 'running', requiredCapabilities: ['x'], timeoutSeconds: 60 }, { taskId: 'waiting', dependencies: ['running'] }] } });
+      await settle();
+      const timers = (clock as unknown as { timeouts: Map<unknown, unknown> }).timeouts;
+      expect(timers.size).toBeGreaterThan(0);
+      parent.stop();
+      await settle();
+      const alive = [...actors].filter((a) => a.getSnapshot().status === 'active').map((a) => a.systemId ?? a.id);
+      expect(alive).toEqual([]);
+      expect(timers.size).toBe(0);
+      expect(jest.getTimerCount()).toBe(0);
+      expect(errors).toEqual([]);
+      // Nothing is told after the stop.
+      const told = received.length;
+      clock.increment(120_000);
+      await settle();
+      expect(received.length).toBe(told);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  test('bad commands are refused with the typed error naming the field; the runtime keeps going', async () => {
+    const clock = new SimulatedClock();
+    const received: NeuroFluxParentEvent[] = [];
+    const parent = createActor(userMachine(received, 'invoke'), { clock }).start();
+    const send = (command: unknown) => parent.send({ type: 'command', to: 'nf', command: command as NeuroFluxEvent });
+    send({ type: 'neuroflux.registerAgent', agentId: 'ok', capabilities: ['x'], execute: () => 'fine' });
+    await settle();
+    const hostile: [unknown, (error: Error) => void][] = [
+      [{ type: 'neuroflux.registerAgent', capabilities: ['x'] }, (e) => expect(e).toMatchObject({ field: 'agentId' })],
+      [{ type: 'neuroflux.registerAgent', agentId: 'b' }, (e) => expect(e).toMatchObject({ field: 'capabilities' })],
+      [{ type: 'neuroflux.registerAgent', agentId: 'c', capabilities: ['x'], execute: 'rm -rf /' }, (e) => expect(e).toMatchObject({ field: 'execute' })],
+      [{ type: 'neuroflux.registerAgent', agentId: 'ok', capabilities: ['x'] }, (e) => expect(e).toBeInstanceOf(DuplicateAgentError)],
+      [{ type: 'neuroflux.submitWorkflow', tasks: [{ taskId: 'big', requiredCapabilities: ['x'], payload: { n: 1n } }] }, (e) => expect((e as ValidationError).field).toMatch(/^tasks\.0\.payload/)],
+      [{ type: 'neuroflux.submitWorkflow', tasks: 'all of them' }, (e) => expect(e).toMatchObject({ field: 'tasks' })],
+      [{ type: 'neuroflux.cancelTask', taskId: 'x', tsakId: 'x' }, (e) => expect(e).toMatchObject({ field: 'tsakId' })],
+      [JSON.parse('{"type":"neuroflux.cancelTask","taskId":"x","__proto__":{"polluted":true}}'), (e) => expect(e).toMatchObject({ field: '__proto__' })],
+    ];
+    for (const [command, check] of hostile) {
+      received.length = 0;
+      send(command);
+      await settle(2);
+      const refused = rejections(received);
+      expect(refused).toHaveLength(1);
+      expect(refused[0]?.error).toBeInstanceOf(Error);
+      check(refused[0]!.error);
+    }
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    // A duplicate workflow id while that workflow runs.
+    received.length = 0;
+    send({ type: 'neuroflux.registerAgent', agentId: 'slow', capabilities: ['slow'], execute: () => new Promise(() => undefined) });
+    send({ type: 'neuroflux.submitWorkflow', workflowId: 'w', tasks: [{ taskId: 'w1', requiredCapabilities: ['slow'] }] });
+    send({ type: 'neuroflux.submitWorkflow', workflowId: 'w', tasks: [{ taskId: 'w2', requiredCapabilities: ['x'] }] });
+    await settle();
+    expect(rejections(received).map((r) => [r.command, (r.error as ValidationError).field])).toEqual([['neuroflux.submitWorkflow', 'workflowId']]);
+    // An agent named `__proto__`, and an executor that throws a non-Error: the task fails, nothing else does.
+    received.length = 0;
+    send({ type: 'neuroflux.registerAgent', agentId: '__proto__', capabilities: ['proto'], execute: () => 'from proto' });
+    send({ type: 'neuroflux.registerAgent', agentId: 'thrower', capabilities: ['throw'], execute: () => Promise.reject('a plain string') });
+    send({
+      type: 'neuroflux.submitWorkflow',
+      workflowId: 'after',
+      tasks: [
+        { taskId: 'p', requiredCapabilities: ['proto'] },
+        { taskId: 'throws', requiredCapabilities: ['throw'], retryPolicy: { maxRetries: 0 } },
+        { taskId: 'fine', requiredCapabilities: ['x'] },
+      ],
+    });
+    await settle();
+    expect(rejections(received)).toEqual([]);
+    const records = workflowsFinished(received)[0]?.records ?? [];
+    expect(records.map((r) => [r.taskId, r.status, r.assignedAgent])).toEqual([
+      ['p', 'completed', '__proto__'],
+      ['throws', 'failed', 'thrower'],
+      ['fine', 'completed', 'ok'],
+    ]);
+    expect(records[1]?.error).toContain('a plain string');
+    expect(child(parent).getSnapshot().status).toBe('active');
+    expect(parent.getSnapshot().status).toBe('active');
+    parent.stop();
+  });
+
+  test.each<[string, unknown, string]>([
+    ['a misspelt option', { nmae: 'x' }, 'nmae'],
+    ['an orchestrator that is not an object', { orchestrator: 'yes' }, 'orchestrator'],
+    ["a clock other than the system's", { clock: new SimulatedClock() }, 'clock'],
+    ['a logger without methods', { logger: {} }, 'logger'],
+  ])('bad input (%s) → rejected with the ValidationError createNeuroFlux throws; every command is refused', async (_, input, field) => {
+    const clock = new SimulatedClock();
+    const received: NeuroFluxParentEvent[] = [];
+    const parent = createActor(userMachine(received, 'invoke', { nf: input as NeuroFluxOptions }), { clock }).start();
+    parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.cancelTask', taskId: 't' } });
+    await settle();
+    parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.cancelTask', taskId: 't' } });
+    const [startFailure, queued, later] = rejections(received);
+    expect(startFailure?.command).toBeNull();
+    expect(startFailure?.error).toBeInstanceOf(ValidationError);
+    expect((startFailure?.error as ValidationError).field).toBe(field);
+    expect(queued?.error).toBeInstanceOf(NotRunningError);
+    expect(later?.error).toBeInstanceOf(NotRunningError);
+    expect(child(parent).getSnapshot().status).toBe('active');
+    parent.stop();
+  });
+
+  test("the system's own clock given as the clock option is accepted", async () => {
+    const clock = new SimulatedClock();
+    const received: NeuroFluxParentEvent[] = [];
+    const parent = createActor(userMachine(received, 'invoke', { nf: { clock } }), { clock }).start();
+    parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.registerAgent', agentId: 'a', capabilities: ['x'], execute: () => 1 } });
+    parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.submitWorkflow', tasks: [{ taskId: 't', requiredCapabilities: ['x'] }] } });
+    await settle();
+    expect(rejections(received)).toEqual([]);
+    expect(finishedTasks(received)).toEqual(['t']);
+    parent.stop();
+  });
+
+  test('two embedded runtimes side by side in one system, with the same agent and task ids', async () => {
+    const clock = new SimulatedClock();
+    const received: NeuroFluxParentEvent[] = [];
+    const actors = new Set<Inspected>();
+    const parent = createActor(userMachine(received, 'invoke', { left: { name: 'left' }, right: { name: 'right' } }), {
+      clock,
+      inspect: (e) => e.type === '@xstate.actor' && actors.add(e.actorRef as Inspected),
+    }).start();
+    for (const to of ['left', 'right']) {
+      parent.send({ type: 'command', to, command: { type: 'neuroflux.registerAgent', agentId: 'w', capabilities: ['x'], execute: () => to } });
+      parent.send({ type: 'command', to, command: { type: 'neuroflux.submitWorkflow', workflowId: 'same', tasks: [{ taskId: 't', requiredCapabilities: ['x'] }] } });
+    }
+    await settle();
+    expect(rejections(received)).toEqual([]);
+    expect(workflowsFinished(received).map((w) => w.records[0]?.result).sort()).toEqual(['left', 'right']);
+    const systemIds = [...actors].map((a) => a.systemId);
+    expect(systemIds).toEqual(expect.arrayContaining(['task:t', 'agent:w', 'orchestrator', 'neuroflux-1/task:t', 'neuroflux-1/agent:w', 'neuroflux-1/orchestrator']));
+    expect(statsOf(parent, 'left')?.tasksCompleted).toBe(1);
+    expect(statsOf(parent, 'right')?.tasksCompleted).toBe(1);
+    parent.stop();
+    await settle();
+    expect([...actors].filter((a) => a.getSnapshot().status === 'active')).toEqual([]);
+  });
+});
