@@ -1,0 +1,210 @@
+import type { ImportEdge } from './importGraph';
+
+/**
+ * The layers of NeuroFlux (docs/architecture.md, "Layers") and the rules the architecture
+ * test holds the source to. A folder of `src/` is a node; `src/<domain>/model/` is a node of
+ * its own (the pure rules a machine may use), the files directly in `src/` other than
+ * `index.ts` are the shared base (`src/(shared)`: errors, `idRecord`, `jsonValue`,
+ * `describeError`), and `machines/` is one node.
+ */
+
+/** The folder node of a repository file, or undefined for a file outside `src/` and `machines/`. */
+export function folderOf(path: string): string | undefined {
+  const parts = path.split('/');
+  if (parts[0] === 'machines') return 'machines';
+  if (parts[0] !== 'src' || parts.length < 2) return undefined;
+  if (parts.length === 2) return parts[1] === 'index.ts' ? 'src/index' : SHARED;
+  if (parts.length >= 4 && parts[2] === 'model') return `src/${parts[1]}/model`;
+  return `src/${parts[1]}`;
+}
+
+/** The node of the files directly in `src/` (other than `index.ts`). */
+export const SHARED = 'src/(shared)';
+
+/** True for `src/<domain>/model`. */
+export function isModelFolder(folder: string): boolean {
+  return /^src\/[^/]+\/model$/.test(folder);
+}
+
+/**
+ * One layer: its folders (`src/*\/model` stands for every model folder). A folder imports
+ * only folders of lower layers; folders of one layer are independent of each other unless
+ * the layer says `peers` (the model folders use one another's types; the cycle check keeps
+ * that one-way).
+ */
+export interface Layer {
+  readonly name: string;
+  readonly folders: readonly string[];
+  readonly peers?: boolean;
+}
+
+/** Bottom first. */
+export const LAYERS: readonly Layer[] = [
+  { name: 'shared base', folders: [SHARED] },
+  { name: 'model', folders: ['src/*/model'], peers: true },
+  { name: 'machines', folders: ['machines'] },
+  { name: 'kernel', folders: ['src/kernel'] },
+  { name: 'bus', folders: ['src/bus'] },
+  { name: 'transport', folders: ['src/transport'] },
+  { name: 'stores and caches', folders: ['src/store', 'src/cache'] },
+  { name: 'orchestration', folders: ['src/orchestration'] },
+  { name: 'conflicts and swarm', folders: ['src/conflict', 'src/swarm'] },
+  { name: 'scaling and observability', folders: ['src/scaling', 'src/observability'] },
+  { name: 'runtime (composition root)', folders: ['src/runtime'] },
+  { name: 'verification', folders: ['src/verify'] },
+  { name: 'entry points', folders: ['src/index', 'src/entries'] },
+  { name: 'CLI', folders: ['src/cli'] },
+];
+
+/** Packages a machine may import: the statechart library and immutable updates. */
+export const MACHINE_PACKAGES: ReadonlySet<string> = new Set(['xstate', 'immer']);
+/** Packages a model module may import: those, and zod for the schemas of its data. */
+export const MODEL_PACKAGES: ReadonlySet<string> = new Set(['xstate', 'immer', 'zod']);
+
+/** What the layers are checked on: folder nodes and the file imports between them. */
+export interface Architecture {
+  readonly layers: readonly Layer[];
+  readonly edges: readonly ImportEdge[];
+}
+
+export type RuleName = 'cycle' | 'machines' | 'kernel' | 'model' | 'layer' | 'unplaced';
+
+export interface Violation {
+  readonly rule: RuleName;
+  readonly message: string;
+}
+
+/** The layer index of `folder`, or undefined when no layer holds it. */
+export function layerOf(layers: readonly Layer[], folder: string): number | undefined {
+  const index = layers.findIndex((layer) => layer.folders.some((f) => f === folder || (f === 'src/*/model' && isModelFolder(folder))));
+  return index === -1 ? undefined : index;
+}
+
+const describe = (edge: ImportEdge) => `${edge.from}:${edge.line} imports ${edge.to}${edge.typeOnly ? ' (type-only)' : ''}`;
+
+/** Every rule broken by `architecture`; empty when the source keeps the layers. */
+export function checkArchitecture({ layers, edges }: Architecture): Violation[] {
+  const violations: Violation[] = [];
+  const unplaced = new Set<string>();
+  /** folder → folder → the first file import that makes the edge (for messages). */
+  const graph = new Map<string, Map<string, ImportEdge>>();
+
+  for (const edge of edges) {
+    const from = folderOf(edge.from);
+    if (from === undefined) continue;
+    const to = edge.toPackage ? undefined : folderOf(edge.to);
+
+    if (from === 'machines') {
+      const allowed = edge.toPackage ? MACHINE_PACKAGES.has(edge.to) : to === 'machines' || (to !== undefined && isModelFolder(to));
+      if (!allowed) violations.push({ rule: 'machines', message: `${describe(edge)}: machines import only xstate, immer and src/*/model/ modules` });
+    }
+    if (isModelFolder(from)) {
+      const allowed = edge.toPackage ? MODEL_PACKAGES.has(edge.to) : to === SHARED || (to !== undefined && isModelFolder(to));
+      if (!allowed) violations.push({ rule: 'model', message: `${describe(edge)}: a model module imports only model modules, src/*.ts (shared), xstate, immer and zod` });
+    }
+    if (from === 'src/kernel' && to !== undefined && !['src/kernel', 'machines', SHARED].includes(to)) {
+      violations.push({ rule: 'kernel', message: `${describe(edge)}: the kernel imports no domain folder (only machines/ and src/*.ts)` });
+    }
+    if (to === undefined || to === from) continue;
+
+    for (const folder of [from, to]) {
+      if (layerOf(layers, folder) === undefined && !unplaced.has(folder)) {
+        unplaced.add(folder);
+        violations.push({ rule: 'unplaced', message: `${folder} is in no layer: add it to LAYERS (test/support/layerRules.ts) and to docs/architecture.md` });
+      }
+    }
+    const fromLayer = layerOf(layers, from);
+    const toLayer = layerOf(layers, to);
+    if (fromLayer !== undefined && toLayer !== undefined) {
+      const peers = fromLayer === toLayer && layers[fromLayer]?.peers === true;
+      if (toLayer > fromLayer || (toLayer === fromLayer && !peers)) {
+        violations.push({
+          rule: 'layer',
+          message: `${describe(edge)}: ${from} (layer ${layers[fromLayer]?.name}) may not import ${to} (layer ${layers[toLayer]?.name})`,
+        });
+      }
+    }
+    let targets = graph.get(from);
+    if (!targets) graph.set(from, (targets = new Map()));
+    if (!targets.has(to)) targets.set(to, edge);
+  }
+
+  for (const cycle of findCycles(graph)) {
+    const steps = cycle.map((folder, i) => {
+      const next = cycle[(i + 1) % cycle.length] as string;
+      return `  ${folder} -> ${next}: ${describe(graph.get(folder)?.get(next) as ImportEdge)}`;
+    });
+    violations.push({ rule: 'cycle', message: `folder cycle ${[...cycle, cycle[0]].join(' -> ')}\n${steps.join('\n')}` });
+  }
+  return violations;
+}
+
+/**
+ * One cycle through each strongly connected component of more than one folder (Tarjan),
+ * as the folders in order: enough to show where the layers loop, and no more than one
+ * message per tangle.
+ */
+export function findCycles(graph: ReadonlyMap<string, ReadonlyMap<string, unknown>>): string[][] {
+  const nodes = new Set<string>();
+  for (const [from, targets] of graph) {
+    nodes.add(from);
+    for (const to of targets.keys()) nodes.add(to);
+  }
+  const successors = (n: string) => [...(graph.get(n)?.keys() ?? [])];
+  let counter = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const components: string[][] = [];
+  const connect = (v: string) => {
+    index.set(v, counter);
+    low.set(v, counter);
+    counter++;
+    stack.push(v);
+    onStack.add(v);
+    for (const w of successors(v)) {
+      if (!index.has(w)) {
+        connect(w);
+        low.set(v, Math.min(low.get(v) as number, low.get(w) as number));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v) as number, index.get(w) as number));
+      }
+    }
+    if (low.get(v) === index.get(v)) {
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop() as string;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1) components.push(component);
+    }
+  };
+  for (const n of [...nodes].sort()) if (!index.has(n)) connect(n);
+
+  // In each component, the shortest way from its first folder back to itself (breadth first).
+  return components.map((component) => {
+    const members = new Set(component);
+    const start = [...component].sort()[0] as string;
+    const previous = new Map<string, string>();
+    const queue = [start];
+    while (queue.length > 0) {
+      const v = queue.shift() as string;
+      for (const w of successors(v).sort()) {
+        if (!members.has(w)) continue;
+        if (w === start) {
+          const path = [v];
+          while (path[0] !== start) path.unshift(previous.get(path[0] as string) as string);
+          return path;
+        }
+        if (!previous.has(w)) {
+          previous.set(w, v);
+          queue.push(w);
+        }
+      }
+    }
+    return component; // unreachable: a component of two or more folders has a cycle through each
+  });
+}
