@@ -3,7 +3,6 @@ import { Subject, type Observable } from 'rxjs';
 import { createActor, fromPromise, type ActorRefFrom, type AnyActorRef } from 'xstate';
 import { z } from 'zod';
 import { orchestratorMachine, type OrchestratorRole } from '../../machines/orchestrator.machine';
-import { hostLivenessMachine, type HostLivenessInput } from '../../machines/hostLiveness.machine';
 import { taskMachine, type TaskMachineContext, type TaskMachineInput } from '../../machines/task.machine';
 import type { AgentHandle } from '../bus/agentHandle';
 import type { CommunicationBus } from '../bus/communicationBus';
@@ -31,6 +30,7 @@ import { systemIdPrefixOf } from '../kernel/systemIdScope';
 import { ChunkedQueue, nextTurn, turnBudgetSpent, turnStartedAt } from '../kernel/chunkedQueue';
 import { RecordRetention, RetentionOptionsSchema, retentionLimits, type RetentionOptions } from '../kernel/recordRetention';
 import { AgentPool, laneOf } from './agentPool';
+import { HostRegistry } from './hostRegistry';
 import { AgentActorLink } from './agentActorLink';
 import { dependencyEventType } from './planning/dependencyOutcome';
 import { compareReady } from './planning/readyOrder';
@@ -38,7 +38,6 @@ import { builtInBalancers, isScoring, type Balancer, type BuiltInBalancerName, t
 import { OrchestratorAgent, type AgentView, type TaskHistoryEntry } from './orchestratorAgent';
 import { executeAttempt, type ExecutionContext, type TaskExecutor } from './taskExecutor';
 import {
-  HostPresencePayloadSchema,
   TaskAssignmentPayloadSchema,
   TaskProgressPayloadSchema,
   TaskResultPayloadSchema,
@@ -347,22 +346,8 @@ export class TaskOrchestrator {
   private handle: AgentHandle | undefined;
   /** The same actor as `actor`, typed: its states are the orchestrator's lifecycle. */
   private readonly lifecycle: ActorRefFrom<typeof orchestratorMachine>;
-  private readonly missedHeartbeats: number;
-  /**
-   * Agent hosts heard of by presence: the agents each announced, and the incarnation it
-   * announced last (a new one is a restarted process).
-   */
-  private readonly hosts = new Map<string, { readonly agents: Set<string>; incarnation: string | undefined; readonly identity: string | undefined }>();
-  private readonly hostActors: ShardedSupervisor<typeof hostLivenessMachine>;
-  private hostsLost = 0;
-  private hostsLeft = 0;
-  /**
-   * Leaving hosts whose last results are still on their way (`agentId\u0000taskId` each):
-   * the host's tasks move once these arrived, or when its heartbeats are missed.
-   */
-  private readonly resultsAwaited = new Map<string, Set<string>>();
-  private invalidAnnouncements = 0;
-  private refusedAnnouncements = 0;
+  /** Agent hosts heard of by presence, with their liveness actors. */
+  private readonly hosts: HostRegistry;
   private readonly refusedResults = { noToken: 0, wrongHost: 0 };
   private readonly defaultBalancer: Balancer;
   private readonly balancerByName = new Map<string, Balancer>();
@@ -377,8 +362,6 @@ export class TaskOrchestrator {
   /** Paused agent ids: a pause outlives the agent's unregistration (a host's lapse or restart re-registers it). */
   private readonly pausedAgentIds = new Set<string>();
   private readonly agentWaiters = new Set<AgentWaiter>();
-  /** Hosts that said goodbye: their end is logged as a departure, not as a loss. */
-  private readonly leavingHosts = new Set<string>();
   private readonly logger: NeuroFluxLogger;
   private readonly busAgentsWeRegistered = new Set<string>();
   private readonly pools = new Map<string, AgentPool>();
@@ -452,7 +435,6 @@ export class TaskOrchestrator {
     this.bus = bus;
     this.orchestratorId = parsed.data.orchestratorId;
     this.logger = runtimeLogger(bus.root, { component: 'orchestrator', orchestratorId: this.orchestratorId });
-    this.missedHeartbeats = parsed.data.missedHeartbeats;
     this.historyWindowMs = parsed.data.historyWindowHours * 3_600_000;
     for (const b of [...Object.values(builtInBalancers), ...(balancers ?? [])]) this.balancerByName.set(b.name, b);
     this.defaultBalancer = typeof balancer === 'string' ? this.balancerNamed(balancer) : (balancer ?? builtInBalancers.default);
@@ -526,11 +508,13 @@ export class TaskOrchestrator {
     this.taskActors = new ShardedSupervisor(actor, index === 0 ? 'task' : `${id}.task`, taskLogic, 16, (taskId, error) =>
       this.onTaskActorCrash(taskId, error),
     );
-    const hostLogic = hostLivenessMachine.provide({
-      actions: { reportHostLost: (_, params) => this.onHostLost(params.hostId) },
-      delays: { hostTimeout: ({ context }) => timerDelay(context.expiresAt - clock.now()) },
+    this.hosts = new HostRegistry(actor, index === 0 ? 'host' : `${id}.host`, clock, this.logger, parsed.data.missedHeartbeats, {
+      has: (agentId) => this.agents.has(agentId),
+      register: (agentId, agent) => this.registerAgent(agentId, agent),
+      unregister: (agentId) => void this.unregisterAgent(agentId),
+      activeTasks: (agentId) => this.agents.get(agentId)?.activeTasks.size ?? 0,
+      currentAttempt: (taskId, agentId) => this.currentAttempt(taskId, agentId),
     });
-    this.hostActors = new ShardedSupervisor(actor, index === 0 ? 'host' : `${id}.host`, hostLogic, 16, (hostId) => this.onHostLost(hostId));
     // An `active` orchestrator goes live in this step (`standby` → `active`).
     actor.start();
   }
@@ -783,8 +767,7 @@ export class TaskOrchestrator {
    * ```
    */
   progressState(): OrchestratorProgressState {
-    const hostOf = new Map<string, string>();
-    for (const [hostId, host] of this.hosts) for (const agentId of host.agents) hostOf.set(agentId, hostId);
+    const hostOf = this.hosts.hostOfAgents();
     const agents: ProgressStateAgent[] = [];
     for (const agent of this.agents.values()) {
       agents.push({ agentId: agent.agentId, capabilities: [...agent.capabilities], hostId: hostOf.get(agent.agentId), executesHere: agent.execute !== undefined });
@@ -1495,7 +1478,7 @@ export class TaskOrchestrator {
       invalidResults: this.invalidResults,
       balancerErrors: this.balancerErrors,
       persistence: this.persistence ? this.persistence.stats() : null,
-      hosts: { alive: this.hosts.size, lost: this.hostsLost, left: this.hostsLeft, invalidAnnouncements: this.invalidAnnouncements, refusedAnnouncements: this.refusedAnnouncements },
+      hosts: this.hosts.stats(),
       active: this.live,
     };
   }
@@ -1765,7 +1748,7 @@ export class TaskOrchestrator {
       }
       if (this.reportAllowed(message, parsed.data.dispatch)) {
         this.acceptResult(parsed.data, message.senderId);
-        if (this.resultsAwaited.size > 0) this.awaitedResultArrived(message.senderId, parsed.data.taskId);
+        this.hosts.resultArrived(message.senderId, parsed.data.taskId);
       }
     } else if (message.topic === TaskTopic.STARTED) {
       const parsed = TaskStartedPayloadSchema.safeParse(message.payload);
@@ -1788,7 +1771,7 @@ export class TaskOrchestrator {
       if (this.currentAttempt(taskId, message.senderId) === attempt && this.currentDispatch(taskId, dispatch)) this.reportProgress(parsed.data.taskId, parsed.data.progress);
       else this.lateReports++;
     } else if (message.topic === TaskTopic.PRESENCE) {
-      this.onPresence(message);
+      this.hosts.onPresence(message);
     }
   }
 
@@ -1807,7 +1790,7 @@ export class TaskOrchestrator {
       this.refusedResults.noToken++;
       return false;
     }
-    const identity = this.hostIdentityOf(message.senderId);
+    const identity = this.hosts.identityOf(message.senderId);
     if (identity !== undefined && (origin.kind !== 'remote' || origin.identity !== identity)) {
       this.refusedResults.wrongHost++;
       return false;
@@ -1815,126 +1798,9 @@ export class TaskOrchestrator {
     return true;
   }
 
-  /** The NATS identity of the host that announced `agentId`, if it announced it under one. */
-  private hostIdentityOf(agentId: string): string | undefined {
-    for (const host of this.hosts.values()) if (host.agents.has(agentId)) return host.identity;
-    return undefined;
-  }
-
   /** False when a report names another dispatch than the task's current one. */
   private currentDispatch(taskId: string, dispatch: string | undefined): boolean {
     return dispatch === undefined || this.tasks.get(taskId)?.dispatchToken === dispatch;
-  }
-
-  // ---------------------------------------------------------------- agent hosts
-
-  /**
-   * A host's heartbeat: keeps its liveness actor alive, and keeps the orchestrator's agents
-   * in step with what it announces (new ones registered, dropped ones unregistered).
-   */
-  private onPresence(message: Message): void {
-    const parsed = HostPresencePayloadSchema.safeParse(message.payload);
-    if (!parsed.success) {
-      this.invalidAnnouncements++;
-      return;
-    }
-    const { hostId, status, heartbeatIntervalMs, agents, incarnation } = parsed.data;
-    const origin = messageOrigin(message);
-    const identity = origin.kind === 'remote' ? origin.identity : undefined;
-    let host = this.hosts.get(hostId);
-    // A host speaks for itself only: a presence published under another identity than the
-    // host id it names, or for a host first heard under an identity by an unidentified
-    // process, is forged.
-    if ((identity !== undefined && identity !== hostId) || (host?.identity !== undefined && host.identity !== identity)) {
-      this.refusedAnnouncements++;
-      return;
-    }
-    if (host?.incarnation !== undefined && incarnation !== undefined && incarnation !== host.incarnation) {
-      // The host restarted faster than its heartbeats could go missing: the work given to the
-      // old process died with it.
-      this.hostActors.get(hostId)?.send({ type: 'HOST_LEFT' });
-      host = this.hosts.get(hostId);
-    }
-    if (status === 'leaving') {
-      if (!host) return;
-      this.leavingHosts.add(hostId);
-      // Results the host sent just before may still be on their way (JetStream is slower than
-      // this plain message): moving those tasks now would run them twice.
-      const awaited = new Set<string>();
-      for (const sent of parsed.data.resultsSent ?? []) {
-        if (host.agents.has(sent.agentId) && this.currentAttempt(sent.taskId, sent.agentId) === sent.attempt) awaited.add(`${sent.agentId}\u0000${sent.taskId}`);
-      }
-      if (awaited.size > 0) this.resultsAwaited.set(hostId, awaited);
-      else this.hostActors.get(hostId)?.send({ type: 'HOST_LEFT' });
-      return;
-    }
-    const at = this.bus.clock.now();
-    const timeoutMs = heartbeatIntervalMs * this.missedHeartbeats;
-    if (host) {
-      if (incarnation !== undefined) host.incarnation = incarnation;
-      this.hostActors.get(hostId)?.send({ type: 'HEARTBEAT_RECEIVED', at, timeoutMs });
-    } else {
-      host = { agents: new Set(), incarnation, identity };
-      this.hosts.set(hostId, host);
-      this.logger.info({ hostId, agents: agents.map((a) => a.agentId) }, 'agent host joined');
-      // A host back from the dead before its old liveness actor was forgotten.
-      if (this.hostActors.get(hostId)) this.hostActors.release([hostId]);
-      this.hostActors.spawn(hostId, { hostId, at, timeoutMs } satisfies HostLivenessInput);
-    }
-    const hosted = host.agents;
-    const announced = new Set<string>();
-    for (const agent of agents) {
-      announced.add(agent.agentId);
-      if (hosted.has(agent.agentId)) continue;
-      // An id registered by hand, or announced by another host, stays with its owner.
-      if (this.agents.has(agent.agentId)) continue;
-      try {
-        this.registerAgent(agent.agentId, {
-          capabilities: agent.capabilities,
-          maxConcurrentTasks: agent.maxConcurrentTasks,
-          specializations: agent.specializations,
-        });
-      } catch {
-        // Validated above; what is left (the orchestrator stopping meanwhile) must not fail the bus delivery.
-        this.invalidAnnouncements++;
-        continue;
-      }
-      hosted.add(agent.agentId);
-    }
-    for (const agentId of hosted) {
-      if (announced.has(agentId)) continue;
-      hosted.delete(agentId);
-      this.unregisterAgent(agentId);
-    }
-  }
-
-  /** The host's heartbeats stopped (or it left): its tasks go back to the queue for other agents. */
-  private onHostLost(hostId: string): void {
-    const host = this.hosts.get(hostId);
-    if (!host) return;
-    this.hosts.delete(hostId);
-    this.hostsLost++;
-    this.resultsAwaited.delete(hostId);
-    const left = this.leavingHosts.delete(hostId);
-    if (left) this.hostsLeft++;
-    const moved = [...host.agents].reduce((n, agentId) => n + (this.agents.get(agentId)?.activeTasks.size ?? 0), 0);
-    if (left) this.logger.info({ hostId, agents: [...host.agents], tasksRequeued: moved }, 'agent host left');
-    else this.logger.warn({ hostId, agents: [...host.agents], tasksRequeued: moved }, 'agent host lost (heartbeats stopped)');
-    for (const agentId of host.agents) this.unregisterAgent(agentId);
-    // Not from inside the liveness actor's own step: its shard forgets it afterwards.
-    queueMicrotask(() => {
-      if (this.hostActors.get(hostId)?.getSnapshot().status === 'done') this.hostActors.release([hostId]);
-    });
-  }
-
-  /** A result a leaving host announced has arrived: once all have, the host's other tasks move. */
-  private awaitedResultArrived(agentId: string, taskId: string): void {
-    for (const [hostId, awaited] of this.resultsAwaited) {
-      if (!awaited.delete(`${agentId}\u0000${taskId}`) || awaited.size > 0) continue;
-      this.resultsAwaited.delete(hostId);
-      this.hostActors.get(hostId)?.send({ type: 'HOST_LEFT' });
-      return;
-    }
   }
 
   /** The current attempt of a task assigned to `agentId`, if it is active. */
