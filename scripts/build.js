@@ -22,7 +22,7 @@
  * builds into a copy).
  */
 const { spawnSync } = require('node:child_process');
-const { existsSync, mkdirSync, readFileSync, rmSync } = require('node:fs');
+const { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { dirname, join, relative, resolve, sep } = require('node:path');
 const esbuild = require('esbuild');
 
@@ -117,12 +117,19 @@ const common = {
 async function bundle(out) {
   const entries = entryPoints(out);
   const recorded = new Set();
-  await esbuild.build({
+  const built = await esbuild.build({
     ...common,
     entryPoints: entries.map((e) => ({ in: e.source, out: relative(out, e.out).replace(/\.js$/, '') })),
     outdir: out,
     plugins: [toBundle(recorded)],
+    write: false,
   });
+  for (const file of built.outputFiles) {
+    // `export *` in an entry would re-export the whole bundle, internals included.
+    if (file.path.endsWith('.js') && file.text.includes('__reExport(')) throw new Error(`${relative(root, file.path)}: an entry point re-exports with \`export *\`; name its exports`);
+    mkdirSync(dirname(file.path), { recursive: true });
+    writeFileSync(file.path, file.contents);
+  }
   const modules = [...recorded].sort().map((path) => `export * from './${relative(root, path).split(sep).join('/').replace(/\.ts$/, '')}';`);
   await esbuild.build({
     ...common,
