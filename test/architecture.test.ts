@@ -5,8 +5,10 @@
  * only model code. Type-only imports count: they are erased at run time, but a type from a
  * higher layer still ties the lower one to it (it cannot be compiled, read or moved alone).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { collectImports, readSourceFiles, REPOSITORY_ROOT, type ImportEdge, type SourceFile } from './support/importGraph';
-import { checkArchitecture, findCycles, folderOf, LAYERS, layerOf, type Violation } from './support/layerRules';
+import { checkArchitecture, findCycles, folderOf, LAYERS, layerOf, layersToMermaid, type Violation } from './support/layerRules';
 
 const report = (violations: readonly Violation[]) => violations.map((v) => `[${v.rule}] ${v.message}`).join('\n');
 
@@ -192,5 +194,15 @@ describe('the import reader', () => {
   it('resolves ES-module style `.js` specifiers (the inspector page) to their `.ts` files', () => {
     const { edges } = read({ 'src/o/page/app.ts': "import { el } from './dom.js';", 'src/o/page/dom.ts': '' });
     expect(edges.map((e) => e.to)).toEqual(['src/o/page/dom.ts']);
+  });
+});
+
+describe('docs/architecture.md', () => {
+  it('draws the layers the test checks', () => {
+    const page = readFileSync(join(REPOSITORY_ROOT, 'docs', 'architecture.md'), 'utf8');
+    const start = page.indexOf('<!-- layers -->');
+    const end = page.indexOf('<!-- /layers -->');
+    expect(start).toBeGreaterThan(-1);
+    expect(page.slice(start + '<!-- layers -->'.length, end).trim()).toBe(layersToMermaid(LAYERS));
   });
 });

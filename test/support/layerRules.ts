@@ -208,3 +208,20 @@ export function findCycles(graph: ReadonlyMap<string, ReadonlyMap<string, unknow
     return component; // unreachable: a component of two or more folders has a cycle through each
   });
 }
+
+/**
+ * The layer diagram of docs/architecture.md, drawn from {@link LAYERS} (top layer first,
+ * an arrow for "imports"), so that the page and the test cannot disagree.
+ */
+export function layersToMermaid(layers: readonly Layer[]): string {
+  const label = (folder: string) => (folder === SHARED ? 'src/*.ts' : folder === 'src/index' ? 'src/index.ts' : `${folder}/`);
+  const lines = ['```mermaid', 'flowchart TD'];
+  const top = layers.length - 1;
+  for (let i = top; i >= 0; i--) {
+    const layer = layers[i] as Layer;
+    lines.push(`  L${i}["<b>${layer.name}</b><br/>${layer.folders.map(label).join(' · ')}"]`);
+  }
+  for (let i = top; i > 0; i--) lines.push(`  L${i} --> L${i - 1}`);
+  lines.push('```');
+  return lines.join('\n');
+}
