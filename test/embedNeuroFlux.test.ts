@@ -1,5 +1,6 @@
-import { createActor, sendTo, setup, SimulatedClock, type AnyActorRef, type InspectionEvent } from 'xstate';
+import { cancel, createActor, raise, sendTo, setup, SimulatedClock, type AnyActorRef, type InspectionEvent } from 'xstate';
 import {
+  createNeuroFlux,
   DuplicateAgentError,
   neuroFluxLogic,
   NotRunningError,
@@ -292,6 +293,8 @@ describe('neuroFluxLogic: NeuroFlux embedded in a user machine', () => {
     expect(queued?.error).toBeInstanceOf(NotRunningError);
     expect(later?.error).toBeInstanceOf(NotRunningError);
     expect(child(parent).getSnapshot().status).toBe('active');
+    // The same check as createNeuroFlux's (the clock rule is the embedded runtime's own).
+    if (field !== 'clock') expect(() => createNeuroFlux({ ...(input as NeuroFluxOptions), logger: silentLogger, ...(field === 'logger' && { logger: {} as never }) })).toThrow(expect.objectContaining({ field }));
     parent.stop();
   });
 
@@ -329,5 +332,65 @@ describe('neuroFluxLogic: NeuroFlux embedded in a user machine', () => {
     parent.stop();
     await settle();
     expect([...actors].filter((a) => a.getSnapshot().status === 'active')).toEqual([]);
+  });
+
+  test("on a clock with host-timer limits, a 30-day task timeout fires at 30 days, not at once", async () => {
+    const simulated = new SimulatedClock();
+    const DAY = 86_400_000;
+    // As Node's timers do: a delay past 2^31 − 1 ms fires at once.
+    const hostLimited = {
+      now: () => simulated.now(),
+      setTimeout: (fn: (...args: unknown[]) => void, ms: number) => simulated.setTimeout(fn, ms > 2_147_483_647 ? 1 : ms),
+      clearTimeout: (id: number) => simulated.clearTimeout(id),
+    };
+    const received: NeuroFluxParentEvent[] = [];
+    const parent = createActor(userMachine(received, 'invoke'), { clock: hostLimited }).start();
+    parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.registerAgent', agentId: 'stuck', capabilities: ['x'], execute: () => new Promise(() => undefined) } });
+    parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.submitWorkflow', tasks: [{ taskId: 'month', requiredCapabilities: ['x'], timeoutSeconds: 30 * 86_400, retryPolicy: { maxRetries: 0 } }] } });
+    await settle();
+    simulated.increment(1);
+    await settle();
+    expect(finishedTasks(received)).toEqual([]);
+    simulated.increment(29 * DAY);
+    await settle();
+    expect(finishedTasks(received)).toEqual([]);
+    simulated.increment(DAY);
+    await settle();
+    expect(workflowsFinished(received)[0]?.records.map((r) => r.status)).toEqual(['timeout']);
+    parent.stop();
+  });
+
+  test("the user's own delayed events, short and long, still fire and cancel by id next to a runtime", async () => {
+    const clock = new SimulatedClock();
+    const DAY = 86_400_000;
+    const fired: string[] = [];
+    const machine = setup({
+      types: { events: {} as { type: 'arm' } | { type: 'disarm' } | { type: 'short' } | { type: 'long' } },
+      actors: { neuroflux: neuroFluxLogic },
+    }).createMachine({
+      invoke: [
+        { id: 'one', src: 'neuroflux', input: { logger: silentLogger } },
+        { id: 'two', src: 'neuroflux', input: { logger: silentLogger } },
+      ],
+      on: {
+        arm: { actions: [raise({ type: 'short' }, { delay: 1_000, id: 'short' }), raise({ type: 'long' }, { delay: 40 * DAY, id: 'long' })] },
+        disarm: { actions: [cancel('short'), cancel('long')] },
+        short: { actions: () => fired.push('short') },
+        long: { actions: () => fired.push('long') },
+      },
+    });
+    const parent = createActor(machine, { clock }).start();
+    await settle();
+    parent.send({ type: 'arm' });
+    clock.increment(1_000);
+    expect(fired).toEqual(['short']);
+    clock.increment(40 * DAY);
+    expect(fired).toEqual(['short', 'long']);
+    parent.send({ type: 'arm' });
+    parent.send({ type: 'disarm' });
+    clock.increment(41 * DAY);
+    expect(fired).toEqual(['short', 'long']);
+    expect(Object.keys(parent.system.getSnapshot()._scheduledEvents)).toEqual([]);
+    parent.stop();
   });
 });

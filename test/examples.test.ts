@@ -15,6 +15,7 @@ import { runPublishSubscribe } from '../examples/publish-subscribe';
 import { runRequestResponse } from '../examples/request-response';
 import { runSwarmTopology } from '../examples/swarm-topology';
 import { runTradingWorkflow } from '../examples/trading-workflow';
+import { runEmbedInXState } from '../examples/embed-in-xstate';
 
 describe('examples (one per guide section)', () => {
   test('request-response', async () => {
@@ -104,5 +105,13 @@ describe('examples (one per guide section)', () => {
     expect(report.taskPerformance).toMatchObject({ completed: 20 });
     expect(Object.keys(report.communicationLatency).length).toBeGreaterThan(0);
     expect(Array.isArray(report.bottlenecks)).toBe(true);
+  });
+
+  test('embed-in-xstate: a user machine invokes NeuroFlux, hears each task and the workflow, and stops it by ending', async () => {
+    const result = await runEmbedInXState();
+    expect(result.refusal).toBeNull();
+    expect(result.finished).toEqual(['analysis:completed', 'risk:completed', 'trade:completed']);
+    expect(result.records.map((r) => r.taskId)).toEqual(['analysis', 'risk', 'trade']);
+    expect(result.records[2]?.result).toEqual({ status: 'filled', quantity: 800 });
   });
 });

@@ -1,6 +1,7 @@
 import type { AnyActorRef, InspectionEvent, Observer } from 'xstate';
 import { withLongTimers, type NeuroFluxClock } from './clock';
 import { indexScheduledEvents } from './indexedScheduler';
+import { scheduleLongDelays } from './longDelayScheduler';
 import { claimSystemIdScope } from './systemIdScope';
 
 /**
@@ -24,16 +25,20 @@ export interface EmbeddedRoot {
  * the system's: XState arms every `after` delay of the system on it, so a second clock for
  * the runtime's own timers would let the two drift apart (a `SimulatedClock` given to the
  * user's `createActor` drives both). Its `now()` is used when it has one (`SimulatedClock`
- * does), else `Date.now`. `inspect` joins the system's observers: it then sees the user's
+ * does), else `Date.now`; delays longer than a host timer holds are re-armed in steps,
+ * XState's `after` delays of the runtime's actors included. `inspect` joins the system's observers: it then sees the user's
  * actors too, as XState gives every observer the whole system.
  * @internal
  */
 export function adoptRuntimeRoot(root: AnyActorRef, inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void)): EmbeddedRoot {
-  // Idempotent per system; keeps a user's own delayed events as they were (same ids, same timers).
+  const clock = clockOfSystem(root);
+  // Both idempotent per system, in this order (the index wraps the long delays); a user's own
+  // delayed events keep their ids and their timers on the user's clock.
+  scheduleLongDelays(root.system, clock);
   indexScheduledEvents(root.system);
   const systemIdPrefix = claimSystemIdScope(root);
   const subscription = inspect ? root.system.inspect(inspect) : undefined;
-  return { root, clock: clockOfSystem(root), systemIdPrefix, release: () => subscription?.unsubscribe() };
+  return { root, clock, systemIdPrefix, release: () => subscription?.unsubscribe() };
 }
 
 /** The actor system's clock as a {@link NeuroFluxClock}. */
