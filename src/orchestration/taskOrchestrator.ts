@@ -9,7 +9,6 @@ import type { CommunicationBus } from '../bus/communicationBus';
 import type { Message } from '../bus/message';
 import { messageOrigin } from '../bus/messageOrigin';
 import {
-  AgentsUnavailableError,
   AssignmentRefusedError,
   DuplicateAgentError,
   DuplicateTaskError,
@@ -31,6 +30,7 @@ import { ChunkedQueue, nextTurn, turnBudgetSpent, turnStartedAt } from '../kerne
 import { RecordRetention, RetentionOptionsSchema, retentionLimits, type RetentionOptions } from '../kernel/recordRetention';
 import { AgentPool, laneOf } from './agentPool';
 import { HostRegistry } from './hostRegistry';
+import { AgentWaiters } from './agentWaiters';
 import { AgentActorLink } from './agentActorLink';
 import { dependencyEventType } from './planning/dependencyOutcome';
 import { compareReady } from './planning/readyOrder';
@@ -65,19 +65,6 @@ import type { SnapshotStore } from '../store/snapshotStore';
 import { runtimeLogger } from '../kernel/runtimeLogger';
 import type { NeuroFluxLogger } from '../kernel/logger';
 import type { OrchestratorProgressState, ProgressStateAgent, ProgressStateTask } from './stallDiagnosis';
-
-const WaitForAgentsSchema = z.object({
-  capabilities: z.array(z.union([z.string().min(1), z.array(z.string().min(1)).min(1)])),
-  timeoutMs: z.number().nonnegative().default(30_000),
-});
-
-/** A caller of `waitForAgents`: the capability sets still to be covered. */
-interface AgentWaiter {
-  readonly sets: readonly (readonly string[])[];
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
-  timer: unknown;
-}
 
 /** Options of a {@link TaskOrchestrator}. */
 export interface TaskOrchestratorOptions {
@@ -361,7 +348,8 @@ export class TaskOrchestrator {
   private readonly agents = new Map<string, OrchestratorAgent>();
   /** Paused agent ids: a pause outlives the agent's unregistration (a host's lapse or restart re-registers it). */
   private readonly pausedAgentIds = new Set<string>();
-  private readonly agentWaiters = new Set<AgentWaiter>();
+  /** Callers of `waitForAgents`. */
+  private readonly agentWaiters: AgentWaiters;
   private readonly logger: NeuroFluxLogger;
   private readonly busAgentsWeRegistered = new Set<string>();
   private readonly pools = new Map<string, AgentPool>();
@@ -458,6 +446,7 @@ export class TaskOrchestrator {
     this.finished$ = this.finishedSubject.asObservable();
     this.attempts$ = this.attemptSubject.asObservable();
     this.agentsUnregistered$ = this.unregisteredSubject.asObservable();
+    this.agentWaiters = new AgentWaiters(bus.clock, () => this.agents.values());
     this.retention = new RecordRetention(retentionLimits(parsed.data.retention), (taskId) => this.tasks.delete(taskId));
 
     const clock = bus.clock;
@@ -628,7 +617,7 @@ export class TaskOrchestrator {
   /** `stopping`: no more work is taken. Safe to repeat. */
   private haltIntake(): void {
     this.spawnQueue.clear();
-    for (const waiter of [...this.agentWaiters]) this.settleAgentWaiter(waiter, new NotRunningError('orchestrator'));
+    this.agentWaiters.rejectAll(new NotRunningError('orchestrator'));
   }
 
   /** `stopped`: waiters answered, running work aborted, task actors stopped, bus agents gone. Safe to repeat. */
@@ -700,7 +689,7 @@ export class TaskOrchestrator {
     }
     this.actor.send({ type: 'AGENT_REGISTERED', agentId });
     this.requestScheduling();
-    for (const waiter of [...this.agentWaiters]) if (this.uncovered(waiter.sets).length === 0) this.settleAgentWaiter(waiter);
+    this.agentWaiters.agentsChanged();
   }
 
   /**
@@ -721,37 +710,7 @@ export class TaskOrchestrator {
    * ```
    */
   waitForAgents(capabilities: readonly (string | readonly string[])[], options: { timeoutMs?: number } = {}): Promise<void> {
-    const parsed = WaitForAgentsSchema.safeParse({ capabilities, timeoutMs: options?.timeoutMs });
-    if (!parsed.success) return Promise.reject(ValidationError.fromZod('waitForAgents arguments', parsed.error));
-    if (this.halted) return Promise.reject(new NotRunningError('orchestrator'));
-    const sets = parsed.data.capabilities.map((c) => (typeof c === 'string' ? [c] : [...new Set(c)]));
-    if (this.uncovered(sets).length === 0) return Promise.resolve();
-    const { timeoutMs } = parsed.data;
-    return new Promise<void>((resolve, reject) => {
-      const waiter: AgentWaiter = { sets, resolve, reject, timer: undefined };
-      this.agentWaiters.add(waiter);
-      waiter.timer = this.bus.clock.setTimeout(() => {
-        waiter.timer = undefined;
-        const unmet = this.uncovered(sets);
-        const missing = [...new Set(unmet.flat())].filter((c) => ![...this.agents.values()].some((agent) => agent.capabilities.has(c)));
-        this.settleAgentWaiter(waiter, new AgentsUnavailableError(unmet, missing, timeoutMs));
-      }, timerDelay(timeoutMs));
-    });
-  }
-
-  /** The capability sets no single registered agent holds. */
-  private uncovered(sets: readonly (readonly string[])[]): (readonly string[])[] {
-    return sets.filter((set) => {
-      for (const agent of this.agents.values()) if (agent.hasCapabilities(set)) return false;
-      return true;
-    });
-  }
-
-  private settleAgentWaiter(waiter: AgentWaiter, error?: Error): void {
-    if (!this.agentWaiters.delete(waiter)) return;
-    if (waiter.timer !== undefined) this.bus.clock.clearTimeout(waiter.timer);
-    if (error) waiter.reject(error);
-    else waiter.resolve();
+    return this.agentWaiters.wait(capabilities, options, () => (this.halted ? new NotRunningError('orchestrator') : undefined));
   }
 
   /**
