@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collectImports, readSourceFiles, REPOSITORY_ROOT, type ImportEdge, type SourceFile } from './support/importGraph';
-import { checkArchitecture, findCycles, folderOf, LAYERS, layerOf, layersToMermaid, type Violation } from './support/layerRules';
+import { findAmbientEffects } from './support/ambientEffects';
+import { checkArchitecture, findCycles, folderOf, isModelFolder, LAYERS, layerOf, layersToMermaid, type Violation } from './support/layerRules';
 
 const report = (violations: readonly Violation[]) => violations.map((v) => `[${v.rule}] ${v.message}`).join('\n');
 
@@ -35,6 +36,15 @@ describe('the source keeps its layers', () => {
       const target = e.toPackage ? e.to : folderOf(e.to);
       expect([e.from, target]).toEqual([e.from, expect.stringMatching(/^(xstate|immer|machines|src\/[^/]+\/model)$/)]);
     }
+  });
+
+  it('machines and model modules reach no timer, clock, randomness, process or console except through what is injected', () => {
+    const pure = files.filter((f) => {
+      const folder = folderOf(f.path);
+      return folder === 'machines' || (folder !== undefined && isModelFolder(folder));
+    });
+    expect(pure.length).toBeGreaterThan(30);
+    expect(pure.flatMap(findAmbientEffects).map((e) => `${e.path}:${e.line} uses ${e.name}`)).toEqual([]);
   });
 });
 
@@ -194,6 +204,37 @@ describe('the import reader', () => {
   it('resolves ES-module style `.js` specifiers (the inspector page) to their `.ts` files', () => {
     const { edges } = read({ 'src/o/page/app.ts': "import { el } from './dom.js';", 'src/o/page/dom.ts': '' });
     expect(edges.map((e) => e.to)).toEqual(['src/o/page/dom.ts']);
+  });
+});
+
+describe('the ambient effect finder', () => {
+  it('finds timers, the clock, randomness and the process used as values, not names that only look like them', () => {
+    const text = [
+      'const a = Date.now();',
+      'const b = Math.random();',
+      'setTimeout(() => undefined, 1);',
+      'const c = process.env.X;',
+      'const d = new Date();',
+      'type E = { at: Date; setTimeout: number };',
+      'const f = { process: 1, console: 2 };',
+      'function g(random: () => number, fetch: number) { return random() + fetch; }',
+      'const h = options.performance;',
+      '// setInterval(x) in a comment',
+      "const i = 'console.log(1)';",
+      'const j = { console };',
+      'const k = globalThis.structuredClone;',
+    ].join('\n');
+    expect(findAmbientEffects({ path: 'machines/x.machine.ts', text }).map((e) => `${e.line}:${e.name}`)).toEqual([
+      '1:Date',
+      '2:Math.random',
+      '3:setTimeout',
+      '4:process',
+      '5:Date',
+      '12:console',
+      '13:globalThis',
+    ]);
+    // A name the file declares is its own, not the global.
+    expect(findAmbientEffects({ path: 'src/a/model/x.ts', text: 'const performance = 1;\nexport const p = performance + 1;' })).toEqual([]);
   });
 });
 
