@@ -4,6 +4,7 @@
  * (no `export *`): what is public is decided here. The integrations also have entry points
  * of their own (src/entries/: `neuroflux/nats`, `/store`, `/cache`, `/inspector`,
  * `/verify`, `/jest`, `/machines`); their names stay here too, for compatibility.
+ * @module neuroflux
  * @packageDocumentation
  */
 export {

@@ -7,6 +7,7 @@
  * import { RedisCache } from 'neuroflux/cache';
  * const cache = new RedisCache({ url: 'redis://127.0.0.1:6379', keyPrefix: 'nf:' });
  * ```
+ * @module neuroflux/cache
  * @packageDocumentation
  */
 export { DEFAULT_CACHE_TTL_SECONDS, MemoryCache, globToRegExp, type DistributedCache, type MemoryCacheOptions } from '../cache/index';

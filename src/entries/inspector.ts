@@ -9,6 +9,7 @@
  * import { startInspector } from 'neuroflux/inspector';
  * const inspector = await startInspector(createNeuroFlux(), { port: 0 });
  * ```
+ * @module neuroflux/inspector
  * @packageDocumentation
  */
 export {

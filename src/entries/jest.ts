@@ -13,6 +13,7 @@
  * result of `verifyWorkflow` / `verifyMachine`. A failing matcher prints the verdict and
  * the counterexample trace. An incomplete exploration (state bound reached) fails: a
  * property is only claimed when it is proved.
+ * @module neuroflux/jest
  * @packageDocumentation
  */
 import { verificationMatchers, type InvariantFor, type VerificationMatcherOptions } from '../verify/verificationMatchers';

@@ -8,6 +8,7 @@
  * import { createActor } from 'xstate';
  * import { heartbeatMachine } from 'neuroflux/machines';
  * ```
+ * @module neuroflux/machines
  * @packageDocumentation
  */
 export { agentMachine, type AgentMachine, type AgentMachineContext, type AgentMachineEvent } from '../../machines/agent.machine';

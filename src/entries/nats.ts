@@ -9,6 +9,7 @@
  * import { nats } from 'neuroflux/nats';
  * const nf = createNeuroFlux({ transport: nats({ servers: 'nats://127.0.0.1:4222' }) });
  * ```
+ * @module neuroflux/nats
  * @packageDocumentation
  */
 export { DeadLetterHeader, NatsTransport, nats, type NatsTransportOptions, type TransportRejection, type TransportStats } from '../transport/index';

@@ -8,6 +8,7 @@
  * import { FileSnapshotStore } from 'neuroflux/store';
  * const nf = createNeuroFlux({ orchestrator: { store: new FileSnapshotStore({ directory: './state' }) } });
  * ```
+ * @module neuroflux/store
  * @packageDocumentation
  */
 export { MemorySnapshotStore, RevisionMismatchError, SnapshotKeySchema, type SnapshotStore, type StoredSnapshot } from '../store/index';

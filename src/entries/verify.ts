@@ -8,6 +8,7 @@
  * import { verifyWorkflow } from 'neuroflux/verify';
  * const result = verifyWorkflow({ tasks: [{ taskId: 'a', taskType: 't', requiredCapabilities: ['x'] }] });
  * ```
+ * @module neuroflux/verify
  * @packageDocumentation
  */
 export {
