@@ -393,4 +393,40 @@ describe('neuroFluxLogic: NeuroFlux embedded in a user machine', () => {
     expect(Object.keys(parent.system.getSnapshot()._scheduledEvents)).toEqual([]);
     parent.stop();
   });
+
+  test('a slow start (a transport still connecting): commands wait and run in order; a stop meanwhile closes it once started', async () => {
+    const clock = new SimulatedClock();
+    const steps: string[] = [];
+    let connect!: () => void;
+    const slowTransport = {
+      attach: () => undefined,
+      start: () => new Promise<void>((resolve) => (connect = () => (steps.push('started'), resolve()))),
+      close: async () => void steps.push('closed'),
+    };
+    const received: NeuroFluxParentEvent[] = [];
+    const parent = createActor(userMachine(received, 'invoke', { nf: { transport: slowTransport } }), { clock }).start();
+    const send = (command: NeuroFluxEvent) => parent.send({ type: 'command', to: 'nf', command });
+    send({ type: 'neuroflux.registerAgent', agentId: 'a', capabilities: ['x'], execute: () => 'done' });
+    send({ type: 'neuroflux.submitWorkflow', workflowId: 'first', tasks: [{ taskId: 't1', requiredCapabilities: ['x'] }] });
+    send({ type: 'neuroflux.submitWorkflow', workflowId: 'first', tasks: [{ taskId: 't2', requiredCapabilities: ['x'] }] });
+    send({ type: 'neuroflux.cancelTask', taskId: 't1' });
+    await settle();
+    expect(received).toEqual([]);
+    connect();
+    await settle();
+    // In order: the duplicate id is refused while 'first' runs; the cancel, run right after the
+    // submission, finds t1 not yet run (it was not dropped, nor run before the submission).
+    expect(rejections(received).map((r) => (r.error as ValidationError).field)).toEqual(['workflowId']);
+    expect(workflowsFinished(received).map((w) => [w.workflowId, w.records.map((r) => r.status)])).toEqual([['first', ['cancelled']]]);
+
+    const second = createActor(userMachine([], 'invoke', { nf: { transport: { ...slowTransport, start: () => new Promise<void>((resolve) => (connect = () => (steps.push('started'), resolve()))) } } }), { clock }).start();
+    steps.length = 0;
+    second.stop();
+    await settle();
+    expect(steps).toEqual([]);
+    connect();
+    await settle();
+    expect(steps).toEqual(['started', 'closed']);
+    parent.stop();
+  });
 });
