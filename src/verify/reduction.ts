@@ -65,6 +65,8 @@ export class WorkflowReduction {
   /** Tasks whose details an invariant or goal reads, or whose events can change such a task. */
   private readonly affectsVisible: readonly boolean[];
   private readonly forget: readonly boolean[];
+  /** Per task, its automaton's `collapsedId` by local state id, filled as met (shared by tasks with one automaton). */
+  private readonly collapsed: readonly number[][];
   private readonly groups: readonly (readonly number[])[];
   /** Closures over dependents / dependencies, computed when a stubborn set first needs them (quadratic in a long chain). */
   private readonly descendantsOf: (number[] | undefined)[];
@@ -91,6 +93,15 @@ export class WorkflowReduction {
     this.ancestorsOf = new Array<number[] | undefined>(tasks.length);
     this.affectsVisible = reachesVisible(tasks, isVisible);
     this.forget = tasks.map((t) => options.forgetFinished && !isVisible(t.index));
+    const tables = new Map<ModelTask['automaton'], number[]>();
+    this.collapsed = tasks.map((t) => {
+      let table = tables.get(t.automaton);
+      if (!table) {
+        table = [];
+        tables.set(t.automaton, table);
+      }
+      return table;
+    });
     this.groups = options.symmetry ? symmetryGroups(tasks, isVisible) : [];
     this.codes = new Array<number>(tasks.length).fill(0);
     this.scratch = new Uint16Array(Math.max(0, ...this.groups.map((g) => g.length)));
@@ -109,7 +120,18 @@ export class WorkflowReduction {
     const tasks = this.model.tasks;
     for (let i = 0; i < codes.length; i++) {
       const id = state[i] as number;
-      codes[i] = this.forget[i] ? (tasks[i] as ModelTask).automaton.collapsedId(id) : id;
+      if (!this.forget[i]) {
+        codes[i] = id;
+        continue;
+      }
+      // The collapsed id per local state, kept per task (a method call per task per successor adds up at 1 000 tasks).
+      const table = this.collapsed[i] as number[];
+      let code = table[id];
+      if (code === undefined) {
+        code = (tasks[i] as ModelTask).automaton.collapsedId(id);
+        table[id] = code;
+      }
+      codes[i] = code;
     }
     // Runs once per successor, the searches' hottest call with symmetry: no comparator call
     // per pair and no allocation (insertion sort for small groups, a typed array's numeric

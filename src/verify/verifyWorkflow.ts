@@ -142,17 +142,16 @@ export function verifyWorkflow(workflow: Workflow, options: VerifyWorkflowOption
   const goalHits = new Map<ResolvedCheck<WorkflowGoal>, number>();
   const checkLocal = properties.has('dependency_order') || properties.has('bounded_retries');
   const onState = (encoded: EncodedState, index: number) => {
-    const state = decodeState(encoded);
     if (checkLocal) {
       for (const t of model.tasks) {
-        const violation = t.automaton.state(state[t.index] as number).violation;
+        const violation = t.automaton.state(encoded.charCodeAt(t.index)).violation;
         if (!violation || !properties.has(violation.property)) continue;
         const key = `${violation.property}|${t.taskId}`;
         if (!localHits.has(key)) localHits.set(key, { index, property: violation.property, message: violation.message, taskId: t.taskId });
       }
     }
     if (invariants.length === 0 && goals.length === 0) return;
-    const view = model.view(state);
+    const view = model.view(decodeState(encoded));
     for (const invariant of invariants) {
       if (invariantHits.some((h) => h.check === invariant)) continue;
       const message = evaluateInvariant(invariant, view);

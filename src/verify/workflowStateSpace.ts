@@ -3,7 +3,7 @@ import type { WorkflowReduction } from './reduction';
 import type { Expansion, StateSpace, StateSpaceModel } from './stateSpace';
 import { TaskEventKind } from './taskAutomaton';
 import type { TraceStep } from './trace';
-import { isProgressKind, type ModelOutcome, type WorkflowModel } from './workflowModel';
+import { isProgressKind, type ModelOutcome, type ModelTask, type WorkflowModel } from './workflowModel';
 
 /**
  * A state as stored by the explorer: one UTF-16 code unit per task (its local state id).
@@ -55,7 +55,12 @@ export class WorkflowStateSpaceModel implements StateSpaceModel<EncodedState, nu
   }
 
   isFinal(state: EncodedState): boolean {
-    return this.model.isFinal(decodeState(state));
+    // Read from the encoding: once per state found, and decoding allocates a task-long array.
+    const tasks = this.model.tasks;
+    for (let i = 0; i < tasks.length; i++) {
+      if (!(tasks[i] as ModelTask).automaton.state(state.charCodeAt(i)).final) return false;
+    }
+    return true;
   }
 
   expand(encoded: EncodedState): Expansion<EncodedState, number>[] {
