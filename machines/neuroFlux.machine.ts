@@ -79,6 +79,7 @@ export function neuroFluxMachineOf<TStats>() {
     states: {
       starting: {
         invoke: {
+          id: 'runtime',
           src: 'startRuntime',
           onDone: 'running',
           onError: { target: 'failed', actions: { type: 'reportStartFailure', params: ({ event }) => ({ error: event.error }) } },

@@ -11,6 +11,7 @@ import { conflictMachine } from '../machines/conflict.machine';
 import { heartbeatMachine } from '../machines/heartbeat.machine';
 import { hostLivenessMachine } from '../machines/hostLiveness.machine';
 import { leaderElectionMachine } from '../machines/leaderElection.machine';
+import { neuroFluxMachine } from '../machines/neuroFlux.machine';
 import { orchestratorMachine } from '../machines/orchestrator.machine';
 import { swarmMachine } from '../machines/swarm.machine';
 import { taskMachine } from '../machines/task.machine';
@@ -26,6 +27,7 @@ const diagrams: { doc: string; name: string; machine: AnyStateMachine }[] = [
   { doc: 'conflicts.md', name: 'conflict', machine: conflictMachine },
   { doc: 'swarm.md', name: 'swarm', machine: swarmMachine },
   { doc: 'distributed.md', name: 'autoscaler', machine: autoscalerMachine },
+  { doc: 'getting-started.md', name: 'neuroFlux', machine: neuroFluxMachine },
 ];
 
 const update = process.env['UPDATE_DIAGRAMS'] === '1';
