@@ -5,6 +5,7 @@ import { createNeuroFlux } from '../src/runtime/createNeuroFlux';
 import type { TaskInput } from '../src/orchestration/taskTypes';
 import {
   formatVerificationResult,
+  replayTrace,
   verifyWorkflow,
   WorkflowSchema,
   type VerificationResult,
@@ -294,5 +295,41 @@ describe('verifyWorkflow', () => {
       }),
       { numRuns: 60, seed: 20_240_601 },
     );
+  });
+
+  test('only built-in properties on scarce agents: one schedule per step, the verdicts of the full search, traces that replay', async () => {
+    // Two chains of two and a join, one slot: the tasks compete for it at every step.
+    const tasks: TaskInput[] = [
+      { taskId: 'a1', requiredCapabilities: ['work'], retryPolicy: { maxRetries: 1 } },
+      { taskId: 'b1', requiredCapabilities: ['work'], retryPolicy: { maxRetries: 1 } },
+      { taskId: 'a2', requiredCapabilities: ['work'], dependencies: ['a1'] },
+      { taskId: 'b2', requiredCapabilities: ['work'], dependencies: ['b1'], onDependencyFailure: 'ignore' },
+      { taskId: 'join', requiredCapabilities: ['work'], dependencies: ['a2', 'b2'], onDependencyFailure: 'skip' },
+    ];
+    const agents = [{ agentId: 'solo', capabilities: ['work'], maxConcurrentTasks: 1 }];
+    const fine = verifyWorkflow({ tasks, agents });
+    const fineFull = verifyWorkflow({ tasks, agents }, { reduction: false });
+    expect(fine.status).toBe('verified');
+    expect(fineFull.status).toBe('verified');
+    expect(fine.notes.join('\n')).toMatch(/one way of filling free slots per step/);
+    expect(fine.statesExplored).toBeLessThan(fineFull.statesExplored / 10);
+
+    // A task nobody can run, behind the join: deadlock and termination fail in both searches.
+    const stuck: Workflow = { tasks: [...tasks, { taskId: 'train', requiredCapabilities: ['gpu'], dependencies: ['join'], onDependencyFailure: 'ignore' }], agents };
+    const reduced = verifyWorkflow(stuck);
+    const full = verifyWorkflow(stuck, { reduction: false });
+    expect(full.complete).toBe(true);
+    expect(violated(reduced)).toEqual(violated(full));
+    expect(violated(reduced)).toEqual(['capability_coverage', 'deadlock', 'termination']);
+    for (const violation of reduced.violations.filter((v) => v.trace.length > 0)) {
+      const replay = await replayTrace(stuck, violation.trace);
+      expect(replay.divergence).toBeUndefined();
+      expect(replay.reproduced || !replay.realizable).toBe(true);
+    }
+
+    // An invariant turns it off: every fill is explored again.
+    const checked = verifyWorkflow({ tasks, agents }, { invariants: { name: 'any', reads: ['join'], check: () => true } });
+    expect(checked.notes.join('\n')).not.toMatch(/one way of filling/);
+    expect(checked.statesExplored).toBeGreaterThan(fine.statesExplored);
   });
 });
