@@ -21,6 +21,8 @@ import {
   type NeuroFluxOptions,
 } from '../src';
 import { createMessage } from '../src/bus/message';
+import type { LoopbackTransport } from '../src/transport';
+import { workflow } from '../examples/multi-process/run';
 import { cleanupAfterEach } from './support/cleanup';
 import { settle } from './support/settle';
 
@@ -33,10 +35,18 @@ function network(hubOptions: { maxDeliver?: number } = {}) {
   async function runtime(identity: string | undefined, options: Omit<NeuroFluxOptions, 'transport' | 'clock'> = {}, secret?: string): Promise<NeuroFlux> {
     const transport = hub.transport({ ...(identity !== undefined && { identity }), ...(secret !== undefined && { hmacSecret: secret }) });
     const nf = cleanup.add(createNeuroFlux({ logger: silentLogger, ...options, transport, clock }));
+    transports.set(nf, transport);
     await nf.start();
     return nf;
   }
   return { clock, hub, runtime };
+}
+
+const transports = new WeakMap<NeuroFlux, LoopbackTransport>();
+
+/** Closes a runtime's transport only, as a process that vanished from the network. */
+async function closeTransportOf(nf: NeuroFlux): Promise<void> {
+  await transports.get(nf)?.close();
 }
 
 function deadLettersOf(nf: NeuroFlux): AnyDeadLetter[] {
@@ -319,5 +329,65 @@ describe('loopback transport: runtimes of one process, NATS semantics', () => {
     const transport = hub.transport();
     const nf = createNeuroFlux({ logger: silentLogger, transport, orchestrator: false });
     expect(() => transport.attach(nf.bus)).toThrow(/already attached/);
+  });
+});
+
+describe('distributed scenarios over the loopback transport (the NATS suites, no server)', () => {
+  /** An agent host runtime like examples/multi-process/host.ts, its executor controlled by the test. */
+  async function startHost(net: ReturnType<typeof network>, hostId: string, execute: (task: { taskId: string; payload?: unknown }, deps: Record<string, unknown>) => unknown) {
+    const nf = await net.runtime(hostId, { orchestrator: false });
+    const host = cleanup.add(new AgentHost({ bus: nf.bus, hostId }));
+    host.addAgent(`${hostId}-worker`, { capabilities: ['compute'], maxConcurrentTasks: 2, execute: (task, { dependencyResults }) => execute(task, dependencyResults) });
+    host.start();
+    return nf;
+  }
+
+  test('examples/multi-process: the 20-task workflow completes, each task once, on both hosts, dependency results crossing runtimes', async () => {
+    const net = network();
+    const orchestrator = await net.runtime('orch');
+    const executions = new Map<string, number>();
+    const ranOn = new Map<string, string>();
+    for (const hostId of ['host-1', 'host-2']) {
+      await startHost(net, hostId, (task, deps) => {
+        executions.set(task.taskId, (executions.get(task.taskId) ?? 0) + 1);
+        ranOn.set(task.taskId, hostId);
+        const inputs = Object.values(deps).reduce<number>((sum, r) => sum + ((r as { value?: number }).value ?? 0), 0);
+        return { value: (task.payload as { n: number }).n + inputs };
+      });
+    }
+    await settle();
+    const tasks = workflow();
+    orchestrator.orchestrator.submitWorkflow({ tasks });
+    const records = await orchestrator.orchestrator.waitForWorkflow(tasks.map((t) => t.taskId as string));
+    expect(records.every((r) => r.status === 'completed')).toBe(true);
+    expect(executions.size).toBe(20);
+    expect([...executions.values()].every((n) => n === 1)).toBe(true);
+    expect(new Set(ranOn.values())).toEqual(new Set(['host-1', 'host-2']));
+    // 0 + 1 + ... + 11: every map value reached its combine, every combine the reduce, in another runtime or not.
+    expect(orchestrator.orchestrator.getTask('report')?.result).toEqual({ value: 66 });
+  });
+
+  test('an agent host dies (its runtime disconnects without leaving): after the missed heartbeats its running tasks move to the other host', async () => {
+    const net = network();
+    const orchestrator = await net.runtime('orch');
+    const dying = await startHost(net, 'host-1', () => new Promise(() => undefined)); // never finishes
+    await settle();
+    const ids = Array.from({ length: 2 }, (_, i) => orchestrator.orchestrator.submitTask({ taskId: `t${i}`, requiredCapabilities: ['compute'], timeoutSeconds: 600 }).taskId);
+    await settle();
+    expect(ids.map((id) => orchestrator.orchestrator.getTask(id)?.assignedAgent)).toEqual(['host-1-worker', 'host-1-worker']);
+    const executed: string[] = [];
+    await startHost(net, 'host-2', (task) => void executed.push(task.taskId));
+    await settle();
+    // The crash: host-1's transport goes away (no `leaving` announcement); its heartbeats reach nobody.
+    await closeTransportOf(dying);
+    for (let s = 0; s < 4; s++) {
+      net.clock.increment(1000); // host-2 keeps beating; host-1 is silent
+      await settle();
+    }
+    const records = await orchestrator.orchestrator.waitForWorkflow(ids);
+    expect(records.every((r) => r.status === 'completed')).toBe(true);
+    expect(executed.sort()).toEqual(['t0', 't1']);
+    for (const id of ids) expect(orchestrator.orchestrator.getTask(id)).toMatchObject({ assignedAgent: 'host-2-worker', retryCount: 0 });
+    expect(orchestrator.orchestrator.getStats().hosts).toMatchObject({ alive: 1, lost: 1 });
   });
 });

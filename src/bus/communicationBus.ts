@@ -31,6 +31,7 @@ import { AgentRegistrationSchema, BusOptionsSchema, type AgentRegistration, type
 import { HandlePublishArgsSchema, HandleRequestArgsSchema, parseOrThrow, PatternArgsSchema, PublishArgsSchema, RequestArgsSchema, ResponseTargetSchema, type PublishArgs, type RequestArgs } from './busArguments';
 import { DeadLetterLog } from './deadLetterLog';
 import { DeliveryLoop } from './deliveryLoop';
+import { FrameReceipts } from './frameReceipts';
 import { DeliveryFailureHeader, deliveryFailureOf, deliveryFailureResponse } from './deliveryFailure';
 import type { BusPort, FrameReceipt, TransportLink } from './transportLink';
 
@@ -85,7 +86,7 @@ export class CommunicationBus implements BusPort {
   private instrumentation: BusInstrumentation | undefined;
   private remote: BusTransportLink | undefined;
   /** Receipts of frames a transport handed in, by message id. */
-  private readonly receipts = new Map<string, FrameReceipt>();
+  private readonly receipts = new FrameReceipts();
 
   constructor(options: CommunicationBusOptions = {}) {
     const { clock, root, ...rest } = options;
@@ -110,7 +111,7 @@ export class CommunicationBus implements BusPort {
       handled: (_agent, message, durationMs) => {
         this.counters.processed++;
         this.counters.processingTimeTotal += durationMs;
-        if (this.receipts.size > 0) this.takeReceipt(message)?.handled();
+        this.receipts.take(message)?.handled();
       },
       failed: (agent, message, error) => this.recordFailure(agent, message, error),
       freed: (agent) => this.delivery.scheduleDrain(agent),
@@ -312,7 +313,7 @@ export class CommunicationBus implements BusPort {
     // Clamped, not refused: the sender's process may allow more, and its message must not be
     // lost; but one frame must not buy more redeliveries here than a local send can.
     if (message.maxRetries > this.options.maxRetries) message.maxRetries = this.options.maxRetries;
-    if (receipt) this.receipts.set(message.messageId, receipt);
+    if (receipt) this.receipts.hold(message, receipt);
     try {
       this.route(message, true);
     } catch (error) {
@@ -321,7 +322,7 @@ export class CommunicationBus implements BusPort {
     }
     // Only a message for one agent's handler is settled by that handler; anything else
     // (responses, fan-out) is settled once routed.
-    if (receipt && (message.recipientId === null || message.messageType === MessageType.RESPONSE)) this.takeReceipt(message)?.handled();
+    if (receipt && (message.recipientId === null || message.messageType === MessageType.RESPONSE)) this.receipts.take(message)?.handled();
     return message;
   }
 
@@ -463,7 +464,7 @@ export class CommunicationBus implements BusPort {
       // A repeat of an idempotent command the agent already took is acknowledged, not returned.
       if (agent.executedKeys.claim(message)) messages.push(message);
       // Taken by a pull agent: as far as the transport is concerned, handled.
-      if (this.receipts.size > 0) this.takeReceipt(message)?.handled();
+      this.receipts.take(message)?.handled();
     }
     return messages;
   }
@@ -623,19 +624,13 @@ export class CommunicationBus implements BusPort {
     this.delivery.queued(agent);
   }
 
-  private takeReceipt(message: Message): FrameReceipt | undefined {
-    const receipt = this.receipts.get(message.messageId);
-    if (receipt) this.receipts.delete(message.messageId);
-    return receipt;
-  }
-
   private recordFailure(agent: RegisteredAgent, message: Message, error: unknown): void {
     this.counters.failed++;
-    const receipt = this.receipts.size > 0 ? this.receipts.get(message.messageId) : undefined;
+    const receipt = this.receipts.peek(message);
     if (receipt && this.agents.get(agent.agentId) === agent) {
       // A transport frame: its redelivery (possibly to another process) is the retry.
       if (receipt.failed(describeError(error))) {
-        this.receipts.delete(message.messageId);
+        this.receipts.forget(message);
         this.counters.retried++;
         return;
       }
@@ -657,7 +652,7 @@ export class CommunicationBus implements BusPort {
   /** `thrown`: what the handler threw (any value), the cause of the requester's DeliveryFailedError. */
   private deadLetter(reason: DeadLetter['reason'], message: Message, agentId?: string, error?: string, thrown?: NeuroFluxErrorOptions): void {
     const letter: DeadLetter = { reason, message, at: this.clock.now(), ...(agentId && { agentId }), ...(error && { error }) };
-    if (this.receipts.size > 0 && this.takeReceipt(message)?.abandoned(letter)) return;
+    if (this.receipts.take(message)?.abandoned(letter)) return;
     this.emitDeadLetter(letter);
     // A request that will never be answered fails now rather than at its timeout.
     if (message.messageType !== MessageType.REQUEST || !message.correlationId) return;
