@@ -31,9 +31,11 @@ import { RecordRetention, RetentionOptionsSchema, retentionLimits, type Retentio
 import { AgentPool, laneOf } from './agentPool';
 import { HostRegistry } from './hostRegistry';
 import { AgentWaiters } from './agentWaiters';
+import { RecordInterning } from './recordInterning';
 import { AgentActorLink } from './agentActorLink';
 import { dependencyEventType } from './planning/dependencyOutcome';
 import { compareReady } from './planning/readyOrder';
+import { loadAfterRelease, performanceAfterAttempt } from './planning/slotAccounting';
 import { builtInBalancers, isScoring, type Balancer, type BuiltInBalancerName, type ScoringBalancer } from './balancers';
 import { OrchestratorAgent, type AgentView, type TaskHistoryEntry } from './orchestratorAgent';
 import { executeAttempt, type ExecutionContext, type TaskExecutor } from './taskExecutor';
@@ -283,9 +285,6 @@ interface TaskEntry {
   lastFailureKind?: TaskAttemptFailureKind;
 }
 
-/** Shared by every record without dependencies (or capabilities). */
-const EMPTY_LIST: string[] = [];
-
 /**
  * Most task actors spawned in one turn of the event loop (fewer once `TURN_BUDGET_MS` has
  * passed, except in the submitting call). A workflow up to this size is spawned in the
@@ -355,8 +354,8 @@ export class TaskOrchestrator {
   private readonly pools = new Map<string, AgentPool>();
   private readonly dirtyPools = new Set<AgentPool>();
   private readonly controllers = new Map<string, AbortController>();
-  private readonly internedLists = new Map<string, string[]>();
-  private readonly internedPolicies = new Map<string, TaskRecord['retryPolicy']>();
+  /** Equal lists and retry policies of records stored once. */
+  private readonly interning = new RecordInterning();
   private readonly taskActors: ShardedSupervisor<typeof taskMachine>;
   private readonly persistence: SnapshotWriter<PersistedOrchestrator, PersistedTask> | undefined;
   /** Lets finished records go (bounded memory); a task's dependencies are pinned until it finishes (its executor gets their results). */
@@ -1068,11 +1067,11 @@ export class TaskOrchestrator {
       taskType: task.taskType,
       priority: task.priority,
       payload: task.payload,
-      dependencies: this.interned(task.dependencies),
-      requiredCapabilities: this.interned(task.requiredCapabilities),
+      dependencies: this.interning.list(task.dependencies),
+      requiredCapabilities: this.interning.list(task.requiredCapabilities),
       estimatedDuration: task.estimatedDuration,
       timeoutSeconds: task.timeoutSeconds,
-      retryPolicy: this.internedPolicy(task.retryPolicy),
+      retryPolicy: this.interning.policy(task.retryPolicy),
       onDependencyFailure: task.onDependencyFailure,
       status: 'pending',
       state: 'waiting',
@@ -1097,31 +1096,6 @@ export class TaskOrchestrator {
       assignedAt: null,
       dispatchToken: '',
     };
-  }
-
-  /**
-   * Records live as long as the orchestrator: equal capability lists and retry policies
-   * (most tasks share a few) are stored once, which keeps a finished record under 1 KiB.
-   */
-  private interned(list: string[]): string[] {
-    if (list.length === 0) return EMPTY_LIST;
-    const key = list.join('\u0000');
-    let shared = this.internedLists.get(key);
-    if (!shared) {
-      if (this.internedLists.size >= 10_000) return list;
-      this.internedLists.set(key, (shared = list));
-    }
-    return shared;
-  }
-
-  private internedPolicy(policy: TaskRecord['retryPolicy']): TaskRecord['retryPolicy'] {
-    const key = `${policy.maxRetries}|${policy.backoffFactor}|${policy.initialDelay}|${policy.retryOnFailure}`;
-    let shared = this.internedPolicies.get(key);
-    if (!shared) {
-      if (this.internedPolicies.size >= 1_000) return policy;
-      this.internedPolicies.set(key, (shared = policy));
-    }
-    return shared;
   }
 
   /**
@@ -1839,18 +1813,12 @@ export class TaskOrchestrator {
     if (entry && (outcome === 'completed' || outcome === 'failed' || outcome === 'timeout')) this.onAttemptEnded(entry, context, agentId, outcome, error);
     const agent = this.agents.get(agentId);
     if (!agent || !entry) return;
-    agent.load = Math.max(0, agent.load - 1);
+    agent.load = loadAfterRelease(agent.load);
     agent.activeTasks.delete(context.taskId);
     const now = this.bus.clock.now();
     const started = entry.assignedAt ?? now;
     const expectedMs = entry.record.estimatedDuration * 1000;
-    if (outcome === 'completed') {
-      // The spec's update, with the ratio capped at 2 so that near-instant work cannot
-      // push the score to infinity.
-      const ratio = Math.min(2, expectedMs / Math.max(1, now - started));
-      agent.performance = (agent.performance + ratio) / 2;
-    } else if (outcome === 'failed') agent.performance *= 0.9;
-    else if (outcome === 'timeout') agent.performance *= 0.8;
+    agent.performance = performanceAfterAttempt(agent.performance, outcome, expectedMs, now - started);
     if (outcome !== 'lost') {
       agent.recordOutcome(
         { taskId: context.taskId, taskType: entry.record.taskType, outcome, startedAt: started, completedAt: now, expectedMs },
@@ -1933,7 +1901,7 @@ export class TaskOrchestrator {
     const agentId = entry.record.assignedAgent;
     const agent = agentId === null ? undefined : this.agents.get(agentId);
     if (agent?.activeTasks.delete(taskId)) {
-      agent.load = Math.max(0, agent.load - 1);
+      agent.load = loadAfterRelease(agent.load);
       for (const pool of agent.pools) pool.update(agent);
     }
     entry.lastFailureKind = 'runtime';
