@@ -58,6 +58,8 @@ describe('the checker', () => {
   it('maps files to folder nodes: model folders and the shared base are nodes of their own', () => {
     expect(folderOf('src/swarm/model/swarmState.ts')).toBe('src/swarm/model');
     expect(folderOf('src/swarm/neuralSwarmNetwork.ts')).toBe('src/swarm');
+    expect(folderOf('src/orchestration/planning/readyOrder.ts')).toBe('src/orchestration/planning');
+    expect(layerOf(LAYERS, 'src/orchestration/planning')).toBe(layerOf(LAYERS, 'src/swarm/model'));
     expect(folderOf('src/observability/inspector/page/dom.ts')).toBe('src/observability');
     expect(folderOf('src/errors.ts')).toBe('src/(shared)');
     expect(folderOf('src/index.ts')).toBe('src/index');
@@ -141,6 +143,7 @@ describe('the checker', () => {
     expect(rulesOf(edgesOf(['src/bus/model/message.ts', 'node:crypto']))).toEqual(['model']);
     expect(rulesOf(edgesOf(['src/swarm/model/x.ts', 'rxjs']))).toEqual(['model']);
     expect(rulesOf(edgesOf(['src/swarm/model/x.ts', 'zod']))).toEqual([]);
+    expect(rulesOf(edgesOf(['src/orchestration/planning/readyOrder.ts', 'src/orchestration/taskTypes.ts', true]))).toEqual(['model', 'layer']);
   });
 
   it('refuses an import up the layers, between two folders of one layer, and a folder in no layer', () => {

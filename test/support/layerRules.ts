@@ -14,16 +14,23 @@ export function folderOf(path: string): string | undefined {
   if (parts[0] === 'machines') return 'machines';
   if (parts[0] !== 'src' || parts.length < 2) return undefined;
   if (parts.length === 2) return parts[1] === 'index.ts' ? 'src/index' : SHARED;
-  if (parts.length >= 4 && parts[2] === 'model') return `src/${parts[1]}/model`;
+  if (parts.length >= 4 && (parts[2] === 'model' || `src/${parts[1]}/${parts[2]}` === PLANNING)) return `src/${parts[1]}/${parts[2]}`;
   return `src/${parts[1]}`;
 }
 
 /** The node of the files directly in `src/` (other than `index.ts`). */
 export const SHARED = 'src/(shared)';
 
-/** True for `src/<domain>/model`. */
+/**
+ * The orchestration's model, named for what it holds: the pure planners (ready order,
+ * dependency outcomes, capability match, slot accounting) that the orchestrator and the
+ * verifier share, one implementation each.
+ */
+export const PLANNING = 'src/orchestration/planning';
+
+/** True for `src/<domain>/model` and {@link PLANNING}. */
 export function isModelFolder(folder: string): boolean {
-  return /^src\/[^/]+\/model$/.test(folder);
+  return /^src\/[^/]+\/model$/.test(folder) || folder === PLANNING;
 }
 
 /**
@@ -41,7 +48,7 @@ export interface Layer {
 /** Bottom first. */
 export const LAYERS: readonly Layer[] = [
   { name: 'shared base', folders: [SHARED] },
-  { name: 'model', folders: ['src/*/model'], peers: true },
+  { name: 'model', folders: ['src/*/model', PLANNING], peers: true },
   { name: 'machines', folders: ['machines'] },
   { name: 'kernel', folders: ['src/kernel'] },
   { name: 'bus', folders: ['src/bus'] },
@@ -76,7 +83,7 @@ export interface Violation {
 
 /** The layer index of `folder`, or undefined when no layer holds it. */
 export function layerOf(layers: readonly Layer[], folder: string): number | undefined {
-  const index = layers.findIndex((layer) => layer.folders.some((f) => f === folder || (f === 'src/*/model' && isModelFolder(folder))));
+  const index = layers.findIndex((layer) => layer.folders.some((f) => f === folder || (f === 'src/*/model' && /^src\/[^/]+\/model$/.test(folder))));
   return index === -1 ? undefined : index;
 }
 
