@@ -129,7 +129,16 @@ export interface NeuroFlux {
  * await nf.stop();
  * ```
  */
-export function createNeuroFlux(options: NeuroFluxOptions = {}, /** @internal */ embedding?: RuntimeEmbedding): NeuroFlux {
+export function createNeuroFlux(options: NeuroFluxOptions = {}): NeuroFlux {
+  return composeNeuroFlux(options, undefined);
+}
+
+/**
+ * {@link createNeuroFlux}, or with `embedding` a runtime rooted in an actor of a user's
+ * system (`neuroFluxLogic`).
+ * @internal
+ */
+export function composeNeuroFlux(options: NeuroFluxOptions = {}, embedding: RuntimeEmbedding | undefined): NeuroFlux {
   checkNeuroFluxOptions(options);
   // Embedded, the system's clock arms every `after` delay: a second clock would drift from it.
   if (embedding && options.clock !== undefined && options.clock !== systemClockOf(embedding.root)) {

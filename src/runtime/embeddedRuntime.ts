@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { NotRunningError, ValidationError } from '../errors';
 import type { OrchestratorAgentOptions, OrchestratorStats } from '../orchestration/taskOrchestrator';
 import type { TaskRecord } from '../orchestration/taskTypes';
-import { createNeuroFlux, type NeuroFlux, type NeuroFluxOptions } from './createNeuroFlux';
+import { composeNeuroFlux, type NeuroFlux, type NeuroFluxOptions } from './createNeuroFlux';
 import { validationErrorOf } from './neuroFluxOptionsSchema';
 import type { NeuroFluxEvent, NeuroFluxParentEvent } from './neuroFluxEvents';
 
@@ -59,7 +59,7 @@ export class EmbeddedRuntime {
     private readonly root: AnyActorRef,
     options: unknown,
   ) {
-    this.nf = createNeuroFlux((options ?? {}) as NeuroFluxOptions, { root });
+    this.nf = composeNeuroFlux((options ?? {}) as NeuroFluxOptions, { root });
     const subscription = this.nf.orchestrator.events$.subscribe((event) => {
       if (event.type === 'task_finished') this.finishedTaskIds.push(event.taskId);
       this.queueFlush();
