@@ -100,7 +100,7 @@ describe('neuroFluxLogic: NeuroFlux embedded in a user machine', () => {
     parent.stop();
   });
 
-  test('the records are the ones waitForTask resolves with', async () => {
+  test('a finished task is told with its whole record: result, payload, agent', async () => {
     const clock = new SimulatedClock();
     const received: NeuroFluxParentEvent[] = [];
     const parent = createActor(userMachine(received, 'invoke'), { clock }).start();
@@ -427,6 +427,20 @@ describe('neuroFluxLogic: NeuroFlux embedded in a user machine', () => {
     connect();
     await settle();
     expect(steps).toEqual(['started', 'closed']);
+    parent.stop();
+  });
+
+  test('a burst of 20 tasks under a retention of 0 finished records: every task and the whole workflow are told', async () => {
+    const clock = new SimulatedClock();
+    const received: NeuroFluxParentEvent[] = [];
+    const parent = createActor(userMachine(received, 'invoke', { nf: { orchestrator: { retention: { maxRecords: 0 } } } }), { clock }).start();
+    parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.registerAgent', agentId: 'a', capabilities: ['x'], maxConcurrentTasks: 20, execute: (task) => task.taskId } });
+    const tasks = Array.from({ length: 20 }, (_, i) => ({ taskId: `t${i}`, requiredCapabilities: ['x'] }));
+    parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.submitWorkflow', workflowId: 'burst', tasks } });
+    await settle();
+    expect(rejections(received)).toEqual([]);
+    expect(finishedTasks(received).sort()).toEqual(tasks.map((t) => t.taskId).sort());
+    expect(workflowsFinished(received)[0]?.records.map((r) => r.result)).toEqual(tasks.map((t) => t.taskId));
     parent.stop();
   });
 });

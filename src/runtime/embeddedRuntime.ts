@@ -48,7 +48,8 @@ export class EmbeddedRuntime {
   readonly started: Promise<void>;
   private readonly workflows = new Map<string, RunningWorkflow>();
   private readonly workflowOfTask = new Map<string, RunningWorkflow>();
-  private finishedTaskIds: string[] = [];
+  /** Records of the tasks finished since the last flush, taken when they finished (`retention` may let them go before the flush). */
+  private finishedRecords: TaskRecord[] = [];
   /** Workflows with no task: finished as soon as they are submitted. */
   private emptyWorkflows: string[] = [];
   private flushQueued = false;
@@ -61,7 +62,10 @@ export class EmbeddedRuntime {
   ) {
     this.nf = composeNeuroFlux((options ?? {}) as NeuroFluxOptions, { root });
     const subscription = this.nf.orchestrator.events$.subscribe((event) => {
-      if (event.type === 'task_finished') this.finishedTaskIds.push(event.taskId);
+      if (event.type === 'task_finished') {
+        const record = this.nf.orchestrator.getTask(event.taskId);
+        if (record) this.finishedRecords.push(record);
+      }
       this.queueFlush();
     });
     // The parent stopped this actor (or it failed): stop the runtime's actors now (its
@@ -148,11 +152,10 @@ export class EmbeddedRuntime {
     if (this.closed) return;
     // First: a parent reacting to a finish reads stats that already count it.
     this.root.send({ type: 'neuroflux.statsChanged' });
-    const finished = this.finishedTaskIds;
-    this.finishedTaskIds = [];
-    for (const taskId of finished) {
-      const record = this.nf.orchestrator.getTask(taskId);
-      if (!record) continue;
+    const finished = this.finishedRecords;
+    this.finishedRecords = [];
+    for (const record of finished) {
+      const taskId = record.taskId;
       this.tell({ type: 'neuroflux.taskFinished', record });
       const workflow = this.workflowOfTask.get(taskId);
       if (!workflow) continue;
