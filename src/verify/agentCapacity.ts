@@ -1,4 +1,5 @@
 import { hasAllCapabilities } from '../orchestration/planning/capabilityMatch';
+import { hasFreeSlot } from '../orchestration/planning/slotAccounting';
 import type { ParsedTask } from '../orchestration/taskTypes';
 
 /**
@@ -139,7 +140,8 @@ export class AgentCapacity {
       for (const a of this.capableAgents[c] as number[]) {
         if (previousClassOfAgent[a] !== -1) continue;
         previousClassOfAgent[a] = c;
-        if ((used[a] as number) < (this.capacities[a] as number)) {
+        // The orchestrator's own test of an agent's room (one implementation, issue 16).
+        if (hasFreeSlot(used[a] as number, this.capacities[a] as number)) {
           // Walk back: move one task along each edge of the path.
           used[a] = (used[a] as number) + 1;
           let agent = a;
