@@ -6,6 +6,7 @@ import { describeError } from '../describeError';
 import { ValidationError } from '../errors';
 import type { CommunicationBus } from '../bus/communicationBus';
 import type { NeuroFluxClock } from '../kernel/clock';
+import { systemIdPrefixOf } from '../kernel/systemIdScope';
 import type { CapabilityFigures, TaskOrchestrator } from '../orchestration/taskOrchestrator';
 import type { HostLauncher } from './hostLauncher';
 import { CapacityPolicySchema, type CapacityPolicy, type CapacitySample, type ParsedCapacityPolicy } from './model/capacityPlan';
@@ -130,8 +131,11 @@ export class ScalingManager {
     for (const [capability, policy] of this.policies) {
       const actor = createActor(logic, {
         input: { capability, policy },
-        // One scaler per capability in a runtime: its system id is `scaling:<capability>`.
-        ...(this.runtime.system ? { parent: this.runtime.system, id: `scaling:${capability}`, systemId: `scaling:${capability}` } : { clock: this.runtime.clock }),
+        // One scaler per capability in a runtime: its system id is `scaling:<capability>` (prefixed
+        // for a second runtime embedded in the same system).
+        ...(this.runtime.system
+          ? { parent: this.runtime.system, id: `scaling:${capability}`, systemId: `${systemIdPrefixOf(this.runtime.system)}scaling:${capability}` }
+          : { clock: this.runtime.clock }),
       });
       this.actors.set(capability, actor);
       actor.start();
