@@ -136,22 +136,30 @@ export function checkArchitecture({ layers, edges }: Architecture): Violation[] 
     if (!targets.has(to)) targets.set(to, edge);
   }
 
-  for (const cycle of findCycles(graph)) {
+  for (const { cycle, folders } of findCycles(graph)) {
     const steps = cycle.map((folder, i) => {
       const next = cycle[(i + 1) % cycle.length] as string;
       return `  ${folder} -> ${next}: ${describe(graph.get(folder)?.get(next) as ImportEdge)}`;
     });
-    violations.push({ rule: 'cycle', message: `folder cycle ${[...cycle, cycle[0]].join(' -> ')}\n${steps.join('\n')}` });
+    const tangle = folders.length > cycle.length ? `\n  (one loop among ${folders.length} folders that all reach each other: ${folders.join(', ')})` : '';
+    violations.push({ rule: 'cycle', message: `folder cycle ${[...cycle, cycle[0]].join(' -> ')}\n${steps.join('\n')}${tangle}` });
   }
   return violations;
 }
 
+/** A tangle of folders that all reach each other, and one loop through it. */
+export interface FolderCycle {
+  /** The loop, folders in order (the last imports the first). */
+  readonly cycle: readonly string[];
+  /** Every folder of the tangle, sorted. */
+  readonly folders: readonly string[];
+}
+
 /**
- * One cycle through each strongly connected component of more than one folder (Tarjan),
- * as the folders in order: enough to show where the layers loop, and no more than one
- * message per tangle.
+ * One cycle through each strongly connected component of more than one folder (Tarjan):
+ * enough to show where the layers loop, and no more than one message per tangle.
  */
-export function findCycles(graph: ReadonlyMap<string, ReadonlyMap<string, unknown>>): string[][] {
+export function findCycles(graph: ReadonlyMap<string, ReadonlyMap<string, unknown>>): FolderCycle[] {
   const nodes = new Set<string>();
   for (const [from, targets] of graph) {
     nodes.add(from);
@@ -191,8 +199,10 @@ export function findCycles(graph: ReadonlyMap<string, ReadonlyMap<string, unknow
   };
   for (const n of [...nodes].sort()) if (!index.has(n)) connect(n);
 
-  // In each component, the shortest way from its first folder back to itself (breadth first).
-  return components.map((component) => {
+  return components.map((component) => ({ cycle: loopThrough(component), folders: [...component].sort() }));
+
+  /** The shortest way from the component's first folder back to itself (breadth first). */
+  function loopThrough(component: readonly string[]): string[] {
     const members = new Set(component);
     const start = [...component].sort()[0] as string;
     const previous = new Map<string, string>();
@@ -212,8 +222,8 @@ export function findCycles(graph: ReadonlyMap<string, ReadonlyMap<string, unknow
         }
       }
     }
-    return component; // unreachable: a component of two or more folders has a cycle through each
-  });
+    return [...component]; // unreachable: a component of two or more folders has a cycle through each
+  }
 }
 
 /**
