@@ -32,6 +32,14 @@ export {
   type OrchestratorMachineContext,
   type OrchestratorMachineEvent,
 } from '../../machines/orchestrator.machine';
+export {
+  neuroFluxMachine,
+  neuroFluxMachineOf,
+  type NeuroFluxMachine,
+  type NeuroFluxCommand,
+  type NeuroFluxCommandType,
+  type NeuroFluxStatsChangedEvent,
+} from '../../machines/neuroFlux.machine';
 export { runtimeMachine, type RuntimeMachine } from '../../machines/runtime.machine';
 export { supervisorMachine, type SupervisorMachine, type ChildSpec, type SupervisorEvent } from '../../machines/supervisor.machine';
 export { swarmMachine, type SwarmMachine } from '../../machines/swarm.machine';
