@@ -241,6 +241,26 @@ describe('loopback transport: runtimes of one process, NATS semantics', () => {
     expect(hub.pendingDurable).toBe(0);
   });
 
+  test('signed namespace: a redelivered durable command is not taken for a replay (same stream sequence)', async () => {
+    const { runtime } = network();
+    const secret = 'loopback-secret-0123456789';
+    const b = await runtime('b', { orchestrator: false }, secret);
+    let attempts = 0;
+    const handled: unknown[] = [];
+    b.bus.registerAgent('worker', {
+      handler: (m) => {
+        if (++attempts === 1) throw new Error('first attempt fails');
+        handled.push(m.payload);
+      },
+    });
+    const a = await runtime('a', { orchestrator: false }, secret);
+    await settle();
+    a.bus.registerAgent('client').send({ recipientId: 'worker', messageType: 'command', topic: 'do', payload: 'signed job' });
+    await settle();
+    expect(handled).toEqual(['signed job']);
+    expect(attempts).toBe(2);
+  });
+
   test('durable command: a handler that keeps failing gets min(maxDeliver, maxRetries + 1) attempts, then is dead-lettered max_retries (bus and hub)', async () => {
     const { runtime, hub } = network({ maxDeliver: 4 });
     const b = await runtime('b', { orchestrator: false });

@@ -22,6 +22,8 @@ export interface WireFrame {
  * closed and the message went elsewhere) is ignored.
  */
 export interface DurableDelivery extends WireFrame {
+  /** The message's sequence number in the hub's work queue (the same for each of its deliveries). */
+  readonly seq: number;
   /** 1 for the first delivery. */
   readonly deliveryCount: number;
   /** Hub clock time the message was stored. */
@@ -265,6 +267,7 @@ export class LoopbackHub {
     };
     const delivery: DurableDelivery = {
       ...message.frame,
+      seq: message.seq,
       deliveryCount: message.deliveries,
       storedAt: message.storedAt,
       ack: () => {

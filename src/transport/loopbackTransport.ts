@@ -290,7 +290,7 @@ export class LoopbackTransport implements Transport {
    * undefined when refused (counted and recorded; an unauthenticated one is dead-lettered on
    * the bus, each message it claims).
    */
-  private open(frame: WireFrame, batches: boolean, reference: number): { frame: unknown; frames?: readonly unknown[] } | undefined {
+  private open(frame: WireFrame, batches: boolean, reference: number, sequence: number): { frame: unknown; frames?: readonly unknown[] } | undefined {
     this.counters.received++;
     const h = frame.headers;
     const encoding = h?.[EnvelopeHeader.ENCODING];
@@ -301,7 +301,8 @@ export class LoopbackTransport implements Transport {
     if (!opened.ok) return this.refuse(frame, opened.reason, opened.detail);
     if (this.replayGuard) {
       const sentAt = parseSentAt(sent) ?? 0;
-      const refusal = this.replayGuard.admit(h?.[EnvelopeHeader.SIGNATURE] ?? '', sentAt, reference, this.hub.clock.now());
+      // A redelivery of a durable message has its sequence: the same signature again is no replay.
+      const refusal = this.replayGuard.admit(h?.[EnvelopeHeader.SIGNATURE] ?? '', sentAt, reference, this.hub.clock.now(), sequence);
       if (refusal !== undefined) return this.refuse(frame, refusal, `signed at ${sentAt}, received at ${reference}`);
     }
     if (opened.frames !== undefined) this.counters.received += opened.frames.length - 1;
@@ -325,7 +326,7 @@ export class LoopbackTransport implements Transport {
   private readonly onCore = (wire: WireFrame): void => {
     const bus = this.bus;
     if (!bus || this.state !== 'running') return;
-    const opened = this.open(wire, true, this.hub.clock.now());
+    const opened = this.open(wire, true, this.hub.clock.now(), 0);
     if (opened === undefined) return;
     const origin = this.subjects.origin(wire.subject) ?? UNIDENTIFIED_ORIGIN;
     if (opened.frames === undefined) return this.acceptCore(bus, opened.frame, wire.reply, origin);
@@ -345,7 +346,7 @@ export class LoopbackTransport implements Transport {
   private receiveDurable(delivery: DurableDelivery, agentId: string): void {
     const bus = this.bus;
     if (!bus || this.state !== 'running') return;
-    const opened = this.open(delivery, false, delivery.storedAt);
+    const opened = this.open(delivery, false, delivery.storedAt, delivery.seq);
     if (opened === undefined) return delivery.term();
     const frame = opened.frame as Partial<Message> | null | undefined;
     const maxRetries = typeof frame?.maxRetries === 'number' ? frame.maxRetries : DEFAULT_MAX_RETRIES;
