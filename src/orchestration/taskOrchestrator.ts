@@ -23,11 +23,10 @@ import {
 } from '../errors';
 import { timerDelay } from '../kernel/clock';
 import { describeError } from '../describeError';
-import { idRecordSchema } from '../idRecord';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
 import { systemIdPrefixOf } from '../kernel/systemIdScope';
 import { ChunkedQueue, nextTurn, turnBudgetSpent, turnStartedAt } from '../kernel/chunkedQueue';
-import { RecordRetention, RetentionOptionsSchema, retentionLimits, type RetentionOptions } from '../kernel/recordRetention';
+import { RecordRetention, retentionLimits } from '../kernel/recordRetention';
 import { AgentPool, laneOf } from './agentPool';
 import { HostRegistry } from './hostRegistry';
 import { AgentWaiters } from './agentWaiters';
@@ -36,7 +35,7 @@ import { AgentActorLink } from './agentActorLink';
 import { dependencyEventType } from './planning/dependencyOutcome';
 import { compareReady } from './planning/readyOrder';
 import { loadAfterRelease, performanceAfterAttempt } from './planning/slotAccounting';
-import { builtInBalancers, isScoring, type Balancer, type BuiltInBalancerName, type ScoringBalancer } from './balancers';
+import { builtInBalancers, isScoring, type Balancer, type ScoringBalancer } from './balancers';
 import { OrchestratorAgent, type AgentView, type TaskHistoryEntry } from './orchestratorAgent';
 import { executeAttempt, type ExecutionContext, type TaskExecutor } from './taskExecutor';
 import {
@@ -61,208 +60,18 @@ import {
 } from './taskTypes';
 import { findWorkflowProblems, workflowProblemSteps } from './workflowGraph';
 import { WaitingTasks } from './waitingTasks';
-import { SnapshotWriter, type SnapshotWriterProblem, type SnapshotWriterStats } from '../store/snapshotWriter';
+import { SnapshotWriter } from '../store/snapshotWriter';
 import { PersistedOrchestratorSchema, PersistedTaskSchema, type PersistedOrchestrator, type PersistedTask } from './orchestratorPersistence';
-import type { SnapshotStore } from '../store/snapshotStore';
 import { runtimeLogger } from '../kernel/runtimeLogger';
 import type { NeuroFluxLogger } from '../kernel/logger';
 import type { OrchestratorProgressState, ProgressStateAgent, ProgressStateTask } from './stallDiagnosis';
 
-/** Options of a {@link TaskOrchestrator}. */
-export interface TaskOrchestratorOptions {
-  /** The bus agents are reached through (the orchestrator registers itself on it). */
-  bus: CommunicationBus;
-  /** The orchestrator's own id on the bus. Default `orchestrator`. */
-  orchestratorId?: string;
-  /** How agents are chosen: a built-in name or your own balancer. Default `default`. */
-  balancer?: BuiltInBalancerName | 'swarm' | (string & {}) | Balancer;
-  /** More balancers that tasks may name in their `balancer` field. */
-  balancers?: readonly Balancer[];
-  /** The window of the guide's recent-performance score and of `getAgentTaskHistory`. Default 24 h. */
-  historyWindowHours?: number;
-  /** An agent host is presumed dead after this many of its heartbeat intervals without one (default 3). */
-  missedHeartbeats?: number;
-  /**
-   * `active` (default) takes tasks at once; `standby` takes none until `activate()` (a
-   * candidate waiting for the leader lease); `disabled` never (a process that only hosts
-   * agents). Submissions to a standby or disabled orchestrator throw `StandbyError`.
-   */
-  role?: 'active' | 'standby' | 'disabled';
-  /**
-   * Where task records are persisted (memory, file or NATS KV store). `restore()` (called by
-   * `neuroflux.start()`) loads them: finished tasks stay finished, the others run again.
-   */
-  store?: SnapshotStore;
-  /** The key of this orchestrator's state in the store. Default `orchestrator`. */
-  storeKey?: string;
-  /**
-   * Finished tasks leave the state rewritten on every change: each this many of them are
-   * written once, under a key of their own (`<storeKey>.archive.…`). Default 256.
-   */
-  archiveSegmentSize?: number;
-  /**
-   * How many finished task records stay in memory, and for how long (0: no limit). Default
-   * 10 000 records, 1 h. A record let go is read back from the store's archive by
-   * `findTask` and `waitForTask` (with `store`); without a store it is gone.
-   */
-  retention?: RetentionOptions;
-}
+import { AgentOptionsSchema, OrchestratorOptionsSchema, type OrchestratorAgentOptions, type TaskOrchestratorOptions } from './orchestratorOptions';
+import type { TaskAttemptEvent, TaskAttemptFailureKind, TaskEvent, TaskFinishedEvent } from './taskEvents';
+import type { CapabilityFigures, OrchestratorStats } from './orchestratorStats';
 
-const OptionsSchema = z.object({
-  orchestratorId: z.string().min(1).default('orchestrator'),
-  storeKey: z.string().min(1).default('orchestrator'),
-  archiveSegmentSize: z.number().int().positive().default(256),
-  retention: RetentionOptionsSchema,
-  historyWindowHours: z.number().positive().default(24),
-  missedHeartbeats: z.number().int().positive().default(3),
-  role: z.enum(['active', 'standby', 'disabled']).default('active'),
-});
-
-/** How an agent joins the orchestrator. */
-export interface OrchestratorAgentOptions {
-  capabilities: string[];
-  /** Tasks the agent runs at once. Default 5. */
-  maxConcurrentTasks?: number;
-  /** Runs tasks in this process. Without it the agent gets `task_assignment` commands over the bus. */
-  execute?: TaskExecutor;
-  /** Per task type multiplier of the default score (default 1). */
-  specializations?: Record<string, number>;
-}
-
-const AgentOptionsSchema = z.object({
-  capabilities: z.array(z.string().min(1)),
-  maxConcurrentTasks: z.number().int().positive().default(5),
-  execute: z.custom<TaskExecutor>((v) => typeof v === 'function', 'must be a function').optional(),
-  // Keyed by task types: z.record would drop a type named `__proto__`.
-  specializations: idRecordSchema(z.number().nonnegative()).default({}),
-});
-
-/** One change seen by `events$`. Times are clock milliseconds. */
-export type TaskEvent =
-  | {
-      readonly type: 'task_transition';
-      readonly taskId: string;
-      readonly state: TaskState;
-      readonly status: TaskStatus;
-      readonly agentId: string | null;
-      readonly retryCount: number;
-      readonly at: number;
-    }
-  | { readonly type: 'task_progress'; readonly taskId: string; readonly progress: number; readonly at: number }
-  | {
-      /** A task finished; `producerAgentIds` ran the tasks it depended on (for learning). */
-      readonly type: 'task_finished';
-      readonly taskId: string;
-      readonly taskType: string;
-      readonly status: TaskStatus;
-      readonly agentId: string | null;
-      readonly producerAgentIds: readonly string[];
-      readonly durationMs: number | null;
-      /** Why it did not complete (`execution_failed`, `timed_out`, `dependency_failed`...); null when it completed. */
-      readonly reason: TaskRecord['reason'];
-      /** The text of its last error; null when there was none. */
-      readonly error: string | null;
-      /** What the runtime knows of its last failed attempt (see {@link TaskAttemptFailureKind}); null when it completed or never ran. */
-      readonly failureKind: TaskAttemptFailureKind | null;
-      readonly at: number;
-    }
-  /** The store keeps failing, works again, or was given the state with non-JSON parts as null (see `SnapshotWriterProblem`). */
-  | { readonly type: 'store_problem'; readonly problem: SnapshotWriterProblem; readonly at: number };
-
-/** A task reached a final state. */
-export type TaskFinishedEvent = Extract<TaskEvent, { type: 'task_finished' }>;
-
-/**
- * Why an attempt failed, decided by the runtime where it fails it (never read from error text):
- * - `execution`: the agent ran the task and threw or reported a failure;
- * - `timeout`: the attempt ran out of time;
- * - `invalid_result`: the agent returned a result that is not JSON (refused by the runtime);
- * - `agent_unreachable`: the assignment never reached the agent (not on the bus, not delivered);
- * - `runtime`: the task's actor crashed.
- */
-export type TaskAttemptFailureKind = 'execution' | 'timeout' | 'invalid_result' | 'agent_unreachable' | 'runtime';
-
-/** One attempt of a task ended on an agent (what the swarm learns from: a retried attempt counts too). */
-export interface TaskAttemptEvent {
-  readonly type: 'task_attempt';
-  readonly taskId: string;
-  readonly taskType: string;
-  /** 0 for the first attempt, then one more per retry. */
-  readonly attempt: number;
-  readonly agentId: string;
-  /** Agents that ran the task's completed dependencies. */
-  readonly producerAgentIds: readonly string[];
-  readonly outcome: 'completed' | 'failed';
-  /** Null when it completed. */
-  readonly failureKind: TaskAttemptFailureKind | null;
-  /** The attempt's error text (null when it completed); for display only. */
-  readonly error: string | null;
-  /** From assignment to the end of the attempt, ms. */
-  readonly durationMs: number;
-  readonly at: number;
-}
-
-/** What the orchestrator knows now of the demand for, and supply of, one capability (what scaling reads). */
-export interface CapabilityFigures {
-  readonly capability: string;
-  /** Ready tasks waiting for an agent with this capability. */
-  readonly waitingTasks: number;
-  /** How long the longest-waiting of them has waited, ms (0 when none waits). */
-  readonly oldestWaitMs: number;
-  /** Registered agents with this capability. */
-  readonly agents: number;
-  /** Tasks those agents hold now (assigned or running). */
-  readonly usedSlots: number;
-  /** Sum of their `maxConcurrentTasks`. */
-  readonly capacity: number;
-}
-
-/** Counters of the orchestrator. Times in milliseconds. */
-export interface OrchestratorStats {
-  readonly tasksCreated: number;
-  readonly tasksCompleted: number;
-  readonly tasksFailed: number;
-  readonly tasksCancelled: number;
-  readonly tasksTimedOut: number;
-  readonly retries: number;
-  /** Mean run time (start to completion) of completed tasks. */
-  readonly avgCompletionTime: number;
-  readonly pendingTasks: number;
-  readonly assignedTasks: number;
-  readonly runningTasks: number;
-  readonly registeredAgents: number;
-  /** Running load over total capacity, 0..1. */
-  readonly utilization: number;
-  readonly agents: Readonly<Record<string, { load: number; maxConcurrentTasks: number; utilization: number; performance: number }>>;
-  /** Results that arrived for an attempt already aborted, retried or finished, or with another dispatch's token (ignored). */
-  readonly lateResults: number;
-  /** `task_started` / `task_progress` reports for an attempt that is not the current one, or with another dispatch's token (ignored). */
-  readonly lateReports: number;
-  /** `task_result` / `task_started` messages that failed validation (ignored). */
-  readonly invalidResults: number;
-  /**
-   * Reports (`task_started`, `task_progress`, `task_result`) from the network refused: without
-   * the dispatch's token (`noToken`), or published by another NATS identity than the host of
-   * the agent the task was dispatched to (`wrongHost`). A wrong token counts as late.
-   */
-  readonly refusedResults: { readonly noToken: number; readonly wrongHost: number };
-  /** User balancer calls that threw (the task waited; the agent ranked last). */
-  readonly balancerErrors: number;
-  /** Writes to the store (null without one); `fenced`: another orchestrator took over the key; `archive`: sealed segments of finished tasks and those still in the rewritten value. */
-  readonly persistence: SnapshotWriterStats | null;
-  /** Agent hosts heard from (`agent_presence`) and still alive, and those presumed dead or gone since start. */
-  readonly hosts: {
-    readonly alive: number;
-    readonly lost: number;
-    /** Of `lost`, those that said they left (a clean stop) rather than fell silent. */
-    readonly left: number;
-    readonly invalidAnnouncements: number;
-    /** Presence published under another NATS identity than the host id it names (refused). */
-    readonly refusedAnnouncements: number;
-  };
-  /** False while the orchestrator is a standby (or disabled). */
-  readonly active: boolean;
-}
+// The public types of the orchestrator live beside it, one file per concept; importers of this module keep finding them here.
+export type { CapabilityFigures, OrchestratorAgentOptions, OrchestratorStats, TaskAttemptEvent, TaskAttemptFailureKind, TaskEvent, TaskFinishedEvent, TaskOrchestratorOptions };
 
 interface TaskEntry {
   readonly record: TaskRecord;
@@ -417,7 +226,7 @@ export class TaskOrchestrator {
 
   constructor(options: TaskOrchestratorOptions) {
     const { bus, balancer, balancers, store, ...rest } = options;
-    const parsed = OptionsSchema.safeParse(rest);
+    const parsed = OrchestratorOptionsSchema.safeParse(rest);
     if (!parsed.success) throw ValidationError.fromZod('orchestrator options', parsed.error);
     this.bus = bus;
     this.orchestratorId = parsed.data.orchestratorId;
