@@ -1,4 +1,4 @@
-import { cancel, createActor, raise, sendTo, setup, SimulatedClock, type AnyActorRef, type InspectionEvent } from 'xstate';
+import { cancel, createActor, raise, sendTo, setup, SimulatedClock, type AnyActorRef, type InspectionEvent, type SnapshotFrom } from 'xstate';
 import {
   createNeuroFlux,
   DuplicateAgentError,
@@ -8,7 +8,9 @@ import {
   UnknownTaskError,
   ValidationError,
   type NeuroFluxEvent,
+  type NeuroFluxLogic,
   type NeuroFluxOptions,
+  type OrchestratorStats,
   type NeuroFluxParentEvent,
   type NeuroFluxRejectedEvent,
   type NeuroFluxWorkflowFinishedEvent,
@@ -442,5 +444,20 @@ describe('neuroFluxLogic: NeuroFlux embedded in a user machine', () => {
     expect(finishedTasks(received).sort()).toEqual(tasks.map((t) => t.taskId).sort());
     expect(workflowsFinished(received)[0]?.records.map((r) => r.result)).toEqual(tasks.map((t) => t.taskId));
     parent.stop();
+  });
+
+  test('types: the commands and the snapshot stats as the API declares them', () => {
+    const stats: SnapshotFrom<NeuroFluxLogic>['context']['stats'] = null;
+    const typed: OrchestratorStats | null = stats;
+    const commands: NeuroFluxEvent[] = [
+      { type: 'neuroflux.cancelTask', taskId: 't' },
+      { type: 'neuroflux.registerAgent', agentId: 'a', capabilities: ['x'], execute: async () => 1 },
+      { type: 'neuroflux.submitWorkflow', tasks: [{ taskId: 't', requiredCapabilities: ['x'] }] },
+      // @ts-expect-error taskId is required
+      { type: 'neuroflux.cancelTask' },
+      // @ts-expect-error capabilities are strings
+      { type: 'neuroflux.registerAgent', agentId: 'a', capabilities: [1] },
+    ];
+    expect([typed, commands.length]).toEqual([null, 5]);
   });
 });
