@@ -61,6 +61,7 @@ export function neuroFluxMachineOf<TStats>() {
       reportStartFailure: (_, _params: { error: unknown }) => {},
       /** Reads the orchestrator's stats into the context. */
       refreshStats: () => {},
+      /** Keeps a command received while `starting`, after those before it. */
       queueCommand: assign({ pending: ({ context, event }) => [...context.pending, event as NeuroFluxCommand] }),
     },
   }).createMachine({
