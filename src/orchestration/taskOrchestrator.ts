@@ -7,7 +7,6 @@ import { taskMachine, type TaskMachineContext, type TaskMachineInput } from '../
 import type { AgentHandle } from '../bus/agentHandle';
 import type { CommunicationBus } from '../bus/communicationBus';
 import type { Message } from '../bus/message';
-import { messageOrigin } from '../bus/messageOrigin';
 import {
   AssignmentRefusedError,
   DuplicateAgentError,
@@ -31,6 +30,7 @@ import { AgentPool, laneOf } from './agentPool';
 import { HostRegistry } from './hostRegistry';
 import { AgentWaiters } from './agentWaiters';
 import { RecordInterning } from './recordInterning';
+import { RemoteReports } from './remoteReports';
 import { AgentActorLink } from './agentActorLink';
 import { dependencyEventType } from './planning/dependencyOutcome';
 import { compareReady } from './planning/readyOrder';
@@ -38,14 +38,7 @@ import { loadAfterRelease, performanceAfterAttempt } from './planning/slotAccoun
 import { builtInBalancers, isScoring, type Balancer, type ScoringBalancer } from './balancers';
 import { OrchestratorAgent, type AgentView, type TaskHistoryEntry } from './orchestratorAgent';
 import { executeAttempt, type ExecutionContext, type TaskExecutor } from './taskExecutor';
-import {
-  TaskAssignmentPayloadSchema,
-  TaskProgressPayloadSchema,
-  TaskResultPayloadSchema,
-  TaskStartedPayloadSchema,
-  TaskTopic,
-  type TaskResultPayload,
-} from './taskProtocol';
+import { TaskAssignmentPayloadSchema, TaskTopic, type TaskResultPayload } from './taskProtocol';
 import {
   FINAL_STATES,
   STATUS_OF_STATE,
@@ -143,7 +136,8 @@ export class TaskOrchestrator {
   private readonly lifecycle: ActorRefFrom<typeof orchestratorMachine>;
   /** Agent hosts heard of by presence, with their liveness actors. */
   private readonly hosts: HostRegistry;
-  private readonly refusedResults = { noToken: 0, wrongHost: 0 };
+  /** Results and reports from agents elsewhere, and hosts' presence: what reaches the orchestrator's bus agent. */
+  private readonly remoteReports: RemoteReports;
   private readonly defaultBalancer: Balancer;
   private readonly balancerByName = new Map<string, Balancer>();
   private readonly historyWindowMs: number;
@@ -219,10 +213,8 @@ export class TaskOrchestrator {
   private retries = 0;
   private completionTimeTotal = 0;
   private lateResults = 0;
-  private lateReports = 0;
   private cancelsUndelivered = 0;
   private balancerErrors = 0;
-  private invalidResults = 0;
 
   constructor(options: TaskOrchestratorOptions) {
     const { bus, balancer, balancers, store, ...rest } = options;
@@ -312,6 +304,13 @@ export class TaskOrchestrator {
       activeTasks: (agentId) => this.agents.get(agentId)?.activeTasks.size ?? 0,
       currentAttempt: (taskId, agentId) => this.currentAttempt(taskId, agentId),
     });
+    this.remoteReports = new RemoteReports(this.hosts, {
+      currentAttempt: (taskId, agentId) => this.currentAttempt(taskId, agentId),
+      currentDispatch: (taskId, dispatch) => dispatch === undefined || this.tasks.get(taskId)?.dispatchToken === dispatch,
+      acceptResult: (outcome, agentId) => this.acceptResult(outcome, agentId),
+      markStarted: (taskId, attempt, agentId) => this.markStarted(taskId, attempt, agentId),
+      reportProgress: (taskId, progress) => this.reportProgress(taskId, progress),
+    });
     // An `active` orchestrator goes live in this step (`standby` → `active`).
     actor.start();
   }
@@ -333,7 +332,7 @@ export class TaskOrchestrator {
     this.handle = this.bus.registerAgent(this.orchestratorId, {
       concurrency: 64,
       topics: [TaskTopic.PRESENCE],
-      handler: (message) => this.onOrchestratorMessage(message),
+      handler: (message) => this.remoteReports.onMessage(message),
     });
   }
 
@@ -1215,9 +1214,9 @@ export class TaskOrchestrator {
       utilization: capacity === 0 ? 0 : load / capacity,
       agents: Object.fromEntries(agents),
       lateResults: this.lateResults,
-      lateReports: this.lateReports,
-      refusedResults: { ...this.refusedResults },
-      invalidResults: this.invalidResults,
+      lateReports: this.remoteReports.counts.lateReports,
+      refusedResults: { ...this.remoteReports.counts.refusedResults },
+      invalidResults: this.remoteReports.counts.invalidResults,
       balancerErrors: this.balancerErrors,
       persistence: this.persistence ? this.persistence.stats() : null,
       hosts: this.hosts.stats(),
@@ -1478,71 +1477,6 @@ export class TaskOrchestrator {
     // Only forget our own controller: a later dispatch of the same attempt may own the key now.
     if (this.controllers.get(key) === controller) this.controllers.delete(key);
     this.acceptResult(token === undefined ? outcome : { ...outcome, dispatch: token }, agent.agentId);
-  }
-
-  /** Messages to the orchestrator's own bus agent: results from remote agents. */
-  private onOrchestratorMessage(message: Message): void {
-    if (message.topic === TaskTopic.RESULT) {
-      const parsed = TaskResultPayloadSchema.safeParse(message.payload);
-      if (!parsed.success) {
-        this.invalidResults++;
-        return;
-      }
-      if (this.reportAllowed(message, parsed.data.dispatch)) {
-        this.acceptResult(parsed.data, message.senderId);
-        this.hosts.resultArrived(message.senderId, parsed.data.taskId);
-      }
-    } else if (message.topic === TaskTopic.STARTED) {
-      const parsed = TaskStartedPayloadSchema.safeParse(message.payload);
-      if (!parsed.success) {
-        this.invalidResults++;
-        return;
-      }
-      const current = this.currentAttempt(parsed.data.taskId, message.senderId);
-      if (!this.reportAllowed(message, parsed.data.dispatch)) return;
-      if (current !== undefined && this.currentDispatch(parsed.data.taskId, parsed.data.dispatch)) this.markStarted(parsed.data.taskId, parsed.data.attempt ?? current, message.senderId);
-      else this.lateReports++;
-    } else if (message.topic === TaskTopic.PROGRESS) {
-      const parsed = TaskProgressPayloadSchema.safeParse(message.payload);
-      if (!parsed.success) {
-        this.invalidResults++;
-        return;
-      }
-      const { taskId, attempt, dispatch } = parsed.data;
-      if (!this.reportAllowed(message, dispatch)) return;
-      if (this.currentAttempt(taskId, message.senderId) === attempt && this.currentDispatch(taskId, dispatch)) this.reportProgress(parsed.data.taskId, parsed.data.progress);
-      else this.lateReports++;
-    } else if (message.topic === TaskTopic.PRESENCE) {
-      this.hosts.onPresence(message);
-    }
-  }
-
-  /**
-   * Whether a report about a task may be believed. In-process reports are (their tokens are
-   * checked with the result). One from the network must carry the dispatch's token, and
-   * when the agent belongs to a host whose presence came under a NATS identity, it must have
-   * been published under that identity too: the identity is read from the subject by the
-   * transport (`messageOrigin`), which NATS permissions bind to the host's user; the sender
-   * id in the message is only a claim.
-   */
-  private reportAllowed(message: Message, dispatch: string | undefined): boolean {
-    const origin = messageOrigin(message);
-    if (origin.kind === 'local') return true;
-    if (dispatch === undefined) {
-      this.refusedResults.noToken++;
-      return false;
-    }
-    const identity = this.hosts.identityOf(message.senderId);
-    if (identity !== undefined && (origin.kind !== 'remote' || origin.identity !== identity)) {
-      this.refusedResults.wrongHost++;
-      return false;
-    }
-    return true;
-  }
-
-  /** False when a report names another dispatch than the task's current one. */
-  private currentDispatch(taskId: string, dispatch: string | undefined): boolean {
-    return dispatch === undefined || this.tasks.get(taskId)?.dispatchToken === dispatch;
   }
 
   /** The current attempt of a task assigned to `agentId`, if it is active. */
