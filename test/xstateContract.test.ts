@@ -115,7 +115,7 @@ describe('XState contract: the system scheduler', () => {
     const calls = spyOnScheduler(actor.system);
     actor.start();
     const id = calls.schedule[0]?.[4];
-    const pending = actor.system.getSnapshot()._scheduledEvents as Record<string, Record<string, unknown>>;
+    const pending = actor.system.getSnapshot()._scheduledEvents as unknown as Record<string, Record<string, unknown>>;
     const keys = Object.keys(pending);
     contract(keys.length === 1, '_scheduledEvents holds one entry per pending delayed event', SCHEDULER);
     const key = keys[0] as string;
