@@ -93,7 +93,7 @@ describe('XState contract: the system scheduler', () => {
     contract(Object.getOwnPropertyDescriptor(scheduler, 'schedule')?.writable === true, 'system.scheduler.schedule is a writable own property', SCHEDULER);
   });
 
-  test("an `after` delay is scheduled through system.scheduler.schedule, looked up at call time, with (self, self, event, delay, id)", () => {
+  test('an `after` delay is scheduled through system.scheduler.schedule, looked up at call time, with (self, self, event, delay, id)', () => {
     const clock = new SimulatedClock();
     const actor = createActor(timerMachine(1000), { clock });
     const calls = spyOnScheduler(actor.system);
@@ -103,7 +103,7 @@ describe('XState contract: the system scheduler', () => {
     contract(source === actor && target === actor, 'schedule(source, target, ...) gets the actor as source and target', SCHEDULER);
     contract(typeof event?.type === 'string' && event.type.startsWith('xstate.after.1000.'), `schedule's 3rd argument is the event (got ${JSON.stringify(event)})`, SCHEDULER);
     contract(delay === 1000, `schedule's 4th argument is the delay in ms (got ${String(delay)})`, SCHEDULER);
-    contract(id === undefined || typeof id === 'string', 'schedule\'s 5th argument is an id string or undefined', SCHEDULER);
+    contract(id === undefined || typeof id === 'string', "schedule's 5th argument is an id string or undefined", SCHEDULER);
     clock.increment(1000);
     expect(actor.getSnapshot().value).toBe('done');
     actor.stop();
@@ -120,7 +120,7 @@ describe('XState contract: the system scheduler', () => {
     contract(keys.length === 1, '_scheduledEvents holds one entry per pending delayed event', SCHEDULER);
     const key = keys[0] as string;
     contract(key === `${actor.sessionId}.${String(pending[key]?.['id'])}`, `_scheduledEvents keys are "<source.sessionId>.<id>" (got "${key}")`, SCHEDULER);
-    if (id !== undefined) contract(pending[key]?.['id'] === id, 'the entry\'s id is the id given to schedule', SCHEDULER);
+    if (id !== undefined) contract(pending[key]?.['id'] === id, "the entry's id is the id given to schedule", SCHEDULER);
     const entry = pending[key] as Record<string, unknown>;
     for (const field of ['source', 'target', 'event', 'delay', 'id']) contract(field in entry, `a scheduled event record has '${field}'`, SCHEDULER);
     contract(entry['source'] === actor && entry['delay'] === 500, 'a scheduled event record holds its source actor and delay', SCHEDULER);
@@ -160,7 +160,7 @@ describe('XState contract: the system scheduler', () => {
     contract(calls.schedule.length === 1 && (id === undefined || typeof id === 'string'), 'a delayed sendTo calls schedule with an optional id', SCHEDULER);
     actor.stop();
     contract(calls.cancelAll.includes(actor), 'stopping an actor calls system.scheduler.cancelAll(actor)', SCHEDULER);
-    contract(Object.keys(actor.system.getSnapshot()._scheduledEvents).length === 0, 'cancelAll on stop empties that actor\'s entries', SCHEDULER);
+    contract(Object.keys(actor.system.getSnapshot()._scheduledEvents).length === 0, "cancelAll on stop empties that actor's entries", SCHEDULER);
   });
 
   test('with indexScheduledEvents installed: after, cancel and stop behave as before', () => {
@@ -229,7 +229,11 @@ describe('XState contract: clocks', () => {
   test('without a clock option, system._clock still has setTimeout and clearTimeout', () => {
     const actor = createActor(timerMachine(1000));
     const clock = (actor.system as unknown as { _clock?: { setTimeout?: unknown; clearTimeout?: unknown } })._clock;
-    contract(typeof clock?.setTimeout === 'function' && typeof clock.clearTimeout === 'function', 'the default system._clock has setTimeout/clearTimeout', 'src/kernel/embeddedRoot.ts');
+    contract(
+      typeof clock?.setTimeout === 'function' && typeof clock.clearTimeout === 'function',
+      'the default system._clock has setTimeout/clearTimeout',
+      'src/kernel/embeddedRoot.ts',
+    );
   });
 
   test('SimulatedClock: now, increment, set; one increment moves now() to its end, then runs the due timers in due order', () => {
@@ -266,17 +270,17 @@ describe('XState contract: clocks', () => {
 });
 
 describe('XState contract: the actor tree', () => {
-  test('createActor(logic, { parent }) joins the parent\'s system as its child without entering its children record', () => {
+  test("createActor(logic, { parent }) joins the parent's system as its child without entering its children record", () => {
     const host = createActor(createMachine({})).start();
     const shardMachine = createMachine({ initial: 'open', states: { open: { on: { RETIRED: 'retired' } }, retired: { type: 'final' } } });
     const shard = createActor(shardMachine, { parent: host, id: 'shard-0' }).start();
-    contract(shard.system === host.system, 'an actor created with { parent } shares the parent\'s system', 'src/kernel/shardedSupervisor.ts');
+    contract(shard.system === host.system, "an actor created with { parent } shares the parent's system", 'src/kernel/shardedSupervisor.ts');
     contract(shard._parent === host, 'actor._parent is the parent given to createActor', 'src/kernel/systemIdScope.ts');
-    contract(!Object.values(host.getSnapshot().children).includes(shard as never), 'the parent\'s children record does not list it', 'src/kernel/shardedSupervisor.ts');
+    contract(!Object.values(host.getSnapshot().children).includes(shard as never), "the parent's children record does not list it", 'src/kernel/shardedSupervisor.ts');
     host.stop();
     // Not in the record, so the parent's stop does not reach it: ShardedSupervisor retires
     // shards itself, with an event to a final state (a non-root actor cannot be stopped directly).
-    contract(shard.getSnapshot().status === 'active', 'a parent\'s stop does not stop an actor outside its children record', 'src/kernel/shardedSupervisor.ts');
+    contract(shard.getSnapshot().status === 'active', "a parent's stop does not stop an actor outside its children record", 'src/kernel/shardedSupervisor.ts');
     expect(() => shard.stop()).toThrow(/non-root/);
     shard.send({ type: 'RETIRED' });
     expect(shard.getSnapshot().status).toBe('done');
@@ -291,10 +295,14 @@ describe('XState contract: the actor tree', () => {
     const children = actor.getSnapshot().children as Record<string, AnyActorRef | undefined>;
     contract(Object.getPrototypeOf(children) === Object.prototype, 'snapshot.children is a plain object', 'src/kernel/shardedSupervisor.ts');
     const child = children['kind:a'] as (AnyActorRef & { systemId?: string; logic?: unknown }) | undefined;
-    contract(child !== undefined, 'snapshot.children is keyed by the child\'s id', 'src/kernel/shardedSupervisor.ts');
+    contract(child !== undefined, "snapshot.children is keyed by the child's id", 'src/kernel/shardedSupervisor.ts');
     contract(typeof child?.sessionId === 'string' && child.id === 'kind:a', 'an actor has sessionId and id', 'src/observability/inspector/inspectionHub.ts');
     contract(child?.systemId === 'kind:a' && child.logic === kid, 'an actor has systemId and logic', 'src/observability/inspector/inspectionHub.ts');
-    contract(actor.system.get('kind:a') === child && actor.system.getAll()['kind:a'] === child, 'system.get/getAll find actors by system id', 'src/observability/inspector/inspectionHub.ts');
+    contract(
+      actor.system.get('kind:a') === child && actor.system.getAll()['kind:a'] === child,
+      'system.get/getAll find actors by system id',
+      'src/observability/inspector/inspectionHub.ts',
+    );
     actor.stop();
   });
 
@@ -310,7 +318,7 @@ describe('XState contract: the actor tree', () => {
     host.stop();
   });
 
-  test('an invoked promise actor\'s self._parent is the invoking actor', async () => {
+  test("an invoked promise actor's self._parent is the invoking actor", async () => {
     let parentSeen: AnyActorRef | undefined;
     const machine = setup({
       actors: {
@@ -324,7 +332,7 @@ describe('XState contract: the actor tree', () => {
     });
     const actor = createActor(machine).start();
     await new Promise((resolve) => setImmediate(resolve));
-    contract(parentSeen === actor, 'an invoked actor\'s self._parent is its invoker', 'src/runtime/neuroFluxLogic.ts');
+    contract(parentSeen === actor, "an invoked actor's self._parent is its invoker", 'src/runtime/neuroFluxLogic.ts');
     expect(actor.getSnapshot().context.done).toBe(true);
     actor.stop();
   });
