@@ -11,7 +11,7 @@ import { failureCauseOf } from '../swarm/model/failureAttribution';
 import { MAX_PRODUCERS_PER_OUTCOME } from '../swarm/model/swarmSchemas';
 import { swarmBalancer } from '../swarm/swarmBalancer';
 import type { TaskOutcome } from '../swarm/model/swarmTypes';
-import type { Transport } from '../transport/natsTransport';
+import type { Transport } from '../transport/transport';
 import { combineInspectionObservers } from '../observability/inspector/combineInspectionObservers';
 import { createInspectionHub } from '../observability/inspector/inspectionHub';
 import { startInspector, type Inspector, type InspectorOptions } from '../observability/inspector/inspectorServer';
