@@ -34,6 +34,7 @@ import { CommunicationBus, type BusTransportLink } from '../src/bus/communicatio
 import { createMessage, type Message } from '../src/bus/message';
 import { BATCH_MAX_MESSAGES, batchElementJson, EnvelopeHeader } from '../src/transport/envelope';
 import { NATS_SERVER_BIN, REDIS_SERVER_BIN, startNatsServer, startRedisServer, type TestServer } from '../test/support/servers';
+import { bullmqJobsPerSecond } from './bullmq';
 import { fmt } from './measure';
 
 const PUBSUB_N = 50_000;
@@ -288,29 +289,8 @@ async function endToEnd(url: string): Promise<Contender & { durable(n: number): 
   };
 }
 
-async function bullmq(redis: TestServer, concurrency: number): Promise<number> {
-  const { Queue, Worker } = await import('bullmq');
-  const connection = { host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null };
-  const name = `bench-${concurrency}`;
-  const queue = new Queue(name, { connection });
-  let completed = 0;
-  const worker = new Worker(name, async () => undefined, { connection, concurrency });
-  worker.on('completed', () => void completed++);
-  await worker.waitUntilReady();
-  const run = async (n: number) => {
-    const base = completed;
-    const start = performance.now();
-    for (let i = 0; i < n; i += CHUNK) {
-      await queue.addBulk(Array.from({ length: Math.min(CHUNK, n - i) }, (_, k) => ({ name: 'task', data: PAYLOAD(i + k), opts: { removeOnComplete: true } })));
-    }
-    await until(() => completed - base >= n, 60_000, 'BullMQ jobs');
-    return n / ((performance.now() - start) / 1000);
-  };
-  await run(500);
-  const rate = await run(DURABLE_N);
-  await worker.close();
-  await queue.close();
-  return rate;
+function bullmq(redis: TestServer, concurrency: number): Promise<number> {
+  return bullmqJobsPerSecond(redis, DURABLE_N, concurrency, PAYLOAD);
 }
 
 const label = (text: string) => text.padEnd(58);

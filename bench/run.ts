@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 const wanted = process.argv.slice(2);
 const benches = readdirSync(__dirname)
-  .filter((f) => f.endsWith('.ts') && !['run.ts', 'measure.ts', 'workloads.ts', 'chaos.ts', 'plot-swarm-learning.ts'].includes(f))
+  .filter((f) => f.endsWith('.ts') && !['run.ts', 'measure.ts', 'workloads.ts', 'bullmq.ts', 'chaos.ts', 'plot-swarm-learning.ts'].includes(f))
   .map((f) => f.replace(/\.ts$/, ''))
   .filter((name) => wanted.length === 0 || wanted.includes(name));
 
