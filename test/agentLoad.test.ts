@@ -8,7 +8,7 @@ import { SimulatedClock, type AnyActorRef } from 'xstate';
 import { createNeuroFlux } from '../src/runtime/createNeuroFlux';
 import { createInspectionHub, type ActorView } from '../src/observability';
 import { TaskTopic } from '../src/orchestration/taskProtocol';
-import { loadText, valueText } from '../src/observability/inspector/page/dom';
+import { loadText, valueText } from '../src/observability/inspector/page/stateText';
 import { cleanupAfterEach } from './support/cleanup';
 
 const cleanup = cleanupAfterEach();

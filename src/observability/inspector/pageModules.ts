@@ -12,6 +12,7 @@ export const PAGE_MODULES: readonly string[] = [
   'inspectorProtocol',
   'page/main',
   'page/dom',
+  'page/stateText',
   'page/pageState',
   'page/zoomableCanvas',
   'page/actorTree',
