@@ -170,6 +170,30 @@ describe('agent actor: tasks the orchestrator runs on its executor', () => {
     expect(figures(actor)).toMatchObject({ value: { online: 'idle' }, load: 0, taskLoad: 0 });
   });
 
+  test('a burst of assignments is told to the actor once, with the final count', async () => {
+    const told: number[] = [];
+    const nf = cleanup.add(
+      createNeuroFlux({
+        clock: new SimulatedClock(),
+        inspect: (e) => {
+          if (e.type === '@xstate.event' && e.event.type === 'TASK_LOAD_CHANGED') told.push((e.event as { taskLoad: number }).taskLoad);
+        },
+      }),
+    );
+    const gate = deferred();
+    nf.orchestrator.registerAgent('worker', { capabilities: ['work'], maxConcurrentTasks: 4, execute: () => gate.promise });
+    await nf.start();
+    told.length = 0;
+    nf.orchestrator.submitWorkflow({ tasks: ['a', 'b', 'c', 'd'].map((taskId) => ({ taskId, requiredCapabilities: ['work'] })) });
+    await settle();
+    expect(told).toEqual([4]);
+    expect(figures(nf.bus.getAgent('worker')?.actor as AnyActorRef)).toMatchObject({ value: { online: 'saturated' }, load: 4 });
+    gate.resolve('done');
+    await nf.orchestrator.waitForWorkflow(['a', 'b', 'c', 'd']);
+    await settle();
+    expect(told).toEqual([4, 0]);
+  });
+
   test('an executor throwing a non-Error fails the task and frees the slot', async () => {
     const nf = runtime();
     nf.orchestrator.registerAgent('worker', {
