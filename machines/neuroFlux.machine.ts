@@ -26,16 +26,16 @@ export interface NeuroFluxStatsChangedEvent {
  * command instead of stopping, so a bad input never stops or throws into the parent.
  * Stopping the actor (its parent stops, or leaves the invoking state) stops the runtime.
  *
- * Generic over the stats type so that this file stays pure (the runtime's types live in
- * `src/`); `src/runtime/neuroFluxLogic.ts` provides every effect.
+ * Generic over the stats and input (options) types so that this file stays pure (the
+ * runtime's types live in `src/`); `src/runtime/neuroFluxLogic.ts` provides every effect.
  */
-export function neuroFluxMachineOf<TStats>() {
+export function neuroFluxMachineOf<TStats, TInput = unknown>() {
   return setup({
     types: {
-      input: {} as unknown,
+      input: {} as TInput,
       context: {} as {
         /** As given: checked by the runtime when it is created. */
-        readonly options: unknown;
+        readonly options: TInput;
         /** The runtime's name (inspectors read it from the root's context). */
         readonly name: string;
         /** Component actors that crashed into this root (their own supervisors missed them). */
@@ -50,7 +50,7 @@ export function neuroFluxMachineOf<TStats>() {
     },
     actors: {
       /** Creates the runtime rooted at this actor and starts it. */
-      startRuntime: fromPromise<void, unknown>(async () => {}),
+      startRuntime: fromPromise<void>(async () => {}),
     },
     actions: {
       /** Runs one command on the running runtime; a refused one is told to the parent. */

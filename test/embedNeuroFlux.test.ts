@@ -1,4 +1,4 @@
-import { cancel, createActor, raise, sendTo, setup, SimulatedClock, type AnyActorRef, type InspectionEvent, type SnapshotFrom } from 'xstate';
+import { cancel, createActor, raise, sendTo, setup, SimulatedClock, type AnyActorRef, type InputFrom, type InspectionEvent, type SnapshotFrom } from 'xstate';
 import {
   createNeuroFlux,
   DuplicateAgentError,
@@ -458,6 +458,10 @@ describe('neuroFluxLogic: NeuroFlux embedded in a user machine', () => {
       // @ts-expect-error capabilities are strings
       { type: 'neuroflux.registerAgent', agentId: 'a', capabilities: [1] },
     ];
-    expect([typed, commands.length]).toEqual([null, 5]);
+    // The input is createNeuroFlux's options (checked again at run time: JavaScript callers).
+    const input: InputFrom<NeuroFluxLogic> = { name: 'typed', orchestrator: { balancer: 'weighted' } };
+    // @ts-expect-error a misspelt option
+    const misspelt: InputFrom<NeuroFluxLogic> = { nmae: 'x' };
+    expect([typed, commands.length, input.name, misspelt]).toEqual([null, 5, 'typed', { nmae: 'x' }]);
   });
 });

@@ -9,7 +9,7 @@ interface SystemInternals {
   readonly _snapshot: { _scheduledEvents: Record<string, unknown> };
 }
 
-const patched = new WeakSet<object>();
+const patched = new WeakSet();
 
 /**
  * Makes a system whose clock has host-timer limits keep `after` delays longer than

@@ -58,9 +58,10 @@ export class EmbeddedRuntime {
 
   constructor(
     private readonly root: AnyActorRef,
-    options: unknown,
+    options: NeuroFluxOptions | undefined,
   ) {
-    this.nf = composeNeuroFlux((options ?? {}) as NeuroFluxOptions, { root });
+    // Checked there (input from outside: whatever its static type says).
+    this.nf = composeNeuroFlux(options ?? {}, { root });
     const subscription = this.nf.orchestrator.events$.subscribe((event) => {
       if (event.type === 'task_finished') {
         const record = this.nf.orchestrator.getTask(event.taskId);

@@ -2,6 +2,7 @@ import { assign, fromPromise, type AnyActorRef } from 'xstate';
 import { neuroFluxMachineOf } from '../../machines/neuroFlux.machine';
 import type { OrchestratorStats } from '../orchestration/taskOrchestrator';
 import { EmbeddedRuntime, notRunning } from './embeddedRuntime';
+import type { NeuroFluxOptions } from './createNeuroFlux';
 import type { NeuroFluxEvent } from './neuroFluxEvents';
 
 /** The runtime of each `neuroFluxLogic` actor, by the actor. */
@@ -40,13 +41,14 @@ const runtimes = new WeakMap<AnyActorRef, EmbeddedRuntime>();
  * createActor(app).start();
  * ```
  */
-export const neuroFluxLogic = neuroFluxMachineOf<OrchestratorStats>().provide({
+export const neuroFluxLogic = neuroFluxMachineOf<OrchestratorStats, NeuroFluxOptions | undefined>().provide({
   actors: {
-    startRuntime: fromPromise<void, unknown>(async ({ self }) => {
+    startRuntime: fromPromise<void>(async ({ self }) => {
       // The invoked promise's parent is the `neuroFluxLogic` actor: the runtime's root.
       const root = self._parent;
       if (!root) throw notRunning(undefined);
-      const runtime = new EmbeddedRuntime(root, root.getSnapshot().context.options);
+      const { options } = (root.getSnapshot() as { context: { options: NeuroFluxOptions | undefined } }).context;
+      const runtime = new EmbeddedRuntime(root, options);
       runtimes.set(root, runtime);
       await runtime.started;
     }),
