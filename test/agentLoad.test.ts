@@ -176,7 +176,7 @@ describe('agent actor: tasks the orchestrator runs on its executor', () => {
       createNeuroFlux({
         clock: new SimulatedClock(),
         inspect: (e) => {
-          if (e.type === '@xstate.event' && e.event.type === 'TASK_LOAD_CHANGED') told.push((e.event as { taskLoad: number }).taskLoad);
+          if (e.type === '@xstate.event' && e.event.type === 'TASK_LOAD_CHANGED') told.push((e.event as unknown as { taskLoad: number }).taskLoad);
         },
       }),
     );
