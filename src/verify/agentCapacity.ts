@@ -20,8 +20,8 @@ export interface CapacityAgent {
  * Which agents can run which tasks, and how many at once. Tasks with the same required
  * capabilities form a class; a set of running tasks fits the agents when every task can
  * be given a capable agent without exceeding any agent's `maxConcurrentTasks` (a bipartite
- * b-matching, decided by max flow). Which agent runs what is not tracked: the balancer's
- * choice is arbitrary for the model, and any running set the runtime reaches fits.
+ * b-matching, decided by max flow). Max flow is the runtime's answer only when the agents
+ * are `pooled`; otherwise the model tracks which agent runs each task (`WorkflowModel`).
  * @internal
  */
 export class AgentCapacity {
@@ -68,6 +68,7 @@ export class AgentCapacity {
       return capable;
     });
     this.coverable = this.classOf.map((c) => !this.declared || (this.capableAgents[c] as number[]).length > 0);
+    this.pooled = this.capableSetsNest();
     if (!this.declared) this.unconstrained = true;
     else {
       const demand = new Array<number>(this.classCount).fill(0);
@@ -76,8 +77,88 @@ export class AgentCapacity {
         const cls = this.classOf[i] as number;
         demand[cls] = (demand[cls] as number) + 1;
       });
-      this.unconstrained = this.feasible(demand);
+      this.unconstrained = this.neverBlocks(demand);
     }
+  }
+
+  /**
+   * Whether any greedy placement is as good as the best one: the capable agents of any two
+   * classes are the same agents or none in common, so the agents fall into pools each class
+   * draws from as a whole. Otherwise the runtime, which places each task on one agent and
+   * never moves it, can leave a task waiting where max flow says it fits (a generalist
+   * taken by a task a specialist could have run), and the model tracks each running task's
+   * agent instead of asking max flow.
+   */
+  readonly pooled: boolean;
+
+  /** How many agents were declared. */
+  get agentCount(): number {
+    return this.capacities.length;
+  }
+
+  /** `maxConcurrentTasks` of agent `agent` (declaration order). */
+  capacityOf(agent: number): number {
+    return this.capacities[agent] as number;
+  }
+
+  /** The agents (declaration order) that can run tasks of class `cls`. */
+  agentsFor(cls: number): readonly number[] {
+    return this.capableAgents[cls] as number[];
+  }
+
+  /**
+   * Agents a balancer cannot tell apart for the model: same classes served, same capacity.
+   * Two such agents with the same load lead to states that differ only by naming them.
+   */
+  agentKind(agent: number): number {
+    this.kinds ??= this.agentKinds();
+    return this.kinds[agent] as number;
+  }
+
+  private kinds: readonly number[] | undefined;
+
+  private agentKinds(): number[] {
+    const ids = new Map<string, number>();
+    return this.capacities.map((capacity, a) => {
+      const serves = this.capableAgents.map((agents) => (agents.includes(a) ? '1' : '0')).join('');
+      const key = `${serves}|${capacity}`;
+      let id = ids.get(key);
+      if (id === undefined) {
+        id = ids.size;
+        ids.set(key, id);
+      }
+      return id;
+    });
+  }
+
+  private capableSetsNest(): boolean {
+    const sets = this.capableAgents.map((agents) => new Set(agents));
+    for (let c = 0; c < sets.length; c++) {
+      for (let d = c + 1; d < sets.length; d++) {
+        const a = sets[c] as Set<number>;
+        const b = sets[d] as Set<number>;
+        let shared = 0;
+        for (const agent of a) if (b.has(agent)) shared++;
+        if (shared > 0 && (shared !== a.size || shared !== b.size)) return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Whether tasks of these counts per class never wait for a slot, however the balancer
+   * places them. Pooled agents: max flow. Otherwise a sufficient test: each class has a
+   * capable agent with room for every task that agent could be given.
+   */
+  private neverBlocks(demand: readonly number[]): boolean {
+    if (this.pooled) return this.feasible(demand);
+    const couldHold = this.capacities.map(() => 0);
+    demand.forEach((count, c) => {
+      for (const a of this.capableAgents[c] as number[]) couldHold[a] = (couldHold[a] as number) + count;
+    });
+    return demand.every(
+      (count, c) => count === 0 || (this.capableAgents[c] as number[]).some((a) => (this.capacities[a] as number) >= (couldHold[a] as number)),
+    );
   }
 
   /** Whether a task of class `cls` can start next to the running tasks (counts per class). */
@@ -102,13 +183,13 @@ export class AgentCapacity {
     return fits;
   }
 
-  /** Whether tasks of these counts per class could all run at once. */
+  /** Whether tasks of these counts per class could all run at once, whatever agents the balancer picks. */
   fitsAll(demand: readonly number[]): boolean {
     if (!this.declared || this.unconstrained) return true;
     const key = `all:${demand.join(',')}`;
     let fits = this.fits.get(key);
     if (fits === undefined) {
-      fits = this.feasible(demand);
+      fits = this.neverBlocks(demand);
       this.fits.set(key, fits);
     }
     return fits;

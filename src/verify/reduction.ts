@@ -102,7 +102,10 @@ export class WorkflowReduction {
       }
       return table;
     });
-    this.groups = options.symmetry ? symmetryGroups(tasks, isVisible) : [];
+    model.balancerOrderOnly = options.verdictsOnly;
+    // With the queue in the state, interchangeable tasks differ by their places in it:
+    // sorting their local states alone would merge states with different futures.
+    this.groups = options.symmetry && !model.tracksQueue ? symmetryGroups(tasks, isVisible) : [];
     this.codes = new Array<number>(tasks.length).fill(0);
     this.scratch = new Uint16Array(Math.max(0, ...this.groups.map((g) => g.length)));
     const symmetryClass = tasks.map(() => -1);
@@ -111,7 +114,6 @@ export class WorkflowReduction {
     this.symmetryClass = symmetryClass;
     this.identity = !this.forget.some(Boolean) && this.groups.length === 0;
     model.equivalence = { key: (state) => this.key(state), symmetryClass };
-    model.balancerOrderOnly = options.verdictsOnly;
   }
 
   /** The canonical key of a state: forgotten details dropped, symmetric tasks sorted. */
@@ -166,7 +168,9 @@ export class WorkflowReduction {
         histogram[value] = 0;
       }
     }
-    return fromCharCode(...codes);
+    const key = fromCharCode(...codes);
+    // The queue and the agents, when the model tracks them: kept as they are.
+    return state.length > codes.length ? key + fromCharCode(...state.slice(codes.length)) : key;
   }
 
   /** The events to explore from `state`. */

@@ -2,6 +2,7 @@ import { taskMachine, type TaskEndReason } from '../../machines/task.machine';
 import { laneOf } from '../orchestration/agentPool';
 import { dependencyEventType } from '../orchestration/planning/dependencyOutcome';
 import { compareReady } from '../orchestration/planning/readyOrder';
+import { hasFreeSlot } from '../orchestration/planning/slotAccounting';
 import type { ParsedTask } from '../orchestration/taskTypes';
 import { AgentCapacity, type CapacityAgent } from './agentCapacity';
 import type { ExplorationBudget } from './explorationBudget';
@@ -108,9 +109,6 @@ function automataOf(machine: TaskLogic): Map<string, TaskAutomaton> {
   return automata;
 }
 
-/** Above every lane; a module constant, not a global read per fill (slow under jest's vm context). */
-const NO_LANE = 1_000;
-
 const RUNNING_KINDS = [TaskEventKind.SUCCEED, TaskEventKind.FAIL, TaskEventKind.TIMEOUT] as const;
 
 /**
@@ -119,9 +117,10 @@ const RUNNING_KINDS = [TaskEventKind.SUCCEED, TaskEventKind.FAIL, TaskEventKind.
  * (success, failure, timeout, backoff elapsed, cancellation, agent lost), then what the
  * runtime does synchronously about it: a finishing task's outcome goes to its dependents
  * (which may finish in turn, per their `onDependencyFailure`), then the orchestrator
- * dispatches queued tasks to free capable agents. Scheduling is eager as in the runtime;
- * when agents are scarce, every choice the balancer could make is explored (highest
- * priority first among tasks needing the same capabilities).
+ * dispatches queued tasks to free capable agents. Scheduling is the runtime's: eager, in
+ * its queue order (kept in the state when agents are scarce, see `tracksQueue`), each task
+ * placed on one capable agent with room; where agents serve overlapping but different
+ * capability sets, every agent the balancer could pick is explored.
  * @internal
  */
 export class WorkflowModel {
@@ -197,7 +196,14 @@ export class WorkflowModel {
 
   /** The states right after submission (one per way the balancer can fill the agents). */
   initial(budget?: ExplorationBudget): ModelOutcome[] {
-    return this.dispatchAll(this.tasks.map((t) => t.automaton.initial), budget);
+    const state = this.tasks.map((t) => t.automaton.initial);
+    if (this.tracksQueue) {
+      // Submission queues the tasks without dependencies in workflow order.
+      const n = state.length;
+      for (let i = 0; i < 2 * n; i++) state.push(0);
+      this.settleQueue(state, this.tasks.map((t) => t.index));
+    }
+    return this.dispatchAll(state, budget);
   }
 
   phase(state: readonly number[], task: number): TaskPhase {
@@ -264,7 +270,13 @@ export class WorkflowModel {
     const t = this.tasks[task] as ModelTask;
     if (t.automaton.step(state[task] as number, kind) < 0) return undefined;
     const next = state.slice();
-    this.deliver(next, task, kind);
+    if (next.length < 3 * this.tasks.length) {
+      this.deliver(next, task, kind);
+      return next;
+    }
+    const joined: number[] = [];
+    this.deliver(next, task, kind, joined);
+    this.settleQueue(next, joined);
     return next;
   }
 
@@ -310,17 +322,20 @@ export class WorkflowModel {
   }
 
   /** Applies an event to a task and, if it finishes, tells its dependents (recursively). */
-  private deliver(state: number[], task: number, kind: TaskEventKind): void {
+  private deliver(state: number[], task: number, kind: TaskEventKind, joined?: number[]): void {
     const t = this.tasks[task] as ModelTask;
     const next = t.automaton.step(state[task] as number, kind);
     if (next < 0) return;
+    const wasQueued = t.automaton.state(state[task] as number).phase === 'queued';
     state[task] = next;
     const local = t.automaton.state(next);
+    // The runtime queues a task when its machine enters `queued`, in the order of this walk.
+    if (joined && !wasQueued && local.phase === 'queued') joined.push(task);
     if (!local.final) return;
     const outcome = dependencyEventType(local.phase) === 'DEPENDENCY_COMPLETED' ? TaskEventKind.DEPENDENCY_COMPLETED : TaskEventKind.DEPENDENCY_FAILED;
     for (const d of t.dependents) {
       const dependent = this.tasks[d] as ModelTask;
-      if (!dependent.automaton.state(state[d] as number).final) this.deliver(state, d, outcome);
+      if (!dependent.automaton.state(state[d] as number).final) this.deliver(state, d, outcome, joined);
     }
   }
 
@@ -341,78 +356,118 @@ export class WorkflowModel {
   }
 
   /**
-   * The eager scheduling round after a step: every maximal way of filling the agents.
-   * Choices between interchangeable tasks in the same local state lead to states with one
-   * key, so only the first is tried; partial fills with one key are filled once.
+   * Whether states carry the runtime's queue (and, with agents that are not `pooled`, the
+   * agent of each running task): whenever tasks can wait for a slot and the fill is not
+   * reduced to one (`balancerOrderOnly`). A state is then `[local states][queue ranks]
+   * [agents]`, n numbers each: the rank of a queued task is its place in the order tasks
+   * joined the queue (1 first), the agent of a running task its declaration index + 1
+   * (0 when not tracked or not running).
+   */
+  get tracksQueue(): boolean {
+    return this.capacity.declared && !this.capacity.unconstrained && !this.balancerOrderOnly;
+  }
+
+  /**
+   * The scheduling round after a step, as the orchestrator runs it (`runBalancer`): queued
+   * tasks in its order (most urgent lane, then order of joining the queue: submission order
+   * at the start, a dependency cascade depth first, a retry or lost agent at the back), each
+   * given a capable agent with a free slot if there is one, the agent kept until the attempt
+   * ends. With pooled agents that is one outcome; otherwise one per agent the balancer could
+   * pick (any capable agent with room: this contains every scoring balancer's choice, the
+   * default's included, whose scores follow run times the model does not have).
    */
   private dispatchAll(state: number[], budget?: ExplorationBudget): ModelOutcome[] {
     if (this.balancerOrderOnly && !this.capacity.unconstrained) return this.fillInOrder(state, budget);
+    const n = this.tasks.length;
     const queued: number[] = [];
     for (const t of this.tasks) {
       if (t.automaton.state(state[t.index] as number).phase === 'queued' && this.capacity.coverable[t.index]) queued.push(t.index);
     }
-    if (queued.length === 0) return [{ state, started: [] }];
-    // The balancer's order (the orchestrator's own comparison): most urgent lane first, then
-    // submission order standing in for queue order (any order within a lane is explored).
-    queued.sort((a, b) => compareReady({ lane: (this.tasks[a] as ModelTask).lane, seq: a }, { lane: (this.tasks[b] as ModelTask).lane, seq: b }));
-    if (this.capacity.unconstrained) {
-      for (const i of queued) state[i] = (this.tasks[i] as ModelTask).automaton.step(state[i] as number, TaskEventKind.DISPATCH);
-      return [{ state, started: queued }];
+    if (!this.tracksQueue || state.length < 3 * n) {
+      if (queued.length === 0) return [{ state, started: [] }];
+      queued.sort((x, y) => compareReady({ lane: (this.tasks[x] as ModelTask).lane, seq: x }, { lane: (this.tasks[y] as ModelTask).lane, seq: y }));
+      // Unconstrained: every queued task starts. Untracked states with scarce agents (a caller
+      // walking its own steps) are filled in submission order.
+      if (this.capacity.unconstrained) {
+        for (const i of queued) state[i] = (this.tasks[i] as ModelTask).automaton.step(state[i] as number, TaskEventKind.DISPATCH);
+        return [{ state, started: queued }];
+      }
+      return this.fillInOrder(state, budget);
+    }
+    queued.sort((x, y) => compareReady({ lane: (this.tasks[x] as ModelTask).lane, seq: state[n + x] as number }, { lane: (this.tasks[y] as ModelTask).lane, seq: state[n + y] as number }));
+    const capacity = this.capacity;
+    if (capacity.pooled) {
+      const running = this.runningPerClass(state);
+      const started: number[] = [];
+      for (const i of queued) {
+        const t = this.tasks[i] as ModelTask;
+        if (!capacity.canStart(running, t.capabilityClass)) continue;
+        if (budget && !budget.spend()) return [];
+        state[i] = t.automaton.step(state[i] as number, TaskEventKind.DISPATCH);
+        running[t.capabilityClass] = (running[t.capabilityClass] as number) + 1;
+        started.push(i);
+      }
+      this.settleQueue(state, []);
+      return [{ state, started }];
+    }
+    const loads = new Array<number>(capacity.agentCount).fill(0);
+    for (let i = 0; i < n; i++) {
+      const agent = (state[2 * n + i] as number) - 1;
+      if (agent >= 0 && this.phase(state, i) === 'running') loads[agent] = (loads[agent] as number) + 1;
     }
     const outcomes: ModelOutcome[] = [];
-    const symmetryClass = this.equivalence?.symmetryClass;
-    const running = this.runningPerClass(state);
-    const classes = this.capacity.classCount;
-    // Fills are sets: each is built once, its tasks taken in the balancer's order (every
-    // prefix of a set that fits fits too, so any fill can be reached that way). A task passed
-    // over stays passed over for the rest of the branch.
-    const signature = (i: number) => {
-      const symmetry = symmetryClass?.[i] ?? -1;
-      return symmetry >= 0 ? symmetry * 65_536 + (state[i] as number) : -1 - i;
-    };
-    const startable = new Array<boolean>(classes);
-    const fill = (current: number[], from: number, started: number[]) => {
-      for (let c = 0; c < classes; c++) startable[c] = this.capacity.canStart(running, c);
-      // Passed over in this branch: a startable one left out means this fill is not maximal.
-      for (let k = 0; k < from; k++) {
-        const i = queued[k] as number;
-        if (current[i] === state[i] && startable[(this.tasks[i] as ModelTask).capabilityClass]) return;
-      }
-      const passedLane = new Array<number>(classes).fill(NO_LANE);
-      const passedSignatures = new Set<number>();
-      const options: number[] = [];
-      for (let k = from; k < queued.length; k++) {
+    const place = (k: number, current: number[], started: number[]): void => {
+      for (; k < queued.length; k++) {
         const i = queued[k] as number;
         const t = this.tasks[i] as ModelTask;
-        const cls = t.capabilityClass;
-        if (!startable[cls]) continue;
-        // Within one capability class the balancer serves the most urgent lane first; among
-        // interchangeable tasks in one local state, taking a later one is taking the first.
-        const sig = signature(i);
-        if (t.lane <= (passedLane[cls] as number) && !passedSignatures.has(sig)) options.push(k);
-        if (t.lane < (passedLane[cls] as number)) passedLane[cls] = t.lane;
-        passedSignatures.add(sig);
-      }
-      if (options.length === 0) {
-        outcomes.push({ state: current, started });
+        const kinds = new Set<string>();
+        const options: number[] = [];
+        for (const a of capacity.agentsFor(t.capabilityClass)) {
+          if (!hasFreeSlot(loads[a] as number, capacity.capacityOf(a))) continue;
+          // Agents alike (same classes, capacity and load): picking either gives states that
+          // differ only by the agents' names, which nothing observable depends on.
+          const kind = `${capacity.agentKind(a)}:${loads[a] as number}`;
+          if (kinds.has(kind)) continue;
+          kinds.add(kind);
+          options.push(a);
+        }
+        if (options.length === 0) continue;
+        for (const a of options) {
+          if (budget && !budget.spend()) return;
+          const next = current.slice();
+          next[i] = t.automaton.step(current[i] as number, TaskEventKind.DISPATCH);
+          next[2 * n + i] = a + 1;
+          loads[a] = (loads[a] as number) + 1;
+          place(k + 1, next, [...started, i]);
+          loads[a] = (loads[a] as number) - 1;
+          if (budget?.exhausted) return;
+        }
         return;
       }
-      for (const k of options) {
-        // Each choice tried is a unit of work: a fill of many free slots costs its size.
-        if (budget && !budget.spend()) return;
-        const i = queued[k] as number;
-        const t = this.tasks[i] as ModelTask;
-        const next = current.slice();
-        next[i] = t.automaton.step(current[i] as number, TaskEventKind.DISPATCH);
-        running[t.capabilityClass] = (running[t.capabilityClass] as number) + 1;
-        fill(next, k + 1, [...started, i]);
-        running[t.capabilityClass] = (running[t.capabilityClass] as number) - 1;
-        if (budget?.exhausted) return;
-        for (let c = 0; c < classes; c++) startable[c] = this.capacity.canStart(running, c);
-      }
+      this.settleQueue(current, []);
+      outcomes.push({ state: current, started });
     };
-    fill(state, 0, []);
+    place(0, state, []);
     return outcomes;
+  }
+
+  /**
+   * Queue ranks and agents after a step: cleared for tasks no longer queued / running, the
+   * tasks that joined the queue (`joined`, in order) put at the back, ranks renumbered 1…q
+   * (so that states with one queue order are one state).
+   */
+  private settleQueue(state: number[], joined: readonly number[]): void {
+    const n = this.tasks.length;
+    const inQueue: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const phase = this.phase(state, i);
+      if (phase !== 'running') state[2 * n + i] = 0;
+      if (phase !== 'queued') state[n + i] = 0;
+      else if ((state[n + i] as number) > 0) inQueue.push(i);
+    }
+    inQueue.sort((x, y) => (state[n + x] as number) - (state[n + y] as number));
+    for (const i of joined) if (this.phase(state, i) === 'queued' && (state[n + i] as number) === 0) inQueue.push(i);
+    inQueue.forEach((i, rank) => (state[n + i] = rank + 1));
   }
 
   /**
