@@ -1,6 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { verifyWorkflow, type Workflow } from '../src/verify';
+import { AgentCapacity } from '../src/verify/agentCapacity';
 import { ExplorationBudget } from '../src/verify/explorationBudget';
+import { parseWorkflow } from '../src/verify/workflowSchema';
 
 /** n independent tasks on one agent with `slots` slots. */
 function independent(n: number, slots: number): Workflow {
@@ -58,6 +60,32 @@ describe('verification budget', () => {
     expect(result.durationMs).toBeLessThanOrEqual(2_000 + 10);
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.every((ms, i) => i === 0 || ms >= (progress[i - 1] as number) + 1_000)).toBe(true);
+  });
+
+  test('timeLimitMs covers building the capacity model (one clock read per augmenting path)', () => {
+    // 50 capability classes, agents serving three each: max flow over 2 000 tasks before the
+    // search starts. The clock moves 5 ms per read: the build alone would take 2 000 reads.
+    let now = 0;
+    jest.spyOn(performance, 'now').mockImplementation(() => (now += 5));
+    const workflow: Workflow = {
+      tasks: Array.from({ length: 2_000 }, (_, i) => ({ taskId: `t${i}`, requiredCapabilities: [`c${i % 50}`] })),
+      agents: Array.from({ length: 300 }, (_, k) => ({ agentId: `a${k}`, capabilities: [`c${k % 50}`, `c${(k * 7 + 3) % 50}`, `c${(k * 13 + 5) % 50}`], maxConcurrentTasks: 1 })),
+    };
+    const result = verifyWorkflow(workflow, { timeLimitMs: 200 });
+    expect(result).toMatchObject({ status: 'incomplete', statesExplored: 0 });
+    expect(result.notes.join('\n')).toMatch(/the timeLimitMs bound/);
+    expect(result.notes.join('\n')).toMatch(/ran out before the first state/);
+    expect(result.durationMs).toBeLessThanOrEqual(200 + 10);
+  });
+
+  test('AgentCapacity stops when told it is out of time, answering "does not fit"', () => {
+    let reads = 0;
+    const tasks = parseWorkflow({ tasks: Array.from({ length: 100 }, (_, i) => ({ taskId: `t${i}`, requiredCapabilities: ['w'] })) }).tasks;
+    const capacity = new AgentCapacity(tasks, [{ agentId: 'a', capabilities: ['w'], maxConcurrentTasks: 100 }], () => ++reads <= 10);
+    expect(capacity.interrupted).toBe(true);
+    expect(capacity.unconstrained).toBe(false);
+    expect(reads).toBe(11);
+    expect(new AgentCapacity(tasks, [{ agentId: 'a', capabilities: ['w'], maxConcurrentTasks: 100 }]).unconstrained).toBe(true);
   });
 
   test('options are validated', () => {

@@ -40,7 +40,16 @@ export class AgentCapacity {
   private readonly startFits = new Map<number | string, boolean>();
   private readonly totalCapacity: number;
 
-  constructor(tasks: readonly ParsedTask[], agents: readonly CapacityAgent[] | undefined) {
+  /**
+   * @param inTime read before each augmenting path (one per task placed, a breadth-first
+   *   search over the agents): false stops the computation, which then answers "does not
+   *   fit" (so the model stays an over-approximation of waiting) and sets `interrupted`.
+   */
+  constructor(
+    tasks: readonly ParsedTask[],
+    agents: readonly CapacityAgent[] | undefined,
+    private readonly inTime: () => boolean = () => true,
+  ) {
     this.declared = agents !== undefined;
     const classIds = new Map<string, number>();
     const classCaps: string[][] = [];
@@ -119,9 +128,12 @@ export class AgentCapacity {
 
   private agentKinds(): number[] {
     const ids = new Map<string, number>();
+    const serves = this.capacities.map(() => [] as number[]);
+    this.capableAgents.forEach((agents, c) => {
+      for (const a of agents) (serves[a] as number[]).push(c);
+    });
     return this.capacities.map((capacity, a) => {
-      const serves = this.capableAgents.map((agents) => (agents.includes(a) ? '1' : '0')).join('');
-      const key = `${serves}|${capacity}`;
+      const key = `${(serves[a] as number[]).join(',')}|${capacity}`;
       let id = ids.get(key);
       if (id === undefined) {
         id = ids.size;
@@ -178,7 +190,7 @@ export class AgentCapacity {
       const demand = running.slice();
       demand[cls] = (demand[cls] as number) + 1;
       fits = this.feasible(demand);
-      this.startFits.set(key, fits);
+      if (!this.interrupted) this.startFits.set(key, fits);
     }
     return fits;
   }
@@ -190,10 +202,13 @@ export class AgentCapacity {
     let fits = this.fits.get(key);
     if (fits === undefined) {
       fits = this.neverBlocks(demand);
-      this.fits.set(key, fits);
+      if (!this.interrupted) this.fits.set(key, fits);
     }
     return fits;
   }
+
+  /** Set when `inTime` stopped a computation: answers since then may be "does not fit" for lack of time. */
+  interrupted = false;
 
   /** Max flow source → classes (demand) → capable agents → sink (capacity) saturates the demand. */
   private feasible(demand: readonly number[]): boolean {
@@ -203,6 +218,10 @@ export class AgentCapacity {
     const assigned = demand.map(() => new Array<number>(agents).fill(0));
     for (let c = 0; c < demand.length; c++) {
       for (let k = 0; k < (demand[c] as number); k++) {
+        if (!this.inTime()) {
+          this.interrupted = true;
+          return false;
+        }
         if (!this.augment(c, used, assigned)) return false;
       }
     }
@@ -215,9 +234,10 @@ export class AgentCapacity {
     const previousAgentOfClass = new Array<number>(classes).fill(-2);
     const previousClassOfAgent = new Array<number>(used.length).fill(-1);
     previousAgentOfClass[start] = -1;
+    // An index, not shift(): shift is linear in the queue's length.
     const queue = [start];
-    while (queue.length > 0) {
-      const c = queue.shift() as number;
+    for (let head = 0; head < queue.length; head++) {
+      const c = queue[head] as number;
       for (const a of this.capableAgents[c] as number[]) {
         if (previousClassOfAgent[a] !== -1) continue;
         previousClassOfAgent[a] = c;

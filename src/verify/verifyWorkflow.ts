@@ -91,9 +91,15 @@ export function verifyWorkflow(workflow: Workflow, options: VerifyWorkflowOption
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new ValidationError('verify options', [{ path: 'onProgress', message: 'expected a function' }]);
   }
+  const maxStates = options.maxStates ?? DEFAULT_MAX_STATES;
+  if (!Number.isInteger(maxStates) || maxStates < 1) {
+    throw new ValidationError('verify options', [{ path: 'maxStates', message: 'expected a positive integer' }]);
+  }
+  // Started before the model is built: the time limit covers building it (agent capacity).
+  const budget = new ExplorationBudget(maxStates, timeLimitMs, options.onProgress, startedAt);
   const parsed = parseWorkflow(workflow);
   const agents = collectAgents(parsed, options);
-  const model = new WorkflowModel(parsed, agents, options.environment, options.taskMachine);
+  const model = new WorkflowModel(parsed, agents, options.environment, options.taskMachine, () => budget.checkClock());
   const invariants = resolveChecks(options.invariants, 'invariants', model);
   const goals = resolveChecks(options.canReach, 'canReach', model);
   const properties = new Set<WorkflowProperty>(options.properties ?? WORKFLOW_PROPERTIES);
@@ -102,12 +108,7 @@ export function verifyWorkflow(workflow: Workflow, options: VerifyWorkflowOption
       throw new ValidationError('verify options', [{ path: `properties.${i}`, message: `expected one of ${WORKFLOW_PROPERTIES.join(', ')}` }]);
     }
   }
-  const maxStates = options.maxStates ?? DEFAULT_MAX_STATES;
-  if (!Number.isInteger(maxStates) || maxStates < 1) {
-    throw new ValidationError('verify options', [{ path: 'maxStates', message: 'expected a positive integer' }]);
-  }
 
-  const budget = new ExplorationBudget(maxStates, timeLimitMs, options.onProgress, startedAt);
   const requested = resolveReduction(options.reduction);
   // Which task gets a slot, and in which order independent tasks move, can only matter to a
   // check that reads states, or to a task machine other than the runtime's.
@@ -175,7 +176,7 @@ export function verifyWorkflow(workflow: Workflow, options: VerifyWorkflowOption
   if (properties.has('deadlock') && space.deadlocks.length > 0) {
     const first = space.deadlocks[0] as number;
     const stuck = describeStuck(model, decodeState(space.states[first] as EncodedState));
-    const more = space.deadlocks.length > 1 ? ` (${space.deadlocks.length} deadlocked states found; this is the closest to the start)` : '';
+    const more = space.deadlocks.length > 1 ? ` (${space.deadlocks.length} deadlocked states found; this is the first met, breadth first in the explored graph)` : '';
     violations.push({
       property: 'deadlock',
       message: `nothing can happen by itself but the workflow is unfinished: ${stuck.text}${more}`,
@@ -215,10 +216,19 @@ export function verifyWorkflow(workflow: Workflow, options: VerifyWorkflowOption
   if (goals.length > 0) checked.push('reachability');
   if (reduction.verdictsOnly) {
     notes.push(
-      'only built-in properties: one way of filling free slots per step (the balancer\'s order) and one task\'s steps per state explored; add an invariant or goal to explore every state',
+      'only built-in properties: one way of filling free slots per step (priority lane, then workflow order, not the runtime\'s queue order) and one task\'s steps per state explored; verdicts are those of the full model, traces are shortest in the reduced graph; add an invariant or goal to explore every state',
     );
-  } else if (model.capacity.declared && !model.capacity.unconstrained && reduction.partialOrder) {
-    notes.push('partial-order reduction only in states where no task can wait for a slot: the agents cannot run every task at once');
+  } else if (model.tracksQueue) {
+    notes.push(
+      model.capacity.pooled
+        ? 'scarce agents: slots filled as the orchestrator does, in its queue order (priority lane, then order of joining the queue); assumes the balancer gives a waiting task any capable agent with room when there is one (every scoring balancer does; a choosing balancer that declines is not modelled)'
+        : 'agents with different capabilities: each running task\'s agent is tracked and every capable agent with room is explored for each dispatch, in the queue order (contains every scoring balancer\'s pick; a choosing balancer that declines is not modelled)',
+    );
+    if (reduction.partialOrder) notes.push('partial-order reduction only in states where no task can wait for a slot: the agents cannot run every task at once');
+    if (reduction.symmetry) notes.push('symmetry reduction off: interchangeable tasks differ by their places in the queue');
+  }
+  if (space.size === 0 && budget.exhausted !== undefined) {
+    notes.push('the budget ran out before the first state was complete (building the model, or filling the agents after submission): nothing was explored');
   }
   return buildResult({
     stoppedBy: budget.exhausted,

@@ -135,10 +135,12 @@ export class WorkflowModel {
     agents: readonly CapacityAgent[] | undefined,
     environment: EnvironmentOptions = {},
     machine?: TaskLogic,
+    /** Read while building the capacity model (see `AgentCapacity`): false stops it. */
+    inTime?: () => boolean,
   ) {
     this.cancellations = environment.cancellations ?? 'inFlight';
     this.agentLoss = environment.agentLoss ?? true;
-    this.capacity = new AgentCapacity(workflow.tasks, agents);
+    this.capacity = new AgentCapacity(workflow.tasks, agents, inTime);
     workflow.tasks.forEach((task, index) => this.indexOf.set(task.taskId, index));
     const automata = automataOf(machine ?? taskMachine);
     const dependents = workflow.tasks.map(() => [] as number[]);
