@@ -99,7 +99,7 @@ describe('every error names the file, the line and column and the path', () => {
       [
         'agents:', //                                  1
         '  - agentId: w', //                           2
-        '    capabilities: []', //                     3
+        '    capabilities: [""]', //                   3
         '    maxConcurrentTasks: 0', //                4
         'tasks:', //                                   5
         '  - taskId: a', //                            6
@@ -112,13 +112,18 @@ describe('every error names the file, the line and column and the path', () => {
       ].join('\n'),
     );
     expect(problemsOf(path)).toEqual([
-      `${path}:3:19 agents[0].capabilities: expected at least 1 item, got 0 items`,
+      `${path}:3:20 agents[0].capabilities[0]: expected a non-empty string`,
       `${path}:4:25 agents[0].maxConcurrentTasks: expected a positive integer, got 0`,
       `${path}:7:15 tasks[0].priority: expected one of "low", "medium", "high", "critical"; got "urgent"`,
       `${path}:10:19 tasks[1].retryPolicy.maxRetries: expected a non-negative integer, got -1`,
       `${path}:11:22 tasks[1].retryPolicy.backoffFactor: expected a number ≥ 1, got 0.5`,
       `${path}:12:21 tasks[1].timeoutSeconds: expected a number, got "soon"`,
     ]);
+  });
+
+  test('an agent offering no capabilities is accepted, as registerAgent and verifyWorkflow accept it', () => {
+    const path = file('bare.yaml', 'agents:\n  - agentId: w\n    capabilities: []\ntasks:\n  - taskId: a\n');
+    expect(loadWorkflowFile(path).agents?.[0]?.capabilities).toEqual([]);
   });
 
   test('JSON, laid out on several lines', () => {

@@ -45,7 +45,10 @@ const WorkflowIdSchema = z
 export const WorkflowAgentSchema = z
   .object({
     agentId: WorkflowIdSchema.describe('Unique id of the agent.'),
-    capabilities: z.array(z.string().min(1)).min(1).describe('Capabilities the agent offers; a task goes to an agent that has all its requiredCapabilities.'),
+    // No minimum: as registerAgent and verifyWorkflow's agents, an agent may offer none (it takes tasks that require none).
+    capabilities: z
+      .array(z.string().min(1))
+      .describe('Capabilities the agent offers (may be empty: it then takes tasks that require none); a task goes to an agent that has all its requiredCapabilities.'),
     maxConcurrentTasks: z.number().int().positive().default(5).describe('Tasks the agent runs at once (default 5).'),
     /**
      * `"./agents.js#analyse"`: the named export of a module (path relative to the workflow
