@@ -31,7 +31,9 @@ function run(workflow: Workflow, reduction: boolean | ReductionOptions, maxState
 }
 
 function describe(label: string, { result, ms }: { result: VerificationResult; ms: number }): string {
-  const verdict = result.complete ? result.status : `incomplete (bound ${fmt(result.statesExplored)})`;
+  // Which bound stopped it, as the result's first note says ("... the maxStates bound" / "the timeLimitMs bound").
+  const stoppedBy = /the (maxStates|timeLimitMs) bound/.exec(result.notes[0] ?? '')?.[1] ?? 'a bound';
+  const verdict = result.complete ? result.status : `incomplete at ${fmt(result.statesExplored)} states (stopped by ${stoppedBy})`;
   return `${label.padEnd(44)} ${fmt(result.statesExplored).padStart(9)} states ${fmt(ms).padStart(8)} ms   ${verdict}`;
 }
 
