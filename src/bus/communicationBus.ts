@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Subject, type Observable } from 'rxjs';
 import type { Actor } from 'xstate';
 import { z } from 'zod';
@@ -6,33 +5,24 @@ import { agentMachine } from '../../machines/agent.machine';
 import type { RuntimeMachine } from '../../machines/runtime.machine';
 import { createRuntimeRoot } from '../kernel/runtimeRoot';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
-import {
-  DeliveryFailedError,
-  DuplicateAgentError,
-  NotRunningError,
-  QueueFullError,
-  UnknownAgentError,
-  ValidationError,
-  type NeuroFluxErrorOptions,
-} from '../errors';
+import { DuplicateAgentError, NotRunningError, QueueFullError, UnknownAgentError, ValidationError, type NeuroFluxErrorOptions } from '../errors';
 import { systemClock, type NeuroFluxClock } from '../kernel/clock';
 import { describeError } from '../describeError';
-import { findNonJson } from '../jsonValue';
 import { AgentHandle } from './agentHandle';
 import type { BusInstrumentation } from './busInstrumentation';
 import { BusCounters, type BusStats } from './busStats';
 import type { AnyDeadLetter, DeadLetter } from './deadLetter';
-import { createMessage, isExpired, MessagePriority, MessageType, parseFrame, parseMessage, type Message, type MessageFields } from './message';
-import { PendingRequests } from './pendingRequests';
+import { createMessage, MessageType, parseFrame, parseMessage, type Message, type MessageFields } from './message';
+import { MessageRouter } from './messageRouter';
 import { RedeliveryBackoff, redeliveryDelay } from './redeliveryBackoff';
 import { RegisteredAgent, type DeliveryOutcomes } from './registeredAgent';
-import { SubscriptionIndex } from './topicPattern';
+import { RequestReply } from './requestReply';
 import { AgentRegistrationSchema, BusOptionsSchema, type AgentRegistration, type CommunicationBusOptions } from './busOptions';
-import { HandlePublishArgsSchema, HandleRequestArgsSchema, parseOrThrow, PatternArgsSchema, PublishArgsSchema, RequestArgsSchema, ResponseTargetSchema, type PublishArgs, type RequestArgs } from './busArguments';
+import { HandlePublishArgsSchema, parseOrThrow, PublishArgsSchema, type PublishArgs, type RequestArgs } from './busArguments';
 import { DeadLetterLog } from './deadLetterLog';
 import { DeliveryLoop } from './deliveryLoop';
 import { FrameReceipts } from './frameReceipts';
-import { DeliveryFailureHeader, deliveryFailureOf, deliveryFailureResponse } from './deliveryFailure';
+import { deliveryFailureResponse } from './deliveryFailure';
 import type { BusPort, FrameReceipt, TransportLink } from './transportLink';
 
 export { OverflowPolicy, BusOptionsSchema, type AgentRegistration, type CommunicationBusOptions } from './busOptions';
@@ -73,8 +63,8 @@ export class CommunicationBus implements BusPort {
   private readonly options: z.output<typeof BusOptionsSchema>;
   private readonly ownsRoot: boolean;
   private readonly agents = new Map<string, RegisteredAgent>();
-  private readonly subscriptions = new SubscriptionIndex();
-  private readonly pending: PendingRequests;
+  private readonly router: MessageRouter;
+  private readonly requests: RequestReply;
   private readonly counters = new BusCounters();
   private readonly messageSubject = new Subject<Message>();
   private readonly deadLetterLog: DeadLetterLog;
@@ -83,8 +73,9 @@ export class CommunicationBus implements BusPort {
   private readonly backoff: RedeliveryBackoff;
   private readonly outcomes: DeliveryOutcomes;
   private readonly agentActors: ShardedSupervisor<typeof agentMachine>;
+  /** Told of each agent registered (the orchestrator links its record to the new actor). */
+  private readonly registeredListeners = new Set<(handle: AgentHandle) => void>();
   private instrumentation: BusInstrumentation | undefined;
-  private remote: BusTransportLink | undefined;
   /** Receipts of frames a transport handed in, by message id. */
   private readonly receipts = new FrameReceipts();
 
@@ -92,15 +83,24 @@ export class CommunicationBus implements BusPort {
     const { clock, root, ...rest } = options;
     this.options = parseOrThrow(BusOptionsSchema, 'bus options', rest);
     this.clock = clock ?? systemClock;
-    this.pending = new PendingRequests(this.clock);
+    // The bus's parts call back through plain objects made once here, not actor events: this is
+    // the per-message path (see `RoutedMessageSink` for the numbers).
+    this.requests = new RequestReply(this.clock, this.options.defaultRequestTimeoutMs, {
+      assertRunning: () => this.assertNotStopped(),
+      sendBuilt: (fields) => this.sendBuilt(fields),
+    });
     this.backoff = new RedeliveryBackoff(this.clock, (agent, message) => {
-      if (this.state === 'running' && this.agents.get(agent.agentId) === agent) this.enqueue(agent, message, true);
+      if (this.state === 'running' && this.agents.get(agent.agentId) === agent) this.router.enqueue(agent, message, true);
       this.delivery.notifyIdle();
     });
     this.delivery = new DeliveryLoop(this.agents, this.counters, this.clock, this.options.ttlSweepIntervalMs, {
       expired: (message, agentId) => this.deadLetter('expired', message, agentId),
       redeliveriesWaiting: () => this.backoff.size,
-      swept: (now) => this.pending.pruneOpen(now),
+      swept: (now) => this.requests.pruneOpen(now),
+    });
+    this.router = new MessageRouter(this.agents, this.counters, this.requests, this.delivery, {
+      accept: (message) => this.accept(message),
+      deadLetter: (reason, message, agentId, error) => this.deadLetter(reason, message, agentId, error),
     });
     this.ownsRoot = root === undefined;
     this.root = root ?? createRuntimeRoot({ clock: this.clock, name: 'bus' });
@@ -144,7 +144,7 @@ export class CommunicationBus implements BusPort {
     this.delivery.stop();
     // Waiting redeliveries go back to their mailboxes, readable like the rest.
     for (const { agent, message } of this.backoff.release()) agent.mailbox.requeue(message);
-    this.pending.rejectAll(() => new NotRunningError('bus'));
+    this.requests.rejectAll(() => new NotRunningError('bus'));
     // Unsettled transport frames stay unacknowledged: the transport redelivers them.
     this.receipts.clear();
     this.agentActors.stopAll();
@@ -191,8 +191,8 @@ export class CommunicationBus implements BusPort {
     agent.instrumentation = this.instrumentation;
     this.agents.set(id, agent);
     agent.assignBehaviour();
-    this.remote?.agentAdded(id);
-    for (const topic of reg.topics) this.subscribe(id, topic);
+    this.router.added(id, reg.topics);
+    for (const listener of this.registeredListeners) listener(agent.handle);
     return agent.handle;
   }
 
@@ -204,15 +204,11 @@ export class CommunicationBus implements BusPort {
     const agent = this.agents.get(agentId);
     if (!agent) return false;
     this.agents.delete(agentId);
-    for (const pattern of agent.subscriptions) {
-      this.subscriptions.remove(agentId, pattern);
-      this.remote?.unsubscribed(pattern);
-    }
-    this.remote?.agentRemoved(agentId);
+    this.router.removed(agent);
     this.agentActors.release([agentId]);
     for (const message of agent.mailbox.drainAll()) this.deadLetter('no_route', message, agentId);
     for (const { message } of this.backoff.release(agent)) this.deadLetter('no_route', message, agentId);
-    this.pending.rejectAll((id) => new UnknownAgentError(id), agentId);
+    this.requests.rejectAll((id) => new UnknownAgentError(id), agentId);
     this.delivery.notifyIdle();
     return true;
   }
@@ -220,6 +216,17 @@ export class CommunicationBus implements BusPort {
   /** The handle of a registered agent. */
   getAgent(agentId: string): AgentHandle | undefined {
     return this.agents.get(agentId)?.handle;
+  }
+
+  /** Calls `listener` with each agent registered from now on; returns its remover. @internal */
+  onAgentRegistered(listener: (handle: AgentHandle) => void): () => void {
+    this.registeredListeners.add(listener);
+    return () => this.registeredListeners.delete(listener);
+  }
+
+  /** True when the agent takes its messages through a handler or machine, false for the pull API. @internal */
+  agentPushes(agentId: string): boolean {
+    return this.agents.get(agentId)?.pushes === true;
   }
 
   /** Ids of all registered agents, in registration order. */
@@ -258,7 +265,7 @@ export class CommunicationBus implements BusPort {
       this.counters.rejected++;
       throw error;
     }
-    this.route(parsed);
+    this.router.route(parsed, this.clock.now(), false);
     return parsed;
   }
 
@@ -269,8 +276,9 @@ export class CommunicationBus implements BusPort {
   /** Routes a message the runtime built from validated parts. */
   private sendBuilt(fields: MessageFields): Message {
     this.assertNotStopped();
-    const message = createMessage(fields, this.clock.now());
-    this.route(message);
+    const now = this.clock.now();
+    const message = createMessage(fields, now);
+    this.router.route(message, now, false);
     return message;
   }
 
@@ -315,7 +323,7 @@ export class CommunicationBus implements BusPort {
     if (message.maxRetries > this.options.maxRetries) message.maxRetries = this.options.maxRetries;
     if (receipt) this.receipts.hold(message, receipt);
     try {
-      this.route(message, true);
+      this.router.route(message, this.clock.now(), true);
     } catch (error) {
       if (!(error instanceof QueueFullError)) throw error;
       this.deadLetter('queue_full', message, error.agentId);
@@ -375,18 +383,7 @@ export class CommunicationBus implements BusPort {
 
   /** `sendRequest` with the sender fixed by an agent handle. @internal */
   async requestAs(args: unknown, senderId: string | undefined): Promise<Message> {
-    const { timeoutMs, ...a } = parseOrThrow(senderId === undefined ? RequestArgsSchema : HandleRequestArgsSchema, 'request', args);
-    this.assertNotStopped();
-    const correlationId = randomUUID();
-    const timeout = timeoutMs ?? this.options.defaultRequestTimeoutMs;
-    const response = this.pending.wait(correlationId, a.recipientId, a.topic, timeout);
-    try {
-      // Spread last, as in `publishAs`.
-      this.sendBuilt({ senderId: senderId ?? (a as RequestArgs).senderId, messageType: MessageType.REQUEST, correlationId, ...a });
-    } catch (error) {
-      this.pending.reject(correlationId, error as Error);
-    }
-    return response;
+    return this.requests.request(args, senderId);
   }
 
   /**
@@ -395,42 +392,21 @@ export class CommunicationBus implements BusPort {
    * dead-lettered as `orphan_response`.
    */
   sendResponse(request: Message, payload: unknown, senderId?: string): Message {
-    parseOrThrow(ResponseTargetSchema, 'request being answered', request);
-    const notJson = findNonJson(payload);
-    if (notJson) throw new ValidationError('response', [{ path: notJson.path ? `payload.${notJson.path}` : 'payload', message: notJson.message }]);
-    return this.sendBuilt({
-      senderId: senderId ?? request.recipientId ?? 'bus',
-      recipientId: request.senderId,
-      messageType: MessageType.RESPONSE,
-      priority: MessagePriority.HIGH,
-      topic: 'response',
-      payload,
-      correlationId: request.correlationId ?? request.messageId,
-    });
+    return this.requests.respond(request, payload, senderId);
   }
 
   /** Subscribes an agent to a topic pattern (`*` one token, `>` the rest). */
   subscribe(agentId: string, pattern: string): void {
-    const a = parseOrThrow(PatternArgsSchema, 'subscription', { agentId, pattern });
-    const agent = this.agents.get(a.agentId);
-    if (!agent) throw new UnknownAgentError(a.agentId);
-    if (this.subscriptions.add(a.agentId, a.pattern)) {
-      agent.subscriptions.add(a.pattern);
-      this.remote?.subscribed(a.pattern);
-    }
+    this.router.subscribe(agentId, pattern);
   }
 
   unsubscribe(agentId: string, pattern: string): void {
-    const a = parseOrThrow(PatternArgsSchema, 'subscription', { agentId, pattern });
-    if (this.subscriptions.remove(a.agentId, a.pattern)) {
-      this.agents.get(a.agentId)?.subscriptions.delete(a.pattern);
-      this.remote?.unsubscribed(a.pattern);
-    }
+    this.router.unsubscribe(agentId, pattern);
   }
 
   /** True when a transport carries traffic to agents in other processes. */
   get hasTransport(): boolean {
-    return this.remote !== undefined;
+    return this.router.hasRemote;
   }
 
   /**
@@ -439,14 +415,7 @@ export class CommunicationBus implements BusPort {
    * @internal
    */
   attachTransport(link: BusTransportLink): () => void {
-    this.remote = link;
-    for (const agent of this.agents.values()) {
-      link.agentAdded(agent.agentId);
-      for (const pattern of agent.subscriptions) link.subscribed(pattern);
-    }
-    return () => {
-      if (this.remote === link) this.remote = undefined;
-    };
+    return this.router.attach(link);
   }
 
   /**
@@ -518,8 +487,8 @@ export class CommunicationBus implements BusPort {
       messagesEvicted: c.evicted,
       avgProcessingTime: c.processed === 0 ? 0 : c.processingTimeTotal / c.processed,
       registeredAgents: this.agents.size,
-      activeSubscriptions: this.subscriptions.size,
-      pendingResponses: this.pending.size,
+      activeSubscriptions: this.router.subscriptionCount,
+      pendingResponses: this.requests.waiting,
       queueDepth,
       messagesByPriority: { ...c.byPriority },
       deadLetters: { ...c.deadLetters, total: deadTotal },
@@ -538,90 +507,11 @@ export class CommunicationBus implements BusPort {
     if (this.state === 'stopped') throw new NotRunningError('bus');
   }
 
-  private route(message: Message, fromRemote = false): void {
-    const now = this.clock.now();
-    if (message.messageType === MessageType.RESPONSE && message.correlationId !== undefined) {
-      this.accept(message);
-      if (isExpired(message, now)) return this.deadLetter('expired', message);
-      const failure = deliveryFailureOf(message);
-      if (failure !== undefined && this.pending.isWaiting(message.correlationId)) {
-        // The request was dead-lettered in the process of its recipient (see `deadLetter`).
-        this.pending.reject(
-          message.correlationId,
-          failure === 'no_route'
-            ? new UnknownAgentError(message.senderId)
-            : new DeliveryFailedError(message.senderId, message.topic, failure, message.headers?.[DeliveryFailureHeader.DETAIL]),
-        );
-        return;
-      }
-      if (this.pending.resolve(message)) {
-        this.counters.delivered++;
-        return;
-      }
-      const requester = message.recipientId === null ? undefined : this.agents.get(message.recipientId);
-      if (requester && this.pending.closeCorrelation(message, now)) return this.enqueue(requester, message, false);
-      if (!fromRemote && this.remote?.forward(message)) return;
-      return this.deadLetter('orphan_response', message);
-    }
-    if (message.recipientId !== null) {
-      const recipient = this.agents.get(message.recipientId);
-      // Checked before acceptance so that a refused send leaves no trace but the error.
-      if (
-        recipient &&
-        recipient.overflow === 'reject' &&
-        recipient.mailbox.size >= recipient.maxQueueSize &&
-        !recipient.mailbox.holdsLessUrgentThan(message.priority)
-      ) {
-        this.counters.rejected++;
-        throw new QueueFullError(recipient.agentId, recipient.maxQueueSize);
-      }
-      this.accept(message);
-      if (isExpired(message, now)) return this.deadLetter('expired', message);
-      if (!recipient) {
-        if (!fromRemote && this.remote?.forward(message)) return;
-        return this.deadLetter('no_route', message);
-      }
-      if (message.messageType === MessageType.REQUEST && !this.pending.isWaiting(message.correlationId)) {
-        this.pending.openCorrelation(message, now);
-      }
-      return this.enqueue(recipient, message, false);
-    }
-    this.accept(message);
-    if (isExpired(message, now)) return this.deadLetter('expired', message);
-    const targets =
-      message.messageType === MessageType.BROADCAST
-        ? [...this.agents.keys()].filter((id) => id !== message.senderId)
-        : this.subscriptions.subscribersOf(message.topic);
-    const forwarded = !fromRemote && this.remote !== undefined && this.remote.forward(message);
-    if (targets.length === 0) return forwarded ? undefined : this.deadLetter('no_route', message);
-    for (const id of targets) {
-      const agent = this.agents.get(id);
-      if (agent) this.enqueue(agent, message, false);
-    }
-  }
-
   private accept(message: Message): void {
     this.instrumentation?.onAccepted?.(message);
     this.counters.sent++;
     this.counters.byPriority[message.priority]++;
     if (this.messageSubject.observed) this.messageSubject.next(message);
-  }
-
-  private enqueue(agent: RegisteredAgent, message: Message, atHead: boolean): void {
-    // A message put back for a retry was accepted already: it keeps its place even if new
-    // arrivals filled the mailbox meanwhile (the mailbox may exceed its size by the
-    // messages in flight, never more).
-    if (!atHead && agent.mailbox.size >= agent.maxQueueSize) {
-      // Under `reject` a more urgent message still finds room (a flood of low traffic must
-      // not refuse a critical halt); an equal or less urgent one is refused.
-      const evicted = agent.overflow === 'reject' ? agent.mailbox.evictNewestBelow(message.priority) : agent.mailbox.evictFor(message);
-      if (evicted === undefined || evicted === message) return this.deadLetter('queue_full', message, agent.agentId);
-      this.counters.evicted++;
-      this.deadLetter('queue_full', evicted, agent.agentId, `evicted for a ${message.priority} message (mailbox full)`);
-    }
-    if (atHead) agent.mailbox.requeue(message);
-    else agent.mailbox.enqueue(message);
-    this.delivery.queued(agent);
   }
 
   private recordFailure(agent: RegisteredAgent, message: Message, error: unknown): void {
@@ -642,7 +532,7 @@ export class CommunicationBus implements BusPort {
       const retry = { ...message, retryCount: message.retryCount + 1 };
       const delay = redeliveryDelay(retry.retryCount, this.options.retryDelayMs, this.options.maxRetryDelayMs);
       if (delay > 0 && this.state === 'running') this.backoff.hold(agent, retry, delay);
-      else this.enqueue(agent, retry, true);
+      else this.router.enqueue(agent, retry, true);
       return;
     }
     const reason = this.agents.get(agent.agentId) === agent ? 'max_retries' : 'no_route';
@@ -656,18 +546,12 @@ export class CommunicationBus implements BusPort {
     this.emitDeadLetter(letter);
     // A request that will never be answered fails now rather than at its timeout.
     if (message.messageType !== MessageType.REQUEST || !message.correlationId) return;
-    if (this.pending.isWaiting(message.correlationId)) {
-      this.pending.reject(
-        message.correlationId,
-        reason === 'no_route'
-          ? new UnknownAgentError(message.recipientId ?? agentId ?? '?')
-          : new DeliveryFailedError(message.recipientId ?? agentId ?? '?', message.topic, reason, error, thrown),
-      );
-    } else if (this.remote && this.state === 'running' && !this.agents.has(message.senderId)) {
+    if (this.requests.failed(message, reason, agentId, error, thrown)) return;
+    if (this.router.hasRemote && this.state === 'running' && !this.agents.has(message.senderId)) {
       // The requester is in another process: tell it, as a response flagged as a failure.
       const failure = deliveryFailureResponse(message, reason, message.recipientId ?? agentId ?? message.senderId, error, this.clock.now());
       try {
-        this.remote.forward(failure);
+        this.router.forward(failure);
       } catch {
         // The connection is closing: the requester ends at its timeout. Dead-lettering must not
         // throw (it runs in sweeps, drains and `acceptFrame`).
