@@ -1,4 +1,4 @@
-import { assign, enqueueActions, setup, type AnyStateMachine } from 'xstate';
+import { assign, emit, enqueueActions, setup, type AnyStateMachine } from 'xstate';
 import type { Message } from '../src/bus/model/message';
 
 /** @internal */
@@ -7,8 +7,14 @@ export interface AgentMachineContext {
   /** Slots of the bus's handler: the `concurrency` the agent was registered with. */
   readonly concurrency: number;
   /**
-   * Work the agent takes at once: the `maxConcurrentTasks` of the orchestrator that runs
-   * tasks on it here, else its bus `concurrency`. `saturated` means `load >= capacity`.
+   * Task slots: the `maxConcurrentTasks` of the orchestrator that reports tasks of the
+   * agent (`TASK_LOAD_CHANGED`); 0 while none does.
+   */
+  taskCapacity: number;
+  /**
+   * What the inspector writes beside the load (`load/capacity`): `taskCapacity` while an
+   * orchestrator reports tasks, else `concurrency`. The state does not compare against
+   * it: `saturated` means `inFlight >= concurrency` or `taskLoad >= taskCapacity`.
    */
   capacity: number;
   /** Bus messages handed over and not yet reported settled. */
@@ -51,10 +57,49 @@ export type AgentMachineEvent =
   | { type: 'WENT_OFFLINE' }
   | { type: 'CAME_ONLINE' };
 
-/** A count from outside: a finite non-negative integer, anything else counts as 0. */
+/**
+ * Largest count an event can set: sums of a few counts stay safe integers (the actor is
+ * public: anybody can send it `taskLoad: 1e308`).
+ */
+export const MAX_AGENT_COUNT = 2 ** 32;
+
+/** A count from outside: an integer in 0..MAX_AGENT_COUNT; not a positive number counts as 0. */
 function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
+  return typeof value === 'number' && value > 0 ? (value >= MAX_AGENT_COUNT ? MAX_AGENT_COUNT : Math.floor(value)) : 0;
 }
+
+/** What an agent actor emits (`actor.on(type, …)`): its availability changed. */
+export type AgentMachineEmitted = { type: 'agent.offline' } | { type: 'agent.online' };
+
+/**
+ * idle / busy / saturated from the load, the same under `online`, `paused` and `offline`
+ * (a paused or offline agent still finishes the work it has). Eventless: each load event
+ * changes the context, the guards pick the state (a guard or two per event).
+ */
+const loadStates = {
+  initial: 'idle',
+  states: {
+    // Straight to the state that fits: a batch that fills every slot is one microstep.
+    idle: {
+      always: [
+        { guard: 'atCapacity', target: 'saturated' },
+        { guard: 'hasLoad', target: 'busy' },
+      ],
+    },
+    busy: {
+      always: [
+        { guard: 'atCapacity', target: 'saturated' },
+        { guard: 'hasNoLoad', target: 'idle' },
+      ],
+    },
+    saturated: {
+      always: [
+        { guard: 'hasNoLoad', target: 'idle' },
+        { guard: 'belowCapacity', target: 'busy' },
+      ],
+    },
+  },
+} as const;
 
 /**
  * One registered agent. The bus delivers batches from the agent's priority mailbox;
@@ -62,26 +107,27 @@ function count(value: unknown): number {
  * outcome comes back as `MESSAGES_SETTLED`. An orchestrator that runs tasks on the agent
  * in this process reports its task count (`TASK_LOAD_CHANGED`) and pauses.
  *
- * `online` shows the agent's work: `idle` (nothing running), `busy` (some slots used),
- * `saturated` (`load >= capacity`), where load counts messages being handled and tasks
- * running. `paused`: the orchestrator gives it no new task, messages still arrive.
- * `offline` agents receive nothing; their mailbox keeps filling up to its capacity. Load
- * is counted in every state (work handed over before going offline still finishes).
+ * `online`, `paused` (the orchestrator gives it no new task, messages still arrive) and
+ * `offline` (nothing is delivered and no task assigned; the mailbox keeps filling up to
+ * its capacity) each show the agent's work: `idle` (nothing running), `busy`, `saturated`
+ * (bus slots all used, `inFlight >= concurrency`, or task slots all used,
+ * `taskLoad >= taskCapacity`). Work handed over before pausing or going offline still
+ * finishes, so `offline.busy` is an agent that takes nothing new but still works.
  */
 export const agentMachine = setup({
   types: {
     context: {} as AgentMachineContext,
     input: {} as { agentId: string; capacity?: number },
     events: {} as AgentMachineEvent,
+    emitted: {} as AgentMachineEmitted,
   },
   actions: {
     /** Injected by the bus: hands the batch to the agent's behaviour. */
     processMessages: (_, _params: { messages: readonly Message[] }) => {},
-    recordDelivery: assign(({ context }, params: { count: number }) => ({
-      inFlight: context.inFlight + params.count,
-      load: context.inFlight + params.count + context.taskLoad,
-      delivered: context.delivered + params.count,
-    })),
+    recordDelivery: assign(({ context }, params: { count: number }) => {
+      const inFlight = Math.min(MAX_AGENT_COUNT, context.inFlight + params.count);
+      return { inFlight, load: inFlight + context.taskLoad, delivered: context.delivered + params.count };
+    }),
     recordSettlement: assign(({ context }, params: Settlement) => {
       // Never below zero: a settlement the agent did not see delivered (a report after a
       // restart, a hostile count) must not leave the agent reading idle under work.
@@ -95,8 +141,8 @@ export const agentMachine = setup({
     }),
     recordTaskLoad: assign(({ context }, params: { taskLoad: number; capacity?: number }) => {
       const taskLoad = count(params.taskLoad);
-      const capacity = count(params.capacity);
-      return { taskLoad, load: context.inFlight + taskLoad, capacity: capacity > 0 ? capacity : context.concurrency };
+      const taskCapacity = count(params.capacity);
+      return { taskLoad, load: context.inFlight + taskLoad, taskCapacity, capacity: taskCapacity > 0 ? taskCapacity : context.concurrency };
     }),
     recordPause: assign((_, params: { paused: boolean }) => ({ paused: params.paused })),
     recordBehaviourCrash: assign(({ context }) => ({ behaviourCrashes: context.behaviourCrashes + 1 })),
@@ -114,8 +160,10 @@ export const agentMachine = setup({
   guards: {
     hasLoad: ({ context }) => context.load > 0,
     hasNoLoad: ({ context }) => context.load <= 0,
-    atCapacity: ({ context }) => context.load >= context.capacity,
-    belowCapacity: ({ context }) => context.load < context.capacity,
+    // Saturated: one kind of work the agent takes is at its limit (the bus hands it no more
+    // messages, or the orchestrator gives it no more tasks).
+    atCapacity: ({ context }) => context.inFlight >= context.concurrency || (context.taskCapacity > 0 && context.taskLoad >= context.taskCapacity),
+    belowCapacity: ({ context }) => context.inFlight < context.concurrency && (context.taskCapacity === 0 || context.taskLoad < context.taskCapacity),
     isPaused: ({ context }) => context.paused,
   },
 }).createMachine({
@@ -125,6 +173,7 @@ export const agentMachine = setup({
     return {
       agentId: input.agentId,
       concurrency,
+      taskCapacity: 0,
       capacity: concurrency,
       inFlight: 0,
       taskLoad: 0,
@@ -160,41 +209,26 @@ export const agentMachine = setup({
     TASK_LOAD_CHANGED: { actions: { type: 'recordTaskLoad', params: ({ event }) => event } },
     AGENT_PAUSED: { actions: { type: 'recordPause', params: { paused: true } } },
     AGENT_RESUMED: { actions: { type: 'recordPause', params: { paused: false } } },
-    WENT_OFFLINE: '.offline',
+    // Emitted so that whoever hands the agent work (the orchestrator) learns it at once.
+    WENT_OFFLINE: { target: '.offline', actions: emit({ type: 'agent.offline' }) },
   },
   states: {
     online: {
-      initial: 'idle',
+      ...loadStates,
       on: { AGENT_PAUSED: { target: 'paused', actions: { type: 'recordPause', params: { paused: true } } } },
-      states: {
-        // Straight to the state that fits: a batch that fills every slot is one microstep.
-        idle: {
-          always: [
-            { guard: 'atCapacity', target: 'saturated' },
-            { guard: 'hasLoad', target: 'busy' },
-          ],
-        },
-        busy: {
-          always: [
-            { guard: 'atCapacity', target: 'saturated' },
-            { guard: 'hasNoLoad', target: 'idle' },
-          ],
-        },
-        saturated: {
-          always: [
-            { guard: 'hasNoLoad', target: 'idle' },
-            { guard: 'belowCapacity', target: 'busy' },
-          ],
-        },
-      },
     },
     paused: {
+      ...loadStates,
       on: { AGENT_RESUMED: { target: 'online', actions: { type: 'recordPause', params: { paused: false } } } },
     },
     offline: {
+      ...loadStates,
       on: {
         WENT_OFFLINE: {},
-        CAME_ONLINE: [{ guard: 'isPaused', target: 'paused' }, { target: 'online' }],
+        CAME_ONLINE: [
+          { guard: 'isPaused', target: 'paused', actions: emit({ type: 'agent.online' }) },
+          { target: 'online', actions: emit({ type: 'agent.online' }) },
+        ],
       },
     },
   },

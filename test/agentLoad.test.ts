@@ -108,7 +108,8 @@ describe('agent actor: bus messages being handled', () => {
     nf.bus.sendMessage({ senderId: 's', recipientId: 'w', messageType: 'command', topic: 't' });
     await settle();
     handle.setOnline(false);
-    expect(figures(handle.actor)).toMatchObject({ value: 'offline', load: 1 });
+    // Offline, it takes nothing new, but it still works on what it has.
+    expect(figures(handle.actor)).toMatchObject({ value: { offline: 'busy' }, load: 1 });
     handle.setOnline(true);
     expect(figures(handle.actor)).toMatchObject({ value: { online: 'busy' }, load: 1 });
     d.resolve(undefined);
@@ -208,20 +209,20 @@ describe('agent actor: tasks the orchestrator runs on its executor', () => {
     expect(figures(nf.bus.getAgent('worker')?.actor as AnyActorRef)).toMatchObject({ value: { online: 'idle' }, load: 0 });
   });
 
-  test('paused reads paused (load kept), resumed reads its load again', async () => {
+  test('paused reads paused.busy (load kept), resumed reads online.busy', async () => {
     const nf = runtime();
     const { gates, actor } = gatedAgent(nf, 4);
     await nf.start();
     nf.orchestrator.submitWorkflow({ tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }] });
     await settle();
     nf.orchestrator.pauseAgent('worker');
-    expect(figures(actor)).toMatchObject({ value: 'paused', load: 1 });
+    expect(figures(actor)).toMatchObject({ value: { paused: 'busy' }, load: 1 });
     // Pausing twice and going offline meanwhile: back online it is still paused.
     nf.orchestrator.pauseAgent('worker');
     nf.bus.getAgent('worker')?.setOnline(false);
-    expect(figures(actor).value).toBe('offline');
+    expect(figures(actor).value).toEqual({ offline: 'busy' });
     nf.bus.getAgent('worker')?.setOnline(true);
-    expect(figures(actor).value).toBe('paused');
+    expect(figures(actor).value).toEqual({ paused: 'busy' });
     nf.orchestrator.resumeAgent('worker');
     expect(figures(actor)).toMatchObject({ value: { online: 'busy' }, load: 1 });
     gates.get('a')?.resolve('done');
@@ -236,7 +237,7 @@ describe('agent actor: tasks the orchestrator runs on its executor', () => {
     nf.orchestrator.pauseAgent('worker');
     nf.orchestrator.unregisterAgent('worker');
     const { actor } = gatedAgent(nf, 1);
-    expect(figures(actor).value).toBe('paused');
+    expect(figures(actor).value).toEqual({ paused: 'idle' });
   });
 
   test('unregistered mid-task while its bus agent stays: the task load goes back to zero', async () => {
@@ -249,7 +250,7 @@ describe('agent actor: tasks the orchestrator runs on its executor', () => {
     nf.orchestrator.submitWorkflow({ tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }] });
     await settle();
     nf.orchestrator.pauseAgent('worker');
-    expect(figures(handle.actor)).toMatchObject({ value: 'paused', taskLoad: 1, capacity: 3 });
+    expect(figures(handle.actor)).toMatchObject({ value: { paused: 'busy' }, taskLoad: 1, capacity: 3 });
     nf.orchestrator.unregisterAgent('worker');
     expect(figures(handle.actor)).toMatchObject({ value: { online: 'idle' }, load: 0, taskLoad: 0 });
     gate.resolve('late');

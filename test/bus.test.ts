@@ -155,7 +155,7 @@ describe('CommunicationBus: direct delivery and priorities', () => {
     expect(nf.system.system.get('agent:w')).toBe(handle.actor);
     expect(handle.actor.getSnapshot().value).toEqual({ online: 'idle' });
     handle.setOnline(false);
-    expect(handle.actor.getSnapshot().value).toBe('offline');
+    expect(handle.actor.getSnapshot().value).toEqual({ offline: 'idle' });
     handle.setOnline(true);
     expect(handle.actor.getSnapshot().value).toEqual({ online: 'idle' });
     await nf.stop();

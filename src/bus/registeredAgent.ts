@@ -98,7 +98,7 @@ export class RegisteredAgent {
   }
 
   get online(): boolean {
-    return this.actor.getSnapshot().value !== 'offline';
+    return !this.actor.getSnapshot().matches('offline');
   }
 
   get active(): boolean {

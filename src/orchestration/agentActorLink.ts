@@ -1,10 +1,12 @@
-import type { AnyActorRef } from 'xstate';
+import type { AnyActorRef, Subscription } from 'xstate';
 
 /**
- * What the orchestrator tells an agent's actor (machines/agent.machine.ts) on the local
- * bus: how many tasks it runs on the agent here, and whether it paused it. Without this
- * an agent whose executor the orchestrator calls directly (no bus message per task) read
- * `idle` while it ran tasks (issue #16).
+ * What the orchestrator and an agent's actor (machines/agent.machine.ts) on the local bus
+ * tell each other: the orchestrator, how many tasks it has assigned to the agent and
+ * whether it paused it (without this an agent whose executor the orchestrator calls
+ * directly read `idle` while it ran tasks, issue #16); the actor, that the agent went
+ * offline or came back (its emitted `agent.offline` / `agent.online`), so that an offline
+ * agent gets no task. A new actor (the bus agent registered again) gets a new link.
  *
  * The task count is absolute (a lost or repeated report cannot leave it off for good) and
  * told once per turn of the microtask queue, only when it differs from what the actor
@@ -21,17 +23,23 @@ export class AgentActorLink {
   /** The count to tell at the end of the turn. */
   private pendingLoad = 0;
   private queued = false;
+  private readonly listeners: Subscription[] = [];
 
   /**
    * @param actor the agent's actor on the local bus.
    * @param capacity the orchestrator's `maxConcurrentTasks` for the agent.
-   * @param reportsTasks true when the orchestrator runs the tasks here (an executor): an
-   *   agent answering assignments over the bus already counts them as messages in flight.
+   * @param reportsTasks false when a handler on the bus takes each assignment as a message
+   *   (it counts as a message in flight while handled); true for an executor the
+   *   orchestrator calls and for a mailbox read with the pull API (the assignment waits
+   *   there, nothing else counts it).
+   * @param onlineChanged told whether the actor is online now (at `announce`) and then at
+   *   each change.
    */
   constructor(
     private readonly actor: AnyActorRef,
     private readonly capacity: number,
     private reportsTasks: boolean,
+    private readonly onlineChanged: (online: boolean) => void = () => {},
   ) {}
 
   /** The task count changed (assigned or released): told at the end of the turn. */
@@ -57,11 +65,18 @@ export class AgentActorLink {
     this.send({ type: paused ? 'AGENT_PAUSED' : 'AGENT_RESUMED' });
   }
 
-  /** States the current figures at once (when the link is made). */
+  /** States the current figures at once and starts listening (when the link is made). */
   announce(load: number, paused: boolean): void {
     if (this.reportsTasks) this.send({ type: 'TASK_LOAD_CHANGED', taskLoad: load, capacity: this.capacity });
     this.reportedLoad = this.pendingLoad = load;
     this.pausedChanged(paused);
+    const snapshot = this.actor.getSnapshot() as { status: string; matches(state: string): boolean };
+    if (snapshot.status !== 'active') return;
+    this.listeners.push(
+      this.actor.on('agent.offline', () => this.onlineChanged(false)),
+      this.actor.on('agent.online', () => this.onlineChanged(true)),
+    );
+    this.onlineChanged(!snapshot.matches('offline'));
   }
 
   /**
@@ -74,6 +89,8 @@ export class AgentActorLink {
     this.reportedLoad = this.pendingLoad = 0;
     this.reportsTasks = false;
     this.pausedChanged(false);
+    for (const listener of this.listeners) listener.unsubscribe();
+    this.listeners.length = 0;
   }
 
   private send(event: { type: string; taskLoad?: number; capacity?: number }): void {

@@ -41,6 +41,11 @@ const HISTORY_SIZE = 256;
 export class OrchestratorAgent implements AgentView {
   private taskCount = 0;
   private pausedFlag = false;
+  /**
+   * False while the agent's actor on the local bus reads `offline` (told by its link):
+   * it gets no new task then. Remote agents are online while their host is alive.
+   */
+  online = true;
   /** The agent's actor on the local bus, told of load and pause changes (none for a remote agent). */
   private actorLink: AgentActorLink | undefined;
   performance = 1.0;
@@ -90,7 +95,7 @@ export class OrchestratorAgent implements AgentView {
   }
 
   get available(): boolean {
-    return !this.paused && this.load < this.maxConcurrentTasks;
+    return !this.paused && this.online && this.load < this.maxConcurrentTasks;
   }
 
   specializationFor(taskType: string): number {

@@ -154,6 +154,8 @@ export class TaskOrchestrator {
   private readonly agentWaiters: AgentWaiters;
   private readonly logger: NeuroFluxLogger;
   private readonly busAgentsWeRegistered = new Set<string>();
+  /** Stops linking bus agents registered again to our records (on stop). */
+  private readonly stopRelinking: () => void;
   private readonly pools = new Map<string, AgentPool>();
   private readonly dirtyPools = new Set<AgentPool>();
   private readonly controllers = new Map<string, AbortController>();
@@ -293,6 +295,11 @@ export class TaskOrchestrator {
     this.actor = actor;
     this.lifecycle = actor;
     bus.root.subscribe({ complete: () => void this.stop(), error: () => void this.stop() });
+    // A bus agent registered (again) under the id of one of ours: its new actor is linked.
+    this.stopRelinking = bus.onAgentRegistered((handle) => {
+      const agent = this.agents.get(handle.agentId);
+      if (agent) this.linkLocalActor(agent);
+    });
     // Task system ids are `task:<id>`; a second orchestrator in the same system namespaces its own.
     this.taskActors = new ShardedSupervisor(actor, index === 0 ? 'task' : `${id}.task`, taskLogic, 16, (taskId, error) =>
       this.onTaskActorCrash(taskId, error),
@@ -438,6 +445,7 @@ export class TaskOrchestrator {
     for (const controller of this.controllers.values()) controller.abort(new Error('orchestrator stopped'));
     this.controllers.clear();
     this.taskActors.stopAll();
+    this.stopRelinking();
     if (this.bus.running) {
       if (this.handle) this.bus.unregisterAgent(this.orchestratorId);
       this.handle = undefined;
@@ -485,8 +493,7 @@ export class TaskOrchestrator {
       });
       this.busAgentsWeRegistered.add(agentId);
     }
-    const localActor = this.bus.getAgent(agentId)?.actor;
-    if (localActor) agent.linkActor(new AgentActorLink(localActor, agent.maxConcurrentTasks, agent.execute !== undefined));
+    this.linkLocalActor(agent);
     this.agents.set(agentId, agent);
     for (const pool of this.pools.values()) {
       if (agent.hasCapabilities(pool.traits.requiredCapabilities)) {
@@ -556,6 +563,26 @@ export class TaskOrchestrator {
     this.actor.send({ type: 'AGENT_UNREGISTERED', agentId });
     this.unregisteredSubject.next(agentId);
     return true;
+  }
+
+  /** Links the agent's actor on the local bus, if it has one: told of tasks and pauses, it tells when it goes offline. */
+  private linkLocalActor(agent: OrchestratorAgent): void {
+    const actor = this.bus.getAgent(agent.agentId)?.actor;
+    if (!actor) return;
+    // A handler on the bus counts each assignment as a message in flight; an executor or a pull mailbox does not.
+    const reportsTasks = agent.execute !== undefined || !this.bus.agentPushes(agent.agentId);
+    agent.linkActor(new AgentActorLink(actor, agent.maxConcurrentTasks, reportsTasks, (online) => this.agentOnlineChanged(agent, online)));
+  }
+
+  /** An offline agent is not available (no new task); back online, its pools are scheduled. */
+  private agentOnlineChanged(agent: OrchestratorAgent, online: boolean): void {
+    if (agent.online === online) return;
+    agent.online = online;
+    for (const pool of agent.pools) {
+      pool.update(agent);
+      if (online) this.dirtyPools.add(pool);
+    }
+    if (online && agent.pools.size > 0) this.actor.send({ type: 'SCHEDULING_REQUESTED' });
   }
 
   /** What the balancers see of an agent. */
