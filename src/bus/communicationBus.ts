@@ -75,8 +75,6 @@ export class CommunicationBus implements BusPort {
   private readonly agentActors: ShardedSupervisor<typeof agentMachine>;
   /** Told of each agent registered (the orchestrator links its record to the new actor). */
   private readonly registeredListeners = new Set<(handle: AgentHandle) => void>();
-  /** Told of each agent registered (the orchestrator links its record to the new actor). */
-  private readonly registeredListeners = new Set<(handle: AgentHandle) => void>();
   private instrumentation: BusInstrumentation | undefined;
   /** Receipts of frames a transport handed in, by message id. */
   private readonly receipts = new FrameReceipts();
@@ -195,7 +193,6 @@ export class CommunicationBus implements BusPort {
     agent.assignBehaviour();
     this.router.added(id, reg.topics);
     for (const listener of this.registeredListeners) listener(agent.handle);
-    for (const listener of this.registeredListeners) listener(agent.handle);
     return agent.handle;
   }
 
@@ -219,17 +216,6 @@ export class CommunicationBus implements BusPort {
   /** The handle of a registered agent. */
   getAgent(agentId: string): AgentHandle | undefined {
     return this.agents.get(agentId)?.handle;
-  }
-
-  /** Calls `listener` with each agent registered from now on; returns its remover. @internal */
-  onAgentRegistered(listener: (handle: AgentHandle) => void): () => void {
-    this.registeredListeners.add(listener);
-    return () => this.registeredListeners.delete(listener);
-  }
-
-  /** True when the agent takes its messages through a handler or machine, false for the pull API. @internal */
-  agentPushes(agentId: string): boolean {
-    return this.agents.get(agentId)?.pushes === true;
   }
 
   /** Calls `listener` with each agent registered from now on; returns its remover. @internal */
