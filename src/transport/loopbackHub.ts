@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors';
 import { systemClock, type NeuroFluxClock } from '../kernel/clock';
+import { EnvelopeHeader } from './envelope';
 import { LoopbackTransport, type LoopbackTransportOptions } from './loopbackTransport';
 
 /**
@@ -77,12 +78,33 @@ const HubOptionsSchema = z.object({
    * `min(maxDeliver, maxRetries + 1)` attempts.
    */
   maxDeliver: z.number().int().positive().max(1000).default(5),
+  /**
+   * How long the id of a stored durable message is remembered to drop a second publish of
+   * it, ms (default 120 s, the NATS transport's `duplicate_window`).
+   */
+  duplicateWindowMs: z.number().int().nonnegative().max(86_400_000).default(120_000),
+  /** Dead letters kept in `deadLetters`, at most (default 10 000); the oldest go first. */
+  maxDeadLetters: z.number().int().positive().max(1_000_000).default(10_000),
 });
 
 /** Options of a {@link LoopbackHub}. */
 export interface LoopbackHubOptions extends z.input<typeof HubOptionsSchema> {
   /** Time source of redelivery delays, storage times and signatures; XState's `SimulatedClock` in tests. */
   clock?: NeuroFluxClock;
+  /**
+   * Called with what a connection's handler (its runtime: bus, hooks, agents) threw while
+   * the hub delivered to it. The hub goes on delivering to the others. Default: the error is
+   * thrown again in a later microtask, an uncaught exception as in a NATS process whose
+   * callback throws: that runtime's problem, never a hub that stops for everyone.
+   */
+  onDeliveryError?: (error: unknown, subject: string) => void;
+}
+
+/** The default {@link LoopbackHubOptions.onDeliveryError}: uncaught, after the delivery pass. */
+function rethrowLater(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
 }
 
 /** True when `subject` matches the NATS pattern `tokens` (`*` one token, `>` one or more at the end). */
@@ -125,6 +147,12 @@ export class LoopbackHub {
   readonly clock: NeuroFluxClock;
   /** Deliveries of a durable message before it is dead-lettered. */
   readonly maxDeliver: number;
+  private readonly duplicateWindowMs: number;
+  private readonly maxDeadLetters: number;
+  private readonly onDeliveryError: (error: unknown, subject: string) => void;
+  /** Ids of durable messages stored within the duplicate window → when they were stored (insertion order = time order). */
+  private readonly storedIds = new Map<string, number>();
+  private closed = false;
   private readonly core: CoreSubscription[] = [];
   private readonly consumers: DurableConsumer[] = [];
   private readonly stored = new Map<number, StoredMessage>();
@@ -135,11 +163,17 @@ export class LoopbackHub {
   private nextConsumer = 0;
 
   constructor(options: LoopbackHubOptions = {}) {
-    const { clock, ...rest } = options;
+    const { clock, onDeliveryError, ...rest } = options;
     const parsed = HubOptionsSchema.safeParse(rest);
     if (!parsed.success) throw ValidationError.fromZod('loopback hub options', parsed.error);
     this.maxDeliver = parsed.data.maxDeliver;
+    this.duplicateWindowMs = parsed.data.duplicateWindowMs;
+    this.maxDeadLetters = parsed.data.maxDeadLetters;
     this.clock = clock ?? systemClock;
+    if (onDeliveryError !== undefined && typeof onDeliveryError !== 'function') {
+      throw new ValidationError('loopback hub options', [{ path: 'onDeliveryError', message: 'must be a function' }]);
+    }
+    this.onDeliveryError = onDeliveryError ?? rethrowLater;
   }
 
   /**
@@ -157,7 +191,9 @@ export class LoopbackHub {
   /**
    * Publishes raw bytes on `subject` as some process of the namespace could (forged or
    * malformed frames in tests): delivered like any core frame, or stored like a durable
-   * message when the subject is a durable one (`nf.<ns>.from.<id>.durable.…`).
+   * message when the subject is a durable one (`nf.<ns>.from.<id>.durable.…`). A durable
+   * frame with a `Nats-Msg-Id` header whose id was stored within the duplicate window is
+   * dropped, as JetStream does.
    *
    * @example
    * ```ts
@@ -171,8 +207,37 @@ export class LoopbackHub {
       headers: options.headers,
       reply: options.reply,
     };
-    if (subject.split('.')[4] === 'durable') this.store(frame);
+    if (subject.split('.')[4] === 'durable') this.store(frame, options.headers?.[EnvelopeHeader.MESSAGE_ID]);
     else this.publish(frame, undefined);
+  }
+
+  /**
+   * Stops the hub: pending redelivery timers are cancelled, stored and dead-lettered
+   * messages dropped, and later publishes ignored. Call it after the runtimes stopped (a
+   * redelivery timer on the system clock would otherwise keep the process alive).
+   *
+   * @example
+   * ```ts
+   * await Promise.all([a.stop(), b.stop()]);
+   * hub.close();
+   * ```
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const message of this.stored.values()) {
+      if (message.timer !== undefined) this.clock.clearTimeout(message.timer);
+      message.timer = undefined;
+    }
+    this.stored.clear();
+    this.storedIds.clear();
+    this.dead.length = 0;
+    this.outbox.length = 0;
+  }
+
+  /** True once {@link close} was called. */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** Durable messages given up so far (oldest first), as the dead-letter stream holds them. */
@@ -199,17 +264,34 @@ export class LoopbackHub {
 
   /** Queues a core frame; every other connection with a matching subscription receives it once. @internal */
   publish(frame: WireFrame, publisher: object | undefined): void {
+    if (this.closed) return;
     this.outbox.push({ frame, publisher });
     if (this.flushing) return;
     this.flushing = true;
     queueMicrotask(this.flush);
   }
 
-  /** Stores a durable message and delivers it to a consumer of its subject, if one listens. @internal */
-  store(frame: WireFrame): void {
+  /**
+   * Stores a durable message and delivers it to a consumer of its subject, if one listens;
+   * false when dropped as a duplicate: `msgId` stored within the duplicate window (JetStream's
+   * msgID de-duplication). @internal
+   */
+  store(frame: WireFrame, msgId: string | undefined): boolean {
+    if (this.closed) return false;
+    if (msgId !== undefined && this.duplicateWindowMs > 0) {
+      const now = this.clock.now();
+      // Forget ids older than the window (the map is in storage order, so oldest first).
+      for (const [id, at] of this.storedIds) {
+        if (now - at < this.duplicateWindowMs) break;
+        this.storedIds.delete(id);
+      }
+      if (this.storedIds.has(msgId)) return false;
+      this.storedIds.set(msgId, now);
+    }
     const message: StoredMessage = { seq: ++this.seq, frame, storedAt: this.clock.now(), deliveries: 0, holder: undefined, timer: undefined };
     this.stored.set(message.seq, message);
     queueMicrotask(() => this.deliver(message));
+    return true;
   }
 
   /** Adds a consumer of durable messages on `filter`; waiting messages it matches are delivered. @internal */
@@ -230,25 +312,40 @@ export class LoopbackHub {
 
   /** Moves a durable message to the dead-letter store (acknowledging it). @internal */
   deadLetter(letter: LoopbackDeadLetter): void {
+    if (this.closed) return;
+    if (this.dead.length >= this.maxDeadLetters) this.dead.shift();
     this.dead.push(letter);
   }
 
   private readonly flush = (): void => {
     // Frames published while delivering are delivered in this same pass, after the earlier ones.
-    for (let i = 0; i < this.outbox.length; i++) {
-      const { frame, publisher } = this.outbox[i] as { frame: WireFrame; publisher: object | undefined };
-      const subject = frame.subject.split('.');
-      const reached = new Set<object>();
-      for (const sub of [...this.core]) {
-        // No echo, and one copy per connection.
-        if (sub.owner === publisher || reached.has(sub.owner) || !subjectMatches(sub.tokens, subject)) continue;
-        reached.add(sub.owner);
-        sub.handler(frame);
+    try {
+      for (let i = 0; i < this.outbox.length; i++) {
+        const { frame, publisher } = this.outbox[i] as { frame: WireFrame; publisher: object | undefined };
+        const subject = frame.subject.split('.');
+        const reached = new Set<object>();
+        for (const sub of [...this.core]) {
+          // No echo, and one copy per connection.
+          if (sub.owner === publisher || reached.has(sub.owner) || !subjectMatches(sub.tokens, subject)) continue;
+          reached.add(sub.owner);
+          this.handOver(sub.handler, frame, frame.subject);
+        }
       }
+    } finally {
+      // Even if reporting an error threw: the hub never stays wedged with `flushing` set.
+      this.outbox.length = 0;
+      this.flushing = false;
     }
-    this.outbox.length = 0;
-    this.flushing = false;
   };
+
+  /** One delivery to one connection: what its runtime throws is its own problem, reported, never the hub's. */
+  private handOver<F>(handler: (frame: F) => void, frame: F, subject: string): void {
+    try {
+      handler(frame);
+    } catch (error) {
+      this.onDeliveryError(error, subject);
+    }
+  }
 
   private deliver(message: StoredMessage): void {
     if (message.holder !== undefined || message.timer !== undefined || !this.stored.has(message.seq)) return;
@@ -286,7 +383,7 @@ export class LoopbackHub {
           }, delayMs);
       },
     };
-    consumer.handler(delivery);
+    this.handOver(consumer.handler, delivery, message.frame.subject);
   }
 
   /** A held message whose connection went away: redelivered, or dead-lettered at the delivery cap. */
@@ -300,7 +397,7 @@ export class LoopbackHub {
     // connection of the namespace records the bus dead letter.
     this.stored.delete(message.seq);
     const detail = `delivery cap reached (${message.deliveries} deliveries, none acknowledged)`;
-    this.dead.push({ frame: message.frame, reason: 'max_retries', agentId: undefined, error: detail, deliveries: message.deliveries });
+    this.deadLetter({ frame: message.frame, reason: 'max_retries', agentId: undefined, error: detail, deliveries: message.deliveries });
     const witness = this.consumers.find((c) => c.owner.handlesNamespaceOf(message.frame.subject))?.owner;
     witness?.recordDeliveryCap(message.frame, detail);
   }

@@ -1,43 +1,45 @@
 import { randomUUID } from 'node:crypto';
+import type { Observable } from 'rxjs';
 import { z } from 'zod';
 import type { DeadLetter } from '../bus/deadLetter';
-import { DEFAULT_MAX_RETRIES, MessageType, PRIORITY_ORDER, type Message } from '../bus/message';
+import { MessageType, PRIORITY_ORDER, type Message } from '../bus/message';
 import { UNIDENTIFIED_ORIGIN } from '../bus/messageOrigin';
 import { ValidationError } from '../errors';
-import { decodeFrame, encodeFrame, EnvelopeHeader, parseSentAt, signEncoded, type EncodedFrame, type FrameRejection } from './envelope';
-import { claimedFrames, openFrame, requestCorrelationId, stampOrigin } from './inboundFrame';
+import { decodeFrame, encodeFrame, EnvelopeHeader, signEncoded, type EncodedFrame, type FrameRejection } from './envelope';
+import { HeldDeliveries, HeldDelivery, maxRetriesOf, type DurableBroker, type DurableLimits } from './durableSettlement';
+import { frameFreshness } from './frameFreshness';
+import { FrameRefusals, type TransportRejection } from './frameRefusals';
+import { openFrame, stampOrigin } from './inboundFrame';
 import type { DurableDelivery, LoopbackHub, WireFrame } from './loopbackHub';
-import { RecentMap } from './recentIds';
-import { ReplayGuard } from './replayGuard';
+import { SubjectTokenSchema } from './natsOptions';
+import type { ReplayGuard } from './replayGuard';
+import { ReplyMemory } from './replyMemory';
+import { routeMessage, type RouteSink } from './routeChoice';
+import { FrameCheckOptionsShape, replayGuardFor } from './signingOptions';
 import { Subjects } from './subjects';
-import type { BusPort, FrameReceipt, Transport, TransportLink } from './transport';
+import type { BusPort, Transport, TransportLink } from './transport';
 
-const SubjectToken = z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, - or _');
 const messageTypes = Object.values(MessageType) as [MessageType, ...MessageType[]];
 
 const LoopbackTransportOptionsSchema = z.object({
   /** This runtime's identity (a subject token): it publishes under `nf.<ns>.from.<identity>.`. Unset: `~`, unidentified. */
-  identity: SubjectToken.optional(),
-  namespace: SubjectToken.default('default'),
-  /** Signs every frame (HMAC-SHA256, as the NATS transport) and refuses unsigned, tampered and replayed ones. */
-  hmacSecret: z.string().min(16, 'must be at least 16 characters').optional(),
-  /** Largest frame accepted, before and after decompression (default 1 MiB). */
-  maxFrameBytes: z.number().int().positive().default(1024 * 1024),
+  identity: SubjectTokenSchema.optional(),
+  namespace: SubjectTokenSchema.default('default'),
+  // hmacSecret, replayWindowMs, maxClockSkewMs, maxFrameBytes: the NATS transport's fields, bounds and defaults.
+  ...FrameCheckOptionsShape,
   /** Message types carried by the hub's work queue, at least once (default: commands and notifications). */
   durableTypes: z.array(z.enum(messageTypes)).default(['command', 'notification']),
-  /** Delay before a durable message whose handler failed is redelivered, ms; doubles per attempt (default 0: at once). */
+  /** Delay before a durable message whose handler failed is redelivered, ms; doubles per attempt up to `ackWaitMs` (default 0: at once). */
   retryDelayMs: z.number().int().nonnegative().max(3_600_000).default(0),
+  /** Longest redelivery delay, ms (default 30 s; the NATS transport's `ackWaitMs` caps it the same way). */
+  ackWaitMs: z.number().int().positive().default(30_000),
 });
 
 /** Options of a {@link LoopbackTransport} (see {@link LoopbackHub.transport}). */
 export type LoopbackTransportOptions = z.input<typeof LoopbackTransportOptionsSchema>;
 
-/** A frame refused by a loopback transport before it reached the bus. */
-export interface LoopbackRejection {
-  readonly reason: FrameRejection;
-  readonly subject: string;
-  readonly detail: string;
-}
+/** A frame refused by a loopback transport before it reached the bus (the NATS transport's {@link TransportRejection}). */
+export type LoopbackRejection = TransportRejection;
 
 /** Counters of a {@link LoopbackTransport} (the same meaning as the NATS transport's). */
 export interface LoopbackTransportStats {
@@ -45,6 +47,7 @@ export interface LoopbackTransportStats {
   readonly publishedDurable: number;
   /** Messages received (a batch counts each of its messages; a refused frame counts one). */
   readonly received: number;
+  /** Durable deliveries dropped because their message id was settled or is held already. */
   readonly duplicates: number;
   /** Durable deliveries given back for another attempt. */
   readonly redelivered: number;
@@ -53,36 +56,7 @@ export interface LoopbackTransportStats {
   readonly rejected: Readonly<Record<FrameRejection, number>>;
 }
 
-/** Requests from other runtimes whose reply subject is remembered, at most. */
-const REPLY_MEMORY = 10_000;
-/** Refusals kept for `lastRejections`. */
-const REJECTIONS_KEPT = 100;
-
-/** A durable delivery this runtime holds until the bus settles it: the bus's receipt for it. */
-class HeldDelivery implements FrameReceipt {
-  constructor(
-    private readonly transport: LoopbackTransport,
-    readonly delivery: DurableDelivery,
-    readonly agentId: string,
-    readonly maxRetries: number,
-  ) {}
-
-  handled(): void {
-    this.delivery.ack();
-  }
-
-  failed(): boolean {
-    return this.delivery.deliveryCount < Math.min(this.transport.maxDeliver, this.maxRetries + 1) && this.transport.redeliver(this);
-  }
-
-  abandoned(letter: DeadLetter): boolean {
-    // No agent here (any more) or no room: another delivery, maybe to another runtime.
-    const retriable = letter.reason === 'no_route' || letter.reason === 'queue_full';
-    if (retriable && this.delivery.deliveryCount < this.transport.maxDeliver && this.transport.redeliver(this)) return true;
-    this.transport.moveToDeadLetters(this, letter);
-    return false;
-  }
-}
+type Held = HeldDelivery<DurableDelivery>;
 
 /**
  * A transport through a {@link LoopbackHub}: several runtimes of one process exchange
@@ -101,6 +75,8 @@ class HeldDelivery implements FrameReceipt {
 export class LoopbackTransport implements Transport {
   /** The instance id of this transport (names its reply inbox). */
   readonly instanceId = randomUUID().replace(/-/g, '');
+  /** Frames refused before validation (as the NATS transport's `rejected$`); completes on `close()`. */
+  readonly rejected$: Observable<TransportRejection>;
   private readonly options: z.output<typeof LoopbackTransportOptionsSchema>;
   private readonly subjects: Subjects;
   private readonly inbox: string;
@@ -111,11 +87,13 @@ export class LoopbackTransport implements Transport {
   private detach: (() => void) | undefined;
   private state: 'created' | 'running' | 'closed' = 'created';
   private readonly backlog: Message[] = [];
-  private readonly replyTo = new RecentMap<string>(REPLY_MEMORY);
+  private readonly replies: ReplyMemory;
+  private readonly refusals: FrameRefusals;
+  private readonly limits: DurableLimits;
+  private readonly heldDeliveries = new HeldDeliveries<DurableDelivery>();
   private readonly agentSubs = new Map<string, (() => void)[]>();
   private readonly patternSubs = new Map<string, { count: number; unsubscribe: (() => void) | undefined }>();
   private readonly ownSubs: (() => void)[] = [];
-  private readonly rejections: LoopbackRejection[] = [];
   private readonly counters = {
     published: 0,
     publishedDurable: 0,
@@ -123,7 +101,6 @@ export class LoopbackTransport implements Transport {
     duplicates: 0,
     redelivered: 0,
     deadLettered: 0,
-    rejected: { unauthenticated: 0, oversized: 0, undecodable: 0, replayed: 0, stale: 0, future: 0 } as Record<FrameRejection, number>,
   };
 
   /** @internal Use `hub.transport(options)`. */
@@ -138,8 +115,15 @@ export class LoopbackTransport implements Transport {
     this.inbox = this.subjects.inbox(this.instanceId);
     this.durableTypes = new Set(parsed.data.durableTypes);
     this.decodeOptions = { hmacSecret: parsed.data.hmacSecret, maxFrameBytes: parsed.data.maxFrameBytes };
-    // The NATS transport's defaults: a 120 s replay window, 30 s of clock skew.
-    this.replayGuard = parsed.data.hmacSecret === undefined ? undefined : new ReplayGuard(120_000, 30_000);
+    this.replayGuard = replayGuardFor(parsed.data);
+    this.replies = new ReplyMemory(this.subjects);
+    this.refusals = new FrameRefusals(parsed.data.maxFrameBytes);
+    this.rejected$ = this.refusals.rejected$;
+    this.limits = {
+      maxDeliver: this.hub.maxDeliver,
+      retryDelayMs: parsed.data.retryDelayMs,
+      ackWaitMs: parsed.data.ackWaitMs,
+    };
   }
 
   /** Deliveries of a durable message before it is dead-lettered (the hub's). */
@@ -182,17 +166,17 @@ export class LoopbackTransport implements Transport {
     for (const entry of this.patternSubs.values()) entry.unsubscribe?.();
     this.patternSubs.clear();
     for (const agentId of [...this.agentSubs.keys()]) this.unlistenAgent(agentId);
+    this.refusals.complete();
   }
 
   /** The transport's counters. */
   getStats(): LoopbackTransportStats {
-    const c = this.counters;
-    return { ...c, rejected: { ...c.rejected } };
+    return { ...this.counters, rejected: { ...this.refusals.counts } };
   }
 
   /** The last frames refused before validation (at most 100), oldest first. */
   get lastRejections(): readonly LoopbackRejection[] {
-    return this.rejections;
+    return this.refusals.last;
   }
 
   // --- outbound ---------------------------------------------------------------------
@@ -203,34 +187,22 @@ export class LoopbackTransport implements Transport {
       this.backlog.push(message);
       return true;
     }
-    const type = message.messageType;
-    if ((type === MessageType.EVENT || type === MessageType.BROADCAST) && message.recipientId === null) {
-      this.publish(type === MessageType.EVENT ? this.subjects.topic(message.topic) : this.subjects.broadcast(), message, undefined);
-      return true;
-    }
-    if (type === MessageType.RESPONSE && message.correlationId !== undefined) {
-      const reply = this.replyTo.get(message.correlationId);
-      if (reply !== undefined) {
-        this.replyTo.delete(message.correlationId);
-        this.publish(reply, message, undefined);
-        return true;
-      }
-    }
-    const recipient = message.recipientId as string;
-    if (this.durableTypes.has(type)) {
-      const subject = this.subjects.durable(recipient, message.priority);
-      this.hub.store(this.wireFrame(subject, encodeFrame(message), undefined));
-      this.counters.publishedDurable++;
-      return true;
-    }
-    this.publish(this.subjects.agent(recipient, message.priority), message, type === MessageType.REQUEST ? this.inbox : undefined);
+    routeMessage(message, this.subjects, this.durableTypes, this.replies, this.inbox, this.sink);
     return true;
   }
 
-  private publish(subject: string, message: Message, reply: string | undefined): void {
-    this.hub.publish(this.wireFrame(subject, encodeFrame(message), reply), this);
-    this.counters.published++;
-  }
+  /** The hub side of the shared routing choice. */
+  private readonly sink: RouteSink = {
+    core: (subject, message, reply) => {
+      this.hub.publish(this.wireFrame(subject, encodeFrame(message), reply), this);
+      this.counters.published++;
+    },
+    durable: (subject, message) => {
+      // The message id de-duplicates it in the hub's duplicate window, as JetStream's msgID.
+      this.hub.store(this.wireFrame(subject, encodeFrame(message), undefined), message.messageId);
+      this.counters.publishedDurable++;
+    },
+  };
 
   /** A frame as it goes on the wire: signed (with a secret) for its subject and reply subject. */
   private wireFrame(subject: string, encoded: EncodedFrame, reply: string | undefined): WireFrame {
@@ -300,26 +272,17 @@ export class LoopbackTransport implements Transport {
     const opened = openFrame(frame.body, h?.[EnvelopeHeader.SIGNATURE], encoding, batch, this.decodeOptions, binding, batches);
     if (!opened.ok) return this.refuse(frame, opened.reason, opened.detail);
     if (this.replayGuard) {
-      const sentAt = parseSentAt(sent) ?? 0;
       // A redelivery of a durable message has its sequence: the same signature again is no replay.
-      const refusal = this.replayGuard.admit(h?.[EnvelopeHeader.SIGNATURE] ?? '', sentAt, reference, this.hub.clock.now(), sequence);
-      if (refusal !== undefined) return this.refuse(frame, refusal, `signed at ${sentAt}, received at ${reference}`);
+      const stale = frameFreshness(this.replayGuard, h?.[EnvelopeHeader.SIGNATURE], sent, reference, this.hub.clock.now(), sequence);
+      if (stale !== undefined) return this.refuse(frame, stale.reason, stale.detail);
     }
     if (opened.frames !== undefined) this.counters.received += opened.frames.length - 1;
     return opened;
   }
 
   private refuse(frame: WireFrame, reason: FrameRejection, detail: string): undefined {
-    this.counters.rejected[reason]++;
-    if (this.rejections.length >= REJECTIONS_KEPT) this.rejections.shift();
-    this.rejections.push({ reason, subject: frame.subject, detail });
-    if (reason === 'unauthenticated') {
-      const why = `${detail} on ${frame.subject}`;
-      const h = frame.headers;
-      for (const f of claimedFrames(frame.body, h?.[EnvelopeHeader.ENCODING], h?.[EnvelopeHeader.BATCH], this.options.maxFrameBytes)) {
-        this.bus?.deadLetterFrame(f, 'unauthenticated', why);
-      }
-    }
+    const h = frame.headers;
+    this.refusals.refuse(this.bus, frame.subject, frame.body, reason, detail, h?.[EnvelopeHeader.ENCODING], h?.[EnvelopeHeader.BATCH], this.hub.clock.now());
     return undefined;
   }
 
@@ -335,12 +298,9 @@ export class LoopbackTransport implements Transport {
   };
 
   private acceptCore(bus: BusPort, frame: unknown, reply: string | undefined, origin: string): void {
-    // The response goes out under this runtime's prefix (never to a subject the request names freely).
-    const response = reply ? this.subjects.response(reply) : undefined;
-    const correlationId = response !== undefined ? requestCorrelationId(frame) : undefined;
-    if (correlationId !== undefined) this.replyTo.set(correlationId, response as string);
+    const correlationId = this.replies.remember(frame, reply);
     stampOrigin(frame, origin);
-    if (!bus.acceptFrame(frame) && correlationId !== undefined) this.replyTo.delete(correlationId);
+    if (!bus.acceptFrame(frame) && correlationId !== undefined) this.replies.forget(correlationId);
   }
 
   private receiveDurable(delivery: DurableDelivery, agentId: string): void {
@@ -349,23 +309,47 @@ export class LoopbackTransport implements Transport {
     const opened = this.open(delivery, false, delivery.storedAt, delivery.seq);
     if (opened === undefined) return delivery.term();
     const frame = opened.frame as Partial<Message> | null | undefined;
-    const maxRetries = typeof frame?.maxRetries === 'number' ? frame.maxRetries : DEFAULT_MAX_RETRIES;
-    const held = new HeldDelivery(this, delivery, agentId, maxRetries);
+    const key = typeof frame?.messageId === 'string' ? frame.messageId : undefined;
+    if (key !== undefined && this.heldDeliveries.settled(key)) {
+      this.counters.duplicates++;
+      return delivery.ack();
+    }
+    const holding = key === undefined ? undefined : this.heldDeliveries.holding(key);
+    if (holding) {
+      // Stored again while this runtime still has it: keep the newest delivery to settle.
+      holding.delivery = delivery;
+      this.counters.duplicates++;
+      return;
+    }
+    const held: Held = new HeldDelivery(this.broker, this.limits, delivery, key, agentId, maxRetriesOf(frame));
+    this.heldDeliveries.hold(held);
     stampOrigin(frame, this.subjects.origin(delivery.subject) ?? UNIDENTIFIED_ORIGIN);
-    if (!bus.acceptFrame(frame, held)) delivery.term();
+    if (!bus.acceptFrame(frame, held)) {
+      this.heldDeliveries.release(held);
+      delivery.term();
+    }
   }
 
-  /** Gives a held delivery back for a later attempt (backing off); false when closed. @internal */
-  redeliver(held: HeldDelivery): boolean {
-    if (this.state !== 'running') return false;
-    const attempt = held.delivery.deliveryCount;
-    held.delivery.nak(this.options.retryDelayMs * 2 ** Math.max(0, attempt - 1));
-    this.counters.redelivered++;
-    return true;
-  }
+  /** The hub side of the shared durable policy. */
+  private readonly broker: DurableBroker<DurableDelivery> = {
+    deliveryCount: (delivery) => delivery.deliveryCount,
+    acknowledge: (held) => {
+      this.heldDeliveries.release(held);
+      held.delivery.ack();
+    },
+    redeliver: (held, delayMs) => {
+      if (this.state !== 'running') return false;
+      this.heldDeliveries.release(held, false);
+      held.delivery.nak(delayMs);
+      this.counters.redelivered++;
+      return true;
+    },
+    deadLetter: (held, letter) => this.moveToDeadLetters(held, letter),
+  };
 
-  /** Moves a given-up durable message to the hub's dead-letter store, then acknowledges it. @internal */
-  moveToDeadLetters(held: HeldDelivery, letter: DeadLetter): void {
+  /** Moves a given-up durable message to the hub's dead-letter store, then acknowledges it. */
+  private moveToDeadLetters(held: Held, letter: DeadLetter): void {
+    this.heldDeliveries.release(held);
     const d = held.delivery;
     if (this.state !== 'running') return; // unacknowledged: given back to the next connection
     this.hub.deadLetter({
