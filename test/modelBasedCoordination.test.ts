@@ -13,22 +13,12 @@
  * provides; the {@link Driver} below instead reads the timers the real actor scheduled.
  */
 import fc from 'fast-check';
-import {
-  createActor,
-  fromPromise,
-  initialTransition,
-  SimulatedClock,
-  transition,
-  type AnyActorLogic,
-  type AnyMachineSnapshot,
-  type EventObject,
-} from 'xstate';
+import { createActor, fromPromise, initialTransition, SimulatedClock, transition, type AnyActorLogic, type AnyMachineSnapshot, type EventObject } from 'xstate';
 import { adjacencyMapToArray, getAdjacencyMap, getPathsFromEvents, getShortestPaths } from 'xstate/graph';
 import { flush, withTimers, type Path } from './support/modelPaths';
 import { heartbeatMachine } from '../machines/heartbeat.machine';
 import { hostLivenessMachine, type HostLivenessEvent, type HostLivenessInput } from '../machines/hostLiveness.machine';
 import { leaderElectionMachine, type LeaderElectionEvent, type LeaseClaimResult } from '../machines/leaderElection.machine';
-
 
 const isTimer = (event: EventObject) => event.type.startsWith('xstate.after.');
 
@@ -134,25 +124,28 @@ async function replay(
   }
 }
 
-/** Promise actors answered by the test, keyed by their invoke id. */
-function deferredActors() {
-  const pending = new Map<string, { resolve: (v: LeaseClaimResult) => void; reject: (e: unknown) => void }>();
+/** Promise actors answered by the test, keyed by their invoke id (each started one records the clock time it started at). */
+function deferredActors(clock?: SimulatedClock) {
+  const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   const started: string[] = [];
-  const logic = fromPromise<LeaseClaimResult>(
-    ({ self }) =>
-      new Promise<LeaseClaimResult>((resolve, reject) => {
-        started.push(self.id);
-        pending.set(self.id, { resolve, reject });
-      }),
-  );
-  const answer = (id: string, outcome: { output: LeaseClaimResult } | { error: unknown }) => {
+  const startedAt: [string, number][] = [];
+  const logicOf = <T>() =>
+    fromPromise<T>(
+      ({ self }) =>
+        new Promise<T>((resolve, reject) => {
+          started.push(self.id);
+          startedAt.push([self.id, clock?.now() ?? 0]);
+          pending.set(self.id, { resolve: resolve as (v: unknown) => void, reject });
+        }),
+    );
+  const answer = (id: string, outcome: { output: unknown } | { error: unknown }) => {
     const settle = pending.get(id);
     if (!settle) throw new Error(`no '${id}' actor is waiting for an answer`);
     pending.delete(id);
     if ('output' in outcome) settle.resolve(outcome.output);
     else settle.reject(outcome.error);
   };
-  return { logic, pending, started, answer };
+  return { logicOf, pending, started, startedAt, answer };
 }
 
 const remaining = (clock: SimulatedClock, at: number) => Math.max(0, at - clock.now());
@@ -166,9 +159,7 @@ describe('model-based: host liveness machine', () => {
   // deadline; three extra heartbeats at most keep the model finite.
   const events = (s: AnyMachineSnapshot): HostLivenessEvent[] =>
     withTimers<HostLivenessEvent>(s, [
-      ...(s.context.heartbeats <= 3
-        ? [1000, 300].map((timeoutMs) => ({ type: 'HEARTBEAT_RECEIVED' as const, at: 400 * s.context.heartbeats, timeoutMs }))
-        : []),
+      ...(s.context.heartbeats <= 3 ? [1000, 300].map((timeoutMs) => ({ type: 'HEARTBEAT_RECEIVED' as const, at: 400 * s.context.heartbeats, timeoutMs })) : []),
       { type: 'HOST_LEFT' },
     ]);
 
@@ -254,37 +245,32 @@ describe('model-based: host liveness machine', () => {
 
   test('property: lost iff some gap between heartbeats (or after the last) reaches the timeout, at that deadline', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 1000 }),
-        fc.array(fc.integer({ min: 0, max: 1500 }), { maxLength: 12 }),
-        fc.integer({ min: 0, max: 1500 }),
-        (timeoutMs, gaps, tail) => {
-          const clock = new SimulatedClock();
-          const reports: { hostId: string; reason: string; at: number }[] = [];
-          const driver = new Driver(provided(clock, reports), clock, { hostId: 'h', at: 0, timeoutMs });
-          let t = 0;
-          for (const gap of gaps) {
-            t += gap;
-            driver.advanceTo(t);
-            driver.send({ type: 'HEARTBEAT_RECEIVED', at: t, timeoutMs });
-          }
-          driver.advanceTo(t + tail);
-          // A heartbeat arriving exactly at the deadline is too late (the timer fires first).
-          const all = [...gaps, tail];
-          const first = all.findIndex((gap) => gap >= timeoutMs);
-          if (first === -1) {
-            expect(driver.snapshot.value).toBe('alive');
-            expect(driver.snapshot.context.heartbeats).toBe(gaps.length + 1);
-            expect(reports).toEqual([]);
-          } else {
-            const lastBeat = all.slice(0, first).reduce((sum, gap) => sum + gap, 0);
-            expect(driver.snapshot.value).toBe('lost');
-            expect(driver.snapshot.context.heartbeats).toBe(first + 1);
-            expect(reports).toEqual([{ hostId: 'h', reason: 'heartbeat_timeout', at: lastBeat + timeoutMs }]);
-          }
-          driver.actor.stop();
-        },
-      ),
+      fc.property(fc.integer({ min: 1, max: 1000 }), fc.array(fc.integer({ min: 0, max: 1500 }), { maxLength: 12 }), fc.integer({ min: 0, max: 1500 }), (timeoutMs, gaps, tail) => {
+        const clock = new SimulatedClock();
+        const reports: { hostId: string; reason: string; at: number }[] = [];
+        const driver = new Driver(provided(clock, reports), clock, { hostId: 'h', at: 0, timeoutMs });
+        let t = 0;
+        for (const gap of gaps) {
+          t += gap;
+          driver.advanceTo(t);
+          driver.send({ type: 'HEARTBEAT_RECEIVED', at: t, timeoutMs });
+        }
+        driver.advanceTo(t + tail);
+        // A heartbeat arriving exactly at the deadline is too late (the timer fires first).
+        const all = [...gaps, tail];
+        const first = all.findIndex((gap) => gap >= timeoutMs);
+        if (first === -1) {
+          expect(driver.snapshot.value).toBe('alive');
+          expect(driver.snapshot.context.heartbeats).toBe(gaps.length + 1);
+          expect(reports).toEqual([]);
+        } else {
+          const lastBeat = all.slice(0, first).reduce((sum, gap) => sum + gap, 0);
+          expect(driver.snapshot.value).toBe('lost');
+          expect(driver.snapshot.context.heartbeats).toBe(first + 1);
+          expect(reports).toEqual([{ hostId: 'h', reason: 'heartbeat_timeout', at: lastBeat + timeoutMs }]);
+        }
+        driver.actor.stop();
+      }),
       { numRuns: 300 },
     );
   });
@@ -386,12 +372,24 @@ describe('model-based: leader election machine', () => {
     // Errors count up in context: two at most keep the model finite.
     ...(claimErrors < 2 ? [{ type: `xstate.error.actor.${id}`, error: storeDown } as EventObject] : []),
   ];
+  /** The takeover, a step-down and a release either finish or fail (a takeover's failure is kept in context: once keeps the model finite). */
+  const effectOutcomes = (id: 'takeOver' | 'stepDown' | 'release', s: AnyMachineSnapshot): EventObject[] => [
+    { type: `xstate.done.actor.${id}` } as EventObject,
+    ...(id !== 'takeOver' || s.context.takeoverError === null ? [{ type: `xstate.error.actor.${id}`, error: storeDown } as EventObject] : []),
+  ];
+  const steppingDown = (s: AnyMachineSnapshot) => s.matches({ elected: { role: 'steppingDown' } }) || s.matches({ deposing: 'steppingDown' });
+  const releasing = (s: AnyMachineSnapshot) => s.matches('releasing') || s.matches({ deposing: 'releasing' });
   // The model's events include the invoked actors' outcomes (not in the machine's event type).
   const events = (s: AnyMachineSnapshot): LeaderElectionEvent[] =>
     withTimers(s, [
-      ...(s.matches({ standby: 'claiming' }) ? claimOutcomes(s.context.claimErrors, 'claim', 3000) : []),
-      ...(s.matches({ leader: 'renewing' }) ? claimOutcomes(s.context.claimErrors, 'renew', 4000) : []),
+      ...(s.matches({ follower: 'claiming' }) ? claimOutcomes(s.context.claimErrors, 'claim', 3000) : []),
+      ...(s.matches({ elected: { lease: 'renewing' } }) ? claimOutcomes(s.context.claimErrors, 'renew', 4000) : []),
+      ...(s.matches({ elected: { role: 'electing' } }) ? effectOutcomes('takeOver', s) : []),
+      ...(steppingDown(s) ? effectOutcomes('stepDown', s) : []),
+      ...(releasing(s) ? effectOutcomes('release', s) : []),
       { type: 'ELECTION_STOPPED' },
+      { type: 'LEADERSHIP_RESIGNED' },
+      { type: 'RUNTIME_ENDED' },
     ]) as LeaderElectionEvent[];
   // A final state also remembers how it was reached (from which state, by which event), so
   // that there is a path for every way of being deposed or stopped, not only the shortest.
@@ -401,44 +399,53 @@ describe('model-based: leader election machine', () => {
 
   /** The pure machine's delays, or clock-aware ones as `src/store/leaderElection.ts` provides them (ttl 3000). */
   const provided = (clock: SimulatedClock, clockAware: boolean) => {
-    const claims = deferredActors();
-    const effects = { becomeLeader: jest.fn(), stepDown: jest.fn(() => clock.now()), releaseLease: jest.fn() };
+    const effects = deferredActors(clock);
     const logic = leaderElectionMachine.provide({
-      actors: { claimLease: claims.logic },
-      actions: effects,
+      actors: {
+        claimLease: effects.logicOf<LeaseClaimResult>(),
+        takeOver: effects.logicOf<undefined>(),
+        stepDown: effects.logicOf<undefined>(),
+        releaseLease: effects.logicOf<undefined>(),
+      },
       ...(clockAware && {
         delays: {
           untilLeaseExpiry: ({ context }) => Math.min(600, remaining(clock, context.expiresAt) + 5),
           claimRetry: 300,
           renewInterval: 1000,
           ownLeaseExpiry: ({ context }) => remaining(clock, context.expiresAt),
+          stopGrace: 3000,
         },
       }),
     });
     const deliver = (event: EventObject) => {
-      const match = /^xstate\.(done|error)\.actor\.(claim|renew)$/.exec(event.type);
+      const match = /^xstate\.(done|error)\.actor\.(claim|renew|takeOver|stepDown|release)$/.exec(event.type);
       if (!match) return false;
-      const e = event as unknown as { output: LeaseClaimResult; error: unknown };
-      claims.answer(match[2]!, match[1] === 'done' ? { output: e.output } : { error: e.error });
+      const e = event as unknown as { output: unknown; error: unknown };
+      effects.answer(match[2]!, match[1] === 'done' ? { output: e.output } : { error: e.error });
       return true;
     };
-    return { logic, effects, claims, deliver };
+    return { logic, effects, deliver };
+  };
+  /** Settles the takeover (and lets the chart take it in). */
+  const tookOver = async (effects: ReturnType<typeof deferredActors>) => {
+    effects.answer('takeOver', { output: undefined });
+    await flush();
   };
 
-  const leaderNames = ['holding', 'renewing'];
-  const inLeader = (s: AnyMachineSnapshot) => s.matches('leader');
+  const inElected = (s: AnyMachineSnapshot) => s.matches('elected');
+  const count = (effects: ReturnType<typeof deferredActors>, id: string) => effects.started.filter((s) => s === id).length;
 
   test.each([
     ['pure delays', false],
     ['clock-aware delays (as src provides them)', true],
-  ])('every shortest path replays (%s) with the injected effects run as the model says', async (_, clockAware) => {
-    expect(paths.length).toBeGreaterThan(30);
+  ])('every shortest path replays (%s) with the injected effects started as the model says', async (_, clockAware) => {
+    expect(paths.length).toBeGreaterThan(60);
     let replayed = 0;
     let renewedThenLeading = 0;
     const reached = new Set<string>();
     for (const path of paths) {
       const clock = new SimulatedClock();
-      const { logic, effects, deliver, claims } = provided(clock, clockAware);
+      const { logic, effects, deliver } = provided(clock, clockAware);
       const result = await replay(new Driver(logic, clock), path, { deliver });
       if (result.outcome === 'unrealizable') {
         // Only a timer can lose the race (another one is due first or at the same instant).
@@ -449,87 +456,171 @@ describe('model-based: leader election machine', () => {
       const states = path.steps.map((s) => s.state);
       const end = states.at(-1)!;
       reached.add(JSON.stringify(end.value));
-      // becomeLeader once on a path that reaches leader, however many renewals follow.
-      expect(effects.becomeLeader).toHaveBeenCalledTimes(states.some(inLeader) ? 1 : 0);
-      if (path.steps.some((s, i) => i > 0 && s.event.type === 'xstate.done.actor.renew' && s.state.matches({ leader: 'holding' }))) {
+      // One takeover on a path that is elected, however many renewals follow.
+      expect(count(effects, 'takeOver')).toBe(states.some(inElected) ? 1 : 0);
+      if (path.steps.some((s, i) => i > 0 && s.event.type === 'xstate.done.actor.renew' && s.state.matches({ elected: { lease: 'holding', role: 'leading' } }))) {
         renewedThenLeading++;
       }
-      // stepDown only on deposed paths, and the step before deposed is a leader.
-      expect(effects.stepDown).toHaveBeenCalledTimes(end.value === 'deposed' ? 1 : 0);
-      if (end.value === 'deposed') expect(inLeader(states.at(-2)!)).toBe(true);
-      // releaseLease only when stopping from leader.
-      const stoppedFromLeader = end.value === 'stopped' && inLeader(states.at(-2)!);
-      expect(effects.releaseLease).toHaveBeenCalledTimes(stoppedFromLeader ? 1 : 0);
+      // At most one step-down and one release, only after being elected; deposed only from elected.
+      expect(count(effects, 'stepDown')).toBe(states.some(steppingDown) ? 1 : 0);
+      expect(count(effects, 'release')).toBe(states.some(releasing) ? 1 : 0);
+      if (states.some(steppingDown) || states.some(releasing)) expect(states.some(inElected)).toBe(true);
+      if (end.value === 'deposed') expect(states.some(inElected)).toBe(true);
       // The lease is claimed once per entry into claiming or renewing.
       const claimsStarted = path.steps.filter(
-        (s, i) => (s.state.matches({ standby: 'claiming' }) || s.state.matches({ leader: 'renewing' })) && (i === 0 || !s.state.matches(states[i - 1]!.value)),
+        (s, i) =>
+          (s.state.matches({ follower: 'claiming' }) && (i === 0 || !states[i - 1]!.matches({ follower: 'claiming' }))) ||
+          (s.state.matches({ elected: { lease: 'renewing' } }) && (i === 0 || !states[i - 1]!.matches({ elected: { lease: 'renewing' } }))),
       ).length;
-      expect(claims.started).toHaveLength(claimsStarted);
+      expect(count(effects, 'claim') + count(effects, 'renew')).toBe(claimsStarted);
     }
-    expect(replayed).toBeGreaterThan(45);
+    expect(replayed).toBeGreaterThan(60);
     expect(renewedThenLeading).toBeGreaterThan(0);
-    expect([...reached].sort()).toEqual(
-      [
-        '"deposed"',
-        '"stopped"',
-        ...leaderNames.map((n) => JSON.stringify({ leader: n })),
-        ...['backingOff', 'claiming', 'waiting'].map((n) => JSON.stringify({ standby: n })),
-      ].sort(),
-    );
+    const reachedValues = [...reached];
+    for (const expected of [
+      '"deposed"',
+      '"stopped"',
+      '"releasing"',
+      JSON.stringify({ deposing: 'steppingDown' }),
+      JSON.stringify({ deposing: 'releasing' }),
+      JSON.stringify({ elected: { lease: 'holding', role: 'leading' } }),
+      JSON.stringify({ elected: { lease: 'renewing', role: 'leading' } }),
+      JSON.stringify({ elected: { lease: 'holding', role: { electing: 'abandoned' } } }),
+      ...['backingOff', 'claiming', 'waiting'].map((n) => JSON.stringify({ follower: n })),
+    ]) {
+      expect(reachedValues).toContain(expected);
+    }
   });
 
-  test('over the whole model graph: deposed only from leader, becomeLeader only on entering leader, releaseLease only stopping a leader', () => {
+  test('over the whole model graph: deposed only once elected; a stop steps a leader down before the lease goes; the runtime ending starts no step-down', () => {
     const edges = adjacencyMapToArray(getAdjacencyMap(leaderElectionMachine, { events, serializeState }));
-    expect(edges.length).toBeGreaterThan(60);
-    let intoDeposed = 0;
+    expect(edges.length).toBeGreaterThan(150);
+    let intoDeposing = 0;
+    let lostWhileSteppingDown = 0;
     for (const { state, event } of edges) {
-      const [next, actions] = transition(leaderElectionMachine, state, event);
-      const ran = (type: string) => actions.filter((a) => a.type === type).length;
-      const enters = (value: string) => next.value === value && state.value !== value;
-      if (enters('deposed')) {
-        intoDeposed++;
-        expect(inLeader(state)).toBe(true); // a standby is never deposed
+      const [next] = transition(leaderElectionMachine, state, event);
+      const entersDeposing = next.matches('deposing') && !state.matches('deposing');
+      if (entersDeposing) {
+        intoDeposing++;
+        expect(inElected(state)).toBe(true); // a follower is never deposed
       }
-      expect(ran('stepDown')).toBe(enters('deposed') ? 1 : 0);
-      expect(ran('becomeLeader')).toBe(!inLeader(state) && inLeader(next) ? 1 : 0);
-      expect(ran('releaseLease')).toBe(inLeader(state) && event.type === 'ELECTION_STOPPED' ? 1 : 0);
-      if (event.type === 'ELECTION_STOPPED' && state.status === 'active') expect(next.value).toBe('stopped');
+      // A step-down or a release starts only from an elected candidate (or one already ending).
+      if (steppingDown(next) && !steppingDown(state)) expect(inElected(state)).toBe(true);
+      if (releasing(next) && !releasing(state)) expect(inElected(state) || state.matches('deposing')).toBe(true);
+      // The lease is released only after what was led stepped down, except when the runtime ended (it stopped everything).
+      if (next.matches('releasing') && !state.matches('releasing') && event.type !== 'RUNTIME_ENDED') {
+        expect(state.matches({ elected: { role: 'steppingDown' } })).toBe(true);
+      }
+      if (event.type === 'RUNTIME_ENDED') expect(steppingDown(next) && !steppingDown(state)).toBe(false);
+      if (event.type === 'ELECTION_STOPPED') {
+        if (state.matches('follower')) expect(next.value).toBe('stopped');
+        if (state.matches({ elected: { role: 'leading' } })) expect(next.matches({ elected: { role: 'steppingDown' } })).toBe(true);
+        if (state.matches({ elected: { role: { electing: 'wanted' } } })) expect(next.matches({ elected: { role: { electing: 'abandoned' } } })).toBe(true);
+      }
+      if (state.matches({ elected: { role: 'steppingDown' } }) && next.matches({ elected: { lease: 'lost' } })) {
+        lostWhileSteppingDown++;
+        expect(next.matches({ elected: { role: 'steppingDown' } })).toBe(true); // it finishes stepping down
+      }
     }
-    expect(intoDeposed).toBeGreaterThan(10);
+    expect(intoDeposing).toBeGreaterThan(10);
+    expect(lostWhileSteppingDown).toBeGreaterThan(0);
+  });
+
+  test('a stop during the takeover waits for it, then steps down what it brought up, then releases the lease', async () => {
+    const clock = new SimulatedClock();
+    const { logic, effects } = provided(clock, true);
+    const driver = new Driver(logic, clock);
+    effects.answer('claim', { output: { held: true, expiresAt: 3000 } });
+    await flush();
+    driver.send({ type: 'ELECTION_STOPPED' });
+    expect(driver.snapshot.value).toEqual({ elected: { lease: 'holding', role: { electing: 'abandoned' } } });
+    expect(effects.started).toEqual(['claim', 'takeOver']);
+    await tookOver(effects);
+    expect(driver.snapshot.matches({ elected: { role: 'steppingDown' } })).toBe(true);
+    effects.answer('stepDown', { output: undefined });
+    await flush();
+    expect(driver.snapshot.value).toBe('releasing');
+    effects.answer('release', { output: undefined });
+    await flush();
+    expect(driver.snapshot.value).toBe('stopped');
+    expect(effects.started).toEqual(['claim', 'takeOver', 'stepDown', 'release']);
+  });
+
+  test('a takeover that never ends holds a stop for at most stopGrace (a lease period), the lease renewed meanwhile; then the candidate steps down', async () => {
+    const clock = new SimulatedClock();
+    const { logic, effects } = provided(clock, true);
+    const driver = new Driver(logic, clock);
+    effects.answer('claim', { output: { held: true, expiresAt: 3000 } });
+    await flush();
+    driver.send({ type: 'ELECTION_STOPPED' });
+    driver.advanceTo(1000);
+    effects.answer('renew', { output: { held: true, expiresAt: 4000 } });
+    await flush();
+    driver.advanceTo(2999);
+    expect(driver.snapshot.matches({ elected: { role: { electing: 'abandoned' } } })).toBe(true);
+    driver.advanceTo(3000);
+    expect(driver.snapshot.matches({ elected: { role: 'steppingDown' } })).toBe(true);
+    expect(effects.startedAt.filter(([id]) => id === 'stepDown')).toEqual([['stepDown', 3000]]);
+  });
+
+  test('a failed takeover deposes the candidate and keeps what was thrown; a resigned leader steps down and releases', async () => {
+    const clock = new SimulatedClock();
+    const { logic, effects } = provided(clock, true);
+    const driver = new Driver(logic, clock);
+    effects.answer('claim', { output: { held: true, expiresAt: 3000 } });
+    await flush();
+    effects.answer('takeOver', { error: null });
+    await flush();
+    expect(driver.snapshot.value).toEqual({ deposing: 'steppingDown' });
+    expect(driver.snapshot.context.takeoverError).toEqual({ thrown: null });
+
+    const second = provided(clock, true);
+    const resigned = new Driver(second.logic, clock);
+    second.effects.answer('claim', { output: { held: true, expiresAt: clock.now() + 3000 } });
+    await flush();
+    await tookOver(second.effects);
+    resigned.send({ type: 'LEADERSHIP_RESIGNED' });
+    expect(resigned.snapshot.value).toEqual({ deposing: 'steppingDown' });
+    second.effects.answer('stepDown', { output: undefined });
+    await flush();
+    second.effects.answer('release', { output: undefined });
+    await flush();
+    expect(resigned.snapshot.value).toBe('deposed');
+    expect(resigned.snapshot.context.takeoverError).toBeNull();
   });
 
   test('a failed renewal does not extend the lease: deposed at the original expiry', async () => {
     const clock = new SimulatedClock();
-    const { logic, effects, claims } = provided(clock, true);
+    const { logic, effects } = provided(clock, true);
     const driver = new Driver(logic, clock);
-    claims.answer('claim', { output: { held: true, expiresAt: 3000 } });
+    effects.answer('claim', { output: { held: true, expiresAt: 3000 } });
     await flush();
-    expect(driver.snapshot.value).toEqual({ leader: 'holding' });
+    await tookOver(effects);
+    const leading = (lease: string) => ({ elected: { lease, role: 'leading' } });
+    expect(driver.snapshot.value).toEqual(leading('holding'));
     // The renewal at 1000 fails after 200 ms, the one at 2200 at once (store unreachable) ...
     for (const [at, latency] of [
       [1000, 200],
       [2200, 0],
     ] as const) {
       driver.advanceTo(at);
-      expect(driver.snapshot.value).toEqual({ leader: 'renewing' });
+      expect(driver.snapshot.value).toEqual(leading('renewing'));
       driver.advanceTo(at + latency);
-      claims.answer('renew', { error: storeDown });
+      effects.answer('renew', { error: storeDown });
       await flush();
       driver.observe();
-      expect(driver.snapshot.value).toEqual({ leader: 'holding' });
+      expect(driver.snapshot.value).toEqual(leading('holding'));
       expect(driver.snapshot.context.expiresAt).toBe(3000);
     }
     // ... so the next renewal would be at 3200, past the lease: deposed at 3000, the
     // original expiry (a deadline re-armed from the error would be 5200 or later).
     driver.advanceTo(2999);
-    expect(driver.snapshot.value).toEqual({ leader: 'holding' });
+    expect(driver.snapshot.value).toEqual(leading('holding'));
     driver.advanceTo(3000);
-    expect(driver.snapshot.value).toBe('deposed');
-    expect(effects.stepDown.mock.results.map((r) => r.value)).toEqual([3000]);
-    expect(effects.becomeLeader).toHaveBeenCalledTimes(1);
-    expect(effects.releaseLease).not.toHaveBeenCalled();
-    expect(driver.snapshot.context).toEqual({ expiresAt: 3000, claimErrors: 2, lastError: 'store down' });
-    expect(claims.started).toEqual(['claim', 'renew', 'renew']);
+    expect(driver.snapshot.value).toEqual({ deposing: 'steppingDown' });
+    expect(effects.startedAt.filter(([id]) => id === 'stepDown')).toEqual([['stepDown', 3000]]);
+    expect(driver.snapshot.context).toEqual({ expiresAt: 3000, claimErrors: 2, lastError: 'store down', takeoverError: null });
+    expect(effects.started).toEqual(['claim', 'takeOver', 'renew', 'renew', 'stepDown']);
   });
 
   test('property: random renewal outcomes and latencies — deposed exactly when the last lease obtained runs out', async () => {
@@ -559,57 +650,62 @@ describe('model-based: leader election machine', () => {
         deposedAt ??= expiresAt;
 
         const clock = new SimulatedClock();
-        const { logic, effects, claims } = provided(clock, true);
+        const { logic, effects } = provided(clock, true);
         const driver = new Driver(logic, clock);
-        claims.answer('claim', { output: { held: true, expiresAt: ttl } });
+        effects.answer('claim', { output: { held: true, expiresAt: ttl } });
         await flush();
+        await tookOver(effects);
         let delivered = 0;
+        const elected = () => driver.snapshot.matches('elected');
         for (const { kind, latency } of outcomes) {
           // Let the timers run until the leader asks to renew (or is deposed).
-          while (driver.snapshot.status === 'active' && !claims.pending.has('renew')) driver.advanceTo(driver.timers()[0]!.at);
-          if (driver.snapshot.status !== 'active') break;
+          while (elected() && !effects.pending.has('renew')) driver.advanceTo(driver.timers()[0]!.at);
+          if (!elected()) break;
           driver.advanceTo(clock.now() + latency);
-          if (driver.snapshot.status !== 'active') break;
+          if (!elected()) break;
           const now = clock.now();
-          claims.answer('renew', kind === 'error' ? { error: storeDown } : { output: { held: kind === 'ok', expiresAt: now + ttl } });
+          effects.answer('renew', kind === 'error' ? { error: storeDown } : { output: { held: kind === 'ok', expiresAt: now + ttl } });
           delivered++;
           await flush();
           driver.observe();
         }
         driver.advanceTo(clock.now() + 10 * ttl);
-        expect(driver.snapshot.value).toBe('deposed');
-        expect(effects.stepDown.mock.results.map((r) => r.value)).toEqual([deposedAt]);
+        expect(driver.snapshot.value).toEqual({ deposing: 'steppingDown' });
+        expect(effects.startedAt.filter(([id]) => id === 'stepDown')).toEqual([['stepDown', deposedAt]]);
         expect(delivered).toBe(answered);
-        expect(effects.becomeLeader).toHaveBeenCalledTimes(1);
-        expect(effects.releaseLease).not.toHaveBeenCalled();
+        expect(count(effects, 'takeOver')).toBe(1);
+        expect(count(effects, 'release')).toBe(0);
+        effects.answer('stepDown', { output: undefined });
+        await flush();
+        effects.answer('release', { output: undefined });
+        await flush();
+        expect(driver.snapshot.value).toBe('deposed');
         driver.actor.stop();
       }),
       { numRuns: 150 },
     );
   });
 
-  test('property: a standby, however its claims fail or are refused, never leads, steps down or releases; a stop ends it', async () => {
+  test('property: a follower, however its claims fail or are refused, never takes over, steps down or releases; a stop ends it', async () => {
     const attempt = fc.record({ kind: fc.constantFrom('refused', 'error'), latency: fc.integer({ min: 0, max: 5000 }), holderExpiresIn: fc.integer({ min: -1000, max: 5000 }) });
     await fc.assert(
       fc.asyncProperty(fc.array(attempt, { maxLength: 10 }), fc.integer({ min: 0, max: 5000 }), async (attempts, stopAfter) => {
         const clock = new SimulatedClock();
-        const { logic, effects, claims } = provided(clock, true);
+        const { logic, effects } = provided(clock, true);
         const driver = new Driver(logic, clock);
         for (const { kind, latency, holderExpiresIn } of attempts) {
-          while (!claims.pending.has('claim')) driver.advanceTo(driver.timers()[0]!.at);
+          while (!effects.pending.has('claim')) driver.advanceTo(driver.timers()[0]!.at);
           driver.advanceTo(clock.now() + latency);
-          claims.answer('claim', kind === 'error' ? { error: storeDown } : { output: { held: false, expiresAt: clock.now() + holderExpiresIn } });
+          effects.answer('claim', kind === 'error' ? { error: storeDown } : { output: { held: false, expiresAt: clock.now() + holderExpiresIn } });
           await flush();
           driver.observe();
-          expect(driver.snapshot.matches('standby')).toBe(true);
+          expect(driver.snapshot.matches('follower')).toBe(true);
         }
         driver.advanceTo(clock.now() + stopAfter);
         driver.send({ type: 'ELECTION_STOPPED' });
         expect(driver.snapshot.value).toBe('stopped');
         expect(driver.snapshot.context.claimErrors).toBe(attempts.filter((a) => a.kind === 'error').length);
-        expect(effects.becomeLeader).not.toHaveBeenCalled();
-        expect(effects.stepDown).not.toHaveBeenCalled();
-        expect(effects.releaseLease).not.toHaveBeenCalled();
+        expect(effects.started.filter((id) => id !== 'claim')).toEqual([]);
         expect(driver.timers()).toEqual([]);
       }),
       { numRuns: 100 },

@@ -1,7 +1,7 @@
-import { BehaviorSubject, filter, firstValueFrom, type Observable } from 'rxjs';
-import { createActor, fromPromise, type Actor, type AnyActorRef } from 'xstate';
+import { BehaviorSubject, distinctUntilChanged, filter, firstValueFrom, type Observable } from 'rxjs';
+import { createActor, fromPromise, type Actor, type AnyActorRef, type SnapshotFrom } from 'xstate';
 import { z } from 'zod';
-import { leaderElectionMachine, type LeaseClaimResult } from '../../machines/leaderElection.machine';
+import { leaderElectionMachine, type LeaderElectionEvent, type LeaseClaimResult } from '../../machines/leaderElection.machine';
 import { ErrorCode, NeuroFluxError, ValidationError } from '../errors';
 import { Lease, type LeaseClaim } from './lease';
 import type { SnapshotStore } from './snapshotStore';
@@ -43,7 +43,9 @@ function defaultHolder(): string {
  * renewal; a leader renews every third of the period (after a failed renewal, every tenth)
  * and is deposed if it cannot renew before its lease runs out. A clean `stop()` releases
  * the lease so that a standby takes over at once. The election is a statechart actor
- * (`machines/leaderElection.machine.ts`) on the runtime's clock.
+ * (`machines/leaderElection.machine.ts`) on the runtime's clock, and where a candidate stands
+ * is read from it (`follower`, `elected` taking over or leading, `deposing`, `stopped`): this
+ * class only wires the lease and the hooks to it.
  *
  * @example
  * ```ts
@@ -58,23 +60,17 @@ export class LeaderElection {
   private readonly lease: Lease;
   private readonly stateSubject = new BehaviorSubject<LeadershipState>('standby');
   private readonly actor: Actor<typeof leaderElectionMachine>;
+  /** Whether `start()` ran: an actor not started cannot take events, so a stop before it ends here. */
   private started = false;
-  private releasing: Promise<void> | undefined;
   /** The last claim or renewal started: one still in flight when the election ends may yet win. */
   private inFlightClaim: Promise<LeaseClaim> | undefined;
-  private stopping = false;
-  /** `onElected` resolved and `onDeposed` has not been called since: what was elected is live. */
-  private leading = false;
-  /** `onElected` in progress: a stop waits for it, then deposes what it brought up. */
-  private electing: Promise<void> | undefined;
+  /** The end of the election as `stop()`/`resign()` await it (the chart final, a late claim released). */
+  private ended: Promise<void> | undefined;
   private readonly clock: NeuroFluxClock;
   private readonly ttlMs: number;
-  private readonly hooks: LeadershipHooks;
-  private electedError: string | null = null;
 
   constructor(options: LeaderElectionOptions & { store: SnapshotStore; clock: NeuroFluxClock; parent: AnyActorRef; hooks: LeadershipHooks }) {
     const { store, clock, parent, hooks, ...rest } = options;
-    this.hooks = hooks;
     const parsed = LeaderElectionOptionsSchema.safeParse(rest);
     if (!parsed.success) throw ValidationError.fromZod('leader election options', parsed.error);
     const { key, ttlMs } = parsed.data;
@@ -82,7 +78,7 @@ export class LeaderElection {
     this.ttlMs = ttlMs;
     this.holder = parsed.data.holder ?? defaultHolder();
     this.lease = new Lease({ store, key, holder: this.holder, ttlMs, clock });
-    this.state$ = this.stateSubject.asObservable();
+    this.state$ = this.stateSubject.pipe(distinctUntilChanged());
     const remaining = (at: number) => Math.max(0, at - clock.now());
     const claimRetryMs = Math.max(50, Math.floor(ttlMs / 10));
     const logic = leaderElectionMachine.provide({
@@ -93,27 +89,13 @@ export class LeaderElection {
           const claim = await claiming;
           return { held: claim.held, expiresAt: claim.expiresAt };
         }),
-      },
-      actions: {
-        becomeLeader: () => {
-          // `leader` once leading is real (the orchestrator restored and took over).
-          this.electing = Promise.resolve()
-            .then(() => hooks.onElected())
-            .then(() => {
-              this.leading = true;
-              if (this.state === 'standby' && !this.stopping) this.stateSubject.next('leader');
-            })
-            .catch((error: unknown) => {
-              // Could not take over (e.g. a corrupt stored state): give the lease to another candidate.
-              this.electedError = describeError(error);
-              if (this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'ELECTION_STOPPED' });
-              this.depose(hooks);
-            });
-        },
-        stepDown: () => this.depose(hooks),
-        releaseLease: () => {
-          this.releasing = this.lease.release().catch(() => undefined);
-        },
+        takeOver: fromPromise<void>(async () => {
+          await hooks.onElected();
+        }),
+        stepDown: fromPromise<void>(async () => {
+          await hooks.onDeposed();
+        }),
+        releaseLease: fromPromise<void>(() => this.lease.release()),
       },
       delays: {
         // A few ms past the holder's expiry (claiming exactly at it could still find it
@@ -126,56 +108,59 @@ export class LeaderElection {
         // chaos run: a NATS KV stream takes 5 – 8 s to elect a new leader when its node dies).
         renewInterval: ({ context }) => Math.max(claimRetryMs, Math.min(Math.floor(ttlMs / 3), remaining(context.expiresAt) - Math.ceil((2 * ttlMs) / 3))),
         ownLeaseExpiry: ({ context }) => remaining(context.expiresAt),
+        // A store that never answers must not hold `stop()` for more than a lease period.
+        stopGrace: ttlMs,
       },
     });
     // Under the runtime's root: its timers run on the runtime's clock. It is not in the
     // root's children, so it leaves the election explicitly when the root ends.
     this.actor = createActor(logic, { parent, id: `leaderElection:${key}` });
-    parent.subscribe({ complete: () => this.leave(), error: () => this.leave() });
+    this.actor.subscribe({
+      next: (snapshot) => this.stateSubject.next(leadershipStateOf(snapshot)),
+      complete: () => this.stateSubject.complete(),
+      error: () => this.stateSubject.complete(),
+    });
+    parent.subscribe({ complete: () => this.send({ type: 'RUNTIME_ENDED' }), error: () => this.send({ type: 'RUNTIME_ENDED' }) });
   }
 
-  /** Where this candidate stands now. */
+  /** Where this candidate stands now (read from the election's chart). */
   get state(): LeadershipState {
-    return this.stateSubject.getValue();
+    return this.started ? leadershipStateOf(this.actor.getSnapshot()) : this.stateSubject.getValue();
   }
 
-  /** What the election counted (failed claims, and the last error). */
+  /** What the election counted (failed claims, and the last error: a failed takeover's first). */
   getStats(): { state: LeadershipState; holder: string; claimErrors: number; lastError: string | null } {
-    const { claimErrors, lastError } = this.actor.getSnapshot().context;
-    return { state: this.state, holder: this.holder, claimErrors, lastError: this.electedError ?? lastError };
+    const { claimErrors, lastError, takeoverError } = this.actor.getSnapshot().context;
+    return { state: this.state, holder: this.holder, claimErrors, lastError: takeoverError !== null ? describeError(takeoverError.thrown) : lastError };
   }
 
   /** Joins the election. */
   start(): void {
-    if (this.started) return;
+    if (this.started || this.stateSubject.getValue() === 'stopped') return;
     this.started = true;
     this.actor.start();
   }
 
-  /** Resolves when this candidate leads (rejects if the election stops first). */
+  /** Resolves when this candidate leads (rejects if the election ends first). */
   async whenLeader(): Promise<void> {
     const state = this.state === 'standby' ? await firstValueFrom(this.state$.pipe(filter((s) => s !== 'standby')), { defaultValue: 'stopped' as const }) : this.state;
     if (state !== 'leader') throw new NeuroFluxError(ErrorCode.NOT_RUNNING, `leader election ended: ${state}`);
   }
 
   /**
-   * Leaves the election. A leader first stops leading (`onDeposed`), then releases its lease
-   * for a standby to take at once: two leaders must never act together.
+   * Leaves the election. A leader first stops leading (`onDeposed`, its lease still renewed),
+   * then releases its lease for a standby to take at once: two leaders must never act together.
+   * Elected and still taking over: waits for the takeover (at most a lease period), then
+   * stops what it brought up.
    */
   async stop(): Promise<void> {
-    if (this.stopping) return;
-    this.stopping = true;
-    // Elected meanwhile: what `onElected` brought up stops before the lease goes.
-    await this.withinLeasePeriod(this.electing ?? Promise.resolve());
-    if (this.leading) {
-      this.leading = false;
-      await Promise.resolve().then(() => this.hooks.onDeposed()).catch(() => undefined);
+    if (!this.started) {
+      this.stateSubject.next('stopped');
+      this.stateSubject.complete();
+      return;
     }
-    this.leave();
-    await this.releasing;
-    await this.releaseLateClaim();
-    if (this.state !== 'deposed') this.stateSubject.next('stopped');
-    this.stateSubject.complete();
+    this.send({ type: 'ELECTION_STOPPED' });
+    await this.ending();
   }
 
   /**
@@ -183,11 +168,22 @@ export class LeaderElection {
    * `onDeposed`, then the lease is released so that a standby takes over at once.
    */
   async resign(): Promise<void> {
-    if (this.stopping || this.state !== 'leader') return;
-    this.depose(this.hooks);
-    this.leave();
-    await this.releasing;
-    await this.releaseLateClaim();
+    if (!this.actor.getSnapshot().matches({ elected: { role: 'leading' } })) return;
+    this.send({ type: 'LEADERSHIP_RESIGNED' });
+    await this.ending();
+  }
+
+  private send(event: LeaderElectionEvent): void {
+    if (this.started && this.actor.getSnapshot().status === 'active') this.actor.send(event);
+  }
+
+  /** Resolves once the chart is final (deposed or stopped) and a late claim is given back; one wait shared by every caller. */
+  private ending(): Promise<void> {
+    this.ended ??= new Promise<void>((resolve) => {
+      if (this.actor.getSnapshot().status !== 'active') resolve();
+      else this.actor.subscribe({ complete: resolve, error: () => resolve() });
+    }).then(() => this.releaseLateClaim());
+    return this.ended;
   }
 
   /**
@@ -208,18 +204,12 @@ export class LeaderElection {
     await Promise.race([work.catch(() => undefined), period]);
     this.clock.clearTimeout(timer);
   }
+}
 
-  private leave(): void {
-    // The actor ends itself (final state); a child of the root cannot be stopped from outside.
-    if (this.started && this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'ELECTION_STOPPED' });
-  }
-
-  private depose(hooks: LeadershipHooks): void {
-    if (this.state === 'deposed') return;
-    this.leading = false;
-    this.stateSubject.next('deposed');
-    void Promise.resolve()
-      .then(() => hooks.onDeposed())
-      .catch(() => undefined);
-  }
+/** The public standing of a chart state: a candidate still taking over is not yet the leader. */
+function leadershipStateOf(snapshot: SnapshotFrom<typeof leaderElectionMachine>): LeadershipState {
+  if (snapshot.matches({ elected: { role: 'leading' } })) return 'leader';
+  if (snapshot.matches('follower') || snapshot.matches({ elected: { role: 'electing' } })) return 'standby';
+  if (snapshot.matches('deposing') || snapshot.matches('deposed')) return 'deposed';
+  return 'stopped';
 }
