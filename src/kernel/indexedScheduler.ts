@@ -2,6 +2,14 @@ import type { AnyActorRef } from 'xstate';
 
 type ActorSystemOf = AnyActorRef['system'];
 
+/** XState's live record of pending events (v5; `getSnapshot()` would copy it). */
+interface SystemInternals {
+  readonly _snapshot: { readonly _scheduledEvents: Readonly<Record<string, unknown>> };
+}
+
+/** A source's id set is first pruned at this size, then at twice its size after each prune. */
+const FIRST_PRUNE_AT = 32;
+
 const indexed = new WeakSet<object>();
 
 /**
@@ -21,6 +29,7 @@ export function indexScheduledEvents(system: ActorSystemOf): void {
   const schedule = scheduler.schedule.bind(scheduler);
   const cancel = scheduler.cancel.bind(scheduler);
   const idsBySource = new WeakMap<AnyActorRef, Set<string>>();
+  const pruneAtBySource = new WeakMap<AnyActorRef, number>();
 
   scheduler.schedule = (source, target, event, delay, id) => {
     // XState draws the same kind of random id when none is given.
@@ -30,9 +39,13 @@ export function indexScheduledEvents(system: ActorSystemOf): void {
     if (!ids) idsBySource.set(source, (ids = new Set()));
     ids.add(resolvedId);
     // Fired events leave no trace here; prune them now and then so the set stays small.
-    if (ids.size > 32) {
-      const pending = system.getSnapshot()._scheduledEvents;
+    // Amortised: the next prune waits until the set has doubled, so an actor holding many
+    // pending timers pays O(1) per schedule, not a scan (and once a copy) of every pending
+    // event (2 000 timers on one actor took 21x XState's time that way).
+    if (ids.size >= (pruneAtBySource.get(source) ?? FIRST_PRUNE_AT)) {
+      const pending = (system as unknown as SystemInternals)._snapshot._scheduledEvents;
       for (const known of ids) if (!(`${source.sessionId}.${known}` in pending)) ids.delete(known);
+      pruneAtBySource.set(source, Math.max(FIRST_PRUNE_AT, 2 * ids.size));
     }
   };
   scheduler.cancel = (source, id) => {
@@ -43,6 +56,7 @@ export function indexScheduledEvents(system: ActorSystemOf): void {
     const ids = idsBySource.get(source);
     if (!ids) return;
     idsBySource.delete(source);
+    pruneAtBySource.delete(source);
     for (const id of ids) cancel(source, id);
   };
 }
