@@ -251,6 +251,19 @@ describe('npm package', () => {
     expect({ status: result.status, output: result.stdout + result.stderr }).toEqual({ status: 0, output: '' });
   }, 120_000);
 
+  test('classic moduleResolution node10 finds every subpath through typesVersions (with skipLibCheck, as docs/getting-started.md says)', () => {
+    // node10 ignores `exports`; without `typesVersions` each subpath is TS2307. The NATS
+    // client's own .d.ts files need node16 or bundler, hence skipLibCheck there.
+    writeFileSync(join(app, 'consumer10.ts'), consumer);
+    const typeRoots = join(root, 'node_modules', '@types');
+    const result = spawnSync(
+      process.execPath,
+      [tsc, '--strict', '--noEmit', '--skipLibCheck', '--target', 'es2022', '--module', 'commonjs', '--moduleResolution', 'node10', '--types', 'node,jest', '--typeRoots', typeRoots, 'consumer10.ts'],
+      { cwd: app, encoding: 'utf8' },
+    );
+    expect({ status: result.status, output: result.stdout + result.stderr }).toEqual({ status: 0, output: '' });
+  }, 120_000);
+
   test('a clone works as a file: dependency of an application', () => {
     const linked = emptyApp('neuroflux-linked-');
     try {
