@@ -98,6 +98,16 @@ export class HeldDeliveries<D> {
     return this.held.get(key);
   }
 
+  /** The deliveries held now (NATS: to extend their ack wait). */
+  values(): IterableIterator<HeldDelivery<D>> {
+    return this.held.values();
+  }
+
+  /** Forgets every held delivery (the transport closed; unacknowledged, they go back to the broker). */
+  clear(): void {
+    this.held.clear();
+  }
+
   hold(held: HeldDelivery<D>): void {
     if (held.key !== undefined) this.held.set(held.key, held);
   }
