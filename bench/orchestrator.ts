@@ -1,6 +1,6 @@
 /**
  * Orchestrator scale (issue 3): tasks/s for 10k and 100k independent tasks over 1 000
- * agents with instant executors and their time ratio (target ≤ 12), a 10k-task layered
+ * agents with instant executors and their time ratio (target ≤ 11), a 10k-task layered
  * DAG, the per-task cost with 10 000 agents against 100 agents (target ≤ 1.5), and memory
  * per live task actor and per finished record. Baseline (same run): the floor of raw task
  * actors driven through the same lifecycle with no orchestration; and BullMQ on a private
