@@ -100,6 +100,10 @@ describe('verifyMachine', () => {
   });
 
   test('our agent machine never deadlocks (it is reactive: it does not terminate, by design)', () => {
+    // idle/busy/saturated sit below online, paused and offline alike.
+    const leafOf = (value: unknown): unknown => (typeof value === 'object' && value !== null ? Object.values(value)[0] : value);
+    const full = (c: { inFlight: number; concurrency: number; taskLoad: number; taskCapacity: number }) =>
+      c.inFlight >= c.concurrency || (c.taskCapacity > 0 && c.taskLoad >= c.taskCapacity);
     const result = verifyMachine(agentMachine, {
       input: { agentId: 'a', capacity: 2 },
       // What the bus and the orchestrator do: the bus settles only work it delivered; the
@@ -120,9 +124,10 @@ describe('verifyMachine', () => {
       invariants: {
         'load never negative': (s) => (s.context.inFlight >= 0 && s.context.taskLoad >= 0) || `inFlight ${s.context.inFlight}, taskLoad ${s.context.taskLoad}`,
         'load is messages plus tasks': (s) => s.context.load === s.context.inFlight + s.context.taskLoad,
-        'idle only without load': (s) => !s.matches({ online: 'idle' }) || s.context.load === 0,
-        'busy only with a free slot': (s) => !s.matches({ online: 'busy' }) || (s.context.load > 0 && s.context.load < s.context.capacity),
-        'saturated only at capacity': (s) => !s.matches({ online: 'saturated' }) || s.context.load >= s.context.capacity,
+        // Under online, paused and offline alike; saturated: one kind of slot all used (bus or task).
+        'idle only without load': (s) => leafOf(s.value) !== 'idle' || s.context.load === 0,
+        'busy only with a free slot of each kind': (s) => leafOf(s.value) !== 'busy' || (s.context.load > 0 && !full(s.context)),
+        'saturated only with a kind of slot all used': (s) => leafOf(s.value) !== 'saturated' || full(s.context),
         'paused only when paused': (s) => !s.matches('paused') || s.context.paused,
       },
       maxStates: 200,
@@ -130,9 +135,9 @@ describe('verifyMachine', () => {
     expect(result.violations.map((v) => v.property)).toEqual([]);
     expect(result.complete).toBe(false);
     expect(result.stateValues).toEqual(
-      expect.arrayContaining([{ online: 'idle' }, { online: 'busy' }, { online: 'saturated' }, 'paused', 'offline']),
+      expect.arrayContaining([{ online: 'idle' }, { online: 'busy' }, { online: 'saturated' }, { paused: 'busy' }, { offline: 'saturated' }]),
     );
-    expect(result.stateValues).toHaveLength(5);
+    expect(result.stateValues).toHaveLength(9);
 
     // At most three messages in flight keeps the space finite.
     const bounded = verifyMachine(agentMachine, {

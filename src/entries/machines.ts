@@ -11,7 +11,7 @@
  * @module neuroflux/machines
  * @packageDocumentation
  */
-export { agentMachine, type AgentMachine, type AgentMachineContext, type AgentMachineEvent } from '../../machines/agent.machine';
+export { agentMachine, MAX_AGENT_COUNT, type AgentMachine, type AgentMachineContext, type AgentMachineEvent, type AgentMachineEmitted } from '../../machines/agent.machine';
 export { autoscalerMachine, type AutoscalerMachine, type AutoscalerInput, type AutoscalerContext, type AutoscalerDecision } from '../../machines/autoscaler.machine';
 export {
   conflictMachine,
