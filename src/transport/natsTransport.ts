@@ -1,24 +1,35 @@
-import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, StreamConfig } from '@nats-io/jetstream';
+import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
-import { Subject, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { z } from 'zod';
-import type { BusPort, FrameReceipt, Transport, TransportLink } from './transport';
+import type { BusPort, Transport, TransportLink } from './transport';
 import type { DeadLetter } from '../bus/deadLetter';
-import { DEFAULT_MAX_RETRIES, MessageType, PRIORITY_ORDER, type Message, type MessagePriority } from '../bus/message';
+import { MessageType, PRIORITY_ORDER, type Message } from '../bus/message';
 import { ValidationError } from '../errors';
+import { HeldDeliveries, HeldDelivery, maxRetriesOf, type DurableBroker, type DurableLimits } from './durableSettlement';
 import { ConnectionStatus, type ConnectionStatusEvent, type ConnectionStatusStats } from '../kernel/connectionStatus';
-import { decodeFrame, encodeFrame, EnvelopeHeader, parseSentAt, signEncoded, type EncodedFrame, type FrameRejection } from './envelope';
-import { ReplayGuard } from './replayGuard';
+import { encodeFrame, EnvelopeHeader, signEncoded, type EncodedFrame, type FrameRejection } from './envelope';
+import type { ReplayGuard } from './replayGuard';
+import { FrameRefusals, type TransportRejection } from './frameRefusals';
+import { frameFreshness } from './frameFreshness';
+import { FrameCheckOptionsShape, replayGuardFor } from './signingOptions';
 import { batchCapacity, FrameBatcher } from './frameBatcher';
-import { RecentIds, RecentMap } from './recentIds';
+import { RecentIds } from './recentIds';
 import { natsCore, natsJetStream } from './natsClient';
 import { connectNats, NatsOptionsSchema, SubjectTokenSchema, type NatsOptions } from './natsOptions';
 import { UNIDENTIFIED_ORIGIN } from '../bus/messageOrigin';
-import { claimedFrames, openFrame, requestCorrelationId, stampOrigin } from './inboundFrame';
-import { idOfSubjectToken, Subjects, subjectsOverlap } from './subjects';
+import { openFrame, stampOrigin } from './inboundFrame';
+import { ReplyMemory } from './replyMemory';
+import { routeMessage, type RouteSink } from './routeChoice';
+import { idOfSubjectToken, Subjects } from './subjects';
 import { durableConsumerOf, sweepUndelivered } from './undeliveredSweep';
 import { connectionStatusOf, consumerProblem } from './transportStatus';
+import { agentConsumerConfig, ensureTransportStreams } from './jetStreamSetup';
+import { DeadLetterStream } from './deadLetterStream';
+import { PatternSubscriptions, type PatternSubscription } from './patternSubscriptions';
+
+export { DeadLetterHeader } from './deadLetterStream';
 
 /** The interface every transport meets, in its own module; re-exported here for existing imports. */
 export type { Transport } from './transport';
@@ -33,22 +44,9 @@ const NatsTransportOptionsSchema = NatsOptionsSchema.and(
      * as the message's origin (`messageOrigin`). Unset: `~`, unidentified. See docs/security.md.
      */
     identity: SubjectTokenSchema.optional(),
-    /**
-     * Signs every frame with HMAC-SHA256 (over its body, subject, reply subject and send time)
-     * and refuses unsigned, tampered, replayed, stale and future-dated ones. See docs/security.md.
-     */
-    hmacSecret: z.string().min(16, 'must be at least 16 characters').optional(),
-    /**
-     * With `hmacSecret`: how long a signed frame stays acceptable after it was signed, ms
-     * (default 120 s), and so how long its signature is remembered to refuse it a second
-     * time. It caps the TTLs messages claim: a frame older than this is refused as `stale`.
-     * JetStream frames count from the time the server stored them.
-     */
-    replayWindowMs: z.number().int().min(1000).max(3_600_000).default(120_000),
-    /** With `hmacSecret`: how far the clocks of senders and receivers may disagree, ms (default 30 s). */
-    maxClockSkewMs: z.number().int().nonnegative().max(600_000).default(30_000),
-    /** Largest frame accepted, before and after decompression (default 1 MiB). */
-    maxFrameBytes: z.number().int().positive().default(1024 * 1024),
+    // hmacSecret, replayWindowMs (JetStream frames count from the time the server stored them),
+    // maxClockSkewMs, maxFrameBytes: shared with the loopback transport (signingOptions.ts).
+    ...FrameCheckOptionsShape,
     /**
      * Core frames (events, broadcasts, requests, responses, direct events) for the same
      * subject published in the same tick go out as one NATS message (`Nf-Batch`; default
@@ -97,13 +95,7 @@ const NatsTransportOptionsSchema = NatsOptionsSchema.and(
 /** Options of {@link nats}: connection, namespace, auth/TLS, signing and durability. */
 export type NatsTransportOptions = NatsOptions & z.input<typeof NatsTransportOptionsSchema>;
 
-/** A frame refused by the transport before it reached the bus. */
-export interface TransportRejection {
-  readonly reason: FrameRejection;
-  readonly subject: string;
-  readonly detail: string;
-  readonly at: number;
-}
+export type { TransportRejection } from './frameRefusals';
 
 /** Counters of a {@link NatsTransport}. */
 export interface TransportStats {
@@ -131,63 +123,8 @@ export interface TransportStats {
   readonly status: ConnectionStatusStats;
 }
 
-/** Headers added to a message moved to `nf.<ns>.dlq`. */
-export const DeadLetterHeader = {
-  REASON: 'Nf-Dead-Reason',
-  ERROR: 'Nf-Dead-Error',
-  AGENT: 'Nf-Dead-Agent',
-  DELIVERIES: 'Nf-Dead-Deliveries',
-  SUBJECT: 'Nf-Dead-Subject',
-} as const;
-
-/** The server's advisory for a message that reached `max_deliver` unacknowledged (validated: it is outside input). */
-const MaxDeliveriesAdvisorySchema = z.object({
-  stream: z.string().min(1),
-  consumer: z.string().min(1),
-  stream_seq: z.number().int().positive(),
-  deliveries: z.number().int().nonnegative(),
-});
-
-/** How held deliveries are settled: one set of functions per transport, not closures per message. */
-interface DeliverySettler {
-  handled(held: HeldDelivery): void;
-  failed(held: HeldDelivery): boolean;
-  abandoned(held: HeldDelivery, letter: DeadLetter): boolean;
-}
-
-/** A durable delivery this process holds until the bus settles it; it is the bus's receipt for it. */
-class HeldDelivery implements FrameReceipt {
-  constructor(
-    private readonly settler: DeliverySettler,
-    /** The newest delivery (a redelivery while held replaces it): the one to acknowledge. */
-    public msg: JsMsg,
-    readonly key: string | undefined,
-    readonly agentId: string,
-    readonly maxRetries: number,
-  ) {}
-
-  handled(): void {
-    this.settler.handled(this);
-  }
-
-  failed(): boolean {
-    return this.settler.failed(this);
-  }
-
-  abandoned(letter: DeadLetter): boolean {
-    return this.settler.abandoned(this, letter);
-  }
-}
-
-/** The NATS subscription of one bus topic pattern, shared by every agent subscribed to it. */
-interface PatternSubscription {
-  sub: Subscription | undefined;
-  /** Agents subscribed to the pattern. */
-  count: number;
-  readonly subject: string;
-  /** Other patterns of this process that some subject matches too: NATS then delivers it on both. */
-  overlaps: number;
-}
+/** A durable delivery this process holds until the bus settles it (the shared policy, durableSettlement.ts). */
+type Held = HeldDelivery<JsMsg>;
 
 /**
  * How long a pull request lasts. The client pulls again after two missed idle heartbeats (half
@@ -197,7 +134,6 @@ interface PatternSubscription {
  * the same run). Costs one pull request per consumer every 5 s while idle.
  */
 const PULL_EXPIRES_MS = 5000;
-const REPLY_MEMORY = 10_000;
 const SEEN_MEMORY = 10_000;
 
 /** What `decode` returns for a frame it refused (counted and reported already). */
@@ -245,12 +181,13 @@ export class NatsTransport implements Transport {
   private state: 'created' | 'starting' | 'running' | 'closed' = 'created';
   private readonly backlog: Message[] = [];
   private readonly agentSubs = new Map<string, { core: Subscription; durable: ConsumerMessages[] }>();
-  private readonly patternSubs = new Map<string, PatternSubscription>();
+  /** Topic patterns of local agents, one NATS subscription each. */
+  private readonly patterns: PatternSubscriptions;
+  /** `nf.<ns>.dlq`: durable messages given up. */
+  private readonly deadLetters: DeadLetterStream;
   private readonly coreSubs: Subscription[] = [];
   /** correlationId → reply subject of requests that came from other processes. */
-  private readonly replyTo = new RecentMap<string>(REPLY_MEMORY);
-  /** Recently settled durable ids: JetStream redelivers a message whose ack was lost. */
-  private readonly seen = new RecentIds(SEEN_MEMORY);
+  private readonly replies: ReplyMemory;
   /** Recently accepted topic frames: overlapping pattern subscriptions deliver an event twice. */
   private readonly seenEvents = new RecentIds(SEEN_MEMORY);
   private readonly durableTypes: ReadonlySet<string>;
@@ -261,12 +198,14 @@ export class NatsTransport implements Transport {
   private readonly inbox: string;
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Durable deliveries accepted but not yet settled by the bus, by message id. */
-  private readonly held = new Map<string, HeldDelivery>();
+  private readonly held = new HeldDeliveries<JsMsg>();
+  private readonly limits: DurableLimits;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private undeliveredSweep: ReturnType<typeof setInterval> | undefined;
   /** Outbound core frames, batched per subject and tick (created on start: its size limit depends on the server). */
   private batcher: FrameBatcher | undefined;
-  private readonly rejectedSubject = new Subject<TransportRejection>();
+  /** Refusal accounting shared with the loopback transport: counts by reason, `rejected$`. */
+  private readonly refusals: FrameRefusals;
   private readonly counters = {
     published: 0,
     publishedDurable: 0,
@@ -279,7 +218,6 @@ export class NatsTransport implements Transport {
     duplicates: 0,
     redelivered: 0,
     deadLettered: 0,
-    rejected: { unauthenticated: 0, oversized: 0, undecodable: 0, replayed: 0, stale: 0, future: 0 } as Record<FrameRejection, number>,
   };
 
   constructor(options: NatsTransportOptions) {
@@ -289,9 +227,18 @@ export class NatsTransport implements Transport {
     this.subjects = new Subjects(parsed.data.namespace, parsed.data.identity);
     this.durableTypes = new Set(parsed.data.durableTypes);
     this.decodeOptions = { hmacSecret: parsed.data.hmacSecret, maxFrameBytes: parsed.data.maxFrameBytes };
-    this.replayGuard = parsed.data.hmacSecret === undefined ? undefined : new ReplayGuard(parsed.data.replayWindowMs, parsed.data.maxClockSkewMs);
+    this.replayGuard = replayGuardFor(parsed.data);
+    this.limits = { maxDeliver: parsed.data.maxDeliver, retryDelayMs: parsed.data.retryDelayMs, ackWaitMs: parsed.data.ackWaitMs };
+    this.refusals = new FrameRefusals(parsed.data.maxFrameBytes);
     this.inbox = this.subjects.inbox(this.instanceId);
-    this.rejected$ = this.rejectedSubject.asObservable();
+    this.replies = new ReplyMemory(this.subjects);
+    this.patterns = new PatternSubscriptions(this.subjects, (entry) => this.subscribePattern(entry));
+    this.deadLetters = new DeadLetterStream(this.subjects, this.decodeOptions, {
+      publishDurable: (subject, body, h, messageId) => this.publishDurable(subject, body, h, messageId),
+      moved: () => void this.counters.deadLettered++,
+      deadLetterFrame: (frame, reason, detail) => this.bus?.deadLetterFrame(frame, reason, detail),
+    });
+    this.rejected$ = this.refusals.rejected$;
     this.status$ = this.status.status$;
   }
 
@@ -302,8 +249,8 @@ export class NatsTransport implements Transport {
       forward: (message) => this.forward(message),
       agentAdded: (agentId) => this.whenRunning(() => this.listenAgent(agentId), `listen ${agentId}`),
       agentRemoved: (agentId) => this.whenRunning(() => this.unlistenAgent(agentId), `unlisten ${agentId}`),
-      subscribed: (pattern) => this.addPattern(pattern),
-      unsubscribed: (pattern) => this.removePattern(pattern),
+      subscribed: (pattern) => this.patterns.add(pattern, this.state === 'running'),
+      unsubscribed: (pattern) => this.patterns.remove(pattern),
     };
     this.detach = bus.attachTransport(link);
   }
@@ -317,23 +264,7 @@ export class NatsTransport implements Transport {
     this.nc = await connectNats(this.options, { noEcho: true });
     this.watchConnection(this.nc);
     const jsm = await natsJetStream().jetstreamManager(this.nc);
-    await ensureStream(jsm, {
-      name: this.subjects.stream(),
-      subjects: [this.subjects.durableAll()],
-      retention: natsJetStream().RetentionPolicy.Workqueue,
-      storage: natsJetStream().StorageType.File,
-      num_replicas: this.options.replicas,
-      duplicate_window: natsCore().nanos(120_000),
-    });
-    await ensureStream(jsm, {
-      name: this.subjects.dlqStream(),
-      subjects: [this.subjects.dlqAll()],
-      retention: natsJetStream().RetentionPolicy.Limits,
-      storage: natsJetStream().StorageType.File,
-      num_replicas: this.options.replicas,
-      duplicate_window: natsCore().nanos(120_000),
-      max_age: natsCore().nanos(this.options.deadLetterMaxAgeMs),
-    });
+    await ensureTransportStreams(jsm, this.subjects, this.options);
     this.js = natsJetStream().jetstream(this.nc);
     // A batch must fit what this process accepts (peers are expected to share the limit) and what the server takes.
     const maxPayload = this.nc.info?.max_payload ?? this.options.maxFrameBytes;
@@ -344,11 +275,11 @@ export class NatsTransport implements Transport {
     this.coreSubs.push(this.nc.subscribe(this.subjects.inboxAll(this.instanceId), { callback: this.onCoreFrame }));
     this.coreSubs.push(this.nc.subscribe(this.subjects.broadcastAll(), { callback: this.onCoreFrame }));
     this.coreSubs.push(
-      this.nc.subscribe(this.subjects.maxDeliveriesAdvisories(), { callback: (err, msg) => void (!err && this.track(this.onMaxDeliveries(msg), 'delivery-cap advisory')) }),
+      this.nc.subscribe(this.subjects.maxDeliveriesAdvisories(), { callback: (err, msg) => void (!err && this.track(this.deadLetters.onMaxDeliveries(msg, this.jetStreamManager), 'delivery-cap advisory')) }),
     );
     // In-progress acks: a message waiting in a mailbox or being handled here is not redelivered elsewhere.
     this.heartbeat = setInterval(() => {
-      for (const h of this.held.values()) h.msg.working();
+      for (const h of this.held.values()) h.delivery.working();
     }, Math.max(50, Math.floor(this.options.ackWaitMs / 2)));
     this.heartbeat.unref();
     this.undeliveredSweep = setInterval(
@@ -358,7 +289,7 @@ export class NatsTransport implements Transport {
     );
     this.undeliveredSweep.unref();
     this.state = 'running';
-    for (const entry of this.patternSubs.values()) entry.sub ??= this.subscribePattern(entry);
+    this.patterns.openAll();
     for (const agentId of this.bus.getAgentIds()) await this.listenAgent(agentId);
     await this.nc.flush();
     const backlog = this.backlog.splice(0);
@@ -381,14 +312,13 @@ export class NatsTransport implements Transport {
     await Promise.allSettled([...this.inFlight]);
     if (this.nc && wasRunning) await this.nc.drain().catch(() => this.nc?.close());
     else await this.nc?.close();
-    this.rejectedSubject.complete();
+    this.refusals.complete();
     this.status.complete();
   }
 
   /** The transport's counters. */
   getStats(): TransportStats {
-    const c = this.counters;
-    return { ...c, rejected: { ...c.rejected }, status: this.status.stats() };
+    return { ...this.counters, rejected: { ...this.refusals.counts }, status: this.status.stats() };
   }
 
   /** The underlying connection (after `start`), e.g. to open a KV store on it. */
@@ -429,42 +359,29 @@ export class NatsTransport implements Transport {
       this.backlog.push(message);
       return true;
     }
-    const batcher = this.batcher as FrameBatcher;
-    const type = message.messageType;
+    // The routing choice shared with the loopback transport (plain calls into `sink`, no allocation).
+    routeMessage(message, this.subjects, this.durableTypes, this.replies, this.inbox, this.sink);
+    return true;
+  }
 
-    // An event or broadcast addressed to one agent goes to that agent's subject below.
-    if ((type === MessageType.EVENT || type === MessageType.BROADCAST) && message.recipientId === null) {
-      batcher.add(type === MessageType.EVENT ? this.subjects.topic(message.topic) : this.subjects.broadcast(), message, undefined);
+  /** The NATS side of the shared routing choice: core frames batched per subject and tick, durable ones to JetStream. */
+  private readonly sink: RouteSink = {
+    core: (subject, message, reply) => {
+      // Requests and direct events to one agent share its subject; the batch carries the reply
+      // subject when it holds a request (the receiver reads it for requests only).
+      (this.batcher as FrameBatcher).add(subject, message, reply);
       this.counters.published++;
-      return true;
-    }
-    if (type === MessageType.RESPONSE && message.correlationId !== undefined) {
-      const reply = this.replyTo.get(message.correlationId);
-      if (reply !== undefined) {
-        this.replyTo.delete(message.correlationId);
-        batcher.add(reply, message, undefined);
-        this.counters.published++;
-        return true;
-      }
-    }
-    const recipient = message.recipientId as string;
-    if (this.durableTypes.has(type)) {
+    },
+    durable: (subject, message) => {
       // One JetStream message per bus message: each is acknowledged, de-duplicated and dead-lettered on its own.
-      const subject = this.subjects.durable(recipient, message.priority);
       // Signed without a reply subject: JetStream puts its own there (and another on delivery).
       const secret = this.options.hmacSecret;
       const frame = secret === undefined ? encodeFrame(message) : signEncoded(encodeFrame(message), secret, subject, undefined, Date.now());
       if (frame.gzip) this.counters.compressed++;
       const h = frame.gzip || frame.signature !== undefined ? frameHeaders(frame) : undefined;
       this.track(this.publishDurable(subject, frame.body, h, message.messageId));
-      return true;
-    }
-    // Requests and direct events to one agent share its subject; the batch carries the reply
-    // subject when it holds a request (the receiver reads it for requests only).
-    batcher.add(this.subjects.agent(recipient, message.priority), message, type === MessageType.REQUEST ? this.inbox : undefined);
-    this.counters.published++;
-    return true;
-  }
+    },
+  };
 
   /** Publishes a core frame from the batcher: one message as before batching, or a batch. */
   private readonly publishFrame = (subject: string, encoded: EncodedFrame, reply: string | undefined): void => {
@@ -505,15 +422,9 @@ export class NatsTransport implements Transport {
     const jsm = await natsJetStream().jetstreamManager(this.nc);
     const stream = this.subjects.stream();
     for (const priority of PRIORITY_ORDER) {
-      const name = consumerName(agentId, priority, this.subjects);
-      await jsm.consumers.add(stream, {
-        durable_name: name,
-        filter_subject: this.subjects.durableFilter(agentId, priority),
-        ack_policy: natsJetStream().AckPolicy.Explicit,
-        max_deliver: this.options.maxDeliver,
-        ack_wait: natsCore().nanos(this.options.ackWaitMs),
-        inactive_threshold: natsCore().nanos(this.options.consumerInactiveMs),
-      });
+      const config = agentConsumerConfig(agentId, priority, this.subjects, this.options);
+      const name = config.durable_name;
+      await jsm.consumers.add(stream, config);
       if (this.agentSubs.get(agentId) !== entry) return;
       const consumer = await this.js.consumers.get(stream, name);
       const messages = await consumer.consume({ max_messages: 1024, expires: PULL_EXPIRES_MS });
@@ -554,29 +465,8 @@ export class NatsTransport implements Transport {
     for (const m of entry.durable) await m.close().catch(() => undefined);
   }
 
-  private addPattern(pattern: string): void {
-    const existing = this.patternSubs.get(pattern);
-    if (existing) {
-      existing.count++;
-      return;
-    }
-    const entry: PatternSubscription = { sub: undefined, count: 1, subject: this.subjects.topicPattern(pattern), overlaps: 0 };
-    for (const other of this.patternSubs.values()) {
-      if (!subjectsOverlap(entry.subject, other.subject)) continue;
-      entry.overlaps++;
-      other.overlaps++;
-    }
-    this.patternSubs.set(pattern, entry);
-    if (this.state === 'running') entry.sub = this.subscribePattern(entry);
-  }
-
-  private removePattern(pattern: string): void {
-    const entry = this.patternSubs.get(pattern);
-    if (!entry || --entry.count > 0) return;
-    this.patternSubs.delete(pattern);
-    for (const other of this.patternSubs.values()) if (subjectsOverlap(entry.subject, other.subject)) other.overlaps--;
-    entry.sub?.unsubscribe();
-  }
+  /** The JetStream manager of the connection (after `start`). */
+  private readonly jetStreamManager = () => natsJetStream().jetstreamManager(this.nc as NatsConnection);
 
   private subscribePattern(entry: PatternSubscription): Subscription {
     return (this.nc as NatsConnection).subscribe(entry.subject, {
@@ -603,108 +493,50 @@ export class NatsTransport implements Transport {
     if (this.replayGuard && !this.fresh(m, m.info.timestampNanos / 1e6, m.seq, false)) return void m.term();
     const frame = decoded as Partial<Message> | null | undefined;
     const key = typeof frame?.messageId === 'string' ? frame.messageId : undefined;
-    if (key !== undefined && this.seen.has(key)) {
+    if (key !== undefined && this.held.settled(key)) {
       this.counters.duplicates++;
       return void m.ack();
     }
-    const holding = key === undefined ? undefined : this.held.get(key);
+    const holding = key === undefined ? undefined : this.held.holding(key);
     if (holding) {
       // Redelivered while this process still has it: keep the newest delivery to acknowledge.
-      holding.msg = m;
+      holding.delivery = m;
       this.counters.duplicates++;
       return;
     }
-    const maxRetries = typeof frame?.maxRetries === 'number' ? frame.maxRetries : DEFAULT_MAX_RETRIES;
-    const held = new HeldDelivery(this.settler, m, key, agentId, maxRetries);
-    if (key !== undefined) this.held.set(key, held);
+    const held: Held = new HeldDelivery(this.broker, this.limits, m, key, agentId, maxRetriesOf(frame));
+    this.held.hold(held);
     stampOrigin(frame, this.subjects.origin(m.subject) ?? UNIDENTIFIED_ORIGIN);
     const message = bus.acceptFrame(frame, held);
     if (!message) {
-      this.release(held);
+      this.held.release(held);
       m.term();
     }
   }
 
-  private readonly settler: DeliverySettler = {
-    handled: (held) => {
-      this.release(held);
-      held.msg.ack();
+  /** The JetStream side of the shared durable policy (which failure is retried, after how long). */
+  private readonly broker: DurableBroker<JsMsg> = {
+    deliveryCount: (m) => m.info.deliveryCount,
+    acknowledge: (held) => {
+      this.held.release(held);
+      held.delivery.ack();
     },
-    failed: (held) => held.msg.info.deliveryCount < Math.min(this.options.maxDeliver, held.maxRetries + 1) && this.redeliver(held),
-    abandoned: (held, letter) => {
-      // No agent here (any more) or no room: another delivery, maybe to another process.
-      const retriable = letter.reason === 'no_route' || letter.reason === 'queue_full';
-      if (retriable && held.msg.info.deliveryCount < this.options.maxDeliver && this.redeliver(held)) return true;
-      this.moveToDeadLetterStream(held, letter);
-      return false;
+    redeliver: (held, delayMs) => {
+      if (this.state !== 'running') return false;
+      this.held.release(held, false);
+      held.delivery.nak(delayMs);
+      this.counters.redelivered++;
+      return true;
     },
+    deadLetter: (held, letter) => this.moveToDeadLetterStream(held, letter),
   };
 
-  /** Gives a held delivery back to JetStream for a later attempt (backing off); false when not running. */
-  private redeliver(held: HeldDelivery): boolean {
-    if (this.state !== 'running') return false;
-    const attempt = held.msg.info.deliveryCount;
-    this.release(held, false);
-    held.msg.nak(Math.min(this.options.ackWaitMs, this.options.retryDelayMs * 2 ** Math.max(0, attempt - 1)));
-    this.counters.redelivered++;
-    return true;
-  }
-
-  /** Forgets a held delivery; `settled` remembers its id so a late redelivery is dropped. */
-  private release(held: HeldDelivery, settled = true): void {
-    if (held.key === undefined) return;
-    if (this.held.get(held.key) === held) this.held.delete(held.key);
-    if (settled) this.seen.add(held.key);
-  }
-
   /** Publishes a given-up durable message to `nf.<ns>.dlq` (original bytes and headers, plus why), then acknowledges it. */
-  private moveToDeadLetterStream(held: HeldDelivery, letter: DeadLetter): void {
-    this.release(held);
-    const m = held.msg;
+  private moveToDeadLetterStream(held: Held, letter: DeadLetter): void {
+    this.held.release(held);
+    const m = held.delivery;
     if (this.state === 'closed' || !this.js) return; // unacknowledged: redelivered to the next process
-    const h = deadLetterHeaders(m.headers, {
-      reason: letter.reason,
-      agentId: letter.agentId ?? held.agentId,
-      error: letter.error,
-      deliveries: m.info.deliveryCount,
-      subject: m.subject,
-    });
-    this.track(
-      this.publishDurable(this.subjects.dlq(), m.data, h, `dlq-${letter.message.messageId}`).then(() => {
-        this.counters.deadLettered++;
-        m.ack();
-      }),
-    );
-  }
-
-  /**
-   * A durable message reached `maxDeliver` without being acknowledged (its processes died
-   * or lost the connection): moved to `nf.<ns>.dlq` and deleted from the work queue. Every
-   * process sees the advisory; the one whose delete succeeds records the bus dead letter.
-   */
-  private async onMaxDeliveries(msg: Msg): Promise<void> {
-    let json: unknown;
-    try {
-      json = JSON.parse(Buffer.from(msg.data).toString('utf8'));
-    } catch {
-      return;
-    }
-    const advisory = MaxDeliveriesAdvisorySchema.safeParse(json);
-    const stream = this.subjects.stream();
-    if (!advisory.success || advisory.data.stream !== stream || !this.nc) return;
-    const seq = advisory.data.stream_seq;
-    const jsm = await natsJetStream().jetstreamManager(this.nc);
-    const stored = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
-    if (!stored) return;
-    const detail = `JetStream delivery cap reached (${advisory.data.deliveries} deliveries, none acknowledged)`;
-    const h = deadLetterHeaders(stored.header, { reason: 'max_retries', error: detail, deliveries: advisory.data.deliveries, subject: stored.subject });
-    await this.publishDurable(this.subjects.dlq(), stored.data, h, `dlq-${stream}-${seq}`);
-    const deleted = await jsm.streams.deleteMessage(stream, seq).catch(() => false);
-    if (!deleted) return;
-    this.counters.deadLettered++;
-    const binding = { subject: stored.subject, reply: '', sent: stored.header.get(EnvelopeHeader.SENT) || undefined };
-    const decoded = decodeFrame(stored.data, stored.header.get(EnvelopeHeader.SIGNATURE) || undefined, stored.header.get(EnvelopeHeader.ENCODING) || undefined, this.decodeOptions, binding);
-    if (decoded.ok) this.bus?.deadLetterFrame(decoded.frame, 'max_retries', detail);
+    this.track(this.deadLetters.moveDelivery(m, letter, held.agentId));
   }
 
   /**
@@ -730,17 +562,10 @@ export class NatsTransport implements Transport {
         maxAgeMs: this.options.undeliveredMaxAgeMs,
         maxMoves: 1000,
         consumerOf: durableConsumerOf,
-        moveToDeadLetters: async (stored, detail) => {
+        moveToDeadLetters: (stored, detail) => {
           const token = stored.subject.split('.').at(-2);
           const agentId = token === undefined ? undefined : idOfSubjectToken(token);
-          const h = deadLetterHeaders(stored.header, { reason: 'no_route', error: detail, deliveries: 0, subject: stored.subject, agentId });
-          await this.publishDurable(this.subjects.dlq(), stored.data, h, `dlq-${stream}-${stored.seq}`);
-          if (!(await jsm.streams.deleteMessage(stream, stored.seq).catch(() => false))) return false;
-          this.counters.deadLettered++;
-          const binding = { subject: stored.subject, reply: '', sent: stored.header.get(EnvelopeHeader.SENT) || undefined };
-          const decoded = decodeFrame(stored.data, stored.header.get(EnvelopeHeader.SIGNATURE) || undefined, stored.header.get(EnvelopeHeader.ENCODING) || undefined, this.decodeOptions, binding);
-          if (decoded.ok) this.bus?.deadLetterFrame(decoded.frame, 'no_route', detail);
-          return true;
+          return this.deadLetters.moveStored(jsm, stream, stored, { reason: 'no_route', error: detail, deliveries: 0, subject: stored.subject, agentId }, 'no_route');
         },
       },
       now,
@@ -772,13 +597,7 @@ export class NatsTransport implements Transport {
   }
 
   private refuse(msg: Pick<Msg, 'subject' | 'data'>, reason: FrameRejection, detail: string, encoding: string | undefined, batch: string | undefined): typeof REFUSED {
-    this.counters.rejected[reason]++;
-    this.rejectedSubject.next({ reason, subject: msg.subject, detail, at: Date.now() });
-    if (reason === 'unauthenticated') {
-      // What the frame claims, for the record (never routed): decoded without the signature check.
-      const why = `${detail} on ${msg.subject}`;
-      for (const f of claimedFrames(msg.data, encoding, batch, this.options.maxFrameBytes)) this.bus?.deadLetterFrame(f, 'unauthenticated', why);
-    }
+    this.refusals.refuse(this.bus, msg.subject, msg.data, reason, detail, encoding, batch, Date.now());
     return REFUSED;
   }
 
@@ -791,15 +610,13 @@ export class NatsTransport implements Transport {
   private fresh(msg: Pick<Msg, 'subject' | 'data' | 'headers'>, reference: number, sequence: number, twins: boolean): boolean {
     const h = msg.headers;
     // Both checked by the signature already.
-    const signature = h?.get(EnvelopeHeader.SIGNATURE) ?? '';
-    const sentAt = parseSentAt(h?.get(EnvelopeHeader.SENT) || undefined) ?? 0;
-    const refusal = (this.replayGuard as ReplayGuard).admit(signature, sentAt, reference, Date.now(), sequence);
-    if (refusal === undefined) return true;
-    if (refusal === 'replayed' && twins) {
+    const stale = frameFreshness(this.replayGuard as ReplayGuard, h?.get(EnvelopeHeader.SIGNATURE) || undefined, h?.get(EnvelopeHeader.SENT) || undefined, reference, Date.now(), sequence);
+    if (stale === undefined) return true;
+    if (stale.reason === 'replayed' && twins) {
       this.counters.duplicates++;
       return false;
     }
-    this.refuse(msg, refusal, `signed at ${sentAt}, received at ${reference}`, undefined, undefined);
+    this.refuse(msg, stale.reason, stale.detail, undefined, undefined);
     return false;
   }
 
@@ -830,13 +647,11 @@ export class NatsTransport implements Transport {
     // Kept before the bus sees the request: it may dead-letter it at once (no route, expired,
     // queue full), and the failure response goes to this reply subject.
     // The response goes out under this process's prefix (never to a subject the request names freely).
-    const response = reply ? this.subjects.response(reply) : undefined;
-    const correlationId = response !== undefined ? requestCorrelationId(frame) : undefined;
-    if (correlationId !== undefined) this.replyTo.set(correlationId, response as string);
+    const correlationId = this.replies.remember(frame, reply);
     stampOrigin(frame, origin);
     const message = bus.acceptFrame(frame);
     if (!message) {
-      if (correlationId !== undefined) this.replyTo.delete(correlationId);
+      if (correlationId !== undefined) this.replies.forget(correlationId);
       return;
     }
     if (pattern && pattern.overlaps > 0) this.seenEvents.add(message.messageId);
@@ -851,43 +666,6 @@ function frameHeaders(frame: EncodedFrame): MsgHdrs {
   if (frame.signature !== undefined) h.set(EnvelopeHeader.SIGNATURE, frame.signature);
   if (frame.sentAt !== undefined) h.set(EnvelopeHeader.SENT, String(frame.sentAt));
   return h;
-}
-
-function deadLetterHeaders(
-  original: MsgHdrs | undefined,
-  why: { reason: string; error?: string | undefined; agentId?: string | undefined; deliveries: number; subject: string },
-): MsgHdrs {
-  const h = natsCore().headers();
-  if (original) for (const k of original.keys()) if (k !== EnvelopeHeader.MESSAGE_ID) h.set(k, original.get(k));
-  h.set(DeadLetterHeader.REASON, why.reason);
-  h.set(DeadLetterHeader.DELIVERIES, String(why.deliveries));
-  h.set(DeadLetterHeader.SUBJECT, why.subject);
-  if (why.agentId !== undefined) h.set(DeadLetterHeader.AGENT, why.agentId);
-  if (why.error !== undefined) h.set(DeadLetterHeader.ERROR, why.error.replace(/[\r\n]+/g, ' ').slice(0, 500));
-  return h;
-}
-
-/** Creates a stream unless it exists (another process may create it at the same time). */
-async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
-  let existing: string[];
-  try {
-    existing = (await jsm.streams.info(config.name)).config.subjects ?? [];
-  } catch {
-    await jsm.streams.add(config).catch(async (error: unknown) => {
-      await jsm.streams.info(config.name).catch(() => {
-        throw error;
-      });
-    });
-    return;
-  }
-  // A stream created before subjects had the publisher's prefix (nf.<ns>.from.<identity>.)
-  // would store nothing published now: it gets the new subjects beside the old ones.
-  const missing = (config.subjects ?? []).filter((subject) => !existing.includes(subject));
-  if (missing.length > 0) await jsm.streams.update(config.name, { subjects: [...existing, ...missing] });
-}
-
-function consumerName(agentId: string, priority: MessagePriority, subjects: Subjects): string {
-  return `nf_${subjects.agentToken(agentId)}_${priority}`;
 }
 
 /**
