@@ -48,6 +48,8 @@ export const ErrorCode = {
   INVALID_TRACE: 'ERR_INVALID_TRACE',
   // Command line: a cause outside the command's input (NATS unreachable, store unopenable).
   CANNOT_RUN: 'ERR_CANNOT_RUN',
+  // Packaging: a package an integration loads when first used is not installed.
+  MISSING_DEPENDENCY: 'ERR_MISSING_DEPENDENCY',
 } as const;
 /** One of the {@link ErrorCode} values: the type of every NeuroFlux error's `code`. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -268,6 +270,21 @@ export class AgentsUnavailableError extends NeuroFluxError {
 }
 
 /** A manual assignment cannot be made (task not queued, agent lacks capability or capacity). */
+/**
+ * A package that a feature loads on first use (the NATS client, ioredis, ws, prom-client,
+ * yaml, graphology, `@opentelemetry/api`) cannot be loaded: not installed, or one of its
+ * own dependencies is missing. `cause` is the loader's error (its message names the module).
+ */
+export class MissingDependencyError extends NeuroFluxError {
+  constructor(
+    readonly packageName: string,
+    readonly feature: string,
+    options?: NeuroFluxErrorOptions,
+  ) {
+    super(ErrorCode.MISSING_DEPENDENCY, `${feature} needs the package '${packageName}', which cannot be loaded: install it (npm install ${packageName})`, options);
+  }
+}
+
 export class AssignmentRefusedError extends NeuroFluxError {
   constructor(
     readonly taskId: string,

@@ -24,6 +24,7 @@ export {
   DuplicateTaskError,
   AssignmentRefusedError,
   DeliveryFailedError,
+  MissingDependencyError,
   type NeuroFluxErrorOptions,
   type ValidationIssue,
   type WorkflowProblem,

@@ -78,6 +78,7 @@ const sampleArguments: Record<string, readonly unknown[]> = {
   InspectorAddressError: ['0.0.0.0'],
   InspectorListenError: ['127.0.0.1', 80, new Error('EACCES')],
   InvalidTraceError: [0, 'unknown task'],
+  MissingDependencyError: ['ioredis', 'RedisCache'],
 };
 
 function build(name: string, Class: ErrorClass, options?: { cause: unknown }): NeuroFluxError {

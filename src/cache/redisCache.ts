@@ -2,6 +2,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import type { Observable } from 'rxjs';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
+import { loadOptional } from '../optionalDependency';
 import { ConnectionStatus, type ConnectionStatusEvent, type ConnectionStatusStats } from '../kernel/connectionStatus';
 import { CacheKeySchema, CacheTtlSchema, checkArg, DEFAULT_CACHE_TTL_SECONDS, jsonCopy, type DistributedCache } from './distributedCache';
 
@@ -55,7 +56,7 @@ export class RedisCache implements DistributedCache {
     this.status$ = this.status.status$;
     // ioredis (~60 modules with its dependencies) is loaded by the first Redis cache, not by `require('neuroflux')` (issue #16).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { Redis } = require('ioredis') as typeof import('ioredis');
+    const { Redis } = loadOptional('ioredis', 'RedisCache', () => require('ioredis') as typeof import('ioredis'));
     this.redis = new Redis(this.options.url, { lazyConnect: false, maxRetriesPerRequest: 2, ...redis });
     // Listening to `error` is what keeps ioredis from printing every failed reconnect.
     this.redis.on('error', (error: unknown) => this.status.report('error', 'redis', error));

@@ -8,11 +8,12 @@ import { listConnections, listNeurons } from '../swarm/model/swarmState';
 import { BucketHistogram } from './bucketHistogram';
 import { attachBusHooks } from './busHooks';
 import type { ObservedRuntime } from './observedRuntime';
+import { loadOptional } from '../optionalDependency';
 
 /** prom-client (32 modules), loaded by `createMetrics`, not by `require('neuroflux')` (issue #16). */
 function promClient(): typeof import('prom-client') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('prom-client') as typeof import('prom-client');
+  return loadOptional('prom-client', 'createMetrics', () => require('prom-client') as typeof import('prom-client'));
 }
 
 const MetricsOptionsSchema = z.object({

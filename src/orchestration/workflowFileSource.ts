@@ -1,12 +1,13 @@
 import { jsonSyntaxErrorOffset } from './jsonSyntaxError';
 import { scanJsonKeys } from './jsonKeyScan';
 import type * as Yaml from 'yaml';
+import { loadOptional } from '../optionalDependency';
 import type { Document, Node } from 'yaml';
 
 /** The YAML parser: 72 modules, loaded when a workflow file is parsed, not by `require('neuroflux')` (issue #16). */
 function yaml(): typeof Yaml {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('yaml') as typeof Yaml;
+  return loadOptional('yaml', 'reading a workflow file', () => require('yaml') as typeof Yaml);
 }
 
 /** A place in a file: 1-based line and column. */

@@ -1,6 +1,7 @@
 import type { DirectedGraph } from 'graphology';
 import { listConnections, listNeurons, neuronOf } from './model/swarmState';
 import type { SwarmSnapshot } from './model/swarmTypes';
+import { loadOptional } from '../optionalDependency';
 
 /**
  * graphology and the metrics used here (~20 modules), loaded when a graph is first built,
@@ -8,13 +9,13 @@ import type { SwarmSnapshot } from './model/swarmTypes';
  */
 function graphology() {
   /* eslint-disable @typescript-eslint/no-require-imports */
-  return {
+  return loadOptional('graphology', 'swarm topology statistics', () => ({
     DirectedGraph: (require('graphology') as typeof import('graphology')).DirectedGraph,
     betweennessCentrality: require('graphology-metrics/centrality/betweenness') as (typeof import('graphology-metrics/centrality/betweenness'))['default'],
     degreeCentrality: (require('graphology-metrics/centrality/degree') as typeof import('graphology-metrics/centrality/degree')).degreeCentrality,
     density: require('graphology-metrics/graph/density') as typeof import('graphology-metrics/graph/density'),
     singleSourceLength: (require('graphology-shortest-path/unweighted') as typeof import('graphology-shortest-path/unweighted')).singleSourceLength,
-  };
+  }));
   /* eslint-enable @typescript-eslint/no-require-imports */
 }
 

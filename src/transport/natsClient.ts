@@ -7,20 +7,22 @@
  * @internal
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
+import { loadOptional } from '../optionalDependency';
 
-function once<T>(load: () => T): () => T {
+/** Loads `packageName` on the first call (a typed MissingDependencyError when it is not installed), then keeps it. */
+function once<T>(packageName: string, load: () => T): () => T {
   let loaded: T | undefined;
-  return () => (loaded ??= load());
+  return () => (loaded ??= loadOptional(packageName, 'NATS (neuroflux/nats)', load));
 }
 
 /** `@nats-io/transport-node`: `connect`, headers, `nanos`. @internal */
-export const natsCore = once(() => require('@nats-io/transport-node') as typeof import('@nats-io/transport-node'));
+export const natsCore = once('@nats-io/transport-node', () => require('@nats-io/transport-node') as typeof import('@nats-io/transport-node'));
 
 /** `@nats-io/jetstream`: streams, consumers and their policies. @internal */
-export const natsJetStream = once(() => require('@nats-io/jetstream') as typeof import('@nats-io/jetstream'));
+export const natsJetStream = once('@nats-io/jetstream', () => require('@nats-io/jetstream') as typeof import('@nats-io/jetstream'));
 
 /** `@nats-io/kv`: key-value buckets (the NATS KV snapshot store). @internal */
-export const natsKv = once(() => require('@nats-io/kv') as typeof import('@nats-io/kv'));
+export const natsKv = once('@nats-io/kv', () => require('@nats-io/kv') as typeof import('@nats-io/kv'));
 
 /** `@nats-io/nkeys`: user key pairs for `natsServerConfig`. @internal */
-export const natsKeys = once(() => require('@nats-io/nkeys') as typeof import('@nats-io/nkeys'));
+export const natsKeys = once('@nats-io/nkeys', () => require('@nats-io/nkeys') as typeof import('@nats-io/nkeys'));

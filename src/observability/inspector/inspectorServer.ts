@@ -26,6 +26,7 @@ import {
 } from './inspectorProtocol';
 import { pageModule } from './pageModules';
 import { describeError } from '../../describeError';
+import { loadOptional } from '../../optionalDependency';
 
 const InspectorOptionsSchema = z.object({
   /** 0 picks a free port. */
@@ -237,7 +238,7 @@ export async function serveInspection(source: InspectionSource, options: Omit<In
 
   // ws (14 modules) is loaded by the first inspector, not by `require('neuroflux')` (issue #16).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { WebSocketServer } = require('ws') as typeof import('ws');
+  const { WebSocketServer } = loadOptional('ws', 'the inspector', () => require('ws') as typeof import('ws'));
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   wss.on('connection', (ws: WebSocket) => {
     const client: Client = { ws, stale: false };

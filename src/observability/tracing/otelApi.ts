@@ -1,4 +1,5 @@
 import type * as OtelApi from '@opentelemetry/api';
+import { loadOptional } from '../../optionalDependency';
 
 let api: typeof OtelApi | undefined;
 
@@ -12,5 +13,5 @@ let api: typeof OtelApi | undefined;
  */
 export function otelApi(): typeof OtelApi {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (api ??= require('@opentelemetry/api') as typeof OtelApi);
+  return (api ??= loadOptional('@opentelemetry/api', 'tracing', () => require('@opentelemetry/api') as typeof OtelApi));
 }
