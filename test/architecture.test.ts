@@ -157,6 +157,43 @@ describe('the checker', () => {
     expect(rulesOf(edgesOf(['src/runtime/x.ts', 'src/cli/main.ts']))).toEqual(['layer']);
     expect(rulesOf(edgesOf(['src/newThing/x.ts', 'src/bus/message.ts'], ['src/newThing/y.ts', 'src/kernel/clock.ts']))).toEqual(['unplaced']);
   });
+
+  it("refuses the package's own name anywhere in the source (a way around every file rule)", () => {
+    expect(rulesOf(edgesOf(['src/kernel/logger.ts', 'neuroflux', true]))).toEqual(['self']);
+    expect(rulesOf(edgesOf(['src/bus/communicationBus.ts', 'neuroflux']))).toEqual(['self']);
+    expect(rulesOf(edgesOf(['machines/task.machine.ts', 'neuroflux']))).toEqual(['machines', 'self']);
+    expect(rulesOf(edgesOf(['src/swarm/model/x.ts', 'neuroflux', true]))).toEqual(['model', 'self']);
+    // Not a prefix match: another package whose name starts the same is just a package.
+    expect(rulesOf(edgesOf(['src/bus/communicationBus.ts', 'neuroflux-extras']))).toEqual([]);
+  });
+
+  it('refuses a package other than zod in the shared base src/*.ts', () => {
+    expect(rulesOf(edgesOf(['src/errors.ts', 'zod', true]))).toEqual([]);
+    expect(rulesOf(edgesOf(['src/jsonValue.ts', 'rxjs']))).toEqual(['shared']);
+    expect(rulesOf(edgesOf(['src/describeError.ts', 'node:util']))).toEqual(['shared']);
+    expect(rulesOf(edgesOf(['src/idRecord.ts', 'xstate', true]))).toEqual(['shared']);
+    // src/index.ts is the entry point, not the shared base.
+    expect(rulesOf(edgesOf(['src/index.ts', 'xstate']))).toEqual([]);
+  });
+
+  it('catches each import planted by review RA (/tmp/nf/RA/arch-mutations.patch), read from source text', () => {
+    const planted = (path: string, lines: string[]) => {
+      const stubs = ['src/bus/message.ts', 'src/describeError.ts', 'src/index.ts', 'src/transport/natsClient.ts', 'machines/task.machine.ts', 'src/kernel/clock.ts', 'src/kernel/logger.ts', 'src/bus/deliveryLoop.ts', 'src/swarm/model/adaptation.ts'];
+      const files = stubs.map((p): SourceFile => ({ path: p, text: p === path ? lines.join('\n') : '' }));
+      return checkArchitecture({ layers: LAYERS, edges: collectImports(files).edges }).map((v) => v.rule);
+    };
+    // A: the kernel importing a domain type.
+    expect(planted('src/kernel/clock.ts', ["import type { Message } from '../bus/message';", 'export type RaMutationA = Message;'])).toEqual(['kernel', 'layer']);
+    // B: a machine importing the shared base.
+    expect(planted('machines/task.machine.ts', ["import { assign, setup } from 'xstate';", "import { describeError as raMutationB } from '../src/describeError';"])).toEqual(['machines']);
+    // C: the bus importing the entry point (type-only).
+    expect(planted('src/bus/deliveryLoop.ts', ["import type { NeuroFlux as RaC } from '../index';", 'export type RaMutationC = RaC;'])).toEqual(['layer']);
+    // D: the kernel importing the package by its own name (missed before).
+    expect(planted('src/kernel/logger.ts', ["import type { NeuroFlux as RaD } from 'neuroflux';", 'export type RaMutationD = RaD;'])).toEqual(['self']);
+    expect(planted('src/kernel/logger.ts', ["import { nats } from 'neuroflux/nats';"])).toEqual(['self']);
+    // E: a model module requiring the transport.
+    expect(planted('src/swarm/model/adaptation.ts', ['// eslint-disable-next-line', "export const raMutationE = () => require('../../transport/natsClient');"])).toEqual(['model', 'layer']);
+  });
 });
 
 describe('the import reader', () => {

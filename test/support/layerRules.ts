@@ -67,6 +67,14 @@ export const LAYERS: readonly Layer[] = [
 export const MACHINE_PACKAGES: ReadonlySet<string> = new Set(['xstate', 'immer']);
 /** Packages a model module may import: those, and zod for the schemas of its data. */
 export const MODEL_PACKAGES: ReadonlySet<string> = new Set(['xstate', 'immer', 'zod']);
+/** Packages the shared base (`src/*.ts`, under every layer) may import: zod only. */
+export const SHARED_PACKAGES: ReadonlySet<string> = new Set(['zod']);
+/**
+ * The package's own name. Through `exports` it resolves to the built bundle (under node16),
+ * so `import … from 'neuroflux'` inside the source is an import of everything, src/index.ts
+ * included, that no folder rule would see as a file import: refused everywhere in src/ and machines/.
+ */
+export const OWN_PACKAGE = 'neuroflux';
 
 /** What the layers are checked on: folder nodes and the file imports between them. */
 export interface Architecture {
@@ -74,7 +82,7 @@ export interface Architecture {
   readonly edges: readonly ImportEdge[];
 }
 
-export type RuleName = 'cycle' | 'machines' | 'kernel' | 'model' | 'layer' | 'unplaced';
+export type RuleName = 'cycle' | 'machines' | 'kernel' | 'model' | 'shared' | 'self' | 'layer' | 'unplaced';
 
 export interface Violation {
   readonly rule: RuleName;
@@ -108,6 +116,12 @@ export function checkArchitecture({ layers, edges }: Architecture): Violation[] 
     if (isModelFolder(from)) {
       const allowed = edge.toPackage ? MODEL_PACKAGES.has(edge.to) : to === SHARED || (to !== undefined && isModelFolder(to));
       if (!allowed) violations.push({ rule: 'model', message: `${describe(edge)}: a model module imports only model modules, src/*.ts (shared), xstate, immer and zod` });
+    }
+    if (edge.toPackage && edge.to === OWN_PACKAGE) {
+      violations.push({ rule: 'self', message: `${describe(edge)}: the source never imports the package by its own name (that is the built bundle, every layer of it); import the file relatively` });
+    }
+    if (from === SHARED && edge.toPackage && !SHARED_PACKAGES.has(edge.to)) {
+      violations.push({ rule: 'shared', message: `${describe(edge)}: the shared base src/*.ts imports only zod` });
     }
     if (from === 'src/kernel' && to !== undefined && !['src/kernel', 'machines', SHARED].includes(to)) {
       violations.push({ rule: 'kernel', message: `${describe(edge)}: the kernel imports no domain folder (only machines/ and src/*.ts)` });
