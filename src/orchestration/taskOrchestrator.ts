@@ -54,8 +54,8 @@ import {
 } from './taskTypes';
 import { findWorkflowProblems, workflowProblemSteps } from './workflowGraph';
 import { WaitingTasks } from './waitingTasks';
-import { SnapshotWriter } from '../store/snapshotWriter';
-import { PersistedOrchestratorSchema, PersistedTaskSchema, type PersistedOrchestrator, type PersistedTask } from './orchestratorPersistence';
+import type { PersistedOrchestrator, PersistedTask } from './orchestratorPersistence';
+import { OrchestratorStore } from './orchestratorStore';
 import { runtimeLogger } from '../kernel/runtimeLogger';
 import type { NeuroFluxLogger } from '../kernel/logger';
 import type { OrchestratorProgressState, ProgressStateAgent, ProgressStateTask } from './stallDiagnosis';
@@ -146,8 +146,6 @@ export class TaskOrchestrator {
   /** Tasks in state `queued`, per capability: the demand scaling reads without a scan of the tasks. */
   /** Counted from the first `capabilityFigures()` call on: a runtime that never scales pays nothing per task. */
   private waiting: WaitingTasks | undefined;
-  /** Tasks not final yet, with a store: what each write of the state carries (finished ones are archived). */
-  private readonly unfinished = new Set<TaskEntry>();
   private readonly agents = new Map<string, OrchestratorAgent>();
   /** Paused agent ids: a pause outlives the agent's unregistration (a host's lapse or restart re-registers it). */
   private readonly pausedAgentIds = new Set<string>();
@@ -165,12 +163,10 @@ export class TaskOrchestrator {
   /** Equal lists and retry policies of records stored once. */
   private readonly interning = new RecordInterning();
   private readonly taskActors: ShardedSupervisor<typeof taskMachine>;
-  private readonly persistence: SnapshotWriter<PersistedOrchestrator, PersistedTask> | undefined;
+  /** With `store`: what is written, the takeover and restore, the archive lookup (orchestratorStore.ts). */
+  private readonly persistence: OrchestratorStore<TaskEntry> | undefined;
   /** Lets finished records go (bounded memory); a task's dependencies are pinned until it finishes (its executor gets their results). */
   private readonly retention: RecordRetention<string>;
-  private restored = false;
-  /** Tasks the last `restore()` or takeover loaded (what `activate()` resolves with). */
-  private tasksRestored = 0;
   private readonly eventSubject = new Subject<TaskEvent>();
   private readonly finishedSubject = new Subject<TaskFinishedEvent>();
   private readonly attemptSubject = new Subject<TaskAttemptEvent>();
@@ -235,15 +231,18 @@ export class TaskOrchestrator {
     this.events$ = this.eventSubject.asObservable();
     this.persistence =
       store &&
-      new SnapshotWriter({
+      new OrchestratorStore<TaskEntry>({
         store,
         key: parsed.data.storeKey,
-        schema: PersistedOrchestratorSchema,
-        snapshot: () => this.exportState(),
-        archive: { itemSchema: PersistedTaskSchema, segmentSize: parsed.data.archiveSegmentSize },
-        // Tasks may finish before `restore()`: their changes are written once the key is ours.
-        loadFirst: true,
-        name: 'orchestrator state',
+        archiveSegmentSize: parsed.data.archiveSegmentSize,
+        clock: bus.clock,
+        target: {
+          restoreTask: (stored, live) => this.restoreTask(stored, live),
+          spawn: (live) => this.spawnTaskActors(live),
+          retainIfFinished: (taskId, completedAt, now) => {
+            if (FINAL_STATES.has(this.tasks.get(taskId)?.record.state as TaskState)) this.retention.add(taskId, completedAt ?? now, now);
+          },
+        },
         // Another orchestrator restored from the same key: it is the active one now.
         onFenced: () => void this.stop(),
         onProblem: (problem) => this.eventSubject.next({ type: 'store_problem', problem, at: this.bus.clock.now() }),
@@ -281,7 +280,7 @@ export class TaskOrchestrator {
       actions: {
         goLive: () => this.goLive(),
         restoreTasks: (_, params) => {
-          this.tasksRestored = this.applyRestored(params.state as PersistedOrchestrator | undefined);
+          this.persistence?.restore(params.state as PersistedOrchestrator | undefined);
         },
         haltIntake: () => this.haltIntake(),
         releaseResources: () => this.releaseResources(),
@@ -372,7 +371,7 @@ export class TaskOrchestrator {
       const settle = (): boolean => {
         const now = this.lifecycle.getSnapshot();
         if (now.status === 'active' && now.matches('activating')) return false;
-        if (now.status === 'active' && now.matches('active')) resolve(this.tasksRestored);
+        if (now.status === 'active' && now.matches('active')) resolve(this.persistence?.tasksRestored ?? 0);
         else if (now.status === 'active' && now.matches('standby')) reject(now.context.activationError);
         else reject(new NotRunningError('orchestrator'));
         return true;
@@ -836,13 +835,13 @@ export class TaskOrchestrator {
     // Every record first: a task may depend on one listed after it in the same workflow.
     for (const entry of entries) {
       this.tasks.set(entry.record.taskId, entry);
-      if (this.persistence) this.unfinished.add(entry);
+      this.persistence?.track(entry);
     }
     this.tasksCreated += entries.length;
     this.counts.pending += entries.length;
     // The first actors now, the others on later turns (a large workflow never holds the event loop for long).
     this.spawnQueue.add(entries, spawnNow);
-    this.persistence?.markDirty();
+    this.persistence?.changed();
     return entries.map(({ record }) => ({ taskId: record.taskId, status: record.status }));
   }
 
@@ -886,7 +885,7 @@ export class TaskOrchestrator {
     } catch (error) {
       for (const entry of entries) {
         this.tasks.delete(entry.record.taskId);
-        this.unfinished.delete(entry);
+        this.persistence?.forget(entry);
         for (const dependencyId of entry.record.dependencies) this.retention.unpin(dependencyId);
       }
       throw error;
@@ -960,33 +959,8 @@ export class TaskOrchestrator {
    * ```
    */
   async restore(): Promise<number> {
-    if (!this.persistence || this.restored || !this.live) return 0;
-    return (this.tasksRestored = this.applyRestored(await this.persistence.takeOver()));
-  }
-
-  private applyRestored(state: PersistedOrchestrator | undefined): number {
-    if (!this.persistence || this.restored) return 0;
-    this.restored = true;
-    if (!state) {
-      this.persistence.markDirty(); // claim the key
-      return 0;
-    }
-    const live: TaskEntry[] = [];
-    // Taken: what retention lets go must not stay referenced by the writer.
-    const archived = this.persistence.takeArchived();
-    for (const stored of archived) this.restoreTask(stored, live);
-    for (const stored of state.tasks) {
-      // A finished task in a document from before the archive moves to the archive now.
-      if (this.restoreTask(stored, live) && FINAL_STATES.has(stored.record.state)) this.persistence.archive(stored);
-    }
-    if (live.length > 0) this.spawnTaskActors(live);
-    // Only now: the restored tasks that will run have pinned what they depend on.
-    const now = this.bus.clock.now();
-    for (const { record } of [...archived, ...state.tasks]) {
-      if (FINAL_STATES.has(this.tasks.get(record.taskId)?.record.state as TaskState)) this.retention.add(record.taskId, record.completedAt ?? now, now);
-    }
-    this.persistence.markDirty();
-    return archived.length + state.tasks.length;
+    if (!this.persistence || !this.live) return 0;
+    return this.persistence.loadAndRestore();
   }
 
   /** Adds a stored task (unless known); one not finished goes to `live`, to run again. False when it was known. */
@@ -1022,16 +996,9 @@ export class TaskOrchestrator {
     this.counts[restored.status]++;
     if (!final) {
       live.push(entry);
-      this.unfinished.add(entry);
+      this.persistence?.track(entry);
     }
     return true;
-  }
-
-  /** The tasks not finished: finished ones are in the writer's archive. */
-  private exportState(): PersistedOrchestrator {
-    const tasks: PersistedOrchestrator['tasks'] = [];
-    for (const entry of this.unfinished) tasks.push({ record: entry.record, balancer: entry.chooser.name });
-    return { version: 1, savedAt: this.bus.clock.now(), tasks };
   }
 
   /** The status of a task, or `undefined` for an unknown id. */
@@ -1063,8 +1030,8 @@ export class TaskOrchestrator {
   private async archivedTask(taskId: string): Promise<TaskRecord | undefined> {
     // Nothing let go yet: every task the archive holds is in memory too, no need to read it.
     if (!this.persistence || this.retention.evicted === 0) return undefined;
-    const stored = await this.persistence.findArchived((task) => task.record.taskId === taskId);
-    return stored && copyRecord(stored.record);
+    const record = await this.persistence.findArchived(taskId);
+    return record && copyRecord(record);
   }
 
   /** Cancels a task from any non-final state (running work is aborted). False if already final. */
@@ -1659,7 +1626,7 @@ export class TaskOrchestrator {
     record.assignedAgent = context.assignedAgent ?? (FINAL_STATES.has(state) ? record.assignedAgent : null);
     record.error = context.lastError;
     if (state === 'running') record.startedAt = now;
-    this.persistence?.markDirty();
+    this.persistence?.changed();
     if (this.eventSubject.observed) {
       this.eventSubject.next({
         type: 'task_transition',
@@ -1735,8 +1702,7 @@ export class TaskOrchestrator {
       else if (dependent && !FINAL_STATES.has(dependent.record.state)) this.deferredDependencyEvents.push({ taskId: id, event });
     }
     // It will not change again: out of the state rewritten on every change.
-    this.unfinished.delete(entry);
-    this.persistence?.archive({ record, balancer: entry.chooser.name });
+    this.persistence?.finished(entry);
     // Only a running dispatch needs its token (a report for a finished task is late anyway);
     // kept, it was ~60 B of every finished record.
     entry.dispatchToken = '';
