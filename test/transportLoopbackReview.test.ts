@@ -160,7 +160,13 @@ describe('loopback options and checks shared with the NATS transport (review M7)
   /** A signed broadcast frame as runtime `x` would have published it at `sentAt`. */
   function signedBroadcast(sentAt: number) {
     const subject = 'nf.default.from.x.broadcast';
-    const frame = signEncoded(encodeFrame(createMessage({ senderId: 'x', recipientId: null, messageType: 'broadcast', topic: 't', payload: sentAt }, sentAt)), secret, subject, undefined, sentAt);
+    const frame = signEncoded(
+      encodeFrame(createMessage({ senderId: 'x', recipientId: null, messageType: 'broadcast', topic: 't', payload: sentAt }, sentAt)),
+      secret,
+      subject,
+      undefined,
+      sentAt,
+    );
     const headers = { [EnvelopeHeader.SIGNATURE]: frame.signature as string, [EnvelopeHeader.SENT]: String(sentAt) };
     return { subject, body: frame.body, headers };
   }

@@ -22,7 +22,11 @@ export const FrameCheckOptionsShape = {
   /** With `hmacSecret`: how far the clocks of senders and receivers may disagree, ms (default 30 s). */
   maxClockSkewMs: z.number().int().nonnegative().max(600_000).default(30_000),
   /** Largest frame accepted, before and after decompression (default 1 MiB). */
-  maxFrameBytes: z.number().int().positive().default(1024 * 1024),
+  maxFrameBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
 } as const;
 
 /** The replay guard the options ask for: none without a secret. @internal */
