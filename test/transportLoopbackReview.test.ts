@@ -80,6 +80,30 @@ describe('loopback hub: one throwing runtime is its own problem (review M5)', ()
     expect(errors).toEqual(['nf.default.from.x.broadcast', 'nf.default.from.x.broadcast']);
   });
 
+  test('a runtime that throws while taking a durable delivery: reported with its subject; the next durable message is delivered', async () => {
+    const errors: string[] = [];
+    const { hub, runtime } = network({ onDeliveryError: (_error, subject) => errors.push(subject) });
+    const { nf: b } = await runtime('b');
+    const got: unknown[] = [];
+    b.bus.registerAgent('w', { handler: (m: Message) => void got.push(m.payload) });
+    let once = true;
+    b.bus.instrument({
+      onAccepted() {
+        if (once) {
+          once = false;
+          throw new Error('hook bug');
+        }
+      },
+    });
+    await settle();
+    hub.inject('nf.default.from.x.durable.agent.w.medium', commandBody('first', 'w'));
+    await settle();
+    hub.inject('nf.default.from.x.durable.agent.w.medium', commandBody('second', 'w'));
+    await settle();
+    expect(errors).toEqual(['nf.default.from.x.durable.agent.w.medium']);
+    expect(got).toContain('second');
+  });
+
   test('by default the error is thrown again later (uncaught, as a NATS callback bug would be), after the delivery pass', async () => {
     const { hub } = network();
     const seen: string[] = [];
