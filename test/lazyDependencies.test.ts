@@ -45,6 +45,17 @@ function eagerImports(file: string, text: string): string[] {
     }
     if (specifier !== undefined && LAZY.test(specifier) && !typeOnly) found.push(`${name}: import of '${specifier}'`);
   }
+  // `require('x')` / `import('x')` run when the module loads unless a function holds them
+  // (`const { Redis } = require('ioredis')` at the top is as eager as an import).
+  const visit = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node) || (ts.isPropertyDeclaration(node) && !node.modifiers?.some((m) => m.kind === ts.SyntaxKind.StaticKeyword))) return;
+    if (ts.isCallExpression(node) && (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === 'require'))) {
+      const argument = node.arguments[0];
+      if (argument && ts.isStringLiteralLike(argument) && LAZY.test(argument.text)) found.push(`${name}: top-level ${node.expression.getText(source)} of '${argument.text}'`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  for (const statement of source.statements) if (!ts.isImportDeclaration(statement) && !ts.isImportEqualsDeclaration(statement)) visit(statement);
   return found;
 }
 
@@ -55,7 +66,7 @@ describe('lazily loaded dependencies', () => {
     expect(files.flatMap((file) => eagerImports(file, readFileSync(file, 'utf8')))).toEqual([]);
   });
 
-  test('the check sees value imports, default and namespace imports, re-exports and import = require', () => {
+  test('the check sees value imports, default and namespace imports, re-exports, import = require, and require()/import() run at load time', () => {
     const text = [
       "import { connect } from '@nats-io/transport-node';",
       "import type { Redis } from 'ioredis';",
@@ -66,6 +77,13 @@ describe('lazily loaded dependencies', () => {
       "export type { Command } from 'commander';",
       "import graphology = require('graphology');",
       "import { z } from 'zod';",
+      "const { Redis } = require('ioredis');",
+      "export const metrics = require('prom-client').register;",
+      "class A { static ws = require('ws'); lazy = require('yaml'); }",
+      "const later = () => require('@opentelemetry/api');",
+      "function load() { return require('graphology'); }",
+      "void import('@nats-io/kv');",
+      "const fine = require('zod');",
     ].join('\n');
     expect(eagerImports(join(root, 'src', 'x.ts'), text)).toEqual([
       "src/x.ts: import of '@nats-io/transport-node'",
@@ -73,6 +91,10 @@ describe('lazily loaded dependencies', () => {
       "src/x.ts: import of '@opentelemetry/api'",
       "src/x.ts: import of 'ws'",
       "src/x.ts: import of 'graphology'",
+      "src/x.ts: top-level require of 'ioredis'",
+      "src/x.ts: top-level require of 'prom-client'",
+      "src/x.ts: top-level require of 'ws'",
+      "src/x.ts: top-level import of '@nats-io/kv'",
     ]);
   });
 });
