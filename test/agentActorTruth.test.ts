@@ -59,7 +59,12 @@ describe('M1: an offline agent gets no task', () => {
     });
     await nf.start();
     nf.bus.getAgent('w')?.setOnline(false);
-    nf.orchestrator.submitWorkflow({ tasks: [{ taskId: 'a', requiredCapabilities: ['w'] }, { taskId: 'b', requiredCapabilities: ['w'] }] });
+    nf.orchestrator.submitWorkflow({
+      tasks: [
+        { taskId: 'a', requiredCapabilities: ['w'] },
+        { taskId: 'b', requiredCapabilities: ['w'] },
+      ],
+    });
     await settle();
     await settle();
     expect(gates).toHaveLength(0);
@@ -117,7 +122,12 @@ describe('M2: a bus agent registered again is linked anew', () => {
     await nf.start();
     nf.bus.unregisterAgent('w');
     const again = nf.bus.registerAgent('w', { concurrency: 2, handler: () => undefined });
-    nf.orchestrator.submitWorkflow({ tasks: [{ taskId: 'a', requiredCapabilities: ['w'] }, { taskId: 'b', requiredCapabilities: ['w'] }] });
+    nf.orchestrator.submitWorkflow({
+      tasks: [
+        { taskId: 'a', requiredCapabilities: ['w'] },
+        { taskId: 'b', requiredCapabilities: ['w'] },
+      ],
+    });
     await settle();
     await settle();
     expect(figures(again.actor)).toMatchObject({ value: { online: 'saturated' }, load: 2, taskLoad: 2, capacity: 2 });

@@ -62,7 +62,12 @@ test('a hosted agent has a stand-in in the orchestrator process: saturated 2/2 w
   const { orch, inspection, gates } = await setup();
   expect(orch.bus.getAgent('hw')).toBeUndefined();
   expect(stateOf(orch, 'remoteAgent:hw')).toMatchObject({ value: { online: 'idle' }, load: 0, capacity: 2 });
-  orch.orchestrator.submitWorkflow({ tasks: [{ taskId: 'a', requiredCapabilities: ['c'] }, { taskId: 'b', requiredCapabilities: ['c'] }] });
+  orch.orchestrator.submitWorkflow({
+    tasks: [
+      { taskId: 'a', requiredCapabilities: ['c'] },
+      { taskId: 'b', requiredCapabilities: ['c'] },
+    ],
+  });
   for (let i = 0; i < 5 && gates.length < 2; i++) await settle();
   expect(stateOf(orch, 'remoteAgent:hw')).toMatchObject({ value: { online: 'saturated' }, taskLoad: 2 });
   expect(valueText(standIn(inspection)?.value)).toBe('online.saturated');

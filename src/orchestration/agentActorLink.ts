@@ -95,7 +95,7 @@ export class AgentActorLink {
 
   private send(event: { type: string; taskLoad?: number; capacity?: number }): void {
     // A stopped actor (its bus agent was unregistered) has nothing left to show.
-    if (this.actor.getSnapshot().status === 'active') this.actor.send(event);
+    if ((this.actor.getSnapshot() as { status: string }).status === 'active') this.actor.send(event);
   }
 }
 
