@@ -22,7 +22,9 @@ const workflowArbitrary: fc.Arbitrary<{ workflow: Workflow; choices: number[] }>
   .map(({ seeds, agents, choices }) => {
     const tasks: TaskInput[] = seeds.map((seed, i) => ({
       taskId: `t${i}`,
-      dependencies: Array.from({ length: i }, (_, j) => j).filter((j) => (seed >> j) % 3 === 1).map((j) => `t${j}`),
+      dependencies: Array.from({ length: i }, (_, j) => j)
+        .filter((j) => (seed >> j) % 3 === 1)
+        .map((j) => `t${j}`),
       retryPolicy: { maxRetries: seed % 3 },
       onDependencyFailure: (['fail', 'ignore', 'skip'] as const)[(seed >> 10) % 3] as 'fail' | 'ignore' | 'skip',
       priority: (['low', 'medium', 'high', 'critical'] as const)[(seed >> 12) % 4] as 'low' | 'medium' | 'high' | 'critical',
@@ -71,7 +73,6 @@ function fillProblem(model: WorkflowModel, before: readonly number[], after: rea
 
 describe("reduction 6's fill (one way of filling free slots)", () => {
   afterAll(() => {
-    // eslint-disable-next-line no-console
     console.log(`fill in order: ${fills} fills checked, ${startedSeveral} starting several tasks`);
   });
 

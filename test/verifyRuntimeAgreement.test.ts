@@ -270,7 +270,6 @@ describe('the model allows what the orchestrator does, step by step', () => {
   });
 
   afterAll(() => {
-    // eslint-disable-next-line no-console
     console.log(
       `runtime agreement: ${steps} steps compared, ${dispatchSteps} with dispatches, ${passedOver} leaving a servable task queued, ${contended} where the model allowed several placements`,
     );

@@ -168,9 +168,7 @@ export class AgentCapacity {
     demand.forEach((count, c) => {
       for (const a of this.capableAgents[c] as number[]) couldHold[a] = (couldHold[a] as number) + count;
     });
-    return demand.every(
-      (count, c) => count === 0 || (this.capableAgents[c] as number[]).some((a) => (this.capacities[a] as number) >= (couldHold[a] as number)),
-    );
+    return demand.every((count, c) => count === 0 || (this.capableAgents[c] as number[]).some((a) => (this.capacities[a] as number) >= (couldHold[a] as number)));
   }
 
   /** Whether a task of class `cls` can start next to the running tasks (counts per class). */

@@ -441,7 +441,7 @@ export class WorkflowModel {
           next[2 * n + i] = a + 1;
           loads[a] = (loads[a] as number) + 1;
           place(k + 1, next, [...started, i]);
-          loads[a] = (loads[a] as number) - 1;
+          loads[a] = loads[a] - 1;
           if (budget?.exhausted) return;
         }
         return;
