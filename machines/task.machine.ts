@@ -116,6 +116,10 @@ export const taskMachine = setup({
     }),
     clearAssignment: assign({ assignedAgent: null, deadline: null }),
     recordEnd: assign((_, params: { reason: TaskEndReason }) => ({ endReason: params.reason })),
+    /** The record's `error` names the failed dependency (the event that led here; none when it had failed before a restore). */
+    recordDependencyFailure: assign({
+      lastError: ({ event }) => (event.type === 'DEPENDENCY_FAILED' ? `dependency '${event.dependencyId}' did not complete` : 'a dependency did not complete'),
+    }),
   },
   guards: {
     dependenciesDone: ({ context }) => context.pendingDependencies <= 0,
@@ -203,7 +207,7 @@ export const taskMachine = setup({
     /** Transient: apply the task's dependency-failure policy. */
     dependencyFailed: {
       always: [
-        { guard: 'failsOnDependency', target: 'failed', actions: { type: 'recordEnd', params: { reason: 'dependency_failed' } } },
+        { guard: 'failsOnDependency', target: 'failed', actions: ['recordDependencyFailure', { type: 'recordEnd', params: { reason: 'dependency_failed' } }] },
         { guard: 'skipsOnDependency', target: 'cancelled', actions: { type: 'recordEnd', params: { reason: 'dependency_skipped' } } },
         // ignore: the failed dependency counts as finished.
         { guard: 'lastDependency', target: 'queued', actions: 'recordDependencyDone' },

@@ -198,8 +198,9 @@ export class DuplicateAgentError extends NeuroFluxError {
 
 /** The component was used before `start()` or after `stop()`. */
 export class NotRunningError extends NeuroFluxError {
-  constructor(readonly component: string, options?: NeuroFluxErrorOptions) {
-    super(ErrorCode.NOT_RUNNING, `${component} is not running: call start() first`, options);
+  /** `reason`: why it is not running, when `call start() first` would mislead (an embedded runtime has no start()). */
+  constructor(readonly component: string, options?: NeuroFluxErrorOptions & { readonly reason?: string }) {
+    super(ErrorCode.NOT_RUNNING, `${component} is not running: ${options?.reason ?? 'call start() first'}`, options && 'cause' in options ? { cause: options.cause } : undefined);
   }
 }
 

@@ -1,7 +1,9 @@
-import { cancel, createActor, raise, sendTo, setup, SimulatedClock, type AnyActorRef, type InputFrom, type InspectionEvent, type SnapshotFrom } from 'xstate';
+import { cancel, createActor, raise, sendTo, setup, SimulatedClock, type AnyActorRef, type EventFrom, type InputFrom, type InspectionEvent, type SnapshotFrom } from 'xstate';
 import {
   createNeuroFlux,
   DuplicateAgentError,
+  ErrorCode,
+  LoopbackHub,
   neuroFluxLogic,
   NotRunningError,
   silentLogger,
@@ -16,6 +18,9 @@ import {
   type NeuroFluxWorkflowFinishedEvent,
   type TaskRecord,
 } from '../src';
+import { embeddedNeuroFluxOf } from '../src/runtime/neuroFluxLogic';
+import { nats } from '../src/transport/natsTransport';
+import { signalConflict } from './support/conflictFixtures';
 import { settle } from './support/settle';
 
 /** An actor as the inspection sees it: `systemId` is on the class. */
@@ -463,5 +468,221 @@ describe('neuroFluxLogic: NeuroFlux embedded in a user machine', () => {
     // @ts-expect-error a misspelt option
     const misspelt: InputFrom<NeuroFluxLogic> = { nmae: 'x' };
     expect([typed, commands.length, input.name, misspelt]).toEqual([null, 5, 'typed', { nmae: 'x' }]);
+  });
+});
+
+describe('neuroFluxLogic: review findings (issue #16, review RF)', () => {
+  const timersOf = (clock: SimulatedClock) => (clock as unknown as { timeouts: Map<unknown, { timeout: number }> }).timeouts;
+
+  test("a user's timer armed before NeuroFlux joined the system is still cancelled when its actor stops", async () => {
+    const clock = new SimulatedClock();
+    const waiter = setup({}).createMachine({ initial: 'waiting', states: { waiting: { after: { 60_000: 'done' } }, done: {} } });
+    const app = setup({ types: { events: {} as { type: 'join' } | { type: 'drop' } }, actors: { waiter, neuroflux: neuroFluxLogic } }).createMachine({
+      type: 'parallel',
+      states: {
+        user: { initial: 'on', states: { on: { invoke: { src: 'waiter' }, on: { drop: 'off' } }, off: {} } },
+        nf: { initial: 'off', states: { off: { on: { join: 'on' } }, on: { invoke: { src: 'neuroflux', input: { logger: silentLogger } } } } },
+      },
+    });
+    const parent = createActor(app, { clock }).start();
+    expect([...timersOf(clock).values()].map((t) => t.timeout)).toEqual([60_000]);
+    parent.send({ type: 'join' });
+    await settle();
+    parent.send({ type: 'drop' });
+    await settle();
+    expect([...timersOf(clock).values()].map((t) => t.timeout)).toEqual([]);
+    parent.stop();
+  });
+
+  test('persisting the parent: no stack overflow with a transport, no options in it; a restored NeuroFlux refuses every command', async () => {
+    const received: NeuroFluxParentEvent[] = [];
+    // A transport's object graph has cycles (and may hold credentials): it must not be walked.
+    const transport = nats({ servers: 'nats://127.0.0.1:1', user: 'nf', pass: 'SECRET-PASS' });
+    const parent = createActor(userMachine(received, 'invoke', { nf: { transport } }), { clock: new SimulatedClock() }).start();
+    const persisted = parent.getPersistedSnapshot();
+    expect(JSON.stringify(persisted)).not.toContain('SECRET-PASS');
+    parent.stop();
+    await settle();
+
+    const live = createActor(userMachine([], 'invoke'), { clock: new SimulatedClock() }).start();
+    live.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.registerAgent', agentId: 'a', capabilities: ['x'], execute: () => 1 } });
+    await settle();
+    const snapshot = JSON.parse(JSON.stringify(live.getPersistedSnapshot())) as { children: { nf: { snapshot: { value: unknown; context: Record<string, unknown> } } } };
+    live.stop();
+    expect(snapshot.children.nf.snapshot.value).toBe('restored');
+    expect(snapshot.children.nf.snapshot.context).not.toHaveProperty('options');
+
+    const again: NeuroFluxParentEvent[] = [];
+    const restored = createActor(userMachine(again, 'invoke'), { clock: new SimulatedClock(), snapshot: snapshot as never }).start();
+    restored.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.cancelTask', taskId: 'p' } });
+    restored.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.registerAgent', agentId: 'b', capabilities: ['x'] } });
+    restored.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.submitWorkflow', tasks: [] } });
+    await settle();
+    expect(rejections(again).map((r) => [r.command, r.error.constructor.name, /restored/.test(r.error.message)])).toEqual([
+      ['neuroflux.cancelTask', 'NotRunningError', true],
+      ['neuroflux.registerAgent', 'NotRunningError', true],
+      ['neuroflux.submitWorkflow', 'NotRunningError', true],
+    ]);
+    restored.stop();
+  });
+
+  test('a second spawnChild with the id of a live NeuroFlux stops the first one, which tells the parent', async () => {
+    const received: NeuroFluxParentEvent[] = [];
+    const actors = new Set<Inspected>();
+    const inspect = (e: InspectionEvent) => {
+      if (e.type === '@xstate.actor') actors.add(e.actorRef as Inspected);
+    };
+    const orchestrators = () => [...actors].filter((a) => /^(neuroflux-\d+\/)?orchestrator$/.test(a.systemId ?? ''));
+    const base = setup({ types: { events: {} as ParentEvent | { type: 'spawn' } }, actors: { neuroflux: neuroFluxLogic } });
+    const app = base.createMachine({
+      on: {
+        spawn: { actions: base.spawnChild('neuroflux', { id: 'dup', input: { logger: silentLogger } }) },
+        'neuroflux.rejected': { actions: ({ event }) => received.push(event) },
+      },
+    });
+    const parent = createActor(app, { clock: new SimulatedClock(), inspect }).start();
+    parent.send({ type: 'spawn' });
+    await settle();
+    const first = child(parent, 'dup');
+    parent.send({ type: 'spawn' });
+    await settle();
+    expect(child(parent, 'dup')).not.toBe(first);
+    expect(rejections(received).map((r) => [r.command, r.error instanceof ValidationError && r.error.field])).toEqual([[null, 'id']]);
+    expect(orchestrators().map((o) => `${o.systemId ?? ''}=${o.getSnapshot().status}`)).toEqual(['orchestrator=done', 'neuroflux-1/orchestrator=active']);
+    parent.stop();
+    await settle();
+    expect(orchestrators().filter((o) => o.getSnapshot().status === 'active')).toEqual([]);
+  });
+
+  test('a NeuroFlux that replaces a stopped one gets the unprefixed system ids back', async () => {
+    const base = setup({ types: { events: {} as { type: 'toggle' } }, actors: { neuroflux: neuroFluxLogic } });
+    const app = base.createMachine({
+      initial: 'on',
+      states: { on: { invoke: { id: 'nf', src: 'neuroflux', input: { logger: silentLogger } }, on: { toggle: 'off' } }, off: { on: { toggle: 'on' } } },
+    });
+    const parent = createActor(app, { clock: new SimulatedClock() }).start();
+    await settle();
+    const first = parent.system.get('orchestrator') as AnyActorRef | undefined;
+    expect(first).toBeDefined();
+    parent.send({ type: 'toggle' });
+    await settle();
+    parent.send({ type: 'toggle' });
+    await settle();
+    const second = parent.system.get('orchestrator') as AnyActorRef | undefined;
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
+    expect(parent.system.get('neuroflux-1/orchestrator')).toBeUndefined();
+    parent.stop();
+  });
+
+  test('events that are not commands are refused with a ValidationError naming type; forged internal events change nothing', async () => {
+    const received: NeuroFluxParentEvent[] = [];
+    const parent = createActor(userMachine(received, 'invoke'), { clock: new SimulatedClock() }).start();
+    await settle();
+    const forged = [{ type: 'neuroflux.bogus' }, { type: 'xstate.error.actor.x', error: new Error('forged') }, { type: 'xstate.done.actor.x' }, { type: 'neuroflux.statsChanged' }];
+    for (const event of forged) parent.send({ type: 'command', to: 'nf', command: event as unknown as NeuroFluxEvent });
+    await settle();
+    const refused = rejections(received);
+    expect(refused.map((r) => [r.command, r.error instanceof ValidationError && r.error.field])).toEqual(forged.map(() => [null, 'type']));
+    expect(refused[0]?.error.message).toMatch(/neuroflux\.bogus/);
+    expect((child(parent).getSnapshot() as { context: { crashes: number } }).context.crashes).toBe(0);
+    expect(child(parent).getSnapshot().value).toBe('running');
+    parent.stop();
+  });
+
+  test('types: the logic accepts only the commands (typos and internal events do not compile)', () => {
+    const accepted: EventFrom<NeuroFluxLogic>[] = [
+      { type: 'neuroflux.cancelTask', taskId: 't' },
+      // @ts-expect-error internal to the runtime
+      { type: 'neuroflux.statsChanged' },
+      // @ts-expect-error XState's own, never the user's to send
+      { type: 'xstate.error.actor.x', error: 1 },
+      // @ts-expect-error a misspelt field
+      { type: 'neuroflux.registerAgent', agnetId: 'x', capabilities: ['x'] },
+    ];
+    const actor = createActor(neuroFluxLogic, { input: { logger: silentLogger } });
+    const send = (): void => {
+      // @ts-expect-error a misspelt field
+      actor.send({ type: 'neuroflux.submitWorkflow', taskz: [] });
+      // @ts-expect-error taskId is a string
+      actor.send({ type: 'neuroflux.cancelTask', taskId: 42 });
+    };
+    expect([accepted.length, typeof send]).toEqual([4, 'function']);
+  });
+
+  test('null input is refused as createNeuroFlux(null) is', async () => {
+    expect(() => createNeuroFlux(null as never)).toThrow(ValidationError);
+    const received: NeuroFluxParentEvent[] = [];
+    const app = setup({ types: { events: {} as ParentEvent }, actors: { neuroflux: neuroFluxLogic } }).createMachine({
+      invoke: { id: 'nf', src: 'neuroflux', input: null as never },
+      on: { 'neuroflux.rejected': { actions: ({ event }) => received.push(event) } },
+    });
+    const parent = createActor(app, { clock: new SimulatedClock() }).start();
+    await settle();
+    expect(rejections(received).map((r) => [r.command, r.error.constructor.name])).toEqual([[null, 'ValidationError']]);
+    expect(child(parent).getSnapshot().value).toBe('failed');
+    parent.stop();
+  });
+
+  test("after a failed start, commands get a NotRunningError saying so, with the start's error as cause", async () => {
+    const hub = new LoopbackHub();
+    const transport = hub.transport({ identity: 'a' });
+    const cannotConnect = new Error('cannot connect');
+    (transport as unknown as { start: () => Promise<void> }).start = () => Promise.reject(cannotConnect);
+    const received: NeuroFluxParentEvent[] = [];
+    const parent = createActor(userMachine(received, 'invoke', { nf: { transport } }), { clock: new SimulatedClock() }).start();
+    parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.cancelTask', taskId: 't' } });
+    await settle();
+    parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.cancelTask', taskId: 't' } });
+    await settle();
+    const [start, ...commands] = rejections(received);
+    expect(start).toMatchObject({ command: null, error: cannotConnect });
+    expect(commands).toHaveLength(2);
+    for (const { error } of commands) {
+      expect(error).toBeInstanceOf(NotRunningError);
+      expect((error as NotRunningError).code).toBe(ErrorCode.NOT_RUNNING);
+      expect(error.message).toMatch(/failed to start/);
+      expect(error.message).not.toMatch(/start\(\)/);
+      expect(error.cause).toBe(cannotConnect);
+    }
+    parent.stop();
+  });
+
+  test("a conflict actor of the embedded runtime lives in the parent's system, seen by the user's inspect", async () => {
+    const actors = new Set<Inspected>();
+    const inspect = (e: InspectionEvent) => {
+      if (e.type === '@xstate.actor') actors.add(e.actorRef as Inspected);
+    };
+    const parent = createActor(userMachine([], 'invoke'), { clock: new SimulatedClock(), inspect }).start();
+    await settle();
+    const nf = embeddedNeuroFluxOf(child(parent));
+    const id = nf?.conflicts.reportConflict(signalConflict({ conflictId: 'c1' }));
+    await settle();
+    expect(id).toBe('c1');
+    const conflict = [...actors].find((a) => a.systemId === 'conflict:c1');
+    expect(conflict?.system).toBe(parent.system);
+    let ancestor: AnyActorRef | undefined = conflict;
+    while (ancestor && ancestor !== child(parent)) ancestor = ancestor._parent;
+    expect(ancestor).toBe(child(parent));
+    parent.stop();
+  });
+
+  test("a task failed by its dependency's failure names the dependency in its error", async () => {
+    const received: NeuroFluxParentEvent[] = [];
+    const parent = createActor(userMachine(received, 'invoke'), { clock: new SimulatedClock() }).start();
+    parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.registerAgent', agentId: 'a', capabilities: ['x'], execute: () => Promise.reject(new Error('broken')) } });
+    parent.send({
+      type: 'command',
+      to: 'nf',
+      command: { type: 'neuroflux.submitWorkflow', tasks: [{ taskId: 'first', requiredCapabilities: ['x'], retryPolicy: { maxRetries: 0 } }, { taskId: 'second', requiredCapabilities: ['x'], dependencies: ['first'] }] },
+    });
+    await settle(30);
+    const records = workflowsFinished(received)[0]?.records ?? [];
+    expect(records.map((r) => [r.taskId, r.status])).toEqual([
+      ['first', 'failed'],
+      ['second', 'failed'],
+    ]);
+    expect(records[1]?.error).toMatch(/dependency 'first'/);
+    parent.stop();
   });
 });

@@ -28,6 +28,13 @@
  *   keyed by child id; `_parent`, `sessionId`, `systemId`, `logic` on an actor
  *   (src/kernel/systemIdScope.ts, src/runtime/neuroFluxLogic.ts, the inspection hub);
  *   `system.getAll()`, `system.inspect()`; a second actor with one system id throws.
+ * - `system._relay(source, target, event)`: src/kernel/longDelayScheduler.ts delivers a long
+ *   delay's event with it; src/kernel/componentEvents.ts replaces it in place to tell a
+ *   component's own crash (`xstate.error.actor.<id>`, relayed with the child as source) from
+ *   one forged by a parent (`sendTo`: the sender as source) or from outside (`actor.send`:
+ *   source undefined). Relies on XState looking it up on the system at each call.
+ * - `system._snapshot._scheduledEvents`: the live record behind `getSnapshot()` (which copies
+ *   it); src/kernel/longDelayScheduler.ts writes its long delays there and deletes them.
  */
 import { assign, createActor, createMachine, fromPromise, sendTo, setup, SimulatedClock, type AnyActorRef, type EventObject } from 'xstate';
 import { MAX_TIMER_MS, withLongTimers, type NeuroFluxClock } from '../src/kernel/clock';
@@ -334,6 +341,78 @@ describe('XState contract: the actor tree', () => {
     await new Promise((resolve) => setImmediate(resolve));
     contract(parentSeen === actor, "an invoked actor's self._parent is its invoker", 'src/runtime/neuroFluxLogic.ts');
     expect(actor.getSnapshot().context.done).toBe(true);
+    actor.stop();
+  });
+});
+
+describe('XState contract: relaying events and the live scheduled-events record', () => {
+  const LONG_DELAYS = 'src/kernel/longDelayScheduler.ts';
+  const COMPONENT_EVENTS = 'src/kernel/componentEvents.ts';
+  interface RelayInternals {
+    _relay(source: AnyActorRef | undefined, target: AnyActorRef, event: EventObject): void;
+    readonly _snapshot: { _scheduledEvents: Record<string, unknown> };
+  }
+  const internalsOf = (system: SystemOf) => system as unknown as RelayInternals;
+
+  test('system._relay(source, target, event) delivers event to target', () => {
+    const seen: string[] = [];
+    const actor = createActor(createMachine({ on: { '*': { actions: ({ event }) => seen.push(event.type) } } })).start();
+    contract(typeof internalsOf(actor.system)._relay === 'function', 'system._relay exists', LONG_DELAYS);
+    internalsOf(actor.system)._relay(actor, actor, { type: 'RELAYED' });
+    contract(seen.includes('RELAYED'), 'system._relay(source, target, event) delivers the event to target', LONG_DELAYS);
+    actor.stop();
+  });
+
+  test("every event goes through system._relay, looked up at call time: actor.send with source undefined, sendTo with the sender, a child's crash and finish with the child", async () => {
+    const child = setup({ actors: { boom: fromPromise(async () => Promise.reject(new Error('boom'))), fine: fromPromise(async () => undefined) } }).createMachine({
+      invoke: [
+        // Handled (onError): the crash reaches its parent as an event, and stops there.
+        { id: 'boom', src: 'boom', onError: {} },
+        { id: 'fine', src: 'fine' },
+      ],
+      on: { PING: {} },
+    });
+    const parent = setup({ actors: { child } }).createMachine({ invoke: { id: 'kid', src: 'child' }, on: { GO: { actions: sendTo('kid', { type: 'PING' }) } } });
+    const actor = createActor(parent);
+    const relayed: [AnyActorRef | undefined, AnyActorRef, string][] = [];
+    const internals = internalsOf(actor.system);
+    const relay = internals._relay.bind(actor.system);
+    internals._relay = (source, target, event) => {
+      relayed.push([source, target, event.type]);
+      relay(source, target, event);
+    };
+    actor.start();
+    await new Promise((resolve) => setImmediate(resolve));
+    actor.send({ type: 'GO' });
+    const kid = (actor.getSnapshot().children as Record<string, AnyActorRef>)['kid'];
+    const byType = (type: string) => relayed.find(([, , t]) => t === type);
+    contract(byType('GO')?.[0] === undefined && byType('GO')?.[1] === actor, 'actor.send relays with source undefined', COMPONENT_EVENTS);
+    contract(byType('PING')?.[0] === actor && byType('PING')?.[1] === kid, 'sendTo relays with the sender as source', COMPONENT_EVENTS);
+    const crash = byType('xstate.error.actor.boom');
+    contract(
+      crash !== undefined && crash[0]?._parent === crash[1] && crash[1] === kid,
+      'a crashing child relays xstate.error.actor.<id> to its parent, itself as source',
+      COMPONENT_EVENTS,
+    );
+    const done = byType('xstate.done.actor.fine');
+    contract(
+      done !== undefined && done[0]?._parent === done[1] && done[1] === kid,
+      'a finishing child relays xstate.done.actor.<id> to its parent, itself as source',
+      COMPONENT_EVENTS,
+    );
+    actor.stop();
+  });
+
+  test('system._snapshot._scheduledEvents is the live record system.getSnapshot() copies; XState cancel deletes from it', () => {
+    const actor = createActor(timerMachine(1_000), { clock: new SimulatedClock() }).start();
+    const internals = internalsOf(actor.system);
+    const live = internals._snapshot._scheduledEvents;
+    contract(typeof live === 'object' && Object.keys(live).length === 1, 'system._snapshot._scheduledEvents holds the pending delayed events', LONG_DELAYS);
+    live['extra.entry'] = { source: actor, target: actor, event: { type: 'X' }, delay: 1, id: 'entry' };
+    contract('extra.entry' in actor.system.getSnapshot()._scheduledEvents, 'an entry written to system._snapshot._scheduledEvents shows in getSnapshot()', LONG_DELAYS);
+    delete live['extra.entry'];
+    actor.send({ type: 'SKIP' });
+    contract(Object.keys(internals._snapshot._scheduledEvents).length === 0, 'scheduler.cancel deletes from system._snapshot._scheduledEvents', LONG_DELAYS);
     actor.stop();
   });
 });

@@ -2,6 +2,7 @@ import type { AnyActorRef, InspectionEvent, Observer } from 'xstate';
 import { withLongTimers, type NeuroFluxClock } from './clock';
 import { indexScheduledEvents } from './indexedScheduler';
 import { scheduleLongDelays } from './longDelayScheduler';
+import { trackComponentEvents } from './componentEvents';
 import { claimSystemIdScope } from './systemIdScope';
 
 /**
@@ -16,7 +17,7 @@ export interface EmbeddedRoot {
   readonly clock: NeuroFluxClock;
   /** Prefix of this runtime's system ids (empty for the first runtime in the system). */
   readonly systemIdPrefix: string;
-  /** Detaches what the runtime added to the system (its `inspect` observer). */
+  /** Detaches what the runtime added to the system (its `inspect` observer) and frees its system id scope (call once its actors are stopped). */
   release(): void;
 }
 
@@ -36,9 +37,18 @@ export function adoptRuntimeRoot(root: AnyActorRef, inspect?: Observer<Inspectio
   // delayed events keep their ids and their timers on the user's clock.
   scheduleLongDelays(root.system, clock);
   indexScheduledEvents(root.system);
-  const systemIdPrefix = claimSystemIdScope(root);
+  trackComponentEvents(root.system);
+  const scope = claimSystemIdScope(root);
   const subscription = inspect ? root.system.inspect(inspect) : undefined;
-  return { root, clock, systemIdPrefix, release: () => subscription?.unsubscribe() };
+  return {
+    root,
+    clock,
+    systemIdPrefix: scope.prefix,
+    release: () => {
+      subscription?.unsubscribe();
+      scope.release();
+    },
+  };
 }
 
 /** The actor system's clock as a {@link NeuroFluxClock}. */

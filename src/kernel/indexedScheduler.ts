@@ -10,7 +10,7 @@ interface SystemInternals {
 /** A source's id set is first pruned at this size, then at twice its size after each prune. */
 const FIRST_PRUNE_AT = 32;
 
-const indexed = new WeakSet<object>();
+const indexed = new WeakSet();
 
 /**
  * Makes stopping an actor cost O(its own timers) instead of O(every timer in the system).
@@ -19,7 +19,8 @@ const indexed = new WeakSet<object>();
  * event of the whole system. With one `after` timeout per running task, each finishing
  * task scanned all the others' (27 % of the orchestrator's time at 5 000 running tasks).
  * This keeps an index of scheduled event ids per source actor, through the scheduler's
- * public `schedule` / `cancel` / `cancelAll` methods; semantics are unchanged.
+ * public `schedule` / `cancel` / `cancelAll` methods, seeded with the events already scheduled
+ * when it is installed; semantics are unchanged.
  * @internal
  */
 export function indexScheduledEvents(system: ActorSystemOf): void {
@@ -30,6 +31,14 @@ export function indexScheduledEvents(system: ActorSystemOf): void {
   const cancel = scheduler.cancel.bind(scheduler);
   const idsBySource = new WeakMap<AnyActorRef, Set<string>>();
   const pruneAtBySource = new WeakMap<AnyActorRef, number>();
+  // Events scheduled before the index (the user's own timers, when an embedded runtime joins
+  // a running system; timers re-armed from a restored snapshot): without their entries,
+  // stopping their actors would cancel nothing and leave the timers armed.
+  for (const scheduled of Object.values(system.getSnapshot()._scheduledEvents)) {
+    let ids = idsBySource.get(scheduled.source);
+    if (!ids) idsBySource.set(scheduled.source, (ids = new Set()));
+    ids.add(scheduled.id);
+  }
 
   scheduler.schedule = (source, target, event, delay, id) => {
     // XState draws the same kind of random id when none is given.

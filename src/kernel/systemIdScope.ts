@@ -2,26 +2,40 @@ import type { AnyActorRef } from 'xstate';
 
 /** The system id prefix of each runtime, by its root actor (absent: no prefix). */
 const prefixes = new WeakMap<AnyActorRef, string>();
-/** NeuroFlux runtimes rooted in each actor system so far. */
-const runtimesPerSystem = new WeakMap<object, number>();
+/** Scope indexes (0: unprefixed) held by the live NeuroFlux runtimes of each actor system. */
+const scopesInUse = new WeakMap<object, Set<number>>();
+
+/** A runtime's claim on its system id scope. @internal */
+export interface SystemIdScope {
+  /** Put before each of the runtime's system ids (`''` or `neuroflux-<n>/`). */
+  readonly prefix: string;
+  /** Frees the scope for the next runtime in the system: call once the runtime's actors are stopped. */
+  release(): void;
+}
 
 /**
- * Gives the runtime rooted at `root` its system id prefix, and returns it.
+ * Gives the runtime rooted at `root` its system id prefix.
  *
  * System ids (`task:<id>`, `agent:<id>`, `orchestrator`...) must be unique in an actor
  * system, and XState throws on a second registration. A standalone runtime owns its system,
- * and so does the first runtime embedded in a user's system (`neuroFluxLogic`): their ids
- * stay unprefixed, as inspectors and tools expect. A further runtime in the same system gets
- * `neuroflux-<n>/` in front of each of its ids, so two embedded runtimes with the same task
- * and agent ids do not collide.
+ * and so does a runtime embedded alone in a user's system (`neuroFluxLogic`): their ids stay
+ * unprefixed, as inspectors and tools expect. A runtime embedded while another one is live
+ * in the same system gets `neuroflux-<n>/` in front of each of its ids (the lowest `n` free),
+ * so two embedded runtimes with the same task and agent ids do not collide. A released scope
+ * is reused: a runtime that replaces a stopped one (its state left and entered again) gets
+ * the unprefixed ids back.
  * @internal
  */
-export function claimSystemIdScope(root: AnyActorRef): string {
-  const earlier = runtimesPerSystem.get(root.system) ?? 0;
-  runtimesPerSystem.set(root.system, earlier + 1);
-  const prefix = earlier === 0 ? '' : `neuroflux-${earlier}/`;
+export function claimSystemIdScope(root: AnyActorRef): SystemIdScope {
+  let inUse = scopesInUse.get(root.system);
+  if (!inUse) scopesInUse.set(root.system, (inUse = new Set()));
+  let index = 0;
+  while (inUse.has(index)) index++;
+  inUse.add(index);
+  const prefix = index === 0 ? '' : `neuroflux-${index}/`;
   prefixes.set(root, prefix);
-  return prefix;
+  const scopes = inUse;
+  return { prefix, release: () => void scopes.delete(index) };
 }
 
 /**

@@ -27,6 +27,14 @@ const SubmitWorkflowEventSchema = z
   .strict();
 const CancelTaskEventSchema = z.object({ type: z.literal('neuroflux.cancelTask'), taskId: z.string().min(1) }).strict();
 
+/** Marks the runtimes' own `statsChanged` events (module-private: nobody else can forge them). */
+const RUNTIME_KEY = Symbol('neuroflux runtime event');
+
+/** Whether `event` was sent by a runtime (its `statsChanged`), not forged by someone else. @internal */
+export function isRuntimeEvent(event: { readonly key?: unknown }): boolean {
+  return event.key === RUNTIME_KEY;
+}
+
 /** A workflow submitted through an event, until its last task is final. */
 interface RunningWorkflow {
   readonly workflowId: string;
@@ -60,8 +68,8 @@ export class EmbeddedRuntime {
     private readonly root: AnyActorRef,
     options: NeuroFluxOptions | undefined,
   ) {
-    // Checked there (input from outside: whatever its static type says).
-    this.nf = composeNeuroFlux(options ?? {}, { root });
+    // Checked there (input from outside: whatever its static type says); `null` is refused as createNeuroFlux(null) is.
+    this.nf = composeNeuroFlux(options === undefined ? {} : options, { root });
     const subscription = this.nf.orchestrator.events$.subscribe((event) => {
       if (event.type === 'task_finished') {
         const record = this.nf.orchestrator.getTask(event.taskId);
@@ -72,6 +80,7 @@ export class EmbeddedRuntime {
     // The parent stopped this actor (or it failed): stop the runtime's actors now (its
     // components end with their root), close transports and stores in the background.
     root.subscribe({ complete: () => this.close(subscription), error: () => this.close(subscription) });
+    this.watchParent(subscription);
     this.started = this.nf.start();
   }
 
@@ -152,7 +161,7 @@ export class EmbeddedRuntime {
     this.flushQueued = false;
     if (this.closed) return;
     // First: a parent reacting to a finish reads stats that already count it.
-    this.root.send({ type: 'neuroflux.statsChanged' });
+    this.root.send({ type: 'neuroflux.statsChanged', key: RUNTIME_KEY });
     const finished = this.finishedRecords;
     this.finishedRecords = [];
     for (const record of finished) {
@@ -176,10 +185,40 @@ export class EmbeddedRuntime {
     this.root._parent?.send(event);
   }
 
+  /**
+   * A parent that spawns a second child with this actor's id forgets this one (XState
+   * overwrites its children record): it would never stop it, nor anything the runtime owns.
+   * This runtime then tells the parent and stops (its actors, transports and stores), as
+   * it would with its parent.
+   */
+  private watchParent(subscription: { unsubscribe(): void }): void {
+    const parent = this.root._parent;
+    if (!parent) return;
+    const watch = parent.subscribe({
+      next: (snapshot: unknown) => {
+        const children = (snapshot as { children?: Record<string, unknown> }).children;
+        if (!children || typeof children !== 'object' || children[this.root.id] === this.root || this.closed) return;
+        // Forgotten only if another actor holds the id (an invoke left is removed, and stopped, by XState).
+        if (children[this.root.id] === undefined) return;
+        this.tell({
+          type: 'neuroflux.rejected',
+          error: new ValidationError('NeuroFlux actor', [{ path: 'id', message: `a second NeuroFlux was spawned with the id '${this.root.id}': the first one stops` }]),
+          command: null,
+        });
+        // Only a root actor may be stopped directly: the runtime stops, the forgotten actor stays inert.
+        this.close(subscription);
+      },
+    });
+    this.onClose = () => watch.unsubscribe();
+  }
+
+  private onClose: () => void = () => {};
+
   private close(subscription: { unsubscribe(): void }): void {
     if (this.closed) return;
     this.closed = true;
     subscription.unsubscribe();
+    this.onClose();
     this.workflows.clear();
     this.workflowOfTask.clear();
     const logger = this.nf.logger;
@@ -197,7 +236,12 @@ function parse<T>(schema: z.ZodType<T>, event: unknown): T {
   return parsed.data;
 }
 
-/** The error a command gets when the runtime did not start. @internal */
-export function notRunning(cause: unknown): NotRunningError {
-  return new NotRunningError('embedded NeuroFlux', { cause });
+/**
+ * The error a command gets when the actor has no runtime: `cause` is the start's error when
+ * it could not start. @internal
+ */
+export function notRunning(why: 'startFailed' | 'restored', cause: unknown): NotRunningError {
+  return why === 'startFailed'
+    ? new NotRunningError('embedded NeuroFlux', { reason: 'its runtime failed to start (see cause); start a new one', cause })
+    : new NotRunningError('embedded NeuroFlux', { reason: 'it was restored from a persisted snapshot, which holds no runtime; start a new one' });
 }
