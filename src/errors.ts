@@ -40,6 +40,7 @@ export const ErrorCode = {
   FOREIGN_RESOURCE: 'ERR_FOREIGN_RESOURCE',
   // Scaling.
   HOST_START: 'ERR_HOST_START',
+  HOST_STOP: 'ERR_HOST_STOP',
   NO_REGION: 'ERR_NO_REGION',
   // Observability.
   INSPECTOR_NOT_LOOPBACK: 'ERR_INSPECTOR_NOT_LOOPBACK',
@@ -270,7 +271,6 @@ export class AgentsUnavailableError extends NeuroFluxError {
   }
 }
 
-/** A manual assignment cannot be made (task not queued, agent lacks capability or capacity). */
 /**
  * A package that a feature loads on first use (the NATS client, ioredis, ws, prom-client,
  * yaml, graphology, `@opentelemetry/api`) cannot be loaded: not installed, or one of its
@@ -286,6 +286,7 @@ export class MissingDependencyError extends NeuroFluxError {
   }
 }
 
+/** A manual assignment cannot be made (task not queued, agent lacks capability or capacity). */
 export class AssignmentRefusedError extends NeuroFluxError {
   constructor(
     readonly taskId: string,

@@ -462,6 +462,7 @@ export {
   planCapacity,
   MemoryHostLauncher,
   HostStartError,
+  HostStopError,
   LocalHostLauncher,
   MultiRegionCoordinator,
   NoRegionError,

@@ -6,7 +6,9 @@ import { SimulatedClock } from 'xstate';
 import {
   CapacityPolicySchema,
   createNeuroFlux,
+  ErrorCode,
   MemoryHostLauncher,
+  NeuroFluxError,
   planCapacity,
   ScalingManager,
   type CapabilityFigures,
@@ -313,6 +315,8 @@ describe('ScalingManager on a simulated clock', () => {
     expect(failures[0]?.error).toMatch(/1 of 1 hosts did not start: .*no capacity/);
     expect(failures[1]?.error).toMatch(/did not start: \[object Object\]/);
     expect(failures[2]?.error).toMatch(/quota exceeded/);
+    // Not a NeuroFluxError from the launcher: the scaling failure is ERR_HOST_START.
+    expect(failures.map((f) => f.code)).toEqual(['ERR_HOST_START', 'ERR_HOST_START', 'ERR_HOST_START']);
     await scaling.stop();
   });
 
@@ -356,6 +360,19 @@ describe('ScalingManager on a simulated clock', () => {
     await scaling.stop();
   });
 
+  test("a launcher's own NeuroFluxError keeps its code in the scaling failure", async () => {
+    const { launcher } = recordingLauncher({
+      start: async () => {
+        throw new NeuroFluxError(ErrorCode.POOL_TIMEOUT, 'no machine free in the pool');
+      },
+    });
+    const { clock, events, scaling } = manager(() => figures(), launcher, { capabilities: { compute: { minHosts: 1, cooldownMs: 0 } } });
+    scaling.start();
+    await stepUntil(clock, () => events.some((e) => e.type === 'scaling_failed'), 'the failed start');
+    expect(events.find((e) => e.type === 'scaling_failed')).toMatchObject({ stage: 'scale_up', error: '1 of 1 hosts did not start: no machine free in the pool', code: ErrorCode.POOL_TIMEOUT });
+    await scaling.stop();
+  });
+
   test('a launcher whose stop rejects with a non-Error, or whose listing throws, is reported too', async () => {
     const { launcher, calls } = recordingLauncher({
       stop: async () => {
@@ -368,7 +385,7 @@ describe('ScalingManager on a simulated clock', () => {
     scaling.start();
     await stepUntil(clock, () => events.some((e) => e.type === 'scaling_failed'), 'the failed stop');
     expect(calls).toContain('stop h2');
-    expect(events.find((e) => e.type === 'scaling_failed')).toMatchObject({ stage: 'scale_down', error: '1 of 1 hosts did not stop: 404' });
+    expect(events.find((e) => e.type === 'scaling_failed')).toMatchObject({ stage: 'scale_down', error: '1 of 1 hosts did not stop: 404', code: 'ERR_HOST_STOP' });
     const listing = launcher.hosts;
     launcher.hosts = () => {
       throw Object.assign(Object.create(null) as object, { reason: 'no listing' });

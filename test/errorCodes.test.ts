@@ -74,6 +74,7 @@ const sampleArguments: Record<string, readonly unknown[]> = {
   UnknownPoolError: ['db'],
   ForeignResourceError: ['db'],
   HostStartError: ['host-1', 'exited'],
+  HostStopError: [['host-1'], 2, 'EPERM'],
   NoRegionError: [['gpu']],
   InspectorAddressError: ['0.0.0.0'],
   InspectorListenError: ['127.0.0.1', 80, new Error('EACCES')],

@@ -16,6 +16,7 @@
  * @module neuroflux/jest
  * @packageDocumentation
  */
+import { ErrorCode, NeuroFluxError } from '../errors';
 import { verificationMatchers, type InvariantFor, type VerificationMatcherOptions } from '../verify/verificationMatchers';
 
 export { verificationMatchers, type InvariantFor, type VerificationMatcherOptions };
@@ -36,6 +37,7 @@ declare global {
 
 const globalExpect = (globalThis as { expect?: { extend(matchers: Record<string, unknown>): void } }).expect;
 if (globalExpect === undefined) {
-  throw new Error("neuroflux/jest registers Jest matchers: import it from a test file (Jest's global `expect` is missing)");
+  // Jest is what is not running here: a NeuroFluxError like every other, so a caller can tell it by code.
+  throw new NeuroFluxError(ErrorCode.NOT_RUNNING, "neuroflux/jest registers Jest matchers: import it from a test file (Jest's global `expect` is missing)");
 }
 globalExpect.extend(verificationMatchers);

@@ -10,7 +10,7 @@ export { ScalingManager, type ScaledRuntime, type ScalingManagerOptions } from '
 export { CapacityPolicySchema, planCapacity, type CapacityFigures, type CapacityPlan, type CapacityPolicy, type CapacitySample, type ParsedCapacityPolicy, type PlannedHost } from './model/capacityPlan';
 export type { HostLauncher, LaunchedHost } from './hostLauncher';
 export { MemoryHostLauncher, type MemoryHostAgent, type MemoryHostLauncherOptions } from './memoryHostLauncher';
-export { HostStartError, LocalHostLauncher, type LocalHostLauncherOptions } from './localHostLauncher';
+export { HostStartError, HostStopError, LocalHostLauncher, type LocalHostLauncherOptions } from './localHostLauncher';
 export type { ScalingCompletedEvent, ScalingDecisionEvent, ScalingEvent, ScalingFailureEvent, ScalingFiguresRefusedEvent } from './scalingEvents';
 export {
   MultiRegionCoordinator,

@@ -57,6 +57,21 @@ export class HostStartError extends NeuroFluxError {
   }
 }
 
+/**
+ * A launcher failed to stop `hostIds`, of the `requested` hosts scaling asked it to stop;
+ * `cause` holds what it threw (an `AggregateError` of them when several failed).
+ */
+export class HostStopError extends NeuroFluxError {
+  constructor(
+    readonly hostIds: readonly string[],
+    readonly requested: number,
+    reason: string,
+    options?: NeuroFluxErrorOptions,
+  ) {
+    super(ErrorCode.HOST_STOP, `${hostIds.length} of ${requested} hosts did not stop: ${reason}`, options);
+  }
+}
+
 interface HostProcess {
   readonly hostId: string;
   readonly capability: string;

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors';
 import type { CapabilityFigures } from '../orchestration/taskOrchestrator';
 
 /** A scaling decision of a {@link ScalingManager}: hosts of `capability` go from `from` to `to`. */
@@ -31,6 +32,8 @@ export interface ScalingFailureEvent {
   readonly capability: string;
   readonly stage: 'sample' | 'scale_up' | 'scale_down';
   readonly error: string;
+  /** The failure's code when it is a NeuroFluxError (`ERR_HOST_START`, `ERR_HOST_STOP`, or a launcher's own). */
+  readonly code?: ErrorCode;
   readonly at: number;
 }
 

@@ -3,12 +3,13 @@ import { createActor, fromPromise, type Actor, type AnyActorRef } from 'xstate';
 import { z } from 'zod';
 import { autoscalerMachine, type AutoscalerDecision } from '../../machines/autoscaler.machine';
 import { describeError } from '../describeError';
-import { ValidationError } from '../errors';
+import { ErrorCode, NeuroFluxError, ValidationError } from '../errors';
 import type { CommunicationBus } from '../bus/communicationBus';
 import type { NeuroFluxClock } from '../kernel/clock';
 import { systemIdPrefixOf } from '../kernel/systemIdScope';
 import type { CapabilityFigures, TaskOrchestrator } from '../orchestration/taskOrchestrator';
 import type { HostLauncher } from './hostLauncher';
+import { HostStopError } from './localHostLauncher';
 import { CapacityPolicySchema, type CapacityPolicy, type CapacitySample, type ParsedCapacityPolicy } from './model/capacityPlan';
 import type { ScalingEvent } from './scalingEvents';
 
@@ -123,7 +124,7 @@ export class ScalingManager {
         reportDecision: (_, decision) => this.publishDecision(decision),
         reportCompleted: (_, { capability, action }) => this.publishCompleted(capability, action),
         reportFailure: (_, { capability, stage, error }) =>
-          this.publish({ type: 'scaling_failed', capability, stage, error: describeError(error), at: this.runtime.clock.now() }),
+          this.publish({ type: 'scaling_failed', capability, stage, error: describeError(error), ...(error instanceof NeuroFluxError && { code: error.code }), at: this.runtime.clock.now() }),
         reportRefusedFigures: (_, { capability, reason }) => this.publish({ type: 'scaling_figures_refused', capability, reason, at: this.runtime.clock.now() }),
       },
       delays: { checkInterval: this.intervalMs },
@@ -203,14 +204,26 @@ export class ScalingManager {
 
   private async startHosts(capability: string, count: number): Promise<void> {
     const outcomes = await Promise.allSettled(Array.from({ length: count }, () => this.launcher.start(capability)));
-    const failures = outcomes.flatMap((o) => (o.status === 'rejected' ? [describeError(o.reason)] : []));
-    if (failures.length > 0) throw new Error(`${failures.length} of ${count} hosts did not start: ${failures.join('; ')}`);
+    const reasons = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+    if (reasons.length === 0) return;
+    const message = `${reasons.length} of ${count} hosts did not start: ${reasons.map(describeError).join('; ')}`;
+    // The launcher's own code (HostStartError's, or a custom launcher's NeuroFluxError) is kept, and what it threw is the cause.
+    const coded = reasons.find((r): r is NeuroFluxError => r instanceof NeuroFluxError);
+    throw new NeuroFluxError(coded?.code ?? ErrorCode.HOST_START, message, { cause: causeOf(reasons, message) });
   }
 
   private async stopHosts(hostIds: readonly string[]): Promise<void> {
     const outcomes = await Promise.allSettled(hostIds.map((id) => this.launcher.stop(id)));
-    const failures = outcomes.flatMap((o) => (o.status === 'rejected' ? [describeError(o.reason)] : []));
-    if (failures.length > 0) throw new Error(`${failures.length} of ${hostIds.length} hosts did not stop: ${failures.join('; ')}`);
+    const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ hostId: hostIds[i] as string, reason: o.reason as unknown }] : []));
+    if (failed.length === 0) return;
+    const reasons = failed.map((f) => f.reason);
+    const text = reasons.map(describeError).join('; ');
+    throw new HostStopError(
+      failed.map((f) => f.hostId),
+      hostIds.length,
+      text,
+      { cause: causeOf(reasons, text) },
+    );
   }
 
   private track<T>(work: Promise<T>): Promise<T> {
@@ -285,4 +298,9 @@ function parsePolicies(capabilities: ScalingManagerOptions['capabilities'] | und
     policies.set(capability, parsed.data);
   }
   return policies;
+}
+
+/** What several hosts threw, as one `cause`: the value itself when only one failed. */
+function causeOf(reasons: readonly unknown[], message: string): unknown {
+  return reasons.length === 1 ? reasons[0] : new AggregateError(reasons, message);
 }
