@@ -18,7 +18,6 @@ import { NotRunningError, ValidationError } from '../errors';
 import { timerDelay } from '../kernel/clock';
 import { RecordRetention } from '../kernel/recordRetention';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
-import { isSnapshotStore, SnapshotKeySchema, type SnapshotStore } from '../store/snapshotStore';
 import { SnapshotWriter } from '../store/snapshotWriter';
 import { ConflictStateError, DuplicateConflictError, UnknownConflictError } from './conflictErrors';
 import type { ConflictEvent, ConsensusOutcome } from './conflictEvents';
@@ -39,14 +38,10 @@ import {
   ConflictStatus,
   ConflictTopic,
   ConflictType,
-  ConsensusAlgorithm,
-  ConsensusAlgorithmSchema,
   DecisionSchema,
   EscalationReason,
   HumanDecisionOptionsSchema,
   ResolutionStrategy,
-  ResolutionStrategySchema,
-  unit,
   type Conflict,
   type ConflictInput,
   type ConflictVerdict,
@@ -55,30 +50,20 @@ import {
   type Vote,
 } from './model/conflictTypes';
 import { sameDecision } from './model/decisionKey';
-import { escalationNotice, planExecution, type DecisionExecutors } from './decisionExecution';
+import { escalationNotice, planExecution } from './decisionExecution';
 import { IDEMPOTENCY_HEADER } from '../bus/executedKeys';
 import { detectPriorityConflicts, type AgentSlots, type TaskClaim } from './detectors/priorityDetector';
 import { detectResourceConflicts, type ResourceAvailability, type ResourceRequest } from './detectors/resourceDetector';
 import { detectSignalConflicts, type SignalRule, type TradingSignalInput } from './detectors/signalDetector';
 import { detectTimingConflicts, type TimedAction, type TimingDetectionOptions } from './detectors/timingDetector';
-import { PerformanceLedger, type AgentPerformance, type WeightUpdateOptions } from './performanceLedger';
-import { clampStake, computeStake, type StakeProvider } from './model/stakes';
-import { DEFAULT_EXECUTION_THRESHOLD, selectExpert } from './model/strategies';
+import { PerformanceLedger, type AgentPerformance } from './performanceLedger';
+import { clampStake, computeStake } from './model/stakes';
+import { selectExpert } from './model/strategies';
 import { VoteCollector, type VoteFunction } from './voteCollection';
 import { describeError } from '../describeError';
+import { DEFAULT_DEADLINE_MS, EngineOptionsSchema, ResolveOptionsSchema, type ConflictDetectionContext, type ConflictResolutionEngineOptions, type ResolveOptions } from './conflictEngineOptions';
 
-/** Deadline of a reported conflict that does not give one, by type. */
-export const DEFAULT_DEADLINE_MS: Readonly<Record<ConflictType, number>> = {
-  [ConflictType.SIGNAL_CONFLICT]: 60_000,
-  [ConflictType.RESOURCE_CONFLICT]: 120_000,
-  [ConflictType.PRIORITY_CONFLICT]: 30_000,
-  [ConflictType.TIMING_CONFLICT]: 60_000,
-  [ConflictType.STRATEGY_CONFLICT]: 300_000,
-  [ConflictType.RISK_CONFLICT]: 300_000,
-};
-
-
-
+export { DEFAULT_DEADLINE_MS, type ConflictDetectionContext, type ConflictResolutionEngineOptions, type ResolveOptions } from './conflictEngineOptions';
 
 const PHASES: ReadonlySet<string> = new Set<ConflictPhase>(CONFLICT_PHASES);
 
@@ -86,104 +71,6 @@ const PHASES: ReadonlySet<string> = new Set<ConflictPhase>(CONFLICT_PHASES);
 function phaseOf(value: unknown): ConflictPhase | undefined {
   const phase = (value as { open?: unknown } | null)?.open;
   return typeof phase === 'string' && PHASES.has(phase) ? (phase as ConflictPhase) : undefined;
-}
-
-const EngineOptionsSchema = z.object({
-  bus: z.instanceof(CommunicationBus, { message: 'must be a CommunicationBus' }),
-  consensusAlgorithm: ConsensusAlgorithmSchema.default(ConsensusAlgorithm.WEIGHTED_CONSENSUS),
-  resolutionStrategy: ResolutionStrategySchema.default(ResolutionStrategy.VOTING_CONSENSUS),
-  executionThreshold: unit.default(DEFAULT_EXECUTION_THRESHOLD),
-  confidenceThreshold: unit.default(DEFAULT_EXECUTION_THRESHOLD),
-  voteTimeoutMs: z.number().positive().default(30_000),
-  stakeProvider: z.custom<StakeProvider>((v) => typeof v === 'function', 'must be a function').optional(),
-  weightUpdate: z.custom<WeightUpdateOptions>((v) => typeof v === 'object' && v !== null, 'must be an object').optional(),
-  agentId: z.string().min(1).default('conflict_resolver'),
-  maxFinishedRecords: z.number().int().nonnegative().default(10_000),
-  finishedRecordMaxAgeMs: z.number().nonnegative().default(0),
-  store: z.custom<SnapshotStore>(isSnapshotStore, 'must be a SnapshotStore').optional(),
-  storeKey: SnapshotKeySchema.default('conflicts'),
-  archiveSegmentSize: z.number().int().positive().default(256),
-  decisionExecutors: z.custom<DecisionExecutors>((v) => typeof v === 'function', 'must be a function').optional(),
-});
-
-/** Options of a {@link ConflictResolutionEngine}. */
-export interface ConflictResolutionEngineOptions {
-  /** The bus voters are asked on and decisions are sent over; conflict actors join its root's system. */
-  readonly bus: CommunicationBus;
-  /** Default `weighted_consensus`. */
-  readonly consensusAlgorithm?: ConsensusAlgorithm;
-  /** Default `voting_consensus`. */
-  readonly resolutionStrategy?: ResolutionStrategy;
-  /** A resolved decision is executed when its confidence is above this; held otherwise. Default 0.7. */
-  readonly executionThreshold?: number;
-  /** The bar of the `confidence_threshold` strategy (strictly above). Default 0.7. */
-  readonly confidenceThreshold?: number;
-  /** How long each voter (and the expert) has to answer. Default 30 000 ms. */
-  readonly voteTimeoutMs?: number;
-  /**
-   * Where voters' stakes come from; default: the engine's performance ledger. Results are
-   * clamped to [0.1, 2.0]; a provider that throws gives the default stake 0.5.
-   */
-  readonly stakeProvider?: StakeProvider;
-  /** Multiplicative-weights parameters for `recordOutcome` (β 0.5, reward 1, floor 0.1, cap 2). */
-  readonly weightUpdate?: WeightUpdateOptions;
-  /** The engine's sender id on the bus. Default `conflict_resolver`. */
-  readonly agentId?: string;
-  /** How many finished conflicts are kept for `getConflict` and `recordOutcome`. Default 10 000. */
-  readonly maxFinishedRecords?: number;
-  /**
-   * A finished conflict older than this (clock ms since it finished) leaves memory, checked
-   * when another one finishes. 0 (default): no age limit, `maxFinishedRecords` alone bounds
-   * memory (an outcome may be known long after the conflict ended). With a store, a record
-   * let go is still read by `findConflict`.
-   */
-  readonly finishedRecordMaxAgeMs?: number;
-  /**
-   * Where the engine's state is persisted (memory, file or NATS KV store): open conflicts
-   * with their votes, finished records, the performance ledger and the counters, written
-   * on every change (coalesced per tick). Nothing is written until `restore()` has run;
-   * `restore()` takes the key over. Default: none.
-   */
-  readonly store?: SnapshotStore;
-  /** The key of this engine's state in the store. Default `conflicts`. */
-  readonly storeKey?: string;
-  /**
-   * A finished conflict whose outcome is recorded never changes again: it leaves the state
-   * rewritten on every change, and each this many of them are written once, under a key of
-   * their own (`<storeKey>.archive.…`). Default 256.
-   */
-  readonly archiveSegmentSize?: number;
-  /**
-   * Who executes a resolved decision, for conflicts reported without `executors`: code, so
-   * it is given here and not stored with the conflict. Ids that are not involved agents
-   * are dropped; an empty answer falls back to the default (the agents whose vote won).
-   */
-  readonly decisionExecutors?: DecisionExecutors;
-}
-
-/** Options of `resolveConflict`; defaults are the engine's. */
-export interface ResolveOptions {
-  readonly algorithm?: ConsensusAlgorithm;
-  readonly strategy?: ResolutionStrategy;
-}
-
-const ResolveOptionsSchema = z.object({
-  algorithm: ConsensusAlgorithmSchema.optional(),
-  strategy: ResolutionStrategySchema.optional(),
-});
-
-/** Everything `detectConflicts` can look at; every part is optional. */
-export interface ConflictDetectionContext {
-  readonly signals?: readonly TradingSignalInput[];
-  readonly signalRule?: SignalRule;
-  readonly resourceRequests?: readonly ResourceRequest[];
-  /** Required with `resourceRequests`. */
-  readonly availability?: ResourceAvailability;
-  readonly taskClaims?: readonly TaskClaim[];
-  /** Required with `taskClaims`. */
-  readonly agentSlots?: AgentSlots;
-  readonly actions?: readonly TimedAction[];
-  readonly timing?: TimingDetectionOptions;
 }
 
 type ConflictActor = ActorRefFrom<ConflictMachine>;
