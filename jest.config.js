@@ -8,7 +8,9 @@ module.exports = {
   },
   // ESM-only packages (e.g. @statelyai/inspect) are transformed to CJS for the test runtime.
   transformIgnorePatterns: ['/node_modules/(?!(@statelyai)/)'],
-  testTimeout: 20000,
+  // A guard against hangs, not a time bound: suites share 2 cores with other work in CI
+  // (model-based suites took 18 s alone and over 20 s beside seven others).
+  testTimeout: 60000,
   // Two workers on the 2-core machines: most of the slow suites wait on child processes
   // (nats-server, npm, tsc, chromium), so a second worker halves the wall time of the suite
   // (530 s with one). Tests may not depend on timing margins, so sharing the cores is safe.
