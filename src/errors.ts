@@ -45,6 +45,7 @@ export const ErrorCode = {
   // Observability.
   INSPECTOR_NOT_LOOPBACK: 'ERR_INSPECTOR_NOT_LOOPBACK',
   INSPECTOR_LISTEN: 'ERR_INSPECTOR_LISTEN',
+  INSPECTOR_ACTION_REFUSED: 'ERR_INSPECTOR_ACTION_REFUSED',
   // Verification.
   INVALID_TRACE: 'ERR_INVALID_TRACE',
   // Command line: a cause outside the command's input (NATS unreachable, store unopenable).

@@ -501,6 +501,7 @@ export {
   ObservabilityErrorCode,
   InspectorAddressError,
   InspectorListenError,
+  InspectorActionRefusedError,
   InspectionHub,
   createInspectionHub,
   combineInspectionObservers,

@@ -78,6 +78,7 @@ const sampleArguments: Record<string, readonly unknown[]> = {
   NoRegionError: [['gpu']],
   InspectorAddressError: ['0.0.0.0'],
   InspectorListenError: ['127.0.0.1', 80, new Error('EACCES')],
+  InspectorActionRefusedError: ['task t1 is already finished'],
   InvalidTraceError: [0, 'unknown task'],
   MissingDependencyError: ['ioredis', 'RedisCache'],
 };

@@ -15,6 +15,7 @@
 export {
   InspectorAddressError,
   InspectorListenError,
+  InspectorActionRefusedError,
   InspectionHub,
   createInspectionHub,
   combineInspectionObservers,

@@ -5,7 +5,7 @@
 export { statechartToMermaid } from './statechartDiagram';
 export type { ObservedRuntime } from './observedRuntime';
 export { attachBusHooks } from './busHooks';
-export { ObservabilityErrorCode, InspectorAddressError, InspectorListenError } from './observabilityErrors';
+export { ObservabilityErrorCode, InspectorAddressError, InspectorListenError, InspectorActionRefusedError } from './observabilityErrors';
 
 export { InspectionHub, createInspectionHub, type InspectionHubOptions, type HubDelta, type HubCounters } from './inspector/inspectionHub';
 export { combineInspectionObservers } from './inspector/combineInspectionObservers';

@@ -5,6 +5,7 @@ import { describeError } from '../describeError';
 export const ObservabilityErrorCode = {
   INSPECTOR_NOT_LOOPBACK: ErrorCode.INSPECTOR_NOT_LOOPBACK,
   INSPECTOR_LISTEN: ErrorCode.INSPECTOR_LISTEN,
+  INSPECTOR_ACTION_REFUSED: ErrorCode.INSPECTOR_ACTION_REFUSED,
 } as const;
 export type ObservabilityErrorCode = (typeof ObservabilityErrorCode)[keyof typeof ObservabilityErrorCode];
 
@@ -38,5 +39,16 @@ export class InspectorListenError extends NeuroFluxError {
       `the inspector could not listen on ${host}:${port}: ${describeError(reason)}`,
       options,
     );
+  }
+}
+
+/**
+ * An inspector action (cancel or retry a task, pause or resume an agent) was refused: the task
+ * is unknown or finished, no runtime accepts actions, or the runtime that owns it said no
+ * (its answer is the message). The inspector answers the page with HTTP 409 and this message.
+ */
+export class InspectorActionRefusedError extends NeuroFluxError {
+  constructor(reason: string, options?: NeuroFluxErrorOptions) {
+    super(ObservabilityErrorCode.INSPECTOR_ACTION_REFUSED, reason, options);
   }
 }

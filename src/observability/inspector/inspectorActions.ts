@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { describeError } from '../../describeError';
 import type { ObservedRuntime } from '../observedRuntime';
+import { InspectorActionRefusedError } from '../observabilityErrors';
 import type { ActionReply, ActionRequest } from './inspectorProtocol';
 
 /** The header that carries the page's action token. @internal */
@@ -91,7 +92,7 @@ export function runtimeActions(runtime: ObservedRuntime): InspectorActions {
   const { orchestrator } = runtime;
   return {
     async cancelTask(taskId) {
-      if (!orchestrator.cancelTask(taskId)) throw new Error(`task ${taskId} is already finished`);
+      if (!orchestrator.cancelTask(taskId)) throw new InspectorActionRefusedError(`task ${taskId} is already finished`);
       return `task ${taskId} cancelled`;
     },
     async retryTask(taskId) {

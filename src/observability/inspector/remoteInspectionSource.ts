@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { CommunicationBus } from '../../bus/communicationBus';
 import { messageOrigin } from '../../bus/messageOrigin';
 import { ValidationError } from '../../errors';
+import { InspectorActionRefusedError } from '../observabilityErrors';
 import type { InspectionSource, SourceDelta } from './inspectionSource';
 import {
   INSPECTION_ACTION_TOPIC,
@@ -388,14 +389,14 @@ export function remoteInspectionSource(
     const named = slash > 0 ? runtimes.get(target.slice(0, slash)) : undefined;
     const accepting = (r: RuntimeEntry) => r.actions && !r.stopped;
     if ('taskId' in request) {
-      if (!named || !named.taskIds.has(target)) throw new Error(`task ${target} is not known to this inspector (its tasks are <runtime>/<task id>)`);
-      if (!accepting(named)) throw new Error(`${named.runtimeId} does not accept actions (publishInspection({ actions }))`);
+      if (!named || !named.taskIds.has(target)) throw new InspectorActionRefusedError(`task ${target} is not known to this inspector (its tasks are <runtime>/<task id>)`);
+      if (!accepting(named)) throw new InspectorActionRefusedError(`${named.runtimeId} does not accept actions (publishInspection({ actions }))`);
       const reply = await ask(named, { ...request, taskId: target.slice(slash + 1) });
       if (reply.ok) return reply.message;
-      throw new Error(reply.error);
+      throw new InspectorActionRefusedError(reply.error);
     }
     const candidates = named ? [named].filter(accepting) : [...runtimes.values()].filter((r) => accepting(r) && r.role === 'orchestrator');
-    if (candidates.length === 0) throw new Error('no orchestrator of this namespace accepts actions (publishInspection({ actions }))');
+    if (candidates.length === 0) throw new InspectorActionRefusedError('no orchestrator of this namespace accepts actions (publishInspection({ actions }))');
     const forwarded: ActionRequest = named ? { ...request, agentId: target.slice(slash + 1) } : request;
     let refusal = 'refused';
     for (const runtime of candidates) {
@@ -403,7 +404,7 @@ export function remoteInspectionSource(
       if (reply.ok) return reply.message;
       refusal = reply.error;
     }
-    throw new Error(refusal);
+    throw new InspectorActionRefusedError(refusal);
   };
 
   return {
