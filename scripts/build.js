@@ -40,6 +40,7 @@ export { Subject } from 'rxjs/internal/Subject';
 export { BehaviorSubject } from 'rxjs/internal/BehaviorSubject';
 export { firstValueFrom } from 'rxjs/internal/firstValueFrom';
 export { filter } from 'rxjs/internal/operators/filter';
+export { distinctUntilChanged } from 'rxjs/internal/operators/distinctUntilChanged';
 `;
 
 /**
