@@ -9,19 +9,17 @@ import {
   type ConflictMachine,
   type ConflictMachineContext,
   type ConflictMachineInput,
-  type ConflictOutcomeParams,
   type ConflictPhase,
 } from '../../machines/conflict.machine';
 import { CommunicationBus } from '../bus/communicationBus';
-import { MessagePriority, MessageType } from '../bus/message';
 import { NotRunningError, ValidationError } from '../errors';
 import { timerDelay } from '../kernel/clock';
-import { RecordRetention } from '../kernel/recordRetention';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
 import { SnapshotWriter } from '../store/snapshotWriter';
 import { ConflictStateError, DuplicateConflictError, UnknownConflictError } from './conflictErrors';
 import type { ConflictEvent, ConsensusOutcome } from './conflictEvents';
 import { finishedToRestore } from './conflictArchive';
+import { FinishedConflicts } from './finishedConflicts';
 import type { ConflictForwarder } from './conflictForwarding';
 import {
   PersistedConflictEngineSchema,
@@ -36,7 +34,6 @@ import { ConflictCounters, type ConflictStats } from './conflictStats';
 import {
   ConflictInputSchema,
   ConflictStatus,
-  ConflictTopic,
   ConflictType,
   DecisionSchema,
   EscalationReason,
@@ -50,8 +47,7 @@ import {
   type Vote,
 } from './model/conflictTypes';
 import { sameDecision } from './model/decisionKey';
-import { escalationNotice, planExecution } from './decisionExecution';
-import { IDEMPOTENCY_HEADER } from '../bus/executedKeys';
+import { DecisionSender } from './decisionSending';
 import { detectPriorityConflicts, type AgentSlots, type TaskClaim } from './detectors/priorityDetector';
 import { detectResourceConflicts, type ResourceAvailability, type ResourceRequest } from './detectors/resourceDetector';
 import { detectSignalConflicts, type SignalRule, type TradingSignalInput } from './detectors/signalDetector';
@@ -92,14 +88,6 @@ interface OpenConflict {
   effects: ConflictEvent[];
 }
 
-/** What is kept of a finished conflict once its actor is gone. */
-interface FinishedConflict {
-  readonly record: ConflictRecord;
-  outcomeRecorded: boolean;
-  /** Handed to the writer's archive: no longer in the rewritten state. */
-  archived: boolean;
-}
-
 /**
  * Detects and resolves conflicts between agents. Each reported conflict is an actor
  * (`conflictMachine`) spawned under the bus's root; it collects votes over the bus
@@ -127,14 +115,14 @@ export class ConflictResolutionEngine {
   private readonly ledger: PerformanceLedger;
   private readonly voteFunctions = new Map<string, VoteFunction>();
   private readonly open = new Map<string, OpenConflict>();
-  private readonly finished = new Map<string, FinishedConflict>();
-  private readonly retention: RecordRetention<string>;
+  private readonly finished: FinishedConflicts;
   /** Set while this engine is a standby's: reported conflicts go to the leader's engine. */
   private forwarder: ConflictForwarder | undefined;
   private readonly counters = new ConflictCounters();
   private readonly eventSubject = new Subject<ConflictEvent>();
   private readonly outcomeSubject = new Subject<ConsensusOutcome>();
   private readonly actors: ShardedSupervisor<ConflictMachine>;
+  private readonly sender: DecisionSender;
   private readonly writer: SnapshotWriter<PersistedConflictEngine, PersistedFinishedConflict> | undefined;
   /** True from `restore()` until the engine stops: before, a write would overwrite the stored state unread. */
   private persisting = false;
@@ -152,8 +140,8 @@ export class ConflictResolutionEngine {
     this.events$ = this.eventSubject.asObservable();
     this.outcomes$ = this.outcomeSubject.asObservable();
     const maxAgeMs = parsed.data.finishedRecordMaxAgeMs;
-    this.retention = new RecordRetention({ maxRecords: parsed.data.maxFinishedRecords, maxAgeMs: maxAgeMs === 0 ? Infinity : maxAgeMs }, (id) =>
-      this.evictFinished(id),
+    this.finished = new FinishedConflicts({ maxRecords: parsed.data.maxFinishedRecords, maxAgeMs: maxAgeMs === 0 ? Infinity : maxAgeMs }, () =>
+      this.bus.clock.now(),
     );
     const { store, storeKey } = parsed.data;
     this.writer =
@@ -170,12 +158,14 @@ export class ConflictResolutionEngine {
         onProblem: (problem) => this.emit({ type: 'STORE_PROBLEM', problem, at: this.bus.clock.now() }),
       });
     const collector = new VoteCollector({ bus: this.bus, senderId: this.options.agentId, voteFunctions: this.voteFunctions });
+    this.sender = new DecisionSender(this.bus, this.options.agentId, this.options.decisionExecutors);
+    const sender = this.sender;
     const clock = this.bus.clock;
     const logic = conflictMachine.provide({
       actors: { collectVotes: collector.collectVotes, consultExpert: collector.consultExpert },
       actions: {
-        executeDecision: (_, params) => this.executeDecision(params),
-        escalate: (_, params) => this.broadcastEscalation(params),
+        executeDecision: (_, params) => this.effectsRan(params.conflict.conflictId, sender.executeDecision(params)),
+        escalate: (_, params) => this.effectsRan(params.conflict.conflictId, sender.broadcastEscalation(params)),
       },
       delays: {
         // Time left to the absolute deadline and window end: a restored conflict re-arms only what remains.
@@ -217,7 +207,7 @@ export class ConflictResolutionEngine {
     for (const [id, entry] of this.open) {
       entry.subscription.unsubscribe();
       for (const waiter of entry.waiters) waiter.reject(new NotRunningError('conflict engine'));
-      this.keepFinished(id, this.recordOf(entry, null));
+      this.finished.keep(id, this.recordOf(entry, null));
     }
     this.open.clear();
     this.actors.stopAll();
@@ -290,6 +280,7 @@ export class ConflictResolutionEngine {
     }
     if (this.stopped) throw new NotRunningError('conflict engine');
     this.persisting = true;
+    this.finished.attachArchive(this.writer);
     let restored = 0;
     if (state) {
       this.counters.add(state.counters);
@@ -299,7 +290,7 @@ export class ConflictResolutionEngine {
       for (const { record, outcomeRecorded, archived } of finishedToRestore(this.writer.takeArchived(), state.finished)) {
         const id = record.conflict.conflictId;
         if (this.open.has(id) || this.finished.has(id)) continue;
-        this.keepFinished(id, record, outcomeRecorded, archived);
+        this.finished.keep(id, record, outcomeRecorded, archived);
         restored++;
       }
       for (const stored of state.open) {
@@ -310,7 +301,7 @@ export class ConflictResolutionEngine {
       }
     }
     // Outcomes recorded before the archive existed (stored in the value) or before this restore.
-    for (const finished of this.finished.values()) this.archiveFinished(finished);
+    this.finished.archiveRecordedOutcomes();
     this.writer.markDirty(); // claims the key: the previous writer's next write is fenced
     return restored;
   }
@@ -512,10 +503,8 @@ export class ConflictResolutionEngine {
     const parsed = DecisionSchema.safeParse(actualDecision);
     if (!parsed.success) throw ValidationError.fromZod('actual decision', parsed.error);
     const { conflict, votes, resolution } = finished.record;
-    finished.outcomeRecorded = true;
     // A copy archived without its outcome (let go, then restored) is stale: archived again with it.
-    finished.archived = false;
-    this.archiveFinished(finished);
+    this.finished.outcomeRecorded(finished);
     const voters = this.ledger.applyOutcome(conflict.conflictType, votes, parsed.data);
     this.persist();
     const consensusDecision = resolution?.status === 'resolved' ? resolution.decision : null;
@@ -636,7 +625,7 @@ export class ConflictResolutionEngine {
    */
   async findConflict(conflictId: string): Promise<ConflictRecord | undefined> {
     const record = this.getConflict(conflictId);
-    if (record || !this.writer || this.retention.evicted === 0) return record;
+    if (record || !this.writer || this.finished.evicted === 0) return record;
     return (await this.writer.findArchived((item) => item.record.conflict.conflictId === conflictId))?.record;
   }
 
@@ -749,6 +738,7 @@ export class ConflictResolutionEngine {
     if (!this.persisting) return;
     this.frozen = this.exportState();
     this.persisting = false;
+    this.finished.detachArchive();
   }
 
   private exportState(): PersistedConflictEngine {
@@ -825,7 +815,7 @@ export class ConflictResolutionEngine {
       result: null,
     };
     const votes = (entry.actor.getSnapshot().context as ConflictMachineContext).votes;
-    this.broadcastEscalation({ conflict: entry.conflict, verdict, votes });
+    this.effectsRan(conflictId, this.sender.broadcastEscalation({ conflict: entry.conflict, verdict, votes }));
     this.finish(conflictId, entry, verdict);
   }
 
@@ -835,7 +825,7 @@ export class ConflictResolutionEngine {
     this.freezePersistence();
     this.open.delete(conflictId);
     for (const waiter of entry.waiters) waiter.reject(new NotRunningError('conflict engine'));
-    this.keepFinished(conflictId, this.recordOf(entry, null));
+    this.finished.keep(conflictId, this.recordOf(entry, null));
   }
 
   private finish(conflictId: string, entry: OpenConflict, verdict: ConflictVerdict | null): void {
@@ -871,7 +861,7 @@ export class ConflictResolutionEngine {
       this.emit({ type: 'CONFLICT_ESCALATED', conflictId, resolution, at });
     }
     for (const event of entry.effects) this.emit(event);
-    this.keepFinished(conflictId, this.recordOf(entry, resolution));
+    this.finished.keep(conflictId, this.recordOf(entry, resolution));
     this.persist();
     for (const waiter of entry.waiters) waiter.resolve(resolution);
     // Released after the actor's own transition has finished notifying observers.
@@ -891,95 +881,13 @@ export class ConflictResolutionEngine {
     };
   }
 
-  private keepFinished(conflictId: string, record: ConflictRecord, outcomeRecorded = false, archived = false): void {
-    this.finished.set(conflictId, { record, outcomeRecorded, archived });
-    const now = this.bus.clock.now();
-    this.retention.add(conflictId, record.resolution?.finishedAt ?? now, now);
-  }
-
-  /**
-   * A finished conflict leaves memory. With a store it goes to the archive first (unless it
-   * is there already), so that `findConflict` still reads it and the value rewritten on every
-   * change does not carry it either.
-   */
-  private evictFinished(conflictId: string): void {
-    const finished = this.finished.get(conflictId);
-    this.finished.delete(conflictId);
-    if (!finished || finished.archived || !finished.record.resolution || !this.persisting || !this.writer) return;
-    this.writer.archive({ record: finished.record, outcomeRecorded: finished.outcomeRecorded });
-  }
-
-  /**
-   * Its outcome recorded, a finished conflict never changes again: it leaves the state
-   * rewritten on every change for the writer's write-once archive, so that a write costs
-   * the open conflicts and the finished ones still waiting for an outcome, not the history.
-   */
-  private archiveFinished(finished: FinishedConflict): void {
-    if (!this.persisting || !this.writer || finished.archived || !finished.outcomeRecorded || !finished.record.resolution) return;
-    finished.archived = true;
-    this.writer.archive({ record: finished.record, outcomeRecorded: true });
-  }
-
-  /** The `executeDecision` effect of the conflict machine. */
-  private executeDecision({ conflict, verdict, votes }: ConflictOutcomeParams): void {
-    const entry = this.open.get(conflict.conflictId);
-    const effects = entry?.effects ?? [];
-    const at = this.bus.clock.now();
-    if (verdict.status !== 'resolved') return;
-    if (verdict.action !== 'execute') {
-      this.counters.held++;
-      effects.push({ type: 'DECISION_HELD', conflictId: conflict.conflictId, confidence: verdict.result.confidence, at });
-      return;
+  /** Events of the machine's effects: counted now, published after the conflict's outcome. */
+  private effectsRan(conflictId: string, events: readonly ConflictEvent[]): void {
+    for (const event of events) {
+      if (event.type === 'DECISION_HELD') this.counters.held++;
+      else if (event.type === 'DECISION_EXECUTED') this.counters.executed++;
     }
-    let command;
-    try {
-      command = planExecution(conflict, verdict.result, votes, this.options.decisionExecutors);
-    } catch (error) {
-      // A throwing `decisionExecutors` must not crash the conflict actor: nothing is sent.
-      effects.push({ type: 'DELIVERY_FAILED', conflictId: conflict.conflictId, topic: ConflictTopic.EXECUTE_DECISION, error: describeError(error), at });
-      return;
-    }
-    const idempotencyKey = command.payload['idempotencyKey'] as string;
-    const delivered: string[] = [];
-    for (const recipientId of command.recipients) {
-      try {
-        this.bus.sendMessage({
-          senderId: this.options.agentId,
-          recipientId,
-          messageType: MessageType.COMMAND,
-          priority: MessagePriority.HIGH,
-          topic: command.topic,
-          payload: command.payload,
-          headers: { [IDEMPOTENCY_HEADER]: idempotencyKey },
-        });
-        delivered.push(recipientId);
-      } catch (error) {
-        effects.push({ type: 'DELIVERY_FAILED', conflictId: conflict.conflictId, topic: command.topic, error: describeError(error), at });
-      }
-    }
-    this.counters.executed++;
-    effects.push({ type: 'DECISION_EXECUTED', conflictId: conflict.conflictId, topic: command.topic, recipients: delivered, at });
-  }
-
-  /** The `escalate` effect of the conflict machine: one `conflict_escalation` broadcast. */
-  private broadcastEscalation({ conflict, verdict, votes }: ConflictOutcomeParams): void {
-    const entry = this.open.get(conflict.conflictId);
-    try {
-      this.bus.broadcastMessage({
-        senderId: this.options.agentId,
-        topic: ConflictTopic.ESCALATION,
-        payload: escalationNotice(conflict, verdict, votes),
-        priority: MessagePriority.HIGH,
-      });
-    } catch (error) {
-      entry?.effects.push({
-        type: 'DELIVERY_FAILED',
-        conflictId: conflict.conflictId,
-        topic: ConflictTopic.ESCALATION,
-        error: describeError(error),
-        at: this.bus.clock.now(),
-      });
-    }
+    this.open.get(conflictId)?.effects.push(...events);
   }
 
   private emit(event: ConflictEvent): void {
