@@ -401,12 +401,14 @@ describe('model-based: leader election machine', () => {
   const provided = (clock: SimulatedClock, clockAware: boolean) => {
     const effects = deferredActors(clock);
     const logic = leaderElectionMachine.provide({
+      /* eslint-disable @typescript-eslint/no-invalid-void-type -- the chart declares these effects `fromPromise<void>` */
       actors: {
         claimLease: effects.logicOf<LeaseClaimResult>(),
-        takeOver: effects.logicOf<undefined>(),
-        stepDown: effects.logicOf<undefined>(),
-        releaseLease: effects.logicOf<undefined>(),
+        takeOver: effects.logicOf<void>(),
+        stepDown: effects.logicOf<void>(),
+        releaseLease: effects.logicOf<void>(),
       },
+      /* eslint-enable @typescript-eslint/no-invalid-void-type */
       ...(clockAware && {
         delays: {
           untilLeaseExpiry: ({ context }) => Math.min(600, remaining(clock, context.expiresAt) + 5),
