@@ -88,7 +88,11 @@ async function failureWithout(packageName: string, use: () => unknown): Promise<
 /* eslint-disable @typescript-eslint/no-require-imports */
 const cases: [string, string, () => unknown][] = [
   ['ioredis', 'RedisCache', () => new (require('../src/cache/redisCache') as typeof import('../src/cache/redisCache')).RedisCache()],
-  ['yaml', 'workflow file', () => (require('../src/orchestration/workflowFileSource') as typeof import('../src/orchestration/workflowFileSource')).parseWorkflowSource(Buffer.from('tasks: []\n'), 'yaml')],
+  [
+    'yaml',
+    'workflow file',
+    () => (require('../src/orchestration/workflowFileSource') as typeof import('../src/orchestration/workflowFileSource')).parseWorkflowSource(Buffer.from('tasks: []\n'), 'yaml'),
+  ],
   ['prom-client', 'createMetrics', () => (require('../src/observability/runtimeMetrics') as typeof import('../src/observability/runtimeMetrics')).createMetrics({} as never)],
   ['@opentelemetry/api', 'tracing', () => (require('../src/observability/tracing/otelApi') as typeof import('../src/observability/tracing/otelApi')).otelApi()],
   ['@nats-io/transport-node', 'NATS', () => (require('../src/transport/natsClient') as typeof import('../src/transport/natsClient')).natsCore()],
