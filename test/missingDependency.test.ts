@@ -99,16 +99,23 @@ const cases: [string, string, () => unknown][] = [
   ['@nats-io/jetstream', 'NATS', () => (require('../src/transport/natsClient') as typeof import('../src/transport/natsClient')).natsJetStream()],
   ['@nats-io/kv', 'NATS', () => (require('../src/transport/natsClient') as typeof import('../src/transport/natsClient')).natsKv()],
   ['@nats-io/nkeys', 'NATS', () => (require('../src/transport/natsClient') as typeof import('../src/transport/natsClient')).natsKeys()],
-  ['graphology', 'swarm', () => (require('../src/swarm/topologyMetrics') as typeof import('../src/swarm/topologyMetrics')).toGraph({} as never)],
   [
     'ws',
     'inspector',
-    () =>
-      (require('../src/observability/inspector/inspectorServer') as typeof import('../src/observability/inspector/inspectorServer')).serveInspection(
-        { name: 'test', close: () => undefined } as never,
-        {},
-      ),
+    async () => {
+      // The inspection source it was given is closed, as on its other refusals.
+      const close = jest.fn();
+      try {
+        await (require('../src/observability/inspector/inspectorServer') as typeof import('../src/observability/inspector/inspectorServer')).serveInspection(
+          { name: 'test', close } as never,
+          {},
+        );
+      } finally {
+        expect(close).toHaveBeenCalledTimes(1);
+      }
+    },
   ],
+  ['graphology', 'swarm', () => (require('../src/swarm/topologyMetrics') as typeof import('../src/swarm/topologyMetrics')).toGraph({} as never)],
 ];
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -237,8 +237,16 @@ export async function serveInspection(source: InspectionSource, options: Omit<In
   };
 
   // ws (14 modules) is loaded by the first inspector, not by `require('neuroflux')` (issue #16).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { WebSocketServer } = loadOptional('ws', 'the inspector', () => require('ws') as typeof import('ws'));
+  let ws: typeof import('ws');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    ws = loadOptional('ws', 'the inspector', () => require('ws') as typeof import('ws'));
+  } catch (error) {
+    // Like the other refusals above: the source given to us is closed, not leaked.
+    source.close();
+    throw error;
+  }
+  const { WebSocketServer } = ws;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   wss.on('connection', (ws: WebSocket) => {
     const client: Client = { ws, stale: false };
