@@ -3,13 +3,11 @@ import { Subject, type Observable } from 'rxjs';
 import type { ActorRefFrom, Subscription } from 'xstate';
 import { z } from 'zod';
 import {
-  CONFLICT_PHASES,
   conflictMachine,
   conflictStatusOf,
   type ConflictMachine,
   type ConflictMachineContext,
   type ConflictMachineInput,
-  type ConflictPhase,
 } from '../../machines/conflict.machine';
 import { CommunicationBus } from '../bus/communicationBus';
 import { NotRunningError, ValidationError } from '../errors';
@@ -19,6 +17,7 @@ import { SnapshotWriter } from '../store/snapshotWriter';
 import { ConflictStateError, DuplicateConflictError, UnknownConflictError } from './conflictErrors';
 import type { ConflictEvent, ConsensusOutcome } from './conflictEvents';
 import { finishedToRestore } from './conflictArchive';
+import { conflictEngineStateOf } from './conflictEngineState';
 import { FinishedConflicts } from './finishedConflicts';
 import type { ConflictForwarder } from './conflictForwarding';
 import {
@@ -60,14 +59,6 @@ import { describeError } from '../describeError';
 import { DEFAULT_DEADLINE_MS, EngineOptionsSchema, ResolveOptionsSchema, type ConflictDetectionContext, type ConflictResolutionEngineOptions, type ResolveOptions } from './conflictEngineOptions';
 
 export { DEFAULT_DEADLINE_MS, type ConflictDetectionContext, type ConflictResolutionEngineOptions, type ResolveOptions } from './conflictEngineOptions';
-
-const PHASES: ReadonlySet<string> = new Set<ConflictPhase>(CONFLICT_PHASES);
-
-/** The phase of an open conflict's state value; undefined once it has ended. */
-function phaseOf(value: unknown): ConflictPhase | undefined {
-  const phase = (value as { open?: unknown } | null)?.open;
-  return typeof phase === 'string' && PHASES.has(phase) ? (phase as ConflictPhase) : undefined;
-}
 
 type ConflictActor = ActorRefFrom<ConflictMachine>;
 
@@ -742,41 +733,13 @@ export class ConflictResolutionEngine {
   }
 
   private exportState(): PersistedConflictEngine {
-    const open: PersistedOpenConflict[] = [];
-    for (const entry of this.open.values()) {
-      const snapshot = entry.actor.getSnapshot();
-      const phase = phaseOf(snapshot.value);
-      // An actor that ended is finished (and recorded) within the same notification; there
-      // is no phase to resume, and resuming one would run its decision twice.
-      if (!phase) continue;
-      const c = snapshot.context as ConflictMachineContext;
-      open.push({
-        conflict: entry.conflict,
-        phase,
-        voteTimeoutMs: c.voteTimeoutMs,
-        strategy: c.strategy,
-        algorithm: c.algorithm,
-        requestedAt: c.requestedAt,
-        stakes: c.stakes,
-        expertId: c.expertId,
-        votes: c.votes,
-        expertAnswer: c.expertAnswer,
-        humanDecision: c.humanDecision,
-      });
-    }
-    const finished: PersistedConflictEngine['finished'][number][] = [];
-    for (const { record, outcomeRecorded, archived } of this.finished.values()) {
-      // Records without a resolution are conflicts cut short by a stop: they are open in the store.
-      if (record.resolution && !archived) finished.push({ record, outcomeRecorded });
-    }
-    return {
-      version: 1,
-      savedAt: this.bus.clock.now(),
-      open,
-      finished,
+    return conflictEngineStateOf({
+      open: this.open.values(),
+      finished: this.finished.values(),
       ledger: this.ledger.entries(),
       counters: this.counters.values(),
-    };
+      savedAt: this.bus.clock.now(),
+    });
   }
 
   /** Follows an open conflict's actor: new votes, status changes, the end. */
