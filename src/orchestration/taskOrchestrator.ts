@@ -26,7 +26,6 @@ import { ShardedSupervisor } from '../kernel/shardedSupervisor';
 import { systemIdPrefixOf } from '../kernel/systemIdScope';
 import { ChunkedQueue, nextTurn, turnBudgetSpent, turnStartedAt } from '../kernel/chunkedQueue';
 import { RecordRetention, retentionLimits } from '../kernel/recordRetention';
-import { AgentPool, laneOf } from './agentPool';
 import { HostRegistry } from './hostRegistry';
 import { AgentWaiters } from './agentWaiters';
 import { RecordInterning } from './recordInterning';
@@ -34,9 +33,7 @@ import { RemoteReports } from './remoteReports';
 import { AgentActorLink } from './agentActorLink';
 import { RemoteAgentActors } from './remoteAgentActors';
 import { dependencyEventType } from './planning/dependencyOutcome';
-import { compareReady } from './planning/readyOrder';
 import { loadAfterRelease, performanceAfterAttempt } from './planning/slotAccounting';
-import { builtInBalancers, isScoring, type Balancer, type ScoringBalancer } from './balancers';
 import { OrchestratorAgent, type AgentView, type TaskHistoryEntry } from './orchestratorAgent';
 import { executeAttempt, type ExecutionContext, type TaskExecutor } from './taskExecutor';
 import { TaskAssignmentPayloadSchema, TaskTopic, type TaskResultPayload } from './taskProtocol';
@@ -54,6 +51,8 @@ import {
 } from './taskTypes';
 import { findWorkflowProblems, workflowProblemSteps } from './workflowGraph';
 import { WaitingTasks } from './waitingTasks';
+import type { TaskEntry } from './taskEntry';
+import { TaskScheduler } from './taskScheduler';
 import type { PersistedOrchestrator, PersistedTask } from './orchestratorPersistence';
 import { OrchestratorStore } from './orchestratorStore';
 import { runtimeLogger } from '../kernel/runtimeLogger';
@@ -66,27 +65,6 @@ import type { CapabilityFigures, OrchestratorStats } from './orchestratorStats';
 
 // The public types of the orchestrator live beside it, one file per concept; importers of this module keep finding them here.
 export type { CapabilityFigures, OrchestratorAgentOptions, OrchestratorStats, TaskAttemptEvent, TaskAttemptFailureKind, TaskEvent, TaskFinishedEvent, TaskOrchestratorOptions };
-
-interface TaskEntry {
-  readonly record: TaskRecord;
-  actor: ActorRefFrom<typeof taskMachine> | undefined;
-  readonly pool: AgentPool;
-  readonly chooser: Balancer;
-  dependents: string[] | undefined;
-  waiters: ((record: TaskRecord) => void)[] | undefined;
-  /** Clock time of the current attempt's assignment (for the performance ratio). */
-  assignedAt: number | null;
-  /**
-   * Identity of the current dispatch. An attempt number is not enough: an agent lost and
-   * re-registered under the same id gets the same attempt again, and the old run's late
-   * result must not pass for the new one.
-   */
-  dispatchToken: string;
-  /** Set by the runtime where it fails the current attempt itself; read (and cleared) when the attempt ends. */
-  attemptFailureKind?: TaskAttemptFailureKind;
-  /** The kind of the last failed attempt (for `task_finished`). */
-  lastFailureKind?: TaskAttemptFailureKind;
-}
 
 /**
  * Most task actors spawned in one turn of the event loop (fewer once `TURN_BUDGET_MS` has
@@ -139,8 +117,8 @@ export class TaskOrchestrator {
   private readonly hosts: HostRegistry;
   /** Results and reports from agents elsewhere, and hosts' presence: what reaches the orchestrator's bus agent. */
   private readonly remoteReports: RemoteReports;
-  private readonly defaultBalancer: Balancer;
-  private readonly balancerByName = new Map<string, Balancer>();
+  /** Ready queues per pool and scheduling rounds (taskScheduler.ts). */
+  private readonly scheduler: TaskScheduler;
   private readonly historyWindowMs: number;
   private readonly tasks = new Map<string, TaskEntry>();
   /** Tasks in state `queued`, per capability: the demand scaling reads without a scan of the tasks. */
@@ -157,8 +135,6 @@ export class TaskOrchestrator {
   private readonly stopRelinking: () => void;
   /** Stand-in actors of the agents hosts announced (the inspector here shows them). */
   private readonly remoteAgentActors: RemoteAgentActors;
-  private readonly pools = new Map<string, AgentPool>();
-  private readonly dirtyPools = new Set<AgentPool>();
   private readonly controllers = new Map<string, AbortController>();
   /** Equal lists and retry policies of records stored once. */
   private readonly interning = new RecordInterning();
@@ -172,13 +148,10 @@ export class TaskOrchestrator {
   private readonly attemptSubject = new Subject<TaskAttemptEvent>();
   private readonly unregisteredSubject = new Subject<string>();
   private finishedBatch: string[] = [];
-  private schedulingRequested = false;
   private releaseRequested = false;
   private registrationCount = 0;
-  private assignmentSeq = 0;
   /** Dependency outcomes for tasks whose actors are being spawned in the same step. */
   private deferredDependencyEvents: { taskId: string; event: { type: 'DEPENDENCY_COMPLETED' | 'DEPENDENCY_FAILED'; dependencyId: string } }[] = [];
-  private waitingSeq = 0;
   private taskIdSeq = 0;
   /**
    * Accepted tasks whose actors are spawned on later turns of the event loop (at most
@@ -215,7 +188,6 @@ export class TaskOrchestrator {
   private completionTimeTotal = 0;
   private lateResults = 0;
   private cancelsUndelivered = 0;
-  private balancerErrors = 0;
 
   constructor(options: TaskOrchestratorOptions) {
     const { bus, balancer, balancers, store, ...rest } = options;
@@ -225,9 +197,20 @@ export class TaskOrchestrator {
     this.orchestratorId = parsed.data.orchestratorId;
     this.logger = runtimeLogger(bus.root, { component: 'orchestrator', orchestratorId: this.orchestratorId });
     this.historyWindowMs = parsed.data.historyWindowHours * 3_600_000;
-    for (const b of [...Object.values(builtInBalancers), ...(balancers ?? [])]) this.balancerByName.set(b.name, b);
-    this.defaultBalancer = typeof balancer === 'string' ? this.balancerNamed(balancer) : (balancer ?? builtInBalancers.default);
-    this.balancerByName.set(this.defaultBalancer.name, this.defaultBalancer);
+    this.scheduler = new TaskScheduler(
+      {
+        tasks: this.tasks,
+        agents: this.agents,
+        clock: bus.clock,
+        // Only the chart's `active` state runs a round.
+        requestRound: () => {
+          if (this.lifecycle.getSnapshot().status === 'active') this.actor.send({ type: 'SCHEDULING_REQUESTED' });
+        },
+        producersOf: (record) => this.producersOf(record),
+      },
+      balancer,
+      balancers,
+    );
     this.events$ = this.eventSubject.asObservable();
     this.persistence =
       store &&
@@ -284,7 +267,7 @@ export class TaskOrchestrator {
         },
         haltIntake: () => this.haltIntake(),
         releaseResources: () => this.releaseResources(),
-        runBalancer: () => this.runBalancer(),
+        runBalancer: () => this.scheduler.runRound(),
         releaseTasks: (_, params) => this.taskActors.release(params.taskIds),
       },
     });
@@ -507,14 +490,9 @@ export class TaskOrchestrator {
     }
     this.linkLocalActor(agent);
     this.agents.set(agentId, agent);
-    for (const pool of this.pools.values()) {
-      if (agent.hasCapabilities(pool.traits.requiredCapabilities)) {
-        pool.add(agent);
-        if (pool.waiting > 0) this.dirtyPools.add(pool);
-      }
-    }
+    this.scheduler.agentAdded(agent);
     this.actor.send({ type: 'AGENT_REGISTERED', agentId });
-    this.requestScheduling();
+    this.scheduler.requestRound();
     this.agentWaiters.agentsChanged();
   }
 
@@ -590,10 +568,8 @@ export class TaskOrchestrator {
   private agentOnlineChanged(agent: OrchestratorAgent, online: boolean): void {
     if (agent.online === online) return;
     agent.online = online;
-    for (const pool of agent.pools) {
-      pool.update(agent);
-      if (online) this.dirtyPools.add(pool);
-    }
+    if (online) this.scheduler.markAgentPools(agent, false);
+    else for (const pool of agent.pools) pool.update(agent);
     if (online && agent.pools.size > 0) this.actor.send({ type: 'SCHEDULING_REQUESTED' });
   }
 
@@ -906,7 +882,7 @@ export class TaskOrchestrator {
   }
 
   private newEntry(task: ParsedTask, now: number): TaskEntry {
-    const chooser = task.balancer ? this.balancerNamed(task.balancer) : this.defaultBalancer;
+    const chooser = task.balancer ? this.scheduler.balancerNamed(task.balancer) : this.scheduler.defaultBalancer;
     const record: TaskRecord = {
       taskId: task.taskId,
       name: task.name,
@@ -936,7 +912,7 @@ export class TaskOrchestrator {
     return {
       record,
       actor: undefined,
-      pool: this.poolFor(chooser, task),
+      pool: this.scheduler.poolFor(chooser, task),
       chooser,
       dependents: undefined,
       waiters: undefined,
@@ -966,7 +942,7 @@ export class TaskOrchestrator {
   /** Adds a stored task (unless known); one not finished goes to `live`, to run again. False when it was known. */
   private restoreTask({ record, balancer }: PersistedTask, live: TaskEntry[]): boolean {
     if (this.tasks.has(record.taskId)) return false;
-    const chooser = balancer && this.balancerByName.has(balancer) ? this.balancerNamed(balancer) : this.defaultBalancer;
+    const chooser = balancer && this.scheduler.hasBalancer(balancer) ? this.scheduler.balancerNamed(balancer) : this.scheduler.defaultBalancer;
     const final = FINAL_STATES.has(record.state);
     const restored: TaskRecord = final
       ? record
@@ -984,7 +960,7 @@ export class TaskOrchestrator {
     const entry: TaskEntry = {
       record: restored,
       actor: undefined,
-      pool: this.poolFor(chooser, restored),
+      pool: this.scheduler.poolFor(chooser, restored),
       chooser,
       dependents: undefined,
       waiters: undefined,
@@ -1077,7 +1053,7 @@ export class TaskOrchestrator {
     });
     let n = 1;
     while (this.tasks.has(`${base}~retry${n}`)) n++;
-    const balancer = [...this.balancerByName].find(([, chooser]) => chooser === entry.chooser)?.[0];
+    const balancer = this.scheduler.nameOf(entry.chooser);
     return this.submitTask({
       taskId: `${base}~retry${n}`,
       name: r.name,
@@ -1130,10 +1106,7 @@ export class TaskOrchestrator {
     }
     if (!agent.paused) return false;
     agent.paused = false;
-    for (const pool of agent.pools) {
-      pool.update(agent);
-      this.dirtyPools.add(pool);
-    }
+    this.scheduler.markAgentPools(agent, false);
     this.actor.send({ type: 'SCHEDULING_REQUESTED' });
     return true;
   }
@@ -1148,7 +1121,7 @@ export class TaskOrchestrator {
     const entry = this.tasks.get(taskId);
     if (!entry) throw new UnknownTaskError(taskId);
     if (entry.record.state === 'queued') {
-      this.dirtyPools.add(entry.pool);
+      this.scheduler.markPool(entry.pool);
       this.actor.send({ type: 'SCHEDULING_REQUESTED' });
     }
     return entry.record.status;
@@ -1170,7 +1143,7 @@ export class TaskOrchestrator {
     }
     if (agent.paused) throw new AssignmentRefusedError(taskId, agentId, 'agent is paused');
     if (!agent.available) throw new AssignmentRefusedError(taskId, agentId, 'agent has no free slot');
-    this.assign(entry, agent);
+    this.scheduler.assign(entry, agent);
   }
 
   /** Resolves with the task's record once it is final (completed, failed, timed out or cancelled). */
@@ -1224,7 +1197,7 @@ export class TaskOrchestrator {
       lateReports: this.remoteReports.counts.lateReports,
       refusedResults: { ...this.remoteReports.counts.refusedResults },
       invalidResults: this.remoteReports.counts.invalidResults,
-      balancerErrors: this.balancerErrors,
+      balancerErrors: this.scheduler.balancerErrors,
       persistence: this.persistence ? this.persistence.stats() : null,
       hosts: this.hosts.stats(),
       active: this.live,
@@ -1271,123 +1244,10 @@ export class TaskOrchestrator {
 
   // ---------------------------------------------------------------- scheduling
 
-  private balancerNamed(name: string): Balancer {
-    const balancer = this.balancerByName.get(name);
-    if (!balancer) {
-      throw new ValidationError('balancer', [{ path: 'balancer', message: `unknown balancer '${name}'` }]);
-    }
-    return balancer;
-  }
-
-  /** The pool of agents for tasks like this one, created (one scan of the agents) on first use. */
-  private poolFor(chooser: Balancer, task: { readonly taskType: string; readonly requiredCapabilities: readonly string[] }): AgentPool {
-    const capabilities = [...new Set(task.requiredCapabilities)].sort();
-    const key = `${chooser.name}|${task.taskType}|${capabilities.join(',')}`;
-    let pool = this.pools.get(key);
-    if (!pool) {
-      const scorer: ScoringBalancer = isScoring(chooser) ? this.safeScorer(chooser) : builtInBalancers.default;
-      pool = new AgentPool(key, scorer, { taskType: task.taskType, priority: 'medium', requiredCapabilities: capabilities });
-      for (const agent of this.agents.values()) if (agent.hasCapabilities(capabilities)) pool.add(agent);
-      this.pools.set(key, pool);
-    }
-    return pool;
-  }
-
-  /** A user score that throws or is not a number ranks the agent last instead of failing a step. */
-  private safeScorer(balancer: ScoringBalancer): ScoringBalancer {
-    if (Object.values(builtInBalancers).includes(balancer as never)) return balancer;
-    return {
-      name: balancer.name,
-      score: (agent, task) => {
-        try {
-          const score = balancer.score(agent, task);
-          return Number.isNaN(score) ? -Infinity : score;
-        } catch {
-          this.balancerErrors++;
-          return -Infinity;
-        }
-      },
-    };
-  }
-
+  /** The task actor's `requestAgent`: the task waits in its pool's ready queue. */
   private enqueueForAgent(taskId: string): void {
     const entry = this.tasks.get(taskId);
-    if (!entry) return;
-    entry.pool.enqueue({ taskId, lane: laneOf(entry.record.priority), seq: this.waitingSeq++ });
-    this.dirtyPools.add(entry.pool);
-    this.requestScheduling();
-  }
-
-  private requestScheduling(): void {
-    if (this.schedulingRequested) return;
-    this.schedulingRequested = true;
-    // One scheduling round per burst of readiness: tasks spawned or freed in the same tick
-    // are placed together, in priority order. Only the chart's `active` state runs it.
-    queueMicrotask(() => {
-      this.schedulingRequested = false;
-      if (this.dirtyPools.size > 0 && this.lifecycle.getSnapshot().status === 'active') this.actor.send({ type: 'SCHEDULING_REQUESTED' });
-    });
-  }
-
-  /**
-   * One scheduling round: repeatedly takes the most urgent waiting task among the pools
-   * that changed and gives it to its pool's best available agent.
-   */
-  private runBalancer(): void {
-    const candidates = [...this.dirtyPools].filter((p) => p.waiting > 0);
-    this.dirtyPools.clear();
-    while (candidates.length > 0) {
-      let bestIndex = -1;
-      let best: { lane: number; seq: number } | undefined;
-      for (let i = 0; i < candidates.length; i++) {
-        const head = (candidates[i] as AgentPool).peekWaiting();
-        if (head && (!best || compareReady(head, best) < 0)) {
-          best = head;
-          bestIndex = i;
-        }
-      }
-      if (bestIndex < 0) break;
-      const pool = candidates[bestIndex] as AgentPool;
-      const head = pool.peekWaiting() as { taskId: string };
-      const entry = this.tasks.get(head.taskId);
-      if (!entry || entry.record.state !== 'queued') {
-        pool.shiftWaiting(); // cancelled or already placed: stale
-        continue;
-      }
-      const agent = this.chooseAgent(pool, entry);
-      if (!agent) {
-        entry.record.reason = pool.size === 0 ? 'no_capable_agent' : 'no_agent_available';
-        candidates.splice(bestIndex, 1);
-        continue;
-      }
-      pool.shiftWaiting();
-      this.assign(entry, agent);
-    }
-  }
-
-  private chooseAgent(pool: AgentPool, entry: TaskEntry): OrchestratorAgent | undefined {
-    if (isScoring(entry.chooser)) return pool.top();
-    const available = pool.availableAgents();
-    if (available.length === 0) return undefined;
-    let chosen: string | undefined;
-    try {
-      chosen = entry.chooser.choose(copyRecord(entry.record), available, { producerAgentIds: this.producersOf(entry.record) });
-    } catch {
-      // A user balancer that throws leaves the task waiting; it must not fail the round.
-      this.balancerErrors++;
-      return undefined;
-    }
-    return chosen === undefined ? undefined : available.find((a) => a.agentId === chosen);
-  }
-
-  private assign(entry: TaskEntry, agent: OrchestratorAgent): void {
-    agent.load++;
-    agent.lastAssignedSeq = this.assignmentSeq++;
-    agent.activeTasks.add(entry.record.taskId);
-    for (const pool of agent.pools) pool.update(agent);
-    entry.record.reason = null;
-    entry.assignedAt = this.bus.clock.now();
-    entry.actor?.send({ type: 'AGENT_ASSIGNED', agentId: agent.agentId, at: entry.assignedAt, startsAtOnce: agent.execute !== undefined });
+    if (entry) this.scheduler.enqueue(entry);
   }
 
   // ---------------------------------------------------------------- execution
@@ -1576,11 +1436,8 @@ export class TaskOrchestrator {
         this.historyWindowMs,
       );
     }
-    for (const pool of agent.pools) {
-      pool.update(agent);
-      if (pool.waiting > 0) this.dirtyPools.add(pool);
-    }
-    this.requestScheduling();
+    this.scheduler.markAgentPools(agent, true);
+    this.scheduler.requestRound();
   }
 
   // ---------------------------------------------------------------- records and events
@@ -1657,7 +1514,7 @@ export class TaskOrchestrator {
     entry.lastFailureKind = 'runtime';
     const context = { taskId, retryCount: entry.record.retryCount, assignedAgent: agentId, lastError: `task actor crashed: ${describeError(error)}`, endReason: 'execution_failed' };
     this.onTransition(context as TaskMachineContext, 'failed');
-    this.requestScheduling();
+    this.scheduler.requestRound();
   }
 
   /** Agents that ran the task's completed dependencies. */
