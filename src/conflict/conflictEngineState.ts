@@ -1,5 +1,5 @@
 import type { SnapshotFrom } from 'xstate';
-import { CONFLICT_PHASES, type ConflictMachine, type ConflictMachineContext, type ConflictPhase } from '../../machines/conflict.machine';
+import { CONFLICT_PHASES, type ConflictMachine, type ConflictPhase } from '../../machines/conflict.machine';
 import type { PersistedConflictEngine, PersistedOpenConflict } from './conflictPersistence';
 import type { FinishedConflict } from './finishedConflicts';
 import type { Conflict } from './model/conflictTypes';
@@ -22,7 +22,7 @@ export function phaseOf(value: unknown): ConflictPhase | undefined {
 export function persistedOpenConflictOf(conflict: Conflict, snapshot: SnapshotFrom<ConflictMachine>): PersistedOpenConflict | undefined {
   const phase = phaseOf(snapshot.value);
   if (!phase) return undefined;
-  const c = snapshot.context as ConflictMachineContext;
+  const c = snapshot.context;
   return {
     conflict,
     phase,

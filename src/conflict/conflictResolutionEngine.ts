@@ -1,33 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { Subject, type Observable } from 'rxjs';
-import type { ActorRefFrom, Subscription } from 'xstate';
+import type { Subscription } from 'xstate';
 import { z } from 'zod';
-import {
-  conflictMachine,
-  conflictStatusOf,
-  type ConflictMachine,
-  type ConflictMachineContext,
-  type ConflictMachineInput,
-} from '../../machines/conflict.machine';
+import { conflictStatusOf } from '../../machines/conflict.machine';
 import { CommunicationBus } from '../bus/communicationBus';
 import { NotRunningError, ValidationError } from '../errors';
-import { timerDelay } from '../kernel/clock';
-import { ShardedSupervisor } from '../kernel/shardedSupervisor';
 import { SnapshotWriter } from '../store/snapshotWriter';
 import { ConflictStateError, DuplicateConflictError, UnknownConflictError } from './conflictErrors';
 import type { ConflictEvent, ConsensusOutcome } from './conflictEvents';
 import { finishedToRestore } from './conflictArchive';
 import { conflictEngineStateOf } from './conflictEngineState';
 import { FinishedConflicts } from './finishedConflicts';
+import { ConflictActors, type ConflictActor } from './conflictActors';
 import type { ConflictForwarder } from './conflictForwarding';
-import {
-  PersistedConflictEngineSchema,
-  PersistedFinishedConflictSchema,
-  resumeOf,
-  type PersistedConflictEngine,
-  type PersistedFinishedConflict,
-  type PersistedOpenConflict,
-} from './conflictPersistence';
+import { PersistedConflictEngineSchema, PersistedFinishedConflictSchema, type PersistedConflictEngine, type PersistedFinishedConflict } from './conflictPersistence';
 import { toResolution, type ConflictRecord, type ConflictResolution } from './conflictRecord';
 import { ConflictCounters, type ConflictStats } from './conflictStats';
 import {
@@ -46,7 +32,6 @@ import {
   type Vote,
 } from './model/conflictTypes';
 import { sameDecision } from './model/decisionKey';
-import { DecisionSender } from './decisionSending';
 import { detectPriorityConflicts, type AgentSlots, type TaskClaim } from './detectors/priorityDetector';
 import { detectResourceConflicts, type ResourceAvailability, type ResourceRequest } from './detectors/resourceDetector';
 import { detectSignalConflicts, type SignalRule, type TradingSignalInput } from './detectors/signalDetector';
@@ -54,13 +39,18 @@ import { detectTimingConflicts, type TimedAction, type TimingDetectionOptions } 
 import { PerformanceLedger, type AgentPerformance } from './performanceLedger';
 import { clampStake, computeStake } from './model/stakes';
 import { selectExpert } from './model/strategies';
-import { VoteCollector, type VoteFunction } from './voteCollection';
+import type { VoteFunction } from './voteCollection';
 import { describeError } from '../describeError';
-import { DEFAULT_DEADLINE_MS, EngineOptionsSchema, ResolveOptionsSchema, type ConflictDetectionContext, type ConflictResolutionEngineOptions, type ResolveOptions } from './conflictEngineOptions';
+import {
+  DEFAULT_DEADLINE_MS,
+  EngineOptionsSchema,
+  ResolveOptionsSchema,
+  type ConflictDetectionContext,
+  type ConflictResolutionEngineOptions,
+  type ResolveOptions,
+} from './conflictEngineOptions';
 
 export { DEFAULT_DEADLINE_MS, type ConflictDetectionContext, type ConflictResolutionEngineOptions, type ResolveOptions } from './conflictEngineOptions';
-
-type ConflictActor = ActorRefFrom<ConflictMachine>;
 
 interface Waiter {
   readonly resolve: (resolution: ConflictResolution) => void;
@@ -112,8 +102,7 @@ export class ConflictResolutionEngine {
   private readonly counters = new ConflictCounters();
   private readonly eventSubject = new Subject<ConflictEvent>();
   private readonly outcomeSubject = new Subject<ConsensusOutcome>();
-  private readonly actors: ShardedSupervisor<ConflictMachine>;
-  private readonly sender: DecisionSender;
+  private readonly actors: ConflictActors;
   private readonly writer: SnapshotWriter<PersistedConflictEngine, PersistedFinishedConflict> | undefined;
   /** True from `restore()` until the engine stops: before, a write would overwrite the stored state unread. */
   private persisting = false;
@@ -131,9 +120,7 @@ export class ConflictResolutionEngine {
     this.events$ = this.eventSubject.asObservable();
     this.outcomes$ = this.outcomeSubject.asObservable();
     const maxAgeMs = parsed.data.finishedRecordMaxAgeMs;
-    this.finished = new FinishedConflicts({ maxRecords: parsed.data.maxFinishedRecords, maxAgeMs: maxAgeMs === 0 ? Infinity : maxAgeMs }, () =>
-      this.bus.clock.now(),
-    );
+    this.finished = new FinishedConflicts({ maxRecords: parsed.data.maxFinishedRecords, maxAgeMs: maxAgeMs === 0 ? Infinity : maxAgeMs }, () => this.bus.clock.now());
     const { store, storeKey } = parsed.data;
     this.writer =
       store &&
@@ -148,23 +135,15 @@ export class ConflictResolutionEngine {
         onFenced: () => void this.stop(),
         onProblem: (problem) => this.emit({ type: 'STORE_PROBLEM', problem, at: this.bus.clock.now() }),
       });
-    const collector = new VoteCollector({ bus: this.bus, senderId: this.options.agentId, voteFunctions: this.voteFunctions });
-    this.sender = new DecisionSender(this.bus, this.options.agentId, this.options.decisionExecutors);
-    const sender = this.sender;
-    const clock = this.bus.clock;
-    const logic = conflictMachine.provide({
-      actors: { collectVotes: collector.collectVotes, consultExpert: collector.consultExpert },
-      actions: {
-        executeDecision: (_, params) => this.effectsRan(params.conflict.conflictId, sender.executeDecision(params)),
-        escalate: (_, params) => this.effectsRan(params.conflict.conflictId, sender.broadcastEscalation(params)),
-      },
-      delays: {
-        // Time left to the absolute deadline and window end: a restored conflict re-arms only what remains.
-        resolutionDeadline: ({ context }) => timerDelay(context.conflict.resolutionDeadline - clock.now()),
-        voteTimeout: ({ context }) => timerDelay(context.requestedAt + context.voteTimeoutMs - clock.now()),
-      },
+    this.actors = new ConflictActors({
+      bus: this.bus,
+      senderId: this.options.agentId,
+      voteFunctions: this.voteFunctions,
+      decisionExecutors: this.options.decisionExecutors,
+      confidenceThreshold: this.options.confidenceThreshold,
+      executionThreshold: this.options.executionThreshold,
     });
-    this.actors = new ShardedSupervisor(this.bus.root, 'conflict', logic);
+    this.actors.effects$.subscribe(({ conflictId, events }) => this.effectsRan(conflictId, events));
   }
 
   /**
@@ -287,7 +266,7 @@ export class ConflictResolutionEngine {
       for (const stored of state.open) {
         const id = stored.conflict.conflictId;
         if (this.open.has(id) || this.finished.has(id)) continue;
-        this.resume(stored);
+        this.track(stored.conflict, this.actors.resume(stored), stored.votes.length);
         restored++;
       }
     }
@@ -673,26 +652,15 @@ export class ConflictResolutionEngine {
       return conflict;
     }
     this.counters.detected++;
-    this.track(conflict, this.inputOf(conflict, this.options.voteTimeoutMs, now), 0);
+    this.track(conflict, this.actors.spawn(conflict, this.options.voteTimeoutMs), 0);
     this.emit({ type: 'CONFLICT_DETECTED', conflictId, conflict, at: now });
     this.persist();
     return conflict;
   }
 
-  private inputOf(conflict: Conflict, voteTimeoutMs: number, now: number): ConflictMachineInput {
-    return {
-      conflict,
-      deadlineMs: conflict.resolutionDeadline - now,
-      voteTimeoutMs,
-      confidenceThreshold: this.options.confidenceThreshold,
-      executionThreshold: this.options.executionThreshold,
-    };
-  }
-
-  /** Spawns a conflict's actor and follows it. */
-  private track(conflict: Conflict, input: ConflictMachineInput, votesSeen: number): void {
+  /** Follows a conflict's new actor. */
+  private track(conflict: Conflict, actor: ConflictActor, votesSeen: number): void {
     const { conflictId } = conflict;
-    const actor = this.actors.spawn(conflictId, input);
     const entry: OpenConflict = {
       conflict,
       actor,
@@ -711,12 +679,6 @@ export class ConflictResolutionEngine {
       error: (error) => this.fail(conflictId, error),
       complete: () => this.observe(conflictId),
     });
-  }
-
-  /** Gives a stored open conflict an actor again, in the phase it was in. */
-  private resume(stored: PersistedOpenConflict): void {
-    const input = this.inputOf(stored.conflict, stored.voteTimeoutMs, this.bus.clock.now());
-    this.track(stored.conflict, { ...input, resume: resumeOf(stored) }, stored.votes.length);
   }
 
   /** Something persisted changed: write it (with the rest of this tick's changes). */
@@ -777,8 +739,8 @@ export class ConflictResolutionEngine {
       detail: describeError(error),
       result: null,
     };
-    const votes = (entry.actor.getSnapshot().context as ConflictMachineContext).votes;
-    this.effectsRan(conflictId, this.sender.broadcastEscalation({ conflict: entry.conflict, verdict, votes }));
+    const votes = entry.actor.getSnapshot().context.votes;
+    this.actors.escalate({ conflict: entry.conflict, verdict, votes });
     this.finish(conflictId, entry, verdict);
   }
 
@@ -794,7 +756,7 @@ export class ConflictResolutionEngine {
   private finish(conflictId: string, entry: OpenConflict, verdict: ConflictVerdict | null): void {
     this.open.delete(conflictId);
     entry.subscription.unsubscribe();
-    const context = entry.actor.getSnapshot().context as ConflictMachineContext;
+    const context = entry.actor.getSnapshot().context;
     const at = this.bus.clock.now();
     const final: ConflictVerdict = verdict ?? {
       status: 'escalated',
@@ -802,13 +764,7 @@ export class ConflictResolutionEngine {
       detail: 'the conflict ended without a verdict',
       result: null,
     };
-    const resolution = toResolution(
-      entry.conflict,
-      final,
-      context.strategy,
-      context.algorithm ?? this.options.consensusAlgorithm,
-      at,
-    );
+    const resolution = toResolution(entry.conflict, final, context.strategy, context.algorithm ?? this.options.consensusAlgorithm, at);
     // A consensus attempt is a tally of the voting strategy; a deadline that cut the vote short is none.
     const tallied = final.status === 'resolved' || final.reason === EscalationReason.NO_CONSENSUS;
     if (context.strategy === ResolutionStrategy.VOTING_CONSENSUS && tallied) {
@@ -827,13 +783,12 @@ export class ConflictResolutionEngine {
     this.finished.keep(conflictId, this.recordOf(entry, resolution));
     this.persist();
     for (const waiter of entry.waiters) waiter.resolve(resolution);
-    // Released after the actor's own transition has finished notifying observers.
-    queueMicrotask(() => this.actors.release([conflictId]));
+    this.actors.release(conflictId);
   }
 
   private recordOf(entry: OpenConflict, resolution: ConflictResolution | null): ConflictRecord {
     const snapshot = entry.actor.getSnapshot();
-    const context = snapshot.context as ConflictMachineContext;
+    const context = snapshot.context;
     return {
       conflict: entry.conflict,
       status: resolution ? resolution.status : conflictStatusOf(snapshot.value),

@@ -69,9 +69,7 @@ export class DecisionSender {
       });
       return [];
     } catch (error) {
-      return [
-        { type: 'DELIVERY_FAILED', conflictId: conflict.conflictId, topic: ConflictTopic.ESCALATION, error: describeError(error), at: this.bus.clock.now() },
-      ];
+      return [{ type: 'DELIVERY_FAILED', conflictId: conflict.conflictId, topic: ConflictTopic.ESCALATION, error: describeError(error), at: this.bus.clock.now() }];
     }
   }
 }

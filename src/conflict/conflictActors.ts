@@ -1,0 +1,112 @@
+import { Subject, type Observable } from 'rxjs';
+import type { ActorRefFrom } from 'xstate';
+import { conflictMachine, type ConflictMachine, type ConflictMachineInput, type ConflictOutcomeParams } from '../../machines/conflict.machine';
+import type { CommunicationBus } from '../bus/communicationBus';
+import { timerDelay } from '../kernel/clock';
+import { ShardedSupervisor } from '../kernel/shardedSupervisor';
+import type { ConflictEvent } from './conflictEvents';
+import type { PersistedOpenConflict } from './conflictPersistence';
+import { resumeOf } from './conflictPersistence';
+import type { DecisionExecutors } from './decisionExecution';
+import { DecisionSender } from './decisionSending';
+import type { Conflict } from './model/conflictTypes';
+import { VoteCollector, type VoteFunction } from './voteCollection';
+
+/** A conflict's actor. @internal */
+export type ConflictActor = ActorRefFrom<ConflictMachine>;
+
+/** The events of effects a conflict's actor ran (a decision sent or held, an escalation), as they ran. @internal */
+export interface ConflictEffectsRan {
+  readonly conflictId: string;
+  readonly events: readonly ConflictEvent[];
+}
+
+/** What the conflict actors are made with (from the engine's options). @internal */
+export interface ConflictActorsOptions {
+  readonly bus: CommunicationBus;
+  /** The engine's agent id: the sender of vote requests, commands and escalations. */
+  readonly senderId: string;
+  /** Read at each vote: the engine registers and removes voters while conflicts run. */
+  readonly voteFunctions: ReadonlyMap<string, VoteFunction>;
+  readonly decisionExecutors: DecisionExecutors | undefined;
+  readonly confidenceThreshold: number;
+  readonly executionThreshold: number;
+}
+
+/**
+ * The lifecycle of conflict actors: `conflictMachine` with its effects provided (vote
+ * collection, decision and escalation sending, delays from absolute deadlines), spawned
+ * under the bus's root in supervisor shards with the system id `conflict:<id>`, released
+ * once finished, all stopped with the engine. What their effects did comes out on `effects$`.
+ * @internal
+ */
+export class ConflictActors {
+  /** The events of each effect run, published synchronously inside the actor's transition. */
+  readonly effects$: Observable<ConflictEffectsRan>;
+  private readonly effectsSubject = new Subject<ConflictEffectsRan>();
+  private readonly supervisor: ShardedSupervisor<ConflictMachine>;
+  private readonly sender: DecisionSender;
+
+  constructor(private readonly options: ConflictActorsOptions) {
+    const { bus } = options;
+    this.effects$ = this.effectsSubject.asObservable();
+    const collector = new VoteCollector({ bus, senderId: options.senderId, voteFunctions: options.voteFunctions });
+    this.sender = new DecisionSender(bus, options.senderId, options.decisionExecutors);
+    const sender = this.sender;
+    const clock = bus.clock;
+    const logic = conflictMachine.provide({
+      actors: { collectVotes: collector.collectVotes, consultExpert: collector.consultExpert },
+      actions: {
+        executeDecision: (_, params) => this.ran(params, sender.executeDecision(params)),
+        escalate: (_, params) => this.ran(params, sender.broadcastEscalation(params)),
+      },
+      delays: {
+        // Time left to the absolute deadline and window end: a restored conflict re-arms only what remains.
+        resolutionDeadline: ({ context }) => timerDelay(context.conflict.resolutionDeadline - clock.now()),
+        voteTimeout: ({ context }) => timerDelay(context.requestedAt + context.voteTimeoutMs - clock.now()),
+      },
+    });
+    this.supervisor = new ShardedSupervisor(bus.root, 'conflict', logic);
+  }
+
+  /** Spawns the actor of a conflict reported now; its deadline runs from the conflict's absolute one. */
+  spawn(conflict: Conflict, voteTimeoutMs: number): ConflictActor {
+    return this.supervisor.spawn(conflict.conflictId, this.inputOf(conflict, voteTimeoutMs));
+  }
+
+  /** Gives a stored open conflict an actor again, in the phase it was in. */
+  resume(stored: PersistedOpenConflict): ConflictActor {
+    const input = { ...this.inputOf(stored.conflict, stored.voteTimeoutMs), resume: resumeOf(stored) };
+    return this.supervisor.spawn(stored.conflict.conflictId, input);
+  }
+
+  /** The `escalate` effect for a conflict whose actor failed: it cannot run its own. */
+  escalate(params: ConflictOutcomeParams): void {
+    this.ran(params, this.sender.broadcastEscalation(params));
+  }
+
+  /** Lets a finished conflict's actor go, after its own transition has finished notifying observers. */
+  release(conflictId: string): void {
+    queueMicrotask(() => this.supervisor.release([conflictId]));
+  }
+
+  /** Stops every conflict actor; `effects$` completes. */
+  stopAll(): void {
+    this.supervisor.stopAll();
+    this.effectsSubject.complete();
+  }
+
+  private inputOf(conflict: Conflict, voteTimeoutMs: number): ConflictMachineInput {
+    return {
+      conflict,
+      deadlineMs: conflict.resolutionDeadline - this.options.bus.clock.now(),
+      voteTimeoutMs,
+      confidenceThreshold: this.options.confidenceThreshold,
+      executionThreshold: this.options.executionThreshold,
+    };
+  }
+
+  private ran({ conflict }: ConflictOutcomeParams, events: readonly ConflictEvent[]): void {
+    this.effectsSubject.next({ conflictId: conflict.conflictId, events });
+  }
+}
