@@ -6,14 +6,14 @@
 import { SimulatedClock } from 'xstate';
 import { CommunicationBus } from '../src/bus/communicationBus';
 import { DecisionSender } from '../src/conflict/decisionSending';
-import { EscalationReason, type ConflictVerdict } from '../src/conflict/model/conflictTypes';
+import { EscalationReason, type ConflictVerdict, type ConsensusResult } from '../src/conflict/model/conflictTypes';
 import { cleanupAfterEach } from './support/cleanup';
 import { machineConflict } from './support/conflictFixtures';
 
 const cleanup = cleanupAfterEach();
 
-const result = { achieved: true, decision: 'HOLD', confidence: 0.9, agreement: 1, algorithm: 'majority_vote', participants: ['a', 'b'] } as const;
-const executed: ConflictVerdict = { status: 'resolved', result, action: 'execute' };
+const result: ConsensusResult = { achieved: true, decision: 'HOLD', confidence: 0.9, agreement: 1, algorithm: 'simple_majority', participants: ['a', 'b'] };
+const executed = { status: 'resolved', result, action: 'execute' } as const satisfies ConflictVerdict;
 
 async function busAt(now: number) {
   const clock = new SimulatedClock();
@@ -27,9 +27,10 @@ describe('DecisionSender', () => {
   test('a command to each executor (a trade for a signal conflict); one that cannot be delivered is named and the others are still sent', async () => {
     const bus = await busAt(500);
     const sent: string[] = [];
-    jest.spyOn(bus, 'sendMessage').mockImplementation((message) => {
-      if (message.recipientId === 'a') throw new Error('mailbox full');
-      sent.push(`${message.recipientId}:${message.topic}`);
+    jest.spyOn(bus, 'sendMessage').mockImplementation((message: unknown) => {
+      const { recipientId, topic } = message as { recipientId: string; topic: string };
+      if (recipientId === 'a') throw new Error('mailbox full');
+      sent.push(`${recipientId}:${topic}`);
       return undefined as never;
     });
     const events = new DecisionSender(bus, 'resolver', undefined).executeDecision({ conflict: machineConflict, verdict: executed, votes: [] });

@@ -18,7 +18,7 @@ function recordOf(id: string, finishedAt: number | null): ConflictRecord {
   const resolution =
     finishedAt === null
       ? null
-      : toResolution(conflict, { status: 'escalated', reason: EscalationReason.DEADLINE_PASSED, detail: 'late', result: null }, null, 'majority_vote', finishedAt);
+      : toResolution(conflict, { status: 'escalated', reason: EscalationReason.DEADLINE_PASSED, detail: 'late', result: null }, null, 'simple_majority', finishedAt);
   return { conflict, status: resolution ? resolution.status : ConflictStatus.RESOLVING, strategy: null, algorithm: null, votes: [], resolution };
 }
 
