@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Subject, type Observable } from 'rxjs';
 import { createActor, fromPromise, type ActorRefFrom, type AnyActorRef } from 'xstate';
 import { z } from 'zod';
@@ -33,10 +32,9 @@ import { RemoteReports } from './remoteReports';
 import { AgentActorLink } from './agentActorLink';
 import { RemoteAgentActors } from './remoteAgentActors';
 import { dependencyEventType } from './planning/dependencyOutcome';
-import { loadAfterRelease, performanceAfterAttempt } from './planning/slotAccounting';
+import { loadAfterRelease } from './planning/slotAccounting';
 import { OrchestratorAgent, type AgentView, type TaskHistoryEntry } from './orchestratorAgent';
-import { executeAttempt, type ExecutionContext, type TaskExecutor } from './taskExecutor';
-import { TaskAssignmentPayloadSchema, TaskTopic, type TaskResultPayload } from './taskProtocol';
+import { TaskTopic } from './taskProtocol';
 import {
   FINAL_STATES,
   STATUS_OF_STATE,
@@ -44,7 +42,6 @@ import {
   type ParsedTask,
   type TaskInput,
   type TaskRecord,
-  type TaskSpec,
   type TaskState,
   type TaskStatus,
   type TaskSubmission,
@@ -53,6 +50,7 @@ import { findWorkflowProblems, workflowProblemSteps } from './workflowGraph';
 import { WaitingTasks } from './waitingTasks';
 import type { TaskEntry } from './taskEntry';
 import { TaskScheduler } from './taskScheduler';
+import { TaskDispatcher } from './taskDispatcher';
 import type { PersistedOrchestrator, PersistedTask } from './orchestratorPersistence';
 import { OrchestratorStore } from './orchestratorStore';
 import { runtimeLogger } from '../kernel/runtimeLogger';
@@ -119,6 +117,8 @@ export class TaskOrchestrator {
   private readonly remoteReports: RemoteReports;
   /** Ready queues per pool and scheduling rounds (taskScheduler.ts). */
   private readonly scheduler: TaskScheduler;
+  /** Dispatch, results, aborts and releases (taskDispatcher.ts). */
+  private readonly dispatcher: TaskDispatcher;
   private readonly historyWindowMs: number;
   private readonly tasks = new Map<string, TaskEntry>();
   /** Tasks in state `queued`, per capability: the demand scaling reads without a scan of the tasks. */
@@ -135,7 +135,6 @@ export class TaskOrchestrator {
   private readonly stopRelinking: () => void;
   /** Stand-in actors of the agents hosts announced (the inspector here shows them). */
   private readonly remoteAgentActors: RemoteAgentActors;
-  private readonly controllers = new Map<string, AbortController>();
   /** Equal lists and retry policies of records stored once. */
   private readonly interning = new RecordInterning();
   private readonly taskActors: ShardedSupervisor<typeof taskMachine>;
@@ -186,8 +185,6 @@ export class TaskOrchestrator {
   private tasksCreated = 0;
   private retries = 0;
   private completionTimeTotal = 0;
-  private lateResults = 0;
-  private cancelsUndelivered = 0;
 
   constructor(options: TaskOrchestratorOptions) {
     const { bus, balancer, balancers, store, ...rest } = options;
@@ -211,6 +208,16 @@ export class TaskOrchestrator {
       balancer,
       balancers,
     );
+    this.dispatcher = new TaskDispatcher({
+      tasks: this.tasks,
+      agents: this.agents,
+      bus,
+      scheduler: this.scheduler,
+      events: this.eventSubject,
+      historyWindowMs: this.historyWindowMs,
+      handle: () => this.handle,
+      attemptEnded: (entry, context, agentId, outcome, error) => this.onAttemptEnded(entry, context, agentId, outcome, error),
+    });
     this.events$ = this.eventSubject.asObservable();
     this.persistence =
       store &&
@@ -240,10 +247,10 @@ export class TaskOrchestrator {
     const taskLogic = taskMachine.provide({
       actions: {
         requestAgent: ({ context }) => this.enqueueForAgent(context.taskId),
-        dispatchToAgent: ({ context }, params) => this.dispatch(context.taskId, params.agentId, params.attempt),
-        abortWork: ({ context }, params) => this.abortWork(context.taskId, params.agentId, params.attempt),
+        dispatchToAgent: ({ context }, params) => this.dispatcher.dispatch(context.taskId, params.agentId, params.attempt),
+        abortWork: ({ context }, params) => this.dispatcher.abortWork(context.taskId, params.agentId, params.attempt),
         releaseAgent: ({ context, event }, params) =>
-          this.releaseAgent(context, params.agentId, params.outcome, event.type === 'EXECUTION_FAILED' ? event.error : 'timed out'),
+          this.dispatcher.releaseAgent(context, params.agentId, params.outcome, event.type === 'EXECUTION_FAILED' ? event.error : 'timed out'),
         reportTransition: ({ context }, params: { state: TaskState }) => this.onTransition(context, params.state),
       },
       delays: {
@@ -303,14 +310,14 @@ export class TaskOrchestrator {
         this.remoteAgentActors.gone(agentId);
       },
       activeTasks: (agentId) => this.agents.get(agentId)?.activeTasks.size ?? 0,
-      currentAttempt: (taskId, agentId) => this.currentAttempt(taskId, agentId),
+      currentAttempt: (taskId, agentId) => this.dispatcher.currentAttempt(taskId, agentId),
     });
     this.remoteReports = new RemoteReports(this.hosts, {
-      currentAttempt: (taskId, agentId) => this.currentAttempt(taskId, agentId),
+      currentAttempt: (taskId, agentId) => this.dispatcher.currentAttempt(taskId, agentId),
       currentDispatch: (taskId, dispatch) => dispatch === undefined || this.tasks.get(taskId)?.dispatchToken === dispatch,
-      acceptResult: (outcome, agentId) => this.acceptResult(outcome, agentId),
-      markStarted: (taskId, attempt, agentId) => this.markStarted(taskId, attempt, agentId),
-      reportProgress: (taskId, progress) => this.reportProgress(taskId, progress),
+      acceptResult: (outcome, agentId) => this.dispatcher.acceptResult(outcome, agentId),
+      markStarted: (taskId, attempt, agentId) => this.dispatcher.markStarted(taskId, attempt, agentId),
+      reportProgress: (taskId, progress) => this.dispatcher.reportProgress(taskId, progress),
     });
     // An `active` orchestrator goes live in this step (`standby` → `active`).
     actor.start();
@@ -436,8 +443,7 @@ export class TaskOrchestrator {
       entry.waiters = undefined;
       for (const resolve of waiters ?? []) resolve(copyRecord(entry.record));
     }
-    for (const controller of this.controllers.values()) controller.abort(new Error('orchestrator stopped'));
-    this.controllers.clear();
+    this.dispatcher.abortAll();
     this.taskActors.stopAll();
     this.stopRelinking();
     this.remoteAgentActors.stopAll();
@@ -484,7 +490,7 @@ export class TaskOrchestrator {
     if (!this.bus.getAgent(agentId) && (o.execute || !this.bus.hasTransport)) {
       this.bus.registerAgent(agentId, {
         concurrency: o.maxConcurrentTasks,
-        ...(o.execute && { handler: (message: Message) => this.onLocalAgentMessage(agent, message) }),
+        ...(o.execute && { handler: (message: Message) => this.dispatcher.onLocalAgentMessage(agent, message) }),
       });
       this.busAgentsWeRegistered.add(agentId);
     }
@@ -1193,7 +1199,7 @@ export class TaskOrchestrator {
       registeredAgents: this.agents.size,
       utilization: capacity === 0 ? 0 : load / capacity,
       agents: Object.fromEntries(agents),
-      lateResults: this.lateResults,
+      lateResults: this.dispatcher.lateResults,
       lateReports: this.remoteReports.counts.lateReports,
       refusedResults: { ...this.remoteReports.counts.refusedResults },
       invalidResults: this.remoteReports.counts.invalidResults,
@@ -1248,196 +1254,6 @@ export class TaskOrchestrator {
   private enqueueForAgent(taskId: string): void {
     const entry = this.tasks.get(taskId);
     if (entry) this.scheduler.enqueue(entry);
-  }
-
-  // ---------------------------------------------------------------- execution
-
-  private dispatch(taskId: string, agentId: string, attempt: number): void {
-    const entry = this.tasks.get(taskId) as TaskEntry;
-    const record = entry.record;
-    // Unguessable: over the network only the agent that got the assignment can answer it.
-    const token = (entry.dispatchToken = randomUUID());
-    // fromEntries: a dependency `__proto__` is an own key, where assignment would replace the prototype.
-    const dependencyResults = Object.fromEntries(
-      record.dependencies.map((dependencyId) => [dependencyId, this.tasks.get(dependencyId)?.record.result]),
-    );
-    const task: TaskSpec = {
-      taskId,
-      name: record.name,
-      description: record.description,
-      taskType: record.taskType,
-      priority: record.priority,
-      payload: record.payload,
-      dependencies: record.dependencies,
-      requiredCapabilities: record.requiredCapabilities,
-      estimatedDuration: record.estimatedDuration,
-      timeoutSeconds: record.timeoutSeconds,
-      retryPolicy: record.retryPolicy,
-      onDependencyFailure: record.onDependencyFailure,
-    };
-    const local = this.agents.get(agentId);
-    if (local?.execute) {
-      // In-process executors are called directly: a bus round trip per task would double
-      // the per-task cost, and the bus is for agents that live elsewhere.
-      void this.runLocally(local, task, attempt, dependencyResults, false, token);
-      return;
-    }
-    if (!this.bus.getAgent(agentId) && !this.bus.hasTransport) {
-      this.fail(entry, attempt, `agent '${agentId}' is not on the bus`, 'agent_unreachable');
-      return;
-    }
-    try {
-      (this.handle as AgentHandle).send({
-        recipientId: agentId,
-        messageType: 'command',
-        topic: TaskTopic.ASSIGNMENT,
-        priority: record.priority,
-        // The task's own retry policy governs attempts; the bus must not redeliver one.
-        maxRetries: 0,
-        ttl: record.timeoutSeconds,
-        payload: { action: 'execute_task', task, attempt, dependencyResults, dispatch: token },
-      });
-    } catch (error) {
-      this.fail(entry, attempt, `assignment not delivered: ${describeError(error)}`, 'agent_unreachable');
-    }
-  }
-
-  private fail(entry: TaskEntry, attempt: number, error: string, kind: TaskAttemptFailureKind): void {
-    entry.attemptFailureKind = kind;
-    // Sent from inside the task's own entry action: XState queues it after the current step.
-    entry.actor?.send({ type: 'EXECUTION_FAILED', attempt, error, at: this.bus.clock.now() });
-  }
-
-  /** The bus handler of an agent with an in-process executor (assignments sent over the bus). */
-  private onLocalAgentMessage(agent: OrchestratorAgent, message: Message): Promise<void> | undefined {
-    if (message.topic !== TaskTopic.ASSIGNMENT) return undefined;
-    const parsed = TaskAssignmentPayloadSchema.safeParse(message.payload);
-    if (!parsed.success) return undefined;
-    const { task, attempt, dependencyResults, dispatch } = parsed.data;
-    return this.runLocally(agent, task as unknown as TaskSpec, attempt, dependencyResults, true, dispatch);
-  }
-
-  private async runLocally(
-    agent: OrchestratorAgent,
-    task: TaskSpec,
-    attempt: number,
-    dependencyResults: Record<string, unknown>,
-    reportStart: boolean,
-    token: string | undefined,
-  ): Promise<void> {
-    const execute = agent.execute as TaskExecutor;
-    const taskId = task.taskId;
-    const key = `${taskId}#${attempt}`;
-    const controller = new AbortController();
-    this.controllers.set(key, controller);
-    // Leave the task actor's step before user code runs (it may call back into us).
-    await undefined;
-    if (controller.signal.aborted) return;
-    if (reportStart) this.markStarted(taskId, attempt, agent.agentId);
-    const context: ExecutionContext = {
-      signal: controller.signal,
-      attempt,
-      dependencyResults,
-      reportProgress: (progress) => this.reportProgress(taskId, progress),
-    };
-    const outcome = await executeAttempt(execute, task, context);
-    // Only forget our own controller: a later dispatch of the same attempt may own the key now.
-    if (this.controllers.get(key) === controller) this.controllers.delete(key);
-    this.acceptResult(token === undefined ? outcome : { ...outcome, dispatch: token }, agent.agentId);
-  }
-
-  /** The current attempt of a task assigned to `agentId`, if it is active. */
-  private currentAttempt(taskId: string, agentId: string): number | undefined {
-    const entry = this.tasks.get(taskId);
-    const snapshot = entry?.actor?.getSnapshot();
-    if (!snapshot || snapshot.status !== 'active') return undefined;
-    if (snapshot.context.assignedAgent !== agentId) return undefined;
-    return snapshot.context.retryCount;
-  }
-
-  private markStarted(taskId: string, attempt: number, agentId: string): void {
-    if (this.currentAttempt(taskId, agentId) !== attempt) return;
-    this.tasks.get(taskId)?.actor?.send({ type: 'EXECUTION_STARTED', attempt });
-  }
-
-  private acceptResult(outcome: TaskResultPayload, agentId: string): void {
-    const current = this.currentAttempt(outcome.taskId, agentId);
-    const attempt = outcome.attempt ?? current;
-    const entry = this.tasks.get(outcome.taskId) as TaskEntry;
-    const staleDispatch = outcome.dispatch !== undefined && outcome.dispatch !== entry?.dispatchToken;
-    if (current === undefined || attempt !== current || staleDispatch) {
-      this.lateResults++;
-      return;
-    }
-    const actor = entry.actor as ActorRefFrom<typeof taskMachine>;
-    if (outcome.status === 'completed') {
-      entry.record.result = outcome.result;
-      if (actor.getSnapshot().matches('assigned')) actor.send({ type: 'EXECUTION_STARTED', attempt });
-      actor.send({ type: 'EXECUTION_SUCCEEDED', attempt });
-    } else {
-      entry.attemptFailureKind = outcome.failureKind ?? 'execution';
-      actor.send({ type: 'EXECUTION_FAILED', attempt, error: outcome.error ?? 'failed', at: this.bus.clock.now() });
-    }
-  }
-
-  private reportProgress(taskId: string, progress: number): void {
-    const entry = this.tasks.get(taskId);
-    if (!entry || !Number.isFinite(progress)) return;
-    entry.record.progress = Math.min(1, Math.max(0, progress));
-    if (this.eventSubject.observed) {
-      this.eventSubject.next({ type: 'task_progress', taskId, progress: entry.record.progress, at: this.bus.clock.now() });
-    }
-  }
-
-  private abortWork(taskId: string, agentId: string, attempt: number): void {
-    const key = `${taskId}#${attempt}`;
-    const controller = this.controllers.get(key);
-    if (controller) {
-      this.controllers.delete(key);
-      controller.abort(new Error('task attempt aborted (timeout or cancel)'));
-      return;
-    }
-    if (this.agents.get(agentId)?.execute || (!this.bus.getAgent(agentId) && !this.bus.hasTransport) || !this.bus.running) return;
-    try {
-      (this.handle as AgentHandle).send({
-        recipientId: agentId,
-        messageType: 'command',
-        topic: TaskTopic.CANCEL,
-        priority: 'high',
-        payload: { taskId, attempt, reason: 'aborted' },
-      });
-    } catch {
-      // Best effort: the attempt is over for the orchestrator whatever the agent hears, and a
-      // throw here would fail the task actor's step.
-      this.cancelsUndelivered++;
-    }
-  }
-
-  private releaseAgent(
-    context: TaskMachineContext,
-    agentId: string,
-    outcome: 'completed' | 'failed' | 'timeout' | 'cancelled' | 'lost',
-    error: string,
-  ): void {
-    const entry = this.tasks.get(context.taskId);
-    if (entry && (outcome === 'completed' || outcome === 'failed' || outcome === 'timeout')) this.onAttemptEnded(entry, context, agentId, outcome, error);
-    const agent = this.agents.get(agentId);
-    if (!agent || !entry) return;
-    agent.load = loadAfterRelease(agent.load);
-    agent.activeTasks.delete(context.taskId);
-    const now = this.bus.clock.now();
-    const started = entry.assignedAt ?? now;
-    const expectedMs = entry.record.estimatedDuration * 1000;
-    agent.performance = performanceAfterAttempt(agent.performance, outcome, expectedMs, now - started);
-    if (outcome !== 'lost') {
-      agent.recordOutcome(
-        { taskId: context.taskId, taskType: entry.record.taskType, outcome, startedAt: started, completedAt: now, expectedMs },
-        now,
-        this.historyWindowMs,
-      );
-    }
-    this.scheduler.markAgentPools(agent, true);
-    this.scheduler.requestRound();
   }
 
   // ---------------------------------------------------------------- records and events

@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto';
+import type { Subject } from 'rxjs';
+import type { TaskMachineContext } from '../../machines/task.machine';
+import type { AgentHandle } from '../bus/agentHandle';
+import type { CommunicationBus } from '../bus/communicationBus';
+import type { Message } from '../bus/message';
+import { describeError } from '../describeError';
+import type { OrchestratorAgent } from './orchestratorAgent';
+import { loadAfterRelease, performanceAfterAttempt } from './planning/slotAccounting';
+import type { TaskEntry } from './taskEntry';
+import type { TaskAttemptFailureKind, TaskEvent } from './taskEvents';
+import { executeAttempt, type ExecutionContext, type TaskExecutor } from './taskExecutor';
+import { TaskAssignmentPayloadSchema, TaskTopic, type TaskResultPayload } from './taskProtocol';
+import type { TaskScheduler } from './taskScheduler';
+import type { TaskSpec } from './taskTypes';
+
+/** How an attempt that ran on an agent ended (what `releaseAgent` is told by the task chart). */
+type AttemptOutcome = 'completed' | 'failed' | 'timeout' | 'cancelled' | 'lost';
+
+/**
+ * What the dispatcher reads of the orchestrator: its tables (the same maps, not copies),
+ * the bus and its own bus agent, and where an ended attempt is recorded.
+ * @internal
+ */
+export interface DispatchTables {
+  readonly tasks: ReadonlyMap<string, TaskEntry>;
+  readonly agents: ReadonlyMap<string, OrchestratorAgent>;
+  readonly bus: CommunicationBus;
+  readonly scheduler: TaskScheduler;
+  readonly events: Subject<TaskEvent>;
+  readonly historyWindowMs: number;
+  /** The orchestrator's bus agent: assignments and cancels to agents elsewhere are sent from it. */
+  handle(): AgentHandle | undefined;
+  /** An attempt ended on an agent: the facade records it and tells `attempts$`. */
+  attemptEnded(entry: TaskEntry, context: TaskMachineContext, agentId: string, outcome: 'completed' | 'failed' | 'timeout', error: string): void;
+}
+
+/**
+ * Dispatch and the result protocol: an assigned task goes to its agent (an in-process
+ * executor called directly, or a `task.assignment` message over the bus), its result or
+ * failure goes back to the task's actor (which owns retries and timeouts), late or stale
+ * results are counted and dropped, aborts reach the running attempt, and a released agent
+ * frees its slot and gets its pools scheduled.
+ *
+ * Hot path: made once per orchestrator; the task actors' actions and the result paths call
+ * it directly (one method call per dispatch, result and release; no closure, actor message
+ * or transition added per task beyond those the task chart already takes). Split from
+ * `TaskOrchestrator` for issue #16.
+ * @internal
+ */
+export class TaskDispatcher {
+  /** Results that came for an attempt no longer current (late, stale dispatch, unknown task). */
+  lateResults = 0;
+  /** Cancels of remote attempts that could not be sent (best effort). */
+  cancelsUndelivered = 0;
+  /** Running in-process attempts by `taskId#attempt`, to abort them. */
+  private readonly controllers = new Map<string, AbortController>();
+
+  constructor(private readonly tables: DispatchTables) {}
+
+  /** The task chart's `dispatchToAgent`: the attempt goes to the agent. */
+  dispatch(taskId: string, agentId: string, attempt: number): void {
+    const tasks = this.tables.tasks;
+    const entry = tasks.get(taskId) as TaskEntry;
+    const record = entry.record;
+    // Unguessable: over the network only the agent that got the assignment can answer it.
+    const token = (entry.dispatchToken = randomUUID());
+    // fromEntries: a dependency `__proto__` is an own key, where assignment would replace the prototype.
+    const dependencyResults = Object.fromEntries(record.dependencies.map((dependencyId) => [dependencyId, tasks.get(dependencyId)?.record.result]));
+    const task: TaskSpec = {
+      taskId,
+      name: record.name,
+      description: record.description,
+      taskType: record.taskType,
+      priority: record.priority,
+      payload: record.payload,
+      dependencies: record.dependencies,
+      requiredCapabilities: record.requiredCapabilities,
+      estimatedDuration: record.estimatedDuration,
+      timeoutSeconds: record.timeoutSeconds,
+      retryPolicy: record.retryPolicy,
+      onDependencyFailure: record.onDependencyFailure,
+    };
+    const local = this.tables.agents.get(agentId);
+    if (local?.execute) {
+      // In-process executors are called directly: a bus round trip per task would double
+      // the per-task cost, and the bus is for agents that live elsewhere.
+      void this.runLocally(local, task, attempt, dependencyResults, false, token);
+      return;
+    }
+    const bus = this.tables.bus;
+    if (!bus.getAgent(agentId) && !bus.hasTransport) {
+      this.fail(entry, attempt, `agent '${agentId}' is not on the bus`, 'agent_unreachable');
+      return;
+    }
+    try {
+      (this.tables.handle() as AgentHandle).send({
+        recipientId: agentId,
+        messageType: 'command',
+        topic: TaskTopic.ASSIGNMENT,
+        priority: record.priority,
+        // The task's own retry policy governs attempts; the bus must not redeliver one.
+        maxRetries: 0,
+        ttl: record.timeoutSeconds,
+        payload: { action: 'execute_task', task, attempt, dependencyResults, dispatch: token },
+      });
+    } catch (error) {
+      this.fail(entry, attempt, `assignment not delivered: ${describeError(error)}`, 'agent_unreachable');
+    }
+  }
+
+  /** The bus handler of an agent with an in-process executor (assignments sent over the bus). */
+  onLocalAgentMessage(agent: OrchestratorAgent, message: Message): Promise<void> | undefined {
+    if (message.topic !== TaskTopic.ASSIGNMENT) return undefined;
+    const parsed = TaskAssignmentPayloadSchema.safeParse(message.payload);
+    if (!parsed.success) return undefined;
+    const { task, attempt, dependencyResults, dispatch } = parsed.data;
+    return this.runLocally(agent, task as unknown as TaskSpec, attempt, dependencyResults, true, dispatch);
+  }
+
+  /** The current attempt of a task assigned to `agentId`, if it is active. */
+  currentAttempt(taskId: string, agentId: string): number | undefined {
+    const entry = this.tables.tasks.get(taskId);
+    const snapshot = entry?.actor?.getSnapshot();
+    if (!snapshot || snapshot.status !== 'active') return undefined;
+    if (snapshot.context.assignedAgent !== agentId) return undefined;
+    return snapshot.context.retryCount;
+  }
+
+  /** The agent started the attempt (it was only assigned until now). */
+  markStarted(taskId: string, attempt: number, agentId: string): void {
+    if (this.currentAttempt(taskId, agentId) !== attempt) return;
+    this.tables.tasks.get(taskId)?.actor?.send({ type: 'EXECUTION_STARTED', attempt });
+  }
+
+  /** A result from an agent: the current attempt's goes to the task's actor, any other is counted late. */
+  acceptResult(outcome: TaskResultPayload, agentId: string): void {
+    const current = this.currentAttempt(outcome.taskId, agentId);
+    const attempt = outcome.attempt ?? current;
+    const entry = this.tables.tasks.get(outcome.taskId);
+    const staleDispatch = outcome.dispatch !== undefined && outcome.dispatch !== entry?.dispatchToken;
+    if (current === undefined || attempt !== current || staleDispatch || !entry?.actor) {
+      this.lateResults++;
+      return;
+    }
+    const actor = entry.actor;
+    if (outcome.status === 'completed') {
+      entry.record.result = outcome.result;
+      if (actor.getSnapshot().matches('assigned')) actor.send({ type: 'EXECUTION_STARTED', attempt });
+      actor.send({ type: 'EXECUTION_SUCCEEDED', attempt });
+    } else {
+      entry.attemptFailureKind = outcome.failureKind ?? 'execution';
+      actor.send({ type: 'EXECUTION_FAILED', attempt, error: outcome.error ?? 'failed', at: this.tables.bus.clock.now() });
+    }
+  }
+
+  /** Progress an executor reported, clamped to [0, 1]; `task_progress` only when someone listens. */
+  reportProgress(taskId: string, progress: number): void {
+    const entry = this.tables.tasks.get(taskId);
+    if (!entry || !Number.isFinite(progress)) return;
+    entry.record.progress = Math.min(1, Math.max(0, progress));
+    const events = this.tables.events;
+    if (events.observed) events.next({ type: 'task_progress', taskId, progress: entry.record.progress, at: this.tables.bus.clock.now() });
+  }
+
+  /** The task chart's `abortWork` (timeout or cancel): the running attempt is aborted or told to stop. */
+  abortWork(taskId: string, agentId: string, attempt: number): void {
+    const key = `${taskId}#${attempt}`;
+    const controller = this.controllers.get(key);
+    if (controller) {
+      this.controllers.delete(key);
+      controller.abort(new Error('task attempt aborted (timeout or cancel)'));
+      return;
+    }
+    const bus = this.tables.bus;
+    if (this.tables.agents.get(agentId)?.execute || (!bus.getAgent(agentId) && !bus.hasTransport) || !bus.running) return;
+    try {
+      (this.tables.handle() as AgentHandle).send({
+        recipientId: agentId,
+        messageType: 'command',
+        topic: TaskTopic.CANCEL,
+        priority: 'high',
+        payload: { taskId, attempt, reason: 'aborted' },
+      });
+    } catch {
+      // Best effort: the attempt is over for the orchestrator whatever the agent hears, and a
+      // throw here would fail the task actor's step.
+      this.cancelsUndelivered++;
+    }
+  }
+
+  /** The task chart's `releaseAgent`: the attempt is recorded, the agent's slot freed, its pools scheduled. */
+  releaseAgent(context: TaskMachineContext, agentId: string, outcome: AttemptOutcome, error: string): void {
+    const entry = this.tables.tasks.get(context.taskId);
+    if (entry && (outcome === 'completed' || outcome === 'failed' || outcome === 'timeout')) this.tables.attemptEnded(entry, context, agentId, outcome, error);
+    const agent = this.tables.agents.get(agentId);
+    if (!agent || !entry) return;
+    agent.load = loadAfterRelease(agent.load);
+    agent.activeTasks.delete(context.taskId);
+    const now = this.tables.bus.clock.now();
+    const started = entry.assignedAt ?? now;
+    const expectedMs = entry.record.estimatedDuration * 1000;
+    agent.performance = performanceAfterAttempt(agent.performance, outcome, expectedMs, now - started);
+    if (outcome !== 'lost') {
+      agent.recordOutcome({ taskId: context.taskId, taskType: entry.record.taskType, outcome, startedAt: started, completedAt: now, expectedMs }, now, this.tables.historyWindowMs);
+    }
+    this.tables.scheduler.markAgentPools(agent, true);
+    this.tables.scheduler.requestRound();
+  }
+
+  /** Aborts every in-process attempt (the orchestrator stops). */
+  abortAll(): void {
+    for (const controller of this.controllers.values()) controller.abort(new Error('orchestrator stopped'));
+    this.controllers.clear();
+  }
+
+  private fail(entry: TaskEntry, attempt: number, error: string, kind: TaskAttemptFailureKind): void {
+    entry.attemptFailureKind = kind;
+    // Sent from inside the task's own entry action: XState queues it after the current step.
+    entry.actor?.send({ type: 'EXECUTION_FAILED', attempt, error, at: this.tables.bus.clock.now() });
+  }
+
+  private async runLocally(
+    agent: OrchestratorAgent,
+    task: TaskSpec,
+    attempt: number,
+    dependencyResults: Record<string, unknown>,
+    reportStart: boolean,
+    token: string | undefined,
+  ): Promise<void> {
+    const execute = agent.execute as TaskExecutor;
+    const taskId = task.taskId;
+    const key = `${taskId}#${attempt}`;
+    const controller = new AbortController();
+    this.controllers.set(key, controller);
+    // Leave the task actor's step before user code runs (it may call back into us): one
+    // microtask, the cheapest way out (no promise allocated).
+    // eslint-disable-next-line @typescript-eslint/await-thenable
+    await undefined;
+    if (controller.signal.aborted) return;
+    if (reportStart) this.markStarted(taskId, attempt, agent.agentId);
+    const context: ExecutionContext = {
+      signal: controller.signal,
+      attempt,
+      dependencyResults,
+      reportProgress: (progress) => this.reportProgress(taskId, progress),
+    };
+    const outcome = await executeAttempt(execute, task, context);
+    // Only forget our own controller: a later dispatch of the same attempt may own the key now.
+    if (this.controllers.get(key) === controller) this.controllers.delete(key);
+    this.acceptResult(token === undefined ? outcome : { ...outcome, dispatch: token }, agent.agentId);
+  }
+}
