@@ -5,7 +5,6 @@ import { z } from 'zod';
 import { conflictStatusOf } from '../../machines/conflict.machine';
 import { CommunicationBus } from '../bus/communicationBus';
 import { NotRunningError, ValidationError } from '../errors';
-import { SnapshotWriter } from '../store/snapshotWriter';
 import { ConflictStateError, DuplicateConflictError, UnknownConflictError } from './conflictErrors';
 import type { ConflictEvent, ConsensusOutcome } from './conflictEvents';
 import { finishedToRestore } from './conflictArchive';
@@ -13,7 +12,8 @@ import { conflictEngineStateOf } from './conflictEngineState';
 import { FinishedConflicts } from './finishedConflicts';
 import { ConflictActors, type ConflictActor } from './conflictActors';
 import type { ConflictForwarder } from './conflictForwarding';
-import { PersistedConflictEngineSchema, PersistedFinishedConflictSchema, type PersistedConflictEngine, type PersistedFinishedConflict } from './conflictPersistence';
+import type { PersistedConflictEngine } from './conflictPersistence';
+import { ConflictStateSaving } from './conflictStateSaving';
 import { toResolution, type ConflictRecord, type ConflictResolution } from './conflictRecord';
 import { ConflictCounters, type ConflictStats } from './conflictStats';
 import {
@@ -103,12 +103,8 @@ export class ConflictResolutionEngine {
   private readonly eventSubject = new Subject<ConflictEvent>();
   private readonly outcomeSubject = new Subject<ConsensusOutcome>();
   private readonly actors: ConflictActors;
-  private readonly writer: SnapshotWriter<PersistedConflictEngine, PersistedFinishedConflict> | undefined;
-  /** True from `restore()` until the engine stops: before, a write would overwrite the stored state unread. */
-  private persisting = false;
-  private restoring = false;
-  /** The state to write once the engine stops (it must not record its own teardown). */
-  private frozen: PersistedConflictEngine | undefined;
+  /** With a store: the state written there from `restore()` until the engine stops. */
+  private readonly saving: ConflictStateSaving | undefined;
   private stopped = false;
 
   constructor(options: ConflictResolutionEngineOptions) {
@@ -122,19 +118,12 @@ export class ConflictResolutionEngine {
     const maxAgeMs = parsed.data.finishedRecordMaxAgeMs;
     this.finished = new FinishedConflicts({ maxRecords: parsed.data.maxFinishedRecords, maxAgeMs: maxAgeMs === 0 ? Infinity : maxAgeMs }, () => this.bus.clock.now());
     const { store, storeKey } = parsed.data;
-    this.writer =
-      store &&
-      new SnapshotWriter({
-        store,
-        key: storeKey,
-        schema: PersistedConflictEngineSchema,
-        name: 'conflict engine state',
-        snapshot: () => this.frozen ?? this.exportState(),
-        archive: { itemSchema: PersistedFinishedConflictSchema, segmentSize: parsed.data.archiveSegmentSize },
-        // Another engine restored from the same key: it is the one deciding now.
-        onFenced: () => void this.stop(),
-        onProblem: (problem) => this.emit({ type: 'STORE_PROBLEM', problem, at: this.bus.clock.now() }),
-      });
+    this.saving = store && new ConflictStateSaving({ store, storeKey, archiveSegmentSize: parsed.data.archiveSegmentSize, capture: () => this.exportState() });
+    this.saving?.events$.subscribe((event) => {
+      // Another engine restored from the same key: it is the one deciding now.
+      if (event.type === 'fenced') void this.stop();
+      else this.emit({ type: 'STORE_PROBLEM', problem: event.problem, at: this.bus.clock.now() });
+    });
     this.actors = new ConflictActors({
       bus: this.bus,
       senderId: this.options.agentId,
@@ -173,7 +162,7 @@ export class ConflictResolutionEngine {
     if (this.stopped) return;
     this.stopped = true;
     // Open conflicts stay open in the store, for the engine that restores it next.
-    this.freezePersistence();
+    this.freezeSaving();
     for (const [id, entry] of this.open) {
       entry.subscription.unsubscribe();
       for (const waiter of entry.waiters) waiter.reject(new NotRunningError('conflict engine'));
@@ -183,7 +172,7 @@ export class ConflictResolutionEngine {
     this.actors.stopAll();
     this.eventSubject.complete();
     this.outcomeSubject.complete();
-    await this.writer?.flush();
+    await this.saving?.flush();
   }
 
   /**
@@ -210,7 +199,7 @@ export class ConflictResolutionEngine {
    * ```
    */
   async flush(): Promise<void> {
-    await this.writer?.flush();
+    await this.saving?.flush();
   }
 
   /**
@@ -238,26 +227,17 @@ export class ConflictResolutionEngine {
    */
   async restore(): Promise<number> {
     if (this.stopped) throw new NotRunningError('conflict engine');
-    if (!this.writer || this.restoring || this.persisting) return 0;
-    this.restoring = true;
-    let state: PersistedConflictEngine | undefined;
-    try {
-      // Claimed before any conflict resumes: a writer that loaded this key before (a deposed
-      // leader) is fenced, and its late write cannot fence this engine.
-      state = await this.writer.takeOver(() => (this.stopped ? new NotRunningError('conflict engine') : undefined));
-    } finally {
-      this.restoring = false;
-    }
-    if (this.stopped) throw new NotRunningError('conflict engine');
-    this.persisting = true;
-    this.finished.attachArchive(this.writer);
+    const loaded = await this.saving?.takeOver(() => (this.stopped ? new NotRunningError('conflict engine') : undefined));
+    if (!this.saving || !loaded) return 0;
+    const { state, archived: fromArchive } = loaded;
+    this.finished.attachArchive(this.saving.archive);
     let restored = 0;
     if (state) {
       this.counters.add(state.counters);
       for (const entry of state.ledger) {
         if (!this.ledger.knows(entry.agentId)) this.ledger.setPerformance(entry.agentId, entry);
       }
-      for (const { record, outcomeRecorded, archived } of finishedToRestore(this.writer.takeArchived(), state.finished)) {
+      for (const { record, outcomeRecorded, archived } of finishedToRestore(fromArchive, state.finished)) {
         const id = record.conflict.conflictId;
         if (this.open.has(id) || this.finished.has(id)) continue;
         this.finished.keep(id, record, outcomeRecorded, archived);
@@ -272,7 +252,7 @@ export class ConflictResolutionEngine {
     }
     // Outcomes recorded before the archive existed (stored in the value) or before this restore.
     this.finished.archiveRecordedOutcomes();
-    this.writer.markDirty(); // claims the key: the previous writer's next write is fenced
+    this.saving.changed(); // claims the key: the previous writer's next write is fenced
     return restored;
   }
 
@@ -595,8 +575,8 @@ export class ConflictResolutionEngine {
    */
   async findConflict(conflictId: string): Promise<ConflictRecord | undefined> {
     const record = this.getConflict(conflictId);
-    if (record || !this.writer || this.finished.evicted === 0) return record;
-    return (await this.writer.findArchived((item) => item.record.conflict.conflictId === conflictId))?.record;
+    if (record || !this.saving || this.finished.evicted === 0) return record;
+    return (await this.saving.findArchived((item) => item.record.conflict.conflictId === conflictId))?.record;
   }
 
   /**
@@ -608,7 +588,7 @@ export class ConflictResolutionEngine {
    * ```
    */
   getStats(): ConflictStats {
-    return this.counters.snapshot(this.open.size, this.writer ? this.writer.stats() : null);
+    return this.counters.snapshot(this.open.size, this.saving ? this.saving.stats() : null);
   }
 
   // ---------------------------------------------------------------- internals
@@ -683,14 +663,12 @@ export class ConflictResolutionEngine {
 
   /** Something persisted changed: write it (with the rest of this tick's changes). */
   private persist(): void {
-    if (this.persisting) this.writer?.markDirty();
+    this.saving?.changed();
   }
 
-  /** From now on, writes (a pending one, a retry) carry the state as it is now, and nothing new is marked. */
-  private freezePersistence(): void {
-    if (!this.persisting) return;
-    this.frozen = this.exportState();
-    this.persisting = false;
+  /** From now on, writes (a pending one, a retry) carry the state as it is now, and nothing new is marked or archived. */
+  private freezeSaving(): void {
+    this.saving?.freeze();
     this.finished.detachArchive();
   }
 
@@ -747,7 +725,7 @@ export class ConflictResolutionEngine {
   /** The actor was stopped from outside (the bus or the system stopped). */
   private abandon(conflictId: string, entry: OpenConflict): void {
     // The system is going down: the store keeps the conflicts open for the next engine.
-    this.freezePersistence();
+    this.freezeSaving();
     this.open.delete(conflictId);
     for (const waiter of entry.waiters) waiter.reject(new NotRunningError('conflict engine'));
     this.finished.keep(conflictId, this.recordOf(entry, null));
