@@ -24,6 +24,7 @@
 const { spawnSync } = require('node:child_process');
 const { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { dirname, join, relative, resolve, sep } = require('node:path');
+const { performance } = require('node:perf_hooks');
 const esbuild = require('esbuild');
 
 const root = resolve(__dirname, '..');

@@ -102,7 +102,7 @@ describe('neuroflux run: progress and summary', () => {
     // Every bad flag at once, each named as typed, with the value given.
     const both = cli(['run', f, '--stall-timeout', 'soon', '--seed', '-3']);
     await expect(both).rejects.toMatchObject({ issues: [expect.objectContaining({ path: '--seed' }), expect.objectContaining({ path: '--stall-timeout' })] });
-    await expect(both).rejects.toThrow(/^invalid command-line options:\n  --seed: .*\(got "-3"\)\n  --stall-timeout: .*\(got "soon"\)$/);
+    await expect(both).rejects.toThrow(/^invalid command-line options:\n {2}--seed: .*\(got "-3"\)\n {2}--stall-timeout: .*\(got "soon"\)$/);
   });
 
   test('a failed task: its line, the totals by status, exit 1', async () => {

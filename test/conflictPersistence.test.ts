@@ -18,7 +18,7 @@ import {
   type ConflictEvent,
   type ConflictResolutionEngineOptions,
 } from '../src/conflict';
-import { FileSnapshotStore, MemorySnapshotStore, type SnapshotStore, type StoredSnapshot } from '../src/store';
+import { FileSnapshotStore, MemorySnapshotStore, type SnapshotStore } from '../src/store';
 import { storedState } from './support/storedState';
 import { signalConflict } from './support/conflictFixtures';
 

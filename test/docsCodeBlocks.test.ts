@@ -140,6 +140,7 @@ describe('docs code blocks', () => {
       writeFileSync(file, asScript(block));
       const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
       try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- runs the generated script file in this process
         await (require(file) as Promise<void>);
       } finally {
         log.mockRestore();

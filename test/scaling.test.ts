@@ -1,4 +1,3 @@
-import { SimulatedClock } from 'xstate';
 import {
   MultiRegionCoordinator,
   NoRegionError,

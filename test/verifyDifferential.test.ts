@@ -220,7 +220,6 @@ async function check(generated: Case): Promise<void> {
 
 describe('reductions agree with the full search (differential)', () => {
   afterAll(() => {
-    // eslint-disable-next-line no-console
     console.log(`differential: ${compared} workflows compared, ${replayed} counterexamples replayed, ${unrealizable} not realizable with real durations, ${madeCheaper} with retries lowered to bound the interleavings, ${builtInScarce} with only built-in properties and declared agents, ${tooLarge} skipped (unreduced search over ${MAX_STATES} states)`);
   });
 

@@ -72,10 +72,11 @@ async function main(): Promise<void> {
   });
   const ids = chaosTaskIds(dags);
   const seen = new Set<string>();
-  let finalAtTakeover: Set<string> | undefined;
+  // Filled at takeover: a task finished before it and again after is a double execution.
+  const finalAtTakeover = new Set<string>();
   nf.orchestrator.finished$.subscribe((event) => {
     out(`finished ${event.taskId} ${event.status} ${event.durationMs ?? '-'}`);
-    if (seen.has(event.taskId) || finalAtTakeover?.has(event.taskId)) out(`double ${event.taskId}`);
+    if (seen.has(event.taskId) || finalAtTakeover.has(event.taskId)) out(`double ${event.taskId}`);
     seen.add(event.taskId);
   });
   nf.leadership?.state$.subscribe((state) => {
@@ -101,7 +102,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
   // Deposed while taking over (e.g. its claim on the state kept losing): the `deposed` line exits.
   await nf.leadership?.whenLeader().catch(() => new Promise<never>(() => undefined));
-  finalAtTakeover = new Set(ids.filter((id) => FINAL.has(nf.orchestrator.getTask(id)?.status ?? '')));
+  for (const id of ids) if (FINAL.has(nf.orchestrator.getTask(id)?.status ?? '')) finalAtTakeover.add(id);
   out(`leader ${holder} ${finalAtTakeover.size}`);
 
   const submitted = new Array<boolean>(dags).fill(false);

@@ -80,7 +80,7 @@ async function whenJetStreamAnswers(urls: readonly string[], timeoutMs: number):
         await jsm.getAccountInfo();
         return;
       } catch (error) {
-        if (Date.now() > deadline) throw new Error(`the NATS cluster's JetStream did not answer within ${timeoutMs} ms: ${String(error)}`);
+        if (Date.now() > deadline) throw new Error(`the NATS cluster's JetStream did not answer within ${timeoutMs} ms: ${String(error)}`, { cause: error });
         await new Promise((r) => setTimeout(r, 250));
       }
     }

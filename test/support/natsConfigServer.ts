@@ -40,7 +40,7 @@ export async function startNatsServerWithConfig(configFor: (port: number, storeD
     await waitForPort(port, 10_000, () => exited);
   } catch (error) {
     await stop();
-    throw new Error(`nats-server -c ${file}: ${(error as Error).message}\n${stderr}`);
+    throw new Error(`nats-server -c ${file}: ${(error as Error).message}\n${stderr}`, { cause: error });
   }
   return { url: `nats://127.0.0.1:${port}`, stop };
 }

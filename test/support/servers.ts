@@ -88,7 +88,7 @@ async function startChild(bin: string, args: string[], port: number): Promise<Ch
     await waitForPort(port, 10_000, () => exited);
   } catch (error) {
     child.kill('SIGKILL');
-    throw new Error(`${bin} ${args.join(' ')}: ${(error as Error).message}\n${stderr}`);
+    throw new Error(`${bin} ${args.join(' ')}: ${(error as Error).message}\n${stderr}`, { cause: error });
   }
   return child;
 }
