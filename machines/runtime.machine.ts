@@ -8,6 +8,7 @@ import { assign, setup } from 'xstate';
 export const runtimeMachine = setup({
   types: {
     context: {} as { readonly name: string; crashes: number },
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- setup() infers the input type from this assertion
     input: {} as { name?: string },
   },
 }).createMachine({

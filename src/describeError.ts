@@ -30,6 +30,7 @@ function describe(value: unknown): string {
   if (typeof value !== 'object' && typeof value !== 'function') {
     // number, boolean, bigint, symbol, undefined: String() converts all of them (a
     // template literal would throw for a symbol).
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- only primitives reach here; String() is the point
     return attempt(() => String(value)) ?? typeof value;
   }
   if (value === null) return 'null';
@@ -37,6 +38,7 @@ function describe(value: unknown): string {
   // getters that throw: each is tried on its own and the next is the fallback.
   const message = attempt(() => (value as { message?: unknown }).message);
   if (typeof message === 'string' && attempt(() => value instanceof Error) === true) return message;
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- arbitrary thrown values; '[object Object]' is rejected just below
   const converted = attempt(() => String(value));
   if (converted !== undefined && converted !== '[object Object]') return converted;
   if (typeof message === 'string' && message !== '') return message;

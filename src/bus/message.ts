@@ -116,17 +116,17 @@ export function parseFrame(frame: unknown, now: number): Message {
   const message: Message = {
     messageId: messageId ?? nextMessageId(),
     senderId: f.senderId,
-    recipientId: (recipientId as string | null | undefined) ?? null,
+    recipientId: recipientId ?? null,
     messageType: f.messageType as MessageType,
     priority: (priority as MessagePriority | undefined) ?? 'medium',
     topic: f.topic,
     payload: payload === undefined ? {} : payload,
-    timestamp: (timestamp as number | undefined) ?? now,
-    ttl: (ttl as number | undefined) ?? DEFAULT_TTL_SECONDS,
-    retryCount: (retryCount as number | undefined) ?? 0,
-    maxRetries: (maxRetries as number | undefined) ?? DEFAULT_MAX_RETRIES,
+    timestamp: timestamp ?? now,
+    ttl: ttl ?? DEFAULT_TTL_SECONDS,
+    retryCount: retryCount ?? 0,
+    maxRetries: maxRetries ?? DEFAULT_MAX_RETRIES,
   };
-  if (correlationId !== undefined) message.correlationId = correlationId as string;
+  if (correlationId !== undefined) message.correlationId = correlationId;
   if (headers !== undefined) message.headers = headers as Record<string, string>;
   if (metadata !== undefined) message.metadata = metadata;
   return message;

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { ActorRefFrom, AnyActorRef, AnyStateMachine } from 'xstate';
+import type { ActorRefFrom, AnyActorRef, AnyStateMachine, Snapshot } from 'xstate';
 import type { AgentMachine } from '../../machines/agent.machine';
 import type { Message } from './message';
 import type { BusInstrumentation } from './busInstrumentation';
@@ -194,7 +194,8 @@ export class RegisteredAgent {
   }
 
   private behaviourRunning(): boolean {
-    return this.behaviour?.getSnapshot().status === 'active';
+    const behaviour = this.behaviour;
+    return behaviour !== undefined && (behaviour.getSnapshot() as Snapshot<unknown>).status === 'active';
   }
 
   private returnToMailbox(rest: readonly Message[]): void {
@@ -268,7 +269,7 @@ export class RegisteredAgent {
 
   private behaviourCrashed(): boolean {
     const behaviour = this.behaviour;
-    return behaviour !== undefined && behaviour.getSnapshot().status !== 'active';
+    return behaviour !== undefined && (behaviour.getSnapshot() as Snapshot<unknown>).status !== 'active';
   }
 
   /** `ended`: handled, and the behaviour reached its final state (it is replaced for the next). */

@@ -198,7 +198,7 @@ export class ResourcePool<R> {
       waiter.reject(new PoolClosedError(this.name));
     }
     this.waiters = [];
-    await Promise.all(this.slots.map((s) => this.destroy?.(s.resource)));
+    await Promise.all(this.slots.map((s) => Promise.resolve(this.destroy?.(s.resource))));
   }
 
   private pickIdle(agentId: string, steal: boolean): Slot<R> | undefined {

@@ -79,7 +79,7 @@ export function buildCli(output: CliOutput, hooks: { untilInterrupted?: () => Pr
         tasks: options.tasks,
         ...(options.duration !== undefined && { durationMs: options.duration * 1000 }),
         log: options.json ? () => undefined : (line) => write(`${line}\n`),
-        ...(progress && { progress: progress.update }),
+        ...(progress && { progress: (done: number, total: number) => progress.update(done, total) }),
       }).catch((error: unknown) => {
         // With NATS, most often the server: unreachable or refusing us. Named, exit code 3.
         throw transport ? new CannotRunError(`cannot run the demo on NATS at ${options.nats}: ${describeError(error)}`, { cause: error }) : error;
@@ -140,7 +140,8 @@ function untilInterrupted(): Promise<Interruption> {
 /** Entry point of the `neuroflux` binary. */
 export async function main(argv: readonly string[]): Promise<void> {
   watchStdoutClosed();
-  const program = buildCli({ write: (text) => void (stdoutClosed || process.stdout.write(text)), isTTY: process.stdout.isTTY === true }, { untilInterrupted });
+  // `isTTY` is typed boolean but is undefined when stdout is a pipe or a file.
+  const program = buildCli({ write: (text) => void (stdoutClosed || process.stdout.write(text)), isTTY: process.stdout.isTTY ?? false }, { untilInterrupted });
   try {
     await program.parseAsync([...argv]);
   } catch (error) {

@@ -285,7 +285,7 @@ export async function runTradingDemo(options: TradingDemoOptions): Promise<Tradi
       const conflictId = conflict.conflictId; // detection reports it
       for (const s of signals) views.set(`${s.agentId}:${conflictId}`, { signal: s.signal, confidence: s.confidence });
       const resolution = await nf.conflicts.resolveConflict(conflictId, { algorithm: 'weighted_consensus' });
-      const decision = resolution.status === 'escalated' ? 'escalated' : `${String(resolution.decision)} (${resolution.action})`;
+      const decision = resolution.status === 'escalated' ? 'escalated' : `${typeof resolution.decision === 'string' ? resolution.decision : JSON.stringify(resolution.decision)} (${resolution.action})`;
       decisions[decision] = (decisions[decision] ?? 0) + 1;
       // The market tells who was right one round later.
       nf.conflicts.recordOutcome(conflictId, truthOf(round));

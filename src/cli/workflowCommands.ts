@@ -88,7 +88,8 @@ export function registerWorkflowCommands(
   write: (text: string) => void,
   io: { stderr?: CliOutput; untilInterrupted?: () => Promise<unknown> } = {},
 ): void {
-  const stderr: CliOutput = io.stderr ?? { write: (text) => process.stderr.write(text), isTTY: process.stderr.isTTY === true };
+  // `isTTY` is typed boolean but is undefined when stderr is a pipe or a file.
+  const stderr: CliOutput = io.stderr ?? { write: (text) => process.stderr.write(text), isTTY: process.stderr.isTTY ?? false };
   program
     .command('run')
     .description('run a workflow file (.json or .yaml): its agents, executors and tasks')

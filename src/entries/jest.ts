@@ -24,6 +24,7 @@ export { verificationMatchers, type InvariantFor, type VerificationMatcherOption
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace jest {
+    // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- merging with @types/jest's Matchers requires its exact type parameters
     interface Matchers<R, T = {}> {
       /** No reachable unfinished state in which nothing can happen by itself. */
       toBeDeadlockFree(options?: VerificationMatcherOptions<T>): R;

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
+import { describeError } from '../describeError';
 
 /** Log levels, as pino names them; `silent` logs nothing. */
 export const LogLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -46,7 +47,7 @@ export interface JsonLinesLoggerOptions {
 
 /** JSON.stringify that never throws: BigInt as a string, cycles marked, errors as their message and stack. */
 function safeJson(value: object): string {
-  const seen = new WeakSet<object>();
+  const seen = new WeakSet();
   return JSON.stringify(value, (_key, v: unknown) => {
     if (typeof v === 'bigint') return v.toString();
     if (v instanceof Error) return { type: v.name, message: v.message, stack: v.stack };
@@ -79,15 +80,17 @@ export function jsonLinesLogger(options: JsonLinesLoggerOptions = {}): NeuroFlux
   const make = (bindings: Record<string, unknown>): NeuroFluxLogger => {
     const method =
       (level: LogLevel): LogFn =>
-      (first: object | string, msg?: string) => {
+      // `msg` is unknown: callers in plain JavaScript pass anything, and the line must still be written.
+      (first: object | string, msg?: unknown) => {
         if (LEVEL_VALUES[level] < threshold) return;
         const fields = typeof first === 'string' || first === null || typeof first !== 'object' ? {} : first;
-        const message = typeof first === 'string' ? first : msg;
+        const given = typeof first === 'string' ? first : msg;
+        const message = given === undefined || typeof given === 'string' ? given : describeError(given);
         let line: string;
         try {
-          line = safeJson({ level: LEVEL_VALUES[level], time: Date.now(), ...base, ...bindings, ...fields, ...(message !== undefined && { msg: String(message) }) });
+          line = safeJson({ level: LEVEL_VALUES[level], time: Date.now(), ...base, ...bindings, ...fields, ...(message !== undefined && { msg: message }) });
         } catch {
-          line = safeJson({ level: LEVEL_VALUES[level], time: Date.now(), ...base, msg: String(message ?? ''), logError: 'fields could not be serialised' });
+          line = safeJson({ level: LEVEL_VALUES[level], time: Date.now(), ...base, msg: message ?? '', logError: 'fields could not be serialised' });
         }
         try {
           write(`${line}\n`);
@@ -137,7 +140,7 @@ function requirePino(): PinoFactory | undefined {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loaded = require('pino') as { default?: unknown };
-    const pino = (typeof loaded === 'function' ? loaded : loaded.default) as unknown;
+    const pino = typeof loaded === 'function' ? loaded : loaded.default;
     return typeof pino === 'function' ? (pino as PinoFactory) : undefined;
   } catch {
     return undefined;

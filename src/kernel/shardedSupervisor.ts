@@ -1,4 +1,4 @@
-import { createActor, type ActorRefFrom, type AnyActorLogic, type AnyActorRef } from 'xstate';
+import { createActor, type ActorRefFrom, type AnyActorLogic, type AnyActorRef, type Snapshot } from 'xstate';
 import { supervisorMachine, type ChildSpec } from '../../machines/supervisor.machine';
 import { systemIdPrefixOf } from './systemIdScope';
 
@@ -101,14 +101,14 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
       this.shardOf.delete(id);
       shard.released++;
       touched.add(shard);
-      if (child && child.getSnapshot().status === 'active') {
+      if (child && (child.getSnapshot() as Snapshot<unknown>).status === 'active') {
         let list = stopNow.get(shard);
         if (!list) stopNow.set(shard, (list = []));
         list.push(this.childIdOf(id));
       }
     }
     for (const [shard, list] of stopNow) {
-      if (shard.ref.getSnapshot().status === 'active') shard.ref.send({ type: 'CHILDREN_RELEASED', ids: list });
+      if ((shard.ref.getSnapshot() as Snapshot<unknown>).status === 'active') shard.ref.send({ type: 'CHILDREN_RELEASED', ids: list });
     }
     for (const shard of touched) this.retireIfDone(shard);
   }
@@ -152,7 +152,7 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
 
   private retire(shard: Shard): void {
     if (!this.live.delete(shard)) return;
-    if (shard.ref.getSnapshot().status === 'active') shard.ref.send({ type: 'SUPERVISOR_RETIRED' });
+    if ((shard.ref.getSnapshot() as Snapshot<unknown>).status === 'active') shard.ref.send({ type: 'SUPERVISOR_RETIRED' });
   }
 
   private openShard(): Shard {

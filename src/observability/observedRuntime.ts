@@ -19,3 +19,13 @@ export interface ObservedRuntime {
   readonly swarm: NeuralSwarmNetwork;
   readonly clock: NeuroFluxClock;
 }
+
+/**
+ * The runtime's name as the inspector shows it. Read as `unknown`: the root may be a
+ * stand-in whose context has no name, or not a string one; then it is 'neuroflux'.
+ * @internal
+ */
+export function runtimeName(runtime: ObservedRuntime): string {
+  const name = (runtime.system.getSnapshot().context as { name?: unknown }).name;
+  return typeof name === 'string' ? name : 'neuroflux';
+}

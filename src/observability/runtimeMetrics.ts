@@ -84,7 +84,7 @@ export function createMetrics(runtime: ObservedRuntime, options: MetricsOptions 
   const o = parsed.data;
   const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = promClient();
   const ownRegistry = o.registry === undefined;
-  const registry = (o.registry as Registry | undefined) ?? new Registry();
+  const registry = o.registry ?? new Registry();
   const registers = [registry];
   const p = o.prefix;
   const { bus, orchestrator, conflicts, swarm } = runtime;

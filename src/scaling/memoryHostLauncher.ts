@@ -58,6 +58,7 @@ export class MemoryHostLauncher implements HostLauncher {
 
   async start(capability: string): Promise<LaunchedHost> {
     const agent = this.agents.get(capability);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- a JavaScript caller may pass a symbol, which a template literal throws on
     if (!agent) throw new ValidationError('capability', [{ path: 'capability', message: `no agent configured for '${String(capability)}'` }]);
     const hostId = `${this.prefix}-${++this.seq}`;
     const agentId = `${hostId}-${capability}`;

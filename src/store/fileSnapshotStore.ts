@@ -67,8 +67,8 @@ export class FileSnapshotStore implements SnapshotStore {
   async delete(key: string): Promise<void> {
     checkKey(key);
     return this.serialise(key, async () => {
-      await unlink(this.fileOf(key)).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== 'ENOENT') throw e;
+      await unlink(this.fileOf(key)).catch((e: unknown) => {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       });
     });
   }

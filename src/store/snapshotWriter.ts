@@ -353,7 +353,7 @@ export class SnapshotWriter<T, I = never> {
   }
 
   private async saveLoop(): Promise<void> {
-    await undefined; // every change of this tick goes into one write
+    await Promise.resolve(); // every change of this tick goes into one write
     try {
       while (this.dirty && !this.fencedBy) {
         this.dirty = false;

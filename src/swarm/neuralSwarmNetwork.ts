@@ -449,7 +449,7 @@ export class NeuralSwarmNetwork {
     const state = this.state();
     return {
       at: state.lastCycleAt ?? state.now,
-      adaptation: state.lastAdaptation as AdaptationResult | null,
+      adaptation: state.lastAdaptation,
       patterns: state.patterns,
     };
   }

@@ -64,6 +64,7 @@ export function evaluateInvariant<S>(check: NamedCheck<(state: S) => boolean | s
 /** Runs a goal; a throwing goal counts as not reached. @internal */
 export function evaluateGoal<S>(check: NamedCheck<(state: S) => boolean>, state: S): boolean {
   try {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare -- user goals may return any value; only `true` counts as reached
     return check.check(state) === true;
   } catch {
     return false;

@@ -6,7 +6,7 @@ import type { TaskExecutor } from '../orchestration/taskExecutor';
 import type { ParsedTask, TaskInput, TaskRecord, TaskState } from '../orchestration/taskTypes';
 import { TaskEventKind, type TaskPhase } from './taskAutomaton';
 import { scheduleTrace, type TraceTimer } from './timingSchedule';
-import type { TraceStep, TraceStepType } from './trace';
+import type { TraceStep } from './trace';
 import { InvalidTraceError } from './verifyErrors';
 import { kindOfStep, WorkflowModel, type ModelTask } from './workflowModel';
 import { parseWorkflow, type Workflow } from './workflowSchema';
@@ -141,7 +141,8 @@ function walkModel(
   trace.forEach((input, i) => {
     const task = model.taskIndex(input.taskId);
     if (task < 0) throw new InvalidTraceError(i, `unknown task '${input.taskId}'`);
-    const kind = kindOfStep(input.type as TraceStepType);
+    const kind = kindOfStep(input.type);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- the trace is the caller's, unvalidated: a symbol would make a template literal throw
     if (kind === undefined) throw new InvalidTraceError(i, `unknown step type '${String(input.type)}'`);
     const step = model.traceStep(state, task, kind);
     if (input.attempt !== undefined && input.attempt !== step.attempt) {

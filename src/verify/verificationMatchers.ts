@@ -3,7 +3,7 @@
  * functions, for `expect.extend`. `neuroflux/jest` registers them with Jest's `expect`;
  * this module registers nothing, so the package can hold it without a test runner.
  */
-import type { AnyMachineSnapshot, AnyStateMachine, SnapshotFrom } from 'xstate';
+import type { AnyStateMachine, SnapshotFrom } from 'xstate';
 import { formatVerificationResult, type PropertyName, type VerificationResult } from './verificationResult';
 import { verifyMachine, type MachineInvariant, type VerifyMachineOptions } from './verifyMachine';
 import { verifyWorkflow, type VerifyWorkflowOptions, type WorkflowInvariant } from './verifyWorkflow';
@@ -45,7 +45,7 @@ function verify(received: unknown, property: 'deadlock' | 'termination' | 'invar
     return verifyMachine(received, {
       ...(options as VerifyMachineOptions),
       properties: property === 'invariant' ? [] : [property],
-      ...(invariant !== undefined && { invariants: { invariant: invariant as MachineInvariant<AnyMachineSnapshot> } }),
+      ...(invariant !== undefined && { invariants: { invariant: invariant as MachineInvariant } }),
     }) as AnyResult;
   }
   if (typeof received === 'object' && received !== null && Array.isArray((received as { tasks?: unknown }).tasks)) {
@@ -53,7 +53,7 @@ function verify(received: unknown, property: 'deadlock' | 'termination' | 'invar
       ...(options as VerifyWorkflowOptions),
       properties: property === 'invariant' ? [] : [property],
       ...(invariant !== undefined && { invariants: { invariant: invariant as WorkflowInvariant } }),
-    }) as AnyResult;
+    });
   }
   throw new TypeError(`expected a workflow ({ tasks }), an XState machine or a verification result, got ${typeof received}`);
 }

@@ -108,7 +108,7 @@ export function verifyMachine<TMachine extends AnyStateMachine>(
   };
 
   const model: StateSpaceModel<Snapshot, Event | undefined> = {
-    initial: () => [{ label: undefined, state: initialTransition(machine, options.input as InputFrom<TMachine>)[0] as Snapshot, progress: true }],
+    initial: () => [{ label: undefined, state: initialTransition(machine, options.input as InputFrom<TMachine>)[0], progress: true }],
     key: serialize,
     isFinal: (snapshot) => (snapshot as AnyMachineSnapshot).status === 'done',
     expand: (snapshot) => {
@@ -118,7 +118,7 @@ export function verifyMachine<TMachine extends AnyStateMachine>(
         try {
           if (!(snapshot as AnyMachineSnapshot).can(event)) continue;
           const [next] = transition(machine, snapshot, event);
-          steps.push({ label: event, state: next as Snapshot, progress: true });
+          steps.push({ label: event, state: next, progress: true });
         } catch (error) {
           // A guard or action that cannot handle a bare event: say so once, and skip it.
           const note = `event '${event.type}' could not be explored (${describeError(error)}); pass it with a payload in \`events\``;
@@ -139,7 +139,7 @@ export function verifyMachine<TMachine extends AnyStateMachine>(
     maxStates,
     recordEdges: properties.has('termination'),
     onState: (snapshot, index) => {
-      const value = (snapshot as AnyMachineSnapshot).value;
+      const value = (snapshot as AnyMachineSnapshot).value as StateValue;
       const valueKey = JSON.stringify(value);
       if (!values.has(valueKey)) values.set(valueKey, value);
       for (const invariant of invariants) {
@@ -196,7 +196,7 @@ export function verifyMachine<TMachine extends AnyStateMachine>(
 
 /** JSON of `value` and `context`, with actor references written as their ids. */
 function serializeSnapshot(snapshot: AnyMachineSnapshot): string {
-  return JSON.stringify({ value: snapshot.value, context: snapshot.context }, (_key, value: unknown) => {
+  return JSON.stringify({ value: snapshot.value as unknown, context: snapshot.context as unknown }, (_key, value: unknown) => {
     if (typeof value === 'object' && value !== null && 'sessionId' in value && typeof (value as { send?: unknown }).send === 'function') {
       return `actor:${(value as { id?: string }).id ?? ''}`;
     }

@@ -212,7 +212,7 @@ export class InspectionHub {
     const entry: TrackedActor = {
       id: ref.sessionId,
       // An actor created without an id is named by its session id: its machine's id says more.
-      name: ref.id === ref.sessionId && logic ? logic.id : String(ref.id),
+      name: ref.id === ref.sessionId && logic ? logic.id : ref.id,
       parentId: ref._parent?.sessionId ?? null,
       ref,
       logic,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { messageOrigin } from '../../bus/messageOrigin';
 import { ValidationError } from '../../errors';
 import { SubjectTokenSchema } from '../../transport/natsOptions';
-import type { ObservedRuntime } from '../observedRuntime';
+import { runtimeName, type ObservedRuntime } from '../observedRuntime';
 import { localInspectionSource, type InspectionSource } from './inspectionSource';
 import { runAction, runtimeActions } from './inspectorActions';
 import {
@@ -85,7 +85,7 @@ export function publishInspection(runtime: ObservedRuntime, options: InspectionP
   if (!parsed.success) throw ValidationError.fromZod('inspection publisher options', parsed.error);
   const o = parsed.data;
   const agentId = `nf-inspection-${o.runtimeId}`;
-  const name = o.name ?? String((runtime.system.getSnapshot().context as { name?: unknown }).name ?? 'neuroflux');
+  const name = o.name ?? runtimeName(runtime);
   const counters = { frames: 0, cut: 0, invalidInterests: 0, refusedActions: 0 };
   const actionsFrom = new Set(typeof o.actions === 'object' ? o.actions.from : []);
   const actionsOn = o.actions !== false;

@@ -1,5 +1,5 @@
 import type { Subscription } from 'xstate';
-import type { ObservedRuntime } from '../observedRuntime';
+import { runtimeName, type ObservedRuntime } from '../observedRuntime';
 import { DomainFeed, type DomainFeedOptions } from './domainFeed';
 import { InspectionHub, type InspectionHubOptions } from './inspectionHub';
 import type { DeltaFrame, SamplingView, SnapshotFrame, StatechartFrame } from './inspectorProtocol';
@@ -63,7 +63,7 @@ export function localInspectionSource(
   return {
     hub,
     feed,
-    name: options.name ?? String((runtime.system.getSnapshot().context as { name?: unknown }).name ?? 'neuroflux'),
+    name: options.name ?? runtimeName(runtime),
     drain() {
       const actors = hub.drain();
       feed.noteActors(actors.actors);

@@ -217,7 +217,7 @@ export function clampFrameText<T>(value: T, depth = 0): T {
     return (out ?? value) as T;
   }
   let out: Record<string, unknown> | undefined;
-  for (const [key, item] of Object.entries(value)) {
+  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
     const clamped = clampFrameText(item, depth + 1);
     if (clamped !== item) {
       out ??= Object.assign(Object.create(null) as Record<string, unknown>, value);

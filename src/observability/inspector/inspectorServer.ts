@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import type { Subscription } from 'xstate';
 import type { RawData, WebSocket } from 'ws';
 import { z } from 'zod';
 import { ValidationError } from '../../errors';
@@ -225,7 +224,7 @@ export async function serveInspection(source: InspectionSource, options: Omit<In
   const onClientFrame = (client: Client, data: RawData) => {
     let frame: ClientFrame;
     try {
-      const result = ClientFrameSchema.safeParse(JSON.parse(data.toString()));
+      const result = ClientFrameSchema.safeParse(JSON.parse(textOf(data)));
       if (!result.success) throw new Error(result.error.issues[0]?.message ?? 'invalid frame');
       frame = result.data;
     } catch (error) {
@@ -391,4 +390,11 @@ export async function serveInspection(source: InspectionSource, options: Omit<In
       return closing;
     },
   };
+}
+
+/** A WebSocket message's text: `ws` hands a Buffer, a list of fragments or an ArrayBuffer. */
+function textOf(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
 }

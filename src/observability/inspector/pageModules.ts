@@ -49,6 +49,7 @@ async function load(name: string): Promise<string> {
   const source = join(__dirname, `${name}.ts`);
   if (!existsSync(source)) throw new Error(`inspector page module ${name} is missing: run npm run build`);
   // Loaded only here: an installed package has the compiled page and never needs it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberate lazy load of an optional dev dependency
   compiler ??= require('typescript') as TypeScriptCompiler;
   const text = await readFile(source, 'utf8');
   return compiler.transpileModule(text, {

@@ -66,7 +66,7 @@ function summarize(value: unknown, limits: SummaryLimits, depth: number): unknow
   }
   if (value === null) return null;
   const object = value as object;
-  if (isActorRefLike(object)) return { $actor: object.sessionId, id: String(object.id) };
+  if (isActorRefLike(object)) return { $actor: object.sessionId, id: object.id };
   if (object instanceof Date) return Number.isNaN(object.getTime()) ? 'Invalid Date' : object.toISOString();
   if (object instanceof Error) return { $error: object.name, message: truncate(object.message, limits.chars) };
   if (object instanceof Map || object instanceof Set) return `[${className(object)}(${object.size})]`;

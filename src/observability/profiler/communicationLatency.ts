@@ -110,7 +110,7 @@ export async function measureCommunicationLatency(bus: CommunicationBus, options
       return undefined;
     },
   });
-  const results: PairLatency[] = new Array(pairs.length);
+  const results = new Array<PairLatency>(pairs.length);
   const probe = async (index: number) => {
     const [from, to] = pairs[index] as [string, string];
     const agentPair = `${from}_${to}`;

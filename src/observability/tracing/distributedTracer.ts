@@ -64,7 +64,8 @@ export class DistributedTracer {
    */
   startTrace(operation: string, agentId: string, parent: Context = otelApi().ROOT_CONTEXT): string {
     const span = this.tracer.startSpan(operation, { kind: otelApi().SpanKind.INTERNAL, attributes: { 'neuroflux.agent.id': agentId } }, parent);
-    let { traceId, spanId } = this.ids(span);
+    const { traceId: firstTraceId, spanId } = this.ids(span);
+    let traceId = firstTraceId;
     while (this.traces.has(traceId)) traceId = randomBytes(16).toString('hex');
     const spans = new Map([[spanId, { span, ctx: otelApi().trace.setSpan(parent, span) }]]);
     this.traces.set(traceId, { traceId, rootSpanId: spanId, operation, agentId, startedAt: Date.now(), spans });

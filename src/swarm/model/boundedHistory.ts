@@ -11,7 +11,7 @@ import { current, isDraft } from 'immer';
  * ```
  */
 export function appendBounded<T>(history: readonly T[], entry: T, limit: number): T[] {
-  const base = isDraft(history) ? (current(history) as readonly T[]) : history;
+  const base = isDraft(history) ? current<readonly T[]>(history) : history;
   const keep = Math.max(0, Math.floor(limit) - 1);
   const next = base.length > keep ? base.slice(base.length - keep) : base.slice();
   next.push(entry);
