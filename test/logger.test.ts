@@ -27,6 +27,16 @@ describe('jsonLinesLogger', () => {
     expect(lines[2]).not.toHaveProperty('msg');
   });
 
+  test('a msg that is not a string (a JavaScript caller) is written as text, never as [object Object]', () => {
+    const { logger, lines } = capture();
+    const untyped = logger.info as (obj: object, msg?: unknown) => void;
+    untyped({ taskId: 't' }, 42);
+    untyped({}, new Error('disk full'));
+    untyped({}, { message: 'from an object' });
+    untyped({}, Symbol('s'));
+    expect(lines.map((l) => l['msg'])).toEqual(['42', 'disk full', 'from an object', 'Symbol(s)']);
+  });
+
   test('lines below the level are not written; silent writes nothing', () => {
     const { logger, lines } = capture('warn');
     logger.info('no');
