@@ -45,7 +45,8 @@ export interface DispatchTables {
  * Hot path: made once per orchestrator; the task actors' actions and the result paths call
  * it directly (one method call per dispatch, result and release; no closure, actor message
  * or transition added per task beyond those the task chart already takes). Split from
- * `TaskOrchestrator` for issue #16.
+ * `TaskOrchestrator` for issue #16: paired A/B after/before 0.992–0.994 (4 000 tasks,
+ * 100 agents × 5), within the A/A control's 0.983–0.986.
  * @internal
  */
 export class TaskDispatcher {
