@@ -90,7 +90,8 @@ export class WorkflowDagView {
     const size = g.graph();
     const root = svgEl('svg', { class: 'dag', width: size.width ?? 0, height: size.height ?? 0, 'data-workflow-id': workflow.workflowId });
     root.appendChild(arrowMarker('dag-arrow'));
-    for (const e of g.edges()) root.appendChild(svgEl('path', { class: 'edge', d: pathOf((g.edge(e) as { points?: Parameters<typeof pathOf>[0] }).points), 'marker-end': 'url(#dag-arrow)' }));
+    for (const e of g.edges())
+      root.appendChild(svgEl('path', { class: 'edge', d: pathOf((g.edge(e) as { points?: Parameters<typeof pathOf>[0] }).points), 'marker-end': 'url(#dag-arrow)' }));
     for (const id of g.nodes()) {
       const n = g.node(id);
       const task = this.state.tasks.get(id);
