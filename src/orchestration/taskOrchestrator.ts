@@ -1,5 +1,5 @@
 import { Subject, type Observable } from 'rxjs';
-import { createActor, fromPromise, type ActorRefFrom, type AnyActorRef } from 'xstate';
+import { createActor, fromPromise, type ActorRefFrom, type AnyActorRef, type Snapshot } from 'xstate';
 import { z } from 'zod';
 import { orchestratorMachine, type OrchestratorRole } from '../../machines/orchestrator.machine';
 import { taskMachine, type TaskMachineContext, type TaskMachineInput } from '../../machines/task.machine';
@@ -293,9 +293,7 @@ export class TaskOrchestrator {
       if (agent) this.linkLocalActor(agent);
     });
     // Task system ids are `task:<id>`; a second orchestrator in the same system namespaces its own.
-    this.taskActors = new ShardedSupervisor(actor, index === 0 ? 'task' : `${id}.task`, taskLogic, 16, (taskId, error) =>
-      this.onTaskActorCrash(taskId, error),
-    );
+    this.taskActors = new ShardedSupervisor(actor, index === 0 ? 'task' : `${id}.task`, taskLogic, 16, (taskId, error) => this.onTaskActorCrash(taskId, error));
     this.remoteAgentActors = new RemoteAgentActors(actor, index === 0 ? 'remoteAgent' : `${id}.remoteAgent`);
     this.hosts = new HostRegistry(actor, index === 0 ? 'host' : `${id}.host`, clock, this.logger, parsed.data.missedHeartbeats, {
       has: (agentId) => this.agents.has(agentId),
@@ -362,8 +360,11 @@ export class TaskOrchestrator {
         const now = this.lifecycle.getSnapshot();
         if (now.status === 'active' && now.matches('activating')) return false;
         if (now.status === 'active' && now.matches('active')) resolve(this.persistence?.tasksRestored ?? 0);
-        else if (now.status === 'active' && now.matches('standby')) reject(now.context.activationError);
-        else reject(new NotRunningError('orchestrator'));
+        else if (now.status === 'active' && now.matches('standby')) {
+          // The store's own errors are Error instances; a store that throws another value still rejects with an Error.
+          const error = now.context.activationError;
+          reject(error instanceof Error ? error : new Error(String(error), { cause: error }));
+        } else reject(new NotRunningError('orchestrator'));
         return true;
       };
       if (settle()) return;
@@ -476,14 +477,7 @@ export class TaskOrchestrator {
     if (!parsed.success) throw ValidationError.fromZod('agent options', parsed.error);
     if (this.agents.has(agentId)) throw new DuplicateAgentError(agentId);
     const o = parsed.data;
-    const agent = new OrchestratorAgent(
-      agentId,
-      new Set(o.capabilities),
-      o.maxConcurrentTasks,
-      this.registrationCount++,
-      new Map(Object.entries(o.specializations)),
-      o.execute,
-    );
+    const agent = new OrchestratorAgent(agentId, new Set(o.capabilities), o.maxConcurrentTasks, this.registrationCount++, new Map(Object.entries(o.specializations)), o.execute);
     agent.paused = this.pausedAgentIds.has(agentId);
     // An agent without executor and not on the local bus lives in another process when a
     // transport is attached; otherwise it reads its assignments from a local mailbox.
@@ -1066,7 +1060,7 @@ export class TaskOrchestrator {
       description: r.description,
       taskType: r.taskType,
       priority: r.priority,
-      payload: r.payload as TaskInput['payload'],
+      payload: r.payload,
       dependencies,
       requiredCapabilities: [...r.requiredCapabilities],
       estimatedDuration: r.estimatedDuration,
@@ -1328,7 +1322,13 @@ export class TaskOrchestrator {
       for (const pool of agent.pools) pool.update(agent);
     }
     entry.lastFailureKind = 'runtime';
-    const context = { taskId, retryCount: entry.record.retryCount, assignedAgent: agentId, lastError: `task actor crashed: ${describeError(error)}`, endReason: 'execution_failed' };
+    const context = {
+      taskId,
+      retryCount: entry.record.retryCount,
+      assignedAgent: agentId,
+      lastError: `task actor crashed: ${describeError(error)}`,
+      endReason: 'execution_failed',
+    };
     this.onTransition(context as TaskMachineContext, 'failed');
     this.scheduler.requestRound();
   }
@@ -1399,7 +1399,7 @@ export class TaskOrchestrator {
       this.releaseRequested = false;
       const ids = this.finishedBatch;
       this.finishedBatch = [];
-      if (ids.length > 0 && this.actor.getSnapshot().status === 'active') this.actor.send({ type: 'TASKS_FINISHED', taskIds: ids });
+      if (ids.length > 0 && (this.actor.getSnapshot() as Snapshot<unknown>).status === 'active') this.actor.send({ type: 'TASKS_FINISHED', taskIds: ids });
     });
   }
 }
