@@ -43,9 +43,7 @@ export async function bullmqJobsPerSecond(redis: TestServer, n: number, concurre
     const base = completed;
     const start = performance.now();
     for (let i = 0; i < count; i += CHUNK) {
-      await queue.addBulk(
-        Array.from({ length: Math.min(CHUNK, count - i) }, (_, k) => ({ name: 'task', data: payload(i + k), opts: { removeOnComplete: true } })),
-      );
+      await queue.addBulk(Array.from({ length: Math.min(CHUNK, count - i) }, (_, k) => ({ name: 'task', data: payload(i + k), opts: { removeOnComplete: true } })));
     }
     await until(() => completed - base >= count, 120_000, 'BullMQ jobs');
     return count / ((performance.now() - start) / 1000);

@@ -10,9 +10,7 @@ const N = 100_000;
 const CHUNK = 1000;
 
 function rawXStateBaseline(): () => void {
-  const receiver = createActor(
-    createMachine({ context: { n: 0 }, on: { PING: { actions: assign({ n: ({ context }) => context.n + 1 }) } } }),
-  ).start();
+  const receiver = createActor(createMachine({ context: { n: 0 }, on: { PING: { actions: assign({ n: ({ context }) => context.n + 1 }) } } })).start();
   const sender = createActor(setup({}).createMachine({ on: { PING: { actions: sendTo(receiver, { type: 'PING' }) } } })).start();
   return () => {
     for (let i = 0; i < N; i++) sender.send({ type: 'PING' });

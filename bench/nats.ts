@@ -111,10 +111,22 @@ async function interleaved(contenders: Contender[]): Promise<Result[]> {
   const elapsed = contenders.map(() => 0);
   for (const c of contenders) {
     c.measuring?.('pubsub');
-    await pubSubRate(PUBSUB_N / 5, (i) => c.publish(i), () => c.received()); // warm-up (JIT)
+    await pubSubRate(
+      PUBSUB_N / 5,
+      (i) => c.publish(i),
+      () => c.received(),
+    ); // warm-up (JIT)
   }
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [k, c] of contenders.entries()) best[k] = Math.max(best[k] as number, await pubSubRate(PUBSUB_N, (i) => c.publish(i), () => c.received()));
+    for (const [k, c] of contenders.entries())
+      best[k] = Math.max(
+        best[k] as number,
+        await pubSubRate(
+          PUBSUB_N,
+          (i) => c.publish(i),
+          () => c.received(),
+        ),
+      );
   }
   for (const c of contenders) {
     c.measuring?.('requests');
@@ -339,7 +351,7 @@ async function main(): Promise<void> {
 
     if (rawR) printPubSub('raw NATS pub/sub (JSON payload, baseline)', rawR.pubsub, undefined, false);
     if (rawFullR) printPubSub('raw NATS, whole messages as JSON, one per NATS message', rawFullR.pubsub, rawR?.pubsub, false);
-    if (rawBatchedR) printPubSub('raw NATS, the transport\'s batch frames (64 per NATS msg)', rawBatchedR.pubsub, rawR?.pubsub, false);
+    if (rawBatchedR) printPubSub("raw NATS, the transport's batch frames (64 per NATS msg)", rawBatchedR.pubsub, rawR?.pubsub, false);
     if (transportR) printPubSub('NeuroFlux transport A → transport B, accepted by bus B', transportR.pubsub, rawR?.pubsub, true);
     if (signedR) printPubSub('  the same with hmacSecret (every frame signed, checked)', signedR.pubsub, rawR?.pubsub, false);
     if (e2eR) printPubSub('NeuroFlux end to end, agent on bus A → handler on bus B', e2eR.pubsub, rawR?.pubsub, false);

@@ -43,7 +43,6 @@ function independent(n: number): TaskInput[] {
   return Array.from({ length: n }, (_, i) => ({ taskId: `t${i}`, requiredCapabilities: ['work'] }));
 }
 
-
 /**
  * The floor: the same task machine driven through the same lifecycle (spawned in shards,
  * assigned-and-started, succeeded, released) with no-op effects, no orchestration at all.
@@ -100,7 +99,9 @@ async function measure(redis: TestServer | undefined): Promise<void> {
   console.log(`10 000 independent tasks, 1 000 agents               ${fmt(10_000 / t10k).padStart(9)} tasks/s   ${(10_000 / t10k / floor).toFixed(2)}× floor (target ≥ 20 000)`);
   const bullJobs = redis ? await bullmqJobsPerSecond(redis, 10_000, BULLMQ_CONCURRENCY) : undefined;
   if (bullJobs !== undefined) {
-    console.log(`BullMQ 10 000 jobs, addBulk, concurrency ${BULLMQ_CONCURRENCY}          ${fmt(bullJobs).padStart(9)} jobs/s    orchestrator 10k / BullMQ ${(10_000 / t10k / bullJobs).toFixed(2)}× (target ≥ 1.0)`);
+    console.log(
+      `BullMQ 10 000 jobs, addBulk, concurrency ${BULLMQ_CONCURRENCY}          ${fmt(bullJobs).padStart(9)} jobs/s    orchestrator 10k / BullMQ ${(10_000 / t10k / bullJobs).toFixed(2)}× (target ≥ 1.0)`,
+    );
   }
   const t100k = await run(independent(100_000), 1000);
   console.log(`100 000 independent tasks, 1 000 agents              ${fmt(100_000 / t100k).padStart(9)} tasks/s`);
@@ -113,13 +114,16 @@ async function measure(redis: TestServer | undefined): Promise<void> {
   console.log(`10 000-task layered DAG (100 per layer, 1–3 deps)    ${fmt(10_000 / tDag).padStart(9)} tasks/s   DAG / flat ${(t10k / tDag).toFixed(2)}× (target ≥ 0.8)`);
   const flowJobs = redis ? await bullmqFlowJobsPerSecond(redis, 10_000 / (FLOW_CHILDREN + 1), FLOW_CHILDREN, BULLMQ_CONCURRENCY) : undefined;
   if (flowJobs !== undefined) {
-    console.log(`BullMQ flows (parent + ${FLOW_CHILDREN} children), 10 000 jobs        ${fmt(flowJobs).padStart(9)} jobs/s    DAG / BullMQ flows ${(10_000 / tDag / flowJobs).toFixed(2)}× (target ≥ 1.0)`);
+    console.log(
+      `BullMQ flows (parent + ${FLOW_CHILDREN} children), 10 000 jobs        ${fmt(flowJobs).padStart(9)} jobs/s    DAG / BullMQ flows ${(10_000 / tDag / flowJobs).toFixed(2)}× (target ≥ 1.0)`,
+    );
   }
   // Same total capacity (10 000 slots), so only the number of agents to choose from differs.
   const t100 = await run(independent(20_000), 100, 100);
   const t10000 = await run(independent(20_000), 10_000, 1);
-  console.log(`per-task cost, 10 000 agents / 100 agents            ${(t10000 / t100).toFixed(2).padStart(9)}   (target ≤ 1.5; ${fmt(20_000 / t100)} vs ${fmt(20_000 / t10000)} tasks/s)`);
-
+  console.log(
+    `per-task cost, 10 000 agents / 100 agents            ${(t10000 / t100).toFixed(2).padStart(9)}   (target ≤ 1.5; ${fmt(20_000 / t100)} vs ${fmt(20_000 / t10000)} tasks/s)`,
+  );
 }
 
 /**

@@ -86,10 +86,15 @@ export function renderSvg(runs: SwarmLearningRuns): string {
     ]),
   );
   panels.push(
-    panel(modes.length * PANEL_HEIGHT, `Swarm, compatibility permuted after task ${SHIFT_AT}`, [
-      { label: 'swarm, 1 at a time', colour: COLOURS.shift_one, values: movingAverage(runs.shifted.one) },
-      { label: 'swarm, 10 at a time', colour: COLOURS.shift_ten, values: movingAverage(runs.shifted.ten), dashed: true },
-    ], SHIFT_AT),
+    panel(
+      modes.length * PANEL_HEIGHT,
+      `Swarm, compatibility permuted after task ${SHIFT_AT}`,
+      [
+        { label: 'swarm, 1 at a time', colour: COLOURS.shift_one, values: movingAverage(runs.shifted.one) },
+        { label: 'swarm, 10 at a time', colour: COLOURS.shift_ten, values: movingAverage(runs.shifted.ten), dashed: true },
+      ],
+      SHIFT_AT,
+    ),
   );
   const height = (modes.length + 1) * PANEL_HEIGHT;
   return [

@@ -118,9 +118,7 @@ export async function simulate(seeds: readonly number[], routing: Routing, mode:
     }
   });
   await nf.start();
-  const extracts = seeds.flatMap((seed) =>
-    Array.from({ length: PAIRS }, (_, i) => ({ taskId: `s${seed}-extract-${i}`, requiredCapabilities: [`extract_s${seed}_${i}`] })),
-  );
+  const extracts = seeds.flatMap((seed) => Array.from({ length: PAIRS }, (_, i) => ({ taskId: `s${seed}-extract-${i}`, requiredCapabilities: [`extract_s${seed}_${i}`] })));
   nf.orchestrator.submitWorkflow({ tasks: extracts });
   await nf.orchestrator.waitForWorkflow(extracts.map((t) => t.taskId));
   const outcomes: boolean[][] = seeds.map(() => []);

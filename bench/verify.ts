@@ -73,7 +73,11 @@ function scarceSlots(): void {
     },
     {
       label: '100 tasks (2 parents), 3 agents × 4 slots',
-      workflow: twoParentLayers(100, 5, [0, 1, 2].map((i) => ({ agentId: `a${i}`, capabilities: ['work'], maxConcurrentTasks: 4 }))),
+      workflow: twoParentLayers(
+        100,
+        5,
+        [0, 1, 2].map((i) => ({ agentId: `a${i}`, capabilities: ['work'], maxConcurrentTasks: 4 })),
+      ),
       targetMs: 10_000,
       before: '> 40 s, no result',
     },
@@ -87,7 +91,10 @@ function scarceSlots(): void {
     },
     {
       label: '1 000 independent, 5 agents × 10 slots',
-      workflow: independentTasks(1_000, [0, 1, 2, 3, 4].map((i) => ({ agentId: `a${i}`, capabilities: ['work'], maxConcurrentTasks: 10 }))),
+      workflow: independentTasks(
+        1_000,
+        [0, 1, 2, 3, 4].map((i) => ({ agentId: `a${i}`, capabilities: ['work'], maxConcurrentTasks: 10 })),
+      ),
       targetMs: 5_000,
       before: '> 40 s, no result',
     },
@@ -107,9 +114,7 @@ function scarceSlots(): void {
     const met = c.maxStates !== undefined ? ms < c.targetMs && result.status === 'incomplete' : ms < c.targetMs && result.complete;
     const target = Number.isFinite(c.targetMs) ? `target < ${fmt(c.targetMs)} ms ${met ? '✔' : '✘'}` : 'no target';
     // "before" is fixed text from an earlier run (commit 2db305b), not measured now.
-    console.log(
-      `${describe(c.label, { result, ms })} (cpu ${fmt(cpuMs)} ms)   (${target}; before, 2db305b in an earlier run: ${c.before})`,
-    );
+    console.log(`${describe(c.label, { result, ms })} (cpu ${fmt(cpuMs)} ms)   (${target}; before, 2db305b in an earlier run: ${c.before})`);
   }
 }
 

@@ -77,7 +77,8 @@ export async function runAutoscaling(servers: string, log: (line: string) => voi
     if (!line.startsWith('{')) return;
     try {
       const entry = JSON.parse(line) as { msg?: unknown; taskId?: unknown };
-      if (typeof entry.taskId === 'string' && typeof entry.msg === 'string' && /^task (completed|failed|aborted)$/.test(entry.msg)) runs.set(entry.taskId, (runs.get(entry.taskId) ?? 0) + 1);
+      if (typeof entry.taskId === 'string' && typeof entry.msg === 'string' && /^task (completed|failed|aborted)$/.test(entry.msg))
+        runs.set(entry.taskId, (runs.get(entry.taskId) ?? 0) + 1);
     } catch {
       // Not a log line.
     }
@@ -186,9 +187,13 @@ async function main(): Promise<void> {
     const report = await runAutoscaling(url, (line) => {
       if (!line.startsWith('  [')) console.log(line);
     });
-    console.log(`${report.completed}/${report.tasks} tasks completed in ${report.burstMs} ms on ${Object.keys(report.perHost).length} hosts (peak ${report.peakHosts} running at once, ${report.scaleUpMs} ms after the burst)`);
+    console.log(
+      `${report.completed}/${report.tasks} tasks completed in ${report.burstMs} ms on ${Object.keys(report.perHost).length} hosts (peak ${report.peakHosts} running at once, ${report.scaleUpMs} ms after the burst)`,
+    );
     for (const [host, n] of Object.entries(report.perHost)) console.log(`  ${host}: ${n} tasks`);
-    console.log(`back to ${report.hostsAtEnd} host ${report.scaleDownMs} ms after the last task; ${report.orphans} host processes left after stop; ${report.hostsLost} hosts lost, ${report.tasksRunTwice} tasks run twice`);
+    console.log(
+      `back to ${report.hostsAtEnd} host ${report.scaleDownMs} ms after the last task; ${report.orphans} host processes left after stop; ${report.hostsLost} hosts lost, ${report.tasksRunTwice} tasks run twice`,
+    );
     console.log(`RESULT ${JSON.stringify(report)}`);
   });
 }

@@ -119,7 +119,10 @@ export const autoscalerMachine = setup({
         {
           guard: 'figuresRefused',
           target: 'watching',
-          actions: { type: 'reportRefusedFigures', params: ({ context }) => ({ capability: context.capability, reason: context.plan?.action === 'hold' ? context.plan.reason : '' }) },
+          actions: {
+            type: 'reportRefusedFigures',
+            params: ({ context }) => ({ capability: context.capability, reason: context.plan?.action === 'hold' ? context.plan.reason : '' }),
+          },
         },
         { target: 'watching' },
       ],
@@ -141,10 +144,7 @@ export const autoscalerMachine = setup({
         },
         onDone: {
           target: 'coolingDown',
-          actions: [
-            assign({ failedStarts: 0 }),
-            { type: 'reportCompleted', params: ({ context }) => ({ capability: context.capability, action: 'scale_up' as const }) },
-          ],
+          actions: [assign({ failedStarts: 0 }), { type: 'reportCompleted', params: ({ context }) => ({ capability: context.capability, action: 'scale_up' as const }) }],
         },
         onError: {
           target: 'coolingDown',

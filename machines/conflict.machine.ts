@@ -162,16 +162,14 @@ export const conflictMachine = setup({
     recordTimeoutAbstentions: assign(({ context }) => ({
       votes: [
         ...context.votes,
-        ...context.awaitedVoters.map(
-          (agentId): Vote => ({
-            agentId,
-            decision: null,
-            confidence: 0,
-            reasoning: 'vote timeout',
-            timestamp: context.requestedAt + context.voteTimeoutMs,
-            stake: ABSTENTION_STAKE,
-          }),
-        ),
+        ...context.awaitedVoters.map((agentId): Vote => ({
+          agentId,
+          decision: null,
+          confidence: 0,
+          reasoning: 'vote timeout',
+          timestamp: context.requestedAt + context.voteTimeoutMs,
+          stake: ABSTENTION_STAKE,
+        })),
       ],
       awaitedVoters: [],
     })),
@@ -196,13 +194,11 @@ export const conflictMachine = setup({
     })),
   },
   guards: {
-    needsVotes: (_, params: { strategy: ResolutionStrategy; conflict: Conflict }) =>
-      strategyNeedsVotes(params.strategy, params.conflict.conflictType),
+    needsVotes: (_, params: { strategy: ResolutionStrategy; conflict: Conflict }) => strategyNeedsVotes(params.strategy, params.conflict.conflictType),
     needsExpert: (_, params: { strategy: ResolutionStrategy }) => params.strategy === ResolutionStrategy.EXPERT_PRECEDENCE,
     needsHuman: (_, params: { strategy: ResolutionStrategy }) => params.strategy === ResolutionStrategy.HUMAN_INTERVENTION,
     isAwaitedVote: ({ context }, params: { vote: Vote }) => context.awaitedVoters.includes(params.vote.agentId),
-    isLastAwaitedVote: ({ context }, params: { vote: Vote }) =>
-      context.awaitedVoters.length === 1 && context.awaitedVoters[0] === params.vote.agentId,
+    isLastAwaitedVote: ({ context }, params: { vote: Vote }) => context.awaitedVoters.length === 1 && context.awaitedVoters[0] === params.vote.agentId,
     isResolved: (_, params: { verdict: ConflictVerdict }) => params.verdict.status === 'resolved',
     resumedPastDeadline: ({ context }) => context.resumePhase !== null && context.deadlineMs <= 0,
     resumesCollectingVotes: ({ context }) => context.resumePhase === 'collectingVotes',

@@ -7,34 +7,15 @@ import { detectAndAmplify, runCycle } from '../src/swarm/model/networkCycle';
 import { learnFromConsensus, learnFromTask } from '../src/swarm/model/outcomeLearning';
 import type { NeuronSettings } from '../src/swarm/model/neuron';
 import { propagate } from '../src/swarm/model/propagation';
-import {
-  addNeuron,
-  connect,
-  connectionOf,
-  disconnect,
-  initialSwarmState,
-  removeNeuron,
-} from '../src/swarm/model/swarmState';
-import type {
-  ConsensusOutcome,
-  KnowledgeTransfer,
-  SwarmEvent,
-  SwarmMachineInput,
-  SwarmState,
-  TaskOutcome,
-  TaskOutcomesEvent,
-} from '../src/swarm/model/swarmTypes';
+import { addNeuron, connect, connectionOf, disconnect, initialSwarmState, removeNeuron } from '../src/swarm/model/swarmState';
+import type { ConsensusOutcome, KnowledgeTransfer, SwarmEvent, SwarmMachineInput, SwarmState, TaskOutcome, TaskOutcomesEvent } from '../src/swarm/model/swarmTypes';
 
 /**
  * Applies `recipe` to a draft of the context at the event's time. Time never goes
  * backwards: an event older than the latest one seen happens "now", so decay and
  * refractory periods never see a negative span.
  */
-function updateAt(
-  context: SwarmState,
-  time: number | undefined,
-  recipe: (draft: Draft<SwarmState>, now: number) => void,
-): SwarmState {
+function updateAt(context: SwarmState, time: number | undefined, recipe: (draft: Draft<SwarmState>, now: number) => void): SwarmState {
   return produce(context, (draft) => {
     const now = Math.max(draft.now, time ?? draft.now);
     draft.now = now;
@@ -76,11 +57,10 @@ export const swarmMachine = setup({
         draft.timerStartedAt = draft.now;
       }),
     ),
-    addAgent: assign(
-      ({ context }, params: Timed & { agentId: string } & NeuronSettings) =>
-        updateAt(context, params.at, (draft) => {
-          addNeuron(draft, params.agentId, params);
-        }),
+    addAgent: assign(({ context }, params: Timed & { agentId: string } & NeuronSettings) =>
+      updateAt(context, params.at, (draft) => {
+        addNeuron(draft, params.agentId, params);
+      }),
     ),
     removeAgent: assign(({ context }, params: Timed & { agentId: string }) =>
       updateAt(context, params.at, (draft) => {
@@ -108,11 +88,10 @@ export const swarmMachine = setup({
         propagate(draft, params.source, params.signal, params.maxLayers ?? draft.rules.maxLayers, now);
       }),
     ),
-    shareKnowledge: assign(
-      ({ context }, params: Timed & { source: string; key: string; value: unknown; targets?: readonly string[] }) =>
-        updateAt(context, params.at, (draft) => {
-          shareKnowledge(draft, params.source, params.key, params.value, params.targets);
-        }),
+    shareKnowledge: assign(({ context }, params: Timed & { source: string; key: string; value: unknown; targets?: readonly string[] }) =>
+      updateAt(context, params.at, (draft) => {
+        shareKnowledge(draft, params.source, params.key, params.value, params.targets);
+      }),
     ),
     adaptTopology: assign(({ context }, params: Timed) =>
       updateAt(context, params.at, (draft, now) => {

@@ -4,24 +4,10 @@ import { assign, setup } from 'xstate';
 export type DependencyFailurePolicy = 'fail' | 'ignore' | 'skip';
 
 /** The states a task reports to the orchestrator (transient ones excluded). */
-export type TaskStateName =
-  | 'waiting'
-  | 'queued'
-  | 'assigned'
-  | 'running'
-  | 'retrying'
-  | 'completed'
-  | 'failed'
-  | 'timedOut'
-  | 'cancelled';
+export type TaskStateName = 'waiting' | 'queued' | 'assigned' | 'running' | 'retrying' | 'completed' | 'failed' | 'timedOut' | 'cancelled';
 
 /** Why a task ended without completing. */
-export type TaskEndReason =
-  | 'execution_failed'
-  | 'timed_out'
-  | 'dependency_failed'
-  | 'dependency_skipped'
-  | 'cancelled';
+export type TaskEndReason = 'execution_failed' | 'timed_out' | 'dependency_failed' | 'dependency_skipped' | 'cancelled';
 
 /** Input of a task actor: everything its decisions depend on. */
 export interface TaskMachineInput {
@@ -130,8 +116,7 @@ export const taskMachine = setup({
     canRetry: ({ context }) => context.retryOnFailure && context.retryCount < context.maxRetries,
     isCurrentAttempt: ({ context }, params: { attempt: number }) => params.attempt === context.retryCount,
     /** The task holds an agent's slot for this attempt (it is assigned or running). */
-    holdsAgentFor: ({ context }, params: { attempt: number }) =>
-      context.assignedAgent !== null && params.attempt === context.retryCount,
+    holdsAgentFor: ({ context }, params: { attempt: number }) => context.assignedAgent !== null && params.attempt === context.retryCount,
     holdsAgent: ({ context }) => context.assignedAgent !== null,
     backoffPending: ({ context }) => context.pendingDependencies <= 0 && context.retryAt !== null,
     startsAtOnce: (_, params: { startsAtOnce: boolean }) => params.startsAtOnce,
@@ -197,10 +182,7 @@ export const taskMachine = setup({
         { guard: 'dependenciesDone', target: 'queued' },
       ],
       on: {
-        DEPENDENCY_COMPLETED: [
-          { guard: 'lastDependency', target: 'queued', actions: 'recordDependencyDone' },
-          { actions: 'recordDependencyDone' },
-        ],
+        DEPENDENCY_COMPLETED: [{ guard: 'lastDependency', target: 'queued', actions: 'recordDependencyDone' }, { actions: 'recordDependencyDone' }],
         DEPENDENCY_FAILED: { target: 'dependencyFailed' },
       },
     },

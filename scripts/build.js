@@ -128,7 +128,8 @@ async function bundle(out) {
   });
   for (const file of built.outputFiles) {
     // `export *` in an entry would re-export the whole bundle, internals included.
-    if (file.path.endsWith('.js') && file.text.includes('__reExport(')) throw new Error(`${relative(root, file.path)}: an entry point re-exports with \`export *\`; name its exports`);
+    if (file.path.endsWith('.js') && file.text.includes('__reExport('))
+      throw new Error(`${relative(root, file.path)}: an entry point re-exports with \`export *\`; name its exports`);
     mkdirSync(dirname(file.path), { recursive: true });
     writeFileSync(file.path, file.contents);
   }

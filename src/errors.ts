@@ -186,14 +186,20 @@ export class DeliveryFailedError extends NeuroFluxError {
 
 /** The call names an agent that is not registered. */
 export class UnknownAgentError extends NeuroFluxError {
-  constructor(readonly agentId: string, options?: NeuroFluxErrorOptions) {
+  constructor(
+    readonly agentId: string,
+    options?: NeuroFluxErrorOptions,
+  ) {
     super(ErrorCode.UNKNOWN_AGENT, `agent '${agentId}' is not registered`, options);
   }
 }
 
 /** An agent id is registered twice. */
 export class DuplicateAgentError extends NeuroFluxError {
-  constructor(readonly agentId: string, options?: NeuroFluxErrorOptions) {
+  constructor(
+    readonly agentId: string,
+    options?: NeuroFluxErrorOptions,
+  ) {
     super(ErrorCode.DUPLICATE_AGENT, `agent '${agentId}' is already registered`, options);
   }
 }
@@ -201,7 +207,10 @@ export class DuplicateAgentError extends NeuroFluxError {
 /** The component was used before `start()` or after `stop()`. */
 export class NotRunningError extends NeuroFluxError {
   /** `reason`: why it is not running, when `call start() first` would mislead (an embedded runtime has no start()). */
-  constructor(readonly component: string, options?: NeuroFluxErrorOptions & { readonly reason?: string }) {
+  constructor(
+    readonly component: string,
+    options?: NeuroFluxErrorOptions & { readonly reason?: string },
+  ) {
     super(ErrorCode.NOT_RUNNING, `${component} is not running: ${options?.reason ?? 'call start() first'}`, options && 'cause' in options ? { cause: options.cause } : undefined);
   }
 }
@@ -218,14 +227,20 @@ export interface WorkflowProblem {
  * id, or capabilities no registered agent has. Nothing of it was submitted.
  */
 export class WorkflowValidationError extends NeuroFluxError {
-  constructor(readonly problems: readonly WorkflowProblem[], options?: NeuroFluxErrorOptions) {
+  constructor(
+    readonly problems: readonly WorkflowProblem[],
+    options?: NeuroFluxErrorOptions,
+  ) {
     super(ErrorCode.WORKFLOW_INVALID, `invalid workflow: ${problems.map((p) => p.message).join('; ')}`, options);
   }
 }
 
 /** The call names a task the orchestrator does not know. */
 export class UnknownTaskError extends NeuroFluxError {
-  constructor(readonly taskId: string, options?: NeuroFluxErrorOptions) {
+  constructor(
+    readonly taskId: string,
+    options?: NeuroFluxErrorOptions,
+  ) {
     super(ErrorCode.UNKNOWN_TASK, `task '${taskId}' is not known`, options);
   }
 }
@@ -251,7 +266,10 @@ export class TaskNotRetryableError extends NeuroFluxError {
 
 /** A task id is submitted twice. */
 export class DuplicateTaskError extends NeuroFluxError {
-  constructor(readonly taskId: string, options?: NeuroFluxErrorOptions) {
+  constructor(
+    readonly taskId: string,
+    options?: NeuroFluxErrorOptions,
+  ) {
     super(ErrorCode.DUPLICATE_TASK, `task '${taskId}' already exists`, options);
   }
 }

@@ -30,15 +30,7 @@ export {
   type WorkflowProblem,
 } from './errors';
 export { describeError } from './describeError';
-export {
-  findNonJson,
-  replaceNonJson,
-  JsonValueSchema,
-  MAX_JSON_DEPTH,
-  MAX_JSON_VALUES,
-  type JsonProblem,
-  type JsonRepair,
-} from './jsonValue';
+export { findNonJson, replaceNonJson, JsonValueSchema, MAX_JSON_DEPTH, MAX_JSON_VALUES, type JsonProblem, type JsonRepair } from './jsonValue';
 export { systemClock, type NeuroFluxClock } from './kernel/clock';
 export {
   jsonLinesLogger,
@@ -70,23 +62,8 @@ export type {
   NeuroFluxWorkflowFinishedEvent,
   NeuroFluxRejectedEvent,
 } from './runtime/neuroFluxEvents';
-export {
-  LeaderElection,
-  type LeaderElectionOptions,
-  type LeadershipHooks,
-  type LeadershipState,
-} from './store/leaderElection';
-export {
-  MessageType,
-  MessagePriority,
-  MessageSchema,
-  DEFAULT_TTL_SECONDS,
-  DEFAULT_MAX_RETRIES,
-  parseMessage,
-  isExpired,
-  type Message,
-  type MessageInput,
-} from './bus/message';
+export { LeaderElection, type LeaderElectionOptions, type LeadershipHooks, type LeadershipState } from './store/leaderElection';
+export { MessageType, MessagePriority, MessageSchema, DEFAULT_TTL_SECONDS, DEFAULT_MAX_RETRIES, parseMessage, isExpired, type Message, type MessageInput } from './bus/message';
 export {
   CommunicationBus,
   OverflowPolicy,

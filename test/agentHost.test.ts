@@ -74,8 +74,7 @@ describe('AgentHost', () => {
       const aborted: string[] = [];
       host.addAgent('h1-worker', {
         capabilities: ['work'],
-        execute: (task, { signal }) =>
-          new Promise((_, reject) => signal.addEventListener('abort', () => (aborted.push(task.taskId), reject(new Error('aborted'))))),
+        execute: (task, { signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => (aborted.push(task.taskId), reject(new Error('aborted'))))),
       });
       host.start();
       await settle();
@@ -191,7 +190,15 @@ describe('AgentHost', () => {
 
   test('malformed announcements are counted and ignored; bad host options name the field', async () => {
     await withRuntime(async (nf) => {
-      for (const payload of [null, { hostId: '' }, { hostId: 'h', status: 'alive', heartbeatIntervalMs: -1, agents: [] }, { hostId: 'h', status: 'alive', heartbeatIntervalMs: 10, agents: [{ agentId: 'x' }] }, { hostId: 'h', status: 'alive', heartbeatIntervalMs: 10, agents: [{ agentId: 'x', capabilities: ['c'], maxConcurrentTasks: 1, specializations: { c: -1 } }] }, { hostId: 'h', status: 'leaving', heartbeatIntervalMs: 10, agents: [], resultsSent: [{ agentId: '__proto__', taskId: 't', attempt: -1 }] }, { hostId: 'h', status: 'leaving', heartbeatIntervalMs: 10, agents: [], resultsSent: Array.from({ length: 1001 }, () => ({ agentId: 'a', taskId: 't', attempt: 0 })) }]) {
+      for (const payload of [
+        null,
+        { hostId: '' },
+        { hostId: 'h', status: 'alive', heartbeatIntervalMs: -1, agents: [] },
+        { hostId: 'h', status: 'alive', heartbeatIntervalMs: 10, agents: [{ agentId: 'x' }] },
+        { hostId: 'h', status: 'alive', heartbeatIntervalMs: 10, agents: [{ agentId: 'x', capabilities: ['c'], maxConcurrentTasks: 1, specializations: { c: -1 } }] },
+        { hostId: 'h', status: 'leaving', heartbeatIntervalMs: 10, agents: [], resultsSent: [{ agentId: '__proto__', taskId: 't', attempt: -1 }] },
+        { hostId: 'h', status: 'leaving', heartbeatIntervalMs: 10, agents: [], resultsSent: Array.from({ length: 1001 }, () => ({ agentId: 'a', taskId: 't', attempt: 0 })) },
+      ]) {
         nf.bus.publishEvent({ senderId: 'h', topic: TaskTopic.PRESENCE, payload });
       }
       await settle();
@@ -210,7 +217,7 @@ describe('AgentHost', () => {
     });
   });
 
-  test('a host restarted under the same id is a new incarnation: the old process\'s tasks move at once', async () => {
+  test("a host restarted under the same id is a new incarnation: the old process's tasks move at once", async () => {
     await withRuntime(async (nf) => {
       const first = new AgentHost({ bus: nf.bus, hostId: 'h' });
       first.addAgent('h-worker', { capabilities: ['work'], execute: () => new Promise(() => undefined) });

@@ -90,7 +90,7 @@ describe('AgentHost.drain', () => {
     await nf.stop();
   });
 
-  test.each(['arrives', 'never arrives'])('a leaving host\'s listed result that %s: its task waits for it, and moves only when heartbeats are missed', async (fate) => {
+  test.each(['arrives', 'never arrives'])("a leaving host's listed result that %s: its task waits for it, and moves only when heartbeats are missed", async (fate) => {
     const clock = new SimulatedClock();
     const nf = createNeuroFlux({ clock });
     await nf.start();
@@ -98,18 +98,32 @@ describe('AgentHost.drain', () => {
     let orchestratorId: string | undefined;
     const worker = nf.bus.registerAgent('h-worker', { handler: (message) => void (orchestratorId ??= message.senderId) });
     const presence = (status: 'alive' | 'leaving', extra: Record<string, unknown> = {}) =>
-      nf.bus.publishEvent({ senderId: 'h', topic: TaskTopic.PRESENCE, payload: { hostId: 'h', status, heartbeatIntervalMs: 1000, agents: [{ agentId: 'h-worker', capabilities: ['work'], maxConcurrentTasks: 1 }], ...extra } });
+      nf.bus.publishEvent({
+        senderId: 'h',
+        topic: TaskTopic.PRESENCE,
+        payload: { hostId: 'h', status, heartbeatIntervalMs: 1000, agents: [{ agentId: 'h-worker', capabilities: ['work'], maxConcurrentTasks: 1 }], ...extra },
+      });
     presence('alive');
     await settle();
     nf.orchestrator.submitTask({ taskId: 't', requiredCapabilities: ['work'] });
     await settle();
     expect(nf.orchestrator.getTask('t')).toMatchObject({ assignedAgent: 'h-worker' });
-    presence('leaving', { resultsSent: [{ agentId: 'h-worker', taskId: 't', attempt: 0 }, { agentId: 'h-worker', taskId: 'gone', attempt: 0 }] });
+    presence('leaving', {
+      resultsSent: [
+        { agentId: 'h-worker', taskId: 't', attempt: 0 },
+        { agentId: 'h-worker', taskId: 'gone', attempt: 0 },
+      ],
+    });
     await settle();
     expect(nf.orchestrator.getTask('t')).toMatchObject({ assignedAgent: 'h-worker' });
     expect(nf.orchestrator.getStats().hosts).toMatchObject({ alive: 1, left: 0 });
     if (fate === 'arrives') {
-      worker.send({ recipientId: orchestratorId as string, messageType: 'notification', topic: TaskTopic.RESULT, payload: { taskId: 't', attempt: 0, status: 'completed', result: 'ok' } });
+      worker.send({
+        recipientId: orchestratorId as string,
+        messageType: 'notification',
+        topic: TaskTopic.RESULT,
+        payload: { taskId: 't', attempt: 0, status: 'completed', result: 'ok' },
+      });
       await settle();
       expect(nf.orchestrator.getTask('t')).toMatchObject({ status: 'completed', assignedAgent: 'h-worker', retryCount: 0 });
       expect(nf.orchestrator.getStats().hosts).toMatchObject({ alive: 0, lost: 1, left: 1 });
@@ -142,51 +156,53 @@ describeWithServer(NATS_SERVER_BIN, 'AgentHost.drain over NATS', () => {
 
   // Results go through JetStream, the host's `leaving` through plain NATS and arrives first:
   // the orchestrator must wait for the results the host listed, not move those tasks again.
-  test.each([1, 3])('a drained host\'s last results (%i running) are taken, no task runs twice', async (running) => {
-    const namespace = `drain${running}${Date.now()}`;
-    const runtime = (name: string, orchestrator: boolean) => createNeuroFlux({ transport: nats({ servers: server().url, namespace, name }), ...(!orchestrator && { orchestrator: false as const }) });
-    const orch = runtime('orchestrator', true);
-    const rt1 = runtime('h1', false);
-    const rt2 = runtime('h2', false);
-    const runtimes: NeuroFlux[] = [orch, rt1, rt2];
-    await Promise.all(runtimes.map((rt) => rt.start()));
-    const ran: string[] = [];
-    const finish: (() => void)[] = [];
-    let started!: () => void;
-    const allStarted = new Promise<void>((resolve) => (started = resolve));
-    // A long heartbeat: no host is presumed dead on a busy machine while the test waits.
-    const h1 = new AgentHost({ bus: rt1.bus, hostId: 'h1', heartbeatIntervalMs: 20_000 });
-    h1.addAgent('h1-worker', {
-      capabilities: ['work'],
-      maxConcurrentTasks: running,
-      execute: (task) => {
-        ran.push(`h1:${task.taskId}`);
-        if (ran.length === running) started();
-        return new Promise((resolve) => finish.push(() => resolve('done')));
-      },
-    });
-    h1.start();
-    await orch.orchestrator.waitForAgents(['work'], { timeoutMs: 60_000 });
-    const ids = Array.from({ length: running }, (_, i) => `t${i + 1}`);
-    for (const taskId of ids) orch.orchestrator.submitTask({ taskId, requiredCapabilities: ['work'] });
-    await allStarted;
-    const h2 = new AgentHost({ bus: rt2.bus, hostId: 'h2', heartbeatIntervalMs: 20_000 });
-    h2.addAgent('h2-worker', { capabilities: ['work'], execute: (task) => (ran.push(`h2:${task.taskId}`), 'done') });
-    h2.start();
-    await until(() => orch.orchestrator.getAgent('h2-worker') !== undefined, 'h2 registered');
-    const draining = h1.drain(60_000);
-    // Submitted while h1 drains: runs on h2 (or is declined by h1 and then runs on h2), once.
-    orch.orchestrator.submitTask({ taskId: 'late', requiredCapabilities: ['work'] });
-    for (const done of finish) done();
-    expect(await draining).toBe(true);
-    const records = await orch.orchestrator.waitForWorkflow([...ids, 'late']);
-    expect(records.map((r) => [r.taskId, r.status, r.assignedAgent])).toEqual([
-      ...ids.map((id) => [id, 'completed', 'h1-worker']),
-      ['late', 'completed', 'h2-worker'],
-    ]);
-    expect([...ran].sort()).toEqual([...ids.map((id) => `h1:${id}`), 'h2:late'].sort());
-    expect(orch.orchestrator.getStats().hosts).toMatchObject({ lost: 1, left: 1 });
-    await h2.stop();
-    for (const rt of runtimes.reverse()) await rt.stop();
-  }, 120_000);
+  test.each([1, 3])(
+    "a drained host's last results (%i running) are taken, no task runs twice",
+    async (running) => {
+      const namespace = `drain${running}${Date.now()}`;
+      const runtime = (name: string, orchestrator: boolean) =>
+        createNeuroFlux({ transport: nats({ servers: server().url, namespace, name }), ...(!orchestrator && { orchestrator: false as const }) });
+      const orch = runtime('orchestrator', true);
+      const rt1 = runtime('h1', false);
+      const rt2 = runtime('h2', false);
+      const runtimes: NeuroFlux[] = [orch, rt1, rt2];
+      await Promise.all(runtimes.map((rt) => rt.start()));
+      const ran: string[] = [];
+      const finish: (() => void)[] = [];
+      let started!: () => void;
+      const allStarted = new Promise<void>((resolve) => (started = resolve));
+      // A long heartbeat: no host is presumed dead on a busy machine while the test waits.
+      const h1 = new AgentHost({ bus: rt1.bus, hostId: 'h1', heartbeatIntervalMs: 20_000 });
+      h1.addAgent('h1-worker', {
+        capabilities: ['work'],
+        maxConcurrentTasks: running,
+        execute: (task) => {
+          ran.push(`h1:${task.taskId}`);
+          if (ran.length === running) started();
+          return new Promise((resolve) => finish.push(() => resolve('done')));
+        },
+      });
+      h1.start();
+      await orch.orchestrator.waitForAgents(['work'], { timeoutMs: 60_000 });
+      const ids = Array.from({ length: running }, (_, i) => `t${i + 1}`);
+      for (const taskId of ids) orch.orchestrator.submitTask({ taskId, requiredCapabilities: ['work'] });
+      await allStarted;
+      const h2 = new AgentHost({ bus: rt2.bus, hostId: 'h2', heartbeatIntervalMs: 20_000 });
+      h2.addAgent('h2-worker', { capabilities: ['work'], execute: (task) => (ran.push(`h2:${task.taskId}`), 'done') });
+      h2.start();
+      await until(() => orch.orchestrator.getAgent('h2-worker') !== undefined, 'h2 registered');
+      const draining = h1.drain(60_000);
+      // Submitted while h1 drains: runs on h2 (or is declined by h1 and then runs on h2), once.
+      orch.orchestrator.submitTask({ taskId: 'late', requiredCapabilities: ['work'] });
+      for (const done of finish) done();
+      expect(await draining).toBe(true);
+      const records = await orch.orchestrator.waitForWorkflow([...ids, 'late']);
+      expect(records.map((r) => [r.taskId, r.status, r.assignedAgent])).toEqual([...ids.map((id) => [id, 'completed', 'h1-worker']), ['late', 'completed', 'h2-worker']]);
+      expect([...ran].sort()).toEqual([...ids.map((id) => `h1:${id}`), 'h2:late'].sort());
+      expect(orch.orchestrator.getStats().hosts).toMatchObject({ lost: 1, left: 1 });
+      await h2.stop();
+      for (const rt of runtimes.reverse()) await rt.stop();
+    },
+    120_000,
+  );
 });

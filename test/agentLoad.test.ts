@@ -90,7 +90,11 @@ describe('agent actor: bus messages being handled', () => {
         calls++;
         if (calls % 3 === 1) throw 'a string, not an Error';
         if (calls % 3 === 2) return Promise.reject(undefined);
-        return { then: () => { throw 42n; } };
+        return {
+          then: () => {
+            throw 42n;
+          },
+        };
       },
     });
     await nf.start();

@@ -83,10 +83,7 @@ describe('the checker', () => {
   });
 
   it('finds a folder cycle, type-only imports included, and prints it with the imports that close it', () => {
-    const edges = edgesOf(
-      ['src/bus/communicationBus.ts', 'src/transport/transport.ts', true],
-      ['src/transport/natsTransport.ts', 'src/bus/message.ts'],
-    );
+    const edges = edgesOf(['src/bus/communicationBus.ts', 'src/transport/transport.ts', true], ['src/transport/natsTransport.ts', 'src/bus/message.ts']);
     const violations = checkArchitecture({ layers: LAYERS, edges });
     const cycle = violations.find((v) => v.rule === 'cycle');
     expect(cycle?.message).toContain('folder cycle src/bus -> src/transport -> src/bus');
@@ -109,7 +106,12 @@ describe('the checker', () => {
     expect(cycles).toHaveLength(1);
     expect(cycles[0]?.message.split('\n')[0]).toBe('folder cycle src/a/model -> src/b/model -> src/c/model -> src/a/model');
     // A tangle wider than the loop shown is named whole.
-    const wider = edgesOf(['src/a/model/x.ts', 'src/b/model/y.ts'], ['src/b/model/y.ts', 'src/a/model/x.ts'], ['src/b/model/y.ts', 'src/c/model/z.ts'], ['src/c/model/z.ts', 'src/b/model/y.ts']);
+    const wider = edgesOf(
+      ['src/a/model/x.ts', 'src/b/model/y.ts'],
+      ['src/b/model/y.ts', 'src/a/model/x.ts'],
+      ['src/b/model/y.ts', 'src/c/model/z.ts'],
+      ['src/c/model/z.ts', 'src/b/model/y.ts'],
+    );
     const message = checkArchitecture({ layers: LAYERS, edges: wider }).find((v) => v.rule === 'cycle')?.message;
     expect(message).toContain('folder cycle src/a/model -> src/b/model -> src/a/model');
     expect(message).toContain('one loop among 3 folders that all reach each other: src/a/model, src/b/model, src/c/model');
@@ -121,8 +123,25 @@ describe('the checker', () => {
       for (const [a, b] of pairs) g.set(a, (g.get(a) ?? new Map<string, true>()).set(b, true));
       return g;
     };
-    expect(findCycles(graph([['a', 'b'], ['b', 'c'], ['a', 'c']]))).toEqual([]);
-    const cycles = findCycles(graph([['a', 'b'], ['b', 'a'], ['c', 'd'], ['d', 'e'], ['e', 'c'], ['e', 'a']]));
+    expect(
+      findCycles(
+        graph([
+          ['a', 'b'],
+          ['b', 'c'],
+          ['a', 'c'],
+        ]),
+      ),
+    ).toEqual([]);
+    const cycles = findCycles(
+      graph([
+        ['a', 'b'],
+        ['b', 'a'],
+        ['c', 'd'],
+        ['d', 'e'],
+        ['e', 'c'],
+        ['e', 'a'],
+      ]),
+    );
     expect(cycles.map((c) => [...c.cycle].sort().join())).toEqual(expect.arrayContaining(['a,b', 'c,d,e']));
     expect(cycles).toHaveLength(2);
   });
@@ -178,21 +197,36 @@ describe('the checker', () => {
 
   it('catches each import planted by review RA (/tmp/nf/RA/arch-mutations.patch), read from source text', () => {
     const planted = (path: string, lines: string[]) => {
-      const stubs = ['src/bus/message.ts', 'src/describeError.ts', 'src/index.ts', 'src/transport/natsClient.ts', 'machines/task.machine.ts', 'src/kernel/clock.ts', 'src/kernel/logger.ts', 'src/bus/deliveryLoop.ts', 'src/swarm/model/adaptation.ts'];
+      const stubs = [
+        'src/bus/message.ts',
+        'src/describeError.ts',
+        'src/index.ts',
+        'src/transport/natsClient.ts',
+        'machines/task.machine.ts',
+        'src/kernel/clock.ts',
+        'src/kernel/logger.ts',
+        'src/bus/deliveryLoop.ts',
+        'src/swarm/model/adaptation.ts',
+      ];
       const files = stubs.map((p): SourceFile => ({ path: p, text: p === path ? lines.join('\n') : '' }));
       return checkArchitecture({ layers: LAYERS, edges: collectImports(files).edges }).map((v) => v.rule);
     };
     // A: the kernel importing a domain type.
     expect(planted('src/kernel/clock.ts', ["import type { Message } from '../bus/message';", 'export type RaMutationA = Message;'])).toEqual(['kernel', 'layer']);
     // B: a machine importing the shared base.
-    expect(planted('machines/task.machine.ts', ["import { assign, setup } from 'xstate';", "import { describeError as raMutationB } from '../src/describeError';"])).toEqual(['machines']);
+    expect(planted('machines/task.machine.ts', ["import { assign, setup } from 'xstate';", "import { describeError as raMutationB } from '../src/describeError';"])).toEqual([
+      'machines',
+    ]);
     // C: the bus importing the entry point (type-only).
     expect(planted('src/bus/deliveryLoop.ts', ["import type { NeuroFlux as RaC } from '../index';", 'export type RaMutationC = RaC;'])).toEqual(['layer']);
     // D: the kernel importing the package by its own name (missed before).
     expect(planted('src/kernel/logger.ts', ["import type { NeuroFlux as RaD } from 'neuroflux';", 'export type RaMutationD = RaD;'])).toEqual(['self']);
     expect(planted('src/kernel/logger.ts', ["import { nats } from 'neuroflux/nats';"])).toEqual(['self']);
     // E: a model module requiring the transport.
-    expect(planted('src/swarm/model/adaptation.ts', ['// eslint-disable-next-line', "export const raMutationE = () => require('../../transport/natsClient');"])).toEqual(['model', 'layer']);
+    expect(planted('src/swarm/model/adaptation.ts', ['// eslint-disable-next-line', "export const raMutationE = () => require('../../transport/natsClient');"])).toEqual([
+      'model',
+      'layer',
+    ]);
   });
 });
 
@@ -213,7 +247,7 @@ describe('the import reader', () => {
         "const i = require('@scope/pkg/deep');",
         "type J = import('../d/j').J;",
         "// import { k } from '../e/k';",
-        "const text = \"import { l } from '../e/l'\";",
+        'const text = "import { l } from \'../e/l\'";',
         "import '../d/sideEffect';",
         "import { m } from '../d/missing';",
       ].join('\n'),

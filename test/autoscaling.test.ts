@@ -245,7 +245,15 @@ function manager(figures: () => CapabilityFigures, launcher: HostLauncher, overr
   return { clock, events, completed, scaling };
 }
 
-const figures = (f: Partial<CapabilityFigures> = {}): CapabilityFigures => ({ capability: 'compute', waitingTasks: 0, oldestWaitMs: 0, agents: 0, usedSlots: 0, capacity: 0, ...f });
+const figures = (f: Partial<CapabilityFigures> = {}): CapabilityFigures => ({
+  capability: 'compute',
+  waitingTasks: 0,
+  oldestWaitMs: 0,
+  agents: 0,
+  usedSlots: 0,
+  capacity: 0,
+  ...f,
+});
 
 describe('ScalingManager on a simulated clock', () => {
   test('checks every interval, starts the minimum, scales a burst up, then holds still for the cooldown', async () => {
@@ -259,9 +267,7 @@ describe('ScalingManager on a simulated clock', () => {
     clock.increment(1);
     await until(() => calls.length === 1, 'the minimum host');
     await until(() => scaling.stateOf('compute') === 'coolingDown', 'cooling down');
-    expect(events).toEqual([
-      expect.objectContaining({ type: 'scale_up', capability: 'compute', from: 0, to: 1, reason: 'below the minimum of 1 hosts', hostIds: [], at: 1000 }),
-    ]);
+    expect(events).toEqual([expect.objectContaining({ type: 'scale_up', capability: 'compute', from: 0, to: 1, reason: 'below the minimum of 1 hosts', hostIds: [], at: 1000 })]);
     now = figures({ waitingTasks: 50, oldestWaitMs: 1, agents: 1, usedSlots: 2, capacity: 2 });
     clock.increment(9999); // still cooling down: no check
     await until(() => true, 'a turn');
@@ -320,26 +326,32 @@ describe('ScalingManager on a simulated clock', () => {
     await scaling.stop();
   });
 
-  test('slots per host are read from the launcher\'s own hosts: other agents of the capability do not shrink a scale-up', async () => {
+  test("slots per host are read from the launcher's own hosts: other agents of the capability do not shrink a scale-up", async () => {
     const { launcher, hosts, calls } = recordingLauncher();
     hosts.set('mine', { hostId: 'mine', capability: 'compute', agentIds: ['mine-worker'], state: 'running' });
     // 10 slots of capacity, of which our host has 2 (8 belong to agents we did not start).
     const now = figures({ waitingTasks: 6, oldestWaitMs: 1, agents: 2, usedSlots: 10, capacity: 10 });
     const clock = new SimulatedClock();
     const getAgent = (id: string) => (id === 'mine-worker' ? ({ maxConcurrentTasks: 2, load: 2 } as ReturnType<NeuroFlux['orchestrator']['getAgent']>) : undefined);
-    const scaling = new ScalingManager({ runtime: { orchestrator: { capabilityFigures: () => now, getAgent }, clock }, launcher, capabilities: { compute: { minHosts: 1, maxHosts: 8 } } });
+    const scaling = new ScalingManager({
+      runtime: { orchestrator: { capabilityFigures: () => now, getAgent }, clock },
+      launcher,
+      capabilities: { compute: { minHosts: 1, maxHosts: 8 } },
+    });
     const events: ScalingEvent[] = [];
     scaling.events$.subscribe((e) => events.push(e));
     expect(planCapacity(sample({ waitingTasks: 6, usedSlots: 10, capacity: 10 }, running(1, true)), policy({ maxHosts: 8 }), 0)).toMatchObject({ to: 2 }); // inferred: 10 slots a host
     expect(planCapacity({ ...sample({ waitingTasks: 6, usedSlots: 10, capacity: 10 }, running(1, true)), slotsPerHost: 2 }, policy({ maxHosts: 8 }), 0)).toMatchObject({ to: 4 });
-    expect(planCapacity({ ...sample({ waitingTasks: 6, usedSlots: 10, capacity: 10 }, running(1, true)), slotsPerHost: Number.NaN }, policy({ maxHosts: 8 }), 0)).toMatchObject({ to: 2 });
+    expect(planCapacity({ ...sample({ waitingTasks: 6, usedSlots: 10, capacity: 10 }, running(1, true)), slotsPerHost: Number.NaN }, policy({ maxHosts: 8 }), 0)).toMatchObject({
+      to: 2,
+    });
     scaling.start();
     await stepUntil(clock, () => calls.length === 3, 'three more hosts');
     expect(events[0]).toMatchObject({ type: 'scale_up', from: 1, to: 4 });
     await scaling.stop();
   });
 
-  test('failed starts back off: the cooldown doubles after each, and is the policy\'s again after a start succeeds', async () => {
+  test("failed starts back off: the cooldown doubles after each, and is the policy's again after a start succeeds", async () => {
     const startedAt: number[] = [];
     let failures = 3;
     let now: () => number = () => 0;
@@ -369,7 +381,11 @@ describe('ScalingManager on a simulated clock', () => {
     const { clock, events, scaling } = manager(() => figures(), launcher, { capabilities: { compute: { minHosts: 1, cooldownMs: 0 } } });
     scaling.start();
     await stepUntil(clock, () => events.some((e) => e.type === 'scaling_failed'), 'the failed start');
-    expect(events.find((e) => e.type === 'scaling_failed')).toMatchObject({ stage: 'scale_up', error: '1 of 1 hosts did not start: no machine free in the pool', code: ErrorCode.POOL_TIMEOUT });
+    expect(events.find((e) => e.type === 'scaling_failed')).toMatchObject({
+      stage: 'scale_up',
+      error: '1 of 1 hosts did not start: no machine free in the pool',
+      code: ErrorCode.POOL_TIMEOUT,
+    });
     await scaling.stop();
   });
 
@@ -449,7 +465,9 @@ describe('ScalingManager on a simulated clock', () => {
 });
 
 describe('ScalingManager on a runtime (default figures from the orchestrator)', () => {
-  async function runtimeWithScaling(seed: number): Promise<{ nf: NeuroFlux; clock: SimulatedClock; launcher: MemoryHostLauncher; scaling: ScalingManager; events: ScalingEvent[] }> {
+  async function runtimeWithScaling(
+    seed: number,
+  ): Promise<{ nf: NeuroFlux; clock: SimulatedClock; launcher: MemoryHostLauncher; scaling: ScalingManager; events: ScalingEvent[] }> {
     const clock = new SimulatedClock();
     const nf = createNeuroFlux({ clock, swarm: { seed } });
     const work = () => new Promise<string>((resolve) => clock.setTimeout(() => resolve('done'), 500));

@@ -50,31 +50,41 @@ describeWithServer(NATS_SERVER_BIN, 'examples/autoscaling-nats: hosts scaled ove
   }, 240_000);
 
   // A parent killed by a signal runs no 'exit' handler: the host sees its stdin end instead.
-  test.each(['SIGKILL', 'SIGTERM'] as const)('a host does not outlive a launcher killed with %s', async (signal) => {
-    const dir = mkdtempSync(join(tmpdir(), 'nf-orphan-'));
-    const file = join(dir, 'agents.json');
-    writeFileSync(file, JSON.stringify({ agents: [{ agentId: 'worker', capabilities: ['compute'], executor: { simulated: { durationMs: { mean: 50, jitter: 10 } } } }], tasks: [{ taskId: 't', requiredCapabilities: ['compute'] }] }));
-    const parent = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'support', 'hostLauncherParent.ts'), server().url, `orphan${signal}`, file], {
-      cwd: join(__dirname, '..'),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    parent.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const hostPid = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      parent.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /HOSTPID (\d+)/.exec(out);
-        if (m) resolve(Number(m[1]));
+  test.each(['SIGKILL', 'SIGTERM'] as const)(
+    'a host does not outlive a launcher killed with %s',
+    async (signal) => {
+      const dir = mkdtempSync(join(tmpdir(), 'nf-orphan-'));
+      const file = join(dir, 'agents.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          agents: [{ agentId: 'worker', capabilities: ['compute'], executor: { simulated: { durationMs: { mean: 50, jitter: 10 } } } }],
+          tasks: [{ taskId: 't', requiredCapabilities: ['compute'] }],
+        }),
+      );
+      const parent = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'support', 'hostLauncherParent.ts'), server().url, `orphan${signal}`, file], {
+        cwd: join(__dirname, '..'),
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      parent.once('exit', (code) => reject(new Error(`the parent exited (${code}) before its host ran: ${err}`)));
-    });
-    expect(alive(hostPid)).toBe(true);
-    const parentGone = new Promise((resolve) => parent.once('exit', resolve));
-    parent.kill(signal);
-    await parentGone;
-    const gone = await exited(hostPid);
-    if (!gone) process.kill(hostPid, 'SIGKILL');
-    expect(gone).toBe(true);
-  }, 240_000);
+      let err = '';
+      parent.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const hostPid = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        parent.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /HOSTPID (\d+)/.exec(out);
+          if (m) resolve(Number(m[1]));
+        });
+        parent.once('exit', (code) => reject(new Error(`the parent exited (${code}) before its host ran: ${err}`)));
+      });
+      expect(alive(hostPid)).toBe(true);
+      const parentGone = new Promise((resolve) => parent.once('exit', resolve));
+      parent.kill(signal);
+      await parentGone;
+      const gone = await exited(hostPid);
+      if (!gone) process.kill(hostPid, 'SIGKILL');
+      expect(gone).toBe(true);
+    },
+    240_000,
+  );
 });

@@ -239,7 +239,10 @@ describe('CommunicationBus: TTL and timeouts on a simulated clock', () => {
     bus.registerAgent('silent', { handler: () => undefined });
     await bus.start();
     const pending = bus.sendRequest({ senderId: 'a', recipientId: 'silent', topic: 'q' });
-    const outcome = pending.then(() => 'resolved', (e: Error) => e.constructor.name);
+    const outcome = pending.then(
+      () => 'resolved',
+      (e: Error) => e.constructor.name,
+    );
     clock.increment(29_999);
     clock.increment(1);
     await expect(outcome).resolves.toBe('RequestTimeoutError');
@@ -431,8 +434,7 @@ describe('CommunicationBus: failures, retries and capacity', () => {
     const letters = collectDeadLetters(bus);
     bus.registerAgent('p');
     await bus.start();
-    const send = (topic: string, priority: 'low' | 'medium' | 'high' | 'critical') =>
-      bus.sendMessage({ senderId: 's', recipientId: 'p', messageType: 'command', topic, priority });
+    const send = (topic: string, priority: 'low' | 'medium' | 'high' | 'critical') => bus.sendMessage({ senderId: 's', recipientId: 'p', messageType: 'command', topic, priority });
     send('low-old', 'low');
     send('low-new', 'low');
     send('high', 'high');
@@ -497,9 +499,7 @@ describe('CommunicationBus: identity and validation', () => {
     expect(() => bus.registerAgent('x', { concurrency: 0 })).toThrow(ValidationError);
     expect(() => bus.registerAgent('p')).toThrow(DuplicateAgentError);
     expect(() => bus.subscribe('ghost', 't')).toThrow(UnknownAgentError);
-    await expect(bus.sendRequest({ senderId: 's', recipientId: 'p', topic: 't', timeoutMs: -5 } as never)).rejects.toBeInstanceOf(
-      ValidationError,
-    );
+    await expect(bus.sendRequest({ senderId: 's', recipientId: 'p', topic: 't', timeoutMs: -5 } as never)).rejects.toBeInstanceOf(ValidationError);
     await bus.stop();
     expect(() => bus.sendMessage({ senderId: 's', recipientId: 'p', messageType: 'command', topic: 't' })).toThrow(NotRunningError);
   });
@@ -510,9 +510,7 @@ describe('CommunicationBus: identity and validation', () => {
     bus.registerAgent('p');
     await bus.start();
     expect(bus.acceptFrame({ nonsense: true })).toBeUndefined();
-    expect(bus.acceptFrame({ senderId: 's', recipientId: 'p', messageType: 'command', topic: 't' })?.messageId).toEqual(
-      expect.any(String),
-    );
+    expect(bus.acceptFrame({ senderId: 's', recipientId: 'p', messageType: 'command', topic: 't' })?.messageId).toEqual(expect.any(String));
     expect(letters.map((l) => l.reason)).toEqual(['invalid']);
     expect(bus.getStats().deadLetters.invalid).toBe(1);
     await bus.stop();

@@ -74,12 +74,13 @@ describe('CommunicationBus properties', () => {
           if (message.recipientId !== null) targets = [message.recipientId];
           else if (message.messageType === 'broadcast') targets = AGENTS.filter((a) => a !== message.senderId);
           else
-            targets = {
-              'market.btc': ['beta', 'gamma'],
-              'market.eth': ['beta', 'gamma'],
-              risk: ['beta'],
-              other: ['puller'],
-            }[message.topic] ?? [];
+            targets =
+              {
+                'market.btc': ['beta', 'gamma'],
+                'market.eth': ['beta', 'gamma'],
+                risk: ['beta'],
+                other: ['puller'],
+              }[message.topic] ?? [];
           accepted.push({ messageId: message.messageId, targets });
         }
         await bus.whenIdle();

@@ -8,7 +8,10 @@ describe('bus robustness', () => {
     const seen: number[] = [];
     const oneShot = createMachine({
       initial: 'open',
-      states: { open: { on: { '*': { target: 'done', actions: ({ event }) => void seen.push((event as unknown as { message: Message }).message.payload as number) } } }, done: { type: 'final' } },
+      states: {
+        open: { on: { '*': { target: 'done', actions: ({ event }) => void seen.push((event as unknown as { message: Message }).message.payload as number) } } },
+        done: { type: 'final' },
+      },
     });
     bus.registerAgent('w', { machine: oneShot });
     await bus.start();
@@ -83,7 +86,10 @@ describe('bus robustness', () => {
     const bus = new CommunicationBus({ clock });
     let exchanges = 0;
     let stop = false;
-    for (const [me, other] of [['ping', 'pong'], ['pong', 'ping']] as const) {
+    for (const [me, other] of [
+      ['ping', 'pong'],
+      ['pong', 'ping'],
+    ] as const) {
       bus.registerAgent(me, {
         handler: (_m, agent) => {
           exchanges++;
@@ -104,7 +110,11 @@ describe('bus robustness', () => {
   test('a request whose handler fails on every attempt rejects once its redeliveries are spent, not at its timeout', async () => {
     const clock = new SimulatedClock();
     const bus = new CommunicationBus({ clock });
-    bus.registerAgent('broken', { handler: () => { throw new Error('down'); } });
+    bus.registerAgent('broken', {
+      handler: () => {
+        throw new Error('down');
+      },
+    });
     await bus.start();
     const outcome = bus.sendRequest({ senderId: 's', recipientId: 'broken', topic: 'q', timeoutMs: 60_000 });
     // Its later redeliveries back off (50, then 100 ms by default): far short of the timeout.

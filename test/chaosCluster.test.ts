@@ -10,9 +10,8 @@ import { describeWithServer, NATS_SERVER_BIN } from './support/servers';
 
 describeWithServer(NATS_SERVER_BIN, 'chaos on a three-node NATS cluster (own nats-server -js ×3)', () => {
   test('kill -9 the leader, a NATS node and a host in turn: every task completes once', async () => {
-    const report = await runChaos(
-      { durationSeconds: 30, tasks: 200, killEverySeconds: 4, ttlMs: 3000, schedule: 'cycle', minKills: 3, drainSeconds: 120 },
-      (line) => process.stdout.write(`chaos: ${line}\n`),
+    const report = await runChaos({ durationSeconds: 30, tasks: 200, killEverySeconds: 4, ttlMs: 3000, schedule: 'cycle', minKills: 3, drainSeconds: 120 }, (line) =>
+      process.stdout.write(`chaos: ${line}\n`),
     );
     expect(report.kills.leader).toBeGreaterThanOrEqual(1);
     expect(report.kills.nats).toBeGreaterThanOrEqual(1);

@@ -62,7 +62,7 @@ describe('neuroflux demo', () => {
     expect(out.match(/swarm routing \(risk → trader\)/g)).toHaveLength(1);
   });
 
-  test('the fills sentence states both runs\' figures and a verdict that follows from them, in text and --json', async () => {
+  test("the fills sentence states both runs' figures and a verdict that follows from them, in text and --json", async () => {
     const cli = async (args: string[]) => {
       let out = '';
       await buildCli({ write: (t) => (out += t), isTTY: false }).parseAsync(['node', 'neuroflux', 'demo', '--tasks', '20', ...args]);
@@ -72,7 +72,9 @@ describe('neuroflux demo', () => {
       const text = await cli(['--seed', seed]);
       const line = /^trades filled: .*$/m.exec(text)?.[0] ?? '';
       const parsed =
-        /^trades filled: swarm routing (\d+) of (\d+) \((\d+) %\), round-robin on the same market (\d+) of (\d+) \((\d+) %\): (better|no better|worse) \(a difference of fewer than (\d+) fills counts as no better\)$/.exec(line);
+        /^trades filled: swarm routing (\d+) of (\d+) \((\d+) %\), round-robin on the same market (\d+) of (\d+) \((\d+) %\): (better|no better|worse) \(a difference of fewer than (\d+) fills counts as no better\)$/.exec(
+          line,
+        );
       expect(parsed).not.toBeNull();
       const [, filled, total, pct, baseFilled, baseTotal, basePct, verdict, margin] = parsed as RegExpExecArray;
       const n = (x: string | undefined) => Number(x);

@@ -18,7 +18,10 @@ writeFileSync(
   file,
   JSON.stringify({
     agents: [{ agentId: 'w', capabilities: ['work'], executor: { simulated: { durationMs: { mean: 1 } } } }],
-    tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }, { taskId: 'b', requiredCapabilities: ['work'], dependencies: ['a'] }],
+    tasks: [
+      { taskId: 'a', requiredCapabilities: ['work'] },
+      { taskId: 'b', requiredCapabilities: ['work'], dependencies: ['a'] },
+    ],
   }),
 );
 
@@ -61,7 +64,10 @@ describe('neuroflux --version', () => {
 describe('configuration from the environment', () => {
   test('a bad value names the variable (invalid input, exit 2 in a real process)', async () => {
     await withEnv({ NEUROFLUX_NATS_URL: 'localhost:4222' }, async () => {
-      await expect(cli().parse(['run', file])).rejects.toMatchObject({ field: 'NEUROFLUX_NATS_URL', message: expect.stringMatching(/^invalid environment: NEUROFLUX_NATS_URL: .*--nats overrides it/) });
+      await expect(cli().parse(['run', file])).rejects.toMatchObject({
+        field: 'NEUROFLUX_NATS_URL',
+        message: expect.stringMatching(/^invalid environment: NEUROFLUX_NATS_URL: .*--nats overrides it/),
+      });
       await expect(cli().parse(['host', file])).rejects.toMatchObject({ field: 'NEUROFLUX_NATS_URL' });
     });
     await withEnv({ NEUROFLUX_NAMESPACE: 'a.b' }, async () => {

@@ -34,11 +34,31 @@ describeWithServer(NATS_SERVER_BIN, 'neuroflux host / run --remote-agents', () =
     const interrupted = new Promise<void>((resolve) => (stopHost = resolve));
     let hostOut = '';
     const hosting = buildCli({ write: (t) => (hostOut += t), isTTY: false }, { untilInterrupted: () => interrupted }).parseAsync([
-      'node', 'neuroflux', 'host', file, '--nats', server().url, '--namespace', 'clihost', '--host-id', 'h1', '--heartbeat', '200',
+      'node',
+      'neuroflux',
+      'host',
+      file,
+      '--nats',
+      server().url,
+      '--namespace',
+      'clihost',
+      '--host-id',
+      'h1',
+      '--heartbeat',
+      '200',
     ]);
     let runOut = '';
     await buildCli({ write: (t) => (runOut += t), isTTY: false }).parseAsync([
-      'node', 'neuroflux', 'run', file, '--nats', server().url, '--namespace', 'clihost', '--remote-agents', '--json',
+      'node',
+      'neuroflux',
+      'run',
+      file,
+      '--nats',
+      server().url,
+      '--namespace',
+      'clihost',
+      '--remote-agents',
+      '--json',
     ]);
     stopHost();
     await hosting;

@@ -30,7 +30,10 @@ const simulated = (mean = 0) => ({ simulated: { durationMs: { mean } } });
  * Runs the CLI in this process; resolves with stdout, stderr and the exit code it set.
  * `interruptWhen`: Ctrl-C is "pressed" once stderr satisfies it.
  */
-async function cli(args: string[], options: { tty?: boolean; interruptWhen?: (err: string) => boolean; onStderr?: (err: string) => void } = {}): Promise<{ out: string; err: string; exitCode: number }> {
+async function cli(
+  args: string[],
+  options: { tty?: boolean; interruptWhen?: (err: string) => boolean; onStderr?: (err: string) => void } = {},
+): Promise<{ out: string; err: string; exitCode: number }> {
   let out = '';
   let err = '';
   let interrupt: () => void = () => undefined;
@@ -85,10 +88,26 @@ describe('neuroflux run: progress and summary', () => {
   });
 
   test('--events: a JSON line per task event on stdout, ending with run_finished; the summary on stderr', async () => {
-    const { out, err, exitCode } = await cli(['run', workflow({ agents: [{ agentId: 'w', capabilities: ['work'], executor: simulated() }], tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }, { taskId: 'b', requiredCapabilities: ['work'], dependencies: ['a'] }] }), '--events']);
+    const { out, err, exitCode } = await cli([
+      'run',
+      workflow({
+        agents: [{ agentId: 'w', capabilities: ['work'], executor: simulated() }],
+        tasks: [
+          { taskId: 'a', requiredCapabilities: ['work'] },
+          { taskId: 'b', requiredCapabilities: ['work'], dependencies: ['a'] },
+        ],
+      }),
+      '--events',
+    ]);
     expect(exitCode).toBe(0);
-    const lines = out.trim().split('\n').map((line) => JSON.parse(line) as { type: string; taskId?: string; state?: string; status?: string });
-    expect(lines.filter((e) => e.type === 'task_finished').map((e) => [e.taskId, e.status])).toEqual([['a', 'completed'], ['b', 'completed']]);
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; taskId?: string; state?: string; status?: string });
+    expect(lines.filter((e) => e.type === 'task_finished').map((e) => [e.taskId, e.status])).toEqual([
+      ['a', 'completed'],
+      ['b', 'completed'],
+    ]);
     expect(lines.filter((e) => e.type === 'task_transition' && e.taskId === 'b').map((e) => e.state)).toEqual(expect.arrayContaining(['queued', 'running', 'completed']));
     expect(lines.at(-1)).toMatchObject({ type: 'run_finished', outcome: 'completed', exitCode: 0, counts: { completed: 2 } });
     expect(err).toMatch(/2\/2 tasks completed/);
@@ -106,7 +125,13 @@ describe('neuroflux run: progress and summary', () => {
   });
 
   test('a failed task: its line, the totals by status, exit 1', async () => {
-    const { out, exitCode } = await cli(['run', workflow({ agents: [{ agentId: 'w', capabilities: ['work'], executor: { simulated: { successRate: 0 } } }], tasks: [{ taskId: 'doomed', requiredCapabilities: ['work'], retryPolicy: { retryOnFailure: false } }] })]);
+    const { out, exitCode } = await cli([
+      'run',
+      workflow({
+        agents: [{ agentId: 'w', capabilities: ['work'], executor: { simulated: { successRate: 0 } } }],
+        tasks: [{ taskId: 'doomed', requiredCapabilities: ['work'], retryPolicy: { retryOnFailure: false } }],
+      }),
+    ]);
     expect(out).toMatch(/✘ doomed\s+failed/);
     expect(out).toMatch(/^0\/1 tasks completed, 1 failed in \d+ ms$/m);
     expect(exitCode).toBe(ExitCode.FAILED);
@@ -140,7 +165,9 @@ describe('neuroflux run: stall detection', () => {
     const { err, exitCode } = await cli(['run', file, '--stall-timeout', '0', '--quiet']);
     expect(err).toContain('  agent w has no executor: any\n');
     expect(exitCode).toBe(ExitCode.CANNOT_RUN);
-    await expect(cli(['run', workflow({ tasks: [{ taskId: 'any' }] })])).rejects.toThrow(/tasks\[0\]\.requiredCapabilities: the file has no agent to run it \(a task without requiredCapabilities runs on any agent;/);
+    await expect(cli(['run', workflow({ tasks: [{ taskId: 'any' }] })])).rejects.toThrow(
+      /tasks\[0\]\.requiredCapabilities: the file has no agent to run it \(a task without requiredCapabilities runs on any agent;/,
+    );
   });
 
   test('other tasks run while one is blocked: it is named while they run; once they are done the run gives up with exit 1', async () => {
@@ -150,8 +177,14 @@ describe('neuroflux run: stall detection', () => {
       'let opened = false; let waiting;\nglobalThis.nfOpenGate = () => { opened = true; if (waiting) waiting("opened"); };\nexports.gated = () => (opened ? "opened" : new Promise((resolve) => (waiting = resolve)));\n',
     );
     const file = workflow({
-      agents: [{ agentId: 'w', capabilities: ['work'], executor: './gated.js#gated' }, { agentId: 'idle', capabilities: ['gpu'] }],
-      tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }, { taskId: 'render', requiredCapabilities: ['gpu'] }],
+      agents: [
+        { agentId: 'w', capabilities: ['work'], executor: './gated.js#gated' },
+        { agentId: 'idle', capabilities: ['gpu'] },
+      ],
+      tasks: [
+        { taskId: 'a', requiredCapabilities: ['work'] },
+        { taskId: 'render', requiredCapabilities: ['gpu'] },
+      ],
     });
     const gate = globalThis as { nfOpenGate?: () => void };
     const { out, err, exitCode } = await cli(['run', file, '--stall-timeout', '0', '--quiet'], {
@@ -190,8 +223,17 @@ describe('neuroflux run: Ctrl-C', () => {
 
   test('a real process: SIGINT after the first progress line prints the summary and exits 130', async () => {
     writeFileSync(join(dir, 'forever.js'), 'exports.forever = () => new Promise(() => {});\n');
-    const file = workflow({ agents: [{ agentId: 'w', capabilities: ['work'], executor: './forever.js#forever' }], tasks: [{ taskId: 'endless', requiredCapabilities: ['work'] }, { taskId: 'after', requiredCapabilities: ['work'], dependencies: ['endless'] }] });
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'test', 'support', 'cliProcess.ts'), 'run', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const file = workflow({
+      agents: [{ agentId: 'w', capabilities: ['work'], executor: './forever.js#forever' }],
+      tasks: [
+        { taskId: 'endless', requiredCapabilities: ['work'] },
+        { taskId: 'after', requiredCapabilities: ['work'], dependencies: ['endless'] },
+      ],
+    });
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'test', 'support', 'cliProcess.ts'), 'run', file], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -217,7 +259,11 @@ describe('neuroflux run: Ctrl-C', () => {
 });
 
 /** Starts the CLI as a real process; `until(stdout, stderr)` says when `act` is called (once). */
-async function realRun(args: string[], until: (out: string, err: string) => boolean, act: (child: ReturnType<typeof spawn>) => void): Promise<{ code: number | null; out: string; err: string }> {
+async function realRun(
+  args: string[],
+  until: (out: string, err: string) => boolean,
+  act: (child: ReturnType<typeof spawn>) => void,
+): Promise<{ code: number | null; out: string; err: string }> {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'test', 'support', 'cliProcess.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -244,7 +290,10 @@ describe('neuroflux run: a submission that takes long', () => {
   let spy: jest.SpyInstance | undefined;
   const slowSubmission = (insert: boolean) => {
     const original = TaskOrchestrator.prototype.submitWorkflowAsync;
-    spy = jest.spyOn(TaskOrchestrator.prototype, 'submitWorkflowAsync').mockImplementation(function (this: TaskOrchestrator, ...args: Parameters<TaskOrchestrator['submitWorkflowAsync']>) {
+    spy = jest.spyOn(TaskOrchestrator.prototype, 'submitWorkflowAsync').mockImplementation(function (
+      this: TaskOrchestrator,
+      ...args: Parameters<TaskOrchestrator['submitWorkflowAsync']>
+    ) {
       if (insert) original.apply(this, args).catch(() => undefined);
       return new Promise<never>(() => undefined);
     });
@@ -253,7 +302,10 @@ describe('neuroflux run: a submission that takes long', () => {
 
   test('progress is shown and Ctrl-C is acted on while the tasks are being submitted', async () => {
     slowSubmission(false);
-    const file = workflow({ agents: [{ agentId: 'w', capabilities: ['work'], executor: simulated() }], tasks: Array.from({ length: 30 }, (_, i) => ({ taskId: `t${i}`, requiredCapabilities: ['work'] })) });
+    const file = workflow({
+      agents: [{ agentId: 'w', capabilities: ['work'], executor: simulated() }],
+      tasks: Array.from({ length: 30 }, (_, i) => ({ taskId: `t${i}`, requiredCapabilities: ['work'] })),
+    });
     const { err, exitCode } = await cli(['run', file, '--stall-timeout', '86400'], { interruptWhen: (text) => text.includes('progress: 0/30 tasks finished') });
     expect(err).toMatch(/^progress: 0\/30 tasks finished/);
     expect(err).toContain('interrupted (Ctrl-C): the summary so far');
@@ -274,7 +326,11 @@ describe('neuroflux run: SIGTERM and a closed stdout', () => {
   test('SIGTERM is not Ctrl-C: the summary so far, the signal named, exit 143', async () => {
     writeFileSync(join(dir, 'forever.js'), 'exports.forever = () => new Promise(() => {});\n');
     const file = workflow({ agents: [{ agentId: 'w', capabilities: ['work'], executor: './forever.js#forever' }], tasks: [{ taskId: 'endless', requiredCapabilities: ['work'] }] });
-    const { code, out, err } = await realRun(['run', file], (_, e) => e.includes('progress: 0/1 tasks finished (1 running'), (child) => child.kill('SIGTERM'));
+    const { code, out, err } = await realRun(
+      ['run', file],
+      (_, e) => e.includes('progress: 0/1 tasks finished (1 running'),
+      (child) => child.kill('SIGTERM'),
+    );
     expect(code).toBe(ExitCode.TERMINATED);
     expect(err).toContain('terminated (SIGTERM): the summary so far');
     expect(err).not.toContain('Ctrl-C');
@@ -282,15 +338,27 @@ describe('neuroflux run: SIGTERM and a closed stdout', () => {
   }, 60_000);
 
   // Far more output than a pipe holds (64 KiB): once the reader has gone, a write is still to come.
-  const many = () => workflow({ agents: [{ agentId: 'w', capabilities: ['work'], maxConcurrentTasks: 50, executor: simulated() }], tasks: Array.from({ length: 1000 }, (_, i) => ({ taskId: `task-with-a-long-name-${i}`, requiredCapabilities: ['work'] })) });
+  const many = () =>
+    workflow({
+      agents: [{ agentId: 'w', capabilities: ['work'], maxConcurrentTasks: 50, executor: simulated() }],
+      tasks: Array.from({ length: 1000 }, (_, i) => ({ taskId: `task-with-a-long-name-${i}`, requiredCapabilities: ['work'] })),
+    });
 
   test.each([
     ['--events', 'the events'],
     ['--quiet', 'the summary'],
-  ])('stdout closed by its reader (`run %s | head -1`): ends quietly, exit 141, no stack', async (flag) => {
-    const { code, err } = await realRun(['run', many(), flag], (o) => o.length > 0, (child) => child.stdout?.destroy());
-    expect({ code, stack: err.match(/^\s+at .*$/m)?.[0], epipe: err.match(/EPIPE.*/)?.[0] }).toEqual({ code: ExitCode.STDOUT_CLOSED, stack: undefined, epipe: undefined });
-  }, 60_000);
+  ])(
+    'stdout closed by its reader (`run %s | head -1`): ends quietly, exit 141, no stack',
+    async (flag) => {
+      const { code, err } = await realRun(
+        ['run', many(), flag],
+        (o) => o.length > 0,
+        (child) => child.stdout?.destroy(),
+      );
+      expect({ code, stack: err.match(/^\s+at .*$/m)?.[0], epipe: err.match(/EPIPE.*/)?.[0] }).toEqual({ code: ExitCode.STDOUT_CLOSED, stack: undefined, epipe: undefined });
+    },
+    60_000,
+  );
 });
 
 describeWithServer(NATS_SERVER_BIN, 'neuroflux run --remote-agents: no host', () => {
@@ -298,15 +366,21 @@ describeWithServer(NATS_SERVER_BIN, 'neuroflux run --remote-agents: no host', ()
 
   test('--nats without --remote-agents: an agent without executor here is named once, with what its tasks wait for', async () => {
     const file = workflow({ agents: [{ agentId: 'served-elsewhere', capabilities: ['gpu'] }], tasks: [{ taskId: 'render', requiredCapabilities: ['gpu'] }] });
-    const { err, exitCode } = await cli(['run', file, '--nats', server().url, '--namespace', 'elsewhere', '--quiet'], { interruptWhen: (text) => text.includes('--stall-timeout does not apply') });
-    expect(err).toContain("note: agent served-elsewhere has no executor here: its tasks wait for a process serving it on NATS (namespace 'elsewhere'); --stall-timeout does not apply to them\n");
+    const { err, exitCode } = await cli(['run', file, '--nats', server().url, '--namespace', 'elsewhere', '--quiet'], {
+      interruptWhen: (text) => text.includes('--stall-timeout does not apply'),
+    });
+    expect(err).toContain(
+      "note: agent served-elsewhere has no executor here: its tasks wait for a process serving it on NATS (namespace 'elsewhere'); --stall-timeout does not apply to them\n",
+    );
     expect(exitCode).toBe(ExitCode.INTERRUPTED);
   }, 30_000);
 
   test('no host has announced itself: said after the first host heartbeats, with the missing capability; exit 3 after the stall timeout', async () => {
     const file = workflow({ agents: [{ agentId: 'w', capabilities: ['work'], executor: simulated() }], tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }] });
     const { err, exitCode } = await cli(['run', file, '--nats', server().url, '--namespace', 'nohost', '--remote-agents', '--stall-timeout', '0', '--quiet']);
-    expect(err).toContain("stalled: 1 task cannot be given to any agent\n  no agent host has announced itself on namespace 'nohost' (start `neuroflux host <file> --nats <url>`); missing capability work: a");
+    expect(err).toContain(
+      "stalled: 1 task cannot be given to any agent\n  no agent host has announced itself on namespace 'nohost' (start `neuroflux host <file> --nats <url>`); missing capability work: a",
+    );
     expect(exitCode).toBe(ExitCode.CANNOT_RUN);
   }, 30_000);
 
@@ -316,12 +390,26 @@ describeWithServer(NATS_SERVER_BIN, 'neuroflux run --remote-agents: no host', ()
         { agentId: 'w', capabilities: ['work'], executor: simulated() },
         { agentId: 'g', capabilities: ['gpu'], executor: simulated() },
       ],
-      tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }, { taskId: 'render', requiredCapabilities: ['gpu'] }],
+      tasks: [
+        { taskId: 'a', requiredCapabilities: ['work'] },
+        { taskId: 'render', requiredCapabilities: ['gpu'] },
+      ],
     });
     let stopHost: () => void = () => undefined;
     const interrupted = new Promise<void>((resolve) => (stopHost = resolve));
     const hosting = buildCli({ write: () => undefined, isTTY: false }, { untilInterrupted: () => interrupted, errorOutput: { write: () => undefined, isTTY: false } }).parseAsync([
-      'node', 'neuroflux', 'host', file, '--nats', server().url, '--namespace', 'partial', '--agents', 'w', '--heartbeat', '200',
+      'node',
+      'neuroflux',
+      'host',
+      file,
+      '--nats',
+      server().url,
+      '--namespace',
+      'partial',
+      '--agents',
+      'w',
+      '--heartbeat',
+      '200',
     ]);
     try {
       // Before the host's first heartbeat reaches the run, every task is blocked for want of a host;

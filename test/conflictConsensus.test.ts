@@ -50,10 +50,7 @@ describe('achieveConsensus', () => {
 
   it('a tie is never a majority', () => {
     for (const algorithm of ALGORITHMS) {
-      const result = achieveConsensus(
-        [vote('a', 'BUY', 0.9, 1), vote('b', 'SELL', 0.9, 1), vote('c', 'HOLD', 0.9, 0)],
-        algorithm,
-      );
+      const result = achieveConsensus([vote('a', 'BUY', 0.9, 1), vote('b', 'SELL', 0.9, 1), vote('c', 'HOLD', 0.9, 0)], algorithm);
       expect(result).toMatchObject({ achieved: false, decision: null, confidence: 0, agreement: 0.5 });
     }
   });
@@ -173,11 +170,7 @@ describe('achieveConsensus', () => {
 
   it('object decisions are compared by value, whatever the key order', () => {
     const result = achieveConsensus(
-      [
-        vote('a', { symbol: 'BTC', signal: 'BUY' }, 0.9, 1),
-        vote('b', { signal: 'BUY', symbol: 'BTC' }, 0.9, 1),
-        vote('c', { signal: 'SELL', symbol: 'BTC' }, 0.9, 1),
-      ],
+      [vote('a', { symbol: 'BTC', signal: 'BUY' }, 0.9, 1), vote('b', { signal: 'BUY', symbol: 'BTC' }, 0.9, 1), vote('c', { signal: 'SELL', symbol: 'BTC' }, 0.9, 1)],
       'simple_majority',
     );
     expect(result.decision).toEqual({ symbol: 'BTC', signal: 'BUY' });

@@ -52,9 +52,7 @@ describe('signal conflicts', () => {
   it('needs two signals, and validates them', () => {
     expect(detectSignalConflicts([signals[0] as (typeof signals)[0]], NOW)).toEqual([]);
     expect(() => detectSignalConflicts([{ agentId: 'a', signal: 'MAYBE', confidence: 0.5 }], NOW)).toThrow(ValidationError);
-    expect(() => detectSignalConflicts([{ agentId: 'a', signal: 'BUY', confidence: 2 }], NOW)).toThrow(
-      expect.objectContaining({ field: '0.confidence' }) as Error,
-    );
+    expect(() => detectSignalConflicts([{ agentId: 'a', signal: 'BUY', confidence: 2 }], NOW)).toThrow(expect.objectContaining({ field: '0.confidence' }) as Error);
   });
 });
 

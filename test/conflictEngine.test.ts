@@ -59,7 +59,6 @@ async function scenario(options: Omit<ConflictResolutionEngineOptions, 'bus'> = 
   return s;
 }
 
-
 describe('ConflictResolutionEngine: voting over the bus', () => {
   it('collects conflict_vote answers, reaches weighted consensus and sends execute_trade', async () => {
     const { engine, agent, inbox, events, bus } = await scenario();
@@ -417,9 +416,7 @@ describe('ConflictResolutionEngine: input, records and lifecycle', () => {
     const { engine, bus } = await scenario();
     expect(() => engine.reportConflict(signalConflict({ severity: 2 }))).toThrow(expect.objectContaining({ field: 'severity' }) as Error);
     expect(() => engine.reportConflict(signalConflict({ involvedAgents: [] }))).toThrow(ValidationError);
-    expect(() => engine.reportConflict({ ...signalConflict(), conflictType: 'mood_conflict' } as unknown as ConflictInput)).toThrow(
-      ValidationError,
-    );
+    expect(() => engine.reportConflict({ ...signalConflict(), conflictType: 'mood_conflict' } as unknown as ConflictInput)).toThrow(ValidationError);
     engine.reportConflict(signalConflict({ conflictId: 'dup' }));
     expect(() => engine.reportConflict(signalConflict({ conflictId: 'dup' }))).toThrow(DuplicateConflictError);
     await expect(engine.resolveConflict('nope')).rejects.toBeInstanceOf(UnknownConflictError);

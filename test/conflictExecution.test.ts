@@ -70,7 +70,12 @@ describe('who executes a resolved decision', () => {
     const resolution = await pending;
     expect(resolution).toMatchObject({ status: 'resolved', decision: 'BUY', action: 'execute' });
     await settle();
-    expect(executed.filter((m) => m.topic === 'execute_trade').map((m) => m.executedBy).sort()).toEqual(['a', 'b']);
+    expect(
+      executed
+        .filter((m) => m.topic === 'execute_trade')
+        .map((m) => m.executedBy)
+        .sort(),
+    ).toEqual(['a', 'b']);
   });
 
   it("the conflict's executors list overrides the default", async () => {
@@ -99,10 +104,7 @@ describe('who executes a resolved decision', () => {
   });
 
   it('a decisionExecutors function that returns no array sends nothing and says so', async () => {
-    const { engine, executed } = await scenario(
-      { a: BUY, b: BUY, c: SELL },
-      { decisionExecutors: () => 'ab' as unknown as string[] },
-    );
+    const { engine, executed } = await scenario({ a: BUY, b: BUY, c: SELL }, { decisionExecutors: () => 'ab' as unknown as string[] });
     const events: ConflictEvent[] = [];
     engine.events$.subscribe((e) => events.push(e));
     expect(await engine.resolveConflict(signalConflict())).toMatchObject({ status: 'resolved', decision: 'BUY' });
@@ -130,8 +132,7 @@ describe('who executes a resolved decision', () => {
 
   it('refuses executors that are not involved agents, naming the field', async () => {
     const { engine } = await scenario({ a: BUY, b: BUY, c: SELL });
-    const report = (executors: unknown) =>
-      engine.reportConflict({ ...signalConflict(), executors } as Parameters<typeof engine.reportConflict>[0]);
+    const report = (executors: unknown) => engine.reportConflict({ ...signalConflict(), executors } as Parameters<typeof engine.reportConflict>[0]);
     for (const bad of [['z'], ['__proto__'], [], [''], 'a', [1]]) {
       let error: unknown;
       try {
@@ -153,7 +154,12 @@ describe('who executes a resolved decision', () => {
     engine.submitHumanDecision(id, 'SELL', { confidence: 1 });
     expect(await pending).toMatchObject({ status: 'resolved', decision: 'SELL', action: 'execute' });
     await settle();
-    expect(executed.filter((m) => m.topic === 'execute_trade').map((m) => m.executedBy).sort()).toEqual(['a', 'b', 'c']);
+    expect(
+      executed
+        .filter((m) => m.topic === 'execute_trade')
+        .map((m) => m.executedBy)
+        .sort(),
+    ).toEqual(['a', 'b', 'c']);
   });
 });
 
@@ -171,8 +177,7 @@ describe('idempotent execution', () => {
     const first = await engine.resolveConflict(signalConflict());
     const second = await engine.resolveConflict(signalConflict());
     await settle();
-    const keyOf = (conflictId: string) =>
-      executed.find((m) => m.topic === 'execute_trade' && (m.payload as { conflictId: string }).conflictId === conflictId);
+    const keyOf = (conflictId: string) => executed.find((m) => m.topic === 'execute_trade' && (m.payload as { conflictId: string }).conflictId === conflictId);
     const one = keyOf(first.conflictId);
     const two = keyOf(second.conflictId);
     expect(one?.headers?.[IDEMPOTENCY_HEADER]).toBe(executionKey(first.conflictId, 'BUY'));

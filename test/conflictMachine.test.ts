@@ -1,11 +1,5 @@
 import { createActor, fromCallback, SimulatedClock, type EventObject } from 'xstate';
-import {
-  conflictMachine,
-  conflictStatusOf,
-  type CollectVotesInput,
-  type ConflictMachineEvent,
-  type ConflictMachineInput,
-} from '../machines/conflict.machine';
+import { conflictMachine, conflictStatusOf, type CollectVotesInput, type ConflictMachineEvent, type ConflictMachineInput } from '../machines/conflict.machine';
 import { machineConflictInput } from './support/conflictFixtures';
 
 const input = machineConflictInput;
@@ -21,10 +15,7 @@ const requested = (strategy: 'voting_consensus' | 'fallback_protocol' = 'voting_
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function start(
-  collector?: (input: CollectVotesInput, sendBack: (event: ConflictMachineEvent) => void) => void,
-  overrides: Partial<ConflictMachineInput> = {},
-) {
+function start(collector?: (input: CollectVotesInput, sendBack: (event: ConflictMachineEvent) => void) => void, overrides: Partial<ConflictMachineInput> = {}) {
   const clock = new SimulatedClock();
   const escalate = jest.fn();
   const executeDecision = jest.fn();

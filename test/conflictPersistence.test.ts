@@ -11,13 +11,7 @@ import { SimulatedClock } from 'xstate';
 import { CommunicationBus } from '../src/bus/communicationBus';
 import type { Message } from '../src/bus/message';
 import { NotRunningError, ValidationError } from '../src/errors';
-import {
-  ConflictResolutionEngine,
-  ConflictStateError,
-  DuplicateConflictError,
-  type ConflictEvent,
-  type ConflictResolutionEngineOptions,
-} from '../src/conflict';
+import { ConflictResolutionEngine, ConflictStateError, DuplicateConflictError, type ConflictEvent, type ConflictResolutionEngineOptions } from '../src/conflict';
 import { FileSnapshotStore, MemorySnapshotStore, type SnapshotStore } from '../src/store';
 import { storedState } from './support/storedState';
 import { signalConflict } from './support/conflictFixtures';
@@ -69,7 +63,6 @@ async function processOn(store: SnapshotStore, at = 0, options: Omit<ConflictRes
   return { clock, bus, engine, events, inbox, asked, agent, commands };
 }
 
-
 /** A resolution the dying process never sees: its rejection at stop is expected. */
 const abandoned = (pending: Promise<unknown>) => void pending.catch(() => undefined);
 
@@ -119,9 +112,7 @@ describe.each([
     const resolution = second.engine.getConflict(id)?.resolution;
     expect(resolution).toMatchObject({ status: 'escalated', reason: 'deadline_passed', finishedAt: 60_000 });
     expect(escalations).toHaveLength(1);
-    expect((escalations[0]?.payload as { votes: unknown[] }).votes).toEqual([
-      expect.objectContaining({ agentId: 'a', decision: 'BUY' }),
-    ]);
+    expect((escalations[0]?.payload as { votes: unknown[] }).votes).toEqual([expect.objectContaining({ agentId: 'a', decision: 'BUY' })]);
     expect(second.engine.getStats()).toMatchObject({ conflictsDetected: 1, conflictsEscalated: 1, activeConflicts: 0, votesReceived: 1 });
   });
 
@@ -166,7 +157,12 @@ describe.each([
     ]);
     await settle();
     // Executed once, by this process, to the voters that are bus agents (c only has a vote function).
-    expect(second.commands().map((m) => [m.topic, m.receivedBy]).sort()).toEqual([
+    expect(
+      second
+        .commands()
+        .map((m) => [m.topic, m.receivedBy])
+        .sort(),
+    ).toEqual([
       ['execute_trade', 'a'],
       ['execute_trade', 'b'],
     ]);

@@ -158,14 +158,33 @@ describe('compromise_solution', () => {
   });
 
   it('gives every request in full when capacity covers them, and adds up claims of one agent', () => {
-    expect(allocateByStake(10, [{ agentId: 'a', amount: 3 }, { agentId: 'a', amount: 2 }, { agentId: 'b', amount: 4 }], () => 1)).toEqual({
+    expect(
+      allocateByStake(
+        10,
+        [
+          { agentId: 'a', amount: 3 },
+          { agentId: 'a', amount: 2 },
+          { agentId: 'b', amount: 4 },
+        ],
+        () => 1,
+      ),
+    ).toEqual({
       a: 5,
       b: 4,
     });
   });
 
   it('shares equally when nobody has stake', () => {
-    expect(allocateByStake(10, [{ agentId: 'a', amount: 10 }, { agentId: 'b', amount: 10 }], () => 0)).toEqual({ a: 5, b: 5 });
+    expect(
+      allocateByStake(
+        10,
+        [
+          { agentId: 'a', amount: 10 },
+          { agentId: 'b', amount: 10 },
+        ],
+        () => 0,
+      ),
+    ).toEqual({ a: 5, b: 5 });
   });
 
   it('resolves a resource conflict with an allocation decision', () => {
@@ -197,8 +216,20 @@ describe('compromise_solution', () => {
   });
 
   it('takes the stake-weighted median of numeric votes', () => {
-    expect(weightedMedian([{ value: 10, weight: 1 }, { value: 20, weight: 0.5 }, { value: 30, weight: 0.4 }])).toBe(10);
-    expect(weightedMedian([{ value: 30, weight: 1 }, { value: 10, weight: 0.2 }, { value: 20, weight: 0.9 }])).toBe(20);
+    expect(
+      weightedMedian([
+        { value: 10, weight: 1 },
+        { value: 20, weight: 0.5 },
+        { value: 30, weight: 0.4 },
+      ]),
+    ).toBe(10);
+    expect(
+      weightedMedian([
+        { value: 30, weight: 1 },
+        { value: 10, weight: 0.2 },
+        { value: 20, weight: 0.9 },
+      ]),
+    ).toBe(20);
     expect(weightedMedian([{ value: 1, weight: 0 }])).toBeUndefined();
     const conflict = conflictOf('strategy_conflict');
     const verdict = tally('compromise_solution', {

@@ -46,7 +46,11 @@ describeWithServer(NATS_SERVER_BIN, 'failures across processes (own nats-server 
       nf.orchestrator.submitWorkflow({
         tasks: ids.map((taskId, n) => ({ taskId, requiredCapabilities: ['compute'], timeoutSeconds: 120, payload: { n, workMs: 1500 } })),
       });
-      await waitFor(() => ids.some((id) => nf.orchestrator.getTask(id)?.state === 'running' && nf.orchestrator.getTask(id)?.assignedAgent === 'host-1-worker'), 10_000, 'work running on host-1');
+      await waitFor(
+        () => ids.some((id) => nf.orchestrator.getTask(id)?.state === 'running' && nf.orchestrator.getTask(id)?.assignedAgent === 'host-1-worker'),
+        10_000,
+        'work running on host-1',
+      );
       const onHost1 = ids.filter((id) => nf.orchestrator.getTask(id)?.assignedAgent === 'host-1-worker');
       host1.kill('SIGKILL');
 

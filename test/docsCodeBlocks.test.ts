@@ -15,15 +15,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import type { Command } from 'commander';
 import { buildCli } from '../src/cli/main';
-import {
-  blockName,
-  cliInvocations,
-  type CliInvocation,
-  documentationBlocks,
-  isShell,
-  isTypeScript,
-  type CodeBlock,
-} from './support/markdownCodeBlocks';
+import { blockName, cliInvocations, type CliInvocation, documentationBlocks, isShell, isTypeScript, type CodeBlock } from './support/markdownCodeBlocks';
 import { describeWithServer, NATS_SERVER_BIN, natsServerForSuite } from './support/servers';
 import { stopChild } from './support/childProcesses';
 
@@ -112,7 +104,13 @@ describe('docs code blocks', () => {
   });
 
   // One program for all (parsing src/ is most of the time), with a block that must not compile.
-  const broken: CodeBlock = { file: 'docs/broken.md', line: 10, lang: 'ts', marker: undefined, code: "import { createNeuroFlux } from 'neuroflux';\n\ncreateNeuroFlux({ nope: 1 });" };
+  const broken: CodeBlock = {
+    file: 'docs/broken.md',
+    line: 10,
+    lang: 'ts',
+    marker: undefined,
+    code: "import { createNeuroFlux } from 'neuroflux';\n\ncreateNeuroFlux({ nope: 1 });",
+  };
   let diagnostics: Map<CodeBlock, string[]>;
   beforeAll(() => {
     diagnostics = typeCheck([...typeScriptBlocks, broken]);
@@ -157,7 +155,8 @@ describe('docs code blocks', () => {
       const global = new Set(['--help', ...program.options.map((o) => o.long)]);
       // `neuroflux <command> --help`: a placeholder names no command; its flags must be global.
       if (invocation.command?.startsWith('<')) return invocation.flags.filter((f) => !global.has(f)).map((f) => `flag ${f}`);
-      const command = invocation.command === undefined ? undefined : program.commands.find((c) => c.name() === invocation.command || c.aliases().includes(invocation.command as string));
+      const command =
+        invocation.command === undefined ? undefined : program.commands.find((c) => c.name() === invocation.command || c.aliases().includes(invocation.command as string));
       if (invocation.command !== undefined && command === undefined) return [`command ${invocation.command}`];
       const known = new Set([...global, ...(command?.options.map((o) => o.long) ?? [])]);
       return invocation.flags.filter((f) => !known.has(f)).map((f) => `flag ${f}`);

@@ -54,7 +54,12 @@ function userMachine(received: NeuroFluxParentEvent[], how: 'invoke' | 'spawnChi
       'neuroflux.taskFinished': { actions: ({ event }) => received.push(event) },
       'neuroflux.workflowFinished': { actions: ({ event }) => received.push(event) },
       'neuroflux.rejected': { actions: ({ event }) => received.push(event) },
-      command: { actions: sendTo(({ event, self }) => child(self, event.to), ({ event }) => event.command) },
+      command: {
+        actions: sendTo(
+          ({ event, self }) => child(self, event.to),
+          ({ event }) => event.command,
+        ),
+      },
     },
   });
 }
@@ -79,7 +84,13 @@ describe('neuroFluxLogic: NeuroFlux embedded in a user machine', () => {
     const send = (command: NeuroFluxEvent) => parent.send({ type: 'command', to: 'nf', command });
     // Sent at once: the runtime may still be starting, the commands wait for it.
     send({ type: 'neuroflux.registerAgent', agentId: 'maker', capabilities: ['make'], execute: async () => 'made' });
-    send({ type: 'neuroflux.registerAgent', agentId: 'user', capabilities: ['use'], maxConcurrentTasks: 2, execute: async (_task, { dependencyResults }) => `used ${String(dependencyResults['make'] ?? dependencyResults['use'])}` });
+    send({
+      type: 'neuroflux.registerAgent',
+      agentId: 'user',
+      capabilities: ['use'],
+      maxConcurrentTasks: 2,
+      execute: async (_task, { dependencyResults }) => `used ${String(dependencyResults['make'] ?? dependencyResults['use'])}`,
+    });
     send({
       type: 'neuroflux.submitWorkflow',
       workflowId: 'pipeline',
@@ -171,7 +182,11 @@ describe('neuroFluxLogic: NeuroFlux embedded in a user machine', () => {
     const parent = createActor(userMachine(received, 'invoke'), { clock }).start();
     const ticks = () => received.filter((e) => e.type === 'neuroflux.rejected' && e.error.message === 'tick').length;
     parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.registerAgent', agentId: 'stuck', capabilities: ['x'], execute: () => new Promise(() => undefined) } });
-    parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.submitWorkflow', tasks: [{ taskId: 'late', requiredCapabilities: ['x'], timeoutSeconds: 5, retryPolicy: { maxRetries: 0 } }] } });
+    parent.send({
+      type: 'command',
+      to: 'nf',
+      command: { type: 'neuroflux.submitWorkflow', tasks: [{ taskId: 'late', requiredCapabilities: ['x'], timeoutSeconds: 5, retryPolicy: { maxRetries: 0 } }] },
+    });
     await settle();
     clock.increment(999);
     await settle();
@@ -197,9 +212,22 @@ describe('neuroFluxLogic: NeuroFlux embedded in a user machine', () => {
       const errors: unknown[] = [];
       const logger = { ...silentLogger, error: (...args: unknown[]) => void errors.push(args), child: () => logger };
       const actors = new Set<Inspected>();
-      const parent = createActor(userMachine(received, 'invoke', { nf: { logger } }), { clock, inspect: (e) => e.type === '@xstate.actor' && actors.add(e.actorRef as Inspected) }).start();
+      const parent = createActor(userMachine(received, 'invoke', { nf: { logger } }), {
+        clock,
+        inspect: (e) => e.type === '@xstate.actor' && actors.add(e.actorRef as Inspected),
+      }).start();
       parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.registerAgent', agentId: 'stuck', capabilities: ['x'], execute: () => new Promise(() => undefined) } });
-      parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.submitWorkflow', tasks: [{ taskId: 'running', requiredCapabilities: ['x'], timeoutSeconds: 60 }, { taskId: 'waiting', dependencies: ['running'] }] } });
+      parent.send({
+        type: 'command',
+        to: 'nf',
+        command: {
+          type: 'neuroflux.submitWorkflow',
+          tasks: [
+            { taskId: 'running', requiredCapabilities: ['x'], timeoutSeconds: 60 },
+            { taskId: 'waiting', dependencies: ['running'] },
+          ],
+        },
+      });
       await settle();
       const timers = (clock as unknown as { timeouts: Map<unknown, unknown> }).timeouts;
       expect(timers.size).toBeGreaterThan(0);
@@ -232,7 +260,10 @@ describe('neuroFluxLogic: NeuroFlux embedded in a user machine', () => {
       [{ type: 'neuroflux.registerAgent', agentId: 'b' }, (e) => expect(e).toMatchObject({ field: 'capabilities' })],
       [{ type: 'neuroflux.registerAgent', agentId: 'c', capabilities: ['x'], execute: 'rm -rf /' }, (e) => expect(e).toMatchObject({ field: 'execute' })],
       [{ type: 'neuroflux.registerAgent', agentId: 'ok', capabilities: ['x'] }, (e) => expect(e).toBeInstanceOf(DuplicateAgentError)],
-      [{ type: 'neuroflux.submitWorkflow', tasks: [{ taskId: 'big', requiredCapabilities: ['x'], payload: { n: 1n } }] }, (e) => expect((e as ValidationError).field).toMatch(/^tasks\.0\.payload/)],
+      [
+        { type: 'neuroflux.submitWorkflow', tasks: [{ taskId: 'big', requiredCapabilities: ['x'], payload: { n: 1n } }] },
+        (e) => expect((e as ValidationError).field).toMatch(/^tasks\.0\.payload/),
+      ],
       [{ type: 'neuroflux.submitWorkflow', tasks: 'all of them' }, (e) => expect(e).toMatchObject({ field: 'tasks' })],
       [{ type: 'neuroflux.cancelTask', taskId: 'x', tsakId: 'x' }, (e) => expect(e).toMatchObject({ field: 'tsakId' })],
       [JSON.parse('{"type":"neuroflux.cancelTask","taskId":"x","__proto__":{"polluted":true}}'), (e) => expect(e).toMatchObject({ field: '__proto__' })],
@@ -301,7 +332,10 @@ describe('neuroFluxLogic: NeuroFlux embedded in a user machine', () => {
     expect(later?.error).toBeInstanceOf(NotRunningError);
     expect(child(parent).getSnapshot().status).toBe('active');
     // The same check as createNeuroFlux's (the clock rule is the embedded runtime's own).
-    if (field !== 'clock') expect(() => createNeuroFlux({ ...(input as NeuroFluxOptions), logger: silentLogger, ...(field === 'logger' && { logger: {} as never }) })).toThrow(expect.objectContaining({ field }));
+    if (field !== 'clock')
+      expect(() => createNeuroFlux({ ...(input as NeuroFluxOptions), logger: silentLogger, ...(field === 'logger' && { logger: {} as never }) })).toThrow(
+        expect.objectContaining({ field }),
+      );
     parent.stop();
   });
 
@@ -331,7 +365,11 @@ describe('neuroFluxLogic: NeuroFlux embedded in a user machine', () => {
     }
     await settle();
     expect(rejections(received)).toEqual([]);
-    expect(workflowsFinished(received).map((w) => w.records[0]?.result).sort()).toEqual(['left', 'right']);
+    expect(
+      workflowsFinished(received)
+        .map((w) => w.records[0]?.result)
+        .sort(),
+    ).toEqual(['left', 'right']);
     const systemIds = [...actors].map((a) => a.systemId);
     expect(systemIds).toEqual(expect.arrayContaining(['task:t', 'agent:w', 'orchestrator', 'neuroflux-1/task:t', 'neuroflux-1/agent:w', 'neuroflux-1/orchestrator']));
     expect(statsOf(parent, 'left')?.tasksCompleted).toBe(1);
@@ -341,7 +379,7 @@ describe('neuroFluxLogic: NeuroFlux embedded in a user machine', () => {
     expect([...actors].filter((a) => a.getSnapshot().status === 'active')).toEqual([]);
   });
 
-  test("on a clock with host-timer limits, a 30-day task timeout fires at 30 days, not at once", async () => {
+  test('on a clock with host-timer limits, a 30-day task timeout fires at 30 days, not at once', async () => {
     const simulated = new SimulatedClock();
     const DAY = 86_400_000;
     // As Node's timers do: a delay past 2^31 − 1 ms fires at once.
@@ -353,7 +391,11 @@ describe('neuroFluxLogic: NeuroFlux embedded in a user machine', () => {
     const received: NeuroFluxParentEvent[] = [];
     const parent = createActor(userMachine(received, 'invoke'), { clock: hostLimited }).start();
     parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.registerAgent', agentId: 'stuck', capabilities: ['x'], execute: () => new Promise(() => undefined) } });
-    parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.submitWorkflow', tasks: [{ taskId: 'month', requiredCapabilities: ['x'], timeoutSeconds: 30 * 86_400, retryPolicy: { maxRetries: 0 } }] } });
+    parent.send({
+      type: 'command',
+      to: 'nf',
+      command: { type: 'neuroflux.submitWorkflow', tasks: [{ taskId: 'month', requiredCapabilities: ['x'], timeoutSeconds: 30 * 86_400, retryPolicy: { maxRetries: 0 } }] },
+    });
     await settle();
     simulated.increment(1);
     await settle();
@@ -426,7 +468,10 @@ describe('neuroFluxLogic: NeuroFlux embedded in a user machine', () => {
     expect(rejections(received).map((r) => (r.error as ValidationError).field)).toEqual(['workflowId']);
     expect(workflowsFinished(received).map((w) => [w.workflowId, w.records.map((r) => r.status)])).toEqual([['first', ['cancelled']]]);
 
-    const second = createActor(userMachine([], 'invoke', { nf: { transport: { ...slowTransport, start: () => new Promise<void>((resolve) => (connect = () => (steps.push('started'), resolve()))) } } }), { clock }).start();
+    const second = createActor(
+      userMachine([], 'invoke', { nf: { transport: { ...slowTransport, start: () => new Promise<void>((resolve) => (connect = () => (steps.push('started'), resolve()))) } } }),
+      { clock },
+    ).start();
     steps.length = 0;
     second.stop();
     await settle();
@@ -441,7 +486,11 @@ describe('neuroFluxLogic: NeuroFlux embedded in a user machine', () => {
     const clock = new SimulatedClock();
     const received: NeuroFluxParentEvent[] = [];
     const parent = createActor(userMachine(received, 'invoke', { nf: { orchestrator: { retention: { maxRecords: 0 } } } }), { clock }).start();
-    parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.registerAgent', agentId: 'a', capabilities: ['x'], maxConcurrentTasks: 20, execute: (task) => task.taskId } });
+    parent.send({
+      type: 'command',
+      to: 'nf',
+      command: { type: 'neuroflux.registerAgent', agentId: 'a', capabilities: ['x'], maxConcurrentTasks: 20, execute: (task) => task.taskId },
+    });
     const tasks = Array.from({ length: 20 }, (_, i) => ({ taskId: `t${i}`, requiredCapabilities: ['x'] }));
     parent.send({ type: 'command', to: 'nf', command: { type: 'neuroflux.submitWorkflow', workflowId: 'burst', tasks } });
     await settle();
@@ -674,7 +723,13 @@ describe('neuroFluxLogic: review findings (issue #16, review RF)', () => {
     parent.send({
       type: 'command',
       to: 'nf',
-      command: { type: 'neuroflux.submitWorkflow', tasks: [{ taskId: 'first', requiredCapabilities: ['x'], retryPolicy: { maxRetries: 0 } }, { taskId: 'second', requiredCapabilities: ['x'], dependencies: ['first'] }] },
+      command: {
+        type: 'neuroflux.submitWorkflow',
+        tasks: [
+          { taskId: 'first', requiredCapabilities: ['x'], retryPolicy: { maxRetries: 0 } },
+          { taskId: 'second', requiredCapabilities: ['x'], dependencies: ['first'] },
+        ],
+      },
     });
     await settle(30);
     const records = workflowsFinished(received)[0]?.records ?? [];

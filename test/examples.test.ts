@@ -91,7 +91,11 @@ describe('examples (one per guide section)', () => {
     expect({ peakHosts: result.peakHosts, afterCalm: result.afterCalm, completed: result.completed }).toEqual({ peakHosts: 4, afterCalm: 1, completed: 24 });
     expect(result.decisions[0]).toMatch(/^scale_up compute 0→1/);
     expect(result.decisions[1]).toMatch(/^scale_up compute 1→4: \d+ tasks waiting/);
-    expect(result.decisions.slice(2)).toEqual([expect.stringMatching(/^scale_down compute 4→3/), expect.stringMatching(/^scale_down compute 3→2/), expect.stringMatching(/^scale_down compute 2→1/)]);
+    expect(result.decisions.slice(2)).toEqual([
+      expect.stringMatching(/^scale_down compute 4→3/),
+      expect.stringMatching(/^scale_down compute 3→2/),
+      expect.stringMatching(/^scale_down compute 2→1/),
+    ]);
   });
 
   test('tracing: one workflow, one trace', async () => {

@@ -58,7 +58,12 @@ describe('inspection publisher and remote source (in memory, fake timers)', () =
     nf.orchestrator.submitTask({ taskId: 'job', requiredCapabilities: ['x'] });
     await nf.orchestrator.waitForTask('job');
     await advance(300);
-    expect(frames.slice(1).map((f) => (f.payload as { kind: string }).kind).every((k) => k === 'delta')).toBe(true);
+    expect(
+      frames
+        .slice(1)
+        .map((f) => (f.payload as { kind: string }).kind)
+        .every((k) => k === 'delta'),
+    ).toBe(true);
     // Task ids are scoped by runtime like actor ids: two runtimes may both have a task t0.
     expect(source.snapshot().tasks.map((t) => [t.taskId, t.status])).toEqual([['r1/job', 'completed']]);
     const chart = source.describe({ systemId: 'agent:worker' });
@@ -130,7 +135,12 @@ describe('inspection publisher and remote source (in memory, fake timers)', () =
     expect(nf.orchestrator.isAgentPaused('worker')).toBe(true);
     await expect(source.actions.retryTask?.('r2/missing')).rejects.toThrow(/task r2\/missing is not known to this inspector/);
     // A request straight to the agent of a runtime without actions is refused, never run.
-    const reply = await nf.bus.sendRequest({ senderId: 'someone', recipientId: 'nf-inspection-r1', topic: 'neuroflux.inspect.action', payload: { action: 'resumeAgent', agentId: 'worker' } });
+    const reply = await nf.bus.sendRequest({
+      senderId: 'someone',
+      recipientId: 'nf-inspection-r1',
+      topic: 'neuroflux.inspect.action',
+      payload: { action: 'resumeAgent', agentId: 'worker' },
+    });
     expect(reply.payload).toEqual({ ok: false, error: 'resumeAgent is not available on this inspector' });
     expect(nf.orchestrator.isAgentPaused('worker')).toBe(true);
     await acting.close();
@@ -187,13 +197,69 @@ describe('inspection over the bus: identities, scoping, limits (in memory, fake 
     return p;
   }
 
-  const sampling = { flushIntervalMs: 100, eventsPerFlush: 0, eventBuffer: 0, eventsSeen: 0, eventsDropped: 0, messagesPerFlush: 0, messagesSeen: 0, messagesDropped: 0, actorLimit: 0, actorsTracked: 0, actorsUntracked: 0, finishedKept: 0 };
-  const task = (taskId: string, status = 'running') => ({ taskId, name: taskId, taskType: 'x', dependencies: [], workflowId: 'w', status, state: status, agentId: null, retryCount: 0, progress: 0, error: null });
-  const actor = (id: string) => ({ id, name: id, systemId: null, parentId: null, kind: 'actor', logicId: null, status: 'active', value: null, context: null, createdAt: 0, updatedAt: 0 });
+  const sampling = {
+    flushIntervalMs: 100,
+    eventsPerFlush: 0,
+    eventBuffer: 0,
+    eventsSeen: 0,
+    eventsDropped: 0,
+    messagesPerFlush: 0,
+    messagesSeen: 0,
+    messagesDropped: 0,
+    actorLimit: 0,
+    actorsTracked: 0,
+    actorsUntracked: 0,
+    finishedKept: 0,
+  };
+  const task = (taskId: string, status = 'running') => ({
+    taskId,
+    name: taskId,
+    taskType: 'x',
+    dependencies: [],
+    workflowId: 'w',
+    status,
+    state: status,
+    agentId: null,
+    retryCount: 0,
+    progress: 0,
+    error: null,
+  });
+  const actor = (id: string) => ({
+    id,
+    name: id,
+    systemId: null,
+    parentId: null,
+    kind: 'actor',
+    logicId: null,
+    status: 'active',
+    value: null,
+    context: null,
+    createdAt: 0,
+    updatedAt: 0,
+  });
   function frame(runtimeId: string, seq: number, parts: Record<string, unknown> = {}, kind: 'snapshot' | 'delta' = 'snapshot') {
     return {
-      v: 1, runtimeId, name: runtimeId, role: 'orchestrator', kind, seq, sampleMs: 100, actors: [], removedActors: [], events: [], messages: [], deadLetters: [],
-      tasks: [], removedTasks: [], workflows: [], removedWorkflows: [], conflicts: [], removedConflicts: [], sampling, graphs: {}, ...parts,
+      v: 1,
+      runtimeId,
+      name: runtimeId,
+      role: 'orchestrator',
+      kind,
+      seq,
+      sampleMs: 100,
+      actors: [],
+      removedActors: [],
+      events: [],
+      messages: [],
+      deadLetters: [],
+      tasks: [],
+      removedTasks: [],
+      workflows: [],
+      removedWorkflows: [],
+      conflicts: [],
+      removedConflicts: [],
+      sampling,
+      graphs: {},
+      ...parts,
     };
   }
   /** A frame as it arrives from another process: with the identity its transport read from the subject. */
@@ -201,7 +267,13 @@ describe('inspection over the bus: identities, scoping, limits (in memory, fake 
     nf.bus.publishEvent({ senderId: 'elsewhere', topic: INSPECTION_FRAME_TOPIC, payload: payload as never, ...(origin !== undefined && { headers: { 'nf-origin': origin } }) });
   }
   function askAction(recipientId: string, payload: unknown, origin?: string) {
-    return nf.bus.sendRequest({ senderId: 'someone', recipientId, topic: 'neuroflux.inspect.action', payload: payload as never, ...(origin !== undefined && { headers: { 'nf-origin': origin } }) });
+    return nf.bus.sendRequest({
+      senderId: 'someone',
+      recipientId,
+      topic: 'neuroflux.inspect.action',
+      payload: payload as never,
+      ...(origin !== undefined && { headers: { 'nf-origin': origin } }),
+    });
   }
 
   test('actions run only for this process and the NATS identities listed in actions.from', async () => {
@@ -209,7 +281,12 @@ describe('inspection over the bus: identities, scoping, limits (in memory, fake 
     const listed = publisher({ runtimeId: 'r-listed', role: 'orchestrator', actions: { from: ['inspector-a'] } });
     const pause = { action: 'pauseAgent', agentId: 'worker' };
     const resume = { action: 'resumeAgent', agentId: 'worker' };
-    for (const [agent, origin] of [['nf-inspection-r-local', 'someone'], ['nf-inspection-r-local', '~'], ['nf-inspection-r-listed', 'someone'], ['nf-inspection-r-listed', '~']] as const) {
+    for (const [agent, origin] of [
+      ['nf-inspection-r-local', 'someone'],
+      ['nf-inspection-r-local', '~'],
+      ['nf-inspection-r-listed', 'someone'],
+      ['nf-inspection-r-listed', '~'],
+    ] as const) {
       const reply = await askAction(agent, pause, origin);
       expect(reply.payload).toEqual({ ok: false, error: expect.stringMatching(/^actions from (identity someone|an unidentified sender) are not allowed on this runtime/) });
       expect(nf.orchestrator.isAgentPaused('worker')).toBe(false);
@@ -262,13 +339,31 @@ describe('inspection over the bus: identities, scoping, limits (in memory, fake 
         },
       });
     }
-    const conflict = { conflictId: 'c0', conflictType: 'x', description: '', involvedAgents: [], severity: 1, status: 'detected', strategy: null, algorithm: null, votes: [], outcome: null, detectedAt: 0 };
+    const conflict = {
+      conflictId: 'c0',
+      conflictType: 'x',
+      description: '',
+      involvedAgents: [],
+      severity: 1,
+      status: 'detected',
+      strategy: null,
+      algorithm: null,
+      votes: [],
+      outcome: null,
+      detectedAt: 0,
+    };
     send(frame('ra', 1, { tasks: [task('t0', 'completed')], workflows: [{ workflowId: 'w', taskIds: ['t0'], finished: true }], conflicts: [conflict], actions: true }));
     send(frame('rb', 1, { tasks: [task('t0')], workflows: [{ workflowId: 'w', taskIds: ['t0'], finished: false }], conflicts: [conflict], actions: true }));
     await settle(4);
     const snap = s.snapshot();
-    expect(snap.tasks.map((t) => [t.taskId, t.status, t.workflowId]).sort()).toEqual([['ra/t0', 'completed', 'ra/w'], ['rb/t0', 'running', 'rb/w']]);
-    expect(snap.workflows.map((w) => [w.workflowId, w.taskIds]).sort()).toEqual([['ra/w', ['ra/t0']], ['rb/w', ['rb/t0']]]);
+    expect(snap.tasks.map((t) => [t.taskId, t.status, t.workflowId]).sort()).toEqual([
+      ['ra/t0', 'completed', 'ra/w'],
+      ['rb/t0', 'running', 'rb/w'],
+    ]);
+    expect(snap.workflows.map((w) => [w.workflowId, w.taskIds]).sort()).toEqual([
+      ['ra/w', ['ra/t0']],
+      ['rb/w', ['rb/t0']],
+    ]);
     expect(snap.conflicts.map((c) => c.conflictId).sort()).toEqual(['ra/c0', 'rb/c0']);
     // "cancel t0" on ra's finished task is refused by ra and never falls through to rb's running t0.
     await expect(s.actions.cancelTask?.('ra/t0')).rejects.toThrow('ra: task t0 is already finished');
@@ -290,7 +385,12 @@ describe('inspection over the bus: identities, scoping, limits (in memory, fake 
     send(frame('ra', 2, { removedTasks: ['t1'] }, 'delta'));
     send(frame('ra', 3, { tasks: [task('t4')] }, 'delta'));
     await settle(4);
-    expect(s.snapshot().tasks.map((t) => t.taskId).sort()).toEqual(['ra/t2', 'ra/t3', 'ra/t4']);
+    expect(
+      s
+        .snapshot()
+        .tasks.map((t) => t.taskId)
+        .sort(),
+    ).toEqual(['ra/t2', 'ra/t3', 'ra/t4']);
     const flood = Array.from({ length: 5000 }, (_, i) => actor(`a${i}`));
     send(frame('ra', 4, { actors: flood, tasks: [task('t5')] }, 'delta'));
     await settle(4);
@@ -341,7 +441,7 @@ describe('inspection over the bus: identities, scoping, limits (in memory, fake 
     expect(kinds[second - 1]).toBe('delta');
   });
 
-  test('the orchestrator\'s stats list its paused agents (the page draws resume for them)', async () => {
+  test("the orchestrator's stats list its paused agents (the page draws resume for them)", async () => {
     publisher({ runtimeId: 'r1', role: 'orchestrator' });
     const s = source();
     await settle(4);

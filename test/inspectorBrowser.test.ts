@@ -75,7 +75,9 @@ function clippedElements(selector: string): string[] {
     const box = node.getBoundingClientRect();
     if (box.width === 0 && box.height === 0) continue;
     if (box.left < frame.left - 1 || box.right > frame.right + 1 || box.top < frame.top - 1 || box.bottom > frame.bottom + 1) {
-      out.push(`${selector} ${node.tagName} "${(node.textContent ?? '').slice(0, 30)}" at ${Math.round(box.left)},${Math.round(box.top)}–${Math.round(box.right)},${Math.round(box.bottom)} outside ${Math.round(frame.left)},${Math.round(frame.top)}–${Math.round(frame.right)},${Math.round(frame.bottom)}`);
+      out.push(
+        `${selector} ${node.tagName} "${(node.textContent ?? '').slice(0, 30)}" at ${Math.round(box.left)},${Math.round(box.top)}–${Math.round(box.right)},${Math.round(box.bottom)} outside ${Math.round(frame.left)},${Math.round(frame.top)}–${Math.round(frame.right)},${Math.round(frame.bottom)}`,
+      );
     }
   }
   return out;
@@ -229,7 +231,12 @@ function smallText(minimum: number): string[] {
 
     test('swarm labels are whole agent ids', async () => {
       const labels = await page.$$eval('#swarm g.neuron', (groups) => groups.map((g) => [g.getAttribute('data-agent-id'), g.querySelector('text')?.textContent]));
-      expect(labels.map(([agentId]) => agentId).sort()).toEqual(inspector.snapshot().swarm?.neurons.map((n) => n.agentId).sort());
+      expect(labels.map(([agentId]) => agentId).sort()).toEqual(
+        inspector
+          .snapshot()
+          .swarm?.neurons.map((n) => n.agentId)
+          .sort(),
+      );
       expect(labels.length).toBeGreaterThan(3);
       for (const [agentId, text] of labels) expect(text).toBe(agentId);
     });

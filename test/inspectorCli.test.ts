@@ -44,10 +44,14 @@ test('`neuroflux inspect` prints the URL, serves the page with a looping workflo
   // inspector's next flush on (waited for with a generous overall timeout, no margin).
   await firstTradeDone;
   let snapshot: SnapshotFrame | undefined;
-  await waitFor(async () => {
-    snapshot = (await (await fetch(`${url}api/snapshot`)).json()) as SnapshotFrame;
-    return snapshot.workflows.some((w) => w.finished);
-  }, 15_000, 'a finished workflow in the page');
+  await waitFor(
+    async () => {
+      snapshot = (await (await fetch(`${url}api/snapshot`)).json()) as SnapshotFrame;
+      return snapshot.workflows.some((w) => w.finished);
+    },
+    15_000,
+    'a finished workflow in the page',
+  );
   expect(snapshot?.workflows.some((w) => w.finished)).toBe(true);
   expect(await (await fetch(`${url}metrics`)).text()).toMatch(/neuroflux_tasks_finished_total\{task_type="fetch",status="completed"\}/);
   stop();
@@ -60,12 +64,21 @@ test('`neuroflux run --inspect` says where its inspector is, and closes it with 
   const file = join(mkdtempSync(join(tmpdir(), 'nf-run-inspect-')), 'workflow.json');
   writeFileSync(
     file,
-    JSON.stringify({ agents: [{ agentId: 'w', capabilities: ['work'], executor: { simulated: { durationMs: { mean: 1 } } } }], tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }] }),
+    JSON.stringify({
+      agents: [{ agentId: 'w', capabilities: ['work'], executor: { simulated: { durationMs: { mean: 1 } } } }],
+      tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }],
+    }),
   );
   let stdout = '';
   let stderr = '';
   await buildCli({ write: (t) => (stdout += t), isTTY: false }, { errorOutput: { write: (t) => (stderr += t), isTTY: false } }).parseAsync([
-    'node', 'neuroflux', 'run', file, '--inspect', '--json', '--quiet',
+    'node',
+    'neuroflux',
+    'run',
+    file,
+    '--inspect',
+    '--json',
+    '--quiet',
   ]);
   const url = /inspector: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr)?.[1];
   expect(url).toBeDefined();
@@ -83,6 +96,14 @@ test('`run --nats` publishes under a runtime id unique per process even where ev
   expect(inspectActionsOption(undefined)).toBe(false);
   expect(InspectActionsFromSchema.safeParse('a.b').success).toBe(false);
   const file = join(mkdtempSync(join(tmpdir(), 'nf-run-actions-')), 'workflow.json');
-  writeFileSync(file, JSON.stringify({ agents: [{ agentId: 'w', capabilities: ['work'], executor: { simulated: { durationMs: { mean: 1 } } } }], tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }] }));
-  await expect(buildCli({ write: () => undefined, isTTY: false }).parseAsync(['node', 'neuroflux', 'run', file, '--inspect-actions-from', 'ops'])).rejects.toMatchObject({ field: '--inspect-actions-from' });
+  writeFileSync(
+    file,
+    JSON.stringify({
+      agents: [{ agentId: 'w', capabilities: ['work'], executor: { simulated: { durationMs: { mean: 1 } } } }],
+      tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }],
+    }),
+  );
+  await expect(buildCli({ write: () => undefined, isTTY: false }).parseAsync(['node', 'neuroflux', 'run', file, '--inspect-actions-from', 'ops'])).rejects.toMatchObject({
+    field: '--inspect-actions-from',
+  });
 });

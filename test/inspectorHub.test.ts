@@ -2,13 +2,7 @@ import { SimulatedClock, createActor, createMachine, fromCallback, type Inspecti
 import { conflictMachine } from '../machines/conflict.machine';
 import { taskMachine } from '../machines/task.machine';
 import { createNeuroFlux } from '../src/runtime/createNeuroFlux';
-import {
-  activeStatePaths,
-  combineInspectionObservers,
-  createInspectionHub,
-  describeStatechart,
-  type ActorView,
-} from '../src/observability';
+import { activeStatePaths, combineInspectionObservers, createInspectionHub, describeStatechart, type ActorView } from '../src/observability';
 import { RingBuffer } from '../src/observability/inspector/ringBuffer';
 import { summarizeValue } from '../src/observability/inspector/valueSummary';
 
@@ -59,7 +53,13 @@ describe('inspection hub: the actor tree', () => {
     const nf = createNeuroFlux({ clock: new SimulatedClock(), inspect: hub.observer });
     nf.orchestrator.registerAgent('a', { capabilities: ['x'], execute: () => 'done' });
     await nf.start();
-    const submitted = nf.orchestrator.submitWorkflow({ tasks: [{ taskId: 't1', requiredCapabilities: ['x'] }, { taskId: 't2', requiredCapabilities: ['x'] }, { taskId: 't3', requiredCapabilities: ['x'] }] });
+    const submitted = nf.orchestrator.submitWorkflow({
+      tasks: [
+        { taskId: 't1', requiredCapabilities: ['x'] },
+        { taskId: 't2', requiredCapabilities: ['x'] },
+        { taskId: 't3', requiredCapabilities: ['x'] },
+      ],
+    });
     await nf.orchestrator.waitForWorkflow(submitted.map((s) => s.taskId));
     await settle();
     const { actors, removedActors } = hub.drain();
@@ -126,7 +126,12 @@ describe('inspection hub: statecharts', () => {
     const nf = createNeuroFlux({ clock: new SimulatedClock(), inspect: hub.observer });
     nf.orchestrator.registerAgent('a', { capabilities: ['x'] });
     await nf.start();
-    nf.orchestrator.submitWorkflow({ tasks: [{ taskId: 'first', requiredCapabilities: ['x'] }, { taskId: 'second', dependencies: ['first'], requiredCapabilities: ['x'] }] });
+    nf.orchestrator.submitWorkflow({
+      tasks: [
+        { taskId: 'first', requiredCapabilities: ['x'] },
+        { taskId: 'second', dependencies: ['first'], requiredCapabilities: ['x'] },
+      ],
+    });
     const waiting = hub.describe({ systemId: 'task:second' });
     expect(waiting).toMatchObject({ type: 'statechart', systemId: 'task:second', status: 'active', value: 'waiting' });
     expect(waiting.graph?.machineId).toBe('task');

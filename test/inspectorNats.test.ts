@@ -96,12 +96,15 @@ describeWithServer(NATS_SERVER_BIN, 'inspection over NATS', () => {
       inspector = attached;
       // Runtimes answer within a sample or two; the workflow then runs while the inspector watches.
       await waitFor(async () => (await getJson<SnapshotFrame>(`${attached.url}api/snapshot`)).actors.filter((a) => a.parentId === null).length === 2, 15_000, 'both runtimes');
-      const workflow = orchestrator.orchestrator.submitWorkflow({
-        tasks: [
-          { taskId: 'fetch', requiredCapabilities: ['work'] },
-          { taskId: 'report', requiredCapabilities: ['work'], dependencies: ['fetch'] },
-        ],
-      }, { requireCapableAgents: false }); // the host's agent registers by heartbeat
+      const workflow = orchestrator.orchestrator.submitWorkflow(
+        {
+          tasks: [
+            { taskId: 'fetch', requiredCapabilities: ['work'] },
+            { taskId: 'report', requiredCapabilities: ['work'], dependencies: ['fetch'] },
+          ],
+        },
+        { requireCapableAgents: false },
+      ); // the host's agent registers by heartbeat
       await orchestrator.orchestrator.waitForWorkflow(workflow.map((s) => s.taskId));
 
       let snapshot: SnapshotFrame | undefined;
@@ -123,7 +126,12 @@ describeWithServer(NATS_SERVER_BIN, 'inspection over NATS', () => {
       );
       const s = snapshot as SnapshotFrame;
       const roots = s.actors.filter((a) => a.parentId === null).map((a) => [a.id, a.name, a.status]);
-      expect(roots).toEqual(expect.arrayContaining([['runtime/orch-1', 'orchestrator orch-1', 'active'], ['runtime/host-1', 'host host-1', 'active']]));
+      expect(roots).toEqual(
+        expect.arrayContaining([
+          ['runtime/orch-1', 'orchestrator orch-1', 'active'],
+          ['runtime/host-1', 'host host-1', 'active'],
+        ]),
+      );
       // Each runtime's actors hang under its root; ids are scoped by runtime.
       for (const actor of s.actors) {
         if (actor.parentId === null) continue;
@@ -131,7 +139,10 @@ describeWithServer(NATS_SERVER_BIN, 'inspection over NATS', () => {
         expect(['orch-1', 'host-1']).toContain(runtimeId);
         expect(actor.parentId.startsWith(`${runtimeId}/`) || actor.parentId === `runtime/${runtimeId}`).toBe(true);
       }
-      expect(Object.fromEntries(s.tasks.map((t) => [t.taskId, [t.status, t.agentId]]))).toEqual({ 'orch-1/fetch': ['completed', 'remote-worker'], 'orch-1/report': ['completed', 'remote-worker'] });
+      expect(Object.fromEntries(s.tasks.map((t) => [t.taskId, [t.status, t.agentId]]))).toEqual({
+        'orch-1/fetch': ['completed', 'remote-worker'],
+        'orch-1/report': ['completed', 'remote-worker'],
+      });
       expect(s.workflows.map((w) => [...w.taskIds].sort())).toEqual([['orch-1/fetch', 'orch-1/report']]);
       // The inspection traffic is not shown as the runtimes' messages.
       expect(s.messages.filter((m) => m.topic.startsWith('neuroflux.inspect.'))).toEqual([]);
@@ -167,11 +178,17 @@ describeWithServer(NATS_SERVER_BIN, 'inspection over NATS', () => {
       const refused = await act({ action: 'cancelTask', taskId: 'orch-1/report' });
       expect(refused.status).toBe(409);
       expect(await refused.json()).toEqual({ ok: false, error: 'orch-1: task report is already finished' });
-      expect((await act({ action: 'pauseAgent', agentId: 'remote-worker' }).then((r) => r.status))).toBe(200);
+      expect(await act({ action: 'pauseAgent', agentId: 'remote-worker' }).then((r) => r.status)).toBe(200);
       expect((await fetch(`${attached.url}api/actions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).status).toBe(403);
       await act({ action: 'resumeAgent', agentId: 'remote-worker' });
       // Another process of the namespace (the host's identity is not in actions.from) is refused.
-      const forged = await hostRuntime.bus.sendRequest({ senderId: 'nf-inspector-forged', recipientId: 'nf-inspection-orch-1', topic: 'neuroflux.inspect.action', payload: { action: 'pauseAgent', agentId: 'remote-worker' }, timeoutMs: 10_000 });
+      const forged = await hostRuntime.bus.sendRequest({
+        senderId: 'nf-inspector-forged',
+        recipientId: 'nf-inspection-orch-1',
+        topic: 'neuroflux.inspect.action',
+        payload: { action: 'pauseAgent', agentId: 'remote-worker' },
+        timeoutMs: 10_000,
+      });
       expect(forged.payload).toEqual({ ok: false, error: 'actions from identity host-1 are not allowed on this runtime (publishInspection actions.from)' });
       expect(orchestrator.orchestrator.isAgentPaused('remote-worker')).toBe(false);
 
@@ -185,7 +202,13 @@ describeWithServer(NATS_SERVER_BIN, 'inspection over NATS', () => {
 
     test('hostile interest payloads are counted and ignored', async () => {
       const before = publishers[0]?.counters.invalidInterests ?? 0;
-      for (const payload of [{}, { v: 1, inspectorId: 'x', ttlMs: 1e12 }, { v: 2, inspectorId: 'x', ttlMs: 1000 }, { v: 1, inspectorId: 'x', ttlMs: 1000, resync: 'all' }, 'text']) {
+      for (const payload of [
+        {},
+        { v: 1, inspectorId: 'x', ttlMs: 1e12 },
+        { v: 2, inspectorId: 'x', ttlMs: 1000 },
+        { v: 1, inspectorId: 'x', ttlMs: 1000, resync: 'all' },
+        'text',
+      ]) {
         inspectorRuntime.bus.publishEvent({ senderId: 'hostile', topic: 'neuroflux.inspect.interest', payload });
       }
       await waitFor(() => (publishers[0]?.counters.invalidInterests ?? 0) >= before + 5, 10_000, 'interests refused');
@@ -196,16 +219,36 @@ describeWithServer(NATS_SERVER_BIN, 'inspection over NATS', () => {
   test('neuroflux host --inspect serves its own inspector; neuroflux inspect --nats attaches to the namespace', async () => {
     const namespace = 'inspectcli';
     const file = join(mkdtempSync(join(tmpdir(), 'nf-inspect-')), 'workflow.json');
-    writeFileSync(file, JSON.stringify({ agents: [{ agentId: 'sim-worker', capabilities: ['work'], executor: { simulated: { durationMs: { mean: 5 } } } }], tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        agents: [{ agentId: 'sim-worker', capabilities: ['work'], executor: { simulated: { durationMs: { mean: 5 } } } }],
+        tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }],
+      }),
+    );
     let stopHost: () => void = () => undefined;
     const hostStopped = new Promise<void>((resolve) => (stopHost = resolve));
     let hostOut = '';
     const hosting = buildCli({ write: (t) => (hostOut += t), isTTY: false }, { untilInterrupted: () => hostStopped }).parseAsync([
-      'node', 'neuroflux', 'host', file, '--nats', server().url, '--namespace', namespace, '--host-id', 'cli-host', '--inspect',
+      'node',
+      'neuroflux',
+      'host',
+      file,
+      '--nats',
+      server().url,
+      '--namespace',
+      namespace,
+      '--host-id',
+      'cli-host',
+      '--inspect',
     ]);
     await waitFor(() => /inspector: http:\/\/127\.0\.0\.1:\d+\//.test(hostOut), 15_000, 'host inspector URL');
     const hostUrl = /inspector: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(hostOut)?.[1] as string;
-    await waitFor(async () => (await getJson<SnapshotFrame>(`${hostUrl}api/snapshot`)).actors.some((a) => a.systemId === 'agent:sim-worker'), 10_000, 'host agent in its inspector');
+    await waitFor(
+      async () => (await getJson<SnapshotFrame>(`${hostUrl}api/snapshot`)).actors.some((a) => a.systemId === 'agent:sim-worker'),
+      10_000,
+      'host agent in its inspector',
+    );
 
     let stopInspect: () => void = () => undefined;
     const inspectStopped = new Promise<void>((resolve) => (stopInspect = resolve));

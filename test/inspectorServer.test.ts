@@ -171,7 +171,10 @@ describe('inspector server: protocol', () => {
     };
     const delta = await page.next(isDone);
     expect(seen.get('report')).toMatchObject({ workflowId: 'fetch', dependencies: ['analyse'], agentId: 'worker', state: 'completed' });
-    const workflow = page.frames.flatMap((f) => (f.type === 'delta' ? f.workflows : [])).filter((w) => w.workflowId === 'fetch').pop();
+    const workflow = page.frames
+      .flatMap((f) => (f.type === 'delta' ? f.workflows : []))
+      .filter((w) => w.workflowId === 'fetch')
+      .pop();
     expect(workflow).toMatchObject({ taskIds: ['fetch', 'analyse', 'report'], finished: true });
     expect(delta.seq).toBeGreaterThan(0);
     // The task actors appeared and finished in the actor tree too.

@@ -160,7 +160,10 @@ describe('large workflows and the event loop', () => {
     // Listed dependents first: t_i depends on t_(i+1).
     const tasks: TaskInput[] = Array.from({ length: n }, (_, i) => ({ taskId: `t${i}`, dependencies: i + 1 < n ? [`t${i + 1}`] : [] }));
     const pending = nf.orchestrator.submitWorkflowAsync({ tasks }, { requireCapableAgents: false });
-    const outcome = pending.then(() => 'resolved', (error: unknown) => error);
+    const outcome = pending.then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
     while (insertionOf(nf).slices === 0) await new Promise((resolve) => setImmediate(resolve));
     await nf.stop();
     expect(await outcome).toBeInstanceOf(NotRunningError);

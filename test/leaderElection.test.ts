@@ -4,17 +4,7 @@
  * Each "process" has its own simulated clock; a crashed process is one whose clock stops.
  */
 import { SimulatedClock } from 'xstate';
-import {
-  Lease,
-  MemorySnapshotStore,
-  StandbyError,
-  TaskOrchestrator,
-  ValidationError,
-  createNeuroFlux,
-  type NeuroFlux,
-  type SnapshotStore,
-  type StoredSnapshot,
-} from '../src';
+import { Lease, MemorySnapshotStore, StandbyError, TaskOrchestrator, ValidationError, createNeuroFlux, type NeuroFlux, type SnapshotStore, type StoredSnapshot } from '../src';
 import { signalConflict } from './support/conflictFixtures';
 import { settle } from './support/settle';
 
@@ -37,7 +27,7 @@ function candidate(store: SnapshotStore, clock: SimulatedClock, holder: string, 
 /** A store that runs `before` ahead of each load or save it passes on to `inner` (to delay or fail it). */
 function interceptedStore(inner: SnapshotStore, before: (op: 'load' | 'save', key: string) => Promise<void> | void): SnapshotStore {
   return {
-    load: async <T,>(key: string): Promise<StoredSnapshot<T> | undefined> => {
+    load: async <T>(key: string): Promise<StoredSnapshot<T> | undefined> => {
       await before('load', key);
       return inner.load<T>(key);
     },
@@ -73,7 +63,6 @@ async function leaderAndStandby() {
   return { store, clock, a, b };
 }
 
-
 /** Candidate `a`, leading on a store that throws while `setFailing(true)` is in force. */
 async function leaderOnFlakyStore() {
   let failing = false;
@@ -105,7 +94,12 @@ describe('leader election on a lease', () => {
     expect(() => b.orchestrator.submitTask({ requiredCapabilities: ['work'] })).toThrow(StandbyError);
     expect(b.bus.getAgent('orchestrator')).toBeUndefined();
 
-    a.orchestrator.submitWorkflow({ tasks: [{ taskId: 't1', requiredCapabilities: ['work'] }, { taskId: 't2', requiredCapabilities: ['work'] }] });
+    a.orchestrator.submitWorkflow({
+      tasks: [
+        { taskId: 't1', requiredCapabilities: ['work'] },
+        { taskId: 't2', requiredCapabilities: ['work'] },
+      ],
+    });
     await settle();
     expect(ranOn).toEqual(['a', 'a']);
 
@@ -301,8 +295,7 @@ describe('leader election on a lease', () => {
     const store = new MemorySnapshotStore();
     const clockA = new SimulatedClock();
     const clockB = new SimulatedClock();
-    const make = (clock: SimulatedClock, holder: string) =>
-      createNeuroFlux({ clock, orchestrator: { store, leaderElection: { holder, ttlMs: TTL } }, conflicts: { store } });
+    const make = (clock: SimulatedClock, holder: string) => createNeuroFlux({ clock, orchestrator: { store, leaderElection: { holder, ttlMs: TTL } }, conflicts: { store } });
     const a = make(clockA, 'a');
     const b = make(clockB, 'b');
     await a.start();

@@ -92,7 +92,6 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   if (!condition()) throw new Error(`never happened: ${what}`);
 }
 
-
 describe('LocalHostLauncher', () => {
   test('starts `host` with the namespace, capability and an agent prefix of its own, and is running once the host says it hosts', async () => {
     const lines: string[] = [];
@@ -102,10 +101,26 @@ describe('LocalHostLauncher', () => {
     expect(b).toMatchObject({ hostId: 'h-2', agentIds: ['h-2-worker'] });
     const args = JSON.parse((lines.find((l) => l.startsWith('h-1 ARGS ')) as string).slice('h-1 ARGS '.length)) as string[];
     expect(args).toEqual([
-      'host', '/tmp/agents.json', '--nats', 'nats://127.0.0.1:4222', '--namespace', 'scaling-test', '--host-id', 'h-1',
-      '--heartbeat', '1000', '--capability', 'compute', '--agent-prefix', 'h-1-', '--exit-with-parent',
+      'host',
+      '/tmp/agents.json',
+      '--nats',
+      'nats://127.0.0.1:4222',
+      '--namespace',
+      'scaling-test',
+      '--host-id',
+      'h-1',
+      '--heartbeat',
+      '1000',
+      '--capability',
+      'compute',
+      '--agent-prefix',
+      'h-1-',
+      '--exit-with-parent',
     ]);
-    expect(launcher.hosts().map((h) => [h.hostId, h.state])).toEqual([['h-1', 'running'], ['h-2', 'running']]);
+    expect(launcher.hosts().map((h) => [h.hostId, h.state])).toEqual([
+      ['h-1', 'running'],
+      ['h-2', 'running'],
+    ]);
     await launcher.stop('h-1');
     expect(alive(a.pid)).toBe(false);
     expect(lines).toContain('h-1 draining');

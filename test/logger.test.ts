@@ -21,7 +21,16 @@ describe('jsonLinesLogger', () => {
     logger.child({ component: 'x' }).child({ hostId: 'h' }).info({ taskId: 't1' }, 'task completed');
     logger.debug('plain message');
     logger.warn({ only: 'fields' });
-    expect(lines[0]).toEqual({ level: 30, time: expect.any(Number), pid: process.pid, hostname: expect.any(String), component: 'x', hostId: 'h', taskId: 't1', msg: 'task completed' });
+    expect(lines[0]).toEqual({
+      level: 30,
+      time: expect.any(Number),
+      pid: process.pid,
+      hostname: expect.any(String),
+      component: 'x',
+      hostId: 'h',
+      taskId: 't1',
+      msg: 'task completed',
+    });
     expect(lines[1]).toMatchObject({ level: 20, msg: 'plain message' });
     expect(lines[2]).toMatchObject({ level: 40, only: 'fields' });
     expect(lines[2]).not.toHaveProperty('msg');
@@ -58,7 +67,11 @@ describe('jsonLinesLogger', () => {
     logger.info({ big: 10n ** 30n, cycle, error: new TypeError('boom'), proto }, 'hostile');
     expect(lines[0]).toMatchObject({ big: '1000000000000000000000000000000', cycle: { a: 1, self: '[Circular]' }, error: { type: 'TypeError', message: 'boom' }, msg: 'hostile' });
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
-    const failing = jsonLinesLogger({ write: () => { throw new Error('EPIPE'); } });
+    const failing = jsonLinesLogger({
+      write: () => {
+        throw new Error('EPIPE');
+      },
+    });
     expect(() => failing.error('still fine')).not.toThrow();
     expect(() => silentLogger.child({}).info('x')).not.toThrow();
   });
@@ -110,7 +123,6 @@ describe('the default logger', () => {
     jest.dontMock('pino');
     expect(created).toEqual([[{ name: 'neuroflux', level: 'info' }, { fd: 2 }]]);
   });
-
 });
 
 describe('what the runtime logs', () => {
@@ -124,7 +136,12 @@ describe('what the runtime logs', () => {
     host.addAgent('h1-w', { capabilities: ['work'], execute: (task) => (task.taskId === 'bad' ? Promise.reject(new Error('nope')) : 'ok') });
     host.start();
     await nf.orchestrator.waitForAgents(['work']);
-    nf.orchestrator.submitWorkflow({ tasks: [{ taskId: 'good', requiredCapabilities: ['work'] }, { taskId: 'bad', requiredCapabilities: ['work'], retryPolicy: { retryOnFailure: false } }] });
+    nf.orchestrator.submitWorkflow({
+      tasks: [
+        { taskId: 'good', requiredCapabilities: ['work'] },
+        { taskId: 'bad', requiredCapabilities: ['work'], retryPolicy: { retryOnFailure: false } },
+      ],
+    });
     await nf.orchestrator.waitForWorkflow(['good', 'bad']);
     await host.stop();
     const messages = lines.map((l) => [l['component'], l['msg'], l['taskId'] ?? l['hostId'], l['status'] ?? null]);
@@ -144,7 +161,11 @@ describe('what the runtime logs', () => {
     const clock = new SimulatedClock();
     const nf = cleanup.add(createNeuroFlux({ clock, logger }));
     await nf.start();
-    nf.bus.publishEvent({ senderId: 'ghost', topic: 'agent_presence', payload: { hostId: 'ghost', status: 'alive', heartbeatIntervalMs: 1000, agents: [{ agentId: 'g', capabilities: ['x'], maxConcurrentTasks: 1 }] } });
+    nf.bus.publishEvent({
+      senderId: 'ghost',
+      topic: 'agent_presence',
+      payload: { hostId: 'ghost', status: 'alive', heartbeatIntervalMs: 1000, agents: [{ agentId: 'g', capabilities: ['x'], maxConcurrentTasks: 1 }] },
+    });
     await nf.orchestrator.waitForAgents(['x']);
     clock.increment(10_000);
     expect(lines).toEqual([expect.objectContaining({ level: 40, component: 'orchestrator', hostId: 'ghost', msg: 'agent host lost (heartbeats stopped)', agents: ['g'] })]);
@@ -152,10 +173,18 @@ describe('what the runtime logs', () => {
 
   test('a logger that throws does not break the runtime; a malformed logger is refused naming the option', async () => {
     const throwing: NeuroFluxLogger = {
-      error: () => { throw new Error('x'); },
-      warn: () => { throw new Error('x'); },
-      info: () => { throw new Error('x'); },
-      debug: () => { throw 'not an error'; },
+      error: () => {
+        throw new Error('x');
+      },
+      warn: () => {
+        throw new Error('x');
+      },
+      info: () => {
+        throw new Error('x');
+      },
+      debug: () => {
+        throw 'not an error';
+      },
       child: () => throwing,
     };
     const nf = cleanup.add(createNeuroFlux({ clock: new SimulatedClock(), logger: throwing }));

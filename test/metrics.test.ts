@@ -75,13 +75,16 @@ describe('metrics', () => {
         return 'ok';
       },
     });
-    const submitted = nf.orchestrator.submitWorkflow({
-      tasks: [
-        { taskId: 'a', taskType: 'steady', requiredCapabilities: ['work'] },
-        { taskId: 'b', taskType: 'flaky', requiredCapabilities: ['work'], retryPolicy: { maxRetries: 1, initialDelay: 1 } },
-        { taskId: 'c', taskType: 'never', requiredCapabilities: ['absent'] },
-      ],
-    }, { requireCapableAgents: false });
+    const submitted = nf.orchestrator.submitWorkflow(
+      {
+        tasks: [
+          { taskId: 'a', taskType: 'steady', requiredCapabilities: ['work'] },
+          { taskId: 'b', taskType: 'flaky', requiredCapabilities: ['work'], retryPolicy: { maxRetries: 1, initialDelay: 1 } },
+          { taskId: 'c', taskType: 'never', requiredCapabilities: ['absent'] },
+        ],
+      },
+      { requireCapableAgents: false },
+    );
     for (let i = 0; i < 20 && nf.orchestrator.getTaskStatus('b') !== 'completed'; i++) {
       await settle();
       clock.increment(500);

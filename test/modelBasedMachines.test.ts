@@ -24,7 +24,6 @@ import { taskMachine, type TaskMachineEvent, type TaskMachineInput } from '../ma
 import type { ConflictVerdict } from '../src/conflict/model/conflictTypes';
 import { machineConflictInput } from './support/conflictFixtures';
 
-
 /**
  * Replays a path on a real actor. Timer events advance the simulated clock to the timer's
  * due time (entry time of its state + its delay); a path whose timer would not fire first
@@ -118,7 +117,12 @@ describe('model-based: agent machine', () => {
   // What the bus does: at most two batches in flight, settling only delivered work.
   const events = (s: { context: { inFlight: number } }): AgentMachineEvent[] => [
     ...(s.context.inFlight < 2 ? [{ type: 'MESSAGES_DELIVERED' as const, messages: [{} as never] }] : []),
-    ...(s.context.inFlight > 0 ? [{ type: 'MESSAGES_SETTLED' as const, handled: 1, failed: 0 }, { type: 'MESSAGES_SETTLED' as const, handled: 0, failed: 0, returned: 1 }] : []),
+    ...(s.context.inFlight > 0
+      ? [
+          { type: 'MESSAGES_SETTLED' as const, handled: 1, failed: 0 },
+          { type: 'MESSAGES_SETTLED' as const, handled: 0, failed: 0, returned: 1 },
+        ]
+      : []),
     { type: 'WENT_OFFLINE' },
     { type: 'CAME_ONLINE' },
   ];
@@ -165,8 +169,7 @@ describe('model-based: conflict machine', () => {
     for (const path of paths) {
       // Invoked actors answer when the path says so.
       const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
-      const deferred = (id: string) =>
-        fromPromise<unknown, unknown>(() => new Promise((resolve, reject) => pending.set(id, { resolve, reject })));
+      const deferred = (id: string) => fromPromise<unknown, unknown>(() => new Promise((resolve, reject) => pending.set(id, { resolve, reject })));
       const executeDecision = jest.fn();
       const escalate = jest.fn();
       const logic = conflictMachine.provide({

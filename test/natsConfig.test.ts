@@ -9,7 +9,17 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
-import { AgentHost, createNeuroFlux, nats, natsServerConfig, NatsKvSnapshotStore, publishInspection, type NatsServerConfig, type NatsUserCredentials, type NeuroFlux } from '../src';
+import {
+  AgentHost,
+  createNeuroFlux,
+  nats,
+  natsServerConfig,
+  NatsKvSnapshotStore,
+  publishInspection,
+  type NatsServerConfig,
+  type NatsUserCredentials,
+  type NeuroFlux,
+} from '../src';
 import { remoteInspectionSource } from '../src/observability/inspector/remoteInspectionSource';
 import { buildCli } from '../src/cli/main';
 import { Subjects } from '../src/transport';
@@ -37,9 +47,13 @@ describe('natsServerConfig (no server)', () => {
     expect(() => natsServerConfig({ namespace: 'a.b', orchestrators: ['x'] })).toThrow(/namespace/);
   });
 
-  test('an inspector has its own user: its own prefix, a host\'s JetStream rights, no KV, not the orchestrators\' consumers', () => {
+  test("an inspector has its own user: its own prefix, a host's JetStream rights, no KV, not the orchestrators' consumers", () => {
     const { users, permissions, serverConfig } = natsServerConfig({ namespace, orchestrators: ['orch-1'], hosts: ['host-1'], inspectors: ['inspector-1'] });
-    expect(users.map((u) => [u.role, u.identity])).toEqual([['orchestrator', 'orch-1'], ['host', 'host-1'], ['inspector', 'inspector-1']]);
+    expect(users.map((u) => [u.role, u.identity])).toEqual([
+      ['orchestrator', 'orch-1'],
+      ['host', 'host-1'],
+      ['inspector', 'inspector-1'],
+    ]);
     const p = permissions['inspector-1'];
     expect(p?.publish.allow).toContain('nf.secure.from.inspector-1.>');
     expect(p?.publish.allow.some((s) => s.startsWith('nf.secure.from.orch-1') || s.startsWith('nf.secure.from.host-1'))).toBe(false);
@@ -54,9 +68,28 @@ describe('natsServerConfig (no server)', () => {
   test('the CLI prints the configuration and the credentials as JSON', async () => {
     let out = '';
     const program = buildCli({ write: (text) => void (out += text), isTTY: false });
-    await program.parseAsync(['node', 'neuroflux', 'nats-config', '--namespace', 'prod', '--orchestrators', 'orch-1', '--hosts', 'host-1,host-2', '--inspectors', 'ops', '--auth', 'password']);
+    await program.parseAsync([
+      'node',
+      'neuroflux',
+      'nats-config',
+      '--namespace',
+      'prod',
+      '--orchestrators',
+      'orch-1',
+      '--hosts',
+      'host-1,host-2',
+      '--inspectors',
+      'ops',
+      '--auth',
+      'password',
+    ]);
     const printed = JSON.parse(out) as { serverConfig: string; users: NatsUserCredentials[] };
-    expect(printed.users.map((u) => [u.role, u.identity])).toEqual([['orchestrator', 'orch-1'], ['host', 'host-1'], ['host', 'host-2'], ['inspector', 'ops']]);
+    expect(printed.users.map((u) => [u.role, u.identity])).toEqual([
+      ['orchestrator', 'orch-1'],
+      ['host', 'host-1'],
+      ['host', 'host-2'],
+      ['inspector', 'ops'],
+    ]);
     expect(printed.serverConfig).toContain(`password: ${JSON.stringify(printed.users[1]?.pass)}`);
     expect(printed.serverConfig).toContain('"nf.prod.from.host-2.>"');
   });
@@ -89,7 +122,8 @@ describeWithServer(NATS_SERVER_BIN, 'per-process NATS users (nats-server -c with
 
   beforeAll(async () => {
     server = await startNatsServerWithConfig(
-      (port, storeDir) => (generated = natsServerConfig({ namespace, orchestrators: ['orch-1'], hosts: ['host-1', 'host-2'], inspectors: ['inspector-1'], port, storeDir })).serverConfig,
+      (port, storeDir) =>
+        (generated = natsServerConfig({ namespace, orchestrators: ['orch-1'], hosts: ['host-1', 'host-2'], inspectors: ['inspector-1'], port, storeDir })).serverConfig,
     );
   }, 30_000);
   afterAll(async () => {
@@ -172,10 +206,14 @@ describeWithServer(NATS_SERVER_BIN, 'per-process NATS users (nats-server -c with
     const forgedHost = cleanup.add(new AgentHost({ bus: forgerRuntime.bus, hostId: 'host-1' }));
     forgedHost.addAgent('planted', { capabilities: ['x'], execute: () => 'stolen' });
     forgedHost.start();
-    await waitFor(() => {
-      const stats = orchestrator.orchestrator.getStats();
-      return stats.refusedResults.wrongHost === 1 && stats.hosts.refusedAnnouncements >= 1;
-    }, 10_000, 'the forged result and presence refused');
+    await waitFor(
+      () => {
+        const stats = orchestrator.orchestrator.getStats();
+        return stats.refusedResults.wrongHost === 1 && stats.hosts.refusedAnnouncements >= 1;
+      },
+      10_000,
+      'the forged result and presence refused',
+    );
     expect(orchestrator.orchestrator.getAgent('planted')).toBeUndefined();
     expect(orchestrator.orchestrator.getTask(taskId)?.status).toBe('running');
 
@@ -184,11 +222,17 @@ describeWithServer(NATS_SERVER_BIN, 'per-process NATS users (nats-server -c with
     expect(legitimateErrors).toEqual([]);
   }, 60_000);
 
-  test('neuroflux host --credentials runs a workflow file\'s agents as that host, under its NATS user', async () => {
+  test("neuroflux host --credentials runs a workflow file's agents as that host, under its NATS user", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nf-creds-'));
     cleanup.defer(() => rmSync(dir, { recursive: true, force: true }));
     const workflow = join(dir, 'workflow.json');
-    writeFileSync(workflow, JSON.stringify({ agents: [{ agentId: 'sim-worker', capabilities: ['work'], executor: { simulated: { durationMs: { mean: 5 } } } }], tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }] }));
+    writeFileSync(
+      workflow,
+      JSON.stringify({
+        agents: [{ agentId: 'sim-worker', capabilities: ['work'], executor: { simulated: { durationMs: { mean: 5 } } } }],
+        tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }],
+      }),
+    );
     const credentialsFile = join(dir, 'host-2.json');
     writeFileSync(credentialsFile, JSON.stringify({ namespace, ...credentials('host-2') }));
     const orchestrator = cleanup.add(createNeuroFlux({ transport: transportOf('orch-1') }));
@@ -198,7 +242,16 @@ describeWithServer(NATS_SERVER_BIN, 'per-process NATS users (nats-server -c with
     cleanup.defer(() => stopHost());
     let out = '';
     const hosting = buildCli({ write: (t) => void (out += t), isTTY: false }, { untilInterrupted: () => interrupted }).parseAsync([
-      'node', 'neuroflux', 'host', workflow, '--nats', server.url, '--credentials', credentialsFile, '--heartbeat', '200',
+      'node',
+      'neuroflux',
+      'host',
+      workflow,
+      '--nats',
+      server.url,
+      '--credentials',
+      credentialsFile,
+      '--heartbeat',
+      '200',
     ]);
     await waitFor(() => orchestrator.orchestrator.getAgent('sim-worker') !== undefined, 10_000, 'sim-worker registered from host-2');
     const { taskId } = orchestrator.orchestrator.submitTask({ requiredCapabilities: ['work'] });
@@ -225,7 +278,16 @@ describeWithServer(NATS_SERVER_BIN, 'per-process NATS users (nats-server -c with
     writeFileSync(orchestratorFile, JSON.stringify({ namespace, ...credentials('orch-1') }));
     let out = '';
     const running = buildCli({ write: (t) => void (out += t), isTTY: false }).parseAsync([
-      'node', 'neuroflux', 'run', workflow, '--nats', server.url, '--credentials', orchestratorFile, '--remote-agents', '--json',
+      'node',
+      'neuroflux',
+      'run',
+      workflow,
+      '--nats',
+      server.url,
+      '--credentials',
+      orchestratorFile,
+      '--remote-agents',
+      '--json',
     ]);
     const hostTransport = transportOf('host-1');
     const hostRuntime = cleanup.add(createNeuroFlux({ transport: hostTransport, orchestrator: false }));
@@ -239,13 +301,19 @@ describeWithServer(NATS_SERVER_BIN, 'per-process NATS users (nats-server -c with
     const hostFile = join(dir, 'host-1.json');
     writeFileSync(hostFile, JSON.stringify({ namespace, ...credentials('host-1') }));
     const cli = () => buildCli({ write: () => undefined, isTTY: false });
-    await expect(cli().parseAsync(['node', 'neuroflux', 'run', workflow, '--nats', server.url, '--credentials', hostFile, '--remote-agents'])).rejects.toMatchObject({ field: '--credentials' });
+    await expect(cli().parseAsync(['node', 'neuroflux', 'run', workflow, '--nats', server.url, '--credentials', hostFile, '--remote-agents'])).rejects.toMatchObject({
+      field: '--credentials',
+    });
     await expect(cli().parseAsync(['node', 'neuroflux', 'run', workflow, '--credentials', orchestratorFile])).rejects.toThrow(/credentials/);
     // An inspector's user is neither an orchestrator's nor a host's.
     const inspectorFile = join(dir, 'inspector-1.json');
     writeFileSync(inspectorFile, JSON.stringify({ namespace, ...credentials('inspector-1') }));
-    await expect(cli().parseAsync(['node', 'neuroflux', 'run', workflow, '--nats', server.url, '--credentials', inspectorFile, '--remote-agents'])).rejects.toThrow(/is inspector inspector-1's: run needs an orchestrator's/);
-    await expect(cli().parseAsync(['node', 'neuroflux', 'host', workflow, '--nats', server.url, '--credentials', inspectorFile])).rejects.toThrow(/is inspector inspector-1's: host needs a host's/);
+    await expect(cli().parseAsync(['node', 'neuroflux', 'run', workflow, '--nats', server.url, '--credentials', inspectorFile, '--remote-agents'])).rejects.toThrow(
+      /is inspector inspector-1's: run needs an orchestrator's/,
+    );
+    await expect(cli().parseAsync(['node', 'neuroflux', 'host', workflow, '--nats', server.url, '--credentials', inspectorFile])).rejects.toThrow(
+      /is inspector inspector-1's: host needs a host's/,
+    );
   }, 60_000);
 
   test('an inspector under its own user sees the orchestrator and acts on it when listed in actions.from; a host may not act', async () => {
@@ -266,7 +334,13 @@ describeWithServer(NATS_SERVER_BIN, 'per-process NATS users (nats-server -c with
     await waitFor(() => source.runtimes().includes('orch-1'), 15_000, 'the orchestrator seen by the inspector');
     await expect(source.actions.pauseAgent?.('paused-worker')).resolves.toMatch(/paused/);
     expect(orchestrator.orchestrator.isAgentPaused('paused-worker')).toBe(true);
-    const forged = await hostRuntime.bus.sendRequest({ senderId: 'nf-inspector-x', recipientId: 'nf-inspection-orch-1', topic: 'neuroflux.inspect.action', payload: { action: 'resumeAgent', agentId: 'paused-worker' }, timeoutMs: 10_000 });
+    const forged = await hostRuntime.bus.sendRequest({
+      senderId: 'nf-inspector-x',
+      recipientId: 'nf-inspection-orch-1',
+      topic: 'neuroflux.inspect.action',
+      payload: { action: 'resumeAgent', agentId: 'paused-worker' },
+      timeoutMs: 10_000,
+    });
     expect(forged.payload).toMatchObject({ ok: false, error: expect.stringContaining('identity host-1') });
     expect(orchestrator.orchestrator.isAgentPaused('paused-worker')).toBe(true);
     expect(errors).toEqual([]);

@@ -415,7 +415,10 @@ describeWithServer(NATS_SERVER_BIN, 'NATS across two OS processes (own nats-serv
       await waitFor(() => ctx.deadLetters.length >= 1, 5000, 'the late answer');
       const request = ctx.peer.received('slow')[0] as Message;
       expect(ctx.deadLetters).toEqual([
-        expect.objectContaining({ reason: 'orphan_response', message: expect.objectContaining({ messageType: 'response', senderId: 'slow', correlationId: request.correlationId }) }),
+        expect.objectContaining({
+          reason: 'orphan_response',
+          message: expect.objectContaining({ messageType: 'response', senderId: 'slow', correlationId: request.correlationId }),
+        }),
       ]);
       expect(ctx.got('local')).toEqual([]);
 
@@ -474,7 +477,12 @@ describeWithServer(NATS_SERVER_BIN, 'NATS across two OS processes (own nats-serv
       const both = feed.publish({ topic: 'alerts.local', payload: { n: 9 } });
       await waitFor(() => ctx.peer.topics('peer-alerts').includes('alerts.local') && ctx.got('watcher').some((m) => m.topic === 'alerts.local'), 5000, 'both subscribers');
       await pause(100);
-      expect(ctx.got('watcher').filter((m) => m.topic === 'alerts.local').map(essentials)).toEqual([essentials(both)]);
+      expect(
+        ctx
+          .got('watcher')
+          .filter((m) => m.topic === 'alerts.local')
+          .map(essentials),
+      ).toEqual([essentials(both)]);
       expect(ctx.peer.received('peer-alerts').map(essentials)).toEqual([essentials(both)]);
       expect(ctx.deadLetters).toEqual([]);
     });
@@ -555,7 +563,11 @@ describeWithServer(NATS_SERVER_BIN, 'NATS across two OS processes (own nats-serv
       expect(attempts(twice.messageId).map((m) => m.retryCount)).toEqual([0, 0]); // redeliveries, no local retries on top
       expect(attempts(capped.messageId).map((m) => m.retryCount)).toEqual([0, 0, 0]);
       expect(ctx.peer.received('flaky')).toHaveLength(5);
-      expect(maxRetries().map((d) => ({ id: d.message.messageId, agentId: d.agentId, error: d.error })).sort((a, b) => a.error!.localeCompare(b.error!))).toEqual([
+      expect(
+        maxRetries()
+          .map((d) => ({ id: d.message.messageId, agentId: d.agentId, error: d.error }))
+          .sort((a, b) => a.error!.localeCompare(b.error!)),
+      ).toEqual([
         { id: twice.messageId, agentId: 'flaky', error: 'cannot handle explode-2' },
         { id: capped.messageId, agentId: 'flaky', error: 'cannot handle explode-3' },
       ]);
@@ -578,7 +590,10 @@ describeWithServer(NATS_SERVER_BIN, 'NATS across two OS processes (own nats-serv
       const error = await ctx
         .agent('local')
         .request({ recipientId: 'flaky', topic: 'explode', payload: {}, timeoutMs: 15_000 })
-        .then(() => undefined, (e: unknown) => e);
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(error).toBeInstanceOf(DeliveryFailedError);
       expect(error).toMatchObject({ recipientId: 'flaky', topic: 'explode', reason: 'max_retries', detail: 'cannot handle explode' });
       expect(ctx.peer.deadLetters().map((d) => d.reason)).toEqual(['max_retries']);
@@ -656,7 +671,9 @@ describeWithServer(NATS_SERVER_BIN, 'NATS across two OS processes (own nats-serv
       await waitFor(() => ctx.deadLetters.some((d) => d.reason === 'unauthenticated'), 5000, 'an unauthenticated dead letter here');
       await pause(100);
       expect(ctx.got('local')).toEqual([]);
-      expect(ctx.deadLetters).toEqual([expect.objectContaining({ reason: 'unauthenticated', message: expect.objectContaining({ messageId: forged.messageId, senderId: 'target' }) })]);
+      expect(ctx.deadLetters).toEqual([
+        expect.objectContaining({ reason: 'unauthenticated', message: expect.objectContaining({ messageId: forged.messageId, senderId: 'target' }) }),
+      ]);
       expect(ctx.nf.bus.getStats().deadLetters.unauthenticated).toBe(1);
       expect(right.deadLetters()).toEqual([]);
     });
@@ -728,7 +745,10 @@ describeWithServer(NATS_SERVER_BIN, 'NATS across two OS processes (own nats-serv
       expect(assignedC?.kind === 'assigned' && assignedC.dependencyResults).toEqual({ a: resultOf(a), b: resultOf(b) });
       expect(resultOf(a)).toMatchObject({ value: 2, pid: ctx.peer.pid });
       // c was assigned only after both dependencies completed.
-      const completedAt = ctx.peer.steps('completed').filter((s) => s.taskId !== 'c').map((s) => s.at);
+      const completedAt = ctx.peer
+        .steps('completed')
+        .filter((s) => s.taskId !== 'c')
+        .map((s) => s.at);
       expect(assignedC?.at).toBeGreaterThanOrEqual(Math.max(...completedAt));
     });
 
@@ -752,7 +772,12 @@ describeWithServer(NATS_SERVER_BIN, 'NATS across two OS processes (own nats-serv
       const at = (kind: string, attempt: number) => doomedSteps.find((s) => s.kind === kind && s.attempt === attempt)?.at ?? NaN;
       expect(at('assigned', 1) - at('failed', 0)).toBeGreaterThanOrEqual(90);
       expect(at('assigned', 2) - at('failed', 1)).toBeGreaterThanOrEqual(190);
-      expect(ctx.peer.steps().filter((s) => s.taskId === 'flaky').map((s) => `${s.kind}#${s.attempt}`)).toEqual(['assigned#0', 'failed#0', 'assigned#1', 'completed#1']);
+      expect(
+        ctx.peer
+          .steps()
+          .filter((s) => s.taskId === 'flaky')
+          .map((s) => `${s.kind}#${s.attempt}`),
+      ).toEqual(['assigned#0', 'failed#0', 'assigned#1', 'completed#1']);
       expect(ctx.nf.orchestrator.getStats()).toMatchObject({ tasksFailed: 1, tasksCompleted: 1, retries: 3, lateResults: 0 });
     });
 
@@ -761,7 +786,13 @@ describeWithServer(NATS_SERVER_BIN, 'NATS across two OS processes (own nats-serv
       ctx.nf.orchestrator.submitWorkflow({
         tasks: [
           { taskId: 'stuck', requiredCapabilities: ['compute'], payload: work({ hangAttempts: 99 }), timeoutSeconds: 0.3, retryPolicy: { maxRetries: 1, initialDelay: 0.05 } },
-          { taskId: 'slow-once', requiredCapabilities: ['compute'], payload: work({ value: 5, hangAttempts: 1 }), timeoutSeconds: 0.3, retryPolicy: { maxRetries: 1, initialDelay: 0.05 } },
+          {
+            taskId: 'slow-once',
+            requiredCapabilities: ['compute'],
+            payload: work({ value: 5, hangAttempts: 1 }),
+            timeoutSeconds: 0.3,
+            retryPolicy: { maxRetries: 1, initialDelay: 0.05 },
+          },
         ],
       });
       const [stuck, slowOnce] = await ctx.nf.orchestrator.waitForWorkflow(['stuck', 'slow-once']);
@@ -771,7 +802,11 @@ describeWithServer(NATS_SERVER_BIN, 'NATS across two OS processes (own nats-serv
       // The peer heard of each timeout and aborted that attempt's work.
       await stepsArrived(ctx.peer, 'aborted', 3);
       await stepsArrived(ctx.peer, 'completed', 1);
-      const seen = (taskId: string, kind: TaskStep['kind']) => ctx.peer.steps(kind).filter((s) => s.taskId === taskId).map((s) => s.attempt);
+      const seen = (taskId: string, kind: TaskStep['kind']) =>
+        ctx.peer
+          .steps(kind)
+          .filter((s) => s.taskId === taskId)
+          .map((s) => s.attempt);
       expect(seen('stuck', 'assigned')).toEqual([0, 1]);
       expect(seen('stuck', 'cancel').sort()).toEqual([0, 1]);
       expect(seen('stuck', 'aborted').sort()).toEqual([0, 1]);
@@ -803,13 +838,13 @@ describeWithServer(NATS_SERVER_BIN, 'NATS across two OS processes (own nats-serv
       const ctx = await orchestration({ 'worker-1': 1 });
       const tasks: TaskInput[] = (
         [
-        { taskId: 'low-1', priority: 'low', payload: work({ value: 1 }) },
-        { taskId: 'medium-1', priority: 'medium', payload: work({ value: 2 }) },
-        { taskId: 'critical-1', priority: 'critical', payload: work({ value: 4 }) },
-        { taskId: 'low-2', priority: 'low', payload: work({ value: 8 }) },
-        { taskId: 'high-1', priority: 'high', payload: work({ value: 16 }) },
-        { taskId: 'critical-2', priority: 'critical', payload: work({ value: 32 }) },
-        { taskId: 'sum', priority: 'high', dependencies: ['low-1', 'medium-1', 'critical-1', 'low-2', 'high-1', 'critical-2'], payload: work({ value: 0 }) },
+          { taskId: 'low-1', priority: 'low', payload: work({ value: 1 }) },
+          { taskId: 'medium-1', priority: 'medium', payload: work({ value: 2 }) },
+          { taskId: 'critical-1', priority: 'critical', payload: work({ value: 4 }) },
+          { taskId: 'low-2', priority: 'low', payload: work({ value: 8 }) },
+          { taskId: 'high-1', priority: 'high', payload: work({ value: 16 }) },
+          { taskId: 'critical-2', priority: 'critical', payload: work({ value: 32 }) },
+          { taskId: 'sum', priority: 'high', dependencies: ['low-1', 'medium-1', 'critical-1', 'low-2', 'high-1', 'critical-2'], payload: work({ value: 0 }) },
         ] satisfies TaskInput[]
       ).map((t) => ({ ...t, requiredCapabilities: ['compute'] }));
       const submissions = ctx.nf.orchestrator.submitWorkflow({ tasks });

@@ -153,10 +153,7 @@ describe('TaskOrchestrator: balancer scores', () => {
   test("the guide's weighted score: 0.4/(1+load) + 0.4 × recent performance + 0.2 × capability match", () => {
     const generalist = agent({ load: 1, recentPerformance: 0.9, capabilities: new Set(['trading', 'market_data', 'order_execution', 'research']) });
     // 0.4 × 1/2 + 0.4 × 0.9 + 0.2 × (2 of 4 capabilities used)
-    expect(weightedScore(generalist, { taskType: 't', priority: 'low', requiredCapabilities: ['trading', 'order_execution'] })).toBeCloseTo(
-      0.2 + 0.36 + 0.1,
-      12,
-    );
+    expect(weightedScore(generalist, { taskType: 't', priority: 'low', requiredCapabilities: ['trading', 'order_execution'] })).toBeCloseTo(0.2 + 0.36 + 0.1, 12);
     expect(weightedScore(agent({}), { taskType: 't', priority: 'low', requiredCapabilities: [] })).toBeCloseTo(0.4 + 0.2 + 0.2, 12);
   });
 
@@ -216,7 +213,16 @@ describe('TaskOrchestrator: balancer scores', () => {
     const clock = new SimulatedClock();
     const custom = createNeuroFlux({
       clock,
-      orchestrator: { balancer: { name: 'last', choose: (_task, candidates) => candidates.map((c) => c.agentId).sort().at(-1) } },
+      orchestrator: {
+        balancer: {
+          name: 'last',
+          choose: (_task, candidates) =>
+            candidates
+              .map((c) => c.agentId)
+              .sort()
+              .at(-1),
+        },
+      },
     });
     for (const id of ['a', 'b', 'c']) custom.orchestrator.registerAgent(id, { capabilities: ['x'], execute: () => 1 });
     await custom.start();
@@ -331,9 +337,7 @@ describe('TaskOrchestrator: cancel', () => {
       { requireCapableAgents: false },
     );
     await settle();
-    const states = Object.fromEntries(
-      ['waiting', 'queued', 'assigned', 'running', 'retrying'].map((id) => [id, nf.orchestrator.getTask(id)?.state]),
-    );
+    const states = Object.fromEntries(['waiting', 'queued', 'assigned', 'running', 'retrying'].map((id) => [id, nf.orchestrator.getTask(id)?.state]));
     expect(states).toEqual({ waiting: 'waiting', queued: 'queued', assigned: 'assigned', running: 'running', retrying: 'retrying' });
     for (const id of Object.keys(states)) expect(nf.orchestrator.cancelTask(id)).toBe(true);
     await settle();
@@ -441,8 +445,20 @@ describe('TaskOrchestrator: agents', () => {
       payload: { taskId, status: 'failed', error: 'forged' },
     });
     // Started and progress reports for an attempt that is over, or with a stranger's token, are counted too.
-    nf.bus.sendMessage({ senderId: 'remote_risk', recipientId: 'orchestrator', messageType: 'notification', topic: 'task_started', payload: { taskId, attempt: 0, dispatch: 'not-the-token' } });
-    nf.bus.sendMessage({ senderId: 'remote_risk', recipientId: 'orchestrator', messageType: 'notification', topic: 'task_progress', payload: { taskId, attempt: 0, progress: 0.5, dispatch: 'not-the-token' } });
+    nf.bus.sendMessage({
+      senderId: 'remote_risk',
+      recipientId: 'orchestrator',
+      messageType: 'notification',
+      topic: 'task_started',
+      payload: { taskId, attempt: 0, dispatch: 'not-the-token' },
+    });
+    nf.bus.sendMessage({
+      senderId: 'remote_risk',
+      recipientId: 'orchestrator',
+      messageType: 'notification',
+      topic: 'task_progress',
+      payload: { taskId, attempt: 0, progress: 0.5, dispatch: 'not-the-token' },
+    });
     await settle();
     expect(nf.orchestrator.getStats()).toMatchObject({ invalidResults: 1, lateResults: 1, lateReports: 2, tasksCompleted: 1 });
     await nf.stop();
@@ -570,9 +586,7 @@ describe('TaskOrchestrator: workflows and validation', () => {
     );
     expect((error as WorkflowValidationError).code).toBe('ERR_WORKFLOW_INVALID');
     expect(nf.orchestrator.getStats().tasksCreated).toBe(0);
-    expect(() => nf.orchestrator.submitWorkflow({ tasks: [{ taskId: 'ok' }, { priority: 'urgent' } as never] })).toThrow(
-      expect.objectContaining({ field: 'tasks.1.priority' }),
-    );
+    expect(() => nf.orchestrator.submitWorkflow({ tasks: [{ taskId: 'ok' }, { priority: 'urgent' } as never] })).toThrow(expect.objectContaining({ field: 'tasks.1.priority' }));
     expect(() => nf.orchestrator.submitWorkflow({} as never)).toThrow(expect.objectContaining({ field: 'tasks' }));
     nf.orchestrator.submitTask({ taskId: 'once' });
     expect(() => nf.orchestrator.submitTask({ taskId: 'once' })).toThrow(DuplicateTaskError);

@@ -133,7 +133,15 @@ describe('TaskOrchestrator: retrying a task', () => {
     const exec = controlledExecutor();
     nf.orchestrator.registerAgent('worker', { capabilities: ['x'], execute: exec.execute });
     await nf.start();
-    nf.orchestrator.submitTask({ taskId: 'job', name: 'the job', taskType: 'report', priority: 'high', payload: { n: 7 }, requiredCapabilities: ['x'], retryPolicy: { maxRetries: 0 } });
+    nf.orchestrator.submitTask({
+      taskId: 'job',
+      name: 'the job',
+      taskType: 'report',
+      priority: 'high',
+      payload: { n: 7 },
+      requiredCapabilities: ['x'],
+      retryPolicy: { maxRetries: 0 },
+    });
     await settle();
     exec.pending.get('job')?.reject(new Error('disk full'));
     expect(await nf.orchestrator.waitForTask('job')).toMatchObject({ status: 'failed' });
@@ -152,7 +160,7 @@ describe('TaskOrchestrator: retrying a task', () => {
     await nf.stop();
   });
 
-  test('a retry of a retry is the next number of the original; a task whose dependency failed waits for that dependency\'s retry', async () => {
+  test("a retry of a retry is the next number of the original; a task whose dependency failed waits for that dependency's retry", async () => {
     const nf = runtime();
     const exec = controlledExecutor();
     nf.orchestrator.registerAgent('worker', { capabilities: ['x'], maxConcurrentTasks: 3, execute: exec.execute });

@@ -51,7 +51,13 @@ describe('orchestrator crash recovery (kill -9)', () => {
     // What a restart would load: the rewritten state and the archive segments it names.
     const readTasks = async () => {
       const store = new FileSnapshotStore({ directory });
-      const reader = new SnapshotWriter({ store, key: 'orchestrator', schema: PersistedOrchestratorSchema, snapshot: () => undefined, archive: { itemSchema: PersistedTaskSchema } });
+      const reader = new SnapshotWriter({
+        store,
+        key: 'orchestrator',
+        schema: PersistedOrchestratorSchema,
+        snapshot: () => undefined,
+        archive: { itemSchema: PersistedTaskSchema },
+      });
       const state = await reader.load();
       await store.close();
       segments = reader.stats().archive?.segments ?? 0;

@@ -12,7 +12,7 @@ function gatedStore(): { store: SnapshotStore; open: () => void; fail: (error: E
   let gate: { resolve: () => void; reject: (error: Error) => void } | undefined;
   let opened = false;
   const store: SnapshotStore = Object.assign(Object.create(inner) as SnapshotStore, {
-    load: async <T,>(key: string) => {
+    load: async <T>(key: string) => {
       if (!opened) await new Promise<void>((resolve, reject) => (gate = { resolve, reject }));
       return inner.load<T>(key);
     },
@@ -120,7 +120,10 @@ describe('orchestrator lifecycle chart', () => {
 
   test('waiters get an answer when the orchestrator stops mid-task', async () => {
     const nf = createNeuroFlux({ clock: new SimulatedClock() });
-    nf.orchestrator.registerAgent('slow', { capabilities: ['x'], execute: (_task, { signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))) });
+    nf.orchestrator.registerAgent('slow', {
+      capabilities: ['x'],
+      execute: (_task, { signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+    });
     await nf.start();
     const { taskId } = nf.orchestrator.submitTask({ requiredCapabilities: ['x'] });
     await settle();

@@ -175,7 +175,12 @@ describe('orchestrator persistence', () => {
     const seed = createNeuroFlux({ clock: new SimulatedClock() });
     seed.orchestrator.registerAgent('worker', { capabilities: ['x'], execute: () => 'done' });
     await seed.start();
-    seed.orchestrator.submitWorkflow({ tasks: [{ taskId: 'a', requiredCapabilities: ['x'] }, { taskId: 'b', requiredCapabilities: ['x'] }] });
+    seed.orchestrator.submitWorkflow({
+      tasks: [
+        { taskId: 'a', requiredCapabilities: ['x'] },
+        { taskId: 'b', requiredCapabilities: ['x'] },
+      ],
+    });
     const done = await seed.orchestrator.waitForWorkflow(['a', 'b']);
     await seed.stop();
     // The earlier layout: every task in `tasks`, no envelope.
@@ -219,7 +224,7 @@ describe('orchestrator persistence', () => {
     const inner = new MemorySnapshotStore();
     let down = true;
     const store: SnapshotStore = Object.assign(Object.create(inner) as SnapshotStore, {
-      load: async <T,>(key: string) => {
+      load: async <T>(key: string) => {
         if (down) throw new Error('store unreachable');
         return inner.load<T>(key);
       },

@@ -58,8 +58,18 @@ describe('orchestrator robustness', () => {
       clock: new SimulatedClock(),
       orchestrator: {
         balancers: [
-          { name: 'broken', choose: () => { throw new Error('bug'); } },
-          { name: 'brokenScore', score: () => { throw new Error('bug'); } },
+          {
+            name: 'broken',
+            choose: () => {
+              throw new Error('bug');
+            },
+          },
+          {
+            name: 'brokenScore',
+            score: () => {
+              throw new Error('bug');
+            },
+          },
         ],
       },
     });

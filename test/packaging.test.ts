@@ -71,7 +71,21 @@ export async function main(): Promise<string[]> {
 `;
 
 /** Packages that only an integration needs: none loads with the runtime's defaults. */
-const HEAVY_PACKAGES = ['@nats-io/transport-node', '@nats-io/nats-core', '@nats-io/jetstream', '@nats-io/kv', '@nats-io/nkeys', 'ioredis', 'ws', 'prom-client', '@opentelemetry/api', 'yaml', 'graphology', 'commander', 'rxjs-root'];
+const HEAVY_PACKAGES = [
+  '@nats-io/transport-node',
+  '@nats-io/nats-core',
+  '@nats-io/jetstream',
+  '@nats-io/kv',
+  '@nats-io/nkeys',
+  'ioredis',
+  'ws',
+  'prom-client',
+  '@opentelemetry/api',
+  'yaml',
+  'graphology',
+  'commander',
+  'rxjs-root',
+];
 
 /**
  * Run in the application folder: which modules `require('neuroflux')` and a runtime with
@@ -139,7 +153,9 @@ function packableCopy(): string {
   // What the build writes (an older dist/ may hold other files, which are not packed).
   const parts = ['neuroflux.js', 'types', 'browser'];
   const complete = parts.every((part) => existsSync(join(dist, part))) && existsSync(join(dist, 'types', 'src', 'index.d.ts'));
-  const built = complete ? Math.min(statSync(join(dist, 'neuroflux.js')).mtimeMs, newest(join(dist, 'types'), ['.d.ts'], Math.min), newest(join(dist, 'browser'), ['.js'], Math.min)) : 0;
+  const built = complete
+    ? Math.min(statSync(join(dist, 'neuroflux.js')).mtimeMs, newest(join(dist, 'types'), ['.d.ts'], Math.min), newest(join(dist, 'browser'), ['.js'], Math.min))
+    : 0;
   if (built > sources) {
     cpSync(dist, join(copy, 'dist'), { recursive: true, filter: (path) => !/[/\\]dist[/\\](src|machines)([/\\]|$)/.test(path) });
   } else {
@@ -178,7 +194,10 @@ describe('npm package', () => {
     // Each subpath: its small file beside the bundle, and its declarations.
     for (const [subpath, target] of Object.entries(manifest.exports)) {
       if (typeof target === 'string') continue;
-      expect({ subpath, files: files.filter((f) => f === target.default.slice(2) || f === target.types.slice(2)) }).toEqual({ subpath, files: [target.default.slice(2), target.types.slice(2)].sort() });
+      expect({ subpath, files: files.filter((f) => f === target.default.slice(2) || f === target.types.slice(2)) }).toEqual({
+        subpath,
+        files: [target.default.slice(2), target.types.slice(2)].sort(),
+      });
     }
     expect(files.filter((f) => /^(test|bench|examples|src|machines|docs|scripts)\//.test(f) || /^dist\/(src|machines)\//.test(f) || f.endsWith('.test.js'))).toEqual([]);
     // Our code is the bundle: one JavaScript module, plus one small file per entry point (and bin/).
@@ -245,7 +264,23 @@ describe('npm package', () => {
     const typeRoots = join(root, 'node_modules', '@types');
     const result = spawnSync(
       process.execPath,
-      [tsc, '--strict', '--noEmit', '--target', 'es2022', '--module', 'node16', '--moduleResolution', 'node16', '--types', 'node,jest', '--typeRoots', typeRoots, 'consumer.ts', 'consumer.mts'],
+      [
+        tsc,
+        '--strict',
+        '--noEmit',
+        '--target',
+        'es2022',
+        '--module',
+        'node16',
+        '--moduleResolution',
+        'node16',
+        '--types',
+        'node,jest',
+        '--typeRoots',
+        typeRoots,
+        'consumer.ts',
+        'consumer.mts',
+      ],
       { cwd: app, encoding: 'utf8' },
     );
     expect({ status: result.status, output: result.stdout + result.stderr }).toEqual({ status: 0, output: '' });
@@ -258,7 +293,23 @@ describe('npm package', () => {
     const typeRoots = join(root, 'node_modules', '@types');
     const result = spawnSync(
       process.execPath,
-      [tsc, '--strict', '--noEmit', '--skipLibCheck', '--target', 'es2022', '--module', 'commonjs', '--moduleResolution', 'node10', '--types', 'node,jest', '--typeRoots', typeRoots, 'consumer10.ts'],
+      [
+        tsc,
+        '--strict',
+        '--noEmit',
+        '--skipLibCheck',
+        '--target',
+        'es2022',
+        '--module',
+        'commonjs',
+        '--moduleResolution',
+        'node10',
+        '--types',
+        'node,jest',
+        '--typeRoots',
+        typeRoots,
+        'consumer10.ts',
+      ],
       { cwd: app, encoding: 'utf8' },
     );
     expect({ status: result.status, output: result.stdout + result.stderr }).toEqual({ status: 0, output: '' });

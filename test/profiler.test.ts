@@ -135,7 +135,9 @@ describe('profiler: tasks and resources', () => {
     expect(tasks).toMatchObject({ count: 5, completed: 5, slowTasks: 3, slowShare: 0.6, maxSeconds: 45, p50Seconds: 45 });
     expect(tasks.byType['job']?.count).toBe(5);
     expect(tasks.orchestrator.tasksCompleted).toBe(5);
-    expect(identifyBottlenecks({ meanMs: 0, pairsMeasured: 0 }, tasks, { percents: { cpu: 0, memory: 0, eventLoop: 0, systemMemory: 0 } })).toEqual([expect.objectContaining({ type: 'task_execution' })]);
+    expect(identifyBottlenecks({ meanMs: 0, pairsMeasured: 0 }, tasks, { percents: { cpu: 0, memory: 0, eventLoop: 0, systemMemory: 0 } })).toEqual([
+      expect.objectContaining({ type: 'task_execution' }),
+    ]);
     await nf.stop();
   });
 

@@ -1,6 +1,6 @@
 import { compareRouting, verdictMarginFills } from '../src/cli/routingVerdict';
 
-describe('the demo\'s routing verdict', () => {
+describe("the demo's routing verdict", () => {
   test('the margin is 5 % of the trades, at least 2 fills', () => {
     expect(verdictMarginFills(0)).toBe(2);
     expect(verdictMarginFills(20)).toBe(2);

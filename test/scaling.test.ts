@@ -1,15 +1,6 @@
-import {
-  MultiRegionCoordinator,
-  NoRegionError,
-  planScaling,
-  regionTaskSubject,
-  scoreRegion,
-  type AgentInstance,
-  type ScalingMetrics,
-} from '../src/scaling';
+import { MultiRegionCoordinator, NoRegionError, planScaling, regionTaskSubject, scoreRegion, type AgentInstance, type ScalingMetrics } from '../src/scaling';
 
-const agents = (type: string, n: number, utilization = 50): AgentInstance[] =>
-  Array.from({ length: n }, (_, i) => ({ agentId: `${type}_${i}`, agentType: type, utilization }));
+const agents = (type: string, n: number, utilization = 50): AgentInstance[] => Array.from({ length: n }, (_, i) => ({ agentId: `${type}_${i}`, agentType: type, utilization }));
 const load = (cpuUsage: number, memoryUsage = 10, queueDepth = 0): ScalingMetrics => ({ cpuUsage, memoryUsage, queueDepth });
 
 describe('planScaling (SPEC 5 thresholds)', () => {

@@ -85,10 +85,14 @@ describeWithServer(NATS_SERVER_BIN, 'sender identity across processes', () => {
       topic: 'task_result',
       payload: { taskId, attempt: 0, dispatch: assignment?.dispatch, status: 'completed', result: 'forged' },
     });
-    await waitFor(() => {
-      const { refusedResults } = orchestrator.orchestrator.getStats();
-      return refusedResults.wrongHost + refusedResults.noToken === 4;
-    }, 10_000, 'the four forged results refused');
+    await waitFor(
+      () => {
+        const { refusedResults } = orchestrator.orchestrator.getStats();
+        return refusedResults.wrongHost + refusedResults.noToken === 4;
+      },
+      10_000,
+      'the four forged results refused',
+    );
     expect(orchestrator.orchestrator.getStats().refusedResults).toEqual({ noToken: 1, wrongHost: 3 });
     expect(orchestrator.orchestrator.getTask(taskId)?.status).toBe('running');
 

@@ -212,7 +212,13 @@ describe('SnapshotWriter archive', () => {
 
   test('options are validated, naming the field', () => {
     const make = (archive: unknown) => () =>
-      new SnapshotWriter({ store: new MemorySnapshotStore(), key: 'k', schema: StateSchema, snapshot: () => ({ open: [] }), archive: archive as { itemSchema: typeof ItemSchema } });
+      new SnapshotWriter({
+        store: new MemorySnapshotStore(),
+        key: 'k',
+        schema: StateSchema,
+        snapshot: () => ({ open: [] }),
+        archive: archive as { itemSchema: typeof ItemSchema },
+      });
     expect(make({ itemSchema: ItemSchema, segmentSize: 0 })).toThrow(expect.objectContaining({ field: 'archive.segmentSize' }));
     expect(make({ itemSchema: 'no' })).toThrow(expect.objectContaining({ field: 'archive.itemSchema' }));
     const plain = new SnapshotWriter({ store: new MemorySnapshotStore(), key: 'k', schema: StateSchema, snapshot: () => ({ open: [] }) });

@@ -146,7 +146,7 @@ describe('SnapshotWriter', () => {
     // The previous writer writes once more between the new writer's load and its claim.
     let interfered = false;
     const racing: SnapshotStore = Object.assign(Object.create(store) as SnapshotStore, {
-      load: async <T,>(key: string) => {
+      load: async <T>(key: string) => {
         const loaded = await store.load<T>(key);
         if (!interfered) {
           interfered = true;

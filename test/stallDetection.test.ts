@@ -13,7 +13,12 @@ const agent = (agentId: string, capabilities: string[], extra: { hostId?: string
   hostId: extra.hostId,
   executesHere: extra.executesHere ?? true,
 });
-const task = (taskId: string, requiredCapabilities: string[], state: 'waiting' | 'queued' | 'retrying' | 'assigned' | 'running' = 'queued', assignedAgent: string | null = null) => ({
+const task = (
+  taskId: string,
+  requiredCapabilities: string[],
+  state: 'waiting' | 'queued' | 'retrying' | 'assigned' | 'running' = 'queued',
+  assignedAgent: string | null = null,
+) => ({
   taskId,
   state,
   requiredCapabilities,
@@ -40,7 +45,10 @@ describe('diagnoseStall', () => {
     const d = diagnoseStall({ tasks: [task('a', ['work'])], agents: [], hostsAlive: 0 }, { expectRemoteAgents: true });
     expect(d.blocked[0]).toMatchObject({ reason: 'no_host', missingCapabilities: ['work'] });
     // A host that announced other capabilities: the capability is what is missing.
-    const other = diagnoseStall({ tasks: [task('a', ['work'])], agents: [agent('h-x', ['other'], { hostId: 'h', executesHere: false })], hostsAlive: 1 }, { expectRemoteAgents: true });
+    const other = diagnoseStall(
+      { tasks: [task('a', ['work'])], agents: [agent('h-x', ['other'], { hostId: 'h', executesHere: false })], hostsAlive: 1 },
+      { expectRemoteAgents: true },
+    );
     expect(other.blocked[0]).toMatchObject({ reason: 'no_capable_agent', missingCapabilities: ['work'] });
     expect(other.noAgents).toBe(false);
   });
@@ -176,7 +184,9 @@ describe('watchForStall', () => {
     watchForStall({ clock, diagnose: () => blockedDiagnosis(true), stallTimeoutMs: 0, onBlocked: () => seen.push('blocked'), onStallTimeout: () => seen.push('timeout') });
     expect(seen).toEqual(['blocked', 'timeout']);
     expect(() => watchForStall({ clock, diagnose: () => clear, stallTimeoutMs: -1, onBlocked: () => undefined, onStallTimeout: () => undefined })).toThrow(/stallTimeoutMs/);
-    expect(() => watchForStall({ clock, diagnose: () => clear, stallTimeoutMs: 1, checkIntervalMs: 0, onBlocked: () => undefined, onStallTimeout: () => undefined })).toThrow(/checkIntervalMs/);
+    expect(() => watchForStall({ clock, diagnose: () => clear, stallTimeoutMs: 1, checkIntervalMs: 0, onBlocked: () => undefined, onStallTimeout: () => undefined })).toThrow(
+      /checkIntervalMs/,
+    );
   });
 
   test('on a runtime: a task no agent can take is reported, an agent joining clears it and the task completes', async () => {
@@ -185,7 +195,15 @@ describe('watchForStall', () => {
     await nf.start();
     try {
       nf.orchestrator.registerAgent('w', { capabilities: ['work'], execute: () => 'ok' });
-      nf.orchestrator.submitWorkflow({ tasks: [{ taskId: 'a', requiredCapabilities: ['work'] }, { taskId: 'b', requiredCapabilities: ['gpu'] }] }, { requireCapableAgents: false });
+      nf.orchestrator.submitWorkflow(
+        {
+          tasks: [
+            { taskId: 'a', requiredCapabilities: ['work'] },
+            { taskId: 'b', requiredCapabilities: ['gpu'] },
+          ],
+        },
+        { requireCapableAgents: false },
+      );
       await settle();
       const reports: StallDiagnosis[] = [];
       let timedOut = false;

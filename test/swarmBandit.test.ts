@@ -170,13 +170,17 @@ function banditWorld(seed: number, tasks: number, options: { shiftAt?: number; b
 const successes = (xs: readonly boolean[]) => xs.filter(Boolean).length;
 
 describe('forgetting', () => {
-  test.each([1, 2, 3])('seed %i: after the compatibility is permuted, routing recovers within 150 tasks', (seed) => {
-    const outcomes = banditWorld(seed, 600, { shiftAt: 300 });
-    const before = successes(outcomes.slice(200, 300)) / 100;
-    expect(before).toBeGreaterThan(0.7);
-    // The 100 tasks from 150 to 250 after the shift: back near the pre-shift rate.
-    expect(successes(outcomes.slice(450, 550)) / 100).toBeGreaterThan(0.8 * before);
-  }, 60_000);
+  test.each([1, 2, 3])(
+    'seed %i: after the compatibility is permuted, routing recovers within 150 tasks',
+    (seed) => {
+      const outcomes = banditWorld(seed, 600, { shiftAt: 300 });
+      const before = successes(outcomes.slice(200, 300)) / 100;
+      expect(before).toBeGreaterThan(0.7);
+      // The 100 tasks from 150 to 250 after the shift: back near the pre-shift rate.
+      expect(successes(outcomes.slice(450, 550)) / 100).toBeGreaterThan(0.8 * before);
+    },
+    60_000,
+  );
 
   test('forgetting is what recovers: without discount the old evidence holds routing back longer', () => {
     let withDiscount = 0;
@@ -486,7 +490,14 @@ async function runtimeWorld(seed: number, balancer: BuiltInBalancerName | 'swarm
   let completed = 0;
   for (let index = 0; index < tasks; index++) {
     const taskId = `t${index}`;
-    nf.orchestrator.submitTask({ taskId, dependencies: [`e${producerOf[index]}`], requiredCapabilities: ['transform'], payload: { index }, retryPolicy: { retryOnFailure: false }, balancer });
+    nf.orchestrator.submitTask({
+      taskId,
+      dependencies: [`e${producerOf[index]}`],
+      requiredCapabilities: ['transform'],
+      payload: { index },
+      retryPolicy: { retryOnFailure: false },
+      balancer,
+    });
     const [record] = await nf.orchestrator.waitForWorkflow([taskId]);
     if (record?.status === 'completed') completed++;
     await new Promise((resolve) => setImmediate(resolve));
@@ -496,13 +507,17 @@ async function runtimeWorld(seed: number, balancer: BuiltInBalancerName | 'swarm
 }
 
 describe('learning one task at a time, in the runtime', () => {
-  test.each([1, 2, 3])('seed %i: the swarm completes more tasks than round-robin and default', async (seed) => {
-    const tasks = 200;
-    const swarm = await runtimeWorld(seed, 'swarm', tasks);
-    const roundRobin = await runtimeWorld(seed, 'round_robin', tasks);
-    const byDefault = await runtimeWorld(seed, 'default', tasks);
-    // Blind routing fills about (0.9 + 2 × 0.3) / 3 = 50 %; the swarm learns the pairs.
-    expect(swarm).toBeGreaterThan(roundRobin + 0.15 * tasks);
-    expect(swarm).toBeGreaterThan(byDefault + 0.15 * tasks);
-  }, 60_000); // 600 runtime tasks one at a time: seconds on a busy machine, no timing asserted
+  test.each([1, 2, 3])(
+    'seed %i: the swarm completes more tasks than round-robin and default',
+    async (seed) => {
+      const tasks = 200;
+      const swarm = await runtimeWorld(seed, 'swarm', tasks);
+      const roundRobin = await runtimeWorld(seed, 'round_robin', tasks);
+      const byDefault = await runtimeWorld(seed, 'default', tasks);
+      // Blind routing fills about (0.9 + 2 × 0.3) / 3 = 50 %; the swarm learns the pairs.
+      expect(swarm).toBeGreaterThan(roundRobin + 0.15 * tasks);
+      expect(swarm).toBeGreaterThan(byDefault + 0.15 * tasks);
+    },
+    60_000,
+  ); // 600 runtime tasks one at a time: seconds on a busy machine, no timing asserted
 });

@@ -75,10 +75,7 @@ describe('knowledge sharing', () => {
     });
 
     await bus.whenIdle();
-    expect(received.filter((m) => m.recipientId === 'student_1').map((m) => m.senderId)).toEqual([
-      'teacher_a',
-      'teacher_b',
-    ]);
+    expect(received.filter((m) => m.recipientId === 'student_1').map((m) => m.senderId)).toEqual(['teacher_a', 'teacher_b']);
     expect(received.filter((m) => m.recipientId?.startsWith('teacher'))).toEqual([]);
     expect(swarm.getPerformanceMetrics().knowledgeTransfers).toBe(4);
     await swarm.stop();
@@ -99,9 +96,7 @@ describe('knowledge sharing', () => {
     teach(alone, 'teacher', 'analysis', 11);
     teach(alone, 'second', 'analysis', 1);
     teach(alone, 'student', 'analysis', 0, 1);
-    expect(alone.facilitateKnowledgeSharing()).toMatchObject([
-      { transfer: { teacherId: 'teacher', studentId: 'student' }, messageId: null },
-    ]);
+    expect(alone.facilitateKnowledgeSharing()).toMatchObject([{ transfer: { teacherId: 'teacher', studentId: 'student' }, messageId: null }]);
 
     const clock = new SimulatedClock();
     // A root of its own: stopping the bus leaves the runtime (and the swarm actor) running.
@@ -130,9 +125,7 @@ describe('knowledge sharing', () => {
     swarm.actor.send({ type: 'KNOWLEDGE_SHARING_REQUESTED', at: clock.now() });
     expect(seen).toHaveLength(0);
     await Promise.resolve();
-    expect(seen.map((m) => [m.topic, m.senderId, m.recipientId])).toEqual([
-      [KNOWLEDGE_TRANSFER_TOPIC, 'teacher', 'student'],
-    ]);
+    expect(seen.map((m) => [m.topic, m.senderId, m.recipientId])).toEqual([[KNOWLEDGE_TRANSFER_TOPIC, 'teacher', 'student']]);
     await bus.stop();
   });
 });

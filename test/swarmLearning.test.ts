@@ -36,8 +36,7 @@ describe('learning from task outcomes', () => {
 
   test('TASK_FAILED weakens down to the floor 0.1; a mixed window holds the strength', () => {
     const { swarm } = network();
-    const fail = (i: number) =>
-      swarm.recordTaskFailed({ taskId: `f${i}`, agentId: 'trader', producerAgentIds: ['noisy'] });
+    const fail = (i: number) => swarm.recordTaskFailed({ taskId: `f${i}`, agentId: 'trader', producerAgentIds: ['noisy'] });
     fail(0);
     expect(swarm.getConnection('noisy', 'trader')!.strength).toBeCloseTo(0.4);
     for (let i = 1; i < 6; i++) fail(i);

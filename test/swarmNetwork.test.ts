@@ -89,21 +89,14 @@ describe('network structure', () => {
     expect(fieldOf(() => new NeuralSwarmNetwork({ networkId: '' }))).toBe('networkId');
     expect(fieldOf(() => new NeuralSwarmNetwork({ networkId: 'n', seed: -1 }))).toBe('seed');
     expect(fieldOf(() => new NeuralSwarmNetwork({ networkId: 'n', cycleIntervalMs: 0 }))).toBe('cycleIntervalMs');
-    expect(fieldOf(() => new NeuralSwarmNetwork({ networkId: 'n', rules: { pruneThreshold: 2 } }))).toBe(
-      'rules.pruneThreshold',
-    );
-    expect(fieldOf(() => new NeuralSwarmNetwork({ networkId: 'n', rules: { minThreshold: 0.95 } }))).toBe(
-      'rules.minThreshold',
-    );
+    expect(fieldOf(() => new NeuralSwarmNetwork({ networkId: 'n', rules: { pruneThreshold: 2 } }))).toBe('rules.pruneThreshold');
+    expect(fieldOf(() => new NeuralSwarmNetwork({ networkId: 'n', rules: { minThreshold: 0.95 } }))).toBe('rules.minThreshold');
     expect(fieldOf(() => new NeuralSwarmNetwork({ networkId: 'n', rules: { bogus: 1 } as never }))).toBe('rules');
-    expect(new NeuralSwarmNetwork({ networkId: 'n', rules: { pruneThreshold: undefined } }).getNetworkState().rules)
-      .toMatchObject({ pruneThreshold: 0.1 });
+    expect(new NeuralSwarmNetwork({ networkId: 'n', rules: { pruneThreshold: undefined } }).getNetworkState().rules).toMatchObject({ pruneThreshold: 0.1 });
     expect(caught(() => swarm.createConnection('a', 'ghost'))).toBeInstanceOf(UnknownAgentError);
     expect(caught(() => swarm.propagateSignal('ghost', 1))).toBeInstanceOf(UnknownAgentError);
     expect(caught(() => swarm.adjustConnectionStrength('conn-404', 0.5))).toBeInstanceOf(UnknownConnectionError);
-    expect((caught(() => swarm.getConnectionStrength('conn-404')) as UnknownConnectionError).code).toBe(
-      'ERR_UNKNOWN_CONNECTION',
-    );
+    expect((caught(() => swarm.getConnectionStrength('conn-404')) as UnknownConnectionError).code).toBe('ERR_UNKNOWN_CONNECTION');
   });
 
   test('the state is immutable: every update makes a new snapshot', () => {
@@ -340,10 +333,12 @@ describe('deterministic adaptation', () => {
     }
     const created: string[][] = [];
     for (let i = 0; i < 10; i++) {
-      created.push(swarm.adaptTopology().created.map((id) => {
-        const c = connectionOf(swarm.getNetworkState(), id)!;
-        return `${c.source}->${c.target}`;
-      }));
+      created.push(
+        swarm.adaptTopology().created.map((id) => {
+          const c = connectionOf(swarm.getNetworkState(), id)!;
+          return `${c.source}->${c.target}`;
+        }),
+      );
     }
     return { created, state: swarm.getNetworkState() };
   }
@@ -377,9 +372,7 @@ describe('the swarm actor in a runtime', () => {
     expect(bus.root.system.get('swarm:trading')).toBe(swarm.actor);
     expect(bus.root.system.get('swarm:research')).toBe(other.actor);
     expect(caught(() => new NeuralSwarmNetwork({ networkId: 'trading', bus }))).toBeInstanceOf(DuplicateNetworkError);
-    expect(
-      caught(() => new NeuralSwarmNetwork({ networkId: 'x', bus, clock: new SimulatedClock() })),
-    ).toBeInstanceOf(ValidationError);
+    expect(caught(() => new NeuralSwarmNetwork({ networkId: 'x', bus, clock: new SimulatedClock() }))).toBeInstanceOf(ValidationError);
     swarm.addAgent('a');
     await swarm.initialize();
     clock.increment(10_000);
@@ -407,4 +400,3 @@ describe('the swarm actor in a runtime', () => {
     actor.stop();
   });
 });
-

@@ -3,14 +3,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { SimulatedClock } from 'xstate';
 import { createNeuroFlux, type NeuroFlux } from '../src/runtime/createNeuroFlux';
-import {
-  DistributedTracer,
-  formatTraceparent,
-  instrumentTracing,
-  parseTraceparent,
-  traceContextOf,
-  traceHeaders,
-} from '../src/observability';
+import { DistributedTracer, formatTraceparent, instrumentTracing, parseTraceparent, traceContextOf, traceHeaders } from '../src/observability';
 
 const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
@@ -111,7 +104,11 @@ describe('tracing: one workflow, one trace', () => {
     for (const id of ['fetch', 'analyse', 'report']) {
       expect(parentOf(task(id))).toBe(idOf(workflow));
       expect(task(id).status.code).toBe(SpanStatusCode.OK);
-      expect(named('task.queued').filter(attr('neuroflux.task.id', id)).every((s) => parentOf(s) === idOf(task(id)))).toBe(true);
+      expect(
+        named('task.queued')
+          .filter(attr('neuroflux.task.id', id))
+          .every((s) => parentOf(s) === idOf(task(id))),
+      ).toBe(true);
     }
     // Retries: two attempts of `report`, the first failed, with a backoff between them.
     const attempts = named('task.attempt').filter(attr('neuroflux.task.id', 'report'));
@@ -219,7 +216,12 @@ describe('tracing: conflicts', () => {
     expect(conflict.attributes['neuroflux.conflict.outcome']).toBe('resolved');
     const consensus = one('consensus voting_consensus');
     expect(parentOf(consensus)).toBe(idOf(conflict));
-    expect(consensus.events.filter((e) => e.name === 'vote').map((e) => e.attributes?.['neuroflux.vote.agent']).sort()).toEqual(['bus_voter', 'fn_voter']);
+    expect(
+      consensus.events
+        .filter((e) => e.name === 'vote')
+        .map((e) => e.attributes?.['neuroflux.vote.agent'])
+        .sort(),
+    ).toEqual(['bus_voter', 'fn_voter']);
     expect(parentOf(one('send conflict_vote'))).toBe(idOf(consensus));
     stop();
     await nf.stop();

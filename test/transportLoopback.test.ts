@@ -134,7 +134,8 @@ describe('loopback transport: runtimes of one process, NATS semantics', () => {
     // Not JSON; JSON that is not a message; a `__proto__` hostId in a presence; huge numbers; an array batch lie.
     hub.inject('nf.default.from.evil.broadcast', '{"not json');
     hub.inject('nf.default.from.evil.broadcast', '{"nonsense":true}');
-    const frame = (fields: Record<string, unknown>) => JSON.stringify({ messageId: `m-${Math.random()}`, senderId: 'evil', recipientId: null, messageType: 'event', priority: 'medium', timestamp: 1, ...fields });
+    const frame = (fields: Record<string, unknown>) =>
+      JSON.stringify({ messageId: `m-${Math.random()}`, senderId: 'evil', recipientId: null, messageType: 'event', priority: 'medium', timestamp: 1, ...fields });
     hub.inject('nf.default.from.evil.topic.agent_presence', `{"__proto__":{"polluted":true},"senderId":"x","messageType":"event","topic":"agent_presence"}`);
     const presence = { hostId: '__proto__', status: 'alive', heartbeatIntervalMs: 1000, agents: [{ agentId: 'planted', capabilities: ['x'] }] };
     hub.inject('nf.default.from.__proto__.topic.agent_presence', frame({ senderId: '__proto__', topic: 'agent_presence', payload: presence }));
@@ -164,7 +165,14 @@ describe('loopback transport: runtimes of one process, NATS semantics', () => {
     await settle();
     expect(a.orchestrator.getTask(taskId)?.status).toBe('running');
     const attacker = await runtime('host-3', { orchestrator: false });
-    attacker.bus.sendMessage({ senderId: 'host-1-worker', recipientId: 'orchestrator', messageType: 'notification', topic: 'task_result', headers: { [ORIGIN_HEADER]: 'host-1' }, payload: { taskId, attempt: 0, status: 'completed', result: 'forged' } });
+    attacker.bus.sendMessage({
+      senderId: 'host-1-worker',
+      recipientId: 'orchestrator',
+      messageType: 'notification',
+      topic: 'task_result',
+      headers: { [ORIGIN_HEADER]: 'host-1' },
+      payload: { taskId, attempt: 0, status: 'completed', result: 'forged' },
+    });
     await settle();
     expect(a.orchestrator.getStats().refusedResults.noToken + a.orchestrator.getStats().refusedResults.wrongHost).toBe(1);
     expect(a.orchestrator.getTask(taskId)?.status).toBe('running');
@@ -334,7 +342,11 @@ describe('loopback transport: runtimes of one process, NATS semantics', () => {
   test('a request whose handler in the other runtime fails for good rejects with DeliveryFailedError, not at its timeout', async () => {
     const { runtime } = network();
     const b = await runtime('b', { bus: { maxRetries: 1, retryDelayMs: 0 } });
-    b.bus.registerAgent('broken', { handler: () => { throw new Error('nope'); } });
+    b.bus.registerAgent('broken', {
+      handler: () => {
+        throw new Error('nope');
+      },
+    });
     const a = await runtime('a');
     await settle();
     a.bus.registerAgent('asker');

@@ -25,8 +25,17 @@ function startHost(url: string, namespace: string, secret?: string): Promise<Chi
 
 describe('envelope and subjects (no server)', () => {
   const message: Message = {
-    messageId: 'm1', senderId: 'a', recipientId: 'b', messageType: 'command', priority: 'high', topic: 't',
-    payload: { text: 'x'.repeat(5000) }, timestamp: 1, ttl: 300, retryCount: 0, maxRetries: 3,
+    messageId: 'm1',
+    senderId: 'a',
+    recipientId: 'b',
+    messageType: 'command',
+    priority: 'high',
+    topic: 't',
+    payload: { text: 'x'.repeat(5000) },
+    timestamp: 1,
+    ttl: 300,
+    retryCount: 0,
+    maxRetries: 3,
   };
   const opts = { hmacSecret: HMAC, maxFrameBytes: 1024 * 1024, subject: 'nf.p.from.a.durable.agent.b.high' };
 
@@ -72,11 +81,64 @@ describe('envelope and subjects (no server)', () => {
   test('a frame is validated exactly as the message schema does, on the fast path as on the schema path', () => {
     // Frames come from JSON.parse: only JSON values, including a `__proto__` own key.
     const values: unknown[] = [
-      undefined, null, '', 'x', 0, -0, -1, 1.5, 3, 300, 2 ** 53, true, [], {}, ['a'], { a: 'b' }, { a: 1 },
-      JSON.parse('{"__proto__":"p","k":"v"}'), JSON.parse('{"__proto__":{"polluted":"yes"},"k":"v"}'), 'event', 'request', 'medium', 'critical', 'bogus',
+      undefined,
+      null,
+      '',
+      'x',
+      0,
+      -0,
+      -1,
+      1.5,
+      3,
+      300,
+      2 ** 53,
+      true,
+      [],
+      {},
+      ['a'],
+      { a: 'b' },
+      { a: 1 },
+      JSON.parse('{"__proto__":"p","k":"v"}'),
+      JSON.parse('{"__proto__":{"polluted":"yes"},"k":"v"}'),
+      'event',
+      'request',
+      'medium',
+      'critical',
+      'bogus',
     ];
-    const fields = ['messageId', 'senderId', 'recipientId', 'messageType', 'priority', 'topic', 'payload', 'timestamp', 'correlationId', 'ttl', 'retryCount', 'maxRetries', 'headers', 'metadata', 'extra'];
-    const base = { messageId: 'm1', senderId: 'a', recipientId: 'b', messageType: 'request', priority: 'high', topic: 't', payload: { n: 1 }, timestamp: 5, correlationId: 'c', ttl: 30, retryCount: 1, maxRetries: 2, headers: { h: 'v' }, metadata: { k: 1 } };
+    const fields = [
+      'messageId',
+      'senderId',
+      'recipientId',
+      'messageType',
+      'priority',
+      'topic',
+      'payload',
+      'timestamp',
+      'correlationId',
+      'ttl',
+      'retryCount',
+      'maxRetries',
+      'headers',
+      'metadata',
+      'extra',
+    ];
+    const base = {
+      messageId: 'm1',
+      senderId: 'a',
+      recipientId: 'b',
+      messageType: 'request',
+      priority: 'high',
+      topic: 't',
+      payload: { n: 1 },
+      timestamp: 5,
+      correlationId: 'c',
+      ttl: 30,
+      retryCount: 1,
+      maxRetries: 2,
+      headers: { h: 'v' },
+      metadata: { k: 1 },
+    };
     let seed = 7;
     const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
     const outcome = (parse: (frame: unknown, now: number) => Message, frame: unknown) => {
@@ -206,7 +268,19 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport across two processes (own nat
     const raw = cleanup.add(await connect({ servers: server.url }));
     const subjects = new Subjects(namespace);
     const good = encodeEnvelope(
-      { messageId: 'x1', senderId: 'evil', recipientId: 'local', messageType: 'event', priority: 'medium', topic: 't', payload: {}, timestamp: Date.now(), ttl: 300, retryCount: 0, maxRetries: 3 },
+      {
+        messageId: 'x1',
+        senderId: 'evil',
+        recipientId: 'local',
+        messageType: 'event',
+        priority: 'medium',
+        topic: 't',
+        payload: {},
+        timestamp: Date.now(),
+        ttl: 300,
+        retryCount: 0,
+        maxRetries: 3,
+      },
       { hmacSecret: 'wrong-secret-0123456789', subject: subjects.agent('local', 'medium') },
     );
     const h = headers();
@@ -229,7 +303,10 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport across two processes (own nat
     await waitFor(() => deadLetters.filter((d) => d.reason === 'unauthenticated').length === 2, 5000, 'unauthenticated dead letters');
     expect(nf.bus.getStats().deadLetters.unauthenticated).toBe(2);
     for (const d of deadLetters.filter((l) => l.reason === 'unauthenticated')) {
-      expect(d).toMatchObject({ message: { senderId: 'evil', messageId: 'x1' }, error: expect.stringMatching(/(unsigned frame|bad signature) on nf\.xproc\.from\.~\.agent\.local\.medium/) });
+      expect(d).toMatchObject({
+        message: { senderId: 'evil', messageId: 'x1' },
+        error: expect.stringMatching(/(unsigned frame|bad signature) on nf\.xproc\.from\.~\.agent\.local\.medium/),
+      });
     }
     expect(received.some((m) => m.senderId === 'evil')).toBe(false);
     // The bus still works.
@@ -399,8 +476,7 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport topic subscriptions (own nats
 });
 
 describe('frame batching (no server)', () => {
-  const event = (i: number, payload: unknown = { i }): Message =>
-    createMessage({ senderId: 'feed', recipientId: null, messageType: 'event', topic: 'tick', payload }, 1_000 + i);
+  const event = (i: number, payload: unknown = { i }): Message => createMessage({ senderId: 'feed', recipientId: null, messageType: 'event', topic: 'tick', payload }, 1_000 + i);
   /** A batcher whose publishes are recorded, with each frame's messages decoded the way a receiver does. */
   function recorder(capacity = 64) {
     const sent: { subject: string; frame: EncodedFrame; reply: string | undefined; messages: Message[] }[] = [];
@@ -481,12 +557,21 @@ describe('frame batching (no server)', () => {
     const { batcher, sent } = recorder(1);
     batcher.add('s.a', event(0), undefined);
     batcher.add('s.a', event(1), undefined);
-    expect(sent.map((f) => [payloads(f.messages), f.frame.batch])).toEqual([[[0], undefined], [[1], undefined]]);
+    expect(sent.map((f) => [payloads(f.messages), f.frame.batch])).toEqual([
+      [[0], undefined],
+      [[1], undefined],
+    ]);
   });
 
   test('a deferred publish that fails is counted as lost, never thrown', async () => {
     const lost: number[] = [];
-    const batcher = new FrameBatcher(() => { throw new Error('connection closed'); }, 64, (n) => void lost.push(n));
+    const batcher = new FrameBatcher(
+      () => {
+        throw new Error('connection closed');
+      },
+      64,
+      (n) => void lost.push(n),
+    );
     batcher.add('s.a', event(0), undefined);
     batcher.add('s.a', event(1), undefined);
     batcher.add('s.b', event(2), undefined);
@@ -521,7 +606,21 @@ describe('frame batching (no server)', () => {
   test('a batch element leaves out fields at the schema defaults and validates back to the same message', () => {
     const plain = event(1);
     const full: Message = {
-      ...createMessage({ senderId: 'a', recipientId: 'b', messageType: 'request', topic: 't', priority: 'critical', correlationId: 'c1', ttl: 5, maxRetries: 0, headers: { h: 'v' }, metadata: { k: 1 } }, 9),
+      ...createMessage(
+        {
+          senderId: 'a',
+          recipientId: 'b',
+          messageType: 'request',
+          topic: 't',
+          priority: 'critical',
+          correlationId: 'c1',
+          ttl: 5,
+          maxRetries: 0,
+          headers: { h: 'v' },
+          metadata: { k: 1 },
+        },
+        9,
+      ),
       retryCount: 2,
     };
     expect(batchElementJson(plain).length).toBeLessThan(JSON.stringify(plain).length * 0.8);
@@ -595,7 +694,15 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport batching (own nats-server -js
     wire.subscribe('nf.>', {
       callback: (_err, m) => {
         const h = m.headers;
-        frames.push({ subject: m.subject, reply: m.reply || undefined, batch: h?.get('Nf-Batch') || undefined, encoding: h?.get('Nf-Encoding') || undefined, signature: h?.get('Nf-Signature') || undefined, sent: h?.get('Nf-Sent') || undefined, data: m.data });
+        frames.push({
+          subject: m.subject,
+          reply: m.reply || undefined,
+          batch: h?.get('Nf-Batch') || undefined,
+          encoding: h?.get('Nf-Encoding') || undefined,
+          signature: h?.get('Nf-Signature') || undefined,
+          sent: h?.get('Nf-Sent') || undefined,
+          data: m.data,
+        });
       },
     });
     await wire.flush();
@@ -658,7 +765,7 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport batching (own nats-server -js
       wire.publish(p.subjects.topic('tick'), old.body);
     }
     await wire.flush();
-    await waitFor(() => p.take().length === 4, 5000, 'the older sender\'s events');
+    await waitFor(() => p.take().length === 4, 5000, "the older sender's events");
     expect(ids(p.got)).toEqual([1, 2, 3, 4]);
     expect(p.tb.getStats().batchesReceived).toBe(0);
   });
@@ -671,7 +778,11 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport batching (own nats-server -js
     for (const i of [3, 4]) p.feed.publish({ topic: 'tick', payload: { i } });
     await waitFor(() => p.take().length === 5, 5000, 'five events');
     expect(ids(p.got)).toEqual([0, 1, 2, 3, 4]);
-    expect((await wireOn(p.subjects.topic('tick'), 3)).map((f) => [f.batch, f.encoding])).toEqual([['2', undefined], [undefined, 'gzip'], ['2', undefined]]);
+    expect((await wireOn(p.subjects.topic('tick'), 3)).map((f) => [f.batch, f.encoding])).toEqual([
+      ['2', undefined],
+      [undefined, 'gzip'],
+      ['2', undefined],
+    ]);
     expect(p.ta.getStats().compressed).toBe(before + 1);
   });
 
@@ -696,7 +807,9 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport batching (own nats-server -js
 
   test('a batch over maxFrameBytes is refused as oversized, whole', async () => {
     const p = await pair('batch-big', { maxFrameBytes: 16 * 1024 });
-    const elements = Array.from({ length: 30 }, (_, i) => createMessage({ senderId: 'x', recipientId: null, messageType: 'event', topic: 'tick', payload: { i, pad: 'p'.repeat(700) } }, Date.now()));
+    const elements = Array.from({ length: 30 }, (_, i) =>
+      createMessage({ senderId: 'x', recipientId: null, messageType: 'event', topic: 'tick', payload: { i, pad: 'p'.repeat(700) } }, Date.now()),
+    );
     wire.publish(p.subjects.topic('tick'), Buffer.from(JSON.stringify(elements)), { headers: batchHeaders(30) });
     await wire.flush();
     await waitFor(() => p.rejectedB.length === 1, 5000, 'the rejection');
@@ -717,7 +830,11 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport batching (own nats-server -js
     const [batch] = await wireOn(p.subjects.topic('tick'), 1);
     expect(batch).toMatchObject({ batch: '10', signature: signed(p.subjects.topic('tick'), batch?.sent, batch?.data ?? new Uint8Array()) });
 
-    const tampered = Buffer.from(Buffer.from(batch?.data ?? []).toString('utf8').replace('"i":3', '"i":9'));
+    const tampered = Buffer.from(
+      Buffer.from(batch?.data ?? [])
+        .toString('utf8')
+        .replace('"i":3', '"i":9'),
+    );
     wire.publish(p.subjects.topic('tick'), tampered, { headers: batchHeaders(10, batch?.signature, batch?.sent) });
     wire.publish(p.subjects.topic('tick'), batch?.data ?? new Uint8Array(), { headers: batchHeaders(10) });
     await wire.flush();

@@ -84,7 +84,11 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport replay protection (hmacSecret
     expect(answer.payload).toEqual({ ok: true });
     // The wire listener is another connection: what it sees may come after the answer did.
     const capturedOn = (subject: string) => t.captured.find((c) => c.subject === subject);
-    await waitFor(() => capturedOn(t.subjects.topic('tick')) !== undefined && capturedOn(t.subjects.agent('local', 'medium')) !== undefined, 10_000, 'both frames seen on the wire');
+    await waitFor(
+      () => capturedOn(t.subjects.topic('tick')) !== undefined && capturedOn(t.subjects.agent('local', 'medium')) !== undefined,
+      10_000,
+      'both frames seen on the wire',
+    );
     const event = capturedOn(t.subjects.topic('tick')) as Captured;
     const request = capturedOn(t.subjects.agent('local', 'medium')) as Captured;
     expect(request.reply).toMatch(/^nf\.replay-moved\.inbox\.[0-9a-f]+$/);

@@ -68,7 +68,7 @@ describeWithServer(NATS_SERVER_BIN, 'undelivered durable messages', () => {
     expect(await transport.sweepUndelivered(Date.now() + DAY + 1000)).toBe(0);
   });
 
-  test("messages of an agent that a process consumes stay, however old", async () => {
+  test('messages of an agent that a process consumes stay, however old', async () => {
     const ns = `sweep-${randomUUID().slice(0, 8)}`;
     const sender = await runtime(ns);
     const receiver = await runtime(ns);

@@ -19,7 +19,11 @@ afterEach(() => {
 async function verify(file: string, ...flags: string[]): Promise<{ out: string; exitCode: number }> {
   let out = '';
   const program = new Command('neuroflux').exitOverride().configureOutput({ writeOut: (t) => (out += t), writeErr: (t) => (out += t) });
-  registerVerifyCommand(program, (text) => (out += text), (text) => (out += text));
+  registerVerifyCommand(
+    program,
+    (text) => (out += text),
+    (text) => (out += text),
+  );
   await program.parseAsync(['node', 'neuroflux', 'verify', file, ...flags]);
   return { out, exitCode: Number(process.exitCode ?? 0) };
 }
@@ -71,7 +75,12 @@ describe('neuroflux verify', () => {
     const { out, exitCode } = await verify(path);
     expect(exitCode).toBe(2);
     expect(out).toMatch(/bad\.json:1:53 tasks\[0\]\.retryPolicy\.maxRetries: expected a number, got "three"/);
-    const cyclic = file('cycle.json', { tasks: [{ taskId: 'a', dependencies: ['b'] }, { taskId: 'b', dependencies: ['a'] }] });
+    const cyclic = file('cycle.json', {
+      tasks: [
+        { taskId: 'a', dependencies: ['b'] },
+        { taskId: 'b', dependencies: ['a'] },
+      ],
+    });
     expect((await verify(cyclic)).out).toMatch(/cycle\.json:1:\d+ tasks\[\d\]\.dependencies: dependency cycle: /);
     expect((await verify(join(dir, 'missing.json'))).out).toMatch(/missing\.json: cannot read it/);
     expect((await verify(file('broken.json', '{ "tasks": ['))).exitCode).toBe(2);

@@ -30,10 +30,7 @@ const caseArbitrary: fc.Arbitrary<Case> = fc
   .record({
     n: fc.integer({ min: 1, max: 6 }),
     seeds: fc.array(fc.integer({ min: 0, max: 1_000_000 }), { minLength: 6, maxLength: 6 }),
-    agents: fc.option(
-      fc.array(fc.record({ caps: fc.subarray(['a', 'b']), slots: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 3 }),
-      { nil: undefined },
-    ),
+    agents: fc.option(fc.array(fc.record({ caps: fc.subarray(['a', 'b']), slots: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 3 }), { nil: undefined }),
     cancellations: fc.constantFrom('none', 'inFlight', 'anywhere') as fc.Arbitrary<'none' | 'inFlight' | 'anywhere'>,
     agentLoss: fc.boolean(),
     invariant: fc.option(
@@ -53,7 +50,10 @@ const caseArbitrary: fc.Arbitrary<Case> = fc
     // copying the one before it: the same policies, capabilities and dependencies), identical
     // agents, and one slot per agent.
     builtInOnly: fc.integer({ min: 0, max: 2 }).map((x) => x === 0),
-    copies: fc.array(fc.integer({ min: 0, max: 3 }).map((x) => x === 0), { minLength: 6, maxLength: 6 }),
+    copies: fc.array(
+      fc.integer({ min: 0, max: 3 }).map((x) => x === 0),
+      { minLength: 6, maxLength: 6 },
+    ),
     identicalAgents: fc.boolean(),
     oneSlot: fc.boolean(),
   })
@@ -75,7 +75,9 @@ const caseArbitrary: fc.Arbitrary<Case> = fc
       }
       const seed = seeds[i] as number;
       // A random DAG: each task may depend on earlier ones (bits of its seed).
-      const dependencies = Array.from({ length: i }, (_, j) => j).filter((j) => (seed >> j) % 2 === 1 && (seed >> (j + 8)) % 2 === 1).map((j) => `t${j}`);
+      const dependencies = Array.from({ length: i }, (_, j) => j)
+        .filter((j) => (seed >> j) % 2 === 1 && (seed >> (j + 8)) % 2 === 1)
+        .map((j) => `t${j}`);
       const spec: TaskSpec = {
         taskId: `t${i}`,
         dependencies,
@@ -125,7 +127,12 @@ function invariantOf(check: Check) {
 function summary(result: VerificationResult): unknown {
   return {
     status: result.status,
-    violated: result.violations.map((v) => `${v.property}|${v.name ?? ''}|${v.property === 'dependency_order' || v.property === 'bounded_retries' || v.property === 'capability_coverage' ? (v.taskIds ?? []).join(',') : ''}`).sort(),
+    violated: result.violations
+      .map(
+        (v) =>
+          `${v.property}|${v.name ?? ''}|${v.property === 'dependency_order' || v.property === 'bounded_retries' || v.property === 'capability_coverage' ? (v.taskIds ?? []).join(',') : ''}`,
+      )
+      .sort(),
     reached: result.witnesses.map((w) => w.goal).sort(),
   };
 }
@@ -220,7 +227,9 @@ async function check(generated: Case): Promise<void> {
 
 describe('reductions agree with the full search (differential)', () => {
   afterAll(() => {
-    console.log(`differential: ${compared} workflows compared, ${replayed} counterexamples replayed, ${unrealizable} not realizable with real durations, ${madeCheaper} with retries lowered to bound the interleavings, ${builtInScarce} with only built-in properties and declared agents, ${tooLarge} skipped (unreduced search over ${MAX_STATES} states)`);
+    console.log(
+      `differential: ${compared} workflows compared, ${replayed} counterexamples replayed, ${unrealizable} not realizable with real durations, ${madeCheaper} with retries lowered to bound the interleavings, ${builtInScarce} with only built-in properties and declared agents, ${tooLarge} skipped (unreduced search over ${MAX_STATES} states)`,
+    );
   });
 
   for (const seed of [19, 1919, 191919, 19191919]) {

@@ -38,9 +38,7 @@ describe('neuroflux/jest matchers', () => {
 
   test('a failing matcher prints the verdict and the counterexample trace', () => {
     expect(() => expect(stuck).toBeDeadlockFree()).toThrow(/expected no deadlock[\s\S]*'report' is queued and no agent has all of \[pdf\][\s\S]*trace:\n\s+1\. fetch started/);
-    expect(() => expect(pipeline).toSatisfy((s) => s.tasks.fetch?.state !== 'timedOut' || 'fetch timed out')).toThrow(
-      /invariant 'invariant': fetch timed out\ntrace:/,
-    );
+    expect(() => expect(pipeline).toSatisfy((s) => s.tasks.fetch?.state !== 'timedOut' || 'fetch timed out')).toThrow(/invariant 'invariant': fetch timed out\ntrace:/);
     expect(() => expect(pipeline).not.toBeDeadlockFree()).toThrow(/expected a violation of deadlock, but no deadlock holds/);
   });
 

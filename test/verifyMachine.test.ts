@@ -134,9 +134,7 @@ describe('verifyMachine', () => {
     });
     expect(result.violations.map((v) => v.property)).toEqual([]);
     expect(result.complete).toBe(false);
-    expect(result.stateValues).toEqual(
-      expect.arrayContaining([{ online: 'idle' }, { online: 'busy' }, { online: 'saturated' }, { paused: 'busy' }, { offline: 'saturated' }]),
-    );
+    expect(result.stateValues).toEqual(expect.arrayContaining([{ online: 'idle' }, { online: 'busy' }, { online: 'saturated' }, { paused: 'busy' }, { offline: 'saturated' }]));
     expect(result.stateValues).toHaveLength(9);
 
     // At most three messages in flight keeps the space finite.

@@ -87,7 +87,10 @@ describe('replayTrace', () => {
         tasks: fc.tuple(
           ...Array.from({ length: n }, (_, i) =>
             fc.record({
-              deps: fc.subarray(Array.from({ length: i }, (_, k) => `t${k}`), { maxLength: Math.min(2, i) }),
+              deps: fc.subarray(
+                Array.from({ length: i }, (_, k) => `t${k}`),
+                { maxLength: Math.min(2, i) },
+              ),
               maxRetries: fc.integer({ min: 0, max: 2 }),
               retryOnFailure: fc.boolean(),
               policy: fc.constantFrom('fail' as const, 'ignore' as const, 'skip' as const),

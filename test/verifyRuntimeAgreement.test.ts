@@ -153,7 +153,11 @@ function modelView(model: WorkflowModel, state: readonly number[]): string {
 
 /** The fill the runtime made, among the model's: the model's state that matches, or a failure naming both. */
 function matching(outcomes: readonly ModelOutcome[], model: WorkflowModel, runtime: Runtime, where: string): number[] {
-  const observed = runtimeView(runtime, model, outcomes.some((o) => tracksAgents(model, o.state)));
+  const observed = runtimeView(
+    runtime,
+    model,
+    outcomes.some((o) => tracksAgents(model, o.state)),
+  );
   const match = outcomes.find((o) => modelView(model, o.state) === observed);
   if (!match) {
     throw new Error(`${where}: the runtime is at [${observed}], which no fill of the model gives: ${outcomes.map((o) => `[${modelView(model, o.state)}]`).join(', ')}`);

@@ -3,15 +3,7 @@ import { taskMachine } from '../machines/task.machine';
 import { ValidationError, WorkflowValidationError } from '../src/errors';
 import { createNeuroFlux } from '../src/runtime/createNeuroFlux';
 import type { TaskInput } from '../src/orchestration/taskTypes';
-import {
-  formatVerificationResult,
-  replayTrace,
-  verifyWorkflow,
-  WorkflowSchema,
-  type VerificationResult,
-  type Workflow,
-  type WorkflowState,
-} from '../src/verify';
+import { formatVerificationResult, replayTrace, verifyWorkflow, WorkflowSchema, type VerificationResult, type Workflow, type WorkflowState } from '../src/verify';
 
 const pipeline: Workflow = {
   tasks: [
@@ -132,11 +124,7 @@ describe('verifyWorkflow', () => {
         },
       },
     );
-    expect(result.witnesses.map((w) => w.goal)).toEqual([
-      'tolerant completes after source failed',
-      'optional skipped',
-      'strict failed by its dependency',
-    ]);
+    expect(result.witnesses.map((w) => w.goal)).toEqual(['tolerant completes after source failed', 'optional skipped', 'strict failed by its dependency']);
     // A trace shows each step and the dispatches it caused.
     expect(result.witnesses[0]?.trace.map((s) => `${s.type} ${s.taskId}`)).toEqual([
       'task_started source',
@@ -144,14 +132,17 @@ describe('verifyWorkflow', () => {
       'task_started tolerant',
       'task_succeeded tolerant',
     ]);
-    expect(result.violations).toEqual([
-      expect.objectContaining({ property: 'reachability', name: 'strict runs after source failed', trace: [] }),
-    ]);
+    expect(result.violations).toEqual([expect.objectContaining({ property: 'reachability', name: 'strict runs after source failed', trace: [] })]);
   });
 
   test('retry policies: retryOnFailure false never retries, timeouts count as attempts', () => {
     const result = verifyWorkflow(
-      { tasks: [{ taskId: 'once', retryPolicy: { maxRetries: 3, retryOnFailure: false } }, { taskId: 'twice', retryPolicy: { maxRetries: 1 } }] },
+      {
+        tasks: [
+          { taskId: 'once', retryPolicy: { maxRetries: 3, retryOnFailure: false } },
+          { taskId: 'twice', retryPolicy: { maxRetries: 1 } },
+        ],
+      },
       {
         invariants: { 'once never retries': (s) => s.tasks.once?.retryCount === 0 },
         canReach: {
@@ -162,19 +153,12 @@ describe('verifyWorkflow', () => {
     );
     expect(result.violations.map((v) => v.name)).toEqual(['twice retried three times']);
     const giveUp = result.witnesses[0]?.trace ?? [];
-    expect(giveUp.filter((s) => s.taskId === 'twice' && s.type !== 'task_started').map((s) => s.type)).toEqual([
-      'task_failed',
-      'backoff_elapsed',
-      'task_timed_out',
-    ]);
+    expect(giveUp.filter((s) => s.taskId === 'twice' && s.type !== 'task_started').map((s) => s.type)).toEqual(['task_failed', 'backoff_elapsed', 'task_timed_out']);
   });
 
   test('the model runs the real task machine: a broken guard shows as a dependency-order or retry violation', () => {
     const startsEarly = taskMachine.provide({ guards: { lastDependency: () => true } });
-    const early = verifyWorkflow(
-      { tasks: [{ taskId: 'a' }, { taskId: 'b' }, { taskId: 'c', dependencies: ['a', 'b'] }] },
-      { taskMachine: startsEarly },
-    );
+    const early = verifyWorkflow({ tasks: [{ taskId: 'a' }, { taskId: 'b' }, { taskId: 'c', dependencies: ['a', 'b'] }] }, { taskMachine: startsEarly });
     const order = early.violations.find((v) => v.property === 'dependency_order');
     expect(order?.message).toBe("task 'c' queued to run after 1 of its 2 dependencies finished");
     expect(order?.trace.slice(-2).map((s) => `${s.type} ${s.taskId}`)).toEqual(['task_succeeded a', 'task_started c']);
@@ -227,7 +211,12 @@ describe('verifyWorkflow', () => {
     }
     expect(() => verifyWorkflow({ tasks: [] })).toThrow(/a workflow needs at least one task/);
     expect(() =>
-      verifyWorkflow({ tasks: [{ taskId: 'a', dependencies: ['b'] }, { taskId: 'b', dependencies: ['a'] }] }),
+      verifyWorkflow({
+        tasks: [
+          { taskId: 'a', dependencies: ['b'] },
+          { taskId: 'b', dependencies: ['a'] },
+        ],
+      }),
     ).toThrow(WorkflowValidationError);
     expect(() => verifyWorkflow({ tasks: [{ taskId: 'a', dependencies: ['ghost'] }] })).toThrow(/depends on unknown task 'ghost'/);
     expect(() => verifyWorkflow(pipeline, { invariants: { name: 'x', reads: ['ghost'], check: () => true } })).toThrow(
@@ -253,7 +242,10 @@ describe('verifyWorkflow', () => {
         tasks: fc.tuple(
           ...Array.from({ length: n }, (_, i) =>
             fc.record({
-              deps: fc.subarray(Array.from({ length: i }, (_, k) => `t${k}`), { maxLength: Math.min(2, i) }),
+              deps: fc.subarray(
+                Array.from({ length: i }, (_, k) => `t${k}`),
+                { maxLength: Math.min(2, i) },
+              ),
               maxRetries: fc.integer({ min: 0, max: 2 }),
               retryOnFailure: fc.boolean(),
               policy: fc.constantFrom('fail' as const, 'ignore' as const, 'skip' as const),
@@ -266,7 +258,10 @@ describe('verifyWorkflow', () => {
         }),
         cancellations: fc.constantFrom('none' as const, 'inFlight' as const, 'anywhere' as const),
         agentLoss: fc.boolean(),
-        reads: fc.subarray(Array.from({ length: n }, (_, k) => `t${k}`), { maxLength: Math.min(2, n) }),
+        reads: fc.subarray(
+          Array.from({ length: n }, (_, k) => `t${k}`),
+          { maxLength: Math.min(2, n) },
+        ),
       }),
     );
     fc.assert(
@@ -281,13 +276,20 @@ describe('verifyWorkflow', () => {
           })),
           ...(w.agents && { agents: w.agents.map((a, i) => ({ agentId: `g${i}`, capabilities: a.caps, maxConcurrentTasks: a.max })) }),
         };
-        const checks = w.reads.length === 0 ? {} : {
-          invariants: { name: 'not all failed', reads: w.reads, check: (s: WorkflowState) => !w.reads.every((id) => s.tasks[id]?.state === 'failed') },
-          canReach: { name: 'all timed out', reads: w.reads, check: (s: WorkflowState) => w.reads.every((id) => s.tasks[id]?.state === 'timedOut') },
-        };
+        const checks =
+          w.reads.length === 0
+            ? {}
+            : {
+                invariants: { name: 'not all failed', reads: w.reads, check: (s: WorkflowState) => !w.reads.every((id) => s.tasks[id]?.state === 'failed') },
+                canReach: { name: 'all timed out', reads: w.reads, check: (s: WorkflowState) => w.reads.every((id) => s.tasks[id]?.state === 'timedOut') },
+              };
         const verdict = (reduction: boolean) => {
           const r = verifyWorkflow(workflow, { ...checks, reduction, environment: { cancellations: w.cancellations, agentLoss: w.agentLoss } });
-          return { complete: r.complete, violations: r.violations.map((v) => `${v.property}:${v.name ?? ''}:${(v.taskIds ?? []).join()}`).sort(), witnesses: r.witnesses.map((x) => x.goal) };
+          return {
+            complete: r.complete,
+            violations: r.violations.map((v) => `${v.property}:${v.name ?? ''}:${(v.taskIds ?? []).join()}`).sort(),
+            witnesses: r.witnesses.map((x) => x.goal),
+          };
         };
         const reduced = verdict(true);
         const full = verdict(false);

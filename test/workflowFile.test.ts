@@ -76,13 +76,16 @@ describe('workflow files', () => {
 describe('neuroflux run --state-dir', () => {
   const dir = mkdtempSync(join(tmpdir(), 'neuroflux-state-'));
   const counter = join(dir, 'count.js');
-  writeFileSync(counter, "let runs = 0;\nexports.run = (task) => ({ task: task.taskId, run: ++runs });\n");
+  writeFileSync(counter, 'let runs = 0;\nexports.run = (task) => ({ task: task.taskId, run: ++runs });\n');
   const file = join(dir, 'flow.json');
   writeFileSync(
     file,
     JSON.stringify({
       agents: [{ agentId: 'a', capabilities: ['x'], executor: './count.js#run' }],
-      tasks: [{ taskId: 'first', requiredCapabilities: ['x'] }, { taskId: 'second', dependencies: ['first'], requiredCapabilities: ['x'] }],
+      tasks: [
+        { taskId: 'first', requiredCapabilities: ['x'] },
+        { taskId: 'second', dependencies: ['first'], requiredCapabilities: ['x'] },
+      ],
     }),
   );
 
@@ -103,6 +106,8 @@ describe('neuroflux run --state-dir', () => {
   test('every task needs an id with --state-dir', async () => {
     const anonymous = join(dir, 'anonymous.json');
     writeFileSync(anonymous, JSON.stringify({ agents: [{ agentId: 'a', capabilities: ['x'] }], tasks: [{ requiredCapabilities: ['x'] }] }));
-    await expect(cli(['run', anonymous, '--state-dir', join(dir, 'other')])).rejects.toThrow(`${anonymous}:1:59 tasks[0].taskId: required with --state-dir (a resumed run finds its tasks by id)`);
+    await expect(cli(['run', anonymous, '--state-dir', join(dir, 'other')])).rejects.toThrow(
+      `${anonymous}:1:59 tasks[0].taskId: required with --state-dir (a resumed run finds its tasks by id)`,
+    );
   });
 });

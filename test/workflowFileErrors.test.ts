@@ -56,10 +56,30 @@ async function cli(args: string[]): Promise<string> {
 describe('unknown keys are errors at every level, with the key meant', () => {
   test.each([
     ['the file', { task: [{ taskId: 'a' }], tasks: [{ taskId: 'a' }] }, 'task', 'task: unknown key; did you mean `tasks`?'],
-    ['an agent', { agents: [{ agentId: 'w', capability: ['x'], capabilities: ['x'] }], tasks: [{}] }, 'capability', 'agents[0].capability: unknown key; did you mean `capabilities`?'],
-    ['an executor', { agents: [{ agentId: 'w', capabilities: ['x'], executor: { simulate: {} } }], tasks: [{}] }, 'simulate', 'agents[0].executor.simulate: unknown key; did you mean `simulated`?'],
-    ['a simulated executor', { agents: [{ agentId: 'w', capabilities: ['x'], executor: { simulated: { SuccessRate: 1 } } }], tasks: [{}] }, 'SuccessRate', 'agents[0].executor.simulated.SuccessRate: unknown key; did you mean `successRate`?'],
-    ['its duration', { agents: [{ agentId: 'w', capabilities: ['x'], executor: { simulated: { durationMs: { jiter: 1 } } } }], tasks: [{}] }, 'jiter', 'agents[0].executor.simulated.durationMs.jiter: unknown key; did you mean `jitter`?'],
+    [
+      'an agent',
+      { agents: [{ agentId: 'w', capability: ['x'], capabilities: ['x'] }], tasks: [{}] },
+      'capability',
+      'agents[0].capability: unknown key; did you mean `capabilities`?',
+    ],
+    [
+      'an executor',
+      { agents: [{ agentId: 'w', capabilities: ['x'], executor: { simulate: {} } }], tasks: [{}] },
+      'simulate',
+      'agents[0].executor.simulate: unknown key; did you mean `simulated`?',
+    ],
+    [
+      'a simulated executor',
+      { agents: [{ agentId: 'w', capabilities: ['x'], executor: { simulated: { SuccessRate: 1 } } }], tasks: [{}] },
+      'SuccessRate',
+      'agents[0].executor.simulated.SuccessRate: unknown key; did you mean `successRate`?',
+    ],
+    [
+      'its duration',
+      { agents: [{ agentId: 'w', capabilities: ['x'], executor: { simulated: { durationMs: { jiter: 1 } } } }], tasks: [{}] },
+      'jiter',
+      'agents[0].executor.simulated.durationMs.jiter: unknown key; did you mean `jitter`?',
+    ],
     ['a task', { tasks: [{ taskId: 't0' }, { taskId: 't1', dependson: ['t0'] }] }, 'dependson', 'tasks[1].dependson: unknown key; did you mean `dependencies`?'],
     ['a task (retries)', { tasks: [{ taskId: 't0', retries: 3 }] }, 'retries', 'tasks[0].retries: unknown key; did you mean `retryPolicy`?'],
     ['a task (capabilities)', { tasks: [{ capabilities: ['x'] }] }, 'capabilities', 'tasks[0].capabilities: unknown key; did you mean `requiredCapabilities`?'],
@@ -73,12 +93,16 @@ describe('unknown keys are errors at every level, with the key meant', () => {
 
   test('a key close to nothing lists the allowed keys', () => {
     const path = file('colour.json', { tasks: [{ colour: 'red' }] });
-    expect(problemsOf(path)).toEqual([`${path}:1:12 tasks[0].colour: unknown key (allowed: taskId, name, description, taskType, priority, payload, dependencies, requiredCapabilities, estimatedDuration, timeoutSeconds, retryPolicy, onDependencyFailure, balancer)`]);
+    expect(problemsOf(path)).toEqual([
+      `${path}:1:12 tasks[0].colour: unknown key (allowed: taskId, name, description, taskType, priority, payload, dependencies, requiredCapabilities, estimatedDuration, timeoutSeconds, retryPolicy, onDependencyFailure, balancer)`,
+    ]);
   });
 
   test('the typo of the issue does not run: `run` rejects it, `verify` says invalid (exit 2), not verified', async () => {
     const path = file('typo.yaml', 'tasks:\n  - taskId: t0\n  - taskId: t1\n    dependson: [t0]\n    retries: 3\n');
-    await expect(cli(['run', path])).rejects.toThrow(`${path}:4:5 tasks[1].dependson: unknown key; did you mean \`dependencies\`?\n${path}:5:5 tasks[1].retries: unknown key; did you mean \`retryPolicy\`?`);
+    await expect(cli(['run', path])).rejects.toThrow(
+      `${path}:4:5 tasks[1].dependson: unknown key; did you mean \`dependencies\`?\n${path}:5:5 tasks[1].retries: unknown key; did you mean \`retryPolicy\`?`,
+    );
     const before = process.exitCode;
     const { out, err } = await cliOutput(['verify', path]);
     expect(process.exitCode).toBe(2);
@@ -132,7 +156,9 @@ describe('every error names the file, the line and column and the path', () => {
   });
 
   test('a missing field points at the object that lacks it; syntax errors at their place', () => {
-    expect(problemsOf(file('agentless.yaml', 'agents:\n  - capabilities: [x]\ntasks: [{}]\n'))).toEqual([expect.stringMatching(/agentless\.yaml:2:5 agents\[0\]\.agentId: missing: expected a string$/)]);
+    expect(problemsOf(file('agentless.yaml', 'agents:\n  - capabilities: [x]\ntasks: [{}]\n'))).toEqual([
+      expect.stringMatching(/agentless\.yaml:2:5 agents\[0\]\.agentId: missing: expected a string$/),
+    ]);
     expect(problemsOf(file('notasks.json', '{}'))).toEqual([expect.stringMatching(/notasks\.json:1:1 tasks: missing: expected a list$/)]);
     expect(problemsOf(file('comma.json', '{\n  "tasks": [\n    {"taskId": "a",}\n  ]\n}'))).toEqual([expect.stringMatching(/comma\.json:3:20: not valid JSON: /)]);
     expect(problemsOf(file('indent.yaml', 'tasks:\n  - taskId: a\n   bad: [\n'))[0]).toMatch(/indent\.yaml:3:\d+: /);
@@ -140,15 +166,23 @@ describe('every error names the file, the line and column and the path', () => {
   });
 
   test('a dependency cycle names the file and the tasks, in run as in verify', async () => {
-    const path = file('cycle.yaml', 'tasks:\n  - taskId: a\n    dependencies: [c]\n  - taskId: b\n    dependencies: [a]\n  - taskId: c\n    dependencies: [b]\n  - taskId: d\n    dependencies: [e]\n');
+    const path = file(
+      'cycle.yaml',
+      'tasks:\n  - taskId: a\n    dependencies: [c]\n  - taskId: b\n    dependencies: [a]\n  - taskId: c\n    dependencies: [b]\n  - taskId: d\n    dependencies: [e]\n',
+    );
     const expected = [`${path}:3:19 tasks[0].dependencies: dependency cycle: a → c → b → a (each waits for the next)`, `${path}:9:20 tasks[3].dependencies[0]: unknown task 'e'`];
     expect(problemsOf(path)).toEqual(expected);
     await expect(cli(['run', path])).rejects.toThrow(expected.join('\n'));
   });
 
   test('run: a task no agent of the file can take is named at its capabilities (unless the agents are remote)', async () => {
-    const path = file('nocap.yaml', 'agents:\n  - {agentId: w, capabilities: [x], executor: {simulated: {}}}\ntasks:\n  - taskId: a\n    requiredCapabilities: [x]\n  - taskId: b\n    requiredCapabilities: [x, gpu]\n');
-    await expect(cli(['run', path])).rejects.toThrow(`${path}:7:27 tasks[1].requiredCapabilities: no agent of the file has all of [x, gpu] (they offer [x]; agents of other processes need --nats and --remote-agents)`);
+    const path = file(
+      'nocap.yaml',
+      'agents:\n  - {agentId: w, capabilities: [x], executor: {simulated: {}}}\ntasks:\n  - taskId: a\n    requiredCapabilities: [x]\n  - taskId: b\n    requiredCapabilities: [x, gpu]\n',
+    );
+    await expect(cli(['run', path])).rejects.toThrow(
+      `${path}:7:27 tasks[1].requiredCapabilities: no agent of the file has all of [x, gpu] (they offer [x]; agents of other processes need --nats and --remote-agents)`,
+    );
   });
 
   test('JSON syntax errors at their line and column, also where JSON.parse names no position', () => {
@@ -188,7 +222,10 @@ describe('every error names the file, the line and column and the path', () => {
 
   test('duplicate task and agent ids, each at the second one', () => {
     const path = file('dups.yaml', 'agents:\n  - {agentId: w, capabilities: [x]}\n  - {agentId: w, capabilities: [y]}\ntasks:\n  - taskId: a\n  - taskId: a\n');
-    expect(problemsOf(path)).toEqual([`${path}:3:15 agents[1].agentId: duplicate agent id 'w' (also agents[0])`, `${path}:6:13 tasks[1].taskId: duplicate task id 'a' (also tasks[0])`]);
+    expect(problemsOf(path)).toEqual([
+      `${path}:3:15 agents[1].agentId: duplicate agent id 'w' (also agents[0])`,
+      `${path}:6:13 tasks[1].taskId: duplicate task id 'a' (also tasks[0])`,
+    ]);
   });
 
   test('the error lists at most 50 problems and counts the rest', () => {
@@ -201,7 +238,10 @@ describe('every error names the file, the line and column and the path', () => {
 
 describe('executor modules', () => {
   test('a missing module is one line naming the module, the agent and its tasks, not a require stack', async () => {
-    const path = file('nomodule.yaml', 'agents:\n  - agentId: w\n    capabilities: [x]\n    executor: ./nope.js#run\n  - agentId: v\n    capabilities: [x]\n    executor: ./gone.js#run\ntasks: [{}]\n');
+    const path = file(
+      'nomodule.yaml',
+      'agents:\n  - agentId: w\n    capabilities: [x]\n    executor: ./nope.js#run\n  - agentId: v\n    capabilities: [x]\n    executor: ./gone.js#run\ntasks: [{}]\n',
+    );
     const error = await cli(['run', path]).then(
       () => undefined,
       (e: unknown) => e,
@@ -252,7 +292,10 @@ describe('executor modules: every problem at once', () => {
           { agentId: 'a', capabilities: ['x'], executor: `${join(outside, 'a.js')}#run` },
           { agentId: 'b', capabilities: ['y'], executor: `${join(outside, 'b.js')}#run` },
         ],
-        tasks: [{ taskId: 'tx', requiredCapabilities: ['x'] }, { taskId: 'ty', requiredCapabilities: ['y'] }],
+        tasks: [
+          { taskId: 'tx', requiredCapabilities: ['x'] },
+          { taskId: 'ty', requiredCapabilities: ['y'] },
+        ],
       });
       const error = resolveAll(path);
       expect(error).toBeInstanceOf(WorkflowFileError);
@@ -301,14 +344,20 @@ describe('hostile files', () => {
   });
 
   test('control characters in ids are refused, naming the field; what the terminal shows of an id is escaped anyway', () => {
-    const yaml = file('escapes.yaml', 'agents: [{agentId: "w\\ex", capabilities: [x]}]\ntasks:\n  - taskId: "a\\e[2J\\nfake line"\n    requiredCapabilities: [x]\n    dependencies: ["b\\x07"]\n');
+    const yaml = file(
+      'escapes.yaml',
+      'agents: [{agentId: "w\\ex", capabilities: [x]}]\ntasks:\n  - taskId: "a\\e[2J\\nfake line"\n    requiredCapabilities: [x]\n    dependencies: ["b\\x07"]\n',
+    );
     expect(problemsOf(yaml)).toEqual([
       expect.stringMatching(/escapes\.yaml:1:\d+ agents\[0\]\.agentId: control characters are not allowed in an id, got "w\\u001bx"$/),
       expect.stringMatching(/escapes\.yaml:3:\d+ tasks\[0\]\.taskId: control characters are not allowed in an id, got "a\\u001b\[2J\\nfake line"$/),
       expect.stringMatching(/escapes\.yaml:5:\d+ tasks\[0\]\.dependencies\[0\]: control characters are not allowed in an id, got "b\\u0007"$/),
     ]);
     // Ids that reach the summary another way (a stored state, the API) are quoted, not sent raw.
-    const [line] = summaryLines([{ taskId: 'a\u001b[2J\nfake', status: 'failed', assignedAgent: 'w\u0007', retryCount: 0, reason: 'failed', error: 'two\nlines', result: null } as unknown as TaskRecord], 1);
+    const [line] = summaryLines(
+      [{ taskId: 'a\u001b[2J\nfake', status: 'failed', assignedAgent: 'w\u0007', retryCount: 0, reason: 'failed', error: 'two\nlines', result: null } as unknown as TaskRecord],
+      1,
+    );
     expect(line).not.toMatch(/[\u0000-\u001f]/);
     expect(line).toContain('"a\\u001b[2J\\nfake"');
     expect(printable('plain-id')).toBe('plain-id');
@@ -322,7 +371,10 @@ describe('hostile files', () => {
       expect.stringMatching(/proto\.json:1:\d+ tasks\[0\]\.constructor: unknown key/),
     ]);
     const yaml = file('proto.yaml', '__proto__: {polluted: 1}\ntasks:\n  - taskId: a\n    __proto__: {x: 1}\n');
-    expect(problemsOf(yaml)).toEqual([expect.stringMatching(/proto\.yaml:1:1 __proto__: unknown key/), expect.stringMatching(/proto\.yaml:4:5 tasks\[0\]\.__proto__: unknown key/)]);
+    expect(problemsOf(yaml)).toEqual([
+      expect.stringMatching(/proto\.yaml:1:1 __proto__: unknown key/),
+      expect.stringMatching(/proto\.yaml:4:5 tasks\[0\]\.__proto__: unknown key/),
+    ]);
     const probe = {} as Record<string, unknown>;
     expect([probe['polluted'], probe['x'], probe['p']]).toEqual([undefined, undefined, undefined]);
   });
@@ -337,16 +389,26 @@ describe('hostile files', () => {
   });
 
   test('deep nesting: too deep to parse, or a payload deeper than JSON values may be (path cut short)', () => {
-    expect(problemsOf(file('deep.json', `{"tasks":[{"payload":${'['.repeat(5000)}${']'.repeat(5000)}}]}`))).toEqual([expect.stringMatching(/deep\.json:1:\d+: nested too deeply to parse$/)]);
-    expect(problemsOf(file('deep.yaml', `tasks:\n  - payload: ${'['.repeat(5000)}${']'.repeat(5000)}\n`))).toEqual([expect.stringMatching(/deep\.yaml:2:\d+: nested too deeply to parse$/)]);
+    expect(problemsOf(file('deep.json', `{"tasks":[{"payload":${'['.repeat(5000)}${']'.repeat(5000)}}]}`))).toEqual([
+      expect.stringMatching(/deep\.json:1:\d+: nested too deeply to parse$/),
+    ]);
+    expect(problemsOf(file('deep.yaml', `tasks:\n  - payload: ${'['.repeat(5000)}${']'.repeat(5000)}\n`))).toEqual([
+      expect.stringMatching(/deep\.yaml:2:\d+: nested too deeply to parse$/),
+    ]);
     const [line] = problemsOf(file('deep-payload.json', `{"tasks":[{"payload":${'['.repeat(600)}${']'.repeat(600)}}]}`));
     expect(line).toMatch(/deep-payload\.json:1:\d+ tasks\[0\]\.payload(\[0\])+…\(\d+ more levels\): is nested deeper than 512 levels$/);
   });
 
   test('binary and control characters, empty files, several YAML documents, duplicate keys', () => {
-    expect(problemsOf(file('binary.json', Buffer.from([0x7b, 0xff, 0xfe, 0x00, 0x01])))).toEqual([expect.stringMatching(/binary\.json: not UTF-8 text \(is it a binary file\?\)$/)]);
+    expect(problemsOf(file('binary.json', Buffer.from([0x7b, 0xff, 0xfe, 0x00, 0x01])))).toEqual([
+      expect.stringMatching(/binary\.json: not UTF-8 text \(is it a binary file\?\)$/),
+    ]);
     expect(problemsOf(file('nul.yaml', 'tasks:\n  - taskId: a\u0000\n'))).toEqual([expect.stringMatching(/nul\.yaml:2:14: control character U\+0000/)]);
-    for (const [name, text] of [['empty.yaml', ''], ['blank.json', '  \n\n'], ['bom.json', '\ufeff']]) {
+    for (const [name, text] of [
+      ['empty.yaml', ''],
+      ['blank.json', '  \n\n'],
+      ['bom.json', '\ufeff'],
+    ]) {
       expect(problemsOf(file(name as string, text as string))).toEqual([expect.stringMatching(/:1:1: the file is empty: expected an object with `tasks`$/)]);
     }
     expect(problemsOf(file('two.yaml', 'tasks: [{}]\n---\ntasks: [{}]\n'))).toEqual([expect.stringMatching(/two\.yaml:2:1: a second YAML document/)]);
@@ -373,7 +435,10 @@ describe('neuroflux schema', () => {
         objects.push(at);
         expect({ at, additionalProperties: s['additionalProperties'] }).toEqual({ at, additionalProperties: false });
         for (const [key, property] of Object.entries(s['properties'] as Record<string, Record<string, unknown>>)) {
-          expect({ at: `${at}.${key}`, described: typeof property['description'] === 'string' && property['description'].length > 0 }).toEqual({ at: `${at}.${key}`, described: true });
+          expect({ at: `${at}.${key}`, described: typeof property['description'] === 'string' && property['description'].length > 0 }).toEqual({
+            at: `${at}.${key}`,
+            described: true,
+          });
         }
       }
       for (const [key, value] of Object.entries(s)) walk(value, `${at}/${key}`);

@@ -18,7 +18,10 @@ import { AgentHost, createNeuroFlux, nats } from '../../src';
 
 const ArgsSchema = z.tuple([
   // Several servers (a cluster), comma-separated: the client fails over between them.
-  z.string().min(1).transform((urls) => urls.split(',')),
+  z
+    .string()
+    .min(1)
+    .transform((urls) => urls.split(',')),
   z.string().regex(/^[A-Za-z0-9_-]+$/),
   z.string().regex(/^[A-Za-z0-9_-]+$/),
   z.coerce.number().int().positive().default(1000),
@@ -64,7 +67,11 @@ async function main(): Promise<void> {
   await nf.start();
   host.start();
   process.stdout.write(`ready ${hostId}\n`);
-  const stop = () => void host.stop().then(() => nf.stop()).then(() => process.exit(0));
+  const stop = () =>
+    void host
+      .stop()
+      .then(() => nf.stop())
+      .then(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }

@@ -49,4 +49,3 @@ export function parseOrThrow<T>(schema: z.ZodType<T>, what: string, value: unkno
   if (!parsed.success) throw ValidationError.fromZod(what, parsed.error);
   return parsed.data;
 }
-

@@ -51,10 +51,7 @@ export const AgentRegistrationSchema = z
   .object({
     handler: z.custom<MessageHandler>((v) => typeof v === 'function', 'must be a function').optional(),
     machine: z
-      .custom<AnyStateMachine>(
-        (v) => typeof v === 'object' && v !== null && typeof (v as { transition?: unknown }).transition === 'function',
-        'must be an XState machine',
-      )
+      .custom<AnyStateMachine>((v) => typeof v === 'object' && v !== null && typeof (v as { transition?: unknown }).transition === 'function', 'must be an XState machine')
       .optional(),
     topics: z.array(z.string().min(1)).default([]),
     concurrency: positiveInt.default(1),
@@ -76,4 +73,3 @@ export interface AgentRegistration {
   maxQueueSize?: number;
   overflowPolicy?: OverflowPolicy;
 }
-

@@ -1,15 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../errors';
-import {
-  DEFAULT_MAX_RETRIES,
-  DEFAULT_TTL_SECONDS,
-  MessagePriority,
-  MessageSchema,
-  MessageType,
-  type Message,
-  type MessageFields,
-  type MessageInput,
-} from './model/message';
+import { DEFAULT_MAX_RETRIES, DEFAULT_TTL_SECONDS, MessagePriority, MessageSchema, MessageType, type Message, type MessageFields, type MessageInput } from './model/message';
 
 // The vocabulary lives in the bus's model (machines and rules import it from there); the bus
 // and its users keep importing it from here, beside the functions that make messages.

@@ -136,12 +136,7 @@ export class MessageRouter {
     if (message.recipientId !== null) {
       const recipient = this.agents.get(message.recipientId);
       // Checked before acceptance so that a refused send leaves no trace but the error.
-      if (
-        recipient &&
-        recipient.overflow === 'reject' &&
-        recipient.mailbox.size >= recipient.maxQueueSize &&
-        !recipient.mailbox.holdsLessUrgentThan(message.priority)
-      ) {
+      if (recipient && recipient.overflow === 'reject' && recipient.mailbox.size >= recipient.maxQueueSize && !recipient.mailbox.holdsLessUrgentThan(message.priority)) {
         this.counters.rejected++;
         throw new QueueFullError(recipient.agentId, recipient.maxQueueSize);
       }

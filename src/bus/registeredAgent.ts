@@ -130,7 +130,7 @@ export class RegisteredAgent {
     if (!this.pushes || !this.online || !this.active) return false;
     // A budget per drain: a handler that keeps sending to itself must not hold the thread
     // (what is left is drained at the next flush, which it has already scheduled).
-    for (let budget = DRAIN_BUDGET; budget > 0; ) {
+    for (let budget = DRAIN_BUDGET; budget > 0;) {
       const slots = this.freeSlots();
       if (slots <= 0 || this.mailbox.size === 0) break;
       const batch: Message[] = [];
@@ -219,9 +219,7 @@ export class RegisteredAgent {
     const instrumentation = this.instrumentation;
     let result: PromiseLike<unknown> | undefined;
     try {
-      const returned = instrumentation?.aroundDelivery
-        ? instrumentation.aroundDelivery(message, this.agentId, () => handler(message, this.handle))
-        : handler(message, this.handle);
+      const returned = instrumentation?.aroundDelivery ? instrumentation.aroundDelivery(message, this.agentId, () => handler(message, this.handle)) : handler(message, this.handle);
       // Reading `then` may run a hostile getter: inside the try, it fails the delivery like a throw.
       result = thenable(returned);
     } catch (error) {

@@ -1,10 +1,4 @@
-export {
-  DEFAULT_CACHE_TTL_SECONDS,
-  MemoryCache,
-  globToRegExp,
-  type DistributedCache,
-  type MemoryCacheOptions,
-} from './distributedCache';
+export { DEFAULT_CACHE_TTL_SECONDS, MemoryCache, globToRegExp, type DistributedCache, type MemoryCacheOptions } from './distributedCache';
 export { RedisCache, type RedisCacheOptions } from './redisCache';
 export {
   ForeignResourceError,

@@ -23,21 +23,30 @@ export class PoolTimeoutError extends NeuroFluxError {
 
 /** The pool was closed (acquires waiting on it reject with this). */
 export class PoolClosedError extends NeuroFluxError {
-  constructor(readonly pool: string, options?: NeuroFluxErrorOptions) {
+  constructor(
+    readonly pool: string,
+    options?: NeuroFluxErrorOptions,
+  ) {
     super(PoolErrorCode.POOL_CLOSED, `pool '${pool}' is closed`, options);
   }
 }
 
 /** The manager has no pool of that type. */
 export class UnknownPoolError extends NeuroFluxError {
-  constructor(readonly pool: string, options?: NeuroFluxErrorOptions) {
+  constructor(
+    readonly pool: string,
+    options?: NeuroFluxErrorOptions,
+  ) {
     super(PoolErrorCode.UNKNOWN_POOL, `no resource pool '${pool}'`, options);
   }
 }
 
 /** A resource was released to a pool that did not lend it (or is not on loan). */
 export class ForeignResourceError extends NeuroFluxError {
-  constructor(readonly pool: string, options?: NeuroFluxErrorOptions) {
+  constructor(
+    readonly pool: string,
+    options?: NeuroFluxErrorOptions,
+  ) {
     super(PoolErrorCode.FOREIGN_RESOURCE, `resource released to pool '${pool}' is not on loan from it`, options);
   }
 }
@@ -169,7 +178,10 @@ export class ResourcePool<R> {
     slot.agentId = agentId;
     if (this.closed) return;
     // A waiter whose affinity is this resource goes first; otherwise FIFO.
-    const index = Math.max(0, this.waiters.findIndex((w) => w.agentId === agentId));
+    const index = Math.max(
+      0,
+      this.waiters.findIndex((w) => w.agentId === agentId),
+    );
     const waiter = this.waiters[index];
     if (!waiter) return;
     this.waiters.splice(index, 1);

@@ -106,7 +106,11 @@ export async function runBusDemo(options: BusDemoOptions): Promise<BusDemoSummar
     `7. stats: sent ${stats.messagesSent}, delivered ${stats.messagesDelivered}, processed ${stats.messagesProcessed}, ` +
       `dead letters ${stats.deadLetters.total} (expired ${stats.deadLetters.expired}), avg handler ${stats.avgProcessingTime.toFixed(3)} ms`,
   );
-  step(`   by priority: ${Object.entries(stats.messagesByPriority).map(([p, n]) => `${p} ${n}`).join(', ')}`);
+  step(
+    `   by priority: ${Object.entries(stats.messagesByPriority)
+      .map(([p, n]) => `${p} ${n}`)
+      .join(', ')}`,
+  );
   await nf.stop();
   return { steps, processingOrder, stats };
 }

@@ -73,7 +73,7 @@ export function namespaceOption(description: string): Option {
 
 /** `--log-level <level>`, read from `NEUROFLUX_LOG_LEVEL` when not given. @internal */
 export function logLevelOption(): Option {
-  return new Option('--log-level <level>', 'log level of the runtime\'s JSON-lines log on stderr (fatal, error, warn, info, debug, trace, silent)')
+  return new Option('--log-level <level>', "log level of the runtime's JSON-lines log on stderr (fatal, error, warn, info, debug, trace, silent)")
     .env('NEUROFLUX_LOG_LEVEL')
     .default('info');
 }

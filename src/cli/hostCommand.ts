@@ -63,16 +63,20 @@ export function registerHostCommand(program: Command, write: (text: string) => v
     .option('--seed <n>', 'seed of the simulated executors', '1')
     .option('--inspect [port]', INSPECT_OPTION_HELP)
     .option('--exit-with-parent', 'drain and exit when stdin ends (the process that started this host, holding its stdin, has died)')
-    .option('--credentials <file>', 'this host\'s file from `neuroflux nats-config --out`: its NATS user, identity (the host id) and namespace')
+    .option('--credentials <file>', "this host's file from `neuroflux nats-config --out`: its NATS user, identity (the host id) and namespace")
     .option(`${ALLOW_EXECUTORS_OPTION} <dir>`, "also load executor modules from <dir> (repeatable; default: only from the workflow file's folder)", collectOption)
     .action(async (file: string, raw: Record<string, unknown>, command: Command) => {
       const parsed = parseCliOptions(HostOptionsSchema, raw, command);
       const credentials = parsed.credentials === undefined ? undefined : readNatsCredentials(parsed.credentials);
       if (credentials && credentials.role !== 'host') {
-        throw new ValidationError('command-line options', [{ path: '--credentials', message: `${parsed.credentials} is ${credentials.role} ${credentials.transport.identity}'s: host needs a host's` }]);
+        throw new ValidationError('command-line options', [
+          { path: '--credentials', message: `${parsed.credentials} is ${credentials.role} ${credentials.transport.identity}'s: host needs a host's` },
+        ]);
       }
       if (credentials && raw['hostId'] !== undefined && raw['hostId'] !== credentials.transport.identity) {
-        throw new ValidationError('command-line options', [{ path: '--host-id', message: `must be the identity of --credentials (${credentials.transport.identity}), or left out` }]);
+        throw new ValidationError('command-line options', [
+          { path: '--host-id', message: `must be the identity of --credentials (${credentials.transport.identity}), or left out` },
+        ]);
       }
       // With credentials the host id is the NATS identity: orchestrators refuse a presence published under another.
       const options = credentials ? { ...parsed, hostId: credentials.transport.identity, namespace: credentials.transport.namespace } : parsed;
@@ -85,7 +89,10 @@ export function registerHostCommand(program: Command, write: (text: string) => v
       warnOnStoreProblems(nf, (text) => process.stderr.write(text));
       const trustedDirs = trustedExecutorDirs(options.allowExecutorsOutside, ALLOW_EXECUTORS_OPTION);
       const executors = resolveWorkflowExecutors(workflow, file, { clock: nf.clock, seed: options.seed, trustedDirs });
-      const wanted = options.agents?.split(',').map((id) => id.trim()).filter(Boolean);
+      const wanted = options.agents
+        ?.split(',')
+        .map((id) => id.trim())
+        .filter(Boolean);
       const unknown = wanted?.filter((id) => !executors.has(id)) ?? [];
       if (unknown.length > 0) {
         throw new ValidationError('command-line options', [{ path: '--agents', message: `no agent with an executor named ${unknown.join(', ')} in ${file}` }]);

@@ -39,9 +39,7 @@ export interface InspectCommandHooks {
 
 function interrupted(): Promise<unknown> {
   const controller = new AbortController();
-  return Promise.race([once(process, 'SIGINT', { signal: controller.signal }), once(process, 'SIGTERM', { signal: controller.signal })]).finally(() =>
-    controller.abort(),
-  );
+  return Promise.race([once(process, 'SIGINT', { signal: controller.signal }), once(process, 'SIGTERM', { signal: controller.signal })]).finally(() => controller.abort());
 }
 
 /**

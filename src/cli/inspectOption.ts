@@ -49,7 +49,16 @@ export async function startCliInspector(
  * @internal
  */
 export const InspectActionsFromSchema = z
-  .preprocess((value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter((s) => s.length > 0) : value), z.array(SubjectTokenSchema).min(1))
+  .preprocess(
+    (value) =>
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s.length > 0)
+        : value,
+    z.array(SubjectTokenSchema).min(1),
+  )
   .optional();
 
 /** The option's help text. @internal */
@@ -67,6 +76,9 @@ export function inspectActionsOption(from: readonly string[] | undefined): { fro
  * @internal
  */
 export function orchestratorRuntimeId(): string {
-  const host = hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60) || 'host';
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9_-]/g, '-')
+      .slice(0, 60) || 'host';
   return `orchestrator-${host}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }

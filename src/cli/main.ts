@@ -88,7 +88,10 @@ export function buildCli(output: CliOutput, hooks: { untilInterrupted?: () => Pr
       if (options.json) write(`${JSON.stringify(summary, null, 2)}\n`);
       else if (inspectPort === undefined) for (const line of formatTradingSummary(summary)) write(`${line}\n`);
     });
-  registerWorkflowCommands(program, write, { ...(hooks.errorOutput && { stderr: hooks.errorOutput }), ...(hooks.untilInterrupted && { untilInterrupted: hooks.untilInterrupted }) });
+  registerWorkflowCommands(program, write, {
+    ...(hooks.errorOutput && { stderr: hooks.errorOutput }),
+    ...(hooks.untilInterrupted && { untilInterrupted: hooks.untilInterrupted }),
+  });
   registerHostCommand(program, write, hooks.untilInterrupted, hooks.errorOutput);
   registerInspectCommand(program, write);
   registerProfileCommand(program, write);

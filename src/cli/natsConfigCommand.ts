@@ -5,7 +5,13 @@ import { z } from 'zod';
 import { natsServerConfig } from '../transport/natsServerConfig';
 import { parseCliOptions } from './cliOptions';
 
-const list = (value: unknown) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter((s) => s.length > 0) : value);
+const list = (value: unknown) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0)
+    : value;
 
 const NatsConfigOptionsSchema = z.object({
   namespace: z.string(),

@@ -36,10 +36,7 @@ export function registerProfileCommand(program: Command, write: (text: string) =
       try {
         for (let i = 0; i < options.runs; i++) await demo.runOnce();
         // The last run goes on while the profiler measures: round trips under load.
-        const [report] = await Promise.all([
-          profileSystemPerformance(nf, { resourceWindowMs: options.window, timeoutMs: options.timeout }),
-          demo.runOnce(),
-        ]);
+        const [report] = await Promise.all([profileSystemPerformance(nf, { resourceWindowMs: options.window, timeoutMs: options.timeout }), demo.runOnce()]);
         if (options.json) {
           write(`${JSON.stringify(report, (_key, value: unknown) => (value === Infinity ? 'Infinity' : value), 2)}\n`);
         } else write(formatProfileReport(report));

@@ -285,7 +285,10 @@ export async function runTradingDemo(options: TradingDemoOptions): Promise<Tradi
       const conflictId = conflict.conflictId; // detection reports it
       for (const s of signals) views.set(`${s.agentId}:${conflictId}`, { signal: s.signal, confidence: s.confidence });
       const resolution = await nf.conflicts.resolveConflict(conflictId, { algorithm: 'weighted_consensus' });
-      const decision = resolution.status === 'escalated' ? 'escalated' : `${typeof resolution.decision === 'string' ? resolution.decision : JSON.stringify(resolution.decision)} (${resolution.action})`;
+      const decision =
+        resolution.status === 'escalated'
+          ? 'escalated'
+          : `${typeof resolution.decision === 'string' ? resolution.decision : JSON.stringify(resolution.decision)} (${resolution.action})`;
       decisions[decision] = (decisions[decision] ?? 0) + 1;
       // The market tells who was right one round later.
       nf.conflicts.recordOutcome(conflictId, truthOf(round));
@@ -302,8 +305,7 @@ export async function runTradingDemo(options: TradingDemoOptions): Promise<Tradi
 
   // The same seed and rounds with round-robin routing: the fills the swarm is judged against.
   const baselineStarted = performance.now();
-  const baselineRun =
-    routing === 'swarm' ? await runTradingDemo({ seed, agents, tasks: workflows, log: () => undefined, routing: 'round_robin' }) : undefined;
+  const baselineRun = routing === 'swarm' ? await runTradingDemo({ seed, agents, tasks: workflows, log: () => undefined, routing: 'round_robin' }) : undefined;
   const baselineMs = performance.now() - baselineStarted;
 
   const stats = nf.orchestrator.getStats();
@@ -360,8 +362,15 @@ export async function runTradingDemo(options: TradingDemoOptions): Promise<Tradi
 /** The summary as the lines the CLI prints. */
 export function formatTradingSummary(s: TradingDemoSummary): string[] {
   const lines = [
-    `workflows: ${s.workflows} · tasks: ${Object.entries(s.tasksByStatus).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')} · retries: ${s.retries}`,
-    `conflicts: ${s.conflicts.detected} detected, ${s.conflicts.resolved} resolved, ${s.conflicts.escalated} escalated · ${Object.entries(s.conflicts.decisions).map(([d, n]) => `${d} ×${n}`).join(', ') || 'none'}`,
+    `workflows: ${s.workflows} · tasks: ${Object.entries(s.tasksByStatus)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')} · retries: ${s.retries}`,
+    `conflicts: ${s.conflicts.detected} detected, ${s.conflicts.resolved} resolved, ${s.conflicts.escalated} escalated · ${
+      Object.entries(s.conflicts.decisions)
+        .map(([d, n]) => `${d} ×${n}`)
+        .join(', ') || 'none'
+    }`,
     `circuit breakers: ${s.circuitBreakers}`,
     formatFills(s),
     `${routingName(s.routing)} by half: ${percent(s.tradeSuccess.firstHalf)} % of trades filled in the first half, ${percent(s.tradeSuccess.secondHalf)} % in the second`,
@@ -369,8 +378,17 @@ export function formatTradingSummary(s: TradingDemoSummary): string[] {
     ...Object.entries(s.routingPosteriors).map(
       ([pair, p]) => `  ${pair}  ${p.mean.toFixed(2)} [${p.alpha.toFixed(1)}, ${p.beta.toFixed(1)}] · ${p.routed} routed, ${p.filled} filled`,
     ),
-    `messages by priority: ${Object.entries(s.messagesByPriority).map(([p, n]) => `${p} ${n}`).join(', ')}`,
-    `dead letters: ${s.deadLetters.total}${s.deadLetters.total > 0 ? ` (${Object.entries(s.deadLetters).filter(([k, n]) => k !== 'total' && n > 0).map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`,
+    `messages by priority: ${Object.entries(s.messagesByPriority)
+      .map(([p, n]) => `${p} ${n}`)
+      .join(', ')}`,
+    `dead letters: ${s.deadLetters.total}${
+      s.deadLetters.total > 0
+        ? ` (${Object.entries(s.deadLetters)
+            .filter(([k, n]) => k !== 'total' && n > 0)
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ')})`
+        : ''
+    }`,
     `time: ${s.timing.wallMs} ms · ${s.timing.tasksPerSecond} tasks/s${s.timing.baselineMs === undefined ? '' : ` · round-robin baseline ${s.timing.baselineMs} ms`}`,
   ];
   return lines;

@@ -74,8 +74,7 @@ export function registerVerifyCommand(
             maxStates: options.maxStates,
             ...(options.timeLimit !== undefined && { timeLimitMs: options.timeLimit * 1000 }),
             // A search over a second says how far it got, on stderr so that --json stays clean.
-            onProgress: (p) =>
-              process.stderr.write(`verifying ${file}: ${p.statesExplored} states, ${p.work} units of work, ${(p.elapsedMs / 1000).toFixed(1)} s\n`),
+            onProgress: (p) => process.stderr.write(`verifying ${file}: ${p.statesExplored} states, ${p.work} units of work, ${(p.elapsedMs / 1000).toFixed(1)} s\n`),
             reduction: options.reduction,
             environment: { cancellations: options.cancellations, agentLoss: options.agentLoss },
           },
@@ -92,7 +91,6 @@ export function registerVerifyCommand(
         return;
       }
       write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${file}: ${formatVerificationResult(result)}\n`);
-      process.exitCode =
-        result.status === 'violated' ? VerifyExitCode.VIOLATED : result.status === 'incomplete' ? VerifyExitCode.INCOMPLETE : VerifyExitCode.VERIFIED;
+      process.exitCode = result.status === 'violated' ? VerifyExitCode.VIOLATED : result.status === 'incomplete' ? VerifyExitCode.INCOMPLETE : VerifyExitCode.VERIFIED;
     });
 }

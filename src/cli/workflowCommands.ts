@@ -30,7 +30,9 @@ import {
 
 /** A resumed run recognises its tasks by id: with `--state-dir` every task needs one. */
 function requireTaskIds(workflow: WorkflowFile, file: string): void {
-  const missing = workflow.tasks.flatMap((t, i) => (t.taskId === undefined ? [{ path: ['tasks', i, 'taskId'], message: 'required with --state-dir (a resumed run finds its tasks by id)' }] : []));
+  const missing = workflow.tasks.flatMap((t, i) =>
+    t.taskId === undefined ? [{ path: ['tasks', i, 'taskId'], message: 'required with --state-dir (a resumed run finds its tasks by id)' }] : [],
+  );
   if (missing.length > 0) throw workflowFileError(workflow, file, missing);
 }
 
@@ -83,11 +85,7 @@ const RunOptionsSchema = z
  * task completed; `neuroflux schema` prints the JSON Schema of workflow files.
  * @internal
  */
-export function registerWorkflowCommands(
-  program: Command,
-  write: (text: string) => void,
-  io: { stderr?: CliOutput; untilInterrupted?: () => Promise<unknown> } = {},
-): void {
+export function registerWorkflowCommands(program: Command, write: (text: string) => void, io: { stderr?: CliOutput; untilInterrupted?: () => Promise<unknown> } = {}): void {
   // `isTTY` is typed boolean but is undefined when stderr is a pipe or a file.
   const stderr: CliOutput = io.stderr ?? { write: (text) => process.stderr.write(text), isTTY: process.stderr.isTTY ?? false };
   program
@@ -115,7 +113,9 @@ export function registerWorkflowCommands(
       if (!options.remoteAgents) requireCapableAgents(workflow, file);
       const credentials = options.credentials === undefined ? undefined : readNatsCredentials(options.credentials);
       if (credentials !== undefined && credentials.role !== 'orchestrator') {
-        throw new ValidationError('command-line options', [{ path: '--credentials', message: `${options.credentials} is ${credentials.role} ${credentials.transport.identity}'s: run needs an orchestrator's` }]);
+        throw new ValidationError('command-line options', [
+          { path: '--credentials', message: `${options.credentials} is ${credentials.role} ${credentials.transport.identity}'s: run needs an orchestrator's` },
+        ]);
       }
       const inspectHub = inspectionHubFor(options.inspect);
       const runStderr = lineKeepingOutput(stderr);

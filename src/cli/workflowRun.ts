@@ -74,7 +74,10 @@ export function blockedLines(diagnosis: StallDiagnosis, context: { namespace: st
   const lines = [`${diagnosis.stalled ? 'stalled' : 'blocked'}: ${count} task${count === 1 ? '' : 's'} cannot be given to any agent`];
   for (const { task, ids } of groups.values()) {
     const needs = task.requiredCapabilities.map(printable).join(', ') || '(no capability)';
-    const missing = task.missingCapabilities.length > 0 ? `capabilit${task.missingCapabilities.length === 1 ? 'y' : 'ies'} ${task.missingCapabilities.map(printable).join(', ')}` : `all of ${needs} in one agent`;
+    const missing =
+      task.missingCapabilities.length > 0
+        ? `capabilit${task.missingCapabilities.length === 1 ? 'y' : 'ies'} ${task.missingCapabilities.map(printable).join(', ')}`
+        : `all of ${needs} in one agent`;
     const cause =
       task.reason === 'no_host'
         ? `no agent host has announced itself on namespace '${context.namespace}' (start \`neuroflux host <file> --nats <url>\`); missing ${missing}`
@@ -256,7 +259,9 @@ export async function superviseWorkflowRun(nf: NeuroFlux, options: WorkflowRunOp
     const summary = summaryLines(records, elapsed);
     if (options.json) stdout(`${JSON.stringify(records, null, 2)}\n`);
     else if (options.events) {
-      stdout(`${JSON.stringify({ type: 'run_finished', outcome: ending.kind === 'finished' ? (exitCode === 0 ? 'completed' : 'failed') : ending.kind, exitCode, counts: statusCounts(records), elapsedMs: elapsed })}\n`);
+      stdout(
+        `${JSON.stringify({ type: 'run_finished', outcome: ending.kind === 'finished' ? (exitCode === 0 ? 'completed' : 'failed') : ending.kind, exitCode, counts: statusCounts(records), elapsedMs: elapsed })}\n`,
+      );
       for (const line of summary) stderr.write(`${line}\n`);
     } else for (const line of summary) stdout(`${line}\n`);
     return exitCode;

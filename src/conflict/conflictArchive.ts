@@ -13,10 +13,7 @@ export interface RestoredFinishedConflict extends PersistedFinishedConflict {
  * the order outcomes were recorded, not the order conflicts finished.
  * @internal
  */
-export function finishedToRestore(
-  archived: readonly PersistedFinishedConflict[],
-  rewritten: readonly PersistedFinishedConflict[],
-): RestoredFinishedConflict[] {
+export function finishedToRestore(archived: readonly PersistedFinishedConflict[], rewritten: readonly PersistedFinishedConflict[]): RestoredFinishedConflict[] {
   // One per conflict, the latest copy: a conflict let go without its outcome, restored and
   // then given one is archived twice, and the second copy is the true one.
   const latest = new Map<string, RestoredFinishedConflict>();

@@ -11,14 +11,20 @@ export type ConflictErrorCode = (typeof ConflictErrorCode)[keyof typeof Conflict
 
 /** The call names a conflict the engine does not know (or no longer keeps a record of). */
 export class UnknownConflictError extends NeuroFluxError {
-  constructor(readonly conflictId: string, options?: NeuroFluxErrorOptions) {
+  constructor(
+    readonly conflictId: string,
+    options?: NeuroFluxErrorOptions,
+  ) {
     super(ConflictErrorCode.UNKNOWN_CONFLICT, `conflict '${conflictId}' is not known`, options);
   }
 }
 
 /** A conflict id is reported twice. */
 export class DuplicateConflictError extends NeuroFluxError {
-  constructor(readonly conflictId: string, options?: NeuroFluxErrorOptions) {
+  constructor(
+    readonly conflictId: string,
+    options?: NeuroFluxErrorOptions,
+  ) {
     super(ConflictErrorCode.DUPLICATE_CONFLICT, `conflict '${conflictId}' was already reported`, options);
   }
 }

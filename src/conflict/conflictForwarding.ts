@@ -92,7 +92,7 @@ export class ConflictForwarder {
     // The answer comes from the network: checked like any other input.
     const parsed = ResolveAnswerSchema.safeParse(response.payload);
     if (!parsed.success) throw ValidationError.fromZod('forwarded resolution', parsed.error);
-    if ('resolution' in parsed.data) return parsed.data.resolution as ConflictResolution;
+    if ('resolution' in parsed.data) return parsed.data.resolution;
     const { code, message } = parsed.data.error;
     if (code === ConflictErrorCode.UNKNOWN_CONFLICT) throw new UnknownConflictError(conflictId);
     throw new RemoteConflictError(conflictId, code, message);

@@ -397,6 +397,7 @@ export class ConflictResolutionEngine {
       }
       return settled;
     } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what validation threw, unchanged (a NeuroFluxError), as a rejection
       return Promise.reject(error);
     }
   }

@@ -1,12 +1,4 @@
-import {
-  ConflictTopic,
-  ConflictType,
-  type Conflict,
-  type ConflictVerdict,
-  type ConsensusResult,
-  type Decision,
-  type Vote,
-} from './model/conflictTypes';
+import { ConflictTopic, ConflictType, type Conflict, type ConflictVerdict, type ConsensusResult, type Decision, type Vote } from './model/conflictTypes';
 import { decisionKey, sameDecision } from './model/decisionKey';
 import { ValidationError } from '../errors';
 
@@ -38,8 +30,7 @@ export interface ExecutionCommand {
   readonly payload: Readonly<Record<string, unknown>>;
 }
 
-const isRecord = (d: Decision | null): d is { readonly [key: string]: unknown } =>
-  typeof d === 'object' && d !== null && !Array.isArray(d);
+const isRecord = (d: Decision | null): d is { readonly [key: string]: unknown } => typeof d === 'object' && d !== null && !Array.isArray(d);
 
 const isAgentList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string' && x !== '');
 
@@ -84,12 +75,7 @@ function namedAgents(decision: Decision | null): string[] {
  * executorsOf(conflict, 'BUY', votes); // the agents that voted BUY
  * ```
  */
-export function executorsOf(
-  conflict: Conflict,
-  decision: Decision | null,
-  votes: readonly Vote[] = [],
-  executors?: DecisionExecutors,
-): string[] {
+export function executorsOf(conflict: Conflict, decision: Decision | null, votes: readonly Vote[] = [], executors?: DecisionExecutors): string[] {
   if (conflict.executors !== undefined && conflict.executors.length > 0) return [...conflict.executors];
   if (executors !== undefined && decision !== null) {
     const involved = new Set(conflict.involvedAgents);
@@ -130,12 +116,7 @@ function signalOf(decision: Decision | null): string | undefined {
  *   messageType: 'command', priority: 'high', topic: command.topic, payload: command.payload });
  * ```
  */
-export function planExecution(
-  conflict: Conflict,
-  result: ConsensusResult,
-  votes: readonly Vote[] = [],
-  executors?: DecisionExecutors,
-): ExecutionCommand {
+export function planExecution(conflict: Conflict, result: ConsensusResult, votes: readonly Vote[] = [], executors?: DecisionExecutors): ExecutionCommand {
   const decision = result.decision;
   const recipients = executorsOf(conflict, decision, votes, executors);
   const signal = signalOf(decision);
@@ -178,11 +159,7 @@ export function planExecution(
  * bus.broadcastMessage({ senderId: 'conflict_resolver', topic: 'conflict_escalation', payload: escalationNotice(conflict, verdict, votes) });
  * ```
  */
-export function escalationNotice(
-  conflict: Conflict,
-  verdict: ConflictVerdict,
-  votes: readonly Vote[],
-): Readonly<Record<string, unknown>> {
+export function escalationNotice(conflict: Conflict, verdict: ConflictVerdict, votes: readonly Vote[]): Readonly<Record<string, unknown>> {
   return {
     conflictId: conflict.conflictId,
     conflictType: conflict.conflictType,

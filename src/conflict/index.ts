@@ -25,28 +25,9 @@ export {
   type HumanDecision,
   type HumanDecisionOptions,
 } from './model/conflictTypes';
-export {
-  achieveConsensus,
-  MAJORITY_THRESHOLD,
-  SUPERMAJORITY_THRESHOLD,
-  MIN_QUORUM,
-  type ConsensusOptions,
-} from './model/consensus';
-export {
-  computeStake,
-  clampStake,
-  MIN_STAKE,
-  MAX_STAKE,
-  ABSTENTION_STAKE,
-  DEFAULT_PERFORMANCE,
-  type StakeProvider,
-} from './model/stakes';
-export {
-  PerformanceLedger,
-  type AgentPerformance,
-  type VoterOutcome,
-  type WeightUpdateOptions,
-} from './performanceLedger';
+export { achieveConsensus, MAJORITY_THRESHOLD, SUPERMAJORITY_THRESHOLD, MIN_QUORUM, type ConsensusOptions } from './model/consensus';
+export { computeStake, clampStake, MIN_STAKE, MAX_STAKE, ABSTENTION_STAKE, DEFAULT_PERFORMANCE, type StakeProvider } from './model/stakes';
+export { PerformanceLedger, type AgentPerformance, type VoterOutcome, type WeightUpdateOptions } from './performanceLedger';
 export { allocateByStake, weightedMedian, proposeCompromise, type ResourceClaim, type WeightedValue, type CompromiseOutcome } from './model/compromise';
 export {
   tallyConflict,
@@ -59,15 +40,7 @@ export {
   type ExpertAnswer,
 } from './model/strategies';
 export { decisionKey, sameDecision } from './model/decisionKey';
-export {
-  planExecution,
-  decisionRecipients,
-  executorsOf,
-  executionKey,
-  escalationNotice,
-  type ExecutionCommand,
-  type DecisionExecutors,
-} from './decisionExecution';
+export { planExecution, decisionRecipients, executorsOf, executionKey, escalationNotice, type ExecutionCommand, type DecisionExecutors } from './decisionExecution';
 export { detectSignalConflicts, SignalRule, TradingSignalSchema, type TradingSignalInput, type SignalDetectionOptions } from './detectors/signalDetector';
 export { detectResourceConflicts, ResourceRequestSchema, type ResourceRequest, type ResourceAvailability } from './detectors/resourceDetector';
 export { detectPriorityConflicts, TaskClaimSchema, type TaskClaim, type AgentSlots } from './detectors/priorityDetector';

@@ -14,14 +14,7 @@
  */
 export { DeadLetterHeader, NatsTransport, nats, type NatsTransportOptions, type TransportRejection, type TransportStats } from '../transport/index';
 export { connectNats, NatsOptionsSchema, type NatsOptions } from '../transport/index';
-export {
-  natsServerConfig,
-  type NatsServerConfig,
-  type NatsServerConfigOptions,
-  type NatsUserCredentials,
-  type NatsUserPermissions,
-  type NatsUserRole,
-} from '../transport/index';
+export { natsServerConfig, type NatsServerConfig, type NatsServerConfigOptions, type NatsUserCredentials, type NatsUserPermissions, type NatsUserRole } from '../transport/index';
 export {
   COMPRESSION_THRESHOLD_BYTES,
   EnvelopeHeader,

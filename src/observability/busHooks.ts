@@ -17,8 +17,7 @@ function composeAround(arounds: readonly Around[]): Around | undefined {
   if (arounds.length === 0) return undefined;
   if (arounds.length === 1) return arounds[0];
   return (message, agentId, run) => {
-    const step = (i: number): unknown =>
-      i === arounds.length ? run() : (arounds[i] as Around)(message, agentId, () => step(i + 1));
+    const step = (i: number): unknown => (i === arounds.length ? run() : (arounds[i] as Around)(message, agentId, () => step(i + 1)));
     return step(0);
   };
 }

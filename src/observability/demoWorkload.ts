@@ -124,7 +124,15 @@ export function setUpDemoWorkload(runtime: ObservedRuntime, options: DemoWorkloa
       { taskId: id('fetch_prices'), name: 'fetch prices', taskType: 'fetch', requiredCapabilities: ['market_data'], payload, priority: 'high' },
       { taskId: id('technical'), name: 'technical analysis', taskType: 'analysis', requiredCapabilities: ['technical_analysis'], dependencies: [id('fetch_prices')], payload },
       { taskId: id('sentiment'), name: 'sentiment analysis', taskType: 'analysis', requiredCapabilities: ['sentiment_analysis'], dependencies: [id('fetch_prices')], payload },
-      { taskId: id('risk'), name: 'risk check', taskType: 'risk', requiredCapabilities: ['risk_assessment'], dependencies: [id('technical'), id('sentiment')], payload, retryPolicy },
+      {
+        taskId: id('risk'),
+        name: 'risk check',
+        taskType: 'risk',
+        requiredCapabilities: ['risk_assessment'],
+        dependencies: [id('technical'), id('sentiment')],
+        payload,
+        retryPolicy,
+      },
       { taskId: id('trade'), name: 'execute trade', taskType: 'trade', requiredCapabilities: ['trading'], dependencies: [id('risk')], payload, priority: 'critical' },
     ];
   };

@@ -14,21 +14,8 @@ export type { DomainFeedOptions } from './inspector/domainFeed';
 export { startRemoteInspector, type RemoteInspectorOptions } from './inspector/remoteInspector';
 export { publishInspection, type InspectionPublisher, type InspectionPublisherOptions } from './inspector/inspectionPublisher';
 export type { InspectorActions } from './inspector/inspectorActions';
-export {
-  INSPECTION_FRAME_TOPIC,
-  INSPECTION_INTEREST_TOPIC,
-  type InspectionInterest,
-  type RuntimeInspectionFrame,
-  type RuntimeRole,
-} from './inspector/inspectionWire';
-export {
-  describeStatechart,
-  activeStatePaths,
-  anyStatePath,
-  type StatechartGraph,
-  type StatechartNode,
-  type StatechartEdge,
-} from './inspector/statechartGraph';
+export { INSPECTION_FRAME_TOPIC, INSPECTION_INTEREST_TOPIC, type InspectionInterest, type RuntimeInspectionFrame, type RuntimeRole } from './inspector/inspectionWire';
+export { describeStatechart, activeStatePaths, anyStatePath, type StatechartGraph, type StatechartNode, type StatechartEdge } from './inspector/statechartGraph';
 export {
   INSPECTOR_PROTOCOL_VERSION,
   type ActorView,
@@ -53,25 +40,11 @@ export {
 
 export { instrumentTracing, type TracingOptions } from './tracing/instrumentTracing';
 export { DistributedTracer, type SpanLogLevel, type TraceSummary } from './tracing/distributedTracer';
-export {
-  w3cTraceContextPropagator,
-  traceHeaders,
-  traceContextOf,
-  parseTraceparent,
-  formatTraceparent,
-  TRACEPARENT_HEADER,
-  TRACESTATE_HEADER,
-} from './tracing/traceContext';
+export { w3cTraceContextPropagator, traceHeaders, traceContextOf, parseTraceparent, formatTraceparent, TRACEPARENT_HEADER, TRACESTATE_HEADER } from './tracing/traceContext';
 
 export { createMetrics, type MetricsOptions, type RuntimeMetrics } from './runtimeMetrics';
 
-export {
-  profileSystemPerformance,
-  formatProfileReport,
-  type ProfileOptions,
-  type PerformanceReport,
-  type AgentResponsiveness,
-} from './profiler/profileSystemPerformance';
+export { profileSystemPerformance, formatProfileReport, type ProfileOptions, type PerformanceReport, type AgentResponsiveness } from './profiler/profileSystemPerformance';
 export {
   measureCommunicationLatency,
   percentile,
@@ -83,11 +56,6 @@ export {
 } from './profiler/communicationLatency';
 export { sampleResourceUsage, startResourceSampler, type ResourceUsage, type ResourceSampler } from './profiler/resourceUsage';
 export { taskPerformance, type TaskPerformance, type DurationStats } from './profiler/taskPerformance';
-export {
-  identifyBottlenecks,
-  DEFAULT_BOTTLENECK_THRESHOLDS,
-  type Bottleneck,
-  type BottleneckThresholds,
-} from './profiler/bottlenecks';
+export { identifyBottlenecks, DEFAULT_BOTTLENECK_THRESHOLDS, type Bottleneck, type BottleneckThresholds } from './profiler/bottlenecks';
 
 export { setUpDemoWorkload, type DemoWorkload, type DemoWorkloadOptions, type DemoRun } from './demoWorkload';

@@ -21,7 +21,10 @@ export type ObservabilityErrorCode = (typeof ObservabilityErrorCode)[keyof typeo
  * ```
  */
 export class InspectorAddressError extends NeuroFluxError {
-  constructor(readonly host: string, options?: NeuroFluxErrorOptions) {
+  constructor(
+    readonly host: string,
+    options?: NeuroFluxErrorOptions,
+  ) {
     super(ObservabilityErrorCode.INSPECTOR_NOT_LOOPBACK, `the inspector listens on loopback only (127.0.0.1, ::1, localhost), not '${host}'`, options);
   }
 }
@@ -34,11 +37,7 @@ export class InspectorListenError extends NeuroFluxError {
     readonly reason: unknown,
     options: NeuroFluxErrorOptions = { cause: reason },
   ) {
-    super(
-      ObservabilityErrorCode.INSPECTOR_LISTEN,
-      `the inspector could not listen on ${host}:${port}: ${describeError(reason)}`,
-      options,
-    );
+    super(ObservabilityErrorCode.INSPECTOR_LISTEN, `the inspector could not listen on ${host}:${port}: ${describeError(reason)}`, options);
   }
 }
 

@@ -113,12 +113,7 @@ export function createMetrics(runtime: ObservedRuntime, options: MetricsOptions 
       },
     }),
   );
-  const handlerDuration = new BucketHistogram(
-    `${p}message_handler_duration_seconds`,
-    "Time an agent's behaviour took to handle one delivery.",
-    'type',
-    o.latencyBuckets,
-  );
+  const handlerDuration = new BucketHistogram(`${p}message_handler_duration_seconds`, "Time an agent's behaviour took to handle one delivery.", 'type', o.latencyBuckets);
   const deliveryLatency = new BucketHistogram(
     `${p}message_delivery_latency_seconds`,
     'Time from acceptance by the bus to the end of handling (queueing included).',
@@ -159,9 +154,7 @@ export function createMetrics(runtime: ObservedRuntime, options: MetricsOptions 
       },
     }),
   );
-  const deadLetters = new Counter(
-    named({ name: `${p}dead_letters_total`, help: 'Messages given up, by reason.', labelNames: ['reason'] as const, registers }),
-  );
+  const deadLetters = new Counter(named({ name: `${p}dead_letters_total`, help: 'Messages given up, by reason.', labelNames: ['reason'] as const, registers }));
   const taskDuration = new Histogram(
     named({
       name: `${p}task_duration_seconds`,
@@ -203,9 +196,7 @@ export function createMetrics(runtime: ObservedRuntime, options: MetricsOptions 
   const conflictOutcomes = new Counter(
     named({ name: `${p}conflicts_total`, help: 'Finished conflicts by type and outcome.', labelNames: ['type', 'outcome'] as const, registers }),
   );
-  const votes = new Counter(
-    named({ name: `${p}conflict_votes_total`, help: 'Votes received (abstentions apart).', labelNames: ['kind'] as const, registers }),
-  );
+  const votes = new Counter(named({ name: `${p}conflict_votes_total`, help: 'Votes received (abstentions apart).', labelNames: ['kind'] as const, registers }));
   new Gauge(
     named({
       name: `${p}conflicts_active`,

@@ -224,9 +224,7 @@ export class EmbeddedRuntime {
     const logger = this.nf.logger;
     const stop = (): Promise<void> => this.nf.stop();
     // Never an unhandled rejection in the user's process: a close that fails is logged.
-    this.started
-      .then(stop, stop)
-      .catch((error: unknown) => logger.error({ err: error }, 'embedded NeuroFlux did not stop cleanly'));
+    this.started.then(stop, stop).catch((error: unknown) => logger.error({ err: error }, 'embedded NeuroFlux did not stop cleanly'));
   }
 }
 

@@ -17,7 +17,12 @@ const section = (what: string) => z.custom<object>(isObject, `expected ${what} (
  */
 export const NeuroFluxOptionsSchema = z
   .object({
-    clock: z.custom<object>((value) => isObject(value) && ['now', 'setTimeout', 'clearTimeout'].every((k) => typeof (value as Record<string, unknown>)[k] === 'function'), 'expected a clock with now, setTimeout and clearTimeout methods').optional(),
+    clock: z
+      .custom<object>(
+        (value) => isObject(value) && ['now', 'setTimeout', 'clearTimeout'].every((k) => typeof (value as Record<string, unknown>)[k] === 'function'),
+        'expected a clock with now, setTimeout and clearTimeout methods',
+      )
+      .optional(),
     bus: section('bus options').optional(),
     orchestrator: z.union([z.literal(false), section('orchestrator options')]).optional(),
     conflicts: section('conflict engine options').optional(),
@@ -27,7 +32,10 @@ export const NeuroFluxOptionsSchema = z
     inspector: section('inspector options').optional(),
     metrics: z.boolean().optional(),
     transport: z
-      .custom<object>((value) => isObject(value) && ['attach', 'start', 'close'].every((k) => typeof (value as Record<string, unknown>)[k] === 'function'), 'expected a transport with attach, start and close methods')
+      .custom<object>(
+        (value) => isObject(value) && ['attach', 'start', 'close'].every((k) => typeof (value as Record<string, unknown>)[k] === 'function'),
+        'expected a transport with attach, start and close methods',
+      )
       .optional(),
     logger: z.custom<object>(isNeuroFluxLogger, 'expected a logger with error, warn, info, debug and child methods (pino fits)').optional(),
     scaling: section('scaling options').optional(),

@@ -42,7 +42,10 @@ const OptionsSchema = z.object({
   stopGraceMs: z.number().int().nonnegative().default(30_000),
   startTimeoutMs: z.number().int().positive().default(30_000),
   heartbeatMs: z.number().int().positive().default(1000),
-  hostIdPrefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, - or _').default(`scaled-${process.pid}`),
+  hostIdPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, - or _')
+    .default(`scaled-${process.pid}`),
   extraArgs: z.array(z.string()).default([]),
 });
 
@@ -132,7 +135,13 @@ export class LocalHostLauncher implements HostLauncher {
   }
 
   hosts(): readonly LaunchedHost[] {
-    return [...this.processes.values()].map((h) => ({ hostId: h.hostId, capability: h.capability, agentIds: [...h.agentIds], state: h.state, ...(h.child.pid !== undefined && { pid: h.child.pid }) }));
+    return [...this.processes.values()].map((h) => ({
+      hostId: h.hostId,
+      capability: h.capability,
+      agentIds: [...h.agentIds],
+      state: h.state,
+      ...(h.child.pid !== undefined && { pid: h.child.pid }),
+    }));
   }
 
   start(capability: string): Promise<LaunchedHost> {
@@ -208,8 +217,23 @@ export class LocalHostLauncher implements HostLauncher {
     const [bin, ...binArgs] = this.command as [string, ...string[]];
     const o = this.options;
     const args = [
-      ...binArgs, 'host', o.workflowFile, '--nats', o.nats, '--namespace', o.namespace, '--host-id', hostId,
-      '--heartbeat', String(o.heartbeatMs), '--capability', capability, '--agent-prefix', `${hostId}-`, '--exit-with-parent', ...o.extraArgs,
+      ...binArgs,
+      'host',
+      o.workflowFile,
+      '--nats',
+      o.nats,
+      '--namespace',
+      o.namespace,
+      '--host-id',
+      hostId,
+      '--heartbeat',
+      String(o.heartbeatMs),
+      '--capability',
+      capability,
+      '--agent-prefix',
+      `${hostId}-`,
+      '--exit-with-parent',
+      ...o.extraArgs,
     ];
     const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     // Never written; an error on it (the child gone) is no failure of ours.

@@ -23,7 +23,10 @@ export interface RegionScore {
 
 /** No region can take the task (none known, or none has every required capability). */
 export class NoRegionError extends NeuroFluxError {
-  constructor(readonly requiredCapabilities: readonly string[], options?: NeuroFluxErrorOptions) {
+  constructor(
+    readonly requiredCapabilities: readonly string[],
+    options?: NeuroFluxErrorOptions,
+  ) {
     super(ErrorCode.NO_REGION, `no region can take a task requiring [${requiredCapabilities.join(', ')}]`, options);
   }
 }
@@ -50,8 +53,7 @@ export function scoreRegion(status: RegionStatus, requiredCapabilities: readonly
   const latencyScore = Math.max(0, 1 - status.latencyMs / maxLatencyMs);
   const loadScore = 1 - Math.min(1, Math.max(0, status.load));
   const have = new Set(status.capabilities);
-  const capabilityScore =
-    requiredCapabilities.length === 0 ? 1 : requiredCapabilities.filter((c) => have.has(c)).length / requiredCapabilities.length;
+  const capabilityScore = requiredCapabilities.length === 0 ? 1 : requiredCapabilities.filter((c) => have.has(c)).length / requiredCapabilities.length;
   return { region: status.region, score: 0.4 * latencyScore + 0.3 * loadScore + 0.3 * capabilityScore, latencyScore, loadScore, capabilityScore };
 }
 

@@ -124,7 +124,14 @@ export class ScalingManager {
         reportDecision: (_, decision) => this.publishDecision(decision),
         reportCompleted: (_, { capability, action }) => this.publishCompleted(capability, action),
         reportFailure: (_, { capability, stage, error }) =>
-          this.publish({ type: 'scaling_failed', capability, stage, error: describeError(error), ...(error instanceof NeuroFluxError && { code: error.code }), at: this.runtime.clock.now() }),
+          this.publish({
+            type: 'scaling_failed',
+            capability,
+            stage,
+            error: describeError(error),
+            ...(error instanceof NeuroFluxError && { code: error.code }),
+            at: this.runtime.clock.now(),
+          }),
         reportRefusedFigures: (_, { capability, reason }) => this.publish({ type: 'scaling_figures_refused', capability, reason, at: this.runtime.clock.now() }),
       },
       delays: { checkInterval: this.intervalMs },

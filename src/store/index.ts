@@ -1,10 +1,4 @@
-export {
-  MemorySnapshotStore,
-  RevisionMismatchError,
-  SnapshotKeySchema,
-  type SnapshotStore,
-  type StoredSnapshot,
-} from './snapshotStore';
+export { MemorySnapshotStore, RevisionMismatchError, SnapshotKeySchema, type SnapshotStore, type StoredSnapshot } from './snapshotStore';
 export { FileSnapshotStore, type FileSnapshotStoreOptions } from './fileSnapshotStore';
 export { NatsKvSnapshotStore, type NatsKvSnapshotStoreOptions } from './natsKvSnapshotStore';
 export { Lease, type LeaseClaim, type LeaseOptions, type LeaseRecord } from './lease';

@@ -8,7 +8,10 @@ import { checkKey, checkRevision, RevisionMismatchError, toJson, type SnapshotSt
 
 const KvStoreOptionsSchema = z.object({
   /** Bucket name (default `neuroflux`). */
-  bucket: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, - or _').default('neuroflux'),
+  bucket: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, - or _')
+    .default('neuroflux'),
   /** Replicas of the bucket's stream in a NATS cluster (1 on a single server). */
   replicas: z.number().int().min(1).max(5).default(1),
 });

@@ -38,11 +38,7 @@ export class RevisionMismatchError extends NeuroFluxError {
     readonly actualRevision: number | undefined,
     options?: NeuroFluxErrorOptions,
   ) {
-    super(
-      ErrorCode.REVISION_MISMATCH,
-      `snapshot '${key}' is at revision ${actualRevision ?? 'unknown'}, not the expected ${expectedRevision}`,
-      options,
-    );
+    super(ErrorCode.REVISION_MISMATCH, `snapshot '${key}' is at revision ${actualRevision ?? 'unknown'}, not the expected ${expectedRevision}`, options);
   }
 }
 
@@ -52,9 +48,7 @@ export function isSnapshotStore(value: unknown): value is SnapshotStore {
 }
 
 /** Keys are NATS KV keys as well: letters, digits and `-_=./`, no leading or trailing dot. */
-export const SnapshotKeySchema = z
-  .string()
-  .regex(/^[-/=\w]+(\.[-/=\w]+)*$/, 'must be letters, digits, - _ = / separated by single dots');
+export const SnapshotKeySchema = z.string().regex(/^[-/=\w]+(\.[-/=\w]+)*$/, 'must be letters, digits, - _ = / separated by single dots');
 
 /** @internal */
 export function checkKey(key: unknown): string {

@@ -1,13 +1,7 @@
 /**
  * The swarm network: agents as neurons, learned connection strengths, emergent patterns.
  */
-export {
-  NeuralSwarmNetwork,
-  type NeuralSwarmNetworkOptions,
-  type AddAgentOptions,
-  type KnowledgeTransferDelivery,
-  type NetworkCycleResult,
-} from './neuralSwarmNetwork';
+export { NeuralSwarmNetwork, type NeuralSwarmNetworkOptions, type AddAgentOptions, type KnowledgeTransferDelivery, type NetworkCycleResult } from './neuralSwarmNetwork';
 export {
   SWARM_DEFAULTS,
   PatternType,
@@ -58,28 +52,10 @@ export {
   type BetaParameters,
   type RandomSource,
 } from './model/routingBandit';
-export {
-  failureCauseOf,
-  TASK_FAILURE_CAUSES,
-  type TaskFailureCause,
-  type FinishedTaskFailure,
-} from './model/failureAttribution';
+export { failureCauseOf, TASK_FAILURE_CAUSES, type TaskFailureCause, type FinishedTaskFailure } from './model/failureAttribution';
 export { agentPerformance, canFire, isRefractory } from './model/neuron';
-export {
-  activateConnection,
-  decayConnection,
-  connectionSuccessRate,
-  successRateAdjustedStrength,
-} from './model/connection';
-export {
-  initialSwarmState,
-  neuronOf,
-  connectionOf,
-  findConnection,
-  listNeurons,
-  listConnections,
-  neuronsInOrder,
-} from './model/swarmState';
+export { activateConnection, decayConnection, connectionSuccessRate, successRateAdjustedStrength } from './model/connection';
+export { initialSwarmState, neuronOf, connectionOf, findConnection, listNeurons, listConnections, neuronsInOrder } from './model/swarmState';
 export { SHARD_COUNT, shardKey, type ShardedRecord, type ReadonlyShardedRecord } from './model/shardedRecord';
 export { propagate } from './model/propagation';
 export { adaptTopology, decayConnections } from './model/adaptation';

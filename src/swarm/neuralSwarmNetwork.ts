@@ -103,8 +103,7 @@ function runtimeSwarms(root: Actor<RuntimeMachine>): RuntimeSwarms {
   const networks = new Map<string, NeuralSwarmNetwork>();
   const logic = swarmMachine.provide({
     actions: {
-      deliverKnowledgeTransfers: ({ context }, params) =>
-        networks.get(context.networkId)?.queueDeliveries(params.transfers),
+      deliverKnowledgeTransfers: ({ context }, params) => networks.get(context.networkId)?.queueDeliveries(params.transfers),
       requestCycle: ({ context, self }) => {
         const network = networks.get(context.networkId);
         if (network) self.send({ type: 'CYCLE', at: network.clock.now() });
@@ -118,13 +117,7 @@ function runtimeSwarms(root: Actor<RuntimeMachine>): RuntimeSwarms {
 
 function isClock(value: unknown): value is NeuroFluxClock {
   const c = value as Partial<NeuroFluxClock> | null;
-  return (
-    typeof c === 'object' &&
-    c !== null &&
-    typeof c.now === 'function' &&
-    typeof c.setTimeout === 'function' &&
-    typeof c.clearTimeout === 'function'
-  );
+  return typeof c === 'object' && c !== null && typeof c.now === 'function' && typeof c.setTimeout === 'function' && typeof c.clearTimeout === 'function';
 }
 
 /**
@@ -173,9 +166,7 @@ export class NeuralSwarmNetwork {
       throw new ValidationError('swarm options', [{ path: 'bus', message: 'must be a CommunicationBus' }]);
     }
     if (clock !== undefined && !isClock(clock)) {
-      throw new ValidationError('swarm options', [
-        { path: 'clock', message: 'must have now, setTimeout and clearTimeout' },
-      ]);
+      throw new ValidationError('swarm options', [{ path: 'clock', message: 'must have now, setTimeout and clearTimeout' }]);
     }
     if (bus && clock && clock !== bus.clock) {
       throw new ValidationError('swarm options', [{ path: 'clock', message: "must be the bus's clock" }]);
@@ -300,11 +291,7 @@ export class NeuralSwarmNetwork {
    * c.connectionId;
    * ```
    */
-  createConnection(
-    source: string,
-    target: string,
-    options: { initialStrength?: number } = {},
-  ): Immutable<SwarmConnection> {
+  createConnection(source: string, target: string, options: { initialStrength?: number } = {}): Immutable<SwarmConnection> {
     const args = parseSwarmInput(ConnectionArgsSchema, 'connection', { ...options, source, target });
     this.assertAgent(args.source);
     this.assertAgent(args.target);
@@ -407,9 +394,7 @@ export class NeuralSwarmNetwork {
     try {
       copy = structuredClone(args.value);
     } catch (error) {
-      throw new ValidationError('knowledge', [
-        { path: 'value', message: `must be structured-cloneable: ${String(error)}` },
-      ], { cause: error });
+      throw new ValidationError('knowledge', [{ path: 'value', message: `must be structured-cloneable: ${String(error)}` }], { cause: error });
     }
     this.send({
       type: 'KNOWLEDGE_SHARED',

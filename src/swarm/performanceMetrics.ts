@@ -55,10 +55,7 @@ export function performanceMetrics(state: SwarmSnapshot): SwarmPerformanceMetric
     averageTaskDurationMs: c.tasksWithDuration === 0 ? null : c.taskDurationMsTotal / c.tasksWithDuration,
     consensusOutcomes: c.consensusOutcomes,
     voteAccuracy: votes === 0 ? null : c.correctVotes / votes,
-    averagePerformance:
-      neurons.length === 0
-        ? state.rules.initialPerformance
-        : neurons.reduce((sum, n) => sum + n.performance, 0) / neurons.length,
+    averagePerformance: neurons.length === 0 ? state.rules.initialPerformance : neurons.reduce((sum, n) => sum + n.performance, 0) / neurons.length,
     cycles: c.cycles,
     knowledgeTransfers: c.knowledgeTransfers,
     connectionsPruned: c.connectionsPruned,

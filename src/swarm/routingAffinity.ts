@@ -18,11 +18,7 @@ import { SWARM_DEFAULTS, type SwarmSnapshot } from './model/swarmTypes';
  * const score = routingAffinity(network.getNetworkState(), 'trader_2', ['analyst_1', 'sentiment_1']);
  * ```
  */
-export function routingAffinity(
-  state: SwarmSnapshot,
-  candidateAgentId: string,
-  producerAgentIds: readonly string[],
-): number {
+export function routingAffinity(state: SwarmSnapshot, candidateAgentId: string, producerAgentIds: readonly string[]): number {
   let total = 0;
   let count = 0;
   const seen = new Set<string>();

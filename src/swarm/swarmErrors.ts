@@ -20,14 +20,20 @@ export type SwarmErrorCode = (typeof SwarmErrorCode)[keyof typeof SwarmErrorCode
  * ```
  */
 export class UnknownConnectionError extends NeuroFluxError {
-  constructor(readonly connectionId: string, options?: NeuroFluxErrorOptions) {
+  constructor(
+    readonly connectionId: string,
+    options?: NeuroFluxErrorOptions,
+  ) {
     super(SwarmErrorCode.UNKNOWN_CONNECTION, `connection '${connectionId}' is not in the swarm network`, options);
   }
 }
 
 /** A second network with the same id was attached to the same runtime. */
 export class DuplicateNetworkError extends NeuroFluxError {
-  constructor(readonly networkId: string, options?: NeuroFluxErrorOptions) {
+  constructor(
+    readonly networkId: string,
+    options?: NeuroFluxErrorOptions,
+  ) {
     super(SwarmErrorCode.DUPLICATE_NETWORK, `a swarm network '${networkId}' already runs in this runtime`, options);
   }
 }

@@ -119,8 +119,7 @@ export function computeSwarmStats(state: SwarmSnapshot): SwarmStats {
   const neurons = listNeurons(state);
   const keyOf = (agentId: string) => `#${neuronOf(state, agentId)?.seq}`;
   const agentOf = new Map(neurons.map((x) => [keyOf(x.agentId), x.agentId]));
-  const byAgent = (byKey: Record<string, number>): Record<string, number> =>
-    Object.fromEntries(Object.entries(byKey).map(([key, value]) => [agentOf.get(key) ?? key, value]));
+  const byAgent = (byKey: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(byKey).map(([key, value]) => [agentOf.get(key) ?? key, value]));
   const graph = buildGraph(state, keyOf);
   const connections = listConnections(state);
   const n = graph.order;

@@ -80,7 +80,13 @@ export class DeadLetterStream {
     if (!(await jsm.streams.deleteMessage(stream, stored.seq).catch(() => false))) return false;
     this.port.moved();
     const binding = { subject: stored.subject, reply: '', sent: stored.header.get(EnvelopeHeader.SENT) || undefined };
-    const decoded = decodeFrame(stored.data, stored.header.get(EnvelopeHeader.SIGNATURE) || undefined, stored.header.get(EnvelopeHeader.ENCODING) || undefined, this.decodeOptions, binding);
+    const decoded = decodeFrame(
+      stored.data,
+      stored.header.get(EnvelopeHeader.SIGNATURE) || undefined,
+      stored.header.get(EnvelopeHeader.ENCODING) || undefined,
+      this.decodeOptions,
+      binding,
+    );
     if (decoded.ok) this.port.deadLetterFrame(decoded.frame, busReason, why.error ?? '');
     return true;
   }

@@ -106,7 +106,6 @@ export function parseSentAt(sent: string | undefined): number | undefined {
   return Number(sent);
 }
 
-
 /**
  * Encodes a validated message: JSON, gzip over {@link COMPRESSION_THRESHOLD_BYTES}. Not
  * signed yet: the transport signs it with {@link signEncoded} once it knows the subject.
@@ -194,10 +193,7 @@ export function batchElements(frame: unknown, count: string): readonly unknown[]
  * const { body, headers } = encodeEnvelope(message, { hmacSecret: 'k', subject: 'nf.prod.from.host-1.broadcast' });
  * ```
  */
-export function encodeEnvelope(
-  message: Message,
-  options: { hmacSecret?: string | undefined; subject?: string; reply?: string; sentAt?: number },
-): Envelope {
+export function encodeEnvelope(message: Message, options: { hmacSecret?: string | undefined; subject?: string; reply?: string; sentAt?: number }): Envelope {
   let frame = encodeFrame(message);
   if (options.hmacSecret !== undefined) {
     if (options.subject === undefined) throw new ValidationError('envelope options', [{ path: 'subject', message: 'a signed frame is bound to its subject: give it' }]);

@@ -13,8 +13,7 @@ import { BATCH_MAX_MESSAGES, batchElements, decodeFrame, EnvelopeHeader, type Fr
  * frame (its elements, each still a frame to validate). Or why it was refused. @internal
  */
 export type OpenedFrame =
-  | { readonly ok: true; readonly frame: unknown; readonly frames?: readonly unknown[] }
-  | { readonly ok: false; readonly reason: FrameRejection; readonly detail: string };
+  { readonly ok: true; readonly frame: unknown; readonly frames?: readonly unknown[] } | { readonly ok: false; readonly reason: FrameRejection; readonly detail: string };
 
 /**
  * Header values are passed one by one (undefined: absent), not as an object: no allocation
@@ -72,4 +71,3 @@ export function requestCorrelationId(frame: unknown): string | undefined {
   const { messageType, correlationId } = frame as { messageType?: unknown; correlationId?: unknown };
   return messageType === MessageType.REQUEST && typeof correlationId === 'string' ? correlationId : undefined;
 }
-

@@ -39,7 +39,12 @@ export async function ensureTransportStreams(jsm: JetStreamManager, subjects: Su
 }
 
 /** The durable consumer of one agent and priority (its name is what `durableConsumerOf` finds back). @internal */
-export function agentConsumerConfig(agentId: string, priority: MessagePriority, subjects: Subjects, options: JetStreamSetupOptions): Partial<ConsumerConfig> & { durable_name: string } {
+export function agentConsumerConfig(
+  agentId: string,
+  priority: MessagePriority,
+  subjects: Subjects,
+  options: JetStreamSetupOptions,
+): Partial<ConsumerConfig> & { durable_name: string } {
   return {
     durable_name: consumerName(agentId, priority, subjects),
     filter_subject: subjects.durableFilter(agentId, priority),

@@ -32,7 +32,10 @@ export const NatsOptionsSchema = z
      * `_INBOX`). With per-process NATS users each gets its own (`neuroflux nats-config` prints
      * it), so that no user may subscribe to another's replies.
      */
-    inboxPrefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, - or _').optional(),
+    inboxPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, - or _')
+      .optional(),
   })
   .refine((o) => !(o.user && o.token), { message: 'give user/pass or token, not both', path: ['token'] });
 

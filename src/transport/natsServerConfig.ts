@@ -87,14 +87,7 @@ function permissionsFor(role: NatsUserRole, identity: string, o: z.output<typeof
   const kv = `KV_${o.bucket}`;
   const publish = [`${subjects.from}.>`, '$JS.API.INFO', `$JS.API.STREAM.INFO.${work}`, `$JS.API.STREAM.INFO.${dlq}`];
   const deny: string[] = [];
-  const subscribe = [
-    `${ns}.from.*.broadcast`,
-    `${ns}.from.*.topic.>`,
-    `${ns}.from.*.agent.>`,
-    `${ns}.from.*.inbox.*`,
-    `_INBOX_${identity}.>`,
-    subjects.maxDeliveriesAdvisories(),
-  ];
+  const subscribe = [`${ns}.from.*.broadcast`, `${ns}.from.*.topic.>`, `${ns}.from.*.agent.>`, `${ns}.from.*.inbox.*`, `_INBOX_${identity}.>`, subjects.maxDeliveriesAdvisories()];
   if (role === 'orchestrator') {
     for (const stream of [work, dlq, kv]) {
       publish.push(
@@ -113,12 +106,7 @@ function permissionsFor(role: NatsUserRole, identity: string, o: z.output<typeof
     publish.push(`$KV.${o.bucket}.>`);
   } else {
     // Hosts and inspectors: consumers on agents' durable subjects only (the filter is part of the API subject).
-    publish.push(
-      `$JS.API.CONSUMER.CREATE.${work}.*.${ns}.from.*.durable.agent.*.*`,
-      `$JS.API.CONSUMER.INFO.${work}.*`,
-      `$JS.API.CONSUMER.MSG.NEXT.${work}.*`,
-      `$JS.ACK.${work}.>`,
-    );
+    publish.push(`$JS.API.CONSUMER.CREATE.${work}.*.${ns}.from.*.durable.agent.*.*`, `$JS.API.CONSUMER.INFO.${work}.*`, `$JS.API.CONSUMER.MSG.NEXT.${work}.*`, `$JS.ACK.${work}.>`);
     const token = subjects.agentToken(o.orchestratorAgentId);
     deny.push(`$JS.API.CONSUMER.CREATE.${work}.*.${ns}.from.*.durable.agent.${token}.*`);
     for (const priority of PRIORITY_ORDER) {

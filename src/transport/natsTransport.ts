@@ -69,21 +69,33 @@ const NatsTransportOptionsSchema = NatsOptionsSchema.and(
     /** Delay before a durable message whose handler failed is redelivered, ms; doubles per attempt up to `ackWaitMs` (default 250). */
     retryDelayMs: z.number().int().nonnegative().default(250),
     /** How long dead-lettered durable messages stay in the `NF_<ns>_DLQ` stream, ms (default 7 days). */
-    deadLetterMaxAgeMs: z.number().int().positive().default(7 * 24 * 3_600_000),
+    deadLetterMaxAgeMs: z
+      .number()
+      .int()
+      .positive()
+      .default(7 * 24 * 3_600_000),
     /**
      * The server deletes an agent's durable consumers after they have had no process for this
      * long, ms (default 7 days): agents that never come back (e.g. per-process ids of hosts
      * that died) leave no consumers behind. Their messages stay in the stream and are
      * delivered if the agent registers again (the consumer is created anew).
      */
-    consumerInactiveMs: z.number().int().min(1000).default(7 * 24 * 3_600_000),
+    consumerInactiveMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(7 * 24 * 3_600_000),
     /**
      * A durable message still in the work queue this long after it was stored, while no
      * process consumes its agent (a host that died for good), is moved to `nf.<ns>.dlq`
      * (reason `no_route`), ms (default 24 h). Every process checks every quarter of it, at
      * most hourly; `sweepUndelivered()` checks at once.
      */
-    undeliveredMaxAgeMs: z.number().int().min(1000).default(24 * 3_600_000),
+    undeliveredMaxAgeMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(24 * 3_600_000),
     /**
      * Replicas of the streams this transport creates (work queue and DLQ) in a NATS cluster
      * (default 1, a single server; at most 5). Existing streams keep theirs.
@@ -275,12 +287,17 @@ export class NatsTransport implements Transport {
     this.coreSubs.push(this.nc.subscribe(this.subjects.inboxAll(this.instanceId), { callback: this.onCoreFrame }));
     this.coreSubs.push(this.nc.subscribe(this.subjects.broadcastAll(), { callback: this.onCoreFrame }));
     this.coreSubs.push(
-      this.nc.subscribe(this.subjects.maxDeliveriesAdvisories(), { callback: (err, msg) => void (!err && this.track(this.deadLetters.onMaxDeliveries(msg, this.jetStreamManager), 'delivery-cap advisory')) }),
+      this.nc.subscribe(this.subjects.maxDeliveriesAdvisories(), {
+        callback: (err, msg) => void (!err && this.track(this.deadLetters.onMaxDeliveries(msg, this.jetStreamManager), 'delivery-cap advisory')),
+      }),
     );
     // In-progress acks: a message waiting in a mailbox or being handled here is not redelivered elsewhere.
-    this.heartbeat = setInterval(() => {
-      for (const h of this.held.values()) h.delivery.working();
-    }, Math.max(50, Math.floor(this.options.ackWaitMs / 2)));
+    this.heartbeat = setInterval(
+      () => {
+        for (const h of this.held.values()) h.delivery.working();
+      },
+      Math.max(50, Math.floor(this.options.ackWaitMs / 2)),
+    );
     this.heartbeat.unref();
     this.undeliveredSweep = setInterval(
       // A sweep that fails (connection down) is reported, and tried again by the next one.
@@ -610,7 +627,14 @@ export class NatsTransport implements Transport {
   private fresh(msg: Pick<Msg, 'subject' | 'data' | 'headers'>, reference: number, sequence: number, twins: boolean): boolean {
     const h = msg.headers;
     // Both checked by the signature already.
-    const stale = frameFreshness(this.replayGuard as ReplayGuard, h?.get(EnvelopeHeader.SIGNATURE) || undefined, h?.get(EnvelopeHeader.SENT) || undefined, reference, Date.now(), sequence);
+    const stale = frameFreshness(
+      this.replayGuard as ReplayGuard,
+      h?.get(EnvelopeHeader.SIGNATURE) || undefined,
+      h?.get(EnvelopeHeader.SENT) || undefined,
+      reference,
+      Date.now(),
+      sequence,
+    );
     if (stale === undefined) return true;
     if (stale.reason === 'replayed' && twins) {
       this.counters.duplicates++;

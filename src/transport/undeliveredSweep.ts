@@ -56,7 +56,7 @@ export async function sweepUndelivered(target: UndeliveredSweepTarget, now: numb
     const detail =
       `not consumed within ${target.maxAgeMs} ms (undeliveredMaxAgeMs): ` +
       (state ? `no process pulls on consumer '${name}' (agent gone)` : `consumer '${name}' does not exist (agent gone or never registered)`);
-    for (let seq = info.state.first_seq; moved < target.maxMoves; ) {
+    for (let seq = info.state.first_seq; moved < target.maxMoves;) {
       // Oldest first, per subject: the first one young enough ends this subject.
       const stored = await jsm.streams.getMessage(stream, { seq, next_by_subj: subject } as never).catch(() => null);
       if (!stored || stored.time.getTime() > cutoff) break;

@@ -128,10 +128,7 @@ export async function replayTrace(workflow: Workflow, trace: readonly ReplayStep
 }
 
 /** Walks the model along the trace: expected task states after each step, and the timers armed. */
-function walkModel(
-  model: WorkflowModel,
-  trace: readonly ReplayStepInput[],
-): { expected: Expected[][]; steps: TraceStep[]; timers: TraceTimer[]; settlesWithNext: boolean[] } {
+function walkModel(model: WorkflowModel, trace: readonly ReplayStepInput[]): { expected: Expected[][]; steps: TraceStep[]; timers: TraceTimer[]; settlesWithNext: boolean[] } {
   const initial = model.tasks.map((t) => t.automaton.initial);
   const expected: Expected[][] = [expectedOf(model, initial)];
   const steps: TraceStep[] = [];

@@ -1,11 +1,5 @@
 import { __unsafe_getAllOwnEventDescriptors, initialTransition, transition, type SnapshotFrom } from 'xstate';
-import {
-  taskMachine,
-  type DependencyFailurePolicy,
-  type TaskEndReason,
-  type TaskMachineEvent,
-  type TaskStateName,
-} from '../../machines/task.machine';
+import { taskMachine, type DependencyFailurePolicy, type TaskEndReason, type TaskMachineEvent, type TaskStateName } from '../../machines/task.machine';
 
 /**
  * What one task can go through, abstracted from time: the model's phases are the task
@@ -157,9 +151,7 @@ export class TaskAutomaton {
       case TaskEventKind.BACKOFF: {
         // Timers are ordinary events for the model: the machine's own `after` transition.
         const delay = kind === TaskEventKind.TIMEOUT ? 'taskTimeout' : 'retryBackoff';
-        const type = (__unsafe_getAllOwnEventDescriptors(snapshot) as string[]).find((t) =>
-          t.startsWith(`xstate.after.${delay}.`),
-        );
+        const type = (__unsafe_getAllOwnEventDescriptors(snapshot) as string[]).find((t) => t.startsWith(`xstate.after.${delay}.`));
         if (type === undefined) return NO_NEXT;
         events = [{ type } as unknown as TaskMachineEvent];
         break;
@@ -226,13 +218,7 @@ export class TaskAutomaton {
    * reported, all of them completed unless its policy is `ignore`; a retry count never
    * exceeds the policy.
    */
-  private violationOf(
-    phase: TaskPhase,
-    retryCount: number,
-    completedSeen: number,
-    failedSeen: number,
-    from: LocalState | null,
-  ): LocalState['violation'] {
+  private violationOf(phase: TaskPhase, retryCount: number, completedSeen: number, failedSeen: number, from: LocalState | null): LocalState['violation'] {
     const { maxRetries, retryOnFailure, onDependencyFailure, dependencies } = this.params;
     if (from?.violation) return from.violation;
     if (retryCount > maxRetries || (!retryOnFailure && retryCount > 0)) {

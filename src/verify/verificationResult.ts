@@ -21,13 +21,7 @@ export type PropertyName =
 export type WorkflowProperty = Extract<PropertyName, 'termination' | 'deadlock' | 'dependency_order' | 'bounded_retries' | 'capability_coverage'>;
 
 /** All built-in workflow properties. */
-export const WORKFLOW_PROPERTIES: readonly WorkflowProperty[] = [
-  'termination',
-  'deadlock',
-  'dependency_order',
-  'bounded_retries',
-  'capability_coverage',
-];
+export const WORKFLOW_PROPERTIES: readonly WorkflowProperty[] = ['termination', 'deadlock', 'dependency_order', 'bounded_retries', 'capability_coverage'];
 
 /** A property that fails, with a shortest trace from the start to a state where it does. */
 export interface Violation<Step = TraceStep> {
@@ -114,10 +108,7 @@ export function buildResult<Step>(parts: {
  * if (!result.ok) console.log(formatVerificationResult(result));
  * ```
  */
-export function formatVerificationResult<Step>(
-  result: VerificationResult<Step>,
-  options: { formatTrace?: (trace: readonly Step[]) => string } = {},
-): string {
+export function formatVerificationResult<Step>(result: VerificationResult<Step>, options: { formatTrace?: (trace: readonly Step[]) => string } = {}): string {
   const printTrace = options.formatTrace ?? ((trace: readonly Step[]) => defaultFormat(trace));
   const lines: string[] = [];
   const verdict =

@@ -7,15 +7,7 @@ import { WorkflowReduction, type ReductionOptions, type ResolvedReduction } from
 import { ExplorationBudget, type VerificationProgress } from './explorationBudget';
 import { evaluateGoal, evaluateInvariant, namedChecks, type Checks, type NamedCheck } from './checks';
 import { DEFAULT_MAX_STATES, exploreStateSpace } from './stateSpace';
-import {
-  buildResult,
-  WORKFLOW_PROPERTIES,
-  type PropertyName,
-  type VerificationResult,
-  type Violation,
-  type Witness,
-  type WorkflowProperty,
-} from './verificationResult';
+import { buildResult, WORKFLOW_PROPERTIES, type PropertyName, type VerificationResult, type Violation, type Witness, type WorkflowProperty } from './verificationResult';
 import { WorkflowModel, type EnvironmentOptions, type WorkflowState } from './workflowModel';
 import { parseAgents, parseWorkflow, type AgentDeclaration, type ParsedWorkflow, type Workflow } from './workflowSchema';
 import { decodeState, WorkflowStateSpaceModel, type EncodedState } from './workflowStateSpace';
@@ -209,20 +201,18 @@ export function verifyWorkflow(workflow: Workflow, options: VerifyWorkflowOption
     } else notes.push(`goal '${goal.name}' not reached in the explored states`);
   }
 
-  const checked: PropertyName[] = WORKFLOW_PROPERTIES.filter(
-    (p) => properties.has(p) && (p !== 'capability_coverage' || model.capacity.declared),
-  );
+  const checked: PropertyName[] = WORKFLOW_PROPERTIES.filter((p) => properties.has(p) && (p !== 'capability_coverage' || model.capacity.declared));
   if (invariants.length > 0) checked.push('invariant');
   if (goals.length > 0) checked.push('reachability');
   if (reduction.verdictsOnly) {
     notes.push(
-      'only built-in properties: one way of filling free slots per step (priority lane, then workflow order, not the runtime\'s queue order) and one task\'s steps per state explored; verdicts are those of the full model, traces are shortest in the reduced graph; add an invariant or goal to explore every state',
+      "only built-in properties: one way of filling free slots per step (priority lane, then workflow order, not the runtime's queue order) and one task's steps per state explored; verdicts are those of the full model, traces are shortest in the reduced graph; add an invariant or goal to explore every state",
     );
   } else if (model.tracksQueue) {
     notes.push(
       model.capacity.pooled
         ? 'scarce agents: slots filled as the orchestrator does, in its queue order (priority lane, then order of joining the queue); assumes the balancer gives a waiting task any capable agent with room when there is one (every scoring balancer does; a choosing balancer that declines is not modelled)'
-        : 'agents with different capabilities: each running task\'s agent is tracked and every capable agent with room is explored for each dispatch, in the queue order (contains every scoring balancer\'s pick; a choosing balancer that declines is not modelled)',
+        : "agents with different capabilities: each running task's agent is tracked and every capable agent with room is explored for each dispatch, in the queue order (contains every scoring balancer's pick; a choosing balancer that declines is not modelled)",
     );
     if (reduction.partialOrder) notes.push('partial-order reduction only in states where no task can wait for a slot: the agents cannot run every task at once');
     if (reduction.symmetry) notes.push('symmetry reduction off: interchangeable tasks differ by their places in the queue');

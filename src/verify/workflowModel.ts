@@ -203,7 +203,10 @@ export class WorkflowModel {
       // Submission queues the tasks without dependencies in workflow order.
       const n = state.length;
       for (let i = 0; i < 2 * n; i++) state.push(0);
-      this.settleQueue(state, this.tasks.map((t) => t.index));
+      this.settleQueue(
+        state,
+        this.tasks.map((t) => t.index),
+      );
     }
     return this.dispatchAll(state, budget);
   }
@@ -396,7 +399,9 @@ export class WorkflowModel {
       }
       return this.fillInOrder(state, budget);
     }
-    queued.sort((x, y) => compareReady({ lane: (this.tasks[x] as ModelTask).lane, seq: state[n + x] as number }, { lane: (this.tasks[y] as ModelTask).lane, seq: state[n + y] as number }));
+    queued.sort((x, y) =>
+      compareReady({ lane: (this.tasks[x] as ModelTask).lane, seq: state[n + x] as number }, { lane: (this.tasks[y] as ModelTask).lane, seq: state[n + y] as number }),
+    );
     const capacity = this.capacity;
     if (capacity.pooled) {
       const running = this.runningPerClass(state);

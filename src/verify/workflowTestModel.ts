@@ -43,10 +43,7 @@ export interface WorkflowTestModel {
  * }
  * ```
  */
-export function createWorkflowTestModel(
-  workflow: Workflow,
-  options: { agents?: readonly AgentDeclaration[]; environment?: EnvironmentOptions } = {},
-): WorkflowTestModel {
+export function createWorkflowTestModel(workflow: Workflow, options: { agents?: readonly AgentDeclaration[]; environment?: EnvironmentOptions } = {}): WorkflowTestModel {
   const parsed = parseWorkflow(workflow);
   const extra = options.agents ? parseAgents(options.agents, 'test model options', 'agents') : undefined;
   const agents: CapacityAgent[] | undefined = parsed.agents || extra ? [...(parsed.agents ?? []), ...(extra ?? [])] : undefined;
@@ -54,8 +51,7 @@ export function createWorkflowTestModel(
   const stateOf = (local: readonly number[]): WorkflowModelState => ({ ...model.view(local), local });
   const initial = stateOf(model.tasks.map((t) => t.automaton.initial));
 
-  const dispatchable = (local: readonly number[]) =>
-    model.tasks.filter((t) => model.dispatch(local, t.index) !== undefined).map((t) => t.index);
+  const dispatchable = (local: readonly number[]) => model.tasks.filter((t) => model.dispatch(local, t.index) !== undefined).map((t) => t.index);
 
   const events = (snapshot: { context: WorkflowModelState }): WorkflowModelEvent[] => {
     const local = snapshot.context.local;

@@ -200,7 +200,10 @@ describe('workflow files', () => {
   test.each(PROTOTYPE_NAMES.filter((name) => /^[A-Za-z_$][\w$]*$/.test(name)))('an executor export %j the module lacks is refused, not inherited', (name) => {
     const { file, workflow } = workflowWith(`./agents.js#${name}`);
     expect(() => resolveWorkflowExecutors(workflow, file, { clock: systemClock, seed: 1 })).toThrow(
-      expect.objectContaining({ name: 'WorkflowFileError', message: expect.stringMatching(new RegExp(` agents\\[0\\]\\.executor: .*no function export '${name.replace(/\$/g, '\\$')}'`)) }),
+      expect.objectContaining({
+        name: 'WorkflowFileError',
+        message: expect.stringMatching(new RegExp(` agents\\[0\\]\\.executor: .*no function export '${name.replace(/\$/g, '\\$')}'`)),
+      }),
     );
   });
 });
@@ -329,7 +332,16 @@ describe('conflicts', () => {
   });
 
   test.each(IDS)('detectors, allocation and decisions take %j as a key like any other', (id) => {
-    expect(allocateByStake(100, [{ agentId: id, amount: 80 }, { agentId: 'b', amount: 80 }], () => 1)).toEqual({ [id]: 50, b: 50 });
+    expect(
+      allocateByStake(
+        100,
+        [
+          { agentId: id, amount: 80 },
+          { agentId: 'b', amount: 80 },
+        ],
+        () => 1,
+      ),
+    ).toEqual({ [id]: 50, b: 50 });
     // `slots` as a record without the agent: no free slots (not an inherited member).
     const claims = ['t1', 't2'].map((taskId) => ({ agentId: id, taskId, priority: 'high' as const }));
     expect(detectPriorityConflicts(claims, {}, 0)).toHaveLength(1);

@@ -154,7 +154,7 @@ describeWithServer(NATS_SERVER_BIN, 'network fuzzer: 100k hostile frames into ev
       const fuzzer = new FrameFuzzer(signed ? 20 : 10, targets, captured);
       const resultFrames = captured.filter((f) => /"topic":"task_result"/.test(new TextDecoder().decode(f.data)));
       const kinds: Record<string, number> = {};
-      for (let sent = 0; sent < FRAMES; ) {
+      for (let sent = 0; sent < FRAMES;) {
         for (let i = 0; i < CHUNK && sent < FRAMES; i++, sent++) {
           const frame = fuzzer.next();
           kinds[frame.kind] = (kinds[frame.kind] ?? 0) + 1;
@@ -172,7 +172,8 @@ describeWithServer(NATS_SERVER_BIN, 'network fuzzer: 100k hostile frames into ev
         }
         await raw.flush();
         await new Promise((resolve) => setImmediate(resolve));
-        if (process.env.FUZZ_DEBUG && sent % 10_000 === 0) console.log(sent, JSON.stringify(account(orchestratorTransport, handed.orchestrator)), JSON.stringify(account(hostTransport, handed.host)));
+        if (process.env.FUZZ_DEBUG && sent % 10_000 === 0)
+          console.log(sent, JSON.stringify(account(orchestratorTransport, handed.orchestrator)), JSON.stringify(account(hostTransport, handed.host)));
       }
       console.log(`fuzzer (${signed ? 'HMAC' : 'no HMAC'}): published ${JSON.stringify(kinds)} into ${targets.length} subjects`);
 
@@ -189,7 +190,12 @@ describeWithServer(NATS_SERVER_BIN, 'network fuzzer: 100k hostile frames into ev
       ] as const) {
         const now = account(transport, counter);
         const then = before[name];
-        const delta = { received: now.received - then.received, refused: now.refused - then.refused, duplicates: now.duplicates - then.duplicates, handedToBus: now.handedToBus - then.handedToBus };
+        const delta = {
+          received: now.received - then.received,
+          refused: now.refused - then.refused,
+          duplicates: now.duplicates - then.duplicates,
+          handedToBus: now.handedToBus - then.handedToBus,
+        };
         console.log(`${name}: ${JSON.stringify(delta)}`);
         expect(delta.received).toBeGreaterThan(0);
         expect(delta.refused + delta.duplicates + delta.handedToBus).toBe(delta.received);

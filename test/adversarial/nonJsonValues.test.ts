@@ -66,7 +66,14 @@ describe('findNonJson', () => {
         throw new Error('no');
       },
     });
-    const proxy = new Proxy({}, { ownKeys: () => { throw new Error('no'); } });
+    const proxy = new Proxy(
+      {},
+      {
+        ownKeys: () => {
+          throw new Error('no');
+        },
+      },
+    );
     let deep: unknown = 1;
     for (let i = 0; i < 100_000; i++) deep = [deep];
     const sparse: unknown[] = [];
@@ -238,7 +245,7 @@ function flakyStore(key: string) {
   const inner = new MemorySnapshotStore();
   const control = { failing: true };
   const store: SnapshotStore = {
-    load: <T,>(k: string): Promise<StoredSnapshot<T> | undefined> => inner.load<T>(k),
+    load: <T>(k: string): Promise<StoredSnapshot<T> | undefined> => inner.load<T>(k),
     save: async (k: string, value: unknown, revision?: number) => {
       if (k === key && control.failing) throw new Error('disk full');
       return inner.save(k, value, revision);
@@ -287,9 +294,7 @@ describe('the snapshot writer', () => {
       await settle();
     }
     expect(nf.orchestrator.getStats().persistence).toMatchObject({ failingWrites: { failing: true, lastError: 'disk full' } });
-    expect(events).toEqual([
-      expect.objectContaining({ problem: expect.objectContaining({ kind: 'failing', key: 'orchestrator', error: 'disk full', consecutiveFailures: 3 }) }),
-    ]);
+    expect(events).toEqual([expect.objectContaining({ problem: expect.objectContaining({ kind: 'failing', key: 'orchestrator', error: 'disk full', consecutiveFailures: 3 }) })]);
     expect(lines).toEqual([expect.stringMatching(/^warning: orchestrator store keeps failing .*disk full\n$/)]);
 
     control.failing = false;

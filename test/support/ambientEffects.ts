@@ -45,8 +45,7 @@ export function findAmbientEffects(file: SourceFile): AmbientEffect[] {
     ts.forEachChild(node, collect);
   };
   collect(source);
-  const report = (node: ts.Node, name: string) =>
-    found.push({ path: file.path, line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1, name });
+  const report = (node: ts.Node, name: string) => found.push({ path: file.path, line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1, name });
   const visit = (node: ts.Node): void => {
     if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'Math' && node.name.text === 'random') {
       report(node, 'Math.random');
@@ -87,7 +86,10 @@ function isValueReference(node: ts.Identifier): boolean {
 function isDeclarationName(node: ts.Identifier): boolean {
   const parent = node.parent;
   return (
-    (ts.isVariableDeclaration(parent) || ts.isParameter(parent) || ts.isFunctionDeclaration(parent) || ts.isBindingElement(parent) || ts.isClassDeclaration(parent)) &&
-    parent.name === node
-  ) || ts.isImportSpecifier(parent) || ts.isImportClause(parent) || ts.isNamespaceImport(parent);
+    ((ts.isVariableDeclaration(parent) || ts.isParameter(parent) || ts.isFunctionDeclaration(parent) || ts.isBindingElement(parent) || ts.isClassDeclaration(parent)) &&
+      parent.name === node) ||
+    ts.isImportSpecifier(parent) ||
+    ts.isImportClause(parent) ||
+    ts.isNamespaceImport(parent)
+  );
 }

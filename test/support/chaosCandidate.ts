@@ -93,11 +93,17 @@ async function main(): Promise<void> {
     // What a leader still has open when the run ends: the chaos run shows it when tasks are lost.
     if (nf.leadership?.state === 'leader') {
       const open = ids.map((id) => nf.orchestrator.getTask(id)).filter((t) => t !== undefined && !FINAL.has(t.status));
-      for (const t of open.slice(0, 10)) out(`open ${t?.taskId} ${t?.state} ${t?.assignedAgent ?? '-'} retries=${t?.retryCount} deps=${t?.dependencies.map((d) => `${d}:${nf.orchestrator.getTask(d)?.state ?? 'unknown'}`).join(',')}`);
+      for (const t of open.slice(0, 10))
+        out(
+          `open ${t?.taskId} ${t?.state} ${t?.assignedAgent ?? '-'} retries=${t?.retryCount} deps=${t?.dependencies.map((d) => `${d}:${nf.orchestrator.getTask(d)?.state ?? 'unknown'}`).join(',')}`,
+        );
       const { agents, hosts, pendingTasks, assignedTasks, runningTasks, lateResults, persistence } = nf.orchestrator.getStats();
       out(`stats ${JSON.stringify({ open: open.length, pendingTasks, assignedTasks, runningTasks, agents, hosts, lateResults, persistence })}`);
     }
-    void nf.stop().then(() => connection.close()).then(() => process.exit(0));
+    void nf
+      .stop()
+      .then(() => connection.close())
+      .then(() => process.exit(0));
   };
   process.on('SIGTERM', stop);
   // Deposed while taking over (e.g. its claim on the state kept losing): the `deposed` line exits.
@@ -127,14 +133,20 @@ async function main(): Promise<void> {
     setInterval(() => {
       if (nf.leadership?.state !== 'leader') return;
       const { tasksCompleted, pendingTasks, assignedTasks, runningTasks, lateResults, refusedResults, agents } = nf.orchestrator.getStats();
-      const load = Object.entries(agents).map(([id, a]) => `${id}=${a.load}`).join(',');
-      const assigned = ids.map((id) => nf.orchestrator.getTask(id)).filter((t) => t?.state === 'assigned').slice(0, 6);
+      const load = Object.entries(agents)
+        .map(([id, a]) => `${id}=${a.load}`)
+        .join(',');
+      const assigned = ids
+        .map((id) => nf.orchestrator.getTask(id))
+        .filter((t) => t?.state === 'assigned')
+        .slice(0, 6);
       const waiting = assigned.map((t) => `${t?.taskId}#${t?.retryCount}@${t?.assignedAgent}`).join(',');
-      out(`trace progress completed=${tasksCompleted} pending=${pendingTasks} assigned=${assignedTasks} running=${runningTasks} late=${lateResults} refused=${JSON.stringify(refusedResults)} load=${load} assigned=${waiting}`);
+      out(
+        `trace progress completed=${tasksCompleted} pending=${pendingTasks} assigned=${assignedTasks} running=${runningTasks} late=${lateResults} refused=${JSON.stringify(refusedResults)} load=${load} assigned=${waiting}`,
+      );
     }, 5000);
   }
 }
-
 
 main().catch((error: unknown) => {
   process.stderr.write(`${String((error as Error).stack ?? error)}\n`);

@@ -27,7 +27,12 @@ export function cleanupAfterEach(): Cleanup {
     for (const step of run) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, STEP_TIMEOUT_MS)));
-      await Promise.race([Promise.resolve().then(step).catch(() => undefined), timeout]);
+      await Promise.race([
+        Promise.resolve()
+          .then(step)
+          .catch(() => undefined),
+        timeout,
+      ]);
       clearTimeout(timer);
     }
   }, STEP_TIMEOUT_MS * 4);

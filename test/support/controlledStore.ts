@@ -61,4 +61,3 @@ export class ControlledStore implements SnapshotStore {
 
   async close(): Promise<void> {}
 }
-

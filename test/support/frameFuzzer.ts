@@ -22,19 +22,7 @@ export interface FuzzFrame {
 }
 
 /** Names a hostile id can take: every own name of `Object.prototype`, and some odd strings. */
-export const HOSTILE_IDS: readonly string[] = [
-  ...Object.getOwnPropertyNames(Object.prototype),
-  '',
-  ' ',
-  '.',
-  '*',
-  '>',
-  'a.b.c',
-  '~',
-  '\u0000',
-  'x'.repeat(5000),
-  '🙂',
-];
+export const HOSTILE_IDS: readonly string[] = [...Object.getOwnPropertyNames(Object.prototype), '', ' ', '.', '*', '>', 'a.b.c', '~', '\u0000', 'x'.repeat(5000), '🙂'];
 
 /** Hostile JSON values, as text: each use parses a fresh copy (mutations never touch a shared object). */
 const HOSTILE_JSON: readonly string[] = [
@@ -102,8 +90,19 @@ export class FrameFuzzer {
     if (roll < 0.3) return { subject: this.pick(this.subjects), headers: undefined, data: encoder.encode(JSON.stringify(this.randomJson(3))), kind: 'random_json' };
     const original = this.pick(this.captured);
     if (roll < 0.4) return { subject: original.subject, headers: toHeaders(original.headers), data: original.data, kind: 'replayed' };
-    if (roll < 0.5) return { subject: this.random() < 0.5 ? original.subject : this.pick(this.subjects), headers: this.mutatedHeaders(original.headers), data: this.maybeFlip(original.data), kind: 'header_mutated' };
-    return { subject: this.random() < 0.7 ? original.subject : this.pick(this.subjects), headers: toHeaders(original.headers), data: this.mutatedBody(original.data), kind: 'mutated' };
+    if (roll < 0.5)
+      return {
+        subject: this.random() < 0.5 ? original.subject : this.pick(this.subjects),
+        headers: this.mutatedHeaders(original.headers),
+        data: this.maybeFlip(original.data),
+        kind: 'header_mutated',
+      };
+    return {
+      subject: this.random() < 0.7 ? original.subject : this.pick(this.subjects),
+      headers: toHeaders(original.headers),
+      data: this.mutatedBody(original.data),
+      kind: 'mutated',
+    };
   }
 
   private randomBytes(): Uint8Array {
@@ -129,7 +128,8 @@ export class FrameFuzzer {
         return Array.from({ length: this.int(4) }, () => this.randomJson(depth - 1));
       default: {
         const o: Record<string, unknown> = {};
-        for (let i = this.int(5); i > 0; i--) Object.defineProperty(o, this.pick(HOSTILE_IDS), { value: this.randomJson(depth - 1), enumerable: true, writable: true, configurable: true });
+        for (let i = this.int(5); i > 0; i--)
+          Object.defineProperty(o, this.pick(HOSTILE_IDS), { value: this.randomJson(depth - 1), enumerable: true, writable: true, configurable: true });
         return o;
       }
     }

@@ -118,7 +118,10 @@ export function checkArchitecture({ layers, edges }: Architecture): Violation[] 
       if (!allowed) violations.push({ rule: 'model', message: `${describe(edge)}: a model module imports only model modules, src/*.ts (shared), xstate, immer and zod` });
     }
     if (edge.toPackage && edge.to === OWN_PACKAGE) {
-      violations.push({ rule: 'self', message: `${describe(edge)}: the source never imports the package by its own name (that is the built bundle, every layer of it); import the file relatively` });
+      violations.push({
+        rule: 'self',
+        message: `${describe(edge)}: the source never imports the package by its own name (that is the built bundle, every layer of it); import the file relatively`,
+      });
     }
     if (from === SHARED && edge.toPackage && !SHARED_PACKAGES.has(edge.to)) {
       violations.push({ rule: 'shared', message: `${describe(edge)}: the shared base src/*.ts imports only zod` });

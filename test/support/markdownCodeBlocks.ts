@@ -97,7 +97,10 @@ export function cliInvocations(block: CodeBlock): CliInvocation[] {
   block.code.split('\n').forEach((raw, index) => {
     const text = raw.replace(/(^|\s)#.*$/, '').trim();
     for (const segment of text.split(/&&|\|\|?|;/)) {
-      const words = segment.trim().split(/\s+/).filter((w) => w !== '');
+      const words = segment
+        .trim()
+        .split(/\s+/)
+        .filter((w) => w !== '');
       const start = words[0] === 'npx' ? 1 : 0;
       if (words[start] !== 'neuroflux') continue;
       const args: string[] = [];

@@ -37,10 +37,18 @@ export async function startNatsCluster(size = 3, readyTimeoutMs = 30_000): Promi
   const routePorts = await Promise.all(Array.from({ length: size }, () => freePort()));
   const route = (i: number) => `nats://127.0.0.1:${routePorts[i]}`;
   const clusterArgs = (i: number): string[] => [
-    '-n', `n${i}`,
-    '--cluster_name', CLUSTER_NAME,
-    '--cluster', route(i),
-    '--routes', routePorts.map((_, j) => j).filter((j) => j !== i).map(route).join(','),
+    '-n',
+    `n${i}`,
+    '--cluster_name',
+    CLUSTER_NAME,
+    '--cluster',
+    route(i),
+    '--routes',
+    routePorts
+      .map((_, j) => j)
+      .filter((j) => j !== i)
+      .map(route)
+      .join(','),
   ];
   const started = await Promise.allSettled(routePorts.map((_, i) => startNatsServerWith(clusterArgs(i))));
   const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));

@@ -33,11 +33,7 @@ const availabilitySchema = z.number().finite().nonnegative();
  * ); // severity 0.25
  * ```
  */
-export function detectResourceConflicts(
-  requests: readonly ResourceRequest[],
-  availability: ResourceAvailability,
-  now: number,
-): ConflictInput[] {
+export function detectResourceConflicts(requests: readonly ResourceRequest[], availability: ResourceAvailability, now: number): ConflictInput[] {
   const parsed = z.array(ResourceRequestSchema).safeParse(requests);
   if (!parsed.success) throw ValidationError.fromZod('resource requests', parsed.error);
   const groups = new Map<string, z.output<typeof ResourceRequestSchema>[]>();

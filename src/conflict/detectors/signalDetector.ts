@@ -60,11 +60,7 @@ const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / 
  * ); // severity 0.4
  * ```
  */
-export function detectSignalConflicts(
-  signals: readonly TradingSignalInput[],
-  now: number,
-  options: SignalDetectionOptions = {},
-): ConflictInput[] {
+export function detectSignalConflicts(signals: readonly TradingSignalInput[], now: number, options: SignalDetectionOptions = {}): ConflictInput[] {
   const parsed = z.array(TradingSignalSchema).safeParse(signals);
   if (!parsed.success) throw ValidationError.fromZod('signals', parsed.error);
   const rule = options.rule ?? SignalRule.GUIDE;

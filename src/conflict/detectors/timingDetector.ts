@@ -57,11 +57,7 @@ const OptionsSchema = z.object({
  * ); // severity 0.9
  * ```
  */
-export function detectTimingConflicts(
-  actions: readonly TimedAction[],
-  now: number,
-  options: TimingDetectionOptions = {},
-): ConflictInput[] {
+export function detectTimingConflicts(actions: readonly TimedAction[], now: number, options: TimingDetectionOptions = {}): ConflictInput[] {
   const parsedActions = z.array(TimedActionSchema).safeParse(actions);
   if (!parsedActions.success) throw ValidationError.fromZod('timed actions', parsedActions.error);
   const parsedOptions = OptionsSchema.safeParse(options);

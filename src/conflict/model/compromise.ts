@@ -25,11 +25,7 @@ export interface WeightedValue {
  * // { a: 75, b: 25 }
  * ```
  */
-export function allocateByStake(
-  available: number,
-  claims: readonly ResourceClaim[],
-  stakeOf: (agentId: string) => number,
-): Record<string, number> {
+export function allocateByStake(available: number, claims: readonly ResourceClaim[], stakeOf: (agentId: string) => number): Record<string, number> {
   const demand = new Map<string, number>();
   for (const claim of claims) demand.set(claim.agentId, (demand.get(claim.agentId) ?? 0) + Math.max(0, claim.amount));
   const allocation = new Map<string, number>();
@@ -82,15 +78,11 @@ export function weightedMedian(values: readonly WeightedValue[]): number | undef
 const ResourceElementsSchema = z.object({
   resourceType: z.string().default(''),
   available: z.number().finite().nonnegative(),
-  requests: z
-    .array(z.object({ agentId: z.string().min(1), amount: z.number().finite().nonnegative() }))
-    .min(1, 'needs at least one request'),
+  requests: z.array(z.object({ agentId: z.string().min(1), amount: z.number().finite().nonnegative() })).min(1, 'needs at least one request'),
 });
 
 /** A compromise, or why none applies. */
-export type CompromiseOutcome =
-  | { readonly applicable: true; readonly result: ConsensusResult }
-  | { readonly applicable: false; readonly detail: string };
+export type CompromiseOutcome = { readonly applicable: true; readonly result: ConsensusResult } | { readonly applicable: false; readonly detail: string };
 
 /**
  * The compromise strategy:
@@ -106,12 +98,7 @@ export type CompromiseOutcome =
  * if (outcome.applicable) console.log(outcome.result.decision);
  * ```
  */
-export function proposeCompromise(
-  conflict: Conflict,
-  votes: readonly Vote[],
-  stakes: Readonly<Record<string, number>>,
-  algorithm: ConsensusAlgorithm,
-): CompromiseOutcome {
+export function proposeCompromise(conflict: Conflict, votes: readonly Vote[], stakes: Readonly<Record<string, number>>, algorithm: ConsensusAlgorithm): CompromiseOutcome {
   if (conflict.conflictType === ConflictType.RESOURCE_CONFLICT) {
     const parsed = ResourceElementsSchema.safeParse(conflict.conflictingElements);
     if (!parsed.success) {

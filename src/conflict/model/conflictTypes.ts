@@ -76,8 +76,7 @@ export const ConflictTopic = {
 export type ConflictTopic = (typeof ConflictTopic)[keyof typeof ConflictTopic];
 
 /** @internal A zod enum of an `as const` object's values. */
-export const enumOf = <T extends Record<string, string>>(values: T) =>
-  z.enum(Object.values(values) as [T[keyof T], ...T[keyof T][]]);
+export const enumOf = <T extends Record<string, string>>(values: T) => z.enum(Object.values(values) as [T[keyof T], ...T[keyof T][]]);
 
 export const ConflictTypeSchema = enumOf(ConflictType);
 export const ConsensusAlgorithmSchema = enumOf(ConsensusAlgorithm);
@@ -93,48 +92,44 @@ export const unit = z.number().min(0, 'must be within [0, 1]').max(1, 'must be w
  */
 export type Decision = string | number | boolean | { readonly [key: string]: unknown } | readonly unknown[];
 
-export const DecisionSchema: z.ZodType<Decision> = z.union([
-  z.string(),
-  z.number().finite(),
-  z.boolean(),
-  z.array(JsonValueSchema),
-  z.record(z.string(), JsonValueSchema),
-]);
+export const DecisionSchema: z.ZodType<Decision> = z.union([z.string(), z.number().finite(), z.boolean(), z.array(JsonValueSchema), z.record(z.string(), JsonValueSchema)]);
 
 /**
  * A conflict as a caller reports it. Times are milliseconds on the runtime's clock;
  * `detectedAt` defaults to now and `resolutionDeadline` to the engine's default delay.
  */
-export const ConflictInputSchema = z.object({
-  conflictId: nonEmpty.optional(),
-  conflictType: ConflictTypeSchema,
-  description: z.string().default(''),
-  involvedAgents: z
-    .array(nonEmpty)
-    .min(1, 'a conflict involves at least one agent')
-    .transform((agents) => [...new Set(agents)]),
-  conflictingElements: z.record(z.string(), JsonValueSchema).default({}),
-  severity: unit,
-  detectedAt: z.number().finite().nonnegative().optional(),
-  resolutionDeadline: z.number().finite().optional(),
-  /** Decisions the voters may choose from; empty means any decision. */
-  options: z.array(DecisionSchema).default([]),
-  /**
-   * Who executes the resolved decision (see `planExecution`); each must be an involved agent.
-   * Default: the agents whose vote won.
-   */
-  executors: z
-    .array(nonEmpty)
-    .min(1, 'names at least one agent when given')
-    .transform((agents) => [...new Set(agents)])
-    .optional(),
-}).superRefine((input, ctx) => {
-  if (input.executors === undefined) return;
-  const involved = new Set(input.involvedAgents);
-  input.executors.forEach((id, index) => {
-    if (!involved.has(id)) ctx.addIssue({ code: 'custom', path: ['executors', index], message: `'${id}' is not an involved agent` });
+export const ConflictInputSchema = z
+  .object({
+    conflictId: nonEmpty.optional(),
+    conflictType: ConflictTypeSchema,
+    description: z.string().default(''),
+    involvedAgents: z
+      .array(nonEmpty)
+      .min(1, 'a conflict involves at least one agent')
+      .transform((agents) => [...new Set(agents)]),
+    conflictingElements: z.record(z.string(), JsonValueSchema).default({}),
+    severity: unit,
+    detectedAt: z.number().finite().nonnegative().optional(),
+    resolutionDeadline: z.number().finite().optional(),
+    /** Decisions the voters may choose from; empty means any decision. */
+    options: z.array(DecisionSchema).default([]),
+    /**
+     * Who executes the resolved decision (see `planExecution`); each must be an involved agent.
+     * Default: the agents whose vote won.
+     */
+    executors: z
+      .array(nonEmpty)
+      .min(1, 'names at least one agent when given')
+      .transform((agents) => [...new Set(agents)])
+      .optional(),
+  })
+  .superRefine((input, ctx) => {
+    if (input.executors === undefined) return;
+    const involved = new Set(input.involvedAgents);
+    input.executors.forEach((id, index) => {
+      if (!involved.has(id)) ctx.addIssue({ code: 'custom', path: ['executors', index], message: `'${id}' is not an involved agent` });
+    });
   });
-});
 
 /** A conflict as callers write it (before defaults). */
 export type ConflictInput = z.input<typeof ConflictInputSchema>;

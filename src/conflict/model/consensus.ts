@@ -1,14 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../../errors';
-import {
-  ConsensusAlgorithm,
-  ConsensusAlgorithmSchema,
-  ConsensusFailure,
-  VoteSchema,
-  type ConsensusResult,
-  type Decision,
-  type Vote,
-} from './conflictTypes';
+import { ConsensusAlgorithm, ConsensusAlgorithmSchema, ConsensusFailure, VoteSchema, type ConsensusResult, type Decision, type Vote } from './conflictTypes';
 import { decisionKey } from './decisionKey';
 
 /** Share of the stake a simple or stake-weighted majority needs to exceed. */
@@ -129,14 +121,10 @@ const ConsensusArgsSchema = z.object({
  * // { achieved: true, decision: 'BUY', agreement: 0.6, confidence: 0.9, ... }
  * ```
  */
-export function achieveConsensus(
-  votes: readonly Vote[],
-  algorithm: ConsensusAlgorithm,
-  options: ConsensusOptions = {},
-): ConsensusResult {
+export function achieveConsensus(votes: readonly Vote[], algorithm: ConsensusAlgorithm, options: ConsensusOptions = {}): ConsensusResult {
   const parsed = ConsensusArgsSchema.safeParse({ votes, algorithm, involvedAgents: options.involvedAgents });
   if (!parsed.success) throw ValidationError.fromZod('consensus input', parsed.error);
-  const t = tally(parsed.data.votes as Vote[]);
+  const t = tally(parsed.data.votes);
   const participants = t.ballots.map((v) => v.agentId);
   const agreement = t.leader && t.totalStake > 0 ? t.leader.stake / t.totalStake : 0;
   const failed = (failure: ConsensusFailure): ConsensusResult => ({
@@ -155,7 +143,6 @@ export function achieveConsensus(
   if (t.totalStake === 0) return failed(ConsensusFailure.NO_STAKE);
   const threshold = algorithm === ConsensusAlgorithm.SUPERMAJORITY ? SUPERMAJORITY_THRESHOLD : MAJORITY_THRESHOLD;
   if (!(agreement > threshold)) return failed(ConsensusFailure.NO_MAJORITY);
-  const confidence =
-    algorithm === ConsensusAlgorithm.WEIGHTED_CONSENSUS ? stakeWeightedConfidence(t.leader) : meanConfidence(t.leader.votes);
+  const confidence = algorithm === ConsensusAlgorithm.WEIGHTED_CONSENSUS ? stakeWeightedConfidence(t.leader) : meanConfidence(t.leader.votes);
   return { achieved: true, decision: t.leader.decision, confidence, agreement, algorithm, participants };
 }

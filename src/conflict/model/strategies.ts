@@ -111,10 +111,7 @@ function mostConfident(votes: readonly Vote[], threshold: number, algorithm: Con
     }
   }
   if (!(best.confidence > threshold)) {
-    return escalate(
-      EscalationReason.BELOW_CONFIDENCE_THRESHOLD,
-      `highest confidence ${best.confidence} is not above ${threshold}`,
-    );
+    return escalate(EscalationReason.BELOW_CONFIDENCE_THRESHOLD, `highest confidence ${best.confidence} is not above ${threshold}`);
   }
   if (tied) return escalate(EscalationReason.BELOW_CONFIDENCE_THRESHOLD, 'tie between equally confident votes');
   const winner = decisionKey(best.decision as Decision);

@@ -11,17 +11,7 @@ import { listConnections, listNeurons } from '../../swarm/model/swarmState';
 import type { SwarmSnapshot } from '../../swarm/model/swarmTypes';
 import { ValidationError } from '../../errors';
 import type { ObservedRuntime } from '../observedRuntime';
-import type {
-  ActorView,
-  ConflictView,
-  DeadLetterView,
-  MessageView,
-  StatsView,
-  SwarmView,
-  TaskView,
-  VoteView,
-  WorkflowView,
-} from './inspectorProtocol';
+import type { ActorView, ConflictView, DeadLetterView, MessageView, StatsView, SwarmView, TaskView, VoteView, WorkflowView } from './inspectorProtocol';
 import { RingBuffer } from './ringBuffer';
 import { INSPECTION_TOPIC_PREFIX } from './inspectionWire';
 
@@ -324,9 +314,7 @@ export class DomainFeed {
       strategy: record.strategy,
       algorithm: record.algorithm,
       votes: record.votes.map(voteView),
-      outcome: resolution
-        ? { decision: decisionText(resolution.decision), confidence: resolution.confidence, action: resolution.action, reason: resolution.reason }
-        : null,
+      outcome: resolution ? { decision: decisionText(resolution.decision), confidence: resolution.confidence, action: resolution.action, reason: resolution.reason } : null,
     };
   }
 
@@ -420,9 +408,7 @@ export class DomainFeed {
     const truncated = connections.length > maxConnections;
     if (truncated) connections = connections.sort((a, b) => b.strength - a.strength).slice(0, maxConnections);
     const all = listNeurons(state);
-    const neurons = all
-      .slice(0, maxNeurons)
-      .map((n) => ({ agentId: n.agentId, performance: n.performance, activation: n.activation, fireCount: n.fireCount }));
+    const neurons = all.slice(0, maxNeurons).map((n) => ({ agentId: n.agentId, performance: n.performance, activation: n.activation, fireCount: n.fireCount }));
     const kept = new Set(neurons.map((n) => n.agentId));
     return {
       neurons,

@@ -174,7 +174,18 @@ export function publishInspection(runtime: ObservedRuntime, options: InspectionP
       sentGraphs = new Set();
       source.drain(); // what was pending is in the snapshot
       const s = source.snapshot();
-      frame = { ...base, kind: 'snapshot', seq: ++seq, ...s, removedActors: [], removedTasks: [], removedWorkflows: [], removedConflicts: [], sampling: source.sampling(o.sampleMs), graphs: {} };
+      frame = {
+        ...base,
+        kind: 'snapshot',
+        seq: ++seq,
+        ...s,
+        removedActors: [],
+        removedTasks: [],
+        removedWorkflows: [],
+        removedConflicts: [],
+        sampling: source.sampling(o.sampleMs),
+        graphs: {},
+      };
     } else {
       const d = source.drain();
       frame = { ...base, kind: 'delta', seq: ++seq, ...d, sampling: source.sampling(o.sampleMs), graphs: {} };
@@ -233,9 +244,27 @@ export function publishInspection(runtime: ObservedRuntime, options: InspectionP
       if (source) {
         const sampling = source.sampling(o.sampleMs);
         publish({
-          v: INSPECTION_WIRE_VERSION, runtimeId: o.runtimeId, name, role: o.role, sampleMs: o.sampleMs, kind: 'delta', seq: ++seq,
-          actors: [], removedActors: [], events: [], messages: [], deadLetters: [], tasks: [], removedTasks: [], workflows: [], removedWorkflows: [],
-          conflicts: [], removedConflicts: [], sampling, graphs: {}, leaving: true,
+          v: INSPECTION_WIRE_VERSION,
+          runtimeId: o.runtimeId,
+          name,
+          role: o.role,
+          sampleMs: o.sampleMs,
+          kind: 'delta',
+          seq: ++seq,
+          actors: [],
+          removedActors: [],
+          events: [],
+          messages: [],
+          deadLetters: [],
+          tasks: [],
+          removedTasks: [],
+          workflows: [],
+          removedWorkflows: [],
+          conflicts: [],
+          removedConflicts: [],
+          sampling,
+          graphs: {},
+          leaving: true,
         });
       }
       stop();

@@ -36,7 +36,6 @@ export interface StatechartGraph {
   readonly edges: readonly StatechartEdge[];
 }
 
-
 /** One actor of the XState system. */
 export interface ActorView {
   /** XState's session id: unique in the system. */
@@ -231,9 +230,7 @@ export type ServerFrame =
   | { readonly type: 'error'; readonly message: string };
 
 /** What the page sends. */
-export type ClientFrame =
-  | { readonly type: 'statechart'; readonly actorId?: string; readonly systemId?: string }
-  | { readonly type: 'ping' };
+export type ClientFrame = { readonly type: 'statechart'; readonly actorId?: string; readonly systemId?: string } | { readonly type: 'ping' };
 
 /**
  * An action the page asks for: `POST /api/actions` with this JSON body and the page's token

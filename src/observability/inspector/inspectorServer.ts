@@ -14,15 +14,7 @@ import type { InspectionHub, InspectionHubOptions } from './inspectionHub';
 import { localInspectionSource, type InspectionSource } from './inspectionSource';
 import { ACTION_TOKEN_HEADER, readJsonBody, runAction, runtimeActions, tokenMatches, type InspectorActions } from './inspectorActions';
 import { inspectorHtml, INSPECTOR_CSS } from './inspectorPage';
-import {
-  INSPECTOR_PROTOCOL_VERSION,
-  type ActionReply,
-  type ClientFrame,
-  type DeltaFrame,
-  type SamplingView,
-  type ServerFrame,
-  type SnapshotFrame,
-} from './inspectorProtocol';
+import { INSPECTOR_PROTOCOL_VERSION, type ActionReply, type ClientFrame, type DeltaFrame, type SamplingView, type ServerFrame, type SnapshotFrame } from './inspectorProtocol';
 import { pageModule } from './pageModules';
 import { describeError } from '../../describeError';
 import { loadOptional } from '../../optionalDependency';
@@ -37,7 +29,11 @@ const InspectorOptionsSchema = z.object({
   /** Shown in the page title. Default: the runtime's name. */
   name: z.string().min(1).optional(),
   /** A page whose socket has more than this unsent is skipped, then resynchronized with a snapshot. */
-  maxBufferedBytes: z.number().int().positive().default(4 * 1024 * 1024),
+  maxBufferedBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024),
 });
 
 /** Options of {@link startInspector}. */
@@ -144,7 +140,12 @@ export async function startInspector(runtime: ObservedRuntime, options: Inspecto
   const parsed = InspectorOptionsSchema.safeParse(rest);
   if (!parsed.success) throw ValidationError.fromZod('inspector options', parsed.error);
   if (!isLoopback(parsed.data.host.toLowerCase())) throw new InspectorAddressError(parsed.data.host);
-  const source = localInspectionSource(runtime, { ...(hub && { hub }), ...(hubOptions && { hubOptions }), ...(feed && { feed }), ...(rest.name !== undefined && { name: rest.name }) });
+  const source = localInspectionSource(runtime, {
+    ...(hub && { hub }),
+    ...(hubOptions && { hubOptions }),
+    ...(feed && { feed }),
+    ...(rest.name !== undefined && { name: rest.name }),
+  });
   let metrics = givenMetrics;
   let ownMetrics: RuntimeMetrics | undefined;
   return serveInspection(source, rest, {
@@ -170,7 +171,11 @@ export interface InspectorServices {
  * The inspector's HTTP and WebSocket server over any {@link InspectionSource}.
  * @internal
  */
-export async function serveInspection(source: InspectionSource, options: Omit<InspectorOptions, 'hub' | 'hubOptions' | 'feed' | 'metrics'>, services: InspectorServices = {}): Promise<Inspector> {
+export async function serveInspection(
+  source: InspectionSource,
+  options: Omit<InspectorOptions, 'hub' | 'hubOptions' | 'feed' | 'metrics'>,
+  services: InspectorServices = {},
+): Promise<Inspector> {
   const parsed = InspectorOptionsSchema.safeParse(options);
   if (!parsed.success) {
     source.close();
@@ -200,10 +205,20 @@ export async function serveInspection(source: InspectionSource, options: Omit<In
   const flush = () => {
     const d = source.drain();
     const changed =
-      d.actors.length + d.removedActors.length + d.events.length + d.messages.length + d.deadLetters.length +
-        d.tasks.length + d.removedTasks.length + d.workflows.length + d.removedWorkflows.length +
-        d.conflicts.length + d.removedConflicts.length >
-        0 || d.swarm !== undefined || d.stats !== undefined;
+      d.actors.length +
+        d.removedActors.length +
+        d.events.length +
+        d.messages.length +
+        d.deadLetters.length +
+        d.tasks.length +
+        d.removedTasks.length +
+        d.workflows.length +
+        d.removedWorkflows.length +
+        d.conflicts.length +
+        d.removedConflicts.length >
+        0 ||
+      d.swarm !== undefined ||
+      d.stats !== undefined;
     if (!changed || clients.size === 0) return;
     const frame: DeltaFrame = { type: 'delta', seq: ++seq, ...d, sampling: sampling() };
     const text = JSON.stringify(frame);
@@ -281,7 +296,7 @@ export async function serveInspection(source: InspectionSource, options: Omit<In
     const peer = req.socket.remoteAddress ?? '';
     const loopbackPeer = isLoopback(peer) || peer === '::ffff:127.0.0.1' || /^::ffff:127\./.test(peer);
     if (!loopbackPeer || !originAllowed(req.headers.origin, port) || !tokenMatches(actionToken, req.headers[ACTION_TOKEN_HEADER])) {
-      return reply(res, 403, { ok: false, error: 'forbidden: actions need the page\'s token, from loopback' });
+      return reply(res, 403, { ok: false, error: "forbidden: actions need the page's token, from loopback" });
     }
     if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return reply(res, 415, { ok: false, error: 'expected application/json' });
     const body = await readJsonBody(req);

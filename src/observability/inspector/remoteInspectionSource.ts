@@ -144,7 +144,21 @@ export function remoteInspectionSource(
   let statsChanged = false;
 
   function emptyDelta(): { -readonly [K in keyof SourceDelta]-?: K extends 'swarm' | 'stats' ? unknown : SourceDelta[K] extends readonly (infer U)[] ? U[] : never } {
-    return { actors: [], removedActors: [], events: [], messages: [], deadLetters: [], tasks: [], removedTasks: [], workflows: [], removedWorkflows: [], conflicts: [], removedConflicts: [], swarm: undefined, stats: undefined };
+    return {
+      actors: [],
+      removedActors: [],
+      events: [],
+      messages: [],
+      deadLetters: [],
+      tasks: [],
+      removedTasks: [],
+      workflows: [],
+      removedWorkflows: [],
+      conflicts: [],
+      removedConflicts: [],
+      swarm: undefined,
+      stats: undefined,
+    };
   }
 
   const announce = () => {
@@ -214,9 +228,26 @@ export function remoteInspectionSource(
     }
     if (!entry) {
       entry = {
-        runtimeId: frame.runtimeId, name: frame.name, role: frame.role, seq: 0, lastSeen: now, stopped: false, root: `runtime${SEPARATOR}${frame.runtimeId}`,
-        actorIds: new Set(), taskIds: new Set(), workflowIds: new Set(), conflictIds: new Set(), graphs: new Map(), swarm: null, stats: null, sampling: null, createdAt: now, actions: false,
-        speaker, rejectedFrames: 0, dropped: 0,
+        runtimeId: frame.runtimeId,
+        name: frame.name,
+        role: frame.role,
+        seq: 0,
+        lastSeen: now,
+        stopped: false,
+        root: `runtime${SEPARATOR}${frame.runtimeId}`,
+        actorIds: new Set(),
+        taskIds: new Set(),
+        workflowIds: new Set(),
+        conflictIds: new Set(),
+        graphs: new Map(),
+        swarm: null,
+        stats: null,
+        sampling: null,
+        createdAt: now,
+        actions: false,
+        speaker,
+        rejectedFrames: 0,
+        dropped: 0,
       };
       runtimes.set(frame.runtimeId, entry);
     }
@@ -362,15 +393,24 @@ export function remoteInspectionSource(
     },
   });
   announce();
-  const beat = setInterval(() => {
-    announce();
-    noteSilence();
-  }, Math.max(100, Math.floor(ttlMs / 3)));
+  const beat = setInterval(
+    () => {
+      announce();
+      noteSilence();
+    },
+    Math.max(100, Math.floor(ttlMs / 3)),
+  );
   beat.unref?.();
 
   /** One action to one runtime: its reply, or an error naming the runtime. */
   const ask = async (runtime: RuntimeEntry, request: ActionRequest): Promise<{ ok: true; message: string } | { ok: false; error: string }> => {
-    const response = await bus.sendRequest({ senderId: agentId, recipientId: `nf-inspection-${runtime.runtimeId}`, topic: INSPECTION_ACTION_TOPIC, payload: request, timeoutMs: ACTION_TIMEOUT_MS });
+    const response = await bus.sendRequest({
+      senderId: agentId,
+      recipientId: `nf-inspection-${runtime.runtimeId}`,
+      topic: INSPECTION_ACTION_TOPIC,
+      payload: request,
+      timeoutMs: ACTION_TIMEOUT_MS,
+    });
     const reply = ActionReplySchema.safeParse(response.payload);
     if (!reply.success) return { ok: false, error: `${runtime.runtimeId} answered with an invalid reply` };
     return reply.data.ok ? { ok: true, message: `${reply.data.message} (on ${runtime.runtimeId})` } : { ok: false, error: `${runtime.runtimeId}: ${reply.data.error}` };
@@ -426,9 +466,17 @@ export function remoteInspectionSource(
       const d = pending;
       pending = emptyDelta();
       const out: SourceDelta = {
-        actors: d.actors, removedActors: d.removedActors, events: d.events, messages: d.messages, deadLetters: d.deadLetters,
-        tasks: d.tasks, removedTasks: d.removedTasks, workflows: d.workflows, removedWorkflows: d.removedWorkflows,
-        conflicts: d.conflicts, removedConflicts: d.removedConflicts,
+        actors: d.actors,
+        removedActors: d.removedActors,
+        events: d.events,
+        messages: d.messages,
+        deadLetters: d.deadLetters,
+        tasks: d.tasks,
+        removedTasks: d.removedTasks,
+        workflows: d.workflows,
+        removedWorkflows: d.removedWorkflows,
+        conflicts: d.conflicts,
+        removedConflicts: d.removedConflicts,
         ...(swarmChanged && { swarm: primary((r) => r.swarm)?.swarm ?? { neurons: [], connections: [], truncated: false } }),
         ...(statsChanged && { stats: primary((r) => r.stats)?.stats ?? { bus: {}, orchestrator: {}, conflicts: {} } }),
       };
@@ -450,12 +498,12 @@ export function remoteInspectionSource(
     },
     describe(query): StatechartFrame {
       let actor = query.actorId !== undefined ? actors.get(query.actorId) : undefined;
-      if (!actor && query.systemId !== undefined) for (const a of actors.values()) if (a.systemId === query.systemId && a.logicId) (actor ??= a);
+      if (!actor && query.systemId !== undefined) for (const a of actors.values()) if (a.systemId === query.systemId && a.logicId) actor ??= a;
       // The page names a task's actor by the task's id here (`task:<runtime>/<task id>`).
       const scopedSystemId = query.systemId === undefined ? null : /^([^:]+):([^/]+)\/(.+)$/.exec(query.systemId);
       if (!actor && scopedSystemId) {
         const [, kind, runtimeId, local] = scopedSystemId;
-        for (const a of actors.values()) if (a.systemId === `${kind}:${local}` && a.logicId && a.id.startsWith(`${runtimeId}${SEPARATOR}`)) (actor ??= a);
+        for (const a of actors.values()) if (a.systemId === `${kind}:${local}` && a.logicId && a.id.startsWith(`${runtimeId}${SEPARATOR}`)) actor ??= a;
       }
       const base = { type: 'statechart' as const, actorId: actor?.id ?? query.actorId ?? null, systemId: query.systemId ?? actor?.systemId ?? null };
       if (!actor) return { ...base, logicId: null, graph: null, value: null, status: null, reason: 'unknown actor' };

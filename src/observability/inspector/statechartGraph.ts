@@ -66,10 +66,7 @@ export function describeStatechart(machine: AnyStateMachine): StatechartGraph {
       const initial = parentNode?.type === 'compound' && parentNode.initial?.target?.[0] === stateNode;
       nodes.push({ path, key: stateNode.key, parent, kind: stateNode.type, initial });
     }
-    const transitions: Transition[] = [
-      ...graphNode.edges.map((e) => e.transition as Transition),
-      ...((stateNode.always ?? []) as Transition[]),
-    ];
+    const transitions: Transition[] = [...graphNode.edges.map((e) => e.transition as Transition), ...((stateNode.always ?? []) as Transition[])];
     const drawn = transitions.filter((t) => t.target && t.target.length > 0);
     if (drawn.length > 0 && (stateNode.type === 'compound' || stateNode.type === 'parallel')) {
       nodes.push({ path: anyStatePath(path), key: 'any state', parent: isRoot ? null : path, kind: 'any', initial: false });

@@ -49,10 +49,7 @@ function responsiveness(latency: CommunicationLatency): Record<string, AgentResp
     else entry.timeouts++;
   }
   return Object.fromEntries(
-    [...byAgent].map(([agentId, e]) => [
-      agentId,
-      { probes: e.probes, timeouts: e.timeouts, meanMs: e.probes > e.timeouts ? e.total / (e.probes - e.timeouts) : 0 },
-    ]),
+    [...byAgent].map(([agentId, e]) => [agentId, { probes: e.probes, timeouts: e.timeouts, meanMs: e.probes > e.timeouts ? e.total / (e.probes - e.timeouts) : 0 }]),
   );
 }
 

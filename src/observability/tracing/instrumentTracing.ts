@@ -568,12 +568,7 @@ class RuntimeTracing {
  * ```
  */
 export function instrumentTracing(runtime: ObservedRuntime, options: TracingOptions = {}): () => void {
-  const tracing = new RuntimeTracing(
-    runtime,
-    options.tracer ?? otelApi().trace.getTracer('neuroflux'),
-    options.propagator ?? defaultPropagator(),
-    options,
-  );
+  const tracing = new RuntimeTracing(runtime, options.tracer ?? otelApi().trace.getTracer('neuroflux'), options.propagator ?? defaultPropagator(), options);
   let disposed = false;
   return () => {
     if (disposed) return;

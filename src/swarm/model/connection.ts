@@ -20,14 +20,7 @@ export function clampStrength(strength: number): number {
  * const c = newConnection('c1', 'analysis', 'trading', 0.9, 0, SWARM_DEFAULTS);
  * ```
  */
-export function newConnection(
-  connectionId: string,
-  source: string,
-  target: string,
-  strength: number,
-  at: number,
-  rules: SwarmRules,
-): SwarmConnection {
+export function newConnection(connectionId: string, source: string, target: string, strength: number, at: number, rules: SwarmRules): SwarmConnection {
   return {
     connectionId,
     source,
@@ -102,11 +95,7 @@ export function setConnectionStrength(connection: SwarmConnection, strength: num
  * connectionSuccessRate(connection, clock.now(), SWARM_DEFAULTS); // 0.5 for a new connection
  * ```
  */
-export function connectionSuccessRate(
-  connection: { readonly outcomes: readonly ConnectionOutcome[] },
-  at: number,
-  rules: SwarmRules,
-): number {
+export function connectionSuccessRate(connection: { readonly outcomes: readonly ConnectionOutcome[] }, at: number, rules: SwarmRules): number {
   let total = 0;
   let successes = 0;
   for (const outcome of connection.outcomes) {
@@ -147,12 +136,7 @@ export function successRateAdjustedStrength(strength: number, successRate: numbe
  * recordConnectionOutcome(connectionOf(draft, id)!, true, clock.now(), SWARM_DEFAULTS);
  * ```
  */
-export function recordConnectionOutcome(
-  connection: SwarmConnection,
-  success: boolean,
-  at: number,
-  rules: SwarmRules,
-): void {
+export function recordConnectionOutcome(connection: SwarmConnection, success: boolean, at: number, rules: SwarmRules): void {
   // Built as a plain array and assigned once: pushing and splicing through an immer draft
   // costs a proxy trap per element, on every task outcome.
   const previous = isDraft(connection.outcomes) ? current(connection.outcomes) : connection.outcomes;
@@ -163,9 +147,5 @@ export function recordConnectionOutcome(
   connection.outcomes = drop > 0 ? outcomes.slice(drop) : outcomes;
   connection.activationCount += 1;
   markUsed(connection, at);
-  connection.strength = successRateAdjustedStrength(
-    connection.strength,
-    connectionSuccessRate(connection, at, rules),
-    rules,
-  );
+  connection.strength = successRateAdjustedStrength(connection.strength, connectionSuccessRate(connection, at, rules), rules);
 }

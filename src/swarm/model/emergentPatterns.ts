@@ -2,13 +2,7 @@ import type { Immutable } from 'immer';
 import { clampStrength } from './connection';
 import { ownValue } from '../../idRecord';
 import { connectionOf, neuronOf } from './swarmState';
-import {
-  PatternType,
-  type ConsensusRecord,
-  type EmergentPattern,
-  type SwarmSnapshot,
-  type SwarmState,
-} from './swarmTypes';
+import { PatternType, type ConsensusRecord, type EmergentPattern, type SwarmSnapshot, type SwarmState } from './swarmTypes';
 
 /**
  * Each agent's activation over the recent propagations, oldest first: one value per
@@ -118,13 +112,7 @@ function connectionsAmong(state: SwarmSnapshot, agents: readonly string[]): stri
   return ids;
 }
 
-function toPatterns(
-  state: SwarmSnapshot,
-  type: PatternType,
-  pairs: readonly ScoredPair[],
-  at: number,
-  firstIndex: number,
-): EmergentPattern[] {
+function toPatterns(state: SwarmSnapshot, type: PatternType, pairs: readonly ScoredPair[], at: number, firstIndex: number): EmergentPattern[] {
   return clustersOf(state, pairs).map((cluster, i) => {
     const scores: Record<string, number> = {};
     let total = 0;
@@ -214,9 +202,7 @@ export function detectPatterns(state: SwarmSnapshot, at: number): EmergentPatter
   const risk = state.consensusHistory.filter((r) => r.conflictType === 'risk_conflict');
   const other = state.consensusHistory.filter((r) => r.conflictType !== 'risk_conflict');
   const patterns = toPatterns(state, PatternType.CORRELATION_CLUSTER, correlatedPairs(state), at, 0);
-  patterns.push(
-    ...toPatterns(state, PatternType.SUCCESSFUL_CONSENSUS, jointlyRightPairs(state, other), at, patterns.length),
-  );
+  patterns.push(...toPatterns(state, PatternType.SUCCESSFUL_CONSENSUS, jointlyRightPairs(state, other), at, patterns.length));
   patterns.push(...toPatterns(state, PatternType.RISK_AVOIDANCE, jointlyRightPairs(state, risk), at, patterns.length));
   return patterns;
 }

@@ -28,15 +28,7 @@
 export type TaskFailureCause = 'pair' | 'circuit_open' | 'dependency' | 'cancelled' | 'agent_lost' | 'validation' | 'runtime';
 
 /** Every {@link TaskFailureCause}. */
-export const TASK_FAILURE_CAUSES = [
-  'pair',
-  'circuit_open',
-  'dependency',
-  'cancelled',
-  'agent_lost',
-  'validation',
-  'runtime',
-] as const satisfies readonly TaskFailureCause[];
+export const TASK_FAILURE_CAUSES = ['pair', 'circuit_open', 'dependency', 'cancelled', 'agent_lost', 'validation', 'runtime'] as const satisfies readonly TaskFailureCause[];
 
 /** What the orchestrator says of a task or an attempt that did not complete (`task_finished`, `task_attempt`). */
 export interface FinishedTaskFailure {

@@ -17,13 +17,7 @@ export const KNOWLEDGE_TRANSFER_TOPIC = 'knowledge_transfer';
  * produce(state, (draft) => { shareKnowledge(draft, 'analysis', 'btc_trend', 'up', undefined); });
  * ```
  */
-export function shareKnowledge(
-  state: SwarmState,
-  source: string,
-  key: string,
-  value: unknown,
-  targets: readonly string[] | undefined,
-): number {
+export function shareKnowledge(state: SwarmState, source: string, key: string, value: unknown, targets: readonly string[] | undefined): number {
   const origin = neuronOf(state, source);
   if (!origin) return 0;
   origin.knowledgeBase[key] = value;

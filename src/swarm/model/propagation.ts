@@ -26,13 +26,7 @@ import type { FiringRecord, PropagationResult, SwarmState } from './swarmTypes';
  * const result = produce(state, (draft) => { propagate(draft, 'sentiment', 1, 3, clock.now()); }).lastPropagation;
  * ```
  */
-export function propagate(
-  state: SwarmState,
-  source: string,
-  signal: number,
-  maxLayers: number,
-  at: number,
-): PropagationResult | undefined {
+export function propagate(state: SwarmState, source: string, signal: number, maxLayers: number, at: number): PropagationResult | undefined {
   const origin = neuronOf(state, source);
   if (!origin) return undefined;
   const signalId = state.nextSignalId++;

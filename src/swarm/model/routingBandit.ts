@@ -70,11 +70,7 @@ function discountFactor(discount: number, steps: number): number {
  * discountedCounts({ successes: 4, failures: 0, step: 10 }, 12, 0.5); // { successes: 1, failures: 0 }
  * ```
  */
-export function discountedCounts(
-  posterior: Readonly<PairPosterior> | undefined,
-  now: number,
-  discount: number,
-): { readonly successes: number; readonly failures: number } {
+export function discountedCounts(posterior: Readonly<PairPosterior> | undefined, now: number, discount: number): { readonly successes: number; readonly failures: number } {
   if (!posterior) return { successes: 0, failures: 0 };
   const factor = discountFactor(discount, stepOf(now) - stepOf(posterior.step));
   return { successes: evidence(posterior.successes) * factor, failures: evidence(posterior.failures) * factor };
@@ -105,12 +101,7 @@ export function betaPosterior(posterior: Readonly<PairPosterior> | undefined, no
  * p = updatePosterior(p, 2, false, 0.97);            // { successes: 0.97, failures: 1, step: 2 }
  * ```
  */
-export function updatePosterior(
-  posterior: Readonly<PairPosterior> | undefined,
-  now: number,
-  success: boolean,
-  discount: number,
-): PairPosterior {
+export function updatePosterior(posterior: Readonly<PairPosterior> | undefined, now: number, success: boolean, discount: number): PairPosterior {
   const step = stepOf(now);
   const counts = discountedCounts(posterior, step, discount);
   return {

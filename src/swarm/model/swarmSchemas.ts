@@ -60,9 +60,9 @@ const orderedRules: readonly (readonly [keyof SwarmRules, keyof SwarmRules])[] =
 /** Overrides of the swarm's rule constants; unknown keys are refused. */
 export const SwarmRulesSchema = z
   .strictObject(
-    Object.fromEntries(
-      (Object.keys(SWARM_DEFAULTS) as (keyof SwarmRules)[]).map((key) => [key, ruleSchema(key).optional()]),
-    ) as { [K in keyof SwarmRules]: z.ZodOptional<z.ZodType<number>> },
+    Object.fromEntries((Object.keys(SWARM_DEFAULTS) as (keyof SwarmRules)[]).map((key) => [key, ruleSchema(key).optional()])) as {
+      [K in keyof SwarmRules]: z.ZodOptional<z.ZodType<number>>;
+    },
   )
   .superRefine((rules, ctx) => {
     for (const [low, high] of orderedRules) {
@@ -139,9 +139,7 @@ export const TaskOutcomeSchema = z.object({
 export const ConsensusOutcomeSchema = z.object({
   conflictId: z.string().min(1),
   conflictType: z.string().min(1),
-  voters: z.array(
-    z.object({ agentId: agentIdSchema, decision: z.string().nullable(), correct: z.boolean() }),
-  ),
+  voters: z.array(z.object({ agentId: agentIdSchema, decision: z.string().nullable(), correct: z.boolean() })),
   at: nonNegative.optional(),
 });
 

@@ -3,15 +3,7 @@ import { newConnection } from './connection';
 import { idRecord, ownValue } from '../../idRecord';
 import { newNeuron, type NeuronSettings } from './neuron';
 import { deleteEntry, entriesOf, getEntry, setEntry } from './shardedRecord';
-import {
-  SWARM_DEFAULTS,
-  type SwarmConnection,
-  type SwarmMachineInput,
-  type SwarmNeuron,
-  type SwarmRules,
-  type SwarmSnapshot,
-  type SwarmState,
-} from './swarmTypes';
+import { SWARM_DEFAULTS, type SwarmConnection, type SwarmMachineInput, type SwarmNeuron, type SwarmRules, type SwarmSnapshot, type SwarmState } from './swarmTypes';
 
 /**
  * The network's structure: its initial state, neurons and connections in and out.
@@ -164,16 +156,8 @@ export function removeNeuron(state: SwarmState, agentId: string): boolean {
  * ```
  */
 export function findConnection(state: SwarmState, source: string, target: string): SwarmConnection | undefined;
-export function findConnection(
-  state: SwarmSnapshot,
-  source: string,
-  target: string,
-): Immutable<SwarmConnection> | undefined;
-export function findConnection(
-  state: SwarmSnapshot,
-  source: string,
-  target: string,
-): Immutable<SwarmConnection> | undefined {
+export function findConnection(state: SwarmSnapshot, source: string, target: string): Immutable<SwarmConnection> | undefined;
+export function findConnection(state: SwarmSnapshot, source: string, target: string): Immutable<SwarmConnection> | undefined {
   const id = ownValue(neuronOf(state, source)?.outgoing, target);
   return id === undefined ? undefined : connectionOf(state, id);
 }
@@ -188,13 +172,7 @@ export function findConnection(
  * connect(draft, 'analysis_agent_1', 'trading_agent_1', 0.9, clock.now());
  * ```
  */
-export function connect(
-  state: SwarmState,
-  source: string,
-  target: string,
-  strength: number | undefined,
-  at: number,
-): SwarmConnection | undefined {
+export function connect(state: SwarmState, source: string, target: string, strength: number | undefined, at: number): SwarmConnection | undefined {
   if (source === target) return undefined;
   const from = neuronOf(state, source);
   const to = neuronOf(state, target);

@@ -14,7 +14,10 @@ export function renderConflicts(state: PageState): void {
     return;
   }
   const open = all.filter((c) => !FINISHED.has(c.status));
-  const done = all.filter((c) => FINISHED.has(c.status)).slice(-8).reverse();
+  const done = all
+    .filter((c) => FINISHED.has(c.status))
+    .slice(-8)
+    .reverse();
   container.appendChild(el('h3', null, `Open (${open.length})`));
   for (const c of open) container.appendChild(conflictCard(c));
   if (done.length) {
@@ -26,7 +29,11 @@ export function renderConflicts(state: PageState): void {
 function conflictCard(c: ConflictView): HTMLElement {
   const card = el('div', { class: `conflict status-${c.status}`, 'data-conflict-id': c.conflictId });
   card.appendChild(
-    el('div', { class: 'conflict-head' }, `${c.conflictType} · ${c.status} · severity ${c.severity.toFixed(2)}${c.strategy ? ` · ${c.strategy}` : ''}${c.algorithm ? ` / ${c.algorithm}` : ''}`),
+    el(
+      'div',
+      { class: 'conflict-head' },
+      `${c.conflictType} · ${c.status} · severity ${c.severity.toFixed(2)}${c.strategy ? ` · ${c.strategy}` : ''}${c.algorithm ? ` / ${c.algorithm}` : ''}`,
+    ),
   );
   if (c.description) card.appendChild(el('div', { class: 'conflict-desc' }, c.description));
   card.appendChild(el('div', { class: 'conflict-agents' }, `agents: ${c.involvedAgents.join(', ')}`));

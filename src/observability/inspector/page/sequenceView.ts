@@ -29,7 +29,12 @@ export function sequenceLanes(messages: readonly MessageView[], maxLanes = MAX_L
     }
   }
   if (lanes.length <= maxLanes) return lanes;
-  const busiest = new Set(lanes.slice().sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0)).slice(0, maxLanes - 1));
+  const busiest = new Set(
+    lanes
+      .slice()
+      .sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0))
+      .slice(0, maxLanes - 1),
+  );
   return [...lanes.filter((name) => busiest.has(name)), OTHERS];
 }
 

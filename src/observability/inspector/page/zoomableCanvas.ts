@@ -46,13 +46,17 @@ export class ZoomableCanvas {
     container.addEventListener('pointerup', end);
     container.addEventListener('pointercancel', end);
     // A click that ends a drag is not a selection.
-    container.addEventListener('click', (event) => {
-      if (container.dataset['dragged'] === 'true') {
-        event.stopPropagation();
-        event.preventDefault();
-        delete container.dataset['dragged'];
-      }
-    }, true);
+    container.addEventListener(
+      'click',
+      (event) => {
+        if (container.dataset['dragged'] === 'true') {
+          event.stopPropagation();
+          event.preventDefault();
+          delete container.dataset['dragged'];
+        }
+      },
+      true,
+    );
   }
 
   /**
