@@ -28,6 +28,7 @@ import { RecordRetention, retentionLimits } from '../kernel/recordRetention';
 import { HostRegistry } from './hostRegistry';
 import { AgentWaiters } from './agentWaiters';
 import { RecordInterning } from './recordInterning';
+import { newTaskRecord, recordToRunAgain, taskEntry, type TaskEntry } from './taskEntry';
 import { RemoteReports } from './remoteReports';
 import { AgentActorLink } from './agentActorLink';
 import { RemoteAgentActors } from './remoteAgentActors';
@@ -48,7 +49,6 @@ import {
 } from './taskTypes';
 import { findWorkflowProblems, workflowProblemSteps } from './workflowGraph';
 import { WaitingTasks } from './waitingTasks';
-import type { TaskEntry } from './taskEntry';
 import { TaskScheduler } from './taskScheduler';
 import { TaskDispatcher } from './taskDispatcher';
 import type { PersistedOrchestrator, PersistedTask } from './orchestratorPersistence';
@@ -883,42 +883,7 @@ export class TaskOrchestrator {
 
   private newEntry(task: ParsedTask, now: number): TaskEntry {
     const chooser = task.balancer ? this.scheduler.balancerNamed(task.balancer) : this.scheduler.defaultBalancer;
-    const record: TaskRecord = {
-      taskId: task.taskId,
-      name: task.name,
-      description: task.description,
-      taskType: task.taskType,
-      priority: task.priority,
-      payload: task.payload,
-      dependencies: this.interning.list(task.dependencies),
-      requiredCapabilities: this.interning.list(task.requiredCapabilities),
-      estimatedDuration: task.estimatedDuration,
-      timeoutSeconds: task.timeoutSeconds,
-      retryPolicy: this.interning.policy(task.retryPolicy),
-      onDependencyFailure: task.onDependencyFailure,
-      status: 'pending',
-      state: 'waiting',
-      assignedAgent: null,
-      createdAt: now,
-      startedAt: null,
-      completedAt: null,
-      retryCount: 0,
-      retryAt: null,
-      result: undefined,
-      error: null,
-      reason: null,
-      progress: 0,
-    };
-    return {
-      record,
-      actor: undefined,
-      pool: this.scheduler.poolFor(chooser, task),
-      chooser,
-      dependents: undefined,
-      waiters: undefined,
-      assignedAt: null,
-      dispatchToken: '',
-    };
+    return taskEntry(newTaskRecord(task, now, this.interning), chooser, this.scheduler.poolFor(chooser, task));
   }
 
   /**
@@ -944,29 +909,8 @@ export class TaskOrchestrator {
     if (this.tasks.has(record.taskId)) return false;
     const chooser = balancer && this.scheduler.hasBalancer(balancer) ? this.scheduler.balancerNamed(balancer) : this.scheduler.defaultBalancer;
     const final = FINAL_STATES.has(record.state);
-    const restored: TaskRecord = final
-      ? record
-      : {
-          ...record,
-          state: 'waiting',
-          status: 'pending',
-          assignedAgent: null,
-          startedAt: null,
-          progress: 0,
-          reason: null,
-          // Only a backoff in progress carries over: its task waits out what is left of it.
-          retryAt: record.state === 'retrying' ? record.retryAt : null,
-        };
-    const entry: TaskEntry = {
-      record: restored,
-      actor: undefined,
-      pool: this.scheduler.poolFor(chooser, restored),
-      chooser,
-      dependents: undefined,
-      waiters: undefined,
-      assignedAt: null,
-      dispatchToken: '',
-    };
+    const restored = final ? record : recordToRunAgain(record);
+    const entry = taskEntry(restored, chooser, this.scheduler.poolFor(chooser, restored));
     this.tasks.set(record.taskId, entry);
     this.tasksCreated++;
     this.counts[restored.status]++;
