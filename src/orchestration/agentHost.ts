@@ -8,12 +8,7 @@ import type { Message } from '../bus/message';
 import { DuplicateAgentError, NotRunningError, ValidationError } from '../errors';
 import { idRecordSchema } from '../idRecord';
 import { executeAttempt, type TaskExecutor } from './taskExecutor';
-import {
-  TaskAssignmentPayloadSchema,
-  TaskCancelPayloadSchema,
-  TaskTopic,
-  type HostPresencePayload,
-} from './taskProtocol';
+import { TaskAssignmentPayloadSchema, TaskCancelPayloadSchema, TaskTopic, type HostPresencePayload } from './taskProtocol';
 import type { TaskSpec } from './taskTypes';
 import { runtimeLogger } from '../kernel/runtimeLogger';
 import type { NeuroFluxLogger } from '../kernel/logger';
@@ -284,12 +279,7 @@ export class AgentHost {
     return hosted && this.run(hosted, message.senderId, assignment.data, agent);
   }
 
-  private async run(
-    hosted: HostedAgent,
-    orchestratorId: string,
-    assignment: z.output<typeof TaskAssignmentPayloadSchema>,
-    agent: AgentHandle,
-  ): Promise<void> {
+  private async run(hosted: HostedAgent, orchestratorId: string, assignment: z.output<typeof TaskAssignmentPayloadSchema>, agent: AgentHandle): Promise<void> {
     const { task, attempt, dependencyResults, dispatch } = assignment;
     const taskId = task.taskId;
     const key = `${agent.agentId}:${taskId}#${attempt}`;

@@ -51,12 +51,7 @@ export function isScoring(balancer: Balancer): balancer is ScoringBalancer {
  * ```
  */
 export function defaultScore(agent: AgentView, task: TaskTraits): number {
-  return (
-    agent.performance *
-    agent.specializationFor(task.taskType) *
-    (1 - agent.load / agent.maxConcurrentTasks) *
-    PRIORITY_MULTIPLIER[task.priority]
-  );
+  return agent.performance * agent.specializationFor(task.taskType) * (1 - agent.load / agent.maxConcurrentTasks) * PRIORITY_MULTIPLIER[task.priority];
 }
 
 /**

@@ -69,7 +69,9 @@ export function resolveExecutorModule(modulePath: string, site: ExecutorSite, tr
     real = realpathSync(require.resolve(wanted));
   } catch (error) {
     // Not Node's message: its require stack names our own files, not the workflow's (it stays the cause).
-    throw new ValidationError(`workflow file ${site.file}`, [{ path: site.field, message: `module '${modulePath}' of agent '${site.agentId}' not found (looked for ${wanted})` }], { cause: error });
+    throw new ValidationError(`workflow file ${site.file}`, [{ path: site.field, message: `module '${modulePath}' of agent '${site.agentId}' not found (looked for ${wanted})` }], {
+      cause: error,
+    });
   }
   const allowed = [realpathSync(dirname(site.file)), ...trustedDirs];
   if (!allowed.some((dir) => isInside(real, dir))) {

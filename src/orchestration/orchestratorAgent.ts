@@ -125,10 +125,7 @@ export class OrchestratorAgent implements AgentView {
 
   /** Finished attempts after `since`, oldest first. */
   historySince(since: number): TaskHistoryEntry[] {
-    const ordered =
-      this.history.length < HISTORY_SIZE
-        ? this.history
-        : [...this.history.slice(this.historyNext), ...this.history.slice(0, this.historyNext)];
+    const ordered = this.history.length < HISTORY_SIZE ? this.history : [...this.history.slice(this.historyNext), ...this.history.slice(0, this.historyNext)];
     return ordered.filter((e) => e.completedAt > since);
   }
 }

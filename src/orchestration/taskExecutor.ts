@@ -25,6 +25,7 @@ export interface ExecutionContext {
  * const analyse: TaskExecutor = async (task, { signal }) => fetchIndicators(task.payload, { signal });
  * ```
  */
+// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- `unknown` alone says the same to the compiler; the union tells the reader a promise is awaited
 export type TaskExecutor = (task: TaskSpec, context: ExecutionContext) => unknown | Promise<unknown>;
 
 /**

@@ -49,7 +49,11 @@ export const RetryPolicySchema = z.object({
   maxRetries: z.number().int().nonnegative().default(3),
   backoffFactor: z.number().min(1).default(2),
   /** Delay before the first retry; the n-th waits `initialDelay × backoffFactor^(n−1)`. */
-  initialDelay: z.number().nonnegative().max(MAX_DELAY_MS / 1000).default(1),
+  initialDelay: z
+    .number()
+    .nonnegative()
+    .max(MAX_DELAY_MS / 1000)
+    .default(1),
   retryOnFailure: z.boolean().default(true),
 });
 export type RetryPolicy = z.output<typeof RetryPolicySchema>;
@@ -69,7 +73,11 @@ export const TaskInputSchema = z.object({
   /** Seconds the task is expected to take. */
   estimatedDuration: z.number().positive().default(300),
   /** Seconds an attempt may run before it is aborted. */
-  timeoutSeconds: z.number().positive().max(MAX_DELAY_MS / 1000).default(600),
+  timeoutSeconds: z
+    .number()
+    .positive()
+    .max(MAX_DELAY_MS / 1000)
+    .default(600),
   retryPolicy: RetryPolicySchema.default(RetryPolicySchema.parse({})),
   /** What to do when a dependency fails or is cancelled: fail (default), ignore (run anyway), skip (cancel). */
   onDependencyFailure: z.enum(['fail', 'ignore', 'skip']).default('fail'),

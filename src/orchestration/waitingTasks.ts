@@ -27,7 +27,7 @@ export class WaitingTasks {
     const index = unique.length > 1 ? this.multi : this.single;
     for (const capability of unique) {
       let waiting = index.get(capability);
-      if (!waiting) index.set(capability, (waiting = new Map()));
+      if (!waiting) index.set(capability, (waiting = new Map<string, number>()));
       waiting.set(taskId, now);
     }
   }
@@ -55,10 +55,11 @@ export class WaitingTasks {
     let depth = single?.size ?? 0;
     // Entries are added in clock order, so the first one is the oldest.
     let oldestSince: number | undefined;
-    if (single) for (const since of single.values()) {
-      oldestSince = since;
-      break;
-    }
+    if (single)
+      for (const since of single.values()) {
+        oldestSince = since;
+        break;
+      }
     const multi = this.multi.get(capability);
     if (multi) {
       const verdicts = new Map<readonly string[], boolean>();

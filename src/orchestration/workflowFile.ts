@@ -132,5 +132,5 @@ export type WorkflowFileInput = z.input<typeof WorkflowFileSchema>;
  * ```
  */
 export function workflowJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(WorkflowFileSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return z.toJSONSchema(WorkflowFileSchema, { io: 'input', unrepresentable: 'any' });
 }

@@ -47,7 +47,7 @@ export function describeContentIssues(schema: z.ZodType, raw: unknown, issues: r
     out.push({ path, message: describeIssue(issue, valueAt(raw, path), isInteger(schema, path)) });
   }
   // `simulate: {}` is one mistake: its "did you mean `simulated`?" says it all, not also "simulated: missing".
-  const meant = new Set(out.flatMap((i) => (i.atKey ? [/`(.+)`\?$/.exec(i.message)?.[1]].filter((k) => k !== undefined).map((k) => pathKey([...i.path.slice(0, -1), k as string])) : [])));
+  const meant = new Set(out.flatMap((i) => (i.atKey ? [/`(.+)`\?$/.exec(i.message)?.[1]].filter((k) => k !== undefined).map((k) => pathKey([...i.path.slice(0, -1), k])) : [])));
   return out.filter((i) => !(i.message.startsWith('missing:') && meant.has(pathKey(i.path))));
 }
 
@@ -70,7 +70,8 @@ function describeIssue(issue: Issue, value: unknown, integer: boolean): string {
       const small = issue.code === 'too_small';
       const bound = Number(small ? issue.minimum : issue.maximum);
       if (issue.origin === 'array') return small ? `expected at least ${count(bound, 'item')}, got ${count(lengthOf(value), 'item')}` : `expected at most ${count(bound, 'item')}`;
-      if (issue.origin === 'string') return small ? (bound === 1 ? 'expected a non-empty string' : `expected at least ${count(bound, 'character')}`) : `expected at most ${count(bound, 'character')}`;
+      if (issue.origin === 'string')
+        return small ? (bound === 1 ? 'expected a non-empty string' : `expected at least ${count(bound, 'character')}`) : `expected at most ${count(bound, 'character')}`;
       const kind = integer ? 'integer' : 'number';
       if (small && bound === 0) return `expected a ${issue.inclusive ? 'non-negative' : 'positive'} ${kind}, ${got}`;
       return `expected ${integer ? 'an' : 'a'} ${kind} ${small ? (issue.inclusive ? '≥' : '>') : issue.inclusive ? '≤' : '<'} ${bound}, ${got}`;
@@ -156,5 +157,5 @@ function allowedKeys(schema: z.ZodType, path: readonly (string | number)[]): str
 }
 
 function isInteger(schema: z.ZodType, path: readonly (string | number)[]): boolean {
-  return schemasAt(schema, path).some((s) => s instanceof z.ZodNumber && s.isInt === true);
+  return schemasAt(schema, path).some((s) => s instanceof z.ZodNumber && s.isInt);
 }

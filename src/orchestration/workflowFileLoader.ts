@@ -108,7 +108,7 @@ function graphIssues(raw: unknown): ContentIssue[] {
     const members = new Set(cycle.taskIds);
     const first = [...members].sort((a, b) => (indexOf.get(a) ?? 0) - (indexOf.get(b) ?? 0))[0] as string;
     const order = [first];
-    for (let at = first; order.length <= members.size; ) {
+    for (let at = first; order.length <= members.size;) {
       const next = tasks.get(indexOf.get(at) as number)?.dependencies.find((d) => members.has(d));
       if (next === undefined) break;
       order.push(next);
@@ -207,6 +207,7 @@ export function resolveWorkflowExecutors(
       if (!modules.has(index)) return;
       let loaded: Record<string, unknown>;
       try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the user's executor module, by the path its workflow file names, loaded at run time
         loaded = require(modules.get(index) as string) as Record<string, unknown>;
       } catch (error) {
         // One line: Node's require stack says nothing the workflow's author can act on.
@@ -241,7 +242,9 @@ export function resolveWorkflowExecutors(
 
 /** `; it would run tasks a, b, c and 4 more`: the tasks of the file an agent can take ('' for none). */
 function tasksOf(workflow: WorkflowFile, capabilities: readonly string[]): string {
-  const ids = workflow.tasks.flatMap((task, index) => (task.requiredCapabilities.every((c) => capabilities.includes(c)) ? [task.taskId === undefined ? `tasks[${index}]` : `'${task.taskId}'`] : []));
+  const ids = workflow.tasks.flatMap((task, index) =>
+    task.requiredCapabilities.every((c) => capabilities.includes(c)) ? [task.taskId === undefined ? `tasks[${index}]` : `'${task.taskId}'`] : [],
+  );
   if (ids.length === 0) return '';
   const shown = ids.slice(0, 3).join(', ');
   return `; it would run task${ids.length === 1 ? '' : 's'} ${shown}${ids.length > 3 ? ` and ${ids.length - 3} more` : ''}`;

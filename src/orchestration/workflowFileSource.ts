@@ -28,7 +28,7 @@ export interface ParsedSource {
   readonly value: unknown;
   readonly problems: readonly SyntaxProblem[];
   /** Where the value (or with `atKey` the key) at `path` starts; the nearest existing parent when it is missing. */
-  locate(path: readonly (string | number)[], atKey?: boolean): SourcePosition | undefined;
+  locate: (path: readonly (string | number)[], atKey?: boolean) => SourcePosition | undefined;
 }
 
 /**
@@ -85,11 +85,23 @@ export function parseWorkflowSource(bytes: Buffer, format: 'json' | 'yaml'): Par
   try {
     const value: unknown = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     const binary = binaryPaths(value);
-    if (binary.length > 0) return failed(binary.map((path) => ({ ...positionOf(locate(path)), message: 'binary data (`!!binary`) is not JSON: a workflow file holds JSON values (use a base64 string)' })), locate);
+    if (binary.length > 0)
+      return failed(
+        binary.map((path) => ({ ...positionOf(locate(path)), message: 'binary data (`!!binary`) is not JSON: a workflow file holds JSON values (use a base64 string)' })),
+        locate,
+      );
     return { value, problems: [], locate };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return failed([{ position: { line: 1, column: 1 }, message: /alias/i.test(message) ? `more than ${MAX_ALIAS_COUNT} aliases expanded (a YAML alias bomb?)` : `cannot read its value: ${message}` }], locate);
+    return failed(
+      [
+        {
+          position: { line: 1, column: 1 },
+          message: /alias/i.test(message) ? `more than ${MAX_ALIAS_COUNT} aliases expanded (a YAML alias bomb?)` : `cannot read its value: ${message}`,
+        },
+      ],
+      locate,
+    );
   }
 }
 
@@ -152,7 +164,11 @@ function parseJsonSource(text: string, control: RegExpExecArray | null): ParsedS
   }
   const scan = scanJsonKeys(text, MAX_JSON_DEPTH);
   if (scan.tooDeepOffset >= 0) return failed([{ position: at(scan.tooDeepOffset), message: 'nested too deeply to parse' }]);
-  if (scan.duplicateKeyOffsets.length > 0) return failed(scan.duplicateKeyOffsets.map((offset) => ({ position: at(offset), message: SYNTAX_MESSAGES['DUPLICATE_KEY'] as string })), locate);
+  if (scan.duplicateKeyOffsets.length > 0)
+    return failed(
+      scan.duplicateKeyOffsets.map((offset) => ({ position: at(offset), message: SYNTAX_MESSAGES['DUPLICATE_KEY'] as string })),
+      locate,
+    );
   return { value, problems: [], locate };
 }
 

@@ -20,11 +20,7 @@ export interface WorkflowContext {
  * const problems = findWorkflowProblems(tasks, { isKnownTask: () => false, canServe: () => true });
  * ```
  */
-export function findWorkflowProblems(
-  tasks: readonly ParsedTask[],
-  context: WorkflowContext,
-  checkCapabilities: boolean,
-): WorkflowProblem[] {
+export function findWorkflowProblems(tasks: readonly ParsedTask[], context: WorkflowContext, checkCapabilities: boolean): WorkflowProblem[] {
   const steps = workflowProblemSteps(tasks, context, checkCapabilities);
   for (;;) {
     const step = steps.next();
