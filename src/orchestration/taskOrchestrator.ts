@@ -12,7 +12,6 @@ import {
   DuplicateTaskError,
   NotRunningError,
   StandbyError,
-  TaskNotRetryableError,
   UnknownAgentError,
   UnknownTaskError,
   ValidationError,
@@ -29,6 +28,7 @@ import { HostRegistry } from './hostRegistry';
 import { AgentWaiters } from './agentWaiters';
 import { RecordInterning } from './recordInterning';
 import { newTaskRecord, recordToRunAgain, taskEntry, type TaskEntry } from './taskEntry';
+import { retrySubmission } from './taskRetry';
 import { RemoteReports } from './remoteReports';
 import { AgentActorLink } from './agentActorLink';
 import { RemoteAgentActors } from './remoteAgentActors';
@@ -983,36 +983,7 @@ export class TaskOrchestrator {
   retryTask(taskId: string): TaskSubmission {
     const entry = this.tasks.get(taskId);
     if (!entry) throw new UnknownTaskError(taskId);
-    const r = entry.record;
-    if (!FINAL_STATES.has(r.state) || r.status === 'completed') throw new TaskNotRetryableError(taskId, r.status);
-    const base = taskId.replace(/~retry\d+$/, '');
-    const dependencies = r.dependencies.map((dependency) => {
-      const record = this.tasks.get(dependency)?.record;
-      if (!record || record.status === 'completed' || !FINAL_STATES.has(record.state)) return dependency;
-      const root = dependency.replace(/~retry\d+$/, '');
-      let latest: string | undefined;
-      for (let k = 1; this.tasks.has(`${root}~retry${k}`); k++) if (this.tasks.get(`${root}~retry${k}`)?.record.status === 'completed') latest = `${root}~retry${k}`;
-      if (latest === undefined) throw new TaskNotRetryableError(taskId, r.status, dependency);
-      return latest;
-    });
-    let n = 1;
-    while (this.tasks.has(`${base}~retry${n}`)) n++;
-    const balancer = this.scheduler.nameOf(entry.chooser);
-    return this.submitTask({
-      taskId: `${base}~retry${n}`,
-      name: r.name,
-      description: r.description,
-      taskType: r.taskType,
-      priority: r.priority,
-      payload: r.payload,
-      dependencies,
-      requiredCapabilities: [...r.requiredCapabilities],
-      estimatedDuration: r.estimatedDuration,
-      timeoutSeconds: r.timeoutSeconds,
-      retryPolicy: r.retryPolicy,
-      onDependencyFailure: r.onDependencyFailure,
-      ...(balancer !== undefined && { balancer }),
-    });
+    return this.submitTask(retrySubmission(entry.record, this.scheduler.nameOf(entry.chooser), (id) => this.tasks.get(id)?.record));
   }
 
   /**
