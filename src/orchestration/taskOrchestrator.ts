@@ -29,6 +29,7 @@ import { AgentWaiters } from './agentWaiters';
 import { RecordInterning } from './recordInterning';
 import { newTaskRecord, recordToRunAgain, taskEntry, type TaskEntry } from './taskEntry';
 import { retrySubmission } from './taskRetry';
+import { capabilityCoverage } from './capabilityCoverage';
 import { RemoteReports } from './remoteReports';
 import { AgentActorLink } from './agentActorLink';
 import { RemoteAgentActors } from './remoteAgentActors';
@@ -686,7 +687,7 @@ export class TaskOrchestrator {
           }
           return true;
         },
-        canServe: this.capabilityChecker(),
+        canServe: capabilityCoverage(this.agents),
       };
       const steps = workflowProblemSteps(parsed, context, checkCapabilities, dependenciesFirst);
       let problems: WorkflowProblem[];
@@ -766,7 +767,7 @@ export class TaskOrchestrator {
   private accept(parsed: ParsedTask[], checkCapabilities: boolean, path: string): TaskSubmission[] {
     const problems = findWorkflowProblems(
       parsed,
-      { isKnownTask: (id) => this.tasks.has(id), isTakenId: (id) => this.tasks.has(id) || this.reservedIds.has(id), canServe: this.capabilityChecker() },
+      { isKnownTask: (id) => this.tasks.has(id), isTakenId: (id) => this.tasks.has(id) || this.reservedIds.has(id), canServe: capabilityCoverage(this.agents) },
       checkCapabilities,
     );
     if (problems.length > 0) {
@@ -776,29 +777,6 @@ export class TaskOrchestrator {
       throw new WorkflowValidationError(problems);
     }
     return this.createTasks(parsed);
-  }
-
-  /**
-   * Whether some agent has all of a set of capabilities, answered once per distinct set in a
-   * submission: a workflow of 100 000 tasks must not scan every agent for each task.
-   */
-  private capabilityChecker(): (required: readonly string[]) => boolean {
-    const known = new Map<string, boolean>();
-    return (required) => {
-      const key = [...required].sort().join('\u0000');
-      let answer = known.get(key);
-      if (answer === undefined) {
-        answer = false;
-        for (const agent of this.agents.values()) {
-          if (agent.hasCapabilities(required)) {
-            answer = true;
-            break;
-          }
-        }
-        known.set(key, answer);
-      }
-      return answer;
-    };
   }
 
   private createTasks(tasks: readonly ParsedTask[]): TaskSubmission[] {
