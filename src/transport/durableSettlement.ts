@@ -119,3 +119,37 @@ export class HeldDeliveries<D> {
     if (settled) this.seen.add(held.key);
   }
 }
+
+/** A delivery its broker acknowledges or gives back after a delay (JetStream's `JsMsg`, the loopback hub's). @internal */
+export interface AckableDelivery {
+  ack(): void;
+  nak(delayMs: number): void;
+}
+
+/**
+ * The broker adapter of both transports: acknowledge, or give the delivery back for a later
+ * attempt while the transport runs (counted); where a given-up message goes is the transport's own. @internal
+ */
+export function ackingBroker<D extends AckableDelivery>(parts: {
+  readonly held: HeldDeliveries<D>;
+  readonly isRunning: () => boolean;
+  readonly counters: { redelivered: number };
+  readonly deliveryCount: (delivery: D) => number;
+  readonly deadLetter: (held: HeldDelivery<D>, letter: DeadLetter) => void;
+}): DurableBroker<D> {
+  return {
+    deliveryCount: parts.deliveryCount,
+    acknowledge: (held) => {
+      parts.held.release(held);
+      held.delivery.ack();
+    },
+    redeliver: (held, delayMs) => {
+      if (!parts.isRunning()) return false;
+      parts.held.release(held, false);
+      held.delivery.nak(delayMs);
+      parts.counters.redelivered++;
+      return true;
+    },
+    deadLetter: parts.deadLetter,
+  };
+}

@@ -6,7 +6,7 @@ import { MessageType, PRIORITY_ORDER, type Message } from '../bus/message';
 import { UNIDENTIFIED_ORIGIN } from '../bus/messageOrigin';
 import { ValidationError } from '../errors';
 import { decodeFrame, encodeFrame, EnvelopeHeader, signEncoded, type EncodedFrame, type FrameRejection } from './envelope';
-import { HeldDeliveries, HeldDelivery, maxRetriesOf, type DurableBroker, type DurableLimits } from './durableSettlement';
+import { ackingBroker, HeldDeliveries, HeldDelivery, maxRetriesOf, type DurableBroker, type DurableLimits } from './durableSettlement';
 import { frameFreshness } from './frameFreshness';
 import { FrameRefusals, type TransportRejection } from './frameRefusals';
 import { openFrame, stampOrigin } from './inboundFrame';
@@ -331,21 +331,13 @@ export class LoopbackTransport implements Transport {
   }
 
   /** The hub side of the shared durable policy. */
-  private readonly broker: DurableBroker<DurableDelivery> = {
+  private readonly broker: DurableBroker<DurableDelivery> = ackingBroker({
+    held: this.heldDeliveries,
+    isRunning: () => this.state === 'running',
+    counters: this.counters,
     deliveryCount: (delivery) => delivery.deliveryCount,
-    acknowledge: (held) => {
-      this.heldDeliveries.release(held);
-      held.delivery.ack();
-    },
-    redeliver: (held, delayMs) => {
-      if (this.state !== 'running') return false;
-      this.heldDeliveries.release(held, false);
-      held.delivery.nak(delayMs);
-      this.counters.redelivered++;
-      return true;
-    },
     deadLetter: (held, letter) => this.moveToDeadLetters(held, letter),
-  };
+  });
 
   /** Moves a given-up durable message to the hub's dead-letter store, then acknowledges it. */
   private moveToDeadLetters(held: Held, letter: DeadLetter): void {

@@ -7,7 +7,7 @@ import type { BusPort, Transport, TransportLink } from './transport';
 import type { DeadLetter } from '../bus/deadLetter';
 import { MessageType, PRIORITY_ORDER, type Message } from '../bus/message';
 import { ValidationError } from '../errors';
-import { HeldDeliveries, HeldDelivery, maxRetriesOf, type DurableBroker, type DurableLimits } from './durableSettlement';
+import { ackingBroker, HeldDeliveries, HeldDelivery, maxRetriesOf, type DurableBroker, type DurableLimits } from './durableSettlement';
 import { ConnectionStatus, type ConnectionStatusEvent, type ConnectionStatusStats } from '../kernel/connectionStatus';
 import { encodeFrame, EnvelopeHeader, signEncoded, type EncodedFrame, type FrameRejection } from './envelope';
 import type { ReplayGuard } from './replayGuard';
@@ -532,21 +532,13 @@ export class NatsTransport implements Transport {
   }
 
   /** The JetStream side of the shared durable policy (which failure is retried, after how long). */
-  private readonly broker: DurableBroker<JsMsg> = {
+  private readonly broker: DurableBroker<JsMsg> = ackingBroker({
+    held: this.held,
+    isRunning: () => this.state === 'running',
+    counters: this.counters,
     deliveryCount: (m) => m.info.deliveryCount,
-    acknowledge: (held) => {
-      this.held.release(held);
-      held.delivery.ack();
-    },
-    redeliver: (held, delayMs) => {
-      if (this.state !== 'running') return false;
-      this.held.release(held, false);
-      held.delivery.nak(delayMs);
-      this.counters.redelivered++;
-      return true;
-    },
     deadLetter: (held, letter) => this.moveToDeadLetterStream(held, letter),
-  };
+  });
 
   /** Publishes a given-up durable message to `nf.<ns>.dlq` (original bytes and headers, plus why), then acknowledges it. */
   private moveToDeadLetterStream(held: Held, letter: DeadLetter): void {
