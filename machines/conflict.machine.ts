@@ -1,4 +1,4 @@
-import { assign, fromCallback, fromPromise, setup, type EventObject } from 'xstate';
+import { assign, emit, fromCallback, fromPromise, setup, type EventObject } from 'xstate';
 import {
   ConflictStatus,
   ConsensusAlgorithm,
@@ -84,6 +84,16 @@ export type ConflictMachineEvent =
   | { type: 'VOTE_RECEIVED'; vote: Vote }
   | { type: 'HUMAN_DECISION_SUBMITTED'; decision: HumanDecision };
 
+/**
+ * What a conflict actor tells whoever follows it (`actor.on(type, handler)`), as it happens:
+ * the votes it records, in arrival order (an answer, or an abstention: a failed request, or
+ * the window closing on a voter not heard from), and that it now waits for a human decision.
+ * Emitted during the transition that records them, so a listener reading the snapshot sees
+ * them in it. A restored actor does not announce what it had when it was stored: it is
+ * followed from where it resumes.
+ */
+export type ConflictMachineEmitted = { type: 'VOTES_RECORDED'; votes: readonly Vote[] } | { type: 'HUMAN_DECISION_AWAITED' };
+
 /** Input of the vote collector: ask each voter, send back one `VOTE_RECEIVED` per voter. */
 export interface CollectVotesInput {
   readonly conflict: Conflict;
@@ -130,6 +140,7 @@ export const conflictMachine = setup({
     context: {} as ConflictMachineContext,
     input: {} as ConflictMachineInput,
     events: {} as ConflictMachineEvent,
+    emitted: {} as ConflictMachineEmitted,
   },
   actors: {
     /** Injected: asks each voter (bus request or registered vote function). */
@@ -160,19 +171,13 @@ export const conflictMachine = setup({
       awaitedVoters: context.awaitedVoters.filter((id) => id !== params.vote.agentId),
     })),
     recordTimeoutAbstentions: assign(({ context }) => ({
-      votes: [
-        ...context.votes,
-        ...context.awaitedVoters.map((agentId): Vote => ({
-          agentId,
-          decision: null,
-          confidence: 0,
-          reasoning: 'vote timeout',
-          timestamp: context.requestedAt + context.voteTimeoutMs,
-          stake: ABSTENTION_STAKE,
-        })),
-      ],
+      votes: [...context.votes, ...timeoutAbstentionsOf(context)],
       awaitedVoters: [],
     })),
+    announceVote: emit((_, params: { vote: Vote }) => ({ type: 'VOTES_RECORDED', votes: [params.vote] }) as const),
+    // Runs before `recordTimeoutAbstentions` empties `awaitedVoters`: both read the same voters.
+    announceTimeoutAbstentions: emit(({ context }) => ({ type: 'VOTES_RECORDED', votes: timeoutAbstentionsOf(context) }) as const),
+    announceHumanDecisionAwaited: emit({ type: 'HUMAN_DECISION_AWAITED' } as const),
     recordExpertAnswer: assign((_, params: { answer: ExpertAnswer | null }) => ({ expertAnswer: params.answer })),
     recordHumanDecision: assign((_, params: { decision: HumanDecision }) => ({ humanDecision: params.decision })),
     recordVerdict: assign((_, params: { verdict: ConflictVerdict }) => ({ verdict: params.verdict })),
@@ -284,16 +289,22 @@ export const conflictMachine = setup({
               {
                 guard: { type: 'isLastAwaitedVote', params: ({ event }) => ({ vote: event.vote }) },
                 target: 'tallying',
-                actions: { type: 'recordVote', params: ({ event }) => ({ vote: event.vote }) },
+                actions: [
+                  { type: 'recordVote', params: ({ event }) => ({ vote: event.vote }) },
+                  { type: 'announceVote', params: ({ event }) => ({ vote: event.vote }) },
+                ],
               },
               {
                 guard: { type: 'isAwaitedVote', params: ({ event }) => ({ vote: event.vote }) },
-                actions: { type: 'recordVote', params: ({ event }) => ({ vote: event.vote }) },
+                actions: [
+                  { type: 'recordVote', params: ({ event }) => ({ vote: event.vote }) },
+                  { type: 'announceVote', params: ({ event }) => ({ vote: event.vote }) },
+                ],
               },
             ],
           },
           after: {
-            voteTimeout: { target: 'tallying', actions: 'recordTimeoutAbstentions' },
+            voteTimeout: { target: 'tallying', actions: ['announceTimeoutAbstentions', 'recordTimeoutAbstentions'] },
           },
         },
         consultingExpert: {
@@ -314,6 +325,7 @@ export const conflictMachine = setup({
           },
         },
         awaitingHumanDecision: {
+          entry: 'announceHumanDecisionAwaited',
           on: {
             HUMAN_DECISION_SUBMITTED: {
               target: 'tallying',
@@ -373,6 +385,18 @@ export const conflictMachine = setup({
 });
 
 export type ConflictMachine = typeof conflictMachine;
+
+/** The abstentions of the voters not heard from when the vote window closes, stamped with its end. */
+function timeoutAbstentionsOf(context: ConflictMachineContext): Vote[] {
+  return context.awaitedVoters.map((agentId) => ({
+    agentId,
+    decision: null,
+    confidence: 0,
+    reasoning: 'vote timeout',
+    timestamp: context.requestedAt + context.voteTimeoutMs,
+    stake: ABSTENTION_STAKE,
+  }));
+}
 
 /**
  * The conflict status of a conflict actor's state value.

@@ -1,4 +1,3 @@
-import { Subject, type Observable } from 'rxjs';
 import type { ActorRefFrom } from 'xstate';
 import { conflictMachine, type ConflictMachine, type ConflictMachineInput, type ConflictOutcomeParams } from '../../machines/conflict.machine';
 import type { CommunicationBus } from '../bus/communicationBus';
@@ -14,12 +13,6 @@ import { VoteCollector, type VoteFunction } from './voteCollection';
 
 /** A conflict's actor. @internal */
 export type ConflictActor = ActorRefFrom<ConflictMachine>;
-
-/** The events of effects a conflict's actor ran (a decision sent or held, an escalation), as they ran. @internal */
-export interface ConflictEffectsRan {
-  readonly conflictId: string;
-  readonly events: readonly ConflictEvent[];
-}
 
 /** What the conflict actors are made with (from the engine's options). @internal */
 export interface ConflictActorsOptions {
@@ -37,19 +30,23 @@ export interface ConflictActorsOptions {
  * The lifecycle of conflict actors: `conflictMachine` with its effects provided (vote
  * collection, decision and escalation sending, delays from absolute deadlines), spawned
  * under the bus's root in supervisor shards with the system id `conflict:<id>`, released
- * once finished, all stopped with the engine. What their effects did comes out on `effects$`.
+ * once finished, all stopped with the engine. What the final effects did (a decision sent
+ * or held, a delivery that failed) is kept per conflict until its follower takes it
+ * (`takeEffects`) when the actor tells it has ended.
  * @internal
  */
 export class ConflictActors {
-  /** The events of each effect run, published synchronously inside the actor's transition. */
-  readonly effects$: Observable<ConflictEffectsRan>;
-  private readonly effectsSubject = new Subject<ConflictEffectsRan>();
+  /**
+   * Events of the effects each conflict's final transition ran, until taken. The effects run
+   * inside the transition, before the done snapshot reaches anyone; its follower takes them
+   * right after, in the same synchronous notification, so an entry lives for a few calls.
+   */
+  private readonly effectsRan = new Map<string, ConflictEvent[]>();
   private readonly supervisor: ShardedSupervisor<ConflictMachine>;
   private readonly sender: DecisionSender;
 
   constructor(private readonly options: ConflictActorsOptions) {
     const { bus } = options;
-    this.effects$ = this.effectsSubject.asObservable();
     const collector = new VoteCollector({ bus, senderId: options.senderId, voteFunctions: options.voteFunctions });
     this.sender = new DecisionSender(bus, options.senderId, options.decisionExecutors);
     const sender = this.sender;
@@ -85,15 +82,23 @@ export class ConflictActors {
     this.ran(params, this.sender.broadcastEscalation(params));
   }
 
+  /** The events of the effects a conflict's actor ran at its end (none: an empty list), handed over once. */
+  takeEffects(conflictId: string): readonly ConflictEvent[] {
+    const events = this.effectsRan.get(conflictId) ?? [];
+    this.effectsRan.delete(conflictId);
+    return events;
+  }
+
   /** Lets a finished conflict's actor go, after its own transition has finished notifying observers. */
   release(conflictId: string): void {
+    this.effectsRan.delete(conflictId);
     queueMicrotask(() => this.supervisor.release([conflictId]));
   }
 
-  /** Stops every conflict actor; `effects$` completes. */
+  /** Stops every conflict actor. */
   stopAll(): void {
     this.supervisor.stopAll();
-    this.effectsSubject.complete();
+    this.effectsRan.clear();
   }
 
   private inputOf(conflict: Conflict, voteTimeoutMs: number): ConflictMachineInput {
@@ -107,6 +112,9 @@ export class ConflictActors {
   }
 
   private ran({ conflict }: ConflictOutcomeParams, events: readonly ConflictEvent[]): void {
-    this.effectsSubject.next({ conflictId: conflict.conflictId, events });
+    if (events.length === 0) return;
+    const kept = this.effectsRan.get(conflict.conflictId);
+    if (kept) kept.push(...events);
+    else this.effectsRan.set(conflict.conflictId, [...events]);
   }
 }

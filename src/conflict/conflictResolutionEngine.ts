@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Subject, type Observable } from 'rxjs';
-import type { Subscription } from 'xstate';
 import { z } from 'zod';
-import { conflictStatusOf } from '../../machines/conflict.machine';
 import { CommunicationBus } from '../bus/communicationBus';
 import { NotRunningError, ValidationError } from '../errors';
 import { ConflictStateError, DuplicateConflictError, UnknownConflictError } from './conflictErrors';
@@ -10,37 +8,24 @@ import type { ConflictEvent, ConsensusOutcome } from './conflictEvents';
 import { finishedToRestore } from './conflictArchive';
 import { conflictEngineStateOf } from './conflictEngineState';
 import { FinishedConflicts } from './finishedConflicts';
-import { ConflictActors, type ConflictActor } from './conflictActors';
+import { ConflictActors } from './conflictActors';
 import type { ConflictForwarder } from './conflictForwarding';
+import { humanDecisionSubmittedOf, resolutionRequestOf } from './conflictMessages';
 import type { PersistedConflictEngine } from './conflictPersistence';
 import { ConflictStateSaving } from './conflictStateSaving';
-import { toResolution, type ConflictRecord, type ConflictResolution } from './conflictRecord';
+import type { ConflictRecord, ConflictResolution } from './conflictRecord';
 import { ConflictCounters, type ConflictStats } from './conflictStats';
-import {
-  ConflictInputSchema,
-  ConflictStatus,
-  ConflictType,
-  DecisionSchema,
-  EscalationReason,
-  HumanDecisionOptionsSchema,
-  ResolutionStrategy,
-  type Conflict,
-  type ConflictInput,
-  type ConflictVerdict,
-  type Decision,
-  type HumanDecisionOptions,
-  type Vote,
-} from './model/conflictTypes';
+import { OpenConflicts } from './openConflicts';
+import { reportedConflictOf } from './reportedConflict';
+import { StakeSource } from './stakeSource';
+import { ConflictStatus, ConflictType, DecisionSchema, type Conflict, type ConflictInput, type Decision, type HumanDecisionOptions } from './model/conflictTypes';
 import { sameDecision } from './model/decisionKey';
 import { detectPriorityConflicts, type AgentSlots, type TaskClaim } from './detectors/priorityDetector';
 import { detectResourceConflicts, type ResourceAvailability, type ResourceRequest } from './detectors/resourceDetector';
 import { detectSignalConflicts, type SignalRule, type TradingSignalInput } from './detectors/signalDetector';
 import { detectTimingConflicts, type TimedAction, type TimingDetectionOptions } from './detectors/timingDetector';
 import { PerformanceLedger, type AgentPerformance } from './performanceLedger';
-import { clampStake, computeStake } from './model/stakes';
-import { selectExpert } from './model/strategies';
 import type { VoteFunction } from './voteCollection';
-import { describeError } from '../describeError';
 import {
   DEFAULT_DEADLINE_MS,
   EngineOptionsSchema,
@@ -52,23 +37,6 @@ import {
 
 export { DEFAULT_DEADLINE_MS, type ConflictDetectionContext, type ConflictResolutionEngineOptions, type ResolveOptions } from './conflictEngineOptions';
 
-interface Waiter {
-  readonly resolve: (resolution: ConflictResolution) => void;
-  readonly reject: (error: Error) => void;
-}
-
-/** An open conflict: its actor and who waits for it. */
-interface OpenConflict {
-  readonly conflict: Conflict;
-  readonly actor: ConflictActor;
-  readonly subscription: Subscription;
-  status: ConflictStatus;
-  votesSeen: number;
-  waiters: Waiter[];
-  /** Events of effects run during the final transition, published after the outcome. */
-  effects: ConflictEvent[];
-}
-
 /**
  * Detects and resolves conflicts between agents. Each reported conflict is an actor
  * (`conflictMachine`) spawned under the bus's root; it collects votes over the bus
@@ -76,6 +44,11 @@ interface OpenConflict {
  * compromise, then executes the decision (`execute_decision`, or `execute_trade` for
  * trading signals) when its confidence is above the execution threshold, or broadcasts
  * `conflict_escalation`. Finished actors are stopped; a compact record stays.
+ *
+ * A facade: each open conflict is followed through what its actor emits (`openConflicts.ts`)
+ * and driven by messages to it (`conflictMessages.ts`); reports are normalised in
+ * `reportedConflict.ts`, stakes come from `stakeSource.ts`, the actors' lifecycle is
+ * `conflictActors.ts`, finished records `finishedConflicts.ts`, the store `conflictStateSaving.ts`.
  *
  * @example
  * ```ts
@@ -94,8 +67,9 @@ export class ConflictResolutionEngine {
 
   private readonly options: z.output<typeof EngineOptionsSchema>;
   private readonly ledger: PerformanceLedger;
+  private readonly stakes: StakeSource;
   private readonly voteFunctions = new Map<string, VoteFunction>();
-  private readonly open = new Map<string, OpenConflict>();
+  private readonly open: OpenConflicts;
   private readonly finished: FinishedConflicts;
   /** Set while this engine is a standby's: reported conflicts go to the leader's engine. */
   private forwarder: ConflictForwarder | undefined;
@@ -113,6 +87,7 @@ export class ConflictResolutionEngine {
     this.options = parsed.data;
     this.bus = parsed.data.bus;
     this.ledger = new PerformanceLedger(parsed.data.weightUpdate);
+    this.stakes = new StakeSource(this.ledger, parsed.data.stakeProvider);
     this.events$ = this.eventSubject.asObservable();
     this.outcomes$ = this.outcomeSubject.asObservable();
     const maxAgeMs = parsed.data.finishedRecordMaxAgeMs;
@@ -132,7 +107,15 @@ export class ConflictResolutionEngine {
       confidenceThreshold: this.options.confidenceThreshold,
       executionThreshold: this.options.executionThreshold,
     });
-    this.actors.effects$.subscribe(({ conflictId, events }) => this.effectsRan(conflictId, events));
+    this.open = new OpenConflicts({
+      clock: this.bus.clock,
+      actors: this.actors,
+      finished: this.finished,
+      counters: this.counters,
+      defaultAlgorithm: this.options.consensusAlgorithm,
+      events: this.eventSubject,
+      saving: this.saving,
+    });
   }
 
   /**
@@ -162,13 +145,7 @@ export class ConflictResolutionEngine {
     if (this.stopped) return;
     this.stopped = true;
     // Open conflicts stay open in the store, for the engine that restores it next.
-    this.freezeSaving();
-    for (const [id, entry] of this.open) {
-      entry.subscription.unsubscribe();
-      for (const waiter of entry.waiters) waiter.reject(new NotRunningError('conflict engine'));
-      this.finished.keep(id, this.recordOf(entry, null));
-    }
-    this.open.clear();
+    this.open.abandonAll();
     this.actors.stopAll();
     this.eventSubject.complete();
     this.outcomeSubject.complete();
@@ -246,7 +223,7 @@ export class ConflictResolutionEngine {
       for (const stored of state.open) {
         const id = stored.conflict.conflictId;
         if (this.open.has(id) || this.finished.has(id)) continue;
-        this.track(stored.conflict, this.actors.resume(stored), stored.votes.length);
+        this.open.follow(stored.conflict, this.actors.resume(stored));
         restored++;
       }
     }
@@ -378,22 +355,15 @@ export class ConflictResolutionEngine {
         if (!resolution) throw new NotRunningError('conflict engine');
         return Promise.resolve(resolution);
       }
-      const entry = this.open.get(id);
-      if (!entry) throw new UnknownConflictError(id);
-      const settled = new Promise<ConflictResolution>((resolve, reject) => entry.waiters.push({ resolve, reject }));
-      if (entry.status === ConflictStatus.DETECTED) {
+      const conflict = this.open.conflictOf(id);
+      const settled = this.open.settled(id);
+      if (!conflict || !settled) throw new UnknownConflictError(id);
+      if (this.open.statusOf(id) === ConflictStatus.DETECTED) {
         const strategy = parsed.data.strategy ?? this.options.resolutionStrategy;
         const algorithm = parsed.data.algorithm ?? this.options.consensusAlgorithm;
-        const { conflict } = entry;
-        // fromEntries defines each key as its own property: assigning `stakes['__proto__']` would not.
-        const stakes = Object.fromEntries(conflict.involvedAgents.map((agentId) => [agentId, this.getStake(agentId, conflict.conflictType)]));
-        const expertId =
-          strategy === ResolutionStrategy.EXPERT_PRECEDENCE
-            ? (selectExpert(conflict.involvedAgents, (agentId) => this.expertRecord(agentId, conflict.conflictType)) ?? null)
-            : null;
-        const at = this.bus.clock.now();
-        this.emit({ type: 'RESOLUTION_STARTED', conflictId: id, strategy, algorithm, at });
-        entry.actor.send({ type: 'RESOLUTION_REQUESTED', strategy, algorithm, requestedAt: at, stakes, expertId });
+        const request = resolutionRequestOf(conflict, strategy, algorithm, this.bus.clock.now(), this.stakes);
+        this.emit({ type: 'RESOLUTION_STARTED', conflictId: id, strategy, algorithm, at: request.requestedAt });
+        this.open.send(id, request);
       }
       return settled;
     } catch (error) {
@@ -412,23 +382,10 @@ export class ConflictResolutionEngine {
    * ```
    */
   submitHumanDecision(conflictId: string, decision: Decision, options: HumanDecisionOptions = {}): void {
-    const entry = this.open.get(conflictId);
-    if (!entry) {
-      const finished = this.finished.get(conflictId);
-      if (finished) throw new ConflictStateError(conflictId, finished.record.status, ConflictStatus.AWAITING_HUMAN);
-      throw new UnknownConflictError(conflictId);
-    }
-    if (entry.status !== ConflictStatus.AWAITING_HUMAN) {
-      throw new ConflictStateError(conflictId, entry.status, ConflictStatus.AWAITING_HUMAN);
-    }
-    const parsedDecision = DecisionSchema.safeParse(decision);
-    if (!parsedDecision.success) throw ValidationError.fromZod('human decision', parsedDecision.error);
-    const parsed = HumanDecisionOptionsSchema.safeParse(options);
-    if (!parsed.success) throw ValidationError.fromZod('human decision options', parsed.error);
-    entry.actor.send({
-      type: 'HUMAN_DECISION_SUBMITTED',
-      decision: { decision: parsedDecision.data, ...parsed.data, decidedAt: this.bus.clock.now() },
-    });
+    const status = this.open.statusOf(conflictId) ?? this.finished.get(conflictId)?.record.status;
+    if (status === undefined) throw new UnknownConflictError(conflictId);
+    if (status !== ConflictStatus.AWAITING_HUMAN) throw new ConflictStateError(conflictId, status, ConflictStatus.AWAITING_HUMAN);
+    this.open.send(conflictId, humanDecisionSubmittedOf(decision, options, this.bus.clock.now()));
   }
 
   /**
@@ -446,8 +403,8 @@ export class ConflictResolutionEngine {
   recordOutcome(conflictId: string, actualDecision: Decision): ConsensusOutcome {
     const finished = this.finished.get(conflictId);
     if (!finished) {
-      const entry = this.open.get(conflictId);
-      if (entry) throw new ConflictStateError(conflictId, entry.status, 'resolved or escalated');
+      const status = this.open.statusOf(conflictId);
+      if (status !== undefined) throw new ConflictStateError(conflictId, status, 'resolved or escalated');
       throw new UnknownConflictError(conflictId);
     }
     if (finished.outcomeRecorded) throw new ConflictStateError(conflictId, 'already given its outcome', 'no outcome yet');
@@ -512,13 +469,7 @@ export class ConflictResolutionEngine {
    * ```
    */
   getStake(agentId: string, conflictType: ConflictType): number {
-    const provider = this.options.stakeProvider;
-    if (!provider) return this.ledger.stakeOf(agentId, conflictType);
-    try {
-      return clampStake(provider(agentId, conflictType));
-    } catch {
-      return computeStake();
-    }
+    return this.stakes.stakeOf(agentId, conflictType);
   }
 
   /**
@@ -558,9 +509,7 @@ export class ConflictResolutionEngine {
    * ```
    */
   getConflict(conflictId: string): ConflictRecord | undefined {
-    const entry = this.open.get(conflictId);
-    if (entry) return this.recordOf(entry, null);
-    return this.finished.get(conflictId)?.record;
+    return this.open.recordOf(conflictId) ?? this.finished.get(conflictId)?.record;
   }
 
   /**
@@ -601,76 +550,27 @@ export class ConflictResolutionEngine {
     return this.report(target).conflictId;
   }
 
-  /** The agent's record for a conflict type, which picks the expert. */
-  private expertRecord(agentId: string, conflictType: ConflictType): number {
-    return this.options.stakeProvider ? this.getStake(agentId, conflictType) : this.ledger.recordFor(agentId, conflictType);
-  }
-
   private report(input: ConflictInput | Conflict, forwardReport = true): Conflict {
     if (this.stopped) throw new NotRunningError('conflict engine');
-    const parsed = ConflictInputSchema.safeParse(input);
-    if (!parsed.success) throw ValidationError.fromZod('conflict', parsed.error);
-    const data = parsed.data;
     const now = this.bus.clock.now();
-    const conflictId = data.conflictId ?? `${data.conflictType}_${randomUUID()}`;
+    const conflict = reportedConflictOf(input, now, (conflictType) => `${conflictType}_${randomUUID()}`);
+    const { conflictId } = conflict;
     if (this.open.has(conflictId) || this.finished.has(conflictId)) throw new DuplicateConflictError(conflictId);
-    const detectedAt = data.detectedAt ?? now;
-    const conflict: Conflict = {
-      conflictId,
-      conflictType: data.conflictType,
-      description: data.description,
-      involvedAgents: data.involvedAgents,
-      conflictingElements: data.conflictingElements,
-      severity: data.severity,
-      detectedAt,
-      resolutionDeadline: data.resolutionDeadline ?? detectedAt + DEFAULT_DEADLINE_MS[data.conflictType],
-      options: data.options,
-      ...(data.executors !== undefined && { executors: data.executors }),
-    };
     // A standby's engine keeps nothing: the leader's registers the conflict and decides it.
     if (this.forwarder) {
       if (forwardReport) this.forwarder.report(conflict);
       return conflict;
     }
     this.counters.detected++;
-    this.track(conflict, this.actors.spawn(conflict, this.options.voteTimeoutMs), 0);
+    this.open.follow(conflict, this.actors.spawn(conflict, this.options.voteTimeoutMs));
     this.emit({ type: 'CONFLICT_DETECTED', conflictId, conflict, at: now });
     this.persist();
     return conflict;
   }
 
-  /** Follows a conflict's new actor. */
-  private track(conflict: Conflict, actor: ConflictActor, votesSeen: number): void {
-    const { conflictId } = conflict;
-    const entry: OpenConflict = {
-      conflict,
-      actor,
-      subscription: { unsubscribe: () => {} },
-      // A restored conflict is already where it was (or has ended: its deadline had passed).
-      status: conflictStatusOf(actor.getSnapshot().value),
-      votesSeen,
-      waiters: [],
-      effects: [],
-    };
-    this.open.set(conflictId, entry);
-    // Observed before anyone hears of it, so a listener that resolves it at once is seen too.
-    // An actor that has already ended is reported through `complete` right here.
-    (entry as { subscription: Subscription }).subscription = actor.subscribe({
-      next: () => this.observe(conflictId),
-      error: (error) => this.fail(conflictId, error),
-      complete: () => this.observe(conflictId),
-    });
-  }
-
   /** Something persisted changed: write it (with the rest of this tick's changes). */
   private persist(): void {
     this.saving?.changed();
-  }
-
-  /** From now on, writes (a pending one, a retry) carry the state as it is now, and nothing new is marked or archived. */
-  private freezeSaving(): void {
-    this.saving?.freeze();
-    this.finished.detachArchive();
   }
 
   private exportState(): PersistedConflictEngine {
@@ -681,110 +581,6 @@ export class ConflictResolutionEngine {
       counters: this.counters.values(),
       savedAt: this.bus.clock.now(),
     });
-  }
-
-  /** Follows an open conflict's actor: new votes, status changes, the end. */
-  private observe(conflictId: string): void {
-    const entry = this.open.get(conflictId);
-    if (!entry) return;
-    const snapshot = entry.actor.getSnapshot();
-    const { votes } = snapshot.context;
-    const at = this.bus.clock.now();
-    for (let i = entry.votesSeen; i < votes.length; i++) {
-      const vote = votes[i] as Vote;
-      this.counters.votes++;
-      if (vote.decision === null) this.counters.abstentions++;
-      this.emit({ type: 'VOTE_RECEIVED', conflictId, vote, at });
-    }
-    entry.votesSeen = votes.length;
-    const status = conflictStatusOf(snapshot.value);
-    if (status !== entry.status) {
-      entry.status = status;
-      if (status === ConflictStatus.AWAITING_HUMAN) {
-        this.emit({ type: 'HUMAN_DECISION_REQUESTED', conflictId, conflict: entry.conflict, at });
-      }
-    }
-    if (snapshot.status === 'done') this.finish(conflictId, entry, snapshot.context.verdict);
-    else if (snapshot.status === 'stopped') this.abandon(conflictId, entry);
-    else this.persist();
-  }
-
-  private fail(conflictId: string, error: unknown): void {
-    const entry = this.open.get(conflictId);
-    if (!entry) return;
-    const verdict: ConflictVerdict = {
-      status: 'escalated',
-      reason: EscalationReason.INTERNAL_ERROR,
-      detail: describeError(error),
-      result: null,
-    };
-    const votes = entry.actor.getSnapshot().context.votes;
-    this.actors.escalate({ conflict: entry.conflict, verdict, votes });
-    this.finish(conflictId, entry, verdict);
-  }
-
-  /** The actor was stopped from outside (the bus or the system stopped). */
-  private abandon(conflictId: string, entry: OpenConflict): void {
-    // The system is going down: the store keeps the conflicts open for the next engine.
-    this.freezeSaving();
-    this.open.delete(conflictId);
-    for (const waiter of entry.waiters) waiter.reject(new NotRunningError('conflict engine'));
-    this.finished.keep(conflictId, this.recordOf(entry, null));
-  }
-
-  private finish(conflictId: string, entry: OpenConflict, verdict: ConflictVerdict | null): void {
-    this.open.delete(conflictId);
-    entry.subscription.unsubscribe();
-    const context = entry.actor.getSnapshot().context;
-    const at = this.bus.clock.now();
-    const final: ConflictVerdict = verdict ?? {
-      status: 'escalated',
-      reason: EscalationReason.INTERNAL_ERROR,
-      detail: 'the conflict ended without a verdict',
-      result: null,
-    };
-    const resolution = toResolution(entry.conflict, final, context.strategy, context.algorithm ?? this.options.consensusAlgorithm, at);
-    // A consensus attempt is a tally of the voting strategy; a deadline that cut the vote short is none.
-    const tallied = final.status === 'resolved' || final.reason === EscalationReason.NO_CONSENSUS;
-    if (context.strategy === ResolutionStrategy.VOTING_CONSENSUS && tallied) {
-      this.counters.consensusAttempts++;
-      if (final.status === 'resolved') this.counters.consensusSuccesses++;
-    }
-    if (resolution.status === 'resolved') {
-      this.counters.resolved++;
-      this.counters.resolutionTimeTotal += at - entry.conflict.detectedAt;
-      this.emit({ type: 'CONFLICT_RESOLVED', conflictId, resolution, at });
-    } else {
-      this.counters.escalated++;
-      this.emit({ type: 'CONFLICT_ESCALATED', conflictId, resolution, at });
-    }
-    for (const event of entry.effects) this.emit(event);
-    this.finished.keep(conflictId, this.recordOf(entry, resolution));
-    this.persist();
-    for (const waiter of entry.waiters) waiter.resolve(resolution);
-    this.actors.release(conflictId);
-  }
-
-  private recordOf(entry: OpenConflict, resolution: ConflictResolution | null): ConflictRecord {
-    const snapshot = entry.actor.getSnapshot();
-    const context = snapshot.context;
-    return {
-      conflict: entry.conflict,
-      status: resolution ? resolution.status : conflictStatusOf(snapshot.value),
-      strategy: context.strategy,
-      algorithm: context.algorithm,
-      votes: context.votes,
-      resolution,
-    };
-  }
-
-  /** Events of the machine's effects: counted now, published after the conflict's outcome. */
-  private effectsRan(conflictId: string, events: readonly ConflictEvent[]): void {
-    for (const event of events) {
-      if (event.type === 'DECISION_HELD') this.counters.held++;
-      else if (event.type === 'DECISION_EXECUTED') this.counters.executed++;
-    }
-    this.open.get(conflictId)?.effects.push(...events);
   }
 
   private emit(event: ConflictEvent): void {
