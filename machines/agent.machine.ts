@@ -1,4 +1,4 @@
-import { assign, emit, enqueueActions, setup, type AnyStateMachine } from 'xstate';
+import { assign, emit, enqueueActions, not, setup, type AnyStateMachine } from 'xstate';
 import type { Message } from '../src/bus/model/message';
 
 /** @internal */
@@ -25,6 +25,17 @@ export interface AgentMachineContext {
   load: number;
   /** Paused by the orchestrator: no new tasks (bus messages are still delivered). */
   paused: boolean;
+  /**
+   * Taken offline by its owner (`setOnline(false)`, `WENT_OFFLINE`): nothing is delivered and
+   * no orchestrator assigns it a task until `CAME_ONLINE`.
+   */
+  switchedOff: boolean;
+  /**
+   * The runtime's transport is disconnected (`LINK_LOST`): the rest of the cluster cannot
+   * reach the agent, so it reads `offline`; this process still delivers to it and its own
+   * orchestrator still assigns it tasks (they need no network). Cleared by `LINK_RESTORED`.
+   */
+  linkDown: boolean;
   delivered: number;
   handled: number;
   failed: number;
@@ -54,8 +65,14 @@ export type AgentMachineEvent =
   | { type: 'AGENT_RESUMED' }
   /** (Re)starts the user machine that runs as this agent's behaviour. */
   | { type: 'BEHAVIOUR_ASSIGNED'; logic: AnyStateMachine; input: unknown }
+  /** Its owner takes it offline (`setOnline(false)`). */
   | { type: 'WENT_OFFLINE' }
-  | { type: 'CAME_ONLINE' };
+  /** Its owner brings it back (`setOnline(true)`); it stays `offline` while the link is down. */
+  | { type: 'CAME_ONLINE' }
+  /** The runtime's transport disconnected (status `reconnecting`, or closed under a running runtime). */
+  | { type: 'LINK_LOST' }
+  /** The runtime's transport is connected again (status `ready`). */
+  | { type: 'LINK_RESTORED' };
 
 /**
  * Largest count an event can set: sums of a few counts stay safe integers (the actor is
@@ -108,11 +125,15 @@ const loadStates = {
  * in this process reports its task count (`TASK_LOAD_CHANGED`) and pauses.
  *
  * `online`, `paused` (the orchestrator gives it no new task, messages still arrive) and
- * `offline` (nothing is delivered and no task assigned; the mailbox keeps filling up to
- * its capacity) each show the agent's work: `idle` (nothing running), `busy`, `saturated`
+ * `offline` each show the agent's work: `idle` (nothing running), `busy`, `saturated`
  * (bus slots all used, `inFlight >= concurrency`, or task slots all used,
- * `taskLoad >= taskCapacity`). Work handed over before pausing or going offline still
- * finishes, so `offline.busy` is an agent that takes nothing new but still works.
+ * `taskLoad >= taskCapacity`). `offline` has two causes, kept apart in the context:
+ * `switchedOff` by its owner (nothing is delivered and no task assigned; the mailbox keeps
+ * filling up to its capacity) and `linkDown`, the runtime's transport disconnected (the
+ * cluster cannot reach it; this process still delivers to it and its own orchestrator still
+ * assigns it tasks). It is `offline` while either holds. Work handed over before pausing or
+ * going offline still finishes, so `offline.busy` is an agent that takes nothing new (from
+ * where it is cut off) but still works.
  */
 export const agentMachine = setup({
   types: {
@@ -145,6 +166,8 @@ export const agentMachine = setup({
       return { taskLoad, load: context.inFlight + taskLoad, taskCapacity, capacity: taskCapacity > 0 ? taskCapacity : context.concurrency };
     }),
     recordPause: assign((_, params: { paused: boolean }) => ({ paused: params.paused })),
+    recordSwitch: assign((_, params: { switchedOff: boolean }) => ({ switchedOff: params.switchedOff })),
+    recordLink: assign((_, params: { linkDown: boolean }) => ({ linkDown: params.linkDown })),
     recordBehaviourCrash: assign(({ context }) => ({ behaviourCrashes: context.behaviourCrashes + 1 })),
     /** Supervision: a crashed behaviour is replaced by a fresh one. */
     assignBehaviour: enqueueActions(({ enqueue }, params: { logic: AnyStateMachine; input: unknown }) => {
@@ -165,6 +188,8 @@ export const agentMachine = setup({
     atCapacity: ({ context }) => context.inFlight >= context.concurrency || (context.taskCapacity > 0 && context.taskLoad >= context.taskCapacity),
     belowCapacity: ({ context }) => context.inFlight < context.concurrency && (context.taskCapacity === 0 || context.taskLoad < context.taskCapacity),
     isPaused: ({ context }) => context.paused,
+    isSwitchedOff: ({ context }) => context.switchedOff,
+    isLinkDown: ({ context }) => context.linkDown,
   },
 }).createMachine({
   id: 'agent',
@@ -179,6 +204,8 @@ export const agentMachine = setup({
       taskLoad: 0,
       load: 0,
       paused: false,
+      switchedOff: false,
+      linkDown: false,
       delivered: 0,
       handled: 0,
       failed: 0,
@@ -210,7 +237,10 @@ export const agentMachine = setup({
     AGENT_PAUSED: { actions: { type: 'recordPause', params: { paused: true } } },
     AGENT_RESUMED: { actions: { type: 'recordPause', params: { paused: false } } },
     // Emitted so that whoever hands the agent work (the orchestrator) learns it at once.
-    WENT_OFFLINE: { target: '.offline', actions: emit({ type: 'agent.offline' }) },
+    WENT_OFFLINE: { target: '.offline', actions: [{ type: 'recordSwitch', params: { switchedOff: true } }, emit({ type: 'agent.offline' })] },
+    // Not emitted as `agent.offline`: the orchestrator of this process still reaches the agent.
+    LINK_LOST: { target: '.offline', actions: { type: 'recordLink', params: { linkDown: true } } },
+    LINK_RESTORED: { actions: { type: 'recordLink', params: { linkDown: false } } },
   },
   states: {
     online: {
@@ -221,13 +251,26 @@ export const agentMachine = setup({
       ...loadStates,
       on: { AGENT_RESUMED: { target: 'online', actions: { type: 'recordPause', params: { paused: false } } } },
     },
+    // Offline while switched off, or while the link is down, or both: it leaves when neither holds.
     offline: {
       ...loadStates,
       on: {
-        WENT_OFFLINE: {},
+        WENT_OFFLINE: [{ guard: 'isSwitchedOff' }, { actions: [{ type: 'recordSwitch', params: { switchedOff: true } }, emit({ type: 'agent.offline' })] }],
         CAME_ONLINE: [
-          { guard: 'isPaused', target: 'paused', actions: emit({ type: 'agent.online' }) },
-          { target: 'online', actions: emit({ type: 'agent.online' }) },
+          // Only the link keeps it offline: nothing to undo.
+          { guard: not('isSwitchedOff') },
+          // Back for this process's orchestrator; still unreachable from the cluster.
+          { guard: 'isLinkDown', actions: [{ type: 'recordSwitch', params: { switchedOff: false } }, emit({ type: 'agent.online' })] },
+          { guard: 'isPaused', target: 'paused', actions: [{ type: 'recordSwitch', params: { switchedOff: false } }, emit({ type: 'agent.online' })] },
+          { target: 'online', actions: [{ type: 'recordSwitch', params: { switchedOff: false } }, emit({ type: 'agent.online' })] },
+        ],
+        LINK_LOST: { actions: { type: 'recordLink', params: { linkDown: true } } },
+        LINK_RESTORED: [
+          { guard: 'isSwitchedOff', actions: { type: 'recordLink', params: { linkDown: false } } },
+          // `agent.online` again (a no-op for a listener that never heard it go offline) so that a
+          // listener that read the state while only the link was down learns it is back.
+          { guard: 'isPaused', target: 'paused', actions: [{ type: 'recordLink', params: { linkDown: false } }, emit({ type: 'agent.online' })] },
+          { target: 'online', actions: [{ type: 'recordLink', params: { linkDown: false } }, emit({ type: 'agent.online' })] },
         ],
       },
     },

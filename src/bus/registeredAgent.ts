@@ -97,8 +97,9 @@ export class RegisteredAgent {
     return this.options.handler !== undefined || this.options.machine !== undefined;
   }
 
+  /** False while its owner switched it off; an agent offline only because the transport is down still gets local messages. */
   get online(): boolean {
-    return !this.actor.getSnapshot().matches('offline');
+    return !this.actor.getSnapshot().context.switchedOff;
   }
 
   get active(): boolean {

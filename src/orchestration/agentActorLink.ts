@@ -70,13 +70,14 @@ export class AgentActorLink {
     if (this.reportsTasks) this.send({ type: 'TASK_LOAD_CHANGED', taskLoad: load, capacity: this.capacity });
     this.reportedLoad = this.pendingLoad = load;
     this.pausedChanged(paused);
-    const snapshot = this.actor.getSnapshot() as { status: string; matches(state: string): boolean };
+    // `switchedOff` (machines/agent.machine.ts): an agent offline only because the transport is down still takes this process's tasks.
+    const snapshot = this.actor.getSnapshot() as { status: string; context: { switchedOff?: boolean } };
     if (snapshot.status !== 'active') return;
     this.listeners.push(
       this.actor.on('agent.offline', () => this.onlineChanged(false)),
       this.actor.on('agent.online', () => this.onlineChanged(true)),
     );
-    this.onlineChanged(!snapshot.matches('offline'));
+    this.onlineChanged(snapshot.context.switchedOff !== true);
   }
 
   /**

@@ -25,6 +25,7 @@ import { checkNeuroFluxOptions } from './neuroFluxOptionsSchema';
 import { ScalingManager, type ScalingManagerOptions } from '../scaling/scalingManager';
 import { defaultLogger, type NeuroFluxLogger } from '../kernel/logger';
 import { attachRuntimeLogger } from '../kernel/runtimeLogger';
+import { TransportReachability } from './transportReachability';
 
 /** Options of {@link createNeuroFlux}. */
 export interface NeuroFluxOptions {
@@ -158,6 +159,8 @@ export function composeNeuroFlux(options: NeuroFluxOptions = {}, embedding: Runt
   attachRuntimeLogger(system, logger);
   const bus = new CommunicationBus({ ...options.bus, clock, root: system });
   options.transport?.attach(bus);
+  // From creation on: a link lost before start() shows too (the agents read offline from their registration).
+  const reachability = options.transport && new TransportReachability(bus, options.transport);
   const swarm = new NeuralSwarmNetwork({ networkId: 'swarm', ...options.swarm, bus });
   const { leaderElection: electionOptions, ...orchestratorOptions } = options.orchestrator || {};
   if (electionOptions && !orchestratorOptions.store) {
@@ -306,6 +309,8 @@ export function composeNeuroFlux(options: NeuroFluxOptions = {}, embedding: Runt
       intake?.close();
       await orchestrator.stop();
       await conflicts.stop();
+      // Closing the transport as the runtime stops is no lost link.
+      reachability?.dispose();
       await options.transport?.close();
       await bus.stop();
       // An embedded root is its parent's child: the parent stops it (only a root may be stopped directly).

@@ -3,6 +3,7 @@ import { ValidationError } from '../errors';
 import { systemClock, type NeuroFluxClock } from '../kernel/clock';
 import { EnvelopeHeader } from './envelope';
 import { LoopbackTransport, type LoopbackTransportOptions } from './loopbackTransport';
+import { SubjectTokenSchema } from './natsOptions';
 
 /**
  * A frame as it travels through a {@link LoopbackHub}: the bytes and envelope headers a
@@ -42,6 +43,9 @@ export interface LoopbackDeadLetter {
   readonly error: string | undefined;
   readonly deliveries: number;
 }
+
+/** A transport's identity as `disconnect` takes it (`~`: the transports made without one). */
+const IdentitySchema = z.union([SubjectTokenSchema, z.literal('~')]);
 
 /** Delivers one core frame to a connection. */
 type CoreHandler = (frame: WireFrame) => void;
@@ -158,6 +162,10 @@ export class LoopbackHub {
   private readonly stored = new Map<number, StoredMessage>();
   private readonly dead: LoopbackDeadLetter[] = [];
   private readonly outbox: { frame: WireFrame; publisher: object | undefined }[] = [];
+  /** Transports made by this hub and not closed (found by identity by `disconnect` / `reconnect`). */
+  private readonly transports = new Set<LoopbackTransport>();
+  /** Connections cut off by `disconnect`: nothing is delivered to them until `reconnect`. */
+  private readonly cutOff = new Set<object>();
   private flushing = false;
   private seq = 0;
   private nextConsumer = 0;
@@ -185,7 +193,70 @@ export class LoopbackHub {
    * ```
    */
   transport(options: LoopbackTransportOptions = {}): LoopbackTransport {
-    return new LoopbackTransport(this, options);
+    const transport = new LoopbackTransport(this, options);
+    this.transports.add(transport);
+    return transport;
+  }
+
+  /**
+   * Cuts the connection of every open transport with this `identity` (`'~'`: those made
+   * without one) as a lost NATS connection would: its `status$` reports `error`
+   * (disconnected) then `reconnecting`, so its runtime's agents read `offline`; core frames
+   * for it are lost (at most once), durable messages it held go back to the queue (on NATS
+   * after `ackWait`) for another connection, or for it once back; what it publishes
+   * meanwhile waits in its client and goes out on {@link reconnect}, as the NATS client's
+   * reconnect buffer does. Works before `start()` too. A transport already cut off is left as
+   * it is (no second report). Returns how many were cut off now.
+   *
+   * @example
+   * ```ts
+   * hub.disconnect('host-1');
+   * expect(hostRuntime.bus.getAgent('host-1-worker')?.actor.getSnapshot().matches('offline')).toBe(true);
+   * hub.reconnect('host-1');
+   * ```
+   * @throws ValidationError (`identity`) when no open transport has this identity.
+   */
+  disconnect(identity: string): number {
+    let changed = 0;
+    for (const transport of this.withIdentity(identity)) {
+      if (this.cutOff.has(transport)) continue;
+      this.cutOff.add(transport);
+      changed++;
+      for (const message of this.stored.values()) if (message.holder?.owner === transport) this.release(message);
+      transport.linkChanged(false);
+    }
+    return changed;
+  }
+
+  /**
+   * Connects again the transports {@link disconnect} cut off (a transport that is connected
+   * is left as it is): `status$` reports `ready`, what they published meanwhile goes out, and
+   * durable messages waiting for their agents are delivered. Returns how many reconnected.
+   *
+   * @throws ValidationError (`identity`) when no open transport has this identity.
+   */
+  reconnect(identity: string): number {
+    let changed = 0;
+    for (const transport of this.withIdentity(identity)) {
+      if (!this.cutOff.delete(transport)) continue;
+      changed++;
+      transport.linkChanged(true);
+    }
+    if (changed > 0) queueMicrotask(() => this.deliverWaiting());
+    return changed;
+  }
+
+  /** True while `transport` is cut off by {@link disconnect}. */
+  isCutOff(transport: LoopbackTransport): boolean {
+    return this.cutOff.has(transport);
+  }
+
+  private withIdentity(identity: string): LoopbackTransport[] {
+    const parsed = IdentitySchema.safeParse(identity);
+    if (!parsed.success) throw ValidationError.fromZod('identity', parsed.error);
+    const found = [...this.transports].filter((t) => t.identity === parsed.data);
+    if (found.length === 0) throw new ValidationError('loopback hub', [{ path: 'identity', message: `no open transport of this hub has identity '${parsed.data}'` }]);
+    return found;
   }
 
   /**
@@ -233,6 +304,7 @@ export class LoopbackHub {
     this.storedIds.clear();
     this.dead.length = 0;
     this.outbox.length = 0;
+    this.cutOff.clear();
   }
 
   /** True once {@link close} was called. */
@@ -298,9 +370,7 @@ export class LoopbackHub {
   consume(owner: LoopbackTransport, filter: string, handler: DurableHandler): () => void {
     const consumer: DurableConsumer = { tokens: filter.split('.'), owner, handler };
     this.consumers.push(consumer);
-    queueMicrotask(() => {
-      for (const message of this.stored.values()) if (message.holder === undefined && message.timer === undefined) this.deliver(message);
-    });
+    queueMicrotask(() => this.deliverWaiting());
     return () => {
       const i = this.consumers.indexOf(consumer);
       if (i < 0) return;
@@ -310,11 +380,22 @@ export class LoopbackHub {
     };
   }
 
+  /** A transport closed: `disconnect` no longer finds it. @internal */
+  forget(transport: LoopbackTransport): void {
+    this.transports.delete(transport);
+    this.cutOff.delete(transport);
+  }
+
   /** Moves a durable message to the dead-letter store (acknowledging it). @internal */
   deadLetter(letter: LoopbackDeadLetter): void {
     if (this.closed) return;
     if (this.dead.length >= this.maxDeadLetters) this.dead.shift();
     this.dead.push(letter);
+  }
+
+  /** Delivers the stored messages no connection holds and none waits a delay for. */
+  private deliverWaiting(): void {
+    for (const message of this.stored.values()) if (message.holder === undefined && message.timer === undefined) this.deliver(message);
   }
 
   private readonly flush = (): void => {
@@ -325,8 +406,8 @@ export class LoopbackHub {
         const subject = frame.subject.split('.');
         const reached = new Set<object>();
         for (const sub of [...this.core]) {
-          // No echo, and one copy per connection.
-          if (sub.owner === publisher || reached.has(sub.owner) || !subjectMatches(sub.tokens, subject)) continue;
+          // No echo, one copy per connection, nothing for a connection cut off (core traffic is at most once).
+          if (sub.owner === publisher || reached.has(sub.owner) || this.cutOff.has(sub.owner) || !subjectMatches(sub.tokens, subject)) continue;
           reached.add(sub.owner);
           this.handOver(sub.handler, frame, frame.subject);
         }
@@ -350,7 +431,7 @@ export class LoopbackHub {
   private deliver(message: StoredMessage): void {
     if (message.holder !== undefined || message.timer !== undefined || !this.stored.has(message.seq)) return;
     const subject = message.frame.subject.split('.');
-    const matching = this.consumers.filter((c) => subjectMatches(c.tokens, subject));
+    const matching = this.consumers.filter((c) => !this.cutOff.has(c.owner) && subjectMatches(c.tokens, subject));
     if (matching.length === 0) return; // waits in the queue for a consumer
     const consumer = matching[this.nextConsumer++ % matching.length] as DurableConsumer;
     message.deliveries++;

@@ -5,6 +5,7 @@ import type { DeadLetter } from '../bus/deadLetter';
 import { MessageType, PRIORITY_ORDER, type Message } from '../bus/message';
 import { UNIDENTIFIED_ORIGIN } from '../bus/messageOrigin';
 import { ValidationError } from '../errors';
+import { ConnectionStatus, type ConnectionStatusEvent } from '../kernel/connectionStatus';
 import { decodeFrame, encodeFrame, EnvelopeHeader, signEncoded, type EncodedFrame, type FrameRejection } from './envelope';
 import { ackingBroker, HeldDeliveries, HeldDelivery, maxRetriesOf, type DurableBroker, type DurableLimits } from './durableSettlement';
 import { frameFreshness } from './frameFreshness';
@@ -53,10 +54,18 @@ export interface LoopbackTransportStats {
   readonly redelivered: number;
   /** Durable messages moved to the hub's dead-letter store. */
   readonly deadLettered: number;
+  /** Frames published while cut off ({@link LoopbackHub.disconnect}) and never sent: over the buffer's bound, or the transport closed first. */
+  readonly lostWhileCutOff: number;
   readonly rejected: Readonly<Record<FrameRejection, number>>;
 }
 
 type Held = HeldDelivery<DurableDelivery>;
+
+/**
+ * Frames a cut-off transport keeps for its reconnect; past this they are lost and counted
+ * (the NATS client's reconnect buffer is bounded too, 8 MiB by default).
+ */
+const MAX_FRAMES_WHILE_CUT_OFF = 10_000;
 
 /**
  * A transport through a {@link LoopbackHub}: several runtimes of one process exchange
@@ -77,6 +86,15 @@ export class LoopbackTransport implements Transport {
   readonly instanceId = randomUUID().replace(/-/g, '');
   /** Frames refused before validation (as the NATS transport's `rejected$`); completes on `close()`. */
   readonly rejected$: Observable<TransportRejection>;
+  /**
+   * The connection's changes, as the NATS transport reports them (source `connection`):
+   * `error` (disconnected) then `reconnecting` when {@link LoopbackHub.disconnect} cuts it off,
+   * `ready` when {@link LoopbackHub.reconnect} connects it again. Completes on `close()`.
+   */
+  readonly status$: Observable<ConnectionStatusEvent>;
+  private readonly status = new ConnectionStatus();
+  /** Frames published while cut off, sent on reconnect (the NATS client's reconnect buffer); at most {@link MAX_FRAMES_WHILE_CUT_OFF}. */
+  private readonly whileCutOff: { readonly frame: WireFrame; readonly durableId: string | undefined }[] = [];
   private readonly options: z.output<typeof LoopbackTransportOptionsSchema>;
   private readonly subjects: Subjects;
   private readonly inbox: string;
@@ -101,6 +119,7 @@ export class LoopbackTransport implements Transport {
     duplicates: 0,
     redelivered: 0,
     deadLettered: 0,
+    lostWhileCutOff: 0,
   };
 
   /** @internal Use `hub.transport(options)`. */
@@ -119,11 +138,17 @@ export class LoopbackTransport implements Transport {
     this.replies = new ReplyMemory(this.subjects);
     this.refusals = new FrameRefusals(parsed.data.maxFrameBytes);
     this.rejected$ = this.refusals.rejected$;
+    this.status$ = this.status.status$;
     this.limits = {
       maxDeliver: this.hub.maxDeliver,
       retryDelayMs: parsed.data.retryDelayMs,
       ackWaitMs: parsed.data.ackWaitMs,
     };
+  }
+
+  /** The identity it publishes under (`~`: none given), as {@link LoopbackHub.disconnect} takes it. */
+  get identity(): string {
+    return this.options.identity ?? '~';
   }
 
   /** Deliveries of a durable message before it is dead-lettered (the hub's). */
@@ -166,7 +191,28 @@ export class LoopbackTransport implements Transport {
     for (const entry of this.patternSubs.values()) entry.unsubscribe?.();
     this.patternSubs.clear();
     for (const agentId of [...this.agentSubs.keys()]) this.unlistenAgent(agentId);
+    // Never connected again: what waited for the link is lost, as in a NATS client closed while reconnecting.
+    this.counters.lostWhileCutOff += this.whileCutOff.length;
+    this.whileCutOff.length = 0;
+    this.hub.forget(this);
     this.refusals.complete();
+    this.status.complete();
+  }
+
+  /**
+   * The hub cut this connection off (`up` false) or connected it again: reported on
+   * `status$` as the NATS transport reports its connection; back up, what was published
+   * meanwhile goes out in order. Nothing once closed. @internal
+   */
+  linkChanged(up: boolean): void {
+    if (this.state === 'closed') return;
+    if (!up) {
+      this.status.report('error', 'connection', 'disconnected from the loopback hub');
+      this.status.report('reconnecting', 'connection');
+      return;
+    }
+    this.status.report('ready', 'connection');
+    for (const { frame, durableId } of this.whileCutOff.splice(0)) this.send(frame, durableId);
   }
 
   /** The transport's counters. */
@@ -193,16 +239,26 @@ export class LoopbackTransport implements Transport {
 
   /** The hub side of the shared routing choice. */
   private readonly sink: RouteSink = {
-    core: (subject, message, reply) => {
-      this.hub.publish(this.wireFrame(subject, encodeFrame(message), reply), this);
-      this.counters.published++;
-    },
-    durable: (subject, message) => {
-      // The message id de-duplicates it in the hub's duplicate window, as JetStream's msgID.
-      this.hub.store(this.wireFrame(subject, encodeFrame(message), undefined), message.messageId);
-      this.counters.publishedDurable++;
-    },
+    core: (subject, message, reply) => this.send(this.wireFrame(subject, encodeFrame(message), reply), undefined),
+    // The message id de-duplicates it in the hub's duplicate window, as JetStream's msgID.
+    durable: (subject, message) => this.send(this.wireFrame(subject, encodeFrame(message), undefined), message.messageId),
   };
+
+  /** A core frame (`durableId` undefined) or a durable one to the hub; kept for the reconnect while cut off. */
+  private send(frame: WireFrame, durableId: string | undefined): void {
+    if (this.hub.isCutOff(this)) {
+      if (this.whileCutOff.length < MAX_FRAMES_WHILE_CUT_OFF) this.whileCutOff.push({ frame, durableId });
+      else this.counters.lostWhileCutOff++;
+      return;
+    }
+    if (durableId === undefined) {
+      this.hub.publish(frame, this);
+      this.counters.published++;
+    } else {
+      this.hub.store(frame, durableId);
+      this.counters.publishedDurable++;
+    }
+  }
 
   /** A frame as it goes on the wire: signed (with a secret) for its subject and reply subject. */
   private wireFrame(subject: string, encoded: EncodedFrame, reply: string | undefined): WireFrame {
