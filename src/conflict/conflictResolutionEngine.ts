@@ -5,21 +5,20 @@ import { CommunicationBus } from '../bus/communicationBus';
 import { NotRunningError, ValidationError } from '../errors';
 import { ConflictStateError, DuplicateConflictError, UnknownConflictError } from './conflictErrors';
 import type { ConflictEvent, ConsensusOutcome } from './conflictEvents';
-import { finishedToRestore } from './conflictArchive';
 import { conflictEngineStateOf } from './conflictEngineState';
 import { FinishedConflicts } from './finishedConflicts';
-import { ConflictActors } from './conflictActors';
 import type { ConflictForwarder } from './conflictForwarding';
 import { humanDecisionSubmittedOf, resolutionRequestOf } from './conflictMessages';
 import type { PersistedConflictEngine } from './conflictPersistence';
+import { restoreConflicts } from './conflictRestore';
 import { ConflictStateSaving } from './conflictStateSaving';
 import type { ConflictRecord, ConflictResolution } from './conflictRecord';
 import { ConflictCounters, type ConflictStats } from './conflictStats';
 import { OpenConflicts } from './openConflicts';
+import { learnFromOutcome } from './outcomeLearning';
 import { reportedConflictOf } from './reportedConflict';
 import { StakeSource } from './stakeSource';
 import { ConflictStatus, ConflictType, DecisionSchema, type Conflict, type ConflictInput, type Decision, type HumanDecisionOptions } from './model/conflictTypes';
-import { sameDecision } from './model/decisionKey';
 import { detectPriorityConflicts, type AgentSlots, type TaskClaim } from './detectors/priorityDetector';
 import { detectResourceConflicts, type ResourceAvailability, type ResourceRequest } from './detectors/resourceDetector';
 import { detectSignalConflicts, type SignalRule, type TradingSignalInput } from './detectors/signalDetector';
@@ -76,7 +75,6 @@ export class ConflictResolutionEngine {
   private readonly counters = new ConflictCounters();
   private readonly eventSubject = new Subject<ConflictEvent>();
   private readonly outcomeSubject = new Subject<ConsensusOutcome>();
-  private readonly actors: ConflictActors;
   /** With a store: the state written there from `restore()` until the engine stops. */
   private readonly saving: ConflictStateSaving | undefined;
   private stopped = false;
@@ -99,17 +97,10 @@ export class ConflictResolutionEngine {
       if (event.type === 'fenced') void this.stop();
       else this.emit({ type: 'STORE_PROBLEM', problem: event.problem, at: this.bus.clock.now() });
     });
-    this.actors = new ConflictActors({
-      bus: this.bus,
-      senderId: this.options.agentId,
-      voteFunctions: this.voteFunctions,
-      decisionExecutors: this.options.decisionExecutors,
-      confidenceThreshold: this.options.confidenceThreshold,
-      executionThreshold: this.options.executionThreshold,
-    });
+    const { agentId: senderId, decisionExecutors, confidenceThreshold, executionThreshold } = parsed.data;
     this.open = new OpenConflicts({
-      clock: this.bus.clock,
-      actors: this.actors,
+      actors: { bus: this.bus, senderId, voteFunctions: this.voteFunctions, decisionExecutors, confidenceThreshold, executionThreshold },
+      voteTimeoutMs: parsed.data.voteTimeoutMs,
       finished: this.finished,
       counters: this.counters,
       defaultAlgorithm: this.options.consensusAlgorithm,
@@ -145,8 +136,7 @@ export class ConflictResolutionEngine {
     if (this.stopped) return;
     this.stopped = true;
     // Open conflicts stay open in the store, for the engine that restores it next.
-    this.open.abandonAll();
-    this.actors.stopAll();
+    this.open.stopAll();
     this.eventSubject.complete();
     this.outcomeSubject.complete();
     await this.saving?.flush();
@@ -206,27 +196,9 @@ export class ConflictResolutionEngine {
     if (this.stopped) throw new NotRunningError('conflict engine');
     const loaded = await this.saving?.takeOver(() => (this.stopped ? new NotRunningError('conflict engine') : undefined));
     if (!this.saving || !loaded) return 0;
-    const { state, archived: fromArchive } = loaded;
     this.finished.attachArchive(this.saving.archive);
-    let restored = 0;
-    if (state) {
-      this.counters.add(state.counters);
-      for (const entry of state.ledger) {
-        if (!this.ledger.knows(entry.agentId)) this.ledger.setPerformance(entry.agentId, entry);
-      }
-      for (const { record, outcomeRecorded, archived } of finishedToRestore(fromArchive, state.finished)) {
-        const id = record.conflict.conflictId;
-        if (this.open.has(id) || this.finished.has(id)) continue;
-        this.finished.keep(id, record, outcomeRecorded, archived);
-        restored++;
-      }
-      for (const stored of state.open) {
-        const id = stored.conflict.conflictId;
-        if (this.open.has(id) || this.finished.has(id)) continue;
-        this.open.follow(stored.conflict, this.actors.resume(stored));
-        restored++;
-      }
-    }
+    const { counters, ledger, finished, open } = this;
+    const restored = restoreConflicts(loaded, { counters, ledger, finished, open });
     // Outcomes recorded before the archive existed (stored in the value) or before this restore.
     this.finished.archiveRecordedOutcomes();
     this.saving.changed(); // claims the key: the previous writer's next write is fenced
@@ -410,21 +382,10 @@ export class ConflictResolutionEngine {
     if (finished.outcomeRecorded) throw new ConflictStateError(conflictId, 'already given its outcome', 'no outcome yet');
     const parsed = DecisionSchema.safeParse(actualDecision);
     if (!parsed.success) throw ValidationError.fromZod('actual decision', parsed.error);
-    const { conflict, votes, resolution } = finished.record;
     // A copy archived without its outcome (let go, then restored) is stale: archived again with it.
     this.finished.outcomeRecorded(finished);
-    const voters = this.ledger.applyOutcome(conflict.conflictType, votes, parsed.data);
+    const outcome = learnFromOutcome(finished.record, parsed.data, this.ledger, this.bus.clock.now());
     this.persist();
-    const consensusDecision = resolution?.status === 'resolved' ? resolution.decision : null;
-    const outcome: ConsensusOutcome = {
-      conflictId,
-      conflictType: conflict.conflictType,
-      actualDecision: parsed.data,
-      consensusDecision,
-      consensusCorrect: consensusDecision === null ? null : sameDecision(consensusDecision, parsed.data),
-      voters,
-      at: this.bus.clock.now(),
-    };
     this.outcomeSubject.next(outcome);
     return outcome;
   }
@@ -562,7 +523,7 @@ export class ConflictResolutionEngine {
       return conflict;
     }
     this.counters.detected++;
-    this.open.follow(conflict, this.actors.spawn(conflict, this.options.voteTimeoutMs));
+    this.open.report(conflict);
     this.emit({ type: 'CONFLICT_DETECTED', conflictId, conflict, at: now });
     this.persist();
     return conflict;

@@ -3,8 +3,9 @@ import { conflictStatusOf, type ConflictMachineEvent } from '../../machines/conf
 import { NotRunningError } from '../errors';
 import { describeError } from '../describeError';
 import type { NeuroFluxClock } from '../kernel/clock';
-import type { ConflictActor, ConflictActors } from './conflictActors';
+import { ConflictActors, type ConflictActor, type ConflictActorsOptions } from './conflictActors';
 import type { ConflictEvent } from './conflictEvents';
+import type { PersistedOpenConflict } from './conflictPersistence';
 import { toResolution, type ConflictRecord, type ConflictResolution } from './conflictRecord';
 import type { ConflictStateSaving } from './conflictStateSaving';
 import type { ConflictCounters } from './conflictStats';
@@ -27,8 +28,10 @@ interface OpenConflict {
 
 /** What following open conflicts needs from the engine. @internal */
 export interface OpenConflictsDeps {
-  readonly clock: Pick<NeuroFluxClock, 'now'>;
-  readonly actors: ConflictActors;
+  /** What the conflicts' actors are made with. */
+  readonly actors: ConflictActorsOptions;
+  /** How long voters have to answer a conflict reported now. */
+  readonly voteTimeoutMs: number;
   readonly finished: FinishedConflicts;
   readonly counters: ConflictCounters;
   /** The algorithm a resolution names when its conflict ended before one was chosen. */
@@ -52,8 +55,13 @@ export interface OpenConflictsDeps {
  */
 export class OpenConflicts {
   private readonly open = new Map<string, OpenConflict>();
+  private readonly actors: ConflictActors;
+  private readonly clock: Pick<NeuroFluxClock, 'now'>;
 
-  constructor(private readonly deps: OpenConflictsDeps) {}
+  constructor(private readonly deps: OpenConflictsDeps) {
+    this.actors = new ConflictActors(deps.actors);
+    this.clock = deps.actors.bus.clock;
+  }
 
   /** Conflicts open now. */
   get size(): number {
@@ -86,21 +94,14 @@ export class OpenConflicts {
     return entry && this.recordOfEntry(entry, null);
   }
 
-  /**
-   * Follows a conflict's new actor. Called before anyone hears of the conflict, so that a
-   * listener that resolves it at once is followed too; an actor that has already ended (a
-   * restored conflict past its deadline) is finished right here.
-   */
-  follow(conflict: Conflict, actor: ConflictActor): void {
-    const entry: OpenConflict = { conflict, actor, listening: [], waiters: [] };
-    const { conflictId } = conflict;
-    this.open.set(conflictId, entry);
-    entry.listening.push(
-      actor.on('VOTES_RECORDED', ({ votes }) => this.votesRecorded(entry, votes)),
-      actor.on('HUMAN_DECISION_AWAITED', () => this.publish({ type: 'HUMAN_DECISION_REQUESTED', conflictId, conflict, at: this.deps.clock.now() })),
-    );
-    const snapshots = actor.subscribe({ next: () => this.changed(entry), error: (error) => this.fail(entry, error), complete: () => this.changed(entry) });
-    entry.listening.push(snapshots);
+  /** Opens a conflict reported now: its actor starts in `detected`, followed before anyone hears of the conflict (a listener may resolve it at once). */
+  report(conflict: Conflict): void {
+    this.follow(conflict, this.actors.spawn(conflict, this.deps.voteTimeoutMs));
+  }
+
+  /** Opens a stored conflict again: its actor resumes in the phase it was in (one past its deadline has ended already, and is finished here). */
+  resume(stored: PersistedOpenConflict): void {
+    this.follow(stored.conflict, this.actors.resume(stored));
   }
 
   /** Tells an open conflict's actor what the engine was asked; false when the conflict is not open. */
@@ -119,16 +120,34 @@ export class OpenConflicts {
   /**
    * The engine stops: every open conflict is let go (its waiters rejected, a record without
    * a resolution kept) and the stored state frozen, so the store keeps them open for the
-   * engine that restores it next. Their actors are stopped by the caller.
+   * engine that restores it next; then every conflict actor is stopped.
    */
-  abandonAll(): void {
+  stopAll(): void {
     this.freezeSaving();
     for (const entry of [...this.open.values()]) this.abandon(entry);
+    this.actors.stopAll();
+  }
+
+  /**
+   * Follows a conflict's new actor: what it emits, and its snapshots. Called before anyone
+   * hears of the conflict, so that a listener that resolves it at once is followed too; an
+   * actor that has already ended (a restored conflict past its deadline) is finished right here.
+   */
+  private follow(conflict: Conflict, actor: ConflictActor): void {
+    const entry: OpenConflict = { conflict, actor, listening: [], waiters: [] };
+    const { conflictId } = conflict;
+    this.open.set(conflictId, entry);
+    entry.listening.push(
+      actor.on('VOTES_RECORDED', ({ votes }) => this.votesRecorded(entry, votes)),
+      actor.on('HUMAN_DECISION_AWAITED', () => this.publish({ type: 'HUMAN_DECISION_REQUESTED', conflictId, conflict, at: this.clock.now() })),
+    );
+    const snapshots = actor.subscribe({ next: () => this.changed(entry), error: (error) => this.fail(entry, error), complete: () => this.changed(entry) });
+    entry.listening.push(snapshots);
   }
 
   private votesRecorded(entry: OpenConflict, votes: readonly Vote[]): void {
     const { conflictId } = entry.conflict;
-    const at = this.deps.clock.now();
+    const at = this.clock.now();
     for (const vote of votes) {
       this.deps.counters.votes++;
       if (vote.decision === null) this.deps.counters.abstentions++;
@@ -152,7 +171,7 @@ export class OpenConflicts {
   private fail(entry: OpenConflict, error: unknown): void {
     if (this.open.get(entry.conflict.conflictId) !== entry) return;
     const verdict: ConflictVerdict = { status: 'escalated', reason: EscalationReason.INTERNAL_ERROR, detail: describeError(error), result: null };
-    this.deps.actors.escalate({ conflict: entry.conflict, verdict, votes: entry.actor.getSnapshot().context.votes });
+    this.actors.escalate({ conflict: entry.conflict, verdict, votes: entry.actor.getSnapshot().context.votes });
     this.finish(entry, verdict);
   }
 
@@ -167,7 +186,8 @@ export class OpenConflicts {
   private finish(entry: OpenConflict, verdict: ConflictVerdict | null): void {
     const { conflict } = entry;
     const { conflictId } = conflict;
-    const { counters, clock } = this.deps;
+    const { counters } = this.deps;
+    const { clock } = this;
     this.open.delete(conflictId);
     for (const subscription of entry.listening) subscription.unsubscribe();
     const context = entry.actor.getSnapshot().context;
@@ -180,7 +200,7 @@ export class OpenConflicts {
     };
     const resolution = toResolution(conflict, final, context.strategy, context.algorithm ?? this.deps.defaultAlgorithm, at);
     // What the final effects did (they ran inside the final transition): counted before anyone hears of the outcome, published after it.
-    const effects = this.deps.actors.takeEffects(conflictId);
+    const effects = this.actors.takeEffects(conflictId);
     for (const event of effects) {
       if (event.type === 'DECISION_HELD') counters.held++;
       else if (event.type === 'DECISION_EXECUTED') counters.executed++;
@@ -203,7 +223,7 @@ export class OpenConflicts {
     this.deps.finished.keep(conflictId, this.recordOfEntry(entry, resolution));
     this.deps.saving?.changed();
     for (const waiter of entry.waiters) waiter.resolve(resolution);
-    this.deps.actors.release(conflictId);
+    this.actors.release(conflictId);
   }
 
   private recordOfEntry(entry: OpenConflict, resolution: ConflictResolution | null): ConflictRecord {
