@@ -2,7 +2,7 @@ import { Subject, type Observable } from 'rxjs';
 import { createActor, fromPromise, type ActorRefFrom, type AnyActorRef, type Snapshot } from 'xstate';
 import { z } from 'zod';
 import { orchestratorMachine, type OrchestratorRole } from '../../machines/orchestrator.machine';
-import { taskMachine, type TaskMachineContext, type TaskMachineInput } from '../../machines/task.machine';
+import { taskMachine, type TaskMachineContext } from '../../machines/task.machine';
 import type { AgentHandle } from '../bus/agentHandle';
 import type { CommunicationBus } from '../bus/communicationBus';
 import type { Message } from '../bus/message';
@@ -22,37 +22,26 @@ import { timerDelay } from '../kernel/clock';
 import { describeError } from '../describeError';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
 import { systemIdPrefixOf } from '../kernel/systemIdScope';
-import { ChunkedQueue, nextTurn, turnBudgetSpent, turnStartedAt } from '../kernel/chunkedQueue';
-import { RecordRetention, retentionLimits } from '../kernel/recordRetention';
+import { nextTurn, turnBudgetSpent, turnStartedAt } from '../kernel/chunkedQueue';
+import { retentionLimits } from '../kernel/recordRetention';
+import { copyRecord, TaskTable } from './taskTable';
 import { HostRegistry } from './hostRegistry';
 import { AgentWaiters } from './agentWaiters';
 import { RecordInterning } from './recordInterning';
-import { newTaskRecord, recordToRunAgain, taskEntry, type TaskEntry } from './taskEntry';
+import { newTaskRecord, taskEntry, type TaskEntry } from './taskEntry';
 import { retrySubmission } from './taskRetry';
 import { capabilityCoverage } from './capabilityCoverage';
 import { RemoteReports } from './remoteReports';
 import { AgentActorLink } from './agentActorLink';
 import { RemoteAgentActors } from './remoteAgentActors';
-import { dependencyEventType } from './planning/dependencyOutcome';
 import { loadAfterRelease } from './planning/slotAccounting';
 import { OrchestratorAgent, type AgentView, type TaskHistoryEntry } from './orchestratorAgent';
 import { TaskTopic } from './taskProtocol';
-import {
-  FINAL_STATES,
-  STATUS_OF_STATE,
-  TaskInputSchema,
-  type ParsedTask,
-  type TaskInput,
-  type TaskRecord,
-  type TaskState,
-  type TaskStatus,
-  type TaskSubmission,
-} from './taskTypes';
+import { FINAL_STATES, TaskInputSchema, type ParsedTask, type TaskInput, type TaskRecord, type TaskState, type TaskStatus, type TaskSubmission } from './taskTypes';
 import { findWorkflowProblems, workflowProblemSteps } from './workflowGraph';
-import { WaitingTasks } from './waitingTasks';
 import { TaskScheduler } from './taskScheduler';
 import { TaskDispatcher } from './taskDispatcher';
-import type { PersistedOrchestrator, PersistedTask } from './orchestratorPersistence';
+import type { PersistedOrchestrator } from './orchestratorPersistence';
 import { OrchestratorStore } from './orchestratorStore';
 import { runtimeLogger } from '../kernel/runtimeLogger';
 import type { NeuroFluxLogger } from '../kernel/logger';
@@ -65,17 +54,8 @@ import type { CapabilityFigures, OrchestratorStats } from './orchestratorStats';
 // The public types of the orchestrator live beside it, one file per concept; importers of this module keep finding them here.
 export type { CapabilityFigures, OrchestratorAgentOptions, OrchestratorStats, TaskAttemptEvent, TaskAttemptFailureKind, TaskEvent, TaskFinishedEvent, TaskOrchestratorOptions };
 
-/**
- * Most task actors spawned in one turn of the event loop (fewer once `TURN_BUDGET_MS` has
- * passed, except in the submitting call). A workflow up to this size is spawned in the
- * call that submits it, as it always was; 500 spawns take about 25 ms.
- * @internal
- */
-export const SPAWN_CHUNK_MAX = 500;
-
-function copyRecord(record: TaskRecord): TaskRecord {
-  return { ...record };
-}
+// Importers of this module (tests, benches) keep finding the spawn chunk size here.
+export { SPAWN_CHUNK_MAX } from './taskTable';
 
 /** Orchestrators per runtime: ids must be unique within one actor system, not across systems. */
 const orchestratorsPerRoot = new WeakMap<AnyActorRef, number>();
@@ -121,10 +101,10 @@ export class TaskOrchestrator {
   /** Dispatch, results, aborts and releases (taskDispatcher.ts). */
   private readonly dispatcher: TaskDispatcher;
   private readonly historyWindowMs: number;
-  private readonly tasks = new Map<string, TaskEntry>();
-  /** Tasks in state `queued`, per capability: the demand scaling reads without a scan of the tasks. */
-  /** Counted from the first `capabilityFigures()` call on: a runtime that never scales pays nothing per task. */
-  private waiting: WaitingTasks | undefined;
+  /** Rows, counters, retention, spawning and the transition/finish path (taskTable.ts). */
+  private readonly table: TaskTable;
+  /** The table's map itself (read on almost every call). */
+  private readonly tasks: Map<string, TaskEntry>;
   private readonly agents = new Map<string, OrchestratorAgent>();
   /** Paused agent ids: a pause outlives the agent's unregistration (a host's lapse or restart re-registers it). */
   private readonly pausedAgentIds = new Set<string>();
@@ -141,51 +121,14 @@ export class TaskOrchestrator {
   private readonly taskActors: ShardedSupervisor<typeof taskMachine>;
   /** With `store`: what is written, the takeover and restore, the archive lookup (orchestratorStore.ts). */
   private readonly persistence: OrchestratorStore<TaskEntry> | undefined;
-  /** Lets finished records go (bounded memory); a task's dependencies are pinned until it finishes (its executor gets their results). */
-  private readonly retention: RecordRetention<string>;
   private readonly eventSubject = new Subject<TaskEvent>();
   private readonly finishedSubject = new Subject<TaskFinishedEvent>();
   private readonly attemptSubject = new Subject<TaskAttemptEvent>();
   private readonly unregisteredSubject = new Subject<string>();
-  private finishedBatch: string[] = [];
-  private releaseRequested = false;
   private registrationCount = 0;
-  /** Dependency outcomes for tasks whose actors are being spawned in the same step. */
-  private deferredDependencyEvents: { taskId: string; event: { type: 'DEPENDENCY_COMPLETED' | 'DEPENDENCY_FAILED'; dependencyId: string } }[] = [];
   private taskIdSeq = 0;
-  /**
-   * Accepted tasks whose actors are spawned on later turns of the event loop (at most
-   * `SPAWN_CHUNK_MAX` and `TURN_BUDGET_MS` per turn): spawning 100 000 in one go held the
-   * loop for 10 s. A waiting task's dependencies are pinned so that retention keeps them.
-   */
-  private readonly spawnQueue = new ChunkedQueue<TaskEntry>(
-    {
-      process: (entries) => this.spawnTaskActors(entries),
-      hold: (entry) => entry.record.dependencies.forEach((id) => this.retention.pin(id)),
-      release: (entry) => entry.record.dependencies.forEach((id) => this.retention.unpin(id)),
-    },
-    SPAWN_CHUNK_MAX,
-  );
-  /**
-   * Ids of `submitWorkflowAsync` tasks parsed but not inserted yet: no other submission
-   * may take one meanwhile. Until inserted such a task is unknown (`getTask` is undefined,
-   * `cancelTask` and `waitForTask` throw `UnknownTaskError`), as before it was submitted.
-   */
-  private readonly reservedIds = new Set<string>();
   /** Slices `submitWorkflowAsync` inserted tasks in, and the largest. @internal */
   readonly insertion = { slices: 0, largestSlice: 0 };
-  private readonly counts: Record<TaskStatus, number> = {
-    pending: 0,
-    assigned: 0,
-    running: 0,
-    completed: 0,
-    failed: 0,
-    cancelled: 0,
-    timeout: 0,
-  };
-  private tasksCreated = 0;
-  private retries = 0;
-  private completionTimeTotal = 0;
 
   constructor(options: TaskOrchestratorOptions) {
     const { bus, balancer, balancers, store, ...rest } = options;
@@ -195,6 +138,44 @@ export class TaskOrchestrator {
     this.orchestratorId = parsed.data.orchestratorId;
     this.logger = runtimeLogger(bus.root, { component: 'orchestrator', orchestratorId: this.orchestratorId });
     this.historyWindowMs = parsed.data.historyWindowHours * 3_600_000;
+    this.events$ = this.eventSubject.asObservable();
+    this.persistence =
+      store &&
+      new OrchestratorStore<TaskEntry>({
+        store,
+        key: parsed.data.storeKey,
+        archiveSegmentSize: parsed.data.archiveSegmentSize,
+        clock: bus.clock,
+        target: {
+          restoreTask: (stored, live) => this.table.restoreTask(stored, live),
+          spawn: (live) => this.table.spawnTaskActors(live),
+          retainIfFinished: (taskId, completedAt, now) => this.table.retainIfFinished(taskId, completedAt, now),
+        },
+        // Another orchestrator restored from the same key: it is the active one now.
+        onFenced: () => void this.stop(),
+        onProblem: (problem) => this.eventSubject.next({ type: 'store_problem', problem, at: this.bus.clock.now() }),
+      });
+    this.finished$ = this.finishedSubject.asObservable();
+    this.attempts$ = this.attemptSubject.asObservable();
+    this.agentsUnregistered$ = this.unregisteredSubject.asObservable();
+    this.table = new TaskTable({
+      clock: bus.clock,
+      retention: retentionLimits(parsed.data.retention),
+      persistence: this.persistence,
+      events: this.eventSubject,
+      finished: this.finishedSubject,
+      attempts: this.attemptSubject,
+      spawnActors: (specs) => this.taskActors.spawnMany(specs),
+      tasksSubmitted: (count) => this.actor.send({ type: 'TASKS_SUBMITTED', count }),
+      tasksFinished: (taskIds) => {
+        if ((this.actor.getSnapshot() as Snapshot<unknown>).status === 'active') this.actor.send({ type: 'TASKS_FINISHED', taskIds });
+      },
+      entryFor: (record, balancer) => {
+        const chooser = balancer && this.scheduler.hasBalancer(balancer) ? this.scheduler.balancerNamed(balancer) : this.scheduler.defaultBalancer;
+        return taskEntry(record, chooser, this.scheduler.poolFor(chooser, record));
+      },
+    });
+    this.tasks = this.table.tasks;
     this.scheduler = new TaskScheduler(
       {
         tasks: this.tasks,
@@ -204,7 +185,7 @@ export class TaskOrchestrator {
         requestRound: () => {
           if (this.lifecycle.getSnapshot().status === 'active') this.actor.send({ type: 'SCHEDULING_REQUESTED' });
         },
-        producersOf: (record) => this.producersOf(record),
+        producersOf: (record) => this.table.producersOf(record),
       },
       balancer,
       balancers,
@@ -217,34 +198,12 @@ export class TaskOrchestrator {
       events: this.eventSubject,
       historyWindowMs: this.historyWindowMs,
       handle: () => this.handle,
-      attemptEnded: (entry, context, agentId, outcome, error) => this.onAttemptEnded(entry, context, agentId, outcome, error),
+      attemptEnded: (entry, context, agentId, outcome, error) => this.table.attemptEnded(entry, context, agentId, outcome, error),
     });
-    this.events$ = this.eventSubject.asObservable();
-    this.persistence =
-      store &&
-      new OrchestratorStore<TaskEntry>({
-        store,
-        key: parsed.data.storeKey,
-        archiveSegmentSize: parsed.data.archiveSegmentSize,
-        clock: bus.clock,
-        target: {
-          restoreTask: (stored, live) => this.restoreTask(stored, live),
-          spawn: (live) => this.spawnTaskActors(live),
-          retainIfFinished: (taskId, completedAt, now) => {
-            if (FINAL_STATES.has(this.tasks.get(taskId)?.record.state as TaskState)) this.retention.add(taskId, completedAt ?? now, now);
-          },
-        },
-        // Another orchestrator restored from the same key: it is the active one now.
-        onFenced: () => void this.stop(),
-        onProblem: (problem) => this.eventSubject.next({ type: 'store_problem', problem, at: this.bus.clock.now() }),
-      });
-    this.finished$ = this.finishedSubject.asObservable();
-    this.attempts$ = this.attemptSubject.asObservable();
-    this.agentsUnregistered$ = this.unregisteredSubject.asObservable();
     this.agentWaiters = new AgentWaiters(bus.clock, () => this.agents.values());
-    this.retention = new RecordRetention(retentionLimits(parsed.data.retention), (taskId) => this.tasks.delete(taskId));
 
     const clock = bus.clock;
+    const table = this.table;
     const taskLogic = taskMachine.provide({
       actions: {
         requestAgent: ({ context }) => this.enqueueForAgent(context.taskId),
@@ -252,7 +211,7 @@ export class TaskOrchestrator {
         abortWork: ({ context }, params) => this.dispatcher.abortWork(context.taskId, params.agentId, params.attempt),
         releaseAgent: ({ context, event }, params) =>
           this.dispatcher.releaseAgent(context, params.agentId, params.outcome, event.type === 'EXECUTION_FAILED' ? event.error : 'timed out'),
-        reportTransition: ({ context }, params: { state: TaskState }) => this.onTransition(context, params.state),
+        reportTransition: ({ context }, params: { state: TaskState }) => table.onTransition(context, params.state),
       },
       delays: {
         // Remaining time to the absolute deadline: a restored task re-arms only what is left.
@@ -433,18 +392,14 @@ export class TaskOrchestrator {
 
   /** `stopping`: no more work is taken. Safe to repeat. */
   private haltIntake(): void {
-    this.spawnQueue.clear();
+    this.table.dropQueuedSpawns();
     this.agentWaiters.rejectAll(new NotRunningError('orchestrator'));
   }
 
   /** `stopped`: waiters answered, running work aborted, task actors stopped, bus agents gone. Safe to repeat. */
   private releaseResources(): void {
     // Whoever waits gets an answer: the task as it was when the orchestrator stopped.
-    for (const entry of this.tasks.values()) {
-      const waiters = entry.waiters;
-      entry.waiters = undefined;
-      for (const resolve of waiters ?? []) resolve(copyRecord(entry.record));
-    }
+    this.table.answerAllWaiters();
     this.dispatcher.abortAll();
     this.taskActors.stopAll();
     this.stopRelinking();
@@ -668,8 +623,8 @@ export class TaskOrchestrator {
       for (let index = 0; index < inputs.length; index++) {
         const task = this.parseTask(inputs[index] as TaskInput, index, 'tasks');
         parsed.push(task);
-        if (!this.tasks.has(task.taskId) && !this.reservedIds.has(task.taskId)) {
-          this.reservedIds.add(task.taskId);
+        if (!this.tasks.has(task.taskId) && !this.table.reservedIds.has(task.taskId)) {
+          this.table.reservedIds.add(task.taskId);
           ours.add(task.taskId);
         }
         if ((index & 63) === 63) await yieldIfOverBudget();
@@ -677,13 +632,13 @@ export class TaskOrchestrator {
       const checkCapabilities = options.requireCapableAgents ?? true;
       const dependenciesFirst: ParsedTask[] = [];
       const context = {
-        isTakenId: (id: string) => this.tasks.has(id) || (this.reservedIds.has(id) && !ours.has(id)),
+        isTakenId: (id: string) => this.tasks.has(id) || (this.table.reservedIds.has(id) && !ours.has(id)),
         // Pinned as soon as found: the check stays true until the workflow's tasks exist.
         isKnownTask: (id: string) => {
           if (!this.tasks.has(id)) return false;
           if (!pinned.has(id)) {
             pinned.add(id);
-            this.retention.pin(id);
+            this.table.retention.pin(id);
           }
           return true;
         },
@@ -709,7 +664,7 @@ export class TaskOrchestrator {
       for (const task of dependenciesFirst) {
         if (!pinned.has(task.taskId)) {
           pinned.add(task.taskId);
-          this.retention.pin(task.taskId);
+          this.table.retention.pin(task.taskId);
         }
         slice.push(this.newEntry(task, now));
         if ((slice.length & 31) === 0 && turnBudgetSpent()) {
@@ -720,12 +675,12 @@ export class TaskOrchestrator {
         }
       }
       this.insertReserved(slice, ours);
-      await this.spawnQueue.idle();
+      await this.table.spawned();
       return parsed.map(({ taskId }): TaskSubmission => ({ taskId, status: 'pending' }));
     } finally {
-      for (const id of ours) this.reservedIds.delete(id);
+      for (const id of ours) this.table.reservedIds.delete(id);
       setImmediate(() => {
-        for (const id of pinned) this.retention.unpin(id);
+        for (const id of pinned) this.table.retention.unpin(id);
       });
     }
   }
@@ -733,10 +688,10 @@ export class TaskOrchestrator {
   /** Tasks of a `submitWorkflowAsync` that were reserved: they exist from now on, their actors come on later turns. */
   private insertReserved(entries: readonly TaskEntry[], reserved: Set<string>): void {
     for (const { record } of entries) {
-      this.reservedIds.delete(record.taskId);
+      this.table.reservedIds.delete(record.taskId);
       reserved.delete(record.taskId);
     }
-    this.insertTasks(entries, false);
+    this.table.insertTasks(entries, false);
     this.insertion.slices++;
     this.insertion.largestSlice = Math.max(this.insertion.largestSlice, entries.length);
   }
@@ -767,7 +722,7 @@ export class TaskOrchestrator {
   private accept(parsed: ParsedTask[], checkCapabilities: boolean, path: string): TaskSubmission[] {
     const problems = findWorkflowProblems(
       parsed,
-      { isKnownTask: (id) => this.tasks.has(id), isTakenId: (id) => this.tasks.has(id) || this.reservedIds.has(id), canServe: capabilityCoverage(this.agents) },
+      { isKnownTask: (id) => this.tasks.has(id), isTakenId: (id) => this.tasks.has(id) || this.table.reservedIds.has(id), canServe: capabilityCoverage(this.agents) },
       checkCapabilities,
     );
     if (problems.length > 0) {
@@ -781,82 +736,7 @@ export class TaskOrchestrator {
 
   private createTasks(tasks: readonly ParsedTask[]): TaskSubmission[] {
     const now = this.bus.clock.now();
-    return this.insertTasks(tasks.map((task) => this.newEntry(task, now)));
-  }
-
-  /** Makes new entries known, all in this turn, and spawns their actors (the first chunk now, unless `spawnNow` is false). */
-  private insertTasks(entries: readonly TaskEntry[], spawnNow = true): TaskSubmission[] {
-    // Every record first: a task may depend on one listed after it in the same workflow.
-    for (const entry of entries) {
-      this.tasks.set(entry.record.taskId, entry);
-      this.persistence?.track(entry);
-    }
-    this.tasksCreated += entries.length;
-    this.counts.pending += entries.length;
-    // The first actors now, the others on later turns (a large workflow never holds the event loop for long).
-    this.spawnQueue.add(entries, spawnNow);
-    this.persistence?.changed();
-    return entries.map(({ record }) => ({ taskId: record.taskId, status: record.status }));
-  }
-
-  /** Spawns the actors of (non-final) entries, with their dependency state as it is now. */
-  private spawnTaskActors(entries: readonly TaskEntry[]): void {
-    const specs: { id: string; input: TaskMachineInput }[] = [];
-    for (const { record } of entries) {
-      let pending = 0;
-      let failedAtStart = false;
-      for (const dependencyId of record.dependencies) {
-        this.retention.pin(dependencyId);
-        const dependency = this.tasks.get(dependencyId) as TaskEntry;
-        if (!FINAL_STATES.has(dependency.record.state)) {
-          pending++;
-          (dependency.dependents ??= []).push(record.taskId);
-        } else if (dependency.record.status !== 'completed' && record.onDependencyFailure !== 'ignore') {
-          failedAtStart = true;
-        }
-      }
-      specs.push({
-        id: record.taskId,
-        input: {
-          taskId: record.taskId,
-          timeoutMs: record.timeoutSeconds * 1000,
-          maxRetries: record.retryPolicy.maxRetries,
-          backoffFactor: record.retryPolicy.backoffFactor,
-          initialDelayMs: record.retryPolicy.initialDelay * 1000,
-          retryOnFailure: record.retryPolicy.retryOnFailure,
-          onDependencyFailure: record.onDependencyFailure,
-          pendingDependencies: pending,
-          dependencyFailedAtStart: failedAtStart,
-          retryCount: record.retryCount,
-          retryAt: record.retryAt,
-        },
-      });
-    }
-    // Entries exist before the actors start: their entry actions look them up.
-    let actors: ActorRefFrom<typeof taskMachine>[];
-    try {
-      actors = this.taskActors.spawnMany(specs);
-    } catch (error) {
-      for (const entry of entries) {
-        this.tasks.delete(entry.record.taskId);
-        this.persistence?.forget(entry);
-        for (const dependencyId of entry.record.dependencies) this.retention.unpin(dependencyId);
-      }
-      throw error;
-    }
-    for (let i = 0; i < specs.length; i++) {
-      const entry = this.tasks.get((specs[i] as { id: string }).id) as TaskEntry;
-      if (!FINAL_STATES.has(entry.record.state)) entry.actor = actors[i];
-      else {
-        // Finished while starting (a dependency had already failed): release it now.
-        this.finishedBatch.push(entry.record.taskId);
-        this.requestRelease();
-      }
-    }
-    const deferred = this.deferredDependencyEvents;
-    this.deferredDependencyEvents = [];
-    for (const { taskId, event } of deferred) this.tasks.get(taskId)?.actor?.send(event);
-    this.actor.send({ type: 'TASKS_SUBMITTED', count: specs.length });
+    return this.table.insertTasks(tasks.map((task) => this.newEntry(task, now)));
   }
 
   private newEntry(task: ParsedTask, now: number): TaskEntry {
@@ -880,23 +760,6 @@ export class TaskOrchestrator {
   async restore(): Promise<number> {
     if (!this.persistence || !this.live) return 0;
     return this.persistence.loadAndRestore();
-  }
-
-  /** Adds a stored task (unless known); one not finished goes to `live`, to run again. False when it was known. */
-  private restoreTask({ record, balancer }: PersistedTask, live: TaskEntry[]): boolean {
-    if (this.tasks.has(record.taskId)) return false;
-    const chooser = balancer && this.scheduler.hasBalancer(balancer) ? this.scheduler.balancerNamed(balancer) : this.scheduler.defaultBalancer;
-    const final = FINAL_STATES.has(record.state);
-    const restored = final ? record : recordToRunAgain(record);
-    const entry = taskEntry(restored, chooser, this.scheduler.poolFor(chooser, restored));
-    this.tasks.set(record.taskId, entry);
-    this.tasksCreated++;
-    this.counts[restored.status]++;
-    if (!final) {
-      live.push(entry);
-      this.persistence?.track(entry);
-    }
-    return true;
   }
 
   /** The status of a task, or `undefined` for an unknown id. */
@@ -927,7 +790,7 @@ export class TaskOrchestrator {
 
   private async archivedTask(taskId: string): Promise<TaskRecord | undefined> {
     // Nothing let go yet: every task the archive holds is in memory too, no need to read it.
-    if (!this.persistence || this.retention.evicted === 0) return undefined;
+    if (!this.persistence || this.table.retention.evicted === 0) return undefined;
     const record = await this.persistence.findArchived(taskId);
     return record && copyRecord(record);
   }
@@ -937,7 +800,7 @@ export class TaskOrchestrator {
     const entry = this.tasks.get(taskId);
     if (!entry) throw new UnknownTaskError(taskId);
     // Accepted but not spawned yet: its actor is created now, to be cancelled.
-    if (this.spawnQueue.has(entry)) this.spawnQueue.processNow(entry);
+    this.table.spawnIfQueued(entry);
     if (FINAL_STATES.has(entry.record.state) || !entry.actor) return false;
     entry.actor.send({ type: 'CANCELLED' });
     return true;
@@ -1072,17 +935,19 @@ export class TaskOrchestrator {
         },
       ]);
     }
+    const table = this.table;
+    const counts = table.counts;
     return {
-      tasksCreated: this.tasksCreated,
-      tasksCompleted: this.counts.completed,
-      tasksFailed: this.counts.failed,
-      tasksCancelled: this.counts.cancelled,
-      tasksTimedOut: this.counts.timeout,
-      retries: this.retries,
-      avgCompletionTime: this.counts.completed === 0 ? 0 : this.completionTimeTotal / this.counts.completed,
-      pendingTasks: this.counts.pending,
-      assignedTasks: this.counts.assigned,
-      runningTasks: this.counts.running,
+      tasksCreated: table.tasksCreated,
+      tasksCompleted: counts.completed,
+      tasksFailed: counts.failed,
+      tasksCancelled: counts.cancelled,
+      tasksTimedOut: counts.timeout,
+      retries: table.retries,
+      avgCompletionTime: counts.completed === 0 ? 0 : table.completionTimeTotal / counts.completed,
+      pendingTasks: counts.pending,
+      assignedTasks: counts.assigned,
+      runningTasks: counts.running,
       registeredAgents: this.agents.size,
       utilization: capacity === 0 ? 0 : load / capacity,
       agents: Object.fromEntries(agents),
@@ -1119,18 +984,13 @@ export class TaskOrchestrator {
       capacity += agent.maxConcurrentTasks;
     }
     const now = this.bus.clock.now();
-    if (!this.waiting) {
-      // The tasks queued already count from now (when they started waiting was not kept).
-      this.waiting = new WaitingTasks();
-      for (const { record } of this.tasks.values()) if (record.state === 'queued') this.waiting.enter(record.taskId, record.requiredCapabilities, now);
-    }
     // A task of several capabilities counts only if some agent has them all: one missing
     // everywhere (no agent has `gpu`) would otherwise scale `compute` up for nothing.
     const servable = (required: readonly string[]) => {
       for (const agent of this.agents.values()) if (required.every((c) => agent.capabilities.has(c))) return true;
       return false;
     };
-    const { depth, oldestSince } = this.waiting.figures(capability, servable);
+    const { depth, oldestSince } = this.table.waitingTasks(now).figures(capability, servable);
     const oldestWaitMs = oldestSince === undefined ? 0 : Math.max(0, now - oldestSince);
     return { capability, waitingTasks: depth, oldestWaitMs, agents, usedSlots, capacity };
   }
@@ -1144,62 +1004,6 @@ export class TaskOrchestrator {
   }
 
   // ---------------------------------------------------------------- records and events
-
-  private onAttemptEnded(entry: TaskEntry, context: TaskMachineContext, agentId: string, outcome: 'completed' | 'failed' | 'timeout', error: string): void {
-    const failureKind = outcome === 'completed' ? null : outcome === 'timeout' ? 'timeout' : (entry.attemptFailureKind ?? 'execution');
-    entry.attemptFailureKind = undefined;
-    if (failureKind !== null) entry.lastFailureKind = failureKind;
-    if (!this.attemptSubject.observed) return;
-    const now = this.bus.clock.now();
-    this.attemptSubject.next({
-      type: 'task_attempt',
-      taskId: context.taskId,
-      taskType: entry.record.taskType,
-      attempt: context.retryCount,
-      agentId,
-      producerAgentIds: this.producersOf(entry.record),
-      outcome: outcome === 'completed' ? 'completed' : 'failed',
-      failureKind,
-      error: failureKind === null ? null : error,
-      durationMs: Math.max(0, now - (entry.assignedAt ?? now)),
-      at: now,
-    });
-  }
-
-  private onTransition(context: TaskMachineContext, state: TaskState): void {
-    const entry = this.tasks.get(context.taskId);
-    if (!entry) return;
-    const record = entry.record;
-    const now = this.bus.clock.now();
-    const status = STATUS_OF_STATE[state];
-    this.counts[record.status]--;
-    this.counts[status]++;
-    if (state === 'retrying') this.retries++;
-    if (this.waiting) {
-      if (state === 'queued') this.waiting.enter(record.taskId, record.requiredCapabilities, now);
-      else if (record.state === 'queued') this.waiting.leave(record.taskId);
-    }
-    record.state = state;
-    record.status = status;
-    record.retryCount = context.retryCount;
-    record.retryAt = state === 'retrying' ? context.retryAt : null;
-    record.assignedAgent = context.assignedAgent ?? (FINAL_STATES.has(state) ? record.assignedAgent : null);
-    record.error = context.lastError;
-    if (state === 'running') record.startedAt = now;
-    this.persistence?.changed();
-    if (this.eventSubject.observed) {
-      this.eventSubject.next({
-        type: 'task_transition',
-        taskId: record.taskId,
-        state,
-        status,
-        agentId: record.assignedAgent,
-        retryCount: record.retryCount,
-        at: now,
-      });
-    }
-    if (FINAL_STATES.has(state)) this.onFinished(entry, context, now);
-  }
 
   /**
    * A task actor crashed (one of the effects it runs threw). The task fails, its agent's
@@ -1222,77 +1026,7 @@ export class TaskOrchestrator {
       lastError: `task actor crashed: ${describeError(error)}`,
       endReason: 'execution_failed',
     };
-    this.onTransition(context as TaskMachineContext, 'failed');
+    this.table.onTransition(context as TaskMachineContext, 'failed');
     this.scheduler.requestRound();
-  }
-
-  /** Agents that ran the task's completed dependencies. */
-  private producersOf(record: TaskRecord): string[] {
-    const producers: string[] = [];
-    for (const id of record.dependencies) {
-      const dependency = this.tasks.get(id)?.record;
-      if (dependency?.status === 'completed' && dependency.assignedAgent !== null) producers.push(dependency.assignedAgent);
-    }
-    return producers;
-  }
-
-  private onFinished(entry: TaskEntry, context: TaskMachineContext, now: number): void {
-    const record = entry.record;
-    record.completedAt = now;
-    record.reason = context.endReason;
-    if (record.status === 'completed' && record.startedAt !== null) this.completionTimeTotal += now - record.startedAt;
-    if (this.eventSubject.observed || this.finishedSubject.observed) {
-      const finished: TaskFinishedEvent = {
-        type: 'task_finished',
-        taskId: record.taskId,
-        taskType: record.taskType,
-        status: record.status,
-        agentId: record.assignedAgent,
-        producerAgentIds: this.producersOf(record),
-        durationMs: record.startedAt === null ? null : now - record.startedAt,
-        reason: record.reason,
-        error: record.error,
-        failureKind: record.status === 'completed' ? null : (entry.lastFailureKind ?? null),
-        at: now,
-      };
-      if (this.eventSubject.observed) this.eventSubject.next(finished);
-      this.finishedSubject.next(finished);
-    }
-    const dependents = entry.dependents;
-    entry.dependents = undefined;
-    const event = { type: dependencyEventType(record.status), dependencyId: record.taskId };
-    for (const id of dependents ?? []) {
-      const dependent = this.tasks.get(id);
-      if (dependent?.actor) dependent.actor.send(event);
-      // A dependent spawned in the same step has no actor yet: deliver once it has one.
-      else if (dependent && !FINAL_STATES.has(dependent.record.state)) this.deferredDependencyEvents.push({ taskId: id, event });
-    }
-    // It will not change again: out of the state rewritten on every change.
-    this.persistence?.finished(entry);
-    // Only a running dispatch needs its token (a report for a finished task is late anyway);
-    // kept, it was ~60 B of every finished record.
-    entry.dispatchToken = '';
-    const waiters = entry.waiters;
-    entry.waiters = undefined;
-    for (const resolve of waiters ?? []) resolve(copyRecord(record));
-    if (entry.actor) {
-      entry.actor = undefined;
-      this.finishedBatch.push(record.taskId);
-      this.requestRelease();
-    }
-    this.retention.add(record.taskId, now, now);
-    for (const dependencyId of record.dependencies) this.retention.unpin(dependencyId);
-  }
-
-  private requestRelease(): void {
-    if (this.releaseRequested) return;
-    this.releaseRequested = true;
-    // Finished actors are stopped in batches, one shard step per burst.
-    queueMicrotask(() => {
-      this.releaseRequested = false;
-      const ids = this.finishedBatch;
-      this.finishedBatch = [];
-      if (ids.length > 0 && (this.actor.getSnapshot() as Snapshot<unknown>).status === 'active') this.actor.send({ type: 'TASKS_FINISHED', taskIds: ids });
-    });
   }
 }

@@ -1,0 +1,393 @@
+import type { Subject } from 'rxjs';
+import type { ActorRefFrom } from 'xstate';
+import type { taskMachine, TaskMachineContext, TaskMachineInput } from '../../machines/task.machine';
+import type { NeuroFluxClock } from '../kernel/clock';
+import { ChunkedQueue } from '../kernel/chunkedQueue';
+import { RecordRetention, type RetentionLimits } from '../kernel/recordRetention';
+import type { PersistedTask } from './orchestratorPersistence';
+import type { OrchestratorStore } from './orchestratorStore';
+import { dependencyEventType } from './planning/dependencyOutcome';
+import { recordToRunAgain, type TaskEntry } from './taskEntry';
+import type { TaskAttemptEvent, TaskEvent, TaskFinishedEvent } from './taskEvents';
+import { FINAL_STATES, STATUS_OF_STATE, type TaskRecord, type TaskState, type TaskStatus, type TaskSubmission } from './taskTypes';
+import { WaitingTasks } from './waitingTasks';
+
+/**
+ * Most task actors spawned in one turn of the event loop (fewer once `TURN_BUDGET_MS` has
+ * passed, except in the submitting call). A workflow up to this size is spawned in the
+ * call that submits it, as it always was; 500 spawns take about 25 ms.
+ * @internal
+ */
+export const SPAWN_CHUNK_MAX = 500;
+
+/** What users get of a record: a copy, never the live row. @internal */
+export function copyRecord(record: TaskRecord): TaskRecord {
+  return { ...record };
+}
+
+/** The input of one task actor under the supervisor shards. @internal */
+export interface TaskActorSpec {
+  readonly id: string;
+  readonly input: TaskMachineInput;
+}
+
+type DependencyEvent = { type: 'DEPENDENCY_COMPLETED' | 'DEPENDENCY_FAILED'; dependencyId: string };
+
+/**
+ * What the task table is given by the orchestrator: the clock, the store (if any), the
+ * subjects its events go to, and the few calls that reach the orchestrator's chart and the
+ * task actors' supervisor (made once per chunk or burst, never per task).
+ * @internal
+ */
+export interface TaskTableHost {
+  readonly clock: NeuroFluxClock;
+  readonly retention: RetentionLimits;
+  readonly persistence: OrchestratorStore<TaskEntry> | undefined;
+  readonly events: Subject<TaskEvent>;
+  readonly finished: Subject<TaskFinishedEvent>;
+  readonly attempts: Subject<TaskAttemptEvent>;
+  /** Starts the actors of `specs` under the supervisor shards, in order. */
+  spawnActors(specs: readonly TaskActorSpec[]): ActorRefFrom<typeof taskMachine>[];
+  /** Tells the orchestrator's chart that `count` task actors were spawned. */
+  tasksSubmitted(count: number): void;
+  /** Asks the orchestrator's chart to stop the actors of finished tasks (while it runs). */
+  tasksFinished(taskIds: string[]): void;
+  /** The row around a restored record: its stored balancer if registered, else the default, and its pool. */
+  entryFor(record: TaskRecord, balancer: string | null | undefined): TaskEntry;
+}
+
+/**
+ * The task table: every task's row (record, actor, pool, balancer), the counters by status,
+ * the retention of finished records, ids reserved by `submitWorkflowAsync`, the spawning of
+ * task actors (a chunk per turn), and the records-and-events path: a task actor's transition
+ * updates its record and counters, a finish tells waiters, `events$` / `finished$` and the
+ * dependents, and its actor is released with the others finished in the same burst.
+ *
+ * Hot path: made once per orchestrator; the task actors' `reportTransition` action calls
+ * {@link TaskTable.onTransition} directly, and the facade, scheduler and dispatcher read the
+ * same `tasks` map (no closure, actor message or allocation added per task by the split).
+ * @internal
+ */
+export class TaskTable {
+  /** Every known task by id (finished ones until `retention` lets them go). */
+  readonly tasks = new Map<string, TaskEntry>();
+  /** Tasks per status now. */
+  readonly counts: Record<TaskStatus, number> = { pending: 0, assigned: 0, running: 0, completed: 0, failed: 0, cancelled: 0, timeout: 0 };
+  /** Tasks ever made known (submitted or restored). */
+  tasksCreated = 0;
+  /** Transitions to `retrying`. */
+  retries = 0;
+  /** Sum over completed tasks of their running time, ms (for the average). */
+  completionTimeTotal = 0;
+  /** Lets finished records go (bounded memory); a task's dependencies are pinned until it finishes (its executor gets their results). */
+  readonly retention: RecordRetention<string>;
+  /**
+   * Ids of `submitWorkflowAsync` tasks parsed but not inserted yet: no other submission
+   * may take one meanwhile. Until inserted such a task is unknown (`getTask` is undefined,
+   * `cancelTask` and `waitForTask` throw `UnknownTaskError`), as before it was submitted.
+   */
+  readonly reservedIds = new Set<string>();
+
+  private readonly clock: NeuroFluxClock;
+  private readonly persistence: OrchestratorStore<TaskEntry> | undefined;
+  private readonly eventSubject: Subject<TaskEvent>;
+  private readonly finishedSubject: Subject<TaskFinishedEvent>;
+  private readonly attemptSubject: Subject<TaskAttemptEvent>;
+  /** Tasks in state `queued`, per capability: counted from the first {@link TaskTable.waitingTasks} call on (a runtime that never scales pays nothing per task). */
+  private waiting: WaitingTasks | undefined;
+  private finishedBatch: string[] = [];
+  private releaseRequested = false;
+  /** Dependency outcomes for tasks whose actors are being spawned in the same step. */
+  private deferredDependencyEvents: { taskId: string; event: DependencyEvent }[] = [];
+  /**
+   * Accepted tasks whose actors are spawned on later turns of the event loop (at most
+   * `SPAWN_CHUNK_MAX` and `TURN_BUDGET_MS` per turn): spawning 100 000 in one go held the
+   * loop for 10 s. A waiting task's dependencies are pinned so that retention keeps them.
+   */
+  private readonly spawnQueue: ChunkedQueue<TaskEntry>;
+  /** Made once: one microtask per burst of finishes, not one closure per finish. */
+  private readonly releaseFinished = (): void => {
+    this.releaseRequested = false;
+    const ids = this.finishedBatch;
+    this.finishedBatch = [];
+    if (ids.length > 0) this.host.tasksFinished(ids);
+  };
+
+  constructor(private readonly host: TaskTableHost) {
+    this.clock = host.clock;
+    this.persistence = host.persistence;
+    this.eventSubject = host.events;
+    this.finishedSubject = host.finished;
+    this.attemptSubject = host.attempts;
+    this.retention = new RecordRetention(host.retention, (taskId) => this.tasks.delete(taskId));
+    this.spawnQueue = new ChunkedQueue<TaskEntry>(
+      {
+        process: (entries) => this.spawnTaskActors(entries),
+        hold: (entry) => entry.record.dependencies.forEach((id) => this.retention.pin(id)),
+        release: (entry) => entry.record.dependencies.forEach((id) => this.retention.unpin(id)),
+      },
+      SPAWN_CHUNK_MAX,
+    );
+  }
+
+  // ---------------------------------------------------------------- insertion and spawning
+
+  /** Makes new entries known, all in this turn, and spawns their actors (the first chunk now, unless `spawnNow` is false). */
+  insertTasks(entries: readonly TaskEntry[], spawnNow = true): TaskSubmission[] {
+    // Every record first: a task may depend on one listed after it in the same workflow.
+    for (const entry of entries) {
+      this.tasks.set(entry.record.taskId, entry);
+      this.persistence?.track(entry);
+    }
+    this.tasksCreated += entries.length;
+    this.counts.pending += entries.length;
+    // The first actors now, the others on later turns (a large workflow never holds the event loop for long).
+    this.spawnQueue.add(entries, spawnNow);
+    this.persistence?.changed();
+    return entries.map(({ record }) => ({ taskId: record.taskId, status: record.status }));
+  }
+
+  /** Resolves once every accepted task has its actor. */
+  spawned(): Promise<void> {
+    return this.spawnQueue.idle();
+  }
+
+  /** Accepted but not spawned yet: its actor is created now (to be cancelled, say). */
+  spawnIfQueued(entry: TaskEntry): void {
+    if (this.spawnQueue.has(entry)) this.spawnQueue.processNow(entry);
+  }
+
+  /** No more actors are spawned (the orchestrator is stopping). */
+  dropQueuedSpawns(): void {
+    this.spawnQueue.clear();
+  }
+
+  /** Spawns the actors of (non-final) entries, with their dependency state as it is now. */
+  spawnTaskActors(entries: readonly TaskEntry[]): void {
+    const specs: TaskActorSpec[] = [];
+    for (const { record } of entries) {
+      let pending = 0;
+      let failedAtStart = false;
+      for (const dependencyId of record.dependencies) {
+        this.retention.pin(dependencyId);
+        const dependency = this.tasks.get(dependencyId) as TaskEntry;
+        if (!FINAL_STATES.has(dependency.record.state)) {
+          pending++;
+          (dependency.dependents ??= []).push(record.taskId);
+        } else if (dependency.record.status !== 'completed' && record.onDependencyFailure !== 'ignore') {
+          failedAtStart = true;
+        }
+      }
+      specs.push({
+        id: record.taskId,
+        input: {
+          taskId: record.taskId,
+          timeoutMs: record.timeoutSeconds * 1000,
+          maxRetries: record.retryPolicy.maxRetries,
+          backoffFactor: record.retryPolicy.backoffFactor,
+          initialDelayMs: record.retryPolicy.initialDelay * 1000,
+          retryOnFailure: record.retryPolicy.retryOnFailure,
+          onDependencyFailure: record.onDependencyFailure,
+          pendingDependencies: pending,
+          dependencyFailedAtStart: failedAtStart,
+          retryCount: record.retryCount,
+          retryAt: record.retryAt,
+        },
+      });
+    }
+    // Entries exist before the actors start: their entry actions look them up.
+    let actors: ActorRefFrom<typeof taskMachine>[];
+    try {
+      actors = this.host.spawnActors(specs);
+    } catch (error) {
+      for (const entry of entries) {
+        this.tasks.delete(entry.record.taskId);
+        this.persistence?.forget(entry);
+        for (const dependencyId of entry.record.dependencies) this.retention.unpin(dependencyId);
+      }
+      throw error;
+    }
+    for (let i = 0; i < specs.length; i++) {
+      const entry = this.tasks.get((specs[i] as TaskActorSpec).id) as TaskEntry;
+      if (!FINAL_STATES.has(entry.record.state)) entry.actor = actors[i];
+      else {
+        // Finished while starting (a dependency had already failed): release it now.
+        this.finishedBatch.push(entry.record.taskId);
+        this.requestRelease();
+      }
+    }
+    const deferred = this.deferredDependencyEvents;
+    this.deferredDependencyEvents = [];
+    for (const { taskId, event } of deferred) this.tasks.get(taskId)?.actor?.send(event);
+    this.host.tasksSubmitted(specs.length);
+  }
+
+  // ---------------------------------------------------------------- restore
+
+  /** Adds a stored task (unless known); one not finished goes to `live`, to run again. False when it was known. */
+  restoreTask({ record, balancer }: PersistedTask, live: TaskEntry[]): boolean {
+    if (this.tasks.has(record.taskId)) return false;
+    const final = FINAL_STATES.has(record.state);
+    const restored = final ? record : recordToRunAgain(record);
+    const entry = this.host.entryFor(restored, balancer);
+    this.tasks.set(record.taskId, entry);
+    this.tasksCreated++;
+    this.counts[restored.status]++;
+    if (!final) {
+      live.push(entry);
+      this.persistence?.track(entry);
+    }
+    return true;
+  }
+
+  /** A restored task that is final joins the retention (after the live ones pinned their dependencies). */
+  retainIfFinished(taskId: string, completedAt: number | null, now: number): void {
+    if (FINAL_STATES.has(this.tasks.get(taskId)?.record.state as TaskState)) this.retention.add(taskId, completedAt ?? now, now);
+  }
+
+  // ---------------------------------------------------------------- records and events
+
+  /** The task actors' `reportTransition`: the record, the counters and `events$` follow the actor's state. */
+  onTransition(context: TaskMachineContext, state: TaskState): void {
+    const entry = this.tasks.get(context.taskId);
+    if (!entry) return;
+    const record = entry.record;
+    const now = this.clock.now();
+    const status = STATUS_OF_STATE[state];
+    this.counts[record.status]--;
+    this.counts[status]++;
+    if (state === 'retrying') this.retries++;
+    if (this.waiting) {
+      if (state === 'queued') this.waiting.enter(record.taskId, record.requiredCapabilities, now);
+      else if (record.state === 'queued') this.waiting.leave(record.taskId);
+    }
+    record.state = state;
+    record.status = status;
+    record.retryCount = context.retryCount;
+    record.retryAt = state === 'retrying' ? context.retryAt : null;
+    record.assignedAgent = context.assignedAgent ?? (FINAL_STATES.has(state) ? record.assignedAgent : null);
+    record.error = context.lastError;
+    if (state === 'running') record.startedAt = now;
+    this.persistence?.changed(entry);
+    if (this.eventSubject.observed) {
+      this.eventSubject.next({
+        type: 'task_transition',
+        taskId: record.taskId,
+        state,
+        status,
+        agentId: record.assignedAgent,
+        retryCount: record.retryCount,
+        at: now,
+      });
+    }
+    if (FINAL_STATES.has(state)) this.onFinished(entry, context, now);
+  }
+
+  /** An attempt ended on an agent: its failure kind is kept for `task_finished`, and `attempts$` is told (when observed). */
+  attemptEnded(entry: TaskEntry, context: TaskMachineContext, agentId: string, outcome: 'completed' | 'failed' | 'timeout', error: string): void {
+    const failureKind = outcome === 'completed' ? null : outcome === 'timeout' ? 'timeout' : (entry.attemptFailureKind ?? 'execution');
+    entry.attemptFailureKind = undefined;
+    if (failureKind !== null) entry.lastFailureKind = failureKind;
+    if (!this.attemptSubject.observed) return;
+    const now = this.clock.now();
+    this.attemptSubject.next({
+      type: 'task_attempt',
+      taskId: context.taskId,
+      taskType: entry.record.taskType,
+      attempt: context.retryCount,
+      agentId,
+      producerAgentIds: this.producersOf(entry.record),
+      outcome: outcome === 'completed' ? 'completed' : 'failed',
+      failureKind,
+      error: failureKind === null ? null : error,
+      durationMs: Math.max(0, now - (entry.assignedAt ?? now)),
+      at: now,
+    });
+  }
+
+  /** Agents that ran the task's completed dependencies. */
+  producersOf(record: TaskRecord): string[] {
+    const producers: string[] = [];
+    for (const id of record.dependencies) {
+      const dependency = this.tasks.get(id)?.record;
+      if (dependency?.status === 'completed' && dependency.assignedAgent !== null) producers.push(dependency.assignedAgent);
+    }
+    return producers;
+  }
+
+  /**
+   * Tasks waiting for an agent per capability. Counted from the first call on: the tasks
+   * queued already count from `now` (when they started waiting was not kept).
+   */
+  waitingTasks(now: number): WaitingTasks {
+    if (!this.waiting) {
+      this.waiting = new WaitingTasks();
+      for (const { record } of this.tasks.values()) if (record.state === 'queued') this.waiting.enter(record.taskId, record.requiredCapabilities, now);
+    }
+    return this.waiting;
+  }
+
+  /** Whoever waits for a task gets an answer: the task as it is now (the orchestrator stopped). */
+  answerAllWaiters(): void {
+    for (const entry of this.tasks.values()) {
+      const waiters = entry.waiters;
+      entry.waiters = undefined;
+      for (const resolve of waiters ?? []) resolve(copyRecord(entry.record));
+    }
+  }
+
+  private onFinished(entry: TaskEntry, context: TaskMachineContext, now: number): void {
+    const record = entry.record;
+    record.completedAt = now;
+    record.reason = context.endReason;
+    if (record.status === 'completed' && record.startedAt !== null) this.completionTimeTotal += now - record.startedAt;
+    if (this.eventSubject.observed || this.finishedSubject.observed) {
+      const finished: TaskFinishedEvent = {
+        type: 'task_finished',
+        taskId: record.taskId,
+        taskType: record.taskType,
+        status: record.status,
+        agentId: record.assignedAgent,
+        producerAgentIds: this.producersOf(record),
+        durationMs: record.startedAt === null ? null : now - record.startedAt,
+        reason: record.reason,
+        error: record.error,
+        failureKind: record.status === 'completed' ? null : (entry.lastFailureKind ?? null),
+        at: now,
+      };
+      if (this.eventSubject.observed) this.eventSubject.next(finished);
+      this.finishedSubject.next(finished);
+    }
+    const dependents = entry.dependents;
+    entry.dependents = undefined;
+    const event = { type: dependencyEventType(record.status), dependencyId: record.taskId };
+    for (const id of dependents ?? []) {
+      const dependent = this.tasks.get(id);
+      if (dependent?.actor) dependent.actor.send(event);
+      // A dependent spawned in the same step has no actor yet: deliver once it has one.
+      else if (dependent && !FINAL_STATES.has(dependent.record.state)) this.deferredDependencyEvents.push({ taskId: id, event });
+    }
+    // It will not change again: out of the state rewritten on every change.
+    this.persistence?.finished(entry);
+    // Only a running dispatch needs its token (a report for a finished task is late anyway);
+    // kept, it was ~60 B of every finished record.
+    entry.dispatchToken = '';
+    const waiters = entry.waiters;
+    entry.waiters = undefined;
+    for (const resolve of waiters ?? []) resolve(copyRecord(record));
+    if (entry.actor) {
+      entry.actor = undefined;
+      this.finishedBatch.push(record.taskId);
+      this.requestRelease();
+    }
+    this.retention.add(record.taskId, now, now);
+    for (const dependencyId of record.dependencies) this.retention.unpin(dependencyId);
+  }
+
+  private requestRelease(): void {
+    if (this.releaseRequested) return;
+    this.releaseRequested = true;
+    // Finished actors are stopped in batches, one shard step per burst.
+    queueMicrotask(this.releaseFinished);
+  }
+}
