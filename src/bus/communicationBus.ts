@@ -253,9 +253,12 @@ export class CommunicationBus implements BusPort {
   /** `sendMessage` with the sender fixed by an agent handle. @internal */
   sendAs(message: unknown, senderId: string | undefined): Message {
     this.assertNotStopped();
+    // One clock read per send, for its timestamp and its expiry check alike: the wall clock's
+    // `now` was 9 % of a batched send's CPU profile when read twice (bench/bus.ts, batch 10).
+    const now = this.clock.now();
     let parsed: Message;
     try {
-      parsed = parseMessage(message, this.clock.now(), senderId);
+      parsed = parseMessage(message, now, senderId);
       if (parsed.maxRetries > this.options.maxRetries) {
         // Only a value the sender asked for is refused; the default (3) is clamped to a lower cap.
         if ((message as { maxRetries?: unknown } | null)?.maxRetries !== undefined) throw this.tooManyRetries();
@@ -265,7 +268,7 @@ export class CommunicationBus implements BusPort {
       this.counters.rejected++;
       throw error;
     }
-    this.router.route(parsed, this.clock.now(), false);
+    this.router.route(parsed, now, false);
     return parsed;
   }
 

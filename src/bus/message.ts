@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../errors';
+import { nextMessageId } from './messageId';
+import { isCount, isNonEmpty, isObjectInput, MESSAGE_TYPES, parsePlainMessage, PRIORITIES } from './plainMessage';
 import { DEFAULT_MAX_RETRIES, DEFAULT_TTL_SECONDS, MessagePriority, MessageSchema, MessageType, type Message, type MessageFields, type MessageInput } from './model/message';
 
 // The vocabulary lives in the bus's model (machines and rules import it from there); the bus
@@ -18,15 +19,7 @@ export {
   type MessageInput,
 } from './model/message';
 
-// Ids are a per-process random prefix plus a counter: unique across processes like a
-// UUID, at a fraction of the cost of one `randomUUID()` per message.
-const idPrefix = randomUUID();
-let idCounter = 0;
-
-/** A new unique message id. @internal */
-export function nextMessageId(): string {
-  return `${idPrefix}-${(idCounter++).toString(36)}`;
-}
+export { nextMessageId } from './messageId';
 
 /** The schema of a message sent through an agent's handle: the handle supplies the sender. */
 const AgentMessageSchema = MessageSchema.omit({ senderId: true });
@@ -42,6 +35,9 @@ const AgentMessageSchema = MessageSchema.omit({ senderId: true });
  * ```
  */
 export function parseMessage(input: unknown, now: number, senderId?: string): Message {
+  // The common case, checked by hand; anything else is judged (and its error written) by the schema.
+  const plain = parsePlainMessage(input, now, senderId);
+  if (plain !== undefined) return plain;
   const parsed = (senderId === undefined ? MessageSchema : AgentMessageSchema).safeParse(input);
   if (!parsed.success) throw ValidationError.fromZod('message', parsed.error);
   // Fields are set on zod's fresh output object: copying it (spread) would cost more
@@ -54,12 +50,7 @@ export function parseMessage(input: unknown, now: number, senderId?: string): Me
 }
 
 const FRAME_FIELDS: ReadonlySet<string> = new Set(Object.keys(MessageSchema.shape));
-const MESSAGE_TYPES: ReadonlySet<unknown> = new Set(Object.values(MessageType));
-const PRIORITIES: ReadonlySet<unknown> = new Set(Object.values(MessagePriority));
-
-const isNonEmpty = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
-const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRecord = isObjectInput;
 
 /** A copy of a JSON object as `z.record` would output it; undefined when zod must judge it (bad value, `__proto__` key). */
 function copyRecord(v: unknown, stringValues: boolean): Record<string, unknown> | undefined {
