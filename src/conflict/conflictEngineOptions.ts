@@ -4,10 +4,6 @@ import { z } from 'zod';
 import { CommunicationBus } from '../bus/communicationBus';
 import { isSnapshotStore, SnapshotKeySchema, type SnapshotStore } from '../store/snapshotStore';
 import type { DecisionExecutors } from './decisionExecution';
-import type { AgentSlots, TaskClaim } from './detectors/priorityDetector';
-import type { ResourceAvailability, ResourceRequest } from './detectors/resourceDetector';
-import type { SignalRule, TradingSignalInput } from './detectors/signalDetector';
-import type { TimedAction, TimingDetectionOptions } from './detectors/timingDetector';
 import { ConflictType, ConsensusAlgorithm, ConsensusAlgorithmSchema, ResolutionStrategy, ResolutionStrategySchema, unit } from './model/conflictTypes';
 import type { StakeProvider } from './model/stakes';
 import { DEFAULT_EXECUTION_THRESHOLD } from './model/strategies';
@@ -109,16 +105,4 @@ export const ResolveOptionsSchema = z.object({
   strategy: ResolutionStrategySchema.optional(),
 });
 
-/** Everything `detectConflicts` can look at; every part is optional. */
-export interface ConflictDetectionContext {
-  readonly signals?: readonly TradingSignalInput[];
-  readonly signalRule?: SignalRule;
-  readonly resourceRequests?: readonly ResourceRequest[];
-  /** Required with `resourceRequests`. */
-  readonly availability?: ResourceAvailability;
-  readonly taskClaims?: readonly TaskClaim[];
-  /** Required with `taskClaims`. */
-  readonly agentSlots?: AgentSlots;
-  readonly actions?: readonly TimedAction[];
-  readonly timing?: TimingDetectionOptions;
-}
+export type { ConflictDetectionContext } from './detectors/contextDetector';

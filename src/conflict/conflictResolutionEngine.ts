@@ -19,6 +19,7 @@ import { learnFromOutcome } from './outcomeLearning';
 import { reportedConflictOf } from './reportedConflict';
 import { StakeSource } from './stakeSource';
 import { ConflictStatus, ConflictType, DecisionSchema, type Conflict, type ConflictInput, type Decision, type HumanDecisionOptions } from './model/conflictTypes';
+import { detectInContext } from './detectors/contextDetector';
 import { detectPriorityConflicts, type AgentSlots, type TaskClaim } from './detectors/priorityDetector';
 import { detectResourceConflicts, type ResourceAvailability, type ResourceRequest } from './detectors/resourceDetector';
 import { detectSignalConflicts, type SignalRule, type TradingSignalInput } from './detectors/signalDetector';
@@ -216,15 +217,7 @@ export class ConflictResolutionEngine {
    * ```
    */
   detectConflicts(context: ConflictDetectionContext): Conflict[] {
-    const now = this.bus.clock.now();
-    const found: ConflictInput[] = [];
-    if (context.signals) found.push(...detectSignalConflicts(context.signals, now, { rule: context.signalRule }));
-    if (context.resourceRequests) {
-      found.push(...detectResourceConflicts(context.resourceRequests, context.availability ?? {}, now));
-    }
-    if (context.taskClaims) found.push(...detectPriorityConflicts(context.taskClaims, context.agentSlots ?? {}, now));
-    if (context.actions) found.push(...detectTimingConflicts(context.actions, now, context.timing));
-    return found.map((input) => this.report(input));
+    return detectInContext(context, this.bus.clock.now()).map((input) => this.report(input));
   }
 
   /**
