@@ -2,8 +2,11 @@
  * NATS transport against the raw NATS client, and durable commands against BullMQ, all
  * measured in one run against servers this script starts (its own `nats-server -js` and
  * `redis-server` on free loopback ports).
- * Targets (issue 8): pub/sub through the transport ≥ 0.8× raw NATS msgs/s; request/reply
- * p50 < 300 µs.
+ * Targets: pub/sub through the transport ≥ 0.8× raw NATS msgs/s (issue 8); end to end (agent
+ * on one runtime → handler on another) ≥ 0.8× raw NATS pub/sub, and request/reply p50 within
+ * 30 µs of raw NATS, through the transport and end to end (issue 20). Round trips print their
+ * p50's difference to raw's in µs: raw itself moves by tens of µs from run to run on a shared
+ * machine, the difference much less (both are measured in the same rounds).
  *
  * Baseline: the raw client (`@nats-io/transport-node`), two connections, a JSON payload.
  * Two more raw lines carry what the transport carries, with none of its work: each message
@@ -315,10 +318,15 @@ function printPubSub(text: string, rate: number, raw: number | undefined, target
   console.log(`${label(text)}${fmt(rate).padStart(10)} msg/s   ${ratioTo(rate, raw)}${goal}`);
 }
 
+/** A request/reply p50 may exceed raw NATS's by this much (issue 20). */
+const RR_P50_MARGIN_US = 30;
+
 function printRoundTrips(text: string, rr: RoundTrips, raw: RoundTrips | undefined, target: boolean): void {
-  const goal = target ? ` (target < 300 µs) ${verdict(rr.p50us < 300)}` : '';
+  const delta = raw === undefined ? undefined : rr.p50us - raw.p50us;
+  const vsRaw = delta === undefined ? '' : ` (${delta >= 0 ? '+' : '−'}${Math.abs(delta).toFixed(0)} µs vs raw)`;
+  const goal = target && delta !== undefined ? ` target ≤ +${RR_P50_MARGIN_US} µs ${verdict(delta <= RR_P50_MARGIN_US)}` : '';
   const ratio = raw === undefined ? '' : `; ${ratioTo(rr.perSecond, raw.perSecond)}`;
-  console.log(`${label(text)}${fmt(rr.perSecond).padStart(10)} /s      p50 ${rr.p50us.toFixed(0)} µs${goal}${ratio}`);
+  console.log(`${label(text)}${fmt(rr.perSecond).padStart(10)} /s      p50 ${rr.p50us.toFixed(0)} µs${vsRaw}${goal}${ratio}`);
 }
 
 async function main(): Promise<void> {
@@ -354,7 +362,7 @@ async function main(): Promise<void> {
     if (rawBatchedR) printPubSub("raw NATS, the transport's batch frames (64 per NATS msg)", rawBatchedR.pubsub, rawR?.pubsub, false);
     if (transportR) printPubSub('NeuroFlux transport A → transport B, accepted by bus B', transportR.pubsub, rawR?.pubsub, true);
     if (signedR) printPubSub('  the same with hmacSecret (every frame signed, checked)', signedR.pubsub, rawR?.pubsub, false);
-    if (e2eR) printPubSub('NeuroFlux end to end, agent on bus A → handler on bus B', e2eR.pubsub, rawR?.pubsub, false);
+    if (e2eR) printPubSub('NeuroFlux end to end, agent on bus A → handler on bus B', e2eR.pubsub, rawR?.pubsub, true);
     if (rawR) printRoundTrips('raw NATS request/reply (baseline)', rawR.rr, undefined, false);
     if (transportR) printRoundTrips('NeuroFlux transport request/reply, pull agent answers', transportR.rr, rawR?.rr, true);
     if (signedR) printRoundTrips('  the same with hmacSecret', signedR.rr, rawR?.rr, false);
