@@ -5,12 +5,14 @@
  * runtime, what it publishes waits for the reconnect. Frames travel in microtasks and the
  * clock is simulated: `settle()` lets them arrive, no test waits on real time.
  */
+import type { Status } from '@nats-io/transport-node';
 import fc from 'fast-check';
 import { Subject } from 'rxjs';
 import { createActor, SimulatedClock, type AnyActorRef } from 'xstate';
 import { agentMachine } from '../machines/agent.machine';
 import { AgentHost, createNeuroFlux, LoopbackHub, silentLogger, ValidationError, type ConnectionStatusEvent, type Message, type NeuroFlux, type NeuroFluxOptions } from '../src';
 import type { BusPort, Transport } from '../src/transport';
+import { connectionStatusOf } from '../src/transport/transportStatus';
 import { cleanupAfterEach } from './support/cleanup';
 import { settle } from './support/settle';
 
@@ -244,6 +246,14 @@ describe('transport status: agents of a runtime whose transport is disconnected 
     expect(shown(nf, 'worker').state).toBe('online');
     status$.error(new Error('gone'));
     expect(shown(nf, 'worker').state).toBe('offline');
+  });
+});
+
+describe('NATS connection changes as the runtime reads them', () => {
+  test('a server entering lame duck mode is a warning (error), not a lost link; reconnecting and reconnect are', () => {
+    expect(connectionStatusOf({ type: 'ldm', server: 'nats://a:4222' } as Status)).toEqual({ kind: 'error', error: 'server nats://a:4222 entering lame duck mode' });
+    expect(connectionStatusOf({ type: 'reconnecting' } as Status)?.kind).toBe('reconnecting');
+    expect(connectionStatusOf({ type: 'reconnect', server: 'nats://a:4222' } as Status)?.kind).toBe('ready');
   });
 });
 

@@ -48,7 +48,10 @@ export function connectionStatusOf(status: Status): { kind: ConnectionStatusKind
     case 'slowConsumer':
       return { kind: 'error', error: `slow consumer on ${status.sub.getSubject()}` };
     case 'ldm':
-      return { kind: 'reconnecting', error: `server ${status.server} entering lame duck mode` };
+      // A warning, not a lost link: the server closes the connection once its lame-duck time is
+      // over (2 min by default) and the client reports `reconnecting` then. Reported as
+      // `reconnecting`, the runtime's agents read offline over a connection that still works.
+      return { kind: 'error', error: `server ${status.server} entering lame duck mode` };
     default:
       return undefined;
   }
