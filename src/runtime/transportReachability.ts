@@ -46,11 +46,6 @@ export class TransportReachability {
     });
   }
 
-  /** True while the transport is disconnected (or closed under the running runtime). */
-  get isLinkDown(): boolean {
-    return this.linkDown;
-  }
-
   /** Stops listening (the runtime stops: closing the transport then is no lost link). */
   dispose(): void {
     if (this.disposed) return;
