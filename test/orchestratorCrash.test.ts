@@ -3,7 +3,7 @@
  * after its run has made durable progress, so that a slow machine cannot void the test), 20
  * times; after the last restart every task has completed, and each completion was recorded
  * once (the store holds one completed record per task, with the result of one run, in
- * the rewritten state or in the archive it names).
+ * the archive the head names; open tasks are in record keys of their own).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -57,11 +57,13 @@ describe('orchestrator crash recovery (kill -9)', () => {
         schema: PersistedOrchestratorSchema,
         snapshot: () => undefined,
         archive: { itemSchema: PersistedTaskSchema },
+        records: { itemSchema: PersistedTaskSchema, current: () => undefined },
       });
       const state = await reader.load();
       await store.close();
       segments = reader.stats().archive?.segments ?? 0;
-      return [...reader.archived(), ...(state?.tasks ?? [])].map((t) => t.record);
+      const inHead = state && 'tasks' in state ? state.tasks : [];
+      return [...reader.archived(), ...inHead, ...reader.takeRecords()].map((t) => t.record);
     };
     // The killed runs made progress that survived them.
     expect((await readTasks()).filter((t) => t.status === 'completed').length).toBeGreaterThan(0);

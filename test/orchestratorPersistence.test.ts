@@ -154,11 +154,12 @@ describe('orchestrator persistence', () => {
     await first.orchestrator.waitForWorkflow(ids);
     await first.stop();
     expect(first.orchestrator.getStats().persistence?.archive).toEqual({ segments: 12, pending: 20 });
-    // The rewritten value holds the open task and the 20 finished ones not sealed yet.
-    const stored = (await store.load<{ state: { tasks: unknown[] }; archive: { segments: string[]; tail: unknown[] } }>('orchestrator'))?.value;
-    expect(stored?.state.tasks).toHaveLength(1);
+    // The rewritten head holds the 20 finished tasks not sealed yet; the open task has a key of its own.
+    const stored = (await store.load<{ state: object; archive: { segments: string[]; tail: unknown[] } }>('orchestrator'))?.value;
+    expect(stored?.state).toEqual({ version: 2, savedAt: expect.any(Number) });
     expect(stored?.archive.segments).toHaveLength(12);
     expect(stored?.archive.tail).toHaveLength(20);
+    expect((await store.keys()).filter((key) => key.startsWith('orchestrator.records.'))).toHaveLength(1);
 
     const second = make();
     await second.start();
@@ -191,9 +192,10 @@ describe('orchestrator persistence', () => {
     await nf.start();
     expect(nf.orchestrator.getTask('b')).toMatchObject({ status: 'completed', result: 'done' });
     await nf.stop();
-    const stored = (await store.load<{ state: { tasks: unknown[] }; archive: { segments: string[] } }>('orchestrator'))?.value;
-    expect(stored?.state.tasks).toEqual([]);
+    const stored = (await store.load<{ state: object; archive: { segments: string[] } }>('orchestrator'))?.value;
+    expect(stored?.state).toEqual({ version: 2, savedAt: expect.any(Number) });
     expect(stored?.archive.segments).toHaveLength(1);
+    expect((await store.keys()).filter((key) => key.startsWith('orchestrator.records.'))).toEqual([]);
   });
 
   test('tasks that finish before restore() are written after it, with the restored ones: the orchestrator is not fenced by its own key', async () => {

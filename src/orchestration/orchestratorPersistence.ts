@@ -42,12 +42,13 @@ export const PersistedTaskSchema = z.object({ record: PersistedRecordSchema, bal
 export type PersistedTask = z.output<typeof PersistedTaskSchema>;
 
 /**
- * What the orchestrator rewrites in its store: the tasks not finished yet. Finished tasks
- * go to the writer's archive (documents of earlier versions carry them here as well).
+ * The head value of the orchestrator's store. Version 2 (this one): open tasks are in
+ * record keys of their own and finished ones in the writer's archive, so the head is
+ * small. Version 1 (earlier): every open task in `tasks` (documents from before the
+ * archive carry finished ones there as well); still restored.
  */
-export const PersistedOrchestratorSchema = z.object({
-  version: z.literal(1),
-  savedAt: z.number(),
-  tasks: z.array(PersistedTaskSchema),
-});
+export const PersistedOrchestratorSchema = z.union([
+  z.object({ version: z.literal(2), savedAt: z.number() }).strict(),
+  z.object({ version: z.literal(1), savedAt: z.number(), tasks: z.array(PersistedTaskSchema) }),
+]);
 export type PersistedOrchestrator = z.output<typeof PersistedOrchestratorSchema>;

@@ -30,20 +30,32 @@ export interface OrchestratorStoreOptions<E extends StoredTaskEntry> {
   /** Another orchestrator restored from the same key: it is the active one now. */
   readonly onFenced: () => void;
   readonly onProblem: (problem: SnapshotWriterProblem) => void;
+  /** When a write starts after a change (default: the next turn of the event loop); tests pass a manual one. */
+  readonly scheduleWrite?: (write: () => void) => void;
 }
 
 /**
- * The orchestrator's persistence: what is written (the tasks not finished; finished ones go
- * to the writer's archive once), the takeover and restore of the stored state, and the
- * archive lookup of a finished task that retention let go. The facade tells it of a task's
- * life (`track`, `changed`, `finished`): plain method calls on the hot path, as before the
- * split (no allocation per call but the archive item of a finish, which the writer keeps
- * anyway). @internal
+ * The orchestrator's persistence: what is written, the takeover and restore of the stored
+ * state, and the archive lookup of a finished task that retention let go.
+ *
+ * Layout under the store key `<key>` (see docs/orchestration.md, "Persistence"):
+ * - `<key>`: the head, written compare-and-set on every write (the fence): a small state
+ *   (`version: 2`), the archive's segment names and tail, and the open tasks this write
+ *   changed;
+ * - `<key>.records.<encoded task id>`: one key per open task, written after the head that
+ *   carries its change, deleted once the task finished (it is in the archive then);
+ * - `<key>.archive.<writer>.<n>`: finished tasks, write-once segments.
+ * So a write costs the tasks that changed since the last one, not every open task. A head
+ * of version 1 (every open task in the head) still restores.
+ *
+ * The facade tells it of a task's life (`track`, `changed`, `finished`): plain method calls
+ * on the hot path (a Set insertion per change; no allocation but the archive item of a
+ * finish, which the writer keeps anyway). @internal
  */
 export class OrchestratorStore<E extends StoredTaskEntry> {
-  /** Tasks not final yet: what each write of the state carries (finished ones are archived). */
-  private readonly unfinished = new Set<E>();
-  private readonly writer: SnapshotWriter<PersistedOrchestrator, PersistedTask>;
+  /** Tasks not final yet, by id: each under a record key of its own (finished ones are archived). */
+  private readonly unfinished = new Map<string, E>();
+  private readonly writer: SnapshotWriter<PersistedOrchestrator, PersistedTask, PersistedTask>;
   private readonly clock: NeuroFluxClock;
   private readonly target: RestoreTarget<E>;
   private restored = false;
@@ -59,6 +71,8 @@ export class OrchestratorStore<E extends StoredTaskEntry> {
       schema: PersistedOrchestratorSchema,
       snapshot: () => this.exportState(),
       archive: { itemSchema: PersistedTaskSchema, segmentSize: options.archiveSegmentSize },
+      records: { itemSchema: PersistedTaskSchema, current: (taskId) => this.storedTask(taskId) },
+      ...(options.scheduleWrite && { scheduleWrite: options.scheduleWrite }),
       // Tasks may finish before `restore()`: their changes are written once the key is ours.
       loadFirst: true,
       name: 'orchestrator state',
@@ -67,24 +81,32 @@ export class OrchestratorStore<E extends StoredTaskEntry> {
     });
   }
 
-  /** A task not final yet is known (submitted): written with the state from now on. */
+  /** A task not final yet is known (submitted or restored): written to its record key with the next write. */
   track(entry: E): void {
-    this.unfinished.add(entry);
+    this.unfinished.set(entry.record.taskId, entry);
+    this.writer.recordChanged(entry.record.taskId);
   }
 
-  /** A task that will never be (its actor could not be created). */
+  /** A task that will never be (its actor could not be created): its record key goes. */
   forget(entry: E): void {
-    this.unfinished.delete(entry);
+    if (this.unfinished.get(entry.record.taskId) === entry) this.unfinished.delete(entry.record.taskId);
+    this.writer.recordChanged(entry.record.taskId);
   }
 
-  /** Something changed: the state is written again (coalesced by the writer). */
-  changed(): void {
-    this.writer.markDirty();
+  /**
+   * Something changed: written with the next write (coalesced by the writer). A task's
+   * record that changed must be named (`entry`): only the records named since the last
+   * write are written (`track` and `finished` name theirs).
+   */
+  changed(entry?: E): void {
+    if (entry !== undefined && this.unfinished.get(entry.record.taskId) === entry) this.writer.recordChanged(entry.record.taskId);
+    else this.writer.markDirty();
   }
 
-  /** A task finished: it will not change again, out of the rewritten state into the archive. */
+  /** A task finished: it will not change again, out of its record key into the archive (in the same write). */
   finished(entry: E): void {
-    this.unfinished.delete(entry);
+    if (this.unfinished.get(entry.record.taskId) === entry) this.unfinished.delete(entry.record.taskId);
+    this.writer.recordChanged(entry.record.taskId);
     this.writer.archive({ record: entry.record, balancer: entry.chooser.name });
   }
 
@@ -114,16 +136,20 @@ export class OrchestratorStore<E extends StoredTaskEntry> {
     // Taken: what retention lets go must not stay referenced by the writer.
     const archived = this.writer.takeArchived();
     for (const stored of archived) this.target.restoreTask(stored, live);
-    for (const stored of state.tasks) {
+    // Open tasks: in their record keys (version 2), or in the head itself (version 1).
+    const open = [...('tasks' in state ? state.tasks : []), ...this.writer.takeRecords()];
+    for (const stored of open) {
       // A finished task in a document from before the archive moves to the archive now.
       if (this.target.restoreTask(stored, live) && FINAL_STATES.has(stored.record.state)) this.writer.archive(stored);
+      // Its record key is rewritten (restored to run again), or deleted (finished, or archived already).
+      this.writer.recordChanged(stored.record.taskId);
     }
     if (live.length > 0) this.target.spawn(live);
     // Only now: the restored tasks that will run have pinned what they depend on.
     const now = this.clock.now();
-    for (const { record } of [...archived, ...state.tasks]) this.target.retainIfFinished(record.taskId, record.completedAt, now);
+    for (const { record } of [...archived, ...open]) this.target.retainIfFinished(record.taskId, record.completedAt, now);
     this.writer.markDirty();
-    return (this.tasksRestored = archived.length + state.tasks.length);
+    return (this.tasksRestored = archived.length + open.length);
   }
 
   /** A finished task from the archive (a store read per archive segment searched, newest first). */
@@ -141,10 +167,14 @@ export class OrchestratorStore<E extends StoredTaskEntry> {
     return this.writer.stats();
   }
 
-  /** The tasks not finished: finished ones are in the writer's archive. */
+  /** The head's state: open tasks are in their record keys, finished ones in the writer's archive. */
   private exportState(): PersistedOrchestrator {
-    const tasks: PersistedOrchestrator['tasks'] = [];
-    for (const entry of this.unfinished) tasks.push({ record: entry.record, balancer: entry.chooser.name });
-    return { version: 1, savedAt: this.clock.now(), tasks };
+    return { version: 2, savedAt: this.clock.now() };
+  }
+
+  /** What the record key of an open task holds; undefined once it finished or was forgotten (its key is deleted). */
+  private storedTask(taskId: string): PersistedTask | undefined {
+    const entry = this.unfinished.get(taskId);
+    return entry && { record: entry.record, balancer: entry.chooser.name };
   }
 }

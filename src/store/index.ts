@@ -4,3 +4,4 @@ export { NatsKvSnapshotStore, type NatsKvSnapshotStoreOptions } from './natsKvSn
 export { Lease, type LeaseClaim, type LeaseOptions, type LeaseRecord } from './lease';
 export { SnapshotWriter, type SnapshotWriterOptions, type SnapshotWriterProblem, type SnapshotWriterStats } from './snapshotWriter';
 export type { ArchiveRef, SnapshotArchiveOptions } from './snapshotArchive';
+export type { RecordsDelta, SnapshotRecordsOptions, StoredRecord } from './snapshotRecords';

@@ -1,0 +1,146 @@
+/**
+ * The orchestrator's stored layout (issue #20): open tasks under a key each, so that a write
+ * after one change is small however many tasks are open; a store written by the previous
+ * version (every open task in the head) still restores; task ids that are user input are
+ * safe as keys.
+ */
+import { SimulatedClock } from 'xstate';
+import { MemorySnapshotStore, createNeuroFlux, type SnapshotStore, type StoredSnapshot } from '../src';
+import { settle } from './support/settle';
+
+/** A memory store that records the key and size of every save and delete. */
+class RecordingStore implements SnapshotStore {
+  readonly inner = new MemorySnapshotStore();
+  readonly saves: { key: string; bytes: number }[] = [];
+  readonly deletes: string[] = [];
+  load<T>(key: string): Promise<StoredSnapshot<T> | undefined> {
+    return this.inner.load<T>(key);
+  }
+  async save(key: string, value: unknown, expectedRevision?: number): Promise<number> {
+    const revision = await this.inner.save(key, value, expectedRevision);
+    this.saves.push({ key, bytes: JSON.stringify(value).length });
+    return revision;
+  }
+  async delete(key: string): Promise<void> {
+    this.deletes.push(key);
+    await this.inner.delete(key);
+  }
+  keys(): Promise<string[]> {
+    return this.inner.keys();
+  }
+  async close(): Promise<void> {}
+}
+
+/** Lets turns pass until a round of them writes nothing (a large workflow spawns its actors over several turns). */
+async function quiet(store: RecordingStore): Promise<void> {
+  for (let rounds = 0, before = -1; store.saves.length !== before && rounds < 1000; rounds++) {
+    before = store.saves.length;
+    await settle();
+  }
+}
+
+const recordKeys = async (store: SnapshotStore) => (await store.keys()).filter((key) => key.startsWith('orchestrator.records.'));
+
+describe('orchestrator store layout', () => {
+  test('with 1 000 open tasks, the write after one change touches the head and that task only, and the head stays small', async () => {
+    const store = new RecordingStore();
+    const nf = createNeuroFlux({ clock: new SimulatedClock(), orchestrator: { store } });
+    await nf.start();
+    nf.orchestrator.submitWorkflow({ tasks: Array.from({ length: 1000 }, (_, i) => ({ taskId: `open-${i}`, requiredCapabilities: ['nobody'] })) }, { requireCapableAgents: false });
+    await quiet(store);
+    expect(await recordKeys(store)).toHaveLength(1000);
+    store.saves.length = 0;
+
+    expect(nf.orchestrator.cancelTask('open-42')).toBe(true);
+    await settle();
+    expect(store.saves.map((s) => s.key)).toEqual(['orchestrator']);
+    expect(store.saves[0]?.bytes).toBeLessThan(4096); // the cancelled task (now in the archive's tail), not 1 000 open ones
+    expect(store.deletes).toHaveLength(1);
+    expect(await recordKeys(store)).toHaveLength(999);
+
+    store.saves.length = 0;
+    nf.orchestrator.submitWorkflow({ tasks: [{ taskId: 'one-more', requiredCapabilities: ['nobody'] }] }, { requireCapableAgents: false });
+    await settle();
+    expect(store.saves).toHaveLength(2); // the head, then the new task's key
+    expect(store.saves.every((s) => s.bytes < 4096)).toBe(true);
+    await nf.stop();
+
+    const next = createNeuroFlux({ clock: new SimulatedClock(), orchestrator: { store } });
+    await next.start();
+    expect(next.orchestrator.getStats()).toMatchObject({ tasksCreated: 1001, pendingTasks: 1000 });
+    expect(next.orchestrator.getTask('open-42')?.status).toBe('cancelled');
+    await next.stop();
+  });
+
+  test('a store written by the previous version (open and finished tasks in the head) restores, and is rewritten in the new layout', async () => {
+    const store = new MemorySnapshotStore();
+    const seed = createNeuroFlux({ clock: new SimulatedClock() });
+    seed.orchestrator.registerAgent('worker', { capabilities: ['x'], execute: () => 'seeded' });
+    await seed.start();
+    seed.orchestrator.submitWorkflow({ tasks: [{ taskId: 'done', requiredCapabilities: ['x'] }] });
+    const [done] = await seed.orchestrator.waitForWorkflow(['done']);
+    await seed.stop();
+    // What the previous version wrote: an envelope whose state holds every open task.
+    const running = { ...done, taskId: 'open', state: 'running', status: 'running', result: undefined, completedAt: null, assignedAgent: 'gone', startedAt: 5 };
+    const waiting = { ...running, taskId: 'after', state: 'waiting', status: 'pending', dependencies: ['open'], assignedAgent: null, startedAt: null };
+    await store.save('orchestrator', {
+      state: {
+        version: 1,
+        savedAt: 0,
+        tasks: [
+          { record: running, balancer: 'default' },
+          { record: waiting, balancer: 'default' },
+        ],
+      },
+      written: 'previous.1',
+      archive: { segments: [], tail: [{ record: done, balancer: 'default' }] },
+    });
+
+    const runs: string[] = [];
+    const nf = createNeuroFlux({ clock: new SimulatedClock(), orchestrator: { store } });
+    nf.orchestrator.registerAgent('worker', { capabilities: ['x'], execute: (task) => (runs.push(task.taskId), 'again') });
+    await nf.start();
+    expect(nf.orchestrator.getTask('done')).toMatchObject({ status: 'completed', result: 'seeded' });
+    const records = await nf.orchestrator.waitForWorkflow(['open', 'after']);
+    expect(records.map((r) => r.result)).toEqual(['again', 'again']);
+    expect(runs).toEqual(['open', 'after']);
+    await nf.stop();
+    const head = (await store.load<{ state: object }>('orchestrator'))?.value;
+    expect(head?.state).toEqual({ version: 2, savedAt: expect.any(Number) });
+    expect(await recordKeys(store)).toEqual([]); // all finished: in the archive
+  });
+
+  test('a previous-version head with a task still open restores it into a record key of its own', async () => {
+    const store = new MemorySnapshotStore();
+    const seed = createNeuroFlux({ clock: new SimulatedClock(), orchestrator: { store: new MemorySnapshotStore() } });
+    await seed.start();
+    seed.orchestrator.submitWorkflow({ tasks: [{ taskId: 'parked', requiredCapabilities: ['nobody'] }] }, { requireCapableAgents: false });
+    const record = seed.orchestrator.getTask('parked');
+    await seed.stop();
+    await store.save('orchestrator', { version: 1, savedAt: 0, tasks: [{ record, balancer: null }] }); // no envelope: the oldest layout
+
+    const nf = createNeuroFlux({ clock: new SimulatedClock(), orchestrator: { store } });
+    await nf.start();
+    expect(nf.orchestrator.getTask('parked')?.status).toBe('pending');
+    await settle();
+    expect(await recordKeys(store)).toHaveLength(1);
+    await nf.stop();
+  });
+
+  test('task ids that are user input (__proto__, /, ., unicode, 10 000 characters) are stored and restored', async () => {
+    const ids = ['__proto__', 'constructor', 'a/b', '.', '..', 'x.y', '任务🚀', 'x'.repeat(10_000)];
+    const store = new MemorySnapshotStore();
+    const first = createNeuroFlux({ clock: new SimulatedClock(), orchestrator: { store } });
+    await first.start();
+    first.orchestrator.submitWorkflow({ tasks: ids.map((taskId) => ({ taskId, requiredCapabilities: ['nobody'] })) }, { requireCapableAgents: false });
+    await settle();
+    expect(first.orchestrator.getStats().persistence).toMatchObject({ saveErrors: 0, records: { keys: ids.length } });
+    await first.stop();
+
+    const second = createNeuroFlux({ clock: new SimulatedClock(), orchestrator: { store } });
+    await second.start();
+    for (const id of ids) expect(second.orchestrator.getTask(id)?.taskId).toBe(id);
+    expect(second.orchestrator.getStats().tasksCreated).toBe(ids.length);
+    await second.stop();
+  });
+});
