@@ -94,6 +94,19 @@ describe('local messages checked by hand (parsePlainMessage) against MessageSche
     for (const notAnObject of [null, undefined, 'm', 3, [ordinary]]) expect(parsePlainMessage(notAnObject, 5, undefined)).toBeUndefined();
   });
 
+  test('a sent message has the field order of the messages the runtime builds, whatever order the caller wrote', () => {
+    const bus = new CommunicationBus();
+    const agent = bus.registerAgent('a');
+    bus.registerAgent('b');
+    const built = Object.keys(bus.publishEvent({ senderId: 'a', topic: 't' }));
+    const sent = [
+      bus.sendMessage({ topic: 't', messageType: 'command', recipientId: 'b', senderId: 'a', payload: 1 }),
+      agent.send({ payload: 1, topic: 't', messageType: 'command', recipientId: 'b' }),
+      bus.sendMessage({ timestamp: 3, senderId: 'a', messageId: 'mine', recipientId: 'b', messageType: 'command', topic: 't' }),
+    ];
+    for (const message of sent) expect(Object.keys(message)).toEqual(built);
+  });
+
   test('each field is read once: a getter that answers differently the second time cannot pass a bad value', () => {
     let reads = 0;
     const sly = {
