@@ -24,7 +24,11 @@
  * - `SimulatedClock`: `now`, `increment`, `set`, and timers armed while it fires run in the
  *   same increment when due (withLongTimers re-arms inside a firing callback).
  * - Actors: `createActor(logic, { parent })` joins the parent's system without entering its
- *   `children` record (src/kernel/shardedSupervisor.ts); `snapshot.children` is a plain record
+ *   `children` record (src/kernel/shardedSupervisor.ts creates shards and their children so),
+ *   yet the child's end and crash still reach that parent; `actor._stop()` stops a non-root
+ *   actor and `system._unregister(actor)` frees its system id (ShardedSupervisor stops a
+ *   released child as XState's `stopChild` does); a started actor no longer reads its
+ *   `options` (ShardedSupervisor drops a child's: 460 bytes each); `snapshot.children` is a plain record
  *   keyed by child id; `_parent`, `sessionId`, `systemId`, `logic` on an actor
  *   (src/kernel/systemIdScope.ts, src/runtime/neuroFluxLogic.ts, the inspection hub);
  *   `system.getAll()`, `system.inspect()`; a second actor with one system id throws.
@@ -291,6 +295,71 @@ describe('XState contract: the actor tree', () => {
     expect(() => shard.stop()).toThrow(/non-root/);
     shard.send({ type: 'RETIRED' });
     expect(shard.getSnapshot().status).toBe('done');
+  });
+
+  test('a child created with { parent } outside the children record: its crash and end reach the parent; _stop() and system._unregister stop it and free its system id', () => {
+    const SHARDS = 'src/kernel/shardedSupervisor.ts';
+    const seen: string[] = [];
+    const shard = createActor(createMachine({ on: { '*': { actions: ({ event }) => seen.push(event.type) } } })).start();
+    const child = (id: string) =>
+      createActor(
+        createMachine({
+          initial: 'idle',
+          states: {
+            idle: {
+              on: {
+                END: 'ended',
+                BOOM: {
+                  actions: () => {
+                    throw new Error('boom');
+                  },
+                },
+              },
+            },
+            ended: { type: 'final' },
+          },
+        }),
+        {
+          parent: shard,
+          id,
+          systemId: id,
+        },
+      ).start();
+    child('kind:a').send({ type: 'END' });
+    child('kind:b').send({ type: 'BOOM' });
+    contract(seen.includes('xstate.done.actor.kind:a') && seen.includes('xstate.error.actor.kind:b'), 'a child outside the record reports its end and crash to its parent', SHARDS);
+    const live = child('kind:c');
+    (shard.system as unknown as { _unregister(actor: AnyActorRef): void })._unregister(live);
+    contract(shard.system.get('kind:c') === undefined, 'system._unregister(actor) frees its system id at once', SHARDS);
+    (live as unknown as { _stop(): unknown })._stop();
+    contract(live.getSnapshot().status === 'stopped', 'actor._stop() stops a non-root actor', SHARDS);
+    expect(() => child('kind:c')).not.toThrow();
+    shard.stop();
+  });
+
+  test("a started actor no longer reads its options: replacing them keeps it running, stopping and reporting (ShardedSupervisor drops a child's)", () => {
+    const clock = new SimulatedClock();
+    const host = createActor(createMachine({}), { clock }).start();
+    const machine = setup({ types: { input: {} as { n: number }, context: {} as { n: number } } }).createMachine({
+      context: ({ input }) => ({ n: input.n }),
+      initial: 'a',
+      states: { a: { after: { 100: 'b' } }, b: { on: { NEXT: { target: 'c', actions: assign({ n: ({ context }) => context.n + 1 }) } } }, c: { type: 'final' } },
+    });
+    const actor = createActor(machine, { parent: host, id: 'kid', systemId: 'kid', input: { n: 1 } }).start();
+    const internals = actor as unknown as { options: unknown };
+    contract(typeof internals.options === 'object', 'a started actor has an options property', 'src/kernel/shardedSupervisor.ts');
+    internals.options = Object.freeze({ devTools: false });
+    const snapshots: string[] = [];
+    actor.subscribe((snapshot) => snapshots.push(String(snapshot.value)));
+    clock.increment(100);
+    actor.send({ type: 'NEXT' });
+    contract(
+      actor.getSnapshot().status === 'done' && actor.getSnapshot().context.n === 2,
+      'delays, events and final states work after the options are replaced',
+      'src/kernel/shardedSupervisor.ts',
+    );
+    expect(snapshots).toEqual(['b', 'c']);
+    host.stop();
   });
 
   test('snapshot.children is a plain record keyed by child id; spawned actors have sessionId, id, systemId, logic', () => {

@@ -1,6 +1,13 @@
 import { createActor, type ActorRefFrom, type AnyActorLogic, type AnyActorRef, type Snapshot } from 'xstate';
-import { supervisorMachine, type ChildSpec } from '../../machines/supervisor.machine';
+import { supervisorMachine } from '../../machines/supervisor.machine';
 import { systemIdPrefixOf } from './systemIdScope';
+
+/** What this file uses of an XState actor beyond its typed surface (checked in test/xstateContract.test.ts). */
+interface ActorInternals {
+  readonly _parent?: AnyActorRef;
+  /** Stops the actor (enqueues XState's stop event after the events it already holds). */
+  _stop(): unknown;
+}
 
 interface Shard {
   readonly id: string;
@@ -12,22 +19,27 @@ interface Shard {
 }
 
 /**
- * Keeps many actors of one kind in supervisor shards of at most `shardSize` children.
+ * Keeps many actors of one kind under supervisor shards of at most `shardSize` children.
  *
- * XState copies a parent's children record on every spawn and stop, and a parent that
- * ends stops its children one by one, copying the record each time: one parent with n
- * children makes that O(n) per child (measured: 160 µs per stop among 256 siblings, 850 µs
- * among 1 024). So shards are small, join the system as descendants of `host` without
- * being spawned into its record (so the host never copies them), spawn their children in
- * batches inside one `assign`, and end themselves (final state) once every child has been
- * released: finished children are forgotten, not stopped one by one. Live children (an
- * unregistered agent) are stopped individually.
+ * A child is created with `createActor(logic, { parent: shard })`: it joins the system as
+ * the shard's child (its crash and its end reach the shard, the inspector shows it under
+ * the shard, its system id is `kind:id`) without entering the shard's `children` record.
+ * XState copies that record (and the shard's snapshot) on every spawn and stop, and every
+ * new child id gave the record a new hidden class kept alive by the record: spawning
+ * through it cost 612 bytes per live task of hidden-class metadata (heap snapshot of 4 000
+ * waiting tasks) and a record copy per child stopped when the shard ended. This class keeps
+ * the children itself (one map entry each), stops live ones itself (released, or when the
+ * host ends) and retires a shard (final state) once all its children are released:
+ * finished children are forgotten, not stopped one by one. Shards are not in the host's
+ * children record either, so the host never copies them.
  * @internal
  */
 export class ShardedSupervisor<TLogic extends AnyActorLogic> {
   private open: Shard | undefined;
   private readonly live = new Set<Shard>();
-  private readonly shardOf = new Map<string, Shard>();
+  /** Children spawned and not released, by id; their shard is their `_parent`. */
+  private readonly children = new Map<string, AnyActorRef>();
+  private readonly shardOfRef = new Map<AnyActorRef, Shard>();
   private readonly shardLogic: AnyActorLogic;
   private shardCount = 0;
   /** Put before each child's system id: empty but for a second runtime in one actor system (see `claimSystemIdScope`). */
@@ -37,14 +49,13 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
     /** The parent of the shards in the actor tree. */
     private readonly host: AnyActorRef,
     private readonly kind: string,
-    logic: TLogic,
+    private readonly logic: TLogic,
     private readonly shardSize = 16,
     /** Called when a child crashes (an injected effect threw): the shard survives it. */
     onChildFailure?: (childId: string, error: unknown) => void,
   ) {
     this.systemIdPrefix = systemIdPrefixOf(host);
     this.shardLogic = supervisorMachine.provide({
-      actors: { child: logic },
       actions: { reportChildFailure: (_, params) => onChildFailure?.(this.idOf(params.childId), params.error) },
     });
     // The shards are not in the host's children record, so the host's end does not reach
@@ -54,7 +65,7 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
 
   /** Children spawned and not released. */
   get size(): number {
-    return this.shardOf.size;
+    return this.children.size;
   }
 
   /** Shards alive (open or holding unreleased children). */
@@ -62,28 +73,52 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
     return this.live.size;
   }
 
-  /** Spawns one child; its id in the shard and its system id are `kind:id`. */
+  /** Spawns one child; its id and its system id are `kind:id`. */
   spawn(id: string, input: unknown): ActorRefFrom<TLogic> {
     return this.spawnMany([{ id, input }])[0] as ActorRefFrom<TLogic>;
   }
 
-  /** Spawns children, one shard step per shard they fill. */
+  /**
+   * Spawns children. All are created (each takes its system id) before any starts, as
+   * XState's own spawn does: if one cannot be created (a system id already taken), none is
+   * left behind and the error is thrown. A child that finishes while starting may be
+   * released at once by its owner (it counts as spawned before the starts).
+   */
   spawnMany(children: readonly { id: string; input: unknown }[]): ActorRefFrom<TLogic>[] {
     const refs: ActorRefFrom<TLogic>[] = [];
-    let next = 0;
-    while (next < children.length) {
-      const shard = this.openShard();
-      const chunk = children.slice(next, next + this.shardSize - shard.spawned);
-      next += chunk.length;
-      const specs: ChildSpec[] = chunk.map((c) => ({ id: this.childIdOf(c.id), systemId: this.systemIdPrefix + this.childIdOf(c.id), input: c.input }));
-      // Counted before the send: children that finish while starting release themselves.
-      shard.spawned += chunk.length;
-      for (const c of chunk) this.shardOf.set(c.id, shard);
-      shard.ref.send({ type: 'CHILDREN_REQUESTED', children: specs });
-      for (const c of chunk) refs.push(this.childOf(shard, c.id) as ActorRefFrom<TLogic>);
-      if (shard.spawned >= this.shardSize) this.open = undefined;
-      this.retireIfDone(shard);
+    const touched = new Set<Shard>();
+    try {
+      for (const child of children) {
+        const shard = this.openShard();
+        touched.add(shard);
+        const childId = this.childIdOf(child.id);
+        const ref = createActor(this.logic as AnyActorLogic, {
+          parent: shard.ref,
+          id: childId,
+          systemId: this.systemIdPrefix + childId,
+          input: child.input,
+        }) as ActorRefFrom<TLogic>;
+        shard.spawned++;
+        this.children.set(child.id, ref);
+        refs.push(ref);
+        if (shard.spawned >= this.shardSize) this.open = undefined;
+      }
+    } catch (error) {
+      // None has started: forget them and free their system ids.
+      for (let i = 0; i < refs.length; i++) {
+        const ref = refs[i] as AnyActorRef;
+        this.children.delete((children[i] as { id: string }).id);
+        (this.shardOfRef.get((ref as unknown as ActorInternals)._parent as AnyActorRef) as Shard).spawned--;
+        unregisterTree(ref);
+      }
+      for (const shard of touched) this.retireIfDone(shard);
+      throw error;
     }
+    for (const ref of refs as AnyActorRef[]) {
+      ref.start();
+      forgetStartOptions(ref);
+    }
+    for (const shard of touched) this.retireIfDone(shard);
     return refs;
   }
 
@@ -92,51 +127,35 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
    * shard is retired once all its children are released).
    */
   release(ids: readonly string[]): void {
-    const stopNow = new Map<Shard, string[]>();
-    const touched = new Set<Shard>();
     for (const id of ids) {
-      const shard = this.shardOf.get(id);
-      if (!shard) continue;
-      const child = this.childOf(shard, id);
-      this.shardOf.delete(id);
+      const child = this.children.get(id);
+      if (!child) continue;
+      this.children.delete(id);
+      const shard = this.shardOfRef.get((child as unknown as ActorInternals)._parent as AnyActorRef) as Shard;
       shard.released++;
-      touched.add(shard);
-      if (child && (child.getSnapshot() as Snapshot<unknown>).status === 'active') {
-        let list = stopNow.get(shard);
-        if (!list) stopNow.set(shard, (list = []));
-        list.push(this.childIdOf(id));
-      }
+      if ((child.getSnapshot() as Snapshot<unknown>).status === 'active') stopChild(child);
+      this.retireIfDone(shard);
     }
-    for (const [shard, list] of stopNow) {
-      if ((shard.ref.getSnapshot() as Snapshot<unknown>).status === 'active') shard.ref.send({ type: 'CHILDREN_RELEASED', ids: list });
-    }
-    for (const shard of touched) this.retireIfDone(shard);
   }
 
   /** The live child with this id. */
   get(id: string): ActorRefFrom<TLogic> | undefined {
-    const shard = this.shardOf.get(id);
-    return shard ? (this.childOf(shard, id) as ActorRefFrom<TLogic> | undefined) : undefined;
+    return this.children.get(id) as ActorRefFrom<TLogic> | undefined;
   }
 
-  /** Stops every shard (and so every child). */
+  /** Stops every child and every shard. */
   stopAll(): void {
+    const children = [...this.children.values()];
+    this.children.clear();
+    for (const child of children) if ((child.getSnapshot() as Snapshot<unknown>).status === 'active') stopChild(child);
     for (const shard of this.live) this.retire(shard);
     this.open = undefined;
-    this.shardOf.clear();
-  }
-
-  private childOf(shard: Shard, id: string): AnyActorRef | undefined {
-    const children = (shard.ref.getSnapshot() as { children: Record<string, AnyActorRef | undefined> }).children;
-    const childId = this.childIdOf(id);
-    return Object.hasOwn(children, childId) ? children[childId] : undefined;
   }
 
   /**
-   * The child's id in its shard (and in the system): `kind:id`. XState keeps children in a
-   * plain object keyed by child id and spawns into it by assignment, so a bare user id such
-   * as `__proto__` set the record's prototype (the child ran unsupervised and unreachable)
-   * and `toString` read an inherited function. No prefixed id names an `Object.prototype` member.
+   * The child's id (and system id): `kind:id`. XState keys an actor's children by child id
+   * in a plain object and spawns into it by assignment, so a bare user id such as
+   * `__proto__` set the record's prototype; no prefixed id names an `Object.prototype` member.
    */
   private childIdOf(id: string): string {
     return `${this.kind}:${id}`;
@@ -152,6 +171,7 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
 
   private retire(shard: Shard): void {
     if (!this.live.delete(shard)) return;
+    this.shardOfRef.delete(shard.ref);
     if ((shard.ref.getSnapshot() as Snapshot<unknown>).status === 'active') shard.ref.send({ type: 'SUPERVISOR_RETIRED' });
   }
 
@@ -161,7 +181,37 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
     const ref = createActor(this.shardLogic, { parent: this.host, id, input: { kind: this.kind } }).start();
     const shard: Shard = { id, ref, spawned: 0, released: 0 };
     this.live.add(shard);
+    this.shardOfRef.set(ref, shard);
     this.open = shard;
     return shard;
   }
+}
+
+/**
+ * Stops a child the way XState's `stopChild` does: its system ids (its own and its
+ * descendants') are freed at once, so an actor with the same id may be spawned right
+ * away, and the stop is processed after the events the child already holds.
+ */
+function stopChild(child: AnyActorRef): void {
+  unregisterTree(child);
+  (child as unknown as ActorInternals)._stop();
+}
+
+function unregisterTree(actor: AnyActorRef): void {
+  const children = (actor.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> }).children;
+  if (children) for (const child of Object.values(children)) if (child) unregisterTree(child);
+  (actor.system as unknown as { _unregister(actor: AnyActorRef): void })._unregister(actor);
+}
+
+/** What a started actor keeps of its options: XState 5.33 reads them only in `start()` (and for devtools, never enabled here). */
+const STARTED_OPTIONS = Object.freeze({ devTools: false });
+
+/**
+ * Drops the options object a started child holds (its input among them). XState builds it
+ * as `{ ...defaultOptions, ...options }`, and V8 gives each such spread its own hidden
+ * class: 460 bytes of hidden-class metadata per actor, kept as long as the actor lives,
+ * for an object XState no longer reads once the actor has started (test/xstateContract.test.ts).
+ */
+function forgetStartOptions(child: AnyActorRef): void {
+  (child as unknown as { options: unknown }).options = STARTED_OPTIONS;
 }
