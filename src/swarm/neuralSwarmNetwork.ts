@@ -12,6 +12,7 @@ import { knowledgeTransferMessage } from './model/knowledgeSharing';
 import { agentPerformance } from './model/neuron';
 import { performanceMetrics, type SwarmPerformanceMetrics } from './performanceMetrics';
 import { routingAffinity } from './routingAffinity';
+import type { TaskOutcomeBatch } from './model/outcomeLearning';
 import { seedFromString } from './model/seededRandom';
 import { connectionOf, listNeurons, neuronOf } from './model/swarmState';
 import { DuplicateNetworkError, UnknownConnectionError } from './swarmErrors';
@@ -85,6 +86,14 @@ export interface NetworkCycleResult {
 
 type SwarmRef = ActorRefFrom<SwarmMachine>;
 
+/**
+ * Most task outcomes {@link NeuralSwarmNetwork.recordTaskOutcomes} holds before it sends
+ * them to the actor unread. A step costs about one copy of every shard it changes (~8 000
+ * entries at 7 000 connections), so 2 048 outcomes make that ~4 entries per outcome, and
+ * what is held stays small (~0.5 MB).
+ */
+export const MAX_HELD_OUTCOMES = 2048;
+
 /** The swarm networks of one runtime: one shard supervisor, networks found by id. */
 interface RuntimeSwarms {
   readonly supervisor: ShardedSupervisor<SwarmMachine>;
@@ -106,7 +115,10 @@ function runtimeSwarms(root: Actor<RuntimeMachine>): RuntimeSwarms {
       deliverKnowledgeTransfers: ({ context }, params) => networks.get(context.networkId)?.queueDeliveries(params.transfers),
       requestCycle: ({ context, self }) => {
         const network = networks.get(context.networkId);
-        if (network) self.send({ type: 'CYCLE', at: network.clock.now() });
+        if (!network) return;
+        // Outcomes recorded before the cycle was due are learned before it (both queue behind this step).
+        network.flushTaskOutcomes();
+        self.send({ type: 'CYCLE', at: network.clock.now() });
       },
     },
   });
@@ -155,6 +167,9 @@ export class NeuralSwarmNetwork {
   private pendingTransfers: KnowledgeTransfer[] = [];
   private flushScheduled = false;
   private lastDeliveries: KnowledgeTransferDelivery[] = [];
+  /** Outcomes recorded and not yet sent to the actor, one entry per `recordTaskOutcomes` call. */
+  private heldOutcomes: TaskOutcomeBatch[] = [];
+  private heldOutcomeCount = 0;
 
   constructor(options: NeuralSwarmNetworkOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -193,8 +208,11 @@ export class NeuralSwarmNetwork {
         swarmMachine.provide({
           actions: {
             deliverKnowledgeTransfers: (_, params) => this.queueDeliveries(params.transfers),
-            // The event is queued behind the current step; it carries the clock's time.
-            requestCycle: ({ self }) => self.send({ type: 'CYCLE', at: this.clock.now() }),
+            // The event is queued behind the current step, after the outcomes recorded before it; it carries the clock's time.
+            requestCycle: ({ self }) => {
+              this.flushTaskOutcomes();
+              self.send({ type: 'CYCLE', at: this.clock.now() });
+            },
           },
         }),
         { clock: withLongTimers(this.clock), input },
@@ -229,6 +247,7 @@ export class NeuralSwarmNetwork {
    */
   async stop(): Promise<void> {
     if (this.lifecycle === 'stopped') return;
+    this.flushTaskOutcomes();
     this.lifecycle = 'stopped';
     this.flushDeliveries();
     if (this.swarms) {
@@ -483,6 +502,56 @@ export class NeuralSwarmNetwork {
   }
 
   /**
+   * Records many finished tasks (what the runtime does for each tick's batch). They are
+   * validated now and learned in order, but published lazily: the network holds them
+   * until the next read or other call through this facade, `stop()`, or
+   * {@link MAX_HELD_OUTCOMES} outcomes, then the swarm actor learns them all in one step
+   * (one `TASK_OUTCOME_BATCHES_OBSERVED` event; each call keeps its own time). What is
+   * learned is what one event per call learns; what it costs is not: every step copies
+   * each shard of connections it changes, and a 10 000-task DAG's ~55 outcomes per tick
+   * change nearly all of them (see docs/benchmarks.md, Swarm learning). Until then the
+   * actor's own snapshot (`actor.getSnapshot()`) does not show them; read through the
+   * facade, or call {@link flushTaskOutcomes}.
+   *
+   * @example
+   * ```ts
+   * swarm.recordTaskOutcomes([{ outcome: { taskId: 't', agentId: 'b', producerAgentIds: ['a'] }, success: true }]);
+   * ```
+   */
+  recordTaskOutcomes(outcomes: readonly { outcome: TaskOutcome; success: boolean }[]): void {
+    if (outcomes.length === 0) return;
+    this.assertUsable();
+    const parsed = outcomes.map(({ outcome, success }) => ({
+      outcome: parseSwarmInput(TaskOutcomeSchema, 'task outcome', outcome),
+      success,
+    }));
+    this.heldOutcomes.push({ outcomes: parsed, at: this.clock.now() });
+    this.heldOutcomeCount += parsed.length;
+    if (this.heldOutcomeCount >= MAX_HELD_OUTCOMES) this.flushTaskOutcomes();
+  }
+
+  /**
+   * Sends the outcomes {@link recordTaskOutcomes} holds to the swarm actor now (nothing
+   * when it holds none). Reads and calls through the facade do it themselves; call it
+   * before reading `actor.getSnapshot()` directly.
+   *
+   * @example
+   * ```ts
+   * swarm.flushTaskOutcomes();
+   * swarm.actor.getSnapshot().context.counters.tasksCompleted;
+   * ```
+   */
+  flushTaskOutcomes(): void {
+    if (this.heldOutcomes.length === 0) return;
+    const batches = this.heldOutcomes;
+    this.heldOutcomes = [];
+    this.heldOutcomeCount = 0;
+    // A runtime that stopped took the actor with it: what was held goes with it.
+    if (this.actor.getSnapshot().status !== 'active') return;
+    this.actor.send({ type: 'TASK_OUTCOME_BATCHES_OBSERVED', batches });
+  }
+
+  /**
    * Learns from a completed task: each producer → agent connection records a success
    * (success-rate rule), the agent's performance moves toward 1.
    *
@@ -493,23 +562,6 @@ export class NeuralSwarmNetwork {
    * });
    * ```
    */
-  /**
-   * Records many finished tasks in one step (what the runtime does for each tick's batch).
-   *
-   * @example
-   * ```ts
-   * swarm.recordTaskOutcomes([{ outcome: { taskId: 't', agentId: 'b', producerAgentIds: ['a'] }, success: true }]);
-   * ```
-   */
-  recordTaskOutcomes(outcomes: readonly { outcome: TaskOutcome; success: boolean }[]): void {
-    if (outcomes.length === 0) return;
-    const parsed = outcomes.map(({ outcome, success }) => ({
-      outcome: parseSwarmInput(TaskOutcomeSchema, 'task outcome', outcome),
-      success,
-    }));
-    this.send({ type: 'TASK_OUTCOMES_OBSERVED', outcomes: parsed });
-  }
-
   recordTaskCompleted(outcome: TaskOutcome): void {
     const parsed = parseSwarmInput(TaskOutcomeSchema, 'task outcome', outcome);
     this.send({ type: 'TASK_COMPLETED', ...parsed });
@@ -657,10 +709,13 @@ export class NeuralSwarmNetwork {
 
   private send(event: SwarmEvent): void {
     this.assertUsable();
+    // Held outcomes were recorded before this event: the actor learns them first.
+    this.flushTaskOutcomes();
     this.actor.send({ ...event, at: event.at ?? this.clock.now() });
   }
 
   private state(): SwarmSnapshot {
+    this.flushTaskOutcomes();
     return this.actor.getSnapshot().context;
   }
 

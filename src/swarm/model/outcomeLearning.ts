@@ -1,11 +1,13 @@
+import type { Immutable } from 'immer';
+import { ownValue } from '../../idRecord';
 import { appendBounded } from './boundedHistory';
 import { recordConnectionOutcome } from './connection';
 import { recordDecision, updatePerformance } from './neuron';
 import { evidenceAt, updatePosterior } from './routingBandit';
 import { MAX_PAIRS_PER_PRODUCER } from './swarmSchemas';
-import { addNeuron, connect, connectionOf, disconnect, findConnection } from './swarmState';
-import type { SwarmNeuron } from './swarmTypes';
-import type { ConsensusOutcome, ConsensusRecord, SwarmState, TaskOutcome } from './swarmTypes';
+import { addNeuron, connect, connectionOf, disconnect, findConnection, neuronOf } from './swarmState';
+import { SwarmWorkingCopy } from './swarmWorkingCopy';
+import type { ConsensusOutcome, ConsensusRecord, SwarmNeuron, SwarmSnapshot, SwarmState, TaskOutcome } from './swarmTypes';
 
 /** Decision-pattern key of a task type (`task:<type>`, `task:untyped` without one). */
 export function taskPatternKey(taskType: string | undefined): string {
@@ -84,21 +86,107 @@ export function learnFromTask(state: SwarmState, outcome: TaskOutcome, success: 
  * least).
  */
 function makeRoomForPair(state: SwarmState, producer: SwarmNeuron): void {
+  const weakest = pairToDropFor(state, producer);
+  if (weakest !== undefined) disconnect(state, producer.agentId, weakest.target);
+}
+
+/**
+ * The pair {@link makeRoomForPair} drops before the producer gets a new one: `undefined`
+ * while it has fewer than `MAX_PAIRS_PER_PRODUCER`.
+ */
+function pairToDropFor(state: SwarmSnapshot, producer: Immutable<SwarmNeuron>): { readonly target: string; readonly connectionId: string | undefined } | undefined {
   const targets = Object.keys(producer.outgoing);
-  if (targets.length < MAX_PAIRS_PER_PRODUCER) return;
+  if (targets.length < MAX_PAIRS_PER_PRODUCER) return undefined;
   const discount = state.rules.banditDiscount;
   const now = producer.producerSteps ?? 0;
-  let weakest: string | undefined;
+  let weakest: { target: string; connectionId: string | undefined } | undefined;
   let least = Infinity;
   for (const target of targets) {
     const connectionId = producer.outgoing[target];
     const held = evidenceAt(connectionId === undefined ? undefined : connectionOf(state, connectionId)?.posterior, now, discount);
     if (held < least) {
       least = held;
-      weakest = target;
+      weakest = { target, connectionId };
     }
   }
-  if (weakest !== undefined) disconnect(state, producer.agentId, weakest);
+  return weakest;
+}
+
+/** Task outcomes observed together, at `at` (the time of the event that carried them). */
+export interface TaskOutcomeBatch {
+  readonly outcomes: readonly { readonly outcome: TaskOutcome; readonly success: boolean }[];
+  readonly at?: number;
+}
+
+/**
+ * Learns from batches of finished tasks, in order, and returns the next state; `state` is
+ * not changed. Each batch is what one `TASK_OUTCOMES_OBSERVED` event did: the state's time
+ * becomes `max(now, batch.at)`, and each outcome learns at `max(that, outcome.at)`. The
+ * result is what {@link learnFromTask} on an immer draft gives for the same batches (same
+ * rules, same order, the same arithmetic: equal to the last bit), at a fraction of the
+ * cost: instead of immer drafts, a {@link SwarmWorkingCopy} copies each neuron, connection
+ * and shard the batches change once, and the result is frozen once.
+ *
+ * @example
+ * ```ts
+ * const next = learnFromTasks(state, [{ outcomes: [{ outcome: { taskId: 't2', agentId: 'trader', producerAgentIds: ['analyst'] }, success: true }], at: now }]);
+ * ```
+ */
+export function learnFromTasks(state: SwarmState, batches: readonly TaskOutcomeBatch[]): SwarmState {
+  const copy = new SwarmWorkingCopy(state);
+  for (const batch of batches) {
+    const now = Math.max(copy.state.now, batch.at ?? copy.state.now);
+    copy.state.now = now;
+    for (const { outcome, success } of batch.outcomes) {
+      const at = Math.max(now, outcome.at ?? now);
+      const producers = makeWritableFor(copy, outcome, success);
+      learnFromTask(copy.state, outcome, success, at);
+      // A failure that is not the pair's only counts: nothing was made writable, nothing is adopted.
+      if (producers === undefined) continue;
+      // What the outcome created (the consumer, producers, pairs new to the network) is this batch's own.
+      copy.adopt(neuronOf(copy.state, outcome.agentId));
+      for (const producer of producers) {
+        copy.adopt(neuronOf(copy.state, producer));
+        copy.adopt(findConnection(copy.state, producer, outcome.agentId));
+      }
+    }
+  }
+  return copy.publish();
+}
+
+/**
+ * Makes writable in `copy` everything {@link learnFromTask} changes for this outcome: the
+ * consumer's and producers' neurons (or their shards, for agents new to the network), each
+ * producer → consumer pair (or the shard of the id a new pair gets), and for a producer at
+ * `MAX_PAIRS_PER_PRODUCER`, the pair it drops and that pair's target. Returns the distinct
+ * producers other than the consumer; `undefined` for a failure that is not the pair's
+ * (only the counters change, and they are the copy's).
+ */
+function makeWritableFor(copy: SwarmWorkingCopy, outcome: TaskOutcome, success: boolean): readonly string[] | undefined {
+  if (!success && (outcome.failureCause ?? 'pair') !== 'pair') return undefined;
+  const { state } = copy;
+  const consumer = outcome.agentId;
+  copy.writableNeuron(consumer);
+  const producers = new Set(outcome.producerAgentIds);
+  producers.delete(consumer);
+  let newPairs = 0;
+  for (const producer of producers) {
+    const source = copy.writableNeuron(producer);
+    const connectionId = ownValue(source?.outgoing, consumer);
+    if (connectionId !== undefined) {
+      copy.writableConnection(connectionId);
+      continue;
+    }
+    const dropped = source === undefined ? undefined : pairToDropFor(state, source);
+    if (dropped !== undefined) {
+      copy.writableNeuron(dropped.target);
+      if (dropped.connectionId !== undefined) copy.writableShard('connections', dropped.connectionId);
+    }
+    // `connect` numbers new pairs `conn-<nextConnectionSeq>` in the order of the producers.
+    copy.writableShard('connections', `conn-${state.nextConnectionSeq + newPairs}`);
+    newPairs += 1;
+  }
+  return [...producers];
 }
 
 /**

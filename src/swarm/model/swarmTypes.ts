@@ -353,6 +353,16 @@ export interface TaskOutcomesEvent {
   readonly at?: number;
 }
 
+/**
+ * Several `TASK_OUTCOMES_OBSERVED` events in one step, each with its own time: what the
+ * facade sends when it publishes the outcomes it held (see `NeuralSwarmNetwork.recordTaskOutcomes`).
+ */
+export interface TaskOutcomeBatchesEvent {
+  readonly type: 'TASK_OUTCOME_BATCHES_OBSERVED';
+  readonly batches: readonly Omit<TaskOutcomesEvent, 'type'>[];
+  readonly at?: number;
+}
+
 /** Events the swarm actor understands. `at` is the event's time (ms); without it, the latest time seen. */
 export type SwarmEvent =
   /** Starts the periodic cycle. */
@@ -376,6 +386,7 @@ export type SwarmEvent =
   | { type: 'KNOWLEDGE_SHARING_REQUESTED'; at?: number }
   | TaskOutcomeEvent
   | TaskOutcomesEvent
+  | TaskOutcomeBatchesEvent
   | ({ type: 'CONSENSUS_OUTCOME' } & ConsensusOutcome)
   /** Decay, topology adaptation and pattern amplification. */
   | { type: 'CYCLE'; at?: number };

@@ -1,0 +1,228 @@
+import fc from 'fast-check';
+import { produce, type Draft } from 'immer';
+import { SimulatedClock } from 'xstate';
+import { MAX_HELD_OUTCOMES, NeuralSwarmNetwork } from '../src/swarm/neuralSwarmNetwork';
+import { recordConnectionOutcome } from '../src/swarm/model/connection';
+import { recordDecision, updatePerformance } from '../src/swarm/model/neuron';
+import { learnFromTasks } from '../src/swarm/model/outcomeLearning';
+import { evidenceAt, updatePosterior } from '../src/swarm/model/routingBandit';
+import { MAX_PAIRS_PER_PRODUCER } from '../src/swarm/model/swarmSchemas';
+import { addNeuron, connect, connectionOf, disconnect, findConnection, initialSwarmState, listConnections, neuronOf } from '../src/swarm/model/swarmState';
+import { TASK_FAILURE_CAUSES } from '../src/swarm/model/failureAttribution';
+import type { SwarmNeuron, SwarmState, TaskOutcome } from '../src/swarm/model/swarmTypes';
+
+/**
+ * The batch learner (`learnFromTasks`: a copy-on-write working copy, no immer) against the
+ * implementation it replaced, copied here as the reference: `learnFromTask` on an immer
+ * draft, one `produce` per batch, as `machines/swarm.machine.ts` did before. Same outcomes,
+ * same batches: the states must be equal to the last bit, earlier states must not change,
+ * and the result must be frozen like immer's.
+ */
+
+type Batch = readonly { readonly outcome: TaskOutcome; readonly success: boolean }[];
+
+// ---- Reference: the code before the working copy (src/swarm/model/outcomeLearning.ts, machine action) ----
+
+function referenceLearnFromTask(state: SwarmState, outcome: TaskOutcome, success: boolean, at: number): void {
+  const { rules } = state;
+  if (!success && (outcome.failureCause ?? 'pair') !== 'pair') {
+    state.counters.failuresNotAttributed = (state.counters.failuresNotAttributed ?? 0) + 1;
+    return;
+  }
+  const consumer = addNeuron(state, outcome.agentId);
+  updatePerformance(consumer, success ? 1 : 0, rules.performanceAlpha);
+  recordDecision(consumer, `task:${outcome.taskType ?? 'untyped'}`, success);
+  const producers = new Set(outcome.producerAgentIds);
+  producers.delete(outcome.agentId);
+  for (const producer of producers) {
+    const source = addNeuron(state, producer);
+    let connection = findConnection(state, producer, outcome.agentId);
+    if (!connection) {
+      referenceMakeRoomForPair(state, source);
+      connection = connect(state, producer, outcome.agentId, undefined, at);
+    }
+    if (!connection) continue;
+    recordConnectionOutcome(connection, success, at, rules);
+    const steps = Number.isSafeInteger(source.producerSteps) && (source.producerSteps ?? 0) >= 0 ? (source.producerSteps ?? 0) : 0;
+    source.producerSteps = steps + 1;
+    connection.posterior = updatePosterior(connection.posterior, steps + 1, success, rules.banditDiscount);
+  }
+  if (success) state.counters.tasksCompleted += 1;
+  else state.counters.tasksFailed += 1;
+  const duration = outcome.durationMs;
+  if (duration !== undefined && Number.isFinite(duration) && duration >= 0 && Number.isFinite(state.counters.taskDurationMsTotal + duration)) {
+    state.counters.taskDurationMsTotal += duration;
+    state.counters.tasksWithDuration += 1;
+  }
+}
+
+function referenceMakeRoomForPair(state: SwarmState, producer: SwarmNeuron): void {
+  const targets = Object.keys(producer.outgoing);
+  if (targets.length < MAX_PAIRS_PER_PRODUCER) return;
+  const discount = state.rules.banditDiscount;
+  const now = producer.producerSteps ?? 0;
+  let weakest: string | undefined;
+  let least = Infinity;
+  for (const target of targets) {
+    const connectionId = producer.outgoing[target];
+    const held = evidenceAt(connectionId === undefined ? undefined : connectionOf(state, connectionId)?.posterior, now, discount);
+    if (held < least) {
+      least = held;
+      weakest = target;
+    }
+  }
+  if (weakest !== undefined) disconnect(state, producer.agentId, weakest);
+}
+
+/** The old `learnFromTasks` machine action: one immer update per batch. */
+function referenceBatch(context: SwarmState, outcomes: Batch, time: number | undefined): SwarmState {
+  return produce(context, (draft: Draft<SwarmState>) => {
+    const now = Math.max(draft.now, time ?? draft.now);
+    draft.now = now;
+    for (const { outcome, success } of outcomes) referenceLearnFromTask(draft, outcome, success, Math.max(now, outcome.at ?? now));
+  });
+}
+
+// ---- Helpers ----
+
+function newBatch(context: SwarmState, outcomes: Batch, time: number | undefined): SwarmState {
+  return learnFromTasks(context, [{ outcomes, ...(time !== undefined && { at: time }) }]);
+}
+
+/** Every plain object and array reachable from `value` is frozen. */
+function deeplyFrozen(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (!Object.isFrozen(value)) return false;
+  return Object.values(value).every(deeplyFrozen);
+}
+
+/** A base state built through immer (frozen, as the actor's context is after any event). */
+function seededBase(agents: readonly string[], links: readonly (readonly [number, number])[]): SwarmState {
+  return produce(initialSwarmState({ networkId: 'n', seed: 1, rules: { successWindowSize: 3 } }), (draft) => {
+    for (const agent of agents) addNeuron(draft, agent);
+    for (const [from, to] of links) connect(draft, agents[from % agents.length]!, agents[to % agents.length]!, undefined, 0);
+  });
+}
+
+const AGENTS = ['a', 'b', 'c', 'd', 'e', '__proto__', 'toString'] as const;
+
+const outcomeArb: fc.Arbitrary<{ outcome: TaskOutcome; success: boolean }> = fc.record({
+  success: fc.boolean(),
+  outcome: fc.record(
+    {
+      taskId: fc.string({ maxLength: 3 }),
+      agentId: fc.constantFrom(...AGENTS),
+      taskType: fc.constantFrom('x', 'y', '__proto__'),
+      producerAgentIds: fc.array(fc.constantFrom(...AGENTS), { maxLength: 4 }),
+      durationMs: fc.oneof(fc.integer({ min: -5, max: 5000 }), fc.constant(Number.MAX_VALUE), fc.constant(Number.NaN)),
+      at: fc.integer({ min: 0, max: 100 }),
+      failureCause: fc.constantFrom(...TASK_FAILURE_CAUSES),
+    },
+    { requiredKeys: ['taskId', 'agentId', 'producerAgentIds'] },
+  ),
+});
+
+const batchesArb = fc.array(fc.record({ at: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }), outcomes: fc.array(outcomeArb, { maxLength: 8 }) }), {
+  maxLength: 8,
+});
+
+describe('swarm batch learning (working copy) against the immer implementation it replaced', () => {
+  test('same states after every batch, earlier states unchanged, results deeply frozen', () => {
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(fc.tuple(fc.nat(6), fc.nat(6)), { maxLength: 10 }), batchesArb, (fromInitial, links, batches) => {
+        // From the initial state (never frozen) or from one immer made (frozen, sharing with earlier states).
+        let reference = fromInitial ? initialSwarmState({ networkId: 'n', seed: 1, rules: { successWindowSize: 3 } }) : seededBase(AGENTS, links);
+        let next = fromInitial ? initialSwarmState({ networkId: 'n', seed: 1, rules: { successWindowSize: 3 } }) : reference;
+        const start = next;
+        for (const { at, outcomes } of batches) {
+          const before = structuredClone(next);
+          const previous = next;
+          reference = referenceBatch(reference, outcomes, at);
+          next = newBatch(next, outcomes, at);
+          expect(next).toEqual(reference);
+          expect(previous).toEqual(before);
+          expect(deeplyFrozen(next)).toBe(true);
+        }
+        // All the batches in one step (what the facade sends when it publishes held outcomes): the same state.
+        expect(learnFromTasks(start, batches)).toEqual(reference);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test(`a producer at ${MAX_PAIRS_PER_PRODUCER} pairs drops its weakest pair the same way`, () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    let reference = initialSwarmState({ networkId: 'n', seed: 1 });
+    let next = reference;
+    const consumers = MAX_PAIRS_PER_PRODUCER + 60;
+    let task = 0;
+    for (let round = 0; round < 40; round++) {
+      const batch = Array.from({ length: 25 }, () => ({
+        outcome: { taskId: `t${task++}`, agentId: `c${Math.floor(random() * consumers)}`, producerAgentIds: ['p', `q${Math.floor(random() * 3)}`], at: task },
+        success: random() < 0.7,
+      }));
+      const previous = next;
+      const before = round % 10 === 9 ? structuredClone(previous) : undefined;
+      reference = referenceBatch(reference, batch, undefined);
+      next = newBatch(next, batch, undefined);
+      if (before) expect(previous).toEqual(before);
+    }
+    expect(next).toEqual(reference);
+    const producer = neuronOf(next, 'p')!;
+    expect(Object.keys(producer.outgoing)).toHaveLength(MAX_PAIRS_PER_PRODUCER);
+    // Pairs were dropped on the way: more were created than are left.
+    expect(next.nextConnectionSeq).toBeGreaterThan(listConnections(next).length);
+  });
+
+  test("the facade's snapshots: one taken before a batch does not change, the next one is frozen", () => {
+    const swarm = new NeuralSwarmNetwork({ networkId: 'snapshots', seed: 1 });
+    swarm.recordTaskOutcomes([{ outcome: { taskId: 't0', agentId: 'c', producerAgentIds: ['p'], at: 1 }, success: true }]);
+    const earlier = swarm.getNetworkState();
+    const copy = structuredClone(earlier);
+    swarm.recordTaskOutcomes([
+      { outcome: { taskId: 't1', agentId: 'c', producerAgentIds: ['p', 'q'], at: 2 }, success: false },
+      { outcome: { taskId: 't2', agentId: 'p', producerAgentIds: ['c'], at: 3 }, success: true },
+    ]);
+    swarm.recordTaskCompleted({ taskId: 't3', agentId: 'c', producerAgentIds: ['p'], at: 4 });
+    expect(earlier).toEqual(copy);
+    const later = swarm.getNetworkState();
+    // XState's assign spreads the returned context into a new root; everything below it is frozen.
+    expect(Object.values(later).every(deeplyFrozen)).toBe(true);
+    expect(findConnection(later, 'p', 'c')!.outcomes.map((o) => o.success)).toEqual([true, false, true]);
+    expect(later.counters).toMatchObject({ tasksCompleted: 3, tasksFailed: 1 });
+    void swarm.stop();
+  });
+
+  test('held outcomes reach the actor at the first read, before any other event, and by themselves at MAX_HELD_OUTCOMES', () => {
+    const swarm = new NeuralSwarmNetwork({ networkId: 'held', seed: 1 });
+    const counted = () => swarm.actor.getSnapshot().context.counters.tasksCompleted;
+    swarm.recordTaskOutcomes([{ outcome: { taskId: 't0', agentId: 'c', producerAgentIds: ['p'], at: 1 }, success: true }]);
+    expect(counted()).toBe(0);
+    expect(swarm.getNetworkState().counters.tasksCompleted).toBe(1);
+    // Held, then an event through the facade: the outcome is learned first (the pair exists to remove).
+    swarm.recordTaskOutcomes([{ outcome: { taskId: 't1', agentId: 'd', producerAgentIds: ['p'], at: 2 }, success: true }]);
+    expect(swarm.removeConnection('p', 'd')).toBe(true);
+    expect(swarm.getConnection('p', 'd')).toBeUndefined();
+    swarm.flushTaskOutcomes();
+    const before = counted();
+    const outcome = { outcome: { taskId: 't', agentId: 'c', producerAgentIds: ['p'] }, success: true };
+    for (let i = 0; i < MAX_HELD_OUTCOMES / 4; i++) swarm.recordTaskOutcomes([outcome, outcome, outcome, outcome]);
+    expect(counted()).toBe(before + MAX_HELD_OUTCOMES);
+    void swarm.stop();
+  });
+
+  test('held outcomes are learned before a periodic cycle that falls due after them', async () => {
+    const clock = new SimulatedClock();
+    const swarm = new NeuralSwarmNetwork({ networkId: 'cycle', seed: 1, clock, cycleIntervalMs: 1000 });
+    await swarm.initialize();
+    swarm.recordTaskOutcomes([{ outcome: { taskId: 't0', agentId: 'c', producerAgentIds: ['p'] }, success: true }]);
+    clock.increment(1000);
+    const { context } = swarm.actor.getSnapshot();
+    expect(context.counters.cycles).toBe(1);
+    expect(context.counters.tasksCompleted).toBe(1);
+    // The cycle ran after the outcome: it saw (and decayed from) the pair's use at t=0.
+    expect(findConnection(context, 'p', 'c')?.decayedAt).toBe(1000);
+    await swarm.stop();
+  });
+});
