@@ -6,6 +6,7 @@
  */
 import { SimulatedClock } from 'xstate';
 import { MemorySnapshotStore, createNeuroFlux, type SnapshotStore, type StoredSnapshot } from '../src';
+import { encodeRecordId } from '../src/store/snapshotRecords';
 import { settle } from './support/settle';
 
 /** A memory store that records the key and size of every save and delete. */
@@ -42,32 +43,34 @@ async function quiet(store: RecordingStore): Promise<void> {
 const recordKeys = async (store: SnapshotStore) => (await store.keys()).filter((key) => key.startsWith('orchestrator.records.'));
 
 describe('orchestrator store layout', () => {
-  test('with 1 000 open tasks, the write after one change touches the head and that task only, and the head stays small', async () => {
+  test('with 1 500 open tasks, the write after one change is the head alone, small; every task restores', async () => {
     const store = new RecordingStore();
     const nf = createNeuroFlux({ clock: new SimulatedClock(), orchestrator: { store } });
     await nf.start();
-    nf.orchestrator.submitWorkflow({ tasks: Array.from({ length: 1000 }, (_, i) => ({ taskId: `open-${i}`, requiredCapabilities: ['nobody'] })) }, { requireCapableAgents: false });
+    nf.orchestrator.submitWorkflow({ tasks: Array.from({ length: 1500 }, (_, i) => ({ taskId: `open-${i}`, requiredCapabilities: ['nobody'] })) }, { requireCapableAgents: false });
     await quiet(store);
-    expect(await recordKeys(store)).toHaveLength(1000);
+    expect(nf.orchestrator.cancelTask('open-41')).toBe(true);
+    await quiet(store); // this write also takes the records the last one kept in the head to their keys
     store.saves.length = 0;
+    store.deletes.length = 0;
 
     expect(nf.orchestrator.cancelTask('open-42')).toBe(true);
-    await settle();
+    await quiet(store);
     expect(store.saves.map((s) => s.key)).toEqual(['orchestrator']);
-    expect(store.saves[0]?.bytes).toBeLessThan(4096); // the cancelled task (now in the archive's tail), not 1 000 open ones
-    expect(store.deletes).toHaveLength(1);
-    expect(await recordKeys(store)).toHaveLength(999);
+    expect(store.saves[0]?.bytes).toBeLessThan(4096); // two cancelled tasks (in the archive's tail), not 1 500 open ones
+    expect(store.deletes).toEqual([`orchestrator.records.${encodeRecordId('open-42')}`]);
 
     store.saves.length = 0;
     nf.orchestrator.submitWorkflow({ tasks: [{ taskId: 'one-more', requiredCapabilities: ['nobody'] }] }, { requireCapableAgents: false });
-    await settle();
-    expect(store.saves).toHaveLength(2); // the head, then the new task's key
-    expect(store.saves.every((s) => s.bytes < 4096)).toBe(true);
-    await nf.stop();
+    await quiet(store);
+    expect(store.saves.map((s) => s.key)).toEqual(['orchestrator']); // the new task rides in the head until the next write
+    expect(store.saves[0]?.bytes).toBeLessThan(4096);
+    await nf.stop(); // flushed: every open task in its key
+    expect(await recordKeys(store)).toHaveLength(1499);
 
     const next = createNeuroFlux({ clock: new SimulatedClock(), orchestrator: { store } });
     await next.start();
-    expect(next.orchestrator.getStats()).toMatchObject({ tasksCreated: 1001, pendingTasks: 1000 });
+    expect(next.orchestrator.getStats()).toMatchObject({ tasksCreated: 1501, pendingTasks: 1499 });
     expect(next.orchestrator.getTask('open-42')?.status).toBe('cancelled');
     await next.stop();
   });
@@ -122,9 +125,8 @@ describe('orchestrator store layout', () => {
     const nf = createNeuroFlux({ clock: new SimulatedClock(), orchestrator: { store } });
     await nf.start();
     expect(nf.orchestrator.getTask('parked')?.status).toBe('pending');
-    await settle();
-    expect(await recordKeys(store)).toHaveLength(1);
     await nf.stop();
+    expect(await recordKeys(store)).toHaveLength(1);
   });
 
   test('task ids that are user input (__proto__, /, ., unicode, 10 000 characters) are stored and restored', async () => {
@@ -133,9 +135,9 @@ describe('orchestrator store layout', () => {
     const first = createNeuroFlux({ clock: new SimulatedClock(), orchestrator: { store } });
     await first.start();
     first.orchestrator.submitWorkflow({ tasks: ids.map((taskId) => ({ taskId, requiredCapabilities: ['nobody'] })) }, { requireCapableAgents: false });
-    await settle();
-    expect(first.orchestrator.getStats().persistence).toMatchObject({ saveErrors: 0, records: { keys: ids.length } });
     await first.stop();
+    expect(first.orchestrator.getStats().persistence).toMatchObject({ saveErrors: 0, records: { keys: ids.length } });
+    expect(await recordKeys(store)).toHaveLength(ids.length);
 
     const second = createNeuroFlux({ clock: new SimulatedClock(), orchestrator: { store } });
     await second.start();

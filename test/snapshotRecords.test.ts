@@ -189,7 +189,7 @@ describe('SnapshotWriter records: one key per record', () => {
     await writer.flush();
     expect(store.saves.map((s) => s.key)).toEqual(['head']);
     expect(store.deletes).toEqual([writer['recordsOf']?.keyOf('r8')]);
-    expect(writer.stats().records).toEqual({ keys: 999, pending: 0 });
+    expect(writer.stats().records).toEqual({ keys: 999, pending: 0, keptInHead: 0 });
 
     // A new writer loads them all, with the change.
     const reader = recordWriter(store, new Map());
@@ -198,6 +198,36 @@ describe('SnapshotWriter records: one key per record', () => {
     expect(loaded).toHaveLength(999);
     expect(loaded.find((r) => r.id === 'r7')).toEqual({ id: 'r7', value: -7 });
     expect(loaded.find((r) => r.id === 'r8')).toBeUndefined();
+  });
+
+  test('a record changed in a write rides in the head until the next write; gone by then, it never costs a key write nor a delete', async () => {
+    const store = new RecordingStore();
+    const turns = manualTurns();
+    const items = new Map<string, Item>();
+    const writer = recordWriter(store, items, { scheduleWrite: turns.schedule });
+    const write = async () => {
+      turns.run();
+      await settle();
+    };
+    items.set('short', { id: 'short', value: 1 });
+    items.set('long', { id: 'long', value: 2 });
+    writer.recordChanged('short');
+    writer.recordChanged('long');
+    await write();
+    expect(store.saves.map((s) => s.key)).toEqual(['head']); // both in the head only
+    expect(writer.stats().records).toEqual({ keys: 0, pending: 0, keptInHead: 2 });
+    items.delete('short');
+    writer.recordChanged('short');
+    await write();
+    // The head no longer carries `short` (gone: no key to delete) nor `long`, which reached its key.
+    expect(store.saves.map((s) => s.key)).toEqual(['head', 'head', writer['recordsOf']?.keyOf('long')]);
+    expect(store.deletes).toEqual([]);
+    const head = (await store.load<{ records: { puts: unknown[]; removes: unknown[] } }>('head'))?.value.records;
+    expect(head).toEqual({ puts: [{ id: 'long', item: { id: 'long', value: 2 } }], removes: [] });
+    expect(writer.stats().records).toEqual({ keys: 1, pending: 0, keptInHead: 0 });
+    const reader = recordWriter(store, new Map());
+    await reader.load();
+    expect(reader.takeRecords()).toEqual([{ id: 'long', value: 2 }]);
   });
 
   test('a record created and gone between two writes costs no key', async () => {

@@ -46,11 +46,34 @@ export function encodeRecordId(id: string): string {
 }
 
 /**
- * Writes and loads in parallel, this many at a time: a NATS KV write is a round trip
- * (~0.1 ms on loopback), and a takeover of 50 000 open records would otherwise take 50 000
- * of them in a row.
+ * Writes and loads in parallel, this many at a time: a NATS KV write is a round trip, and
+ * the reply of each batch waits for a turn of the event loop, which a busy orchestrator
+ * makes long (≈ 0.5 s a turn in bench/persistence.ts's waves under load): at 64 a batch, a
+ * write of 1 000 records lagged several waves behind on NATS KV.
  */
-const PARALLEL_WRITES = 64;
+const PARALLEL_WRITES = 1024;
+
+/**
+ * Most records changed in one write that ride in the head for one more write instead of
+ * going to their keys at once. A record that is gone by then (a task that finished within
+ * the next write: every task of bench/persistence.ts's waves) never costs a key write nor a
+ * delete; one still there goes to its key with the next write (the head carries it until
+ * then, so it is in the store either way). More changes than this in one write (a large
+ * submission) go to their keys at once, so a head carries at most twice this many records.
+ */
+const RECORDS_KEPT_IN_HEAD = 1024;
+
+/** What one write does with the records. */
+export interface RecordsWrite<R> {
+  /** What the head carries: every record not in its key yet, and the ids whose key goes. */
+  readonly delta: RecordsDelta<R>;
+  /** Written to their keys once the head landed. */
+  readonly toKeys: readonly StoredRecord<R>[];
+  /** Carried by this head, left for the next write. */
+  readonly kept: readonly StoredRecord<R>[];
+  /** Ids that are gone (with a key or not). */
+  readonly gone: readonly string[];
+}
 
 /** How often a record write that lost its compare-and-set to a late write is tried again while the head is still ours. */
 const RECORD_CAS_ATTEMPTS = 5;
@@ -76,6 +99,8 @@ export class SnapshotRecords<R> {
   private readonly revisions = new Map<string, number>();
   /** Ids changed since the last write started. */
   private readonly dirty = new Set<string>();
+  /** Records the last head that landed carries and their keys do not have yet. */
+  private readonly inHead = new Map<string, StoredRecord<R>>();
   private loaded: R[] = [];
   /** The delta of the loaded head: carried by the claim, so that a crash before our first write keeps it. */
   private carried: RecordsDelta<R> = { puts: [], removes: [] };
@@ -115,34 +140,46 @@ export class SnapshotRecords<R> {
     return this.dirty.size;
   }
 
+  /** Records written in the head only (their keys get them with the next write). */
+  get keptInHead(): number {
+    return this.inHead.size;
+  }
+
   mark(id: string): void {
     this.dirty.add(id);
   }
 
   /**
-   * What the next head carries: the current value of every id changed since the last write.
-   * An id gone that no key holds (created and gone between two writes) costs nothing.
+   * What the next write does: the current value of every id changed since the last write,
+   * with the records the last head kept that did not change since. An id gone that no key
+   * holds (created and gone before reaching its key) costs nothing. With `drain` (a flush),
+   * nothing is kept in the head: every record goes to its key.
    */
-  take(): RecordsDelta<R> {
-    const puts: StoredRecord<R>[] = [];
+  take(drain = false): RecordsWrite<R> {
+    const fresh: StoredRecord<R>[] = [];
+    const changed = new Set<string>();
     const removes: string[] = [];
+    const gone: string[] = [];
     for (const id of this.dirty) {
+      changed.add(id);
       const item = this.options.current(id);
-      if (item !== undefined) {
-        puts.push({ id, item });
-        if (!this.revisions.has(id)) this.revisions.set(id, 0);
-      } else if (this.revisions.has(id)) {
-        removes.push(id);
+      if (item !== undefined) fresh.push({ id, item });
+      else {
+        gone.push(id);
+        if (this.revisions.has(id)) removes.push(id);
       }
     }
     this.dirty.clear();
-    return { puts, removes };
+    const due: StoredRecord<R>[] = [];
+    for (const [id, record] of this.inHead) if (!changed.has(id)) due.push(record);
+    const keep = !drain && fresh.length <= RECORDS_KEPT_IN_HEAD;
+    return { delta: { puts: [...due, ...fresh], removes }, toKeys: keep ? due : [...due, ...fresh], kept: keep ? fresh : [], gone };
   }
 
-  /** A head carrying `delta` did not land: its ids go into the next one. */
-  retake(delta: RecordsDelta<R>): void {
-    for (const { id } of delta.puts) this.dirty.add(id);
-    for (const id of delta.removes) this.dirty.add(id);
+  /** A head carrying `write` did not land: its changes go into the next one (the records the last head kept stay kept). */
+  retake(write: RecordsWrite<R>): void {
+    for (const record of write.delta.puts) if (this.inHead.get(record.id) !== record) this.dirty.add(record.id);
+    for (const id of write.gone) this.dirty.add(id);
   }
 
   /** The delta the claim of a loaded head carries again. */
@@ -151,18 +188,22 @@ export class SnapshotRecords<R> {
   }
 
   /**
-   * The head carrying `delta` landed: writes its records to their keys. Ids whose write
-   * failed are marked again (the next head carries them); the first error is thrown after
-   * every write settled.
+   * The head carrying `write` landed: writes its due records to their keys and deletes the
+   * keys of those gone; the records it kept stay in the head for the next write. Ids whose
+   * write failed are marked again (the next head carries them); the first error is thrown
+   * after every write settled.
    *
    * @throws RevisionMismatchError when a record key was written by another writer and the head is no longer ours (fenced).
    */
-  async apply(delta: RecordsDelta<R>, headIsOurs: () => Promise<boolean>): Promise<void> {
+  async landed(write: RecordsWrite<R>, headIsOurs: () => Promise<boolean>): Promise<void> {
+    for (const id of write.gone) this.inHead.delete(id);
+    for (const { id } of write.toKeys) this.inHead.delete(id);
+    for (const record of write.kept) this.inHead.set(record.id, record);
     let failure: unknown;
     const work: (() => Promise<void>)[] = [];
-    for (const record of delta.puts) work.push(() => this.put(record, headIsOurs));
-    for (const id of delta.removes) work.push(() => this.remove(id));
-    const ids = [...delta.puts.map((p) => p.id), ...delta.removes];
+    for (const record of write.toKeys) work.push(() => this.put(record, headIsOurs));
+    for (const id of write.delta.removes) work.push(() => this.remove(id));
+    const ids = [...write.toKeys.map((p) => p.id), ...write.delta.removes];
     await inBatches(work, (error, index) => {
       if (error instanceof RevisionMismatchError && !(failure instanceof RevisionMismatchError)) failure = error;
       failure ??= error;
@@ -180,6 +221,8 @@ export class SnapshotRecords<R> {
       } catch (error) {
         // A late write of a deposed writer (whose value is in the head we loaded), or the
         // reply of our own earlier write lost: the head decides whose key this is.
+        // A write whose reply was lost may have landed: its key may exist now.
+        if (!this.revisions.has(record.id)) this.revisions.set(record.id, 0);
         if (!(error instanceof RevisionMismatchError) || attempt >= RECORD_CAS_ATTEMPTS || !(await headIsOurs())) throw error;
         this.revisions.set(record.id, (await this.store.load(key))?.revision ?? 0);
       }
@@ -226,6 +269,7 @@ export class SnapshotRecords<R> {
     }
     this.revisions.clear();
     for (const [id, revision] of revisions) this.revisions.set(id, revision);
+    this.inHead.clear();
     this.carried = delta ?? { puts: [], removes: [] };
     this.loaded = [...records.values()];
   }

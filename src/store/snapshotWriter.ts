@@ -4,7 +4,7 @@ import { describeError } from '../describeError';
 import { ValidationError } from '../errors';
 import { replaceNonJson, type JsonProblem } from '../jsonValue';
 import { SnapshotArchive, type ArchiveRef, type SnapshotArchiveOptions } from './snapshotArchive';
-import { SnapshotRecords, type RecordsDelta, type SnapshotRecordsOptions } from './snapshotRecords';
+import { SnapshotRecords, type RecordsDelta, type RecordsWrite, type SnapshotRecordsOptions } from './snapshotRecords';
 import { checkKey, isSnapshotStore, RevisionMismatchError, type SnapshotStore } from './snapshotStore';
 
 /** Options of a {@link SnapshotWriter}. */
@@ -94,8 +94,11 @@ export interface SnapshotWriterStats {
   readonly repairedWrites?: number;
   /** With an archive: sealed segments the stored value names, and items written with the value itself. */
   readonly archive?: { readonly segments: number; readonly pending: number };
-  /** With records: record keys this writer knows of, and records changed but not written yet. */
-  readonly records?: { readonly keys: number; readonly pending: number };
+  /**
+   * With records: record keys this writer knows of, records changed but not written yet, and
+   * records written in the head only (their keys get them with the next write, unless gone by then).
+   */
+  readonly records?: { readonly keys: number; readonly pending: number; readonly keptInHead: number };
 }
 
 /**
@@ -228,7 +231,7 @@ export class SnapshotWriter<T, I = never, R = never> {
   /** The counters, as one value. */
   stats(): SnapshotWriterStats {
     const archive = this.archiveOf && { segments: this.archiveOf.segmentCount, pending: this.archiveOf.pending };
-    const records = this.recordsOf && { keys: this.recordsOf.keyCount, pending: this.recordsOf.pending };
+    const records = this.recordsOf && { keys: this.recordsOf.keyCount, pending: this.recordsOf.pending, keptInHead: this.recordsOf.keptInHead };
     return {
       saves: this.savesDone,
       saveErrors: this.errors,
@@ -408,13 +411,22 @@ export class SnapshotWriter<T, I = never, R = never> {
     if (this.writable) this.saving ??= this.saveLoop();
   }
 
-  /** Resolves once every change marked so far is written, or its write failed; does not wait for the next turn. */
+  /**
+   * Resolves once every change marked so far is written, or its write failed; does not wait
+   * for the next turn. Records the last write kept in the head go to their keys as well (one
+   * more write), so that after a flush everything is in its final place.
+   */
   async flush(): Promise<void> {
     this.flushing++;
     try {
-      while (this.saving) {
-        this.wake?.();
-        await this.saving;
+      for (let drains = 0; ; drains++) {
+        while (this.saving) {
+          this.wake?.();
+          await this.saving;
+        }
+        // One attempt: a store that is down keeps them in the head, where they are durable anyway.
+        if (drains > 0 || !this.recordsOf?.keptInHead || this.fencedBy || !this.writable) return;
+        this.markDirty();
       }
     } finally {
       this.flushing--;
@@ -439,14 +451,14 @@ export class SnapshotWriter<T, I = never, R = never> {
         this.wake = undefined;
         if (this.fencedBy) break;
         this.dirty = false;
-        let delta: RecordsDelta<R> | undefined;
+        let records: RecordsWrite<R> | undefined;
         let headLanded = false;
         try {
           await this.archiveOf?.seal();
           // State, archive and changed records in one step: an item is in one of them in every write.
           const archive = this.archiveOf?.ref();
-          delta = this.recordsOf?.take();
-          const written = this.envelope(this.snapshot(), archive, delta);
+          records = this.recordsOf?.take(this.flushing > 0);
+          const written = this.envelope(this.snapshot(), archive, records?.delta);
           try {
             this.revision = await this.saveState(written);
           } catch (error) {
@@ -461,12 +473,12 @@ export class SnapshotWriter<T, I = never, R = never> {
           headLanded = true;
           if (archive) this.archiveOf?.committed(archive);
           // Only now, and before the next head: see SnapshotRecords on fencing.
-          if (delta) await this.recordsOf?.apply(delta, () => this.headIsOurs());
+          if (records) await this.recordsOf?.landed(records, () => this.headIsOurs());
           this.savesDone++;
           this.landed();
         } catch (error) {
           // Not in the store: the next head carries them (after the head, `apply` marked the failed ones).
-          if (delta && !headLanded) this.recordsOf?.retake(delta);
+          if (records && !headLanded) this.recordsOf?.retake(records);
           if (error instanceof RevisionMismatchError) {
             this.fencedBy = error;
             await this.archiveOf?.abandon(this.key);
