@@ -130,8 +130,19 @@ export const taskMachine = setup({
   },
 }).createMachine({
   id: 'task',
+  // Field by field rather than `...input`: every task's context then has one hidden class
+  // whatever its input carried, and no spread per spawn (the spread was 4.6 % of the
+  // raw-task-actor floor's CPU profile, self time).
   context: ({ input }) => ({
-    ...input,
+    taskId: input.taskId,
+    timeoutMs: input.timeoutMs,
+    maxRetries: input.maxRetries,
+    backoffFactor: input.backoffFactor,
+    initialDelayMs: input.initialDelayMs,
+    retryOnFailure: input.retryOnFailure,
+    onDependencyFailure: input.onDependencyFailure,
+    pendingDependencies: input.pendingDependencies,
+    dependencyFailedAtStart: input.dependencyFailedAtStart,
     retryCount: input.retryCount ?? 0,
     assignedAgent: null,
     deadline: null,
