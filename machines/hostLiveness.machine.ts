@@ -22,12 +22,19 @@ export interface HostLivenessContext {
 export type HostLivenessEvent =
   | { type: 'HEARTBEAT_RECEIVED'; at: number; timeoutMs: number }
   /** The host said it is leaving (a clean stop). */
-  | { type: 'HOST_LEFT' };
+  | { type: 'HOST_LEFT' }
+  /** The orchestrator's own link is down: it cannot hear heartbeats, so none can be missed. */
+  | { type: 'LINK_LOST' }
+  /** The orchestrator's link is back at `at`: the host gets a full timeout from then. */
+  | { type: 'LINK_RESTORED'; at: number };
 
 /**
  * The orchestrator's view of one remote agent host: alive while its heartbeats keep coming,
- * lost once one is overdue by its timeout or when the host says it leaves. Losing the host
- * is final (`reportHostLost` moves its tasks elsewhere); a host that comes back starts a
+ * lost once one is overdue by its timeout or when the host says it leaves. While the
+ * orchestrator's own link is down (`LINK_LOST`) it is `unheard`: no deadline runs, since a
+ * heartbeat it could not hear is no missed heartbeat; on `LINK_RESTORED` the host gets a
+ * full fresh timeout from that moment (its heartbeats need one interval to arrive again).
+ * Losing the host is final (`reportHostLost` moves its tasks elsewhere); a host that comes back starts a
  * new actor. The overdue time is an absolute deadline in context, so the `hostTimeout`
  * delay (provided by `src/` with the clock) re-arms only the time that is left.
  */
@@ -44,6 +51,10 @@ export const hostLivenessMachine = setup({
       expiresAt: Math.max(context.expiresAt, params.at + params.timeoutMs),
       timeoutMs: params.timeoutMs,
       heartbeats: context.heartbeats + 1,
+    })),
+    /** A whole timeout from `at`, never less than the deadline already promised. */
+    grantFreshWindow: assign(({ context }, params: { at: number }) => ({
+      expiresAt: Math.max(context.expiresAt, params.at + context.timeoutMs),
     })),
   },
   delays: {
@@ -66,6 +77,21 @@ export const hostLivenessMachine = setup({
           actions: { type: 'recordHeartbeat', params: ({ event }) => ({ at: event.at, timeoutMs: event.timeoutMs }) },
         },
         HOST_LEFT: 'left',
+        LINK_LOST: 'unheard',
+      },
+    },
+    // The orchestrator is cut off: no deadline. What it still hears (a heartbeat from the same
+    // turn, a goodbye) counts as usual.
+    unheard: {
+      on: {
+        HEARTBEAT_RECEIVED: {
+          actions: { type: 'recordHeartbeat', params: ({ event }) => ({ at: event.at, timeoutMs: event.timeoutMs }) },
+        },
+        HOST_LEFT: 'left',
+        LINK_RESTORED: {
+          target: 'alive',
+          actions: { type: 'grantFreshWindow', params: ({ event }) => ({ at: event.at }) },
+        },
       },
     },
     lost: {

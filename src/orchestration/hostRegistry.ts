@@ -4,6 +4,7 @@ import type { Message } from '../bus/message';
 import { messageOrigin } from '../bus/messageOrigin';
 import { timerDelay, type NeuroFluxClock } from '../kernel/clock';
 import type { NeuroFluxLogger } from '../kernel/logger';
+import { runtimeLinkOf, type RuntimeLink } from '../kernel/runtimeLink';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
 import { HostPresencePayloadSchema } from './taskProtocol';
 
@@ -54,6 +55,11 @@ export interface HostRegistryStats {
  * announced, one liveness actor per host (`machines/hostLiveness.machine.ts`, whose timeout
  * ends the host and moves its tasks), and the results a leaving host still has in flight.
  * Presence is validated here; the agents it announces reach the orchestrator's agent table.
+ *
+ * While the runtime's own transport link is down (`runtimeLinkOf`: its `status$` reads
+ * `reconnecting`, or ended) the liveness actors are told `LINK_LOST` and no host can be
+ * presumed dead for heartbeats this orchestrator could not hear; back `ready`, each host
+ * gets a full `missedHeartbeats × interval` from then (`LINK_RESTORED`).
  * @internal
  */
 export class HostRegistry {
@@ -66,6 +72,8 @@ export class HostRegistry {
   private readonly resultsAwaited = new Map<string, Set<string>>();
   /** Hosts that said goodbye: their end is logged as a departure, not as a loss. */
   private readonly leavingHosts = new Set<string>();
+  /** The runtime's transport link, when it has a transport that reports its status. */
+  private readonly link: RuntimeLink | undefined;
   private lost = 0;
   private left = 0;
   private invalidAnnouncements = 0;
@@ -85,6 +93,19 @@ export class HostRegistry {
       delays: { hostTimeout: ({ context }) => timerDelay(context.expiresAt - clock.now()) },
     });
     this.liveness = new ShardedSupervisor(parent, kind, logic, 16, (hostId) => this.onHostLost(hostId));
+    // The orchestrator's actor lives under the runtime's root, where the transport's link state is.
+    this.link = runtimeLinkOf(parent);
+    this.link?.onChange((down) => this.linkChanged(down));
+  }
+
+  /** The orchestrator's own link changed: every host's deadline is suspended, or restarted in full. */
+  private linkChanged(down: boolean): void {
+    const at = this.clock.now();
+    for (const hostId of this.hosts.keys()) {
+      const actor = this.liveness.get(hostId);
+      if (actor?.getSnapshot().status !== 'active') continue;
+      actor.send(down ? { type: 'LINK_LOST' } : { type: 'LINK_RESTORED', at });
+    }
   }
 
   /** Hosts alive now. */
@@ -167,6 +188,8 @@ export class HostRegistry {
       // A host back from the dead before its old liveness actor was forgotten.
       if (this.liveness.get(hostId)) this.liveness.release([hostId]);
       this.liveness.spawn(hostId, { hostId, at, timeoutMs } satisfies HostLivenessInput);
+      // Heard in the very turn the link went down: its deadline waits for the link like the others'.
+      if (this.link?.down) this.liveness.get(hostId)?.send({ type: 'LINK_LOST' });
     }
     const hosted = host.agents;
     const announced = new Set<string>();

@@ -2,6 +2,7 @@ import type { Subscription } from 'rxjs';
 import type { AnyActorRef } from 'xstate';
 import type { CommunicationBus } from '../bus/communicationBus';
 import type { ConnectionStatusEvent } from '../kernel/connectionStatus';
+import { attachRuntimeLink, RuntimeLinkState } from '../kernel/runtimeLink';
 import type { Transport } from '../transport/transport';
 
 /**
@@ -18,11 +19,18 @@ import type { Transport } from '../transport/transport';
  * What offline means here (docs/distributed.md): the cluster cannot reach the agent. This
  * process still delivers its own messages to it and its own orchestrator still assigns it
  * tasks, which need no network; `setOnline(false)` remains the way to stop that.
+ *
+ * The same state is the runtime's {@link RuntimeLinkState} (`src/kernel/runtimeLink.ts`,
+ * attached to its root): the orchestrator's host registry reads it to freeze host liveness
+ * while it cannot hear heartbeats (review finding: a 5 s NATS restart presumed every host dead
+ * and ran their running tasks twice).
  * @internal
  */
 export class TransportReachability {
   private linkDown = false;
   private disposed = false;
+  /** What the rest of the runtime reads of the link (the orchestrator's host liveness). */
+  private readonly link = new RuntimeLinkState();
   private readonly subscription: Subscription | undefined;
   private readonly stopWatchingAgents: (() => void) | undefined;
 
@@ -33,6 +41,7 @@ export class TransportReachability {
     // A transport written before `status$` existed: nothing to read, the agents keep `online`.
     const status$ = transport.status$;
     if (status$ === undefined) return;
+    attachRuntimeLink(bus.root, this.link);
     this.stopWatchingAgents = bus.onAgentRegistered((handle) => {
       if (this.linkDown) tell(handle.actor, 'LINK_LOST');
     });
@@ -52,12 +61,14 @@ export class TransportReachability {
     this.disposed = true;
     this.subscription?.unsubscribe();
     this.stopWatchingAgents?.();
+    this.link.clear();
   }
 
   private changed(down: boolean): void {
     // Repeated `reconnecting` (one per attempt on NATS) or `ready` tell the agents nothing new.
     if (this.disposed || down === this.linkDown) return;
     this.linkDown = down;
+    this.link.set(down);
     const type = down ? 'LINK_LOST' : 'LINK_RESTORED';
     for (const agentId of this.bus.getAgentIds()) {
       const actor = this.bus.getAgent(agentId)?.actor;
