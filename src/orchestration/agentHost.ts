@@ -72,6 +72,15 @@ const MAX_RESULTS_LISTED = 256;
 
 type HostedAgent = z.output<typeof HostedAgentOptionsSchema> & { handle: AgentHandle };
 
+/** One attempt an {@link AgentHost} runs: what a cancel is matched against. */
+interface RunningAttempt {
+  readonly agentId: string;
+  readonly taskId: string;
+  readonly attempt: number;
+  /** The assignment's dispatch token (absent from an orchestrator that sends none). */
+  readonly dispatch: string | undefined;
+}
+
 /**
  * Runs agents for orchestrators in other processes (or in this one): each agent is a bus
  * agent that executes `task_assignment` commands with a {@link TaskExecutor} and answers
@@ -100,7 +109,12 @@ export class AgentHost {
   private readonly logger: NeuroFluxLogger;
   private readonly heartbeatIntervalMs: number;
   private readonly agents = new Map<string, HostedAgent>();
-  private readonly controllers = new Map<string, AbortController>();
+  /**
+   * The attempts running now, one entry per run (keyed by its own controller): two dispatches
+   * of the same attempt (a task moved off this host while it was cut off, then given back to
+   * it) are two runs, and a cancel names the one it means by its dispatch token.
+   */
+  private readonly controllers = new Map<AbortController, RunningAttempt>();
   private heartbeat: Actor<typeof heartbeatMachine> | undefined;
   private stopped = false;
   /** Draining: no new attempt starts; `drained` is called once none runs. */
@@ -149,7 +163,7 @@ export class AgentHost {
   removeAgent(agentId: string): boolean {
     if (!this.agents.delete(agentId)) return false;
     this.bus.unregisterAgent(agentId);
-    this.abortWhere((key) => key.startsWith(`${agentId}:`));
+    this.abortWhere((run) => run.agentId === agentId);
     if (this.heartbeat) this.announce('alive');
     return true;
   }
@@ -262,7 +276,14 @@ export class AgentHost {
   private onMessage(agentId: string, message: Message, agent: AgentHandle): Promise<void> | undefined {
     if (message.topic === TaskTopic.CANCEL) {
       const cancel = TaskCancelPayloadSchema.safeParse(message.payload);
-      if (cancel.success) this.abortWhere((key) => key === `${agentId}:${cancel.data.taskId}#${cancel.data.attempt}`);
+      if (cancel.success) {
+        const { taskId, attempt, dispatch } = cancel.data;
+        // With a token only that dispatch stops: the late cancel of a dispatch the orchestrator
+        // gave up (host presumed lost) must not abort its new run of the same attempt here. A
+        // cancel without one (an orchestrator from before tokens in cancels) stops every run
+        // of the attempt, as it always did.
+        this.abortWhere((run) => run.agentId === agentId && run.taskId === taskId && run.attempt === attempt && (dispatch === undefined || run.dispatch === dispatch));
+      }
       return undefined;
     }
     if (message.topic !== TaskTopic.ASSIGNMENT) return undefined;
@@ -282,9 +303,8 @@ export class AgentHost {
   private async run(hosted: HostedAgent, orchestratorId: string, assignment: z.output<typeof TaskAssignmentPayloadSchema>, agent: AgentHandle): Promise<void> {
     const { task, attempt, dependencyResults, dispatch } = assignment;
     const taskId = task.taskId;
-    const key = `${agent.agentId}:${taskId}#${attempt}`;
     const controller = new AbortController();
-    this.controllers.set(key, controller);
+    this.controllers.set(controller, { agentId: agent.agentId, taskId, attempt, dispatch });
     const reply = (topic: string, payload: Record<string, unknown>) => {
       if (!this.bus.running) return;
       // The token goes back with every report: over the network reports without it are refused.
@@ -299,7 +319,7 @@ export class AgentHost {
       dependencyResults,
       reportProgress: (progress) => reply(TaskTopic.PROGRESS, { progress }),
     });
-    if (this.controllers.get(key) === controller) this.controllers.delete(key);
+    this.controllers.delete(controller);
     const status = controller.signal.aborted ? 'aborted' : outcome.status;
     this.logger.info(
       { taskId, agentId: agent.agentId, attempt, status, durationMs: this.bus.clock.now() - startedAt, ...(status === 'failed' && { error: outcome.error }) },
@@ -316,10 +336,10 @@ export class AgentHost {
     if (this.controllers.size === 0) this.drained?.();
   }
 
-  private abortWhere(matches: (key: string) => boolean): void {
-    for (const [key, controller] of this.controllers) {
-      if (!matches(key)) continue;
-      this.controllers.delete(key);
+  private abortWhere(matches: (run: RunningAttempt) => boolean): void {
+    for (const [controller, run] of this.controllers) {
+      if (!matches(run)) continue;
+      this.controllers.delete(controller);
       this.aborted++;
       controller.abort(new Error('task attempt aborted (timeout, cancel or host stop)'));
     }

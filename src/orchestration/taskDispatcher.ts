@@ -175,13 +175,15 @@ export class TaskDispatcher {
     }
     const bus = this.tables.bus;
     if (this.tables.agents.get(agentId)?.execute || (!bus.getAgent(agentId) && !bus.hasTransport) || !bus.running) return;
+    // The dispatch's token: the host stops that run only, not a later dispatch of the same attempt.
+    const dispatch = this.tables.tasks.get(taskId)?.dispatchToken;
     try {
       (this.tables.handle() as AgentHandle).send({
         recipientId: agentId,
         messageType: 'command',
         topic: TaskTopic.CANCEL,
         priority: 'high',
-        payload: { taskId, attempt, reason: 'aborted' },
+        payload: { taskId, attempt, reason: 'aborted', ...(dispatch ? { dispatch } : {}) },
       });
     } catch {
       // Best effort: the attempt is over for the orchestrator whatever the agent hears, and a

@@ -8,7 +8,7 @@ import { idRecordSchema } from '../idRecord';
  * - agent → orchestrator, notification `task_started` (optional): `{ taskId, attempt, dispatch }`;
  * - agent → orchestrator, notification `task_result`: `{ taskId, attempt?, dispatch, status: 'completed' | 'failed', result?, error? }`;
  * - agent → orchestrator, notification `task_progress` (optional): `{ taskId, attempt, progress, dispatch }`;
- * - orchestrator → agent, command `task_cancel`: `{ taskId, attempt, reason }` when the attempt timed out or was cancelled;
+ * - orchestrator → agent, command `task_cancel`: `{ taskId, attempt, reason, dispatch }` when the attempt timed out, was cancelled or its agent was lost;
  * - agent host → every orchestrator, event on topic `agent_presence`: `{ hostId, status, heartbeatIntervalMs, agents }`,
  *   at start, every heartbeat interval, and `status: 'leaving'` on a clean stop (see `AgentHost`).
  */
@@ -71,6 +71,12 @@ export const TaskCancelPayloadSchema = z.object({
   taskId: z.string().min(1),
   attempt: z.number().int().nonnegative(),
   reason: z.string().optional(),
+  /**
+   * The `dispatch` token of the assignment to stop: only that run stops (a task moved off a
+   * host and later given back to it runs the same attempt under a new token). Absent (an
+   * orchestrator from before it was sent): every run of the attempt stops.
+   */
+  dispatch: DispatchTokenSchema.optional(),
 });
 
 /** One agent an {@link HostPresencePayloadSchema} announces. */
