@@ -1,7 +1,14 @@
 /**
  * The swarm network: agents as neurons, learned connection strengths, emergent patterns.
  */
-export { NeuralSwarmNetwork, type NeuralSwarmNetworkOptions, type AddAgentOptions, type KnowledgeTransferDelivery, type NetworkCycleResult } from './neuralSwarmNetwork';
+export {
+  NeuralSwarmNetwork,
+  MAX_HELD_OUTCOMES,
+  type NeuralSwarmNetworkOptions,
+  type AddAgentOptions,
+  type KnowledgeTransferDelivery,
+  type NetworkCycleResult,
+} from './neuralSwarmNetwork';
 export {
   SWARM_DEFAULTS,
   PatternType,
@@ -59,7 +66,8 @@ export { initialSwarmState, neuronOf, connectionOf, findConnection, listNeurons,
 export { SHARD_COUNT, shardKey, type ShardedRecord, type ReadonlyShardedRecord } from './model/shardedRecord';
 export { propagate } from './model/propagation';
 export { adaptTopology, decayConnections } from './model/adaptation';
-export { learnFromTask, learnFromConsensus } from './model/outcomeLearning';
+export { learnFromTask, learnFromTasks, learnFromConsensus, type TaskOutcomeBatch } from './model/outcomeLearning';
+export { SwarmWorkingCopy } from './model/swarmWorkingCopy';
 export { activationPatterns, pearsonCorrelation, detectPatterns, amplifyPatterns } from './model/emergentPatterns';
 export { runCycle, detectAndAmplify } from './model/networkCycle';
 export {
