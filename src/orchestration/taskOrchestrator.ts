@@ -1,44 +1,28 @@
 import { Subject, type Observable } from 'rxjs';
-import { createActor, fromPromise, type ActorRefFrom, type AnyActorRef, type Snapshot } from 'xstate';
-import { z } from 'zod';
-import { orchestratorMachine, type OrchestratorRole } from '../../machines/orchestrator.machine';
+import { createActor, fromPromise, type AnyActorRef, type Snapshot } from 'xstate';
+import { orchestratorMachine } from '../../machines/orchestrator.machine';
 import { taskMachine, type TaskMachineContext } from '../../machines/task.machine';
 import type { AgentHandle } from '../bus/agentHandle';
 import type { CommunicationBus } from '../bus/communicationBus';
-import type { Message } from '../bus/message';
-import {
-  AssignmentRefusedError,
-  DuplicateAgentError,
-  DuplicateTaskError,
-  NotRunningError,
-  StandbyError,
-  UnknownAgentError,
-  UnknownTaskError,
-  ValidationError,
-  WorkflowValidationError,
-  type WorkflowProblem,
-} from '../errors';
-import { timerDelay } from '../kernel/clock';
+import { AssignmentRefusedError, NotRunningError, UnknownAgentError, UnknownTaskError, ValidationError } from '../errors';
 import { describeError } from '../describeError';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
 import { systemIdPrefixOf } from '../kernel/systemIdScope';
-import { nextTurn, turnBudgetSpent, turnStartedAt } from '../kernel/chunkedQueue';
 import { retentionLimits } from '../kernel/recordRetention';
 import { copyRecord, TaskTable } from './taskTable';
 import { HostRegistry } from './hostRegistry';
 import { AgentWaiters } from './agentWaiters';
-import { RecordInterning } from './recordInterning';
-import { newTaskRecord, taskEntry, type TaskEntry } from './taskEntry';
+import { AgentRegistry } from './agentRegistry';
+import { taskActorLogic } from './taskActorLogic';
+import { OrchestratorLifecycle } from './orchestratorLifecycle';
+import { WorkflowSubmission } from './workflowSubmission';
+import { taskEntry, type TaskEntry } from './taskEntry';
 import { retrySubmission } from './taskRetry';
-import { capabilityCoverage } from './capabilityCoverage';
 import { RemoteReports } from './remoteReports';
-import { AgentActorLink } from './agentActorLink';
 import { RemoteAgentActors } from './remoteAgentActors';
-import { loadAfterRelease } from './planning/slotAccounting';
-import { OrchestratorAgent, type AgentView, type TaskHistoryEntry } from './orchestratorAgent';
+import type { AgentView, OrchestratorAgent, TaskHistoryEntry } from './orchestratorAgent';
 import { TaskTopic } from './taskProtocol';
-import { FINAL_STATES, TaskInputSchema, type ParsedTask, type TaskInput, type TaskRecord, type TaskState, type TaskStatus, type TaskSubmission } from './taskTypes';
-import { findWorkflowProblems, workflowProblemSteps } from './workflowGraph';
+import { FINAL_STATES, type TaskInput, type TaskRecord, type TaskStatus, type TaskSubmission } from './taskTypes';
 import { TaskScheduler } from './taskScheduler';
 import { TaskDispatcher } from './taskDispatcher';
 import type { PersistedOrchestrator } from './orchestratorPersistence';
@@ -47,7 +31,7 @@ import { runtimeLogger } from '../kernel/runtimeLogger';
 import type { NeuroFluxLogger } from '../kernel/logger';
 import type { OrchestratorProgressState, ProgressStateAgent, ProgressStateTask } from './stallDiagnosis';
 
-import { AgentOptionsSchema, OrchestratorOptionsSchema, type OrchestratorAgentOptions, type TaskOrchestratorOptions } from './orchestratorOptions';
+import { OrchestratorOptionsSchema, type OrchestratorAgentOptions, type TaskOrchestratorOptions } from './orchestratorOptions';
 import type { TaskAttemptEvent, TaskAttemptFailureKind, TaskEvent, TaskFinishedEvent } from './taskEvents';
 import type { CapabilityFigures, OrchestratorStats } from './orchestratorStats';
 
@@ -90,8 +74,8 @@ export class TaskOrchestrator {
   private readonly bus: CommunicationBus;
   /** The orchestrator's bus agent, registered when the chart goes live (at once, or on `activate()`). */
   private handle: AgentHandle | undefined;
-  /** The same actor as `actor`, typed: its states are the orchestrator's lifecycle. */
-  private readonly lifecycle: ActorRefFrom<typeof orchestratorMachine>;
+  /** The orchestrator actor's chart read as a lifecycle (live, halted, activation, stop). */
+  private readonly lifecycle: OrchestratorLifecycle;
   /** Agent hosts heard of by presence, with their liveness actors. */
   private readonly hosts: HostRegistry;
   /** Results and reports from agents elsewhere, and hosts' presence: what reaches the orchestrator's bus agent. */
@@ -105,30 +89,25 @@ export class TaskOrchestrator {
   private readonly table: TaskTable;
   /** The table's map itself (read on almost every call). */
   private readonly tasks: Map<string, TaskEntry>;
-  private readonly agents = new Map<string, OrchestratorAgent>();
-  /** Paused agent ids: a pause outlives the agent's unregistration (a host's lapse or restart re-registers it). */
-  private readonly pausedAgentIds = new Set<string>();
+  /** Registration, pauses, bus agents for executors, links to agents' actors (agentRegistry.ts). */
+  private readonly registry: AgentRegistry;
+  /** The registry's map itself. */
+  private readonly agents: ReadonlyMap<string, OrchestratorAgent>;
   /** Callers of `waitForAgents`. */
   private readonly agentWaiters: AgentWaiters;
   private readonly logger: NeuroFluxLogger;
-  private readonly busAgentsWeRegistered = new Set<string>();
-  /** Stops linking bus agents registered again to our records (on stop). */
-  private readonly stopRelinking: () => void;
   /** Stand-in actors of the agents hosts announced (the inspector here shows them). */
   private readonly remoteAgentActors: RemoteAgentActors;
-  /** Equal lists and retry policies of records stored once. */
-  private readonly interning = new RecordInterning();
   private readonly taskActors: ShardedSupervisor<typeof taskMachine>;
   /** With `store`: what is written, the takeover and restore, the archive lookup (orchestratorStore.ts). */
   private readonly persistence: OrchestratorStore<TaskEntry> | undefined;
   private readonly eventSubject = new Subject<TaskEvent>();
   private readonly finishedSubject = new Subject<TaskFinishedEvent>();
   private readonly attemptSubject = new Subject<TaskAttemptEvent>();
-  private readonly unregisteredSubject = new Subject<string>();
-  private registrationCount = 0;
-  private taskIdSeq = 0;
-  /** Slices `submitWorkflowAsync` inserted tasks in, and the largest. @internal */
-  readonly insertion = { slices: 0, largestSlice: 0 };
+  /** Parse, check, reserve and insert of `submitTask` / `submitWorkflow` / `submitWorkflowAsync` (workflowSubmission.ts). */
+  private readonly submission: WorkflowSubmission;
+  /** Slices `submitWorkflowAsync` inserted tasks in, and the largest (the submission's own counters). @internal */
+  readonly insertion: { readonly slices: number; readonly largestSlice: number };
 
   constructor(options: TaskOrchestratorOptions) {
     const { bus, balancer, balancers, store, ...rest } = options;
@@ -157,7 +136,6 @@ export class TaskOrchestrator {
       });
     this.finished$ = this.finishedSubject.asObservable();
     this.attempts$ = this.attemptSubject.asObservable();
-    this.agentsUnregistered$ = this.unregisteredSubject.asObservable();
     this.table = new TaskTable({
       clock: bus.clock,
       retention: retentionLimits(parsed.data.retention),
@@ -176,6 +154,17 @@ export class TaskOrchestrator {
       },
     });
     this.tasks = this.table.tasks;
+    this.registry = new AgentRegistry({
+      bus,
+      tasks: this.tasks,
+      historyWindowMs: this.historyWindowMs,
+      scheduler: () => this.scheduler,
+      onLocalAgentMessage: (agent, message) => this.dispatcher.onLocalAgentMessage(agent, message),
+      tell: (event) => this.actor.send(event),
+      agentsChanged: () => this.agentWaiters.agentsChanged(),
+    });
+    this.agents = this.registry.agents;
+    this.agentsUnregistered$ = this.registry.unregistered$.asObservable();
     this.scheduler = new TaskScheduler(
       {
         tasks: this.tasks,
@@ -183,7 +172,7 @@ export class TaskOrchestrator {
         clock: bus.clock,
         // Only the chart's `active` state runs a round.
         requestRound: () => {
-          if (this.lifecycle.getSnapshot().status === 'active') this.actor.send({ type: 'SCHEDULING_REQUESTED' });
+          if ((this.actor.getSnapshot() as Snapshot<unknown>).status === 'active') this.actor.send({ type: 'SCHEDULING_REQUESTED' });
         },
         producersOf: (record) => this.table.producersOf(record),
       },
@@ -200,26 +189,18 @@ export class TaskOrchestrator {
       handle: () => this.handle,
       attemptEnded: (entry, context, agentId, outcome, error) => this.table.attemptEnded(entry, context, agentId, outcome, error),
     });
+    this.submission = new WorkflowSubmission({
+      table: this.table,
+      agents: this.agents,
+      scheduler: this.scheduler,
+      clock: bus.clock,
+      assertActive: () => this.lifecycle.assertActive(),
+    });
+    this.insertion = this.submission.insertion;
     this.agentWaiters = new AgentWaiters(bus.clock, () => this.agents.values());
 
     const clock = bus.clock;
-    const table = this.table;
-    const taskLogic = taskMachine.provide({
-      actions: {
-        requestAgent: ({ context }) => this.enqueueForAgent(context.taskId),
-        dispatchToAgent: ({ context }, params) => this.dispatcher.dispatch(context.taskId, params.agentId, params.attempt),
-        abortWork: ({ context }, params) => this.dispatcher.abortWork(context.taskId, params.agentId, params.attempt),
-        releaseAgent: ({ context, event }, params) =>
-          this.dispatcher.releaseAgent(context, params.agentId, params.outcome, event.type === 'EXECUTION_FAILED' ? event.error : 'timed out'),
-        reportTransition: ({ context }, params: { state: TaskState }) => table.onTransition(context, params.state),
-      },
-      delays: {
-        // Remaining time to the absolute deadline: a restored task re-arms only what is left.
-        taskTimeout: ({ context }) => timerDelay((context.deadline ?? clock.now() + context.timeoutMs) - clock.now()),
-        // A runaway backoff series is capped (MAX_DELAY_MS); long delays are re-armed by the runtime's clock.
-        retryBackoff: ({ context }) => timerDelay((context.retryAt ?? clock.now()) - clock.now()),
-      },
-    });
+    const taskLogic = taskActorLogic({ table: this.table, scheduler: this.scheduler, dispatcher: this.dispatcher, clock });
     const orchestratorLogic = orchestratorMachine.provide({
       actors: {
         // A deposed leader may still be finishing a write: the key is made ours before going
@@ -245,13 +226,8 @@ export class TaskOrchestrator {
     // Its actions reach the bus and the supervisors: created now, started once they exist.
     const actor = createActor(orchestratorLogic, { parent: bus.root, id, systemId: systemIdPrefixOf(bus.root) + id, input: { role: parsed.data.role } });
     this.actor = actor;
-    this.lifecycle = actor;
+    this.lifecycle = new OrchestratorLifecycle(actor, this.orchestratorId);
     bus.root.subscribe({ complete: () => void this.stop(), error: () => void this.stop() });
-    // A bus agent registered (again) under the id of one of ours: its new actor is linked.
-    this.stopRelinking = bus.onAgentRegistered((handle) => {
-      const agent = this.agents.get(handle.agentId);
-      if (agent) this.linkLocalActor(agent);
-    });
     // Task system ids are `task:<id>`; a second orchestrator in the same system namespaces its own.
     this.taskActors = new ShardedSupervisor(actor, index === 0 ? 'task' : `${id}.task`, taskLogic, 16, (taskId, error) => this.onTaskActorCrash(taskId, error));
     this.remoteAgentActors = new RemoteAgentActors(actor, index === 0 ? 'remoteAgent' : `${id}.remoteAgent`);
@@ -281,18 +257,6 @@ export class TaskOrchestrator {
     actor.start();
   }
 
-  /** Taking results, presence and submissions: the chart's `active` state. */
-  private get live(): boolean {
-    const snapshot = this.lifecycle.getSnapshot();
-    return snapshot.status === 'active' && snapshot.matches('active');
-  }
-
-  /** Stopping or stopped (or ended with the runtime): the chart says so. */
-  private get halted(): boolean {
-    const snapshot = this.lifecycle.getSnapshot();
-    return snapshot.status !== 'active' || snapshot.matches('stopping');
-  }
-
   /** Registers the orchestrator's bus agent: from now on results and presence reach it. */
   private goLive(): void {
     this.handle = this.bus.registerAgent(this.orchestratorId, {
@@ -308,50 +272,14 @@ export class TaskOrchestrator {
    * election when this process wins the lease. Resolves with the number of tasks restored.
    */
   activate(): Promise<number> {
-    if (this.halted) return Promise.reject(new NotRunningError('orchestrator'));
-    const snapshot = this.lifecycle.getSnapshot();
-    if (snapshot.context.role === 'disabled') return Promise.reject(new StandbyError(`orchestrator '${this.orchestratorId}'`, 'disabled'));
-    if (snapshot.matches('active')) return Promise.resolve(0);
-    // From `standby` (again, after a takeover that failed) the chart starts the takeover;
-    // a call while it runs waits for the same one.
-    this.lifecycle.send({ type: 'ACTIVATION_REQUESTED' });
-    return new Promise<number>((resolve, reject) => {
-      const settle = (): boolean => {
-        const now = this.lifecycle.getSnapshot();
-        if (now.status === 'active' && now.matches('activating')) return false;
-        if (now.status === 'active' && now.matches('active')) resolve(this.persistence?.tasksRestored ?? 0);
-        else if (now.status === 'active' && now.matches('standby')) {
-          // The store's own errors are Error instances; a store that throws another value still rejects with an Error.
-          const error = now.context.activationError;
-          reject(error instanceof Error ? error : new Error(String(error), { cause: error }));
-        } else reject(new NotRunningError('orchestrator'));
-        return true;
-      };
-      if (settle()) return;
-      const subscription = this.lifecycle.subscribe({
-        next: () => {
-          if (settle()) subscription.unsubscribe();
-        },
-        complete: () => settle(),
-        error: () => settle(),
-      });
-    });
+    return this.lifecycle.activate(() => this.persistence?.tasksRestored ?? 0);
   }
 
   /** The takeover the chart invokes in `activating`: the store's key made ours, its state loaded. */
   private async takeOverStore(): Promise<PersistedOrchestrator | undefined> {
-    const state = await this.persistence?.takeOver(() => (this.halted ? new NotRunningError('orchestrator') : undefined));
-    if (this.halted) throw new NotRunningError('orchestrator');
+    const state = await this.persistence?.takeOver(() => this.lifecycle.haltedError());
+    if (this.lifecycle.halted) throw new NotRunningError('orchestrator');
     return state;
-  }
-
-  private assertActive(): void {
-    if (this.halted) throw new NotRunningError('orchestrator');
-    if (!this.live) throw new StandbyError(`orchestrator '${this.orchestratorId}'`, this.roleKind());
-  }
-
-  private roleKind(): Exclude<OrchestratorRole, 'active'> {
-    return this.lifecycle.getSnapshot().context.role === 'disabled' ? 'disabled' : 'standby';
   }
 
   /** For the guide's `await orchestrator.start()`: the orchestrator runs from construction. */
@@ -362,32 +290,13 @@ export class TaskOrchestrator {
    * `stopping` (intake halted, the store flushed), then `stopped` (everything released).
    */
   stop(): Promise<void> {
-    const snapshot = this.lifecycle.getSnapshot();
-    if (snapshot.status !== 'active') {
-      // The runtime's root ended and took the actor with it: release here what the chart would have.
-      this.haltIntake();
-      this.releaseResources();
-      return Promise.resolve();
-    }
-    if (!snapshot.matches('stopping')) this.lifecycle.send({ type: 'ORCHESTRATOR_STOPPED' });
-    return new Promise<void>((resolve) => {
-      const ended = (): boolean => {
-        const now = this.lifecycle.getSnapshot();
-        if (now.status === 'active') return false;
-        // Ended by the runtime before `stopped` (mid-flush): what `stopped` releases is released here.
-        if (now.status !== 'done') this.releaseResources();
-        resolve();
-        return true;
-      };
-      if (ended()) return;
-      const subscription = this.lifecycle.subscribe({
-        next: () => {
-          if (ended()) subscription.unsubscribe();
-        },
-        complete: () => ended(),
-        error: () => ended(),
-      });
-    });
+    return this.lifecycle.stop(
+      () => {
+        this.haltIntake();
+        this.releaseResources();
+      },
+      () => this.releaseResources(),
+    );
   }
 
   /** `stopping`: no more work is taken. Safe to repeat. */
@@ -402,14 +311,12 @@ export class TaskOrchestrator {
     this.table.answerAllWaiters();
     this.dispatcher.abortAll();
     this.taskActors.stopAll();
-    this.stopRelinking();
     this.remoteAgentActors.stopAll();
     if (this.bus.running) {
       if (this.handle) this.bus.unregisterAgent(this.orchestratorId);
       this.handle = undefined;
-      for (const agentId of this.busAgentsWeRegistered) this.bus.unregisterAgent(agentId);
-      this.busAgentsWeRegistered.clear();
     }
+    this.registry.release();
   }
 
   // ---------------------------------------------------------------- agents
@@ -426,30 +333,8 @@ export class TaskOrchestrator {
    * ```
    */
   registerAgent(agentId: string, options: OrchestratorAgentOptions): void {
-    if (this.halted) throw new NotRunningError('orchestrator');
-    const idCheck = z.string().min(1).safeParse(agentId);
-    if (!idCheck.success) throw ValidationError.fromZod('agentId', idCheck.error);
-    const parsed = AgentOptionsSchema.safeParse(options);
-    if (!parsed.success) throw ValidationError.fromZod('agent options', parsed.error);
-    if (this.agents.has(agentId)) throw new DuplicateAgentError(agentId);
-    const o = parsed.data;
-    const agent = new OrchestratorAgent(agentId, new Set(o.capabilities), o.maxConcurrentTasks, this.registrationCount++, new Map(Object.entries(o.specializations)), o.execute);
-    agent.paused = this.pausedAgentIds.has(agentId);
-    // An agent without executor and not on the local bus lives in another process when a
-    // transport is attached; otherwise it reads its assignments from a local mailbox.
-    if (!this.bus.getAgent(agentId) && (o.execute || !this.bus.hasTransport)) {
-      this.bus.registerAgent(agentId, {
-        concurrency: o.maxConcurrentTasks,
-        ...(o.execute && { handler: (message: Message) => this.dispatcher.onLocalAgentMessage(agent, message) }),
-      });
-      this.busAgentsWeRegistered.add(agentId);
-    }
-    this.linkLocalActor(agent);
-    this.agents.set(agentId, agent);
-    this.scheduler.agentAdded(agent);
-    this.actor.send({ type: 'AGENT_REGISTERED', agentId });
-    this.scheduler.requestRound();
-    this.agentWaiters.agentsChanged();
+    if (this.lifecycle.halted) throw new NotRunningError('orchestrator');
+    this.registry.register(agentId, options);
   }
 
   /**
@@ -470,7 +355,7 @@ export class TaskOrchestrator {
    * ```
    */
   waitForAgents(capabilities: readonly (string | readonly string[])[], options: { timeoutMs?: number } = {}): Promise<void> {
-    return this.agentWaiters.wait(capabilities, options, () => (this.halted ? new NotRunningError('orchestrator') : undefined));
+    return this.agentWaiters.wait(capabilities, options, () => this.lifecycle.haltedError());
   }
 
   /**
@@ -499,34 +384,7 @@ export class TaskOrchestrator {
 
   /** Removes an agent: its assigned and running tasks go back to the queue (aborted). */
   unregisterAgent(agentId: string): boolean {
-    const agent = this.agents.get(agentId);
-    if (!agent) return false;
-    this.agents.delete(agentId);
-    for (const pool of [...agent.pools]) pool.remove(agent);
-    for (const taskId of [...agent.activeTasks]) this.tasks.get(taskId)?.actor?.send({ type: 'AGENT_LOST', agentId });
-    agent.linkActor(undefined);
-    if (this.busAgentsWeRegistered.delete(agentId)) this.bus.unregisterAgent(agentId);
-    this.actor.send({ type: 'AGENT_UNREGISTERED', agentId });
-    this.unregisteredSubject.next(agentId);
-    return true;
-  }
-
-  /** Links the agent's actor on the local bus, if it has one: told of tasks and pauses, it tells when it goes offline. */
-  private linkLocalActor(agent: OrchestratorAgent): void {
-    const actor = this.bus.getAgent(agent.agentId)?.actor;
-    if (!actor) return;
-    // A handler on the bus counts each assignment as a message in flight; an executor or a pull mailbox does not.
-    const reportsTasks = agent.execute !== undefined || !this.bus.agentPushes(agent.agentId);
-    agent.linkActor(new AgentActorLink(actor, agent.maxConcurrentTasks, reportsTasks, (online) => this.agentOnlineChanged(agent, online)));
-  }
-
-  /** An offline agent is not available (no new task); back online, its pools are scheduled. */
-  private agentOnlineChanged(agent: OrchestratorAgent, online: boolean): void {
-    if (agent.online === online) return;
-    agent.online = online;
-    if (online) this.scheduler.markAgentPools(agent, false);
-    else for (const pool of agent.pools) pool.update(agent);
-    if (online && agent.pools.size > 0) this.actor.send({ type: 'SCHEDULING_REQUESTED' });
+    return this.registry.unregister(agentId);
   }
 
   /** What the balancers see of an agent. */
@@ -536,10 +394,7 @@ export class TaskOrchestrator {
 
   /** The agent's finished attempts in the last `hours` (default: the history window), oldest first. */
   getAgentTaskHistory(agentId: string, options: { hours?: number } = {}): TaskHistoryEntry[] {
-    const agent = this.agents.get(agentId);
-    if (!agent) return [];
-    const windowMs = (options.hours ?? this.historyWindowMs / 3_600_000) * 3_600_000;
-    return agent.historySince(this.bus.clock.now() - windowMs);
+    return this.registry.history(agentId, this.bus.clock.now(), options.hours);
   }
 
   // ---------------------------------------------------------------- tasks
@@ -555,7 +410,7 @@ export class TaskOrchestrator {
    * dependency or a duplicate id.
    */
   submitTask(task: TaskInput): TaskSubmission {
-    const [submission] = this.submit([task], false, 'task');
+    const [submission] = this.submission.submit([task], false, 'task');
     return submission as TaskSubmission;
   }
 
@@ -576,7 +431,7 @@ export class TaskOrchestrator {
   submitWorkflow(workflow: { tasks: readonly TaskInput[] }, options: { requireCapableAgents?: boolean } = {}): TaskSubmission[] {
     const tasks = (workflow as { tasks?: unknown } | undefined)?.tasks;
     if (!Array.isArray(tasks)) throw new ValidationError('workflow', [{ path: 'tasks', message: 'expected an array of tasks' }]);
-    return this.submit(tasks as TaskInput[], options.requireCapableAgents ?? true, 'tasks');
+    return this.submission.submit(tasks as TaskInput[], options.requireCapableAgents ?? true, 'tasks');
   }
 
   /**
@@ -601,147 +456,7 @@ export class TaskOrchestrator {
   async submitWorkflowAsync(workflow: { tasks: readonly TaskInput[] }, options: { requireCapableAgents?: boolean } = {}): Promise<TaskSubmission[]> {
     const tasks = (workflow as { tasks?: unknown } | undefined)?.tasks;
     if (!Array.isArray(tasks)) throw new ValidationError('workflow', [{ path: 'tasks', message: 'expected an array of tasks' }]);
-    this.assertActive();
-    // A copy: the caller may change its array while this yields.
-    const inputs = [...(tasks as TaskInput[])];
-    /** Ids this submission holds against every other submission until its tasks exist. */
-    const ours = new Set<string>();
-    /**
-     * Kept from retention until the turn after this settles: tasks outside the workflow it
-     * depends on, and its own tasks as they are inserted. An inserted task may finish (and
-     * be let go) before a dependent in a later slice is spawned, or before the caller's
-     * `waitForWorkflow` right after the promise: both must still find its record.
-     */
-    const pinned = new Set<string>();
-    // The first slice is this caller's: its turn's budget starts with this call.
-    turnStartedAt();
-    const yieldIfOverBudget = async (): Promise<void> => {
-      if (turnBudgetSpent()) await nextTurn();
-    };
-    try {
-      const parsed: ParsedTask[] = [];
-      for (let index = 0; index < inputs.length; index++) {
-        const task = this.parseTask(inputs[index] as TaskInput, index, 'tasks');
-        parsed.push(task);
-        if (!this.tasks.has(task.taskId) && !this.table.reservedIds.has(task.taskId)) {
-          this.table.reservedIds.add(task.taskId);
-          ours.add(task.taskId);
-        }
-        if ((index & 63) === 63) await yieldIfOverBudget();
-      }
-      const checkCapabilities = options.requireCapableAgents ?? true;
-      const dependenciesFirst: ParsedTask[] = [];
-      const context = {
-        isTakenId: (id: string) => this.tasks.has(id) || (this.table.reservedIds.has(id) && !ours.has(id)),
-        // Pinned as soon as found: the check stays true until the workflow's tasks exist.
-        isKnownTask: (id: string) => {
-          if (!this.tasks.has(id)) return false;
-          if (!pinned.has(id)) {
-            pinned.add(id);
-            this.table.retention.pin(id);
-          }
-          return true;
-        },
-        canServe: capabilityCoverage(this.agents),
-      };
-      const steps = workflowProblemSteps(parsed, context, checkCapabilities, dependenciesFirst);
-      let problems: WorkflowProblem[];
-      for (;;) {
-        const step = steps.next();
-        if (step.done) {
-          problems = step.value;
-          break;
-        }
-        await yieldIfOverBudget();
-      }
-      if (problems.length > 0) throw new WorkflowValidationError(problems);
-      this.assertActive();
-      // Accepted. Inserted a slice per turn, each task after those it depends on: every
-      // inserted task can be spawned (or cancelled) at once, and what exists at any time
-      // is a workflow of its own (if `stop()` cuts the insertion short, it stays so).
-      const now = this.bus.clock.now();
-      let slice: TaskEntry[] = [];
-      for (const task of dependenciesFirst) {
-        if (!pinned.has(task.taskId)) {
-          pinned.add(task.taskId);
-          this.table.retention.pin(task.taskId);
-        }
-        slice.push(this.newEntry(task, now));
-        if ((slice.length & 31) === 0 && turnBudgetSpent()) {
-          this.insertReserved(slice, ours);
-          slice = [];
-          await nextTurn();
-          this.assertActive();
-        }
-      }
-      this.insertReserved(slice, ours);
-      await this.table.spawned();
-      return parsed.map(({ taskId }): TaskSubmission => ({ taskId, status: 'pending' }));
-    } finally {
-      for (const id of ours) this.table.reservedIds.delete(id);
-      setImmediate(() => {
-        for (const id of pinned) this.table.retention.unpin(id);
-      });
-    }
-  }
-
-  /** Tasks of a `submitWorkflowAsync` that were reserved: they exist from now on, their actors come on later turns. */
-  private insertReserved(entries: readonly TaskEntry[], reserved: Set<string>): void {
-    for (const { record } of entries) {
-      this.table.reservedIds.delete(record.taskId);
-      reserved.delete(record.taskId);
-    }
-    this.table.insertTasks(entries, false);
-    this.insertion.slices++;
-    this.insertion.largestSlice = Math.max(this.insertion.largestSlice, entries.length);
-  }
-
-  private submit(inputs: readonly TaskInput[], checkCapabilities: boolean, path: string): TaskSubmission[] {
-    this.assertActive();
-    return this.accept(
-      inputs.map((input, index) => this.parseTask(input, index, path)),
-      checkCapabilities,
-      path,
-    );
-  }
-
-  private parseTask(input: TaskInput, index: number, path: string): ParsedTask {
-    const result = TaskInputSchema.safeParse(input);
-    if (!result.success) {
-      const prefix = path === 'task' ? '' : `${path}.${index}.`;
-      throw new ValidationError(
-        'task',
-        result.error.issues.map((i) => ({ path: `${prefix}${i.path.map(String).join('.')}`, message: i.message })),
-      );
-    }
-    const taskId = result.data.taskId ?? `task-${++this.taskIdSeq}`;
-    return { ...result.data, taskId, name: result.data.name ?? taskId };
-  }
-
-  /** Checks the parsed tasks as a whole and creates them, all or none, in one turn. */
-  private accept(parsed: ParsedTask[], checkCapabilities: boolean, path: string): TaskSubmission[] {
-    const problems = findWorkflowProblems(
-      parsed,
-      { isKnownTask: (id) => this.tasks.has(id), isTakenId: (id) => this.tasks.has(id) || this.table.reservedIds.has(id), canServe: capabilityCoverage(this.agents) },
-      checkCapabilities,
-    );
-    if (problems.length > 0) {
-      if (path === 'task' && problems.every((p) => p.kind === 'duplicate_id')) {
-        throw new DuplicateTaskError(problems[0]?.taskIds[0] as string);
-      }
-      throw new WorkflowValidationError(problems);
-    }
-    return this.createTasks(parsed);
-  }
-
-  private createTasks(tasks: readonly ParsedTask[]): TaskSubmission[] {
-    const now = this.bus.clock.now();
-    return this.table.insertTasks(tasks.map((task) => this.newEntry(task, now)));
-  }
-
-  private newEntry(task: ParsedTask, now: number): TaskEntry {
-    const chooser = task.balancer ? this.scheduler.balancerNamed(task.balancer) : this.scheduler.defaultBalancer;
-    return taskEntry(newTaskRecord(task, now, this.interning), chooser, this.scheduler.poolFor(chooser, task));
+    return this.submission.submitAsync(tasks as TaskInput[], options.requireCapableAgents ?? true);
   }
 
   /**
@@ -758,7 +473,7 @@ export class TaskOrchestrator {
    * ```
    */
   async restore(): Promise<number> {
-    if (!this.persistence || !this.live) return 0;
+    if (!this.persistence || !this.lifecycle.live) return 0;
     return this.persistence.loadAndRestore();
   }
 
@@ -839,13 +554,7 @@ export class TaskOrchestrator {
    * ```
    */
   pauseAgent(agentId: string): boolean {
-    const agent = this.agents.get(agentId);
-    if (!agent) throw new UnknownAgentError(agentId);
-    if (agent.paused) return false;
-    agent.paused = true;
-    this.pausedAgentIds.add(agentId);
-    for (const pool of agent.pools) pool.update(agent);
-    return true;
+    return this.registry.pause(agentId);
   }
 
   /**
@@ -854,17 +563,7 @@ export class TaskOrchestrator {
    * when it comes back.
    */
   resumeAgent(agentId: string): boolean {
-    const agent = this.agents.get(agentId);
-    const wasPaused = this.pausedAgentIds.delete(agentId);
-    if (!agent) {
-      if (wasPaused) return true;
-      throw new UnknownAgentError(agentId);
-    }
-    if (!agent.paused) return false;
-    agent.paused = false;
-    this.scheduler.markAgentPools(agent, false);
-    this.actor.send({ type: 'SCHEDULING_REQUESTED' });
-    return true;
+    return this.registry.resume(agentId);
   }
 
   /** True while the agent is paused ({@link TaskOrchestrator.pauseAgent}). */
@@ -918,47 +617,18 @@ export class TaskOrchestrator {
 
   /** The orchestrator's counters. */
   getStats(): OrchestratorStats {
-    let load = 0;
-    let capacity = 0;
-    // Entries, then fromEntries: an agent `__proto__` is an own key, where assignment would replace the prototype.
-    const agents: [string, { load: number; maxConcurrentTasks: number; utilization: number; performance: number }][] = [];
-    for (const agent of this.agents.values()) {
-      load += agent.load;
-      capacity += agent.maxConcurrentTasks;
-      agents.push([
-        agent.agentId,
-        {
-          load: agent.load,
-          maxConcurrentTasks: agent.maxConcurrentTasks,
-          utilization: agent.load / agent.maxConcurrentTasks,
-          performance: agent.performance,
-        },
-      ]);
-    }
-    const table = this.table;
-    const counts = table.counts;
+    const reports = this.remoteReports.counts;
     return {
-      tasksCreated: table.tasksCreated,
-      tasksCompleted: counts.completed,
-      tasksFailed: counts.failed,
-      tasksCancelled: counts.cancelled,
-      tasksTimedOut: counts.timeout,
-      retries: table.retries,
-      avgCompletionTime: counts.completed === 0 ? 0 : table.completionTimeTotal / counts.completed,
-      pendingTasks: counts.pending,
-      assignedTasks: counts.assigned,
-      runningTasks: counts.running,
-      registeredAgents: this.agents.size,
-      utilization: capacity === 0 ? 0 : load / capacity,
-      agents: Object.fromEntries(agents),
+      ...this.table.figures(),
+      ...this.registry.figures(),
       lateResults: this.dispatcher.lateResults,
-      lateReports: this.remoteReports.counts.lateReports,
-      refusedResults: { ...this.remoteReports.counts.refusedResults },
-      invalidResults: this.remoteReports.counts.invalidResults,
+      lateReports: reports.lateReports,
+      refusedResults: { ...reports.refusedResults },
+      invalidResults: reports.invalidResults,
       balancerErrors: this.scheduler.balancerErrors,
       persistence: this.persistence ? this.persistence.stats() : null,
       hosts: this.hosts.stats(),
-      active: this.live,
+      active: this.lifecycle.live,
     };
   }
 
@@ -974,33 +644,12 @@ export class TaskOrchestrator {
    * ```
    */
   capabilityFigures(capability: string): CapabilityFigures {
-    let agents = 0;
-    let usedSlots = 0;
-    let capacity = 0;
-    for (const agent of this.agents.values()) {
-      if (!agent.capabilities.has(capability)) continue;
-      agents++;
-      usedSlots += agent.load;
-      capacity += agent.maxConcurrentTasks;
-    }
     const now = this.bus.clock.now();
     // A task of several capabilities counts only if some agent has them all: one missing
     // everywhere (no agent has `gpu`) would otherwise scale `compute` up for nothing.
-    const servable = (required: readonly string[]) => {
-      for (const agent of this.agents.values()) if (required.every((c) => agent.capabilities.has(c))) return true;
-      return false;
-    };
-    const { depth, oldestSince } = this.table.waitingTasks(now).figures(capability, servable);
+    const { depth, oldestSince } = this.table.waitingTasks(now).figures(capability, (required) => this.registry.canServe(required));
     const oldestWaitMs = oldestSince === undefined ? 0 : Math.max(0, now - oldestSince);
-    return { capability, waitingTasks: depth, oldestWaitMs, agents, usedSlots, capacity };
-  }
-
-  // ---------------------------------------------------------------- scheduling
-
-  /** The task actor's `requestAgent`: the task waits in its pool's ready queue. */
-  private enqueueForAgent(taskId: string): void {
-    const entry = this.tasks.get(taskId);
-    if (entry) this.scheduler.enqueue(entry);
+    return { capability, waitingTasks: depth, oldestWaitMs, ...this.registry.supplyOf(capability) };
   }
 
   // ---------------------------------------------------------------- records and events
@@ -1013,11 +662,7 @@ export class TaskOrchestrator {
     const entry = this.tasks.get(taskId);
     if (!entry || FINAL_STATES.has(entry.record.state)) return;
     const agentId = entry.record.assignedAgent;
-    const agent = agentId === null ? undefined : this.agents.get(agentId);
-    if (agent?.activeTasks.delete(taskId)) {
-      agent.load = loadAfterRelease(agent.load);
-      for (const pool of agent.pools) pool.update(agent);
-    }
+    this.registry.freeSlot(agentId, taskId);
     entry.lastFailureKind = 'runtime';
     const context = {
       taskId,

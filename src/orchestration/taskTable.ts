@@ -8,6 +8,7 @@ import type { PersistedTask } from './orchestratorPersistence';
 import type { OrchestratorStore } from './orchestratorStore';
 import { dependencyEventType } from './planning/dependencyOutcome';
 import { recordToRunAgain, type TaskEntry } from './taskEntry';
+import type { OrchestratorStats } from './orchestratorStats';
 import type { TaskAttemptEvent, TaskEvent, TaskFinishedEvent } from './taskEvents';
 import { FINAL_STATES, STATUS_OF_STATE, type TaskRecord, type TaskState, type TaskStatus, type TaskSubmission } from './taskTypes';
 import { WaitingTasks } from './waitingTasks';
@@ -325,6 +326,26 @@ export class TaskTable {
       for (const { record } of this.tasks.values()) if (record.state === 'queued') this.waiting.enter(record.taskId, record.requiredCapabilities, now);
     }
     return this.waiting;
+  }
+
+  /** The task counters of `getStats()`. */
+  figures(): Pick<
+    OrchestratorStats,
+    'tasksCreated' | 'tasksCompleted' | 'tasksFailed' | 'tasksCancelled' | 'tasksTimedOut' | 'retries' | 'avgCompletionTime' | 'pendingTasks' | 'assignedTasks' | 'runningTasks'
+  > {
+    const counts = this.counts;
+    return {
+      tasksCreated: this.tasksCreated,
+      tasksCompleted: counts.completed,
+      tasksFailed: counts.failed,
+      tasksCancelled: counts.cancelled,
+      tasksTimedOut: counts.timeout,
+      retries: this.retries,
+      avgCompletionTime: counts.completed === 0 ? 0 : this.completionTimeTotal / counts.completed,
+      pendingTasks: counts.pending,
+      assignedTasks: counts.assigned,
+      runningTasks: counts.running,
+    };
   }
 
   /** Whoever waits for a task gets an answer: the task as it is now (the orchestrator stopped). */

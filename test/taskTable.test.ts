@@ -1,0 +1,138 @@
+/**
+ * The task table on its own (issue #16 split it out of TaskOrchestrator): rows, counters,
+ * the transition/finish path, dependents, release batches and retention, driven through a
+ * stand-in host (a manual clock, actors that record what they are sent).
+ */
+import { Subject } from 'rxjs';
+import type { TaskMachineContext } from '../machines/task.machine';
+import type { AgentPool } from '../src/orchestration/agentPool';
+import type { Balancer } from '../src/orchestration/balancers';
+import { RecordInterning } from '../src/orchestration/recordInterning';
+import { newTaskRecord, taskEntry, type TaskEntry } from '../src/orchestration/taskEntry';
+import type { TaskAttemptEvent, TaskEvent, TaskFinishedEvent } from '../src/orchestration/taskEvents';
+import { TaskTable, type TaskActorSpec } from '../src/orchestration/taskTable';
+import { TaskInputSchema, type TaskInput, type TaskState } from '../src/orchestration/taskTypes';
+
+interface RecordingActor {
+  readonly id: string;
+  readonly sent: { type: string; dependencyId?: string }[];
+  send(event: { type: string; dependencyId?: string }): void;
+}
+
+function setup(options: { maxRecords?: number; whileSpawning?: (table: TaskTable, specs: readonly TaskActorSpec[]) => void } = {}) {
+  let now = 1_000;
+  const actors = new Map<string, RecordingActor>();
+  const released: string[][] = [];
+  const submitted: number[] = [];
+  const finished: TaskFinishedEvent[] = [];
+  const finishedSubject = new Subject<TaskFinishedEvent>();
+  finishedSubject.subscribe((event) => finished.push(event));
+  const interning = new RecordInterning();
+  const table: TaskTable = new TaskTable({
+    clock: { now: () => now } as never,
+    retention: { maxRecords: options.maxRecords ?? Infinity, maxAgeMs: Infinity },
+    persistence: undefined,
+    events: new Subject<TaskEvent>(),
+    finished: finishedSubject,
+    attempts: new Subject<TaskAttemptEvent>(),
+    spawnActors: (specs) => {
+      options.whileSpawning?.(table, specs);
+      return specs.map(({ id }) => {
+        const actor: RecordingActor = { id, sent: [], send: (event) => void actor.sent.push(event) };
+        actors.set(id, actor);
+        return actor as never;
+      });
+    },
+    tasksSubmitted: (count) => void submitted.push(count),
+    tasksFinished: (taskIds) => void released.push(taskIds),
+    entryFor: () => {
+      throw new Error('not restoring here');
+    },
+  });
+  const entry = (input: TaskInput): TaskEntry => {
+    const parsed = TaskInputSchema.parse(input);
+    const taskId = parsed.taskId as string;
+    return taskEntry(newTaskRecord({ ...parsed, taskId, name: taskId }, now, interning), { name: 'default' } as Balancer, {} as AgentPool);
+  };
+  const move = (taskId: string, state: TaskState, agent: string | null = null) =>
+    table.onTransition(
+      { taskId, retryCount: 0, retryAt: null, assignedAgent: agent, lastError: null, endReason: state === 'completed' ? 'succeeded' : null } as unknown as TaskMachineContext,
+      state,
+    );
+  return { table, actors, released, submitted, finished, entry, move, advance: (ms: number) => (now += ms) };
+}
+
+describe('TaskTable', () => {
+  test('counters follow the transitions, and a completion adds its running time to the average', () => {
+    const { table, entry, move, advance } = setup();
+    table.insertTasks([entry({ taskId: 'a' }), entry({ taskId: 'b' })]);
+    expect(table.figures()).toMatchObject({ tasksCreated: 2, pendingTasks: 2, runningTasks: 0 });
+    move('a', 'queued');
+    move('a', 'assigned', 'agent1');
+    move('a', 'running', 'agent1');
+    expect(table.figures()).toMatchObject({ pendingTasks: 1, runningTasks: 1 });
+    advance(250);
+    move('a', 'completed', 'agent1');
+    expect(table.figures()).toMatchObject({ pendingTasks: 1, runningTasks: 0, tasksCompleted: 1, avgCompletionTime: 250 });
+    expect(table.tasks.get('a')?.record).toMatchObject({ status: 'completed', assignedAgent: 'agent1', completedAt: 1_250, reason: 'succeeded' });
+  });
+
+  test('a finish reaches its dependents; one whose actor is still being spawned gets it once the actor exists', () => {
+    // `a` finishes while the actors of `a` and `b` are being spawned (as an actor that fails at start does).
+    const { table, actors, entry, move } = setup({
+      whileSpawning: (_, specs) => {
+        if (specs.some((s) => s.id === 'b')) move('a', 'failed');
+      },
+    });
+    table.insertTasks([entry({ taskId: 'a' }), entry({ taskId: 'b', dependencies: ['a'] }), entry({ taskId: 'c', dependencies: ['a'] })]);
+    expect(actors.get('b')?.sent).toEqual([{ type: 'DEPENDENCY_FAILED', dependencyId: 'a' }]);
+    expect(actors.get('c')?.sent).toEqual([{ type: 'DEPENDENCY_FAILED', dependencyId: 'a' }]);
+    // `a` was final once spawned: it holds no actor.
+    expect(table.tasks.get('a')?.actor).toBeUndefined();
+  });
+
+  test('dependents spawned before the finish are sent the outcome at once, and producersOf names who ran completed dependencies', () => {
+    const { table, actors, entry, move, finished } = setup();
+    table.insertTasks([entry({ taskId: 'a' }), entry({ taskId: 'b', dependencies: ['a'] })]);
+    move('a', 'running', 'agent7');
+    move('a', 'completed', 'agent7');
+    expect(actors.get('b')?.sent).toEqual([{ type: 'DEPENDENCY_COMPLETED', dependencyId: 'a' }]);
+    expect(table.producersOf(table.tasks.get('b')!.record)).toEqual(['agent7']);
+    expect(finished.map((f) => [f.taskId, f.status, f.agentId])).toEqual([['a', 'completed', 'agent7']]);
+  });
+
+  test('the actors of tasks finished in one burst are released in one request, after the burst', async () => {
+    const { table, entry, move, released, submitted } = setup();
+    table.insertTasks([entry({ taskId: 'a' }), entry({ taskId: 'b' }), entry({ taskId: 'c' })]);
+    expect(submitted).toEqual([3]);
+    for (const id of ['a', 'b', 'c']) move(id, 'cancelled');
+    expect(released).toEqual([]);
+    await Promise.resolve();
+    expect(released).toEqual([['a', 'b', 'c']]);
+  });
+
+  test('retention lets finished rows go, except a dependency of a task not finished yet', () => {
+    const { table, entry, move } = setup({ maxRecords: 1 });
+    table.insertTasks([entry({ taskId: 'dep' }), entry({ taskId: 'x' }), entry({ taskId: 'child', dependencies: ['dep'] })]);
+    move('dep', 'completed');
+    move('x', 'completed');
+    // Two finished, one allowed: `dep` is the oldest but `child` still needs its result.
+    expect([...table.tasks.keys()].sort()).toEqual(['child', 'dep', 'x']);
+    // `child` finishes: `x` is past the limit, and `dep`, held until now, goes once unpinned.
+    move('child', 'completed');
+    expect([...table.tasks.keys()]).toEqual(['child']);
+  });
+
+  test('waiters of a task get a copy of its final record; answerAllWaiters answers the others with the record as it is', async () => {
+    const { table, entry, move } = setup();
+    table.insertTasks([entry({ taskId: 'a' }), entry({ taskId: 'b' })]);
+    const a = table.tasks.get('a')!;
+    const b = table.tasks.get('b')!;
+    const got: string[] = [];
+    (a.waiters ??= []).push((record) => got.push(`${record.taskId}:${record.status}`));
+    (b.waiters ??= []).push((record) => got.push(`${record.taskId}:${record.status}`));
+    move('a', 'completed');
+    table.answerAllWaiters();
+    expect(got).toEqual(['a:completed', 'b:pending']);
+  });
+});
