@@ -10,6 +10,7 @@ import { decodeFrame, encodeFrame, EnvelopeHeader, signEncoded, type EncodedFram
 import { ackingBroker, HeldDeliveries, HeldDelivery, maxRetriesOf, type DurableBroker, type DurableLimits } from './durableSettlement';
 import { frameFreshness } from './frameFreshness';
 import { FrameRefusals, type TransportRejection } from './frameRefusals';
+import { ReconnectBudget, ReconnectBufferBytesSchema } from './reconnectBudget';
 import { openFrame, stampOrigin } from './inboundFrame';
 import type { DurableDelivery, LoopbackHub, WireFrame } from './loopbackHub';
 import { SubjectTokenSchema } from './natsOptions';
@@ -34,6 +35,11 @@ const LoopbackTransportOptionsSchema = z.object({
   retryDelayMs: z.number().int().nonnegative().max(3_600_000).default(0),
   /** Longest redelivery delay, ms (default 30 s; the NATS transport's `ackWaitMs` caps it the same way). */
   ackWaitMs: z.number().int().positive().default(30_000),
+  /**
+   * Bytes (frame bodies and subjects) it keeps while cut off, for the reconnect; later frames
+   * are dropped and counted in `lostWhileCutOff` (default 8 MiB, as the NATS transport's).
+   */
+  reconnectBufferBytes: ReconnectBufferBytesSchema,
 });
 
 /** Options of a {@link LoopbackTransport} (see {@link LoopbackHub.transport}). */
@@ -54,18 +60,15 @@ export interface LoopbackTransportStats {
   readonly redelivered: number;
   /** Durable messages moved to the hub's dead-letter store. */
   readonly deadLettered: number;
-  /** Frames published while cut off ({@link LoopbackHub.disconnect}) and never sent: over the buffer's bound, or the transport closed first. */
+  /**
+   * Messages published while cut off ({@link LoopbackHub.disconnect}) and never sent: past
+   * `reconnectBufferBytes` (as the NATS transport counts them), or the transport closed first.
+   */
   readonly lostWhileCutOff: number;
   readonly rejected: Readonly<Record<FrameRejection, number>>;
 }
 
 type Held = HeldDelivery<DurableDelivery>;
-
-/**
- * Frames a cut-off transport keeps for its reconnect; past this they are lost and counted
- * (the NATS client's reconnect buffer is bounded too, 8 MiB by default).
- */
-const MAX_FRAMES_WHILE_CUT_OFF = 10_000;
 
 /**
  * A transport through a {@link LoopbackHub}: several runtimes of one process exchange
@@ -93,7 +96,10 @@ export class LoopbackTransport implements Transport {
    */
   readonly status$: Observable<ConnectionStatusEvent>;
   private readonly status = new ConnectionStatus();
-  /** Frames published while cut off, sent on reconnect (the NATS client's reconnect buffer); at most {@link MAX_FRAMES_WHILE_CUT_OFF}. */
+  /**
+   * Frames published while cut off, sent on reconnect (the NATS client's outbound buffer),
+   * within `reconnectBufferBytes` ({@link ReconnectBudget}, the same bound as the NATS transport's).
+   */
   private readonly whileCutOff: { readonly frame: WireFrame; readonly durableId: string | undefined }[] = [];
   private readonly options: z.output<typeof LoopbackTransportOptionsSchema>;
   private readonly subjects: Subjects;
@@ -109,6 +115,7 @@ export class LoopbackTransport implements Transport {
   private readonly refusals: FrameRefusals;
   private readonly limits: DurableLimits;
   private readonly heldDeliveries = new HeldDeliveries<DurableDelivery>();
+  private readonly budget: ReconnectBudget;
   private readonly agentSubs = new Map<string, (() => void)[]>();
   private readonly patternSubs = new Map<string, { count: number; unsubscribe: (() => void) | undefined }>();
   private readonly ownSubs: (() => void)[] = [];
@@ -139,6 +146,7 @@ export class LoopbackTransport implements Transport {
     this.refusals = new FrameRefusals(parsed.data.maxFrameBytes);
     this.rejected$ = this.refusals.rejected$;
     this.status$ = this.status.status$;
+    this.budget = new ReconnectBudget(parsed.data.reconnectBufferBytes, (detail) => this.status.report('error', 'reconnect buffer', detail));
     this.limits = {
       maxDeliver: this.hub.maxDeliver,
       retryDelayMs: parsed.data.retryDelayMs,
@@ -207,17 +215,19 @@ export class LoopbackTransport implements Transport {
   linkChanged(up: boolean): void {
     if (this.state === 'closed') return;
     if (!up) {
+      this.budget.linkDown();
       this.status.report('error', 'connection', 'disconnected from the loopback hub');
       this.status.report('reconnecting', 'connection');
       return;
     }
+    this.budget.linkUp();
     this.status.report('ready', 'connection');
     for (const { frame, durableId } of this.whileCutOff.splice(0)) this.send(frame, durableId);
   }
 
   /** The transport's counters. */
   getStats(): LoopbackTransportStats {
-    return { ...this.counters, rejected: { ...this.refusals.counts } };
+    return { ...this.counters, lostWhileCutOff: this.counters.lostWhileCutOff + this.budget.lost, rejected: { ...this.refusals.counts } };
   }
 
   /** The last frames refused before validation (at most 100), oldest first. */
@@ -247,8 +257,7 @@ export class LoopbackTransport implements Transport {
   /** A core frame (`durableId` undefined) or a durable one to the hub; kept for the reconnect while cut off. */
   private send(frame: WireFrame, durableId: string | undefined): void {
     if (this.hub.isCutOff(this)) {
-      if (this.whileCutOff.length < MAX_FRAMES_WHILE_CUT_OFF) this.whileCutOff.push({ frame, durableId });
-      else this.counters.lostWhileCutOff++;
+      if (this.budget.admit(frame.body.byteLength + frame.subject.length)) this.whileCutOff.push({ frame, durableId });
       return;
     }
     if (durableId === undefined) {

@@ -28,6 +28,7 @@ import { connectionStatusOf, consumerProblem } from './transportStatus';
 import { agentConsumerConfig, ensureTransportStreams } from './jetStreamSetup';
 import { DeadLetterStream } from './deadLetterStream';
 import { PatternSubscriptions, type PatternSubscription } from './patternSubscriptions';
+import { ReconnectBudget, ReconnectBufferBytesSchema } from './reconnectBudget';
 
 export { DeadLetterHeader } from './deadLetterStream';
 
@@ -101,6 +102,14 @@ const NatsTransportOptionsSchema = NatsOptionsSchema.and(
      * (default 1, a single server; at most 5). Existing streams keep theirs.
      */
     replicas: z.number().int().min(1).max(5).default(1),
+    /**
+     * Bytes (frame bodies and subjects) this process may publish while its connection is down
+     * (between `reconnecting` and `ready`), kept by the NATS client for the reconnect; later
+     * frames are dropped, counted in `getStats().lostWhileCutOff` and reported once per outage
+     * on `status$` (`error`, source `reconnect buffer`). Default 8 MiB (the Go client's
+     * reconnect buffer); the JavaScript client itself buffers without limit.
+     */
+    reconnectBufferBytes: ReconnectBufferBytesSchema,
   }),
 );
 
@@ -130,6 +139,12 @@ export interface TransportStats {
   readonly redelivered: number;
   /** Durable messages moved to the dead-letter stream (`nf.<ns>.dlq`). */
   readonly deadLettered: number;
+  /**
+   * Messages published while the connection was down and dropped past `reconnectBufferBytes`
+   * (a batch counts each of its messages). Frames within the budget wait in the client; if the
+   * transport closes before the reconnect the client drops those too, uncounted here.
+   */
+  readonly lostWhileCutOff: number;
   readonly rejected: Readonly<Record<FrameRejection, number>>;
   /** Counts of the events on `status$` (connection and consumer errors, reconnects), and the last error. */
   readonly status: ConnectionStatusStats;
@@ -218,6 +233,8 @@ export class NatsTransport implements Transport {
   private batcher: FrameBatcher | undefined;
   /** Refusal accounting shared with the loopback transport: counts by reason, `rejected$`. */
   private readonly refusals: FrameRefusals;
+  /** What may be published while the connection is down (the client's own buffer has no bound). */
+  private readonly budget: ReconnectBudget;
   private readonly counters = {
     published: 0,
     publishedDurable: 0,
@@ -252,6 +269,7 @@ export class NatsTransport implements Transport {
     });
     this.rejected$ = this.refusals.rejected$;
     this.status$ = this.status.status$;
+    this.budget = new ReconnectBudget(parsed.data.reconnectBufferBytes, (detail) => this.status.report('error', 'reconnect buffer', detail));
   }
 
   attach(bus: BusPort): void {
@@ -321,6 +339,8 @@ export class NatsTransport implements Transport {
     this.batcher?.flush();
     this.state = 'closed';
     this.detach?.();
+    // Durable publishes waiting for the link give up (they throw once closed).
+    this.budget.linkUp();
     clearInterval(this.heartbeat);
     clearInterval(this.undeliveredSweep);
     // Deliveries not settled yet stay unacknowledged: JetStream redelivers them.
@@ -335,7 +355,7 @@ export class NatsTransport implements Transport {
 
   /** The transport's counters. */
   getStats(): TransportStats {
-    return { ...this.counters, rejected: { ...this.refusals.counts }, status: this.status.stats() };
+    return { ...this.counters, lostWhileCutOff: this.budget.lost, rejected: { ...this.refusals.counts }, status: this.status.stats() };
   }
 
   /** The underlying connection (after `start`), e.g. to open a KV store on it. */
@@ -395,6 +415,7 @@ export class NatsTransport implements Transport {
       const secret = this.options.hmacSecret;
       const frame = secret === undefined ? encodeFrame(message) : signEncoded(encodeFrame(message), secret, subject, undefined, Date.now());
       if (frame.gzip) this.counters.compressed++;
+      if (!this.budget.admit(frame.body.byteLength + subject.length)) return;
       const h = frame.gzip || frame.signature !== undefined ? frameHeaders(frame) : undefined;
       this.track(this.publishDurable(subject, frame.body, h, message.messageId));
     },
@@ -406,6 +427,7 @@ export class NatsTransport implements Transport {
     const frame = secret === undefined ? encoded : signEncoded(encoded, secret, subject, reply, Date.now());
     if (frame.gzip) this.counters.compressed++;
     if (frame.batch !== undefined) this.counters.batchesPublished++;
+    if (!this.budget.admit(frame.body.byteLength + subject.length, frame.batch ?? 1)) return;
     const h = frame.gzip || frame.signature !== undefined || frame.batch !== undefined ? frameHeaders(frame) : undefined;
     const nc = this.nc as NatsConnection;
     if (reply === undefined) nc.publish(subject, frame.body, h && { headers: h });
@@ -425,6 +447,9 @@ export class NatsTransport implements Transport {
         // Retried until the server takes it, but never silently: a publish the server keeps
         // refusing (a permissions violation) shows on status$ from its first failure.
         if (attempt === 0 || attempt % 20 === 0) this.status.report('error', 'publish', error);
+        // While the link is down each attempt would add one more copy to the client's buffer
+        // (the first one is there already and goes out on the reconnect): wait for the link.
+        await this.budget.whenUp();
         await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
       }
     }
@@ -468,6 +493,9 @@ export class NatsTransport implements Transport {
     void (async () => {
       for await (const change of nc.status()) {
         const event = connectionStatusOf(change);
+        // Told before the report: what a `ready` listener publishes goes out freely.
+        if (change.type === 'disconnect' || event?.kind === 'reconnecting') this.budget.linkDown();
+        else if (event?.kind === 'ready') this.budget.linkUp();
         if (event && this.state !== 'closed') this.status.report(event.kind, 'connection', event.error);
       }
     })().catch((error: unknown) => this.status.report('error', 'connection', error));
