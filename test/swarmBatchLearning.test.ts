@@ -212,6 +212,17 @@ describe('swarm batch learning (working copy) against the immer implementation i
     void swarm.stop();
   });
 
+  test('outcomes held when the actor stops under the facade (its runtime stopped) still show in reads', () => {
+    const swarm = new NeuralSwarmNetwork({ networkId: 'stopped', seed: 1 });
+    swarm.recordTaskOutcomes([{ outcome: { taskId: 't0', agentId: 'c', producerAgentIds: ['p'], at: 1 }, success: true }]);
+    swarm.recordTaskOutcomes([{ outcome: { taskId: 't1', agentId: 'c', producerAgentIds: ['p'], at: 2 }, success: false }]);
+    swarm.actor.stop();
+    const state = swarm.getNetworkState();
+    expect(state.counters).toMatchObject({ tasksCompleted: 1, tasksFailed: 1 });
+    expect(findConnection(state, 'p', 'c')!.outcomes.map((o) => o.success)).toEqual([true, false]);
+    expect(swarm.agentPerformance('c')).toBeCloseTo(0.1 * 0 + 0.9 * 0.55, 12);
+  });
+
   test('held outcomes are learned before a periodic cycle that falls due after them', async () => {
     const clock = new SimulatedClock();
     const swarm = new NeuralSwarmNetwork({ networkId: 'cycle', seed: 1, clock, cycleIntervalMs: 1000 });

@@ -12,7 +12,7 @@ import { knowledgeTransferMessage } from './model/knowledgeSharing';
 import { agentPerformance } from './model/neuron';
 import { performanceMetrics, type SwarmPerformanceMetrics } from './performanceMetrics';
 import { routingAffinity } from './routingAffinity';
-import type { TaskOutcomeBatch } from './model/outcomeLearning';
+import { learnFromTasks, type TaskOutcomeBatch } from './model/outcomeLearning';
 import { seedFromString } from './model/seededRandom';
 import { connectionOf, listNeurons, neuronOf } from './model/swarmState';
 import { DuplicateNetworkError, UnknownConnectionError } from './swarmErrors';
@@ -40,6 +40,7 @@ import type {
   SwarmNeuron,
   SwarmRules,
   SwarmSnapshot,
+  SwarmState,
   TaskOutcome,
 } from './model/swarmTypes';
 
@@ -170,6 +171,8 @@ export class NeuralSwarmNetwork {
   /** Outcomes recorded and not yet sent to the actor, one entry per `recordTaskOutcomes` call. */
   private heldOutcomes: TaskOutcomeBatch[] = [];
   private heldOutcomeCount = 0;
+  /** The state with the outcomes that were held when the actor stopped under the facade (its runtime stopped). */
+  private learnedAfterStop: SwarmState | undefined;
 
   constructor(options: NeuralSwarmNetworkOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -546,8 +549,12 @@ export class NeuralSwarmNetwork {
     const batches = this.heldOutcomes;
     this.heldOutcomes = [];
     this.heldOutcomeCount = 0;
-    // A runtime that stopped took the actor with it: what was held goes with it.
-    if (this.actor.getSnapshot().status !== 'active') return;
+    // A runtime that stopped took the actor with it: reads still show what was recorded
+    // before, learned here by the same pure function the actor runs.
+    if (this.actor.getSnapshot().status !== 'active') {
+      this.learnedAfterStop = learnFromTasks(this.learnedAfterStop ?? this.actor.getSnapshot().context, batches);
+      return;
+    }
     this.actor.send({ type: 'TASK_OUTCOME_BATCHES_OBSERVED', batches });
   }
 
@@ -716,7 +723,7 @@ export class NeuralSwarmNetwork {
 
   private state(): SwarmSnapshot {
     this.flushTaskOutcomes();
-    return this.actor.getSnapshot().context;
+    return this.learnedAfterStop ?? this.actor.getSnapshot().context;
   }
 
   /** Stopped by `stop()`, or with its runtime (the bus's root actor stopped). */
