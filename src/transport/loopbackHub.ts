@@ -204,8 +204,9 @@ export class LoopbackHub {
    * (disconnected) then `reconnecting`, so its runtime's agents read `offline`; core frames
    * for it are lost (at most once), durable messages it held go back to the queue (on NATS
    * after `ackWait`) for another connection, or for it once back; what it publishes
-   * meanwhile waits in its client and goes out on {@link reconnect}, as the NATS client's
-   * reconnect buffer does. Works before `start()` too. A transport already cut off is left as
+   * meanwhile waits in its client and goes out on {@link reconnect}, within the transport's
+   * `reconnectBufferBytes` (the NATS transport's bound; past it frames are dropped and counted
+   * in `lostWhileCutOff`). Works before `start()` too. A transport already cut off is left as
    * it is (no second report). Returns how many were cut off now.
    *
    * @example
