@@ -19,6 +19,7 @@ import { RegisteredAgent, type DeliveryOutcomes } from './registeredAgent';
 import { RequestReply } from './requestReply';
 import { AgentRegistrationSchema, BusOptionsSchema, type AgentRegistration, type CommunicationBusOptions } from './busOptions';
 import { HandlePublishArgsSchema, parseOrThrow, PublishArgsSchema, type PublishArgs, type RequestArgs } from './busArguments';
+import { plainPublishArgs, type PlainPublishArgs } from './plainArguments';
 import { DeadLetterLog } from './deadLetterLog';
 import { DeliveryLoop } from './deliveryLoop';
 import { FrameReceipts } from './frameReceipts';
@@ -351,11 +352,23 @@ export class CommunicationBus implements BusPort {
 
   /** `publishEvent` / `broadcastMessage` with the sender fixed by an agent handle. @internal */
   publishAs(args: unknown, senderId: string | undefined, messageType: 'event' | 'broadcast'): Message {
-    const a = parseOrThrow(senderId === undefined ? PublishArgsSchema : HandlePublishArgsSchema, messageType, args);
-    // Spread last: V8 (Node 20) builds `{ ...a, more }` on a slow path on every call, ≈ 0.5 µs,
-    // and reading it costs ≈ 2 µs more. `a` has no recipientId or messageType, and a
-    // senderId only when `senderId` is undefined, so the result is the same.
-    return this.sendBuilt({ senderId: senderId ?? (a as PublishArgs).senderId, recipientId: null, messageType, ...a });
+    // The common shape is checked by hand (plainArguments.ts), anything else by the schema,
+    // which names the bad field.
+    const a: PlainPublishArgs & Pick<PublishArgs, 'headers' | 'metadata'> =
+      plainPublishArgs(args, senderId === undefined) ?? parseOrThrow(senderId === undefined ? PublishArgsSchema : HandlePublishArgsSchema, messageType, args);
+    // Fields named one by one, no spread: V8 (Node 20) builds `{ ...a, more }` on a slow path
+    // on every call (≈ 0.5 µs, and ≈ 2 µs more to read it).
+    return this.sendBuilt({
+      senderId: senderId ?? (a.senderId as string),
+      recipientId: null,
+      messageType,
+      topic: a.topic,
+      payload: a.payload,
+      priority: a.priority,
+      ttl: a.ttl,
+      headers: a.headers,
+      metadata: a.metadata,
+    });
   }
 
   /**

@@ -44,6 +44,9 @@ export class DeliveryLoop {
   /** `counters.delivered` when delivery last yielded to the event loop. */
   private deliveredAtYield = 0;
   private sweepTimer: unknown = undefined;
+  /** Agents whose synchronous handler was handed messages directly, to report to their actors. */
+  private unreported: RegisteredAgent[] = [];
+  private reportScheduled = false;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -138,7 +141,7 @@ export class DeliveryLoop {
 
   private isIdle(): boolean {
     if (this.stopped) return true;
-    if (this.flushScheduled || this.bus.redeliveriesWaiting() > 0) return false;
+    if (this.flushScheduled || this.reportScheduled || this.bus.redeliveriesWaiting() > 0) return false;
     for (const agent of this.agents.values()) {
       if (!agent.active) continue;
       if (agent.actor.getSnapshot().context.inFlight > 0) return false;
@@ -157,7 +160,27 @@ export class DeliveryLoop {
     for (const agent of ready) {
       agent.drainScheduled = false;
       if (this.running && this.agents.get(agent.agentId) === agent && agent.drain(take)) this.scheduleDrain(agent);
+      if (agent.unreported) this.unreported.push(agent);
     }
+    if (this.unreported.length > 0 && !this.reportScheduled) {
+      this.reportScheduled = true;
+      // Two microtasks later: the responses the handlers sent go out first. The transport
+      // flushes its batch in a microtask queued while the handler ran (ahead of this one),
+      // and the NATS client writes to the socket in a microtask that flush queues. The agent
+      // actor's macrostep (≈ 15 – 30 µs on a cold cache) thus no longer delays a response.
+      queueMicrotask(this.reportSoon);
+    }
+    this.notifyIdle();
+  };
+
+  private readonly reportSoon = (): void => queueMicrotask(this.report);
+
+  /** Tells the agent actors what their handlers did in the last flushes (one event per agent). */
+  private readonly report = (): void => {
+    this.reportScheduled = false;
+    const agents = this.unreported;
+    this.unreported = [];
+    for (const agent of agents) agent.reportDirect();
     this.notifyIdle();
   };
 

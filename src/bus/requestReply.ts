@@ -3,6 +3,7 @@ import type { NeuroFluxClock } from '../kernel/clock';
 import { DeliveryFailedError, UnknownAgentError, ValidationError, type NeuroFluxErrorOptions } from '../errors';
 import { findNonJson } from '../jsonValue';
 import { HandleRequestArgsSchema, parseOrThrow, RequestArgsSchema, ResponseTargetSchema, type RequestArgs } from './busArguments';
+import { isPlainResponseTarget, plainRequestArgs, type PlainRequestArgs } from './plainArguments';
 import type { DeadLetter } from './deadLetter';
 import { DeliveryFailureHeader, deliveryFailureOf } from './deliveryFailure';
 import { MessagePriority, MessageType, type Message, type MessageFields } from './message';
@@ -52,13 +53,26 @@ export class RequestReply {
    * throws.
    */
   request(args: unknown, senderId: string | undefined): Promise<Message> {
-    const { timeoutMs, ...a } = parseOrThrow(senderId === undefined ? RequestArgsSchema : HandleRequestArgsSchema, 'request', args);
+    // The common shape checked by hand (plainArguments.ts), anything else by the schema.
+    const a: PlainRequestArgs & Pick<RequestArgs, 'headers' | 'metadata'> =
+      plainRequestArgs(args, senderId === undefined) ?? parseOrThrow(senderId === undefined ? RequestArgsSchema : HandleRequestArgsSchema, 'request', args);
     this.sender.assertRunning();
     const correlationId = randomUUID();
-    const response = this.pending.wait(correlationId, a.recipientId, a.topic, timeoutMs ?? this.defaultTimeoutMs);
+    const response = this.pending.wait(correlationId, a.recipientId, a.topic, a.timeoutMs ?? this.defaultTimeoutMs);
     try {
-      // Spread last, as in the bus's `publishAs` (V8 slow path otherwise).
-      this.sender.sendBuilt({ senderId: senderId ?? (a as RequestArgs).senderId, messageType: MessageType.REQUEST, correlationId, ...a });
+      // Fields named one by one, as in the bus's `publishAs` (V8 slow path for a spread).
+      this.sender.sendBuilt({
+        senderId: senderId ?? (a.senderId as string),
+        recipientId: a.recipientId,
+        messageType: MessageType.REQUEST,
+        topic: a.topic,
+        payload: a.payload,
+        priority: a.priority,
+        correlationId,
+        ttl: a.ttl,
+        headers: a.headers,
+        metadata: a.metadata,
+      });
     } catch (error) {
       this.pending.reject(correlationId, error as Error);
     }
@@ -70,7 +84,7 @@ export class RequestReply {
    * (or the request's message id when it had none).
    */
   respond(request: Message, payload: unknown, senderId: string | undefined): Message {
-    parseOrThrow(ResponseTargetSchema, 'request being answered', request);
+    if (!isPlainResponseTarget(request)) parseOrThrow(ResponseTargetSchema, 'request being answered', request);
     const notJson = findNonJson(payload);
     if (notJson) throw new ValidationError('response', [{ path: notJson.path ? `payload.${notJson.path}` : 'payload', message: notJson.message }]);
     return this.sender.sendBuilt({

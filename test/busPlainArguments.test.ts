@@ -1,0 +1,182 @@
+/**
+ * Publish, request and response arguments checked by hand (src/bus/plainArguments.ts) accept
+ * exactly what their schemas accept, with the same fields, and everything else still goes
+ * through the schema (same typed errors): fast-check against the schemas, and hostile calls
+ * through an agent handle.
+ */
+import fc from 'fast-check';
+import { HandlePublishArgsSchema, HandleRequestArgsSchema, PublishArgsSchema, RequestArgsSchema, ResponseTargetSchema } from '../src/bus/busArguments';
+import { CommunicationBus } from '../src/bus/communicationBus';
+import { isPlainResponseTarget, plainPublishArgs, plainRequestArgs } from '../src/bus/plainArguments';
+import { ValidationError } from '../src/errors';
+
+const ABSENT = Symbol('absent');
+const field = (valid: readonly unknown[], bad: readonly unknown[]) =>
+  fc.oneof({ arbitrary: fc.constantFrom(...valid), weight: 10 }, { arbitrary: fc.constantFrom(...bad), weight: 1 });
+const OPTIONAL = [ABSENT, undefined];
+const build = (fields: Record<string, unknown>) => {
+  const input: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) if (value !== ABSENT) input[key] = value;
+  return input;
+};
+const publishFields = {
+  senderId: field(['a'], [ABSENT, undefined, '', null, 3]),
+  topic: field(['t', 'market.btc'], [ABSENT, undefined, '', {}, 1]),
+  payload: field([...OPTIONAL, 1, 'x', { a: [1, 2] }, null, { at: new Date(0) }], [{ n: 1n }, [1, undefined], Number.NaN, () => 1, { deep: new Map() }]),
+  priority: field([...OPTIONAL, 'low', 'medium', 'high', 'critical'], ['urgent', 2, null]),
+  ttl: field([...OPTIONAL, 1, 0.5, 1e308], [0, -1, Number.POSITIVE_INFINITY, Number.NaN, '30', null]),
+  headers: field([...OPTIONAL, { k: 'v' }], [{ a: 1 }, null]),
+  metadata: field([...OPTIONAL, { a: 1 }], [{ f: () => 1 }, 'x']),
+  extra: field([ABSENT, 'ignored'], [undefined]),
+};
+const arbitraryPublish = fc.record(publishFields).map(build);
+const arbitraryRequest = fc
+  .record({
+    ...publishFields,
+    recipientId: field(['b'], [ABSENT, undefined, '', null]),
+    timeoutMs: field([...OPTIONAL, 1, 2_147_483_647, 0.5], [0, -1, 2_147_483_648, Number.POSITIVE_INFINITY, Number.NaN, '5']),
+  })
+  .map(build);
+/** Not plain objects: zod looks into some of these, the hand check must judge them the same. */
+const oddInput = fc.constantFrom(
+  null,
+  undefined,
+  'x',
+  1,
+  [],
+  [{ topic: 't' }],
+  Object.assign(new Date(0), { topic: 't' }),
+  Object.assign(new Map(), { topic: 't', senderId: 'a', recipientId: 'b' }),
+  Object.create(null) as object,
+);
+
+/** The fields the bus reads from a parse: what the hand check must agree on. */
+const pick = (v: Record<string, unknown>, keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, v[k]]));
+const PUBLISH_KEYS = ['senderId', 'topic', 'payload', 'priority', 'ttl'];
+
+describe('publish and request arguments checked by hand against their schemas', () => {
+  test.each([
+    ['publish, sender in the arguments', true],
+    ['publish through a handle', false],
+  ])('%s: accepted only when the schema accepts, with the same fields', (_name, withSender) => {
+    const schema = withSender ? PublishArgsSchema : HandlePublishArgsSchema;
+    let taken = 0;
+    fc.assert(
+      fc.property(fc.oneof({ arbitrary: arbitraryPublish, weight: 9 }, { arbitrary: oddInput, weight: 1 }), (input) => {
+        const plain = plainPublishArgs(input, withSender);
+        const reference = schema.safeParse(input);
+        if (plain === undefined) return;
+        taken++;
+        expect(reference.success).toBe(true);
+        expect(pick(plain as unknown as Record<string, unknown>, PUBLISH_KEYS)).toStrictEqual(
+          pick({ senderId: undefined, ...(reference.data as Record<string, unknown>) }, PUBLISH_KEYS),
+        );
+        expect((reference.data as { headers?: unknown }).headers).toBeUndefined();
+        expect((reference.data as { metadata?: unknown }).metadata).toBeUndefined();
+      }),
+      { numRuns: 2000 },
+    );
+    // The common shape is taken by hand (not everything left to the schema).
+    expect(taken).toBeGreaterThan(200);
+  });
+
+  test.each([
+    ['request, sender in the arguments', true],
+    ['request through a handle', false],
+  ])('%s: accepted only when the schema accepts, with the same fields', (_name, withSender) => {
+    const schema = withSender ? RequestArgsSchema : HandleRequestArgsSchema;
+    let taken = 0;
+    fc.assert(
+      fc.property(fc.oneof({ arbitrary: arbitraryRequest, weight: 9 }, { arbitrary: oddInput, weight: 1 }), (input) => {
+        const plain = plainRequestArgs(input, withSender);
+        const reference = schema.safeParse(input);
+        if (plain === undefined) return;
+        taken++;
+        expect(reference.success).toBe(true);
+        const keys = [...PUBLISH_KEYS, 'recipientId', 'timeoutMs'];
+        expect(pick(plain as unknown as Record<string, unknown>, keys)).toStrictEqual(pick({ senderId: undefined, ...(reference.data as Record<string, unknown>) }, keys));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(taken).toBeGreaterThan(100);
+  });
+
+  test('a response target: true only when ResponseTargetSchema accepts it', () => {
+    const target = fc
+      .record({
+        messageId: field(['m'], [ABSENT, undefined, '', 1]),
+        senderId: field(['s'], [ABSENT, undefined, '', null]),
+        recipientId: field(['r', null], [ABSENT, undefined, '', 0]),
+        correlationId: field([...OPTIONAL, 'c'], ['', null, 1]),
+      })
+      .map(build);
+    fc.assert(
+      fc.property(fc.oneof({ arbitrary: target, weight: 9 }, { arbitrary: oddInput, weight: 1 }), (input) => {
+        if (isPlainResponseTarget(input)) expect(ResponseTargetSchema.safeParse(input).success).toBe(true);
+        else expect(ResponseTargetSchema.safeParse(input).success).toBe(false);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test('each field is read once (a getter answers once) on the hand path', () => {
+    let reads = 0;
+    const args = {
+      get topic() {
+        reads++;
+        return reads === 1 ? 't' : '';
+      },
+    };
+    expect(plainPublishArgs(args, false)?.topic).toBe('t');
+    expect(reads).toBe(1);
+  });
+});
+
+describe('through an agent handle: hostile arguments refused with the schema’s typed errors', () => {
+  let bus: CommunicationBus;
+  beforeEach(async () => {
+    bus = new CommunicationBus({});
+    bus.registerAgent('echo', { handler: (m, agent) => void agent.respond(m, m.payload) });
+    await bus.start();
+  });
+  afterEach(async () => bus.stop());
+
+  test.each([
+    [{ topic: '' }, 'topic'],
+    [{ topic: 't', priority: 'urgent' }, 'priority'],
+    [{ topic: 't', ttl: Number.POSITIVE_INFINITY }, 'ttl'],
+    [{ topic: 't', payload: { n: 1n } }, 'payload.n'],
+    [{ topic: 't', headers: { a: 1 } }, 'headers.a'],
+  ])('publish %j: ValidationError naming %s', (args, path) => {
+    const handle = bus.registerAgent(`feed-${path}`);
+    let thrown: unknown;
+    try {
+      handle.publish(args as never);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ValidationError);
+    expect((thrown as ValidationError).message).toContain(path);
+  });
+
+  test('request with a timeout above what a timer holds: ValidationError naming timeoutMs', async () => {
+    const handle = bus.registerAgent('feed');
+    await expect(handle.request({ recipientId: 'echo', topic: 'x', timeoutMs: 2 ** 31 })).rejects.toThrow(ValidationError);
+    await expect(handle.request({ recipientId: 'echo', topic: 'x', timeoutMs: 2 ** 31 })).rejects.toThrow(/timeoutMs/);
+  });
+
+  test('answering something that is not a request: ValidationError naming the field', () => {
+    const handle = bus.registerAgent('feed');
+    expect(() => handle.respond({ messageId: '', senderId: 's', recipientId: null } as never, 1)).toThrow(/messageId/);
+  });
+
+  test('the common shapes still work end to end (publish reaches its subscriber, request is answered)', async () => {
+    const got: unknown[] = [];
+    bus.registerAgent('sub', { topics: ['t'], handler: (m) => void got.push(m.payload) });
+    const handle = bus.registerAgent('feed');
+    handle.publish({ topic: 't', payload: { a: 1 }, priority: 'high' });
+    await expect(handle.request({ recipientId: 'echo', topic: 'e', payload: [1, 'x'] })).resolves.toMatchObject({ payload: [1, 'x'], messageType: 'response', priority: 'high' });
+    await bus.whenIdle();
+    expect(got).toEqual([{ a: 1 }]);
+  });
+});
