@@ -1,4 +1,4 @@
-import { assign, emit, fromCallback, fromPromise, setup, type EventObject } from 'xstate';
+import { assign, emit, fromCallback, fromPromise, not, setup, type EventObject } from 'xstate';
 import {
   ConflictStatus,
   ConsensusAlgorithm,
@@ -6,10 +6,12 @@ import {
   ResolutionStrategy,
   type Conflict,
   type ConflictVerdict,
+  HumanDecisionSchema,
+  VoteSchema,
   type HumanDecision,
   type Vote,
 } from '../src/conflict/model/conflictTypes';
-import { ABSTENTION_STAKE } from '../src/conflict/model/stakes';
+import { ABSTENTION_STAKE, computeStake } from '../src/conflict/model/stakes';
 import { strategyNeedsVotes, tallyConflict, type ExpertAnswer, type TallyInput } from '../src/conflict/model/strategies';
 
 /** Where an open conflict can be: the substates of `open`. */
@@ -80,7 +82,11 @@ export type ConflictMachineEvent =
       stakes: Readonly<Record<string, number>>;
       expertId: string | null;
     }
-  /** A voter answered, or abstained (decision null), e.g. because its request timed out. */
+  /**
+   * A voter answered, or abstained (decision null), e.g. because its request timed out. The
+   * vote's `stake` is not used: the voter weighs what `context.stakes` fixed for it when the
+   * resolution was requested (an abstention: 0.1).
+   */
   | { type: 'VOTE_RECEIVED'; vote: Vote }
   | { type: 'HUMAN_DECISION_SUBMITTED'; decision: HumanDecision };
 
@@ -92,7 +98,15 @@ export type ConflictMachineEvent =
  * them in it. A restored actor does not announce what it had when it was stored: it is
  * followed from where it resumes.
  */
-export type ConflictMachineEmitted = { type: 'VOTES_RECORDED'; votes: readonly Vote[] } | { type: 'HUMAN_DECISION_AWAITED' };
+export type ConflictMachineEmitted =
+  | { type: 'VOTES_RECORDED'; votes: readonly Vote[] }
+  | { type: 'HUMAN_DECISION_AWAITED' }
+  /**
+   * A message was ignored: not issued by whoever drives the actor (`isIssued`), malformed
+   * (a vote or decision its schema refuses), from a voter not awaited, or not expected in
+   * the phase the conflict is in. Nothing else changes.
+   */
+  | { type: 'MESSAGE_IGNORED'; event: ConflictMachineEvent['type'] };
 
 /** Input of the vote collector: ask each voter, send back one `VOTE_RECEIVED` per voter. */
 export interface CollectVotesInput {
@@ -167,14 +181,16 @@ export const conflictMachine = setup({
       awaitedVoters: context.conflict.involvedAgents.filter((id) => !context.votes.some((vote) => vote.agentId === id)),
     })),
     recordVote: assign(({ context }, params: { vote: Vote }) => ({
-      votes: [...context.votes, params.vote],
+      votes: [...context.votes, withFixedStake(context, params.vote)],
       awaitedVoters: context.awaitedVoters.filter((id) => id !== params.vote.agentId),
     })),
     recordTimeoutAbstentions: assign(({ context }) => ({
       votes: [...context.votes, ...timeoutAbstentionsOf(context)],
       awaitedVoters: [],
     })),
-    announceVote: emit((_, params: { vote: Vote }) => ({ type: 'VOTES_RECORDED', votes: [params.vote] }) as const),
+    // Runs after `recordVote`: announces the vote as recorded, with its fixed stake.
+    announceVote: emit(({ context }) => ({ type: 'VOTES_RECORDED', votes: context.votes.slice(-1) }) as const),
+    announceIgnored: emit(({ event }) => ({ type: 'MESSAGE_IGNORED', event: event.type }) as const),
     // Runs before `recordTimeoutAbstentions` empties `awaitedVoters`: both read the same voters.
     announceTimeoutAbstentions: emit(({ context }) => ({ type: 'VOTES_RECORDED', votes: timeoutAbstentionsOf(context) }) as const),
     announceHumanDecisionAwaited: emit({ type: 'HUMAN_DECISION_AWAITED' } as const),
@@ -202,8 +218,16 @@ export const conflictMachine = setup({
     needsVotes: (_, params: { strategy: ResolutionStrategy; conflict: Conflict }) => strategyNeedsVotes(params.strategy, params.conflict.conflictType),
     needsExpert: (_, params: { strategy: ResolutionStrategy }) => params.strategy === ResolutionStrategy.EXPERT_PRECEDENCE,
     needsHuman: (_, params: { strategy: ResolutionStrategy }) => params.strategy === ResolutionStrategy.HUMAN_INTERVENTION,
-    isAwaitedVote: ({ context }, params: { vote: Vote }) => context.awaitedVoters.includes(params.vote.agentId),
-    isLastAwaitedVote: ({ context }, params: { vote: Vote }) => context.awaitedVoters.length === 1 && context.awaitedVoters[0] === params.vote.agentId,
+    /**
+     * Injected: whether the message was issued by whoever drives the actor. The engine
+     * accepts only the message objects it made itself (see `ConflictActors`), so a message
+     * sent to the actor by its system id is ignored; this pure default accepts every message.
+     */
+    isIssued: () => true,
+    isAwaitedVote: ({ context }, params: { vote: unknown }) => isValidVote(params.vote) && context.awaitedVoters.includes(params.vote.agentId),
+    isLastAwaitedVote: ({ context }, params: { vote: unknown }) =>
+      isValidVote(params.vote) && context.awaitedVoters.length === 1 && context.awaitedVoters[0] === params.vote.agentId,
+    isValidHumanDecision: (_, params: { decision: unknown }) => HumanDecisionSchema.safeParse(params.decision).success,
     isResolved: (_, params: { verdict: ConflictVerdict }) => params.verdict.status === 'resolved',
     resumedPastDeadline: ({ context }) => context.resumePhase !== null && context.deadlineMs <= 0,
     resumesCollectingVotes: ({ context }) => context.resumePhase === 'collectingVotes',
@@ -239,6 +263,12 @@ export const conflictMachine = setup({
       after: {
         resolutionDeadline: { target: 'escalated', actions: 'recordDeadlinePassed' },
       },
+      // What no phase takes (not issued, malformed, not awaited, not expected now) is ignored, and said so.
+      on: {
+        RESOLUTION_REQUESTED: { actions: 'announceIgnored' },
+        VOTE_RECEIVED: { actions: 'announceIgnored' },
+        HUMAN_DECISION_SUBMITTED: { actions: 'announceIgnored' },
+      },
       initial: 'detected',
       states: {
         detected: {
@@ -252,6 +282,7 @@ export const conflictMachine = setup({
           ],
           on: {
             RESOLUTION_REQUESTED: [
+              { guard: not('isIssued'), actions: 'announceIgnored' },
               {
                 guard: { type: 'needsVotes', params: ({ context, event }) => ({ strategy: event.strategy, conflict: context.conflict }) },
                 target: 'collectingVotes',
@@ -285,21 +316,17 @@ export const conflictMachine = setup({
             }),
           },
           on: {
+            // Checked first, so that nothing of a message not issued is read.
             VOTE_RECEIVED: [
+              { guard: not('isIssued'), actions: 'announceIgnored' },
               {
                 guard: { type: 'isLastAwaitedVote', params: ({ event }) => ({ vote: event.vote }) },
                 target: 'tallying',
-                actions: [
-                  { type: 'recordVote', params: ({ event }) => ({ vote: event.vote }) },
-                  { type: 'announceVote', params: ({ event }) => ({ vote: event.vote }) },
-                ],
+                actions: [{ type: 'recordVote', params: ({ event }) => ({ vote: event.vote }) }, 'announceVote'],
               },
               {
                 guard: { type: 'isAwaitedVote', params: ({ event }) => ({ vote: event.vote }) },
-                actions: [
-                  { type: 'recordVote', params: ({ event }) => ({ vote: event.vote }) },
-                  { type: 'announceVote', params: ({ event }) => ({ vote: event.vote }) },
-                ],
+                actions: [{ type: 'recordVote', params: ({ event }) => ({ vote: event.vote }) }, 'announceVote'],
               },
             ],
           },
@@ -327,10 +354,14 @@ export const conflictMachine = setup({
         awaitingHumanDecision: {
           entry: 'announceHumanDecisionAwaited',
           on: {
-            HUMAN_DECISION_SUBMITTED: {
-              target: 'tallying',
-              actions: { type: 'recordHumanDecision', params: ({ event }) => ({ decision: event.decision }) },
-            },
+            HUMAN_DECISION_SUBMITTED: [
+              { guard: not('isIssued'), actions: 'announceIgnored' },
+              {
+                guard: { type: 'isValidHumanDecision', params: ({ event }) => ({ decision: event.decision }) },
+                target: 'tallying',
+                actions: { type: 'recordHumanDecision', params: ({ event }) => ({ decision: event.decision }) },
+              },
+            ],
           },
         },
         tallying: {
@@ -385,6 +416,21 @@ export const conflictMachine = setup({
 });
 
 export type ConflictMachine = typeof conflictMachine;
+
+/** Whether a message's vote is a vote at all: a forged one may hold anything (a BigInt decision, no vote). */
+function isValidVote(vote: unknown): vote is Vote {
+  return VoteSchema.safeParse(vote).success;
+}
+
+/**
+ * The vote as recorded: weighed with the stake fixed for its voter when the resolution was
+ * requested (an abstention: 0.1), whatever stake the message carried.
+ */
+function withFixedStake(context: ConflictMachineContext, vote: Vote): Vote {
+  const fixed = Object.hasOwn(context.stakes, vote.agentId) ? context.stakes[vote.agentId] : undefined;
+  const stake = vote.decision === null ? ABSTENTION_STAKE : (fixed ?? computeStake());
+  return stake === vote.stake ? vote : { ...vote, stake };
+}
 
 /** The abstentions of the voters not heard from when the vote window closes, stamped with its end. */
 function timeoutAbstentionsOf(context: ConflictMachineContext): Vote[] {

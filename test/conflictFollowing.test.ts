@@ -41,20 +41,24 @@ function machineActor() {
 }
 
 describe('conflictMachine: what it emits', () => {
-  it('announces each awaited vote it records, never a vote it ignores, and the window’s abstentions in one event', () => {
+  it('announces each awaited vote it records, says so of each vote it ignores, and the window’s abstentions in one event', () => {
     const { clock, actor, emitted } = machineActor();
     actor.send(requested('voting_consensus'));
     actor.send({ type: 'VOTE_RECEIVED', vote: vote('z', 'SELL') }); // not asked
     actor.send({ type: 'VOTE_RECEIVED', vote: vote('a', 'BUY') });
     actor.send({ type: 'VOTE_RECEIVED', vote: vote('a', 'SELL', 6) }); // heard from already
-    expect(emitted).toEqual([{ type: 'VOTES_RECORDED', votes: [vote('a', 'BUY')] }]);
+    const ignored = { type: 'MESSAGE_IGNORED', event: 'VOTE_RECEIVED' };
+    expect(emitted).toEqual([ignored, { type: 'VOTES_RECORDED', votes: [vote('a', 'BUY')] }, ignored]);
     clock.increment(30_000);
     expect(emitted).toEqual([
+      ignored,
       { type: 'VOTES_RECORDED', votes: [vote('a', 'BUY')] },
+      ignored,
       { type: 'VOTES_RECORDED', votes: [{ agentId: 'b', decision: null, confidence: 0, reasoning: 'vote timeout', timestamp: 30_000, stake: 0.1 }] },
     ]);
     // What was announced is what the actor holds.
-    expect(actor.getSnapshot().context.votes).toEqual(emitted.flatMap((e) => (e as { votes: Vote[] }).votes));
+    const announced = emitted.filter((e) => (e as { type: string }).type === 'VOTES_RECORDED');
+    expect(actor.getSnapshot().context.votes).toEqual(announced.flatMap((e) => (e as { votes: Vote[] }).votes));
     actor.stop();
   });
 
@@ -74,8 +78,8 @@ describe('conflictMachine: what it emits', () => {
   it('announces once that it waits for a human decision', () => {
     const { actor, emitted } = machineActor();
     actor.send(requested('human_intervention'));
-    actor.send(requested('human_intervention')); // not understood there: nothing more
-    expect(emitted).toEqual([{ type: 'HUMAN_DECISION_AWAITED' }]);
+    actor.send(requested('human_intervention')); // not understood there: ignored, nothing more
+    expect(emitted).toEqual([{ type: 'HUMAN_DECISION_AWAITED' }, { type: 'MESSAGE_IGNORED', event: 'RESOLUTION_REQUESTED' }]);
     actor.stop();
   });
 });
@@ -122,7 +126,7 @@ describe('ConflictResolutionEngine: following a conflict through its actor', () 
     expect(engine.getStats()).toMatchObject({ votesReceived: 3, abstentions: 1 });
   });
 
-  it('ignores forged votes sent straight to a conflict’s actor, and survives a malformed message', async () => {
+  it('ignores forged votes sent straight to a conflict’s actor (an awaited voter’s too), and a malformed message', async () => {
     const { engine, events, actorOf } = await engineOn();
     engine.registerVoter('a', () => ({ decision: 'BUY', confidence: 0.9, reasoning: '' }));
     const id = engine.reportConflict(signalConflict({ involvedAgents: ['a', 'b'] }));
@@ -133,20 +137,13 @@ describe('ConflictResolutionEngine: following a conflict through its actor', () 
     const actor = actorOf(id);
     actor?.send({ type: 'VOTE_RECEIVED', vote: vote('mallory', 'SELL') }); // not involved
     actor?.send({ type: 'VOTE_RECEIVED', vote: vote('a', 'SELL') }); // a has voted
+    actor?.send({ type: 'VOTE_RECEIVED', vote: { ...vote('b', 'SELL'), confidence: 1, stake: 1e300 } }); // b is awaited: still forged
+    actor?.send({ type: 'VOTE_RECEIVED', vote: { ...vote('b', 'SELL'), decision: 10n } as unknown as Vote });
+    actor?.send({ type: 'VOTE_RECEIVED' } as unknown as ConflictMachineEvent); // no vote at all
     expect(events.filter((e) => e.type === 'VOTE_RECEIVED').map((e) => e.vote.agentId)).toEqual(['a']);
     answerB({ decision: 'BUY', confidence: 0.8, reasoning: '' });
     expect(await pending).toMatchObject({ status: 'resolved', decision: 'BUY', participants: ['a', 'b'] });
-    expect(engine.getStats().votesReceived).toBe(2);
-
-    // A message without its vote breaks the actor's guard: the conflict escalates, the engine carries on.
-    const second = engine.reportConflict(signalConflict({ involvedAgents: ['a', 'b'] }));
-    engine.registerVoter('b', () => new Promise(() => {}));
-    const waiting = engine.resolveConflict(second);
-    await settle();
-    actorOf(second)?.send({ type: 'VOTE_RECEIVED' });
-    expect(await waiting).toMatchObject({ status: 'escalated', reason: 'internal_error' });
-    engine.registerVoter('b', () => ({ decision: 'BUY', confidence: 0.8, reasoning: '' }));
-    expect(await engine.resolveConflict(engine.reportConflict(signalConflict({ involvedAgents: ['a', 'b'] })))).toMatchObject({ status: 'resolved' });
+    expect(engine.getStats()).toMatchObject({ votesReceived: 2, ignoredMessages: 5 });
   });
 
   it('a voter named __proto__ is announced and weighted like any other', async () => {

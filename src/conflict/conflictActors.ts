@@ -1,14 +1,16 @@
 import type { ActorRefFrom } from 'xstate';
-import { conflictMachine, type ConflictMachine, type ConflictMachineInput, type ConflictOutcomeParams } from '../../machines/conflict.machine';
+import { conflictMachine, type ConflictMachine, type ConflictMachineEvent, type ConflictMachineInput, type ConflictOutcomeParams } from '../../machines/conflict.machine';
 import type { CommunicationBus } from '../bus/communicationBus';
 import { timerDelay } from '../kernel/clock';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
+import { systemIdPrefixOf } from '../kernel/systemIdScope';
 import type { ConflictEvent } from './conflictEvents';
 import type { PersistedOpenConflict } from './conflictPersistence';
 import { resumeOf } from './conflictPersistence';
 import type { DecisionExecutors } from './decisionExecution';
 import { DecisionSender } from './decisionSending';
 import type { Conflict } from './model/conflictTypes';
+import { IssuedMessages } from './issuedMessages';
 import { VoteCollector, type VoteFunction } from './voteCollection';
 
 /** A conflict's actor. @internal */
@@ -44,15 +46,21 @@ export class ConflictActors {
   private readonly effectsRan = new Map<string, ConflictEvent[]>();
   private readonly supervisor: ShardedSupervisor<ConflictMachine>;
   private readonly sender: DecisionSender;
+  /** The messages the engine sent its conflict actors: the only ones they take. */
+  private readonly issued = new IssuedMessages();
 
   constructor(private readonly options: ConflictActorsOptions) {
     const { bus } = options;
-    const collector = new VoteCollector({ bus, senderId: options.senderId, voteFunctions: options.voteFunctions });
+    const { issued } = this;
+    const collector = new VoteCollector({ bus, senderId: options.senderId, voteFunctions: options.voteFunctions, issued });
     this.sender = new DecisionSender(bus, options.senderId, options.decisionExecutors);
     const sender = this.sender;
     const clock = bus.clock;
     const logic = conflictMachine.provide({
       actors: { collectVotes: collector.collectVotes, consultExpert: collector.consultExpert },
+      guards: {
+        isIssued: ({ context, event }) => issued.isIssued(event, context.conflict.conflictId),
+      },
       actions: {
         executeDecision: (_, params) => this.ran(params, sender.executeDecision(params)),
         escalate: (_, params) => this.ran(params, sender.broadcastEscalation(params)),
@@ -75,6 +83,17 @@ export class ConflictActors {
   resume(stored: PersistedOpenConflict): ConflictActor {
     const input = { ...this.inputOf(stored.conflict, stored.voteTimeoutMs), resume: resumeOf(stored) };
     return this.supervisor.spawn(stored.conflict.conflictId, input);
+  }
+
+  /** Sends a conflict's actor a message as the engine's own (see `IssuedMessages`): the actor ignores any other. */
+  send(actor: ConflictActor, conflictId: string, event: ConflictMachineEvent): void {
+    actor.send(this.issued.issue(conflictId, event));
+  }
+
+  /** Whether an actor of the system (ours or not) holds the system id a conflict's actor would take. */
+  isTaken(conflictId: string): boolean {
+    const { root } = this.options.bus;
+    return root.system.get(`${systemIdPrefixOf(root)}conflict:${conflictId}`) !== undefined;
   }
 
   /** The `escalate` effect for a conflict whose actor failed: it cannot run its own. */

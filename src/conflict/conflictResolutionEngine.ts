@@ -178,7 +178,9 @@ export class ConflictResolutionEngine {
    * are asked again), their resolution deadline and vote window re-armed for the time left
    * to their absolute ends (already past: the conflict escalates at once). The performance
    * ledger and the counters come back too. Conflicts and ledger entries this engine already
-   * holds are kept as they are. No events are emitted for what is restored.
+   * holds are kept as they are. No events are emitted for what is restored as it was; a
+   * conflict restored past its deadline escalates within `restore()`, which then emits its
+   * `CONFLICT_ESCALATED` and the events of its effects (e.g. `DELIVERY_FAILED`).
    *
    * Taking over the key fences the previous writer: its next write fails, and its engine
    * stops. Writing starts here: an engine with a store writes nothing before `restore()`.
@@ -515,8 +517,8 @@ export class ConflictResolutionEngine {
       if (forwardReport) this.forwarder.report(conflict);
       return conflict;
     }
+    this.open.report(conflict); // throws DuplicateConflictError when its system id is taken: nothing is counted
     this.counters.detected++;
-    this.open.report(conflict);
     this.emit({ type: 'CONFLICT_DETECTED', conflictId, conflict, at: now });
     this.persist();
     return conflict;

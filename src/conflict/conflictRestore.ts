@@ -24,7 +24,11 @@ export interface RestoredConflictParts {
  * weights of agents it does not know yet, finished conflicts as records (the archive's and
  * the value's, latest copy each), open ones given an actor again in their phase and
  * followed. Conflicts the engine already holds are kept as they are (the stored ones with
- * the same id are skipped). Emits nothing: what is restored is not new.
+ * the same id are skipped). Nothing is emitted for what comes back as it was stored (it is
+ * not new); a conflict restored past its deadline escalates here, so its `CONFLICT_ESCALATED`
+ * and the events of its effects (the escalation broadcast, or its `DELIVERY_FAILED`) are
+ * published during the restore. Votes an open conflict gathers after it is resumed are
+ * reported as they come.
  *
  * @returns How many conflicts were restored (open and finished).
  * @internal

@@ -21,6 +21,12 @@ export interface ConflictStats {
   readonly abstentions: number;
   readonly decisionsExecuted: number;
   readonly decisionsHeld: number;
+  /**
+   * Messages conflict actors ignored since this engine started (not restored from a store):
+   * sent to an actor by its system id instead of by the engine, malformed, from a voter not
+   * awaited, or not expected in the conflict's phase.
+   */
+  readonly ignoredMessages: number;
   /** Writes to the store (null without one); `fenced`: another engine restored from the same key and took over. */
   readonly persistence: SnapshotWriterStats | null;
 }
@@ -51,6 +57,8 @@ export class ConflictCounters implements CounterValues {
   abstentions = 0;
   executed = 0;
   held = 0;
+  /** Not persisted: see `ConflictStats.ignoredMessages`. */
+  ignoredMessages = 0;
 
   values(): CounterValues {
     const { detected, resolved, escalated, consensusAttempts, consensusSuccesses, resolutionTimeTotal, votes, abstentions, executed, held } = this;
@@ -87,6 +95,7 @@ export class ConflictCounters implements CounterValues {
       abstentions: this.abstentions,
       decisionsExecuted: this.executed,
       decisionsHeld: this.held,
+      ignoredMessages: this.ignoredMessages,
       persistence,
     };
   }

@@ -1,6 +1,7 @@
 import type { Subscription } from 'xstate';
 import { conflictStatusOf, type ConflictMachineEvent } from '../../machines/conflict.machine';
 import { NotRunningError } from '../errors';
+import { DuplicateConflictError } from './conflictErrors';
 import { describeError } from '../describeError';
 import type { NeuroFluxClock } from '../kernel/clock';
 import { ConflictActors, type ConflictActor, type ConflictActorsOptions } from './conflictActors';
@@ -44,15 +45,19 @@ export interface OpenConflictsDeps {
 
 /**
  * Following each open conflict, from its report (or restore) to its end. The conflict's
- * actor says what happens: it emits `VOTES_RECORDED` and `HUMAN_DECISION_AWAITED`
- * (`actor.on`), which become the engine's `VOTE_RECEIVED` and `HUMAN_DECISION_REQUESTED`
- * with their counters; its snapshots say when it changed (a write to the store), ended
- * (the resolution, its counters and events, the finished record, the waiting
- * `resolveConflict` calls settled), failed (escalated as an internal error) or was stopped
- * from outside (the system is going down). The engine drives an open conflict only by
- * messages to its actor (`send`). Not a hot path (a handful of conflicts per second at most;
- * one costs ~0.8 ms of CPU, the same within noise as the snapshot diffing this replaced:
- * docs/conflicts.md), so actor events are preferred to callbacks here.
+ * actor says what happens: it emits `VOTES_RECORDED`, `HUMAN_DECISION_AWAITED` and
+ * `MESSAGE_IGNORED` (`actor.on`), which become the engine's `VOTE_RECEIVED` and
+ * `HUMAN_DECISION_REQUESTED` with their counters (and `ignoredMessages`); its snapshots say
+ * when it changed (a write to the store), ended (the finished record kept, then the
+ * resolution and its events published, the waiting `resolveConflict` calls settled),
+ * failed (escalated as an internal error) or was stopped: with the system going down (the
+ * bus's root no longer active) it is left open in the store; stopped alone while the
+ * system runs (`xstate.stop` sent by its system id), it fails like any other failure. The
+ * engine drives an open conflict only by messages to its actor (`send`), which the actor
+ * takes as the engine's (`IssuedMessages`). Not a hot path (a handful of conflicts per
+ * second at most; one costs ~0.8 ms of CPU, the same within noise as the snapshot diffing
+ * this replaced: docs/conflicts.md, bench/profiles/conflictFollowingAB.ts), so actor events
+ * are preferred to callbacks here.
  * @internal
  */
 export class OpenConflicts {
@@ -98,7 +103,15 @@ export class OpenConflicts {
 
   /** Opens a conflict reported now: its actor starts in `detected`, followed before anyone hears of the conflict (a listener may resolve it at once). */
   report(conflict: Conflict): void {
-    this.follow(conflict, this.actors.spawn(conflict, this.deps.voteTimeoutMs));
+    let actor: ConflictActor;
+    try {
+      actor = this.actors.spawn(conflict, this.deps.voteTimeoutMs);
+    } catch (error) {
+      // The only thing a spawn refuses: its system id `conflict:<id>` is taken (an actor of someone else's, in the same system).
+      if (this.actors.isTaken(conflict.conflictId)) throw new DuplicateConflictError(conflict.conflictId, { cause: error });
+      throw error;
+    }
+    this.follow(conflict, actor);
   }
 
   /** Opens a stored conflict again: its actor resumes in the phase it was in (one past its deadline has ended already, and is finished here). */
@@ -109,7 +122,7 @@ export class OpenConflicts {
   /** Tells an open conflict's actor what the engine was asked; false when the conflict is not open. */
   send(conflictId: string, event: ConflictMachineEvent): boolean {
     const entry = this.open.get(conflictId);
-    entry?.actor.send(event);
+    if (entry) this.actors.send(entry.actor, conflictId, event);
     return entry !== undefined;
   }
 
@@ -142,6 +155,7 @@ export class OpenConflicts {
     entry.listening.push(
       actor.on('VOTES_RECORDED', ({ votes }) => this.votesRecorded(entry, votes)),
       actor.on('HUMAN_DECISION_AWAITED', () => this.publish({ type: 'HUMAN_DECISION_REQUESTED', conflictId, conflict, at: this.clock.now() })),
+      actor.on('MESSAGE_IGNORED', () => this.deps.counters.ignoredMessages++),
     );
     const snapshots = actor.subscribe({ next: () => this.changed(entry), error: (error) => this.fail(entry, error), complete: () => this.changed(entry) });
     entry.listening.push(snapshots);
@@ -162,11 +176,16 @@ export class OpenConflicts {
     if (this.open.get(entry.conflict.conflictId) !== entry) return;
     const snapshot = entry.actor.getSnapshot();
     if (snapshot.status === 'done') this.finish(entry, snapshot.context.verdict);
-    else if (snapshot.status === 'stopped') {
-      // Stopped from outside (the bus or the system stopped): the store keeps the conflict open for the next engine.
+    else if (snapshot.status !== 'stopped') this.deps.saving?.changed();
+    else if (this.deps.actors.bus.root.getSnapshot().status !== 'active') {
+      // The system is going down (the bus stopped): the store keeps the conflict open for the next engine.
       this.freezeSaving();
       this.abandon(entry);
-    } else this.deps.saving?.changed();
+    } else {
+      // This one actor was stopped while the system runs: someone sent it `xstate.stop` by its
+      // system id. Not a shutdown: the conflict fails on its own, and the store keeps being written.
+      this.fail(entry, new Error('the conflict’s actor was stopped from outside while the engine ran'));
+    }
   }
 
   /** The actor failed: the conflict escalates as an internal error (its own `escalate` effect cannot run). */
@@ -216,13 +235,12 @@ export class OpenConflicts {
     if (resolution.status === 'resolved') {
       counters.resolved++;
       counters.resolutionTimeTotal += at - conflict.detectedAt;
-      this.publish({ type: 'CONFLICT_RESOLVED', conflictId, resolution, at });
-    } else {
-      counters.escalated++;
-      this.publish({ type: 'CONFLICT_ESCALATED', conflictId, resolution, at });
-    }
-    for (const event of effects) this.publish(event);
+    } else counters.escalated++;
+    // Kept before anyone hears of the outcome: a listener reads the record, records the
+    // outcome, and a report of the same id is refused as a duplicate.
     this.deps.finished.keep(conflictId, this.recordOfEntry(entry, resolution));
+    this.publish({ type: resolution.status === 'resolved' ? 'CONFLICT_RESOLVED' : 'CONFLICT_ESCALATED', conflictId, resolution, at });
+    for (const event of effects) this.publish(event);
     this.deps.saving?.changed();
     for (const waiter of entry.waiters) waiter.resolve(resolution);
     this.actors.release(conflictId);

@@ -9,6 +9,7 @@ import { ConflictTopic, VoteAnswerSchema, type Conflict, type Decision, type Vot
 import { decisionKey } from './model/decisionKey';
 import { describeError } from '../describeError';
 import { ABSTENTION_STAKE, computeStake } from './model/stakes';
+import type { IssuedMessages } from './issuedMessages';
 import { DEFAULT_EXPERT_CONFIDENCE, type ExpertAnswer } from './model/strategies';
 
 /** What a vote function is asked: a vote, or an expert's resolution. */
@@ -52,6 +53,8 @@ export interface VoteCollectorDeps {
   /** The engine's identity on the bus. */
   readonly senderId: string;
   readonly voteFunctions: ReadonlyMap<string, VoteFunction>;
+  /** Marks each `VOTE_RECEIVED` as the engine's, so that the conflict's actor takes it (`IssuedMessages`). */
+  readonly issued: IssuedMessages;
 }
 
 function describeFailure(error: unknown): string {
@@ -83,7 +86,7 @@ export class VoteCollector {
       void this.ask(agentId, input.conflict, ConflictTopic.VOTE, timeoutMs, VoteAnswerSchema).then((asked) => {
         if (!listening) return;
         const event: ConflictMachineEvent = { type: 'VOTE_RECEIVED', vote: this.toVote(agentId, asked, input.stakes) };
-        sendBack(event);
+        sendBack(this.deps.issued.issue(input.conflict.conflictId, event));
       });
     }
     // Answers that arrive after the vote window closed are ignored.

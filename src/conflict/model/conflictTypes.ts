@@ -252,3 +252,12 @@ export const HumanDecisionOptionsSchema = z.object({
   reasoning: z.string().default(''),
 });
 export type HumanDecisionOptions = z.input<typeof HumanDecisionOptionsSchema>;
+
+/** A human decision as a conflict actor takes it (what `HumanDecision` says, checked). */
+export const HumanDecisionSchema = z.object({
+  decision: DecisionSchema,
+  confidence: unit,
+  decidedBy: nonEmpty,
+  reasoning: z.string(),
+  decidedAt: z.number().finite(),
+});
