@@ -107,7 +107,7 @@ export class TaskOrchestrator {
   /** Parse, check, reserve and insert of `submitTask` / `submitWorkflow` / `submitWorkflowAsync` (workflowSubmission.ts). */
   private readonly submission: WorkflowSubmission;
   /** Slices `submitWorkflowAsync` inserted tasks in, and the largest (the submission's own counters). @internal */
-  readonly insertion: { readonly slices: number; readonly largestSlice: number };
+  readonly insertion: { slices: number; largestSlice: number };
 
   constructor(options: TaskOrchestratorOptions) {
     const { bus, balancer, balancers, store, ...rest } = options;
