@@ -1,11 +1,11 @@
 /**
  * The end-to-end case of bench/nats.ts alone (agent on runtime A publishing through its handle
  * → handler agent on runtime B; then sequential requests), for `node --cpu-prof`:
- * `node --cpu-prof --cpu-prof-dir=/tmp/prof -r @swc-node/register bench/natsE2eProfile.ts [pubsub|rr]`.
+ * `node --cpu-prof --cpu-prof-dir=/tmp/prof -r @swc-node/register bench/profiles/natsE2eProfile.ts [pubsub|rr]`.
  */
 import { performance } from 'node:perf_hooks';
-import { createNeuroFlux, nats, silentLogger } from '../src';
-import { startNatsServer } from '../test/support/servers';
+import { createNeuroFlux, nats, silentLogger } from '../../src';
+import { startNatsServer } from '../../test/support/servers';
 
 const N = 200_000;
 const CHUNK = 1_000;

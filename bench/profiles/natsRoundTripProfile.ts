@@ -2,12 +2,12 @@
  * Request/reply through two NatsTransports on bare buses (the transport level of bench/nats.ts),
  * without and with `hmacSecret`, taking turns; prints p10/p50/p90 of each. For finding where a
  * round trip spends its time (wrap transport methods around it, or `node --cpu-prof`):
- * `node -r @swc-node/register bench/natsRoundTripProfile.ts`.
+ * `node -r @swc-node/register bench/profiles/natsRoundTripProfile.ts`.
  */
-import { nats } from '../src';
-import { CommunicationBus } from '../src/bus/communicationBus';
-import type { Message } from '../src/bus/message';
-import { startNatsServer } from '../test/support/servers';
+import { nats } from '../../src';
+import { CommunicationBus } from '../../src/bus/communicationBus';
+import type { Message } from '../../src/bus/message';
+import { startNatsServer } from '../../test/support/servers';
 
 const PAYLOAD = (i: number) => ({ i, symbol: 'BTC/USD', price: 45_000 + (i % 100) });
 const ROUNDS = 6;
