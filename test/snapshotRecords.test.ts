@@ -379,9 +379,9 @@ describe('SnapshotWriter records: one key per record', () => {
     writer.recordChanged('x');
     await writer.flush();
     const key = `head.records.${encodeRecordId('x')}`;
-    await store.save(key, { id: 'y', item: { id: 'y', value: 2 } });
+    await store.save(key, { id: 'y', item: { id: 'y', value: 2 }, epoch: 1 });
     await expect(recordWriter(store, new Map()).load()).rejects.toThrow(/another id/);
-    await store.save(key, { id: 'x', item: { id: 'x', value: 'two' } });
+    await store.save(key, { id: 'x', item: { id: 'x', value: 'two' }, epoch: 1 });
     await expect(recordWriter(store, new Map()).load()).rejects.toThrow(/item\.value/);
   });
 });

@@ -32,17 +32,48 @@ export interface RecordsDelta<R> {
 }
 
 /**
- * Record ids are user input (task ids): `__proto__`, `/`, `.`, unicode or 10 000 characters
- * must all make a valid key for every store (NATS KV keys are `[-/=\w.]`, a file name is at
- * most 255 bytes). base64url of the UTF-8 (letters, digits, `-`, `_`) up to this many
- * characters, a SHA-256 of the id beyond: the stored value carries the id itself.
+ * Record ids are user input (task ids): `__proto__`, `/`, `.`, unicode, lone surrogates or
+ * 10 000 characters must all make a distinct valid key for every store (NATS KV keys are
+ * `[-/=\w.]`, a file name is at most 255 bytes, and on a case-insensitive file system —
+ * macOS, Windows — two names differing only in case are one file). So: lowercase base32 of
+ * the id's UTF-16 code units (injective, lone surrogates included: UTF-8 maps them all to
+ * U+FFFD) up to this many characters (ids of up to 37 code units), a lowercase hex SHA-256
+ * of the same bytes beyond. The stored value carries the id itself, checked on load.
  */
 const LONGEST_ENCODED_ID = 120;
 
-/** @internal The key part for a record id: `b<base64url>` or, for long ids, `h<sha256 hex>`. */
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+/** The id's UTF-16 code units, big-endian, two bytes each. */
+function utf16Bytes(id: string): Buffer {
+  const bytes = Buffer.allocUnsafe(id.length * 2);
+  for (let i = 0; i < id.length; i++) bytes.writeUInt16BE(id.charCodeAt(i), i * 2);
+  return bytes;
+}
+
+/** Lowercase RFC 4648 base32 without padding. */
+function base32(bytes: Buffer): string {
+  let out = '';
+  let bits = 0;
+  let buffer = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32.charAt((buffer >>> (bits - 5)) & 31);
+      bits -= 5;
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += BASE32.charAt((buffer << (5 - bits)) & 31);
+  return out;
+}
+
+/** @internal The key part for a record id: `b<base32>` or, for long ids, `h<sha256 hex>`; lowercase either way. */
 export function encodeRecordId(id: string): string {
-  const encoded = Buffer.from(id, 'utf8').toString('base64url');
-  return encoded.length <= LONGEST_ENCODED_ID ? `b${encoded}` : `h${createHash('sha256').update(id, 'utf8').digest('hex')}`;
+  const bytes = utf16Bytes(id);
+  const encoded = base32(bytes);
+  return encoded.length <= LONGEST_ENCODED_ID ? `b${encoded}` : `h${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 /**
@@ -75,8 +106,16 @@ export interface RecordsWrite<R> {
   readonly gone: readonly string[];
 }
 
-/** How often a record write that lost its compare-and-set to a late write is tried again while the head is still ours. */
+/** How often a record write that lost its compare-and-set to an older writer's late write (or our own unconfirmed one) is tried again. */
 const RECORD_CAS_ATTEMPTS = 5;
+
+/**
+ * What a record key holds: the record, or a tombstone (a finished record a deposed writer
+ * may still try to create), with the epoch of the writer that wrote it: the revision of
+ * that writer's first head. A writer that took the head over wrote its first head after
+ * loading the previous writer's last one, so epochs grow with every takeover.
+ */
+type RecordKeyValue<R> = { readonly id: string; readonly item: R; readonly epoch: number } | { readonly id: string; readonly gone: true; readonly epoch: number };
 
 /**
  * Records that change one at a time (open tasks) under a key each, `<head>.records.<id>`,
@@ -86,17 +125,37 @@ const RECORD_CAS_ATTEMPTS = 5;
  *
  * Fencing: a record is written only after a head carrying it landed, one write at a time.
  * A new writer takes the head over only after loading it, so every record value a deposed
- * writer can still write late is in the delta the new writer loaded and applied. Record
- * writes are compare-and-set on the revision this writer knows: a late write that landed
- * makes the next one fail, and the writer then checks the head (still ours: reload the
- * record's revision and write again; not ours: fenced).
+ * writer can still write late is in the delta the new writer loaded and applied. Each key
+ * value carries its writer's epoch (the revision of its first head: larger for every later
+ * writer). Record writes are compare-and-set on the revision this writer knows; when one
+ * fails, the key is read again and its epoch decides, atomically with the revision the
+ * next attempt is made on: an older epoch (a deposed writer's late write of a value we
+ * loaded) or ours (our own write whose reply was lost) is overwritten; a newer one means a
+ * writer took over from us: fenced, never overwritten. An id this writer loaded (from a key
+ * or from the head's delta, where a deposed writer may still be creating its key) that
+ * finishes gets a tombstone, written compare-and-set, so that such a late create fails
+ * instead of bringing the record back; a later writer's `load()` ignores tombstones and
+ * deletes them. Ids this writer created itself are deleted plainly.
  * @internal
  */
 export class SnapshotRecords<R> {
   private readonly prefix: string;
   private readonly schema: z.ZodType<StoredRecord<R>>;
-  /** Revision of each record key this writer wrote or loaded; 0 for one named by a head but not written yet. */
+  private readonly recordSchema: z.ZodType<RecordKeyValue<R>>;
+  private readonly tombstoneSchema: z.ZodType<RecordKeyValue<R>>;
+  /** Revision of each record key this writer wrote or loaded (only confirmed writes). */
   private readonly revisions = new Map<string, number>();
+  /**
+   * Ids whose key may exist without this writer knowing its revision: a write whose reply
+   * was lost, or an id the loaded head carries whose key the deposed writer may still create.
+   */
+  private readonly unsure = new Set<string>();
+  /** Ids this writer loaded (a deposed writer may still write their keys): finished, they get a tombstone. */
+  private readonly inherited = new Set<string>();
+  /** Tombstone keys the last `load()` found: deleted once this writer's first head landed. */
+  private tombstones: string[] = [];
+  /** The revision of this writer's first head since `load()`: stamped on every key it writes. */
+  private epoch: number | undefined;
   /** Ids changed since the last write started. */
   private readonly dirty = new Set<string>();
   /** Records the last head that landed carries and their keys do not have yet. */
@@ -118,6 +177,15 @@ export class SnapshotRecords<R> {
     }
     this.prefix = `${headKey}.records.`;
     this.schema = z.object({ id: z.string().min(1), item: options.itemSchema }).strict();
+    const epoch = z.number().int().nonnegative();
+    this.recordSchema = z.object({ id: z.string().min(1), item: options.itemSchema, epoch }).strict();
+    this.tombstoneSchema = z.object({ id: z.string().min(1), gone: z.literal(true), epoch }).strict();
+  }
+
+  /** Parses what a record key holds (a tombstone has `gone`): one schema each, so that an error names the field. */
+  private parseKeyValue(value: unknown): z.ZodSafeParseResult<RecordKeyValue<R>> {
+    const tombstone = typeof value === 'object' && value !== null && 'gone' in value;
+    return (tombstone ? this.tombstoneSchema : this.recordSchema).safeParse(value);
   }
 
   /** The schema of the head's delta (validated with the head). */
@@ -130,7 +198,7 @@ export class SnapshotRecords<R> {
     return this.prefix + encodeRecordId(id);
   }
 
-  /** Record keys this writer knows of (written or loaded). */
+  /** Record keys this writer knows hold a record (written and confirmed, or loaded). */
   get keyCount(): number {
     return this.revisions.size;
   }
@@ -166,7 +234,7 @@ export class SnapshotRecords<R> {
       if (item !== undefined) fresh.push({ id, item });
       else {
         gone.push(id);
-        if (this.revisions.has(id)) removes.push(id);
+        if (this.revisions.has(id) || this.unsure.has(id)) removes.push(id);
       }
     }
     this.dirty.clear();
@@ -188,43 +256,71 @@ export class SnapshotRecords<R> {
   }
 
   /**
-   * The head carrying `write` landed: writes its due records to their keys and deletes the
-   * keys of those gone; the records it kept stay in the head for the next write. Ids whose
-   * write failed are marked again (the next head carries them); the first error is thrown
-   * after every write settled.
+   * The head carrying `write` landed (at `headRevision`): writes its due records to their
+   * keys and removes the keys of those gone; the records it kept stay in the head for the
+   * next write. Ids whose write failed are marked again (the next head carries them); the
+   * first error is thrown after every write settled.
    *
-   * @throws RevisionMismatchError when a record key was written by another writer and the head is no longer ours (fenced).
+   * @throws RevisionMismatchError when a record key holds a newer writer's value (fenced).
    */
-  async landed(write: RecordsWrite<R>, headIsOurs: () => Promise<boolean>): Promise<void> {
+  async landed(write: RecordsWrite<R>, headRevision: number): Promise<void> {
+    const epoch = (this.epoch ??= headRevision);
     for (const id of write.gone) this.inHead.delete(id);
     for (const { id } of write.toKeys) this.inHead.delete(id);
     for (const record of write.kept) this.inHead.set(record.id, record);
     let failure: unknown;
     const work: (() => Promise<void>)[] = [];
-    for (const record of write.toKeys) work.push(() => this.put(record, headIsOurs));
-    for (const id of write.delta.removes) work.push(() => this.remove(id));
+    for (const { id, item } of write.toKeys) work.push(() => this.put(id, { id, item, epoch }));
+    for (const id of write.delta.removes) work.push(() => (this.inherited.has(id) ? this.put(id, { id, gone: true, epoch }) : this.remove(id)));
     const ids = [...write.toKeys.map((p) => p.id), ...write.delta.removes];
     await inBatches(work, (error, index) => {
       if (error instanceof RevisionMismatchError && !(failure instanceof RevisionMismatchError)) failure = error;
       failure ??= error;
       this.dirty.add(ids[index] as string);
     });
+    if (failure === undefined && this.tombstones.length > 0) {
+      const tombstones = this.tombstones;
+      this.tombstones = [];
+      // Left for a later load when the store refuses: a tombstone only costs a key.
+      await inBatches(
+        tombstones.map((key) => () => this.store.delete(key)),
+        (_error, index) => this.tombstones.push(tombstones[index] as string),
+      );
+    }
     if (failure !== undefined) throw failure instanceof Error ? failure : new Error(describeError(failure));
   }
 
-  private async put(record: StoredRecord<R>, headIsOurs: () => Promise<boolean>): Promise<void> {
-    const key = this.keyOf(record.id);
+  /**
+   * Writes a record or a tombstone, compare-and-set on the revision this writer knows. When
+   * that fails, the key's stored epoch decides (see the class comment); this replaces a
+   * check of the head, which no write can be made atomic with.
+   */
+  private async put(id: string, value: RecordKeyValue<R>): Promise<void> {
+    const key = this.keyOf(id);
     for (let attempt = 1; ; attempt++) {
+      const expected = this.revisions.get(id) ?? 0;
       try {
-        this.revisions.set(record.id, await this.store.save(key, record, this.revisions.get(record.id) ?? 0));
+        const revision = await this.store.save(key, value, expected);
+        this.unsure.delete(id);
+        if ('gone' in value) this.revisions.delete(id);
+        else this.revisions.set(id, revision);
         return;
       } catch (error) {
-        // A late write of a deposed writer (whose value is in the head we loaded), or the
-        // reply of our own earlier write lost: the head decides whose key this is.
-        // A write whose reply was lost may have landed: its key may exist now.
-        if (!this.revisions.has(record.id)) this.revisions.set(record.id, 0);
-        if (!(error instanceof RevisionMismatchError) || attempt >= RECORD_CAS_ATTEMPTS || !(await headIsOurs())) throw error;
-        this.revisions.set(record.id, (await this.store.load(key))?.revision ?? 0);
+        // A lost reply: the write may have landed, with our epoch (the next attempt's
+        // compare-and-set fails and finds it).
+        if (!(error instanceof RevisionMismatchError)) {
+          this.unsure.add(id);
+          throw error;
+        }
+        if (attempt >= RECORD_CAS_ATTEMPTS) throw error;
+        const current = await this.store.load(key);
+        if (!current) {
+          this.revisions.delete(id);
+          continue;
+        }
+        const stored = this.parseKeyValue(current.value);
+        if (!stored.success || stored.data.id !== id || stored.data.epoch > value.epoch) throw new RevisionMismatchError(key, expected, current.revision);
+        this.revisions.set(id, current.revision);
       }
     }
   }
@@ -232,12 +328,14 @@ export class SnapshotRecords<R> {
   private async remove(id: string): Promise<void> {
     await this.store.delete(this.keyOf(id));
     this.revisions.delete(id);
+    this.unsure.delete(id);
   }
 
   /**
    * Loads every record key and applies the head's `delta` over them (the head landed before
    * its records were written): the records as the head's writer left them. Adopts their
-   * revisions; the ids of the delta are marked, so this writer writes them again.
+   * revisions; the ids of the delta are marked, so this writer writes them again. Tombstones
+   * are skipped (and deleted after this writer's first head).
    *
    * @throws ValidationError naming a record key whose value does not match the schema or names another id.
    */
@@ -245,30 +343,46 @@ export class SnapshotRecords<R> {
     const keys = (await this.store.keys()).filter((key) => key.startsWith(this.prefix));
     const records = new Map<string, R>();
     const revisions = new Map<string, number>();
+    const tombstones: string[] = [];
     await inBatches(
       keys.map((key) => async () => {
         const stored = await this.store.load(key);
         if (!stored) return; // deleted since the listing
-        const parsed = this.schema.safeParse(stored.value);
+        const parsed = this.parseKeyValue(stored.value);
         if (!parsed.success) throw ValidationError.fromZod(`${name} record '${key}'`, parsed.error);
+        // Never merged: two ids under one key would lose one of them unseen.
         if (this.keyOf(parsed.data.id) !== key) throw new ValidationError(name, [{ path: `records.${key}`, message: `holds the record of another id` }]);
-        records.set(parsed.data.id, parsed.data.item);
-        revisions.set(parsed.data.id, stored.revision);
+        if ('gone' in parsed.data) tombstones.push(key);
+        else {
+          records.set(parsed.data.id, parsed.data.item);
+          revisions.set(parsed.data.id, stored.revision);
+        }
       }),
       (error) => {
         throw error;
       },
     );
+    this.revisions.clear();
+    this.unsure.clear();
+    this.inherited.clear();
+    for (const [id, revision] of revisions) {
+      this.revisions.set(id, revision);
+      this.inherited.add(id);
+    }
     for (const { id, item } of delta?.puts ?? []) {
       records.set(id, item);
       this.dirty.add(id);
+      this.inherited.add(id);
+      // The deposed writer may be creating its key right now.
+      if (!revisions.has(id)) this.unsure.add(id);
     }
     for (const id of delta?.removes ?? []) {
       records.delete(id);
       this.dirty.add(id);
+      this.inherited.add(id);
     }
-    this.revisions.clear();
-    for (const [id, revision] of revisions) this.revisions.set(id, revision);
+    this.tombstones = tombstones.sort();
+    this.epoch = undefined;
     this.inHead.clear();
     this.carried = delta ?? { puts: [], removes: [] };
     this.loaded = [...records.values()];

@@ -473,7 +473,7 @@ export class SnapshotWriter<T, I = never, R = never> {
           headLanded = true;
           if (archive) this.archiveOf?.committed(archive);
           // Only now, and before the next head: see SnapshotRecords on fencing.
-          if (records) await this.recordsOf?.landed(records, () => this.headIsOurs());
+          if (records) await this.recordsOf?.landed(records, this.revision);
           this.savesDone++;
           this.landed();
         } catch (error) {
@@ -539,11 +539,6 @@ export class SnapshotWriter<T, I = never, R = never> {
     } catch {
       // Nobody awaits the write loop: a throwing callback would be an unhandled rejection.
     }
-  }
-
-  /** Whether the head is still at the revision this writer last wrote (no other writer took it over). */
-  private async headIsOurs(): Promise<boolean> {
-    return (await this.store.load(this.key))?.revision === this.revision;
   }
 
   /** Whether the stored value is one this writer sent whose reply was lost: then its revision is adopted. */
