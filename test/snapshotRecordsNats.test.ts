@@ -77,4 +77,42 @@ describeWithServer(NATS_SERVER_BIN, 'SnapshotWriter records on NATS KV (own nats
     await reader.load();
     expect(reader.takeRecords()).toEqual([{ id: 'x', value: 1 }]);
   });
+
+  test("a deposed writer's late create of a record key, after the new writer finished the record, is fenced by its tombstone", async () => {
+    const store = await NatsKvSnapshotStore.open(nc, { bucket: 'records-late-create' });
+    // The deposed writer's view: its record writes are held until released.
+    const held: (() => void)[] = [];
+    let holding = true;
+    const viewOld: SnapshotStore = {
+      load: (key) => store.load(key),
+      save: async (key, value, revision) => {
+        if (holding && key.startsWith('orchestrator.records.')) await new Promise<void>((resolve) => held.push(resolve));
+        return store.save(key, value, revision);
+      },
+      delete: (key) => store.delete(key),
+      keys: () => store.keys(),
+      close: async () => {},
+    };
+    const items = new Map<string, Item>();
+    let fenced = false;
+    const old = recordWriter(viewOld, items, () => (fenced = true));
+    await old.takeOver();
+    items.set('x', { id: 'x', value: 1 });
+    old.recordChanged('x');
+    const oldWrite = old.flush();
+    while (held.length === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    const nextItems = new Map<string, Item>();
+    const next = recordWriter(store, nextItems);
+    await next.takeOver();
+    expect(next.takeRecords()).toEqual([{ id: 'x', value: 1 }]);
+    next.recordChanged('x'); // x finished at the new writer
+    await next.flush();
+    holding = false;
+    for (const go of held.splice(0)) go();
+    await oldWrite;
+    expect(fenced).toBe(true);
+    const reader = recordWriter(store, new Map());
+    await reader.load();
+    expect(reader.takeRecords()).toEqual([]);
+  });
 });
