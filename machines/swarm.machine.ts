@@ -157,7 +157,15 @@ export const swarmMachine = setup({
     TASK_COMPLETED: { actions: { type: 'learnFromTask', params: ({ event }) => ({ outcome: event, success: true }) } },
     TASK_FAILED: { actions: { type: 'learnFromTask', params: ({ event }) => ({ outcome: event, success: false }) } },
     TASK_OUTCOMES_OBSERVED: { actions: { type: 'learnFromTasks', params: ({ event }) => ({ batches: [event] }) } },
-    TASK_OUTCOME_BATCHES_OBSERVED: { actions: { type: 'learnFromTasks', params: ({ event }) => event } },
+    // The event's own `at` is the time of each batch that has none (what `at` means on every event).
+    TASK_OUTCOME_BATCHES_OBSERVED: {
+      actions: {
+        type: 'learnFromTasks',
+        params: ({ event }) => ({
+          batches: event.at === undefined ? event.batches : event.batches.map((batch) => (batch.at === undefined ? { ...batch, at: event.at } : batch)),
+        }),
+      },
+    },
     CONSENSUS_OUTCOME: { actions: { type: 'learnFromConsensus', params: ({ event }) => ({ outcome: event }) } },
   },
   states: {

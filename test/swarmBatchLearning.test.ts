@@ -187,7 +187,8 @@ describe('swarm batch learning (working copy) against the immer implementation i
     swarm.recordTaskCompleted({ taskId: 't3', agentId: 'c', producerAgentIds: ['p'], at: 4 });
     expect(earlier).toEqual(copy);
     const later = swarm.getNetworkState();
-    // XState's assign spreads the returned context into a new root; everything below it is frozen.
+    // XState's assign spreads the returned context into a new, unfrozen root: the facade returns a frozen copy of it.
+    expect(Object.isFrozen(later)).toBe(true);
     expect(Object.values(later).every(deeplyFrozen)).toBe(true);
     expect(findConnection(later, 'p', 'c')!.outcomes.map((o) => o.success)).toEqual([true, false, true]);
     expect(later.counters).toMatchObject({ tasksCompleted: 3, tasksFailed: 1 });

@@ -313,6 +313,8 @@ export function composeNeuroFlux(options: NeuroFluxOptions = {}, embedding: Runt
       reachability?.dispose();
       await options.transport?.close();
       await bus.stop();
+      // The swarm actor's final snapshot (persisted, inspected) holds every outcome recorded.
+      swarm.flushTaskOutcomes();
       // An embedded root is its parent's child: the parent stops it (only a root may be stopped directly).
       if (embedded) embedded.release();
       else system.stop();

@@ -57,6 +57,13 @@ export interface NeuralSwarmNetworkOptions {
   readonly cycleIntervalMs?: number;
   /** Overrides of the rule constants (see `SWARM_DEFAULTS`). */
   readonly rules?: Partial<SwarmRules>;
+  /**
+   * Runs `flush` once, later: {@link NeuralSwarmNetwork.recordTaskOutcomes} schedules one
+   * when it starts holding outcomes, so the actor learns them at the latest one event-loop
+   * turn later. Default `setImmediate` (real time, not the clock: a simulated clock that is
+   * never advanced must not hold them forever). Tests inject one they run themselves.
+   */
+  readonly scheduleOutcomeFlush?: (flush: () => void) => void;
 }
 
 /** Per-agent settings of {@link NeuralSwarmNetwork.addAgent}. */
@@ -90,10 +97,74 @@ type SwarmRef = ActorRefFrom<SwarmMachine>;
 /**
  * Most task outcomes {@link NeuralSwarmNetwork.recordTaskOutcomes} holds before it sends
  * them to the actor unread. A step costs about one copy of every shard it changes (~8 000
- * entries at 7 000 connections), so 2 048 outcomes make that ~4 entries per outcome, and
- * what is held stays small (~0.5 MB).
+ * entries at 7 000 connections), so 2 048 outcomes make that ~4 entries per outcome. What is
+ * held is also bounded by {@link MAX_HELD_OUTCOME_CHARS}, and by time (one event-loop turn).
  */
 export const MAX_HELD_OUTCOMES = 2048;
+
+/**
+ * Most characters of ids (task id, task type, agent and producer ids) held at once: the
+ * schema bounds none of their lengths, so 2 048 outcomes with 100 kB task ids held 200 MB.
+ * Past 1 Mi characters (≤ 2 MiB of strings) the held outcomes are sent at once; ordinary ids
+ * (tens of characters) never reach it before {@link MAX_HELD_OUTCOMES}.
+ */
+export const MAX_HELD_OUTCOME_CHARS = 1 << 20;
+
+const defaultScheduleOutcomeFlush = (flush: () => void): void => {
+  setImmediate(flush);
+};
+
+/** One entry of `recordTaskOutcomes`, validated (the outcome parsed by `TaskOutcomeSchema`). */
+type ParsedTaskOutcome = TaskOutcomeBatch['outcomes'][number];
+
+/** Characters of the ids an outcome holds (what {@link MAX_HELD_OUTCOME_CHARS} counts). */
+function idChars(outcome: TaskOutcome): number {
+  let chars = outcome.taskId.length + outcome.agentId.length + (outcome.taskType?.length ?? 0);
+  for (const producer of outcome.producerAgentIds ?? []) chars += producer.length;
+  return chars;
+}
+
+/**
+ * Checks `recordTaskOutcomes`' argument: an array of `{ outcome, success }` with `success` a
+ * boolean and `outcome` what `TaskOutcomeSchema` accepts (accepts exactly what
+ * `TaskOutcomesSchema` does; the fast-check test in test/swarmOutcomeFlush.test.ts checks it).
+ * By hand around the per-outcome zod parse the facade already paid: the wrapper adds a
+ * `typeof` per entry instead of a second zod object per outcome. Whatever a getter or proxy
+ * throws becomes a `ValidationError` naming the field it was reading.
+ */
+function parseTaskOutcomes(outcomes: unknown): ParsedTaskOutcome[] {
+  const what = 'task outcomes';
+  let path = '';
+  try {
+    if (!Array.isArray(outcomes)) throw new ValidationError(what, [{ path, message: 'must be an array' }]);
+    const count = outcomes.length;
+    const parsed: ParsedTaskOutcome[] = new Array<ParsedTaskOutcome>(count);
+    for (let i = 0; i < count; i++) {
+      path = String(i);
+      const entry: unknown = outcomes[i];
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+        throw new ValidationError(what, [{ path, message: 'must be an object' }]);
+      }
+      path = `${i}.success`;
+      const success: unknown = (entry as { success?: unknown }).success;
+      if (typeof success !== 'boolean') throw new ValidationError(what, [{ path, message: 'must be a boolean' }]);
+      path = `${i}.outcome`;
+      const result = TaskOutcomeSchema.safeParse((entry as { outcome?: unknown }).outcome);
+      if (!result.success) {
+        throw new ValidationError(
+          what,
+          result.error.issues.map((issue) => ({ path: [i, 'outcome', ...issue.path].map(String).join('.'), message: issue.message })),
+          { cause: result.error },
+        );
+      }
+      parsed[i] = { outcome: result.data, success };
+    }
+    return parsed;
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
+    throw new ValidationError(what, [{ path, message: `could not be read: ${String(error)}` }], { cause: error });
+  }
+}
 
 /** The swarm networks of one runtime: one shard supervisor, networks found by id. */
 interface RuntimeSwarms {
@@ -140,8 +211,16 @@ function isClock(value: unknown): value is NeuroFluxClock {
  * actor (`machines/swarm.machine.ts`); this facade validates input, stamps each event
  * with `clock.now()` and reads results from the actor's snapshot.
  *
- * Every call is synchronous (the actor processes each event at once); `initialize()` and
- * `stop()` are async for lifecycle symmetry with the rest of the runtime.
+ * Every call is synchronous (the actor processes each event at once), except
+ * {@link recordTaskOutcomes}: it holds the outcomes until the next call through this facade,
+ * the end of the event-loop turn (`scheduleOutcomeFlush`), a cycle or `stop()`, then the
+ * actor learns them in one step. `initialize()` and `stop()` are async for lifecycle
+ * symmetry with the rest of the runtime.
+ *
+ * Sending events straight to {@link actor}: an event sent there is not ordered after the
+ * outcomes held in the same turn (it would overtake them: a removed agent could come back
+ * with its pair, EMA updates apply in the other order). Call {@link flushTaskOutcomes}
+ * first, or go through the facade, which does.
  *
  * @example
  * ```ts
@@ -158,7 +237,11 @@ function isClock(value: unknown): value is NeuroFluxClock {
 export class NeuralSwarmNetwork {
   readonly networkId: string;
   readonly clock: NeuroFluxClock;
-  /** The swarm actor (inspect it, or send it `SwarmEvent`s directly). */
+  /**
+   * The swarm actor (inspect it, or send it `SwarmEvent`s directly: call
+   * {@link flushTaskOutcomes} before a direct send, or it may overtake outcomes recorded in
+   * the same event-loop turn). Its snapshot lags held outcomes by at most one turn.
+   */
   readonly actor: SwarmRef;
 
   private readonly bus: CommunicationBus | undefined;
@@ -171,6 +254,16 @@ export class NeuralSwarmNetwork {
   /** Outcomes recorded and not yet sent to the actor, one entry per `recordTaskOutcomes` call. */
   private heldOutcomes: TaskOutcomeBatch[] = [];
   private heldOutcomeCount = 0;
+  private heldOutcomeChars = 0;
+  /** A flush is scheduled for the end of this turn (one at a time). */
+  private outcomeFlushScheduled = false;
+  private readonly scheduleOutcomeFlush: (flush: () => void) => void;
+  private readonly runScheduledOutcomeFlush = (): void => {
+    this.outcomeFlushScheduled = false;
+    this.flushTaskOutcomes();
+  };
+  /** The frozen root `getNetworkState()` returned, and the state it copies (one copy per state read). */
+  private frozenView: { readonly of: SwarmSnapshot; readonly view: SwarmSnapshot } | undefined;
   /** The state with the outcomes that were held when the actor stopped under the facade (its runtime stopped). */
   private learnedAfterStop: SwarmState | undefined;
 
@@ -178,7 +271,7 @@ export class NeuralSwarmNetwork {
     if (typeof options !== 'object' || options === null) {
       throw new ValidationError('swarm options', [{ path: '', message: 'must be an object' }]);
     }
-    const { bus, clock, ...rest } = options;
+    const { bus, clock, scheduleOutcomeFlush, ...rest } = options;
     const parsed = parseSwarmInput(SwarmOptionsSchema, 'swarm options', rest);
     if (bus !== undefined && !(bus instanceof CommunicationBus)) {
       throw new ValidationError('swarm options', [{ path: 'bus', message: 'must be a CommunicationBus' }]);
@@ -186,6 +279,10 @@ export class NeuralSwarmNetwork {
     if (clock !== undefined && !isClock(clock)) {
       throw new ValidationError('swarm options', [{ path: 'clock', message: 'must have now, setTimeout and clearTimeout' }]);
     }
+    if (scheduleOutcomeFlush !== undefined && typeof scheduleOutcomeFlush !== 'function') {
+      throw new ValidationError('swarm options', [{ path: 'scheduleOutcomeFlush', message: 'must be a function' }]);
+    }
+    this.scheduleOutcomeFlush = scheduleOutcomeFlush ?? defaultScheduleOutcomeFlush;
     if (bus && clock && clock !== bus.clock) {
       throw new ValidationError('swarm options', [{ path: 'clock', message: "must be the bus's clock" }]);
     }
@@ -507,8 +604,10 @@ export class NeuralSwarmNetwork {
   /**
    * Records many finished tasks (what the runtime does for each tick's batch). They are
    * validated now and learned in order, but published lazily: the network holds them
-   * until the next read or other call through this facade, `stop()`, or
-   * {@link MAX_HELD_OUTCOMES} outcomes, then the swarm actor learns them all in one step
+   * until the next read or other call through this facade, the end of the event-loop turn
+   * (one flush scheduled by `scheduleOutcomeFlush` when it starts holding), a cycle,
+   * `stop()`, {@link MAX_HELD_OUTCOMES} outcomes or {@link MAX_HELD_OUTCOME_CHARS}
+   * characters of ids, then the swarm actor learns them all in one step
    * (one `TASK_OUTCOME_BATCHES_OBSERVED` event; each call keeps its own time). What is
    * learned is what one event per call learns; what it costs is not: every step copies
    * each shard of connections it changes, and a 10 000-task DAG's ~55 outcomes per tick
@@ -516,21 +615,29 @@ export class NeuralSwarmNetwork {
    * actor's own snapshot (`actor.getSnapshot()`) does not show them; read through the
    * facade, or call {@link flushTaskOutcomes}.
    *
+   * @throws ValidationError naming the field (`0.success`, `2.outcome.agentId`...) when the
+   * argument is not an array of `{ outcome, success }` with a boolean `success`, or a
+   * getter throws; nothing is held then.
    * @example
    * ```ts
    * swarm.recordTaskOutcomes([{ outcome: { taskId: 't', agentId: 'b', producerAgentIds: ['a'] }, success: true }]);
    * ```
    */
   recordTaskOutcomes(outcomes: readonly { outcome: TaskOutcome; success: boolean }[]): void {
-    if (outcomes.length === 0) return;
+    const parsed = parseTaskOutcomes(outcomes);
+    if (parsed.length === 0) return;
     this.assertUsable();
-    const parsed = outcomes.map(({ outcome, success }) => ({
-      outcome: parseSwarmInput(TaskOutcomeSchema, 'task outcome', outcome),
-      success,
-    }));
     this.heldOutcomes.push({ outcomes: parsed, at: this.clock.now() });
     this.heldOutcomeCount += parsed.length;
-    if (this.heldOutcomeCount >= MAX_HELD_OUTCOMES) this.flushTaskOutcomes();
+    for (const { outcome } of parsed) this.heldOutcomeChars += idChars(outcome);
+    if (this.heldOutcomeCount >= MAX_HELD_OUTCOMES || this.heldOutcomeChars >= MAX_HELD_OUTCOME_CHARS) {
+      this.flushTaskOutcomes();
+    } else if (!this.outcomeFlushScheduled) {
+      // One flush per turn: the gain is merging the turn's per-microtask batches (the 10 000-task
+      // DAG's outcomes in ~20 steps instead of 154), not holding them across turns.
+      this.outcomeFlushScheduled = true;
+      this.scheduleOutcomeFlush(this.runScheduledOutcomeFlush);
+    }
   }
 
   /**
@@ -549,6 +656,7 @@ export class NeuralSwarmNetwork {
     const batches = this.heldOutcomes;
     this.heldOutcomes = [];
     this.heldOutcomeCount = 0;
+    this.heldOutcomeChars = 0;
     // A runtime that stopped took the actor with it: reads still show what was recorded
     // before, learned here by the same pure function the actor runs.
     if (this.actor.getSnapshot().status !== 'active') {
@@ -656,7 +764,9 @@ export class NeuralSwarmNetwork {
   }
 
   /**
-   * The whole network state (frozen).
+   * The whole network state (frozen, the root too: a shallow frozen copy of the actor's
+   * context, made once per state and reused by later calls; everything below it is shared
+   * and already frozen).
    *
    * @example
    * ```ts
@@ -664,7 +774,9 @@ export class NeuralSwarmNetwork {
    * ```
    */
   getNetworkState(): SwarmSnapshot {
-    return this.state();
+    const state = this.state();
+    if (this.frozenView?.of !== state) this.frozenView = { of: state, view: Object.freeze({ ...state }) };
+    return this.frozenView.view;
   }
 
   /**

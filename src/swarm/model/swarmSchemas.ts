@@ -136,6 +136,9 @@ export const TaskOutcomeSchema = z.object({
   failureCause: z.enum(TASK_FAILURE_CAUSES).optional(),
 });
 
+/** The argument of `NeuralSwarmNetwork.recordTaskOutcomes` (checked there by hand, equivalently). */
+export const TaskOutcomesSchema = z.array(z.object({ outcome: TaskOutcomeSchema, success: z.boolean() }));
+
 export const ConsensusOutcomeSchema = z.object({
   conflictId: z.string().min(1),
   conflictType: z.string().min(1),
