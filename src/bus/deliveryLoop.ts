@@ -7,6 +7,8 @@ import type { RegisteredAgent } from './registeredAgent';
 const TURN_DELIVERY_BUDGET = 4096;
 /** Flushes chained in microtasks before one waits for `setImmediate`. */
 const TURN_FLUSH_BUDGET = 64;
+/** How long the agent actors' reports of synchronous drains wait (host time, see `flush`). */
+const REPORT_DELAY_MS = 5;
 
 /**
  * What the delivery loop asks of its bus, one object per bus. Plain method calls, not actor
@@ -46,7 +48,7 @@ export class DeliveryLoop {
   private sweepTimer: unknown = undefined;
   /** Agents whose synchronous handler was handed messages directly, to report to their actors. */
   private unreported: RegisteredAgent[] = [];
-  private reportScheduled = false;
+  private reportTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -72,6 +74,7 @@ export class DeliveryLoop {
     this.running = false;
     this.stopped = true;
     this.clock.clearTimeout(this.sweepTimer);
+    this.report();
   }
 
   /** A message was put in `agent`'s mailbox: drained soon, or swept if nobody drains it. */
@@ -127,13 +130,17 @@ export class DeliveryLoop {
    * accepted message has been handled, dead-lettered, or waits for an offline or pull agent.
    */
   whenIdle(): Promise<void> {
+    // Whoever waits for idle reads the agents' figures next: they are told now.
+    this.report();
     if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Resolves the `whenIdle` waiters if the bus is idle now. */
   notifyIdle(): void {
-    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    if (this.idleWaiters.length === 0) return;
+    this.report();
+    if (!this.isIdle()) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
@@ -141,7 +148,7 @@ export class DeliveryLoop {
 
   private isIdle(): boolean {
     if (this.stopped) return true;
-    if (this.flushScheduled || this.reportScheduled || this.bus.redeliveriesWaiting() > 0) return false;
+    if (this.flushScheduled || this.bus.redeliveriesWaiting() > 0) return false;
     for (const agent of this.agents.values()) {
       if (!agent.active) continue;
       if (agent.actor.getSnapshot().context.inFlight > 0) return false;
@@ -162,26 +169,27 @@ export class DeliveryLoop {
       if (this.running && this.agents.get(agent.agentId) === agent && agent.drain(take)) this.scheduleDrain(agent);
       if (agent.unreported) this.unreported.push(agent);
     }
-    if (this.unreported.length > 0 && !this.reportScheduled) {
-      this.reportScheduled = true;
-      // Two microtasks later: the responses the handlers sent go out first. The transport
-      // flushes its batch in a microtask queued while the handler ran (ahead of this one),
-      // and the NATS client writes to the socket in a microtask that flush queues. The agent
-      // actor's macrostep (≈ 15 – 30 µs on a cold cache) thus no longer delays a response.
-      queueMicrotask(this.reportSoon);
+    if (this.unreported.length > 0 && this.reportTimer === undefined) {
+      // Later, on a host timer: the report of a drain where the handler stayed synchronous
+      // changes only the actor's counts (delivered = handled + failed + returned, so neither
+      // `inFlight` nor the state moves), and it costs an XState macrostep, which in a runtime
+      // (inspection on) measured ≈ 45 µs on a request/reply round trip when sent in the same
+      // turn, even two microtasks after the response's socket write (bench/profiles, the
+      // runtimes of bench/nats.ts in one process). One report per REPORT_DELAY_MS serves every
+      // drain meanwhile; `whenIdle()` and `stop()` report at once.
+      this.reportTimer = setTimeout(this.report, REPORT_DELAY_MS);
     }
     this.notifyIdle();
   };
 
-  private readonly reportSoon = (): void => queueMicrotask(this.report);
-
-  /** Tells the agent actors what their handlers did in the last flushes (one event per agent). */
+  /** Tells the agent actors what their handlers did since the last report (one event per agent). */
   private readonly report = (): void => {
-    this.reportScheduled = false;
+    if (this.reportTimer !== undefined) clearTimeout(this.reportTimer);
+    this.reportTimer = undefined;
+    if (this.unreported.length === 0) return;
     const agents = this.unreported;
     this.unreported = [];
     for (const agent of agents) agent.reportDirect();
-    this.notifyIdle();
   };
 
   /** Dead-letters expired messages that nobody is draining; re-arms while any remain. */
