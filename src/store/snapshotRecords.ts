@@ -90,7 +90,11 @@ const PARALLEL_WRITES = 1024;
  * the next write: every task of bench/persistence.ts's waves) never costs a key write nor a
  * delete; one still there goes to its key with the next write (the head carries it until
  * then, so it is in the store either way). More changes than this in one write (a large
- * submission) go to their keys at once, so a head carries at most twice this many records.
+ * submission) go to their keys at once, after the head. Every changed record is in the head
+ * of the write that changed it all the same (fencing: a record reaches its key only after a
+ * head carrying it landed; and the head is the one atomic write, so a crash before the keys
+ * keeps a submission whole): a head carries up to this many kept records plus every record
+ * changed since the last write, unbounded (one submission of 50 000 tasks: a head of ≈ 27 MB).
  */
 const RECORDS_KEPT_IN_HEAD = 1024;
 
