@@ -199,6 +199,29 @@ describe('agent actor: tasks the orchestrator runs on its executor', () => {
     expect(told).toEqual([4, 0]);
   });
 
+  test('tasks assigned and finished within one turn of the event loop are not told at all (the chart reads idle at every turn boundary)', async () => {
+    const told: number[] = [];
+    const nf = cleanup.add(
+      createNeuroFlux({
+        clock: new SimulatedClock(),
+        inspect: (e) => {
+          if (e.type === '@xstate.event' && e.event.type === 'TASK_LOAD_CHANGED') told.push((e.event as unknown as { taskLoad: number }).taskLoad);
+        },
+      }),
+    );
+    // Settles in a microtask: each assignment and its release fall in different microtask turns of the same event-loop turn.
+    nf.orchestrator.registerAgent('worker', { capabilities: ['work'], maxConcurrentTasks: 2, execute: async () => 'done' });
+    await nf.start();
+    told.length = 0;
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
+    nf.orchestrator.submitWorkflow({ tasks: ids.map((taskId) => ({ taskId, requiredCapabilities: ['work'] })) });
+    const records = await nf.orchestrator.waitForWorkflow(ids);
+    expect(records.map((r) => r.status)).toEqual(ids.map(() => 'completed'));
+    await settle();
+    expect(told).toEqual([]);
+    expect(figures(nf.bus.getAgent('worker')?.actor as AnyActorRef)).toMatchObject({ value: { online: 'idle' }, load: 0, taskLoad: 0 });
+  });
+
   test('an executor throwing a non-Error fails the task and frees the slot', async () => {
     const nf = runtime();
     nf.orchestrator.registerAgent('worker', {

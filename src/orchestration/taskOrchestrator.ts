@@ -13,6 +13,7 @@ import { copyRecord, TaskTable } from './taskTable';
 import { HostRegistry } from './hostRegistry';
 import { AgentWaiters } from './agentWaiters';
 import { AgentRegistry } from './agentRegistry';
+import { afterLoadReports } from './agentActorLink';
 import { taskActorLogic } from './taskActorLogic';
 import { OrchestratorLifecycle } from './orchestratorLifecycle';
 import { WorkflowSubmission } from './workflowSubmission';
@@ -603,16 +604,20 @@ export class TaskOrchestrator {
 
   /** Resolves with the task's record once it is final (completed, failed, timed out or cancelled). */
   waitForTask(taskId: string): Promise<TaskRecord> {
+    return this.finalRecord(taskId).then(afterLoadReports);
+  }
+
+  /** Resolves with every task's final record. */
+  waitForWorkflow(taskIds: readonly string[]): Promise<TaskRecord[]> {
+    return Promise.all(taskIds.map((id) => this.finalRecord(id))).then(afterLoadReports);
+  }
+
+  private finalRecord(taskId: string): Promise<TaskRecord> {
     const entry = this.tasks.get(taskId);
     // A finished task let go by `retention` is read back from the store's archive.
     if (!entry) return this.archivedTask(taskId).then((record) => record ?? Promise.reject(new UnknownTaskError(taskId)));
     if (FINAL_STATES.has(entry.record.state)) return Promise.resolve(copyRecord(entry.record));
     return new Promise((resolve) => (entry.waiters ??= []).push(resolve));
-  }
-
-  /** Resolves with every task's final record. */
-  waitForWorkflow(taskIds: readonly string[]): Promise<TaskRecord[]> {
-    return Promise.all(taskIds.map((id) => this.waitForTask(id)));
   }
 
   /** The orchestrator's counters. */

@@ -1,5 +1,6 @@
 import type { NeuroFluxClock } from '../kernel/clock';
 import { ValidationError } from '../errors';
+import { armAgentLoadReports } from './agentActorLink';
 import { AgentPool, laneOf } from './agentPool';
 import { builtInBalancers, isScoring, type Balancer, type ScoringBalancer } from './balancers';
 import type { OrchestratorAgent } from './orchestratorAgent';
@@ -135,6 +136,8 @@ export class TaskScheduler {
     if (this.roundRequested) return;
     this.roundRequested = true;
     queueMicrotask(this.flushRequest);
+    // The agents' load reports of this turn (agentActorLink.ts) go out before any callback a caller queues after this.
+    armAgentLoadReports();
   }
 
   /**
