@@ -13,6 +13,7 @@ import { agentPerformance } from './model/neuron';
 import { performanceMetrics, type SwarmPerformanceMetrics } from './performanceMetrics';
 import { routingAffinity } from './routingAffinity';
 import { learnFromTasks, type TaskOutcomeBatch } from './model/outcomeLearning';
+import { parseTaskOutcomes } from './parseTaskOutcomes';
 import { seedFromString } from './model/seededRandom';
 import { connectionOf, listNeurons, neuronOf } from './model/swarmState';
 import { DuplicateNetworkError, UnknownConnectionError } from './swarmErrors';
@@ -114,56 +115,11 @@ const defaultScheduleOutcomeFlush = (flush: () => void): void => {
   setImmediate(flush);
 };
 
-/** One entry of `recordTaskOutcomes`, validated (the outcome parsed by `TaskOutcomeSchema`). */
-type ParsedTaskOutcome = TaskOutcomeBatch['outcomes'][number];
-
 /** Characters of the ids an outcome holds (what {@link MAX_HELD_OUTCOME_CHARS} counts). */
 function idChars(outcome: TaskOutcome): number {
   let chars = outcome.taskId.length + outcome.agentId.length + (outcome.taskType?.length ?? 0);
   for (const producer of outcome.producerAgentIds ?? []) chars += producer.length;
   return chars;
-}
-
-/**
- * Checks `recordTaskOutcomes`' argument: an array of `{ outcome, success }` with `success` a
- * boolean and `outcome` what `TaskOutcomeSchema` accepts (accepts exactly what
- * `TaskOutcomesSchema` does; the fast-check test in test/swarmOutcomeFlush.test.ts checks it).
- * By hand around the per-outcome zod parse the facade already paid: the wrapper adds a
- * `typeof` per entry instead of a second zod object per outcome. Whatever a getter or proxy
- * throws becomes a `ValidationError` naming the field it was reading.
- */
-function parseTaskOutcomes(outcomes: unknown): ParsedTaskOutcome[] {
-  const what = 'task outcomes';
-  let path = '';
-  try {
-    if (!Array.isArray(outcomes)) throw new ValidationError(what, [{ path, message: 'must be an array' }]);
-    const count = outcomes.length;
-    const parsed: ParsedTaskOutcome[] = new Array<ParsedTaskOutcome>(count);
-    for (let i = 0; i < count; i++) {
-      path = String(i);
-      const entry: unknown = outcomes[i];
-      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-        throw new ValidationError(what, [{ path, message: 'must be an object' }]);
-      }
-      path = `${i}.success`;
-      const success: unknown = (entry as { success?: unknown }).success;
-      if (typeof success !== 'boolean') throw new ValidationError(what, [{ path, message: 'must be a boolean' }]);
-      path = `${i}.outcome`;
-      const result = TaskOutcomeSchema.safeParse((entry as { outcome?: unknown }).outcome);
-      if (!result.success) {
-        throw new ValidationError(
-          what,
-          result.error.issues.map((issue) => ({ path: [i, 'outcome', ...issue.path].map(String).join('.'), message: issue.message })),
-          { cause: result.error },
-        );
-      }
-      parsed[i] = { outcome: result.data, success };
-    }
-    return parsed;
-  } catch (error) {
-    if (error instanceof ValidationError) throw error;
-    throw new ValidationError(what, [{ path, message: `could not be read: ${String(error)}` }], { cause: error });
-  }
 }
 
 /** The swarm networks of one runtime: one shard supervisor, networks found by id. */
