@@ -17,8 +17,14 @@
  * in it). Targets (issue #20): memory store ≥ 0.8× and NATS KV ≥ 0.5× the baseline, by the
  * median over the last window.
  *
- * Then 50 000 open tasks (a capability no agent has): what the write after one change
- * carries (keys and bytes), next to the size of a head that held every open task.
+ * A store that answers slowly runs behind: the waves do not wait for it. So each case also
+ * prints its total with the final flush (`stop()`, where the backlog is written) and how far
+ * behind the store was: tasks finished but not in a head that landed, at the end of each wave
+ * (the largest over the run; a crash then would have restored them as open).
+ *
+ * Then 50 000 open tasks (a capability no agent has): the largest head the submission wrote,
+ * and what the write after one change carries (keys and bytes), next to the size of a head
+ * that held every open task.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -52,13 +58,48 @@ interface Result {
   readonly cpu: readonly number[];
   readonly saves: number;
   readonly storedBytes: number;
+  /** Wall-clock and CPU seconds of the final `stop()` (the backlog's flush). */
+  readonly flush: { readonly wall: number; readonly cpu: number };
+  /** Per wave, at its end: tasks finished that no landed head had yet. */
+  readonly behind: readonly number[];
 }
 
-async function run(waves: number, store: SnapshotStore | undefined, archiveSegmentSize?: number): Promise<Result> {
+/** Wraps a store to know, at any time, how many finished tasks the last landed head had (`finished` read when its write started). */
+class LagProbe implements SnapshotStore {
+  stored = 0;
+  constructor(
+    private readonly inner: SnapshotStore,
+    private readonly finished: () => number,
+  ) {}
+  load<T>(key: string): Promise<StoredSnapshot<T> | undefined> {
+    return this.inner.load<T>(key);
+  }
+  async save(key: string, value: unknown, expectedRevision?: number): Promise<number> {
+    const finished = key === 'orchestrator' ? this.finished() : -1;
+    const revision = await this.inner.save(key, value, expectedRevision);
+    if (finished > this.stored) this.stored = finished;
+    return revision;
+  }
+  delete(key: string): Promise<void> {
+    return this.inner.delete(key);
+  }
+  keys(): Promise<string[]> {
+    return this.inner.keys();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+async function run(waves: number, inner: SnapshotStore | undefined, archiveSegmentSize?: number): Promise<Result> {
+  let finished = (): number => 0;
+  const store = inner && new LagProbe(inner, () => finished());
   const nf = createNeuroFlux({
     bus: { maxQueueSize: 100_000 },
     ...(store && { orchestrator: { store, ...(archiveSegmentSize !== undefined && { archiveSegmentSize }) } }),
   });
+  finished = () => nf.orchestrator.getStats().tasksCompleted;
+  const behind: number[] = [];
   for (let i = 0; i < 100; i++) nf.orchestrator.registerAgent(`a${i}`, { capabilities: ['work'], maxConcurrentTasks: 5, execute: settleOnNextTurn });
   await nf.start();
   forceGc();
@@ -74,10 +115,28 @@ async function run(waves: number, store: SnapshotStore | undefined, archiveSegme
     times.push((performance.now() - start) / 1000);
     const used = process.cpuUsage(cpuStart);
     cpu.push((used.user + used.system) / 1e6);
+    behind.push(store ? (w + 1) * PER_WAVE - store.stored : 0);
   }
+  const flushStart = performance.now();
+  const flushCpu = process.cpuUsage();
   await nf.stop();
+  const flushUsed = process.cpuUsage(flushCpu);
+  const flush = { wall: (performance.now() - flushStart) / 1000, cpu: (flushUsed.user + flushUsed.system) / 1e6 };
   const stored = store && (await store.load('orchestrator'));
-  return { waves: times, cpu, saves: nf.orchestrator.getStats().persistence?.saves ?? 0, storedBytes: stored ? JSON.stringify(stored.value).length : 0 };
+  return {
+    waves: times,
+    cpu,
+    saves: nf.orchestrator.getStats().persistence?.saves ?? 0,
+    storedBytes: stored ? JSON.stringify(stored.value).length : 0,
+    flush,
+    behind,
+  };
+}
+
+/** Tasks per second over the whole run, the final flush included (wall, or per CPU second). */
+function totalRate(r: Result, by: 'wall' | 'cpu'): number {
+  const seconds = by === 'wall' ? r.waves.reduce((a, b) => a + b, 0) + r.flush.wall : r.cpu.reduce((a, b) => a + b, 0) + r.flush.cpu;
+  return (r.waves.length * PER_WAVE) / seconds;
 }
 
 /** Tasks per second (wall, or per CPU second) over the four waves from `first`; undefined when the run was shorter. */
@@ -113,6 +172,15 @@ function line(label: string, runs: readonly Result[], baselines: readonly Result
   const last = runs[runs.length - 1] as Result;
   const size = last.storedBytes > 0 ? `  ${fmt(last.storedBytes / 1024)} KiB last head, ${fmt(median(runs.map((r) => r.saves)))} writes` : '';
   console.log(`${label.padEnd(40)}${cells.join('')}${size}`);
+  if (last.storedBytes === 0) return;
+  const comparable = runs.map((r, i) => [r, baselines[i] as Result] as const).filter(([r, base]) => r.waves.length === base.waves.length);
+  const total = comparable.length
+    ? `whole run with the final flush ${median(comparable.map(([r, base]) => totalRate(r, 'wall') / totalRate(base, 'wall'))).toFixed(2)}× (CPU ${median(comparable.map(([r, base]) => totalRate(r, 'cpu') / totalRate(base, 'cpu'))).toFixed(2)}×), `
+    : '';
+  const behind = (r: Result) => Math.max(...r.behind);
+  console.log(
+    `${''.padEnd(40)}${total}final flush ${median(runs.map((r) => r.flush.wall)).toFixed(2)} s; finished tasks not in a landed head at a wave's end: at most ${fmt(median(runs.map(behind)))} (median over rounds; max ${fmt(Math.max(...runs.map(behind)))}), at the last wave's end ${fmt(median(runs.map((r) => r.behind[r.behind.length - 1] ?? 0)))}`,
+  );
 }
 
 function target(label: string, runs: readonly Result[], baselines: readonly Result[], goal: number): void {
@@ -131,6 +199,7 @@ class CountingStore implements SnapshotStore {
   keysWritten = 0;
   bytesWritten = 0;
   headBytes = 0;
+  largestHead = 0;
   deletes = 0;
   load<T>(key: string): Promise<StoredSnapshot<T> | undefined> {
     return this.inner.load<T>(key);
@@ -140,7 +209,10 @@ class CountingStore implements SnapshotStore {
     const bytes = JSON.stringify(value).length;
     this.keysWritten++;
     this.bytesWritten += bytes;
-    if (key === 'orchestrator') this.headBytes = bytes;
+    if (key === 'orchestrator') {
+      this.headBytes = bytes;
+      this.largestHead = Math.max(this.largestHead, bytes);
+    }
     return revision;
   }
   async delete(key: string): Promise<void> {
@@ -152,7 +224,7 @@ class CountingStore implements SnapshotStore {
   }
   async close(): Promise<void> {}
   reset(): void {
-    this.keysWritten = this.bytesWritten = this.headBytes = this.deletes = 0;
+    this.keysWritten = this.bytesWritten = this.headBytes = this.largestHead = this.deletes = 0;
   }
 }
 
@@ -173,10 +245,12 @@ async function openTasks(): Promise<void> {
   nf.orchestrator.submitWorkflow({ tasks: ids.map((taskId) => ({ taskId, requiredCapabilities: ['nobody'] })) }, { requireCapableAgents: false });
   await quiet(store);
   const submitted = (performance.now() - start) / 1000;
+  const submission = `${store.keysWritten} key(s) written, ${fmt(store.bytesWritten / 1024)} KiB, largest head ${fmt(store.largestHead / 1024)} KiB`;
   const allOpen = JSON.stringify(ids.map((id) => ({ record: nf.orchestrator.getTask(id), balancer: 'default' }))).length;
   const describe = () => `${store.keysWritten} key(s) written, ${fmt(store.bytesWritten)} B (head ${fmt(store.headBytes)} B), ${store.deletes} deleted`;
-  // The last writes of the submission kept up to 1 024 records in the head: the next write
-  // takes them to their keys. Measured from the write after it.
+  // The submission's writes carry the whole change in their heads (a head is the one atomic
+  // write: a crash before the record keys keeps the submission whole). The last of them kept
+  // up to 1 024 records in the head: the next write takes them to their keys.
   store.reset();
   nf.orchestrator.cancelTask('open-0');
   await quiet(store);
@@ -191,7 +265,8 @@ async function openTasks(): Promise<void> {
   const afterSubmit = describe();
   await nf.stop();
   console.log(`\n${fmt(OPEN_TASKS)} open tasks (stored in ${submitted.toFixed(1)} s); a head holding every open task would be ${fmt(allOpen / 1024)} KiB`);
-  console.log(`  first write after the submission (takes the records kept in the head to their keys): ${drain}`);
+  console.log(`  the submission's writes: ${submission}`);
+  console.log(`  first write after the submission's (a cancel; takes the records kept in the head to their keys): ${drain}`);
   console.log(`  write after cancelling one: ${afterCancel}`);
   console.log(`  write after submitting one: ${afterSubmit}`);
 }
