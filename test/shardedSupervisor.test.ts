@@ -3,7 +3,7 @@
  * shards outside the shards' children records (issue #20), stopped and forgotten by the
  * supervisor itself.
  */
-import { createActor, createMachine, SimulatedClock, type AnyActorRef } from 'xstate';
+import { createActor, createMachine, setup, SimulatedClock, type AnyActorLogic, type AnyActorRef, type InspectionEvent } from 'xstate';
 import { createRuntimeRoot } from '../src/kernel/runtimeRoot';
 import { ShardedSupervisor } from '../src/kernel/shardedSupervisor';
 
@@ -62,7 +62,8 @@ describe('ShardedSupervisor', () => {
       ]),
     ).toThrow(/system ID/i);
     expect(supervisor.size).toBe(0);
-    expect(supervisor.shards).toBe(1);
+    // Checked before any child (or shard) was created.
+    expect(supervisor.shards).toBe(0);
     expect(root.system.get('worker:a')).toBeUndefined();
     expect(root.system.get('worker:b')).toBe(squatter);
     expect(supervisor.spawn('a', {}).getSnapshot().status).toBe('active');
@@ -75,6 +76,99 @@ describe('ShardedSupervisor', () => {
     root.stop();
     expect(refs.map((r) => r.getSnapshot().status)).toEqual(['stopped', 'stopped', 'stopped', 'stopped', 'stopped']);
     expect(supervisor.shards).toBe(0);
+  });
+
+  test("a batch with a taken system id (or an id twice) creates no actor at all: the inspector hears of none, and the owner's error is thrown", () => {
+    const events: InspectionEvent[] = [];
+    const root = createRuntimeRoot({ clock: new SimulatedClock(), inspect: (event) => void events.push(event) });
+    const supervisor = new ShardedSupervisor(root, 'worker', worker, 4, undefined, (id) => new RangeError(`taken: ${id}`));
+    createActor(createMachine({}), { parent: root, systemId: 'worker:x' }).start();
+    const created = () => events.filter((e) => e.type === '@xstate.actor' && (e.actorRef as AnyActorRef).id.startsWith('worker:')).length;
+    expect(() =>
+      supervisor.spawnMany([
+        { id: 'a', input: {} },
+        { id: 'x', input: {} },
+      ]),
+    ).toThrow(new RangeError('taken: x'));
+    expect(() =>
+      supervisor.spawnMany([
+        { id: 'b', input: {} },
+        { id: 'c', input: {} },
+        { id: 'b', input: {} },
+      ]),
+    ).toThrow(new RangeError('taken: b'));
+    expect(created()).toBe(0);
+    expect(supervisor.size).toBe(0);
+    expect(root.system.get('worker:a')).toBeUndefined();
+    supervisor.spawnMany([
+      { id: 'a', input: {} },
+      { id: 'b', input: {} },
+    ]);
+    expect(created()).toBe(2);
+    root.stop();
+  });
+
+  /** A batch of two whose first child, as it starts, releases (or stops) the second one. */
+  function batchWhoseFirstChildRemovesTheSecond(remove: (supervisor: ShardedSupervisor<AnyActorLogicOf>) => void) {
+    const clock = new SimulatedClock();
+    const root = createRuntimeRoot({ clock });
+    const fired: string[] = [];
+    // Made after its logic, whose entry action reads it.
+    const made: { supervisor?: ShardedSupervisor<AnyActorLogicOf> } = {};
+    const logic = setup({
+      actions: {
+        onStart: ({ self }) => {
+          if (self.id === 'w:a') remove(made.supervisor as ShardedSupervisor<AnyActorLogicOf>);
+        },
+      },
+    }).createMachine({
+      entry: 'onStart',
+      initial: 'waiting',
+      states: { waiting: { after: { 60_000: 'late' } }, late: { entry: ({ self }) => void fired.push(self.id) } },
+    });
+    const supervisor = new ShardedSupervisor(root, 'w', logic, 16);
+    made.supervisor = supervisor;
+    const [, b] = supervisor.spawnMany([
+      { id: 'a', input: {} },
+      { id: 'b', input: {} },
+    ]);
+    return { root, clock, fired, supervisor, b: b as AnyActorRef };
+  }
+  type AnyActorLogicOf = AnyActorLogic;
+
+  test.each([
+    ['released', (supervisor: ShardedSupervisor<AnyActorLogicOf>) => supervisor.release(['b'])],
+    ['stopped by stopAll', (supervisor: ShardedSupervisor<AnyActorLogicOf>) => supervisor.stopAll()],
+  ])('a child %s while its batch is starting is never started: no timer, its system id free, nothing outlives the root', (_, remove) => {
+    const { root, clock, fired, supervisor, b } = batchWhoseFirstChildRemovesTheSecond(remove);
+    expect(root.system.get('w:b')).toBeUndefined();
+    clock.increment(60_000);
+    expect(fired).not.toContain('w:b');
+    expect(supervisor.get('b')).toBeUndefined();
+    const again = supervisor.spawn('b', {});
+    expect(again).not.toBe(b);
+    expect(root.system.get('w:b')).toBe(again);
+    root.stop();
+    expect(again.getSnapshot().status).toBe('stopped');
+    expect((b as unknown as { _processingStatus: number })._processingStatus).not.toBe(1);
+  });
+
+  test('a live child stopped by anyone but the supervisor (a forged xstate.stop) is reported as a failure; releases and stopAll are not', () => {
+    const failures: [string, string][] = [];
+    const root = createRuntimeRoot({ clock: new SimulatedClock() });
+    const supervisor = new ShardedSupervisor(root, 'worker', worker, 4, (id, error) => void failures.push([id, String(error)]));
+    const [forged] = supervisor.spawnMany([
+      { id: 'f', input: {} },
+      { id: 'r', input: {} },
+      { id: 's', input: {} },
+    ]);
+    forged?.send({ type: 'xstate.stop' } as never);
+    expect(forged?.getSnapshot().status).toBe('stopped');
+    expect(failures).toEqual([['f', expect.stringContaining("'xstate.stop'") as string]]);
+    supervisor.release(['f', 'r']);
+    supervisor.stopAll();
+    root.stop();
+    expect(failures).toHaveLength(1);
   });
 
   test('a started child no longer holds its start options (its input): 460 bytes of hidden-class metadata per actor otherwise', () => {

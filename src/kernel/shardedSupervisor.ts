@@ -41,6 +41,8 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
   private readonly children = new Map<string, AnyActorRef>();
   private readonly shardOfRef = new Map<AnyActorRef, Shard>();
   private readonly shardLogic: AnyActorLogic;
+  /** The children's logic (with `onChildFailure`: one that reports a stop this supervisor did not make). */
+  private readonly logic: TLogic;
   private shardCount = 0;
   /** Put before each child's system id: empty but for a second runtime in one actor system (see `claimSystemIdScope`). */
   private readonly systemIdPrefix: string;
@@ -49,15 +51,21 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
     /** The parent of the shards in the actor tree. */
     private readonly host: AnyActorRef,
     private readonly kind: string,
-    private readonly logic: TLogic,
+    logic: TLogic,
     private readonly shardSize = 16,
-    /** Called when a child crashes (an injected effect threw): the shard survives it. */
+    /**
+     * Called when a child crashes (an injected effect threw; the shard survives it) or is
+     * stopped by anyone but this supervisor (an `xstate.stop` sent to it directly).
+     */
     onChildFailure?: (childId: string, error: unknown) => void,
+    /** The error `spawnMany` throws for a child whose system id is taken (default: an `Error` naming the system id). */
+    private readonly takenIdError: (id: string) => Error = (id) => new Error(`Actor with system ID '${systemIdPrefixOf(host)}${kind}:${id}' already exists.`),
   ) {
     this.systemIdPrefix = systemIdPrefixOf(host);
     this.shardLogic = supervisorMachine.provide({
       actions: { reportChildFailure: (_, params) => onChildFailure?.(this.idOf(params.childId), params.error) },
     });
+    this.logic = onChildFailure ? this.reportingForeignStops(logic, onChildFailure) : logic;
     // The shards are not in the host's children record, so the host's end does not reach
     // them by itself: retire them when the host stops, ends or fails.
     host.subscribe({ complete: () => this.stopAll(), error: () => this.stopAll() });
@@ -80,11 +88,14 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
 
   /**
    * Spawns children. All are created (each takes its system id) before any starts, as
-   * XState's own spawn does: if one cannot be created (a system id already taken), none is
-   * left behind and the error is thrown. A child that finishes while starting may be
-   * released at once by its owner (it counts as spawned before the starts).
+   * XState's own spawn does. The batch's system ids are checked before any child is created:
+   * one taken (or twice in the batch) throws `takenIdError` and leaves nothing behind, not
+   * even an actor the inspector heard of. A child that finishes while starting may be
+   * released at once by its owner (it counts as spawned before the starts); a child released
+   * (or stopped by `stopAll`) before its turn to start is not started.
    */
   spawnMany(children: readonly { id: string; input: unknown }[]): ActorRefFrom<TLogic>[] {
+    this.checkSystemIdsFree(children);
     const refs: ActorRefFrom<TLogic>[] = [];
     const touched = new Set<Shard>();
     try {
@@ -114,7 +125,11 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
       for (const shard of touched) this.retireIfDone(shard);
       throw error;
     }
-    for (const ref of refs as AnyActorRef[]) {
+    for (let i = 0; i < refs.length; i++) {
+      const ref = refs[i] as AnyActorRef;
+      // Released or stopped by an earlier child's start (its entry actions): XState's start()
+      // would run it anyway, outside this supervisor, with its timers and its system id.
+      if (this.children.get((children[i] as { id: string }).id) !== ref) continue;
       ref.start();
       forgetStartOptions(ref);
     }
@@ -163,6 +178,38 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
 
   private idOf(childId: string): string {
     return childId.slice(this.kind.length + 1);
+  }
+
+  /** Throws `takenIdError` for the first child whose system id is taken or repeated in the batch. */
+  private checkSystemIdsFree(children: readonly { id: string }[]): void {
+    const system = this.host.system;
+    const batch = children.length > 1 ? new Set<string>() : undefined;
+    for (const { id } of children) {
+      if (system.get(this.systemIdPrefix + this.childIdOf(id)) !== undefined || batch?.has(id)) throw this.takenIdError(id);
+      batch?.add(id);
+    }
+  }
+
+  /**
+   * The children's logic, reporting an `xstate.stop` this supervisor did not send: a live
+   * child it still holds that is stopped (by anyone with the system, e.g. through
+   * `system.get(id).send({ type: 'xstate.stop' })`) would otherwise end silently, and its
+   * owner would wait for it forever. The supervisor forgets a child before it stops it
+   * (`release`, `stopAll`), so a child still in `children` was stopped by someone else.
+   * One `type` comparison per event; the logic is copied once per supervisor, not per child.
+   */
+  private reportingForeignStops(logic: TLogic, onChildFailure: (childId: string, error: unknown) => void): TLogic {
+    const transition = logic.transition.bind(logic);
+    const reporting = Object.create(logic) as TLogic;
+    reporting.transition = (snapshot, event, scope) => {
+      if ((event as { type: string }).type === 'xstate.stop') {
+        const self = scope.self as AnyActorRef;
+        const id = this.idOf(self.id);
+        if (this.children.get(id) === self) onChildFailure(id, new Error(`stopped by an 'xstate.stop' event its supervisor did not send`));
+      }
+      return transition(snapshot, event, scope) as ReturnType<TLogic['transition']>;
+    };
+    return reporting;
   }
 
   private retireIfDone(shard: Shard): void {

@@ -50,12 +50,21 @@ export class AgentRegistry {
   private readonly pausedAgentIds = new Set<string>();
   private readonly busAgentsWeRegistered = new Set<string>();
   private registrationCount = 0;
-  /** Stops linking bus agents registered again to our records (on stop). */
-  private readonly stopRelinking: () => void;
+  /** Stops linking bus agents registered again to our records (on stop); set by `startRelinking`. */
+  private stopRelinking: (() => void) | undefined;
+  private released = false;
 
-  constructor(private readonly host: AgentRegistryHost) {
-    // A bus agent registered (again) under the id of one of ours: its new actor is linked.
-    this.stopRelinking = host.bus.onAgentRegistered((handle) => {
+  constructor(private readonly host: AgentRegistryHost) {}
+
+  /**
+   * From now on a bus agent registered (again) under the id of one of ours has its new actor
+   * linked. Called by the orchestrator once its constructor can no longer throw: a listener
+   * added earlier outlived every failed construction (1 000 of them left 1 000 listeners,
+   * ~31 KB each). Not after `release`.
+   */
+  startRelinking(): void {
+    if (this.stopRelinking || this.released) return;
+    this.stopRelinking = this.host.bus.onAgentRegistered((handle) => {
       const agent = this.agents.get(handle.agentId);
       if (agent) this.linkLocalActor(agent);
     });
@@ -138,13 +147,28 @@ export class AgentRegistry {
     return agent.historySince(now - windowMs);
   }
 
-  /** The agent's slot held by `taskId` is freed (its task actor crashed), and its pools see it. */
-  freeSlot(agentId: string | null, taskId: string): void {
-    const agent = agentId === null ? undefined : this.agents.get(agentId);
-    if (agent?.activeTasks.delete(taskId)) {
-      agent.load = loadAfterRelease(agent.load);
-      for (const pool of agent.pools) pool.update(agent);
+  /**
+   * Frees the slot `taskId` holds (its task actor crashed or was stopped), and schedules the
+   * agent's pools. `agentId` is where to look first; when it does not hold the task (a crash
+   * in the assignment's own step, before the record named its agent) every agent is searched
+   * (once per crash, not on the per-task path). Returns the agent that held it, else `agentId`.
+   */
+  freeSlot(agentId: string | null, taskId: string): string | null {
+    let agent = agentId === null ? undefined : this.agents.get(agentId);
+    if (!agent?.activeTasks.has(taskId)) {
+      agent = undefined;
+      for (const candidate of this.agents.values()) {
+        if (candidate.activeTasks.has(taskId)) {
+          agent = candidate;
+          break;
+        }
+      }
     }
+    if (!agent) return agentId;
+    agent.activeTasks.delete(taskId);
+    agent.load = loadAfterRelease(agent.load);
+    this.host.scheduler().markAgentPools(agent, true);
+    return agent.agentId;
   }
 
   /** The agent figures of `getStats()`: how many, overall utilization, and each agent's load. */
@@ -186,7 +210,8 @@ export class AgentRegistry {
 
   /** Stops relinking and, while the bus runs, unregisters the bus agents registered for executors. Safe to repeat. */
   release(): void {
-    this.stopRelinking();
+    this.released = true;
+    this.stopRelinking?.();
     if (!this.host.bus.running) return;
     for (const agentId of this.busAgentsWeRegistered) this.host.bus.unregisterAgent(agentId);
     this.busAgentsWeRegistered.clear();

@@ -4,7 +4,7 @@ import { orchestratorMachine } from '../../machines/orchestrator.machine';
 import { taskMachine, type TaskMachineContext } from '../../machines/task.machine';
 import type { AgentHandle } from '../bus/agentHandle';
 import type { CommunicationBus } from '../bus/communicationBus';
-import { AssignmentRefusedError, NotRunningError, UnknownAgentError, UnknownTaskError, ValidationError } from '../errors';
+import { AssignmentRefusedError, DuplicateTaskError, NotRunningError, UnknownAgentError, UnknownTaskError, ValidationError } from '../errors';
 import { describeError } from '../describeError';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
 import { systemIdPrefixOf } from '../kernel/systemIdScope';
@@ -230,7 +230,15 @@ export class TaskOrchestrator {
     this.lifecycle = new OrchestratorLifecycle(actor, this.orchestratorId);
     bus.root.subscribe({ complete: () => void this.stop(), error: () => void this.stop() });
     // Task system ids are `task:<id>`; a second orchestrator in the same system namespaces its own.
-    this.taskActors = new ShardedSupervisor(actor, index === 0 ? 'task' : `${id}.task`, taskLogic, 16, (taskId, error) => this.onTaskActorCrash(taskId, error));
+    // A task id whose system id another actor took is refused before any task actor exists.
+    this.taskActors = new ShardedSupervisor(
+      actor,
+      index === 0 ? 'task' : `${id}.task`,
+      taskLogic,
+      16,
+      (taskId, error) => this.onTaskActorCrash(taskId, error),
+      (taskId) => new DuplicateTaskError(taskId),
+    );
     this.remoteAgentActors = new RemoteAgentActors(actor, index === 0 ? 'remoteAgent' : `${id}.remoteAgent`);
     this.hosts = new HostRegistry(actor, index === 0 ? 'host' : `${id}.host`, clock, this.logger, parsed.data.missedHeartbeats, {
       has: (agentId) => this.agents.has(agentId),
@@ -256,6 +264,8 @@ export class TaskOrchestrator {
     });
     // An `active` orchestrator goes live in this step (`standby` → `active`).
     actor.start();
+    // Last: a constructor that threw before this left no listener on the bus.
+    this.registry.startRelinking();
   }
 
   /** Registers the orchestrator's bus agent: from now on results and presence reach it. */
@@ -454,9 +464,11 @@ export class TaskOrchestrator {
    * const records = await orchestrator.waitForWorkflow(submitted.map((s) => s.taskId));
    * ```
    */
-  async submitWorkflowAsync(workflow: { tasks: readonly TaskInput[] }, options: { requireCapableAgents?: boolean } = {}): Promise<TaskSubmission[]> {
+  submitWorkflowAsync(workflow: { tasks: readonly TaskInput[] }, options: { requireCapableAgents?: boolean } = {}): Promise<TaskSubmission[]> {
     const tasks = (workflow as { tasks?: unknown } | undefined)?.tasks;
-    if (!Array.isArray(tasks)) throw new ValidationError('workflow', [{ path: 'tasks', message: 'expected an array of tasks' }]);
+    if (!Array.isArray(tasks)) return Promise.reject(new ValidationError('workflow', [{ path: 'tasks', message: 'expected an array of tasks' }]));
+    // The submission's own promise, not one wrapping it: an `async` method here settled two
+    // microtasks later (a `cancelTask` right after the await found the task finished).
     return this.submission.submitAsync(tasks as TaskInput[], options.requireCapableAgents ?? true);
   }
 
@@ -660,14 +672,15 @@ export class TaskOrchestrator {
   // ---------------------------------------------------------------- records and events
 
   /**
-   * A task actor crashed (one of the effects it runs threw). The task fails, its agent's
-   * slot is freed, and dependents and waiters hear of it like of any failure.
+   * A task actor crashed (one of the effects it runs threw) or was stopped by someone else
+   * (an `xstate.stop` sent to it). The task fails, the agent slot it holds is freed (found
+   * by task id: a crash in the assignment's own step left the record without its agent),
+   * and dependents and waiters hear of it like of any failure.
    */
   private onTaskActorCrash(taskId: string, error: unknown): void {
     const entry = this.tasks.get(taskId);
     if (!entry || FINAL_STATES.has(entry.record.state)) return;
-    const agentId = entry.record.assignedAgent;
-    this.registry.freeSlot(agentId, taskId);
+    const agentId = this.registry.freeSlot(entry.record.assignedAgent, taskId);
     entry.lastFailureKind = 'runtime';
     const context = {
       taskId,

@@ -201,10 +201,21 @@ export class TaskTable {
     try {
       actors = this.host.spawnActors(specs);
     } catch (error) {
+      // None of the chunk exists: rows, counters, pins and dependents' lists as before it.
+      const gone = new Set<string>();
       for (const entry of entries) {
         this.tasks.delete(entry.record.taskId);
+        gone.add(entry.record.taskId);
+        this.counts[entry.record.status]--;
+        this.tasksCreated--;
         this.persistence?.forget(entry);
         for (const dependencyId of entry.record.dependencies) this.retention.unpin(dependencyId);
+      }
+      for (const entry of entries) {
+        for (const dependencyId of entry.record.dependencies) {
+          const dependency = this.tasks.get(dependencyId);
+          if (dependency?.dependents) dependency.dependents = dependency.dependents.filter((id) => !gone.has(id));
+        }
       }
       throw error;
     }

@@ -1,0 +1,130 @@
+/**
+ * Review findings on the facade split and on task actors kept outside their shard's children
+ * record (issues #16, #20): construction that throws leaves nothing on the bus, the async
+ * submission settles when its own promise does, a task id whose system id is taken is refused
+ * with a typed error and no phantom actor, and a task actor that crashes in its assignment or
+ * is stopped by a forged `xstate.stop` fails its task and frees the agent's slot.
+ */
+import { SimulatedClock, createActor, createMachine, type AnyActorRef } from 'xstate';
+import { DuplicateTaskError, ErrorCode, NotRunningError, ValidationError, createNeuroFlux } from '../src';
+import { createInspectionHub } from '../src/observability';
+import { TaskOrchestrator } from '../src/orchestration/taskOrchestrator';
+import { settle } from './support/settle';
+
+/** The bus's listeners of `onAgentRegistered` (private: what a failed construction leaked). */
+function registeredListeners(nf: ReturnType<typeof createNeuroFlux>): number {
+  return (nf.bus as unknown as { registeredListeners: Set<unknown> }).registeredListeners.size;
+}
+
+describe('orchestrator: task actor failures and construction', () => {
+  test('1 000 constructions that throw (an unknown balancer) leave no listener on the bus', () => {
+    const nf = createNeuroFlux({ clock: new SimulatedClock() });
+    const before = registeredListeners(nf);
+    for (let i = 0; i < 1000; i++) {
+      expect(() => new TaskOrchestrator({ bus: nf.bus, orchestratorId: `o${i}`, balancer: 'typo' as never })).toThrow(ValidationError);
+    }
+    expect(registeredListeners(nf)).toBe(before);
+  });
+
+  test('an agent registered again on the bus is linked to its orchestrator record again (the listener is added once construction succeeded)', async () => {
+    const nf = createNeuroFlux({ clock: new SimulatedClock() });
+    nf.bus.registerAgent('w', { handler: () => undefined });
+    nf.orchestrator.registerAgent('w', { capabilities: ['x'] });
+    await nf.start();
+    const agent = (nf.orchestrator as unknown as { agents: Map<string, { actorLink?: unknown }> }).agents.get('w');
+    const first = agent?.actorLink;
+    expect(first).toBeDefined();
+    nf.bus.unregisterAgent('w');
+    nf.bus.registerAgent('w', { handler: () => undefined });
+    expect(agent?.actorLink).toBeDefined();
+    expect(agent?.actorLink).not.toBe(first);
+    await nf.stop();
+  });
+
+  test('submitWorkflowAsync settles with its submission: a cancelTask right after `await Promise.race([...])` still cancels', async () => {
+    const nf = createNeuroFlux({ clock: new SimulatedClock() });
+    nf.orchestrator.registerAgent('w', { capabilities: ['x'], execute: async () => 1 });
+    await nf.start();
+    nf.orchestrator.submitTask({ taskId: 'first', requiredCapabilities: ['x'] });
+    await Promise.race([nf.orchestrator.submitWorkflowAsync({ tasks: [{ taskId: 'a', requiredCapabilities: ['x'] }] }), new Promise(() => undefined)]);
+    expect(nf.orchestrator.cancelTask('a')).toBe(true);
+    expect((await nf.orchestrator.waitForTask('a')).status).toBe('cancelled');
+    await expect(nf.orchestrator.submitWorkflowAsync({} as never)).rejects.toThrow(ValidationError);
+    await nf.stop();
+  });
+
+  test('a task id whose system id another actor holds is refused with DuplicateTaskError; no phantom task actor reaches the inspector', async () => {
+    const hub = createInspectionHub();
+    const nf = createNeuroFlux({ clock: new SimulatedClock(), inspect: hub.observer });
+    await nf.start();
+    createActor(createMachine({}), { parent: nf.system as AnyActorRef, systemId: 'task:x' }).start();
+    nf.orchestrator.registerAgent('w', { capabilities: ['q'], execute: () => new Promise(() => undefined) });
+    hub.drain();
+    for (let round = 0; round < 3; round++) {
+      let error: unknown;
+      try {
+        nf.orchestrator.submitWorkflow({
+          tasks: [
+            { taskId: `a${round}`, requiredCapabilities: ['q'] },
+            { taskId: 'x', requiredCapabilities: ['q'] },
+          ],
+        });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(DuplicateTaskError);
+      expect((error as DuplicateTaskError).code).toBe(ErrorCode.DUPLICATE_TASK);
+      expect((error as DuplicateTaskError).taskId).toBe('x');
+    }
+    expect(nf.orchestrator.getTaskStatus('a0')).toBeUndefined();
+    expect(hub.drain().actors.filter((a) => a.name.startsWith('task:'))).toEqual([]);
+    const stats = nf.orchestrator.getStats();
+    expect([stats.tasksCreated, stats.pendingTasks]).toEqual([0, 0]);
+    expect(nf.orchestrator.submitWorkflow({ tasks: [{ taskId: 'a0', requiredCapabilities: ['q'] }] })).toEqual([{ taskId: 'a0', status: 'pending' }]);
+    await nf.stop();
+  });
+
+  test('a task actor that crashes in its assignment step fails its task and frees the slot: the next task on a one-slot agent runs', async () => {
+    const nf = createNeuroFlux({ clock: new SimulatedClock() });
+    const dispatcher = (nf.orchestrator as unknown as { dispatcher: { dispatch: (taskId: string, ...rest: unknown[]) => unknown } }).dispatcher;
+    const dispatch = dispatcher.dispatch.bind(dispatcher);
+    dispatcher.dispatch = (taskId, ...rest) => {
+      if (taskId === 'boom') throw Symbol('non-error');
+      return dispatch(taskId, ...rest);
+    };
+    nf.orchestrator.registerAgent('w', { capabilities: ['x'], maxConcurrentTasks: 1, execute: () => 'done' });
+    await nf.start();
+    nf.orchestrator.submitTask({ taskId: 'boom', requiredCapabilities: ['x'], retryPolicy: { retryOnFailure: false } });
+    const boom = await nf.orchestrator.waitForTask('boom');
+    expect([boom.status, boom.error, boom.assignedAgent]).toEqual(['failed', 'task actor crashed: Symbol(non-error)', 'w']);
+    expect(nf.orchestrator.getStats().agents['w']?.load).toBe(0);
+    nf.orchestrator.submitTask({ taskId: 'ok', requiredCapabilities: ['x'] });
+    expect((await nf.orchestrator.waitForTask('ok')).status).toBe('completed');
+    await nf.stop();
+  });
+
+  test('a forged xstate.stop sent to a running task actor fails the task (waitForTask settles) and frees its slot', async () => {
+    const nf = createNeuroFlux({ clock: new SimulatedClock() });
+    let runs = 0;
+    nf.orchestrator.registerAgent('w', {
+      capabilities: ['x'],
+      maxConcurrentTasks: 1,
+      execute: (task) => (task.taskId === 'f' ? (runs++, new Promise(() => undefined)) : 'done'),
+    });
+    await nf.start();
+    nf.orchestrator.submitTask({ taskId: 'f', requiredCapabilities: ['x'], retryPolicy: { retryOnFailure: false } });
+    await settle();
+    expect(nf.orchestrator.getTaskStatus('f')).toBe('running');
+    const actor = (nf.system as AnyActorRef).system.get('task:f') as AnyActorRef;
+    actor.send({ type: 'xstate.stop' });
+    const record = await nf.orchestrator.waitForTask('f');
+    expect(record.status).toBe('failed');
+    expect(record.error).toMatch(/task actor crashed: .*'xstate\.stop'/);
+    expect(nf.orchestrator.getStats().agents['w']?.load).toBe(0);
+    nf.orchestrator.submitTask({ taskId: 'next', requiredCapabilities: ['x'] });
+    expect((await nf.orchestrator.waitForTask('next')).status).toBe('completed');
+    expect(runs).toBe(1);
+    await nf.stop();
+    expect(() => nf.orchestrator.submitTask({ taskId: 'late', requiredCapabilities: ['x'] })).toThrow(NotRunningError);
+  });
+});
