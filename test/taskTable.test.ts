@@ -11,7 +11,8 @@ import { RecordInterning } from '../src/orchestration/recordInterning';
 import { newTaskRecord, taskEntry, type TaskEntry } from '../src/orchestration/taskEntry';
 import type { TaskAttemptEvent, TaskEvent, TaskFinishedEvent } from '../src/orchestration/taskEvents';
 import { TaskTable, type TaskActorSpec } from '../src/orchestration/taskTable';
-import { TaskInputSchema, type TaskInput, type TaskState } from '../src/orchestration/taskTypes';
+import type { PersistedTask } from '../src/orchestration/orchestratorPersistence';
+import { TaskInputSchema, type TaskInput, type TaskRecord, type TaskState } from '../src/orchestration/taskTypes';
 
 interface RecordingActor {
   readonly id: string;
@@ -19,7 +20,7 @@ interface RecordingActor {
   send(event: { type: string; dependencyId?: string }): void;
 }
 
-function setup(options: { maxRecords?: number; whileSpawning?: (table: TaskTable, specs: readonly TaskActorSpec[]) => void } = {}) {
+function setup(options: { maxRecords?: number; whileSpawning?: (table: TaskTable, specs: readonly TaskActorSpec[]) => void; restoring?: boolean } = {}) {
   let now = 1_000;
   const actors = new Map<string, RecordingActor>();
   const released: string[][] = [];
@@ -45,8 +46,9 @@ function setup(options: { maxRecords?: number; whileSpawning?: (table: TaskTable
     },
     tasksSubmitted: (count) => void submitted.push(count),
     tasksFinished: (taskIds) => void released.push(taskIds),
-    entryFor: () => {
-      throw new Error('not restoring here');
+    entryFor: (record) => {
+      if (!options.restoring) throw new Error('not restoring here');
+      return taskEntry(record, { name: 'default' } as Balancer, {} as AgentPool);
     },
   });
   const entry = (input: TaskInput): TaskEntry => {
@@ -134,5 +136,79 @@ describe('TaskTable', () => {
     move('a', 'completed');
     table.answerAllWaiters();
     expect(got).toEqual(['a:completed', 'b:pending']);
+  });
+
+  test('a waiter never gets the live row: changing what it got leaves the table as it was (on finish and in answerAllWaiters)', () => {
+    const { table, entry, move } = setup();
+    table.insertTasks([entry({ taskId: 'a' }), entry({ taskId: 'b' })]);
+    const got = new Map<string, TaskRecord>();
+    for (const id of ['a', 'b']) (table.tasks.get(id)!.waiters ??= []).push((record) => void got.set(id, record));
+    move('a', 'completed');
+    table.answerAllWaiters();
+    for (const id of ['a', 'b']) {
+      const row = table.tasks.get(id)!.record;
+      const record = got.get(id)!;
+      expect(record).not.toBe(row);
+      expect(record).toEqual(row);
+      record.status = 'failed';
+      record.error = 'changed by a caller';
+      expect([row.status, row.error]).toEqual([id === 'a' ? 'completed' : 'pending', null]);
+    }
+  });
+
+  test('each transition to retrying counts one retry', () => {
+    const { table, entry, move } = setup();
+    table.insertTasks([entry({ taskId: 'a' })]);
+    move('a', 'running', 'agent1');
+    move('a', 'retrying');
+    move('a', 'queued');
+    move('a', 'retrying');
+    expect(table.figures().retries).toBe(2);
+  });
+
+  test('waitingTasks counts a queued task until it leaves the queue (assigned)', () => {
+    const { table, entry, move } = setup();
+    table.insertTasks([entry({ taskId: 'a', requiredCapabilities: ['x'] }), entry({ taskId: 'b', requiredCapabilities: ['x'] })]);
+    const waiting = table.waitingTasks(1_000);
+    move('a', 'queued');
+    move('b', 'queued');
+    expect(waiting.figures('x', () => true).depth).toBe(2);
+    move('a', 'assigned', 'agent1');
+    expect(waiting.figures('x', () => true).depth).toBe(1);
+    move('b', 'cancelled');
+    expect(waiting.figures('x', () => true).depth).toBe(0);
+  });
+
+  test('when spawning the actors throws, the chunk is rolled back: rows, counters and pins of its dependencies', () => {
+    let refuse = false;
+    const { table, entry, move } = setup({
+      maxRecords: 1,
+      whileSpawning: () => {
+        if (refuse) throw new Error('system id taken');
+      },
+    });
+    table.insertTasks([entry({ taskId: 'dep' }), entry({ taskId: 'x' })]);
+    move('dep', 'completed');
+    const before = table.figures();
+    refuse = true;
+    expect(() => table.insertTasks([entry({ taskId: 'child', dependencies: ['dep'] })])).toThrow('system id taken');
+    refuse = false;
+    expect(table.tasks.has('child')).toBe(false);
+    expect(table.figures()).toEqual(before);
+    // `dep` is no longer pinned by `child`: with one record allowed, it goes once `x` finishes.
+    move('x', 'completed');
+    expect([...table.tasks.keys()]).toEqual(['x']);
+  });
+
+  test('restoreTask counts what it restores: a finished task by its status, an open one as pending again', () => {
+    const { table, entry } = setup({ restoring: true });
+    const done = { ...entry({ taskId: 'done' }).record, state: 'completed' as const, status: 'completed' as const, completedAt: 900 };
+    const open = { ...entry({ taskId: 'open' }).record, state: 'running' as const, status: 'running' as const, assignedAgent: 'agent1' };
+    const live: TaskEntry[] = [];
+    expect(table.restoreTask({ record: done, balancer: null } as PersistedTask, live)).toBe(true);
+    expect(table.restoreTask({ record: open, balancer: null } as PersistedTask, live)).toBe(true);
+    expect(table.restoreTask({ record: open, balancer: null } as PersistedTask, live)).toBe(false);
+    expect(live.map((e) => e.record.taskId)).toEqual(['open']);
+    expect(table.figures()).toMatchObject({ tasksCreated: 2, tasksCompleted: 1, pendingTasks: 1, runningTasks: 0 });
   });
 });
