@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { CommunicationBus } from '../src/bus/communicationBus';
 import { parseMessage, type Message } from '../src/bus/message';
 import { MessageSchema } from '../src/bus/model/message';
-import { parsePlainMessage } from '../src/bus/plainMessage';
+import { parsePlainMessage, SchemaInput } from '../src/bus/plainMessage';
 import { ValidationError } from '../src/errors';
 
 /** What `parseMessage` did before the hand-written check: the schema alone. */
@@ -20,7 +20,8 @@ function schemaParse(input: unknown, now: number, senderId?: string): { ok: true
 function currentParse(input: unknown, now: number, senderId?: string): { ok: true; message: Message } | { ok: false; error: string } {
   try {
     const message = parseMessage(input, now, senderId);
-    const hadId = typeof input === 'object' && input !== null && (input as { messageId?: unknown }).messageId !== undefined;
+    // Kept (not generated) when present to `in` as zod asks it, and not undefined.
+    const hadId = typeof input === 'object' && input !== null && 'messageId' in input && (input as { messageId?: unknown }).messageId !== undefined;
     return { ok: true, message: hadId ? message : { ...message, messageId: 'generated' } };
   } catch (error) {
     return { ok: false, error: (error as Error).message };
@@ -57,6 +58,22 @@ const arbitraryInput = fc
     return input;
   });
 
+/**
+ * The same fields in another kind of object (each call builds a fresh one, so the two sides
+ * read their own): getters, an inherited copy, and Proxies whose `has` hides some keys or all
+ * of them (review F1: zod asks `key in input`, the hand check must not judge those).
+ */
+const WRAPPERS = {
+  plain: (f: Record<string, unknown>) => ({ ...f }),
+  getters: (f: Record<string, unknown>) => Object.defineProperties({}, Object.fromEntries(Object.entries(f).map(([k, v]) => [k, { get: () => v, enumerable: true }]))) as object,
+  inherited: (f: Record<string, unknown>) => Object.create({ ...f }) as object,
+  hidingProxy: (f: Record<string, unknown>) =>
+    new Proxy({ ...f }, { has: (t, k) => k in t && !['messageId', 'timestamp', 'correlationId', 'topic', 'maxRetries'].includes(k as string) }),
+  lyingProxy: (f: Record<string, unknown>) => new Proxy({ ...f }, { has: () => false }),
+  plainProxy: (f: Record<string, unknown>) => new Proxy({ ...f }, {}),
+} as const;
+const arbitraryWrapper = fc.constantFrom(...(Object.keys(WRAPPERS) as (keyof typeof WRAPPERS)[]));
+
 describe('local messages checked by hand (parsePlainMessage) against MessageSchema', () => {
   test('parseMessage accepts and refuses exactly what the schema does, with the same message and the same error', () => {
     fc.assert(
@@ -67,13 +84,23 @@ describe('local messages checked by hand (parsePlainMessage) against MessageSche
     );
   });
 
+  test('the same for getters, inherited fields and Proxies whose `has` hides fields (zod asks `key in input`)', () => {
+    fc.assert(
+      fc.property(arbitraryInput, arbitraryWrapper, fc.constantFrom(undefined, 'handle-agent'), (input, wrapper, senderId) => {
+        const wrap = WRAPPERS[wrapper];
+        expect(currentParse(wrap(input), 1000, senderId)).toStrictEqual(schemaParse(wrap(input), 1000, senderId));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   test('what the hand check accepts, the schema accepts with the same fields; nothing it refuses slips through', () => {
     let taken = 0;
     fc.assert(
       fc.property(arbitraryInput, fc.constantFrom(undefined, 'handle-agent'), (input, senderId) => {
         const plain = parsePlainMessage(input, 1000, senderId);
         const reference = schemaParse(input, 1000, senderId);
-        if (plain === undefined) return;
+        if (plain instanceof SchemaInput) return;
         taken++;
         expect(reference.ok).toBe(true);
         const hadId = input['messageId'] !== undefined;
@@ -88,10 +115,10 @@ describe('local messages checked by hand (parsePlainMessage) against MessageSche
   test('an ordinary send takes the hand-written path; headers, metadata and non-objects go to the schema', () => {
     const ordinary = { senderId: 'a', recipientId: 'b', messageType: 'command', topic: 't', payload: 1 };
     expect(parsePlainMessage(ordinary, 5, undefined)).toMatchObject({ senderId: 'a', recipientId: 'b', priority: 'medium', payload: 1, timestamp: 5, ttl: 300 });
-    expect(parsePlainMessage({ ...ordinary, senderId: 'spoofed' }, 5, 'me')?.senderId).toBe('me');
-    expect(parsePlainMessage({ ...ordinary, headers: { a: 'b' } }, 5, undefined)).toBeUndefined();
-    expect(parsePlainMessage({ ...ordinary, metadata: {} }, 5, undefined)).toBeUndefined();
-    for (const notAnObject of [null, undefined, 'm', 3, [ordinary]]) expect(parsePlainMessage(notAnObject, 5, undefined)).toBeUndefined();
+    expect((parsePlainMessage({ ...ordinary, senderId: 'spoofed' }, 5, 'me') as Message).senderId).toBe('me');
+    expect(parsePlainMessage({ ...ordinary, headers: { a: 'b' } }, 5, undefined)).toBeInstanceOf(SchemaInput);
+    expect(parsePlainMessage({ ...ordinary, metadata: {} }, 5, undefined)).toBeInstanceOf(SchemaInput);
+    for (const notAnObject of [null, undefined, 'm', 3, [ordinary]]) expect(parsePlainMessage(notAnObject, 5, undefined)).toStrictEqual(new SchemaInput(notAnObject));
   });
 
   test('a sent message has the field order of the messages the runtime builds, whatever order the caller wrote', () => {
@@ -103,8 +130,15 @@ describe('local messages checked by hand (parsePlainMessage) against MessageSche
       bus.sendMessage({ topic: 't', messageType: 'command', recipientId: 'b', senderId: 'a', payload: 1 }),
       agent.send({ payload: 1, topic: 't', messageType: 'command', recipientId: 'b' }),
       bus.sendMessage({ timestamp: 3, senderId: 'a', messageId: 'mine', recipientId: 'b', messageType: 'command', topic: 't' }),
+      // Judged by the schema (review F4: these came out in zod's order, senderId, messageId and timestamp last).
+      agent.send({ headers: { h: 'v' }, topic: 't', messageType: 'command', recipientId: 'b' }),
+      bus.sendMessage({ metadata: { m: 1 }, topic: 't', messageType: 'command', recipientId: 'b', senderId: 'a' }),
+      bus.sendMessage(new Proxy({ topic: 't', messageType: 'command', recipientId: 'b', senderId: 'a' }, {})),
     ];
-    for (const message of sent) expect(Object.keys(message)).toEqual(built);
+    for (const message of sent) expect(Object.keys(message).filter((k) => k !== 'headers' && k !== 'metadata')).toEqual(built);
+    // The optional records come last, after the fields every message has, as createMessage puts them.
+    expect(Object.keys(sent[3] as Message).slice(-1)).toEqual(['headers']);
+    expect(Object.keys(sent[4] as Message).slice(-1)).toEqual(['metadata']);
   });
 
   test('each field is read once: a getter that answers differently the second time cannot pass a bad value', () => {

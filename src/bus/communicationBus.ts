@@ -5,7 +5,7 @@ import { agentMachine } from '../../machines/agent.machine';
 import type { RuntimeMachine } from '../../machines/runtime.machine';
 import { createRuntimeRoot } from '../kernel/runtimeRoot';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
-import { DuplicateAgentError, NotRunningError, QueueFullError, UnknownAgentError, ValidationError, type NeuroFluxErrorOptions } from '../errors';
+import { DuplicateAgentError, NotRunningError, QueueFullError, UnknownAgentError, type NeuroFluxErrorOptions } from '../errors';
 import { systemClock, type NeuroFluxClock } from '../kernel/clock';
 import { describeError } from '../describeError';
 import { AgentHandle } from './agentHandle';
@@ -18,8 +18,8 @@ import { RedeliveryBackoff, redeliveryDelay } from './redeliveryBackoff';
 import { RegisteredAgent, type DeliveryOutcomes } from './registeredAgent';
 import { RequestReply } from './requestReply';
 import { AgentRegistrationSchema, BusOptionsSchema, type AgentRegistration, type CommunicationBusOptions } from './busOptions';
-import { HandlePublishArgsSchema, parseOrThrow, PublishArgsSchema, type PublishArgs, type RequestArgs } from './busArguments';
-import { plainPublishArgs, type PlainPublishArgs } from './plainArguments';
+import { parseOrThrow, type PublishArgs, type RequestArgs } from './busArguments';
+import { checkPublishArgs } from './plainArguments';
 import { DeadLetterLog } from './deadLetterLog';
 import { DeliveryLoop } from './deliveryLoop';
 import { FrameReceipts } from './frameReceipts';
@@ -259,22 +259,15 @@ export class CommunicationBus implements BusPort {
     const now = this.clock.now();
     let parsed: Message;
     try {
-      parsed = parseMessage(message, now, senderId);
-      if (parsed.maxRetries > this.options.maxRetries) {
-        // Only a value the sender asked for is refused; the default (3) is clamped to a lower cap.
-        if ((message as { maxRetries?: unknown } | null)?.maxRetries !== undefined) throw this.tooManyRetries();
-        parsed = { ...parsed, maxRetries: this.options.maxRetries };
-      }
+      // The cap is applied on the values validated (review F3: `maxRetries` is not read again):
+      // a value the sender gave above it is refused, the default (3) is lowered to it.
+      parsed = parseMessage(message, now, senderId, this.options.maxRetries);
     } catch (error) {
       this.counters.rejected++;
       throw error;
     }
     this.router.route(parsed, now, false);
     return parsed;
-  }
-
-  private tooManyRetries(): ValidationError {
-    return new ValidationError('message', [{ path: 'maxRetries', message: `must be at most ${this.options.maxRetries} (the bus's maxRetries)` }]);
   }
 
   /** Routes a message the runtime built from validated parts. */
@@ -354,8 +347,7 @@ export class CommunicationBus implements BusPort {
   publishAs(args: unknown, senderId: string | undefined, messageType: 'event' | 'broadcast'): Message {
     // The common shape is checked by hand (plainArguments.ts), anything else by the schema,
     // which names the bad field.
-    const a: PlainPublishArgs & Pick<PublishArgs, 'headers' | 'metadata'> =
-      plainPublishArgs(args, senderId === undefined) ?? parseOrThrow(senderId === undefined ? PublishArgsSchema : HandlePublishArgsSchema, messageType, args);
+    const a = checkPublishArgs(args, senderId === undefined, messageType);
     // Fields named one by one, no spread: V8 (Node 20) builds `{ ...a, more }` on a slow path
     // on every call (≈ 0.5 µs, and ≈ 2 µs more to read it).
     return this.sendBuilt({

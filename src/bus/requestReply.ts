@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NeuroFluxClock } from '../kernel/clock';
 import { DeliveryFailedError, UnknownAgentError, ValidationError, type NeuroFluxErrorOptions } from '../errors';
 import { findNonJson } from '../jsonValue';
-import { HandleRequestArgsSchema, parseOrThrow, RequestArgsSchema, ResponseTargetSchema, type RequestArgs } from './busArguments';
-import { isPlainResponseTarget, plainRequestArgs, type PlainRequestArgs } from './plainArguments';
+import { checkRequestArgs, checkResponseTarget } from './plainArguments';
 import type { DeadLetter } from './deadLetter';
 import { DeliveryFailureHeader, deliveryFailureOf } from './deliveryFailure';
 import { MessagePriority, MessageType, type Message, type MessageFields } from './message';
@@ -54,8 +53,7 @@ export class RequestReply {
    */
   request(args: unknown, senderId: string | undefined): Promise<Message> {
     // The common shape checked by hand (plainArguments.ts), anything else by the schema.
-    const a: PlainRequestArgs & Pick<RequestArgs, 'headers' | 'metadata'> =
-      plainRequestArgs(args, senderId === undefined) ?? parseOrThrow(senderId === undefined ? RequestArgsSchema : HandleRequestArgsSchema, 'request', args);
+    const a = checkRequestArgs(args, senderId === undefined);
     this.sender.assertRunning();
     const correlationId = randomUUID();
     const response = this.pending.wait(correlationId, a.recipientId, a.topic, a.timeoutMs ?? this.defaultTimeoutMs);
@@ -84,17 +82,18 @@ export class RequestReply {
    * (or the request's message id when it had none).
    */
   respond(request: Message, payload: unknown, senderId: string | undefined): Message {
-    if (!isPlainResponseTarget(request)) parseOrThrow(ResponseTargetSchema, 'request being answered', request);
+    // Each field of the request is read once (review F1/F2): the response is built from what was checked.
+    const target = checkResponseTarget(request);
     const notJson = findNonJson(payload);
     if (notJson) throw new ValidationError('response', [{ path: notJson.path ? `payload.${notJson.path}` : 'payload', message: notJson.message }]);
     return this.sender.sendBuilt({
-      senderId: senderId ?? request.recipientId ?? 'bus',
-      recipientId: request.senderId,
+      senderId: senderId ?? target.recipientId ?? 'bus',
+      recipientId: target.senderId,
       messageType: MessageType.RESPONSE,
       priority: MessagePriority.HIGH,
       topic: 'response',
       payload,
-      correlationId: request.correlationId ?? request.messageId,
+      correlationId: target.correlationId ?? target.messageId,
     });
   }
 
