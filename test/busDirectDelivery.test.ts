@@ -7,9 +7,10 @@
  * hostile counts in the event never break the chart's invariants.
  */
 import fc from 'fast-check';
-import { createActor, type AnyActorRef } from 'xstate';
+import { createActor, SimulatedClock, type AnyActorRef } from 'xstate';
 import { agentMachine, MAX_AGENT_COUNT } from '../machines/agent.machine';
 import { CommunicationBus } from '../src/bus/communicationBus';
+import type { NeuroFluxClock } from '../src/kernel/clock';
 import type { Message } from '../src/bus/message';
 import type { TransportLink } from '../src/bus/transportLink';
 
@@ -152,5 +153,59 @@ describe('MESSAGES_PROCESSED from anybody (the actor is public)', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('the report of synchronous drains is timed by the bus’s clock', () => {
+  /** A SimulatedClock that knows which of its timers are still armed. */
+  function trackedClock(): { clock: NeuroFluxClock; simulated: SimulatedClock; armed: Set<unknown> } {
+    const simulated = new SimulatedClock();
+    const armed = new Set<unknown>();
+    const clock: NeuroFluxClock = {
+      now: () => simulated.now(),
+      setTimeout: (fn, ms) => {
+        const id: unknown = simulated.setTimeout(() => {
+          armed.delete(id);
+          fn();
+        }, ms);
+        armed.add(id);
+        return id;
+      },
+      clearTimeout: (id) => {
+        armed.delete(id);
+        simulated.clearTimeout(id as number);
+      },
+    };
+    return { clock, simulated, armed };
+  }
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  test('the actor hears of the drains when the injected clock reaches 5 ms, not before (a SimulatedClock drives it)', async () => {
+    const { clock, simulated } = trackedClock();
+    const b = new CommunicationBus({ clock, batchSize: 10 });
+    buses.push(b);
+    const agent = b.registerAgent('w', { topics: ['t'], handler: () => undefined });
+    await b.start();
+    for (let i = 0; i < 3; i++) b.publishEvent({ senderId: 'feed', topic: 't', payload: { i } });
+    // The drains run in microtasks: after a turn the handler has had every message.
+    await turn();
+    expect(figures(agent.actor).handled).toBe(0);
+    simulated.increment(4);
+    expect(figures(agent.actor).handled).toBe(0);
+    simulated.increment(1);
+    expect(figures(agent.actor)).toMatchObject({ delivered: 3, handled: 3, inFlight: 0 });
+  });
+
+  test('stop() reports at once and leaves no report timer armed', async () => {
+    const { clock, armed } = trackedClock();
+    const b = new CommunicationBus({ clock, batchSize: 10 });
+    const agent = b.registerAgent('w', { topics: ['t'], handler: () => undefined });
+    await b.start();
+    b.publishEvent({ senderId: 'feed', topic: 't' });
+    await turn();
+    expect(armed.size).toBe(1);
+    await b.stop();
+    expect(armed.size).toBe(0);
+    expect(figures(agent.actor).handled).toBe(1);
   });
 });

@@ -7,7 +7,7 @@ import type { RegisteredAgent } from './registeredAgent';
 const TURN_DELIVERY_BUDGET = 4096;
 /** Flushes chained in microtasks before one waits for `setImmediate`. */
 const TURN_FLUSH_BUDGET = 64;
-/** How long the agent actors' reports of synchronous drains wait (host time, see `flush`). */
+/** How long the agent actors' reports of synchronous drains wait (on the bus's clock, see `flush`). */
 const REPORT_DELAY_MS = 5;
 
 /**
@@ -48,7 +48,7 @@ export class DeliveryLoop {
   private sweepTimer: unknown = undefined;
   /** Agents whose synchronous handler was handed messages directly, to report to their actors. */
   private unreported: RegisteredAgent[] = [];
-  private reportTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  private reportTimer: unknown = undefined;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -176,15 +176,18 @@ export class DeliveryLoop {
       // (inspection on) measured ≈ 45 µs on a request/reply round trip when sent in the same
       // turn, even two microtasks after the response's socket write (bench/profiles, the
       // runtimes of bench/nats.ts in one process). One report per REPORT_DELAY_MS serves every
-      // drain meanwhile; `whenIdle()` and `stop()` report at once.
-      this.reportTimer = setTimeout(this.report, REPORT_DELAY_MS);
+      // drain meanwhile; `whenIdle()` and `stop()` report at once. On the runtime's clock like
+      // every bus timer (a test's SimulatedClock decides when it fires); a host timer is
+      // unref'd, so a pending report never keeps the process alive (stop() clears it anyway).
+      this.reportTimer = this.clock.setTimeout(this.report, REPORT_DELAY_MS);
+      (this.reportTimer as { unref?: () => void } | null)?.unref?.();
     }
     this.notifyIdle();
   };
 
   /** Tells the agent actors what their handlers did since the last report (one event per agent). */
   private readonly report = (): void => {
-    if (this.reportTimer !== undefined) clearTimeout(this.reportTimer);
+    if (this.reportTimer !== undefined) this.clock.clearTimeout(this.reportTimer);
     this.reportTimer = undefined;
     if (this.unreported.length === 0) return;
     const agents = this.unreported;
