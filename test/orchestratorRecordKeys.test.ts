@@ -75,6 +75,30 @@ describe('orchestrator store layout', () => {
     await next.stop();
   });
 
+  test("a task's record key follows its transitions before it finishes: a retrying task's key carries its retryCount (the table names the entry it changed)", async () => {
+    const store = new RecordingStore();
+    const nf = createNeuroFlux({ clock: new SimulatedClock(), orchestrator: { store } });
+    await nf.start();
+    const poke = async (taskId: string) => {
+      nf.orchestrator.submitWorkflow({ tasks: [{ taskId, requiredCapabilities: ['nobody'] }] }, { requireCapableAgents: false });
+      await quiet(store);
+    };
+    const keyOfR = async () =>
+      (await store.load<{ item: { record: { state: string; retryCount: number; error: string | null } } }>(`orchestrator.records.${encodeRecordId('r')}`))?.value.item.record;
+    // The backoff is an hour on a clock that does not move: the task stays `retrying`.
+    nf.orchestrator.submitTask({ taskId: 'r', requiredCapabilities: ['x'], retryPolicy: { maxRetries: 3, initialDelay: 3600 } });
+    await quiet(store);
+    // One more change: its write takes the records the last one kept in the head to their keys.
+    await poke('poke-1');
+    expect(await keyOfR()).toMatchObject({ state: 'queued', retryCount: 0 });
+    nf.orchestrator.registerAgent('worker', { capabilities: ['x'], execute: () => Promise.reject(new Error('not yet')) });
+    await quiet(store);
+    expect(nf.orchestrator.getTask('r')).toMatchObject({ state: 'retrying', retryCount: 1 });
+    await poke('poke-2');
+    expect(await keyOfR()).toMatchObject({ state: 'retrying', retryCount: 1, error: 'not yet' });
+    await nf.stop();
+  });
+
   test('a store written by the previous version (open and finished tasks in the head) restores, and is rewritten in the new layout', async () => {
     const store = new MemorySnapshotStore();
     const seed = createNeuroFlux({ clock: new SimulatedClock() });

@@ -37,7 +37,8 @@ type DependencyEvent = { type: 'DEPENDENCY_COMPLETED' | 'DEPENDENCY_FAILED'; dep
 /**
  * What the task table is given by the orchestrator: the clock, the store (if any), the
  * subjects its events go to, and the few calls that reach the orchestrator's chart and the
- * task actors' supervisor (made once per chunk or burst, never per task).
+ * task actors' supervisor (made once per chunk or burst, or once per restored task for
+ * `entryFor`; never per transition).
  * @internal
  */
 export interface TaskTableHost {
@@ -280,6 +281,9 @@ export class TaskTable {
     record.assignedAgent = context.assignedAgent ?? (FINAL_STATES.has(state) ? record.assignedAgent : null);
     record.error = context.lastError;
     if (state === 'running') record.startedAt = now;
+    // Naming the entry is load-bearing: it marks this task's record key for the next write.
+    // `changed()` alone only dirties the head, and an open task's key would keep an older
+    // state and retryCount until it finished (test/orchestratorRecordKeys.test.ts, retrying).
     this.persistence?.changed(entry);
     if (this.eventSubject.observed) {
       this.eventSubject.next({
