@@ -41,6 +41,29 @@ describe('orchestrator: task actor failures and construction', () => {
     await nf.stop();
   });
 
+  test('after stop, unregisterAgent unregisters nothing and tells agentsUnregistered$ nothing (false, not a throw)', async () => {
+    const nf = createNeuroFlux({ clock: new SimulatedClock() });
+    nf.orchestrator.registerAgent('w', { capabilities: ['x'], execute: () => 1 });
+    await nf.start();
+    const told: string[] = [];
+    nf.orchestrator.agentsUnregistered$.subscribe((id) => told.push(id));
+    await nf.orchestrator.stop();
+    expect(nf.orchestrator.unregisterAgent('w')).toBe(false);
+    expect(told).toEqual([]);
+    await nf.stop();
+  });
+
+  test('the orchestrator refuses intake with NotRunningError from the moment stop() is called (stopping), not only once stopped', async () => {
+    const nf = createNeuroFlux({ clock: new SimulatedClock() });
+    nf.orchestrator.registerAgent('w', { capabilities: ['x'], execute: () => 1 });
+    await nf.start();
+    const stopping = nf.orchestrator.stop();
+    expect(() => nf.orchestrator.submitTask({ taskId: 'late', requiredCapabilities: ['x'] })).toThrow(NotRunningError);
+    await expect(nf.orchestrator.submitWorkflowAsync({ tasks: [{ taskId: 'late2', requiredCapabilities: ['x'] }] })).rejects.toThrow(NotRunningError);
+    await stopping;
+    await nf.stop();
+  });
+
   test('submitWorkflowAsync settles with its submission: a cancelTask right after `await Promise.race([...])` still cancels', async () => {
     const nf = createNeuroFlux({ clock: new SimulatedClock() });
     nf.orchestrator.registerAgent('w', { capabilities: ['x'], execute: async () => 1 });

@@ -249,7 +249,8 @@ export class TaskOrchestrator {
         if (registered && !this.bus.getAgent(agentId)) this.remoteAgentActors.hosted(registered);
       },
       unregister: (agentId) => {
-        this.unregisterAgent(agentId);
+        // Also while stopping: a host lost during the final flush takes its agents with it.
+        this.registry.unregister(agentId);
         this.remoteAgentActors.gone(agentId);
       },
       activeTasks: (agentId) => this.agents.get(agentId)?.activeTasks.size ?? 0,
@@ -393,8 +394,14 @@ export class TaskOrchestrator {
     return { tasks, agents, hostsAlive: this.hosts.size };
   }
 
-  /** Removes an agent: its assigned and running tasks go back to the queue (aborted). */
+  /**
+   * Removes an agent: its assigned and running tasks go back to the queue (aborted). False
+   * for an unknown agent, and once the orchestrator is stopping or stopped: its agents went
+   * with it, nothing is unregistered and `agentsUnregistered$` is not told (a launcher that
+   * closes after the runtime stopped must not throw).
+   */
   unregisterAgent(agentId: string): boolean {
+    if (this.lifecycle.halted) return false;
     return this.registry.unregister(agentId);
   }
 
