@@ -6,7 +6,7 @@
  * is stopped by a forged `xstate.stop` fails its task and frees the agent's slot.
  */
 import { SimulatedClock, createActor, createMachine, type AnyActorRef } from 'xstate';
-import { DuplicateTaskError, ErrorCode, NotRunningError, ValidationError, createNeuroFlux } from '../src';
+import { DuplicateTaskError, ErrorCode, NotRunningError, ValidationError, WorkflowValidationError, createNeuroFlux } from '../src';
 import { createInspectionHub } from '../src/observability';
 import { TaskOrchestrator } from '../src/orchestration/taskOrchestrator';
 import { settle } from './support/settle';
@@ -76,34 +76,60 @@ describe('orchestrator: task actor failures and construction', () => {
     await nf.stop();
   });
 
-  test('a task id whose system id another actor holds is refused with DuplicateTaskError; no phantom task actor reaches the inspector', async () => {
+  test('a task id whose system id another actor holds is refused as a duplicate, all or none, before any task actor exists (none reaches the inspector)', async () => {
     const hub = createInspectionHub();
     const nf = createNeuroFlux({ clock: new SimulatedClock(), inspect: hub.observer });
     await nf.start();
     createActor(createMachine({}), { parent: nf.system as AnyActorRef, systemId: 'task:x' }).start();
     nf.orchestrator.registerAgent('w', { capabilities: ['q'], execute: () => new Promise(() => undefined) });
     hub.drain();
-    for (let round = 0; round < 3; round++) {
-      let error: unknown;
+    const refusal = (submit: () => unknown): unknown => {
       try {
-        nf.orchestrator.submitWorkflow({
-          tasks: [
-            { taskId: `a${round}`, requiredCapabilities: ['q'] },
-            { taskId: 'x', requiredCapabilities: ['q'] },
-          ],
-        });
-      } catch (e) {
-        error = e;
+        submit();
+      } catch (error) {
+        return error;
       }
-      expect(error).toBeInstanceOf(DuplicateTaskError);
-      expect((error as DuplicateTaskError).code).toBe(ErrorCode.DUPLICATE_TASK);
-      expect((error as DuplicateTaskError).taskId).toBe('x');
-    }
+      return undefined;
+    };
+    const single = refusal(() => nf.orchestrator.submitTask({ taskId: 'x', requiredCapabilities: ['q'] }));
+    expect(single).toBeInstanceOf(DuplicateTaskError);
+    expect([(single as DuplicateTaskError).code, (single as DuplicateTaskError).taskId]).toEqual([ErrorCode.DUPLICATE_TASK, 'x']);
+    // 600 tasks: more than one spawn chunk (500); none of them may stay accepted.
+    const tasks = Array.from({ length: 600 }, (_, i) => ({ taskId: i === 5 ? 'x' : `a${i}`, requiredCapabilities: ['q'] }));
+    const workflow = refusal(() => nf.orchestrator.submitWorkflow({ tasks }));
+    expect(workflow).toBeInstanceOf(WorkflowValidationError);
+    expect((workflow as WorkflowValidationError).problems).toEqual([expect.objectContaining({ kind: 'duplicate_id', taskIds: ['x'] })]);
+    await expect(nf.orchestrator.submitWorkflowAsync({ tasks })).rejects.toThrow(WorkflowValidationError);
+    await settle();
     expect(nf.orchestrator.getTaskStatus('a0')).toBeUndefined();
+    expect(nf.orchestrator.getTaskStatus('a550')).toBeUndefined();
     expect(hub.drain().actors.filter((a) => a.name.startsWith('task:'))).toEqual([]);
     const stats = nf.orchestrator.getStats();
     expect([stats.tasksCreated, stats.pendingTasks]).toEqual([0, 0]);
     expect(nf.orchestrator.submitWorkflow({ tasks: [{ taskId: 'a0', requiredCapabilities: ['q'] }] })).toEqual([{ taskId: 'a0', status: 'pending' }]);
+    await nf.stop();
+  });
+
+  test('a task actor refused at spawn (its system id taken after the task was accepted) is refused with DuplicateTaskError, and its row rolled back', async () => {
+    const nf = createNeuroFlux({ clock: new SimulatedClock() });
+    await nf.start();
+    const submission = (nf.orchestrator as unknown as { submission: { host: { systemIdTaken: (id: string) => boolean } } }).submission;
+    // The check at submission sees the id free; the actor is squatted before the spawn.
+    submission.host.systemIdTaken = () => {
+      createActor(createMachine({}), { parent: nf.system as AnyActorRef, systemId: 'task:y' }).start();
+      return false;
+    };
+    const error = (() => {
+      try {
+        nf.orchestrator.submitTask({ taskId: 'y', requiredCapabilities: ['q'] });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(DuplicateTaskError);
+    expect(nf.orchestrator.getTaskStatus('y')).toBeUndefined();
+    expect(nf.orchestrator.getStats()).toMatchObject({ tasksCreated: 0, pendingTasks: 0 });
     await nf.stop();
   });
 

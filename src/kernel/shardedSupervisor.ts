@@ -153,6 +153,11 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
     }
   }
 
+  /** Whether an actor of the system (a child of this supervisor or any other) holds the system id a child `id` would take. */
+  isTaken(id: string): boolean {
+    return this.host.system.get(this.systemIdPrefix + this.childIdOf(id)) !== undefined;
+  }
+
   /** The live child with this id. */
   get(id: string): ActorRefFrom<TLogic> | undefined {
     return this.children.get(id) as ActorRefFrom<TLogic> | undefined;
@@ -182,10 +187,9 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
 
   /** Throws `takenIdError` for the first child whose system id is taken or repeated in the batch. */
   private checkSystemIdsFree(children: readonly { id: string }[]): void {
-    const system = this.host.system;
     const batch = children.length > 1 ? new Set<string>() : undefined;
     for (const { id } of children) {
-      if (system.get(this.systemIdPrefix + this.childIdOf(id)) !== undefined || batch?.has(id)) throw this.takenIdError(id);
+      if (this.isTaken(id) || batch?.has(id)) throw this.takenIdError(id);
       batch?.add(id);
     }
   }

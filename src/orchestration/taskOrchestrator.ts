@@ -196,6 +196,7 @@ export class TaskOrchestrator {
       scheduler: this.scheduler,
       clock: bus.clock,
       assertActive: () => this.lifecycle.assertActive(),
+      systemIdTaken: (taskId) => this.taskActors.isTaken(taskId),
     });
     this.insertion = this.submission.insertion;
     this.agentWaiters = new AgentWaiters(bus.clock, () => this.agents.values());

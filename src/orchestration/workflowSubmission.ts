@@ -23,6 +23,13 @@ export interface WorkflowSubmissionHost {
   readonly clock: NeuroFluxClock;
   /** Throws `NotRunningError` (stopping or stopped) or `StandbyError` (not the active orchestrator). */
   assertActive(): void;
+  /**
+   * Another actor of the system holds the system id the task's actor would take: the id is
+   * refused as a duplicate with the rest of the workflow's problems, before any task exists
+   * (refused only when its actor was spawned, the chunks beyond the first of a large
+   * workflow stayed accepted while the call threw).
+   */
+  systemIdTaken(taskId: string): boolean;
 }
 
 /**
@@ -90,7 +97,7 @@ export class WorkflowSubmission {
       }
       const dependenciesFirst: ParsedTask[] = [];
       const context = {
-        isTakenId: (id: string) => table.tasks.has(id) || (table.reservedIds.has(id) && !ours.has(id)),
+        isTakenId: (id: string) => table.tasks.has(id) || (table.reservedIds.has(id) && !ours.has(id)) || this.host.systemIdTaken(id),
         // Pinned as soon as found: the check stays true until the workflow's tasks exist.
         isKnownTask: (id: string) => {
           if (!table.tasks.has(id)) return false;
@@ -182,7 +189,11 @@ export class WorkflowSubmission {
     const { tasks, reservedIds } = this.table;
     const problems = findWorkflowProblems(
       parsed,
-      { isKnownTask: (id) => tasks.has(id), isTakenId: (id) => tasks.has(id) || reservedIds.has(id), canServe: capabilityCoverage(this.agents) },
+      {
+        isKnownTask: (id) => tasks.has(id),
+        isTakenId: (id) => tasks.has(id) || reservedIds.has(id) || this.host.systemIdTaken(id),
+        canServe: capabilityCoverage(this.agents),
+      },
       checkCapabilities,
     );
     if (problems.length > 0) {
