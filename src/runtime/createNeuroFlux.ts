@@ -299,7 +299,12 @@ export function composeNeuroFlux(options: NeuroFluxOptions = {}, embedding: Runt
       scaling?.start();
     },
     async stop() {
-      // First: its hosts drain while the orchestrator still takes their results.
+      // Intake closes in this synchronous call, before any await: a submission made right
+      // after an un-awaited `nf.stop()` gets NotRunningError (the chart is `stopping`), as it
+      // does after `orchestrator.stop()`. Awaited below, where the orchestrator stopped before.
+      const orchestratorStopped = orchestrator.stop();
+      // Then its hosts drain (their agents' unregistrations reach a stopping orchestrator,
+      // which no longer reassigns their work).
       await scaling?.stop();
       for (const subscription of learning) subscription.unsubscribe();
       await inspector?.close();
@@ -307,7 +312,7 @@ export function composeNeuroFlux(options: NeuroFluxOptions = {}, embedding: Runt
       // A leader stops its orchestrator before it releases the lease.
       await leadership?.stop();
       intake?.close();
-      await orchestrator.stop();
+      await orchestratorStopped;
       await conflicts.stop();
       // Closing the transport as the runtime stops is no lost link.
       reachability?.dispose();
