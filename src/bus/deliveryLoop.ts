@@ -170,7 +170,7 @@ export class DeliveryLoop {
       if (agent.unreported) this.unreported.push(agent);
     }
     if (this.unreported.length > 0 && this.reportTimer === undefined) {
-      // Later, on a host timer: the report of a drain where the handler stayed synchronous
+      // Later, on the runtime's clock: the report of a drain where the handler stayed synchronous
       // changes only the actor's counts (delivered = handled + failed + returned, so neither
       // `inFlight` nor the state moves), and it costs an XState macrostep, which in a runtime
       // (inspection on) measured ≈ 45 µs on a request/reply round trip when sent in the same
