@@ -3,18 +3,35 @@ import { UNIDENTIFIED_ORIGIN as UNIDENTIFIED } from '../bus/messageOrigin';
 
 const SAFE_TOKEN = /^[A-Za-z0-9_-]+$/;
 
+/** A lone surrogate: a UTF-16 high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * One encoded token: `~` + base64url of the UTF-8 bytes for a well-formed string; for an
+ * ill-formed one (a lone surrogate, which UTF-8 turns into U+FFFD: `'job\uD800'`,
+ * `'job\uDBFF'` and `'job\uFFFD'` would share a token) `~~` + base64url of its UTF-16LE
+ * code units, which keeps every surrogate. base64url never holds `~`, so the two forms
+ * never meet, and the tokens of well-formed ids are those running peers already use.
+ */
+function encodedToken(text: string): string {
+  return LONE_SURROGATE.test(text) ? `~~${Buffer.from(text, 'utf16le').toString('base64url')}` : `~${Buffer.from(text, 'utf8').toString('base64url')}`;
+}
+
 /**
  * One subject token for an id: kept as is when it is letters, digits, `-` or `_`,
- * otherwise `~` + base64url of it (ids with dots, spaces or wildcards stay one token).
+ * otherwise `~` + base64url of it (ids with dots, spaces or wildcards stay one token); an
+ * ill-formed id (a lone surrogate) gets `~~` + base64url of its UTF-16 code units, a token
+ * of its own.
  *
  * @example
  * ```ts
  * subjectToken('risk_agent'); // 'risk_agent'
  * subjectToken('a.b');        // '~YS5i'
+ * subjectToken('a\uD800');    // '~~YQAA2A'
  * ```
  */
 export function subjectToken(id: string): string {
-  return SAFE_TOKEN.test(id) ? id : `~${Buffer.from(id, 'utf8').toString('base64url')}`;
+  return SAFE_TOKEN.test(id) ? id : encodedToken(id);
 }
 
 /**
@@ -26,14 +43,15 @@ export function subjectToken(id: string): string {
  * ```
  */
 export function idOfSubjectToken(token: string): string {
+  if (token.startsWith('~~')) return Buffer.from(token.slice(2), 'base64url').toString('utf16le');
   return token.startsWith('~') ? Buffer.from(token.slice(1), 'base64url').toString('utf8') : token;
 }
 
-/** A bus topic or pattern as subject tokens: `*` and `>` stay NATS wildcards, odd tokens are encoded. */
+/** A bus topic or pattern as subject tokens: `*` and `>` stay NATS wildcards, odd tokens (and ill-formed ones) are encoded. */
 export function topicTokens(topic: string): string {
   return topic
     .split('.')
-    .map((t) => (t === '*' || t === '>' || (/^[^\s*>~]+$/.test(t) && t.length > 0) ? t : `~${Buffer.from(t, 'utf8').toString('base64url')}`))
+    .map((t) => (t === '*' || t === '>' || (/^[^\s*>~]+$/.test(t) && !LONE_SURROGATE.test(t)) ? t : encodedToken(t)))
     .join('.');
 }
 
