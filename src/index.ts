@@ -139,6 +139,7 @@ export { heartbeatMachine, type HeartbeatMachine } from '../machines/heartbeat.m
 export { leaderElectionMachine, type LeaderElectionMachine } from '../machines/leaderElection.machine';
 export { agentMachine, type AgentMachine, type AgentMachineEvent } from '../machines/agent.machine';
 export { runtimeMachine, type RuntimeMachine } from '../machines/runtime.machine';
+export type { ConflictMachineEmitted } from '../machines/conflict.machine';
 export {
   ConflictType,
   ConsensusAlgorithm,
@@ -413,6 +414,9 @@ export {
   type SnapshotWriterStats,
   type ArchiveRef,
   type SnapshotArchiveOptions,
+  type SnapshotRecordsOptions,
+  type RecordsDelta,
+  type StoredRecord,
 } from './store/index';
 export {
   DEFAULT_CACHE_TTL_SECONDS,

@@ -20,6 +20,7 @@ export {
   type ConflictMachineInput,
   type ConflictMachineContext,
   type ConflictMachineEvent,
+  type ConflictMachineEmitted,
   type ConflictPhase,
 } from '../../machines/conflict.machine';
 export { heartbeatMachine, type HeartbeatMachine } from '../../machines/heartbeat.machine';

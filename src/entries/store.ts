@@ -17,3 +17,4 @@ export { NatsKvSnapshotStore, type NatsKvSnapshotStoreOptions } from '../store/i
 export { Lease, type LeaseClaim, type LeaseOptions, type LeaseRecord } from '../store/index';
 export { SnapshotWriter, type SnapshotWriterOptions, type SnapshotWriterProblem, type SnapshotWriterStats } from '../store/index';
 export type { ArchiveRef, SnapshotArchiveOptions } from '../store/index';
+export type { RecordsDelta, SnapshotRecordsOptions, StoredRecord } from '../store/index';

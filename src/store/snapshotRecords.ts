@@ -17,7 +17,9 @@ export interface SnapshotRecordsOptions<R> {
 
 /** One record as it is stored, under its own key and in the head's delta. */
 export interface StoredRecord<R> {
+  /** The record's id (a task id): its key is `<key>.records.<encoded id>`. */
   readonly id: string;
+  /** The record as it was when the write started. */
   readonly item: R;
 }
 
@@ -27,7 +29,9 @@ export interface StoredRecord<R> {
  * it over what the record keys hold: a change is in the store once the head landed.
  */
 export interface RecordsDelta<R> {
+  /** Records written or changed by that write, as they were when it started. */
   readonly puts: readonly StoredRecord<R>[];
+  /** Ids of the records that write removed (their keys are deleted). */
   readonly removes: readonly string[];
 }
 
