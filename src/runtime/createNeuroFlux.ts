@@ -299,12 +299,12 @@ export function composeNeuroFlux(options: NeuroFluxOptions = {}, embedding: Runt
       scaling?.start();
     },
     async stop() {
-      // Intake closes in this synchronous call, before any await: a submission made right
-      // after an un-awaited `nf.stop()` gets NotRunningError (the chart is `stopping`), as it
-      // does after `orchestrator.stop()`. Awaited below, where the orchestrator stopped before.
-      const orchestratorStopped = orchestrator.stop();
-      // Then its hosts drain (their agents' unregistrations reach a stopping orchestrator,
-      // which no longer reassigns their work).
+      // Without scaling, intake closes in this synchronous call, before any await: a
+      // submission made right after an un-awaited `nf.stop()` gets NotRunningError (the chart
+      // is `stopping`), as it does after `orchestrator.stop()`. With scaling its hosts drain
+      // first, while the orchestrator still takes their results and moves their tasks (a
+      // stopping orchestrator would not): intake stays open until the drain is over.
+      const orchestratorStopped = scaling ? undefined : orchestrator.stop();
       await scaling?.stop();
       for (const subscription of learning) subscription.unsubscribe();
       await inspector?.close();
@@ -312,7 +312,7 @@ export function composeNeuroFlux(options: NeuroFluxOptions = {}, embedding: Runt
       // A leader stops its orchestrator before it releases the lease.
       await leadership?.stop();
       intake?.close();
-      await orchestratorStopped;
+      await (orchestratorStopped ?? orchestrator.stop());
       await conflicts.stop();
       // Closing the transport as the runtime stops is no lost link.
       reachability?.dispose();
