@@ -24,11 +24,12 @@
  */
 import { resolve } from 'node:path';
 import { SimulatedClock } from 'xstate';
+import { layeredDag } from '../workloads';
 
 interface Runtime {
   readonly orchestrator: {
     registerAgent(agentId: string, options: { capabilities: string[]; maxConcurrentTasks: number; execute: () => number }): void;
-    submitWorkflow(workflow: { tasks: { requiredCapabilities: string[] }[] }): { taskId: string }[];
+    submitWorkflow(workflow: { tasks: { requiredCapabilities: string[]; taskId?: string; dependencies?: string[] }[] }): { taskId: string }[];
     waitForWorkflow(taskIds: readonly string[]): Promise<unknown[]>;
   };
   start(): Promise<void>;
@@ -43,6 +44,8 @@ interface Tree {
 const ROUNDS = Number(process.env.ROUNDS ?? 11);
 const TASKS = Number(process.env.TASKS ?? 4000);
 const AGENTS = Number(process.env.AGENTS ?? 100);
+/** `dag`: the layered DAG of bench/orchestrator.ts (100 tasks a layer) instead of independent tasks. */
+const WORKLOAD = process.env.WORKLOAD === 'dag' ? 'dag' : 'flat';
 
 function load(name: string, root: string): Tree {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a tree chosen at run time
@@ -57,7 +60,11 @@ async function cpuOf(tree: Tree): Promise<number> {
   await nf.start();
   (globalThis as { gc?: () => void }).gc?.();
   const start = process.cpuUsage();
-  const submitted = nf.orchestrator.submitWorkflow({ tasks: Array.from({ length: TASKS }, () => ({ requiredCapabilities: ['x'] })) });
+  const tasks =
+    WORKLOAD === 'dag'
+      ? layeredDag(TASKS, 100).map((task) => ({ taskId: task.taskId as string, dependencies: [...(task.dependencies ?? [])], requiredCapabilities: ['x'] }))
+      : Array.from({ length: TASKS }, () => ({ requiredCapabilities: ['x'] }));
+  const submitted = nf.orchestrator.submitWorkflow({ tasks });
   await nf.orchestrator.waitForWorkflow(submitted.map((s) => s.taskId));
   const used = process.cpuUsage(start);
   await nf.stop();
@@ -88,7 +95,7 @@ async function main(): Promise<void> {
   }
   const of = (tree: Tree) => cpu.get(tree) as number[];
   const ratio = (a: Tree, b: Tree) => of(a).map((value, i) => value / (of(b)[i] as number));
-  console.log(`${TASKS} tasks, ${AGENTS} agents x 5 slots, ${ROUNDS} rounds (CPU ms per run, median)`);
+  console.log(`${WORKLOAD} ${TASKS} tasks, ${AGENTS} agents x 5 slots, ${ROUNDS} rounds (CPU ms per run, median)`);
   for (const tree of trees) console.log(`  ${tree.name.padEnd(6)} ${median(of(tree)).toFixed(0)}`);
   console.log(`  after/before ${summary(ratio(after, before))}`);
   console.log(`  A/A copy/before ${summary(ratio(copy, before))}`);
