@@ -166,13 +166,18 @@ async function measureMemory(): Promise<void> {
   const nf = createNeuroFlux({ orchestrator: { retention: { maxRecords: 0, maxAgeMs: 0 } } });
   nf.orchestrator.registerAgent('worker', { capabilities: ['work'], maxConcurrentTasks: 1000, execute: instant });
   await nf.start();
-  // Async: resolves once every actor is spawned (submitWorkflow spawns beyond 500 on later turns).
-  const live = await bytesPerItem(20_000, (n) =>
-    nf.orchestrator.submitWorkflowAsync(
+  // Async: resolves once every actor is spawned (submitWorkflow spawns beyond 500 on later
+  // turns). Measured a turn later, without the array of submissions it returns: the caller's
+  // array (~40 B a task) and the submission's own pins, let go on the next turn (~80 B a
+  // task), are not what a live task costs.
+  const live = await bytesPerItem(20_000, async (n) => {
+    const submitted = await nf.orchestrator.submitWorkflowAsync(
       { tasks: Array.from({ length: n }, (_, i) => ({ taskId: `live${i}`, requiredCapabilities: ['absent'] })) },
       { requireCapableAgents: false },
-    ),
-  );
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    return submitted.length;
+  });
   console.log(`memory per live task actor                           ${fmt(live.bytes).padStart(9)} bytes`);
   const done = await bytesPerItem(20_000, async (n) => {
     const s = nf.orchestrator.submitWorkflow({ tasks: Array.from({ length: n }, (_, i) => ({ taskId: `done${i}`, requiredCapabilities: ['work'] })) });
