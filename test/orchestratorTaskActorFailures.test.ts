@@ -133,6 +133,53 @@ describe('orchestrator: task actor failures and construction', () => {
     await nf.stop();
   });
 
+  test('a workflow whose first spawn chunk is refused is refused whole: the tasks past that chunk leave no row behind', async () => {
+    const nf = createNeuroFlux({ clock: new SimulatedClock() });
+    await nf.start();
+    const submission = (nf.orchestrator as unknown as { submission: { host: { systemIdTaken: (id: string) => boolean } } }).submission;
+    let squatted = false;
+    submission.host.systemIdTaken = () => {
+      if (!squatted) createActor(createMachine({}), { parent: nf.system as AnyActorRef, systemId: 'task:a5' }).start();
+      squatted = true;
+      return false;
+    };
+    // 600 tasks: the first 500 are spawned in the call (and refused), the other 100 would wait for a later turn.
+    const tasks = Array.from({ length: 600 }, (_, i) => ({ taskId: `a${i}`, requiredCapabilities: ['q'] }));
+    expect(() => nf.orchestrator.submitWorkflow({ tasks }, { requireCapableAgents: false })).toThrow(DuplicateTaskError);
+    await settle();
+    expect(nf.orchestrator.getTaskStatus('a0')).toBeUndefined();
+    expect(nf.orchestrator.getTaskStatus('a550')).toBeUndefined();
+    expect(nf.orchestrator.getStats()).toMatchObject({ tasksCreated: 0, pendingTasks: 0 });
+    await nf.stop();
+  });
+
+  test('a task whose actor is refused on a later spawn turn fails (runtime) instead of vanishing: the workflow settles, its dependent fails on it, the rest run', async () => {
+    const nf = createNeuroFlux({ clock: new SimulatedClock() });
+    nf.orchestrator.registerAgent('w', { capabilities: ['q'], maxConcurrentTasks: 100, execute: () => 'done' });
+    await nf.start();
+    const finished: { taskId: string; failureKind: string | null; reason: string | null }[] = [];
+    nf.orchestrator.finished$.subscribe((event) => {
+      if (event.status !== 'completed') finished.push({ taskId: event.taskId, failureKind: event.failureKind, reason: event.reason });
+    });
+    // 1 200 tasks: past the first chunk of 500, actors are spawned on later turns. a701 needs a700.
+    const tasks = Array.from({ length: 1200 }, (_, i) => ({ taskId: `a${i}`, requiredCapabilities: ['q'], ...(i === 701 && { dependencies: ['a700'] }) }));
+    const submitted = nf.orchestrator.submitWorkflow({ tasks });
+    expect(submitted).toHaveLength(1200);
+    // A user's actor takes a700's system id before its turn comes.
+    createActor(createMachine({}), { parent: nf.system as AnyActorRef, systemId: 'task:a700' }).start();
+    const records = await nf.orchestrator.waitForWorkflow(submitted.map((s) => s.taskId));
+    const byId = new Map(records.map((r) => [r.taskId, r]));
+    expect(byId.get('a700')).toMatchObject({ status: 'failed', reason: 'execution_failed', error: "task actor could not be spawned: task 'a700' already exists" });
+    expect(byId.get('a701')).toMatchObject({ status: 'failed', reason: 'dependency_failed' });
+    expect(records.filter((r) => r.status === 'completed')).toHaveLength(1198);
+    expect(finished).toEqual([
+      { taskId: 'a700', failureKind: 'runtime', reason: 'execution_failed' },
+      { taskId: 'a701', failureKind: null, reason: 'dependency_failed' },
+    ]);
+    expect(nf.orchestrator.getStats()).toMatchObject({ tasksCreated: 1200, tasksCompleted: 1198, tasksFailed: 2, pendingTasks: 0, runningTasks: 0 });
+    await nf.stop();
+  });
+
   test('a task actor that crashes in its assignment step fails its task and frees the slot: the next task on a one-slot agent runs', async () => {
     const nf = createNeuroFlux({ clock: new SimulatedClock() });
     const dispatcher = (nf.orchestrator as unknown as { dispatcher: { dispatch: (taskId: string, ...rest: unknown[]) => unknown } }).dispatcher;

@@ -41,8 +41,12 @@ export function nextTurn(): Promise<void> {
 
 /** What a {@link ChunkedQueue} does with its items. @internal */
 export interface ChunkedQueueEffects<T> {
-  /** Processes a chunk (at most `maxChunk` items, in queue order). */
-  process(items: readonly T[]): void;
+  /**
+   * Processes a chunk (at most `maxChunk` items, in queue order). `held`: the items waited
+   * for a later turn (a throw goes to `failed`); otherwise it is `add`'s first chunk, and a
+   * throw reaches `add`'s caller.
+   */
+  process(items: readonly T[], held: boolean): void;
   /** An item is left waiting for a later turn (e.g. pin what it needs meanwhile). */
   hold?(item: T): void;
   /** A held item was processed, or dropped by `clear()`. */
@@ -170,11 +174,11 @@ export class ChunkedQueue<T> {
   /** Items processed in the caller's turn throw to the caller; later turns have no caller to throw to. */
   private run(items: readonly T[], held: boolean): void {
     if (!held) {
-      this.effects.process(items);
+      this.effects.process(items, false);
       return;
     }
     try {
-      this.effects.process(items);
+      this.effects.process(items, true);
     } catch (error) {
       this.effects.failed?.(items, error);
     }

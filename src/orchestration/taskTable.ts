@@ -1,6 +1,7 @@
 import type { Subject } from 'rxjs';
 import type { ActorRefFrom } from 'xstate';
 import type { taskMachine, TaskMachineContext, TaskMachineInput } from '../../machines/task.machine';
+import { describeError } from '../describeError';
 import type { NeuroFluxClock } from '../kernel/clock';
 import { ChunkedQueue } from '../kernel/chunkedQueue';
 import { RecordRetention, type RetentionLimits } from '../kernel/recordRetention';
@@ -124,7 +125,10 @@ export class TaskTable {
     this.retention = new RecordRetention(host.retention, (taskId) => this.tasks.delete(taskId));
     this.spawnQueue = new ChunkedQueue<TaskEntry>(
       {
-        process: (entries) => this.spawnTaskActors(entries),
+        // A chunk spawned on a later turn keeps its rows when it fails: its tasks were
+        // accepted (the caller has their ids), so each is tried alone and fails if it must.
+        process: (entries, held) => this.spawnTaskActors(entries, !held),
+        failed: (entries, error) => this.spawnEachOrFail(entries, error),
         hold: (entry) => entry.record.dependencies.forEach((id) => this.retention.pin(id)),
         release: (entry) => entry.record.dependencies.forEach((id) => this.retention.unpin(id)),
       },
@@ -144,7 +148,14 @@ export class TaskTable {
     this.tasksCreated += entries.length;
     this.counts.pending += entries.length;
     // The first actors now, the others on later turns (a large workflow never holds the event loop for long).
-    this.spawnQueue.add(entries, spawnNow);
+    try {
+      this.spawnQueue.add(entries, spawnNow);
+    } catch (error) {
+      // The first chunk could not be spawned (its rows are gone): the caller gets the error,
+      // so none of these tasks was submitted. The rest were not queued yet; their rows go too.
+      for (const entry of entries) if (this.tasks.get(entry.record.taskId) === entry && !entry.actor) this.forgetRow(entry);
+      throw error;
+    }
     this.persistence?.changed();
     return entries.map(({ record }) => ({ taskId: record.taskId, status: record.status }));
   }
@@ -164,8 +175,12 @@ export class TaskTable {
     this.spawnQueue.clear();
   }
 
-  /** Spawns the actors of (non-final) entries, with their dependency state as it is now. */
-  spawnTaskActors(entries: readonly TaskEntry[]): void {
+  /**
+   * Spawns the actors of (non-final) entries, with their dependency state as it is now. On a
+   * throw nothing of the chunk exists: no actor, pin or place in a dependency's dependents;
+   * with `forgetOnFailure` (the caller sees the error: nothing was submitted) no row either.
+   */
+  spawnTaskActors(entries: readonly TaskEntry[], forgetOnFailure = true): void {
     const specs: TaskActorSpec[] = [];
     for (const { record } of entries) {
       let pending = 0;
@@ -202,14 +217,11 @@ export class TaskTable {
     try {
       actors = this.host.spawnActors(specs);
     } catch (error) {
-      // None of the chunk exists: rows, counters, pins and dependents' lists as before it.
+      // None of the chunk exists: pins and dependents' lists (and rows) as before it.
       const gone = new Set<string>();
       for (const entry of entries) {
-        this.tasks.delete(entry.record.taskId);
         gone.add(entry.record.taskId);
-        this.counts[entry.record.status]--;
-        this.tasksCreated--;
-        this.persistence?.forget(entry);
+        if (forgetOnFailure) this.forgetRow(entry);
         for (const dependencyId of entry.record.dependencies) this.retention.unpin(dependencyId);
       }
       for (const entry of entries) {
@@ -361,6 +373,47 @@ export class TaskTable {
       assignedTasks: counts.assigned,
       runningTasks: counts.running,
     };
+  }
+
+  /** A row out of the table, as if its task had never been submitted. */
+  private forgetRow(entry: TaskEntry): void {
+    this.tasks.delete(entry.record.taskId);
+    this.counts[entry.record.status]--;
+    this.tasksCreated--;
+    this.persistence?.forget(entry);
+  }
+
+  /**
+   * A chunk spawned on a later turn failed (say a user's actor took `task:<id>` in the
+   * actor system meanwhile): each of its tasks is spawned alone, and one whose actor still
+   * cannot be made fails like a crashed one (`failureKind` `runtime`), so that waiters,
+   * dependents and `finished$` hear of it; before, the rows were dropped and whoever waited
+   * for them waited forever.
+   */
+  private spawnEachOrFail(entries: readonly TaskEntry[], chunkError: unknown): void {
+    for (const entry of entries) {
+      if (this.tasks.get(entry.record.taskId) !== entry || entry.actor || FINAL_STATES.has(entry.record.state)) continue;
+      let error = chunkError;
+      if (entries.length > 1) {
+        try {
+          this.spawnTaskActors([entry], false);
+          continue;
+        } catch (alone) {
+          error = alone;
+        }
+      }
+      // Pinned again for the finish to let go, as a spawned task's dependencies are.
+      for (const dependencyId of entry.record.dependencies) this.retention.pin(dependencyId);
+      entry.lastFailureKind = 'runtime';
+      const context = {
+        taskId: entry.record.taskId,
+        retryCount: entry.record.retryCount,
+        assignedAgent: null,
+        lastError: `task actor could not be spawned: ${describeError(error)}`,
+        endReason: 'execution_failed',
+      };
+      this.onTransition(context as TaskMachineContext, 'failed');
+    }
   }
 
   /** Whoever waits for a task gets an answer: the task as it is now (the orchestrator stopped). */
