@@ -86,7 +86,7 @@ export const leaderElectionMachine = setup({
     renewInterval: 1000,
     /** Elected: until our own lease runs out (deposed if not renewed by then). */
     ownLeaseExpiry: 3000,
-    /** A stop during the takeover waits this long for it (a lease period in `src/`). */
+    /** A stop during the takeover waits this long for it, and a stop for the lease's release (a lease period in `src/`). */
     stopGrace: 10_000,
   },
 }).createMachine({
@@ -188,10 +188,14 @@ export const leaderElectionMachine = setup({
       states: {
         steppingDown: { invoke: { id: 'stepDown', src: 'stepDown', onDone: 'releasing', onError: 'releasing' } },
         // A lease taken over by another holder is left alone (the release is a compare-and-set).
-        releasing: { invoke: { id: 'release', src: 'releaseLease', onDone: '#leaderElection.deposed', onError: '#leaderElection.deposed' } },
+        releasing: {
+          invoke: { id: 'release', src: 'releaseLease', onDone: '#leaderElection.deposed', onError: '#leaderElection.deposed' },
+          after: { stopGrace: '#leaderElection.deposed' },
+        },
       },
     },
-    releasing: { invoke: { id: 'release', src: 'releaseLease', onDone: 'stopped', onError: 'stopped' } },
+    // A release the store never answers is let go after a lease period: by then the lease has run out anyway.
+    releasing: { invoke: { id: 'release', src: 'releaseLease', onDone: 'stopped', onError: 'stopped' }, after: { stopGrace: 'stopped' } },
     deposed: { type: 'final' },
     stopped: { type: 'final' },
   },

@@ -72,6 +72,12 @@ export const orchestratorMachine = setup({
     runBalancer: () => {},
     /** Injected: stop finished task actors, keeping their compact records. */
     releaseTasks: (_, _params: { taskIds: readonly string[] }) => {},
+    /** Injected: say that the store did not answer the flush in time (what it had not written may be lost). */
+    reportFlushAbandoned: () => {},
+  },
+  delays: {
+    /** How long `stopping` waits for the store's flush (injected: the `storeFlushTimeoutMs` option). */
+    storeFlushTimeout: 30_000,
   },
   guards: {
     startsActive: ({ context }) => context.role === 'active',
@@ -131,6 +137,8 @@ export const orchestratorMachine = setup({
       entry: 'haltIntake',
       on: { ORCHESTRATOR_STOPPED: {} },
       invoke: { id: 'flushStore', src: 'flushStore', onDone: 'stopped', onError: 'stopped' },
+      // A store that never answers (a partition, a hung server) must not hold `stop()` forever.
+      after: { storeFlushTimeout: { target: 'stopped', actions: 'reportFlushAbandoned' } },
     },
     stopped: { type: 'final', entry: 'releaseResources' },
   },

@@ -35,6 +35,7 @@ export const EngineOptionsSchema = z.object({
   store: z.custom<SnapshotStore>(isSnapshotStore, 'must be a SnapshotStore').optional(),
   storeKey: SnapshotKeySchema.default('conflicts'),
   archiveSegmentSize: z.number().int().positive().default(256),
+  storeFlushTimeoutMs: z.number().positive().max(2_147_483_647).default(30_000),
   decisionExecutors: z.custom<DecisionExecutors>((v) => typeof v === 'function', 'must be a function').optional(),
 });
 
@@ -85,6 +86,12 @@ export interface ConflictResolutionEngineOptions {
    * their own (`<storeKey>.archive.…`). Default 256.
    */
   readonly archiveSegmentSize?: number;
+  /**
+   * How long `stop()` waits for the store to take what is still unwritten, ms. Past it the
+   * engine stops anyway and logs a warning (a store that never answers does not hold the
+   * shutdown forever; the changes it had not taken may be lost). Default 30 000.
+   */
+  readonly storeFlushTimeoutMs?: number;
   /**
    * Who executes a resolved decision, for conflicts reported without `executors`: code, so
    * it is given here and not stored with the conflict. Ids that are not involved agents

@@ -3,6 +3,8 @@ import { Subject, type Observable } from 'rxjs';
 import { z } from 'zod';
 import { CommunicationBus } from '../bus/communicationBus';
 import { NotRunningError, ValidationError } from '../errors';
+import { runtimeLogger } from '../kernel/runtimeLogger';
+import { settleWithin } from '../kernel/settleWithin';
 import { ConflictStateError, DuplicateConflictError, UnknownConflictError } from './conflictErrors';
 import type { ConflictEvent, ConsensusOutcome } from './conflictEvents';
 import { conflictEngineStateOf } from './conflictEngineState';
@@ -140,7 +142,14 @@ export class ConflictResolutionEngine {
     this.open.stopAll();
     this.eventSubject.complete();
     this.outcomeSubject.complete();
-    await this.saving?.flush();
+    if (!this.saving) return;
+    const timeoutMs = this.options.storeFlushTimeoutMs;
+    if (!(await settleWithin(this.saving.flush(), timeoutMs, this.bus.clock))) {
+      runtimeLogger(this.bus.root, { component: 'conflicts' }).warn(
+        { storeFlushTimeoutMs: timeoutMs },
+        'the store did not take the final flush in time: stopped without it (changes it had not written may be lost)',
+      );
+    }
   }
 
   /**

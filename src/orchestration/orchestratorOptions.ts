@@ -44,6 +44,13 @@ export interface TaskOrchestratorOptions {
    * `findTask` and `waitForTask` (with `store`); without a store it is gone.
    */
   retention?: RetentionOptions;
+  /**
+   * How long `stop()` waits for the store to take what is still unwritten, ms. Past it the
+   * orchestrator stops anyway and logs a warning: a store that never answers (a network
+   * partition, a hung server) does not hold the shutdown forever, at the cost of the changes
+   * it had not taken. Default 30 000.
+   */
+  storeFlushTimeoutMs?: number;
 }
 
 /** @internal */
@@ -55,6 +62,7 @@ export const OrchestratorOptionsSchema = z.object({
   historyWindowHours: z.number().positive().default(24),
   missedHeartbeats: z.number().int().positive().default(3),
   role: z.enum(['active', 'standby', 'disabled']).default('active'),
+  storeFlushTimeoutMs: z.number().positive().max(2_147_483_647).default(30_000),
 });
 
 /** How an agent joins the orchestrator. */

@@ -219,7 +219,13 @@ export class TaskOrchestrator {
         releaseResources: () => this.releaseResources(),
         runBalancer: () => this.scheduler.runRound(),
         releaseTasks: (_, params) => this.taskActors.release(params.taskIds),
+        reportFlushAbandoned: () =>
+          this.logger.warn(
+            { storeFlushTimeoutMs: parsed.data.storeFlushTimeoutMs },
+            'the store did not take the final flush in time: stopped without it (changes it had not written may be lost)',
+          ),
       },
+      delays: { storeFlushTimeout: parsed.data.storeFlushTimeoutMs },
     });
     const index = orchestratorsPerRoot.get(bus.root) ?? 0;
     orchestratorsPerRoot.set(bus.root, index + 1);

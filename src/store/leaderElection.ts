@@ -6,6 +6,7 @@ import { ErrorCode, NeuroFluxError, ValidationError } from '../errors';
 import { Lease, type LeaseClaim } from './lease';
 import type { SnapshotStore } from './snapshotStore';
 import type { NeuroFluxClock } from '../kernel/clock';
+import { settleWithin } from '../kernel/settleWithin';
 import { describeError } from '../describeError';
 
 /** Where a process stands in the election. */
@@ -199,10 +200,7 @@ export class LeaderElection {
 
   /** Waits for `work` (errors ignored), at most one lease period on the runtime's clock. */
   private async withinLeasePeriod(work: Promise<unknown>): Promise<void> {
-    let timer: unknown;
-    const period = new Promise<void>((resolve) => (timer = this.clock.setTimeout(() => resolve(), this.ttlMs)));
-    await Promise.race([work.catch(() => undefined), period]);
-    this.clock.clearTimeout(timer);
+    await settleWithin(work, this.ttlMs, this.clock);
   }
 }
 
