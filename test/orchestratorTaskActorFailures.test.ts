@@ -180,6 +180,49 @@ describe('orchestrator: task actor failures and construction', () => {
     await nf.stop();
   });
 
+  test('tasks that fail as they start (a dependency had failed) and are let go by retention within the same spawn: the rest of the chunk runs', async () => {
+    const nf = createNeuroFlux({ clock: new SimulatedClock(), orchestrator: { retention: { maxRecords: 1 } } });
+    nf.orchestrator.registerAgent('w', {
+      capabilities: ['q'],
+      maxConcurrentTasks: 2000,
+      execute: (task) => {
+        if (task.taskId.startsWith('F')) throw new Error('no');
+        return 'ok';
+      },
+    });
+    await nf.start();
+    nf.orchestrator.submitTask({ taskId: 'F', requiredCapabilities: ['q'], retryPolicy: { retryOnFailure: false } });
+    await nf.orchestrator.waitForTask('F');
+    // Records are let go at once (maxRecords 1): what finished is read from finished$.
+    const failed: string[] = [];
+    const ended = new Set<string>();
+    nf.orchestrator.finished$.subscribe((event) => {
+      ended.add(event.taskId);
+      if (event.status !== 'completed') failed.push(event.taskId);
+    });
+    // In the call's own chunk: d1 and d2 fail at once, d2's finish lets d1's record go.
+    const small = nf.orchestrator.submitWorkflow({
+      tasks: [
+        { taskId: 'd1', requiredCapabilities: ['q'], dependencies: ['F'] },
+        { taskId: 'd2', requiredCapabilities: ['q'], dependencies: ['F'] },
+        { taskId: 'd3', requiredCapabilities: ['q'] },
+      ],
+    });
+    expect(small).toHaveLength(3);
+    await settle();
+    expect(ended.has('d3')).toBe(true);
+    // On a later spawn turn: a510 and a511 the same way, among 600 (F itself was let go: F2).
+    nf.orchestrator.submitTask({ taskId: 'F2', requiredCapabilities: ['q'], retryPolicy: { retryOnFailure: false } });
+    await nf.orchestrator.waitForTask('F2');
+    const tasks = Array.from({ length: 600 }, (_, i) => ({ taskId: `a${i}`, requiredCapabilities: ['q'], ...((i === 510 || i === 511) && { dependencies: ['F2'] }) }));
+    expect(nf.orchestrator.submitWorkflow({ tasks })).toHaveLength(600);
+    for (let turn = 0; turn < 50 && tasks.some(({ taskId }) => !ended.has(taskId)); turn++) await settle();
+    expect(tasks.filter(({ taskId }) => !ended.has(taskId))).toEqual([]);
+    expect(failed).toEqual(['d1', 'd2', 'F2', 'a510', 'a511']);
+    expect(nf.orchestrator.getStats()).toMatchObject({ tasksCreated: 605, tasksCompleted: 599, tasksFailed: 6, pendingTasks: 0, runningTasks: 0 });
+    await nf.stop();
+  });
+
   test('a task actor that crashes in its assignment step fails its task and frees the slot: the next task on a one-slot agent runs', async () => {
     const nf = createNeuroFlux({ clock: new SimulatedClock() });
     const dispatcher = (nf.orchestrator as unknown as { dispatcher: { dispatch: (taskId: string, ...rest: unknown[]) => unknown } }).dispatcher;

@@ -233,7 +233,9 @@ export class TaskTable {
       throw error;
     }
     for (let i = 0; i < specs.length; i++) {
-      const entry = this.tasks.get((specs[i] as TaskActorSpec).id) as TaskEntry;
+      // The entry itself, not its row: a task that finished while starting may already have
+      // been let go by retention (its row deleted) by another one finishing after it.
+      const entry = entries[i] as TaskEntry;
       if (!FINAL_STATES.has(entry.record.state)) entry.actor = actors[i];
       else {
         // Finished while starting (a dependency had already failed): release it now.
