@@ -115,10 +115,14 @@ export class OrchestratorStore<E extends StoredTaskEntry> {
     return this.writer.takeOver(cancelled);
   }
 
-  /** Takes over the key and restores what it holds; returns how many tasks were loaded (0 when restored before). */
-  async loadAndRestore(): Promise<number> {
+  /**
+   * Takes over the key and restores what it holds; returns how many tasks were loaded (0 when
+   * restored before). `cancelled` (checked once the load answers, before the key is claimed):
+   * an orchestrator stopped meanwhile must not take the key from the one that runs now.
+   */
+  async loadAndRestore(cancelled?: () => Error | undefined): Promise<number> {
     if (this.restored) return 0;
-    return (this.tasksRestored = this.restore(await this.writer.takeOver()));
+    return (this.tasksRestored = this.restore(await this.writer.takeOver(cancelled)));
   }
 
   /**

@@ -501,7 +501,7 @@ export class TaskOrchestrator {
    */
   async restore(): Promise<number> {
     if (!this.persistence || !this.lifecycle.live) return 0;
-    return this.persistence.loadAndRestore();
+    return this.persistence.loadAndRestore(() => this.lifecycle.haltedError());
   }
 
   /** The status of a task, or `undefined` for an unknown id. */
