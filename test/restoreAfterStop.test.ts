@@ -1,9 +1,10 @@
 /**
- * A runtime stopped while its start-up load was still out: when the load answers late, the
- * stopped runtime must not claim the store key, or it fences the runtime that runs now.
+ * stop() while start() is still under way: what answers late (a store's load, a transport's
+ * connect) must not bring up anything stop() already took down. In particular the stopped
+ * runtime must not claim the store key, or it fences the runtime that runs now.
  */
 import { SimulatedClock } from 'xstate';
-import { MemorySnapshotStore, NotRunningError, createNeuroFlux, type SnapshotStore, type StoredSnapshot } from '../src';
+import { LoopbackHub, MemorySnapshotStore, NotRunningError, createNeuroFlux, type SnapshotStore, type StoredSnapshot } from '../src';
 import { settle } from './support/settle';
 
 test('a load that answers after stop() claims nothing: the successor on the same store keeps its key and its intake', async () => {
@@ -49,4 +50,35 @@ test('a load that answers after stop() claims nothing: the successor on the same
   expect(b.orchestrator.getStats().persistence).toMatchObject({ fenced: false });
   expect(() => b.orchestrator.submitTask({ taskId: 'job3', requiredCapabilities: ['x'] })).not.toThrow();
   await b.stop();
+});
+
+test('a transport that connects after stop(): start() rejects with NotRunningError and the bus is not started', async () => {
+  const clock = new SimulatedClock();
+  const transport = new LoopbackHub({ clock }).transport({ identity: 'late' });
+  let connect: () => void = () => undefined;
+  const connected = new Promise<void>((resolve) => (connect = resolve));
+  const start = transport.start.bind(transport);
+  transport.start = async () => {
+    await connected;
+    await start();
+  };
+  const nf = createNeuroFlux({ clock, transport });
+  const started = nf.start().then(
+    () => 'started',
+    (error: unknown) => error,
+  );
+  await settle();
+  await nf.stop();
+  connect();
+  const outcome = await started;
+  expect(outcome).toBeInstanceOf(NotRunningError);
+  expect((outcome as Error).message).toMatch(/stop\(\) was called/);
+  expect(nf.bus.running).toBe(false);
+  await expect(nf.start()).resolves.toBeUndefined(); // started once already: nothing more happens
+});
+
+test('start() after stop() rejects at once', async () => {
+  const nf = createNeuroFlux({ clock: new SimulatedClock() });
+  await nf.stop();
+  await expect(nf.start()).rejects.toThrow(NotRunningError);
 });

@@ -16,7 +16,7 @@ import { combineInspectionObservers } from '../observability/inspector/combineIn
 import { createInspectionHub } from '../observability/inspector/inspectionHub';
 import { startInspector, type Inspector, type InspectorOptions } from '../observability/inspector/inspectorServer';
 import { createMetrics, type RuntimeMetrics } from '../observability/runtimeMetrics';
-import { ValidationError } from '../errors';
+import { NotRunningError, ValidationError } from '../errors';
 import { systemClock, type NeuroFluxClock } from '../kernel/clock';
 import { LeaderElection, type LeaderElectionOptions } from '../store/leaderElection';
 import { createRuntimeRoot } from '../kernel/runtimeRoot';
@@ -108,7 +108,11 @@ export interface NeuroFlux {
   readonly scaling: ScalingManager | undefined;
   /** Prometheus text format of the runtime's metrics (also served at the inspector's `/metrics`). */
   metrics(): Promise<string>;
-  /** Starts delivery and every component (the root actor runs from creation). */
+  /**
+   * Starts delivery and every component (the root actor runs from creation). Rejects with
+   * `NotRunningError` when `stop()` was called before or while it ran: what answers late (a
+   * store's load, a transport's connect) then starts nothing more.
+   */
   start(): Promise<void>;
   /** Stops every component, then the root actor. */
   stop(): Promise<void>;
@@ -263,6 +267,9 @@ export function composeNeuroFlux(options: NeuroFluxOptions = {}, embedding: Runt
   ];
 
   let started = false;
+  /** Set by `stop()`: a `start()` still under way goes no further than the step it waits on. */
+  let stopCalled = false;
+  const stoppedWhileStarting = (): NotRunningError => new NotRunningError('neuroflux', { reason: 'stop() was called (a stopped runtime does not start again)' });
   let metrics: RuntimeMetrics | undefined;
   let inspector: Inspector | undefined;
   let scaling: ScalingManager | undefined;
@@ -285,20 +292,33 @@ export function composeNeuroFlux(options: NeuroFluxOptions = {}, embedding: Runt
     async start() {
       if (started) return;
       started = true;
+      if (stopCalled) throw stoppedWhileStarting();
+      // After each step: if stop() was called meanwhile, nothing more starts (a store or a
+      // server that answered late must not bring up what stop() has already taken down).
       await options.transport?.start();
+      if (stopCalled) throw stoppedWhileStarting();
       await orchestrator.restore();
+      if (stopCalled) throw stoppedWhileStarting();
       await bus.start();
+      if (stopCalled) throw stoppedWhileStarting();
       // After the bus: a restored conflict may ask its voters at once. Under a leader
       // election, the leader restores them when elected.
       if (!leadership) await conflicts.restore();
+      if (stopCalled) throw stoppedWhileStarting();
       leadership?.start();
       if (options.inspector) {
         metrics ??= createMetrics(nf);
-        inspector = await startInspector(nf, { ...options.inspector, ...(hub && { hub }), metrics });
+        const started = await startInspector(nf, { ...options.inspector, ...(hub && { hub }), metrics });
+        if (stopCalled) {
+          await started.close();
+          throw stoppedWhileStarting();
+        }
+        inspector = started;
       }
       scaling?.start();
     },
     async stop() {
+      stopCalled = true;
       // Without scaling, intake closes in this synchronous call, before any await: a
       // submission made right after an un-awaited `nf.stop()` gets NotRunningError (the chart
       // is `stopping`), as it does after `orchestrator.stop()`. With scaling its hosts drain
