@@ -292,9 +292,11 @@ export class NatsTransport implements Transport {
     this.state = 'starting';
     // No echo: this process never receives back its own topic publishes and broadcasts.
     this.nc = await connectNats(this.options, { noEcho: true });
+    if (this.closedWhileStarting()) return;
     this.watchConnection(this.nc);
     const jsm = await natsJetStream().jetstreamManager(this.nc);
     await ensureTransportStreams(jsm, this.subjects, this.options);
+    if (this.closedWhileStarting()) return;
     this.js = natsJetStream().jetstream(this.nc);
     // A batch must fit what this process accepts (peers are expected to share the limit) and what the server takes.
     const maxPayload = this.nc.info?.max_payload ?? this.options.maxFrameBytes;
@@ -329,6 +331,16 @@ export class NatsTransport implements Transport {
     await this.nc.flush();
     const backlog = this.backlog.splice(0);
     for (const message of backlog) this.forward(message);
+  }
+
+  /**
+   * `close()` was called while `start()` waited on the server: the connection made since is
+   * closed and nothing more is set up (no subscriptions, no timers, no `running` state).
+   */
+  private closedWhileStarting(): boolean {
+    if (this.state !== 'closed') return false;
+    void this.nc?.close().catch(() => undefined);
+    return true;
   }
 
   /** Stops listening, waits for durable publishes in flight, drains and closes the connection. */
