@@ -18,26 +18,11 @@ import { createNeuroFlux, type TaskInput } from '../src';
 import { REDIS_SERVER_BIN, startRedisServer, type TestServer } from '../test/support/servers';
 import { bullmqFlowJobsPerSecond, bullmqJobsPerSecond } from './bullmq';
 import { bytesPerItem, fmt, forceGc } from './measure';
-import { layeredDag } from './workloads';
+import { layeredDag, runInstantWorkflow } from './workloads';
 
 const instant = () => undefined;
 
-async function run(tasks: TaskInput[], agents: number, slots = 5): Promise<number> {
-  const nf = createNeuroFlux({ bus: { maxQueueSize: 100_000 } });
-  for (let i = 0; i < agents; i++) {
-    nf.orchestrator.registerAgent(`agent${i}`, { capabilities: ['work'], maxConcurrentTasks: slots, execute: instant });
-  }
-  await nf.start();
-  forceGc();
-  const start = performance.now();
-  const submitted = nf.orchestrator.submitWorkflow({ tasks });
-  const records = await nf.orchestrator.waitForWorkflow(submitted.map((s) => s.taskId));
-  const seconds = (performance.now() - start) / 1000;
-  const completed = records.filter((r) => r.status === 'completed').length;
-  if (completed !== tasks.length) throw new Error(`only ${completed}/${tasks.length} tasks completed`);
-  await nf.stop();
-  return seconds;
-}
+const run = runInstantWorkflow;
 
 function independent(n: number): TaskInput[] {
   return Array.from({ length: n }, (_, i) => ({ taskId: `t${i}`, requiredCapabilities: ['work'] }));

@@ -1,5 +1,7 @@
-/** Workloads shared by the benchmarks. */
-import type { TaskInput } from '../src';
+/** Workloads shared by the benchmarks, and one way to run them. */
+import { performance } from 'node:perf_hooks';
+import { createNeuroFlux, type TaskInput } from '../src';
+import { forceGc } from './measure';
 
 /**
  * A layered DAG of `n` tasks, `width` per layer, each depending on 1–3 tasks of the layer
@@ -22,4 +24,25 @@ export function layeredDag(n: number, width: number, extra: Partial<TaskInput> =
     tasks.push({ ...extra, taskId: `t${i}`, requiredCapabilities: ['work'], dependencies });
   }
   return tasks;
+}
+
+/**
+ * Seconds from `submitWorkflow` to every task completed, on a fresh runtime with `agents`
+ * agents of `slots` slots whose executors return at once (a GC just before the clock starts).
+ */
+export async function runInstantWorkflow(tasks: TaskInput[], agents: number, slots = 5): Promise<number> {
+  const nf = createNeuroFlux({ bus: { maxQueueSize: 100_000 } });
+  for (let i = 0; i < agents; i++) {
+    nf.orchestrator.registerAgent(`agent${i}`, { capabilities: ['work'], maxConcurrentTasks: slots, execute: () => undefined });
+  }
+  await nf.start();
+  forceGc();
+  const start = performance.now();
+  const submitted = nf.orchestrator.submitWorkflow({ tasks });
+  const records = await nf.orchestrator.waitForWorkflow(submitted.map((s) => s.taskId));
+  const seconds = (performance.now() - start) / 1000;
+  const completed = records.filter((r) => r.status === 'completed').length;
+  if (completed !== tasks.length) throw new Error(`only ${completed}/${tasks.length} tasks completed`);
+  await nf.stop();
+  return seconds;
 }

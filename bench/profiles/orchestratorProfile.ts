@@ -1,27 +1,12 @@
 /**
- * A trimmed copy of bench/orchestrator.ts for CPU profiles: `PROFILE_CASE=dag|flat` runs
- * that case a few times. Run with `node --cpu-prof -r @swc-node/register`.
+ * The orchestrator bench's flat and DAG cases alone, for CPU profiles: `PROFILE_CASE=dag|flat`
+ * runs that case `PROFILE_ROUNDS` times (default 4):
+ * `node --expose-gc --cpu-prof --cpu-prof-dir=/tmp/prof -r @swc-node/register bench/profiles/orchestratorProfile.ts`.
  */
-import { performance } from 'node:perf_hooks';
-import { createNeuroFlux, type TaskInput } from '../../src';
-import { layeredDag } from '../workloads';
+import type { TaskInput } from '../../src';
+import { layeredDag, runInstantWorkflow } from '../workloads';
 
-const instant = () => undefined;
-
-async function run(tasks: TaskInput[], agents: number, slots = 5): Promise<number> {
-  const nf = createNeuroFlux({ bus: { maxQueueSize: 100_000 } });
-  for (let i = 0; i < agents; i++) {
-    nf.orchestrator.registerAgent(`agent${i}`, { capabilities: ['work'], maxConcurrentTasks: slots, execute: instant });
-  }
-  await nf.start();
-  const start = performance.now();
-  const submitted = nf.orchestrator.submitWorkflow({ tasks });
-  const records = await nf.orchestrator.waitForWorkflow(submitted.map((s) => s.taskId));
-  const seconds = (performance.now() - start) / 1000;
-  if (records.some((r) => r.status !== 'completed')) throw new Error('not all completed');
-  await nf.stop();
-  return seconds;
-}
+const run = runInstantWorkflow;
 
 const independent = (n: number): TaskInput[] => Array.from({ length: n }, (_, i) => ({ taskId: `t${i}`, requiredCapabilities: ['work'] }));
 
