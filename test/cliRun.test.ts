@@ -337,11 +337,15 @@ describe('neuroflux run: SIGTERM and a closed stdout', () => {
     expect(out).toMatch(/^0\/1 tasks completed, 1 running in \d+ ms$/m);
   }, 60_000);
 
-  // Far more output than a pipe holds (64 KiB): once the reader has gone, a write is still to come.
+  // Far more output than two pipes hold (2 × 64 KiB): the reader takes one pipeful and goes,
+  // the writer can put at most one more pipeful in before it blocks, so a write is still to
+  // come whatever the timing. The summary (--quiet) is ~560 KiB with these ids; with ids of
+  // 22 characters it was 104 KiB, and a writer quick enough to refill the pipe between the
+  // reader's first read and its destroy() could finish and exit 0 (seen in a CI run).
   const many = () =>
     workflow({
       agents: [{ agentId: 'w', capabilities: ['work'], maxConcurrentTasks: 50, executor: simulated() }],
-      tasks: Array.from({ length: 1000 }, (_, i) => ({ taskId: `task-with-a-long-name-${i}`, requiredCapabilities: ['work'] })),
+      tasks: Array.from({ length: 1000 }, (_, i) => ({ taskId: `task-with-a-long-name-${'x'.repeat(450)}-${i}`, requiredCapabilities: ['work'] })),
     });
 
   test.each([
