@@ -1,7 +1,7 @@
 import { Subject, type Observable } from 'rxjs';
 import { createActor, fromPromise, type AnyActorRef, type Snapshot } from 'xstate';
 import { orchestratorMachine } from '../../machines/orchestrator.machine';
-import { taskMachine, type TaskMachineContext } from '../../machines/task.machine';
+import { taskMachine } from '../../machines/task.machine';
 import type { AgentHandle } from '../bus/agentHandle';
 import type { CommunicationBus } from '../bus/communicationBus';
 import { AssignmentRefusedError, DuplicateTaskError, NotRunningError, UnknownAgentError, UnknownTaskError, ValidationError } from '../errors';
@@ -695,15 +695,7 @@ export class TaskOrchestrator {
     const entry = this.tasks.get(taskId);
     if (!entry || FINAL_STATES.has(entry.record.state)) return;
     const agentId = this.registry.freeSlot(entry.record.assignedAgent, taskId);
-    entry.lastFailureKind = 'runtime';
-    const context = {
-      taskId,
-      retryCount: entry.record.retryCount,
-      assignedAgent: agentId,
-      lastError: `task actor crashed: ${describeError(error)}`,
-      endReason: 'execution_failed',
-    };
-    this.table.onTransition(context as TaskMachineContext, 'failed');
+    this.table.failWithoutActor(entry, `task actor crashed: ${describeError(error)}`, agentId);
     this.scheduler.requestRound();
   }
 }

@@ -406,16 +406,19 @@ export class TaskTable {
       }
       // Pinned again for the finish to let go, as a spawned task's dependencies are.
       for (const dependencyId of entry.record.dependencies) this.retention.pin(dependencyId);
-      entry.lastFailureKind = 'runtime';
-      const context = {
-        taskId: entry.record.taskId,
-        retryCount: entry.record.retryCount,
-        assignedAgent: null,
-        lastError: `task actor could not be spawned: ${describeError(error)}`,
-        endReason: 'execution_failed',
-      };
-      this.onTransition(context as TaskMachineContext, 'failed');
+      this.failWithoutActor(entry, `task actor could not be spawned: ${describeError(error)}`, null);
     }
+  }
+
+  /**
+   * Fails a task its actor cannot fail (the actor crashed, was stopped by someone else, or
+   * could not be spawned), failure kind `runtime`: the record, counters, waiters, dependents
+   * and `finished$` follow as for a failure the actor reports.
+   */
+  failWithoutActor(entry: TaskEntry, error: string, assignedAgent: string | null): void {
+    entry.lastFailureKind = 'runtime';
+    const context = { taskId: entry.record.taskId, retryCount: entry.record.retryCount, assignedAgent, lastError: error, endReason: 'execution_failed' };
+    this.onTransition(context as TaskMachineContext, 'failed');
   }
 
   /** Whoever waits for a task gets an answer: the task as it is now (the orchestrator stopped). */
