@@ -270,6 +270,9 @@ export function composeNeuroFlux(options: NeuroFluxOptions = {}, embedding: Runt
   /** Set by `stop()`: a `start()` still under way goes no further than the step it waits on. */
   let stopCalled = false;
   const stoppedWhileStarting = (): NotRunningError => new NotRunningError('neuroflux', { reason: 'stop() was called (a stopped runtime does not start again)' });
+  const goOnStarting = (): void => {
+    if (stopCalled) throw stoppedWhileStarting();
+  };
   let metrics: RuntimeMetrics | undefined;
   let inspector: Inspector | undefined;
   let scaling: ScalingManager | undefined;
@@ -292,19 +295,19 @@ export function composeNeuroFlux(options: NeuroFluxOptions = {}, embedding: Runt
     async start() {
       if (started) return;
       started = true;
-      if (stopCalled) throw stoppedWhileStarting();
+      goOnStarting();
       // After each step: if stop() was called meanwhile, nothing more starts (a store or a
       // server that answered late must not bring up what stop() has already taken down).
       await options.transport?.start();
-      if (stopCalled) throw stoppedWhileStarting();
+      goOnStarting();
       await orchestrator.restore();
-      if (stopCalled) throw stoppedWhileStarting();
+      goOnStarting();
       await bus.start();
-      if (stopCalled) throw stoppedWhileStarting();
+      goOnStarting();
       // After the bus: a restored conflict may ask its voters at once. Under a leader
       // election, the leader restores them when elected.
       if (!leadership) await conflicts.restore();
-      if (stopCalled) throw stoppedWhileStarting();
+      goOnStarting();
       leadership?.start();
       if (options.inspector) {
         metrics ??= createMetrics(nf);
