@@ -4,6 +4,8 @@
  * supervisor itself.
  */
 import { createActor, createMachine, setup, SimulatedClock, type AnyActorLogic, type AnyActorRef, type InspectionEvent } from 'xstate';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createRuntimeRoot } from '../src/kernel/runtimeRoot';
 import { ShardedSupervisor } from '../src/kernel/shardedSupervisor';
 
@@ -176,6 +178,44 @@ describe('ShardedSupervisor', () => {
     const input = { big: 'input' };
     const child = supervisor.spawn('w', input) as unknown as { options: Record<string, unknown> };
     expect(child.options['input']).toBeUndefined();
+    root.stop();
+  });
+
+  test('children that finish and are released leave nothing behind: neither their ends nor their retired shards grow what the machines remember', () => {
+    // XState memoises a state node's transitions per event type for the life of the machine,
+    // and a child's end is an event whose type carries its id: 150+ bytes kept per child
+    // before the shards dropped their children's ends and reused retired shards' ids.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { root, supervisor } = setupSupervisor(16);
+    let next = 0;
+    const round = (n: number) => {
+      const ids = Array.from({ length: n }, () => `w${next++}`);
+      for (const ref of supervisor.spawnMany(ids.map((id) => ({ id, input: {} })))) ref.send({ type: 'FINISH' });
+      supervisor.release(ids);
+    };
+    round(2_000);
+    gc();
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 10; i++) round(2_000);
+    gc();
+    gc();
+    const perChild = (process.memoryUsage().heapUsed - before) / 20_000;
+    expect(supervisor.size).toBe(0);
+    expect(perChild).toBeLessThan(40);
+    root.stop();
+  });
+
+  test("retired shards' ids are given to new shards: the ids stay as few as the shards alive at once", () => {
+    const { root, supervisor } = setupSupervisor(4);
+    const shardIds = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      const ids = Array.from({ length: 10 }, (_, j) => `w${i}-${j}`);
+      for (const ref of supervisor.spawnMany(ids.map((id) => ({ id, input: {} })))) shardIds.add((ref as unknown as { _parent: AnyActorRef })._parent.id);
+      supervisor.release(ids);
+    }
+    expect([...shardIds].sort()).toEqual(['workers-0', 'workers-1', 'workers-2']);
     root.stop();
   });
 });

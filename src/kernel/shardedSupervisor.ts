@@ -1,5 +1,6 @@
 import { createActor, type ActorRefFrom, type AnyActorLogic, type AnyActorRef, type Snapshot } from 'xstate';
 import { supervisorMachine } from '../../machines/supervisor.machine';
+import { withChildEndsUnheard } from './childEndsUnheard';
 import { systemIdPrefixOf } from './systemIdScope';
 
 /** What this file uses of an XState actor beyond its typed surface (checked in test/xstateContract.test.ts). */
@@ -11,6 +12,8 @@ interface ActorInternals {
 
 interface Shard {
   readonly id: string;
+  /** The number in its id (given again once the shard has retired). */
+  readonly number: number;
   readonly ref: AnyActorRef;
   /** Children spawned into the shard (it takes no more once this reaches the shard size). */
   spawned: number;
@@ -44,6 +47,13 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
   /** The children's logic (with `onChildFailure`: one that reports a stop this supervisor did not make). */
   private readonly logic: TLogic;
   private shardCount = 0;
+  /**
+   * Numbers of retired shards, given to new ones: a shard's end reaches the host as an event
+   * whose type carries the shard's id, and XState keeps what it looked up for each event type
+   * for the life of the host's machine (see `withChildEndsUnheard`); reused ids bound those
+   * types by the most shards alive at once instead of growing with every 16 children.
+   */
+  private readonly freeShardNumbers: number[] = [];
   /** Put before each child's system id: empty but for a second runtime in one actor system (see `claimSystemIdScope`). */
   private readonly systemIdPrefix: string;
 
@@ -62,9 +72,11 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
     private readonly takenIdError: (id: string) => Error = (id) => new Error(`Actor with system ID '${systemIdPrefixOf(host)}${kind}:${id}' already exists.`),
   ) {
     this.systemIdPrefix = systemIdPrefixOf(host);
-    this.shardLogic = supervisorMachine.provide({
-      actions: { reportChildFailure: (_, params) => onChildFailure?.(this.idOf(params.childId), params.error) },
-    });
+    this.shardLogic = withChildEndsUnheard(
+      supervisorMachine.provide({
+        actions: { reportChildFailure: (_, params) => onChildFailure?.(this.idOf(params.childId), params.error) },
+      }),
+    );
     this.logic = onChildFailure ? this.reportingForeignStops(logic, onChildFailure) : logic;
     // The shards are not in the host's children record, so the host's end does not reach
     // them by itself: retire them when the host stops, ends or fails.
@@ -224,13 +236,15 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
     if (!this.live.delete(shard)) return;
     this.shardOfRef.delete(shard.ref);
     if ((shard.ref.getSnapshot() as Snapshot<unknown>).status === 'active') shard.ref.send({ type: 'SUPERVISOR_RETIRED' });
+    this.freeShardNumbers.push(shard.number);
   }
 
   private openShard(): Shard {
     if (this.open) return this.open;
-    const id = `${this.kind}s-${this.shardCount++}`;
+    const number = this.freeShardNumbers.pop() ?? this.shardCount++;
+    const id = `${this.kind}s-${number}`;
     const ref = createActor(this.shardLogic, { parent: this.host, id, input: { kind: this.kind } }).start();
-    const shard: Shard = { id, ref, spawned: 0, released: 0 };
+    const shard: Shard = { id, number, ref, spawned: 0, released: 0 };
     this.live.add(shard);
     this.shardOfRef.set(ref, shard);
     this.open = shard;
