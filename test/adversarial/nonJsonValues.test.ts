@@ -5,6 +5,7 @@
  * a local subscriber got it, a transport threw a TypeError after acceptance, and one such task
  * result stopped every later write of the orchestrator's state.
  */
+import fc from 'fast-check';
 import { SimulatedClock } from 'xstate';
 import { z } from 'zod';
 import {
@@ -82,6 +83,26 @@ describe('findNonJson', () => {
     expect(findNonJson({ p: proxy })).toMatchObject({ path: 'p' });
     expect(findNonJson(deep)?.message).toMatch(`deeper than ${MAX_JSON_DEPTH}`);
     expect(findNonJson(sparse)).toMatchObject({ path: '0' });
+  });
+
+  test('a value of JSON primitives only (checked without the walk) gets the answer of the walk: the first value JSON would change, by its key', () => {
+    const primitive = fc.oneof(fc.string(), fc.double(), fc.integer(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.bigInt());
+    const refused = (value: unknown, inArray: boolean) => typeof value === 'bigint' || (typeof value === 'number' && !Number.isFinite(value)) || (inArray && value === undefined);
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), primitive), (object) => {
+        const first = Object.keys(object).find((key) => refused(object[key], false));
+        expect(findNonJson(object)?.path).toBe(first);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.array(primitive), (array) => {
+        const first = array.findIndex((value) => refused(value, true));
+        expect(findNonJson(array)?.path).toBe(first === -1 ? undefined : String(first));
+      }),
+    );
+    // A nested value in a flat-looking object still goes through the walk.
+    expect(findNonJson({ a: 1, b: { c: 2n } })).toMatchObject({ path: 'b.c' });
+    expect(findNonJson([1, [2, Number.NaN]])).toMatchObject({ path: '1.1' });
   });
 
   test('class instances are looked into like plain objects; a toJSON method is trusted', () => {
