@@ -50,7 +50,11 @@ export interface TaskMachineContext extends TaskMachineInput {
  * orchestrator so that the machine stays pure and deadlines survive a restore.
  */
 export type TaskMachineEvent =
-  | { type: 'DEPENDENCY_COMPLETED'; dependencyId: string }
+  /**
+   * `count` dependencies completed (default 1), `dependencyId` the last of them: the
+   * orchestrator tells a task of the dependencies that complete in one burst in one event.
+   */
+  | { type: 'DEPENDENCY_COMPLETED'; dependencyId: string; count?: number }
   | { type: 'DEPENDENCY_FAILED'; dependencyId: string }
   /** `startsAtOnce`: the agent runs in this process and starts the work right away. */
   | { type: 'AGENT_ASSIGNED'; agentId: string; at: number; startsAtOnce?: boolean }
@@ -60,6 +64,12 @@ export type TaskMachineEvent =
   /** The assigned agent went away: back to the queue, not counted as a retry. */
   | { type: 'AGENT_LOST'; agentId: string }
   | { type: 'CANCELLED' };
+
+/** The dependencies a `DEPENDENCY_COMPLETED` reports: a positive whole number, 1 when absent or not one. */
+function completedCount(event: { count?: number }): number {
+  const count = event.count;
+  return count !== undefined && Number.isSafeInteger(count) && count > 0 ? count : 1;
+}
 
 function backoffMs(context: TaskMachineContext, retryCount: number): number {
   return context.initialDelayMs * context.backoffFactor ** (retryCount - 1);
@@ -90,6 +100,8 @@ export const taskMachine = setup({
     /** Report a state change to the orchestrator (records, events$, stats). */
     reportTransition: (_, _params: { state: TaskStateName }) => {},
     recordDependencyDone: assign({ pendingDependencies: ({ context }) => context.pendingDependencies - 1 }),
+    /** Never below 0: the completions past the last are not counted, as separate events would not be (queued takes none). */
+    recordDependenciesDone: assign(({ context }, params: { count: number }) => ({ pendingDependencies: Math.max(0, context.pendingDependencies - params.count) })),
     recordAssignment: assign(({ context }, params: { agentId: string; at: number }) => ({
       assignedAgent: params.agentId,
       deadline: params.at + context.timeoutMs,
@@ -110,6 +122,7 @@ export const taskMachine = setup({
   guards: {
     dependenciesDone: ({ context }) => context.pendingDependencies <= 0,
     lastDependency: ({ context }) => context.pendingDependencies <= 1,
+    lastDependencies: ({ context }, params: { count: number }) => context.pendingDependencies <= params.count,
     failsOnDependency: ({ context }) => context.onDependencyFailure === 'fail',
     skipsOnDependency: ({ context }) => context.onDependencyFailure === 'skip',
     dependencyFailedAtStart: ({ context }) => context.dependencyFailedAtStart,
@@ -193,7 +206,14 @@ export const taskMachine = setup({
         { guard: 'dependenciesDone', target: 'queued' },
       ],
       on: {
-        DEPENDENCY_COMPLETED: [{ guard: 'lastDependency', target: 'queued', actions: 'recordDependencyDone' }, { actions: 'recordDependencyDone' }],
+        DEPENDENCY_COMPLETED: [
+          {
+            guard: { type: 'lastDependencies', params: ({ event }) => ({ count: completedCount(event) }) },
+            target: 'queued',
+            actions: { type: 'recordDependenciesDone', params: ({ event }) => ({ count: completedCount(event) }) },
+          },
+          { actions: { type: 'recordDependenciesDone', params: ({ event }) => ({ count: completedCount(event) }) } },
+        ],
         DEPENDENCY_FAILED: { target: 'dependencyFailed' },
       },
     },

@@ -92,6 +92,8 @@ describe('model-based: task machine', () => {
   const events = (s: AnyMachineSnapshot): TaskMachineEvent[] =>
     withTimers<TaskMachineEvent>(s, [
       { type: 'DEPENDENCY_COMPLETED', dependencyId: 'd' },
+      // Two dependencies completed in one burst (the orchestrator merges a burst's completions).
+      { type: 'DEPENDENCY_COMPLETED', dependencyId: 'd', count: 2 },
       { type: 'DEPENDENCY_FAILED', dependencyId: 'd' },
       { type: 'AGENT_ASSIGNED', agentId: 'a', at: 0 },
       { type: 'AGENT_ASSIGNED', agentId: 'a', at: 0, startsAtOnce: true },

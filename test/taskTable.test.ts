@@ -93,14 +93,32 @@ describe('TaskTable', () => {
     expect(table.tasks.get('a')?.actor).toBeUndefined();
   });
 
-  test('dependents spawned before the finish are sent the outcome at once, and producersOf names who ran completed dependencies', () => {
+  test('dependents spawned before the finish are told of completions after the burst, in one event each, and producersOf names who ran completed dependencies', async () => {
     const { table, actors, entry, move, finished } = setup();
-    table.insertTasks([entry({ taskId: 'a' }), entry({ taskId: 'b', dependencies: ['a'] })]);
+    table.insertTasks([entry({ taskId: 'a' }), entry({ taskId: 'x' }), entry({ taskId: 'b', dependencies: ['a', 'x'] }), entry({ taskId: 'c', dependencies: ['a'] })]);
     move('a', 'running', 'agent7');
     move('a', 'completed', 'agent7');
-    expect(actors.get('b')?.sent).toEqual([{ type: 'DEPENDENCY_COMPLETED', dependencyId: 'a' }]);
-    expect(table.producersOf(table.tasks.get('b')!.record)).toEqual(['agent7']);
-    expect(finished.map((f) => [f.taskId, f.status, f.agentId])).toEqual([['a', 'completed', 'agent7']]);
+    move('x', 'completed', 'agent8');
+    expect(actors.get('b')?.sent).toEqual([]);
+    await Promise.resolve();
+    expect(actors.get('b')?.sent).toEqual([{ type: 'DEPENDENCY_COMPLETED', dependencyId: 'x', count: 2 }]);
+    expect(actors.get('c')?.sent).toEqual([{ type: 'DEPENDENCY_COMPLETED', dependencyId: 'a', count: 1 }]);
+    expect(table.producersOf(table.tasks.get('b')!.record)).toEqual(['agent7', 'agent8']);
+    expect(finished.map((f) => [f.taskId, f.status, f.agentId])).toEqual([
+      ['a', 'completed', 'agent7'],
+      ['x', 'completed', 'agent8'],
+    ]);
+  });
+
+  test('a failure reaches its dependents at once, after the completions held for them, in the order they happened', () => {
+    const { table, actors, entry, move } = setup();
+    table.insertTasks([entry({ taskId: 'a' }), entry({ taskId: 'x' }), entry({ taskId: 'b', dependencies: ['a', 'x'] })]);
+    move('a', 'completed', 'agent7');
+    move('x', 'failed', 'agent8');
+    expect(actors.get('b')?.sent).toEqual([
+      { type: 'DEPENDENCY_COMPLETED', dependencyId: 'a', count: 1 },
+      { type: 'DEPENDENCY_FAILED', dependencyId: 'x' },
+    ]);
   });
 
   test('the actors of tasks finished in one burst are released in one request, after the burst', async () => {

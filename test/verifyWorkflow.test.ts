@@ -157,7 +157,7 @@ describe('verifyWorkflow', () => {
   });
 
   test('the model runs the real task machine: a broken guard shows as a dependency-order or retry violation', () => {
-    const startsEarly = taskMachine.provide({ guards: { lastDependency: () => true } });
+    const startsEarly = taskMachine.provide({ guards: { lastDependencies: () => true } });
     const early = verifyWorkflow({ tasks: [{ taskId: 'a' }, { taskId: 'b' }, { taskId: 'c', dependencies: ['a', 'b'] }] }, { taskMachine: startsEarly });
     const order = early.violations.find((v) => v.property === 'dependency_order');
     expect(order?.message).toBe("task 'c' queued to run after 1 of its 2 dependencies finished");

@@ -176,6 +176,7 @@ export class TaskOrchestrator {
           if ((this.actor.getSnapshot() as Snapshot<unknown>).status === 'active') this.actor.send({ type: 'SCHEDULING_REQUESTED' });
         },
         producersOf: (record) => this.table.producersOf(record),
+        tellCompletedDependencies: () => this.table.tellHeldCompletions(),
       },
       balancer,
       balancers,

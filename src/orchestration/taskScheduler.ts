@@ -21,6 +21,8 @@ export interface SchedulerTables {
   requestRound(): void;
   /** Agents that ran the task's completed dependencies (what a `choose` balancer is told). */
   producersOf(record: TaskRecord): string[];
+  /** Tells task actors the dependencies that completed in this burst (held to tell in one event each), so that the tasks they make ready are in the round. */
+  tellCompletedDependencies(): void;
 }
 
 function copyRecord(record: TaskRecord): TaskRecord {
@@ -51,6 +53,10 @@ export class TaskScheduler {
   private assignmentSeq = 0;
   /** Made once: one microtask per burst of readiness, not one closure per request. */
   private readonly flushRequest = (): void => {
+    // Before the round, while a round is still requested (the tasks they make ready ask for
+    // none of their own): a dependent must not lose a freed slot to a lower-priority task
+    // because its dependency's completion was held (the verifier's model, test/verifyRuntimeAgreement).
+    this.tables.tellCompletedDependencies();
     this.roundRequested = false;
     if (this.dirtyPools.size > 0) this.tables.requestRound();
   };

@@ -33,7 +33,13 @@ export interface TaskActorSpec {
   readonly input: TaskMachineInput;
 }
 
-type DependencyEvent = { type: 'DEPENDENCY_COMPLETED' | 'DEPENDENCY_FAILED'; dependencyId: string };
+type DependencyEvent = { type: 'DEPENDENCY_COMPLETED' | 'DEPENDENCY_FAILED'; dependencyId: string; count?: number };
+
+/** Dependencies of one waiting task that completed in the current burst: how many, and the last. */
+interface CompletedDependencies {
+  count: number;
+  last: string;
+}
 
 /**
  * What the task table is given by the orchestrator: the clock, the store (if any), the
@@ -102,6 +108,20 @@ export class TaskTable {
   private releaseRequested = false;
   /** Dependency outcomes for tasks whose actors are being spawned in the same step. */
   private deferredDependencyEvents: { taskId: string; event: DependencyEvent }[] = [];
+  /**
+   * Completions a task's actor has not been told yet, by task id, told in one
+   * `DEPENDENCY_COMPLETED` per burst (a microtask after the first): the dependencies of a
+   * layered DAG's task complete in the same burst, and one event per dependency was one
+   * macrostep of its actor each (bench/orchestrator.ts, DAG case).
+   */
+  private heldCompletions = new Map<string, CompletedDependencies>();
+  /** Tells each task the completions held for it (the burst's microtask, or the scheduler before its round). Made once: one microtask per burst, not one closure per completion. */
+  readonly tellHeldCompletions = (): void => {
+    if (this.heldCompletions.size === 0) return;
+    const held = this.heldCompletions;
+    this.heldCompletions = new Map();
+    for (const [taskId, completed] of held) this.tellCompletions(taskId, completed);
+  };
   /**
    * Accepted tasks whose actors are spawned on later turns of the event loop (at most
    * `SPAWN_CHUNK_MAX` and `TURN_BUDGET_MS` per turn): spawning 100 000 in one go held the
@@ -455,9 +475,21 @@ export class TaskTable {
     const dependents = entry.dependents;
     entry.dependents = undefined;
     const event = { type: dependencyEventType(record.status), dependencyId: record.taskId };
+    const completed = event.type === 'DEPENDENCY_COMPLETED';
     for (const id of dependents ?? []) {
       const dependent = this.tasks.get(id);
-      if (dependent?.actor) dependent.actor.send(event);
+      if (dependent?.actor) {
+        if (completed) this.holdCompletion(id, record.taskId);
+        else {
+          // In the order they happened: the completions held for it first.
+          const held = this.heldCompletions.get(id);
+          if (held) {
+            this.heldCompletions.delete(id);
+            this.tellCompletions(id, held);
+          }
+          dependent.actor.send(event);
+        }
+      }
       // A dependent spawned in the same step has no actor yet: deliver once it has one.
       else if (dependent && !FINAL_STATES.has(dependent.record.state)) this.deferredDependencyEvents.push({ taskId: id, event });
     }
@@ -476,6 +508,22 @@ export class TaskTable {
     }
     this.retention.add(record.taskId, now, now);
     for (const dependencyId of record.dependencies) this.retention.unpin(dependencyId);
+  }
+
+  private holdCompletion(taskId: string, dependencyId: string): void {
+    const held = this.heldCompletions.get(taskId);
+    if (held) {
+      held.count++;
+      held.last = dependencyId;
+      return;
+    }
+    if (this.heldCompletions.size === 0) queueMicrotask(this.tellHeldCompletions);
+    this.heldCompletions.set(taskId, { count: 1, last: dependencyId });
+  }
+
+  private tellCompletions(taskId: string, { count, last }: CompletedDependencies): void {
+    const entry = this.tasks.get(taskId);
+    if (entry?.actor && !FINAL_STATES.has(entry.record.state)) entry.actor.send({ type: 'DEPENDENCY_COMPLETED', dependencyId: last, count });
   }
 
   private requestRelease(): void {
