@@ -203,7 +203,8 @@ describe('ShardedSupervisor', () => {
     gc();
     const perChild = (process.memoryUsage().heapUsed - before) / 20_000;
     expect(supervisor.size).toBe(0);
-    expect(perChild).toBeLessThan(40);
+    // ~12 bytes seen (8 – 29 in runs of half the size: where JIT code lands varies); 300 before.
+    expect(perChild).toBeLessThan(80);
     root.stop();
   });
 
