@@ -11,7 +11,7 @@ const CHILD_DONE_PREFIX = 'xstate.done.actor.';
  * whose type carries the child's id. A supervisor of finished children was asked about a
  * new type for every child: 253 bytes retained per task after it finished and was released
  * (100 000 tasks through the task floor of `bench/orchestrator.ts`; 15 bytes with the ends
- * dropped), for as long as the runtime lived. Only for logic that has no transition on its
+ * dropped, 0 once retired shards' ids are reused too), for as long as the runtime lived. Only for logic that has no transition on its
  * children's ends (the supervisor shards); the actor still receives the event (the
  * inspector sees it relayed) and returns the same snapshot, as it did before.
  */

@@ -33,7 +33,7 @@ export interface TaskActorSpec {
   readonly input: TaskMachineInput;
 }
 
-type DependencyEvent = { type: 'DEPENDENCY_COMPLETED' | 'DEPENDENCY_FAILED'; dependencyId: string; count?: number };
+type DependencyEvent = { type: 'DEPENDENCY_COMPLETED' | 'DEPENDENCY_FAILED'; dependencyId: string };
 
 /** Dependencies of one waiting task that completed in the current burst: how many, and the last. */
 interface CompletedDependencies {
