@@ -1,26 +1,32 @@
 import type { TaskRecord } from './taskTypes';
 
 /** Shared by every record without dependencies (or capabilities). */
-const EMPTY_LIST: string[] = [];
+const EMPTY_LIST: readonly string[] = Object.freeze([]);
 
 /**
  * Records live as long as the orchestrator: equal capability lists and retry policies (most
  * tasks share a few) are stored once, which keeps a finished record under 1 KiB (the
  * `memory per finished task record` line of `bench/orchestrator.ts`: 873 bytes). Bounded:
  * past 10 000 distinct lists (1 000 policies) new ones are kept as given.
+ *
+ * What it returns is frozen: one list or policy is shared by many records, and records reach
+ * users (`getTask`, `waitForTask`, `events$`) and executors (`task.dependencies`) as shallow
+ * copies. A caller's `record.dependencies.push(...)` (or `.sort()`) changed every task with
+ * the same list, and a next submission threw a TypeError from inside the orchestrator
+ * (test/recordSharing.test.ts).
  * @internal
  */
 export class RecordInterning {
-  private readonly lists = new Map<string, string[]>();
+  private readonly lists = new Map<string, readonly string[]>();
   private readonly policies = new Map<string, TaskRecord['retryPolicy']>();
 
-  list(list: string[]): string[] {
+  list(list: readonly string[]): readonly string[] {
     if (list.length === 0) return EMPTY_LIST;
     const key = list.join('\u0000');
     let shared = this.lists.get(key);
     if (!shared) {
-      if (this.lists.size >= 10_000) return list;
-      this.lists.set(key, (shared = list));
+      shared = Object.freeze(list);
+      if (this.lists.size < 10_000) this.lists.set(key, shared);
     }
     return shared;
   }
@@ -29,9 +35,21 @@ export class RecordInterning {
     const key = `${policy.maxRetries}|${policy.backoffFactor}|${policy.initialDelay}|${policy.retryOnFailure}`;
     let shared = this.policies.get(key);
     if (!shared) {
-      if (this.policies.size >= 1_000) return policy;
-      this.policies.set(key, (shared = policy));
+      shared = Object.freeze(policy);
+      if (this.policies.size < 1_000) this.policies.set(key, shared);
     }
     return shared;
   }
+}
+
+/**
+ * A stored record's lists and retry policy, frozen as {@link RecordInterning}'s are (a
+ * restored record's own, not shared; frozen so that what users and executors are given
+ * behaves the same before and after a restart).
+ * @internal
+ */
+export function freezeRecordParts(record: TaskRecord): void {
+  Object.freeze(record.dependencies);
+  Object.freeze(record.requiredCapabilities);
+  Object.freeze(record.retryPolicy);
 }

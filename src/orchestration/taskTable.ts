@@ -8,6 +8,7 @@ import { RecordRetention, type RetentionLimits } from '../kernel/recordRetention
 import type { PersistedTask } from './orchestratorPersistence';
 import type { OrchestratorStore } from './orchestratorStore';
 import { dependencyEventType } from './planning/dependencyOutcome';
+import { freezeRecordParts } from './recordInterning';
 import { recordToRunAgain, type TaskEntry } from './taskEntry';
 import type { OrchestratorStats } from './orchestratorStats';
 import type { TaskAttemptEvent, TaskEvent, TaskFinishedEvent } from './taskEvents';
@@ -275,6 +276,7 @@ export class TaskTable {
   restoreTask({ record, balancer }: PersistedTask, live: TaskEntry[]): boolean {
     if (this.tasks.has(record.taskId)) return false;
     const final = FINAL_STATES.has(record.state);
+    freezeRecordParts(record);
     const restored = final ? record : recordToRunAgain(record);
     const entry = this.host.entryFor(restored, balancer);
     this.tasks.set(record.taskId, entry);
