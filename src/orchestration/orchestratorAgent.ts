@@ -31,6 +31,79 @@ export interface AgentView {
   specializationFor(taskType: string): number;
 }
 
+/**
+ * An agent as users and user balancers see it (`getAgent`, `score`, `choose`): its figures
+ * read through to the orchestrator's own record, which they cannot reach or change. Before,
+ * `getAgent` returned that record itself: `getAgent('a').load = -100` made the agent take
+ * tasks without bound, and `capabilities.add(...)` put it in pools it was never scheduled
+ * for (test/agentViewIsolation.test.ts). One per agent, made with it.
+ */
+class AgentReadView implements AgentView {
+  readonly #agent: OrchestratorAgent;
+
+  // Made by the agent's field initializer: its constructor's parameters are not set yet, so
+  // every read goes to the agent.
+  constructor(agent: OrchestratorAgent) {
+    this.#agent = agent;
+  }
+
+  get agentId(): string {
+    return this.#agent.agentId;
+  }
+
+  /** A copy at each read: the agent's own set is the orchestrator's. */
+  get capabilities(): ReadonlySet<string> {
+    return new Set(this.#agent.capabilities);
+  }
+
+  get maxConcurrentTasks(): number {
+    return this.#agent.maxConcurrentTasks;
+  }
+
+  get load(): number {
+    return this.#agent.load;
+  }
+
+  get performance(): number {
+    return this.#agent.performance;
+  }
+
+  get recentPerformance(): number {
+    return this.#agent.recentPerformance;
+  }
+
+  get registrationOrder(): number {
+    return this.#agent.registrationOrder;
+  }
+
+  get lastAssignedSeq(): number {
+    return this.#agent.lastAssignedSeq;
+  }
+
+  specializationFor(taskType: string): number {
+    return this.#agent.specializationFor(taskType);
+  }
+
+  /** What `console.log` and `JSON.stringify` show: the figures, not an empty object. */
+  toJSON(): Omit<AgentView, 'specializationFor' | 'capabilities'> & { capabilities: string[] } {
+    return {
+      agentId: this.agentId,
+      capabilities: [...this.#agent.capabilities],
+      maxConcurrentTasks: this.maxConcurrentTasks,
+      load: this.load,
+      performance: this.performance,
+      recentPerformance: this.recentPerformance,
+      registrationOrder: this.registrationOrder,
+      lastAssignedSeq: this.lastAssignedSeq,
+    };
+  }
+}
+
+/** The view users and user balancers get of an agent (the agent itself for anything else that implements the view). */
+export function agentViewOf(agent: AgentView): AgentView {
+  return agent instanceof OrchestratorAgent ? agent.view : agent;
+}
+
 /** How many finished attempts an agent keeps for its history and recent score. */
 const HISTORY_SIZE = 256;
 
@@ -57,6 +130,8 @@ export class OrchestratorAgent implements AgentView {
   private recentScore = 0.5;
   /** The recent score is recomputed lazily: only the `weighted` balancer reads it. */
   private recentWindowStart: number | undefined;
+  /** What users and user balancers are given of this agent. */
+  readonly view: AgentView = new AgentReadView(this);
 
   constructor(
     readonly agentId: string,
@@ -123,10 +198,10 @@ export class OrchestratorAgent implements AgentView {
     return this.recentScore;
   }
 
-  /** Finished attempts after `since`, oldest first. */
+  /** Finished attempts after `since`, oldest first: copies (the entries themselves feed the recent score). */
   historySince(since: number): TaskHistoryEntry[] {
     const ordered = this.history.length < HISTORY_SIZE ? this.history : [...this.history.slice(this.historyNext), ...this.history.slice(0, this.historyNext)];
-    return ordered.filter((e) => e.completedAt > since);
+    return ordered.filter((e) => e.completedAt > since).map((e) => ({ ...e }));
   }
 }
 

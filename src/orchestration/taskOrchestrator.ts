@@ -415,7 +415,7 @@ export class TaskOrchestrator {
 
   /** What the balancers see of an agent. */
   getAgent(agentId: string): AgentView | undefined {
-    return this.agents.get(agentId);
+    return this.agents.get(agentId)?.view;
   }
 
   /** The agent's finished attempts in the last `hours` (default: the history window), oldest first. */

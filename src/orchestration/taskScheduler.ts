@@ -3,7 +3,7 @@ import { ValidationError } from '../errors';
 import { armAgentLoadReports } from './agentActorLink';
 import { AgentPool, laneOf } from './agentPool';
 import { builtInBalancers, isScoring, type Balancer, type ScoringBalancer } from './balancers';
-import type { OrchestratorAgent } from './orchestratorAgent';
+import { agentViewOf, type OrchestratorAgent } from './orchestratorAgent';
 import { compareReady } from './planning/readyOrder';
 import type { TaskEntry } from './taskEntry';
 import type { TaskRecord } from './taskTypes';
@@ -23,6 +23,11 @@ export interface SchedulerTables {
   producersOf(record: TaskRecord): string[];
   /** Tells task actors the dependencies that completed in this burst (held to tell in one event each), so that the tasks they make ready are in the round. */
   tellCompletedDependencies(): void;
+}
+
+/** Ours: given the orchestrator's own agent records (user balancers get read-only views). */
+function isBuiltIn(balancer: Balancer): boolean {
+  return Object.values(builtInBalancers).includes(balancer as never);
 }
 
 function copyRecord(record: TaskRecord): TaskRecord {
@@ -199,7 +204,9 @@ export class TaskScheduler {
     if (available.length === 0) return undefined;
     let chosen: string | undefined;
     try {
-      chosen = entry.chooser.choose(copyRecord(entry.record), available, { producerAgentIds: this.tables.producersOf(entry.record) });
+      chosen = entry.chooser.choose(copyRecord(entry.record), isBuiltIn(entry.chooser) ? available : available.map(agentViewOf), {
+        producerAgentIds: this.tables.producersOf(entry.record),
+      });
     } catch {
       // A user balancer that throws leaves the task waiting; it must not fail the round.
       this.balancerErrors++;
@@ -210,12 +217,12 @@ export class TaskScheduler {
 
   /** A user score that throws or is not a number ranks the agent last instead of failing a step. */
   private safeScorer(balancer: ScoringBalancer): ScoringBalancer {
-    if (Object.values(builtInBalancers).includes(balancer as never)) return balancer;
+    if (isBuiltIn(balancer)) return balancer;
     return {
       name: balancer.name,
       score: (agent, task) => {
         try {
-          const score = balancer.score(agent, task);
+          const score = balancer.score(agentViewOf(agent), task);
           return Number.isNaN(score) ? -Infinity : score;
         } catch {
           this.balancerErrors++;
