@@ -472,7 +472,9 @@ describe('ConflictResolutionEngine: input, records and lifecycle', () => {
     await settle();
     clock.increment(30_000);
     const [r1, r2] = await Promise.all([first, second]);
-    expect(r1).toBe(r2);
+    // The same outcome, each caller its own copy.
+    expect(r1).toEqual(r2);
+    expect(r1).not.toBe(r2);
     expect(r1).toMatchObject({ strategy: 'voting_consensus', status: 'escalated', reason: 'no_consensus' });
   });
 

@@ -329,7 +329,7 @@ export class ConflictResolutionEngine {
       if (finished) {
         const resolution = finished.record.resolution;
         if (!resolution) throw new NotRunningError('conflict engine');
-        return Promise.resolve(resolution);
+        return Promise.resolve(structuredClone(resolution));
       }
       const conflict = this.open.conflictOf(id);
       const settled = this.open.settled(id);
@@ -341,7 +341,8 @@ export class ConflictResolutionEngine {
         this.emit({ type: 'RESOLUTION_STARTED', conflictId: id, strategy, algorithm, at: request.requestedAt });
         this.open.send(id, request);
       }
-      return settled;
+      // Each caller its own copy: the resolution is also the record's (see getConflict).
+      return settled.then((resolution) => structuredClone(resolution));
     } catch (error) {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what validation threw, unchanged (a NeuroFluxError), as a rejection
       return Promise.reject(error);
@@ -474,7 +475,12 @@ export class ConflictResolutionEngine {
    * ```
    */
   getConflict(conflictId: string): ConflictRecord | undefined {
-    return this.open.recordOf(conflictId) ?? this.finished.get(conflictId)?.record;
+    const record = this.open.recordOf(conflictId) ?? this.finished.get(conflictId)?.record;
+    // A copy, all the way down: the record holds the conflict its actor decides on and the
+    // votes of the actor's context, and a caller's `involvedAgents.push(...)` or
+    // `votes.push(...)` changed the vote itself (test/conflictRecordIsolation). Records are
+    // JSON values, so a structured clone copies them whole.
+    return record && structuredClone(record);
   }
 
   /**
