@@ -5,6 +5,7 @@
  * `load = -100` made the agent take tasks without bound and `capabilities.add(...)` changed
  * what it was scheduled for; a history entry changed was the one the recent score reads.
  */
+import { inspect } from 'node:util';
 import { SimulatedClock } from 'xstate';
 import { createNeuroFlux, type AgentView } from '../src';
 import { cleanupAfterEach } from './support/cleanup';
@@ -55,6 +56,7 @@ describe('agent views', () => {
     // One slot: the second task waits, however the view was written to.
     expect(nf.orchestrator.getTask('y')?.status).toBe('pending');
     expect(JSON.parse(JSON.stringify(view))).toMatchObject({ agentId: 'a', capabilities: ['w'], load: 1, maxConcurrentTasks: 1 });
+    expect(inspect(view)).toMatch(/agentId: 'a'.*load: 1/s);
     release();
     await nf.orchestrator.waitForWorkflow(['x']);
   });

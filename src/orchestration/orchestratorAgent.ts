@@ -84,7 +84,12 @@ class AgentReadView implements AgentView {
     return this.#agent.specializationFor(taskType);
   }
 
-  /** What `console.log` and `JSON.stringify` show: the figures, not an empty object. */
+  /** What `console.log` shows (Node's inspect hook): the figures, as `toJSON` gives them. */
+  [Symbol.for('nodejs.util.inspect.custom')](): ReturnType<AgentReadView['toJSON']> {
+    return this.toJSON();
+  }
+
+  /** What `JSON.stringify` writes: the figures, not an empty object. */
   toJSON(): Omit<AgentView, 'specializationFor' | 'capabilities'> & { capabilities: string[] } {
     return {
       agentId: this.agentId,
