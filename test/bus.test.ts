@@ -635,6 +635,17 @@ describe('CommunicationBus: lifecycle and stats', () => {
     await bus.stop();
   });
 
+  test('getDeadLetters gives a copy: what the caller does to it is not the log', async () => {
+    const bus = new CommunicationBus({ deadLetterBufferSize: 2 });
+    await bus.start();
+    for (const recipientId of ['g1', 'g2', 'g3']) bus.sendMessage({ senderId: 's', recipientId, messageType: 'command', topic: 't' });
+    const letters = bus.getDeadLetters() as AnyDeadLetter[];
+    letters.length = 0;
+    letters.push(...Array.from({ length: 5 }, () => ({ reason: 'no_route' }) as AnyDeadLetter));
+    expect(bus.getDeadLetters().map((l) => (l as { message: Message }).message.recipientId)).toEqual(['g2', 'g3']);
+    await bus.stop();
+  });
+
   test('stop() rejects waiting requests with NotRunningError', async () => {
     const bus = new CommunicationBus();
     bus.registerAgent('w', { handler: () => undefined });

@@ -17,9 +17,9 @@ export class DeadLetterLog {
     this.deadLetters$ = this.subject.asObservable();
   }
 
-  /** The last letters recorded, oldest first (at most `bufferSize`). */
+  /** The last letters recorded, oldest first (at most `bufferSize`): a copy, so that a caller's `push` or `length = 0` is not the log's. */
   get recent(): readonly AnyDeadLetter[] {
-    return this.kept;
+    return [...this.kept];
   }
 
   record(letter: AnyDeadLetter): void {
