@@ -14,7 +14,7 @@ export interface TaskHistoryEntry {
   readonly expectedMs: number;
 }
 
-/** What balancers see of an agent. */
+/** What balancers and `getAgent` see of an agent (read-only: the figures are read from the orchestrator). */
 export interface AgentView {
   readonly agentId: string;
   readonly capabilities: ReadonlySet<string>;

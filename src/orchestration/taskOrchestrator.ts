@@ -413,7 +413,16 @@ export class TaskOrchestrator {
     return this.registry.unregister(agentId);
   }
 
-  /** What the balancers see of an agent. */
+  /**
+   * What the balancers see of an agent: a read-only view whose figures (`load`,
+   * `performance`...) are read from the orchestrator at each access; `capabilities` is a
+   * copy, and writing to the view changes nothing.
+   *
+   * @example
+   * ```ts
+   * nf.orchestrator.getAgent('risk_agent_1')?.load; // 2
+   * ```
+   */
   getAgent(agentId: string): AgentView | undefined {
     return this.agents.get(agentId)?.view;
   }
