@@ -90,3 +90,17 @@ export const builtInBalancers = {
 } as const satisfies Record<string, ScoringBalancer>;
 
 export type BuiltInBalancerName = keyof typeof builtInBalancers;
+
+/** Balancers of ours: given the orchestrator's own agent records rather than read-only views (one lookup, no copy per choice). */
+const ours = new WeakSet<Balancer>(Object.values(builtInBalancers));
+
+/** Marks a balancer as one of ours (`swarmBalancer`). @internal */
+export function ourBalancer<T extends Balancer>(balancer: T): T {
+  ours.add(balancer);
+  return balancer;
+}
+
+/** Whether the balancer is one of ours (user balancers are given read-only agent views). @internal */
+export function isOurBalancer(balancer: Balancer): boolean {
+  return ours.has(balancer);
+}

@@ -2,7 +2,7 @@ import type { NeuroFluxClock } from '../kernel/clock';
 import { ValidationError } from '../errors';
 import { armAgentLoadReports } from './agentActorLink';
 import { AgentPool, laneOf } from './agentPool';
-import { builtInBalancers, isScoring, type Balancer, type ScoringBalancer } from './balancers';
+import { builtInBalancers, isOurBalancer, isScoring, type Balancer, type ScoringBalancer } from './balancers';
 import { agentViewOf, type OrchestratorAgent } from './orchestratorAgent';
 import { compareReady } from './planning/readyOrder';
 import type { TaskEntry } from './taskEntry';
@@ -23,11 +23,6 @@ export interface SchedulerTables {
   producersOf(record: TaskRecord): string[];
   /** Tells task actors the dependencies that completed in this burst (held to tell in one event each), so that the tasks they make ready are in the round. */
   tellCompletedDependencies(): void;
-}
-
-/** Ours: given the orchestrator's own agent records (user balancers get read-only views). */
-function isBuiltIn(balancer: Balancer): boolean {
-  return Object.values(builtInBalancers).includes(balancer as never);
 }
 
 function copyRecord(record: TaskRecord): TaskRecord {
@@ -204,7 +199,7 @@ export class TaskScheduler {
     if (available.length === 0) return undefined;
     let chosen: string | undefined;
     try {
-      chosen = entry.chooser.choose(copyRecord(entry.record), isBuiltIn(entry.chooser) ? available : available.map(agentViewOf), {
+      chosen = entry.chooser.choose(copyRecord(entry.record), isOurBalancer(entry.chooser) ? available : available.map(agentViewOf), {
         producerAgentIds: this.tables.producersOf(entry.record),
       });
     } catch {
@@ -217,7 +212,7 @@ export class TaskScheduler {
 
   /** A user score that throws or is not a number ranks the agent last instead of failing a step. */
   private safeScorer(balancer: ScoringBalancer): ScoringBalancer {
-    if (isBuiltIn(balancer)) return balancer;
+    if (isOurBalancer(balancer)) return balancer;
     return {
       name: balancer.name,
       score: (agent, task) => {

@@ -1,4 +1,4 @@
-import { defaultScore, type ChoosingBalancer } from '../orchestration/balancers';
+import { defaultScore, ourBalancer, type ChoosingBalancer } from '../orchestration/balancers';
 import type { NeuralSwarmNetwork } from './neuralSwarmNetwork';
 import { pairPosterior } from './routingAffinity';
 import { sampleBeta, type RandomSource } from './model/routingBandit';
@@ -38,7 +38,7 @@ const ROUTING_STREAM = 0x5bd1e995;
  */
 export function swarmBalancer(swarm: NeuralSwarmNetwork, options: SwarmBalancerOptions = {}): ChoosingBalancer {
   const random = options.random ?? randomSource((swarm.getNetworkState().rngState ^ ROUTING_STREAM) >>> 0);
-  return {
+  return ourBalancer<ChoosingBalancer>({
     name: 'swarm',
     choose(task, candidates, { producerAgentIds }) {
       const state = producerAgentIds.length === 0 ? undefined : swarm.getNetworkState();
@@ -71,5 +71,5 @@ export function swarmBalancer(swarm: NeuralSwarmNetwork, options: SwarmBalancerO
       }
       return best;
     },
-  };
+  });
 }
