@@ -28,7 +28,10 @@
  *   yet the child's end and crash still reach that parent; `actor._stop()` stops a non-root
  *   actor and `system._unregister(actor)` frees its system id (ShardedSupervisor stops a
  *   released child as XState's `stopChild` does); a started actor no longer reads its
- *   `options` (ShardedSupervisor drops a child's: 460 bytes each); `snapshot.children` is a plain record
+ *   `options` (src/kernel/lightActors.ts drops a child's: 460 bytes each, and replaces its
+ *   `_deferred` array once started and its empty `observers` `Set` and `eventListeners` `Map`
+ *   with lazy ones before); a snapshot's `tags` `Set`, `children` and `historyValue` records
+ *   are made afresh, never written in place (lightActors shares empty ones); `snapshot.children` is a plain record
  *   keyed by child id; `_parent`, `sessionId`, `systemId`, `logic` on an actor
  *   (src/kernel/systemIdScope.ts, src/runtime/neuroFluxLogic.ts, the inspection hub);
  *   `system.getAll()`, `system.inspect()`; a second actor with one system id throws.
@@ -347,7 +350,7 @@ describe('XState contract: the actor tree', () => {
     });
     const actor = createActor(machine, { parent: host, id: 'kid', systemId: 'kid', input: { n: 1 } }).start();
     const internals = actor as unknown as { options: unknown };
-    contract(typeof internals.options === 'object', 'a started actor has an options property', 'src/kernel/shardedSupervisor.ts');
+    contract(typeof internals.options === 'object', 'a started actor has an options property', 'src/kernel/lightActors.ts');
     internals.options = Object.freeze({ devTools: false });
     const snapshots: string[] = [];
     actor.subscribe((snapshot) => snapshots.push(String(snapshot.value)));
@@ -360,6 +363,41 @@ describe('XState contract: the actor tree', () => {
     );
     expect(snapshots).toEqual(['b', 'c']);
     host.stop();
+  });
+
+  test("an actor's observers, eventListeners and _deferred, and a snapshot's tags, children and historyValue, are what src/kernel/lightActors.ts replaces", () => {
+    const LIGHT = 'src/kernel/lightActors.ts';
+    const kid = createMachine({});
+    const machine = setup({ actors: { kid } }).createMachine({
+      context: { n: 0 },
+      initial: 'a',
+      states: {
+        a: { initial: 'x', states: { x: {}, h: { type: 'history', history: 'deep' } }, on: { OUT: 'b' } },
+        b: { tags: ['t'], on: { BACK: 'a.h' } },
+      },
+      on: { SPAWN: { actions: assign(({ context, spawn }) => (spawn('kid', { id: `k${context.n}` }), { n: context.n + 1 })) } },
+    });
+    const actor = createActor(machine);
+    const internals = actor as unknown as { observers: unknown; eventListeners: unknown; _deferred: unknown };
+    contract(internals.observers instanceof Set && internals.observers.size === 0, 'a new actor has an empty Set of observers', LIGHT);
+    contract(internals.eventListeners instanceof Map && internals.eventListeners.size === 0, 'a new actor has an empty Map of event listeners', LIGHT);
+    contract(Array.isArray(internals._deferred), 'an actor defers work in an array, _deferred', LIGHT);
+    actor.start();
+    const first = actor.getSnapshot();
+    contract(first.tags instanceof Set && first.tags.size === 0, "a snapshot's tags are a Set", LIGHT);
+    contract(Object.keys(first.children).length === 0 && Object.keys(first.historyValue).length === 0, 'a new snapshot has empty children and historyValue records', LIGHT);
+    // Frozen records throw on a write in place ('use strict'): XState must replace them instead.
+    Object.freeze(first.children);
+    Object.freeze(first.historyValue);
+    internals._deferred = [];
+    actor.send({ type: 'SPAWN' });
+    actor.send({ type: 'OUT' });
+    actor.send({ type: 'BACK' });
+    const later = actor.getSnapshot();
+    contract(later.status === 'active' && later.children['k0'] !== undefined && later.children !== first.children, 'a spawn makes a new children record', LIGHT);
+    contract(later.historyValue !== first.historyValue, 'leaving a state with history makes a new historyValue record', LIGHT);
+    contract(later.children['k0']?.getSnapshot().status === 'active', 'a child spawned after _deferred was replaced starts (XState reads actor._deferred at each use)', LIGHT);
+    actor.stop();
   });
 
   test('snapshot.children is a plain record keyed by child id; spawned actors have sessionId, id, systemId, logic', () => {

@@ -1,6 +1,7 @@
 import { createActor, type ActorRefFrom, type AnyActorLogic, type AnyActorRef, type Snapshot } from 'xstate';
 import { supervisorMachine } from '../../machines/supervisor.machine';
 import { withChildEndsUnheard } from './childEndsUnheard';
+import { lightenActor, lightenStartedActor, withLightSnapshots } from './lightActors';
 import { systemIdPrefixOf } from './systemIdScope';
 
 /** What this file uses of an XState actor beyond its typed surface (checked in test/xstateContract.test.ts). */
@@ -20,6 +21,15 @@ interface Shard {
   /** Children released (stopped, or finished and forgotten). */
   released: number;
 }
+
+/**
+ * Children per shard unless told otherwise. Children stay out of their shard's `children`
+ * record, so a shard's size no longer sets what a spawn or a stop costs; what a shard costs is
+ * one more actor (~1 900 bytes) shared by its children: ~120 bytes per queued task with 16 a
+ * shard, ~8 with 256 (bench/profiles/liveTaskBytes.ts: 2 772 → 2 645 bytes per live task).
+ * @internal
+ */
+export const DEFAULT_SHARD_SIZE = 256;
 
 /**
  * Keeps many actors of one kind under supervisor shards of at most `shardSize` children.
@@ -62,7 +72,7 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
     private readonly host: AnyActorRef,
     private readonly kind: string,
     logic: TLogic,
-    private readonly shardSize = 16,
+    private readonly shardSize = DEFAULT_SHARD_SIZE,
     /**
      * Called when a child crashes (an injected effect threw; the shard survives it) or is
      * stopped by anyone but this supervisor (an `xstate.stop` sent to it directly).
@@ -77,7 +87,8 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
         actions: { reportChildFailure: (_, params) => onChildFailure?.(this.idOf(params.childId), params.error) },
       }),
     );
-    this.logic = onChildFailure ? this.reportingForeignStops(logic, onChildFailure) : logic;
+    const light = withLightSnapshots(logic);
+    this.logic = onChildFailure ? this.reportingForeignStops(light, onChildFailure) : light;
     // The shards are not in the host's children record, so the host's end does not reach
     // them by itself: retire them when the host stops, ends or fails.
     host.subscribe({ complete: () => this.stopAll(), error: () => this.stopAll() });
@@ -121,6 +132,7 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
           systemId: this.systemIdPrefix + childId,
           input: child.input,
         }) as ActorRefFrom<TLogic>;
+        lightenActor(ref);
         shard.spawned++;
         this.children.set(child.id, ref);
         refs.push(ref);
@@ -143,7 +155,7 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
       // would run it anyway, outside this supervisor, with its timers and its system id.
       if (this.children.get((children[i] as { id: string }).id) !== ref) continue;
       ref.start();
-      forgetStartOptions(ref);
+      lightenStartedActor(ref);
     }
     for (const shard of touched) this.retireIfDone(shard);
     return refs;
@@ -266,17 +278,4 @@ function unregisterTree(actor: AnyActorRef): void {
   const children = (actor.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> }).children;
   if (children) for (const child of Object.values(children)) if (child) unregisterTree(child);
   (actor.system as unknown as { _unregister(actor: AnyActorRef): void })._unregister(actor);
-}
-
-/** What a started actor keeps of its options: XState 5.33 reads them only in `start()` (and for devtools, never enabled here). */
-const STARTED_OPTIONS = Object.freeze({ devTools: false });
-
-/**
- * Drops the options object a started child holds (its input among them). XState builds it
- * as `{ ...defaultOptions, ...options }`, and V8 gives each such spread its own hidden
- * class: 460 bytes of hidden-class metadata per actor, kept as long as the actor lives,
- * for an object XState no longer reads once the actor has started (test/xstateContract.test.ts).
- */
-function forgetStartOptions(child: AnyActorRef): void {
-  (child as unknown as { options: unknown }).options = STARTED_OPTIONS;
 }

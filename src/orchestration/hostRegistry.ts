@@ -5,7 +5,7 @@ import { messageOrigin } from '../bus/messageOrigin';
 import { timerDelay, type NeuroFluxClock } from '../kernel/clock';
 import type { NeuroFluxLogger } from '../kernel/logger';
 import { runtimeLinkOf, type RuntimeLink } from '../kernel/runtimeLink';
-import { ShardedSupervisor } from '../kernel/shardedSupervisor';
+import { DEFAULT_SHARD_SIZE, ShardedSupervisor } from '../kernel/shardedSupervisor';
 import { HostPresencePayloadSchema } from './taskProtocol';
 
 /** What an agent host announces of one of its agents. @internal */
@@ -92,7 +92,7 @@ export class HostRegistry {
       actions: { reportHostLost: (_, params) => this.onHostLost(params.hostId) },
       delays: { hostTimeout: ({ context }) => timerDelay(context.expiresAt - clock.now()) },
     });
-    this.liveness = new ShardedSupervisor(parent, kind, logic, 16, (hostId) => this.onHostLost(hostId));
+    this.liveness = new ShardedSupervisor(parent, kind, logic, DEFAULT_SHARD_SIZE, (hostId) => this.onHostLost(hostId));
     // The orchestrator's actor lives under the runtime's root, where the transport's link state is.
     this.link = runtimeLinkOf(parent);
     this.link?.onChange((down) => this.linkChanged(down));

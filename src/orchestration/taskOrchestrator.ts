@@ -6,7 +6,7 @@ import type { AgentHandle } from '../bus/agentHandle';
 import type { CommunicationBus } from '../bus/communicationBus';
 import { AssignmentRefusedError, DuplicateTaskError, NotRunningError, UnknownAgentError, UnknownTaskError, ValidationError } from '../errors';
 import { describeError } from '../describeError';
-import { ShardedSupervisor } from '../kernel/shardedSupervisor';
+import { DEFAULT_SHARD_SIZE, ShardedSupervisor } from '../kernel/shardedSupervisor';
 import { systemIdPrefixOf } from '../kernel/systemIdScope';
 import { retentionLimits } from '../kernel/recordRetention';
 import { copyRecord, TaskTable } from './taskTable';
@@ -243,7 +243,7 @@ export class TaskOrchestrator {
       actor,
       index === 0 ? 'task' : `${id}.task`,
       taskLogic,
-      16,
+      DEFAULT_SHARD_SIZE,
       (taskId, error) => this.onTaskActorCrash(taskId, error),
       (taskId) => new DuplicateTaskError(taskId),
     );
