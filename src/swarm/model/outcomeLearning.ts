@@ -177,9 +177,12 @@ function makeWritableFor(copy: SwarmWorkingCopy, outcome: TaskOutcome, success: 
       copy.writableConnection(connectionId);
       continue;
     }
+    // A new pair: both ends' pair indexes change (and the dropped pair's target's, if any).
+    copy.writableLinks(producer);
+    copy.writableLinks(consumer);
     const dropped = source === undefined ? undefined : pairToDropFor(state, source);
     if (dropped !== undefined) {
-      copy.writableNeuron(dropped.target);
+      copy.writableLinks(dropped.target);
       if (dropped.connectionId !== undefined) copy.writableShard('connections', dropped.connectionId);
     }
     // `connect` numbers new pairs `conn-<nextConnectionSeq>` in the order of the producers.
