@@ -2,7 +2,8 @@
  * The swarm's task-outcome learning alone (`learnFromTasks`), on outcomes shaped like the
  * 10 000-task layered DAG's (1 000 agents, 1–3 producers a task, ~830 outcomes a batch):
  * `node --expose-gc [--cpu-prof] -r @swc-node/register bench/profiles/swarmLearningAlone.ts`.
- * Prints µs per outcome for ROUNDS (default 5) runs of 10 000 outcomes on one state.
+ * Prints µs per outcome for ROUNDS (default 5) runs of 10 000 outcomes on one state, in
+ * batches of PER_BATCH (default 830; 1 is one task finishing at a time).
  */
 import { learnFromTasks, type TaskOutcomeBatch } from '../../src/swarm/model/outcomeLearning';
 import { initialSwarmState } from '../../src/swarm/model/swarmState';
@@ -26,10 +27,11 @@ function batches(random: () => number, outcomes: number, agents: number, perBatc
 }
 
 const rounds = Number(process.env.ROUNDS ?? 5);
+const perBatch = Number(process.env.PER_BATCH ?? 830);
 const random = seeded(7);
 let state: SwarmState = initialSwarmState({ networkId: 'bench', seed: 1 });
 for (let round = 0; round < rounds; round++) {
-  const work = batches(random, 10_000, 1_000, 830, round * 10_000);
+  const work = batches(random, 10_000, 1_000, perBatch, round * 10_000);
   const started = process.cpuUsage();
   for (const batch of work) state = learnFromTasks(state, [batch]);
   const used = process.cpuUsage(started);
