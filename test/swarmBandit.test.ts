@@ -13,6 +13,7 @@ import {
   randomSource,
   sampleBeta,
   swarmBalancer,
+  pairsOf,
   updatePosterior,
   type AgentView,
   type BuiltInBalancerName,
@@ -359,14 +360,14 @@ describe('the evidence outlives pruning and stays bounded', () => {
     expect(nf.orchestrator.unregisterAgent('c')).toBe(true);
     expect(nf.swarm.getNeuron('c')).toBeUndefined();
     expect(nf.swarm.getConnection('p', 'c')).toBeUndefined();
-    expect(Object.keys(nf.swarm.getNeuron('p')?.outgoing ?? {})).toEqual([]);
+    expect(pairsOf(nf.swarm.getNeuron('p')?.outgoing ?? [])).toEqual([]);
     await nf.stop();
   });
 
   test('a producer keeps at most MAX_PAIRS_PER_PRODUCER pairs: fresh consumer ids replace the weakest evidence', () => {
     const swarm = network();
     for (let i = 0; i < MAX_PAIRS_PER_PRODUCER + 40; i++) swarm.recordTaskCompleted({ taskId: `t${i}`, agentId: `host${i}`, producerAgentIds: ['p'] });
-    const outgoing = Object.keys(swarm.getNeuron('p')?.outgoing ?? {});
+    const outgoing = pairsOf(swarm.getNeuron('p')?.outgoing ?? []).map(([target]) => target);
     expect(outgoing).toHaveLength(MAX_PAIRS_PER_PRODUCER);
     const last = `host${MAX_PAIRS_PER_PRODUCER + 39}`;
     expect(outgoing).toContain(last);

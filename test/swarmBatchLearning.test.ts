@@ -7,7 +7,8 @@ import { recordDecision, updatePerformance } from '../src/swarm/model/neuron';
 import { learnFromTasks } from '../src/swarm/model/outcomeLearning';
 import { evidenceAt, updatePosterior } from '../src/swarm/model/routingBandit';
 import { MAX_PAIRS_PER_PRODUCER } from '../src/swarm/model/swarmSchemas';
-import { addNeuron, connect, connectionOf, disconnect, findConnection, initialSwarmState, listConnections, neuronOf } from '../src/swarm/model/swarmState';
+import { pairCount, pairsOf } from '../src/swarm/model/pairIndex';
+import { addNeuron, connect, connectionOf, disconnect, findConnection, initialSwarmState, listConnections, listNeurons, neuronOf } from '../src/swarm/model/swarmState';
 import { TASK_FAILURE_CAUSES } from '../src/swarm/model/failureAttribution';
 import type { SwarmNeuron, SwarmState, TaskOutcome } from '../src/swarm/model/swarmTypes';
 
@@ -57,15 +58,14 @@ function referenceLearnFromTask(state: SwarmState, outcome: TaskOutcome, success
 }
 
 function referenceMakeRoomForPair(state: SwarmState, producer: SwarmNeuron): void {
-  const targets = Object.keys(producer.outgoing);
-  if (targets.length < MAX_PAIRS_PER_PRODUCER) return;
+  const pairs = pairsOf(producer.outgoing);
+  if (pairs.length < MAX_PAIRS_PER_PRODUCER) return;
   const discount = state.rules.banditDiscount;
   const now = producer.producerSteps ?? 0;
   let weakest: string | undefined;
   let least = Infinity;
-  for (const target of targets) {
-    const connectionId = producer.outgoing[target];
-    const held = evidenceAt(connectionId === undefined ? undefined : connectionOf(state, connectionId)?.posterior, now, discount);
+  for (const [target, connectionId] of pairs) {
+    const held = evidenceAt(connectionOf(state, connectionId)?.posterior, now, discount);
     if (held < least) {
       least = held;
       weakest = target;
@@ -143,6 +143,7 @@ describe('swarm batch learning (working copy) against the immer implementation i
           expect(next).toEqual(reference);
           expect(previous).toEqual(before);
           expect(deeplyFrozen(next)).toBe(true);
+          for (const neuron of listNeurons(next)) expect(neuron.outgoingCount).toBe(pairCount(neuron.outgoing));
         }
         // All the batches in one step (what the facade sends when it publishes held outcomes): the same state.
         expect(learnFromTasks(start, batches)).toEqual(reference);
@@ -171,7 +172,7 @@ describe('swarm batch learning (working copy) against the immer implementation i
     }
     expect(next).toEqual(reference);
     const producer = neuronOf(next, 'p')!;
-    expect(Object.keys(producer.outgoing)).toHaveLength(MAX_PAIRS_PER_PRODUCER);
+    expect(pairCount(producer.outgoing)).toBe(MAX_PAIRS_PER_PRODUCER);
     // Pairs were dropped on the way: more were created than are left.
     expect(next.nextConnectionSeq).toBeGreaterThan(listConnections(next).length);
   });

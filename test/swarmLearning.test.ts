@@ -14,6 +14,7 @@ import {
   type SwarmState,
 } from '../src/swarm';
 import { addNeuron, connect } from '../src/swarm/model/swarmState';
+import { pairOf } from '../src/swarm/model/pairIndex';
 
 function network(seed = 1) {
   const clock = new SimulatedClock();
@@ -200,7 +201,7 @@ describe('emergent patterns from activation histories', () => {
       ['c', 'd'],
     ]);
     expect(clusters[0]!.confidence).toBeCloseTo(1);
-    const ab = neuronOf(state, 'a')!.outgoing.b!;
+    const ab = pairOf(neuronOf(state, 'a')!.outgoing, 'b')!;
     expect(clusters[0]!.involvedConnections).toEqual([ab]);
     const next = produce(state, (draft) => {
       amplifyPatterns(draft, patterns);

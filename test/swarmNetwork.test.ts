@@ -10,7 +10,8 @@ import {
   listNeurons,
   neuronOf,
   swarmMachine,
-  shardKey,
+  shardPath,
+  pairsOf,
   type NeuralSwarmNetworkOptions,
 } from '../src/swarm';
 
@@ -55,7 +56,7 @@ describe('network structure', () => {
 
     expect(swarm.removeAgent('trading_agent_1')).toBe(true);
     expect(listConnections(swarm.getNetworkState())).toEqual([]);
-    expect(swarm.getNeuron('risk_agent_1')!.outgoing).toEqual({});
+    expect(pairsOf(swarm.getNeuron('risk_agent_1')!.outgoing)).toEqual([]);
   });
 
   test('outside input is validated, errors name the field', () => {
@@ -117,12 +118,19 @@ describe('network structure', () => {
     const after = swarm.getNetworkState();
     expect(neuronOf(after, 'agent0')).not.toBe(neuronOf(before, 'agent0'));
     expect(neuronOf(after, 'agent150')).toBe(neuronOf(before, 'agent150'));
-    const touched = new Set([shardKey('agent0'), shardKey('agent1')]);
-    const untouched = Object.keys(before.neurons).filter((key) => !touched.has(key));
+    // Groups and shards off the path to agent0, agent1 and the connection are the same objects.
+    const touched = new Set([shardPath('agent0')[0], shardPath('agent1')[0]]);
+    const untouched = before.neurons.map((_, group) => group).filter((group) => before.neurons[group] !== undefined && !touched.has(group));
     expect(untouched.length).toBeGreaterThan(50);
-    for (const key of untouched) expect(after.neurons[key]).toBe(before.neurons[key]);
-    const connectionShards = Object.keys(before.connections).filter((key) => key !== shardKey(c.connectionId));
-    for (const key of connectionShards) expect(after.connections[key]).toBe(before.connections[key]);
+    for (const group of untouched) expect(after.neurons[group]).toBe(before.neurons[group]);
+    const shardsOffPath = (record: typeof before.neurons | typeof before.connections, onPath: string[]) => {
+      const path = new Set(onPath.map((key) => shardPath(key).join('/')));
+      return record.flatMap((shards, group) => (shards ?? []).flatMap((entries, shard) => (entries && !path.has(`${group}/${shard}`) ? [[group, shard] as const] : [])));
+    };
+    for (const [group, shard] of shardsOffPath(before.neurons, ['agent0', 'agent1'])) expect(after.neurons[group]?.[shard]).toBe(before.neurons[group]?.[shard]);
+    expect(shardsOffPath(before.neurons, []).length).toBeGreaterThan(250);
+    expect(shardsOffPath(before.connections, [c.connectionId])).toEqual([]);
+    expect(after.connections[shardPath(c.connectionId)[0]]?.[shardPath(c.connectionId)[1]]?.[c.connectionId]).toBeDefined();
   });
 
   test('public types: snapshots are read-only, inputs are typed', () => {

@@ -63,7 +63,8 @@ export { failureCauseOf, TASK_FAILURE_CAUSES, type TaskFailureCause, type Finish
 export { agentPerformance, canFire, isRefractory } from './model/neuron';
 export { activateConnection, decayConnection, connectionSuccessRate, successRateAdjustedStrength } from './model/connection';
 export { initialSwarmState, neuronOf, connectionOf, findConnection, listNeurons, listConnections, neuronsInOrder } from './model/swarmState';
-export { SHARD_COUNT, shardKey, type ShardedRecord, type ReadonlyShardedRecord } from './model/shardedRecord';
+export { PAIR_SHARDS, pairCount, pairOf, pairsOf, type PairIndex, type ReadonlyPairIndex } from './model/pairIndex';
+export { SHARD_COUNT, shardPath, type Shard, type ShardGroup, type ShardedRecord, type ReadonlyShardedRecord } from './model/shardedRecord';
 export { propagate } from './model/propagation';
 export { adaptTopology, decayConnections } from './model/adaptation';
 export { learnFromTask, learnFromTasks, learnFromConsensus, type TaskOutcomeBatch } from './model/outcomeLearning';

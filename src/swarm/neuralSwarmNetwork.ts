@@ -7,7 +7,6 @@ import { NotRunningError, UnknownAgentError, ValidationError } from '../errors';
 import { systemClock, withLongTimers, type NeuroFluxClock } from '../kernel/clock';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
 import { activationPatterns } from './model/emergentPatterns';
-import { ownValue } from '../idRecord';
 import { knowledgeTransferMessage } from './model/knowledgeSharing';
 import { agentPerformance } from './model/neuron';
 import { performanceMetrics, type SwarmPerformanceMetrics } from './performanceMetrics';
@@ -30,6 +29,7 @@ import {
   agentIdSchema,
 } from './model/swarmSchemas';
 import { computeSwarmStats, type SwarmStats } from './topologyMetrics';
+import { pairOf } from './model/pairIndex';
 import type {
   AdaptationResult,
   ConsensusOutcome,
@@ -398,7 +398,7 @@ export class NeuralSwarmNetwork {
    */
   getConnection(source: string, target: string): Immutable<SwarmConnection> | undefined {
     const state = this.state();
-    const id = ownValue(neuronOf(state, source)?.outgoing, target);
+    const id = pairOf(neuronOf(state, source)?.outgoing, target);
     return id === undefined ? undefined : connectionOf(state, id);
   }
 

@@ -1,7 +1,7 @@
-import { ownValue } from '../idRecord';
 import { betaPosterior, type BetaParameters } from './model/routingBandit';
 import { connectionOf, neuronOf } from './model/swarmState';
 import { SWARM_DEFAULTS, type SwarmSnapshot } from './model/swarmTypes';
+import { pairOf } from './model/pairIndex';
 
 /**
  * How well a candidate agent has worked with the agents whose results a task consumes:
@@ -26,7 +26,7 @@ export function routingAffinity(state: SwarmSnapshot, candidateAgentId: string, 
     if (producer === candidateAgentId || seen.has(producer)) continue;
     seen.add(producer);
     count += 1;
-    const connectionId = ownValue(neuronOf(state, producer)?.outgoing, candidateAgentId);
+    const connectionId = pairOf(neuronOf(state, producer)?.outgoing, candidateAgentId);
     if (connectionId !== undefined) total += connectionOf(state, connectionId)?.strength ?? 0;
   }
   return count === 0 ? 0 : total / count;
@@ -44,7 +44,7 @@ export function routingAffinity(state: SwarmSnapshot, candidateAgentId: string, 
  */
 export function pairPosterior(state: SwarmSnapshot, producerAgentId: string, candidateAgentId: string): BetaParameters {
   const producer = neuronOf(state, producerAgentId);
-  const connectionId = ownValue(producer?.outgoing, candidateAgentId);
+  const connectionId = pairOf(producer?.outgoing, candidateAgentId);
   const connection = connectionId === undefined ? undefined : connectionOf(state, connectionId);
   return betaPosterior(connection?.posterior, producer?.producerSteps ?? 0, state.rules.banditDiscount ?? SWARM_DEFAULTS.banditDiscount);
 }

@@ -1,8 +1,8 @@
 import type { Immutable } from 'immer';
 import { clampStrength } from './connection';
-import { ownValue } from '../../idRecord';
 import { connectionOf, neuronOf } from './swarmState';
 import { PatternType, type ConsensusRecord, type EmergentPattern, type SwarmSnapshot, type SwarmState } from './swarmTypes';
+import { pairOf } from './pairIndex';
 
 /**
  * Each agent's activation over the recent propagations, oldest first: one value per
@@ -105,7 +105,7 @@ function connectionsAmong(state: SwarmSnapshot, agents: readonly string[]): stri
     const outgoing = neuronOf(state, source)?.outgoing;
     if (!outgoing) continue;
     for (const target of agents) {
-      const id = ownValue(outgoing, target);
+      const id = pairOf(outgoing, target);
       if (id !== undefined) ids.push(id);
     }
   }

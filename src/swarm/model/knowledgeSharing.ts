@@ -2,6 +2,7 @@ import type { MessageInput } from '../../bus/model/message';
 import { clampStrength } from './connection';
 import { findConnection, listNeurons, neuronOf } from './swarmState';
 import type { KnowledgeTransfer, SwarmSnapshot, SwarmState, TransferredPattern } from './swarmTypes';
+import { pairsOf } from './pairIndex';
 
 /** Topic of knowledge-transfer notifications on the bus. */
 export const KNOWLEDGE_TRANSFER_TOPIC = 'knowledge_transfer';
@@ -22,7 +23,7 @@ export function shareKnowledge(state: SwarmState, source: string, key: string, v
   if (!origin) return 0;
   origin.knowledgeBase[key] = value;
   let shared = 0;
-  for (const targetId of targets ?? Object.keys(origin.outgoing)) {
+  for (const targetId of targets ?? pairsOf(origin.outgoing).map(([target]) => target)) {
     const target = neuronOf(state, targetId);
     if (!target || targetId === source) continue;
     target.knowledgeBase[key] = value;

@@ -1,6 +1,7 @@
 import { idRecord, ownValue } from '../../idRecord';
 import { getEntry } from './shardedRecord';
 import type { SwarmNeuron, SwarmRules, SwarmSnapshot } from './swarmTypes';
+import { emptyPairIndex } from './pairIndex';
 
 /**
  * Rules of one neuron (an agent of the swarm). Functions that change a neuron mutate
@@ -35,8 +36,9 @@ export function newNeuron(agentId: string, seq: number, settings: NeuronSettings
     performance: rules.initialPerformance,
     knowledgeBase: idRecord(),
     patterns: idRecord(),
-    outgoing: idRecord(),
-    incoming: idRecord(),
+    outgoing: emptyPairIndex(),
+    outgoingCount: 0,
+    incoming: emptyPairIndex(),
   };
 }
 

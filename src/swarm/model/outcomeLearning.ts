@@ -1,5 +1,4 @@
 import type { Immutable } from 'immer';
-import { ownValue } from '../../idRecord';
 import { appendBounded } from './boundedHistory';
 import { recordConnectionOutcome } from './connection';
 import { recordDecision, updatePerformance } from './neuron';
@@ -8,6 +7,7 @@ import { MAX_PAIRS_PER_PRODUCER } from './swarmSchemas';
 import { addNeuron, connect, connectionOf, disconnect, findConnection, neuronOf } from './swarmState';
 import { SwarmWorkingCopy } from './swarmWorkingCopy';
 import type { ConsensusOutcome, ConsensusRecord, SwarmNeuron, SwarmSnapshot, SwarmState, TaskOutcome } from './swarmTypes';
+import { pairOf, pairsOf } from './pairIndex';
 
 /** Decision-pattern key of a task type (`task:<type>`, `task:untyped` without one). */
 export function taskPatternKey(taskType: string | undefined): string {
@@ -95,14 +95,12 @@ function makeRoomForPair(state: SwarmState, producer: SwarmNeuron): void {
  * while it has fewer than `MAX_PAIRS_PER_PRODUCER`.
  */
 function pairToDropFor(state: SwarmSnapshot, producer: Immutable<SwarmNeuron>): { readonly target: string; readonly connectionId: string | undefined } | undefined {
-  const targets = Object.keys(producer.outgoing);
-  if (targets.length < MAX_PAIRS_PER_PRODUCER) return undefined;
+  if (producer.outgoingCount < MAX_PAIRS_PER_PRODUCER) return undefined;
   const discount = state.rules.banditDiscount;
   const now = producer.producerSteps ?? 0;
   let weakest: { target: string; connectionId: string | undefined } | undefined;
   let least = Infinity;
-  for (const target of targets) {
-    const connectionId = producer.outgoing[target];
+  for (const [target, connectionId] of pairsOf(producer.outgoing)) {
     const held = evidenceAt(connectionId === undefined ? undefined : connectionOf(state, connectionId)?.posterior, now, discount);
     if (held < least) {
       least = held;
@@ -172,17 +170,18 @@ function makeWritableFor(copy: SwarmWorkingCopy, outcome: TaskOutcome, success: 
   let newPairs = 0;
   for (const producer of producers) {
     const source = copy.writableNeuron(producer);
-    const connectionId = ownValue(source?.outgoing, consumer);
+    const connectionId = pairOf(source?.outgoing, consumer);
     if (connectionId !== undefined) {
       copy.writableConnection(connectionId);
       continue;
     }
-    // A new pair: both ends' pair indexes change (and the dropped pair's target's, if any).
-    copy.writableLinks(producer);
-    copy.writableLinks(consumer);
+    // A new pair: both ends' pair indexes change (and the dropped pair's, if any).
+    copy.writablePair(producer, 'outgoing', consumer);
+    copy.writablePair(consumer, 'incoming', producer);
     const dropped = source === undefined ? undefined : pairToDropFor(state, source);
     if (dropped !== undefined) {
-      copy.writableLinks(dropped.target);
+      copy.writablePair(producer, 'outgoing', dropped.target);
+      copy.writablePair(dropped.target, 'incoming', producer);
       if (dropped.connectionId !== undefined) copy.writableShard('connections', dropped.connectionId);
     }
     // `connect` numbers new pairs `conn-<nextConnectionSeq>` in the order of the producers.

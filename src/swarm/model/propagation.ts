@@ -4,6 +4,7 @@ import { idRecord } from '../../idRecord';
 import { canFire, fireNeuron } from './neuron';
 import { connectionOf, neuronOf } from './swarmState';
 import type { FiringRecord, PropagationResult, SwarmState } from './swarmTypes';
+import { pairsOf, type PairIndex } from './pairIndex';
 
 /**
  * Propagates a signal breadth-first from `source`, mutating `state` (an immer draft).
@@ -18,7 +19,9 @@ import type { FiringRecord, PropagationResult, SwarmState } from './swarmTypes';
  * - At most `maxLayers` waves fire (the source's is the first); neurons reached by the
  *   last wave keep their activation for later signals.
  *
- * Work is proportional to the neurons and connections the signal reaches. The touched
+ * A firing neuron feeds its targets in the order they joined the network (so sums and
+ * the order of `fired`, `reached` and `activatedConnections` do not depend on how pairs
+ * are stored). Work is proportional to the neurons and connections the signal reaches. The touched
  * neurons' activations are appended to the activation history (bounded).
  *
  * @example
@@ -47,7 +50,7 @@ export function propagate(state: SwarmState, source: string, signal: number, max
       if (!canFire(neuron, at)) continue;
       const output = fireNeuron(neuron, at);
       fired.push({ agentId, layer: depth, output });
-      for (const [targetId, connectionId] of Object.entries(neuron.outgoing)) {
+      for (const [targetId, connectionId] of pairsInJoinOrder(state, neuron.outgoing)) {
         // Earlier waves (and this one) are not fed back: a cycle in the graph must not
         // re-excite a neuron within one propagation.
         if (reached.has(targetId) && !inNext.has(targetId)) continue;
@@ -82,4 +85,10 @@ export function propagate(state: SwarmState, source: string, signal: number, max
   };
   state.lastPropagation = result;
   return result;
+}
+
+/** A neuron's pairs ordered by the other agent's joining order (as `neuronsInOrder` lists neurons). */
+function pairsInJoinOrder(state: SwarmState, index: PairIndex): [string, string][] {
+  const seq = (agentId: string): number => neuronOf(state, agentId)?.seq ?? Number.MAX_SAFE_INTEGER;
+  return pairsOf(index).sort(([x], [y]) => seq(x) - seq(y));
 }

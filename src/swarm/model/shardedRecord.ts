@@ -1,38 +1,71 @@
 import { idRecord, ownValue } from '../../idRecord';
 
 /**
- * A record split into a fixed number of shards by key hash. The swarm's context is
- * updated immutably (immer), and an immutable update copies every object on the path to
- * the change: with one flat record of N neurons, each event would copy N entries. Two
- * levels of at most `SHARD_COUNT` shards make an update copy the shard index plus one
- * shard, about `64 + N / 64` entries: an event's cost follows what it changes, not the
- * size of the network, for networks up to tens of thousands of agents.
+ * A record split by key hash into shards two levels deep: {@link SHARD_COUNT} groups of
+ * {@link SHARD_COUNT} shards (4 096 in all). The swarm's context is updated immutably (and
+ * frozen, as immer freezes), and an immutable update copies every object on the path to the
+ * change: the record, a group and a shard. So each must copy cheaply once frozen:
+ * - the record and its groups are arrays of 64 slots (`undefined` where empty): V8 copies a
+ *   frozen array of 64 by spread in ~0.1 µs, where a frozen object keyed `'0'`…`'63'`
+ *   took ~8.5 µs (its elements turn into a dictionary when frozen);
+ * - a shard is a prototype-less record keyed by ids (so `__proto__` is an ordinary key), which
+ *   copies at ~0.2–0.5 µs an entry: shards must stay small.
+ * One level of 64 object-keyed shards did not: at 30 000 pairs a shard held ~470, and a task
+ * outcome learned on its own (a task finishing alone in its turn) copied 2–4 of them, 0.9 ms
+ * an outcome (bench/profiles/swarmLearningAlone.ts, `PER_BATCH=1`). With two levels a shard
+ * holds N / 4 096 entries: an update's cost follows what it changes, not the size of the
+ * network, up to hundreds of thousands of entries.
  */
 
-/** Entries by shard key, then by key. */
-export type ShardedRecord<T> = Record<string, Record<string, T>>;
+/** One shard: entries by key. */
+export type Shard<T> = Record<string, T>;
+/** {@link SHARD_COUNT} shards, `undefined` where empty. */
+export type ShardGroup<T> = (Shard<T> | undefined)[];
+/** Entries by group, then shard (see {@link shardPath}), then key. */
+export type ShardedRecord<T> = (ShardGroup<T> | undefined)[];
 
 /** A sharded record as read from a frozen snapshot. */
-export type ReadonlyShardedRecord<T> = { readonly [shard: string]: { readonly [key: string]: T } | undefined };
+export type ReadonlyShardedRecord<T> = readonly (readonly ({ readonly [key: string]: T } | undefined)[] | undefined)[];
 
-/** Number of shards of a sharded record. */
+/** Groups in a sharded record, and shards in a group. */
 export const SHARD_COUNT = 64;
 
 /**
- * The shard of a key (FNV-1a of the key, modulo {@link SHARD_COUNT}).
+ * Where a key lives: its group and its shard in the group (FNV-1a of the key: the low six
+ * bits, then the next six).
  *
  * @example
  * ```ts
- * state.neurons[shardKey('risk')]?.risk; // same as getEntry(state.neurons, 'risk')
+ * const [group, shard] = shardPath('risk');
+ * state.neurons[group]?.[shard]?.risk; // same as getEntry(state.neurons, 'risk')
  * ```
  */
-export function shardKey(key: string): string {
+export function shardPath(key: string): readonly [group: number, shard: number] {
+  const hash = keyHash(key);
+  return [hash % SHARD_COUNT, Math.floor(hash / SHARD_COUNT) % SHARD_COUNT];
+}
+
+/** FNV-1a of a key's UTF-16 code units, as an unsigned 32-bit integer. @internal */
+export function keyHash(key: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
     hash ^= key.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193);
   }
-  return String((hash >>> 0) % SHARD_COUNT);
+  return hash >>> 0;
+}
+
+/** {@link SHARD_COUNT} empty slots, as a packed array (a holey one copies slowly once frozen). */
+export function emptySlots<T>(): (T | undefined)[] {
+  const slots: (T | undefined)[] = [];
+  for (let i = 0; i < SHARD_COUNT; i++) slots.push(undefined);
+  return slots;
+}
+
+/** The shard that holds `key`, if it exists. */
+export function shardOf<T>(record: ReadonlyShardedRecord<T>, key: string): { readonly [key: string]: T } | undefined {
+  const [group, shard] = shardPath(key);
+  return record[group]?.[shard];
 }
 
 /**
@@ -44,27 +77,41 @@ export function shardKey(key: string): string {
  * ```
  */
 export function getEntry<T>(record: ReadonlyShardedRecord<T>, key: string): T | undefined {
-  return ownValue(record[shardKey(key)], key);
+  return ownValue(shardOf(record, key), key);
 }
 
-/** Sets the entry of `key` (mutates: call on an immer draft). */
+/** Sets the entry of `key` (mutates: call on an immer draft or on a working copy's writable path). */
 export function setEntry<T>(record: ShardedRecord<T>, key: string, value: T): void {
-  const shard = shardKey(key);
-  (record[shard] ??= idRecord<T>())[key] = value;
+  const [group, shard] = shardPath(key);
+  ((record[group] ??= emptySlots())[shard] ??= idRecord<T>())[key] = value;
 }
 
-/** Deletes the entry of `key`; an emptied shard goes too (mutates: call on an immer draft). */
+/** Deletes the entry of `key`; an emptied shard and an emptied group go too (mutates, as {@link setEntry}). */
 export function deleteEntry<T>(record: ShardedRecord<T>, key: string): boolean {
-  const shard = shardKey(key);
-  const entries = record[shard];
-  if (!entries || !Object.hasOwn(entries, key)) return false;
+  const [group, shard] = shardPath(key);
+  const shards = record[group];
+  const entries = shards?.[shard];
+  if (!shards || !entries || !Object.hasOwn(entries, key)) return false;
   delete entries[key];
-  if (Object.keys(entries).length === 0) delete record[shard];
+  if (isEmptyRecord(entries)) {
+    shards[shard] = undefined;
+    if (shards.every((slot) => slot === undefined)) record[group] = undefined;
+  }
   return true;
 }
 
+function isEmptyRecord(record: object): boolean {
+  for (const _ in record) return false;
+  return true;
+}
+
+/** An empty sharded record. */
+export function emptyShardedRecord<T>(): ShardedRecord<T> {
+  return emptySlots<ShardGroup<T>>();
+}
+
 /**
- * Every entry, shard by shard (deterministic for a given history of updates).
+ * Every entry, group by group and shard by shard (deterministic for a given history of updates).
  *
  * @example
  * ```ts
@@ -73,6 +120,9 @@ export function deleteEntry<T>(record: ShardedRecord<T>, key: string): boolean {
  */
 export function entriesOf<T>(record: ReadonlyShardedRecord<T>): T[] {
   const all: T[] = [];
-  for (const entries of Object.values(record)) if (entries) all.push(...Object.values(entries));
+  for (const shards of record) {
+    if (!shards) continue;
+    for (const entries of shards) if (entries) for (const key of Object.keys(entries)) all.push(entries[key] as T);
+  }
   return all;
 }

@@ -1,9 +1,10 @@
 import type { Immutable } from 'immer';
 import { newConnection } from './connection';
-import { idRecord, ownValue } from '../../idRecord';
+import { idRecord } from '../../idRecord';
 import { newNeuron, type NeuronSettings } from './neuron';
-import { deleteEntry, entriesOf, getEntry, setEntry } from './shardedRecord';
+import { deleteEntry, emptyShardedRecord, entriesOf, getEntry, setEntry } from './shardedRecord';
 import { SWARM_DEFAULTS, type SwarmConnection, type SwarmMachineInput, type SwarmNeuron, type SwarmRules, type SwarmSnapshot, type SwarmState } from './swarmTypes';
+import { deletePair, pairOf, pairsOf, setPair } from './pairIndex';
 
 /**
  * The network's structure: its initial state, neurons and connections in and out.
@@ -31,8 +32,8 @@ export function initialSwarmState(input: SwarmMachineInput): SwarmState {
     rules: { ...SWARM_DEFAULTS, ...definedRules(input.rules) },
     now: input.at ?? 0,
     rngState: input.seed >>> 0,
-    neurons: {},
-    connections: {},
+    neurons: emptyShardedRecord(),
+    connections: emptyShardedRecord(),
     nextNeuronSeq: 0,
     nextConnectionSeq: 0,
     nextSignalId: 0,
@@ -141,8 +142,8 @@ export function addNeuron(state: SwarmState, agentId: string, settings: NeuronSe
 export function removeNeuron(state: SwarmState, agentId: string): boolean {
   const neuron = neuronOf(state, agentId);
   if (!neuron) return false;
-  for (const target of Object.keys(neuron.outgoing)) disconnect(state, agentId, target);
-  for (const source of Object.keys(neuron.incoming)) disconnect(state, source, agentId);
+  for (const [target] of pairsOf(neuron.outgoing)) disconnect(state, agentId, target);
+  for (const [source] of pairsOf(neuron.incoming)) disconnect(state, source, agentId);
   deleteEntry(state.neurons, agentId);
   return true;
 }
@@ -158,7 +159,7 @@ export function removeNeuron(state: SwarmState, agentId: string): boolean {
 export function findConnection(state: SwarmState, source: string, target: string): SwarmConnection | undefined;
 export function findConnection(state: SwarmSnapshot, source: string, target: string): Immutable<SwarmConnection> | undefined;
 export function findConnection(state: SwarmSnapshot, source: string, target: string): Immutable<SwarmConnection> | undefined {
-  const id = ownValue(neuronOf(state, source)?.outgoing, target);
+  const id = pairOf(neuronOf(state, source)?.outgoing, target);
   return id === undefined ? undefined : connectionOf(state, id);
 }
 
@@ -183,19 +184,21 @@ export function connect(state: SwarmState, source: string, target: string, stren
   const initial = strength ?? state.rules.initialStrength;
   const connection = newConnection(connectionId, source, target, initial, at, state.rules);
   setEntry(state.connections, connectionId, connection);
-  from.outgoing[target] = connectionId;
-  to.incoming[source] = connectionId;
+  setPair(from.outgoing, target, connectionId);
+  from.outgoingCount += 1;
+  setPair(to.incoming, source, connectionId);
   return connection;
 }
 
 /** Removes the connection from `source` to `target`; false when there is none. */
 export function disconnect(state: SwarmState, source: string, target: string): boolean {
   const from = neuronOf(state, source);
-  const id = ownValue(from?.outgoing, target);
+  const id = pairOf(from?.outgoing, target);
   if (!from || id === undefined) return false;
-  delete from.outgoing[target];
+  deletePair(from.outgoing, target);
+  from.outgoingCount -= 1;
   const to = neuronOf(state, target);
-  if (to) delete to.incoming[source];
+  if (to) deletePair(to.incoming, source);
   deleteEntry(state.connections, id);
   return true;
 }

@@ -2,6 +2,7 @@ import type { Immutable } from 'immer';
 import type { TaskFailureCause } from './failureAttribution';
 import type { PairPosterior } from './routingBandit';
 import type { ShardedRecord } from './shardedRecord';
+import type { PairIndex } from './pairIndex';
 
 /**
  * The swarm network's constants and the shapes of its state, events and results.
@@ -143,10 +144,12 @@ export interface SwarmNeuron {
   knowledgeBase: Record<string, unknown>;
   /** Decision statistics by key, e.g. `task:analysis`, `consensus:risk_conflict`. */
   patterns: Record<string, DecisionPattern>;
-  /** Connection ids by target agent. */
-  outgoing: Record<string, string>;
-  /** Connection ids by source agent. */
-  incoming: Record<string, string>;
+  /** Connection ids by target agent (read with `pairOf` / `pairsOf`). */
+  outgoing: PairIndex;
+  /** How many pairs `outgoing` holds (kept with it: counting a pair index walks it). */
+  outgoingCount: number;
+  /** Connection ids by source agent (read with `pairOf` / `pairsOf`). */
+  incoming: PairIndex;
   /**
    * How many judged outcomes this agent's output has had as a producer: the clock of its
    * pairs' discounting. Absent (0) until the first one.

@@ -1,5 +1,6 @@
-import { idRecord, ownValue } from '../../idRecord';
-import { shardKey, type ShardedRecord } from './shardedRecord';
+import { idRecord } from '../../idRecord';
+import { pairShard } from './pairIndex';
+import { emptySlots, getEntry, shardPath, type ShardedRecord } from './shardedRecord';
 import type { DecisionPattern, SwarmConnection, SwarmNeuron, SwarmState } from './swarmTypes';
 
 /**
@@ -20,9 +21,9 @@ import type { DecisionPattern, SwarmConnection, SwarmNeuron, SwarmState } from '
  *
  * What a batch costs follows what it changes: the copy keeps a list of what it owns and
  * freezes only that (it used to walk every entry of each copied shard: 22 % of the learning
- * on 1 000 agents), and a neuron's pair indexes (`outgoing`, `incoming`: up to
- * `MAX_PAIRS_PER_PRODUCER` entries) are copied only when a pair is added or dropped
- * ({@link writableLinks}), not whenever the neuron learns.
+ * on 1 000 agents), and of a neuron's pair indexes (`outgoing`, `incoming`: hundreds of
+ * entries) only the shard of a pair added or dropped is copied ({@link writablePair}), not
+ * whenever the neuron learns.
  */
 export class SwarmWorkingCopy {
   /** The next state while the batch runs: write only what was made writable. */
@@ -50,15 +51,16 @@ export class SwarmWorkingCopy {
   }
 
   /**
-   * The shard of `state[records]` that holds `key`, owned by this copy (copied on the
-   * first call in the batch, created when absent) so that entries can be set or deleted in it.
+   * The shard of `state[records]` that holds `key`, owned by this copy with its group and the
+   * record (each copied on the first call in the batch, created when absent) so that entries
+   * can be set or deleted in it (and an emptied shard or group dropped).
    */
   writableShard(records: 'neurons', key: string): Record<string, SwarmNeuron>;
   writableShard(records: 'connections', key: string): Record<string, SwarmConnection>;
   writableShard(records: 'neurons' | 'connections', key: string): Record<string, SwarmNeuron | SwarmConnection> {
     let record: ShardedRecord<SwarmNeuron | SwarmConnection> = this.state[records];
     if (!this.owned.has(record)) {
-      record = { ...record };
+      record = [...record];
       this.state[records] = record as ShardedRecord<never>;
       this.own(record, this.containers);
     }
@@ -66,12 +68,18 @@ export class SwarmWorkingCopy {
   }
 
   private writableShardOf<T>(record: ShardedRecord<T>, key: string): Record<string, T> {
-    const id = shardKey(key);
-    const shard = record[id];
+    const [groupId, shardId] = shardPath(key);
+    let group = record[groupId];
+    if (group === undefined || !this.owned.has(group)) {
+      group = group === undefined ? emptySlots() : [...group];
+      record[groupId] = group;
+      this.own(group, this.containers);
+    }
+    const shard = group[shardId];
     if (shard !== undefined && this.owned.has(shard)) return shard;
     // Object.assign onto a prototype-less record keeps a `__proto__` key as an own key.
     const copy = shard === undefined ? idRecord<T>() : Object.assign(idRecord<T>(), shard);
-    record[id] = copy;
+    group[shardId] = copy;
     this.own(copy, this.containers);
     return copy;
   }
@@ -79,11 +87,11 @@ export class SwarmWorkingCopy {
   /**
    * The neuron of `agentId`, owned by this copy: its fields and decision patterns (each one
    * too) can be changed; its outgoing and incoming connection ids only after
-   * {@link writableLinks}. For an agent not in the network, its shard is made writable (so
+   * {@link writablePair}. For an agent not in the network, its shard is made writable (so
    * that `addNeuron` can add it) and the result is `undefined`.
    */
   writableNeuron(agentId: string): SwarmNeuron | undefined {
-    const current = ownValue(this.state.neurons[shardKey(agentId)], agentId);
+    const current = getEntry(this.state.neurons, agentId);
     if (current !== undefined && this.owned.has(current)) return current;
     const shard = this.writableShard('neurons', agentId);
     if (current === undefined) return undefined;
@@ -95,20 +103,27 @@ export class SwarmWorkingCopy {
   }
 
   /**
-   * The neuron of `agentId` as {@link writableNeuron} gives it, with its outgoing and incoming
-   * connection ids writable too (for a pair added or dropped); `undefined` for an agent not
-   * in the network.
+   * The neuron of `agentId` as {@link writableNeuron} gives it, with the shard of its `side`
+   * pair index that holds `otherAgentId` writable too (for that pair added or dropped): the
+   * index (16 slots) and that shard are copied, not the other pairs. `undefined` for an agent
+   * not in the network.
    */
-  writableLinks(agentId: string): SwarmNeuron | undefined {
+  writablePair(agentId: string, side: 'outgoing' | 'incoming', otherAgentId: string): SwarmNeuron | undefined {
     const neuron = this.writableNeuron(agentId);
     if (neuron === undefined) return undefined;
-    if (!this.owned.has(neuron.outgoing)) {
-      neuron.outgoing = Object.assign(idRecord<string>(), neuron.outgoing);
-      this.own(neuron.outgoing, this.containers);
+    let index = neuron[side];
+    if (!this.owned.has(index)) {
+      index = [...index];
+      neuron[side] = index;
+      this.own(index, this.containers);
     }
-    if (!this.owned.has(neuron.incoming)) {
-      neuron.incoming = Object.assign(idRecord<string>(), neuron.incoming);
-      this.own(neuron.incoming, this.containers);
+    const at = pairShard(otherAgentId);
+    const shard = index[at];
+    if (shard === undefined || !this.owned.has(shard)) {
+      // Object.assign onto a prototype-less record keeps a `__proto__` key as an own key.
+      const copy = shard === undefined ? idRecord<string>() : Object.assign(idRecord<string>(), shard);
+      index[at] = copy;
+      this.own(copy, this.containers);
     }
     return neuron;
   }
@@ -119,7 +134,7 @@ export class SwarmWorkingCopy {
    * that a connection can be created under that id).
    */
   writableConnection(connectionId: string): SwarmConnection | undefined {
-    const current = ownValue(this.state.connections[shardKey(connectionId)], connectionId);
+    const current = getEntry(this.state.connections, connectionId);
     if (current !== undefined && this.owned.has(current)) return current;
     const shard = this.writableShard('connections', connectionId);
     if (current === undefined) return undefined;
@@ -136,8 +151,10 @@ export class SwarmWorkingCopy {
     this.own(created, this.entities);
     if ('outgoing' in created) {
       this.owned.add(created.patterns);
-      this.own(created.outgoing, this.containers);
-      this.own(created.incoming, this.containers);
+      for (const index of [created.outgoing, created.incoming]) {
+        this.own(index, this.containers);
+        for (const shard of index) if (shard !== undefined) this.own(shard, this.containers);
+      }
     }
   }
 
