@@ -321,3 +321,37 @@ export const JsonValueSchema = z.unknown().superRefine((value, ctx) => {
   const found = findNonJson(value);
   if (found !== undefined) ctx.addIssue({ code: 'custom', message: found.message, path: [...found.keys] });
 });
+
+/**
+ * A JSON value as a transport or a store would deliver it, frozen: what `JSON.parse(JSON.stringify(value))`
+ * gives (a `Date` becomes its ISO string, `undefined` properties go, an object reached twice
+ * becomes two copies, `-0` becomes `0`), with every object and array in it frozen. For
+ * values {@link findNonJson} accepted (so no cycle, at most {@link MAX_JSON_DEPTH} deep).
+ * A task's result is kept so: whoever reads it (`getTask`, events, the dependents'
+ * `dependencyResults`) gets the value a dependent on another machine gets, and no reader
+ * can change it for the others, nor the executor that returned it.
+ *
+ * @example
+ * ```ts
+ * const result = frozenJsonCopy({ at: new Date(0), rows: [1, 2] }); // { at: '1970-01-01T00:00:00.000Z', rows: [1, 2] }, frozen
+ * ```
+ */
+export function frozenJsonCopy<T>(value: T): T {
+  if (value === undefined || value === null) return value;
+  const type = typeof value;
+  if (type === 'string' || type === 'boolean') return value;
+  if (type === 'number') return (Object.is(value, -0) ? 0 : value) as T;
+  return deepFreezeJson(JSON.parse(JSON.stringify(value)) as T);
+}
+
+/**
+ * Freezes a value made by `JSON.parse` (plain objects and arrays, at most
+ * {@link MAX_JSON_DEPTH} + 1 deep), in place, and returns it.
+ */
+export function deepFreezeJson<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  if (Array.isArray(value)) for (const item of value) deepFreezeJson(item);
+  else for (const key of Object.keys(value)) deepFreezeJson((value as Record<string, unknown>)[key]);
+  return value;
+}

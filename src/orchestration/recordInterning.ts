@@ -1,3 +1,4 @@
+import { deepFreezeJson } from '../jsonValue';
 import type { TaskRecord } from './taskTypes';
 
 /** Shared by every record without dependencies (or capabilities). */
@@ -52,4 +53,5 @@ export function freezeRecordParts(record: TaskRecord): void {
   Object.freeze(record.dependencies);
   Object.freeze(record.requiredCapabilities);
   Object.freeze(record.retryPolicy);
+  deepFreezeJson(record.result);
 }

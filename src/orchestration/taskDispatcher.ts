@@ -5,6 +5,7 @@ import type { AgentHandle } from '../bus/agentHandle';
 import type { CommunicationBus } from '../bus/communicationBus';
 import type { Message } from '../bus/message';
 import { describeError } from '../describeError';
+import { deepFreezeJson } from '../jsonValue';
 import { AttemptAbort } from './attemptAbort';
 import type { OrchestratorAgent } from './orchestratorAgent';
 import { loadAfterRelease, performanceAfterAttempt } from './planning/slotAccounting';
@@ -146,7 +147,8 @@ export class TaskDispatcher {
     }
     const actor = entry.actor;
     if (outcome.status === 'completed') {
-      entry.record.result = outcome.result;
+      // In-process results arrive copied and frozen (executeAttempt); a remote one is parsed from its frame.
+      entry.record.result = deepFreezeJson(outcome.result);
       if (actor.getSnapshot().matches('assigned')) actor.send({ type: 'EXECUTION_STARTED', attempt });
       actor.send({ type: 'EXECUTION_SUCCEEDED', attempt });
     } else {

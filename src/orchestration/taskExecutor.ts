@@ -1,6 +1,6 @@
 import { describeError } from '../describeError';
 import { ValidationError } from '../errors';
-import { findNonJson } from '../jsonValue';
+import { findNonJson, frozenJsonCopy } from '../jsonValue';
 import type { TaskResultPayload } from './taskProtocol';
 import type { TaskSpec } from './taskTypes';
 
@@ -10,7 +10,7 @@ export interface ExecutionContext {
   readonly signal: AbortSignal;
   /** Report progress, 0..1 (shown in the task record and `events$`). */
   reportProgress(progress: number): void;
-  /** Results of the task's dependencies, by task id. */
+  /** Results of the task's dependencies, by task id: frozen JSON copies (writing to one throws). */
   readonly dependencyResults: Readonly<Record<string, unknown>>;
   /** 0 for the first attempt, then 1, 2... */
   readonly attempt: number;
@@ -46,7 +46,8 @@ export async function executeAttempt(execute: TaskExecutor, task: TaskSpec, cont
     return { taskId, attempt, status: 'failed', error: describeError(error) };
   }
   const notJson = findNonJson(result);
-  if (notJson === undefined) return { taskId, attempt, status: 'completed', result };
+  // A copy, frozen: the executor keeps its object, readers cannot change the result for each other.
+  if (notJson === undefined) return { taskId, attempt, status: 'completed', result: frozenJsonCopy(result) };
   const path = notJson.path ? `result.${notJson.path}` : 'result';
   return {
     taskId,

@@ -115,6 +115,7 @@ export interface TaskRecord extends TaskSpec {
   retryCount: number;
   /** While `retrying`: the clock time (ms) at which the task is queued again; otherwise null. */
   retryAt: number | null;
+  /** What the executor returned, as a frozen JSON copy (what a transport or a store would deliver); shared read-only by every reader. */
   result: unknown;
   error: string | null;
   /** Why a finished task did not complete, or why a pending one is not running. */

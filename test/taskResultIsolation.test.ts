@@ -1,0 +1,104 @@
+/**
+ * A task's result is kept as a frozen JSON copy of what the executor returned: whoever reads
+ * it (`getTask`, `waitForTask`, `events$`, the dependents' `dependencyResults`) gets the value
+ * a dependent on another machine would get, no reader can change it for the others, and the
+ * executor keeps its own object. Before, the record held the executor's object: a caller's
+ * `getTask('a').result.rows.push(...)` changed what the dependent `b` was given, and the
+ * executor's later writes to its object did too.
+ */
+import { SimulatedClock } from 'xstate';
+import { createNeuroFlux, type TaskSpec } from '../src';
+import { deepFreezeJson, frozenJsonCopy } from '../src/jsonValue';
+import { cleanupAfterEach } from './support/cleanup';
+
+const cleanup = cleanupAfterEach();
+
+function isDeeplyFrozen(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  return Object.isFrozen(value) && Object.values(value).every(isDeeplyFrozen);
+}
+
+describe('task results', () => {
+  test("a reader cannot change a result for a dependent, nor can the executor's later writes", async () => {
+    const nf = cleanup.add(createNeuroFlux({ clock: new SimulatedClock() }));
+    const returned = { rows: [1, 2], meta: { source: 'a' } };
+    const seenByB: unknown[] = [];
+    let releaseB: () => void = () => {};
+    const bMayRun = new Promise<void>((resolve) => (releaseB = resolve));
+    nf.orchestrator.registerAgent('w', {
+      capabilities: ['w'],
+      maxConcurrentTasks: 2,
+      execute: async (task: TaskSpec, context) => {
+        if (task.taskId === 'a') return returned;
+        await bMayRun;
+        seenByB.push(structuredClone(context.dependencyResults));
+        return 'done';
+      },
+    });
+    await nf.start();
+    nf.orchestrator.submitWorkflow({
+      tasks: [
+        { taskId: 'a', requiredCapabilities: ['w'] },
+        { taskId: 'b', requiredCapabilities: ['w'], dependencies: ['a'] },
+      ],
+    });
+    const a = await nf.orchestrator.waitForTask('a');
+    const result = a.result as { rows: number[]; meta: { source: string } };
+    expect(result).toEqual({ rows: [1, 2], meta: { source: 'a' } });
+    expect(result).not.toBe(returned);
+    expect(isDeeplyFrozen(result)).toBe(true);
+    // A reader's attempts are refused (strict mode: TypeError) ...
+    expect(() => result.rows.push(3)).toThrow(TypeError);
+    expect(() => ((nf.orchestrator.getTask('a')!.result as { meta: { source: string } }).meta.source = 'forged')).toThrow(TypeError);
+    // ... and the executor's own object stays its own, writable.
+    returned.rows.push(99);
+    returned.meta.source = 'changed later';
+    releaseB();
+    await nf.orchestrator.waitForTask('b');
+    expect(seenByB).toEqual([{ a: { rows: [1, 2], meta: { source: 'a' } } }]);
+    expect(nf.orchestrator.getTask('a')!.result).toEqual({ rows: [1, 2], meta: { source: 'a' } });
+  });
+
+  test('the result is what a transport delivers: a Date as its string, undefined fields gone, a shared object copied twice, __proto__ an own key', async () => {
+    const nf = cleanup.add(createNeuroFlux({ clock: new SimulatedClock() }));
+    const shared = { n: 1 };
+    const odd = JSON.parse('{"__proto__": {"polluted": true}, "plain": 1}') as Record<string, unknown>;
+    nf.orchestrator.registerAgent('w', {
+      capabilities: ['w'],
+      execute: () => ({ at: new Date(0), gone: undefined, left: shared, right: shared, odd, zero: -0 }),
+    });
+    await nf.start();
+    nf.orchestrator.submitTask({ taskId: 't', requiredCapabilities: ['w'] });
+    const record = await nf.orchestrator.waitForTask('t');
+    const result = record.result as Record<string, unknown>;
+    expect(result).toEqual({
+      at: '1970-01-01T00:00:00.000Z',
+      left: { n: 1 },
+      right: { n: 1 },
+      odd: JSON.parse('{"__proto__": {"polluted": true}, "plain": 1}') as unknown,
+      zero: 0,
+    });
+    expect('gone' in result).toBe(false);
+    expect(result['left']).not.toBe(result['right']);
+    expect(Object.hasOwn(result['odd'] as object, '__proto__')).toBe(true);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect(Object.is(result['zero'], 0)).toBe(true);
+  });
+
+  test('primitive and absent results pass as they are', () => {
+    expect(frozenJsonCopy(undefined)).toBeUndefined();
+    expect(frozenJsonCopy(null)).toBeNull();
+    expect(frozenJsonCopy('s')).toBe('s');
+    expect(frozenJsonCopy(false)).toBe(false);
+    expect(frozenJsonCopy(2.5)).toBe(2.5);
+    expect(Object.is(frozenJsonCopy(-0), 0)).toBe(true);
+  });
+
+  test('deepFreezeJson freezes a parsed value in place, 513 levels deep, and stops at what is frozen', () => {
+    let deep: unknown = { leaf: [1] };
+    for (let i = 0; i < 512; i++) deep = { next: deep };
+    const parsed = JSON.parse(JSON.stringify(deep)) as unknown;
+    expect(deepFreezeJson(parsed)).toBe(parsed);
+    expect(isDeeplyFrozen(parsed)).toBe(true);
+  });
+});
