@@ -366,6 +366,33 @@ describe('CommunicationBus: publish/subscribe and broadcast', () => {
     await bus.stop();
   });
 
+  test('one published message reaches every subscriber as it was sent: a handler cannot change it for the others (it is frozen)', async () => {
+    const bus = new CommunicationBus();
+    const refused: string[] = [];
+    const seen: { topic: string; priority: string; payload: unknown }[] = [];
+    const tamper = (m: Message) => {
+      for (const change of [
+        () => ((m as { topic: string }).topic = 'forged'),
+        () => ((m as { priority: string }).priority = 'low'),
+        () => ((m as { payload: unknown }).payload = 'forged'),
+      ]) {
+        try {
+          change();
+        } catch (error) {
+          refused.push((error as Error).constructor.name);
+        }
+      }
+    };
+    bus.registerAgent('first', { topics: ['t'], handler: tamper });
+    bus.registerAgent('second', { topics: ['t'], handler: (m) => void seen.push({ topic: m.topic, priority: m.priority, payload: m.payload }) });
+    await bus.start();
+    bus.getAgent('first')?.publish({ topic: 't', payload: { n: 1 }, priority: 'high' });
+    await bus.whenIdle();
+    expect(refused).toEqual(['TypeError', 'TypeError', 'TypeError']);
+    expect(seen).toEqual([{ topic: 't', priority: 'high', payload: { n: 1 } }]);
+    await bus.stop();
+  });
+
   test('an event nobody subscribes to is dead-lettered as no_route', async () => {
     const bus = new CommunicationBus();
     const letters = collectDeadLetters(bus);
