@@ -7,7 +7,8 @@ import type { Message } from './message';
 export interface BusInstrumentation {
   /**
    * A message was accepted (validated), before it is routed. The hook may add headers
-   * (e.g. W3C `traceparent`) to `message.headers`.
+   * (e.g. W3C `traceparent`) to `message.headers`: the last moment it may, since the bus
+   * freezes the message right after (every subscriber gets the same object).
    */
   onAccepted?(message: Message): void;
   /**

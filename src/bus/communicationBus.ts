@@ -517,6 +517,10 @@ export class CommunicationBus implements BusPort {
 
   private accept(message: Message): void {
     this.instrumentation?.onAccepted?.(message);
+    // One message object reaches every subscriber of a publish (and `messages$`, the
+    // dead-letter log): frozen once the instrumentation has stamped it, so that no handler
+    // changes what the others get.
+    Object.freeze(message);
     this.counters.sent++;
     this.counters.byPriority[message.priority]++;
     if (this.messageSubject.observed) this.messageSubject.next(message);

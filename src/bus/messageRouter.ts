@@ -119,9 +119,6 @@ export class MessageRouter {
    * @throws QueueFullError before acceptance when the recipient's mailbox is full under `reject`.
    */
   route(message: Message, now: number, fromRemote: boolean): void {
-    // One message object reaches every subscriber of a publish (and the dead-letter log):
-    // frozen, so that no handler changes what the others get.
-    Object.freeze(message);
     const sink = this.sink;
     if (message.messageType === MessageType.RESPONSE && message.correlationId !== undefined) {
       sink.accept(message);
