@@ -1,3 +1,4 @@
+import { deepFreezeJson } from '../jsonValue';
 import type { ConflictResolution } from './conflictRecord';
 import type { Conflict, ConsensusAlgorithm, Decision, ResolutionStrategy, Vote } from './model/conflictTypes';
 import type { SnapshotWriterProblem } from '../store/snapshotWriter';
@@ -51,4 +52,13 @@ export interface ConsensusOutcome {
   /** One entry per non-abstaining voter. */
   readonly voters: readonly VoterOutcome[];
   readonly at: number;
+}
+
+/**
+ * What a subscriber of `events$` or `outcomes$` gets: a deep copy, frozen. The engine's
+ * events carry its own conflict, votes and resolution, and one event object reaches every
+ * subscriber. @internal
+ */
+export function readOnlyCopy<T>(event: T): T {
+  return deepFreezeJson(structuredClone(event));
 }

@@ -28,6 +28,7 @@ import { detectSignalConflicts, type SignalRule, type TradingSignalInput } from 
 import { detectTimingConflicts, type TimedAction, type TimingDetectionOptions } from './detectors/timingDetector';
 import { PerformanceLedger, type AgentPerformance } from './performanceLedger';
 import type { VoteFunction } from './voteCollection';
+import { readOnlyCopy } from './conflictEvents';
 import {
   DEFAULT_DEADLINE_MS,
   EngineOptionsSchema,
@@ -107,7 +108,7 @@ export class ConflictResolutionEngine {
       finished: this.finished,
       counters: this.counters,
       defaultAlgorithm: this.options.consensusAlgorithm,
-      events: this.eventSubject,
+      events: { next: (event) => this.publish(event) },
       saving: this.saving,
     });
   }
@@ -391,7 +392,8 @@ export class ConflictResolutionEngine {
     this.finished.outcomeRecorded(finished);
     const outcome = learnFromOutcome(finished.record, parsed.data, this.ledger, this.bus.clock.now());
     this.persist();
-    this.outcomeSubject.next(outcome);
+    // One copy for the subscribers (the swarm learns from it), the caller gets its own.
+    if (this.outcomeSubject.observed) this.outcomeSubject.next(readOnlyCopy(outcome));
     return outcome;
   }
 
@@ -555,6 +557,15 @@ export class ConflictResolutionEngine {
   }
 
   private emit(event: ConflictEvent): void {
-    if (!this.stopped) this.eventSubject.next(event);
+    if (!this.stopped) this.publish(event);
+  }
+
+  /**
+   * Events carry the engine's own conflict, votes and resolution: subscribers get a frozen
+   * copy (made only when someone listens), so that none can change the conflict being
+   * decided, the record, or what the next subscriber sees.
+   */
+  private publish(event: ConflictEvent): void {
+    if (this.eventSubject.observed) this.eventSubject.next(readOnlyCopy(event));
   }
 }

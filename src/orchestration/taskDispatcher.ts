@@ -163,7 +163,7 @@ export class TaskDispatcher {
     if (!entry || !Number.isFinite(progress)) return;
     entry.record.progress = Math.min(1, Math.max(0, progress));
     const events = this.tables.events;
-    if (events.observed) events.next({ type: 'task_progress', taskId, progress: entry.record.progress, at: this.tables.bus.clock.now() });
+    if (events.observed) events.next(Object.freeze({ type: 'task_progress', taskId, progress: entry.record.progress, at: this.tables.bus.clock.now() } as const));
   }
 
   /** The task chart's `abortWork` (timeout or cancel): the running attempt is aborted or told to stop. */

@@ -133,7 +133,7 @@ export class TaskOrchestrator {
         },
         // Another orchestrator restored from the same key: it is the active one now.
         onFenced: () => void this.stop(),
-        onProblem: (problem) => this.eventSubject.next({ type: 'store_problem', problem, at: this.bus.clock.now() }),
+        onProblem: (problem) => this.eventSubject.next(Object.freeze({ type: 'store_problem', problem, at: this.bus.clock.now() } as const)),
       });
     this.finished$ = this.finishedSubject.asObservable();
     this.attempts$ = this.attemptSubject.asObservable();

@@ -322,15 +322,18 @@ export class TaskTable {
     // state and retryCount until it finished (test/orchestratorRecordKeys.test.ts, retrying).
     this.persistence?.changed(entry);
     if (this.eventSubject.observed) {
-      this.eventSubject.next({
-        type: 'task_transition',
-        taskId: record.taskId,
-        state,
-        status,
-        agentId: record.assignedAgent,
-        retryCount: record.retryCount,
-        at: now,
-      });
+      // Frozen: one event object reaches every subscriber (here and for each event below).
+      this.eventSubject.next(
+        Object.freeze({
+          type: 'task_transition',
+          taskId: record.taskId,
+          state,
+          status,
+          agentId: record.assignedAgent,
+          retryCount: record.retryCount,
+          at: now,
+        } as const),
+      );
     }
     if (FINAL_STATES.has(state)) this.onFinished(entry, context, now);
   }
@@ -342,19 +345,21 @@ export class TaskTable {
     if (failureKind !== null) entry.lastFailureKind = failureKind;
     if (!this.attemptSubject.observed) return;
     const now = this.clock.now();
-    this.attemptSubject.next({
-      type: 'task_attempt',
-      taskId: context.taskId,
-      taskType: entry.record.taskType,
-      attempt: context.retryCount,
-      agentId,
-      producerAgentIds: this.producersOf(entry.record),
-      outcome: outcome === 'completed' ? 'completed' : 'failed',
-      failureKind,
-      error: failureKind === null ? null : error,
-      durationMs: Math.max(0, now - (entry.assignedAt ?? now)),
-      at: now,
-    });
+    this.attemptSubject.next(
+      Object.freeze({
+        type: 'task_attempt',
+        taskId: context.taskId,
+        taskType: entry.record.taskType,
+        attempt: context.retryCount,
+        agentId,
+        producerAgentIds: Object.freeze(this.producersOf(entry.record)),
+        outcome: outcome === 'completed' ? 'completed' : 'failed',
+        failureKind,
+        error: failureKind === null ? null : error,
+        durationMs: Math.max(0, now - (entry.assignedAt ?? now)),
+        at: now,
+      } as const),
+    );
   }
 
   /** Agents that ran the task's completed dependencies. */
@@ -464,13 +469,14 @@ export class TaskTable {
         taskType: record.taskType,
         status: record.status,
         agentId: record.assignedAgent,
-        producerAgentIds: this.producersOf(record),
+        producerAgentIds: Object.freeze(this.producersOf(record)),
         durationMs: record.startedAt === null ? null : now - record.startedAt,
         reason: record.reason,
         error: record.error,
         failureKind: record.status === 'completed' ? null : (entry.lastFailureKind ?? null),
         at: now,
       };
+      Object.freeze(finished);
       if (this.eventSubject.observed) this.eventSubject.next(finished);
       this.finishedSubject.next(finished);
     }
