@@ -85,6 +85,55 @@ describe('task results', () => {
     expect(Object.is(result['zero'], 0)).toBe(true);
   });
 
+  test('a toJSON inside a result that throws, or returns what JSON cannot carry, fails the attempt as invalid_result (nothing escapes); one that returns nothing completes with no result', async () => {
+    const nf = cleanup.add(createNeuroFlux({ clock: new SimulatedClock() }));
+    const results: Record<string, unknown> = {
+      bigint: { toJSON: () => 10n },
+      throws: {
+        toJSON() {
+          throw new Error('boom');
+        },
+      },
+      nothing: { toJSON: () => undefined },
+    };
+    nf.orchestrator.registerAgent('w', { capabilities: ['w'], execute: (task: TaskSpec) => results[task.taskId] });
+    await nf.start();
+    const ids = Object.keys(results);
+    nf.orchestrator.submitWorkflow({ tasks: ids.map((taskId) => ({ taskId, requiredCapabilities: ['w'], retryPolicy: { maxRetries: 0 } })) });
+    const records = await nf.orchestrator.waitForWorkflow(ids);
+    expect(records.map((r) => [r.taskId, r.status, r.error])).toEqual([
+      ['bigint', 'failed', expect.stringMatching(/^invalid task result: result: cannot be written as JSON \(Do not know how to serialize a BigInt\)/)],
+      ['throws', 'failed', 'invalid task result: result: cannot be written as JSON (boom)'],
+      ['nothing', 'completed', null],
+    ]);
+    expect(records[2]?.result).toBeUndefined();
+  });
+
+  test("a bus-protocol agent's result in this process is copied, not frozen in place: the agent keeps its object", async () => {
+    const nf = cleanup.add(createNeuroFlux({ clock: new SimulatedClock() }));
+    const own = { at: new Date(0), rows: [1] };
+    const proto = nf.bus.registerAgent('proto', {
+      handler: (message) => {
+        const { task, attempt, dispatch } = message.payload as { task: { taskId: string }; attempt: number; dispatch?: string };
+        proto.send({
+          recipientId: 'orchestrator',
+          messageType: 'notification',
+          topic: 'task_result',
+          payload: { taskId: task.taskId, attempt, status: 'completed', result: own, dispatch },
+        });
+      },
+    });
+    nf.orchestrator.registerAgent('proto', { capabilities: ['w'] });
+    await nf.start();
+    nf.orchestrator.submitTask({ taskId: 'p', requiredCapabilities: ['w'] });
+    const record = await nf.orchestrator.waitForTask('p');
+    expect(record.result).toEqual({ at: '1970-01-01T00:00:00.000Z', rows: [1] });
+    expect(isDeeplyFrozen(record.result)).toBe(true);
+    expect(Object.isFrozen(own)).toBe(false);
+    own.rows.push(2);
+    expect(nf.orchestrator.getTask('p')?.result).toEqual({ at: '1970-01-01T00:00:00.000Z', rows: [1] });
+  });
+
   test('primitive and absent results pass as they are', () => {
     expect(frozenJsonCopy(undefined)).toBeUndefined();
     expect(frozenJsonCopy(null)).toBeNull();

@@ -5,7 +5,8 @@ import type { AgentHandle } from '../bus/agentHandle';
 import type { CommunicationBus } from '../bus/communicationBus';
 import type { Message } from '../bus/message';
 import { describeError } from '../describeError';
-import { deepFreezeJson } from '../jsonValue';
+import { ValidationError } from '../errors';
+import { frozenJsonCopy } from '../jsonValue';
 import { AttemptAbort } from './attemptAbort';
 import type { OrchestratorAgent } from './orchestratorAgent';
 import { loadAfterRelease, performanceAfterAttempt } from './planning/slotAccounting';
@@ -147,8 +148,17 @@ export class TaskDispatcher {
     }
     const actor = entry.actor;
     if (outcome.status === 'completed') {
-      // In-process results arrive copied and frozen (executeAttempt); a remote one is parsed from its frame.
-      entry.record.result = deepFreezeJson(outcome.result);
+      // An in-process executor's result arrives copied and frozen (executeAttempt, given back as
+      // it is); a bus-protocol agent's is its own object (in this process) or parsed from a frame.
+      let result: unknown;
+      try {
+        result = frozenJsonCopy(outcome.result);
+      } catch (error) {
+        entry.attemptFailureKind = 'invalid_result';
+        actor.send({ type: 'EXECUTION_FAILED', attempt, error: new ValidationError('task result', [{ path: 'result', message: `cannot be written as JSON (${describeError(error)})` }]).message, at: this.tables.bus.clock.now() });
+        return;
+      }
+      entry.record.result = result;
       if (actor.getSnapshot().matches('assigned')) actor.send({ type: 'EXECUTION_STARTED', attempt });
       actor.send({ type: 'EXECUTION_SUCCEEDED', attempt });
     } else {

@@ -46,14 +46,16 @@ export async function executeAttempt(execute: TaskExecutor, task: TaskSpec, cont
     return { taskId, attempt, status: 'failed', error: describeError(error) };
   }
   const notJson = findNonJson(result);
-  // A copy, frozen: the executor keeps its object, readers cannot change the result for each other.
-  if (notJson === undefined) return { taskId, attempt, status: 'completed', result: frozenJsonCopy(result) };
-  const path = notJson.path ? `result.${notJson.path}` : 'result';
-  return {
-    taskId,
-    attempt,
-    status: 'failed',
-    error: new ValidationError('task result', [{ path, message: notJson.message }]).message,
-    failureKind: 'invalid_result',
-  };
+  if (notJson !== undefined) return invalidResult(taskId, attempt, notJson.path ? `result.${notJson.path}` : 'result', notJson.message);
+  try {
+    // A copy, frozen: the executor keeps its object, readers cannot change the result for each other.
+    return { taskId, attempt, status: 'completed', result: frozenJsonCopy(result) };
+  } catch (error) {
+    // A `toJSON` inside (not looked into by findNonJson) threw or returned what JSON cannot carry.
+    return invalidResult(taskId, attempt, 'result', `cannot be written as JSON (${describeError(error)})`);
+  }
+}
+
+function invalidResult(taskId: string, attempt: number, path: string, message: string): TaskResultPayload {
+  return { taskId, attempt, status: 'failed', error: new ValidationError('task result', [{ path, message }]).message, failureKind: 'invalid_result' };
 }
