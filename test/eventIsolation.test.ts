@@ -48,6 +48,20 @@ describe('events given to subscribers', () => {
     expect(nf.conflicts.getConflict(id)?.conflict.severity).toBe(0.6);
   });
 
+  test('a vote whose evidence holds a toJSON value reaches subscribers as JSON, without an error', async () => {
+    const nf = cleanup.add(createNeuroFlux());
+    const price = { value: 1.5, toJSON: () => '1.5' };
+    for (const agentId of ['a', 'b', 'c']) nf.conflicts.registerVoter(agentId, () => ({ decision: 'BUY', confidence: 0.9, evidence: { price } }));
+    const votes: unknown[] = [];
+    nf.conflicts.events$.subscribe((event) => {
+      if (event.type === 'VOTE_RECEIVED') votes.push(event.vote.evidence);
+    });
+    await nf.start();
+    const resolution = await nf.conflicts.resolveConflict(nf.conflicts.reportConflict(signalConflict()));
+    expect(resolution).toMatchObject({ achieved: true, decision: 'BUY' });
+    expect(votes).toEqual([{ price: '1.5' }, { price: '1.5' }, { price: '1.5' }]);
+  });
+
   test('an outcome given to outcomes$ subscribers is frozen and not the caller’s', async () => {
     const nf = cleanup.add(createNeuroFlux());
     for (const agentId of ['a', 'b', 'c']) nf.conflicts.registerVoter(agentId, () => ({ decision: 'BUY', confidence: 0.9 }));

@@ -1,4 +1,4 @@
-import { deepFreezeJson } from '../jsonValue';
+import { frozenJsonCopy } from '../jsonValue';
 import type { ConflictResolution } from './conflictRecord';
 import type { Conflict, ConsensusAlgorithm, Decision, ResolutionStrategy, Vote } from './model/conflictTypes';
 import type { SnapshotWriterProblem } from '../store/snapshotWriter';
@@ -55,10 +55,17 @@ export interface ConsensusOutcome {
 }
 
 /**
- * What a subscriber of `events$` or `outcomes$` gets: a deep copy, frozen. The engine's
+ * What a subscriber of `events$` or `outcomes$` gets: a frozen JSON copy. The engine's
  * events carry its own conflict, votes and resolution, and one event object reaches every
  * subscriber. @internal
  */
 export function readOnlyCopy<T>(event: T): T {
-  return deepFreezeJson(structuredClone(event));
+  try {
+    // JSON, as the engine's schemas accept it (a `toJSON` value becomes what it returns):
+    // structuredClone refused a function behind a `toJSON`, from inside XState's listeners.
+    return frozenJsonCopy(event);
+  } catch {
+    // A `toJSON` that throws: the event still goes out, frozen at its top level.
+    return Object.freeze({ ...event });
+  }
 }
