@@ -7,7 +7,8 @@ import { recordDecision, updatePerformance } from '../src/swarm/model/neuron';
 import { learnFromTasks } from '../src/swarm/model/outcomeLearning';
 import { evidenceAt, updatePosterior } from '../src/swarm/model/routingBandit';
 import { MAX_PAIRS_PER_PRODUCER } from '../src/swarm/model/swarmSchemas';
-import { pairCount, pairsOf } from '../src/swarm/model/pairIndex';
+import { pairCount, pairOf, pairsOf } from '../src/swarm/model/pairIndex';
+import { shardPath } from '../src/swarm/model/shardedRecord';
 import { addNeuron, connect, connectionOf, disconnect, findConnection, initialSwarmState, listConnections, listNeurons, neuronOf } from '../src/swarm/model/swarmState';
 import { TASK_FAILURE_CAUSES } from '../src/swarm/model/failureAttribution';
 import type { SwarmNeuron, SwarmState, TaskOutcome } from '../src/swarm/model/swarmTypes';
@@ -175,6 +176,31 @@ describe('swarm batch learning (working copy) against the immer implementation i
     expect(pairCount(producer.outgoing)).toBe(MAX_PAIRS_PER_PRODUCER);
     // Pairs were dropped on the way: more were created than are left.
     expect(next.nextConnectionSeq).toBeGreaterThan(listConnections(next).length);
+  });
+
+  test('a shard emptied by a dropped pair and made again by the new pair in the same batch is frozen too', () => {
+    // The producer at the pair cap drops its first pair; the new pair's id is chosen to land
+    // in the dropped pair's shard, which the drop emptied (and so removed).
+    let state = produce(initialSwarmState({ networkId: 'n', seed: 1 }), (draft) => {
+      addNeuron(draft, 'P');
+      for (let i = 0; i < MAX_PAIRS_PER_PRODUCER; i++) {
+        addNeuron(draft, `C${i}`);
+        connect(draft, 'P', `C${i}`, undefined, 0);
+      }
+    });
+    const dropped = learnFromTasks(state, [{ outcomes: [{ outcome: { taskId: 'probe', agentId: 'NEW', producerAgentIds: ['P'] }, success: true }], at: 1 }]);
+    const droppedId = pairsOf(neuronOf(state, 'P')!.outgoing).find(([target]) => pairOf(neuronOf(dropped, 'P')!.outgoing, target) === undefined)![1];
+    const [group, shard] = shardPath(droppedId);
+    expect(Object.keys(state.connections[group]![shard]!)).toEqual([droppedId]);
+    let seq = state.nextConnectionSeq;
+    while (shardPath(`conn-${seq}`).join() !== [group, shard].join()) seq++;
+    state = produce(state, (draft) => {
+      draft.nextConnectionSeq = seq;
+    });
+    // As the machine gets it: XState's assign hands over a copy of the top level.
+    const next = learnFromTasks({ ...state }, [{ outcomes: [{ outcome: { taskId: 't', agentId: 'NEW', producerAgentIds: ['P'] }, success: true }], at: 1 }]);
+    expect(Object.keys(next.connections[group]![shard]!)).toEqual([`conn-${seq}`]);
+    expect(deeplyFrozen(next)).toBe(true);
   });
 
   test("the facade's snapshots: one taken before a batch does not change, the next one is frozen", () => {

@@ -1,5 +1,5 @@
 import { idRecord } from '../../idRecord';
-import { pairShard } from './pairIndex';
+import { pairShard, type PairIndex } from './pairIndex';
 import { emptySlots, getEntry, shardPath, type ShardedRecord } from './shardedRecord';
 import type { DecisionPattern, SwarmConnection, SwarmNeuron, SwarmState } from './swarmTypes';
 
@@ -174,7 +174,18 @@ export class SwarmWorkingCopy {
    */
   publish(): SwarmState {
     if (this.baseUnfrozen) return freezeNew(this.state);
-    for (const entity of this.entities) freezeEntity(entity);
+    for (const entity of this.entities) {
+      freezeEntity(entity);
+      // A shard, group or pair-index shard emptied and made again in this batch (a pair dropped,
+      // then one created under an id of the same shard) is a new object nobody owns.
+      if ('connectionId' in entity) freezePath(this.state.connections, (entity as SwarmConnection).connectionId);
+      else {
+        const neuron = entity as SwarmNeuron;
+        freezePath(this.state.neurons, neuron.agentId);
+        freezeIndex(neuron.outgoing);
+        freezeIndex(neuron.incoming);
+      }
+    }
     for (const container of this.containers) Object.freeze(container);
     // The top level: XState's `assign` hands the machine an unfrozen copy of the context it
     // was given, so the base's own top level is not frozen; its fields are.
@@ -186,6 +197,22 @@ function copyPatterns(patterns: Readonly<Record<string, DecisionPattern>>): Reco
   const copy = idRecord<DecisionPattern>();
   for (const key of Object.keys(patterns)) copy[key] = { ...patterns[key]! };
   return copy;
+}
+
+/** Freezes the group and shard that hold `key` (their entries are frozen entities). */
+function freezePath<T>(record: ShardedRecord<T>, key: string): void {
+  const [groupId, shardId] = shardPath(key);
+  const group = record[groupId];
+  if (group === undefined) return;
+  const shard = group[shardId];
+  if (shard !== undefined && !Object.isFrozen(shard)) Object.freeze(shard);
+  if (!Object.isFrozen(group)) Object.freeze(group);
+}
+
+/** Freezes a pair index and its shards (connection ids). */
+function freezeIndex(index: PairIndex): void {
+  for (const shard of index) if (shard !== undefined && !Object.isFrozen(shard)) Object.freeze(shard);
+  if (!Object.isFrozen(index)) Object.freeze(index);
 }
 
 /**
