@@ -18,10 +18,10 @@ export type SupervisorEvent =
 const childPlaceholder: AnyActorLogic = createMachine({});
 
 /**
- * A supervisor shard: owns a few children of one kind (agents, tasks, conflicts).
- * XState copies the children record on every spawn and stop, so shards stay small (16 by
- * default) and spawn a batch inside one `assign` (one copy); that keeps spawning and
- * stopping linear overall. A retired shard reaches its final state, which stops any child
+ * A supervisor shard: owns children of one kind (agents, tasks, conflicts). XState copies
+ * the children record on every spawn and stop, so a shard spawns a batch inside one
+ * `assign` (one copy); the runtime's `ShardedSupervisor` keeps its children out of the record
+ * altogether (and 256 to a shard), which keeps spawning and stopping linear overall. A retired shard reaches its final state, which stops any child
  * still running.
  */
 export const supervisorMachine = setup({

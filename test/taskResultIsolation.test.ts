@@ -7,7 +7,7 @@
  * executor's later writes to its object did too.
  */
 import { SimulatedClock } from 'xstate';
-import { createNeuroFlux, type TaskSpec } from '../src';
+import { AgentHost, createNeuroFlux, LoopbackHub, silentLogger, type TaskSpec } from '../src';
 import { deepFreezeJson, frozenJsonCopy } from '../src/jsonValue';
 import { cleanupAfterEach } from './support/cleanup';
 
@@ -132,6 +132,43 @@ describe('task results', () => {
     expect(Object.isFrozen(own)).toBe(false);
     own.rows.push(2);
     expect(nf.orchestrator.getTask('p')?.result).toEqual({ at: '1970-01-01T00:00:00.000Z', rows: [1] });
+  });
+
+  test("an agent host's executor on another runtime gets frozen dependencyResults too", async () => {
+    const clock = new SimulatedClock();
+    const hub = new LoopbackHub({ clock });
+    cleanup.defer(() => hub.close());
+    const orch = cleanup.add(createNeuroFlux({ logger: silentLogger, transport: hub.transport({ identity: 'orch' }), clock }));
+    const hostNf = cleanup.add(createNeuroFlux({ logger: silentLogger, transport: hub.transport({ identity: 'h1' }), clock, orchestrator: false }));
+    await Promise.all([orch.start(), hostNf.start()]);
+    const tried: string[] = [];
+    const host = cleanup.add(new AgentHost({ bus: hostNf.bus, hostId: 'h1' }));
+    host.addAgent('h1-w', {
+      capabilities: ['c'],
+      execute: (task: { taskId: string }, context: { dependencyResults: Readonly<Record<string, unknown>> }) => {
+        if (task.taskId === 'a') return { rows: [1] };
+        try {
+          (context.dependencyResults['a'] as { rows: number[] }).rows.push(2);
+          tried.push('changed');
+        } catch (error) {
+          tried.push((error as Error).constructor.name);
+        }
+        return 'b';
+      },
+    });
+    host.start();
+    // The host's agents reach the orchestrator over the hub a little later.
+    orch.orchestrator.submitWorkflow(
+      {
+        tasks: [
+          { taskId: 'a', requiredCapabilities: ['c'] },
+          { taskId: 'b', requiredCapabilities: ['c'], dependencies: ['a'] },
+        ],
+      },
+      { requireCapableAgents: false },
+    );
+    await orch.orchestrator.waitForWorkflow(['a', 'b']);
+    expect(tried).toEqual(['TypeError']);
   });
 
   test('primitive and absent results pass as they are', () => {

@@ -541,7 +541,8 @@ export class CommunicationBus implements BusPort {
     // Built messages (publish, request) carry the default, which a bus may set lower.
     if (message.retryCount < Math.min(message.maxRetries, this.options.maxRetries) && this.agents.get(agent.agentId) === agent) {
       this.counters.retried++;
-      const retry = { ...message, retryCount: message.retryCount + 1 };
+      // Frozen as the message it repeats (see `accept`).
+      const retry = Object.freeze({ ...message, retryCount: message.retryCount + 1 });
       const delay = redeliveryDelay(retry.retryCount, this.options.retryDelayMs, this.options.maxRetryDelayMs);
       if (delay > 0 && this.state === 'running') this.backoff.hold(agent, retry, delay);
       else this.router.enqueue(agent, retry, true);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createActor, type Actor } from 'xstate';
 import { z } from 'zod';
+import { deepFreezeJson } from '../jsonValue';
 import { heartbeatMachine } from '../../machines/heartbeat.machine';
 import type { AgentHandle } from '../bus/agentHandle';
 import type { CommunicationBus } from '../bus/communicationBus';
@@ -313,6 +314,8 @@ export class AgentHost {
     reply(TaskTopic.STARTED, {});
     const startedAt = this.bus.clock.now();
     this.logger.debug({ taskId, agentId: agent.agentId, attempt }, 'task started');
+    // Frozen as the orchestrator's own results are (parsed from a frame, or its frozen copies in this process).
+    for (const id of Object.keys(dependencyResults)) deepFreezeJson(dependencyResults[id]);
     const outcome = await executeAttempt(hosted.execute, task as unknown as TaskSpec, {
       signal: controller.signal,
       attempt,

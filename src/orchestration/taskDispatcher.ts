@@ -155,7 +155,12 @@ export class TaskDispatcher {
         result = frozenJsonCopy(outcome.result);
       } catch (error) {
         entry.attemptFailureKind = 'invalid_result';
-        actor.send({ type: 'EXECUTION_FAILED', attempt, error: new ValidationError('task result', [{ path: 'result', message: `cannot be written as JSON (${describeError(error)})` }]).message, at: this.tables.bus.clock.now() });
+        actor.send({
+          type: 'EXECUTION_FAILED',
+          attempt,
+          error: new ValidationError('task result', [{ path: 'result', message: `cannot be written as JSON (${describeError(error)})` }]).message,
+          at: this.tables.bus.clock.now(),
+        });
         return;
       }
       entry.record.result = result;

@@ -1,6 +1,7 @@
 import { Subject, type Observable } from 'rxjs';
 import { createActor, fromPromise, type AnyActorRef, type Snapshot } from 'xstate';
 import { orchestratorMachine } from '../../machines/orchestrator.machine';
+import { frozenJsonCopy } from '../jsonValue';
 import { taskMachine } from '../../machines/task.machine';
 import type { AgentHandle } from '../bus/agentHandle';
 import type { CommunicationBus } from '../bus/communicationBus';
@@ -133,7 +134,7 @@ export class TaskOrchestrator {
         },
         // Another orchestrator restored from the same key: it is the active one now.
         onFenced: () => void this.stop(),
-        onProblem: (problem) => this.eventSubject.next(Object.freeze({ type: 'store_problem', problem, at: this.bus.clock.now() } as const)),
+        onProblem: (problem) => this.eventSubject.next(frozenJsonCopy({ type: 'store_problem', problem, at: this.bus.clock.now() } as const)),
       });
     this.finished$ = this.finishedSubject.asObservable();
     this.attempts$ = this.attemptSubject.asObservable();
