@@ -12,7 +12,12 @@ export type SupervisorEvent =
   | { type: 'CHILDREN_REQUESTED'; children: readonly ChildSpec[] }
   | { type: 'CHILDREN_RELEASED'; ids: readonly string[] }
   /** The shard's work is over (all children released, or the runtime stops): it ends, stopping what is left. */
-  | { type: 'SUPERVISOR_RETIRED' };
+  | { type: 'SUPERVISOR_RETIRED' }
+  /**
+   * A child crashed. The runtime folds XState's `xstate.error.actor.<child id>` into this one
+   * type (a type per child would stay in XState's memo of the chart for good).
+   */
+  | { type: 'CHILD_FAILED'; childId: string; error: unknown };
 
 /** Placeholder for the child logic; the runtime provides the real one. @internal */
 const childPlaceholder: AnyActorLogic = createMachine({});
@@ -45,6 +50,8 @@ export const supervisorMachine = setup({
   },
   on: {
     // Supervision: a crashing child must not take its siblings and the runtime down with it.
+    CHILD_FAILED: { actions: { type: 'reportChildFailure', params: ({ event }) => ({ childId: event.childId, error: event.error }) } },
+    // The same, for a shard run without the runtime's folding.
     'xstate.error.actor.*': {
       actions: {
         type: 'reportChildFailure',

@@ -1,6 +1,6 @@
 import { createActor, type ActorRefFrom, type AnyActorLogic, type AnyActorRef, type Snapshot } from 'xstate';
 import { supervisorMachine } from '../../machines/supervisor.machine';
-import { withChildEndsUnheard } from './childEndsUnheard';
+import { withChildEventsFolded } from './childEventsFolded';
 import { lightenActor, lightenStartedActor, withLightSnapshots } from './lightActors';
 import { systemIdPrefixOf } from './systemIdScope';
 
@@ -60,7 +60,7 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
   /**
    * Numbers of retired shards, given to new ones: a shard's end reaches the host as an event
    * whose type carries the shard's id, and XState keeps what it looked up for each event type
-   * for the life of the host's machine (see `withChildEndsUnheard`); reused ids bound those
+   * for the life of the host's machine (see `withChildEventsFolded`); reused ids bound those
    * types by the most shards alive at once instead of growing with every 16 children.
    */
   private readonly freeShardNumbers: number[] = [];
@@ -82,7 +82,7 @@ export class ShardedSupervisor<TLogic extends AnyActorLogic> {
     private readonly takenIdError: (id: string) => Error = (id) => new Error(`Actor with system ID '${systemIdPrefixOf(host)}${kind}:${id}' already exists.`),
   ) {
     this.systemIdPrefix = systemIdPrefixOf(host);
-    this.shardLogic = withChildEndsUnheard(
+    this.shardLogic = withChildEventsFolded(
       supervisorMachine.provide({
         actions: { reportChildFailure: (_, params) => onChildFailure?.(this.idOf(params.childId), params.error) },
       }),
