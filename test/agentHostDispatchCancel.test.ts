@@ -6,9 +6,10 @@
  * one's controller and the late cancel aborted it, so the task hung in `running`.
  */
 import { SimulatedClock } from 'xstate';
-import { AgentHost, createNeuroFlux, LoopbackHub, silentLogger, TaskTopic, type Message } from '../src';
+import { AgentHost, createNeuroFlux, silentLogger, TaskTopic, type Message } from '../src';
 import type { WireFrame } from '../src/transport/loopbackHub';
 import { cleanupAfterEach } from './support/cleanup';
+import { orchestratorAndHostOverLoopback } from './support/loopbackHost';
 import { settle } from './support/settle';
 
 const cleanup = cleanupAfterEach();
@@ -84,13 +85,8 @@ describe('AgentHost: a cancel stops the dispatch it names', () => {
 describe('a task moved off a cut-off host and given back to it completes despite the late cancel', () => {
   test('loopback: host lost, back, re-dispatched; the delayed cancel of the first dispatch stops the first run only', async () => {
     const clock = new SimulatedClock();
-    const hub = new LoopbackHub({ clock });
-    cleanup.defer(() => hub.close());
-    const orch = cleanup.add(createNeuroFlux({ logger: silentLogger, transport: hub.transport({ identity: 'orch' }), clock }));
-    const hostNf = cleanup.add(createNeuroFlux({ logger: silentLogger, transport: hub.transport({ identity: 'h1' }), clock, orchestrator: false }));
-    await Promise.all([orch.start(), hostNf.start()]);
+    const { hub, orch, host } = await orchestratorAndHostOverLoopback(cleanup, clock);
     const runs: Run[] = [];
-    const host = cleanup.add(new AgentHost({ bus: hostNf.bus, hostId: 'h1' }));
     host.addAgent('h1-w', gatedAgent(runs));
     host.start();
     await settle();

@@ -7,9 +7,10 @@
  * executor's later writes to its object did too.
  */
 import { SimulatedClock } from 'xstate';
-import { AgentHost, createNeuroFlux, LoopbackHub, silentLogger, type TaskSpec } from '../src';
+import { createNeuroFlux, type TaskSpec } from '../src';
 import { deepFreezeJson, frozenJsonCopy } from '../src/jsonValue';
 import { cleanupAfterEach } from './support/cleanup';
+import { orchestratorAndHostOverLoopback } from './support/loopbackHost';
 
 const cleanup = cleanupAfterEach();
 
@@ -135,14 +136,8 @@ describe('task results', () => {
   });
 
   test("an agent host's executor on another runtime gets frozen dependencyResults too", async () => {
-    const clock = new SimulatedClock();
-    const hub = new LoopbackHub({ clock });
-    cleanup.defer(() => hub.close());
-    const orch = cleanup.add(createNeuroFlux({ logger: silentLogger, transport: hub.transport({ identity: 'orch' }), clock }));
-    const hostNf = cleanup.add(createNeuroFlux({ logger: silentLogger, transport: hub.transport({ identity: 'h1' }), clock, orchestrator: false }));
-    await Promise.all([orch.start(), hostNf.start()]);
+    const { orch, host } = await orchestratorAndHostOverLoopback(cleanup, new SimulatedClock());
     const tried: string[] = [];
-    const host = cleanup.add(new AgentHost({ bus: hostNf.bus, hostId: 'h1' }));
     host.addAgent('h1-w', {
       capabilities: ['c'],
       execute: (task: { taskId: string }, context: { dependencyResults: Readonly<Record<string, unknown>> }) => {
