@@ -164,6 +164,9 @@ describe('task results', () => {
     );
     await orch.orchestrator.waitForWorkflow(['a', 'b']);
     expect(tried).toEqual(['TypeError']);
+    // And the orchestrator keeps a result parsed from the host's frame frozen too.
+    expect(orch.orchestrator.getTask('a')?.result).toEqual({ rows: [1] });
+    expect(isDeeplyFrozen(orch.orchestrator.getTask('a')?.result)).toBe(true);
   });
 
   test('primitive and absent results pass as they are', () => {

@@ -13,8 +13,11 @@ export interface ReportedAttempts {
   currentAttempt(taskId: string, agentId: string): number | undefined;
   /** False when a report names another dispatch than the task's current one. */
   currentDispatch(taskId: string, dispatch: string | undefined): boolean;
-  /** A result (its attempt and dispatch are checked there, as for in-process results). */
-  acceptResult(outcome: TaskResultPayload, agentId: string): void;
+  /**
+   * A result (its attempt and dispatch are checked there, as for in-process results);
+   * `fromNetwork`: parsed from a transport's frame, so already a plain JSON value of its own.
+   */
+  acceptResult(outcome: TaskResultPayload, agentId: string, fromNetwork?: boolean): void;
   markStarted(taskId: string, attempt: number, agentId: string): void;
   reportProgress(taskId: string, progress: number): void;
 }
@@ -49,7 +52,7 @@ export class RemoteReports {
         return;
       }
       if (this.reportAllowed(message, parsed.data.dispatch)) {
-        this.attempts.acceptResult(parsed.data, message.senderId);
+        this.attempts.acceptResult(parsed.data, message.senderId, messageOrigin(message).kind !== 'local');
         this.hosts.resultArrived(message.senderId, parsed.data.taskId);
       }
     } else if (message.topic === TaskTopic.STARTED) {

@@ -5,14 +5,13 @@ import type { AgentHandle } from '../bus/agentHandle';
 import type { CommunicationBus } from '../bus/communicationBus';
 import type { Message } from '../bus/message';
 import { describeError } from '../describeError';
-import { ValidationError } from '../errors';
-import { frozenJsonCopy } from '../jsonValue';
+import { deepFreezeJson, frozenJsonCopy } from '../jsonValue';
 import { AttemptAbort } from './attemptAbort';
 import type { OrchestratorAgent } from './orchestratorAgent';
 import { loadAfterRelease, performanceAfterAttempt } from './planning/slotAccounting';
 import type { TaskEntry } from './taskEntry';
 import type { TaskAttemptFailureKind, TaskEvent } from './taskEvents';
-import { executeAttempt, type ExecutionContext, type TaskExecutor } from './taskExecutor';
+import { executeAttempt, invalidResultError, type ExecutionContext, type TaskExecutor } from './taskExecutor';
 import { TaskAssignmentPayloadSchema, TaskTopic, type TaskResultPayload } from './taskProtocol';
 import type { TaskScheduler } from './taskScheduler';
 import type { TaskSpec } from './taskTypes';
@@ -137,7 +136,7 @@ export class TaskDispatcher {
   }
 
   /** A result from an agent: the current attempt's goes to the task's actor, any other is counted late. */
-  acceptResult(outcome: TaskResultPayload, agentId: string): void {
+  acceptResult(outcome: TaskResultPayload, agentId: string, fromNetwork = false): void {
     const current = this.currentAttempt(outcome.taskId, agentId);
     const attempt = outcome.attempt ?? current;
     const entry = this.tables.tasks.get(outcome.taskId);
@@ -149,16 +148,17 @@ export class TaskDispatcher {
     const actor = entry.actor;
     if (outcome.status === 'completed') {
       // An in-process executor's result arrives copied and frozen (executeAttempt, given back as
-      // it is); a bus-protocol agent's is its own object (in this process) or parsed from a frame.
+      // it is); one parsed from a frame is frozen where it is; a bus-protocol agent's in this
+      // process is its own object, copied.
       let result: unknown;
       try {
-        result = frozenJsonCopy(outcome.result);
+        result = fromNetwork ? deepFreezeJson(outcome.result) : frozenJsonCopy(outcome.result);
       } catch (error) {
         entry.attemptFailureKind = 'invalid_result';
         actor.send({
           type: 'EXECUTION_FAILED',
           attempt,
-          error: new ValidationError('task result', [{ path: 'result', message: `cannot be written as JSON (${describeError(error)})` }]).message,
+          error: invalidResultError('result', `cannot be written as JSON (${describeError(error)})`),
           at: this.tables.bus.clock.now(),
         });
         return;

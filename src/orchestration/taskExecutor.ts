@@ -57,5 +57,10 @@ export async function executeAttempt(execute: TaskExecutor, task: TaskSpec, cont
 }
 
 function invalidResult(taskId: string, attempt: number, path: string, message: string): TaskResultPayload {
-  return { taskId, attempt, status: 'failed', error: new ValidationError('task result', [{ path, message }]).message, failureKind: 'invalid_result' };
+  return { taskId, attempt, status: 'failed', error: invalidResultError(path, message), failureKind: 'invalid_result' };
+}
+
+/** The error text of an attempt whose result is not JSON: `invalid task result: <path>: <message>`. @internal */
+export function invalidResultError(path: string, message: string): string {
+  return new ValidationError('task result', [{ path, message }]).message;
 }

@@ -268,7 +268,7 @@ export class TaskOrchestrator {
     this.remoteReports = new RemoteReports(this.hosts, {
       currentAttempt: (taskId, agentId) => this.dispatcher.currentAttempt(taskId, agentId),
       currentDispatch: (taskId, dispatch) => dispatch === undefined || this.tasks.get(taskId)?.dispatchToken === dispatch,
-      acceptResult: (outcome, agentId) => this.dispatcher.acceptResult(outcome, agentId),
+      acceptResult: (outcome, agentId, fromNetwork) => this.dispatcher.acceptResult(outcome, agentId, fromNetwork),
       markStarted: (taskId, attempt, agentId) => this.dispatcher.markStarted(taskId, attempt, agentId),
       reportProgress: (taskId, progress) => this.dispatcher.reportProgress(taskId, progress),
     });
