@@ -341,18 +341,12 @@ export function frozenJsonCopy<T>(value: T): T {
   const type = typeof value;
   if (type === 'string' || type === 'boolean') return value;
   if (type === 'number') return (Object.is(value, -0) ? 0 : value) as T;
-  if (frozenCopies.has(value)) return value;
   // A `toJSON` is not looked into by findNonJson: it may return nothing (sent as nothing) or
   // throw (a BigInt it returns, its own error): the caller decides what a throw means.
   const text = JSON.stringify(value) as string | undefined;
   if (text === undefined) return undefined as T;
-  const copy = deepFreezeJson(JSON.parse(text) as T);
-  if (typeof copy === 'object' && copy !== null) frozenCopies.add(copy);
-  return copy;
+  return deepFreezeJson(JSON.parse(text) as T);
 }
-
-/** Values {@link frozenJsonCopy} made: copied and frozen already, given back as they are. */
-const frozenCopies = new WeakSet();
 
 /**
  * Freezes a value made by `JSON.parse` (plain objects and arrays, at most

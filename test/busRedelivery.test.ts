@@ -198,3 +198,25 @@ describe('bus redelivery: a retry storm does not hold the thread', () => {
     expect(bus.getStats().deadLetters.max_retries).toBe(messages);
   });
 });
+
+describe('bus redelivery: what the handler is given', () => {
+  test('a redelivered message is frozen like the first delivery', async () => {
+    const bus = cleanup.add(new CommunicationBus({ maxRetries: 2, retryDelayMs: 0 }));
+    const refused: string[] = [];
+    bus.registerAgent('flaky', {
+      handler: (m) => {
+        try {
+          (m as { topic: string }).topic = 'forged';
+          refused.push(`changed on delivery ${m.retryCount}`);
+        } catch (error) {
+          refused.push(`${(error as Error).constructor.name} on delivery ${m.retryCount}`);
+        }
+        if (m.retryCount === 0) throw new Error('first time fails');
+      },
+    });
+    await bus.start();
+    bus.sendMessage({ senderId: 's', recipientId: 'flaky', messageType: 'command', topic: 't' });
+    await bus.whenIdle();
+    expect(refused).toEqual(['TypeError on delivery 0', 'TypeError on delivery 1']);
+  });
+});

@@ -1,7 +1,7 @@
 import type { Message } from '../bus/message';
 import { messageOrigin } from '../bus/messageOrigin';
 import type { HostRegistry } from './hostRegistry';
-import { TaskProgressPayloadSchema, TaskResultPayloadSchema, TaskStartedPayloadSchema, TaskTopic, type TaskResultPayload } from './taskProtocol';
+import { TaskProgressPayloadSchema, TaskResultPayloadSchema, TaskStartedPayloadSchema, TaskTopic, type ResultSource, type TaskResultPayload } from './taskProtocol';
 
 /**
  * The orchestrator's attempts as the result protocol sees them: what a report is checked
@@ -13,11 +13,8 @@ export interface ReportedAttempts {
   currentAttempt(taskId: string, agentId: string): number | undefined;
   /** False when a report names another dispatch than the task's current one. */
   currentDispatch(taskId: string, dispatch: string | undefined): boolean;
-  /**
-   * A result (its attempt and dispatch are checked there, as for in-process results);
-   * `fromNetwork`: parsed from a transport's frame, so already a plain JSON value of its own.
-   */
-  acceptResult(outcome: TaskResultPayload, agentId: string, fromNetwork?: boolean): void;
+  /** A result (its attempt and dispatch are checked there, as for in-process results); see `ResultSource`. */
+  acceptResult(outcome: TaskResultPayload, agentId: string, source: ResultSource): void;
   markStarted(taskId: string, attempt: number, agentId: string): void;
   reportProgress(taskId: string, progress: number): void;
 }
@@ -52,7 +49,7 @@ export class RemoteReports {
         return;
       }
       if (this.reportAllowed(message, parsed.data.dispatch)) {
-        this.attempts.acceptResult(parsed.data, message.senderId, messageOrigin(message).kind !== 'local');
+        this.attempts.acceptResult(parsed.data, message.senderId, messageOrigin(message).kind === 'local' ? 'sender' : 'frame');
         this.hosts.resultArrived(message.senderId, parsed.data.taskId);
       }
     } else if (message.topic === TaskTopic.STARTED) {

@@ -12,7 +12,7 @@ import { loadAfterRelease, performanceAfterAttempt } from './planning/slotAccoun
 import type { TaskEntry } from './taskEntry';
 import type { TaskAttemptFailureKind, TaskEvent } from './taskEvents';
 import { executeAttempt, invalidResultError, type ExecutionContext, type TaskExecutor } from './taskExecutor';
-import { TaskAssignmentPayloadSchema, TaskTopic, type TaskResultPayload } from './taskProtocol';
+import { TaskAssignmentPayloadSchema, TaskTopic, type ResultSource, type TaskResultPayload } from './taskProtocol';
 import type { TaskScheduler } from './taskScheduler';
 import type { TaskSpec } from './taskTypes';
 
@@ -136,7 +136,7 @@ export class TaskDispatcher {
   }
 
   /** A result from an agent: the current attempt's goes to the task's actor, any other is counted late. */
-  acceptResult(outcome: TaskResultPayload, agentId: string, fromNetwork = false): void {
+  acceptResult(outcome: TaskResultPayload, agentId: string, source: ResultSource): void {
     const current = this.currentAttempt(outcome.taskId, agentId);
     const attempt = outcome.attempt ?? current;
     const entry = this.tables.tasks.get(outcome.taskId);
@@ -147,12 +147,9 @@ export class TaskDispatcher {
     }
     const actor = entry.actor;
     if (outcome.status === 'completed') {
-      // An in-process executor's result arrives copied and frozen (executeAttempt, given back as
-      // it is); one parsed from a frame is frozen where it is; a bus-protocol agent's in this
-      // process is its own object, copied.
       let result: unknown;
       try {
-        result = fromNetwork ? deepFreezeJson(outcome.result) : frozenJsonCopy(outcome.result);
+        result = source === 'copy' ? outcome.result : source === 'frame' ? deepFreezeJson(outcome.result) : frozenJsonCopy(outcome.result);
       } catch (error) {
         entry.attemptFailureKind = 'invalid_result';
         actor.send({
@@ -270,7 +267,7 @@ export class TaskDispatcher {
     const outcome = await executeAttempt(execute, task, context);
     // Only forget our own controller: a later dispatch of the same attempt may own the key now.
     if (this.controllers.get(key) === controller) this.controllers.delete(key);
-    this.acceptResult(token === undefined ? outcome : { ...outcome, dispatch: token }, agent.agentId);
+    this.acceptResult(token === undefined ? outcome : { ...outcome, dispatch: token }, agent.agentId, 'copy');
   }
 }
 

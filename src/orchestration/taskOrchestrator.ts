@@ -268,7 +268,7 @@ export class TaskOrchestrator {
     this.remoteReports = new RemoteReports(this.hosts, {
       currentAttempt: (taskId, agentId) => this.dispatcher.currentAttempt(taskId, agentId),
       currentDispatch: (taskId, dispatch) => dispatch === undefined || this.tasks.get(taskId)?.dispatchToken === dispatch,
-      acceptResult: (outcome, agentId, fromNetwork) => this.dispatcher.acceptResult(outcome, agentId, fromNetwork),
+      acceptResult: (outcome, agentId, source) => this.dispatcher.acceptResult(outcome, agentId, source),
       markStarted: (taskId, attempt, agentId) => this.dispatcher.markStarted(taskId, attempt, agentId),
       reportProgress: (taskId, progress) => this.dispatcher.reportProgress(taskId, progress),
     });

@@ -60,6 +60,15 @@ export const TaskResultPayloadSchema = z.object({
 });
 export type TaskResultPayload = z.output<typeof TaskResultPayloadSchema>;
 
+/**
+ * Where a completed result's value comes from, which says what keeping it frozen costs:
+ * `copy`, an in-process executor's (`executeAttempt` made a frozen JSON copy); `frame`,
+ * parsed from a transport's frame (a plain JSON value of its own, frozen where it is);
+ * `sender`, a bus-protocol agent's in this process (its own object, copied).
+ * @internal
+ */
+export type ResultSource = 'copy' | 'frame' | 'sender';
+
 export const TaskProgressPayloadSchema = z.object({
   taskId: z.string().min(1),
   attempt: z.number().int().nonnegative(),
