@@ -7,7 +7,7 @@ import { recordDecision, updatePerformance } from '../src/swarm/model/neuron';
 import { learnFromTasks } from '../src/swarm/model/outcomeLearning';
 import { evidenceAt, updatePosterior } from '../src/swarm/model/routingBandit';
 import { MAX_PAIRS_PER_PRODUCER } from '../src/swarm/model/swarmSchemas';
-import { pairCount, pairOf, pairsOf } from '../src/swarm/model/pairIndex';
+import { pairCount, pairOf, pairShard, pairsOf } from '../src/swarm/model/pairIndex';
 import { shardPath } from '../src/swarm/model/shardedRecord';
 import { addNeuron, connect, connectionOf, disconnect, findConnection, initialSwarmState, listConnections, listNeurons, neuronOf } from '../src/swarm/model/swarmState';
 import { TASK_FAILURE_CAUSES } from '../src/swarm/model/failureAttribution';
@@ -200,6 +200,35 @@ describe('swarm batch learning (working copy) against the immer implementation i
     // As the machine gets it: XState's assign hands over a copy of the top level.
     const next = learnFromTasks({ ...state }, [{ outcomes: [{ outcome: { taskId: 't', agentId: 'NEW', producerAgentIds: ['P'] }, success: true }], at: 1 }]);
     expect(Object.keys(next.connections[group]![shard]!)).toEqual([`conn-${seq}`]);
+    expect(deeplyFrozen(next)).toBe(true);
+  });
+
+  test("a producer's pair-index shard emptied by the dropped pair and made again by the new one is frozen, the base's left alone", () => {
+    // The weakest pair goes first in shard order: its target is the only one in pair shard 0,
+    // and the new consumer's pair lands in that shard too.
+    const named = (prefix: string, wanted: (shard: number) => boolean, count: number): string[] => {
+      const names: string[] = [];
+      for (let i = 0; names.length < count; i++) if (wanted(pairShard(`${prefix}${i}`))) names.push(`${prefix}${i}`);
+      return names;
+    };
+    const [alone] = named('A', (shard) => shard === 0, 1);
+    const others = named('C', (shard) => shard !== 0, MAX_PAIRS_PER_PRODUCER - 1);
+    const [newcomer] = named('N', (shard) => shard === 0, 1);
+    const state = produce(initialSwarmState({ networkId: 'n', seed: 1 }), (draft) => {
+      addNeuron(draft, 'P');
+      for (const target of [alone!, ...others]) {
+        addNeuron(draft, target);
+        connect(draft, 'P', target, undefined, 0);
+      }
+    });
+    const baseShard = neuronOf(state, 'P')!.outgoing[0]!;
+    const batch = [{ outcome: { taskId: 't', agentId: newcomer!, producerAgentIds: ['P'] }, success: true }];
+    const before = structuredClone(state);
+    const next = newBatch({ ...state }, batch, 1);
+    expect(next).toEqual(referenceBatch(state, batch, 1));
+    expect(Object.keys(neuronOf(next, 'P')!.outgoing[0]!)).toEqual([newcomer]);
+    expect(Object.keys(baseShard)).toEqual([alone]);
+    expect(state).toEqual(before);
     expect(deeplyFrozen(next)).toBe(true);
   });
 

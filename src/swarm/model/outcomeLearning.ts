@@ -4,9 +4,9 @@ import { recordConnectionOutcome } from './connection';
 import { recordDecision, updatePerformance } from './neuron';
 import { evidenceAt, updatePosterior } from './routingBandit';
 import { MAX_PAIRS_PER_PRODUCER } from './swarmSchemas';
-import { addNeuron, connect, connectionOf, disconnect, findConnection, neuronOf } from './swarmState';
+import { addNeuron, connect, connectionOf, disconnect, findConnection } from './swarmState';
 import { SwarmWorkingCopy } from './swarmWorkingCopy';
-import type { ConsensusOutcome, ConsensusRecord, SwarmNeuron, SwarmSnapshot, SwarmState, TaskOutcome } from './swarmTypes';
+import type { ConsensusOutcome, ConsensusRecord, SwarmConnection, SwarmNeuron, SwarmSnapshot, SwarmState, TaskOutcome } from './swarmTypes';
 import { pairOf, pairsOf } from './pairIndex';
 
 /** Decision-pattern key of a task type (`task:<type>`, `task:untyped` without one). */
@@ -44,24 +44,55 @@ export function consensusPatternKey(conflictType: string): string {
  * ```
  */
 export function learnFromTask(state: SwarmState, outcome: TaskOutcome, success: boolean, at: number): void {
+  learnInto(draftTarget(state), outcome, success, at);
+}
+
+/**
+ * Where {@link learnInto} finds what an outcome changes: on an immer draft, the draft's own
+ * records ({@link draftTarget}); in a batch, the working copy's writable copies, made on
+ * first use ({@link CopyTarget}). The rules are written once, in `learnInto`.
+ */
+interface OutcomeTarget {
+  readonly state: SwarmState;
+  /** The agent's neuron, writable; an agent not in the network joins with default settings. */
+  neuron(agentId: string): SwarmNeuron;
+  /**
+   * The producer → consumer connection, writable; a missing one is created at the initial
+   * strength (after the producer's weakest pair went, at `MAX_PAIRS_PER_PRODUCER`).
+   */
+  pair(producer: SwarmNeuron, consumer: SwarmNeuron, at: number): SwarmConnection | undefined;
+}
+
+function draftTarget(state: SwarmState): OutcomeTarget {
+  return {
+    state,
+    neuron: (agentId) => addNeuron(state, agentId),
+    pair: (producer, consumer, at) => {
+      const existing = findConnection(state, producer.agentId, consumer.agentId);
+      if (existing) return existing;
+      makeRoomForPair(state, producer);
+      return connect(state, producer.agentId, consumer.agentId, undefined, at);
+    },
+  };
+}
+
+/** {@link learnFromTask}'s rules, on what `target` gives. */
+function learnInto(target: OutcomeTarget, outcome: TaskOutcome, success: boolean, at: number): void {
+  const { state } = target;
   const { rules } = state;
   if (!success && (outcome.failureCause ?? 'pair') !== 'pair') {
     state.counters.failuresNotAttributed = (state.counters.failuresNotAttributed ?? 0) + 1;
     return;
   }
-  const consumer = addNeuron(state, outcome.agentId);
+  const consumer = target.neuron(outcome.agentId);
   updatePerformance(consumer, success ? 1 : 0, rules.performanceAlpha);
   recordDecision(consumer, taskPatternKey(outcome.taskType), success);
 
   const producers = new Set(outcome.producerAgentIds);
   producers.delete(outcome.agentId);
   for (const producer of producers) {
-    const source = addNeuron(state, producer);
-    let connection = findConnection(state, producer, outcome.agentId);
-    if (!connection) {
-      makeRoomForPair(state, source);
-      connection = connect(state, producer, outcome.agentId, undefined, at);
-    }
+    const source = target.neuron(producer);
+    const connection = target.pair(source, consumer, at);
     if (!connection) continue;
     recordConnectionOutcome(connection, success, at, rules);
     // The producer's bandit clock: one step per judged output (a corrupted count restarts at 0).
@@ -132,63 +163,58 @@ export interface TaskOutcomeBatch {
  */
 export function learnFromTasks(state: SwarmState, batches: readonly TaskOutcomeBatch[]): SwarmState {
   const copy = new SwarmWorkingCopy(state);
+  const target = new CopyTarget(copy);
   for (const batch of batches) {
     const now = Math.max(copy.state.now, batch.at ?? copy.state.now);
     copy.state.now = now;
-    for (const { outcome, success } of batch.outcomes) {
-      const at = Math.max(now, outcome.at ?? now);
-      const producers = makeWritableFor(copy, outcome, success);
-      learnFromTask(copy.state, outcome, success, at);
-      // A failure that is not the pair's only counts: nothing was made writable, nothing is adopted.
-      if (producers === undefined) continue;
-      // What the outcome created (the consumer, producers, pairs new to the network) is this batch's own.
-      copy.adopt(neuronOf(copy.state, outcome.agentId));
-      for (const producer of producers) {
-        copy.adopt(neuronOf(copy.state, producer));
-        copy.adopt(findConnection(copy.state, producer, outcome.agentId));
-      }
-    }
+    for (const { outcome, success } of batch.outcomes) learnInto(target, outcome, success, Math.max(now, outcome.at ?? now));
   }
   return copy.publish();
 }
 
 /**
- * Makes writable in `copy` everything {@link learnFromTask} changes for this outcome: the
- * consumer's and producers' neurons (or their shards, for agents new to the network), each
- * producer → consumer pair (or the shard of the id a new pair gets), and for a producer at
- * `MAX_PAIRS_PER_PRODUCER`, the pair it drops and that pair's target. Returns the distinct
- * producers other than the consumer; `undefined` for a failure that is not the pair's
- * (only the counters change, and they are the copy's).
+ * The rules' view of a {@link SwarmWorkingCopy}: each neuron and connection an outcome
+ * changes is made writable where the rules first need it, and what they create is adopted
+ * at once, in one pass (a pass beforehand to make things writable and one afterwards to
+ * adopt looked every neuron and pair up three times).
  */
-function makeWritableFor(copy: SwarmWorkingCopy, outcome: TaskOutcome, success: boolean): readonly string[] | undefined {
-  if (!success && (outcome.failureCause ?? 'pair') !== 'pair') return undefined;
-  const { state } = copy;
-  const consumer = outcome.agentId;
-  copy.writableNeuron(consumer);
-  const producers = new Set(outcome.producerAgentIds);
-  producers.delete(consumer);
-  let newPairs = 0;
-  for (const producer of producers) {
-    const source = copy.writableNeuron(producer);
-    const connectionId = pairOf(source?.outgoing, consumer);
-    if (connectionId !== undefined) {
-      copy.writableConnection(connectionId);
-      continue;
-    }
-    // A new pair: both ends' pair indexes change (and the dropped pair's, if any).
-    copy.writablePair(producer, 'outgoing', consumer);
-    copy.writablePair(consumer, 'incoming', producer);
-    const dropped = source === undefined ? undefined : pairToDropFor(state, source);
-    if (dropped !== undefined) {
-      copy.writablePair(producer, 'outgoing', dropped.target);
-      copy.writablePair(dropped.target, 'incoming', producer);
-      if (dropped.connectionId !== undefined) copy.writableShard('connections', dropped.connectionId);
-    }
-    // `connect` numbers new pairs `conn-<nextConnectionSeq>` in the order of the producers.
-    copy.writableShard('connections', `conn-${state.nextConnectionSeq + newPairs}`);
-    newPairs += 1;
+class CopyTarget implements OutcomeTarget {
+  constructor(private readonly copy: SwarmWorkingCopy) {}
+
+  get state(): SwarmState {
+    return this.copy.state;
   }
-  return [...producers];
+
+  neuron(agentId: string): SwarmNeuron {
+    const existing = this.copy.writableNeuron(agentId);
+    if (existing !== undefined) return existing;
+    // writableNeuron made the shard it goes in writable.
+    const created = addNeuron(this.copy.state, agentId);
+    this.copy.adopt(created);
+    return created;
+  }
+
+  pair(producer: SwarmNeuron, consumer: SwarmNeuron, at: number): SwarmConnection | undefined {
+    const { copy } = this;
+    const connectionId = pairOf(producer.outgoing, consumer.agentId);
+    const existing = connectionId === undefined ? undefined : copy.writableConnection(connectionId);
+    if (existing !== undefined) return existing;
+    // A new pair: both ends' pair indexes change (and the dropped pair's, if any).
+    copy.writablePair(producer.agentId, 'outgoing', consumer.agentId);
+    copy.writablePair(consumer.agentId, 'incoming', producer.agentId);
+    const dropped = pairToDropFor(copy.state, producer);
+    if (dropped !== undefined) {
+      copy.writablePair(producer.agentId, 'outgoing', dropped.target);
+      copy.writablePair(dropped.target, 'incoming', producer.agentId);
+      if (dropped.connectionId !== undefined) copy.writableShard('connections', dropped.connectionId);
+      disconnect(copy.state, producer.agentId, dropped.target);
+    }
+    // `connect` numbers the new pair `conn-<nextConnectionSeq>`.
+    copy.writableShard('connections', `conn-${copy.state.nextConnectionSeq}`);
+    const created = connect(copy.state, producer.agentId, consumer.agentId, undefined, at);
+    copy.adopt(created);
+    return created;
+  }
 }
 
 /**

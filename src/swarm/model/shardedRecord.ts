@@ -29,6 +29,8 @@ export type ReadonlyShardedRecord<T> = readonly (readonly ({ readonly [key: stri
 
 /** Groups in a sharded record, and shards in a group. */
 export const SHARD_COUNT = 64;
+/** log2 of {@link SHARD_COUNT}: a key's group is the low bits of its hash, its shard in the group the next ones. */
+const SHARD_BITS = Math.log2(SHARD_COUNT);
 
 /**
  * Where a key lives: its group and its shard in the group (FNV-1a of the key: the low six
@@ -42,7 +44,17 @@ export const SHARD_COUNT = 64;
  */
 export function shardPath(key: string): readonly [group: number, shard: number] {
   const hash = keyHash(key);
-  return [hash % SHARD_COUNT, Math.floor(hash / SHARD_COUNT) % SHARD_COUNT];
+  return [groupOf(hash), shardInGroupOf(hash)];
+}
+
+/** The group of a key whose {@link keyHash} is `hash`. @internal */
+export function groupOf(hash: number): number {
+  return hash % SHARD_COUNT;
+}
+
+/** The shard, in its group, of a key whose {@link keyHash} is `hash`. @internal */
+export function shardInGroupOf(hash: number): number {
+  return (hash >>> SHARD_BITS) % SHARD_COUNT;
 }
 
 /** FNV-1a of a key's UTF-16 code units, as an unsigned 32-bit integer. @internal */
@@ -64,8 +76,9 @@ export function emptySlots<T>(): (T | undefined)[] {
 
 /** The shard that holds `key`, if it exists. */
 export function shardOf<T>(record: ReadonlyShardedRecord<T>, key: string): { readonly [key: string]: T } | undefined {
-  const [group, shard] = shardPath(key);
-  return record[group]?.[shard];
+  // Not through shardPath: its tuple is an allocation per lookup, and learning looks up tens per outcome.
+  const hash = keyHash(key);
+  return record[groupOf(hash)]?.[shardInGroupOf(hash)];
 }
 
 /**
@@ -82,8 +95,8 @@ export function getEntry<T>(record: ReadonlyShardedRecord<T>, key: string): T | 
 
 /** Sets the entry of `key` (mutates: call on an immer draft or on a working copy's writable path). */
 export function setEntry<T>(record: ShardedRecord<T>, key: string, value: T): void {
-  const [group, shard] = shardPath(key);
-  ((record[group] ??= emptySlots())[shard] ??= idRecord<T>())[key] = value;
+  const hash = keyHash(key);
+  ((record[groupOf(hash)] ??= emptySlots())[shardInGroupOf(hash)] ??= idRecord<T>())[key] = value;
 }
 
 /** Deletes the entry of `key`; an emptied shard and an emptied group go too (mutates, as {@link setEntry}). */

@@ -1,6 +1,6 @@
 import { idRecord } from '../../idRecord';
-import { pairShard, type PairIndex } from './pairIndex';
-import { emptySlots, getEntry, shardPath, type ShardedRecord } from './shardedRecord';
+import { pairShard, type PairIndex, type ReadonlyPairIndex } from './pairIndex';
+import { emptySlots, getEntry, groupOf, keyHash, shardInGroupOf, SHARD_COUNT, type ShardedRecord, type ShardGroup } from './shardedRecord';
 import type { DecisionPattern, SwarmConnection, SwarmNeuron, SwarmState } from './swarmTypes';
 
 /**
@@ -11,29 +11,34 @@ import type { DecisionPattern, SwarmConnection, SwarmNeuron, SwarmState } from '
  * holds ~115 entries at 7 300 connections). In the 10 000-task layered DAG that was 36 %
  * of the run's CPU profile for 154 batches (~230 µs per outcome).
  *
- * Here the caller says beforehand what an outcome will change ({@link writableNeuron},
- * {@link writableConnection}, {@link writableShard}): each of those is copied once per
- * batch (plain object copies, no proxy), and the rules then run on {@link state} as on a
- * draft. {@link publish} freezes what the batch created and returns the next state: the
- * state given to the constructor and everything reachable from it are never changed, so
- * earlier snapshots stay as they were, and the next state shares every untouched shard,
- * neuron and connection with them.
+ * Here what an outcome changes is made writable before the rules change it
+ * ({@link writableNeuron}, {@link writableConnection}, {@link writablePair},
+ * {@link writableShard}), and what they create is adopted ({@link adopt}): each is copied once
+ * per batch (plain object copies, no proxy), and the rules run on {@link state} as on a draft.
+ * {@link publish} freezes what the batch created and returns the next state: the state given
+ * to the constructor and everything reachable from it are never changed, so earlier
+ * snapshots stay as they were, and the next state shares every untouched shard, neuron and
+ * connection with them.
  *
  * What a batch costs follows what it changes: the copy keeps a list of what it owns and
  * freezes only that (it used to walk every entry of each copied shard: 22 % of the learning
  * on 1 000 agents), and of a neuron's pair indexes (`outgoing`, `incoming`: hundreds of
  * entries) only the shard of a pair added or dropped is copied ({@link writablePair}), not
- * whenever the neuron learns.
+ * whenever the neuron learns. It knows what it owns by position and id (maps of the groups,
+ * shards, neurons and connections it copied), not by identity in a `WeakSet`: with the rules'
+ * single pass (`learnFromTasks`) and cheaper freezing, a replay of the 10 000-task DAG's
+ * outcomes learned in 0.76 of the time (docs/benchmarks.md, round 6).
  */
 export class SwarmWorkingCopy {
   /** The next state while the batch runs: write only what was made writable. */
   readonly state: SwarmState;
-  /** Objects this copy owns (copied or created in this batch): written in place. */
-  private readonly owned = new WeakSet();
-  /**
-   * Owned shards, shard indexes and neurons' pair indexes: frozen shallowly (their entries
-   * are shared, listed in {@link entities}, or connection ids).
-   */
+  /** What this copy owns (copied or created in this batch, so written in place) of each record. */
+  private readonly ownedNeurons = new OwnedRecord<SwarmNeuron>();
+  private readonly ownedConnections = new OwnedRecord<SwarmConnection>();
+  /** Neurons' pair indexes this copy copied or created, by agent id. */
+  private readonly ownedOutgoing = new Map<string, OwnedPairIndex>();
+  private readonly ownedIncoming = new Map<string, OwnedPairIndex>();
+  /** Owned records, groups and shards: frozen shallowly (their entries are shared, or listed in {@link entities}). */
   private readonly containers: object[] = [];
   /** Owned neurons and connections: frozen with whatever new they hold (patterns, windows, posteriors). */
   private readonly entities: object[] = [];
@@ -58,29 +63,37 @@ export class SwarmWorkingCopy {
   writableShard(records: 'neurons', key: string): Record<string, SwarmNeuron>;
   writableShard(records: 'connections', key: string): Record<string, SwarmConnection>;
   writableShard(records: 'neurons' | 'connections', key: string): Record<string, SwarmNeuron | SwarmConnection> {
-    let record: ShardedRecord<SwarmNeuron | SwarmConnection> = this.state[records];
-    if (!this.owned.has(record)) {
-      record = [...record];
-      this.state[records] = record as ShardedRecord<never>;
-      this.own(record, this.containers);
-    }
-    return this.writableShardOf(record, key);
+    return records === 'neurons' ? this.writableShardOf('neurons', this.ownedNeurons, key) : this.writableShardOf('connections', this.ownedConnections, key);
   }
 
-  private writableShardOf<T>(record: ShardedRecord<T>, key: string): Record<string, T> {
-    const [groupId, shardId] = shardPath(key);
+  private writableShardOf<T extends SwarmNeuron | SwarmConnection>(records: 'neurons' | 'connections', owned: OwnedRecord<T>, key: string): Record<string, T> {
+    let record = this.state[records] as ShardedRecord<T>;
+    if (owned.record !== record) {
+      record = [...record];
+      (this.state[records] as ShardedRecord<T>) = record;
+      owned.record = record;
+      this.containers.push(record);
+    }
+    const hash = keyHash(key);
+    const groupId = groupOf(hash);
+    const shardId = shardInGroupOf(hash);
     let group = record[groupId];
-    if (group === undefined || !this.owned.has(group)) {
+    // A group or shard the rules emptied and made again in this batch is new too, but not
+    // known here: it is copied once more (rare), and `publish` freezes it by its path.
+    if (group === undefined || owned.groups.get(groupId) !== group) {
       group = group === undefined ? emptySlots() : [...group];
       record[groupId] = group;
-      this.own(group, this.containers);
+      owned.groups.set(groupId, group);
+      this.containers.push(group);
     }
+    const at = groupId * SHARD_COUNT + shardId;
     const shard = group[shardId];
-    if (shard !== undefined && this.owned.has(shard)) return shard;
+    if (shard !== undefined && owned.shards.get(at) === shard) return shard;
     // Object.assign onto a prototype-less record keeps a `__proto__` key as an own key.
     const copy = shard === undefined ? idRecord<T>() : Object.assign(idRecord<T>(), shard);
     group[shardId] = copy;
-    this.own(copy, this.containers);
+    owned.shards.set(at, copy);
+    this.containers.push(copy);
     return copy;
   }
 
@@ -92,13 +105,13 @@ export class SwarmWorkingCopy {
    */
   writableNeuron(agentId: string): SwarmNeuron | undefined {
     const current = getEntry(this.state.neurons, agentId);
-    if (current !== undefined && this.owned.has(current)) return current;
+    if (current !== undefined && this.ownedNeurons.entities.get(agentId) === current) return current;
     const shard = this.writableShard('neurons', agentId);
     if (current === undefined) return undefined;
     const copy: SwarmNeuron = { ...current, patterns: copyPatterns(current.patterns) };
     shard[agentId] = copy;
-    this.own(copy, this.entities);
-    this.owned.add(copy.patterns);
+    this.ownedNeurons.entities.set(agentId, copy);
+    this.entities.push(copy);
     return copy;
   }
 
@@ -111,19 +124,20 @@ export class SwarmWorkingCopy {
   writablePair(agentId: string, side: 'outgoing' | 'incoming', otherAgentId: string): SwarmNeuron | undefined {
     const neuron = this.writableNeuron(agentId);
     if (neuron === undefined) return undefined;
-    let index = neuron[side];
-    if (!this.owned.has(index)) {
-      index = [...index];
-      neuron[side] = index;
-      this.own(index, this.containers);
+    const indexes = side === 'outgoing' ? this.ownedOutgoing : this.ownedIncoming;
+    let owned = indexes.get(agentId);
+    if (owned === undefined || owned.index !== neuron[side]) {
+      const base = neuron[side];
+      owned = { index: [...base], base };
+      neuron[side] = owned.index;
+      indexes.set(agentId, owned);
     }
     const at = pairShard(otherAgentId);
-    const shard = index[at];
-    if (shard === undefined || !this.owned.has(shard)) {
+    const shard = owned.index[at];
+    if (shard === undefined || shard === owned.base?.[at]) {
       // Object.assign onto a prototype-less record keeps a `__proto__` key as an own key.
       const copy = shard === undefined ? idRecord<string>() : Object.assign(idRecord<string>(), shard);
-      index[at] = copy;
-      this.own(copy, this.containers);
+      owned.index[at] = copy;
     }
     return neuron;
   }
@@ -135,32 +149,31 @@ export class SwarmWorkingCopy {
    */
   writableConnection(connectionId: string): SwarmConnection | undefined {
     const current = getEntry(this.state.connections, connectionId);
-    if (current !== undefined && this.owned.has(current)) return current;
+    if (current !== undefined && this.ownedConnections.entities.get(connectionId) === current) return current;
     const shard = this.writableShard('connections', connectionId);
     if (current === undefined) return undefined;
     // Shallow is enough: the rules replace `outcomes` and `posterior`, never change them in place.
     const copy: SwarmConnection = { ...current };
     shard[connectionId] = copy;
-    this.own(copy, this.entities);
+    this.ownedConnections.entities.set(connectionId, copy);
+    this.entities.push(copy);
     return copy;
   }
 
   /** Marks a neuron or connection the rules created in this batch as this copy's (its parts too). */
   adopt(created: SwarmNeuron | SwarmConnection | undefined): void {
-    if (created === undefined || this.owned.has(created)) return;
-    this.own(created, this.entities);
+    if (created === undefined) return;
     if ('outgoing' in created) {
-      this.owned.add(created.patterns);
-      for (const index of [created.outgoing, created.incoming]) {
-        this.own(index, this.containers);
-        for (const shard of index) if (shard !== undefined) this.own(shard, this.containers);
-      }
+      if (this.ownedNeurons.entities.get(created.agentId) === created) return;
+      this.ownedNeurons.entities.set(created.agentId, created);
+      // Every shard of a new neuron's indexes is new: no base to compare with.
+      this.ownedOutgoing.set(created.agentId, { index: created.outgoing, base: undefined });
+      this.ownedIncoming.set(created.agentId, { index: created.incoming, base: undefined });
+    } else {
+      if (this.ownedConnections.entities.get(created.connectionId) === created) return;
+      this.ownedConnections.entities.set(created.connectionId, created);
     }
-  }
-
-  private own(value: object, list: object[]): void {
-    this.owned.add(value);
-    list.push(value);
+    this.entities.push(created);
   }
 
   /**
@@ -174,23 +187,37 @@ export class SwarmWorkingCopy {
    */
   publish(): SwarmState {
     if (this.baseUnfrozen) return freezeNew(this.state);
+    for (const container of this.containers) Object.freeze(container);
     for (const entity of this.entities) {
       freezeEntity(entity);
-      // A shard, group or pair-index shard emptied and made again in this batch (a pair dropped,
-      // then one created under an id of the same shard) is a new object nobody owns.
+      // A shard or group emptied and made again in this batch (a pair dropped, then one
+      // created under an id of the same shard) is a new object the copy does not know.
       if ('connectionId' in entity) freezePath(this.state.connections, (entity as SwarmConnection).connectionId);
-      else {
-        const neuron = entity as SwarmNeuron;
-        freezePath(this.state.neurons, neuron.agentId);
-        freezeIndex(neuron.outgoing);
-        freezeIndex(neuron.incoming);
-      }
+      else freezePath(this.state.neurons, (entity as SwarmNeuron).agentId);
     }
-    for (const container of this.containers) Object.freeze(container);
+    for (const indexes of [this.ownedOutgoing, this.ownedIncoming]) for (const owned of indexes.values()) freezeIndex(owned);
     // The top level: XState's `assign` hands the machine an unfrozen copy of the context it
     // was given, so the base's own top level is not frozen; its fields are.
     return freezeNew(this.state);
   }
+}
+
+/** What a working copy owns of one sharded record: the record, its groups and shards by position, its entities by id. */
+class OwnedRecord<T> {
+  record: ShardedRecord<T> | undefined;
+  readonly groups = new Map<number, ShardGroup<T>>();
+  /** By `group × SHARD_COUNT + shard`. */
+  readonly shards = new Map<number, Record<string, T>>();
+  readonly entities = new Map<string, T>();
+}
+
+/**
+ * A neuron's pair index a working copy owns: `index` is written in place; a slot that is not
+ * `base`'s (the frozen index it was copied from; none for a new neuron) holds a new shard.
+ */
+interface OwnedPairIndex {
+  readonly index: PairIndex;
+  readonly base: ReadonlyPairIndex | undefined;
 }
 
 function copyPatterns(patterns: Readonly<Record<string, DecisionPattern>>): Record<string, DecisionPattern> {
@@ -201,18 +228,21 @@ function copyPatterns(patterns: Readonly<Record<string, DecisionPattern>>): Reco
 
 /** Freezes the group and shard that hold `key` (their entries are frozen entities). */
 function freezePath<T>(record: ShardedRecord<T>, key: string): void {
-  const [groupId, shardId] = shardPath(key);
-  const group = record[groupId];
+  const hash = keyHash(key);
+  const group = record[groupOf(hash)];
   if (group === undefined) return;
-  const shard = group[shardId];
+  const shard = group[shardInGroupOf(hash)];
   if (shard !== undefined && !Object.isFrozen(shard)) Object.freeze(shard);
   if (!Object.isFrozen(group)) Object.freeze(group);
 }
 
-/** Freezes a pair index and its shards (connection ids). */
-function freezeIndex(index: PairIndex): void {
-  for (const shard of index) if (shard !== undefined && !Object.isFrozen(shard)) Object.freeze(shard);
-  if (!Object.isFrozen(index)) Object.freeze(index);
+/** Freezes an owned pair index and the shards in it its base did not hold (connection ids). */
+function freezeIndex({ index, base }: OwnedPairIndex): void {
+  for (let at = 0; at < index.length; at++) {
+    const shard = index[at];
+    if (shard !== undefined && shard !== base?.[at]) Object.freeze(shard);
+  }
+  Object.freeze(index);
 }
 
 /**
@@ -222,7 +252,11 @@ function freezeIndex(index: PairIndex): void {
  */
 function freezeEntity(entity: object): void {
   const fields = entity as Record<string, unknown>;
-  for (const key of Object.keys(fields)) if (key !== 'outgoing' && key !== 'incoming') freezeNew(fields[key]);
+  for (const key of Object.keys(fields)) {
+    if (key === 'outgoing' || key === 'incoming') continue;
+    const value = fields[key];
+    if (typeof value === 'object' && value !== null) freezeNew(value);
+  }
   Object.freeze(entity);
 }
 
@@ -233,8 +267,14 @@ function freezeEntity(entity: object): void {
  */
 function freezeNew<T>(value: T): T {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  // An array by index: Object.keys makes a string per element (a connection's window holds up to 20).
+  if (Array.isArray(value)) {
+    Object.freeze(value);
+    for (let i = 0; i < value.length; i++) freezeNew(value[i] as unknown);
+    return value;
+  }
   const proto = Object.getPrototypeOf(value) as unknown;
-  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return value;
+  if (proto !== Object.prototype && proto !== null) return value;
   Object.freeze(value);
   for (const key of Object.keys(value)) freezeNew((value as Record<string, unknown>)[key]);
   return value;
