@@ -25,6 +25,7 @@ import { DeliveryLoop } from './deliveryLoop';
 import { FrameReceipts } from './frameReceipts';
 import { deliveryFailureResponse } from './deliveryFailure';
 import type { BusPort, FrameReceipt, TransportLink } from './transportLink';
+import { NonEmptyIdSchema } from '../nonEmptyIdSchema';
 
 export { OverflowPolicy, BusOptionsSchema, type AgentRegistration, type CommunicationBusOptions } from './busOptions';
 export type { PublishArgs, RequestArgs } from './busArguments';
@@ -171,7 +172,7 @@ export class CommunicationBus implements BusPort {
    */
   registerAgent(agentId: string, registration: AgentRegistration = {}): AgentHandle {
     this.assertNotStopped();
-    const id = parseOrThrow(z.string().min(1), 'agentId', agentId);
+    const id = parseOrThrow(NonEmptyIdSchema, 'agentId', agentId);
     const reg = parseOrThrow(AgentRegistrationSchema, 'agent registration', registration);
     if (this.agents.has(id)) throw new DuplicateAgentError(id);
     const actor = this.agentActors.spawn(id, { agentId: id, capacity: reg.concurrency });

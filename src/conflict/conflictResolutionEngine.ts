@@ -37,6 +37,7 @@ import {
   type ConflictResolutionEngineOptions,
   type ResolveOptions,
 } from './conflictEngineOptions';
+import { NonEmptyIdSchema } from '../nonEmptyIdSchema';
 
 export { DEFAULT_DEADLINE_MS, type ConflictDetectionContext, type ConflictResolutionEngineOptions, type ResolveOptions } from './conflictEngineOptions';
 
@@ -409,7 +410,7 @@ export class ConflictResolutionEngine {
    * ```
    */
   registerVoter(agentId: string, vote: VoteFunction): void {
-    const id = z.string().min(1).safeParse(agentId);
+    const id = NonEmptyIdSchema.safeParse(agentId);
     if (!id.success) throw ValidationError.fromZod('agentId', id.error);
     if (typeof vote !== 'function') throw new ValidationError('voter', [{ path: 'vote', message: 'must be a function' }]);
     this.voteFunctions.set(id.data, vote);

@@ -13,6 +13,7 @@ import { TaskAssignmentPayloadSchema, TaskCancelPayloadSchema, TaskTopic, type H
 import type { TaskSpec } from './taskTypes';
 import { runtimeLogger } from '../kernel/runtimeLogger';
 import type { NeuroFluxLogger } from '../kernel/logger';
+import { NonEmptyIdSchema } from '../nonEmptyIdSchema';
 
 const AgentHostOptionsSchema = z.object({
   /**
@@ -147,7 +148,7 @@ export class AgentHost {
   /** Adds an agent (announced with the next heartbeat, at once when the host runs). */
   addAgent(agentId: string, options: HostedAgentOptions): void {
     if (this.stopped) throw new NotRunningError(`agent host '${this.hostId}'`);
-    const idCheck = z.string().min(1).safeParse(agentId);
+    const idCheck = NonEmptyIdSchema.safeParse(agentId);
     if (!idCheck.success) throw ValidationError.fromZod('agentId', idCheck.error);
     const parsed = HostedAgentOptionsSchema.safeParse(options);
     if (!parsed.success) throw ValidationError.fromZod('hosted agent options', parsed.error);

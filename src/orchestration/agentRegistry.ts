@@ -1,5 +1,4 @@
 import { Subject } from 'rxjs';
-import { z } from 'zod';
 import type { CommunicationBus } from '../bus/communicationBus';
 import type { Message } from '../bus/message';
 import { DuplicateAgentError, UnknownAgentError, ValidationError } from '../errors';
@@ -10,6 +9,7 @@ import type { CapabilityFigures, OrchestratorStats } from './orchestratorStats';
 import { loadAfterRelease } from './planning/slotAccounting';
 import type { TaskEntry } from './taskEntry';
 import type { TaskScheduler } from './taskScheduler';
+import { NonEmptyIdSchema } from '../nonEmptyIdSchema';
 
 /** What the registry tells the orchestrator's chart. @internal */
 export type AgentRegistryEvent = { type: 'AGENT_REGISTERED'; agentId: string } | { type: 'AGENT_UNREGISTERED'; agentId: string } | { type: 'SCHEDULING_REQUESTED' };
@@ -72,7 +72,7 @@ export class AgentRegistry {
 
   /** Registers an agent (see `TaskOrchestrator.registerAgent`). */
   register(agentId: string, options: OrchestratorAgentOptions): void {
-    const idCheck = z.string().min(1).safeParse(agentId);
+    const idCheck = NonEmptyIdSchema.safeParse(agentId);
     if (!idCheck.success) throw ValidationError.fromZod('agentId', idCheck.error);
     const parsed = AgentOptionsSchema.safeParse(options);
     if (!parsed.success) throw ValidationError.fromZod('agent options', parsed.error);

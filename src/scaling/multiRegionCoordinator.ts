@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ErrorCode, NeuroFluxError, ValidationError, type NeuroFluxErrorOptions } from '../errors';
 
+const MaxLatencySchema = z.number().positive().default(500);
+
 /** What a region reports about itself. */
 export interface RegionStatus {
   readonly region: string;
@@ -104,7 +106,7 @@ export class MultiRegionCoordinator<T extends { requiredCapabilities?: readonly 
 
   constructor(options: MultiRegionCoordinatorOptions<T>) {
     if (typeof options?.dispatch !== 'function') throw new ValidationError('multi-region options', [{ path: 'dispatch', message: 'must be a function' }]);
-    const max = z.number().positive().default(500).safeParse(options.maxLatencyMs);
+    const max = MaxLatencySchema.safeParse(options.maxLatencyMs);
     if (!max.success) throw ValidationError.fromZod('multi-region options', max.error);
     this.options = { ...options, maxLatencyMs: max.data };
   }

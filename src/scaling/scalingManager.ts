@@ -13,6 +13,8 @@ import { HostStopError } from './localHostLauncher';
 import { CapacityPolicySchema, type CapacityPolicy, type CapacitySample, type ParsedCapacityPolicy } from './model/capacityPlan';
 import type { ScalingEvent } from './scalingEvents';
 
+const IntervalSchema = z.object({ intervalMs: z.number().positive().max(86_400_000).default(1000) });
+
 /** What a {@link ScalingManager} reads of the runtime (a `NeuroFlux` fits as it is). */
 export interface ScaledRuntime {
   readonly orchestrator: Pick<TaskOrchestrator, 'capabilityFigures' | 'getAgent'>;
@@ -93,7 +95,7 @@ export class ScalingManager {
     if (options.figures !== undefined && typeof options.figures !== 'function') {
       throw new ValidationError('scaling options', [{ path: 'figures', message: 'must be a function' }]);
     }
-    const interval = z.object({ intervalMs: z.number().positive().max(86_400_000).default(1000) }).safeParse({ intervalMs: options.intervalMs });
+    const interval = IntervalSchema.safeParse({ intervalMs: options.intervalMs });
     if (!interval.success) throw ValidationError.fromZod('scaling options', interval.error);
     this.runtime = runtime;
     this.launcher = launcher;

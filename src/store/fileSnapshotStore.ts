@@ -5,6 +5,8 @@ import { z } from 'zod';
 import { ValidationError } from '../errors';
 import { checkKey, checkRevision, RevisionMismatchError, toJson, type SnapshotStore, type StoredSnapshot } from './snapshotStore';
 
+const DirectorySchema = z.string().min(1);
+
 const FileRecordSchema = z.object({ revision: z.number().int().positive(), value: z.unknown() });
 
 /** Options of a {@link FileSnapshotStore}. */
@@ -31,7 +33,7 @@ export class FileSnapshotStore implements SnapshotStore {
   private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(options: FileSnapshotStoreOptions) {
-    const dir = z.string().min(1).safeParse(options?.directory);
+    const dir = DirectorySchema.safeParse(options?.directory);
     if (!dir.success) throw ValidationError.fromZod('file store options', dir.error);
     this.directory = dir.data;
   }

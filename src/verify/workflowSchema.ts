@@ -13,6 +13,8 @@ export const AgentDeclarationSchema = z
     maxConcurrentTasks: z.number().int().positive().default(5),
   })
   .strict();
+/** A list of {@link AgentDeclarationSchema} (built once: a schema built at each call costs ~6 µs). */
+const AgentDeclarationsSchema = z.array(AgentDeclarationSchema);
 export type AgentDeclaration = z.input<typeof AgentDeclarationSchema>;
 
 /**
@@ -73,7 +75,7 @@ export function parseWorkflow(input: unknown, what = 'workflow'): ParsedWorkflow
  * @internal
  */
 export function parseAgents(input: unknown, what: string, path: string): z.output<typeof AgentDeclarationSchema>[] {
-  const result = z.array(AgentDeclarationSchema).safeParse(input);
+  const result = AgentDeclarationsSchema.safeParse(input);
   if (!result.success) {
     throw new ValidationError(
       what,

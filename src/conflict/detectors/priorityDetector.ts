@@ -26,6 +26,8 @@ export const TaskClaimSchema = z.object({
   /** The agent that submitted the task, if any: it gets a vote. */
   requesterId: z.string().min(1).optional(),
 });
+/** A list of {@link TaskClaimSchema} (built once: a schema built at each call costs ~6 µs). */
+const TaskClaimsSchema = z.array(TaskClaimSchema);
 export type TaskClaim = z.input<typeof TaskClaimSchema>;
 
 /** Free task slots per agent: a table, or a function. Missing agents have 0. */
@@ -54,7 +56,7 @@ const slotsSchema = z.number().int().nonnegative();
  * ```
  */
 export function detectPriorityConflicts(claims: readonly TaskClaim[], slots: AgentSlots, now: number): ConflictInput[] {
-  const parsed = z.array(TaskClaimSchema).safeParse(claims);
+  const parsed = TaskClaimsSchema.safeParse(claims);
   if (!parsed.success) throw ValidationError.fromZod('task claims', parsed.error);
   const byAgent = new Map<string, z.output<typeof TaskClaimSchema>[]>();
   for (const claim of parsed.data) {

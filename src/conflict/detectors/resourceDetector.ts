@@ -11,6 +11,8 @@ export const ResourceRequestSchema = z.object({
   resourceType: z.string().min(1),
   amount: z.number().finite().nonnegative(),
 });
+/** A list of {@link ResourceRequestSchema} (built once: a schema built at each call costs ~6 µs). */
+const ResourceRequestsSchema = z.array(ResourceRequestSchema);
 export type ResourceRequest = z.input<typeof ResourceRequestSchema>;
 
 /** What is available of each resource: a table, or a function. Missing resources have 0. */
@@ -34,7 +36,7 @@ const availabilitySchema = z.number().finite().nonnegative();
  * ```
  */
 export function detectResourceConflicts(requests: readonly ResourceRequest[], availability: ResourceAvailability, now: number): ConflictInput[] {
-  const parsed = z.array(ResourceRequestSchema).safeParse(requests);
+  const parsed = ResourceRequestsSchema.safeParse(requests);
   if (!parsed.success) throw ValidationError.fromZod('resource requests', parsed.error);
   const groups = new Map<string, z.output<typeof ResourceRequestSchema>[]>();
   for (const request of parsed.data) {
