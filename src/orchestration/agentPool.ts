@@ -130,14 +130,10 @@ export class AgentPool {
       const parent = (i - 1) >> 1;
       const above = heap[parent] as OrchestratorAgent;
       if (!AgentPool.before(agent, score, above, scores[parent] as number)) break;
-      heap[i] = above;
-      scores[i] = scores[parent] as number;
-      this.position.set(above, i);
+      this.place(i, above, scores[parent] as number);
       i = parent;
     }
-    heap[i] = agent;
-    scores[i] = score;
-    this.position.set(agent, i);
+    this.place(i, agent, score);
     return i;
   }
 
@@ -155,15 +151,18 @@ export class AgentPool {
       if (r < n && AgentPool.before(heap[r] as OrchestratorAgent, scores[r] as number, heap[l] as OrchestratorAgent, scores[l] as number)) child = r;
       const below = heap[child] as OrchestratorAgent;
       if (!AgentPool.before(below, scores[child] as number, agent, score)) break;
-      heap[i] = below;
-      scores[i] = scores[child] as number;
-      this.position.set(below, i);
+      this.place(i, below, scores[child] as number);
       i = child;
     }
-    heap[i] = agent;
-    scores[i] = score;
-    this.position.set(agent, i);
+    this.place(i, agent, score);
     return i;
+  }
+
+  /** Puts `agent`, scored `score`, in slot `i`. */
+  private place(i: number, agent: OrchestratorAgent, score: number): void {
+    this.heap[i] = agent;
+    this.scores[i] = score;
+    this.position.set(agent, i);
   }
 }
 
