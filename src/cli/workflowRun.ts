@@ -6,6 +6,7 @@ import type { TaskInput, TaskRecord } from '../orchestration/taskTypes';
 import { ExitCode, interruptionOf } from './exitCodes';
 import type { CliOutput } from './main';
 import { progressReporter } from './progressReporter';
+import { compositeKey } from '../compositeKey';
 
 /** How `neuroflux run` follows a workflow once its runtime started. @internal */
 export interface WorkflowRunOptions {
@@ -65,7 +66,7 @@ function taskList(ids: readonly string[]): string {
 export function blockedLines(diagnosis: StallDiagnosis, context: { namespace: string; stallTimeoutMs: number }): string[] {
   const groups = new Map<string, { task: BlockedTask; ids: string[] }>();
   for (const task of diagnosis.blocked) {
-    const key = `${task.reason}\u0000${task.requiredCapabilities.join(',')}`;
+    const key = compositeKey([task.reason, compositeKey(task.requiredCapabilities)]);
     const group = groups.get(key);
     if (group) group.ids.push(task.taskId);
     else groups.set(key, { task, ids: [task.taskId] });
@@ -96,8 +97,8 @@ export function blockedLines(diagnosis: StallDiagnosis, context: { namespace: st
 
 /** The causes of a diagnosis, without the tasks: what a line of {@link blockedLines} says apart from ids and counts. */
 function blockedCauses(diagnosis: StallDiagnosis): string {
-  const causes = new Set(diagnosis.blocked.map((t) => `${t.reason}\u0000${t.requiredCapabilities.join(',')}\u0000${t.agentsWithoutExecutor.join(',')}`));
-  return `${diagnosis.stalled}\u0001${[...causes].sort().join('\u0001')}`;
+  const causes = new Set(diagnosis.blocked.map((t) => compositeKey([t.reason, compositeKey(t.requiredCapabilities), compositeKey(t.agentsWithoutExecutor)])));
+  return compositeKey([String(diagnosis.stalled), ...[...causes].sort()]);
 }
 
 /**

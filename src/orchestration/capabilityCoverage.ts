@@ -1,4 +1,5 @@
 import type { OrchestratorAgent } from './orchestratorAgent';
+import { compositeKey } from '../compositeKey';
 
 /**
  * Whether some registered agent has all of a set of capabilities, answered once per distinct
@@ -9,7 +10,7 @@ import type { OrchestratorAgent } from './orchestratorAgent';
 export function capabilityCoverage(agents: ReadonlyMap<string, OrchestratorAgent>): (required: readonly string[]) => boolean {
   const known = new Map<string, boolean>();
   return (required) => {
-    const key = [...required].sort().join('\u0000');
+    const key = compositeKey([...required].sort());
     let answer = known.get(key);
     if (answer === undefined) {
       answer = false;

@@ -7,6 +7,7 @@ import type { NeuroFluxLogger } from '../kernel/logger';
 import { runtimeLinkOf, type RuntimeLink } from '../kernel/runtimeLink';
 import { DEFAULT_SHARD_SIZE, ShardedSupervisor } from '../kernel/shardedSupervisor';
 import { HostPresencePayloadSchema } from './taskProtocol';
+import { compositeKey } from '../compositeKey';
 
 /** What an agent host announces of one of its agents. @internal */
 export interface AnnouncedAgent {
@@ -170,7 +171,7 @@ export class HostRegistry {
       // this plain message): moving those tasks now would run them twice.
       const awaited = new Set<string>();
       for (const sent of parsed.data.resultsSent ?? []) {
-        if (host.agents.has(sent.agentId) && this.agents.currentAttempt(sent.taskId, sent.agentId) === sent.attempt) awaited.add(`${sent.agentId}\u0000${sent.taskId}`);
+        if (host.agents.has(sent.agentId) && this.agents.currentAttempt(sent.taskId, sent.agentId) === sent.attempt) awaited.add(compositeKey([sent.agentId, sent.taskId]));
       }
       if (awaited.size > 0) this.resultsAwaited.set(hostId, awaited);
       else this.liveness.get(hostId)?.send({ type: 'HOST_LEFT' });
@@ -225,7 +226,7 @@ export class HostRegistry {
   resultArrived(agentId: string, taskId: string): void {
     if (this.resultsAwaited.size === 0) return;
     for (const [hostId, awaited] of this.resultsAwaited) {
-      if (!awaited.delete(`${agentId}\u0000${taskId}`) || awaited.size > 0) continue;
+      if (!awaited.delete(compositeKey([agentId, taskId])) || awaited.size > 0) continue;
       this.resultsAwaited.delete(hostId);
       this.liveness.get(hostId)?.send({ type: 'HOST_LEFT' });
       return;

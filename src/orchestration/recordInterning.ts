@@ -1,5 +1,6 @@
 import { deepFreezeJson } from '../jsonValue';
 import type { TaskRecord } from './taskTypes';
+import { compositeKey } from '../compositeKey';
 
 /** Shared by every record without dependencies (or capabilities). */
 const EMPTY_LIST: readonly string[] = Object.freeze([]);
@@ -23,7 +24,7 @@ export class RecordInterning {
 
   list(list: readonly string[]): readonly string[] {
     if (list.length === 0) return EMPTY_LIST;
-    const key = list.join('\u0000');
+    const key = compositeKey(list);
     let shared = this.lists.get(key);
     if (!shared) {
       shared = Object.freeze(list);

@@ -1,4 +1,5 @@
 import type { TaskState } from './taskTypes';
+import { compositeKey } from '../compositeKey';
 
 /** An unfinished task as stall detection sees it. */
 export interface ProgressStateTask {
@@ -117,7 +118,7 @@ export function diagnoseStall(state: OrchestratorProgressState, options: StallDi
     let answer: BlockedTask | undefined;
     if (byList.has(task.requiredCapabilities)) answer = byList.get(task.requiredCapabilities);
     else {
-      const key = [...task.requiredCapabilities].sort().join('\u0000');
+      const key = compositeKey([...task.requiredCapabilities].sort());
       if (!answers.has(key)) answers.set(key, blockedBy(task.requiredCapabilities, runnable, state, options.expectRemoteAgents === true, canRun));
       answer = answers.get(key);
       byList.set(task.requiredCapabilities, answer);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ValidationError } from '../errors';
 import { timerDelay, type NeuroFluxClock } from '../kernel/clock';
 import type { StallDiagnosis } from './stallDiagnosis';
+import { compositeKey } from '../compositeKey';
 
 const StallWatchOptionsSchema = z.object({
   stallTimeoutMs: z.number().nonnegative(),
@@ -41,7 +42,7 @@ export interface StallWatch {
 function blockedKey(diagnosis: StallDiagnosis): string {
   if (diagnosis.blocked.length === 0) return '';
   // A run that goes from "blocked while others run" to "stalled" is told so.
-  return `${diagnosis.stalled}\u0001${diagnosis.blocked.map((task) => `${task.taskId}\u0000${task.reason}\u0000${task.missingCapabilities.join(',')}`).join('\u0001')}`;
+  return compositeKey([String(diagnosis.stalled), ...diagnosis.blocked.map((task) => compositeKey([task.taskId, task.reason, compositeKey(task.missingCapabilities)]))]);
 }
 
 /**

@@ -7,6 +7,7 @@ import { agentViewOf, type OrchestratorAgent } from './orchestratorAgent';
 import { compareReady } from './planning/readyOrder';
 import type { TaskEntry } from './taskEntry';
 import type { TaskRecord } from './taskTypes';
+import { compositeKey } from '../compositeKey';
 
 /**
  * What the scheduler reads of the orchestrator: its task and agent tables (the same maps,
@@ -93,7 +94,7 @@ export class TaskScheduler {
   /** The pool of agents for tasks like this one, created (one scan of the agents) on first use. */
   poolFor(chooser: Balancer, task: { readonly taskType: string; readonly requiredCapabilities: readonly string[] }): AgentPool {
     const capabilities = [...new Set(task.requiredCapabilities)].sort();
-    const key = `${chooser.name}|${task.taskType}|${capabilities.join(',')}`;
+    const key = compositeKey([chooser.name, task.taskType, compositeKey(capabilities)]);
     let pool = this.pools.get(key);
     if (!pool) {
       const scorer: ScoringBalancer = isScoring(chooser) ? this.safeScorer(chooser) : builtInBalancers.default;

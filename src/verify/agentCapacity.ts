@@ -1,6 +1,7 @@
 import { hasAllCapabilities } from '../orchestration/planning/capabilityMatch';
 import { hasFreeSlot } from '../orchestration/planning/slotAccounting';
 import type { ParsedTask } from '../orchestration/taskTypes';
+import { compositeKey } from '../compositeKey';
 
 /**
  * Builtins read once: under jest each module runs in a vm context, where every read of a
@@ -55,7 +56,7 @@ export class AgentCapacity {
     const classCaps: string[][] = [];
     this.classOf = tasks.map((task) => {
       const caps = [...new Set(task.requiredCapabilities)].sort();
-      const key = caps.join('\u0000');
+      const key = compositeKey(caps);
       let id = classIds.get(key);
       if (id === undefined) {
         id = classCaps.length;

@@ -2,6 +2,7 @@ import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { toDirectedGraph, type DirectedGraphNode } from 'xstate/graph';
 import { transitionLabel } from '../transitionLabel';
 import type { StatechartEdge, StatechartGraph, StatechartNode } from './inspectorProtocol';
+import { compositeKey } from '../../compositeKey';
 
 export type { StatechartEdge, StatechartGraph, StatechartNode } from './inspectorProtocol';
 
@@ -52,7 +53,7 @@ export function describeStatechart(machine: AnyStateMachine): StatechartGraph {
     const from = sourceIsCluster ? anyStatePath(pathOf(source)) : pathOf(source);
     const to = pathOf(enteredLeaf(target));
     const label = transitionLabel(eventType);
-    const key = `${from}\u0000${to}\u0000${label}`;
+    const key = compositeKey([from, to, label]);
     if (seen.has(key)) return;
     seen.add(key);
     edges.push({ source: from, target: to, label });
