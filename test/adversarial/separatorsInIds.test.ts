@@ -7,7 +7,18 @@
  * Keys are now written by `compositeKey`, which no two tuples share.
  */
 import fc from 'fast-check';
-import { createNeuroFlux, diagnoseStall, verifyWorkflow, WorkflowValidationError, type NeuroFlux, type TaskInput } from '../../src';
+import { produce } from 'immer';
+import {
+  createNeuroFlux,
+  detectPatterns,
+  diagnoseStall,
+  initialSwarmState,
+  learnFromConsensus,
+  verifyWorkflow,
+  WorkflowValidationError,
+  type NeuroFlux,
+  type TaskInput,
+} from '../../src';
 import { compositeKey } from '../../src/compositeKey';
 import { cleanupAfterEach } from '../support/cleanup';
 
@@ -112,6 +123,21 @@ describe('separators inside ids and capability names', () => {
     });
     expect(result.violations.find((v) => v.property === 'capability_coverage')).toMatchObject({ taskIds: ['y'] });
     expect(result.violations.find((v) => v.property === 'deadlock')?.message).toContain("'y'");
+  });
+
+  it("the swarm counts the voters 'a|b' and 'c' apart from 'a' and 'b|c'", () => {
+    const state = produce(initialSwarmState({ networkId: 'n', seed: 1 }), (draft) => {
+      for (let i = 0; i < 4; i++) {
+        const voters = (x: string, y: string, right: boolean) => [
+          { agentId: x, decision: 'GO', correct: right },
+          { agentId: y, decision: right ? 'GO' : 'WAIT', correct: right },
+        ];
+        learnFromConsensus(draft, { conflictId: `right${i}`, conflictType: 'strategy_conflict', voters: voters('a|b', 'c', true) }, i);
+        learnFromConsensus(draft, { conflictId: `wrong${i}`, conflictType: 'strategy_conflict', voters: voters('a', 'b|c', false) }, i);
+      }
+    });
+    const together = detectPatterns(state, 10).filter((pattern) => pattern.type === 'successful_consensus');
+    expect(together.map((pattern) => [pattern.involvedAgents, pattern.confidence])).toEqual([[['a|b', 'c'], 1]]);
   });
 
   it('compositeKey gives different keys to different tuples, nested ones too', () => {

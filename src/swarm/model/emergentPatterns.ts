@@ -3,6 +3,7 @@ import { clampStrength } from './connection';
 import { connectionOf, neuronOf } from './swarmState';
 import { PatternType, type ConsensusRecord, type EmergentPattern, type SwarmSnapshot, type SwarmState } from './swarmTypes';
 import { pairOf } from './pairIndex';
+import { compositeKey } from '../../compositeKey';
 
 /**
  * Each agent's activation over the recent propagations, oldest first: one value per
@@ -167,7 +168,7 @@ function jointlyRightPairs(state: SwarmSnapshot, records: readonly Immutable<Con
         let vx = voters[i]!;
         let vy = voters[j]!;
         if (neuronOf(state, vx.agentId)!.seq > neuronOf(state, vy.agentId)!.seq) [vx, vy] = [vy, vx];
-        const key = `${vx.agentId}|${vy.agentId}`;
+        const key = compositeKey([vx.agentId, vy.agentId]);
         let entry = stats.get(key);
         if (!entry) stats.set(key, (entry = { a: vx.agentId, b: vy.agentId, shared: 0, jointlyRight: 0 }));
         entry.shared += 1;

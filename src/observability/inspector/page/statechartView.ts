@@ -55,7 +55,8 @@ export class StatechartView {
       container.appendChild(el('p', { class: 'empty' }, frame.reason ?? 'No statechart.'));
       return;
     }
-    const key = `${frame.actorId ?? ''}|${frame.logicId}`;
+    // JSON, not joined: an actor id may hold '|'.
+    const key = JSON.stringify([frame.actorId ?? null, frame.logicId]);
     if (key !== this.layoutKey) {
       this.layoutKey = key;
       this.layout(container, graph);

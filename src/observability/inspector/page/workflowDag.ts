@@ -46,7 +46,8 @@ export class WorkflowDagView {
       this.layoutKey = '';
       return;
     }
-    const key = `${workflow.workflowId}:${workflow.taskIds.join(',')}`;
+    // JSON, not joined: ids may hold ',' or ':' (two workflows must not share a layout).
+    const key = JSON.stringify([workflow.workflowId, ...workflow.taskIds]);
     if (key !== this.layoutKey) {
       this.layoutKey = key;
       this.layout(container, workflow);
