@@ -337,6 +337,7 @@ export {
   type TaskOutcome,
   type TaskOutcomeEvent,
   type EmergentPattern,
+  type PatternPair,
   type FiringRecord,
   type PropagationResult,
   type AdaptationResult,

@@ -26,6 +26,7 @@ export {
   type TaskOutcome,
   type TaskOutcomeEvent,
   type EmergentPattern,
+  type PatternPair,
   type FiringRecord,
   type PropagationResult,
   type AdaptationResult,

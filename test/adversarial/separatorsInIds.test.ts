@@ -140,6 +140,27 @@ describe('separators inside ids and capability names', () => {
     expect(together.map((pattern) => [pattern.involvedAgents, pattern.confidence])).toEqual([[['a|b', 'c'], 1]]);
   });
 
+  it("a pattern lists the pairs 'a|b'–'c' and 'a'–'b|c' apart", () => {
+    const agents = ['a|b', 'c', 'a', 'b|c'];
+    const state = produce(initialSwarmState({ networkId: 'n', seed: 1 }), (draft) => {
+      for (let i = 0; i < 4; i++) {
+        const voters = agents.map((agentId) => ({ agentId, decision: 'GO', correct: true }));
+        learnFromConsensus(draft, { conflictId: `c${i}`, conflictType: 'strategy_conflict', voters }, i);
+      }
+    });
+    const [pattern] = detectPatterns(state, 10).filter((p) => p.type === 'successful_consensus');
+    expect(pattern?.involvedAgents).toEqual(agents);
+    // Every two of the four voters: six pairs.
+    expect(pattern?.pairs.map((pair) => pair.agents)).toEqual([
+      ['a|b', 'c'],
+      ['a|b', 'a'],
+      ['a|b', 'b|c'],
+      ['c', 'a'],
+      ['c', 'b|c'],
+      ['a', 'b|c'],
+    ]);
+  });
+
   it('compositeKey gives different keys to different tuples, nested ones too', () => {
     const part = fc.string({ unit: fc.constantFrom('a', 'b', ',', '|', ':', '1', '2', '\u0000', '') });
     fc.assert(

@@ -1,7 +1,7 @@
 import type { Immutable } from 'immer';
 import { clampStrength } from './connection';
 import { connectionOf, neuronOf } from './swarmState';
-import { PatternType, type ConsensusRecord, type EmergentPattern, type SwarmSnapshot, type SwarmState } from './swarmTypes';
+import { PatternType, type ConsensusRecord, type EmergentPattern, type PatternPair, type SwarmSnapshot, type SwarmState } from './swarmTypes';
 import { pairOf } from './pairIndex';
 import { compositeKey } from '../../compositeKey';
 
@@ -115,10 +115,10 @@ function connectionsAmong(state: SwarmSnapshot, agents: readonly string[]): stri
 
 function toPatterns(state: SwarmSnapshot, type: PatternType, pairs: readonly ScoredPair[], at: number, firstIndex: number): EmergentPattern[] {
   return clustersOf(state, pairs).map((cluster, i) => {
-    const scores: Record<string, number> = {};
+    const scores: PatternPair[] = [];
     let total = 0;
     for (const [a, b, score] of cluster.pairs) {
-      scores[`${a}|${b}`] = score;
+      scores.push({ agents: [a, b], score });
       total += score;
     }
     return {

@@ -219,6 +219,12 @@ export const PatternType = {
 export type PatternType = (typeof PatternType)[keyof typeof PatternType];
 
 /** A collective behaviour found in the network's history. */
+/** Two agents of an {@link EmergentPattern}, in the order they joined, and their score. */
+export interface PatternPair {
+  readonly agents: readonly [string, string];
+  readonly score: number;
+}
+
 export interface EmergentPattern {
   readonly patternId: string;
   readonly type: PatternType;
@@ -228,8 +234,11 @@ export interface EmergentPattern {
   readonly involvedConnections: readonly string[];
   /** Mean score (correlation or joint success) of the cluster's qualifying pairs. */
   readonly confidence: number;
-  /** Score of each qualifying pair, keyed `a|b`. */
-  readonly pairs: Readonly<Record<string, number>>;
+  /**
+   * Each qualifying pair and its score. (A record keyed `a|b` gave the pairs `a|b`–`c` and
+   * `a`–`b|c` one key.)
+   */
+  readonly pairs: readonly PatternPair[];
   readonly detectedAt: number;
 }
 
