@@ -36,6 +36,22 @@ export function ownValue<T>(record: { readonly [key: string]: T } | undefined, k
 }
 
 /**
+ * True when the record has no enumerable key (own or inherited: for the prototype-less and
+ * plain records this is used on, its own). Without building a key array, as
+ * `Object.keys(record).length === 0` does.
+ *
+ * @example
+ * ```ts
+ * isEmptyRecord(idRecord()); // true
+ * ```
+ * @internal
+ */
+export function isEmptyRecord(record: object): boolean {
+  for (const _ in record) return false;
+  return true;
+}
+
+/**
  * Like `z.record(z.string(), value)`, but keeps every own key of the input, `__proto__`
  * included (zod drops that key silently: a task `__proto__`'s result, or a voter
  * `__proto__`'s stake, would vanish on the way through). The output is a plain object

@@ -1,5 +1,6 @@
 import type { AnyActorLogic, AnyActorRef } from 'xstate';
 import { LazyMap, LazySet } from './lazyCollections';
+import { isEmptyRecord } from '../idRecord';
 
 /**
  * What XState allocates for every actor and every machine snapshot whether or not it is
@@ -27,11 +28,6 @@ interface MachineSnapshotParts {
   tags?: ReadonlySet<string>;
   children?: object;
   historyValue?: object;
-}
-
-function isEmptyRecord(value: object): boolean {
-  for (const _ in value) return false;
-  return true;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { idRecord, ownValue } from '../../idRecord';
+import { idRecord, isEmptyRecord, ownValue } from '../../idRecord';
 import { keyHash } from './shardedRecord';
 
 /**
@@ -76,11 +76,6 @@ export function deletePair(index: PairIndex, agentId: string): boolean {
   const shard = index[at];
   if (!shard || !Object.hasOwn(shard, agentId)) return false;
   delete shard[agentId];
-  let empty = true;
-  for (const _ in shard) {
-    empty = false;
-    break;
-  }
-  if (empty) index[at] = undefined;
+  if (isEmptyRecord(shard)) index[at] = undefined;
   return true;
 }

@@ -1,4 +1,4 @@
-import { idRecord, ownValue } from '../../idRecord';
+import { idRecord, isEmptyRecord, ownValue } from '../../idRecord';
 
 /**
  * A record split by key hash into shards two levels deep: {@link SHARD_COUNT} groups of
@@ -110,11 +110,6 @@ export function deleteEntry<T>(record: ShardedRecord<T>, key: string): boolean {
     shards[shard] = undefined;
     if (shards.every((slot) => slot === undefined)) record[group] = undefined;
   }
-  return true;
-}
-
-function isEmptyRecord(record: object): boolean {
-  for (const _ in record) return false;
   return true;
 }
 
