@@ -8,6 +8,8 @@ import {
   NotRunningError,
   DuplicateAgentError,
   createNeuroFlux,
+  messageOrigin,
+  ORIGIN_HEADER,
   type AnyDeadLetter,
   type Message,
   type AgentBehaviourInput,
@@ -493,6 +495,21 @@ describe('CommunicationBus: identity and validation', () => {
     mallory.publish({ topic: 'x', senderId: 'bank' } as never);
     await bus.whenIdle();
     expect(got.map((m) => m.senderId)).toEqual(['mallory']);
+    await bus.stop();
+  });
+
+  test('a local sender cannot claim to come from another process: its nf-origin header is dropped', async () => {
+    const bus = new CommunicationBus();
+    const got: Message[] = [];
+    bus.registerAgent('victim', { handler: (m) => void got.push(m) });
+    const mallory = bus.registerAgent('mallory');
+    await bus.start();
+    const headers = { [ORIGIN_HEADER]: 'orchestrator-host', trace: 't1' };
+    mallory.send({ recipientId: 'victim', messageType: 'command', topic: 'x', headers });
+    await bus.whenIdle();
+    expect(got.map((m) => [messageOrigin(m).kind, m.headers])).toEqual([['local', { trace: 't1' }]]);
+    // The sender's own object is left as it was.
+    expect(headers).toEqual({ [ORIGIN_HEADER]: 'orchestrator-host', trace: 't1' });
     await bus.stop();
   });
 

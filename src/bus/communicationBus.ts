@@ -26,6 +26,7 @@ import { FrameReceipts } from './frameReceipts';
 import { deliveryFailureResponse } from './deliveryFailure';
 import type { BusPort, FrameReceipt, TransportLink } from './transportLink';
 import { NonEmptyIdSchema } from '../nonEmptyIdSchema';
+import { ORIGIN_HEADER } from './messageOrigin';
 
 export { OverflowPolicy, BusOptionsSchema, type AgentRegistration, type CommunicationBusOptions } from './busOptions';
 export type { PublishArgs, RequestArgs } from './busArguments';
@@ -267,6 +268,10 @@ export class CommunicationBus implements BusPort {
       this.counters.rejected++;
       throw error;
     }
+    // Only a transport says where a message came from: a local sender's own `nf-origin`
+    // would pass its message off as a frame from another process (the headers are the
+    // parse's own copy).
+    if (parsed.headers !== undefined && Object.hasOwn(parsed.headers, ORIGIN_HEADER)) delete parsed.headers[ORIGIN_HEADER];
     this.router.route(parsed, now, false);
     return parsed;
   }
