@@ -525,7 +525,8 @@ export class CommunicationBus implements BusPort {
     this.instrumentation?.onAccepted?.(message);
     // One message object reaches every subscriber of a publish (and `messages$`, the
     // dead-letter log): frozen once the instrumentation has stamped it, so that no handler
-    // changes what the others get.
+    // replaces a field the others read. Shallowly: the payload, headers and metadata stay
+    // the sender's objects (docs/bus.md).
     Object.freeze(message);
     this.counters.sent++;
     this.counters.byPriority[message.priority]++;
