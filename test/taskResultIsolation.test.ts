@@ -7,7 +7,7 @@
  * executor's later writes to its object did too.
  */
 import { SimulatedClock } from 'xstate';
-import { createNeuroFlux, type TaskSpec } from '../src';
+import { AgentHost, createNeuroFlux, silentLogger, type TaskSpec } from '../src';
 import { deepFreezeJson, frozenJsonCopy } from '../src/jsonValue';
 import { cleanupAfterEach } from './support/cleanup';
 import { orchestratorAndHostOverLoopback } from './support/loopbackHost';
@@ -167,6 +167,37 @@ describe('task results', () => {
     // And the orchestrator keeps a result parsed from the host's frame frozen too.
     expect(orch.orchestrator.getTask('a')?.result).toEqual({ rows: [1] });
     expect(isDeeplyFrozen(orch.orchestrator.getTask('a')?.result)).toBe(true);
+  });
+
+  test("an assignment a sender in this process sends over the bus: the executor gets frozen copies, the sender keeps its objects unfrozen (an orchestrator's agent and a hosted one)", async () => {
+    const nf = cleanup.add(createNeuroFlux({ clock: new SimulatedClock(), logger: silentLogger }));
+    const seen: { frozen: boolean; value: unknown }[] = [];
+    let bothRan: () => void = () => {};
+    const ran = new Promise<void>((resolve) => (bothRan = resolve));
+    const execute = (_task: TaskSpec, context: { dependencyResults: Readonly<Record<string, unknown>> }) => {
+      const value = context.dependencyResults['a'];
+      seen.push({ frozen: isDeeplyFrozen(value) && Object.isFrozen(value), value });
+      if (seen.length === 2) bothRan();
+      return 'done';
+    };
+    nf.orchestrator.registerAgent('local-exec', { capabilities: ['x'], execute });
+    const host = cleanup.add(new AgentHost({ bus: nf.bus, hostId: 'h-local' }));
+    host.addAgent('hosted-exec', { capabilities: ['y'], execute });
+    host.start();
+    await nf.start();
+    const sender = nf.bus.registerAgent('someone');
+    const own = { rows: [1], at: new Date(0) };
+    const task = { taskId: 'stray', name: 'stray', requiredCapabilities: [] };
+    for (const recipientId of ['local-exec', 'hosted-exec']) {
+      sender.send({ recipientId, messageType: 'command', topic: 'task_assignment', payload: { action: 'execute_task', task, attempt: 0, dependencyResults: { a: own } } });
+    }
+    await ran;
+    expect(seen).toEqual([
+      { frozen: true, value: { rows: [1], at: '1970-01-01T00:00:00.000Z' } },
+      { frozen: true, value: { rows: [1], at: '1970-01-01T00:00:00.000Z' } },
+    ]);
+    expect(Object.isFrozen(own)).toBe(false);
+    expect(Object.isFrozen(own.rows)).toBe(false);
   });
 
   test('primitive and absent results pass as they are', () => {

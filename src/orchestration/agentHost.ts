@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createActor, type Actor } from 'xstate';
 import { z } from 'zod';
-import { deepFreezeJson } from '../jsonValue';
+import { messageOrigin } from '../bus/messageOrigin';
 import { heartbeatMachine } from '../../machines/heartbeat.machine';
 import type { AgentHandle } from '../bus/agentHandle';
 import type { CommunicationBus } from '../bus/communicationBus';
 import type { Message } from '../bus/message';
 import { DuplicateAgentError, NotRunningError, ValidationError } from '../errors';
 import { idRecordSchema } from '../idRecord';
-import { executeAttempt, type TaskExecutor } from './taskExecutor';
+import { executeAttempt, frozenDependencyResults, type TaskExecutor } from './taskExecutor';
 import { TaskAssignmentPayloadSchema, TaskCancelPayloadSchema, TaskTopic, type HostPresencePayload } from './taskProtocol';
 import type { TaskSpec } from './taskTypes';
 import { runtimeLogger } from '../kernel/runtimeLogger';
@@ -299,10 +299,10 @@ export class AgentHost {
       return undefined;
     }
     const hosted = this.agents.get(agentId);
-    return hosted && this.run(hosted, message.senderId, assignment.data, agent);
+    return hosted && this.run(hosted, message.senderId, assignment.data, agent, messageOrigin(message).kind !== 'local');
   }
 
-  private async run(hosted: HostedAgent, orchestratorId: string, assignment: z.output<typeof TaskAssignmentPayloadSchema>, agent: AgentHandle): Promise<void> {
+  private async run(hosted: HostedAgent, orchestratorId: string, assignment: z.output<typeof TaskAssignmentPayloadSchema>, agent: AgentHandle, fromFrame: boolean): Promise<void> {
     const { task, attempt, dependencyResults, dispatch } = assignment;
     const taskId = task.taskId;
     const controller = new AbortController();
@@ -315,12 +315,11 @@ export class AgentHost {
     reply(TaskTopic.STARTED, {});
     const startedAt = this.bus.clock.now();
     this.logger.debug({ taskId, agentId: agent.agentId, attempt }, 'task started');
-    // Frozen as the orchestrator's own results are (parsed from a frame, or its frozen copies in this process).
-    for (const id of Object.keys(dependencyResults)) deepFreezeJson(dependencyResults[id]);
     const outcome = await executeAttempt(hosted.execute, task as unknown as TaskSpec, {
       signal: controller.signal,
       attempt,
-      dependencyResults,
+      // Frozen as the orchestrator's own results are (parsed from a frame, or its frozen copies in this process).
+      dependencyResults: frozenDependencyResults(dependencyResults, fromFrame),
       reportProgress: (progress) => reply(TaskTopic.PROGRESS, { progress }),
     });
     this.controllers.delete(controller);

@@ -4,6 +4,7 @@ import type { TaskMachineContext } from '../../machines/task.machine';
 import type { AgentHandle } from '../bus/agentHandle';
 import type { CommunicationBus } from '../bus/communicationBus';
 import type { Message } from '../bus/message';
+import { messageOrigin } from '../bus/messageOrigin';
 import { describeError } from '../describeError';
 import { deepFreezeJson, frozenJsonCopy } from '../jsonValue';
 import { AttemptAbort } from './attemptAbort';
@@ -11,7 +12,7 @@ import type { OrchestratorAgent } from './orchestratorAgent';
 import { loadAfterRelease, performanceAfterAttempt } from './planning/slotAccounting';
 import type { TaskEntry } from './taskEntry';
 import type { TaskAttemptFailureKind, TaskEvent } from './taskEvents';
-import { executeAttempt, invalidResultError, type ExecutionContext, type TaskExecutor } from './taskExecutor';
+import { executeAttempt, frozenDependencyResults, invalidResultError, type ExecutionContext, type TaskExecutor } from './taskExecutor';
 import { TaskAssignmentPayloadSchema, TaskTopic, type ResultSource, type TaskResultPayload } from './taskProtocol';
 import type { TaskScheduler } from './taskScheduler';
 import type { TaskSpec } from './taskTypes';
@@ -117,7 +118,7 @@ export class TaskDispatcher {
     const parsed = TaskAssignmentPayloadSchema.safeParse(message.payload);
     if (!parsed.success) return undefined;
     const { task, attempt, dependencyResults, dispatch } = parsed.data;
-    return this.runLocally(agent, task as unknown as TaskSpec, attempt, dependencyResults, true, dispatch);
+    return this.runLocally(agent, task as unknown as TaskSpec, attempt, frozenDependencyResults(dependencyResults, messageOrigin(message).kind !== 'local'), true, dispatch);
   }
 
   /** The current attempt of a task assigned to `agentId`, if it is active. */
@@ -241,7 +242,7 @@ export class TaskDispatcher {
     agent: OrchestratorAgent,
     task: TaskSpec,
     attempt: number,
-    dependencyResults: Record<string, unknown>,
+    dependencyResults: Readonly<Record<string, unknown>>,
     reportStart: boolean,
     token: string | undefined,
   ): Promise<void> {

@@ -1,6 +1,6 @@
 import { describeError } from '../describeError';
 import { ValidationError } from '../errors';
-import { findNonJson, frozenJsonCopy } from '../jsonValue';
+import { deepFreezeJson, findNonJson, frozenJsonCopy } from '../jsonValue';
 import type { TaskResultPayload } from './taskProtocol';
 import type { TaskSpec } from './taskTypes';
 
@@ -53,6 +53,33 @@ export async function executeAttempt(execute: TaskExecutor, task: TaskSpec, cont
   } catch (error) {
     // A `toJSON` inside (not looked into by findNonJson) threw or returned what JSON cannot carry.
     return invalidResult(taskId, attempt, 'result', `cannot be written as JSON (${describeError(error)})`);
+  }
+}
+
+/**
+ * The dependency results of an assignment that came as a message, frozen as `ExecutionContext`
+ * promises whichever way the assignment came. A transport's (`fromFrame`) are parsed values
+ * of their own, frozen in place; a local sender's are its own objects (the bus checked they
+ * are JSON): each not already frozen (as the orchestrator's own results are) is replaced by a
+ * frozen copy, so the sender's objects are neither frozen under it nor shared with the
+ * executor; a `toJSON` that throws gives `null`. `results` is the parsed payload's own record
+ * and is written in place. @internal
+ */
+export function frozenDependencyResults(results: Record<string, unknown>, fromFrame: boolean): Readonly<Record<string, unknown>> {
+  for (const id of Object.keys(results)) {
+    const value = results[id];
+    if (typeof value !== 'object' || value === null) continue;
+    if (fromFrame) deepFreezeJson(value);
+    else if (!Object.isFrozen(value)) results[id] = frozenCopyOrNull(value);
+  }
+  return results;
+}
+
+function frozenCopyOrNull(value: object): unknown {
+  try {
+    return frozenJsonCopy(value);
+  } catch {
+    return null;
   }
 }
 
