@@ -359,3 +359,71 @@ export function deepFreezeJson<T>(value: T): T {
   else for (const key of Object.keys(value)) deepFreezeJson((value as Record<string, unknown>)[key]);
   return value;
 }
+
+/**
+ * {@link frozenJsonCopy} that never throws: where a part cannot be written as JSON (its
+ * `toJSON` throws, or returns a cycle or a BigInt) that part alone is `null`, and the rest is
+ * copied as JSON would. For values that must reach a reader whole and unshared even when an
+ * odd part inside them cannot be copied (an engine's events). Undefined where JSON writes
+ * nothing.
+ *
+ * @example
+ * ```ts
+ * frozenJsonCopyAround({ ok: 1, bad: { toJSON() { throw new Error('no'); } } }); // { ok: 1, bad: null }, frozen
+ * ```
+ * @internal
+ */
+export function frozenJsonCopyAround(value: unknown): unknown {
+  return copyAround(value, new Set());
+}
+
+/** `path`: the objects on the way here, where a cycle comes back to (it becomes `null`). */
+function copyAround(value: unknown, path: Set<object>): unknown {
+  try {
+    return frozenJsonCopy(value);
+  } catch {
+    // Below: only the parts on the way to what threw are walked; each of them is tried whole first.
+  }
+  if (typeof value !== 'object' || value === null || path.has(value) || path.size > MAX_JSON_DEPTH) return null;
+  path.add(value);
+  try {
+    return copyPartsAround(value, path);
+  } finally {
+    path.delete(value);
+  }
+}
+
+function copyPartsAround(value: object, path: Set<object>): unknown {
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') {
+    let returned: unknown;
+    try {
+      returned = (toJSON as (key: string) => unknown).call(value, '');
+    } catch {
+      return null;
+    }
+    return copyAround(returned, path);
+  }
+  if (Array.isArray(value)) {
+    const items: unknown[] = [];
+    for (let i = 0; i < value.length; i++) {
+      const item = copyAround(value[i], path);
+      // As JSON writes an array's undefined items.
+      items.push(item === undefined ? null : item);
+    }
+    return Object.freeze(items);
+  }
+  // Prototype-less while filled, so a `__proto__` key stays an own key, as JSON.parse keeps it.
+  const copy = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(value)) {
+    let item: unknown;
+    try {
+      item = copyAround((value as Record<string, unknown>)[key], path);
+    } catch {
+      // A getter that throws.
+      item = null;
+    }
+    if (item !== undefined) copy[key] = item;
+  }
+  return Object.freeze(Object.setPrototypeOf(copy, Object.prototype) as object);
+}

@@ -62,6 +62,32 @@ describe('events given to subscribers', () => {
     expect(votes).toEqual([{ price: '1.5' }, { price: '1.5' }, { price: '1.5' }]);
   });
 
+  test("a vote whose evidence holds a toJSON that throws reaches subscribers with that part null, and nothing of the engine's is shared", async () => {
+    const nf = cleanup.add(createNeuroFlux());
+    const broken = {
+      toJSON(): never {
+        throw new Error('cannot write this');
+      },
+    };
+    for (const agentId of ['a', 'b', 'c']) nf.conflicts.registerVoter(agentId, () => ({ decision: 'BUY', confidence: 0.9, evidence: { broken, kept: [1, 2] } }));
+    const votes: unknown[] = [];
+    const tried: string[] = [];
+    nf.conflicts.events$.subscribe((event) => {
+      if (event.type !== 'VOTE_RECEIVED') return;
+      votes.push(event.vote.evidence);
+      tried.push(...refusals([() => ((event.vote as { decision: string }).decision = 'SELL'), () => (event.vote.evidence as { kept: number[] }).kept.push(3)]));
+    });
+    await nf.start();
+    const resolution = await nf.conflicts.resolveConflict(nf.conflicts.reportConflict(signalConflict()));
+    expect(resolution).toMatchObject({ achieved: true, decision: 'BUY' });
+    expect(votes).toEqual([
+      { broken: null, kept: [1, 2] },
+      { broken: null, kept: [1, 2] },
+      { broken: null, kept: [1, 2] },
+    ]);
+    expect(tried).toEqual(Array(6).fill('TypeError'));
+  });
+
   test('an outcome given to outcomes$ subscribers is frozen and not the caller’s', async () => {
     const nf = cleanup.add(createNeuroFlux());
     for (const agentId of ['a', 'b', 'c']) nf.conflicts.registerVoter(agentId, () => ({ decision: 'BUY', confidence: 0.9 }));

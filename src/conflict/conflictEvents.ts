@@ -1,4 +1,4 @@
-import { frozenJsonCopy } from '../jsonValue';
+import { frozenJsonCopyAround } from '../jsonValue';
 import type { ConflictResolution } from './conflictRecord';
 import type { Conflict, ConsensusAlgorithm, Decision, ResolutionStrategy, Vote } from './model/conflictTypes';
 import type { SnapshotWriterProblem } from '../store/snapshotWriter';
@@ -55,17 +55,19 @@ export interface ConsensusOutcome {
 }
 
 /**
- * What a subscriber of `events$` or `outcomes$` gets: a frozen JSON copy. The engine's
- * events carry its own conflict, votes and resolution, and one event object reaches every
- * subscriber. @internal
+ * What a subscriber of `events$` or `outcomes$` gets: a frozen copy in which each object
+ * field (the engine's own conflict, votes, resolution, voters) is a frozen JSON copy, as the
+ * engine's schemas accept it (a `toJSON` value becomes what it returns); the primitive fields
+ * are taken as they are. One event object reaches every subscriber. A part that cannot be
+ * written as JSON (a `toJSON` that throws) is `null` in the copy: the event still goes out,
+ * and nothing of the engine's is shared. @internal
  */
-export function readOnlyCopy<T>(event: T): T {
-  try {
-    // JSON, as the engine's schemas accept it (a `toJSON` value becomes what it returns):
-    // structuredClone refused a function behind a `toJSON`, from inside XState's listeners.
-    return frozenJsonCopy(event);
-  } catch {
-    // A `toJSON` that throws: the event still goes out, frozen at its top level.
-    return Object.freeze({ ...event });
+export function readOnlyCopy<T extends object>(event: T): T {
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(event)) {
+    const value = (event as Record<string, unknown>)[key];
+    // JSON rather than structuredClone: structuredClone refused a function behind a `toJSON`, from inside XState's listeners.
+    if (value !== undefined) copy[key] = typeof value === 'object' && value !== null ? frozenJsonCopyAround(value) : value;
   }
+  return Object.freeze(copy) as T;
 }

@@ -25,6 +25,7 @@ import {
   type TaskEvent,
 } from '../../src';
 import { warnOnStoreProblems } from '../../src/cli/storeWarnings';
+import { frozenJsonCopyAround } from '../../src/jsonValue';
 import { cleanupAfterEach } from '../support/cleanup';
 import { signalConflict } from '../support/conflictFixtures';
 import { settle } from '../support/settle';
@@ -122,6 +123,44 @@ describe('findNonJson', () => {
     expect(repair?.replaced.map((r) => r.path)).toEqual(['bad.n', 'loop.self']);
     expect(value.bad.n).toBe(10n); // the original is not touched
     expect(replaceNonJson({ fine: 1 })).toBeUndefined();
+  });
+
+  test('frozenJsonCopyAround copies as JSON would, with only the parts JSON cannot write as null, and never throws', () => {
+    const throws = {
+      toJSON(): never {
+        throw new Error('no');
+      },
+    };
+    const returnsCycle = { toJSON: () => cycle() };
+    const returnsBigInt = { toJSON: () => 10n };
+    const getterThrows = Object.defineProperty({ fine: 1 }, 'bad', {
+      enumerable: true,
+      get(): never {
+        throw new Error('no');
+      },
+    });
+    const odd = JSON.parse('{"__proto__": {"polluted": true}}') as object;
+    const value = { throws, returnsCycle, returnsBigInt, getterThrows, odd, list: [throws, undefined, 1], at: new Date(0), gone: undefined, neg: -0 };
+    const copy = frozenJsonCopyAround(value) as Record<string, unknown>;
+    expect(copy).toEqual({
+      throws: null,
+      returnsCycle: { amount: 1, self: null },
+      returnsBigInt: null,
+      getterThrows: { fine: 1, bad: null },
+      odd: JSON.parse('{"__proto__": {"polluted": true}}') as unknown,
+      list: [null, null, 1],
+      at: '1970-01-01T00:00:00.000Z',
+      neg: 0,
+    });
+    expect(Object.keys(copy)).not.toContain('gone');
+    expect(Object.getPrototypeOf(copy['odd'])).toBe(Object.prototype);
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+    const isDeeplyFrozen = (v: unknown): boolean => typeof v !== 'object' || v === null || (Object.isFrozen(v) && Object.values(v).every(isDeeplyFrozen));
+    expect(isDeeplyFrozen(copy)).toBe(true);
+    // What JSON writes whole is copied whole.
+    expect(frozenJsonCopyAround({ a: [1, { b: 'c' }] })).toEqual({ a: [1, { b: 'c' }] });
+    expect(frozenJsonCopyAround(throws)).toBeNull();
+    expect(frozenJsonCopyAround(undefined)).toBeUndefined();
   });
 });
 
