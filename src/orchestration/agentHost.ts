@@ -8,7 +8,7 @@ import type { CommunicationBus } from '../bus/communicationBus';
 import type { Message } from '../bus/message';
 import { DuplicateAgentError, NotRunningError, ValidationError } from '../errors';
 import { idRecordSchema } from '../idRecord';
-import { executeAttempt, frozenDependencyResults, type TaskExecutor } from './taskExecutor';
+import { frozenDependencyResults, runAttempt, type TaskExecutor } from './taskExecutor';
 import { TaskAssignmentPayloadSchema, TaskCancelPayloadSchema, TaskTopic, type HostPresencePayload } from './taskProtocol';
 import type { TaskSpec } from './taskTypes';
 import { runtimeLogger } from '../kernel/runtimeLogger';
@@ -315,7 +315,7 @@ export class AgentHost {
     reply(TaskTopic.STARTED, {});
     const startedAt = this.bus.clock.now();
     this.logger.debug({ taskId, agentId: agent.agentId, attempt }, 'task started');
-    const outcome = await executeAttempt(hosted.execute, task as unknown as TaskSpec, {
+    const outcome = await runAttempt(hosted.execute, task as unknown as TaskSpec, {
       signal: controller.signal,
       attempt,
       // Frozen as the orchestrator's own results are (parsed from a frame, or its frozen copies in this process).

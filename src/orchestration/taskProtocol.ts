@@ -62,7 +62,7 @@ export type TaskResultPayload = z.output<typeof TaskResultPayloadSchema>;
 
 /**
  * Where a completed result's value comes from, which says what keeping it frozen costs:
- * `copy`, an in-process executor's (`executeAttempt` made a frozen JSON copy); `frame`,
+ * `copy`, an in-process executor's (`runAttempt` made a frozen JSON copy); `frame`,
  * parsed from a transport's frame (a plain JSON value of its own, frozen where it is);
  * `sender`, a bus-protocol agent's in this process (its own object, copied).
  * @internal

@@ -88,6 +88,12 @@ function* findCycles(tasks: readonly ParsedTask[], ids: ReadonlyMap<string, Pars
   for (const root of tasks) {
     if (state.has(root.taskId)) continue;
     if (++visited % STEP_TASKS === 0) yield;
+    if (root.dependencies.length === 0) {
+      // Nothing to walk (most tasks of a flat batch): no path or stack made for it.
+      state.set(root.taskId, 'done');
+      dependenciesFirst?.push(root);
+      continue;
+    }
     const path: string[] = [];
     const stack: { id: string; next: number }[] = [{ id: root.taskId, next: 0 }];
     state.set(root.taskId, 'open');
