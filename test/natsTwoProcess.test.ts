@@ -820,6 +820,9 @@ describeWithServer(NATS_SERVER_BIN, 'NATS across two OS processes (own nats-serv
       const ctx = await orchestration({ 'worker-1': 1 });
       const { taskId } = ctx.nf.orchestrator.submitTask({ taskId: 'long', requiredCapabilities: ['compute'], payload: work({ hangAttempts: 99 }), timeoutSeconds: 60 });
       await waitFor(() => ctx.nf.orchestrator.getTaskStatus(taskId) === 'running', 5000, 'the task running in the peer');
+      // The peer's log comes over IPC, task_started over NATS: either may arrive first (it
+      // failed once in a loaded full run when read at once).
+      await stepsArrived(ctx.peer, 'assigned', 1);
       expect(ctx.peer.steps('assigned').map((s) => s.taskId)).toEqual(['long']);
       expect(ctx.nf.orchestrator.cancelTask(taskId)).toBe(true);
       expect(await ctx.nf.orchestrator.waitForTask(taskId)).toMatchObject({ status: 'cancelled', reason: 'cancelled' });
