@@ -261,6 +261,7 @@ export {
   SwarmConsensusOutcomeSchema,
   MAX_PRODUCERS_PER_OUTCOME,
   MAX_PAIRS_PER_PRODUCER,
+  PAIRS_DROPPED_AT_CAP,
   routingAffinity,
   pairPosterior,
   ROUTING_PRIOR,

@@ -22,7 +22,7 @@ import {
   type TaskRecord,
 } from '../src';
 import { addNeuron, connect, findConnection } from '../src/swarm/model/swarmState';
-import { MAX_PAIRS_PER_PRODUCER, MAX_PRODUCERS_PER_OUTCOME } from '../src/swarm/model/swarmSchemas';
+import { MAX_PAIRS_PER_PRODUCER, MAX_PRODUCERS_PER_OUTCOME, PAIRS_DROPPED_AT_CAP } from '../src/swarm/model/swarmSchemas';
 
 function network(seed = 1, rules: { banditDiscount?: number } = {}) {
   return new NeuralSwarmNetwork({ networkId: 'bandit', clock: new SimulatedClock(), seed, rules });
@@ -364,14 +364,19 @@ describe('the evidence outlives pruning and stays bounded', () => {
     await nf.stop();
   });
 
-  test('a producer keeps at most MAX_PAIRS_PER_PRODUCER pairs: fresh consumer ids replace the weakest evidence', () => {
+  test('a producer keeps at most MAX_PAIRS_PER_PRODUCER pairs: at the cap a fresh consumer id makes the PAIRS_DROPPED_AT_CAP weakest go', () => {
     const swarm = network();
     for (let i = 0; i < MAX_PAIRS_PER_PRODUCER + 40; i++) swarm.recordTaskCompleted({ taskId: `t${i}`, agentId: `host${i}`, producerAgentIds: ['p'] });
     const outgoing = pairsOf(swarm.getNeuron('p')?.outgoing ?? []).map(([target]) => target);
-    expect(outgoing).toHaveLength(MAX_PAIRS_PER_PRODUCER);
+    // 256 pairs, then three drops of 16 (at the 257th, 273rd and 289th consumer): 256 + 40 − 48.
+    expect(PAIRS_DROPPED_AT_CAP).toBe(16);
+    expect(outgoing).toHaveLength(MAX_PAIRS_PER_PRODUCER + 40 - 3 * PAIRS_DROPPED_AT_CAP);
+    expect(swarm.getNeuron('p')?.outgoingCount).toBe(outgoing.length);
+    // The oldest evidence is discounted the most: exactly the 48 oldest went.
+    expect(new Set(outgoing)).toEqual(new Set(Array.from({ length: outgoing.length }, (_, i) => `host${i + 3 * PAIRS_DROPPED_AT_CAP}`)));
     const last = `host${MAX_PAIRS_PER_PRODUCER + 39}`;
     expect(outgoing).toContain(last);
-    expect(outgoing).not.toContain('host0'); // the oldest evidence, discounted the most
+    expect(outgoing).not.toContain('host0');
     expect(pairPosterior(swarm.getNetworkState(), 'p', last)).toEqual({ alpha: 2, beta: 1 });
   });
 

@@ -44,6 +44,7 @@ export {
   ConsensusOutcomeSchema as SwarmConsensusOutcomeSchema,
   MAX_PRODUCERS_PER_OUTCOME,
   MAX_PAIRS_PER_PRODUCER,
+  PAIRS_DROPPED_AT_CAP,
 } from './model/swarmSchemas';
 export { routingAffinity, pairPosterior } from './routingAffinity';
 export {

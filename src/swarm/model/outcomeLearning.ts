@@ -3,7 +3,7 @@ import { appendBounded } from './boundedHistory';
 import { recordConnectionOutcome } from './connection';
 import { recordDecision, updatePerformance } from './neuron';
 import { evidenceAt, updatePosterior } from './routingBandit';
-import { MAX_PAIRS_PER_PRODUCER } from './swarmSchemas';
+import { MAX_PAIRS_PER_PRODUCER, PAIRS_DROPPED_AT_CAP } from './swarmSchemas';
 import { addNeuron, connect, connectionOf, disconnect, findConnection } from './swarmState';
 import { SwarmWorkingCopy } from './swarmWorkingCopy';
 import type { ConsensusOutcome, ConsensusRecord, SwarmConnection, SwarmNeuron, SwarmSnapshot, SwarmState, TaskOutcome } from './swarmTypes';
@@ -58,7 +58,7 @@ interface OutcomeTarget {
   neuron(agentId: string): SwarmNeuron;
   /**
    * The producer → consumer connection, writable; a missing one is created at the initial
-   * strength (after the producer's weakest pair went, at `MAX_PAIRS_PER_PRODUCER`).
+   * strength (after the producer's weakest pairs went, at `MAX_PAIRS_PER_PRODUCER`).
    */
   pair(producer: SwarmNeuron, consumer: SwarmNeuron, at: number): SwarmConnection | undefined;
 }
@@ -112,31 +112,43 @@ function learnInto(target: OutcomeTarget, outcome: TaskOutcome, success: boolean
 }
 
 /**
- * Keeps a producer under `MAX_PAIRS_PER_PRODUCER` connections before a new one: the pair
- * with the least evidence left goes (it reads closest to the prior, so routing loses the
- * least).
+ * Keeps a producer under `MAX_PAIRS_PER_PRODUCER` connections before a new one: at the cap,
+ * the `PAIRS_DROPPED_AT_CAP` pairs with the least evidence left go (they read closest to the
+ * prior, so routing loses the least).
  */
 function makeRoomForPair(state: SwarmState, producer: SwarmNeuron): void {
-  const weakest = pairToDropFor(state, producer);
-  if (weakest !== undefined) disconnect(state, producer.agentId, weakest.target);
+  for (const weak of pairsToDropFor(state, producer)) disconnect(state, producer.agentId, weak.target);
+}
+
+/** A pair {@link pairsToDropFor} chose. */
+interface PairToDrop {
+  readonly target: string;
+  readonly connectionId: string | undefined;
 }
 
 /**
- * The pair {@link makeRoomForPair} drops before the producer gets a new one: `undefined`
- * while it has fewer than `MAX_PAIRS_PER_PRODUCER`.
+ * The pairs {@link makeRoomForPair} drops before the producer gets a new one, least
+ * evidence first (ties in the order of the producer's pair index): none while it has fewer
+ * than `MAX_PAIRS_PER_PRODUCER`.
  */
-function pairToDropFor(state: SwarmSnapshot, producer: Immutable<SwarmNeuron>): { readonly target: string; readonly connectionId: string | undefined } | undefined {
-  if (producer.outgoingCount < MAX_PAIRS_PER_PRODUCER) return undefined;
+function pairsToDropFor(state: SwarmSnapshot, producer: Immutable<SwarmNeuron>): readonly PairToDrop[] {
+  if (producer.outgoingCount < MAX_PAIRS_PER_PRODUCER) return [];
   const discount = state.rules.banditDiscount;
   const now = producer.producerSteps ?? 0;
-  let weakest: { target: string; connectionId: string | undefined } | undefined;
-  let least = Infinity;
+  // The weakest so far, ascending by evidence held; a later pair enters only when strictly weaker.
+  const weakest: PairToDrop[] = [];
+  const held: number[] = [];
   for (const [target, connectionId] of pairsOf(producer.outgoing)) {
-    const held = evidenceAt(connectionId === undefined ? undefined : connectionOf(state, connectionId)?.posterior, now, discount);
-    if (held < least) {
-      least = held;
-      weakest = { target, connectionId };
+    const evidence = evidenceAt(connectionId === undefined ? undefined : connectionOf(state, connectionId)?.posterior, now, discount);
+    if (weakest.length === PAIRS_DROPPED_AT_CAP && !(evidence < (held[PAIRS_DROPPED_AT_CAP - 1] as number))) continue;
+    let at = Math.min(weakest.length, PAIRS_DROPPED_AT_CAP - 1);
+    while (at > 0 && evidence < (held[at - 1] as number)) at--;
+    if (weakest.length === PAIRS_DROPPED_AT_CAP) {
+      weakest.pop();
+      held.pop();
     }
+    weakest.splice(at, 0, { target, connectionId });
+    held.splice(at, 0, evidence);
   }
   return weakest;
 }
@@ -202,8 +214,7 @@ class CopyTarget implements OutcomeTarget {
     // A new pair: both ends' pair indexes change (and the dropped pair's, if any).
     copy.writablePair(producer.agentId, 'outgoing', consumer.agentId);
     copy.writablePair(consumer.agentId, 'incoming', producer.agentId);
-    const dropped = pairToDropFor(copy.state, producer);
-    if (dropped !== undefined) {
+    for (const dropped of pairsToDropFor(copy.state, producer)) {
       copy.writablePair(producer.agentId, 'outgoing', dropped.target);
       copy.writablePair(dropped.target, 'incoming', producer.agentId);
       if (dropped.connectionId !== undefined) copy.writableShard('connections', dropped.connectionId);
