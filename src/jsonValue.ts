@@ -349,6 +349,24 @@ export function frozenJsonCopy<T>(value: T): T {
 }
 
 /**
+ * Results a sender in this process made with {@link frozenJsonCopy} and hands on as they are
+ * (an agent host's, sent to an orchestrator on the same bus): deeply frozen plain JSON that
+ * nobody else holds, so the receiver need not copy it again. Module-private: a sender cannot
+ * mark its own objects.
+ */
+const sharedCopies = new WeakSet();
+
+/** Marks a {@link frozenJsonCopy} of this process as safe to share (see `isSharedJsonCopy`). @internal */
+export function shareJsonCopy(value: unknown): void {
+  if (typeof value === 'object' && value !== null && Object.isFrozen(value)) sharedCopies.add(value);
+}
+
+/** True for a value {@link shareJsonCopy} marked: a deeply frozen JSON copy, safe to keep as it is. @internal */
+export function isSharedJsonCopy(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && sharedCopies.has(value);
+}
+
+/**
  * Freezes a value made by `JSON.parse` (plain objects and arrays, at most
  * {@link MAX_JSON_DEPTH} + 1 deep), in place, and returns it.
  */

@@ -8,7 +8,7 @@
  */
 import { SimulatedClock } from 'xstate';
 import { AgentHost, createNeuroFlux, silentLogger, type TaskSpec } from '../src';
-import { deepFreezeJson, frozenJsonCopy } from '../src/jsonValue';
+import { deepFreezeJson, frozenJsonCopy, isSharedJsonCopy } from '../src/jsonValue';
 import { cleanupAfterEach } from './support/cleanup';
 import { orchestratorAndHostOverLoopback } from './support/loopbackHost';
 
@@ -198,6 +198,34 @@ describe('task results', () => {
     ]);
     expect(Object.isFrozen(own)).toBe(false);
     expect(Object.isFrozen(own.rows)).toBe(false);
+  });
+
+  test("an agent host in the orchestrator's process: its result is copied once, by the host, and kept frozen", async () => {
+    const nf = cleanup.add(createNeuroFlux({ clock: new SimulatedClock(), logger: silentLogger }));
+    const host = cleanup.add(new AgentHost({ bus: nf.bus, hostId: 'h-local' }));
+    const returned = { rows: [1, 2], meta: { source: 'host' } };
+    host.addAgent('hosted', { capabilities: ['h'], execute: () => returned });
+    host.start();
+    nf.orchestrator.registerAgent('hosted', { capabilities: ['h'] });
+    await nf.start();
+    // A JSON copy starts with JSON.stringify of the value.
+    const copies = jest.spyOn(JSON, 'stringify');
+    try {
+      nf.orchestrator.submitTask({ taskId: 'h1', requiredCapabilities: ['h'] });
+      const record = await nf.orchestrator.waitForTask('h1');
+      expect(record.result).toEqual(returned);
+      expect(record.result).not.toBe(returned);
+      expect(isDeeplyFrozen(nf.orchestrator.getTask('h1')?.result)).toBe(true);
+      const values = copies.mock.calls.map(([value]) => value as unknown);
+      copies.mockRestore();
+      const copiesOfResult = values.filter((value) => typeof value === 'object' && JSON.stringify(value) === '{"rows":[1,2],"meta":{"source":"host"}}');
+      expect(copiesOfResult).toEqual([returned]);
+    } finally {
+      copies.mockRestore();
+    }
+    // A local sender cannot pass its own frozen object off as a host's copy: it is copied.
+    const own = Object.freeze({ rows: Object.freeze([1]) });
+    expect(isSharedJsonCopy(own)).toBe(false);
   });
 
   test('primitive and absent results pass as they are', () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createActor, type Actor } from 'xstate';
 import { z } from 'zod';
 import { messageOrigin } from '../bus/messageOrigin';
+import { shareJsonCopy } from '../jsonValue';
 import { heartbeatMachine } from '../../machines/heartbeat.machine';
 import type { AgentHandle } from '../bus/agentHandle';
 import type { CommunicationBus } from '../bus/communicationBus';
@@ -332,6 +333,8 @@ export class AgentHost {
     if (!controller.signal.aborted) {
       if (outcome.status === 'completed') this.completed++;
       else this.failed++;
+      // Made by runAttempt (a frozen JSON copy): an orchestrator in this process keeps it as it is.
+      if (outcome.status === 'completed') shareJsonCopy(outcome.result);
       reply(TaskTopic.RESULT, { ...outcome });
       this.resultsSent.push({ agentId: agent.agentId, taskId, attempt });
       if (this.resultsSent.length > MAX_RESULTS_LISTED) this.resultsSent.shift();

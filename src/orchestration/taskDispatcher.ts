@@ -6,7 +6,7 @@ import type { CommunicationBus } from '../bus/communicationBus';
 import type { Message } from '../bus/message';
 import { messageOrigin } from '../bus/messageOrigin';
 import { describeError } from '../describeError';
-import { deepFreezeJson, frozenJsonCopy } from '../jsonValue';
+import { deepFreezeJson, frozenJsonCopy, isSharedJsonCopy } from '../jsonValue';
 import { AttemptAbort } from './attemptAbort';
 import type { OrchestratorAgent } from './orchestratorAgent';
 import { loadAfterRelease, performanceAfterAttempt } from './planning/slotAccounting';
@@ -152,7 +152,7 @@ export class TaskDispatcher {
     if (outcome.status === 'completed') {
       let result: unknown;
       try {
-        result = source === 'copy' ? outcome.result : source === 'frame' ? deepFreezeJson(outcome.result) : frozenJsonCopy(outcome.result);
+        result = source === 'copy' || isSharedJsonCopy(outcome.result) ? outcome.result : source === 'frame' ? deepFreezeJson(outcome.result) : frozenJsonCopy(outcome.result);
       } catch (error) {
         entry.attemptFailureKind = 'invalid_result';
         actor.send({

@@ -64,7 +64,8 @@ export type TaskResultPayload = z.output<typeof TaskResultPayloadSchema>;
  * Where a completed result's value comes from, which says what keeping it frozen costs:
  * `copy`, an in-process executor's (`runAttempt` made a frozen JSON copy); `frame`,
  * parsed from a transport's frame (a plain JSON value of its own, frozen where it is);
- * `sender`, a bus-protocol agent's in this process (its own object, copied).
+ * `sender`, a bus-protocol agent's in this process (its own object, copied; an agent host's
+ * frozen copy is kept as it is, see `isSharedJsonCopy`).
  * @internal
  */
 export type ResultSource = 'copy' | 'frame' | 'sender';
