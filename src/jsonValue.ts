@@ -349,10 +349,10 @@ export function frozenJsonCopy<T>(value: T): T {
 }
 
 /**
- * Results a sender in this process made with {@link frozenJsonCopy} and hands on as they are
- * (an agent host's, sent to an orchestrator on the same bus): deeply frozen plain JSON that
- * nobody else holds, so the receiver need not copy it again. Module-private: a sender cannot
- * mark its own objects.
+ * Deeply frozen JSON values of this process that nobody holds writable, handed on as they
+ * are: an agent host's result sent to an orchestrator on the same bus, and the results an
+ * orchestrator keeps (passed as dependency results in this process), so the receiver need not
+ * copy them again. Module-private: a sender cannot mark its own objects.
  */
 const sharedCopies = new WeakSet();
 
@@ -406,13 +406,34 @@ function copyAround(value: unknown, path: Set<object>): unknown {
   path.add(value);
   try {
     return copyPartsAround(value, path);
+  } catch {
+    // What lists or sizes the parts threw (a Proxy's `ownKeys`, an array's `length` getter).
+    return null;
   } finally {
     path.delete(value);
   }
 }
 
+/** What {@link readPart} gives for a part whose read threw (a getter's own error). */
+const READ_THREW: unique symbol = Symbol('read threw');
+
+function readPart(value: object, key: string | number): unknown {
+  try {
+    return (value as Record<string | number, unknown>)[key];
+  } catch {
+    return READ_THREW;
+  }
+}
+
+/** A part as {@link copyAround} copies it: `null` when reading it threw. */
+function partAround(value: object, key: string | number, path: Set<object>): unknown {
+  const part = readPart(value, key);
+  return part === READ_THREW ? null : copyAround(part, path);
+}
+
 function copyPartsAround(value: object, path: Set<object>): unknown {
-  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  const toJSON = readPart(value, 'toJSON');
+  if (toJSON === READ_THREW) return null;
   if (typeof toJSON === 'function') {
     let returned: unknown;
     try {
@@ -425,7 +446,7 @@ function copyPartsAround(value: object, path: Set<object>): unknown {
   if (Array.isArray(value)) {
     const items: unknown[] = [];
     for (let i = 0; i < value.length; i++) {
-      const item = copyAround(value[i], path);
+      const item = partAround(value, i, path);
       // As JSON writes an array's undefined items.
       items.push(item === undefined ? null : item);
     }
@@ -434,13 +455,7 @@ function copyPartsAround(value: object, path: Set<object>): unknown {
   // Prototype-less while filled, so a `__proto__` key stays an own key, as JSON.parse keeps it.
   const copy = Object.create(null) as Record<string, unknown>;
   for (const key of Object.keys(value)) {
-    let item: unknown;
-    try {
-      item = copyAround((value as Record<string, unknown>)[key], path);
-    } catch {
-      // A getter that throws.
-      item = null;
-    }
+    const item = partAround(value, key, path);
     if (item !== undefined) copy[key] = item;
   }
   return Object.freeze(Object.setPrototypeOf(copy, Object.prototype) as object);

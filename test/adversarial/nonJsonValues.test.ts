@@ -140,7 +140,31 @@ describe('findNonJson', () => {
       },
     });
     const odd = JSON.parse('{"__proto__": {"polluted": true}}') as object;
-    const value = { throws, returnsCycle, returnsBigInt, getterThrows, odd, list: [throws, undefined, 1], at: new Date(0), gone: undefined, neg: -0 };
+    class ToJSONGetterThrows {
+      get toJSON(): never {
+        throw new Error('no');
+      }
+    }
+    const keysThrow = new Proxy(
+      { a: 1 },
+      {
+        ownKeys(): never {
+          throw new Error('no keys');
+        },
+      },
+    );
+    const value = {
+      throws,
+      returnsCycle,
+      returnsBigInt,
+      getterThrows,
+      odd,
+      list: [throws, undefined, 1],
+      nested: { list: [1, new ToJSONGetterThrows()], keysThrow },
+      at: new Date(0),
+      gone: undefined,
+      neg: -0,
+    };
     const copy = frozenJsonCopyAround(value) as Record<string, unknown>;
     expect(copy).toEqual({
       throws: null,
@@ -149,6 +173,7 @@ describe('findNonJson', () => {
       getterThrows: { fine: 1, bad: null },
       odd: JSON.parse('{"__proto__": {"polluted": true}}') as unknown,
       list: [null, null, 1],
+      nested: { list: [1, null], keysThrow: null },
       at: '1970-01-01T00:00:00.000Z',
       neg: 0,
     });
