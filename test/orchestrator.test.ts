@@ -586,6 +586,21 @@ describe('TaskOrchestrator: workflows and validation', () => {
     );
     expect((error as WorkflowValidationError).code).toBe('ERR_WORKFLOW_INVALID');
     expect(nf.orchestrator.getStats().tasksCreated).toBe(0);
+    // A duplicate id whose last task closes a cycle: both problems are named (the cycle check
+    // walks the task an id names last, with dependencies or without).
+    let both: unknown;
+    try {
+      nf.orchestrator.submitWorkflow({
+        tasks: [
+          { taskId: 'x', requiredCapabilities: ['x'] },
+          { taskId: 'y', dependencies: ['x'], requiredCapabilities: ['x'] },
+          { taskId: 'x', dependencies: ['y'], requiredCapabilities: ['x'] },
+        ],
+      });
+    } catch (e) {
+      both = e;
+    }
+    expect((both as WorkflowValidationError).problems.map((p) => p.kind).sort()).toEqual(['cycle', 'duplicate_id']);
     expect(() => nf.orchestrator.submitWorkflow({ tasks: [{ taskId: 'ok' }, { priority: 'urgent' } as never] })).toThrow(expect.objectContaining({ field: 'tasks.1.priority' }));
     expect(() => nf.orchestrator.submitWorkflow({} as never)).toThrow(expect.objectContaining({ field: 'tasks' }));
     nf.orchestrator.submitTask({ taskId: 'once' });

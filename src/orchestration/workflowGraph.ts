@@ -88,10 +88,12 @@ function* findCycles(tasks: readonly ParsedTask[], ids: ReadonlyMap<string, Pars
   for (const root of tasks) {
     if (state.has(root.taskId)) continue;
     if (++visited % STEP_TASKS === 0) yield;
-    if (root.dependencies.length === 0) {
+    // The task the walk would visit under this id (the last of duplicates, as `ids` keeps).
+    const task = ids.get(root.taskId) ?? root;
+    if (task.dependencies.length === 0) {
       // Nothing to walk (most tasks of a flat batch): no path or stack made for it.
       state.set(root.taskId, 'done');
-      dependenciesFirst?.push(root);
+      dependenciesFirst?.push(task);
       continue;
     }
     const path: string[] = [];
