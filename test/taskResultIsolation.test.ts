@@ -171,15 +171,17 @@ describe('task results', () => {
 
   test("an assignment a sender in this process sends over the bus: the executor gets frozen copies, the sender keeps its objects unfrozen (an orchestrator's agent and a hosted one)", async () => {
     const nf = cleanup.add(createNeuroFlux({ clock: new SimulatedClock(), logger: silentLogger }));
-    const seen: { frozen: boolean; value: unknown }[] = [];
+    const seen: { frozen: boolean; value: unknown; sendersOwn: boolean }[] = [];
     let bothRan: () => void = () => {};
     const ran = new Promise<void>((resolve) => (bothRan = resolve));
     const execute = (_task: TaskSpec, context: { dependencyResults: Readonly<Record<string, unknown>> }) => {
       const value = context.dependencyResults['a'];
-      seen.push({ frozen: isDeeplyFrozen(value) && Object.isFrozen(value), value });
+      const shallow = context.dependencyResults['b'];
+      seen.push({ frozen: isDeeplyFrozen(value) && isDeeplyFrozen(shallow), value, sendersOwn: shallow === shallowFrozen });
       if (seen.length === 2) bothRan();
       return 'done';
     };
+    const shallowFrozen = Object.freeze({ rows: [2] });
     nf.orchestrator.registerAgent('local-exec', { capabilities: ['x'], execute });
     const host = cleanup.add(new AgentHost({ bus: nf.bus, hostId: 'h-local' }));
     host.addAgent('hosted-exec', { capabilities: ['y'], execute });
@@ -189,15 +191,22 @@ describe('task results', () => {
     const own = { rows: [1], at: new Date(0) };
     const task = { taskId: 'stray', name: 'stray', requiredCapabilities: [] };
     for (const recipientId of ['local-exec', 'hosted-exec']) {
-      sender.send({ recipientId, messageType: 'command', topic: 'task_assignment', payload: { action: 'execute_task', task, attempt: 0, dependencyResults: { a: own } } });
+      sender.send({
+        recipientId,
+        messageType: 'command',
+        topic: 'task_assignment',
+        payload: { action: 'execute_task', task, attempt: 0, dependencyResults: { a: own, b: shallowFrozen } },
+      });
     }
     await ran;
     expect(seen).toEqual([
-      { frozen: true, value: { rows: [1], at: '1970-01-01T00:00:00.000Z' } },
-      { frozen: true, value: { rows: [1], at: '1970-01-01T00:00:00.000Z' } },
+      { frozen: true, value: { rows: [1], at: '1970-01-01T00:00:00.000Z' }, sendersOwn: false },
+      { frozen: true, value: { rows: [1], at: '1970-01-01T00:00:00.000Z' }, sendersOwn: false },
     ]);
     expect(Object.isFrozen(own)).toBe(false);
     expect(Object.isFrozen(own.rows)).toBe(false);
+    // Frozen at its top only, with writable parts inside: copied too, not shared.
+    expect(Object.isFrozen(shallowFrozen.rows)).toBe(false);
   });
 
   test("an agent host in the orchestrator's process: its result is copied once, by the host, and kept frozen", async () => {
@@ -223,9 +232,33 @@ describe('task results', () => {
     } finally {
       copies.mockRestore();
     }
-    // A local sender cannot pass its own frozen object off as a host's copy: it is copied.
-    const own = Object.freeze({ rows: Object.freeze([1]) });
-    expect(isSharedJsonCopy(own)).toBe(false);
+    // The orchestrator's own results are marked too: a dependency result handed on in this process is not copied again.
+    expect(isSharedJsonCopy(nf.orchestrator.getTask('h1')?.result)).toBe(true);
+  });
+
+  test('dependencyResults are the dependencies as dispatched, whatever the executor does to its task first', async () => {
+    const nf = cleanup.add(createNeuroFlux({ clock: new SimulatedClock(), logger: silentLogger }));
+    const seen: unknown[] = [];
+    nf.orchestrator.registerAgent('w', {
+      capabilities: ['w'],
+      maxConcurrentTasks: 3,
+      execute: (task: TaskSpec, context) => {
+        if (task.taskId !== 'c') return task.taskId.toUpperCase();
+        (task as { dependencies: readonly string[] }).dependencies = [...task.dependencies].reverse();
+        seen.push({ ...context.dependencyResults });
+        return 'done';
+      },
+    });
+    await nf.start();
+    nf.orchestrator.submitWorkflow({
+      tasks: [
+        { taskId: 'a', requiredCapabilities: ['w'] },
+        { taskId: 'b', requiredCapabilities: ['w'] },
+        { taskId: 'c', requiredCapabilities: ['w'], dependencies: ['a', 'b'] },
+      ],
+    });
+    await nf.orchestrator.waitForWorkflow(['a', 'b', 'c']);
+    expect(seen).toEqual([{ a: 'A', b: 'B' }]);
   });
 
   test('primitive and absent results pass as they are', () => {

@@ -6,7 +6,7 @@ import type { CommunicationBus } from '../bus/communicationBus';
 import type { Message } from '../bus/message';
 import { messageOrigin } from '../bus/messageOrigin';
 import { describeError } from '../describeError';
-import { deepFreezeJson, frozenJsonCopy, isSharedJsonCopy } from '../jsonValue';
+import { deepFreezeJson, frozenJsonCopy, isSharedJsonCopy, shareJsonCopy } from '../jsonValue';
 import { AttemptAbort } from './attemptAbort';
 import type { OrchestratorAgent } from './orchestratorAgent';
 import { loadAfterRelease, performanceAfterAttempt } from './planning/slotAccounting';
@@ -164,6 +164,9 @@ export class TaskDispatcher {
         return;
       }
       entry.record.result = result;
+      // Deeply frozen JSON that only the record holds: an assignment naming it as a dependency
+      // result in this process may hand it on as it is (see frozenDependencyResults).
+      shareJsonCopy(result);
       if (actor.getSnapshot().matches('assigned')) actor.send({ type: 'EXECUTION_STARTED', attempt });
       actor.send({ type: 'EXECUTION_SUCCEEDED', attempt });
     } else {
@@ -250,6 +253,8 @@ export class TaskDispatcher {
     token: string | undefined,
   ): Promise<void> {
     const execute = agent.execute as TaskExecutor;
+    // As they were at dispatch: the executor gets `task` itself and may change its fields.
+    const dependencyIds = task.dependencies;
     const taskId = task.taskId;
     const key = `${taskId}#${attempt}`;
     const controller = new AttemptAbort();
@@ -269,7 +274,7 @@ export class TaskDispatcher {
       // Made on first read: many executors never look (dependencies for order alone), and the
       // record cost 3 µs a task, 1.5 % of the 10 000-task DAG bench's CPU profile.
       get dependencyResults() {
-        return (results ??= resultsRecord(task.dependencies, dependencyResults as readonly unknown[]));
+        return (results ??= resultsRecord(dependencyIds, dependencyResults as readonly unknown[]));
       },
       reportProgress: (progress) => this.reportProgress(taskId, progress),
     };

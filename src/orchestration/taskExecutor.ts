@@ -1,6 +1,6 @@
 import { describeError } from '../describeError';
 import { ValidationError } from '../errors';
-import { deepFreezeJson, findNonJson, frozenJsonCopy } from '../jsonValue';
+import { deepFreezeJson, findNonJson, frozenJsonCopy, isSharedJsonCopy } from '../jsonValue';
 import type { TaskResultPayload } from './taskProtocol';
 import type { TaskSpec } from './taskTypes';
 
@@ -85,9 +85,10 @@ function settled(result: unknown, taskId: string, attempt: number): TaskResultPa
  * The dependency results of an assignment that came as a message, frozen as `ExecutionContext`
  * promises whichever way the assignment came. A transport's (`fromFrame`) are parsed values
  * of their own, frozen in place; a local sender's are its own objects (the bus checked they
- * are JSON): each not already frozen (as the orchestrator's own results are) is replaced by a
- * frozen copy, so the sender's objects are neither frozen under it nor shared with the
- * executor; a `toJSON` that throws gives `null`. `results` is the parsed payload's own record
+ * are JSON): each but an orchestrator's own result of this process (marked by
+ * `shareJsonCopy`, deeply frozen) is replaced by a frozen copy, so the sender's objects are
+ * neither frozen under it nor shared with the executor (a frozen object with writable parts
+ * inside is copied too); a `toJSON` that throws gives `null`. `results` is the parsed payload's own record
  * and is written in place. @internal
  */
 export function frozenDependencyResults(results: Record<string, unknown>, fromFrame: boolean): Readonly<Record<string, unknown>> {
@@ -95,7 +96,7 @@ export function frozenDependencyResults(results: Record<string, unknown>, fromFr
     const value = results[id];
     if (typeof value !== 'object' || value === null) continue;
     if (fromFrame) deepFreezeJson(value);
-    else if (!Object.isFrozen(value)) results[id] = frozenCopyOrNull(value);
+    else if (!isSharedJsonCopy(value)) results[id] = frozenCopyOrNull(value);
   }
   return results;
 }
