@@ -8,7 +8,7 @@
  */
 import { SimulatedClock } from 'xstate';
 import { AgentHost, createNeuroFlux, silentLogger, type TaskSpec } from '../src';
-import { deepFreezeJson, frozenJsonCopy, isSharedJsonCopy } from '../src/jsonValue';
+import { deepFreezeJson, frozenJsonCopy } from '../src/jsonValue';
 import { cleanupAfterEach } from './support/cleanup';
 import { orchestratorAndHostOverLoopback } from './support/loopbackHost';
 
@@ -213,7 +213,14 @@ describe('task results', () => {
     const nf = cleanup.add(createNeuroFlux({ clock: new SimulatedClock(), logger: silentLogger }));
     const host = cleanup.add(new AgentHost({ bus: nf.bus, hostId: 'h-local' }));
     const returned = { rows: [1, 2], meta: { source: 'host' } };
-    host.addAgent('hosted', { capabilities: ['h'], execute: () => returned });
+    let dependencySeen: unknown;
+    host.addAgent('hosted', {
+      capabilities: ['h'],
+      execute: (task: { taskId: string }, context: { dependencyResults: Readonly<Record<string, unknown>> }) => {
+        if (task.taskId === 'h2') dependencySeen = context.dependencyResults['m1'];
+        return returned;
+      },
+    });
     host.start();
     nf.orchestrator.registerAgent('hosted', { capabilities: ['h'] });
     await nf.start();
@@ -232,8 +239,18 @@ describe('task results', () => {
     } finally {
       copies.mockRestore();
     }
-    // The orchestrator's own results are marked too: a dependency result handed on in this process is not copied again.
-    expect(isSharedJsonCopy(nf.orchestrator.getTask('h1')?.result)).toBe(true);
+    // The orchestrator's own result (here an in-process executor's), handed to a dependent's
+    // hosted executor in this process, is not copied again: it is the kept, deeply frozen value itself.
+    nf.orchestrator.registerAgent('maker', { capabilities: ['m'], execute: () => ({ made: [1] }) });
+    nf.orchestrator.submitWorkflow({
+      tasks: [
+        { taskId: 'm1', requiredCapabilities: ['m'] },
+        { taskId: 'h2', requiredCapabilities: ['h'], dependencies: ['m1'] },
+      ],
+    });
+    await nf.orchestrator.waitForWorkflow(['m1', 'h2']);
+    expect(dependencySeen).toEqual({ made: [1] });
+    expect(dependencySeen).toBe(nf.orchestrator.getTask('m1')?.result);
   });
 
   test('dependencyResults are the dependencies as dispatched, whatever the executor does to its task first', async () => {

@@ -104,7 +104,7 @@ export class TaskDispatcher {
         // The task's own retry policy governs attempts; the bus must not redeliver one.
         maxRetries: 0,
         ttl: record.timeoutSeconds,
-        payload: { action: 'execute_task', task, attempt, dependencyResults: resultsOf(record.dependencies, tasks), dispatch: token },
+        payload: { action: 'execute_task', task, attempt, dependencyResults: sharedResultsOf(record.dependencies, tasks), dispatch: token },
       });
     } catch (error) {
       this.fail(entry, attempt, `assignment not delivered: ${describeError(error)}`, 'agent_unreachable');
@@ -164,9 +164,6 @@ export class TaskDispatcher {
         return;
       }
       entry.record.result = result;
-      // Deeply frozen JSON that only the record holds: an assignment naming it as a dependency
-      // result in this process may hand it on as it is (see frozenDependencyResults).
-      shareJsonCopy(result);
       if (actor.getSnapshot().matches('assigned')) actor.send({ type: 'EXECUTION_STARTED', attempt });
       actor.send({ type: 'EXECUTION_SUCCEEDED', attempt });
     } else {
@@ -272,7 +269,7 @@ export class TaskDispatcher {
       },
       attempt,
       // Made on first read: many executors never look (dependencies for order alone), and the
-      // record cost 3 µs a task, 1.5 % of the 10 000-task DAG bench's CPU profile.
+      // record cost 1 – 3 µs a task, 1.5 % of the 10 000-task DAG bench's CPU profile.
       get dependencyResults() {
         return (results ??= resultsRecord(dependencyIds, dependencyResults as readonly unknown[]));
       },
@@ -286,9 +283,17 @@ export class TaskDispatcher {
   }
 }
 
-/** The results of a task's dependencies, by id, in a plain object (see {@link resultsRecord}). */
-function resultsOf(dependencies: readonly string[], tasks: ReadonlyMap<string, TaskEntry>): Record<string, unknown> {
-  return resultsRecord(dependencies, resultsAtDispatch(dependencies, tasks));
+/**
+ * The results of a task's dependencies, by id, in a plain object (see {@link resultsRecord}),
+ * for an assignment sent over the bus. Each is marked as a frozen JSON copy of this process
+ * (the records keep deeply frozen JSON only), so that an agent host in this process hands it
+ * to its executor as it is (see `frozenDependencyResults`); marked here, on the bus path, not
+ * for every completed task.
+ */
+function sharedResultsOf(dependencies: readonly string[], tasks: ReadonlyMap<string, TaskEntry>): Record<string, unknown> {
+  const values = resultsAtDispatch(dependencies, tasks);
+  for (const value of values) shareJsonCopy(value);
+  return resultsRecord(dependencies, values);
 }
 
 /** The results of `dependencies`, in order, as they are now (finished results do not change). */
