@@ -13,6 +13,34 @@ export interface TreeHooks {
   redraw(): void;
 }
 
+/**
+ * Selects an actor when a press and its release fall on rows of the same actor. The tree is
+ * rebuilt on every update (each sample, 100 ms when busy), so a click's press and release
+ * could land on two different row elements of one actor: the browser then gives the `click`
+ * to their common ancestor, and a listener on the row never heard it (a click lost, seen in a
+ * loaded CI run of the browser test). Delegated to the tree's container, by actor id, this
+ * survives the rebuild. Call once.
+ */
+export function listenForSelection(hooks: Pick<TreeHooks, 'select'>): void {
+  const container = byId('actor-tree');
+  let pressed: string | null = null;
+  const rowActor = (event: Event): string | null => {
+    const target = event.target as Element | null;
+    // The expand toggle has its own click.
+    if (!target || target.closest('.toggle')) return null;
+    const row = target.closest('div.row');
+    return row?.parentElement?.getAttribute('data-actor-id') ?? null;
+  };
+  container.addEventListener('pointerdown', (event) => {
+    pressed = event.button === 0 ? rowActor(event) : null;
+  });
+  container.addEventListener('pointerup', (event) => {
+    const actorId = rowActor(event);
+    if (actorId !== null && actorId === pressed) hooks.select({ actorId });
+    pressed = null;
+  });
+}
+
 export function renderTree(state: PageState, hooks: TreeHooks): void {
   const container = byId('actor-tree');
   clear(container);
@@ -82,7 +110,6 @@ function actorItem(state: PageState, hooks: TreeHooks, actor: ActorView, depth: 
   if (load !== null) row.appendChild(el('span', { class: 'load', title: 'load / capacity' }, load));
   if (kids.length) row.appendChild(el('span', { class: 'count' }, String(kids.length)));
   if (actor.status !== 'active') row.appendChild(el('span', { class: 'badge' }, actor.status));
-  row.addEventListener('click', () => hooks.select({ actorId: actor.id }));
   li.appendChild(row);
   if (expanded) {
     const ul = el('ul');

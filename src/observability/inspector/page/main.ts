@@ -4,7 +4,7 @@
  */
 import { INSPECTOR_PROTOCOL_VERSION, STATECHART_NOT_RECEIVED, type ClientFrame, type ServerFrame, type StatechartFrame } from '../inspectorProtocol.js';
 import { renderActions } from './actionButtons.js';
-import { renderTree } from './actorTree.js';
+import { listenForSelection, renderTree } from './actorTree.js';
 import { renderConflicts } from './conflictsView.js';
 import { byId, fmt, pct } from './dom.js';
 import { renderEvents } from './eventsView.js';
@@ -245,6 +245,7 @@ window.addEventListener('resize', () => {
   dirty.swarm = true;
   scheduleRender();
 });
+listenForSelection({ select });
 byId('actor-filter').addEventListener('input', () => {
   dirty.tree = true;
   scheduleRender();
