@@ -1,3 +1,4 @@
+import { FifoMap } from '../kernel/fifoMap';
 import type { Message } from './message';
 
 /**
@@ -19,7 +20,7 @@ export const DEFAULT_EXECUTED_KEYS = 10_000;
  */
 export class ExecutedKeys {
   /** Made on the first key: most agents never see an idempotent command, and idle agents are counted in bytes. */
-  private keys: Set<string> | undefined;
+  private keys: FifoMap<string, true> | undefined;
 
   constructor(private readonly capacity = DEFAULT_EXECUTED_KEYS) {}
 
@@ -36,10 +37,11 @@ export class ExecutedKeys {
   claim(message: Message): boolean {
     const key = ExecutedKeys.keyOf(message);
     if (key === undefined) return true;
-    const keys = (this.keys ??= new Set());
+    // A FifoMap: a Set read from its start for the oldest key walks every slot deleted before.
+    const keys = (this.keys ??= new FifoMap());
     if (keys.has(key)) return false;
-    keys.add(key);
-    if (keys.size > this.capacity) keys.delete(keys.values().next().value as string);
+    keys.set(key, true);
+    if (keys.size > this.capacity) keys.shift();
     return true;
   }
 

@@ -1,3 +1,4 @@
+import { FifoMap } from '../kernel/fifoMap';
 import type { AnyActorRef } from 'xstate';
 import { agentMachine } from '../../machines/agent.machine';
 import { ShardedSupervisor } from '../kernel/shardedSupervisor';
@@ -20,7 +21,7 @@ const MAX_OFFLINE_STAND_INS = 1024;
 export class RemoteAgentActors {
   private readonly actors: ShardedSupervisor<typeof agentMachine>;
   /** Agents whose host is gone, oldest first: their stand-ins read offline. */
-  private readonly offline = new Set<string>();
+  private readonly offline = new FifoMap<string, true>();
 
   constructor(parent: AnyActorRef, kind: string) {
     this.actors = new ShardedSupervisor(parent, kind, agentMachine);
@@ -42,10 +43,9 @@ export class RemoteAgentActors {
     const actor = this.actors.get(agentId);
     if (!actor || this.offline.has(agentId)) return;
     actor.send({ type: 'WENT_OFFLINE' });
-    this.offline.add(agentId);
+    this.offline.set(agentId, true);
     if (this.offline.size <= MAX_OFFLINE_STAND_INS) return;
-    const oldest = this.offline.values().next().value as string;
-    this.offline.delete(oldest);
+    const oldest = this.offline.shift() as string;
     this.actors.release([oldest]);
   }
 

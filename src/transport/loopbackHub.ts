@@ -1,3 +1,4 @@
+import { FifoMap } from '../kernel/fifoMap';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
 import { systemClock, type NeuroFluxClock } from '../kernel/clock';
@@ -155,7 +156,7 @@ export class LoopbackHub {
   private readonly maxDeadLetters: number;
   private readonly onDeliveryError: (error: unknown, subject: string) => void;
   /** Ids of durable messages stored within the duplicate window → when they were stored (insertion order = time order). */
-  private readonly storedIds = new Map<string, number>();
+  private readonly storedIds = new FifoMap<string, number>();
   private closed = false;
   private readonly core: CoreSubscription[] = [];
   private readonly consumers: DurableConsumer[] = [];
@@ -354,10 +355,7 @@ export class LoopbackHub {
     if (msgId !== undefined && this.duplicateWindowMs > 0) {
       const now = this.clock.now();
       // Forget ids older than the window (the map is in storage order, so oldest first).
-      for (const [id, at] of this.storedIds) {
-        if (now - at < this.duplicateWindowMs) break;
-        this.storedIds.delete(id);
-      }
+      for (let at = this.storedIds.oldestValue(); at !== undefined && now - at >= this.duplicateWindowMs; at = this.storedIds.oldestValue()) this.storedIds.shift();
       if (this.storedIds.has(msgId)) return false;
       this.storedIds.set(msgId, now);
     }

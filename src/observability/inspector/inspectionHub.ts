@@ -1,3 +1,4 @@
+import { FifoMap } from '../../kernel/fifoMap';
 import type { AnyActorRef, AnyStateMachine, InspectionEvent, Observer, Subscription } from 'xstate';
 import { z } from 'zod';
 import { ValidationError } from '../../errors';
@@ -117,8 +118,8 @@ export class InspectionHub {
 
   private readonly options: z.output<typeof HubOptionsSchema>;
   private readonly live = new Map<string, TrackedActor>();
-  /** Insertion order is finishing order: the oldest is evicted first. */
-  private readonly finished = new Map<string, TrackedActor>();
+  /** In finishing order: the oldest is evicted first (a `FifoMap`: a `Map` read from its start is slow there). */
+  private readonly finished = new FifoMap<string, TrackedActor>();
   private readonly dirty = new Set<TrackedActor>();
   private removed: string[] = [];
   private readonly pendingEvents: RingBuffer<RawEvent>;
@@ -250,7 +251,7 @@ export class InspectionHub {
     this.finished.set(entry.id, entry);
     this.dirty.add(entry);
     if (this.finished.size > this.options.maxFinishedActors) {
-      const oldest = this.finished.values().next().value as TrackedActor;
+      const oldest = this.finished.oldestValue() as TrackedActor;
       this.finished.delete(oldest.id);
       this.dirty.delete(oldest);
       this.removed.push(oldest.id);
@@ -322,7 +323,7 @@ export class InspectionHub {
   snapshot(): { actors: ActorView[]; events: XStateEventView[] } {
     const actors: ActorView[] = [];
     for (const entry of this.live.values()) actors.push(this.view(entry));
-    for (const entry of this.finished.values()) actors.push(this.view(entry));
+    for (const entry of this.finished.valuesInOrder()) actors.push(this.view(entry));
     return { actors, events: this.recentEvents.toArray() };
   }
 
@@ -346,8 +347,8 @@ export class InspectionHub {
   private find(query: { actorId?: string; systemId?: string }): TrackedActor | undefined {
     if (query.actorId !== undefined) return this.live.get(query.actorId) ?? this.finished.get(query.actorId);
     if (query.systemId === undefined) return undefined;
-    for (const pool of [this.live, this.finished]) {
-      for (const entry of pool.values()) {
+    for (const pool of [this.live.values(), this.finished.valuesInOrder()]) {
+      for (const entry of pool) {
         const systemId = entry.systemId ?? entry.ref?.systemId ?? null;
         if (systemId === query.systemId) return entry;
       }
