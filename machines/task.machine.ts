@@ -71,8 +71,31 @@ function completedCount(event: { count?: number }): number {
   return count !== undefined && Number.isSafeInteger(count) && count > 0 ? count : 1;
 }
 
+/**
+ * Longest retry backoff: ten years, the runtime's `MAX_DELAY_MS` (a machine imports no
+ * runtime module; a test holds the two equal).
+ */
+export const MAX_BACKOFF_MS = 10 * 365 * 86_400_000;
+
+/**
+ * The wait before retry `retryCount` (1 for the first): `initialDelayMs × backoffFactor^(retryCount − 1)`,
+ * at most {@link MAX_BACKOFF_MS}. Shared by the task machine and the verifier. A series that
+ * overflows is capped, so `retryAt` stays a finite time (it read `1e+308`, or `NaN` for a
+ * zero initial delay times an infinite power, which a JSON store keeps as `null`).
+ *
+ * @example
+ * ```ts
+ * retryBackoffMs(1000, 2, 3); // 4000
+ * retryBackoffMs(1000, 1e308, 3); // MAX_BACKOFF_MS
+ * ```
+ */
+export function retryBackoffMs(initialDelayMs: number, backoffFactor: number, retryCount: number): number {
+  if (initialDelayMs <= 0) return 0;
+  return Math.min(MAX_BACKOFF_MS, initialDelayMs * backoffFactor ** (retryCount - 1));
+}
+
 function backoffMs(context: TaskMachineContext, retryCount: number): number {
-  return context.initialDelayMs * context.backoffFactor ** (retryCount - 1);
+  return retryBackoffMs(context.initialDelayMs, context.backoffFactor, retryCount);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { SimulatedClock } from 'xstate';
 import { createNeuroFlux, type ConflictEvent, type NeuroFlux } from '../src';
-import { MAX_TIMER_MS, systemClock, withLongTimers } from '../src/kernel/clock';
+import { MAX_BACKOFF_MS, retryBackoffMs } from '../machines/task.machine';
+import { MAX_DELAY_MS, MAX_TIMER_MS, systemClock, withLongTimers } from '../src/kernel/clock';
 import { cleanupAfterEach } from './support/cleanup';
 import { signalConflict } from './support/conflictFixtures';
 import { settle } from './support/settle';
@@ -111,5 +112,46 @@ describe('runtime timers longer than 24.8 days', () => {
     expect(nf.orchestrator.getTaskStatus(taskId)).toBe('running');
     await advanceDays(clock, 1);
     expect(nf.orchestrator.getTaskStatus(taskId)).toBe('timeout');
+  });
+});
+
+describe('a retry backoff series that overflows', () => {
+  it('is capped at MAX_DELAY_MS, the runtime’s longest delay', () => {
+    expect(MAX_BACKOFF_MS).toBe(MAX_DELAY_MS);
+    expect(retryBackoffMs(1000, 2, 3)).toBe(4000);
+    expect(retryBackoffMs(1000, 1e308, 3)).toBe(MAX_DELAY_MS);
+    // 0 × Infinity is NaN: a zero initial delay stays zero whatever the power.
+    expect(retryBackoffMs(0, 1e200, 3)).toBe(0);
+  });
+
+  it('gives a record whose retryAt is the time the retry is armed for, finite', async () => {
+    const { nf, clock } = await runtime();
+    nf.orchestrator.registerAgent('flaky', { capabilities: ['x'], execute: () => Promise.reject(new Error('no')) });
+    const { taskId } = nf.orchestrator.submitTask({ requiredCapabilities: ['x'], retryPolicy: { maxRetries: 3, backoffFactor: 1e308, initialDelay: 0.001 } });
+    await settle();
+    clock.increment(1); // the first backoff: 1 ms
+    await settle();
+    const record = nf.orchestrator.getTask(taskId);
+    expect(record).toMatchObject({ state: 'retrying', retryCount: 2 });
+    // Before the cap it read 1e+308: a time no timer was armed for.
+    expect(record?.retryAt).toBe(clock.now() + MAX_DELAY_MS);
+    expect(JSON.parse(JSON.stringify(record)).retryAt).toBe(clock.now() + MAX_DELAY_MS);
+  });
+
+  it('with a zero initial delay keeps retryAt a number past the overflow (0 × Infinity read NaN, kept as null in JSON)', async () => {
+    const { nf, clock } = await runtime();
+    nf.orchestrator.registerAgent('flaky', { capabilities: ['x'], execute: () => Promise.reject(new Error('no')) });
+    const { taskId } = nf.orchestrator.submitTask({ requiredCapabilities: ['x'], retryPolicy: { maxRetries: 4, backoffFactor: 1e200, initialDelay: 0 } });
+    const retryAts: (number | null)[] = [];
+    for (let round = 0; round < 4; round++) {
+      await settle();
+      const record = nf.orchestrator.getTask(taskId);
+      expect(record?.state).toBe('retrying');
+      retryAts.push(record?.retryAt ?? null);
+      clock.increment(0);
+    }
+    // The third and fourth backoffs are 0 × (1e200)^2 and 0 × (1e200)^3.
+    expect(retryAts).toEqual([clock.now(), clock.now(), clock.now(), clock.now()]);
+    expect(await nf.orchestrator.waitForTask(taskId)).toMatchObject({ status: 'failed', retryCount: 4 });
   });
 });

@@ -26,6 +26,22 @@ describe('replayTrace', () => {
     expect(replay.steps.filter((s) => s.step.type === 'backoff_elapsed').map((s) => s.at)).toEqual([1000, 3000]);
   });
 
+  test('a backoff series past the runtime’s longest delay replays at the capped times', async () => {
+    const huge: Workflow = { tasks: [{ taskId: 'fetch', retryPolicy: { maxRetries: 2, initialDelay: 1, backoffFactor: 1e308 }, timeoutSeconds: 30 }] };
+    const trace: Trace = [
+      step('task_started', 'fetch'),
+      step('task_failed', 'fetch'),
+      step('backoff_elapsed', 'fetch', 1),
+      step('task_started', 'fetch', 1),
+      step('task_failed', 'fetch', 1),
+      step('backoff_elapsed', 'fetch', 2),
+    ];
+    const replay = await replayTrace(huge, trace);
+    expect(replay).toMatchObject({ reproduced: true, realizable: true });
+    // 1 s, then 1e308 s capped at ten years (MAX_DELAY_MS): the verifier's timing and the runtime's agree.
+    expect(replay.steps.filter((s) => s.step.type === 'backoff_elapsed').map((s) => s.at)).toEqual([1000, 1000 + 10 * 365 * 86_400_000]);
+  });
+
   test('timeouts, agent loss and cancellation replay step by step', async () => {
     const trace: Trace = [
       step('task_started', 'fetch'),

@@ -1,4 +1,5 @@
 import { SimulatedClock } from 'xstate';
+import { retryBackoffMs } from '../../machines/task.machine';
 import { createNeuroFlux, type NeuroFlux } from '../runtime/createNeuroFlux';
 import { silentLogger } from '../kernel/logger';
 import type { ChoosingBalancer } from '../orchestration/balancers';
@@ -188,7 +189,7 @@ function durationOf(task: ModelTask, kind: 'timeout' | 'backoff', state: readonl
   if (kind === 'timeout') return task.spec.timeoutSeconds * 1000;
   const retryCount = task.automaton.state(state[task.index] as number).retryCount;
   const policy = task.spec.retryPolicy;
-  return policy.initialDelay * 1000 * policy.backoffFactor ** (retryCount - 1);
+  return retryBackoffMs(policy.initialDelay * 1000, policy.backoffFactor, retryCount);
 }
 
 function expectedOf(model: WorkflowModel, state: readonly number[]): Expected[] {
