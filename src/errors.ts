@@ -231,8 +231,21 @@ export class WorkflowValidationError extends NeuroFluxError {
     readonly problems: readonly WorkflowProblem[],
     options?: NeuroFluxErrorOptions,
   ) {
-    super(ErrorCode.WORKFLOW_INVALID, `invalid workflow: ${problems.map((p) => p.message).join('; ')}`, options);
+    super(ErrorCode.WORKFLOW_INVALID, workflowProblemsMessage(problems), options);
   }
+}
+
+/**
+ * Problems a {@link WorkflowValidationError}'s message lists; `problems` holds every one. A
+ * 100 000-task workflow submitted before its agents registered made a 6.3 MB message, one
+ * clause per task, for whoever logs it.
+ */
+export const MAX_PROBLEMS_IN_MESSAGE = 10;
+
+function workflowProblemsMessage(problems: readonly WorkflowProblem[]): string {
+  const listed = problems.slice(0, MAX_PROBLEMS_IN_MESSAGE).map((p) => p.message);
+  const more = problems.length - listed.length;
+  return `invalid workflow: ${listed.join('; ')}${more > 0 ? `; and ${more} more problem${more === 1 ? '' : 's'} (see the error's problems)` : ''}`;
 }
 
 /** The call names a task the orchestrator does not know. */

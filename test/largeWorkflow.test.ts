@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import type { InspectionEvent } from 'xstate';
 import { createNeuroFlux, DuplicateTaskError, NotRunningError, UnknownTaskError, ValidationError, WorkflowValidationError, type NeuroFlux, type TaskInput } from '../src';
+import { MAX_PROBLEMS_IN_MESSAGE } from '../src/errors';
 import { TURN_BUDGET_MS } from '../src/kernel/chunkedQueue';
 import { SPAWN_CHUNK_MAX } from '../src/orchestration/taskOrchestrator';
 import { cleanupAfterEach } from './support/cleanup';
@@ -232,6 +233,24 @@ describe('large workflows and the event loop', () => {
     expect(records.every((r) => r.status === 'completed')).toBe(true);
     expect(records.at(-1)).toMatchObject({ taskId: 'last', result: 'last' });
   }, 60_000);
+
+  test('a large workflow submitted before its agents registered: the message lists the first problems and counts the rest', async () => {
+    const nf = cleanup.add(createNeuroFlux());
+    await nf.start();
+    let error: unknown;
+    try {
+      nf.orchestrator.submitWorkflow({ tasks: independent(20_000) });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(WorkflowValidationError);
+    const { problems, message } = error as WorkflowValidationError;
+    expect(problems).toHaveLength(20_000);
+    expect(message.split('; ')).toHaveLength(MAX_PROBLEMS_IN_MESSAGE + 1);
+    expect(message).toMatch(/^invalid workflow: no registered agent has all of \[work\] needed by task 't0'; .*; and 19990 more problems \(see the error's problems\)$/);
+    // It was one clause per task: 1.2 MB here.
+    expect(message.length).toBeLessThan(2000);
+  });
 
   test('submitWorkflowAsync rejects an invalid workflow before any task exists', async () => {
     const { nf, spawned } = runtimeCountingTaskActors();
