@@ -10,7 +10,8 @@ import type { AnyDeadLetter } from '../src/bus/deadLetter';
 import { createNeuroFlux, type NeuroFlux } from '../src/runtime/createNeuroFlux';
 import { nats, NatsTransport, Subjects, subjectToken, decodeEnvelope, encodeEnvelope, type TransportRejection } from '../src/transport';
 import { subjectsOverlap } from '../src/transport/subjects';
-import { batchElementJson, signEncoded, signFrame, type EncodedFrame } from '../src/transport/envelope';
+import { batchElementJson, expandBatchElement } from '../src/transport/batchElement';
+import { batchElements, signEncoded, signFrame, type EncodedFrame } from '../src/transport/envelope';
 import { batchCapacity, FrameBatcher } from '../src/transport/frameBatcher';
 import { topicMatches } from '../src/bus/topicPattern';
 import { startReadyScript, stopChild } from './support/childProcesses';
@@ -484,7 +485,7 @@ describe('frame batching (no server)', () => {
     const batcher = new FrameBatcher(
       (subject, frame, reply) => {
         const json = JSON.parse(Buffer.from(frame.gzip ? gunzipSync(frame.body) : frame.body).toString('utf8')) as unknown;
-        const frames = frame.batch === undefined ? [json] : (json as unknown[]);
+        const frames = frame.batch === undefined ? [json] : (batchElements(json, String(frame.batch)) ?? []);
         sent.push({ subject, frame, reply, messages: frames.map((f) => parseFrame(f, 0)) });
       },
       capacity,
@@ -623,11 +624,14 @@ describe('frame batching (no server)', () => {
       ),
       retryCount: 2,
     };
-    expect(batchElementJson(plain).length).toBeLessThan(JSON.stringify(plain).length * 0.8);
-    for (const message of [plain, full, { ...plain, payload: null }]) {
-      expect(parseFrame(JSON.parse(batchElementJson(message)), 0)).toEqual(message);
+    // A small event's element is about half its plain JSON.
+    expect(batchElementJson(plain).length).toBeLessThan(JSON.stringify(plain).length * 0.6);
+    expect(JSON.parse(batchElementJson(plain))).toHaveLength(7);
+    for (const message of [plain, full, { ...plain, payload: null }, { ...plain, recipientId: 'b', priority: 'low' as const }]) {
+      expect(parseFrame(expandBatchElement(JSON.parse(batchElementJson(message))), 0)).toEqual(message);
     }
-    expect(JSON.parse(batchElementJson(full))).toEqual(JSON.parse(JSON.stringify(full)));
+    // Every field of a message with none at its default travels, and comes back as it was sent.
+    expect(JSON.parse(JSON.stringify(expandBatchElement(JSON.parse(batchElementJson(full)))))).toEqual(JSON.parse(JSON.stringify(full)));
   });
 });
 
@@ -803,6 +807,29 @@ describeWithServer(NATS_SERVER_BIN, 'NatsTransport batching (own nats-server -js
     expect(p.busB.getStats().deadLetters.invalid).toBe(3);
     expect(p.rejectedB.map((r) => [r.reason, r.subject])).toEqual(Array.from({ length: 4 }, () => ['undecodable', p.subjects.topic('tick')]));
     expect(p.tb.getStats()).toMatchObject({ batchesReceived: 1, rejected: { undecodable: 4, unauthenticated: 0, oversized: 0 } });
+  });
+
+  test('compact elements and object elements (earlier senders) travel in one batch; a malformed compact element is dead-lettered alone', async () => {
+    const p = await pair('batch-compact');
+    const valid = (i: number) => createMessage({ senderId: 'x', recipientId: null, messageType: 'event', topic: 'tick', payload: { i } }, Date.now());
+    const compact = (i: number) => JSON.parse(batchElementJson(valid(i))) as unknown[];
+    const elements = [
+      compact(0),
+      valid(1),
+      // What `rest` says of positional fields is not read: the element is message 2 from 'x'.
+      [...compact(2), JSON.parse('{"messageId":"forged","senderId":"forged","__proto__":{"priority":"critical"},"priority":"high"}')],
+      [...compact(3), []],
+      [...compact(4), null, 'extra'],
+      compact(5),
+    ];
+    wire.publish(p.subjects.topic('tick'), Buffer.from(JSON.stringify(elements)), { headers: batchHeaders(elements.length) });
+    await wire.flush();
+    await waitFor(() => p.take().length === 4 && p.lettersB.length === 2, 5000, 'four delivered, two dead-lettered');
+    // Message 2 is of high priority: its mailbox hands it out first.
+    expect(ids(p.got)).toEqual([2, 0, 1, 5]);
+    expect(p.got[0]).toMatchObject({ senderId: 'x', priority: 'high' });
+    expect(p.got[0]?.messageId).not.toBe('forged');
+    expect(p.lettersB.map((d) => d.reason)).toEqual(['invalid', 'invalid']);
   });
 
   test('a batch over maxFrameBytes is refused as oversized, whole', async () => {

@@ -1,5 +1,6 @@
 import type { Message } from '../bus/message';
-import { BATCH_MAX_MESSAGES, batchElementJson, COMPRESSION_THRESHOLD_BYTES, encodeBatchFrame, encodeJsonFrame, isCompressedAlone, type EncodedFrame } from './envelope';
+import { batchElementJson } from './batchElement';
+import { BATCH_MAX_MESSAGES, COMPRESSION_THRESHOLD_BYTES, encodeBatchFrame, encodeJsonFrame, isCompressedAlone, type EncodedFrame } from './envelope';
 
 /** Room kept in a batch's size budget for the NATS headers (`Nf-Batch`, `Nf-Signature`). */
 const HEADER_ROOM_BYTES = 256;

@@ -51,7 +51,8 @@ const NatsTransportOptionsSchema = NatsOptionsSchema.and(
     /**
      * Core frames (events, broadcasts, requests, responses, direct events) for the same
      * subject published in the same tick go out as one NATS message (`Nf-Batch`; default
-     * true). Turn it off while processes that predate batching still receive on the namespace.
+     * true). Turn it off while processes of an earlier version (before batching, or before its
+     * compact elements: docs/changelog.md) still receive on the namespace.
      */
     batching: z.boolean().default(true),
     /** Message types carried by JetStream, at least once (default: commands and notifications, i.e. task traffic). */
