@@ -17,8 +17,10 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { AgentHost, createNeuroFlux, type NeuroFlux } from '../../src';
 import type { NatsTransport } from '../../src/transport';
 import { nats } from '../../src/transport';
+import { parseFrame } from '../../src/bus/message';
+import { batchElementJson } from '../../src/transport/batchElement';
 import { cleanupAfterEach } from '../support/cleanup';
-import { concreteSubject, FrameFuzzer, seededRandom, type CapturedFrame } from '../support/frameFuzzer';
+import { concreteSubject, FrameFuzzer, messageIdsOf, seededRandom, type CapturedFrame } from '../support/frameFuzzer';
 import { describeWithServer, freePort, NATS_SERVER_BIN, startNatsServerWith, waitFor } from '../support/servers';
 
 // 50 000 per mode keeps the whole suite within its 5 minutes on 2 cores.
@@ -138,11 +140,24 @@ describeWithServer(NATS_SERVER_BIN, 'network fuzzer: 100k hostile frames into ev
       if (process.env.FUZZ_DEBUG) console.log('workflow 1 done', captured.length);
       expect(captured.some((f) => f.subject.includes('durable'))).toBe(true);
 
-      const capturedIds = new Set(captured.flatMap((f) => /"messageId":"([^"]+)"/.exec(new TextDecoder().decode(f.data))?.[1] ?? []));
+      const capturedIds = new Set(captured.flatMap(messageIdsOf));
       const subjects = await listenedSubjects(monitorPort, raw.info?.client_id);
       expect(subjects.length).toBeGreaterThan(3);
       const random = seededRandom(signed ? 2 : 1);
       const targets = [...subjects.map((s) => concreteSubject(s, random)), ...new Set(captured.map((f) => f.subject))];
+      // None of this traffic is batched (tasks travel durably, never batched): batch frames of its
+      // messages on the core subjects the runtimes listen on, two compact elements and one object
+      // element each, for the fuzzer to mutate.
+      const coreTargets = targets.filter((t) => !t.includes('durable'));
+      const messages = captured.filter((f) => f.headers['Nf-Encoding'] === undefined).map((f) => JSON.parse(new TextDecoder().decode(f.data)) as unknown);
+      for (let i = 0; i + 3 <= messages.length && i < 90; i += 3) {
+        const body = `[${messages
+          .slice(i, i + 3)
+          .map((m, j) => (j === 2 ? JSON.stringify(m) : batchElementJson(parseFrame(m, Date.now()))))
+          .join(',')}]`;
+        captured.push({ subject: coreTargets[(i / 3) % coreTargets.length] as string, headers: { 'Nf-Batch': '3' }, data: new TextEncoder().encode(body) });
+      }
+      expect(captured.filter((f) => f.headers['Nf-Batch'] !== undefined).length).toBeGreaterThan(5);
 
       // Workflow 2 is held in its executor while the fuzzer runs: its results are what forgeries aim at.
       let open!: () => void;

@@ -3,6 +3,7 @@
  * from a real run mutated field by field (hostile ids, huge numbers, wrong types, broken
  * headers), all from one seeded generator so that a failing run can be replayed.
  */
+import { gunzipSync } from 'node:zlib';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import { nextRandom } from '../../src/swarm/model/seededRandom';
 
@@ -171,6 +172,15 @@ export class FrameFuzzer {
 
   /** Replaces, removes or adds one field somewhere inside `value`. */
   private mutateValue(value: unknown, depth: number): unknown {
+    // Into arrays too: a batch body and each of its compact elements are arrays.
+    if (depth > 0 && Array.isArray(value) && value.length > 0 && this.random() >= 0.15) {
+      const at = this.int(value.length);
+      const roll = this.random();
+      if (roll < 0.6) value[at] = this.mutateValue(value[at], depth - 1);
+      else if (roll < 0.75) value.splice(at, 1);
+      else value.splice(at, 0, this.randomJson(2));
+      return value;
+    }
     if (depth === 0 || !isRecord(value) || this.random() < 0.15) return this.randomJson(2);
     const keys = Object.keys(value);
     const roll = this.random();
@@ -184,6 +194,25 @@ export class FrameFuzzer {
     }
     return value;
   }
+}
+
+/**
+ * The message ids a captured frame carries: one for a single frame, one per element of a batch
+ * (a compact element's id is its first entry; an object element's, its `messageId`).
+ */
+export function messageIdsOf(frame: CapturedFrame): string[] {
+  let value: unknown;
+  try {
+    const body = frame.headers['Nf-Encoding'] === 'gzip' ? gunzipSync(frame.data) : frame.data;
+    value = JSON.parse(decoder.decode(body));
+  } catch {
+    return [];
+  }
+  const elements = frame.headers['Nf-Batch'] !== undefined && Array.isArray(value) ? (value as unknown[]) : [value];
+  return elements.flatMap((e) => {
+    const id: unknown = Array.isArray(e) ? (e as unknown[])[0] : isRecord(e) ? e.messageId : undefined;
+    return typeof id === 'string' ? [id] : [];
+  });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
