@@ -245,7 +245,7 @@ export const MAX_PROBLEMS_IN_MESSAGE = 10;
 function workflowProblemsMessage(problems: readonly WorkflowProblem[]): string {
   const listed = problems.slice(0, MAX_PROBLEMS_IN_MESSAGE).map((p) => p.message);
   const more = problems.length - listed.length;
-  return `invalid workflow: ${listed.join('; ')}${more > 0 ? `; and ${more} more problem${more === 1 ? '' : 's'} (see the error's problems)` : ''}`;
+  return `invalid workflow: ${listed.join('; ')}${more > 0 ? `; and ${more} more problem${more === 1 ? '' : 's'} (all in WorkflowValidationError.problems)` : ''}`;
 }
 
 /** The call names a task the orchestrator does not know. */

@@ -71,7 +71,7 @@ export class FifoMap<K extends string | number | object, V> {
     return key;
   }
 
-  /** Values, oldest first. */
+  /** Values, oldest first. Not while the map changes: a compaction replaces what it walks (unlike a `Map`'s iterator). */
   *valuesInOrder(): IterableIterator<V> {
     for (let i = this.head; i < this.keys.length; i++) if (this.isLive(i)) yield this.values[i] as V;
   }

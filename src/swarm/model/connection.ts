@@ -138,7 +138,8 @@ export function successRateAdjustedStrength(strength: number, successRate: numbe
  */
 export function recordConnectionOutcome(connection: SwarmConnection, success: boolean, at: number, rules: SwarmRules): void {
   // Built as a plain array and assigned once: pushing and splicing through an immer draft
-  // costs a proxy trap per element, on every task outcome.
+  // costs a proxy trap per element, on every task outcome. New outcomes only ever go at the
+  // end: a working copy's `freezeConnection` freezes from the end back to the first frozen one.
   const previous = isDraft(connection.outcomes) ? current(connection.outcomes) : connection.outcomes;
   const outcomes = [...previous, { at, success }];
   const maxSize = Math.max(1, Math.floor(rules.successWindowSize));
