@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { FifoMap } from '../src/kernel/fifoMap';
+import { RecentIds, RecentMap } from '../src/kernel/recentIds';
 
 type Op = { kind: 'set'; key: number; value: number } | { kind: 'delete'; key: number } | { kind: 'shift' } | { kind: 'clear' };
 
@@ -87,5 +88,33 @@ describe('FifoMap', () => {
     expect(map.size).toBe(1);
     expect(map.oldestKey()).toBe(keys[0]);
     expect((map as unknown as { keys: unknown[] }).keys.length).toBeLessThan(2000);
+  });
+});
+
+describe('RecentMap', () => {
+  it('keeps the last `capacity` keys; one set again is the newest, one deleted and set again is not forgotten early', () => {
+    const recent = new RecentMap<number>(3);
+    for (const [i, key] of ['a', 'b', 'c'].entries()) recent.set(key, i);
+    recent.set('a', 10); // newest now: 'b' is the oldest
+    recent.set('d', 3);
+    expect(['a', 'b', 'c', 'd'].filter((k) => recent.has(k))).toEqual(['a', 'c', 'd']);
+    expect(recent.get('a')).toBe(10);
+    // Deleted, then set again: it takes a new place (a ring kept the old slot and forgot it at the wrap).
+    recent.delete('c');
+    recent.set('c', 4);
+    recent.set('e', 5);
+    expect(['a', 'c', 'd', 'e'].filter((k) => recent.has(k))).toEqual(['c', 'd', 'e']);
+    expect(recent.size).toBe(3);
+  });
+
+  it('RecentIds forgets an id on delete and the oldest beyond capacity', () => {
+    const ids = new RecentIds(2);
+    ids.add('x');
+    ids.add('y');
+    ids.delete('x');
+    ids.add('z');
+    expect([ids.has('x'), ids.has('y'), ids.has('z'), ids.size]).toEqual([false, true, true, 2]);
+    ids.add('w');
+    expect([ids.has('y'), ids.has('z'), ids.has('w')]).toEqual([false, true, true]);
   });
 });

@@ -1,4 +1,4 @@
-import { FifoMap } from '../kernel/fifoMap';
+import { RecentIds } from '../kernel/recentIds';
 import type { Message } from './message';
 
 /**
@@ -20,7 +20,7 @@ export const DEFAULT_EXECUTED_KEYS = 10_000;
  */
 export class ExecutedKeys {
   /** Made on the first key: most agents never see an idempotent command, and idle agents are counted in bytes. */
-  private keys: FifoMap<string, true> | undefined;
+  private keys: RecentIds | undefined;
 
   constructor(private readonly capacity = DEFAULT_EXECUTED_KEYS) {}
 
@@ -37,11 +37,9 @@ export class ExecutedKeys {
   claim(message: Message): boolean {
     const key = ExecutedKeys.keyOf(message);
     if (key === undefined) return true;
-    // A FifoMap: a Set read from its start for the oldest key walks every slot deleted before.
-    const keys = (this.keys ??= new FifoMap());
+    const keys = (this.keys ??= new RecentIds(this.capacity));
     if (keys.has(key)) return false;
-    keys.set(key, true);
-    if (keys.size > this.capacity) keys.shift();
+    keys.add(key);
     return true;
   }
 

@@ -1,7 +1,7 @@
 import type { DeadLetter } from '../bus/deadLetter';
 import { DEFAULT_MAX_RETRIES } from '../bus/message';
 import type { FrameReceipt } from '../bus/transportLink';
-import { RecentIds } from './recentIds';
+import { RecentIds } from '../kernel/recentIds';
 
 /**
  * The durable delivery policy of every transport, one implementation: which failures get

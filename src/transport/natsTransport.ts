@@ -15,7 +15,7 @@ import { FrameRefusals, type TransportRejection } from './frameRefusals';
 import { frameFreshness } from './frameFreshness';
 import { FrameCheckOptionsShape, replayGuardFor } from './signingOptions';
 import { batchCapacity, FrameBatcher } from './frameBatcher';
-import { RecentIds } from './recentIds';
+import { RecentIds } from '../kernel/recentIds';
 import { natsCore, natsJetStream } from './natsClient';
 import { connectNats, NatsOptionsSchema, SubjectTokenSchema, type NatsOptions } from './natsOptions';
 import { UNIDENTIFIED_ORIGIN } from '../bus/messageOrigin';

@@ -1,6 +1,6 @@
 import type { Message } from '../bus/message';
 import { requestCorrelationId } from './inboundFrame';
-import { RecentMap } from './recentIds';
+import { RecentMap } from '../kernel/recentIds';
 import type { Subjects } from './subjects';
 
 /** Requests from other processes whose reply subject is remembered, at most. */
