@@ -137,15 +137,25 @@ export function successRateAdjustedStrength(strength: number, successRate: numbe
  * ```
  */
 export function recordConnectionOutcome(connection: SwarmConnection, success: boolean, at: number, rules: SwarmRules): void {
-  // Built as a plain array and assigned once: pushing and splicing through an immer draft
-  // costs a proxy trap per element, on every task outcome. New outcomes only ever go at the
-  // end: a working copy's `freezeConnection` freezes from the end back to the first frozen one.
-  const previous = isDraft(connection.outcomes) ? current(connection.outcomes) : connection.outcomes;
-  const outcomes = [...previous, { at, success }];
+  // A window the caller owns (made in this batch or this draft: extensible, not a draft) is
+  // appended in place; a shared one (frozen, or an immer draft: a proxy trap per element) is
+  // copied once. New outcomes only ever go at the end: a working copy's `freezeConnection`
+  // freezes from the end back to the first frozen one.
+  const outcome = { at, success };
+  const window = connection.outcomes;
   const maxSize = Math.max(1, Math.floor(rules.successWindowSize));
-  let drop = Math.max(0, outcomes.length - maxSize);
-  while (drop < outcomes.length && at - outcomes[drop]!.at > rules.successWindowMs) drop++;
-  connection.outcomes = drop > 0 ? outcomes.slice(drop) : outcomes;
+  if (!isDraft(window) && Object.isExtensible(window)) {
+    window.push(outcome);
+    let drop = Math.max(0, window.length - maxSize);
+    while (drop < window.length && at - window[drop]!.at > rules.successWindowMs) drop++;
+    if (drop > 0) window.splice(0, drop);
+  } else {
+    const previous = isDraft(window) ? current(window) : window;
+    const total = previous.length + 1;
+    let drop = Math.max(0, total - maxSize);
+    while (drop < total && at - (drop < previous.length ? previous[drop]!.at : at) > rules.successWindowMs) drop++;
+    connection.outcomes = drop === 0 ? previous.concat(outcome) : drop < total ? previous.slice(drop).concat(outcome) : [];
+  }
   connection.activationCount += 1;
   markUsed(connection, at);
   connection.strength = successRateAdjustedStrength(connection.strength, connectionSuccessRate(connection, at, rules), rules);

@@ -3,7 +3,7 @@ import { appendBounded } from './boundedHistory';
 import { recordConnectionOutcome } from './connection';
 import { recordDecision, updatePerformance } from './neuron';
 import { evidenceAt, updatePosterior } from './routingBandit';
-import { MAX_PAIRS_PER_PRODUCER, PAIRS_DROPPED_AT_CAP } from './swarmSchemas';
+import { MAX_PAIRS_PER_PRODUCER, MAX_PRODUCERS_PER_OUTCOME, PAIRS_DROPPED_AT_CAP } from './swarmSchemas';
 import { addNeuron, connect, connectionOf, disconnect, findConnection } from './swarmState';
 import { SwarmWorkingCopy } from './swarmWorkingCopy';
 import type { ConsensusOutcome, ConsensusRecord, SwarmConnection, SwarmNeuron, SwarmSnapshot, SwarmState, TaskOutcome } from './swarmTypes';
@@ -88,9 +88,14 @@ function learnInto(target: OutcomeTarget, outcome: TaskOutcome, success: boolean
   updatePerformance(consumer, success ? 1 : 0, rules.performanceAlpha);
   recordDecision(consumer, taskPatternKey(outcome.taskType), success);
 
-  const producers = new Set(outcome.producerAgentIds);
-  producers.delete(outcome.agentId);
-  for (const producer of producers) {
+  // Each distinct producer once, the consumer never: a scan, not a Set per outcome, up to the
+  // schema's MAX_PRODUCERS_PER_OUTCOME (64; a DAG task has a few); a longer list given to this
+  // pure function directly goes through a Set (a scan would be quadratic).
+  const scan = outcome.producerAgentIds.length <= MAX_PRODUCERS_PER_OUTCOME;
+  const producerIds = scan ? outcome.producerAgentIds : [...new Set(outcome.producerAgentIds)];
+  for (let i = 0; i < producerIds.length; i++) {
+    const producer = producerIds[i] as string;
+    if (producer === outcome.agentId || (scan && producerIds.indexOf(producer) < i)) continue;
     const source = target.neuron(producer);
     const connection = target.pair(source, consumer, at);
     if (!connection) continue;

@@ -103,10 +103,11 @@ export function betaPosterior(posterior: Readonly<PairPosterior> | undefined, no
  */
 export function updatePosterior(posterior: Readonly<PairPosterior> | undefined, now: number, success: boolean, discount: number): PairPosterior {
   const step = stepOf(now);
-  const counts = discountedCounts(posterior, step, discount);
+  // discountedCounts' arithmetic without its object: one allocation per judged outcome, not two.
+  const factor = posterior ? discountFactor(discount, step - stepOf(posterior.step)) : 0;
   return {
-    successes: counts.successes + (success ? 1 : 0),
-    failures: counts.failures + (success ? 0 : 1),
+    successes: (posterior ? evidence(posterior.successes) * factor : 0) + (success ? 1 : 0),
+    failures: (posterior ? evidence(posterior.failures) * factor : 0) + (success ? 0 : 1),
     step,
   };
 }

@@ -1,6 +1,6 @@
-import { idRecord } from '../../idRecord';
-import { pairShard, type PairIndex, type ReadonlyPairIndex } from './pairIndex';
-import { emptySlots, getEntry, groupOf, keyHash, shardInGroupOf, SHARD_COUNT, type ShardedRecord, type ShardGroup } from './shardedRecord';
+import { copyIdRecord, idRecord } from '../../idRecord';
+import { pairShard, type PairIndex } from './pairIndex';
+import { emptySlots, getEntry, groupOf, keyHash, shardInGroupOf, type ShardedRecord } from './shardedRecord';
 import type { DecisionPattern, SwarmConnection, SwarmNeuron, SwarmState } from './swarmTypes';
 
 /**
@@ -24,32 +24,33 @@ import type { DecisionPattern, SwarmConnection, SwarmNeuron, SwarmState } from '
  * freezes only that (it used to walk every entry of each copied shard: 22 % of the learning
  * on 1 000 agents), and of a neuron's pair indexes (`outgoing`, `incoming`: hundreds of
  * entries) only the shard of a pair added or dropped is copied ({@link writablePair}), not
- * whenever the neuron learns. It knows what it owns by position and id (maps of the groups,
- * shards, neurons and connections it copied), not by identity in a `WeakSet`: with the rules'
- * single pass (`learnFromTasks`) and cheaper freezing, a replay of the 10 000-task DAG's
- * outcomes learned in 0.76 of the time (docs/benchmarks.md, round 6).
+ * whenever the neuron learns. What it owns is what is not frozen: everything reachable from
+ * the base is (earlier publications and immer freeze deeply; a base never frozen is frozen by
+ * the constructor), and what the copy makes stays extensible until {@link publish}. One
+ * `Object.isExtensible` test replaced the maps of the groups, shards, neurons and connections
+ * it copied (by position and id), which were a tenth of what a 10 000-task DAG allocates in
+ * learning (docs/benchmarks.md, round 9).
  */
 export class SwarmWorkingCopy {
   /** The next state while the batch runs: write only what was made writable. */
   readonly state: SwarmState;
-  /** What this copy owns (copied or created in this batch, so written in place) of each record. */
-  private readonly ownedNeurons = new OwnedRecord<SwarmNeuron>();
-  private readonly ownedConnections = new OwnedRecord<SwarmConnection>();
-  /** Neurons' pair indexes this copy copied or created, by agent id. */
-  private readonly ownedOutgoing = new Map<string, OwnedPairIndex>();
-  private readonly ownedIncoming = new Map<string, OwnedPairIndex>();
   /** Owned records, groups and shards: frozen shallowly (their entries are shared, or listed in {@link entities}). */
   private readonly containers: object[] = [];
   /** Owned neurons and connections: frozen with whatever new they hold (patterns, windows, posteriors). */
   private readonly entities: object[] = [];
-  /**
-   * The base's records were never frozen (an initial state): everything is frozen at
-   * publication, once. Not the base's own top level: see {@link publish}.
-   */
-  private readonly baseUnfrozen: boolean;
+  /** Neurons and connections the rules created in this batch (their shard may have been made again: see {@link publish}). */
+  private readonly created: (SwarmNeuron | SwarmConnection)[] = [];
+  /** Owned pair indexes: frozen with the shards in them that are new. */
+  private readonly indexes: PairIndex[] = [];
 
   constructor(base: SwarmState) {
-    this.baseUnfrozen = !Object.isFrozen(base.neurons) || !Object.isFrozen(base.connections);
+    // What this copy owns is what is not frozen (see the class comment): a base never frozen
+    // (an initial state, a state restored from a store) is frozen first, as publishing it
+    // would have (immer freezes what a result shares with its base too).
+    if (!Object.isFrozen(base.neurons) || !Object.isFrozen(base.connections)) {
+      freezeNew(base.neurons);
+      freezeNew(base.connections);
+    }
     // The shard indexes are copied when a shard is first written: a batch that changes no
     // neuron keeps `neurons` itself, as immer would.
     this.state = { ...base, counters: { ...base.counters } };
@@ -63,36 +64,25 @@ export class SwarmWorkingCopy {
   writableShard(records: 'neurons', key: string): Record<string, SwarmNeuron>;
   writableShard(records: 'connections', key: string): Record<string, SwarmConnection>;
   writableShard(records: 'neurons' | 'connections', key: string): Record<string, SwarmNeuron | SwarmConnection> {
-    return records === 'neurons' ? this.writableShardOf('neurons', this.ownedNeurons, key) : this.writableShardOf('connections', this.ownedConnections, key);
-  }
-
-  private writableShardOf<T extends SwarmNeuron | SwarmConnection>(records: 'neurons' | 'connections', owned: OwnedRecord<T>, key: string): Record<string, T> {
-    let record = this.state[records] as ShardedRecord<T>;
-    if (owned.record !== record) {
+    let record = this.state[records] as ShardedRecord<SwarmNeuron | SwarmConnection>;
+    if (!Object.isExtensible(record)) {
       record = [...record];
-      (this.state[records] as ShardedRecord<T>) = record;
-      owned.record = record;
+      (this.state[records] as ShardedRecord<SwarmNeuron | SwarmConnection>) = record;
       this.containers.push(record);
     }
     const hash = keyHash(key);
     const groupId = groupOf(hash);
     const shardId = shardInGroupOf(hash);
     let group = record[groupId];
-    // A group or shard the rules emptied and made again in this batch is new too, but not
-    // known here: it is copied once more (rare), and `publish` freezes it by its path.
-    if (group === undefined || owned.groups.get(groupId) !== group) {
+    if (group === undefined || !Object.isExtensible(group)) {
       group = group === undefined ? emptySlots() : [...group];
       record[groupId] = group;
-      owned.groups.set(groupId, group);
       this.containers.push(group);
     }
-    const at = groupId * SHARD_COUNT + shardId;
     const shard = group[shardId];
-    if (shard !== undefined && owned.shards.get(at) === shard) return shard;
-    // Object.assign onto a prototype-less record keeps a `__proto__` key as an own key.
-    const copy = shard === undefined ? idRecord<T>() : Object.assign(idRecord<T>(), shard);
+    if (shard !== undefined && Object.isExtensible(shard)) return shard;
+    const copy = shard === undefined ? idRecord<SwarmNeuron | SwarmConnection>() : copyIdRecord(shard);
     group[shardId] = copy;
-    owned.shards.set(at, copy);
     this.containers.push(copy);
     return copy;
   }
@@ -105,12 +95,11 @@ export class SwarmWorkingCopy {
    */
   writableNeuron(agentId: string): SwarmNeuron | undefined {
     const current = getEntry(this.state.neurons, agentId);
-    if (current !== undefined && this.ownedNeurons.entities.get(agentId) === current) return current;
+    if (current !== undefined && Object.isExtensible(current)) return current;
     const shard = this.writableShard('neurons', agentId);
     if (current === undefined) return undefined;
     const copy: SwarmNeuron = { ...current, patterns: copyPatterns(current.patterns) };
     shard[agentId] = copy;
-    this.ownedNeurons.entities.set(agentId, copy);
     this.entities.push(copy);
     return copy;
   }
@@ -124,21 +113,16 @@ export class SwarmWorkingCopy {
   writablePair(agentId: string, side: 'outgoing' | 'incoming', otherAgentId: string): SwarmNeuron | undefined {
     const neuron = this.writableNeuron(agentId);
     if (neuron === undefined) return undefined;
-    const indexes = side === 'outgoing' ? this.ownedOutgoing : this.ownedIncoming;
-    let owned = indexes.get(agentId);
-    if (owned === undefined || owned.index !== neuron[side]) {
-      const base = neuron[side];
-      owned = { index: [...base], base };
-      neuron[side] = owned.index;
-      indexes.set(agentId, owned);
+    let index = neuron[side];
+    if (!Object.isExtensible(index)) {
+      index = [...index];
+      neuron[side] = index;
+      this.indexes.push(index);
     }
     const at = pairShard(otherAgentId);
-    const shard = owned.index[at];
-    if (shard === undefined || shard === owned.base?.[at]) {
-      // Object.assign onto a prototype-less record keeps a `__proto__` key as an own key.
-      const copy = shard === undefined ? idRecord<string>() : Object.assign(idRecord<string>(), shard);
-      owned.index[at] = copy;
-    }
+    const shard = index[at];
+    if (shard === undefined) index[at] = idRecord<string>();
+    else if (!Object.isExtensible(shard)) index[at] = copyIdRecord(shard);
     return neuron;
   }
 
@@ -149,13 +133,13 @@ export class SwarmWorkingCopy {
    */
   writableConnection(connectionId: string): SwarmConnection | undefined {
     const current = getEntry(this.state.connections, connectionId);
-    if (current !== undefined && this.ownedConnections.entities.get(connectionId) === current) return current;
+    if (current !== undefined && Object.isExtensible(current)) return current;
     const shard = this.writableShard('connections', connectionId);
     if (current === undefined) return undefined;
-    // Shallow is enough: the rules replace `outcomes` and `posterior`, never change them in place.
+    // Shallow: the rules replace `posterior` and append to a window they own (`outcomes` is
+    // copied by `recordConnectionOutcome` while it is the base's, frozen).
     const copy: SwarmConnection = { ...current };
     shard[connectionId] = copy;
-    this.ownedConnections.entities.set(connectionId, copy);
     this.entities.push(copy);
     return copy;
   }
@@ -163,61 +147,35 @@ export class SwarmWorkingCopy {
   /** Marks a neuron or connection the rules created in this batch as this copy's (its parts too). */
   adopt(created: SwarmNeuron | SwarmConnection | undefined): void {
     if (created === undefined) return;
-    if ('outgoing' in created) {
-      if (this.ownedNeurons.entities.get(created.agentId) === created) return;
-      this.ownedNeurons.entities.set(created.agentId, created);
-      // Every shard of a new neuron's indexes is new: no base to compare with.
-      this.ownedOutgoing.set(created.agentId, { index: created.outgoing, base: undefined });
-      this.ownedIncoming.set(created.agentId, { index: created.incoming, base: undefined });
-    } else {
-      if (this.ownedConnections.entities.get(created.connectionId) === created) return;
-      this.ownedConnections.entities.set(created.connectionId, created);
-    }
+    // Every shard of a new neuron's indexes is new: all are frozen at publication.
+    if ('outgoing' in created) this.indexes.push(created.outgoing, created.incoming);
     this.entities.push(created);
+    this.created.push(created);
   }
 
   /**
    * The next state, frozen as immer freezes its results: every object this batch created
    * is frozen, deeply; what it shares with earlier states already is (immer and earlier
-   * publications freeze deeply; a state never frozen, the initial one, is frozen here
-   * once, as immer would). Only what this copy owns is visited: the shards and indexes it
-   * copied are frozen shallowly (their other entries are shared, so frozen), the neurons and
-   * connections it copied or adopted deeply, where the rules put new windows, posteriors and
-   * patterns. Call once, at the end of the batch.
+   * publications freeze deeply; a base never frozen was frozen by the constructor). Only
+   * what this copy owns is visited: the shards and indexes it copied are frozen shallowly
+   * (their other entries are shared, so frozen), the neurons and connections it copied or
+   * adopted deeply, where the rules put new windows, posteriors and patterns. Call once, at
+   * the end of the batch.
    */
   publish(): SwarmState {
-    if (this.baseUnfrozen) return freezeNew(this.state);
     for (const container of this.containers) Object.freeze(container);
-    for (const entity of this.entities) {
-      freezeEntity(entity);
-      // A shard or group emptied and made again in this batch (a pair dropped, then one
-      // created under an id of the same shard) is a new object the copy does not know.
-      if ('connectionId' in entity) freezePath(this.state.connections, (entity as SwarmConnection).connectionId);
-      else freezePath(this.state.neurons, (entity as SwarmNeuron).agentId);
+    for (const entity of this.entities) freezeEntity(entity);
+    // A shard or group emptied and made again in this batch (a pair dropped, then one
+    // created under an id of the same shard by `setEntry`) is new and not in `containers`.
+    for (const entity of this.created) {
+      if ('connectionId' in entity) freezePath(this.state.connections, entity.connectionId);
+      else freezePath(this.state.neurons, entity.agentId);
     }
-    for (const indexes of [this.ownedOutgoing, this.ownedIncoming]) for (const owned of indexes.values()) freezeIndex(owned);
+    for (const index of this.indexes) freezeIndex(index);
     // The top level: XState's `assign` hands the machine an unfrozen copy of the context it
     // was given, so the base's own top level is not frozen; its fields are.
     return freezeNew(this.state);
   }
-}
-
-/** What a working copy owns of one sharded record: the record, its groups and shards by position, its entities by id. */
-class OwnedRecord<T> {
-  record: ShardedRecord<T> | undefined;
-  readonly groups = new Map<number, ShardGroup<T>>();
-  /** By `group × SHARD_COUNT + shard`. */
-  readonly shards = new Map<number, Record<string, T>>();
-  readonly entities = new Map<string, T>();
-}
-
-/**
- * A neuron's pair index a working copy owns: `index` is written in place; a slot that is not
- * `base`'s (the frozen index it was copied from; none for a new neuron) holds a new shard.
- */
-interface OwnedPairIndex {
-  readonly index: PairIndex;
-  readonly base: ReadonlyPairIndex | undefined;
 }
 
 function copyPatterns(patterns: Readonly<Record<string, DecisionPattern>>): Record<string, DecisionPattern> {
@@ -236,11 +194,11 @@ function freezePath<T>(record: ShardedRecord<T>, key: string): void {
   if (!Object.isFrozen(group)) Object.freeze(group);
 }
 
-/** Freezes an owned pair index and the shards in it its base did not hold (connection ids). */
-function freezeIndex({ index, base }: OwnedPairIndex): void {
+/** Freezes an owned pair index and the shards in it that are new (the others are shared, so frozen). */
+function freezeIndex(index: PairIndex): void {
   for (let at = 0; at < index.length; at++) {
     const shard = index[at];
-    if (shard !== undefined && shard !== base?.[at]) Object.freeze(shard);
+    if (shard !== undefined && Object.isExtensible(shard)) Object.freeze(shard);
   }
   Object.freeze(index);
 }
