@@ -15,9 +15,8 @@
  */
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createNeuroFlux } from '../../src';
 import { forceGc } from '../measure';
-import { layeredDag } from '../workloads';
+import { recordFlushes } from './recordedSwarmOutcomes';
 
 type Learn = (state: unknown, batches: readonly unknown[]) => unknown;
 type Initial = (options: { networkId: string; seed: number }) => unknown;
@@ -28,22 +27,6 @@ function treeAt(root: string): { learn: Learn; initial: Initial } {
   const state = require(resolve(root, 'src/swarm/model/swarmState')) as { initialSwarmState: Initial };
   /* eslint-enable @typescript-eslint/no-require-imports */
   return { learn: learning.learnFromTasks, initial: state.initialSwarmState };
-}
-
-async function recordFlushes(): Promise<unknown[][]> {
-  const nf = createNeuroFlux({ bus: { maxQueueSize: 100_000 } });
-  for (let i = 0; i < 1000; i++) nf.orchestrator.registerAgent(`agent${i}`, { capabilities: ['work'], maxConcurrentTasks: 5, execute: () => undefined });
-  const flushes: unknown[][] = [];
-  const send = nf.swarm.actor.send.bind(nf.swarm.actor);
-  nf.swarm.actor.send = (event) => {
-    if (event.type === 'TASK_OUTCOME_BATCHES_OBSERVED') flushes.push([...event.batches]);
-    send(event);
-  };
-  await nf.start();
-  const tasks = layeredDag(10_000, 100);
-  await nf.orchestrator.waitForWorkflow(nf.orchestrator.submitWorkflow({ tasks }).map((s) => s.taskId));
-  await nf.stop();
-  return flushes;
 }
 
 function median(values: readonly number[]): number {
