@@ -6,7 +6,7 @@ import { recordConnectionOutcome } from '../src/swarm/model/connection';
 import { recordDecision, updatePerformance } from '../src/swarm/model/neuron';
 import { learnFromTasks } from '../src/swarm/model/outcomeLearning';
 import { evidenceAt, updatePosterior } from '../src/swarm/model/routingBandit';
-import { MAX_PAIRS_PER_PRODUCER, PAIRS_DROPPED_AT_CAP } from '../src/swarm/model/swarmSchemas';
+import { MAX_PAIRS_PER_PRODUCER, MAX_PRODUCERS_PER_OUTCOME, PAIRS_DROPPED_AT_CAP } from '../src/swarm/model/swarmSchemas';
 import { pairCount, pairOf, pairShard, pairsOf } from '../src/swarm/model/pairIndex';
 import { shardPath } from '../src/swarm/model/shardedRecord';
 import { addNeuron, connect, connectionOf, disconnect, findConnection, initialSwarmState, listConnections, listNeurons, neuronOf } from '../src/swarm/model/swarmState';
@@ -173,6 +173,22 @@ describe('swarm batch learning (working copy) against the immer implementation i
     expect(pairCount(producer.outgoing)).toBeLessThanOrEqual(MAX_PAIRS_PER_PRODUCER);
     // Pairs were dropped on the way: more were created than are left.
     expect(next.nextConnectionSeq).toBeGreaterThan(listConnections(next).length);
+  });
+
+  test(`an outcome with more than ${MAX_PRODUCERS_PER_OUTCOME} producers, duplicates and the consumer among them, given to learnFromTasks directly`, () => {
+    // Past the schema's bound the producers are deduplicated by a Set, below it by a scan.
+    const producerAgentIds = [...Array.from({ length: 150 }, (_, i) => `p${i % 100}`), 'c', '__proto__', '__proto__'];
+    for (const ids of [producerAgentIds, producerAgentIds.slice(0, 40).concat('c', 'p0')]) {
+      const batch = [{ outcome: { taskId: 't', agentId: 'c', producerAgentIds: ids }, success: true }];
+      const start = initialSwarmState({ networkId: 'n', seed: 1 });
+      const next = newBatch(start, batch, 1);
+      expect(next).toEqual(referenceBatch(initialSwarmState({ networkId: 'n', seed: 1 }), batch, 1));
+      const distinct = new Set(ids);
+      distinct.delete('c');
+      expect(listConnections(next)).toHaveLength(distinct.size);
+      for (const connection of listConnections(next)) expect(connection.activationCount).toBe(1);
+      expect(pairCount(neuronOf(next, 'c')!.incoming)).toBe(distinct.size);
+    }
   });
 
   test('a shard emptied by a dropped pair and made again by the new pair in the same batch is frozen too', () => {

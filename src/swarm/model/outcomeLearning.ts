@@ -173,6 +173,12 @@ export interface TaskOutcomeBatch {
  * cost: instead of immer drafts, a {@link SwarmWorkingCopy} copies each neuron, connection
  * and shard the batches change once, and the result is frozen once.
  *
+ * `state` is taken as the swarm actor holds it: deeply frozen (any earlier result, any immer
+ * result), or never frozen at all (an initial state, a snapshot parsed from JSON), which is
+ * then frozen in place first, as its publication would freeze it. What is not frozen is taken
+ * as this step's own: a state frozen only on its outside with writable parts inside would have
+ * those parts changed.
+ *
  * @example
  * ```ts
  * const next = learnFromTasks(state, [{ outcomes: [{ outcome: { taskId: 't2', agentId: 'trader', producerAgentIds: ['analyst'] }, success: true }], at: now }]);

@@ -28,7 +28,7 @@ import type { DecisionPattern, SwarmConnection, SwarmNeuron, SwarmState } from '
  * the base is (earlier publications and immer freeze deeply; a base never frozen is frozen by
  * the constructor), and what the copy makes stays extensible until {@link publish}. One
  * `Object.isExtensible` test replaced the maps of the groups, shards, neurons and connections
- * it copied (by position and id), which were a tenth of what a 10 000-task DAG allocates in
+ * it copied (by position and id), which were 7 % of what a 10 000-task DAG allocates in
  * learning (docs/benchmarks.md, round 9).
  */
 export class SwarmWorkingCopy {
