@@ -8,6 +8,7 @@ import { learnFromTasks } from '../src/swarm/model/outcomeLearning';
 import { evidenceAt, updatePosterior } from '../src/swarm/model/routingBandit';
 import { MAX_PAIRS_PER_PRODUCER, MAX_PRODUCERS_PER_OUTCOME, PAIRS_DROPPED_AT_CAP } from '../src/swarm/model/swarmSchemas';
 import { pairCount, pairOf, pairShard, pairsOf } from '../src/swarm/model/pairIndex';
+import { keysOf } from '../src/swarm/model/packedEntries';
 import { shardPath } from '../src/swarm/model/shardedRecord';
 import { addNeuron, connect, connectionOf, disconnect, findConnection, initialSwarmState, listConnections, listNeurons, neuronOf } from '../src/swarm/model/swarmState';
 import { TASK_FAILURE_CAUSES } from '../src/swarm/model/failureAttribution';
@@ -205,7 +206,7 @@ describe('swarm batch learning (working copy) against the immer implementation i
     const dropped = learnFromTasks(state, [{ outcomes: [{ outcome: { taskId: 'probe', agentId: 'NEW', producerAgentIds: ['P'] }, success: true }], at: 1 }]);
     const droppedId = pairsOf(neuronOf(state, 'P')!.outgoing).find(([target]) => pairOf(neuronOf(dropped, 'P')!.outgoing, target) === undefined)![1];
     const [group, shard] = shardPath(droppedId);
-    expect(Object.keys(state.connections[group]![shard]!)).toEqual([droppedId]);
+    expect(keysOf(state.connections[group]![shard]!)).toEqual([droppedId]);
     let seq = state.nextConnectionSeq;
     while (shardPath(`conn-${seq}`).join() !== [group, shard].join()) seq++;
     state = produce(state, (draft) => {
@@ -213,7 +214,7 @@ describe('swarm batch learning (working copy) against the immer implementation i
     });
     // As the machine gets it: XState's assign hands over a copy of the top level.
     const next = learnFromTasks({ ...state }, [{ outcomes: [{ outcome: { taskId: 't', agentId: 'NEW', producerAgentIds: ['P'] }, success: true }], at: 1 }]);
-    expect(Object.keys(next.connections[group]![shard]!)).toEqual([`conn-${seq}`]);
+    expect(keysOf(next.connections[group]![shard]!)).toEqual([`conn-${seq}`]);
     expect(deeplyFrozen(next)).toBe(true);
   });
 
@@ -240,9 +241,30 @@ describe('swarm batch learning (working copy) against the immer implementation i
     const before = structuredClone(state);
     const next = newBatch({ ...state }, batch, 1);
     expect(next).toEqual(referenceBatch(state, batch, 1));
-    expect(Object.keys(neuronOf(next, 'P')!.outgoing[0]!)).toEqual([newcomer]);
-    expect(Object.keys(baseShard)).toEqual([alone]);
+    expect(keysOf(neuronOf(next, 'P')!.outgoing[0]!)).toEqual([newcomer]);
+    expect(keysOf(baseShard)).toEqual([alone]);
     expect(state).toEqual(before);
+    expect(deeplyFrozen(next)).toBe(true);
+  });
+
+  test('the pairs of outcomes finishing together share one frozen window record; a time or a result apart, their own', () => {
+    const state = initialSwarmState({ networkId: 'n', seed: 1 });
+    const batch = [
+      { outcome: { taskId: 't1', agentId: 'c', producerAgentIds: ['p', 'q'], at: 5 }, success: true },
+      { outcome: { taskId: 't2', agentId: 'd', producerAgentIds: ['p'], at: 5 }, success: true },
+      { outcome: { taskId: 't3', agentId: 'e', producerAgentIds: ['p'], at: 5 }, success: false },
+      { outcome: { taskId: 't4', agentId: 'f', producerAgentIds: ['p'], at: 6 }, success: true },
+      { outcome: { taskId: 't5', agentId: 'g', producerAgentIds: ['p'], at: 5 }, success: true },
+    ];
+    const next = newBatch(state, batch, 1);
+    expect(next).toEqual(referenceBatch(state, batch, 1));
+    const record = (source: string, target: string) => findConnection(next, source, target)!.outcomes[0]!;
+    expect(record('p', 'c')).toBe(record('q', 'c'));
+    expect(record('p', 'c')).toBe(record('p', 'd'));
+    expect(record('p', 'e')).toEqual({ at: 5, success: false });
+    expect(record('p', 'f')).toEqual({ at: 6, success: true });
+    expect(record('p', 'g')).toEqual({ at: 5, success: true });
+    expect(Object.isFrozen(record('p', 'c'))).toBe(true);
     expect(deeplyFrozen(next)).toBe(true);
   });
 

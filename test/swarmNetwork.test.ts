@@ -130,7 +130,7 @@ describe('network structure', () => {
     for (const [group, shard] of shardsOffPath(before.neurons, ['agent0', 'agent1'])) expect(after.neurons[group]?.[shard]).toBe(before.neurons[group]?.[shard]);
     expect(shardsOffPath(before.neurons, []).length).toBeGreaterThan(250);
     expect(shardsOffPath(before.connections, [c.connectionId])).toEqual([]);
-    expect(after.connections[shardPath(c.connectionId)[0]]?.[shardPath(c.connectionId)[1]]?.[c.connectionId]).toBeDefined();
+    expect(after.connections[shardPath(c.connectionId)[0]]?.[shardPath(c.connectionId)[1]]).toEqual([c.connectionId, connectionOf(after, c.connectionId)]);
   });
 
   test('public types: snapshots are read-only, inputs are typed', () => {

@@ -37,6 +37,30 @@ export function newConnection(connectionId: string, source: string, target: stri
 }
 
 /**
+ * A shallow copy of a connection (its window and posterior shared), for a copy-on-write update.
+ * An object literal, not a spread: V8 spreads a frozen object by its slow path (~140 against
+ * ~17 ns for a connection). Every connection comes from {@link newConnection}, so the fields
+ * listed here are all it holds; `posterior` stays absent where it is.
+ */
+export function copyConnection(connection: Readonly<SwarmConnection>): SwarmConnection {
+  const copy: SwarmConnection = {
+    connectionId: connection.connectionId,
+    source: connection.source,
+    target: connection.target,
+    strength: connection.strength,
+    learningRate: connection.learningRate,
+    createdAt: connection.createdAt,
+    lastActivatedAt: connection.lastActivatedAt,
+    lastOutput: connection.lastOutput,
+    activationCount: connection.activationCount,
+    decayedAt: connection.decayedAt,
+    outcomes: connection.outcomes,
+  };
+  if (connection.posterior !== undefined) copy.posterior = connection.posterior;
+  return copy;
+}
+
+/**
  * Carries `signal` through the connection: returns `signal × strength`, then learns
  * (`strength = min(1, strength + learningRate × signal)`). Use resets the decay clock.
  *
@@ -137,25 +161,28 @@ export function successRateAdjustedStrength(strength: number, successRate: numbe
  * ```
  */
 export function recordConnectionOutcome(connection: SwarmConnection, success: boolean, at: number, rules: SwarmRules): void {
-  // A window the caller owns (made in this batch or this draft: extensible, not a draft) is
-  // appended in place; a shared one (frozen, or an immer draft: a proxy trap per element) is
-  // copied once. New outcomes only ever go at the end: a working copy's `freezeConnection`
-  // freezes from the end back to the first frozen one.
-  const outcome = { at, success };
-  const window = connection.outcomes;
-  const maxSize = Math.max(1, Math.floor(rules.successWindowSize));
-  if (!isDraft(window) && Object.isExtensible(window)) {
-    window.push(outcome);
-    let drop = Math.max(0, window.length - maxSize);
-    while (drop < window.length && at - window[drop]!.at > rules.successWindowMs) drop++;
-    if (drop > 0) window.splice(0, drop);
-  } else {
-    const previous = isDraft(window) ? current(window) : window;
-    const total = previous.length + 1;
-    let drop = Math.max(0, total - maxSize);
-    while (drop < total && at - (drop < previous.length ? previous[drop]!.at : at) > rules.successWindowMs) drop++;
-    connection.outcomes = drop === 0 ? previous.concat(outcome) : drop < total ? previous.slice(drop).concat(outcome) : [];
-  }
+  appendConnectionOutcome(connection, { at, success }, rules);
+}
+
+/**
+ * {@link recordConnectionOutcome} with the outcome as a record, which the caller may share:
+ * the swarm's batch learning gives every pair of a task outcome the same frozen record.
+ * @internal
+ */
+export function appendConnectionOutcome(connection: SwarmConnection, outcome: Readonly<ConnectionOutcome>, rules: SwarmRules): void {
+  // Always a new window, of the exact size: `[...previous, outcome]` and `push` leave V8's
+  // spare capacity in it (22 slots for 3 outcomes) for as long as the state holds it, and
+  // `slice` and `concat` of a frozen array take V8's slow path (~0.1 – 1 µs a window). On an
+  // immer draft the window is read once, not through a proxy trap per element.
+  const { at } = outcome;
+  const previous = isDraft(connection.outcomes) ? current(connection.outcomes) : connection.outcomes;
+  const total = previous.length + 1;
+  let drop = Math.max(0, total - Math.max(1, Math.floor(rules.successWindowSize)));
+  while (drop < total && at - (drop < previous.length ? previous[drop]!.at : at) > rules.successWindowMs) drop++;
+  const window = new Array<ConnectionOutcome>(total - drop);
+  for (let i = drop; i < previous.length; i++) window[i - drop] = previous[i]!;
+  if (drop < total) window[total - drop - 1] = outcome;
+  connection.outcomes = window;
   connection.activationCount += 1;
   markUsed(connection, at);
   connection.strength = successRateAdjustedStrength(connection.strength, connectionSuccessRate(connection, at, rules), rules);

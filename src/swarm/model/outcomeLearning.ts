@@ -1,12 +1,12 @@
 import type { Immutable } from 'immer';
 import { appendBounded } from './boundedHistory';
-import { recordConnectionOutcome } from './connection';
+import { appendConnectionOutcome } from './connection';
 import { recordDecision, updatePerformance } from './neuron';
 import { evidenceAt, updatePosterior } from './routingBandit';
 import { MAX_PAIRS_PER_PRODUCER, MAX_PRODUCERS_PER_OUTCOME, PAIRS_DROPPED_AT_CAP } from './swarmSchemas';
 import { addNeuron, connect, connectionOf, disconnect, findConnection } from './swarmState';
 import { SwarmWorkingCopy } from './swarmWorkingCopy';
-import type { ConsensusOutcome, ConsensusRecord, SwarmConnection, SwarmNeuron, SwarmSnapshot, SwarmState, TaskOutcome } from './swarmTypes';
+import type { ConnectionOutcome, ConsensusOutcome, ConsensusRecord, SwarmConnection, SwarmNeuron, SwarmSnapshot, SwarmState, TaskOutcome } from './swarmTypes';
 import { pairOf, pairsOf } from './pairIndex';
 
 /** Decision-pattern key of a task type (`task:<type>`, `task:untyped` without one). */
@@ -61,6 +61,10 @@ interface OutcomeTarget {
    * strength (after the producer's weakest pairs went, at `MAX_PAIRS_PER_PRODUCER`).
    */
   pair(producer: SwarmNeuron, consumer: SwarmNeuron, at: number): SwarmConnection | undefined;
+  /** {@link taskPatternKey} of `taskType` (a batch makes each key once). */
+  patternKey(taskType: string | undefined): string;
+  /** The window record of an outcome at `at` (a batch shares one between outcomes at the same time). */
+  outcomeRecord(at: number, success: boolean): ConnectionOutcome;
 }
 
 function draftTarget(state: SwarmState): OutcomeTarget {
@@ -73,6 +77,8 @@ function draftTarget(state: SwarmState): OutcomeTarget {
       makeRoomForPair(state, producer);
       return connect(state, producer.agentId, consumer.agentId, undefined, at);
     },
+    patternKey: taskPatternKey,
+    outcomeRecord: (at, success) => ({ at, success }),
   };
 }
 
@@ -86,7 +92,10 @@ function learnInto(target: OutcomeTarget, outcome: TaskOutcome, success: boolean
   }
   const consumer = target.neuron(outcome.agentId);
   updatePerformance(consumer, success ? 1 : 0, rules.performanceAlpha);
-  recordDecision(consumer, taskPatternKey(outcome.taskType), success);
+  recordDecision(consumer, target.patternKey(outcome.taskType), success);
+  // One record for every pair of this outcome (its windows share it: it is frozen, or
+  // frozen with the step that made it).
+  let record: ConnectionOutcome | undefined;
 
   // Each distinct producer once, the consumer never: a scan, not a Set per outcome, up to the
   // schema's MAX_PRODUCERS_PER_OUTCOME (64; a DAG task has a few); a longer list given to this
@@ -99,7 +108,8 @@ function learnInto(target: OutcomeTarget, outcome: TaskOutcome, success: boolean
     const source = target.neuron(producer);
     const connection = target.pair(source, consumer, at);
     if (!connection) continue;
-    recordConnectionOutcome(connection, success, at, rules);
+    record ??= target.outcomeRecord(at, success);
+    appendConnectionOutcome(connection, record, rules);
     // The producer's bandit clock: one step per judged output (a corrupted count restarts at 0).
     const steps = Number.isSafeInteger(source.producerSteps) && (source.producerSteps ?? 0) >= 0 ? (source.producerSteps ?? 0) : 0;
     source.producerSteps = steps + 1;
@@ -202,7 +212,30 @@ export function learnFromTasks(state: SwarmState, batches: readonly TaskOutcomeB
  * adopt looked every neuron and pair up three times).
  */
 class CopyTarget implements OutcomeTarget {
+  // The last pattern key and outcome records made: a batch's outcomes mostly share a task
+  // type and finish in the same millisecond (a string and an object per outcome otherwise).
+  private lastTaskType: string | undefined = undefined;
+  private lastPatternKey = taskPatternKey(undefined);
+  private readonly lastRecords: [ConnectionOutcome | undefined, ConnectionOutcome | undefined] = [undefined, undefined];
+
   constructor(private readonly copy: SwarmWorkingCopy) {}
+
+  patternKey(taskType: string | undefined): string {
+    if (taskType !== this.lastTaskType) {
+      this.lastTaskType = taskType;
+      this.lastPatternKey = taskPatternKey(taskType);
+    }
+    return this.lastPatternKey;
+  }
+
+  outcomeRecord(at: number, success: boolean): ConnectionOutcome {
+    const slot = success ? 1 : 0;
+    const last = this.lastRecords[slot];
+    // Object.is: a NaN time (a hostile outcome) is one time, and −0 is not +0.
+    if (last !== undefined && Object.is(last.at, at)) return last;
+    // Frozen now: it is shared from the start (the working copy freezes a window's new records from its end back to the first frozen one).
+    return (this.lastRecords[slot] = Object.freeze({ at, success }));
+  }
 
   get state(): SwarmState {
     return this.copy.state;

@@ -1,4 +1,4 @@
-import { idRecord, isEmptyRecord, ownValue } from '../../idRecord';
+import { deleteKey, setValue, valueOf, type PackedEntries, type ReadonlyPackedEntries } from './packedEntries';
 
 /**
  * A record split by key hash into shards two levels deep: {@link SHARD_COUNT} groups of
@@ -8,24 +8,26 @@ import { idRecord, isEmptyRecord, ownValue } from '../../idRecord';
  * - the record and its groups are arrays of 64 slots (`undefined` where empty): V8 copies a
  *   frozen array of 64 by spread in ~0.1 µs, where a frozen object keyed `'0'`…`'63'`
  *   took ~8.5 µs (its elements turn into a dictionary when frozen);
- * - a shard is a prototype-less record keyed by ids (so `__proto__` is an ordinary key), which
- *   copies at ~0.2–0.5 µs an entry: shards must stay small.
- * One level of 64 object-keyed shards did not: at 30 000 pairs a shard held ~470, and a task
+ * - a shard is a packed array of keys and entries alternating ({@link PackedEntries}), copied
+ *   and frozen in ~50 ns; it was a prototype-less record, which V8 keeps as a dictionary:
+ *   0.5 – 2.3 µs to copy and freeze one of 2 – 16 entries, a third of what learning a DAG's
+ *   outcomes cost (docs/benchmarks.md, round 10). A lookup scans it: shards must stay small.
+ * One level of 64 shards did not: at 30 000 pairs a shard held ~470, and a task
  * outcome learned on its own (a task finishing alone in its turn) copied 2–4 of them, 0.9 ms
  * an outcome (bench/profiles/swarmLearningAlone.ts, `PER_BATCH=1`). With two levels a shard
  * holds N / 4 096 entries: an update's cost follows what it changes, not the size of the
  * network, up to hundreds of thousands of entries.
  */
 
-/** One shard: entries by key. */
-export type Shard<T> = Record<string, T>;
+/** One shard: keys and entries alternating, `[key, entry, key, entry, …]` (see {@link PackedEntries}). */
+export type Shard<T> = PackedEntries<T>;
 /** {@link SHARD_COUNT} shards, `undefined` where empty. */
 export type ShardGroup<T> = (Shard<T> | undefined)[];
 /** Entries by group, then shard (see {@link shardPath}), then key. */
 export type ShardedRecord<T> = (ShardGroup<T> | undefined)[];
 
 /** A sharded record as read from a frozen snapshot. */
-export type ReadonlyShardedRecord<T> = readonly (readonly ({ readonly [key: string]: T } | undefined)[] | undefined)[];
+export type ReadonlyShardedRecord<T> = readonly (readonly (ReadonlyPackedEntries<T> | undefined)[] | undefined)[];
 
 /** Groups in a sharded record, and shards in a group. */
 export const SHARD_COUNT = 64;
@@ -75,9 +77,13 @@ export function emptySlots<T>(): (T | undefined)[] {
 }
 
 /** The shard that holds `key`, if it exists. */
-export function shardOf<T>(record: ReadonlyShardedRecord<T>, key: string): { readonly [key: string]: T } | undefined {
+export function shardOf<T>(record: ReadonlyShardedRecord<T>, key: string): ReadonlyPackedEntries<T> | undefined {
   // Not through shardPath: its tuple is an allocation per lookup, and learning looks up tens per outcome.
-  const hash = keyHash(key);
+  return shardAt(record, keyHash(key));
+}
+
+/** The shard of a key whose {@link keyHash} is `hash`, if it exists. @internal */
+export function shardAt<T>(record: ReadonlyShardedRecord<T>, hash: number): ReadonlyPackedEntries<T> | undefined {
   return record[groupOf(hash)]?.[shardInGroupOf(hash)];
 }
 
@@ -90,13 +96,13 @@ export function shardOf<T>(record: ReadonlyShardedRecord<T>, key: string): { rea
  * ```
  */
 export function getEntry<T>(record: ReadonlyShardedRecord<T>, key: string): T | undefined {
-  return ownValue(shardOf(record, key), key);
+  return valueOf(shardOf(record, key), key);
 }
 
 /** Sets the entry of `key` (mutates: call on an immer draft or on a working copy's writable path). */
 export function setEntry<T>(record: ShardedRecord<T>, key: string, value: T): void {
   const hash = keyHash(key);
-  ((record[groupOf(hash)] ??= emptySlots())[shardInGroupOf(hash)] ??= idRecord<T>())[key] = value;
+  setValue(((record[groupOf(hash)] ??= emptySlots())[shardInGroupOf(hash)] ??= []), key, value);
 }
 
 /** Deletes the entry of `key`; an emptied shard and an emptied group go too (mutates, as {@link setEntry}). */
@@ -104,9 +110,8 @@ export function deleteEntry<T>(record: ShardedRecord<T>, key: string): boolean {
   const [group, shard] = shardPath(key);
   const shards = record[group];
   const entries = shards?.[shard];
-  if (!shards || !entries || !Object.hasOwn(entries, key)) return false;
-  delete entries[key];
-  if (isEmptyRecord(entries)) {
+  if (!shards || !entries || !deleteKey(entries, key)) return false;
+  if (entries.length === 0) {
     shards[shard] = undefined;
     if (shards.every((slot) => slot === undefined)) record[group] = undefined;
   }
@@ -130,7 +135,7 @@ export function entriesOf<T>(record: ReadonlyShardedRecord<T>): T[] {
   const all: T[] = [];
   for (const shards of record) {
     if (!shards) continue;
-    for (const entries of shards) if (entries) for (const key of Object.keys(entries)) all.push(entries[key] as T);
+    for (const entries of shards) if (entries) for (let at = 1; at < entries.length; at += 2) all.push(entries[at] as T);
   }
   return all;
 }

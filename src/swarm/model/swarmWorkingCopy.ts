@@ -1,6 +1,8 @@
-import { copyIdRecord, idRecord } from '../../idRecord';
+import { idRecord } from '../../idRecord';
+import { copyConnection } from './connection';
+import { keyPosition, type PackedEntries } from './packedEntries';
 import { pairShard, type PairIndex } from './pairIndex';
-import { emptySlots, getEntry, groupOf, keyHash, shardInGroupOf, type ShardedRecord } from './shardedRecord';
+import { emptySlots, groupOf, keyHash, shardAt, shardInGroupOf, type Shard, type ShardGroup, type ShardedRecord } from './shardedRecord';
 import type { DecisionPattern, SwarmConnection, SwarmNeuron, SwarmState } from './swarmTypes';
 
 /**
@@ -29,13 +31,19 @@ import type { DecisionPattern, SwarmConnection, SwarmNeuron, SwarmState } from '
  * the constructor), and what the copy makes stays extensible until {@link publish}. One
  * `Object.isExtensible` test replaced the maps of the groups, shards, neurons and connections
  * it copied (by position and id), which were 7 % of what a 10 000-task DAG allocates in
- * learning (docs/benchmarks.md, round 9).
+ * learning (docs/benchmarks.md, round 9). Shards are packed arrays ({@link PackedEntries}):
+ * copied by spread and frozen in ~50 ns, where the prototype-less records they were took
+ * 0.5 – 2.3 µs (round 10); each lookup finds a key's position once and writes the copy there.
  */
 export class SwarmWorkingCopy {
   /** The next state while the batch runs: write only what was made writable. */
   readonly state: SwarmState;
-  /** Owned records, groups and shards: frozen shallowly (their entries are shared, or listed in {@link entities}). */
+  /** Owned records and groups: frozen shallowly (their entries are shared, or owned and frozen themselves). */
   private readonly containers: object[] = [];
+  /** Where the owned shards are: their group, their slot in it, and their length when copied (same positions). See {@link publish}. */
+  private readonly shardGroups: ShardGroup<unknown>[] = [];
+  private readonly shardSlots: number[] = [];
+  private readonly shardLengths: number[] = [];
   /** Owned neurons and connections: frozen with whatever new they hold (patterns, windows, posteriors). */
   private readonly entities: object[] = [];
   /** Neurons and connections the rules created in this batch (their shard may have been made again: see {@link publish}). */
@@ -61,29 +69,36 @@ export class SwarmWorkingCopy {
    * record (each copied on the first call in the batch, created when absent) so that entries
    * can be set or deleted in it (and an emptied shard or group dropped).
    */
-  writableShard(records: 'neurons', key: string): Record<string, SwarmNeuron>;
-  writableShard(records: 'connections', key: string): Record<string, SwarmConnection>;
-  writableShard(records: 'neurons' | 'connections', key: string): Record<string, SwarmNeuron | SwarmConnection> {
+  writableShard(records: 'neurons', key: string): Shard<SwarmNeuron>;
+  writableShard(records: 'connections', key: string): Shard<SwarmConnection>;
+  writableShard(records: 'neurons' | 'connections', key: string): Shard<SwarmNeuron | SwarmConnection> {
+    return this.ownedShard(records, keyHash(key));
+  }
+
+  /** {@link writableShard} by the key's hash (computed once per lookup, not per step of it). */
+  private ownedShard(records: 'neurons' | 'connections', hash: number): Shard<SwarmNeuron | SwarmConnection> {
     let record = this.state[records] as ShardedRecord<SwarmNeuron | SwarmConnection>;
     if (!Object.isExtensible(record)) {
       record = [...record];
       (this.state[records] as ShardedRecord<SwarmNeuron | SwarmConnection>) = record;
       this.containers.push(record);
     }
-    const hash = keyHash(key);
     const groupId = groupOf(hash);
-    const shardId = shardInGroupOf(hash);
     let group = record[groupId];
     if (group === undefined || !Object.isExtensible(group)) {
       group = group === undefined ? emptySlots() : [...group];
       record[groupId] = group;
       this.containers.push(group);
     }
+    const shardId = shardInGroupOf(hash);
     const shard = group[shardId];
     if (shard !== undefined && Object.isExtensible(shard)) return shard;
-    const copy = shard === undefined ? idRecord<SwarmNeuron | SwarmConnection>() : copyIdRecord(shard);
+    // By spread: `slice` of a frozen array takes V8's slow path (packedEntries.ts).
+    const copy = shard === undefined ? [] : [...shard];
     group[shardId] = copy;
-    this.containers.push(copy);
+    this.shardGroups.push(group);
+    this.shardSlots.push(shardId);
+    this.shardLengths.push(copy.length);
     return copy;
   }
 
@@ -94,12 +109,16 @@ export class SwarmWorkingCopy {
    * that `addNeuron` can add it) and the result is `undefined`.
    */
   writableNeuron(agentId: string): SwarmNeuron | undefined {
-    const current = getEntry(this.state.neurons, agentId);
+    const hash = keyHash(agentId);
+    const found = shardAt(this.state.neurons, hash);
+    const at = found === undefined ? -1 : keyPosition(found, agentId);
+    const current = at < 0 ? undefined : (found![at + 1] as SwarmNeuron);
     if (current !== undefined && Object.isExtensible(current)) return current;
-    const shard = this.writableShard('neurons', agentId);
+    // The owned shard is `found` or a copy of it: the neuron is at the same position.
+    const shard = this.ownedShard('neurons', hash);
     if (current === undefined) return undefined;
     const copy: SwarmNeuron = { ...current, patterns: copyPatterns(current.patterns) };
-    shard[agentId] = copy;
+    shard[at + 1] = copy;
     this.entities.push(copy);
     return copy;
   }
@@ -121,8 +140,8 @@ export class SwarmWorkingCopy {
     }
     const at = pairShard(otherAgentId);
     const shard = index[at];
-    if (shard === undefined) index[at] = idRecord<string>();
-    else if (!Object.isExtensible(shard)) index[at] = copyIdRecord(shard);
+    if (shard === undefined) index[at] = [];
+    else if (!Object.isExtensible(shard)) index[at] = [...shard];
     return neuron;
   }
 
@@ -132,14 +151,17 @@ export class SwarmWorkingCopy {
    * that a connection can be created under that id).
    */
   writableConnection(connectionId: string): SwarmConnection | undefined {
-    const current = getEntry(this.state.connections, connectionId);
+    const hash = keyHash(connectionId);
+    const found = shardAt(this.state.connections, hash);
+    const at = found === undefined ? -1 : keyPosition(found, connectionId);
+    const current = at < 0 ? undefined : (found![at + 1] as SwarmConnection);
     if (current !== undefined && Object.isExtensible(current)) return current;
-    const shard = this.writableShard('connections', connectionId);
+    const shard = this.ownedShard('connections', hash);
     if (current === undefined) return undefined;
-    // Shallow: the rules replace `posterior` and append to a window they own (`outcomes` is
-    // copied by `recordConnectionOutcome` while it is the base's, frozen).
-    const copy: SwarmConnection = { ...current };
-    shard[connectionId] = copy;
+    // Shallow: the rules replace `posterior` and `outcomes` (a new window each time), never
+    // change them.
+    const copy = copyConnection(current);
+    shard[at + 1] = copy;
     this.entities.push(copy);
     return copy;
   }
@@ -163,14 +185,16 @@ export class SwarmWorkingCopy {
    * the end of the batch.
    */
   publish(): SwarmState {
-    for (const container of this.containers) Object.freeze(container);
-    for (const entity of this.entities) freezeEntity(entity);
+    // Shards first, while their groups can still take exact copies of those that grew (see freezeShardAt).
+    for (let i = 0; i < this.shardGroups.length; i++) freezeShardAt(this.shardGroups[i]!, this.shardSlots[i]!, this.shardLengths[i]);
     // A shard or group emptied and made again in this batch (a pair dropped, then one
-    // created under an id of the same shard by `setEntry`) is new and not in `containers`.
+    // created under an id of the same shard by `setEntry`) is new and not listed above.
     for (const entity of this.created) {
       if ('connectionId' in entity) freezePath(this.state.connections, entity.connectionId);
       else freezePath(this.state.neurons, entity.agentId);
     }
+    for (const container of this.containers) Object.freeze(container);
+    for (const entity of this.entities) freezeEntity(entity);
     for (const index of this.indexes) freezeIndex(index);
     // The top level: XState's `assign` hands the machine an unfrozen copy of the context it
     // was given, so the base's own top level is not frozen; its fields are.
@@ -184,22 +208,33 @@ function copyPatterns(patterns: Readonly<Record<string, DecisionPattern>>): Reco
   return copy;
 }
 
+/**
+ * Freezes the shard in `slots[at]` if it is new; one longer than `copiedLength` is replaced by
+ * an exact copy first: an array that grew by `push` keeps V8's spare capacity (a shard of 2
+ * entries that took a third holds 22 slots, 192 bytes where 64 do) for as long as the state
+ * keeps it. A copy by spread is ~25 ns.
+ */
+function freezeShardAt<T>(slots: (PackedEntries<T> | undefined)[], at: number, copiedLength = 0): void {
+  const shard = slots[at];
+  if (shard === undefined || !Object.isExtensible(shard)) return;
+  slots[at] = Object.freeze(shard.length > copiedLength ? [...shard] : shard) as PackedEntries<T>;
+}
+
 /** Freezes the group and shard that hold `key` (their entries are frozen entities). */
 function freezePath<T>(record: ShardedRecord<T>, key: string): void {
   const hash = keyHash(key);
   const group = record[groupOf(hash)];
   if (group === undefined) return;
-  const shard = group[shardInGroupOf(hash)];
-  if (shard !== undefined && !Object.isFrozen(shard)) Object.freeze(shard);
-  if (!Object.isFrozen(group)) Object.freeze(group);
+  if (Object.isExtensible(group)) freezeShardAt(group, shardInGroupOf(hash));
+  Object.freeze(group);
 }
 
-/** Freezes an owned pair index and the shards in it that are new (the others are shared, so frozen). */
+/**
+ * Freezes an owned pair index and the shards in it that are new (the others are shared, so
+ * frozen), as exact copies: a pair index's shard is made writable for a pair added or dropped.
+ */
 function freezeIndex(index: PairIndex): void {
-  for (let at = 0; at < index.length; at++) {
-    const shard = index[at];
-    if (shard !== undefined && Object.isExtensible(shard)) Object.freeze(shard);
-  }
+  for (let at = 0; at < index.length; at++) freezeShardAt(index, at);
   Object.freeze(index);
 }
 
@@ -221,8 +256,9 @@ function freezeEntity(entity: object): void {
 
 /**
  * {@link freezeEntity} for a connection, without walking its fields: of them only `outcomes`
- * and `posterior` are objects, and the rules replace them (appending to a copy of the window,
- * never changing an outcome), so what is new in the window is at its end. Freezing by the
+ * and `posterior` are objects, and the rules replace them (a new window each time, the
+ * earlier outcomes and one new at its end, never changing an outcome; the batch's outcome
+ * records are frozen when made), so what is new in the window is at its end. Freezing by the
  * generic walk was a third of what learning a DAG's outcome cost (bench/profiles/
  * swarmLearningReplayAB.ts: 18 → 12 µs an outcome with no freezing at all); the deep-freeze
  * property test of test/swarmBatchLearning.test.ts holds this to the whole state.
