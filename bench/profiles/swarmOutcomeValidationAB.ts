@@ -1,6 +1,6 @@
 /**
  * Paired A/B of what `recordTaskOutcomes` pays to validate its argument: the check it does
- * (`parseTaskOutcomes`: by hand around the per-outcome `TaskOutcomeSchema` parse) against the parse it did before
+ * (`parseTaskOutcomes`: by hand, `TaskOutcomeSchema` only for an outcome it refuses) against the parse it did before
  * (`TaskOutcomeSchema` per outcome, the array and `success` unchecked) and against a zod parse
  * of the whole argument (`TaskOutcomesSchema`). Batches of 55 outcomes (a 10 000-task DAG's
  * tick on 1 000 agents); ROUNDS (default 11) rounds, each arm in alternating order plus an
