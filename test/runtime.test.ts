@@ -1,5 +1,6 @@
 import { SimulatedClock } from 'xstate';
 import { CommunicationBus, createNeuroFlux, type Message } from '../src';
+import { MAX_PRODUCERS_PER_OUTCOME } from '../src/swarm/model/swarmSchemas';
 import { settle } from './support/settle';
 
 describe('createNeuroFlux: one system, components wired', () => {
@@ -38,6 +39,34 @@ describe('createNeuroFlux: one system, components wired', () => {
     const connection = nf.swarm.getConnection('producer', 'consumer');
     expect(connection?.strength).toBeGreaterThan(0.5);
     expect(nf.swarm.routingAffinity('consumer', ['producer'])).toBeGreaterThan(0.5);
+    await nf.stop();
+  });
+
+  test('a task learns each distinct producer once: several dependencies on one agent, and a fan-in past the cap (its first distinct producers)', async () => {
+    const nf = createNeuroFlux({ clock: new SimulatedClock() });
+    const cap = MAX_PRODUCERS_PER_OUTCOME;
+    // cap + 6 producers, each running two dependencies of `join`, so its list holds each twice.
+    for (let i = 0; i < cap + 6; i++) nf.orchestrator.registerAgent(`p${i}`, { capabilities: [`make${i}`], execute: () => i });
+    nf.orchestrator.registerAgent('consumer', { capabilities: ['use'], execute: () => 'used' });
+    nf.orchestrator.registerAgent('small', { capabilities: ['small'], execute: () => 'done' });
+    await nf.start();
+    const makers = Array.from({ length: 2 * (cap + 6) }, (_, i) => ({ taskId: `m${i}`, requiredCapabilities: [`make${i % (cap + 6)}`] }));
+    const tasks = [
+      ...makers,
+      { taskId: 'join', dependencies: makers.map((t) => t.taskId), requiredCapabilities: ['use'] },
+      { taskId: 'pair', dependencies: ['m0', 'm1', `m${cap + 6}`], requiredCapabilities: ['small'] },
+    ];
+    nf.orchestrator.submitWorkflow({ tasks });
+    await nf.orchestrator.waitForWorkflow(tasks.map((t) => t.taskId));
+    await settle();
+    const incoming = (agentId: string) => Array.from({ length: cap + 6 }, (_, i) => nf.swarm.getConnection(`p${i}`, agentId));
+    // `join`'s producers are p0 … p(cap + 5), twice over: the first `cap` distinct ones learn, once.
+    expect(incoming('consumer').filter((c) => c !== undefined).length).toBe(cap);
+    for (const connection of incoming('consumer').filter((c) => c !== undefined)) expect(connection!.outcomes).toHaveLength(1);
+    // `pair` depends on p0 twice (m0 and m(cap + 6)) and on p1 once: one outcome each.
+    expect(nf.swarm.getConnection('p0', 'small')?.outcomes).toHaveLength(1);
+    expect(nf.swarm.getConnection('p1', 'small')?.outcomes).toHaveLength(1);
+    expect(nf.swarm.getNetworkState().counters.tasksCompleted).toBe(tasks.length);
     await nf.stop();
   });
 

@@ -241,8 +241,10 @@ export function composeNeuroFlux(options: NeuroFluxOptions = {}, embedding: Runt
           taskId: event.taskId,
           agentId: event.agentId,
           taskType: event.taskType,
-          // Bounded: a fan-in of thousands of dependencies learns from its first distinct producers.
-          producerAgentIds: [...new Set(event.producerAgentIds)].slice(0, MAX_PRODUCERS_PER_OUTCOME),
+          // Bounded: a fan-in of thousands of dependencies learns from its first distinct producers
+          // (a shorter list goes as it is: learning skips a producer seen before in it).
+          producerAgentIds:
+            event.producerAgentIds.length <= MAX_PRODUCERS_PER_OUTCOME ? event.producerAgentIds : [...new Set(event.producerAgentIds)].slice(0, MAX_PRODUCERS_PER_OUTCOME),
           durationMs: event.durationMs,
           at: event.at,
           // Decided from the runtime's structured kind: an agent lost or a refused result is not the pair's fault.
