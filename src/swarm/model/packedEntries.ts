@@ -27,7 +27,27 @@ export function keyPosition<T>(entries: ReadonlyPackedEntries<T>, key: string): 
 }
 
 /**
- * The value of `key`, if `entries` holds it.
+ * `entries` as packed entries: itself, or, for a shard of a snapshot from a version before
+ * packed entries (a record keyed by id: prototype-less, or a plain object once through JSON),
+ * its own entries packed into a new array. Readers take both forms through this (a snapshot
+ * persisted then reads and learns as before), and writers convert such a shard before they
+ * change it.
+ */
+export function packedFrom<T>(entries: ReadonlyPackedEntries<T>): ReadonlyPackedEntries<T> {
+  if (Array.isArray(entries)) return entries as ReadonlyPackedEntries<T>;
+  const legacy = entries as unknown as { readonly [key: string]: T };
+  const packed: (string | T)[] = [];
+  for (const key of Object.keys(legacy)) packed.push(key, legacy[key] as T);
+  return packed;
+}
+
+/** A writable copy of `entries` (by spread: see the module comment), from either form ({@link packedFrom}). */
+export function copyEntries<T>(entries: ReadonlyPackedEntries<T>): PackedEntries<T> {
+  return Array.isArray(entries) ? [...(entries as ReadonlyPackedEntries<T>)] : (packedFrom(entries) as PackedEntries<T>);
+}
+
+/**
+ * The value of `key`, if `entries` holds it (either form, see {@link packedFrom}).
  *
  * @example
  * ```ts
@@ -35,7 +55,12 @@ export function keyPosition<T>(entries: ReadonlyPackedEntries<T>, key: string): 
  * ```
  */
 export function valueOf<T>(entries: ReadonlyPackedEntries<T> | undefined, key: string): T | undefined {
-  if (entries === undefined) return undefined;
+  // `null` too: a snapshot through JSON has `null` where a slot was empty.
+  if (entries == null) return undefined;
+  if (!Array.isArray(entries)) {
+    const legacy = entries as unknown as { readonly [key: string]: T };
+    return Object.hasOwn(legacy, key) ? legacy[key] : undefined;
+  }
   const at = keyPosition(entries, key);
   return at < 0 ? undefined : (entries[at + 1] as T);
 }

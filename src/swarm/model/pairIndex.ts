@@ -1,4 +1,4 @@
-import { deleteKey, entryCount, setValue, valueOf, type PackedEntries, type ReadonlyPackedEntries } from './packedEntries';
+import { deleteKey, entryCount, packedFrom, setValue, valueOf, type PackedEntries, type ReadonlyPackedEntries } from './packedEntries';
 import { keyHash } from './shardedRecord';
 
 /**
@@ -56,27 +56,40 @@ export function pairOf(index: ReadonlyPairIndex | undefined, agentId: string): s
  */
 export function pairsOf(index: ReadonlyPairIndex): [agentId: string, connectionId: string][] {
   const pairs: [string, string][] = [];
-  for (const shard of index) if (shard) for (let at = 0; at < shard.length; at += 2) pairs.push([shard[at] as string, shard[at + 1] as string]);
+  for (const shard of index) {
+    if (!shard) continue;
+    const entries = packedFrom(shard);
+    for (let at = 0; at < entries.length; at += 2) pairs.push([entries[at] as string, entries[at + 1] as string]);
+  }
   return pairs;
 }
 
 /** How many pairs the index holds. */
 export function pairCount(index: ReadonlyPairIndex): number {
   let count = 0;
-  for (const shard of index) if (shard) count += entryCount(shard);
+  for (const shard of index) if (shard) count += entryCount(packedFrom(shard));
   return count;
 }
 
 /** Pairs `agentId` with `connectionId` (mutates: the shard must be writable). */
 export function setPair(index: PairIndex, agentId: string, connectionId: string): void {
-  setValue((index[pairShard(agentId)] ??= []), agentId, connectionId);
+  setValue(writableShardOf(index, pairShard(agentId)), agentId, connectionId);
 }
 
 /** Removes the pair with `agentId`; an emptied shard goes too (mutates, as {@link setPair}). */
 export function deletePair(index: PairIndex, agentId: string): boolean {
   const at = pairShard(agentId);
-  const shard = index[at];
-  if (!shard || !deleteKey(shard, agentId)) return false;
+  if (index[at] == null) return false;
+  const shard = writableShardOf(index, at);
+  if (!deleteKey(shard, agentId)) return false;
   if (shard.length === 0) index[at] = undefined;
   return true;
+}
+
+/** The shard `index[at]`, created when absent, converted in place if an older snapshot left it a record ({@link packedFrom}). */
+function writableShardOf(index: PairIndex, at: number): PackedEntries<string> {
+  const shard = index[at];
+  if (Array.isArray(shard)) return shard;
+  // `null` is an empty slot of a snapshot that went through JSON.
+  return (index[at] = shard == null ? [] : (packedFrom(shard) as PackedEntries<string>));
 }

@@ -1,4 +1,4 @@
-import { deleteKey, setValue, valueOf, type PackedEntries, type ReadonlyPackedEntries } from './packedEntries';
+import { deleteKey, packedFrom, setValue, valueOf, type PackedEntries, type ReadonlyPackedEntries } from './packedEntries';
 
 /**
  * A record split by key hash into shards two levels deep: {@link SHARD_COUNT} groups of
@@ -102,15 +102,27 @@ export function getEntry<T>(record: ReadonlyShardedRecord<T>, key: string): T | 
 /** Sets the entry of `key` (mutates: call on an immer draft or on a working copy's writable path). */
 export function setEntry<T>(record: ShardedRecord<T>, key: string, value: T): void {
   const hash = keyHash(key);
-  setValue(((record[groupOf(hash)] ??= emptySlots())[shardInGroupOf(hash)] ??= []), key, value);
+  setValue(packedAt((record[groupOf(hash)] ??= emptySlots()), shardInGroupOf(hash)), key, value);
+}
+
+/**
+ * The shard in `group[at]`, converted in place if a snapshot from before packed entries left
+ * it a record ({@link packedFrom}); an absent one is created. For writers only.
+ */
+function packedAt<T>(group: ShardGroup<T>, at: number): PackedEntries<T> {
+  const shard = group[at];
+  if (Array.isArray(shard)) return shard;
+  // `null` is an empty slot of a snapshot that went through JSON.
+  return (group[at] = shard == null ? [] : (packedFrom(shard) as PackedEntries<T>));
 }
 
 /** Deletes the entry of `key`; an emptied shard and an emptied group go too (mutates, as {@link setEntry}). */
 export function deleteEntry<T>(record: ShardedRecord<T>, key: string): boolean {
   const [group, shard] = shardPath(key);
   const shards = record[group];
-  const entries = shards?.[shard];
-  if (!shards || !entries || !deleteKey(entries, key)) return false;
+  if (!shards || shards[shard] == null) return false;
+  const entries = packedAt(shards, shard);
+  if (!deleteKey(entries, key)) return false;
   if (entries.length === 0) {
     shards[shard] = undefined;
     if (shards.every((slot) => slot === undefined)) record[group] = undefined;
@@ -135,7 +147,11 @@ export function entriesOf<T>(record: ReadonlyShardedRecord<T>): T[] {
   const all: T[] = [];
   for (const shards of record) {
     if (!shards) continue;
-    for (const entries of shards) if (entries) for (let at = 1; at < entries.length; at += 2) all.push(entries[at] as T);
+    for (const shard of shards) {
+      if (!shard) continue;
+      const entries = packedFrom(shard);
+      for (let at = 1; at < entries.length; at += 2) all.push(entries[at] as T);
+    }
   }
   return all;
 }

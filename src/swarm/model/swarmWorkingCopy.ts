@@ -1,6 +1,6 @@
 import { idRecord } from '../../idRecord';
 import { copyConnection } from './connection';
-import { keyPosition, type PackedEntries } from './packedEntries';
+import { copyEntries, keyPosition, type PackedEntries } from './packedEntries';
 import { pairShard, type PairIndex } from './pairIndex';
 import { emptySlots, groupOf, keyHash, shardAt, shardInGroupOf, type Shard, type ShardGroup, type ShardedRecord } from './shardedRecord';
 import type { DecisionPattern, SwarmConnection, SwarmNeuron, SwarmState } from './swarmTypes';
@@ -85,16 +85,17 @@ export class SwarmWorkingCopy {
     }
     const groupId = groupOf(hash);
     let group = record[groupId];
-    if (group === undefined || !Object.isExtensible(group)) {
-      group = group === undefined ? emptySlots() : [...group];
+    // `null` is an empty slot of a snapshot that went through JSON.
+    if (group == null || !Object.isExtensible(group)) {
+      group = group == null ? emptySlots() : [...group];
       record[groupId] = group;
       this.containers.push(group);
     }
     const shardId = shardInGroupOf(hash);
     const shard = group[shardId];
-    if (shard !== undefined && Object.isExtensible(shard)) return shard;
+    if (shard != null && Object.isExtensible(shard) && Array.isArray(shard)) return shard;
     // By spread: `slice` of a frozen array takes V8's slow path (packedEntries.ts).
-    const copy = shard === undefined ? [] : [...shard];
+    const copy = shard == null ? [] : copyEntries(shard);
     group[shardId] = copy;
     this.shardGroups.push(group);
     this.shardSlots.push(shardId);
@@ -110,8 +111,10 @@ export class SwarmWorkingCopy {
    */
   writableNeuron(agentId: string): SwarmNeuron | undefined {
     const hash = keyHash(agentId);
-    const found = shardAt(this.state.neurons, hash);
-    const at = found === undefined ? -1 : keyPosition(found, agentId);
+    let found = shardAt(this.state.neurons, hash);
+    // A shard an older snapshot left a record is made this copy's, packed, before the lookup.
+    if (found != null && !Array.isArray(found)) found = this.writableShard('neurons', agentId);
+    const at = found == null ? -1 : keyPosition(found, agentId);
     const current = at < 0 ? undefined : (found![at + 1] as SwarmNeuron);
     if (current !== undefined && Object.isExtensible(current)) return current;
     // The owned shard is `found` or a copy of it: the neuron is at the same position.
@@ -140,8 +143,8 @@ export class SwarmWorkingCopy {
     }
     const at = pairShard(otherAgentId);
     const shard = index[at];
-    if (shard === undefined) index[at] = [];
-    else if (!Object.isExtensible(shard)) index[at] = [...shard];
+    if (shard == null) index[at] = [];
+    else if (!Object.isExtensible(shard) || !Array.isArray(shard)) index[at] = copyEntries(shard);
     return neuron;
   }
 
@@ -152,8 +155,9 @@ export class SwarmWorkingCopy {
    */
   writableConnection(connectionId: string): SwarmConnection | undefined {
     const hash = keyHash(connectionId);
-    const found = shardAt(this.state.connections, hash);
-    const at = found === undefined ? -1 : keyPosition(found, connectionId);
+    let found = shardAt(this.state.connections, hash);
+    if (found != null && !Array.isArray(found)) found = this.writableShard('connections', connectionId);
+    const at = found == null ? -1 : keyPosition(found, connectionId);
     const current = at < 0 ? undefined : (found![at + 1] as SwarmConnection);
     if (current !== undefined && Object.isExtensible(current)) return current;
     const shard = this.ownedShard('connections', hash);
