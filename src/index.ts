@@ -358,6 +358,8 @@ export {
   type ReadonlyPairIndex,
   type ShardedRecord,
   type ReadonlyShardedRecord,
+  type PackedEntries,
+  type ReadonlyPackedEntries,
   type KnowledgeTransferPayload,
   type SwarmStats,
   type SwarmPerformanceMetrics,

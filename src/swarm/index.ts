@@ -67,6 +67,7 @@ export { activateConnection, decayConnection, connectionSuccessRate, successRate
 export { initialSwarmState, neuronOf, connectionOf, findConnection, listNeurons, listConnections, neuronsInOrder } from './model/swarmState';
 export { PAIR_SHARDS, pairCount, pairOf, pairsOf, type PairIndex, type ReadonlyPairIndex } from './model/pairIndex';
 export { SHARD_COUNT, shardPath, type Shard, type ShardGroup, type ShardedRecord, type ReadonlyShardedRecord } from './model/shardedRecord';
+export type { PackedEntries, ReadonlyPackedEntries } from './model/packedEntries';
 export { propagate } from './model/propagation';
 export { adaptTopology, decayConnections } from './model/adaptation';
 export { learnFromTask, learnFromTasks, learnFromConsensus, type TaskOutcomeBatch } from './model/outcomeLearning';
