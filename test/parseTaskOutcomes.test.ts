@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { ValidationError } from '../src/errors';
 import { TASK_FAILURE_CAUSES } from '../src/swarm/model/failureAttribution';
-import { MAX_PRODUCERS_PER_OUTCOME, TaskOutcomesSchema } from '../src/swarm/model/swarmSchemas';
+import { MAX_PRODUCERS_PER_OUTCOME, TaskOutcomeSchema, TaskOutcomesSchema } from '../src/swarm/model/swarmSchemas';
 import { parseTaskOutcomes } from '../src/swarm/parseTaskOutcomes';
 
 /** The schema's result, or the error's issue paths. */
@@ -27,6 +27,10 @@ function keyOrder(value: unknown): unknown {
 }
 
 describe('parseTaskOutcomes: outcomes checked by hand, zod only for the message', () => {
+  test('the schema has the fields the hand check reads (a field added to TaskOutcomeSchema must be checked in parseOutcome too)', () => {
+    expect(Object.keys(TaskOutcomeSchema.shape)).toEqual(['taskId', 'agentId', 'taskType', 'producerAgentIds', 'durationMs', 'at', 'failureCause']);
+  });
+
   const odd = fc.constantFrom<unknown>(undefined, null, '', 'x', 0, -0, -1, 1.5, NaN, Infinity, -Infinity, 1e308, true, [], {}, '__proto__');
   /** A field: mostly a value the schema takes, sometimes an odd one, absent, or present as `undefined`. */
   const field = (good: fc.Arbitrary<unknown>) =>
