@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { deleteKey, entryCount, keyPosition, keysOf, setValue, valueOf, type PackedEntries } from '../src/swarm/model/packedEntries';
+import { deleteKey, entryCount, keyPosition, keysOf, packedSlot, setValue, valueOf, type PackedEntries } from '../src/swarm/model/packedEntries';
 
 describe('packed entries (the swarm shards: keys and values alternating)', () => {
   test('`__proto__`, `toString` and numeric ids are keys like any other, kept in the order first set', () => {
@@ -51,5 +51,19 @@ describe('packed entries (the swarm shards: keys and values alternating)', () =>
         expect(entryCount(entries)).toBe(map.size);
       }),
     );
+  });
+
+  test('packedSlot gives a writer the shard in a slot: created for undefined or null (JSON), an old record converted in place, a packed one as it is', () => {
+    const legacy = Object.assign(Object.create(null) as Record<string, number>, { b: 2 });
+    Object.defineProperty(legacy, '__proto__', { value: 1, enumerable: true });
+    const packed: PackedEntries<number> = ['a', 1];
+    const slots = [undefined, null, legacy, packed] as unknown as (PackedEntries<number> | undefined)[];
+    expect(packedSlot(slots, 0)).toEqual([]);
+    expect(packedSlot(slots, 1)).toEqual([]);
+    const converted = packedSlot(slots, 2);
+    expect(converted).toEqual(['b', 2, '__proto__', 1]);
+    expect(slots[2]).toBe(converted);
+    expect(packedSlot(slots, 3)).toBe(packed);
+    expect(slots.slice(0, 2)).toEqual([[], []]);
   });
 });

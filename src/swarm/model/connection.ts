@@ -171,7 +171,7 @@ export function recordConnectionOutcome(connection: SwarmConnection, success: bo
  */
 export function appendConnectionOutcome(connection: SwarmConnection, outcome: Readonly<ConnectionOutcome>, rules: SwarmRules): void {
   // Always a new window, of the exact size: `[...previous, outcome]` and `push` leave V8's
-  // spare capacity in it (22 slots for 3 outcomes) for as long as the state holds it, and
+  // spare capacity in it (22 slots for 4 outcomes) for as long as the state holds it, and
   // `slice` and `concat` of a frozen array take V8's slow path (~0.1 – 1 µs a window). On an
   // immer draft the window is read once, not through a proxy trap per element.
   const { at } = outcome;

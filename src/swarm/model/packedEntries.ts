@@ -41,6 +41,19 @@ export function packedFrom<T>(entries: ReadonlyPackedEntries<T>): ReadonlyPacked
   return packed;
 }
 
+/**
+ * The shard in `slots[at]` (a group of a sharded record, or a pair index), for a writer: an
+ * absent one (`undefined`, or `null` once through JSON) is created, and one an older snapshot
+ * left a record is converted in place ({@link packedFrom}). Mutates `slots`.
+ */
+export function packedSlot<T>(slots: (ReadonlyPackedEntries<T> | undefined)[], at: number): PackedEntries<T> {
+  const shard = slots[at];
+  if (Array.isArray(shard)) return shard as PackedEntries<T>;
+  const packed = shard == null ? [] : (packedFrom(shard) as PackedEntries<T>);
+  slots[at] = packed;
+  return packed;
+}
+
 /** A writable copy of `entries` (by spread: see the module comment), from either form ({@link packedFrom}). */
 export function copyEntries<T>(entries: ReadonlyPackedEntries<T>): PackedEntries<T> {
   return Array.isArray(entries) ? [...(entries as ReadonlyPackedEntries<T>)] : (packedFrom(entries) as PackedEntries<T>);

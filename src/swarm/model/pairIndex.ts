@@ -1,4 +1,4 @@
-import { deleteKey, entryCount, packedFrom, setValue, valueOf, type PackedEntries, type ReadonlyPackedEntries } from './packedEntries';
+import { deleteKey, entryCount, packedFrom, packedSlot, setValue, valueOf, type PackedEntries, type ReadonlyPackedEntries } from './packedEntries';
 import { keyHash } from './shardedRecord';
 
 /**
@@ -73,23 +73,15 @@ export function pairCount(index: ReadonlyPairIndex): number {
 
 /** Pairs `agentId` with `connectionId` (mutates: the shard must be writable). */
 export function setPair(index: PairIndex, agentId: string, connectionId: string): void {
-  setValue(writableShardOf(index, pairShard(agentId)), agentId, connectionId);
+  setValue(packedSlot(index, pairShard(agentId)), agentId, connectionId);
 }
 
 /** Removes the pair with `agentId`; an emptied shard goes too (mutates, as {@link setPair}). */
 export function deletePair(index: PairIndex, agentId: string): boolean {
   const at = pairShard(agentId);
   if (index[at] == null) return false;
-  const shard = writableShardOf(index, at);
+  const shard = packedSlot(index, at);
   if (!deleteKey(shard, agentId)) return false;
   if (shard.length === 0) index[at] = undefined;
   return true;
-}
-
-/** The shard `index[at]`, created when absent, converted in place if an older snapshot left it a record ({@link packedFrom}). */
-function writableShardOf(index: PairIndex, at: number): PackedEntries<string> {
-  const shard = index[at];
-  if (Array.isArray(shard)) return shard;
-  // `null` is an empty slot of a snapshot that went through JSON.
-  return (index[at] = shard == null ? [] : (packedFrom(shard) as PackedEntries<string>));
 }

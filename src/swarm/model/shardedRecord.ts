@@ -1,4 +1,4 @@
-import { deleteKey, packedFrom, setValue, valueOf, type PackedEntries, type ReadonlyPackedEntries } from './packedEntries';
+import { deleteKey, packedFrom, packedSlot, setValue, valueOf, type PackedEntries, type ReadonlyPackedEntries } from './packedEntries';
 
 /**
  * A record split by key hash into shards two levels deep: {@link SHARD_COUNT} groups of
@@ -102,18 +102,7 @@ export function getEntry<T>(record: ReadonlyShardedRecord<T>, key: string): T | 
 /** Sets the entry of `key` (mutates: call on an immer draft or on a working copy's writable path). */
 export function setEntry<T>(record: ShardedRecord<T>, key: string, value: T): void {
   const hash = keyHash(key);
-  setValue(packedAt((record[groupOf(hash)] ??= emptySlots()), shardInGroupOf(hash)), key, value);
-}
-
-/**
- * The shard in `group[at]`, converted in place if a snapshot from before packed entries left
- * it a record ({@link packedFrom}); an absent one is created. For writers only.
- */
-function packedAt<T>(group: ShardGroup<T>, at: number): PackedEntries<T> {
-  const shard = group[at];
-  if (Array.isArray(shard)) return shard;
-  // `null` is an empty slot of a snapshot that went through JSON.
-  return (group[at] = shard == null ? [] : (packedFrom(shard) as PackedEntries<T>));
+  setValue(packedSlot((record[groupOf(hash)] ??= emptySlots()), shardInGroupOf(hash)), key, value);
 }
 
 /** Deletes the entry of `key`; an emptied shard and an emptied group go too (mutates, as {@link setEntry}). */
@@ -121,7 +110,7 @@ export function deleteEntry<T>(record: ShardedRecord<T>, key: string): boolean {
   const [group, shard] = shardPath(key);
   const shards = record[group];
   if (!shards || shards[shard] == null) return false;
-  const entries = packedAt(shards, shard);
+  const entries = packedSlot(shards, shard);
   if (!deleteKey(entries, key)) return false;
   if (entries.length === 0) {
     shards[shard] = undefined;

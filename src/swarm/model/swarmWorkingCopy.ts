@@ -1,8 +1,8 @@
 import { idRecord } from '../../idRecord';
 import { copyConnection } from './connection';
-import { copyEntries, keyPosition, type PackedEntries } from './packedEntries';
+import { copyEntries, keyPosition, type PackedEntries, type ReadonlyPackedEntries } from './packedEntries';
 import { pairShard, type PairIndex } from './pairIndex';
-import { emptySlots, groupOf, keyHash, shardAt, shardInGroupOf, type Shard, type ShardGroup, type ShardedRecord } from './shardedRecord';
+import { emptySlots, groupOf, keyHash, shardAt, shardInGroupOf, type ReadonlyShardedRecord, type Shard, type ShardGroup, type ShardedRecord } from './shardedRecord';
 import type { DecisionPattern, SwarmConnection, SwarmNeuron, SwarmState } from './swarmTypes';
 
 /**
@@ -110,20 +110,7 @@ export class SwarmWorkingCopy {
    * that `addNeuron` can add it) and the result is `undefined`.
    */
   writableNeuron(agentId: string): SwarmNeuron | undefined {
-    const hash = keyHash(agentId);
-    let found = shardAt(this.state.neurons, hash);
-    // A shard an older snapshot left a record is made this copy's, packed, before the lookup.
-    if (found != null && !Array.isArray(found)) found = this.writableShard('neurons', agentId);
-    const at = found == null ? -1 : keyPosition(found, agentId);
-    const current = at < 0 ? undefined : (found![at + 1] as SwarmNeuron);
-    if (current !== undefined && Object.isExtensible(current)) return current;
-    // The owned shard is `found` or a copy of it: the neuron is at the same position.
-    const shard = this.ownedShard('neurons', hash);
-    if (current === undefined) return undefined;
-    const copy: SwarmNeuron = { ...current, patterns: copyPatterns(current.patterns) };
-    shard[at + 1] = copy;
-    this.entities.push(copy);
-    return copy;
+    return this.writableEntry('neurons', agentId, copyNeuron);
   }
 
   /**
@@ -154,20 +141,31 @@ export class SwarmWorkingCopy {
    * that a connection can be created under that id).
    */
   writableConnection(connectionId: string): SwarmConnection | undefined {
-    const hash = keyHash(connectionId);
-    let found = shardAt(this.state.connections, hash);
-    if (found != null && !Array.isArray(found)) found = this.writableShard('connections', connectionId);
-    const at = found == null ? -1 : keyPosition(found, connectionId);
-    const current = at < 0 ? undefined : (found![at + 1] as SwarmConnection);
-    if (current !== undefined && Object.isExtensible(current)) return current;
-    const shard = this.ownedShard('connections', hash);
-    if (current === undefined) return undefined;
     // Shallow: the rules replace `posterior` and `outcomes` (a new window each time), never
     // change them.
-    const copy = copyConnection(current);
-    shard[at + 1] = copy;
-    this.entities.push(copy);
-    return copy;
+    return this.writableEntry('connections', connectionId, copyConnection);
+  }
+
+  /**
+   * {@link writableNeuron} and {@link writableConnection}: the entry of `key` in
+   * `state[records]`, owned (copied by `copy` on first use in the batch) with its shard, or
+   * `undefined` with its shard made writable all the same. The key is hashed and found once.
+   */
+  private writableEntry<T extends SwarmNeuron | SwarmConnection>(records: 'neurons' | 'connections', key: string, copy: (entry: T) => T): T | undefined {
+    const hash = keyHash(key);
+    let found = shardAt(this.state[records] as ReadonlyShardedRecord<T>, hash);
+    // A shard an older snapshot left a record is made this copy's, packed, before the lookup.
+    if (found != null && !Array.isArray(found)) found = this.ownedShard(records, hash) as ReadonlyPackedEntries<T>;
+    const at = found == null ? -1 : keyPosition(found, key);
+    const current = at < 0 ? undefined : (found![at + 1] as T);
+    if (current !== undefined && Object.isExtensible(current)) return current;
+    // The owned shard is `found` or a copy of it: the entry is at the same position.
+    const shard = this.ownedShard(records, hash);
+    if (current === undefined) return undefined;
+    const owned = copy(current);
+    shard[at + 1] = owned;
+    this.entities.push(owned);
+    return owned;
   }
 
   /** Marks a neuron or connection the rules created in this batch as this copy's (its parts too). */
@@ -206,6 +204,11 @@ export class SwarmWorkingCopy {
   }
 }
 
+/** A neuron's copy for the batch: its decision patterns copied too (the rules count into them). */
+function copyNeuron(neuron: SwarmNeuron): SwarmNeuron {
+  return { ...neuron, patterns: copyPatterns(neuron.patterns) };
+}
+
 function copyPatterns(patterns: Readonly<Record<string, DecisionPattern>>): Record<string, DecisionPattern> {
   const copy = idRecord<DecisionPattern>();
   for (const key of Object.keys(patterns)) copy[key] = { ...patterns[key]! };
@@ -214,8 +217,8 @@ function copyPatterns(patterns: Readonly<Record<string, DecisionPattern>>): Reco
 
 /**
  * Freezes the shard in `slots[at]` if it is new; one longer than `copiedLength` is replaced by
- * an exact copy first: an array that grew by `push` keeps V8's spare capacity (a shard of 2
- * entries that took a third holds 22 slots, 192 bytes where 64 do) for as long as the state
+ * an exact copy first: an array that grew by `push` keeps V8's spare capacity (a shard of one
+ * entry that took a second holds 22 slots, 192 bytes where 48 do) for as long as the state
  * keeps it. A copy by spread is ~25 ns.
  */
 function freezeShardAt<T>(slots: (PackedEntries<T> | undefined)[], at: number, copiedLength = 0): void {
