@@ -31,7 +31,9 @@ describe('parseTaskOutcomes: outcomes checked by hand, zod only for the message'
     expect(Object.keys(TaskOutcomeSchema.shape)).toEqual(['taskId', 'agentId', 'taskType', 'producerAgentIds', 'durationMs', 'at', 'failureCause']);
   });
 
-  const odd = fc.constantFrom<unknown>(undefined, null, '', 'x', 0, -0, -1, 1.5, NaN, Infinity, -Infinity, 1e308, true, [], {}, '__proto__');
+  const cyclic: Record<string, unknown> = { taskId: 't' };
+  cyclic['self'] = cyclic;
+  const odd = fc.constantFrom<unknown>(undefined, null, '', 'x', 0, -0, -1, 1.5, NaN, Infinity, -Infinity, 1e308, true, [], {}, '__proto__', 10n, cyclic, Symbol('s'));
   /** A field: mostly a value the schema takes, sometimes an odd one, absent, or present as `undefined`. */
   const field = (good: fc.Arbitrary<unknown>) =>
     fc.oneof({ weight: 6, arbitrary: good }, { weight: 1, arbitrary: odd }, { weight: 1, arbitrary: fc.constant(ABSENT) }, { weight: 1, arbitrary: fc.constant(undefined) });
